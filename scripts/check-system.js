@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+// Detects what the local runner needs from the machine and says clearly what is missing.
+// It never installs anything itself: .ci/run (as root) does, and people do on their machines.
+'use strict';
+const { spawnSync } = require('node:child_process');
+
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 20 || (major === 20 && minor < 19)) {
+  console.error(`ledgerflow needs Node.js >= 20.19 (found ${process.versions.node}).`);
+  process.exit(1);
+}
+
+function works(cmd, args) {
+  const r = spawnSync(cmd, args, { stdio: 'ignore', timeout: 10000 });
+  return r.status === 0;
+}
+const bwrap = works('bwrap', ['--ro-bind', '/', '/', '--unshare-net', '--dev', '/dev', '/bin/true']);
+const unshare = !bwrap && works('unshare', ['-rn', '/bin/true']);
+if (!bwrap && !unshare) {
+  console.warn(
+    'warning: neither bubblewrap nor util-linux unshare can create a sandbox here; the local job ' +
+      'runner will refuse to run jobs. Install bubblewrap (Debian: apt-get install bubblewrap).',
+  );
+} else if (!bwrap) {
+  console.warn('note: bubblewrap not found; the local runner falls back to util-linux unshare.');
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// Runs every compiled *.test.js under dist/test with node's test runner. Explicit file
+// lists keep helpers and protocol fakes (also under test/) from being run as tests.
+// Extra arguments narrow the run: `npm test -- integration` runs files whose path contains it.
+'use strict';
+const { readdirSync } = require('node:fs');
+const { join } = require('node:path');
+const { spawnSync } = require('node:child_process');
+
+function collect(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) return collect(p);
+    return e.name.endsWith('.test.js') ? [p] : [];
+  });
+}
+const filters = process.argv.slice(2);
+const files = collect(join(__dirname, '..', 'dist', 'test'))
+  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+  .sort();
+if (files.length === 0) {
+  console.error('no test files matched');
+  process.exit(1);
+}
+const concurrency = process.env.TEST_CONCURRENCY ?? '2';
+const r = spawnSync(process.execPath, ['--test', `--test-concurrency=${concurrency}`, ...files], { stdio: 'inherit' });
+process.exit(r.status ?? 1);

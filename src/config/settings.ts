@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import { LedgerflowError } from '../core/errors';
+
+/**
+ * Every app setting the code reads, parsed once at start from the environment (which the
+ * embedded host fills from local.settings.json `Values`, and Azure from Function App
+ * settings). Each has a default that serves one machine. A bad value fails start-up with
+ * one message naming the setting. Keep local.settings.sample.json and infra/azure in step:
+ * a test checks that every key here is documented there.
+ */
+const positiveInt = z.coerce.number().int().positive();
+
+export const settingsSchema = z.object({
+  LEDGERFLOW_DATA_DIR: z.string().min(1).default('./.ledgerflow'),
+  LEDGER: z.enum(['embedded', 'fabric']).default('embedded'),
+  KEY_STORE: z.enum(['file', 'keyvault']).default('file'),
+  STORAGE: z.enum(['local', 'azure-files']).default('local'),
+  COMPUTE: z.enum(['local', 'kubernetes', 'argo']).default('local'),
+  /** JSON: {"<token>": {"user": "alice", "org": "uis"}}. Empty: only App Service auth. */
+  LEDGERFLOW_TOKENS: z.string().default(''),
+  LEASE_DEFAULT_TTL: positiveInt.default(3600),
+  /** NCRONTAB, six fields with seconds. */
+  LEASE_EXPIRY_SCHEDULE: z.string().default('0 * * * * *'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Settings = z.infer<typeof settingsSchema>;
+
+export function parseSettings(env: NodeJS.ProcessEnv): Settings {
+  const result = settingsSchema.safeParse(env);
+  if (result.success) return result.data;
+  const details = result.error.issues.map((issue) => ({
+    path: issue.path.join('.'),
+    message: issue.message,
+  }));
+  const names = details.map((d) => `${d.path}: ${d.message}`).join('; ');
+  throw new LedgerflowError('validation_failed', `invalid setting ${names}`, { details });
+}
+
+let cached: Settings | undefined;
+/** The process's settings, parsed on first use. */
+export function settings(): Settings {
+  cached ??= parseSettings(process.env);
+  return cached;
+}

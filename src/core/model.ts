@@ -1,0 +1,55 @@
+/**
+ * Domain values shared by the API, the orchestrators and the ledger adapter.
+ * Plain data only: these cross process boundaries (orchestration history, ledger, HTTP).
+ */
+
+/** An organization's short name, e.g. `uis`. Its Fabric MSP id is derived (`UisMSP`) or configured. */
+export type OrgName = string;
+
+/** Who is calling, as established by authentication (never by a request field). */
+export interface Caller {
+  user: string;
+  org: OrgName;
+}
+
+export interface LeasePolicy {
+  /** Lease length when the taker names none. */
+  leaseTtlSeconds: number;
+  /** Longest lease a taker may ask for. */
+  maxLeaseTtlSeconds: number;
+}
+
+export type StorageKind = 'local' | 'azure-files';
+
+/** A dataset as recorded on the ledger. `sealedLocation` is AES-256-GCM ciphertext
+ * (base64url of iv|tag|ciphertext, associated data: the dataset id); only the owner's
+ * key store holds the key. */
+export interface DatasetRecord {
+  id: string;
+  name: string;
+  description: string;
+  owner: Caller & { mspId: string };
+  policy: LeasePolicy;
+  storageKind: StorageKind;
+  sealedLocation: string;
+  createdAt: string; // ISO-8601, from the transaction timestamp
+  updatedAt: string;
+  deletedAt?: string;
+  lease?: LeaseRecord;
+}
+
+export interface LeaseRecord {
+  datasetId: string;
+  holder: Caller & { mspId: string };
+  takenAt: string;
+  expiresAt: string;
+}
+
+export type WorkflowStatus = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Canceled';
+export type JobStatus = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Skipped' | 'Canceled';
+
+export interface Page<T> {
+  items: T[];
+  /** Opaque; pass back to get the next page. Absent on the last page. */
+  nextCursor?: string;
+}

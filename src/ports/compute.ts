@@ -1,0 +1,64 @@
+/**
+ * Where jobs run: the local sandbox runner, Kubernetes Jobs, or Argo Workflows.
+ * Called only from activities; results are plain data that may enter orchestration
+ * history, so nothing here carries a secret.
+ */
+export interface VolumeMount {
+  datasetId: string;
+  name: string;
+  /** Absolute path inside the job, e.g. /home/jovyan/uis. */
+  mountPath: string;
+}
+
+export interface JobLaunch {
+  workflowId: string;
+  jobName: string;
+  jobIndex: number; // 1-based, as in `dags`
+  attempt: number; // 1-based
+  command: string; // run by /bin/sh -c in the workspace
+  image: string;
+  env: Record<string, string>;
+  volumes: VolumeMount[];
+  resources: { cpu?: string; memory?: string };
+  timeoutSeconds: number;
+  /** Where the job reports completion (the job-completion HTTP callback), with its token. */
+  callback: { url: string; token: string };
+}
+
+export type JobPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
+
+export interface JobObservation {
+  phase: JobPhase;
+  exitCode: number | null;
+  startedAt?: string;
+  endedAt?: string;
+  message?: string;
+}
+
+export interface JobHandle {
+  backend: 'local' | 'kubernetes' | 'argo';
+  /** Backend object name (process id key, Job name, Workflow name). */
+  ref: string;
+}
+
+/** What an activity resolves, from the key store and storage, before launch. Secrets
+ * here (credential) go straight to the backend as a mounted secret and are never returned. */
+export interface ResolvedVolume extends VolumeMount {
+  location: import('./datasetStorage').DatasetLocation;
+  credential?: string;
+}
+
+export interface ComputeBackend {
+  readonly kind: JobHandle['backend'];
+  /** Creates the run's writable workspace with the submitted code files. Idempotent. */
+  prepareWorkspace(workflowId: string, files: Record<string, string>): Promise<void>;
+  /** Idempotent for the same (workflowId, jobName, attempt). */
+  launch(job: JobLaunch, volumes: ResolvedVolume[]): Promise<JobHandle>;
+  status(handle: JobHandle): Promise<JobObservation>;
+  cancel(handle: JobHandle): Promise<void>;
+  logs(handle: JobHandle): Promise<string>;
+  /** A file the run wrote into its workspace (relative path, checked); undefined if absent. */
+  readWorkspaceFile(workflowId: string, path: string): Promise<Buffer | undefined>;
+  /** Deletes every object and temporary file of the run. Idempotent. */
+  cleanup(workflowId: string): Promise<void>;
+}

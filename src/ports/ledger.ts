@@ -1,0 +1,92 @@
+import type { Caller, DatasetRecord, LeasePolicy, LeaseRecord, Page, StorageKind, WorkflowStatus } from '../core/model';
+
+/**
+ * The ledger as the rest of the app sees it. Implemented once, over
+ * `@hyperledger/fabric-gateway` (src/adapters/ledger/), whether the peer is a real
+ * Fabric network or the embedded peer. Identity is the session's: owner and holder are
+ * decided by the chaincode from the submitter's certificate, never from these arguments.
+ *
+ * Failures are LedgerError subclasses (src/adapters/ledger/errors.ts) whose `code` maps to
+ * the app's error codes: not_found, forbidden, lease_held (with holder and expiry), conflict
+ * (MVCC read conflict after retries), unavailable.
+ */
+export interface Ledger {
+  /** A session that submits as this caller's identity (org MSP + user certificate). */
+  as(caller: Caller): LedgerSession;
+  /** Chaincode events from a checkpoint (block number + tx index), for auditors and the app. */
+  events(options: { startBlock?: bigint; signal?: AbortSignal }): AsyncIterable<LedgerEvent>;
+  close(): Promise<void>;
+}
+
+export interface NewDataset {
+  id: string;
+  name: string;
+  description: string;
+  policy: LeasePolicy;
+  storageKind: StorageKind;
+  sealedLocation: string;
+}
+
+export interface DatasetPatch {
+  name?: string;
+  description?: string;
+  policy?: LeasePolicy;
+}
+
+export interface DatasetQuery {
+  owner?: string; // org name
+  state?: 'leased' | 'free';
+  includeDeleted?: boolean;
+  pageSize: number;
+  cursor?: string;
+}
+
+export interface WorkflowLaunch {
+  workflowId: string;
+  datasetIds: string[];
+  /** sha256 hex of the canonical spec and its files. */
+  specHash: string;
+}
+
+export interface WorkflowFinish {
+  workflowId: string;
+  status: Extract<WorkflowStatus, 'Succeeded' | 'Failed' | 'Canceled'>;
+  jobs: { name: string; status: string; exitCode: number | null }[];
+}
+
+export interface HistoryEntry {
+  txId: string;
+  timestamp: string;
+  /** What happened: registered, updated, deleted, leased, released, expired, workflow-launched, ... */
+  action: string;
+  by: { org: string; user: string; mspId: string };
+  /** The dataset (or lease) state after the transaction; absent after deletion. */
+  value?: unknown;
+}
+
+export interface LedgerEvent {
+  blockNumber: bigint;
+  txId: string;
+  name: string;
+  payload: unknown;
+}
+
+export interface LedgerSession {
+  registerDataset(input: NewDataset): Promise<DatasetRecord>;
+  updateDataset(id: string, patch: DatasetPatch): Promise<DatasetRecord>;
+  /** Tombstones the dataset (owner only); the sealed location is cleared. */
+  deleteDataset(id: string): Promise<DatasetRecord>;
+  getDataset(id: string): Promise<DatasetRecord | undefined>;
+  listDatasets(query: DatasetQuery): Promise<Page<DatasetRecord>>;
+  /** Takes the lease when free or expired (by transaction time). */
+  takeLease(datasetId: string, ttlSeconds: number): Promise<LeaseRecord>;
+  /** Holder or owner. */
+  releaseLease(datasetId: string): Promise<void>;
+  getLease(datasetId: string): Promise<LeaseRecord | undefined>;
+  /** Expires every lease overdue at the transaction's timestamp; returns what it expired. */
+  expireLeases(): Promise<LeaseRecord[]>;
+  recordWorkflowLaunched(launch: WorkflowLaunch): Promise<void>;
+  recordWorkflowFinished(finish: WorkflowFinish): Promise<void>;
+  recordWorkflowCleanedUp(workflowId: string): Promise<void>;
+  datasetHistory(datasetId: string): Promise<HistoryEntry[]>;
+}
