@@ -3,7 +3,8 @@ import type { Context } from 'fabric-contract-api';
 import { forbidden } from './errors';
 import type { Identity } from './state/identity';
 
-const USER_NAME = /^[A-Za-z0-9._@-]{1,128}$/;
+// Enrollment-style names, words separated by single spaces; no characters that a DN escapes.
+const USER_NAME = /^(?=.{1,128}$)[A-Za-z0-9._@-]+( [A-Za-z0-9._@-]+)*$/;
 
 /** `UisMSP` -> `uis`: the organization's short name is its MSP id without a trailing `MSP`. */
 export function orgOfMspId(mspId: string): string {

@@ -65,6 +65,8 @@ describe('RegisterDataset', () => {
     const noCn = await createIdentity('nobody', 'uis', 'O=uis');
     assert.equal(errorOf(await h.submit(crafted, 'RegisterDataset', newDataset('dataset-01'))).code, 'forbidden');
     assert.equal(errorOf(await h.submit(noCn, 'RegisterDataset', newDataset('dataset-01'))).code, 'forbidden');
+    const spaced = await createIdentity('Ada Lovelace', 'uis');
+    assert.equal((await h.ok<DatasetRecord>(spaced, 'RegisterDataset', newDataset('dataset-01'))).owner.user, 'Ada Lovelace');
   });
 });
 
