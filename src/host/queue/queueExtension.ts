@@ -90,7 +90,7 @@ class QueueListener {
     }
     if (messages.length > 0) {
       this.#delay = MIN_POLL_MS;
-      for (const message of messages) void this.#process(message);
+      for (const message of messages) void this.ctx.track(this.#process(message));
       return;
     }
     this.#timer = setTimeout(() => this.pump(), this.#delay);

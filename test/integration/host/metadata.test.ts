@@ -95,7 +95,8 @@ test('an extension gets the functions of its trigger type, resolves inputs, moun
   assert.equal(startedWith[0]?.trigger.options['flavour'], 'mint');
   const res = await fetch(`${host.url}/runtime/custom/custom`);
   const body = (await res.json()) as Record<string, unknown>;
-  assert.deepEqual(body['payload'], { hello: 'world' });
+  assert.deepEqual(body['payload'], { hello: 'world', preHook: true });
+  assert.equal(body['postHook'], true);
   assert.deepEqual(body['extra'], { resolvedFor: 'extra' });
   assert.match(String(body['invocationId']), /^[0-9a-f-]{36}$/);
 });
