@@ -155,10 +155,17 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
         track(
           (async () => {
             const invocationId = input.invocationId ?? crypto.randomUUID();
-            const inputs = await resolveInputs(fn, input, invocationId);
-            const result = await invokeFunction(invokeDeps, fn, { ...input, invocationId, inputs });
-            await writeOutputs(fn, result);
-            return result;
+            const started = performance.now();
+            try {
+              const inputs = await resolveInputs(fn, input, invocationId);
+              const result = await invokeFunction(invokeDeps, fn, { ...input, invocationId, inputs });
+              await writeOutputs(fn, result);
+              logger.debug({ functionName: fn.name, invocationId, durationMs: Math.round(performance.now() - started) }, `Executed '${fn.name}' (Succeeded)`);
+              return result;
+            } catch (err) {
+              logger.error({ err, functionName: fn.name, invocationId, durationMs: Math.round(performance.now() - started) }, `Executed '${fn.name}' (Failed)`);
+              throw err;
+            }
           })(),
         ),
       mountHttp: (prefix, handler) => server.mount(prefix, handler),
