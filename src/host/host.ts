@@ -121,6 +121,9 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
     const address = await server.listen(settings.PORT, settings.LEDGERFLOW_BIND_ADDRESS);
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     const baseUrl = `http://${host}:${address.port}`;
+    // Where the app is reachable, as App Service and Core Tools tell their workers (the
+    // durable-functions SDK builds its management URLs from it).
+    env['WEBSITE_HOSTNAME'] ??= `${host}:${address.port}`;
 
     const invokeDeps = { programmingModel: loaded.programmingModel, hooks: loaded.hooks, logger };
     const resolveInputs = async (fn: RegisteredFunction, input: InvocationInput, invocationId: string) => {
