@@ -91,3 +91,17 @@ test('a message whose host died mid-run is delivered again after restart (at lea
   const again = await eventually(() => readJsonLines(join(out, 'slow-work.jsonl'))[1], 20_000, 'the second delivery');
   assert.equal(again['dequeueCount'], 2);
 });
+
+test('two hosts on different data dirs and ports do not share queues', async (t) => {
+  const otherOut = mkdtempSync(join(tmpdir(), 'lf-out-'));
+  t.after(() => rmSync(otherOut, { recursive: true, force: true }));
+  const other = await startHost({ entry: fixtureApp('basic'), hostJson, settings: { FIXTURE_OUT_DIR: otherOut } });
+  t.after(() => other.kill());
+  assert.notEqual(other.port, host.port);
+
+  const res = await fetch(`${other.url}/api/enqueue`, { method: 'POST', body: JSON.stringify({ only: 'other' }) });
+  assert.equal(res.status, 202);
+  await eventually(() => readJsonLines(join(otherOut, 'work-done.jsonl'))[0], 20_000, 'the other host to finish its message');
+  const mine = readJsonLines(join(outDir, 'work-items.jsonl')).filter((l) => JSON.stringify(l['message']) === '{"only":"other"}');
+  assert.deepEqual(mine, []);
+});
