@@ -2,8 +2,8 @@
 // identity), a runtime Storage account (deployment package, Durable Functions task hub,
 // queues: identity only, no shared key), a datasets Storage account (Azure Files shares
 // that jobs mount through the Azure File CSI driver, which needs the account key),
-// Application Insights (Entra ingestion), a platform Key Vault (the datasets account key,
-// read through Key Vault references) and one Key Vault per organization (RBAC, soft delete,
+// Application Insights (Entra ingestion), a platform Key Vault (the datasets account key
+// and the cluster's kubeconfig, read through Key Vault references) and one Key Vault per organization (RBAC, soft delete,
 // a custom least-privilege secrets role). No secret is a parameter or an output.
 // See docs/deploy.md; test/unit/infra checks this file against src/config/settings.ts.
 targetScope = 'resourceGroup'
@@ -71,7 +71,7 @@ var datasetsStorageName = take(toLower('${prefix}ds${suffix}'), 24)
 var platformVaultName = 'kv-${take(toLower(prefix), 6)}-${suffix}'
 var orgVaultNames = [for org in organizations: 'kv-${take(replace(org, '-', ''), 6)}-${uniqueString(resourceGroup().id, prefix, org)}']
 // Where the configuration share is mounted in the app: the Fabric TLS CA and client
-// identities, and the kubeconfig, which the code reads as files (docs/deploy.md).
+// identities, which the ledger adapter reads as files (docs/deploy.md).
 var configMountPath = '/mounts/config'
 
 // ---- Storage -------------------------------------------------------------------------
@@ -176,7 +176,7 @@ resource platformVault 'Microsoft.KeyVault/vaults@2023-07-01' = {
     enableSoftDelete: true
     softDeleteRetentionInDays: softDeleteRetentionInDays
     // The platform vault holds no dataset key: nothing here is crypto-shredded, so purge
-    // protection costs nothing and guards the account key against a hasty purge.
+    // protection costs nothing and guards the account key and kubeconfig against a hasty purge.
     enablePurgeProtection: true
     publicNetworkAccess: 'Enabled'
   }
@@ -259,7 +259,9 @@ var appSettings = concat([
   // never in the template's outputs or the deployment history.
   { name: 'AZURE_FILES_CREDENTIAL', value: '@Microsoft.KeyVault(SecretUri=${datasetsAccountKey.properties.secretUri})' }
   { name: 'K8S_NAMESPACE', value: kubernetesNamespace }
-  { name: 'K8S_KUBECONFIG', value: '${configMountPath}/kubeconfig' }
+  // The kubeconfig of the cluster's ledgerflow-controller account, which the operator
+  // stores in the platform vault (docs/deploy.md); the setting then holds the YAML itself.
+  { name: 'K8S_KUBECONFIG', value: '@Microsoft.KeyVault(VaultName=${platformVault.name};SecretName=kubeconfig)' }
   { name: 'K8S_CONTEXT', value: '' }
   { name: 'K8S_WORKSPACE_STORAGE_CLASS', value: 'ledgerflow-workspace' }
   { name: 'K8S_WORKSPACE_SIZE', value: '1Gi' }
