@@ -3,9 +3,10 @@
 // queues: identity only, no shared key), a datasets Storage account (Azure Files shares
 // that jobs mount through the Azure File CSI driver, which needs the account key),
 // Application Insights (Entra ingestion), a platform Key Vault (the datasets account key
-// and the cluster's kubeconfig, read through Key Vault references) and one Key Vault per organization (RBAC, soft delete,
-// a custom least-privilege secrets role). No secret is a parameter or an output.
-// See docs/deploy.md; test/unit/infra checks this file against src/config/settings.ts.
+// and the cluster's kubeconfig, read through Key Vault references) and one Key Vault per
+// organization (RBAC, soft delete, a custom least-privilege secrets role). No secret is a
+// parameter or an output. See docs/deploy.md; test/unit/infra checks this file against
+// src/config/settings.ts.
 targetScope = 'resourceGroup'
 
 @description('Short name used in resource names: lowercase letters and digits.')
