@@ -21,6 +21,24 @@ export const settingsSchema = z.object({
   LEASE_DEFAULT_TTL: positiveInt.default(3600),
   /** NCRONTAB, six fields with seconds. */
   LEASE_EXPIRY_SCHEDULE: z.string().default('0 * * * * *'),
+  /** Kubernetes / Argo compute (COMPUTE=kubernetes|argo). Empty kubeconfig: $KUBECONFIG,
+   * ~/.kube/config, then the in-cluster service account. */
+  K8S_NAMESPACE: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).default('ledgerflow'),
+  K8S_KUBECONFIG: z.string().default(''),
+  K8S_CONTEXT: z.string().default(''),
+  /** Storage class of each run's workspace claim; empty: the cluster default. */
+  K8S_WORKSPACE_STORAGE_CLASS: z.string().default(''),
+  K8S_WORKSPACE_SIZE: z.string().regex(/^[0-9]+(Ki|Mi|Gi|Ti)$/).default('1Gi'),
+  /** ReadWriteMany lets parallel jobs of a run share the workspace across nodes. */
+  K8S_WORKSPACE_ACCESS_MODE: z.enum(['ReadWriteMany', 'ReadWriteOnce']).default('ReadWriteMany'),
+  /** Node that holds `local` datasets (a `local` PV pinned to it); empty: hostPath (one-node cluster). */
+  K8S_LOCAL_DATASET_NODE: z.string().default(''),
+  K8S_RUN_AS_USER: positiveInt.default(1000),
+  K8S_JOB_TTL_SECONDS: positiveInt.default(3600),
+  /** Image of the Argo exit hook that reports a job's completion (needs /bin/sh and curl). */
+  K8S_NOTIFIER_IMAGE: z.string().min(1).default('curlimages/curl:8.11.1'),
+  /** Service account of the Argo executor (wait container); jobs themselves get no token. */
+  K8S_ARGO_EXECUTOR_SERVICE_ACCOUNT: z.string().default('ledgerflow-argo-executor'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
