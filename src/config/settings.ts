@@ -38,6 +38,8 @@ export const settingsSchema = z.object({
   /** Image of the Argo exit hook that reports a job's completion (needs /bin/sh and curl). */
   K8S_NOTIFIER_IMAGE: z.string().min(1).default('curlimages/curl:8.11.1'),
   /** Service account of the Argo executor (wait container); jobs themselves get no token. */
+  /** Image of the short-lived pod that reads a result file out of a run's workspace (needs sh and base64). */
+  K8S_READER_IMAGE: z.string().min(1).default('busybox:1.37'),
   K8S_ARGO_EXECUTOR_SERVICE_ACCOUNT: z.string().default('ledgerflow-argo-executor'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

@@ -9,6 +9,7 @@ export interface ClusterOptions {
   runAsUser: number;
   jobTtlSeconds: number;
   notifierImage: string;
+  readerImage: string;
   argoExecutorServiceAccount: string;
 }
 
@@ -20,6 +21,7 @@ export function clusterOptions(s: Settings): ClusterOptions {
     runAsUser: s.K8S_RUN_AS_USER,
     jobTtlSeconds: s.K8S_JOB_TTL_SECONDS,
     notifierImage: s.K8S_NOTIFIER_IMAGE,
+    readerImage: s.K8S_READER_IMAGE,
     argoExecutorServiceAccount: s.K8S_ARGO_EXECUTOR_SERVICE_ACCOUNT,
   };
 }
