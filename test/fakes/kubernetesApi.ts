@@ -60,6 +60,7 @@ export class FakeKubernetesApi {
   private rv = 1;
   private server: Server | undefined;
   private url = '';
+  private readonly failures: { verb: string; resource: string; code: number }[] = [];
   /** Called for a bare Pod (no owner) when it is created: return how it ends to finish it at once. */
   runPod: ((pod: Obj) => { exitCode: number; logs: string } | undefined) | undefined;
 
@@ -110,6 +111,11 @@ export class FakeKubernetesApi {
   seed(plural: string, object: Obj): void {
     const type = this.type(plural);
     this.insert(type, object.metadata.namespace, clone(object));
+  }
+
+  /** Makes the next request with this verb on this resource fail with `code` (e.g. 500, 403). */
+  failNext(verb: RecordedRequest['verb'], resource: string, code = 500): void {
+    this.failures.push({ verb, resource, code });
   }
 
   /** Ends a Job's pod the way the kubelet and job controller would. */
@@ -188,6 +194,11 @@ export class FakeKubernetesApi {
       const ns = type.namespaced ? route.namespace : undefined;
       const verb = verbOf(req.method ?? 'GET', route.name, url.searchParams);
       this.requests.push({ verb, group: type.group, resource: route.sub === undefined ? type.plural : `${type.plural}/${route.sub}`, ...(ns === undefined ? {} : { namespace: ns }), ...(route.name === undefined ? {} : { name: route.name }) });
+      const failure = this.failures.findIndex((f) => f.verb === verb && f.resource === type.plural);
+      if (failure >= 0) {
+        const { code } = this.failures.splice(failure, 1)[0]!;
+        throw new HttpError(code, code === 403 ? 'Forbidden' : 'InternalError', `injected failure of ${verb} ${type.plural}`);
+      }
       if (type.namespaced && ns === undefined && verb !== 'list' && verb !== 'watch') throw new HttpError(404, 'NotFound', 'namespace required');
       await this.serve(verb, type, ns, route.name, route.sub, url.searchParams, req, body, res);
     } catch (err) {
