@@ -81,7 +81,8 @@ export class FakeKubernetesApi {
   kubeconfig(namespace: string): string {
     return JSON.stringify({
       apiVersion: 'v1', kind: 'Config', 'current-context': 'fake',
-      clusters: [{ name: 'fake', cluster: { server: this.url } }],
+      // Plain HTTP on loopback; the client refuses http:// unless TLS verification is off.
+      clusters: [{ name: 'fake', cluster: { server: this.url, 'insecure-skip-tls-verify': true } }],
       users: [{ name: 'fake', user: { token: this.token } }],
       contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'fake', namespace } }],
     });
@@ -243,6 +244,7 @@ export class FakeKubernetesApi {
         return;
       case 'watch': {
         res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+        res.flushHeaders();
         const watcher: Watcher = { type, namespace: ns, selector, res };
         // Without a resourceVersion a watch starts with the current state as ADDED events.
         if (query.get('resourceVersion') === null) for (const o of this.matching(type, ns, selector)) res.write(`${JSON.stringify({ type: 'ADDED', object: o })}\n`);

@@ -1,0 +1,177 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { KubernetesJobBackend } from '../../../src/adapters/compute/kubernetes/jobBackend';
+import { names, runKey } from '../../../src/adapters/compute/manifests/names';
+import { LedgerflowError } from '../../../src/core/errors';
+import { AZURE_KEY, azureVolume, callbackServer, cluster, eventually, jobLaunch, localVolume, NAMESPACE, silent } from './harness';
+
+let env: Awaited<ReturnType<typeof cluster>>;
+let callbacks: Awaited<ReturnType<typeof callbackServer>>;
+let backend: KubernetesJobBackend;
+let stopWatching: () => void;
+
+before(async () => {
+  env = await cluster({ K8S_LOCAL_DATASET_NODE: 'node-uib' });
+  callbacks = await callbackServer();
+  backend = new KubernetesJobBackend({ kubeConfig: env.kubeConfig, cluster: env.options, log: silent });
+  stopWatching = await backend.watchCompletions();
+});
+
+after(async () => {
+  stopWatching();
+  await callbacks.close();
+  await env.close();
+});
+
+const files = { 'uis.py': 'print(1)\n', 'lib/util.py': "X = 'it''s'\n" };
+
+test('a job runs with its workspace and read-only datasets, and its completion reaches the callback', async () => {
+  const { fake } = env;
+  const job = jobLaunch(callbacks.url);
+  await backend.prepareWorkspace(job.workflowId, files);
+  const handle = await backend.launch(job, [azureVolume, localVolume]);
+  assert.deepEqual(handle, { backend: 'kubernetes', ref: names.job(job.workflowId, job.jobName, 1) });
+
+  const k8sJob = fake.get('jobs', NAMESPACE, handle.ref)!;
+  assert.equal(k8sJob.spec.backoffLimit, 0);
+  assert.equal(k8sJob.spec.activeDeadlineSeconds, 600);
+  const pod = k8sJob.spec.template.spec;
+  assert.equal(pod.automountServiceAccountToken, false);
+  assert.equal(pod.securityContext.runAsNonRoot, true);
+  assert.equal(pod.securityContext.seccompProfile.type, 'RuntimeDefault');
+  assert.equal(k8sJob.spec.template.metadata.labels['ledgerflow.io/role'], 'job');
+  assert.equal(k8sJob.spec.template.metadata.labels['ledgerflow.io/workflow-id'], 'wf-0001');
+  const main = pod.containers[0];
+  assert.deepEqual(main.command, ['/bin/sh', '-c', job.command]);
+  assert.deepEqual(main.securityContext.capabilities.drop, ['ALL']);
+  assert.equal(main.securityContext.allowPrivilegeEscalation, false);
+  const uis = main.volumeMounts.find((m: { mountPath: string }) => m.mountPath === '/home/jovyan/uis');
+  assert.equal(uis.readOnly, true);
+  assert.equal(uis.subPath, '2022');
+  // No secret travels in the Job: the callback token and the storage key stay in Secrets.
+  assert.ok(!JSON.stringify(k8sJob).includes(job.callback.token));
+  assert.ok(!JSON.stringify(k8sJob).includes(AZURE_KEY));
+
+  const pvs = fake.objects('persistentvolumes');
+  assert.equal(pvs.length, 2);
+  const azurePv = pvs.find((p) => p.spec.csi !== undefined)!;
+  assert.equal(azurePv.spec.csi.driver, 'file.csi.azure.com');
+  assert.equal(azurePv.spec.csi.readOnly, true);
+  assert.deepEqual(azurePv.spec.csi.volumeAttributes, { shareName: 'share-uis', storageAccount: 'uisdata' });
+  const secret = fake.get('secrets', NAMESPACE, azurePv.spec.csi.nodeStageSecretRef.name)!;
+  const secretData = secret['data'] as Record<string, string>;
+  assert.equal(Buffer.from(secretData['azurestorageaccountkey']!, 'base64').toString(), AZURE_KEY);
+  assert.equal(Buffer.from(secretData['azurestorageaccountname']!, 'base64').toString(), 'uisdata');
+  const localPv = pvs.find((p) => p.spec.local !== undefined)!;
+  assert.equal(localPv.spec.local.path, '/data/uib');
+  assert.deepEqual(localPv.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values, ['node-uib']);
+  for (const pv of pvs) {
+    const claim = fake.get('persistentvolumeclaims', NAMESPACE, pv.spec.claimRef.name)!;
+    assert.equal(claim.spec.volumeName, pv.metadata.name);
+    assert.deepEqual(pv.spec.accessModes, ['ReadOnlyMany']);
+  }
+  const code = fake.get('configmaps', NAMESPACE, names.codeConfigMap(job.workflowId))!;
+  assert.match((code['data'] as Record<string, string>)['populate.sh']!, /\[ -e '\/workspace\/lib\/util.py' \] \|\| \{ mkdir -p '\/workspace\/lib' && cp \/ledgerflow\/code\/f0 /);
+
+  const pending = await backend.status(handle);
+  assert.equal(pending.phase, 'Pending');
+  assert.equal(pending.exitCode, null);
+  fake.completeJob(handle.ref, 0, 'counted 42\n');
+  const cb = await callbacks.next();
+  assert.equal(cb.path, '/api/workflows/wf-0001/jobs/count/complete');
+  assert.equal(cb.headers.authorization, 'Bearer cb-token-secret-value');
+  assert.equal(cb.body['workflowId'], 'wf-0001');
+  assert.equal(cb.body['jobName'], 'count');
+  assert.equal(cb.body['attempt'], 1);
+  assert.equal(cb.body['exitCode'], 0);
+  assert.equal(typeof cb.body['startedAt'], 'string');
+  assert.equal(typeof cb.body['endedAt'], 'string');
+
+  const status = await backend.status(handle);
+  assert.equal(status.phase, 'Succeeded');
+  assert.equal(status.exitCode, 0);
+  assert.equal(await backend.logs(handle), 'counted 42\n');
+  await eventually(() => fake.get('jobs', NAMESPACE, handle.ref)?.metadata.annotations?.['ledgerflow.io/reported'] !== undefined, 'the reported mark');
+});
+
+test('a failing job reports its exit code', async () => {
+  const job = jobLaunch(callbacks.url, { jobName: 'final-result', jobIndex: 5, volumes: [] });
+  const handle = await backend.launch(job, []);
+  env.fake.completeJob(handle.ref, 2, 'Traceback\n');
+  const cb = await callbacks.next();
+  assert.equal(cb.body['jobName'], 'final-result');
+  assert.equal(cb.body['exitCode'], 2);
+  const status = await backend.status(handle);
+  assert.equal(status.phase, 'Failed');
+  assert.equal(status.exitCode, 2);
+});
+
+test('launch is idempotent: a repeated launch meets 409 and returns the same handle', async () => {
+  const job = jobLaunch(callbacks.url, { jobName: 'again', attempt: 3 });
+  const first = await backend.launch(job, [azureVolume, localVolume]);
+  const second = await backend.launch(job, [azureVolume, localVolume]);
+  assert.deepEqual(second, first);
+  assert.equal(env.fake.objects('jobs', NAMESPACE).filter((j) => j.metadata.name === first.ref).length, 1);
+  assert.equal(env.fake.requests.filter((r) => r.verb === 'create' && r.resource === 'jobs' && r.name === undefined).length >= 2, true);
+});
+
+test('a launch that fails midway deletes what it created, and only that', async () => {
+  const { fake } = env;
+  const job = jobLaunch(callbacks.url, { workflowId: 'wf-comp', jobName: 'broken' });
+  // The local dataset's PV exists already (another job of the run made it): it must survive.
+  fake.seed('persistentvolumes', { metadata: { name: names.datasetVolume('wf-comp', localVolume.datasetId), labels: { 'ledgerflow.io/run': 'x' } } });
+  fake.failNext('create', 'jobs', 500);
+  await assert.rejects(backend.launch(job, [azureVolume, localVolume]));
+  assert.deepEqual(fake.objects('secrets', NAMESPACE).filter((s) => s.metadata.labels?.['ledgerflow.io/run'] === runKey('wf-comp')), []);
+  assert.equal(fake.get('persistentvolumes', undefined, names.datasetVolume('wf-comp', azureVolume.datasetId)), undefined);
+  assert.equal(fake.get('persistentvolumeclaims', NAMESPACE, names.datasetVolume('wf-comp', localVolume.datasetId)), undefined);
+  assert.ok(fake.get('persistentvolumes', undefined, names.datasetVolume('wf-comp', localVolume.datasetId)));
+  assert.equal(fake.get('jobs', NAMESPACE, names.job('wf-comp', 'broken', 1)), undefined);
+
+  fake.failNext('create', 'persistentvolumeclaims', 500);
+  await assert.rejects(backend.prepareWorkspace('wf-comp', files));
+  assert.equal(fake.get('configmaps', NAMESPACE, names.codeConfigMap('wf-comp')), undefined);
+});
+
+test('a SAS token cannot mount an Azure Files share', async () => {
+  const job = jobLaunch(callbacks.url, { workflowId: 'wf-sas' });
+  await assert.rejects(backend.launch(job, [{ ...azureVolume, credential: 'sv=2022-11-02&sig=abc' }, localVolume]),
+    (err: unknown) => err instanceof LedgerflowError && err.code === 'bad_request');
+});
+
+test('cancel deletes the Job and its pod', async () => {
+  const job = jobLaunch(callbacks.url, { workflowId: 'wf-cancel', volumes: [] });
+  const handle = await backend.launch(job, []);
+  assert.equal(env.fake.objects('pods', NAMESPACE).filter((p) => p.metadata.name.startsWith(handle.ref)).length, 1);
+  await backend.cancel(handle);
+  await backend.cancel(handle);
+  assert.equal(env.fake.get('jobs', NAMESPACE, handle.ref), undefined);
+  assert.equal(env.fake.objects('pods', NAMESPACE).filter((p) => p.metadata.name.startsWith(handle.ref)).length, 0);
+  assert.equal((await backend.status(handle)).phase, 'Unknown');
+});
+
+test('workspace files are read through a reader pod, which is removed afterwards', async () => {
+  env.fake.runPod = (pod) => {
+    const path = (pod.spec.containers[0].env as { value: string }[])[0]!.value;
+    return path === 'result.txt' ? { exitCode: 0, logs: `${Buffer.from('uis: 42\n').toString('base64')}\n` } : { exitCode: 3, logs: '' };
+  };
+  assert.equal((await backend.readWorkspaceFile('wf-0001', 'result.txt'))?.toString(), 'uis: 42\n');
+  assert.equal(await backend.readWorkspaceFile('wf-0001', 'missing.txt'), undefined);
+  await assert.rejects(backend.readWorkspaceFile('wf-0001', '../etc/passwd'), (err: unknown) => err instanceof LedgerflowError && err.code === 'validation_failed');
+  assert.deepEqual(env.fake.objects('pods', NAMESPACE).filter((p) => p.metadata.labels?.['ledgerflow.io/role'] === 'reader'), []);
+});
+
+test('cleanup removes every object of the run, and only of that run, and can run again', async () => {
+  const { fake } = env;
+  const other = jobLaunch(callbacks.url, { workflowId: 'wf-other', volumes: [] });
+  await backend.prepareWorkspace(other.workflowId, files);
+  await backend.launch(other, []);
+  await backend.cleanup('wf-0001');
+  await backend.cleanup('wf-0001');
+  for (const plural of ['jobs', 'pods', 'secrets', 'configmaps', 'persistentvolumeclaims', 'persistentvolumes']) {
+    const left = fake.objects(plural).filter((o) => o.metadata.labels?.['ledgerflow.io/workflow-id'] === 'wf-0001');
+    assert.deepEqual(left.map((o) => o.metadata.name), [], `${plural} left behind`);
+  }
+  assert.ok(fake.get('configmaps', NAMESPACE, names.codeConfigMap('wf-other')));
+  assert.equal(fake.objects('jobs', NAMESPACE).filter((j) => j.metadata.labels?.['ledgerflow.io/workflow-id'] === 'wf-other').length, 1);
+});
