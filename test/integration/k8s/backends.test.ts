@@ -1,19 +1,26 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { ArgoWorkflowsBackend } from '../../../src/adapters/compute/argo/argoBackend';
 import { KubernetesJobBackend } from '../../../src/adapters/compute/kubernetes/jobBackend';
+import { NOTIFY_SCRIPT, type ArgoWorkflow } from '../../../src/adapters/compute/manifests/argoWorkflow';
 import { names, runKey } from '../../../src/adapters/compute/manifests/names';
+import type { RunLaunch } from '../../../src/ports/compute';
 import { LedgerflowError } from '../../../src/core/errors';
 import { AZURE_KEY, azureVolume, callbackServer, cluster, eventually, jobLaunch, localVolume, NAMESPACE, silent } from './harness';
 
 let env: Awaited<ReturnType<typeof cluster>>;
 let callbacks: Awaited<ReturnType<typeof callbackServer>>;
 let backend: KubernetesJobBackend;
+let argo: ArgoWorkflowsBackend;
 let stopWatching: () => void;
 
 before(async () => {
   env = await cluster({ K8S_LOCAL_DATASET_NODE: 'node-uib' });
   callbacks = await callbackServer();
   backend = new KubernetesJobBackend({ kubeConfig: env.kubeConfig, cluster: env.options, log: silent });
+  argo = new ArgoWorkflowsBackend({ kubeConfig: env.kubeConfig, cluster: env.options, log: silent });
   stopWatching = await backend.watchCompletions();
 });
 
@@ -174,4 +181,95 @@ test('cleanup removes every object of the run, and only of that run, and can run
   }
   assert.ok(fake.get('configmaps', NAMESPACE, names.codeConfigMap('wf-other')));
   assert.equal(fake.objects('jobs', NAMESPACE).filter((j) => j.metadata.labels?.['ledgerflow.io/workflow-id'] === 'wf-other').length, 1);
+});
+
+// ---- Argo Workflows ----------------------------------------------------------------------
+
+/** The thesis's complex workflow (listing 5.2): 1 before 2, 3, 4 in parallel, then 5. */
+function thesisRun(callbackUrl: string): RunLaunch {
+  const workflowId = 'wf-argo';
+  const mk = (jobIndex: number, command: string, volume?: typeof azureVolume) =>
+    jobLaunch(callbackUrl, {
+      workflowId, jobIndex, jobName: `job${jobIndex}`, command,
+      volumes: volume === undefined ? [] : [{ datasetId: volume.datasetId, name: volume.name, mountPath: volume.mountPath }],
+      callback: { url: `${callbackUrl}/api/workflows/${workflowId}/jobs/job${jobIndex}/complete`, token: `token-${jobIndex}` },
+    });
+  return {
+    workflowId,
+    jobs: [mk(1, 'ls /home/jovyan/'), mk(2, 'python uis.py', azureVolume), mk(3, 'python uio.py'), mk(4, 'python uib.py', localVolume), mk(5, 'python final-result.py')],
+    edges: [{ from: 1, to: 2 }, { from: 1, to: 3 }, { from: 1, to: 4 }, { from: 2, to: 5 }, { from: 3, to: 5 }, { from: 4, to: 5 }],
+    timeoutSeconds: 3600,
+  };
+}
+
+test('argo: a whole run is one Workflow whose DAG mirrors the spec, and jobs map to its nodes', async () => {
+  const { fake } = env;
+  const run = thesisRun(callbacks.url);
+  await argo.prepareWorkspace(run.workflowId, files);
+  const handles = await argo.launchRun(run, [azureVolume, localVolume]);
+  const wfName = names.runWorkflow(run.workflowId);
+  assert.deepEqual(handles.map((h) => h.ref), [1, 2, 3, 4, 5].map((i) => `${wfName}/job-${i}`));
+  assert.deepEqual(await argo.launchRun(run, [azureVolume, localVolume]), handles);
+
+  const wf = fake.get('workflows', NAMESPACE, wfName) as unknown as ArgoWorkflow;
+  const tasks = wf.spec.templates.find((t) => t.name === wf.spec.entrypoint)!.dag!.tasks;
+  assert.deepEqual(tasks.map((t) => [t.name, t.dependencies ?? []]), [
+    ['job-1', []], ['job-2', ['job-1']], ['job-3', ['job-1']], ['job-4', ['job-1']], ['job-5', ['job-2', 'job-3', 'job-4']],
+  ]);
+  assert.ok(tasks.every((t) => t.hooks?.['exit']?.template === `notify-${t.name.slice(4)}`));
+  assert.equal(wf.spec.automountServiceAccountToken, false);
+  assert.ok(!JSON.stringify(wf).includes('token-1'));
+  assert.ok(!JSON.stringify(wf).includes(AZURE_KEY));
+  for (const job of run.jobs) assert.ok(fake.get('secrets', NAMESPACE, names.callbackSecret(run.workflowId, job.jobName, 1)));
+
+  assert.equal((await argo.status(handles[1]!)).phase, 'Pending');
+  fake.completeWorkflowNode(wfName, 'job-1', 0, 'uis\nuio\n');
+  const first = await argo.status(handles[0]!);
+  assert.equal(first.phase, 'Succeeded');
+  assert.equal(first.exitCode, 0);
+  assert.equal(await argo.logs(handles[0]!), 'uis\nuio\n');
+  fake.completeWorkflowNode(wfName, 'job-2', 1, 'boom\n');
+  assert.deepEqual([(await argo.status(handles[1]!)).phase, (await argo.status(handles[1]!)).exitCode], ['Failed', 1]);
+
+  await argo.cancel(handles[4]!);
+  assert.equal((fake.get('workflows', NAMESPACE, wfName) as unknown as ArgoWorkflow).spec.shutdown, 'Terminate');
+  const never = await argo.status(handles[4]!);
+  assert.equal(never.phase, 'Failed');
+  assert.equal(never.exitCode, null);
+  assert.match(never.message ?? '', /not run/);
+
+  await argo.cleanup(run.workflowId);
+  await argo.cleanup(run.workflowId);
+  assert.equal(fake.get('workflows', NAMESPACE, wfName), undefined);
+  for (const plural of ['secrets', 'configmaps', 'persistentvolumeclaims', 'persistentvolumes', 'pods']) {
+    assert.deepEqual(fake.objects(plural).filter((o) => o.metadata.labels?.['ledgerflow.io/run'] === runKey(run.workflowId)).map((o) => o.metadata.name), [], plural);
+  }
+  assert.equal((await argo.status(handles[0]!)).phase, 'Unknown');
+});
+
+test('argo: a single attempt (the per-job port, and every retry) is a one-task Workflow', async () => {
+  const job = jobLaunch(callbacks.url, { workflowId: 'wf-argo-one', attempt: 2 });
+  const handle = await argo.launch(job, [azureVolume, localVolume]);
+  const name = names.job(job.workflowId, job.jobName, 2);
+  assert.deepEqual(handle, { backend: 'argo', ref: `${name}/job-2` });
+  const wf = env.fake.get('workflows', NAMESPACE, name) as unknown as ArgoWorkflow;
+  assert.deepEqual(wf.spec.templates.find((t) => t.name === 'dag')!.dag!.tasks.map((t) => t.name), ['job-2']);
+  env.fake.completeWorkflowNode(name, 'job-2', 0, 'ok\n');
+  assert.equal((await argo.status(handle)).phase, 'Succeeded');
+  await argo.cleanup(job.workflowId);
+});
+
+const run = promisify(execFile);
+test('argo: the exit hook script posts the completion with the job token', async (t) => {
+  const hasCurl = await run('/bin/sh', ['-c', 'command -v curl']).then(() => true, () => false);
+  if (!hasCurl) return t.skip('curl is not installed');
+  const url = `${callbacks.url}/api/workflows/wf-argo/jobs/job3/complete`;
+  const base = { CALLBACK_URL: url, CALLBACK_TOKEN: 'token-3', LF_WORKFLOW_ID_JSON: JSON.stringify('wf-"argo"'), LF_JOB_NAME_JSON: JSON.stringify('job3'), LF_ATTEMPT: '1', PATH: process.env['PATH'] ?? '/usr/bin:/bin' };
+  await run('/bin/sh', ['-c', NOTIFY_SCRIPT], { env: { ...base, LF_EXIT_CODE: '3', LF_STARTED_AT: '2026-01-02T03:04:05Z', LF_ENDED_AT: '2026-01-02T03:05:00Z' } });
+  const done = await callbacks.next();
+  assert.equal(done.headers.authorization, 'Bearer token-3');
+  assert.deepEqual(done.body, { workflowId: 'wf-"argo"', jobName: 'job3', attempt: 1, exitCode: 3, startedAt: '2026-01-02T03:04:05Z', endedAt: '2026-01-02T03:05:00Z' });
+  // A task whose pod never ran: Argo leaves the exit code and times empty.
+  await run('/bin/sh', ['-c', NOTIFY_SCRIPT], { env: { ...base, LF_EXIT_CODE: '', LF_STARTED_AT: '', LF_ENDED_AT: '' } });
+  assert.deepEqual((await callbacks.next()).body, { workflowId: 'wf-"argo"', jobName: 'job3', attempt: 1, exitCode: null });
 });
