@@ -8,6 +8,7 @@ import { NOTIFY_SCRIPT, type ArgoWorkflow } from '../../../src/adapters/compute/
 import { names, runKey } from '../../../src/adapters/compute/manifests/names';
 import type { RunLaunch } from '../../../src/ports/compute';
 import { LedgerflowError } from '../../../src/core/errors';
+import { callOf, grants, loadManifests } from './rbac';
 import { AZURE_KEY, azureVolume, callbackServer, cluster, eventually, jobLaunch, localVolume, NAMESPACE, silent } from './harness';
 
 let env: Awaited<ReturnType<typeof cluster>>;
@@ -272,4 +273,26 @@ test('argo: the exit hook script posts the completion with the job token', async
   // A task whose pod never ran: Argo leaves the exit code and times empty.
   await run('/bin/sh', ['-c', NOTIFY_SCRIPT], { env: { ...base, LF_EXIT_CODE: '', LF_STARTED_AT: '', LF_ENDED_AT: '' } });
   assert.deepEqual((await callbacks.next()).body, { workflowId: 'wf-"argo"', jobName: 'job3', attempt: 1, exitCode: null });
+});
+
+// ---- RBAC: infra/k8s grants exactly what the backends above called --------------------
+
+test('every API call of the backends is allowed by infra/k8s, which grants nothing they never call', () => {
+  const docs = loadManifests('rbac.yaml');
+  const role = docs.find((d) => d.kind === 'Role' && d.metadata.name === 'ledgerflow-compute')!;
+  const clusterRole = docs.find((d) => d.kind === 'ClusterRole' && d.metadata.name === 'ledgerflow-volumes')!;
+  assert.equal(role.metadata.namespace, NAMESPACE);
+  const namespaced = grants(role);
+  const clusterWide = grants(clusterRole);
+  const called = new Set<string>();
+  for (const request of env.fake.requests) {
+    const call = callOf(request);
+    called.add(call);
+    if (request.namespace === undefined) assert.ok(clusterWide.has(call), `cluster-scoped call not granted by the ClusterRole: ${call}`);
+    else {
+      assert.equal(request.namespace, NAMESPACE, `call outside the namespace: ${call}`);
+      assert.ok(namespaced.has(call), `call not granted by the Role: ${call}`);
+    }
+  }
+  assert.deepEqual([...namespaced, ...clusterWide].filter((g) => !called.has(g)).sort(), [], 'granted but never called');
 });
