@@ -37,11 +37,21 @@ export const settingsSchema = z.object({
   K8S_JOB_TTL_SECONDS: positiveInt.default(3600),
   /** Image of the Argo exit hook that reports a job's completion (needs /bin/sh and curl). */
   K8S_NOTIFIER_IMAGE: z.string().min(1).default('curlimages/curl:8.11.1'),
-  /** Service account of the Argo executor (wait container); jobs themselves get no token. */
   /** Image of the short-lived pod that reads a result file out of a run's workspace (needs sh and base64). */
   K8S_READER_IMAGE: z.string().min(1).default('busybox:1.37'),
+  /** Service account of the Argo executor (wait container); jobs themselves get no token. */
   K8S_ARGO_EXECUTOR_SERVICE_ACCOUNT: z.string().default('ledgerflow-argo-executor'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Embedded host: HTTP port (0 picks a free one) and listen address. */
+  PORT: z.coerce.number().int().min(0).max(65535).default(7071),
+  LEDGERFLOW_BIND_ADDRESS: z.string().min(1).default('127.0.0.1'),
+  /** Embedded host: largest accepted request body; larger ones get 413. */
+  LEDGERFLOW_MAX_BODY_BYTES: positiveInt.default(10 * 1024 * 1024),
+  /** Embedded host: how long shutdown waits for invocations in flight. */
+  LEDGERFLOW_SHUTDOWN_TIMEOUT_MS: positiveInt.default(30_000),
+  /** Which host runs the app: the embedded host sets `embedded` itself; Azure Functions and
+   * `func start` leave the default. Reported by /api/health; also decides the durable backend. */
+  LEDGERFLOW_HOST: z.enum(['embedded', 'azure-functions']).default('azure-functions'),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
