@@ -21,8 +21,8 @@ export const settingsSchema = z.object({
   LEASE_DEFAULT_TTL: positiveInt.default(3600),
   /** NCRONTAB, six fields with seconds. */
   LEASE_EXPIRY_SCHEDULE: z.string().default('0 * * * * *'),
-  /** Kubernetes / Argo compute (COMPUTE=kubernetes|argo). Empty kubeconfig: $KUBECONFIG,
-   * ~/.kube/config, then the in-cluster service account. */
+  /** Kubernetes / Argo compute (COMPUTE=kubernetes|argo). K8S_KUBECONFIG is a file path or
+   * the kubeconfig itself; empty: $KUBECONFIG, ~/.kube/config, then in-cluster. */
   K8S_NAMESPACE: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).default('ledgerflow'),
   K8S_KUBECONFIG: z.string().default(''),
   K8S_CONTEXT: z.string().default(''),

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ArgoWorkflowsBackend } from '../../../src/adapters/compute/argo/argoBackend';
+import { loadKubeConfig } from '../../../src/adapters/compute/kubernetes/client';
 import { KubernetesJobBackend } from '../../../src/adapters/compute/kubernetes/jobBackend';
 import { NOTIFY_SCRIPT, type ArgoWorkflow } from '../../../src/adapters/compute/manifests/argoWorkflow';
 import { names, runKey } from '../../../src/adapters/compute/manifests/names';
@@ -20,7 +21,7 @@ let stopWatching: () => void;
 before(async () => {
   env = await cluster({ K8S_LOCAL_DATASET_NODE: 'node-uib' });
   callbacks = await callbackServer();
-  backend = new KubernetesJobBackend({ kubeConfig: env.kubeConfig, cluster: env.options, log: silent });
+  backend = new KubernetesJobBackend({ kubeConfig: env.kubeConfig, cluster: env.options, log: silent, completions: { retryDelayMs: 5 } });
   argo = new ArgoWorkflowsBackend({ kubeConfig: env.kubeConfig, cluster: env.options, log: silent });
   stopWatching = await backend.watchCompletions();
 });
@@ -77,6 +78,8 @@ test('a job runs with its workspace and read-only datasets, and its completion r
     const claim = fake.get('persistentvolumeclaims', NAMESPACE, pv.spec.claimRef.name)!;
     assert.equal(claim.spec.volumeName, pv.metadata.name);
     assert.deepEqual(pv.spec.accessModes, ['ReadOnlyMany']);
+    // Deleting the PV at cleanup must never delete the owner's data.
+    assert.equal(pv.spec.persistentVolumeReclaimPolicy, 'Retain');
   }
   const code = fake.get('configmaps', NAMESPACE, names.codeConfigMap(job.workflowId))!;
   assert.match((code['data'] as Record<string, string>)['populate.sh']!, /\[ -e '\/workspace\/lib\/util.py' \] \|\| \{ mkdir -p '\/workspace\/lib' && cp \/ledgerflow\/code\/f0 /);
@@ -112,6 +115,28 @@ test('a failing job reports its exit code', async () => {
   const status = await backend.status(handle);
   assert.equal(status.phase, 'Failed');
   assert.equal(status.exitCode, 2);
+});
+
+test('a completion the callback refuses is posted again', async () => {
+  const job = jobLaunch(callbacks.url, { jobName: 'flaky-callback', volumes: [] });
+  const handle = await backend.launch(job, []);
+  callbacks.failNext(2);
+  const before = callbacks.counter.posts;
+  env.fake.completeJob(handle.ref, 0);
+  const cb = await callbacks.next();
+  assert.equal(cb.body['jobName'], 'flaky-callback');
+  assert.equal(callbacks.counter.posts - before, 3);
+});
+
+test('a job that finished while no watcher ran is reported when one starts', async () => {
+  const job = jobLaunch(callbacks.url, { jobName: 'while-down', volumes: [] });
+  const handle = await backend.launch(job, []);
+  stopWatching();
+  env.fake.completeJob(handle.ref, 7);
+  const restarted = new KubernetesJobBackend({ kubeConfig: loadKubeConfig({ kubeconfig: env.fake.kubeconfig(NAMESPACE), context: '' }), cluster: env.options, log: silent });
+  stopWatching = await restarted.watchCompletions();
+  const cb = await callbacks.next();
+  assert.deepEqual([cb.body['jobName'], cb.body['exitCode']], ['while-down', 7]);
 });
 
 test('launch is idempotent: a repeated launch meets 409 and returns the same handle', async () => {

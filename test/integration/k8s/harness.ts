@@ -31,10 +31,17 @@ export interface ReceivedCallback { path: string; headers: IncomingHttpHeaders; 
 export async function callbackServer() {
   const received: ReceivedCallback[] = [];
   const waiters: ((c: ReceivedCallback) => void)[] = [];
+  const counter = { posts: 0, failures: 0 };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      counter.posts++;
+      if (counter.failures > 0) {
+        counter.failures--;
+        res.writeHead(503).end();
+        return;
+      }
       const cb = { path: req.url ?? '', headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> };
       res.writeHead(202).end();
       const waiter = waiters.shift();
@@ -45,6 +52,9 @@ export async function callbackServer() {
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url,
+    counter,
+    /** The next `n` posts are answered 503 and not delivered. */
+    failNext: (n = 1) => { counter.failures += n; },
     next: () => new Promise<ReceivedCallback>((resolve) => { const r = received.shift(); if (r) resolve(r); else waiters.push(resolve); }),
     close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };

@@ -2,13 +2,16 @@ import * as k8s from '@kubernetes/client-node';
 import { LedgerflowError } from '../../../core/errors';
 
 /**
- * KubeConfig from the settings: an explicit kubeconfig file (and context), or else the
- * client's default chain ($KUBECONFIG, ~/.kube/config, then the in-cluster service account).
+ * KubeConfig from the settings: a kubeconfig file path, or the kubeconfig itself (YAML or
+ * JSON: on Azure Functions the app setting can be a Key Vault reference to it, as there is
+ * no file to point at), and an optional context; empty: the client's default chain
+ * ($KUBECONFIG, ~/.kube/config, then the in-cluster service account).
  */
 export function loadKubeConfig(options: { kubeconfig: string; context: string }): k8s.KubeConfig {
   const kc = new k8s.KubeConfig();
   try {
     if (options.kubeconfig === '') kc.loadFromDefault();
+    else if (/^\s*(\{|apiVersion:|kind:|clusters:)/.test(options.kubeconfig)) kc.loadFromString(options.kubeconfig);
     else kc.loadFromFile(options.kubeconfig);
     if (options.context !== '') kc.setCurrentContext(options.context);
   } catch (err) {

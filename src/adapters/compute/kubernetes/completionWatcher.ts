@@ -29,6 +29,13 @@ export const postCompletion: CompletionPoster = async (url, token, report) => {
 };
 
 const RESTART_DELAY_MS = 1_000;
+const MAX_RETRY_DELAY_MS = 60_000;
+
+export interface CompletionWatcherOptions {
+  post?: CompletionPoster;
+  /** First delay before a failed post is tried again; doubles up to a minute. */
+  retryDelayMs?: number;
+}
 
 /**
  * Reports finished Jobs to their callbacks. It lists, then watches from the list's
@@ -36,8 +43,9 @@ const RESTART_DELAY_MS = 1_000;
  * the `reported` annotation is posted (URL and token from the job's Secret) and then
  * annotated, so another instance or a restart does not post it again (a rare duplicate,
  * when two instances race, is harmless: the callback is idempotent per attempt). A failed
- * post is left unannotated and retried on the next list; the orchestrator's status polls
- * cover the meantime. Watches that end are restarted with a fresh list.
+ * post is retried with a doubling delay while the Job exists and the watcher runs (and by
+ * any later list); the orchestrator's status polls cover the meantime. Watches that end
+ * are restarted with a fresh list.
  */
 export class CompletionWatcher {
   private readonly batch: k8s.BatchV1Api;
@@ -45,15 +53,20 @@ export class CompletionWatcher {
   private controller: AbortController | undefined;
   private stopped = true;
   private restartTimer: NodeJS.Timeout | undefined;
+  private readonly retryTimers = new Map<string, NodeJS.Timeout>();
+  private readonly post: CompletionPoster;
+  private readonly retryDelayMs: number;
 
   constructor(
     private readonly kc: k8s.KubeConfig,
     private readonly namespace: string,
     private readonly objects: ClusterObjects,
     private readonly log: Logger,
-    private readonly post: CompletionPoster = postCompletion,
+    options: CompletionWatcherOptions = {},
   ) {
     this.batch = kc.makeApiClient(k8s.BatchV1Api);
+    this.post = options.post ?? postCompletion;
+    this.retryDelayMs = options.retryDelayMs ?? 5_000;
   }
 
   async start(): Promise<() => void> {
@@ -65,6 +78,8 @@ export class CompletionWatcher {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.restartTimer);
+    for (const timer of this.retryTimers.values()) clearTimeout(timer);
+    this.retryTimers.clear();
     this.controller?.abort();
   }
 
@@ -89,7 +104,18 @@ export class CompletionWatcher {
     }, RESTART_DELAY_MS);
   }
 
-  private async report(job: k8s.V1Job): Promise<void> {
+  private retryLater(name: string, failures: number): void {
+    if (this.stopped || this.retryTimers.has(name)) return;
+    const delay = Math.min(this.retryDelayMs * 2 ** (failures - 1), MAX_RETRY_DELAY_MS);
+    this.retryTimers.set(name, setTimeout(() => {
+      this.retryTimers.delete(name);
+      ignoreNotFound(this.batch.readNamespacedJob({ name, namespace: this.namespace }))
+        .then((job) => (job === undefined ? undefined : this.report(job, failures)))
+        .catch(() => this.retryLater(name, failures + 1));
+    }, delay));
+  }
+
+  private async report(job: k8s.V1Job, failures = 0): Promise<void> {
     const meta = job.metadata;
     const name = meta?.name;
     if (name === undefined || !isFinished(job) || meta?.annotations?.[ANNOTATIONS.reported] !== undefined || this.inFlight.has(name)) return;
@@ -118,7 +144,8 @@ export class CompletionWatcher {
       ));
       this.log.info({ ...ids, exitCode: report.exitCode }, 'job completion reported');
     } catch (err) {
-      this.log.warn({ ...ids, err: errorMessage(err) }, 'job completion not reported; will retry on the next list');
+      this.log.warn({ ...ids, err: errorMessage(err) }, 'job completion not reported; will retry');
+      this.retryLater(name, failures + 1);
     } finally {
       this.inFlight.delete(name);
     }

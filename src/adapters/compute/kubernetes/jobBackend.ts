@@ -7,15 +7,15 @@ import { clusterOptions, type ClusterOptions } from '../manifests/options';
 import { background, ignoreNotFound, loadKubeConfig } from './client';
 import { ClusterObjects } from './clusterObjects';
 import { withCompensation } from './compensation';
-import { CompletionWatcher, type CompletionPoster } from './completionWatcher';
+import { CompletionWatcher, type CompletionWatcherOptions } from './completionWatcher';
 import { observeJob } from './observe';
 
 export interface KubernetesJobBackendOptions {
   kubeConfig: k8s.KubeConfig;
   cluster: ClusterOptions;
   log: Logger;
-  /** How completions reach the callback; defaults to an HTTPS POST with fetch. */
-  post?: CompletionPoster;
+  /** How completions reach the callback (default: a POST with fetch), and how soon a failed one is retried. */
+  completions?: CompletionWatcherOptions;
 }
 
 /** Pods of a Job carry this label (set by the job controller). */
@@ -37,7 +37,7 @@ export class KubernetesJobBackend implements ComputeBackend {
   constructor(private readonly options: KubernetesJobBackendOptions) {
     this.objects = new ClusterObjects(options.kubeConfig, options.cluster, options.log);
     this.batch = options.kubeConfig.makeApiClient(k8s.BatchV1Api);
-    this.watcher = new CompletionWatcher(options.kubeConfig, options.cluster.namespace, this.objects, options.log, options.post);
+    this.watcher = new CompletionWatcher(options.kubeConfig, options.cluster.namespace, this.objects, options.log, options.completions);
   }
 
   static fromSettings(s: Settings, log: Logger): KubernetesJobBackend {
