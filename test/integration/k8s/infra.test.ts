@@ -14,7 +14,7 @@ const find = (kind: string, name: string) => {
 };
 
 test('every manifest in infra/k8s parses and passes kubernetes-models schema validation', async () => {
-  assert.deepEqual(files, ['argo.yaml', 'namespace.yaml', 'networkpolicy.yaml', 'rbac.yaml', 'storageclass.yaml']);
+  assert.deepEqual(files, ['argo.yaml', 'limitrange.yaml', 'namespace.yaml', 'networkpolicy.yaml', 'rbac.yaml', 'storageclass.yaml']);
   for (const o of all) await validateManifest(o);
 });
 
