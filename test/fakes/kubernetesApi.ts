@@ -57,6 +57,8 @@ export class FakeKubernetesApi {
   private readonly store = new Map<string, Obj>();
   private readonly logs = new Map<string, string>();
   private readonly watchers = new Set<Watcher>();
+  /** Every change, so a watch from a listed resourceVersion misses nothing in between. */
+  private readonly history: { rv: number; type: ResourceType; event: string; object: Obj }[] = [];
   private rv = 1;
   private server: Server | undefined;
   private url = '';
@@ -246,8 +248,13 @@ export class FakeKubernetesApi {
         res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
         res.flushHeaders();
         const watcher: Watcher = { type, namespace: ns, selector, res };
-        // Without a resourceVersion a watch starts with the current state as ADDED events.
-        if (query.get('resourceVersion') === null) for (const o of this.matching(type, ns, selector)) res.write(`${JSON.stringify({ type: 'ADDED', object: o })}\n`);
+        // Without a resourceVersion a watch starts with the current state as ADDED events;
+        // with one, it replays every change after that version.
+        const from = query.get('resourceVersion');
+        const backlog = from === null || from === ''
+          ? this.matching(type, ns, selector).map((object) => ({ event: 'ADDED', object }))
+          : this.history.filter((h) => h.rv > Number(from) && h.type === type && (ns === undefined || h.object.metadata.namespace === ns) && matchesSelector(h.object.metadata.labels ?? {}, selector));
+        for (const { event, object } of backlog) res.write(`${JSON.stringify({ type: event, object })}\n`);
         this.watchers.add(watcher);
         req.on('close', () => this.watchers.delete(watcher));
         return;
@@ -336,6 +343,7 @@ export class FakeKubernetesApi {
   private remove(type: ResourceType, obj: Obj, policy: string | undefined): void {
     const key = this.key(type.plural, obj.metadata.namespace, obj.metadata.name);
     if (!this.store.delete(key)) return;
+    obj.metadata.resourceVersion = String(++this.rv);
     this.emit(type, 'DELETED', obj);
     // batch/v1 Jobs orphan their pods unless asked to propagate, as the real API does.
     const cascade = type.kind === 'Job' ? policy === 'Background' || policy === 'Foreground' : policy !== 'Orphan';
@@ -346,6 +354,7 @@ export class FakeKubernetesApi {
   }
 
   private emit(type: ResourceType, event: 'ADDED' | 'MODIFIED' | 'DELETED', obj: Obj): void {
+    this.history.push({ rv: this.rv, type, event, object: clone(obj) });
     for (const w of this.watchers) {
       if (w.type !== type || (w.namespace !== undefined && w.namespace !== obj.metadata.namespace)) continue;
       if (!matchesSelector(obj.metadata.labels ?? {}, w.selector)) continue;
