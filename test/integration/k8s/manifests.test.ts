@@ -95,3 +95,7 @@ test('the schema check has teeth: malformed objects are rejected', async () => {
   const wf = renderManifests('argo', input).find((o) => o.kind === 'Workflow') as ArgoWorkflow;
   await assert.rejects(validateManifest({ ...wf, spec: { ...wf.spec, templates: 'none' } } as never));
 });
+
+test('a job mounting a dataset that was not resolved is refused rather than left Pending', () => {
+  assert.throws(() => renderManifests('k8s', { ...input, volumes: [azureVolume] }), /ds-local-uib/);
+});

@@ -79,7 +79,7 @@ export class ArgoWorkflowsBackend implements DagComputeBackend {
   private async submit(run: ArgoRun, volumes: ResolvedVolume[]): Promise<void> {
     const namespace = this.options.cluster.namespace;
     await withCompensation(this.options.log, async (stack) => {
-      const subPaths = await this.objects.ensureDatasets(stack, run.workflowId, volumes);
+      const subPaths = await this.objects.ensureDatasets(stack, run.workflowId, run.jobs, volumes);
       for (const job of run.jobs) await this.objects.createSecret(stack, callbackSecret(this.options.cluster, job));
       const body = argoWorkflow(this.options.cluster, run, subPaths);
       const target = { group: ARGO_GROUP, version: ARGO_VERSION, namespace, plural: ARGO_PLURAL };

@@ -1,7 +1,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { validationError } from '../../../core/errors';
 import type { Logger } from '../../../observability/logger';
-import type { ResolvedVolume } from '../../../ports/compute';
+import type { JobLaunch, ResolvedVolume } from '../../../ports/compute';
 import { runDatasets } from '../manifests/render';
 import { managedSelector, runSelector } from '../manifests/names';
 import type { ClusterOptions } from '../manifests/options';
@@ -56,9 +56,9 @@ export class ClusterObjects {
   }
 
   /** The run's dataset volumes (shared by its jobs); returns the subPath of each dataset that needs one. */
-  async ensureDatasets(stack: Compensation, workflowId: string, volumes: readonly ResolvedVolume[]): Promise<ReadonlyMap<string, string>> {
+  async ensureDatasets(stack: Compensation, workflowId: string, jobs: readonly JobLaunch[], volumes: readonly ResolvedVolume[]): Promise<ReadonlyMap<string, string>> {
     const namespace = this.namespace;
-    const { objects, subPaths } = runDatasets(this.opts, workflowId, volumes);
+    const { objects, subPaths } = runDatasets(this.opts, workflowId, jobs, volumes);
     for (const { secret, volume, claim } of objects) {
       if (secret !== undefined) {
         await this.createOnce(stack, `secret ${secret.metadata!.name}`,

@@ -56,7 +56,7 @@ export class KubernetesJobBackend implements ComputeBackend {
   async launch(job: JobLaunch, volumes: ResolvedVolume[]): Promise<JobHandle> {
     const namespace = this.options.cluster.namespace;
     return withCompensation(this.options.log, async (stack) => {
-      const subPaths = await this.objects.ensureDatasets(stack, job.workflowId, volumes);
+      const subPaths = await this.objects.ensureDatasets(stack, job.workflowId, [job], volumes);
       await this.objects.createSecret(stack, callbackSecret(this.options.cluster, job));
       const manifest = batchJob(this.options.cluster, job, subPaths);
       const name = manifest.metadata!.name!;

@@ -1,5 +1,6 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { ResolvedVolume, RunLaunch } from '../../../ports/compute';
+import { LedgerflowError } from '../../../core/errors';
+import type { JobLaunch, ResolvedVolume, RunLaunch } from '../../../ports/compute';
 import { argoWorkflow } from './argoWorkflow';
 import { CREDENTIAL_PLACEHOLDER, datasetObjects, type DatasetObjects } from './datasetVolumes';
 import { batchJob, callbackSecret } from './job';
@@ -8,7 +9,11 @@ import type { ClusterOptions } from './options';
 import { codeConfigMap, workspaceClaim } from './workspace';
 
 /** Every dataset of a run once (volumes may repeat across jobs), with the subPath map pods need. */
-export function runDatasets(opts: ClusterOptions, workflowId: string, volumes: readonly ResolvedVolume[], forDisplay = false) {
+export function runDatasets(opts: ClusterOptions, workflowId: string, jobs: readonly JobLaunch[], volumes: readonly ResolvedVolume[], forDisplay = false) {
+  // A mount without its volume would leave the pod Pending forever on a missing claim.
+  const resolved = new Set(volumes.map((v) => v.datasetId));
+  const missing = [...new Set(jobs.flatMap((j) => j.volumes.map((v) => v.datasetId)))].filter((id) => !resolved.has(id));
+  if (missing.length > 0) throw new LedgerflowError('internal', `no resolved volume for dataset(s) ${missing.join(', ')}`);
   const unique = [...new Map(volumes.map((v) => [v.datasetId, v])).values()].sort((a, b) => a.datasetId.localeCompare(b.datasetId));
   const objects: DatasetObjects[] = unique.map((v) => datasetObjects(opts, workflowId, v, forDisplay));
   const subPaths = new Map<string, string>();
@@ -36,7 +41,7 @@ export interface RenderInput {
 export function renderManifests(target: 'k8s' | 'argo', input: RenderInput): KubernetesObject[] {
   const { run, options } = input;
   const jobs = run.jobs.map((j) => ({ ...j, callback: { url: j.callback.url, token: CREDENTIAL_PLACEHOLDER } }));
-  const { objects, subPaths } = runDatasets(options, run.workflowId, input.volumes, true);
+  const { objects, subPaths } = runDatasets(options, run.workflowId, jobs, input.volumes, true);
   const common: KubernetesObject[] = [
     codeConfigMap(options, run.workflowId, input.files),
     workspaceClaim(options, run.workflowId),
