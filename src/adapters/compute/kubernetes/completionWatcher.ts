@@ -94,6 +94,7 @@ export class CompletionWatcher {
       (type: string, job: k8s.V1Job) => { if (type === 'ADDED' || type === 'MODIFIED') void this.report(job); },
       (err: unknown) => this.restart(err),
     );
+    if (this.stopped) this.controller.abort();
   }
 
   private restart(err: unknown): void {
