@@ -1,3 +1,5 @@
+// @peculiar/x509's dependency injection needs the Reflect metadata polyfill loaded first.
+import 'reflect-metadata';
 import { createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,9 +13,12 @@ import * as x509 from '@peculiar/x509';
  * sharing one data dir agree on one CA and one certificate per user.
  */
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+x509.cryptoProvider.set(webcrypto as never);
+type CryptoKey = webcrypto.CryptoKey;
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+const ORG_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const TEN_YEARS_MS = 10 * 365 * 24 * 3600 * 1000;
 
@@ -25,9 +30,9 @@ export interface IdentityFiles {
   caCertPem: string;
 }
 
-/** `uis` -> `UisMSP`, `my-org` -> `MyOrgMSP`. */
+/** `uis` -> `UisMSP`: the inverse of the chaincode's orgOfMspId (organization names are lower case). */
 export function mspIdFor(org: string): string {
-  return `${org.split(/[-_.]/).map((p) => p.charAt(0).toUpperCase() + p.slice(1)).join('')}MSP`;
+  return `${org.charAt(0).toUpperCase()}${org.slice(1)}MSP`;
 }
 
 export function mspRoot(dataDir: string): string {
@@ -40,8 +45,8 @@ export function peerMspRoot(dataDir: string): string {
   return join(dataDir, 'ledger', 'node');
 }
 
-function checkName(kind: string, name: string): void {
-  if (!NAME.test(name)) throw new Error(`invalid ${kind} name ${JSON.stringify(name)}`);
+function checkName(kind: 'organization' | 'user', name: string): void {
+  if (!(kind === 'organization' ? ORG_NAME : USER_NAME).test(name)) throw new Error(`invalid ${kind} name ${JSON.stringify(name)}`);
 }
 
 /** Gets (or, on first use, issues) the identity of `user` in `org`. */
@@ -81,7 +86,7 @@ export async function getOrIssueIdentity(root: string, org: string, user: string
 export function listCaCerts(root: string): { org: string; caCertPem: string }[] {
   if (!existsSync(root)) return [];
   return readdirSync(root, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && NAME.test(e.name) && existsSync(join(root, e.name, 'ca', 'cert.pem')))
+    .filter((e) => e.isDirectory() && ORG_NAME.test(e.name) && existsSync(join(root, e.name, 'ca', 'cert.pem')))
     .map((e) => ({ org: e.name, caCertPem: readFileSync(join(root, e.name, 'ca', 'cert.pem'), 'utf8') }));
 }
 
@@ -106,15 +111,15 @@ async function getOrCreateCa(orgDir: string, org: string): Promise<{ cert: x509.
   const cert = new x509.X509Certificate(readFileSync(join(caDir, 'cert.pem'), 'utf8'));
   const der = createPrivateKey(readFileSync(join(caDir, 'key.pem'), 'utf8')).export({ format: 'der', type: 'pkcs8' });
   const key = await webcrypto.subtle.importKey('pkcs8', der, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
-  return { cert, key: key as unknown as CryptoKey };
+  return { cert, key };
 }
 
 async function newKeyPair(): Promise<CryptoKeyPair> {
-  return (await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])) as unknown as CryptoKeyPair;
+  return (await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])) as CryptoKeyPair;
 }
 
 async function keyPem(key: CryptoKey): Promise<string> {
-  const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key as unknown as webcrypto.CryptoKey));
+  const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key));
   return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }).export({ format: 'pem', type: 'pkcs8' }).toString();
 }
 

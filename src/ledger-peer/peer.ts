@@ -9,7 +9,9 @@ import { getOrIssueIdentity, mspRoot, PEER_ORG, peerMspRoot } from './localCa';
 import { Membership, serializeIdentity } from './membership';
 import { Orderer } from './orderer';
 import { LedgerStore } from './store';
-import type { Chaincode } from './simulator/types';
+// The simulator must load before the contract module (it sets the shim's log level).
+import { loadChaincode, type Chaincode } from './simulator';
+import { contracts } from '@ledgerflow/chaincode';
 
 /**
  * The embedded Fabric peer: one process that endorses (runs the chaincode in process),
@@ -52,7 +54,7 @@ export function ledgerFile(dataDir: string): string {
 export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<EmbeddedPeer> {
   const log = options.logger ?? createLogger({ name: 'ledger-peer' });
   const channel = options.channel ?? DEFAULT_CHANNEL;
-  const chaincodes = options.chaincodes ?? [await defaultChaincode()];
+  const chaincodes = options.chaincodes ?? [defaultChaincode()];
   const node = await getOrIssueIdentity(peerMspRoot(options.dataDir), PEER_ORG, 'peer0');
   const nodeKey = createPrivateKey(node.keyPem);
   const membership = new Membership([mspRoot(options.dataDir), peerMspRoot(options.dataDir)]);
@@ -114,7 +116,8 @@ export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<E
   };
 }
 
-async function defaultChaincode(): Promise<Chaincode> {
-  const [{ loadChaincode }, { contracts }] = await Promise.all([import('./simulator'), import('@ledgerflow/chaincode')]);
-  return loadChaincode('ledgerflow', contracts);
+/** The ledgerflow contract, as deployed to a Fabric network (chaincode name `ledgerflow`). */
+export const DEFAULT_CHAINCODE = 'ledgerflow';
+function defaultChaincode(): Chaincode {
+  return loadChaincode(DEFAULT_CHAINCODE, contracts);
 }

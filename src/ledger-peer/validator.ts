@@ -4,7 +4,7 @@ import { decodeTransactionEnvelope, MalformedError, type DecodedTransaction } fr
 import { decodeRwset, type NamespacedRwset } from './rwset';
 import type { Membership } from './membership';
 import type { CommittedTx } from './store';
-import type { Version } from './simulator/types';
+import { compareKeys, inRange, validateReadWriteSet, type StateReader, type Version } from './simulator';
 
 /**
  * Commit-time validation of a block's transactions, as a Fabric committer does it: header
@@ -95,22 +95,8 @@ function validateTx(
     return { code: Code.BAD_RWSET, tx };
   }
   for (const { namespace, rwset } of rwsets) {
-    const nsUpdates = updates.get(namespace);
-    for (const read of rwset.reads) {
-      const current = nsUpdates?.has(read.key) ? nsUpdates.get(read.key) ?? undefined : state.version(namespace, read.key);
-      if (!sameVersion(current, read.version)) return { code: Code.MVCC_READ_CONFLICT, tx };
-    }
-    for (const range of rwset.rangeReads) {
-      let current = mergedRange(state, nsUpdates, namespace, range.startKey, range.endKey);
-      if (!range.exhausted) {
-        const last = range.keys.at(-1)?.key;
-        current = last === undefined ? [] : current.filter((k) => compareKeys(k.key, last) <= 0);
-      }
-      const same =
-        current.length === range.keys.length &&
-        current.every((k, i) => k.key === range.keys[i]!.key && sameVersion(k.version, range.keys[i]!.version));
-      if (!same) return { code: Code.PHANTOM_READ_CONFLICT, tx };
-    }
+    const outcome = validateReadWriteSet(mergedReader(state, updates.get(namespace), namespace), rwset);
+    if (outcome !== 'VALID') return { code: Code[outcome], tx };
   }
   return { code: Code.VALID, tx, rwsets };
 }
@@ -126,34 +112,28 @@ function endorsementSatisfied(tx: DecodedTransaction, policy: EndorsementPolicy)
   });
 }
 
-function sameVersion(a: Version | undefined | null, b: Version | undefined | null): boolean {
-  if (a == null || b == null) return a == null && b == null;
-  return a.blockNum === b.blockNum && a.txNum === b.txNum;
-}
+const NO_VALUE = Buffer.alloc(0);
 
-export function compareKeys(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-}
-
-function inRange(key: string, startKey: string, endKey: string): boolean {
-  return compareKeys(key, startKey) >= 0 && (endKey === '' || compareKeys(key, endKey) < 0);
-}
-
-function mergedRange(
-  state: StateView,
-  nsUpdates: Map<string, Version | null> | undefined,
-  ns: string,
-  startKey: string,
-  endKey: string,
-): { key: string; version: Version }[] {
-  const merged = new Map<string, Version>();
-  for (const { key, version } of state.rangeVersions(ns, startKey, endKey)) merged.set(key, version);
-  if (nsUpdates !== undefined) {
-    for (const [key, version] of nsUpdates) {
-      if (!inRange(key, startKey, endKey)) continue;
-      if (version === null) merged.delete(key);
-      else merged.set(key, version);
-    }
-  }
-  return [...merged].map(([key, version]) => ({ key, version })).sort((a, b) => compareKeys(a.key, b.key));
+/** Committed state overlaid with the writes of earlier valid transactions in the block: the
+ * state a transaction is validated against. Only versions matter to MVCC. */
+function mergedReader(state: StateView, nsUpdates: Map<string, Version | null> | undefined, ns: string): StateReader {
+  return {
+    get(key) {
+      const version = nsUpdates?.has(key) ? nsUpdates.get(key) : state.version(ns, key);
+      return version == null ? undefined : { value: NO_VALUE, version };
+    },
+    range(startKey, endKey) {
+      const merged = new Map<string, Version>();
+      for (const { key, version } of state.rangeVersions(ns, startKey, endKey)) merged.set(key, version);
+      for (const [key, version] of nsUpdates ?? []) {
+        if (!inRange(key, startKey, endKey)) continue;
+        if (version === null) merged.delete(key);
+        else merged.set(key, version);
+      }
+      return [...merged]
+        .map(([key, version]) => ({ key, value: NO_VALUE, version }))
+        .sort((a, b) => compareKeys(a.key, b.key));
+    },
+    history: () => [],
+  };
 }
