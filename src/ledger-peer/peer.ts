@@ -118,6 +118,9 @@ export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<E
 
 /** The ledgerflow contract, as deployed to a Fabric network (chaincode name `ledgerflow`). */
 export const DEFAULT_CHAINCODE = 'ledgerflow';
+let loaded: Chaincode | undefined;
+/** Loaded once per process, as a peer keeps one container per chaincode. */
 function defaultChaincode(): Chaincode {
-  return loadChaincode(DEFAULT_CHAINCODE, contracts);
+  loaded ??= loadChaincode(DEFAULT_CHAINCODE, contracts);
+  return loaded;
 }
