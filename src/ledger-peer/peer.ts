@@ -107,6 +107,7 @@ export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<E
     channel,
     mspDir: mspRoot(options.dataDir),
     stop: async () => {
+      if (!store.db.open) return;
       // Refuse new calls, commit what was submitted, then close the file; open event streams
       // and commit-status waits end with the server.
       server.forceShutdown();
