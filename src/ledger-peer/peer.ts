@@ -75,7 +75,11 @@ export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<E
         return known !== undefined && known.equals(prpHash);
       },
     },
-    { maxTx: options.blockMaxTx ?? 500, timeoutMs: options.blockTimeoutMs ?? 2 },
+    {
+      maxTx: options.blockMaxTx ?? 500,
+      timeoutMs: options.blockTimeoutMs ?? 2,
+      onCommitError: (err, blockNum, transactions) => log.error({ err, blockNum, transactions }, 'block could not be committed; its transactions are dropped'),
+    },
   );
 
   const host = options.host ?? '127.0.0.1';

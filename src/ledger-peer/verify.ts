@@ -136,9 +136,15 @@ if (require.main === module) {
     .description('Verify an embedded ledger (stop its peer first): hash chain, transaction order, validation codes, world state')
     .requiredOption('--data-dir <dir>', 'the data dir the peer was started with')
     .action((opts: { dataDir: string }) => {
-      const result = verifyLedger(opts.dataDir);
-      process.stdout.write(`${JSON.stringify(result)}\n`);
-      process.exitCode = result.ok ? 0 : 1;
+      try {
+        const result = verifyLedger(opts.dataDir);
+        process.stdout.write(`${JSON.stringify(result)}\n`);
+        process.exitCode = result.ok ? 0 : 1;
+      } catch (err) {
+        // SQLITE_BUSY here means the peer is still running: it holds the ledger exclusively.
+        process.stderr.write(`ledgerflow-ledger-verify: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.exitCode = 2;
+      }
     });
   program.parse();
 }
