@@ -8,7 +8,7 @@ import { Membership } from './membership';
 import { LedgerStore } from './store';
 import { compareKeys } from './simulator';
 import type { Version } from './simulator';
-import { validateBlock, type StateView } from './validator';
+import { inRange, validateBlock, type StateView } from './validator';
 
 /**
  * Checks a stopped peer's ledger end to end: block numbering, each header's previous hash
@@ -47,7 +47,7 @@ class ReplayState implements StateView {
 
   rangeVersions(ns: string, startKey: string, endKey: string): { key: string; version: Version }[] {
     return [...(this.values.get(ns) ?? [])]
-      .filter(([key]) => compareKeys(key, startKey) >= 0 && (endKey === '' || compareKeys(key, endKey) < 0))
+      .filter(([key]) => inRange(key, startKey, endKey))
       .sort(([a], [b]) => compareKeys(a, b))
       .map(([key, { version }]) => ({ key, version }));
   }
