@@ -19,7 +19,8 @@ type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 
 const ORG_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
-const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;
+/** As the chaincode accepts them (single inner spaces); never `.` or `..` alone, as they name directories. */
+const USER_NAME = /^(?=.{1,128}$)(?!\.{1,2}$)[A-Za-z0-9._@-]+( [A-Za-z0-9._@-]+)*$/;
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const TEN_YEARS_MS = 10 * 365 * 24 * 3600 * 1000;
 
@@ -42,6 +43,11 @@ export function mspRoot(dataDir: string): string {
 
 /** The embedded peer's own CA and node identity (it signs endorsements). */
 export const PEER_ORG = 'ledgerflow-peer';
+
+/** Whether `getOrIssueIdentity` accepts these names. */
+export function isValidIdentityName(org: string, user: string): boolean {
+  return ORG_NAME.test(org) && USER_NAME.test(user);
+}
 export function peerMspRoot(dataDir: string): string {
   return join(dataDir, 'ledger', 'node');
 }

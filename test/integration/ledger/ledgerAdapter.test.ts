@@ -5,6 +5,9 @@ import { generateKeyPairSync } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { connect, hash } from '@hyperledger/fabric-gateway';
 import { LedgerError, LedgerEndorseError } from '../../../src/adapters/ledger/errors';
+import { FabricLedger } from '../../../src/adapters/ledger/fabricLedger';
+import { LedgerflowError } from '../../../src/core/errors';
+import { issuingIdentities } from '../../../src/adapters/ledger/identities';
 import { getOrIssueIdentity } from '../../../src/ledger-peer/localCa';
 import { newEcdsaSigner } from '../../../src/ledger-peer/ecdsa';
 import { startPeerFixture, newDataset, type PeerFixture } from './peerFixture';
@@ -153,6 +156,26 @@ test('over TLS, the client trusts the peer\'s CA', async () => {
     assert.equal((await tls.ledger.as({ org: 'uio', user: 'bob' }).getDataset(input.id))?.id, input.id);
   } finally {
     await tls.close();
+  }
+});
+
+test('user names with inner spaces get identities; a wrong channel is a fault, not a missing record', async () => {
+  const input = newDataset();
+  const registered = await f.ledger.as({ org: 'uis', user: 'Ada Lovelace' }).registerDataset(input);
+  assert.equal(registered.owner.user, 'Ada Lovelace');
+  await assert.rejects(f.ledger.as({ org: 'uis', user: '../evil' }).getLease(input.id), (err) => err instanceof LedgerflowError && err.code === 'forbidden');
+
+  const misconfigured = new FabricLedger({
+    endpoint: f.peer.endpoint,
+    channel: 'no-such-channel',
+    chaincode: 'ledgerflow',
+    identities: issuingIdentities(f.peer.mspDir),
+    serviceCaller: { org: 'uis', user: 'auditor' },
+  });
+  try {
+    await assert.rejects(misconfigured.as({ org: 'uis', user: 'alice' }).getDataset(input.id), hasCode('internal'));
+  } finally {
+    await misconfigured.close();
   }
 });
 
