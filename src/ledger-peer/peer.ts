@@ -9,7 +9,7 @@ import { gatewayImplementation } from './gatewayService';
 import { getOrIssueIdentity, getOrIssueTlsServerCert, mspRoot, PEER_ORG, peerMspRoot } from './localCa';
 import { Membership, serializeIdentity } from './membership';
 import { Orderer } from './orderer';
-import { LedgerStore } from './store';
+import { LedgerStore, lockLedger } from './store';
 // The simulator must load before the contract module (it sets the shim's log level).
 import { loadChaincode, type Chaincode } from './simulator';
 import { contracts } from '@ledgerflow/chaincode';
@@ -62,9 +62,11 @@ export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<E
   const node = await getOrIssueIdentity(peerMspRoot(options.dataDir), PEER_ORG, 'peer0');
   const nodeKey = createPrivateKey(node.keyPem);
   const membership = new Membership([mspRoot(options.dataDir), peerMspRoot(options.dataDir)]);
-  const store = new LedgerStore(ledgerFile(options.dataDir));
+  const file = ledgerFile(options.dataDir);
+  const lock = lockLedger(file);
+  const store = new LedgerStore(file);
   const endorsed = new Map<string, Buffer>();
-  const orderer = new Orderer(
+  const orderer = await Orderer.open(
     store,
     {
       endorserMspId: node.mspId,
@@ -76,9 +78,10 @@ export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<E
       },
     },
     {
+      file,
       maxTx: options.blockMaxTx ?? 500,
       timeoutMs: options.blockTimeoutMs ?? 2,
-      onCommitError: (err, blockNum, transactions) => log.error({ err, blockNum, transactions }, 'block could not be committed; its transactions are dropped'),
+      onCommitError: (err, blockNum) => log.fatal({ err, blockNum }, 'block could not be committed; the peer stops ordering (restart it)'),
     },
   );
 
@@ -113,7 +116,9 @@ export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<E
       ),
     );
   } catch (err) {
+    await orderer.close();
     store.close();
+    lock.release();
     throw err;
   }
   const endpoint = `${tls === undefined || !isLoopback(host) ? host : 'localhost'}:${port}`;
@@ -128,8 +133,9 @@ export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<E
       // Refuse new calls, commit what was submitted, then close the file; open event streams
       // and commit-status waits end with the server.
       server.forceShutdown();
-      orderer.close();
+      await orderer.close();
       store.close();
+      lock.release();
     },
   };
 }

@@ -10,7 +10,9 @@ import { LedgerflowError } from '../../../src/core/errors';
 import { issuingIdentities } from '../../../src/adapters/ledger/identities';
 import { getOrIssueIdentity } from '../../../src/ledger-peer/localCa';
 import { newEcdsaSigner } from '../../../src/ledger-peer/ecdsa';
-import { startPeerFixture, newDataset, type PeerFixture } from './peerFixture';
+import { startPeerFixture, newDataset, silent, type PeerFixture } from './peerFixture';
+import { startEmbeddedPeer } from '../../../src/ledger-peer/peer';
+import { verifyLedger } from '../../../src/ledger-peer/verify';
 
 let f: PeerFixture;
 before(async () => {
@@ -177,6 +179,13 @@ test('user names with inner spaces get identities; a wrong channel is a fault, n
   } finally {
     await misconfigured.close();
   }
+});
+
+test('one peer per ledger: a second one on the same data dir is refused; verify reads a live ledger', async () => {
+  await assert.rejects(startEmbeddedPeer({ dataDir: f.dataDir, port: 0, logger: silent }), /in use by another peer/);
+  await alice().registerDataset(newDataset());
+  const live = verifyLedger(f.dataDir);
+  assert.equal(live.ok, true, live.problem);
 });
 
 test('restart keeps datasets, leases and history', async () => {
