@@ -9,8 +9,9 @@ import { inRange, validateBlock, type EndorsementPolicy, type StateView } from '
 
 /**
  * Orders submitted transactions into hash-chained blocks and commits them. A block is cut
- * when `maxTx` transactions are pending or `timeoutMs` after the first one arrived, so under
- * load many transactions share one SQLite transaction (one fsync). Validation runs here;
+ * when `maxTx` transactions are pending, when the writer is idle, or `timeoutMs` after the
+ * first one arrived while blocks are being written, so under load many transactions share
+ * one SQLite transaction (one fsync) and a lone client is not delayed. Validation runs here;
  * the write runs on the commit worker's thread while the next block fills and is validated
  * against committed state plus the blocks still being written. Clients learn a status, and
  * event streams see a block, only once it is durable.
@@ -53,6 +54,7 @@ export class Orderer {
   readonly #state: StateView;
   #pending: Uint8Array[] = [];
   #timer: NodeJS.Timeout | undefined;
+  #cutScheduled = false;
   #next: number;
   #height: number;
   #previousHash: Buffer;
@@ -121,10 +123,16 @@ export class Orderer {
     if (this.#failure !== undefined) throw this.#failure;
     if (this.#closed) throw new Error('the orderer is stopped');
     this.#pending.push(envelope);
-    if (this.#pending.length >= this.#options.maxTx) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-      setImmediate(() => this.#cut());
+    if (this.#pending.length >= this.#options.maxTx || this.#inFlight.length === 0) {
+      // A full block, or an idle writer: cut now (after this tick's other submissions), so a
+      // lone client never waits for the timer; under load blocks fill while others are written.
+      if (!this.#cutScheduled) {
+        this.#cutScheduled = true;
+        setImmediate(() => {
+          this.#cutScheduled = false;
+          this.#cut();
+        });
+      }
     } else if (this.#timer === undefined) {
       this.#timer = setTimeout(() => {
         this.#timer = undefined;
