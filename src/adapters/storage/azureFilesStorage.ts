@@ -1,0 +1,120 @@
+import type { ShareDirectoryClient, StoragePipelineOptions } from '@azure/storage-file-share';
+import { LedgerflowError, validationError } from '../../core/errors';
+import { fileMapProblems } from '../../core/datasets/relativePath';
+import { credentialName } from '../../core/secretNames';
+import type { DatasetLocation, DatasetSource, DatasetStorage, StoredDataset, TreeEntry } from '../../ports/datasetStorage';
+import { parseShareUrl, serviceClient, shareUrlProblems, type ShareAddress } from './shareUrl';
+
+/**
+ * Datasets on Azure Files. Adopted shares come with the owner's credential (SAS token or
+ * account key), which is returned for the key store and kept nowhere else. Platform-owned
+ * uploads go to a share `ds-<id>` in the platform account (settings AZURE_FILES_ACCOUNT_URL
+ * and AZURE_FILES_CREDENTIAL), whose credential is likewise stored per dataset.
+ */
+export interface AzureFilesStorageOptions {
+  platformAccount?: { url: string; credential: string };
+  pipelineOptions?: StoragePipelineOptions;
+}
+
+export class AzureFilesDatasetStorage implements DatasetStorage {
+  readonly kind = 'azure-files' as const;
+  constructor(private readonly options: AzureFilesStorageOptions = {}) {}
+
+  async create(datasetId: string, files: Record<string, string>): Promise<StoredDataset> {
+    assertFiles(files);
+    const account = this.options.platformAccount;
+    if (account === undefined) {
+      throw validationError('invalid source', [{ path: 'source', message: 'this deployment has no platform Azure Files account: name a share in source' }]);
+    }
+    const shareUrl = `${account.url.replace(/\/+$/, '')}/ds-${datasetId}`;
+    const address = parseShareUrl(shareUrl);
+    const share = serviceClient(address, account.credential, this.options.pipelineOptions).getShareClient(address.shareName);
+    await share.create();
+    try {
+      await upload(share.rootDirectoryClient, files);
+    } catch (err) {
+      await share.deleteIfExists();
+      throw err;
+    }
+    return { location: location(shareUrl, datasetId, false), credential: account.credential };
+  }
+
+  async adopt(datasetId: string, source: DatasetSource, files: Record<string, string>): Promise<StoredDataset> {
+    if (source.kind !== 'azure-files') throw new LedgerflowError('bad_request', `Azure Files storage cannot adopt a ${source.kind} source`);
+    const problems = [...shareUrlProblems(source.shareUrl, 'source.shareUrl'), ...fileMapProblems(files)];
+    if (source.credential.length === 0) problems.push({ path: 'source.credential', message: 'must not be empty' });
+    if (problems.length > 0) throw validationError('invalid source', problems);
+    const dir = this.directory(parseShareUrl(source.shareUrl), source.credential);
+    if (!(await dir.exists())) {
+      throw validationError('invalid source', [{ path: 'source.shareUrl', message: 'share or directory does not exist or is not readable with this credential' }]);
+    }
+    await upload(dir, files);
+    return { location: location(source.shareUrl, datasetId, true), credential: source.credential };
+  }
+
+  async tree(loc: DatasetLocation, credential: string | undefined): Promise<TreeEntry[]> {
+    const root = this.directory(parseShareUrl(shareUrlOf(loc)), requireCredential(credential));
+    const entries: TreeEntry[] = [];
+    const walk = async (dir: ShareDirectoryClient, prefix: string): Promise<void> => {
+      for await (const item of dir.listFilesAndDirectories()) {
+        const path = prefix === '' ? item.name : `${prefix}/${item.name}`;
+        if (item.kind === 'directory') {
+          entries.push({ path, type: 'directory' });
+          await walk(dir.getDirectoryClient(item.name), path);
+        } else {
+          entries.push({ path, type: 'file', size: item.properties.contentLength });
+        }
+      }
+    };
+    await walk(root, '');
+    return entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
+  async remove(loc: DatasetLocation, credential: string | undefined): Promise<void> {
+    if (loc.adopted !== false) return;
+    const address = parseShareUrl(shareUrlOf(loc));
+    await serviceClient(address, requireCredential(credential), this.options.pipelineOptions).getShareClient(address.shareName).deleteIfExists();
+  }
+
+  private directory(address: ShareAddress, credential: string): ShareDirectoryClient {
+    const share = serviceClient(address, credential, this.options.pipelineOptions).getShareClient(address.shareName);
+    return address.directory === '' ? share.rootDirectoryClient : share.getDirectoryClient(address.directory);
+  }
+}
+
+const location = (shareUrl: string, datasetId: string, adopted: boolean): DatasetLocation => ({
+  kind: 'azure-files', shareUrl, credentialRef: credentialName(datasetId), adopted,
+});
+
+function shareUrlOf(loc: DatasetLocation): string {
+  if (loc.kind !== 'azure-files') throw new LedgerflowError('internal', `Azure Files storage got a ${loc.kind} location`);
+  return loc.shareUrl;
+}
+
+function requireCredential(credential: string | undefined): string {
+  if (credential === undefined) throw new LedgerflowError('unavailable', 'the dataset credential is missing from the key store');
+  return credential;
+}
+
+function assertFiles(files: Record<string, string>): void {
+  const problems = fileMapProblems(files);
+  if (problems.length > 0) throw validationError('invalid file paths', problems);
+}
+
+/** Creates each file's directories (one level at a time, as Azure Files requires) and uploads it. */
+async function upload(root: ShareDirectoryClient, files: Record<string, string>): Promise<void> {
+  const made = new Set<string>();
+  for (const [path, content] of Object.entries(files)) {
+    const segments = path.split('/');
+    let dir = root;
+    for (let i = 0; i < segments.length - 1; i++) {
+      dir = dir.getDirectoryClient(segments[i]!);
+      const key = segments.slice(0, i + 1).join('/');
+      if (!made.has(key)) {
+        await dir.createIfNotExists();
+        made.add(key);
+      }
+    }
+    await dir.getFileClient(segments[segments.length - 1]!).uploadData(Buffer.from(content, 'utf8'));
+  }
+}
