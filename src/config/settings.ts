@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { LedgerflowError } from '../core/errors';
+import { principalOrgMapSchema, tokensSchema } from '../core/auth/credentials';
+import { ORG_NAME } from '../core/names';
 
 /**
  * Every app setting the code reads, parsed once at start from the environment (which the
@@ -10,6 +12,32 @@ import { LedgerflowError } from '../core/errors';
  */
 const positiveInt = z.coerce.number().int().positive();
 
+/** A setting holding JSON (or empty): checked at start, read with `jsonSetting`. */
+function jsonString<T extends z.ZodType>(schema: T, options: { keysAreSecret?: boolean } = {}) {
+  return z.string().default('').superRefine((value, ctx) => {
+    if (value.trim() === '') return;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+      return;
+    }
+    for (const issue of schema.safeParse(parsed).error?.issues ?? []) {
+      // Name the offending entry, but never echo a value, nor a key that is itself a secret.
+      const path = (options.keysAreSecret === true ? ['<token>', ...issue.path.slice(1)] : issue.path).map(String).join('.');
+      ctx.addIssue({ code: 'custom', message: `${issue.path.length > 0 ? `entry ${path}: ` : ''}${issue.message}` });
+    }
+  });
+}
+
+/** Parses a JSON setting already checked by `jsonString`; empty means `empty`. */
+export function jsonSetting<T extends z.ZodType>(value: string, schema: T, empty: z.infer<T>): z.infer<T> {
+  return value.trim() === '' ? empty : schema.parse(JSON.parse(value));
+}
+
+export const vaultUrlsSchema = z.record(z.string().regex(ORG_NAME), z.url({ protocol: /^https$/ }));
+
 export const settingsSchema = z.object({
   LEDGERFLOW_DATA_DIR: z.string().min(1).default('./.ledgerflow'),
   LEDGER: z.enum(['embedded', 'fabric']).default('embedded'),
@@ -17,7 +45,19 @@ export const settingsSchema = z.object({
   STORAGE: z.enum(['local', 'azure-files']).default('local'),
   COMPUTE: z.enum(['local', 'kubernetes', 'argo']).default('local'),
   /** JSON: {"<token>": {"user": "alice", "org": "uis"}}. Empty: only App Service auth. */
-  LEDGERFLOW_TOKENS: z.string().default(''),
+  LEDGERFLOW_TOKENS: jsonString(tokensSchema, { keysAreSecret: true }),
+  /** JSON: {"tid:<tenant id>" | "group:<object id>" | "role:<app role>": "<org>"}. Set it to
+   * trust App Service authentication (x-ms-client-principal); empty: bearer tokens only. */
+  AUTH_PRINCIPAL_ORG_MAP: jsonString(principalOrgMapSchema),
+  /** JSON: {"<org>": "https://<vault>.vault.azure.net"}, used when KEY_STORE=keyvault. */
+  KEY_VAULT_URLS: jsonString(vaultUrlsSchema),
+  /** Absolute directories (separated by ':') under which owners may register existing local
+   * data (`source: {kind: 'local', path}`); empty: only uploads. */
+  LOCAL_DATASET_ROOTS: z.string().default(''),
+  /** Platform Azure Files account for uploads when STORAGE=azure-files, e.g.
+   * https://<account>.file.core.windows.net, and its SAS token or account key. */
+  AZURE_FILES_ACCOUNT_URL: z.string().default(''),
+  AZURE_FILES_CREDENTIAL: z.string().default(''),
   LEASE_DEFAULT_TTL: positiveInt.default(3600),
   /** NCRONTAB, six fields with seconds. */
   LEASE_EXPIRY_SCHEDULE: z.string().default('0 * * * * *'),

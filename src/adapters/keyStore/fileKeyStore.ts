@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { ORG_NAME as ORG } from '../../core/names';
 import { LedgerflowError } from '../../core/errors';
 import { sealBytes, unsealBytes } from '../../core/crypto/seal';
 import { assertSecretName } from '../../core/secretNames';
@@ -17,7 +18,6 @@ import { createOnce, writeFileAtomic } from './atomicFile';
  *
  * Writes within one process are serialized per org; one process owns a data dir.
  */
-const ORG = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const secretsSchema = z.record(z.string(), z.string());
 
 export class FileKeyStores implements KeyStores {

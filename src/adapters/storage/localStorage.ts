@@ -1,5 +1,6 @@
 import { constants, promises as fs } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
+import { DATASET_ID } from '../../core/names';
 import { LedgerflowError, validationError } from '../../core/errors';
 import { fileMapProblems } from '../../core/datasets/relativePath';
 import type { DatasetLocation, DatasetSource, DatasetStorage, StoredDataset, TreeEntry } from '../../ports/datasetStorage';
@@ -17,7 +18,6 @@ export interface LocalStorageOptions {
   adoptRoots: readonly string[];
 }
 
-const DATASET_ID = /^[0-9a-f]{32}$/;
 
 export class LocalDatasetStorage implements DatasetStorage {
   readonly kind = 'local' as const;
