@@ -1,0 +1,71 @@
+import { delimiter } from 'node:path';
+import { jsonSetting, settings as loadSettings, vaultUrlsSchema, type Settings } from '../config/settings';
+import { Authenticator, principalOrgMapSchema, tokensSchema } from '../core/auth/credentials';
+import { DatasetService } from '../core/datasets/datasetService';
+import { LedgerflowError } from '../core/errors';
+import type { Caller, StorageKind } from '../core/model';
+import { logger as rootLogger, type Logger } from '../observability/logger';
+import type { DatasetStorage } from '../ports/datasetStorage';
+import type { KeyStores } from '../ports/keyStore';
+import type { Ledger } from '../ports/ledger';
+import { FileKeyStores } from '../adapters/keyStore/fileKeyStore';
+import { KeyVaultKeyStores } from '../adapters/keyStore/keyVaultKeyStore';
+import { LocalDatasetStorage } from '../adapters/storage/localStorage';
+import { AzureFilesDatasetStorage } from '../adapters/storage/azureFilesStorage';
+import { createLedger } from './ledger';
+
+/**
+ * The composition root: the adapters the settings choose, built once per process and shared
+ * by every function. Nothing else constructs an adapter. Add a concern here as a field and
+ * one builder below.
+ */
+export interface Services {
+  readonly settings: Settings;
+  readonly logger: Logger;
+  readonly authenticator: Authenticator;
+  readonly ledger: Ledger;
+  readonly keyStores: KeyStores;
+  storage(kind: StorageKind): DatasetStorage;
+  readonly datasets: DatasetService;
+  /** The identity that runs platform transactions (lease expiry): the `platform` user of PLATFORM_ORG. */
+  readonly platform: Caller;
+  close(): Promise<void>;
+}
+
+export async function buildServices(s: Settings, log: Logger = rootLogger()): Promise<Services> {
+  const authenticator = new Authenticator(
+    jsonSetting(s.LEDGERFLOW_TOKENS, tokensSchema, {}),
+    s.AUTH_PRINCIPAL_ORG_MAP.trim() === '' ? undefined : jsonSetting(s.AUTH_PRINCIPAL_ORG_MAP, principalOrgMapSchema, {}),
+  );
+  const keyStores: KeyStores = s.KEY_STORE === 'file'
+    ? await FileKeyStores.open(s.LEDGERFLOW_DATA_DIR)
+    : new KeyVaultKeyStores({ vaultUrls: jsonSetting(s.KEY_VAULT_URLS, vaultUrlsSchema, {}) });
+  const local = new LocalDatasetStorage({
+    dataDir: s.LEDGERFLOW_DATA_DIR,
+    adoptRoots: s.LOCAL_DATASET_ROOTS.split(delimiter).filter((r) => r !== ''),
+  });
+  const azureFiles = new AzureFilesDatasetStorage(
+    s.AZURE_FILES_ACCOUNT_URL === '' ? {} : { platformAccount: { url: s.AZURE_FILES_ACCOUNT_URL, credential: s.AZURE_FILES_CREDENTIAL } },
+  );
+  const storage = (kind: StorageKind): DatasetStorage => (kind === 'local' ? local : azureFiles);
+  const ledger = await createLedger(s, log);
+  const datasets = new DatasetService({
+    ledger, keyStores, storage, defaultStorage: s.STORAGE, defaultLeaseTtlSeconds: s.LEASE_DEFAULT_TTL, logger: log,
+  });
+  return {
+    settings: s, logger: log, authenticator, ledger, keyStores, storage, datasets,
+    platform: { user: 'platform', org: s.PLATFORM_ORG },
+    close: () => ledger.close(),
+  };
+}
+
+let current: Promise<Services> | undefined;
+
+/** The process's services, built on first use; a failed build is retried on the next call. */
+export function services(): Promise<Services> {
+  current ??= buildServices(loadSettings()).catch((err: unknown) => {
+    current = undefined;
+    throw err instanceof LedgerflowError ? err : new LedgerflowError('unavailable', 'the platform failed to start its adapters', { cause: err });
+  });
+  return current;
+}
