@@ -4,3 +4,6 @@
  * (`npm start`), `func start` and Azure Functions; nothing here knows which.
  */
 import './http/health';
+import './datasets';
+import './leases';
+import './leaseExpiry';

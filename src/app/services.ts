@@ -1,6 +1,5 @@
 import { delimiter } from 'node:path';
 import { jsonSetting, settings as loadSettings, vaultUrlsSchema, type Settings } from '../config/settings';
-import { Authenticator, principalOrgMapSchema, tokensSchema } from '../core/auth/credentials';
 import { DatasetService } from '../core/datasets/datasetService';
 import { LedgerflowError } from '../core/errors';
 import type { Caller, StorageKind } from '../core/model';
@@ -22,7 +21,6 @@ import { createLedger } from './ledger';
 export interface Services {
   readonly settings: Settings;
   readonly logger: Logger;
-  readonly authenticator: Authenticator;
   readonly ledger: Ledger;
   readonly keyStores: KeyStores;
   storage(kind: StorageKind): DatasetStorage;
@@ -33,10 +31,6 @@ export interface Services {
 }
 
 export async function buildServices(s: Settings, log: Logger = rootLogger()): Promise<Services> {
-  const authenticator = new Authenticator(
-    jsonSetting(s.LEDGERFLOW_TOKENS, tokensSchema, {}),
-    s.AUTH_PRINCIPAL_ORG_MAP.trim() === '' ? undefined : jsonSetting(s.AUTH_PRINCIPAL_ORG_MAP, principalOrgMapSchema, {}),
-  );
   const keyStores: KeyStores = s.KEY_STORE === 'file'
     ? await FileKeyStores.open(s.LEDGERFLOW_DATA_DIR)
     : new KeyVaultKeyStores({ vaultUrls: jsonSetting(s.KEY_VAULT_URLS, vaultUrlsSchema, {}) });
@@ -53,7 +47,7 @@ export async function buildServices(s: Settings, log: Logger = rootLogger()): Pr
     ledger, keyStores, storage, defaultStorage: s.STORAGE, defaultLeaseTtlSeconds: s.LEASE_DEFAULT_TTL, logger: log,
   });
   return {
-    settings: s, logger: log, authenticator, ledger, keyStores, storage, datasets,
+    settings: s, logger: log, ledger, keyStores, storage, datasets,
     platform: { user: 'platform', org: s.PLATFORM_ORG },
     close: () => ledger.close(),
   };
