@@ -15,7 +15,10 @@ export function resolvePolicy(input: PolicyInput | undefined, base: LeasePolicy 
     ? { leaseTtlSeconds: base.defaultTtlSeconds, maxLeaseTtlSeconds: Math.max(base.defaultTtlSeconds, DEFAULT_MAX_SECONDS) }
     : base;
   const leaseTtlSeconds = input?.leaseTtlSeconds ?? current.leaseTtlSeconds;
-  const maxLeaseTtlSeconds = input?.maxLeaseTtlSeconds ?? Math.max(current.maxLeaseTtlSeconds, leaseTtlSeconds);
+  // A new dataset's default maximum stretches to the lease length asked for; an existing
+  // dataset's maximum was the owner's choice and only changes when named.
+  const maxLeaseTtlSeconds = input?.maxLeaseTtlSeconds
+    ?? ('defaultTtlSeconds' in base ? Math.max(current.maxLeaseTtlSeconds, leaseTtlSeconds) : current.maxLeaseTtlSeconds);
   const problems: ErrorDetail[] = leaseTtlSeconds > maxLeaseTtlSeconds
     ? [{ path: 'policy.leaseTtlSeconds', message: `must not exceed maxLeaseTtlSeconds (${maxLeaseTtlSeconds})` }]
     : [];
