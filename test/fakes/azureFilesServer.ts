@@ -14,16 +14,19 @@ interface Share { dirs: Set<string>; files: Map<string, FileNode>; }
 
 export class FakeAzureFilesServer {
   readonly accountName = 'devstoreaccount1';
-  readonly accountKey = randomBytes(64).toString('base64');
+  readonly accountKey: string;
   /** Request lines and all headers/bodies seen, for leak checks. */
   readonly transcript: string[] = [];
   private readonly shares = new Map<string, Share>();
   private readonly sasSignatures = new Set<string>();
-  private constructor(private readonly server: Server) {}
+  private constructor(private readonly server: Server, accountKey: string | undefined) {
+    this.accountKey = accountKey ?? randomBytes(64).toString('base64');
+  }
 
-  static async start(): Promise<FakeAzureFilesServer> {
+  /** `accountKey`: base64 of 64 bytes; a recognisable one lets leak tests search for it. */
+  static async start(options: { accountKey?: string } = {}): Promise<FakeAzureFilesServer> {
     const server = createServer();
-    const fake = new FakeAzureFilesServer(server);
+    const fake = new FakeAzureFilesServer(server, options.accountKey);
     server.on('request', (req, res) => fake.handle(req, res));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return fake;

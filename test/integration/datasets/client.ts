@@ -37,7 +37,8 @@ export class DatasetsApi {
     return new DatasetsApi(host);
   }
 
-  async call(who: Who | null, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
+  async call(who: Who | null, method: string, path: string, requestBody?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
+    const body = method === 'GET' || method === 'HEAD' ? undefined : requestBody; // fetch refuses a GET body
     const res = await fetch(`${this.host.url}/api${path}`, {
       method,
       headers: {
