@@ -41,6 +41,33 @@ export const vaultUrlsSchema = z.record(z.string().regex(ORG_NAME), z.url({ prot
 export const settingsSchema = z.object({
   LEDGERFLOW_DATA_DIR: z.string().min(1).default('./.ledgerflow'),
   LEDGER: z.enum(['embedded', 'fabric']).default('embedded'),
+  /** Fabric Gateway endpoint (host:port). Empty: the host starts the embedded peer. */
+  FABRIC_PEER_ENDPOINT: z.string().default(''),
+  /** Path of the peer's TLS root CA (PEM). Empty: plaintext, for a loopback peer only. */
+  FABRIC_TLS_ROOT_CERT: z.string().default(''),
+  /** TLS server name to expect when it differs from the endpoint's host. */
+  FABRIC_TLS_SERVER_NAME: z.string().default(''),
+  FABRIC_CHANNEL: z.string().min(1).default('ledgerflow'),
+  FABRIC_CHAINCODE: z.string().min(1).default('ledgerflow'),
+  /** Identities as `<dir>/<org>/users/<user>/{cert.pem,key.pem}`. Empty: the embedded peer's
+   * CAs (`<data dir>/ledger/msp`), which issue identities on demand. */
+  FABRIC_IDENTITY_DIR: z.string().default(''),
+  /** JSON {"<org>": "<MSP id>"} for organizations whose MSP id is not the derived one (uis -> UisMSP). */
+  FABRIC_MSP_IDS: z
+    .string()
+    .default('')
+    .transform((text, ctx) => {
+      if (text === '') return {};
+      const parsed = z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/), z.string().min(1)).safeParse(safeJson(text));
+      if (parsed.success) return parsed.data;
+      ctx.addIssue({ code: 'custom', message: 'must be JSON {"<org>": "<MSP id>"}' });
+      return z.NEVER;
+    }),
+  /** `user@org`: the identity the app reads chaincode events and expires leases as. */
+  FABRIC_SERVICE_IDENTITY: z.string().regex(/^[A-Za-z0-9._-]+@[a-z0-9][a-z0-9-]*$/, 'must be user@org').default('ledgerflow@uis'),
+  /** Embedded peer: cut a block at this many transactions, or this long after its first. */
+  LEDGER_BLOCK_MAX_TX: positiveInt.default(500),
+  LEDGER_BLOCK_TIMEOUT_MS: positiveInt.default(2),
   KEY_STORE: z.enum(['file', 'keyvault']).default('file'),
   STORAGE: z.enum(['local', 'azure-files']).default('local'),
   COMPUTE: z.enum(['local', 'kubernetes', 'argo']).default('local'),
@@ -78,6 +105,14 @@ export const settingsSchema = z.object({
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
 
 export function parseSettings(env: NodeJS.ProcessEnv): Settings {
   const result = settingsSchema.safeParse(env);

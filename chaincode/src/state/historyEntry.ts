@@ -1,0 +1,26 @@
+import type { Identity } from './identity';
+
+export type HistoryAction =
+  | 'registered'
+  | 'updated'
+  | 'deleted'
+  | 'leased'
+  | 'released'
+  | 'expired'
+  | 'workflow-launched'
+  | 'workflow-finished'
+  | 'workflow-cleaned-up';
+
+/** One entry of a dataset's audit key: written (blindly) by every transaction that changes
+ * the dataset, its lease, or a workflow using it, so its key history is the dataset's history. */
+export interface AuditEntry {
+  action: HistoryAction;
+  by: Identity;
+  /** The dataset, lease or workflow state after the transaction; absent after deletion. */
+  value?: unknown;
+}
+
+export interface HistoryEntry extends AuditEntry {
+  txId: string;
+  timestamp: string;
+}

@@ -1,0 +1,127 @@
+import { join } from 'node:path';
+import { createPrivateKey } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import { gateway } from '@hyperledger/fabric-protos';
+import { createLogger, type Logger } from '../observability/logger';
+import { signSync } from './ecdsa';
+import { gatewayImplementation } from './gatewayService';
+import { getOrIssueIdentity, mspRoot, PEER_ORG, peerMspRoot } from './localCa';
+import { Membership, serializeIdentity } from './membership';
+import { Orderer } from './orderer';
+import { LedgerStore } from './store';
+// The simulator must load before the contract module (it sets the shim's log level).
+import { loadChaincode, type Chaincode } from './simulator';
+import { contracts } from '@ledgerflow/chaincode';
+
+/**
+ * The embedded Fabric peer: one process that endorses (runs the chaincode in process),
+ * orders and commits, and serves the Fabric Gateway gRPC API on loopback so the app's one
+ * ledger adapter (@hyperledger/fabric-gateway) talks to it as to a Fabric network.
+ */
+
+export interface EmbeddedPeerOptions {
+  dataDir: string;
+  /** 0 picks a free port. */
+  port?: number;
+  host?: string;
+  channel?: string;
+  /** The chaincodes to serve; default: the ledgerflow contract. */
+  chaincodes?: Chaincode[];
+  blockMaxTx?: number;
+  blockTimeoutMs?: number;
+  logger?: Logger;
+}
+
+export interface EmbeddedPeer {
+  /** host:port for the gateway client. */
+  endpoint: string;
+  /** PEM of the TLS root to trust; absent: plaintext on loopback. */
+  tlsRootCert?: string;
+  channel: string;
+  /** Where organizations' CAs and issued identities live (`<dataDir>/ledger/msp`). */
+  mspDir: string;
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_CHANNEL = 'ledgerflow';
+/** Endorsements are remembered for fast commit-time checks; bounded so unsubmitted ones age out. */
+const ENDORSEMENT_MEMORY = 100_000;
+
+export function ledgerFile(dataDir: string): string {
+  return join(dataDir, 'ledger', 'ledger.sqlite');
+}
+
+export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<EmbeddedPeer> {
+  const log = options.logger ?? createLogger({ name: 'ledger-peer' });
+  const channel = options.channel ?? DEFAULT_CHANNEL;
+  const chaincodes = options.chaincodes ?? [defaultChaincode()];
+  const node = await getOrIssueIdentity(peerMspRoot(options.dataDir), PEER_ORG, 'peer0');
+  const nodeKey = createPrivateKey(node.keyPem);
+  const membership = new Membership([mspRoot(options.dataDir), peerMspRoot(options.dataDir)]);
+  const store = new LedgerStore(ledgerFile(options.dataDir));
+  const endorsed = new Map<string, Buffer>();
+  const orderer = new Orderer(
+    store,
+    {
+      endorserMspId: node.mspId,
+      membership,
+      endorsedHere: (txId, prpHash) => {
+        const known = endorsed.get(txId);
+        endorsed.delete(txId);
+        return known !== undefined && known.equals(prpHash);
+      },
+    },
+    { maxTx: options.blockMaxTx ?? 500, timeoutMs: options.blockTimeoutMs ?? 2 },
+  );
+
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
+  const host = options.host ?? '127.0.0.1';
+  const implementation = gatewayImplementation({
+    channel,
+    chaincodes: new Map(chaincodes.map((c) => [c.name, c])),
+    membership,
+    store,
+    orderer,
+    endorser: { mspId: node.mspId, identity: serializeIdentity(node.mspId, node.certPem), sign: (m) => signSync(nodeKey, m) },
+    rememberEndorsement: (txId, prpHash) => {
+      if (endorsed.size >= ENDORSEMENT_MEMORY) endorsed.delete(endorsed.keys().next().value!);
+      endorsed.set(txId, prpHash);
+    },
+    address: host,
+    log,
+  });
+  server.addService(gateway.GatewayService, implementation);
+  let port: number;
+  try {
+    port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(`${host}:${options.port ?? 0}`, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
+    );
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+  const endpoint = `${host}:${port}`;
+  log.info({ endpoint, channel, height: orderer.height }, 'embedded Fabric peer listening');
+  return {
+    endpoint,
+    channel,
+    mspDir: mspRoot(options.dataDir),
+    stop: async () => {
+      if (!store.db.open) return;
+      // Refuse new calls, commit what was submitted, then close the file; open event streams
+      // and commit-status waits end with the server.
+      server.forceShutdown();
+      orderer.close();
+      store.close();
+    },
+  };
+}
+
+/** The ledgerflow contract, as deployed to a Fabric network (chaincode name `ledgerflow`). */
+export const DEFAULT_CHAINCODE = 'ledgerflow';
+let loaded: Chaincode | undefined;
+/** Loaded once per process, as a peer keeps one container per chaincode. */
+function defaultChaincode(): Chaincode {
+  loaded ??= loadChaincode(DEFAULT_CHAINCODE, contracts);
+  return loaded;
+}
