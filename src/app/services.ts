@@ -11,7 +11,7 @@ import { FileKeyStores } from '../adapters/keyStore/fileKeyStore';
 import { KeyVaultKeyStores } from '../adapters/keyStore/keyVaultKeyStore';
 import { LocalDatasetStorage } from '../adapters/storage/localStorage';
 import { AzureFilesDatasetStorage } from '../adapters/storage/azureFilesStorage';
-import { createLedger } from './ledger';
+import { createLedger, serviceCaller } from './ledger';
 
 /**
  * The composition root: the adapters the settings choose, built once per process and shared
@@ -25,7 +25,7 @@ export interface Services {
   readonly keyStores: KeyStores;
   storage(kind: StorageKind): DatasetStorage;
   readonly datasets: DatasetService;
-  /** The identity that runs platform transactions (lease expiry): the `platform` user of PLATFORM_ORG. */
+  /** The identity that runs platform transactions (lease expiry): FABRIC_SERVICE_IDENTITY. */
   readonly platform: Caller;
   close(): Promise<void>;
 }
@@ -48,7 +48,7 @@ export async function buildServices(s: Settings, log: Logger = rootLogger()): Pr
   });
   return {
     settings: s, logger: log, ledger, keyStores, storage, datasets,
-    platform: { user: 'platform', org: s.PLATFORM_ORG },
+    platform: serviceCaller(s),
     close: () => ledger.close(),
   };
 }

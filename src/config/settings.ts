@@ -85,9 +85,6 @@ export const settingsSchema = z.object({
    * https://<account>.file.core.windows.net, and its SAS token or account key. */
   AZURE_FILES_ACCOUNT_URL: z.string().default(''),
   AZURE_FILES_CREDENTIAL: z.string().default(''),
-  /** The organization operating this deployment; its `platform` user submits platform
-   * transactions such as lease expiry. */
-  PLATFORM_ORG: z.string().regex(ORG_NAME).default('uis'),
   LEASE_DEFAULT_TTL: positiveInt.default(3600),
   /** NCRONTAB, six fields with seconds. */
   LEASE_EXPIRY_SCHEDULE: z.string().default('0 * * * * *'),
