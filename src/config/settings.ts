@@ -111,13 +111,30 @@ function safeJson(text: string): unknown {
   }
 }
 
+/** Settings that only make sense together (an adapter choice and its connection settings). */
+function crossCheck(s: Settings): { path: string; message: string }[] {
+  const problems: { path: string; message: string }[] = [];
+  if (s.KEY_STORE === 'keyvault' && s.KEY_VAULT_URLS.trim() === '') {
+    problems.push({ path: 'KEY_VAULT_URLS', message: 'is required when KEY_STORE=keyvault' });
+  }
+  if (s.STORAGE === 'azure-files') {
+    if (!/^https:\/\/[^/?#]+\/?$/.test(s.AZURE_FILES_ACCOUNT_URL)) {
+      problems.push({ path: 'AZURE_FILES_ACCOUNT_URL', message: 'must be https://<account>.file.core.windows.net when STORAGE=azure-files' });
+    }
+    if (s.AZURE_FILES_CREDENTIAL === '') problems.push({ path: 'AZURE_FILES_CREDENTIAL', message: 'is required when STORAGE=azure-files' });
+  }
+  return problems;
+}
+
 export function parseSettings(env: NodeJS.ProcessEnv): Settings {
   const result = settingsSchema.safeParse(env);
-  if (result.success) return result.data;
-  const details = result.error.issues.map((issue) => ({
-    path: issue.path.join('.'),
-    message: issue.message,
-  }));
+  const details = result.success
+    ? crossCheck(result.data)
+    : result.error.issues.map((issue) => ({
+      path: issue.path.join('.'),
+      message: issue.message,
+    }));
+  if (result.success && details.length === 0) return result.data;
   const names = details.map((d) => `${d.path}: ${d.message}`).join('; ');
   throw new LedgerflowError('validation_failed', `invalid setting ${names}`, { details });
 }

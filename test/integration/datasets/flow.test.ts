@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from '../../helpers/host';
 import { QueueStore } from '../../../src/host/queue/queueStore';
+import { FileKeyStores } from '../../../src/adapters/keyStore/fileKeyStore';
 import type { LeaseExpiredMessage } from '../../../functions/leaseExpiry';
 import { DatasetsApi, USERS } from './client';
 
@@ -144,10 +145,13 @@ test('datasets and leases, end to end', async (t) => {
 
   await t.test('delete: owner only; crypto-shreds the key; the dataset is gone', async () => {
     assert.equal((await api.call('bob', 'DELETE', `/datasets/${id}`)).status, 403);
+    assert.notEqual(await (await FileKeyStores.open(api.host.dataDir)).forOrg('uis').get(`ds-${id}-key`), undefined);
     const r = await api.call('alice', 'DELETE', `/datasets/${id}`);
     assert.equal(r.status, 200, r.text);
     assert.deepEqual(r.body.cryptoShred, { purged: true });
     assert.equal(r.body.state, 'deleted');
+    // The data key that sealed the location is gone from the owner's key store.
+    assert.equal(await (await FileKeyStores.open(api.host.dataDir)).forOrg('uis').get(`ds-${id}-key`), undefined);
     assert.equal((await api.call('alice', 'GET', `/datasets/${id}`)).status, 410);
     assert.equal((await api.call('alice', 'GET', `/datasets/${id}/tree`)).status, 410);
     assert.equal((await api.call('bob', 'POST', `/datasets/${id}/lease`)).status, 410);

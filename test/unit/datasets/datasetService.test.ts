@@ -108,3 +108,23 @@ test('only the owner updates or deletes; delete crypto-shreds; history hides the
     await assert.rejects(t.service.history(uis, 'f'.repeat(32)), code('not_found'));
   } finally { await t.close(); }
 });
+
+test('delete reports a refused purge instead of hiding it', async () => {
+  const t = await setup();
+  try {
+    const refusing = {
+      kind: 'keyvault' as const,
+      forOrg: (org: string) => {
+        const inner = t.keyStores.forOrg(org);
+        return { get: inner.get.bind(inner), set: inner.set.bind(inner), destroy: async () => ({ purged: false, reason: 'purge protection is enabled for this vault' }) };
+      },
+    };
+    const service = new DatasetService({
+      ledger: t.ledger, keyStores: refusing, storage: () => new LocalDatasetStorage({ dataDir: t.dir, adoptRoots: [] }),
+      defaultStorage: 'local', defaultLeaseTtlSeconds: 60, logger: createLogger({ level: 'silent' }),
+    });
+    const ds = await service.register(uis, { name: 'n' });
+    const result = await service.delete(uis, ds.id);
+    assert.deepEqual(result.cryptoShred, { purged: false, reason: 'purge protection is enabled for this vault' });
+  } finally { await t.close(); }
+});

@@ -1,0 +1,22 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LedgerflowError } from '../../../src/core/errors';
+import { parseSettings } from '../../../src/config/settings';
+
+const tokens = { 'tok-uis-0123456789': { user: 'alice', org: 'uis' } };
+
+test('bad token and principal settings fail at start naming the setting, never echoing a token', () => {
+  assert.throws(() => parseSettings({ LEDGERFLOW_TOKENS: '{"s3cret-token": {"user": "a"}}' }),
+    (err: unknown) => err instanceof LedgerflowError && err.message.includes('LEDGERFLOW_TOKENS') && !err.message.includes('s3cret'));
+  assert.throws(() => parseSettings({ LEDGERFLOW_TOKENS: 'not json' }), /LEDGERFLOW_TOKENS/);
+  assert.throws(() => parseSettings({ AUTH_PRINCIPAL_ORG_MAP: '{"T1": "uis"}' }), /AUTH_PRINCIPAL_ORG_MAP/);
+  assert.throws(() => parseSettings({ KEY_VAULT_URLS: '{"uis": "http://uis.vault.azure.net"}' }), /KEY_VAULT_URLS/);
+  assert.doesNotThrow(() => parseSettings({ LEDGERFLOW_TOKENS: JSON.stringify(tokens), KEY_VAULT_URLS: '{"uis": "https://uis.vault.azure.net"}' }));
+});
+
+test('an adapter choice without its connection settings fails at start naming them', () => {
+  assert.throws(() => parseSettings({ KEY_STORE: 'keyvault' }), /KEY_VAULT_URLS/);
+  assert.throws(() => parseSettings({ STORAGE: 'azure-files' }), (err: unknown) =>
+    err instanceof LedgerflowError && err.message.includes('AZURE_FILES_ACCOUNT_URL') && err.message.includes('AZURE_FILES_CREDENTIAL'));
+  assert.doesNotThrow(() => parseSettings({ STORAGE: 'azure-files', AZURE_FILES_ACCOUNT_URL: 'https://acct.file.core.windows.net', AZURE_FILES_CREDENTIAL: 'k' }));
+});
