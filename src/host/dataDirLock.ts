@@ -14,7 +14,8 @@ function alive(pid: number): boolean {
 /** One host per data dir: its queues, timers and durable state assume a single owner
  * (for instance, leases left by a dead host are reclaimed at start). */
 export function lockDataDir(dataDir: string): () => void {
-  mkdirSync(dataDir, { recursive: true });
+  // Private to the user: the data dir holds keys, ledger state and job data.
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const file = join(dataDir, 'host.lock');
   for (;;) {
     try {

@@ -2,13 +2,13 @@ import { resolve } from 'node:path';
 import { parseSettings, type Settings } from '../config/settings';
 import { LedgerflowError } from '../core/errors';
 import { createLogger, type Logger } from '../observability/logger';
-import { invokeFunction, type InvocationInput, type InvocationResult } from './app/invoke';
-import { loadApp, type LoadedApp } from './app/loadApp';
-import { RETURN_BINDING, type BindingSpec, type RegisteredFunction } from './app/registry';
+import { loadApp } from './app/loadApp';
+import { createInvoker, functionsFor, unsupportedBinding } from './bindings';
 import { HostConfigError } from './config/hostConfigError';
 import { readHostJson } from './config/hostJson';
 import { applyLocalSettings } from './config/localSettings';
 import { lockDataDir } from './dataDirLock';
+import { InFlight } from './inFlight';
 import type { HostContext, HostExtension } from './extension';
 import { HttpServer } from './http/httpServer';
 import { httpTriggerExtension } from './http/httpTrigger';
@@ -39,22 +39,6 @@ export interface RunningHost {
   stop(): Promise<void>;
 }
 
-const lower = (types: readonly string[] | undefined) => new Set((types ?? []).map((t) => t.toLowerCase()));
-
-function claimant(extensions: readonly HostExtension[], pick: (e: HostExtension) => readonly string[] | undefined, type: string) {
-  return extensions.find((e) => lower(pick(e)).has(type.toLowerCase()));
-}
-
-/** Why a function cannot run here, or undefined when every binding has an extension. */
-function unsupportedBinding(fn: RegisteredFunction, extensions: readonly HostExtension[]): string | undefined {
-  if (!claimant(extensions, (e) => e.triggerTypes, fn.trigger.type)) return `trigger type "${fn.trigger.type}"`;
-  const input = fn.inputs.find((b) => !claimant(extensions, (e) => e.inputBindingTypes, b.type));
-  if (input) return `input binding type "${input.type}"`;
-  const output = fn.outputs.find((b) => !claimant(extensions, (e) => e.outputBindingTypes, b.type));
-  if (output) return `output binding type "${output.type}"`;
-  return undefined;
-}
-
 function parseSettingsOrExplain(env: NodeJS.ProcessEnv): Settings {
   try {
     return parseSettings(env);
@@ -80,13 +64,8 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
   const dataDir = resolve(settings.LEDGERFLOW_DATA_DIR);
   const unlock = lockDataDir(dataDir);
 
-  const inFlight = new Set<Promise<unknown>>();
-  const track = <T>(work: Promise<T>): Promise<T> => {
-    inFlight.add(work);
-    const forget = () => inFlight.delete(work);
-    work.then(forget, forget);
-    return work;
-  };
+  const inFlight = new InFlight();
+  const track = inFlight.track;
   const shutdown = new AbortController();
   const queues = new QueueStore(dataDir);
   const server = new HttpServer(logger, track);
@@ -97,7 +76,6 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
     ...(options.extensions ?? []),
   ];
   const started: HostExtension[] = [];
-  let app: LoadedApp | undefined;
 
   async function close(): Promise<void> {
     server.closeAllConnections();
@@ -113,37 +91,22 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
   }
 
   try {
-    app = await loadApp(appDir, env, logger);
-    const loaded = app;
-    const runnable = loaded.registry.all().filter((fn) => {
+    const app = await loadApp(appDir, env, logger);
+    const runnable = app.registry.all().filter((fn) => {
       const reason = unsupportedBinding(fn, extensions);
       if (reason) logger.error({ functionName: fn.name }, `function "${fn.name}" is disabled: no extension handles its ${reason}`);
       return reason === undefined;
     });
-    await loaded.hooks.run('appStart', loaded.hooks.context({}, { functionAppDirectory: appDir }));
+    await app.hooks.run('appStart', app.hooks.context({}, { functionAppDirectory: appDir }));
 
     const address = await server.listen(settings.PORT, settings.LEDGERFLOW_BIND_ADDRESS);
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     const baseUrl = `http://${host}:${address.port}`;
+    // Where the app is reachable, as App Service and Core Tools tell their workers (the
+    // durable-functions SDK builds its management URLs from it).
+    env['WEBSITE_HOSTNAME'] ??= `${host}:${address.port}`;
 
-    const invokeDeps = { programmingModel: loaded.programmingModel, hooks: loaded.hooks, logger };
-    const resolveInputs = async (fn: RegisteredFunction, input: InvocationInput, invocationId: string) => {
-      const inputs = { ...(input.inputs ?? {}) };
-      for (const binding of fn.inputs) {
-        if (binding.name in inputs) continue;
-        const ext = claimant(extensions, (e) => e.inputBindingTypes, binding.type);
-        if (ext?.resolveInput) inputs[binding.name] = await ext.resolveInput(binding, fn, { invocationId });
-      }
-      return inputs;
-    };
-    const writeOutputs = async (fn: RegisteredFunction, result: InvocationResult) => {
-      for (const binding of fn.outputs) {
-        const ext = claimant(extensions, (e) => e.outputBindingTypes, binding.type);
-        const value = outputValue(binding, result);
-        if (ext?.writeOutput && value) await ext.writeOutput(binding, value, fn, { invocationId: result.invocationId });
-      }
-    };
-
+    const invoke = createInvoker(extensions, { programmingModel: app.programmingModel, hooks: app.hooks, logger }, logger);
     const context: HostContext = {
       settings,
       appDir,
@@ -155,26 +118,17 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
       queues,
       functions: () => runnable,
       getFunction: (name) => runnable.find((fn) => fn.name.toLowerCase() === name.toLowerCase()),
-      invoke: (fn, input) =>
-        track(
-          (async () => {
-            const invocationId = input.invocationId ?? crypto.randomUUID();
-            const inputs = await resolveInputs(fn, input, invocationId);
-            const result = await invokeFunction(invokeDeps, fn, { ...input, invocationId, inputs });
-            await writeOutputs(fn, result);
-            return result;
-          })(),
-        ),
+      invoke: (fn, input) => track(invoke(fn, input)),
       mountHttp: (prefix, handler) => server.mount(prefix, handler),
       track,
     };
 
     for (const ext of extensions) {
-      const claimed = lower(ext.triggerTypes);
       started.push(ext);
       try {
-        await ext.start(context, runnable.filter((fn) => claimed.has(fn.trigger.type.toLowerCase())));
+        await ext.start(context, functionsFor(ext, runnable));
       } catch (err) {
+        logger.error({ err, extension: ext.name }, 'extension failed to start');
         throw new HostConfigError(`the ${ext.name} extension failed to start: ${(err as Error).message}`, { cause: err });
       }
     }
@@ -186,18 +140,10 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
         shutdown.abort();
         server.stopAccepting();
         for (const ext of started) await ext.stop();
-        const deadline = Date.now() + settings.LEDGERFLOW_SHUTDOWN_TIMEOUT_MS;
-        while (inFlight.size > 0 && Date.now() < deadline) {
-          let timer: NodeJS.Timeout | undefined;
-          await Promise.race([
-            Promise.allSettled([...inFlight]),
-            new Promise((r) => (timer = setTimeout(r, deadline - Date.now()))),
-          ]);
-          clearTimeout(timer);
-        }
-        if (inFlight.size > 0) logger.warn({ inFlight: inFlight.size }, 'shutdown timeout: abandoning invocations still running');
+        const abandoned = await inFlight.drain(settings.LEDGERFLOW_SHUTDOWN_TIMEOUT_MS);
+        if (abandoned > 0) logger.warn({ inFlight: abandoned }, 'shutdown timeout: abandoning invocations still running');
         try {
-          await loaded.hooks.run('appTerminate', loaded.hooks.context({}, {}));
+          await app.hooks.run('appTerminate', app.hooks.context({}, {}));
         } catch (err) {
           logger.error({ err }, 'appTerminate hook failed');
         }
@@ -216,8 +162,4 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
     await close();
     throw err;
   }
-}
-
-function outputValue(binding: BindingSpec, result: InvocationResult) {
-  return binding.name === RETURN_BINDING ? result.returnValue : result.outputs.get(binding.name);
 }

@@ -68,12 +68,12 @@ let installed: CoreApi | undefined;
  */
 export function installCoreModule(api: CoreApi): void {
   if (installed === undefined) {
-    Module.prototype.require = new Proxy(Module.prototype.require, {
-      apply(target, thisArg, args: [string]) {
-        if (args[0] === CORE_MODULE && installed !== undefined) return installed;
-        return Reflect.apply(target, thisArg, args);
-      },
-    });
+    const original = Module.prototype.require;
+    const patched = function (this: NodeJS.Module, id: string) {
+      if (id === CORE_MODULE && installed !== undefined) return installed;
+      return original.call(this, id);
+    };
+    Module.prototype.require = Object.assign(patched, original) as NodeJS.Require;
   }
   installed = api;
 }

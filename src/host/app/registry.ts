@@ -35,6 +35,9 @@ export interface RegisteredFunction {
 
 export const RETURN_BINDING = '$return';
 
+/** Function names as Azure Functions accepts them. */
+const FUNCTION_NAME = /^[a-zA-Z][a-zA-Z0-9_-]{0,127}$/;
+
 export const isTriggerType = (type: string): boolean => /trigger$/i.test(type);
 
 /** A string option of a binding, or undefined. */
@@ -51,6 +54,9 @@ export class FunctionRegistry {
   register(metadata: FunctionMetadata, callback: FunctionCallback): RegisteredFunction {
     if (!metadata || typeof metadata.name !== 'string' || metadata.name === '') {
       throw new Error('registerFunction: "name" is required');
+    }
+    if (!FUNCTION_NAME.test(metadata.name)) {
+      throw new Error(`"${metadata.name}" is not a valid function name (a letter, then up to 127 letters, digits, _ or -)`);
     }
     if (typeof callback !== 'function') throw new Error(`registerFunction: function "${metadata.name}" has no handler`);
     const key = metadata.name.toLowerCase();

@@ -29,6 +29,18 @@ function toRoute(fn: RegisteredFunction): HttpRoute {
   };
 }
 
+/** The URL the client used (its Host header), or the host's own base URL when the header
+ * is missing or malformed. */
+function requestUrl(req: IncomingMessage, baseUrl: string): string {
+  const path = req.url ?? '/';
+  try {
+    if (req.headers.host) return new URL(path, `http://${req.headers.host}`).href;
+  } catch {
+    // fall through to the base URL
+  }
+  return new URL(path, baseUrl).href;
+}
+
 export interface HttpTriggerOptions {
   readonly maxBodyBytes: number;
 }
@@ -75,10 +87,9 @@ export function httpTriggerExtension(options: HttpTriggerOptions): HostExtension
       }
       throw err;
     }
-    const host = req.headers.host ?? new URL(ctx.baseUrl).host;
     const trigger = toRpcHttpRequest({
       method,
-      url: `http://${host}${req.url ?? '/'}`,
+      url: requestUrl(req, ctx.baseUrl),
       headers: req.headers,
       body,
       params: hit.params,
@@ -90,8 +101,8 @@ export function httpTriggerExtension(options: HttpTriggerOptions): HostExtension
       const result = await ctx.invoke(fn, { trigger });
       const output = fn.outputs.find((b) => b.type.toLowerCase() === 'http');
       response = fromRpcHttpResponse(output === undefined ? undefined : output.name === RETURN_BINDING ? result.returnValue : result.outputs.get(output.name));
-    } catch (err) {
-      ctx.logger.error({ err, functionName: fn.name }, 'HTTP function failed');
+    } catch {
+      // The host logged the failure with the invocation id; the client learns nothing more.
       writeJsonError(res, 500, 'internal', 'internal error');
       return;
     }

@@ -90,7 +90,7 @@ class QueueListener {
     }
     if (messages.length > 0) {
       this.#delay = MIN_POLL_MS;
-      for (const message of messages) void this.#process(message);
+      for (const message of messages) void this.ctx.track(this.#process(message));
       return;
     }
     this.#timer = setTimeout(() => this.pump(), this.#delay);
@@ -145,11 +145,21 @@ export function queueExtension(store: QueueStore): HostExtension {
         for (const b of fn.outputs.filter((o) => o.type.toLowerCase() === 'queue')) queueName(fn, b);
       }
       if (functions.length === 0) return;
-      const reclaimed = store.reclaimLeases();
-      if (reclaimed > 0) ctx.logger.info({ reclaimed }, 'made messages leased by a previous host run visible again');
       for (const fn of functions) listeners.push(new QueueListener(ctx, store, fn, queueName(fn, fn.trigger)));
-      unsubscribe = store.onEnqueue((queue) => listeners.filter((l) => l.queue === queue).forEach((l) => l.wake()));
-      listeners.forEach((l) => l.start());
+      // Opening SQLite and the first poll wait for the next turn of the event loop, so the
+      // host answers HTTP without waiting for them.
+      setImmediate(() => {
+        if (ctx.shutdownSignal.aborted) return;
+        try {
+          const reclaimed = store.reclaimLeases();
+          if (reclaimed > 0) ctx.logger.info({ reclaimed }, 'made messages leased by a previous host run visible again');
+        } catch (err) {
+          ctx.logger.error({ err }, 'cannot open the queue store: queue triggers will not run');
+          return;
+        }
+        unsubscribe = store.onEnqueue((queue) => listeners.filter((l) => l.queue === queue).forEach((l) => l.wake()));
+        listeners.forEach((l) => l.start());
+      });
     },
     stop() {
       unsubscribe?.();

@@ -1,5 +1,13 @@
-import { CronExpressionParser } from 'cron-parser';
+import type * as CronParser from 'cron-parser';
 import { parseTimeSpan } from '../wire/duration';
+
+/** cron-parser is loaded on the first cron schedule, off the start path of apps without timers. */
+let cronParser: typeof CronParser.CronExpressionParser | undefined;
+function cron(): typeof CronParser.CronExpressionParser {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  cronParser ??= (require('cron-parser') as typeof CronParser).CronExpressionParser;
+  return cronParser;
+}
 
 /** A timer trigger's schedule: the next occurrence strictly after a time. */
 export interface Schedule {
@@ -24,12 +32,12 @@ export function parseSchedule(text: string): Schedule {
     throw new Error(`schedule "${text}" must be an NCRONTAB expression with six fields ({second} {minute} {hour} {day} {month} {day-of-week}) or a TimeSpan`);
   }
   try {
-    CronExpressionParser.parse(trimmed, { tz: 'UTC' });
+    cron().parse(trimmed, { tz: 'UTC' });
   } catch (err) {
     throw new Error(`schedule "${text}" is not a valid NCRONTAB expression: ${(err as Error).message}`);
   }
   return {
     text: trimmed,
-    nextAfter: (time) => CronExpressionParser.parse(trimmed, { currentDate: time, tz: 'UTC' }).next().toDate(),
+    nextAfter: (time) => cron().parse(trimmed, { currentDate: time, tz: 'UTC' }).next().toDate(),
   };
 }

@@ -1,5 +1,6 @@
 import type { HostContext, HostExtension, RegisteredFunction, RpcTypedData } from '../extension';
 import { stringOption } from '../app/registry';
+import { withRetry } from '../app/retry';
 import { parseSchedule, type Schedule } from './schedule';
 import { ScheduleStatusStore, type ScheduleStatus } from './scheduleStatusStore';
 
@@ -87,7 +88,8 @@ class TimerRunner {
     this.#status = { last: occurrence, next, lastUpdated: now };
     this.store.write(this.fn.name, this.#status);
     try {
-      await this.ctx.invoke(this.fn, { trigger: timerInput(this.#status, isPastDue) });
+      const trigger = timerInput(this.#status, isPastDue);
+      await withRetry(this.fn.retry, (retryContext) => this.ctx.invoke(this.fn, { trigger, retryContext }), this.ctx.shutdownSignal);
     } catch (err) {
       this.ctx.logger.error({ err, functionName: this.fn.name }, 'timer function failed');
     }
