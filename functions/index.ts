@@ -7,3 +7,4 @@ import './http/health';
 import './datasets';
 import './leases';
 import './leaseExpiry';
+import './lifecycle';

@@ -58,6 +58,13 @@ export async function buildServices(s: Settings, env: NodeJS.ProcessEnv, log: Lo
 
 let current: Promise<Services> | undefined;
 
+/** Closes what `services()` built (the ledger connection and an embedded peer), if anything. */
+export async function closeServices(): Promise<void> {
+  const built = current;
+  current = undefined;
+  if (built !== undefined) await (await built.catch(() => undefined))?.close();
+}
+
 /** The process's services, built on first use; a failed build is retried on the next call. */
 export function services(): Promise<Services> {
   current ??= buildServices(loadSettings(), process.env).catch((err: unknown) => {
