@@ -1,6 +1,7 @@
 // @peculiar/x509's dependency injection needs the Reflect metadata polyfill loaded first.
 import 'reflect-metadata';
-import { createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
+import { createHash, createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
+import { isIP } from 'node:net';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
@@ -57,22 +58,10 @@ export async function getOrIssueIdentity(root: string, org: string, user: string
   const ca = await getOrCreateCa(orgDir, org);
   const userDir = join(orgDir, 'users', user);
   if (!existsSync(join(userDir, 'cert.pem'))) {
-    const keys = await newKeyPair();
-    const cert = await x509.X509CertificateGenerator.create({
-      serialNumber: randomBytes(16).toString('hex').replace(/^[89a-f]/, '1'),
-      subject: `CN=${user},O=${org}`,
-      issuer: ca.cert.subject,
-      notBefore: new Date(Date.now() - 60_000),
-      notAfter: new Date(Date.now() + TEN_YEARS_MS),
-      signingAlgorithm: ALG,
-      publicKey: keys.publicKey,
-      signingKey: ca.key,
-      extensions: [
-        new x509.BasicConstraintsExtension(false, undefined, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      ],
-    });
-    await writeAtomically(userDir, { 'cert.pem': cert.toString('pem'), 'key.pem': await keyPem(keys.privateKey) });
+    await writeAtomically(userDir, await issue(ca, `CN=${user},O=${org}`, [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+    ]));
   }
   return {
     mspId: mspIdFor(org),
@@ -80,6 +69,44 @@ export async function getOrIssueIdentity(root: string, org: string, user: string
     keyPem: readFileSync(join(userDir, 'key.pem'), 'utf8'),
     caCertPem: ca.cert.toString('pem'),
   };
+}
+
+/** A TLS server certificate for the peer, from its organization's CA (the TLS root clients
+ * trust), valid for `hosts` (DNS names or IP addresses). Re-issued when the hosts change. */
+export async function getOrIssueTlsServerCert(root: string, org: string, hosts: string[]): Promise<{ certPem: string; keyPem: string; caCertPem: string }> {
+  checkName('organization', org);
+  const orgDir = join(root, org);
+  const ca = await getOrCreateCa(orgDir, org);
+  const tlsDir = join(orgDir, 'tls', createHash('sha256').update(hosts.join(',')).digest('hex').slice(0, 16));
+  if (!existsSync(join(tlsDir, 'cert.pem'))) {
+    await writeAtomically(tlsDir, await issue(ca, `CN=${hosts[0] ?? 'localhost'},O=${org}`, [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      new x509.SubjectAlternativeNameExtension(hosts.map((h) => (isIP(h) ? { type: 'ip' as const, value: h } : { type: 'dns' as const, value: h }))),
+    ]));
+  }
+  return {
+    certPem: readFileSync(join(tlsDir, 'cert.pem'), 'utf8'),
+    keyPem: readFileSync(join(tlsDir, 'key.pem'), 'utf8'),
+    caCertPem: ca.cert.toString('pem'),
+  };
+}
+
+async function issue(ca: { cert: x509.X509Certificate; key: CryptoKey }, subject: string, extensions: x509.Extension[]): Promise<Record<string, string>> {
+  const keys = await newKeyPair();
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: randomBytes(16).toString('hex').replace(/^[89a-f]/, '1'),
+    subject,
+    issuer: ca.cert.subject,
+    notBefore: new Date(Date.now() - 60_000),
+    notAfter: new Date(Date.now() + TEN_YEARS_MS),
+    signingAlgorithm: ALG,
+    publicKey: keys.publicKey,
+    signingKey: ca.key,
+    extensions,
+  });
+  return { 'cert.pem': cert.toString('pem'), 'key.pem': await keyPem(keys.privateKey) };
 }
 
 /** The CA certificates present under `root`, by organization. */

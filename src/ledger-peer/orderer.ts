@@ -12,6 +12,9 @@ import { validateBlock, type EndorsementPolicy, type StateView } from './validat
 export interface OrdererOptions {
   maxTx: number;
   timeoutMs: number;
+  /** A block that cannot be written (disk full, say) is dropped whole: its transactions
+   * never commit and their clients' commit-status waits time out, as with a lost orderer. */
+  onCommitError: (err: unknown, blockNum: number, transactions: number) => void;
 }
 
 export interface TxStatus {
@@ -65,11 +68,11 @@ export class Orderer {
     if (this.#pending.length >= this.#options.maxTx) {
       clearTimeout(this.#timer);
       this.#timer = undefined;
-      setImmediate(() => this.cutBlock());
+      setImmediate(() => this.#cutSafely());
     } else if (this.#timer === undefined) {
       this.#timer = setTimeout(() => {
         this.#timer = undefined;
-        this.cutBlock();
+        this.#cutSafely();
       }, this.#options.timeoutMs);
     }
   }
@@ -93,7 +96,16 @@ export class Orderer {
       for (const resolve of waiters) resolve(status === undefined ? { code: tx.code, blockNum: number } : { code: status.code, blockNum: status.blockNum });
     }
     for (const listener of this.#blockListeners) listener(number);
-    if (this.#pending.length > 0 && this.#timer === undefined && !this.#closed) setImmediate(() => this.cutBlock());
+    if (this.#pending.length > 0 && this.#timer === undefined && !this.#closed) setImmediate(() => this.#cutSafely());
+  }
+
+  #cutSafely(): void {
+    const count = Math.min(this.#pending.length, this.#options.maxTx);
+    try {
+      this.cutBlock();
+    } catch (err) {
+      this.#options.onCommitError(err, this.#next, count);
+    }
   }
 
   /** Resolves with the transaction's validation code once it is in a block. */

@@ -8,7 +8,7 @@ import { Membership } from './membership';
 import { LedgerStore } from './store';
 import { compareKeys } from './simulator';
 import type { Version } from './simulator';
-import { validateBlock, type StateView } from './validator';
+import { inRange, validateBlock, type StateView } from './validator';
 
 /**
  * Checks a stopped peer's ledger end to end: block numbering, each header's previous hash
@@ -47,7 +47,7 @@ class ReplayState implements StateView {
 
   rangeVersions(ns: string, startKey: string, endKey: string): { key: string; version: Version }[] {
     return [...(this.values.get(ns) ?? [])]
-      .filter(([key]) => compareKeys(key, startKey) >= 0 && (endKey === '' || compareKeys(key, endKey) < 0))
+      .filter(([key]) => inRange(key, startKey, endKey))
       .sort(([a], [b]) => compareKeys(a, b))
       .map(([key, { version }]) => ({ key, version }));
   }
@@ -136,9 +136,15 @@ if (require.main === module) {
     .description('Verify an embedded ledger (stop its peer first): hash chain, transaction order, validation codes, world state')
     .requiredOption('--data-dir <dir>', 'the data dir the peer was started with')
     .action((opts: { dataDir: string }) => {
-      const result = verifyLedger(opts.dataDir);
-      process.stdout.write(`${JSON.stringify(result)}\n`);
-      process.exitCode = result.ok ? 0 : 1;
+      try {
+        const result = verifyLedger(opts.dataDir);
+        process.stdout.write(`${JSON.stringify(result)}\n`);
+        process.exitCode = result.ok ? 0 : 1;
+      } catch (err) {
+        // SQLITE_BUSY here means the peer is still running: it holds the ledger exclusively.
+        process.stderr.write(`ledgerflow-ledger-verify: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.exitCode = 2;
+      }
     });
   program.parse();
 }

@@ -144,6 +144,18 @@ test('an identity from an unknown CA is refused', async () => {
   }
 });
 
+test('over TLS, the client trusts the peer\'s CA', async () => {
+  const tls = await startPeerFixture({ tls: true });
+  try {
+    assert.match(tls.peer.tlsRootCert ?? '', /BEGIN CERTIFICATE/);
+    const input = newDataset();
+    await tls.ledger.as({ org: 'uis', user: 'alice' }).registerDataset(input);
+    assert.equal((await tls.ledger.as({ org: 'uio', user: 'bob' }).getDataset(input.id))?.id, input.id);
+  } finally {
+    await tls.close();
+  }
+});
+
 test('restart keeps datasets, leases and history', async () => {
   const input = newDataset();
   await alice().registerDataset(input);
