@@ -39,11 +39,13 @@ export async function buildServices(s: Settings, env: NodeJS.ProcessEnv, log: Lo
     dataDir: s.LEDGERFLOW_DATA_DIR,
     adoptRoots: s.LOCAL_DATASET_ROOTS.split(delimiter).filter((r) => r !== ''),
   });
-  const azureFiles = new AzureFilesDatasetStorage(
-    s.AZURE_FILES_ACCOUNT_URL === '' ? {} : {
+  const azureFiles = new AzureFilesDatasetStorage({
+    ...(s.AZURE_FILES_ACCOUNT_URL === '' ? {} : {
       platformAccount: { url: s.AZURE_FILES_ACCOUNT_URL, credential: s.AZURE_FILES_CREDENTIAL === '' ? new DefaultAzureCredential() : s.AZURE_FILES_CREDENTIAL },
-    },
-  );
+    }),
+    // API calls wait on these: a share URL an owner mistyped should fail in seconds, not minutes.
+    pipelineOptions: { retryOptions: { maxTries: 3, retryDelayInMs: 500, maxRetryDelayInMs: 2000, tryTimeoutInMs: 30_000 } },
+  });
   const storage = (kind: StorageKind): DatasetStorage => (kind === 'local' ? local : azureFiles);
   const ledger = await createLedger(s, log);
   const datasets = new DatasetService({

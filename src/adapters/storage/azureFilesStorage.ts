@@ -48,8 +48,11 @@ export class AzureFilesDatasetStorage implements DatasetStorage {
     if (source.credential.length === 0) problems.push({ path: 'source.credential', message: 'must not be empty' });
     if (problems.length > 0) throw validationError('invalid source', problems);
     const dir = this.directory(parseShareUrl(source.shareUrl), source.credential);
-    if (!(await dir.exists())) {
-      throw validationError('invalid source', [{ path: 'source.shareUrl', message: 'share or directory does not exist or is not readable with this credential' }]);
+    // Any failure to see the directory (absent, refused credential, unreachable host) is the
+    // owner's input being wrong; the SDK's error may name the URL, so it is not passed on.
+    const exists = await dir.exists().catch(() => false);
+    if (!exists) {
+      throw validationError('invalid source', [{ path: 'source.shareUrl', message: 'share or directory does not exist, or is not reachable with this credential' }]);
     }
     await upload(dir, files);
     return { location: location(source.shareUrl, datasetId, true), credential: source.credential };
@@ -69,7 +72,9 @@ export class AzureFilesDatasetStorage implements DatasetStorage {
         }
       }
     };
-    await walk(root, '');
+    await walk(root, '').catch((err: unknown) => {
+      throw storageFailure(err);
+    });
     return entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
 
@@ -96,6 +101,15 @@ export class AzureFilesDatasetStorage implements DatasetStorage {
 const location = (shareUrl: string, datasetId: string, adopted: boolean): DatasetLocation => ({
   kind: 'azure-files', shareUrl, credentialRef: credentialName(datasetId), adopted,
 });
+
+/** Azure Files refusing or missing what the ledger says exists: the caller can do nothing
+ * about it, so 503 with a stable message (the SDK's own error stays in the cause). */
+function storageFailure(err: unknown): LedgerflowError {
+  const status = typeof err === 'object' && err !== null ? (err as { statusCode?: unknown }).statusCode : undefined;
+  if (status === 401 || status === 403) return new LedgerflowError('unavailable', 'the dataset storage refused the stored credential', { cause: err });
+  if (status === 404) return new LedgerflowError('unavailable', 'the dataset storage no longer has this dataset', { cause: err });
+  return new LedgerflowError('unavailable', 'the dataset storage is not reachable', { cause: err });
+}
 
 function shareUrlOf(loc: DatasetLocation): string {
   if (loc.kind !== 'azure-files') throw new LedgerflowError('internal', `Azure Files storage got a ${loc.kind} location`);
