@@ -71,7 +71,9 @@ export async function closeServices(): Promise<void> {
 export function services(): Promise<Services> {
   current ??= buildServices(loadSettings(), process.env).catch((err: unknown) => {
     current = undefined;
-    throw err instanceof LedgerflowError ? err : new LedgerflowError('unavailable', 'the platform failed to start its adapters', { cause: err });
+    // The cause (a setting, an unreachable peer) is for the operator's log, not for callers.
+    rootLogger().error({ err }, 'building the adapters failed');
+    throw new LedgerflowError('unavailable', 'the platform failed to start its adapters', { cause: err });
   });
   return current;
 }
