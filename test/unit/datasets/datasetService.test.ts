@@ -9,7 +9,7 @@ import { LocalDatasetStorage } from '../../../src/adapters/storage/localStorage'
 import { LedgerflowError } from '../../../src/core/errors';
 import { unsealLocation } from '../../../src/core/crypto/seal';
 import { createLogger } from '../../../src/observability/logger';
-import { MemoryLedger } from './memoryLedger';
+import { InMemoryLedgerPort } from './inMemoryLedgerPort';
 
 const uis = { user: 'alice', org: 'uis' };
 const uio = { user: 'bob', org: 'uio' };
@@ -20,7 +20,7 @@ async function setup() {
   const dir = await mkdtemp(join(tmpdir(), 'lf-ds-'));
   let clock = Date.parse('2026-01-01T00:00:00Z');
   const now = () => new Date(clock);
-  const ledger = new MemoryLedger(now);
+  const ledger = new InMemoryLedgerPort(now);
   const keyStores = await FileKeyStores.open(dir);
   const local = new LocalDatasetStorage({ dataDir: dir, adoptRoots: [] });
   const service = new DatasetService({
