@@ -13,7 +13,7 @@ import {
   type InboxEvent,
   type RuntimeStatus,
 } from './history';
-import type { FunctionPort, OrchestrationTriggerInput } from './ports';
+import type { FunctionPort } from './ports';
 import { admit, applyEvent, decide, emptyState, foldHistory, type Effect, type ReplayState } from './replay';
 import type { ActivityItem, DurableStore, InstanceQuery, InstanceRow, StoredMessage, WriteBatch } from './store';
 
@@ -54,7 +54,13 @@ interface InboxItem {
 interface Live {
   row: InstanceRow;
   state: ReplayState;
-  history: HistoryEvent[];
+  /** Number of events in the stored history of the current execution. */
+  historyLength: number;
+  /**
+   * JSON text of the history events the SDK reads when it replays (the others it skips),
+   * kept between episodes so an episode serialises only its new events.
+   */
+  replay: string[];
   inbox: InboxItem[];
   busy: boolean;
   queued: boolean;
@@ -73,14 +79,32 @@ export interface InstanceStatus {
   history?: HistoryEvent[];
 }
 
-const EMPTY_TRIGGER = {
+/** The fixed fields of the orchestration trigger input (`DurableOrchestrationBindingInfo`). */
+const TRIGGER_TAIL = `,${JSON.stringify({
   isReplaying: false,
-  // ReplaySchema.V2: actions nested as the SDK built them; timers and HTTP as in V1/V2.
+  // ReplaySchema.V2: actions come nested as the SDK built them; timers are never split.
   upperSchemaVersion: 1,
   longRunningTimerIntervalDuration: '3.00:00:00',
   maximumShortTimerDuration: '6.00:00:00',
   defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
-};
+}).slice(1)}`;
+
+/** Events the SDK's replay acts on; it skips the scheduling records (TaskScheduled, ...). */
+const SDK_READS = new Set<number>([
+  EventType.OrchestratorStarted,
+  EventType.ExecutionStarted,
+  EventType.TaskCompleted,
+  EventType.TaskFailed,
+  EventType.SubOrchestrationInstanceCompleted,
+  EventType.SubOrchestrationInstanceFailed,
+  EventType.TimerFired,
+  EventType.EventRaised,
+  EventType.EventSent,
+]);
+const sdkReads = (e: HistoryEvent): boolean => SDK_READS.has(e.EventType);
+// `event()` puts IsPlayed before any user data, so the first match is the flag itself.
+const NOT_PLAYED = '"IsPlayed":false';
+const PLAYED = '"IsPlayed":true';
 
 export class DurableEngine {
   private readonly store: DurableStore;
@@ -134,7 +158,8 @@ export class DurableEngine {
       const live: Live = {
         row,
         state: foldHistory(row.instanceId, history),
-        history,
+        historyLength: history.length,
+        replay: history.filter(sdkReads).map((e) => JSON.stringify(e)),
         inbox: inbox.map((m) => ({ event: m.event, visibleAt: m.visibleAt, messageId: m.id })),
         busy: false,
         queued: false,
@@ -274,7 +299,7 @@ export class DurableEngine {
     const msg: StoredMessage = { instanceId, visibleAt: 0, event: started };
     (batch.putInstances ??= []).push(row);
     (batch.insertMessages ??= []).push(msg);
-    const live: Live = { row, state: emptyState(instanceId), history: [], inbox: [], busy: false, queued: false, parked: false };
+    const live: Live = { row, state: emptyState(instanceId), historyLength: 0, replay: [], inbox: [], busy: false, queued: false, parked: false };
     this.lives.set(instanceId, live);
     return { live, started: msg };
   }
@@ -347,20 +372,20 @@ export class DurableEngine {
       return;
     }
     const s = live.state;
-    const historyBefore = live.history.length;
-    for (const e of admission.events) {
+    const appended: HistoryEvent[] = [];
+    const replayBefore = live.replay.length;
+    const append = (e: HistoryEvent): void => {
       applyEvent(s, e);
-      live.history.push(e);
-    }
+      appended.push(e);
+      if (sdkReads(e)) live.replay.push(JSON.stringify(e));
+    };
+    admission.events.forEach(append);
     let effects: Effect[] = admission.effects;
     let customStatus = live.row.customStatus;
     if (admission.runOrchestrator) {
       const result = await this.replay(live);
       const decision = decide(s, result, now);
-      for (const e of decision.events) {
-        applyEvent(s, e);
-        live.history.push(e);
-      }
+      decision.events.forEach(append);
       effects = [...effects, ...decision.effects];
       customStatus = decision.customStatus;
     }
@@ -438,12 +463,14 @@ export class DurableEngine {
       const msg: StoredMessage = { instanceId: s.instanceId, visibleAt: 0, event: started };
       (batch.insertMessages ??= []).push(msg);
       Object.assign(row, { status: 'Running' as RuntimeStatus, executionId, input: restart.input, output: undefined, failure: undefined });
-      live.history = [];
+      live.historyLength = 0;
+      live.replay = [];
       live.state = emptyState(s.instanceId);
       live.state.status = 'Running';
       after.push(() => live.inbox.push({ event: started, visibleAt: 0, messageId: msg.id }));
     } else {
-      batch.appendHistory = [{ instanceId: s.instanceId, from: historyBefore, events: live.history.slice(historyBefore) }];
+      batch.appendHistory = [{ instanceId: s.instanceId, from: live.historyLength, events: appended }];
+      live.historyLength += appended.length;
     }
     if (finished) batch.dropWorkOf = [s.instanceId];
     batch.putInstances = [...(batch.putInstances ?? []), row];
@@ -451,7 +478,9 @@ export class DurableEngine {
     await this.write(batch);
 
     live.row = row;
-    for (let i = historyBefore; i < live.history.length; i++) (live.history[i] as HistoryEvent).IsPlayed = true;
+    if (!restart) {
+      for (let i = replayBefore; i < live.replay.length; i++) live.replay[i] = (live.replay[i] as string).replace(NOT_PLAYED, PLAYED);
+    }
     live.inbox = live.inbox.filter((m) => !consumed.has(m.event));
     if (finished) this.lives.delete(s.instanceId);
     for (const f of after) f();
@@ -460,13 +489,12 @@ export class DurableEngine {
 
   private async replay(live: Live): Promise<OrchestratorResult> {
     const s = live.state;
-    const trigger: OrchestrationTriggerInput = {
-      ...EMPTY_TRIGGER,
-      history: live.history,
-      input: fromJsonText(s.input),
-      instanceId: s.instanceId,
-      parentInstanceId: s.parent?.InstanceId,
-    };
+    const trigger =
+      `{"history":[${live.replay.join(',')}]` +
+      (s.input === undefined ? '' : `,"input":${s.input}`) +
+      `,"instanceId":${JSON.stringify(s.instanceId)}` +
+      (s.parent === undefined ? '' : `,"parentInstanceId":${JSON.stringify(s.parent.InstanceId)}`) +
+      TRIGGER_TAIL;
     try {
       return parseOrchestratorState(await this.fns.runOrchestrator(s.name, trigger));
     } catch (err) {

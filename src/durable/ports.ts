@@ -27,11 +27,12 @@ export interface FunctionPort {
   /** Whether an orchestrator with this name is registered. */
   hasOrchestrator(name: string): boolean;
   /**
-   * Runs the orchestrator's trigger handler. Resolves with what the handler returned
+   * Runs the orchestrator's trigger handler with an `OrchestrationTriggerInput` as JSON
+   * text (the engine builds it incrementally; the host passes JSON on anyway). Resolves with what the handler returned
    * (the SDK's `OrchestratorState`); rejects with what it threw (for an orchestrator that
    * failed, the SDK's `OrchestrationFailureError` carrying the state).
    */
-  runOrchestrator(name: string, trigger: OrchestrationTriggerInput): Promise<unknown>;
+  runOrchestrator(name: string, triggerJson: string): Promise<unknown>;
   /** Runs an activity with its (already decoded) input; resolves with its result. */
   runActivity(name: string, input: unknown, instanceId: string): Promise<unknown>;
 }

@@ -1,6 +1,6 @@
 import { InvocationContext } from '@azure/functions';
 import type { OrchestrationHandler } from 'durable-functions';
-import type { FunctionPort, OrchestrationTriggerInput } from '../../src/durable/ports';
+import type { FunctionPort } from '../../src/durable/ports';
 
 // The SDK's own wrapper for orchestrator handlers (what df.app.orchestration registers).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -19,11 +19,11 @@ export function directPort(orchestrators: Record<string, OrchestrationHandler>, 
   const handlers = new Map(Object.entries(orchestrators).map(([name, fn]) => [name, createOrchestrator(fn)]));
   return {
     hasOrchestrator: (name) => handlers.has(name),
-    async runOrchestrator(name: string, trigger: OrchestrationTriggerInput) {
+    async runOrchestrator(name: string, triggerJson: string) {
       const handler = handlers.get(name);
       if (!handler) throw new Error(`no orchestrator ${name}`);
       const ctx = new InvocationContext({ functionName: name, invocationId: 'test', logHandler: () => undefined });
-      const result = await handler(JSON.parse(JSON.stringify(trigger)), ctx);
+      const result = await handler(JSON.parse(triggerJson), ctx);
       return JSON.parse(JSON.stringify(result));
     },
     async runActivity(name: string, input: unknown) {
