@@ -66,6 +66,8 @@ interface Live {
   queued: boolean;
   /** Nothing in the inbox can be admitted until a new message arrives (suspended). */
   parked: boolean;
+  /** When a wake-up for this instance's next timer is already due. */
+  wakeAt: number;
 }
 
 export interface StatusOptions {
@@ -164,6 +166,7 @@ export class DurableEngine {
         busy: false,
         queued: false,
         parked: false,
+        wakeAt: Infinity,
       };
       this.lives.set(row.instanceId, live);
     }
@@ -299,7 +302,7 @@ export class DurableEngine {
     const msg: StoredMessage = { instanceId, visibleAt: 0, event: started };
     (batch.putInstances ??= []).push(row);
     (batch.insertMessages ??= []).push(msg);
-    const live: Live = { row, state: emptyState(instanceId), historyLength: 0, replay: [], inbox: [], busy: false, queued: false, parked: false };
+    const live: Live = { row, state: emptyState(instanceId), historyLength: 0, replay: [], inbox: [], busy: false, queued: false, parked: false, wakeAt: Infinity };
     this.lives.set(instanceId, live);
     return { live, started: msg };
   }
@@ -600,6 +603,8 @@ export class DurableEngine {
   // ---- timers and commits ----------------------------------------------------------------
 
   private wakeAtTime(at: number, live: Live): void {
+    if (live.wakeAt <= at) return;
+    live.wakeAt = at;
     this.wakeups.push({ at, live });
     if (at >= this.wakeAt) return;
     clearTimeout(this.wakeTimer);
@@ -612,7 +617,10 @@ export class DurableEngine {
     const now = Date.now();
     const due = this.wakeups.filter((w) => w.at <= now);
     this.wakeups = this.wakeups.filter((w) => w.at > now);
-    for (const w of due) this.kick(w.live);
+    for (const w of due) {
+      if (w.live.wakeAt === w.at) w.live.wakeAt = Infinity;
+      this.kick(w.live);
+    }
     const next = this.wakeups.reduce((m, w) => Math.min(m, w.at), Infinity);
     if (next < Infinity && !this.stopping) {
       this.wakeAt = next;
