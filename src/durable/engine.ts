@@ -469,7 +469,6 @@ export class DurableEngine {
       live.historyLength = 0;
       live.replay = [];
       live.state = emptyState(s.instanceId);
-      live.state.status = 'Running';
       after.push(() => live.inbox.push({ event: started, visibleAt: 0, messageId: msg.id }));
     } else {
       batch.appendHistory = [{ instanceId: s.instanceId, from: live.historyLength, events: appended }];
