@@ -55,6 +55,7 @@ async function withEngine<T>(fn: (engine: DurableEngine) => Promise<T>): Promise
     return await fn(engine);
   } finally {
     await engine.stop();
+    engine.close();
     store.close();
     rmSync(dir, { recursive: true, force: true });
   }

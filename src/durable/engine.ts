@@ -135,7 +135,9 @@ export class DurableEngine {
   private wakeAt = Infinity;
   private leaseTimer: NodeJS.Timeout | undefined;
   private stopping = false;
+  private closed = false;
   private readonly inflight = new Set<Promise<unknown>>();
+  private readonly episodes = new Set<Promise<unknown>>();
 
   constructor(options: EngineOptions) {
     this.store = options.store;
@@ -180,13 +182,23 @@ export class DurableEngine {
     this.log?.info({ active: this.lives.size, activities: this.activityQueue.length - this.activityHead }, 'durable engine started');
   }
 
-  /** Stops dispatching, waits for running work, commits what is pending and releases leases. */
+  /**
+   * Shutdown, phase 1: no new episodes or activities; waits for the episodes in progress
+   * (quick: a replay and a commit). Activities still running are the host's in-flight
+   * invocations; results that arrive after this are not recorded and the activities run
+   * again at the next start (at-least-once).
+   */
   async stop(): Promise<void> {
     this.stopping = true;
     clearInterval(this.leaseTimer);
     clearTimeout(this.wakeTimer);
-    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+    while (this.episodes.size > 0) await Promise.allSettled([...this.episodes]);
+  }
+
+  /** Shutdown, phase 2: commits what is pending and hands the leases back. */
+  close(): void {
     this.flush();
+    this.closed = true;
     this.store.releaseLeases(this.owner);
   }
 
@@ -351,10 +363,13 @@ export class DurableEngine {
       if (this.lives.get(live.row.instanceId) !== live) continue;
       this.episodesRunning++;
       live.busy = true;
+      const episode = this.runEpisode(live);
+      this.episodes.add(episode);
       this.track(
-        this.runEpisode(live)
+        episode
           .catch((err: unknown) => this.onFatal(err))
           .finally(() => {
+            this.episodes.delete(episode);
             live.busy = false;
             this.episodesRunning--;
             this.kick(live);
@@ -633,6 +648,8 @@ export class DurableEngine {
   }
 
   private write(batch: WriteBatch): Promise<void> {
+    // After close nothing more is recorded; what was not committed is redone at the next start.
+    if (this.closed) return new Promise(() => undefined);
     return new Promise((resolve, reject) => {
       this.pendingWrites.push({ batch, resolve, reject });
       if (!this.flushScheduled) {

@@ -97,5 +97,6 @@ test('chain, fan-out, timer, event, sub-orchestration, retries', async () => {
   assert.equal(br.status, 'Failed');
   assert.match(br.failure?.message ?? '', /boom here/);
   await engine.stop();
+  engine.close();
   store.close();
 });

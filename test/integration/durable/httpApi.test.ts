@@ -54,6 +54,7 @@ before(async () => {
 after(async () => {
   server.close();
   await engine.stop();
+  engine.close();
   store.close();
   rmSync(dir, { recursive: true, force: true });
 });
