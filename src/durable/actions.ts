@@ -47,8 +47,13 @@ export const consumesTaskId = (a: Action): boolean =>
 
 export interface OrchestratorResult {
   isDone: boolean;
-  /** Leaf actions in the order the SDK numbered them, each issued action once. */
+  /**
+   * The actions new since the last episode (the SDK re-issues all of them on every
+   * replay): leaves in the order the SDK numbered them, each issued action once.
+   */
   actions: Action[];
+  /** How many leaf actions the SDK issued in this execution so far. */
+  actionCount: number;
   output: unknown;
   customStatus: unknown;
   /** Set when the orchestrator threw. */
@@ -145,12 +150,12 @@ function toAction(raw: unknown): Action {
 
 /**
  * Depth-first leaves of the SDK's (possibly nested WhenAll/WhenAny) action lists. A task
- * yielded again inside `Task.all` reappears as the same action object; the SDK numbers it
- * once, so it is kept once.
+ * yielded again inside `Task.all` reappears as the same action object when the answer
+ * arrives in-process; the SDK numbers it once, so it is kept once.
  */
-function flatten(raw: unknown): Action[] {
+function leaves(raw: unknown): unknown[] {
   const seen = new Set<unknown>();
-  const out: Action[] = [];
+  const out: unknown[] = [];
   const visit = (node: unknown): void => {
     if (Array.isArray(node)) {
       for (const n of node) visit(n);
@@ -158,12 +163,12 @@ function flatten(raw: unknown): Action[] {
     }
     if (node === null || typeof node !== 'object' || seen.has(node)) return;
     seen.add(node);
-    const compound = (node as { actionType?: unknown; compoundActions?: unknown });
+    const compound = node as { actionType?: unknown; compoundActions?: unknown };
     if (compound.actionType === ActionType.WhenAll || compound.actionType === ActionType.WhenAny) {
       visit(compound.compoundActions);
       return;
     }
-    out.push(toAction(node));
+    out.push(node);
   };
   visit(raw);
   return out;
@@ -179,12 +184,17 @@ const stateSchema = z.object({
 
 const OUT_OF_PROC_LABEL = '\n\n$OutOfProcData$:';
 
-/** Parses what the SDK's orchestration handler returned. */
-export function parseOrchestratorState(value: unknown): OrchestratorResult {
+/**
+ * Parses what the SDK's orchestration handler returned. Only actions past `known` (those
+ * the engine has not recorded yet) are validated: the rest were, in earlier episodes.
+ */
+export function parseOrchestratorState(value: unknown, known = 0): OrchestratorResult {
   const state = stateSchema.parse(typeof value === 'string' ? JSON.parse(value) : value);
+  const all = leaves(state.actions);
   return {
     isDone: state.isDone,
-    actions: flatten(state.actions),
+    actions: all.slice(known).map(toAction),
+    actionCount: all.length,
     output: state.output,
     customStatus: state.customStatus,
   };
@@ -202,7 +212,7 @@ export function parseOrchestratorFailure(err: unknown): OrchestratorResult {
   const at = message.indexOf(OUT_OF_PROC_LABEL);
   if (at < 0) {
     const stack = err instanceof Error ? err.stack : undefined;
-    return { isDone: false, actions: [], output: undefined, customStatus: undefined, failure: { message, details: stack } };
+    return { isDone: false, actions: [], actionCount: 0, output: undefined, customStatus: undefined, failure: { message, details: stack } };
   }
   const state = failedStateSchema.safeParse(JSON.parse(message.slice(at + OUT_OF_PROC_LABEL.length)));
   const data = state.success ? state.data : {};
@@ -210,6 +220,7 @@ export function parseOrchestratorFailure(err: unknown): OrchestratorResult {
   return {
     isDone: false,
     actions: [],
+    actionCount: 0,
     output: undefined,
     customStatus: data.customStatus,
     failure: {

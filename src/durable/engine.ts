@@ -513,7 +513,7 @@ export class DurableEngine {
       (s.parent === undefined ? '' : `,"parentInstanceId":${JSON.stringify(s.parent.InstanceId)}`) +
       TRIGGER_TAIL;
     try {
-      return parseOrchestratorState(await this.fns.runOrchestrator(s.name, trigger));
+      return parseOrchestratorState(await this.fns.runOrchestrator(s.name, trigger), s.actionCount);
     } catch (err) {
       return parseOrchestratorFailure(err);
     }

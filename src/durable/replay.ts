@@ -300,8 +300,9 @@ export interface Decision {
 }
 
 /**
- * Turns the SDK's answer into history and effects. `s` must already include the admitted
- * events (the SDK saw them), so `s.nextTaskId` is where the new actions' ids start.
+ * Turns the SDK's answer (its actions past `s.actionCount`) into history and effects. `s`
+ * must already include the admitted events (the SDK saw them), so `s.nextTaskId` is where
+ * the new actions' ids start.
  */
 export function decide(s: ReplayState, result: OrchestratorResult, now: Date): Decision {
   const events: HistoryEvent[] = [];
@@ -323,7 +324,7 @@ export function decide(s: ReplayState, result: OrchestratorResult, now: Date): D
 
   let nextId = s.nextTaskId;
   let continueAsNew: { input: string | undefined } | undefined;
-  for (const a of result.actions.slice(s.actionCount)) {
+  for (const a of result.actions) {
     const id = consumesTaskId(a) ? nextId++ : -1;
     switch (a.type) {
       case 'callActivity':
@@ -351,7 +352,7 @@ export function decide(s: ReplayState, result: OrchestratorResult, now: Date): D
         return fail({ message: `${a.what} is not supported by the embedded durable engine` });
     }
   }
-  events.push(event(EventType.OrchestratorCompleted, now, { ActionCount: result.actions.length }));
+  events.push(event(EventType.OrchestratorCompleted, now, { ActionCount: result.actionCount }));
   if (!result.isDone) return { events, effects, customStatus };
 
   if (continueAsNew) {

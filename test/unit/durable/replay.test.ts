@@ -23,9 +23,11 @@ const activity = (name: string, input?: unknown, retry?: RetryPolicy): Action =>
   input: input === undefined ? undefined : JSON.stringify(input),
   retry,
 });
+/** An SDK answer; `actions` is the whole list the SDK re-issues (the engine slices it). */
 const result = (actions: Action[], more: Partial<OrchestratorResult> = {}): OrchestratorResult => ({
   isDone: false,
   actions,
+  actionCount: actions.length,
   output: undefined,
   customStatus: undefined,
   ...more,
@@ -35,7 +37,7 @@ const result = (actions: Action[], more: Partial<OrchestratorResult> = {}): Orch
 function episode(s: ReplayState, inbox: InboxEvent[], r: OrchestratorResult | undefined, now = T0) {
   const a = admit(s, inbox, now);
   a.events.forEach((e) => applyEvent(s, e));
-  const d = a.runOrchestrator && r ? decide(s, r, now) : undefined;
+  const d = a.runOrchestrator && r ? decide(s, { ...r, actions: r.actions.slice(s.actionCount) }, now) : undefined;
   d?.events.forEach((e) => applyEvent(s, e));
   return { admission: a, decision: d, events: [...a.events, ...(d?.events ?? [])] };
 }
@@ -174,6 +176,8 @@ test('SDK state parsing: nested Task.all/any flattened in numbering order, failu
   };
   const parsed = parseOrchestratorState(JSON.stringify(state));
   assert.deepEqual(parsed.actions.map((a) => a.type === 'callActivity' ? a.name : a.type), ['a', 'b', 'c', 'createTimer']);
+  assert.equal(parseOrchestratorState(state, 3).actions.length, 1);
+  assert.equal(parseOrchestratorState(state, 3).actionCount, 4);
   // Strings arrive pre-encoded by the SDK (Utils.processInput).
   assert.equal((parsed.actions[0] as { input: string }).input, 'a');
 
