@@ -6,6 +6,7 @@ import type { OrchestrationContext, OrchestrationHandler } from 'durable-functio
 import { DurableEngine } from '../src/durable/engine';
 import { DurableStore } from '../src/durable/store';
 import { directPort } from '../test/helpers/durableDirectPort';
+import type { BenchModule, BenchRow } from './types';
 
 /**
  * Embedded durable engine throughput, each figure against a baseline measured in the same
@@ -13,15 +14,6 @@ import { directPort } from '../test/helpers/durableDirectPort';
  * a hand-written "durable" loop would pay). Orchestrators and activities run through the
  * real SDK handlers in-process (JSON across the boundary, as through the host).
  */
-export interface BenchRow {
-  name: string;
-  value: number;
-  unit: string;
-  baseline?: number;
-  ratio?: number;
-  target?: string;
-  ok?: boolean;
-}
 
 const CHAINS = 300;
 const SEQUENTIAL = 100;
@@ -157,15 +149,4 @@ export async function run(): Promise<BenchRow[]> {
   return rows;
 }
 
-/** For bench/index.ts. */
-export const durable = { name: 'durable', run };
-
-if (require.main === module) {
-  run().then(
-    (rows) => console.table(rows),
-    (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+export const durable: BenchModule = { name: 'durable', run };
