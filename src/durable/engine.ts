@@ -439,6 +439,8 @@ export class DurableEngine {
           after.push(this.startChild(batch, live, fx, now));
           break;
         case 'notifyParent': {
+          // A parent that ended (terminated, purged) waits for nothing: do not leave it mail.
+          if (!this.lives.has(fx.parentInstanceId)) break;
           const msg: StoredMessage = { instanceId: fx.parentInstanceId, visibleAt: 0, event: fx.event };
           (batch.insertMessages ??= []).push(msg);
           after.push(() => this.deliver(msg));
