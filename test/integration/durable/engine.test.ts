@@ -100,3 +100,38 @@ test('chain, fan-out, timer, event, sub-orchestration, retries', async () => {
   engine.close();
   store.close();
 });
+
+test('a restart on the same store resumes timers, queued events and unfinished activities', async () => {
+  let calls = 0;
+  let release: () => void = () => undefined;
+  const orchestrators: Record<string, df.OrchestrationHandler> = {
+    restartable: function* (ctx: OrchestrationContext) {
+      yield ctx.df.createTimer(new Date(ctx.df.currentUtcDateTime.getTime() + 200));
+      const ev = yield ctx.df.waitForExternalEvent('go');
+      const r = yield ctx.df.callActivity('slow', ev);
+      return r;
+    },
+  };
+  const first = setup(orchestrators, {
+    slow: () => {
+      calls++;
+      return new Promise((resolve) => (release = () => resolve('never recorded')));
+    },
+  });
+  const id = await first.engine.startNew('restartable', { instanceId: 'r1' });
+  await first.engine.raiseEvent(id, 'go', 'payload');
+  await until(() => (calls === 1 ? true : undefined));
+  await first.engine.stop();
+  first.engine.close();
+  release();
+  first.store.close();
+
+  const second = setup(orchestrators, { slow: (x) => { calls++; return `done ${String(x)}`; } }, first.dataDir);
+  const row = await done(second.engine, id);
+  assert.equal(row.status, 'Completed');
+  assert.equal(row.output, JSON.stringify('done payload'));
+  assert.equal(calls, 2, 'the activity in flight at the stop ran again, once');
+  await second.engine.stop();
+  second.engine.close();
+  second.store.close();
+});
