@@ -13,7 +13,7 @@ import {
   type InboxEvent,
   type RuntimeStatus,
 } from './history';
-import type { FunctionPort } from './ports';
+import type { FunctionPort, OrchestrationTriggerInput } from './ports';
 import { admit, applyEvent, decide, emptyState, foldHistory, type Effect, type ReplayState } from './replay';
 import type { ActivityItem, DurableStore, InstanceQuery, InstanceRow, StoredMessage, WriteBatch } from './store';
 
@@ -72,8 +72,6 @@ interface Live {
 
 export interface StatusOptions {
   showHistory?: boolean;
-  showHistoryOutput?: boolean;
-  showInput?: boolean;
 }
 
 export interface InstanceStatus {
@@ -82,14 +80,15 @@ export interface InstanceStatus {
 }
 
 /** The fixed fields of the orchestration trigger input (`DurableOrchestrationBindingInfo`). */
-const TRIGGER_TAIL = `,${JSON.stringify({
+const TRIGGER_FIXED: Omit<OrchestrationTriggerInput, 'history' | 'input' | 'instanceId' | 'parentInstanceId'> = {
   isReplaying: false,
   // ReplaySchema.V2: actions come nested as the SDK built them; timers are never split.
   upperSchemaVersion: 1,
   longRunningTimerIntervalDuration: '3.00:00:00',
   maximumShortTimerDuration: '6.00:00:00',
   defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
-}).slice(1)}`;
+};
+const TRIGGER_TAIL = `,${JSON.stringify(TRIGGER_FIXED).slice(1)}`;
 
 /** Events the SDK's replay acts on; it skips the scheduling records (TaskScheduled, ...). */
 const SDK_READS = new Set<number>([
@@ -414,46 +413,7 @@ export class DurableEngine {
       deleteMessages: taken.flatMap((m) => (m.messageId === undefined ? [] : [m.messageId])),
       deleteActivities: taken.flatMap((m) => (m.activityId === undefined ? [] : [m.activityId])),
     };
-    const after: (() => void)[] = [];
-    let restart: { input: string | undefined } | undefined;
-    let finished = false;
-    for (const fx of effects) {
-      switch (fx.kind) {
-        case 'scheduleActivity': {
-          const item: ActivityItem = { instanceId: s.instanceId, executionId: s.executionId, taskId: fx.taskId, name: fx.name, input: fx.input };
-          (batch.insertActivities ??= []).push(item);
-          after.push(() => this.activityQueue.push(item));
-          break;
-        }
-        case 'scheduleTimer': {
-          const msg: StoredMessage = {
-            instanceId: s.instanceId,
-            visibleAt: fx.fireAt.getTime(),
-            event: event(EventType.TimerFired, now, { TimerId: fx.taskId, FireAt: fx.fireAt.toISOString() }),
-          };
-          (batch.insertMessages ??= []).push(msg);
-          after.push(() => live.inbox.push({ event: msg.event, visibleAt: msg.visibleAt, messageId: msg.id }));
-          break;
-        }
-        case 'startSubOrchestration':
-          after.push(this.startChild(batch, live, fx, now));
-          break;
-        case 'notifyParent': {
-          // A parent that ended (terminated, purged) waits for nothing: do not leave it mail.
-          if (!this.lives.has(fx.parentInstanceId)) break;
-          const msg: StoredMessage = { instanceId: fx.parentInstanceId, visibleAt: 0, event: fx.event };
-          (batch.insertMessages ??= []).push(msg);
-          after.push(() => this.deliver(msg));
-          break;
-        }
-        case 'continueAsNew':
-          restart = { input: fx.input };
-          break;
-        case 'finished':
-          finished = true;
-          break;
-      }
-    }
+    const { after, restart, finished } = this.planEffects(live, effects, batch, now);
 
     const row: InstanceRow = {
       ...live.row,
@@ -467,26 +427,7 @@ export class DurableEngine {
       updatedAt: nowMs,
     };
     if (restart) {
-      // A new execution of the same instance: fresh history, the old execution's timers dropped.
-      batch.clearHistory = [s.instanceId];
-      const stale = live.inbox.filter((m) => !consumed.has(m.event) && m.event.EventType === EventType.TimerFired);
-      batch.deleteMessages = [...(batch.deleteMessages ?? []), ...stale.flatMap((m) => (m.messageId === undefined ? [] : [m.messageId]))];
-      const staleSet = new Set(stale);
-      live.inbox = live.inbox.filter((m) => !staleSet.has(m));
-      const executionId = randomUUID();
-      const started = event(EventType.ExecutionStarted, now, {
-        Name: s.name,
-        Input: restart.input,
-        OrchestrationInstance: { InstanceId: s.instanceId, ExecutionId: executionId },
-        ParentInstance: s.parent,
-      });
-      const msg: StoredMessage = { instanceId: s.instanceId, visibleAt: 0, event: started };
-      (batch.insertMessages ??= []).push(msg);
-      Object.assign(row, { status: 'Running' as RuntimeStatus, executionId, input: restart.input, output: undefined, failure: undefined });
-      live.historyLength = 0;
-      live.replay = [];
-      live.state = emptyState(s.instanceId);
-      after.push(() => live.inbox.push({ event: started, visibleAt: 0, messageId: msg.id }));
+      after.push(this.planRestart(live, restart.input, row, consumed, batch, now));
     } else {
       batch.appendHistory = [{ instanceId: s.instanceId, from: live.historyLength, events: appended }];
       live.historyLength += appended.length;
@@ -504,6 +445,84 @@ export class DurableEngine {
     if (finished) this.lives.delete(s.instanceId);
     for (const f of after) f();
     this.pumpActivities();
+  }
+
+  /** Adds the work an episode's effects create to its batch; returns what to do after commit. */
+  private planEffects(
+    live: Live,
+    effects: readonly Effect[],
+    batch: WriteBatch,
+    now: Date,
+  ): { after: (() => void)[]; restart: { input: string | undefined } | undefined; finished: boolean } {
+    const s = live.state;
+    const after: (() => void)[] = [];
+    let restart: { input: string | undefined } | undefined;
+    let finished = false;
+      for (const fx of effects) {
+        switch (fx.kind) {
+          case 'scheduleActivity': {
+            const item: ActivityItem = { instanceId: s.instanceId, executionId: s.executionId, taskId: fx.taskId, name: fx.name, input: fx.input };
+            (batch.insertActivities ??= []).push(item);
+            after.push(() => this.activityQueue.push(item));
+            break;
+          }
+          case 'scheduleTimer': {
+            const msg: StoredMessage = {
+              instanceId: s.instanceId,
+              visibleAt: fx.fireAt.getTime(),
+              event: event(EventType.TimerFired, now, { TimerId: fx.taskId, FireAt: fx.fireAt.toISOString() }),
+            };
+            (batch.insertMessages ??= []).push(msg);
+            after.push(() => live.inbox.push({ event: msg.event, visibleAt: msg.visibleAt, messageId: msg.id }));
+            break;
+          }
+          case 'startSubOrchestration':
+            after.push(this.startChild(batch, live, fx, now));
+            break;
+          case 'notifyParent': {
+            // A parent that ended (terminated, purged) waits for nothing: do not leave it mail.
+            if (!this.lives.has(fx.parentInstanceId)) break;
+            const msg: StoredMessage = { instanceId: fx.parentInstanceId, visibleAt: 0, event: fx.event };
+            (batch.insertMessages ??= []).push(msg);
+            after.push(() => this.deliver(msg));
+            break;
+          }
+          case 'continueAsNew':
+            restart = { input: fx.input };
+            break;
+          case 'finished':
+            finished = true;
+            break;
+        }
+      }
+    return { after, restart, finished };
+  }
+
+  /**
+   * Continue-as-new: a new execution of the same instance with fresh history; the old
+   * execution's timers are dropped. Updates `row` and `batch`; returns the after-commit step.
+   */
+  private planRestart(live: Live, input: string | undefined, row: InstanceRow, consumed: ReadonlySet<InboxEvent>, batch: WriteBatch, now: Date): () => void {
+    const s = live.state;
+    batch.clearHistory = [s.instanceId];
+    const stale = live.inbox.filter((m) => !consumed.has(m.event) && m.event.EventType === EventType.TimerFired);
+    batch.deleteMessages = [...(batch.deleteMessages ?? []), ...stale.flatMap((m) => (m.messageId === undefined ? [] : [m.messageId]))];
+    const staleSet = new Set(stale);
+    live.inbox = live.inbox.filter((m) => !staleSet.has(m));
+    const executionId = randomUUID();
+    const started = event(EventType.ExecutionStarted, now, {
+      Name: s.name,
+      Input: input,
+      OrchestrationInstance: { InstanceId: s.instanceId, ExecutionId: executionId },
+      ParentInstance: s.parent,
+    });
+    const msg: StoredMessage = { instanceId: s.instanceId, visibleAt: 0, event: started };
+    (batch.insertMessages ??= []).push(msg);
+    Object.assign(row, { status: 'Running' as RuntimeStatus, executionId, input, output: undefined, failure: undefined });
+    live.historyLength = 0;
+    live.replay = [];
+    live.state = emptyState(s.instanceId);
+    return () => live.inbox.push({ event: started, visibleAt: 0, messageId: msg.id });
   }
 
   private async replay(live: Live): Promise<OrchestratorResult> {

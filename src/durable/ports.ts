@@ -13,10 +13,10 @@
  */
 export interface OrchestrationTriggerInput {
   history: readonly unknown[];
-  input: unknown;
+  input?: unknown;
   instanceId: string;
   isReplaying: boolean;
-  parentInstanceId: string | undefined;
+  parentInstanceId?: string | undefined;
   upperSchemaVersion: number;
   longRunningTimerIntervalDuration: string;
   maximumShortTimerDuration: string;
