@@ -1,7 +1,8 @@
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import { DurableEngine } from '../src/durable/engine';
 import { DurableStore } from '../src/durable/store';
@@ -95,6 +96,53 @@ async function baseline(flows: number, steps: number, parallelSteps: boolean): P
   return ms;
 }
 
+/**
+ * The same work through the embedded host in a child process (as `npm start`): started
+ * over HTTP by a function using `df.getClient`, each orchestrator and activity a host
+ * invocation through the programming model; timed until the status API says Completed.
+ */
+async function viaHost<T>(fn: (start: (name: string, input: unknown) => Promise<string>, waitAll: (ids: string[]) => Promise<void>) => Promise<T>): Promise<T> {
+  const appDir = mkdtempSync(join(tmpdir(), 'bench-durable-app-'));
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-durable-data-'));
+  writeFileSync(join(appDir, 'package.json'), JSON.stringify({ main: join(__dirname, 'fixtures', 'durableApp.js') }));
+  writeFileSync(join(appDir, 'host.json'), JSON.stringify({ version: '2.0', extensions: { durableTask: { maxConcurrentActivityFunctions: 64 } } }));
+  const child = spawn(process.execPath, [resolve(__dirname, '..', 'src', 'host', 'main.js')], {
+    env: { ...process.env, PORT: '0', LEDGERFLOW_APP_DIR: appDir, LEDGERFLOW_DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    const url = await new Promise<string>((res, rej) => {
+      let out = '';
+      child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+        out += d;
+        const m = /ready at (http:\/\/\S+)/.exec(out);
+        if (m) res(m[1] as string);
+      });
+      child.once('exit', () => rej(new Error(`host exited: ${out}`)));
+    });
+    const start = async (name: string, input: unknown): Promise<string> => {
+      const r = await fetch(`${url}/api/start/${name}`, { method: 'POST', body: JSON.stringify(input) });
+      return ((await r.json()) as { id: string }).id;
+    };
+    const waitAll = async (ids: string[]): Promise<void> => {
+      for (const id of ids) {
+        for (;;) {
+          const r = await fetch(`${url}/runtime/webhooks/durabletask/instances/${id}`);
+          const s = ((await r.json()) as { runtimeStatus: string }).runtimeStatus;
+          if (s === 'Completed') break;
+          if (s === 'Failed') throw new Error(`${id} failed`);
+          await new Promise((w) => setTimeout(w, 2));
+        }
+      }
+    };
+    return await fn(start, waitAll);
+  } finally {
+    child.kill('SIGKILL');
+    rmSync(appDir, { recursive: true, force: true });
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
 const round = (n: number): number => Math.round(n * 100) / 100;
 
 /** A throughput row (higher is better) against its baseline; `min` is DESIGN.md's floor. */
@@ -156,6 +204,27 @@ export async function run(): Promise<BenchRow[]> {
       rows.push(throughput('parallel activities (1,000 fan-out)', (n * 1000) / ms, 'activities/s', (n * 1000) / base, 2000));
     });
   }
+  await viaHost(async (start, waitAll) => {
+    await waitAll([await start('chain3', 0)]); // warm-up
+    const { engine: ms, base } = await paired(
+      async () => {
+        const t0 = performance.now();
+        await waitAll(await Promise.all(Array.from({ length: CHAINS }, (_, i) => start('chain3', i))));
+        return performance.now() - t0;
+      },
+      () => baseline(CHAINS, 3, false),
+    );
+    rows.push(throughput(`${CHAINS} 3-activity chains, via the host`, (CHAINS * 1000) / ms, 'orchestrations/s', (CHAINS * 1000) / base));
+    const fan = await paired(
+      async () => {
+        const t0 = performance.now();
+        await waitAll([await start('fan', 1000)]);
+        return performance.now() - t0;
+      },
+      () => baseline(1, 1000, true),
+    );
+    rows.push({ name: '1,000-activity fan-out/fan-in, via the host', value: round(fan.engine), unit: 'ms', baseline: round(fan.base), ratio: round(fan.engine / fan.base), target: '<= 2x baseline', ok: fan.engine <= 2 * fan.base });
+  });
   const at100 = perActivity.get(100) ?? NaN;
   const at1000 = perActivity.get(1000) ?? NaN;
   rows.push({ name: 'per-activity cost, 100 fan-out', value: round(at100), unit: 'µs' });
