@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { LedgerflowError, type ErrorCode } from '../core/errors';
 import { managementUrls, WEBHOOK_PATH } from './clientConfig';
 import type { DurableEngine } from './engine';
-import { eventTypeName, fromJsonText, RuntimeStatus, type HistoryEvent } from './history';
+import { eventTypeName, fromJsonText, isTerminal, RuntimeStatus, type HistoryEvent } from './history';
 import type { InstanceQuery, InstanceRow } from './store';
 
 /**
@@ -43,6 +43,10 @@ const listSchema = z.object({
   instanceIdPrefix: z.string().optional(),
   top: z.coerce.number().int().positive().max(10_000).optional(),
   showInput: boolParam.optional(),
+});
+const waitSchema = z.object({
+  timeout: z.coerce.number().positive().max(3600).optional(),
+  pollingInterval: z.coerce.number().positive().max(60).optional(),
 });
 const statusSchema = z.object({
   showHistory: boolParam.optional(),
@@ -109,9 +113,24 @@ export function createHttpApi(options: HttpApiOptions): (req: IncomingMessage, r
     const q = query(url);
 
     if (parts[0] === 'orchestrators' && (parts.length === 2 || parts.length === 3) && method === 'POST') {
+      const wait = parse(waitSchema, q);
       const input = await readJsonBody(req);
       const id = await engine.startNew(parts[1] as string, { instanceId: parts[2], input });
       const links = managementUrls(originOf(req), taskHub, id);
+      if (wait.timeout !== undefined) {
+        // The create-and-wait URL: answer with the output if it finishes in time.
+        const deadline = Date.now() + wait.timeout * 1000;
+        for (;;) {
+          const row = engine.getStatus(id)?.row;
+          if (row && isTerminal(row.status)) {
+            return row.status === 'Completed'
+              ? { status: 200, body: fromJsonText(row.output) ?? null }
+              : { status: 200, body: statusBody(row, true) };
+          }
+          if (Date.now() >= deadline) break;
+          await new Promise((r) => setTimeout(r, Math.min((wait.pollingInterval ?? 1) * 1000, Math.max(0, deadline - Date.now()))));
+        }
+      }
       return { status: 202, body: links, headers: { Location: links.statusQueryGetUri } };
     }
     if (parts[0] !== 'instances') {

@@ -110,6 +110,16 @@ test('raise event, terminate, suspend/resume, list, purge', async () => {
   await assert.rejects(client.raiseEvent('missing', 'go', 1), /No instance/);
 });
 
+test('the create-and-wait URL answers with the output', async () => {
+  const res = await fetch(`${origin}/runtime/webhooks/durabletask/orchestrators/echo?timeout=10&pollingInterval=0.01`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '"wait for me"',
+  });
+  assert.equal(res.status, 200);
+  assert.equal(await res.json(), 'WAIT FOR ME');
+});
+
 test('paging follows continuation tokens', async () => {
   for (let i = 0; i < 5; i++) await client.startNew('echo', { instanceId: `page-${i}`, input: i });
   const res = await fetch(`${origin}/runtime/webhooks/durabletask/instances?top=2&instanceIdPrefix=page-`);
