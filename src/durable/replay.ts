@@ -245,6 +245,7 @@ export function admit(s: ReplayState, inbox: readonly InboxEvent[], now: Date): 
   if (s.status === 'Pending' && started === undefined) return out;
   const body: HistoryEvent[] = [];
   let retryAdmitted = false;
+  let startAdmitted = false;
   const open = new Set(s.open.keys());
   for (const e of inbox) {
     if (isControl(e)) continue;
@@ -255,6 +256,7 @@ export function admit(s: ReplayState, inbox: readonly InboxEvent[], now: Date): 
       }
       out.consumed.push(e);
       body.unshift(e);
+      startAdmitted = true;
       continue;
     }
     const id = completedTaskId(e);
@@ -267,7 +269,7 @@ export function admit(s: ReplayState, inbox: readonly InboxEvent[], now: Date): 
       retryAdmitted = true;
       const followUp = { events: [] as HistoryEvent[], effects: out.effects };
       retryFollowUp(s, e as CompletionEvent, now, followUp);
-      body.splice(started ? 1 : 0, 0, e, ...followUp.events);
+      body.splice(startAdmitted ? 1 : 0, 0, e, ...followUp.events);
     } else {
       body.push(e);
     }
