@@ -83,9 +83,9 @@ export function durableExtension(): HostExtension {
       binding = { json: JSON.stringify(clientConfig(ctx.baseUrl, config.hubName)) };
       const api = createHttpApi({ engine, taskHub: config.hubName, origin: ctx.baseUrl });
       ctx.mountHttp(WEBHOOK_PATH, (req, res) => api(req, res));
-      const running = engine;
-      // Not through ctx.track: the engine's loop is work of the host's lifetime, not one request.
-      running.start();
+      // Not through ctx.track: the engine's loop lives as long as the host, not one request;
+      // its episodes and activities are host invocations, tracked as such.
+      engine.start();
     },
 
     resolveInput() {
