@@ -8,7 +8,6 @@ import { fileIdentities, issuingIdentities } from './identities';
 export { FabricLedger, type FabricLedgerOptions } from './fabricLedger';
 export { fileIdentities, issuingIdentities, type IdentityResolver, type LedgerIdentity } from './identities';
 export * from './errors';
-export { openLedger } from './open';
 
 /**
  * Builds the Ledger from settings. With FABRIC_PEER_ENDPOINT empty the caller (the embedded
