@@ -1,4 +1,6 @@
+import { durable } from './durable';
 import { hostStartup } from './hostStartup';
+import { ledger } from './ledger';
 import type { BenchModule, BenchRow } from './types';
 
 /**
@@ -7,7 +9,7 @@ import type { BenchModule, BenchRow } from './types';
  * baseline measured in the same run, so the ratio means something on any machine.
  * Add a module: export a BenchModule from bench/<name>.ts and list it below.
  */
-const modules: readonly BenchModule[] = [hostStartup];
+const modules: readonly BenchModule[] = [hostStartup, durable, ledger];
 
 function format(n: number | undefined): string {
   if (n === undefined) return '';
