@@ -1,0 +1,73 @@
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * One job attempt's directory, `<dataDir>/runs/<workflowId>/jobs/<name>-<attempt>/`, and
+ * the files in it. It survives host restarts: status() is answered from here alone.
+ */
+export const jobStateSchema = z.object({
+  workflowId: z.string(),
+  jobName: z.string(),
+  attempt: z.number(),
+  sandbox: z.string(),
+  timeoutSeconds: z.number(),
+  startedAt: z.string(),
+});
+export type JobState = z.infer<typeof jobStateSchema>;
+
+export const exitRecordSchema = z.object({ exitCode: z.number().int().nullable(), endedAt: z.string() });
+export type ExitRecord = z.infer<typeof exitRecordSchema>;
+
+export const JOB_FILES = {
+  state: 'state.json',
+  exit: 'exit.json',
+  log: 'log',
+  wrapperPid: 'wrapper.pid',
+  sandboxPid: 'sandbox.pid',
+  timedOut: 'timed-out',
+  canceled: 'canceled',
+  /** Scratch, removed by cleanup: synthetic /etc files and the unshare fallback's root. */
+  etc: 'etc',
+  root: 'root',
+} as const;
+
+export async function readJson<T>(file: string, schema: z.ZodType<T>): Promise<T | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  const parsed = schema.safeParse(JSON.parse(text));
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** Write-then-rename, so a reader never sees half a file. */
+export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(value)}\n`);
+  await rename(tmp, file);
+}
+
+export async function readPid(dir: string, name: string): Promise<number | undefined> {
+  try {
+    const pid = Number((await readFile(join(dir, name), 'utf8')).trim());
+    return Number.isSafeInteger(pid) && pid > 1 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when `pid` is a live (not zombie) process whose command line names `jobDir`:
+ * after a reboot or a long time, the same number may belong to someone else. */
+export async function isJobProcess(pid: number, jobDir: string): Promise<boolean> {
+  try {
+    const [cmdline, stat] = await Promise.all([readFile(`/proc/${pid}/cmdline`, 'utf8'), readFile(`/proc/${pid}/stat`, 'utf8')]);
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X' && cmdline.split('\0').some((arg) => arg.includes(jobDir));
+  } catch {
+    return false;
+  }
+}
