@@ -21,6 +21,10 @@ export const settingsSchema = z.object({
   LEASE_DEFAULT_TTL: positiveInt.default(3600),
   /** NCRONTAB, six fields with seconds. */
   LEASE_EXPIRY_SCHEDULE: z.string().default('0 * * * * *'),
+  /** Local compute isolation: `auto` prefers bubblewrap and falls back to util-linux unshare. */
+  LOCAL_SANDBOX: z.enum(['auto', 'bwrap', 'unshare']).default('auto'),
+  /** Local compute: address-space limit of a job whose spec names no memory (Kubernetes quantity). */
+  LOCAL_JOB_MEMORY: z.string().regex(/^[0-9]+(\.[0-9]+)?(k|M|G|T|Ki|Mi|Gi|Ti)?$/, 'must be a quantity like 4Gi').default('4Gi'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
