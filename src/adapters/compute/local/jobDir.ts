@@ -23,6 +23,7 @@ export const JOB_FILES = {
   state: 'state.json',
   exit: 'exit.json',
   log: 'log',
+  /** Written by the host once the supervisor runs. */
   wrapperPid: 'wrapper.pid',
   sandboxPid: 'sandbox.pid',
   timedOut: 'timed-out',
@@ -45,10 +46,14 @@ export async function readJson<T>(file: string, schema: z.ZodType<T>): Promise<T
 }
 
 /** Write-then-rename, so a reader never sees half a file. */
-export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+export async function writeTextAtomic(file: string, text: string): Promise<void> {
   const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(value)}\n`);
+  await writeFile(tmp, text);
   await rename(tmp, file);
+}
+
+export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  await writeTextAtomic(file, `${JSON.stringify(value)}\n`);
 }
 
 export async function readPid(dir: string, name: string): Promise<number | undefined> {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdir, open, readdir, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { LedgerflowError, errorMessage } from '../../../core/errors';
 import { mountPathProblem, mountPathsOverlap } from '../../../core/workflow/paths';
@@ -7,7 +7,7 @@ import { memoryBytes } from '../../../core/workflow/quantity';
 import type { Logger } from '../../../observability/logger';
 import type { ComputeBackend, JobHandle, JobLaunch, JobObservation, ResolvedVolume } from '../../../ports/compute';
 import {
-  JOB_FILES, exitRecordSchema, isJobProcess, jobStateSchema, readJson, readPid, writeJsonAtomic, type JobState,
+  JOB_FILES, exitRecordSchema, isJobProcess, jobStateSchema, readJson, readPid, writeJsonAtomic, writeTextAtomic, type JobState,
 } from './jobDir';
 import {
   SANDBOX_PATH, WORKSPACE_MOUNT, detectSandbox, sandboxCommand,
@@ -113,10 +113,11 @@ export class LocalComputeBackend implements ComputeBackend {
 
   private async launchOnce(job: JobLaunch, volumes: ResolvedVolume[], dir: string, handle: JobHandle): Promise<JobHandle> {
     if (!this.detection.kind) throw new LedgerflowError('unavailable', this.detection.description);
-    // Idempotent: an attempt whose supervisor started once is never started again. A
-    // directory without wrapper.pid is a launch that died before its supervisor ran.
-    if (await readPid(dir, JOB_FILES.wrapperPid)) return handle;
-    if (await readJson(join(dir, JOB_FILES.exit), exitRecordSchema)) return handle;
+    // Idempotent: state.json (written atomically just before the supervisor starts) marks
+    // an attempt as launched, for good. A host that dies between the two leaves a job whose
+    // status() is Failed ("ended without recording"); the orchestrator retries it as a new
+    // attempt rather than risk running one twice.
+    if (await exists(join(dir, JOB_FILES.state))) return handle;
     const mounts = await this.resolveMounts(job, volumes);
     const workspace = await realpath(this.workspaceDir(job.workflowId)).catch(() => {
       throw new LedgerflowError('conflict', `the workspace of workflow ${job.workflowId} is not prepared`);
@@ -160,9 +161,7 @@ export class LocalComputeBackend implements ComputeBackend {
       child.once('error', fail);
     });
     child.unref();
-    // The supervisor writes wrapper.pid itself; writing it here too closes the window in
-    // which a crashed host could leave a running job that a retry would start again.
-    await writeFile(join(dir, JOB_FILES.wrapperPid), `${child.pid}\n`);
+    await writeTextAtomic(join(dir, JOB_FILES.wrapperPid), `${child.pid}\n`);
     child.once('exit', () => void this.reportCompletion(job, handle));
     this.log?.info({ workflowId: job.workflowId, jobName: job.jobName, attempt: job.attempt, sandbox: this.detection.kind }, 'job started');
     return handle;
@@ -236,13 +235,19 @@ export class LocalComputeBackend implements ComputeBackend {
 
   private async stop(dir: string): Promise<void> {
     if (!(await exists(join(dir, JOB_FILES.state))) || (await exists(join(dir, JOB_FILES.exit)))) return;
+    // Marker first, then the signal: the supervisor checks the marker after it wrote
+    // sandbox.pid, so a cancel racing its start is seen by one side or the other.
     await writeFile(join(dir, JOB_FILES.canceled), '');
-    const sandboxPid = await readPid(dir, JOB_FILES.sandboxPid);
-    // Killing the sandbox's outer process takes its whole pid namespace with it
-    // (--die-with-parent / --kill-child); the supervisor then records exit code 137.
-    if (sandboxPid !== undefined && (await isJobProcess(sandboxPid, dir))) signal(sandboxPid, 'SIGKILL');
     const wrapperPid = await readPid(dir, JOB_FILES.wrapperPid);
-    if (wrapperPid !== undefined && (await isJobProcess(wrapperPid, dir))) return;
+    const wrapperAlive = wrapperPid !== undefined && (await isJobProcess(wrapperPid, dir));
+    if (wrapperAlive && (await exists(join(dir, JOB_FILES.sandboxPid)))) {
+      signal(wrapperPid, 'SIGTERM'); // the supervisor kills the sandbox and records the exit
+      return;
+    }
+    if (wrapperAlive || this.launching.has(dir)) return;
+    // No supervisor (it died with the machine): kill what may be left and record the end.
+    const sandboxPid = await readPid(dir, JOB_FILES.sandboxPid);
+    if (sandboxPid !== undefined && (await isJobProcess(sandboxPid, dir))) await killTree(sandboxPid);
     if (!(await exists(join(dir, JOB_FILES.exit)))) {
       await writeJsonAtomic(join(dir, JOB_FILES.exit), { exitCode: null, endedAt: new Date().toISOString() });
     }
@@ -309,6 +314,17 @@ export class LocalComputeBackend implements ComputeBackend {
 
 async function exists(file: string): Promise<boolean> {
   return stat(file).then(() => true, () => false);
+}
+
+/** As the supervisor's killtree: freeze, kill the children (a pid namespace's init), kill. */
+async function killTree(pid: number): Promise<void> {
+  signal(pid, 'SIGSTOP');
+  const tasks = await readdir(`/proc/${pid}/task`).catch(() => [] as string[]);
+  for (const task of tasks) {
+    const children = await readFile(`/proc/${pid}/task/${task}/children`, 'utf8').catch(() => '');
+    for (const child of children.split(' ').filter(Boolean)) signal(Number(child), 'SIGKILL');
+  }
+  signal(pid, 'SIGKILL');
 }
 
 function signal(pid: number, name: NodeJS.Signals): void {
