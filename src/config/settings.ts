@@ -26,6 +26,16 @@ export const settingsSchema = z.object({
   /** Local compute: address-space limit of a job whose spec names no memory (Kubernetes quantity). */
   LOCAL_JOB_MEMORY: z.string().regex(/^[0-9]+(\.[0-9]+)?(k|M|G|T|Ki|Mi|Gi|Ti)?$/, 'must be a quantity like 4Gi').default('4Gi'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Embedded host: HTTP port (0 picks a free one) and listen address. */
+  PORT: z.coerce.number().int().min(0).max(65535).default(7071),
+  LEDGERFLOW_BIND_ADDRESS: z.string().min(1).default('127.0.0.1'),
+  /** Embedded host: largest accepted request body; larger ones get 413. */
+  LEDGERFLOW_MAX_BODY_BYTES: positiveInt.default(10 * 1024 * 1024),
+  /** Embedded host: how long shutdown waits for invocations in flight. */
+  LEDGERFLOW_SHUTDOWN_TIMEOUT_MS: positiveInt.default(30_000),
+  /** Which host runs the app: the embedded host sets `embedded` itself; Azure Functions and
+   * `func start` leave the default. Reported by /api/health; also decides the durable backend. */
+  LEDGERFLOW_HOST: z.enum(['embedded', 'azure-functions']).default('azure-functions'),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
