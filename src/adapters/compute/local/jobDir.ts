@@ -1,4 +1,4 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 
@@ -16,8 +16,12 @@ export const jobStateSchema = z.object({
 });
 export type JobState = z.infer<typeof jobStateSchema>;
 
-export const exitRecordSchema = z.object({ exitCode: z.number().int().nullable(), endedAt: z.string() });
-export type ExitRecord = z.infer<typeof exitRecordSchema>;
+const exitFileSchema = z.object({ exitCode: z.number().int().nullable() });
+export interface ExitRecord {
+  exitCode: number | null;
+  /** The exit file's mtime: the supervisor writes it the moment the sandbox is reaped. */
+  endedAt: string;
+}
 
 export const JOB_FILES = {
   state: 'state.json',
@@ -41,8 +45,22 @@ export async function readJson<T>(file: string, schema: z.ZodType<T>): Promise<T
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
-  const parsed = schema.safeParse(JSON.parse(text));
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined; // still being written (the supervisor writes in place)
+  }
+  const parsed = schema.safeParse(value);
   return parsed.success ? parsed.data : undefined;
+}
+
+export async function readExitRecord(dir: string): Promise<ExitRecord | undefined> {
+  const file = join(dir, JOB_FILES.exit);
+  const record = await readJson(file, exitFileSchema);
+  if (!record) return undefined;
+  const { mtime } = await stat(file);
+  return { exitCode: record.exitCode, endedAt: mtime.toISOString() };
 }
 
 /** Write-then-rename, so a reader never sees half a file. */

@@ -7,7 +7,7 @@ import { memoryBytes } from '../../../core/workflow/quantity';
 import type { Logger } from '../../../observability/logger';
 import type { ComputeBackend, JobHandle, JobLaunch, JobObservation, ResolvedVolume } from '../../../ports/compute';
 import {
-  JOB_FILES, exitRecordSchema, isJobProcess, jobStateSchema, readJson, readPid, writeJsonAtomic, writeTextAtomic, type JobState,
+  JOB_FILES, isJobProcess, readExitRecord, jobStateSchema, readJson, readPid, writeJsonAtomic, writeTextAtomic, type JobState,
 } from './jobDir';
 import {
   SANDBOX_PATH, WORKSPACE_MOUNT, detectSandbox, sandboxCommand,
@@ -156,13 +156,15 @@ export class LocalComputeBackend implements ComputeBackend {
       stdio: 'ignore',
       env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' },
     });
+    // Listen before any await: a short job can end while the pid is being written.
+    const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
     await new Promise<void>((ok, fail) => {
       child.once('spawn', ok);
       child.once('error', fail);
     });
     child.unref();
     await writeTextAtomic(join(dir, JOB_FILES.wrapperPid), `${child.pid}\n`);
-    child.once('exit', () => void this.reportCompletion(job, handle));
+    void exited.then(() => this.reportCompletion(job, handle));
     this.log?.info({ workflowId: job.workflowId, jobName: job.jobName, attempt: job.attempt, sandbox: this.detection.kind }, 'job started');
     return handle;
   }
@@ -214,7 +216,7 @@ export class LocalComputeBackend implements ComputeBackend {
   }
 
   private async outcome(dir: string, state: JobState): Promise<JobObservation | undefined> {
-    const exit = await readJson(join(dir, JOB_FILES.exit), exitRecordSchema);
+    const exit = await readExitRecord(dir);
     if (!exit) return undefined;
     const [timedOut, canceled] = await Promise.all([exists(join(dir, JOB_FILES.timedOut)), exists(join(dir, JOB_FILES.canceled))]);
     const observation: JobObservation = {
@@ -249,7 +251,7 @@ export class LocalComputeBackend implements ComputeBackend {
     const sandboxPid = await readPid(dir, JOB_FILES.sandboxPid);
     if (sandboxPid !== undefined && (await isJobProcess(sandboxPid, dir))) await killTree(sandboxPid);
     if (!(await exists(join(dir, JOB_FILES.exit)))) {
-      await writeJsonAtomic(join(dir, JOB_FILES.exit), { exitCode: null, endedAt: new Date().toISOString() });
+      await writeJsonAtomic(join(dir, JOB_FILES.exit), { exitCode: null });
     }
   }
 

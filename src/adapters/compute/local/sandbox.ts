@@ -115,7 +115,7 @@ export function shellQuote(word: string): string {
 export function unshareSetupScript(plan: SandboxPlan): string {
   const q = shellQuote;
   const R = plan.rootDir;
-  const lines = ['set -e', `R=${q(R)}`, 'mount -t tmpfs -o mode=0755 tmpfs "$R"'];
+  const lines = ['set -e', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin', `R=${q(R)}`, 'mount -t tmpfs -o mode=0755 tmpfs "$R"'];
   const bindRo = (source: string, target: string, file = false) => {
     lines.push(file ? `mkdir -p "$R"${q(target.replace(/\/[^/]*$/, '') || '/')} && : > "$R"${q(target)}` : `mkdir -p "$R"${q(target)}`);
     lines.push(`mount --rbind ${q(source)} "$R"${q(target)}`, `mount -o remount,bind,ro "$R"${q(target)}`);

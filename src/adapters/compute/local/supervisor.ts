@@ -32,7 +32,7 @@ watchdog=$!
 trap killtree TERM
 ( if [ "$mem" -gt 0 ]; then ulimit -v "$mem"; fi; exec "$@" ) >"$dir/log" 2>&1 </dev/null &
 child=$!
-echo "$child" >"$dir/sandbox.tmp" && mv "$dir/sandbox.tmp" "$dir/sandbox.pid"
+echo "$child" >"$dir/sandbox.pid"
 # A cancel that came before sandbox.pid existed left only its marker.
 if [ -n "$killed" ] || [ -e "$dir/canceled" ]; then killtree; fi
 # wait returns early when the TERM trap runs; wait again until the sandbox is reaped.
@@ -43,8 +43,9 @@ done
 kill -TERM "$watchdog" 2>/dev/null
 # An interrupted wait reports the trap's signal, not the sandbox's: a killed sandbox is 137.
 if [ -n "$killed" ]; then code=137; fi
-printf '{"exitCode":%d,"endedAt":"%s"}\\n' "$code" "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)" >"$dir/exit.tmp"
-mv "$dir/exit.tmp" "$dir/exit.json"
+# One short write, no helper programs (each costs a fork and exec per job); the file's
+# mtime is the end time. Readers treat an empty or partial file as not yet written.
+printf '{"exitCode":%d}\\n' "$code" >"$dir/exit.json"
 `;
 
 export const SUPERVISOR_NAME = 'ledgerflow-job';
