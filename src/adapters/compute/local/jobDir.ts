@@ -32,8 +32,7 @@ export const JOB_FILES = {
   sandboxPid: 'sandbox.pid',
   timedOut: 'timed-out',
   canceled: 'canceled',
-  /** Scratch, removed by cleanup: synthetic /etc files and the unshare fallback's root. */
-  etc: 'etc',
+  /** Scratch, removed by cleanup: the unshare fallback's root mount point. */
   root: 'root',
 } as const;
 

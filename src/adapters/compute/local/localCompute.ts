@@ -45,8 +45,9 @@ function checkId(what: string, value: string): void {
  * is right after a host restart.
  *
  * Layout under `<dataDir>/runs/<workflowId>/`: `workspace/` (the code files and what jobs
- * write; /workspace in the job) and `jobs/<name>-<attempt>/` (state.json, log, exit.json,
- * pids, markers, scratch). cleanup() stops leftovers and removes scratch but keeps the
+ * write; /workspace in the job), `etc/` (the jobs' synthetic passwd and group) and
+ * `jobs/<name>-<attempt>/` (state.json, log, exit.json, pids, markers, the unshare
+ * fallback's empty root mount point). cleanup() stops leftovers and removes scratch but keeps the
  * workspace, logs and outcomes, which the API serves after the run; purge() removes the
  * run entirely.
  */
@@ -93,7 +94,10 @@ export class LocalComputeBackend implements ComputeBackend {
   }
 
   async prepareWorkspace(workflowId: string, files: Record<string, string>): Promise<void> {
+    const etcDir = join(this.runDir(workflowId), 'etc');
     await mkdir(join(this.runDir(workflowId), 'jobs'), { recursive: true });
+    await mkdir(etcDir, { recursive: true });
+    await writeSyntheticEtc(etcDir);
     await writeWorkspaceFiles(this.workspaceDir(workflowId), files);
   }
 
@@ -122,16 +126,13 @@ export class LocalComputeBackend implements ComputeBackend {
     const workspace = await realpath(this.workspaceDir(job.workflowId)).catch(() => {
       throw new LedgerflowError('conflict', `the workspace of workflow ${job.workflowId} is not prepared`);
     });
-    await rm(dir, { recursive: true, force: true });
-    const etcDir = join(dir, JOB_FILES.etc);
-    await mkdir(etcDir, { recursive: true });
-    await mkdir(join(dir, JOB_FILES.root));
-    await writeSyntheticEtc(etcDir);
+    const rootDir = join(dir, JOB_FILES.root);
+    await mkdir(this.detection.kind === 'unshare' ? rootDir : dir, { recursive: true });
 
     const plan: SandboxPlan = {
       workspace,
-      etcDir,
-      rootDir: join(dir, JOB_FILES.root),
+      etcDir: join(this.runDir(job.workflowId), 'etc'),
+      rootDir,
       volumes: mounts,
       env: { PATH: SANDBOX_PATH, HOME: WORKSPACE_MOUNT, LANG: 'C.UTF-8', ...job.env },
       command: job.command,
@@ -283,7 +284,6 @@ export class LocalComputeBackend implements ComputeBackend {
     for (const entry of entries) {
       const dir = join(jobsDir, entry);
       await this.stop(dir);
-      await rm(join(dir, JOB_FILES.etc), { recursive: true, force: true });
       await rm(join(dir, JOB_FILES.root), { recursive: true, force: true });
     }
   }

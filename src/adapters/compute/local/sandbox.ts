@@ -24,7 +24,7 @@ export interface SandboxDetection {
 export interface SandboxPlan {
   /** Host directory mounted read-write at /workspace. */
   workspace: string;
-  /** Host directory that holds the job's synthetic /etc files (passwd, group). */
+  /** Host directory that holds the run's synthetic /etc files (passwd, group). */
   etcDir: string;
   /** Host directory (outside the sandbox) where the unshare fallback builds its root. */
   rootDir: string;
@@ -64,22 +64,29 @@ export function detectSandbox(preference: SandboxPreference = 'auto'): SandboxDe
   };
 }
 
-/** The host's /bin, /lib* entries as they are: symlinks into /usr are recreated, real
- * directories bound read-only. */
-function topLevelEntries(): { path: string; symlinkTo?: string }[] {
-  return TOP_DIRS.filter((p) => existsSync(p)).map((path) => {
-    const stat = lstatSync(path);
-    if (stat.isSymbolicLink()) return { path, symlinkTo: readlinkSync(path) };
-    return { path };
-  });
+interface HostLayout {
+  /** The host's /bin, /lib* entries as they are: symlinks into /usr are recreated, real
+   * directories bound read-only. */
+  topLevel: { path: string; symlinkTo?: string }[];
+  /** JupyterFlow images have `python`; Debian has only `python3`. A one-entry directory
+   * on PATH gives the thesis's `python uis.py` something to run. */
+  python: string | undefined;
+  etcFiles: { path: string; directory: boolean }[];
 }
 
-/** JupyterFlow images have `python`; Debian has only `python3`. A one-entry directory on
- * PATH gives the thesis's `python uis.py` something to run. */
-function pythonAlias(): string | undefined {
-  if (existsSync('/usr/bin/python') || existsSync('/usr/local/bin/python')) return undefined;
-  if (existsSync('/usr/local/bin/python3')) return '/usr/local/bin/python3';
-  return existsSync('/usr/bin/python3') ? '/usr/bin/python3' : undefined;
+let layout: HostLayout | undefined;
+/** Read once: the system directories do not change while the host runs. */
+function hostLayout(): HostLayout {
+  layout ??= {
+    topLevel: TOP_DIRS.filter((p) => existsSync(p)).map((path) =>
+      lstatSync(path).isSymbolicLink() ? { path, symlinkTo: readlinkSync(path) } : { path },
+    ),
+    python: existsSync('/usr/bin/python') || existsSync('/usr/local/bin/python')
+      ? undefined
+      : ['/usr/local/bin/python3', '/usr/bin/python3'].find((p) => existsSync(p)),
+    etcFiles: ETC_FILES.filter((p) => existsSync(p)).map((path) => ({ path, directory: lstatSync(path).isDirectory() })),
+  };
+  return layout;
 }
 
 export function bwrapArgs(plan: SandboxPlan): string[] {
@@ -87,14 +94,14 @@ export function bwrapArgs(plan: SandboxPlan): string[] {
     '--unshare-all', '--die-with-parent', '--new-session', '--cap-drop', 'ALL', '--clearenv',
     '--ro-bind', '/usr', '/usr',
   ];
-  for (const entry of topLevelEntries()) {
+  const host = hostLayout();
+  for (const entry of host.topLevel) {
     if (entry.symlinkTo !== undefined) args.push('--symlink', entry.symlinkTo, entry.path);
     else args.push('--ro-bind', entry.path, entry.path);
   }
-  for (const file of ETC_FILES) args.push('--ro-bind-try', file, file);
+  for (const file of host.etcFiles) args.push('--ro-bind', file.path, file.path);
   args.push('--ro-bind', `${plan.etcDir}/passwd`, '/etc/passwd', '--ro-bind', `${plan.etcDir}/group`, '/etc/group');
-  const python = pythonAlias();
-  if (python) args.push('--symlink', python, '/opt/ledgerflow/bin/python');
+  if (host.python) args.push('--symlink', host.python, '/opt/ledgerflow/bin/python');
   args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp');
   args.push('--bind', plan.workspace, WORKSPACE_MOUNT);
   for (const v of plan.volumes) args.push('--ro-bind', v.source, v.target);
@@ -120,19 +127,16 @@ export function unshareSetupScript(plan: SandboxPlan): string {
     lines.push(file ? `mkdir -p "$R"${q(target.replace(/\/[^/]*$/, '') || '/')} && : > "$R"${q(target)}` : `mkdir -p "$R"${q(target)}`);
     lines.push(`mount --rbind ${q(source)} "$R"${q(target)}`, `mount -o remount,bind,ro "$R"${q(target)}`);
   };
+  const host = hostLayout();
   bindRo('/usr', '/usr');
-  for (const entry of topLevelEntries()) {
+  for (const entry of host.topLevel) {
     if (entry.symlinkTo !== undefined) lines.push(`ln -s ${q(entry.symlinkTo)} "$R"${q(entry.path)}`);
     else bindRo(entry.path, entry.path);
   }
-  for (const file of ETC_FILES) {
-    if (!existsSync(file)) continue;
-    bindRo(file, file, !lstatSync(file).isDirectory());
-  }
+  for (const file of host.etcFiles) bindRo(file.path, file.path, !file.directory);
   bindRo(`${plan.etcDir}/passwd`, '/etc/passwd', true);
   bindRo(`${plan.etcDir}/group`, '/etc/group', true);
-  const python = pythonAlias();
-  if (python) lines.push('mkdir -p "$R/opt/ledgerflow/bin"', `ln -s ${q(python)} "$R/opt/ledgerflow/bin/python"`);
+  if (host.python) lines.push('mkdir -p "$R/opt/ledgerflow/bin"', `ln -s ${q(host.python)} "$R/opt/ledgerflow/bin/python"`);
   lines.push('mkdir -p "$R/proc" "$R/dev" "$R/tmp" "$R/workspace"', 'mount -t proc proc "$R/proc"', 'mount -t tmpfs -o mode=1777 tmpfs "$R/tmp"');
   for (const dev of ['null', 'zero', 'full', 'random', 'urandom', 'tty']) {
     lines.push(`: > "$R/dev/${dev}"`, `mount --bind /dev/${dev} "$R/dev/${dev}"`);
