@@ -1,5 +1,6 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
@@ -167,6 +168,37 @@ for (const kind of kinds) {
       assert.equal(later.exitCode, 4);
       assert.equal(later.phase, 'Failed');
       assert.equal(await restarted.logs(done.handle), 'bye\n');
+    });
+
+    test('a job outlives a host killed with SIGKILL, and its exit code is recorded', async () => {
+      const job = jobOf(workflowId, 'sleep 0.5; echo survived; exit 7');
+      const script = `
+        const { LocalComputeBackend } = require(${JSON.stringify(require.resolve('../../../src/adapters/compute/local/localCompute'))});
+        new LocalComputeBackend({ dataDir: ${JSON.stringify(dataDir)}, sandbox: ${JSON.stringify(kind)} })
+          .launch(${JSON.stringify(job)}, []).then(() => process.stdout.write('launched'));
+        setInterval(() => {}, 1000);`;
+      const host = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      await new Promise<void>((ok) => host.stdout.once('data', () => ok()));
+      host.kill('SIGKILL');
+      await new Promise((r) => host.once('exit', r));
+      const handle: JobHandle = { backend: 'local', ref: `${workflowId}/${job.jobName}-1` };
+      const restarted = new LocalComputeBackend({ dataDir, sandbox: kind });
+      const observation = await settled(restarted, handle);
+      assert.equal(observation.exitCode, 7);
+      assert.equal(await restarted.logs(handle), 'survived\n');
+    });
+
+    test('a supervisor that dies without a record (machine crash) reads as Failed', async () => {
+      const job = jobOf(workflowId, 'sleep 30');
+      const handle = await backend.launch(job, []);
+      while ((await backend.status(handle)).phase !== 'Running') await new Promise((r) => setTimeout(r, 10));
+      const jobDir = join(dataDir, 'runs', workflowId, 'jobs', `${job.jobName}-1`);
+      // The whole process group, as a power cut would: supervisor, watchdog, sandbox.
+      process.kill(-Number(readFileSync(join(jobDir, 'wrapper.pid'), 'utf8')), 'SIGKILL');
+      const observation = await settled(backend, handle);
+      assert.equal(observation.phase, 'Failed');
+      assert.equal(observation.exitCode, null);
+      assert.match(observation.message ?? '', /without recording an exit code/);
     });
 
     test('launch is idempotent per (workflow, job, attempt)', async () => {

@@ -29,7 +29,6 @@ export const JOB_FILES = {
   log: 'log',
   /** Written by the host once the supervisor runs. */
   wrapperPid: 'wrapper.pid',
-  sandboxPid: 'sandbox.pid',
   timedOut: 'timed-out',
   canceled: 'canceled',
   /** Scratch, removed by cleanup: the unshare fallback's root mount point. */

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdir, open, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { LedgerflowError, errorMessage } from '../../../core/errors';
 import { mountPathProblem, mountPathsOverlap } from '../../../core/workflow/paths';
@@ -237,23 +237,13 @@ export class LocalComputeBackend implements ComputeBackend {
   }
 
   private async stop(dir: string): Promise<void> {
+    await this.launching.get(dir)?.catch(() => undefined);
     if (!(await exists(join(dir, JOB_FILES.state))) || (await exists(join(dir, JOB_FILES.exit)))) return;
-    // Marker first, then the signal: the supervisor checks the marker after it wrote
-    // sandbox.pid, so a cancel racing its start is seen by one side or the other.
     await writeFile(join(dir, JOB_FILES.canceled), '');
     const wrapperPid = await readPid(dir, JOB_FILES.wrapperPid);
-    const wrapperAlive = wrapperPid !== undefined && (await isJobProcess(wrapperPid, dir));
-    if (wrapperAlive && (await exists(join(dir, JOB_FILES.sandboxPid)))) {
-      signal(wrapperPid, 'SIGTERM'); // the supervisor kills the sandbox and records the exit
-      return;
-    }
-    if (wrapperAlive || this.launching.has(dir)) return;
-    // No supervisor (it died with the machine): kill what may be left and record the end.
-    const sandboxPid = await readPid(dir, JOB_FILES.sandboxPid);
-    if (sandboxPid !== undefined && (await isJobProcess(sandboxPid, dir))) await killTree(sandboxPid);
-    if (!(await exists(join(dir, JOB_FILES.exit)))) {
-      await writeJsonAtomic(join(dir, JOB_FILES.exit), { exitCode: null });
-    }
+    // The supervisor leads its process group (detached spawn); the group holds the job.
+    if (wrapperPid !== undefined && (await isJobProcess(wrapperPid, dir))) signal(-wrapperPid, 'SIGKILL');
+    if (!(await exists(join(dir, JOB_FILES.exit)))) await writeJsonAtomic(join(dir, JOB_FILES.exit), { exitCode: 137 });
   }
 
   async logs(handle: JobHandle): Promise<string> {
@@ -316,17 +306,6 @@ export class LocalComputeBackend implements ComputeBackend {
 
 async function exists(file: string): Promise<boolean> {
   return stat(file).then(() => true, () => false);
-}
-
-/** As the supervisor's killtree: freeze, kill the children (a pid namespace's init), kill. */
-async function killTree(pid: number): Promise<void> {
-  signal(pid, 'SIGSTOP');
-  const tasks = await readdir(`/proc/${pid}/task`).catch(() => [] as string[]);
-  for (const task of tasks) {
-    const children = await readFile(`/proc/${pid}/task/${task}/children`, 'utf8').catch(() => '');
-    for (const child of children.split(' ').filter(Boolean)) signal(Number(child), 'SIGKILL');
-  }
-  signal(pid, 'SIGKILL');
 }
 
 function signal(pid: number, name: NodeJS.Signals): void {
