@@ -207,6 +207,7 @@ export class LocalComputeBackend implements ComputeBackend {
     if (!state) return this.launching.has(dir) ? { phase: 'Pending', exitCode: null } : { phase: 'Unknown', exitCode: null, message: 'no such job' };
     const observation = await this.outcome(dir, state);
     if (observation) return observation;
+    if (this.launching.has(dir)) return { phase: 'Pending', exitCode: null };
     const pid = await readPid(dir, JOB_FILES.wrapperPid);
     if (pid !== undefined && (await isJobProcess(pid, dir))) return { phase: 'Running', exitCode: null, startedAt: state.startedAt };
     // The supervisor may have finished between the two reads.
