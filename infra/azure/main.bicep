@@ -155,6 +155,9 @@ var appSettings = concat([
   { name: 'LEASE_DEFAULT_TTL', value: string(leaseDefaultTtl) }
   { name: 'LEASE_EXPIRY_SCHEDULE', value: leaseExpirySchedule }
   { name: 'LOG_LEVEL', value: 'info' }
+  // Read only by the local compute backend (COMPUTE=local); listed so the list stays complete.
+  { name: 'LOCAL_SANDBOX', value: 'auto' }
+  { name: 'LOCAL_JOB_MEMORY', value: '4Gi' }
   { name: 'FABRIC_PEER_ENDPOINT', value: fabricPeerEndpoint }
   { name: 'FABRIC_CHANNEL', value: fabricChannel }
   { name: 'FABRIC_CHAINCODE', value: fabricChaincode }
