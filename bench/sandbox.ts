@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,9 +12,10 @@ import { median, type BenchModule, type BenchRow } from './types';
 const JOBS = Number(process.env['BENCH_SANDBOX_JOBS'] ?? 20);
 const ROUNDS = Number(process.env['BENCH_RUNS'] ?? 5);
 
-function run(file: string, args: readonly string[]): Promise<void> {
+function run(file: string, args: readonly string[], fd3?: number): Promise<void> {
   return new Promise((ok, fail) => {
-    const child = spawn(file, args, { stdio: 'ignore', env: { PATH: '/usr/bin:/bin' } });
+    const stdio: ('ignore' | number)[] = fd3 === undefined ? ['ignore', 'ignore', 'ignore'] : ['ignore', 'ignore', 'ignore', fd3];
+    const child = spawn(file, args, { stdio, env: { PATH: '/usr/bin:/bin' } });
     child.once('error', fail);
     child.once('exit', (code) => (code === 0 ? ok() : fail(new Error(`${file} exited with ${code}`))));
   });
@@ -65,8 +66,18 @@ export const sandbox: BenchModule = {
       for (let round = 0; round < ROUNDS; round++) {
         bare.push(await perJob(() => run('/bin/sh', ['-c', 'true'])));
         for (const kind of kinds) {
-          const { file, args } = sandboxCommand(kind, plan);
-          direct.get(kind)!.push(await perJob(() => run(file, args)));
+          const { file, args, fd3 } = sandboxCommand(kind, plan);
+          const argsFile = join(root, 'sandbox.args');
+          if (fd3 !== undefined) writeFileSync(argsFile, fd3);
+          direct.get(kind)!.push(await perJob(async () => {
+            // As the supervisor does: open the options file for each run.
+            const fd = fd3 === undefined ? undefined : openSync(argsFile, 'r');
+            try {
+              await run(file, args, fd);
+            } finally {
+              if (fd !== undefined) closeSync(fd);
+            }
+          }));
           const backend = new LocalComputeBackend({ dataDir: join(root, `data-${kind}-${round}`), sandbox: kind });
           const workflowId = `bench-${round}`;
           await backend.prepareWorkspace(workflowId, {});

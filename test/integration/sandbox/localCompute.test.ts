@@ -43,6 +43,20 @@ async function settled(backend: LocalComputeBackend, handle: JobHandle): Promise
   throw new Error(`job ${handle.ref} did not end`);
 }
 
+test('without a working sandbox the backend says so and refuses to run jobs', async () => {
+  const path = process.env['PATH'];
+  process.env['PATH'] = '/nonexistent';
+  let backend: LocalComputeBackend;
+  try {
+    backend = new LocalComputeBackend({ dataDir: mkdtempSync(join(tmpdir(), 'lf-nosandbox-')) });
+  } finally {
+    process.env['PATH'] = path;
+  }
+  assert.equal(backend.describe().sandbox, 'none');
+  assert.match(backend.describe().description, /install bubblewrap/);
+  await assert.rejects(backend.launch(jobOf('wf-none', 'true'), []), { code: 'unavailable' });
+});
+
 for (const kind of kinds) {
   describe(`local compute in a ${kind} sandbox`, () => {
     let root: string;
@@ -102,10 +116,12 @@ for (const kind of kinds) {
 
     test('a job sees neither datasets it did not lease nor the data dir', async () => {
       const { observation, log } = await run(
-        withVolume(`for p in ${unleased} ${dataDir} ${dataDir}/keys/master.key ${root} /home/jovyan/uio; do test -e "$p" && echo "visible $p"; done; ls /; echo checked`),
+        withVolume(`for p in ${unleased} ${dataDir} ${dataDir}/keys/master.key ${root} /home/jovyan/uio; do test -e "$p" && echo "visible $p"; done; ls /; cat /proc/1/cmdline > cmdline.txt; echo checked`),
       );
       assert.equal(observation.phase, 'Succeeded');
-      assert.doesNotMatch(log, /visible/);
+      assert.doesNotMatch(log, /^visible/m);
+      const pid1 = String(await backend.readWorkspaceFile(workflowId, 'cmdline.txt'));
+      assert.ok(!pid1.includes(leased) && !pid1.includes(join(dataDir, 'runs')), `pid 1 shows host paths: ${pid1}`);
       assert.doesNotMatch(log, /^(root|work|var)$/m);
       assert.match(log, /checked/);
     });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bwrapArgs, shellQuote, unshareSetupScript, type SandboxPlan } from '../../../src/adapters/compute/local/sandbox';
+import { bwrapArgs, sandboxCommand, shellQuote, unshareSetupScript, type SandboxPlan } from '../../../src/adapters/compute/local/sandbox';
 
 const plan: SandboxPlan = {
   workspace: '/data/runs/w1/workspace',
@@ -13,6 +13,8 @@ const plan: SandboxPlan = {
 
 test('bubblewrap: no network, no capabilities, clean env, read-only dataset, writable workspace', () => {
   const args = bwrapArgs(plan);
+  assert.deepEqual(sandboxCommand('bwrap', plan).args, ['--args', '3', '/bin/sh', '-c', plan.command]);
+  assert.equal(sandboxCommand('bwrap', plan).fd3, `${args.slice(0, -3).join('\0')}\0`);
   for (const flag of ['--unshare-all', '--die-with-parent', '--new-session', '--clearenv']) assert.ok(args.includes(flag), flag);
   const pairs = args.map((a, i) => `${a} ${args[i + 1]}`);
   assert.ok(pairs.includes('--cap-drop ALL'));

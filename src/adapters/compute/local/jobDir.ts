@@ -27,6 +27,8 @@ export const JOB_FILES = {
   state: 'state.json',
   exit: 'exit.json',
   log: 'log',
+  /** The sandbox program's options, read from descriptor 3 (see SandboxCommand.fd3). */
+  sandboxArgs: 'sandbox.args',
   /** Written by the host once the supervisor runs. */
   wrapperPid: 'wrapper.pid',
   timedOut: 'timed-out',

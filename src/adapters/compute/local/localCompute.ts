@@ -150,7 +150,8 @@ export class LocalComputeBackend implements ComputeBackend {
     };
     await writeJsonAtomic(join(dir, JOB_FILES.state), state);
 
-    const { file, args } = sandboxCommand(this.detection.kind, plan);
+    const { file, args, fd3 } = sandboxCommand(this.detection.kind, plan);
+    if (fd3 !== undefined) await writeFile(join(dir, JOB_FILES.sandboxArgs), fd3, { mode: 0o600 });
     const child = spawn('/bin/sh', ['-c', SUPERVISOR_SCRIPT, SUPERVISOR_NAME, dir, String(timeoutSeconds), String(memoryKiB), file, ...args], {
       cwd: dir,
       detached: true, // own session: the job survives the host, and the host's signals

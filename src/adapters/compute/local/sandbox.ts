@@ -157,7 +157,19 @@ export function unshareArgs(plan: SandboxPlan): string[] {
   ];
 }
 
+export interface SandboxCommand {
+  file: string;
+  args: string[];
+  /** NUL-separated options the program reads from file descriptor 3. bubblewrap takes its
+   * options this way (`--args 3`) so that the sandbox's pid 1, whose command line every
+   * job can read, shows neither host paths nor the job's environment. */
+  fd3?: string;
+}
+
 /** The program and arguments that run `plan` in a sandbox of `kind`. */
-export function sandboxCommand(kind: SandboxKind, plan: SandboxPlan): { file: string; args: string[] } {
-  return kind === 'bwrap' ? { file: 'bwrap', args: bwrapArgs(plan) } : { file: 'unshare', args: unshareArgs(plan) };
+export function sandboxCommand(kind: SandboxKind, plan: SandboxPlan): SandboxCommand {
+  if (kind === 'unshare') return { file: 'unshare', args: unshareArgs(plan) };
+  const all = bwrapArgs(plan);
+  const command = all.slice(-3); // /bin/sh -c <command>
+  return { file: 'bwrap', args: ['--args', '3', ...command], fd3: `${all.slice(0, -3).join('\0')}\0` };
 }

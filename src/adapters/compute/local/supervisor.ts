@@ -12,14 +12,16 @@
  * host. No traps: signal handlers in sh race with the processes they manage.
  *
  * Arguments: job dir, time limit (s), memory limit (KiB, 0 for none), then the sandbox
- * program and its arguments. Files it writes in the job dir: log (the job's stdout and
+ * program and its arguments; `<job dir>/sandbox.args`, if present, is its descriptor 3. Files it writes in the job dir: log (the job's stdout and
  * stderr), timed-out (marker), exit.json (one short write in place, no helper programs,
  * which cost a fork and exec each; its mtime is the end time).
  */
 export const SUPERVISOR_SCRIPT = `
 dir=$1; limit=$2; mem=$3; shift 3
 ( sleep "$limit"; : >"$dir/timed-out"; echo '{"exitCode":137}' >"$dir/exit.json"; kill -KILL 0 ) 2>/dev/null &
-( if [ "$mem" -gt 0 ]; then ulimit -v "$mem"; fi; exec "$@" ) >"$dir/log" 2>&1 </dev/null &
+( if [ "$mem" -gt 0 ]; then ulimit -v "$mem"; fi
+  if [ -e "$dir/sandbox.args" ]; then exec 3<"$dir/sandbox.args"; fi
+  exec "$@" ) >"$dir/log" 2>&1 </dev/null &
 wait $!
 printf '{"exitCode":%d}\\n' $? >"$dir/exit.json"
 kill -KILL 0
