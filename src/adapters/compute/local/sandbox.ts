@@ -34,6 +34,10 @@ export interface SandboxPlan {
 }
 
 export const WORKSPACE_MOUNT = '/workspace';
+/** JupyterFlow jobs run in the notebook image, whose home is /home/jovyan; the thesis
+ * workflows list it (`ls /home/jovyan/`) and mount datasets under it. An empty directory
+ * keeps such a job from failing where no dataset is mounted there. */
+const COMPAT_DIRS = ['/home/jovyan'];
 export const SANDBOX_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/opt/ledgerflow/bin';
 
 /** /etc entries the dynamic loader, sh and python read; nothing that names host users,
@@ -103,6 +107,7 @@ export function bwrapArgs(plan: SandboxPlan): string[] {
   args.push('--ro-bind', `${plan.etcDir}/passwd`, '/etc/passwd', '--ro-bind', `${plan.etcDir}/group`, '/etc/group');
   if (host.python) args.push('--symlink', host.python, '/opt/ledgerflow/bin/python');
   args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp');
+  for (const dir of COMPAT_DIRS) args.push('--dir', dir);
   args.push('--bind', plan.workspace, WORKSPACE_MOUNT);
   for (const v of plan.volumes) args.push('--ro-bind', v.source, v.target);
   args.push('--remount-ro', '/', '--chdir', WORKSPACE_MOUNT);
@@ -137,6 +142,7 @@ export function unshareSetupScript(plan: SandboxPlan): string {
   bindRo(`${plan.etcDir}/passwd`, '/etc/passwd', true);
   bindRo(`${plan.etcDir}/group`, '/etc/group', true);
   if (host.python) lines.push('mkdir -p "$R/opt/ledgerflow/bin"', `ln -s ${q(host.python)} "$R/opt/ledgerflow/bin/python"`);
+  lines.push(...COMPAT_DIRS.map((dir) => `mkdir -p "$R"${q(dir)}`));
   lines.push('mkdir -p "$R/proc" "$R/dev" "$R/tmp" "$R/workspace"', 'mount -t proc proc "$R/proc"', 'mount -t tmpfs -o mode=1777 tmpfs "$R/tmp"');
   for (const dev of ['null', 'zero', 'full', 'random', 'urandom', 'tty']) {
     lines.push(`: > "$R/dev/${dev}"`, `mount --bind /dev/${dev} "$R/dev/${dev}"`);
