@@ -179,6 +179,7 @@ export class LocalComputeBackend implements ComputeBackend {
     if (wanted.size !== given.size || [...wanted].some((k) => !given.has(k))) {
       throw new LedgerflowError('bad_request', `the resolved volumes of job ${job.jobName} do not match its spec`);
     }
+    const dataDir = await realpath(this.dataDir);
     const mounts: { source: string; target: string }[] = [];
     for (const volume of volumes) {
       const problem = mountPathProblem(volume.mountPath);
@@ -194,7 +195,7 @@ export class LocalComputeBackend implements ComputeBackend {
         throw new LedgerflowError('not_found', `the storage of dataset ${volume.datasetId} was not found`);
       }
       // A dataset rooted at / or above the data dir would expose every run and the key store.
-      if (source === '/' || this.dataDir === source || this.dataDir.startsWith(source + sep)) {
+      if (source === '/' || dataDir === source || dataDir.startsWith(source + sep)) {
         throw new LedgerflowError('forbidden', `dataset ${volume.datasetId} contains the ledgerflow data directory and cannot be mounted`);
       }
       mounts.push({ source, target: volume.mountPath });
