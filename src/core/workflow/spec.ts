@@ -45,6 +45,7 @@ export const MAX_SPEC_BYTES = 1024 * 1024;
 export const MAX_JOBS = 500;
 export const MAX_RETRIES = 10;
 export const MAX_TIMEOUT_SECONDS = 7 * 24 * 3600;
+const MAX_SYNTAX_ERRORS = 20;
 
 const JOB_NAME = /^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/;
 const DATASET_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
@@ -159,7 +160,8 @@ function joinWrappedQuotedScalars(source: string): string {
   const out: string[] = [];
   for (let i = 0; i < lines.length; i++) {
     let line = lines[i]!;
-    const match = QUOTED_START.exec(line);
+    // Long lines are left alone: the pattern backtracks, and wrapped ids are short lines.
+    const match = line.length <= 1000 ? QUOTED_START.exec(line) : null;
     if (match && !isClosed(match[2]!, match[3]!)) {
       let rest = match[3]!;
       while (!isClosed(match[2]!, rest) && i + 1 < lines.length && lines[i + 1]!.trim() !== '') {
@@ -184,10 +186,12 @@ function loadYaml(source: string, problems: Problems): unknown {
     const retry = parse(joinWrappedQuotedScalars(source));
     if (retry.doc.errors.length === 0) doc = retry.doc;
   }
-  for (const error of doc.errors) {
+  // The first few: one syntax error often cascades into hundreds.
+  for (const error of doc.errors.slice(0, MAX_SYNTAX_ERRORS)) {
     const { line, col } = lineCounter.linePos(error.pos[0]);
     problems.add('', `YAML syntax error at line ${line}, column ${col}: ${error.message.split('\n')[0]}`);
   }
+  if (doc.errors.length > MAX_SYNTAX_ERRORS) problems.add('', `and ${doc.errors.length - MAX_SYNTAX_ERRORS} more YAML syntax errors`);
   if (doc.errors.length > 0) return undefined;
   try {
     return doc.toJS({ maxAliasCount: 100 });
