@@ -1,12 +1,13 @@
 import * as df from 'durable-functions';
-import type { OrchestrationContext, Task, TimerTask } from 'durable-functions';
+import type { OrchestrationContext, Task } from 'durable-functions';
 import { errorMessage } from '../src/core/errors';
 import { WORKFLOW_EVENTS, type JobCompletion, type JobInput, type JobResult } from '../src/core/workflow/run';
 import type { JobHandle } from '../src/ports/compute';
 import { call } from './activities/define';
+import { notifyWorkflow } from './activities/control';
 import { cancelJob, jobStatus, launchJob } from './activities/jobs';
 import { checkLeases } from './activities/leases';
-import { nowIso, secondsAfter } from './retry';
+import { nowIso, secondsAfter, withRetries } from './retry';
 
 /** How one attempt of a job ended, as far as this orchestrator saw. */
 type AttemptEnd =
@@ -15,14 +16,31 @@ type AttemptEnd =
   | { kind: 'canceled' };
 
 /**
- * One job of a run: lease check, launch, wait, and retry up to the spec's `retries`.
- * Waiting is on the `job-completed` event raised by the job's callback, with a periodic
- * status check (a lost callback never hangs the run) and a deadline (the job's timeout
- * plus grace). A `cancel` event from the workflow orchestrator stops the job.
- * Deterministic: time only from the context, I/O only through activities.
+ * One job of a run (instance id: jobInstanceId(workflowId, jobName)): lease check, launch,
+ * wait, and retry up to the spec's `retries`. It waits for the `job-completed` event that
+ * the job's callback raises, with a status check every `statusPollSeconds` (a lost callback
+ * never hangs the run) and a deadline (the job's timeout plus grace); a `cancel` event
+ * from the workflow orchestrator stops the job. The result goes to the workflow
+ * orchestrator both as an event and as this orchestration's output.
+ *
+ * Replay rules kept here: time only from the context, I/O only through activities, and
+ * no scheduled timer or activity is ever put into a second Task.any (the out-of-process
+ * protocol has no task ids and would schedule it again: azure-functions-durable-js#574);
+ * only event waits, which schedule nothing, are re-used.
  */
 export function* jobOrchestrator(context: OrchestrationContext): Generator<Task, JobResult, unknown> {
   const input = context.df.getInput<JobInput>();
+  let result: JobResult;
+  try {
+    result = yield* runJob(context, input);
+  } catch (err) {
+    result = { status: 'Failed', exitCode: null, startedAt: null, endedAt: nowIso(context), attempts: 0, message: `job orchestration failed: ${errorMessage(err)}` };
+  }
+  yield* withRetries(context, () => call(notifyWorkflow, { workflowId: input.workflowId, jobIndex: input.job.index, result }));
+  return result;
+}
+
+function* runJob(context: OrchestrationContext, input: JobInput): Generator<Task, JobResult, unknown> {
   const { job } = input;
   const cancel = context.df.waitForExternalEvent(WORKFLOW_EVENTS.cancel);
   const datasetIds = job.volumes.map((v) => v.id);
@@ -47,23 +65,17 @@ export function* jobOrchestrator(context: OrchestrationContext): Generator<Task,
     }
     const end = yield* awaitAttempt(context, input, attempt, handle, cancel);
     const endedAt = nowIso(context);
-    switch (end.kind) {
-      case 'canceled':
-        return { status: 'Canceled', exitCode: null, startedAt: launchedAt, endedAt, attempts: attempt };
-      case 'failed':
-        result = { status: 'Failed', exitCode: null, startedAt: launchedAt, endedAt, attempts: attempt, message: end.message };
-        break;
-      case 'exited':
-        result = {
+    if (end.kind === 'canceled') return { status: 'Canceled', exitCode: null, startedAt: launchedAt, endedAt, attempts: attempt };
+    result = end.kind === 'failed'
+      ? { status: 'Failed', exitCode: null, startedAt: launchedAt, endedAt, attempts: attempt, message: end.message }
+      : {
           status: end.exitCode === 0 ? 'Succeeded' : 'Failed',
           exitCode: end.exitCode,
           startedAt: end.startedAt ?? launchedAt,
           endedAt: end.endedAt ?? endedAt,
           attempts: attempt,
         };
-        if (result.status === 'Succeeded') return result;
-        break;
-    }
+    if (result.status === 'Succeeded') return result;
   }
   return result;
 }
@@ -75,40 +87,35 @@ function* awaitAttempt(
   handle: JobHandle,
   cancel: Task,
 ): Generator<Task, AttemptEnd, unknown> {
-  const deadline = context.df.createTimer(secondsAfter(context, input.timeoutSeconds + input.timing.completionGraceSeconds));
+  const deadline = secondsAfter(context, input.timeoutSeconds + input.timing.completionGraceSeconds).getTime();
   let completed = context.df.waitForExternalEvent(WORKFLOW_EVENTS.jobCompleted);
-  let poll: TimerTask | undefined;
-  try {
-    // Every branch checks for results before yielding again: a task that finished while
-    // we were busy elsewhere must not be put into a new Task.any (it would never fire).
-    for (;;) {
-      if (cancel.isCompleted) {
-        yield* call(cancelJob, { handle });
-        return { kind: 'canceled' };
-      }
-      if (completed.isCompleted) {
-        const event = completed.result as JobCompletion;
-        if (event.attempt === attempt) {
-          return { kind: 'exited', exitCode: event.exitCode, ...(event.startedAt && { startedAt: event.startedAt }), ...(event.endedAt && { endedAt: event.endedAt }) };
-        }
-        completed = context.df.waitForExternalEvent(WORKFLOW_EVENTS.jobCompleted); // a late report of an earlier attempt
-        continue;
-      }
-      if (deadline.isCompleted) {
-        yield* call(cancelJob, { handle });
-        return { kind: 'failed', message: `timed out after ${input.timeoutSeconds}s` };
-      }
-      if (poll?.isCompleted) {
-        poll = undefined;
-        const seen = yield* observe(handle);
-        if (seen !== undefined) return seen;
-        continue;
-      }
-      poll ??= context.df.createTimer(secondsAfter(context, input.timing.statusPollSeconds));
-      yield context.df.Task.any([completed, cancel, deadline, poll]);
+  // Every pass looks at what has already happened before it yields again: an event may
+  // have arrived while an activity ran.
+  for (;;) {
+    if (cancel.isCompleted) {
+      yield* call(cancelJob, { handle });
+      return { kind: 'canceled' };
     }
-  } finally {
-    for (const timer of [deadline, poll]) if (timer !== undefined && !timer.isCompleted) timer.cancel();
+    if (completed.isCompleted) {
+      const event = completed.result as JobCompletion;
+      if (event.attempt === attempt) return exited(event.exitCode, event.startedAt, event.endedAt);
+      completed = context.df.waitForExternalEvent(WORKFLOW_EVENTS.jobCompleted); // a late report of an earlier attempt
+      continue;
+    }
+    const now = context.df.currentUtcDateTime.getTime();
+    if (now >= deadline) {
+      yield* call(cancelJob, { handle });
+      return { kind: 'failed', message: `timed out after ${input.timeoutSeconds}s` };
+    }
+    const wake = context.df.createTimer(new Date(Math.min(now + input.timing.statusPollSeconds * 1000, deadline)));
+    const winner = yield context.df.Task.any([completed, cancel, wake]);
+    if (winner !== wake) {
+      if (!wake.isCompleted) wake.cancel();
+      continue;
+    }
+    if (context.df.currentUtcDateTime.getTime() >= deadline) continue;
+    const seen = yield* observe(handle);
+    if (seen !== undefined) return seen;
   }
 }
 
@@ -117,13 +124,16 @@ function* observe(handle: JobHandle): Generator<Task, AttemptEnd | undefined, un
   try {
     const seen = yield* call(jobStatus, { handle });
     if (seen.phase === 'Succeeded' || seen.phase === 'Failed') {
-      const exitCode = seen.exitCode ?? (seen.phase === 'Succeeded' ? 0 : 1);
-      return { kind: 'exited', exitCode, ...(seen.startedAt && { startedAt: seen.startedAt }), ...(seen.endedAt && { endedAt: seen.endedAt }) };
+      return exited(seen.exitCode ?? (seen.phase === 'Succeeded' ? 0 : 1), seen.startedAt, seen.endedAt);
     }
   } catch {
-    // The next check, the callback or the deadline will settle it.
+    // The next check, the callback or the deadline settles it.
   }
   return undefined;
+}
+
+function exited(exitCode: number, startedAt: string | undefined, endedAt: string | undefined): AttemptEnd {
+  return { kind: 'exited', exitCode, ...(startedAt !== undefined && { startedAt }), ...(endedAt !== undefined && { endedAt }) };
 }
 
 export const JOB_ORCHESTRATOR = 'jobOrchestrator';

@@ -4,7 +4,7 @@ import { errorMessage } from '../src/core/errors';
 import type { JobStatus } from '../src/core/model';
 import { dependencyMap, neverStartedStatus, readyJobs, runOutcome } from '../src/core/workflow/progress';
 import {
-  initialJobStates, jobInstanceId, WORKFLOW_EVENTS,
+  initialJobStates, jobFinishedEvent, jobInstanceId, WORKFLOW_EVENTS,
   type JobInput, type JobResult, type JobState, type WorkflowInput, type WorkflowRunStatus,
 } from '../src/core/workflow/run';
 import { datasetIdsOf } from '../src/core/workflow/spec';
@@ -21,7 +21,16 @@ import { nowIso, secondsAfter, withRetries } from './retry';
  * early on the first failed job (fail-fast: running jobs canceled, the rest Skipped) or on
  * a `cancel` event (running jobs canceled, the rest Canceled), records the finish, and
  * queues the cleanup. Its custom status is the run's public state, refreshed on every
- * change. Deterministic: time only from the context, I/O only through activities.
+ * change.
+ *
+ * Waiting on a changing set of running jobs without re-yielding them: each job's
+ * sub-orchestration is put into a Task.any once, when it starts; after that the
+ * orchestrator waits on the job's report event (`job-finished-<index>`, raised by the job's
+ * orchestrator), because the out-of-process protocol has no task ids and would schedule a
+ * sub-orchestration or timer again if it appeared in a second Task.any
+ * (azure-functions-durable-js#574). Event waits schedule nothing and may be re-used; the
+ * deadline timer is created afresh on every pass.
+ * Deterministic: time only from the context, I/O only through activities.
  */
 export function* workflowOrchestrator(context: OrchestrationContext): Generator<Task, WorkflowRunStatus, unknown> {
   const input = context.df.getInput<WorkflowInput>();
@@ -42,19 +51,20 @@ export function* workflowOrchestrator(context: OrchestrationContext): Generator<
 
   const deps = dependencyMap(spec.jobs.map((j) => j.index), spec.edges);
   const cancel = context.df.waitForExternalEvent(WORKFLOW_EVENTS.cancel);
-  const deadline: TimerTask | undefined = spec.timeoutSeconds === undefined ? undefined : context.df.createTimer(secondsAfter(context, spec.timeoutSeconds));
-  const running = new Map<number, Task>();
+  const deadline = spec.timeoutSeconds === undefined ? undefined : secondsAfter(context, spec.timeoutSeconds).getTime();
+  const running = new Map<number, RunningJob>();
   let jobsCanceled = false;
   if (stoppedBy === undefined) run.status = 'Running';
 
-  // Every pass first takes in whatever finished, so no finished task is ever put into a
-  // new Task.any (it would never fire there).
+  // Every pass first takes in whatever has finished (a report may have arrived while an
+  // activity ran), then decides, then waits.
   for (;;) {
-    for (const [index, task] of running) {
-      if (!task.isCompleted && !task.isFaulted) continue;
+    for (const [index, job] of running) {
+      const result = finishedResult(job, jobState.get(index)!, nowIso(context));
+      if (result === undefined) continue;
       running.delete(index);
       const state = jobState.get(index)!;
-      settle(state, task.isCompleted ? (task.result as JobResult) : failedByError(state, task.result, nowIso(context)));
+      Object.assign(state, result);
       if (state.status !== 'Succeeded' && stoppedBy === undefined) {
         stoppedBy = 'Failed';
         run.message = `job ${state.name} ${state.status.toLowerCase()}`;
@@ -64,7 +74,7 @@ export function* workflowOrchestrator(context: OrchestrationContext): Generator<
       stoppedBy = 'Canceled';
       run.message = 'canceled';
     }
-    if (stoppedBy === undefined && deadline?.isCompleted) {
+    if (stoppedBy === undefined && deadline !== undefined && context.df.currentUtcDateTime.getTime() >= deadline) {
       stoppedBy = 'Failed';
       run.message = `workflow timed out after ${spec.timeoutSeconds}s`;
     }
@@ -73,32 +83,39 @@ export function* workflowOrchestrator(context: OrchestrationContext): Generator<
       publish();
       const jobNames = [...running.keys()].map((i) => jobState.get(i)!.name);
       try {
-        yield* withRetries(context, () => call(cancelJobs, { workflowId, jobNames, reason: run.message ?? stoppedBy! }));
+        yield* withRetries(context, () => call(cancelJobs, { workflowId, jobNames, reason: run.message ?? 'stopped' }));
       } catch (err) {
         // The jobs still stop at their own deadlines, and cleanup removes them.
         if (!context.df.isReplaying) context.warn(`workflow ${workflowId}: could not cancel jobs: ${errorMessage(err)}`);
       }
       continue;
     }
+    const waitFor: Task[] = [];
     if (stoppedBy === undefined) {
       for (const index of readyJobs(deps, statuses())) {
         const state = jobState.get(index)!;
         state.status = 'Running';
         state.startedAt = nowIso(context);
         state.attempts = 1;
-        running.set(index, jobOrchestration(jobInputFor(input, index), jobInstanceId(workflowId, state.name)));
+        const job: RunningJob = {
+          finished: context.df.waitForExternalEvent(jobFinishedEvent(index)),
+          orchestration: jobOrchestration(jobInputFor(input, index), jobInstanceId(workflowId, state.name)),
+        };
+        running.set(index, job);
+        waitFor.push(job.orchestration); // scheduled here, and never put into a Task.any again
       }
     }
     publish();
     if (running.size === 0) break;
-    const waitFor: Task[] = [...running.values()];
+    for (const job of running.values()) waitFor.push(job.finished);
+    let timer: TimerTask | undefined;
     if (stoppedBy === undefined) {
       waitFor.push(cancel);
-      if (deadline !== undefined) waitFor.push(deadline);
+      if (deadline !== undefined) waitFor.push((timer = context.df.createTimer(new Date(deadline))));
     }
     yield context.df.Task.any(waitFor);
+    if (timer !== undefined && !timer.isCompleted) timer.cancel();
   }
-  if (deadline !== undefined && !deadline.isCompleted) deadline.cancel();
 
   const outcome = runOutcome(stoppedBy, statuses());
   for (const job of run.jobs) if (job.status === 'Pending') job.status = neverStartedStatus(outcome === 'Canceled' ? 'Canceled' : 'Failed');
@@ -130,13 +147,21 @@ function jobInputFor(input: WorkflowInput, index: number): JobInput {
   };
 }
 
-function settle(state: JobState, result: JobResult): void {
-  Object.assign(state, result);
+/** A running job: its sub-orchestration and the wait for its report. */
+interface RunningJob {
+  orchestration: Task;
+  finished: Task;
 }
 
-/** A job sub-orchestration that threw (a bug or an unexpected failure) counts as failed. */
-function failedByError(state: JobState, err: unknown, now: string): JobResult {
-  return { status: 'Failed', exitCode: null, startedAt: state.startedAt, endedAt: now, attempts: state.attempts, message: errorMessage(err) };
+/** A job's result once it is known, from its report or from its sub-orchestration's end
+ * (whichever came first); a sub-orchestration that threw counts as failed. */
+function finishedResult(job: RunningJob, state: JobState, now: string): JobResult | undefined {
+  if (job.finished.isCompleted) return job.finished.result as JobResult;
+  if (job.orchestration.isCompleted) return job.orchestration.result as JobResult;
+  if (job.orchestration.isFaulted) {
+    return { status: 'Failed', exitCode: null, startedAt: state.startedAt, endedAt: now, attempts: state.attempts, message: errorMessage(job.orchestration.result) };
+  }
+  return undefined;
 }
 
 export const WORKFLOW_ORCHESTRATOR = 'workflowOrchestrator';

@@ -1,8 +1,14 @@
 import * as df from 'durable-functions';
-import { errorMessage } from '../../src/core/errors';
-import type { Logger } from '../../src/observability/logger';
-import { jobInstanceId, WORKFLOW_EVENTS } from '../../src/core/workflow/run';
+import { jobFinishedEvent, jobInstanceId, WORKFLOW_EVENTS, type JobResult } from '../../src/core/workflow/run';
 import { defineActivity } from './define';
+
+/**
+ * Events between orchestrations. durable-js orchestrators cannot raise events on other
+ * instances, so these activities do it with the durable client. The client treats an
+ * instance that has already completed (HTTP 410) as success: a late cancel or report is
+ * a no-op, which is what we want.
+ */
+export type RaiseEvent = (instanceId: string, eventName: string, data: unknown) => Promise<void>;
 
 export interface CancelJobsInput {
   workflowId: string;
@@ -10,29 +16,37 @@ export interface CancelJobsInput {
   reason: string;
 }
 
-type RaiseEvent = (instanceId: string, eventName: string, data: unknown) => Promise<void>;
+export interface NotifyWorkflowInput {
+  workflowId: string;
+  jobIndex: number;
+  result: JobResult;
+}
 
-/** Orchestrators cannot signal other instances in durable-js, so the workflow orchestrator
- * cancels its running jobs through this activity, which raises `cancel` on each job's
- * sub-orchestration with the durable client. A job that already finished refuses the
- * event; that is not an error. */
-export async function cancelJobInstances(input: CancelJobsInput, raise: RaiseEvent, log: Logger): Promise<null> {
-  const results = await Promise.allSettled(
-    input.jobNames.map((name) => raise(jobInstanceId(input.workflowId, name), WORKFLOW_EVENTS.cancel, { reason: input.reason })),
-  );
-  results.forEach((r, i) => {
-    if (r.status === 'rejected') {
-      log.info({ workflowId: input.workflowId, jobName: input.jobNames[i], err: errorMessage(r.reason) }, 'job not canceled (already finished?)');
-    }
-  });
+export async function cancelJobInstances(input: CancelJobsInput, raise: RaiseEvent): Promise<null> {
+  await Promise.all(input.jobNames.map((name) => raise(jobInstanceId(input.workflowId, name), WORKFLOW_EVENTS.cancel, { reason: input.reason })));
   return null;
 }
 
+export async function notifyWorkflowInstance(input: NotifyWorkflowInput, raise: RaiseEvent): Promise<null> {
+  await raise(input.workflowId, jobFinishedEvent(input.jobIndex), input.result);
+  return null;
+}
+
+function raiserOf(context: Parameters<typeof df.getClient>[0]): RaiseEvent {
+  const client = df.getClient(context);
+  return (id, name, data) => client.raiseEvent(id, name, data);
+}
+
+/** The workflow orchestrator stops its running jobs (fail-fast, cancel, timeout). */
 export const cancelJobs = defineActivity<CancelJobsInput, null>(
   'cancelJobs',
-  async (input, deps, context) => {
-    const client = df.getClient(context);
-    return cancelJobInstances(input, (id, name, data) => client.raiseEvent(id, name, data), deps.log);
-  },
+  async (input, _deps, context) => cancelJobInstances(input, raiserOf(context)),
+  { extraInputs: [df.input.durableClient()] },
+);
+
+/** A job's orchestrator reports its result to the workflow orchestrator. */
+export const notifyWorkflow = defineActivity<NotifyWorkflowInput, null>(
+  'notifyWorkflow',
+  async (input, _deps, context) => notifyWorkflowInstance(input, raiserOf(context)),
   { extraInputs: [df.input.durableClient()] },
 );

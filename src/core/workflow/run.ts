@@ -81,6 +81,13 @@ export interface JobCompletion {
 
 export const WORKFLOW_EVENTS = { cancel: 'cancel', jobCompleted: 'job-completed' } as const;
 
+/** The event a job's orchestrator raises on the workflow orchestrator when the job is done
+ * (payload: its JobResult). One name per job, so that each running job has exactly one
+ * outstanding wait and no report can land in another job's wait. */
+export function jobFinishedEvent(jobIndex: number): string {
+  return `job-finished-${jobIndex}`;
+}
+
 /** The instance id of a job's sub-orchestration: derived, so the completion callback can
  * address it from the workflow id and job name alone. Encoded because job names are user
  * text and instance ids may not contain `/`, `\`, `#` or `?`. */
