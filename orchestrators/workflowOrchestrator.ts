@@ -1,5 +1,5 @@
 import * as df from 'durable-functions';
-import type { OrchestrationContext, Task, TimerTask } from 'durable-functions';
+import type { OrchestrationContext, Task } from 'durable-functions';
 import { errorMessage } from '../src/core/errors';
 import type { JobStatus } from '../src/core/model';
 import { dependencyMap, neverStartedStatus, readyJobs, runOutcome } from '../src/core/workflow/progress';
@@ -29,7 +29,8 @@ import { nowIso, secondsAfter, withRetries } from './retry';
  * orchestrator), because the out-of-process protocol has no task ids and would schedule a
  * sub-orchestration or timer again if it appeared in a second Task.any
  * (azure-functions-durable-js#574). Event waits schedule nothing and may be re-used; the
- * deadline timer is created afresh on every pass.
+ * one timer of a pass (the run's deadline, or a watchdog that notices a job orchestration
+ * which ended without reporting) is created afresh on every pass.
  * Deterministic: time only from the context, I/O only through activities.
  */
 export function* workflowOrchestrator(context: OrchestrationContext): Generator<Task, WorkflowRunStatus, unknown> {
@@ -108,13 +109,12 @@ export function* workflowOrchestrator(context: OrchestrationContext): Generator<
     publish();
     if (running.size === 0) break;
     for (const job of running.values()) waitFor.push(job.finished);
-    let timer: TimerTask | undefined;
-    if (stoppedBy === undefined) {
-      waitFor.push(cancel);
-      if (deadline !== undefined) waitFor.push((timer = context.df.createTimer(new Date(deadline))));
-    }
-    yield context.df.Task.any(waitFor);
-    if (timer !== undefined && !timer.isCompleted) timer.cancel();
+    if (stoppedBy === undefined) waitFor.push(cancel);
+    const now = context.df.currentUtcDateTime.getTime();
+    const wakeAt = Math.min(now + input.timing.watchdogSeconds * 1000, stoppedBy === undefined ? deadline ?? Infinity : Infinity);
+    const timer = context.df.createTimer(new Date(wakeAt));
+    yield context.df.Task.any([...waitFor, timer]);
+    if (!timer.isCompleted) timer.cancel();
   }
 
   const outcome = runOutcome(stoppedBy, statuses());

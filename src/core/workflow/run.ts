@@ -19,6 +19,9 @@ export interface RunTiming {
   statusPollSeconds: number;
   /** Extra time past a job's own timeout before its orchestrator gives up on it. */
   completionGraceSeconds: number;
+  /** How often the workflow orchestrator wakes up on its own to notice a job
+   * orchestration that ended without reporting (its report is the usual wake-up). */
+  watchdogSeconds: number;
   /** A job's timeout when neither it nor the workflow names one. */
   defaultJobTimeoutSeconds: number;
   /** The image of a job when neither it nor the workflow names one. */

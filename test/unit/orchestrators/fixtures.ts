@@ -12,7 +12,7 @@ export function spec(jobs: JobSpec[], edges: [number, number][], extra: Partial<
   return { jobs, edges: edges.map(([from, to]) => ({ from, to })), ...extra };
 }
 
-export const timing = { statusPollSeconds: 30, completionGraceSeconds: 60, defaultJobTimeoutSeconds: 600, defaultImage: 'python:3.12-slim' };
+export const timing = { statusPollSeconds: 30, completionGraceSeconds: 60, watchdogSeconds: 300, defaultJobTimeoutSeconds: 600, defaultImage: 'python:3.12-slim' };
 
 export function workflowInput(s: WorkflowSpec, releaseLeases = false): WorkflowInput {
   return { workflowId: 'wf-1', caller: alice, spec: s, specHash: 'abc', options: { releaseLeases }, timing };

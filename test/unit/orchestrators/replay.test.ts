@@ -31,6 +31,7 @@ test('replaying a hand-built history of a linear run starts the next job', async
     h.orchestratorStarted(t0 + 1000),
     h.taskCompleted(t0 + 1000, 0, null),
     h.subCreated(t0 + 1000, 1, 'jobOrchestrator', 'wf-1:job:job-1', {}),
+    h.timerCreated(t0 + 1000, 2, t0 + 1000 + 300_000), // the watchdog
     h.orchestratorCompleted(t0 + 1000),
     h.orchestratorStarted(t0 + 10_000),
     h.eventRaised(t0 + 10_000, 'job-finished-1', result1),
@@ -39,7 +40,7 @@ test('replaying a hand-built history of a linear run starts the next job', async
   assert.equal(failed, undefined);
   assert.equal(state.isDone, false);
   assert.deepEqual(scheduled.map((s) => s.kind === 'sub' ? `${s.seq}:sub:${s.instanceId}` : `${s.seq}:${s.kind}`), [
-    '0:activity', '1:sub:wf-1:job:job-1', '2:sub:wf-1:job:job-2',
+    '0:activity', '1:sub:wf-1:job:job-1', '2:timer', '3:sub:wf-1:job:job-2', '4:timer',
   ]);
   const status = state.customStatus as { status: string; jobs: { name: string; status: string; exitCode: number | null; startedAt: string }[] };
   assert.equal(status.status, 'Running');
