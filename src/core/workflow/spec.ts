@@ -176,7 +176,8 @@ function joinWrappedQuotedScalars(source: string): string {
 function loadYaml(source: string, problems: Problems): unknown {
   const parse = (text: string) => {
     const lineCounter = new LineCounter();
-    return { doc: parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true }), lineCounter };
+    // logLevel 'error': the library's warnings (collection keys stringified) are not ours to print.
+    return { doc: parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: 'error' }), lineCounter };
   };
   let { doc, lineCounter } = parse(source);
   if (doc.errors.some((e) => e.code === 'MISSING_CHAR')) {
