@@ -2,7 +2,8 @@ import * as df from 'durable-functions';
 import type { OrchestrationContext, Task } from 'durable-functions';
 import { errorMessage } from '../src/core/errors';
 import type { JobStatus } from '../src/core/model';
-import { dependencyMap, neverStartedStatus, readyJobs, runOutcome } from '../src/core/workflow/progress';
+import { JobGraph } from '../src/core/workflow/dag';
+import { neverStartedStatus, readyJobs, runOutcome } from '../src/core/workflow/progress';
 import {
   initialJobStates, jobFinishedEvent, jobInstanceId, WORKFLOW_EVENTS,
   type JobInput, type JobResult, type JobState, type WorkflowInput, type WorkflowRunStatus,
@@ -50,7 +51,7 @@ export function* workflowOrchestrator(context: OrchestrationContext): Generator<
     run.message = `launch could not be recorded on the ledger: ${errorMessage(err)}`;
   }
 
-  const deps = dependencyMap(spec.jobs.map((j) => j.index), spec.edges);
+  const graph = JobGraph.of(spec);
   const cancel = context.df.waitForExternalEvent(WORKFLOW_EVENTS.cancel);
   const deadline = spec.timeoutSeconds === undefined ? undefined : secondsAfter(context, spec.timeoutSeconds).getTime();
   const running = new Map<number, RunningJob>();
@@ -93,7 +94,7 @@ export function* workflowOrchestrator(context: OrchestrationContext): Generator<
     }
     const waitFor: Task[] = [];
     if (stoppedBy === undefined) {
-      for (const index of readyJobs(deps, statuses())) {
+      for (const index of readyJobs(graph, statuses())) {
         const state = jobState.get(index)!;
         state.status = 'Running';
         state.startedAt = nowIso(context);

@@ -1,31 +1,17 @@
 import type { JobStatus } from '../model';
+import type { JobGraph } from './dag';
 
 /**
- * Which jobs of a DAG may start now, and what happens to the rest when the run stops.
- * Pure: the workflow orchestrator calls these on every change, so they must be
- * deterministic (they are: input order in, sorted indexes out).
+ * Which jobs of a run may start now, and how a run that stops early ends. Pure: the
+ * workflow orchestrator calls these on every change, so they must be deterministic
+ * (they are: sorted indexes out).
  */
 
-export interface Edge {
-  from: number;
-  to: number;
-}
-
-/** Job index -> the indexes it waits for. */
-export function dependencyMap(jobIndexes: readonly number[], edges: readonly Edge[]): Map<number, number[]> {
-  const deps = new Map<number, number[]>(jobIndexes.map((i) => [i, []]));
-  for (const { from, to } of edges) deps.get(to)?.push(from);
-  return deps;
-}
-
 /** Pending jobs whose every dependency has succeeded, in index order. */
-export function readyJobs(deps: ReadonlyMap<number, readonly number[]>, states: ReadonlyMap<number, JobStatus>): number[] {
-  const ready: number[] = [];
-  for (const [index, waitsFor] of deps) {
-    if (states.get(index) !== 'Pending') continue;
-    if (waitsFor.every((d) => states.get(d) === 'Succeeded')) ready.push(index);
-  }
-  return ready.sort((a, b) => a - b);
+export function readyJobs(graph: JobGraph, states: ReadonlyMap<number, JobStatus>): number[] {
+  const succeeded = [...states].filter(([, s]) => s === 'Succeeded').map(([i]) => i);
+  const notPending = [...states].filter(([, s]) => s !== 'Pending').map(([i]) => i);
+  return graph.ready(succeeded, notPending);
 }
 
 /** The state a job that never started ends in, once the run stops early: skipped when the

@@ -2,12 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { JobStatus } from '../../../src/core/model';
-import { dependencyMap, neverStartedStatus, readyJobs, runOutcome } from '../../../src/core/workflow/progress';
+import { JobGraph } from '../../../src/core/workflow/dag';
+import { neverStartedStatus, readyJobs, runOutcome } from '../../../src/core/workflow/progress';
 
 const statuses = (s: Record<number, JobStatus>) => new Map(Object.entries(s).map(([k, v]) => [Number(k), v]));
 
 test('a job is ready when it is pending and every job it waits for has succeeded', () => {
-  const deps = dependencyMap([1, 2, 3, 4, 5], [{ from: 1, to: 2 }, { from: 1, to: 3 }, { from: 1, to: 4 }, { from: 2, to: 5 }, { from: 3, to: 5 }, { from: 4, to: 5 }]);
+  const deps = new JobGraph(5, [{ from: 1, to: 2 }, { from: 1, to: 3 }, { from: 1, to: 4 }, { from: 2, to: 5 }, { from: 3, to: 5 }, { from: 4, to: 5 }]);
   assert.deepEqual(readyJobs(deps, statuses({ 1: 'Pending', 2: 'Pending', 3: 'Pending', 4: 'Pending', 5: 'Pending' })), [1]);
   assert.deepEqual(readyJobs(deps, statuses({ 1: 'Succeeded', 2: 'Pending', 3: 'Pending', 4: 'Pending', 5: 'Pending' })), [2, 3, 4]);
   assert.deepEqual(readyJobs(deps, statuses({ 1: 'Succeeded', 2: 'Succeeded', 3: 'Running', 4: 'Succeeded', 5: 'Pending' })), []);
@@ -16,7 +17,7 @@ test('a job is ready when it is pending and every job it waits for has succeeded
 });
 
 test('jobs with no edge are all ready at the start', () => {
-  assert.deepEqual(readyJobs(dependencyMap([3, 1, 2], []), statuses({ 1: 'Pending', 2: 'Pending', 3: 'Pending' })), [1, 2, 3]);
+  assert.deepEqual(readyJobs(new JobGraph(3, []), statuses({ 3: 'Pending', 1: 'Pending', 2: 'Pending' })), [1, 2, 3]);
 });
 
 test('the outcome: first stop reason wins, else success only when every job succeeded', () => {
@@ -40,7 +41,7 @@ test('property: driving any DAG by readyJobs runs every job once, in dependency 
   fc.assert(fc.property(dag, ([n, pairs, picks]) => {
     const indexes = Array.from({ length: n }, (_, i) => i + 1);
     const edges = pairs.filter(([from, to]) => from !== to).map(([from, to]) => ({ from, to }));
-    const deps = dependencyMap(indexes, edges);
+    const deps = new JobGraph(n, edges);
     const state = new Map<number, JobStatus>(indexes.map((i) => [i, 'Pending']));
     const running: number[] = [];
     const order: number[] = [];
