@@ -1,7 +1,7 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext, Task } from 'durable-functions';
 import { errorMessage } from '../src/core/errors';
-import { WORKFLOW_EVENTS, type JobCompletion, type JobInput, type JobResult } from '../src/core/workflow/run';
+import { ORCHESTRATORS, WORKFLOW_EVENTS, type JobCompletion, type JobInput, type JobResult, type JobRunStatus } from '../src/core/workflow/run';
 import type { JobHandle } from '../src/ports/compute';
 import { call } from './activities/define';
 import { notifyWorkflow } from './activities/control';
@@ -11,7 +11,7 @@ import { nowIso, secondsAfter, withRetries } from './retry';
 
 /** How one attempt of a job ended, as far as this orchestrator saw. */
 type AttemptEnd =
-  | { kind: 'exited'; exitCode: number; startedAt?: string; endedAt?: string }
+  | { kind: 'exited'; exitCode: number | null; startedAt?: string; endedAt?: string }
   | { kind: 'failed'; message: string }
   | { kind: 'canceled' };
 
@@ -63,6 +63,8 @@ function* runJob(context: OrchestrationContext, input: JobInput): Generator<Task
       result = { status: 'Failed', exitCode: null, startedAt: launchedAt, endedAt: nowIso(context), attempts: attempt, message: `launch failed: ${errorMessage(err)}` };
       continue;
     }
+    const status: JobRunStatus = { attempt, handle };
+    context.df.setCustomStatus(status); // where the job's logs are
     const end = yield* awaitAttempt(context, input, attempt, handle, cancel);
     const endedAt = nowIso(context);
     if (end.kind === 'canceled') return { status: 'Canceled', exitCode: null, startedAt: launchedAt, endedAt, attempts: attempt };
@@ -132,9 +134,8 @@ function* observe(handle: JobHandle): Generator<Task, AttemptEnd | undefined, un
   return undefined;
 }
 
-function exited(exitCode: number, startedAt: string | undefined, endedAt: string | undefined): AttemptEnd {
+function exited(exitCode: number | null, startedAt: string | undefined, endedAt: string | undefined): AttemptEnd {
   return { kind: 'exited', exitCode, ...(startedAt !== undefined && { startedAt }), ...(endedAt !== undefined && { endedAt }) };
 }
 
-export const JOB_ORCHESTRATOR = 'jobOrchestrator';
-export const jobOrchestration = df.app.orchestration(JOB_ORCHESTRATOR, jobOrchestrator);
+export const jobOrchestration = df.app.orchestration(ORCHESTRATORS.job, jobOrchestrator);

@@ -5,7 +5,7 @@ import type { JobStatus } from '../src/core/model';
 import { JobGraph } from '../src/core/workflow/dag';
 import { neverStartedStatus, readyJobs, runOutcome } from '../src/core/workflow/progress';
 import {
-  initialJobStates, jobFinishedEvent, jobInstanceId, WORKFLOW_EVENTS,
+  initialJobStates, jobFinishedEvent, jobInstanceId, ORCHESTRATORS, WORKFLOW_EVENTS,
   type JobInput, type JobResult, type JobState, type WorkflowInput, type WorkflowRunStatus,
 } from '../src/core/workflow/run';
 import { datasetIdsOf } from '../src/core/workflow/spec';
@@ -165,5 +165,4 @@ function finishedResult(job: RunningJob, state: JobState, now: string): JobResul
   return undefined;
 }
 
-export const WORKFLOW_ORCHESTRATOR = 'workflowOrchestrator';
-export const workflowOrchestration = df.app.orchestration(WORKFLOW_ORCHESTRATOR, workflowOrchestrator);
+export const workflowOrchestration = df.app.orchestration(ORCHESTRATORS.workflow, workflowOrchestrator);

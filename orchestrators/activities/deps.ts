@@ -18,8 +18,8 @@ export interface ActivityDeps {
   locateDataset(datasetId: string): Promise<{ location: DatasetLocation; credential?: string }>;
   /** The platform key that job callback tokens are derived from (from the key store). */
   callbackKey(): Promise<Buffer>;
-  /** Where a job reports completion (the job callback function's URL). */
-  callbackUrl(workflowId: string, jobName: string, attempt: number): string;
+  /** Where jobs report completion (the job callback function's URL); the report names the job. */
+  callbackUrl(): string;
   now(): Date;
   log: Logger;
 }

@@ -41,7 +41,7 @@ export const launchJob = defineActivity<LaunchJobInput, JobHandle>(
       volumes: volumes.map(({ datasetId, name, mountPath }) => ({ datasetId, name, mountPath })),
       resources: job.resources,
       timeoutSeconds,
-      callback: { url: deps.callbackUrl(workflowId, job.name, attempt), token: callbackToken(key, workflowId, job.name, attempt) },
+      callback: { url: deps.callbackUrl(), token: callbackToken(key, workflowId, job.name, attempt) },
     };
     const handle = await deps.compute.launch(launch, volumes);
     deps.log.info({ workflowId, jobName: job.name, attempt, ref: handle.ref }, 'job launched');

@@ -1,4 +1,5 @@
 import type { Caller, JobStatus, WorkflowStatus } from '../model';
+import type { JobHandle } from '../../ports/compute';
 import type { JobSpec, WorkflowSpec } from './spec';
 
 /**
@@ -74,12 +75,29 @@ export interface WorkflowRunStatus {
   message?: string;
 }
 
+/** The custom status of a job orchestration: the attempt in progress and its backend
+ * handle (not a secret), which is how the logs route finds the job. */
+export interface JobRunStatus {
+  attempt: number;
+  handle: JobHandle;
+}
+
 /** The payload of the `job-completed` event that the completion callback raises. */
 export interface JobCompletion {
   attempt: number;
-  exitCode: number;
+  /** null when the backend saw the job end without an exit code (killed, evicted). */
+  exitCode: number | null;
   startedAt?: string;
   endedAt?: string;
+}
+
+/** Orchestrator function names, shared by their registration and the code that starts them. */
+export const ORCHESTRATORS = { workflow: 'workflowOrchestrator', job: 'jobOrchestrator', cleanup: 'cleanupOrchestrator' } as const;
+
+/** The instance id of a run's cleanup orchestration: derived, so a redelivered cleanup
+ * message finds the cleanup already started and does nothing twice. */
+export function cleanupInstanceId(workflowId: string): string {
+  return `${workflowId}:cleanup`;
 }
 
 export const WORKFLOW_EVENTS = { cancel: 'cancel', jobCompleted: 'job-completed' } as const;
