@@ -22,6 +22,16 @@ export const settingsSchema = z.object({
   /** NCRONTAB, six fields with seconds. */
   LEASE_EXPIRY_SCHEDULE: z.string().default('0 * * * * *'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Embedded host: HTTP port (0 picks a free one) and listen address. */
+  PORT: z.coerce.number().int().min(0).max(65535).default(7071),
+  LEDGERFLOW_BIND_ADDRESS: z.string().min(1).default('127.0.0.1'),
+  /** Embedded host: largest accepted request body; larger ones get 413. */
+  LEDGERFLOW_MAX_BODY_BYTES: positiveInt.default(10 * 1024 * 1024),
+  /** Embedded host: how long shutdown waits for invocations in flight. */
+  LEDGERFLOW_SHUTDOWN_TIMEOUT_MS: positiveInt.default(30_000),
+  /** Which host runs the app: the embedded host sets `embedded` itself; Azure Functions and
+   * `func start` leave the default. Reported by /api/health; also decides the durable backend. */
+  LEDGERFLOW_HOST: z.enum(['embedded', 'azure-functions']).default('azure-functions'),
   /** Workflows: the image of a job whose spec names none (the local runner ignores images). */
   WORKFLOW_DEFAULT_IMAGE: z.string().min(1).default('python:3.12-slim'),
   /** Workflows: a job's timeout in seconds when its spec names none. */

@@ -1,0 +1,6 @@
+/**
+ * The app's entry point (package.json `main`): importing a trigger module registers its
+ * functions with `@azure/functions`. The same compiled app runs under the embedded host
+ * (`npm start`), `func start` and Azure Functions; nothing here knows which.
+ */
+import './http/health';

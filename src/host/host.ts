@@ -1,0 +1,161 @@
+import { resolve } from 'node:path';
+import { parseSettings, type Settings } from '../config/settings';
+import { LedgerflowError } from '../core/errors';
+import { createLogger, type Logger } from '../observability/logger';
+import { loadApp } from './app/loadApp';
+import { createInvoker, functionsFor, unsupportedBinding } from './bindings';
+import { HostConfigError } from './config/hostConfigError';
+import { readHostJson } from './config/hostJson';
+import { applyLocalSettings } from './config/localSettings';
+import { lockDataDir } from './dataDirLock';
+import { InFlight } from './inFlight';
+import type { HostContext, HostExtension } from './extension';
+import { HttpServer } from './http/httpServer';
+import { httpTriggerExtension } from './http/httpTrigger';
+import { queueExtension } from './queue/queueExtension';
+import { QueueStore } from './queue/queueStore';
+import { timerExtension } from './timer/timerExtension';
+
+export interface HostOptions {
+  /** The function app: a directory with package.json `main` (default: env
+   * `LEDGERFLOW_APP_DIR`, else the working directory). */
+  readonly appDir?: string;
+  /** Where settings come from and go to; default process.env (which the app reads too). */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Extensions beyond the built-in http, timer and queue ones (e.g. the durable engine). */
+  readonly extensions?: readonly HostExtension[];
+  readonly logger?: Logger;
+}
+
+export interface RunningHost {
+  /** e.g. `http://127.0.0.1:7071` */
+  readonly url: string;
+  readonly port: number;
+  readonly appDir: string;
+  readonly dataDir: string;
+  readonly context: HostContext;
+  /** Graceful: stop accepting, let in-flight invocations finish (bounded), run appTerminate
+   * hooks, close resources. Safe to call more than once. */
+  stop(): Promise<void>;
+}
+
+function parseSettingsOrExplain(env: NodeJS.ProcessEnv): Settings {
+  try {
+    return parseSettings(env);
+  } catch (err) {
+    if (err instanceof LedgerflowError) throw new HostConfigError(err.message);
+    throw err;
+  }
+}
+
+/** Starts the embedded Functions host: settings, app, HTTP, then the extensions. */
+export async function startHost(options: HostOptions = {}): Promise<RunningHost> {
+  const env = options.env ?? process.env;
+  const appDir = resolve(options.appDir ?? env['LEDGERFLOW_APP_DIR'] ?? process.cwd());
+  applyLocalSettings(appDir, env);
+  env['LEDGERFLOW_HOST'] = 'embedded';
+  const settings = parseSettingsOrExplain(env);
+  const logger = options.logger ?? createLogger({ level: settings.LOG_LEVEL, name: 'ledgerflow-host' });
+  const hostJson = readHostJson(appDir);
+  const dataDir = resolve(settings.LEDGERFLOW_DATA_DIR);
+  const unlock = lockDataDir(dataDir);
+
+  const inFlight = new InFlight();
+  const track = inFlight.track;
+  const shutdown = new AbortController();
+  const queues = new QueueStore(dataDir);
+  const server = new HttpServer(logger, track);
+  const extensions: HostExtension[] = [
+    httpTriggerExtension({ maxBodyBytes: settings.LEDGERFLOW_MAX_BODY_BYTES }),
+    timerExtension(),
+    queueExtension(queues),
+    ...(options.extensions ?? []),
+  ];
+  const started: HostExtension[] = [];
+
+  async function close(): Promise<void> {
+    server.closeAllConnections();
+    for (const ext of [...started].reverse()) {
+      try {
+        await ext.close?.();
+      } catch (err) {
+        logger.error({ err, extension: ext.name }, 'extension close failed');
+      }
+    }
+    queues.close();
+    unlock();
+  }
+
+  try {
+    const app = await loadApp(appDir, env, logger);
+    const runnable = app.registry.all().filter((fn) => {
+      const reason = unsupportedBinding(fn, extensions);
+      if (reason) logger.error({ functionName: fn.name }, `function "${fn.name}" is disabled: no extension handles its ${reason}`);
+      return reason === undefined;
+    });
+    await app.hooks.run('appStart', app.hooks.context({}, { functionAppDirectory: appDir }));
+
+    const address = await server.listen(settings.PORT, settings.LEDGERFLOW_BIND_ADDRESS);
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    const baseUrl = `http://${host}:${address.port}`;
+    // Where the app is reachable, as App Service and Core Tools tell their workers (the
+    // durable-functions SDK builds its management URLs from it).
+    env['WEBSITE_HOSTNAME'] ??= `${host}:${address.port}`;
+
+    const invoke = createInvoker(extensions, { programmingModel: app.programmingModel, hooks: app.hooks, logger }, logger);
+    const context: HostContext = {
+      settings,
+      appDir,
+      dataDir,
+      hostJson,
+      logger,
+      baseUrl,
+      shutdownSignal: shutdown.signal,
+      queues,
+      functions: () => runnable,
+      getFunction: (name) => runnable.find((fn) => fn.name.toLowerCase() === name.toLowerCase()),
+      invoke: (fn, input) => track(invoke(fn, input)),
+      mountHttp: (prefix, handler) => server.mount(prefix, handler),
+      track,
+    };
+
+    for (const ext of extensions) {
+      started.push(ext);
+      try {
+        await ext.start(context, functionsFor(ext, runnable));
+      } catch (err) {
+        logger.error({ err, extension: ext.name }, 'extension failed to start');
+        throw new HostConfigError(`the ${ext.name} extension failed to start: ${(err as Error).message}`, { cause: err });
+      }
+    }
+
+    let stopping: Promise<void> | undefined;
+    const stop = (): Promise<void> => {
+      stopping ??= (async () => {
+        logger.info('host stopping');
+        shutdown.abort();
+        server.stopAccepting();
+        for (const ext of started) await ext.stop();
+        const abandoned = await inFlight.drain(settings.LEDGERFLOW_SHUTDOWN_TIMEOUT_MS);
+        if (abandoned > 0) logger.warn({ inFlight: abandoned }, 'shutdown timeout: abandoning invocations still running');
+        try {
+          await app.hooks.run('appTerminate', app.hooks.context({}, {}));
+        } catch (err) {
+          logger.error({ err }, 'appTerminate hook failed');
+        }
+        await close();
+        logger.info('host stopped');
+      })();
+      return stopping;
+    };
+
+    logger.info({ url: baseUrl, functions: runnable.map((f) => f.name), dataDir }, 'host started');
+    return { url: baseUrl, port: address.port, appDir, dataDir, context, stop };
+  } catch (err) {
+    shutdown.abort();
+    server.stopAccepting();
+    for (const ext of started) await Promise.resolve(ext.stop()).catch(() => undefined);
+    await close();
+    throw err;
+  }
+}

@@ -1,0 +1,87 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../../observability/logger';
+import type { HttpMountHandler } from '../extension';
+import { HostConfigError } from '../config/hostConfigError';
+import { writeJsonError } from './jsonError';
+
+interface Mount {
+  readonly prefix: string;
+  readonly handler: HttpMountHandler;
+}
+
+/** The host's one node:http server: dispatches by path prefix to what extensions mounted
+ * (the app's routes under `/api`, the durable API under `/runtime/...`). */
+export class HttpServer {
+  readonly #server: Server;
+  #mounts: Mount[] = [];
+  #closing = false;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly track: <T>(work: Promise<T>) => Promise<T>,
+  ) {
+    this.#server = createServer((req, res) => void this.#handle(req, res));
+    this.#server.keepAliveTimeout = 5_000;
+  }
+
+  mount(prefix: string, handler: HttpMountHandler): void {
+    const normalized = '/' + prefix.replace(/^\/+|\/+$/g, '');
+    if (this.#mounts.some((m) => m.prefix.toLowerCase() === normalized.toLowerCase())) {
+      throw new Error(`HTTP path prefix ${normalized} is already mounted`);
+    }
+    this.#mounts = [...this.#mounts, { prefix: normalized, handler }].sort((a, b) => b.prefix.length - a.prefix.length);
+  }
+
+  listen(port: number, host: string): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException) => {
+        if (err.code === 'EADDRINUSE') reject(new HostConfigError(`port ${port} on ${host} is already in use (set PORT)`));
+        else if (err.code === 'EADDRNOTAVAIL') reject(new HostConfigError(`cannot listen on address ${host} (set LEDGERFLOW_BIND_ADDRESS)`));
+        else reject(err);
+      };
+      this.#server.once('error', onError);
+      this.#server.listen(port, host, () => {
+        this.#server.off('error', onError);
+        resolve(this.#server.address() as AddressInfo);
+      });
+    });
+  }
+
+  /** Stops accepting connections; requests already running finish. */
+  stopAccepting(): void {
+    this.#closing = true;
+    this.#server.close();
+    this.#server.closeIdleConnections();
+  }
+
+  closeAllConnections(): void {
+    this.#server.closeAllConnections();
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (this.#closing) {
+      writeJsonError(res, 503, 'unavailable', 'the host is shutting down', { connection: 'close' });
+      return;
+    }
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      writeJsonError(res, 400, 'bad_request', 'malformed request URL');
+      return;
+    }
+    const path = url.pathname.toLowerCase();
+    const mount = this.#mounts.find((m) => m.prefix === '/' || path === m.prefix.toLowerCase() || path.startsWith(m.prefix.toLowerCase() + '/'));
+    if (!mount) {
+      writeJsonError(res, 404, 'not_found', `no route matches ${url.pathname}`);
+      return;
+    }
+    try {
+      await this.track(Promise.resolve(mount.handler(req, res, url)));
+    } catch (err) {
+      this.logger.error({ err, path: url.pathname }, 'HTTP handler failed');
+      writeJsonError(res, 500, 'internal', 'internal error');
+    }
+  }
+}

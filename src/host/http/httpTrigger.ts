@@ -1,0 +1,130 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HostContext, HostExtension } from '../extension';
+import { RETURN_BINDING, stringOption, type RegisteredFunction } from '../app/registry';
+import { fromRpcHttpResponse, toRpcHttpRequest } from '../wire/httpData';
+import { BodyTooLargeError, readBody } from './readBody';
+import { writeJsonError } from './jsonError';
+import { compareRank, matchRoute, parseRouteTemplate, type RouteTemplate } from './routeTemplate';
+
+interface HttpRoute {
+  readonly fn: RegisteredFunction;
+  readonly route: RouteTemplate;
+  /** Upper-case methods, or undefined for any method. */
+  readonly methods: ReadonlySet<string> | undefined;
+}
+
+function toRoute(fn: RegisteredFunction): HttpRoute {
+  const template = stringOption(fn.trigger, 'route') ?? fn.name;
+  let route: RouteTemplate;
+  try {
+    route = parseRouteTemplate(template);
+  } catch (err) {
+    throw new Error(`function "${fn.name}": ${(err as Error).message}`);
+  }
+  const methods = fn.trigger.options['methods'];
+  return {
+    fn,
+    route,
+    methods: Array.isArray(methods) && methods.length > 0 ? new Set(methods.map((m) => String(m).toUpperCase())) : undefined,
+  };
+}
+
+/** The URL the client used (its Host header), or the host's own base URL when the header
+ * is missing or malformed. */
+function requestUrl(req: IncomingMessage, baseUrl: string): string {
+  const path = req.url ?? '/';
+  try {
+    if (req.headers.host) return new URL(path, `http://${req.headers.host}`).href;
+  } catch {
+    // fall through to the base URL
+  }
+  return new URL(path, baseUrl).href;
+}
+
+export interface HttpTriggerOptions {
+  readonly maxBodyBytes: number;
+}
+
+/** httpTrigger functions under `/<routePrefix>`: routing, 404/405, body limit, and the
+ * http output binding written back as the response. Auth levels are not enforced: on one
+ * machine every route is anonymous (the app authenticates callers itself). */
+export function httpTriggerExtension(options: HttpTriggerOptions): HostExtension {
+  let routes: HttpRoute[] = [];
+  let ctx: HostContext;
+  let prefix = '';
+
+  async function handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const rest = url.pathname.slice(prefix.length);
+    let segments: string[];
+    try {
+      segments = rest.split('/').filter((s) => s !== '').map(decodeURIComponent);
+    } catch {
+      writeJsonError(res, 400, 'bad_request', 'malformed URL encoding');
+      return;
+    }
+    const method = (req.method ?? 'GET').toUpperCase();
+    const matching = routes
+      .map((r) => ({ r, params: matchRoute(r.route, segments) }))
+      .filter((m): m is { r: HttpRoute; params: Record<string, string> } => m.params !== undefined);
+    if (matching.length === 0) {
+      writeJsonError(res, 404, 'not_found', `no route matches ${url.pathname}`);
+      return;
+    }
+    const hit = matching.find((m) => m.r.methods === undefined || m.r.methods.has(method));
+    if (!hit) {
+      const allow = [...new Set(matching.flatMap((m) => [...(m.r.methods ?? [])]))].sort().join(', ');
+      writeJsonError(res, 405, 'method_not_allowed', `${method} is not allowed on ${url.pathname}`, { allow });
+      return;
+    }
+
+    let body: Buffer;
+    try {
+      body = await readBody(req, options.maxBodyBytes);
+    } catch (err) {
+      if (err instanceof BodyTooLargeError) {
+        writeJsonError(res, 413, 'payload_too_large', err.message);
+        return;
+      }
+      throw err;
+    }
+    const trigger = toRpcHttpRequest({
+      method,
+      url: requestUrl(req, ctx.baseUrl),
+      headers: req.headers,
+      body,
+      params: hit.params,
+    });
+
+    const { fn } = hit.r;
+    let response;
+    try {
+      const result = await ctx.invoke(fn, { trigger });
+      const output = fn.outputs.find((b) => b.type.toLowerCase() === 'http');
+      response = fromRpcHttpResponse(output === undefined ? undefined : output.name === RETURN_BINDING ? result.returnValue : result.outputs.get(output.name));
+    } catch {
+      // The host logged the failure with the invocation id; the client learns nothing more.
+      writeJsonError(res, 500, 'internal', 'internal error');
+      return;
+    }
+    const headers = { ...response.headers };
+    if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-length') && !res.req.method?.match(/^HEAD$/i)) {
+      headers['content-length'] = String(response.body.length);
+    }
+    res.writeHead(response.status, headers);
+    res.end(response.body);
+  }
+
+  return {
+    name: 'http',
+    triggerTypes: ['httpTrigger'],
+    outputBindingTypes: ['http'],
+    start(hostCtx, functions) {
+      ctx = hostCtx;
+      routes = functions.map(toRoute).sort((a, b) => compareRank(a.route, b.route));
+      const routePrefix = hostCtx.hostJson.extensions.http.routePrefix.replace(/^\/+|\/+$/g, '');
+      prefix = routePrefix === '' ? '' : `/${routePrefix}`;
+      hostCtx.mountHttp(prefix === '' ? '/' : prefix, handle);
+    },
+    stop() {},
+  };
+}

@@ -1,0 +1,63 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startHost, type RunningHost } from '../../../src/host/host';
+import { createLogger } from '../../../src/observability/logger';
+import { fixtureApp } from '../../helpers/host';
+
+// In-process host: functions/http/jsonRoute.ts and errorResponse.ts over real HTTP.
+let host: RunningHost;
+let appDir: string;
+let dataDir: string;
+
+before(async () => {
+  appDir = mkdtempSync(join(tmpdir(), 'lf-app-'));
+  dataDir = mkdtempSync(join(tmpdir(), 'lf-data-'));
+  writeFileSync(join(appDir, 'package.json'), JSON.stringify({ main: fixtureApp('jsonroutes') }));
+  host = await startHost({ appDir, env: { PORT: '0', LEDGERFLOW_DATA_DIR: dataDir }, logger: createLogger({ level: 'silent' }) });
+});
+after(async () => {
+  await host.stop();
+  rmSync(appDir, { recursive: true, force: true });
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const post = (body: string) => fetch(`${host.url}/api/widgets`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+
+test('a valid body reaches the handler parsed; the reply status and JSON are written', async () => {
+  const res = await post(JSON.stringify({ name: 'w', size: 2 }));
+  assert.equal(res.status, 201);
+  assert.match(res.headers.get('content-type') ?? '', /application\/json/);
+  assert.deepEqual(await res.json(), { created: { name: 'w', size: 2 } });
+});
+
+test('an invalid body is 400 validation_failed listing every issue with its path', async () => {
+  const res = await post(JSON.stringify({ name: '', size: -1 }));
+  assert.equal(res.status, 400);
+  const { error } = (await res.json()) as { error: { code: string; details: { path: string }[] } };
+  assert.equal(error.code, 'validation_failed');
+  assert.deepEqual(error.details.map((d) => d.path).sort(), ['name', 'size']);
+});
+
+test('malformed JSON is 400 bad_request', async () => {
+  const res = await post('{nope');
+  assert.equal(res.status, 400);
+  assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'bad_request');
+});
+
+test('LedgerflowErrors map to their status with data; unknown errors are a generic 500', async () => {
+  const held = await fetch(`${host.url}/api/widgets/held`);
+  assert.equal(held.status, 409);
+  assert.deepEqual(await held.json(), { error: { holder: 'bob', code: 'lease_held', message: 'the widget is held' } });
+  const boom = await fetch(`${host.url}/api/widgets/boom`);
+  assert.equal(boom.status, 500);
+  assert.deepEqual(await boom.json(), { error: { code: 'internal', message: 'internal error' } });
+});
+
+test('params and query reach the handler; an empty reply is 204', async () => {
+  assert.deepEqual(await (await fetch(`${host.url}/api/widgets/7?q=x`)).json(), { id: '7', q: 'x' });
+  const none = await fetch(`${host.url}/api/widgets/none`);
+  assert.equal(none.status, 204);
+});

@@ -1,0 +1,25 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { withRetry } from '../../../src/host/app/retry';
+
+const fixed = { strategy: 'fixedDelay' as const, maxRetryCount: 2, delayMs: 1, minimumMs: 0, maximumMs: 0 };
+
+test('retries up to maxRetryCount, passing the retry count', async () => {
+  const seen: number[] = [];
+  const result = await withRetry(fixed, async ({ retryCount }) => {
+    seen.push(retryCount);
+    if (retryCount < 2) throw new Error('again');
+    return 'done';
+  }, new AbortController().signal);
+  assert.equal(result, 'done');
+  assert.deepEqual(seen, [0, 1, 2]);
+});
+
+test('gives up after maxRetryCount, and at once without a policy', async () => {
+  let calls = 0;
+  await assert.rejects(withRetry(fixed, async () => { calls++; throw new Error('no'); }, new AbortController().signal), /no/);
+  assert.equal(calls, 3);
+  calls = 0;
+  await assert.rejects(withRetry(undefined, async () => { calls++; throw new Error('no'); }, new AbortController().signal));
+  assert.equal(calls, 1);
+});
