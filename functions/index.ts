@@ -4,3 +4,7 @@
  * (`npm start`), `func start` and Azure Functions; nothing here knows which.
  */
 import './http/health';
+import './workflows';
+import './jobCallback';
+import './workflowQueues';
+import '../orchestrators';
