@@ -11,6 +11,8 @@ import { activityDeps, type ActivityDeps } from './deps';
 export interface ActivityHandle<I, O> {
   (input: I): Task;
   readonly activityName: string;
+  /** The implementation, callable with explicit dependencies (tests). */
+  readonly run: ActivityImpl<I, O>;
   /** Phantom: carries the output type to `call`. */
   readonly output?: O;
 }
@@ -27,7 +29,7 @@ export function defineActivity<I, O>(
     handler: async (input: unknown, context: InvocationContext) => impl(input as I, await activityDeps(), context),
   });
   const handle = (input: I): Task => registered(input);
-  return Object.assign(handle, { activityName: name });
+  return Object.assign(handle, { activityName: name, run: impl });
 }
 
 /** Yields an activity and returns its typed result: the one place where the SDK's untyped
