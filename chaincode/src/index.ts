@@ -1,2 +1,14 @@
-// The ledgerflow contract is exported here (see src/ for the contract and its state types).
-export const contracts: unknown[] = [];
+import { LedgerflowContract } from './ledgerflowContract';
+
+export { LedgerflowContract } from './ledgerflowContract';
+export type { ChaincodeErrorBody, ChaincodeErrorCode } from './errors';
+export type { DatasetRecord, StorageKind, StoredDataset } from './state/datasetRecord';
+export type { AuditEntry, HistoryAction, HistoryEntry } from './state/historyEntry';
+export type { Identity } from './state/identity';
+export type { LeasePolicy } from './state/leasePolicy';
+export type { LeaseRecord } from './state/leaseRecord';
+export type { Page } from './state/page';
+export type { WorkflowJobOutcome, WorkflowRecord } from './state/workflowRecord';
+
+/** Read by `fabric-chaincode-node start` (and by the embedded peer): the first is the default contract. */
+export const contracts = [LedgerflowContract];

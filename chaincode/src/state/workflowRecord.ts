@@ -1,0 +1,23 @@
+import type { Identity } from './identity';
+
+export type FinishedStatus = 'Succeeded' | 'Failed' | 'Canceled';
+
+export interface WorkflowJobOutcome {
+  name: string;
+  status: string;
+  exitCode: number | null;
+}
+
+/** What the ledger knows of one workflow run: who launched it, on which datasets, with which spec. */
+export interface WorkflowRecord {
+  workflowId: string;
+  datasetIds: string[];
+  /** sha256 hex of the canonical spec and its files. */
+  specHash: string;
+  launchedBy: Identity;
+  launchedAt: string;
+  status: 'Running' | FinishedStatus;
+  finishedAt?: string;
+  jobs?: WorkflowJobOutcome[];
+  cleanedUpAt?: string;
+}

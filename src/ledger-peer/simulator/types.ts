@@ -1,0 +1,78 @@
+/**
+ * The in-process chaincode simulator's contract with the embedded peer: the peer hands a
+ * proposal and a view of committed world state to `simulate`, and gets back the chaincode
+ * response with the read/write set to validate (MVCC) and commit, as a Fabric endorser does.
+ */
+
+/** Where a key's value was last written: block number and transaction index in that block. */
+export interface Version {
+  blockNum: number;
+  txNum: number;
+}
+
+export interface VersionedValue {
+  value: Buffer;
+  version: Version;
+}
+
+/** Committed world state as of the snapshot the simulation runs against. It should not
+ * change while one simulation runs (the chaincode reads across several awaits); if it
+ * does, the versions recorded in the read set make MVCC validation reject the torn read. */
+export interface StateReader {
+  get(key: string): VersionedValue | undefined;
+  /** keys in [startKey, endKey) in byte order; endKey '' means unbounded
+   * (UTF-8 byte order: sort with `compareKeys` from ./keyOrder, not JS `<`). Lazy: a
+   * chaincode that stops early stops the iteration. */
+  range(startKey: string, endKey: string): Iterable<{ key: string } & VersionedValue>;
+  /** Every committed write of the key, oldest first (the simulator hands them to chaincode
+   * newest first, as Fabric 2.x does). A delete has isDelete true and an empty value. */
+  history(key: string): Iterable<{ txId: string; timestamp: Date; isDelete: boolean; value: Buffer }>;
+}
+
+/** A range query as executed, for phantom-read validation at commit: the keys it returned
+ * (in order) and whether it ran to the end of the range. Not exhausted (the chaincode
+ * stopped early, or a page was full) means only the first `keys.length` committed entries
+ * of the range must still match; exhausted means the whole range must (see mvcc.ts).
+ * For a paginated query startKey is where the page started (the bookmark). */
+export interface RangeRead {
+  startKey: string;
+  endKey: string;
+  keys: { key: string; version: Version }[];
+  exhausted: boolean;
+}
+
+export interface ReadWriteSet {
+  /** version null = the key did not exist when read. Sorted by key (compareKeys). */
+  reads: { key: string; version: Version | null }[];
+  rangeReads: RangeRead[];
+  writes: { key: string; value: Buffer | null }[]; // null = delete; last write per key wins; sorted by key
+}
+
+export interface SimulationInput {
+  channelId: string;
+  txId: string;
+  timestamp: Date;
+  creator: { mspId: string; certPem: string };
+  fn: string; // e.g. 'TakeLease' or 'ledgerflow:TakeLease'
+  args: string[];
+  transient?: Map<string, Buffer>;
+}
+
+export interface SimulationResult {
+  status: number; // 200 OK, 500 error (as a peer's chaincode response)
+  message: string; // error message (the chaincode's error JSON) when status >= 400
+  payload: Buffer;
+  /** Empty when status >= 400: a failed simulation is not endorsed and writes nothing. */
+  rwset: ReadWriteSet;
+  /** The transaction's one chaincode event (the last setEvent), only when status < 400. */
+  event?: { name: string; payload: Buffer };
+}
+
+export interface Chaincode {
+  readonly name: string;
+  simulate(input: SimulationInput, state: StateReader): Promise<SimulationResult>;
+}
+
+/** The signature of `loadChaincode` (exported from ./index, implemented in
+ * ./chaincodeSimulator, which also takes optional `{ logLevel }`). */
+export type LoadChaincode = (name: string, contracts: unknown[] /* Contract classes */) => Chaincode;
