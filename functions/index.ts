@@ -4,7 +4,10 @@
  * (`npm start`), `func start` and Azure Functions; nothing here knows which.
  */
 import './http/health';
+import { wireWorkflows } from '../src/app/workflows/wiring';
 import './workflows';
 import './jobCallback';
 import './workflowQueues';
 import '../orchestrators';
+
+wireWorkflows();
