@@ -6,5 +6,5 @@
 import './http/health';
 import './workflows';
 import './jobCallback';
-import './workflowQueues';
+import './cleanup';
 import '../orchestrators';
