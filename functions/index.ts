@@ -7,7 +7,7 @@ import './http/health';
 import { wireWorkflows } from '../src/app/workflows/wiring';
 import './workflows';
 import './jobCallback';
-import './workflowQueues';
+import './cleanup';
 import '../orchestrators';
 
 wireWorkflows();

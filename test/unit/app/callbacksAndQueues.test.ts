@@ -8,6 +8,7 @@ import { callbackKey, callbackUrl } from '../../../src/app/workflows/platform';
 import { parseSettings } from '../../../src/config/settings';
 import { InvocationContext } from '@azure/functions';
 import { launchJob } from '../../../orchestrators/activities/jobs';
+import { recordWorkflowLaunched } from '../../../orchestrators/activities/ledger';
 import { FakeCompute, FakeLedger, FakeRuns, silentLog } from './fakes';
 
 const key = Buffer.alloc(32, 1);
@@ -82,4 +83,19 @@ test('the callback key is created once and then reused; the callback URL follows
   assert.equal(callbackUrl(parseSettings({ LEDGERFLOW_PUBLIC_URL: 'https://lf.example.org/' }), {}), 'https://lf.example.org/api/callbacks/jobs');
   assert.equal(callbackUrl(parseSettings({}), { WEBSITE_HOSTNAME: '127.0.0.1:5000' }), 'http://127.0.0.1:5000/api/callbacks/jobs');
   assert.equal(callbackUrl(parseSettings({}), { WEBSITE_HOSTNAME: 'lf.azurewebsites.net' }), 'https://lf.azurewebsites.net/api/callbacks/jobs');
+});
+
+test('a launch record that an earlier try already committed counts as recorded; other conflicts do not', async () => {
+  const refusing = (err: Error): FakeLedger => {
+    const ledger = new FakeLedger();
+    const as = ledger.as.bind(ledger);
+    ledger.as = (caller) => ({ ...as(caller), recordWorkflowLaunched: async () => { throw err; } });
+    return ledger;
+  };
+  const deps = (ledger: FakeLedger) => ({ ledger, compute: new FakeCompute(), log: silentLog, now: () => new Date(), locateDataset: async () => { throw new Error('unused'); }, callbackKey: async () => key, callbackUrl: () => '' });
+  const input = { caller: { user: 'alice', org: 'uis' }, workflowId: 'wf-1', datasetIds: [], specHash: 'h' };
+  const endorse = Object.assign(new LedgerflowError('conflict', 'workflow wf-1 is already recorded'), { stage: 'endorse' });
+  const commit = Object.assign(new LedgerflowError('conflict', 'MVCC read conflict'), { stage: 'commit' });
+  assert.equal(await recordWorkflowLaunched.run(input, deps(refusing(endorse)), new InvocationContext()), null);
+  await assert.rejects(recordWorkflowLaunched.run(input, deps(refusing(commit)), new InvocationContext()), /MVCC/);
 });
