@@ -44,6 +44,6 @@ export async function cancelRunsUsing(datasetId: string, holder: { user: string;
     await runs.raise(record.instanceId, WORKFLOW_EVENTS.cancel, { reason: `lease on dataset ${datasetId} expired` });
     canceled.push(record.instanceId);
   }
-  if (canceled.length > 0) log.info({ datasetId, workflows: canceled }, 'runs canceled: lease expired');
+  log.info({ datasetId, workflows: canceled }, 'lease-expired message handled');
   return canceled;
 }
