@@ -4,6 +4,7 @@ import { unsealLocation } from '../../core/crypto/seal';
 import { dataKeyName } from '../../core/secretNames';
 import { provideActivityDeps } from '../../../orchestrators/activities/deps';
 import { authenticator } from '../auth';
+import type { ComputeBackend } from '../../ports/compute';
 import { createCompute } from '../compute';
 import { services, type Services } from '../services';
 import { activityDepsOf, provideWorkflowPlatform, workflowPlatform, type WorkflowPlatform } from './platform';
@@ -14,13 +15,13 @@ import { activityDepsOf, provideWorkflowPlatform, workflowPlatform, type Workflo
  * memoised), which Services does not hold yet.
  */
 export function wireWorkflows(): void {
-  provideWorkflowPlatform(async () => platformOf(await services()), (request: HttpRequest) => authenticator().authenticate(request.headers));
+  provideWorkflowPlatform(async () => { const svc = await services(); return platformOf(svc, await createCompute(svc.settings, svc.logger)); }, (request: HttpRequest) => authenticator().authenticate(request.headers));
   provideActivityDeps(async () => activityDepsOf(await workflowPlatform()));
 }
 
-function platformOf(svc: Services): WorkflowPlatform {
+function platformOf(svc: Services, compute: ComputeBackend): WorkflowPlatform {
   return {
-    compute: createCompute(svc.settings, svc.logger),
+    compute,
     settings: svc.settings,
     ledger: svc.ledger,
     platformKeyStore: svc.keyStores.forOrg(svc.platform.org),
