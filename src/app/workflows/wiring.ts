@@ -15,7 +15,13 @@ import { activityDepsOf, provideWorkflowPlatform, workflowPlatform, type Workflo
  * memoised), which Services does not hold yet.
  */
 export function wireWorkflows(): void {
-  provideWorkflowPlatform(async () => { const svc = await services(); return platformOf(svc, await createCompute(svc.settings, svc.logger)); }, (request: HttpRequest) => authenticator().authenticate(request.headers));
+  provideWorkflowPlatform(
+    async () => {
+      const svc = await services();
+      return platformOf(svc, await createCompute(svc.settings, svc.logger));
+    },
+    (request: HttpRequest) => authenticator().authenticate(request.headers),
+  );
   provideActivityDeps(async () => activityDepsOf(await workflowPlatform()));
 }
 
