@@ -89,7 +89,20 @@ const CALLBACK_KEY = 'workflow-callback-key';
  * the survivor (a token derived in that instant from the loser would be refused and the
  * job found by the status check instead). Production may provision it in Key Vault ahead.
  */
-export async function callbackKey(store: KeyStore): Promise<Buffer> {
+export function callbackKey(store: KeyStore): Promise<Buffer> {
+  // The key never changes once stored: read it once per process and store.
+  let key = callbackKeys.get(store);
+  if (key === undefined) {
+    key = loadCallbackKey(store);
+    key.catch(() => callbackKeys.delete(store));
+    callbackKeys.set(store, key);
+  }
+  return key;
+}
+
+const callbackKeys = new WeakMap<KeyStore, Promise<Buffer>>();
+
+async function loadCallbackKey(store: KeyStore): Promise<Buffer> {
   let value = await store.get(CALLBACK_KEY);
   if (value === undefined) {
     await store.set(CALLBACK_KEY, randomBytes(32).toString('base64url'));
