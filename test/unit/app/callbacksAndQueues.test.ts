@@ -9,6 +9,7 @@ import { parseSettings } from '../../../src/config/settings';
 import { InvocationContext } from '@azure/functions';
 import { launchJob } from '../../../orchestrators/activities/jobs';
 import { recordWorkflowLaunched } from '../../../orchestrators/activities/ledger';
+import { cleanupCompute, releaseRunLeases } from '../../../orchestrators/activities/cleanupSteps';
 import { FakeCompute, FakeLedger, FakeRuns, silentLog } from './fakes';
 
 const key = Buffer.alloc(32, 1);
@@ -98,4 +99,19 @@ test('a launch record that an earlier try already committed counts as recorded; 
   const commit = Object.assign(new LedgerflowError('conflict', 'MVCC read conflict'), { stage: 'commit' });
   assert.equal(await recordWorkflowLaunched.run(input, deps(refusing(endorse)), new InvocationContext()), null);
   await assert.rejects(recordWorkflowLaunched.run(input, deps(refusing(commit)), new InvocationContext()), /MVCC/);
+});
+
+test('cleanup releases only the leases the submitter still holds, and compute cleanup is the backend\'s', async () => {
+  const ledger = new FakeLedger();
+  const alice = { user: 'alice', org: 'uis' };
+  ledger.lease('held', alice);
+  ledger.lease('taken-by-bob', { user: 'bob', org: 'uio' });
+  ledger.lease('expired', alice, '2020-01-01T00:00:00.000Z');
+  const compute = new FakeCompute();
+  const deps = { ledger, compute, log: silentLog, now: () => new Date(), locateDataset: async () => { throw new Error('unused'); }, callbackKey: async () => key, callbackUrl: () => '' };
+  const result = await releaseRunLeases.run({ caller: alice, datasetIds: ['held', 'taken-by-bob', 'expired', 'never'] }, deps, new InvocationContext());
+  assert.deepEqual(result, { released: ['held'] });
+  assert.deepEqual(ledger.released, ['held']);
+  await cleanupCompute.run({ workflowId: 'wf-1' }, deps, new InvocationContext());
+  assert.deepEqual(compute.cleaned, ['wf-1']);
 });
