@@ -4,6 +4,10 @@
  * (`npm start`), `func start` and Azure Functions; nothing here knows which.
  */
 import './http/health';
+import './datasets';
+import './leases';
+import './leaseExpiry';
+import './lifecycle';
 import { wireWorkflows } from '../src/app/workflows/wiring';
 import './workflows';
 import './jobCallback';

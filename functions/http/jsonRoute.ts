@@ -28,7 +28,8 @@ export interface JsonRouteOptions<TSchema extends z.ZodType | undefined> {
   readonly handler: (req: JsonRequest<TSchema extends z.ZodType ? z.output<TSchema> : undefined>) => Promise<JsonReply> | JsonReply;
 }
 
-async function parseBody(request: HttpRequest, schema: z.ZodType | undefined): Promise<unknown> {
+/** Reads and validates a JSON body (also for routes that must authenticate before judging it). */
+export async function parseBody(request: HttpRequest, schema: z.ZodType | undefined): Promise<unknown> {
   if (schema === undefined) return undefined;
   const text = await request.text();
   let json: unknown;

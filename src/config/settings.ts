@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LedgerflowError } from '../core/errors';
+import { principalOrgMapSchema, tokensSchema } from '../core/auth/credentials';
 
 /**
  * Every app setting the code reads, parsed once at start from the environment (which the
@@ -10,14 +11,91 @@ import { LedgerflowError } from '../core/errors';
  */
 const positiveInt = z.coerce.number().int().positive();
 
+/** A setting holding JSON (or empty): checked at start, read with `jsonSetting`. */
+function jsonString<T extends z.ZodType>(schema: T, options: { keysAreSecret?: boolean } = {}) {
+  return z.string().default('').superRefine((value, ctx) => {
+    if (value.trim() === '') return;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+      return;
+    }
+    for (const issue of schema.safeParse(parsed).error?.issues ?? []) {
+      // Name the offending entry, but never echo a value, nor a key that is itself a secret.
+      const path = (options.keysAreSecret === true ? ['<token>', ...issue.path.slice(1)] : issue.path).map(String).join('.');
+      ctx.addIssue({ code: 'custom', message: `${issue.path.length > 0 ? `entry ${path}: ` : ''}${issue.message}` });
+    }
+  });
+}
+
+/** Parses a JSON setting already checked by `jsonString`; empty means `empty`. */
+export function jsonSetting<T extends z.ZodType>(value: string, schema: T, empty: z.infer<T>): z.infer<T> {
+  return value.trim() === '' ? empty : schema.parse(JSON.parse(value));
+}
+
+const VAULT_URL_SETTING = /^KEY_VAULT_URL_([A-Z0-9_]+)$/;
+const vaultUrl = z.url({ protocol: /^https$/ });
+
+/** Key Vault per organization, from settings `KEY_VAULT_URL_<ORG>` (org upper-cased, `-` as
+ * `_`), e.g. KEY_VAULT_URL_UIS=https://ledgerflow-uis.vault.azure.net/. Checked at start. */
+export function keyVaultUrls(env: NodeJS.ProcessEnv): Record<string, string> {
+  const urls: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    const match = VAULT_URL_SETTING.exec(name);
+    if (match !== null && value !== undefined && value !== '') urls[match[1]!.toLowerCase().replace(/_/g, '-')] = value;
+  }
+  return urls;
+}
+
 export const settingsSchema = z.object({
   LEDGERFLOW_DATA_DIR: z.string().min(1).default('./.ledgerflow'),
   LEDGER: z.enum(['embedded', 'fabric']).default('embedded'),
+  /** Fabric Gateway endpoint (host:port). Empty: the host starts the embedded peer. */
+  FABRIC_PEER_ENDPOINT: z.string().default(''),
+  /** Path of the peer's TLS root CA (PEM). Empty: plaintext, for a loopback peer only. */
+  FABRIC_TLS_ROOT_CERT: z.string().default(''),
+  /** TLS server name to expect when it differs from the endpoint's host. */
+  FABRIC_TLS_SERVER_NAME: z.string().default(''),
+  FABRIC_CHANNEL: z.string().min(1).default('ledgerflow'),
+  FABRIC_CHAINCODE: z.string().min(1).default('ledgerflow'),
+  /** Identities as `<dir>/<org>/users/<user>/{cert.pem,key.pem}`. Empty: the embedded peer's
+   * CAs (`<data dir>/ledger/msp`), which issue identities on demand. */
+  FABRIC_IDENTITY_DIR: z.string().default(''),
+  /** JSON {"<org>": "<MSP id>"} for organizations whose MSP id is not the derived one (uis -> UisMSP). */
+  FABRIC_MSP_IDS: z
+    .string()
+    .default('')
+    .transform((text, ctx) => {
+      if (text === '') return {};
+      const parsed = z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/), z.string().min(1)).safeParse(safeJson(text));
+      if (parsed.success) return parsed.data;
+      ctx.addIssue({ code: 'custom', message: 'must be JSON {"<org>": "<MSP id>"}' });
+      return z.NEVER;
+    }),
+  /** `user@org`: the identity the app reads chaincode events and expires leases as. */
+  FABRIC_SERVICE_IDENTITY: z.string().regex(/^[A-Za-z0-9._-]+@[a-z0-9][a-z0-9-]*$/, 'must be user@org').default('ledgerflow@uis'),
+  /** Embedded peer: cut a block at this many transactions, or this long after its first. */
+  LEDGER_BLOCK_MAX_TX: positiveInt.default(500),
+  LEDGER_BLOCK_TIMEOUT_MS: positiveInt.default(2),
   KEY_STORE: z.enum(['file', 'keyvault']).default('file'),
   STORAGE: z.enum(['local', 'azure-files']).default('local'),
   COMPUTE: z.enum(['local', 'kubernetes', 'argo']).default('local'),
   /** JSON: {"<token>": {"user": "alice", "org": "uis"}}. Empty: only App Service auth. */
-  LEDGERFLOW_TOKENS: z.string().default(''),
+  LEDGERFLOW_TOKENS: jsonString(tokensSchema, { keysAreSecret: true }),
+  /** JSON: {"tid:<tenant id>" | "group:<object id>" | "role:<app role>": "<org>"}. Non-empty:
+   * trust App Service authentication (x-ms-client-principal); empty or {}: bearer tokens only.
+   * (Key Vault URLs are per organization: KEY_VAULT_URL_<ORG>, see keyVaultUrls.) */
+  AUTH_PRINCIPAL_ORGS: jsonString(principalOrgMapSchema),
+  /** Absolute directories (separated by ':') under which owners may register existing local
+   * data (`source: {kind: 'local', path}`); empty: only uploads. */
+  LOCAL_DATASET_ROOTS: z.string().default(''),
+  /** Platform Azure Files account for uploads when STORAGE=azure-files, e.g.
+   * https://<account>.file.core.windows.net, and its SAS token or account key; an empty
+   * credential means the app's managed identity (DefaultAzureCredential). */
+  AZURE_FILES_ACCOUNT_URL: z.string().default(''),
+  AZURE_FILES_CREDENTIAL: z.string().default(''),
   LEASE_DEFAULT_TTL: positiveInt.default(3600),
   /** NCRONTAB, six fields with seconds. */
   LEASE_EXPIRY_SCHEDULE: z.string().default('0 * * * * *'),
@@ -69,13 +147,40 @@ export const settingsSchema = z.object({
 
 export type Settings = z.infer<typeof settingsSchema>;
 
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Settings that only make sense together (an adapter choice and its connection settings). */
+function crossCheck(s: Settings, env: NodeJS.ProcessEnv): { path: string; message: string }[] {
+  const problems: { path: string; message: string }[] = [];
+  for (const [name, value] of Object.entries(env)) {
+    if (VAULT_URL_SETTING.test(name) && value !== undefined && value !== '' && !vaultUrl.safeParse(value).success) {
+      problems.push({ path: name, message: 'must be an https URL' });
+    }
+  }
+  if (s.KEY_STORE === 'keyvault' && Object.keys(keyVaultUrls(env)).length === 0) {
+    problems.push({ path: 'KEY_VAULT_URL_<ORG>', message: 'at least one is required when KEY_STORE=keyvault' });
+  }
+  if (s.STORAGE === 'azure-files' && !/^https:\/\/[^/?#]+\/?$/.test(s.AZURE_FILES_ACCOUNT_URL)) {
+    problems.push({ path: 'AZURE_FILES_ACCOUNT_URL', message: 'must be https://<account>.file.core.windows.net when STORAGE=azure-files' });
+  }
+  return problems;
+}
+
 export function parseSettings(env: NodeJS.ProcessEnv): Settings {
   const result = settingsSchema.safeParse(env);
-  if (result.success) return result.data;
-  const details = result.error.issues.map((issue) => ({
-    path: issue.path.join('.'),
-    message: issue.message,
-  }));
+  const details = result.success
+    ? crossCheck(result.data, env)
+    : result.error.issues.map((issue) => ({
+      path: issue.path.join('.'),
+      message: issue.message,
+    }));
+  if (result.success && details.length === 0) return result.data;
   const names = details.map((d) => `${d.path}: ${d.message}`).join('; ');
   throw new LedgerflowError('validation_failed', `invalid setting ${names}`, { details });
 }

@@ -55,6 +55,10 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
   applyLocalSettings(appDir, env);
   env['LEDGERFLOW_HOST'] = 'embedded';
   const settings = parseSettingsOrExplain(env);
+  // Binding expressions (`%LEASE_EXPIRY_SCHEDULE%`) see every plain setting, defaults included.
+  for (const [name, value] of Object.entries(settings)) {
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') env[name] ??= String(value);
+  }
   const logger = options.logger ?? createLogger({ level: settings.LOG_LEVEL, name: 'ledgerflow-host' });
   const hostJson = readHostJson(appDir);
   const dataDir = resolve(settings.LEDGERFLOW_DATA_DIR);

@@ -3,8 +3,25 @@
  * credential (Azure Files) goes to the owner's key store only.
  */
 export type DatasetLocation =
-  | { kind: 'local'; path: string }
-  | { kind: 'azure-files'; shareUrl: string; /** key-store secret name */ credentialRef: string };
+  | { kind: 'local'; path: string; /** true: the owner's existing directory, never removed by us */ adopted?: boolean }
+  | {
+      kind: 'azure-files';
+      /** The share, optionally with a directory path: https://<account>.file.core.windows.net/<share>[/<dir>] */
+      shareUrl: string;
+      /** key-store secret name */ credentialRef: string;
+      adopted?: boolean;
+    };
+
+/** What an owner names when registering existing data instead of (or besides) uploading files. */
+export type DatasetSource =
+  | { kind: 'local'; /** absolute, under one of LOCAL_DATASET_ROOTS */ path: string }
+  | { kind: 'azure-files'; shareUrl: string; /** SAS token or account key; goes to the key store only */ credential: string };
+
+export interface StoredDataset {
+  location: DatasetLocation;
+  /** The secret to keep in the owner's key store under `location.credentialRef`, if any. */
+  credential?: string;
+}
 
 export interface TreeEntry {
   /** Relative to the dataset root, `/`-separated, never starting with `/` or containing `..`. */
@@ -15,10 +32,12 @@ export interface TreeEntry {
 
 export interface DatasetStorage {
   readonly kind: DatasetLocation['kind'];
-  /** Creates the dataset's storage and writes the uploaded files (relative paths, checked). */
-  create(datasetId: string, files: Record<string, string>): Promise<DatasetLocation>;
+  /** Creates storage owned by the platform and writes the uploaded files (relative paths, checked). */
+  create(datasetId: string, files: Record<string, string>): Promise<StoredDataset>;
+  /** Takes on the owner's existing storage (checked), writing the uploaded files into it. */
+  adopt(datasetId: string, source: DatasetSource, files: Record<string, string>): Promise<StoredDataset>;
   /** Lists files under the dataset root (recursively, paged by the caller). */
   tree(location: DatasetLocation, credential: string | undefined): Promise<TreeEntry[]>;
-  /** Removes the data that the platform created (adopted directories are left alone). */
+  /** Removes the data that the platform created (adopted storage is left alone). */
   remove(location: DatasetLocation, credential: string | undefined): Promise<void>;
 }

@@ -13,8 +13,9 @@ import type { Caller, DatasetRecord, LeasePolicy, LeaseRecord, Page, StorageKind
 export interface Ledger {
   /** A session that submits as this caller's identity (org MSP + user certificate). */
   as(caller: Caller): LedgerSession;
-  /** Chaincode events from a checkpoint (block number + tx index), for auditors and the app. */
-  events(options: { startBlock?: bigint; signal?: AbortSignal }): AsyncIterable<LedgerEvent>;
+  /** Chaincode events from a checkpoint (a block number, and the last transaction already
+   * processed in that block), for auditors and the app. */
+  events(options: { startBlock?: bigint; afterTransactionId?: string; signal?: AbortSignal }): AsyncIterable<LedgerEvent>;
   close(): Promise<void>;
 }
 

@@ -1,0 +1,59 @@
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import { dirname, join, basename } from 'node:path';
+
+/**
+ * Crash-safe replacement of a small file: write a temp file in the same directory, fsync
+ * it, rename over the target, fsync the directory. A crash leaves either the old or the new
+ * content, never a torn file (at worst a stray `.<name>.<random>.tmp` beside it, which nothing reads).
+ */
+export async function writeFileAtomic(path: string, data: Buffer, mode = 0o600): Promise<void> {
+  const dir = dirname(path);
+  const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await fs.open(tmp, 'wx', mode);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await fs.rename(tmp, path);
+  } catch (err) {
+    await fs.rm(tmp, { force: true });
+    throw err;
+  }
+  await fsyncDir(dir);
+}
+
+export async function fsyncDir(dir: string): Promise<void> {
+  const handle = await fs.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Creates `path` with `data` only if it does not exist yet; returns the content that won. */
+export async function createOnce(path: string, data: Buffer, mode = 0o600): Promise<Buffer> {
+  const dir = dirname(path);
+  const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await fs.open(tmp, 'wx', mode);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    // link() fails if the target exists, so two processes starting at once agree on one key.
+    await fs.link(tmp, path);
+    await fsyncDir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  } finally {
+    await fs.rm(tmp, { force: true });
+  }
+  return fs.readFile(path);
+}

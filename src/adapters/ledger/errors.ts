@@ -1,0 +1,124 @@
+import { status as grpcStatus } from '@grpc/grpc-js';
+import { CommitError, GatewayError, StatusCode } from '@hyperledger/fabric-gateway';
+import { LedgerflowError, type ErrorCode } from '../../core/errors';
+
+/**
+ * Ledger failures, one class per stage of a Fabric transaction (as fabric-gateway's
+ * EndorseError / SubmitError / CommitStatusError), each a LedgerflowError whose code the
+ * app maps like any other: the chaincode's own error codes pass through (not_found,
+ * forbidden, lease_held with {holder, expiresAt}, conflict, gone, validation_failed), an
+ * MVCC conflict that survived the retries is `conflict`, a peer that cannot be reached is
+ * `unavailable`.
+ */
+export type LedgerStage = 'evaluate' | 'endorse' | 'submit' | 'commit';
+
+export class LedgerError extends LedgerflowError {
+  readonly stage: LedgerStage;
+  readonly transactionId: string | undefined;
+
+  constructor(stage: LedgerStage, code: ErrorCode, message: string, options: { transactionId?: string; data?: Record<string, unknown>; cause?: unknown } = {}) {
+    super(code, message, { ...(options.data === undefined ? {} : { data: options.data }), cause: options.cause });
+    this.name = 'LedgerError';
+    this.stage = stage;
+    this.transactionId = options.transactionId;
+  }
+}
+
+/** Proposal evaluation or endorsement failed (the chaincode refused, or the peer did). */
+export class LedgerEndorseError extends LedgerError {
+  constructor(stage: 'evaluate' | 'endorse', code: ErrorCode, message: string, options: ConstructorParameters<typeof LedgerError>[3] = {}) {
+    super(stage, code, message, options);
+    this.name = 'LedgerEndorseError';
+  }
+}
+
+/** The endorsed transaction could not be handed to the orderer. */
+export class LedgerSubmitError extends LedgerError {
+  constructor(code: ErrorCode, message: string, options: ConstructorParameters<typeof LedgerError>[3] = {}) {
+    super('submit', code, message, options);
+    this.name = 'LedgerSubmitError';
+  }
+}
+
+/** The commit status could not be had, or the transaction committed invalid (`validationCode`). */
+export class LedgerCommitStatusError extends LedgerError {
+  readonly validationCode: number | undefined;
+
+  constructor(code: ErrorCode, message: string, options: ConstructorParameters<typeof LedgerError>[3] & { validationCode?: number } = {}) {
+    super('commit', code, message, options);
+    this.name = 'LedgerCommitStatusError';
+    this.validationCode = options.validationCode;
+  }
+}
+
+const CHAINCODE_CODES = new Set<ErrorCode>(['validation_failed', 'not_found', 'forbidden', 'conflict', 'lease_held', 'gone']);
+
+interface ChaincodeErrorBody {
+  code: ErrorCode;
+  message: string;
+  data?: Record<string, unknown>;
+}
+
+/** The chaincode's `{"code","message","data"?}` from a peer's error text, e.g.
+ * `chaincode response 500, {"code":"not_found",...}`. */
+export function parseChaincodeError(text: string): ChaincodeErrorBody | undefined {
+  const start = text.indexOf('{');
+  if (start < 0) return undefined;
+  try {
+    const body = JSON.parse(text.slice(start)) as Partial<ChaincodeErrorBody>;
+    if (typeof body.code !== 'string' || !CHAINCODE_CODES.has(body.code) || typeof body.message !== 'string') return undefined;
+    const data = typeof body.data === 'object' && body.data !== null ? body.data : undefined;
+    return { code: body.code, message: body.message, ...(data === undefined ? {} : { data }) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** True for validation codes that mean "state moved under you": retrying may succeed. */
+export function isMvccConflict(code: number): boolean {
+  return code === StatusCode.MVCC_READ_CONFLICT || code === StatusCode.PHANTOM_READ_CONFLICT;
+}
+
+function codeForGrpc(code: number): ErrorCode {
+  switch (code) {
+    case grpcStatus.UNAVAILABLE:
+    case grpcStatus.DEADLINE_EXCEEDED:
+    case grpcStatus.CANCELLED:
+    case grpcStatus.RESOURCE_EXHAUSTED:
+      return 'unavailable';
+    case grpcStatus.PERMISSION_DENIED:
+    case grpcStatus.UNAUTHENTICATED:
+      return 'forbidden';
+    // NOT_FOUND from the gateway itself means a missing channel or chaincode: a
+    // configuration fault, not a missing record (those come as chaincode errors).
+    default:
+      return 'internal';
+  }
+}
+
+/** Turns whatever fabric-gateway threw at a stage into a LedgerError. */
+export function toLedgerError(err: unknown, stage: 'evaluate' | 'endorse' | 'submit' | 'commit'): LedgerError {
+  if (err instanceof LedgerError) return err;
+  if (err instanceof CommitError) {
+    const conflict = isMvccConflict(err.code);
+    return new LedgerCommitStatusError(conflict ? 'conflict' : 'internal', conflict ? 'the transaction conflicted with a concurrent one' : `the transaction was invalidated (${err.code})`, {
+      transactionId: err.transactionId,
+      validationCode: err.code,
+      cause: err,
+    });
+  }
+  if (err instanceof GatewayError) {
+    // EndorseError, SubmitError (exported as a type only) and CommitStatusError carry the tx id.
+    const transactionId = 'transactionId' in err && typeof err.transactionId === 'string' ? err.transactionId : undefined;
+    const texts = [...err.details.map((d) => d.message), err.message];
+    const body = texts.map(parseChaincodeError).find((b) => b !== undefined);
+    const options = { ...(transactionId === undefined ? {} : { transactionId }), cause: err };
+    const code = body?.code ?? codeForGrpc(err.code);
+    const message = body?.message ?? (code === 'unavailable' ? 'the ledger is unavailable' : `ledger ${stage} failed: ${err.message}`);
+    const withData = body?.data === undefined ? options : { ...options, data: body.data };
+    if (stage === 'submit') return new LedgerSubmitError(code, message, withData);
+    if (stage === 'commit') return new LedgerCommitStatusError(code, message, withData);
+    return new LedgerEndorseError(stage === 'evaluate' ? 'evaluate' : 'endorse', code, message, withData);
+  }
+  return new LedgerError(stage, 'internal', `ledger ${stage} failed`, { cause: err });
+}

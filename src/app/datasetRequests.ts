@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { DATASET_ID, ORG_NAME } from '../core/names';
+import { fileMapProblems } from '../core/datasets/relativePath';
+import { shareUrlProblems } from '../adapters/storage/shareUrl';
+
+/**
+ * The dataset and lease API's inputs, validated once at the edge. Every problem is reported
+ * at once, each with its path; no message echoes a submitted value (a credential may be one).
+ */
+const MAX_TTL = 366 * 86_400;
+const ttl = z.number().int().positive().max(MAX_TTL);
+const name = z.string().trim().min(1).max(200);
+const description = z.string().max(4000);
+
+const policy = z.object({
+  leaseTtlSeconds: ttl.optional(),
+  maxLeaseTtlSeconds: ttl.optional(),
+}).strict();
+
+const source = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('local'), path: z.string().min(1).max(4096) }).strict(),
+  z.object({ kind: z.literal('azure-files'), shareUrl: z.string().min(1).max(2048), credential: z.string().min(1).max(4096) }).strict(),
+]);
+
+export const registerBody = z.object({
+  name,
+  description: description.optional(),
+  policy: policy.optional(),
+  source: source.optional(),
+  files: z.record(z.string(), z.string()).optional(),
+}).strict().superRefine((body, ctx) => {
+  for (const problem of fileMapProblems(body.files ?? {})) ctx.addIssue({ code: 'custom', path: [problem.path], message: problem.message });
+  if (body.source?.kind === 'azure-files') {
+    for (const problem of shareUrlProblems(body.source.shareUrl, 'source.shareUrl')) ctx.addIssue({ code: 'custom', path: [problem.path], message: problem.message });
+  }
+});
+
+export const updateBody = z.object({
+  name: name.optional(),
+  description: description.optional(),
+  policy: policy.optional(),
+}).strict().refine((b) => b.name !== undefined || b.description !== undefined || b.policy !== undefined, { message: 'name, description or policy is required' });
+
+/** The lease body is optional: no body takes the dataset's default lease length. */
+export const leaseBody = z.object({ ttlSeconds: ttl.optional() }).strict().optional();
+
+export const datasetIdParam = z.string().regex(DATASET_ID, 'must be a dataset id (32 hex characters)');
+
+export const listQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  cursor: z.string().min(1).max(1024).optional(),
+  owner: z.string().regex(ORG_NAME, 'must be an organization name').optional(),
+  state: z.enum(['leased', 'free']).optional(),
+});
+
+export const treeQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(200),
+  cursor: z.string().min(1).max(64).optional(),
+});
+
+export type RegisterBody = z.output<typeof registerBody>;

@@ -1,0 +1,79 @@
+import { delimiter } from 'node:path';
+import { DefaultAzureCredential } from '@azure/identity';
+import { keyVaultUrls, settings as loadSettings, type Settings } from '../config/settings';
+import { DatasetService } from '../core/datasets/datasetService';
+import { LedgerflowError } from '../core/errors';
+import type { Caller, StorageKind } from '../core/model';
+import { logger as rootLogger, type Logger } from '../observability/logger';
+import type { DatasetStorage } from '../ports/datasetStorage';
+import type { KeyStores } from '../ports/keyStore';
+import type { Ledger } from '../ports/ledger';
+import { FileKeyStores } from '../adapters/keyStore/fileKeyStore';
+import { KeyVaultKeyStores } from '../adapters/keyStore/keyVaultKeyStore';
+import { LocalDatasetStorage } from '../adapters/storage/localStorage';
+import { AzureFilesDatasetStorage } from '../adapters/storage/azureFilesStorage';
+import { createLedger, serviceCaller } from './ledger';
+
+/**
+ * The composition root: the adapters the settings choose, built once per process and shared
+ * by every function. Nothing else constructs an adapter. Add a concern here as a field and
+ * one builder below.
+ */
+export interface Services {
+  readonly settings: Settings;
+  readonly logger: Logger;
+  readonly ledger: Ledger;
+  readonly keyStores: KeyStores;
+  storage(kind: StorageKind): DatasetStorage;
+  readonly datasets: DatasetService;
+  /** The identity that runs platform transactions (lease expiry): FABRIC_SERVICE_IDENTITY. */
+  readonly platform: Caller;
+  close(): Promise<void>;
+}
+
+export async function buildServices(s: Settings, env: NodeJS.ProcessEnv, log: Logger = rootLogger()): Promise<Services> {
+  const keyStores: KeyStores = s.KEY_STORE === 'file'
+    ? await FileKeyStores.open(s.LEDGERFLOW_DATA_DIR)
+    : new KeyVaultKeyStores({ vaultUrls: keyVaultUrls(env) });
+  const local = new LocalDatasetStorage({
+    dataDir: s.LEDGERFLOW_DATA_DIR,
+    adoptRoots: s.LOCAL_DATASET_ROOTS.split(delimiter).filter((r) => r !== ''),
+  });
+  const azureFiles = new AzureFilesDatasetStorage({
+    ...(s.AZURE_FILES_ACCOUNT_URL === '' ? {} : {
+      platformAccount: { url: s.AZURE_FILES_ACCOUNT_URL, credential: s.AZURE_FILES_CREDENTIAL === '' ? new DefaultAzureCredential() : s.AZURE_FILES_CREDENTIAL },
+    }),
+    // API calls wait on these: a share URL an owner mistyped should fail in seconds, not minutes.
+    pipelineOptions: { retryOptions: { maxTries: 3, retryDelayInMs: 500, maxRetryDelayInMs: 2000, tryTimeoutInMs: 30_000 } },
+  });
+  const storage = (kind: StorageKind): DatasetStorage => (kind === 'local' ? local : azureFiles);
+  const ledger = await createLedger(s, log);
+  const datasets = new DatasetService({
+    ledger, keyStores, storage, defaultStorage: s.STORAGE, defaultLeaseTtlSeconds: s.LEASE_DEFAULT_TTL, logger: log,
+  });
+  return {
+    settings: s, logger: log, ledger, keyStores, storage, datasets,
+    platform: serviceCaller(s),
+    close: () => ledger.close(),
+  };
+}
+
+let current: Promise<Services> | undefined;
+
+/** Closes what `services()` built (the ledger connection and an embedded peer), if anything. */
+export async function closeServices(): Promise<void> {
+  const built = current;
+  current = undefined;
+  if (built !== undefined) await (await built.catch(() => undefined))?.close();
+}
+
+/** The process's services, built on first use; a failed build is retried on the next call. */
+export function services(): Promise<Services> {
+  current ??= buildServices(loadSettings(), process.env).catch((err: unknown) => {
+    current = undefined;
+    // The cause (a setting, an unreachable peer) is for the operator's log, not for callers.
+    rootLogger().error({ err }, 'building the adapters failed');
+    throw new LedgerflowError('unavailable', 'the platform failed to start its adapters', { cause: err });
+  });
+  return current;
+}

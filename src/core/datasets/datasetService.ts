@@ -1,0 +1,239 @@
+import { randomBytes } from 'node:crypto';
+import { LedgerflowError, notFound, forbidden, validationError, toLedgerflowError, type ErrorDetail } from '../errors';
+import { newDataKey, sealLocation, unsealLocation } from '../crypto/seal';
+import { credentialName, dataKeyName } from '../secretNames';
+import type { Caller, DatasetRecord, LeasePolicy, Page, StorageKind } from '../model';
+import type { DatasetQuery, Ledger, LedgerSession } from '../../ports/ledger';
+import type { KeyStore, KeyStores } from '../../ports/keyStore';
+import type { DatasetLocation, DatasetSource, DatasetStorage, TreeEntry } from '../../ports/datasetStorage';
+import type { Logger } from '../../observability/logger';
+import { leaseTtl, resolvePolicy, type PolicyInput } from './policy';
+import { isLeaseCurrent, publicDataset, publicHistoryEntry, publicLease, type PublicDataset, type PublicHistoryEntry, type PublicLease } from './views';
+
+/**
+ * The dataset and lease use cases, over the ports only. Authorization that the ledger
+ * cannot see (who may list a tree) is decided here; ownership and lease holding are
+ * decided by the chaincode from the caller's identity.
+ */
+export interface DatasetServiceDeps {
+  ledger: Ledger;
+  keyStores: KeyStores;
+  storage(kind: StorageKind): DatasetStorage;
+  /** Where uploads go when the owner names no source (setting STORAGE). */
+  defaultStorage: StorageKind;
+  defaultLeaseTtlSeconds: number;
+  logger: Logger;
+  now?: () => Date;
+  newId?: () => string;
+}
+
+export interface RegisterInput {
+  name: string;
+  description?: string | undefined;
+  policy?: PolicyInput | undefined;
+  source?: DatasetSource | undefined;
+  files?: Record<string, string> | undefined;
+}
+
+export interface UpdateInput {
+  name?: string | undefined;
+  description?: string | undefined;
+  policy?: PolicyInput | undefined;
+}
+
+export interface DeleteResult {
+  dataset: PublicDataset;
+  /** Whether the dataset's keys were purged (false, with the store's reason, under purge protection). */
+  cryptoShred: { purged: boolean; reason?: string };
+}
+
+export interface TreePage {
+  datasetId: string;
+  items: TreeEntry[];
+  nextCursor?: string;
+}
+
+export class DatasetService {
+  private readonly now: () => Date;
+  private readonly newId: () => string;
+  constructor(private readonly deps: DatasetServiceDeps) {
+    this.now = deps.now ?? (() => new Date());
+    this.newId = deps.newId ?? (() => randomBytes(16).toString('hex'));
+  }
+
+  async register(caller: Caller, input: RegisterInput): Promise<PublicDataset> {
+    const { policy, problems } = resolvePolicy(input.policy, { defaultTtlSeconds: this.deps.defaultLeaseTtlSeconds });
+    if (problems.length > 0) throw validationError('invalid dataset', problems);
+    const id = this.newId();
+    const log = this.deps.logger.child({ datasetId: id });
+    const keyStore = this.deps.keyStores.forOrg(caller.org);
+    const files = input.files ?? {};
+    // Each step pushes its undo; on failure they run in reverse so nothing half-stored remains.
+    const undo: { what: string; run: () => Promise<unknown> }[] = [];
+    try {
+      const storage = this.deps.storage(input.source?.kind ?? this.deps.defaultStorage);
+      const stored = input.source === undefined ? await storage.create(id, files) : await storage.adopt(id, input.source, files);
+      undo.push({ what: 'storage', run: () => storage.remove(stored.location, stored.credential) });
+      const dataKey = newDataKey();
+      await keyStore.set(dataKeyName(id), dataKey);
+      undo.push({ what: 'data key', run: () => keyStore.destroy(dataKeyName(id)) });
+      if (stored.credential !== undefined) {
+        await keyStore.set(credentialName(id), stored.credential);
+        undo.push({ what: 'credential', run: () => keyStore.destroy(credentialName(id)) });
+      }
+      const record = await this.session(caller).registerDataset({
+        id,
+        name: input.name,
+        description: input.description ?? '',
+        policy,
+        storageKind: stored.location.kind,
+        sealedLocation: sealLocation(stored.location, dataKey, id),
+      });
+      log.info({ owner: caller.org, storageKind: record.storageKind }, 'dataset registered');
+      return publicDataset(record, this.now());
+    } catch (err) {
+      for (const step of undo.reverse()) {
+        await step.run().catch((undoErr: unknown) => log.error({ err: toLedgerflowError(undoErr).message, step: step.what }, 'undo after failed registration failed'));
+      }
+      throw err;
+    }
+  }
+
+  async list(caller: Caller, query: Omit<DatasetQuery, 'includeDeleted'>): Promise<Page<PublicDataset>> {
+    const page = await this.session(caller).listDatasets({ ...query, includeDeleted: false });
+    const now = this.now();
+    return { items: page.items.map((r) => publicDataset(r, now)), ...(page.nextCursor === undefined ? {} : { nextCursor: page.nextCursor }) };
+  }
+
+  async get(caller: Caller, id: string): Promise<PublicDataset> {
+    return publicDataset(await this.live(this.session(caller), id), this.now());
+  }
+
+  async update(caller: Caller, id: string, input: UpdateInput): Promise<PublicDataset> {
+    const session = this.session(caller);
+    const current = await this.live(session, id);
+    assertOwner(caller, current);
+    let policy: LeasePolicy | undefined;
+    if (input.policy !== undefined) {
+      const resolved = resolvePolicy(input.policy, current.policy);
+      if (resolved.problems.length > 0) throw validationError('invalid dataset', resolved.problems);
+      policy = resolved.policy;
+    }
+    const record = await session.updateDataset(id, {
+      ...(input.name === undefined ? {} : { name: input.name }),
+      ...(input.description === undefined ? {} : { description: input.description }),
+      ...(policy === undefined ? {} : { policy }),
+    });
+    return publicDataset(record, this.now());
+  }
+
+  /** Tombstones the dataset on the ledger, removes platform-created data, then destroys its
+   * keys: without the data key the sealed location can never be opened again. */
+  async delete(caller: Caller, id: string): Promise<DeleteResult> {
+    const session = this.session(caller);
+    const current = await this.live(session, id);
+    assertOwner(caller, current);
+    const log = this.deps.logger.child({ datasetId: id });
+    const keyStore = this.deps.keyStores.forOrg(current.owner.org);
+    const opened = await this.open(keyStore, current).catch((err: unknown) => {
+      log.warn({ err: toLedgerflowError(err).message }, 'dataset location could not be opened; deleting without removing data');
+      return undefined;
+    });
+    const record = await session.deleteDataset(id);
+    if (opened !== undefined) {
+      await this.deps.storage(opened.location.kind).remove(opened.location, opened.credential)
+        .catch((err: unknown) => log.error({ err: toLedgerflowError(err).message }, 'removing dataset data failed'));
+    }
+    const results = [await keyStore.destroy(dataKeyName(id))];
+    if (current.storageKind === 'azure-files') results.push(await keyStore.destroy(credentialName(id)));
+    const refused = results.find((r) => !r.purged);
+    const cryptoShred = refused === undefined ? { purged: true } : { purged: false, reason: refused.reason ?? 'the key store kept a recoverable copy' };
+    log.info({ purged: cryptoShred.purged }, 'dataset deleted');
+    return { dataset: publicDataset(record, this.now()), cryptoShred };
+  }
+
+  async tree(caller: Caller, id: string, paging: { limit: number; cursor?: string | undefined }): Promise<TreePage> {
+    const { location, credential } = await this.locate(caller, id, 'list');
+    const entries = await this.deps.storage(location.kind).tree(location, credential);
+    return { datasetId: id, ...pageOf(entries, paging.limit, paging.cursor) };
+  }
+
+  /**
+   * Where a dataset's data is, and the credential to reach it, for its owner or its current
+   * lease holder: what a workflow activity needs to mount it. The credential is a secret:
+   * hand it to compute as a mounted secret only, never into orchestration state or a log.
+   */
+  async locate(caller: Caller, id: string, purpose = 'use'): Promise<{ location: DatasetLocation; credential: string | undefined }> {
+    const current = await this.live(this.session(caller), id);
+    const isOwner = caller.org === current.owner.org;
+    const isLessee = isLeaseCurrent(current.lease, this.now()) && current.lease.holder.org === caller.org && current.lease.holder.user === caller.user;
+    if (!isOwner && !isLessee) throw forbidden(`only the owner or the current lease holder may ${purpose} dataset ${id}`);
+    return this.open(this.deps.keyStores.forOrg(current.owner.org), current);
+  }
+
+  async takeLease(caller: Caller, id: string, requestedTtlSeconds: number | undefined): Promise<PublicLease> {
+    const session = this.session(caller);
+    const current = await this.live(session, id);
+    const { ttlSeconds, problems } = leaseTtl(requestedTtlSeconds, current.policy);
+    if (problems.length > 0) throw validationError('invalid lease request', problems);
+    const lease = await session.takeLease(id, ttlSeconds);
+    this.deps.logger.info({ datasetId: id, holder: caller, expiresAt: lease.expiresAt }, 'lease taken');
+    return publicLease(lease);
+  }
+
+  async releaseLease(caller: Caller, id: string): Promise<void> {
+    const session = this.session(caller);
+    await this.live(session, id);
+    await session.releaseLease(id);
+    this.deps.logger.info({ datasetId: id, by: caller }, 'lease released');
+  }
+
+  async history(caller: Caller, id: string): Promise<PublicHistoryEntry[]> {
+    const session = this.session(caller);
+    if ((await session.getDataset(id)) === undefined) throw notFound(`dataset ${id}`);
+    return (await session.datasetHistory(id)).map(publicHistoryEntry);
+  }
+
+  /** Expires overdue leases as `platform`; returns what expired (for the lease-expired queue). */
+  async expireLeases(platform: Caller): Promise<PublicLease[]> {
+    const expired = await this.session(platform).expireLeases();
+    for (const lease of expired) this.deps.logger.info({ datasetId: lease.datasetId, holder: lease.holder.org }, 'lease expired');
+    return expired.map(publicLease);
+  }
+
+  private session(caller: Caller): LedgerSession {
+    return this.deps.ledger.as(caller);
+  }
+
+  private async live(session: LedgerSession, id: string): Promise<DatasetRecord> {
+    const record = await session.getDataset(id);
+    if (record === undefined) throw notFound(`dataset ${id}`);
+    if (record.deletedAt !== undefined) throw new LedgerflowError('gone', `dataset ${id} was deleted`);
+    return record;
+  }
+
+  private async open(keyStore: KeyStore, record: DatasetRecord): Promise<{ location: DatasetLocation; credential: string | undefined }> {
+    const dataKey = await keyStore.get(dataKeyName(record.id));
+    if (dataKey === undefined) throw new LedgerflowError('gone', `the key of dataset ${record.id} is gone`);
+    const location = unsealLocation(record.sealedLocation, dataKey, record.id);
+    const credential = location.kind === 'azure-files' ? await keyStore.get(location.credentialRef) : undefined;
+    return { location, credential };
+  }
+}
+
+function assertOwner(caller: Caller, record: DatasetRecord): void {
+  if (caller.org !== record.owner.org) throw forbidden('only the owning organization may change or delete a dataset');
+}
+
+/** Offset paging over an in-memory list; the cursor is the opaque offset of the next item. */
+export function pageOf<T>(items: readonly T[], limit: number, cursor: string | undefined): { items: T[]; nextCursor?: string } {
+  let offset = 0;
+  if (cursor !== undefined) {
+    offset = Number.parseInt(Buffer.from(cursor, 'base64url').toString('utf8'), 10);
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset > items.length) {
+      throw validationError('invalid paging', [{ path: 'cursor', message: 'is not a cursor from this listing' } satisfies ErrorDetail]);
+    }
+  }
+  const end = offset + limit;
+  return { items: items.slice(offset, end), ...(end < items.length ? { nextCursor: Buffer.from(String(end)).toString('base64url') } : {}) };
+}

@@ -1,0 +1,273 @@
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import * as grpc from '@grpc/grpc-js';
+import { common, gateway, google, peer } from '@hyperledger/fabric-protos';
+import type { Logger } from '../observability/logger';
+import { decodeProposal, buildTransactionEnvelope, MalformedError, type DecodedProposal } from './transaction';
+import { encodeRwset } from './rwset';
+import type { Membership, Member } from './membership';
+import type { LedgerStore } from './store';
+import type { Orderer } from './orderer';
+import type { Chaincode, SimulationResult } from './simulator/types';
+
+/**
+ * The Fabric Gateway gRPC service (`gateway.Gateway`) over the embedded ledger: what a
+ * Fabric peer's gateway does, with this process as the only endorsing peer and the orderer.
+ * Errors carry gRPC codes and `gateway.ErrorDetail`s as Fabric's gateway sends them, so
+ * fabric-gateway clients surface them as EndorseError, SubmitError, CommitStatusError.
+ */
+
+export interface GatewayDeps {
+  channel: string;
+  chaincodes: ReadonlyMap<string, Chaincode>;
+  membership: Membership;
+  store: LedgerStore;
+  orderer: Orderer;
+  endorser: { mspId: string; identity: Uint8Array; sign: (message: Uint8Array) => Uint8Array };
+  /** Remembers the response payload hash of each endorsement this peer made (see validator). */
+  rememberEndorsement: (txId: string, prpHash: Buffer) => void;
+  address: string;
+  log: Logger;
+}
+
+class RpcError extends Error {
+  constructor(readonly code: grpc.status, message: string, readonly detail?: string) {
+    super(message);
+  }
+}
+
+/** Chaincode responses at or above this status are errors, as in Fabric. */
+const ERROR_STATUS = 400;
+
+export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImplementation {
+  const { channel, membership, store, orderer, log } = deps;
+
+  const toServiceError = (err: unknown): Partial<grpc.StatusObject> => {
+    if (!(err instanceof RpcError)) {
+      log.error({ err }, 'gateway request failed');
+      return { code: grpc.status.INTERNAL, details: 'internal error' };
+    }
+    const metadata = new grpc.Metadata();
+    if (err.detail !== undefined) {
+      const detail = new gateway.ErrorDetail();
+      detail.setAddress(deps.address);
+      detail.setMspId(deps.endorser.mspId);
+      detail.setMessage(err.detail);
+      const status = new google.rpc.Status();
+      status.setCode(err.code);
+      status.setMessage(err.message);
+      const any = status.addDetails() as { setTypeUrl(url: string): void; setValue(value: Uint8Array): void };
+      any.setTypeUrl('type.googleapis.com/gateway.ErrorDetail');
+      any.setValue(detail.serializeBinary());
+      metadata.set('grpc-status-details-bin', Buffer.from(status.serializeBinary()));
+    }
+    return { code: err.code, details: err.message, metadata };
+  };
+
+  function unary<Req, Res>(handler: (request: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
+    return (call, callback) => {
+      handler(call.request, call).then(
+        (response) => callback(null, response),
+        (err: unknown) => callback(toServiceError(err)),
+      );
+    };
+  }
+
+  function checkChannel(channelId: string): void {
+    if (channelId !== channel) throw new RpcError(grpc.status.NOT_FOUND, `channel ${channelId} not found`);
+  }
+
+  function verified(creator: Uint8Array, message: Uint8Array, signature: Uint8Array): Member {
+    const member = membership.verify(creator, message, signature);
+    if (member instanceof Error) throw new RpcError(grpc.status.PERMISSION_DENIED, `access denied: ${member.message}`);
+    return member;
+  }
+
+  async function simulate(signed: peer.SignedProposal | undefined): Promise<{ proposal: DecodedProposal; chaincode: Chaincode; result: SimulationResult }> {
+    if (signed === undefined) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'a signed proposal is required');
+    let proposal: DecodedProposal;
+    try {
+      proposal = decodeProposal(signed);
+    } catch (err) {
+      throw new RpcError(grpc.status.INVALID_ARGUMENT, `failed to unpack transaction proposal: ${err instanceof MalformedError ? err.message : 'malformed'}`);
+    }
+    checkChannel(proposal.channelId);
+    const member = verified(proposal.creator, proposal.proposalBytes, proposal.signature);
+    const chaincode = deps.chaincodes.get(proposal.chaincodeName);
+    if (chaincode === undefined) throw new RpcError(grpc.status.NOT_FOUND, `chaincode ${proposal.chaincodeName} not found`);
+    const [fn, ...args] = proposal.args.map((a) => a.toString('utf8'));
+    if (fn === undefined) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'a transaction name is required');
+    let result: SimulationResult;
+    try {
+      result = await chaincode.simulate(
+        {
+          channelId: proposal.channelId,
+          txId: proposal.txId,
+          timestamp: proposal.timestamp,
+          creator: { mspId: member.mspId, certPem: member.certPem },
+          fn,
+          args,
+          transient: proposal.transient,
+        },
+        store.reader(chaincode.name),
+      );
+    } catch (err) {
+      log.warn({ err, txId: proposal.txId }, 'chaincode simulation threw');
+      result = { status: 500, message: err instanceof Error ? err.message : String(err), payload: Buffer.alloc(0), rwset: { reads: [], rangeReads: [], writes: [] } };
+    }
+    return { proposal, chaincode, result };
+  }
+
+  const evaluate = unary<gateway.EvaluateRequest, gateway.EvaluateResponse>(async (request) => {
+    const { result } = await simulate(request.getProposedTransaction());
+    if (result.status >= ERROR_STATUS) {
+      throw new RpcError(grpc.status.UNKNOWN, `evaluate call to endorser returned error: ${result.message}`, `chaincode response ${result.status}, ${result.message}`);
+    }
+    const response = new peer.Response();
+    response.setStatus(result.status);
+    response.setMessage(result.message);
+    response.setPayload(result.payload);
+    const reply = new gateway.EvaluateResponse();
+    reply.setResult(response);
+    return reply;
+  });
+
+  const endorse = unary<gateway.EndorseRequest, gateway.EndorseResponse>(async (request) => {
+    const { proposal, chaincode, result } = await simulate(request.getProposedTransaction());
+    if (result.status >= ERROR_STATUS) {
+      throw new RpcError(grpc.status.ABORTED, 'failed to endorse transaction, see attached details for more info', `chaincode response ${result.status}, ${result.message}`);
+    }
+    if (store.hasTx(proposal.txId)) throw new RpcError(grpc.status.ALREADY_EXISTS, `duplicate transaction found [${proposal.txId}]`);
+    const { envelope, proposalResponsePayload } = buildTransactionEnvelope(
+      proposal,
+      {
+        status: result.status,
+        message: result.message,
+        payload: result.payload,
+        results: encodeRwset(chaincode.name, result.rwset),
+        ...(result.event === undefined ? {} : { event: result.event }),
+      },
+      deps.endorser,
+    );
+    const reply = new gateway.EndorseResponse();
+    reply.setPreparedTransaction(envelope);
+    deps.rememberEndorsement(proposal.txId, createHash('sha256').update(proposalResponsePayload).digest());
+    return reply;
+  });
+
+  const submit = unary<gateway.SubmitRequest, gateway.SubmitResponse>(async (request) => {
+    checkChannel(request.getChannelId());
+    const envelope = request.getPreparedTransaction();
+    if (envelope === undefined || envelope.getSignature_asU8().length === 0) {
+      throw new RpcError(grpc.status.INVALID_ARGUMENT, 'a signed prepared transaction is required');
+    }
+    let txId: string;
+    try {
+      const header = common.Payload.deserializeBinary(envelope.getPayload_asU8()).getHeader();
+      txId = common.ChannelHeader.deserializeBinary(header?.getChannelHeader_asU8() ?? new Uint8Array(0)).getTxId();
+    } catch {
+      throw new RpcError(grpc.status.INVALID_ARGUMENT, 'malformed transaction envelope');
+    }
+    if (txId !== request.getTransactionId()) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'transaction id does not match the envelope');
+    orderer.submit(envelope.serializeBinary());
+    return new gateway.SubmitResponse();
+  });
+
+  const commitStatus = unary<gateway.SignedCommitStatusRequest, gateway.CommitStatusResponse>(async (signed, call) => {
+    let request: gateway.CommitStatusRequest;
+    try {
+      request = gateway.CommitStatusRequest.deserializeBinary(signed.getRequest_asU8());
+    } catch {
+      throw new RpcError(grpc.status.INVALID_ARGUMENT, 'malformed commit status request');
+    }
+    checkChannel(request.getChannelId());
+    verified(request.getIdentity_asU8(), signed.getRequest_asU8(), signed.getSignature_asU8());
+    const abort = new AbortController();
+    call.once('cancelled', () => abort.abort());
+    let status;
+    try {
+      status = await orderer.waitForTx(request.getTransactionId(), abort.signal);
+    } catch {
+      throw new RpcError(grpc.status.CANCELLED, 'commit status request cancelled');
+    }
+    const reply = new gateway.CommitStatusResponse();
+    reply.setResult(status.code as peer.TxValidationCodeMap[keyof peer.TxValidationCodeMap]);
+    reply.setBlockNumber(status.blockNum);
+    return reply;
+  });
+
+  const chaincodeEvents: grpc.handleServerStreamingCall<gateway.SignedChaincodeEventsRequest, gateway.ChaincodeEventsResponse> = (call) => {
+    streamEvents(call).catch((err: unknown) => {
+      const { code, details, metadata } = toServiceError(err);
+      call.destroy(Object.assign(new Error(details), { code, details, metadata }));
+    });
+  };
+
+  async function streamEvents(call: grpc.ServerWritableStream<gateway.SignedChaincodeEventsRequest, gateway.ChaincodeEventsResponse>): Promise<void> {
+    let request: gateway.ChaincodeEventsRequest;
+    try {
+      request = gateway.ChaincodeEventsRequest.deserializeBinary(call.request.getRequest_asU8());
+    } catch {
+      throw new RpcError(grpc.status.INVALID_ARGUMENT, 'malformed chaincode events request');
+    }
+    checkChannel(request.getChannelId());
+    verified(request.getIdentity_asU8(), call.request.getRequest_asU8(), call.request.getSignature_asU8());
+    const chaincodeName = request.getChaincodeId();
+    const start = request.getStartPosition();
+    let cursor = start?.getSpecified() !== undefined ? start.getSpecified()!.getNumber() : start?.getOldest() !== undefined ? 0 : orderer.height;
+    const after = request.getAfterTransactionId();
+    const afterTx = after === '' ? undefined : store.txStatus(after);
+    const skipThrough = afterTx !== undefined && afterTx.blockNum === cursor ? afterTx.txNum : -1;
+    const startBlock = cursor;
+
+    let wake: (() => void) | undefined;
+    let closed = false;
+    const unsubscribe = orderer.onBlock(() => wake?.());
+    const stop = () => {
+      closed = true;
+      wake?.();
+    };
+    call.once('cancelled', stop);
+    call.once('close', stop);
+    try {
+      while (!closed) {
+        const height = orderer.height;
+        while (cursor < height && !closed) {
+          const upTo = Math.min(height, cursor + 256);
+          const events = store.events(chaincodeName, cursor, upTo).filter((e) => !(e.blockNum === startBlock && e.txNum <= skipThrough));
+          for (const [blockNum, inBlock] of groupByBlock(events)) {
+            const reply = new gateway.ChaincodeEventsResponse();
+            reply.setBlockNumber(blockNum);
+            reply.setEventsList(inBlock.map((e) => {
+              const event = new peer.ChaincodeEvent();
+              event.setChaincodeId(e.chaincode);
+              event.setTxId(e.txId);
+              event.setEventName(e.name);
+              event.setPayload(e.payload);
+              return event;
+            }));
+            if (!call.write(reply)) await Promise.race([once(call, 'drain'), once(call, 'cancelled')]);
+            if (closed) return;
+          }
+          cursor = upTo;
+        }
+        if (orderer.height === cursor) await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+      }
+    } finally {
+      unsubscribe();
+    }
+  }
+
+  return { evaluate, endorse, submit, commitStatus, chaincodeEvents };
+}
+
+function groupByBlock<T extends { blockNum: number }>(events: T[]): Map<number, T[]> {
+  const grouped = new Map<number, T[]>();
+  for (const e of events) {
+    const list = grouped.get(e.blockNum);
+    if (list === undefined) grouped.set(e.blockNum, [e]);
+    else list.push(e);
+  }
+  return grouped;
+}

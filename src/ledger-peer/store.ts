@@ -1,0 +1,188 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { StateReader, Version, VersionedValue } from './simulator/types';
+
+/**
+ * The peer's persistent ledger in one SQLite file: blocks (Fabric-encoded), the transaction
+ * index (validation code per tx id), world state with versions, key history and chaincode
+ * events. A block and everything it changes are written in ONE transaction (WAL,
+ * synchronous=FULL: one fsync per block), so a crash leaves either the whole block or none.
+ * One peer process owns a ledger (see `lockLedger`); within it, blocks are written by the
+ * commit worker's connection while the main thread reads through its own (WAL: readers see
+ * the last committed block and never wait for the writer).
+ */
+
+export interface CommittedTx {
+  txId: string;
+  code: number;
+  timestamp: Date;
+  writes: { ns: string; key: string; value: Buffer | null }[];
+  event?: { chaincode: string; name: string; payload: Uint8Array };
+}
+
+export interface BlockRecord {
+  number: number;
+  headerHash: Buffer;
+  bytes: Uint8Array;
+  txs: CommittedTx[];
+}
+
+export interface StoredEvent {
+  blockNum: number;
+  txNum: number;
+  txId: string;
+  chaincode: string;
+  name: string;
+  payload: Buffer;
+}
+
+const enc = (key: string) => Buffer.from(key, 'utf8');
+
+export class LedgerStore {
+  readonly db: Database.Database;
+  readonly #stmts;
+
+  constructor(file: string, options: { mustExist?: boolean } = {}) {
+    mkdirSync(dirname(file), { recursive: true });
+    this.db = new Database(file, { fileMustExist: options.mustExist ?? false });
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.exec(`
+        CREATE TABLE IF NOT EXISTS blocks (number INTEGER PRIMARY KEY, header_hash BLOB NOT NULL, bytes BLOB NOT NULL);
+        CREATE TABLE IF NOT EXISTS txs (tx_id TEXT PRIMARY KEY, block_num INTEGER NOT NULL, tx_num INTEGER NOT NULL, code INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS state (ns TEXT NOT NULL, key BLOB NOT NULL, value BLOB NOT NULL, block_num INTEGER NOT NULL, tx_num INTEGER NOT NULL, PRIMARY KEY (ns, key)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS history (ns TEXT NOT NULL, key BLOB NOT NULL, block_num INTEGER NOT NULL, tx_num INTEGER NOT NULL, tx_id TEXT NOT NULL, ts_ms INTEGER NOT NULL, is_delete INTEGER NOT NULL, value BLOB, PRIMARY KEY (ns, key, block_num, tx_num)) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS events (block_num INTEGER NOT NULL, tx_num INTEGER NOT NULL, tx_id TEXT NOT NULL, chaincode TEXT NOT NULL, name TEXT NOT NULL, payload BLOB NOT NULL, PRIMARY KEY (block_num, tx_num)) WITHOUT ROWID;
+    `);
+    const db = this.db;
+    this.#stmts = {
+      get: db.prepare<[string, Buffer], { value: Buffer; block_num: number; tx_num: number }>('SELECT value, block_num, tx_num FROM state WHERE ns = ? AND key = ?'),
+      rangeFrom: db.prepare<[string, Buffer], { key: Buffer; value: Buffer; block_num: number; tx_num: number }>('SELECT key, value, block_num, tx_num FROM state WHERE ns = ? AND key >= ? ORDER BY key'),
+      rangeBetween: db.prepare<[string, Buffer, Buffer], { key: Buffer; value: Buffer; block_num: number; tx_num: number }>('SELECT key, value, block_num, tx_num FROM state WHERE ns = ? AND key >= ? AND key < ? ORDER BY key'),
+      history: db.prepare<[string, Buffer], { tx_id: string; ts_ms: number; is_delete: number; value: Buffer | null }>('SELECT tx_id, ts_ms, is_delete, value FROM history WHERE ns = ? AND key = ? ORDER BY block_num, tx_num'),
+      tx: db.prepare<[string], { block_num: number; tx_num: number; code: number }>('SELECT block_num, tx_num, code FROM txs WHERE tx_id = ?'),
+      last: db.prepare<[], { number: number; header_hash: Buffer }>('SELECT number, header_hash FROM blocks ORDER BY number DESC LIMIT 1'),
+      block: db.prepare<[number], { number: number; header_hash: Buffer; bytes: Buffer }>('SELECT number, header_hash, bytes FROM blocks WHERE number = ?'),
+      events: db.prepare<[number, number, string], StoredEventRow>('SELECT block_num, tx_num, tx_id, chaincode, name, payload FROM events WHERE block_num >= ? AND block_num < ? AND chaincode = ? ORDER BY block_num, tx_num'),
+      insertBlock: db.prepare('INSERT INTO blocks (number, header_hash, bytes) VALUES (?, ?, ?)'),
+      insertTx: db.prepare('INSERT OR IGNORE INTO txs (tx_id, block_num, tx_num, code) VALUES (?, ?, ?, ?)'),
+      put: db.prepare('INSERT INTO state (ns, key, value, block_num, tx_num) VALUES (?, ?, ?, ?, ?) ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, block_num = excluded.block_num, tx_num = excluded.tx_num'),
+      del: db.prepare('DELETE FROM state WHERE ns = ? AND key = ?'),
+      insertHistory: db.prepare('INSERT INTO history (ns, key, block_num, tx_num, tx_id, ts_ms, is_delete, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+      insertEvent: db.prepare('INSERT INTO events (block_num, tx_num, tx_id, chaincode, name, payload) VALUES (?, ?, ?, ?, ?, ?)'),
+    };
+  }
+
+  get(ns: string, key: string): VersionedValue | undefined {
+    const row = this.#stmts.get.get(ns, enc(key));
+    return row === undefined ? undefined : { value: row.value, version: { blockNum: row.block_num, txNum: row.tx_num } };
+  }
+
+  *range(ns: string, startKey: string, endKey: string): Generator<{ key: string } & VersionedValue> {
+    const rows = endKey === '' ? this.#stmts.rangeFrom.iterate(ns, enc(startKey)) : this.#stmts.rangeBetween.iterate(ns, enc(startKey), enc(endKey));
+    for (const row of rows) {
+      yield { key: row.key.toString('utf8'), value: row.value, version: { blockNum: row.block_num, txNum: row.tx_num } };
+    }
+  }
+
+  *history(ns: string, key: string): Generator<{ txId: string; timestamp: Date; isDelete: boolean; value: Buffer }> {
+    for (const row of this.#stmts.history.iterate(ns, enc(key))) {
+      yield { txId: row.tx_id, timestamp: new Date(row.ts_ms), isDelete: row.is_delete === 1, value: row.value ?? Buffer.alloc(0) };
+    }
+  }
+
+  /** A StateReader over one chaincode's namespace. Range results are materialised so a
+   * simulation that awaits mid-iteration never holds a SQLite cursor across a commit. */
+  reader(ns: string): StateReader {
+    return {
+      get: (key) => this.get(ns, key),
+      range: (startKey, endKey) => [...this.range(ns, startKey, endKey)],
+      history: (key) => [...this.history(ns, key)],
+    };
+  }
+
+  txStatus(txId: string): { blockNum: number; txNum: number; code: number } | undefined {
+    const row = this.#stmts.tx.get(txId);
+    return row === undefined ? undefined : { blockNum: row.block_num, txNum: row.tx_num, code: row.code };
+  }
+
+  hasTx(txId: string): boolean {
+    return this.#stmts.tx.get(txId) !== undefined;
+  }
+
+  lastBlock(): { number: number; headerHash: Buffer } | undefined {
+    const row = this.#stmts.last.get();
+    return row === undefined ? undefined : { number: row.number, headerHash: row.header_hash };
+  }
+
+  block(number: number): { number: number; headerHash: Buffer; bytes: Buffer } | undefined {
+    const row = this.#stmts.block.get(number);
+    return row === undefined ? undefined : { number: row.number, headerHash: row.header_hash, bytes: row.bytes };
+  }
+
+  events(chaincode: string, fromBlock: number, toBlockExclusive: number): StoredEvent[] {
+    return this.#stmts.events.all(fromBlock, toBlockExclusive, chaincode).map((r) => ({
+      blockNum: r.block_num, txNum: r.tx_num, txId: r.tx_id, chaincode: r.chaincode, name: r.name, payload: r.payload,
+    }));
+  }
+
+  /** Writes a block and its effects atomically (one fsync). */
+  commitBlock(record: BlockRecord): void {
+    const s = this.#stmts;
+    this.db.transaction(() => {
+      s.insertBlock.run(record.number, record.headerHash, record.bytes);
+      record.txs.forEach((tx, txNum) => {
+        if (tx.txId !== '') s.insertTx.run(tx.txId, record.number, txNum, tx.code);
+        if (tx.code !== 0) return;
+        const ts = tx.timestamp.getTime();
+        for (const w of tx.writes) {
+          const key = enc(w.key);
+          if (w.value === null) s.del.run(w.ns, key);
+          else s.put.run(w.ns, key, w.value, record.number, txNum);
+          s.insertHistory.run(w.ns, key, record.number, txNum, tx.txId, ts, w.value === null ? 1 : 0, w.value);
+        }
+        if (tx.event !== undefined) {
+          s.insertEvent.run(record.number, txNum, tx.txId, tx.event.chaincode, tx.event.name, Buffer.from(tx.event.payload));
+        }
+      });
+    })();
+  }
+
+  /** Every state row, in (namespace, key) order: for the verifier. */
+  *allState(): Generator<{ ns: string; key: string; value: Buffer; version: Version }> {
+    const rows = this.db.prepare<[], { ns: string; key: Buffer; value: Buffer; block_num: number; tx_num: number }>('SELECT ns, key, value, block_num, tx_num FROM state ORDER BY ns, key').iterate();
+    for (const r of rows) yield { ns: r.ns, key: r.key.toString('utf8'), value: r.value, version: { blockNum: r.block_num, txNum: r.tx_num } };
+  }
+
+  *allTxs(): Generator<{ txId: string; blockNum: number; txNum: number; code: number }> {
+    const rows = this.db.prepare<[], { tx_id: string; block_num: number; tx_num: number; code: number }>('SELECT tx_id, block_num, tx_num, code FROM txs ORDER BY block_num, tx_num').iterate();
+    for (const r of rows) yield { txId: r.tx_id, blockNum: r.block_num, txNum: r.tx_num, code: r.code };
+  }
+
+  *allBlocks(): Generator<{ number: number; headerHash: Buffer; bytes: Buffer }> {
+    const rows = this.db.prepare<[], { number: number; header_hash: Buffer; bytes: Buffer }>('SELECT number, header_hash, bytes FROM blocks ORDER BY number').iterate();
+    for (const r of rows) yield { number: r.number, headerHash: r.header_hash, bytes: r.bytes };
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+/** Holds the ledger for this process: a lock database kept in SQLite's exclusive locking
+ * mode, which the OS releases if the process dies. A second peer on the same data dir fails. */
+export function lockLedger(file: string): { release(): void } {
+  mkdirSync(dirname(file), { recursive: true });
+  const lock = new Database(`${file}.lock`, { timeout: 0 });
+  try {
+    lock.pragma('locking_mode = EXCLUSIVE');
+    lock.exec('CREATE TABLE IF NOT EXISTS owner (pid INTEGER); DELETE FROM owner; INSERT INTO owner VALUES (' + process.pid + ')');
+  } catch (err) {
+    lock.close();
+    throw new Error(`the ledger ${file} is in use by another peer`, { cause: err });
+  }
+  return { release: () => lock.close() };
+}
+
+interface StoredEventRow { block_num: number; tx_num: number; tx_id: string; chaincode: string; name: string; payload: Buffer }

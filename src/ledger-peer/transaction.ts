@@ -1,0 +1,209 @@
+import { createHash } from 'node:crypto';
+import { common, peer } from '@hyperledger/fabric-protos';
+
+/**
+ * Fabric's transaction wire formats, as the peer reads and writes them: a signed proposal
+ * from a client, the transaction envelope a peer prepares from an endorsement (the client
+ * signs and submits it), and that envelope again when it is validated in a block.
+ */
+
+export class MalformedError extends Error {
+  constructor(message: string, readonly validationCode: number = peer.TxValidationCode.BAD_PAYLOAD) {
+    super(message);
+  }
+}
+
+export interface TxHeader {
+  txId: string;
+  channelId: string;
+  timestamp: Date;
+  creator: Uint8Array;
+  nonce: Uint8Array;
+  /** The serialized channel and signature headers, reused verbatim in the envelope. */
+  channelHeaderBytes: Uint8Array;
+  signatureHeaderBytes: Uint8Array;
+}
+
+export interface DecodedProposal extends TxHeader {
+  proposalBytes: Uint8Array;
+  signature: Uint8Array;
+  chaincodeName: string;
+  args: Buffer[];
+  transient: Map<string, Buffer>;
+  /** ChaincodeProposalPayload without the transient map (what the transaction carries). */
+  visiblePayloadBytes: Uint8Array;
+}
+
+function must<T>(value: T | undefined | null, what: string): T {
+  if (value === undefined || value === null) throw new MalformedError(`missing ${what}`);
+  return value;
+}
+
+function parse<T>(what: string, fn: () => T, code?: number): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw err instanceof MalformedError ? err : new MalformedError(`malformed ${what}`, code);
+  }
+}
+
+/** The transaction id Fabric derives: hex sha256 of nonce || creator. */
+export function computeTxId(nonce: Uint8Array, creator: Uint8Array): string {
+  return createHash('sha256').update(nonce).update(creator).digest('hex');
+}
+
+function decodeHeader(channelHeaderBytes: Uint8Array, signatureHeaderBytes: Uint8Array): TxHeader {
+  const ch = parse('channel header', () => common.ChannelHeader.deserializeBinary(channelHeaderBytes), peer.TxValidationCode.BAD_CHANNEL_HEADER);
+  const sh = parse('signature header', () => common.SignatureHeader.deserializeBinary(signatureHeaderBytes), peer.TxValidationCode.BAD_COMMON_HEADER);
+  if (ch.getType() !== common.HeaderType.ENDORSER_TRANSACTION) {
+    throw new MalformedError(`unsupported header type ${ch.getType()}`, peer.TxValidationCode.UNKNOWN_TX_TYPE);
+  }
+  const creator = sh.getCreator_asU8();
+  const nonce = sh.getNonce_asU8();
+  if (creator.length === 0 || nonce.length === 0) throw new MalformedError('missing creator or nonce', peer.TxValidationCode.BAD_COMMON_HEADER);
+  const txId = ch.getTxId();
+  if (txId !== computeTxId(nonce, creator)) {
+    throw new MalformedError('transaction id is not sha256(nonce + creator)', peer.TxValidationCode.BAD_PROPOSAL_TXID);
+  }
+  const ts = ch.getTimestamp();
+  const timestamp = ts === undefined ? new Date(0) : new Date(ts.getSeconds() * 1000 + Math.floor(ts.getNanos() / 1e6));
+  return { txId, channelId: ch.getChannelId(), timestamp, creator, nonce, channelHeaderBytes, signatureHeaderBytes };
+}
+
+export function decodeProposal(signed: peer.SignedProposal): DecodedProposal {
+  const proposalBytes = signed.getProposalBytes_asU8();
+  const proposal = parse('proposal', () => peer.Proposal.deserializeBinary(proposalBytes));
+  const header = parse('header', () => common.Header.deserializeBinary(proposal.getHeader_asU8()));
+  const decodedHeader = decodeHeader(header.getChannelHeader_asU8(), header.getSignatureHeader_asU8());
+  const payload = parse('proposal payload', () => peer.ChaincodeProposalPayload.deserializeBinary(proposal.getPayload_asU8()));
+  const invocation = parse('invocation spec', () => peer.ChaincodeInvocationSpec.deserializeBinary(payload.getInput_asU8()));
+  const spec = must(invocation.getChaincodeSpec(), 'chaincode spec');
+  const chaincodeName = must(spec.getChaincodeId(), 'chaincode id').getName();
+  const args = (spec.getInput()?.getArgsList_asU8() ?? []).map((a) => Buffer.from(a));
+  const transient = new Map<string, Buffer>();
+  payload.getTransientmapMap().forEach((value: Uint8Array | string, key: string) => {
+    transient.set(key, Buffer.from(value as Uint8Array));
+  });
+  const visible = new peer.ChaincodeProposalPayload();
+  visible.setInput(payload.getInput_asU8());
+  return {
+    ...decodedHeader,
+    proposalBytes,
+    signature: signed.getSignature_asU8(),
+    chaincodeName,
+    args,
+    transient,
+    visiblePayloadBytes: visible.serializeBinary(),
+  };
+}
+
+export interface Endorsed {
+  status: number;
+  message: string;
+  payload: Uint8Array;
+  results: Uint8Array; // TxReadWriteSet
+  event?: { name: string; payload: Uint8Array };
+}
+
+/** Builds the unsigned transaction envelope for an endorsed proposal, as a Fabric gateway does. */
+export function buildTransactionEnvelope(
+  proposal: DecodedProposal,
+  endorsed: Endorsed,
+  endorser: { identity: Uint8Array; sign: (message: Uint8Array) => Uint8Array },
+): { envelope: common.Envelope; proposalResponsePayload: Uint8Array } {
+  const chaincodeId = new peer.ChaincodeID();
+  chaincodeId.setName(proposal.chaincodeName);
+  const response = new peer.Response();
+  response.setStatus(endorsed.status);
+  response.setMessage(endorsed.message);
+  response.setPayload(endorsed.payload);
+  const action = new peer.ChaincodeAction();
+  action.setResults(endorsed.results);
+  action.setResponse(response);
+  action.setChaincodeId(chaincodeId);
+  if (endorsed.event !== undefined) {
+    const event = new peer.ChaincodeEvent();
+    event.setChaincodeId(proposal.chaincodeName);
+    event.setTxId(proposal.txId);
+    event.setEventName(endorsed.event.name);
+    event.setPayload(endorsed.event.payload);
+    action.setEvents(event.serializeBinary());
+  }
+  const prp = new peer.ProposalResponsePayload();
+  prp.setProposalHash(
+    createHash('sha256')
+      .update(proposal.channelHeaderBytes)
+      .update(proposal.signatureHeaderBytes)
+      .update(proposal.visiblePayloadBytes)
+      .digest(),
+  );
+  prp.setExtension$(action.serializeBinary());
+  const prpBytes = prp.serializeBinary();
+  const endorsement = new peer.Endorsement();
+  endorsement.setEndorser(endorser.identity);
+  endorsement.setSignature(endorser.sign(Buffer.concat([prpBytes, endorser.identity])));
+
+  const endorsedAction = new peer.ChaincodeEndorsedAction();
+  endorsedAction.setProposalResponsePayload(prpBytes);
+  endorsedAction.setEndorsementsList([endorsement]);
+  const actionPayload = new peer.ChaincodeActionPayload();
+  actionPayload.setChaincodeProposalPayload(proposal.visiblePayloadBytes);
+  actionPayload.setAction(endorsedAction);
+  const txAction = new peer.TransactionAction();
+  txAction.setHeader(proposal.signatureHeaderBytes);
+  txAction.setPayload(actionPayload.serializeBinary());
+  const transaction = new peer.Transaction();
+  transaction.setActionsList([txAction]);
+
+  const header = new common.Header();
+  header.setChannelHeader(proposal.channelHeaderBytes);
+  header.setSignatureHeader(proposal.signatureHeaderBytes);
+  const payload = new common.Payload();
+  payload.setHeader(header);
+  payload.setData(transaction.serializeBinary());
+  const envelope = new common.Envelope();
+  envelope.setPayload(payload.serializeBinary());
+  return { envelope, proposalResponsePayload: prpBytes };
+}
+
+export interface DecodedTransaction extends TxHeader {
+  payloadBytes: Uint8Array;
+  signature: Uint8Array;
+  chaincodeName: string;
+  proposalResponsePayload: Uint8Array;
+  endorsements: { endorser: Uint8Array; signature: Uint8Array }[];
+  results: Uint8Array;
+  response: { status: number; message: string; payload: Uint8Array };
+  event?: peer.ChaincodeEvent;
+}
+
+/** Reads a submitted envelope; throws MalformedError carrying the validation code to record. */
+export function decodeTransactionEnvelope(envelopeBytes: Uint8Array): DecodedTransaction {
+  const envelope = parse('envelope', () => common.Envelope.deserializeBinary(envelopeBytes), peer.TxValidationCode.NIL_ENVELOPE);
+  const payloadBytes = envelope.getPayload_asU8();
+  const payload = parse('payload', () => common.Payload.deserializeBinary(payloadBytes));
+  const header = must(payload.getHeader(), 'payload header');
+  const decodedHeader = decodeHeader(header.getChannelHeader_asU8(), header.getSignatureHeader_asU8());
+  const transaction = parse('transaction', () => peer.Transaction.deserializeBinary(payload.getData_asU8()));
+  const actions = transaction.getActionsList();
+  if (actions.length !== 1) throw new MalformedError('expected one transaction action', peer.TxValidationCode.NIL_TXACTION);
+  const actionPayload = parse('action payload', () => peer.ChaincodeActionPayload.deserializeBinary(actions[0]!.getPayload_asU8()));
+  const endorsedAction = must(actionPayload.getAction(), 'endorsed action');
+  const prpBytes = endorsedAction.getProposalResponsePayload_asU8();
+  const prp = parse('proposal response payload', () => peer.ProposalResponsePayload.deserializeBinary(prpBytes), peer.TxValidationCode.BAD_RESPONSE_PAYLOAD);
+  const action = parse('chaincode action', () => peer.ChaincodeAction.deserializeBinary(prp.getExtension_asU8()), peer.TxValidationCode.BAD_RESPONSE_PAYLOAD);
+  const response = must(action.getResponse(), 'chaincode response');
+  const eventBytes = action.getEvents_asU8();
+  const event = eventBytes.length === 0 ? undefined : parse('chaincode event', () => peer.ChaincodeEvent.deserializeBinary(eventBytes));
+  return {
+    ...decodedHeader,
+    payloadBytes,
+    signature: envelope.getSignature_asU8(),
+    chaincodeName: action.getChaincodeId()?.getName() ?? '',
+    proposalResponsePayload: prpBytes,
+    endorsements: endorsedAction.getEndorsementsList().map((e) => ({ endorser: e.getEndorser_asU8(), signature: e.getSignature_asU8() })),
+    results: action.getResults_asU8(),
+    response: { status: response.getStatus(), message: response.getMessage(), payload: response.getPayload_asU8() },
+    ...(event === undefined ? {} : { event }),
+  };
+}

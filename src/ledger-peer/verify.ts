@@ -1,0 +1,152 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { common } from '@hyperledger/fabric-protos';
+import { blockDataHash, blockHeaderHash, transactionsFilter } from './blocks';
+import { mspIdFor, mspRoot, PEER_ORG, peerMspRoot } from './localCa';
+import { Membership } from './membership';
+import { LedgerStore } from './store';
+import { compareKeys } from './simulator';
+import type { Version } from './simulator';
+import { inRange, validateBlock, type StateView } from './validator';
+
+/**
+ * Checks a ledger end to end (also while its peer runs: it reads one snapshot): block numbering, each header's previous hash
+ * and data hash, the transaction index against block order, and, by replaying every block
+ * through the committer's validator into an empty state, each recorded validation code and
+ * the stored world state. Reports the first bad block.
+ */
+
+export interface VerifyResult {
+  ok: boolean;
+  blocks: number;
+  transactions: number;
+  /** The first block found bad (for a world-state mismatch: the last block, where it shows). */
+  badBlock?: number;
+  problem?: string;
+}
+
+export function verifyLedger(dataDir: string): VerifyResult {
+  const file = join(dataDir, 'ledger', 'ledger.sqlite');
+  if (!existsSync(file)) return { ok: false, blocks: 0, transactions: 0, problem: `no ledger at ${file}` };
+  const store = new LedgerStore(file, { mustExist: true });
+  try {
+    // One read transaction: a consistent snapshot even while the peer keeps committing.
+    store.db.exec('BEGIN');
+    return verifyStore(store, new Membership([mspRoot(dataDir), peerMspRoot(dataDir)]));
+  } finally {
+    if (store.db.inTransaction) store.db.exec('COMMIT');
+    store.close();
+  }
+}
+
+class ReplayState implements StateView {
+  readonly values = new Map<string, Map<string, { value: Buffer; version: Version }>>();
+  readonly txIds = new Set<string>();
+
+  version(ns: string, key: string): Version | undefined {
+    return this.values.get(ns)?.get(key)?.version;
+  }
+
+  rangeVersions(ns: string, startKey: string, endKey: string): { key: string; version: Version }[] {
+    return [...(this.values.get(ns) ?? [])]
+      .filter(([key]) => inRange(key, startKey, endKey))
+      .sort(([a], [b]) => compareKeys(a, b))
+      .map(([key, { version }]) => ({ key, version }));
+  }
+
+  hasTx(txId: string): boolean {
+    return this.txIds.has(txId);
+  }
+}
+
+function verifyStore(store: LedgerStore, membership: Membership): VerifyResult {
+  const state = new ReplayState();
+  const policy = { endorserMspId: mspIdFor(PEER_ORG), membership };
+  const index = new Map<string, { blockNum: number; txNum: number; code: number }>();
+  for (const tx of store.allTxs()) index.set(tx.txId, tx);
+  let expected = 0;
+  let previousHash: Buffer = Buffer.alloc(0);
+  let transactions = 0;
+  const bad = (badBlock: number, problem: string): VerifyResult => ({ ok: false, blocks: expected, transactions, badBlock, problem });
+
+  for (const stored of store.allBlocks()) {
+    const n = stored.number;
+    if (n !== expected) return bad(expected, `block ${expected} is missing (found ${n})`);
+    let block: common.Block;
+    try {
+      block = common.Block.deserializeBinary(stored.bytes);
+    } catch {
+      return bad(n, 'block bytes do not decode');
+    }
+    const header = block.getHeader();
+    if (header === undefined || header.getNumber() !== n) return bad(n, 'header number does not match');
+    if (!Buffer.from(header.getPreviousHash_asU8()).equals(previousHash)) return bad(n, 'previous hash does not match the previous block');
+    const envelopes = block.getData()?.getDataList_asU8() ?? [];
+    const dataHash = blockDataHash(envelopes);
+    if (!dataHash.equals(Buffer.from(header.getDataHash_asU8()))) return bad(n, 'data hash does not match the transactions');
+    const headerHash = blockHeaderHash(n, previousHash, dataHash);
+    if (!headerHash.equals(stored.headerHash)) return bad(n, 'stored header hash does not match the header');
+    const filter = transactionsFilter(block);
+    if (filter.length !== envelopes.length) return bad(n, 'validation codes do not cover the transactions');
+
+    const { codes, txs } = validateBlock(envelopes, n, state, policy);
+    for (let i = 0; i < txs.length; i++) {
+      const tx = txs[i]!;
+      if (codes[i] !== filter[i]) return bad(n, `transaction ${i} (${tx.txId}) recorded with code ${filter[i]}, replay gives ${codes[i]}`);
+      if (tx.txId === '' || state.txIds.has(tx.txId)) continue;
+      const indexed = index.get(tx.txId);
+      if (indexed === undefined || indexed.blockNum !== n || indexed.txNum !== i || indexed.code !== codes[i]) {
+        return bad(n, `transaction index entry for ${tx.txId} does not match its place in the chain`);
+      }
+      index.delete(tx.txId);
+      state.txIds.add(tx.txId);
+      if (tx.code !== 0) continue;
+      for (const w of tx.writes) {
+        let ns = state.values.get(w.ns);
+        if (ns === undefined) state.values.set(w.ns, (ns = new Map()));
+        if (w.value === null) ns.delete(w.key);
+        else ns.set(w.key, { value: w.value, version: { blockNum: n, txNum: i } });
+      }
+    }
+    transactions += envelopes.length;
+    previousHash = headerHash;
+    expected = n + 1;
+  }
+  if (index.size > 0) return bad(expected - 1, `transaction index holds ${index.size} entries that are in no block`);
+  const mismatch = compareState(store, state);
+  if (mismatch !== undefined) return bad(expected - 1, mismatch);
+  return { ok: true, blocks: expected, transactions };
+}
+
+function compareState(store: LedgerStore, replayed: ReplayState): string | undefined {
+  let count = 0;
+  for (const row of store.allState()) {
+    count += 1;
+    const r = replayed.values.get(row.ns)?.get(row.key);
+    if (r === undefined) return `world state has ${row.ns}/${JSON.stringify(row.key)} that no block wrote`;
+    if (!r.value.equals(row.value) || r.version.blockNum !== row.version.blockNum || r.version.txNum !== row.version.txNum) {
+      return `world state value of ${row.ns}/${JSON.stringify(row.key)} differs from the blocks`;
+    }
+  }
+  const total = [...replayed.values.values()].reduce((sum, ns) => sum + ns.size, 0);
+  return count === total ? undefined : `world state is missing ${total - count} keys the blocks wrote`;
+}
+
+if (require.main === module) {
+  const program = new Command()
+    .name('ledgerflow-ledger-verify')
+    .description('Verify an embedded ledger: hash chain, transaction order, validation codes, world state')
+    .requiredOption('--data-dir <dir>', 'the data dir the peer was started with')
+    .action((opts: { dataDir: string }) => {
+      try {
+        const result = verifyLedger(opts.dataDir);
+        process.stdout.write(`${JSON.stringify(result)}\n`);
+        process.exitCode = result.ok ? 0 : 1;
+      } catch (err) {
+        process.stderr.write(`ledgerflow-ledger-verify: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.exitCode = 2;
+      }
+    });
+  program.parse();
+}

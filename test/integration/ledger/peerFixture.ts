@@ -1,0 +1,65 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger } from '../../../src/observability/logger';
+import { startEmbeddedPeer, type EmbeddedPeer, type EmbeddedPeerOptions } from '../../../src/ledger-peer/peer';
+import { FabricLedger } from '../../../src/adapters/ledger/fabricLedger';
+import { issuingIdentities } from '../../../src/adapters/ledger/identities';
+import type { NewDataset } from '../../../src/ports/ledger';
+
+/** An embedded peer in a temp data dir, and the fabric-gateway Ledger adapter talking to it over gRPC. */
+export interface PeerFixture {
+  dataDir: string;
+  peer: EmbeddedPeer;
+  ledger: FabricLedger;
+  restart(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const silent = createLogger({ level: 'silent' });
+
+export async function startPeerFixture(options: Partial<EmbeddedPeerOptions> = {}): Promise<PeerFixture> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'ledgerflow-peer-'));
+  const start = () => startEmbeddedPeer({ logger: silent, ...options, dataDir, port: 0 });
+  const connectLedger = (peer: EmbeddedPeer) =>
+    new FabricLedger({
+      endpoint: peer.endpoint,
+      ...(peer.tlsRootCert === undefined ? {} : { tlsRootCert: peer.tlsRootCert }),
+      channel: peer.channel,
+      chaincode: 'ledgerflow',
+      identities: issuingIdentities(peer.mspDir),
+      serviceCaller: { org: 'uis', user: 'auditor' },
+    });
+  const fixture: PeerFixture = {
+    dataDir,
+    peer: await start(),
+    ledger: undefined as unknown as FabricLedger,
+    async restart() {
+      await fixture.ledger.close();
+      await fixture.peer.stop();
+      fixture.peer = await start();
+      fixture.ledger = connectLedger(fixture.peer);
+    },
+    async close() {
+      await fixture.ledger.close();
+      await fixture.peer.stop();
+      if (options.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  fixture.ledger = connectLedger(fixture.peer);
+  return fixture;
+}
+
+let seq = 0;
+export function newDataset(overrides: Partial<NewDataset> = {}): NewDataset {
+  seq += 1;
+  return {
+    id: `ds-${process.pid}-${seq}-${Math.random().toString(36).slice(2, 8)}`,
+    name: `dataset ${seq}`,
+    description: 'test data',
+    policy: { leaseTtlSeconds: 60, maxLeaseTtlSeconds: 3600 },
+    storageKind: 'local',
+    sealedLocation: 'c2VhbGVk',
+    ...overrides,
+  };
+}
