@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ApiResponse, ApiRoute } from './routes';
-import { errorBody } from './schemas';
+import { errorBody, namedSchemas } from './schemas';
 
 /**
  * Builds the OpenAPI 3.1 document from the route table, converting the same zod schemas
@@ -28,18 +28,26 @@ const componentRef = (id: string) => ({ $ref: `#/components/schemas/${id}` });
 /** `{*path}` (a Functions catch-all) is `{path}` in OpenAPI. */
 export const openApiPath = (template: string) => `/${template.replace(/\{\*?([^}:?]+)[^}]*\}/g, '{$1}')}`;
 
-function toSchemas(entries: readonly (readonly [string, z.ZodType])[], io: 'input' | 'output'): Record<string, JsonSchema> {
+/** Converts schemas into components; a schema object that appears twice gets one
+ * component (the first name it was given), and nested named shapes become `$ref`s. */
+function toSchemas(entries: readonly (readonly [string, z.ZodType])[], io: 'input' | 'output'): { schemas: Record<string, JsonSchema>; idOf: Map<z.ZodType, string> } {
   const registry = z.registry<{ id: string }>();
-  for (const [id, schema] of entries) registry.add(schema, { id });
+  const idOf = new Map<z.ZodType, string>();
+  for (const [id, schema] of entries) {
+    if (idOf.has(schema)) continue;
+    idOf.set(schema, id);
+    registry.add(schema, { id });
+  }
   // unrepresentable: 'any' keeps refinements and transforms (checked by the server) from
   // failing the conversion; the JSON shape they check is still described.
   const out = z.toJSONSchema(registry, { io, unrepresentable: 'any', uri: (id) => `#/components/schemas/${id}` }).schemas;
-  return Object.fromEntries(
+  const schemas = Object.fromEntries(
     Object.entries(out).map(([id, schema]) => {
       const { $schema: _s, $id: _i, ...rest } = schema as JsonSchema;
       return [id, rest];
     }),
   );
+  return { schemas, idOf };
 }
 
 function parameters(route: ApiRoute): unknown[] {
@@ -57,8 +65,9 @@ function parameters(route: ApiRoute): unknown[] {
   return list;
 }
 
-function responseObject(id: string, response: ApiResponse): unknown {
-  if (response.schema !== undefined) return { description: response.description, content: { 'application/json': { schema: componentRef(id) } } };
+function responseObject(response: ApiResponse, idOf: Map<z.ZodType, string>): unknown {
+  const id = response.schema === undefined ? undefined : idOf.get(response.schema);
+  if (id !== undefined) return { description: response.description, content: { 'application/json': { schema: componentRef(id) } } };
   if (response.contentType !== undefined) return { description: response.description, content: { [response.contentType]: { schema: {} } } };
   return { description: response.description };
 }
@@ -84,7 +93,9 @@ export function buildOpenApiDocument(routes: readonly ApiRoute[], info: { versio
   const responseEntries = routes.flatMap((r) =>
     allResponses(r).flatMap(([status, resp]) => (resp.schema === undefined ? [] : [[responseComponent(r, status), resp.schema] as const])),
   );
-  const schemas = { ...toSchemas(requestEntries, 'input'), ...toSchemas(responseEntries, 'output') };
+  const requests = toSchemas(requestEntries, 'input');
+  const answers = toSchemas([...Object.entries(namedSchemas), ...responseEntries], 'output');
+  const schemas = { ...requests.schemas, ...answers.schemas };
 
   const paths: OpenApiDocument['paths'] = {};
   for (const route of routes) {
@@ -94,7 +105,7 @@ export function buildOpenApiDocument(routes: readonly ApiRoute[], info: { versio
       tags: [route.tag],
       ...(route.auth ? {} : { security: [] }),
       parameters: parameters(route),
-      responses: Object.fromEntries(allResponses(route).map(([status, resp]) => [String(status), responseObject(responseComponent(route, status), resp)])),
+      responses: Object.fromEntries(allResponses(route).map(([status, resp]) => [String(status), responseObject(resp, answers.idOf)])),
     };
     if (route.body !== undefined) {
       const optional = route.body.safeParse(undefined).success;

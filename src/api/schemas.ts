@@ -135,3 +135,19 @@ export type JobView = z.output<typeof jobView>;
 export type WorkflowAccepted = z.output<typeof workflowAccepted>;
 export type ErrorBody = z.output<typeof errorBody>;
 export type Health = z.output<typeof health>;
+
+/** Shapes that get a name of their own in the OpenAPI document; others are named after
+ * their route. */
+export const namedSchemas: Readonly<Record<string, z.ZodType>> = {
+  Error: errorBody,
+  Identity: identity,
+  LeasePolicy: leasePolicy,
+  Lease: lease,
+  Dataset: dataset,
+  DatasetPage: datasetPage,
+  TreeEntry: treeEntry,
+  HistoryEntry: historyEntry,
+  JobView: jobView,
+  WorkflowView: workflowView,
+  WorkflowPage: workflowPage,
+};
