@@ -1,0 +1,226 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startHost, type TestHost } from '../../helpers/host';
+import { runCli, type CliResult } from '../../helpers/cli';
+
+/** The `ledgerflow` CLI as a subprocess against a running embedded host: every command
+ * with --json parsed, and the exit codes scripts rely on. */
+const TOKENS = { uis: 'cli-tok-uis', uio: 'cli-tok-uio', uib: 'cli-tok-uib' } as const;
+type Org = keyof typeof TOKENS;
+const USERS: Record<Org, { user: string; org: string }> = { uis: { user: 'alice', org: 'uis' }, uio: { user: 'bob', org: 'uio' }, uib: { user: 'carol', org: 'uib' } };
+
+let host: TestHost;
+let work: string;
+let env: Record<string, string>;
+
+before(async () => {
+  work = mkdtempSync(join(tmpdir(), 'lf-cli-'));
+  const tokens = Object.fromEntries(Object.entries(TOKENS).map(([org, token]) => [token, USERS[org as Org]]));
+  host = await startHost({ settings: { LEDGERFLOW_TOKENS: JSON.stringify(tokens), LEDGER: 'embedded', KEY_STORE: 'file', STORAGE: 'local' } });
+  env = { LEDGERFLOW_ENDPOINT: `${host.url}/api`, LEDGERFLOW_CONFIG: join(work, 'config.json') };
+});
+after(async () => {
+  await host?.kill();
+  rmSync(work, { recursive: true, force: true });
+});
+
+const as = (org: Org, ...args: string[]) => runCli(['--token', TOKENS[org], ...args], env);
+const ok = (r: CliResult) => assert.equal(r.code, 0, `exit ${r.code}\n${r.stdout}\n${r.stderr}`);
+/** One clear line on stderr: `error: <code>: <message>`. */
+const oneErrorLine = (r: CliResult, code: string) => assert.match(r.stderr.split('\n')[0] ?? '', new RegExp(`^error: ${code}: \\S`), r.stderr);
+
+function dataDir(name: string, files: Record<string, string>): string {
+  const dir = join(work, name);
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(join(dir, path, '..'), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+  return dir;
+}
+
+test('help and usage errors', async (t) => {
+  await t.test('--help documents the exit codes, exit 0', async () => {
+    const r = await runCli(['--help'], env);
+    ok(r);
+    assert.match(r.stdout, /Exit codes:/);
+    assert.match(r.stdout, /4 {2}conflict/);
+  });
+  await t.test('unknown command, missing argument, bad option value: exit 2', async () => {
+    assert.equal((await runCli(['nonsense'], env)).code, 2);
+    assert.equal((await runCli(['datasets', 'show'], env)).code, 2);
+    assert.equal((await runCli(['lease', 'take', 'x', '--ttl', 'soon'], env)).code, 2);
+    assert.equal((await runCli(['workflows', 'run'], env)).code, 2);
+  });
+  await t.test('a request the server rejects as invalid: exit 2 with the field', async () => {
+    const r = await as('uis', 'datasets', 'show', 'not-an-id');
+    assert.equal(r.code, 2);
+    oneErrorLine(r, 'validation_failed');
+    assert.match(r.stderr, /id: must be a dataset id/);
+  });
+});
+
+test('unauthorized and unavailable', async (t) => {
+  await t.test('no token: exit 5 with a hint', async () => {
+    const r = await runCli(['datasets', 'list'], env);
+    assert.equal(r.code, 5);
+    oneErrorLine(r, 'unauthenticated');
+    assert.match(r.stderr, /LEDGERFLOW_TOKEN/);
+  });
+  await t.test('an unknown token: exit 5', async () => {
+    assert.equal((await runCli(['--token', 'wrong', 'datasets', 'list'], env)).code, 5);
+  });
+  await t.test('nothing listening: exit 6', async () => {
+    const r = await runCli(['--token', TOKENS.uis, '--endpoint', 'http://127.0.0.1:9/api', 'datasets', 'list'], env);
+    assert.equal(r.code, 6);
+    oneErrorLine(r, 'unavailable');
+  });
+});
+
+test('config: file, precedence, mode 0600', async () => {
+  const config = join(work, 'own-config.json');
+  const cfgEnv = { LEDGERFLOW_CONFIG: config };
+  ok(await runCli(['config', 'set', 'endpoint', `${host.url}/api`], cfgEnv));
+  ok(await runCli(['config', 'set', 'token', TOKENS.uio], cfgEnv));
+  assert.equal(statSync(config).mode & 0o777, 0o600);
+  assert.deepEqual(JSON.parse(readFileSync(config, 'utf8')), { endpoint: `${host.url}/api`, token: TOKENS.uio });
+  // Endpoint and token from the file alone.
+  const shown = (await runCli(['--json', 'config', 'show'], cfgEnv)).json();
+  assert.equal(shown.endpoint, `${host.url}/api`);
+  assert.equal(shown.endpointFrom, 'file');
+  assert.equal(shown.tokenFrom, 'file');
+  assert.doesNotMatch(JSON.stringify(shown), new RegExp(TOKENS.uio));
+  ok(await runCli(['datasets', 'list'], cfgEnv));
+  // The environment wins over the file, the flag over the environment.
+  assert.equal((await runCli(['datasets', 'list'], { ...cfgEnv, LEDGERFLOW_TOKEN: 'wrong' })).code, 5);
+  ok(await runCli(['--token', TOKENS.uis, 'datasets', 'list'], { ...cfgEnv, LEDGERFLOW_TOKEN: 'wrong' }));
+  assert.equal((await runCli(['config', 'set', 'colour', 'blue'], cfgEnv)).code, 2);
+  assert.equal((await runCli(['config', 'set', 'endpoint', 'ftp://x'], cfgEnv)).code, 2);
+  ok(await runCli(['config', 'unset', 'token'], cfgEnv));
+  assert.deepEqual(JSON.parse(readFileSync(config, 'utf8')), { endpoint: `${host.url}/api` });
+  assert.equal((await runCli(['--json', 'config', 'path'], cfgEnv)).json().path, config);
+});
+
+test('datasets, leases and history', async (t) => {
+  const uisDir = dataDir('uis-data', { 'a.txt': 'lorem ipsum\n', 'sub/b.txt': 'dolor lorem\n', '.hidden': 'skip me\n' });
+  let id = '';
+
+  await t.test('register a directory: its files are uploaded (hidden ones skipped)', async () => {
+    const r = await as('uis', '--json', 'datasets', 'register', uisDir, '--description', 'test data', '--lease-ttl', '10m', '--max-lease-ttl', '1h');
+    ok(r);
+    const d = r.json();
+    assert.match(d.id, /^[0-9a-f]{32}$/);
+    assert.equal(d.name, 'uis-data');
+    assert.deepEqual(d.owner, USERS.uis);
+    assert.deepEqual(d.policy, { leaseTtlSeconds: 600, maxLeaseTtlSeconds: 3600 });
+    id = d.id;
+    const tree = (await as('uis', '--json', 'datasets', 'tree', id)).json();
+    assert.deepEqual(tree.items.filter((e: { type: string }) => e.type === 'file').map((e: { path: string }) => e.path).sort(), ['a.txt', 'sub/b.txt']);
+  });
+
+  await t.test('upload: the same from a directory, with a name', async () => {
+    const dir = dataDir('uio-data', { 'r.txt': 'lorem\n' });
+    const d = (await as('uio', '--json', 'datasets', 'upload', dir, '--name', 'reports')).json();
+    assert.equal(d.name, 'reports');
+    assert.deepEqual(d.owner, USERS.uio);
+  });
+
+  await t.test('register refuses binary files and missing directories (exit 2)', async () => {
+    const bin = join(work, 'bin-data');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'x.bin'), Buffer.from([0xff, 0xfe, 0x00, 0x80]));
+    const r = await as('uis', 'datasets', 'register', bin);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /x\.bin is not UTF-8 text/);
+    assert.equal((await as('uis', 'datasets', 'register', join(work, 'nope'))).code, 2);
+  });
+
+  await t.test('list and show', async () => {
+    const list = (await as('uib', '--json', 'datasets', 'list')).json();
+    assert.ok(list.items.some((d: { id: string }) => d.id === id));
+    const mine = (await as('uib', '--json', 'datasets', 'list', '--owner', 'uis')).json();
+    assert.ok(mine.items.every((d: { owner: { org: string } }) => d.owner.org === 'uis'));
+    const shown = (await as('uib', '--json', 'datasets', 'show', id)).json();
+    assert.equal(shown.id, id);
+    assert.equal(shown.state, 'free');
+    const table = await as('uib', 'datasets', 'list');
+    ok(table);
+    assert.match(table.stdout, /^ID +NAME +OWNER +STATE/);
+  });
+
+  await t.test('not found: exit 3', async () => {
+    const r = await as('uis', 'datasets', 'show', '0'.repeat(32));
+    assert.equal(r.code, 3);
+    oneErrorLine(r, 'not_found');
+    assert.equal((await as('uis', 'lease', 'take', 'f'.repeat(32))).code, 3);
+  });
+
+  await t.test('lease take, then a second taker: exit 4 naming the holder and expiry', async () => {
+    const taken = await as('uio', '--json', 'lease', 'take', id, '--ttl', '5m');
+    ok(taken);
+    const lease = taken.json();
+    assert.deepEqual(lease.holder, USERS.uio);
+    const r = await as('uib', 'lease', 'take', id);
+    assert.equal(r.code, 4);
+    assert.equal(r.stderr, `error: lease_held: dataset ${id} is leased by bob@uio until ${lease.expiresAt}\n`);
+    const j = await as('uib', '--json', 'lease', 'take', id);
+    assert.equal(j.code, 4);
+    assert.equal(j.json().error.code, 'lease_held');
+    assert.equal(j.json().error.holder.user, 'bob');
+    assert.equal(j.json().error.holder.org, 'uio');
+    const shown = (await as('uib', '--json', 'lease', 'show', id)).json();
+    assert.equal(shown.state, 'leased');
+    assert.equal(shown.lease.expiresAt, lease.expiresAt);
+  });
+
+  await t.test('release by someone else: exit 5; by the holder: exit 0', async () => {
+    assert.equal((await as('uib', 'lease', 'release', id)).code, 5);
+    const r = await as('uio', '--json', 'lease', 'release', id);
+    ok(r);
+    assert.deepEqual(r.json(), { datasetId: id, released: true });
+    assert.equal((await as('uio', '--json', 'lease', 'show', id)).json().lease, null);
+  });
+
+  await t.test('history: the ledger saw register, lease, release', async () => {
+    const h = (await as('uib', '--json', 'history', id)).json();
+    assert.equal(h.datasetId, id);
+    assert.deepEqual(h.items.map((e: { action: string }) => e.action), ['registered', 'leased', 'released']);
+  });
+
+  await t.test('delete: owner only (exit 5 otherwise); crypto-shred reported', async () => {
+    assert.equal((await as('uio', 'datasets', 'delete', id)).code, 5);
+    const d = (await as('uis', '--json', 'datasets', 'delete', id)).json();
+    assert.equal(d.state, 'deleted');
+    assert.equal(d.cryptoShred.purged, true);
+    assert.equal((await as('uis', 'datasets', 'show', id)).code, 3);
+  });
+});
+
+test('workflows: client-side checks before any request', async (t) => {
+  const dir = dataDir('wf', {
+    'workflow.yaml': "jobs:\n  - command: 'python count.py'\n    volumes:\n      - {id: '', name: 'uis', path: '/data/uis'}\n",
+    'count.py': 'print(1)\n',
+  });
+  await t.test('a volume without a dataset id: exit 2 naming it', async () => {
+    const r = await as('uis', 'workflows', 'run', '-f', join(dir, 'workflow.yaml'));
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /volume "uis" of job 1 has no dataset id/);
+  });
+  await t.test('--dataset for a volume the spec does not have: exit 2', async () => {
+    const r = await as('uis', 'workflows', 'run', '-f', join(dir, 'workflow.yaml'), '--dataset', 'uis=abc', '--dataset', 'uio=def');
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--dataset uio: no volume of that name/);
+  });
+  await t.test('a missing workflow file: exit 2', async () => {
+    assert.equal((await as('uis', 'workflows', 'run', '-f', join(dir, 'missing.yaml'))).code, 2);
+  });
+});
+
+test('render: a clear failure until the manifest builders are merged', async () => {
+  const r = await runCli(['render', '--target', 'argo', '-f', 'workflow.yaml'], env);
+  assert.equal(r.code, 1);
+  oneErrorLine(r, 'not_available');
+  assert.equal((await runCli(['render', '--target', 'helm', '-f', 'workflow.yaml'], env)).code, 2);
+});
