@@ -34,6 +34,6 @@ export function action<A extends unknown[]>(handler: Handler<A>): (...args: unkn
   return async (...args: unknown[]) => {
     const command = args[args.length - 1] as Command;
     const code = await handler(contextOf(command), ...(args.slice(0, -1) as A));
-    outcome.exitCode = code ?? 0;
+    outcome.exitCode = typeof code === 'number' ? code : 0;
   };
 }

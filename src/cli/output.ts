@@ -14,8 +14,12 @@ export function processOutput(json: boolean): Output {
   return {
     json,
     isTTY: process.stdout.isTTY === true,
-    out: (text) => process.stdout.write(text),
-    err: (text) => process.stderr.write(text),
+    out: (text) => {
+      process.stdout.write(text);
+    },
+    err: (text) => {
+      process.stderr.write(text);
+    },
   };
 }
 
