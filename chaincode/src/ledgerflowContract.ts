@@ -310,7 +310,7 @@ async function writeJson(stub: ChaincodeStub, key: string, value: unknown): Prom
   await stub.putState(key, canonicalBytes(value));
 }
 
-async function audit(ctx: Context, datasetId: string, entry: AuditEntry & { endedLease?: LeaseRecord }): Promise<void> {
+async function audit(ctx: Context, datasetId: string, entry: AuditEntry): Promise<void> {
   await writeJson(ctx.stub, auditKey(ctx.stub, datasetId), entry);
 }
 

@@ -21,7 +21,7 @@ param organizations array = ['uis', 'uio', 'uib']
 param compute string = 'kubernetes'
 
 @description('Kubernetes namespace that runs the jobs (see infra/k8s).')
-param kubernetesNamespace string = 'ledgerflow-jobs'
+param kubernetesNamespace string = 'ledgerflow'
 
 @description('Fabric peer gateway endpoint (host:port) of the consortium network.')
 param fabricPeerEndpoint string

@@ -88,6 +88,26 @@ export const settingsSchema = z.object({
   LEASE_DEFAULT_TTL: positiveInt.default(3600),
   /** NCRONTAB, six fields with seconds. */
   LEASE_EXPIRY_SCHEDULE: z.string().default('0 * * * * *'),
+  /** Kubernetes / Argo compute (COMPUTE=kubernetes|argo). K8S_KUBECONFIG is a file path or
+   * the kubeconfig itself; empty: $KUBECONFIG, ~/.kube/config, then in-cluster. */
+  K8S_NAMESPACE: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).default('ledgerflow'),
+  K8S_KUBECONFIG: z.string().default(''),
+  K8S_CONTEXT: z.string().default(''),
+  /** Storage class of each run's workspace claim; empty: the cluster default. */
+  K8S_WORKSPACE_STORAGE_CLASS: z.string().default(''),
+  K8S_WORKSPACE_SIZE: z.string().regex(/^[0-9]+(Ki|Mi|Gi|Ti)$/).default('1Gi'),
+  /** ReadWriteMany lets parallel jobs of a run share the workspace across nodes. */
+  K8S_WORKSPACE_ACCESS_MODE: z.enum(['ReadWriteMany', 'ReadWriteOnce']).default('ReadWriteMany'),
+  /** Node that holds `local` datasets (a `local` PV pinned to it); empty: hostPath (one-node cluster). */
+  K8S_LOCAL_DATASET_NODE: z.string().default(''),
+  K8S_RUN_AS_USER: positiveInt.default(1000),
+  K8S_JOB_TTL_SECONDS: positiveInt.default(3600),
+  /** Image of the Argo exit hook that reports a job's completion (needs /bin/sh and curl). */
+  K8S_NOTIFIER_IMAGE: z.string().min(1).default('curlimages/curl:8.11.1'),
+  /** Image of the short-lived pod that reads a result file out of a run's workspace (needs sh and base64). */
+  K8S_READER_IMAGE: z.string().min(1).default('busybox:1.37'),
+  /** Service account of the Argo executor (wait container); jobs themselves get no token. */
+  K8S_ARGO_EXECUTOR_SERVICE_ACCOUNT: z.string().default('ledgerflow-argo-executor'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Embedded host: HTTP port (0 picks a free one) and listen address. */
   PORT: z.coerce.number().int().min(0).max(65535).default(7071),

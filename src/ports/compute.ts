@@ -62,3 +62,27 @@ export interface ComputeBackend {
   /** Deletes every object and temporary file of the run. Idempotent. */
   cleanup(workflowId: string): Promise<void>;
 }
+
+/**
+ * A whole DAG at once, for backends that schedule it themselves (Argo Workflows). Each job
+ * is its first attempt, with its own callback; `edges` are `from >> to` by job index.
+ */
+export interface RunLaunch {
+  workflowId: string;
+  jobs: JobLaunch[];
+  edges: { from: number; to: number }[];
+  /** Whole-run deadline. */
+  timeoutSeconds: number;
+}
+
+/**
+ * Optional capability (Argo): submit the run's DAG as one object and get one handle per
+ * job (same order as `run.jobs`); each job then reports through its callback as usual and
+ * `status`/`logs`/`cancel` take these handles. `launch` keeps working for later attempts.
+ */
+export interface DagComputeBackend extends ComputeBackend {
+  launchRun(run: RunLaunch, volumes: ResolvedVolume[]): Promise<JobHandle[]>;
+}
+
+export const runsDags = (backend: ComputeBackend): backend is DagComputeBackend =>
+  typeof (backend as Partial<DagComputeBackend>).launchRun === 'function';

@@ -76,3 +76,16 @@ export function errorOf(outcome: Outcome): { code: string; message: string; data
   if (outcome.status < 400) throw new Error(`expected a failure, got status ${outcome.status}`);
   return JSON.parse(outcome.message) as { code: string; message: string; data?: Record<string, unknown> };
 }
+
+/** RegisterDataset's argument, valid unless overridden. */
+export function newDataset(id: string, overrides: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    id,
+    name: `dataset ${id}`,
+    description: 'test data',
+    policy: { leaseTtlSeconds: 60, maxLeaseTtlSeconds: 600 },
+    storageKind: 'local',
+    sealedLocation: 'c2VhbGVkLWxvY2F0aW9u',
+    ...overrides,
+  });
+}

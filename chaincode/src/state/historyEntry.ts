@@ -1,4 +1,5 @@
 import type { Identity } from './identity';
+import type { LeaseRecord } from './leaseRecord';
 
 export type HistoryAction =
   | 'registered'
@@ -16,8 +17,11 @@ export type HistoryAction =
 export interface AuditEntry {
   action: HistoryAction;
   by: Identity;
-  /** The dataset, lease or workflow state after the transaction; absent after deletion. */
+  /** The dataset, lease or workflow state after the transaction (for `deleted`, the
+   * tombstone; for `released` and `expired`, the lease that ended). */
   value?: unknown;
+  /** On `deleted`: the lease that was in force and ended with the dataset. */
+  endedLease?: LeaseRecord;
 }
 
 export interface HistoryEntry extends AuditEntry {

@@ -1,8 +1,8 @@
 import type { ChaincodeStub } from 'fabric-shim-api';
-import { buildInvocation } from './proposal';
+import { chaincodeInput, decodedProposal, proposalBinding, type ChaincodeInputLike, type DecodedProposalFields } from './proposal';
+import { memoizeCertificateParsing, memoizeParameterSchemas, setShimLogLevel } from './shimTuning';
 import { TxSimulator } from './txSimulator';
 import type { Chaincode, ReadWriteSet, SimulationInput, SimulationResult, StateReader } from './types';
-import type { peer } from '@hyperledger/fabric-protos';
 
 /**
  * A peer sets CORE_CHAINCODE_LOGGING_LEVEL for its chaincode containers; this process is
@@ -31,8 +31,8 @@ type StubConstructor = new (
   handler: TxSimulator,
   channelId: string,
   txId: string,
-  input: peer.ChaincodeInput,
-  signedProposal: peer.SignedProposal,
+  input: ChaincodeInputLike,
+  signedProposal: undefined,
 ) => ChaincodeStub;
 
 const ChaincodeFromContract = require('fabric-shim/lib/contract-spi/chaincodefromcontract') as new (
@@ -43,13 +43,26 @@ const ChaincodeFromContract = require('fabric-shim/lib/contract-spi/chaincodefro
   version: string,
 ) => ContractDispatcher;
 const ShimStub = require('fabric-shim/lib/stub') as StubConstructor;
-type LevelSetter = { setLevel(level: string): void };
-const loggers = [require('fabric-shim/lib/logger') as LevelSetter, require('fabric-contract-api/lib/logger') as LevelSetter];
 const { JSONSerializer } = require('fabric-contract-api') as { JSONSerializer: unknown };
 
-/** fabric-shim's stub keeps only the last event, as Fabric does; this one also hands it back. */
+/** fabric-shim's stub, given the proposal fields already decoded (see ./proposal). It keeps
+ * only the last event, as Fabric does; this one also hands it back. */
 class SimulationStub extends ShimStub {
   event: { name: string; payload: Buffer } | undefined;
+
+  constructor(
+    handler: TxSimulator,
+    private readonly input: SimulationInput,
+  ) {
+    super(handler, input.channelId, input.txId, chaincodeInput(input), undefined);
+    const fields: DecodedProposalFields = decodedProposal(input);
+    Object.assign(this, fields);
+  }
+
+  /** Computed when asked: few chaincodes use it. */
+  override getBinding(): string {
+    return proposalBinding(this.input);
+  }
 
   override setEvent(name: string, payload: Uint8Array): void {
     super.setEvent(name, payload);
@@ -69,11 +82,13 @@ const emptyRwset = (): ReadWriteSet => ({ reads: [], rangeReads: [], writes: [] 
 /** Loads contract classes (a chaincode module's `contracts` export) as a chaincode named `name`. */
 export function loadChaincode(name: string, contracts: unknown[], options: LoadChaincodeOptions = {}): Chaincode {
   const level = options.logLevel ?? process.env.CORE_CHAINCODE_LOGGING_LEVEL ?? DEFAULT_LOG_LEVEL;
-  for (const logger of loggers) logger.setLevel(level);
+  setShimLogLevel(level);
+  memoizeCertificateParsing();
   // The same default serialization `fabric-chaincode-node start` uses for a module without `serializers`.
   const serializers = { transaction: 'jsonSerializer', serializers: { jsonSerializer: JSONSerializer } };
   // ChaincodeFromContract appends its system contract to the array it is given.
   const dispatcher = new ChaincodeFromContract([...contracts], serializers, {}, name, '');
+  memoizeParameterSchemas(dispatcher);
 
   return {
     name,
@@ -82,8 +97,7 @@ export function loadChaincode(name: string, contracts: unknown[], options: LoadC
       let response: ShimResponse;
       let stub: SimulationStub | undefined;
       try {
-        const invocation = buildInvocation(name, input);
-        stub = new SimulationStub(txsim, input.channelId, input.txId, invocation.input, invocation.signedProposal);
+        stub = new SimulationStub(txsim, input);
         response = await dispatcher.Invoke(stub);
       } catch (err) {
         response = { status: 500, message: err instanceof Error ? err.message : String(err) };

@@ -1,4 +1,4 @@
 export type * from './types';
 export { loadChaincode, type LoadChaincodeOptions } from './chaincodeSimulator';
-export { compareKeys, inRange } from './keyOrder';
+export { compareKeys } from './keyOrder';
 export { validateReadWriteSet, type ValidationCode } from './mvcc';

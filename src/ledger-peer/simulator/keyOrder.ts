@@ -22,6 +22,3 @@ function codePointRank(unit: number): number {
   return unit;
 }
 
-/** Is `key` inside [startKey, endKey)? endKey '' is unbounded, as in Fabric range queries. */
-export const inRange = (key: string, startKey: string, endKey: string): boolean =>
-  compareKeys(key, startKey) >= 0 && (endKey === '' || compareKeys(key, endKey) < 0);

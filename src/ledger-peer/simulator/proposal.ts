@@ -1,72 +1,72 @@
-import { common, msp, peer } from '@hyperledger/fabric-protos';
+import { createHash } from 'node:crypto';
 import type { SimulationInput } from './types';
 
-interface TimestampMessage {
-  setSeconds(value: number): void;
-  setNanos(value: number): void;
-}
-// google-protobuf ships no typings; this is the one class used from it.
-const { Timestamp } = require('google-protobuf/google/protobuf/timestamp_pb') as {
-  Timestamp: new () => TimestampMessage;
-};
-
-export interface ShimInvocation {
-  input: peer.ChaincodeInput;
-  signedProposal: peer.SignedProposal;
-}
-
 /**
- * Builds the messages a peer hands to a chaincode container: the ChaincodeInput (function
- * and arguments) and the client's SignedProposal, from which fabric-shim's stub decodes
- * the creator, the transaction timestamp, the transient map and the binding. The proposal
- * is unsigned: the peer has already authenticated the client before simulating.
+ * What fabric-shim's ChaincodeStub decodes from the peer's messages, given to it directly.
+ *
+ * A peer hands a chaincode container a ChaincodeInput and the client's SignedProposal;
+ * the stub decodes the creator, the transaction timestamp, the transient map and the
+ * binding from the proposal. Encoding a proposal with google-protobuf only for the stub to
+ * decode it again costs more than the rest of a lease transaction, so the simulator sets
+ * the decoded fields (those of fabric-shim 2.5.8's stub) itself.
  */
-export function buildInvocation(chaincodeName: string, input: SimulationInput): ShimInvocation {
-  const ccInput = new peer.ChaincodeInput();
-  ccInput.setArgsList([Buffer.from(input.fn, 'utf8'), ...input.args.map((a) => Buffer.from(a, 'utf8'))]);
+export interface DecodedProposalFields {
+  creator: { mspid: string; idBytes: Uint8Array };
+  txTimestamp: { getSeconds(): number; getNanos(): number; toDate(): Date };
+  transientMap: Map<string, Buffer>;
+  signedProposal: {
+    signature: Uint8Array;
+    proposal: {
+      header: {
+        channelHeader: { channelId: string; txId: string; timestamp: Date };
+        signatureHeader: { nonce: Uint8Array; creator: { mspid: string; idBytes: Uint8Array } };
+      };
+      payload: { transientMap: Map<string, Buffer> };
+    };
+  };
+}
 
-  const chaincodeId = new peer.ChaincodeID();
-  chaincodeId.setName(chaincodeName);
-  const spec = new peer.ChaincodeSpec();
-  spec.setType(peer.ChaincodeSpec.Type.NODE);
-  spec.setChaincodeId(chaincodeId);
-  spec.setInput(ccInput);
-  const invocation = new peer.ChaincodeInvocationSpec();
-  invocation.setChaincodeSpec(spec);
+/** The ChaincodeInput's one accessor the stub uses. */
+export interface ChaincodeInputLike {
+  getArgsList_asU8(): Uint8Array[];
+}
 
-  const payload = new peer.ChaincodeProposalPayload();
-  payload.setInput(invocation.serializeBinary());
-  const transient = payload.getTransientmapMap();
-  for (const [k, v] of input.transient ?? []) transient.set(k, v);
+export function chaincodeInput(input: SimulationInput): ChaincodeInputLike {
+  const args = [Buffer.from(input.fn, 'utf8'), ...input.args.map((a) => Buffer.from(a, 'utf8'))];
+  return { getArgsList_asU8: () => args };
+}
 
-  const creator = new msp.SerializedIdentity();
-  creator.setMspid(input.creator.mspId);
-  creator.setIdBytes(Buffer.from(input.creator.certPem, 'utf8'));
-  const signatureHeader = new common.SignatureHeader();
-  signatureHeader.setCreator(creator.serializeBinary());
-  signatureHeader.setNonce(Buffer.from(input.txId, 'utf8'));
-
+export function decodedProposal(input: SimulationInput): DecodedProposalFields {
+  const creator = { mspid: input.creator.mspId, idBytes: Buffer.from(input.creator.certPem, 'utf8') };
   const millis = input.timestamp.getTime();
-  const timestamp = new Timestamp();
-  timestamp.setSeconds(Math.floor(millis / 1000));
-  timestamp.setNanos((millis % 1000) * 1_000_000);
-  const extension = new peer.ChaincodeHeaderExtension();
-  extension.setChaincodeId(chaincodeId);
-  const channelHeader = new common.ChannelHeader();
-  channelHeader.setType(common.HeaderType.ENDORSER_TRANSACTION);
-  channelHeader.setChannelId(input.channelId);
-  channelHeader.setTxId(input.txId);
-  channelHeader.setTimestamp(timestamp as never);
-  channelHeader.setExtension$(extension.serializeBinary());
+  const seconds = Math.floor(millis / 1000);
+  const nanos = (millis - seconds * 1000) * 1_000_000;
+  const transientMap = new Map(input.transient ?? []);
+  // The proposal carries no client nonce here; the transaction id stands in for it.
+  const nonce = Buffer.from(input.txId, 'utf8');
+  return {
+    creator,
+    txTimestamp: { getSeconds: () => seconds, getNanos: () => nanos, toDate: () => new Date(millis) },
+    transientMap,
+    signedProposal: {
+      signature: new Uint8Array(),
+      proposal: {
+        header: {
+          channelHeader: { channelId: input.channelId, txId: input.txId, timestamp: new Date(millis) },
+          signatureHeader: { nonce, creator },
+        },
+        payload: { transientMap },
+      },
+    },
+  };
+}
 
-  const header = new common.Header();
-  header.setChannelHeader(channelHeader.serializeBinary());
-  header.setSignatureHeader(signatureHeader.serializeBinary());
-  const proposal = new peer.Proposal();
-  proposal.setHeader(header.serializeBinary());
-  proposal.setPayload(payload.serializeBinary());
-  const signedProposal = new peer.SignedProposal();
-  signedProposal.setProposalBytes(proposal.serializeBinary());
-
-  return { input: ccInput, signedProposal };
+/** sha256(nonce | creator | epoch 0), the shape of Fabric's proposal binding. */
+export function proposalBinding(input: SimulationInput): string {
+  return createHash('sha256')
+    .update(input.txId)
+    .update(input.creator.mspId)
+    .update(input.creator.certPem)
+    .update(Buffer.alloc(8))
+    .digest('hex');
 }

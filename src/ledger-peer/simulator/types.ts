@@ -15,7 +15,9 @@ export interface VersionedValue {
   version: Version;
 }
 
-/** Committed world state as of the snapshot the simulation runs against. */
+/** Committed world state as of the snapshot the simulation runs against. It should not
+ * change while one simulation runs (the chaincode reads across several awaits); if it
+ * does, the versions recorded in the read set make MVCC validation reject the torn read. */
 export interface StateReader {
   get(key: string): VersionedValue | undefined;
   /** keys in [startKey, endKey) in byte order; endKey '' means unbounded

@@ -1,0 +1,145 @@
+import { before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { HistoryEntry, WorkflowRecord } from '@ledgerflow/chaincode';
+import { createIdentity, type TestIdentity } from '../../helpers/identities';
+import { errorOf, LedgerHarness, newDataset } from '../../helpers/ledgerHarness';
+
+let alice: TestIdentity; // uis, owner
+let bob: TestIdentity; // ntnu, consumer
+let dave: TestIdentity; // ntnu
+const SPEC = 'a'.repeat(64);
+
+before(async () => {
+  [alice, bob, dave] = await Promise.all([createIdentity('alice', 'uis'), createIdentity('bob', 'ntnu'), createIdentity('dave', 'ntnu')]);
+});
+
+async function leasedToBob(): Promise<LedgerHarness> {
+  const h = new LedgerHarness();
+  await h.ok(alice, 'RegisterDataset', newDataset('dataset-01'));
+  await h.ok(alice, 'RegisterDataset', newDataset('dataset-02'));
+  await h.ok(bob, 'TakeLease', 'dataset-01', '0');
+  await h.ok(bob, 'TakeLease', 'dataset-02', '0');
+  return h;
+}
+const launch = (workflowId: string, datasetIds: string[]) => JSON.stringify({ workflowId, datasetIds, specHash: SPEC });
+const finish = (workflowId: string, status = 'Succeeded') =>
+  JSON.stringify({ workflowId, status, jobs: [{ name: 'uis', status: 'Succeeded', exitCode: 0 }, { name: 'final', status, exitCode: status === 'Succeeded' ? 0 : 1 }] });
+
+describe('RecordWorkflowLaunched', () => {
+  test('records who launched which datasets with which spec', async () => {
+    const h = await leasedToBob();
+    h.advance(3);
+    const out = await h.submit(bob, 'RecordWorkflowLaunched', launch('wf-1', ['dataset-01', 'dataset-02']));
+    const wf = JSON.parse(out.payload.toString()) as WorkflowRecord;
+    assert.deepEqual(wf, {
+      workflowId: 'wf-1',
+      datasetIds: ['dataset-01', 'dataset-02'],
+      specHash: SPEC,
+      launchedBy: { user: 'bob', org: 'ntnu', mspId: 'NtnuMSP' },
+      launchedAt: '2026-01-01T00:00:03.000Z',
+      status: 'Running',
+    });
+    assert.equal(out.event?.name, 'WorkflowLaunched');
+  });
+
+  test('requires the caller to hold every lease, unexpired', async () => {
+    const h = await leasedToBob();
+    assert.equal(errorOf(await h.submit(dave, 'RecordWorkflowLaunched', launch('wf-1', ['dataset-01']))).code, 'forbidden');
+    await h.ok(alice, 'RegisterDataset', newDataset('dataset-03'));
+    assert.equal(errorOf(await h.submit(bob, 'RecordWorkflowLaunched', launch('wf-1', ['dataset-01', 'dataset-03']))).code, 'forbidden');
+    h.advance(60);
+    assert.equal(errorOf(await h.submit(bob, 'RecordWorkflowLaunched', launch('wf-1', ['dataset-01']))).code, 'forbidden');
+    assert.equal(errorOf(await h.submit(bob, 'RecordWorkflowLaunched', launch('wf-1', ['dataset-99']))).code, 'not_found');
+  });
+
+  test('validates input and rejects a second launch of the same id', async () => {
+    const h = await leasedToBob();
+    for (const bad of [
+      JSON.stringify({ workflowId: 'wf-1', datasetIds: ['dataset-01'], specHash: 'nothex' }),
+      JSON.stringify({ workflowId: 'wf 1', datasetIds: ['dataset-01'], specHash: SPEC }),
+      JSON.stringify({ workflowId: 'wf-1', datasetIds: ['dataset-01', 'dataset-01'], specHash: SPEC }),
+    ]) {
+      assert.equal(errorOf(await h.submit(bob, 'RecordWorkflowLaunched', bad)).code, 'validation_failed', bad);
+    }
+    await h.ok(bob, 'RecordWorkflowLaunched', launch('wf-1', ['dataset-01']));
+    assert.equal(errorOf(await h.submit(bob, 'RecordWorkflowLaunched', launch('wf-1', ['dataset-01']))).code, 'conflict');
+  });
+});
+
+describe('RecordWorkflowFinished and RecordWorkflowCleanedUp', () => {
+  test('record the outcome and the cleanup; repeating the same is a no-op', async () => {
+    const h = await leasedToBob();
+    await h.ok(bob, 'RecordWorkflowLaunched', launch('wf-1', ['dataset-01']));
+    h.advance(5);
+    const done = await h.submit(dave, 'RecordWorkflowFinished', finish('wf-1'));
+    const wf = JSON.parse(done.payload.toString()) as WorkflowRecord;
+    assert.equal(wf.status, 'Succeeded');
+    assert.equal(wf.finishedAt, '2026-01-01T00:00:05.000Z');
+    assert.equal(wf.jobs?.length, 2);
+    assert.equal(done.event?.name, 'WorkflowFinished');
+    const repeat = await h.submit(bob, 'RecordWorkflowFinished', finish('wf-1'));
+    assert.equal(repeat.status, 200);
+    assert.equal(repeat.rwset.writes.length, 0);
+    assert.equal(errorOf(await h.submit(bob, 'RecordWorkflowFinished', finish('wf-1', 'Failed'))).code, 'conflict');
+
+    h.advance(1);
+    const cleaned = await h.submit(bob, 'RecordWorkflowCleanedUp', 'wf-1');
+    assert.equal((JSON.parse(cleaned.payload.toString()) as WorkflowRecord).cleanedUpAt, '2026-01-01T00:00:06.000Z');
+    assert.equal(cleaned.event?.name, 'WorkflowCleanedUp');
+    assert.equal((await h.submit(bob, 'RecordWorkflowCleanedUp', 'wf-1')).rwset.writes.length, 0);
+  });
+
+  test('only the launcher org records them; unknown workflows are not_found', async () => {
+    const h = await leasedToBob();
+    await h.ok(bob, 'RecordWorkflowLaunched', launch('wf-1', ['dataset-01']));
+    assert.equal(errorOf(await h.submit(alice, 'RecordWorkflowFinished', finish('wf-1'))).code, 'forbidden');
+    assert.equal(errorOf(await h.submit(alice, 'RecordWorkflowCleanedUp', 'wf-1')).code, 'forbidden');
+    assert.equal(errorOf(await h.submit(bob, 'RecordWorkflowFinished', finish('wf-2'))).code, 'not_found');
+    assert.equal(errorOf(await h.submit(bob, 'RecordWorkflowCleanedUp', 'wf-2')).code, 'not_found');
+    assert.equal(errorOf(await h.submit(bob, 'RecordWorkflowFinished', JSON.stringify({ workflowId: 'wf-1', status: 'Running', jobs: [] }))).code, 'validation_failed');
+  });
+});
+
+describe('DatasetHistory', () => {
+  test('lists every change of the dataset, its lease and its workflows, oldest first', async () => {
+    const h = new LedgerHarness();
+    await h.ok(alice, 'RegisterDataset', newDataset('dataset-01'));
+    await h.ok(alice, 'RegisterDataset', newDataset('dataset-02'));
+    h.advance(1);
+    await h.ok(alice, 'UpdateDataset', 'dataset-01', JSON.stringify({ description: 'v2' }));
+    h.advance(1);
+    await h.ok(bob, 'TakeLease', 'dataset-01', '10');
+    await h.ok(bob, 'TakeLease', 'dataset-02', '10');
+    await h.ok(bob, 'RecordWorkflowLaunched', JSON.stringify({ workflowId: 'wf-1', datasetIds: ['dataset-01'], specHash: SPEC }));
+    await h.ok(bob, 'RecordWorkflowFinished', finish('wf-1'));
+    await h.ok(bob, 'RecordWorkflowCleanedUp', 'wf-1');
+    await h.ok(bob, 'ReleaseLease', 'dataset-01');
+    await h.ok(dave, 'TakeLease', 'dataset-01', '10');
+    h.advance(10);
+    await h.ok(alice, 'ExpireLeases');
+    await h.ok(alice, 'DeleteDataset', 'dataset-01');
+
+    const history = await h.query<HistoryEntry[]>(dave, 'DatasetHistory', 'dataset-01');
+    assert.deepEqual(history.map((e) => `${e.action}:${e.by.user}`), [
+      'registered:alice',
+      'updated:alice',
+      'leased:bob',
+      'workflow-launched:bob',
+      'workflow-finished:bob',
+      'workflow-cleaned-up:bob',
+      'released:bob',
+      'leased:dave',
+      'expired:alice',
+      'deleted:alice',
+    ]);
+    const txIds = history.map((e) => e.txId);
+    assert.deepEqual([...txIds].sort(), txIds, 'the harness numbers transactions in commit order');
+    assert.equal(history[0].timestamp, '2026-01-01T00:00:00.000Z');
+    assert.equal(history.at(-1)?.timestamp, '2026-01-01T00:00:12.000Z');
+    assert.equal((history[1].value as { description: string }).description, 'v2');
+    assert.equal((history.at(-1)?.value as { sealedLocation: string }).sealedLocation, '');
+    const other = await h.query<HistoryEntry[]>(dave, 'DatasetHistory', 'dataset-02');
+    assert.deepEqual(other.map((e) => e.action), ['registered', 'leased', 'expired']);
+    assert.equal(errorOf(await h.evaluate(dave, 'DatasetHistory', 'dataset-03')).code, 'not_found');
+  });
+});
