@@ -8,3 +8,4 @@ import './http/openapi';
 import './datasets';
 import './leases';
 import './leaseExpiry';
+import './lifecycle';

@@ -1,12 +1,17 @@
 import { jsonSetting, settings, type Settings } from '../config/settings';
-import { Authenticator, principalOrgMapSchema, tokensSchema } from '../core/auth/credentials';
+import { Authenticator, principalOrgMapSchema, tokensSchema, type PrincipalOrgMap } from '../core/auth/credentials';
 
 /** The authenticator the settings describe; needs no adapter, so a 401 never waits on one. */
 export function authenticatorFrom(s: Settings): Authenticator {
   return new Authenticator(
     jsonSetting(s.LEDGERFLOW_TOKENS, tokensSchema, {}),
-    s.AUTH_PRINCIPAL_ORG_MAP.trim() === '' ? undefined : jsonSetting(s.AUTH_PRINCIPAL_ORG_MAP, principalOrgMapSchema, {}),
+    principalOrgs(s),
   );
+}
+
+function principalOrgs(s: Settings): PrincipalOrgMap | undefined {
+  const map = jsonSetting(s.AUTH_PRINCIPAL_ORGS, principalOrgMapSchema, {});
+  return Object.keys(map).length === 0 ? undefined : map;
 }
 
 let current: Authenticator | undefined;

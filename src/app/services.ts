@@ -1,5 +1,6 @@
 import { delimiter } from 'node:path';
-import { jsonSetting, settings as loadSettings, vaultUrlsSchema, type Settings } from '../config/settings';
+import { DefaultAzureCredential } from '@azure/identity';
+import { keyVaultUrls, settings as loadSettings, type Settings } from '../config/settings';
 import { DatasetService } from '../core/datasets/datasetService';
 import { LedgerflowError } from '../core/errors';
 import type { Caller, StorageKind } from '../core/model';
@@ -30,17 +31,21 @@ export interface Services {
   close(): Promise<void>;
 }
 
-export async function buildServices(s: Settings, log: Logger = rootLogger()): Promise<Services> {
+export async function buildServices(s: Settings, env: NodeJS.ProcessEnv, log: Logger = rootLogger()): Promise<Services> {
   const keyStores: KeyStores = s.KEY_STORE === 'file'
     ? await FileKeyStores.open(s.LEDGERFLOW_DATA_DIR)
-    : new KeyVaultKeyStores({ vaultUrls: jsonSetting(s.KEY_VAULT_URLS, vaultUrlsSchema, {}) });
+    : new KeyVaultKeyStores({ vaultUrls: keyVaultUrls(env) });
   const local = new LocalDatasetStorage({
     dataDir: s.LEDGERFLOW_DATA_DIR,
     adoptRoots: s.LOCAL_DATASET_ROOTS.split(delimiter).filter((r) => r !== ''),
   });
-  const azureFiles = new AzureFilesDatasetStorage(
-    s.AZURE_FILES_ACCOUNT_URL === '' ? {} : { platformAccount: { url: s.AZURE_FILES_ACCOUNT_URL, credential: s.AZURE_FILES_CREDENTIAL } },
-  );
+  const azureFiles = new AzureFilesDatasetStorage({
+    ...(s.AZURE_FILES_ACCOUNT_URL === '' ? {} : {
+      platformAccount: { url: s.AZURE_FILES_ACCOUNT_URL, credential: s.AZURE_FILES_CREDENTIAL === '' ? new DefaultAzureCredential() : s.AZURE_FILES_CREDENTIAL },
+    }),
+    // API calls wait on these: a share URL an owner mistyped should fail in seconds, not minutes.
+    pipelineOptions: { retryOptions: { maxTries: 3, retryDelayInMs: 500, maxRetryDelayInMs: 2000, tryTimeoutInMs: 30_000 } },
+  });
   const storage = (kind: StorageKind): DatasetStorage => (kind === 'local' ? local : azureFiles);
   const ledger = await createLedger(s, log);
   const datasets = new DatasetService({
@@ -55,11 +60,20 @@ export async function buildServices(s: Settings, log: Logger = rootLogger()): Pr
 
 let current: Promise<Services> | undefined;
 
+/** Closes what `services()` built (the ledger connection and an embedded peer), if anything. */
+export async function closeServices(): Promise<void> {
+  const built = current;
+  current = undefined;
+  if (built !== undefined) await (await built.catch(() => undefined))?.close();
+}
+
 /** The process's services, built on first use; a failed build is retried on the next call. */
 export function services(): Promise<Services> {
-  current ??= buildServices(loadSettings()).catch((err: unknown) => {
+  current ??= buildServices(loadSettings(), process.env).catch((err: unknown) => {
     current = undefined;
-    throw err instanceof LedgerflowError ? err : new LedgerflowError('unavailable', 'the platform failed to start its adapters', { cause: err });
+    // The cause (a setting, an unreachable peer) is for the operator's log, not for callers.
+    rootLogger().error({ err }, 'building the adapters failed');
+    throw new LedgerflowError('unavailable', 'the platform failed to start its adapters', { cause: err });
   });
   return current;
 }

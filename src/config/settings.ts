@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { LedgerflowError } from '../core/errors';
 import { principalOrgMapSchema, tokensSchema } from '../core/auth/credentials';
-import { ORG_NAME } from '../core/names';
 
 /**
  * Every app setting the code reads, parsed once at start from the environment (which the
@@ -36,7 +35,19 @@ export function jsonSetting<T extends z.ZodType>(value: string, schema: T, empty
   return value.trim() === '' ? empty : schema.parse(JSON.parse(value));
 }
 
-export const vaultUrlsSchema = z.record(z.string().regex(ORG_NAME), z.url({ protocol: /^https$/ }));
+const VAULT_URL_SETTING = /^KEY_VAULT_URL_([A-Z0-9_]+)$/;
+const vaultUrl = z.url({ protocol: /^https$/ });
+
+/** Key Vault per organization, from settings `KEY_VAULT_URL_<ORG>` (org upper-cased, `-` as
+ * `_`), e.g. KEY_VAULT_URL_UIS=https://ledgerflow-uis.vault.azure.net/. Checked at start. */
+export function keyVaultUrls(env: NodeJS.ProcessEnv): Record<string, string> {
+  const urls: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    const match = VAULT_URL_SETTING.exec(name);
+    if (match !== null && value !== undefined && value !== '') urls[match[1]!.toLowerCase().replace(/_/g, '-')] = value;
+  }
+  return urls;
+}
 
 export const settingsSchema = z.object({
   LEDGERFLOW_DATA_DIR: z.string().min(1).default('./.ledgerflow'),
@@ -73,16 +84,16 @@ export const settingsSchema = z.object({
   COMPUTE: z.enum(['local', 'kubernetes', 'argo']).default('local'),
   /** JSON: {"<token>": {"user": "alice", "org": "uis"}}. Empty: only App Service auth. */
   LEDGERFLOW_TOKENS: jsonString(tokensSchema, { keysAreSecret: true }),
-  /** JSON: {"tid:<tenant id>" | "group:<object id>" | "role:<app role>": "<org>"}. Set it to
-   * trust App Service authentication (x-ms-client-principal); empty: bearer tokens only. */
-  AUTH_PRINCIPAL_ORG_MAP: jsonString(principalOrgMapSchema),
-  /** JSON: {"<org>": "https://<vault>.vault.azure.net"}, used when KEY_STORE=keyvault. */
-  KEY_VAULT_URLS: jsonString(vaultUrlsSchema),
+  /** JSON: {"tid:<tenant id>" | "group:<object id>" | "role:<app role>": "<org>"}. Non-empty:
+   * trust App Service authentication (x-ms-client-principal); empty or {}: bearer tokens only.
+   * (Key Vault URLs are per organization: KEY_VAULT_URL_<ORG>, see keyVaultUrls.) */
+  AUTH_PRINCIPAL_ORGS: jsonString(principalOrgMapSchema),
   /** Absolute directories (separated by ':') under which owners may register existing local
    * data (`source: {kind: 'local', path}`); empty: only uploads. */
   LOCAL_DATASET_ROOTS: z.string().default(''),
   /** Platform Azure Files account for uploads when STORAGE=azure-files, e.g.
-   * https://<account>.file.core.windows.net, and its SAS token or account key. */
+   * https://<account>.file.core.windows.net, and its SAS token or account key; an empty
+   * credential means the app's managed identity (DefaultAzureCredential). */
   AZURE_FILES_ACCOUNT_URL: z.string().default(''),
   AZURE_FILES_CREDENTIAL: z.string().default(''),
   LEASE_DEFAULT_TTL: positiveInt.default(3600),
@@ -132,16 +143,18 @@ function safeJson(text: string): unknown {
 }
 
 /** Settings that only make sense together (an adapter choice and its connection settings). */
-function crossCheck(s: Settings): { path: string; message: string }[] {
+function crossCheck(s: Settings, env: NodeJS.ProcessEnv): { path: string; message: string }[] {
   const problems: { path: string; message: string }[] = [];
-  if (s.KEY_STORE === 'keyvault' && s.KEY_VAULT_URLS.trim() === '') {
-    problems.push({ path: 'KEY_VAULT_URLS', message: 'is required when KEY_STORE=keyvault' });
-  }
-  if (s.STORAGE === 'azure-files') {
-    if (!/^https:\/\/[^/?#]+\/?$/.test(s.AZURE_FILES_ACCOUNT_URL)) {
-      problems.push({ path: 'AZURE_FILES_ACCOUNT_URL', message: 'must be https://<account>.file.core.windows.net when STORAGE=azure-files' });
+  for (const [name, value] of Object.entries(env)) {
+    if (VAULT_URL_SETTING.test(name) && value !== undefined && value !== '' && !vaultUrl.safeParse(value).success) {
+      problems.push({ path: name, message: 'must be an https URL' });
     }
-    if (s.AZURE_FILES_CREDENTIAL === '') problems.push({ path: 'AZURE_FILES_CREDENTIAL', message: 'is required when STORAGE=azure-files' });
+  }
+  if (s.KEY_STORE === 'keyvault' && Object.keys(keyVaultUrls(env)).length === 0) {
+    problems.push({ path: 'KEY_VAULT_URL_<ORG>', message: 'at least one is required when KEY_STORE=keyvault' });
+  }
+  if (s.STORAGE === 'azure-files' && !/^https:\/\/[^/?#]+\/?$/.test(s.AZURE_FILES_ACCOUNT_URL)) {
+    problems.push({ path: 'AZURE_FILES_ACCOUNT_URL', message: 'must be https://<account>.file.core.windows.net when STORAGE=azure-files' });
   }
   return problems;
 }
@@ -149,7 +162,7 @@ function crossCheck(s: Settings): { path: string; message: string }[] {
 export function parseSettings(env: NodeJS.ProcessEnv): Settings {
   const result = settingsSchema.safeParse(env);
   const details = result.success
-    ? crossCheck(result.data)
+    ? crossCheck(result.data, env)
     : result.error.issues.map((issue) => ({
       path: issue.path.join('.'),
       message: issue.message,

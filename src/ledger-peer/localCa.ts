@@ -1,6 +1,7 @@
 // @peculiar/x509's dependency injection needs the Reflect metadata polyfill loaded first.
 import 'reflect-metadata';
-import { createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
+import { createHash, createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
+import { isIP } from 'node:net';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
@@ -18,7 +19,8 @@ type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 
 const ORG_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
-const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;
+/** As the chaincode accepts them (single inner spaces); never `.` or `..` alone, as they name directories. */
+const USER_NAME = /^(?=.{1,128}$)(?!\.{1,2}$)[A-Za-z0-9._@-]+( [A-Za-z0-9._@-]+)*$/;
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const TEN_YEARS_MS = 10 * 365 * 24 * 3600 * 1000;
 
@@ -41,6 +43,11 @@ export function mspRoot(dataDir: string): string {
 
 /** The embedded peer's own CA and node identity (it signs endorsements). */
 export const PEER_ORG = 'ledgerflow-peer';
+
+/** Whether `getOrIssueIdentity` accepts these names. */
+export function isValidIdentityName(org: string, user: string): boolean {
+  return ORG_NAME.test(org) && USER_NAME.test(user);
+}
 export function peerMspRoot(dataDir: string): string {
   return join(dataDir, 'ledger', 'node');
 }
@@ -57,22 +64,10 @@ export async function getOrIssueIdentity(root: string, org: string, user: string
   const ca = await getOrCreateCa(orgDir, org);
   const userDir = join(orgDir, 'users', user);
   if (!existsSync(join(userDir, 'cert.pem'))) {
-    const keys = await newKeyPair();
-    const cert = await x509.X509CertificateGenerator.create({
-      serialNumber: randomBytes(16).toString('hex').replace(/^[89a-f]/, '1'),
-      subject: `CN=${user},O=${org}`,
-      issuer: ca.cert.subject,
-      notBefore: new Date(Date.now() - 60_000),
-      notAfter: new Date(Date.now() + TEN_YEARS_MS),
-      signingAlgorithm: ALG,
-      publicKey: keys.publicKey,
-      signingKey: ca.key,
-      extensions: [
-        new x509.BasicConstraintsExtension(false, undefined, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      ],
-    });
-    await writeAtomically(userDir, { 'cert.pem': cert.toString('pem'), 'key.pem': await keyPem(keys.privateKey) });
+    await writeAtomically(userDir, await issue(ca, `CN=${user},O=${org}`, [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+    ]));
   }
   return {
     mspId: mspIdFor(org),
@@ -80,6 +75,44 @@ export async function getOrIssueIdentity(root: string, org: string, user: string
     keyPem: readFileSync(join(userDir, 'key.pem'), 'utf8'),
     caCertPem: ca.cert.toString('pem'),
   };
+}
+
+/** A TLS server certificate for the peer, from its organization's CA (the TLS root clients
+ * trust), valid for `hosts` (DNS names or IP addresses). Re-issued when the hosts change. */
+export async function getOrIssueTlsServerCert(root: string, org: string, hosts: string[]): Promise<{ certPem: string; keyPem: string; caCertPem: string }> {
+  checkName('organization', org);
+  const orgDir = join(root, org);
+  const ca = await getOrCreateCa(orgDir, org);
+  const tlsDir = join(orgDir, 'tls', createHash('sha256').update(hosts.join(',')).digest('hex').slice(0, 16));
+  if (!existsSync(join(tlsDir, 'cert.pem'))) {
+    await writeAtomically(tlsDir, await issue(ca, `CN=${hosts[0] ?? 'localhost'},O=${org}`, [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      new x509.SubjectAlternativeNameExtension(hosts.map((h) => (isIP(h) ? { type: 'ip' as const, value: h } : { type: 'dns' as const, value: h }))),
+    ]));
+  }
+  return {
+    certPem: readFileSync(join(tlsDir, 'cert.pem'), 'utf8'),
+    keyPem: readFileSync(join(tlsDir, 'key.pem'), 'utf8'),
+    caCertPem: ca.cert.toString('pem'),
+  };
+}
+
+async function issue(ca: { cert: x509.X509Certificate; key: CryptoKey }, subject: string, extensions: x509.Extension[]): Promise<Record<string, string>> {
+  const keys = await newKeyPair();
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: randomBytes(16).toString('hex').replace(/^[89a-f]/, '1'),
+    subject,
+    issuer: ca.cert.subject,
+    notBefore: new Date(Date.now() - 60_000),
+    notAfter: new Date(Date.now() + TEN_YEARS_MS),
+    signingAlgorithm: ALG,
+    publicKey: keys.publicKey,
+    signingKey: ca.key,
+    extensions,
+  });
+  return { 'cert.pem': cert.toString('pem'), 'key.pem': await keyPem(keys.privateKey) };
 }
 
 /** The CA certificates present under `root`, by organization. */

@@ -19,13 +19,14 @@ const program = new Command()
   .requiredOption('--data-dir <dir>', 'where the ledger and the organizations\' CAs live')
   .option('--port <port>', 'gRPC port (0: any free port)', int, 7051)
   .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .option('--tls', 'serve TLS with a certificate from the peer\'s CA (required off loopback)', false)
   .option('--channel <name>', 'channel name', 'ledgerflow')
   .option('--block-max-tx <n>', 'cut a block at this many transactions', int, 500)
   .option('--block-timeout-ms <ms>', 'cut a block this long after its first transaction', int, 2)
-  .action(async (opts: { dataDir: string; port: number; host: string; channel: string; blockMaxTx: number; blockTimeoutMs: number }) => {
+  .action(async (opts: { dataDir: string; port: number; host: string; tls: boolean; channel: string; blockMaxTx: number; blockTimeoutMs: number }) => {
     const logger = createLogger({ name: 'ledger-peer' });
     const peer = await startEmbeddedPeer({ ...opts, logger });
-    process.stdout.write(`${JSON.stringify({ endpoint: peer.endpoint, channel: peer.channel, mspDir: peer.mspDir })}\n`);
+    process.stdout.write(`${JSON.stringify({ endpoint: peer.endpoint, channel: peer.channel, mspDir: peer.mspDir, tlsRootCert: peer.tlsRootCert })}\n`);
     const stop = () => {
       peer.stop().then(
         () => process.exit(0),

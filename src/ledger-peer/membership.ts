@@ -23,6 +23,7 @@ export class Membership {
   readonly #roots: string[];
   readonly #cas = new Map<string, { org: string; cert: X509Certificate }>();
   readonly #members = new Map<string, Member>();
+  readonly #validity = new WeakMap<Member, { from: number; to: number }>();
 
   constructor(mspRoots: string[]) {
     this.#roots = mspRoots;
@@ -73,8 +74,6 @@ export class Membership {
     if (member instanceof Error) return member;
     return verifySignature(member.publicKey, message, signature) ? member : new Error('signature verification failed');
   }
-
-  readonly #validity = new WeakMap<Member, { from: number; to: number }>();
 
   #stillValid(member: Member, cert?: X509Certificate): boolean {
     const v = cert ? { from: Date.parse(cert.validFrom), to: Date.parse(cert.validTo) } : this.#validity.get(member);

@@ -1,17 +1,30 @@
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { buildBlock } from './blocks';
-import type { LedgerStore } from './store';
-import { validateBlock, type EndorsementPolicy, type StateView } from './validator';
+import type { CommitReply, CommitRequest } from './commitWorker';
+import type { BlockRecord, LedgerStore } from './store';
+import type { Version } from './simulator';
+import { inRange, validateBlock, type EndorsementPolicy, type StateView } from './validator';
 
 /**
  * Orders submitted transactions into hash-chained blocks and commits them. A block is cut
- * when `maxTx` transactions are pending or `timeoutMs` after the first one arrived, so under
- * load many transactions share one SQLite transaction (one fsync). Validation and commit run
- * synchronously in one step, so no simulation or event read sees a half-written block.
+ * when `maxTx` transactions are pending, when the writer is idle, or `timeoutMs` after the
+ * first one arrived while blocks are being written, so under load many transactions share
+ * one SQLite transaction (one fsync) and a lone client is not delayed. Validation runs here;
+ * the write runs on the commit worker's thread while the next block fills and is validated
+ * against committed state plus the blocks still being written. Clients learn a status, and
+ * event streams see a block, only once it is durable.
  */
 
 export interface OrdererOptions {
+  /** The SQLite file the commit worker writes. */
+  file: string;
   maxTx: number;
   timeoutMs: number;
+  /** A block that cannot be written (disk full, say) stops the orderer: no later block can
+   * chain onto it. Waiting clients get an error; a restart resumes from the last durable block. */
+  onCommitError: (err: Error, blockNum: number) => void;
 }
 
 export interface TxStatus {
@@ -19,91 +32,130 @@ export interface TxStatus {
   blockNum: number;
 }
 
+/** Blocks handed to the worker and not yet durable; more would only queue behind the disk. */
+const MAX_IN_FLIGHT = 2;
+
+interface InFlight {
+  record: BlockRecord;
+  updates: Map<string, Map<string, Version | null>>;
+  txIds: Set<string>;
+}
+
+interface Waiter {
+  resolve: (status: TxStatus) => void;
+  reject: (err: Error) => void;
+}
+
 export class Orderer {
   readonly #store: LedgerStore;
   readonly #policy: EndorsementPolicy;
   readonly #options: OrdererOptions;
+  readonly #worker: Worker;
   readonly #state: StateView;
   #pending: Uint8Array[] = [];
   #timer: NodeJS.Timeout | undefined;
+  #cutScheduled = false;
   #next: number;
+  #height: number;
   #previousHash: Buffer;
-  readonly #waiters = new Map<string, ((status: TxStatus) => void)[]>();
+  readonly #inFlight: InFlight[] = [];
+  readonly #waiters = new Map<string, Waiter[]>();
   readonly #blockListeners = new Set<(blockNum: number) => void>();
   #closed = false;
+  #failure: Error | undefined;
 
-  constructor(store: LedgerStore, policy: EndorsementPolicy, options: OrdererOptions) {
+  private constructor(store: LedgerStore, policy: EndorsementPolicy, options: OrdererOptions) {
     this.#store = store;
     this.#policy = policy;
     this.#options = options;
-    this.#state = {
-      version: (ns, key) => store.get(ns, key)?.version,
-      rangeVersions: (ns, startKey, endKey) => store.range(ns, startKey, endKey),
-      hasTx: (txId) => store.hasTx(txId),
-    };
     const last = store.lastBlock();
-    if (last === undefined) {
-      // Genesis: an empty block 0, so transactions start at block 1 as on a Fabric channel.
-      const { block, headerHash } = buildBlock(0, new Uint8Array(0), [], []);
-      store.commitBlock({ number: 0, headerHash, bytes: block.serializeBinary(), txs: [] });
-      this.#next = 1;
-      this.#previousHash = headerHash;
-    } else {
-      this.#next = last.number + 1;
-      this.#previousHash = last.headerHash;
-    }
+    this.#next = last === undefined ? 0 : last.number + 1;
+    this.#height = this.#next;
+    this.#previousHash = last?.headerHash ?? Buffer.alloc(0);
+    this.#worker = new Worker(join(__dirname, 'commitWorker.js'), { workerData: { file: options.file } });
+    this.#worker.on('message', (reply: CommitReply) => this.#onCommitted(reply));
+    this.#worker.on('error', (err) => this.#fail(err, this.#inFlight[0]?.record.number ?? this.#next));
+    this.#state = {
+      version: (ns, key) => {
+        for (let i = this.#inFlight.length - 1; i >= 0; i--) {
+          const updates = this.#inFlight[i]!.updates.get(ns);
+          if (updates?.has(key)) return updates.get(key) ?? undefined;
+        }
+        return store.get(ns, key)?.version;
+      },
+      rangeVersions: (ns, startKey, endKey) => {
+        const merged = new Map<string, Version>();
+        for (const { key, version } of store.range(ns, startKey, endKey)) merged.set(key, version);
+        for (const block of this.#inFlight) {
+          for (const [key, version] of block.updates.get(ns) ?? []) {
+            if (!inRange(key, startKey, endKey)) continue;
+            if (version === null) merged.delete(key);
+            else merged.set(key, version);
+          }
+        }
+        // The validator sorts.
+        return [...merged].map(([key, version]) => ({ key, version }));
+      },
+      hasTx: (txId) => this.#inFlight.some((b) => b.txIds.has(txId)) || store.hasTx(txId),
+    };
   }
 
-  /** The number the next block will have (= chain height). */
+  static async open(store: LedgerStore, policy: EndorsementPolicy, options: OrdererOptions): Promise<Orderer> {
+    const orderer = new Orderer(store, policy, options);
+    await once(orderer.#worker, 'online');
+    if (orderer.#next === 0) {
+      // Genesis: an empty block 0, so transactions start at block 1 as on a Fabric channel.
+      orderer.#commit([]);
+      await new Promise<void>((resolve) => orderer.onBlock(function first() {
+        resolve();
+        orderer.#blockListeners.delete(first);
+      }));
+    }
+    return orderer;
+  }
+
+  /** Committed height: blocks 0..height-1 are durable and visible. */
   get height(): number {
-    return this.#next;
+    return this.#height;
   }
 
   submit(envelope: Uint8Array): void {
+    if (this.#failure !== undefined) throw this.#failure;
     if (this.#closed) throw new Error('the orderer is stopped');
     this.#pending.push(envelope);
-    if (this.#pending.length >= this.#options.maxTx) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-      setImmediate(() => this.cutBlock());
+    if (this.#pending.length >= this.#options.maxTx || this.#inFlight.length === 0) {
+      // A full block, or an idle writer: cut now (after this tick's other submissions), so a
+      // lone client never waits for the timer; under load blocks fill while others are written.
+      if (!this.#cutScheduled) {
+        this.#cutScheduled = true;
+        setImmediate(() => {
+          this.#cutScheduled = false;
+          this.#cut();
+        });
+      }
     } else if (this.#timer === undefined) {
       this.#timer = setTimeout(() => {
         this.#timer = undefined;
-        this.cutBlock();
+        this.#cut();
       }, this.#options.timeoutMs);
     }
   }
 
-  /** Commits whatever is pending as one block. */
-  cutBlock(): void {
-    if (this.#pending.length === 0 || !this.#store.db.open) return;
-    const envelopes = this.#pending.splice(0, this.#options.maxTx);
-    const number = this.#next;
-    const { codes, txs } = validateBlock(envelopes, number, this.#state, this.#policy);
-    const { block, headerHash } = buildBlock(number, this.#previousHash, envelopes, codes);
-    this.#store.commitBlock({ number, headerHash, bytes: block.serializeBinary(), txs });
-    this.#next = number + 1;
-    this.#previousHash = headerHash;
-    for (const tx of txs) {
-      const waiters = this.#waiters.get(tx.txId);
-      if (waiters === undefined) continue;
-      this.#waiters.delete(tx.txId);
-      // A duplicate's waiters learn the status of the first transaction with that id.
-      const status = this.#store.txStatus(tx.txId);
-      for (const resolve of waiters) resolve(status === undefined ? { code: tx.code, blockNum: number } : { code: status.code, blockNum: status.blockNum });
-    }
-    for (const listener of this.#blockListeners) listener(number);
-    if (this.#pending.length > 0 && this.#timer === undefined && !this.#closed) setImmediate(() => this.cutBlock());
-  }
-
-  /** Resolves with the transaction's validation code once it is in a block. */
+  /** Resolves with the transaction's validation code once its block is durable. */
   waitForTx(txId: string, signal?: AbortSignal): Promise<TxStatus> {
     const committed = this.#store.txStatus(txId);
     if (committed !== undefined) return Promise.resolve({ code: committed.code, blockNum: committed.blockNum });
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
     return new Promise((resolve, reject) => {
-      const waiter = (status: TxStatus) => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve(status);
+      const waiter: Waiter = {
+        resolve: (status) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(status);
+        },
+        reject: (err) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(err);
+        },
       };
       const onAbort = () => {
         const list = this.#waiters.get(txId)?.filter((w) => w !== waiter);
@@ -123,11 +175,75 @@ export class Orderer {
     return () => this.#blockListeners.delete(listener);
   }
 
-  /** Commits what is pending and takes no more transactions. */
-  close(): void {
+  /** Commits what is pending, waits until it is durable, and stops the worker. */
+  async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    while (this.#pending.length > 0) this.cutBlock();
+    while (this.#failure === undefined && (this.#pending.length > 0 || this.#inFlight.length > 0)) {
+      this.#cut();
+      await new Promise<void>((resolve) => {
+        const off = this.onBlock(() => (off(), resolve()));
+        if (this.#failure !== undefined || this.#inFlight.length === 0) (off(), resolve());
+      });
+    }
+    await this.#worker.terminate();
+  }
+
+  #cut(): void {
+    if (this.#failure !== undefined || this.#pending.length === 0 || this.#inFlight.length >= MAX_IN_FLIGHT) return;
+    this.#commit(this.#pending.splice(0, this.#options.maxTx));
+  }
+
+  #commit(envelopes: Uint8Array[]): void {
+    const number = this.#next;
+    const { codes, txs } = validateBlock(envelopes, number, this.#state, this.#policy);
+    const { block, headerHash } = buildBlock(number, this.#previousHash, envelopes, codes);
+    const record: BlockRecord = { number, headerHash, bytes: block.serializeBinary(), txs };
+    const updates = new Map<string, Map<string, Version | null>>();
+    txs.forEach((tx, txNum) => {
+      for (const w of tx.writes) {
+        let ns = updates.get(w.ns);
+        if (ns === undefined) updates.set(w.ns, (ns = new Map()));
+        ns.set(w.key, w.value === null ? null : { blockNum: number, txNum });
+      }
+    });
+    this.#inFlight.push({ record, updates, txIds: new Set(txs.map((t) => t.txId).filter((id) => id !== '')) });
+    this.#next = number + 1;
+    this.#previousHash = headerHash;
+    this.#worker.postMessage({ record } satisfies CommitRequest);
+  }
+
+  #onCommitted(reply: CommitReply): void {
+    const block = this.#inFlight.shift();
+    if (block === undefined || block.record.number !== reply.number) {
+      this.#fail(new Error(`commit worker answered for block ${reply.number} out of order`), reply.number);
+      return;
+    }
+    if (reply.error !== undefined) {
+      this.#fail(new Error(`block ${reply.number} could not be written: ${reply.error}`), reply.number);
+      return;
+    }
+    this.#height = reply.number + 1;
+    for (const tx of block.record.txs) {
+      const waiters = this.#waiters.get(tx.txId);
+      if (waiters === undefined) continue;
+      this.#waiters.delete(tx.txId);
+      // A duplicate's waiters learn the status of the first transaction with that id.
+      const status = this.#store.txStatus(tx.txId);
+      for (const w of waiters) w.resolve(status === undefined ? { code: tx.code, blockNum: reply.number } : { code: status.code, blockNum: status.blockNum });
+    }
+    for (const listener of this.#blockListeners) listener(reply.number);
+    if (this.#pending.length >= this.#options.maxTx || (this.#pending.length > 0 && this.#timer === undefined)) this.#cut();
+  }
+
+  #fail(err: Error, blockNum: number): void {
+    if (this.#failure !== undefined) return;
+    this.#failure = err;
+    this.#options.onCommitError(err, blockNum);
+    clearTimeout(this.#timer);
+    for (const waiters of this.#waiters.values()) for (const w of waiters) w.reject(err);
+    this.#waiters.clear();
+    for (const listener of this.#blockListeners) listener(this.#height - 1);
   }
 }

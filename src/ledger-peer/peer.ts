@@ -1,14 +1,15 @@
 import { join } from 'node:path';
+import { hostname } from 'node:os';
 import { createPrivateKey } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { gateway } from '@hyperledger/fabric-protos';
 import { createLogger, type Logger } from '../observability/logger';
 import { signSync } from './ecdsa';
 import { gatewayImplementation } from './gatewayService';
-import { getOrIssueIdentity, mspRoot, PEER_ORG, peerMspRoot } from './localCa';
+import { getOrIssueIdentity, getOrIssueTlsServerCert, mspRoot, PEER_ORG, peerMspRoot } from './localCa';
 import { Membership, serializeIdentity } from './membership';
 import { Orderer } from './orderer';
-import { LedgerStore } from './store';
+import { LedgerStore, lockLedger } from './store';
 // The simulator must load before the contract module (it sets the shim's log level).
 import { loadChaincode, type Chaincode } from './simulator';
 import { contracts } from '@ledgerflow/chaincode';
@@ -27,6 +28,9 @@ export interface EmbeddedPeerOptions {
   channel?: string;
   /** The chaincodes to serve; default: the ledgerflow contract. */
   chaincodes?: Chaincode[];
+  /** Serve TLS with a certificate from the peer's CA (returned as tlsRootCert). Required
+   * when listening on anything but loopback. */
+  tls?: boolean;
   blockMaxTx?: number;
   blockTimeoutMs?: number;
   logger?: Logger;
@@ -58,9 +62,11 @@ export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<E
   const node = await getOrIssueIdentity(peerMspRoot(options.dataDir), PEER_ORG, 'peer0');
   const nodeKey = createPrivateKey(node.keyPem);
   const membership = new Membership([mspRoot(options.dataDir), peerMspRoot(options.dataDir)]);
-  const store = new LedgerStore(ledgerFile(options.dataDir));
+  const file = ledgerFile(options.dataDir);
+  const lock = lockLedger(file);
+  const store = new LedgerStore(file);
   const endorsed = new Map<string, Buffer>();
-  const orderer = new Orderer(
+  const orderer = await Orderer.open(
     store,
     {
       endorserMspId: node.mspId,
@@ -71,11 +77,18 @@ export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<E
         return known !== undefined && known.equals(prpHash);
       },
     },
-    { maxTx: options.blockMaxTx ?? 500, timeoutMs: options.blockTimeoutMs ?? 2 },
+    {
+      file,
+      maxTx: options.blockMaxTx ?? 500,
+      timeoutMs: options.blockTimeoutMs ?? 2,
+      onCommitError: (err, blockNum) => log.fatal({ err, blockNum }, 'block could not be committed; the peer stops ordering (restart it)'),
+    },
   );
 
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
   const host = options.host ?? '127.0.0.1';
+  if (!options.tls && !isLoopback(host)) throw new Error(`the peer serves plaintext only on loopback; use TLS to listen on ${host}`);
+  const tls = options.tls ? await getOrIssueTlsServerCert(peerMspRoot(options.dataDir), PEER_ORG, tlsHosts(host)) : undefined;
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
   const implementation = gatewayImplementation({
     channel,
     chaincodes: new Map(chaincodes.map((c) => [c.name, c])),
@@ -94,16 +107,25 @@ export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<E
   let port: number;
   try {
     port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(`${host}:${options.port ?? 0}`, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
+      server.bindAsync(
+        `${host.includes(':') ? `[${host}]` : host}:${options.port ?? 0}`,
+        tls === undefined
+          ? grpc.ServerCredentials.createInsecure()
+          : grpc.ServerCredentials.createSsl(null, [{ private_key: Buffer.from(tls.keyPem), cert_chain: Buffer.from(tls.certPem) }], false),
+        (err, bound) => (err ? reject(err) : resolve(bound)),
+      ),
     );
   } catch (err) {
+    await orderer.close();
     store.close();
+    lock.release();
     throw err;
   }
-  const endpoint = `${host}:${port}`;
+  const endpoint = `${tls === undefined || !isLoopback(host) ? host : 'localhost'}:${port}`;
   log.info({ endpoint, channel, height: orderer.height }, 'embedded Fabric peer listening');
   return {
     endpoint,
+    ...(tls === undefined ? {} : { tlsRootCert: tls.caCertPem }),
     channel,
     mspDir: mspRoot(options.dataDir),
     stop: async () => {
@@ -111,14 +133,23 @@ export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<E
       // Refuse new calls, commit what was submitted, then close the file; open event streams
       // and commit-status waits end with the server.
       server.forceShutdown();
-      orderer.close();
+      await orderer.close();
       store.close();
+      lock.release();
     },
   };
 }
 
 /** The ledgerflow contract, as deployed to a Fabric network (chaincode name `ledgerflow`). */
 export const DEFAULT_CHAINCODE = 'ledgerflow';
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+function tlsHosts(host: string): string[] {
+  return [...new Set(['localhost', '127.0.0.1', '::1', ...(host === '0.0.0.0' || host === '::' ? [hostname()] : [host])])];
+}
+
 let loaded: Chaincode | undefined;
 /** Loaded once per process, as a peer keeps one container per chaincode. */
 function defaultChaincode(): Chaincode {

@@ -8,7 +8,9 @@ import type { StateReader, Version, VersionedValue } from './simulator/types';
  * index (validation code per tx id), world state with versions, key history and chaincode
  * events. A block and everything it changes are written in ONE transaction (WAL,
  * synchronous=FULL: one fsync per block), so a crash leaves either the whole block or none.
- * The file is opened in exclusive locking mode: one peer process owns a ledger.
+ * One peer process owns a ledger (see `lockLedger`); within it, blocks are written by the
+ * commit worker's connection while the main thread reads through its own (WAL: readers see
+ * the last committed block and never wait for the writer).
  */
 
 export interface CommittedTx {
@@ -44,7 +46,6 @@ export class LedgerStore {
   constructor(file: string, options: { mustExist?: boolean } = {}) {
     mkdirSync(dirname(file), { recursive: true });
     this.db = new Database(file, { fileMustExist: options.mustExist ?? false });
-    this.db.pragma('locking_mode = EXCLUSIVE');
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.exec(`
@@ -167,6 +168,21 @@ export class LedgerStore {
   close(): void {
     this.db.close();
   }
+}
+
+/** Holds the ledger for this process: a lock database kept in SQLite's exclusive locking
+ * mode, which the OS releases if the process dies. A second peer on the same data dir fails. */
+export function lockLedger(file: string): { release(): void } {
+  mkdirSync(dirname(file), { recursive: true });
+  const lock = new Database(`${file}.lock`, { timeout: 0 });
+  try {
+    lock.pragma('locking_mode = EXCLUSIVE');
+    lock.exec('CREATE TABLE IF NOT EXISTS owner (pid INTEGER); DELETE FROM owner; INSERT INTO owner VALUES (' + process.pid + ')');
+  } catch (err) {
+    lock.close();
+    throw new Error(`the ledger ${file} is in use by another peer`, { cause: err });
+  }
+  return { release: () => lock.close() };
 }
 
 interface StoredEventRow { block_num: number; tx_num: number; tx_id: string; chaincode: string; name: string; payload: Buffer }

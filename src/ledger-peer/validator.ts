@@ -4,7 +4,7 @@ import { decodeTransactionEnvelope, MalformedError, type DecodedTransaction } fr
 import { decodeRwset, type NamespacedRwset } from './rwset';
 import type { Membership } from './membership';
 import type { CommittedTx } from './store';
-import { compareKeys, inRange, validateReadWriteSet, type StateReader, type Version } from './simulator';
+import { compareKeys, validateReadWriteSet, type StateReader, type Version } from './simulator';
 
 /**
  * Commit-time validation of a block's transactions, as a Fabric committer does it: header
@@ -113,6 +113,11 @@ function endorsementSatisfied(tx: DecodedTransaction, policy: EndorsementPolicy)
 }
 
 const NO_VALUE = Buffer.alloc(0);
+
+/** Is `key` in [startKey, endKey)? endKey '' is unbounded, as in Fabric range queries. */
+export function inRange(key: string, startKey: string, endKey: string): boolean {
+  return compareKeys(key, startKey) >= 0 && (endKey === '' || compareKeys(key, endKey) < 0);
+}
 
 /** Committed state overlaid with the writes of earlier valid transactions in the block: the
  * state a transaction is validated against. Only versions matter to MVCC. */

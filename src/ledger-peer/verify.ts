@@ -8,10 +8,10 @@ import { Membership } from './membership';
 import { LedgerStore } from './store';
 import { compareKeys } from './simulator';
 import type { Version } from './simulator';
-import { validateBlock, type StateView } from './validator';
+import { inRange, validateBlock, type StateView } from './validator';
 
 /**
- * Checks a stopped peer's ledger end to end: block numbering, each header's previous hash
+ * Checks a ledger end to end (also while its peer runs: it reads one snapshot): block numbering, each header's previous hash
  * and data hash, the transaction index against block order, and, by replaying every block
  * through the committer's validator into an empty state, each recorded validation code and
  * the stored world state. Reports the first bad block.
@@ -31,8 +31,11 @@ export function verifyLedger(dataDir: string): VerifyResult {
   if (!existsSync(file)) return { ok: false, blocks: 0, transactions: 0, problem: `no ledger at ${file}` };
   const store = new LedgerStore(file, { mustExist: true });
   try {
+    // One read transaction: a consistent snapshot even while the peer keeps committing.
+    store.db.exec('BEGIN');
     return verifyStore(store, new Membership([mspRoot(dataDir), peerMspRoot(dataDir)]));
   } finally {
+    if (store.db.inTransaction) store.db.exec('COMMIT');
     store.close();
   }
 }
@@ -47,7 +50,7 @@ class ReplayState implements StateView {
 
   rangeVersions(ns: string, startKey: string, endKey: string): { key: string; version: Version }[] {
     return [...(this.values.get(ns) ?? [])]
-      .filter(([key]) => compareKeys(key, startKey) >= 0 && (endKey === '' || compareKeys(key, endKey) < 0))
+      .filter(([key]) => inRange(key, startKey, endKey))
       .sort(([a], [b]) => compareKeys(a, b))
       .map(([key, { version }]) => ({ key, version }));
   }
@@ -133,12 +136,17 @@ function compareState(store: LedgerStore, replayed: ReplayState): string | undef
 if (require.main === module) {
   const program = new Command()
     .name('ledgerflow-ledger-verify')
-    .description('Verify an embedded ledger (stop its peer first): hash chain, transaction order, validation codes, world state')
+    .description('Verify an embedded ledger: hash chain, transaction order, validation codes, world state')
     .requiredOption('--data-dir <dir>', 'the data dir the peer was started with')
     .action((opts: { dataDir: string }) => {
-      const result = verifyLedger(opts.dataDir);
-      process.stdout.write(`${JSON.stringify(result)}\n`);
-      process.exitCode = result.ok ? 0 : 1;
+      try {
+        const result = verifyLedger(opts.dataDir);
+        process.stdout.write(`${JSON.stringify(result)}\n`);
+        process.exitCode = result.ok ? 0 : 1;
+      } catch (err) {
+        process.stderr.write(`ledgerflow-ledger-verify: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.exitCode = 2;
+      }
     });
   program.parse();
 }

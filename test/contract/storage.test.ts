@@ -66,7 +66,9 @@ test('azure-files: an adopted share with a SAS token; a wrong key is refused', a
     assert.deepEqual((await storage.tree(stored.location, sas)).map((e) => e.path), ['in.txt', 'up.txt']);
     assert.equal(server.fileContent('owners', 'dir/up.txt'), 'u');
     const wrongKey = randomBytes(64).toString('base64');
-    await assert.rejects(storage.adopt(newId(), { kind: 'azure-files', shareUrl: server.shareUrl('owners'), credential: wrongKey }, {}));
+    await assert.rejects(storage.adopt(newId(), { kind: 'azure-files', shareUrl: server.shareUrl('owners'), credential: wrongKey }, {}),
+      (e: unknown) => e instanceof LedgerflowError && e.code === 'validation_failed' && e.details?.[0]?.path === 'source.shareUrl');
+    await assert.rejects(storage.tree(stored.location, wrongKey), (e: unknown) => e instanceof LedgerflowError && e.code === 'unavailable');
     await assert.rejects(storage.adopt(newId(), { kind: 'azure-files', shareUrl: 'http://example.com/acct/share', credential: 'k' }, {}),
       (e: unknown) => e instanceof LedgerflowError && e.details?.[0]?.path === 'source.shareUrl');
   } finally { await server.close(); }

@@ -38,6 +38,8 @@ export class FakeKeyVaultServer {
   }
 
   get port(): number { return (this.server.address() as AddressInfo).port; }
+  /** The self-signed CA certificate (PEM), e.g. for NODE_EXTRA_CA_CERTS of a host process. */
+  get caCertPem(): string { return this.ca; }
   vaultUrl(name: string): string { return `https://${name}.vault.test:${this.port}`; }
 
   /** What the vault holds for a secret: live, soft-deleted, or nothing (purged). */

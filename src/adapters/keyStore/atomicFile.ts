@@ -5,7 +5,7 @@ import { dirname, join, basename } from 'node:path';
 /**
  * Crash-safe replacement of a small file: write a temp file in the same directory, fsync
  * it, rename over the target, fsync the directory. A crash leaves either the old or the new
- * content, never a torn file (a stray temp file at worst, removed on the next write).
+ * content, never a torn file (at worst a stray `.<name>.<random>.tmp` beside it, which nothing reads).
  */
 export async function writeFileAtomic(path: string, data: Buffer, mode = 0o600): Promise<void> {
   const dir = dirname(path);

@@ -6,8 +6,7 @@ import { assertSecretName } from '../../core/secretNames';
 import type { KeyStore, KeyStores } from '../../ports/keyStore';
 
 /**
- * Azure Key Vault, one vault per organization (setting KEY_VAULT_URLS, a JSON map of org
- * to vault URL). Authenticates with DefaultAzureCredential (managed identity on Azure)
+ * Azure Key Vault, one vault per organization (settings KEY_VAULT_URL_<ORG>). Authenticates with DefaultAzureCredential (managed identity on Azure)
  * unless a credential is injected. Destroy soft-deletes, waits for the deletion to land,
  * then purges; a vault with purge protection refuses the purge, which is reported, not hidden.
  */

@@ -89,8 +89,8 @@ function codeForGrpc(code: number): ErrorCode {
     case grpcStatus.PERMISSION_DENIED:
     case grpcStatus.UNAUTHENTICATED:
       return 'forbidden';
-    case grpcStatus.NOT_FOUND:
-      return 'not_found';
+    // NOT_FOUND from the gateway itself means a missing channel or chaincode: a
+    // configuration fault, not a missing record (those come as chaincode errors).
     default:
       return 'internal';
   }

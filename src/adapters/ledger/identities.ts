@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Caller } from '../../core/model';
 import { LedgerflowError } from '../../core/errors';
 import { newEcdsaSigner, type MessageSigner } from '../../ledger-peer/ecdsa';
-import { getOrIssueIdentity, mspIdFor } from '../../ledger-peer/localCa';
+import { getOrIssueIdentity, isValidIdentityName, mspIdFor } from '../../ledger-peer/localCa';
 
 /**
  * Where a caller's Fabric identity comes from. Both sources use one layout,
@@ -23,6 +23,7 @@ export type IdentityResolver = (caller: Caller) => Promise<LedgerIdentity>;
 /** Issues missing identities from the embedded peer's CAs (`<dataDir>/ledger/msp`). */
 export function issuingIdentities(mspDir: string): IdentityResolver {
   return async ({ org, user }) => {
+    checkNames(org, user);
     const files = await getOrIssueIdentity(mspDir, org, user);
     return { mspId: files.mspId, certPem: files.certPem, signer: newEcdsaSigner(files.keyPem) };
   };
@@ -31,9 +32,7 @@ export function issuingIdentities(mspDir: string): IdentityResolver {
 /** Reads identities an operator provisioned; MSP ids are derived unless mapped explicitly. */
 export function fileIdentities(dir: string, mspIds: Readonly<Record<string, string>> = {}): IdentityResolver {
   return async ({ org, user }) => {
-    if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(org) || !/^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/.test(user)) {
-      throw new LedgerflowError('forbidden', 'no ledger identity for this caller');
-    }
+    checkNames(org, user);
     const userDir = join(dir, org, 'users', user);
     try {
       const [certPem, keyPem] = await Promise.all([readFile(join(userDir, 'cert.pem'), 'utf8'), readFile(join(userDir, 'key.pem'), 'utf8')]);
@@ -42,4 +41,8 @@ export function fileIdentities(dir: string, mspIds: Readonly<Record<string, stri
       throw new LedgerflowError('forbidden', `no ledger identity for ${user} of ${org}`, { cause: err });
     }
   };
+}
+
+function checkNames(org: string, user: string): void {
+  if (!isValidIdentityName(org, user)) throw new LedgerflowError('forbidden', 'no ledger identity can be issued for this caller name');
 }

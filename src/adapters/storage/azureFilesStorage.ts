@@ -1,4 +1,5 @@
-import type { ShareDirectoryClient, StoragePipelineOptions } from '@azure/storage-file-share';
+import type { TokenCredential } from '@azure/core-auth';
+import type { ShareClientOptions, ShareDirectoryClient } from '@azure/storage-file-share';
 import { LedgerflowError, validationError } from '../../core/errors';
 import { fileMapProblems } from '../../core/datasets/relativePath';
 import { credentialName } from '../../core/secretNames';
@@ -9,11 +10,12 @@ import { parseShareUrl, serviceClient, shareUrlProblems, type ShareAddress } fro
  * Datasets on Azure Files. Adopted shares come with the owner's credential (SAS token or
  * account key), which is returned for the key store and kept nowhere else. Platform-owned
  * uploads go to a share `ds-<id>` in the platform account (settings AZURE_FILES_ACCOUNT_URL
- * and AZURE_FILES_CREDENTIAL), whose credential is likewise stored per dataset.
+ * and AZURE_FILES_CREDENTIAL); a key or SAS for it is stored per dataset like an owner's,
+ * while with the app's managed identity nothing is stored and the identity is used.
  */
 export interface AzureFilesStorageOptions {
-  platformAccount?: { url: string; credential: string };
-  pipelineOptions?: StoragePipelineOptions;
+  platformAccount?: { url: string; credential: string | TokenCredential };
+  pipelineOptions?: ShareClientOptions;
 }
 
 export class AzureFilesDatasetStorage implements DatasetStorage {
@@ -36,7 +38,8 @@ export class AzureFilesDatasetStorage implements DatasetStorage {
       await share.deleteIfExists();
       throw err;
     }
-    return { location: location(shareUrl, datasetId, false), credential: account.credential };
+    const loc = location(shareUrl, datasetId, false);
+    return typeof account.credential === 'string' ? { location: loc, credential: account.credential } : { location: loc };
   }
 
   async adopt(datasetId: string, source: DatasetSource, files: Record<string, string>): Promise<StoredDataset> {
@@ -45,15 +48,18 @@ export class AzureFilesDatasetStorage implements DatasetStorage {
     if (source.credential.length === 0) problems.push({ path: 'source.credential', message: 'must not be empty' });
     if (problems.length > 0) throw validationError('invalid source', problems);
     const dir = this.directory(parseShareUrl(source.shareUrl), source.credential);
-    if (!(await dir.exists())) {
-      throw validationError('invalid source', [{ path: 'source.shareUrl', message: 'share or directory does not exist or is not readable with this credential' }]);
+    // Any failure to see the directory (absent, refused credential, unreachable host) is the
+    // owner's input being wrong; the SDK's error may name the URL, so it is not passed on.
+    const exists = await dir.exists().catch(() => false);
+    if (!exists) {
+      throw validationError('invalid source', [{ path: 'source.shareUrl', message: 'share or directory does not exist, or is not reachable with this credential' }]);
     }
     await upload(dir, files);
     return { location: location(source.shareUrl, datasetId, true), credential: source.credential };
   }
 
   async tree(loc: DatasetLocation, credential: string | undefined): Promise<TreeEntry[]> {
-    const root = this.directory(parseShareUrl(shareUrlOf(loc)), requireCredential(credential));
+    const root = this.directory(parseShareUrl(shareUrlOf(loc)), this.credentialFor(loc, credential));
     const entries: TreeEntry[] = [];
     const walk = async (dir: ShareDirectoryClient, prefix: string): Promise<void> => {
       for await (const item of dir.listFilesAndDirectories()) {
@@ -66,17 +72,27 @@ export class AzureFilesDatasetStorage implements DatasetStorage {
         }
       }
     };
-    await walk(root, '');
+    await walk(root, '').catch((err: unknown) => {
+      throw storageFailure(err);
+    });
     return entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
 
   async remove(loc: DatasetLocation, credential: string | undefined): Promise<void> {
     if (loc.adopted !== false) return;
     const address = parseShareUrl(shareUrlOf(loc));
-    await serviceClient(address, requireCredential(credential), this.options.pipelineOptions).getShareClient(address.shareName).deleteIfExists();
+    await serviceClient(address, this.credentialFor(loc, credential), this.options.pipelineOptions).getShareClient(address.shareName).deleteIfExists();
   }
 
-  private directory(address: ShareAddress, credential: string): ShareDirectoryClient {
+  /** The stored credential, or the platform's identity for a share the platform made without one. */
+  private credentialFor(loc: DatasetLocation, credential: string | undefined): string | TokenCredential {
+    if (credential !== undefined) return credential;
+    const platform = this.options.platformAccount?.credential;
+    if (loc.adopted === false && platform !== undefined && typeof platform !== 'string') return platform;
+    throw new LedgerflowError('unavailable', 'the dataset credential is missing from the key store');
+  }
+
+  private directory(address: ShareAddress, credential: string | TokenCredential): ShareDirectoryClient {
     const share = serviceClient(address, credential, this.options.pipelineOptions).getShareClient(address.shareName);
     return address.directory === '' ? share.rootDirectoryClient : share.getDirectoryClient(address.directory);
   }
@@ -86,14 +102,18 @@ const location = (shareUrl: string, datasetId: string, adopted: boolean): Datase
   kind: 'azure-files', shareUrl, credentialRef: credentialName(datasetId), adopted,
 });
 
+/** Azure Files refusing or missing what the ledger says exists: the caller can do nothing
+ * about it, so 503 with a stable message (the SDK's own error stays in the cause). */
+function storageFailure(err: unknown): LedgerflowError {
+  const status = typeof err === 'object' && err !== null ? (err as { statusCode?: unknown }).statusCode : undefined;
+  if (status === 401 || status === 403) return new LedgerflowError('unavailable', 'the dataset storage refused the stored credential', { cause: err });
+  if (status === 404) return new LedgerflowError('unavailable', 'the dataset storage no longer has this dataset', { cause: err });
+  return new LedgerflowError('unavailable', 'the dataset storage is not reachable', { cause: err });
+}
+
 function shareUrlOf(loc: DatasetLocation): string {
   if (loc.kind !== 'azure-files') throw new LedgerflowError('internal', `Azure Files storage got a ${loc.kind} location`);
   return loc.shareUrl;
-}
-
-function requireCredential(credential: string | undefined): string {
-  if (credential === undefined) throw new LedgerflowError('unavailable', 'the dataset credential is missing from the key store');
-  return credential;
 }
 
 function assertFiles(files: Record<string, string>): void {

@@ -10,7 +10,7 @@ import type { Caller } from '../model';
  *   constant time against every configured token;
  * - App Service authentication (`x-ms-client-principal`, base64 JSON set by the platform
  *   front end, which strips any client-sent copy), mapped to an organization by setting
- *   AUTH_PRINCIPAL_ORG_MAP (`{"tid:<tenant id>": "uis", "group:<object id>": "uio",
+ *   AUTH_PRINCIPAL_ORGS (`{"tid:<tenant id>": "uis", "group:<object id>": "uio",
  *   "role:<app role>": "uib"}`). It is honoured only when that map is configured, so a
  *   locally run host never trusts a client-supplied principal header.
  */

@@ -5,7 +5,7 @@ import { credentialName, dataKeyName } from '../secretNames';
 import type { Caller, DatasetRecord, LeasePolicy, Page, StorageKind } from '../model';
 import type { DatasetQuery, Ledger, LedgerSession } from '../../ports/ledger';
 import type { KeyStore, KeyStores } from '../../ports/keyStore';
-import type { DatasetSource, DatasetStorage, TreeEntry } from '../../ports/datasetStorage';
+import type { DatasetLocation, DatasetSource, DatasetStorage, TreeEntry } from '../../ports/datasetStorage';
 import type { Logger } from '../../observability/logger';
 import { leaseTtl, resolvePolicy, type PolicyInput } from './policy';
 import { isLeaseCurrent, publicDataset, publicHistoryEntry, publicLease, type PublicDataset, type PublicHistoryEntry, type PublicLease } from './views';
@@ -153,13 +153,22 @@ export class DatasetService {
   }
 
   async tree(caller: Caller, id: string, paging: { limit: number; cursor?: string | undefined }): Promise<TreePage> {
+    const { location, credential } = await this.locate(caller, id, 'list');
+    const entries = await this.deps.storage(location.kind).tree(location, credential);
+    return { datasetId: id, ...pageOf(entries, paging.limit, paging.cursor) };
+  }
+
+  /**
+   * Where a dataset's data is, and the credential to reach it, for its owner or its current
+   * lease holder: what a workflow activity needs to mount it. The credential is a secret:
+   * hand it to compute as a mounted secret only, never into orchestration state or a log.
+   */
+  async locate(caller: Caller, id: string, purpose = 'use'): Promise<{ location: DatasetLocation; credential: string | undefined }> {
     const current = await this.live(this.session(caller), id);
     const isOwner = caller.org === current.owner.org;
     const isLessee = isLeaseCurrent(current.lease, this.now()) && current.lease.holder.org === caller.org && current.lease.holder.user === caller.user;
-    if (!isOwner && !isLessee) throw forbidden('only the owner or the current lease holder may list a dataset');
-    const { location, credential } = await this.open(this.deps.keyStores.forOrg(current.owner.org), current);
-    const entries = await this.deps.storage(location.kind).tree(location, credential);
-    return { datasetId: id, ...pageOf(entries, paging.limit, paging.cursor) };
+    if (!isOwner && !isLessee) throw forbidden(`only the owner or the current lease holder may ${purpose} dataset ${id}`);
+    return this.open(this.deps.keyStores.forOrg(current.owner.org), current);
   }
 
   async takeLease(caller: Caller, id: string, requestedTtlSeconds: number | undefined): Promise<PublicLease> {
@@ -203,7 +212,7 @@ export class DatasetService {
     return record;
   }
 
-  private async open(keyStore: KeyStore, record: DatasetRecord) {
+  private async open(keyStore: KeyStore, record: DatasetRecord): Promise<{ location: DatasetLocation; credential: string | undefined }> {
     const dataKey = await keyStore.get(dataKeyName(record.id));
     if (dataKey === undefined) throw new LedgerflowError('gone', `the key of dataset ${record.id} is gone`);
     const location = unsealLocation(record.sealedLocation, dataKey, record.id);

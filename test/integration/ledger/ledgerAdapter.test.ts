@@ -5,9 +5,14 @@ import { generateKeyPairSync } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { connect, hash } from '@hyperledger/fabric-gateway';
 import { LedgerError, LedgerEndorseError } from '../../../src/adapters/ledger/errors';
+import { FabricLedger } from '../../../src/adapters/ledger/fabricLedger';
+import { LedgerflowError } from '../../../src/core/errors';
+import { issuingIdentities } from '../../../src/adapters/ledger/identities';
 import { getOrIssueIdentity } from '../../../src/ledger-peer/localCa';
 import { newEcdsaSigner } from '../../../src/ledger-peer/ecdsa';
-import { startPeerFixture, newDataset, type PeerFixture } from './peerFixture';
+import { startPeerFixture, newDataset, silent, type PeerFixture } from './peerFixture';
+import { startEmbeddedPeer } from '../../../src/ledger-peer/peer';
+import { verifyLedger } from '../../../src/ledger-peer/verify';
 
 let f: PeerFixture;
 before(async () => {
@@ -142,6 +147,45 @@ test('an identity from an unknown CA is refused', async () => {
     gateway.close();
     client.close();
   }
+});
+
+test('over TLS, the client trusts the peer\'s CA', async () => {
+  const tls = await startPeerFixture({ tls: true });
+  try {
+    assert.match(tls.peer.tlsRootCert ?? '', /BEGIN CERTIFICATE/);
+    const input = newDataset();
+    await tls.ledger.as({ org: 'uis', user: 'alice' }).registerDataset(input);
+    assert.equal((await tls.ledger.as({ org: 'uio', user: 'bob' }).getDataset(input.id))?.id, input.id);
+  } finally {
+    await tls.close();
+  }
+});
+
+test('user names with inner spaces get identities; a wrong channel is a fault, not a missing record', async () => {
+  const input = newDataset();
+  const registered = await f.ledger.as({ org: 'uis', user: 'Ada Lovelace' }).registerDataset(input);
+  assert.equal(registered.owner.user, 'Ada Lovelace');
+  await assert.rejects(f.ledger.as({ org: 'uis', user: '../evil' }).getLease(input.id), (err) => err instanceof LedgerflowError && err.code === 'forbidden');
+
+  const misconfigured = new FabricLedger({
+    endpoint: f.peer.endpoint,
+    channel: 'no-such-channel',
+    chaincode: 'ledgerflow',
+    identities: issuingIdentities(f.peer.mspDir),
+    serviceCaller: { org: 'uis', user: 'auditor' },
+  });
+  try {
+    await assert.rejects(misconfigured.as({ org: 'uis', user: 'alice' }).getDataset(input.id), hasCode('internal'));
+  } finally {
+    await misconfigured.close();
+  }
+});
+
+test('one peer per ledger: a second one on the same data dir is refused; verify reads a live ledger', async () => {
+  await assert.rejects(startEmbeddedPeer({ dataDir: f.dataDir, port: 0, logger: silent }), /in use by another peer/);
+  await alice().registerDataset(newDataset());
+  const live = verifyLedger(f.dataDir);
+  assert.equal(live.ok, true, live.problem);
 });
 
 test('restart keeps datasets, leases and history', async () => {

@@ -24,6 +24,7 @@ export async function startPeerFixture(options: Partial<EmbeddedPeerOptions> = {
   const connectLedger = (peer: EmbeddedPeer) =>
     new FabricLedger({
       endpoint: peer.endpoint,
+      ...(peer.tlsRootCert === undefined ? {} : { tlsRootCert: peer.tlsRootCert }),
       channel: peer.channel,
       chaincode: 'ledgerflow',
       identities: issuingIdentities(peer.mspDir),

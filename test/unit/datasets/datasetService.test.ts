@@ -9,7 +9,7 @@ import { LocalDatasetStorage } from '../../../src/adapters/storage/localStorage'
 import { LedgerflowError } from '../../../src/core/errors';
 import { unsealLocation } from '../../../src/core/crypto/seal';
 import { createLogger } from '../../../src/observability/logger';
-import { MemoryLedger } from './memoryLedger';
+import { InMemoryLedgerPort } from './inMemoryLedgerPort';
 
 const uis = { user: 'alice', org: 'uis' };
 const uio = { user: 'bob', org: 'uio' };
@@ -20,7 +20,7 @@ async function setup() {
   const dir = await mkdtemp(join(tmpdir(), 'lf-ds-'));
   let clock = Date.parse('2026-01-01T00:00:00Z');
   const now = () => new Date(clock);
-  const ledger = new MemoryLedger(now);
+  const ledger = new InMemoryLedgerPort(now);
   const keyStores = await FileKeyStores.open(dir);
   const local = new LocalDatasetStorage({ dataDir: dir, adoptRoots: [] });
   const service = new DatasetService({
@@ -74,6 +74,8 @@ test('leases: take, held, capped ttl, release, expiry; tree for owner and lessee
     await assert.rejects(t.service.takeLease(uib, ds.id, undefined), code('lease_held'));
     assert.deepEqual((await t.service.tree(uio, ds.id, { limit: 10 })).items.map((e) => e.path), ['x', 'x/y.txt']);
     await assert.rejects(t.service.tree(uib, ds.id, { limit: 10 }), code('forbidden'));
+    assert.equal((await t.service.locate(uio, ds.id)).location.kind, 'local');
+    await assert.rejects(t.service.locate({ user: 'eve', org: 'uio' }, ds.id), code('forbidden'));
     const page1 = await t.service.tree(uis, ds.id, { limit: 1 });
     assert.equal(page1.items.length, 1);
     const page2 = await t.service.tree(uis, ds.id, { limit: 1, cursor: page1.nextCursor });

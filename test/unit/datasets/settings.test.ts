@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LedgerflowError } from '../../../src/core/errors';
-import { parseSettings } from '../../../src/config/settings';
+import { keyVaultUrls, parseSettings } from '../../../src/config/settings';
 
 const tokens = { 'tok-uis-0123456789': { user: 'alice', org: 'uis' } };
 
@@ -9,14 +9,19 @@ test('bad token and principal settings fail at start naming the setting, never e
   assert.throws(() => parseSettings({ LEDGERFLOW_TOKENS: '{"s3cret-token": {"user": "a"}}' }),
     (err: unknown) => err instanceof LedgerflowError && err.message.includes('LEDGERFLOW_TOKENS') && !err.message.includes('s3cret'));
   assert.throws(() => parseSettings({ LEDGERFLOW_TOKENS: 'not json' }), /LEDGERFLOW_TOKENS/);
-  assert.throws(() => parseSettings({ AUTH_PRINCIPAL_ORG_MAP: '{"T1": "uis"}' }), /AUTH_PRINCIPAL_ORG_MAP/);
-  assert.throws(() => parseSettings({ KEY_VAULT_URLS: '{"uis": "http://uis.vault.azure.net"}' }), /KEY_VAULT_URLS/);
-  assert.doesNotThrow(() => parseSettings({ LEDGERFLOW_TOKENS: JSON.stringify(tokens), KEY_VAULT_URLS: '{"uis": "https://uis.vault.azure.net"}' }));
+  assert.throws(() => parseSettings({ AUTH_PRINCIPAL_ORGS: '{"T1": "uis"}' }), /AUTH_PRINCIPAL_ORGS/);
+  assert.throws(() => parseSettings({ KEY_VAULT_URL_UIS: 'http://uis.vault.azure.net' }), /KEY_VAULT_URL_UIS/);
+  assert.doesNotThrow(() => parseSettings({ LEDGERFLOW_TOKENS: JSON.stringify(tokens), KEY_VAULT_URL_UIS: 'https://uis.vault.azure.net/' }));
 });
 
 test('an adapter choice without its connection settings fails at start naming them', () => {
-  assert.throws(() => parseSettings({ KEY_STORE: 'keyvault' }), /KEY_VAULT_URLS/);
-  assert.throws(() => parseSettings({ STORAGE: 'azure-files' }), (err: unknown) =>
-    err instanceof LedgerflowError && err.message.includes('AZURE_FILES_ACCOUNT_URL') && err.message.includes('AZURE_FILES_CREDENTIAL'));
-  assert.doesNotThrow(() => parseSettings({ STORAGE: 'azure-files', AZURE_FILES_ACCOUNT_URL: 'https://acct.file.core.windows.net', AZURE_FILES_CREDENTIAL: 'k' }));
+  assert.throws(() => parseSettings({ KEY_STORE: 'keyvault' }), /KEY_VAULT_URL_<ORG>/);
+  assert.doesNotThrow(() => parseSettings({ KEY_STORE: 'keyvault', KEY_VAULT_URL_UIS: 'https://uis.vault.azure.net/' }));
+  assert.throws(() => parseSettings({ STORAGE: 'azure-files' }), /AZURE_FILES_ACCOUNT_URL/);
+  assert.doesNotThrow(() => parseSettings({ STORAGE: 'azure-files', AZURE_FILES_ACCOUNT_URL: 'https://acct.file.core.windows.net/' }));
+});
+
+test('Key Vault URLs come from KEY_VAULT_URL_<ORG>', () => {
+  assert.deepEqual(keyVaultUrls({ KEY_VAULT_URL_UIS: 'https://a/', KEY_VAULT_URL_NORD_UNI: 'https://b/', KEY_VAULT_URL_: 'x', OTHER: 'y' }),
+    { uis: 'https://a/', 'nord-uni': 'https://b/' });
 });

@@ -4,7 +4,7 @@ import type { HistoryEntry, Ledger, LedgerSession } from '../../../src/ports/led
 
 /** An in-memory stand-in for the Ledger port, for use-case unit tests: the chaincode's rules
  * (owner from identity, one lease holder, expiry by time) in a few lines. */
-export class MemoryLedger implements Ledger {
+export class InMemoryLedgerPort implements Ledger {
   readonly datasets = new Map<string, DatasetRecord>();
   readonly history = new Map<string, HistoryEntry[]>();
   failRegister = false;

@@ -1,0 +1,157 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { readFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { FabricLedger } from '../src/adapters/ledger/fabricLedger';
+import { issuingIdentities } from '../src/adapters/ledger/identities';
+import type { NewDataset } from '../src/ports/ledger';
+import { median, type BenchModule, type BenchRow } from './types';
+
+/**
+ * Embedded ledger: committed lease transactions per second through the whole path (Ledger
+ * adapter -> fabric-gateway -> gRPC -> embedded peer: verify, simulate the chaincode,
+ * endorse, order, validate, commit with one fsync per block, commit status), with 1 and 32
+ * concurrent clients, and single-client lease latency. The peer runs as its standalone
+ * process (node dist/src/ledger-peer/main.js), as when hosts share it. Baseline: the same
+ * machine's fsync'd SQLite transactions per second, one row per transaction.
+ */
+
+const CLIENTS = 32;
+const SINGLE_TXS = 200;
+const PARALLEL_TXS = 2000;
+const BASELINE_TXS = 500;
+
+async function startPeerProcess(dataDir: string): Promise<{ child: ChildProcess; endpoint: string; mspDir: string }> {
+  const child = spawn(process.execPath, [join(__dirname, '../src/ledger-peer/main.js'), '--data-dir', dataDir, '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, LOG_LEVEL: 'warn' },
+  });
+  const lines = createInterface({ input: child.stdout! });
+  for await (const line of lines) {
+    if (!line.startsWith('{"endpoint"')) continue;
+    const { endpoint, mspDir } = JSON.parse(line) as { endpoint: string; mspDir: string };
+    return { child, endpoint, mspDir };
+  }
+  throw new Error('the peer process did not start');
+}
+
+/** A process's CPU time in ms (Linux /proc), to report cost per transaction independent of
+ * how busy the machine is; undefined elsewhere. */
+function processCpuMs(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks, USER_HZ = 100
+  } catch {
+    return undefined;
+  }
+}
+
+function dataset(i: number): NewDataset {
+  return {
+    id: `bench-dataset-${String(i).padStart(6, '0')}`,
+    name: `bench ${i}`,
+    description: '',
+    policy: { leaseTtlSeconds: 3600, maxLeaseTtlSeconds: 3600 },
+    storageKind: 'local',
+    sealedLocation: 'c2VhbGVk',
+  };
+}
+
+function sqliteBaseline(dir: string): number {
+  const db = new Database(join(dir, 'baseline.sqlite'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec('CREATE TABLE leases (id TEXT PRIMARY KEY, holder TEXT, expires INTEGER)');
+  const put = db.prepare('INSERT OR REPLACE INTO leases (id, holder, expires) VALUES (?, ?, ?)');
+  const tx = db.transaction((i: number) => put.run(`d${i}`, 'alice', Date.now()));
+  const start = performance.now();
+  for (let i = 0; i < BASELINE_TXS; i++) tx(i);
+  const seconds = (performance.now() - start) / 1000;
+  db.close();
+  return BASELINE_TXS / seconds;
+}
+
+async function runPool(count: number, concurrency: number, work: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) await work(next++);
+    }),
+  );
+}
+
+export const ledger: BenchModule = {
+  name: 'ledger',
+  async run(): Promise<BenchRow[]> {
+    const dir = mkdtempSync(join(tmpdir(), 'ledgerflow-bench-ledger-'));
+    const peer = await startPeerProcess(join(dir, 'data'));
+    const adapter = new FabricLedger({
+      endpoint: peer.endpoint,
+      channel: 'ledgerflow',
+      chaincode: 'ledgerflow',
+      identities: issuingIdentities(peer.mspDir),
+      serviceCaller: { org: 'uis', user: 'bench' },
+      mvccRetries: 0,
+    });
+    try {
+      const owner = adapter.as({ org: 'uis', user: 'owner' });
+      const total = SINGLE_TXS + PARALLEL_TXS + 50;
+      await runPool(total, CLIENTS, (i) => owner.registerDataset(dataset(i)).then(() => undefined));
+      const clients = Array.from({ length: CLIENTS }, (_, i) => adapter.as({ org: 'uio', user: `client${i}` }));
+      await Promise.all(clients.map((c) => c.getLease(dataset(0).id))); // identities issued, connections up
+
+      // Warm-up, then one client, sequential leases.
+      for (let i = 0; i < 50; i++) await clients[0]!.takeLease(dataset(total - 1 - i).id, 60);
+      const latencies: number[] = [];
+      const singleStart = performance.now();
+      for (let i = 0; i < SINGLE_TXS; i++) {
+        const t = performance.now();
+        await clients[0]!.takeLease(dataset(i).id, 60);
+        latencies.push(performance.now() - t);
+      }
+      const singleTps = SINGLE_TXS / ((performance.now() - singleStart) / 1000);
+
+      let next = SINGLE_TXS;
+      const cpuStart = process.cpuUsage();
+      const peerCpuStart = processCpuMs(peer.child.pid!);
+      const parallelStart = performance.now();
+      await Promise.all(
+        clients.map(async (client) => {
+          while (next < SINGLE_TXS + PARALLEL_TXS) await client.takeLease(dataset(next++).id, 60);
+        }),
+      );
+      const parallelTps = PARALLEL_TXS / ((performance.now() - parallelStart) / 1000);
+      const clientCpu = process.cpuUsage(cpuStart);
+      const peerCpuEnd = processCpuMs(peer.child.pid!);
+      const peerCpu = peerCpuStart === undefined || peerCpuEnd === undefined ? [] : [{ name: `peer CPU per lease, ${CLIENTS} clients`, value: (peerCpuEnd - peerCpuStart) / PARALLEL_TXS, unit: 'ms' }];
+      const baseline = sqliteBaseline(dir);
+      const latency = median(latencies);
+      return [
+        { name: 'lease tx/s, 1 client', value: singleTps, unit: 'tx/s', baseline, ratio: singleTps / baseline },
+        { name: `lease tx/s, ${CLIENTS} clients`, value: parallelTps, unit: 'tx/s', baseline, ratio: parallelTps / baseline, target: '>= 2500 tx/s', ok: parallelTps >= 2500 },
+        { name: 'lease latency, 1 client (median)', value: latency, unit: 'ms', target: '< 10 ms', ok: latency < 10 },
+        { name: `client CPU per lease, ${CLIENTS} clients`, value: (clientCpu.user + clientCpu.system) / 1000 / PARALLEL_TXS, unit: 'ms' },
+        ...peerCpu,
+        { name: 'raw fsync\'d SQLite tx/s (baseline)', value: baseline, unit: 'tx/s' },
+      ];
+    } finally {
+      await adapter.close();
+      peer.child.kill('SIGTERM');
+      await new Promise((resolve) => peer.child.once('exit', resolve));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
+
+if (require.main === module) {
+  ledger.run().then(
+    (rows) => console.table(rows),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,73 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as grpc from '@grpc/grpc-js';
+import Database from 'better-sqlite3';
+import { connect, hash } from '@hyperledger/fabric-gateway';
+import { common, gateway as gatewayProtos } from '@hyperledger/fabric-protos';
+import { getOrIssueIdentity } from '../../../src/ledger-peer/localCa';
+import { newEcdsaSigner } from '../../../src/ledger-peer/ecdsa';
+import { transactionsFilter } from '../../../src/ledger-peer/blocks';
+import { ledgerFile } from '../../../src/ledger-peer/peer';
+import { verifyLedger } from '../../../src/ledger-peer/verify';
+import { startPeerFixture, newDataset } from './peerFixture';
+
+test('commit-time validation records duplicates and tampered endorsements as invalid, like Fabric', async () => {
+  const f = await startPeerFixture();
+  const id = await getOrIssueIdentity(f.peer.mspDir, 'uio', 'eve');
+  const signer = newEcdsaSigner(id.keyPem);
+  const client = new grpc.Client(f.peer.endpoint, grpc.credentials.createInsecure());
+  const gw = connect({ client, identity: { mspId: id.mspId, credentials: Buffer.from(id.certPem) }, signer, hash: hash.none });
+  let duplicateTxId: string;
+  try {
+    const network = gw.getNetwork('ledgerflow');
+    const contract = network.getContract('ledgerflow', 'ledgerflow');
+    const [a, b] = [newDataset(), newDataset()];
+    await f.ledger.as({ org: 'uis', user: 'alice' }).registerDataset(a);
+    await f.ledger.as({ org: 'uis', user: 'alice' }).registerDataset(b);
+
+    // The same signed transaction submitted twice: the second copy is a DUPLICATE_TXID.
+    const once = await contract.newProposal('TakeLease', { arguments: [a.id, '60'] }).endorse();
+    duplicateTxId = once.getTransactionId();
+    assert.equal((await (await once.submit()).getStatus()).successful, true);
+    await once.submit();
+
+    // The client alters the endorsed write set (a longer lease) and signs that: the
+    // endorsement no longer matches, so the transaction is invalid and changes nothing.
+    const endorsed = await contract.newProposal('TakeLease', { arguments: [b.id, '60'] }).endorse();
+    const prepared = gatewayProtos.PreparedTransaction.deserializeBinary(endorsed.getBytes());
+    const envelope = prepared.getEnvelope()!;
+    const payload = Buffer.from(envelope.getPayload_asU8());
+    const at = payload.indexOf('"expiresAt":"');
+    assert.ok(at > 0);
+    payload.write('9', at + 14);
+    envelope.setPayload(payload);
+    prepared.setEnvelope(envelope);
+    const forged = gw.newSignedTransaction(prepared.serializeBinary(), await signer(payload));
+    const status = await (await forged.submit()).getStatus();
+    assert.equal(status.successful, false);
+    assert.equal(status.code, 10); // ENDORSEMENT_POLICY_FAILURE
+    assert.equal(await f.ledger.as({ org: 'uis', user: 'alice' }).getLease(b.id), undefined);
+  } finally {
+    gw.close();
+    client.close();
+    await f.ledger.close();
+    await f.peer.stop();
+  }
+  try {
+    const db = new Database(ledgerFile(f.dataDir), { readonly: true });
+    const codes: number[] = [];
+    for (const row of db.prepare<[], { bytes: Buffer }>('SELECT bytes FROM blocks ORDER BY number').iterate()) {
+      const block = common.Block.deserializeBinary(row.bytes);
+      block.getData()!.getDataList_asU8().forEach((env, i) => {
+        const header = common.Payload.deserializeBinary(common.Envelope.deserializeBinary(env).getPayload_asU8()).getHeader()!;
+        if (common.ChannelHeader.deserializeBinary(header.getChannelHeader_asU8()).getTxId() === duplicateTxId) codes.push(transactionsFilter(block)[i]!);
+      });
+    }
+    db.close();
+    assert.deepEqual(codes, [0, 9]); // VALID, then DUPLICATE_TXID
+    // The replay reaches the same verdicts.
+    assert.equal(verifyLedger(f.dataDir).ok, true);
+  } finally {
+    await f.close();
+  }
+});
