@@ -49,7 +49,8 @@ export const workflowListQuery = z.object({
   status: s.workflowStatus.optional(),
 });
 
-const notFound = { description: 'no such dataset (or deleted)', schema: s.errorBody };
+const notFound = { description: 'no such dataset', schema: s.errorBody };
+const gone = { description: 'gone: the dataset was deleted', schema: s.errorBody };
 const forbidden = (why: string): ApiResponse => ({ description: why, schema: s.errorBody });
 const workflowNotFound = { description: 'no such workflow visible to the caller', schema: s.errorBody };
 
@@ -79,41 +80,41 @@ export const routes = {
   datasetsGet: {
     name: 'datasetsGet', method: 'GET', path: 'datasets/{id}', tag: 'datasets', auth: true,
     summary: 'Read a dataset', params: datasetParams,
-    responses: { 200: { description: 'the dataset', schema: s.dataset }, 404: notFound },
+    responses: { 200: { description: 'the dataset', schema: s.dataset }, 404: notFound, 410: gone },
   },
   datasetsUpdate: {
     name: 'datasetsUpdate', method: 'PATCH', path: 'datasets/{id}', tag: 'datasets', auth: true,
     summary: 'Update name, description or policy (owner only)', params: datasetParams, body: updateBody,
-    responses: { 200: { description: 'the updated dataset', schema: s.dataset }, 403: forbidden('the caller does not own the dataset'), 404: notFound },
+    responses: { 200: { description: 'the updated dataset', schema: s.dataset }, 403: forbidden('the caller does not own the dataset'), 404: notFound, 410: gone },
   },
   datasetsDelete: {
     name: 'datasetsDelete', method: 'DELETE', path: 'datasets/{id}', tag: 'datasets', auth: true,
     summary: 'Delete a dataset and purge its key (owner only)', params: datasetParams,
-    responses: { 200: { description: 'deleted; cryptoShred tells whether the key was purged', schema: s.deletedDataset }, 403: forbidden('the caller does not own the dataset'), 404: notFound },
+    responses: { 200: { description: 'deleted; cryptoShred tells whether the key was purged', schema: s.deletedDataset }, 403: forbidden('the caller does not own the dataset'), 404: notFound, 410: gone },
   },
   datasetsTree: {
     name: 'datasetsTree', method: 'GET', path: 'datasets/{id}/tree', tag: 'datasets', auth: true,
     summary: 'List the files of a dataset (owner or current lease holder)', params: datasetParams, query: treeQuery,
-    responses: { 200: { description: 'a page of files', schema: s.treePage }, 403: forbidden('neither owner nor lease holder'), 404: notFound },
+    responses: { 200: { description: 'a page of files', schema: s.treePage }, 403: forbidden('neither owner nor lease holder'), 404: notFound, 410: gone },
   },
   datasetsHistory: {
     name: 'datasetsHistory', method: 'GET', path: 'datasets/{id}/history', tag: 'datasets', auth: true,
     summary: 'The ledger history of a dataset', params: datasetParams,
-    responses: { 200: { description: 'every transaction that touched the dataset, oldest first', schema: s.history }, 404: notFound },
+    responses: { 200: { description: 'every transaction that touched the dataset, oldest first', schema: s.history }, 404: notFound, 410: gone },
   },
   leasesTake: {
     name: 'leasesTake', method: 'POST', path: 'datasets/{id}/lease', tag: 'leases', auth: true,
     summary: 'Take the lease of a dataset', params: datasetParams, body: leaseBody,
     responses: {
       201: { description: 'leased', schema: s.leaseTaken },
-      404: notFound,
+      404: notFound, 410: gone,
       409: { description: 'lease_held: another holder has it; the error carries holder and expiresAt', schema: s.errorBody },
     },
   },
   leasesRelease: {
     name: 'leasesRelease', method: 'DELETE', path: 'datasets/{id}/lease', tag: 'leases', auth: true,
     summary: 'Release a lease (holder or owner)', params: datasetParams,
-    responses: { 204: { description: 'released' }, 403: forbidden('neither holder nor owner'), 404: notFound },
+    responses: { 204: { description: 'released' }, 403: forbidden('neither holder nor owner'), 404: notFound, 410: gone },
   },
   workflowsSubmit: {
     name: 'workflowsSubmit', method: 'POST', path: 'workflows', tag: 'workflows', auth: true,

@@ -123,7 +123,8 @@ test('dataset and lease routes: real answers match the document', async () => {
 
   assert.equal((await call('datasetsDelete', 'bob', `datasets/${id}`)).status, 403);
   assert.equal((await call('datasetsDelete', 'alice', `datasets/${id}`)).status, 200);
-  assert.equal((await call('datasetsGet', 'alice', `datasets/${id}`)).status, 404);
+  assert.equal((await call('datasetsGet', 'alice', `datasets/${id}`)).status, 410);
+  assert.equal((await call('leasesTake', 'bob', `datasets/${id}/lease`)).status, 410);
 });
 
 test('every registered route of the table was driven', () => {

@@ -194,7 +194,9 @@ test('datasets, leases and history', async (t) => {
     const d = (await as('uis', '--json', 'datasets', 'delete', id)).json();
     assert.equal(d.state, 'deleted');
     assert.equal(d.cryptoShred.purged, true);
-    assert.equal((await as('uis', 'datasets', 'show', id)).code, 3);
+    const gone = await as('uis', 'datasets', 'show', id);
+    assert.equal(gone.code, 3);
+    oneErrorLine(gone, 'gone');
   });
 });
 
