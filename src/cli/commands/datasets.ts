@@ -8,7 +8,7 @@ import { DEFAULT_MAX_UPLOAD_BYTES, readDirectory } from '../localFiles';
 import { bytes, fields, printJson, table, who } from '../output';
 import { parseDuration } from '../parse';
 
-/** `ledgerflow datasets ...`: register, upload, list, show, tree, delete. */
+/** `ledgerflow datasets ...`: register, upload, list, show, update, tree, delete. */
 
 interface RegisterOptions {
   name?: string;
@@ -146,6 +146,30 @@ export function datasetsCommand(): Command {
     .description('show a dataset')
     .argument('<id>', 'dataset id')
     .action(action(async (ctx, id: string) => showDataset(ctx, await ctx.client.json('GET', `datasets/${encodeURIComponent(id)}`, api.dataset))));
+
+  datasets
+    .command('update')
+    .description("change a dataset's name, description or lease policy (owner only)")
+    .argument('<id>', 'dataset id')
+    .option('--name <name>', 'new name')
+    .option('--description <text>', 'new description')
+    .addOption(ttlOption('--lease-ttl <duration>', 'lease length when a taker names none'))
+    .addOption(ttlOption('--max-lease-ttl <duration>', 'longest lease a taker may ask for'))
+    .action(
+      action(async (ctx, id: string, o: Pick<RegisterOptions, 'name' | 'description' | 'leaseTtl' | 'maxLeaseTtl'>) => {
+        const policy = {
+          ...(o.leaseTtl === undefined ? {} : { leaseTtlSeconds: o.leaseTtl }),
+          ...(o.maxLeaseTtl === undefined ? {} : { maxLeaseTtlSeconds: o.maxLeaseTtl }),
+        };
+        const body = {
+          ...(o.name === undefined ? {} : { name: o.name }),
+          ...(o.description === undefined ? {} : { description: o.description }),
+          ...(Object.keys(policy).length === 0 ? {} : { policy }),
+        };
+        if (Object.keys(body).length === 0) throw usageError('nothing to change: give --name, --description, --lease-ttl or --max-lease-ttl');
+        showDataset(ctx, await ctx.client.json('PATCH', `datasets/${encodeURIComponent(id)}`, api.dataset, { body }));
+      }),
+    );
 
   datasets
     .command('tree')

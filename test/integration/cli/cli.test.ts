@@ -150,6 +150,14 @@ test('datasets, leases and history', async (t) => {
     assert.match(table.stdout, /^ID +NAME +OWNER +STATE/);
   });
 
+  await t.test('update: owner only', async () => {
+    const d = (await as('uis', '--json', 'datasets', 'update', id, '--description', 'renamed', '--lease-ttl', '15m')).json();
+    assert.equal(d.description, 'renamed');
+    assert.equal(d.policy.leaseTtlSeconds, 900);
+    assert.equal((await as('uio', 'datasets', 'update', id, '--name', 'mine')).code, 5);
+    assert.equal((await as('uis', 'datasets', 'update', id)).code, 2);
+  });
+
   await t.test('not found: exit 3', async () => {
     const r = await as('uis', 'datasets', 'show', '0'.repeat(32));
     assert.equal(r.code, 3);
@@ -183,10 +191,10 @@ test('datasets, leases and history', async (t) => {
     assert.equal((await as('uio', '--json', 'lease', 'show', id)).json().lease, null);
   });
 
-  await t.test('history: the ledger saw register, lease, release', async () => {
+  await t.test('history: the ledger saw register, update, lease, release', async () => {
     const h = (await as('uib', '--json', 'history', id)).json();
     assert.equal(h.datasetId, id);
-    assert.deepEqual(h.items.map((e: { action: string }) => e.action), ['registered', 'leased', 'released']);
+    assert.deepEqual(h.items.map((e: { action: string }) => e.action), ['registered', 'updated', 'leased', 'released']);
   });
 
   await t.test('delete: owner only (exit 5 otherwise); crypto-shred reported', async () => {
