@@ -1,3 +1,4 @@
+import { durable } from './durable';
 import { hostStartup } from './hostStartup';
 import type { BenchModule, BenchRow } from './types';
 
@@ -7,7 +8,7 @@ import type { BenchModule, BenchRow } from './types';
  * baseline measured in the same run, so the ratio means something on any machine.
  * Add a module: export a BenchModule from bench/<name>.ts and list it below.
  */
-const modules: readonly BenchModule[] = [hostStartup];
+const modules: readonly BenchModule[] = [hostStartup, durable];
 
 function format(n: number | undefined): string {
   if (n === undefined) return '';

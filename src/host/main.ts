@@ -1,6 +1,7 @@
 import { LedgerflowError } from '../core/errors';
 import { HostConfigError } from './config/hostConfigError';
 import type { HostExtension } from './extension';
+import { durableExtension } from '../durable/hostExtension';
 import { startHost, type RunningHost } from './host';
 
 /**
@@ -10,7 +11,7 @@ import { startHost, type RunningHost } from './host';
  */
 
 /** Engines that add trigger kinds (the durable engine) add their HostExtension here. */
-const extensions: HostExtension[] = [];
+const extensions: HostExtension[] = [durableExtension()];
 
 async function main(): Promise<void> {
   let host: RunningHost;

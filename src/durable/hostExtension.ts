@@ -1,0 +1,105 @@
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { HostContext, HostExtension, RegisteredFunction, RpcTypedData } from '../host/extension';
+import { clientConfig, WEBHOOK_PATH } from './clientConfig';
+import { DurableEngine } from './engine';
+import { createHttpApi } from './httpApi';
+import type { FunctionPort } from './ports';
+import { DurableStore } from './store';
+
+/**
+ * The durable engine as an extension of the embedded Functions host: it claims the
+ * `orchestrationTrigger`, `activityTrigger` and `entityTrigger` functions the app
+ * registered through `df.app.*`, runs them with `ctx.invoke` (the SDK's own handlers do
+ * the replay), gives functions with a `durableClient` input the binding data the SDK's
+ * DurableClient expects, and serves the management API under
+ * `/runtime/webhooks/durabletask`. Its store lives in `<data dir>/durable/durable.db`.
+ */
+const durableTaskSchema = z
+  .object({
+    hubName: z.string().min(1).default('ledgerflow'),
+    maxConcurrentActivityFunctions: z.coerce.number().int().positive().default(10),
+    maxConcurrentOrchestratorFunctions: z.coerce.number().int().positive().default(64),
+  })
+  .loose();
+
+/** The value of a function's return binding, as the programming model produced it. */
+function typedValue(data: RpcTypedData | null | undefined): unknown {
+  if (data === null || data === undefined) return undefined;
+  if (typeof data.json === 'string') return JSON.parse(data.json) as unknown;
+  if (typeof data.string === 'string') return data.string;
+  if (typeof data.int === 'number') return data.int;
+  if (typeof data.double === 'number') return data.double;
+  if (data.bytes) return Buffer.from(data.bytes).toString('base64');
+  return undefined;
+}
+
+export function durableExtension(): HostExtension {
+  let engine: DurableEngine | undefined;
+  let store: DurableStore | undefined;
+  let binding: RpcTypedData | undefined;
+
+  return {
+    name: 'durable',
+    triggerTypes: ['orchestrationTrigger', 'activityTrigger', 'entityTrigger'],
+    inputBindingTypes: ['durableClient', 'orchestrationClient'],
+
+    start(ctx: HostContext, functions: readonly RegisteredFunction[]) {
+      const config = durableTaskSchema.parse(ctx.hostJson.extensions?.['durableTask'] ?? {});
+      const byType = (type: string) =>
+        new Map(functions.filter((fn) => fn.trigger.type.toLowerCase() === type.toLowerCase()).map((fn) => [fn.name.toLowerCase(), fn]));
+      const orchestrators = byType('orchestrationTrigger');
+      const activities = byType('activityTrigger');
+      for (const fn of byType('entityTrigger').values()) {
+        ctx.logger.warn({ functionName: fn.name }, 'durable entities are not supported by the embedded engine; the function will not run');
+      }
+      const find = (map: Map<string, RegisteredFunction>, kind: string, name: string): RegisteredFunction => {
+        const fn = map.get(name.toLowerCase());
+        if (fn === undefined) throw new Error(`no ${kind} function named '${name}' is registered`);
+        return fn;
+      };
+      const port: FunctionPort = {
+        hasOrchestrator: (name) => orchestrators.has(name.toLowerCase()),
+        async runOrchestrator(name, triggerJson) {
+          const result = await ctx.invoke(find(orchestrators, 'orchestrator', name), { trigger: { json: triggerJson } });
+          return typedValue(result.returnValue);
+        },
+        async runActivity(name, input, instanceId) {
+          const result = await ctx.invoke(find(activities, 'activity', name), {
+            trigger: { json: JSON.stringify(input ?? null) },
+            triggerMetadata: { instanceId: { string: instanceId } },
+          });
+          return typedValue(result.returnValue);
+        },
+      };
+      store = new DurableStore(join(ctx.dataDir, 'durable', 'durable.db'));
+      engine = new DurableEngine({
+        store,
+        functions: port,
+        maxConcurrentActivities: config.maxConcurrentActivityFunctions,
+        maxConcurrentOrchestrations: config.maxConcurrentOrchestratorFunctions,
+        logger: ctx.logger.child({ component: 'durable' }),
+      });
+      binding = { json: JSON.stringify(clientConfig(ctx.baseUrl, config.hubName)) };
+      const api = createHttpApi({ engine, taskHub: config.hubName, origin: ctx.baseUrl });
+      ctx.mountHttp(WEBHOOK_PATH, (req, res) => api(req, res));
+      // Not through ctx.track: the engine's loop lives as long as the host, not one request;
+      // its episodes and activities are host invocations, tracked as such.
+      engine.start();
+    },
+
+    resolveInput() {
+      if (binding === undefined) throw new Error('the durable extension has not started');
+      return binding;
+    },
+
+    async stop() {
+      await engine?.stop();
+    },
+
+    close() {
+      engine?.close();
+      store?.close();
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import { InvocationContext } from '@azure/functions';
+import type { OrchestrationHandler } from 'durable-functions';
+import type { FunctionPort } from '../../src/durable/ports';
+
+// The SDK's own wrapper for orchestrator handlers (what df.app.orchestration registers).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { createOrchestrator } = require('durable-functions/lib/src/util/testingUtils') as {
+  createOrchestrator: (fn: OrchestrationHandler) => (trigger: unknown, ctx: InvocationContext) => Promise<unknown>;
+};
+
+export type ActivityFn = (input: unknown) => unknown;
+
+/**
+ * A FunctionPort that runs orchestrators and activities in-process through the SDK's
+ * handlers, without a Functions host: for engine-level tests. Trigger input and result
+ * cross a JSON boundary, as they do through the host.
+ */
+export function directPort(orchestrators: Record<string, OrchestrationHandler>, activities: Record<string, ActivityFn>): FunctionPort {
+  const handlers = new Map(Object.entries(orchestrators).map(([name, fn]) => [name, createOrchestrator(fn)]));
+  return {
+    hasOrchestrator: (name) => handlers.has(name),
+    async runOrchestrator(name: string, triggerJson: string) {
+      const handler = handlers.get(name);
+      if (!handler) throw new Error(`no orchestrator ${name}`);
+      const ctx = new InvocationContext({ functionName: name, invocationId: 'test', logHandler: () => undefined });
+      const result = await handler(JSON.parse(triggerJson), ctx);
+      return JSON.parse(JSON.stringify(result));
+    },
+    async runActivity(name: string, input: unknown) {
+      const fn = activities[name];
+      if (!fn) throw new Error(`no activity ${name}`);
+      return fn(input);
+    },
+  };
+}

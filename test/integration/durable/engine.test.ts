@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import * as df from 'durable-functions';
+import type { OrchestrationContext } from 'durable-functions';
+import { DurableEngine } from '../../../src/durable/engine';
+import { DurableStore } from '../../../src/durable/store';
+import { directPort, type ActivityFn } from '../../helpers/durableDirectPort';
+
+const dirs: string[] = [];
+after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function setup(orchestrators: Record<string, df.OrchestrationHandler>, activities: Record<string, ActivityFn>, dir?: string) {
+  const dataDir = dir ?? mkdtempSync(join(tmpdir(), 'durable-'));
+  dirs.push(dataDir);
+  const store = new DurableStore(join(dataDir, 'durable.db'));
+  const engine = new DurableEngine({ store, functions: directPort(orchestrators, activities), maxConcurrentActivities: 8 });
+  engine.start();
+  return { engine, store, dataDir };
+}
+
+async function until<T>(fn: () => T | undefined, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+const done = (engine: DurableEngine, id: string) =>
+  until(() => {
+    const s = engine.getStatus(id);
+    return s && ['Completed', 'Failed', 'Terminated'].includes(s.row.status) ? s.row : undefined;
+  });
+
+test('chain, fan-out, timer, event, sub-orchestration, retries', async () => {
+  let flaky = 0;
+  const { engine, store } = setup(
+    {
+      chain: function* (ctx: OrchestrationContext) {
+        const a = yield ctx.df.callActivity('hello', 'a');
+        const b = yield ctx.df.callActivity('hello', a);
+        return b;
+      },
+      fan: function* (ctx: OrchestrationContext) {
+        const n = ctx.df.getInput() as number;
+        const tasks = [];
+        for (let i = 0; i < n; i++) tasks.push(ctx.df.callActivity('double', i));
+        const r = (yield ctx.df.Task.all(tasks)) as number[];
+        return r.reduce((x, y) => x + y, 0);
+      },
+      waiter: function* (ctx: OrchestrationContext) {
+        ctx.df.setCustomStatus('waiting');
+        const t = ctx.df.createTimer(new Date(ctx.df.currentUtcDateTime.getTime() + 50));
+        yield t;
+        const ev = yield ctx.df.waitForExternalEvent('go');
+        const sub = yield ctx.df.callSubOrchestrator('chain', undefined, `${ctx.df.instanceId}-child`);
+        const r = yield ctx.df.callActivityWithRetry('flaky', new df.RetryOptions(10, 3), 1);
+        return { ev, sub, r, guid: ctx.df.newGuid(ctx.df.instanceId) };
+      },
+      failing: function* (ctx: OrchestrationContext) {
+        yield ctx.df.callActivity('hello', 'x');
+        throw new Error('boom here');
+      },
+    },
+    {
+      hello: (x) => `hello ${String(x)}`,
+      double: (x) => (x as number) * 2,
+      flaky: () => {
+        flaky++;
+        if (flaky < 3) throw new Error(`try ${flaky}`);
+        return 'ok';
+      },
+    },
+  );
+  const c = await engine.startNew('chain', { input: null });
+  assert.equal((await done(engine, c)).output, JSON.stringify('hello hello a'));
+  const f = await engine.startNew('fan', { input: 200 });
+  assert.equal((await done(engine, f)).output, String(199 * 200));
+  const w = await engine.startNew('waiter', { instanceId: 'w1' });
+  await until(() => (engine.getStatus(w)?.row.customStatus === '"waiting"' ? true : undefined));
+  await new Promise((r) => setTimeout(r, 100));
+  await engine.raiseEvent(w, 'go', { x: 1 });
+  const wr = await done(engine, w);
+  assert.equal(wr.status, 'Completed', JSON.stringify(wr));
+  const out = JSON.parse(wr.output ?? '') as { ev: unknown; sub: unknown; r: unknown };
+  assert.deepEqual(out.ev, { x: 1 });
+  assert.equal(out.sub, 'hello hello a');
+  assert.equal(out.r, 'ok');
+  assert.equal(flaky, 3);
+  const bad = await engine.startNew('failing');
+  const br = await done(engine, bad);
+  assert.equal(br.status, 'Failed');
+  assert.match(br.failure?.message ?? '', /boom here/);
+  await engine.stop();
+  engine.close();
+  store.close();
+});
+
+test('a restart on the same store resumes timers, queued events and unfinished activities', async () => {
+  let calls = 0;
+  let release: () => void = () => undefined;
+  const orchestrators: Record<string, df.OrchestrationHandler> = {
+    restartable: function* (ctx: OrchestrationContext) {
+      yield ctx.df.createTimer(new Date(ctx.df.currentUtcDateTime.getTime() + 200));
+      const ev = yield ctx.df.waitForExternalEvent('go');
+      const r = yield ctx.df.callActivity('slow', ev);
+      return r;
+    },
+  };
+  const first = setup(orchestrators, {
+    slow: () => {
+      calls++;
+      return new Promise((resolve) => (release = () => resolve('never recorded')));
+    },
+  });
+  const id = await first.engine.startNew('restartable', { instanceId: 'r1' });
+  await first.engine.raiseEvent(id, 'go', 'payload');
+  await until(() => (calls === 1 ? true : undefined));
+  await first.engine.stop();
+  first.engine.close();
+  release();
+  first.store.close();
+
+  const second = setup(orchestrators, { slow: (x) => { calls++; return `done ${String(x)}`; } }, first.dataDir);
+  const row = await done(second.engine, id);
+  assert.equal(row.status, 'Completed');
+  assert.equal(row.output, JSON.stringify('done payload'));
+  assert.equal(calls, 2, 'the activity in flight at the stop ran again, once');
+  await second.engine.stop();
+  second.engine.close();
+  second.store.close();
+});

@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { HttpRequest, InvocationContext } from '@azure/functions';
+import * as df from 'durable-functions';
+import type { DurableClient, OrchestrationContext } from 'durable-functions';
+import { clientConfig } from '../../../src/durable/clientConfig';
+import { DurableEngine } from '../../../src/durable/engine';
+import { createHttpApi } from '../../../src/durable/httpApi';
+import { DurableStore } from '../../../src/durable/store';
+import { directPort } from '../../helpers/durableDirectPort';
+
+// The SDK's own DurableClient, given the binding data the host would give it, against the
+// management API served over real HTTP.
+let server: Server;
+let engine: DurableEngine;
+let store: DurableStore;
+let client: DurableClient;
+let origin: string;
+const dir = mkdtempSync(join(tmpdir(), 'durable-http-'));
+
+before(async () => {
+  store = new DurableStore(join(dir, 'durable.db'));
+  engine = new DurableEngine({
+    store,
+    functions: directPort(
+      {
+        echo: function* (ctx: OrchestrationContext) {
+          return yield ctx.df.callActivity('upper', ctx.df.getInput());
+        },
+        waitForGo: function* (ctx: OrchestrationContext) {
+          const v = yield ctx.df.waitForExternalEvent('go');
+          return v;
+        },
+      },
+      { upper: (x) => String(x).toUpperCase() },
+    ),
+  });
+  engine.start();
+  server = createServer((req, res) => void handler(req, res));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const handler = createHttpApi({ engine, taskHub: 'testhub', origin });
+  const binding = df.input.durableClient();
+  const ctx = new InvocationContext({ functionName: 'starter', invocationId: 'x', options: { extraInputs: [binding] } });
+  ctx.extraInputs.set(binding, clientConfig(origin, 'testhub'));
+  client = df.getClient(ctx);
+});
+
+after(async () => {
+  server.close();
+  await engine.stop();
+  engine.close();
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('startNew, status, check-status response, wait for completion', async () => {
+  const id = await client.startNew('echo', { input: 'abc' });
+  const request = new HttpRequest({ url: `${origin}/api/start`, method: 'POST' });
+  const waited = await client.waitForCompletionOrCreateCheckStatusResponse(request, id, { timeoutInMilliseconds: 10_000, retryIntervalInMilliseconds: 20 });
+  assert.equal(waited.status, 200);
+  assert.equal(await waited.text(), JSON.stringify('ABC'));
+  const status = await client.getStatus(id, { showHistory: true, showHistoryOutput: true });
+  assert.equal(status.runtimeStatus, 'Completed');
+  assert.equal(status.input, 'abc');
+  assert.ok(Array.isArray(status.history) && status.history.length > 3);
+  const check = client.createCheckStatusResponse(request, id);
+  assert.equal(check.status, 202);
+  const links = (await check.json()) as { statusQueryGetUri: string; id: string };
+  assert.equal(links.id, id);
+  const viaLink = await fetch(links.statusQueryGetUri);
+  assert.equal(viaLink.status, 200);
+});
+
+test('raise event, terminate, suspend/resume, list, purge', async () => {
+  const a = await client.startNew('waitForGo', { instanceId: 'inst-a' });
+  assert.equal(a, 'inst-a');
+  await assert.rejects(client.startNew('waitForGo', { instanceId: 'inst-a' }));
+  await client.suspend(a, 'pause');
+  await waitFor(async () => (await client.getStatus(a)).runtimeStatus === 'Suspended');
+  await client.raiseEvent(a, 'go', { n: 1 });
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal((await client.getStatus(a)).runtimeStatus, 'Suspended');
+  await client.resume(a, 'go on');
+  await waitFor(async () => (await client.getStatus(a)).runtimeStatus === 'Completed');
+  assert.deepEqual((await client.getStatus(a)).output, { n: 1 });
+
+  const b = await client.startNew('waitForGo', { instanceId: 'inst-b' });
+  await client.terminate(b, 'no longer needed');
+  await waitFor(async () => (await client.getStatus(b)).runtimeStatus === 'Terminated');
+  await client.terminate(b, 'again'); // 410 is accepted by the SDK
+
+  const done = await client.getStatusBy({ runtimeStatus: [df.OrchestrationRuntimeStatus.Completed, df.OrchestrationRuntimeStatus.Terminated] });
+  assert.ok(done.some((s) => s.instanceId === 'inst-a') && done.some((s) => s.instanceId === 'inst-b'));
+  const all = await client.getStatusAll();
+  assert.ok(all.length >= 2);
+
+  assert.equal((await client.purgeInstanceHistory('inst-a')).instancesDeleted, 1);
+  await assert.rejects(client.getStatus('inst-a'), /404/);
+  const purged = await client.purgeInstanceHistoryBy({
+    createdTimeFrom: new Date(0),
+    runtimeStatus: [df.OrchestrationRuntimeStatus.Terminated],
+  });
+  assert.equal(purged.instancesDeleted, 1);
+  await assert.rejects(client.raiseEvent('missing', 'go', 1), /No instance/);
+});
+
+test('the create-and-wait URL answers with the output', async () => {
+  const res = await fetch(`${origin}/runtime/webhooks/durabletask/orchestrators/echo?timeout=10&pollingInterval=0.01`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '"wait for me"',
+  });
+  assert.equal(res.status, 200);
+  assert.equal(await res.json(), 'WAIT FOR ME');
+});
+
+test('paging follows continuation tokens', async () => {
+  for (let i = 0; i < 5; i++) await client.startNew('echo', { instanceId: `page-${i}`, input: i });
+  const res = await fetch(`${origin}/runtime/webhooks/durabletask/instances?top=2&instanceIdPrefix=page-`);
+  assert.equal(res.status, 200);
+  assert.ok(res.headers.get('x-ms-continuation-token'));
+  assert.equal(((await res.json()) as unknown[]).length, 2);
+  const all = await client.getStatusBy({});
+  assert.ok(all.filter((s) => s.instanceId.startsWith('page-')).length === 5);
+});
+
+async function waitFor(fn: () => Promise<boolean>): Promise<void> {
+  const end = Date.now() + 10_000;
+  while (!(await fn())) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
