@@ -19,6 +19,7 @@ interface RegisterOptions {
   azureShareUrl?: string;
   azureCredentialEnv?: string;
   maxBytes: number;
+  quiet?: boolean;
 }
 
 function registerBody(dir: string | undefined, o: RegisterOptions): Record<string, unknown> {
@@ -79,7 +80,13 @@ function addRegisterOptions(command: Command): Command {
     .option('--description <text>', 'what the dataset holds')
     .addOption(ttlOption('--lease-ttl <duration>', 'lease length when a taker names none'))
     .addOption(ttlOption('--max-lease-ttl <duration>', 'longest lease a taker may ask for'))
-    .option('--max-bytes <n>', 'refuse uploads larger than this', (v) => Number(v), DEFAULT_MAX_UPLOAD_BYTES);
+    .option('--max-bytes <n>', 'refuse uploads larger than this', (v) => Number(v), DEFAULT_MAX_UPLOAD_BYTES)
+    .option('-q, --quiet', 'print only the new dataset id (for scripts: ID=$(ledgerflow datasets register dir -q))');
+}
+
+function printRegistered(ctx: Context, d: api.Dataset, quiet: boolean | undefined): void {
+  if (ctx.output.json) return printJson(ctx.output, d);
+  ctx.output.out(quiet === true ? `${d.id}\n` : `registered ${d.id} (${d.name}, owner ${who(d.owner)})\n`);
 }
 
 export function datasetsCommand(): Command {
@@ -95,9 +102,7 @@ export function datasetsCommand(): Command {
       .option('--azure-credential-env <name>', 'environment variable holding the share SAS token or account key'),
   ).action(
     action(async (ctx, dir: string | undefined, o: RegisterOptions) => {
-      const d = await registerDataset(ctx.client, registerBody(dir, o));
-      if (ctx.output.json) return printJson(ctx.output, d);
-      ctx.output.out(`registered ${d.id} (${d.name}, owner ${who(d.owner)})\n`);
+      printRegistered(ctx, await registerDataset(ctx.client, registerBody(dir, o)), o.quiet);
     }),
   );
 
@@ -105,9 +110,7 @@ export function datasetsCommand(): Command {
     datasets.command('upload').description('register a new dataset from the files of a local directory (register <dir>)').argument('<dir>', 'the directory to upload'),
   ).action(
     action(async (ctx, dir: string, o: RegisterOptions) => {
-      const d = await registerDataset(ctx.client, registerBody(dir, o));
-      if (ctx.output.json) return printJson(ctx.output, d);
-      ctx.output.out(`registered ${d.id} (${d.name}, owner ${who(d.owner)})\n`);
+      printRegistered(ctx, await registerDataset(ctx.client, registerBody(dir, o)), o.quiet);
     }),
   );
 

@@ -103,11 +103,13 @@ export function workflowsCommand(): Command {
     .option('--all-files', "upload every file under the yaml's directory (hidden files skipped)")
     .option('--max-bytes <n>', 'refuse uploads larger than this', (v) => Number(v), DEFAULT_MAX_UPLOAD_BYTES)
     .option('-w, --watch', 'follow the run until it ends; exit 1 unless it succeeds')
+    .option('-q, --quiet', 'without --watch, print only the workflow id')
     .action(
-      action(async (ctx, o: RunOptions & { watch?: boolean }) => {
+      action(async (ctx, o: RunOptions & { watch?: boolean; quiet?: boolean }) => {
         const { accepted, files } = await submitWorkflow(ctx.client, o);
         if (o.watch !== true) {
           if (ctx.output.json) return printJson(ctx.output, accepted);
+          if (o.quiet === true) return ctx.output.out(`${accepted.id}\n`);
           ctx.output.out(`submitted workflow ${accepted.id} (files: ${files.join(', ') || 'none'})\nfollow it with: ledgerflow workflows status ${accepted.id} --watch\n`);
           return;
         }

@@ -125,6 +125,9 @@ test('datasets, leases and history', async (t) => {
     const d = (await as('uio', '--json', 'datasets', 'upload', dir, '--name', 'reports')).json();
     assert.equal(d.name, 'reports');
     assert.deepEqual(d.owner, USERS.uio);
+    const quiet = await as('uio', 'datasets', 'upload', dir, '-q');
+    ok(quiet);
+    assert.match(quiet.stdout, /^[0-9a-f]{32}\n$/);
   });
 
   await t.test('register refuses binary files and missing directories (exit 2)', async () => {
