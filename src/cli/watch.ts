@@ -13,6 +13,9 @@ export interface WatchOptions {
   readonly now?: () => number;
 }
 
+/** A run's message may carry a whole error report; progress shows its first line. */
+const note = (message: string | undefined) => (message === undefined ? '' : ` (${message.split('\n')[0]?.trim() ?? ''})`);
+
 function jobDuration(job: api.JobView, now: number): string {
   if (job.startedAt === null) return '';
   const end = job.endedAt === null ? now : Date.parse(job.endedAt);
@@ -20,7 +23,7 @@ function jobDuration(job: api.JobView, now: number): string {
 }
 
 export function progressTable(view: api.WorkflowView, now: number): string {
-  const head = `workflow ${view.id}: ${view.status}${view.message === undefined ? '' : ` (${view.message})`}\n`;
+  const head = `workflow ${view.id}: ${view.status}${note(view.message)}\n`;
   return (
     head +
     table(view.jobs, [
@@ -58,7 +61,7 @@ export async function watchWorkflow(client: ApiClient, id: string, output: Outpu
           output.out(`${stamp} job ${j.index} ${j.name}: ${j.status}${ended}${exit}\n`);
         }
         if (changed('workflow', view.status)) {
-          output.out(`${stamp} workflow ${view.id}: ${view.status}${view.message === undefined ? '' : ` (${view.message})`}\n`);
+          output.out(`${stamp} workflow ${view.id}: ${view.status}${note(view.message)}\n`);
         }
       }
     }

@@ -38,14 +38,60 @@ interface DemoOptions {
   consumer: string;
 }
 
+type Say = (line: string) => void;
+
+/** What the demo needs to run one experiment. */
+interface Stage {
+  root: string;
+  consumer: ApiClient;
+  ids: Record<Org, string>;
+  output: Context['output'];
+  say: Say;
+  runs: { workflow: string; id: string; status: string }[];
+}
+
+async function runWorkflow(stage: Stage, name: 'linear' | 'parallel', datasets: Partial<Record<Org, string>>): Promise<string | undefined> {
+  const file = join(stage.root, name, 'workflow.yaml');
+  const { accepted, files } = await submitWorkflow(stage.consumer, { file, dataset: datasets as Record<string, string> });
+  stage.say(`   submitted ${accepted.id} (code files: ${files.join(', ') || 'none'})`);
+  const view = await watchWorkflow(stage.consumer, accepted.id, stage.output);
+  stage.runs.push({ workflow: name, id: accepted.id, status: view.status });
+  if (view.status !== 'Succeeded') return undefined;
+  return (await stage.consumer.bytes('GET', `workflows/${encodeURIComponent(accepted.id)}/files/result.txt`)).toString('utf8');
+}
+
+/** Listing 5.1: result.txt lists the UiS files, then the UiO files. */
+async function linearExperiment(stage: Stage): Promise<{ result: string; ok: boolean }> {
+  stage.say('\n3. the linear workflow (listing 5.1): list the UiS and UiO datasets into result.txt');
+  const result = (await runWorkflow(stage, 'linear', { uis: stage.ids.uis, uio: stage.ids.uio })) ?? '';
+  const expected = ['uis', 'uio'].flatMap((org) => readdirSync(join(stage.root, 'data', org)).sort());
+  const ok = result === `${expected.join('\n')}\n`;
+  stage.say(`   result.txt: ${result.trim().split('\n').join(', ')} -> ${ok ? 'as expected' : `EXPECTED ${expected.join(', ')}`}`);
+  return { result, ok };
+}
+
+/** Listing 5.2: result.txt holds each organization's count of "lorem" and their total. */
+async function parallelExperiment(stage: Stage): Promise<{ result: string; total: number | null; expected: number; ok: boolean }> {
+  stage.say('\n4. the parallel workflow (listing 5.2): count "lorem" in each dataset, then add up');
+  const result = (await runWorkflow(stage, 'parallel', stage.ids)) ?? '';
+  const counts = ORGS.map((org) => [org, expectedCount(join(stage.root, 'data', org))] as const);
+  const expected = counts.reduce((n, [, c]) => n + c, 0);
+  const match = /Total: (\d+)/.exec(result);
+  const total = match === null ? null : Number(match[1]);
+  const ok = total === expected;
+  if (result !== '') stage.say(`   result.txt:\n${result.trimEnd().replace(/^/gm, '     ')}`);
+  stage.say(`   total ${total ?? '(none)'}, expected ${expected} (${counts.map(([org, c]) => `${org} ${c}`).join(', ')}) -> ${ok ? 'OK' : 'MISMATCH'}`);
+  return { result, total, expected, ok };
+}
+
 async function demo(ctx: Context, o: DemoOptions): Promise<ExitCode> {
-  const say = (line: string) => {
+  const say: Say = (line) => {
     if (!ctx.output.json) ctx.output.out(`${line}\n`);
   };
+  if (!(ORGS as readonly string[]).includes(o.consumer)) throw usageError(`--consumer must be one of ${ORGS.join(', ')}`);
   const root = resolve(o.examples);
   const tokens = { ...SAMPLE_TOKENS, ...(o.orgToken ?? {}) } as Record<Org, string>;
   const clientOf = (org: Org) => new ApiClient(ctx.config.endpoint, tokens[org]);
-  if (!(ORGS as readonly string[]).includes(o.consumer)) throw usageError(`--consumer must be one of ${ORGS.join(', ')}`);
   const consumer = clientOf(o.consumer as Org);
 
   say(`ledgerflow demo against ${ctx.config.endpoint}`);
@@ -55,8 +101,7 @@ async function demo(ctx: Context, o: DemoOptions): Promise<ExitCode> {
   say('1. each organization registers its sample dataset');
   const ids = {} as Record<Org, string>;
   for (const org of ORGS) {
-    const dir = join(root, 'data', org);
-    const files = readDirectory(dir);
+    const files = readDirectory(join(root, 'data', org));
     const d = await registerDataset(clientOf(org), { name: `${org}-lorem`, description: `thesis demo: ${org.toUpperCase()} text files`, files });
     ids[org] = d.id;
     say(`   ${org}: ${d.id} (${Object.keys(files).length} files, owner ${who(d.owner)})`);
@@ -70,44 +115,23 @@ async function demo(ctx: Context, o: DemoOptions): Promise<ExitCode> {
     say(`   ${org}: leased to ${who(lease.holder)} until ${lease.expiresAt}`);
   }
 
-  const runs: { workflow: string; id: string; status: string }[] = [];
-  const run = async (name: 'linear' | 'parallel', datasets: Partial<Record<Org, string>>) => {
-    const file = join(root, name, 'workflow.yaml');
-    const { accepted, files } = await submitWorkflow(consumer, { file, dataset: datasets as Record<string, string> });
-    say(`   submitted ${accepted.id} (code files: ${files.join(', ') || 'none'})`);
-    const view = await watchWorkflow(consumer, accepted.id, ctx.output);
-    runs.push({ workflow: name, id: accepted.id, status: view.status });
-    return view;
-  };
-
-  say('\n3. the linear workflow (listing 5.1): list the UiS and UiO datasets into result.txt');
-  const linear = await run('linear', { uis: ids.uis, uio: ids.uio });
-  const listing = linear.status === 'Succeeded' ? (await consumer.bytes('GET', `workflows/${linear.id}/files/result.txt`)).toString('utf8') : '';
-  const expectedListing = ['uis', 'uio'].flatMap((org) => readdirSync(join(root, 'data', org)).sort()).join('\n') + '\n';
-  const linearOk = listing === expectedListing;
-  say(`   result.txt: ${listing.trim().split('\n').join(', ')} -> ${linearOk ? 'as expected' : `EXPECTED ${expectedListing.trim().split('\n').join(', ')}`}`);
-
-  say('\n4. the parallel workflow (listing 5.2): count "lorem" in each dataset, then add up');
-  const parallel = await run('parallel', ids);
-  const result = parallel.status === 'Succeeded' ? (await consumer.bytes('GET', `workflows/${parallel.id}/files/result.txt`)).toString('utf8') : '';
-  const expected = Object.fromEntries(ORGS.map((org) => [org, expectedCount(join(root, 'data', org))])) as Record<Org, number>;
-  const expectedTotal = ORGS.reduce((n, org) => n + expected[org], 0);
-  const total = Number(/Total: (\d+)/.exec(result)?.[1] ?? NaN);
-  const parallelOk = total === expectedTotal;
-  if (result !== '') say(`   result.txt:\n${result.trimEnd().replace(/^/gm, '     ')}`);
-  say(`   total ${Number.isNaN(total) ? '(none)' : total}, expected ${expectedTotal} (${ORGS.map((org) => `${org} ${expected[org]}`).join(', ')}) -> ${parallelOk ? 'OK' : 'MISMATCH'}`);
-
-  say('\n5. the consumer releases the leases; the ledger keeps the history');
-  for (const org of ORGS) await consumer.empty('DELETE', `datasets/${ids[org]}/lease`);
+  const stage: Stage = { root, consumer, ids, output: ctx.output, say, runs: [] };
+  let linear: Awaited<ReturnType<typeof linearExperiment>>;
+  let parallel: Awaited<ReturnType<typeof parallelExperiment>>;
+  try {
+    linear = await linearExperiment(stage);
+    parallel = await parallelExperiment(stage);
+  } finally {
+    // However the runs end, the datasets go back to their owners.
+    say('\n5. the consumer releases the leases; the ledger keeps the history');
+    for (const org of ORGS) await consumer.empty('DELETE', `datasets/${ids[org]}/lease`);
+  }
   const history = await consumer.json('GET', `datasets/${ids.uis}/history`, api.history);
   say(`   history of ${ids.uis} (uis): ${history.items.map((e) => e.action).join(', ')}`);
 
-  const ok = linearOk && parallelOk;
-  if (ctx.output.json) {
-    printJson(ctx.output, { datasets: ids, leases, workflows: runs, linear: { result: listing, ok: linearOk }, parallel: { result, total, expected: expectedTotal, ok: parallelOk }, ok });
-  } else {
-    say(`\n${ok ? 'demo OK' : 'demo FAILED'}: see \`ledgerflow workflows logs <id>\` for each job's output`);
-  }
+  const ok = linear.ok && parallel.ok;
+  if (ctx.output.json) printJson(ctx.output, { datasets: ids, leases, workflows: stage.runs, linear, parallel, ok });
+  else say(`\n${ok ? 'demo OK' : 'demo FAILED'}: see \`ledgerflow workflows logs <id>\` for each job's output`);
   return ok ? EXIT.ok : EXIT.failure;
 }
 
