@@ -127,6 +127,41 @@ test('dataset and lease routes: real answers match the document', async () => {
   assert.equal((await call('leasesTake', 'bob', `datasets/${id}/lease`)).status, 410);
 });
 
+test('workflow routes: real answers match the document', async (t) => {
+  if (!registered.has('workflowsSubmit')) return t.skip('the workflow routes are not in this build');
+  const reg = await call('datasetsRegister', 'alice', 'datasets', { name: 'wf-data', files: { 'n.txt': 'lorem lorem\n' } });
+  const id = reg.body.id as string;
+  const spec = (datasetId: string) => `jobs:\n  - command: 'cat /data/n.txt > out.txt; echo logged'\n    name: copy\n    volumes: [{id: '${datasetId}', name: d, path: /data}]\n  - command: 'wc -w out.txt'\ndags: [copy >> 2]\n`;
+  const refused = await call('workflowsSubmit', 'alice', 'workflows', { workflow: spec(id) });
+  if (refused.status === 503) return t.skip('the workflow platform is not provided by this build');
+  assert.equal(refused.status, 403); // not leased yet
+  assert.equal((await call('workflowsSubmit', 'alice', 'workflows', { workflow: 'jobs: [{command: ""}]\ndags: [1 >> 7]' })).status, 400);
+  assert.equal((await call('workflowsSubmit', null, 'workflows', { workflow: spec(id) })).status, 401);
+  assert.equal((await call('leasesTake', 'alice', `datasets/${id}/lease`)).status, 201);
+  const accepted = await call('workflowsSubmit', 'alice', 'workflows', { workflow: spec(id) });
+  assert.equal(accepted.status, 202);
+  const run = accepted.body.id as string;
+  let view: Doc;
+  for (;;) {
+    view = (await call('workflowsGet', 'alice', `workflows/${run}`)).body;
+    if (['Succeeded', 'Failed', 'Canceled'].includes(view.status)) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(view.status, 'Succeeded', JSON.stringify(view));
+  assert.equal((await call('workflowsGet', 'bob', `workflows/${run}`)).status, 404); // another organization
+  assert.equal((await call('workflowsList', 'alice', 'workflows?limit=5')).status, 200);
+  assert.equal((await call('workflowsList', 'alice', 'workflows?status=Done')).status, 400);
+  assert.equal((await call('workflowsJobLogs', 'alice', `workflows/${run}/jobs/copy/logs`)).status, 200);
+  assert.equal((await call('workflowsJobLogs', 'alice', `workflows/${run}/jobs/nope/logs`)).status, 404);
+  assert.equal((await call('workflowsFile', 'alice', `workflows/${run}/files/out.txt`)).status, 200);
+  assert.equal((await call('workflowsFile', 'alice', `workflows/${run}/files/missing.txt`)).status, 404);
+  assert.equal((await call('workflowsCancel', 'alice', `workflows/${run}/cancel`)).status, 409);
+  const slow = await call('workflowsSubmit', 'alice', 'workflows', { workflow: `jobs:\n  - command: 'sleep 30'\n` });
+  assert.equal((await call('workflowsCancel', 'alice', `workflows/${slow.body.id}/cancel`)).status, 202);
+  assert.equal((await call('jobCallback', null, 'callbacks/jobs', { workflowId: run, jobName: 'copy', attempt: 1, exitCode: 0 })).status, 401);
+  assert.equal((await call('jobCallback', null, 'callbacks/jobs', { workflowId: run })).status, 400);
+});
+
 test('every registered route of the table was driven', () => {
   const missing = routeTable.filter((r) => registered.has(r.name) && ![...checked].some((c) => c.startsWith(`${r.name} `)));
   assert.deepEqual(missing.map((r) => r.name), []);

@@ -231,6 +231,92 @@ test('workflows: client-side checks before any request', async (t) => {
   });
 });
 
+test('workflows against the host: run --watch, status, list, logs, download, cancel', async (t) => {
+  const data = (await as('uis', '--json', 'datasets', 'register', dataDir('wf-uis', { 'a.txt': 'lorem lorem\n', 'b.txt': 'x lorem\n' }))).json();
+  const dir = dataDir('wf-run', {
+    'workflow.yaml': "jobs:\n  - command: 'python3 count.py'\n    name: count\n    volumes:\n      - {id: '', name: 'uis', path: '/data/uis'}\n  - command: 'cat count.txt; exit 3'\n    name: fail\ndags:\n  - count >> fail\n",
+    'count.py': "import os\nn = sum(open(os.path.join('/data/uis', f)).read().count('lorem') for f in os.listdir('/data/uis'))\nopen('count.txt', 'w').write(str(n) + '\\n')\nprint('counted', n)\n",
+    'ok.yaml': "jobs:\n  - command: 'python3 count.py'\n    volumes:\n      - {id: '', name: 'uis', path: '/data/uis'}\n",
+    'slow.yaml': "jobs:\n  - command: 'sleep 30'\n",
+  });
+  const probe = await as('uis', 'workflows', 'list');
+  if (probe.code === 6 || probe.code === 3) return t.skip('the workflow routes or platform are not in this build');
+
+  await t.test('not leased: exit 5, naming the volume', async () => {
+    const r = await as('uis', 'workflows', 'run', '-f', join(dir, 'ok.yaml'), '--dataset', `uis=${data.id}`);
+    assert.equal(r.code, 5);
+    oneErrorLine(r, 'forbidden');
+  });
+  ok(await as('uis', 'lease', 'take', data.id));
+
+  let okRun = '';
+  await t.test('run --watch --json: the final view, exit 0; the code file uploaded', async () => {
+    const r = await as('uis', '--json', 'workflows', 'run', '-f', join(dir, 'ok.yaml'), '--dataset', `uis=${data.id}`, '--watch');
+    ok(r);
+    const view = r.json();
+    assert.equal(view.status, 'Succeeded');
+    okRun = view.id;
+    const file = await as('uis', 'workflows', 'download', okRun, 'count.txt');
+    ok(file);
+    assert.equal(file.stdout, '3\n');
+  });
+
+  await t.test('a failing run: exit 1, plain progress lines on change', async () => {
+    const r = await as('uis', 'workflows', 'run', '-f', join(dir, 'workflow.yaml'), '--dataset', `uis=${data.id}`, '--watch');
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /job 1 count: Succeeded after \S+ \(exit 0\)/);
+    assert.match(r.stdout, /job 2 fail: Failed after \S+ \(exit 3\)/);
+    assert.match(r.stdout, /workflow \S+: Failed/);
+    const id = /submitted workflow (\S+)/.exec(r.stdout)?.[1] ?? '';
+    const status = await as('uis', '--json', 'workflows', 'status', id);
+    ok(status);
+    assert.deepEqual(status.json().jobs.map((j: { name: string; status: string; exitCode: number }) => [j.name, j.status, j.exitCode]), [['count', 'Succeeded', 0], ['fail', 'Failed', 3]]);
+    assert.equal((await as('uis', 'workflows', 'status', id, '--watch')).code, 1);
+    const logs = await as('uis', '--json', 'workflows', 'logs', id);
+    ok(logs);
+    assert.deepEqual(logs.json().logs, { count: 'counted 3\n', fail: '3\n' });
+    const one = await as('uis', 'workflows', 'logs', id, 'count');
+    assert.equal(one.stdout, 'counted 3\n');
+    const followed = await as('uis', 'workflows', 'logs', id, '--follow');
+    assert.equal(followed.code, 1);
+    assert.equal(followed.stdout, '[count] counted 3\n[fail] 3\n');
+    assert.equal((await as('uis', 'workflows', 'logs', id, 'nope')).code, 3);
+  });
+
+  await t.test('list, download -o, not found, cancel', async () => {
+    const list = (await as('uis', '--json', 'workflows', 'list')).json();
+    assert.ok(list.items.some((w: { id: string }) => w.id === okRun));
+    assert.equal((await as('uio', '--json', 'workflows', 'list')).json().items.length, 0); // another organization's runs
+    const out = join(work, 'count.txt');
+    const saved = await as('uis', '--json', 'workflows', 'download', okRun, 'count.txt', '-o', out);
+    ok(saved);
+    assert.equal(saved.json().size, 2);
+    assert.equal(readFileSync(out, 'utf8'), '3\n');
+    assert.equal((await as('uis', 'workflows', 'download', okRun, 'missing.txt')).code, 3);
+    assert.equal((await as('uis', 'workflows', 'status', 'no-such-run')).code, 3);
+    assert.equal((await as('uio', 'workflows', 'status', okRun)).code, 3);
+    const cancelDone = await as('uis', 'workflows', 'cancel', okRun);
+    assert.equal(cancelDone.code, 4);
+    oneErrorLine(cancelDone, 'conflict');
+    const slow = await as('uis', 'workflows', 'run', '-f', join(dir, 'slow.yaml'), '-q');
+    ok(slow);
+    const id = slow.stdout.trim();
+    ok(await as('uis', 'workflows', 'cancel', id));
+    const watched = await as('uis', '--json', 'workflows', 'status', id, '--watch');
+    assert.equal(watched.code, 1);
+    assert.equal(watched.json().status, 'Canceled');
+  });
+
+  await t.test('a spec the server rejects: exit 2 with every problem', async () => {
+    writeFileSync(join(dir, 'bad.yaml'), "jobs:\n  - command: ''\ndags:\n  - 1 >> 9\n");
+    const r = await as('uis', 'workflows', 'run', '-f', join(dir, 'bad.yaml'));
+    assert.equal(r.code, 2);
+    oneErrorLine(r, 'validation_failed');
+    assert.match(r.stderr, /jobs\[0\]\.command: must not be empty/);
+    assert.match(r.stderr, /dags\[0\]: unknown job 9/);
+  });
+});
+
 test('render: a clear failure until the manifest builders are merged', async () => {
   const r = await runCli(['render', '--target', 'argo', '-f', 'workflow.yaml'], env);
   assert.equal(r.code, 1);
