@@ -20,7 +20,13 @@ export interface LoadedWorkflow {
   volumes: VolumeRef[];
 }
 
-export function loadWorkflow(path: string, datasets: Readonly<Record<string, string>> = {}): LoadedWorkflow {
+export interface LoadOptions {
+  /** Give volumes without an id a stand-in (`dataset-<name>`) instead of refusing: for
+   * previews that never reach a server. */
+  readonly placeholderIds?: boolean;
+}
+
+export function loadWorkflow(path: string, datasets: Readonly<Record<string, string>> = {}, options: LoadOptions = {}): LoadedWorkflow {
   let source: string;
   try {
     source = readFileSync(path, 'utf8');
@@ -37,6 +43,7 @@ export function loadWorkflow(path: string, datasets: Readonly<Record<string, str
   const commands: string[] = [];
   const volumes: VolumeRef[] = [];
   const used = new Set<string>();
+  let edited = false;
   jobs.items.forEach((job, i) => {
     if (isScalar(job)) return void commands.push(String(job.value));
     if (!isMap(job)) return;
@@ -51,6 +58,9 @@ export function loadWorkflow(path: string, datasets: Readonly<Record<string, str
       if (bound !== undefined) {
         (volume as YAMLMap).set('id', bound);
         used.add(name);
+      } else if (options.placeholderIds === true && String((volume as YAMLMap).get('id') ?? '').trim() === '') {
+        (volume as YAMLMap).set('id', `dataset-${name}`);
+        edited = true;
       }
       volumes.push({ job: i + 1, name, id: String((volume as YAMLMap).get('id') ?? '').replace(/\s+/g, '') });
     }
@@ -61,5 +71,5 @@ export function loadWorkflow(path: string, datasets: Readonly<Record<string, str
   if (missing.length > 0) {
     throw usageError(missing.map((v) => `volume "${v.name}" of job ${v.job} has no dataset id`).join('; ') + ': pass --dataset <name>=<id>');
   }
-  return { text: Object.keys(datasets).length === 0 ? source : doc.toString(), commands, volumes };
+  return { text: used.size === 0 && !edited ? source : doc.toString(), commands, volumes };
 }

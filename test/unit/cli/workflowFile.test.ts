@@ -36,3 +36,8 @@ test('missing ids, unknown names, bad YAML: usage errors that say what to do', (
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('placeholder ids for previews: dataset-<name> where the YAML has none', () => {
+  const w = loadWorkflow(parallel, { uio: 'given' }, { placeholderIds: true });
+  assert.deepEqual(w.volumes.map((v) => v.id), ['dataset-uis', 'given', 'dataset-uib']);
+});
