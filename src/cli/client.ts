@@ -106,7 +106,7 @@ export class ApiClient {
 function leaseHeldMessage(error: Record<string, unknown>): string | undefined {
   const holder = error['holder'] as { user?: unknown; org?: unknown } | undefined;
   const expiresAt = error['expiresAt'];
-  const dataset = /dataset (\S+)/.exec(String(error['message']))?.[1];
   if (typeof holder?.user !== 'string' || typeof holder.org !== 'string' || typeof expiresAt !== 'string') return undefined;
-  return `dataset ${dataset ?? ''} is leased by ${holder.user}@${holder.org} until ${expiresAt}`.replace('dataset  ', 'the dataset ');
+  const dataset = /dataset (\S+)/.exec(String(error['message']))?.[1];
+  return `${dataset === undefined ? 'the dataset' : `dataset ${dataset}`} is leased by ${holder.user}@${holder.org} until ${expiresAt}`;
 }
