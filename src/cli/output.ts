@@ -6,6 +6,8 @@
 export interface Output {
   readonly json: boolean;
   readonly isTTY: boolean;
+  /** Terminal width, when stdout is a terminal. */
+  readonly columns?: number;
   out(text: string): void;
   err(text: string): void;
 }
@@ -14,6 +16,7 @@ export function processOutput(json: boolean): Output {
   return {
     json,
     isTTY: process.stdout.isTTY === true,
+    ...(process.stdout.columns === undefined ? {} : { columns: process.stdout.columns }),
     out: (text) => {
       process.stdout.write(text);
     },
