@@ -1,5 +1,8 @@
 import { durable } from './durable';
+import { workflows } from './workflows';
 import { hostStartup } from './hostStartup';
+import { ledger } from './ledger';
+import { sandbox } from './sandbox';
 import type { BenchModule, BenchRow } from './types';
 
 /**
@@ -8,7 +11,7 @@ import type { BenchModule, BenchRow } from './types';
  * baseline measured in the same run, so the ratio means something on any machine.
  * Add a module: export a BenchModule from bench/<name>.ts and list it below.
  */
-const modules: readonly BenchModule[] = [hostStartup, durable];
+const modules: readonly BenchModule[] = [hostStartup, durable, ledger, sandbox, workflows];
 
 function format(n: number | undefined): string {
   if (n === undefined) return '';

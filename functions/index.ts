@@ -9,3 +9,10 @@ import './datasets';
 import './leases';
 import './leaseExpiry';
 import './lifecycle';
+import { wireWorkflows } from '../src/app/workflows/wiring';
+import './workflows';
+import './jobCallback';
+import './cleanup';
+import '../orchestrators';
+
+wireWorkflows();

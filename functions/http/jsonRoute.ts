@@ -1,4 +1,4 @@
-import { app, type HttpMethod, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { app, type FunctionInput, type HttpMethod, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import type { z } from 'zod';
 import { LedgerflowError } from '../../src/core/errors';
 import { errorResponse } from './errorResponse';
@@ -23,6 +23,8 @@ export interface JsonRouteOptions<TSchema extends z.ZodType | undefined> {
   readonly route: string;
   /** Validates the JSON body; failures become 400 `validation_failed` with every issue. */
   readonly body?: TSchema;
+  /** Extra input bindings, e.g. `df.input.durableClient()`. */
+  readonly extraInputs?: FunctionInput[];
   readonly handler: (req: JsonRequest<TSchema extends z.ZodType ? z.output<TSchema> : undefined>) => Promise<JsonReply> | JsonReply;
 }
 
@@ -59,6 +61,7 @@ export function jsonRoute<TSchema extends z.ZodType | undefined = undefined>(nam
     methods: [...options.methods],
     route: options.route,
     authLevel: 'anonymous',
+    ...(options.extraInputs !== undefined && { extraInputs: options.extraInputs }),
     handler: async (request, context) => {
       try {
         const body = (await parseBody(request, options.body)) as TSchema extends z.ZodType ? z.output<TSchema> : undefined;

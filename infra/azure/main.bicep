@@ -155,6 +155,15 @@ var appSettings = concat([
   { name: 'LEASE_DEFAULT_TTL', value: string(leaseDefaultTtl) }
   { name: 'LEASE_EXPIRY_SCHEDULE', value: leaseExpirySchedule }
   { name: 'LOG_LEVEL', value: 'info' }
+  // Read only by the local compute backend (COMPUTE=local); listed so the list stays complete.
+  { name: 'LOCAL_SANDBOX', value: 'auto' }
+  { name: 'LOCAL_JOB_MEMORY', value: '4Gi' }
+  { name: 'WORKFLOW_DEFAULT_IMAGE', value: 'python:3.12-slim' }
+  { name: 'WORKFLOW_DEFAULT_JOB_TIMEOUT', value: '3600' }
+  { name: 'WORKFLOW_STATUS_POLL_SECONDS', value: '30' }
+  { name: 'WORKFLOW_COMPLETION_GRACE_SECONDS', value: '60' }
+  { name: 'WORKFLOW_WATCHDOG_SECONDS', value: '300' }
+  { name: 'LEDGERFLOW_PUBLIC_URL', value: '' } // empty: https://<WEBSITE_HOSTNAME>
   { name: 'FABRIC_PEER_ENDPOINT', value: fabricPeerEndpoint }
   { name: 'FABRIC_CHANNEL', value: fabricChannel }
   { name: 'FABRIC_CHAINCODE', value: fabricChaincode }

@@ -3,22 +3,24 @@ import type { Caller } from '../core/model';
 import type { Logger } from '../observability/logger';
 import type { Ledger } from '../ports/ledger';
 import { fabricLedgerFromSettings } from '../adapters/ledger';
-import { startEmbeddedPeer } from '../ledger-peer/peer';
+import { startEmbeddedPeerThread } from '../ledger-peer/peerThread';
 
 /**
  * The ledger the settings choose. One adapter (fabric-gateway) serves both: with LEDGER=fabric
  * or a FABRIC_PEER_ENDPOINT it talks to that peer; with LEDGER=embedded and no endpoint this
- * process starts the embedded peer on loopback first and stops it on close.
+ * process starts the embedded peer on loopback first (on its own thread, so the peer and the
+ * app use separate cores) and stops it on close.
  */
 export async function createLedger(s: Settings, log: Logger): Promise<Ledger> {
   if (s.LEDGER === 'fabric' || s.FABRIC_PEER_ENDPOINT !== '') return fabricLedgerFromSettings(s);
-  const peer = await startEmbeddedPeer({
+  const peer = await startEmbeddedPeerThread({
     dataDir: s.LEDGERFLOW_DATA_DIR,
     channel: s.FABRIC_CHANNEL,
     blockMaxTx: s.LEDGER_BLOCK_MAX_TX,
     blockTimeoutMs: s.LEDGER_BLOCK_TIMEOUT_MS,
-    logger: log.child({ component: 'ledger-peer' }),
+    logLevel: s.LOG_LEVEL,
   });
+  log.info({ endpoint: peer.endpoint }, 'embedded ledger peer started');
   const ledger = fabricLedgerFromSettings(s, { endpoint: peer.endpoint, mspDir: peer.mspDir, ...(peer.tlsRootCert === undefined ? {} : { tlsRootCert: peer.tlsRootCert }) });
   return {
     as: (caller) => ledger.as(caller),

@@ -99,6 +99,10 @@ export const settingsSchema = z.object({
   LEASE_DEFAULT_TTL: positiveInt.default(3600),
   /** NCRONTAB, six fields with seconds. */
   LEASE_EXPIRY_SCHEDULE: z.string().default('0 * * * * *'),
+  /** Local compute isolation: `auto` prefers bubblewrap and falls back to util-linux unshare. */
+  LOCAL_SANDBOX: z.enum(['auto', 'bwrap', 'unshare']).default('auto'),
+  /** Local compute: address-space limit of a job whose spec names no memory (Kubernetes quantity). */
+  LOCAL_JOB_MEMORY: z.string().regex(/^[0-9]+(\.[0-9]+)?(k|M|G|T|Ki|Mi|Gi|Ti)?$/, 'must be a quantity like 4Gi').default('4Gi'),
   /** Kubernetes / Argo compute (COMPUTE=kubernetes|argo). K8S_KUBECONFIG is a file path or
    * the kubeconfig itself; empty: $KUBECONFIG, ~/.kube/config, then in-cluster. */
   K8S_NAMESPACE: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).default('ledgerflow'),
@@ -130,6 +134,19 @@ export const settingsSchema = z.object({
   /** Which host runs the app: the embedded host sets `embedded` itself; Azure Functions and
    * `func start` leave the default. Reported by /api/health; also decides the durable backend. */
   LEDGERFLOW_HOST: z.enum(['embedded', 'azure-functions']).default('azure-functions'),
+  /** Workflows: the image of a job whose spec names none (the local runner ignores images). */
+  WORKFLOW_DEFAULT_IMAGE: z.string().min(1).default('python:3.12-slim'),
+  /** Workflows: a job's timeout in seconds when its spec names none. */
+  WORKFLOW_DEFAULT_JOB_TIMEOUT: positiveInt.default(3600),
+  /** Workflows: how often a job's orchestrator asks the backend, in case a completion callback is lost. */
+  WORKFLOW_STATUS_POLL_SECONDS: positiveInt.default(30),
+  /** Workflows: extra seconds past a job's timeout before its orchestrator gives up on it. */
+  WORKFLOW_COMPLETION_GRACE_SECONDS: positiveInt.default(60),
+  /** Workflows: how often a run's orchestrator wakes on its own to notice a job orchestration that ended without reporting. */
+  WORKFLOW_WATCHDOG_SECONDS: positiveInt.default(300),
+  /** Base URL at which jobs reach this app's job callback (`<url>/api/callbacks/jobs`); empty:
+   * derived from WEBSITE_HOSTNAME, which Azure Functions and the embedded host set. */
+  LEDGERFLOW_PUBLIC_URL: z.string().default(''),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

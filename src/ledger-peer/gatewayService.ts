@@ -169,7 +169,11 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
       throw new RpcError(grpc.status.INVALID_ARGUMENT, 'malformed transaction envelope');
     }
     if (txId !== request.getTransactionId()) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'transaction id does not match the envelope');
-    orderer.submit(envelope.serializeBinary());
+    try {
+      orderer.submit(envelope.serializeBinary());
+    } catch (err) {
+      throw new RpcError(grpc.status.UNAVAILABLE, `the orderer is not accepting transactions: ${err instanceof Error ? err.message : String(err)}`);
+    }
     return new gateway.SubmitResponse();
   });
 
@@ -187,8 +191,9 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
     let status;
     try {
       status = await orderer.waitForTx(request.getTransactionId(), abort.signal);
-    } catch {
-      throw new RpcError(grpc.status.CANCELLED, 'commit status request cancelled');
+    } catch (err) {
+      if (abort.signal.aborted) throw new RpcError(grpc.status.CANCELLED, 'commit status request cancelled');
+      throw new RpcError(grpc.status.UNAVAILABLE, `commit status unavailable: ${err instanceof Error ? err.message : String(err)}`);
     }
     const reply = new gateway.CommitStatusResponse();
     reply.setResult(status.code as peer.TxValidationCodeMap[keyof peer.TxValidationCodeMap]);

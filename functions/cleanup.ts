@@ -1,0 +1,31 @@
+import * as df from 'durable-functions';
+import { app } from '@azure/functions';
+import { CLEANUP_QUEUE, QUEUE_CONNECTION } from '../orchestrators/activities/cleanup';
+import { workflowPlatform } from '../src/app/workflows/platform';
+import { cancelRunsUsing, cleanupMessageSchema, leaseExpiredMessageSchema, startCleanup } from '../src/app/workflows/queues';
+import { durableRunControl } from '../src/app/workflows/runControl';
+
+/**
+ * Queue triggers of the workflow side. A message that fails validation throws, so the
+ * host retries it and finally moves it to the poison queue.
+ */
+app.storageQueue('workflowCleanup', {
+  queueName: CLEANUP_QUEUE,
+  connection: QUEUE_CONNECTION,
+  extraInputs: [df.input.durableClient()],
+  handler: async (message, context) => {
+    const platform = await workflowPlatform();
+    await startCleanup(cleanupMessageSchema.parse(message), durableRunControl(df.getClient(context)), platform.log);
+  },
+});
+
+app.storageQueue('workflowLeaseExpired', {
+  queueName: 'lease-expired',
+  connection: QUEUE_CONNECTION,
+  extraInputs: [df.input.durableClient()],
+  handler: async (message, context) => {
+    const platform = await workflowPlatform();
+    const { datasetId, holder } = leaseExpiredMessageSchema.parse(message);
+    await cancelRunsUsing(datasetId, holder, durableRunControl(df.getClient(context)), platform.log);
+  },
+});

@@ -1,0 +1,23 @@
+import * as df from 'durable-functions';
+import { jsonRoute } from './http/jsonRoute';
+import { acceptCompletion, bearerOf, completionReportSchema } from '../src/app/workflows/callbacks';
+import { callbackKey, workflowPlatform } from '../src/app/workflows/platform';
+import { durableRunControl } from '../src/app/workflows/runControl';
+
+/**
+ * POST /api/callbacks/jobs: a compute backend reports that a job attempt ended. The bearer
+ * is the per-attempt callback token (not a user token); the report is passed to the job's
+ * orchestration as `job-completed`.
+ */
+jsonRoute('jobCallback', {
+  methods: ['POST'],
+  route: 'callbacks/jobs',
+  body: completionReportSchema,
+  extraInputs: [df.input.durableClient()],
+  handler: async ({ request, context, body }) => {
+    const platform = await workflowPlatform();
+    const key = await callbackKey(platform.platformKeyStore);
+    await acceptCompletion(body, bearerOf(request.headers.get('authorization')), key, durableRunControl(df.getClient(context)));
+    return { status: 202, body: { accepted: true } };
+  },
+});

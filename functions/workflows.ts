@@ -1,0 +1,89 @@
+import * as df from 'durable-functions';
+import type { HttpRequest, InvocationContext } from '@azure/functions';
+import { jsonRoute } from './http/jsonRoute';
+import { filePathSchema, listQuerySchema, parsed, submissionOf } from '../src/app/workflows/requests';
+import { authenticate, workflowPlatform, workflowService } from '../src/app/workflows/platform';
+import { durableRunControl } from '../src/app/workflows/runControl';
+import type { WorkflowService } from '../src/app/workflows/workflowService';
+import type { Caller } from '../src/core/model';
+
+/**
+ * The workflow API (DESIGN.md): submit, list, read, cancel, logs, result files. Thin:
+ * authenticate, validate, hand to WorkflowService. Runs are read and driven through the
+ * durable client, so every route takes it as an input binding.
+ */
+const durableClient = df.input.durableClient();
+
+async function serviceFor(request: HttpRequest, context: InvocationContext): Promise<{ caller: Caller; service: WorkflowService }> {
+  const caller = authenticate(request); // 401 before anything else is judged
+  const platform = await workflowPlatform();
+  return { caller, service: workflowService(platform, durableRunControl(df.getClient(context))) };
+}
+
+jsonRoute('workflowsSubmit', {
+  methods: ['POST'],
+  route: 'workflows',
+  extraInputs: [durableClient],
+  handler: async ({ request, context, query }) => {
+    const { caller, service } = await serviceFor(request, context);
+    const submission = submissionOf(request.headers.get('content-type'), await request.text(), query);
+    const { id } = await service.submit(caller, submission);
+    const statusUrl = new URL(`/api/workflows/${encodeURIComponent(id)}`, request.url).toString();
+    return { status: 202, body: { id, statusUrl }, headers: { location: statusUrl } };
+  },
+});
+
+jsonRoute('workflowsList', {
+  methods: ['GET'],
+  route: 'workflows',
+  extraInputs: [durableClient],
+  handler: async ({ request, context, query }) => {
+    const { caller, service } = await serviceFor(request, context);
+    const q = parsed(listQuerySchema, Object.fromEntries(query), 'query');
+    return { body: await service.list(caller, { limit: q.limit, ...(q.cursor !== undefined && { cursor: q.cursor }), ...(q.status !== undefined && { status: q.status }) }) };
+  },
+});
+
+jsonRoute('workflowsGet', {
+  methods: ['GET'],
+  route: 'workflows/{id}',
+  extraInputs: [durableClient],
+  handler: async ({ request, context, params }) => {
+    const { caller, service } = await serviceFor(request, context);
+    return { body: await service.get(caller, params['id']!) };
+  },
+});
+
+jsonRoute('workflowsCancel', {
+  methods: ['POST'],
+  route: 'workflows/{id}/cancel',
+  extraInputs: [durableClient],
+  handler: async ({ request, context, params }) => {
+    const { caller, service } = await serviceFor(request, context);
+    await service.cancel(caller, params['id']!);
+    return { status: 202, body: { id: params['id'], status: 'canceling' } };
+  },
+});
+
+jsonRoute('workflowsJobLogs', {
+  methods: ['GET'],
+  route: 'workflows/{id}/jobs/{job}/logs',
+  extraInputs: [durableClient],
+  handler: async ({ request, context, params }) => {
+    const { caller, service } = await serviceFor(request, context);
+    const text = await service.logs(caller, params['id']!, params['job']!);
+    return { raw: { status: 200, body: text, headers: { 'content-type': 'text/plain; charset=utf-8' } } };
+  },
+});
+
+jsonRoute('workflowsFile', {
+  methods: ['GET'],
+  route: 'workflows/{id}/files/{*path}',
+  extraInputs: [durableClient],
+  handler: async ({ request, context, params }) => {
+    const { caller, service } = await serviceFor(request, context);
+    const path = parsed(filePathSchema, params['path'] ?? '', 'path');
+    const content = await service.file(caller, params['id']!, path);
+    return { raw: { status: 200, body: content, headers: { 'content-type': 'application/octet-stream' } } };
+  },
+});

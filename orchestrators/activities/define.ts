@@ -1,0 +1,39 @@
+import * as df from 'durable-functions';
+import type { Task } from 'durable-functions';
+import type { FunctionInput, FunctionOutput, InvocationContext } from '@azure/functions';
+import { activityDeps, type ActivityDeps } from './deps';
+
+/**
+ * A typed activity handle (durable-js `df.app.activity` returns an untyped one): calling it
+ * gives the task to yield; `call` yields it and types the result. Orchestrators reach
+ * activities only through these, never by name strings.
+ */
+export interface ActivityHandle<I, O> {
+  (input: I): Task;
+  readonly activityName: string;
+  /** The implementation, callable with explicit dependencies (tests). */
+  readonly run: ActivityImpl<I, O>;
+  /** Phantom: carries the output type to `call`. */
+  readonly output?: O;
+}
+
+export type ActivityImpl<I, O> = (input: I, deps: ActivityDeps, context: InvocationContext) => Promise<O>;
+
+export function defineActivity<I, O>(
+  name: string,
+  impl: ActivityImpl<I, O>,
+  bindings: { extraInputs?: FunctionInput[]; extraOutputs?: FunctionOutput[] } = {},
+): ActivityHandle<I, O> {
+  const registered = df.app.activity(name, {
+    ...bindings,
+    handler: async (input: unknown, context: InvocationContext) => impl(input as I, await activityDeps(), context),
+  });
+  const handle = (input: I): Task => registered(input);
+  return Object.assign(handle, { activityName: name, run: impl });
+}
+
+/** Yields an activity and returns its typed result: the one place where the SDK's untyped
+ * `yield` result meets our types. Use as `const x = yield* call(handle, input)`. */
+export function* call<I, O>(handle: ActivityHandle<I, O>, input: I): Generator<Task, O, unknown> {
+  return (yield handle(input)) as O;
+}

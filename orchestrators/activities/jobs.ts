@@ -1,0 +1,63 @@
+import type { Caller } from '../../src/core/model';
+import { callbackToken } from '../../src/core/workflow/callbackToken';
+import type { JobSpec } from '../../src/core/workflow/spec';
+import type { JobHandle, JobLaunch, JobObservation, ResolvedVolume } from '../../src/ports/compute';
+import { defineActivity } from './define';
+
+export interface LaunchJobInput {
+  workflowId: string;
+  caller: Caller;
+  job: JobSpec;
+  image: string;
+  timeoutSeconds: number;
+  attempt: number;
+}
+
+/**
+ * Resolves the job's volumes (sealed location opened with the owner's key, credential from
+ * the key store), derives the job's callback token, and launches. The credential and the
+ * token go to the backend only: the result, which enters history, is the handle alone.
+ */
+export const launchJob = defineActivity<LaunchJobInput, JobHandle>(
+  'launchJob',
+  async ({ workflowId, job, image, timeoutSeconds, attempt }, deps) => {
+    const volumes: ResolvedVolume[] = await Promise.all(
+      job.volumes.map(async (v) => {
+        const { location, credential } = await deps.locateDataset(v.id);
+        const resolved: ResolvedVolume = { datasetId: v.id, name: v.name, mountPath: v.path, location };
+        if (credential !== undefined) resolved.credential = credential;
+        return resolved;
+      }),
+    );
+    const key = await deps.callbackKey();
+    const launch: JobLaunch = {
+      workflowId,
+      jobName: job.name,
+      jobIndex: job.index,
+      attempt,
+      command: job.command,
+      image,
+      env: job.env,
+      volumes: volumes.map(({ datasetId, name, mountPath }) => ({ datasetId, name, mountPath })),
+      resources: job.resources,
+      timeoutSeconds,
+      callback: { url: deps.callbackUrl(), token: callbackToken(key, workflowId, job.name, attempt) },
+    };
+    const handle = await deps.compute.launch(launch, volumes);
+    deps.log.info({ workflowId, jobName: job.name, attempt, ref: handle.ref }, 'job launched');
+    return handle;
+  },
+);
+
+export const jobStatus = defineActivity<{ handle: JobHandle }, JobObservation>(
+  'jobStatus',
+  async ({ handle }, deps) => deps.compute.status(handle),
+);
+
+export const cancelJob = defineActivity<{ handle: JobHandle }, null>(
+  'cancelJob',
+  async ({ handle }, deps) => {
+    await deps.compute.cancel(handle);
+    return null;
+  },
+);

@@ -1,0 +1,168 @@
+import * as df from 'durable-functions';
+import type { OrchestrationContext, Task } from 'durable-functions';
+import { errorMessage } from '../src/core/errors';
+import type { JobStatus } from '../src/core/model';
+import { JobGraph } from '../src/core/workflow/dag';
+import { neverStartedStatus, readyJobs, runOutcome } from '../src/core/workflow/progress';
+import {
+  initialJobStates, jobFinishedEvent, jobInstanceId, ORCHESTRATORS, WORKFLOW_EVENTS,
+  type JobInput, type JobResult, type JobState, type WorkflowInput, type WorkflowRunStatus,
+} from '../src/core/workflow/run';
+import { datasetIdsOf } from '../src/core/workflow/spec';
+import { call } from './activities/define';
+import { requestCleanup } from './activities/cleanup';
+import { cancelJobs } from './activities/control';
+import { recordWorkflowFinished, recordWorkflowLaunched } from './activities/ledger';
+import { jobOrchestration } from './jobOrchestrator';
+import { nowIso, secondsAfter, withRetries } from './retry';
+
+/**
+ * One workflow run (instance id = workflow id). Records the launch on the ledger, drives
+ * the DAG with one job sub-orchestration per job (independent jobs in parallel), stops
+ * early on the first failed job (fail-fast: running jobs canceled, the rest Skipped) or on
+ * a `cancel` event (running jobs canceled, the rest Canceled), records the finish, and
+ * queues the cleanup. Its custom status is the run's public state, refreshed on every
+ * change.
+ *
+ * Waiting on a changing set of running jobs without re-yielding them: each job's
+ * sub-orchestration is put into a Task.any once, when it starts; after that the
+ * orchestrator waits on the job's report event (`job-finished-<index>`, raised by the job's
+ * orchestrator), because the out-of-process protocol has no task ids and would schedule a
+ * sub-orchestration or timer again if it appeared in a second Task.any
+ * (azure-functions-durable-js#574). Event waits schedule nothing and may be re-used; the
+ * one timer of a pass (the run's deadline, or a watchdog that notices a job orchestration
+ * which ended without reporting) is created afresh on every pass.
+ * Deterministic: time only from the context, I/O only through activities.
+ */
+export function* workflowOrchestrator(context: OrchestrationContext): Generator<Task, WorkflowRunStatus, unknown> {
+  const input = context.df.getInput<WorkflowInput>();
+  const { workflowId, caller, spec } = input;
+  const run: WorkflowRunStatus = { status: 'Pending', submittedBy: caller, datasetIds: datasetIdsOf(spec), jobs: initialJobStates(spec) };
+  const publish = () => context.df.setCustomStatus({ ...run, jobs: run.jobs.map((j) => ({ ...j })) });
+  const jobState = new Map(run.jobs.map((j) => [j.index, j]));
+  const statuses = () => new Map<number, JobStatus>(run.jobs.map((j) => [j.index, j.status]));
+  publish();
+
+  let stoppedBy: 'Failed' | 'Canceled' | undefined;
+  try {
+    yield* withRetries(context, () => call(recordWorkflowLaunched, { caller, workflowId, datasetIds: run.datasetIds, specHash: input.specHash }));
+  } catch (err) {
+    stoppedBy = 'Failed';
+    run.message = `launch could not be recorded on the ledger: ${errorMessage(err)}`;
+  }
+
+  const graph = JobGraph.of(spec);
+  const cancel = context.df.waitForExternalEvent(WORKFLOW_EVENTS.cancel);
+  const deadline = spec.timeoutSeconds === undefined ? undefined : secondsAfter(context, spec.timeoutSeconds).getTime();
+  const running = new Map<number, RunningJob>();
+  let jobsCanceled = false;
+  if (stoppedBy === undefined) run.status = 'Running';
+
+  // Every pass first takes in whatever has finished (a report may have arrived while an
+  // activity ran), then decides, then waits.
+  for (;;) {
+    for (const [index, job] of running) {
+      const result = finishedResult(job, jobState.get(index)!, nowIso(context));
+      if (result === undefined) continue;
+      running.delete(index);
+      const state = jobState.get(index)!;
+      Object.assign(state, result);
+      if (state.status !== 'Succeeded' && stoppedBy === undefined) {
+        stoppedBy = 'Failed';
+        run.message = `job ${state.name} ${state.status.toLowerCase()}`;
+      }
+    }
+    if (stoppedBy === undefined && cancel.isCompleted) {
+      stoppedBy = 'Canceled';
+      run.message = 'canceled';
+    }
+    if (stoppedBy === undefined && deadline !== undefined && context.df.currentUtcDateTime.getTime() >= deadline) {
+      stoppedBy = 'Failed';
+      run.message = `workflow timed out after ${spec.timeoutSeconds}s`;
+    }
+    if (stoppedBy !== undefined && running.size > 0 && !jobsCanceled) {
+      jobsCanceled = true;
+      publish();
+      const jobNames = [...running.keys()].map((i) => jobState.get(i)!.name);
+      try {
+        yield* withRetries(context, () => call(cancelJobs, { workflowId, jobNames, reason: run.message ?? 'stopped' }));
+      } catch (err) {
+        // The jobs still stop at their own deadlines, and cleanup removes them.
+        if (!context.df.isReplaying) context.warn(`workflow ${workflowId}: could not cancel jobs: ${errorMessage(err)}`);
+      }
+      continue;
+    }
+    const waitFor: Task[] = [];
+    if (stoppedBy === undefined) {
+      for (const index of readyJobs(graph, statuses())) {
+        const state = jobState.get(index)!;
+        state.status = 'Running';
+        state.startedAt = nowIso(context);
+        state.attempts = 1;
+        const job: RunningJob = {
+          finished: context.df.waitForExternalEvent(jobFinishedEvent(index)),
+          orchestration: jobOrchestration(jobInputFor(input, index), jobInstanceId(workflowId, state.name)),
+        };
+        running.set(index, job);
+        waitFor.push(job.orchestration); // scheduled here, and never put into a Task.any again
+      }
+    }
+    publish();
+    if (running.size === 0) break;
+    for (const job of running.values()) waitFor.push(job.finished);
+    if (stoppedBy === undefined) waitFor.push(cancel);
+    const now = context.df.currentUtcDateTime.getTime();
+    const wakeAt = Math.min(now + input.timing.watchdogSeconds * 1000, stoppedBy === undefined ? deadline ?? Infinity : Infinity);
+    const timer = context.df.createTimer(new Date(wakeAt));
+    yield context.df.Task.any([...waitFor, timer]);
+    if (!timer.isCompleted) timer.cancel();
+  }
+
+  const outcome = runOutcome(stoppedBy, statuses());
+  for (const job of run.jobs) if (job.status === 'Pending') job.status = neverStartedStatus(outcome === 'Canceled' ? 'Canceled' : 'Failed');
+  run.status = outcome;
+  publish();
+
+  try {
+    yield* withRetries(context, () => call(recordWorkflowFinished, {
+      caller, workflowId, status: outcome, jobs: run.jobs.map(({ name, status, exitCode }) => ({ name, status, exitCode })),
+    }));
+  } catch (err) {
+    if (!context.df.isReplaying) context.error(`workflow ${workflowId}: finish not recorded on the ledger: ${errorMessage(err)}`);
+  }
+  yield* withRetries(context, () => call(requestCleanup, {
+    workflowId, caller, status: outcome, datasetIds: run.datasetIds, releaseLeases: input.options.releaseLeases,
+  }));
+  return run;
+}
+
+function jobInputFor(input: WorkflowInput, index: number): JobInput {
+  const job = input.spec.jobs.find((j) => j.index === index)!;
+  return {
+    workflowId: input.workflowId,
+    caller: input.caller,
+    job,
+    image: job.image ?? input.spec.image ?? input.timing.defaultImage,
+    timeoutSeconds: job.timeoutSeconds ?? input.timing.defaultJobTimeoutSeconds,
+    timing: { statusPollSeconds: input.timing.statusPollSeconds, completionGraceSeconds: input.timing.completionGraceSeconds },
+  };
+}
+
+/** A running job: its sub-orchestration and the wait for its report. */
+interface RunningJob {
+  orchestration: Task;
+  finished: Task;
+}
+
+/** A job's result once it is known, from its report or from its sub-orchestration's end
+ * (whichever came first); a sub-orchestration that threw counts as failed. */
+function finishedResult(job: RunningJob, state: JobState, now: string): JobResult | undefined {
+  if (job.finished.isCompleted) return job.finished.result as JobResult;
+  if (job.orchestration.isCompleted) return job.orchestration.result as JobResult;
+  if (job.orchestration.isFaulted) {
+    return { status: 'Failed', exitCode: null, startedAt: state.startedAt, endedAt: now, attempts: state.attempts, message: errorMessage(job.orchestration.result) };
+  }
+  return undefined;
+}
+
+export const workflowOrchestration = df.app.orchestration(ORCHESTRATORS.workflow, workflowOrchestrator);

@@ -1,0 +1,96 @@
+import { readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * One job attempt's directory, `<dataDir>/runs/<workflowId>/jobs/<name>-<attempt>/`, and
+ * the files in it. It survives host restarts: status() is answered from here alone.
+ */
+export const jobStateSchema = z.object({
+  workflowId: z.string(),
+  jobName: z.string(),
+  attempt: z.number(),
+  sandbox: z.string(),
+  timeoutSeconds: z.number(),
+  startedAt: z.string(),
+});
+export type JobState = z.infer<typeof jobStateSchema>;
+
+const exitFileSchema = z.object({ exitCode: z.number().int().nullable() });
+export interface ExitRecord {
+  exitCode: number | null;
+  /** The exit file's mtime: the supervisor writes it the moment the sandbox is reaped. */
+  endedAt: string;
+}
+
+export const JOB_FILES = {
+  state: 'state.json',
+  exit: 'exit.json',
+  log: 'log',
+  /** The sandbox program's options, read from descriptor 3 (see SandboxCommand.fd3). */
+  sandboxArgs: 'sandbox.args',
+  /** Written by the host once the supervisor runs. */
+  wrapperPid: 'wrapper.pid',
+  timedOut: 'timed-out',
+  canceled: 'canceled',
+  /** Scratch, removed by cleanup: the unshare fallback's root mount point. */
+  root: 'root',
+} as const;
+
+export async function readJson<T>(file: string, schema: z.ZodType<T>): Promise<T | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined; // still being written (the supervisor writes in place)
+  }
+  const parsed = schema.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
+}
+
+export async function readExitRecord(dir: string): Promise<ExitRecord | undefined> {
+  const file = join(dir, JOB_FILES.exit);
+  const record = await readJson(file, exitFileSchema);
+  if (!record) return undefined;
+  const { mtime } = await stat(file);
+  return { exitCode: record.exitCode, endedAt: mtime.toISOString() };
+}
+
+/** Write-then-rename, so a reader never sees half a file. */
+export async function writeTextAtomic(file: string, text: string): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, text);
+  await rename(tmp, file);
+}
+
+export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  await writeTextAtomic(file, `${JSON.stringify(value)}\n`);
+}
+
+export async function readPid(dir: string, name: string): Promise<number | undefined> {
+  try {
+    const pid = Number((await readFile(join(dir, name), 'utf8')).trim());
+    return Number.isSafeInteger(pid) && pid > 1 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when `pid` is a live (not zombie) process whose command line names `jobDir`:
+ * after a reboot or a long time, the same number may belong to someone else. */
+export async function isJobProcess(pid: number, jobDir: string): Promise<boolean> {
+  try {
+    const [cmdline, stat] = await Promise.all([readFile(`/proc/${pid}/cmdline`, 'utf8'), readFile(`/proc/${pid}/stat`, 'utf8')]);
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X' && cmdline.split('\0').some((arg) => arg.includes(jobDir));
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,181 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, readlinkSync } from 'node:fs';
+
+/**
+ * How a job process is isolated on one machine. bubblewrap builds the whole view in one
+ * exec; util-linux `unshare` is the fallback where bubblewrap is missing, with a setup
+ * script that builds the same view by hand and then drops every capability.
+ *
+ * The view: a tmpfs root holding read-only /usr (and /bin, /lib*, /sbin as the host has
+ * them), a few /etc files needed to run sh and python, a synthetic passwd/group, fresh
+ * /proc (new pid namespace), minimal /dev, tmpfs /tmp, the workflow workspace read-write at
+ * /workspace (the working directory), and each leased dataset read-only at its mount path.
+ * New network namespace (loopback only), no capabilities, a clean environment.
+ */
+export type SandboxKind = 'bwrap' | 'unshare';
+export type SandboxPreference = SandboxKind | 'auto';
+
+export interface SandboxDetection {
+  kind: SandboxKind | undefined;
+  /** One line for /api/health and for the refusal message. */
+  description: string;
+}
+
+export interface SandboxPlan {
+  /** Host directory mounted read-write at /workspace. */
+  workspace: string;
+  /** Host directory that holds the run's synthetic /etc files (passwd, group). */
+  etcDir: string;
+  /** Host directory (outside the sandbox) where the unshare fallback builds its root. */
+  rootDir: string;
+  volumes: { source: string; target: string }[];
+  env: Record<string, string>;
+  command: string;
+}
+
+export const WORKSPACE_MOUNT = '/workspace';
+/** JupyterFlow jobs run in the notebook image, whose home is /home/jovyan; the thesis
+ * workflows list it (`ls /home/jovyan/`) and mount datasets under it. An empty directory
+ * keeps such a job from failing where no dataset is mounted there. */
+const COMPAT_DIRS = ['/home/jovyan'];
+export const SANDBOX_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/opt/ledgerflow/bin';
+
+/** /etc entries the dynamic loader, sh and python read; nothing that names host users,
+ * hosts or secrets. */
+const ETC_FILES = ['/etc/ld.so.cache', '/etc/ld.so.conf', '/etc/ld.so.conf.d', '/etc/alternatives', '/etc/localtime', '/etc/nsswitch.conf'];
+const TOP_DIRS = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
+
+function works(command: string, args: string[]): boolean {
+  const r = spawnSync(command, args, { stdio: 'ignore', timeout: 10_000, env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' } });
+  return r.status === 0;
+}
+
+/** Tries the real thing once, at start: a tool that is installed but cannot create
+ * namespaces here (no unprivileged user namespaces, seccomp) counts as missing. */
+export function detectSandbox(preference: SandboxPreference = 'auto'): SandboxDetection {
+  const bwrapWorks = () => works('bwrap', ['--unshare-all', '--die-with-parent', '--cap-drop', 'ALL', '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '/bin/true']);
+  const unshareWorks = () => works('unshare', ['--user', '--map-root-user', '--mount', '--pid', '--fork', '--net', '--kill-child', '/bin/true']) && works('setpriv', ['--help']);
+  if (preference !== 'unshare' && bwrapWorks()) {
+    return { kind: 'bwrap', description: 'bubblewrap: read-only system, datasets read-only, no network, own pid namespace' };
+  }
+  if (preference !== 'bwrap' && unshareWorks()) {
+    return { kind: 'unshare', description: 'util-linux unshare: read-only system, datasets read-only, no network, own pid namespace' };
+  }
+  const tried = preference === 'auto' ? 'neither bubblewrap (bwrap) nor util-linux unshare' : preference;
+  return {
+    kind: undefined,
+    description: `${tried} can create a sandbox on this machine, so the local compute backend refuses to run jobs; install bubblewrap (Debian: apt-get install bubblewrap) or allow unprivileged user namespaces`,
+  };
+}
+
+interface HostLayout {
+  /** The host's /bin, /lib* entries as they are: symlinks into /usr are recreated, real
+   * directories bound read-only. */
+  topLevel: { path: string; symlinkTo?: string }[];
+  /** JupyterFlow images have `python`; Debian has only `python3`. A one-entry directory
+   * on PATH gives the thesis's `python uis.py` something to run. */
+  python: string | undefined;
+  etcFiles: { path: string; directory: boolean }[];
+}
+
+let layout: HostLayout | undefined;
+/** Read once: the system directories do not change while the host runs. */
+function hostLayout(): HostLayout {
+  layout ??= {
+    topLevel: TOP_DIRS.filter((p) => existsSync(p)).map((path) =>
+      lstatSync(path).isSymbolicLink() ? { path, symlinkTo: readlinkSync(path) } : { path },
+    ),
+    python: existsSync('/usr/bin/python') || existsSync('/usr/local/bin/python')
+      ? undefined
+      : ['/usr/local/bin/python3', '/usr/bin/python3'].find((p) => existsSync(p)),
+    etcFiles: ETC_FILES.filter((p) => existsSync(p)).map((path) => ({ path, directory: lstatSync(path).isDirectory() })),
+  };
+  return layout;
+}
+
+export function bwrapArgs(plan: SandboxPlan): string[] {
+  const args = [
+    '--unshare-all', '--die-with-parent', '--new-session', '--cap-drop', 'ALL', '--clearenv',
+    '--ro-bind', '/usr', '/usr',
+  ];
+  const host = hostLayout();
+  for (const entry of host.topLevel) {
+    if (entry.symlinkTo !== undefined) args.push('--symlink', entry.symlinkTo, entry.path);
+    else args.push('--ro-bind', entry.path, entry.path);
+  }
+  for (const file of host.etcFiles) args.push('--ro-bind', file.path, file.path);
+  args.push('--ro-bind', `${plan.etcDir}/passwd`, '/etc/passwd', '--ro-bind', `${plan.etcDir}/group`, '/etc/group');
+  if (host.python) args.push('--symlink', host.python, '/opt/ledgerflow/bin/python');
+  args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp');
+  for (const dir of COMPAT_DIRS) args.push('--dir', dir);
+  args.push('--bind', plan.workspace, WORKSPACE_MOUNT);
+  for (const v of plan.volumes) args.push('--ro-bind', v.source, v.target);
+  args.push('--remount-ro', '/', '--chdir', WORKSPACE_MOUNT);
+  for (const [name, value] of Object.entries(plan.env)) args.push('--setenv', name, value);
+  args.push('/bin/sh', '-c', plan.command);
+  return args;
+}
+
+/** Single-quotes a word for /bin/sh. */
+export function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The setup script the unshare fallback runs as root of a fresh user namespace: it
+ * builds the same view as bwrapArgs on a tmpfs, pivots into it, detaches the host tree,
+ * and execs the job with no capabilities and no way to gain any. */
+export function unshareSetupScript(plan: SandboxPlan): string {
+  const q = shellQuote;
+  const R = plan.rootDir;
+  const lines = ['set -e', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin', `R=${q(R)}`, 'mount -t tmpfs -o mode=0755 tmpfs "$R"'];
+  const bindRo = (source: string, target: string, file = false) => {
+    lines.push(file ? `mkdir -p "$R"${q(target.replace(/\/[^/]*$/, '') || '/')} && : > "$R"${q(target)}` : `mkdir -p "$R"${q(target)}`);
+    lines.push(`mount --rbind ${q(source)} "$R"${q(target)}`, `mount -o remount,bind,ro "$R"${q(target)}`);
+  };
+  const host = hostLayout();
+  bindRo('/usr', '/usr');
+  for (const entry of host.topLevel) {
+    if (entry.symlinkTo !== undefined) lines.push(`ln -s ${q(entry.symlinkTo)} "$R"${q(entry.path)}`);
+    else bindRo(entry.path, entry.path);
+  }
+  for (const file of host.etcFiles) bindRo(file.path, file.path, !file.directory);
+  bindRo(`${plan.etcDir}/passwd`, '/etc/passwd', true);
+  bindRo(`${plan.etcDir}/group`, '/etc/group', true);
+  if (host.python) lines.push('mkdir -p "$R/opt/ledgerflow/bin"', `ln -s ${q(host.python)} "$R/opt/ledgerflow/bin/python"`);
+  lines.push(...COMPAT_DIRS.map((dir) => `mkdir -p "$R"${q(dir)}`));
+  lines.push('mkdir -p "$R/proc" "$R/dev" "$R/tmp" "$R/workspace"', 'mount -t proc proc "$R/proc"', 'mount -t tmpfs -o mode=1777 tmpfs "$R/tmp"');
+  for (const dev of ['null', 'zero', 'full', 'random', 'urandom', 'tty']) {
+    lines.push(`: > "$R/dev/${dev}"`, `mount --bind /dev/${dev} "$R/dev/${dev}"`);
+  }
+  lines.push('ln -s /proc/self/fd "$R/dev/fd"');
+  lines.push(`mount --bind ${q(plan.workspace)} "$R/workspace"`);
+  for (const v of plan.volumes) bindRo(v.source, v.target);
+  lines.push('mkdir "$R/.old"', 'cd "$R"', 'pivot_root . .old', 'umount -l /.old', 'rmdir /.old', 'mount -o remount,ro /', 'cd /workspace');
+  const env = Object.entries(plan.env).map(([k, v]) => q(`${k}=${v}`)).join(' ');
+  lines.push(`exec setpriv --no-new-privs --inh-caps=-all --ambient-caps=-all --bounding-set=-all -- /usr/bin/env -i ${env} /bin/sh -c ${q(plan.command)}`);
+  return lines.join('\n');
+}
+
+export function unshareArgs(plan: SandboxPlan): string[] {
+  return [
+    '--user', '--map-root-user', '--mount', '--pid', '--fork', '--kill-child', '--net', '--ipc', '--uts',
+    '--', '/bin/sh', '-c', unshareSetupScript(plan),
+  ];
+}
+
+export interface SandboxCommand {
+  file: string;
+  args: string[];
+  /** NUL-separated options the program reads from file descriptor 3. bubblewrap takes its
+   * options this way (`--args 3`) so that the sandbox's pid 1, whose command line every
+   * job can read, shows neither host paths nor the job's environment. */
+  fd3?: string;
+}
+
+/** The program and arguments that run `plan` in a sandbox of `kind`. */
+export function sandboxCommand(kind: SandboxKind, plan: SandboxPlan): SandboxCommand {
+  if (kind === 'unshare') return { file: 'unshare', args: unshareArgs(plan) };
+  const all = bwrapArgs(plan);
+  const command = all.slice(-3); // /bin/sh -c <command>
+  return { file: 'bwrap', args: ['--args', '3', ...command], fd3: `${all.slice(0, -3).join('\0')}\0` };
+}

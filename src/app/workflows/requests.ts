@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import { LedgerflowError } from '../../core/errors';
+import { MAX_SPEC_BYTES } from '../../core/workflow/spec';
+import type { Submission } from './workflowService';
+
+/**
+ * The workflow API's request shapes, validated once at the edge. File paths are checked
+ * for shape here (relative, no `..`); the compute backend checks them again where it
+ * writes them.
+ */
+const relativePath = z.string().min(1).max(1024).refine(
+  (p) => !p.startsWith('/') && !p.includes('\\') && !p.includes('\0') && !p.split('/').some((s) => s === '..' || s === '.' || s === ''),
+  'must be a relative path without `..`, `.` or empty segments',
+);
+
+const options = z.object({ releaseLeases: z.boolean().default(false) }).strict();
+
+export const submitBodySchema = z.object({
+  workflow: z.string().min(1).max(MAX_SPEC_BYTES),
+  files: z.record(relativePath, z.string()).default({}),
+  options: options.default({ releaseLeases: false }),
+}).strict();
+
+export const listQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().min(1).optional(),
+  status: z.enum(['Pending', 'Running', 'Succeeded', 'Failed', 'Canceled']).optional(),
+}).strict();
+
+export const filePathSchema = relativePath;
+
+const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml', 'text/plain'];
+
+/** POST /workflows accepts `{workflow, files, options}` as JSON, or the YAML alone. */
+export function submissionOf(contentType: string | null, text: string, query: URLSearchParams): Submission {
+  const type = (contentType ?? 'application/json').split(';')[0]!.trim().toLowerCase();
+  if (YAML_TYPES.includes(type)) {
+    return { source: text, files: {}, options: { releaseLeases: query.get('releaseLeases') === 'true' } };
+  }
+  if (type !== 'application/json') {
+    throw new LedgerflowError('unsupported_media_type', 'send application/json ({workflow, files}) or application/yaml');
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new LedgerflowError('bad_request', 'the request body is not valid JSON');
+  }
+  const result = submitBodySchema.safeParse(json);
+  if (!result.success) {
+    throw new LedgerflowError('validation_failed', 'the request body is not valid', {
+      details: result.error.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message })),
+    });
+  }
+  return { source: result.data.workflow, files: result.data.files, options: result.data.options };
+}
+
+export function parsed<T extends z.ZodType>(schema: T, value: unknown, where: string): z.output<T> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  throw new LedgerflowError('validation_failed', `invalid ${where}`, {
+    details: result.error.issues.map((i) => ({ path: [where, ...i.path].join('.'), message: i.message })),
+  });
+}

@@ -1,0 +1,63 @@
+import type { DurableClient, DurableOrchestrationStatus, OrchestrationRuntimeStatus } from 'durable-functions';
+
+/**
+ * What the workflow API needs from the durable backend, narrowed from the SDK's
+ * DurableClient so the service can be tested with a fake and never sees the wire.
+ */
+export interface RunRecord {
+  instanceId: string;
+  name: string;
+  /** The durable runtime status: Pending, Running, Completed, Failed, Terminated, ... */
+  runtimeStatus: string;
+  createdAt: string;
+  updatedAt: string;
+  /** Present when the backend was asked for it (single-instance reads). */
+  input: unknown;
+  customStatus: unknown;
+}
+
+export interface RunControl {
+  start(orchestrator: string, instanceId: string, input: unknown): Promise<void>;
+  /** undefined when there is no such instance. */
+  get(instanceId: string): Promise<RunRecord | undefined>;
+  list(runtimeStatus?: string[]): Promise<RunRecord[]>;
+  raise(instanceId: string, eventName: string, data: unknown): Promise<void>;
+}
+
+const iso = (d: Date | string | undefined) => (d === undefined ? '' : new Date(d).toISOString());
+
+function record(s: DurableOrchestrationStatus): RunRecord {
+  return {
+    instanceId: s.instanceId,
+    name: s.name,
+    runtimeStatus: String(s.runtimeStatus),
+    createdAt: iso(s.createdTime),
+    updatedAt: iso(s.lastUpdatedTime),
+    input: s.input,
+    customStatus: s.customStatus,
+  };
+}
+
+export function durableRunControl(client: DurableClient): RunControl {
+  return {
+    async start(orchestrator, instanceId, input) {
+      await client.startNew(orchestrator, { instanceId, input });
+    },
+    async get(instanceId) {
+      try {
+        return record(await client.getStatus(instanceId, { showInput: true }));
+      } catch (err) {
+        // The SDK reports an unknown instance only as an error naming the HTTP 404.
+        if (err instanceof Error && /HTTP 404/.test(err.message)) return undefined;
+        throw err;
+      }
+    },
+    async list(runtimeStatus) {
+      const filter = runtimeStatus === undefined ? {} : { runtimeStatus: runtimeStatus as OrchestrationRuntimeStatus[] };
+      return (await client.getStatusBy(filter)).map(record);
+    },
+    async raise(instanceId, eventName, data) {
+      await client.raiseEvent(instanceId, eventName, data);
+    },
+  };
+}

@@ -1,0 +1,28 @@
+import type { ErrorDetail } from '../errors';
+import type { Caller, LeaseRecord } from '../model';
+import type { WorkflowSpec } from './spec';
+
+/** True when `caller` holds the lease and it has not expired at `now`. */
+export function holdsLease(lease: LeaseRecord | undefined, caller: Caller, now: Date): boolean {
+  return lease !== undefined
+    && lease.holder.user === caller.user
+    && lease.holder.org === caller.org
+    && Date.parse(lease.expiresAt) > now.getTime();
+}
+
+/** One detail per volume whose dataset the caller does not hold, located by its spec path
+ * (`jobs[1].volumes[0].id`), so a 403 names every one at once. */
+export function unleasedVolumes(
+  spec: WorkflowSpec,
+  leases: ReadonlyMap<string, LeaseRecord | undefined>,
+  caller: Caller,
+  now: Date,
+): ErrorDetail[] {
+  return spec.jobs.flatMap((job, j) =>
+    job.volumes.flatMap((volume, v) =>
+      holdsLease(leases.get(volume.id), caller, now)
+        ? []
+        : [{ path: `jobs[${j}].volumes[${v}].id`, message: `dataset ${volume.id} (${volume.name}) is not leased by ${caller.user}@${caller.org}` }],
+    ),
+  );
+}

@@ -1,0 +1,142 @@
+import type { Caller, JobStatus, WorkflowStatus } from '../model';
+import type { JobHandle } from '../../ports/compute';
+import type { JobSpec, WorkflowSpec } from './spec';
+
+/**
+ * The shapes of one workflow run as they cross the orchestration boundary: the inputs the
+ * orchestrators start with, what a job sub-orchestration returns, and the custom status the
+ * workflow orchestrator publishes (what GET /workflows/{id} shows). All of it is recorded
+ * in orchestration history, so none of it may carry a secret or a file's contents.
+ */
+
+export interface WorkflowOptions {
+  /** Release every lease the run used once it has been cleaned up. */
+  releaseLeases: boolean;
+}
+
+/** Timing knobs, fixed at submission so replays see the same values. */
+export interface RunTiming {
+  /** How often a job's orchestrator asks the backend for the job's state, in case the completion callback is lost. */
+  statusPollSeconds: number;
+  /** Extra time past a job's own timeout before its orchestrator gives up on it. */
+  completionGraceSeconds: number;
+  /** How often the workflow orchestrator wakes up on its own to notice a job
+   * orchestration that ended without reporting (its report is the usual wake-up). */
+  watchdogSeconds: number;
+  /** A job's timeout when neither it nor the workflow names one. */
+  defaultJobTimeoutSeconds: number;
+  /** The image of a job when neither it nor the workflow names one. */
+  defaultImage: string;
+}
+
+export interface WorkflowInput {
+  workflowId: string;
+  caller: Caller;
+  spec: WorkflowSpec;
+  specHash: string;
+  options: WorkflowOptions;
+  timing: RunTiming;
+}
+
+export interface JobInput {
+  workflowId: string;
+  caller: Caller;
+  job: JobSpec;
+  image: string;
+  timeoutSeconds: number;
+  timing: Pick<RunTiming, 'statusPollSeconds' | 'completionGraceSeconds'>;
+}
+
+export type JobOutcome = Extract<JobStatus, 'Succeeded' | 'Failed' | 'Canceled'>;
+
+export interface JobResult {
+  status: JobOutcome;
+  exitCode: number | null;
+  startedAt: string | null;
+  endedAt: string | null;
+  attempts: number;
+  /** Why a job failed without an exit code of its own (timeout, lease lost, launch refused). */
+  message?: string;
+}
+
+export interface JobState extends Omit<JobResult, 'status'> {
+  index: number;
+  name: string;
+  status: JobStatus;
+}
+
+/** The custom status of a workflow orchestration. */
+export interface WorkflowRunStatus {
+  status: WorkflowStatus;
+  submittedBy: Caller;
+  datasetIds: string[];
+  jobs: JobState[];
+  /** Why the run stopped early, in words. */
+  message?: string;
+}
+
+/** The custom status of a job orchestration: the attempt in progress and its backend
+ * handle (not a secret), which is how the logs route finds the job. */
+export interface JobRunStatus {
+  attempt: number;
+  handle: JobHandle;
+}
+
+/** The payload of the `job-completed` event that the completion callback raises. */
+export interface JobCompletion {
+  attempt: number;
+  /** null when the backend saw the job end without an exit code (killed, evicted). */
+  exitCode: number | null;
+  startedAt?: string;
+  endedAt?: string;
+}
+
+/** Orchestrator function names, shared by their registration and the code that starts them. */
+export const ORCHESTRATORS = { workflow: 'workflowOrchestrator', job: 'jobOrchestrator', cleanup: 'cleanupOrchestrator' } as const;
+
+/** The instance id of a run's cleanup orchestration: derived, so a redelivered cleanup
+ * message finds the cleanup already started and does nothing twice. */
+export function cleanupInstanceId(workflowId: string): string {
+  return `${workflowId}:cleanup`;
+}
+
+export const WORKFLOW_EVENTS = { cancel: 'cancel', jobCompleted: 'job-completed' } as const;
+
+/** The event a job's orchestrator raises on the workflow orchestrator when the job is done
+ * (payload: its JobResult). One name per job, so that each running job has exactly one
+ * outstanding wait and no report can land in another job's wait. */
+export function jobFinishedEvent(jobIndex: number): string {
+  return `job-finished-${jobIndex}`;
+}
+
+/** The instance id of a job's sub-orchestration: derived, so the completion callback can
+ * address it from the workflow id and job name alone. Encoded because job names are user
+ * text and instance ids may not contain `/`, `\`, `#` or `?`. */
+export function jobInstanceId(workflowId: string, jobName: string): string {
+  return `${workflowId}:job:${encodeURIComponent(jobName)}`;
+}
+
+export function initialJobStates(spec: WorkflowSpec): JobState[] {
+  return spec.jobs.map((job) => ({
+    index: job.index,
+    name: job.name,
+    status: 'Pending',
+    exitCode: null,
+    startedAt: null,
+    endedAt: null,
+    attempts: 0,
+  }));
+}
+
+export function isFinished(status: WorkflowStatus): boolean {
+  return status === 'Succeeded' || status === 'Failed' || status === 'Canceled';
+}
+
+/** The message on the `workflow-cleanup` queue when a run has finished. */
+export interface CleanupMessage {
+  workflowId: string;
+  caller: Caller;
+  status: 'Succeeded' | 'Failed' | 'Canceled';
+  datasetIds: string[];
+  releaseLeases: boolean;
+}

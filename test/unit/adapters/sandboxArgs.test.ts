@@ -1,0 +1,40 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { bwrapArgs, sandboxCommand, shellQuote, unshareSetupScript, type SandboxPlan } from '../../../src/adapters/compute/local/sandbox';
+
+const plan: SandboxPlan = {
+  workspace: '/data/runs/w1/workspace',
+  etcDir: '/data/runs/w1/etc',
+  rootDir: "/data/runs/w1/jobs/job-1-1/root",
+  volumes: [{ source: "/srv/it's data", target: '/home/jovyan/uis' }],
+  env: { PATH: '/usr/bin:/bin', HOME: '/workspace', MODE: 'a b' },
+  command: "python uis.py > result.txt",
+};
+
+test('bubblewrap: no network, no capabilities, clean env, read-only dataset, writable workspace', () => {
+  const args = bwrapArgs(plan);
+  assert.deepEqual(sandboxCommand('bwrap', plan).args, ['--args', '3', '/bin/sh', '-c', plan.command]);
+  assert.equal(sandboxCommand('bwrap', plan).fd3, `${args.slice(0, -3).join('\0')}\0`);
+  for (const flag of ['--unshare-all', '--die-with-parent', '--new-session', '--clearenv']) assert.ok(args.includes(flag), flag);
+  const pairs = args.map((a, i) => `${a} ${args[i + 1]}`);
+  assert.ok(pairs.includes('--cap-drop ALL'));
+  assert.ok(args.join(' ').includes("--ro-bind /srv/it's data /home/jovyan/uis"));
+  assert.ok(args.join(' ').includes('--bind /data/runs/w1/workspace /workspace'));
+  assert.ok(args.join(' ').includes('--setenv MODE a b'));
+  assert.deepEqual(args.slice(-3), ['/bin/sh', '-c', plan.command]);
+  // The only read-write bind is the workspace; nothing of the host but system trees.
+  assert.equal(args.filter((a) => a === '--bind').length, 1);
+  assert.ok(!args.some((a) => a === '/home' || a === '/root' || a === '/var'));
+});
+
+test('unshare fallback: same view, then every capability dropped', () => {
+  const script = unshareSetupScript(plan);
+  assert.match(script, /mount --rbind '\/srv\/it'\\''s data' "\$R"'\/home\/jovyan\/uis'/);
+  assert.match(script, /mount -o remount,bind,ro "\$R"'\/home\/jovyan\/uis'/);
+  assert.match(script, /pivot_root \. \.old\numount -l \/\.old/);
+  assert.match(script, /exec setpriv --no-new-privs --inh-caps=-all --ambient-caps=-all --bounding-set=-all -- \/usr\/bin\/env -i 'PATH=\/usr\/bin:\/bin' 'HOME=\/workspace' 'MODE=a b' \/bin\/sh -c 'python uis.py > result.txt'$/);
+});
+
+test('shell quoting survives quotes', () => {
+  assert.equal(shellQuote("it's"), `'it'\\''s'`);
+});

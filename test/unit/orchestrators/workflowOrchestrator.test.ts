@@ -1,0 +1,153 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { workflowOrchestrator } from '../../../orchestrators/workflowOrchestrator';
+import type { CancelJobsInput } from '../../../orchestrators/activities/control';
+import type { RecordFinishInput } from '../../../orchestrators/activities/ledger';
+import type { CleanupMessage, JobInput, JobResult, WorkflowRunStatus } from '../../../src/core/workflow/run';
+import type { WorkflowSpec } from '../../../src/core/workflow/spec';
+import { drive, stub, subStub, type Run, type Scenario } from './replay';
+import { job, spec, workflowInput } from './fixtures';
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Job sub-orchestrations that take `seconds` and end as planned; they report the way real
+ * ones do (event, then completion) unless told otherwise. */
+function scenario(s: WorkflowSpec, plan: Record<number, { seconds: number; exitCode?: number }>, options: {
+  report?: 'event' | 'completion' | 'both';
+  events?: Scenario['events'];
+  activities?: Scenario['activities'];
+  releaseLeases?: boolean;
+} = {}): Scenario {
+  const report = options.report ?? 'both';
+  const indexOf = new Map(s.jobs.map((j) => [j.name, j.index]));
+  return {
+    name: 'workflowOrchestrator',
+    instanceId: 'wf-1',
+    input: workflowInput(s, options.releaseLeases),
+    events: options.events ?? [],
+    activities: {
+      recordWorkflowLaunched: () => null,
+      recordWorkflowFinished: () => null,
+      requestCleanup: () => null,
+      // Canceled jobs report at once, as the job orchestrator does after cancelJob.
+      cancelJobs: stub<CancelJobsInput>((input, d) => {
+        for (const name of input.jobNames) {
+          const result: JobResult = { status: 'Canceled', exitCode: null, startedAt: null, endedAt: iso(d.now + 1000), attempts: 1 };
+          d.raise(`job-finished-${indexOf.get(name)}`, result, 1);
+        }
+        return null;
+      }),
+      ...options.activities,
+    },
+    subOrchestrations: {
+      jobOrchestrator: subStub<JobInput>((input, _id, d) => {
+        const p = plan[input.job.index] ?? { seconds: 10 };
+        const exitCode = p.exitCode ?? 0;
+        const result: JobResult = {
+          status: exitCode === 0 ? 'Succeeded' : 'Failed', exitCode,
+          startedAt: iso(d.now), endedAt: iso(d.now + p.seconds * 1000), attempts: 1,
+        };
+        if (report !== 'completion') d.raise(`job-finished-${input.job.index}`, result, p.seconds);
+        return { afterSeconds: report === 'event' ? 1e6 : p.seconds, result };
+      }),
+    },
+  };
+}
+
+const activityInputs = (run: Run, name: string) =>
+  run.calls.filter((c) => c.kind === 'activity' && c.name === name).map((c) => (c as { input: unknown }).input);
+const activityOrder = (run: Run) => run.calls.filter((c) => c.kind === 'activity').map((c) => (c as { name: string }).name);
+const startedAt = (run: Run) => new Map(run.calls.flatMap((c) => (c.kind === 'sub' ? [[(c.input as JobInput).job.name, c.at] as const] : [])));
+const final = (run: Run) => run.output as WorkflowRunStatus;
+const jobStatuses = (run: Run) => Object.fromEntries(final(run).jobs.map((j) => [j.name, j.status]));
+
+const thesisParallel = () => spec([job(1), job(2), job(3), job(4), job(5)], [[1, 2], [1, 3], [1, 4], [2, 5], [3, 5], [4, 5]]);
+
+test('a linear workflow runs its jobs one after another and ends Succeeded', async () => {
+  const run = await drive(workflowOrchestrator, scenario(spec([job(1), job(2), job(3)], [[1, 2], [2, 3]]), { 1: { seconds: 5 }, 2: { seconds: 7 }, 3: { seconds: 3 } }, { releaseLeases: true }));
+  assert.equal(run.failed, undefined);
+  assert.equal(final(run).status, 'Succeeded');
+  const jobs = final(run).jobs;
+  for (let i = 1; i < jobs.length; i++) assert.ok(jobs[i]!.startedAt! >= jobs[i - 1]!.endedAt!, `${jobs[i]!.name} starts after ${jobs[i - 1]!.name} ends`);
+  assert.deepEqual(activityOrder(run), ['recordWorkflowLaunched', 'recordWorkflowFinished', 'requestCleanup']);
+  const cleanup = activityInputs(run, 'requestCleanup')[0] as CleanupMessage;
+  assert.deepEqual(cleanup, { workflowId: 'wf-1', caller: { user: 'alice', org: 'uis' }, status: 'Succeeded', datasetIds: [], releaseLeases: true });
+  assert.deepEqual((run.statuses[0] as WorkflowRunStatus).status, 'Pending');
+});
+
+test('independent jobs run in parallel and the join waits for all of them (thesis experiment 2)', async () => {
+  const run = await drive(workflowOrchestrator, scenario(thesisParallel(), { 1: { seconds: 2 }, 2: { seconds: 10 }, 3: { seconds: 4 }, 4: { seconds: 6 }, 5: { seconds: 1 } }));
+  assert.equal(final(run).status, 'Succeeded');
+  const at = startedAt(run);
+  assert.equal(at.get('job-2'), at.get('job-3'));
+  assert.equal(at.get('job-3'), at.get('job-4'));
+  assert.ok(at.get('job-2')! > at.get('job-1')!);
+  assert.equal(at.get('job-5')! - at.get('job-2')!, 10_000, 'job-5 starts when the slowest of 2, 3, 4 ends');
+});
+
+test('a job orchestration that ends without reporting is noticed by the watchdog', async () => {
+  const run = await drive(workflowOrchestrator, scenario(thesisParallel(), { 2: { seconds: 3 } }, { report: 'completion' }));
+  assert.equal(final(run).status, 'Succeeded');
+  assert.deepEqual(Object.values(jobStatuses(run)), ['Succeeded', 'Succeeded', 'Succeeded', 'Succeeded', 'Succeeded']);
+  const watchdogs = run.calls.filter((c) => c.kind === 'timer' && c.fireAt - c.at === 300_000);
+  assert.ok(watchdogs.length > 0);
+});
+
+test('the run follows report events alone (sub-orchestration completion delayed)', async () => {
+  const run = await drive(workflowOrchestrator, scenario(thesisParallel(), {}, { report: 'event' }));
+  assert.equal(final(run).status, 'Succeeded');
+});
+
+test('a failed job fails the run fast: running jobs are canceled, dependents skipped', async () => {
+  const run = await drive(workflowOrchestrator, scenario(thesisParallel(), { 2: { seconds: 100 }, 3: { seconds: 5, exitCode: 2 }, 4: { seconds: 200 } }));
+  assert.equal(final(run).status, 'Failed');
+  assert.deepEqual(jobStatuses(run), { 'job-1': 'Succeeded', 'job-2': 'Canceled', 'job-3': 'Failed', 'job-4': 'Canceled', 'job-5': 'Skipped' });
+  assert.deepEqual(activityInputs(run, 'cancelJobs').map((i) => (i as CancelJobsInput).jobNames), [['job-2', 'job-4']]);
+  assert.equal(final(run).jobs.find((j) => j.name === 'job-3')!.exitCode, 2);
+  const finish = activityInputs(run, 'recordWorkflowFinished')[0] as RecordFinishInput;
+  assert.equal(finish.status, 'Failed');
+  assert.equal(startedAt(run).get('job-5'), undefined, 'job-5 never started');
+  assert.ok(run.end - Date.parse('2026-01-01T00:00:00Z') < 100_000, 'the run did not wait for the canceled jobs to finish on their own');
+});
+
+test('a cancel event cancels running jobs and marks the rest Canceled', async () => {
+  const run = await drive(workflowOrchestrator, scenario(spec([job(1), job(2), job(3)], [[1, 2], [2, 3]]), { 1: { seconds: 60 } }, {
+    events: [{ atSeconds: 20, name: 'cancel', data: { reason: 'user' } }],
+  }));
+  assert.equal(final(run).status, 'Canceled');
+  assert.deepEqual(jobStatuses(run), { 'job-1': 'Canceled', 'job-2': 'Canceled', 'job-3': 'Canceled' });
+  assert.deepEqual(activityInputs(run, 'cancelJobs').map((i) => (i as CancelJobsInput).jobNames), [['job-1']]);
+  assert.equal((activityInputs(run, 'requestCleanup')[0] as CleanupMessage).status, 'Canceled');
+});
+
+test('a cancel that arrives while the launch is being recorded still cancels the run', async () => {
+  const run = await drive(workflowOrchestrator, scenario(spec([job(1)], []), {}, {
+    activities: { recordWorkflowLaunched: stub((_input, d) => { d.raise('cancel', {}); return null; }) },
+  }));
+  assert.equal(final(run).status, 'Canceled');
+});
+
+test('a workflow timeout fails the run and cancels what runs', async () => {
+  const s = spec([job(1), job(2)], [[1, 2]], { timeoutSeconds: 30 });
+  const run = await drive(workflowOrchestrator, scenario(s, { 1: { seconds: 20 }, 2: { seconds: 60 } }));
+  assert.equal(final(run).status, 'Failed');
+  assert.match(final(run).message ?? '', /timed out after 30s/);
+  assert.deepEqual(jobStatuses(run), { 'job-1': 'Succeeded', 'job-2': 'Canceled' });
+});
+
+test('when the launch cannot be recorded on the ledger no job runs, and cleanup still follows', async () => {
+  const run = await drive(workflowOrchestrator, scenario(spec([job(1), job(2)], []), {}, {
+    activities: { recordWorkflowLaunched: () => { throw new Error('ledger unavailable'); } },
+  }));
+  assert.equal(final(run).status, 'Failed');
+  assert.deepEqual(jobStatuses(run), { 'job-1': 'Skipped', 'job-2': 'Skipped' });
+  assert.equal(activityInputs(run, 'recordWorkflowLaunched').length, 3, 'tried three times');
+  assert.equal(activityInputs(run, 'requestCleanup').length, 1);
+  assert.equal(startedAt(run).size, 0);
+});
+
+test('the custom status tracks every job as it changes', async () => {
+  const run = await drive(workflowOrchestrator, scenario(spec([job(1), job(2)], [[1, 2]]), {}));
+  const seen = (run.statuses as WorkflowRunStatus[]).map((s) => `${s.status}:${s.jobs.map((j) => j.status[0]).join('')}`);
+  assert.deepEqual([...new Set(seen)], ['Pending:PP', 'Running:RP', 'Running:SR', 'Succeeded:SS']);
+});

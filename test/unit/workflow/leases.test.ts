@@ -1,0 +1,38 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { LeaseRecord } from '../../../src/core/model';
+import { holdsLease, unleasedVolumes } from '../../../src/core/workflow/leases';
+import { callbackToken, callbackTokenMatches } from '../../../src/core/workflow/callbackToken';
+import { job, spec, alice } from '../orchestrators/fixtures';
+
+const now = new Date('2026-01-01T12:00:00Z');
+const lease = (datasetId: string, user: string, org: string, expiresAt = '2026-01-01T13:00:00Z'): LeaseRecord =>
+  ({ datasetId, holder: { user, org, mspId: `${org}MSP` }, takenAt: '2026-01-01T11:00:00Z', expiresAt });
+
+test('a lease counts only for its holder and only until it expires', () => {
+  assert.equal(holdsLease(lease('d', 'alice', 'uis'), alice, now), true);
+  assert.equal(holdsLease(lease('d', 'bob', 'uis'), alice, now), false);
+  assert.equal(holdsLease(lease('d', 'alice', 'uio'), alice, now), false);
+  assert.equal(holdsLease(lease('d', 'alice', 'uis', '2026-01-01T12:00:00Z'), alice, now), false);
+  assert.equal(holdsLease(undefined, alice, now), false);
+});
+
+test('every volume on a dataset the caller does not hold is named with its spec path', () => {
+  const s = spec([
+    job(1),
+    job(2, { volumes: [{ id: 'uis-ds', name: 'uis', path: '/home/jovyan/uis' }] }),
+    job(3, { volumes: [{ id: 'uio-ds', name: 'uio', path: '/home/jovyan/uio' }, { id: 'uib-ds', name: 'uib', path: '/home/jovyan/uib' }] }),
+  ], []);
+  const leases = new Map([['uis-ds', lease('uis-ds', 'alice', 'uis')], ['uio-ds', lease('uio-ds', 'bob', 'uio')]]);
+  assert.deepEqual(unleasedVolumes(s, leases, alice, now).map((d) => d.path), ['jobs[2].volumes[0].id', 'jobs[2].volumes[1].id']);
+});
+
+test('a callback token is bound to workflow, job and attempt, and checked in constant time', () => {
+  const key = Buffer.alloc(32, 7);
+  const token = callbackToken(key, 'wf-1', 'job-1', 1);
+  assert.equal(callbackTokenMatches(key, 'wf-1', 'job-1', 1, token), true);
+  assert.equal(callbackTokenMatches(key, 'wf-1', 'job-1', 2, token), false);
+  assert.equal(callbackTokenMatches(key, 'wf-2', 'job-1', 1, token), false);
+  assert.equal(callbackTokenMatches(Buffer.alloc(32, 8), 'wf-1', 'job-1', 1, token), false);
+  assert.equal(callbackTokenMatches(key, 'wf-1', 'job-1', 1, ''), false);
+});
