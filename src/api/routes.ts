@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { datasetIdParam, leaseBody, listQuery, registerBody, treeQuery, updateBody } from '../app/datasetRequests';
+import { completionReportSchema } from '../app/workflows/callbacks';
+import { filePathSchema, listQuerySchema as workflowListQuery, submitBodySchema } from '../app/workflows/requests';
 import * as s from './schemas';
 
 /**
@@ -41,13 +43,7 @@ export interface ApiRoute {
 const datasetParams = z.object({ id: datasetIdParam });
 const workflowParams = z.object({ id: z.string().min(1).max(128) });
 const jobLogParams = z.object({ id: workflowParams.shape.id, job: z.string().min(1).max(64) });
-const fileParams = z.object({ id: workflowParams.shape.id, path: z.string().min(1).meta({ description: 'a path relative to the workflow workspace' }) });
-
-export const workflowListQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(50),
-  cursor: z.string().min(1).max(1024).optional(),
-  status: s.workflowStatus.optional(),
-});
+const fileParams = z.object({ id: workflowParams.shape.id, path: filePathSchema });
 
 const notFound = { description: 'no such dataset', schema: s.errorBody };
 const gone = { description: 'gone: the dataset was deleted', schema: s.errorBody };
@@ -118,7 +114,7 @@ export const routes = {
   },
   workflowsSubmit: {
     name: 'workflowsSubmit', method: 'POST', path: 'workflows', tag: 'workflows', auth: true,
-    summary: 'Submit a workflow run', body: s.workflowSubmission,
+    summary: 'Submit a workflow run', body: submitBodySchema,
     rawBody: { contentType: 'application/yaml', description: 'the workflow.yaml text alone (no code files)' },
     responses: {
       202: { description: 'accepted; poll statusUrl', schema: s.workflowAccepted },
@@ -139,7 +135,7 @@ export const routes = {
     name: 'workflowsCancel', method: 'POST', path: 'workflows/{id}/cancel', tag: 'workflows', auth: true,
     summary: 'Stop a run; cleanup follows', params: workflowParams,
     responses: {
-      202: { description: 'cancel requested' },
+      202: { description: 'cancel requested', schema: s.workflowCanceling },
       404: workflowNotFound,
       409: { description: 'the run has already finished', schema: s.errorBody },
     },
@@ -153,6 +149,12 @@ export const routes = {
     name: 'workflowsFile', method: 'GET', path: 'workflows/{id}/files/{*path}', tag: 'workflows', auth: true,
     summary: 'A result file from the workflow workspace', params: fileParams,
     responses: { 200: { description: 'the raw file', contentType: 'application/octet-stream' }, 404: { description: 'no such workflow or file', schema: s.errorBody } },
+  },
+  jobCallback: {
+    name: 'jobCallback', method: 'POST', path: 'callbacks/jobs', tag: 'internal', auth: true,
+    summary: "A compute backend reports that a job attempt ended; the bearer is the attempt's callback token, not a user token",
+    body: completionReportSchema,
+    responses: { 202: { description: 'accepted (repeated reports are accepted and dropped)', schema: s.callbackAccepted } },
   },
 } as const satisfies Record<string, ApiRoute>;
 

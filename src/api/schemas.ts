@@ -94,14 +94,14 @@ export const workflowView = z.strictObject({
 
 export const workflowPage = z.strictObject({ items: z.array(workflowView), nextCursor: z.string().optional() });
 
-/** POST /workflows, JSON form: the workflow.yaml text and the code files its commands use. */
-export const workflowSubmission = z.strictObject({
-  workflow: z.string().min(1),
-  files: z.record(z.string(), z.string()).optional(),
-});
-
 /** POST /workflows, 202. */
 export const workflowAccepted = z.strictObject({ id: z.string(), statusUrl: z.string() });
+
+/** POST /workflows/{id}/cancel, 202. */
+export const workflowCanceling = z.strictObject({ id: z.string(), status: z.literal('canceling') });
+
+/** POST /callbacks/jobs, 202. */
+export const callbackAccepted = z.strictObject({ accepted: z.literal(true) });
 
 export const errorDetail = z.strictObject({ path: z.string(), message: z.string() });
 

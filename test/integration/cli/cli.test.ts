@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startHost, type TestHost } from '../../helpers/host';
+import { parseAllDocuments } from 'yaml';
+import { repoRoot, startHost, type TestHost } from '../../helpers/host';
 import { runCli, type CliResult } from '../../helpers/cli';
 
 /** The `ledgerflow` CLI as a subprocess against a running embedded host: every command
@@ -317,9 +318,28 @@ test('workflows against the host: run --watch, status, list, logs, download, can
   });
 });
 
-test('render: a clear failure until the manifest builders are merged', async () => {
-  const r = await runCli(['render', '--target', 'argo', '-f', 'workflow.yaml'], env);
-  assert.equal(r.code, 1);
-  oneErrorLine(r, 'not_available');
-  assert.equal((await runCli(['render', '--target', 'helm', '-f', 'workflow.yaml'], env)).code, 2);
+test('render: the manifests a run would create, offline, as YAML or JSON', async () => {
+  const examples = join(repoRoot, 'examples', 'thesis');
+  const k8s = await runCli(['--json', 'render', '--target', 'k8s', '-f', join(examples, 'linear', 'workflow.yaml')], env);
+  ok(k8s);
+  const objects = k8s.json() as { kind: string; metadata: { name: string } }[];
+  assert.equal(objects.filter((o) => o.kind === 'Job').length, 3);
+  assert.equal(objects.filter((o) => o.kind === 'PersistentVolume').length, 2); // uis, uio
+  assert.match(JSON.stringify(objects), /<from the key store at launch>/); // callback tokens are placeholders
+
+  const argo = await runCli(['render', '--target', 'argo', '-f', join(examples, 'parallel', 'workflow.yaml'), '--dataset', 'uis=a1'], env);
+  ok(argo);
+  const docs = parseAllDocuments(argo.stdout).map((d) => d.toJS() as { kind: string; spec?: { templates?: { dag?: { tasks: { name: string; dependencies?: string[] }[] } }[] }; data?: Record<string, string> });
+  const workflow = docs.find((d) => d.kind === 'Workflow');
+  const tasks = workflow?.spec?.templates?.find((t) => t.dag !== undefined)?.dag?.tasks ?? [];
+  assert.deepEqual(tasks.map((t) => [t.name, t.dependencies ?? []]), [['job-1', []], ['job-2', ['job-1']], ['job-3', ['job-1']], ['job-4', ['job-1']], ['job-5', ['job-2', 'job-3', 'job-4']]]);
+  const code = docs.find((d) => d.kind === 'ConfigMap')?.data ?? {};
+  assert.ok(Object.values(code).includes(readFileSync(join(examples, 'parallel', 'uis.py'), 'utf8')));
+
+  const bad = join(work, 'bad-render.yaml');
+  writeFileSync(bad, "jobs:\n  - command: ''\ndags:\n  - 1 >> 4\n");
+  const r = await runCli(['render', '--target', 'argo', '-f', bad], env);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /jobs\[0\]\.command: must not be empty/);
+  assert.equal((await runCli(['render', '--target', 'helm', '-f', bad], env)).code, 2);
 });
