@@ -16,7 +16,8 @@ export function processOutput(json: boolean): Output {
   return {
     json,
     isTTY: process.stdout.isTTY === true,
-    ...(process.stdout.columns === undefined ? {} : { columns: process.stdout.columns }),
+    // A pseudo-terminal without a size reports 0 columns: treat it as unknown.
+    ...(process.stdout.columns > 0 ? { columns: process.stdout.columns } : {}),
     out: (text) => {
       process.stdout.write(text);
     },

@@ -12,7 +12,7 @@ const parallel = join(repoRoot, 'examples', 'thesis', 'parallel', 'workflow.yaml
 
 test('the parallel example: commands, volumes, ids filled in by name with comments kept', () => {
   const w = loadWorkflow(parallel, { uis: 'a'.repeat(32), uio: 'b'.repeat(32), uib: 'c'.repeat(32) });
-  assert.deepEqual(w.commands, ['ls -la', 'python uis.py', 'python uio.py', 'python uib.py', 'python final-result.py']);
+  assert.deepEqual(w.commands, ['ls /home/jovyan/', 'python uis.py', 'python uio.py', 'python uib.py', 'python final-result.py']);
   assert.deepEqual(w.volumes.map((v) => [v.job, v.name, v.id]), [[2, 'uis', 'a'.repeat(32)], [3, 'uio', 'b'.repeat(32)], [4, 'uib', 'c'.repeat(32)]]);
   assert.match(w.text, /^# Listing 5\.2/);
   const doc = parse(w.text) as { jobs: { volumes?: { id: string }[] }[]; dags: string[] };
