@@ -84,7 +84,7 @@ function allResponses(route: ApiRoute): [number, ApiResponse][] {
     503: { description: 'unavailable: an adapter (ledger, key store, storage) cannot be reached', schema: errorBody },
   };
   if (route.params || route.query || route.body) common[400] = { description: 'validation_failed: every bad field in details', schema: errorBody };
-  if (route.auth) common[401] = { description: 'unauthenticated: no or unknown bearer token', schema: errorBody };
+  if (route.auth !== 'none') common[401] = { description: 'unauthenticated: no or unknown bearer token', schema: errorBody };
   return Object.entries({ ...common, ...route.responses }).map(([status, r]) => [Number(status), r]);
 }
 
@@ -103,7 +103,7 @@ export function buildOpenApiDocument(routes: readonly ApiRoute[], info: { versio
       operationId: route.name,
       summary: route.summary,
       tags: [route.tag],
-      ...(route.auth ? {} : { security: [] }),
+      ...(route.auth === 'user' ? {} : { security: route.auth === 'none' ? [] : [{ callbackToken: [] }] }),
       parameters: parameters(route),
       responses: Object.fromEntries(allResponses(route).map(([status, resp]) => [String(status), responseObject(resp, answers.idOf)])),
     };
@@ -136,6 +136,7 @@ export function buildOpenApiDocument(routes: readonly ApiRoute[], info: { versio
       schemas,
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'a token from the LEDGERFLOW_TOKENS setting (locally); on Azure, App Service authentication' },
+        callbackToken: { type: 'http', scheme: 'bearer', description: "a job attempt's callback token, given to the compute backend at launch" },
       },
     },
     security: [{ bearer: [] }],

@@ -28,15 +28,17 @@ export interface ApiRoute {
   readonly path: string;
   readonly tag: string;
   readonly summary: string;
-  /** false only for liveness and this document. */
-  readonly auth: boolean;
+  /** Who may call: `user` (a bearer token of LEDGERFLOW_TOKENS, or App Service
+   * authentication), `callback` (a job attempt's callback token), `none` (liveness and this
+   * document). */
+  readonly auth: 'user' | 'callback' | 'none';
   readonly params?: z.ZodObject;
   readonly query?: z.ZodObject;
   readonly body?: z.ZodType;
   /** Raw request bodies accepted besides JSON (POST /workflows takes plain YAML). */
   readonly rawBody?: { readonly contentType: string; readonly description: string };
   /** Success answers and the errors particular to the route; 400 (when it takes input),
-   * 401 (when it authenticates) and 500 are added to every route by the generator. */
+   * 401 (when it authenticates), 500 and 503 are added to every route by the generator. */
   readonly responses: Readonly<Record<number, ApiResponse>>;
 }
 
@@ -52,54 +54,54 @@ const workflowNotFound = { description: 'no such workflow visible to the caller'
 
 export const routes = {
   health: {
-    name: 'health', method: 'GET', path: 'health', tag: 'platform', auth: false,
+    name: 'health', method: 'GET', path: 'health', tag: 'platform', auth: 'none',
     summary: 'Liveness and the adapters in use',
     responses: { 200: { description: 'the platform is up', schema: s.health } },
   },
   openapi: {
-    name: 'openapi', method: 'GET', path: 'openapi.json', tag: 'platform', auth: false,
+    name: 'openapi', method: 'GET', path: 'openapi.json', tag: 'platform', auth: 'none',
     summary: 'This document',
     responses: { 200: { description: 'the OpenAPI 3.1 document of the API', contentType: 'application/json' } },
   },
   datasetsRegister: {
-    name: 'datasetsRegister', method: 'POST', path: 'datasets', tag: 'datasets', auth: true,
+    name: 'datasetsRegister', method: 'POST', path: 'datasets', tag: 'datasets', auth: 'user',
     summary: "Register a dataset owned by the caller's organization",
     body: registerBody,
     responses: { 201: { description: 'registered', schema: s.dataset } },
   },
   datasetsList: {
-    name: 'datasetsList', method: 'GET', path: 'datasets', tag: 'datasets', auth: true,
+    name: 'datasetsList', method: 'GET', path: 'datasets', tag: 'datasets', auth: 'user',
     summary: 'List datasets with their lease state',
     query: listQuery,
     responses: { 200: { description: 'a page of datasets', schema: s.datasetPage } },
   },
   datasetsGet: {
-    name: 'datasetsGet', method: 'GET', path: 'datasets/{id}', tag: 'datasets', auth: true,
+    name: 'datasetsGet', method: 'GET', path: 'datasets/{id}', tag: 'datasets', auth: 'user',
     summary: 'Read a dataset', params: datasetParams,
     responses: { 200: { description: 'the dataset', schema: s.dataset }, 404: notFound, 410: gone },
   },
   datasetsUpdate: {
-    name: 'datasetsUpdate', method: 'PATCH', path: 'datasets/{id}', tag: 'datasets', auth: true,
+    name: 'datasetsUpdate', method: 'PATCH', path: 'datasets/{id}', tag: 'datasets', auth: 'user',
     summary: 'Update name, description or policy (owner only)', params: datasetParams, body: updateBody,
     responses: { 200: { description: 'the updated dataset', schema: s.dataset }, 403: forbidden('the caller does not own the dataset'), 404: notFound, 410: gone },
   },
   datasetsDelete: {
-    name: 'datasetsDelete', method: 'DELETE', path: 'datasets/{id}', tag: 'datasets', auth: true,
+    name: 'datasetsDelete', method: 'DELETE', path: 'datasets/{id}', tag: 'datasets', auth: 'user',
     summary: 'Delete a dataset and purge its key (owner only)', params: datasetParams,
     responses: { 200: { description: 'deleted; cryptoShred tells whether the key was purged', schema: s.deletedDataset }, 403: forbidden('the caller does not own the dataset'), 404: notFound, 410: gone },
   },
   datasetsTree: {
-    name: 'datasetsTree', method: 'GET', path: 'datasets/{id}/tree', tag: 'datasets', auth: true,
+    name: 'datasetsTree', method: 'GET', path: 'datasets/{id}/tree', tag: 'datasets', auth: 'user',
     summary: 'List the files of a dataset (owner or current lease holder)', params: datasetParams, query: treeQuery,
     responses: { 200: { description: 'a page of files', schema: s.treePage }, 403: forbidden('neither owner nor lease holder'), 404: notFound, 410: gone },
   },
   datasetsHistory: {
-    name: 'datasetsHistory', method: 'GET', path: 'datasets/{id}/history', tag: 'datasets', auth: true,
+    name: 'datasetsHistory', method: 'GET', path: 'datasets/{id}/history', tag: 'datasets', auth: 'user',
     summary: 'The ledger history of a dataset', params: datasetParams,
     responses: { 200: { description: 'every transaction that touched the dataset, oldest first', schema: s.history }, 404: notFound, 410: gone },
   },
   leasesTake: {
-    name: 'leasesTake', method: 'POST', path: 'datasets/{id}/lease', tag: 'leases', auth: true,
+    name: 'leasesTake', method: 'POST', path: 'datasets/{id}/lease', tag: 'leases', auth: 'user',
     summary: 'Take the lease of a dataset', params: datasetParams, body: leaseBody,
     responses: {
       201: { description: 'leased', schema: s.leaseTaken },
@@ -108,12 +110,12 @@ export const routes = {
     },
   },
   leasesRelease: {
-    name: 'leasesRelease', method: 'DELETE', path: 'datasets/{id}/lease', tag: 'leases', auth: true,
+    name: 'leasesRelease', method: 'DELETE', path: 'datasets/{id}/lease', tag: 'leases', auth: 'user',
     summary: 'Release a lease (holder or owner)', params: datasetParams,
     responses: { 204: { description: 'released' }, 403: forbidden('neither holder nor owner'), 404: notFound, 410: gone },
   },
   workflowsSubmit: {
-    name: 'workflowsSubmit', method: 'POST', path: 'workflows', tag: 'workflows', auth: true,
+    name: 'workflowsSubmit', method: 'POST', path: 'workflows', tag: 'workflows', auth: 'user',
     summary: 'Submit a workflow run', body: submitBodySchema,
     rawBody: { contentType: 'application/yaml', description: 'the workflow.yaml text alone (no code files)' },
     responses: {
@@ -122,17 +124,17 @@ export const routes = {
     },
   },
   workflowsList: {
-    name: 'workflowsList', method: 'GET', path: 'workflows', tag: 'workflows', auth: true,
+    name: 'workflowsList', method: 'GET', path: 'workflows', tag: 'workflows', auth: 'user',
     summary: "Runs of the caller's organization, newest first", query: workflowListQuery,
     responses: { 200: { description: 'a page of runs', schema: s.workflowPage } },
   },
   workflowsGet: {
-    name: 'workflowsGet', method: 'GET', path: 'workflows/{id}', tag: 'workflows', auth: true,
+    name: 'workflowsGet', method: 'GET', path: 'workflows/{id}', tag: 'workflows', auth: 'user',
     summary: 'Status of a run and of each job', params: workflowParams,
     responses: { 200: { description: 'the run', schema: s.workflowView }, 404: workflowNotFound },
   },
   workflowsCancel: {
-    name: 'workflowsCancel', method: 'POST', path: 'workflows/{id}/cancel', tag: 'workflows', auth: true,
+    name: 'workflowsCancel', method: 'POST', path: 'workflows/{id}/cancel', tag: 'workflows', auth: 'user',
     summary: 'Stop a run; cleanup follows', params: workflowParams,
     responses: {
       202: { description: 'cancel requested', schema: s.workflowCanceling },
@@ -141,17 +143,17 @@ export const routes = {
     },
   },
   workflowsJobLogs: {
-    name: 'workflowsJobLogs', method: 'GET', path: 'workflows/{id}/jobs/{job}/logs', tag: 'workflows', auth: true,
+    name: 'workflowsJobLogs', method: 'GET', path: 'workflows/{id}/jobs/{job}/logs', tag: 'workflows', auth: 'user',
     summary: "A job's output", params: jobLogParams,
     responses: { 200: { description: 'stdout and stderr of the job', contentType: 'text/plain' }, 404: { description: 'no such workflow or job, or the job has not started', schema: s.errorBody } },
   },
   workflowsFile: {
-    name: 'workflowsFile', method: 'GET', path: 'workflows/{id}/files/{*path}', tag: 'workflows', auth: true,
+    name: 'workflowsFile', method: 'GET', path: 'workflows/{id}/files/{*path}', tag: 'workflows', auth: 'user',
     summary: 'A result file from the workflow workspace', params: fileParams,
     responses: { 200: { description: 'the raw file', contentType: 'application/octet-stream' }, 404: { description: 'no such workflow or file', schema: s.errorBody } },
   },
   jobCallback: {
-    name: 'jobCallback', method: 'POST', path: 'callbacks/jobs', tag: 'internal', auth: true,
+    name: 'jobCallback', method: 'POST', path: 'callbacks/jobs', tag: 'internal', auth: 'callback',
     summary: "A compute backend reports that a job attempt ended; the bearer is the attempt's callback token, not a user token",
     body: completionReportSchema,
     responses: { 202: { description: 'accepted (repeated reports are accepted and dropped)', schema: s.callbackAccepted } },
