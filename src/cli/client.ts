@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { errorBody } from '../api/schemas';
+import { errorBody, errorDetail } from '../api/schemas';
 import { CliError, EXIT, exitCodeForStatus } from './exitCodes';
 
 /**
@@ -92,7 +92,10 @@ export class ApiClient {
     if (parsed === undefined) {
       return new CliError(exit, `http_${response.status}`, `the server answered ${response.status} ${response.statusText}`.trim());
     }
-    const { code, message, details, ...data } = parsed.error;
+    const { code, message, details: listed, ...data } = parsed.error;
+    // Ledger validation errors list their problems as `issues` (the chaincode's name).
+    const issues = errorDetail.array().safeParse(data['issues']);
+    const details = listed ?? (issues.success ? issues.data : undefined);
     let line = message;
     if (code === 'lease_held') line = leaseHeldMessage(parsed.error) ?? message;
     if (code === 'unauthenticated' && this.token === undefined) {
