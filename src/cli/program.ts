@@ -8,7 +8,8 @@ import { historyCommand, leaseCommand } from './commands/leases';
 import { renderCommand } from './commands/render';
 import { workflowsCommand } from './commands/workflows';
 import { outcome } from './context';
-import { CliError, EXIT, EXIT_CODES_HELP } from './exitCodes';
+import { LedgerflowError } from '../core/errors';
+import { CliError, EXIT, EXIT_CODES_HELP, exitCodeForStatus } from './exitCodes';
 
 /** The `ledgerflow` command line: global options, the command tree, and how every way of
  * ending becomes one exit code. */
@@ -63,6 +64,11 @@ export async function run(argv: readonly string[]): Promise<number> {
     if (err instanceof CliError) {
       printError(err, json);
       return err.exitCode;
+    }
+    // Code shared with the server (settings, the spec parser) throws LedgerflowErrors.
+    if (err instanceof LedgerflowError) {
+      printError(new CliError(exitCodeForStatus(err.httpStatus), err.code, err.message, err.details ?? []), json);
+      return exitCodeForStatus(err.httpStatus);
     }
     printError(new CliError(EXIT.failure, 'internal', err instanceof Error ? err.message : String(err)), json);
     return EXIT.failure;
