@@ -43,15 +43,9 @@ function printView(output: Output, view: api.WorkflowView): void {
   else output.out(progressTable(view, Date.now()));
 }
 
-/** A job's output. The route answers text; a JSON `{logs}` answer is accepted too. */
+/** A job's output (the route answers text/plain). */
 async function jobLogs(client: ApiClient, id: string, job: string): Promise<string> {
-  const response = await client.send('GET', `${runPath(id)}/jobs/${encodeURIComponent(job)}/logs`);
-  const text = await response.text();
-  if (!(response.headers.get('content-type') ?? '').includes('json')) return text;
-  const parsed = JSON.parse(text) as unknown;
-  if (typeof parsed === 'string') return parsed;
-  const logs = (parsed as { logs?: unknown }).logs;
-  return typeof logs === 'string' ? logs : text;
+  return (await client.bytes('GET', `${runPath(id)}/jobs/${encodeURIComponent(job)}/logs`)).toString('utf8');
 }
 
 /** Logs of the named job, or of every started job; `--follow` prints new output as it
