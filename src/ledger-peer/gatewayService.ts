@@ -216,13 +216,17 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
     checkChannel(request.getChannelId());
     verified(request.getIdentity_asU8(), signed.getRequest_asU8(), signed.getSignature_asU8());
     const abort = new AbortController();
-    call.once('cancelled', () => abort.abort());
+    const onCancelled = () => abort.abort();
+    call.once('cancelled', onCancelled);
     let status;
     try {
       status = await orderer.waitForTx(request.getTransactionId(), abort.signal);
     } catch (err) {
       if (abort.signal.aborted) throw new RpcError(grpc.status.CANCELLED, 'commit status request cancelled');
       throw new RpcError(grpc.status.UNAVAILABLE, `commit status unavailable: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      // grpc-js reports every finished call as cancelled; aborting then would only cost.
+      call.off('cancelled', onCancelled);
     }
     const reply = new gateway.CommitStatusResponse();
     reply.setResult(status.code as peer.TxValidationCodeMap[keyof peer.TxValidationCodeMap]);

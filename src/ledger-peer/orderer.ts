@@ -63,6 +63,9 @@ export class Orderer {
   #previousHash: Buffer;
   readonly #inFlight: InFlight[] = [];
   readonly #waiters = new Map<string, Waiter[]>();
+  /** Ids of transactions endorsed here that are queued or being written: their status is
+   * not in the store yet, so a commit-status request need not look there. */
+  readonly #uncommitted = new Set<string>();
   readonly #blockListeners = new Set<(blockNum: number) => void>();
   #closed = false;
   #failure: Error | undefined;
@@ -126,7 +129,11 @@ export class Orderer {
   submit(envelope: Uint8Array, endorsedHere?: EndorsedHere): void {
     if (this.#failure !== undefined) throw this.#failure;
     if (this.#closed) throw new Error('the orderer is stopped');
-    this.#pending.push(endorsedHere === undefined ? { bytes: envelope } : { bytes: envelope, endorsedHere });
+    if (endorsedHere === undefined) this.#pending.push({ bytes: envelope });
+    else {
+      this.#pending.push({ bytes: envelope, endorsedHere });
+      this.#uncommitted.add(endorsedHere.tx.txId);
+    }
     if (this.#pending.length >= this.#options.maxTx || this.#inFlight.length === 0) {
       // A full block, or an idle writer: cut now (after this tick's other submissions), so a
       // lone client never waits for the timer; under load blocks fill while others are written.
@@ -147,7 +154,7 @@ export class Orderer {
 
   /** Resolves with the transaction's validation code once its block is durable. */
   waitForTx(txId: string, signal?: AbortSignal): Promise<TxStatus> {
-    const committed = this.#store.txStatus(txId);
+    const committed = this.#uncommitted.has(txId) ? undefined : this.#store.txStatus(txId);
     if (committed !== undefined) return Promise.resolve({ code: committed.code, blockNum: committed.blockNum });
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
     return new Promise((resolve, reject) => {
@@ -230,6 +237,7 @@ export class Orderer {
     }
     this.#height = reply.number + 1;
     for (const tx of block.record.txs) {
+      this.#uncommitted.delete(tx.txId);
       const waiters = this.#waiters.get(tx.txId);
       if (waiters === undefined) continue;
       this.#waiters.delete(tx.txId);
