@@ -3,9 +3,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { generateKeyPairSync } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
 import Database from 'better-sqlite3';
 import { FabricLedger } from '../src/adapters/ledger/fabricLedger';
 import { issuingIdentities } from '../src/adapters/ledger/identities';
+import { signSync, verifySignature } from '../src/ledger-peer/ecdsa';
 import type { NewDataset } from '../src/ports/ledger';
 import { median, type BenchModule, type BenchRow } from './types';
 
@@ -22,6 +25,7 @@ const CLIENTS = 32;
 const SINGLE_TXS = 200;
 const PARALLEL_TXS = 2000;
 const BASELINE_TXS = 500;
+const FLOOR_LEASES = 3000;
 
 async function startPeerProcess(dataDir: string): Promise<{ child: ChildProcess; endpoint: string; mspDir: string }> {
   const child = spawn(process.execPath, [...process.execArgv, join(__dirname, '../src/ledger-peer/main.js'), '--data-dir', dataDir, '--port', '0'], {
@@ -71,6 +75,50 @@ function sqliteBaseline(dir: string): number {
   const seconds = (performance.now() - start) / 1000;
   db.close();
   return BASELINE_TXS / seconds;
+}
+
+/**
+ * The floor under any lease through this path on this machine: what one lease must spend
+ * whatever the ledger does, measured in this process (client and server in one, so the
+ * CPU of both counts): three unary gRPC calls of lease-sized messages at 32 in flight
+ * (fabric-gateway's endorse, submit, commit status), the client's three ECDSA signatures
+ * and the peer's three verifications and one endorsement signature.
+ */
+async function floorCpuMsPerLease(): Promise<number> {
+  const bytes = (b: Buffer) => b;
+  const method = { path: '/floor.Floor/Call', requestStream: false, responseStream: false, requestSerialize: bytes, requestDeserialize: bytes, responseSerialize: bytes, responseDeserialize: bytes };
+  const server = new grpc.Server();
+  const reply = Buffer.alloc(2500);
+  server.addService({ call: method }, { call: (_call: unknown, done: (err: null, value: Buffer) => void) => done(null, reply) });
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+  const Client = grpc.makeGenericClientConstructor({ call: method }, 'Floor');
+  const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const request = Buffer.alloc(1500, 1);
+  const call = () =>
+    new Promise<Buffer>((resolve, reject) =>
+      (client as unknown as { call(req: Buffer, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: Error | null, res?: Buffer) => void): void }).call(
+        request, new grpc.Metadata(), { deadline: Date.now() + 10_000 }, (err, res) => (err ? reject(err) : resolve(res!)),
+      ),
+    );
+  const lease = async () => {
+    for (let i = 0; i < 3; i++) {
+      const signature = signSync(privateKey, request);
+      await call();
+      verifySignature(publicKey, request, signature);
+    }
+    signSync(privateKey, reply);
+  };
+  try {
+    await runPool(500, CLIENTS, lease);
+    const start = process.cpuUsage();
+    await runPool(FLOOR_LEASES, CLIENTS, lease);
+    const used = process.cpuUsage(start);
+    return (used.user + used.system) / 1000 / FLOOR_LEASES;
+  } finally {
+    client.close();
+    server.forceShutdown();
+  }
 }
 
 async function runPool(count: number, concurrency: number, work: (i: number) => Promise<void>): Promise<void> {
@@ -158,6 +206,7 @@ export const ledger: BenchModule = {
       const after = ledgerCounts(ledgerDb);
       const blocks = after.blocks - before.blocks;
       const baseline = sqliteBaseline(dir);
+      const floor = await floorCpuMsPerLease();
 
       const perTx = (ms: number | undefined, txs: number) => (ms === undefined ? undefined : ms / txs);
       const peerMs = perTx(parallel.peer, PARALLEL_TXS);
@@ -180,6 +229,9 @@ export const ledger: BenchModule = {
         // What the measured CPU cost allows if client and peer had every core to themselves:
         // the ceiling on this machine, whatever else is running during the bench.
         ...(peerMs === undefined ? [] : [{ name: `CPU-bound ceiling on ${cores} cores, ${CLIENTS} clients`, value: (cores * 1000) / (peerMs + clientMs), unit: 'tx/s' }]),
+        // 3 gRPC calls + 7 ECDSA operations and nothing else: no lease can cost less here.
+        { name: 'floor CPU per lease (3 bare gRPC calls + ECDSA)', value: floor, unit: 'ms' },
+        { name: `floor's ceiling on ${cores} cores`, value: (cores * 1000) / floor, unit: 'tx/s', ...(peerMs === undefined ? {} : { baseline: (cores * 1000) / (peerMs + clientMs), ratio: (peerMs + clientMs) / floor }) },
         { name: 'raw fsync\'d SQLite tx/s (baseline)', value: baseline, unit: 'tx/s' },
       ];
     } finally {
