@@ -9,6 +9,10 @@ import Database from 'better-sqlite3';
 import { FabricLedger } from '../src/adapters/ledger/fabricLedger';
 import { issuingIdentities } from '../src/adapters/ledger/identities';
 import { signSync, verifySignature } from '../src/ledger-peer/ecdsa';
+import { getOrIssueIdentity } from '../src/ledger-peer/localCa';
+// The simulator before the contract module: it sets the chaincode log level first.
+import { compareKeys, loadChaincode, type StateReader, type Version } from '../src/ledger-peer/simulator';
+import { contracts } from '@ledgerflow/chaincode';
 import type { NewDataset } from '../src/ports/ledger';
 import { median, type BenchModule, type BenchRow } from './types';
 
@@ -26,6 +30,7 @@ const SINGLE_TXS = 200;
 const PARALLEL_TXS = 2000;
 const BASELINE_TXS = 500;
 const FLOOR_LEASES = 3000;
+const CHAINCODE_LEASES = 2200;
 
 async function startPeerProcess(dataDir: string): Promise<{ child: ChildProcess; endpoint: string; mspDir: string }> {
   const child = spawn(process.execPath, [...process.execArgv, join(__dirname, '../src/ledger-peer/main.js'), '--data-dir', dataDir, '--port', '0'], {
@@ -121,6 +126,46 @@ async function floorCpuMsPerLease(): Promise<number> {
   }
 }
 
+/**
+ * CPU of the chaincode alone per lease: the in-process simulator (fabric-contract-api's
+ * dispatch over fabric-shim's stub) running TakeLease against in-memory state, the part of
+ * the peer's cost that is the contract rather than transport, crypto or the ledger.
+ */
+async function chaincodeCpuMsPerLease(mspDir: string): Promise<number> {
+  const chaincode = loadChaincode('ledgerflow', contracts);
+  const state = new Map<string, { value: Buffer; version: Version }>();
+  const reader: StateReader = {
+    get: (key) => state.get(key),
+    range: (startKey, endKey) =>
+      [...state]
+        .filter(([key]) => compareKeys(key, startKey) >= 0 && (endKey === '' || compareKeys(key, endKey) < 0))
+        .sort(([a], [b]) => compareKeys(a, b))
+        .map(([key, v]) => ({ key, ...v })),
+    history: () => [],
+  };
+  const as = async (org: string, user: string) => {
+    const id = await getOrIssueIdentity(mspDir, org, user);
+    return { mspId: id.mspId, certPem: id.certPem };
+  };
+  const [owner, client] = [await as('uis', 'owner'), await as('uio', 'client0')];
+  let seq = 0;
+  const run = async (creator: { mspId: string; certPem: string }, fn: string, args: string[]) => {
+    const txNum = ++seq;
+    const result = await chaincode.simulate({ channelId: 'ledgerflow', txId: `chaincode-bench-${txNum}`, timestamp: new Date(), creator, fn, args }, reader);
+    if (result.status >= 400) throw new Error(`${fn} failed: ${result.message}`);
+    for (const w of result.rwset.writes) {
+      if (w.value === null) state.delete(w.key);
+      else state.set(w.key, { value: w.value, version: { blockNum: 1, txNum } });
+    }
+  };
+  for (let i = 0; i < CHAINCODE_LEASES; i++) await run(owner, 'RegisterDataset', [JSON.stringify(dataset(i))]);
+  for (let i = 0; i < 200; i++) await run(client, 'TakeLease', [dataset(i).id, '60']); // warm-up
+  const start = process.cpuUsage();
+  for (let i = 200; i < CHAINCODE_LEASES; i++) await run(client, 'TakeLease', [dataset(i).id, '60']);
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000 / (CHAINCODE_LEASES - 200);
+}
+
 async function runPool(count: number, concurrency: number, work: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
   await Promise.all(
@@ -207,6 +252,7 @@ export const ledger: BenchModule = {
       const blocks = after.blocks - before.blocks;
       const baseline = sqliteBaseline(dir);
       const floor = await floorCpuMsPerLease();
+      const chaincodeMs = await chaincodeCpuMsPerLease(peer.mspDir);
 
       const perTx = (ms: number | undefined, txs: number) => (ms === undefined ? undefined : ms / txs);
       const peerMs = perTx(parallel.peer, PARALLEL_TXS);
@@ -229,6 +275,7 @@ export const ledger: BenchModule = {
         // What the measured CPU cost allows if client and peer had every core to themselves:
         // the ceiling on this machine, whatever else is running during the bench.
         ...(peerMs === undefined ? [] : [{ name: `CPU-bound ceiling on ${cores} cores, ${CLIENTS} clients`, value: (cores * 1000) / (peerMs + clientMs), unit: 'tx/s' }]),
+        { name: 'chaincode CPU per lease (simulator alone)', value: chaincodeMs, unit: 'ms' },
         // 3 gRPC calls + 7 ECDSA operations and nothing else: no lease can cost less here.
         { name: 'floor CPU per lease (3 bare gRPC calls + ECDSA)', value: floor, unit: 'ms' },
         { name: `floor's ceiling on ${cores} cores`, value: (cores * 1000) / floor, unit: 'tx/s', ...(peerMs === undefined ? {} : { baseline: (cores * 1000) / (peerMs + clientMs), ratio: (peerMs + clientMs) / floor }) },
