@@ -37,9 +37,9 @@ class RpcError extends Error {
 
 /** Chaincode responses at or above this status are errors, as in Fabric. */
 const ERROR_STATUS = 400;
-/** Endorsements remembered until their transaction is submitted; bounded so unsubmitted ones
- * age out (a forgotten one is only decoded and checked in full at commit). */
-const ENDORSEMENT_MEMORY = 10_000;
+/** Endorsements remembered until their transaction is submitted (a few KB each); bounded so
+ * unsubmitted ones age out: a forgotten one is only decoded and checked in full at commit. */
+const ENDORSEMENT_MEMORY = 4096;
 
 interface Endorsement {
   payloadHash: Buffer;
