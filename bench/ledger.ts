@@ -23,6 +23,12 @@ import { median, type BenchModule, type BenchRow } from './types';
  * concurrent clients, and single-client lease latency. The peer runs as its standalone
  * process (node dist/src/ledger-peer/main.js), as when hosts share it. Baseline: the same
  * machine's fsync'd SQLite transactions per second, one row per transaction.
+ *
+ * Wall throughput depends on whatever else shares the cores, so the rows also give CPU per
+ * lease (this process = client, the peer process with all its threads), txs per block (one
+ * fsync each), the throughput that CPU cost allows with every core to ourselves, the
+ * chaincode's share, and the floor: three bare gRPC calls plus the seven ECDSA operations
+ * a lease needs, i.e. the least any implementation of this path can spend per lease here.
  */
 
 const CLIENTS = 32;
