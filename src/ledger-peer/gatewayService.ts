@@ -225,7 +225,7 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
       if (abort.signal.aborted) throw new RpcError(grpc.status.CANCELLED, 'commit status request cancelled');
       throw new RpcError(grpc.status.UNAVAILABLE, `commit status unavailable: ${err instanceof Error ? err.message : String(err)}`);
     } finally {
-      // grpc-js reports every finished call as cancelled; aborting then would only cost.
+      // grpc-js may still emit 'cancelled' as the finished call closes; aborting then only costs.
       call.off('cancelled', onCancelled);
     }
     const reply = new gateway.CommitStatusResponse();
