@@ -5,11 +5,15 @@ import { createPrivateKey, sign, verify, type KeyObject } from 'node:crypto';
  * "low-S" (s <= n/2), which Fabric peers require to rule out signature malleability.
  * node:crypto signs about 20x faster than the pure-JS signer fabric-gateway ships, but
  * OpenSSL does not normalise S, so we do it here (no library exposes just this step).
+ * Every request is signed by the client and verified by the peer several times, so S is
+ * compared as bytes; arithmetic (n - s) is only needed for the half of signatures that
+ * come out high.
  */
 
 /** The order n of the P-256 group. */
 const P256_N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
-const HALF_N = P256_N >> 1n;
+const HALF_N = Buffer.from((P256_N >> 1n).toString(16).padStart(64, '0'), 'hex');
+const FIELD_BYTES = 32;
 
 /** A fabric-gateway Signer over the full message (use with `hash: hash.none`): the seam where
  * an HSM or Key Vault signer can be plugged instead. */
@@ -20,14 +24,20 @@ export function newEcdsaSigner(privateKeyPem: string | KeyObject): MessageSigner
   return (message) => Promise.resolve(signSync(key, message));
 }
 
+/** Signs and returns the DER signature with S normalised to the lower half. */
 export function signSync(key: KeyObject, message: Uint8Array): Buffer {
-  return toLowS(sign('sha256', message, key));
+  // r || s, 32 bytes each: S is at a fixed place, and DER is written once.
+  const raw = sign('sha256', message, { key, dsaEncoding: 'ieee-p1363' });
+  const r = raw.subarray(0, FIELD_BYTES);
+  let s = raw.subarray(FIELD_BYTES);
+  if (s.compare(HALF_N) > 0) s = Buffer.from((P256_N - BigInt(`0x${s.toString('hex')}`)).toString(16).padStart(64, '0'), 'hex');
+  return encodeDer(r, s);
 }
 
 /** True when `signature` is a valid low-S DER ECDSA signature of `message` by `publicKey`. */
 export function verifySignature(publicKey: KeyObject, message: Uint8Array, signature: Uint8Array): boolean {
-  const parsed = parseDer(Buffer.from(signature));
-  if (parsed === undefined || parsed.s > HALF_N) return false;
+  const s = derS(Buffer.from(signature.buffer, signature.byteOffset, signature.byteLength));
+  if (s === undefined || !isLowS(s)) return false;
   try {
     return verify('sha256', message, publicKey, signature);
   } catch {
@@ -35,41 +45,49 @@ export function verifySignature(publicKey: KeyObject, message: Uint8Array, signa
   }
 }
 
-function toLowS(der: Buffer): Buffer {
-  const parsed = parseDer(der);
-  if (parsed === undefined) throw new Error('unexpected ECDSA signature encoding');
-  if (parsed.s <= HALF_N) return der;
-  return encodeDer(parsed.r, P256_N - parsed.s);
+/** s as big-endian magnitude bytes compared with n/2 (both without leading zeros). */
+function isLowS(s: Buffer): boolean {
+  let from = 0;
+  while (from < s.length - 1 && s[from] === 0) from++;
+  const magnitude = s.subarray(from);
+  if (magnitude.length !== FIELD_BYTES) return magnitude.length < FIELD_BYTES;
+  return magnitude.compare(HALF_N) <= 0;
 }
 
-// DER: SEQUENCE { INTEGER r, INTEGER s }; P-256 signatures are short enough for one-byte lengths.
-function parseDer(der: Buffer): { r: bigint; s: bigint } | undefined {
+// DER: SEQUENCE { INTEGER r, INTEGER s }; P-256 signatures are short enough for one-byte
+// lengths. Returns s's content bytes, or undefined when this is not such a structure.
+function derS(der: Buffer): Buffer | undefined {
   if (der.length < 8 || der[0] !== 0x30 || der[1] !== der.length - 2) return undefined;
-  const r = readInteger(der, 2);
+  const r = integerAt(der, 2);
   if (r === undefined) return undefined;
-  const s = readInteger(der, r.next);
+  const s = integerAt(der, r.next);
   if (s === undefined || s.next !== der.length) return undefined;
-  return { r: r.value, s: s.value };
+  return s.value;
 }
 
-function readInteger(der: Buffer, at: number): { value: bigint; next: number } | undefined {
+function integerAt(der: Buffer, at: number): { value: Buffer; next: number } | undefined {
   if (der[at] !== 0x02) return undefined;
   const len = der[at + 1];
   if (len === undefined || len === 0 || at + 2 + len > der.length) return undefined;
-  const bytes = der.subarray(at + 2, at + 2 + len);
-  return { value: BigInt(`0x${bytes.toString('hex')}`), next: at + 2 + len };
+  return { value: der.subarray(at + 2, at + 2 + len), next: at + 2 + len };
 }
 
-function encodeDer(r: bigint, s: bigint): Buffer {
-  const ri = encodeInteger(r);
-  const si = encodeInteger(s);
+function encodeDer(r: Buffer, s: Buffer): Buffer {
+  const ri = derInteger(r);
+  const si = derInteger(s);
   return Buffer.concat([Buffer.from([0x30, ri.length + si.length]), ri, si]);
 }
 
-function encodeInteger(value: bigint): Buffer {
-  let hex = value.toString(16);
-  if (hex.length % 2 === 1) hex = `0${hex}`;
-  let bytes = Buffer.from(hex, 'hex');
-  if ((bytes[0] ?? 0) & 0x80) bytes = Buffer.concat([Buffer.from([0]), bytes]);
-  return Buffer.concat([Buffer.from([0x02, bytes.length]), bytes]);
+/** A non-negative integer from fixed-width big-endian bytes: minimal, with a 0 byte where
+ * the top bit would read as a sign. */
+function derInteger(bytes: Buffer): Buffer {
+  let from = 0;
+  while (from < bytes.length - 1 && bytes[from] === 0) from++;
+  const magnitude = bytes.subarray(from);
+  const pad = (magnitude[0] ?? 0) & 0x80 ? 1 : 0;
+  const out = Buffer.alloc(2 + pad + magnitude.length);
+  out[0] = 0x02;
+  out[1] = pad + magnitude.length;
+  magnitude.copy(out, 2 + pad);
+  return out;
 }

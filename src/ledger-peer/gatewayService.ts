@@ -3,8 +3,9 @@ import { once } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { common, gateway, google, peer } from '@hyperledger/fabric-protos';
 import type { Logger } from '../observability/logger';
-import { decodeProposal, buildTransactionEnvelope, MalformedError, type DecodedProposal } from './transaction';
+import { decodeProposal, buildTransactionEnvelope, MalformedError, type DecodedProposal, type UnsignedTransaction } from './transaction';
 import { encodeRwset } from './rwset';
+import type { EndorsedHere } from './validator';
 import type { Membership, Member } from './membership';
 import type { LedgerStore } from './store';
 import type { Orderer } from './orderer';
@@ -24,8 +25,6 @@ export interface GatewayDeps {
   store: LedgerStore;
   orderer: Orderer;
   endorser: { mspId: string; identity: Uint8Array; sign: (message: Uint8Array) => Uint8Array };
-  /** Remembers the response payload hash of each endorsement this peer made (see validator). */
-  rememberEndorsement: (txId: string, prpHash: Buffer) => void;
   address: string;
   log: Logger;
 }
@@ -38,9 +37,21 @@ class RpcError extends Error {
 
 /** Chaincode responses at or above this status are errors, as in Fabric. */
 const ERROR_STATUS = 400;
+/** Endorsements remembered until their transaction is submitted (a few KB each); bounded so
+ * unsubmitted ones age out: a forgotten one is only decoded and checked in full at commit. */
+const ENDORSEMENT_MEMORY = 4096;
+
+interface Endorsement {
+  payloadHash: Buffer;
+  transaction: UnsignedTransaction;
+  rwsets: EndorsedHere['rwsets'];
+}
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest();
 
 export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImplementation {
   const { channel, membership, store, orderer, log } = deps;
+  const endorsements = new Map<string, Endorsement>();
 
   const toServiceError = (err: unknown): Partial<grpc.StatusObject> => {
     if (!(err instanceof RpcError)) {
@@ -138,7 +149,7 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
       throw new RpcError(grpc.status.ABORTED, 'failed to endorse transaction, see attached details for more info', `chaincode response ${result.status}, ${result.message}`);
     }
     if (store.hasTx(proposal.txId)) throw new RpcError(grpc.status.ALREADY_EXISTS, `duplicate transaction found [${proposal.txId}]`);
-    const { envelope, proposalResponsePayload } = buildTransactionEnvelope(
+    const { envelope, transaction } = buildTransactionEnvelope(
       proposal,
       {
         status: result.status,
@@ -151,7 +162,12 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
     );
     const reply = new gateway.EndorseResponse();
     reply.setPreparedTransaction(envelope);
-    deps.rememberEndorsement(proposal.txId, createHash('sha256').update(proposalResponsePayload).digest());
+    if (endorsements.size >= ENDORSEMENT_MEMORY) endorsements.delete(endorsements.keys().next().value!);
+    endorsements.set(proposal.txId, {
+      payloadHash: sha256(transaction.payloadBytes),
+      transaction,
+      rwsets: [{ namespace: chaincode.name, rwset: result.rwset }],
+    });
     return reply;
   });
 
@@ -161,21 +177,34 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
     if (envelope === undefined || envelope.getSignature_asU8().length === 0) {
       throw new RpcError(grpc.status.INVALID_ARGUMENT, 'a signed prepared transaction is required');
     }
-    let txId: string;
-    try {
-      const header = common.Payload.deserializeBinary(envelope.getPayload_asU8()).getHeader();
-      txId = common.ChannelHeader.deserializeBinary(header?.getChannelHeader_asU8() ?? new Uint8Array(0)).getTxId();
-    } catch {
-      throw new RpcError(grpc.status.INVALID_ARGUMENT, 'malformed transaction envelope');
+    const endorsedHere = recognise(request.getTransactionId(), envelope);
+    if (endorsedHere === undefined) {
+      let txId: string;
+      try {
+        const header = common.Payload.deserializeBinary(envelope.getPayload_asU8()).getHeader();
+        txId = common.ChannelHeader.deserializeBinary(header?.getChannelHeader_asU8() ?? new Uint8Array(0)).getTxId();
+      } catch {
+        throw new RpcError(grpc.status.INVALID_ARGUMENT, 'malformed transaction envelope');
+      }
+      if (txId !== request.getTransactionId()) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'transaction id does not match the envelope');
     }
-    if (txId !== request.getTransactionId()) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'transaction id does not match the envelope');
     try {
-      orderer.submit(envelope.serializeBinary());
+      orderer.submit(envelope.serializeBinary(), endorsedHere);
     } catch (err) {
       throw new RpcError(grpc.status.UNAVAILABLE, `the orderer is not accepting transactions: ${err instanceof Error ? err.message : String(err)}`);
     }
     return new gateway.SubmitResponse();
   });
+
+  /** The endorsement this envelope carries when its payload is exactly the one this peer
+   * built for `txId` (then its tx id matches too); forgotten once submitted. */
+  function recognise(txId: string, envelope: common.Envelope): EndorsedHere | undefined {
+    const known = endorsements.get(txId);
+    if (known === undefined) return undefined;
+    endorsements.delete(txId);
+    if (!sha256(envelope.getPayload_asU8()).equals(known.payloadHash)) return undefined;
+    return { tx: { ...known.transaction, signature: envelope.getSignature_asU8() }, rwsets: known.rwsets };
+  }
 
   const commitStatus = unary<gateway.SignedCommitStatusRequest, gateway.CommitStatusResponse>(async (signed, call) => {
     let request: gateway.CommitStatusRequest;
@@ -187,13 +216,17 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
     checkChannel(request.getChannelId());
     verified(request.getIdentity_asU8(), signed.getRequest_asU8(), signed.getSignature_asU8());
     const abort = new AbortController();
-    call.once('cancelled', () => abort.abort());
+    const onCancelled = () => abort.abort();
+    call.once('cancelled', onCancelled);
     let status;
     try {
       status = await orderer.waitForTx(request.getTransactionId(), abort.signal);
     } catch (err) {
       if (abort.signal.aborted) throw new RpcError(grpc.status.CANCELLED, 'commit status request cancelled');
       throw new RpcError(grpc.status.UNAVAILABLE, `commit status unavailable: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      // grpc-js may still emit 'cancelled' as the finished call closes; aborting then only costs.
+      call.off('cancelled', onCancelled);
     }
     const reply = new gateway.CommitStatusResponse();
     reply.setResult(status.code as peer.TxValidationCodeMap[keyof peer.TxValidationCodeMap]);

@@ -1,11 +1,12 @@
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { peer } from '@hyperledger/fabric-protos';
 import { buildBlock } from './blocks';
 import type { CommitReply, CommitRequest } from './commitWorker';
 import type { BlockRecord, LedgerStore } from './store';
 import type { Version } from './simulator';
-import { inRange, validateBlock, type EndorsementPolicy, type StateView } from './validator';
+import { inRange, validateBlock, type EndorsedHere, type EndorsementPolicy, type OrderedEnvelope, type StateView } from './validator';
 
 /**
  * Orders submitted transactions into hash-chained blocks and commits them. A block is cut
@@ -32,6 +33,8 @@ export interface TxStatus {
   blockNum: number;
 }
 
+const DUPLICATE_TXID = peer.TxValidationCode.DUPLICATE_TXID;
+
 /** Blocks handed to the worker and not yet durable; more would only queue behind the disk. */
 const MAX_IN_FLIGHT = 2;
 
@@ -52,7 +55,7 @@ export class Orderer {
   readonly #options: OrdererOptions;
   readonly #worker: Worker;
   readonly #state: StateView;
-  #pending: Uint8Array[] = [];
+  #pending: OrderedEnvelope[] = [];
   #timer: NodeJS.Timeout | undefined;
   #cutScheduled = false;
   #next: number;
@@ -60,6 +63,9 @@ export class Orderer {
   #previousHash: Buffer;
   readonly #inFlight: InFlight[] = [];
   readonly #waiters = new Map<string, Waiter[]>();
+  /** Ids of transactions endorsed here that are queued or being written: their status is
+   * not in the store yet, so a commit-status request need not look there. */
+  readonly #uncommitted = new Set<string>();
   readonly #blockListeners = new Set<(blockNum: number) => void>();
   #closed = false;
   #failure: Error | undefined;
@@ -119,10 +125,15 @@ export class Orderer {
     return this.#height;
   }
 
-  submit(envelope: Uint8Array): void {
+  /** Queues a signed envelope; `endorsedHere` when the gateway recognised it as one this peer endorsed. */
+  submit(envelope: Uint8Array, endorsedHere?: EndorsedHere): void {
     if (this.#failure !== undefined) throw this.#failure;
     if (this.#closed) throw new Error('the orderer is stopped');
-    this.#pending.push(envelope);
+    if (endorsedHere === undefined) this.#pending.push({ bytes: envelope });
+    else {
+      this.#pending.push({ bytes: envelope, endorsedHere });
+      this.#uncommitted.add(endorsedHere.tx.txId);
+    }
     if (this.#pending.length >= this.#options.maxTx || this.#inFlight.length === 0) {
       // A full block, or an idle writer: cut now (after this tick's other submissions), so a
       // lone client never waits for the timer; under load blocks fill while others are written.
@@ -143,7 +154,7 @@ export class Orderer {
 
   /** Resolves with the transaction's validation code once its block is durable. */
   waitForTx(txId: string, signal?: AbortSignal): Promise<TxStatus> {
-    const committed = this.#store.txStatus(txId);
+    const committed = this.#uncommitted.has(txId) ? undefined : this.#store.txStatus(txId);
     if (committed !== undefined) return Promise.resolve({ code: committed.code, blockNum: committed.blockNum });
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
     return new Promise((resolve, reject) => {
@@ -195,10 +206,10 @@ export class Orderer {
     this.#commit(this.#pending.splice(0, this.#options.maxTx));
   }
 
-  #commit(envelopes: Uint8Array[]): void {
+  #commit(envelopes: OrderedEnvelope[]): void {
     const number = this.#next;
     const { codes, txs } = validateBlock(envelopes, number, this.#state, this.#policy);
-    const { block, headerHash } = buildBlock(number, this.#previousHash, envelopes, codes);
+    const { block, headerHash } = buildBlock(number, this.#previousHash, envelopes.map((e) => e.bytes), codes);
     const record: BlockRecord = { number, headerHash, bytes: block.serializeBinary(), txs };
     const updates = new Map<string, Map<string, Version | null>>();
     txs.forEach((tx, txNum) => {
@@ -226,12 +237,15 @@ export class Orderer {
     }
     this.#height = reply.number + 1;
     for (const tx of block.record.txs) {
+      this.#uncommitted.delete(tx.txId);
       const waiters = this.#waiters.get(tx.txId);
       if (waiters === undefined) continue;
       this.#waiters.delete(tx.txId);
-      // A duplicate's waiters learn the status of the first transaction with that id.
-      const status = this.#store.txStatus(tx.txId);
-      for (const w of waiters) w.resolve(status === undefined ? { code: tx.code, blockNum: reply.number } : { code: status.code, blockNum: status.blockNum });
+      // A duplicate's waiters learn the status of the first transaction with that id (the
+      // index keeps the first); any other transaction's status is its own.
+      const first = tx.code === DUPLICATE_TXID ? this.#store.txStatus(tx.txId) : undefined;
+      const status = first === undefined ? { code: tx.code, blockNum: reply.number } : { code: first.code, blockNum: first.blockNum };
+      for (const w of waiters) w.resolve(status);
     }
     for (const listener of this.#blockListeners) listener(reply.number);
     if (this.#pending.length >= this.#options.maxTx || (this.#pending.length > 0 && this.#timer === undefined)) this.#cut();

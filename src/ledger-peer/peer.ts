@@ -48,9 +48,6 @@ export interface EmbeddedPeer {
 }
 
 export const DEFAULT_CHANNEL = 'ledgerflow';
-/** Endorsements are remembered for fast commit-time checks; bounded so unsubmitted ones age out. */
-const ENDORSEMENT_MEMORY = 100_000;
-
 export function ledgerFile(dataDir: string): string {
   return join(dataDir, 'ledger', 'ledger.sqlite');
 }
@@ -65,18 +62,9 @@ export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<E
   const file = ledgerFile(options.dataDir);
   const lock = lockLedger(file);
   const store = new LedgerStore(file);
-  const endorsed = new Map<string, Buffer>();
   const orderer = await Orderer.open(
     store,
-    {
-      endorserMspId: node.mspId,
-      membership,
-      endorsedHere: (txId, prpHash) => {
-        const known = endorsed.get(txId);
-        endorsed.delete(txId);
-        return known !== undefined && known.equals(prpHash);
-      },
-    },
+    { endorserMspId: node.mspId, membership },
     {
       file,
       maxTx: options.blockMaxTx ?? 500,
@@ -96,10 +84,6 @@ export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<E
     store,
     orderer,
     endorser: { mspId: node.mspId, identity: serializeIdentity(node.mspId, node.certPem), sign: (m) => signSync(nodeKey, m) },
-    rememberEndorsement: (txId, prpHash) => {
-      if (endorsed.size >= ENDORSEMENT_MEMORY) endorsed.delete(endorsed.keys().next().value!);
-      endorsed.set(txId, prpHash);
-    },
     address: host,
     log,
   });

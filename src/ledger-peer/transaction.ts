@@ -110,7 +110,7 @@ export function buildTransactionEnvelope(
   proposal: DecodedProposal,
   endorsed: Endorsed,
   endorser: { identity: Uint8Array; sign: (message: Uint8Array) => Uint8Array },
-): { envelope: common.Envelope; proposalResponsePayload: Uint8Array } {
+): { envelope: common.Envelope; transaction: UnsignedTransaction } {
   const chaincodeId = new peer.ChaincodeID();
   chaincodeId.setName(proposal.chaincodeName);
   const response = new peer.Response();
@@ -140,8 +140,9 @@ export function buildTransactionEnvelope(
   prp.setExtension$(action.serializeBinary());
   const prpBytes = prp.serializeBinary();
   const endorsement = new peer.Endorsement();
+  const endorserSignature = endorser.sign(Buffer.concat([prpBytes, endorser.identity]));
   endorsement.setEndorser(endorser.identity);
-  endorsement.setSignature(endorser.sign(Buffer.concat([prpBytes, endorser.identity])));
+  endorsement.setSignature(endorserSignature);
 
   const endorsedAction = new peer.ChaincodeEndorsedAction();
   endorsedAction.setProposalResponsePayload(prpBytes);
@@ -161,21 +162,40 @@ export function buildTransactionEnvelope(
   const payload = new common.Payload();
   payload.setHeader(header);
   payload.setData(transaction.serializeBinary());
+  const payloadBytes = payload.serializeBinary();
   const envelope = new common.Envelope();
-  envelope.setPayload(payload.serializeBinary());
-  return { envelope, proposalResponsePayload: prpBytes };
+  envelope.setPayload(payloadBytes);
+  const { txId, channelId, timestamp, creator, nonce, channelHeaderBytes, signatureHeaderBytes } = proposal;
+  return {
+    envelope,
+    transaction: {
+      txId, channelId, timestamp, creator, nonce, channelHeaderBytes, signatureHeaderBytes,
+      payloadBytes,
+      chaincodeName: proposal.chaincodeName,
+      proposalResponsePayload: prpBytes,
+      endorsements: [{ endorser: endorser.identity, signature: endorserSignature }],
+      results: endorsed.results,
+      response: { status: endorsed.status, message: endorsed.message, payload: endorsed.payload },
+      ...(endorsed.event === undefined ? {} : { event: { chaincode: proposal.chaincodeName, name: endorsed.event.name, payload: endorsed.event.payload } }),
+    },
+  };
 }
 
+/** A transaction envelope's contents, as validation reads them. */
 export interface DecodedTransaction extends TxHeader {
   payloadBytes: Uint8Array;
+  /** The client's signature over payloadBytes. */
   signature: Uint8Array;
   chaincodeName: string;
   proposalResponsePayload: Uint8Array;
   endorsements: { endorser: Uint8Array; signature: Uint8Array }[];
   results: Uint8Array;
   response: { status: number; message: string; payload: Uint8Array };
-  event?: peer.ChaincodeEvent;
+  event?: { chaincode: string; name: string; payload: Uint8Array };
 }
+
+/** What the peer knows of an envelope it built at endorsement, before the client signs it. */
+export type UnsignedTransaction = Omit<DecodedTransaction, 'signature'>;
 
 /** Reads a submitted envelope; throws MalformedError carrying the validation code to record. */
 export function decodeTransactionEnvelope(envelopeBytes: Uint8Array): DecodedTransaction {
@@ -204,6 +224,6 @@ export function decodeTransactionEnvelope(envelopeBytes: Uint8Array): DecodedTra
     endorsements: endorsedAction.getEndorsementsList().map((e) => ({ endorser: e.getEndorser_asU8(), signature: e.getSignature_asU8() })),
     results: action.getResults_asU8(),
     response: { status: response.getStatus(), message: response.getMessage(), payload: response.getPayload_asU8() },
-    ...(event === undefined ? {} : { event }),
+    ...(event === undefined ? {} : { event: { chaincode: event.getChaincodeId(), name: event.getEventName(), payload: event.getPayload_asU8() } }),
   };
 }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { peer } from '@hyperledger/fabric-protos';
 import { decodeTransactionEnvelope, MalformedError, type DecodedTransaction } from './transaction';
 import { decodeRwset, type NamespacedRwset } from './rwset';
@@ -28,8 +27,24 @@ export interface EndorsementPolicy {
   /** The MSP id whose peers endorse. */
   endorserMspId: string;
   membership: Membership;
-  /** A fast path: true when this process itself endorsed exactly this response payload. */
-  endorsedHere?: (txId: string, prpHash: Buffer) => boolean;
+}
+
+/**
+ * A submitted envelope whose payload is byte for byte one this peer built and signed at
+ * endorsement (the gateway compared their SHA-256): its contents are already known, so
+ * validation does not decode them again, and its endorsement is this peer's own, made over
+ * exactly that response payload, so it needs no signature check. Everything else (the
+ * client's signature, duplicates, MVCC) is checked as for any transaction.
+ */
+export interface EndorsedHere {
+  tx: DecodedTransaction;
+  rwsets: NamespacedRwset[];
+}
+
+/** An envelope to validate, with what the peer already knows of it. */
+export interface OrderedEnvelope {
+  bytes: Uint8Array;
+  endorsedHere?: EndorsedHere;
 }
 
 export interface ValidatedBlock {
@@ -37,13 +52,13 @@ export interface ValidatedBlock {
   txs: CommittedTx[];
 }
 
-export function validateBlock(envelopes: readonly Uint8Array[], blockNum: number, state: StateView, policy: EndorsementPolicy): ValidatedBlock {
+export function validateBlock(envelopes: readonly (Uint8Array | OrderedEnvelope)[], blockNum: number, state: StateView, policy: EndorsementPolicy): ValidatedBlock {
   const updates = new Map<string, Map<string, Version | null>>();
   const seen = new Set<string>();
   const codes: number[] = [];
   const txs: CommittedTx[] = [];
-  envelopes.forEach((bytes, txNum) => {
-    const { code, tx, rwsets } = validateTx(bytes, state, policy, updates, seen);
+  envelopes.forEach((envelope, txNum) => {
+    const { code, tx, rwsets } = validateTx(envelope instanceof Uint8Array ? { bytes: envelope } : envelope, state, policy, updates, seen);
     codes.push(code);
     if (tx !== undefined) seen.add(tx.txId);
     const writes: CommittedTx['writes'] = [];
@@ -62,16 +77,14 @@ export function validateBlock(envelopes: readonly Uint8Array[], blockNum: number
       code,
       timestamp: tx?.timestamp ?? new Date(0),
       writes,
-      ...(tx?.event === undefined
-        ? {}
-        : { event: { chaincode: tx.event.getChaincodeId(), name: tx.event.getEventName(), payload: tx.event.getPayload_asU8() } }),
+      ...(tx?.event === undefined ? {} : { event: tx.event }),
     });
   });
   return { codes, txs };
 }
 
 function validateTx(
-  bytes: Uint8Array,
+  { bytes, endorsedHere }: OrderedEnvelope,
   state: StateView,
   policy: EndorsementPolicy,
   updates: Map<string, Map<string, Version | null>>,
@@ -79,7 +92,7 @@ function validateTx(
 ): { code: number; tx?: DecodedTransaction; rwsets?: NamespacedRwset[] } {
   let tx: DecodedTransaction;
   try {
-    tx = decodeTransactionEnvelope(bytes);
+    tx = endorsedHere?.tx ?? decodeTransactionEnvelope(bytes);
   } catch (err) {
     return { code: err instanceof MalformedError ? err.validationCode : Code.BAD_PAYLOAD };
   }
@@ -87,10 +100,10 @@ function validateTx(
   if (policy.membership.verify(tx.creator, tx.payloadBytes, tx.signature) instanceof Error) {
     return { code: Code.BAD_CREATOR_SIGNATURE, tx };
   }
-  if (!endorsementSatisfied(tx, policy)) return { code: Code.ENDORSEMENT_POLICY_FAILURE, tx };
+  if (endorsedHere === undefined && !endorsementSatisfied(tx, policy)) return { code: Code.ENDORSEMENT_POLICY_FAILURE, tx };
   let rwsets: NamespacedRwset[];
   try {
-    rwsets = decodeRwset(tx.results);
+    rwsets = endorsedHere?.rwsets ?? decodeRwset(tx.results);
   } catch {
     return { code: Code.BAD_RWSET, tx };
   }
@@ -103,11 +116,9 @@ function validateTx(
 
 function endorsementSatisfied(tx: DecodedTransaction, policy: EndorsementPolicy): boolean {
   if (tx.response.status >= 400) return false;
-  const prpHash = policy.endorsedHere === undefined ? undefined : createHash('sha256').update(tx.proposalResponsePayload).digest();
   return tx.endorsements.some((e) => {
     const member = policy.membership.resolve(e.endorser);
     if (member instanceof Error || member.mspId !== policy.endorserMspId) return false;
-    if (prpHash !== undefined && policy.endorsedHere!(tx.txId, prpHash)) return true;
     return !(policy.membership.verify(e.endorser, Buffer.concat([tx.proposalResponsePayload, e.endorser]), e.signature) instanceof Error);
   });
 }

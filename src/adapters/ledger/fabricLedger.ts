@@ -38,6 +38,8 @@ export class FabricLedger implements Ledger {
   readonly #options: FabricLedgerOptions;
   readonly #client: grpc.Client;
   readonly #gateways = new Map<string, Promise<Gateway>>();
+  /** One Contract per caller: fabric-gateway's objects are immutable and reusable. */
+  readonly #contracts = new Map<string, Promise<Contract>>();
 
   constructor(options: FabricLedgerOptions) {
     this.#options = options;
@@ -85,6 +87,7 @@ export class FabricLedger implements Ledger {
   async close(): Promise<void> {
     for (const gateway of this.#gateways.values()) (await gateway.catch(() => undefined))?.close();
     this.#gateways.clear();
+    this.#contracts.clear();
     this.#client.close();
   }
 
@@ -117,12 +120,19 @@ export class FabricLedger implements Ledger {
     }
   }
 
-  async #contract(caller: Caller): Promise<Contract> {
-    return (await this.#network(caller)).getContract(this.#options.chaincode, this.#options.contract ?? 'ledgerflow');
+  #contract(caller: Caller): Promise<Contract> {
+    const key = callerKey(caller);
+    let contract = this.#contracts.get(key);
+    if (contract === undefined) {
+      contract = this.#network(caller).then((network) => network.getContract(this.#options.chaincode, this.#options.contract ?? 'ledgerflow'));
+      this.#contracts.set(key, contract);
+      contract.catch(() => this.#contracts.delete(key));
+    }
+    return contract;
   }
 
   async #network(caller: Caller): Promise<Network> {
-    const key = `${caller.org}\u0000${caller.user}`;
+    const key = callerKey(caller);
     let gateway = this.#gateways.get(key);
     if (gateway === undefined) {
       gateway = this.#connect(caller);
@@ -148,6 +158,8 @@ export class FabricLedger implements Ledger {
     });
   }
 }
+
+const callerKey = (caller: Caller) => `${caller.org}\u0000${caller.user}`;
 
 /** submitAsync covers endorsement and submission; fabric-gateway names which by error type. */
 function stageOf(err: unknown): 'endorse' | 'submit' {

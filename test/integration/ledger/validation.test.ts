@@ -71,3 +71,30 @@ test('commit-time validation records duplicates and tampered endorsements as inv
     await f.close();
   }
 });
+
+test('an envelope endorsed here keeps every commit-time check: signed by another key, it is invalid', async () => {
+  const f = await startPeerFixture();
+  const id = await getOrIssueIdentity(f.peer.mspDir, 'uio', 'mallory');
+  const other = await getOrIssueIdentity(f.peer.mspDir, 'uio', 'trent');
+  const client = new grpc.Client(f.peer.endpoint, grpc.credentials.createInsecure());
+  const gw = connect({ client, identity: { mspId: id.mspId, credentials: Buffer.from(id.certPem) }, signer: newEcdsaSigner(id.keyPem), hash: hash.none });
+  try {
+    const contract = gw.getNetwork('ledgerflow').getContract('ledgerflow', 'ledgerflow');
+    const input = newDataset();
+    await f.ledger.as({ org: 'uis', user: 'alice' }).registerDataset(input);
+    // The payload is exactly the one the peer built; only the client's signature is wrong
+    // (a valid signature, by another member's key).
+    const endorsed = await contract.newProposal('TakeLease', { arguments: [input.id, '60'] }).endorse();
+    const prepared = gatewayProtos.PreparedTransaction.deserializeBinary(endorsed.getBytes());
+    const payload = prepared.getEnvelope()!.getPayload_asU8();
+    const forged = gw.newSignedTransaction(endorsed.getBytes(), await newEcdsaSigner(other.keyPem)(payload));
+    const status = await (await forged.submit()).getStatus();
+    assert.equal(status.successful, false);
+    assert.equal(status.code, 4); // BAD_CREATOR_SIGNATURE
+    assert.equal(await f.ledger.as({ org: 'uis', user: 'alice' }).getLease(input.id), undefined);
+  } finally {
+    gw.close();
+    client.close();
+    await f.close();
+  }
+});
