@@ -130,10 +130,17 @@ export class DurableStore {
     this.stmt = {
       putInstance: db.prepare(
         `INSERT INTO instances (instance_id, name, execution_id, status, input, output, custom_status, failure, created_at, updated_at, parent_instance_id)
-         VALUES (@instanceId, @name, @executionId, @status, @input, @output, @customStatus, @failure, @createdAt, @updatedAt, @parentInstanceId)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(instance_id) DO UPDATE SET name=excluded.name, execution_id=excluded.execution_id, status=excluded.status,
            input=excluded.input, output=excluded.output, custom_status=excluded.custom_status, failure=excluded.failure,
            created_at=excluded.created_at, updated_at=excluded.updated_at, parent_instance_id=excluded.parent_instance_id`,
+      ),
+      // Most episodes change only these columns: an UPDATE that names no indexed column
+      // writes one page instead of three (SQLite rewrites the index entries of every
+      // column an UPDATE sets, changed or not).
+      updateProgress: db.prepare(
+        `UPDATE instances SET output = ?, custom_status = ?, failure = ?, updated_at = ?
+         WHERE instance_id = ? AND status = ? AND execution_id = ? AND name = ? AND input IS ? AND created_at = ? AND parent_instance_id IS ?`,
       ),
       appendHistory: db.prepare('INSERT INTO history (instance_id, seq, event) VALUES (?, ?, ?)'),
       clearHistory: db.prepare('DELETE FROM history WHERE instance_id = ?'),
@@ -173,14 +180,15 @@ export class DurableStore {
         }
         for (const id of b.clearHistory ?? []) s.clearHistory.run(id);
         for (const r of b.putInstances ?? []) {
-          s.putInstance.run({
-            ...r,
-            input: r.input ?? null,
-            output: r.output ?? null,
-            customStatus: r.customStatus ?? null,
-            failure: r.failure === undefined ? null : JSON.stringify(r.failure),
-            parentInstanceId: r.parentInstanceId ?? null,
-          });
+          const input = r.input ?? null;
+          const output = r.output ?? null;
+          const customStatus = r.customStatus ?? null;
+          const failure = r.failure === undefined ? null : JSON.stringify(r.failure);
+          const parent = r.parentInstanceId ?? null;
+          const { changes } = s.updateProgress.run(output, customStatus, failure, r.updatedAt, r.instanceId, r.status, r.executionId, r.name, input, r.createdAt, parent);
+          if (changes === 0) {
+            s.putInstance.run(r.instanceId, r.name, r.executionId, r.status, input, output, customStatus, failure, r.createdAt, r.updatedAt, parent);
+          }
         }
         for (const h of b.appendHistory ?? []) {
           let seq = h.from;
