@@ -122,6 +122,11 @@ export class DurableStore {
   constructor(file: string) {
     mkdirSync(dirname(file), { recursive: true });
     this.db = new Database(file);
+    // Small pages for a new store (an existing one keeps its size): a commit writes whole
+    // pages to the WAL before its fsync, and an episode touches a few pages with little
+    // on each (the instance row, the history tail, a work item); with 1 KiB pages a
+    // sequential step writes ~8 KiB instead of ~20 KiB and its fsync returns sooner.
+    this.db.pragma('page_size = 1024');
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
