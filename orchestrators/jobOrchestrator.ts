@@ -21,7 +21,8 @@ type AttemptEnd =
  * the job's callback raises, with a status check every `statusPollSeconds` (a lost callback
  * never hangs the run) and a deadline (the job's timeout plus grace); a `cancel` event
  * from the workflow orchestrator stops the job. The result goes to the workflow
- * orchestrator both as an event and as this orchestration's output.
+ * orchestrator as this orchestration's output and, unless the input says a success need
+ * not be (`reportSuccess: false`), also as an event.
  *
  * Replay rules kept here: time only from the context, I/O only through activities, and
  * no scheduled timer or activity is ever put into a second Task.any (the out-of-process
@@ -36,7 +37,9 @@ export function* jobOrchestrator(context: OrchestrationContext): Generator<Task,
   } catch (err) {
     result = { status: 'Failed', exitCode: null, startedAt: null, endedAt: nowIso(context), attempts: 0, message: `job orchestration failed: ${errorMessage(err)}` };
   }
-  yield* withRetries(context, () => call(notifyWorkflow, { workflowId: input.workflowId, jobIndex: input.job.index, result }));
+  if (input.reportSuccess !== false || result.status !== 'Succeeded') {
+    yield* withRetries(context, () => call(notifyWorkflow, { workflowId: input.workflowId, jobIndex: input.job.index, result }));
+  }
   return result;
 }
 

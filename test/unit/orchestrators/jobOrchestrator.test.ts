@@ -141,3 +141,13 @@ test('a launch the backend refuses counts as a failed attempt and is retried', a
   assert.equal((run.output as JobResult).status, 'Succeeded');
   assert.equal((run.output as JobResult).attempts, 2);
 });
+
+test('a job the workflow waits on directly reports a success only by completing, a failure also by event', async () => {
+  const quiet = { ...jobInput(job(1)), reportSuccess: false };
+  const ok = await drive(jobOrchestrator, { name: 'jobOrchestrator', instanceId: 'i', input: quiet, activities: activities([0]) });
+  assert.equal((ok.output as JobResult).status, 'Succeeded');
+  assert.deepEqual(calls(ok, 'notifyWorkflow'), []);
+  const failed = await drive(jobOrchestrator, { name: 'jobOrchestrator', instanceId: 'i', input: quiet, activities: activities([4]) });
+  assert.equal((failed.output as JobResult).status, 'Failed');
+  assert.equal(calls(failed, 'notifyWorkflow').length, 1);
+});
