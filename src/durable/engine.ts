@@ -47,6 +47,8 @@ interface InboxItem {
   visibleAt: number;
   /** Row in `messages` to delete when consumed. */
   messageId?: number | undefined;
+  /** The same, for a message whose row is being committed (its id is known only then). */
+  stored?: StoredMessage | undefined;
   /** Row in `activities` to delete when this completion is consumed. */
   activityId?: number | undefined;
   /**
@@ -223,11 +225,8 @@ export class DurableEngine {
     if (this.lives.has(instanceId)) throw new LedgerflowError('conflict', `instance '${instanceId}' already exists and is not finished`);
     const previous = this.store.getInstance(instanceId);
     const batch: WriteBatch = previous ? { deleteInstances: [instanceId] } : {};
-    const { live, started } = this.createInstance(batch, instanceId, name, toJsonText(options.input), undefined);
-    live.busy = true;
+    this.createInstance(batch, instanceId, name, toJsonText(options.input), undefined);
     await this.write(batch);
-    live.busy = false;
-    this.deliver(started);
     return instanceId;
   }
 
@@ -317,7 +316,7 @@ export class DurableEngine {
     name: string,
     input: string | undefined,
     parent: { InstanceId: string; TaskScheduledId: number; Name: string } | undefined,
-  ): { live: Live; started: StoredMessage } {
+  ): Live {
     const now = new Date();
     const row: InstanceRow = {
       instanceId,
@@ -341,9 +340,16 @@ export class DurableEngine {
     const msg: StoredMessage = { instanceId, visibleAt: 0, event: started };
     (batch.putInstances ??= []).push(row);
     (batch.insertMessages ??= []).push(msg);
-    const live: Live = { row, state: emptyState(instanceId), historyLength: 0, replay: [], inbox: [], busy: false, queued: false, parked: false, wakeAt: Infinity };
+    // The first episode need not wait for this batch's commit: it only computes, and its own
+    // batch is written after this one (in the same transaction when it is quick, so a start
+    // and its first episode share one fsync); nothing it schedules runs before both commit.
+    const live: Live = {
+      row, state: emptyState(instanceId), historyLength: 0, replay: [], inbox: [{ event: started, visibleAt: 0, stored: msg }],
+      busy: false, queued: false, parked: false, wakeAt: Infinity,
+    };
     this.lives.set(instanceId, live);
-    return { live, started: msg };
+    this.kick(live);
+    return live;
   }
 
   /** Adds a committed message to its instance's inbox. */
@@ -447,7 +453,7 @@ export class DurableEngine {
     const consumed = new Set<InboxEvent>(admission.consumed);
     const taken = ready.filter((m) => consumed.has(m.event));
     const batch: WriteBatch = {
-      deleteMessages: taken.flatMap((m) => (m.messageId === undefined ? [] : [m.messageId])),
+      deleteMessages: taken.flatMap((m): (number | StoredMessage)[] => (m.messageId !== undefined ? [m.messageId] : m.stored !== undefined ? [m.stored] : [])),
       deleteActivities: taken.flatMap((m) => (m.activityId === undefined ? [] : [m.activityId])),
     };
     const { after, restart, finished } = this.planEffects(live, effects, batch, now);
@@ -621,16 +627,12 @@ export class DurableEngine {
     if (!this.fns.hasOrchestrator(fx.name)) return failBack(`no orchestrator named '${fx.name}' is registered`);
     if (this.lives.has(fx.instanceId)) return failBack(`instance '${fx.instanceId}' already exists and is not finished`);
     if (this.store.getInstance(fx.instanceId)) (batch.deleteInstances ??= []).push(fx.instanceId);
-    const { live: child, started } = this.createInstance(batch, fx.instanceId, fx.name, fx.input, {
+    this.createInstance(batch, fx.instanceId, fx.name, fx.input, {
       InstanceId: parent.state.instanceId,
       TaskScheduledId: fx.taskId,
       Name: parent.state.name,
     });
-    child.busy = true;
-    return () => {
-      child.busy = false;
-      this.deliver(started);
-    };
+    return () => undefined;
   }
 
   // ---- activities ------------------------------------------------------------------------

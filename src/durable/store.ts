@@ -50,7 +50,8 @@ export interface WriteBatch {
   appendHistory?: { instanceId: string; from: number; events: readonly HistoryEvent[] }[];
   clearHistory?: string[];
   insertMessages?: StoredMessage[];
-  deleteMessages?: number[];
+  /** By row id, or by the message itself when an earlier batch inserts it. */
+  deleteMessages?: (number | StoredMessage)[];
   insertActivities?: ActivityItem[];
   deleteActivities?: number[];
   /** Drops an instance's queued work (its activities and inbox) when it ends. */
@@ -199,7 +200,11 @@ export class DurableStore {
           let seq = h.from;
           for (const e of h.events) s.appendHistory.run(h.instanceId, seq++, JSON.stringify(e));
         }
-        for (const id of b.deleteMessages ?? []) s.deleteMessage.run(id);
+        for (const m of b.deleteMessages ?? []) {
+          const id = typeof m === 'number' ? m : m.id;
+          if (id === undefined) throw new Error('a message was deleted before it was stored');
+          s.deleteMessage.run(id);
+        }
         for (const m of b.insertMessages ?? []) {
           m.id = Number(s.insertMessage.run(m.instanceId, m.visibleAt, JSON.stringify(m.event)).lastInsertRowid);
         }
