@@ -31,7 +31,9 @@ import { nowIso, secondsAfter, withRetries } from './retry';
  * sub-orchestration or timer again if it appeared in a second Task.any
  * (azure-functions-durable-js#574). Event waits schedule nothing and may be re-used; the
  * one timer of a pass (the run's deadline, or a watchdog that notices a job orchestration
- * which ended without reporting) is created afresh on every pass.
+ * which ended without reporting) is created afresh on every pass that needs one. A job
+ * started alone while nothing else runs needs no report of its success: the pass waits on
+ * its sub-orchestration (see docs/workflows.md for why that stays safe on cancel).
  * Deterministic: time only from the context, I/O only through activities.
  */
 export function* workflowOrchestrator(context: OrchestrationContext): Generator<Task, WorkflowRunStatus, unknown> {
