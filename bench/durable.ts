@@ -42,13 +42,28 @@ const orchestrators: Record<string, OrchestrationHandler> = {
 };
 const activities = { inc: async (x: unknown) => (x as number) + 1 };
 
-async function withEngine<T>(fn: (engine: DurableEngine) => Promise<T>): Promise<T> {
+/** Wall time spent in the store's commits (SQLite work and its fsync), for the CPU/fsync split. */
+interface CommitClock {
+  ms: number;
+}
+
+async function withEngine<T>(fn: (engine: DurableEngine, commits: CommitClock) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-durable-'));
   const store = new DurableStore(join(dir, 'durable.db'));
+  const commits: CommitClock = { ms: 0 };
+  const commit = store.commit.bind(store);
+  store.commit = (batches) => {
+    const t0 = performance.now();
+    try {
+      commit(batches);
+    } finally {
+      commits.ms += performance.now() - t0;
+    }
+  };
   const engine = new DurableEngine({ store, functions: directPort(orchestrators, activities), maxConcurrentActivities: 64 });
   engine.start();
   try {
-    return await fn(engine);
+    return await fn(engine, commits);
   } finally {
     await engine.stop();
     engine.close();
@@ -193,12 +208,28 @@ export async function run(): Promise<BenchRow[]> {
     );
     rows.push(throughput(`${CHAINS} 3-activity chains`, (CHAINS * 1000) / ms, 'orchestrations/s', (CHAINS * 1000) / base));
   });
-  await withEngine(async (engine) => {
+  await withEngine(async (engine, commits) => {
+    await runToCompletion(engine, 'sequence', [SEQUENTIAL]); // warm-up
+    const cpu: number[] = [];
+    const commitMs: number[] = [];
     const { engine: ms, base } = await paired(
-      () => runToCompletion(engine, 'sequence', [SEQUENTIAL]),
+      async () => {
+        const c0 = process.cpuUsage();
+        const k0 = commits.ms;
+        const t = await runToCompletion(engine, 'sequence', [SEQUENTIAL]);
+        const c = process.cpuUsage(c0);
+        cpu.push((c.user + c.system) / SEQUENTIAL);
+        commitMs.push(((commits.ms - k0) * 1000) / SEQUENTIAL);
+        return t;
+      },
       () => baseline(1, SEQUENTIAL, false),
     );
     rows.push(throughput(`${SEQUENTIAL} sequential activities`, (SEQUENTIAL * 1000) / ms, 'activities/s', (SEQUENTIAL * 1000) / base, 500));
+    // Where a sequential step goes: the commit (SQLite and its fsync, the baseline's whole
+    // step) and the CPU of the rest (mostly the SDK replaying the history). No target.
+    const baseStepUs = (base * 1000) / SEQUENTIAL;
+    rows.push({ name: `${SEQUENTIAL} sequential: commit per step`, value: round(median(commitMs)), unit: 'µs', baseline: round(baseStepUs), ratio: round(median(commitMs) / baseStepUs) });
+    rows.push({ name: `${SEQUENTIAL} sequential: CPU per step`, value: round(median(cpu)), unit: 'µs', baseline: round(baseStepUs), ratio: round(median(cpu) / baseStepUs) });
   });
   const perActivity = new Map<number, number>();
   for (const n of [100, 1000]) {

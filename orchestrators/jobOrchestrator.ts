@@ -5,8 +5,7 @@ import { ORCHESTRATORS, WORKFLOW_EVENTS, type JobCompletion, type JobInput, type
 import type { JobHandle } from '../src/ports/compute';
 import { call } from './activities/define';
 import { notifyWorkflow } from './activities/control';
-import { cancelJob, jobStatus, launchJob } from './activities/jobs';
-import { checkLeases } from './activities/leases';
+import { cancelJob, jobStatus, launchJob, type LaunchJobResult } from './activities/jobs';
 import { nowIso, secondsAfter, withRetries } from './retry';
 
 /** How one attempt of a job ended, as far as this orchestrator saw. */
@@ -16,12 +15,13 @@ type AttemptEnd =
   | { kind: 'canceled' };
 
 /**
- * One job of a run (instance id: jobInstanceId(workflowId, jobName)): lease check, launch,
- * wait, and retry up to the spec's `retries`. It waits for the `job-completed` event that
+ * One job of a run (instance id: jobInstanceId(workflowId, jobName)): launch (after a
+ * lease check, in the same activity), wait, and retry up to the spec's `retries`. It waits for the `job-completed` event that
  * the job's callback raises, with a status check every `statusPollSeconds` (a lost callback
  * never hangs the run) and a deadline (the job's timeout plus grace); a `cancel` event
  * from the workflow orchestrator stops the job. The result goes to the workflow
- * orchestrator both as an event and as this orchestration's output.
+ * orchestrator as this orchestration's output and, unless the input says a success need
+ * not be (`reportSuccess: false`), also as an event.
  *
  * Replay rules kept here: time only from the context, I/O only through activities, and
  * no scheduled timer or activity is ever put into a second Task.any (the out-of-process
@@ -36,33 +36,34 @@ export function* jobOrchestrator(context: OrchestrationContext): Generator<Task,
   } catch (err) {
     result = { status: 'Failed', exitCode: null, startedAt: null, endedAt: nowIso(context), attempts: 0, message: `job orchestration failed: ${errorMessage(err)}` };
   }
-  yield* withRetries(context, () => call(notifyWorkflow, { workflowId: input.workflowId, jobIndex: input.job.index, result }));
+  if (input.reportSuccess !== false || result.status !== 'Succeeded') {
+    yield* withRetries(context, () => call(notifyWorkflow, { workflowId: input.workflowId, jobIndex: input.job.index, result }));
+  }
   return result;
 }
 
 function* runJob(context: OrchestrationContext, input: JobInput): Generator<Task, JobResult, unknown> {
   const { job } = input;
   const cancel = context.df.waitForExternalEvent(WORKFLOW_EVENTS.cancel);
-  const datasetIds = job.volumes.map((v) => v.id);
   let result: JobResult = { status: 'Failed', exitCode: null, startedAt: null, endedAt: null, attempts: 0 };
 
   for (let attempt = 1; attempt <= job.retries + 1; attempt++) {
     if (cancel.isCompleted) return { ...result, status: 'Canceled' };
-    if (datasetIds.length > 0) {
-      const { missing } = yield* call(checkLeases, { caller: input.caller, datasetIds });
-      // A lease does not come back by retrying: stop here.
-      if (missing.length > 0) return { ...result, status: 'Failed', message: `dataset lease no longer held: ${missing.join(', ')}` };
-    }
     const launchedAt = nowIso(context);
-    let handle: JobHandle;
+    let launched: LaunchJobResult;
     try {
-      handle = yield* call(launchJob, {
+      launched = yield* call(launchJob, {
         workflowId: input.workflowId, caller: input.caller, job, image: input.image, timeoutSeconds: input.timeoutSeconds, attempt,
       });
     } catch (err) {
       result = { status: 'Failed', exitCode: null, startedAt: launchedAt, endedAt: nowIso(context), attempts: attempt, message: `launch failed: ${errorMessage(err)}` };
       continue;
     }
+    // A lease does not come back by retrying: stop here.
+    if ('leasesMissing' in launched) {
+      return { ...result, status: 'Failed', message: `dataset lease no longer held: ${launched.leasesMissing.join(', ')}` };
+    }
+    const { handle } = launched;
     const status: JobRunStatus = { attempt, handle };
     context.df.setCustomStatus(status); // where the job's logs are
     const end = yield* awaitAttempt(context, input, attempt, handle, cancel);

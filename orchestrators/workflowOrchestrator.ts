@@ -31,7 +31,9 @@ import { nowIso, secondsAfter, withRetries } from './retry';
  * sub-orchestration or timer again if it appeared in a second Task.any
  * (azure-functions-durable-js#574). Event waits schedule nothing and may be re-used; the
  * one timer of a pass (the run's deadline, or a watchdog that notices a job orchestration
- * which ended without reporting) is created afresh on every pass.
+ * which ended without reporting) is created afresh on every pass that needs one. A job
+ * started alone while nothing else runs needs no report of its success: the pass waits on
+ * its sub-orchestration (see docs/workflows.md for why that stays safe on cancel).
  * Deterministic: time only from the context, I/O only through activities.
  */
 export function* workflowOrchestrator(context: OrchestrationContext): Generator<Task, WorkflowRunStatus, unknown> {
@@ -93,15 +95,21 @@ export function* workflowOrchestrator(context: OrchestrationContext): Generator<
       continue;
     }
     const waitFor: Task[] = [];
+    // Jobs that were running before this pass are watched through their report events.
+    const watched = running.size;
     if (stoppedBy === undefined) {
-      for (const index of readyJobs(graph, statuses())) {
+      const ready = readyJobs(graph, statuses());
+      // A job started alone while nothing else runs is the only job this pass waits for:
+      // its sub-orchestration's completion ends the pass, so a success needs no report.
+      const alone = ready.length === 1 && watched === 0;
+      for (const index of ready) {
         const state = jobState.get(index)!;
         state.status = 'Running';
         state.startedAt = nowIso(context);
         state.attempts = 1;
         const job: RunningJob = {
           finished: context.df.waitForExternalEvent(jobFinishedEvent(index)),
-          orchestration: jobOrchestration(jobInputFor(input, index), jobInstanceId(workflowId, state.name)),
+          orchestration: jobOrchestration(jobInputFor(input, index, !alone), jobInstanceId(workflowId, state.name)),
         };
         running.set(index, job);
         waitFor.push(job.orchestration); // scheduled here, and never put into a Task.any again
@@ -111,11 +119,13 @@ export function* workflowOrchestrator(context: OrchestrationContext): Generator<
     if (running.size === 0) break;
     for (const job of running.values()) waitFor.push(job.finished);
     if (stoppedBy === undefined) waitFor.push(cancel);
+    // The watchdog is for jobs watched by report alone; a pass that waits on every running
+    // job's sub-orchestration needs none (and leaves no timer behind to fire later).
     const now = context.df.currentUtcDateTime.getTime();
-    const wakeAt = Math.min(now + input.timing.watchdogSeconds * 1000, stoppedBy === undefined ? deadline ?? Infinity : Infinity);
-    const timer = context.df.createTimer(new Date(wakeAt));
-    yield context.df.Task.any([...waitFor, timer]);
-    if (!timer.isCompleted) timer.cancel();
+    const wakeAt = Math.min(watched > 0 ? now + input.timing.watchdogSeconds * 1000 : Infinity, stoppedBy === undefined ? deadline ?? Infinity : Infinity);
+    const timer = wakeAt < Infinity ? context.df.createTimer(new Date(wakeAt)) : undefined;
+    yield context.df.Task.any(timer === undefined ? waitFor : [...waitFor, timer]);
+    if (timer !== undefined && !timer.isCompleted) timer.cancel();
   }
 
   const outcome = runOutcome(stoppedBy, statuses());
@@ -136,7 +146,7 @@ export function* workflowOrchestrator(context: OrchestrationContext): Generator<
   return run;
 }
 
-function jobInputFor(input: WorkflowInput, index: number): JobInput {
+function jobInputFor(input: WorkflowInput, index: number, reportSuccess: boolean): JobInput {
   const job = input.spec.jobs.find((j) => j.index === index)!;
   return {
     workflowId: input.workflowId,
@@ -145,6 +155,7 @@ function jobInputFor(input: WorkflowInput, index: number): JobInput {
     image: job.image ?? input.spec.image ?? input.timing.defaultImage,
     timeoutSeconds: job.timeoutSeconds ?? input.timing.defaultJobTimeoutSeconds,
     timing: { statusPollSeconds: input.timing.statusPollSeconds, completionGraceSeconds: input.timing.completionGraceSeconds },
+    ...(!reportSuccess && { reportSuccess }),
   };
 }
 

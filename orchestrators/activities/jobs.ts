@@ -3,6 +3,7 @@ import { callbackToken } from '../../src/core/workflow/callbackToken';
 import type { JobSpec } from '../../src/core/workflow/spec';
 import type { JobHandle, JobLaunch, JobObservation, ResolvedVolume } from '../../src/ports/compute';
 import { defineActivity } from './define';
+import { missingLeases } from './leases';
 
 export interface LaunchJobInput {
   workflowId: string;
@@ -13,14 +14,21 @@ export interface LaunchJobInput {
   attempt: number;
 }
 
+/** Launched (the handle), or not, because the caller no longer holds these datasets. */
+export type LaunchJobResult = { handle: JobHandle } | { leasesMissing: string[] };
+
 /**
- * Resolves the job's volumes (sealed location opened with the owner's key, credential from
- * the key store), derives the job's callback token, and launches. The credential and the
- * token go to the backend only: the result, which enters history, is the handle alone.
+ * Checks the caller's leases on the job's datasets (in this activity rather than one of its
+ * own: one engine step less per job), resolves the job's volumes (sealed location opened
+ * with the owner's key, credential from the key store), derives the job's callback token,
+ * and launches. The credential and the token go to the backend only: the result, which
+ * enters history, is the handle alone.
  */
-export const launchJob = defineActivity<LaunchJobInput, JobHandle>(
+export const launchJob = defineActivity<LaunchJobInput, LaunchJobResult>(
   'launchJob',
-  async ({ workflowId, job, image, timeoutSeconds, attempt }, deps) => {
+  async ({ workflowId, caller, job, image, timeoutSeconds, attempt }, deps) => {
+    const leasesMissing = await missingLeases(deps, caller, job.volumes.map((v) => v.id));
+    if (leasesMissing.length > 0) return { leasesMissing };
     const volumes: ResolvedVolume[] = await Promise.all(
       job.volumes.map(async (v) => {
         const { location, credential } = await deps.locateDataset(v.id);
@@ -45,7 +53,7 @@ export const launchJob = defineActivity<LaunchJobInput, JobHandle>(
     };
     const handle = await deps.compute.launch(launch, volumes);
     deps.log.info({ workflowId, jobName: job.name, attempt, ref: handle.ref }, 'job launched');
-    return handle;
+    return { handle };
   },
 );
 

@@ -47,8 +47,15 @@ interface InboxItem {
   visibleAt: number;
   /** Row in `messages` to delete when consumed. */
   messageId?: number | undefined;
+  /** The same, for a message whose row is being committed (its id is known only then). */
+  stored?: StoredMessage | undefined;
   /** Row in `activities` to delete when this completion is consumed. */
   activityId?: number | undefined;
+  /**
+   * A raised event not yet in the store: the next episode commits it (in its history when
+   * it admits it, else as a message row), then settles the sender's promise.
+   */
+  ticket?: { resolve: () => void; reject: (e: unknown) => void } | undefined;
 }
 
 interface Live {
@@ -82,10 +89,9 @@ export interface InstanceStatus {
 /** The fixed fields of the orchestration trigger input (`DurableOrchestrationBindingInfo`). */
 const TRIGGER_FIXED: Omit<OrchestrationTriggerInput, 'history' | 'input' | 'instanceId' | 'parentInstanceId'> = {
   isReplaying: false,
-  // ReplaySchema.V2: actions come nested as the SDK built them; timers are never split.
+  // ReplaySchema.V2: actions come nested as the SDK built them; timers are never split, so
+  // the long-timer durations (which the SDK parses with moment on every replay) are left out.
   upperSchemaVersion: 1,
-  longRunningTimerIntervalDuration: '3.00:00:00',
-  maximumShortTimerDuration: '6.00:00:00',
   defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
 };
 const TRIGGER_TAIL = `,${JSON.stringify(TRIGGER_FIXED).slice(1)}`;
@@ -196,6 +202,16 @@ export class DurableEngine {
 
   /** Shutdown, phase 2: commits what is pending and hands the leases back. */
   close(): void {
+    // Raised events still waiting for an episode are stored as messages for the next start.
+    for (const live of this.lives.values()) {
+      const unstored = live.inbox.filter((m) => m.ticket !== undefined);
+      if (unstored.length === 0) continue;
+      const batch: WriteBatch = {};
+      const settle = this.storeRaised(live, unstored, batch);
+      void this.write(batch).then(settle, (err: unknown) => {
+        for (const m of unstored) m.ticket?.reject(err);
+      });
+    }
     this.flush();
     this.closed = true;
     this.store.releaseLeases(this.owner);
@@ -209,16 +225,24 @@ export class DurableEngine {
     if (this.lives.has(instanceId)) throw new LedgerflowError('conflict', `instance '${instanceId}' already exists and is not finished`);
     const previous = this.store.getInstance(instanceId);
     const batch: WriteBatch = previous ? { deleteInstances: [instanceId] } : {};
-    const { live, started } = this.createInstance(batch, instanceId, name, toJsonText(options.input), undefined);
-    live.busy = true;
+    this.createInstance(batch, instanceId, name, toJsonText(options.input), undefined);
     await this.write(batch);
-    live.busy = false;
-    this.deliver(started);
     return instanceId;
   }
 
+  /**
+   * Resolves once the event is committed. It goes straight into the inbox and the episode
+   * that admits it commits it with its own history (one fsync for both, and no message row
+   * to insert and delete); an episode that does not admit it stores it as a message.
+   */
   async raiseEvent(instanceId: string, name: string, data: unknown): Promise<void> {
-    await this.send(instanceId, event(EventType.EventRaised, new Date(), { Name: name, Input: toJsonText(data) }));
+    const live = this.liveOrThrow(instanceId);
+    const ev = event(EventType.EventRaised, new Date(), { Name: name, Input: toJsonText(data) });
+    await new Promise<void>((resolve, reject) => {
+      live.inbox.push({ event: ev, visibleAt: 0, ticket: { resolve, reject } });
+      live.parked = false;
+      this.kick(live);
+    });
   }
 
   async terminate(instanceId: string, reason: string | undefined): Promise<void> {
@@ -269,13 +293,16 @@ export class DurableEngine {
     }
   }
 
-  private async send(instanceId: string, ev: InboxEvent): Promise<void> {
+  private liveOrThrow(instanceId: string): Live {
     const live = this.lives.get(instanceId);
-    if (live === undefined) {
-      const row = this.store.getInstance(instanceId);
-      if (row === undefined) throw new LedgerflowError('not_found', `no instance with id '${instanceId}'`);
-      throw new LedgerflowError('gone', `instance '${instanceId}' is ${row.status}`);
-    }
+    if (live !== undefined) return live;
+    const row = this.store.getInstance(instanceId);
+    if (row === undefined) throw new LedgerflowError('not_found', `no instance with id '${instanceId}'`);
+    throw new LedgerflowError('gone', `instance '${instanceId}' is ${row.status}`);
+  }
+
+  private async send(instanceId: string, ev: InboxEvent): Promise<void> {
+    this.liveOrThrow(instanceId);
     const msg: StoredMessage = { instanceId, visibleAt: 0, event: ev };
     await this.write({ insertMessages: [msg] });
     this.deliver(msg);
@@ -289,7 +316,7 @@ export class DurableEngine {
     name: string,
     input: string | undefined,
     parent: { InstanceId: string; TaskScheduledId: number; Name: string } | undefined,
-  ): { live: Live; started: StoredMessage } {
+  ): Live {
     const now = new Date();
     const row: InstanceRow = {
       instanceId,
@@ -313,9 +340,16 @@ export class DurableEngine {
     const msg: StoredMessage = { instanceId, visibleAt: 0, event: started };
     (batch.putInstances ??= []).push(row);
     (batch.insertMessages ??= []).push(msg);
-    const live: Live = { row, state: emptyState(instanceId), historyLength: 0, replay: [], inbox: [], busy: false, queued: false, parked: false, wakeAt: Infinity };
+    // The first episode need not wait for this batch's commit: it only computes, and its own
+    // batch is written after this one (in the same transaction when it is quick, so a start
+    // and its first episode share one fsync); nothing it schedules runs before both commit.
+    const live: Live = {
+      row, state: emptyState(instanceId), historyLength: 0, replay: [], inbox: [{ event: started, visibleAt: 0, stored: msg }],
+      busy: false, queued: false, parked: false, wakeAt: Infinity,
+    };
     this.lives.set(instanceId, live);
-    return { live, started: msg };
+    this.kick(live);
+    return live;
   }
 
   /** Adds a committed message to its instance's inbox. */
@@ -386,6 +420,15 @@ export class DurableEngine {
     if (admission.consumed.length === 0) {
       // Nothing admissible (e.g. suspended): wait for the next message rather than spin.
       live.parked = true;
+      const unstored = ready.filter((m) => m.ticket !== undefined);
+      if (unstored.length > 0) {
+        const batch: WriteBatch = {};
+        const settle = this.storeRaised(live, unstored, batch);
+        await this.write(batch).then(settle, (err: unknown) => {
+          for (const m of unstored) m.ticket?.reject(err);
+          throw err;
+        });
+      }
       return;
     }
     const s = live.state;
@@ -410,10 +453,16 @@ export class DurableEngine {
     const consumed = new Set<InboxEvent>(admission.consumed);
     const taken = ready.filter((m) => consumed.has(m.event));
     const batch: WriteBatch = {
-      deleteMessages: taken.flatMap((m) => (m.messageId === undefined ? [] : [m.messageId])),
+      deleteMessages: taken.flatMap((m): (number | StoredMessage)[] => (m.messageId !== undefined ? [m.messageId] : m.stored !== undefined ? [m.stored] : [])),
       deleteActivities: taken.flatMap((m) => (m.activityId === undefined ? [] : [m.activityId])),
     };
     const { after, restart, finished } = this.planEffects(live, effects, batch, now);
+    const admittedRaised = taken.filter((m) => m.ticket !== undefined);
+    // An instance that ends here waits for nothing more: events it did not take are dropped
+    // with its inbox (as stored messages would be), and their senders are answered.
+    const settleStored = finished
+      ? () => live.inbox.forEach((m) => m.ticket?.resolve())
+      : this.storeRaised(live, ready.filter((m) => m.ticket !== undefined && !consumed.has(m.event)), batch);
 
     const row: InstanceRow = {
       ...live.row,
@@ -435,7 +484,14 @@ export class DurableEngine {
     if (finished) batch.dropWorkOf = [s.instanceId];
     batch.putInstances = [...(batch.putInstances ?? []), row];
 
-    await this.write(batch);
+    try {
+      await this.write(batch);
+    } catch (err) {
+      for (const m of ready) m.ticket?.reject(err);
+      throw err;
+    }
+    for (const m of admittedRaised) m.ticket?.resolve();
+    settleStored();
 
     live.row = row;
     if (!restart) {
@@ -445,6 +501,24 @@ export class DurableEngine {
     if (finished) this.lives.delete(s.instanceId);
     for (const f of after) f();
     this.pumpActivities();
+  }
+
+  /**
+   * Raised events an episode did not admit go into its batch as messages; the returned step
+   * (after commit) records their row ids and settles their senders.
+   */
+  private storeRaised(live: Live, items: readonly InboxItem[], batch: WriteBatch): () => void {
+    if (items.length === 0) return () => undefined;
+    const msgs = items.map((m): StoredMessage => ({ instanceId: live.row.instanceId, visibleAt: m.visibleAt, event: m.event }));
+    (batch.insertMessages ??= []).push(...msgs);
+    return () => {
+      items.forEach((m, i) => {
+        const ticket = m.ticket;
+        m.messageId = msgs[i]?.id;
+        m.ticket = undefined;
+        ticket?.resolve();
+      });
+    };
   }
 
   /** Adds the work an episode's effects create to its batch; returns what to do after commit. */
@@ -553,16 +627,12 @@ export class DurableEngine {
     if (!this.fns.hasOrchestrator(fx.name)) return failBack(`no orchestrator named '${fx.name}' is registered`);
     if (this.lives.has(fx.instanceId)) return failBack(`instance '${fx.instanceId}' already exists and is not finished`);
     if (this.store.getInstance(fx.instanceId)) (batch.deleteInstances ??= []).push(fx.instanceId);
-    const { live: child, started } = this.createInstance(batch, fx.instanceId, fx.name, fx.input, {
+    this.createInstance(batch, fx.instanceId, fx.name, fx.input, {
       InstanceId: parent.state.instanceId,
       TaskScheduledId: fx.taskId,
       Name: parent.state.name,
     });
-    child.busy = true;
-    return () => {
-      child.busy = false;
-      this.deliver(started);
-    };
+    return () => undefined;
   }
 
   // ---- activities ------------------------------------------------------------------------

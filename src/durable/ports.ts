@@ -18,8 +18,9 @@ export interface OrchestrationTriggerInput {
   isReplaying: boolean;
   parentInstanceId?: string | undefined;
   upperSchemaVersion: number;
-  longRunningTimerIntervalDuration: string;
-  maximumShortTimerDuration: string;
+  /** Only read by the SDK for replay schema V3 (long timers split into shorter ones). */
+  longRunningTimerIntervalDuration?: string;
+  maximumShortTimerDuration?: string;
   defaultHttpAsyncRequestSleepTimeMillseconds: number;
 }
 

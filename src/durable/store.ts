@@ -50,7 +50,8 @@ export interface WriteBatch {
   appendHistory?: { instanceId: string; from: number; events: readonly HistoryEvent[] }[];
   clearHistory?: string[];
   insertMessages?: StoredMessage[];
-  deleteMessages?: number[];
+  /** By row id, or by the message itself when an earlier batch inserts it. */
+  deleteMessages?: (number | StoredMessage)[];
   insertActivities?: ActivityItem[];
   deleteActivities?: number[];
   /** Drops an instance's queued work (its activities and inbox) when it ends. */
@@ -122,6 +123,11 @@ export class DurableStore {
   constructor(file: string) {
     mkdirSync(dirname(file), { recursive: true });
     this.db = new Database(file);
+    // Small pages for a new store (an existing one keeps its size): a commit writes whole
+    // pages to the WAL before its fsync, and an episode touches a few pages with little
+    // on each (the instance row, the history tail, a work item); with 1 KiB pages a
+    // sequential step writes ~8 KiB instead of ~20 KiB and its fsync returns sooner.
+    this.db.pragma('page_size = 1024');
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
@@ -130,10 +136,17 @@ export class DurableStore {
     this.stmt = {
       putInstance: db.prepare(
         `INSERT INTO instances (instance_id, name, execution_id, status, input, output, custom_status, failure, created_at, updated_at, parent_instance_id)
-         VALUES (@instanceId, @name, @executionId, @status, @input, @output, @customStatus, @failure, @createdAt, @updatedAt, @parentInstanceId)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(instance_id) DO UPDATE SET name=excluded.name, execution_id=excluded.execution_id, status=excluded.status,
            input=excluded.input, output=excluded.output, custom_status=excluded.custom_status, failure=excluded.failure,
            created_at=excluded.created_at, updated_at=excluded.updated_at, parent_instance_id=excluded.parent_instance_id`,
+      ),
+      // Most episodes change only these columns: an UPDATE that names no indexed column
+      // writes one page instead of three (SQLite rewrites the index entries of every
+      // column an UPDATE sets, changed or not).
+      updateProgress: db.prepare(
+        `UPDATE instances SET output = ?, custom_status = ?, failure = ?, updated_at = ?
+         WHERE instance_id = ? AND status = ? AND execution_id = ? AND name = ? AND input IS ? AND created_at = ? AND parent_instance_id IS ?`,
       ),
       appendHistory: db.prepare('INSERT INTO history (instance_id, seq, event) VALUES (?, ?, ?)'),
       clearHistory: db.prepare('DELETE FROM history WHERE instance_id = ?'),
@@ -173,20 +186,25 @@ export class DurableStore {
         }
         for (const id of b.clearHistory ?? []) s.clearHistory.run(id);
         for (const r of b.putInstances ?? []) {
-          s.putInstance.run({
-            ...r,
-            input: r.input ?? null,
-            output: r.output ?? null,
-            customStatus: r.customStatus ?? null,
-            failure: r.failure === undefined ? null : JSON.stringify(r.failure),
-            parentInstanceId: r.parentInstanceId ?? null,
-          });
+          const input = r.input ?? null;
+          const output = r.output ?? null;
+          const customStatus = r.customStatus ?? null;
+          const failure = r.failure === undefined ? null : JSON.stringify(r.failure);
+          const parent = r.parentInstanceId ?? null;
+          const { changes } = s.updateProgress.run(output, customStatus, failure, r.updatedAt, r.instanceId, r.status, r.executionId, r.name, input, r.createdAt, parent);
+          if (changes === 0) {
+            s.putInstance.run(r.instanceId, r.name, r.executionId, r.status, input, output, customStatus, failure, r.createdAt, r.updatedAt, parent);
+          }
         }
         for (const h of b.appendHistory ?? []) {
           let seq = h.from;
           for (const e of h.events) s.appendHistory.run(h.instanceId, seq++, JSON.stringify(e));
         }
-        for (const id of b.deleteMessages ?? []) s.deleteMessage.run(id);
+        for (const m of b.deleteMessages ?? []) {
+          const id = typeof m === 'number' ? m : m.id;
+          if (id === undefined) throw new Error('a message was deleted before it was stored');
+          s.deleteMessage.run(id);
+        }
         for (const m of b.insertMessages ?? []) {
           m.id = Number(s.insertMessage.run(m.instanceId, m.visibleAt, JSON.stringify(m.event)).lastInsertRowid);
         }

@@ -45,6 +45,12 @@ export interface JobInput {
   image: string;
   timeoutSeconds: number;
   timing: Pick<RunTiming, 'statusPollSeconds' | 'completionGraceSeconds'>;
+  /**
+   * Whether a successful end is also reported by event (default true). The workflow
+   * orchestrator turns it off for a job it waits on directly (started alone, nothing else
+   * running), whose sub-orchestration completion reports it one engine step sooner.
+   */
+  reportSuccess?: boolean;
 }
 
 export type JobOutcome = Extract<JobStatus, 'Succeeded' | 'Failed' | 'Canceled'>;

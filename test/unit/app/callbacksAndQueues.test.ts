@@ -55,19 +55,26 @@ test('an expired lease cancels the running runs of its holder that mount the dat
   assert.ok(runs.raised.every((r) => r.eventName === 'cancel'));
 });
 
-test('the launch activity gives the backend the token and credential, and returns only the handle', async () => {
+test('the launch activity checks the lease, gives the backend the token and credential, and returns only the handle', async () => {
   const compute = new FakeCompute();
-  const handle = await launchJob.run({
-    workflowId: 'wf-1', caller: { user: 'alice', org: 'uis' }, attempt: 3, image: 'img', timeoutSeconds: 60,
+  const ledger = new FakeLedger();
+  const alice = { user: 'alice', org: 'uis' };
+  const input = {
+    workflowId: 'wf-1', caller: alice, attempt: 3, image: 'img', timeoutSeconds: 60,
     job: { index: 2, name: 'count', command: 'python count.py', env: {}, volumes: [{ id: 'ds-uis', name: 'uis', path: '/home/jovyan/uis' }], resources: {}, retries: 0 },
-  }, {
-    ledger: new FakeLedger(), compute, log: silentLog, now: () => new Date(),
-    locateDataset: async () => ({ location: { kind: 'azure-files', shareUrl: 'https://x.file.core.windows.net/s', credentialRef: 'ds-uis-credential' }, credential: 'sas-secret' }),
+  };
+  const deps = {
+    ledger, compute, log: silentLog, now: () => new Date(),
+    locateDataset: async () => ({ location: { kind: 'azure-files' as const, shareUrl: 'https://x.file.core.windows.net/s', credentialRef: 'ds-uis-credential' }, credential: 'sas-secret' }),
     callbackKey: async () => key,
     callbackUrl: () => 'http://127.0.0.1:1/api/callbacks/jobs',
-  }, new InvocationContext());
-  assert.deepEqual(handle, { backend: 'local', ref: 'wf-1/count-3' });
-  assert.ok(!JSON.stringify(handle).includes('sas-secret'));
+  };
+  assert.deepEqual(await launchJob.run(input, deps, new InvocationContext()), { leasesMissing: ['ds-uis'] }, 'no lease: no launch');
+  assert.equal(compute.launched.length, 0);
+  ledger.lease('ds-uis', alice);
+  const result = await launchJob.run(input, deps, new InvocationContext());
+  assert.deepEqual(result, { handle: { backend: 'local', ref: 'wf-1/count-3' } });
+  assert.ok(!JSON.stringify(result).includes('sas-secret'));
   const [{ job, volumes }] = compute.launched as [typeof compute.launched[0]];
   assert.equal(volumes[0]!.credential, 'sas-secret');
   assert.deepEqual(job.volumes, [{ datasetId: 'ds-uis', name: 'uis', mountPath: '/home/jovyan/uis' }]);

@@ -13,11 +13,10 @@ const handle = (attempt: number) => ({ backend: 'local', ref: `wf-1-job-1-${atte
 /** Activities of a job whose attempts exit with these codes, reported by callback after 5 s. */
 function activities(exitCodes: number[], overrides: Record<string, ActivityStub> = {}): Record<string, ActivityStub> {
   return {
-    checkLeases: () => ({ missing: [] }),
     launchJob: stub<LaunchJobInput>((input, d) => {
       const code = exitCodes[input.attempt - 1];
       if (code !== undefined) d.raise('job-completed', { attempt: input.attempt, exitCode: code }, 5);
-      return handle(input.attempt);
+      return { handle: handle(input.attempt) };
     }),
     jobStatus: (): JobObservation => ({ phase: 'Running', exitCode: null }),
     cancelJob: () => null,
@@ -37,7 +36,6 @@ test('a job that reports success by callback succeeds in one attempt and tells t
   assert.equal(result.attempts, 1);
   assert.deepEqual(calls(run, 'notifyWorkflow'), [{ workflowId: 'wf-1', jobIndex: 1, result }]);
   assert.deepEqual(calls(run, 'cancelJob'), []);
-  assert.deepEqual(calls(run, 'checkLeases'), [], 'a job without volumes checks no lease');
 });
 
 test('a failing job is retried as attempt n+1 until it succeeds', async () => {
@@ -99,12 +97,13 @@ test('a job whose lease is gone fails without launching or retrying', async () =
   const run = await drive(jobOrchestrator, {
     name: 'jobOrchestrator', instanceId: 'i',
     input: jobInput(job(1, { retries: 2, volumes: [{ id: 'ds-uis', name: 'uis', path: '/home/jovyan/uis' }] })),
-    activities: activities([0], { checkLeases: () => ({ missing: ['ds-uis'] }) }),
+    activities: activities([0], { launchJob: () => ({ leasesMissing: ['ds-uis'] }) }),
   });
   const result = run.output as JobResult;
   assert.equal(result.status, 'Failed');
   assert.match(result.message ?? '', /ds-uis/);
-  assert.deepEqual(calls(run, 'launchJob'), []);
+  assert.equal(calls(run, 'launchJob').length, 1, 'not retried');
+  assert.deepEqual(calls(run, 'jobStatus'), []);
 });
 
 test('a late report of an earlier attempt does not end the current one', async () => {
@@ -117,7 +116,7 @@ test('a late report of an earlier attempt does not end the current one', async (
           d.raise('job-completed', { attempt: 1, exitCode: 1 }, 2); // duplicate delivery of attempt 1
           d.raise('job-completed', { attempt: 2, exitCode: 0 }, 9);
         }
-        return handle(input.attempt);
+        return { handle: handle(input.attempt) };
       }),
     }),
   });
@@ -134,10 +133,20 @@ test('a launch the backend refuses counts as a failed attempt and is retried', a
       launchJob: stub<LaunchJobInput>((input, d) => {
         if (++launches === 1) throw new Error('backend unavailable');
         d.raise('job-completed', { attempt: input.attempt, exitCode: 0 }, 1);
-        return handle(input.attempt);
+        return { handle: handle(input.attempt) };
       }),
     }),
   });
   assert.equal((run.output as JobResult).status, 'Succeeded');
   assert.equal((run.output as JobResult).attempts, 2);
+});
+
+test('a job the workflow waits on directly reports a success only by completing, a failure also by event', async () => {
+  const quiet = { ...jobInput(job(1)), reportSuccess: false };
+  const ok = await drive(jobOrchestrator, { name: 'jobOrchestrator', instanceId: 'i', input: quiet, activities: activities([0]) });
+  assert.equal((ok.output as JobResult).status, 'Succeeded');
+  assert.deepEqual(calls(ok, 'notifyWorkflow'), []);
+  const failed = await drive(jobOrchestrator, { name: 'jobOrchestrator', instanceId: 'i', input: quiet, activities: activities([4]) });
+  assert.equal((failed.output as JobResult).status, 'Failed');
+  assert.equal(calls(failed, 'notifyWorkflow').length, 1);
 });

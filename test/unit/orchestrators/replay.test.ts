@@ -18,8 +18,9 @@ test('the harness refuses an orchestrator that re-yields a scheduled timer in a 
   await assert.rejects(replay(reYields, 'x', null, history), /durable-js #574/);
 });
 
-// A hand-built history: job-1 of a linear 1 >> 2 has been launched and has reported; the
-// replay must schedule job-2's sub-orchestration and show job-1 succeeded.
+// A hand-built history: job-1 of a linear 1 >> 2 has been launched alone (so the run waits
+// on its sub-orchestration, with no watchdog timer) and has completed; the replay must
+// schedule job-2's sub-orchestration and show job-1 succeeded.
 test('replaying a hand-built history of a linear run starts the next job', async () => {
   const input = workflowInput(spec([job(1), job(2)], [[1, 2]]));
   const result1 = { status: 'Succeeded', exitCode: 0, startedAt: '2026-01-01T00:00:01.000Z', endedAt: '2026-01-01T00:00:09.000Z', attempts: 1 };
@@ -31,16 +32,15 @@ test('replaying a hand-built history of a linear run starts the next job', async
     h.orchestratorStarted(t0 + 1000),
     h.taskCompleted(t0 + 1000, 0, null),
     h.subCreated(t0 + 1000, 1, 'jobOrchestrator', 'wf-1:job:job-1', {}),
-    h.timerCreated(t0 + 1000, 2, t0 + 1000 + 300_000), // the watchdog
     h.orchestratorCompleted(t0 + 1000),
     h.orchestratorStarted(t0 + 10_000),
-    h.eventRaised(t0 + 10_000, 'job-finished-1', result1),
+    h.subCompleted(t0 + 10_000, 1, result1),
   ];
   const { state, scheduled, failed } = await replay(workflowOrchestrator, 'wf-1', input, history);
   assert.equal(failed, undefined);
   assert.equal(state.isDone, false);
   assert.deepEqual(scheduled.map((s) => s.kind === 'sub' ? `${s.seq}:sub:${s.instanceId}` : `${s.seq}:${s.kind}`), [
-    '0:activity', '1:sub:wf-1:job:job-1', '2:timer', '3:sub:wf-1:job:job-2', '4:timer',
+    '0:activity', '1:sub:wf-1:job:job-1', '2:sub:wf-1:job:job-2',
   ]);
   const status = state.customStatus as { status: string; jobs: { name: string; status: string; exitCode: number | null; startedAt: string }[] };
   assert.equal(status.status, 'Running');

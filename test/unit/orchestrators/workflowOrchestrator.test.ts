@@ -11,7 +11,8 @@ import { job, spec, workflowInput } from './fixtures';
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Job sub-orchestrations that take `seconds` and end as planned; they report the way real
- * ones do (event, then completion) unless told otherwise. */
+ * ones do (event, then completion; a success of a job started alone by completion only)
+ * unless told otherwise. */
 function scenario(s: WorkflowSpec, plan: Record<number, { seconds: number; exitCode?: number }>, options: {
   report?: 'event' | 'completion' | 'both';
   events?: Scenario['events'];
@@ -47,8 +48,10 @@ function scenario(s: WorkflowSpec, plan: Record<number, { seconds: number; exitC
           status: exitCode === 0 ? 'Succeeded' : 'Failed', exitCode,
           startedAt: iso(d.now), endedAt: iso(d.now + p.seconds * 1000), attempts: 1,
         };
-        if (report !== 'completion') d.raise(`job-finished-${input.job.index}`, result, p.seconds);
-        return { afterSeconds: report === 'event' ? 1e6 : p.seconds, result };
+        // As the job orchestrator: a success is reported by event unless the input says not to.
+        const reports = report !== 'completion' && (input.reportSuccess !== false || result.status !== 'Succeeded');
+        if (reports) d.raise(`job-finished-${input.job.index}`, result, p.seconds);
+        return { afterSeconds: report === 'event' && reports ? 1e6 : p.seconds, result };
       }),
     },
   };
@@ -150,4 +153,14 @@ test('the custom status tracks every job as it changes', async () => {
   const run = await drive(workflowOrchestrator, scenario(spec([job(1), job(2)], [[1, 2]]), {}));
   const seen = (run.statuses as WorkflowRunStatus[]).map((s) => `${s.status}:${s.jobs.map((j) => j.status[0]).join('')}`);
   assert.deepEqual([...new Set(seen)], ['Pending:PP', 'Running:RP', 'Running:SR', 'Succeeded:SS']);
+});
+
+test('a job started alone is awaited by its sub-orchestration: no report asked for, no watchdog timer', async () => {
+  const run = await drive(workflowOrchestrator, scenario(thesisParallel(), {}));
+  assert.equal(final(run).status, 'Succeeded');
+  const quiet = run.calls.flatMap((c) => (c.kind === 'sub' && (c.input as JobInput).reportSuccess === false ? [(c.input as JobInput).job.name] : []));
+  assert.deepEqual(quiet, ['job-1', 'job-5'], 'jobs 2-4 start together and report by event');
+  const linear = await drive(workflowOrchestrator, scenario(spec([job(1), job(2), job(3)], [[1, 2], [2, 3]]), {}));
+  assert.equal(final(linear).status, 'Succeeded');
+  assert.deepEqual(linear.calls.filter((c) => c.kind === 'timer'), []);
 });
