@@ -1,6 +1,6 @@
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { CommitError, GatewayError, StatusCode } from '@hyperledger/fabric-gateway';
-import { LedgerflowError, type ErrorCode } from '../../core/errors';
+import { LedgerflowError, type ErrorCode, type ErrorDetail } from '../../core/errors';
 
 /**
  * Ledger failures, one class per stage of a Fabric transaction (as fabric-gateway's
@@ -17,11 +17,24 @@ export class LedgerError extends LedgerflowError {
   readonly transactionId: string | undefined;
 
   constructor(stage: LedgerStage, code: ErrorCode, message: string, options: { transactionId?: string; data?: Record<string, unknown>; cause?: unknown } = {}) {
-    super(code, message, { ...(options.data === undefined ? {} : { data: options.data }), cause: options.cause });
+    const { details, data } = splitIssues(options.data);
+    super(code, message, { ...(data === undefined ? {} : { data }), ...(details === undefined ? {} : { details }), cause: options.cause });
     this.name = 'LedgerError';
     this.stage = stage;
     this.transactionId = options.transactionId;
   }
+}
+
+/** The chaincode reports validation problems as `data.issues` ({path, message}); the app's
+ * errors carry them as `details`, like every other validation error. */
+function splitIssues(data: Record<string, unknown> | undefined): { details?: ErrorDetail[]; data?: Record<string, unknown> } {
+  const issues = data?.['issues'];
+  if (!Array.isArray(issues)) return data === undefined ? {} : { data };
+  const details = issues.filter(
+    (i): i is ErrorDetail => typeof i === 'object' && i !== null && typeof i.path === 'string' && typeof i.message === 'string',
+  );
+  const { issues: _issues, ...rest } = data as Record<string, unknown>;
+  return { details, ...(Object.keys(rest).length === 0 ? {} : { data: rest }) };
 }
 
 /** Proposal evaluation or endorsement failed (the chaincode refused, or the peer did). */

@@ -43,3 +43,12 @@ test('an MVCC-invalidated commit is a conflict', () => {
   assert.equal(mapped.code, 'conflict');
   assert.equal(mapped.validationCode, 11);
 });
+
+test('chaincode validation issues become error details with their paths', () => {
+  const body = '{"code":"validation_failed","message":"invalid id","data":{"issues":[{"path":"id","message":"too short"}]}}';
+  const err = new GatewayError({ message: 'failed to evaluate', code: status.UNKNOWN, details: [{ address: 'peer', mspId: 'PeerMSP', message: `chaincode response 500, ${body}` }], cause: grpcError(status.UNKNOWN, 'x') });
+  const mapped = toLedgerError(err, 'evaluate');
+  assert.equal(mapped.code, 'validation_failed');
+  assert.deepEqual(mapped.details, [{ path: 'id', message: 'too short' }]);
+  assert.equal(mapped.data, undefined);
+});
