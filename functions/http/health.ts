@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { settings } from '../../src/config/settings';
+import { describeCompute } from '../../src/app/compute';
 import { jsonRoute } from './jsonRoute';
 
 /** The app's version: package.json at the app root (dist/functions/http -> ../../..). */
@@ -11,9 +12,11 @@ jsonRoute('health', {
   route: 'health',
   handler: () => {
     const s = settings();
+    const compute = describeCompute(s);
     return {
       body: {
-        status: 'ok',
+        // Still 200: the host is alive, but local jobs cannot run without a sandbox.
+        status: 'sandbox' in compute && compute.sandbox === 'none' ? 'degraded' : 'ok',
         version,
         adapters: {
           ledger: s.LEDGER,
@@ -23,6 +26,7 @@ jsonRoute('health', {
           durable: s.LEDGERFLOW_HOST === 'embedded' ? 'embedded' : 'durable-functions',
           host: s.LEDGERFLOW_HOST,
         },
+        compute,
       },
     };
   },
