@@ -1,24 +1,26 @@
-import { z } from 'zod';
+import { routes } from '../src/api/routes';
 import { authRoute } from './http/authRoute';
-import { datasetIdParam, listQuery, registerBody, treeQuery, updateBody } from '../src/app/datasetRequests';
 
-/** The dataset routes: register, list, read, update, delete (crypto-shred), tree, history. */
-const idParams = z.object({ id: datasetIdParam });
+/** The dataset routes: register, list, read, update, delete (crypto-shred), tree, history.
+ * Paths and schemas come from the route table (src/api/routes.ts), which the OpenAPI
+ * document is generated from. */
 
-authRoute('datasetsRegister', {
-  methods: ['POST'],
-  route: 'datasets',
-  body: registerBody,
+const register = routes.datasetsRegister;
+authRoute(register.name, {
+  methods: [register.method],
+  route: register.path,
+  body: register.body,
   handler: async ({ services, caller, body }) => {
     const dataset = await services.datasets.register(caller, body);
     return { status: 201, body: dataset, headers: { location: `/api/datasets/${dataset.id}` } };
   },
 });
 
-authRoute('datasetsList', {
-  methods: ['GET'],
-  route: 'datasets',
-  query: listQuery,
+const list = routes.datasetsList;
+authRoute(list.name, {
+  methods: [list.method],
+  route: list.path,
+  query: list.query,
   handler: async ({ services, caller, query }) => ({
     body: await services.datasets.list(caller, {
       pageSize: query.limit,
@@ -29,45 +31,50 @@ authRoute('datasetsList', {
   }),
 });
 
-authRoute('datasetsGet', {
-  methods: ['GET'],
-  route: 'datasets/{id}',
-  params: idParams,
+const get = routes.datasetsGet;
+authRoute(get.name, {
+  methods: [get.method],
+  route: get.path,
+  params: get.params,
   handler: async ({ services, caller, params }) => ({ body: await services.datasets.get(caller, params.id) }),
 });
 
-authRoute('datasetsUpdate', {
-  methods: ['PATCH'],
-  route: 'datasets/{id}',
-  params: idParams,
-  body: updateBody,
+const update = routes.datasetsUpdate;
+authRoute(update.name, {
+  methods: [update.method],
+  route: update.path,
+  params: update.params,
+  body: update.body,
   handler: async ({ services, caller, params, body }) => ({ body: await services.datasets.update(caller, params.id, body) }),
 });
 
-authRoute('datasetsDelete', {
-  methods: ['DELETE'],
-  route: 'datasets/{id}',
-  params: idParams,
+const remove = routes.datasetsDelete;
+authRoute(remove.name, {
+  methods: [remove.method],
+  route: remove.path,
+  params: remove.params,
   handler: async ({ services, caller, params }) => {
     const { dataset, cryptoShred } = await services.datasets.delete(caller, params.id);
     return { body: { ...dataset, cryptoShred } };
   },
 });
 
-authRoute('datasetsTree', {
-  methods: ['GET'],
-  route: 'datasets/{id}/tree',
-  params: idParams,
-  query: treeQuery,
+const tree = routes.datasetsTree;
+authRoute(tree.name, {
+  methods: [tree.method],
+  route: tree.path,
+  params: tree.params,
+  query: tree.query,
   handler: async ({ services, caller, params, query }) => ({
     body: await services.datasets.tree(caller, params.id, { limit: query.limit, cursor: query.cursor }),
   }),
 });
 
-authRoute('datasetsHistory', {
-  methods: ['GET'],
-  route: 'datasets/{id}/history',
-  params: idParams,
+const history = routes.datasetsHistory;
+authRoute(history.name, {
+  methods: [history.method],
+  route: history.path,
+  params: history.params,
   handler: async ({ services, caller, params }) => ({
     body: { datasetId: params.id, items: await services.datasets.history(caller, params.id) },
   }),

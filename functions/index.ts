@@ -4,6 +4,7 @@
  * (`npm start`), `func start` and Azure Functions; nothing here knows which.
  */
 import './http/health';
+import './http/openapi';
 import './datasets';
 import './leases';
 import './leaseExpiry';

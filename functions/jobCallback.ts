@@ -1,6 +1,7 @@
 import * as df from 'durable-functions';
 import { jsonRoute } from './http/jsonRoute';
-import { acceptCompletion, bearerOf, completionReportSchema } from '../src/app/workflows/callbacks';
+import { routes } from '../src/api/routes';
+import { acceptCompletion, bearerOf } from '../src/app/workflows/callbacks';
 import { callbackKey, workflowPlatform } from '../src/app/workflows/platform';
 import { durableRunControl } from '../src/app/workflows/runControl';
 
@@ -9,10 +10,10 @@ import { durableRunControl } from '../src/app/workflows/runControl';
  * is the per-attempt callback token (not a user token); the report is passed to the job's
  * orchestration as `job-completed`.
  */
-jsonRoute('jobCallback', {
-  methods: ['POST'],
-  route: 'callbacks/jobs',
-  body: completionReportSchema,
+jsonRoute(routes.jobCallback.name, {
+  methods: [routes.jobCallback.method],
+  route: routes.jobCallback.path,
+  body: routes.jobCallback.body,
   extraInputs: [df.input.durableClient()],
   handler: async ({ request, context, body }) => {
     const platform = await workflowPlatform();

@@ -1,25 +1,26 @@
-import { z } from 'zod';
+import { routes } from '../src/api/routes';
 import { authRoute } from './http/authRoute';
-import { datasetIdParam, leaseBody } from '../src/app/datasetRequests';
 
-/** Taking and releasing a dataset's lease (a ledger transaction; one holder at a time). */
-const idParams = z.object({ id: datasetIdParam });
+/** Taking and releasing a dataset's lease (a ledger transaction; one holder at a time).
+ * Paths and schemas come from the route table (src/api/routes.ts). */
 
-authRoute('leasesTake', {
-  methods: ['POST'],
-  route: 'datasets/{id}/lease',
-  params: idParams,
-  body: leaseBody,
+const take = routes.leasesTake;
+authRoute(take.name, {
+  methods: [take.method],
+  route: take.path,
+  params: take.params,
+  body: take.body,
   handler: async ({ services, caller, params, body }) => {
     const lease = await services.datasets.takeLease(caller, params.id, body?.ttlSeconds);
     return { status: 201, body: { datasetId: lease.datasetId, holder: lease.holder, expiresAt: lease.expiresAt } };
   },
 });
 
-authRoute('leasesRelease', {
-  methods: ['DELETE'],
-  route: 'datasets/{id}/lease',
-  params: idParams,
+const release = routes.leasesRelease;
+authRoute(release.name, {
+  methods: [release.method],
+  route: release.path,
+  params: release.params,
   handler: async ({ services, caller, params }) => {
     await services.datasets.releaseLease(caller, params.id);
     return { status: 204 };

@@ -1,6 +1,7 @@
 import * as df from 'durable-functions';
 import type { HttpRequest, InvocationContext } from '@azure/functions';
 import { jsonRoute } from './http/jsonRoute';
+import { routes } from '../src/api/routes';
 import { filePathSchema, listQuerySchema, parsed, submissionOf } from '../src/app/workflows/requests';
 import { authenticate, workflowPlatform, workflowService } from '../src/app/workflows/platform';
 import { durableRunControl } from '../src/app/workflows/runControl';
@@ -10,7 +11,8 @@ import type { Caller } from '../src/core/model';
 /**
  * The workflow API (DESIGN.md): submit, list, read, cancel, logs, result files. Thin:
  * authenticate, validate, hand to WorkflowService. Runs are read and driven through the
- * durable client, so every route takes it as an input binding.
+ * durable client, so every route takes it as an input binding. Names, paths and schemas
+ * are the route table's (src/api/routes.ts), which the OpenAPI document is built from.
  */
 const durableClient = df.input.durableClient();
 
@@ -20,9 +22,9 @@ async function serviceFor(request: HttpRequest, context: InvocationContext): Pro
   return { caller, service: workflowService(platform, durableRunControl(df.getClient(context))) };
 }
 
-jsonRoute('workflowsSubmit', {
-  methods: ['POST'],
-  route: 'workflows',
+jsonRoute(routes.workflowsSubmit.name, {
+  methods: [routes.workflowsSubmit.method],
+  route: routes.workflowsSubmit.path,
   extraInputs: [durableClient],
   handler: async ({ request, context, query }) => {
     const { caller, service } = await serviceFor(request, context);
@@ -33,9 +35,9 @@ jsonRoute('workflowsSubmit', {
   },
 });
 
-jsonRoute('workflowsList', {
-  methods: ['GET'],
-  route: 'workflows',
+jsonRoute(routes.workflowsList.name, {
+  methods: [routes.workflowsList.method],
+  route: routes.workflowsList.path,
   extraInputs: [durableClient],
   handler: async ({ request, context, query }) => {
     const { caller, service } = await serviceFor(request, context);
@@ -44,9 +46,9 @@ jsonRoute('workflowsList', {
   },
 });
 
-jsonRoute('workflowsGet', {
-  methods: ['GET'],
-  route: 'workflows/{id}',
+jsonRoute(routes.workflowsGet.name, {
+  methods: [routes.workflowsGet.method],
+  route: routes.workflowsGet.path,
   extraInputs: [durableClient],
   handler: async ({ request, context, params }) => {
     const { caller, service } = await serviceFor(request, context);
@@ -54,9 +56,9 @@ jsonRoute('workflowsGet', {
   },
 });
 
-jsonRoute('workflowsCancel', {
-  methods: ['POST'],
-  route: 'workflows/{id}/cancel',
+jsonRoute(routes.workflowsCancel.name, {
+  methods: [routes.workflowsCancel.method],
+  route: routes.workflowsCancel.path,
   extraInputs: [durableClient],
   handler: async ({ request, context, params }) => {
     const { caller, service } = await serviceFor(request, context);
@@ -65,9 +67,9 @@ jsonRoute('workflowsCancel', {
   },
 });
 
-jsonRoute('workflowsJobLogs', {
-  methods: ['GET'],
-  route: 'workflows/{id}/jobs/{job}/logs',
+jsonRoute(routes.workflowsJobLogs.name, {
+  methods: [routes.workflowsJobLogs.method],
+  route: routes.workflowsJobLogs.path,
   extraInputs: [durableClient],
   handler: async ({ request, context, params }) => {
     const { caller, service } = await serviceFor(request, context);
@@ -76,9 +78,9 @@ jsonRoute('workflowsJobLogs', {
   },
 });
 
-jsonRoute('workflowsFile', {
-  methods: ['GET'],
-  route: 'workflows/{id}/files/{*path}',
+jsonRoute(routes.workflowsFile.name, {
+  methods: [routes.workflowsFile.method],
+  route: routes.workflowsFile.path,
   extraInputs: [durableClient],
   handler: async ({ request, context, params }) => {
     const { caller, service } = await serviceFor(request, context);

@@ -1,15 +1,13 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { routes } from '../../src/api/routes';
 import { settings } from '../../src/config/settings';
 import { describeCompute } from '../../src/app/compute';
+import { appVersion as version } from './appVersion';
 import { jsonRoute } from './jsonRoute';
 
-/** The app's version: package.json at the app root (dist/functions/http -> ../../..). */
-const version = (JSON.parse(readFileSync(resolve(__dirname, '../../../package.json'), 'utf8')) as { version: string }).version;
-
-jsonRoute('health', {
-  methods: ['GET'],
-  route: 'health',
+const r = routes.health;
+jsonRoute(r.name, {
+  methods: [r.method],
+  route: r.path,
   handler: () => {
     const s = settings();
     const compute = describeCompute(s);

@@ -43,10 +43,13 @@ export class Authenticator {
 
   /** The caller, or `unauthenticated` (401) / `forbidden` (403, a principal of no organization). */
   authenticate(headers: HeaderSource): Caller {
-    const authorization = headers.get('authorization');
-    if (authorization !== null) return this.fromBearer(authorization);
+    // Behind App Service authentication the platform has validated the caller and set the
+    // principal, and it forwards the caller's Authorization header too: that is then an
+    // Entra token, not one of LEDGERFLOW_TOKENS, so the principal decides.
     const principal = headers.get('x-ms-client-principal');
     if (principal !== null && this.principalOrgs !== undefined) return this.fromPrincipal(principal, this.principalOrgs);
+    const authorization = headers.get('authorization');
+    if (authorization !== null) return this.fromBearer(authorization);
     throw unauthenticated('authentication required');
   }
 

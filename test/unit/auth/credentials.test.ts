@@ -43,3 +43,11 @@ test('a principal maps to exactly one organization, else 403; garbage is 401', (
   assert.deepEqual(auth.authenticate(headers({ 'x-ms-client-principal': role })), { user: 'erin', org: 'uib' });
   assert.throws(() => auth.authenticate(headers({ 'x-ms-client-principal': 'not base64 json' })), code('unauthenticated'));
 });
+
+test('behind App Service authentication the principal decides, not the Entra bearer token it forwards', () => {
+  const auth = new Authenticator(tokens, { 'role:org.uio': 'uio' });
+  const p = principal([{ typ: 'roles', val: 'org.uio' }, { typ: 'name', val: 'frank@uio.no' }]);
+  assert.deepEqual(auth.authenticate(headers({ authorization: 'Bearer eyJ.entra.token', 'x-ms-client-principal': p })), { user: 'frank@uio.no', org: 'uio' });
+  // Without a principal map the header is not trusted, and the bearer token is checked as before.
+  assert.throws(() => new Authenticator(tokens, undefined).authenticate(headers({ authorization: 'Bearer eyJ.entra.token', 'x-ms-client-principal': p })), code('unauthenticated'));
+});

@@ -1,0 +1,163 @@
+import { z } from 'zod';
+import { datasetIdParam, leaseBody, listQuery, registerBody, treeQuery, updateBody } from '../app/datasetRequests';
+import { completionReportSchema } from '../app/workflows/callbacks';
+import { filePathSchema, listQuerySchema as workflowListQuery, submitBodySchema } from '../app/workflows/requests';
+import * as s from './schemas';
+
+/**
+ * The route table: every HTTP route of the API with the schemas that validate its input
+ * and describe its answers. The OpenAPI document is generated from it (src/api/openapi.ts);
+ * the triggers in functions/ take their validation schemas from the same entries, so a
+ * route's contract is written once.
+ */
+export type ApiMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+export interface ApiResponse {
+  readonly description: string;
+  /** JSON body schema; absent for empty (204) or non-JSON answers. */
+  readonly schema?: z.ZodType;
+  /** Non-JSON answers (logs, result files). */
+  readonly contentType?: string;
+}
+
+export interface ApiRoute {
+  /** The Functions function name; also the OpenAPI operationId. */
+  readonly name: string;
+  readonly method: ApiMethod;
+  /** Route template under /api, as the Functions host takes it: `datasets/{id}`. */
+  readonly path: string;
+  readonly tag: string;
+  readonly summary: string;
+  /** Who may call: `user` (a bearer token of LEDGERFLOW_TOKENS, or App Service
+   * authentication), `callback` (a job attempt's callback token), `none` (liveness and this
+   * document). */
+  readonly auth: 'user' | 'callback' | 'none';
+  readonly params?: z.ZodObject;
+  readonly query?: z.ZodObject;
+  readonly body?: z.ZodType;
+  /** Raw request bodies accepted besides JSON (POST /workflows takes plain YAML). */
+  readonly rawBody?: { readonly contentType: string; readonly description: string };
+  /** Success answers and the errors particular to the route; 400 (when it takes input),
+   * 401 (when it authenticates), 500 and 503 are added to every route by the generator. */
+  readonly responses: Readonly<Record<number, ApiResponse>>;
+}
+
+const datasetParams = z.object({ id: datasetIdParam });
+const workflowParams = z.object({ id: z.string().min(1).max(128) });
+const jobLogParams = z.object({ id: workflowParams.shape.id, job: z.string().min(1).max(64) });
+const fileParams = z.object({ id: workflowParams.shape.id, path: filePathSchema });
+
+const notFound = { description: 'no such dataset', schema: s.errorBody };
+const gone = { description: 'gone: the dataset was deleted', schema: s.errorBody };
+const forbidden = (why: string): ApiResponse => ({ description: why, schema: s.errorBody });
+const workflowNotFound = { description: 'no such workflow visible to the caller', schema: s.errorBody };
+
+export const routes = {
+  health: {
+    name: 'health', method: 'GET', path: 'health', tag: 'platform', auth: 'none',
+    summary: 'Liveness and the adapters in use',
+    responses: { 200: { description: 'the platform is up', schema: s.health } },
+  },
+  openapi: {
+    name: 'openapi', method: 'GET', path: 'openapi.json', tag: 'platform', auth: 'none',
+    summary: 'This document',
+    responses: { 200: { description: 'the OpenAPI 3.1 document of the API', contentType: 'application/json' } },
+  },
+  datasetsRegister: {
+    name: 'datasetsRegister', method: 'POST', path: 'datasets', tag: 'datasets', auth: 'user',
+    summary: "Register a dataset owned by the caller's organization",
+    body: registerBody,
+    responses: { 201: { description: 'registered', schema: s.dataset } },
+  },
+  datasetsList: {
+    name: 'datasetsList', method: 'GET', path: 'datasets', tag: 'datasets', auth: 'user',
+    summary: 'List datasets with their lease state',
+    query: listQuery,
+    responses: { 200: { description: 'a page of datasets', schema: s.datasetPage } },
+  },
+  datasetsGet: {
+    name: 'datasetsGet', method: 'GET', path: 'datasets/{id}', tag: 'datasets', auth: 'user',
+    summary: 'Read a dataset', params: datasetParams,
+    responses: { 200: { description: 'the dataset', schema: s.dataset }, 404: notFound, 410: gone },
+  },
+  datasetsUpdate: {
+    name: 'datasetsUpdate', method: 'PATCH', path: 'datasets/{id}', tag: 'datasets', auth: 'user',
+    summary: 'Update name, description or policy (owner only)', params: datasetParams, body: updateBody,
+    responses: { 200: { description: 'the updated dataset', schema: s.dataset }, 403: forbidden('the caller does not own the dataset'), 404: notFound, 410: gone },
+  },
+  datasetsDelete: {
+    name: 'datasetsDelete', method: 'DELETE', path: 'datasets/{id}', tag: 'datasets', auth: 'user',
+    summary: 'Delete a dataset and purge its key (owner only)', params: datasetParams,
+    responses: { 200: { description: 'deleted; cryptoShred tells whether the key was purged', schema: s.deletedDataset }, 403: forbidden('the caller does not own the dataset'), 404: notFound, 410: gone },
+  },
+  datasetsTree: {
+    name: 'datasetsTree', method: 'GET', path: 'datasets/{id}/tree', tag: 'datasets', auth: 'user',
+    summary: 'List the files of a dataset (owner or current lease holder)', params: datasetParams, query: treeQuery,
+    responses: { 200: { description: 'a page of files', schema: s.treePage }, 403: forbidden('neither owner nor lease holder'), 404: notFound, 410: gone },
+  },
+  datasetsHistory: {
+    name: 'datasetsHistory', method: 'GET', path: 'datasets/{id}/history', tag: 'datasets', auth: 'user',
+    summary: 'The ledger history of a dataset', params: datasetParams,
+    responses: { 200: { description: 'every transaction that touched the dataset, oldest first', schema: s.history }, 404: notFound, 410: gone },
+  },
+  leasesTake: {
+    name: 'leasesTake', method: 'POST', path: 'datasets/{id}/lease', tag: 'leases', auth: 'user',
+    summary: 'Take the lease of a dataset', params: datasetParams, body: leaseBody,
+    responses: {
+      201: { description: 'leased', schema: s.leaseTaken },
+      404: notFound, 410: gone,
+      409: { description: 'lease_held: another holder has it; the error carries holder and expiresAt', schema: s.errorBody },
+    },
+  },
+  leasesRelease: {
+    name: 'leasesRelease', method: 'DELETE', path: 'datasets/{id}/lease', tag: 'leases', auth: 'user',
+    summary: 'Release a lease (holder or owner)', params: datasetParams,
+    responses: { 204: { description: 'released' }, 403: forbidden('neither holder nor owner'), 404: notFound, 410: gone },
+  },
+  workflowsSubmit: {
+    name: 'workflowsSubmit', method: 'POST', path: 'workflows', tag: 'workflows', auth: 'user',
+    summary: 'Submit a workflow run', body: submitBodySchema,
+    rawBody: { contentType: 'application/yaml', description: 'the workflow.yaml text alone (no code files)' },
+    responses: {
+      202: { description: 'accepted; poll statusUrl', schema: s.workflowAccepted },
+      403: forbidden('the workflow mounts a dataset the caller has not leased (details name each volume)'),
+    },
+  },
+  workflowsList: {
+    name: 'workflowsList', method: 'GET', path: 'workflows', tag: 'workflows', auth: 'user',
+    summary: "Runs of the caller's organization, newest first", query: workflowListQuery,
+    responses: { 200: { description: 'a page of runs', schema: s.workflowPage } },
+  },
+  workflowsGet: {
+    name: 'workflowsGet', method: 'GET', path: 'workflows/{id}', tag: 'workflows', auth: 'user',
+    summary: 'Status of a run and of each job', params: workflowParams,
+    responses: { 200: { description: 'the run', schema: s.workflowView }, 404: workflowNotFound },
+  },
+  workflowsCancel: {
+    name: 'workflowsCancel', method: 'POST', path: 'workflows/{id}/cancel', tag: 'workflows', auth: 'user',
+    summary: 'Stop a run; cleanup follows', params: workflowParams,
+    responses: {
+      202: { description: 'cancel requested', schema: s.workflowCanceling },
+      404: workflowNotFound,
+      409: { description: 'the run has already finished', schema: s.errorBody },
+    },
+  },
+  workflowsJobLogs: {
+    name: 'workflowsJobLogs', method: 'GET', path: 'workflows/{id}/jobs/{job}/logs', tag: 'workflows', auth: 'user',
+    summary: "A job's output", params: jobLogParams,
+    responses: { 200: { description: 'stdout and stderr of the job', contentType: 'text/plain' }, 404: { description: 'no such workflow or job, or the job has not started', schema: s.errorBody } },
+  },
+  workflowsFile: {
+    name: 'workflowsFile', method: 'GET', path: 'workflows/{id}/files/{*path}', tag: 'workflows', auth: 'user',
+    summary: 'A result file from the workflow workspace', params: fileParams,
+    responses: { 200: { description: 'the raw file', contentType: 'application/octet-stream' }, 404: { description: 'no such workflow or file', schema: s.errorBody } },
+  },
+  jobCallback: {
+    name: 'jobCallback', method: 'POST', path: 'callbacks/jobs', tag: 'internal', auth: 'callback',
+    summary: "A compute backend reports that a job attempt ended; the bearer is the attempt's callback token, not a user token",
+    body: completionReportSchema,
+    responses: { 202: { description: 'accepted (repeated reports are accepted and dropped)', schema: s.callbackAccepted } },
+  },
+} as const satisfies Record<string, ApiRoute>;
+
+export const routeTable: readonly ApiRoute[] = Object.values(routes);

@@ -1,0 +1,160 @@
+import { z } from 'zod';
+
+/**
+ * The HTTP API's response shapes (and the workflow request), as zod schemas: the one
+ * description of the wire that the OpenAPI document (src/api/openapi.ts) is generated
+ * from, that the CLI parses server answers with, and that tests check real responses
+ * against. Request bodies of the dataset routes live with their routes' validation
+ * (src/app/datasetRequests.ts) and are referenced by the route table, not restated.
+ *
+ * Response objects are strict: a field the server adds without documenting it fails the
+ * contract tests instead of drifting silently.
+ */
+
+const isoTime = z.iso.datetime({ offset: true });
+
+export const identity = z.strictObject({ user: z.string(), org: z.string() }).meta({ description: 'A user of an organization' });
+
+export const leasePolicy = z.strictObject({
+  leaseTtlSeconds: z.int().positive(),
+  maxLeaseTtlSeconds: z.int().positive(),
+});
+
+export const lease = z.strictObject({
+  datasetId: z.string(),
+  holder: identity,
+  takenAt: isoTime,
+  expiresAt: isoTime,
+});
+
+export const dataset = z.strictObject({
+  id: z.string().meta({ description: '32 hex characters, used everywhere after registration' }),
+  name: z.string(),
+  description: z.string(),
+  owner: identity,
+  policy: leasePolicy,
+  storageKind: z.enum(['local', 'azure-files']),
+  createdAt: isoTime,
+  updatedAt: isoTime,
+  deletedAt: isoTime.optional(),
+  state: z.enum(['leased', 'free', 'deleted']),
+  lease: lease.nullable(),
+});
+
+export const datasetPage = z.strictObject({ items: z.array(dataset), nextCursor: z.string().optional() });
+
+export const deletedDataset = z.strictObject({
+  ...dataset.shape,
+  cryptoShred: z.strictObject({ purged: z.boolean(), reason: z.string().optional() }),
+});
+
+export const treeEntry = z.strictObject({
+  path: z.string(),
+  type: z.enum(['file', 'directory']),
+  size: z.int().nonnegative().optional(),
+});
+
+export const treePage = z.strictObject({ datasetId: z.string(), items: z.array(treeEntry), nextCursor: z.string().optional() });
+
+export const historyEntry = z.strictObject({
+  txId: z.string(),
+  timestamp: isoTime,
+  action: z.string().meta({ description: 'registered, updated, deleted, leased, released, expired, workflow-launched, workflow-finished, workflow-cleaned-up' }),
+  by: identity,
+  value: z.unknown().optional(),
+});
+
+export const history = z.strictObject({ datasetId: z.string(), items: z.array(historyEntry) });
+
+/** POST /datasets/{id}/lease, 201. */
+export const leaseTaken = z.strictObject({ datasetId: z.string(), holder: identity, expiresAt: isoTime });
+
+export const workflowStatus = z.enum(['Pending', 'Running', 'Succeeded', 'Failed', 'Canceled']);
+export const jobStatus = z.enum(['Pending', 'Running', 'Succeeded', 'Failed', 'Skipped', 'Canceled']);
+
+export const jobView = z.strictObject({
+  index: z.int().positive(),
+  name: z.string(),
+  status: jobStatus,
+  exitCode: z.int().nullable(),
+  startedAt: isoTime.nullable(),
+  endedAt: isoTime.nullable(),
+  attempts: z.int().nonnegative(),
+  message: z.string().optional(),
+});
+
+export const workflowView = z.strictObject({
+  id: z.string(),
+  status: workflowStatus,
+  createdAt: isoTime,
+  updatedAt: isoTime,
+  message: z.string().optional(),
+  jobs: z.array(jobView),
+});
+
+export const workflowPage = z.strictObject({ items: z.array(workflowView), nextCursor: z.string().optional() });
+
+/** POST /workflows, 202. */
+export const workflowAccepted = z.strictObject({ id: z.string(), statusUrl: z.string() });
+
+/** POST /workflows/{id}/cancel, 202. */
+export const workflowCanceling = z.strictObject({ id: z.string(), status: z.literal('canceling') });
+
+/** POST /callbacks/jobs, 202. */
+export const callbackAccepted = z.strictObject({ accepted: z.literal(true) });
+
+export const errorDetail = z.strictObject({ path: z.string(), message: z.string() });
+
+/** Every error: a stable code, one message, and per-field details; some codes carry
+ * caller-safe data beside them (lease_held: `holder`, `expiresAt`). */
+export const errorBody = z.strictObject({
+  error: z.looseObject({
+    code: z.string(),
+    message: z.string(),
+    details: z.array(errorDetail).optional(),
+  }),
+});
+
+/** Liveness: informational, so it may grow fields without breaking clients. */
+export const health = z.looseObject({
+  /** `degraded`: alive, but local jobs cannot run (no sandbox works on this machine). */
+  status: z.enum(['ok', 'degraded']),
+  version: z.string(),
+  adapters: z.record(z.string(), z.string()),
+  /** The compute backend; for `local`, the sandbox its jobs run in. */
+  compute: z.looseObject({
+    backend: z.string(),
+    sandbox: z.enum(['bwrap', 'unshare', 'none']).optional(),
+    description: z.string().optional(),
+  }).optional(),
+});
+
+export type Dataset = z.output<typeof dataset>;
+export type DatasetPage = z.output<typeof datasetPage>;
+export type DeletedDataset = z.output<typeof deletedDataset>;
+export type TreePage = z.output<typeof treePage>;
+export type History = z.output<typeof history>;
+export type Lease = z.output<typeof lease>;
+export type LeaseTaken = z.output<typeof leaseTaken>;
+export type WorkflowView = z.output<typeof workflowView>;
+export type WorkflowPage = z.output<typeof workflowPage>;
+export type JobView = z.output<typeof jobView>;
+export type WorkflowAccepted = z.output<typeof workflowAccepted>;
+export type ErrorBody = z.output<typeof errorBody>;
+export type Health = z.output<typeof health>;
+
+/** Shapes that get a name of their own in the OpenAPI document; others are named after
+ * their route. */
+export const namedSchemas: Readonly<Record<string, z.ZodType>> = {
+  Error: errorBody,
+  Identity: identity,
+  LeasePolicy: leasePolicy,
+  Lease: lease,
+  Dataset: dataset,
+  DatasetPage: datasetPage,
+  TreeEntry: treeEntry,
+  HistoryEntry: historyEntry,
+  JobView: jobView,
+  WorkflowView: workflowView,
+  WorkflowPage: workflowPage,
+};

@@ -1,0 +1,208 @@
+import { basename, resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import * as api from '../../api/schemas';
+import type { ApiClient } from '../client';
+import { action, type Context } from '../context';
+import { usageError } from '../exitCodes';
+import { DEFAULT_MAX_UPLOAD_BYTES, readDirectory } from '../localFiles';
+import { bytes, fields, printJson, table, who } from '../output';
+import { parseDuration } from '../parse';
+
+/** `ledgerflow datasets ...`: register, upload, list, show, update, tree, delete. */
+
+interface RegisterOptions {
+  name?: string;
+  description?: string;
+  leaseTtl?: number;
+  maxLeaseTtl?: number;
+  localPath?: string;
+  azureShareUrl?: string;
+  azureCredentialEnv?: string;
+  maxBytes: number;
+  quiet?: boolean;
+}
+
+function registerBody(dir: string | undefined, o: RegisterOptions): Record<string, unknown> {
+  if (dir === undefined && o.localPath === undefined && o.azureShareUrl === undefined) {
+    throw usageError('name a directory to upload, or existing storage with --local-path or --azure-share-url');
+  }
+  if (o.localPath !== undefined && o.azureShareUrl !== undefined) throw usageError('--local-path and --azure-share-url exclude each other');
+  const name = o.name ?? (dir === undefined ? undefined : basename(resolve(dir)));
+  if (name === undefined) throw usageError('--name is required when no directory is given');
+  let source: Record<string, string> | undefined;
+  if (o.localPath !== undefined) source = { kind: 'local', path: resolve(o.localPath) };
+  if (o.azureShareUrl !== undefined) {
+    const credential = o.azureCredentialEnv === undefined ? undefined : process.env[o.azureCredentialEnv];
+    // The credential is read from the environment so it never sits in shell history.
+    if (credential === undefined || credential === '') throw usageError('--azure-share-url needs --azure-credential-env NAME, naming a set environment variable that holds the SAS token or account key');
+    source = { kind: 'azure-files', shareUrl: o.azureShareUrl, credential };
+  }
+  const policy = {
+    ...(o.leaseTtl === undefined ? {} : { leaseTtlSeconds: o.leaseTtl }),
+    ...(o.maxLeaseTtl === undefined ? {} : { maxLeaseTtlSeconds: o.maxLeaseTtl }),
+  };
+  return {
+    name,
+    ...(o.description === undefined ? {} : { description: o.description }),
+    ...(Object.keys(policy).length === 0 ? {} : { policy }),
+    ...(source === undefined ? {} : { source }),
+    ...(dir === undefined ? {} : { files: readDirectory(dir, o.maxBytes) }),
+  };
+}
+
+export function registerDataset(client: ApiClient, body: Record<string, unknown>): Promise<api.Dataset> {
+  return client.json('POST', 'datasets', api.dataset, { body });
+}
+
+function showDataset(ctx: Context, d: api.Dataset | api.DeletedDataset): void {
+  if (ctx.output.json) return printJson(ctx.output, d);
+  ctx.output.out(
+    fields([
+      ['id', d.id],
+      ['name', d.name],
+      ...(d.description === '' ? [] : [['description', d.description] as const]),
+      ['owner', who(d.owner)],
+      ['state', d.state],
+      ['lease', d.lease === null ? '-' : `${who(d.lease.holder)} until ${d.lease.expiresAt}`],
+      ['lease policy', `default ${d.policy.leaseTtlSeconds}s, at most ${d.policy.maxLeaseTtlSeconds}s`],
+      ['storage', d.storageKind],
+      ['created', d.createdAt],
+      ...(d.deletedAt === undefined ? [] : [['deleted', d.deletedAt] as const]),
+    ]),
+  );
+}
+
+const ttlOption = (flags: string, description: string) => new Option(flags, `${description} (seconds, or 90s, 30m, 2h, 1d)`).argParser(parseDuration);
+
+function addRegisterOptions(command: Command): Command {
+  return command
+    .option('--name <name>', "the dataset's name (default: the directory's name)")
+    .option('--description <text>', 'what the dataset holds')
+    .addOption(ttlOption('--lease-ttl <duration>', 'lease length when a taker names none'))
+    .addOption(ttlOption('--max-lease-ttl <duration>', 'longest lease a taker may ask for'))
+    .option('--max-bytes <n>', 'refuse uploads larger than this', (v) => Number(v), DEFAULT_MAX_UPLOAD_BYTES)
+    .option('-q, --quiet', 'print only the new dataset id (for scripts: ID=$(ledgerflow datasets register dir -q))');
+}
+
+function printRegistered(ctx: Context, d: api.Dataset, quiet: boolean | undefined): void {
+  if (ctx.output.json) return printJson(ctx.output, d);
+  ctx.output.out(quiet === true ? `${d.id}\n` : `registered ${d.id} (${d.name}, owner ${who(d.owner)})\n`);
+}
+
+export function datasetsCommand(): Command {
+  const datasets = new Command('datasets').description('register, inspect and delete datasets');
+
+  addRegisterOptions(
+    datasets
+      .command('register')
+      .description("register a dataset owned by your organization: upload a directory's files, or adopt existing storage")
+      .argument('[dir]', 'a local directory whose files become the dataset (UTF-8 text files; hidden files and symlinks are skipped)')
+      .option('--local-path <path>', "adopt a directory on the host's machine (under its LOCAL_DATASET_ROOTS)")
+      .option('--azure-share-url <url>', 'adopt an Azure Files share (https://<account>.file.core.windows.net/<share>[/<dir>])')
+      .option('--azure-credential-env <name>', 'environment variable holding the share SAS token or account key'),
+  ).action(
+    action(async (ctx, dir: string | undefined, o: RegisterOptions) => {
+      printRegistered(ctx, await registerDataset(ctx.client, registerBody(dir, o)), o.quiet);
+    }),
+  );
+
+  addRegisterOptions(
+    datasets.command('upload').description('register a new dataset from the files of a local directory (register <dir>)').argument('<dir>', 'the directory to upload'),
+  ).action(
+    action(async (ctx, dir: string, o: RegisterOptions) => {
+      printRegistered(ctx, await registerDataset(ctx.client, registerBody(dir, o)), o.quiet);
+    }),
+  );
+
+  datasets
+    .command('list')
+    .description('list datasets with their lease state')
+    .option('--owner <org>', 'only datasets of this organization')
+    .addOption(new Option('--state <state>', 'only leased or free datasets').choices(['leased', 'free']))
+    .option('--limit <n>', 'page size', (v) => Number(v), 100)
+    .action(
+      action(async (ctx, o: { owner?: string; state?: string; limit: number }) => {
+        const items: api.Dataset[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await ctx.client.json('GET', 'datasets', api.datasetPage, { query: { limit: o.limit, cursor, owner: o.owner, state: o.state } });
+          items.push(...page.items);
+          cursor = page.nextCursor;
+        } while (cursor !== undefined);
+        if (ctx.output.json) return printJson(ctx.output, { items });
+        if (items.length === 0) return ctx.output.out('no datasets\n');
+        ctx.output.out(
+          table(items, [
+            ['ID', (d) => d.id],
+            ['NAME', (d) => d.name],
+            ['OWNER', (d) => who(d.owner)],
+            ['STATE', (d) => d.state],
+            ['HOLDER', (d) => (d.lease === null ? '' : who(d.lease.holder))],
+            ['EXPIRES', (d) => d.lease?.expiresAt ?? ''],
+          ]),
+        );
+      }),
+    );
+
+  datasets
+    .command('show')
+    .description('show a dataset')
+    .argument('<id>', 'dataset id')
+    .action(action(async (ctx, id: string) => showDataset(ctx, await ctx.client.json('GET', `datasets/${encodeURIComponent(id)}`, api.dataset))));
+
+  datasets
+    .command('update')
+    .description("change a dataset's name, description or lease policy (owner only)")
+    .argument('<id>', 'dataset id')
+    .option('--name <name>', 'new name')
+    .option('--description <text>', 'new description')
+    .addOption(ttlOption('--lease-ttl <duration>', 'lease length when a taker names none'))
+    .addOption(ttlOption('--max-lease-ttl <duration>', 'longest lease a taker may ask for'))
+    .action(
+      action(async (ctx, id: string, o: Pick<RegisterOptions, 'name' | 'description' | 'leaseTtl' | 'maxLeaseTtl'>) => {
+        const policy = {
+          ...(o.leaseTtl === undefined ? {} : { leaseTtlSeconds: o.leaseTtl }),
+          ...(o.maxLeaseTtl === undefined ? {} : { maxLeaseTtlSeconds: o.maxLeaseTtl }),
+        };
+        const body = {
+          ...(o.name === undefined ? {} : { name: o.name }),
+          ...(o.description === undefined ? {} : { description: o.description }),
+          ...(Object.keys(policy).length === 0 ? {} : { policy }),
+        };
+        if (Object.keys(body).length === 0) throw usageError('nothing to change: give --name, --description, --lease-ttl or --max-lease-ttl');
+        showDataset(ctx, await ctx.client.json('PATCH', `datasets/${encodeURIComponent(id)}`, api.dataset, { body }));
+      }),
+    );
+
+  datasets
+    .command('tree')
+    .description("list a dataset's files (owner or current lease holder)")
+    .argument('<id>', 'dataset id')
+    .action(
+      action(async (ctx, id: string) => {
+        const items: api.TreePage['items'] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await ctx.client.json('GET', `datasets/${encodeURIComponent(id)}/tree`, api.treePage, { query: { limit: 1000, cursor } });
+          items.push(...page.items);
+          cursor = page.nextCursor;
+        } while (cursor !== undefined);
+        if (ctx.output.json) return printJson(ctx.output, { datasetId: id, items });
+        ctx.output.out(table(items, [['PATH', (e) => (e.type === 'directory' ? `${e.path}/` : e.path)], ['SIZE', (e) => bytes(e.size)]]));
+      }),
+    );
+
+  datasets
+    .command('delete')
+    .description('delete a dataset and purge its key (owner only)')
+    .argument('<id>', 'dataset id')
+    .action(
+      action(async (ctx, id: string) => {
+        const d = await ctx.client.json('DELETE', `datasets/${encodeURIComponent(id)}`, api.deletedDataset);
+        if (ctx.output.json) return printJson(ctx.output, d);
+        ctx.output.out(`deleted ${d.id}; key ${d.cryptoShred.purged ? 'purged' : `not purged: ${d.cryptoShred.reason ?? 'kept by the key store'}`}\n`);
+      }),
+    );
+
+  return datasets;
+}

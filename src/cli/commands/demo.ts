@@ -1,0 +1,145 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Command } from 'commander';
+import * as api from '../../api/schemas';
+import { ApiClient } from '../client';
+import { action, type Context } from '../context';
+import { EXIT, usageError, type ExitCode } from '../exitCodes';
+import { readDirectory } from '../localFiles';
+import { printJson, who } from '../output';
+import { collectBinding } from '../parse';
+import { watchWorkflow } from '../watch';
+import { registerDataset } from './datasets';
+import { submitWorkflow } from './workflows';
+
+/**
+ * `ledgerflow demo`: the thesis's two experiments against a running host (npm start).
+ * Each organization (UiS, UiO, UiB) registers its sample dataset with its own token; the
+ * consumer leases all three; the linear workflow lists two of them, the parallel one counts
+ * "lorem" in each and adds the counts up. The demo checks both results against the sample
+ * data on disk and releases the leases.
+ */
+const ORGS = ['uis', 'uio', 'uib'] as const;
+type Org = (typeof ORGS)[number];
+
+/** The tokens of local.settings.sample.json. */
+const SAMPLE_TOKENS: Record<Org, string> = { uis: 'dev-uis', uio: 'dev-uio', uib: 'dev-uib' };
+
+/** Top-level files only, as the thesis's scripts count (os.walk ... break). */
+function expectedCount(dir: string): number {
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isFile())
+    .reduce((n, e) => n + (readFileSync(join(dir, e.name), 'utf8').match(/lorem/g) ?? []).length, 0);
+}
+
+interface DemoOptions {
+  examples: string;
+  orgToken?: Record<string, string>;
+  consumer: string;
+}
+
+type Say = (line: string) => void;
+
+/** What the demo needs to run one experiment. */
+interface Stage {
+  root: string;
+  consumer: ApiClient;
+  ids: Record<Org, string>;
+  output: Context['output'];
+  say: Say;
+  runs: { workflow: string; id: string; status: string }[];
+}
+
+async function runWorkflow(stage: Stage, name: 'linear' | 'parallel', datasets: Partial<Record<Org, string>>): Promise<string | undefined> {
+  const file = join(stage.root, name, 'workflow.yaml');
+  const { accepted, files } = await submitWorkflow(stage.consumer, { file, dataset: datasets as Record<string, string> });
+  stage.say(`   submitted ${accepted.id} (code files: ${files.join(', ') || 'none'})`);
+  const view = await watchWorkflow(stage.consumer, accepted.id, stage.output);
+  stage.runs.push({ workflow: name, id: accepted.id, status: view.status });
+  if (view.status !== 'Succeeded') return undefined;
+  return (await stage.consumer.bytes('GET', `workflows/${encodeURIComponent(accepted.id)}/files/result.txt`)).toString('utf8');
+}
+
+/** Listing 5.1: result.txt lists the UiS files, then the UiO files. */
+async function linearExperiment(stage: Stage): Promise<{ result: string; ok: boolean }> {
+  stage.say('\n3. the linear workflow (listing 5.1): list the UiS and UiO datasets into result.txt');
+  const result = (await runWorkflow(stage, 'linear', { uis: stage.ids.uis, uio: stage.ids.uio })) ?? '';
+  const expected = ['uis', 'uio'].flatMap((org) => readdirSync(join(stage.root, 'data', org)).sort());
+  const ok = result === `${expected.join('\n')}\n`;
+  stage.say(`   result.txt: ${result.trim().split('\n').join(', ')} -> ${ok ? 'as expected' : `EXPECTED ${expected.join(', ')}`}`);
+  return { result, ok };
+}
+
+/** Listing 5.2: result.txt holds each organization's count of "lorem" and their total. */
+async function parallelExperiment(stage: Stage): Promise<{ result: string; total: number | null; expected: number; ok: boolean }> {
+  stage.say('\n4. the parallel workflow (listing 5.2): count "lorem" in each dataset, then add up');
+  const result = (await runWorkflow(stage, 'parallel', stage.ids)) ?? '';
+  const counts = ORGS.map((org) => [org, expectedCount(join(stage.root, 'data', org))] as const);
+  const expected = counts.reduce((n, [, c]) => n + c, 0);
+  const match = /Total: (\d+)/.exec(result);
+  const total = match === null ? null : Number(match[1]);
+  const ok = total === expected;
+  if (result !== '') stage.say(`   result.txt:\n${result.trimEnd().replace(/^/gm, '     ')}`);
+  stage.say(`   total ${total ?? '(none)'}, expected ${expected} (${counts.map(([org, c]) => `${org} ${c}`).join(', ')}) -> ${ok ? 'OK' : 'MISMATCH'}`);
+  return { result, total, expected, ok };
+}
+
+async function demo(ctx: Context, o: DemoOptions): Promise<ExitCode> {
+  const say: Say = (line) => {
+    if (!ctx.output.json) ctx.output.out(`${line}\n`);
+  };
+  if (!(ORGS as readonly string[]).includes(o.consumer)) throw usageError(`--consumer must be one of ${ORGS.join(', ')}`);
+  const root = resolve(o.examples);
+  const tokens = { ...SAMPLE_TOKENS, ...(o.orgToken ?? {}) } as Record<Org, string>;
+  const clientOf = (org: Org) => new ApiClient(ctx.config.endpoint, tokens[org]);
+  const consumer = clientOf(o.consumer as Org);
+
+  say(`ledgerflow demo against ${ctx.config.endpoint}`);
+  const health = await consumer.json('GET', 'health', api.health);
+  say(`host is up (version ${health.version}, ledger ${health.adapters['ledger'] ?? '?'}, compute ${health.adapters['compute'] ?? '?'})\n`);
+
+  say('1. each organization registers its sample dataset');
+  const ids = {} as Record<Org, string>;
+  for (const org of ORGS) {
+    const files = readDirectory(join(root, 'data', org));
+    const d = await registerDataset(clientOf(org), { name: `${org}-lorem`, description: `thesis demo: ${org.toUpperCase()} text files`, files });
+    ids[org] = d.id;
+    say(`   ${org}: ${d.id} (${Object.keys(files).length} files, owner ${who(d.owner)})`);
+  }
+
+  say(`\n2. the consumer (${o.consumer}) leases the three datasets on the ledger`);
+  const leases: api.LeaseTaken[] = [];
+  for (const org of ORGS) {
+    const lease = await consumer.json('POST', `datasets/${ids[org]}/lease`, api.leaseTaken, { body: { ttlSeconds: 3600 } });
+    leases.push(lease);
+    say(`   ${org}: leased to ${who(lease.holder)} until ${lease.expiresAt}`);
+  }
+
+  const stage: Stage = { root, consumer, ids, output: ctx.output, say, runs: [] };
+  let linear: Awaited<ReturnType<typeof linearExperiment>>;
+  let parallel: Awaited<ReturnType<typeof parallelExperiment>>;
+  try {
+    linear = await linearExperiment(stage);
+    parallel = await parallelExperiment(stage);
+  } finally {
+    // However the runs end, the datasets go back to their owners.
+    say('\n5. the consumer releases the leases; the ledger keeps the history');
+    for (const org of ORGS) await consumer.empty('DELETE', `datasets/${ids[org]}/lease`);
+  }
+  const history = await consumer.json('GET', `datasets/${ids.uis}/history`, api.history);
+  say(`   history of ${ids.uis} (uis): ${history.items.map((e) => e.action).join(', ')}`);
+
+  const ok = linear.ok && parallel.ok;
+  if (ctx.output.json) printJson(ctx.output, { datasets: ids, leases, workflows: stage.runs, linear, parallel, ok });
+  else say(`\n${ok ? 'demo OK' : 'demo FAILED'}: see \`ledgerflow workflows logs <id>\` for each job's output`);
+  return ok ? EXIT.ok : EXIT.failure;
+}
+
+export function demoCommand(): Command {
+  return new Command('demo')
+    .description("run the thesis's linear and parallel experiments against a running host (npm start) with the sample tokens")
+    .option('--examples <dir>', 'the examples/thesis directory', resolve(__dirname, '../../../../examples/thesis'))
+    .option('--org-token <org=token>', 'token of an organization (default: dev-uis, dev-uio, dev-uib from local.settings.sample.json)', collectBinding)
+    .option('--consumer <org>', 'the organization that leases the datasets and runs the workflows', 'uis')
+    .action(action(async (ctx, o: DemoOptions) => demo(ctx, o)));
+}

@@ -1,0 +1,66 @@
+/**
+ * What the CLI prints: tables and plain lines for people, `--json` for scripts (one JSON
+ * document on stdout, nothing else). Tables are a few lines of padding, so no table
+ * library is pulled in for them.
+ */
+export interface Output {
+  readonly json: boolean;
+  readonly isTTY: boolean;
+  /** Terminal width, when stdout is a terminal. */
+  readonly columns?: number;
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export function processOutput(json: boolean): Output {
+  return {
+    json,
+    isTTY: process.stdout.isTTY === true,
+    // A pseudo-terminal without a size reports 0 columns: treat it as unknown.
+    ...(process.stdout.columns > 0 ? { columns: process.stdout.columns } : {}),
+    out: (text) => {
+      process.stdout.write(text);
+    },
+    err: (text) => {
+      process.stderr.write(text);
+    },
+  };
+}
+
+export function printJson(output: Output, value: unknown): void {
+  output.out(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export type Column<T> = readonly [header: string, cell: (row: T) => string];
+
+export function table<T>(rows: readonly T[], columns: readonly Column<T>[]): string {
+  const cells = rows.map((row) => columns.map(([, cell]) => cell(row)));
+  const widths = columns.map(([header], i) => Math.max(header.length, ...cells.map((r) => (r[i] ?? '').length)));
+  const line = (values: readonly string[]) => values.map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
+  return [line(columns.map(([h]) => h)), ...cells.map(line)].map((l) => `${l}\n`).join('');
+}
+
+/** `key: value` lines, aligned. */
+export function fields(pairs: readonly (readonly [string, string])[]): string {
+  const width = Math.max(...pairs.map(([k]) => k.length));
+  return pairs.map(([k, v]) => `${`${k}:`.padEnd(width + 2)}${v}\n`).join('');
+}
+
+export const who = (identity: { user: string; org: string }) => `${identity.user}@${identity.org}`;
+
+/** 0.4s, 12s, 3m05s, 1h02m. */
+export function duration(ms: number): string {
+  if (ms < 0) return '-';
+  if (ms < 10_000) return `${(ms / 1000).toFixed(1)}s`;
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+export function bytes(n: number | undefined): string {
+  if (n === undefined) return '';
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}

@@ -1,0 +1,360 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { repoRoot, startHost, type TestHost } from '../../helpers/host';
+import { runCli, type CliResult } from '../../helpers/cli';
+
+/** The `ledgerflow` CLI as a subprocess against a running embedded host: every command
+ * with --json parsed, and the exit codes scripts rely on. */
+const TOKENS = { uis: 'cli-tok-uis', uio: 'cli-tok-uio', uib: 'cli-tok-uib' } as const;
+type Org = keyof typeof TOKENS;
+const USERS: Record<Org, { user: string; org: string }> = { uis: { user: 'alice', org: 'uis' }, uio: { user: 'bob', org: 'uio' }, uib: { user: 'carol', org: 'uib' } };
+
+let host: TestHost;
+let work: string;
+let env: Record<string, string>;
+
+before(async () => {
+  work = mkdtempSync(join(tmpdir(), 'lf-cli-'));
+  const tokens = Object.fromEntries(Object.entries(TOKENS).map(([org, token]) => [token, USERS[org as Org]]));
+  host = await startHost({ settings: { LEDGERFLOW_TOKENS: JSON.stringify(tokens), LEDGER: 'embedded', KEY_STORE: 'file', STORAGE: 'local' } });
+  env = { LEDGERFLOW_ENDPOINT: `${host.url}/api`, LEDGERFLOW_CONFIG: join(work, 'config.json') };
+});
+after(async () => {
+  await host?.kill();
+  rmSync(work, { recursive: true, force: true });
+});
+
+const as = (org: Org, ...args: string[]) => runCli(['--token', TOKENS[org], ...args], env);
+const ok = (r: CliResult) => assert.equal(r.code, 0, `exit ${r.code}\n${r.stdout}\n${r.stderr}`);
+/** One clear line on stderr: `error: <code>: <message>`. */
+const oneErrorLine = (r: CliResult, code: string) => assert.match(r.stderr.split('\n')[0] ?? '', new RegExp(`^error: ${code}: \\S`), r.stderr);
+
+function dataDir(name: string, files: Record<string, string>): string {
+  const dir = join(work, name);
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(join(dir, path, '..'), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+  return dir;
+}
+
+test('help and usage errors', async (t) => {
+  await t.test('--help documents the exit codes, exit 0', async () => {
+    const r = await runCli(['--help'], env);
+    ok(r);
+    assert.match(r.stdout, /Exit codes:/);
+    assert.match(r.stdout, /4 {2}conflict/);
+  });
+  await t.test('unknown command, missing argument, bad option value: exit 2', async () => {
+    assert.equal((await runCli(['nonsense'], env)).code, 2);
+    assert.equal((await runCli(['datasets', 'show'], env)).code, 2);
+    assert.equal((await runCli(['lease', 'take', 'x', '--ttl', 'soon'], env)).code, 2);
+    assert.equal((await runCli(['workflows', 'run'], env)).code, 2);
+  });
+  await t.test('a request the server rejects as invalid: exit 2 with the field', async () => {
+    const r = await as('uis', 'datasets', 'show', 'not-an-id');
+    assert.equal(r.code, 2);
+    oneErrorLine(r, 'validation_failed');
+    assert.match(r.stderr, /id: must be a dataset id/);
+  });
+});
+
+test('unauthorized and unavailable', async (t) => {
+  await t.test('no token: exit 5 with a hint', async () => {
+    const r = await runCli(['datasets', 'list'], env);
+    assert.equal(r.code, 5);
+    oneErrorLine(r, 'unauthenticated');
+    assert.match(r.stderr, /LEDGERFLOW_TOKEN/);
+  });
+  await t.test('an unknown token: exit 5', async () => {
+    assert.equal((await runCli(['--token', 'wrong', 'datasets', 'list'], env)).code, 5);
+  });
+  await t.test('nothing listening: exit 6', async () => {
+    const r = await runCli(['--token', TOKENS.uis, '--endpoint', 'http://127.0.0.1:9/api', 'datasets', 'list'], env);
+    assert.equal(r.code, 6);
+    oneErrorLine(r, 'unavailable');
+  });
+});
+
+test('config: file, precedence, mode 0600', async () => {
+  const config = join(work, 'own-config.json');
+  const cfgEnv = { LEDGERFLOW_CONFIG: config };
+  ok(await runCli(['config', 'set', 'endpoint', `${host.url}/api`], cfgEnv));
+  ok(await runCli(['config', 'set', 'token', TOKENS.uio], cfgEnv));
+  assert.equal(statSync(config).mode & 0o777, 0o600);
+  assert.deepEqual(JSON.parse(readFileSync(config, 'utf8')), { endpoint: `${host.url}/api`, token: TOKENS.uio });
+  // Endpoint and token from the file alone.
+  const shown = (await runCli(['--json', 'config', 'show'], cfgEnv)).json();
+  assert.equal(shown.endpoint, `${host.url}/api`);
+  assert.equal(shown.endpointFrom, 'file');
+  assert.equal(shown.tokenFrom, 'file');
+  assert.doesNotMatch(JSON.stringify(shown), new RegExp(TOKENS.uio));
+  ok(await runCli(['datasets', 'list'], cfgEnv));
+  // The environment wins over the file, the flag over the environment.
+  assert.equal((await runCli(['datasets', 'list'], { ...cfgEnv, LEDGERFLOW_TOKEN: 'wrong' })).code, 5);
+  ok(await runCli(['--token', TOKENS.uis, 'datasets', 'list'], { ...cfgEnv, LEDGERFLOW_TOKEN: 'wrong' }));
+  assert.equal((await runCli(['config', 'set', 'colour', 'blue'], cfgEnv)).code, 2);
+  assert.equal((await runCli(['config', 'set', 'endpoint', 'ftp://x'], cfgEnv)).code, 2);
+  ok(await runCli(['config', 'unset', 'token'], cfgEnv));
+  assert.deepEqual(JSON.parse(readFileSync(config, 'utf8')), { endpoint: `${host.url}/api` });
+  assert.equal((await runCli(['--json', 'config', 'path'], cfgEnv)).json().path, config);
+});
+
+test('datasets, leases and history', async (t) => {
+  const uisDir = dataDir('uis-data', { 'a.txt': 'lorem ipsum\n', 'sub/b.txt': 'dolor lorem\n', '.hidden': 'skip me\n' });
+  let id = '';
+
+  await t.test('register a directory: its files are uploaded (hidden ones skipped)', async () => {
+    const r = await as('uis', '--json', 'datasets', 'register', uisDir, '--description', 'test data', '--lease-ttl', '10m', '--max-lease-ttl', '1h');
+    ok(r);
+    const d = r.json();
+    assert.match(d.id, /^[0-9a-f]{32}$/);
+    assert.equal(d.name, 'uis-data');
+    assert.deepEqual(d.owner, USERS.uis);
+    assert.deepEqual(d.policy, { leaseTtlSeconds: 600, maxLeaseTtlSeconds: 3600 });
+    id = d.id;
+    const tree = (await as('uis', '--json', 'datasets', 'tree', id)).json();
+    assert.deepEqual(tree.items.filter((e: { type: string }) => e.type === 'file').map((e: { path: string }) => e.path).sort(), ['a.txt', 'sub/b.txt']);
+  });
+
+  await t.test('upload: the same from a directory, with a name', async () => {
+    const dir = dataDir('uio-data', { 'r.txt': 'lorem\n' });
+    const d = (await as('uio', '--json', 'datasets', 'upload', dir, '--name', 'reports')).json();
+    assert.equal(d.name, 'reports');
+    assert.deepEqual(d.owner, USERS.uio);
+    const quiet = await as('uio', 'datasets', 'upload', dir, '-q');
+    ok(quiet);
+    assert.match(quiet.stdout, /^[0-9a-f]{32}\n$/);
+  });
+
+  await t.test('register refuses binary files and missing directories (exit 2)', async () => {
+    const bin = join(work, 'bin-data');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'x.bin'), Buffer.from([0xff, 0xfe, 0x00, 0x80]));
+    const r = await as('uis', 'datasets', 'register', bin);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /x\.bin is not UTF-8 text/);
+    assert.equal((await as('uis', 'datasets', 'register', join(work, 'nope'))).code, 2);
+  });
+
+  await t.test('list and show', async () => {
+    const list = (await as('uib', '--json', 'datasets', 'list')).json();
+    assert.ok(list.items.some((d: { id: string }) => d.id === id));
+    const mine = (await as('uib', '--json', 'datasets', 'list', '--owner', 'uis')).json();
+    assert.ok(mine.items.every((d: { owner: { org: string } }) => d.owner.org === 'uis'));
+    const shown = (await as('uib', '--json', 'datasets', 'show', id)).json();
+    assert.equal(shown.id, id);
+    assert.equal(shown.state, 'free');
+    const table = await as('uib', 'datasets', 'list');
+    ok(table);
+    assert.match(table.stdout, /^ID +NAME +OWNER +STATE/);
+  });
+
+  await t.test('update: owner only', async () => {
+    const d = (await as('uis', '--json', 'datasets', 'update', id, '--description', 'renamed', '--lease-ttl', '15m')).json();
+    assert.equal(d.description, 'renamed');
+    assert.equal(d.policy.leaseTtlSeconds, 900);
+    assert.equal((await as('uio', 'datasets', 'update', id, '--name', 'mine')).code, 5);
+    assert.equal((await as('uis', 'datasets', 'update', id)).code, 2);
+  });
+
+  await t.test('not found: exit 3', async () => {
+    const r = await as('uis', 'datasets', 'show', '0'.repeat(32));
+    assert.equal(r.code, 3);
+    oneErrorLine(r, 'not_found');
+    assert.equal((await as('uis', 'lease', 'take', 'f'.repeat(32))).code, 3);
+  });
+
+  await t.test('lease take, then a second taker: exit 4 naming the holder and expiry', async () => {
+    const taken = await as('uio', '--json', 'lease', 'take', id, '--ttl', '5m');
+    ok(taken);
+    const lease = taken.json();
+    assert.deepEqual(lease.holder, USERS.uio);
+    const r = await as('uib', 'lease', 'take', id);
+    assert.equal(r.code, 4);
+    assert.equal(r.stderr, `error: lease_held: dataset ${id} is leased by bob@uio until ${lease.expiresAt}\n`);
+    const j = await as('uib', '--json', 'lease', 'take', id);
+    assert.equal(j.code, 4);
+    assert.equal(j.json().error.code, 'lease_held');
+    assert.equal(j.json().error.holder.user, 'bob');
+    assert.equal(j.json().error.holder.org, 'uio');
+    const shown = (await as('uib', '--json', 'lease', 'show', id)).json();
+    assert.equal(shown.state, 'leased');
+    assert.equal(shown.lease.expiresAt, lease.expiresAt);
+  });
+
+  await t.test('release by someone else: exit 5; by the holder: exit 0', async () => {
+    assert.equal((await as('uib', 'lease', 'release', id)).code, 5);
+    const r = await as('uio', '--json', 'lease', 'release', id);
+    ok(r);
+    assert.deepEqual(r.json(), { datasetId: id, released: true });
+    assert.equal((await as('uio', '--json', 'lease', 'show', id)).json().lease, null);
+  });
+
+  await t.test('history: the ledger saw register, update, lease, release', async () => {
+    const h = (await as('uib', '--json', 'history', id)).json();
+    assert.equal(h.datasetId, id);
+    assert.deepEqual(h.items.map((e: { action: string }) => e.action), ['registered', 'updated', 'leased', 'released']);
+  });
+
+  await t.test('delete: owner only (exit 5 otherwise); crypto-shred reported', async () => {
+    assert.equal((await as('uio', 'datasets', 'delete', id)).code, 5);
+    const d = (await as('uis', '--json', 'datasets', 'delete', id)).json();
+    assert.equal(d.state, 'deleted');
+    assert.equal(d.cryptoShred.purged, true);
+    const gone = await as('uis', 'datasets', 'show', id);
+    assert.equal(gone.code, 3);
+    oneErrorLine(gone, 'gone');
+  });
+});
+
+test('workflows: client-side checks before any request', async (t) => {
+  const dir = dataDir('wf', {
+    'workflow.yaml': "jobs:\n  - command: 'python count.py'\n    volumes:\n      - {id: '', name: 'uis', path: '/data/uis'}\n",
+    'count.py': 'print(1)\n',
+  });
+  await t.test('a volume without a dataset id: exit 2 naming it', async () => {
+    const r = await as('uis', 'workflows', 'run', '-f', join(dir, 'workflow.yaml'));
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /volume "uis" of job 1 has no dataset id/);
+  });
+  await t.test('--dataset for a volume the spec does not have: exit 2', async () => {
+    const r = await as('uis', 'workflows', 'run', '-f', join(dir, 'workflow.yaml'), '--dataset', 'uis=abc', '--dataset', 'uio=def');
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--dataset uio: no volume of that name/);
+  });
+  await t.test('a missing workflow file: exit 2', async () => {
+    assert.equal((await as('uis', 'workflows', 'run', '-f', join(dir, 'missing.yaml'))).code, 2);
+  });
+});
+
+test('workflows against the host: run --watch, status, list, logs, download, cancel', async (t) => {
+  const data = (await as('uis', '--json', 'datasets', 'register', dataDir('wf-uis', { 'a.txt': 'lorem lorem\n', 'b.txt': 'x lorem\n' }))).json();
+  const dir = dataDir('wf-run', {
+    'workflow.yaml': "jobs:\n  - command: 'python3 count.py'\n    name: count\n    volumes:\n      - {id: '', name: 'uis', path: '/data/uis'}\n  - command: 'cat count.txt; exit 3'\n    name: fail\ndags:\n  - count >> fail\n",
+    'count.py': "import os\nn = sum(open(os.path.join('/data/uis', f)).read().count('lorem') for f in os.listdir('/data/uis'))\nopen('count.txt', 'w').write(str(n) + '\\n')\nprint('counted', n)\n",
+    'ok.yaml': "jobs:\n  - command: 'python3 count.py'\n    volumes:\n      - {id: '', name: 'uis', path: '/data/uis'}\n",
+    'slow.yaml': "jobs:\n  - command: 'sleep 30'\n",
+  });
+  const probe = await as('uis', 'workflows', 'list');
+  if (probe.code === 6 || probe.code === 3) return t.skip('the workflow routes or platform are not in this build');
+
+  await t.test('not leased: exit 5, naming the volume', async () => {
+    const r = await as('uis', 'workflows', 'run', '-f', join(dir, 'ok.yaml'), '--dataset', `uis=${data.id}`);
+    assert.equal(r.code, 5);
+    oneErrorLine(r, 'forbidden');
+  });
+  ok(await as('uis', 'lease', 'take', data.id));
+
+  let okRun = '';
+  await t.test('run --watch --json: the final view, exit 0; the code file uploaded', async () => {
+    const r = await as('uis', '--json', 'workflows', 'run', '-f', join(dir, 'ok.yaml'), '--dataset', `uis=${data.id}`, '--watch');
+    ok(r);
+    const view = r.json();
+    assert.equal(view.status, 'Succeeded');
+    okRun = view.id;
+    const file = await as('uis', 'workflows', 'download', okRun, 'count.txt');
+    ok(file);
+    assert.equal(file.stdout, '3\n');
+  });
+
+  await t.test('a failing run: exit 1, plain progress lines on change', async () => {
+    const r = await as('uis', 'workflows', 'run', '-f', join(dir, 'workflow.yaml'), '--dataset', `uis=${data.id}`, '--watch');
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /job 1 count: Succeeded after \S+ \(exit 0\)/);
+    assert.match(r.stdout, /job 2 fail: Failed after \S+ \(exit 3\)/);
+    assert.match(r.stdout, /workflow \S+: Failed/);
+    const id = /submitted workflow (\S+)/.exec(r.stdout)?.[1] ?? '';
+    const status = await as('uis', '--json', 'workflows', 'status', id);
+    ok(status);
+    assert.deepEqual(status.json().jobs.map((j: { name: string; status: string; exitCode: number }) => [j.name, j.status, j.exitCode]), [['count', 'Succeeded', 0], ['fail', 'Failed', 3]]);
+    assert.equal((await as('uis', 'workflows', 'status', id, '--watch')).code, 1);
+    const logs = await as('uis', '--json', 'workflows', 'logs', id);
+    ok(logs);
+    assert.deepEqual(logs.json().logs, { count: 'counted 3\n', fail: '3\n' });
+    const one = await as('uis', 'workflows', 'logs', id, 'count');
+    assert.equal(one.stdout, 'counted 3\n');
+    const followed = await as('uis', 'workflows', 'logs', id, '--follow');
+    assert.equal(followed.code, 1);
+    assert.equal(followed.stdout, '[count] counted 3\n[fail] 3\n');
+    assert.equal((await as('uis', 'workflows', 'logs', id, 'nope')).code, 3);
+  });
+
+  await t.test('list, download -o, not found, cancel', async () => {
+    const list = (await as('uis', '--json', 'workflows', 'list')).json();
+    assert.ok(list.items.some((w: { id: string }) => w.id === okRun));
+    assert.equal((await as('uio', '--json', 'workflows', 'list')).json().items.length, 0); // another organization's runs
+    const out = join(work, 'count.txt');
+    const saved = await as('uis', '--json', 'workflows', 'download', okRun, 'count.txt', '-o', out);
+    ok(saved);
+    assert.equal(saved.json().size, 2);
+    assert.equal(readFileSync(out, 'utf8'), '3\n');
+    assert.equal((await as('uis', 'workflows', 'download', okRun, 'missing.txt')).code, 3);
+    assert.equal((await as('uis', 'workflows', 'status', 'no-such-run')).code, 3);
+    assert.equal((await as('uio', 'workflows', 'status', okRun)).code, 3);
+    const cancelDone = await as('uis', 'workflows', 'cancel', okRun);
+    assert.equal(cancelDone.code, 4);
+    oneErrorLine(cancelDone, 'conflict');
+    const slow = await as('uis', 'workflows', 'run', '-f', join(dir, 'slow.yaml'), '-q');
+    ok(slow);
+    const id = slow.stdout.trim();
+    ok(await as('uis', 'workflows', 'cancel', id));
+    const watched = await as('uis', '--json', 'workflows', 'status', id, '--watch');
+    assert.equal(watched.code, 1);
+    assert.equal(watched.json().status, 'Canceled');
+  });
+
+  await t.test('a spec the server rejects: exit 2 with every problem', async () => {
+    writeFileSync(join(dir, 'bad.yaml'), "jobs:\n  - command: ''\ndags:\n  - 1 >> 9\n");
+    const r = await as('uis', 'workflows', 'run', '-f', join(dir, 'bad.yaml'));
+    assert.equal(r.code, 2);
+    oneErrorLine(r, 'validation_failed');
+    assert.match(r.stderr, /jobs\[0\]\.command: must not be empty/);
+    assert.match(r.stderr, /dags\[0\]: unknown job 9/);
+  });
+});
+
+test('demo: the thesis experiments end to end, with this host\'s tokens', async (t) => {
+  if ((await as('uis', 'workflows', 'list')).code === 3) return t.skip('the workflow routes are not in this build');
+  const tokens = Object.entries(TOKENS).flatMap(([org, token]) => ['--org-token', `${org}=${token}`]);
+  const r = await runCli(['--json', 'demo', ...tokens, '--consumer', 'uio'], env);
+  ok(r);
+  const result = r.json();
+  assert.equal(result.ok, true);
+  assert.equal(result.parallel.total, 63);
+  assert.equal(result.parallel.result, 'UiS: 22\nUiO: 23\nUiB: 18\nTotal: 63\n');
+  assert.equal(result.linear.result, 'a.txt\nb.txt\nnotes.txt\nreport-2021.txt\nreport-2022.txt\n');
+  assert.deepEqual(result.workflows.map((w: { status: string }) => w.status), ['Succeeded', 'Succeeded']);
+  // The leases went back: each dataset is free again.
+  for (const id of Object.values(result.datasets) as string[]) assert.equal((await as('uib', '--json', 'lease', 'show', id)).json().lease, null);
+});
+
+test('render: the manifests a run would create, offline, as YAML or JSON', async () => {
+  const examples = join(repoRoot, 'examples', 'thesis');
+  const k8s = await runCli(['--json', 'render', '--target', 'k8s', '-f', join(examples, 'linear', 'workflow.yaml')], env);
+  ok(k8s);
+  const objects = k8s.json() as { kind: string; metadata: { name: string } }[];
+  assert.equal(objects.filter((o) => o.kind === 'Job').length, 3);
+  assert.equal(objects.filter((o) => o.kind === 'PersistentVolume').length, 2); // uis, uio
+  assert.match(JSON.stringify(objects), /<from the key store at launch>/); // callback tokens are placeholders
+
+  const argo = await runCli(['render', '--target', 'argo', '-f', join(examples, 'parallel', 'workflow.yaml'), '--dataset', 'uis=a1'], env);
+  ok(argo);
+  const docs = parseAllDocuments(argo.stdout).map((d) => d.toJS() as { kind: string; spec?: { templates?: { dag?: { tasks: { name: string; dependencies?: string[] }[] } }[] }; data?: Record<string, string> });
+  const workflow = docs.find((d) => d.kind === 'Workflow');
+  const tasks = workflow?.spec?.templates?.find((t) => t.dag !== undefined)?.dag?.tasks ?? [];
+  assert.deepEqual(tasks.map((t) => [t.name, t.dependencies ?? []]), [['job-1', []], ['job-2', ['job-1']], ['job-3', ['job-1']], ['job-4', ['job-1']], ['job-5', ['job-2', 'job-3', 'job-4']]]);
+  const code = docs.find((d) => d.kind === 'ConfigMap')?.data ?? {};
+  assert.ok(Object.values(code).includes(readFileSync(join(examples, 'parallel', 'uis.py'), 'utf8')));
+
+  const bad = join(work, 'bad-render.yaml');
+  writeFileSync(bad, "jobs:\n  - command: ''\ndags:\n  - 1 >> 4\n");
+  const r = await runCli(['render', '--target', 'argo', '-f', bad], env);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /jobs\[0\]\.command: must not be empty/);
+  assert.equal((await runCli(['render', '--target', 'helm', '-f', bad], env)).code, 2);
+});
