@@ -1,5 +1,6 @@
 import { routes } from '../../src/api/routes';
 import { settings } from '../../src/config/settings';
+import { describeCompute } from '../../src/app/compute';
 import { appVersion as version } from './appVersion';
 import { jsonRoute } from './jsonRoute';
 
@@ -9,9 +10,11 @@ jsonRoute(r.name, {
   route: r.path,
   handler: () => {
     const s = settings();
+    const compute = describeCompute(s);
     return {
       body: {
-        status: 'ok',
+        // Still 200: the host is alive, but local jobs cannot run without a sandbox.
+        status: 'sandbox' in compute && compute.sandbox === 'none' ? 'degraded' : 'ok',
         version,
         adapters: {
           ledger: s.LEDGER,
@@ -21,6 +24,7 @@ jsonRoute(r.name, {
           durable: s.LEDGERFLOW_HOST === 'embedded' ? 'embedded' : 'durable-functions',
           host: s.LEDGERFLOW_HOST,
         },
+        compute,
       },
     };
   },

@@ -117,9 +117,16 @@ export const errorBody = z.strictObject({
 
 /** Liveness: informational, so it may grow fields without breaking clients. */
 export const health = z.looseObject({
-  status: z.literal('ok'),
+  /** `degraded`: alive, but local jobs cannot run (no sandbox works on this machine). */
+  status: z.enum(['ok', 'degraded']),
   version: z.string(),
   adapters: z.record(z.string(), z.string()),
+  /** The compute backend; for `local`, the sandbox its jobs run in. */
+  compute: z.looseObject({
+    backend: z.string(),
+    sandbox: z.enum(['bwrap', 'unshare', 'none']).optional(),
+    description: z.string().optional(),
+  }).optional(),
 });
 
 export type Dataset = z.output<typeof dataset>;

@@ -1,7 +1,7 @@
 import type { Settings } from '../config/settings';
-import type { Logger } from '../observability/logger';
+import { logger as rootLogger, type Logger } from '../observability/logger';
 import type { ComputeBackend } from '../ports/compute';
-import { LocalComputeBackend } from '../adapters/compute/local/localCompute';
+import { LocalComputeBackend, type LocalComputeDescription } from '../adapters/compute/local/localCompute';
 import { KubernetesJobBackend } from '../adapters/compute/kubernetes/jobBackend';
 import { ArgoWorkflowsBackend } from '../adapters/compute/argo/argoBackend';
 
@@ -11,7 +11,7 @@ export async function createCompute(s: Settings, log: Logger): Promise<ComputeBa
   const clog = log.child({ component: 'compute' });
   switch (s.COMPUTE) {
     case 'local':
-      return new LocalComputeBackend({ dataDir: s.LEDGERFLOW_DATA_DIR, sandbox: s.LOCAL_SANDBOX, defaultMemory: s.LOCAL_JOB_MEMORY, logger: clog });
+      return localCompute(s, clog);
     case 'kubernetes': {
       const backend = KubernetesJobBackend.fromSettings(s, clog);
       await backend.watchCompletions();
@@ -20,4 +20,21 @@ export async function createCompute(s: Settings, log: Logger): Promise<ComputeBa
     case 'argo':
       return ArgoWorkflowsBackend.fromSettings(s, clog);
   }
+}
+
+export type ComputeDescription = LocalComputeDescription | { backend: Exclude<Settings['COMPUTE'], 'local'> };
+
+/** What /api/health says about compute. For the local backend, its sandbox: the same
+ * backend instance the workflows run on, so health reports the isolation actually in use.
+ * Cheap: it neither starts the other adapters nor contacts a cluster. */
+export function describeCompute(s: Settings): ComputeDescription {
+  return s.COMPUTE === 'local' ? localCompute(s, rootLogger().child({ component: 'compute' })).describe() : { backend: s.COMPUTE };
+}
+
+// One per process: constructing it probes the sandbox (a process spawn), and the settings
+// it reads are the process's.
+let local: LocalComputeBackend | undefined;
+function localCompute(s: Settings, log: Logger): LocalComputeBackend {
+  local ??= new LocalComputeBackend({ dataDir: s.LEDGERFLOW_DATA_DIR, sandbox: s.LOCAL_SANDBOX, defaultMemory: s.LOCAL_JOB_MEMORY, logger: log });
+  return local;
 }
