@@ -2,8 +2,11 @@ import type { Settings } from '../config/settings';
 import { logger as rootLogger, type Logger } from '../observability/logger';
 import type { ComputeBackend } from '../ports/compute';
 import { LocalComputeBackend, type LocalComputeDescription } from '../adapters/compute/local/localCompute';
-import { KubernetesJobBackend } from '../adapters/compute/kubernetes/jobBackend';
-import { ArgoWorkflowsBackend } from '../adapters/compute/argo/argoBackend';
+
+// The cluster backends are required only when chosen: @kubernetes/client-node alone adds
+// about a third of a second to every host start that does not use it.
+type KubernetesModule = typeof import('../adapters/compute/kubernetes/jobBackend');
+type ArgoModule = typeof import('../adapters/compute/argo/argoBackend');
 
 /** The compute backend the settings choose (COMPUTE). The Kubernetes Job backend reports
  * completions from a watcher, started here; Argo reports through each Workflow's exit hook. */
@@ -13,12 +16,15 @@ export async function createCompute(s: Settings, log: Logger): Promise<ComputeBa
     case 'local':
       return localCompute(s, clog);
     case 'kubernetes': {
+      const { KubernetesJobBackend } = require('../adapters/compute/kubernetes/jobBackend') as KubernetesModule;
       const backend = KubernetesJobBackend.fromSettings(s, clog);
       await backend.watchCompletions();
       return backend;
     }
-    case 'argo':
+    case 'argo': {
+      const { ArgoWorkflowsBackend } = require('../adapters/compute/argo/argoBackend') as ArgoModule;
       return ArgoWorkflowsBackend.fromSettings(s, clog);
+    }
   }
 }
 

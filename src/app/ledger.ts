@@ -2,8 +2,11 @@ import type { Settings } from '../config/settings';
 import type { Caller } from '../core/model';
 import type { Logger } from '../observability/logger';
 import type { Ledger } from '../ports/ledger';
-import { fabricLedgerFromSettings } from '../adapters/ledger';
-import { startEmbeddedPeerThread } from '../ledger-peer/peerThread';
+
+// Required when the ledger is first built, not at app load: the Fabric gateway client, its
+// protobufs and the embedded peer cost about half a second of every host start.
+type AdapterModule = typeof import('../adapters/ledger');
+type PeerThreadModule = typeof import('../ledger-peer/peerThread');
 
 /**
  * The ledger the settings choose. One adapter (fabric-gateway) serves both: with LEDGER=fabric
@@ -12,7 +15,9 @@ import { startEmbeddedPeerThread } from '../ledger-peer/peerThread';
  * app use separate cores) and stops it on close.
  */
 export async function createLedger(s: Settings, log: Logger): Promise<Ledger> {
+  const { fabricLedgerFromSettings } = require('../adapters/ledger') as AdapterModule;
   if (s.LEDGER === 'fabric' || s.FABRIC_PEER_ENDPOINT !== '') return fabricLedgerFromSettings(s);
+  const { startEmbeddedPeerThread } = require('../ledger-peer/peerThread') as PeerThreadModule;
   const peer = await startEmbeddedPeerThread({
     dataDir: s.LEDGERFLOW_DATA_DIR,
     channel: s.FABRIC_CHANNEL,

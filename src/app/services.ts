@@ -1,5 +1,4 @@
 import { delimiter } from 'node:path';
-import { DefaultAzureCredential } from '@azure/identity';
 import { keyVaultUrls, settings as loadSettings, type Settings } from '../config/settings';
 import { DatasetService } from '../core/datasets/datasetService';
 import { LedgerflowError } from '../core/errors';
@@ -9,9 +8,7 @@ import type { DatasetStorage } from '../ports/datasetStorage';
 import type { KeyStores } from '../ports/keyStore';
 import type { Ledger } from '../ports/ledger';
 import { FileKeyStores } from '../adapters/keyStore/fileKeyStore';
-import { KeyVaultKeyStores } from '../adapters/keyStore/keyVaultKeyStore';
 import { LocalDatasetStorage } from '../adapters/storage/localStorage';
-import { AzureFilesDatasetStorage } from '../adapters/storage/azureFilesStorage';
 import { createLedger, serviceCaller } from './ledger';
 
 /**
@@ -31,22 +28,34 @@ export interface Services {
   close(): Promise<void>;
 }
 
-export async function buildServices(s: Settings, env: NodeJS.ProcessEnv, log: Logger = rootLogger()): Promise<Services> {
-  const keyStores: KeyStores = s.KEY_STORE === 'file'
-    ? await FileKeyStores.open(s.LEDGERFLOW_DATA_DIR)
-    : new KeyVaultKeyStores({ vaultUrls: keyVaultUrls(env) });
-  const local = new LocalDatasetStorage({
-    dataDir: s.LEDGERFLOW_DATA_DIR,
-    adoptRoots: s.LOCAL_DATASET_ROOTS.split(delimiter).filter((r) => r !== ''),
-  });
-  const azureFiles = new AzureFilesDatasetStorage({
+// The Azure SDK adapters are required when first needed, not at app load: together they add
+// about a quarter of a second to every start, which a one-machine setup never uses.
+type KeyVaultModule = typeof import('../adapters/keyStore/keyVaultKeyStore');
+type AzureFilesModule = typeof import('../adapters/storage/azureFilesStorage');
+type IdentityModule = typeof import('@azure/identity');
+
+function azureFilesStorage(s: Settings): DatasetStorage {
+  const { AzureFilesDatasetStorage } = require('../adapters/storage/azureFilesStorage') as AzureFilesModule;
+  const { DefaultAzureCredential } = require('@azure/identity') as IdentityModule;
+  return new AzureFilesDatasetStorage({
     ...(s.AZURE_FILES_ACCOUNT_URL === '' ? {} : {
       platformAccount: { url: s.AZURE_FILES_ACCOUNT_URL, credential: s.AZURE_FILES_CREDENTIAL === '' ? new DefaultAzureCredential() : s.AZURE_FILES_CREDENTIAL },
     }),
     // API calls wait on these: a share URL an owner mistyped should fail in seconds, not minutes.
     pipelineOptions: { retryOptions: { maxTries: 3, retryDelayInMs: 500, maxRetryDelayInMs: 2000, tryTimeoutInMs: 30_000 } },
   });
-  const storage = (kind: StorageKind): DatasetStorage => (kind === 'local' ? local : azureFiles);
+}
+
+export async function buildServices(s: Settings, env: NodeJS.ProcessEnv, log: Logger = rootLogger()): Promise<Services> {
+  const keyStores: KeyStores = s.KEY_STORE === 'file'
+    ? await FileKeyStores.open(s.LEDGERFLOW_DATA_DIR)
+    : new (require('../adapters/keyStore/keyVaultKeyStore') as KeyVaultModule).KeyVaultKeyStores({ vaultUrls: keyVaultUrls(env) });
+  const local = new LocalDatasetStorage({
+    dataDir: s.LEDGERFLOW_DATA_DIR,
+    adoptRoots: s.LOCAL_DATASET_ROOTS.split(delimiter).filter((r) => r !== ''),
+  });
+  let azureFiles: DatasetStorage | undefined;
+  const storage = (kind: StorageKind): DatasetStorage => (kind === 'local' ? local : (azureFiles ??= azureFilesStorage(s)));
   const ledger = await createLedger(s, log);
   const datasets = new DatasetService({
     ledger, keyStores, storage, defaultStorage: s.STORAGE, defaultLeaseTtlSeconds: s.LEASE_DEFAULT_TTL, logger: log,

@@ -1,10 +1,10 @@
 import type { TokenCredential } from '@azure/core-auth';
-import type { ShareClientOptions, ShareDirectoryClient } from '@azure/storage-file-share';
+import { AnonymousCredential, ShareServiceClient, StorageSharedKeyCredential, type ShareClientOptions, type ShareDirectoryClient } from '@azure/storage-file-share';
 import { LedgerflowError, validationError } from '../../core/errors';
 import { fileMapProblems } from '../../core/datasets/relativePath';
 import { credentialName } from '../../core/secretNames';
 import type { DatasetLocation, DatasetSource, DatasetStorage, StoredDataset, TreeEntry } from '../../ports/datasetStorage';
-import { parseShareUrl, serviceClient, shareUrlProblems, type ShareAddress } from './shareUrl';
+import { isSasToken, parseShareUrl, shareUrlProblems, type ShareAddress } from './shareUrl';
 
 /**
  * Datasets on Azure Files. Adopted shares come with the owner's credential (SAS token or
@@ -137,4 +137,16 @@ async function upload(root: ShareDirectoryClient, files: Record<string, string>)
     }
     await dir.getFileClient(segments[segments.length - 1]!).uploadData(Buffer.from(content, 'utf8'));
   }
+}
+
+/** A client for the account: SAS token, account key, or (for the platform's own account) an
+ * Entra identity, which Azure Files accepts only with the backup request intent. */
+function serviceClient(address: ShareAddress, credential: string | TokenCredential, options: ShareClientOptions = {}): ShareServiceClient {
+  if (typeof credential !== 'string') {
+    return new ShareServiceClient(address.serviceUrl, credential, { ...options, fileRequestIntent: 'backup' });
+  }
+  if (isSasToken(credential)) {
+    return new ShareServiceClient(`${address.serviceUrl}?${credential.replace(/^\?/, '')}`, new AnonymousCredential(), options);
+  }
+  return new ShareServiceClient(address.serviceUrl, new StorageSharedKeyCredential(address.accountName, credential), options);
 }

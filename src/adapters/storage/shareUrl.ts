@@ -1,5 +1,3 @@
-import type { TokenCredential } from '@azure/core-auth';
-import { AnonymousCredential, ShareServiceClient, StorageSharedKeyCredential, type ShareClientOptions } from '@azure/storage-file-share';
 import { validationError, type ErrorDetail } from '../../core/errors';
 import { relativePathProblem } from '../../core/datasets/relativePath';
 
@@ -58,14 +56,3 @@ export function isSasToken(credential: string): boolean {
   return /(^|[?&])sig=/.test(credential);
 }
 
-/** A client for the account: SAS token, account key, or (for the platform's own account) an
- * Entra identity, which Azure Files accepts only with the backup request intent. */
-export function serviceClient(address: ShareAddress, credential: string | TokenCredential, options: ShareClientOptions = {}): ShareServiceClient {
-  if (typeof credential !== 'string') {
-    return new ShareServiceClient(address.serviceUrl, credential, { ...options, fileRequestIntent: 'backup' });
-  }
-  if (isSasToken(credential)) {
-    return new ShareServiceClient(`${address.serviceUrl}?${credential.replace(/^\?/, '')}`, new AnonymousCredential(), options);
-  }
-  return new ShareServiceClient(address.serviceUrl, new StorageSharedKeyCredential(address.accountName, credential), options);
-}
