@@ -1,8 +1,8 @@
 import * as df from 'durable-functions';
 import type { HttpRequest, InvocationContext } from '@azure/functions';
 import { jsonRoute } from './http/jsonRoute';
-import { routes } from '../src/api/routes';
-import { filePathSchema, listQuerySchema, parsed, submissionOf } from '../src/app/workflows/requests';
+import { routes, type ApiRoute } from '../src/api/routes';
+import { listQuerySchema, parsed, submissionOf } from '../src/app/workflows/requests';
 import { authenticate, workflowPlatform, workflowService } from '../src/app/workflows/platform';
 import { durableRunControl } from '../src/app/workflows/runControl';
 import type { WorkflowService } from '../src/app/workflows/workflowService';
@@ -20,6 +20,11 @@ async function serviceFor(request: HttpRequest, context: InvocationContext): Pro
   const caller = authenticate(request); // 401 before anything else is judged
   const platform = await workflowPlatform();
   return { caller, service: workflowService(platform, durableRunControl(df.getClient(context))) };
+}
+
+/** The route's path parameters, checked with the schema its OpenAPI entry publishes. */
+function pathParams(route: ApiRoute, params: Record<string, string>): Record<string, string> {
+  return route.params === undefined ? params : (parsed(route.params, params, 'path') as Record<string, string>);
 }
 
 jsonRoute(routes.workflowsSubmit.name, {
@@ -52,7 +57,8 @@ jsonRoute(routes.workflowsGet.name, {
   extraInputs: [durableClient],
   handler: async ({ request, context, params }) => {
     const { caller, service } = await serviceFor(request, context);
-    return { body: await service.get(caller, params['id']!) };
+    const { id } = pathParams(routes.workflowsGet, params);
+    return { body: await service.get(caller, id!) };
   },
 });
 
@@ -62,8 +68,9 @@ jsonRoute(routes.workflowsCancel.name, {
   extraInputs: [durableClient],
   handler: async ({ request, context, params }) => {
     const { caller, service } = await serviceFor(request, context);
-    await service.cancel(caller, params['id']!);
-    return { status: 202, body: { id: params['id'], status: 'canceling' } };
+    const { id } = pathParams(routes.workflowsCancel, params);
+    await service.cancel(caller, id!);
+    return { status: 202, body: { id, status: 'canceling' } };
   },
 });
 
@@ -73,7 +80,8 @@ jsonRoute(routes.workflowsJobLogs.name, {
   extraInputs: [durableClient],
   handler: async ({ request, context, params }) => {
     const { caller, service } = await serviceFor(request, context);
-    const text = await service.logs(caller, params['id']!, params['job']!);
+    const { id, job } = pathParams(routes.workflowsJobLogs, params);
+    const text = await service.logs(caller, id!, job!);
     return { raw: { status: 200, body: text, headers: { 'content-type': 'text/plain; charset=utf-8' } } };
   },
 });
@@ -84,8 +92,8 @@ jsonRoute(routes.workflowsFile.name, {
   extraInputs: [durableClient],
   handler: async ({ request, context, params }) => {
     const { caller, service } = await serviceFor(request, context);
-    const path = parsed(filePathSchema, params['path'] ?? '', 'path');
-    const content = await service.file(caller, params['id']!, path);
+    const { id, path } = pathParams(routes.workflowsFile, { ...params, path: params['path'] ?? '' });
+    const content = await service.file(caller, id!, path!);
     return { raw: { status: 200, body: content, headers: { 'content-type': 'application/octet-stream' } } };
   },
 });

@@ -6,7 +6,7 @@ import { LedgerflowError } from '../../src/core/errors';
 
 /**
  * Everything activities reach the outside through. Built once per process from the
- * composition root (src/app/activityDeps.ts) in production; tests pass fakes. Activities
+ * composition root (src/app/workflows/wiring.ts, from platform.ts) in production; tests pass fakes. Activities
  * import this type, never an adapter, so orchestrator code that imports activity handles
  * stays free of adapters too.
  */
