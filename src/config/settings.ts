@@ -132,7 +132,8 @@ export const settingsSchema = z.object({
   /** Embedded host: how long shutdown waits for invocations in flight. */
   LEDGERFLOW_SHUTDOWN_TIMEOUT_MS: positiveInt.default(30_000),
   /** Which host runs the app: the embedded host sets `embedded` itself; Azure Functions and
-   * `func start` leave the default. Reported by /api/health; also decides the durable backend. */
+   * `func start` leave the default. Only reported by /api/health (with the durable backend it
+   * implies); no function behaves differently on it. */
   LEDGERFLOW_HOST: z.enum(['embedded', 'azure-functions']).default('azure-functions'),
   /** Workflows: the image of a job whose spec names none (the local runner ignores images). */
   WORKFLOW_DEFAULT_IMAGE: z.string().min(1).default('python:3.12-slim'),
