@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import { DurableEngine } from '../src/durable/engine';
 import { DurableStore } from '../src/durable/store';
+import { durableSystemKey } from '../test/helpers/durableApi';
 import { directPort } from '../test/helpers/durableDirectPort';
 import { median, type BenchModule, type BenchRow } from './types';
 
@@ -144,6 +145,7 @@ async function viaHost<T>(fn: (start: (name: string, input: unknown) => Promise<
         return fetch(`${url}${path}`, init);
       }
     };
+    const systemKey = durableSystemKey(dataDir);
     const start = async (name: string, input: unknown): Promise<string> => {
       const r = await send(`/api/start/${name}`, { method: 'POST', body: JSON.stringify(input) });
       return ((await r.json()) as { id: string }).id;
@@ -151,7 +153,7 @@ async function viaHost<T>(fn: (start: (name: string, input: unknown) => Promise<
     const waitAll = async (ids: string[]): Promise<void> => {
       for (const id of ids) {
         for (;;) {
-          const r = await send(`/runtime/webhooks/durabletask/instances/${id}`);
+          const r = await send(`/runtime/webhooks/durabletask/instances/${id}`, { headers: { 'x-functions-key': systemKey } });
           const s = ((await r.json()) as { runtimeStatus: string }).runtimeStatus;
           if (s === 'Completed') break;
           if (s === 'Failed') throw new Error(`${id} failed`);

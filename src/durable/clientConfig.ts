@@ -5,7 +5,16 @@
  * DurableClient sends every operation there; the public URLs are what it gives callers.
  */
 export const WEBHOOK_PATH = '/runtime/webhooks/durabletask';
+/** Below WEBHOOK_PATH: `rpc/<rpc secret>/` is the in-process client's base. */
+export const RPC_SEGMENT = 'rpc';
 const ID = 'INSTANCEID';
+
+/** What the management API requires: the system key on webhook URLs, the per-process
+ * secret path segment under `rpc/` (see systemKey.ts). */
+export interface ApiSecrets {
+  readonly systemKey: string;
+  readonly rpcSecret: string;
+}
 
 export interface ClientConfig {
   taskHubName: string;
@@ -28,10 +37,16 @@ export interface ManagementUrls {
   resumePostUri: string;
 }
 
+/** The query every webhook URL carries; with the system key in it, a URL is a capability
+ * (as on Azure). */
+function requiredQuery(taskHub: string, systemKey: string): string {
+  return `taskHub=${encodeURIComponent(taskHub)}&connection=Storage&code=${encodeURIComponent(systemKey)}`;
+}
+
 /** `origin` is where the host listens, e.g. `http://127.0.0.1:7071`. */
-export function managementUrls(origin: string, taskHub: string, instanceId: string): ManagementUrls {
+export function managementUrls(origin: string, taskHub: string, instanceId: string, systemKey: string): ManagementUrls {
   const base = `${origin}${WEBHOOK_PATH}`;
-  const q = `taskHub=${encodeURIComponent(taskHub)}&connection=Storage`;
+  const q = requiredQuery(taskHub, systemKey);
   const instance = `${base}/instances/${encodeURIComponent(instanceId)}`;
   return {
     id: instanceId,
@@ -46,10 +61,10 @@ export function managementUrls(origin: string, taskHub: string, instanceId: stri
   };
 }
 
-export function clientConfig(origin: string, taskHub: string): ClientConfig {
+export function clientConfig(origin: string, taskHub: string, secrets: ApiSecrets): ClientConfig {
   const base = `${origin}${WEBHOOK_PATH}`;
-  const q = `taskHub=${encodeURIComponent(taskHub)}&connection=Storage`;
-  const urls = managementUrls(origin, taskHub, ID);
+  const q = requiredQuery(taskHub, secrets.systemKey);
+  const urls = managementUrls(origin, taskHub, ID, secrets.systemKey);
   return {
     taskHubName: taskHub,
     creationUrls: {
@@ -60,6 +75,7 @@ export function clientConfig(origin: string, taskHub: string): ClientConfig {
     managementUrls: { ...urls, id: ID },
     baseUrl: base,
     requiredQueryStringParameters: q,
-    rpcBaseUrl: `${base}/`,
+    // The SDK resolves relative paths (`instances/<id>`, `orchestrators/<name>`) against it.
+    rpcBaseUrl: `${base}/${RPC_SEGMENT}/${secrets.rpcSecret}/`,
   };
 }

@@ -6,6 +6,7 @@ import { DurableEngine } from './engine';
 import { createHttpApi } from './httpApi';
 import type { FunctionPort } from './ports';
 import { DurableStore } from './store';
+import { loadOrCreateSystemKey, newSecret } from './systemKey';
 
 /**
  * The durable engine as an extension of the embedded Functions host: it claims the
@@ -13,7 +14,8 @@ import { DurableStore } from './store';
  * registered through `df.app.*`, runs them with `ctx.invoke` (the SDK's own handlers do
  * the replay), gives functions with a `durableClient` input the binding data the SDK's
  * DurableClient expects, and serves the management API under
- * `/runtime/webhooks/durabletask`. Its store lives in `<data dir>/durable/durable.db`.
+ * `/runtime/webhooks/durabletask`. Its store lives in `<data dir>/durable/durable.db`, the
+ * API's system key in `<data dir>/durable/system.key`.
  */
 const durableTaskSchema = z
   .object({
@@ -80,8 +82,10 @@ export function durableExtension(): HostExtension {
         maxConcurrentOrchestrations: config.maxConcurrentOrchestratorFunctions,
         logger: ctx.logger.child({ component: 'durable' }),
       });
-      binding = { json: JSON.stringify(clientConfig(ctx.baseUrl, config.hubName)) };
-      const api = createHttpApi({ engine, taskHub: config.hubName, origin: ctx.baseUrl });
+      // A new rpc secret at every start: only this process's own clients know it.
+      const secrets = { systemKey: loadOrCreateSystemKey(ctx.dataDir), rpcSecret: newSecret() };
+      binding = { json: JSON.stringify(clientConfig(ctx.baseUrl, config.hubName, secrets)) };
+      const api = createHttpApi({ engine, taskHub: config.hubName, origin: ctx.baseUrl, secrets });
       ctx.mountHttp(WEBHOOK_PATH, (req, res) => api(req, res));
       // Not through ctx.track: the engine's loop lives as long as the host, not one request;
       // its episodes and activities are host invocations, tracked as such.

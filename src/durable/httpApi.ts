@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { LedgerflowError, type ErrorCode } from '../core/errors';
-import { managementUrls, WEBHOOK_PATH } from './clientConfig';
+import { managementUrls, RPC_SEGMENT, WEBHOOK_PATH, type ApiSecrets } from './clientConfig';
 import type { DurableEngine } from './engine';
 import { eventTypeName, fromJsonText, isTerminal, RuntimeStatus, type HistoryEvent } from './history';
 import type { InstanceQuery, InstanceRow } from './store';
+import { secretMatches } from './systemKey';
 
 /**
  * The Durable Functions HTTP management API under `/runtime/webhooks/durabletask`, as the
@@ -12,12 +13,17 @@ import type { InstanceQuery, InstanceRow } from './store';
  * check-status responses and the paths the SDK's DurableClient calls below `rpcBaseUrl`
  * (they coincide here). Status codes follow the extension, because the SDK switches on
  * them (202 accepted, 404 unknown instance, 410 instance already finished).
+ *
+ * As on Azure, nobody calls it without a credential: webhook requests carry the system key
+ * (`code=` or `x-functions-key`; else 401), and the in-process client's paths live under
+ * `rpc/<rpc secret>/` (any other `rpc/` path is 404). Neither secret is echoed back.
  */
 export interface HttpApiOptions {
   engine: DurableEngine;
   taskHub: string;
   /** Fallback origin for links when a request has no Host header. */
   origin: string;
+  secrets: ApiSecrets;
   maxBodyBytes?: number;
 }
 
@@ -56,6 +62,7 @@ const statusSchema = z.object({
 
 export function createHttpApi(options: HttpApiOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const { engine, taskHub } = options;
+  const { systemKey, rpcSecret } = options.secrets;
   const maxBody = options.maxBodyBytes ?? 16 * 1024 * 1024;
 
   const originOf = (req: IncomingMessage): string => (req.headers.host ? `http://${req.headers.host}` : options.origin);
@@ -106,8 +113,25 @@ export function createHttpApi(options: HttpApiOptions): (req: IncomingMessage, r
       : {}),
   });
 
-  async function route(req: IncomingMessage, url: URL): Promise<Reply> {
-    const path = url.pathname.slice(WEBHOOK_PATH.length).replace(/\/+$/, '');
+  /** The path below the API's root (the rpc secret stripped), once the request proved it
+   * may call the API. */
+  function authorizedPath(req: IncomingMessage, url: URL): string {
+    const below = url.pathname.slice(WEBHOOK_PATH.length);
+    const segments = below.split('/');
+    if (segments[1] === RPC_SEGMENT) {
+      if (!secretMatches(segments[2], rpcSecret)) throw new LedgerflowError('not_found', 'no such route');
+      return '/' + segments.slice(3).join('/');
+    }
+    const header = req.headers['x-functions-key'];
+    const given = url.searchParams.get('code') ?? (typeof header === 'string' ? header : undefined);
+    if (!secretMatches(given, systemKey)) {
+      throw new LedgerflowError('unauthenticated', 'the durable management API requires the system key (query parameter code or header x-functions-key)');
+    }
+    return below;
+  }
+
+  async function route(req: IncomingMessage, url: URL, below: string): Promise<Reply> {
+    const path = below.replace(/\/+$/, '');
     const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
     const method = req.method ?? 'GET';
     const q = query(url);
@@ -116,7 +140,7 @@ export function createHttpApi(options: HttpApiOptions): (req: IncomingMessage, r
       const wait = parse(waitSchema, q);
       const input = await readJsonBody(req);
       const id = await engine.startNew(parts[1] as string, { instanceId: parts[2], input });
-      const links = managementUrls(originOf(req), taskHub, id);
+      const links = managementUrls(originOf(req), taskHub, id, systemKey);
       if (wait.timeout !== undefined) {
         // The create-and-wait URL: answer with the output if it finishes in time.
         const deadline = Date.now() + wait.timeout * 1000;
@@ -135,7 +159,7 @@ export function createHttpApi(options: HttpApiOptions): (req: IncomingMessage, r
     }
     if (parts[0] !== 'instances') {
       if (parts[0] === 'entities') throw new LedgerflowError('unavailable', 'durable entities are not supported by the embedded engine');
-      throw new LedgerflowError('not_found', `no route ${method} ${url.pathname}`);
+      throw new LedgerflowError('not_found', `no route ${method} ${path}`);
     }
     const id = parts[1];
     if (id === undefined) {
@@ -169,7 +193,7 @@ export function createHttpApi(options: HttpApiOptions): (req: IncomingMessage, r
       const status = engine.getStatus(id, { showHistory: f.showHistory ?? false });
       if (status === undefined) return { status: 404, body: { message: `no instance with id '${id}'` } };
       const running = status.row.status === 'Pending' || status.row.status === 'Running' || status.row.status === 'Suspended';
-      const links = managementUrls(originOf(req), taskHub, id);
+      const links = managementUrls(originOf(req), taskHub, id, systemKey);
       return {
         status: running ? 202 : 200,
         body: statusBody(status.row, f.showInput ?? true, status.history, f.showHistoryOutput ?? false),
@@ -200,7 +224,7 @@ export function createHttpApi(options: HttpApiOptions): (req: IncomingMessage, r
       case 'rewind':
         return { status: 501, body: 'rewind is not supported by the embedded durable engine' };
       default:
-        throw new LedgerflowError('not_found', `no route ${method} ${url.pathname}`);
+        throw new LedgerflowError('not_found', `no route ${method} ${path}`);
     }
   }
 
@@ -208,7 +232,7 @@ export function createHttpApi(options: HttpApiOptions): (req: IncomingMessage, r
     const url = new URL(req.url ?? '/', options.origin);
     let reply: Reply;
     try {
-      reply = await route(req, url);
+      reply = await route(req, url, authorizedPath(req, url));
     } catch (err) {
       const e =
         err instanceof LedgerflowError

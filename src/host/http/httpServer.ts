@@ -80,7 +80,8 @@ export class HttpServer {
     try {
       await this.track(Promise.resolve(mount.handler(req, res, url)));
     } catch (err) {
-      this.logger.error({ err, path: url.pathname }, 'HTTP handler failed');
+      // The mount, not the path: the durable API's paths can hold its rpc secret.
+      this.logger.error({ err, mount: mount.prefix }, 'HTTP handler failed');
       writeJsonError(res, 500, 'internal', 'internal error');
     }
   }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { eventually, fixtureApp, startHost, type TestHost } from '../../helpers/host';
+import { durableFetch } from '../../helpers/durableApi';
 
 // kill -9 the host in the middle of a 20-activity chain, restart it on the same data dir:
 // the orchestration completes, every step that completed before the kill ran once, and
@@ -30,7 +31,7 @@ const boot = async () => {
   return h;
 };
 const statusOf = async (h: TestHost, id: string) =>
-  (await (await fetch(`${h.url}/runtime/webhooks/durabletask/instances/${id}`)).json()) as { runtimeStatus: string; output: unknown };
+  (await (await durableFetch(h, `instances/${id}`)).json()) as { runtimeStatus: string; output: unknown };
 
 test('a chain survives kill -9 of the host', async () => {
   const first = await boot();

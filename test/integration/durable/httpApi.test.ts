@@ -12,6 +12,7 @@ import { clientConfig } from '../../../src/durable/clientConfig';
 import { DurableEngine } from '../../../src/durable/engine';
 import { createHttpApi } from '../../../src/durable/httpApi';
 import { DurableStore } from '../../../src/durable/store';
+import { newSecret } from '../../../src/durable/systemKey';
 import { directPort } from '../../helpers/durableDirectPort';
 
 // The SDK's own DurableClient, given the binding data the host would give it, against the
@@ -22,6 +23,8 @@ let store: DurableStore;
 let client: DurableClient;
 let origin: string;
 const dir = mkdtempSync(join(tmpdir(), 'durable-http-'));
+const secrets = { systemKey: newSecret(), rpcSecret: newSecret() };
+const api = `/runtime/webhooks/durabletask`;
 
 before(async () => {
   store = new DurableStore(join(dir, 'durable.db'));
@@ -44,10 +47,10 @@ before(async () => {
   server = createServer((req, res) => void handler(req, res));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const handler = createHttpApi({ engine, taskHub: 'testhub', origin });
+  const handler = createHttpApi({ engine, taskHub: 'testhub', origin, secrets });
   const binding = df.input.durableClient();
   const ctx = new InvocationContext({ functionName: 'starter', invocationId: 'x', options: { extraInputs: [binding] } });
-  ctx.extraInputs.set(binding, clientConfig(origin, 'testhub'));
+  ctx.extraInputs.set(binding, clientConfig(origin, 'testhub', secrets));
   client = df.getClient(ctx);
 });
 
@@ -73,6 +76,8 @@ test('startNew, status, check-status response, wait for completion', async () =>
   assert.equal(check.status, 202);
   const links = (await check.json()) as { statusQueryGetUri: string; id: string };
   assert.equal(links.id, id);
+  // As on Azure, the check-status links carry the system key: they are capabilities.
+  assert.equal(new URL(links.statusQueryGetUri).searchParams.get('code'), secrets.systemKey);
   const viaLink = await fetch(links.statusQueryGetUri);
   assert.equal(viaLink.status, 200);
 });
@@ -111,7 +116,7 @@ test('raise event, terminate, suspend/resume, list, purge', async () => {
 });
 
 test('the create-and-wait URL answers with the output', async () => {
-  const res = await fetch(`${origin}/runtime/webhooks/durabletask/orchestrators/echo?timeout=10&pollingInterval=0.01`, {
+  const res = await fetch(`${origin}${api}/orchestrators/echo?timeout=10&pollingInterval=0.01&code=${secrets.systemKey}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: '"wait for me"',
@@ -122,12 +127,70 @@ test('the create-and-wait URL answers with the output', async () => {
 
 test('paging follows continuation tokens', async () => {
   for (let i = 0; i < 5; i++) await client.startNew('echo', { instanceId: `page-${i}`, input: i });
-  const res = await fetch(`${origin}/runtime/webhooks/durabletask/instances?top=2&instanceIdPrefix=page-`);
+  const res = await fetch(`${origin}${api}/instances?top=2&instanceIdPrefix=page-`, { headers: { 'x-functions-key': secrets.systemKey } });
   assert.equal(res.status, 200);
   assert.ok(res.headers.get('x-ms-continuation-token'));
   assert.equal(((await res.json()) as unknown[]).length, 2);
   const all = await client.getStatusBy({});
   assert.ok(all.filter((s) => s.instanceId.startsWith('page-')).length === 5);
+});
+
+test('without the system key every webhook operation is refused, and nothing happens', async () => {
+  const id = await client.startNew('waitForGo', { instanceId: 'guarded' });
+  const wrong = newSecret();
+  const attempts: [string, string][] = [
+    ['GET', `instances/${id}`],
+    ['GET', `instances/${id}?showHistory=true&showInput=true`],
+    ['POST', `instances/${id}/raiseEvent/go`],
+    ['POST', `instances/${id}/terminate?reason=x`],
+    ['POST', `instances/${id}/suspend`],
+    ['GET', 'instances'],
+    ['DELETE', `instances/${id}`],
+    ['DELETE', 'instances?createdTimeFrom=1970-01-01T00:00:00Z'],
+    ['POST', 'orchestrators/echo'],
+  ];
+  for (const [method, path] of attempts) {
+    const sep = path.includes('?') ? '&' : '?';
+    const tries: { url: string; headers: Record<string, string> }[] = [
+      { url: `${origin}${api}/${path}`, headers: {} },
+      { url: `${origin}${api}/${path}${sep}code=${wrong}`, headers: {} },
+      { url: `${origin}${api}/${path}${sep}code=`, headers: {} },
+      { url: `${origin}${api}/${path}`, headers: { 'x-functions-key': wrong } },
+      { url: `${origin}${api}/${path}${sep}code=${secrets.systemKey.slice(0, -1)}`, headers: {} },
+    ];
+    for (const init of tries) {
+      const res = await fetch(init.url, { method, headers: { 'content-type': 'application/json', ...init.headers }, ...(method === 'POST' ? { body: '"done"' } : {}) });
+      const text = await res.text();
+      assert.equal(res.status, 401, `${method} ${init.url}`);
+      assert.equal((JSON.parse(text) as { error: { code: string } }).error.code, 'unauthenticated');
+      assert.ok(!text.includes(secrets.systemKey) && !text.includes(secrets.rpcSecret), 'no secret in the refusal');
+    }
+  }
+  // The instance is untouched: still waiting, and the right key (query or header) works.
+  const status = await fetch(`${origin}${api}/instances/${id}?code=${encodeURIComponent(secrets.systemKey)}`);
+  assert.equal(status.status, 202);
+  assert.equal(((await status.json()) as { runtimeStatus: string }).runtimeStatus, 'Running');
+  const raised = await fetch(`${origin}${api}/instances/${id}/raiseEvent/go`, { method: 'POST', headers: { 'x-functions-key': secrets.systemKey, 'content-type': 'application/json' }, body: '"now"' });
+  assert.equal(raised.status, 202);
+  await waitFor(async () => (await client.getStatus(id)).runtimeStatus === 'Completed');
+  assert.equal((await client.getStatus(id)).output, 'now');
+});
+
+test('the rpc paths answer only under this process\'s secret', async () => {
+  const id = await client.startNew('waitForGo', { instanceId: 'rpc-guarded' });
+  for (const base of [`${api}/rpc/${newSecret()}`, `${api}/rpc`, `${api}/rpc/${secrets.rpcSecret.slice(1)}`, `${api}/rpc/x/${secrets.rpcSecret}`]) {
+    for (const [method, path] of [['GET', `instances/${id}`], ['POST', `instances/${id}/raiseEvent/go`], ['POST', `instances/${id}/terminate`], ['GET', 'instances']] as const) {
+      // Not even the system key opens a wrong rpc path.
+      const res = await fetch(`${origin}${base}/${path}?code=${secrets.systemKey}`, { method, ...(method === 'POST' ? { body: '1' } : {}) });
+      const text = await res.text();
+      assert.equal(res.status, 404, `${method} ${base}/${path}`);
+      assert.ok(!text.includes(secrets.rpcSecret) && !text.includes(secrets.systemKey));
+    }
+  }
+  assert.equal((await client.getStatus(id)).runtimeStatus, 'Running');
+  const right = await fetch(`${origin}${api}/rpc/${secrets.rpcSecret}/instances/${id}`);
+  assert.equal(right.status, 202);
+  await client.terminate(id, 'done');
 });
 
 async function waitFor(fn: () => Promise<boolean>): Promise<void> {

@@ -8,10 +8,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { FakeAzureFilesServer } from '../../fakes/azureFilesServer';
+import { durableFetch, durableSystemKey } from '../../helpers/durableApi';
 import { eventually } from '../../helpers/host';
 import { FileKeyStores } from '../../../src/adapters/keyStore/fileKeyStore';
 import { callbackToken } from '../../../src/core/workflow/callbackToken';
 import { credentialName, dataKeyName } from '../../../src/core/secretNames';
+import { systemKeyPath } from '../../../src/durable/systemKey';
 import { DatasetsApi, TOKENS, type Who } from '../datasets/client';
 
 /**
@@ -24,7 +26,8 @@ import { DatasetsApi, TOKENS, type Who } from '../datasets/client';
  * custom status; ledger blocks and world state; queues; key store; run workspaces and job
  * logs), the host's stdout and stderr, every response body the test received and every
  * durable instance as the management API serves it (history, input, output) are searched
- * for each secret in several spellings.
+ * for each secret in several spellings; among them the management API's system key (its
+ * home is its 0600 file) and any path under the in-process client's secret rpc path.
  *
  * How the callback tokens are known: they are derived, never stored, so the test reads the
  * callback key from the platform organization's key store through the key store adapter
@@ -97,7 +100,7 @@ async function finished(id: string): Promise<Run> {
 }
 /** The management API as a client would read it (it serves the same port). */
 async function durable(path: string): Promise<{ status: number; text: string }> {
-  const res = await fetch(`${api.host.url}/runtime/webhooks/durabletask/${path}`);
+  const res = await durableFetch(api.host, path);
   const text = await res.text();
   api.bodies.push(text);
   return { status: res.status, text };
@@ -153,6 +156,9 @@ test('no secret appears in clear in anything the system wrote or answered', asyn
   }
   assert.match((await api.call('alice', 'GET', `/workflows/${ok}/jobs/job-1/logs`)).text, /PATH=/, 'job 1 printed its environment');
   assert.equal((await api.call(null, 'GET', '/datasets', undefined, { authorization: `Bearer ${WRONG_TOKEN}` })).status, 401);
+  const anonymous = await fetch(`${api.host.url}/runtime/webhooks/durabletask/instances?code=${WRONG_TOKEN}`);
+  api.bodies.push(await anonymous.text());
+  assert.equal(anonymous.status, 401);
 
   // Every durable instance, as the management API serves it.
   const listed = await durable('instances?top=1000');
@@ -169,6 +175,7 @@ test('no secret appears in clear in anything the system wrote or answered', asyn
   };
   const callbackKey = await read('uis', 'workflow-callback-key');
   const masterKey = readFileSync(join(dataDir, 'keystore', 'master.key'), 'utf8').trim();
+  const systemKey = durableSystemKey(dataDir);
   const tokens = runs.flatMap((run) => run.jobs.flatMap((job) =>
     Array.from({ length: Math.max(job.attempts, 1) }, (_, i) => ({ name: `callback token ${run.id}/${job.name}/${i + 1}`, value: callbackToken(Buffer.from(callbackKey, 'base64url'), run.id, job.name, i + 1) }))));
   // The derivation is the one in use: every token a job presented is one of them, and each
@@ -181,6 +188,7 @@ test('no secret appears in clear in anything the system wrote or answered', asyn
     { name: 'Azure Files credential', value: AZURE_CREDENTIAL },
     { name: 'callback key', value: callbackKey },
     { name: 'key-store master key', value: masterKey, home: join('keystore', 'master.key') },
+    { name: 'durable system key', value: systemKey, home: relative(dataDir, systemKeyPath(dataDir)) },
     { name: `data key of ${azure}`, value: await read('uio', dataKeyName(azure)) },
     { name: `data key of ${uis}`, value: await read('uis', dataKeyName(uis)) },
     { name: `data key of ${uio}`, value: await read('uio', dataKeyName(uio)) },
@@ -199,8 +207,8 @@ test('no secret appears in clear in anything the system wrote or answered', asyn
   const stopped = await filesUnder(dataDir);
   // Key material that must stay in clear on this machine (the key store's master key, the
   // embedded Fabric identities' private keys) is readable by the host's user only.
-  const privateFiles = stopped.filter((f) => f.startsWith(join(dataDir, 'keystore')) || f.endsWith('key.pem'));
-  assert.ok(privateFiles.length >= 4);
+  const privateFiles = stopped.filter((f) => f.startsWith(join(dataDir, 'keystore')) || f.endsWith('key.pem') || f === systemKeyPath(dataDir));
+  assert.ok(privateFiles.length >= 5 && privateFiles.includes(systemKeyPath(dataDir)));
   assert.deepEqual(privateFiles.filter((f) => (statSync(f).mode & 0o077) !== 0).map((f) => relative(dataDir, f)), [], 'group or others may read');
   assert.equal(statSync(dataDir).mode & 0o077, 0, 'the data dir is private');
   const places: { where: string; bytes: Buffer }[] = [
@@ -220,5 +228,9 @@ test('no secret appears in clear in anything the system wrote or answered', asyn
       if (forms.some((form) => place.bytes.includes(form))) leaks.push(`${secret.name} in ${place.where}`);
     }
   }
+  // The in-process client's rpc secret lives only in the host's memory: no path under the
+  // rpc mount with a secret-shaped segment appears anywhere.
+  const rpcPath = /durabletask\/rpc\/[A-Za-z0-9_-]{43}/;
+  for (const place of places) if (rpcPath.test(place.bytes.toString('latin1'))) leaks.push(`an rpc path in ${place.where}`);
   assert.deepEqual(leaks, []);
 });

@@ -1,0 +1,62 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+/**
+ * The credentials of the durable management API, as the Durable extension has them on
+ * Azure: a system key every webhook request must carry (`code=` or `x-functions-key`), kept
+ * across restarts in `<data dir>/durable/system.key` (0600), and, for the SDK's in-process
+ * client (which sends no query string to `rpcBaseUrl`), a random path segment that lives
+ * only in this process's memory.
+ */
+const KEY_FORMAT = /^[A-Za-z0-9_-]{43}$/;
+
+/** 256 random bits, base64url: the form of both the system key and the rpc secret. */
+export function newSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export function systemKeyPath(dataDir: string): string {
+  return join(dataDir, 'durable', 'system.key');
+}
+
+/** Reads the system key, creating it on first start. The file appears complete or not at
+ * all (written beside it, then hard-linked into place, which fails if another wrote it). */
+export function loadOrCreateSystemKey(dataDir: string): string {
+  const path = systemKeyPath(dataDir);
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  try {
+    return readKey(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const temp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  const fd = openSync(temp, 'wx', 0o600);
+  try {
+    writeSync(fd, `${newSecret()}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    linkSync(temp, path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  } finally {
+    unlinkSync(temp);
+  }
+  return readKey(path);
+}
+
+function readKey(path: string): string {
+  const key = readFileSync(path, 'utf8').trim();
+  if (!KEY_FORMAT.test(key)) throw new Error(`${path} does not hold a durable system key; delete it to make a new one`);
+  return key;
+}
+
+/** Constant-time comparison (over digests, so the length of `given` leaks nothing either). */
+export function secretMatches(given: string | undefined, expected: string): boolean {
+  if (given === undefined) return false;
+  const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
