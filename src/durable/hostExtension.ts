@@ -46,7 +46,7 @@ export function durableExtension(): HostExtension {
     triggerTypes: ['orchestrationTrigger', 'activityTrigger', 'entityTrigger'],
     inputBindingTypes: ['durableClient', 'orchestrationClient'],
 
-    start(ctx: HostContext, functions: readonly RegisteredFunction[]) {
+    async start(ctx: HostContext, functions: readonly RegisteredFunction[]) {
       const config = durableTaskSchema.parse(ctx.hostJson.extensions?.['durableTask'] ?? {});
       const byType = (type: string) =>
         new Map(functions.filter((fn) => fn.trigger.type.toLowerCase() === type.toLowerCase()).map((fn) => [fn.name.toLowerCase(), fn]));
@@ -83,7 +83,7 @@ export function durableExtension(): HostExtension {
         logger: ctx.logger.child({ component: 'durable' }),
       });
       // A new rpc secret at every start: only this process's own clients know it.
-      const secrets = { systemKey: loadOrCreateSystemKey(ctx.dataDir), rpcSecret: newSecret() };
+      const secrets = { systemKey: await loadOrCreateSystemKey(ctx.dataDir), rpcSecret: newSecret() };
       binding = { json: JSON.stringify(clientConfig(ctx.baseUrl, config.hubName, secrets)) };
       const api = createHttpApi({ engine, taskHub: config.hubName, origin: ctx.baseUrl, secrets });
       ctx.mountHttp(WEBHOOK_PATH, (req, res) => api(req, res));

@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { createOnce } from '../fs/atomicFile';
 
 /**
  * The credentials of the durable management API, as the Durable extension has them on
@@ -21,35 +22,11 @@ export function systemKeyPath(dataDir: string): string {
 }
 
 /** Reads the system key, creating it on first start. The file appears complete or not at
- * all (written beside it, then hard-linked into place, which fails if another wrote it). */
-export function loadOrCreateSystemKey(dataDir: string): string {
+ * all, and two hosts starting at once agree on one key (createOnce). */
+export async function loadOrCreateSystemKey(dataDir: string): Promise<string> {
   const path = systemKeyPath(dataDir);
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  try {
-    return readKey(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  const temp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  const fd = openSync(temp, 'wx', 0o600);
-  try {
-    writeSync(fd, `${newSecret()}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    linkSync(temp, path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  } finally {
-    unlinkSync(temp);
-  }
-  return readKey(path);
-}
-
-function readKey(path: string): string {
-  const key = readFileSync(path, 'utf8').trim();
+  await fs.mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  const key = (await createOnce(path, Buffer.from(`${newSecret()}\n`))).toString('utf8').trim();
   if (!KEY_FORMAT.test(key)) throw new Error(`${path} does not hold a durable system key; delete it to make a new one`);
   return key;
 }

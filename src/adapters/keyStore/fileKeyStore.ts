@@ -7,7 +7,7 @@ import { LedgerflowError } from '../../core/errors';
 import { sealBytes, unsealBytes } from '../../core/crypto/seal';
 import { assertSecretName } from '../../core/secretNames';
 import type { KeyStore, KeyStores } from '../../ports/keyStore';
-import { createOnce, writeFileAtomic } from './atomicFile';
+import { createOnce, writeFileAtomic } from '../../fs/atomicFile';
 
 /**
  * The local key store: one file per organization under `<dataDir>/keystore/`, holding the

@@ -5,16 +5,16 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadOrCreateSystemKey, newSecret, secretMatches, systemKeyPath } from '../../../src/durable/systemKey';
 
-test('the system key is made once (256 bits, 0600) and kept across starts', () => {
+test('the system key is made once (256 bits, 0600) and kept across starts', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'durable-key-'));
   try {
-    const key = loadOrCreateSystemKey(dir);
+    const key = await loadOrCreateSystemKey(dir);
     assert.equal(Buffer.from(key, 'base64url').length, 32);
     assert.equal(statSync(systemKeyPath(dir)).mode & 0o777, 0o600);
-    assert.equal(loadOrCreateSystemKey(dir), key);
-    assert.notEqual(loadOrCreateSystemKey(mkdtempSync(join(dir, 'other-'))), key);
+    assert.equal(await loadOrCreateSystemKey(dir), key);
+    assert.notEqual(await loadOrCreateSystemKey(mkdtempSync(join(dir, 'other-'))), key);
     writeFileSync(systemKeyPath(dir), 'short\n');
-    assert.throws(() => loadOrCreateSystemKey(dir), /does not hold a durable system key/);
+    await assert.rejects(loadOrCreateSystemKey(dir), /does not hold a durable system key/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -9,14 +9,7 @@ import { dirname, join, basename } from 'node:path';
  */
 export async function writeFileAtomic(path: string, data: Buffer, mode = 0o600): Promise<void> {
   const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await fs.open(tmp, 'wx', mode);
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  const tmp = await writeSyncedTemp(path, data, mode);
   try {
     await fs.rename(tmp, path);
   } catch (err) {
@@ -38,14 +31,7 @@ export async function fsyncDir(dir: string): Promise<void> {
 /** Creates `path` with `data` only if it does not exist yet; returns the content that won. */
 export async function createOnce(path: string, data: Buffer, mode = 0o600): Promise<Buffer> {
   const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await fs.open(tmp, 'wx', mode);
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  const tmp = await writeSyncedTemp(path, data, mode);
   try {
     // link() fails if the target exists, so two processes starting at once agree on one key.
     await fs.link(tmp, path);
@@ -56,4 +42,17 @@ export async function createOnce(path: string, data: Buffer, mode = 0o600): Prom
     await fs.rm(tmp, { force: true });
   }
   return fs.readFile(path);
+}
+
+/** A new temp file beside `path` holding `data`, flushed to disk; returns its path. */
+async function writeSyncedTemp(path: string, data: Buffer, mode: number): Promise<string> {
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await fs.open(tmp, 'wx', mode);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  return tmp;
 }
