@@ -23,14 +23,20 @@ export interface AuthRequest<P, Q, B> {
 
 type Out<T> = T extends z.ZodType ? z.output<T> : undefined;
 
-export interface AuthRouteOptions<P extends z.ZodType | undefined, Q extends z.ZodType | undefined, B extends z.ZodType | undefined> {
-  readonly methods: readonly HttpMethod[];
-  readonly route: string;
-  readonly params?: P;
-  readonly query?: Q;
-  readonly body?: B;
-  readonly handler: (req: AuthRequest<Out<P>, Out<Q>, Out<B>>) => Promise<JsonReply> | JsonReply;
+/** What authRoute takes from a route table entry (src/api/routes.ts): the same entry the
+ * OpenAPI document is generated from, so the checked schemas and the published ones are one. */
+export interface AuthRouteSpec {
+  readonly name: string;
+  readonly method: HttpMethod;
+  readonly path: string;
+  readonly params?: z.ZodType;
+  readonly query?: z.ZodType;
+  readonly body?: z.ZodType;
 }
+
+type Part<R, K extends 'params' | 'query' | 'body'> = R extends { readonly [key in K]: infer S } ? Out<S> : undefined;
+
+export type AuthHandler<R extends AuthRouteSpec> = (req: AuthRequest<Part<R, 'params'>, Part<R, 'query'>, Part<R, 'body'>>) => Promise<JsonReply> | JsonReply;
 
 function check(schema: z.ZodType | undefined, value: unknown, problems: ErrorDetail[]): unknown {
   if (schema === undefined) return undefined;
@@ -40,28 +46,25 @@ function check(schema: z.ZodType | undefined, value: unknown, problems: ErrorDet
   return undefined;
 }
 
-export function authRoute<P extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined, B extends z.ZodType | undefined = undefined>(
-  name: string,
-  options: AuthRouteOptions<P, Q, B>,
-): void {
-  jsonRoute(name, {
-    methods: options.methods,
-    route: options.route,
+export function authRoute<R extends AuthRouteSpec>(route: R, handler: AuthHandler<R>): void {
+  jsonRoute(route.name, {
+    methods: [route.method],
+    route: route.path,
     handler: async ({ request, context, params, query }) => {
       const caller = authenticator().authenticate(request.headers);
       const problems: ErrorDetail[] = [];
-      const p = check(options.params, { ...params }, problems);
-      const q = check(options.query, Object.fromEntries(query), problems);
+      const p = check(route.params, { ...params }, problems);
+      const q = check(route.query, Object.fromEntries(query), problems);
       let b: unknown;
       try {
-        b = await parseBody(request, options.body);
+        b = await parseBody(request, route.body);
       } catch (err) {
         if (!(err instanceof LedgerflowError) || err.code !== 'validation_failed') throw err;
         problems.push(...(err.details ?? []));
       }
       if (problems.length > 0) throw validationError('the request is not valid', problems);
       const svc = await services();
-      return options.handler({ request, context, services: svc, caller, params: p as Out<P>, query: q as Out<Q>, body: b as Out<B> });
+      return handler({ request, context, services: svc, caller, params: p, query: q, body: b } as Parameters<AuthHandler<R>>[0]);
     },
   });
 }
