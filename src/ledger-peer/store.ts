@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { StateReader, Version, VersionedValue } from './simulator/types';
+import { holdProcessLock, type ProcessLock } from '../fs/processLock';
 
 /**
  * The peer's persistent ledger in one SQLite file: blocks (Fabric-encoded), the transaction
@@ -170,19 +171,14 @@ export class LedgerStore {
   }
 }
 
-/** Holds the ledger for this process: a lock database kept in SQLite's exclusive locking
- * mode, which the OS releases if the process dies. A second peer on the same data dir fails. */
-export function lockLedger(file: string): { release(): void } {
-  mkdirSync(dirname(file), { recursive: true });
-  const lock = new Database(`${file}.lock`, { timeout: 0 });
+/** Holds the ledger for this process (see processLock.ts): a second peer on the same data
+ * dir fails; a dead peer's lock is released by the kernel. */
+export function lockLedger(file: string): ProcessLock {
   try {
-    lock.pragma('locking_mode = EXCLUSIVE');
-    lock.exec('CREATE TABLE IF NOT EXISTS owner (pid INTEGER); DELETE FROM owner; INSERT INTO owner VALUES (' + process.pid + ')');
+    return holdProcessLock(`${file}.lock`);
   } catch (err) {
-    lock.close();
     throw new Error(`the ledger ${file} is in use by another peer`, { cause: err });
   }
-  return { release: () => lock.close() };
 }
 
 interface StoredEventRow { block_num: number; tx_num: number; tx_id: string; chaincode: string; name: string; payload: Buffer }

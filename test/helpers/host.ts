@@ -35,6 +35,9 @@ export interface StartHostOptions {
   readonly dataDir?: string;
   /** How long to wait for the ready line (default 30 s: CI machines are slow and shared). */
   readonly readyTimeoutMs?: number;
+  /** A command that runs the host as its argument list (e.g. under a parent that never reaps
+   * it); the TestHost's child is then the launcher, not the host. */
+  readonly launcher?: readonly string[];
 }
 
 export interface TestHost {
@@ -93,7 +96,8 @@ function spawnHost(options: StartHostOptions): Spawned {
   if (options.settings) {
     writeFileSync(join(appDir, 'local.settings.json'), JSON.stringify({ IsEncrypted: false, Values: options.settings }));
   }
-  const child = spawn(process.execPath, [join(repoRoot, 'dist', 'src', 'host', 'main.js')], {
+  const argv = [...(options.launcher ?? []), process.execPath, join(repoRoot, 'dist', 'src', 'host', 'main.js')];
+  const child = spawn(argv[0] as string, argv.slice(1), {
     cwd: appDir,
     env: { ...baseEnv(), PORT: '0', LEDGERFLOW_DATA_DIR: dataDir, LEDGERFLOW_APP_DIR: appDir, LOG_LEVEL: 'debug', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,66 @@
+import Database from 'better-sqlite3';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/**
+ * A lock held for the life of this process and released by the kernel when it dies.
+ *
+ * Node has no flock(); SQLite's unix VFS takes fcntl() record locks, and an exclusive-mode
+ * connection (`locking_mode=EXCLUSIVE` plus one write) keeps its write lock until it is
+ * closed. The kernel drops fcntl locks as the dying process's files are closed, before it
+ * becomes a zombie, so a restart right after `kill -9` finds the lock free, and a reused
+ * pid (containers) can never make a dead owner look alive. better-sqlite3 is already a
+ * dependency, so no native package is added for this. Pids are written beside the lock only
+ * to name the holder in the refusal message; they decide nothing.
+ */
+export class LockHeldError extends Error {
+  /** The pid the holder recorded, if it could be read. */
+  readonly holderPid: number | undefined;
+  constructor(file: string, holderPid: number | undefined, options: { cause?: unknown }) {
+    super(`${file} is locked by another process${holderPid === undefined ? '' : ` (pid ${holderPid})`}`, options);
+    this.name = 'LockHeldError';
+    this.holderPid = holderPid;
+  }
+}
+
+export interface ProcessLock {
+  /** Releases the lock (idempotent); the kernel does it too when the process ends. */
+  release(): void;
+}
+
+/** Takes `file` (an SQLite database used only as a lock) or throws LockHeldError at once. */
+export function holdProcessLock(file: string): ProcessLock {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const pidFile = `${file}.pid`;
+  const db = new Database(file, { timeout: 0 });
+  try {
+    db.pragma('locking_mode = EXCLUSIVE');
+    // The first write takes the exclusive lock; exclusive mode keeps it until close.
+    db.exec('CREATE TABLE IF NOT EXISTS holder (pid INTEGER); DELETE FROM holder; INSERT INTO holder VALUES (' + process.pid + ')');
+  } catch (err) {
+    db.close();
+    throw new LockHeldError(file, readPid(pidFile), { cause: err });
+  }
+  try {
+    writeFileSync(pidFile, `${process.pid}\n`, { mode: 0o600 });
+  } catch {
+    // Informational only: a full disk must not keep the lock from being taken.
+  }
+  let held = true;
+  return {
+    release() {
+      if (!held) return;
+      held = false;
+      db.close();
+    },
+  };
+}
+
+function readPid(file: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
