@@ -91,7 +91,8 @@ export interface HostContext {
   /** host.json: `extensions` keeps sections the host does not parse (durableTask, ...). */
   readonly hostJson: HostJson;
   readonly logger: Logger;
-  /** e.g. `http://127.0.0.1:7071`: the HTTP server already listens when extensions start. */
+  /** e.g. `http://127.0.0.1:7071`: the port is bound when extensions start, but requests are
+   * answered 503 `starting` until every extension has started. */
   readonly baseUrl: string;
   /** Aborted when shutdown begins. */
   readonly shutdownSignal: AbortSignal;

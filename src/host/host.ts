@@ -133,6 +133,8 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
       }
     }
 
+    server.ready();
+
     let stopping: Promise<void> | undefined;
     const stop = (): Promise<void> => {
       stopping ??= (async () => {

@@ -16,6 +16,8 @@ export class HttpServer {
   readonly #server: Server;
   #mounts: Mount[] = [];
   #closing = false;
+  /** False from listen() until every extension has started (see ready()). */
+  #ready = false;
 
   constructor(
     private readonly logger: Logger,
@@ -48,6 +50,14 @@ export class HttpServer {
     });
   }
 
+  /** Opens the gate: until then every request is answered 503 `starting` with Retry-After.
+   * The port opens earlier because extensions need the host's address to start (the durable
+   * client's URLs); a client that connects at once is told to retry, never sent to a route
+   * whose extension is not there yet. */
+  ready(): void {
+    this.#ready = true;
+  }
+
   /** Stops accepting connections; requests already running finish. */
   stopAccepting(): void {
     this.#closing = true;
@@ -62,6 +72,11 @@ export class HttpServer {
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (this.#closing) {
       writeJsonError(res, 503, 'unavailable', 'the host is shutting down', { connection: 'close' });
+      return;
+    }
+    if (!this.#ready) {
+      // `status` as /api/health reports it, for probes that read only that field.
+      writeJsonError(res, 503, 'unavailable', 'the host is starting; retry shortly', { 'retry-after': '1' }, { status: 'starting' });
       return;
     }
     let url: URL;
