@@ -12,6 +12,7 @@ import './lifecycle';
 import { wireWorkflows } from '../src/app/workflows/wiring';
 import './workflows';
 import './jobCallback';
+import './jobExits';
 import './cleanup';
 import '../orchestrators';
 

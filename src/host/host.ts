@@ -106,6 +106,8 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
     // durable-functions SDK builds its management URLs from it).
     env['WEBSITE_HOSTNAME'] ??= `${host}:${address.port}`;
 
+    let markStarted = (): void => undefined;
+    const allStarted = new Promise<void>((resolveStarted) => (markStarted = resolveStarted));
     const invoke = createInvoker(extensions, { programmingModel: app.programmingModel, hooks: app.hooks, logger }, logger);
     const context: HostContext = {
       settings,
@@ -118,7 +120,9 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
       queues,
       functions: () => runnable,
       getFunction: (name) => runnable.find((fn) => fn.name.toLowerCase() === name.toLowerCase()),
-      invoke: (fn, input) => track(invoke(fn, input)),
+      // Invocations an extension starts early (a timer's runOnStartup, the durable engine's
+      // first episodes) wait until every extension runs: their bindings need all of them.
+      invoke: (fn, input) => track(allStarted.then(() => invoke(fn, input))),
       mountHttp: (prefix, handler) => server.mount(prefix, handler),
       track,
     };
@@ -133,6 +137,7 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
       }
     }
 
+    markStarted();
     server.ready();
 
     let stopping: Promise<void> | undefined;

@@ -86,3 +86,29 @@ export interface DagComputeBackend extends ComputeBackend {
 
 export const runsDags = (backend: ComputeBackend): backend is DagComputeBackend =>
   typeof (backend as Partial<DagComputeBackend>).launchRun === 'function';
+
+/** A job attempt that ended without its completion being delivered (its callback was lost
+ * with a host that stopped or crashed while the job ran). */
+export interface UnreportedExit {
+  workflowId: string;
+  jobName: string;
+  attempt: number;
+  handle: JobHandle;
+  exitCode: number | null;
+  startedAt?: string;
+  endedAt?: string;
+}
+
+/**
+ * Optional capability (local runner, whose jobs outlive the host): the exits no callback
+ * delivered, so that a starting host hands them to their orchestrations at once instead
+ * of leaving them to the next status poll. Cluster backends report from a watcher.
+ */
+export interface RecoversExits {
+  unreportedExits(): Promise<UnreportedExit[]>;
+  /** Records that the attempt's exit reached its orchestration (or no one waits for it). */
+  markReported(handle: JobHandle): Promise<void>;
+}
+
+export const recoversExits = (backend: ComputeBackend): backend is ComputeBackend & RecoversExits =>
+  typeof (backend as Partial<RecoversExits>).unreportedExits === 'function';

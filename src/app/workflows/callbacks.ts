@@ -25,6 +25,12 @@ export async function acceptCompletion(report: CompletionReport, bearer: string 
   if (bearer === undefined || !callbackTokenMatches(key, report.workflowId, report.jobName, report.attempt, bearer)) {
     throw new LedgerflowError('unauthenticated', 'the callback token does not match this job');
   }
+  await raiseCompletion(report, runs);
+}
+
+/** `job-completed` to the job's orchestration: what the callback and the start-up scan of
+ * unreported exits (exitDelivery.ts) both raise. */
+export async function raiseCompletion(report: CompletionReport, runs: RunControl): Promise<void> {
   const event: JobCompletion = {
     attempt: report.attempt,
     exitCode: report.exitCode,

@@ -33,6 +33,8 @@ export const JOB_FILES = {
   wrapperPid: 'wrapper.pid',
   timedOut: 'timed-out',
   canceled: 'canceled',
+  /** Written once the exit reached the job's orchestration (callback or start-up scan). */
+  reported: 'reported',
   /** Scratch, removed by cleanup: the unshare fallback's root mount point. */
   root: 'root',
 } as const;

@@ -5,7 +5,9 @@ import { LedgerflowError, errorMessage } from '../../../core/errors';
 import { mountPathProblem, mountPathsOverlap } from '../../../core/workflow/paths';
 import { memoryBytes } from '../../../core/workflow/quantity';
 import type { Logger } from '../../../observability/logger';
-import type { ComputeBackend, JobHandle, JobLaunch, JobObservation, ResolvedVolume } from '../../../ports/compute';
+import type {
+  ComputeBackend, JobHandle, JobLaunch, JobObservation, RecoversExits, ResolvedVolume, UnreportedExit,
+} from '../../../ports/compute';
 import {
   JOB_FILES, isJobProcess, readExitRecord, jobStateSchema, readJson, readPid, writeJsonAtomic, writeTextAtomic, type JobState,
 } from './jobDir';
@@ -51,7 +53,7 @@ function checkId(what: string, value: string): void {
  * workspace, logs and outcomes, which the API serves after the run; purge() removes the
  * run entirely.
  */
-export class LocalComputeBackend implements ComputeBackend {
+export class LocalComputeBackend implements ComputeBackend, RecoversExits {
   readonly kind = 'local' as const;
   private readonly dataDir: string;
   private readonly detection: SandboxDetection;
@@ -87,6 +89,10 @@ export class LocalComputeBackend implements ComputeBackend {
     return join(this.runDir(workflowId), 'jobs', `${jobName}-${attempt}`);
   }
 
+  private handleOf(workflowId: string, jobName: string, attempt: number): JobHandle {
+    return { backend: 'local', ref: `${workflowId}/${jobName}-${attempt}` };
+  }
+
   private dirOf(handle: JobHandle): string {
     const match = /^([^/]+)\/([^/]+)-([0-9]+)$/.exec(handle.ref);
     if (handle.backend !== 'local' || !match) throw new LedgerflowError('bad_request', `not a local job handle: ${handle.ref}`);
@@ -107,7 +113,7 @@ export class LocalComputeBackend implements ComputeBackend {
 
   launch(job: JobLaunch, volumes: ResolvedVolume[]): Promise<JobHandle> {
     const dir = this.jobDir(job.workflowId, job.jobName, job.attempt);
-    const handle: JobHandle = { backend: 'local', ref: `${job.workflowId}/${job.jobName}-${job.attempt}` };
+    const handle = this.handleOf(job.workflowId, job.jobName, job.attempt);
     const inFlight = this.launching.get(dir);
     if (inFlight) return inFlight;
     const launched = this.launchOnce(job, volumes, dir, handle).finally(() => this.launching.delete(dir));
@@ -287,6 +293,37 @@ export class LocalComputeBackend implements ComputeBackend {
     await rm(this.runDir(workflowId), { recursive: true, force: true });
   }
 
+  /** Every attempt with a recorded exit and no `reported` marker: the ones whose callback
+   * went to a host that is gone. One directory listing per run and a stat per job. */
+  async unreportedExits(): Promise<UnreportedExit[]> {
+    const runsDir = join(this.dataDir, 'runs');
+    const found: UnreportedExit[] = [];
+    for (const workflowId of await readdir(runsDir).catch(() => [] as string[])) {
+      if (!SAFE_ID.test(workflowId)) continue;
+      const jobsDir = join(runsDir, workflowId, 'jobs');
+      for (const entry of await readdir(jobsDir).catch(() => [] as string[])) {
+        const match = /^(.+)-([0-9]+)$/.exec(entry);
+        if (!match || !SAFE_ID.test(match[1]!)) continue;
+        const dir = join(jobsDir, entry);
+        if ((await exists(join(dir, JOB_FILES.reported))) || !(await exists(join(dir, JOB_FILES.exit)))) continue;
+        const state = await readJson(join(dir, JOB_FILES.state), jobStateSchema);
+        const observation = state && (await this.outcome(dir, state));
+        if (!observation) continue; // not yet known: the supervisor is still recording it
+        const handle = this.handleOf(workflowId, match[1]!, Number(match[2]));
+        found.push({
+          workflowId, jobName: match[1]!, attempt: Number(match[2]), handle, exitCode: observation.exitCode,
+          ...(observation.startedAt !== undefined && { startedAt: observation.startedAt }),
+          ...(observation.endedAt !== undefined && { endedAt: observation.endedAt }),
+        });
+      }
+    }
+    return found;
+  }
+
+  async markReported(handle: JobHandle): Promise<void> {
+    await writeFile(join(this.dirOf(handle), JOB_FILES.reported), '');
+  }
+
   /** Best effort: the orchestrator also polls status(). Never logs the token. */
   private async reportCompletion(job: JobLaunch, handle: JobHandle): Promise<void> {
     const context = { workflowId: job.workflowId, jobName: job.jobName, attempt: job.attempt };
@@ -300,7 +337,8 @@ export class LocalComputeBackend implements ComputeBackend {
         signal: AbortSignal.timeout(10_000),
       });
       await response.arrayBuffer();
-      if (!response.ok) this.log?.warn({ ...context, status: response.status }, 'job completion callback refused');
+      if (response.ok) await this.markReported(handle);
+      else this.log?.warn({ ...context, status: response.status }, 'job completion callback refused');
     } catch (err) {
       this.log?.warn({ ...context, err: errorMessage(err) }, 'job completion callback failed');
     }

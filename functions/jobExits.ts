@@ -1,0 +1,22 @@
+import { app } from '@azure/functions';
+import * as df from 'durable-functions';
+import { settings } from '../src/config/settings';
+import { deliverUnreportedExits } from '../src/app/workflows/exitDelivery';
+import { workflowPlatform } from '../src/app/workflows/platform';
+import { durableRunControl } from '../src/app/workflows/runControl';
+
+/**
+ * At start (and hourly, for a callback lost while the host ran), delivers the exits of
+ * local jobs that ended while no host could take their callback. Only the local runner's
+ * jobs outlive the host; cluster backends report from their own watchers.
+ */
+app.timer('deliverJobExits', {
+  schedule: '0 0 * * * *',
+  runOnStartup: true,
+  extraInputs: [df.input.durableClient()],
+  handler: async (_timer, context) => {
+    if (settings().COMPUTE !== 'local') return;
+    const platform = await workflowPlatform();
+    await deliverUnreportedExits(platform.compute, durableRunControl(df.getClient(context)), platform.log);
+  },
+});
