@@ -1,6 +1,7 @@
 import { routes } from '../../src/api/routes';
 import { settings } from '../../src/config/settings';
 import { describeCompute } from '../../src/app/compute';
+import { storageHealth } from '../../src/app/storageHealth';
 import { appVersion as version } from './appVersion';
 import { jsonRoute } from './jsonRoute';
 
@@ -11,10 +12,13 @@ jsonRoute(r.name, {
   handler: () => {
     const s = settings();
     const compute = describeCompute(s);
+    const storage = storageHealth(s.LEDGERFLOW_DATA_DIR);
+    const noSandbox = 'sandbox' in compute && compute.sandbox === 'none';
     return {
       body: {
-        // Still 200: the host is alive, but local jobs cannot run without a sandbox.
-        status: 'sandbox' in compute && compute.sandbox === 'none' ? 'degraded' : 'ok',
+        // Still 200: the host is alive, but local jobs cannot run without a sandbox, and
+        // nothing can be written while the data disk is full.
+        status: noSandbox || storage.status !== 'ok' ? 'degraded' : 'ok',
         version,
         adapters: {
           ledger: s.LEDGER,
@@ -25,6 +29,7 @@ jsonRoute(r.name, {
           host: s.LEDGERFLOW_HOST,
         },
         compute,
+        storage,
       },
     };
   },

@@ -117,7 +117,8 @@ export const errorBody = z.strictObject({
 
 /** Liveness: informational, so it may grow fields without breaking clients. */
 export const health = z.looseObject({
-  /** `degraded`: alive, but local jobs cannot run (no sandbox works on this machine). */
+  /** `degraded`: alive, but local jobs cannot run (no sandbox works on this machine), or the
+   * data disk is full (`storage.message` says so). */
   status: z.enum(['ok', 'degraded']),
   version: z.string(),
   adapters: z.record(z.string(), z.string()),
@@ -126,6 +127,12 @@ export const health = z.looseObject({
     backend: z.string(),
     sandbox: z.enum(['bwrap', 'unshare', 'none']).optional(),
     description: z.string().optional(),
+  }).optional(),
+  /** Room on the data disk: `full` while writes are refused with 507. */
+  storage: z.looseObject({
+    status: z.enum(['ok', 'full']),
+    freeBytes: z.number(),
+    message: z.string().optional(),
   }).optional(),
 });
 

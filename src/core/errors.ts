@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   unsupported_media_type: 415,
   precondition_failed: 412,
   unavailable: 503,
+  insufficient_storage: 507,
   internal: 500,
 } as const;
 
@@ -58,10 +59,35 @@ export const forbidden = (message: string) => new LedgerflowError('forbidden', m
 export const conflict = (message: string, data?: Record<string, unknown>) =>
   new LedgerflowError('conflict', message, data === undefined ? {} : { data });
 
+const DISK_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
+// As the messages read once the code is lost on the way (gRPC from the ledger peer, a worker thread).
+const DISK_FULL_TEXT = /\b(ENOSPC|EDQUOT)\b|no space left on device|disk quota exceeded|database or disk is full|data disk is full/i;
+
+export const mentionsDiskFull = (text: string): boolean => DISK_FULL_TEXT.test(text);
+
+/** Whether `err`, or an error it wraps, says the disk (or the user's quota) is full. */
+export function isDiskFull(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e !== undefined && e !== null && depth < 8; depth++) {
+    if (e instanceof LedgerflowError && e.code === 'insufficient_storage') return true;
+    const { code, message, details, cause } = e as { code?: unknown; message?: unknown; details?: unknown; cause?: unknown };
+    if (typeof code === 'string' && DISK_FULL_CODES.has(code)) return true;
+    if ((typeof message === 'string' && mentionsDiskFull(message)) || (typeof details === 'string' && mentionsDiskFull(details))) return true;
+    e = cause;
+  }
+  return false;
+}
+
+/** The one error every component reports a full data disk with (507). */
+export function insufficientStorage(cause?: unknown): LedgerflowError {
+  return new LedgerflowError('insufficient_storage', 'the data disk is full: free space on it, then retry', { cause });
+}
+
 /** Normalises anything thrown into a LedgerflowError; unknown errors become `internal`
- * with a generic message, so internals (paths, stack traces) never reach a client. */
+ * with a generic message, so internals (paths, stack traces) never reach a client. A full
+ * disk, wherever it was met, is `insufficient_storage`. */
 export function toLedgerflowError(err: unknown): LedgerflowError {
   if (err instanceof LedgerflowError) return err;
+  if (isDiskFull(err)) return insufficientStorage(err);
   return new LedgerflowError('internal', 'internal error', { cause: err });
 }
 

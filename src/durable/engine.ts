@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { LedgerflowError } from '../core/errors';
+import { insufficientStorage, isDiskFull, LedgerflowError } from '../core/errors';
 import type { Logger } from '../observability/logger';
 import { parseOrchestratorFailure, parseOrchestratorState, type OrchestratorResult } from './actions';
 import {
@@ -134,6 +134,8 @@ export class DurableEngine {
 
   private pendingWrites: { batch: WriteBatch; resolve: () => void; reject: (e: unknown) => void }[] = [];
   private flushScheduled = false;
+  /** Since when commits fail for want of space (they are retried until one succeeds). */
+  private diskFullSince: number | undefined;
 
   private wakeups: { at: number; live: Live }[] = [];
   private wakeTimer: NodeJS.Timeout | undefined;
@@ -180,8 +182,14 @@ export class DurableEngine {
     this.claimActivities();
     for (const live of this.lives.values()) this.kick(live);
     this.leaseTimer = setInterval(() => {
-      this.store.renewLeases(this.owner, Date.now() + this.leaseMs);
-      this.claimActivities();
+      try {
+        this.store.renewLeases(this.owner, Date.now() + this.leaseMs);
+        this.claimActivities();
+      } catch (err) {
+        // A full disk only delays the renewal to the next tick; anything else is fatal.
+        if (isDiskFull(err)) this.log?.warn({ err: String(err) }, 'activity leases not renewed: the data disk is full');
+        else this.onFatal(err);
+      }
     }, Math.max(100, Math.floor(this.leaseMs / 3)));
     this.leaseTimer.unref();
     this.log?.info({ active: this.lives.size, activities: this.activityQueue.length - this.activityHead }, 'durable engine started');
@@ -220,6 +228,7 @@ export class DurableEngine {
   // ---- client operations -------------------------------------------------------------
 
   async startNew(name: string, options: { instanceId?: string | undefined; input?: unknown } = {}): Promise<string> {
+    this.refuseWhileDiskFull();
     if (!this.fns.hasOrchestrator(name)) throw new LedgerflowError('bad_request', `no orchestrator named '${name}' is registered`);
     const instanceId = options.instanceId ?? randomUUID().replace(/-/g, '');
     if (this.lives.has(instanceId)) throw new LedgerflowError('conflict', `instance '${instanceId}' already exists and is not finished`);
@@ -236,6 +245,7 @@ export class DurableEngine {
    * to insert and delete); an episode that does not admit it stores it as a message.
    */
   async raiseEvent(instanceId: string, name: string, data: unknown): Promise<void> {
+    this.refuseWhileDiskFull();
     const live = this.liveOrThrow(instanceId);
     const ev = event(EventType.EventRaised, new Date(), { Name: name, Input: toJsonText(data) });
     await new Promise<void>((resolve, reject) => {
@@ -301,7 +311,13 @@ export class DurableEngine {
     throw new LedgerflowError('gone', `instance '${instanceId}' is ${row.status}`);
   }
 
+  /** New work is refused (507) while commits wait for space, rather than queued behind them. */
+  private refuseWhileDiskFull(): void {
+    if (this.diskFullSince !== undefined) throw insufficientStorage();
+  }
+
   private async send(instanceId: string, ev: InboxEvent): Promise<void> {
+    this.refuseWhileDiskFull();
     this.liveOrThrow(instanceId);
     const msg: StoredMessage = { instanceId, visibleAt: 0, event: ev };
     await this.write({ insertMessages: [msg] });
@@ -758,9 +774,35 @@ export class DurableEngine {
     try {
       this.store.commit(items.map((i) => i.batch));
     } catch (err) {
+      if (isDiskFull(err) && !this.closed) {
+        this.retryWhenSpace(items, err);
+        return;
+      }
       for (const i of items) i.reject(err);
       return;
     }
+    if (this.diskFullSince !== undefined) {
+      this.log?.info({ waitedMs: Date.now() - this.diskFullSince }, 'durable store writable again');
+      this.diskFullSince = undefined;
+    }
     for (const i of items) i.resolve();
+  }
+
+  /**
+   * A commit refused for want of space rolled back whole, and memory is already ahead of the
+   * store, so the same batches (and those queued behind them) are committed again, in order,
+   * until the disk has room: an episode, its timers and activities wait rather than get lost.
+   */
+  private retryWhenSpace(items: typeof this.pendingWrites, err: unknown): void {
+    this.pendingWrites = [...items, ...this.pendingWrites];
+    if (this.diskFullSince === undefined) {
+      this.diskFullSince = Date.now();
+      this.log?.warn({ err: String(err) }, 'the data disk is full: durable commits wait for space');
+    }
+    this.flushScheduled = true;
+    setTimeout(() => {
+      if (this.closed) return;
+      this.flush();
+    }, 250);
   }
 }

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { LedgerflowError, type ErrorCode } from '../core/errors';
+import { LedgerflowError, toLedgerflowError, type ErrorCode } from '../core/errors';
 import { managementUrls, RPC_SEGMENT, WEBHOOK_PATH, type ApiSecrets } from './clientConfig';
 import type { DurableEngine } from './engine';
 import { eventTypeName, fromJsonText, isTerminal, RuntimeStatus, type HistoryEvent } from './history';
@@ -234,10 +234,7 @@ export function createHttpApi(options: HttpApiOptions): (req: IncomingMessage, r
     try {
       reply = await route(req, url, authorizedPath(req, url));
     } catch (err) {
-      const e =
-        err instanceof LedgerflowError
-          ? err
-          : new LedgerflowError('internal', 'internal error', { cause: err });
+      const e = toLedgerflowError(err);
       reply = { status: e.httpStatus, body: { error: { code: e.code satisfies ErrorCode, message: e.message, ...(e.details ? { details: e.details } : {}) } } };
     }
     const text = reply.body === undefined ? '' : JSON.stringify(reply.body);

@@ -23,9 +23,13 @@ export interface OrdererOptions {
   file: string;
   maxTx: number;
   timeoutMs: number;
-  /** A block that cannot be written (disk full, say) stops the orderer: no later block can
-   * chain onto it. Waiting clients get an error; a restart resumes from the last durable block. */
+  /** A block that cannot be written for another reason than a full disk stops the orderer:
+   * no later block can chain onto it. Waiting clients get an error; a restart resumes from
+   * the last durable block. */
   onCommitError: (err: Error, blockNum: number) => void;
+  /** A block refused for want of space: it and the blocks built on it are dropped, their
+   * clients told, and ordering goes on from the last durable block (the next block retries). */
+  onDiskFull?: (err: Error, blockNum: number) => void;
 }
 
 export interface TxStatus {
@@ -37,6 +41,9 @@ const DUPLICATE_TXID = peer.TxValidationCode.DUPLICATE_TXID;
 
 /** Blocks handed to the worker and not yet durable; more would only queue behind the disk. */
 const MAX_IN_FLIGHT = 2;
+/** How many dropped transaction ids are remembered, so a commit-status request that comes
+ * after its block was dropped is answered at once rather than left waiting. */
+const MAX_DROPPED = 10_000;
 
 interface InFlight {
   record: BlockRecord;
@@ -69,6 +76,9 @@ export class Orderer {
   readonly #blockListeners = new Set<(blockNum: number) => void>();
   #closed = false;
   #failure: Error | undefined;
+  /** Bumped when blocks are dropped: the worker's replies for them are then ignored. */
+  #generation = 0;
+  readonly #dropped = new Map<string, Error>();
 
   private constructor(store: LedgerStore, policy: EndorsementPolicy, options: OrdererOptions) {
     this.#store = store;
@@ -157,6 +167,8 @@ export class Orderer {
     const committed = this.#uncommitted.has(txId) ? undefined : this.#store.txStatus(txId);
     if (committed !== undefined) return Promise.resolve({ code: committed.code, blockNum: committed.blockNum });
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    const dropped = this.#dropped.get(txId);
+    if (dropped !== undefined) return Promise.reject(dropped);
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
         resolve: (status) => {
@@ -222,13 +234,18 @@ export class Orderer {
     this.#inFlight.push({ record, updates, txIds: new Set(txs.map((t) => t.txId).filter((id) => id !== '')) });
     this.#next = number + 1;
     this.#previousHash = headerHash;
-    this.#worker.postMessage({ record } satisfies CommitRequest);
+    this.#worker.postMessage({ record, generation: this.#generation } satisfies CommitRequest);
   }
 
   #onCommitted(reply: CommitReply): void {
+    if (reply.generation !== this.#generation) return; // a block already dropped
     const block = this.#inFlight.shift();
     if (block === undefined || block.record.number !== reply.number) {
       this.#fail(new Error(`commit worker answered for block ${reply.number} out of order`), reply.number);
+      return;
+    }
+    if (reply.error !== undefined && reply.diskFull === true) {
+      this.#drop(block, new Error(`block ${reply.number} could not be written: ${reply.error}`));
       return;
     }
     if (reply.error !== undefined) {
@@ -249,6 +266,35 @@ export class Orderer {
     }
     for (const listener of this.#blockListeners) listener(reply.number);
     if (this.#pending.length >= this.#options.maxTx || (this.#pending.length > 0 && this.#timer === undefined)) this.#cut();
+  }
+
+  /** Drops `failed` and every block built on it; the chain goes on from the last durable
+   * block. Their transactions were never committed, so their clients may submit again. */
+  #drop(failed: InFlight, err: Error): void {
+    this.#generation++;
+    const blocks = [failed, ...this.#inFlight.splice(0)];
+    this.#next = failed.record.number;
+    this.#previousHash = this.#store.lastBlock()?.headerHash ?? Buffer.alloc(0);
+    for (const block of blocks) {
+      for (const tx of block.record.txs) {
+        if (tx.txId === '') continue;
+        this.#uncommitted.delete(tx.txId);
+        this.#dropped.set(tx.txId, err);
+        if (this.#dropped.size > MAX_DROPPED) this.#dropped.delete(this.#dropped.keys().next().value as string);
+        const waiters = this.#waiters.get(tx.txId);
+        this.#waiters.delete(tx.txId);
+        for (const w of waiters ?? []) w.reject(err);
+      }
+    }
+    this.#options.onDiskFull?.(err, failed.record.number);
+    // Transactions that arrived meanwhile go into the next block (which retries the write).
+    if (this.#pending.length > 0 && !this.#cutScheduled) {
+      this.#cutScheduled = true;
+      setImmediate(() => {
+        this.#cutScheduled = false;
+        this.#cut();
+      });
+    }
   }
 
   #fail(err: Error, blockNum: number): void {

@@ -1,6 +1,6 @@
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { CommitError, GatewayError, StatusCode } from '@hyperledger/fabric-gateway';
-import { LedgerflowError, type ErrorCode, type ErrorDetail } from '../../core/errors';
+import { LedgerflowError, insufficientStorage, isDiskFull, mentionsDiskFull, type ErrorCode, type ErrorDetail } from '../../core/errors';
 
 /**
  * Ledger failures, one class per stage of a Fabric transaction (as fabric-gateway's
@@ -126,12 +126,15 @@ export function toLedgerError(err: unknown, stage: 'evaluate' | 'endorse' | 'sub
     const texts = [...err.details.map((d) => d.message), err.message];
     const body = texts.map(parseChaincodeError).find((b) => b !== undefined);
     const options = { ...(transactionId === undefined ? {} : { transactionId }), cause: err };
-    const code = body?.code ?? codeForGrpc(err.code);
-    const message = body?.message ?? (code === 'unavailable' ? 'the ledger is unavailable' : `ledger ${stage} failed: ${err.message}`);
+    // The peer's disk filled: the same 507 as any other full-disk write.
+    const full = body === undefined && texts.some(mentionsDiskFull);
+    const code = body?.code ?? (full ? 'insufficient_storage' : codeForGrpc(err.code));
+    const message = body?.message ?? (full ? insufficientStorage().message : code === 'unavailable' ? 'the ledger is unavailable' : `ledger ${stage} failed: ${err.message}`);
     const withData = body?.data === undefined ? options : { ...options, data: body.data };
     if (stage === 'submit') return new LedgerSubmitError(code, message, withData);
     if (stage === 'commit') return new LedgerCommitStatusError(code, message, withData);
     return new LedgerEndorseError(stage === 'evaluate' ? 'evaluate' : 'endorse', code, message, withData);
   }
+  if (isDiskFull(err)) return new LedgerError(stage, 'insufficient_storage', insufficientStorage().message, { cause: err });
   return new LedgerError(stage, 'internal', `ledger ${stage} failed`, { cause: err });
 }

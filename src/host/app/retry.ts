@@ -22,8 +22,12 @@ export async function withRetry<T>(
           ? policy.delayMs
           : Math.min(policy.maximumMs, policy.minimumMs * 2 ** retryCount);
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, delay);
-        signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+        // The listener goes when the wait ends either way: the host's one shutdown signal
+        // would otherwise gather one per failed attempt (MaxListenersExceededWarning when a
+        // full disk makes every attempt fail).
+        const onAbort = () => (clearTimeout(timer), resolve());
+        const timer = setTimeout(() => (signal.removeEventListener('abort', onAbort), resolve()), delay);
+        signal.addEventListener('abort', onAbort, { once: true });
       });
       if (signal.aborted) throw err;
     }

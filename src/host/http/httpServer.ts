@@ -4,6 +4,7 @@ import type { Logger } from '../../observability/logger';
 import type { HttpMountHandler } from '../extension';
 import { HostConfigError } from '../config/hostConfigError';
 import { writeJsonError } from './jsonError';
+import { toLedgerflowError } from '../../core/errors';
 
 interface Mount {
   readonly prefix: string;
@@ -97,7 +98,9 @@ export class HttpServer {
     } catch (err) {
       // The mount, not the path: the durable API's paths can hold its rpc secret.
       this.logger.error({ err, mount: mount.prefix }, 'HTTP handler failed');
-      writeJsonError(res, 500, 'internal', 'internal error');
+      // A full disk is the caller's 507, like anywhere else; the rest stays a bare 500.
+      const e = toLedgerflowError(err);
+      writeJsonError(res, e.httpStatus, e.code, e.message);
     }
   }
 }

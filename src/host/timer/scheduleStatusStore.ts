@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 
@@ -38,11 +38,19 @@ export class ScheduleStatusStore {
     return { last: last === null ? undefined : new Date(last), next: new Date(next), lastUpdated: new Date(lastUpdated) };
   }
 
-  write(functionName: string, status: ScheduleStatus): void {
-    mkdirSync(this.#dir, { recursive: true });
+  /** Returns the error instead of throwing: a status that could not be saved (full disk)
+   * must not stop the timer; the next firing saves it again. */
+  write(functionName: string, status: ScheduleStatus): Error | undefined {
     const file = this.#file(functionName);
     const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ last: status.last?.toISOString() ?? null, next: status.next.toISOString(), lastUpdated: status.lastUpdated.toISOString() }));
-    renameSync(tmp, file);
+    try {
+      mkdirSync(this.#dir, { recursive: true });
+      writeFileSync(tmp, JSON.stringify({ last: status.last?.toISOString() ?? null, next: status.next.toISOString(), lastUpdated: status.lastUpdated.toISOString() }));
+      renameSync(tmp, file);
+      return undefined;
+    } catch (err) {
+      rmSync(tmp, { force: true });
+      return err instanceof Error ? err : new Error(String(err));
+    }
   }
 }

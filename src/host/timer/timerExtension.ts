@@ -44,7 +44,7 @@ class TimerRunner {
     let pastDue = false;
     if (recorded === undefined) {
       this.#status = { last: undefined, next: this.schedule.nextAfter(now), lastUpdated: now };
-      this.store.write(this.fn.name, this.#status);
+      this.#save();
     } else {
       const expected = this.schedule.nextAfter(recorded.last ?? recorded.lastUpdated);
       // A schedule changed to fire sooner moves the recorded occurrence forward, not back.
@@ -69,7 +69,7 @@ class TimerRunner {
     const now = new Date();
     if (this.#status.next <= now) {
       this.#status = { ...this.#status, next: this.schedule.nextAfter(now), lastUpdated: now };
-      this.store.write(this.fn.name, this.#status);
+      this.#save();
     }
     const due = this.#status.next;
     const wait = Math.min(due.getTime() - now.getTime(), MAX_TIMEOUT_MS);
@@ -79,6 +79,12 @@ class TimerRunner {
     }, Math.max(wait, 0));
   }
 
+  #save(): void {
+    if (this.#status === undefined) return;
+    const err = this.store.write(this.fn.name, this.#status);
+    if (err) this.ctx.logger.warn({ err: err.message, functionName: this.fn.name }, 'timer schedule status not saved; the next firing saves it again');
+  }
+
   /** Records the occurrence before invoking, so a crash mid-run does not fire it twice;
    * the function sees Last = this occurrence and Next = the one after. */
   async #fire(occurrence: Date, isPastDue: boolean): Promise<void> {
@@ -86,7 +92,7 @@ class TimerRunner {
     const now = new Date();
     const next = this.schedule.nextAfter(occurrence > now ? occurrence : now);
     this.#status = { last: occurrence, next, lastUpdated: now };
-    this.store.write(this.fn.name, this.#status);
+    this.#save();
     try {
       const trigger = timerInput(this.#status, isPastDue);
       await withRetry(this.fn.retry, (retryContext) => this.ctx.invoke(this.fn, { trigger, retryContext }), this.ctx.shutdownSignal);

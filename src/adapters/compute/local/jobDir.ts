@@ -1,6 +1,7 @@
-import { readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { writeFileAtomic } from '../../../fs/atomicFile';
 
 /**
  * One job attempt's directory, `<dataDir>/runs/<workflowId>/jobs/<name>-<attempt>/`, and
@@ -51,7 +52,7 @@ export async function readJson<T>(file: string, schema: z.ZodType<T>): Promise<T
   try {
     value = JSON.parse(text);
   } catch {
-    return undefined; // still being written (the supervisor writes in place)
+    return undefined; // empty or torn (an older supervisor wrote in place): not yet known
   }
   const parsed = schema.safeParse(value);
   return parsed.success ? parsed.data : undefined;
@@ -65,11 +66,9 @@ export async function readExitRecord(dir: string): Promise<ExitRecord | undefine
   return { exitCode: record.exitCode, endedAt: mtime.toISOString() };
 }
 
-/** Write-then-rename, so a reader never sees half a file. */
+/** Crash-safe replacement (src/fs/atomicFile.ts), so a reader never sees half a file. */
 export async function writeTextAtomic(file: string, text: string): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, text);
-  await rename(tmp, file);
+  await writeFileAtomic(file, Buffer.from(text));
 }
 
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {

@@ -13,17 +13,23 @@
  *
  * Arguments: job dir, time limit (s), memory limit (KiB, 0 for none), then the sandbox
  * program and its arguments; `<job dir>/sandbox.args`, if present, is its descriptor 3. Files it writes in the job dir: log (the job's stdout and
- * stderr), timed-out (marker), exit.json (one short write in place, no helper programs,
- * which cost a fork and exec each; its mtime is the end time).
+ * stderr), timed-out (marker), exit.json (its mtime is the end time).
+ *
+ * exit.json is written to a temp file and renamed into place (one `mv`, the only helper
+ * program), so a reader sees no file or the whole record, never an empty one. On a full
+ * disk the write fails; the supervisor then stays alive and tries again every second, so
+ * the job reads as still running (not as "ended without recording") until the record is
+ * down. The time-limit branch uses its own temp name: both may write at once.
  */
 export const SUPERVISOR_SCRIPT = `
 dir=$1; limit=$2; mem=$3; shift 3
-( sleep "$limit"; : >"$dir/timed-out"; echo '{"exitCode":137}' >"$dir/exit.json"; kill -KILL 0 ) 2>/dev/null &
+record() { until printf '{"exitCode":%d}\\n' "$1" >"$dir/.exit-$2.tmp" && mv -f "$dir/.exit-$2.tmp" "$dir/exit.json"; do sleep 1; done; }
+( sleep "$limit"; : >"$dir/timed-out"; record 137 limit; kill -KILL 0 ) 2>/dev/null &
 ( if [ "$mem" -gt 0 ]; then ulimit -v "$mem"; fi
   if [ -e "$dir/sandbox.args" ]; then exec 3<"$dir/sandbox.args"; fi
   exec "$@" ) >"$dir/log" 2>&1 </dev/null &
 wait $!
-printf '{"exitCode":%d}\\n' $? >"$dir/exit.json"
+record $? end 2>/dev/null
 kill -KILL 0
 `;
 
