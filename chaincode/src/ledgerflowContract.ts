@@ -147,7 +147,7 @@ export class LedgerflowContract extends Contract {
     const now = txTime(ctx);
     const current = await readJson<LeaseRecord>(ctx.stub, leaseKey(ctx.stub, datasetId));
     if (current !== undefined && isActive(current, now)) {
-      throw new ChaincodeError('lease_held', `dataset ${datasetId} is leased until ${current.expiresAt}`, {
+      throw new ChaincodeError('lease_held', `dataset ${datasetId} is leased by ${current.holder.user}@${current.holder.org} until ${current.expiresAt}`, {
         holder: current.holder,
         expiresAt: current.expiresAt,
       });

@@ -5,6 +5,7 @@ import { configCommand } from './commands/config';
 import { datasetsCommand } from './commands/datasets';
 import { demoCommand } from './commands/demo';
 import { historyCommand, leaseCommand } from './commands/leases';
+import { ledgerCommand } from './commands/ledger';
 import { renderCommand } from './commands/render';
 import { workflowsCommand } from './commands/workflows';
 import { outcome } from './context';
@@ -30,7 +31,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', `\n${CONFIG_HELP}\n\n${EXIT_CODES_HELP}\n`)
     .exitOverride();
-  for (const command of [datasetsCommand(), leaseCommand(), workflowsCommand(), historyCommand(), renderCommand(), configCommand(), demoCommand()]) {
+  for (const command of [datasetsCommand(), leaseCommand(), workflowsCommand(), historyCommand(), renderCommand(), ledgerCommand(), configCommand(), demoCommand()]) {
     program.addCommand(command);
   }
   // addCommand does not copy inherited settings: every level must throw instead of exiting.

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually, runHostToExit } from '../helpers/host';
 import { DatasetsApi } from '../integration/datasets/client';
+import { runCli } from '../helpers/cli';
 
 /**
  * kill -9 of the host, then a restart on the same data dir at once, five times. The host
@@ -64,6 +65,13 @@ test('a host killed with -9 is replaced at once, 5 times, while the dead one is 
     assert.equal(read.status, 200, `round ${round}: ${read.text}`);
   }
   process.kill(pid, 'SIGKILL');
+  // Five crashes left a sound ledger: `ledgerflow ledger verify` checks the chain and state.
+  const verify = await runCli(['ledger', 'verify', '--data-dir', dataDir, '--json']);
+  assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+  assert.equal(JSON.parse(verify.stdout).ok, true);
+  const broken = await runCli(['ledger', 'verify', '--data-dir', join(dataDir, 'nothing-here')]);
+  assert.equal(broken.code, 1);
+  assert.match(broken.stdout, /no ledger at/);
 });
 
 test('a second host on a live host\'s data dir is still refused, naming the holder', async () => {

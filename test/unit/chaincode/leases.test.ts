@@ -64,6 +64,7 @@ describe('TakeLease', () => {
     for (const who of [dave, alice, bob]) {
       const err = errorOf(await h.submit(who, 'TakeLease', 'dataset-01', '0'));
       assert.equal(err.code, 'lease_held');
+      assert.match(err.message, /is leased by bob@ntnu until 2026-01-01T00:00:30.000Z/);
       assert.deepEqual(err.data, { holder: { user: 'bob', org: 'ntnu', mspId: 'NtnuMSP' }, expiresAt: '2026-01-01T00:00:30.000Z' });
     }
     h.advance(1); // expiresAt is exclusive: at 00:00:30 the lease is over
