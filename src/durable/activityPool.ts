@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { event, EventType, fromJsonText, type InboxEvent } from './history';
+import { HTTP_ACTIVITY } from './actions';
+import { callHttp } from './durableHttp';
+import { event, EventType, fromJsonText, type InboxEvent, type TaskFailedEvent } from './history';
 import type { FunctionPort } from './ports';
 import type { ActivityItem, DurableStore } from './store';
 
@@ -115,11 +117,11 @@ export class ActivityPool {
     const now = (): Date => new Date();
     let ev: InboxEvent;
     try {
-      const result = await this.o.functions.runActivity(item.name, fromJsonText(item.input), item.instanceId);
+      const input = fromJsonText(item.input);
+      const result = item.name === HTTP_ACTIVITY ? await callHttp(input) : await this.o.functions.runActivity(item.name, input, item.instanceId);
       ev = event(EventType.TaskCompleted, now(), { TaskScheduledId: item.taskId, Result: JSON.stringify(result ?? null) });
     } catch (err) {
-      const e = err instanceof Error ? err : new Error(String(err));
-      ev = event(EventType.TaskFailed, now(), { TaskScheduledId: item.taskId, Reason: e.message, Details: e.stack ?? '' });
+      ev = event(EventType.TaskFailed, now(), taskFailure(item.taskId, err));
     }
     if (!this.o.wanted(item)) {
       this.orphan(item);
@@ -132,4 +134,19 @@ export class ActivityPool {
   private orphan(item: ActivityItem): void {
     if (item.id !== undefined) this.o.discard(item.id);
   }
+}
+
+/**
+ * A failed activity as the orchestrator sees it. `FailureDetails` makes the SDK raise a
+ * TaskFailedError whose message is `<type>: <message>` and whose stack is the activity's,
+ * so the orchestration's output (built from the message) carries no stack trace.
+ */
+function taskFailure(taskId: number, err: unknown): Omit<TaskFailedEvent, 'EventType' | 'EventId' | 'IsPlayed' | 'Timestamp'> {
+  const e = err instanceof Error ? err : new Error(String(err));
+  return {
+    TaskScheduledId: taskId,
+    Reason: e.message,
+    Details: e.stack ?? '',
+    FailureDetails: { ErrorType: e.name, ErrorMessage: e.message, StackTrace: e.stack },
+  };
 }

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { LedgerflowError } from '../core/errors';
-import { event, EventType, isTerminal, toJsonText, type HistoryEvent, type InboxEvent } from './history';
+import { entityIdParts, entityIdProblem, entitySchedulerId, isEntityId, type EntityRequest } from './entities';
+import { instanceIdProblem } from './instanceId';
+import { event, EventType, fromJsonText, toJsonText, type HistoryEvent, type InboxEvent } from './history';
 import type { Live } from './live';
 import type { FunctionPort } from './ports';
 import type { DurableStore, InstanceQuery, InstanceRow, StoredMessage, WriteBatch } from './store';
@@ -27,6 +29,8 @@ export abstract class ClientOperations {
   protected abstract kick(live: Live): void;
   /** Adds a committed message to its instance's inbox. */
   protected abstract deliver(msg: StoredMessage): void;
+  /** Puts an entity operation into `batch`; returns the step to run after its commit. */
+  protected abstract sendToEntity(batch: WriteBatch, target: string, request: EntityRequest, now: Date): () => void;
   protected abstract createInstance(
     batch: WriteBatch,
     instanceId: string,
@@ -37,7 +41,9 @@ export abstract class ClientOperations {
 
   async startNew(name: string, options: { instanceId?: string | undefined; input?: unknown } = {}): Promise<string> {
     if (!this.fns.hasOrchestrator(name)) throw new LedgerflowError('bad_request', `no orchestrator named '${name}' is registered`);
-    const instanceId = options.instanceId ?? randomUUID().replace(/-/g, '');
+    const instanceId = options.instanceId || randomUUID().replace(/-/g, '');
+    const problem = instanceIdProblem(instanceId);
+    if (problem !== undefined) throw new LedgerflowError('bad_request', problem, { details: [{ path: 'instanceId', message: problem }] });
     if (this.lives.has(instanceId)) throw new LedgerflowError('conflict', `instance '${instanceId}' already exists and is not finished`);
     const previous = this.store.getInstance(instanceId);
     const batch: WriteBatch = previous ? { deleteInstances: [instanceId] } : {};
@@ -79,26 +85,72 @@ export abstract class ClientOperations {
     return options.showHistory ? { row, history: this.store.getHistory(instanceId) } : { row };
   }
 
+  /** Orchestration instances (entities are not listed, as with the extension's query). */
   listInstances(query: InstanceQuery): InstanceRow[] {
-    return this.store.queryInstances(query);
+    return this.store.queryInstances(query).filter((r) => !isEntityId(r.instanceId));
   }
 
-  /** Deletes a finished instance's state; returns how many instances were deleted. */
+  /** Sends an operation to an entity (the client's signalEntity); resolves once it is stored. */
+  async signalEntity(name: string, key: string, op: string, input: unknown): Promise<void> {
+    const problem = entityIdProblem(name, key);
+    if (problem !== undefined) throw new LedgerflowError('bad_request', problem);
+    const batch: WriteBatch = {};
+    const deliver = this.sendToEntity(batch, entitySchedulerId(name, key), { id: randomUUID(), op, signal: true, input: toJsonText(input) }, new Date());
+    await this.write(batch);
+    deliver();
+  }
+
+  /** An entity's state: `exists` false when it has none (never set, or deleted). */
+  readEntityState(name: string, key: string): { exists: boolean; state: unknown; lastOperationTime: number } {
+    const row = this.store.getInstance(entitySchedulerId(name, key));
+    return row?.input === undefined ? { exists: false, state: undefined, lastOperationTime: 0 } : { exists: true, state: fromJsonText(row.input), lastOperationTime: row.updatedAt };
+  }
+
+  /** The entities of one entity function that exist. */
+  listEntities(name: string): { key: string; state: unknown; lastOperationTime: number }[] {
+    return this.store
+      .queryInstances({ instanceIdPrefix: entitySchedulerId(name, '') })
+      .filter((r) => r.input !== undefined)
+      .map((r) => ({ key: entityIdParts(r.instanceId).key, state: fromJsonText(r.input), lastOperationTime: r.updatedAt }));
+  }
+
+  /**
+   * Deletes an instance's state; returns how many instances were deleted (0 or 1). As the
+   * extension's purge does on Azure Storage, a running instance is purged too: its pending
+   * work goes with it, and an episode in progress for it commits nothing.
+   */
   async purge(instanceId: string): Promise<number> {
-    const row = this.store.getInstance(instanceId);
-    if (row === undefined) return 0;
-    if (!isTerminal(row.status)) throw new LedgerflowError('precondition_failed', `instance '${instanceId}' is still ${row.status}`);
-    await this.write({ deleteInstances: [instanceId] });
+    if (this.store.getInstance(instanceId) === undefined) return 0;
+    await this.purgeIds([instanceId]);
     return 1;
   }
 
+  /** Purges the instances the query matches, of any status unless `statuses` narrows it. */
   async purgeWhere(query: InstanceQuery): Promise<number> {
-    const statuses = (query.statuses?.length ? query.statuses : (['Completed', 'Failed', 'Terminated', 'Canceled'] as const)).filter(
-      (s) => isTerminal(s),
-    );
-    const ids = this.store.queryInstances({ ...query, statuses }).map((r) => r.instanceId);
-    if (ids.length > 0) await this.write({ deleteInstances: ids });
+    const ids = this.listInstances(query).map((r) => r.instanceId);
+    if (ids.length > 0) await this.purgeIds(ids);
     return ids.length;
+  }
+
+  /**
+   * Starts the orchestration again with the instance's original input (the extension's
+   * RestartAsync): under a new id, or under the same one when it has finished.
+   */
+  async restart(instanceId: string, withNewInstanceId: boolean): Promise<string> {
+    const row = this.store.getInstance(instanceId);
+    if (row === undefined) throw new LedgerflowError('bad_request', `An orchestration with the instanceId ${instanceId} was not found.`);
+    return this.startNew(row.name, { instanceId: withNewInstanceId ? undefined : instanceId, input: fromJsonText(row.input) });
+  }
+
+  private async purgeIds(ids: readonly string[]): Promise<void> {
+    for (const id of ids) {
+      const live = this.lives.get(id);
+      if (live === undefined) continue;
+      // Nobody waits on an instance that is gone: its raised events' senders are answered.
+      this.lives.delete(id);
+      for (const m of live.inbox) m.ticket?.resolve();
+    }
+    await this.write({ deleteInstances: [...ids] });
   }
 
   private liveOrThrow(instanceId: string): Live {

@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../observability/logger';
-import { parseOrchestratorFailure, parseOrchestratorState, type OrchestratorResult } from './actions';
 import { ActivityPool } from './activityPool';
 import { ClientOperations } from './clientOperations';
+import { isEntityId, type EntityRequest } from './entities';
+import { EntityScheduler } from './entityScheduler';
 import { GroupCommit } from './groupCommit';
 import { event, EventType, type HistoryEvent, type InboxEvent, type RuntimeStatus } from './history';
 import type { FunctionPort } from './ports';
 import { admit, applyEvent, decide, emptyState, type Effect } from './replay';
-import { newLive, restoreLive, type InboxItem, type Live } from './live';
+import { subOrchestrationIdProblem } from './instanceId';
+import { messageRows, newLive, restoreLive, storeRaised, type Live } from './live';
 import type { ActivityItem, DurableStore, InstanceRow, StoredMessage, WriteBatch } from './store';
-import { markPlayed, sdkReads, triggerJson } from './triggerInput';
+import { markPlayed, replayEpisode, sdkReads } from './triggerInput';
 
 /**
  * The scheduler: a loop over data. Every change is a `WriteBatch` committed to the store
@@ -44,6 +46,7 @@ export class DurableEngine extends ClientOperations {
   private readonly onFatal: (err: unknown) => void;
   private readonly activities: ActivityPool;
   private readonly commits: GroupCommit;
+  private readonly entities: EntityScheduler;
 
   protected readonly lives = new Map<string, Live>();
   private readyQueue: Live[] = [];
@@ -71,6 +74,13 @@ export class DurableEngine extends ClientOperations {
         });
       });
     this.commits = new GroupCommit(this.store);
+    this.entities = new EntityScheduler({
+      store: this.store,
+      functions: this.fns,
+      lives: this.lives,
+      write: (batch) => this.write(batch),
+      deliver: (msg) => this.deliver(msg),
+    });
     this.activities = new ActivityPool({
       store: this.store,
       functions: this.fns,
@@ -116,7 +126,7 @@ export class DurableEngine extends ClientOperations {
       const unstored = live.inbox.filter((m) => m.ticket !== undefined);
       if (unstored.length === 0) continue;
       const batch: WriteBatch = {};
-      const settle = this.storeRaised(live, unstored, batch);
+      const settle = storeRaised(live, unstored, batch);
       void this.write(batch).then(settle, (err: unknown) => {
         for (const m of unstored) m.ticket?.reject(err);
       });
@@ -235,6 +245,7 @@ export class DurableEngine extends ClientOperations {
   }
 
   private async runEpisode(live: Live): Promise<void> {
+    if (isEntityId(live.row.instanceId)) return this.entities.runBatch(live);
     const now = new Date();
     const nowMs = now.getTime();
     const ready = live.inbox.filter((m) => m.visibleAt <= nowMs);
@@ -245,7 +256,7 @@ export class DurableEngine extends ClientOperations {
       const unstored = ready.filter((m) => m.ticket !== undefined);
       if (unstored.length > 0) {
         const batch: WriteBatch = {};
-        const settle = this.storeRaised(live, unstored, batch);
+        const settle = storeRaised(live, unstored, batch);
         await this.write(batch).then(settle, (err: unknown) => {
           for (const m of unstored) m.ticket?.reject(err);
           throw err;
@@ -265,7 +276,9 @@ export class DurableEngine extends ClientOperations {
     let effects: Effect[] = admission.effects;
     let customStatus = live.row.customStatus;
     if (admission.runOrchestrator) {
-      const result = await this.replay(live);
+      const result = await replayEpisode(this.fns, live);
+      // Purged while the SDK replayed: there is nothing left to record.
+      if (this.lives.get(s.instanceId) !== live) return;
       const decision = decide(s, result, now);
       decision.events.forEach(append);
       effects = [...effects, ...decision.effects];
@@ -275,7 +288,7 @@ export class DurableEngine extends ClientOperations {
     const consumed = new Set<InboxEvent>(admission.consumed);
     const taken = ready.filter((m) => consumed.has(m.event));
     const batch: WriteBatch = {
-      deleteMessages: taken.flatMap((m): (number | StoredMessage)[] => (m.messageId !== undefined ? [m.messageId] : m.stored !== undefined ? [m.stored] : [])),
+      deleteMessages: messageRows(taken),
       deleteActivities: taken.flatMap((m) => (m.activityId === undefined ? [] : [m.activityId])),
     };
     const { after, restart, finished } = this.planEffects(live, effects, batch, now);
@@ -284,7 +297,7 @@ export class DurableEngine extends ClientOperations {
     // with its inbox (as stored messages would be), and their senders are answered.
     const settleStored = finished
       ? () => live.inbox.forEach((m) => m.ticket?.resolve())
-      : this.storeRaised(live, ready.filter((m) => m.ticket !== undefined && !consumed.has(m.event)), batch);
+      : storeRaised(live, ready.filter((m) => m.ticket !== undefined && !consumed.has(m.event)), batch);
 
     const row: InstanceRow = {
       ...live.row,
@@ -321,24 +334,6 @@ export class DurableEngine extends ClientOperations {
     if (finished) this.lives.delete(s.instanceId);
     for (const f of after) f();
     this.activities.pump();
-  }
-
-  /**
-   * Raised events an episode did not admit go into its batch as messages; the returned step
-   * (after commit) records their row ids and settles their senders.
-   */
-  private storeRaised(live: Live, items: readonly InboxItem[], batch: WriteBatch): () => void {
-    if (items.length === 0) return () => undefined;
-    const msgs = items.map((m): StoredMessage => ({ instanceId: live.row.instanceId, visibleAt: m.visibleAt, event: m.event }));
-    (batch.insertMessages ??= []).push(...msgs);
-    return () => {
-      items.forEach((m, i) => {
-        const ticket = m.ticket;
-        m.messageId = msgs[i]?.id;
-        m.ticket = undefined;
-        ticket?.resolve();
-      });
-    };
   }
 
   /** Adds the work an episode's effects create to its batch; returns what to do after commit. */
@@ -381,6 +376,9 @@ export class DurableEngine extends ClientOperations {
           after.push(() => this.deliver(msg));
           break;
         }
+        case 'sendEntity':
+          after.push(this.entities.send(batch, fx.target, fx.request, now));
+          break;
         case 'continueAsNew':
           restart = { input: fx.input };
           break;
@@ -419,15 +417,6 @@ export class DurableEngine extends ClientOperations {
     return () => live.inbox.push({ event: started, visibleAt: 0, messageId: msg.id });
   }
 
-  private async replay(live: Live): Promise<OrchestratorResult> {
-    const s = live.state;
-    try {
-      return parseOrchestratorState(await this.fns.runOrchestrator(s.name, triggerJson(s, live.replay)), s.actionCount);
-    } catch (err) {
-      return parseOrchestratorFailure(err);
-    }
-  }
-
   private startChild(batch: WriteBatch, parent: Live, fx: Extract<Effect, { kind: 'startSubOrchestration' }>, now: Date): () => void {
     const failBack = (reason: string): (() => void) => {
       const msg: StoredMessage = {
@@ -439,6 +428,8 @@ export class DurableEngine extends ClientOperations {
       return () => this.deliver(msg);
     };
     if (!this.fns.hasOrchestrator(fx.name)) return failBack(`no orchestrator named '${fx.name}' is registered`);
+    const problem = subOrchestrationIdProblem(fx.instanceId, parent.state.instanceId);
+    if (problem !== undefined) return failBack(problem);
     if (this.lives.has(fx.instanceId)) return failBack(`instance '${fx.instanceId}' already exists and is not finished`);
     if (this.store.getInstance(fx.instanceId)) (batch.deleteInstances ??= []).push(fx.instanceId);
     this.createInstance(batch, fx.instanceId, fx.name, fx.input, {
@@ -480,6 +471,10 @@ export class DurableEngine extends ClientOperations {
   private track<T>(p: Promise<T>): void {
     this.inflight.add(p);
     void p.finally(() => this.inflight.delete(p));
+  }
+
+  protected sendToEntity(batch: WriteBatch, target: string, request: EntityRequest, now: Date): () => void {
+    return this.entities.send(batch, target, request, now);
   }
 
   protected write(batch: WriteBatch): Promise<void> {

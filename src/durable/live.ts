@@ -1,6 +1,6 @@
 import type { InboxEvent } from './history';
 import { emptyState, foldHistory, type ReplayState } from './replay';
-import type { DurableStore, InstanceRow, StoredMessage } from './store';
+import type { DurableStore, InstanceRow, StoredMessage, WriteBatch } from './store';
 import { sdkReads } from './triggerInput';
 
 /** What the engine keeps in memory per active instance: a cache of the store, rebuilt on start. */
@@ -57,5 +57,33 @@ export function restoreLive({ row, history, inbox }: ReturnType<DurableStore['lo
     queued: false,
     parked: false,
     wakeAt: Infinity,
+  };
+}
+
+/** An entity: no history or replay state, only its row (state in `input`) and inbox. */
+export function entityLive(row: InstanceRow, inbox: InboxItem[] = []): Live {
+  return { row, state: emptyState(row.instanceId), historyLength: 0, replay: [], inbox, busy: false, queued: false, parked: false, wakeAt: Infinity };
+}
+
+/** The `messages` rows (or rows still being committed) of consumed inbox items. */
+export function messageRows(items: readonly InboxItem[]): (number | StoredMessage)[] {
+  return items.flatMap((m): (number | StoredMessage)[] => (m.messageId !== undefined ? [m.messageId] : m.stored !== undefined ? [m.stored] : []));
+}
+
+/**
+ * Raised events an episode did not admit go into its batch as messages; the returned step
+ * (after commit) records their row ids and settles their senders.
+ */
+export function storeRaised(live: Live, items: readonly InboxItem[], batch: WriteBatch): () => void {
+  if (items.length === 0) return () => undefined;
+  const msgs = items.map((m): StoredMessage => ({ instanceId: live.row.instanceId, visibleAt: m.visibleAt, event: m.event }));
+  (batch.insertMessages ??= []).push(...msgs);
+  return () => {
+    items.forEach((m, i) => {
+      const ticket = m.ticket;
+      m.messageId = msgs[i]?.id;
+      m.ticket = undefined;
+      ticket?.resolve();
+    });
   };
 }

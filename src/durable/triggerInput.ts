@@ -1,5 +1,7 @@
 import { EventType, type HistoryEvent } from './history';
-import type { OrchestrationTriggerInput } from './ports';
+import { parseOrchestratorFailure, parseOrchestratorState, type OrchestratorResult } from './actions';
+import type { Live } from './live';
+import type { FunctionPort, OrchestrationTriggerInput } from './ports';
 import type { ReplayState } from './replay';
 
 /**
@@ -50,4 +52,14 @@ export function triggerJson(s: ReplayState, replay: readonly string[]): string {
 /** Once committed, the events from `from` on were played: the next replay sees them so. */
 export function markPlayed(replay: string[], from: number): void {
   for (let i = from; i < replay.length; i++) replay[i] = (replay[i] as string).replace(NOT_PLAYED, PLAYED);
+}
+
+/** One replay of the orchestrator by the SDK, its answer (or failure) parsed. */
+export async function replayEpisode(fns: FunctionPort, live: Live): Promise<OrchestratorResult> {
+  const s = live.state;
+  try {
+    return parseOrchestratorState(await fns.runOrchestrator(s.name, triggerJson(s, live.replay)), s.actionCount);
+  } catch (err) {
+    return parseOrchestratorFailure(err);
+  }
 }
