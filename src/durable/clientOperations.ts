@@ -154,6 +154,8 @@ export abstract class ClientOperations {
   }
 
   private liveOrThrow(instanceId: string): Live {
+    // Entities take operations (signalEntity), not orchestration events.
+    if (isEntityId(instanceId)) throw new LedgerflowError('not_found', `no orchestration instance with id '${instanceId}'`);
     const live = this.lives.get(instanceId);
     if (live !== undefined) return live;
     const row = this.store.getInstance(instanceId);
