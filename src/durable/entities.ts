@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { event, EventType, type EventRaisedEvent, type InboxEvent } from './history';
+import { hasInvalidCharacter } from './instanceId';
 
 /**
  * Durable entities as the durable-functions SDK and the Durable extension exchange them,
@@ -42,15 +43,11 @@ export function entityIdParts(schedulerId: string): { name: string; key: string 
   return { name: schedulerId.slice(1, at), key: schedulerId.slice(at + 1) };
 }
 
-// C# char.IsControl, as the extension's entity key rule uses.
-// eslint-disable-next-line no-control-regex
-const BAD_KEY = /[/\\#?\u0000-\u001f\u007f-\u009f]/;
-
 /** Why an entity name or key is refused (the extension's SignalEntityAsync rule), or undefined. */
 export function entityIdProblem(name: string, key: string): string | undefined {
   if (name === '' || name.includes('@')) return 'Entity names must not be empty or contain @.';
   if (key === '') return 'Entity keys must not be empty.';
-  if (BAD_KEY.test(key)) return 'Entity keys must not contain /, \\, #, ?, or control characters.';
+  if (hasInvalidCharacter(key)) return 'Entity keys must not contain /, \\, #, ?, or control characters.';
   return undefined;
 }
 

@@ -11,10 +11,13 @@ export const MAX_INSTANCE_ID_LENGTH = 256;
 // eslint-disable-next-line no-control-regex
 const INVALID_CHARACTER = /[/\\#?\u0000-\u001f\u007f-\u009f]/;
 
+/** The extension's IsInvalidCharacter, for instance ids and entity keys alike. */
+export const hasInvalidCharacter = (s: string): boolean => INVALID_CHARACTER.test(s);
+
 /** Why a client-chosen instance id is refused, or undefined when it is acceptable. */
 export function instanceIdProblem(id: string): string | undefined {
   if (id.startsWith('@')) return 'Orchestration instance ids must not start with @.';
-  if (INVALID_CHARACTER.test(id)) return 'Orchestration instance ids must not contain /, \\, #, ?, or control characters.';
+  if (hasInvalidCharacter(id)) return 'Orchestration instance ids must not contain /, \\, #, ?, or control characters.';
   if (id.length > MAX_INSTANCE_ID_LENGTH) return `Instance ID lengths must not exceed ${MAX_INSTANCE_ID_LENGTH} characters.`;
   return undefined;
 }

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import type { ManagementUrls } from '../../../src/durable/clientConfig';
+import type { StatusView } from '../../../src/durable/statusView';
 import { durableFetch } from '../../helpers/durableApi';
 import { repoRoot, startHost, type TestHost } from '../../helpers/host';
 
@@ -10,29 +12,9 @@ export function startConformanceHost(): Promise<TestHost> {
   return startHost({ appDir: conformanceAppDir, settings: {} });
 }
 
-export interface CheckStatus {
-  id: string;
-  statusQueryGetUri: string;
-  sendEventPostUri: string;
-  terminatePostUri: string;
-  purgeHistoryDeleteUri: string;
-  restartPostUri: string;
-  suspendPostUri: string;
-  resumePostUri: string;
-}
-
-export interface Status {
-  name: string;
-  instanceId: string;
-  runtimeStatus: string;
-  input: unknown;
-  customStatus: unknown;
-  output: unknown;
-  createdTime: string;
-  lastUpdatedTime: string;
-  historyEvents?: Record<string, unknown>[];
-  failureDetails?: { errorType: string; errorMessage: string; stackTrace: string | null };
-}
+/** The check-status payload of a start (the extension's, without rewindPostUri). */
+export type CheckStatus = Omit<ManagementUrls, 'rewindPostUri'>;
+export type Status = StatusView;
 
 /** Starts an orchestration through the app's own HTTP starter (the samples' httpStart). */
 export async function startViaApp(host: TestHost, name: string, input?: unknown): Promise<CheckStatus> {
