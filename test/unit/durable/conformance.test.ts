@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { parseOrchestratorState, tagActions } from '../../../src/durable/actions';
 import { entityIdProblem, entitySchedulerId, entityIdParts, parseEntityOutcome } from '../../../src/durable/entities';
 import { event, EventType } from '../../../src/durable/history';
-import { instanceIdProblem } from '../../../src/durable/instanceId';
+import { instanceIdProblem, subOrchestrationIdProblem } from '../../../src/durable/instanceId';
 import { historyView } from '../../../src/durable/statusView';
 import { resolveEntries } from '../../../src/host/app/loadApp';
 
@@ -20,6 +20,10 @@ test('instance ids: exactly the extension rule (no @ first, no / \\ # ? or contr
   );
   assert.equal(instanceIdProblem('abc-123_x.y:z'), undefined);
   assert.match(instanceIdProblem('@x') ?? '', /must not start with @/);
+  // Sub-orchestrations: the extension checks only '@' and the parent's own id.
+  assert.equal(subOrchestrationIdProblem('child/1', 'parent'), undefined);
+  assert.match(subOrchestrationIdProblem('@child', 'parent') ?? '', /must not start with @/);
+  assert.match(subOrchestrationIdProblem('parent', 'parent') ?? '', /different than the instance ID of a parent/);
 });
 
 test('entity ids: scheduler id round trip, key rule', () => {
