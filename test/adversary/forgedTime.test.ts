@@ -166,3 +166,11 @@ test('every transaction with hostile arguments from the dishonest member: refuse
   accepted(await mallory.submit('honest', 'ReleaseLease', mine));
   assert.equal((await leaseOf(owned))?.holder.user, 'carol');
 });
+
+test('GetMetadata (fabric-contract-api system contract) describes the contract on the embedded peer', async () => {
+  const metadata = JSON.parse(accepted(await mallory.evaluate('honest', 'org.hyperledger.fabric:GetMetadata'))) as {
+    contracts: Record<string, { transactions: { name: string }[] }>;
+  };
+  const names = metadata.contracts['ledgerflow']?.transactions.map((t) => t.name) ?? [];
+  for (const name of ['RegisterDataset', 'TakeLease', 'ExpireLeases', 'RecordWorkflowLaunched', 'DatasetHistory']) assert.ok(names.includes(name), name);
+});
