@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Context } from 'fabric-contract-api';
 import { conflict, validationFailed } from './errors';
 
@@ -10,26 +12,38 @@ import { conflict, validationFailed } from './errors';
  * decide accept or refuse and never what is written, so honest endorsers still produce
  * identical read/write sets whatever their clocks read.
  *
- * The skew is the chaincode's configuration, LEDGER_MAX_CLOCK_SKEW_SECONDS in the chaincode
- * process's environment (default 30), set the same for every peer by the chaincode's
- * deployment. A peer configured differently only endorses more or less than the others;
- * it cannot make them disagree on bytes.
+ * The skew is part of the chaincode package, so every peer that installed the package every
+ * organization approved applies the same one: `ledgerflow.json` beside `dist/`
+ * (`{"maxClockSkewSeconds": n}`, written by infra/fabric/package.sh from
+ * LEDGER_MAX_CLOCK_SKEW_SECONDS), else 30. The variable in the chaincode process's own
+ * environment overrides it, for the embedded peer and chaincode-as-a-service deployments.
+ * A peer configured differently only endorses more or less than the others; it cannot
+ * make them disagree on bytes.
  */
 export const DEFAULT_MAX_CLOCK_SKEW_SECONDS = 30;
 const SKEW_SETTING = 'LEDGER_MAX_CLOCK_SKEW_SECONDS';
 const MAX_SKEW_LIMIT_SECONDS = 3600;
+const PACKAGED_CONFIG = join(__dirname, '..', 'ledgerflow.json');
 
 let cached: { raw: string | undefined; seconds: number } | undefined;
 
+/** The value the package carries, as text (undefined when it carries none). */
+function packagedSkew(): string | undefined {
+  if (!existsSync(PACKAGED_CONFIG)) return undefined;
+  const config = JSON.parse(readFileSync(PACKAGED_CONFIG, 'utf8')) as { maxClockSkewSeconds?: unknown };
+  return config.maxClockSkewSeconds === undefined ? undefined : String(config.maxClockSkewSeconds);
+}
+
 /** The configured skew; a malformed value refuses every transaction rather than guess. */
 export function maxClockSkewSeconds(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env[SKEW_SETTING];
-  if (cached !== undefined && cached.raw === raw) return cached.seconds;
+  const fromEnv = env[SKEW_SETTING];
+  if (cached !== undefined && cached.raw === fromEnv) return cached.seconds;
+  const raw = fromEnv ?? packagedSkew();
   const seconds = raw === undefined || raw === '' ? DEFAULT_MAX_CLOCK_SKEW_SECONDS : Number(raw);
   if (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_SKEW_LIMIT_SECONDS) {
     throw validationFailed(`the chaincode is misconfigured: ${SKEW_SETTING} must be a whole number of seconds from 1 to ${MAX_SKEW_LIMIT_SECONDS}`);
   }
-  cached = { raw, seconds };
+  cached = { raw: fromEnv, seconds };
   return seconds;
 }
 

@@ -108,7 +108,7 @@ resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-0
 }
 
 // Queues the app's triggers and output bindings use (functions/).
-var queueNames = ['workflow-cleanup', 'lease-expired']
+var queueNames = ['workflow-cleanup']
 
 resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = [for name in queueNames: {
   parent: queueService

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { LedgerflowError } from '../../../src/core/errors';
 import { callbackToken, callbackTokenMatches } from '../../../src/core/workflow/callbackToken';
 import { acceptCompletion, bearerOf } from '../../../src/app/workflows/callbacks';
-import { cancelRunsUsing, startCleanup } from '../../../src/app/workflows/queues';
+import { startCleanup } from '../../../src/app/workflows/queues';
 import { callbackKey, callbackUrl } from '../../../src/app/workflows/platform';
 import { parseSettings } from '../../../src/config/settings';
 import { InvocationContext } from '@azure/functions';
@@ -39,20 +39,6 @@ test('a cleanup message starts the cleanup once; a redelivery does nothing', asy
   assert.equal(await startCleanup(message, runs, silentLog), 'already');
   assert.deepEqual([...runs.records.keys()], ['wf-1:cleanup']);
   assert.equal(runs.records.get('wf-1:cleanup')!.name, 'cleanupOrchestrator');
-});
-
-test('an expired lease cancels the running runs of its holder that mount the dataset', async () => {
-  const runs = new FakeRuns();
-  const alice = { user: 'alice', org: 'uis' };
-  const status = (ids: string[], caller = alice) => ({ status: 'Running', submittedBy: caller, datasetIds: ids, jobs: [] });
-  for (const [id, ids, caller] of [['a', ['d1'], alice], ['b', ['d2'], alice], ['c', ['d1', 'd2'], alice], ['d', ['d1'], { user: 'bob', org: 'uio' }]] as const) {
-    await runs.start('workflowOrchestrator', id, {});
-    runs.set(id, { runtimeStatus: 'Running', customStatus: status([...ids], caller) });
-  }
-  await runs.start('workflowOrchestrator', 'done', {});
-  runs.set('done', { runtimeStatus: 'Completed', customStatus: status(['d1']) });
-  assert.deepEqual(await cancelRunsUsing('d1', alice, runs, silentLog), ['a', 'c']);
-  assert.ok(runs.raised.every((r) => r.eventName === 'cancel'));
 });
 
 test('the launch activity checks the lease, gives the backend the token and credential, and returns only the handle', async () => {
