@@ -10,6 +10,11 @@ import { principalOrgMapSchema, tokensSchema } from '../core/auth/credentials';
  * a test checks that every key here is documented there.
  */
 const positiveInt = z.coerce.number().int().positive();
+/** A memory or disk size as Kubernetes writes it (4Gi, 512Mi, 1G), more than zero. */
+const byteQuantity = z.string().regex(/^[0-9]+(\.[0-9]+)?(k|M|G|T|Ki|Mi|Gi|Ti)?$/, 'must be a quantity like 4Gi')
+  .refine((q) => Number(/^[0-9.]+/.exec(q)?.[0]) > 0, 'must be more than zero');
+/** A host uid or gid for jobs: never root, never the overflow id 65534 (nobody). */
+const hostId = z.coerce.number().int().min(1, 'must not be 0 (root)').max(2 ** 31 - 1).refine((id) => id !== 65534, 'must not be 65534 (nobody)');
 
 /** A setting holding JSON (or empty): checked at start, read with `jsonSetting`. */
 function jsonString<T extends z.ZodType>(schema: T, options: { keysAreSecret?: boolean } = {}) {
@@ -101,8 +106,16 @@ export const settingsSchema = z.object({
   LEASE_EXPIRY_SCHEDULE: z.string().default('0 * * * * *'),
   /** Local compute isolation: `auto` prefers bubblewrap and falls back to util-linux unshare. */
   LOCAL_SANDBOX: z.enum(['auto', 'bwrap', 'unshare']).default('auto'),
-  /** Local compute: address-space limit of a job whose spec names no memory (Kubernetes quantity). */
-  LOCAL_JOB_MEMORY: z.string().regex(/^[0-9]+(\.[0-9]+)?(k|M|G|T|Ki|Mi|Gi|Ti)?$/, 'must be a quantity like 4Gi').default('4Gi'),
+  /** Local compute: memory limit of a job whose spec names no memory (Kubernetes quantity). */
+  LOCAL_JOB_MEMORY: byteQuantity.default('4Gi'),
+  /** Local compute, host running as root: the unprivileged host uid and gid every job runs as
+   * (no account should use them). A host that is not root runs jobs as itself. */
+  LOCAL_JOB_UID: hostId.default(61000),
+  LOCAL_JOB_GID: hostId.default(61000),
+  /** Local compute: a job's log keeps at most this many bytes of its output, then a marker. */
+  LOCAL_JOB_LOG_BYTES: positiveInt.default(16 * 1024 * 1024),
+  /** Local compute: what a run's workspace may hold (also the largest file a job may write). */
+  LOCAL_JOB_DISK: byteQuantity.default('10Gi'),
   /** Kubernetes / Argo compute (COMPUTE=kubernetes|argo). K8S_KUBECONFIG is a file path or
    * the kubeconfig itself; empty: $KUBECONFIG, ~/.kube/config, then in-cluster. */
   K8S_NAMESPACE: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).default('ledgerflow'),

@@ -31,7 +31,9 @@ export class LocalDatasetStorage implements DatasetStorage {
     assertFiles(files);
     await fs.mkdir(this.datasetsDir, { recursive: true, mode: 0o700 });
     const root = join(await fs.realpath(this.datasetsDir), datasetId);
-    await fs.mkdir(root, { mode: 0o750 });
+    // World-readable inside the 0700 data dir: only the job user, through its sandbox's
+    // staged mount, gets to read them.
+    await fs.mkdir(root, { mode: 0o755 });
     try {
       await writeFiles(root, files);
     } catch (err) {
@@ -127,14 +129,14 @@ async function writeFiles(root: string, files: Record<string, string>): Promise<
     for (const segment of segments.slice(0, -1)) {
       dir = join(dir, segment);
       const st = await fs.lstat(dir).catch(() => undefined);
-      if (st === undefined) await fs.mkdir(dir, { mode: 0o750 });
+      if (st === undefined) await fs.mkdir(dir, { mode: 0o755 });
       else if (!st.isDirectory()) {
         throw validationError('invalid file paths', [{ path: `files[${JSON.stringify(path)}]`, message: 'passes through a symlink or a file' }]);
       }
     }
     let handle: fs.FileHandle;
     try {
-      handle = await fs.open(join(dir, segments[segments.length - 1]!), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o640);
+      handle = await fs.open(join(dir, segments[segments.length - 1]!), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST' || (err as NodeJS.ErrnoException).code === 'ELOOP') {
         throw validationError('invalid file paths', [{ path: `files[${JSON.stringify(path)}]`, message: 'already exists' }]);

@@ -32,6 +32,10 @@ export const JOB_FILES = {
   /** Written by the host once the supervisor runs. */
   wrapperPid: 'wrapper.pid',
   timedOut: 'timed-out',
+  /** Marker: the run's workspace outgrew LOCAL_JOB_DISK. */
+  diskQuota: 'disk-quota',
+  /** The sandbox's exit code, written by the supervisor before exit.json. */
+  status: 'status',
   canceled: 'canceled',
   /** Scratch, removed by cleanup: the unshare fallback's root mount point. */
   root: 'root',

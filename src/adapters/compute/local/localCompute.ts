@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdir, open, readdir, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { lchown, mkdir, open, readdir, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { LedgerflowError, errorMessage } from '../../../core/errors';
 import { mountPathProblem, mountPathsOverlap } from '../../../core/workflow/paths';
@@ -10,8 +10,8 @@ import {
   JOB_FILES, isJobProcess, readExitRecord, jobStateSchema, readJson, readPid, writeJsonAtomic, writeTextAtomic, type JobState,
 } from './jobDir';
 import {
-  SANDBOX_PATH, WORKSPACE_MOUNT, detectSandbox, sandboxCommand,
-  type SandboxDetection, type SandboxPlan, type SandboxPreference,
+  SANDBOX_PATH, WORKSPACE_MOUNT, detectSandbox, jobUserFor, sandboxCommand,
+  type JobUser, type SandboxDetection, type SandboxPlan, type SandboxPreference,
 } from './sandbox';
 import { SUPERVISOR_NAME, SUPERVISOR_SCRIPT } from './supervisor';
 import { readWorkspaceFile, writeWorkspaceFiles } from './workspace';
@@ -21,8 +21,14 @@ export interface LocalComputeOptions {
   dataDir: string;
   /** LOCAL_SANDBOX: which isolation to use; `auto` prefers bubblewrap. */
   sandbox?: SandboxPreference;
-  /** LOCAL_JOB_MEMORY: address-space limit for jobs whose spec names no memory. */
+  /** LOCAL_JOB_MEMORY: memory limit of jobs whose spec names no memory. */
   defaultMemory?: string;
+  /** LOCAL_JOB_UID / LOCAL_JOB_GID: who jobs run as when the host is root. */
+  jobUser?: { uid: number; gid: number };
+  /** LOCAL_JOB_LOG_BYTES: a job's log keeps at most this much of its output. */
+  logBytes?: number;
+  /** LOCAL_JOB_DISK: bytes a run's workspace may hold; also the largest file a job may write. */
+  diskBytes?: number;
   logger?: Logger;
 }
 
@@ -30,10 +36,15 @@ export interface LocalComputeDescription {
   backend: 'local';
   sandbox: SandboxDetection['kind'] | 'none';
   description: string;
+  jobUser: JobUser;
+  limits: { logBytes: number; diskBytes: number; disk: string };
 }
 
+export const DEFAULT_JOB_USER = { uid: 61000, gid: 61000 };
+const DEFAULT_LOG_BYTES = 16 * 1024 * 1024;
+const DEFAULT_DISK_BYTES = 10 * 1024 ** 3;
+
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
-const MAX_LOG_BYTES = 8 * 1024 * 1024;
 
 function checkId(what: string, value: string): void {
   if (!SAFE_ID.test(value) || value.includes('..')) throw new LedgerflowError('bad_request', `bad ${what} ${JSON.stringify(value)}`);
@@ -56,12 +67,18 @@ export class LocalComputeBackend implements ComputeBackend {
   private readonly dataDir: string;
   private readonly detection: SandboxDetection;
   private readonly defaultMemory: string | undefined;
+  private readonly user: JobUser;
+  private readonly logBytes: number;
+  private readonly diskBytes: number;
   private readonly log: Logger | undefined;
   private readonly launching = new Map<string, Promise<JobHandle>>();
 
   constructor(options: LocalComputeOptions) {
     this.dataDir = resolve(options.dataDir);
-    this.detection = detectSandbox(options.sandbox ?? 'auto');
+    this.user = jobUserFor(options.jobUser ?? DEFAULT_JOB_USER);
+    this.detection = detectSandbox(options.sandbox ?? 'auto', this.user);
+    this.logBytes = options.logBytes ?? DEFAULT_LOG_BYTES;
+    this.diskBytes = options.diskBytes ?? DEFAULT_DISK_BYTES;
     this.defaultMemory = options.defaultMemory;
     if (this.defaultMemory !== undefined) memoryBytes(this.defaultMemory);
     this.log = options.logger;
@@ -69,7 +86,10 @@ export class LocalComputeBackend implements ComputeBackend {
 
   /** For /api/health. */
   describe(): LocalComputeDescription {
-    return { backend: 'local', sandbox: this.detection.kind ?? 'none', description: this.detection.description };
+    return {
+      backend: 'local', sandbox: this.detection.kind ?? 'none', description: this.detection.description, jobUser: this.user,
+      limits: { logBytes: this.logBytes, diskBytes: this.diskBytes, disk: 'RLIMIT_FSIZE per file and a once-a-second du of the run workspace' },
+    };
   }
 
   runDir(workflowId: string): string {
@@ -95,10 +115,13 @@ export class LocalComputeBackend implements ComputeBackend {
 
   async prepareWorkspace(workflowId: string, files: Record<string, string>): Promise<void> {
     const etcDir = join(this.runDir(workflowId), 'etc');
+    await mkdir(join(this.dataDir, 'runs'), { recursive: true, mode: 0o700 });
     await mkdir(join(this.runDir(workflowId), 'jobs'), { recursive: true });
     await mkdir(etcDir, { recursive: true });
-    await writeSyntheticEtc(etcDir);
+    await writeSyntheticEtc(etcDir, this.user);
     await writeWorkspaceFiles(this.workspaceDir(workflowId), files);
+    // The job user writes here; the host (root) still reads and removes everything.
+    if (this.user.mode === 'dedicated') await chownTree(this.workspaceDir(workflowId), this.user);
   }
 
   async readWorkspaceFile(workflowId: string, path: string): Promise<Buffer | undefined> {
@@ -127,7 +150,7 @@ export class LocalComputeBackend implements ComputeBackend {
       throw new LedgerflowError('conflict', `the workspace of workflow ${job.workflowId} is not prepared`);
     });
     const rootDir = join(dir, JOB_FILES.root);
-    await mkdir(this.detection.kind === 'unshare' ? rootDir : dir, { recursive: true });
+    await mkdir(this.detection.kind === 'unshare' || this.user.mode === 'dedicated' ? rootDir : dir, { recursive: true });
 
     const plan: SandboxPlan = {
       workspace,
@@ -150,9 +173,13 @@ export class LocalComputeBackend implements ComputeBackend {
     };
     await writeJsonAtomic(join(dir, JOB_FILES.state), state);
 
-    const { file, args, fd3 } = sandboxCommand(this.detection.kind, plan);
+    const { file, args, fd3 } = sandboxCommand(this.detection.kind, plan, this.user);
     if (fd3 !== undefined) await writeFile(join(dir, JOB_FILES.sandboxArgs), fd3, { mode: 0o600 });
-    const child = spawn('/bin/sh', ['-c', SUPERVISOR_SCRIPT, SUPERVISOR_NAME, dir, String(timeoutSeconds), String(memoryKiB), file, ...args], {
+    const limits = [
+      String(timeoutSeconds), String(memoryKiB), String(this.logBytes), String(Math.ceil(this.diskBytes / 512)), '0', '-',
+      String(Math.ceil(this.diskBytes / 1024)), workspace,
+    ];
+    const child = spawn('/bin/sh', ['-c', SUPERVISOR_SCRIPT, SUPERVISOR_NAME, dir, ...limits, file, ...args], {
       cwd: dir,
       detached: true, // own session: the job survives the host, and the host's signals
       stdio: 'ignore',
@@ -230,6 +257,7 @@ export class LocalComputeBackend implements ComputeBackend {
       endedAt: exit.endedAt,
     };
     if (canceled) observation.message = 'canceled';
+    else if (await exists(join(dir, JOB_FILES.diskQuota))) observation.message = `stopped: the run's disk quota of ${this.diskBytes} bytes (LOCAL_JOB_DISK) was exceeded`;
     else if (timedOut) observation.message = `timed out after ${state.timeoutSeconds}s`;
     else if (exit.exitCode !== null && exit.exitCode > 128) observation.message = `killed by signal ${exit.exitCode - 128}`;
     return observation;
@@ -259,11 +287,8 @@ export class LocalComputeBackend implements ComputeBackend {
       throw err;
     }
     try {
-      const { size } = await fh.stat();
-      const start = Math.max(0, size - MAX_LOG_BYTES);
-      const buffer = Buffer.alloc(size - start);
-      await fh.read(buffer, 0, buffer.length, start);
-      return (start > 0 ? `[... first ${start} bytes of the log left out ...]\n` : '') + buffer.toString('utf8');
+      // The supervisor caps the log at logBytes (plus its marker line).
+      return await fh.readFile('utf8');
     } finally {
       await fh.close();
     }
@@ -321,9 +346,8 @@ function signal(pid: number, name: NodeJS.Signals): void {
 
 /** passwd and group naming only root and the job's user: tools that look the user up
  * (whoami, python's getpass) work without seeing the host's accounts. */
-async function writeSyntheticEtc(etcDir: string): Promise<void> {
-  const uid = process.getuid?.() ?? 0;
-  const gid = process.getgid?.() ?? 0;
+async function writeSyntheticEtc(etcDir: string, user: JobUser): Promise<void> {
+  const { uid, gid } = user;
   const users = ['root:x:0:0:root:/workspace:/bin/sh'];
   const groups = ['root:x:0:'];
   if (uid !== 0) users.push(`job:x:${uid}:${gid}:job:/workspace:/bin/sh`);
@@ -334,3 +358,13 @@ async function writeSyntheticEtc(etcDir: string): Promise<void> {
   await writeFile(join(etcDir, 'group'), `${groups.join('\n')}\n`);
 }
 
+
+/** Hands a tree the host just wrote to the job user, without following links. */
+async function chownTree(dir: string, user: JobUser): Promise<void> {
+  await lchown(dir, user.uid, user.gid);
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) await chownTree(path, user);
+    else await lchown(path, user.uid, user.gid);
+  }
+}

@@ -1,6 +1,6 @@
 /**
  * The per-job supervisor: a few lines of /bin/sh, started detached (own session and
- * process group) so it outlives the host. It runs the sandbox under the memory limit,
+ * process group) so it outlives the host. It runs the sandbox under the job's limits,
  * enforces the time limit, and records the exit code in exit.json; after a host crash or
  * `kill -9`, a new backend reads the outcome from there. Shell rather than a node script:
  * starting node would cost ~40 ms a job, more than the sandbox itself.
@@ -11,19 +11,40 @@
  * the job ends (taking the watchdog with it) or times out; cancel() sends it from the
  * host. No traps: signal handlers in sh race with the processes they manage.
  *
- * Arguments: job dir, time limit (s), memory limit (KiB, 0 for none), then the sandbox
- * program and its arguments; `<job dir>/sandbox.args`, if present, is its descriptor 3. Files it writes in the job dir: log (the job's stdout and
- * stderr), timed-out (marker), exit.json (one short write in place, no helper programs,
- * which cost a fork and exec each; its mtime is the end time).
+ * The job's output reaches the log through a pipe, so the job never holds a descriptor
+ * naming a host path, and the log keeps at most its first `logmax` bytes, then a marker
+ * saying how much was dropped. Before the sandbox starts, the job's subshell joins its
+ * cgroups (the files listed in `procs`, as root, before the job user is taken on) and sets
+ * the rlimits that stand in where there are none.
+ *
+ * Arguments: job dir, time limit (s), memory limit (KiB, 0 for none: address space, used
+ * only without a memory cgroup), log cap (bytes), file size limit (512-byte blocks), max
+ * processes (0 for none: RLIMIT_NPROC, used only without a pids cgroup), cgroup.procs files
+ * (space-separated, `-` for none), workspace quota (KiB, 0 for none) and workspace dir,
+ * then the sandbox program and its arguments; `<job dir>/sandbox.args`, if present, is its
+ * descriptor 3. Files it writes in the job dir: log, status (the sandbox's exit code), the
+ * markers timed-out and disk-quota, exit.json (one short write in place, no helper
+ * programs, which cost a fork and exec each; its mtime is the end time).
  */
 export const SUPERVISOR_SCRIPT = `
-dir=$1; limit=$2; mem=$3; shift 3
+dir=$1; limit=$2; mem=$3; logmax=$4; fsize=$5; nproc=$6; procs=$7; quota=$8; ws=$9; shift 9
 ( sleep "$limit"; : >"$dir/timed-out"; echo '{"exitCode":137}' >"$dir/exit.json"; kill -KILL 0 ) 2>/dev/null &
-( if [ "$mem" -gt 0 ]; then ulimit -v "$mem"; fi
-  if [ -e "$dir/sandbox.args" ]; then exec 3<"$dir/sandbox.args"; fi
-  exec "$@" ) >"$dir/log" 2>&1 </dev/null &
+if [ "$quota" -gt 0 ]; then
+  ( while sleep 1; do
+      used=$(du -sk "$ws" 2>/dev/null); used=\${used%%[!0-9]*}
+      if [ "\${used:-0}" -gt "$quota" ]; then : >"$dir/disk-quota"; echo '{"exitCode":137}' >"$dir/exit.json"; kill -KILL 0; fi
+    done ) 2>/dev/null &
+fi
+{ ( if [ "$procs" != - ]; then for f in $procs; do echo 0 >"$f"; done; fi
+    if [ "$mem" -gt 0 ]; then ulimit -v "$mem"; fi
+    if [ "$nproc" -gt 0 ]; then ulimit -u "$nproc"; fi
+    ulimit -f "$fsize"
+    if [ -e "$dir/sandbox.args" ]; then exec 3<"$dir/sandbox.args"; fi
+    exec "$@" ) </dev/null 2>&1
+  echo $? >"$dir/status"; } | { head -c "$logmax"; n=$(wc -c); if [ "$n" -gt 0 ]; then printf '\\n[ledgerflow: %s more bytes of output dropped: the log is capped at %s bytes]\\n' "$n" "$logmax"; fi; } >"$dir/log" &
 wait $!
-printf '{"exitCode":%d}\\n' $? >"$dir/exit.json"
+code=137; read code <"$dir/status" || :
+printf '{"exitCode":%d}\\n' "$code" >"$dir/exit.json"
 kill -KILL 0
 `;
 
