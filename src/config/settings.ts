@@ -40,6 +40,18 @@ export function jsonSetting<T extends z.ZodType>(value: string, schema: T, empty
   return value.trim() === '' ? empty : schema.parse(JSON.parse(value));
 }
 
+/** Per organization since the roots of one organization must never serve another. */
+export const datasetRootsSchema = z.record(
+  z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
+  z.array(z.string().regex(/^\/[^\0]*$/)),
+);
+const DATASET_ROOTS_FORM = 'must be JSON {"<org>": ["<absolute dir>", ...]}, e.g. {"uis": ["/srv/data/uis"]} (the old colon-separated list is no longer accepted: write each directory under the organization that may adopt from it)';
+
+/** LOCAL_DATASET_ROOTS, parsed (checked at start). */
+export function datasetRoots(s: Settings): Record<string, string[]> {
+  return jsonSetting(s.LOCAL_DATASET_ROOTS, datasetRootsSchema, {});
+}
+
 const VAULT_URL_SETTING = /^KEY_VAULT_URL_([A-Z0-9_]+)$/;
 const vaultUrl = z.url({ protocol: /^https$/ });
 
@@ -93,9 +105,12 @@ export const settingsSchema = z.object({
    * trust App Service authentication (x-ms-client-principal); empty or {}: bearer tokens only.
    * (Key Vault URLs are per organization: KEY_VAULT_URL_<ORG>, see keyVaultUrls.) */
   AUTH_PRINCIPAL_ORGS: jsonString(principalOrgMapSchema),
-  /** Absolute directories (separated by ':') under which owners may register existing local
-   * data (`source: {kind: 'local', path}`); empty: only uploads. */
-  LOCAL_DATASET_ROOTS: z.string().default(''),
+  /** JSON {"<org>": ["<absolute dir>", ...]}: the directories under which each organization's
+   * owners may register existing local data (`source: {kind: 'local', path}`); empty: only
+   * uploads. Nothing that is, contains or lies inside the data dir is ever adopted. */
+  LOCAL_DATASET_ROOTS: z.string().default('').superRefine((text, ctx) => {
+    if (text.trim() !== '' && !datasetRootsSchema.safeParse(safeJson(text)).success) ctx.addIssue({ code: 'custom', message: DATASET_ROOTS_FORM });
+  }),
   /** Platform Azure Files account for uploads when STORAGE=azure-files, e.g.
    * https://<account>.file.core.windows.net, and its SAS token or account key; an empty
    * credential means the app's managed identity (DefaultAzureCredential). */
