@@ -118,6 +118,7 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
       baseUrl,
       shutdownSignal: shutdown.signal,
       queues,
+      httpUri: app.httpUri,
       functions: () => runnable,
       getFunction: (name) => runnable.find((fn) => fn.name.toLowerCase() === name.toLowerCase()),
       invoke: (fn, input) => track(invoke(fn, input)),

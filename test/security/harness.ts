@@ -1,12 +1,12 @@
 import { eventually } from '../helpers/host';
-import { DatasetsApi, type Reply, type Who } from '../integration/datasets/client';
+import { DatasetsApi, TOKENS, type Reply, type Who } from '../integration/datasets/client';
 
 /**
  * The hostile-job suite's client: a real embedded host with the ledgerflow app, local
  * compute in the real sandbox, driven over HTTP as an attacker would. Each test submits a
  * workflow whose job tries to break out, then checks the host (files, /proc, responses).
  */
-export { DatasetsApi, type Reply, type Who };
+export { DatasetsApi, TOKENS as TOKENS_OF, type Reply, type Who };
 
 export const SANDBOXES = ['bwrap', 'unshare'] as const;
 

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { LedgerflowError, notFound } from '../../core/errors';
 import type { Caller, LeaseRecord, Page, WorkflowStatus } from '../../core/model';
 import { workflowHash } from '../../core/workflow/hash';
@@ -5,7 +6,7 @@ import { unleasedVolumes } from '../../core/workflow/leases';
 import { isFinished, jobInstanceId, ORCHESTRATORS, WORKFLOW_EVENTS, type JobRunStatus, type RunTiming, type WorkflowInput, type WorkflowOptions } from '../../core/workflow/run';
 import { datasetIdsOf, parseWorkflowSpec } from '../../core/workflow/spec';
 import type { Logger } from '../../observability/logger';
-import type { ComputeBackend } from '../../ports/compute';
+import type { ByteSource, ComputeBackend } from '../../ports/compute';
 import type { Ledger } from '../../ports/ledger';
 import type { RunControl, RunRecord } from './runControl';
 import { factsOf, viewOf, visibleTo, type RunFacts, type WorkflowView } from './views';
@@ -87,20 +88,27 @@ export class WorkflowService {
     this.deps.log.info({ workflowId: id, by: caller }, 'workflow cancel requested');
   }
 
-  async logs(caller: Caller, id: string, jobName: string): Promise<string> {
+  /** A job's log, streamed where the backend can (see ByteSource). */
+  async logs(caller: Caller, id: string, jobName: string): Promise<ByteSource> {
     const { facts } = await this.visibleRun(caller, id);
     if (facts.spec !== undefined && !facts.spec.jobs.some((j) => j.name === jobName)) throw notFound(`job ${jobName}`);
     const job = await this.deps.runs.get(jobInstanceId(id, jobName));
     const status = job?.customStatus as JobRunStatus | null | undefined;
     if (status?.handle === undefined) throw notFound(`logs of job ${jobName} (it has not started)`);
-    return this.deps.compute.logs(status.handle);
+    const { compute } = this.deps;
+    return compute.openLog !== undefined ? compute.openLog(status.handle) : bufferSource(Buffer.from(await compute.logs(status.handle), 'utf8'));
   }
 
-  async file(caller: Caller, id: string, path: string): Promise<Buffer> {
+  /** A regular file of the run's workspace; anything else (missing, a FIFO, a directory, a
+   * link leaving the workspace) is the same 404, which names no host path. */
+  async file(caller: Caller, id: string, path: string): Promise<ByteSource> {
     await this.visibleRun(caller, id);
-    const content = await this.deps.compute.readWorkspaceFile(id, path);
-    if (content === undefined) throw notFound(`file ${path}`);
-    return content;
+    const { compute } = this.deps;
+    const source = compute.openWorkspaceFile !== undefined
+      ? await compute.openWorkspaceFile(id, path)
+      : await compute.readWorkspaceFile(id, path).then((b) => (b === undefined ? undefined : bufferSource(b)));
+    if (source === undefined) throw notFound(`file ${path}`);
+    return source;
   }
 
   private async visibleRun(caller: Caller, id: string): Promise<{ record: RunRecord; facts: RunFacts }> {
@@ -109,6 +117,11 @@ export class WorkflowService {
     if (record === undefined || facts === undefined || !visibleTo(facts, caller)) throw notFound(`workflow ${id}`);
     return { record, facts };
   }
+}
+
+/** A whole buffer as a ByteSource, for backends that can only fetch a file at once. */
+function bufferSource(buffer: Buffer): ByteSource {
+  return { size: buffer.length, read: (start, end) => Readable.from([buffer.subarray(start, end + 1)]), close: async () => undefined };
 }
 
 function encodeCursor(view: WorkflowView): string {

@@ -1,11 +1,13 @@
 import { spawn } from 'node:child_process';
+import { constants } from 'node:fs';
+import { Readable } from 'node:stream';
 import { lchown, mkdir, open, readdir, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { LedgerflowError, errorMessage } from '../../../core/errors';
 import { mountPathProblem, mountPathsOverlap } from '../../../core/workflow/paths';
 import { memoryBytes } from '../../../core/workflow/quantity';
 import type { Logger } from '../../../observability/logger';
-import type { ComputeBackend, JobHandle, JobLaunch, JobObservation, ResolvedVolume } from '../../../ports/compute';
+import type { ByteSource, ComputeBackend, JobHandle, JobLaunch, JobObservation, ResolvedVolume } from '../../../ports/compute';
 import {
   JOB_FILES, isJobProcess, readExitRecord, jobStateSchema, readJson, readPid, writeJsonAtomic, writeTextAtomic, type JobState,
 } from './jobDir';
@@ -14,7 +16,7 @@ import {
   type JobUser, type SandboxDetection, type SandboxPlan, type SandboxPreference,
 } from './sandbox';
 import { SUPERVISOR_NAME, SUPERVISOR_SCRIPT } from './supervisor';
-import { readWorkspaceFile, writeWorkspaceFiles } from './workspace';
+import { fileSource, openWorkspaceFile, readAll, readWorkspaceFile, writeWorkspaceFiles } from './workspace';
 
 export interface LocalComputeOptions {
   /** LEDGERFLOW_DATA_DIR; runs live under `<dataDir>/runs/<workflowId>/`. */
@@ -126,6 +128,21 @@ export class LocalComputeBackend implements ComputeBackend {
 
   async readWorkspaceFile(workflowId: string, path: string): Promise<Buffer | undefined> {
     return readWorkspaceFile(this.workspaceDir(workflowId), path);
+  }
+
+  openWorkspaceFile(workflowId: string, path: string): Promise<ByteSource | undefined> {
+    return openWorkspaceFile(this.workspaceDir(workflowId), path);
+  }
+
+  /** The log as the supervisor wrote it (capped at logBytes plus its marker line). */
+  async openLog(handle: JobHandle): Promise<ByteSource> {
+    const file = join(this.dirOf(handle), JOB_FILES.log);
+    const fh = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw err;
+    });
+    if (fh === undefined) return { size: 0, read: () => Readable.from([]), close: async () => undefined };
+    return fileSource(fh, (await fh.stat()).size);
   }
 
   launch(job: JobLaunch, volumes: ResolvedVolume[]): Promise<JobHandle> {
@@ -278,20 +295,7 @@ export class LocalComputeBackend implements ComputeBackend {
   }
 
   async logs(handle: JobHandle): Promise<string> {
-    const file = join(this.dirOf(handle), JOB_FILES.log);
-    let fh;
-    try {
-      fh = await open(file, 'r');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
-      throw err;
-    }
-    try {
-      // The supervisor caps the log at logBytes (plus its marker line).
-      return await fh.readFile('utf8');
-    } finally {
-      await fh.close();
-    }
+    return (await readAll(await this.openLog(handle))).toString('utf8');
   }
 
   /** Stops whatever of the run still runs and removes job scratch; keeps the workspace,
