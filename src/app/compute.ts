@@ -49,6 +49,8 @@ function localCompute(s: Settings, log: Logger): LocalComputeBackend {
     jobUser: { uid: s.LOCAL_JOB_UID, gid: s.LOCAL_JOB_GID },
     logBytes: s.LOCAL_JOB_LOG_BYTES,
     diskBytes: memoryBytes(s.LOCAL_JOB_DISK),
+    pids: s.LOCAL_JOB_PIDS,
+    ...(s.LOCAL_MAX_RUNNING_JOBS !== '' && { maxRunning: s.LOCAL_MAX_RUNNING_JOBS }),
     logger: log,
   });
   return local;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LedgerflowError } from '../core/errors';
+import { memoryBytes as quantityBytes } from '../core/workflow/quantity';
 import { principalOrgMapSchema, tokensSchema } from '../core/auth/credentials';
 
 /**
@@ -127,6 +128,12 @@ export const settingsSchema = z.object({
    * (no account should use them). A host that is not root runs jobs as itself. */
   LOCAL_JOB_UID: hostId.default(61000),
   LOCAL_JOB_GID: hostId.default(61000),
+  /** Local compute: the largest `resources.memory` a spec may ask for (larger: 400). */
+  LOCAL_JOB_MAX_MEMORY: byteQuantity.default('8Gi'),
+  /** Local compute: processes a job may run at once (pids.max of its cgroup). */
+  LOCAL_JOB_PIDS: positiveInt.default(512),
+  /** Local compute: jobs running at once on this host; more wait Pending. Empty: 2 x cores. */
+  LOCAL_MAX_RUNNING_JOBS: z.union([z.literal(''), positiveInt]).default(''),
   /** Local compute: a job's log keeps at most this many bytes of its output, then a marker. */
   LOCAL_JOB_LOG_BYTES: positiveInt.default(16 * 1024 * 1024),
   /** Local compute: what a run's workspace may hold (also the largest file a job may write). */
@@ -198,6 +205,9 @@ function crossCheck(s: Settings, env: NodeJS.ProcessEnv): { path: string; messag
   }
   if (s.KEY_STORE === 'keyvault' && Object.keys(keyVaultUrls(env)).length === 0) {
     problems.push({ path: 'KEY_VAULT_URL_<ORG>', message: 'at least one is required when KEY_STORE=keyvault' });
+  }
+  if (quantityBytes(s.LOCAL_JOB_MEMORY) > quantityBytes(s.LOCAL_JOB_MAX_MEMORY)) {
+    problems.push({ path: 'LOCAL_JOB_MEMORY', message: 'must not exceed LOCAL_JOB_MAX_MEMORY' });
   }
   if (s.STORAGE === 'azure-files' && !/^https:\/\/[^/?#]+\/?$/.test(s.AZURE_FILES_ACCOUNT_URL)) {
     problems.push({ path: 'AZURE_FILES_ACCOUNT_URL', message: 'must be https://<account>.file.core.windows.net when STORAGE=azure-files' });

@@ -4,7 +4,8 @@ import type { Caller, LeaseRecord, Page, WorkflowStatus } from '../../core/model
 import { workflowHash } from '../../core/workflow/hash';
 import { unleasedVolumes } from '../../core/workflow/leases';
 import { isFinished, jobInstanceId, ORCHESTRATORS, WORKFLOW_EVENTS, type JobRunStatus, type RunTiming, type WorkflowInput, type WorkflowOptions } from '../../core/workflow/run';
-import { datasetIdsOf, parseWorkflowSpec } from '../../core/workflow/spec';
+import { memoryBytes } from '../../core/workflow/quantity';
+import { datasetIdsOf, parseWorkflowSpec, type WorkflowSpec } from '../../core/workflow/spec';
 import type { Logger } from '../../observability/logger';
 import type { ByteSource, ComputeBackend } from '../../ports/compute';
 import type { Ledger } from '../../ports/ledger';
@@ -19,6 +20,8 @@ export interface WorkflowServiceDeps {
   newId(): string;
   now(): Date;
   log: Logger;
+  /** The largest memory a job may ask for (LOCAL_JOB_MAX_MEMORY), where the backend has one. */
+  maxJobMemoryBytes?: number;
 }
 
 export interface Submission {
@@ -37,6 +40,8 @@ export class WorkflowService {
 
   async submit(caller: Caller, submission: Submission): Promise<{ id: string }> {
     const spec = parseWorkflowSpec(submission.source);
+    const tooBig = this.deps.maxJobMemoryBytes === undefined ? [] : oversized(spec, this.deps.maxJobMemoryBytes);
+    if (tooBig.length > 0) throw new LedgerflowError('validation_failed', `invalid workflow spec: ${tooBig.map((d) => `${d.path}: ${d.message}`).join('; ')}`, { details: tooBig });
     const session = this.deps.ledger.as(caller);
     const leases = new Map<string, LeaseRecord | undefined>();
     for (const id of datasetIdsOf(spec)) leases.set(id, await session.getLease(id));
@@ -117,6 +122,13 @@ export class WorkflowService {
     if (record === undefined || facts === undefined || !visibleTo(facts, caller)) throw notFound(`workflow ${id}`);
     return { record, facts };
   }
+}
+
+/** Jobs asking for more memory than the backend allows, each with its spec path. */
+function oversized(spec: WorkflowSpec, maxBytes: number): { path: string; message: string }[] {
+  return spec.jobs.flatMap((job, i) => (job.resources.memory !== undefined && memoryBytes(job.resources.memory) > maxBytes
+    ? [{ path: `jobs[${i}].resources.memory`, message: `must be at most ${maxBytes} bytes (LOCAL_JOB_MAX_MEMORY)` }]
+    : []));
 }
 
 /** A whole buffer as a ByteSource, for backends that can only fetch a file at once. */

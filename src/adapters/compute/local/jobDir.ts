@@ -34,6 +34,8 @@ export const JOB_FILES = {
   timedOut: 'timed-out',
   /** Marker: the run's workspace outgrew LOCAL_JOB_DISK. */
   diskQuota: 'disk-quota',
+  /** Marker: the job's memory cgroup killed one of its processes. */
+  oom: 'oom',
   /** The sandbox's exit code, written by the supervisor before exit.json. */
   status: 'status',
   canceled: 'canceled',

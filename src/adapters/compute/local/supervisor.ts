@@ -23,7 +23,7 @@
  * (space-separated, `-` for none), workspace quota (KiB, 0 for none) and workspace dir,
  * then the sandbox program and its arguments; `<job dir>/sandbox.args`, if present, is its
  * descriptor 3. Files it writes in the job dir: log, status (the sandbox's exit code), the
- * markers timed-out and disk-quota, exit.json (one short write in place, no helper
+ * markers timed-out, disk-quota and oom (its memory cgroup killed a process), exit.json (one short write in place, no helper
  * programs, which cost a fork and exec each; its mtime is the end time).
  */
 export const SUPERVISOR_SCRIPT = `
@@ -44,6 +44,9 @@ fi
   echo $? >"$dir/status"; } | { head -c "$logmax"; n=$(wc -c); if [ "$n" -gt 0 ]; then printf '\\n[ledgerflow: %s more bytes of output dropped: the log is capped at %s bytes]\\n' "$n" "$logmax"; fi; } >"$dir/log" &
 wait $!
 code=137; read code <"$dir/status" || :
+if [ "$procs" != - ]; then for f in $procs; do for e in "\${f%/cgroup.procs}/memory.oom_control" "\${f%/cgroup.procs}/memory.events"; do
+  if [ -r "$e" ]; then while read k v; do if [ "$k" = oom_kill ] && [ "$v" -gt 0 ]; then : >"$dir/oom"; fi; done <"$e"; fi
+done; done; fi
 printf '{"exitCode":%d}\\n' "$code" >"$dir/exit.json"
 kill -KILL 0
 `;
