@@ -26,12 +26,14 @@ after(async () => {
   await api?.host.kill();
 });
 
+// A deadline only so that a hung host fails the test instead of stalling the suite; generous,
+// as the machine is shared.
 const get = (path: string, headers: Record<string, string> = {}) =>
-  fetch(`${api.host.url}/api/workflows/${runId}/${path}`, { headers: { authorization: `Bearer ${TOKENS_OF.alice}`, ...headers }, signal: AbortSignal.timeout(15_000) });
+  fetch(`${api.host.url}/api/workflows/${runId}/${path}`, { headers: { authorization: `Bearer ${TOKENS_OF.alice}`, ...headers }, signal: AbortSignal.timeout(120_000) });
 
 test('a FIFO in the workspace is not a file, and reading it blocks nobody', async () => {
   const pending = Array.from({ length: 5 }, () => get('files/fifo'));
-  const health = await fetch(`${api.host.url}/api/health`, { signal: AbortSignal.timeout(15_000) });
+  const health = await fetch(`${api.host.url}/api/health`, { signal: AbortSignal.timeout(60_000) });
   assert.equal(health.status, 200);
   for (const r of await Promise.all(pending)) {
     assert.equal(r.status, 404);
