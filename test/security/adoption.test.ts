@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runHostToExit } from '../helpers/host';
+import { table } from '../../src/cli/output';
 import { DatasetsApi, hostileSettings } from './harness';
 
 /**
@@ -75,4 +76,11 @@ test('the old colon-separated LOCAL_DATASET_ROOTS stops the start with one line 
   const lines = r.stderr.split('\n').filter((l) => l.includes('LOCAL_DATASET_ROOTS'));
   assert.equal(lines.length, 1, r.stderr);
   assert.match(lines[0]!, /\{"<org>": \["<absolute dir>"/);
+});
+
+test('a dataset name with control characters is refused, and the CLI never prints one raw', async () => {
+  const r = await api.call('alice', 'POST', '/datasets', { name: 'evil\u001b]0;owned\u0007\u001b[2J' });
+  assert.equal(r.status, 400, r.text);
+  assert.ok(r.body.error.details.some((d: { path: string }) => d.path === 'name'), r.text);
+  assert.equal(table([{ name: 'a\u001b[2Jb' }], [['NAME', (row) => row.name]]).includes('\u001b'), false);
 });
