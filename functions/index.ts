@@ -3,6 +3,7 @@
  * functions with `@azure/functions`. The same compiled app runs under the embedded host
  * (`npm start`), `func start` and Azure Functions; nothing here knows which.
  */
+import { app } from '@azure/functions';
 import './http/health';
 import './http/openapi';
 import './datasets';
@@ -17,4 +18,7 @@ import './jobExits';
 import './cleanup';
 import '../orchestrators';
 
+// Result files and logs are streamed, not buffered (functions/http/byteResponse.ts); Azure
+// Functions (host 4.28+) and the embedded host both forward requests to the worker's proxy.
+app.setup({ enableHttpStream: true });
 wireWorkflows();

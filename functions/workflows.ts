@@ -1,5 +1,6 @@
 import * as df from 'durable-functions';
 import type { HttpRequest, InvocationContext } from '@azure/functions';
+import { byteResponse } from './http/byteResponse';
 import { jsonRoute } from './http/jsonRoute';
 import { routes, type ApiRoute } from '../src/api/routes';
 import { listQuerySchema, parsed, submissionOf } from '../src/app/workflows/requests';
@@ -81,8 +82,7 @@ jsonRoute(routes.workflowsJobLogs.name, {
   handler: async ({ request, context, params }) => {
     const { caller, service } = await serviceFor(request, context);
     const { id, job } = pathParams(routes.workflowsJobLogs, params);
-    const text = await service.logs(caller, id!, job!);
-    return { raw: { status: 200, body: text, headers: { 'content-type': 'text/plain; charset=utf-8' } } };
+    return { raw: await byteResponse(request, await service.logs(caller, id!, job!), 'text/plain; charset=utf-8') };
   },
 });
 
@@ -93,7 +93,6 @@ jsonRoute(routes.workflowsFile.name, {
   handler: async ({ request, context, params }) => {
     const { caller, service } = await serviceFor(request, context);
     const { id, path } = pathParams(routes.workflowsFile, { ...params, path: params['path'] ?? '' });
-    const content = await service.file(caller, id!, path!);
-    return { raw: { status: 200, body: content, headers: { 'content-type': 'application/octet-stream' } } };
+    return { raw: await byteResponse(request, await service.file(caller, id!, path!), 'application/octet-stream') };
   },
 });

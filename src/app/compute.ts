@@ -1,4 +1,5 @@
 import type { Settings } from '../config/settings';
+import { memoryBytes } from '../core/workflow/quantity';
 import { logger as rootLogger, type Logger } from '../observability/logger';
 import type { ComputeBackend } from '../ports/compute';
 import { LocalComputeBackend, type LocalComputeDescription } from '../adapters/compute/local/localCompute';
@@ -41,6 +42,16 @@ export function describeCompute(s: Settings): ComputeDescription {
 // it reads are the process's.
 let local: LocalComputeBackend | undefined;
 function localCompute(s: Settings, log: Logger): LocalComputeBackend {
-  local ??= new LocalComputeBackend({ dataDir: s.LEDGERFLOW_DATA_DIR, sandbox: s.LOCAL_SANDBOX, defaultMemory: s.LOCAL_JOB_MEMORY, logger: log });
+  local ??= new LocalComputeBackend({
+    dataDir: s.LEDGERFLOW_DATA_DIR,
+    sandbox: s.LOCAL_SANDBOX,
+    defaultMemory: s.LOCAL_JOB_MEMORY,
+    jobUser: { uid: s.LOCAL_JOB_UID, gid: s.LOCAL_JOB_GID },
+    logBytes: s.LOCAL_JOB_LOG_BYTES,
+    diskBytes: memoryBytes(s.LOCAL_JOB_DISK),
+    pids: s.LOCAL_JOB_PIDS,
+    ...(s.LOCAL_MAX_RUNNING_JOBS !== '' && { maxRunning: s.LOCAL_MAX_RUNNING_JOBS }),
+    logger: log,
+  });
   return local;
 }

@@ -9,7 +9,8 @@ import { shareUrlProblems } from '../adapters/storage/shareUrl';
  */
 const MAX_TTL = 366 * 86_400;
 const ttl = z.number().int().positive().max(MAX_TTL);
-const name = z.string().trim().min(1).max(200);
+// No control characters: a name reaches terminals (the CLI) and logs.
+const name = z.string().trim().min(1).max(200).regex(/^\P{Cc}*$/u, 'must not contain control characters');
 const description = z.string().max(4000);
 
 const policy = z.object({

@@ -1,5 +1,4 @@
-import { delimiter } from 'node:path';
-import { keyVaultUrls, settings as loadSettings, type Settings } from '../config/settings';
+import { datasetRoots, keyVaultUrls, settings as loadSettings, type Settings } from '../config/settings';
 import { DatasetService } from '../core/datasets/datasetService';
 import { LedgerflowError } from '../core/errors';
 import type { Caller, StorageKind } from '../core/model';
@@ -52,7 +51,8 @@ export async function buildServices(s: Settings, env: NodeJS.ProcessEnv, log: Lo
     : new (require('../adapters/keyStore/keyVaultKeyStore') as KeyVaultModule).KeyVaultKeyStores({ vaultUrls: keyVaultUrls(env) });
   const local = new LocalDatasetStorage({
     dataDir: s.LEDGERFLOW_DATA_DIR,
-    adoptRoots: s.LOCAL_DATASET_ROOTS.split(delimiter).filter((r) => r !== ''),
+    adoptRoots: datasetRoots(s),
+    logger: log.child({ component: 'storage' }),
   });
   let azureFiles: DatasetStorage | undefined;
   const storage = (kind: StorageKind): DatasetStorage => (kind === 'local' ? local : (azureFiles ??= azureFilesStorage(s)));

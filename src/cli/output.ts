@@ -33,8 +33,14 @@ export function printJson(output: Output, value: unknown): void {
 
 export type Column<T> = readonly [header: string, cell: (row: T) => string];
 
+/** Server data shown to a person: control characters (a terminal escape in a dataset
+ * name, say) are printed as visible escapes, never sent to the terminal. */
+export function printable(text: string): string {
+  return text.replace(/\p{Cc}/gu, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 export function table<T>(rows: readonly T[], columns: readonly Column<T>[]): string {
-  const cells = rows.map((row) => columns.map(([, cell]) => cell(row)));
+  const cells = rows.map((row) => columns.map(([, cell]) => printable(cell(row))));
   const widths = columns.map(([header], i) => Math.max(header.length, ...cells.map((r) => (r[i] ?? '').length)));
   const line = (values: readonly string[]) => values.map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
   return [line(columns.map(([h]) => h)), ...cells.map(line)].map((l) => `${l}\n`).join('');

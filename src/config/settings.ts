@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LedgerflowError } from '../core/errors';
+import { memoryBytes as quantityBytes } from '../core/workflow/quantity';
 import { principalOrgMapSchema, tokensSchema } from '../core/auth/credentials';
 
 /**
@@ -10,6 +11,11 @@ import { principalOrgMapSchema, tokensSchema } from '../core/auth/credentials';
  * a test checks that every key here is documented there.
  */
 const positiveInt = z.coerce.number().int().positive();
+/** A memory or disk size as Kubernetes writes it (4Gi, 512Mi, 1G), more than zero. */
+const byteQuantity = z.string().regex(/^[0-9]+(\.[0-9]+)?(k|M|G|T|Ki|Mi|Gi|Ti)?$/, 'must be a quantity like 4Gi')
+  .refine((q) => Number(/^[0-9.]+/.exec(q)?.[0]) > 0, 'must be more than zero');
+/** A host uid or gid for jobs: never root, never the overflow id 65534 (nobody). */
+const hostId = z.coerce.number().int().min(1, 'must not be 0 (root)').max(2 ** 31 - 1).refine((id) => id !== 65534, 'must not be 65534 (nobody)');
 
 /** A setting holding JSON (or empty): checked at start, read with `jsonSetting`. */
 function jsonString<T extends z.ZodType>(schema: T, options: { keysAreSecret?: boolean } = {}) {
@@ -33,6 +39,18 @@ function jsonString<T extends z.ZodType>(schema: T, options: { keysAreSecret?: b
 /** Parses a JSON setting already checked by `jsonString`; empty means `empty`. */
 export function jsonSetting<T extends z.ZodType>(value: string, schema: T, empty: z.infer<T>): z.infer<T> {
   return value.trim() === '' ? empty : schema.parse(JSON.parse(value));
+}
+
+/** Per organization since the roots of one organization must never serve another. */
+export const datasetRootsSchema = z.record(
+  z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
+  z.array(z.string().regex(/^\/[^\0]*$/)),
+);
+const DATASET_ROOTS_FORM = 'must be JSON {"<org>": ["<absolute dir>", ...]}, e.g. {"uis": ["/srv/data/uis"]} (the old colon-separated list is no longer accepted: write each directory under the organization that may adopt from it)';
+
+/** LOCAL_DATASET_ROOTS, parsed (checked at start). */
+export function datasetRoots(s: Settings): Record<string, string[]> {
+  return jsonSetting(s.LOCAL_DATASET_ROOTS, datasetRootsSchema, {});
 }
 
 const VAULT_URL_SETTING = /^KEY_VAULT_URL_([A-Z0-9_]+)$/;
@@ -90,9 +108,12 @@ export const settingsSchema = z.object({
    * trust App Service authentication (x-ms-client-principal); empty or {}: bearer tokens only.
    * (Key Vault URLs are per organization: KEY_VAULT_URL_<ORG>, see keyVaultUrls.) */
   AUTH_PRINCIPAL_ORGS: jsonString(principalOrgMapSchema),
-  /** Absolute directories (separated by ':') under which owners may register existing local
-   * data (`source: {kind: 'local', path}`); empty: only uploads. */
-  LOCAL_DATASET_ROOTS: z.string().default(''),
+  /** JSON {"<org>": ["<absolute dir>", ...]}: the directories under which each organization's
+   * owners may register existing local data (`source: {kind: 'local', path}`); empty: only
+   * uploads. Nothing that is, contains or lies inside the data dir is ever adopted. */
+  LOCAL_DATASET_ROOTS: z.string().default('').superRefine((text, ctx) => {
+    if (text.trim() !== '' && !datasetRootsSchema.safeParse(safeJson(text)).success) ctx.addIssue({ code: 'custom', message: DATASET_ROOTS_FORM });
+  }),
   /** Platform Azure Files account for uploads when STORAGE=azure-files, e.g.
    * https://<account>.file.core.windows.net, and its SAS token or account key; an empty
    * credential means the app's managed identity (DefaultAzureCredential). */
@@ -103,8 +124,22 @@ export const settingsSchema = z.object({
   LEASE_EXPIRY_SCHEDULE: z.string().default('0 * * * * *'),
   /** Local compute isolation: `auto` prefers bubblewrap and falls back to util-linux unshare. */
   LOCAL_SANDBOX: z.enum(['auto', 'bwrap', 'unshare']).default('auto'),
-  /** Local compute: address-space limit of a job whose spec names no memory (Kubernetes quantity). */
-  LOCAL_JOB_MEMORY: z.string().regex(/^[0-9]+(\.[0-9]+)?(k|M|G|T|Ki|Mi|Gi|Ti)?$/, 'must be a quantity like 4Gi').default('4Gi'),
+  /** Local compute: memory limit of a job whose spec names no memory (Kubernetes quantity). */
+  LOCAL_JOB_MEMORY: byteQuantity.default('4Gi'),
+  /** Local compute, host running as root: the unprivileged host uid and gid every job runs as
+   * (no account should use them). A host that is not root runs jobs as itself. */
+  LOCAL_JOB_UID: hostId.default(61000),
+  LOCAL_JOB_GID: hostId.default(61000),
+  /** Local compute: the largest `resources.memory` a spec may ask for (larger: 400). */
+  LOCAL_JOB_MAX_MEMORY: byteQuantity.default('8Gi'),
+  /** Local compute: processes a job may run at once (pids.max of its cgroup). */
+  LOCAL_JOB_PIDS: positiveInt.default(512),
+  /** Local compute: jobs running at once on this host; more wait Pending. Empty: 2 x cores. */
+  LOCAL_MAX_RUNNING_JOBS: z.union([z.literal(''), positiveInt]).default(''),
+  /** Local compute: a job's log keeps at most this many bytes of its output, then a marker. */
+  LOCAL_JOB_LOG_BYTES: positiveInt.default(16 * 1024 * 1024),
+  /** Local compute: what a run's workspace may hold (also the largest file a job may write). */
+  LOCAL_JOB_DISK: byteQuantity.default('10Gi'),
   /** Kubernetes / Argo compute (COMPUTE=kubernetes|argo). K8S_KUBECONFIG is a file path or
    * the kubeconfig itself; empty: $KUBECONFIG, ~/.kube/config, then in-cluster. */
   K8S_NAMESPACE: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).default('ledgerflow'),
@@ -175,6 +210,9 @@ function crossCheck(s: Settings, env: NodeJS.ProcessEnv): { path: string; messag
   }
   if (s.KEY_STORE === 'keyvault' && Object.keys(keyVaultUrls(env)).length === 0) {
     problems.push({ path: 'KEY_VAULT_URL_<ORG>', message: 'at least one is required when KEY_STORE=keyvault' });
+  }
+  if (quantityBytes(s.LOCAL_JOB_MEMORY) > quantityBytes(s.LOCAL_JOB_MAX_MEMORY)) {
+    problems.push({ path: 'LOCAL_JOB_MEMORY', message: 'must not exceed LOCAL_JOB_MAX_MEMORY' });
   }
   if (s.STORAGE === 'azure-files' && !/^https:\/\/[^/?#]+\/?$/.test(s.AZURE_FILES_ACCOUNT_URL)) {
     problems.push({ path: 'AZURE_FILES_ACCOUNT_URL', message: 'must be https://<account>.file.core.windows.net when STORAGE=azure-files' });

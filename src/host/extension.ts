@@ -98,6 +98,8 @@ export interface HostContext {
   readonly shutdownSignal: AbortSignal;
   /** The app's queues (SQLite in the data dir), for enqueueing from host code. */
   readonly queues: QueueClient;
+  /** The worker's HTTP proxy when the app streams HTTP (see loadApp), else undefined. */
+  readonly httpUri: string | undefined;
 
   /** Every registered function that the host can run. */
   functions(): readonly RegisteredFunction[];

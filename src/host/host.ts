@@ -8,6 +8,7 @@ import { HostConfigError } from './config/hostConfigError';
 import { readHostJson } from './config/hostJson';
 import { applyLocalSettings } from './config/localSettings';
 import { lockDataDir } from './dataDirLock';
+import { makePrivate } from '../fs/privateDir';
 import { InFlight } from './inFlight';
 import type { HostContext, HostExtension } from './extension';
 import { HttpServer } from './http/httpServer';
@@ -65,6 +66,7 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
   const hostJson = readHostJson(appDir);
   const dataDir = resolve(settings.LEDGERFLOW_DATA_DIR);
   const unlock = lockDataDir(dataDir);
+  makePrivate(dataDir);
 
   const inFlight = new InFlight();
   const track = inFlight.track;
@@ -126,6 +128,7 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
       baseUrl,
       shutdownSignal: shutdown.signal,
       queues,
+      httpUri: app.httpUri,
       functions: () => runnable,
       getFunction: (name) => runnable.find((fn) => fn.name.toLowerCase() === name.toLowerCase()),
       // Invocations an extension starts early (a timer's runOnStartup, the durable engine's

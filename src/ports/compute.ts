@@ -48,6 +48,15 @@ export interface ResolvedVolume extends VolumeMount {
   credential?: string;
 }
 
+/** Bytes served without holding them in memory: a result file or a log, opened once (so
+ * what is measured is what is sent). `read` hands out a stream of [start, end] (inclusive)
+ * and closes the source when that stream ends; `close` releases it when nothing is read. */
+export interface ByteSource {
+  readonly size: number;
+  read(start: number, end: number): NodeJS.ReadableStream;
+  close(): Promise<void>;
+}
+
 export interface ComputeBackend {
   readonly kind: JobHandle['backend'];
   /** Creates the run's writable workspace with the submitted code files. Idempotent. */
@@ -59,6 +68,12 @@ export interface ComputeBackend {
   logs(handle: JobHandle): Promise<string>;
   /** A file the run wrote into its workspace (relative path, checked); undefined if absent. */
   readWorkspaceFile(workflowId: string, path: string): Promise<Buffer | undefined>;
+  /** Optional, where files can be streamed: a regular file of the workspace, opened without
+   * following a link and without blocking; undefined for anything else (missing, a link out
+   * of the workspace, a FIFO, a directory), all alike. */
+  openWorkspaceFile?(workflowId: string, path: string): Promise<ByteSource | undefined>;
+  /** Optional: the job's log as a ByteSource. */
+  openLog?(handle: JobHandle): Promise<ByteSource>;
   /** Deletes every object and temporary file of the run. Idempotent. */
   cleanup(workflowId: string): Promise<void>;
 }

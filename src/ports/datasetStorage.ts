@@ -34,8 +34,9 @@ export interface DatasetStorage {
   readonly kind: DatasetLocation['kind'];
   /** Creates storage owned by the platform and writes the uploaded files (relative paths, checked). */
   create(datasetId: string, files: Record<string, string>): Promise<StoredDataset>;
-  /** Takes on the owner's existing storage (checked), writing the uploaded files into it. */
-  adopt(datasetId: string, source: DatasetSource, files: Record<string, string>): Promise<StoredDataset>;
+  /** Takes on the existing storage of `ownerOrg` (checked: local directories only under that
+   * organization's roots), writing the uploaded files into it. */
+  adopt(datasetId: string, source: DatasetSource, files: Record<string, string>, ownerOrg: string): Promise<StoredDataset>;
   /** Lists files under the dataset root (recursively, paged by the caller). */
   tree(location: DatasetLocation, credential: string | undefined): Promise<TreeEntry[]>;
   /** Removes the data that the platform created (adopted storage is left alone). */

@@ -60,7 +60,7 @@ export function storageContract(label: string, open: () => Promise<StorageSubjec
     const s = await open();
     try {
       const source = await s.existing({ 'existing.txt': 'hello' });
-      const stored = await s.storage.adopt(newId(), source, { 'added/new.txt': 'new' });
+      const stored = await s.storage.adopt(newId(), source, { 'added/new.txt': 'new' }, 'uis');
       assert.equal(stored.location.adopted, true);
       const paths = (await s.storage.tree(stored.location, stored.credential)).map((e) => e.path);
       assert.deepEqual(paths, ['added', 'added/new.txt', 'existing.txt']);
@@ -72,7 +72,7 @@ export function storageContract(label: string, open: () => Promise<StorageSubjec
   test(`${label}: adopting something missing is a validation error on the source`, async () => {
     const s = await open();
     try {
-      await assert.rejects(s.storage.adopt(newId(), s.missing(), {}), (err: unknown) =>
+      await assert.rejects(s.storage.adopt(newId(), s.missing(), {}, 'uis'), (err: unknown) =>
         err instanceof LedgerflowError && err.code === 'validation_failed' && err.details?.some((d) => d.path.startsWith('source.')) === true);
     } finally { await s.close(); }
   });

@@ -18,7 +18,7 @@ storageContract('local', async () => {
   const base = await mkdtemp(join(tmpdir(), 'lf-st-'));
   const owned = join(base, 'owned');
   await mkdir(owned);
-  const storage = new LocalDatasetStorage({ dataDir: join(base, 'data'), adoptRoots: [owned] });
+  const storage = new LocalDatasetStorage({ dataDir: join(base, 'data'), adoptRoots: { uis: [owned] } });
   return {
     storage,
     existing: async (files) => {
@@ -81,9 +81,9 @@ test('local: adoption outside the allowed roots, of a file, or relative is refus
     await mkdir(allowed);
     await writeFile(join(allowed, 'file'), 'x');
     await symlink('/etc', join(allowed, 'etc-link'));
-    const storage = new LocalDatasetStorage({ dataDir: join(base, 'data'), adoptRoots: [allowed] });
+    const storage = new LocalDatasetStorage({ dataDir: join(base, 'data'), adoptRoots: { uis: [allowed] } });
     for (const path of ['/etc', join(allowed, 'file'), 'relative/dir', join(allowed, 'etc-link'), join(allowed, '..')]) {
-      await assert.rejects(storage.adopt(newId(), { kind: 'local', path }, {}),
+      await assert.rejects(storage.adopt(newId(), { kind: 'local', path }, {}, 'uis'),
         (e: unknown) => e instanceof LedgerflowError && e.details?.[0]?.path === 'source.path', path);
     }
   } finally { await rm(base, { recursive: true, force: true }); }
@@ -101,12 +101,12 @@ test('local: uploads never pass through a symlink; listing skips symlinks that e
     await symlink(join(outside, 'secret.txt'), join(allowed, 'ds', 'secret-link'));
     await writeFile(join(allowed, 'ds', 'in.txt'), 'in');
     await symlink(join(allowed, 'ds', 'in.txt'), join(allowed, 'ds', 'in-link'));
-    const storage = new LocalDatasetStorage({ dataDir: join(base, 'data'), adoptRoots: [allowed] });
+    const storage = new LocalDatasetStorage({ dataDir: join(base, 'data'), adoptRoots: { uis: [allowed] } });
     const source = { kind: 'local' as const, path: join(allowed, 'ds') };
-    await assert.rejects(storage.adopt(newId(), source, { 'out/planted.txt': 'x' }), (e: unknown) => e instanceof LedgerflowError && e.code === 'validation_failed');
-    await assert.rejects(storage.adopt(newId(), source, { 'secret-link': 'x' }), (e: unknown) => e instanceof LedgerflowError && e.code === 'validation_failed');
+    await assert.rejects(storage.adopt(newId(), source, { 'out/planted.txt': 'x' }, 'uis'), (e: unknown) => e instanceof LedgerflowError && e.code === 'validation_failed');
+    await assert.rejects(storage.adopt(newId(), source, { 'secret-link': 'x' }, 'uis'), (e: unknown) => e instanceof LedgerflowError && e.code === 'validation_failed');
     assert.deepEqual(await readdir(outside), ['secret.txt']);
-    const stored = await storage.adopt(newId(), source, {});
+    const stored = await storage.adopt(newId(), source, {}, 'uis');
     assert.deepEqual((await storage.tree(stored.location)).map((e) => e.path), ['in-link', 'in.txt']);
   } finally { await rm(base, { recursive: true, force: true }); }
 });

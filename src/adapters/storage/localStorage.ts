@@ -1,8 +1,11 @@
 import { constants, promises as fs } from 'node:fs';
-import { isAbsolute, join, relative, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { z } from 'zod';
 import { DATASET_ID } from '../../core/names';
 import { LedgerflowError, validationError } from '../../core/errors';
 import { fileMapProblems } from '../../core/datasets/relativePath';
+import { writeFileAtomic } from '../../fs/atomicFile';
+import type { Logger } from '../../observability/logger';
 import type { DatasetLocation, DatasetSource, DatasetStorage, StoredDataset, TreeEntry } from '../../ports/datasetStorage';
 
 /**
@@ -14,16 +17,24 @@ import type { DatasetLocation, DatasetSource, DatasetStorage, StoredDataset, Tre
  */
 export interface LocalStorageOptions {
   dataDir: string;
-  /** Absolute directories under which owners may adopt existing data; empty disables adoption. */
-  adoptRoots: readonly string[];
+  /** Per organization, the absolute directories under which its owners may adopt existing
+   * data (LOCAL_DATASET_ROOTS); an organization not listed adopts nothing. */
+  adoptRoots: Readonly<Record<string, readonly string[]>>;
+  logger?: Logger;
 }
+
+/** The one answer to every refused adoption (see adoptable). */
+export const ADOPT_REFUSED = "is not a directory your organization may adopt: it must exist under one of your organization's LOCAL_DATASET_ROOTS, outside the data dir, and not overlap another dataset";
 
 
 export class LocalDatasetStorage implements DatasetStorage {
   readonly kind = 'local' as const;
   private readonly datasetsDir: string;
+  private readonly registry: AdoptionRegistry;
+  private adopting: Promise<unknown> = Promise.resolve();
   constructor(private readonly options: LocalStorageOptions) {
     this.datasetsDir = join(options.dataDir, 'datasets');
+    this.registry = new AdoptionRegistry(join(this.datasetsDir, 'adopted.json'));
   }
 
   async create(datasetId: string, files: Record<string, string>): Promise<StoredDataset> {
@@ -31,7 +42,9 @@ export class LocalDatasetStorage implements DatasetStorage {
     assertFiles(files);
     await fs.mkdir(this.datasetsDir, { recursive: true, mode: 0o700 });
     const root = join(await fs.realpath(this.datasetsDir), datasetId);
-    await fs.mkdir(root, { mode: 0o750 });
+    // World-readable inside the 0700 data dir: only the job user, through its sandbox's
+    // staged mount, gets to read them.
+    await fs.mkdir(root, { mode: 0o755 });
     try {
       await writeFiles(root, files);
     } catch (err) {
@@ -41,25 +54,48 @@ export class LocalDatasetStorage implements DatasetStorage {
     return { location: { kind: 'local', path: root, adopted: false } };
   }
 
-  async adopt(datasetId: string, source: DatasetSource, files: Record<string, string>): Promise<StoredDataset> {
+  async adopt(datasetId: string, source: DatasetSource, files: Record<string, string>, ownerOrg: string): Promise<StoredDataset> {
     assertDatasetId(datasetId);
     if (source.kind !== 'local') throw new LedgerflowError('bad_request', `local storage cannot adopt a ${source.kind} source`);
     assertFiles(files);
-    const at = 'source.path';
-    if (!isAbsolute(source.path) || source.path.includes('\0')) throw validationError('invalid source', [{ path: at, message: 'must be an absolute path' }]);
-    let real: string;
-    try {
-      real = await fs.realpath(source.path);
-    } catch {
-      throw validationError('invalid source', [{ path: at, message: 'does not exist' }]);
-    }
-    if (!(await fs.stat(real)).isDirectory()) throw validationError('invalid source', [{ path: at, message: 'is not a directory' }]);
-    const roots = await Promise.all(this.options.adoptRoots.map((r) => fs.realpath(r).catch(() => undefined)));
-    if (!roots.some((r) => r !== undefined && isInside(r, real))) {
-      throw validationError('invalid source', [{ path: at, message: 'is not under an allowed root (setting LOCAL_DATASET_ROOTS)' }]);
-    }
+    return this.serial(() => this.adoptChecked(datasetId, source.path, files, ownerOrg));
+  }
+
+  /** One registry change at a time: an adoption's check and its registration must not interleave with another's. */
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const turn = this.adopting.then(work);
+    this.adopting = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async adoptChecked(datasetId: string, path: string, files: Record<string, string>, ownerOrg: string): Promise<StoredDataset> {
+    const real = await this.adoptable(path, ownerOrg);
     await writeFiles(real, files);
+    await this.registry.add({ path: real, datasetId });
     return { location: { kind: 'local', path: real, adopted: true } };
+  }
+
+  /**
+   * The real path of a directory `ownerOrg` may adopt. Every refusal is the same answer, so
+   * that an owner cannot probe which host paths exist, which belong to the data dir, or
+   * which another organization has adopted; the reason goes to the log only.
+   */
+  private async adoptable(path: string, ownerOrg: string): Promise<string> {
+    const refuse = (reason: string): never => {
+      this.options.logger?.info({ org: ownerOrg, reason }, 'adoption refused');
+      throw validationError('invalid source', [{ path: 'source.path', message: ADOPT_REFUSED }]);
+    };
+    if (!isAbsolute(path) || path.includes('\0')) refuse('not an absolute path');
+    const real = await fs.realpath(path).catch(() => undefined);
+    if (real === undefined) return refuse('does not exist');
+    const roots = await Promise.all((this.options.adoptRoots[ownerOrg] ?? []).map((r) => fs.realpath(r).catch(() => undefined)));
+    if (!roots.some((r) => r !== undefined && isInside(r, real))) refuse('not under the organization\'s roots');
+    if (!(await fs.stat(real)).isDirectory()) refuse('not a directory');
+    const dataDir = await fs.realpath(this.options.dataDir).catch(() => resolve(this.options.dataDir));
+    if (isInside(dataDir, real) || isInside(real, dataDir)) refuse('is, contains or lies inside the data dir');
+    const taken = (await this.registry.entries()).find((e) => isInside(e.path, real) || isInside(real, e.path));
+    if (taken !== undefined) refuse(`overlaps dataset ${taken.datasetId}`);
+    return real;
   }
 
   async tree(location: DatasetLocation): Promise<TreeEntry[]> {
@@ -89,7 +125,10 @@ export class LocalDatasetStorage implements DatasetStorage {
 
   async remove(location: DatasetLocation): Promise<void> {
     const path = localPath(location);
-    if (location.adopted !== false) return;
+    if (location.adopted !== false) {
+      await this.serial(() => this.registry.remove(path));
+      return;
+    }
     // Only ever a directory this adapter created under <dataDir>/datasets.
     const parent = await fs.realpath(this.datasetsDir).catch(() => undefined);
     if (parent === undefined || !isInside(parent, path) || path === parent) {
@@ -127,14 +166,14 @@ async function writeFiles(root: string, files: Record<string, string>): Promise<
     for (const segment of segments.slice(0, -1)) {
       dir = join(dir, segment);
       const st = await fs.lstat(dir).catch(() => undefined);
-      if (st === undefined) await fs.mkdir(dir, { mode: 0o750 });
+      if (st === undefined) await fs.mkdir(dir, { mode: 0o755 });
       else if (!st.isDirectory()) {
         throw validationError('invalid file paths', [{ path: `files[${JSON.stringify(path)}]`, message: 'passes through a symlink or a file' }]);
       }
     }
     let handle: fs.FileHandle;
     try {
-      handle = await fs.open(join(dir, segments[segments.length - 1]!), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o640);
+      handle = await fs.open(join(dir, segments[segments.length - 1]!), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST' || (err as NodeJS.ErrnoException).code === 'ELOOP') {
         throw validationError('invalid file paths', [{ path: `files[${JSON.stringify(path)}]`, message: 'already exists' }]);
@@ -146,5 +185,38 @@ async function writeFiles(root: string, files: Record<string, string>): Promise<
     } finally {
       await handle.close();
     }
+  }
+}
+
+const registrySchema = z.array(z.object({ path: z.string(), datasetId: z.string() }));
+type Adoption = z.infer<typeof registrySchema>[number];
+
+/**
+ * Which directories datasets have adopted, so that no two datasets (of one organization or
+ * two) hold overlapping directories. A small JSON file in the data dir, replaced atomically.
+ */
+class AdoptionRegistry {
+  constructor(private readonly file: string) {}
+
+  async entries(): Promise<Adoption[]> {
+    const text = await fs.readFile(this.file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return '[]';
+      throw err;
+    });
+    return registrySchema.parse(JSON.parse(text));
+  }
+
+  async add(entry: Adoption): Promise<void> {
+    await this.write([...(await this.entries()), entry]);
+  }
+
+  async remove(path: string): Promise<void> {
+    const entries = await this.entries();
+    if (entries.some((e) => e.path === path)) await this.write(entries.filter((e) => e.path !== path));
+  }
+
+  private async write(entries: Adoption[]): Promise<void> {
+    await fs.mkdir(dirname(this.file), { recursive: true, mode: 0o700 });
+    await writeFileAtomic(this.file, Buffer.from(`${JSON.stringify(entries)}\n`));
   }
 }

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { HttpRequest } from '@azure/functions';
 import type { Settings } from '../../config/settings';
 import { LedgerflowError } from '../../core/errors';
+import { memoryBytes } from '../../core/workflow/quantity';
 import type { Caller } from '../../core/model';
 import type { RunTiming } from '../../core/workflow/run';
 import type { Logger } from '../../observability/logger';
@@ -69,6 +70,7 @@ export function runTiming(s: Settings): RunTiming {
 export function workflowService(p: WorkflowPlatform, runs: RunControl): WorkflowService {
   return new WorkflowService({
     ledger: p.ledger, compute: p.compute, runs, timing: runTiming(p.settings), newId: randomUUID, now: () => new Date(), log: p.log,
+    ...(p.compute.kind === 'local' && { maxJobMemoryBytes: memoryBytes(p.settings.LOCAL_JOB_MAX_MEMORY) }),
   });
 }
 

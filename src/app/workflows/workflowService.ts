@@ -1,11 +1,13 @@
+import { Readable } from 'node:stream';
 import { LedgerflowError, notFound } from '../../core/errors';
 import type { Caller, LeaseRecord, Page, WorkflowStatus } from '../../core/model';
 import { workflowHash } from '../../core/workflow/hash';
 import { unleasedVolumes } from '../../core/workflow/leases';
 import { isFinished, jobInstanceId, ORCHESTRATORS, WORKFLOW_EVENTS, type JobRunStatus, type RunTiming, type WorkflowInput, type WorkflowOptions } from '../../core/workflow/run';
-import { datasetIdsOf, parseWorkflowSpec } from '../../core/workflow/spec';
+import { memoryBytes } from '../../core/workflow/quantity';
+import { datasetIdsOf, parseWorkflowSpec, type WorkflowSpec } from '../../core/workflow/spec';
 import type { Logger } from '../../observability/logger';
-import type { ComputeBackend } from '../../ports/compute';
+import type { ByteSource, ComputeBackend } from '../../ports/compute';
 import type { Ledger } from '../../ports/ledger';
 import type { RunControl, RunRecord } from './runControl';
 import { factsOf, viewOf, visibleTo, type RunFacts, type WorkflowView } from './views';
@@ -18,6 +20,8 @@ export interface WorkflowServiceDeps {
   newId(): string;
   now(): Date;
   log: Logger;
+  /** The largest memory a job may ask for (LOCAL_JOB_MAX_MEMORY), where the backend has one. */
+  maxJobMemoryBytes?: number;
 }
 
 export interface Submission {
@@ -36,6 +40,8 @@ export class WorkflowService {
 
   async submit(caller: Caller, submission: Submission): Promise<{ id: string }> {
     const spec = parseWorkflowSpec(submission.source);
+    const tooBig = this.deps.maxJobMemoryBytes === undefined ? [] : oversized(spec, this.deps.maxJobMemoryBytes);
+    if (tooBig.length > 0) throw new LedgerflowError('validation_failed', `invalid workflow spec: ${tooBig.map((d) => `${d.path}: ${d.message}`).join('; ')}`, { details: tooBig });
     const session = this.deps.ledger.as(caller);
     const leases = new Map<string, LeaseRecord | undefined>();
     for (const id of datasetIdsOf(spec)) leases.set(id, await session.getLease(id));
@@ -87,20 +93,27 @@ export class WorkflowService {
     this.deps.log.info({ workflowId: id, by: caller }, 'workflow cancel requested');
   }
 
-  async logs(caller: Caller, id: string, jobName: string): Promise<string> {
+  /** A job's log, streamed where the backend can (see ByteSource). */
+  async logs(caller: Caller, id: string, jobName: string): Promise<ByteSource> {
     const { facts } = await this.visibleRun(caller, id);
     if (facts.spec !== undefined && !facts.spec.jobs.some((j) => j.name === jobName)) throw notFound(`job ${jobName}`);
     const job = await this.deps.runs.get(jobInstanceId(id, jobName));
     const status = job?.customStatus as JobRunStatus | null | undefined;
     if (status?.handle === undefined) throw notFound(`logs of job ${jobName} (it has not started)`);
-    return this.deps.compute.logs(status.handle);
+    const { compute } = this.deps;
+    return compute.openLog !== undefined ? compute.openLog(status.handle) : bufferSource(Buffer.from(await compute.logs(status.handle), 'utf8'));
   }
 
-  async file(caller: Caller, id: string, path: string): Promise<Buffer> {
+  /** A regular file of the run's workspace; anything else (missing, a FIFO, a directory, a
+   * link leaving the workspace) is the same 404, which names no host path. */
+  async file(caller: Caller, id: string, path: string): Promise<ByteSource> {
     await this.visibleRun(caller, id);
-    const content = await this.deps.compute.readWorkspaceFile(id, path);
-    if (content === undefined) throw notFound(`file ${path}`);
-    return content;
+    const { compute } = this.deps;
+    const source = compute.openWorkspaceFile !== undefined
+      ? await compute.openWorkspaceFile(id, path)
+      : await compute.readWorkspaceFile(id, path).then((b) => (b === undefined ? undefined : bufferSource(b)));
+    if (source === undefined) throw notFound(`file ${path}`);
+    return source;
   }
 
   private async visibleRun(caller: Caller, id: string): Promise<{ record: RunRecord; facts: RunFacts }> {
@@ -109,6 +122,18 @@ export class WorkflowService {
     if (record === undefined || facts === undefined || !visibleTo(facts, caller)) throw notFound(`workflow ${id}`);
     return { record, facts };
   }
+}
+
+/** Jobs asking for more memory than the backend allows, each with its spec path. */
+function oversized(spec: WorkflowSpec, maxBytes: number): { path: string; message: string }[] {
+  return spec.jobs.flatMap((job, i) => (job.resources.memory !== undefined && memoryBytes(job.resources.memory) > maxBytes
+    ? [{ path: `jobs[${i}].resources.memory`, message: `must be at most ${maxBytes} bytes (LOCAL_JOB_MAX_MEMORY)` }]
+    : []));
+}
+
+/** A whole buffer as a ByteSource, for backends that can only fetch a file at once. */
+function bufferSource(buffer: Buffer): ByteSource {
+  return { size: buffer.length, read: (start, end) => Readable.from([buffer.subarray(start, end + 1)]), close: async () => undefined };
 }
 
 function encodeCursor(view: WorkflowView): string {

@@ -72,7 +72,7 @@ export class DatasetService {
     const undo: { what: string; run: () => Promise<unknown> }[] = [];
     try {
       const storage = this.deps.storage(input.source?.kind ?? this.deps.defaultStorage);
-      const stored = input.source === undefined ? await storage.create(id, files) : await storage.adopt(id, input.source, files);
+      const stored = input.source === undefined ? await storage.create(id, files) : await storage.adopt(id, input.source, files, caller.org);
       undo.push({ what: 'storage', run: () => storage.remove(stored.location, stored.credential) });
       const dataKey = newDataKey();
       await keyStore.set(dataKeyName(id), dataKey);

@@ -68,7 +68,11 @@ const quantity = (pattern: RegExp, example: string) =>
   z
     .union([z.string(), z.number()], { error: `must be a quantity like ${example}` })
     .transform(String)
-    .pipe(z.string().regex(pattern, `must be a quantity like ${example}`));
+    .pipe(
+      z.string().regex(pattern, { error: `must be a quantity like ${example}`, abort: true })
+        // Zero would read as "no limit" to some backends: a job always has some.
+        .refine((q) => Number(/^[0-9.]+/.exec(q)?.[0] ?? 0) > 0, 'must be more than zero'),
+    );
 
 const volumeSchema = z.strictObject(
   {

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { Server } from 'node:net';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import fg from 'fast-glob';
@@ -18,6 +19,9 @@ export interface LoadedApp {
   readonly registry: FunctionRegistry;
   readonly hooks: HookRegistry;
   readonly programmingModel: ProgrammingModel;
+  /** Where the worker's HTTP proxy listens when the app streams HTTP (`app.setup({
+   * enableHttpStream: true })`, capability HttpUri): requests are forwarded there. */
+  readonly httpUri: string | undefined;
 }
 
 /**
@@ -78,11 +82,9 @@ export async function loadApp(appDir: string, env: NodeJS.ProcessEnv, logger: Lo
   if (model === undefined) {
     throw new HostConfigError(`${entries.join(', ')} registered no programming model: does it import "@azure/functions" and register functions?`);
   }
-  const capabilities = (await model.getCapabilities?.({})) ?? {};
-  if (capabilities['HttpUri'] !== undefined) {
-    throw new HostConfigError('HTTP streaming (app.setup({ enableHttpStream: true })) is not supported by the embedded host');
-  }
-  return { appDir, entries, registry: state.registry, hooks: state.hooks, programmingModel: model };
+  const capabilities = (await onLoopback(async () => model.getCapabilities?.({}))) ?? {};
+  const httpUri = capabilities['HttpUri'];
+  return { appDir, entries, registry: state.registry, hooks: state.hooks, programmingModel: model, httpUri: httpUri === undefined ? undefined : loopbackUri(httpUri) };
 }
 
 function isEsmPackage(appDir: string): boolean {
@@ -92,4 +94,33 @@ function isEsmPackage(appDir: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Runs `work` with servers that listen without naming an address bound to loopback. The
+ * programming model's HTTP proxy (enableHttpStream) listens on every interface, as it may
+ * inside Azure's worker sandbox; on one machine it must not open a second port to the network.
+ */
+async function onLoopback<T>(work: () => Promise<T>): Promise<T> {
+  const original = Server.prototype.listen;
+  Server.prototype.listen = function listenOnLoopback(this: Server, ...args: unknown[]) {
+    if (args.length === 0 || typeof args[0] === 'function') args.unshift(0, LOOPBACK);
+    else if (typeof args[0] === 'number' && typeof args[1] !== 'string') args.splice(1, 0, LOOPBACK);
+    return (original as (...a: unknown[]) => Server).apply(this, args);
+  } as typeof original;
+  try {
+    return await work();
+  } finally {
+    Server.prototype.listen = original;
+  }
+}
+
+const LOOPBACK = '127.0.0.1';
+
+/** The proxy announces `http://localhost:<port>/`; it listens on 127.0.0.1 (onLoopback),
+ * which `localhost` may not resolve to first. */
+function loopbackUri(uri: string): string {
+  const url = new URL(uri);
+  url.hostname = LOOPBACK;
+  return url.href;
 }

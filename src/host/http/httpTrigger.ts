@@ -1,7 +1,9 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { HostContext, HostExtension } from '../extension';
 import { RETURN_BINDING, stringOption, type RegisteredFunction } from '../app/registry';
 import { fromRpcHttpResponse, toRpcHttpRequest } from '../wire/httpData';
+import type { RpcTypedData } from '../wire/rpcTypes';
 import { BodyTooLargeError, readBody } from './readBody';
 import { UnsupportedBindingError } from '../bindings';
 import { writeJsonError } from './jsonError';
@@ -97,6 +99,10 @@ export function httpTriggerExtension(options: HttpTriggerOptions): HostExtension
     });
 
     const { fn } = hit.r;
+    if (ctx.httpUri !== undefined) {
+      await viaProxy(ctx, ctx.httpUri, fn, req, res, { method, body, params: hit.params, headers: req.headers });
+      return;
+    }
     let response;
     try {
       const result = await ctx.invoke(fn, { trigger });
@@ -132,4 +138,57 @@ export function httpTriggerExtension(options: HttpTriggerOptions): HostExtension
     },
     stop() {},
   };
+}
+
+/** Response headers that belong to one connection, not to the response (RFC 9110 7.6.1). */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
+
+/**
+ * HTTP streams (app.setup({ enableHttpStream: true })), as the Functions host does them: the
+ * invocation carries only metadata (route parameters, headers) and the request itself goes
+ * to the worker's proxy under the invocation's id; the function's response comes back from
+ * there and is piped to the client as it is produced, so a large body never sits in memory.
+ */
+async function viaProxy(
+  ctx: HostContext, httpUri: string, fn: RegisteredFunction, req: IncomingMessage, res: ServerResponse,
+  incoming: { method: string; body: Buffer; params: Record<string, string>; headers: IncomingMessage['headers'] },
+): Promise<void> {
+  const invocationId = randomUUID();
+  const headers = Object.fromEntries(Object.entries(incoming.headers).filter(([name, v]) => v !== undefined && !/^x-ms-client-principal/i.test(name)).map(([n, v]) => [n, Array.isArray(v) ? v.join(', ') : String(v)]));
+  const triggerMetadata: Record<string, RpcTypedData> = { Headers: { json: JSON.stringify(headers) } };
+  for (const [name, value] of Object.entries(incoming.params)) triggerMetadata[name] = { string: value };
+  const trigger = toRpcHttpRequest({ method: incoming.method, url: requestUrl(req, ctx.baseUrl), headers: incoming.headers, body: Buffer.alloc(0), params: incoming.params });
+  const abort = new AbortController();
+  const invocation = ctx.invoke(fn, { trigger, triggerMetadata, invocationId }).catch((err: unknown) => {
+    abort.abort(err);
+    throw err;
+  });
+  const forwarded = new Promise<void>((resolve, reject) => {
+    const proxyReq = httpRequest(new URL(req.url ?? '/', httpUri), {
+      method: incoming.method,
+      headers: { ...headers, 'x-ms-invocation-id': invocationId, 'x-forwarded-host': req.headers.host ?? new URL(ctx.baseUrl).host, 'x-forwarded-proto': 'http', 'content-length': String(incoming.body.length) },
+      signal: abort.signal,
+    }, (proxyRes) => {
+      const out: Record<string, string | string[]> = {};
+      for (const [name, value] of Object.entries(proxyRes.headers)) {
+        if (value !== undefined && !HOP_BY_HOP.has(name) && name !== 'x-ms-invocation-id') out[name] = value;
+      }
+      res.writeHead(proxyRes.statusCode ?? 500, out);
+      proxyRes.pipe(res);
+      proxyRes.once('end', resolve);
+      proxyRes.once('error', reject);
+    });
+    proxyReq.once('error', reject);
+    // A client that goes away stops the transfer at the worker too.
+    res.once('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
+    proxyReq.end(incoming.body);
+  });
+  try {
+    await Promise.all([invocation, forwarded]);
+  } catch {
+    if (!res.headersSent) writeJsonError(res, 500, 'internal', 'internal error');
+    else res.destroy();
+  }
 }

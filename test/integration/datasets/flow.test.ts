@@ -14,7 +14,7 @@ let roots: string;
 
 before(async () => {
   roots = await mkdtemp(join(tmpdir(), 'lf-roots-'));
-  api = await DatasetsApi.start({ LOCAL_DATASET_ROOTS: roots, LEASE_EXPIRY_SCHEDULE: '*/1 * * * * *', LEASE_DEFAULT_TTL: '300' });
+  api = await DatasetsApi.start({ LOCAL_DATASET_ROOTS: JSON.stringify({ uis: [roots], uio: [roots], uib: [roots] }), LEASE_EXPIRY_SCHEDULE: '*/1 * * * * *', LEASE_DEFAULT_TTL: '300' });
 });
 after(async () => {
   await api?.host.kill();

@@ -24,7 +24,7 @@ before(async () => {
   await mkdir(join(roots, 'owned'), { recursive: true });
   await mkdir(outside);
   await writeFile(join(outside, 'secret.txt'), 'outside secret');
-  api = await DatasetsApi.start({ LOCAL_DATASET_ROOTS: roots, LEASE_EXPIRY_SCHEDULE: '0 0 0 1 1 *' });
+  api = await DatasetsApi.start({ LOCAL_DATASET_ROOTS: JSON.stringify({ uis: [roots], uio: [roots], uib: [roots] }), LEASE_EXPIRY_SCHEDULE: '0 0 0 1 1 *' });
   const r = await api.call('alice', 'POST', '/datasets', { name: 'target', files: { 'in.txt': 'inside' } });
   assert.equal(r.status, 201, r.text);
   id = r.body.id;

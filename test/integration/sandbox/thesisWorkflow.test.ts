@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalComputeBackend } from '../../../src/adapters/compute/local/localCompute';
@@ -60,6 +60,7 @@ test('thesis listing 5.1 runs: two local datasets listed into result.txt', async
 
 test('thesis-style python job counts lorem in its dataset', { skip: !existsSync('/usr/bin/python3') && 'no python3 on this machine' }, async () => {
   const data = mkdtempSync(join(tmpdir(), 'lf-thesis-data-'));
+  chmodSync(data, 0o755); // an owner's directory must be readable by the job user
   writeFileSync(join(data, 'a.txt'), 'lorem ipsum lorem\n');
   const source = "jobs:\n- command: 'python uis.py'\n  volumes:\n    - {id: 'ds1', name: 'uis', path: '/home/jovyan/uis'}\n";
   const code = [

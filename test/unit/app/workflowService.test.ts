@@ -1,3 +1,4 @@
+import type { ByteSource } from '../../../src/ports/compute';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LedgerflowError } from '../../../src/core/errors';
@@ -122,10 +123,10 @@ test('logs come from the backend handle the job orchestration published; files f
   await assert.rejects(service.logs(alice, 'wf-1', 'count'), rejects('not_found'));
   await runs.start('jobOrchestrator', 'wf-1:job:count', {});
   runs.set('wf-1:job:count', { customStatus: { attempt: 2, handle: { backend: 'local', ref: 'wf-1/count-2' } } });
-  assert.equal(await service.logs(alice, 'wf-1', 'count'), 'log of wf-1/count-2\n');
+  assert.equal(await textOf(await service.logs(alice, 'wf-1', 'count')), 'log of wf-1/count-2\n');
   await assert.rejects(service.logs(alice, 'wf-1', 'other'), rejects('not_found'));
   await compute.prepareWorkspace('wf-1', { 'result.txt': '42\n' });
-  assert.equal((await service.file(alice, 'wf-1', 'result.txt')).toString(), '42\n');
+  assert.equal(await textOf(await service.file(alice, 'wf-1', 'result.txt')), '42\n');
   await assert.rejects(service.file(alice, 'wf-1', 'missing.txt'), rejects('not_found'));
   await assert.rejects(service.file(bob, 'wf-1', 'result.txt'), rejects('not_found'));
 });
@@ -141,3 +142,9 @@ test('a submission is JSON {workflow, files, options} or the YAML alone', () => 
   assert.throws(() => submissionOf('image/png', '', q), rejects('unsupported_media_type'));
   assert.throws(() => submissionOf('application/json', '{', q), rejects('bad_request'));
 });
+
+async function textOf(source: ByteSource): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of source.read(0, source.size - 1)) chunks.push(Buffer.from(chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -22,7 +22,7 @@ async function setup() {
   const now = () => new Date(clock);
   const ledger = new InMemoryLedgerPort(now);
   const keyStores = await FileKeyStores.open(dir);
-  const local = new LocalDatasetStorage({ dataDir: dir, adoptRoots: [] });
+  const local = new LocalDatasetStorage({ dataDir: dir, adoptRoots: {} });
   const service = new DatasetService({
     ledger, keyStores, storage: () => local, defaultStorage: 'local', defaultLeaseTtlSeconds: 600,
     logger: createLogger({ level: 'silent' }), now,
@@ -122,7 +122,7 @@ test('delete reports a refused purge instead of hiding it', async () => {
       },
     };
     const service = new DatasetService({
-      ledger: t.ledger, keyStores: refusing, storage: () => new LocalDatasetStorage({ dataDir: t.dir, adoptRoots: [] }),
+      ledger: t.ledger, keyStores: refusing, storage: () => new LocalDatasetStorage({ dataDir: t.dir, adoptRoots: {} }),
       defaultStorage: 'local', defaultLeaseTtlSeconds: 60, logger: createLogger({ level: 'silent' }),
     });
     const ds = await service.register(uis, { name: 'n' });

@@ -54,6 +54,13 @@ const LOCAL_ONLY: Record<string, string> = {
   LOCAL_DATASET_ROOTS: 'local storage: directories owners may register',
   LOCAL_SANDBOX: 'local compute: sandbox tool',
   LOCAL_JOB_MEMORY: 'local compute: memory limit',
+  LOCAL_JOB_MAX_MEMORY: 'local compute: largest memory a spec may ask for',
+  LOCAL_JOB_PIDS: 'local compute: processes per job',
+  LOCAL_MAX_RUNNING_JOBS: 'local compute: jobs running at once',
+  LOCAL_JOB_UID: 'local compute: the unprivileged uid jobs run as',
+  LOCAL_JOB_GID: 'local compute: the unprivileged gid jobs run as',
+  LOCAL_JOB_LOG_BYTES: 'local compute: log cap',
+  LOCAL_JOB_DISK: 'local compute: workspace quota',
   K8S_LOCAL_DATASET_NODE: 'Kubernetes with local (non Azure Files) datasets: the node holding them',
 };
 

@@ -33,6 +33,12 @@ export const JOB_FILES = {
   /** Written by the host once the supervisor runs. */
   wrapperPid: 'wrapper.pid',
   timedOut: 'timed-out',
+  /** Marker: the run's workspace outgrew LOCAL_JOB_DISK. */
+  diskQuota: 'disk-quota',
+  /** Marker: the job's memory cgroup killed one of its processes. */
+  oom: 'oom',
+  /** The sandbox's exit code, written by the supervisor before exit.json. */
+  status: 'status',
   canceled: 'canceled',
   /** Written once the exit reached the job's orchestration (callback or start-up scan). */
   reported: 'reported',

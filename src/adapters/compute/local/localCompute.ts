@@ -1,30 +1,47 @@
 import { spawn } from 'node:child_process';
-import { mkdir, open, readdir, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { Readable } from 'node:stream';
+import { lchown, mkdir, open, readdir, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { LedgerflowError, errorMessage } from '../../../core/errors';
 import { mountPathProblem, mountPathsOverlap } from '../../../core/workflow/paths';
-import { memoryBytes } from '../../../core/workflow/quantity';
+import { cpuCount, memoryBytes } from '../../../core/workflow/quantity';
 import type { Logger } from '../../../observability/logger';
 import type {
-  ComputeBackend, JobHandle, JobLaunch, JobObservation, RecoversExits, ResolvedVolume, UnreportedExit,
+  ByteSource, ComputeBackend, JobHandle, JobLaunch, JobObservation, RecoversExits, ResolvedVolume, UnreportedExit,
 } from '../../../ports/compute';
 import {
   JOB_FILES, isJobProcess, readExitRecord, jobStateSchema, readJson, readPid, writeJsonAtomic, writeTextAtomic, type JobState,
 } from './jobDir';
 import {
-  SANDBOX_PATH, WORKSPACE_MOUNT, detectSandbox, sandboxCommand,
-  type SandboxDetection, type SandboxPlan, type SandboxPreference,
+  SANDBOX_PATH, WORKSPACE_MOUNT, detectSandbox, jobUserFor, sandboxCommand,
+  type JobUser, type SandboxDetection, type SandboxKind, type SandboxPlan, type SandboxPreference,
 } from './sandbox';
+import { RunSlots } from './slots';
+import { JobCgroups, type CgroupMode, type JobLimits } from './cgroups';
 import { SUPERVISOR_NAME, SUPERVISOR_SCRIPT } from './supervisor';
-import { readWorkspaceFile, writeWorkspaceFiles } from './workspace';
+import { fileSource, openWorkspaceFile, readAll, readWorkspaceFile, writeWorkspaceFiles } from './workspace';
 
 export interface LocalComputeOptions {
   /** LEDGERFLOW_DATA_DIR; runs live under `<dataDir>/runs/<workflowId>/`. */
   dataDir: string;
   /** LOCAL_SANDBOX: which isolation to use; `auto` prefers bubblewrap. */
   sandbox?: SandboxPreference;
-  /** LOCAL_JOB_MEMORY: address-space limit for jobs whose spec names no memory. */
+  /** LOCAL_JOB_MEMORY: memory limit of jobs whose spec names no memory. */
   defaultMemory?: string;
+  /** LOCAL_JOB_UID / LOCAL_JOB_GID: who jobs run as when the host is root. */
+  jobUser?: { uid: number; gid: number };
+  /** LOCAL_JOB_LOG_BYTES: a job's log keeps at most this much of its output. */
+  logBytes?: number;
+  /** LOCAL_JOB_DISK: bytes a run's workspace may hold; also the largest file a job may write. */
+  diskBytes?: number;
+  /** LOCAL_JOB_PIDS: processes a job may have at once. */
+  pids?: number;
+  /** LOCAL_MAX_RUNNING_JOBS: jobs running at once on this host; more wait Pending. */
+  maxRunning?: number;
+  /** Where to make per-job cgroups (tests); default /sys/fs/cgroup. */
+  cgroupRoot?: string;
   logger?: Logger;
 }
 
@@ -32,10 +49,20 @@ export interface LocalComputeDescription {
   backend: 'local';
   sandbox: SandboxDetection['kind'] | 'none';
   description: string;
+  jobUser: JobUser;
+  limits: { cgroup: CgroupMode; maxRunningJobs: number; pids: number; defaultMemory: string; logBytes: number; diskBytes: number; disk: string };
 }
 
+export const DEFAULT_JOB_USER = { uid: 61000, gid: 61000 };
+const DEFAULT_LOG_BYTES = 16 * 1024 * 1024;
+const DEFAULT_DISK_BYTES = 10 * 1024 ** 3;
+const DEFAULT_PIDS = 512;
+const DEFAULT_MEMORY = '4Gi';
+
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
-const MAX_LOG_BYTES = 8 * 1024 * 1024;
+
+/** One cgroup per job attempt, named after it (ids are checked safe names). */
+const cgroupName = (job: JobLaunch): string => `${job.workflowId}.${job.jobName}-${job.attempt}`;
 
 function checkId(what: string, value: string): void {
   if (!SAFE_ID.test(value) || value.includes('..')) throw new LedgerflowError('bad_request', `bad ${what} ${JSON.stringify(value)}`);
@@ -57,21 +84,36 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
   readonly kind = 'local' as const;
   private readonly dataDir: string;
   private readonly detection: SandboxDetection;
-  private readonly defaultMemory: string | undefined;
+  private readonly defaultMemory: string;
+  private readonly user: JobUser;
+  private readonly logBytes: number;
+  private readonly diskBytes: number;
+  private readonly pids: number;
+  private readonly cgroups: JobCgroups;
+  private readonly slots: RunSlots;
   private readonly log: Logger | undefined;
   private readonly launching = new Map<string, Promise<JobHandle>>();
 
   constructor(options: LocalComputeOptions) {
     this.dataDir = resolve(options.dataDir);
-    this.detection = detectSandbox(options.sandbox ?? 'auto');
-    this.defaultMemory = options.defaultMemory;
-    if (this.defaultMemory !== undefined) memoryBytes(this.defaultMemory);
+    this.user = jobUserFor(options.jobUser ?? DEFAULT_JOB_USER);
+    this.detection = detectSandbox(options.sandbox ?? 'auto', this.user);
+    this.logBytes = options.logBytes ?? DEFAULT_LOG_BYTES;
+    this.diskBytes = options.diskBytes ?? DEFAULT_DISK_BYTES;
+    this.pids = options.pids ?? DEFAULT_PIDS;
+    this.cgroups = JobCgroups.detect(options.cgroupRoot);
+    this.slots = new RunSlots(options.maxRunning ?? 2 * availableParallelism());
+    this.defaultMemory = options.defaultMemory ?? DEFAULT_MEMORY;
+    memoryBytes(this.defaultMemory);
     this.log = options.logger;
   }
 
   /** For /api/health. */
   describe(): LocalComputeDescription {
-    return { backend: 'local', sandbox: this.detection.kind ?? 'none', description: this.detection.description };
+    return {
+      backend: 'local', sandbox: this.detection.kind ?? 'none', description: this.detection.description, jobUser: this.user,
+      limits: { cgroup: this.cgroups.mode, maxRunningJobs: this.slots.max, pids: this.pids, defaultMemory: this.defaultMemory, logBytes: this.logBytes, diskBytes: this.diskBytes, disk: 'RLIMIT_FSIZE per file and a once-a-second du of the run workspace' },
+    };
   }
 
   runDir(workflowId: string): string {
@@ -101,14 +143,45 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
 
   async prepareWorkspace(workflowId: string, files: Record<string, string>): Promise<void> {
     const etcDir = join(this.runDir(workflowId), 'etc');
+    await mkdir(join(this.dataDir, 'runs'), { recursive: true, mode: 0o700 });
     await mkdir(join(this.runDir(workflowId), 'jobs'), { recursive: true });
     await mkdir(etcDir, { recursive: true });
-    await writeSyntheticEtc(etcDir);
+    await writeSyntheticEtc(etcDir, this.user);
     await writeWorkspaceFiles(this.workspaceDir(workflowId), files);
+    // The job user writes here; the host (root) still reads and removes everything.
+    if (this.user.mode === 'dedicated') await chownTree(this.workspaceDir(workflowId), this.user);
   }
 
   async readWorkspaceFile(workflowId: string, path: string): Promise<Buffer | undefined> {
     return readWorkspaceFile(this.workspaceDir(workflowId), path);
+  }
+
+  openWorkspaceFile(workflowId: string, path: string): Promise<ByteSource | undefined> {
+    return openWorkspaceFile(this.workspaceDir(workflowId), path);
+  }
+
+  /** The log as the supervisor wrote it (capped at logBytes plus its marker line), and a
+   * last line saying why the backend stopped the job, if it did: the supervisor kills the
+   * job's whole process group, log writer included, so it cannot write that line itself. */
+  async openLog(handle: JobHandle): Promise<ByteSource> {
+    const dir = this.dirOf(handle);
+    const reason = await this.stopReason(dir);
+    const trailer = Buffer.from(reason === undefined ? '' : `\n[ledgerflow: ${reason}]\n`);
+    const fh = await open(join(dir, JOB_FILES.log), constants.O_RDONLY | constants.O_NOFOLLOW).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw err;
+    });
+    const log = fh === undefined ? undefined : fileSource(fh, (await fh.stat()).size);
+    return withTrailer(log, trailer);
+  }
+
+  /** Why the backend (not the job) ended an attempt, or one of its processes: a limit. */
+  private async stopReason(dir: string): Promise<string | undefined> {
+    if (await exists(join(dir, JOB_FILES.diskQuota))) return `stopped: the run's disk quota of ${this.diskBytes} bytes (LOCAL_JOB_DISK) was exceeded`;
+    const state = await readJson(join(dir, JOB_FILES.state), jobStateSchema);
+    if (state !== undefined && (await exists(join(dir, JOB_FILES.timedOut)))) return `timed out after ${state.timeoutSeconds}s`;
+    if (await exists(join(dir, JOB_FILES.oom))) return 'a process was killed: the job ran out of its memory limit';
+    return undefined;
   }
 
   launch(job: JobLaunch, volumes: ResolvedVolume[]): Promise<JobHandle> {
@@ -122,18 +195,29 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
   }
 
   private async launchOnce(job: JobLaunch, volumes: ResolvedVolume[], dir: string, handle: JobHandle): Promise<JobHandle> {
-    if (!this.detection.kind) throw new LedgerflowError('unavailable', this.detection.description);
+    const kind = this.detection.kind;
+    if (!kind) throw new LedgerflowError('unavailable', this.detection.description);
     // Idempotent: state.json (written atomically just before the supervisor starts) marks
     // an attempt as launched, for good. A host that dies between the two leaves a job whose
     // status() is Failed ("ended without recording"); the orchestrator retries it as a new
     // attempt rather than risk running one twice.
     if (await exists(join(dir, JOB_FILES.state))) return handle;
     const mounts = await this.resolveMounts(job, volumes);
+    const release = await this.slots.acquire(dir);
+    try {
+      return await this.start(kind, job, mounts, dir, handle, release);
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+
+  private async start(kind: SandboxKind, job: JobLaunch, mounts: { source: string; target: string }[], dir: string, handle: JobHandle, release: () => void): Promise<JobHandle> {
     const workspace = await realpath(this.workspaceDir(job.workflowId)).catch(() => {
       throw new LedgerflowError('conflict', `the workspace of workflow ${job.workflowId} is not prepared`);
     });
     const rootDir = join(dir, JOB_FILES.root);
-    await mkdir(this.detection.kind === 'unshare' ? rootDir : dir, { recursive: true });
+    await mkdir(kind === 'unshare' || this.user.mode === 'dedicated' ? rootDir : dir, { recursive: true });
 
     const plan: SandboxPlan = {
       workspace,
@@ -145,20 +229,35 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
     };
     const timeoutSeconds = Number.isSafeInteger(job.timeoutSeconds) && job.timeoutSeconds > 0 ? job.timeoutSeconds : 3600;
     const memory = job.resources.memory ?? this.defaultMemory;
-    const memoryKiB = memory === undefined ? 0 : Math.ceil(memoryBytes(memory) / 1024);
+    const limits: JobLimits = {
+      memoryBytes: memoryBytes(memory),
+      pids: this.pids,
+      cpu: job.resources.cpu === undefined ? undefined : cpuCount(job.resources.cpu),
+    };
+    const procs = await this.cgroups.create(cgroupName(job), limits);
+    // Without cgroups, the closest rlimits: per-process address space and, for the dedicated
+    // job user only (it counts every process of the uid), the process count.
+    const rlimits = this.cgroups.mode === 'rlimits';
+    const memoryKiB = rlimits ? Math.ceil(limits.memoryBytes / 1024) : 0;
+    const nproc = rlimits && this.user.mode === 'dedicated' ? limits.pids : 0;
     const state: JobState = {
       workflowId: job.workflowId,
       jobName: job.jobName,
       attempt: job.attempt,
-      sandbox: this.detection.kind,
+      sandbox: kind,
       timeoutSeconds,
       startedAt: new Date().toISOString(),
     };
     await writeJsonAtomic(join(dir, JOB_FILES.state), state);
 
-    const { file, args, fd3 } = sandboxCommand(this.detection.kind, plan);
+    const { file, args, fd3 } = sandboxCommand(kind, plan, this.user);
     if (fd3 !== undefined) await writeFile(join(dir, JOB_FILES.sandboxArgs), fd3, { mode: 0o600 });
-    const child = spawn('/bin/sh', ['-c', SUPERVISOR_SCRIPT, SUPERVISOR_NAME, dir, String(timeoutSeconds), String(memoryKiB), file, ...args], {
+    const supervisorArgs = [
+      String(timeoutSeconds), String(memoryKiB), String(this.logBytes), String(Math.ceil(this.diskBytes / 512)), String(nproc),
+      procs.length === 0 ? '-' : procs.join(' '),
+      String(Math.ceil(this.diskBytes / 1024)), workspace,
+    ];
+    const child = spawn('/bin/sh', ['-c', SUPERVISOR_SCRIPT, SUPERVISOR_NAME, dir, ...supervisorArgs, file, ...args], {
       cwd: dir,
       detached: true, // own session: the job survives the host, and the host's signals
       stdio: 'ignore',
@@ -172,7 +271,11 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
     });
     child.unref();
     await writeTextAtomic(join(dir, JOB_FILES.wrapperPid), `${child.pid}\n`);
-    void exited.then(() => this.reportCompletion(job, handle));
+    void exited.then(async () => {
+      release();
+      await this.cgroups.remove(cgroupName(job)).catch((err: unknown) => this.log?.warn({ workflowId: job.workflowId, jobName: job.jobName, err: errorMessage(err) }, 'removing the job cgroup failed'));
+      await this.reportCompletion(job, handle);
+    });
     this.log?.info({ workflowId: job.workflowId, jobName: job.jobName, attempt: job.attempt, sandbox: this.detection.kind }, 'job started');
     return handle;
   }
@@ -235,8 +338,9 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
       startedAt: state.startedAt,
       endedAt: exit.endedAt,
     };
+    const stopped = canceled ? undefined : await this.stopReason(dir);
     if (canceled) observation.message = 'canceled';
-    else if (timedOut) observation.message = `timed out after ${state.timeoutSeconds}s`;
+    else if (stopped !== undefined) observation.message = stopped;
     else if (exit.exitCode !== null && exit.exitCode > 128) observation.message = `killed by signal ${exit.exitCode - 128}`;
     return observation;
   }
@@ -246,6 +350,7 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
   }
 
   private async stop(dir: string): Promise<void> {
+    this.slots.abandon(dir);
     await this.launching.get(dir)?.catch(() => undefined);
     if (!(await exists(join(dir, JOB_FILES.state))) || (await exists(join(dir, JOB_FILES.exit)))) return;
     await writeFile(join(dir, JOB_FILES.canceled), '');
@@ -256,23 +361,7 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
   }
 
   async logs(handle: JobHandle): Promise<string> {
-    const file = join(this.dirOf(handle), JOB_FILES.log);
-    let fh;
-    try {
-      fh = await open(file, 'r');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
-      throw err;
-    }
-    try {
-      const { size } = await fh.stat();
-      const start = Math.max(0, size - MAX_LOG_BYTES);
-      const buffer = Buffer.alloc(size - start);
-      await fh.read(buffer, 0, buffer.length, start);
-      return (start > 0 ? `[... first ${start} bytes of the log left out ...]\n` : '') + buffer.toString('utf8');
-    } finally {
-      await fh.close();
-    }
+    return (await readAll(await this.openLog(handle))).toString('utf8');
   }
 
   /** Stops whatever of the run still runs and removes job scratch; keeps the workspace,
@@ -283,6 +372,7 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
     for (const entry of entries) {
       const dir = join(jobsDir, entry);
       await this.stop(dir);
+      await this.cgroups.remove(`${workflowId}.${entry}`);
       await rm(join(dir, JOB_FILES.root), { recursive: true, force: true });
     }
   }
@@ -345,6 +435,23 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
   }
 }
 
+/** A log followed by a few bytes of our own, as one ByteSource. */
+function withTrailer(log: ByteSource | undefined, trailer: Buffer): ByteSource {
+  const logSize = log?.size ?? 0;
+  return {
+    size: logSize + trailer.length,
+    read(start, end) {
+      async function* bytes(): AsyncGenerator<Buffer> {
+        if (log !== undefined && start < logSize) yield* log.read(start, Math.min(end, logSize - 1)) as AsyncIterable<Buffer>;
+        else await log?.close();
+        if (end >= logSize) yield trailer.subarray(Math.max(0, start - logSize), end - logSize + 1);
+      }
+      return Readable.from(bytes());
+    },
+    close: async () => log?.close(),
+  };
+}
+
 async function exists(file: string): Promise<boolean> {
   return stat(file).then(() => true, () => false);
 }
@@ -359,9 +466,8 @@ function signal(pid: number, name: NodeJS.Signals): void {
 
 /** passwd and group naming only root and the job's user: tools that look the user up
  * (whoami, python's getpass) work without seeing the host's accounts. */
-async function writeSyntheticEtc(etcDir: string): Promise<void> {
-  const uid = process.getuid?.() ?? 0;
-  const gid = process.getgid?.() ?? 0;
+async function writeSyntheticEtc(etcDir: string, user: JobUser): Promise<void> {
+  const { uid, gid } = user;
   const users = ['root:x:0:0:root:/workspace:/bin/sh'];
   const groups = ['root:x:0:'];
   if (uid !== 0) users.push(`job:x:${uid}:${gid}:job:/workspace:/bin/sh`);
@@ -372,3 +478,13 @@ async function writeSyntheticEtc(etcDir: string): Promise<void> {
   await writeFile(join(etcDir, 'group'), `${groups.join('\n')}\n`);
 }
 
+
+/** Hands a tree the host just wrote to the job user, without following links. */
+async function chownTree(dir: string, user: JobUser): Promise<void> {
+  await lchown(dir, user.uid, user.gid);
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) await chownTree(path, user);
+    else await lchown(path, user.uid, user.gid);
+  }
+}

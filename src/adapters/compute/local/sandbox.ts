@@ -11,6 +11,13 @@ import { existsSync, lstatSync, readlinkSync } from 'node:fs';
  * /proc (new pid namespace), minimal /dev, tmpfs /tmp, the workflow workspace read-write at
  * /workspace (the working directory), and each leased dataset read-only at its mount path.
  * New network namespace (loopback only), no capabilities, a clean environment.
+ *
+ * Never host root: bubblewrap or unshare started by root map the job to host root whatever
+ * uid it shows inside, and such a job could write /proc/sys. A host running as root
+ * therefore stages the job's host directories in a private mount namespace (the data dir
+ * is 0700, so the job's user could not even reach them) and then drops to the dedicated
+ * job user with `setpriv` (no groups, no capabilities, no_new_privs) before the sandbox
+ * program starts. A host that is not root runs jobs as itself.
  */
 export type SandboxKind = 'bwrap' | 'unshare';
 export type SandboxPreference = SandboxKind | 'auto';
@@ -33,6 +40,24 @@ export interface SandboxPlan {
   command: string;
 }
 
+/** Who jobs run as on the host: `dedicated` (the host is root and drops to LOCAL_JOB_UID
+ * and LOCAL_JOB_GID) or `host-user` (the host's own unprivileged uid). */
+export interface JobUser {
+  mode: 'dedicated' | 'host-user';
+  uid: number;
+  gid: number;
+}
+
+export function jobUserFor(configured: { uid: number; gid: number }): JobUser {
+  const uid = process.getuid?.() ?? 0;
+  return uid === 0 ? { mode: 'dedicated', ...configured } : { mode: 'host-user', uid, gid: process.getgid?.() ?? uid };
+}
+
+/** setpriv's options that turn root into the dedicated job user with nothing left over. */
+function dropTo(user: JobUser): string[] {
+  return [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs', '--'];
+}
+
 export const WORKSPACE_MOUNT = '/workspace';
 /** JupyterFlow jobs run in the notebook image, whose home is /home/jovyan; the thesis
  * workflows list it (`ls /home/jovyan/`) and mount datasets under it. An empty directory
@@ -44,6 +69,7 @@ export const SANDBOX_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/
  * hosts or secrets. */
 const ETC_FILES = ['/etc/ld.so.cache', '/etc/ld.so.conf', '/etc/ld.so.conf.d', '/etc/alternatives', '/etc/localtime', '/etc/nsswitch.conf'];
 const TOP_DIRS = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
+const PROC_READ_ONLY = ['sys', 'sysrq-trigger', 'irq', 'bus'];
 
 function works(command: string, args: string[]): boolean {
   const r = spawnSync(command, args, { stdio: 'ignore', timeout: 10_000, env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' } });
@@ -52,9 +78,11 @@ function works(command: string, args: string[]): boolean {
 
 /** Tries the real thing once, at start: a tool that is installed but cannot create
  * namespaces here (no unprivileged user namespaces, seccomp) counts as missing. */
-export function detectSandbox(preference: SandboxPreference = 'auto'): SandboxDetection {
-  const bwrapWorks = () => works('bwrap', ['--unshare-all', '--die-with-parent', '--cap-drop', 'ALL', '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '/bin/true']);
-  const unshareWorks = () => works('unshare', ['--user', '--map-root-user', '--mount', '--pid', '--fork', '--net', '--kill-child', '/bin/true']) && works('setpriv', ['--help']);
+export function detectSandbox(preference: SandboxPreference = 'auto', user?: JobUser): SandboxDetection {
+  // Probed as the job user: a sandbox that only works as root does not count.
+  const asUser = (args: string[]) => (user?.mode === 'dedicated' ? works('setpriv', [...dropTo(user), ...args]) : works(args[0]!, args.slice(1)));
+  const bwrapWorks = () => asUser(['bwrap', '--unshare-all', '--die-with-parent', '--cap-drop', 'ALL', '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '/bin/true']);
+  const unshareWorks = () => works('setpriv', ['--help']) && asUser(['unshare', '--user', '--map-root-user', '--mount', '--pid', '--fork', '--net', '--kill-child', '/bin/true']);
   if (preference !== 'unshare' && bwrapWorks()) {
     return { kind: 'bwrap', description: 'bubblewrap: read-only system, datasets read-only, no network, own pid namespace' };
   }
@@ -148,9 +176,11 @@ export function unshareSetupScript(plan: SandboxPlan): string {
     lines.push(`: > "$R/dev/${dev}"`, `mount --bind /dev/${dev} "$R/dev/${dev}"`);
   }
   lines.push('ln -s /proc/self/fd "$R/dev/fd"');
-  lines.push(`mount --bind ${q(plan.workspace)} "$R/workspace"`);
+  lines.push(`mount --bind ${q(plan.workspace)} "$R/workspace"`, 'mount -o remount,bind,nosuid,nodev "$R/workspace"');
+  // As bubblewrap does: the kernel knobs under a fresh /proc stay read-only.
+  for (const knob of PROC_READ_ONLY) lines.push(`if [ -e "$R/proc/${knob}" ]; then mount --bind "$R/proc/${knob}" "$R/proc/${knob}" && mount -o remount,bind,ro "$R/proc/${knob}"; fi`);
   for (const v of plan.volumes) bindRo(v.source, v.target);
-  lines.push('mkdir "$R/.old"', 'cd "$R"', 'pivot_root . .old', 'umount -l /.old', 'rmdir /.old', 'mount -o remount,ro /', 'cd /workspace');
+  lines.push('mkdir "$R/.old"', 'cd "$R"', 'pivot_root . .old', 'umount -l /.old', 'rmdir /.old', 'mount -o remount,bind,ro /', 'cd /workspace');
   const env = Object.entries(plan.env).map(([k, v]) => q(`${k}=${v}`)).join(' ');
   lines.push(`exec setpriv --no-new-privs --inh-caps=-all --ambient-caps=-all --bounding-set=-all -- /usr/bin/env -i ${env} /bin/sh -c ${q(plan.command)}`);
   return lines.join('\n');
@@ -172,10 +202,50 @@ export interface SandboxCommand {
   fd3?: string;
 }
 
-/** The program and arguments that run `plan` in a sandbox of `kind`. */
-export function sandboxCommand(kind: SandboxKind, plan: SandboxPlan): SandboxCommand {
+/** Where the staged host directories appear to the job user (see stageScript). */
+const STAGE = '/tmp';
+
+/** The program and arguments that run `plan` in a sandbox of `kind`, as `user`. */
+export function sandboxCommand(kind: SandboxKind, plan: SandboxPlan, user?: JobUser): SandboxCommand {
+  if (user?.mode !== 'dedicated') return unstaged(kind, plan);
+  const staged: SandboxPlan = {
+    ...plan,
+    workspace: `${STAGE}/workspace`,
+    etcDir: `${STAGE}/etc`,
+    rootDir: `${STAGE}/root`,
+    volumes: plan.volumes.map((v, i) => ({ source: `${STAGE}/v${i}`, target: v.target })),
+  };
+  const inner = unstaged(kind, staged);
+  return {
+    file: 'unshare',
+    args: ['--mount', '--propagation', 'private', '--', '/bin/sh', '-c', stageScript(plan, user), 'ledgerflow-stage', inner.file, ...inner.args],
+    ...(inner.fd3 !== undefined && { fd3: inner.fd3 }),
+  };
+}
+
+function unstaged(kind: SandboxKind, plan: SandboxPlan): SandboxCommand {
   if (kind === 'unshare') return { file: 'unshare', args: unshareArgs(plan) };
   const all = bwrapArgs(plan);
   const command = all.slice(-3); // /bin/sh -c <command>
   return { file: 'bwrap', args: ['--args', '3', ...command], fd3: `${all.slice(0, -3).join('\0')}\0` };
+}
+
+/**
+ * Run by root in a private mount namespace: binds the workspace, the synthetic /etc and each
+ * dataset into a small tmpfs (built on the job's scratch dir, then moved over /tmp of this
+ * namespace only, where the job user can reach it), then becomes the job user and execs the
+ * sandbox program given as arguments. The host's own mounts are untouched.
+ */
+export function stageScript(plan: SandboxPlan, user: JobUser): string {
+  const q = shellQuote;
+  const lines = [
+    'set -e', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin', `S=${q(plan.rootDir)}`,
+    'mount -t tmpfs -o mode=0755,size=1m,nosuid,nodev ledgerflow-stage "$S"',
+    'mkdir "$S/workspace" "$S/etc" "$S/root"',
+    `mount --bind ${q(plan.workspace)} "$S/workspace"`,
+    `mount --bind ${q(plan.etcDir)} "$S/etc"`,
+  ];
+  plan.volumes.forEach((v, i) => lines.push(`mkdir "$S/v${i}"`, `mount --bind ${q(v.source)} "$S/v${i}"`));
+  lines.push(`chown ${user.uid}:${user.gid} "$S/root"`, `mount --move "$S" ${STAGE}`, `exec setpriv ${dropTo(user).join(' ')} "$@"`);
+  return lines.join('\n');
 }

@@ -1,6 +1,6 @@
 /**
  * The per-job supervisor: a few lines of /bin/sh, started detached (own session and
- * process group) so it outlives the host. It runs the sandbox under the memory limit,
+ * process group) so it outlives the host. It runs the sandbox under the job's limits,
  * enforces the time limit, and records the exit code in exit.json; after a host crash or
  * `kill -9`, a new backend reads the outcome from there. Shell rather than a node script:
  * starting node would cost ~40 ms a job, more than the sandbox itself.
@@ -11,25 +11,50 @@
  * the job ends (taking the watchdog with it) or times out; cancel() sends it from the
  * host. No traps: signal handlers in sh race with the processes they manage.
  *
- * Arguments: job dir, time limit (s), memory limit (KiB, 0 for none), then the sandbox
- * program and its arguments; `<job dir>/sandbox.args`, if present, is its descriptor 3. Files it writes in the job dir: log (the job's stdout and
- * stderr), timed-out (marker), exit.json (its mtime is the end time).
+ * The job's output reaches the log through a pipe, so the job never holds a descriptor
+ * naming a host path, and the log keeps at most its first `logmax` bytes, then a marker
+ * saying how much was dropped. Before the sandbox starts, the job's subshell joins its
+ * cgroups (the files listed in `procs`, as root, before the job user is taken on) and sets
+ * the rlimits that stand in where there are none.
  *
- * exit.json is written to a temp file and renamed into place (one `mv`, the only helper
- * program), so a reader sees no file or the whole record, never an empty one. On a full
- * disk the write fails; the supervisor then stays alive and tries again every second, so
- * the job reads as still running (not as "ended without recording") until the record is
- * down. The time-limit branch uses its own temp name: both may write at once.
+ * Arguments: job dir, time limit (s), memory limit (KiB, 0 for none: address space, used
+ * only without a memory cgroup), log cap (bytes), file size limit (512-byte blocks), max
+ * processes (0 for none: RLIMIT_NPROC, used only without a pids cgroup), cgroup.procs files
+ * (space-separated, `-` for none), workspace quota (KiB, 0 for none) and workspace dir,
+ * then the sandbox program and its arguments; `<job dir>/sandbox.args`, if present, is its
+ * descriptor 3. Files it writes in the job dir: log, status (the sandbox's exit code), the
+ * markers timed-out, disk-quota and oom (its memory cgroup killed a process), exit.json (its
+ * mtime is the end time).
+ *
+ * exit.json is written to a temp file and renamed into place (one `mv`), so a reader sees no
+ * file or the whole record, never an empty one. On a full disk the write fails; the
+ * supervisor then stays alive and tries again every second, so the job reads as still
+ * running (not as "ended without recording") until the record is down. Each writer (end,
+ * time limit, disk quota) uses its own temp name: they may write at once.
  */
 export const SUPERVISOR_SCRIPT = `
-dir=$1; limit=$2; mem=$3; shift 3
+dir=$1; limit=$2; mem=$3; logmax=$4; fsize=$5; nproc=$6; procs=$7; quota=$8; ws=$9; shift 9
 record() { until printf '{"exitCode":%d}\\n' "$1" >"$dir/.exit-$2.tmp" && mv -f "$dir/.exit-$2.tmp" "$dir/exit.json"; do sleep 1; done; }
 ( sleep "$limit"; : >"$dir/timed-out"; record 137 limit; kill -KILL 0 ) 2>/dev/null &
-( if [ "$mem" -gt 0 ]; then ulimit -v "$mem"; fi
-  if [ -e "$dir/sandbox.args" ]; then exec 3<"$dir/sandbox.args"; fi
-  exec "$@" ) >"$dir/log" 2>&1 </dev/null &
+if [ "$quota" -gt 0 ]; then
+  ( while sleep 1; do
+      used=$(du -sk "$ws" 2>/dev/null); used=\${used%%[!0-9]*}
+      if [ "\${used:-0}" -gt "$quota" ]; then : >"$dir/disk-quota"; record 137 quota; kill -KILL 0; fi
+    done ) 2>/dev/null &
+fi
+{ ( if [ "$procs" != - ]; then for f in $procs; do echo 0 >"$f"; done; fi
+    if [ "$mem" -gt 0 ]; then ulimit -v "$mem"; fi
+    if [ "$nproc" -gt 0 ]; then ulimit -u "$nproc"; fi
+    ulimit -f "$fsize"
+    if [ -e "$dir/sandbox.args" ]; then exec 3<"$dir/sandbox.args"; fi
+    exec "$@" ) </dev/null 2>&1
+  echo $? >"$dir/status"; } | { head -c "$logmax"; n=$(wc -c); if [ "$n" -gt 0 ]; then printf '\\n[ledgerflow: %s more bytes of output dropped: the log is capped at %s bytes]\\n' "$n" "$logmax"; fi; } >"$dir/log" &
 wait $!
-record $? end 2>/dev/null
+code=137; read code <"$dir/status" || :
+if [ "$procs" != - ]; then for f in $procs; do for e in "\${f%/cgroup.procs}/memory.oom_control" "\${f%/cgroup.procs}/memory.events"; do
+  if [ -r "$e" ]; then while read k v; do if [ "$k" = oom_kill ] && [ "$v" -gt 0 ]; then : >"$dir/oom"; fi; done <"$e"; fi
+done; done; fi
+record "$code" end 2>/dev/null
 kill -KILL 0
 `;
 

@@ -1,14 +1,15 @@
 import { constants } from 'node:fs';
-import { lstat, mkdir, open, readlink, realpath } from 'node:fs/promises';
+import { lstat, mkdir, open, readlink, realpath, type FileHandle } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { LedgerflowError } from '../../../core/errors';
 import { relativePathProblem } from '../../../core/workflow/paths';
+import type { ByteSource } from '../../../ports/compute';
 
 /**
  * Reading and writing files in a run's workspace from the host. Jobs write there too, so
- * a job may have planted symlinks pointing anywhere on the host: every open refuses a
- * symlink as the last component (O_NOFOLLOW) and then checks, through /proc/self/fd, that
- * the file it actually opened lies inside the workspace.
+ * a job may have planted symlinks pointing anywhere on the host, and FIFOs or devices: every
+ * open refuses a symlink as the last component (O_NOFOLLOW) and then checks, through
+ * /proc/self/fd, that the file it actually opened lies inside the workspace.
  */
 function checkedRelative(path: string): void {
   const problem = relativePathProblem(path);
@@ -53,28 +54,59 @@ export async function writeWorkspaceFiles(workspace: string, files: Record<strin
   }
 }
 
-export async function readWorkspaceFile(workspace: string, path: string): Promise<Buffer | undefined> {
+/**
+ * A regular file of the workspace, open for streaming; undefined for anything else. The
+ * open neither follows a final symlink nor blocks (O_NONBLOCK: a FIFO a job left would
+ * otherwise wait for a writer and hold a thread of the host's pool); fstat then decides.
+ * A path that leaves the workspace answers like a missing one, so no host path is learnt.
+ */
+export async function openWorkspaceFile(workspace: string, path: string): Promise<ByteSource | undefined> {
   checkedRelative(path);
-  let root: string;
+  const root = await realpath(workspace).catch(() => undefined);
+  if (root === undefined) return undefined;
+  let handle: FileHandle;
   try {
-    root = await realpath(workspace);
-  } catch {
-    return undefined;
-  }
-  let handle;
-  try {
-    handle = await open(join(root, path), constants.O_RDONLY | constants.O_NOFOLLOW);
+    handle = await open(join(root, path), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return undefined;
-    if (code === 'ELOOP') throw new LedgerflowError('forbidden', `file ${JSON.stringify(path)} is a symbolic link`);
+    if (NOT_A_FILE.has((err as NodeJS.ErrnoException).code ?? '')) return undefined;
     throw err;
   }
   try {
-    await assertInside(root, handle.fd, path);
-    if (!(await handle.stat()).isFile()) return undefined;
-    return await handle.readFile();
-  } finally {
+    const inside = (await readlink(`/proc/self/fd/${handle.fd}`)).startsWith(root + sep);
+    const stats = await handle.stat();
+    if (inside && stats.isFile()) return fileSource(handle, stats.size);
+  } catch (err) {
     await handle.close();
+    throw err;
   }
+  await handle.close();
+  return undefined;
+}
+
+/** Errors of an open that mean "no such regular file here". */
+const NOT_A_FILE = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'ELOOP', 'ENXIO', 'EACCES']);
+
+/** An open file as a ByteSource; the stream closes the handle when it ends or fails. */
+export function fileSource(handle: FileHandle, size: number): ByteSource {
+  return {
+    size,
+    read: (start, end) => handle.createReadStream({ start, end, autoClose: true }),
+    close: () => handle.close(),
+  };
+}
+
+export async function readWorkspaceFile(workspace: string, path: string): Promise<Buffer | undefined> {
+  const source = await openWorkspaceFile(workspace, path);
+  return source === undefined ? undefined : readAll(source);
+}
+
+/** All of a ByteSource in memory, for callers of the buffer API (small files only). */
+export async function readAll(source: ByteSource): Promise<Buffer> {
+  if (source.size === 0) {
+    await source.close();
+    return Buffer.alloc(0);
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of source.read(0, source.size - 1)) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }

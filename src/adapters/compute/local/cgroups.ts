@@ -1,0 +1,114 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdir, rmdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/**
+ * Per-job resource limits on one machine. A job gets its own cgroup, so its limits hold for
+ * all its processes together (an rlimit holds per process): memory with no swap, a process
+ * count, and a CPU share from `resources.cpu`. cgroup v2 where the host can create groups
+ * (a writable cgroup2 mount with the controllers), else the v1 hierarchies (memory, pids,
+ * cpu), else rlimits: address space and process count per process, no CPU limit. The
+ * supervisor joins the groups as root before it becomes the job user.
+ */
+export type CgroupMode = 'v2' | 'v1' | 'rlimits';
+
+export interface JobLimits {
+  memoryBytes: number;
+  pids: number;
+  /** CPUs (0.5 for `500m`); undefined: no CPU limit. */
+  cpu: number | undefined;
+}
+
+const GROUP = 'ledgerflow';
+const CPU_PERIOD_US = 100_000;
+
+export class JobCgroups {
+  private constructor(readonly mode: CgroupMode, private readonly dirs: { memory: string; pids: string; cpu: string | undefined } | undefined) {}
+
+  /** Tries v2, then v1, at `root` (a test passes a fake tree). Never throws. */
+  static detect(root = '/sys/fs/cgroup'): JobCgroups {
+    const v2 = tryDir(() => {
+      const controllers = readFileSync(join(root, 'cgroup.controllers'), 'utf8').split(/\s+/);
+      if (!controllers.includes('memory') || !controllers.includes('pids')) return undefined;
+      const wanted = ['memory', 'pids', ...(controllers.includes('cpu') ? ['cpu'] : [])];
+      const parent = join(root, GROUP);
+      mkdirSync(parent, { recursive: true });
+      // Controllers reach a group only through its parent's subtree_control.
+      for (const dir of [root, parent]) writeFileSync(join(dir, 'cgroup.subtree_control'), wanted.map((c) => `+${c}`).join(' '));
+      return { memory: parent, pids: parent, cpu: controllers.includes('cpu') ? parent : undefined };
+    });
+    if (v2 !== undefined) return new JobCgroups('v2', v2);
+    const v1 = tryDir(() => {
+      const dirs = { memory: join(root, 'memory', GROUP), pids: join(root, 'pids', GROUP), cpu: join(root, 'cpu', GROUP) };
+      if (!existsSync(join(root, 'memory', 'memory.limit_in_bytes')) || !existsSync(join(root, 'pids', 'cgroup.procs'))) return undefined;
+      mkdirSync(dirs.memory, { recursive: true });
+      mkdirSync(dirs.pids, { recursive: true });
+      const cpu = existsSync(join(root, 'cpu', 'cpu.cfs_quota_us')) ? (mkdirSync(dirs.cpu, { recursive: true }), dirs.cpu) : undefined;
+      return { ...dirs, cpu };
+    });
+    if (v1 !== undefined) return new JobCgroups('v1', v1);
+    return new JobCgroups('rlimits', undefined);
+  }
+
+  /** Creates the job's groups with `limits`; returns the cgroup.procs files the supervisor
+   * joins (none in rlimits mode). */
+  async create(name: string, limits: JobLimits): Promise<string[]> {
+    const dirs = this.dirs;
+    if (dirs === undefined) return [];
+    const groups = [...new Set([dirs.memory, dirs.pids, ...(limits.cpu !== undefined && dirs.cpu !== undefined ? [dirs.cpu] : [])])].map((d) => join(d, name));
+    for (const group of groups) await mkdirIfMissing(group);
+    const memory = join(dirs.memory, name);
+    const pids = join(dirs.pids, name);
+    const quota = limits.cpu === undefined ? undefined : Math.max(1000, Math.round(limits.cpu * CPU_PERIOD_US));
+    if (this.mode === 'v2') {
+      await writeFile(join(memory, 'memory.max'), String(limits.memoryBytes));
+      await writeIfPresent(join(memory, 'memory.swap.max'), '0');
+      await writeFile(join(pids, 'pids.max'), String(limits.pids));
+      if (quota !== undefined && dirs.cpu !== undefined) await writeFile(join(dirs.cpu, name, 'cpu.max'), `${quota} ${CPU_PERIOD_US}`);
+    } else {
+      await writeFile(join(memory, 'memory.limit_in_bytes'), String(limits.memoryBytes));
+      // memory+swap equal to memory: no swap. Without swap accounting, swappiness 0 is the closest.
+      if (!(await writeIfPresent(join(memory, 'memory.memsw.limit_in_bytes'), String(limits.memoryBytes)))) await writeIfPresent(join(memory, 'memory.swappiness'), '0');
+      await writeFile(join(pids, 'pids.max'), String(limits.pids));
+      if (quota !== undefined && dirs.cpu !== undefined) {
+        await writeFile(join(dirs.cpu, name, 'cpu.cfs_period_us'), String(CPU_PERIOD_US));
+        await writeFile(join(dirs.cpu, name, 'cpu.cfs_quota_us'), String(quota));
+      }
+    }
+    return groups.map((g) => join(g, 'cgroup.procs'));
+  }
+
+  /** Removes the job's groups once its processes are gone. Idempotent. */
+  async remove(name: string): Promise<void> {
+    const dirs = this.dirs;
+    if (dirs === undefined) return;
+    for (const dir of new Set([dirs.memory, dirs.pids, ...(dirs.cpu === undefined ? [] : [dirs.cpu])])) {
+      // A group still holding a dying process is busy for a moment.
+      for (let attempt = 0; attempt < 20; attempt++) {
+        const done = await rmdir(join(dir, name)).then(() => true, (err: NodeJS.ErrnoException) => err.code === 'ENOENT' || (err.code === 'EBUSY' ? false : true));
+        if (done) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  }
+}
+
+function tryDir<T>(make: () => T | undefined): T | undefined {
+  try {
+    return make();
+  } catch {
+    return undefined;
+  }
+}
+
+async function mkdirIfMissing(dir: string): Promise<void> {
+  await mkdir(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EEXIST') throw err;
+  });
+}
+
+async function writeIfPresent(file: string, value: string): Promise<boolean> {
+  if (!existsSync(file)) return false;
+  await writeFile(file, value);
+  return true;
+}
