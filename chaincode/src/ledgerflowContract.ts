@@ -1,7 +1,7 @@
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
-import type { ChaincodeStub } from 'fabric-shim-api';
-import { canonicalBytes, canonicalJson } from './canonical';
-import { ChaincodeError, conflict, forbidden, gone, notFound, validationFailed } from './errors';
+import { decideApprovals, listApprovals, readApprovals, requestApprovals, requireApprovals } from './approvals';
+import { canonicalJson } from './canonical';
+import { ChaincodeError, conflict, forbidden, notFound, validationFailed } from './errors';
 import { sameIdentity, submitter } from './identity';
 import {
   datasetIdSchema,
@@ -15,6 +15,7 @@ import {
   workflowIdSchema,
   workflowLaunchSchema,
 } from './inputs';
+import { activeLease, audit, emit, isActive, liveDataset, parseJson, readJson, txTime, writeJson } from './ledgerState';
 import { auditKey, DATASET_PREFIX, DATASET_RANGE_END, datasetKey, LEASE_TYPE, leaseKey, workflowKey } from './keys';
 import type { DatasetRecord, StoredDataset } from './state/datasetRecord';
 import type { AuditEntry, HistoryEntry } from './state/historyEntry';
@@ -212,7 +213,8 @@ export class LedgerflowContract extends Contract {
     return canonicalJson(expired);
   }
 
-  /** The caller must hold the lease of every dataset the workflow mounts. */
+  /** The caller must hold the lease of every dataset the workflow mounts, and have the
+   * owners' approval where a dataset requires it (approvals.ts). */
   @Transaction()
   @Returns('string')
   async RecordWorkflowLaunched(ctx: Context, launchJson: string): Promise<string> {
@@ -227,6 +229,7 @@ export class LedgerflowContract extends Contract {
         throw forbidden(`dataset ${datasetId} is not leased by the caller`);
       }
     }
+    await requireApprovals(ctx, by, launch);
     const workflow: WorkflowRecord = { ...launch, launchedBy: by, launchedAt: txTime(ctx), status: 'Running' };
     await writeJson(ctx.stub, key, workflow);
     for (const datasetId of launch.datasetIds) {
@@ -275,6 +278,32 @@ export class LedgerflowContract extends Contract {
     return canonicalJson(cleaned);
   }
 
+  // ---- owner consent: the rules live in approvals.ts
+
+  @Transaction()
+  @Returns('string')
+  async RequestApprovals(ctx: Context, requestJson: string): Promise<string> {
+    return requestApprovals(ctx, requestJson);
+  }
+
+  @Transaction()
+  @Returns('string')
+  async DecideApprovals(ctx: Context, workflowId: string, decisionJson: string): Promise<string> {
+    return decideApprovals(ctx, workflowId, decisionJson);
+  }
+
+  @Transaction(false)
+  @Returns('string')
+  async ReadApprovals(ctx: Context, workflowId: string): Promise<string> {
+    return readApprovals(ctx, workflowId);
+  }
+
+  @Transaction(false)
+  @Returns('string')
+  async ListApprovals(ctx: Context, queryJson: string): Promise<string> {
+    return listApprovals(ctx, queryJson);
+  }
+
   /** Everything that happened to the dataset, oldest first: one history query over its
    * audit key, which every transaction touching the dataset, its lease or a workflow
    * using it writes. */
@@ -297,39 +326,6 @@ export class LedgerflowContract extends Contract {
 
 // ---- state helpers (module functions, so the contract's metadata lists only transactions)
 
-function parseJson<T>(bytes: Uint8Array): T {
-  return JSON.parse(Buffer.from(bytes).toString('utf8')) as T;
-}
-
-async function readJson<T>(stub: ChaincodeStub, key: string): Promise<T | undefined> {
-  const bytes = await stub.getState(key);
-  return bytes === undefined || bytes.length === 0 ? undefined : parseJson<T>(bytes);
-}
-
-async function writeJson(stub: ChaincodeStub, key: string, value: unknown): Promise<void> {
-  await stub.putState(key, canonicalBytes(value));
-}
-
-async function audit(ctx: Context, datasetId: string, entry: AuditEntry): Promise<void> {
-  await writeJson(ctx.stub, auditKey(ctx.stub, datasetId), entry);
-}
-
-function emit(ctx: Context, name: string, payload: unknown): void {
-  ctx.stub.setEvent(name, canonicalBytes(payload));
-}
-
-async function liveDataset(stub: ChaincodeStub, datasetId: string): Promise<StoredDataset> {
-  const dataset = await readJson<StoredDataset>(stub, datasetKey(datasetId));
-  if (dataset === undefined) throw notFound(`dataset ${datasetId}`);
-  if (dataset.deletedAt !== undefined) throw gone(`dataset ${datasetId}`);
-  return dataset;
-}
-
-async function activeLease(ctx: Context, datasetId: string): Promise<LeaseRecord | undefined> {
-  const lease = await readJson<LeaseRecord>(ctx.stub, leaseKey(ctx.stub, datasetId));
-  return lease !== undefined && isActive(lease, txTime(ctx)) ? lease : undefined;
-}
-
 async function launcherWorkflow(ctx: Context, by: Identity, workflowId: string): Promise<WorkflowRecord> {
   const workflow = await readJson<WorkflowRecord>(ctx.stub, workflowKey(ctx.stub, workflowId));
   if (workflow === undefined) throw notFound(`workflow ${workflowId}`);
@@ -349,8 +345,6 @@ function definedFields<T extends object>(patch: T): Partial<T> {
   return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-const txTime = (ctx: Context): string => ctx.stub.getDateTimestamp().toISOString();
-const isActive = (lease: LeaseRecord, nowIso: string): boolean => Date.parse(lease.expiresAt) > Date.parse(nowIso);
 const addSeconds = (iso: string, seconds: number): string => new Date(Date.parse(iso) + seconds * 1000).toISOString();
 
 function timestampIso(ts: { seconds: number | { toNumber(): number }; nanos: number }): string {

@@ -17,7 +17,12 @@ export interface LeasePolicy {
   leaseTtlSeconds: number;
   /** Longest lease a taker may ask for. */
   maxLeaseTtlSeconds: number;
+  /** Whether a lessee's run needs the owner's approval of its exact spec and files.
+   * Absent on datasets recorded before it existed, which reads as `required`. */
+  approval?: ApprovalPolicy;
 }
+
+export type ApprovalPolicy = 'required' | 'none';
 
 export type StorageKind = 'local' | 'azure-files';
 

@@ -66,7 +66,8 @@ test('a second organization cannot update or delete the first one\'s dataset', a
 });
 
 test('leases: take, held by another (with holder and expiry), release, history', async () => {
-  const input = newDataset();
+  // Owner consent is tested in approvals.test.ts; this dataset opts out of it.
+  const input = newDataset({ policy: { leaseTtlSeconds: 60, maxLeaseTtlSeconds: 3600, approval: 'none' } });
   await alice().registerDataset(input);
   const lease = await bob().takeLease(input.id, 120);
   assert.deepEqual(lease.holder, { org: 'uio', user: 'bob', mspId: 'UioMSP' });

@@ -15,7 +15,8 @@ const SPEC = 'b'.repeat(64);
 /** Every state-changing transaction, in an order that succeeds; with the event each must emit. */
 async function script(h: LedgerHarness): Promise<[Outcome, string][]> {
   const steps: [TestIdentity, string, string[], string][] = [
-    [alice, 'RegisterDataset', [newDataset('dataset-01')], 'DatasetRegistered'],
+    // Consent is covered by approvals.test.ts; this dataset opts out so the launch needs none.
+    [alice, 'RegisterDataset', [newDataset('dataset-01', { policy: { leaseTtlSeconds: 60, maxLeaseTtlSeconds: 600, approval: 'none' } })], 'DatasetRegistered'],
     [alice, 'RegisterDataset', [newDataset('dataset-02', { policy: { maxLeaseTtlSeconds: 90, leaseTtlSeconds: 5 } })], 'DatasetRegistered'],
     [alice, 'UpdateDataset', ['dataset-01', JSON.stringify({ description: 'second', name: 'renamed' })], 'DatasetUpdated'],
     [bob, 'TakeLease', ['dataset-01', '0'], 'LeaseTaken'],
