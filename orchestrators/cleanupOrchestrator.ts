@@ -18,7 +18,10 @@ export function* cleanupOrchestrator(context: OrchestrationContext): Generator<T
   const { released } = message.releaseLeases
     ? yield* withRetries(context, () => call(releaseRunLeases, { caller: message.caller, datasetIds: message.datasetIds }))
     : { released: [] };
-  yield* withRetries(context, () => call(recordWorkflowCleanedUp, { caller: message.caller, workflowId: message.workflowId }));
+  // A run that never launched has no ledger record to mark.
+  if (message.launched !== false) {
+    yield* withRetries(context, () => call(recordWorkflowCleanedUp, { caller: message.caller, workflowId: message.workflowId }));
+  }
   return { released };
 }
 

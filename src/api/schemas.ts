@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { WORKFLOW_STATUSES } from '../core/model';
 
 /**
  * The HTTP API's response shapes (and the workflow request), as zod schemas: the one
@@ -69,7 +70,7 @@ export const history = z.strictObject({ datasetId: z.string(), items: z.array(hi
 /** POST /datasets/{id}/lease, 201. */
 export const leaseTaken = z.strictObject({ datasetId: z.string(), holder: identity, expiresAt: isoTime });
 
-export const workflowStatus = z.enum(['Pending', 'Running', 'Succeeded', 'Failed', 'Canceled']);
+export const workflowStatus = z.enum(WORKFLOW_STATUSES);
 export const jobStatus = z.enum(['Pending', 'Running', 'Succeeded', 'Failed', 'Skipped', 'Canceled']);
 
 export const jobView = z.strictObject({
@@ -83,12 +84,16 @@ export const jobView = z.strictObject({
   message: z.string().optional(),
 });
 
+export const approvalState = z.enum(['pending', 'approved', 'rejected']);
+
 export const workflowView = z.strictObject({
   id: z.string(),
   status: workflowStatus,
   createdAt: isoTime,
   updatedAt: isoTime,
   message: z.string().optional(),
+  approvals: z.array(z.strictObject({ datasetId: z.string(), owner: z.string().meta({ description: 'owner organization' }), state: approvalState })).optional()
+    .meta({ description: "one per mounted dataset whose owner's approval the run needs" }),
   jobs: z.array(jobView),
 });
 

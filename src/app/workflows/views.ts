@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { Caller, JobStatus, WorkflowStatus } from '../../core/model';
-import { initialJobStates, type JobState, type WorkflowRunStatus } from '../../core/workflow/run';
+import { WORKFLOW_STATUSES, type Caller, type JobStatus, type WorkflowStatus } from '../../core/model';
+import { initialJobStates, type JobState, type RunApproval, type WorkflowRunStatus } from '../../core/workflow/run';
 import type { WorkflowSpec } from '../../core/workflow/spec';
 import type { RunRecord } from './runControl';
 
@@ -11,6 +11,8 @@ export interface WorkflowView {
   createdAt: string;
   updatedAt: string;
   message?: string;
+  /** The owners' decisions the run waits or waited for. */
+  approvals?: RunApproval[];
   jobs: { index: number; name: string; status: JobStatus; exitCode: number | null; startedAt: string | null; endedAt: string | null; attempts: number; message?: string }[];
 }
 
@@ -19,11 +21,12 @@ export interface WorkflowView {
 const callerSchema = z.object({ user: z.string(), org: z.string() });
 const inputSchema = z.object({ workflowId: z.string(), caller: callerSchema, spec: z.custom<WorkflowSpec>((v) => typeof v === 'object' && v !== null && Array.isArray((v as { jobs?: unknown }).jobs)) });
 const statusSchema = z.object({
-  status: z.enum(['Pending', 'Running', 'Succeeded', 'Failed', 'Canceled']),
+  status: z.enum(WORKFLOW_STATUSES),
   submittedBy: callerSchema,
   datasetIds: z.array(z.string()),
   jobs: z.array(z.custom<JobState>((v) => typeof v === 'object' && v !== null)),
   message: z.string().optional(),
+  approvals: z.array(z.object({ datasetId: z.string(), owner: z.string(), state: z.enum(['pending', 'approved', 'rejected']) })).optional(),
 });
 
 export interface RunFacts {
@@ -66,6 +69,7 @@ export function viewOf(record: RunRecord, facts: RunFacts): WorkflowView {
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
     ...(message !== undefined && { message }),
+    ...(facts.status?.approvals !== undefined && { approvals: facts.status.approvals }),
     jobs: jobs.map((j) => ({
       index: j.index, name: j.name, status: j.status, exitCode: j.exitCode, startedAt: j.startedAt, endedAt: j.endedAt, attempts: j.attempts,
       ...(j.message !== undefined && { message: j.message }),

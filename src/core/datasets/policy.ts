@@ -1,5 +1,5 @@
 import type { ErrorDetail } from '../errors';
-import type { LeasePolicy } from '../model';
+import type { Caller, DatasetRecord, LeasePolicy } from '../model';
 
 /** Longest lease a dataset allows when its owner names no maximum: one day, or the default if longer. */
 const DEFAULT_MAX_SECONDS = 86_400;
@@ -32,4 +32,11 @@ export function leaseTtl(requested: number | undefined, policy: LeasePolicy): { 
     ? [{ path: 'ttlSeconds', message: `must not exceed the dataset's maxLeaseTtlSeconds (${policy.maxLeaseTtlSeconds})` }]
     : [];
   return { ttlSeconds, problems };
+}
+
+/** Whether the caller's run on the dataset needs its owner's approval: the same rule the
+ * chaincode applies (chaincode/src/approvals.ts approvalRequired), used here only to say
+ * up front that a run will wait. A policy without the field reads as `required`. */
+export function needsApproval(dataset: Pick<DatasetRecord, 'owner' | 'policy'>, caller: Caller): boolean {
+  return dataset.policy.approval !== 'none' && dataset.owner.org !== caller.org;
 }

@@ -80,7 +80,7 @@ test('leases: take, held by another (with holder and expiry), release, history',
     return true;
   });
 
-  await bob().recordWorkflowLaunched({ workflowId: `wf-${input.id}`, datasetIds: [input.id], specHash: 'a'.repeat(64) });
+  await bob().recordWorkflowLaunched({ workflowId: `wf-${input.id}`, datasetIds: [input.id], specHash: 'a'.repeat(64), filesHash: 'b'.repeat(64) });
   await bob().recordWorkflowFinished({ workflowId: `wf-${input.id}`, status: 'Succeeded', jobs: [{ name: 'job1', status: 'Succeeded', exitCode: 0 }] });
   await bob().recordWorkflowCleanedUp(`wf-${input.id}`);
   await bob().releaseLease(input.id);

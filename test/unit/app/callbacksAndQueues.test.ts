@@ -101,7 +101,7 @@ test('a launch record that an earlier try already committed counts as recorded; 
     return ledger;
   };
   const deps = (ledger: FakeLedger) => ({ ledger, compute: new FakeCompute(), log: silentLog, now: () => new Date(), locateDataset: async () => { throw new Error('unused'); }, callbackKey: async () => key, callbackUrl: () => '' });
-  const input = { caller: { user: 'alice', org: 'uis' }, workflowId: 'wf-1', datasetIds: [], specHash: 'h' };
+  const input = { caller: { user: 'alice', org: 'uis' }, workflowId: 'wf-1', spec: { jobs: [], edges: [] }, filesHash: 'h' };
   const endorse = Object.assign(new LedgerflowError('conflict', 'workflow wf-1 is already recorded'), { stage: 'endorse' });
   const commit = Object.assign(new LedgerflowError('conflict', 'MVCC read conflict'), { stage: 'commit' });
   assert.equal(await recordWorkflowLaunched.run(input, deps(refusing(endorse)), new InvocationContext()), null);
