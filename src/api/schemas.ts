@@ -19,6 +19,7 @@ export const identity = z.strictObject({ user: z.string(), org: z.string() }).me
 export const leasePolicy = z.strictObject({
   leaseTtlSeconds: z.int().positive(),
   maxLeaseTtlSeconds: z.int().positive(),
+  approval: z.enum(['required', 'none']).meta({ description: "required: a lessee's run waits for the owner's approval of its exact spec and files (the default); none: the owner opted out" }),
 });
 
 export const lease = z.strictObject({
