@@ -11,6 +11,7 @@ import './leaseExpiry';
 import './lifecycle';
 import { wireWorkflows } from '../src/app/workflows/wiring';
 import './workflows';
+import './approvals';
 import './jobCallback';
 import './cleanup';
 import '../orchestrators';

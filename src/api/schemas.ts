@@ -100,6 +100,45 @@ export const workflowView = z.strictObject({
 
 export const workflowPage = z.strictObject({ items: z.array(workflowView), nextCursor: z.string().optional() });
 
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
+
+export const approval = z.strictObject({
+  workflowId: z.string(),
+  datasetId: z.string(),
+  datasetName: z.string(),
+  requester: identity,
+  specHash: sha256Hex.meta({ description: 'sha256 of the canonical spec: jobs, commands, images, env, edges, volumes, resources' }),
+  filesHash: sha256Hex.meta({ description: 'sha256 over every code file (path and sha256)' }),
+  state: approvalState,
+  requestedAt: isoTime,
+  decidedAt: isoTime.optional(),
+  decidedBy: identity.optional(),
+  reuse: z.boolean().optional(),
+  comment: z.string().optional(),
+  reason: z.string().optional(),
+  reusedFrom: z.string().optional().meta({ description: 'approved at request by the reusable approval of this earlier run' }),
+});
+
+export const approvalPage = z.strictObject({ items: z.array(approval), nextCursor: z.string().optional() });
+
+export const approvalReview = z.strictObject({
+  workflowId: z.string(),
+  requester: identity,
+  status: workflowStatus,
+  workflow: z.string().meta({ description: 'the workflow.yaml as submitted' }),
+  files: z.array(z.strictObject({
+    path: z.string(),
+    size: z.int().nonnegative(),
+    sha256: sha256Hex,
+    content: z.string().optional().meta({ description: 'as text; omitted over 1 MiB (GET /approvals/{workflowId}/files/{path})' }),
+  })),
+  datasets: z.array(z.strictObject({ id: z.string(), name: z.string(), owner: z.string(), state: approvalState })),
+  specHash: z.string(),
+  filesHash: sha256Hex,
+});
+
+export const approvalDecided = z.strictObject({ workflowId: z.string(), items: z.array(approval) });
+
 /** POST /workflows, 202. */
 export const workflowAccepted = z.strictObject({ id: z.string(), statusUrl: z.string() });
 
@@ -147,6 +186,10 @@ export type WorkflowPage = z.output<typeof workflowPage>;
 export type JobView = z.output<typeof jobView>;
 export type WorkflowAccepted = z.output<typeof workflowAccepted>;
 export type ErrorBody = z.output<typeof errorBody>;
+export type Approval = z.output<typeof approval>;
+export type ApprovalPage = z.output<typeof approvalPage>;
+export type ApprovalReview = z.output<typeof approvalReview>;
+export type ApprovalDecided = z.output<typeof approvalDecided>;
 export type Health = z.output<typeof health>;
 
 /** Shapes that get a name of their own in the OpenAPI document; others are named after
@@ -163,4 +206,7 @@ export const namedSchemas: Readonly<Record<string, z.ZodType>> = {
   JobView: jobView,
   WorkflowView: workflowView,
   WorkflowPage: workflowPage,
+  Approval: approval,
+  ApprovalPage: approvalPage,
+  ApprovalReview: approvalReview,
 };

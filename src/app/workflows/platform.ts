@@ -11,6 +11,7 @@ import type { KeyStore } from '../../ports/keyStore';
 import type { Ledger } from '../../ports/ledger';
 import type { ActivityDeps } from '../../../orchestrators/activities/deps';
 import type { RunControl } from './runControl';
+import { ApprovalService } from './approvalService';
 import { WorkflowService } from './workflowService';
 
 /**
@@ -70,6 +71,10 @@ export function workflowService(p: WorkflowPlatform, runs: RunControl): Workflow
   return new WorkflowService({
     ledger: p.ledger, compute: p.compute, runs, timing: runTiming(p.settings), newId: randomUUID, now: () => new Date(), log: p.log,
   });
+}
+
+export function approvalService(p: WorkflowPlatform, runs: RunControl): ApprovalService {
+  return new ApprovalService({ ledger: p.ledger, compute: p.compute, runs, log: p.log });
 }
 
 /** Where jobs post their completion. */
