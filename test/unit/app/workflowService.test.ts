@@ -72,9 +72,11 @@ test('submit names the datasets of other organizations whose owners must approve
   ledger.datasets.set('ds-uio', dataset('ds-uio', 'uio'));
   const first = await service.submit(alice, { source: linear, files: {}, options: { releaseLeases: false } });
   assert.deepEqual((runs.records.get(first.id)!.input as WorkflowInput).approvalDatasetIds, ['ds-uio']);
+  assert.equal((await service.get(alice, first.id)).status, 'AwaitingApproval', 'shown before the run takes its first step');
   ledger.datasets.set('ds-uio', dataset('ds-uio', 'uio', 'none'));
   const second = await service.submit(alice, { source: linear, files: {}, options: { releaseLeases: false } });
   assert.deepEqual((runs.records.get(second.id)!.input as WorkflowInput).approvalDatasetIds, []);
+  assert.equal((await service.get(alice, second.id)).status, 'Pending');
 });
 
 test('submit refuses every volume the caller has not leased, naming each with its path (403)', async () => {
