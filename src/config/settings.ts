@@ -131,6 +131,9 @@ export const settingsSchema = z.object({
   LEDGERFLOW_MAX_BODY_BYTES: positiveInt.default(10 * 1024 * 1024),
   /** Embedded host: how long shutdown waits for invocations in flight. */
   LEDGERFLOW_SHUTDOWN_TIMEOUT_MS: positiveInt.default(30_000),
+  /** Embedded host: refuse to start when a function has a binding it cannot run (else those
+   * functions are listed at start and answer 501). */
+  LEDGERFLOW_STRICT_BINDINGS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   /** Which host runs the app: the embedded host sets `embedded` itself; Azure Functions and
    * `func start` leave the default. Only reported by /api/health (with the durable backend it
    * implies); no function behaves differently on it. */
