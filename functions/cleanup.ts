@@ -2,7 +2,7 @@ import * as df from 'durable-functions';
 import { app } from '@azure/functions';
 import { CLEANUP_QUEUE, QUEUE_CONNECTION } from '../orchestrators/activities/cleanup';
 import { workflowPlatform } from '../src/app/workflows/platform';
-import { cancelRunsUsing, cleanupMessageSchema, leaseExpiredMessageSchema, startCleanup } from '../src/app/workflows/queues';
+import { cleanupMessageSchema, startCleanup } from '../src/app/workflows/queues';
 import { durableRunControl } from '../src/app/workflows/runControl';
 
 /**
@@ -16,16 +16,5 @@ app.storageQueue('workflowCleanup', {
   handler: async (message, context) => {
     const platform = await workflowPlatform();
     await startCleanup(cleanupMessageSchema.parse(message), durableRunControl(df.getClient(context)), platform.log);
-  },
-});
-
-app.storageQueue('workflowLeaseExpired', {
-  queueName: 'lease-expired',
-  connection: QUEUE_CONNECTION,
-  extraInputs: [df.input.durableClient()],
-  handler: async (message, context) => {
-    const platform = await workflowPlatform();
-    const { datasetId, holder } = leaseExpiredMessageSchema.parse(message);
-    await cancelRunsUsing(datasetId, holder, durableRunControl(df.getClient(context)), platform.log);
   },
 });

@@ -8,6 +8,7 @@ import './http/openapi';
 import './datasets';
 import './leases';
 import './leaseExpiry';
+import './ledgerEvents';
 import './lifecycle';
 import { wireWorkflows } from '../src/app/workflows/wiring';
 import './workflows';

@@ -62,9 +62,11 @@ export function* workflowOrchestrator(context: OrchestrationContext): Generator<
   run.status = 'Pending';
 
   let stoppedBy: 'Failed' | 'Canceled' | undefined;
-  let launched = true;
+  // The ledger records the use of datasets (its workflow records name at least one); a run
+  // that mounts none has nothing to record there.
+  let launched = run.datasetIds.length > 0;
   try {
-    yield* withRetries(context, () => call(recordWorkflowLaunched, { caller, workflowId, spec, filesHash: input.filesHash }));
+    if (launched) yield* withRetries(context, () => call(recordWorkflowLaunched, { caller, workflowId, spec, filesHash: input.filesHash }));
   } catch (err) {
     stoppedBy = 'Failed';
     launched = false;
@@ -150,8 +152,8 @@ export function* workflowOrchestrator(context: OrchestrationContext): Generator<
   run.status = outcome;
   publish();
 
-  if (launched) try {
-    yield* withRetries(context, () => call(recordWorkflowFinished, {
+  try {
+    if (launched) yield* withRetries(context, () => call(recordWorkflowFinished, {
       caller, workflowId, status: outcome, jobs: run.jobs.map(({ name, status, exitCode }) => ({ name, status, exitCode })),
     }));
   } catch (err) {

@@ -47,7 +47,7 @@ export const datasetQuerySchema = z.strictObject({
 
 export const workflowLaunchSchema = z.strictObject({
   workflowId: z.string().regex(WORKFLOW_ID_PATTERN),
-  datasetIds: z.array(datasetId).max(100).refine((ids) => new Set(ids).size === ids.length, 'must not repeat a dataset'),
+  datasetIds: z.array(datasetId).min(1, 'a workflow mounts at least one dataset').max(100).refine((ids) => new Set(ids).size === ids.length, 'must not repeat a dataset'),
   specHash: z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 hex digest'),
   /** Needed when a mounted dataset requires its owner's approval (approvals.ts). */
   filesHash: z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 hex digest').optional(),

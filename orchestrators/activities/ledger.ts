@@ -1,16 +1,8 @@
 import type { ApprovalRecord, Caller } from '../../src/core/model';
 import type { WorkflowFinish } from '../../src/ports/ledger';
-import { LedgerflowError } from '../../src/core/errors';
 import { specHash } from '../../src/core/workflow/hash';
 import { datasetIdsOf, type WorkflowSpec } from '../../src/core/workflow/spec';
 import { defineActivity } from './define';
-
-/** The chaincode refuses, at endorsement, a second launch record of a workflow id. Ids are
- * fresh per submission, so that refusal means an earlier try of this activity committed
- * and only its answer was lost. (An MVCC conflict fails at commit and is retried.) */
-function alreadyRecorded(err: unknown): boolean {
-  return err instanceof LedgerflowError && err.code === 'conflict' && (err as { stage?: unknown }).stage === 'endorse';
-}
 
 /** Launch and finish of a run, on the ledger, as the submitter (the chaincode takes the
  * identity from the session, so the record names who ran what). The spec hash is computed
@@ -32,11 +24,8 @@ export interface RecordFinishInput extends WorkflowFinish {
 export const recordWorkflowLaunched = defineActivity<RecordLaunchInput, null>(
   'recordWorkflowLaunched',
   async ({ caller, workflowId, spec, filesHash }, deps) => {
-    try {
-      await deps.ledger.as(caller).recordWorkflowLaunched({ workflowId, datasetIds: datasetIdsOf(spec), specHash: specHash(spec), filesHash });
-    } catch (err) {
-      if (!alreadyRecorded(err)) throw err;
-    }
+    // Idempotent on the ledger: a retry after a lost answer gets the stored record back.
+    await deps.ledger.as(caller).recordWorkflowLaunched({ workflowId, datasetIds: datasetIdsOf(spec), specHash: specHash(spec), filesHash });
     return null;
   },
 );

@@ -74,7 +74,9 @@ export const settingsSchema = z.object({
       ctx.addIssue({ code: 'custom', message: 'must be JSON {"<org>": "<MSP id>"}' });
       return z.NEVER;
     }),
-  /** `user@org`: the identity the app reads chaincode events and expires leases as. */
+  /** `user@org`: the identity the app reads chaincode events and expires leases as. Its
+   * certificate must carry the Fabric CA attribute `ledgerflow.role=platform` (the local CA
+   * issues it so; infra/fabric/README.md for Fabric CA). */
   FABRIC_SERVICE_IDENTITY: z.string().regex(/^[A-Za-z0-9._-]+@[a-z0-9][a-z0-9-]*$/, 'must be user@org').default('ledgerflow@uis'),
   /** Embedded peer: cut a block at this many transactions, or this long after its first. */
   LEDGER_BLOCK_MAX_TX: positiveInt.default(500),

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Caller } from '../../core/model';
 import { LedgerflowError } from '../../core/errors';
 import { newEcdsaSigner, type MessageSigner } from '../../ledger-peer/ecdsa';
-import { getOrIssueIdentity, isValidIdentityName, mspIdFor } from '../../ledger-peer/localCa';
+import { getOrIssueIdentity, isValidIdentityName, mspIdFor, PLATFORM_ATTRIBUTES } from '../../ledger-peer/localCa';
 
 /**
  * Where a caller's Fabric identity comes from. Both sources use one layout,
@@ -20,11 +20,14 @@ export interface LedgerIdentity {
 
 export type IdentityResolver = (caller: Caller) => Promise<LedgerIdentity>;
 
-/** Issues missing identities from the embedded peer's CAs (`<dataDir>/ledger/msp`). */
-export function issuingIdentities(mspDir: string): IdentityResolver {
+/** Issues missing identities from the embedded peer's CAs (`<dataDir>/ledger/msp`); the
+ * `platform` caller's certificate carries the platform role (`ledgerflow.role=platform`),
+ * as Fabric CA issues it in production (see FABRIC_SERVICE_IDENTITY). */
+export function issuingIdentities(mspDir: string, platform?: Caller): IdentityResolver {
   return async ({ org, user }) => {
     checkNames(org, user);
-    const files = await getOrIssueIdentity(mspDir, org, user);
+    const isPlatform = platform !== undefined && platform.org === org && platform.user === user;
+    const files = await getOrIssueIdentity(mspDir, org, user, isPlatform ? PLATFORM_ATTRIBUTES : undefined);
     return { mspId: files.mspId, certPem: files.certPem, signer: newEcdsaSigner(files.keyPem) };
   };
 }

@@ -23,7 +23,7 @@ export function fabricLedgerFromSettings(settings: Settings, embedded?: { endpoi
   const [user, org] = settings.FABRIC_SERVICE_IDENTITY.split('@') as [string, string];
   const identities = settings.FABRIC_IDENTITY_DIR
     ? fileIdentities(settings.FABRIC_IDENTITY_DIR, settings.FABRIC_MSP_IDS)
-    : issuingIdentities(embedded?.mspDir ?? join(settings.LEDGERFLOW_DATA_DIR, 'ledger', 'msp'));
+    : issuingIdentities(embedded?.mspDir ?? join(settings.LEDGERFLOW_DATA_DIR, 'ledger', 'msp'), { user, org });
   return new FabricLedger({
     endpoint,
     ...(tlsRootCert === undefined ? {} : { tlsRootCert }),

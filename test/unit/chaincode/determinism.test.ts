@@ -1,13 +1,14 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createIdentity, type TestIdentity } from '../../helpers/identities';
+import { createIdentity, createPlatformIdentity, type TestIdentity } from '../../helpers/identities';
 import { LedgerHarness, newDataset, type Outcome } from '../../helpers/ledgerHarness';
 
 let alice: TestIdentity;
 let bob: TestIdentity;
+let platform: TestIdentity;
 
 before(async () => {
-  [alice, bob] = await Promise.all([createIdentity('alice', 'uis'), createIdentity('bob', 'ntnu')]);
+  [alice, bob, platform] = await Promise.all([createIdentity('alice', 'uis'), createIdentity('bob', 'ntnu'), createPlatformIdentity()]);
 });
 
 const SPEC = 'b'.repeat(64);
@@ -29,7 +30,7 @@ async function script(h: LedgerHarness): Promise<[Outcome, string][]> {
     [bob, 'TakeLease', ['dataset-03', '0'], 'LeaseTaken'],
     [bob, 'RequestApprovals', [JSON.stringify({ workflowId: 'wf-2', filesHash: SPEC, specHash: SPEC, datasetIds: ['dataset-03'] })], 'ApprovalsRequested'],
     [alice, 'DecideApprovals', ['wf-2', JSON.stringify({ reuse: true, decision: 'approve', comment: 'ok' })], 'ApprovalsDecided'],
-    [alice, 'ExpireLeases', [], 'LeasesExpired'],
+    [platform, 'ExpireLeases', [], 'LeasesExpired'],
     [alice, 'DeleteDataset', ['dataset-01'], 'DatasetDeleted'],
   ];
   const out: [Outcome, string][] = [];

@@ -1,0 +1,30 @@
+import { join } from 'node:path';
+import * as df from 'durable-functions';
+import { app } from '@azure/functions';
+import { serviceCaller } from '../src/app/ledger';
+import { fileCheckpointStore, followLedger } from '../src/app/workflows/ledgerFollower';
+import { workflowPlatform } from '../src/app/workflows/platform';
+import { durableRunControl } from '../src/app/workflows/runControl';
+
+/**
+ * Every second, reads the chaincode events committed since the last pass (from a checkpoint
+ * in the data dir) and cancels the runs whose lease ended on the ledger, by whatever path.
+ * The period bounds how long a run outlives its lease: with the pass itself, under 5 s.
+ * Timer invocations do not overlap, so one pass at a time moves the checkpoint.
+ */
+const EVERY_SECOND = '*/1 * * * * *';
+
+app.timer('ledgerEvents', {
+  schedule: EVERY_SECOND,
+  extraInputs: [df.input.durableClient()],
+  handler: async (_timer, context) => {
+    const platform = await workflowPlatform();
+    await followLedger({
+      ledger: platform.ledger,
+      platform: serviceCaller(platform.settings),
+      runs: durableRunControl(df.getClient(context)),
+      checkpoints: fileCheckpointStore(join(platform.settings.LEDGERFLOW_DATA_DIR, 'ledger-events', 'checkpoint.json')),
+      log: platform.log,
+    });
+  },
+});
