@@ -13,6 +13,7 @@ import './ledgerEvents';
 import './lifecycle';
 import { wireWorkflows } from '../src/app/workflows/wiring';
 import './workflows';
+import './approvals';
 import './jobCallback';
 import './jobExits';
 import './cleanup';

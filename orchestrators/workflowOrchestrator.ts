@@ -6,9 +6,10 @@ import { JobGraph } from '../src/core/workflow/dag';
 import { neverStartedStatus, readyJobs, runOutcome } from '../src/core/workflow/progress';
 import {
   initialJobStates, jobFinishedEvent, jobInstanceId, ORCHESTRATORS, WORKFLOW_EVENTS,
-  type JobInput, type JobResult, type JobState, type WorkflowInput, type WorkflowRunStatus,
+  type JobInput, type JobResult, type JobState, type RunOutcome, type WorkflowInput, type WorkflowRunStatus,
 } from '../src/core/workflow/run';
 import { datasetIdsOf } from '../src/core/workflow/spec';
+import { awaitApprovals } from './approvalWait';
 import { call } from './activities/define';
 import { requestCleanup } from './activities/cleanup';
 import { cancelJobs } from './activities/control';
@@ -17,7 +18,8 @@ import { jobOrchestration } from './jobOrchestrator';
 import { nowIso, secondsAfter, withRetries } from './retry';
 
 /**
- * One workflow run (instance id = workflow id). Records the launch on the ledger, drives
+ * One workflow run (instance id = workflow id). Waits for the owners' approvals where a
+ * mounted dataset needs them (approvalWait.ts), records the launch on the ledger, drives
  * the DAG with one job sub-orchestration per job (independent jobs in parallel), stops
  * early on the first failed job (fail-fast: running jobs canceled, the rest Skipped) or on
  * a `cancel` event (running jobs canceled, the rest Canceled), records the finish, and
@@ -43,21 +45,35 @@ export function* workflowOrchestrator(context: OrchestrationContext): Generator<
   const publish = () => context.df.setCustomStatus({ ...run, jobs: run.jobs.map((j) => ({ ...j })) });
   const jobState = new Map(run.jobs.map((j) => [j.index, j]));
   const statuses = () => new Map<number, JobStatus>(run.jobs.map((j) => [j.index, j.status]));
+  const cancel = context.df.waitForExternalEvent(WORKFLOW_EVENTS.cancel);
+  if (input.approvalDatasetIds.length > 0) run.status = 'AwaitingApproval';
   publish();
+
+  // Nothing is launched, and nothing reaches the ledger's workflow record, before every
+  // owner whose dataset asks for it has approved this exact spec and files.
+  const stop = input.approvalDatasetIds.length === 0 ? undefined : yield* awaitApprovals(context, input, run, publish, cancel);
+  if (stop !== undefined) {
+    for (const job of run.jobs) job.status = neverStartedStatus(stop.status === 'Failed' ? 'Failed' : 'Canceled');
+    Object.assign(run, stop);
+    publish();
+    yield* cleanup(context, input, run.status as RunOutcome, false);
+    return run;
+  }
+  run.status = 'Pending';
 
   let stoppedBy: 'Failed' | 'Canceled' | undefined;
   // The ledger records the use of datasets (its workflow records name at least one); a run
   // that mounts none has nothing to record there.
-  const onLedger = run.datasetIds.length > 0;
+  let launched = run.datasetIds.length > 0;
   try {
-    if (onLedger) yield* withRetries(context, () => call(recordWorkflowLaunched, { caller, workflowId, datasetIds: run.datasetIds, specHash: input.specHash }));
+    if (launched) yield* withRetries(context, () => call(recordWorkflowLaunched, { caller, workflowId, spec, filesHash: input.filesHash }));
   } catch (err) {
     stoppedBy = 'Failed';
+    launched = false;
     run.message = `launch could not be recorded on the ledger: ${errorMessage(err)}`;
   }
 
   const graph = JobGraph.of(spec);
-  const cancel = context.df.waitForExternalEvent(WORKFLOW_EVENTS.cancel);
   const deadline = spec.timeoutSeconds === undefined ? undefined : secondsAfter(context, spec.timeoutSeconds).getTime();
   const running = new Map<number, RunningJob>();
   let jobsCanceled = false;
@@ -137,16 +153,21 @@ export function* workflowOrchestrator(context: OrchestrationContext): Generator<
   publish();
 
   try {
-    if (onLedger) yield* withRetries(context, () => call(recordWorkflowFinished, {
+    if (launched) yield* withRetries(context, () => call(recordWorkflowFinished, {
       caller, workflowId, status: outcome, jobs: run.jobs.map(({ name, status, exitCode }) => ({ name, status, exitCode })),
     }));
   } catch (err) {
     if (!context.df.isReplaying) context.error(`workflow ${workflowId}: finish not recorded on the ledger: ${errorMessage(err)}`);
   }
-  yield* withRetries(context, () => call(requestCleanup, {
-    workflowId, caller, status: outcome, datasetIds: run.datasetIds, releaseLeases: input.options.releaseLeases,
-  }));
+  yield* cleanup(context, input, outcome, launched);
   return run;
+}
+
+function* cleanup(context: OrchestrationContext, input: WorkflowInput, status: RunOutcome, launched: boolean): Generator<Task, void, unknown> {
+  const { workflowId, caller } = input;
+  yield* withRetries(context, () => call(requestCleanup, {
+    workflowId, caller, status, datasetIds: datasetIdsOf(input.spec), releaseLeases: input.options.releaseLeases, ...(!launched && { launched }),
+  }));
 }
 
 function jobInputFor(input: WorkflowInput, index: number, reportSuccess: boolean): JobInput {

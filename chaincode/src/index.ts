@@ -2,6 +2,7 @@ import { LedgerflowContract } from './ledgerflowContract';
 
 export { LedgerflowContract } from './ledgerflowContract';
 export type { ChaincodeErrorBody, ChaincodeErrorCode } from './errors';
+export type { ApprovalGrant, ApprovalLease, ApprovalPolicy, ApprovalRecord, ApprovalState } from './state/approvalRecord';
 export type { DatasetRecord, StorageKind, StoredDataset } from './state/datasetRecord';
 export type { AuditEntry, HistoryAction, HistoryEntry } from './state/historyEntry';
 export type { Identity } from './state/identity';

@@ -15,6 +15,7 @@ const policy = z
   .strictObject({
     leaseTtlSeconds: z.number().int().min(1).max(MAX_TTL_SECONDS),
     maxLeaseTtlSeconds: z.number().int().min(1).max(MAX_TTL_SECONDS),
+    approval: z.enum(['required', 'none']).optional(),
   })
   .refine((p) => p.maxLeaseTtlSeconds >= p.leaseTtlSeconds, {
     message: 'maxLeaseTtlSeconds must be at least leaseTtlSeconds',
@@ -48,6 +49,8 @@ export const workflowLaunchSchema = z.strictObject({
   workflowId: z.string().regex(WORKFLOW_ID_PATTERN),
   datasetIds: z.array(datasetId).min(1, 'a workflow mounts at least one dataset').max(100).refine((ids) => new Set(ids).size === ids.length, 'must not repeat a dataset'),
   specHash: z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 hex digest'),
+  /** Needed when a mounted dataset requires its owner's approval (approvals.ts). */
+  filesHash: z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 hex digest').optional(),
 });
 
 export const workflowFinishSchema = z.strictObject({

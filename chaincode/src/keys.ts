@@ -23,3 +23,15 @@ export const leaseKey = (stub: ChaincodeStub, datasetId: string): string => stub
 export const workflowKey = (stub: ChaincodeStub, workflowId: string): string =>
   stub.createCompositeKey(WORKFLOW_TYPE, [workflowId]);
 export const auditKey = (stub: ChaincodeStub, datasetId: string): string => stub.createCompositeKey(AUDIT_TYPE, [datasetId]);
+
+export const APPROVAL_TYPE = 'approval';
+export const APPROVAL_GRANT_TYPE = 'approval-grant';
+
+export const approvalKey = (stub: ChaincodeStub, workflowId: string, datasetId: string): string =>
+  stub.createCompositeKey(APPROVAL_TYPE, [workflowId, datasetId]);
+/** A reusable approval covers one dataset, holder, lease and pair of hashes: all in the key,
+ * so the launch check is one read. */
+export const approvalGrantKey = (
+  stub: ChaincodeStub,
+  g: { datasetId: string; holder: { mspId: string; user: string }; leaseTakenAt: string; specHash: string; filesHash: string },
+): string => stub.createCompositeKey(APPROVAL_GRANT_TYPE, [g.datasetId, g.holder.mspId, g.holder.user, g.leaseTakenAt, g.specHash, g.filesHash]);

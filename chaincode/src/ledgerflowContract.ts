@@ -1,4 +1,5 @@
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
+import { decideApprovals, listApprovals, readApprovals, requestApprovals, requireApprovals } from './approvals';
 import type { ChaincodeStub } from 'fabric-shim-api';
 import { canonicalBytes, canonicalJson } from './canonical';
 import { checkMonotonic, checkProposalTime, maxClockSkewSeconds, proposalMillis } from './clock';
@@ -16,6 +17,7 @@ import {
   workflowIdSchema,
   workflowLaunchSchema,
 } from './inputs';
+import { isActive, txTime } from './ledgerState';
 import { requirePlatform } from './roles';
 import { auditKey, DATASET_PREFIX, DATASET_RANGE_END, datasetKey, LEASE_TYPE, leaseKey, workflowKey } from './keys';
 import type { DatasetRecord, StoredDataset } from './state/datasetRecord';
@@ -222,9 +224,10 @@ export class LedgerflowContract extends Contract {
     return canonicalJson(expired);
   }
 
-  /** The caller must hold a current lease of every dataset the workflow mounts. The
-   * record's life is launched -> finished -> cleaned up, each once: the same launch again
-   * returns the stored record (activities retry), a different one is a conflict. */
+  /** The caller must hold a current lease of every dataset the workflow mounts, and have the
+   * owners' approval where a dataset requires it (approvals.ts). The record's life is
+   * launched -> finished -> cleaned up, each once: the same launch again returns the stored
+   * record (activities retry), a different one is a conflict. */
   @Transaction()
   @Returns('string')
   async RecordWorkflowLaunched(ctx: Context, launchJson: string): Promise<string> {
@@ -240,6 +243,7 @@ export class LedgerflowContract extends Contract {
         throw forbidden(`dataset ${datasetId} is not leased by the caller`);
       }
     }
+    await requireApprovals(ctx, by, launch);
     const workflow: WorkflowRecord = { ...launch, launchedBy: by, launchedAt: txTime(ctx), status: 'Running' };
     await writeJson(ctx.stub, key, workflow);
     for (const datasetId of launch.datasetIds) {
@@ -288,6 +292,32 @@ export class LedgerflowContract extends Contract {
     }
     emit(ctx, 'WorkflowCleanedUp', cleaned);
     return canonicalJson(cleaned);
+  }
+
+  // ---- owner consent: the rules live in approvals.ts
+
+  @Transaction()
+  @Returns('string')
+  async RequestApprovals(ctx: Context, requestJson: string): Promise<string> {
+    return requestApprovals(ctx, requestJson);
+  }
+
+  @Transaction()
+  @Returns('string')
+  async DecideApprovals(ctx: Context, workflowId: string, decisionJson: string): Promise<string> {
+    return decideApprovals(ctx, workflowId, decisionJson);
+  }
+
+  @Transaction(false)
+  @Returns('string')
+  async ReadApprovals(ctx: Context, workflowId: string): Promise<string> {
+    return readApprovals(ctx, workflowId);
+  }
+
+  @Transaction(false)
+  @Returns('string')
+  async ListApprovals(ctx: Context, queryJson: string): Promise<string> {
+    return listApprovals(ctx, queryJson);
   }
 
   /** Everything that happened to the dataset, oldest first: one history query over its
@@ -389,8 +419,6 @@ function definedFields<T extends object>(patch: T): Partial<T> {
   return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-const txTime = (ctx: Context): string => ctx.stub.getDateTimestamp().toISOString();
-const isActive = (lease: LeaseRecord, nowIso: string): boolean => Date.parse(lease.expiresAt) > Date.parse(nowIso);
 const addSeconds = (iso: string, seconds: number): string => new Date(Date.parse(iso) + seconds * 1000).toISOString();
 
 function timestampIso(ts: { seconds: number | { toNumber(): number }; nanos: number }): string {

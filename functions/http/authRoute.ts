@@ -1,4 +1,4 @@
-import type { HttpMethod, HttpRequest, InvocationContext } from '@azure/functions';
+import type { FunctionInput, HttpMethod, HttpRequest, InvocationContext } from '@azure/functions';
 import type { z } from 'zod';
 import { LedgerflowError, validationError, type ErrorDetail } from '../../src/core/errors';
 import type { Caller } from '../../src/core/model';
@@ -46,10 +46,12 @@ function check(schema: z.ZodType | undefined, value: unknown, problems: ErrorDet
   return undefined;
 }
 
-export function authRoute<R extends AuthRouteSpec>(route: R, handler: AuthHandler<R>): void {
+/** `extraInputs`: input bindings the handler reads through `context` (the durable client). */
+export function authRoute<R extends AuthRouteSpec>(route: R, handler: AuthHandler<R>, options: { extraInputs?: FunctionInput[] } = {}): void {
   jsonRoute(route.name, {
     methods: [route.method],
     route: route.path,
+    ...(options.extraInputs !== undefined && { extraInputs: options.extraInputs }),
     handler: async ({ request, context, params, query }) => {
       const caller = authenticator().authenticate(request.headers);
       const problems: ErrorDetail[] = [];

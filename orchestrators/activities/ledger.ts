@@ -1,11 +1,21 @@
-import type { Caller } from '../../src/core/model';
-import type { WorkflowFinish, WorkflowLaunch } from '../../src/ports/ledger';
+import type { ApprovalRecord, Caller } from '../../src/core/model';
+import type { WorkflowFinish } from '../../src/ports/ledger';
+import { specHash } from '../../src/core/workflow/hash';
+import { datasetIdsOf, type WorkflowSpec } from '../../src/core/workflow/spec';
 import { defineActivity } from './define';
 
 /** Launch and finish of a run, on the ledger, as the submitter (the chaincode takes the
- * identity from the session, so the record names who ran what). */
-export interface RecordLaunchInput extends WorkflowLaunch {
+ * identity from the session, so the record names who ran what). The spec hash is computed
+ * here from the spec the jobs will run, never taken from an input, so the chaincode's
+ * approval check judges what runs. */
+export interface RecordLaunchInput {
   caller: Caller;
+  workflowId: string;
+  spec: WorkflowSpec;
+  filesHash: string;
+}
+export interface RequestApprovalsInput extends RecordLaunchInput {
+  datasetIds: string[];
 }
 export interface RecordFinishInput extends WorkflowFinish {
   caller: Caller;
@@ -13,9 +23,9 @@ export interface RecordFinishInput extends WorkflowFinish {
 
 export const recordWorkflowLaunched = defineActivity<RecordLaunchInput, null>(
   'recordWorkflowLaunched',
-  async ({ caller, workflowId, datasetIds, specHash }, deps) => {
+  async ({ caller, workflowId, spec, filesHash }, deps) => {
     // Idempotent on the ledger: a retry after a lost answer gets the stored record back.
-    await deps.ledger.as(caller).recordWorkflowLaunched({ workflowId, datasetIds, specHash });
+    await deps.ledger.as(caller).recordWorkflowLaunched({ workflowId, datasetIds: datasetIdsOf(spec), specHash: specHash(spec), filesHash });
     return null;
   },
 );
@@ -26,4 +36,11 @@ export const recordWorkflowFinished = defineActivity<RecordFinishInput, null>(
     await deps.ledger.as(caller).recordWorkflowFinished({ workflowId, status, jobs });
     return null;
   },
+);
+
+/** The owners' approval requests of a run; repeating it returns what is recorded. */
+export const requestApprovals = defineActivity<RequestApprovalsInput, ApprovalRecord[]>(
+  'requestApprovals',
+  async ({ caller, workflowId, spec, filesHash, datasetIds }, deps) =>
+    deps.ledger.as(caller).requestApprovals({ workflowId, datasetIds, specHash: specHash(spec), filesHash }),
 );

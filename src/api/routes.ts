@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { datasetIdParam, leaseBody, listQuery, registerBody, treeQuery, updateBody } from '../app/datasetRequests';
 import { completionReportSchema } from '../app/workflows/callbacks';
+import { approvalFileParams, approvalListQuery, approvalParams, approveBody, rejectBody } from '../app/workflows/approvalRequests';
 import { filePathSchema, listQuerySchema as workflowListQuery, submitBodySchema } from '../app/workflows/requests';
 import * as s from './schemas';
 
@@ -51,6 +52,9 @@ const notFound = { description: 'no such dataset', schema: s.errorBody };
 const gone = { description: 'gone: the dataset was deleted', schema: s.errorBody };
 const forbidden = (why: string): ApiResponse => ({ description: why, schema: s.errorBody });
 const workflowNotFound = { description: 'no such workflow visible to the caller', schema: s.errorBody };
+const approvalNotFound = { description: "no such run visible to the caller (its requester's organization and its datasets' owners see it)", schema: s.errorBody };
+const notDatasetOwner = forbidden("the caller's organization owns none of the run's datasets (the requester cannot decide)");
+const alreadyDecided = { description: "the caller organization's requests are already decided, or the run is no longer waiting", schema: s.errorBody };
 
 export const routes = {
   health: {
@@ -151,6 +155,31 @@ export const routes = {
     name: 'workflowsFile', method: 'GET', path: 'workflows/{id}/files/{*path}', tag: 'workflows', auth: 'user',
     summary: 'A result file from the workflow workspace', params: fileParams,
     responses: { 200: { description: 'the raw file', contentType: 'application/octet-stream' }, 404: { description: 'no such workflow or file', schema: s.errorBody } },
+  },
+  approvalsList: {
+    name: 'approvalsList', method: 'GET', path: 'approvals', tag: 'approvals', auth: 'user',
+    summary: "Approval requests on datasets the caller's organization owns, newest first", query: approvalListQuery,
+    responses: { 200: { description: 'a page of requests', schema: s.approvalPage } },
+  },
+  approvalsGet: {
+    name: 'approvalsGet', method: 'GET', path: 'approvals/{workflowId}', tag: 'approvals', auth: 'user',
+    summary: 'What the run would execute: the YAML and every code file with its sha256 (owners of its datasets, and the requester)', params: approvalParams,
+    responses: { 200: { description: 'the run under review', schema: s.approvalReview }, 404: approvalNotFound },
+  },
+  approvalsFile: {
+    name: 'approvalsFile', method: 'GET', path: 'approvals/{workflowId}/files/{*path}', tag: 'approvals', auth: 'user',
+    summary: 'One code file of a run under review, as submitted', params: approvalFileParams,
+    responses: { 200: { description: 'the raw file', contentType: 'application/octet-stream' }, 404: { description: 'no such run visible to the caller, or no such file', schema: s.errorBody } },
+  },
+  approvalsApprove: {
+    name: 'approvalsApprove', method: 'POST', path: 'approvals/{workflowId}/approve', tag: 'approvals', auth: 'user',
+    summary: "Approve the run's requests on the caller organization's datasets (on the ledger)", params: approvalParams, body: approveBody,
+    responses: { 200: { description: "the caller organization's decided requests", schema: s.approvalDecided }, 403: notDatasetOwner, 404: approvalNotFound, 409: alreadyDecided },
+  },
+  approvalsReject: {
+    name: 'approvalsReject', method: 'POST', path: 'approvals/{workflowId}/reject', tag: 'approvals', auth: 'user',
+    summary: "Reject the run (on the ledger): it ends as Rejected and nothing runs", params: approvalParams, body: rejectBody,
+    responses: { 200: { description: "the caller organization's decided requests", schema: s.approvalDecided }, 403: notDatasetOwner, 404: approvalNotFound, 409: alreadyDecided },
   },
   jobCallback: {
     name: 'jobCallback', method: 'POST', path: 'callbacks/jobs', tag: 'internal', auth: 'callback',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { WORKFLOW_STATUSES } from '../core/model';
 
 /**
  * The HTTP API's response shapes (and the workflow request), as zod schemas: the one
@@ -18,6 +19,7 @@ export const identity = z.strictObject({ user: z.string(), org: z.string() }).me
 export const leasePolicy = z.strictObject({
   leaseTtlSeconds: z.int().positive(),
   maxLeaseTtlSeconds: z.int().positive(),
+  approval: z.enum(['required', 'none']).meta({ description: "required: a lessee's run waits for the owner's approval of its exact spec and files (the default); none: the owner opted out" }),
 });
 
 export const lease = z.strictObject({
@@ -69,7 +71,7 @@ export const history = z.strictObject({ datasetId: z.string(), items: z.array(hi
 /** POST /datasets/{id}/lease, 201. */
 export const leaseTaken = z.strictObject({ datasetId: z.string(), holder: identity, expiresAt: isoTime });
 
-export const workflowStatus = z.enum(['Pending', 'Running', 'Succeeded', 'Failed', 'Canceled']);
+export const workflowStatus = z.enum(WORKFLOW_STATUSES);
 export const jobStatus = z.enum(['Pending', 'Running', 'Succeeded', 'Failed', 'Skipped', 'Canceled']);
 
 export const jobView = z.strictObject({
@@ -83,16 +85,59 @@ export const jobView = z.strictObject({
   message: z.string().optional(),
 });
 
+export const approvalState = z.enum(['pending', 'approved', 'rejected']);
+
 export const workflowView = z.strictObject({
   id: z.string(),
   status: workflowStatus,
   createdAt: isoTime,
   updatedAt: isoTime,
   message: z.string().optional(),
+  approvals: z.array(z.strictObject({ datasetId: z.string(), owner: z.string().meta({ description: 'owner organization' }), state: approvalState })).optional()
+    .meta({ description: "one per mounted dataset whose owner's approval the run needs" }),
   jobs: z.array(jobView),
 });
 
 export const workflowPage = z.strictObject({ items: z.array(workflowView), nextCursor: z.string().optional() });
+
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
+
+export const approval = z.strictObject({
+  workflowId: z.string(),
+  datasetId: z.string(),
+  datasetName: z.string(),
+  requester: identity,
+  specHash: sha256Hex.meta({ description: 'sha256 of the canonical spec: jobs, commands, images, env, edges, volumes, resources' }),
+  filesHash: sha256Hex.meta({ description: 'sha256 over every code file (path and sha256)' }),
+  state: approvalState,
+  requestedAt: isoTime,
+  decidedAt: isoTime.optional(),
+  decidedBy: identity.optional(),
+  reuse: z.boolean().optional(),
+  comment: z.string().optional(),
+  reason: z.string().optional(),
+  reusedFrom: z.string().optional().meta({ description: 'approved at request by the reusable approval of this earlier run' }),
+});
+
+export const approvalPage = z.strictObject({ items: z.array(approval), nextCursor: z.string().optional() });
+
+export const approvalReview = z.strictObject({
+  workflowId: z.string(),
+  requester: identity,
+  status: workflowStatus,
+  workflow: z.string().meta({ description: 'the workflow.yaml as submitted' }),
+  files: z.array(z.strictObject({
+    path: z.string(),
+    size: z.int().nonnegative(),
+    sha256: sha256Hex,
+    content: z.string().optional().meta({ description: 'as text; omitted over 1 MiB (GET /approvals/{workflowId}/files/{path})' }),
+  })),
+  datasets: z.array(z.strictObject({ id: z.string(), name: z.string(), owner: z.string(), state: approvalState })),
+  specHash: z.string(),
+  filesHash: sha256Hex,
+});
+
+export const approvalDecided = z.strictObject({ workflowId: z.string(), items: z.array(approval) });
 
 /** POST /workflows, 202. */
 export const workflowAccepted = z.strictObject({ id: z.string(), statusUrl: z.string() });
@@ -148,6 +193,10 @@ export type WorkflowPage = z.output<typeof workflowPage>;
 export type JobView = z.output<typeof jobView>;
 export type WorkflowAccepted = z.output<typeof workflowAccepted>;
 export type ErrorBody = z.output<typeof errorBody>;
+export type Approval = z.output<typeof approval>;
+export type ApprovalPage = z.output<typeof approvalPage>;
+export type ApprovalReview = z.output<typeof approvalReview>;
+export type ApprovalDecided = z.output<typeof approvalDecided>;
 export type Health = z.output<typeof health>;
 
 /** Shapes that get a name of their own in the OpenAPI document; others are named after
@@ -164,4 +213,7 @@ export const namedSchemas: Readonly<Record<string, z.ZodType>> = {
   JobView: jobView,
   WorkflowView: workflowView,
   WorkflowPage: workflowPage,
+  Approval: approval,
+  ApprovalPage: approvalPage,
+  ApprovalReview: approvalReview,
 };

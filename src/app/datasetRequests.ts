@@ -16,6 +16,9 @@ const description = z.string().max(4000);
 const policy = z.object({
   leaseTtlSeconds: ttl.optional(),
   maxLeaseTtlSeconds: ttl.optional(),
+  /** `required` (the default): a lessee's run waits for the owner's approval of its exact
+   * spec and files; `none`: the owner opts out. */
+  approval: z.enum(['required', 'none']).optional(),
 }).strict();
 
 const source = z.discriminatedUnion('kind', [

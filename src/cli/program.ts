@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
+import { approvalsCommand } from './commands/approvals';
 import { configCommand } from './commands/config';
 import { datasetsCommand } from './commands/datasets';
 import { demoCommand } from './commands/demo';
@@ -31,7 +32,9 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', `\n${CONFIG_HELP}\n\n${EXIT_CODES_HELP}\n`)
     .exitOverride();
-  for (const command of [datasetsCommand(), leaseCommand(), workflowsCommand(), historyCommand(), renderCommand(), ledgerCommand(), configCommand(), demoCommand()]) {
+  for (const command of [
+    datasetsCommand(), leaseCommand(), workflowsCommand(), approvalsCommand(), historyCommand(), renderCommand(), ledgerCommand(), configCommand(), demoCommand(),
+  ]) {
     program.addCommand(command);
   }
   // addCommand does not copy inherited settings: every level must throw instead of exiting.

@@ -6,7 +6,7 @@ import { duration, table, type Output } from './output';
  * Live progress of a run: each job's state and duration, redrawn in place on a terminal,
  * or one plain line per change when stdout is a file or a pipe (logs stay readable).
  */
-export const FINISHED: ReadonlySet<string> = new Set(['Succeeded', 'Failed', 'Canceled']);
+export const FINISHED: ReadonlySet<string> = new Set(['Succeeded', 'Failed', 'Canceled', 'Rejected']);
 
 export interface WatchOptions {
   readonly intervalMs?: number;
@@ -22,8 +22,15 @@ function jobDuration(job: api.JobView, now: number): string {
   return duration(end - Date.parse(job.startedAt));
 }
 
+/** Who a run waits for, while it waits. */
+function awaiting(view: api.WorkflowView): string {
+  if (view.status !== 'AwaitingApproval' || view.approvals === undefined) return '';
+  const pending = view.approvals.filter((a) => a.state === 'pending').map((a) => a.owner);
+  return pending.length === 0 ? '' : ` (waiting for ${pending.join(', ')} to approve: ledgerflow approvals show ${view.id})`;
+}
+
 export function progressTable(view: api.WorkflowView, now: number): string {
-  const head = `workflow ${view.id}: ${view.status}${note(view.message)}\n`;
+  const head = `workflow ${view.id}: ${view.status}${note(view.message)}${awaiting(view)}\n`;
   return (
     head +
     table(view.jobs, [
@@ -62,8 +69,8 @@ export async function watchWorkflow(client: ApiClient, id: string, output: Outpu
           const exit = j.exitCode === null ? '' : ` (exit ${j.exitCode})`;
           output.out(`${stamp} job ${j.index} ${j.name}: ${j.status}${ended}${exit}\n`);
         }
-        if (changed('workflow', view.status)) {
-          output.out(`${stamp} workflow ${view.id}: ${view.status}${note(view.message)}\n`);
+        if (changed('workflow', `${view.status}${awaiting(view)}`)) {
+          output.out(`${stamp} workflow ${view.id}: ${view.status}${note(view.message)}${awaiting(view)}\n`);
         }
       }
     }

@@ -17,7 +17,12 @@ export interface LeasePolicy {
   leaseTtlSeconds: number;
   /** Longest lease a taker may ask for. */
   maxLeaseTtlSeconds: number;
+  /** Whether a lessee's run needs the owner's approval of its exact spec and files.
+   * Absent on datasets recorded before it existed, which reads as `required`. */
+  approval?: ApprovalPolicy;
 }
+
+export type ApprovalPolicy = 'required' | 'none';
 
 export type StorageKind = 'local' | 'azure-files';
 
@@ -45,7 +50,33 @@ export interface LeaseRecord {
   expiresAt: string;
 }
 
-export type WorkflowStatus = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Canceled';
+export type ApprovalState = 'pending' | 'approved' | 'rejected';
+
+/** One owner organization's consent (or not) to one run on one of its datasets, as the
+ * ledger records it (chaincode/src/state/approvalRecord.ts). */
+export interface ApprovalRecord {
+  workflowId: string;
+  datasetId: string;
+  datasetName: string;
+  owner: { org: OrgName; mspId: string };
+  requester: Caller & { mspId: string };
+  /** The lease the run is under: its holder is the requester. */
+  lease: { takenAt: string; expiresAt: string };
+  specHash: string;
+  filesHash: string;
+  state: ApprovalState;
+  requestedAt: string;
+  decidedAt?: string;
+  decidedBy?: Caller & { mspId: string };
+  reuse?: boolean;
+  comment?: string;
+  reason?: string;
+  /** Approved at request by an earlier reusable approval (that run's id). */
+  reusedFrom?: string;
+}
+
+export const WORKFLOW_STATUSES = ['AwaitingApproval', 'Pending', 'Running', 'Succeeded', 'Failed', 'Canceled', 'Rejected'] as const;
+export type WorkflowStatus = (typeof WORKFLOW_STATUSES)[number];
 export type JobStatus = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Skipped' | 'Canceled';
 
 export interface Page<T> {

@@ -1,4 +1,4 @@
-import type { Caller, DatasetRecord, LeasePolicy, LeaseRecord, Page, StorageKind, WorkflowStatus } from '../core/model';
+import type { ApprovalRecord, ApprovalState, Caller, DatasetRecord, LeasePolicy, LeaseRecord, Page, StorageKind, WorkflowStatus } from '../core/model';
 
 /**
  * The ledger as the rest of the app sees it. Implemented once, over
@@ -45,9 +45,23 @@ export interface DatasetQuery {
 export interface WorkflowLaunch {
   workflowId: string;
   datasetIds: string[];
-  /** sha256 hex of the canonical spec and its files. */
+  /** sha256 hex of the canonical spec (src/core/workflow/hash.ts specHash). */
   specHash: string;
+  /** sha256 hex of the code files; the chaincode needs it where a dataset requires approval. */
+  filesHash: string;
 }
+
+/** The approvals a run needs: one request per mounted dataset the chaincode finds needing one. */
+export interface ApprovalRequest {
+  workflowId: string;
+  datasetIds: string[];
+  specHash: string;
+  filesHash: string;
+}
+
+export type ApprovalDecision =
+  | { decision: 'approve'; comment?: string; reuse?: boolean }
+  | { decision: 'reject'; reason: string };
 
 export interface WorkflowFinish {
   workflowId: string;
@@ -90,4 +104,12 @@ export interface LedgerSession {
   recordWorkflowFinished(finish: WorkflowFinish): Promise<void>;
   recordWorkflowCleanedUp(workflowId: string): Promise<void>;
   datasetHistory(datasetId: string): Promise<HistoryEntry[]>;
+  /** Records the requests (as the lease holder); returns every request the run needs, some
+   * possibly approved already by a reusable approval. Repeating it is harmless. */
+  requestApprovals(request: ApprovalRequest): Promise<ApprovalRecord[]>;
+  /** Decides every pending request of the run on datasets the caller's organization owns. */
+  decideApprovals(workflowId: string, decision: ApprovalDecision): Promise<ApprovalRecord[]>;
+  workflowApprovals(workflowId: string): Promise<ApprovalRecord[]>;
+  /** Requests on datasets the caller's organization owns, newest first. */
+  listApprovals(query: { state?: ApprovalState }): Promise<ApprovalRecord[]>;
 }

@@ -10,7 +10,10 @@ export type HistoryAction =
   | 'expired'
   | 'workflow-launched'
   | 'workflow-finished'
-  | 'workflow-cleaned-up';
+  | 'workflow-cleaned-up'
+  | 'approval-requested'
+  | 'approved'
+  | 'rejected';
 
 /** One entry of a dataset's audit key: written (blindly) by every transaction that changes
  * the dataset, its lease, or a workflow using it, so its key history is the dataset's history. */

@@ -14,6 +14,8 @@ export interface WorkflowRecord {
   datasetIds: string[];
   /** sha256 hex of the canonical spec and its files. */
   specHash: string;
+  /** sha256 hex of the code files; present when a launch needed an approval's match. */
+  filesHash?: string;
   launchedBy: Identity;
   launchedAt: string;
   status: 'Running' | FinishedStatus;

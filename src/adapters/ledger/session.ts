@@ -1,5 +1,5 @@
-import type { DatasetRecord, LeaseRecord, Page } from '../../core/model';
-import type { DatasetPatch, DatasetQuery, HistoryEntry, LedgerSession, NewDataset, WorkflowFinish, WorkflowLaunch } from '../../ports/ledger';
+import type { ApprovalRecord, ApprovalState, DatasetRecord, LeaseRecord, Page } from '../../core/model';
+import type { ApprovalDecision, ApprovalRequest, DatasetPatch, DatasetQuery, HistoryEntry, LedgerSession, NewDataset, WorkflowFinish, WorkflowLaunch } from '../../ports/ledger';
 import { LedgerflowError } from '../../core/errors';
 
 /**
@@ -75,6 +75,22 @@ export class FabricLedgerSession implements LedgerSession {
 
   async datasetHistory(datasetId: string): Promise<HistoryEntry[]> {
     return json(await this.#calls.evaluate('DatasetHistory', [datasetId]));
+  }
+
+  async requestApprovals(request: ApprovalRequest): Promise<ApprovalRecord[]> {
+    return json(await this.#calls.submit('RequestApprovals', [JSON.stringify(request)]));
+  }
+
+  async decideApprovals(workflowId: string, decision: ApprovalDecision): Promise<ApprovalRecord[]> {
+    return json(await this.#calls.submit('DecideApprovals', [workflowId, JSON.stringify(decision)]));
+  }
+
+  async workflowApprovals(workflowId: string): Promise<ApprovalRecord[]> {
+    return json(await this.#calls.evaluate('ReadApprovals', [workflowId]));
+  }
+
+  async listApprovals(query: { state?: ApprovalState }): Promise<ApprovalRecord[]> {
+    return json(await this.#calls.evaluate('ListApprovals', [JSON.stringify(query)]));
   }
 }
 

@@ -12,6 +12,7 @@ import type { KeyStore } from '../../ports/keyStore';
 import type { Ledger } from '../../ports/ledger';
 import type { ActivityDeps } from '../../../orchestrators/activities/deps';
 import type { RunControl } from './runControl';
+import { ApprovalService } from './approvalService';
 import { WorkflowService } from './workflowService';
 
 /**
@@ -72,6 +73,10 @@ export function workflowService(p: WorkflowPlatform, runs: RunControl): Workflow
     ledger: p.ledger, compute: p.compute, runs, timing: runTiming(p.settings), newId: randomUUID, now: () => new Date(), log: p.log,
     ...(p.compute.kind === 'local' && { maxJobMemoryBytes: memoryBytes(p.settings.LOCAL_JOB_MAX_MEMORY) }),
   });
+}
+
+export function approvalService(p: WorkflowPlatform, runs: RunControl): ApprovalService {
+  return new ApprovalService({ ledger: p.ledger, compute: p.compute, runs, log: p.log });
 }
 
 /** Where jobs post their completion. */

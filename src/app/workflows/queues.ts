@@ -8,9 +8,10 @@ const callerSchema = z.object({ user: z.string().min(1), org: z.string().min(1) 
 export const cleanupMessageSchema = z.object({
   workflowId: z.string().min(1),
   caller: callerSchema,
-  status: z.enum(['Succeeded', 'Failed', 'Canceled']),
+  status: z.enum(['Succeeded', 'Failed', 'Canceled', 'Rejected']),
   datasetIds: z.array(z.string()),
   releaseLeases: z.boolean(),
+  launched: z.boolean().optional(),
 }) satisfies z.ZodType<CleanupMessage>;
 
 /**

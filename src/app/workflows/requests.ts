@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { WORKFLOW_STATUSES } from '../../core/model';
 import { LedgerflowError } from '../../core/errors';
 import { MAX_SPEC_BYTES } from '../../core/workflow/spec';
 import type { Submission } from './workflowService';
@@ -24,7 +25,7 @@ export const submitBodySchema = z.object({
 export const listQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().min(1).optional(),
-  status: z.enum(['Pending', 'Running', 'Succeeded', 'Failed', 'Canceled']).optional(),
+  status: z.enum(WORKFLOW_STATUSES).optional(),
 }).strict();
 
 export const filePathSchema = relativePath;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { Caller, JobStatus, WorkflowStatus } from '../../core/model';
-import { initialJobStates, type JobState, type WorkflowRunStatus } from '../../core/workflow/run';
+import { WORKFLOW_STATUSES, type Caller, type JobStatus, type WorkflowStatus } from '../../core/model';
+import { initialJobStates, type JobState, type RunApproval, type WorkflowRunStatus } from '../../core/workflow/run';
 import type { WorkflowSpec } from '../../core/workflow/spec';
 import type { RunRecord } from './runControl';
 
@@ -11,24 +11,34 @@ export interface WorkflowView {
   createdAt: string;
   updatedAt: string;
   message?: string;
+  /** The owners' decisions the run waits or waited for. */
+  approvals?: RunApproval[];
   jobs: { index: number; name: string; status: JobStatus; exitCode: number | null; startedAt: string | null; endedAt: string | null; attempts: number; message?: string }[];
 }
 
 /** What a run record tells about its owner and progress. The durable store is ours, but
  * its JSON is read back untyped, so it is checked once here. */
 const callerSchema = z.object({ user: z.string(), org: z.string() });
-const inputSchema = z.object({ workflowId: z.string(), caller: callerSchema, spec: z.custom<WorkflowSpec>((v) => typeof v === 'object' && v !== null && Array.isArray((v as { jobs?: unknown }).jobs)) });
+const inputSchema = z.object({
+  workflowId: z.string(),
+  caller: callerSchema,
+  spec: z.custom<WorkflowSpec>((v) => typeof v === 'object' && v !== null && Array.isArray((v as { jobs?: unknown }).jobs)),
+  approvalDatasetIds: z.array(z.string()).optional(),
+});
 const statusSchema = z.object({
-  status: z.enum(['Pending', 'Running', 'Succeeded', 'Failed', 'Canceled']),
+  status: z.enum(WORKFLOW_STATUSES),
   submittedBy: callerSchema,
   datasetIds: z.array(z.string()),
   jobs: z.array(z.custom<JobState>((v) => typeof v === 'object' && v !== null)),
   message: z.string().optional(),
+  approvals: z.array(z.object({ datasetId: z.string(), owner: z.string(), state: z.enum(['pending', 'approved', 'rejected']) })).optional(),
 });
 
 export interface RunFacts {
   owner: Caller;
   datasetIds: string[];
+  /** Whether the run starts by waiting for owners' approvals (from its input). */
+  awaitsApproval: boolean;
   status: WorkflowRunStatus | undefined;
   spec: WorkflowSpec | undefined;
 }
@@ -38,11 +48,14 @@ export function factsOf(record: RunRecord): RunFacts | undefined {
   const status = statusSchema.safeParse(record.customStatus);
   const input = inputSchema.safeParse(record.input);
   if (status.success) {
-    return { owner: status.data.submittedBy, datasetIds: status.data.datasetIds, status: status.data as WorkflowRunStatus, spec: input.success ? input.data.spec : undefined };
+    return {
+      owner: status.data.submittedBy, datasetIds: status.data.datasetIds, status: status.data as WorkflowRunStatus,
+      spec: input.success ? input.data.spec : undefined, awaitsApproval: status.data.approvals !== undefined,
+    };
   }
   if (input.success) {
     const ids = [...new Set(input.data.spec.jobs.flatMap((j) => j.volumes.map((v) => v.id)))];
-    return { owner: input.data.caller, datasetIds: ids, status: undefined, spec: input.data.spec };
+    return { owner: input.data.caller, datasetIds: ids, status: undefined, spec: input.data.spec, awaitsApproval: (input.data.approvalDatasetIds ?? []).length > 0 };
   }
   return undefined;
 }
@@ -58,7 +71,8 @@ const ENDED: Record<string, WorkflowStatus | undefined> = { Failed: 'Failed', Te
 export function viewOf(record: RunRecord, facts: RunFacts): WorkflowView {
   const jobs = facts.status?.jobs ?? (facts.spec === undefined ? [] : initialJobStates(facts.spec));
   // An orchestration that crashed or was terminated never wrote its final status.
-  const status = ENDED[record.runtimeStatus] ?? facts.status?.status ?? 'Pending';
+  // Before its first step the run has published nothing: its input says whether it waits.
+  const status = ENDED[record.runtimeStatus] ?? facts.status?.status ?? (facts.awaitsApproval ? 'AwaitingApproval' : 'Pending');
   const message = facts.status?.message;
   return {
     id: record.instanceId,
@@ -66,6 +80,7 @@ export function viewOf(record: RunRecord, facts: RunFacts): WorkflowView {
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
     ...(message !== undefined && { message }),
+    ...(facts.status?.approvals !== undefined && { approvals: facts.status.approvals }),
     jobs: jobs.map((j) => ({
       index: j.index, name: j.name, status: j.status, exitCode: j.exitCode, startedAt: j.startedAt, endedAt: j.endedAt, attempts: j.attempts,
       ...(j.message !== undefined && { message: j.message }),

@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
 import { LedgerflowError, notFound } from '../../core/errors';
+import { needsApproval } from '../../core/datasets/policy';
 import type { Caller, LeaseRecord, Page, WorkflowStatus } from '../../core/model';
-import { workflowHash } from '../../core/workflow/hash';
+import { fileDigest, filesHash } from '../../core/workflow/hash';
 import { unleasedVolumes } from '../../core/workflow/leases';
 import { isFinished, jobInstanceId, ORCHESTRATORS, WORKFLOW_EVENTS, type JobRunStatus, type RunTiming, type WorkflowInput, type WorkflowOptions } from '../../core/workflow/run';
 import { memoryBytes } from '../../core/workflow/quantity';
@@ -49,13 +50,20 @@ export class WorkflowService {
     if (unleased.length > 0) {
       throw new LedgerflowError('forbidden', 'the workflow mounts datasets the caller has not leased', { details: unleased });
     }
+    const approvalDatasetIds: string[] = [];
+    for (const datasetId of leases.keys()) {
+      const dataset = await session.getDataset(datasetId);
+      if (dataset !== undefined && needsApproval(dataset, caller)) approvalDatasetIds.push(datasetId);
+    }
     const id = this.deps.newId();
     const input: WorkflowInput = {
-      workflowId: id, caller, spec, specHash: workflowHash(spec, submission.files), options: submission.options, timing: this.deps.timing,
+      workflowId: id, caller, spec, filesHash: filesHash(submission.files), approvalDatasetIds,
+      review: { workflow: submission.source, files: Object.entries(submission.files).map(([path, content]) => ({ path, size: Buffer.byteLength(content), sha256: fileDigest(content) })) },
+      options: submission.options, timing: this.deps.timing,
     };
     await this.deps.compute.prepareWorkspace(id, submission.files);
     await this.deps.runs.start(ORCHESTRATORS.workflow, id, input);
-    this.deps.log.info({ workflowId: id, org: caller.org, jobs: spec.jobs.length }, 'workflow submitted');
+    this.deps.log.info({ workflowId: id, org: caller.org, jobs: spec.jobs.length, awaitingApprovalOn: approvalDatasetIds }, 'workflow submitted');
     return { id };
   }
 

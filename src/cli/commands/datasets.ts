@@ -15,12 +15,24 @@ interface RegisterOptions {
   description?: string;
   leaseTtl?: number;
   maxLeaseTtl?: number;
+  approval?: 'required' | 'none';
   localPath?: string;
   azureShareUrl?: string;
   azureCredentialEnv?: string;
   maxBytes: number;
   quiet?: boolean;
 }
+
+/** The policy fields the owner named (the server keeps the rest). */
+function policyOf(o: Pick<RegisterOptions, 'leaseTtl' | 'maxLeaseTtl' | 'approval'>): Record<string, unknown> {
+  return {
+    ...(o.leaseTtl === undefined ? {} : { leaseTtlSeconds: o.leaseTtl }),
+    ...(o.maxLeaseTtl === undefined ? {} : { maxLeaseTtlSeconds: o.maxLeaseTtl }),
+    ...(o.approval === undefined ? {} : { approval: o.approval }),
+  };
+}
+
+const approvalOption = () => new Option('--approval <policy>', "required (default): a lessee's run waits for your approval of its exact spec and files; none: opt out").choices(['required', 'none']);
 
 function registerBody(dir: string | undefined, o: RegisterOptions): Record<string, unknown> {
   if (dir === undefined && o.localPath === undefined && o.azureShareUrl === undefined) {
@@ -37,10 +49,7 @@ function registerBody(dir: string | undefined, o: RegisterOptions): Record<strin
     if (credential === undefined || credential === '') throw usageError('--azure-share-url needs --azure-credential-env NAME, naming a set environment variable that holds the SAS token or account key');
     source = { kind: 'azure-files', shareUrl: o.azureShareUrl, credential };
   }
-  const policy = {
-    ...(o.leaseTtl === undefined ? {} : { leaseTtlSeconds: o.leaseTtl }),
-    ...(o.maxLeaseTtl === undefined ? {} : { maxLeaseTtlSeconds: o.maxLeaseTtl }),
-  };
+  const policy = policyOf(o);
   return {
     name,
     ...(o.description === undefined ? {} : { description: o.description }),
@@ -65,6 +74,7 @@ function showDataset(ctx: Context, d: api.Dataset | api.DeletedDataset): void {
       ['state', d.state],
       ['lease', d.lease === null ? '-' : `${who(d.lease.holder)} until ${d.lease.expiresAt}`],
       ['lease policy', `default ${d.policy.leaseTtlSeconds}s, at most ${d.policy.maxLeaseTtlSeconds}s`],
+      ['approval', d.policy.approval],
       ['storage', d.storageKind],
       ['created', d.createdAt],
       ...(d.deletedAt === undefined ? [] : [['deleted', d.deletedAt] as const]),
@@ -80,6 +90,7 @@ function addRegisterOptions(command: Command): Command {
     .option('--description <text>', 'what the dataset holds')
     .addOption(ttlOption('--lease-ttl <duration>', 'lease length when a taker names none'))
     .addOption(ttlOption('--max-lease-ttl <duration>', 'longest lease a taker may ask for'))
+    .addOption(approvalOption())
     .option('--max-bytes <n>', 'refuse uploads larger than this', (v) => Number(v), DEFAULT_MAX_UPLOAD_BYTES)
     .option('-q, --quiet', 'print only the new dataset id (for scripts: ID=$(ledgerflow datasets register dir -q))');
 }
@@ -158,18 +169,16 @@ export function datasetsCommand(): Command {
     .option('--description <text>', 'new description')
     .addOption(ttlOption('--lease-ttl <duration>', 'lease length when a taker names none'))
     .addOption(ttlOption('--max-lease-ttl <duration>', 'longest lease a taker may ask for'))
+    .addOption(approvalOption())
     .action(
-      action(async (ctx, id: string, o: Pick<RegisterOptions, 'name' | 'description' | 'leaseTtl' | 'maxLeaseTtl'>) => {
-        const policy = {
-          ...(o.leaseTtl === undefined ? {} : { leaseTtlSeconds: o.leaseTtl }),
-          ...(o.maxLeaseTtl === undefined ? {} : { maxLeaseTtlSeconds: o.maxLeaseTtl }),
-        };
+      action(async (ctx, id: string, o: Pick<RegisterOptions, 'name' | 'description' | 'leaseTtl' | 'maxLeaseTtl' | 'approval'>) => {
+        const policy = policyOf(o);
         const body = {
           ...(o.name === undefined ? {} : { name: o.name }),
           ...(o.description === undefined ? {} : { description: o.description }),
           ...(Object.keys(policy).length === 0 ? {} : { policy }),
         };
-        if (Object.keys(body).length === 0) throw usageError('nothing to change: give --name, --description, --lease-ttl or --max-lease-ttl');
+        if (Object.keys(body).length === 0) throw usageError('nothing to change: give --name, --description, --lease-ttl, --max-lease-ttl or --approval');
         showDataset(ctx, await ctx.client.json('PATCH', `datasets/${encodeURIComponent(id)}`, api.dataset, { body }));
       }),
     );

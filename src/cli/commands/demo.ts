@@ -15,7 +15,8 @@ import { submitWorkflow } from './workflows';
 /**
  * `ledgerflow demo`: the thesis's two experiments against a running host (npm start).
  * Each organization (UiS, UiO, UiB) registers its sample dataset with its own token; the
- * consumer leases all three; the linear workflow lists two of them, the parallel one counts
+ * consumer leases all three; each owner reviews and approves every run on its dataset
+ * (owner consent, on the ledger); the linear workflow lists two of them, the parallel one counts
  * "lorem" in each and adds the counts up. The demo checks both results against the sample
  * data on disk and releases the leases.
  */
@@ -44,6 +45,7 @@ type Say = (line: string) => void;
 interface Stage {
   root: string;
   consumer: ApiClient;
+  clientOf(org: Org): ApiClient;
   ids: Record<Org, string>;
   output: Context['output'];
   say: Say;
@@ -54,10 +56,30 @@ async function runWorkflow(stage: Stage, name: 'linear' | 'parallel', datasets: 
   const file = join(stage.root, name, 'workflow.yaml');
   const { accepted, files } = await submitWorkflow(stage.consumer, { file, dataset: datasets as Record<string, string> });
   stage.say(`   submitted ${accepted.id} (code files: ${files.join(', ') || 'none'})`);
+  await ownersApprove(stage, accepted.id);
   const view = await watchWorkflow(stage.consumer, accepted.id, stage.output);
   stage.runs.push({ workflow: name, id: accepted.id, status: view.status });
   if (view.status !== 'Succeeded') return undefined;
   return (await stage.consumer.bytes('GET', `workflows/${encodeURIComponent(accepted.id)}/files/result.txt`)).toString('utf8');
+}
+
+/** The run waits until the owner of each other organization's dataset has read exactly
+ * what would run (the YAML, each file and its sha256) and approved it on the ledger. */
+async function ownersApprove(stage: Stage, id: string): Promise<void> {
+  const runPath = `workflows/${encodeURIComponent(id)}`;
+  let view = await stage.consumer.json('GET', runPath, api.workflowView);
+  // The run lists its approvals once the requests are on the ledger.
+  while (view.approvals === undefined && (view.status === 'Pending' || view.status === 'AwaitingApproval')) {
+    await new Promise((r) => setTimeout(r, 200));
+    view = await stage.consumer.json('GET', runPath, api.workflowView);
+  }
+  for (const { owner, state } of view.approvals ?? []) {
+    if (state !== 'pending') continue;
+    const client = stage.clientOf(owner as Org);
+    const review = await client.json('GET', `approvals/${encodeURIComponent(id)}`, api.approvalReview);
+    const decided = await client.json('POST', `approvals/${encodeURIComponent(id)}/approve`, api.approvalDecided, { body: { comment: 'demo: reviewed' } });
+    stage.say(`   ${owner} reviews the run (${review.files.map((f) => `${f.path} ${f.sha256.slice(0, 12)}`).join(', ') || 'no files'}; spec ${review.specHash.slice(0, 12)}) and approves: ${decided.items.map((d) => d.datasetName).join(', ')}`);
+  }
 }
 
 /** Listing 5.1: result.txt lists the UiS files, then the UiO files. */
@@ -115,7 +137,7 @@ async function demo(ctx: Context, o: DemoOptions): Promise<ExitCode> {
     say(`   ${org}: leased to ${who(lease.holder)} until ${lease.expiresAt}`);
   }
 
-  const stage: Stage = { root, consumer, ids, output: ctx.output, say, runs: [] };
+  const stage: Stage = { root, consumer, clientOf, ids, output: ctx.output, say, runs: [] };
   let linear: Awaited<ReturnType<typeof linearExperiment>>;
   let parallel: Awaited<ReturnType<typeof parallelExperiment>>;
   try {

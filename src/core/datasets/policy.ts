@@ -1,5 +1,5 @@
 import type { ErrorDetail } from '../errors';
-import type { LeasePolicy } from '../model';
+import type { ApprovalPolicy, Caller, DatasetRecord, LeasePolicy } from '../model';
 
 /** Longest lease a dataset allows when its owner names no maximum: one day, or the default if longer. */
 const DEFAULT_MAX_SECONDS = 86_400;
@@ -7,6 +7,7 @@ const DEFAULT_MAX_SECONDS = 86_400;
 export interface PolicyInput {
   leaseTtlSeconds?: number | undefined;
   maxLeaseTtlSeconds?: number | undefined;
+  approval?: ApprovalPolicy | undefined;
 }
 
 /** A complete policy from what the owner gave, over `base` (defaults or the current policy). */
@@ -22,7 +23,9 @@ export function resolvePolicy(input: PolicyInput | undefined, base: LeasePolicy 
   const problems: ErrorDetail[] = leaseTtlSeconds > maxLeaseTtlSeconds
     ? [{ path: 'policy.leaseTtlSeconds', message: `must not exceed maxLeaseTtlSeconds (${maxLeaseTtlSeconds})` }]
     : [];
-  return { policy: { leaseTtlSeconds, maxLeaseTtlSeconds }, problems };
+  // Recorded explicitly on every write, so a policy on the ledger says what it means.
+  const approval = input?.approval ?? approvalOf(current);
+  return { policy: { leaseTtlSeconds, maxLeaseTtlSeconds, approval }, problems };
 }
 
 /** The lease length to ask the ledger for, or the problem with the one requested. */
@@ -32,4 +35,16 @@ export function leaseTtl(requested: number | undefined, policy: LeasePolicy): { 
     ? [{ path: 'ttlSeconds', message: `must not exceed the dataset's maxLeaseTtlSeconds (${policy.maxLeaseTtlSeconds})` }]
     : [];
   return { ttlSeconds, problems };
+}
+
+/** Whether the caller's run on the dataset needs its owner's approval: the same rule the
+ * chaincode applies (chaincode/src/approvals.ts approvalRequired), used here only to say
+ * up front that a run will wait. A policy without the field reads as `required`. */
+export function needsApproval(dataset: Pick<DatasetRecord, 'owner' | 'policy'>, caller: Caller): boolean {
+  return approvalOf(dataset.policy) === 'required' && dataset.owner.org !== caller.org;
+}
+
+/** A dataset's approval policy; one recorded before the field existed reads as `required`. */
+export function approvalOf(policy: Pick<LeasePolicy, 'approval'>): ApprovalPolicy {
+  return policy.approval ?? 'required';
 }

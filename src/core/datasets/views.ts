@@ -1,5 +1,6 @@
 import type { DatasetRecord, LeaseRecord, LeasePolicy, StorageKind } from '../model';
 import type { HistoryEntry } from '../../ports/ledger';
+import { approvalOf } from './policy';
 
 /**
  * What the API shows of ledger records. Never the sealed location, a key or a credential;
@@ -49,7 +50,7 @@ export function publicDataset(record: DatasetRecord, now: Date): PublicDataset {
     name: record.name,
     description: record.description,
     owner: { user: record.owner.user, org: record.owner.org },
-    policy: { leaseTtlSeconds: record.policy.leaseTtlSeconds, maxLeaseTtlSeconds: record.policy.maxLeaseTtlSeconds },
+    policy: { leaseTtlSeconds: record.policy.leaseTtlSeconds, maxLeaseTtlSeconds: record.policy.maxLeaseTtlSeconds, approval: approvalOf(record.policy) },
     storageKind: record.storageKind,
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,

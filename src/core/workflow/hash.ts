@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import type { WorkflowSpec } from './spec';
 
 /**
- * The digest the ledger records for a submitted workflow: sha256 over the canonical JSON of
- * the parsed spec and the code files. Canonical means object keys sorted at every level,
+ * The digests the ledger records for a submitted workflow, and that an owner's approval
+ * names: sha256 over the canonical JSON of the parsed spec, and over the code files. Canonical means object keys sorted at every level,
  * so the digest depends on meaning, not on YAML layout or key order. Written here rather
  * than pulled in: sorting keys in a JSON.stringify replacer is all it takes.
  */
@@ -17,7 +17,19 @@ export function canonicalJson(value: unknown): string {
   );
 }
 
-/** Hex sha256 of the spec and files. */
-export function workflowHash(spec: WorkflowSpec, files: Record<string, string>): string {
-  return createHash('sha256').update(canonicalJson({ version: SPEC_HASH_VERSION, spec, files })).digest('hex');
+const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
+
+/** Hex sha256 of what the jobs run: jobs, commands, images, env, edges, volumes, resources,
+ * timeouts and retries (the whole parsed spec). */
+export function specHash(spec: WorkflowSpec): string {
+  return sha256(canonicalJson({ version: SPEC_HASH_VERSION, spec }));
+}
+
+/** Hex sha256 of one file's bytes (UTF-8 for text): what an owner reviewing it checks. */
+export const fileDigest = sha256;
+
+/** Hex sha256 over every code file: its path and its own digest. */
+export function filesHash(files: Record<string, string>): string {
+  const digests = Object.fromEntries(Object.entries(files).map(([path, content]) => [path, fileDigest(content)]));
+  return sha256(canonicalJson({ version: SPEC_HASH_VERSION, files: digests }));
 }

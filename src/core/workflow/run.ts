@@ -1,4 +1,4 @@
-import type { Caller, JobStatus, WorkflowStatus } from '../model';
+import type { ApprovalState, Caller, JobStatus, WorkflowStatus } from '../model';
 import type { JobHandle } from '../../ports/compute';
 import type { JobSpec, WorkflowSpec } from './spec';
 
@@ -29,11 +29,25 @@ export interface RunTiming {
   defaultImage: string;
 }
 
+/** What an owner reviews before approving: the YAML as submitted and each code file's
+ * digest (the contents stay in the workspace; digests and YAML carry no secret the spec
+ * does not already carry). */
+export interface RunReview {
+  workflow: string;
+  files: { path: string; size: number; sha256: string }[];
+}
+
 export interface WorkflowInput {
   workflowId: string;
   caller: Caller;
   spec: WorkflowSpec;
-  specHash: string;
+  /** sha256 of the code files as submitted (hash.ts filesHash); the spec's own hash is
+   * computed from `spec` where it goes to the ledger, so it always names what runs. */
+  filesHash: string;
+  /** The mounted datasets of other organizations whose policy asked for approval at
+   * submission; the chaincode decides again at request and at launch. */
+  approvalDatasetIds: string[];
+  review: RunReview;
   options: WorkflowOptions;
   timing: RunTiming;
 }
@@ -79,6 +93,23 @@ export interface WorkflowRunStatus {
   jobs: JobState[];
   /** Why the run stopped early, in words. */
   message?: string;
+  /** The owners' decisions the run waits or waited for, one per dataset that needs one. */
+  approvals?: RunApproval[];
+}
+
+export interface RunApproval {
+  datasetId: string;
+  owner: string;
+  state: ApprovalState;
+}
+
+/** The payload of an approval-decided event, raised by the approvals route after the
+ * decision is on the ledger. The chaincode still refuses a launch the ledger does not back,
+ * so a forged `approved` ends in a refused launch, not in a run. */
+export interface ApprovalDecided {
+  state: Exclude<ApprovalState, 'pending'>;
+  by: Caller;
+  reason?: string;
 }
 
 /** The custom status of a job orchestration: the attempt in progress and its backend
@@ -108,6 +139,12 @@ export function cleanupInstanceId(workflowId: string): string {
 
 export const WORKFLOW_EVENTS = { cancel: 'cancel', jobCompleted: 'job-completed' } as const;
 
+/** The event that carries an owner's decision on one dataset (payload: ApprovalDecided). One
+ * name per dataset, so each pending request has exactly one outstanding wait. */
+export function approvalDecidedEvent(datasetId: string): string {
+  return `approval-decided-${datasetId}`;
+}
+
 /** The event a job's orchestrator raises on the workflow orchestrator when the job is done
  * (payload: its JobResult). One name per job, so that each running job has exactly one
  * outstanding wait and no report can land in another job's wait. */
@@ -134,15 +171,20 @@ export function initialJobStates(spec: WorkflowSpec): JobState[] {
   }));
 }
 
-export function isFinished(status: WorkflowStatus): boolean {
-  return status === 'Succeeded' || status === 'Failed' || status === 'Canceled';
+export type RunOutcome = Extract<WorkflowStatus, 'Succeeded' | 'Failed' | 'Canceled' | 'Rejected'>;
+
+export function isFinished(status: WorkflowStatus): status is RunOutcome {
+  return status === 'Succeeded' || status === 'Failed' || status === 'Canceled' || status === 'Rejected';
 }
 
 /** The message on the `workflow-cleanup` queue when a run has finished. */
 export interface CleanupMessage {
   workflowId: string;
   caller: Caller;
-  status: 'Succeeded' | 'Failed' | 'Canceled';
+  status: RunOutcome;
   datasetIds: string[];
   releaseLeases: boolean;
+  /** false when the launch never reached the ledger (rejected, canceled while awaiting
+   * approval, launch refused): there is no ledger record to mark cleaned up. */
+  launched?: boolean;
 }

@@ -165,6 +165,35 @@ test('workflow routes: real answers match the document', async () => {
   assert.equal((await call('jobCallback', null, 'callbacks/jobs', { workflowId: run })).status, 400);
 });
 
+test('approval routes: real answers match the document', async () => {
+  const reg = await call('datasetsRegister', 'alice', 'datasets', { name: 'consent', files: { 'n.txt': 'lorem\n' } });
+  const id = reg.body.id as string;
+  assert.equal((await call('leasesTake', 'bob', `datasets/${id}/lease`)).status, 201);
+  const submitted = await call('workflowsSubmit', 'bob', 'workflows', { workflow: `jobs:\n  - command: 'python3 n.py'\n    volumes: [{id: '${id}', name: d, path: /data}]\n`, files: { 'n.py': 'print(1)\n' } });
+  const run = submitted.body.id as string;
+  for (;;) {
+    const view = (await call('workflowsGet', 'bob', `workflows/${run}`)).body;
+    if (view.status === 'AwaitingApproval' && view.approvals !== undefined) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal((await call('approvalsList', 'alice', 'approvals?state=pending&limit=1')).status, 200);
+  assert.equal((await call('approvalsList', 'alice', 'approvals?limit=0')).status, 400);
+  assert.equal((await call('approvalsGet', 'alice', `approvals/${run}`)).status, 200);
+  assert.equal((await call('approvalsGet', 'carol', `approvals/${run}`)).status, 404);
+  assert.equal((await call('approvalsFile', 'alice', `approvals/${run}/files/n.py`)).status, 200);
+  assert.equal((await call('approvalsFile', 'alice', `approvals/${run}/files/none.py`)).status, 404);
+  assert.equal((await call('approvalsApprove', 'bob', `approvals/${run}/approve`, {})).status, 403);
+  assert.equal((await call('approvalsReject', 'alice', `approvals/${run}/reject`, {})).status, 400);
+  assert.equal((await call('approvalsReject', 'carol', `approvals/${run}/reject`, { reason: 'no' })).status, 404);
+  assert.equal((await call('approvalsApprove', 'alice', `approvals/${run}/approve`, { comment: 'ok' })).status, 200);
+  assert.equal((await call('approvalsApprove', 'alice', `approvals/${run}/approve`, {})).status, 409);
+  assert.equal((await call('approvalsReject', 'alice', `approvals/${run}/reject`, { reason: 'late' })).status, 409);
+  assert.equal((await call('approvalsApprove', 'carol', `approvals/${run}/approve`)).status, 404);
+  for (const [name, path] of [['approvalsList', 'approvals'], ['approvalsGet', 'approvals/x'], ['approvalsFile', 'approvals/x/files/a'], ['approvalsApprove', 'approvals/x/approve'], ['approvalsReject', 'approvals/x/reject']] as const) {
+    assert.equal((await call(name, null, path)).status, 401, `${name} without a token`);
+  }
+});
+
 test('every registered route of the table was driven', () => {
   const missing = routeTable.filter((r) => registered.has(r.name) && ![...checked].some((c) => c.startsWith(`${r.name} `)));
   assert.deepEqual(missing.map((r) => r.name), []);

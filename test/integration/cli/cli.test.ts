@@ -115,7 +115,7 @@ test('datasets, leases and history', async (t) => {
     assert.match(d.id, /^[0-9a-f]{32}$/);
     assert.equal(d.name, 'uis-data');
     assert.deepEqual(d.owner, USERS.uis);
-    assert.deepEqual(d.policy, { leaseTtlSeconds: 600, maxLeaseTtlSeconds: 3600 });
+    assert.deepEqual(d.policy, { leaseTtlSeconds: 600, maxLeaseTtlSeconds: 3600, approval: 'required' });
     id = d.id;
     const tree = (await as('uis', '--json', 'datasets', 'tree', id)).json();
     assert.deepEqual(tree.items.filter((e: { type: string }) => e.type === 'file').map((e: { path: string }) => e.path).sort(), ['a.txt', 'sub/b.txt']);
@@ -155,9 +155,10 @@ test('datasets, leases and history', async (t) => {
   });
 
   await t.test('update: owner only', async () => {
-    const d = (await as('uis', '--json', 'datasets', 'update', id, '--description', 'renamed', '--lease-ttl', '15m')).json();
+    const d = (await as('uis', '--json', 'datasets', 'update', id, '--description', 'renamed', '--lease-ttl', '15m', '--approval', 'none')).json();
     assert.equal(d.description, 'renamed');
-    assert.equal(d.policy.leaseTtlSeconds, 900);
+    assert.deepEqual(d.policy, { leaseTtlSeconds: 900, maxLeaseTtlSeconds: 3600, approval: 'none' });
+    assert.equal((await as('uis', 'datasets', 'update', id, '--approval', 'maybe')).code, 2);
     assert.equal((await as('uio', 'datasets', 'update', id, '--name', 'mine')).code, 5);
     assert.equal((await as('uis', 'datasets', 'update', id)).code, 2);
   });
@@ -315,6 +316,53 @@ test('workflows against the host: run --watch, status, list, logs, download, can
     assert.match(r.stderr, /jobs\[0\]\.command: must not be empty/);
     assert.match(r.stderr, /dags\[0\]: unknown job 9/);
   });
+});
+
+test('approvals: run --watch waits in AwaitingApproval until the owner reviews and approves; reject ends a run', async () => {
+  const data = (await as('uio', '--json', 'datasets', 'register', dataDir('ap-uio', { 'a.txt': 'lorem\n' }))).json();
+  assert.equal(data.policy.approval, 'required');
+  const dir = dataDir('ap-run', {
+    'workflow.yaml': "jobs:\n  - command: 'python3 peek.py'\n    volumes:\n      - {id: '', name: 'uio', path: '/data/uio'}\n",
+    'peek.py': "print(len(open('/data/uio/a.txt').read()))\n",
+  });
+  ok(await as('uis', 'lease', 'take', data.id));
+  const watching = as('uis', 'workflows', 'run', '-f', join(dir, 'workflow.yaml'), '--dataset', `uio=${data.id}`, '--watch');
+
+  const pending = await (async () => {
+    for (let i = 0; i < 600; i++) {
+      const list = (await as('uio', '--json', 'approvals', 'list', '--state', 'pending')).json();
+      if (list.items.length > 0) return list.items[0];
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('no approval request appeared');
+  })();
+  assert.equal(pending.requester.org, 'uis');
+  const shown = await as('uio', 'approvals', 'show', pending.workflowId);
+  ok(shown);
+  assert.match(shown.stdout, /--- workflow\.yaml\njobs:/);
+  assert.match(shown.stdout, /--- peek\.py \(\d+ bytes, sha256 [0-9a-f]{64}\)\nprint\(len/);
+  const refused = await as('uis', 'approvals', 'approve', pending.workflowId);
+  assert.equal(refused.code, 5, 'the requester cannot approve');
+  oneErrorLine(refused, 'forbidden');
+  ok(await as('uio', 'approvals', 'approve', pending.workflowId, '--comment', 'reads one file'));
+  const again = await as('uio', 'approvals', 'approve', pending.workflowId);
+  assert.equal(again.code, 4);
+
+  const watched = await watching;
+  ok(watched);
+  assert.match(watched.stdout, /workflow \S+: AwaitingApproval \(waiting for uio to approve/);
+  assert.match(watched.stdout, /workflow \S+: Succeeded/);
+
+  const second = await as('uis', 'workflows', 'run', '-f', join(dir, 'workflow.yaml'), '--dataset', `uio=${data.id}`, '-q');
+  ok(second);
+  const id = second.stdout.trim();
+  for (let i = 0; i < 600 && (await as('uis', '--json', 'workflows', 'status', id)).json().approvals === undefined; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal((await as('uio', 'approvals', 'reject', id)).code, 2, '--reason is required');
+  ok(await as('uio', 'approvals', 'reject', id, '--reason', 'prints the data'));
+  const ended = await as('uis', '--json', 'workflows', 'status', id, '--watch');
+  assert.equal(ended.code, 1);
+  assert.equal(ended.json().status, 'Rejected');
+  ok(await as('uis', 'lease', 'release', data.id));
 });
 
 test('demo: the thesis experiments end to end, with this host\'s tokens', async () => {

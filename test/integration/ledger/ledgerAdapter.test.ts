@@ -66,7 +66,8 @@ test('a second organization cannot update or delete the first one\'s dataset', a
 });
 
 test('leases: take, held by another (with holder and expiry), release, history', async () => {
-  const input = newDataset();
+  // Owner consent is tested in approvals.test.ts; this dataset opts out of it.
+  const input = newDataset({ policy: { leaseTtlSeconds: 60, maxLeaseTtlSeconds: 3600, approval: 'none' } });
   await alice().registerDataset(input);
   const lease = await bob().takeLease(input.id, 120);
   assert.deepEqual(lease.holder, { org: 'uio', user: 'bob', mspId: 'UioMSP' });
@@ -79,7 +80,7 @@ test('leases: take, held by another (with holder and expiry), release, history',
     return true;
   });
 
-  await bob().recordWorkflowLaunched({ workflowId: `wf-${input.id}`, datasetIds: [input.id], specHash: 'a'.repeat(64) });
+  await bob().recordWorkflowLaunched({ workflowId: `wf-${input.id}`, datasetIds: [input.id], specHash: 'a'.repeat(64), filesHash: 'b'.repeat(64) });
   await bob().recordWorkflowFinished({ workflowId: `wf-${input.id}`, status: 'Succeeded', jobs: [{ name: 'job1', status: 'Succeeded', exitCode: 0 }] });
   await bob().recordWorkflowCleanedUp(`wf-${input.id}`);
   await bob().releaseLease(input.id);

@@ -44,6 +44,7 @@ test('the README walkthrough runs as written and prints the result', { skip: cur
   const history = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as { items: { action: string }[] };
   // Cleanup follows the run's end, so it may or may not be on the ledger yet.
   const actions = history.items.map((e) => e.action);
-  assert.deepEqual(actions.slice(0, 4), ['registered', 'leased', 'workflow-launched', 'workflow-finished']);
-  assert.deepEqual(actions.slice(4), actions.length > 4 ? ['workflow-cleaned-up'] : []);
+  assert.deepEqual(actions.slice(0, 6), ['registered', 'leased', 'approval-requested', 'approved', 'workflow-launched', 'workflow-finished']);
+  assert.deepEqual(actions.slice(6), actions.length > 6 ? ['workflow-cleaned-up'] : []);
+  assert.match(r.stdout, /"state":"approved"/, 'bob approved on the ledger');
 });

@@ -38,7 +38,9 @@ test('jobs whose completion callbacks are lost are finished by the status check'
 });
 
 test('a lease that expires under a running workflow cancels it', async () => {
-  const dataset = await api.call('bob', 'POST', '/datasets', { name: 'short', files: { 'x.txt': 'lorem' } });
+  // Owner consent is not the subject here (approvals.test.ts covers a lease ending while a
+  // run awaits approval): bob opts out so the job runs when the lease ends.
+  const dataset = await api.call('bob', 'POST', '/datasets', { name: 'short', files: { 'x.txt': 'lorem' }, policy: { approval: 'none' } });
   assert.equal(dataset.status, 201, dataset.text);
   const lease = await api.call('alice', 'POST', `/datasets/${dataset.body.id}/lease`, { ttlSeconds: 4 });
   assert.equal(lease.status, 201, lease.text);

@@ -87,10 +87,17 @@ async function created(who: Who, body: unknown): Promise<string> {
   assert.equal(r.status, 201, r.text);
   return r.body.id as string;
 }
+/** alice submits; bob, who owns the datasets of uio, reviews and approves (owner consent
+ * puts the requests, decisions and their events through the same checks). */
 async function submit(workflow: string): Promise<string> {
   const r = await api.call('alice', 'POST', '/workflows', { workflow });
   assert.equal(r.status, 202, r.text);
-  return r.body.id as string;
+  const id = r.body.id as string;
+  await eventually(async () => ((await api.call('alice', 'GET', `/workflows/${id}`)).body.approvals !== undefined ? true : undefined), 60_000, `approval requests of ${id}`);
+  assert.equal((await api.call('bob', 'GET', `/approvals/${id}`)).status, 200);
+  const approved = await api.call('bob', 'POST', `/approvals/${id}/approve`, {});
+  assert.equal(approved.status, 200, approved.text);
+  return id;
 }
 async function finished(id: string): Promise<Run> {
   return eventually(async () => {

@@ -87,7 +87,7 @@ test('the launch activity guesses nothing from errors: a repeat is answered by t
     return ledger;
   };
   const deps = (ledger: FakeLedger) => ({ ledger, compute: new FakeCompute(), log: silentLog, now: () => new Date(), locateDataset: async () => { throw new Error('unused'); }, callbackKey: async () => key, callbackUrl: () => '' });
-  const input = { caller: { user: 'alice', org: 'uis' }, workflowId: 'wf-1', datasetIds: ['d1'], specHash: 'h' };
+  const input = { caller: { user: 'alice', org: 'uis' }, workflowId: 'wf-1', spec: { jobs: [{ index: 1, name: 'job-1', command: 'true', env: {}, volumes: [{ id: 'd1', name: 'd', path: '/d' }], resources: {}, retries: 0 }], edges: [] }, filesHash: 'h' };
   const endorse = Object.assign(new LedgerflowError('conflict', 'workflow wf-1 is already recorded with another launch'), { stage: 'endorse' });
   await assert.rejects(recordWorkflowLaunched.run(input, deps(refusing(endorse)), new InvocationContext()), /another launch/);
 });

@@ -1,4 +1,4 @@
-import type { Caller, LeaseRecord } from '../../../src/core/model';
+import type { Caller, DatasetRecord, LeaseRecord } from '../../../src/core/model';
 import type { RunControl, RunRecord } from '../../../src/app/workflows/runControl';
 import type { ComputeBackend, JobHandle, JobLaunch, JobObservation, ResolvedVolume } from '../../../src/ports/compute';
 import type { Ledger, LedgerEvent, LedgerSession } from '../../../src/ports/ledger';
@@ -35,6 +35,8 @@ export class FakeRuns implements RunControl {
 /** A ledger that knows leases (and records what the workflow side writes). */
 export class FakeLedger implements Ledger {
   readonly leases = new Map<string, LeaseRecord>();
+  /** Datasets the fake knows (owner and policy matter to submit); others read as unknown. */
+  readonly datasets = new Map<string, DatasetRecord>();
   readonly released: string[] = [];
   readonly recorded: string[] = [];
   lease(datasetId: string, holder: Caller, expiresAt = '2099-01-01T00:00:00.000Z'): void {
@@ -48,8 +50,10 @@ export class FakeLedger implements Ledger {
       recordWorkflowLaunched: async (l) => { this.recorded.push(`launched:${l.workflowId}:${caller.user}`); },
       recordWorkflowFinished: async (f) => { this.recorded.push(`finished:${f.workflowId}:${f.status}`); },
       recordWorkflowCleanedUp: async (id: string) => { this.recorded.push(`cleaned:${id}`); },
-      registerDataset: unsupported, updateDataset: unsupported, deleteDataset: unsupported, getDataset: unsupported,
+      getDataset: async (id: string) => this.datasets.get(id),
+      registerDataset: unsupported, updateDataset: unsupported, deleteDataset: unsupported,
       listDatasets: unsupported, takeLease: unsupported, expireLeases: unsupported, datasetHistory: unsupported,
+      requestApprovals: unsupported, decideApprovals: unsupported, workflowApprovals: unsupported, listApprovals: unsupported,
     };
   }
   /** Chaincode events "committed", in order; `events()` serves them from a checkpoint and

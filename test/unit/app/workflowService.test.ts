@@ -54,9 +54,30 @@ test('submit starts the run with spec and hash but without file contents, after 
   const input = record.input as WorkflowInput;
   assert.equal(input.spec.jobs.length, 3);
   assert.equal(input.caller.user, 'alice');
-  assert.match(input.specHash, /^[0-9a-f]{64}$/);
+  assert.match(input.filesHash, /^[0-9a-f]{64}$/);
+  assert.deepEqual(input.review.files.map((f) => [f.path, f.size]), [['count.py', 15]]);
+  assert.equal(input.review.workflow, linear);
   assert.equal(input.options.releaseLeases, true);
   assert.ok(!JSON.stringify(input).includes('SECRET_CODE'));
+});
+
+test('submit names the datasets of other organizations whose owners must approve; own and opted-out ones need none', async () => {
+  const { ledger, runs, service } = setup();
+  ledger.lease('ds-uis', alice);
+  ledger.lease('ds-uio', alice);
+  const dataset = (id: string, org: string, approval?: 'required' | 'none') => ({
+    id, name: id, description: '', owner: { user: 'o', org, mspId: `${org}MSP` }, storageKind: 'local' as const, sealedLocation: 's',
+    policy: { leaseTtlSeconds: 60, maxLeaseTtlSeconds: 60, ...(approval === undefined ? {} : { approval }) }, createdAt: '', updatedAt: '',
+  });
+  ledger.datasets.set('ds-uis', dataset('ds-uis', 'uis'));
+  ledger.datasets.set('ds-uio', dataset('ds-uio', 'uio'));
+  const first = await service.submit(alice, { source: linear, files: {}, options: { releaseLeases: false } });
+  assert.deepEqual((runs.records.get(first.id)!.input as WorkflowInput).approvalDatasetIds, ['ds-uio']);
+  assert.equal((await service.get(alice, first.id)).status, 'AwaitingApproval', 'shown before the run takes its first step');
+  ledger.datasets.set('ds-uio', dataset('ds-uio', 'uio', 'none'));
+  const second = await service.submit(alice, { source: linear, files: {}, options: { releaseLeases: false } });
+  assert.deepEqual((runs.records.get(second.id)!.input as WorkflowInput).approvalDatasetIds, []);
+  assert.equal((await service.get(alice, second.id)).status, 'Pending');
 });
 
 test('submit refuses every volume the caller has not leased, naming each with its path (403)', async () => {

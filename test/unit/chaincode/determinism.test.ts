@@ -16,7 +16,8 @@ const SPEC = 'b'.repeat(64);
 /** Every state-changing transaction, in an order that succeeds; with the event each must emit. */
 async function script(h: LedgerHarness): Promise<[Outcome, string][]> {
   const steps: [TestIdentity, string, string[], string][] = [
-    [alice, 'RegisterDataset', [newDataset('dataset-01')], 'DatasetRegistered'],
+    // Consent is covered by approvals.test.ts; this dataset opts out so the launch needs none.
+    [alice, 'RegisterDataset', [newDataset('dataset-01', { policy: { leaseTtlSeconds: 60, maxLeaseTtlSeconds: 600, approval: 'none' } })], 'DatasetRegistered'],
     [alice, 'RegisterDataset', [newDataset('dataset-02', { policy: { maxLeaseTtlSeconds: 90, leaseTtlSeconds: 5 } })], 'DatasetRegistered'],
     [alice, 'UpdateDataset', ['dataset-01', JSON.stringify({ description: 'second', name: 'renamed' })], 'DatasetUpdated'],
     [bob, 'TakeLease', ['dataset-01', '0'], 'LeaseTaken'],
@@ -25,6 +26,10 @@ async function script(h: LedgerHarness): Promise<[Outcome, string][]> {
     [bob, 'RecordWorkflowFinished', [JSON.stringify({ workflowId: 'wf-1', status: 'Failed', jobs: [{ exitCode: 3, status: 'Failed', name: 'a' }] })], 'WorkflowFinished'],
     [bob, 'RecordWorkflowCleanedUp', ['wf-1'], 'WorkflowCleanedUp'],
     [bob, 'ReleaseLease', ['dataset-01'], 'LeaseReleased'],
+    [alice, 'RegisterDataset', [newDataset('dataset-03')], 'DatasetRegistered'],
+    [bob, 'TakeLease', ['dataset-03', '0'], 'LeaseTaken'],
+    [bob, 'RequestApprovals', [JSON.stringify({ workflowId: 'wf-2', filesHash: SPEC, specHash: SPEC, datasetIds: ['dataset-03'] })], 'ApprovalsRequested'],
+    [alice, 'DecideApprovals', ['wf-2', JSON.stringify({ reuse: true, decision: 'approve', comment: 'ok' })], 'ApprovalsDecided'],
     [platform, 'ExpireLeases', [], 'LeasesExpired'],
     [alice, 'DeleteDataset', ['dataset-01'], 'DatasetDeleted'],
   ];
@@ -79,6 +84,8 @@ test('queries write nothing and emit nothing', async () => {
     ['ReadLease', ['dataset-02']],
     ['ListDatasets', [JSON.stringify({ pageSize: 10, includeDeleted: true })]],
     ['DatasetHistory', ['dataset-01']],
+    ['ReadApprovals', ['wf-2']],
+    ['ListApprovals', ['{}']],
   ] as const) {
     const o = await h.evaluate(bob, fn, ...args);
     assert.equal(o.status, 200, `${fn}: ${o.message}`);

@@ -30,6 +30,7 @@ test('the chaincode package loads as fabric-chaincode-node loads it, with ledger
   const txs = dispatcher.metadata.contracts.ledgerflow.transactions;
   const byTag = (tag: string) => txs.filter((t) => t.tag.includes(tag)).map((t) => t.name).sort();
   assert.deepEqual(byTag('SUBMIT'), [
+    'DecideApprovals',
     'DeleteDataset',
     'ExpireLeases',
     'RecordWorkflowCleanedUp',
@@ -37,10 +38,11 @@ test('the chaincode package loads as fabric-chaincode-node loads it, with ledger
     'RecordWorkflowLaunched',
     'RegisterDataset',
     'ReleaseLease',
+    'RequestApprovals',
     'TakeLease',
     'UpdateDataset',
   ]);
-  assert.deepEqual(byTag('EVALUATE'), ['DatasetHistory', 'ListDatasets', 'ReadDataset', 'ReadLease']);
+  assert.deepEqual(byTag('EVALUATE'), ['DatasetHistory', 'ListApprovals', 'ListDatasets', 'ReadApprovals', 'ReadDataset', 'ReadLease']);
   for (const t of txs) {
     assert.equal(t.returns?.type, 'string', `${t.name} returns JSON text`);
     for (const p of t.parameters ?? []) assert.equal(p.schema.type, 'string', `${t.name}(${p.name}) takes a string`);

@@ -14,10 +14,13 @@ before(async () => {
   [alice, bob, dave, platform] = await Promise.all([createIdentity('alice', 'uis'), createIdentity('bob', 'ntnu'), createIdentity('dave', 'ntnu'), createPlatformIdentity()]);
 });
 
+// Owner consent has its own tests (approvals.test.ts): these datasets opt out of it.
+const noApproval = { policy: { leaseTtlSeconds: 60, maxLeaseTtlSeconds: 600, approval: 'none' } };
+
 async function leasedToBob(): Promise<LedgerHarness> {
   const h = new LedgerHarness();
-  await h.ok(alice, 'RegisterDataset', newDataset('dataset-01'));
-  await h.ok(alice, 'RegisterDataset', newDataset('dataset-02'));
+  await h.ok(alice, 'RegisterDataset', newDataset('dataset-01', noApproval));
+  await h.ok(alice, 'RegisterDataset', newDataset('dataset-02', noApproval));
   await h.ok(bob, 'TakeLease', 'dataset-01', '0');
   await h.ok(bob, 'TakeLease', 'dataset-02', '0');
   return h;
@@ -46,7 +49,7 @@ describe('RecordWorkflowLaunched', () => {
   test('requires the caller to hold every lease, unexpired', async () => {
     const h = await leasedToBob();
     assert.equal(errorOf(await h.submit(dave, 'RecordWorkflowLaunched', launch('wf-1', ['dataset-01']))).code, 'forbidden');
-    await h.ok(alice, 'RegisterDataset', newDataset('dataset-03'));
+    await h.ok(alice, 'RegisterDataset', newDataset('dataset-03', noApproval));
     assert.equal(errorOf(await h.submit(bob, 'RecordWorkflowLaunched', launch('wf-1', ['dataset-01', 'dataset-03']))).code, 'forbidden');
     h.advance(60);
     assert.equal(errorOf(await h.submit(bob, 'RecordWorkflowLaunched', launch('wf-1', ['dataset-01']))).code, 'forbidden');
@@ -140,8 +143,8 @@ describe('RecordWorkflowFinished and RecordWorkflowCleanedUp', () => {
 describe('DatasetHistory', () => {
   test('lists every change of the dataset, its lease and its workflows, oldest first', async () => {
     const h = new LedgerHarness();
-    await h.ok(alice, 'RegisterDataset', newDataset('dataset-01'));
-    await h.ok(alice, 'RegisterDataset', newDataset('dataset-02'));
+    await h.ok(alice, 'RegisterDataset', newDataset('dataset-01', noApproval));
+    await h.ok(alice, 'RegisterDataset', newDataset('dataset-02', noApproval));
     h.advance(1);
     await h.ok(alice, 'UpdateDataset', 'dataset-01', JSON.stringify({ description: 'v2' }));
     h.advance(1);

@@ -87,6 +87,10 @@ export class InMemoryLedgerPort implements Ledger {
       recordWorkflowFinished: async () => undefined,
       recordWorkflowCleanedUp: async () => undefined,
       datasetHistory: async (id) => structuredClone(this.history.get(id) ?? []),
+      requestApprovals: async () => [],
+      decideApprovals: async () => [],
+      workflowApprovals: async () => [],
+      listApprovals: async () => [],
     };
   }
   // eslint-disable-next-line require-yield

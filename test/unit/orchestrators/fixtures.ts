@@ -17,8 +17,11 @@ export function spec(jobs: JobSpec[], edges: [number, number][], extra: Partial<
 
 export const timing = { statusPollSeconds: 30, completionGraceSeconds: 60, watchdogSeconds: 300, defaultJobTimeoutSeconds: 600, defaultImage: 'python:3.12-slim' };
 
-export function workflowInput(s: WorkflowSpec, releaseLeases = false): WorkflowInput {
-  return { workflowId: 'wf-1', caller: alice, spec: s, specHash: 'abc', options: { releaseLeases }, timing };
+export function workflowInput(s: WorkflowSpec, releaseLeases = false, approvalDatasetIds: string[] = []): WorkflowInput {
+  return {
+    workflowId: 'wf-1', caller: alice, spec: s, filesHash: 'f'.repeat(64), approvalDatasetIds,
+    review: { workflow: 'jobs: []', files: [] }, options: { releaseLeases }, timing,
+  };
 }
 
 export function jobInput(j: JobSpec, timeoutSeconds = 600): JobInput {

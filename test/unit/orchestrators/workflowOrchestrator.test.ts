@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { workflowOrchestrator } from '../../../orchestrators/workflowOrchestrator';
 import type { CancelJobsInput } from '../../../orchestrators/activities/control';
-import type { RecordFinishInput } from '../../../orchestrators/activities/ledger';
+import type { RecordFinishInput, RequestApprovalsInput } from '../../../orchestrators/activities/ledger';
 import type { CleanupMessage, JobInput, JobResult, WorkflowRunStatus } from '../../../src/core/workflow/run';
 import type { WorkflowSpec } from '../../../src/core/workflow/spec';
 import { drive, stub, subStub, type Run, type Scenario } from './replay';
@@ -18,17 +18,20 @@ function scenario(s: WorkflowSpec, plan: Record<number, { seconds: number; exitC
   events?: Scenario['events'];
   activities?: Scenario['activities'];
   releaseLeases?: boolean;
+  /** Datasets whose owners must approve (the approval phase runs first). */
+  approvals?: string[];
 } = {}): Scenario {
   const report = options.report ?? 'both';
   const indexOf = new Map(s.jobs.map((j) => [j.name, j.index]));
   return {
     name: 'workflowOrchestrator',
     instanceId: 'wf-1',
-    input: workflowInput(s, options.releaseLeases),
+    input: workflowInput(s, options.releaseLeases, options.approvals),
     events: options.events ?? [],
     activities: {
       recordWorkflowLaunched: () => null,
       recordWorkflowFinished: () => null,
+      requestApprovals: stub<RequestApprovalsInput>((input) => input.datasetIds.map((datasetId) => ({ datasetId, owner: { org: `owner-of-${datasetId}` }, state: 'pending' }))),
       requestCleanup: () => null,
       // Canceled jobs report at once, as the job orchestrator does after cancelJob.
       cancelJobs: stub<CancelJobsInput>((input, d) => {
@@ -169,4 +172,86 @@ test('a job started alone is awaited by its sub-orchestration: no report asked f
   const linear = await drive(workflowOrchestrator, scenario(spec([job(1), job(2), job(3)], [[1, 2], [2, 3]]), {}));
   assert.equal(final(linear).status, 'Succeeded');
   assert.deepEqual(linear.calls.filter((c) => c.kind === 'timer'), []);
+});
+
+// ---- the approval phase
+
+const approved = (user = 'olav', org = 'uis') => ({ state: 'approved', by: { user, org } });
+const rejected = (reason: string) => ({ state: 'rejected', by: { user: 'olav', org: 'uis' }, reason });
+
+test('a run that needs approval waits in AwaitingApproval, launches nothing until every owner approved, then runs', async () => {
+  const run = await drive(workflowOrchestrator, scenario(spec([job(1), job(2)], [[1, 2]]), {}, {
+    approvals: ['ds-uis', 'ds-uib'],
+    events: [{ atSeconds: 100, name: 'approval-decided-ds-uis', data: approved() }, { atSeconds: 200, name: 'approval-decided-ds-uib', data: approved('ina', 'uib') }],
+  }));
+  assert.equal(run.failed, undefined);
+  assert.equal(final(run).status, 'Succeeded');
+  assert.equal((run.statuses[0] as WorkflowRunStatus).status, 'AwaitingApproval');
+  assert.ok((run.statuses as WorkflowRunStatus[]).some((s) => s.status === 'AwaitingApproval' && s.approvals?.map((a) => a.state).join() === 'approved,pending'));
+  const start = Date.parse('2026-01-01T00:00:00Z');
+  const launch = run.calls.find((c) => c.kind === 'activity' && c.name === 'recordWorkflowLaunched')!;
+  assert.equal(launch.at, start + 200_000, 'launched when the last owner approved, not before');
+  assert.ok([...startedAt(run).values()].every((at) => at >= start + 200_000));
+  assert.deepEqual(final(run).approvals?.map((a) => a.state), ['approved', 'approved']);
+  assert.deepEqual((activityInputs(run, 'requestApprovals')[0] as RequestApprovalsInput).datasetIds, ['ds-uis', 'ds-uib']);
+  // The spec goes to the ledger activities, which hash it themselves.
+  assert.deepEqual((activityInputs(run, 'recordWorkflowLaunched')[0] as { spec: WorkflowSpec }).spec.jobs.length, 2);
+  assert.ok(!run.calls.some((c) => c.kind === 'timer'), 'waiting for approval sets no timer (no polling)');
+});
+
+test('a rejection ends the run as Rejected: nothing launched, jobs Canceled, cleanup without a ledger record', async () => {
+  const run = await drive(workflowOrchestrator, scenario(spec([job(1), job(2)], [[1, 2]]), {}, {
+    approvals: ['ds-uis', 'ds-uib'],
+    events: [{ atSeconds: 50, name: 'approval-decided-ds-uib', data: rejected('reads everything') }],
+  }));
+  assert.equal(final(run).status, 'Rejected');
+  assert.match(final(run).message ?? '', /reads everything/);
+  assert.deepEqual(jobStatuses(run), { 'job-1': 'Canceled', 'job-2': 'Canceled' });
+  assert.deepEqual(activityOrder(run), ['requestApprovals', 'requestCleanup']);
+  assert.equal(startedAt(run).size, 0);
+  const cleanup = activityInputs(run, 'requestCleanup')[0] as CleanupMessage;
+  assert.deepEqual([cleanup.status, cleanup.launched], ['Rejected', false]);
+});
+
+test('cancel (or a lease that ends, which raises cancel) stops a run awaiting approval', async () => {
+  const run = await drive(workflowOrchestrator, scenario(spec([job(1)], []), {}, {
+    approvals: ['ds-uis'],
+    events: [{ atSeconds: 30, name: 'cancel', data: { reason: 'lease on dataset ds-uis expired' } }, { atSeconds: 60, name: 'approval-decided-ds-uis', data: approved() }],
+  }));
+  assert.equal(final(run).status, 'Canceled');
+  assert.deepEqual(jobStatuses(run), { 'job-1': 'Canceled' });
+  assert.deepEqual(activityOrder(run), ['requestApprovals', 'requestCleanup']);
+  assert.equal((activityInputs(run, 'requestCleanup')[0] as CleanupMessage).launched, false);
+});
+
+test('a decision raised while the requests are being recorded is not lost', async () => {
+  const run = await drive(workflowOrchestrator, scenario(spec([job(1)], []), {}, {
+    approvals: ['ds-uis'],
+    activities: {
+      requestApprovals: stub<RequestApprovalsInput>((_input, d) => {
+        d.raise('approval-decided-ds-uis', approved());
+        return [{ datasetId: 'ds-uis', owner: { org: 'uis' }, state: 'pending' }];
+      }),
+    },
+  }));
+  assert.equal(final(run).status, 'Succeeded');
+});
+
+test('requests already approved by a reusable approval start the run at once', async () => {
+  const run = await drive(workflowOrchestrator, scenario(spec([job(1)], []), {}, {
+    approvals: ['ds-uis'],
+    activities: { requestApprovals: () => [{ datasetId: 'ds-uis', owner: { org: 'uis' }, state: 'approved' }] },
+  }));
+  assert.equal(final(run).status, 'Succeeded');
+  assert.deepEqual(activityOrder(run), ['requestApprovals', 'recordWorkflowLaunched', 'recordWorkflowFinished', 'requestCleanup']);
+});
+
+test('when the requests cannot be recorded the run fails before any launch', async () => {
+  const run = await drive(workflowOrchestrator, scenario(spec([job(1)], []), {}, {
+    approvals: ['ds-uis'],
+    activities: { requestApprovals: () => { throw new Error('ledger unavailable'); } },
+  }));
+  assert.equal(final(run).status, 'Failed');
+  assert.deepEqual(jobStatuses(run), { 'job-1': 'Skipped' });
+  assert.equal(activityInputs(run, 'recordWorkflowLaunched').length, 0);
 });

@@ -1,0 +1,47 @@
+import type { Context } from 'fabric-contract-api';
+import type { ChaincodeStub } from 'fabric-shim-api';
+import { canonicalBytes } from './canonical';
+import { gone, notFound } from './errors';
+import { auditKey, datasetKey, leaseKey } from './keys';
+import type { StoredDataset } from './state/datasetRecord';
+import type { AuditEntry } from './state/historyEntry';
+import type { LeaseRecord } from './state/leaseRecord';
+
+/** World-state access shared by the contract's transaction modules: canonical JSON in and
+ * out, the audit entry and event every change writes, and the reads most rules start from. */
+
+export function parseJson<T>(bytes: Uint8Array): T {
+  return JSON.parse(Buffer.from(bytes).toString('utf8')) as T;
+}
+
+export async function readJson<T>(stub: ChaincodeStub, key: string): Promise<T | undefined> {
+  const bytes = await stub.getState(key);
+  return bytes === undefined || bytes.length === 0 ? undefined : parseJson<T>(bytes);
+}
+
+export async function writeJson(stub: ChaincodeStub, key: string, value: unknown): Promise<void> {
+  await stub.putState(key, canonicalBytes(value));
+}
+
+export async function audit(ctx: Context, datasetId: string, entry: AuditEntry): Promise<void> {
+  await writeJson(ctx.stub, auditKey(ctx.stub, datasetId), entry);
+}
+
+export function emit(ctx: Context, name: string, payload: unknown): void {
+  ctx.stub.setEvent(name, canonicalBytes(payload));
+}
+
+export async function liveDataset(stub: ChaincodeStub, datasetId: string): Promise<StoredDataset> {
+  const dataset = await readJson<StoredDataset>(stub, datasetKey(datasetId));
+  if (dataset === undefined) throw notFound(`dataset ${datasetId}`);
+  if (dataset.deletedAt !== undefined) throw gone(`dataset ${datasetId}`);
+  return dataset;
+}
+
+export async function activeLease(ctx: Context, datasetId: string): Promise<LeaseRecord | undefined> {
+  const lease = await readJson<LeaseRecord>(ctx.stub, leaseKey(ctx.stub, datasetId));
+  return lease !== undefined && isActive(lease, txTime(ctx)) ? lease : undefined;
+}
+
+export const txTime = (ctx: Context): string => ctx.stub.getDateTimestamp().toISOString();
+export const isActive = (lease: LeaseRecord, nowIso: string): boolean => Date.parse(lease.expiresAt) > Date.parse(nowIso);

@@ -1,0 +1,93 @@
+import { Command, Option } from 'commander';
+import * as api from '../../api/schemas';
+import { encodePath } from '../client';
+import { action, type Context } from '../context';
+import { fields, printJson, table, who } from '../output';
+
+/** `ledgerflow approvals list|show|approve|reject`: an owner's review of the runs that
+ * lessees want to run on its datasets. */
+
+const path = (id: string) => `approvals/${encodeURIComponent(id)}`;
+
+function printDecided(ctx: Context, decided: api.ApprovalDecided): void {
+  if (ctx.output.json) return printJson(ctx.output, decided);
+  for (const d of decided.items) ctx.output.out(`${d.state} workflow ${decided.workflowId} on dataset ${d.datasetName} (${d.datasetId})${d.reuse === true ? ', reusable' : ''}\n`);
+}
+
+/** The review: the YAML and every file with its sha256, so the owner reads what would run. */
+async function show(ctx: Context, id: string): Promise<void> {
+  const review = await ctx.client.json('GET', path(id), api.approvalReview);
+  if (ctx.output.json) return printJson(ctx.output, review);
+  ctx.output.out(fields([
+    ['workflow', `${review.workflowId} (${review.status})`],
+    ['requester', who(review.requester)],
+    ['spec hash', review.specHash],
+    ['files hash', review.filesHash],
+    ['datasets', review.datasets.map((d) => `${d.name} (${d.id}, ${d.owner}): ${d.state}`).join('; ')],
+  ]));
+  ctx.output.out(`\n--- workflow.yaml\n${review.workflow}${review.workflow.endsWith('\n') ? '' : '\n'}`);
+  for (const f of review.files) {
+    ctx.output.out(`\n--- ${f.path} (${f.size} bytes, sha256 ${f.sha256})\n`);
+    // Over 1 MiB the server sends no content: fetch it, so the owner still reads every byte.
+    const content = f.content ?? (await ctx.client.bytes('GET', `${path(id)}/files/${encodePath(f.path)}`)).toString('utf8');
+    ctx.output.out(`${content}${content.endsWith('\n') || content === '' ? '' : '\n'}`);
+  }
+}
+
+export function approvalsCommand(): Command {
+  const approvals = new Command('approvals').description("review and decide lessees' runs on your organization's datasets (on the ledger)");
+
+  approvals
+    .command('list')
+    .description("requests on your organization's datasets, newest first")
+    .addOption(new Option('--state <state>', 'only requests in this state').choices(api.approvalState.options))
+    .option('--limit <n>', 'page size', (v) => Number(v), 20)
+    .option('--cursor <cursor>', 'the next page (printed after a full page)')
+    .action(
+      action(async (ctx, o: { state?: string; limit: number; cursor?: string }) => {
+        const page = await ctx.client.json('GET', 'approvals', api.approvalPage, { query: { state: o.state, limit: o.limit, cursor: o.cursor } });
+        if (ctx.output.json) return printJson(ctx.output, page);
+        if (page.items.length === 0) return ctx.output.out('no approval requests\n');
+        ctx.output.out(table(page.items, [
+          ['WORKFLOW', (a) => a.workflowId],
+          ['DATASET', (a) => a.datasetName],
+          ['REQUESTER', (a) => who(a.requester)],
+          ['STATE', (a) => `${a.state}${a.reusedFrom === undefined ? '' : ' (reused)'}`],
+          ['REQUESTED', (a) => a.requestedAt],
+        ]));
+        if (page.nextCursor !== undefined) ctx.output.out(`more: ledgerflow approvals list --cursor ${page.nextCursor}\n`);
+      }),
+    );
+
+  approvals
+    .command('show')
+    .description('what the run would execute: its workflow.yaml and every code file with its sha256')
+    .argument('<workflowId>', 'workflow id')
+    .action(action(async (ctx, id: string) => show(ctx, id)));
+
+  approvals
+    .command('approve')
+    .description("approve the run's requests on your organization's datasets")
+    .argument('<workflowId>', 'workflow id')
+    .option('--reuse', 'also let later runs with the same spec and files, by the same holder under the same lease, start without asking')
+    .option('--comment <text>', 'recorded with the approval')
+    .action(
+      action(async (ctx, id: string, o: { reuse?: boolean; comment?: string }) => {
+        const body = { reuse: o.reuse === true, ...(o.comment === undefined ? {} : { comment: o.comment }) };
+        printDecided(ctx, await ctx.client.json('POST', `${path(id)}/approve`, api.approvalDecided, { body }));
+      }),
+    );
+
+  approvals
+    .command('reject')
+    .description('reject the run: it ends as Rejected and nothing of it runs')
+    .argument('<workflowId>', 'workflow id')
+    .requiredOption('--reason <text>', 'why (at most 1000 characters; the requester sees it)')
+    .action(
+      action(async (ctx, id: string, o: { reason: string }) => {
+        printDecided(ctx, await ctx.client.json('POST', `${path(id)}/reject`, api.approvalDecided, { body: { reason: o.reason } }));
+      }),
+    );
+
+  return approvals;
+}
