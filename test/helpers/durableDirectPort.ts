@@ -3,7 +3,6 @@ import type { OrchestrationHandler } from 'durable-functions';
 import type { FunctionPort } from '../../src/durable/ports';
 
 // The SDK's own wrapper for orchestrator handlers (what df.app.orchestration registers).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { createOrchestrator } = require('durable-functions/lib/src/util/testingUtils') as {
   createOrchestrator: (fn: OrchestrationHandler) => (trigger: unknown, ctx: InvocationContext) => Promise<unknown>;
 };

@@ -52,7 +52,6 @@ export class FakeLedger implements Ledger {
       listDatasets: unsupported, takeLease: unsupported, expireLeases: unsupported, datasetHistory: unsupported,
     };
   }
-  // eslint-disable-next-line require-yield
   async *events(): AsyncIterable<never> { /* none */ }
   async close(): Promise<void> {}
 }

@@ -89,7 +89,6 @@ export class InMemoryLedgerPort implements Ledger {
       datasetHistory: async (id) => structuredClone(this.history.get(id) ?? []),
     };
   }
-  // eslint-disable-next-line require-yield
-  async *events() { return; }
+  async *events() {}
   async close() {}
 }
