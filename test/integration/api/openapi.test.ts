@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
-import { startHost, type TestHost } from '../../helpers/host';
+import { startHost, type TestHost } from '../../../bench/support/host';
 import { openApiPath } from '../../../src/api/openapi';
 import { routeTable, type ApiRoute } from '../../../src/api/routes';
 

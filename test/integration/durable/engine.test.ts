@@ -7,7 +7,7 @@ import * as df from 'durable-functions';
 import type { OrchestrationContext } from 'durable-functions';
 import { DurableEngine } from '../../../src/durable/engine';
 import { DurableStore } from '../../../src/durable/store';
-import { directPort, type ActivityFn } from '../../helpers/durableDirectPort';
+import { directPort, type ActivityFn } from '../../../bench/support/durableDirectPort';
 
 const dirs: string[] = [];
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
