@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Caller } from '../../core/model';
 import { LedgerflowError } from '../../core/errors';
-import { newEcdsaSigner, type MessageSigner } from '../../ledger-peer/ecdsa';
+import { newEcdsaSigner, type MessageSigner } from './ecdsa';
 import { getOrIssueIdentity, isValidIdentityName, mspIdFor } from '../../ledger-peer/localCa';
 
 /**

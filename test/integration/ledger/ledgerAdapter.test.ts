@@ -9,7 +9,7 @@ import { FabricLedger } from '../../../src/adapters/ledger/fabricLedger';
 import { LedgerflowError } from '../../../src/core/errors';
 import { issuingIdentities } from '../../../src/adapters/ledger/identities';
 import { getOrIssueIdentity } from '../../../src/ledger-peer/localCa';
-import { newEcdsaSigner } from '../../../src/ledger-peer/ecdsa';
+import { newEcdsaSigner } from '../../../src/adapters/ledger/ecdsa';
 import { startPeerFixture, newDataset, silent, type PeerFixture } from './peerFixture';
 import { startEmbeddedPeer } from '../../../src/ledger-peer/peer';
 import { verifyLedger } from '../../../src/ledger-peer/verify';
