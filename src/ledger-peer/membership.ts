@@ -1,6 +1,7 @@
 import { X509Certificate, type KeyObject } from 'node:crypto';
 import { msp } from '@hyperledger/fabric-protos';
-import { listCaCerts, mspIdFor } from './localCa';
+import { mspIdFor } from '../core/names';
+import { listCaCerts } from './localCa';
 import { verifySignature } from '../adapters/ledger/ecdsa';
 
 /**

@@ -7,7 +7,7 @@ import { connect, hash } from '@hyperledger/fabric-gateway';
 import { LedgerError, LedgerEndorseError } from '../../../src/adapters/ledger/errors';
 import { FabricLedger } from '../../../src/adapters/ledger/fabricLedger';
 import { LedgerflowError } from '../../../src/core/errors';
-import { issuingIdentities } from '../../../src/adapters/ledger/identities';
+import { issuingIdentities } from '../../../src/ledger-peer/issuingIdentities';
 import { getOrIssueIdentity } from '../../../src/ledger-peer/localCa';
 import { newEcdsaSigner } from '../../../src/adapters/ledger/ecdsa';
 import { startPeerFixture, newDataset, silent, type PeerFixture } from './peerFixture';
