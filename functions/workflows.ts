@@ -2,7 +2,7 @@ import * as df from 'durable-functions';
 import type { HttpRequest, InvocationContext } from '@azure/functions';
 import { jsonRoute } from './http/jsonRoute';
 import { routes, type ApiRoute } from '../src/api/routes';
-import { listQuerySchema, parsed, submissionOf } from '../src/app/workflows/requests';
+import { listQuerySchema, parsed, submissionOf } from '../src/api/workflowRequests';
 import { authenticate, workflowPlatform, workflowService } from '../src/app/workflows/platform';
 import { durableRunControl } from '../src/app/workflows/runControl';
 import type { WorkflowService } from '../src/app/workflows/workflowService';

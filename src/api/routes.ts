@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { datasetIdParam, leaseBody, listQuery, registerBody, treeQuery, updateBody } from '../app/datasetRequests';
+import { datasetIdParam, leaseBody, listQuery, registerBody, treeQuery, updateBody } from './datasetRequests';
 import { completionReportSchema } from '../app/workflows/callbacks';
-import { filePathSchema, listQuerySchema as workflowListQuery, submitBodySchema } from '../app/workflows/requests';
+import { filePathSchema, listQuerySchema as workflowListQuery, submitBodySchema } from './workflowRequests';
 import * as s from './schemas';
 
 /**

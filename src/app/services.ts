@@ -1,6 +1,6 @@
 import { delimiter } from 'node:path';
 import { keyVaultUrls, settings as loadSettings, type Settings } from '../config/settings';
-import { DatasetService } from '../core/datasets/datasetService';
+import { DatasetService } from './datasets/datasetService';
 import { LedgerflowError } from '../core/errors';
 import type { Caller, StorageKind } from '../core/model';
 import { logger as rootLogger, type Logger } from '../observability/logger';

@@ -4,7 +4,7 @@ import { LedgerflowError, validationError } from '../../core/errors';
 import { fileMapProblems } from '../../core/datasets/relativePath';
 import { credentialName } from '../../core/secretNames';
 import type { DatasetLocation, DatasetSource, DatasetStorage, StoredDataset, TreeEntry } from '../../ports/datasetStorage';
-import { isSasToken, parseShareUrl, shareUrlProblems, type ShareAddress } from './shareUrl';
+import { isSasToken, parseShareUrl, shareUrlProblems, type ShareAddress } from '../../core/datasets/shareUrl';
 
 /**
  * Datasets on Azure Files. Adopted shares come with the owner's credential (SAS token or

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { LedgerflowError } from '../../core/errors';
-import { MAX_SPEC_BYTES } from '../../core/workflow/spec';
-import type { Submission } from './workflowService';
+import { LedgerflowError } from '../core/errors';
+import { MAX_SPEC_BYTES } from '../core/workflow/spec';
+import type { Submission } from '../app/workflows/workflowService';
 
 /**
  * The workflow API's request shapes, validated once at the edge. File paths are checked
