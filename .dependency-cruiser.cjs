@@ -70,9 +70,9 @@ module.exports = {
     {
       name: 'lower-layers-not-app',
       severity: 'error',
-      comment: 'core, ports, adapters, the embedded host, the durable engine and the peer never import the app',
+      comment: 'core, ports, adapters, the embedded host, the durable engine and the peer never import the app (adapters may use the message contracts of src/api)',
       from: { path: '^src/(core|ports|adapters|host|durable|ledger-peer|fs|observability)/' },
-      to: { path: '^src/(app|api|cli)/|^(functions|orchestrators)/' },
+      to: { path: '^src/(app|cli)/|^(functions|orchestrators)/' },
     },
     {
       name: 'host-not-app-settings',

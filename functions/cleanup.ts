@@ -1,8 +1,8 @@
 import * as df from 'durable-functions';
 import { app } from '@azure/functions';
-import { CLEANUP_QUEUE, QUEUE_CONNECTION } from '../orchestrators/activities/cleanup';
+import { cleanupMessageSchema, leaseExpiredMessageSchema, QUEUE_CONNECTION, QUEUES } from '../src/api/messages';
 import { workflowPlatform } from '../src/app/workflows/platform';
-import { cancelRunsUsing, cleanupMessageSchema, leaseExpiredMessageSchema, startCleanup } from '../src/app/workflows/queues';
+import { cancelRunsUsing, startCleanup } from '../src/app/workflows/queues';
 import { durableRunControl } from '../src/app/workflows/runControl';
 
 /**
@@ -10,7 +10,7 @@ import { durableRunControl } from '../src/app/workflows/runControl';
  * host retries it and finally moves it to the poison queue.
  */
 app.storageQueue('workflowCleanup', {
-  queueName: CLEANUP_QUEUE,
+  queueName: QUEUES.cleanup,
   connection: QUEUE_CONNECTION,
   extraInputs: [df.input.durableClient()],
   handler: async (message, context) => {
@@ -20,7 +20,7 @@ app.storageQueue('workflowCleanup', {
 });
 
 app.storageQueue('workflowLeaseExpired', {
-  queueName: 'lease-expired',
+  queueName: QUEUES.leaseExpired,
   connection: QUEUE_CONNECTION,
   extraInputs: [df.input.durableClient()],
   handler: async (message, context) => {

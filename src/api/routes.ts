@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { datasetIdParam, leaseBody, listQuery, registerBody, treeQuery, updateBody } from './datasetRequests';
-import { completionReportSchema } from '../app/workflows/callbacks';
+import { completionReportSchema } from './messages';
 import { filePathSchema, listQuerySchema as workflowListQuery, submitBodySchema } from './workflowRequests';
 import * as s from './schemas';
 

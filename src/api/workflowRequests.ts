@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { LedgerflowError } from '../core/errors';
 import { MAX_SPEC_BYTES } from '../core/workflow/spec';
-import type { Submission } from '../app/workflows/workflowService';
+import type { WorkflowOptions } from '../core/workflow/run';
 
 /**
  * The workflow API's request shapes, validated once at the edge. File paths are checked
@@ -28,6 +28,13 @@ export const listQuerySchema = z.object({
 }).strict();
 
 export const filePathSchema = relativePath;
+
+/** A submission as POST /workflows received it, before the spec is parsed. */
+export interface Submission {
+  source: string;
+  files: Record<string, string>;
+  options: WorkflowOptions;
+}
 
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml', 'text/plain'];
 

@@ -1,21 +1,7 @@
-import { z } from 'zod';
 import { cleanupInstanceId, ORCHESTRATORS, WORKFLOW_EVENTS, type CleanupMessage } from '../../core/workflow/run';
 import type { Logger } from '../../observability/logger';
 import type { RunControl } from './runControl';
 import { factsOf } from './views';
-
-const callerSchema = z.object({ user: z.string().min(1), org: z.string().min(1) });
-
-export const cleanupMessageSchema = z.object({
-  workflowId: z.string().min(1),
-  caller: callerSchema,
-  status: z.enum(['Succeeded', 'Failed', 'Canceled']),
-  datasetIds: z.array(z.string()),
-  releaseLeases: z.boolean(),
-}) satisfies z.ZodType<CleanupMessage>;
-
-/** From the lease-expiry timer (functions/leaseExpiry.ts). */
-export const leaseExpiredMessageSchema = z.object({ datasetId: z.string().min(1), holder: callerSchema.optional() });
 
 /**
  * Starts the run's cleanup orchestration unless one exists: its derived instance id is the

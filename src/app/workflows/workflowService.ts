@@ -2,11 +2,12 @@ import { LedgerflowError, notFound } from '../../core/errors';
 import type { Caller, LeaseRecord, Page, WorkflowStatus } from '../../core/model';
 import { workflowHash } from '../../core/workflow/hash';
 import { unleasedVolumes } from '../../core/workflow/leases';
-import { isFinished, jobInstanceId, ORCHESTRATORS, WORKFLOW_EVENTS, type JobRunStatus, type RunTiming, type WorkflowInput, type WorkflowOptions } from '../../core/workflow/run';
+import { isFinished, jobInstanceId, ORCHESTRATORS, WORKFLOW_EVENTS, type JobRunStatus, type RunTiming, type WorkflowInput } from '../../core/workflow/run';
 import { datasetIdsOf, parseWorkflowSpec } from '../../core/workflow/spec';
 import type { Logger } from '../../observability/logger';
 import type { ComputeBackend } from '../../ports/compute';
 import type { Ledger } from '../../ports/ledger';
+import type { Submission } from '../../api/workflowRequests';
 import type { RunControl, RunRecord } from './runControl';
 import { factsOf, viewOf, visibleTo, type RunFacts, type WorkflowView } from './views';
 
@@ -18,12 +19,6 @@ export interface WorkflowServiceDeps {
   newId(): string;
   now(): Date;
   log: Logger;
-}
-
-export interface Submission {
-  source: string;
-  files: Record<string, string>;
-  options: WorkflowOptions;
 }
 
 /**

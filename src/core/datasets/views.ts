@@ -1,5 +1,5 @@
 import type { DatasetRecord, LeaseRecord, LeasePolicy, StorageKind } from '../model';
-import type { HistoryEntry } from '../../ports/ledger';
+import type { HistoryEntry } from '../model';
 
 /**
  * What the API shows of ledger records. Never the sealed location, a key or a credential;

@@ -1,5 +1,5 @@
 import type { Caller, JobStatus, WorkflowStatus } from '../model';
-import type { JobHandle } from '../../ports/compute';
+import type { JobHandle } from '../model';
 import type { JobSpec, WorkflowSpec } from './spec';
 
 /**

@@ -5,6 +5,7 @@ import { LedgerflowError, errorMessage } from '../../../core/errors';
 import { mountPathProblem, mountPathsOverlap } from '../../../core/workflow/paths';
 import { memoryBytes } from '../../../core/workflow/quantity';
 import type { Logger } from '../../../observability/logger';
+import { completionPoster } from '../completionReport';
 import type { ComputeBackend, JobHandle, JobLaunch, JobObservation, ResolvedVolume } from '../../../ports/compute';
 import {
   JOB_FILES, isJobProcess, readExitRecord, jobStateSchema, readJson, readPid, writeJsonAtomic, writeTextAtomic, type JobState,
@@ -293,19 +294,19 @@ export class LocalComputeBackend implements ComputeBackend {
     try {
       const observation = await this.status(handle);
       this.log?.info({ ...context, exitCode: observation.exitCode }, 'job ended');
-      const response = await fetch(job.callback.url, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${job.callback.token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ ...context, exitCode: observation.exitCode, startedAt: observation.startedAt, endedAt: observation.endedAt }),
-        signal: AbortSignal.timeout(10_000),
+      await postCompletion(job.callback.url, job.callback.token, {
+        ...context,
+        exitCode: observation.exitCode,
+        ...(observation.startedAt !== undefined && { startedAt: observation.startedAt }),
+        ...(observation.endedAt !== undefined && { endedAt: observation.endedAt }),
       });
-      await response.arrayBuffer();
-      if (!response.ok) this.log?.warn({ ...context, status: response.status }, 'job completion callback refused');
     } catch (err) {
       this.log?.warn({ ...context, err: errorMessage(err) }, 'job completion callback failed');
     }
   }
 }
+
+const postCompletion = completionPoster(10_000);
 
 async function exists(file: string): Promise<boolean> {
   return stat(file).then(() => true, () => false);
