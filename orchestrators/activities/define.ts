@@ -1,7 +1,7 @@
 import * as df from 'durable-functions';
 import type { Task } from 'durable-functions';
 import type { FunctionInput, FunctionOutput, InvocationContext } from '@azure/functions';
-import { activityDeps, type ActivityDeps } from './deps';
+import { activityDeps, type ActivityDeps } from '../../src/app/workflows/activityDeps';
 
 /**
  * A typed activity handle (durable-js `df.app.activity` returns an untyped one): calling it

@@ -9,7 +9,7 @@ import type { ComputeBackend } from '../../ports/compute';
 import type { DatasetLocation } from '../../ports/datasetStorage';
 import type { KeyStore } from '../../ports/keyStore';
 import type { Ledger } from '../../ports/ledger';
-import type { ActivityDeps } from '../../../orchestrators/activities/deps';
+import type { ActivityDeps } from './activityDeps';
 import type { RunControl } from './runControl';
 import { WorkflowService } from './workflowService';
 

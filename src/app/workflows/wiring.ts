@@ -2,7 +2,7 @@ import type { HttpRequest } from '@azure/functions';
 import { LedgerflowError } from '../../core/errors';
 import { unsealLocation } from '../../core/crypto/seal';
 import { dataKeyName } from '../../core/secretNames';
-import { provideActivityDeps } from '../../../orchestrators/activities/deps';
+import { provideActivityDeps } from './activityDeps';
 import { authenticator } from '../auth';
 import type { ComputeBackend } from '../../ports/compute';
 import { createCompute } from '../compute';

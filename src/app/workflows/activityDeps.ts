@@ -1,8 +1,8 @@
-import type { Logger } from '../../src/observability/logger';
-import type { ComputeBackend } from '../../src/ports/compute';
-import type { DatasetLocation } from '../../src/ports/datasetStorage';
-import type { Ledger } from '../../src/ports/ledger';
-import { LedgerflowError } from '../../src/core/errors';
+import type { Logger } from '../../observability/logger';
+import type { ComputeBackend } from '../../ports/compute';
+import type { DatasetLocation } from '../../ports/datasetStorage';
+import type { Ledger } from '../../ports/ledger';
+import { LedgerflowError } from '../../core/errors';
 
 /**
  * Everything activities reach the outside through. Built once per process from the
