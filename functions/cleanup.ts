@@ -1,7 +1,7 @@
 import * as df from 'durable-functions';
 import { app } from '@azure/functions';
 import { cleanupMessageSchema, leaseExpiredMessageSchema, QUEUE_CONNECTION, QUEUES } from '../src/api/messages';
-import { workflowPlatform } from '../src/app/workflows/platform';
+import { services } from '../src/app/services';
 import { cancelRunsUsing, startCleanup } from '../src/app/workflows/queues';
 import { durableRunControl } from '../src/app/workflows/runControl';
 
@@ -14,8 +14,8 @@ app.storageQueue('workflowCleanup', {
   connection: QUEUE_CONNECTION,
   extraInputs: [df.input.durableClient()],
   handler: async (message, context) => {
-    const platform = await workflowPlatform();
-    await startCleanup(cleanupMessageSchema.parse(message), durableRunControl(df.getClient(context)), platform.log);
+    const svc = await services();
+    await startCleanup(cleanupMessageSchema.parse(message), durableRunControl(df.getClient(context)), svc.logger.child({ component: 'workflows' }));
   },
 });
 
@@ -24,8 +24,8 @@ app.storageQueue('workflowLeaseExpired', {
   connection: QUEUE_CONNECTION,
   extraInputs: [df.input.durableClient()],
   handler: async (message, context) => {
-    const platform = await workflowPlatform();
+    const svc = await services();
     const { datasetId, holder } = leaseExpiredMessageSchema.parse(message);
-    await cancelRunsUsing(datasetId, holder, durableRunControl(df.getClient(context)), platform.log);
+    await cancelRunsUsing(datasetId, holder, durableRunControl(df.getClient(context)), svc.logger.child({ component: 'workflows' }));
   },
 });

@@ -9,10 +9,7 @@ import './datasets';
 import './leases';
 import './leaseExpiry';
 import './lifecycle';
-import { wireWorkflows } from '../src/app/workflows/wiring';
 import './workflows';
 import './jobCallback';
 import './cleanup';
 import '../orchestrators';
-
-wireWorkflows();

@@ -61,11 +61,3 @@ export function submissionOf(contentType: string | null, text: string, query: UR
   }
   return { source: result.data.workflow, files: result.data.files, options: result.data.options };
 }
-
-export function parsed<T extends z.ZodType>(schema: T, value: unknown, where: string): z.output<T> {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  throw new LedgerflowError('validation_failed', `invalid ${where}`, {
-    details: result.error.issues.map((i) => ({ path: [where, ...i.path].join('.'), message: i.message })),
-  });
-}
