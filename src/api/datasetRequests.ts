@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DATASET_ID, ORG_NAME } from '../core/names';
-import { fileMapProblems } from '../core/datasets/relativePath';
+import { fileMapProblems } from '../core/relativePath';
 import { shareUrlProblems } from '../core/datasets/shareUrl';
 
 /**

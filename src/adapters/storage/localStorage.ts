@@ -2,7 +2,7 @@ import { constants, promises as fs } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { DATASET_ID } from '../../core/names';
 import { LedgerflowError, validationError } from '../../core/errors';
-import { fileMapProblems } from '../../core/datasets/relativePath';
+import { fileMapProblems } from '../../core/relativePath';
 import type { DatasetLocation, DatasetSource, DatasetStorage, StoredDataset, TreeEntry } from '../../ports/datasetStorage';
 
 /**
