@@ -15,9 +15,9 @@ module.exports = {
     {
       name: 'core-is-pure',
       severity: 'error',
-      comment: 'src/core holds rules and values: it imports only core, zod, yaml and node:crypto (no I/O, no SDK, no other layer)',
+      comment: 'src/core holds rules and values: it imports only core, zod, yaml, node:crypto and node:path (no I/O, no SDK, no other layer)',
       from: { path: CORE },
-      to: { pathNot: [CORE, '^node_modules/(zod|yaml)/', '^crypto$'] },
+      to: { pathNot: [CORE, '^node_modules/(zod|yaml)/', '^(crypto|path)$'] },
     },
     {
       name: 'ports-only-core',

@@ -1,17 +1,18 @@
 import { z } from 'zod';
 import { LedgerflowError } from '../core/errors';
+import { relativePathProblem } from '../core/relativePath';
 import { MAX_SPEC_BYTES } from '../core/workflow/spec';
 import type { WorkflowOptions } from '../core/workflow/run';
 
 /**
  * The workflow API's request shapes, validated once at the edge. File paths are checked
- * for shape here (relative, no `..`); the compute backend checks them again where it
- * writes them.
+ * with the one relative-path rule (src/core/relativePath.ts); the compute backend checks
+ * them again where it writes them.
  */
-const relativePath = z.string().min(1).max(1024).refine(
-  (p) => !p.startsWith('/') && !p.includes('\\') && !p.includes('\0') && !p.split('/').some((s) => s === '..' || s === '.' || s === ''),
-  'must be a relative path without `..`, `.` or empty segments',
-);
+const relativePath = z.string().superRefine((p, ctx) => {
+  const problem = relativePathProblem(p);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `path ${problem}` });
+});
 
 const options = z.object({ releaseLeases: z.boolean().default(false) }).strict();
 

@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { lstat, mkdir, open, readlink, realpath } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { LedgerflowError } from '../../../core/errors';
-import { relativePathProblem } from '../../../core/workflow/paths';
+import { relativePathProblem } from '../../../core/relativePath';
 
 /**
  * Reading and writing files in a run's workspace from the host. Jobs write there too, so
