@@ -145,9 +145,11 @@ test('workflow routes: real answers match the document', async () => {
   assert.equal(accepted.status, 202);
   const run = accepted.body.id as string;
   let view: Doc;
+  const deadline = Date.now() + 60_000;
   for (;;) {
     view = (await call('workflowsGet', 'alice', `workflows/${run}`)).body;
     if (['Succeeded', 'Failed', 'Canceled'].includes(view.status)) break;
+    assert.ok(Date.now() < deadline, `the run did not finish within a minute: ${JSON.stringify(view)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   assert.equal(view.status, 'Succeeded', JSON.stringify(view));
