@@ -1,8 +1,8 @@
 import * as df from 'durable-functions';
 import { app } from '@azure/functions';
-import { cleanupMessageSchema, leaseExpiredMessageSchema, QUEUE_CONNECTION, QUEUES } from '../src/api/messages';
+import { cleanupMessageSchema, QUEUE_CONNECTION, QUEUES } from '../src/api/messages';
 import { services } from '../src/app/services';
-import { cancelRunsUsing, startCleanup } from '../src/app/workflows/queues';
+import { startCleanup } from '../src/app/workflows/queues';
 import { durableRunControl } from '../src/app/workflows/runControl';
 
 /**
@@ -16,16 +16,5 @@ app.storageQueue('workflowCleanup', {
   handler: async (message, context) => {
     const svc = await services();
     await startCleanup(cleanupMessageSchema.parse(message), durableRunControl(df.getClient(context)), svc.logger.child({ component: 'workflows' }));
-  },
-});
-
-app.storageQueue('workflowLeaseExpired', {
-  queueName: QUEUES.leaseExpired,
-  connection: QUEUE_CONNECTION,
-  extraInputs: [df.input.durableClient()],
-  handler: async (message, context) => {
-    const svc = await services();
-    const { datasetId, holder } = leaseExpiredMessageSchema.parse(message);
-    await cancelRunsUsing(datasetId, holder, durableRunControl(df.getClient(context)), svc.logger.child({ component: 'workflows' }));
   },
 });

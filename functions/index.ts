@@ -8,6 +8,7 @@ import './http/openapi';
 import './datasets';
 import './leases';
 import './leaseExpiry';
+import './ledgerEvents';
 import './lifecycle';
 import './workflows';
 import './jobCallback';

@@ -1,20 +1,15 @@
-import { app, output } from '@azure/functions';
-import { QUEUE_CONNECTION, QUEUES, type LeaseExpiredMessage } from '../src/api/messages';
+import { app } from '@azure/functions';
 import { services } from '../src/app/services';
 
 /**
  * Expires overdue leases on schedule LEASE_EXPIRY_SCHEDULE (NCRONTAB), as the platform
- * identity, and tells the workflow side about each on queue `lease-expired`.
+ * identity. Runs on the expired leases are stopped by the ledger's `LeasesExpired` event
+ * (functions/ledgerEvents.ts), not by what this call returns: a lease may end by any path.
  */
-const leaseExpiredQueue = output.storageQueue({ queueName: QUEUES.leaseExpired, connection: QUEUE_CONNECTION });
-
 app.timer('leaseExpiry', {
   schedule: '%LEASE_EXPIRY_SCHEDULE%',
-  extraOutputs: [leaseExpiredQueue],
-  handler: async (_timer, context) => {
+  handler: async () => {
     const svc = await services();
-    const expired = await svc.datasets.expireLeases(svc.platform);
-    const messages: LeaseExpiredMessage[] = expired.map((l) => ({ datasetId: l.datasetId, holder: { user: l.holder.user, org: l.holder.org } }));
-    if (messages.length > 0) context.extraOutputs.set(leaseExpiredQueue, messages);
+    await svc.datasets.expireLeases(svc.platform);
   },
 });

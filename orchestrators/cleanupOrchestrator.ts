@@ -18,7 +18,8 @@ export function* cleanupOrchestrator(context: OrchestrationContext): Generator<T
   const { released } = message.releaseLeases
     ? yield* withRetries(context, () => call(releaseRunLeases, { caller: message.caller, datasetIds: message.datasetIds }))
     : { released: [] };
-  yield* withRetries(context, () => call(recordWorkflowCleanedUp, { caller: message.caller, workflowId: message.workflowId }));
+  // Only runs that mounted datasets were recorded on the ledger (workflowOrchestrator).
+  if (message.datasetIds.length > 0) yield* withRetries(context, () => call(recordWorkflowCleanedUp, { caller: message.caller, workflowId: message.workflowId }));
   return { released };
 }
 

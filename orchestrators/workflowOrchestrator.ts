@@ -46,8 +46,11 @@ export function* workflowOrchestrator(context: OrchestrationContext): Generator<
   publish();
 
   let stoppedBy: 'Failed' | 'Canceled' | undefined;
+  // The ledger records the use of datasets (its workflow records name at least one); a run
+  // that mounts none has nothing to record there.
+  const onLedger = run.datasetIds.length > 0;
   try {
-    yield* withRetries(context, () => call(recordWorkflowLaunched, { caller, workflowId, datasetIds: run.datasetIds, specHash: input.specHash }));
+    if (onLedger) yield* withRetries(context, () => call(recordWorkflowLaunched, { caller, workflowId, datasetIds: run.datasetIds, specHash: input.specHash }));
   } catch (err) {
     stoppedBy = 'Failed';
     run.message = `launch could not be recorded on the ledger: ${errorMessage(err)}`;
@@ -134,7 +137,7 @@ export function* workflowOrchestrator(context: OrchestrationContext): Generator<
   publish();
 
   try {
-    yield* withRetries(context, () => call(recordWorkflowFinished, {
+    if (onLedger) yield* withRetries(context, () => call(recordWorkflowFinished, {
       caller, workflowId, status: outcome, jobs: run.jobs.map(({ name, status, exitCode }) => ({ name, status, exitCode })),
     }));
   } catch (err) {

@@ -1,10 +1,12 @@
 import { InvocationContext } from '@azure/functions';
-import type { OrchestrationHandler } from 'durable-functions';
+import type { EntityHandler, OrchestrationHandler } from 'durable-functions';
+import { tagActions } from '../../src/durable/actions';
 import type { FunctionPort } from '../../src/durable/ports';
 
 // The SDK's own wrapper for orchestrator handlers (what df.app.orchestration registers).
-const { createOrchestrator } = require('durable-functions/lib/src/util/testingUtils') as {
+const { createOrchestrator, createEntityFunction } = require('durable-functions/lib/src/util/testingUtils') as {
   createOrchestrator: (fn: OrchestrationHandler) => (trigger: unknown, ctx: InvocationContext) => Promise<unknown>;
+  createEntityFunction: (fn: EntityHandler<unknown>) => (trigger: unknown, ctx: InvocationContext) => Promise<unknown>;
 };
 
 export type ActivityFn = (input: unknown) => unknown;
@@ -14,8 +16,13 @@ export type ActivityFn = (input: unknown) => unknown;
  * handlers, without a Functions host: for engine-level tests. Trigger input and result
  * cross a JSON boundary, as they do through the host.
  */
-export function directPort(orchestrators: Record<string, OrchestrationHandler>, activities: Record<string, ActivityFn>): FunctionPort {
+export function directPort(
+  orchestrators: Record<string, OrchestrationHandler>,
+  activities: Record<string, ActivityFn>,
+  entities: Record<string, EntityHandler<unknown>> = {},
+): FunctionPort {
   const handlers = new Map(Object.entries(orchestrators).map(([name, fn]) => [name, createOrchestrator(fn)]));
+  const entityHandlers = new Map(Object.entries(entities).map(([name, fn]) => [name.toLowerCase(), createEntityFunction(fn)]));
   return {
     hasOrchestrator: (name) => handlers.has(name),
     async runOrchestrator(name: string, triggerJson: string) {
@@ -23,12 +30,19 @@ export function directPort(orchestrators: Record<string, OrchestrationHandler>, 
       if (!handler) throw new Error(`no orchestrator ${name}`);
       const ctx = new InvocationContext({ functionName: name, invocationId: 'test', logHandler: () => undefined });
       const result = await handler(JSON.parse(triggerJson), ctx);
-      return JSON.parse(JSON.stringify(result));
+      return JSON.parse(JSON.stringify(tagActions(result)));
     },
     async runActivity(name: string, input: unknown) {
       const fn = activities[name];
       if (!fn) throw new Error(`no activity ${name}`);
       return fn(input);
+    },
+    hasEntity: (name) => entityHandlers.has(name.toLowerCase()),
+    async runEntity(name: string, triggerJson: string) {
+      const handler = entityHandlers.get(name.toLowerCase());
+      if (!handler) throw new Error(`no entity ${name}`);
+      const ctx = new InvocationContext({ functionName: name, invocationId: 'test', logHandler: () => undefined });
+      return JSON.parse(JSON.stringify(await handler(JSON.parse(triggerJson), ctx)));
     },
   };
 }

@@ -25,6 +25,11 @@ export const ledgerflowApp = (): string => join(repoRoot, 'dist', 'functions', '
 export interface StartHostOptions {
   /** Absolute path of the compiled app entry; default the ledgerflow app. */
   readonly entry?: string;
+  /**
+   * A ready-made app directory (its own package.json and host.json, as published apps
+   * have) to run instead of a generated one; `entry` and `hostJson` are then ignored.
+   */
+  readonly appDir?: string;
   /** host.json contents; default the repository's host.json. */
   readonly hostJson?: object;
   /** Written as local.settings.json `Values` (the host applies them unless env sets them). */
@@ -84,13 +89,16 @@ function baseEnv(): NodeJS.ProcessEnv {
 }
 
 function spawnHost(options: StartHostOptions): Spawned {
-  const appDir = mkdtempSync(join(tmpdir(), 'lf-app-'));
+  const ownAppDir = options.appDir === undefined;
+  const appDir = options.appDir ?? mkdtempSync(join(tmpdir(), 'lf-app-'));
   const ownDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'lf-data-'));
-  writeFileSync(join(appDir, 'package.json'), JSON.stringify({ name: 'test-app', private: true, main: options.entry ?? ledgerflowApp() }));
-  const hostJson = options.hostJson ?? JSON.parse(readFileSync(join(repoRoot, 'host.json'), 'utf8'));
-  writeFileSync(join(appDir, 'host.json'), JSON.stringify(hostJson));
-  if (options.settings) {
+  if (ownAppDir) {
+    writeFileSync(join(appDir, 'package.json'), JSON.stringify({ name: 'test-app', private: true, main: options.entry ?? ledgerflowApp() }));
+    const hostJson = options.hostJson ?? JSON.parse(readFileSync(join(repoRoot, 'host.json'), 'utf8'));
+    writeFileSync(join(appDir, 'host.json'), JSON.stringify(hostJson));
+  }
+  if (options.settings && ownAppDir) {
     writeFileSync(join(appDir, 'local.settings.json'), JSON.stringify({ IsEncrypted: false, Values: options.settings }));
   }
   const child = spawn(process.execPath, [join(repoRoot, 'dist', 'src', 'host', 'main.js')], {
@@ -118,7 +126,7 @@ function spawnHost(options: StartHostOptions): Spawned {
       if (cleaned) return;
       cleaned = true;
       live.delete(spawned);
-      rmSync(appDir, { recursive: true, force: true });
+      if (ownAppDir) rmSync(appDir, { recursive: true, force: true });
       if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -46,7 +46,7 @@ export const datasetQuerySchema = z.strictObject({
 
 export const workflowLaunchSchema = z.strictObject({
   workflowId: z.string().regex(WORKFLOW_ID_PATTERN),
-  datasetIds: z.array(datasetId).max(100).refine((ids) => new Set(ids).size === ids.length, 'must not repeat a dataset'),
+  datasetIds: z.array(datasetId).min(1, 'a workflow mounts at least one dataset').max(100).refine((ids) => new Set(ids).size === ids.length, 'must not repeat a dataset'),
   specHash: z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 hex digest'),
 });
 

@@ -1,6 +1,7 @@
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
 import type { ChaincodeStub } from 'fabric-shim-api';
 import { canonicalBytes, canonicalJson } from './canonical';
+import { checkMonotonic, checkProposalTime, maxClockSkewSeconds, proposalMillis } from './clock';
 import { ChaincodeError, conflict, forbidden, gone, notFound, validationFailed } from './errors';
 import { sameIdentity, submitter } from './identity';
 import {
@@ -15,6 +16,7 @@ import {
   workflowIdSchema,
   workflowLaunchSchema,
 } from './inputs';
+import { requirePlatform } from './roles';
 import { auditKey, DATASET_PREFIX, DATASET_RANGE_END, datasetKey, LEASE_TYPE, leaseKey, workflowKey } from './keys';
 import type { DatasetRecord, StoredDataset } from './state/datasetRecord';
 import type { AuditEntry, HistoryEntry } from './state/historyEntry';
@@ -28,7 +30,8 @@ import type { WorkflowRecord } from './state/workflowRecord';
  *
  * Rules every transaction keeps, so all endorsers agree byte for byte:
  * - identity only from `ctx.clientIdentity` (owner, holder, launcher);
- * - time only from the transaction timestamp;
+ * - time only from the transaction timestamp, and only within the endorser's clock skew and
+ *   never before the last committed change of a dataset the transaction changes (clock.ts);
  * - state, results and event payloads as canonical JSON (sorted keys);
  * - each state change writes the dataset's audit key (a blind write, so it adds no MVCC
  *   conflicts) and sets one chaincode event named after the action.
@@ -37,6 +40,12 @@ import type { WorkflowRecord } from './state/workflowRecord';
 export class LedgerflowContract extends Contract {
   constructor() {
     super('ledgerflow');
+  }
+
+  /** The skew guard, for every transaction of the contract (reads too: a query dated next
+   * year would report leases as expired). */
+  override async beforeTransaction(ctx: Context): Promise<void> {
+    checkProposalTime(proposalMillis(ctx), Date.now(), maxClockSkewSeconds());
   }
 
   override async unknownTransaction(ctx: Context): Promise<void> {
@@ -192,13 +201,14 @@ export class LedgerflowContract extends Contract {
     return lease === undefined ? '' : canonicalJson(lease);
   }
 
-  /** Removes every lease expired at the transaction time. Fabric keeps one event per
-   * transaction, so one `LeasesExpired` event lists them all; each removal also gets its
-   * own audit entry in its dataset's history. */
+  /** Removes every lease expired at the transaction time; the platform's alone. Fabric
+   * keeps one event per transaction, so one `LeasesExpired` event lists them all; each
+   * removal also gets its own audit entry in its dataset's history. */
   @Transaction()
   @Returns('string')
   async ExpireLeases(ctx: Context): Promise<string> {
     const by = submitter(ctx);
+    requirePlatform(ctx, 'expire leases');
     const now = txTime(ctx);
     const expired: LeaseRecord[] = [];
     for await (const { key, value } of ctx.stub.getStateByPartialCompositeKey(LEASE_TYPE, [])) {
@@ -212,14 +222,17 @@ export class LedgerflowContract extends Contract {
     return canonicalJson(expired);
   }
 
-  /** The caller must hold the lease of every dataset the workflow mounts. */
+  /** The caller must hold a current lease of every dataset the workflow mounts. The
+   * record's life is launched -> finished -> cleaned up, each once: the same launch again
+   * returns the stored record (activities retry), a different one is a conflict. */
   @Transaction()
   @Returns('string')
   async RecordWorkflowLaunched(ctx: Context, launchJson: string): Promise<string> {
     const by = submitter(ctx);
     const launch = parseArg(workflowLaunchSchema, launchJson, 'launch', true);
     const key = workflowKey(ctx.stub, launch.workflowId);
-    if ((await readJson(ctx.stub, key)) !== undefined) throw conflict(`workflow ${launch.workflowId} is already recorded`);
+    const recorded = await readJson<WorkflowRecord>(ctx.stub, key);
+    if (recorded !== undefined) return sameLaunch(recorded, launch, by);
     for (const datasetId of launch.datasetIds) {
       await liveDataset(ctx.stub, datasetId);
       const lease = await activeLease(ctx, datasetId);
@@ -258,7 +271,8 @@ export class LedgerflowContract extends Contract {
     return canonicalJson(finished);
   }
 
-  /** Any member of the launcher's organization; again after cleanup is a no-op. */
+  /** Any member of the launcher's organization, once the workflow finished; again after
+   * cleanup is a no-op. */
   @Transaction()
   @Returns('string')
   async RecordWorkflowCleanedUp(ctx: Context, workflowId: string): Promise<string> {
@@ -266,6 +280,7 @@ export class LedgerflowContract extends Contract {
     const id = parseArg(workflowIdSchema, workflowId, 'workflowId');
     const workflow = await launcherWorkflow(ctx, by, id);
     if (workflow.cleanedUpAt !== undefined) return canonicalJson(workflow);
+    if (workflow.status === 'Running') throw conflict(`workflow ${id} has not finished; it is cleaned up after its finish is recorded`);
     const cleaned: WorkflowRecord = { ...workflow, cleanedUpAt: txTime(ctx) };
     await writeJson(ctx.stub, workflowKey(ctx.stub, id), cleaned);
     for (const datasetId of cleaned.datasetIds) {
@@ -310,8 +325,23 @@ async function writeJson(stub: ChaincodeStub, key: string, value: unknown): Prom
   await stub.putState(key, canonicalBytes(value));
 }
 
+/** Every change of a dataset passes here, so this is where its time must not run backwards:
+ * the audit key's newest history entry is the dataset's last committed change. A history
+ * query is no read in the read set, so the write stays blind (no added MVCC conflicts). */
 async function audit(ctx: Context, datasetId: string, entry: AuditEntry): Promise<void> {
-  await writeJson(ctx.stub, auditKey(ctx.stub, datasetId), entry);
+  const key = auditKey(ctx.stub, datasetId);
+  checkMonotonic(datasetId, proposalMillis(ctx), await lastChangeMillis(ctx.stub, key));
+  await writeJson(ctx.stub, key, entry);
+}
+
+async function lastChangeMillis(stub: ChaincodeStub, key: string): Promise<number | undefined> {
+  const history = await stub.getHistoryForKey(key);
+  try {
+    const newest = await history.next();
+    return newest.done === true || newest.value === undefined ? undefined : Date.parse(timestampIso(newest.value.timestamp));
+  } finally {
+    await history.close();
+  }
 }
 
 function emit(ctx: Context, name: string, payload: unknown): void {
@@ -335,6 +365,16 @@ async function launcherWorkflow(ctx: Context, by: Identity, workflowId: string):
   if (workflow === undefined) throw notFound(`workflow ${workflowId}`);
   if (workflow.launchedBy.mspId !== by.mspId) throw forbidden(`workflow ${workflowId} was launched by another organization`);
   return workflow;
+}
+
+/** A repeated launch record: the stored one when it is the same launch by the same caller. */
+function sameLaunch(recorded: WorkflowRecord, launch: { workflowId: string; datasetIds: string[]; specHash: string }, by: Identity): string {
+  const same =
+    sameIdentity(recorded.launchedBy, by) &&
+    recorded.specHash === launch.specHash &&
+    canonicalJson(recorded.datasetIds) === canonicalJson(launch.datasetIds);
+  if (!same) throw conflict(`workflow ${launch.workflowId} is already recorded with another launch`);
+  return canonicalJson(recorded);
 }
 
 function requireOwner(by: Identity, dataset: StoredDataset, action: string): void {

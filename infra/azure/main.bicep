@@ -40,7 +40,7 @@ param fabricChaincode string = 'ledgerflow'
 @description('JSON {"<org>": "<MSP id>"} for organizations whose MSP id is not the derived one (uis -> UisMSP); empty: all derived.')
 param fabricMspIds string = ''
 
-@description('user@org the app reads chaincode events and expires leases as; it needs a client identity under the identity directory.')
+@description('user@org the app reads chaincode events and expires leases as; it needs a client identity under the identity directory whose certificate carries the Fabric CA attribute ledgerflow.role=platform.')
 param fabricServiceIdentity string = 'ledgerflow@${organizations[0]}'
 
 @description('App Service authentication: JSON {"tid:<tenant>" | "group:<object id>" | "role:<app role>": "<org>"} mapping Entra principals to organizations. Empty: no principal is trusted.')
@@ -108,7 +108,7 @@ resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-0
 }
 
 // Queues the app's triggers and output bindings use (functions/).
-var queueNames = ['workflow-cleanup', 'lease-expired']
+var queueNames = ['workflow-cleanup']
 
 resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = [for name in queueNames: {
   parent: queueService

@@ -10,6 +10,12 @@ command -v peer >/dev/null || { echo "the Fabric 'peer' CLI is not on PATH (Fabr
 stage="$(mktemp -d)"
 trap 'rm -rf "$stage"' EXIT
 cp -r "$root/chaincode/package.json" "$root/chaincode/dist" "$stage/"
+# The proposal-time skew every endorser allows is part of the package (the package id that
+# every organization approves covers it), so all peers apply the same one.
+if [ -n "${LEDGER_MAX_CLOCK_SKEW_SECONDS:-}" ]; then
+  [[ "$LEDGER_MAX_CLOCK_SKEW_SECONDS" =~ ^[0-9]+$ ]] || { echo "LEDGER_MAX_CLOCK_SKEW_SECONDS must be a whole number of seconds" >&2; exit 1; }
+  printf '{"maxClockSkewSeconds": %s}\n' "$LEDGER_MAX_CLOCK_SKEW_SECONDS" > "$stage/ledgerflow.json"
+fi
 # The peer's Node builder runs `npm install --production`: give it a lockfile of the
 # chaincode's own dependencies.
 (cd "$stage" && npm install --package-lock-only --omit=dev --no-audit --no-fund >/dev/null)

@@ -3,13 +3,13 @@ import type { CleanupMessage } from '../core/workflow/run';
 
 /**
  * The messages that cross a process boundary other than the HTTP API's requests: the job
- * completion report (compute backends -> POST /api/callbacks/jobs) and the two queues of
- * the workflow side. One schema each, parsed on arrival; senders build the typed value
+ * completion report (compute backends -> POST /api/callbacks/jobs) and the cleanup queue
+ * of the workflow side. One schema each, parsed on arrival; senders build the typed value
  * declared here, so sender and receiver cannot drift apart.
  */
 
 /** Queue names and the app setting naming their connection (the same on Azure and locally). */
-export const QUEUES = { cleanup: 'workflow-cleanup', leaseExpired: 'lease-expired' } as const;
+export const QUEUES = { cleanup: 'workflow-cleanup' } as const;
 export const QUEUE_CONNECTION = 'AzureWebJobsStorage';
 
 /** What a compute backend posts when a job ends (local runner, Kubernetes watcher, Argo exit hook). */
@@ -33,7 +33,3 @@ export const cleanupMessageSchema = z.object({
   datasetIds: z.array(z.string()),
   releaseLeases: z.boolean(),
 }) satisfies z.ZodType<CleanupMessage>;
-
-/** On QUEUES.leaseExpired, from the lease-expiry timer: one per expired lease. */
-export const leaseExpiredMessageSchema = z.object({ datasetId: z.string().min(1), holder: callerSchema.optional() });
-export type LeaseExpiredMessage = z.infer<typeof leaseExpiredMessageSchema>;

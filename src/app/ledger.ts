@@ -15,7 +15,7 @@ type IssuingModule = typeof import('../ledger-peer/issuingIdentities');
 function issuing(s: Settings, mspDir: string): { identities?: IdentityResolver } {
   if (s.FABRIC_IDENTITY_DIR !== '') return {};
   const { issuingIdentities } = require('../ledger-peer/issuingIdentities') as IssuingModule;
-  return { identities: issuingIdentities(mspDir) };
+  return { identities: issuingIdentities(mspDir, serviceCaller(s)) };
 }
 
 /**

@@ -74,7 +74,9 @@ export const settingsSchema = z.object({
       ctx.addIssue({ code: 'custom', message: 'must be JSON {"<org>": "<MSP id>"}' });
       return z.NEVER;
     }),
-  /** `user@org`: the identity the app reads chaincode events and expires leases as. */
+  /** `user@org`: the identity the app reads chaincode events and expires leases as. Its
+   * certificate must carry the Fabric CA attribute `ledgerflow.role=platform` (the local CA
+   * issues it so; infra/fabric/README.md for Fabric CA). */
   FABRIC_SERVICE_IDENTITY: z.string().regex(/^[A-Za-z0-9._-]+@[a-z0-9][a-z0-9-]*$/, 'must be user@org').default('ledgerflow@uis'),
   /** Embedded peer: cut a block at this many transactions, or this long after its first. */
   LEDGER_BLOCK_MAX_TX: positiveInt.default(500),
@@ -131,6 +133,9 @@ export const settingsSchema = z.object({
   LEDGERFLOW_MAX_BODY_BYTES: positiveInt.default(10 * 1024 * 1024),
   /** Embedded host: how long shutdown waits for invocations in flight. */
   LEDGERFLOW_SHUTDOWN_TIMEOUT_MS: positiveInt.default(30_000),
+  /** Embedded host: refuse to start when a function has a binding it cannot run (else those
+   * functions are listed at start and answer 501). */
+  LEDGERFLOW_STRICT_BINDINGS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   /** Which host runs the app: the embedded host sets `embedded` itself; Azure Functions and
    * `func start` leave the default. Only reported by /api/health (with the durable backend it
    * implies); no function behaves differently on it. */

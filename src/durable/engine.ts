@@ -1,21 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
-import { LedgerflowError } from '../core/errors';
 import type { Logger } from '../observability/logger';
-import { parseOrchestratorFailure, parseOrchestratorState, type OrchestratorResult } from './actions';
-import {
-  event,
-  EventType,
-  fromJsonText,
-  isTerminal,
-  toJsonText,
-  type HistoryEvent,
-  type InboxEvent,
-  type RuntimeStatus,
-} from './history';
-import type { FunctionPort, OrchestrationTriggerInput } from './ports';
-import { admit, applyEvent, decide, emptyState, foldHistory, type Effect, type ReplayState } from './replay';
-import type { ActivityItem, DurableStore, InstanceQuery, InstanceRow, StoredMessage, WriteBatch } from './store';
+import { ActivityPool } from './activityPool';
+import { ClientOperations } from './clientOperations';
+import { isEntityId, type EntityRequest } from './entities';
+import { EntityScheduler } from './entityScheduler';
+import { GroupCommit } from './groupCommit';
+import { event, EventType, type HistoryEvent, type InboxEvent, type RuntimeStatus } from './history';
+import type { FunctionPort } from './ports';
+import { admit, applyEvent, decide, emptyState, type Effect } from './replay';
+import { subOrchestrationIdProblem } from './instanceId';
+import { messageRows, newLive, restoreLive, storeRaised, type Live } from './live';
+import type { ActivityItem, DurableStore, InstanceRow, StoredMessage, WriteBatch } from './store';
+import { markPlayed, replayEpisode, sdkReads } from './triggerInput';
 
 /**
  * The scheduler: a loop over data. Every change is a `WriteBatch` committed to the store
@@ -42,114 +38,33 @@ export interface EngineOptions {
   onFatal?: (err: unknown) => void;
 }
 
-interface InboxItem {
-  event: InboxEvent;
-  visibleAt: number;
-  /** Row in `messages` to delete when consumed. */
-  messageId?: number | undefined;
-  /** The same, for a message whose row is being committed (its id is known only then). */
-  stored?: StoredMessage | undefined;
-  /** Row in `activities` to delete when this completion is consumed. */
-  activityId?: number | undefined;
-  /**
-   * A raised event not yet in the store: the next episode commits it (in its history when
-   * it admits it, else as a message row), then settles the sender's promise.
-   */
-  ticket?: { resolve: () => void; reject: (e: unknown) => void } | undefined;
-}
-
-interface Live {
-  row: InstanceRow;
-  state: ReplayState;
-  /** Number of events in the stored history of the current execution. */
-  historyLength: number;
-  /**
-   * JSON text of the history events the SDK reads when it replays (the others it skips),
-   * kept between episodes so an episode serialises only its new events.
-   */
-  replay: string[];
-  inbox: InboxItem[];
-  busy: boolean;
-  queued: boolean;
-  /** Nothing in the inbox can be admitted until a new message arrives (suspended). */
-  parked: boolean;
-  /** When a wake-up for this instance's next timer is already due. */
-  wakeAt: number;
-}
-
-export interface StatusOptions {
-  showHistory?: boolean;
-}
-
-export interface InstanceStatus {
-  row: InstanceRow;
-  history?: HistoryEvent[];
-}
-
-/** The fixed fields of the orchestration trigger input (`DurableOrchestrationBindingInfo`). */
-const TRIGGER_FIXED: Omit<OrchestrationTriggerInput, 'history' | 'input' | 'instanceId' | 'parentInstanceId'> = {
-  isReplaying: false,
-  // ReplaySchema.V2: actions come nested as the SDK built them; timers are never split, so
-  // the long-timer durations (which the SDK parses with moment on every replay) are left out.
-  upperSchemaVersion: 1,
-  defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
-};
-const TRIGGER_TAIL = `,${JSON.stringify(TRIGGER_FIXED).slice(1)}`;
-
-/** Events the SDK's replay acts on; it skips the scheduling records (TaskScheduled, ...). */
-const SDK_READS = new Set<number>([
-  EventType.OrchestratorStarted,
-  EventType.ExecutionStarted,
-  EventType.TaskCompleted,
-  EventType.TaskFailed,
-  EventType.SubOrchestrationInstanceCompleted,
-  EventType.SubOrchestrationInstanceFailed,
-  EventType.TimerFired,
-  EventType.EventRaised,
-  EventType.EventSent,
-]);
-const sdkReads = (e: HistoryEvent): boolean => SDK_READS.has(e.EventType);
-// `event()` puts IsPlayed before any user data, so the first match is the flag itself.
-const NOT_PLAYED = '"IsPlayed":false';
-const PLAYED = '"IsPlayed":true';
-
-export class DurableEngine {
-  private readonly store: DurableStore;
-  private readonly fns: FunctionPort;
-  private readonly maxActivities: number;
+export class DurableEngine extends ClientOperations {
+  protected readonly store: DurableStore;
+  protected readonly fns: FunctionPort;
   private readonly maxOrchestrations: number;
-  private readonly leaseMs: number;
   private readonly log: Logger | undefined;
   private readonly onFatal: (err: unknown) => void;
-  private readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private readonly activities: ActivityPool;
+  private readonly commits: GroupCommit;
+  private readonly entities: EntityScheduler;
 
-  private readonly lives = new Map<string, Live>();
+  protected readonly lives = new Map<string, Live>();
   private readyQueue: Live[] = [];
   private episodesRunning = 0;
   private episodePumpScheduled = false;
 
-  private activityQueue: ActivityItem[] = [];
-  private activityHead = 0;
-  private activitiesRunning = 0;
-
-  private pendingWrites: { batch: WriteBatch; resolve: () => void; reject: (e: unknown) => void }[] = [];
-  private flushScheduled = false;
-
   private wakeups: { at: number; live: Live }[] = [];
   private wakeTimer: NodeJS.Timeout | undefined;
   private wakeAt = Infinity;
-  private leaseTimer: NodeJS.Timeout | undefined;
   private stopping = false;
-  private closed = false;
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly episodes = new Set<Promise<unknown>>();
 
   constructor(options: EngineOptions) {
+    super();
     this.store = options.store;
     this.fns = options.functions;
-    this.maxActivities = options.maxConcurrentActivities ?? 10;
     this.maxOrchestrations = options.maxConcurrentOrchestrations ?? 64;
-    this.leaseMs = options.leaseMs ?? 60_000;
     this.log = options.logger;
     this.onFatal =
       options.onFatal ??
@@ -158,33 +73,37 @@ export class DurableEngine {
           throw err;
         });
       });
-    this.store.lease = { owner: this.owner, until: () => Date.now() + this.leaseMs };
+    this.commits = new GroupCommit(this.store);
+    this.entities = new EntityScheduler({
+      store: this.store,
+      functions: this.fns,
+      lives: this.lives,
+      write: (batch) => this.write(batch),
+      deliver: (msg) => this.deliver(msg),
+    });
+    this.activities = new ActivityPool({
+      store: this.store,
+      functions: this.fns,
+      maxConcurrent: options.maxConcurrentActivities ?? 10,
+      leaseMs: options.leaseMs ?? 60_000,
+      wanted: (item) => this.lives.get(item.instanceId)?.state.executionId === item.executionId,
+      complete: (item, ev) => {
+        const live = this.lives.get(item.instanceId) as Live;
+        live.inbox.push({ event: ev, visibleAt: 0, activityId: item.id });
+        live.parked = false;
+        this.kick(live);
+      },
+      discard: (id) => void this.write({ deleteActivities: [id] }).catch((err: unknown) => this.onFatal(err)),
+      track: (p) => this.track(p),
+    });
   }
 
   /** Loads the active instances and their pending work from the store and starts the loop. */
   start(): void {
-    for (const { row, history, inbox } of this.store.loadActive()) {
-      const live: Live = {
-        row,
-        state: foldHistory(row.instanceId, history),
-        historyLength: history.length,
-        replay: history.filter(sdkReads).map((e) => JSON.stringify(e)),
-        inbox: inbox.map((m) => ({ event: m.event, visibleAt: m.visibleAt, messageId: m.id })),
-        busy: false,
-        queued: false,
-        parked: false,
-        wakeAt: Infinity,
-      };
-      this.lives.set(row.instanceId, live);
-    }
-    this.claimActivities();
+    for (const active of this.store.loadActive()) this.lives.set(active.row.instanceId, restoreLive(active));
+    this.activities.start();
     for (const live of this.lives.values()) this.kick(live);
-    this.leaseTimer = setInterval(() => {
-      this.store.renewLeases(this.owner, Date.now() + this.leaseMs);
-      this.claimActivities();
-    }, Math.max(100, Math.floor(this.leaseMs / 3)));
-    this.leaseTimer.unref();
-    this.log?.info({ active: this.lives.size, activities: this.activityQueue.length - this.activityHead }, 'durable engine started');
+    this.log?.info({ active: this.lives.size, activities: this.activities.queued }, 'durable engine started');
   }
 
   /**
@@ -195,7 +114,7 @@ export class DurableEngine {
    */
   async stop(): Promise<void> {
     this.stopping = true;
-    clearInterval(this.leaseTimer);
+    this.activities.stop();
     clearTimeout(this.wakeTimer);
     while (this.episodes.size > 0) await Promise.allSettled([...this.episodes]);
   }
@@ -207,110 +126,26 @@ export class DurableEngine {
       const unstored = live.inbox.filter((m) => m.ticket !== undefined);
       if (unstored.length === 0) continue;
       const batch: WriteBatch = {};
-      const settle = this.storeRaised(live, unstored, batch);
+      const settle = storeRaised(live, unstored, batch);
       void this.write(batch).then(settle, (err: unknown) => {
         for (const m of unstored) m.ticket?.reject(err);
       });
     }
-    this.flush();
-    this.closed = true;
-    this.store.releaseLeases(this.owner);
-  }
-
-  // ---- client operations -------------------------------------------------------------
-
-  async startNew(name: string, options: { instanceId?: string | undefined; input?: unknown } = {}): Promise<string> {
-    if (!this.fns.hasOrchestrator(name)) throw new LedgerflowError('bad_request', `no orchestrator named '${name}' is registered`);
-    const instanceId = options.instanceId ?? randomUUID().replace(/-/g, '');
-    if (this.lives.has(instanceId)) throw new LedgerflowError('conflict', `instance '${instanceId}' already exists and is not finished`);
-    const previous = this.store.getInstance(instanceId);
-    const batch: WriteBatch = previous ? { deleteInstances: [instanceId] } : {};
-    this.createInstance(batch, instanceId, name, toJsonText(options.input), undefined);
-    await this.write(batch);
-    return instanceId;
-  }
-
-  /**
-   * Resolves once the event is committed. It goes straight into the inbox and the episode
-   * that admits it commits it with its own history (one fsync for both, and no message row
-   * to insert and delete); an episode that does not admit it stores it as a message.
-   */
-  async raiseEvent(instanceId: string, name: string, data: unknown): Promise<void> {
-    const live = this.liveOrThrow(instanceId);
-    const ev = event(EventType.EventRaised, new Date(), { Name: name, Input: toJsonText(data) });
-    await new Promise<void>((resolve, reject) => {
-      live.inbox.push({ event: ev, visibleAt: 0, ticket: { resolve, reject } });
-      live.parked = false;
-      this.kick(live);
-    });
-  }
-
-  async terminate(instanceId: string, reason: string | undefined): Promise<void> {
-    await this.send(instanceId, event(EventType.ExecutionTerminated, new Date(), { Input: toJsonText(reason) }));
-  }
-
-  async suspend(instanceId: string, reason: string | undefined): Promise<void> {
-    await this.send(instanceId, event(EventType.ExecutionSuspended, new Date(), { Reason: reason }));
-  }
-
-  async resume(instanceId: string, reason: string | undefined): Promise<void> {
-    await this.send(instanceId, event(EventType.ExecutionResumed, new Date(), { Reason: reason }));
-  }
-
-  getStatus(instanceId: string, options: StatusOptions = {}): InstanceStatus | undefined {
-    const row = this.store.getInstance(instanceId);
-    if (row === undefined) return undefined;
-    return options.showHistory ? { row, history: this.store.getHistory(instanceId) } : { row };
-  }
-
-  listInstances(query: InstanceQuery): InstanceRow[] {
-    return this.store.queryInstances(query);
-  }
-
-  /** Deletes a finished instance's state; returns how many instances were deleted. */
-  async purge(instanceId: string): Promise<number> {
-    const row = this.store.getInstance(instanceId);
-    if (row === undefined) return 0;
-    if (!isTerminal(row.status)) throw new LedgerflowError('precondition_failed', `instance '${instanceId}' is still ${row.status}`);
-    await this.write({ deleteInstances: [instanceId] });
-    return 1;
-  }
-
-  async purgeWhere(query: InstanceQuery): Promise<number> {
-    const statuses = (query.statuses?.length ? query.statuses : (['Completed', 'Failed', 'Terminated', 'Canceled'] as const)).filter(
-      (s) => isTerminal(s),
-    );
-    const ids = this.store.queryInstances({ ...query, statuses }).map((r) => r.instanceId);
-    if (ids.length > 0) await this.write({ deleteInstances: ids });
-    return ids.length;
+    this.commits.close();
+    this.activities.release();
   }
 
   /** Resolves once no episode or activity is running or queued (for tests and benchmarks). */
   async idle(): Promise<void> {
-    while (this.inflight.size > 0 || this.readyQueue.length > 0 || this.pendingWrites.length > 0) {
+    while (this.inflight.size > 0 || this.readyQueue.length > 0 || this.commits.busy) {
       await Promise.allSettled([...this.inflight]);
       await new Promise((r) => setImmediate(r));
     }
   }
 
-  private liveOrThrow(instanceId: string): Live {
-    const live = this.lives.get(instanceId);
-    if (live !== undefined) return live;
-    const row = this.store.getInstance(instanceId);
-    if (row === undefined) throw new LedgerflowError('not_found', `no instance with id '${instanceId}'`);
-    throw new LedgerflowError('gone', `instance '${instanceId}' is ${row.status}`);
-  }
-
-  private async send(instanceId: string, ev: InboxEvent): Promise<void> {
-    this.liveOrThrow(instanceId);
-    const msg: StoredMessage = { instanceId, visibleAt: 0, event: ev };
-    await this.write({ insertMessages: [msg] });
-    this.deliver(msg);
-  }
-
   // ---- the loop ------------------------------------------------------------------------
 
-  private createInstance(
+  protected createInstance(
     batch: WriteBatch,
     instanceId: string,
     name: string,
@@ -343,17 +178,14 @@ export class DurableEngine {
     // The first episode need not wait for this batch's commit: it only computes, and its own
     // batch is written after this one (in the same transaction when it is quick, so a start
     // and its first episode share one fsync); nothing it schedules runs before both commit.
-    const live: Live = {
-      row, state: emptyState(instanceId), historyLength: 0, replay: [], inbox: [{ event: started, visibleAt: 0, stored: msg }],
-      busy: false, queued: false, parked: false, wakeAt: Infinity,
-    };
+    const live = newLive(row, { event: started, visibleAt: 0, stored: msg });
     this.lives.set(instanceId, live);
     this.kick(live);
     return live;
   }
 
   /** Adds a committed message to its instance's inbox. */
-  private deliver(msg: StoredMessage): void {
+  protected deliver(msg: StoredMessage): void {
     const live = this.lives.get(msg.instanceId);
     if (live === undefined) return;
     live.inbox.push({ event: msg.event, visibleAt: msg.visibleAt, messageId: msg.id });
@@ -361,7 +193,7 @@ export class DurableEngine {
     this.kick(live);
   }
 
-  private kick(live: Live): void {
+  protected kick(live: Live): void {
     if (live.busy || live.queued || live.parked || this.stopping) return;
     const now = Date.now();
     let ready = false;
@@ -413,6 +245,7 @@ export class DurableEngine {
   }
 
   private async runEpisode(live: Live): Promise<void> {
+    if (isEntityId(live.row.instanceId)) return this.entities.runBatch(live);
     const now = new Date();
     const nowMs = now.getTime();
     const ready = live.inbox.filter((m) => m.visibleAt <= nowMs);
@@ -423,7 +256,7 @@ export class DurableEngine {
       const unstored = ready.filter((m) => m.ticket !== undefined);
       if (unstored.length > 0) {
         const batch: WriteBatch = {};
-        const settle = this.storeRaised(live, unstored, batch);
+        const settle = storeRaised(live, unstored, batch);
         await this.write(batch).then(settle, (err: unknown) => {
           for (const m of unstored) m.ticket?.reject(err);
           throw err;
@@ -443,7 +276,9 @@ export class DurableEngine {
     let effects: Effect[] = admission.effects;
     let customStatus = live.row.customStatus;
     if (admission.runOrchestrator) {
-      const result = await this.replay(live);
+      const result = await replayEpisode(this.fns, live);
+      // Purged while the SDK replayed: there is nothing left to record.
+      if (this.lives.get(s.instanceId) !== live) return;
       const decision = decide(s, result, now);
       decision.events.forEach(append);
       effects = [...effects, ...decision.effects];
@@ -453,7 +288,7 @@ export class DurableEngine {
     const consumed = new Set<InboxEvent>(admission.consumed);
     const taken = ready.filter((m) => consumed.has(m.event));
     const batch: WriteBatch = {
-      deleteMessages: taken.flatMap((m): (number | StoredMessage)[] => (m.messageId !== undefined ? [m.messageId] : m.stored !== undefined ? [m.stored] : [])),
+      deleteMessages: messageRows(taken),
       deleteActivities: taken.flatMap((m) => (m.activityId === undefined ? [] : [m.activityId])),
     };
     const { after, restart, finished } = this.planEffects(live, effects, batch, now);
@@ -462,7 +297,7 @@ export class DurableEngine {
     // with its inbox (as stored messages would be), and their senders are answered.
     const settleStored = finished
       ? () => live.inbox.forEach((m) => m.ticket?.resolve())
-      : this.storeRaised(live, ready.filter((m) => m.ticket !== undefined && !consumed.has(m.event)), batch);
+      : storeRaised(live, ready.filter((m) => m.ticket !== undefined && !consumed.has(m.event)), batch);
 
     const row: InstanceRow = {
       ...live.row,
@@ -494,31 +329,11 @@ export class DurableEngine {
     settleStored();
 
     live.row = row;
-    if (!restart) {
-      for (let i = replayBefore; i < live.replay.length; i++) live.replay[i] = (live.replay[i] as string).replace(NOT_PLAYED, PLAYED);
-    }
+    if (!restart) markPlayed(live.replay, replayBefore);
     live.inbox = live.inbox.filter((m) => !consumed.has(m.event));
     if (finished) this.lives.delete(s.instanceId);
     for (const f of after) f();
-    this.pumpActivities();
-  }
-
-  /**
-   * Raised events an episode did not admit go into its batch as messages; the returned step
-   * (after commit) records their row ids and settles their senders.
-   */
-  private storeRaised(live: Live, items: readonly InboxItem[], batch: WriteBatch): () => void {
-    if (items.length === 0) return () => undefined;
-    const msgs = items.map((m): StoredMessage => ({ instanceId: live.row.instanceId, visibleAt: m.visibleAt, event: m.event }));
-    (batch.insertMessages ??= []).push(...msgs);
-    return () => {
-      items.forEach((m, i) => {
-        const ticket = m.ticket;
-        m.messageId = msgs[i]?.id;
-        m.ticket = undefined;
-        ticket?.resolve();
-      });
-    };
+    this.activities.pump();
   }
 
   /** Adds the work an episode's effects create to its batch; returns what to do after commit. */
@@ -532,43 +347,46 @@ export class DurableEngine {
     const after: (() => void)[] = [];
     let restart: { input: string | undefined } | undefined;
     let finished = false;
-      for (const fx of effects) {
-        switch (fx.kind) {
-          case 'scheduleActivity': {
-            const item: ActivityItem = { instanceId: s.instanceId, executionId: s.executionId, taskId: fx.taskId, name: fx.name, input: fx.input };
-            (batch.insertActivities ??= []).push(item);
-            after.push(() => this.activityQueue.push(item));
-            break;
-          }
-          case 'scheduleTimer': {
-            const msg: StoredMessage = {
-              instanceId: s.instanceId,
-              visibleAt: fx.fireAt.getTime(),
-              event: event(EventType.TimerFired, now, { TimerId: fx.taskId, FireAt: fx.fireAt.toISOString() }),
-            };
-            (batch.insertMessages ??= []).push(msg);
-            after.push(() => live.inbox.push({ event: msg.event, visibleAt: msg.visibleAt, messageId: msg.id }));
-            break;
-          }
-          case 'startSubOrchestration':
-            after.push(this.startChild(batch, live, fx, now));
-            break;
-          case 'notifyParent': {
-            // A parent that ended (terminated, purged) waits for nothing: do not leave it mail.
-            if (!this.lives.has(fx.parentInstanceId)) break;
-            const msg: StoredMessage = { instanceId: fx.parentInstanceId, visibleAt: 0, event: fx.event };
-            (batch.insertMessages ??= []).push(msg);
-            after.push(() => this.deliver(msg));
-            break;
-          }
-          case 'continueAsNew':
-            restart = { input: fx.input };
-            break;
-          case 'finished':
-            finished = true;
-            break;
+    for (const fx of effects) {
+      switch (fx.kind) {
+        case 'scheduleActivity': {
+          const item: ActivityItem = { instanceId: s.instanceId, executionId: s.executionId, taskId: fx.taskId, name: fx.name, input: fx.input };
+          (batch.insertActivities ??= []).push(item);
+          after.push(() => this.activities.push(item));
+          break;
         }
+        case 'scheduleTimer': {
+          const msg: StoredMessage = {
+            instanceId: s.instanceId,
+            visibleAt: fx.fireAt.getTime(),
+            event: event(EventType.TimerFired, now, { TimerId: fx.taskId, FireAt: fx.fireAt.toISOString() }),
+          };
+          (batch.insertMessages ??= []).push(msg);
+          after.push(() => live.inbox.push({ event: msg.event, visibleAt: msg.visibleAt, messageId: msg.id }));
+          break;
+        }
+        case 'startSubOrchestration':
+          after.push(this.startChild(batch, live, fx, now));
+          break;
+        case 'notifyParent': {
+          // A parent that ended (terminated, purged) waits for nothing: do not leave it mail.
+          if (!this.lives.has(fx.parentInstanceId)) break;
+          const msg: StoredMessage = { instanceId: fx.parentInstanceId, visibleAt: 0, event: fx.event };
+          (batch.insertMessages ??= []).push(msg);
+          after.push(() => this.deliver(msg));
+          break;
+        }
+        case 'sendEntity':
+          after.push(this.entities.send(batch, fx.target, fx.request, now));
+          break;
+        case 'continueAsNew':
+          restart = { input: fx.input };
+          break;
+        case 'finished':
+          finished = true;
+          break;
       }
+    }
     return { after, restart, finished };
   }
 
@@ -599,21 +417,6 @@ export class DurableEngine {
     return () => live.inbox.push({ event: started, visibleAt: 0, messageId: msg.id });
   }
 
-  private async replay(live: Live): Promise<OrchestratorResult> {
-    const s = live.state;
-    const trigger =
-      `{"history":[${live.replay.join(',')}]` +
-      (s.input === undefined ? '' : `,"input":${s.input}`) +
-      `,"instanceId":${JSON.stringify(s.instanceId)}` +
-      (s.parent === undefined ? '' : `,"parentInstanceId":${JSON.stringify(s.parent.InstanceId)}`) +
-      TRIGGER_TAIL;
-    try {
-      return parseOrchestratorState(await this.fns.runOrchestrator(s.name, trigger), s.actionCount);
-    } catch (err) {
-      return parseOrchestratorFailure(err);
-    }
-  }
-
   private startChild(batch: WriteBatch, parent: Live, fx: Extract<Effect, { kind: 'startSubOrchestration' }>, now: Date): () => void {
     const failBack = (reason: string): (() => void) => {
       const msg: StoredMessage = {
@@ -625,6 +428,8 @@ export class DurableEngine {
       return () => this.deliver(msg);
     };
     if (!this.fns.hasOrchestrator(fx.name)) return failBack(`no orchestrator named '${fx.name}' is registered`);
+    const problem = subOrchestrationIdProblem(fx.instanceId, parent.state.instanceId);
+    if (problem !== undefined) return failBack(problem);
     if (this.lives.has(fx.instanceId)) return failBack(`instance '${fx.instanceId}' already exists and is not finished`);
     if (this.store.getInstance(fx.instanceId)) (batch.deleteInstances ??= []).push(fx.instanceId);
     this.createInstance(batch, fx.instanceId, fx.name, fx.input, {
@@ -633,76 +438,6 @@ export class DurableEngine {
       Name: parent.state.name,
     });
     return () => undefined;
-  }
-
-  // ---- activities ------------------------------------------------------------------------
-
-  private claimActivities(): void {
-    const local = `${hostname()}:`;
-    // An owner on this machine whose process is gone (or an earlier engine in this
-    // process) will never finish its items: take them now instead of waiting for the lease.
-    const dead = (owner: string): boolean => {
-      if (!owner.startsWith(local)) return false;
-      const pid = Number(owner.slice(local.length).split(':')[0]);
-      if (pid === process.pid) return true;
-      try {
-        process.kill(pid, 0);
-        return false;
-      } catch {
-        return true;
-      }
-    };
-    const items = this.store.claimActivities(this.owner, Date.now() + this.leaseMs, dead);
-    if (items.length === 0) return;
-    this.activityQueue.push(...items);
-    this.pumpActivities();
-  }
-
-  private pumpActivities(): void {
-    while (this.activitiesRunning < this.maxActivities && this.activityHead < this.activityQueue.length && !this.stopping) {
-      const item = this.activityQueue[this.activityHead++] as ActivityItem;
-      const live = this.lives.get(item.instanceId);
-      if (live === undefined || live.state.executionId !== item.executionId) {
-        this.orphan(item);
-        continue;
-      }
-      this.activitiesRunning++;
-      this.track(
-        this.runActivity(item).finally(() => {
-          this.activitiesRunning--;
-          this.pumpActivities();
-        }),
-      );
-    }
-    if (this.activityHead > 4096 && this.activityHead * 2 > this.activityQueue.length) {
-      this.activityQueue = this.activityQueue.slice(this.activityHead);
-      this.activityHead = 0;
-    }
-  }
-
-  private async runActivity(item: ActivityItem): Promise<void> {
-    const now = (): Date => new Date();
-    let ev: InboxEvent;
-    try {
-      const result = await this.fns.runActivity(item.name, fromJsonText(item.input), item.instanceId);
-      ev = event(EventType.TaskCompleted, now(), { TaskScheduledId: item.taskId, Result: JSON.stringify(result ?? null) });
-    } catch (err) {
-      const e = err instanceof Error ? err : new Error(String(err));
-      ev = event(EventType.TaskFailed, now(), { TaskScheduledId: item.taskId, Reason: e.message, Details: e.stack ?? '' });
-    }
-    const live = this.lives.get(item.instanceId);
-    if (live === undefined || live.state.executionId !== item.executionId) {
-      this.orphan(item);
-      return;
-    }
-    live.inbox.push({ event: ev, visibleAt: 0, activityId: item.id });
-    live.parked = false;
-    this.kick(live);
-  }
-
-  /** An item whose instance ended or moved on: its row goes, its result is not wanted. */
-  private orphan(item: ActivityItem): void {
-    if (item.id !== undefined) void this.write({ deleteActivities: [item.id] }).catch((err: unknown) => this.onFatal(err));
   }
 
   // ---- timers and commits ----------------------------------------------------------------
@@ -738,29 +473,11 @@ export class DurableEngine {
     void p.finally(() => this.inflight.delete(p));
   }
 
-  private write(batch: WriteBatch): Promise<void> {
-    // After close nothing more is recorded; what was not committed is redone at the next start.
-    if (this.closed) return new Promise(() => undefined);
-    return new Promise((resolve, reject) => {
-      this.pendingWrites.push({ batch, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
+  protected sendToEntity(batch: WriteBatch, target: string, request: EntityRequest, now: Date): () => void {
+    return this.entities.send(batch, target, request, now);
   }
 
-  private flush(): void {
-    this.flushScheduled = false;
-    const items = this.pendingWrites;
-    if (items.length === 0) return;
-    this.pendingWrites = [];
-    try {
-      this.store.commit(items.map((i) => i.batch));
-    } catch (err) {
-      for (const i of items) i.reject(err);
-      return;
-    }
-    for (const i of items) i.resolve();
+  protected write(batch: WriteBatch): Promise<void> {
+    return this.commits.write(batch);
   }
 }

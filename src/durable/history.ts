@@ -55,7 +55,17 @@ export interface RetryMark {
 /** Failure details shown in status and handed to the parent of a sub-orchestration. */
 export interface FailureInfo {
   message: string;
+  /** The error's type (`Error`, `TypeError`, ...), when known. */
+  type?: string | undefined;
+  /** The stack trace: shown in status as `failureDetails.stackTrace`, never in `output`. */
   details?: string | undefined;
+}
+
+/** The SDK's wire form of a task failure (`FailureDetails` on TaskFailed events). */
+export interface WireFailureDetails {
+  ErrorType: string;
+  ErrorMessage: string;
+  StackTrace?: string | undefined;
 }
 
 interface Base {
@@ -107,6 +117,8 @@ export interface TaskFailedEvent extends Base {
   TaskScheduledId: number;
   Reason: string;
   Details: string;
+  /** When present the SDK raises a TaskFailedError from it (message without the stack). */
+  FailureDetails?: WireFailureDetails | undefined;
 }
 export interface SubOrchestrationCreatedEvent extends Base {
   EventType: typeof EventType.SubOrchestrationInstanceCreated;
@@ -125,6 +137,7 @@ export interface SubOrchestrationFailedEvent extends Base {
   TaskScheduledId: number;
   Reason: string;
   Details: string;
+  FailureDetails?: WireFailureDetails | undefined;
 }
 export interface TimerCreatedEvent extends Base {
   EventType: typeof EventType.TimerCreated;
@@ -150,6 +163,13 @@ export interface EventRaisedEvent extends Base {
   Name: string;
   Input: string | undefined;
 }
+/** A message the orchestration sent (an entity operation); the SDK reads its request id. */
+export interface EventSentEvent extends Base {
+  EventType: typeof EventType.EventSent;
+  InstanceId: string;
+  Name: string;
+  Input: string;
+}
 
 export type HistoryEvent =
   | ExecutionStartedEvent
@@ -167,7 +187,8 @@ export type HistoryEvent =
   | TimerFiredEvent
   | OrchestratorStartedEvent
   | OrchestratorCompletedEvent
-  | EventRaisedEvent;
+  | EventRaisedEvent
+  | EventSentEvent;
 
 /** What a retried call re-issues on its next attempt. */
 export type RetriedCall =

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { HostContext, HostExtension, RegisteredFunction, RpcTypedData } from '../host/extension';
+import { tagActions } from './actions';
 import { clientConfig, WEBHOOK_PATH } from './clientConfig';
 import { DurableEngine } from './engine';
 import { createHttpApi } from './httpApi';
@@ -52,9 +53,7 @@ export function durableExtension(): HostExtension {
         new Map(functions.filter((fn) => fn.trigger.type.toLowerCase() === type.toLowerCase()).map((fn) => [fn.name.toLowerCase(), fn]));
       const orchestrators = byType('orchestrationTrigger');
       const activities = byType('activityTrigger');
-      for (const fn of byType('entityTrigger').values()) {
-        ctx.logger.warn({ functionName: fn.name }, 'durable entities are not supported by the embedded engine; the function will not run');
-      }
+      const entities = byType('entityTrigger');
       const find = (map: Map<string, RegisteredFunction>, kind: string, name: string): RegisteredFunction => {
         const fn = map.get(name.toLowerCase());
         if (fn === undefined) throw new Error(`no ${kind} function named '${name}' is registered`);
@@ -63,7 +62,7 @@ export function durableExtension(): HostExtension {
       const port: FunctionPort = {
         hasOrchestrator: (name) => orchestrators.has(name.toLowerCase()),
         async runOrchestrator(name, triggerJson) {
-          const result = await ctx.invoke(find(orchestrators, 'orchestrator', name), { trigger: { json: triggerJson } });
+          const result = await ctx.invoke(find(orchestrators, 'orchestrator', name), { trigger: { json: triggerJson }, inspectResult: tagActions });
           return typedValue(result.returnValue);
         },
         async runActivity(name, input, instanceId) {
@@ -71,6 +70,11 @@ export function durableExtension(): HostExtension {
             trigger: { json: JSON.stringify(input ?? null) },
             triggerMetadata: { instanceId: { string: instanceId } },
           });
+          return typedValue(result.returnValue);
+        },
+        hasEntity: (name) => entities.has(name.toLowerCase()),
+        async runEntity(name, triggerJson) {
+          const result = await ctx.invoke(find(entities, 'entity', name), { trigger: { json: triggerJson } });
           return typedValue(result.returnValue);
         },
       };

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { LedgerflowError, type ErrorCode } from '../core/errors';
 import { managementUrls, RPC_SEGMENT, WEBHOOK_PATH, type ApiSecrets } from './clientConfig';
 import type { DurableEngine } from './engine';
-import { eventTypeName, fromJsonText, isTerminal, RuntimeStatus, type HistoryEvent } from './history';
+import { fromJsonText, isTerminal, RuntimeStatus } from './history';
+import { statusView } from './statusView';
 import type { InstanceQuery, InstanceRow } from './store';
 import { secretMatches } from './systemKey';
 
@@ -42,14 +43,17 @@ const dateParam = z.string().transform((s, ctx) => {
   }
   return t;
 });
-const listSchema = z.object({
+const filterSchema = z.object({
   runtimeStatus: statusList.optional(),
   createdTimeFrom: dateParam.optional(),
   createdTimeTo: dateParam.optional(),
   instanceIdPrefix: z.string().optional(),
+});
+const listSchema = filterSchema.extend({
   top: z.coerce.number().int().positive().max(10_000).optional(),
   showInput: boolParam.optional(),
 });
+/** Seconds, as the extension's TimeSpan parameters; it waits only when both are given. */
 const waitSchema = z.object({
   timeout: z.coerce.number().positive().max(3600).optional(),
   pollingInterval: z.coerce.number().positive().max(60).optional(),
@@ -58,7 +62,13 @@ const statusSchema = z.object({
   showHistory: boolParam.optional(),
   showHistoryOutput: boolParam.optional(),
   showInput: boolParam.optional(),
+  returnInternalServerErrorOnFailure: boolParam.optional(),
 });
+const restartSchema = waitSchema.extend({ restartWithNewInstanceId: boolParam.optional() });
+
+/** Retry-After the extension sends: 10 s on a check-status (start) response, 5 s on a 202 status. */
+const RETRY_AFTER_START = '10';
+const RETRY_AFTER_STATUS = '5';
 
 export function createHttpApi(options: HttpApiOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const { engine, taskHub } = options;
@@ -77,7 +87,7 @@ export function createHttpApi(options: HttpApiOptions): (req: IncomingMessage, r
     );
   };
 
-  async function readJsonBody(req: IncomingMessage): Promise<unknown> {
+  async function readBodyText(req: IncomingMessage): Promise<string> {
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of req) {
@@ -85,33 +95,18 @@ export function createHttpApi(options: HttpApiOptions): (req: IncomingMessage, r
       if (size > maxBody) throw new LedgerflowError('payload_too_large', 'request body too large');
       chunks.push(chunk as Buffer);
     }
-    const text = Buffer.concat(chunks).toString('utf8').trim();
+    return Buffer.concat(chunks).toString('utf8').trim();
+  }
+
+  async function readJsonBody(req: IncomingMessage): Promise<unknown> {
+    const text = await readBodyText(req);
     if (text === '') return undefined;
     try {
       return JSON.parse(text) as unknown;
     } catch {
-      throw new LedgerflowError('bad_request', 'request body is not JSON');
+      throw new LedgerflowError('bad_request', 'Invalid JSON content');
     }
   }
-
-  const statusBody = (row: InstanceRow, showInput: boolean, history?: HistoryEvent[], showHistoryOutput = false) => ({
-    name: row.name,
-    instanceId: row.instanceId,
-    runtimeStatus: row.status,
-    input: showInput ? (fromJsonText(row.input) ?? null) : null,
-    customStatus: fromJsonText(row.customStatus) ?? null,
-    output: fromJsonText(row.output) ?? null,
-    createdTime: new Date(row.createdAt).toISOString(),
-    lastUpdatedTime: new Date(row.updatedAt).toISOString(),
-    ...(row.failure ? { failureDetails: { errorMessage: row.failure.message, errorDetails: row.failure.details ?? null } } : {}),
-    ...(history
-      ? (() => {
-          const events = history.map((e) => historyView(e, showHistoryOutput));
-          // `historyEvents` is the extension's field; the JS SDK's status type reads `history`.
-          return { historyEvents: events, history: events };
-        })()
-      : {}),
-  });
 
   /** The path below the API's root (the rpc secret stripped), once the request proved it
    * may call the API. */
@@ -130,83 +125,133 @@ export function createHttpApi(options: HttpApiOptions): (req: IncomingMessage, r
     return below;
   }
 
+  /** The extension's CreateCheckStatusResponse: 202, the links, Location and Retry-After. */
+  function checkStatus(req: IncomingMessage, id: string): Reply {
+    const { rewindPostUri: _rewind, ...links } = managementUrls(originOf(req), taskHub, id, systemKey);
+    return { status: 202, body: links, headers: { Location: links.statusQueryGetUri, 'Retry-After': RETRY_AFTER_START } };
+  }
+
+  /** The extension's HandleGetStatusRequestAsync. */
+  function status(req: IncomingMessage, url: URL, id: string, failedAs500: boolean | undefined): Reply {
+    const f = parse(statusSchema, query(url));
+    const found = engine.getStatus(id, { showHistory: f.showHistory ?? false });
+    if (found === undefined) return { status: 404 };
+    const body = statusView(found.row, { showInput: f.showInput ?? true, showHistoryOutput: f.showHistoryOutput ?? false }, found.history);
+    switch (found.row.status) {
+      case 'Pending':
+      case 'Running':
+      case 'ContinuedAsNew':
+      case 'Suspended':
+        return { status: 202, body, headers: { Location: `${originOf(req)}${req.url ?? ''}`, 'Retry-After': RETRY_AFTER_STATUS } };
+      case 'Failed':
+        return { status: (failedAs500 ?? f.returnInternalServerErrorOnFailure ?? false) ? 500 : 200, body };
+      default:
+        return { status: 200, body };
+    }
+  }
+
+  /** Start and restart answer like the extension: wait with timeout and pollingInterval, else check status. */
+  async function startedReply(req: IncomingMessage, url: URL, id: string, wait: z.infer<typeof waitSchema>): Promise<Reply> {
+    if (wait.timeout === undefined || wait.pollingInterval === undefined) return checkStatus(req, id);
+    const deadline = Date.now() + wait.timeout * 1000;
+    for (;;) {
+      const row = engine.getStatus(id)?.row;
+      if (row?.status === 'Completed') return { status: 200, body: fromJsonText(row.output) ?? null };
+      if (row && isTerminal(row.status)) return status(req, url, id, false);
+      if (Date.now() >= deadline) return checkStatus(req, id);
+      await new Promise((r) => setTimeout(r, Math.min(wait.pollingInterval! * 1000, Math.max(0, deadline - Date.now()))));
+    }
+  }
+
+  /** The extension's entity routes: read one, list one entity function's, signal (POST, or DELETE for `delete`). */
+  async function entityRoute(req: IncomingMessage, name: string, key: string | undefined, method: string, q: Record<string, string>): Promise<Reply> {
+    if (method === 'GET' && key === undefined) {
+      const fetchState = q['fetchState'] === 'true';
+      const body = engine.listEntities(name).map((e) => ({
+        entityId: { name: name.toLowerCase(), key: e.key },
+        lastOperationTime: new Date(e.lastOperationTime).toISOString(),
+        ...(fetchState ? { state: e.state ?? null } : {}),
+      }));
+      return { status: 200, body };
+    }
+    if (key === undefined) return { status: 404 };
+    if (method === 'GET') {
+      const found = engine.readEntityState(name, key);
+      return found.exists ? { status: 200, body: found.state ?? null } : { status: 404 };
+    }
+    if (method !== 'POST' && method !== 'DELETE') return { status: 404 };
+    const op = method === 'DELETE' ? 'delete' : (q['op'] ?? '');
+    await engine.signalEntity(name, key, op, await readEntityInput(req));
+    return { status: 202 };
+  }
+
+  /** JSON when it parses (the extension parses application/json content), else the text itself. */
+  async function readEntityInput(req: IncomingMessage): Promise<unknown> {
+    const text = await readBodyText(req);
+    if (text === '') return undefined;
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return text;
+    }
+  }
+
   async function route(req: IncomingMessage, url: URL, below: string): Promise<Reply> {
     const path = below.replace(/\/+$/, '');
     const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
     const method = req.method ?? 'GET';
     const q = query(url);
+    // One task hub per host: another hub's instances are not here (Azure reads that hub's store).
+    const hub = q['taskHub'];
+    if (hub !== undefined && hub !== '' && hub.toLowerCase() !== taskHub.toLowerCase()) {
+      throw new LedgerflowError('not_found', `task hub '${hub}' is not served by this host (its task hub is '${taskHub}')`);
+    }
 
-    if (parts[0] === 'orchestrators' && (parts.length === 2 || parts.length === 3) && method === 'POST') {
+    if (parts[0] === 'orchestrators' && (parts.length === 2 || parts.length === 3)) {
+      if (method !== 'POST') return { status: 404 };
       const wait = parse(waitSchema, q);
       const input = await readJsonBody(req);
       const id = await engine.startNew(parts[1] as string, { instanceId: parts[2], input });
-      const links = managementUrls(originOf(req), taskHub, id, systemKey);
-      if (wait.timeout !== undefined) {
-        // The create-and-wait URL: answer with the output if it finishes in time.
-        const deadline = Date.now() + wait.timeout * 1000;
-        for (;;) {
-          const row = engine.getStatus(id)?.row;
-          if (row && isTerminal(row.status)) {
-            return row.status === 'Completed'
-              ? { status: 200, body: fromJsonText(row.output) ?? null }
-              : { status: 200, body: statusBody(row, true) };
-          }
-          if (Date.now() >= deadline) break;
-          await new Promise((r) => setTimeout(r, Math.min((wait.pollingInterval ?? 1) * 1000, Math.max(0, deadline - Date.now()))));
-        }
-      }
-      return { status: 202, body: links, headers: { Location: links.statusQueryGetUri } };
+      return startedReply(req, url, id, wait);
     }
-    if (parts[0] !== 'instances') {
-      if (parts[0] === 'entities') throw new LedgerflowError('unavailable', 'durable entities are not supported by the embedded engine');
-      throw new LedgerflowError('not_found', `no route ${method} ${path}`);
+    if (parts[0] === 'entities' && (parts.length === 2 || parts.length === 3)) {
+      return entityRoute(req, parts[1] as string, parts[2], method, q);
     }
+    if (parts[0] !== 'instances') throw new LedgerflowError('not_found', `no route ${method} ${path}`);
     const id = parts[1];
     if (id === undefined) {
-      const f = parse(listSchema, q);
-      const filter: InstanceQuery = {
-        statuses: f.runtimeStatus,
-        createdFrom: f.createdTimeFrom,
-        createdTo: f.createdTimeTo,
-        instanceIdPrefix: f.instanceIdPrefix,
-      };
       if (method === 'GET') {
+        const f = parse(listSchema, q);
         const top = f.top ?? 100;
         const token = req.headers['x-ms-continuation-token'];
         const after = typeof token === 'string' && token !== '' ? Buffer.from(token, 'base64url').toString('utf8') : undefined;
-        const rows = engine.listInstances({ ...filter, after, limit: top + 1 });
+        const rows = engine.listInstances({ ...filterOf(f), after, limit: top + 1 });
         const page = rows.slice(0, top);
         const headers: Record<string, string> = {};
         if (rows.length > top) headers['x-ms-continuation-token'] = Buffer.from((page[page.length - 1] as InstanceRow).instanceId).toString('base64url');
-        return { status: 200, body: page.map((r) => statusBody(r, f.showInput ?? false)), headers };
+        return { status: 200, body: page.map((r) => statusView(r, { showInput: f.showInput ?? false })), headers };
       }
       if (method === 'DELETE') {
-        const n = await engine.purgeWhere(filter);
-        return n === 0 ? { status: 404, body: { instancesDeleted: 0 } } : { status: 200, body: { instancesDeleted: n } };
+        const f = parse(filterSchema, q);
+        if (f.createdTimeFrom === undefined) return { status: 400, body: "Please provide value for 'createdTimeFrom' parameter." };
+        const n = await engine.purgeWhere({ ...filterOf(f), createdTo: f.createdTimeTo ?? Date.now() });
+        return n === 0 ? { status: 404 } : { status: 200, body: { instancesDeleted: n } };
       }
-      throw new LedgerflowError('method_not_allowed', `${method} is not allowed here`);
+      return { status: 404 };
     }
     const op = parts[2];
     const reason = q['reason'];
-    if (op === undefined && method === 'GET') {
-      const f = parse(statusSchema, q);
-      const status = engine.getStatus(id, { showHistory: f.showHistory ?? false });
-      if (status === undefined) return { status: 404, body: { message: `no instance with id '${id}'` } };
-      const running = status.row.status === 'Pending' || status.row.status === 'Running' || status.row.status === 'Suspended';
-      const links = managementUrls(originOf(req), taskHub, id, systemKey);
-      return {
-        status: running ? 202 : 200,
-        body: statusBody(status.row, f.showInput ?? true, status.history, f.showHistoryOutput ?? false),
-        headers: running ? { Location: links.statusQueryGetUri, 'Retry-After': '1' } : {},
-      };
+    if (op === undefined) {
+      if (method === 'GET') return status(req, url, id, undefined);
+      if (method === 'DELETE') {
+        const n = await engine.purge(id);
+        return n === 0 ? { status: 404 } : { status: 200, body: { instancesDeleted: n } };
+      }
+      return { status: 404 };
     }
-    if (op === undefined && method === 'DELETE') {
-      const n = await engine.purge(id);
-      return n === 0 ? { status: 404, body: { instancesDeleted: 0 } } : { status: 200, body: { instancesDeleted: n } };
-    }
-    if (method !== 'POST') throw new LedgerflowError('method_not_allowed', `${method} is not allowed here`);
-    switch (op) {
-      case 'raiseEvent': {
+    if (method !== 'POST') return { status: 404 };
+    switch (op.toLowerCase()) {
+      case 'raiseevent': {
         const name = parts[3];
         if (!name) throw new LedgerflowError('bad_request', 'event name missing');
         await engine.raiseEvent(id, name, await readJsonBody(req));
@@ -221,6 +266,11 @@ export function createHttpApi(options: HttpApiOptions): (req: IncomingMessage, r
       case 'resume':
         await engine.resume(id, reason);
         return { status: 202 };
+      case 'restart': {
+        const r = parse(restartSchema, q);
+        const newId = await engine.restart(id, r.restartWithNewInstanceId ?? true);
+        return startedReply(req, url, newId, r);
+      }
       case 'rewind':
         return { status: 501, body: 'rewind is not supported by the embedded durable engine' };
       default:
@@ -249,17 +299,6 @@ export function createHttpApi(options: HttpApiOptions): (req: IncomingMessage, r
   };
 }
 
-/** A history event as the status API shows it: type names, no engine bookkeeping. */
-function historyView(e: HistoryEvent, showOutput: boolean): Record<string, unknown> {
-  const { EventType: type, IsPlayed: _played, ...rest } = e as HistoryEvent & Record<string, unknown>;
-  const view: Record<string, unknown> = { EventType: eventTypeName(type) };
-  for (const [k, v] of Object.entries(rest)) {
-    if (k === 'Retry' || k === 'RetryOf' || k === 'ActionCount' || k === 'OrchestrationInstance') continue;
-    if (k === 'Input' || k === 'Result') {
-      if (showOutput) view[k] = fromJsonText(v as string | undefined) ?? null;
-      continue;
-    }
-    view[k] = v;
-  }
-  return view;
+function filterOf(f: z.infer<typeof filterSchema>): InstanceQuery {
+  return { statuses: f.runtimeStatus, createdFrom: f.createdTimeFrom, createdTo: f.createdTimeTo, instanceIdPrefix: f.instanceIdPrefix };
 }

@@ -36,4 +36,11 @@ export interface FunctionPort {
   runOrchestrator(name: string, triggerJson: string): Promise<unknown>;
   /** Runs an activity with its (already decoded) input; resolves with its result. */
   runActivity(name: string, input: unknown, instanceId: string): Promise<unknown>;
+  /** Whether an entity function with this name (any case) is registered. */
+  hasEntity(name: string): boolean;
+  /**
+   * Runs the entity function's trigger handler with a `DurableEntityBindingInfo` as JSON
+   * text; resolves with what it returned (the SDK's `EntityState`).
+   */
+  runEntity(name: string, triggerJson: string): Promise<unknown>;
 }

@@ -1,5 +1,6 @@
 import type { OrchestratorResult } from './actions';
 import { consumesTaskId } from './actions';
+import { entityRequestId, type EntityRequest } from './entities';
 import {
   completedTaskId,
   event,
@@ -107,6 +108,9 @@ export function applyEvent(s: ReplayState, e: HistoryEvent): void {
       s.open.set(e.EventId, { kind: 'timer', retryOf: e.RetryOf && { retry: e.RetryOf.retry, call: e.RetryOf.call } });
       s.nextTaskId = Math.max(s.nextTaskId, e.EventId + 1);
       return;
+    case EventType.EventSent:
+      s.nextTaskId = Math.max(s.nextTaskId, e.EventId + 1);
+      return;
     case EventType.OrchestratorCompleted:
       s.actionCount = e.ActionCount;
       return;
@@ -135,6 +139,8 @@ export type Effect =
   | { kind: 'startSubOrchestration'; taskId: number; name: string; instanceId: string; input: string | undefined }
   | { kind: 'notifyParent'; parentInstanceId: string; event: SubOrchestrationCompletedEvent | SubOrchestrationFailedEvent }
   | { kind: 'continueAsNew'; input: string | undefined }
+  /** An entity operation to put in the target entity's inbox. */
+  | { kind: 'sendEntity'; target: string; request: EntityRequest }
   /** The instance reached a terminal state: cancel its pending work. */
   | { kind: 'finished' };
 
@@ -291,6 +297,7 @@ function parentNotice(s: ReplayState, failure: FailureInfo | undefined, result: 
           TaskScheduledId: parent.TaskScheduledId,
           Reason: failure.message,
           Details: failure.details ?? '',
+          FailureDetails: { ErrorType: failure.type ?? 'Error', ErrorMessage: failure.message, StackTrace: failure.details },
         });
   return { kind: 'notifyParent', parentInstanceId: parent.InstanceId, event: ev };
 }
@@ -347,6 +354,19 @@ export function decide(s: ReplayState, result: OrchestratorResult, now: Date): D
         break;
       case 'waitForExternalEvent':
         break;
+      case 'entityOperation': {
+        // The SDK reads the request id from EventSent and waits for an EventRaised of that name.
+        const request: EntityRequest = {
+          id: entityRequestId(s.executionId, id),
+          op: a.operation,
+          signal: a.signal,
+          input: a.input,
+          parent: a.signal ? undefined : s.instanceId,
+        };
+        events.push(event(EventType.EventSent, now, { InstanceId: a.target, Name: a.operation, Input: JSON.stringify(request) }, id));
+        effects.push({ kind: 'sendEntity', target: a.target, request });
+        break;
+      }
       case 'continueAsNew':
         continueAsNew = { input: a.input };
         break;

@@ -25,6 +25,50 @@ export function unsupportedBinding(fn: RegisteredFunction, extensions: readonly 
   return undefined;
 }
 
+/** A function that will not run (entirely) on the embedded host, and what that means. */
+export interface UnsupportedFunction {
+  functionName: string;
+  /** e.g. `output binding type "blob"` */
+  binding: string;
+  /** What happens locally: never triggered, or each invocation fails with 501. */
+  effect: string;
+}
+
+export function unsupportedFunctions(functions: readonly RegisteredFunction[], extensions: readonly HostExtension[]): UnsupportedFunction[] {
+  return functions.flatMap((fn) => {
+    const binding = unsupportedBinding(fn, extensions);
+    if (binding === undefined) return [];
+    const triggered = claimant(extensions, byTrigger, fn.trigger.type) !== undefined;
+    return [{ functionName: fn.name, binding, effect: triggered ? 'each invocation fails (HTTP 501)' : 'never triggered' }];
+  });
+}
+
+/** The start-up table of what will not run locally. */
+export function formatUnsupportedTable(rows: readonly UnsupportedFunction[]): string {
+  const head = { functionName: 'function', binding: 'unsupported binding', effect: 'locally' };
+  const all = [head, ...rows];
+  const w1 = Math.max(...all.map((r) => r.functionName.length));
+  const w2 = Math.max(...all.map((r) => r.binding.length));
+  const line = (r: UnsupportedFunction) => `  ${r.functionName.padEnd(w1)}  ${r.binding.padEnd(w2)}  ${r.effect}`;
+  return [
+    'These functions use bindings the embedded host has no extension for (they run on Azure):',
+    line(head),
+    ...rows.map(line),
+    'Set LEDGERFLOW_STRICT_BINDINGS=true to refuse to start instead.',
+  ].join('\n');
+}
+
+/** Invoking a function whose binding no extension handles (the host answers 501). */
+export class UnsupportedBindingError extends Error {
+  constructor(
+    readonly functionName: string,
+    readonly binding: string,
+  ) {
+    super(`function '${functionName}' uses ${binding}, which the embedded host does not support`);
+    this.name = 'UnsupportedBindingError';
+  }
+}
+
 /** The functions an extension drives: those whose trigger type it claims. */
 export function functionsFor(ext: HostExtension, functions: readonly RegisteredFunction[]): RegisteredFunction[] {
   return functions.filter((fn) => claimant([ext], byTrigger, fn.trigger.type) !== undefined);
@@ -42,6 +86,8 @@ export function createInvoker(extensions: readonly HostExtension[], deps: Invoke
     const started = performance.now();
     const outcome = (extra: object) => ({ functionName: fn.name, invocationId, durationMs: Math.round(performance.now() - started), ...extra });
     try {
+      const unsupported = unsupportedBinding(fn, extensions);
+      if (unsupported !== undefined) throw new UnsupportedBindingError(fn.name, unsupported);
       const inputs = { ...(input.inputs ?? {}) };
       for (const binding of fn.inputs) {
         if (binding.name in inputs) continue;

@@ -3,7 +3,7 @@ import { parseSettings, type Settings } from '../config/settings';
 import { LedgerflowError } from '../core/errors';
 import { createLogger, type Logger } from '../observability/logger';
 import { loadApp } from './app/loadApp';
-import { createInvoker, functionsFor, unsupportedBinding } from './bindings';
+import { createInvoker, formatUnsupportedTable, functionsFor, unsupportedFunctions } from './bindings';
 import { HostConfigError } from './config/hostConfigError';
 import { readHostJson } from './config/hostJson';
 import { applyLocalSettings } from './config/localSettings';
@@ -25,6 +25,8 @@ export interface HostOptions {
   /** Extensions beyond the built-in http, timer and queue ones (e.g. the durable engine). */
   readonly extensions?: readonly HostExtension[];
   readonly logger?: Logger;
+  /** Shown the table of functions that will not run locally (main.ts prints it to stderr). */
+  readonly onUnsupported?: (table: string) => void;
 }
 
 export interface RunningHost {
@@ -92,11 +94,17 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
 
   try {
     const app = await loadApp(appDir, env, logger);
-    const runnable = app.registry.all().filter((fn) => {
-      const reason = unsupportedBinding(fn, extensions);
-      if (reason) logger.error({ functionName: fn.name }, `function "${fn.name}" is disabled: no extension handles its ${reason}`);
-      return reason === undefined;
-    });
+    const unsupported = unsupportedFunctions(app.registry.all(), extensions);
+    if (unsupported.length > 0) {
+      const table = formatUnsupportedTable(unsupported);
+      if (settings.LEDGERFLOW_STRICT_BINDINGS) throw new HostConfigError(`LEDGERFLOW_STRICT_BINDINGS=true and some functions cannot run locally.\n${table}`);
+      logger.warn({ unsupported }, 'functions with bindings the embedded host does not support');
+      options.onUnsupported?.(table);
+    }
+    // A function whose trigger no extension claims never runs; one with an unsupported
+    // input or output binding stays routable, and its invocations fail with 501.
+    const untriggered = new Set(unsupported.filter((u) => u.effect === 'never triggered').map((u) => u.functionName));
+    const runnable = app.registry.all().filter((fn) => !untriggered.has(fn.name));
     await app.hooks.run('appStart', app.hooks.context({}, { functionAppDirectory: appDir }));
 
     const address = await server.listen(settings.PORT, settings.LEDGERFLOW_BIND_ADDRESS);

@@ -16,7 +16,7 @@ const extensions: HostExtension[] = [durableExtension()];
 async function main(): Promise<void> {
   let host: RunningHost;
   try {
-    host = await startHost({ extensions });
+    host = await startHost({ extensions, onUnsupported: (table) => process.stderr.write(`${table}\n`) });
   } catch (err) {
     if (err instanceof HostConfigError || err instanceof LedgerflowError) {
       process.stderr.write(`ledgerflow host: ${err.message}\n`);

@@ -45,18 +45,44 @@ function checkName(kind: 'organization' | 'user', name: string): void {
   if (!(kind === 'organization' ? ORG_NAME : USER_NAME).test(name)) throw new Error(`invalid ${kind} name ${JSON.stringify(name)}`);
 }
 
-/** Gets (or, on first use, issues) the identity of `user` in `org`. */
-export async function getOrIssueIdentity(root: string, org: string, user: string): Promise<IdentityFiles> {
+/** Where Fabric CA puts enrollment attributes (`hf.*` and custom ones such as roles): a
+ * certificate extension whose value is the JSON `{"attrs":{name:value}}`, read by
+ * fabric-shim's ClientIdentity (getAttributeValue / assertAttributeValue). */
+export const FABRIC_ATTRIBUTES_OID = '1.2.3.4.5.6.7.8.1';
+
+/** The attributes that make an identity the platform (the chaincode's roles.ts checks them). */
+export const PLATFORM_ATTRIBUTES: Readonly<Record<string, string>> = { 'ledgerflow.role': 'platform' };
+
+export function fabricAttributesExtension(attributes: Readonly<Record<string, string>>): x509.Extension {
+  return new x509.Extension(FABRIC_ATTRIBUTES_OID, false, Buffer.from(JSON.stringify({ attrs: attributes }), 'utf8'));
+}
+
+/** The attributes a certificate carries in Fabric CA's extension ({} when none). */
+export function certificateAttributes(certPem: string): Record<string, string> {
+  const extension = new x509.X509Certificate(certPem).getExtension(FABRIC_ATTRIBUTES_OID);
+  if (extension === null) return {};
+  const parsed = JSON.parse(Buffer.from(extension.value).toString('utf8')) as { attrs?: Record<string, string> };
+  return parsed.attrs ?? {};
+}
+
+/** Gets (or, on first use, issues) the identity of `user` in `org`. With `attributes`, a
+ * stored certificate that lacks them (issued before the role existed) is re-issued. */
+export async function getOrIssueIdentity(root: string, org: string, user: string, attributes?: Readonly<Record<string, string>>): Promise<IdentityFiles> {
   checkName('organization', org);
   checkName('user', user);
   const orgDir = join(root, org);
   const ca = await getOrCreateCa(orgDir, org);
   const userDir = join(orgDir, 'users', user);
-  if (!existsSync(join(userDir, 'cert.pem'))) {
-    await writeAtomically(userDir, await issue(ca, `CN=${user},O=${org}`, [
+  const certFile = join(userDir, 'cert.pem');
+  const stale = attributes !== undefined && existsSync(certFile) && !hasAttributes(readFileSync(certFile, 'utf8'), attributes);
+  if (!existsSync(certFile) || stale) {
+    const files = await issue(ca, `CN=${user},O=${org}`, [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-    ]));
+      ...(attributes === undefined ? [] : [fabricAttributesExtension(attributes)]),
+    ]);
+    if (stale) replaceAtomically(userDir, files);
+    else await writeAtomically(userDir, files);
   }
   return {
     mspId: mspIdFor(org),
@@ -145,14 +171,34 @@ async function keyPem(key: CryptoKey): Promise<string> {
   return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }).export({ format: 'pem', type: 'pkcs8' }).toString();
 }
 
-/** Writes files into a fresh directory and renames it into place; when another process won
- * the race the rename fails and its files are kept. */
-async function writeAtomically(dir: string, files: Record<string, string>): Promise<void> {
+function hasAttributes(certPem: string, attributes: Readonly<Record<string, string>>): boolean {
+  const present = certificateAttributes(certPem);
+  return Object.entries(attributes).every(([name, value]) => present[name] === value);
+}
+
+/** Replaces a data dir's identity issued before its role existed (once, on upgrade): the
+ * certificate and key are swapped as one directory, so they never mismatch. */
+function replaceAtomically(dir: string, files: Record<string, string>): void {
+  const tmp = writeTemp(dir, files);
+  const old = `${dir}.old-${randomBytes(6).toString('hex')}`;
+  renameSync(dir, old);
+  renameSync(tmp, dir);
+  rmSync(old, { recursive: true, force: true });
+}
+
+function writeTemp(dir: string, files: Record<string, string>): string {
   const tmp = `${dir}.tmp-${randomBytes(6).toString('hex')}`;
   mkdirSync(tmp, { recursive: true, mode: 0o700 });
   for (const [name, content] of Object.entries(files)) {
     writeFileSync(join(tmp, name), content, { mode: name.startsWith('key') ? 0o600 : 0o644, flag: 'wx' });
   }
+  return tmp;
+}
+
+/** Writes files into a fresh directory and renames it into place; when another process won
+ * the race the rename fails and its files are kept. */
+async function writeAtomically(dir: string, files: Record<string, string>): Promise<void> {
+  const tmp = writeTemp(dir, files);
   try {
     renameSync(tmp, dir);
   } catch (err) {

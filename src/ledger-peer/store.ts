@@ -38,6 +38,8 @@ export interface StoredEvent {
 }
 
 const enc = (key: string) => Buffer.from(key, 'utf8');
+const HISTORY_PAGE = 64;
+interface HistoryRow { block_num: number; tx_num: number; tx_id: string; ts_ms: number; is_delete: number; value: Buffer | null }
 
 export class LedgerStore {
   readonly db: Database.Database;
@@ -60,7 +62,9 @@ export class LedgerStore {
       get: db.prepare<[string, Buffer], { value: Buffer; block_num: number; tx_num: number }>('SELECT value, block_num, tx_num FROM state WHERE ns = ? AND key = ?'),
       rangeFrom: db.prepare<[string, Buffer], { key: Buffer; value: Buffer; block_num: number; tx_num: number }>('SELECT key, value, block_num, tx_num FROM state WHERE ns = ? AND key >= ? ORDER BY key'),
       rangeBetween: db.prepare<[string, Buffer, Buffer], { key: Buffer; value: Buffer; block_num: number; tx_num: number }>('SELECT key, value, block_num, tx_num FROM state WHERE ns = ? AND key >= ? AND key < ? ORDER BY key'),
-      history: db.prepare<[string, Buffer], { tx_id: string; ts_ms: number; is_delete: number; value: Buffer | null }>('SELECT tx_id, ts_ms, is_delete, value FROM history WHERE ns = ? AND key = ? ORDER BY block_num, tx_num'),
+      historyBefore: db.prepare<[string, Buffer, number, number, number, number], HistoryRow>(
+        'SELECT block_num, tx_num, tx_id, ts_ms, is_delete, value FROM history WHERE ns = ? AND key = ? AND (block_num < ? OR (block_num = ? AND tx_num < ?)) ORDER BY block_num DESC, tx_num DESC LIMIT ?',
+      ),
       tx: db.prepare<[string], { block_num: number; tx_num: number; code: number }>('SELECT block_num, tx_num, code FROM txs WHERE tx_id = ?'),
       last: db.prepare<[], { number: number; header_hash: Buffer }>('SELECT number, header_hash FROM blocks ORDER BY number DESC LIMIT 1'),
       block: db.prepare<[number], { number: number; header_hash: Buffer; bytes: Buffer }>('SELECT number, header_hash, bytes FROM blocks WHERE number = ?'),
@@ -86,19 +90,29 @@ export class LedgerStore {
     }
   }
 
+  /** Newest first, fetched a page at a time (no cursor stays open while the chaincode awaits):
+   * the time guard reads only the newest entry of a key whose history grows with every change. */
   *history(ns: string, key: string): Generator<{ txId: string; timestamp: Date; isDelete: boolean; value: Buffer }> {
-    for (const row of this.#stmts.history.iterate(ns, enc(key))) {
-      yield { txId: row.tx_id, timestamp: new Date(row.ts_ms), isDelete: row.is_delete === 1, value: row.value ?? Buffer.alloc(0) };
+    let before = { blockNum: Number.MAX_SAFE_INTEGER, txNum: 0 };
+    for (;;) {
+      const rows = this.#stmts.historyBefore.all(ns, enc(key), before.blockNum, before.blockNum, before.txNum, HISTORY_PAGE);
+      for (const row of rows) {
+        yield { txId: row.tx_id, timestamp: new Date(row.ts_ms), isDelete: row.is_delete === 1, value: row.value ?? Buffer.alloc(0) };
+      }
+      if (rows.length < HISTORY_PAGE) return;
+      const last = rows[rows.length - 1]!;
+      before = { blockNum: last.block_num, txNum: last.tx_num };
     }
   }
 
-  /** A StateReader over one chaincode's namespace. Range results are materialised so a
-   * simulation that awaits mid-iteration never holds a SQLite cursor across a commit. */
+  /** A StateReader over one chaincode's namespace. Range results are materialised, and
+   * history is read in pages, so a simulation that awaits mid-iteration never holds a
+   * SQLite cursor across a commit. */
   reader(ns: string): StateReader {
     return {
       get: (key) => this.get(ns, key),
       range: (startKey, endKey) => [...this.range(ns, startKey, endKey)],
-      history: (key) => [...this.history(ns, key)],
+      history: (key) => this.history(ns, key),
     };
   }
 

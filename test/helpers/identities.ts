@@ -2,6 +2,7 @@
 import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
+import { fabricAttributesExtension, PLATFORM_ATTRIBUTES } from '../../src/ledger-peer/localCa';
 
 x509.cryptoProvider.set(webcrypto as never);
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
@@ -42,8 +43,9 @@ function orgCa(org: string) {
 }
 
 /** An ECDSA P-256 certificate with subject `CN=<user>,O=<org>`, issued by the org's CA.
- * `subject` overrides the subject DN (to test crafted names). */
-export async function createIdentity(user: string, org: string, subject?: string): Promise<TestIdentity> {
+ * `subject` overrides the subject DN (to test crafted names); `attributes` are Fabric CA
+ * attributes (roles). */
+export async function createIdentity(user: string, org: string, subject?: string, attributes?: Readonly<Record<string, string>>): Promise<TestIdentity> {
   const ca = await orgCa(org);
   const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as CryptoKeyPair;
   const cert = await x509.X509CertificateGenerator.create({
@@ -54,6 +56,10 @@ export async function createIdentity(user: string, org: string, subject?: string
     signingKey: ca.keys.privateKey,
     signingAlgorithm: ALGORITHM,
     ...VALIDITY,
+    ...(attributes === undefined ? {} : { extensions: [fabricAttributesExtension(attributes)] }),
   });
   return { user, org, mspId: mspIdOf(org), certPem: cert.toString('pem') };
 }
+
+/** The platform identity as the local CA issues it: a uis user with `ledgerflow.role=platform`. */
+export const createPlatformIdentity = (): Promise<TestIdentity> => createIdentity('ledgerflow', 'uis', undefined, PLATFORM_ATTRIBUTES);

@@ -6,6 +6,12 @@ import { MemoryLedger } from './memoryLedger';
 
 export const CHANNEL = 'ledgerflow';
 
+// The chaincode checks the proposal timestamp against the endorser's clock (Date.now). The
+// harness is the endorser, so while it runs a transaction that clock is the harness's own.
+let endorserClock: (() => number) | undefined;
+const systemNow = Date.now.bind(Date);
+Date.now = () => (endorserClock === undefined ? systemNow() : endorserClock());
+
 let chaincode: Chaincode | undefined;
 /** One loaded chaincode per test process, as a peer keeps one container per chaincode. */
 export function ledgerflowChaincode(): Chaincode {
@@ -32,20 +38,24 @@ export class LedgerHarness {
     return `tx${String(++this.seq).padStart(6, '0')}`;
   }
 
-  simulate(who: TestIdentity, fn: string, args: string[], state: StateReader = this.ledger, txId = this.nextTxId()): Promise<Outcome> {
+  /** `timestamp` is the proposal's (the client's choice); default the endorser's `now`. */
+  simulate(who: TestIdentity, fn: string, args: string[], state: StateReader = this.ledger, txId = this.nextTxId(), timestamp: Date = this.now): Promise<Outcome> {
+    endorserClock = () => this.now.getTime();
     return ledgerflowChaincode()
-      .simulate(
-        { channelId: CHANNEL, txId, timestamp: this.now, creator: { mspId: who.mspId, certPem: who.certPem }, fn, args },
-        state,
-      )
+      .simulate({ channelId: CHANNEL, txId, timestamp, creator: { mspId: who.mspId, certPem: who.certPem }, fn, args }, state)
       .then((r) => ({ ...r, txId }));
   }
 
   /** Simulates and, when endorsed, commits in its own block. */
-  async submit(who: TestIdentity, fn: string, ...args: string[]): Promise<Outcome> {
-    const outcome = await this.simulate(who, fn, args);
+  submit(who: TestIdentity, fn: string, ...args: string[]): Promise<Outcome> {
+    return this.submitAt(this.now, who, fn, ...args);
+  }
+
+  /** As submit, with the proposal dated `timestamp` (a client may choose any). */
+  async submitAt(timestamp: Date, who: TestIdentity, fn: string, ...args: string[]): Promise<Outcome> {
+    const outcome = await this.simulate(who, fn, args, this.ledger, this.nextTxId(), timestamp);
     if (outcome.status >= 400) return outcome;
-    const validation = this.ledger.commit({ txId: outcome.txId, timestamp: this.now, rwset: outcome.rwset });
+    const validation = this.ledger.commit({ txId: outcome.txId, timestamp, rwset: outcome.rwset });
     return { ...outcome, validation };
   }
 

@@ -45,7 +45,7 @@ export class MemoryLedger implements StateReader {
   }
 
   history(key: string): Iterable<HistoryItem> {
-    return [...(this.histories.get(key) ?? [])];
+    return [...(this.histories.get(key) ?? [])].reverse();
   }
 
   /** Commits one block; returns each transaction's validation code. */

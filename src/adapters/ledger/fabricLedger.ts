@@ -70,6 +70,8 @@ export class FabricLedger implements Ledger {
       .catch((err: unknown) => Promise.reject(toLedgerError(err, 'evaluate')));
     const onAbort = () => events.close();
     options.signal?.addEventListener('abort', onAbort, { once: true });
+    // Aborted while the stream was being opened: the listener came too late to close it.
+    if (options.signal?.aborted === true) events.close();
     try {
       for await (const event of events) {
         const text = Buffer.from(event.payload).toString('utf8');

@@ -194,7 +194,7 @@ export class DatasetService {
     return (await session.datasetHistory(id)).map(publicHistoryEntry);
   }
 
-  /** Expires overdue leases as `platform`; returns what expired (for the lease-expired queue). */
+  /** Expires overdue leases as `platform` (the chaincode refuses anyone else); returns what expired. */
   async expireLeases(platform: Caller): Promise<PublicLease[]> {
     const expired = await this.session(platform).expireLeases();
     for (const lease of expired) this.deps.logger.info({ datasetId: lease.datasetId, holder: lease.holder.org }, 'lease expired');

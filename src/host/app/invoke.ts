@@ -13,6 +13,11 @@ export interface InvocationInput {
   readonly inputs?: Readonly<Record<string, RpcTypedData>>;
   readonly invocationId?: string;
   readonly retryContext?: { retryCount: number; maxRetryCount: number };
+  /**
+   * Sees the handler's return value before the programming model serialises it (the
+   * durable extension numbers the SDK's action objects there, so identity survives JSON).
+   */
+  readonly inspectResult?: (result: unknown) => void;
 }
 
 export interface InvocationResult {
@@ -95,6 +100,7 @@ export async function invokeFunction(deps: InvokeDeps, fn: RegisteredFunction, i
   await runInState(coreCtx, 'postInvocationHooks', () => deps.hooks.run('postInvocation', post));
   if (post.error !== null && post.error !== undefined) throw post.error;
 
+  input.inspectResult?.(post.result);
   const response = await model.getResponse(context, post.result);
   const outputs = new Map<string, RpcTypedData>();
   for (const binding of response.outputData ?? []) {

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import fg from 'fast-glob';
 import type { Logger } from '../../observability/logger';
 import { HostConfigError } from '../config/hostConfigError';
 import type { RpcLogCategory, RpcLogLevel } from '../wire/rpcTypes';
@@ -12,37 +13,48 @@ import { FunctionRegistry } from './registry';
 
 export interface LoadedApp {
   readonly appDir: string;
-  readonly entry: string;
+  /** The entry point files, in the order they were loaded. */
+  readonly entries: readonly string[];
   readonly registry: FunctionRegistry;
   readonly hooks: HookRegistry;
   readonly programmingModel: ProgrammingModel;
 }
 
-/** The app's entry point: package.json `main` (as the worker reads it), else index.js. */
-export function resolveEntry(appDir: string): string {
+/**
+ * The app's entry points as the Node.js worker finds them: package.json `main` is a glob
+ * pattern relative to the app dir (`functions/*.js`, as in Microsoft's samples, or one
+ * file); without `main`, index.js. The worker loads the matches in globby's order; here
+ * they are sorted, so the load order does not depend on the file system.
+ */
+export function resolveEntries(appDir: string): string[] {
   const pkgFile = resolve(appDir, 'package.json');
-  if (!existsSync(pkgFile)) return resolve(appDir, 'index.js');
+  if (!existsSync(pkgFile)) return [resolve(appDir, 'index.js')];
   let main: unknown;
   try {
     main = (JSON.parse(readFileSync(pkgFile, 'utf8')) as { main?: unknown }).main;
   } catch (err) {
     throw new HostConfigError(`${pkgFile} is not JSON: ${(err as Error).message}`);
   }
-  if (main === undefined) return resolve(appDir, 'index.js');
-  if (typeof main !== 'string' || main.includes('*')) {
-    throw new HostConfigError(`${pkgFile}: "main" must name one file (globs are not supported by the embedded host)`);
+  if (main === undefined || main === '') return [resolve(appDir, 'index.js')];
+  if (typeof main !== 'string') throw new HostConfigError(`${pkgFile}: "main" must be a string (a file or a glob pattern)`);
+  if (!fg.isDynamicPattern(main)) return [resolve(appDir, main)];
+  const files = fg.sync(main, { cwd: appDir, onlyFiles: true, absolute: true }).sort();
+  if (files.length === 0) {
+    throw new HostConfigError(`unable to load entry point "${main}": found zero files matching the supplied pattern in ${appDir} (run \`npm run build\`?)`);
   }
-  return resolve(appDir, main);
+  return files;
 }
 
 /**
  * Loads the app the way the Node.js worker does: install `@azure/functions-core`, then
- * require the entry point, whose `app.*` calls register functions and hooks through it.
+ * require each entry point, whose `app.*` calls register functions and hooks through it.
  */
 export async function loadApp(appDir: string, env: NodeJS.ProcessEnv, logger: Logger): Promise<LoadedApp> {
-  const entry = resolveEntry(appDir);
-  if (!existsSync(entry)) {
-    throw new HostConfigError(`the app entry point ${entry} does not exist (run \`npm run build\`?)`);
+  const entries = resolveEntries(appDir);
+  for (const entry of entries) {
+    if (!existsSync(entry)) {
+      throw new HostConfigError(`the app entry point ${entry} does not exist (run \`npm run build\`?)`);
+    }
   }
   const systemLog = logger.child({ category: 'system' });
   const state: CoreApiState = {
@@ -53,21 +65,24 @@ export async function loadApp(appDir: string, env: NodeJS.ProcessEnv, logger: Lo
   };
   installCoreModule(createCoreApi(state));
 
-  if (/\.mjs$/.test(entry) || isEsmPackage(appDir)) {
-    await import(pathToFileURL(entry).href);
-  } else {
-    require(entry);
+  const esm = isEsmPackage(appDir);
+  for (const entry of entries) {
+    if (/\.mjs$/.test(entry) || esm) {
+      await import(pathToFileURL(entry).href);
+    } else {
+      require(entry);
+    }
   }
 
   const model = state.programmingModel;
   if (model === undefined) {
-    throw new HostConfigError(`${entry} registered no programming model: does it import "@azure/functions" and register functions?`);
+    throw new HostConfigError(`${entries.join(', ')} registered no programming model: does it import "@azure/functions" and register functions?`);
   }
   const capabilities = (await model.getCapabilities?.({})) ?? {};
   if (capabilities['HttpUri'] !== undefined) {
     throw new HostConfigError('HTTP streaming (app.setup({ enableHttpStream: true })) is not supported by the embedded host');
   }
-  return { appDir, entry, registry: state.registry, hooks: state.hooks, programmingModel: model };
+  return { appDir, entries, registry: state.registry, hooks: state.hooks, programmingModel: model };
 }
 
 function isEsmPackage(appDir: string): boolean {

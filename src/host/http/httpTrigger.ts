@@ -3,6 +3,7 @@ import type { HostContext, HostExtension } from '../extension';
 import { RETURN_BINDING, stringOption, type RegisteredFunction } from '../app/registry';
 import { fromRpcHttpResponse, toRpcHttpRequest } from '../wire/httpData';
 import { BodyTooLargeError, readBody } from './readBody';
+import { UnsupportedBindingError } from '../bindings';
 import { writeJsonError } from './jsonError';
 import { compareRank, matchRoute, parseRouteTemplate, type RouteTemplate } from './routeTemplate';
 
@@ -101,7 +102,11 @@ export function httpTriggerExtension(options: HttpTriggerOptions): HostExtension
       const result = await ctx.invoke(fn, { trigger });
       const output = fn.outputs.find((b) => b.type.toLowerCase() === 'http');
       response = fromRpcHttpResponse(output === undefined ? undefined : output.name === RETURN_BINDING ? result.returnValue : result.outputs.get(output.name));
-    } catch {
+    } catch (err) {
+      if (err instanceof UnsupportedBindingError) {
+        writeJsonError(res, 501, 'not_implemented', err.message);
+        return;
+      }
       // The host logged the failure with the invocation id; the client learns nothing more.
       writeJsonError(res, 500, 'internal', 'internal error');
       return;

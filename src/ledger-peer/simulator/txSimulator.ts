@@ -86,17 +86,26 @@ export class TxSimulator {
 
   async handleGetHistoryForKey(key: string): Promise<ShimIterator<ShimKeyModification>> {
     this.checkOpen('');
-    // Fabric 2.x returns a key's history newest first; StateReader yields it oldest first.
-    const entries = [...this.state.history(key)].reverse().map((h) => {
-      const millis = h.timestamp.getTime();
-      return {
-        txId: h.txId,
-        value: Buffer.from(h.value),
-        isDelete: h.isDelete,
-        timestamp: { seconds: Math.floor(millis / 1000), nanos: (millis % 1000) * 1_000_000 },
-      };
-    });
-    return arrayIterator(entries);
+    const source = this.state.history(key)[Symbol.iterator]();
+    return {
+      next: async () => {
+        this.checkOpen('');
+        const step = source.next();
+        if (step.done === true) return { done: true, value: undefined };
+        const h = step.value;
+        const millis = h.timestamp.getTime();
+        const value = {
+          txId: h.txId,
+          value: Buffer.from(h.value),
+          isDelete: h.isDelete,
+          timestamp: { seconds: Math.floor(millis / 1000), nanos: (millis % 1000) * 1_000_000 },
+        };
+        return { done: false, value };
+      },
+      close: async () => {
+        source.return?.();
+      },
+    };
   }
 
   async handleQueryStateNext(): Promise<never> {

@@ -24,8 +24,9 @@ export interface StateReader {
    * (UTF-8 byte order: sort with `compareKeys` from ./keyOrder, not JS `<`). Lazy: a
    * chaincode that stops early stops the iteration. */
   range(startKey: string, endKey: string): Iterable<{ key: string } & VersionedValue>;
-  /** Every committed write of the key, oldest first (the simulator hands them to chaincode
-   * newest first, as Fabric 2.x does). A delete has isDelete true and an empty value. */
+  /** Every committed write of the key, newest first as Fabric 2.x hands them to chaincode;
+   * lazy, so a chaincode that reads only the newest entry does not load the rest. A delete
+   * has isDelete true and an empty value. */
   history(key: string): Iterable<{ txId: string; timestamp: Date; isDelete: boolean; value: Buffer }>;
 }
 

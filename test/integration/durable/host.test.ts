@@ -32,7 +32,7 @@ interface Status {
   output: unknown;
   customStatus: unknown;
   input: unknown;
-  history?: { EventType: string }[];
+  historyEvents?: { EventType: string }[];
 }
 
 async function start(name: string, input?: unknown, instanceId?: string): Promise<Links> {
@@ -130,7 +130,7 @@ test('a failing orchestration shows the error in its status', async () => {
   assert.match(String(s.output), /the activity exploded/);
   const full = (await (await fetch(`${f.statusQueryGetUri}&showHistory=true`)).json()) as Status & { failureDetails: { errorMessage: string } };
   assert.match(full.failureDetails.errorMessage, /the activity exploded/);
-  assert.ok(full.history?.some((e) => e.EventType === 'TaskFailed'));
+  assert.ok(full.historyEvents?.some((e) => e.EventType === 'TaskFailed'));
 });
 
 test('purge: one instance through the client, and by filter', async () => {

@@ -71,7 +71,8 @@ test('startNew, status, check-status response, wait for completion', async () =>
   const status = await client.getStatus(id, { showHistory: true, showHistoryOutput: true });
   assert.equal(status.runtimeStatus, 'Completed');
   assert.equal(status.input, 'abc');
-  assert.ok(Array.isArray(status.history) && status.history.length > 3);
+  // As on Azure: the API sends `historyEvents`, the SDK's status type reads `history`.
+  assert.equal(status.history, undefined);
   const check = client.createCheckStatusResponse(request, id);
   assert.equal(check.status, 202);
   const links = (await check.json()) as { statusQueryGetUri: string; id: string };

@@ -17,6 +17,8 @@ export interface PeerFixture {
 }
 
 export const silent = createLogger({ level: 'silent' });
+/** The platform identity (issued with `ledgerflow.role=platform`), which also reads events. */
+export const PLATFORM = { org: 'uis', user: 'ledgerflow' } as const;
 
 export async function startPeerFixture(options: Partial<EmbeddedPeerOptions> = {}): Promise<PeerFixture> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'ledgerflow-peer-'));
@@ -27,8 +29,8 @@ export async function startPeerFixture(options: Partial<EmbeddedPeerOptions> = {
       ...(peer.tlsRootCert === undefined ? {} : { tlsRootCert: peer.tlsRootCert }),
       channel: peer.channel,
       chaincode: 'ledgerflow',
-      identities: issuingIdentities(peer.mspDir),
-      serviceCaller: { org: 'uis', user: 'auditor' },
+      identities: issuingIdentities(peer.mspDir, PLATFORM),
+      serviceCaller: PLATFORM,
     });
   const fixture: PeerFixture = {
     dataDir,

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { LedgerflowError } from '../../../src/core/errors';
 import { callbackToken, callbackTokenMatches } from '../../../src/core/workflow/callbackToken';
 import { acceptCompletion, bearerOf } from '../../../src/app/workflows/callbacks';
-import { cancelRunsUsing, startCleanup } from '../../../src/app/workflows/queues';
+import { startCleanup } from '../../../src/app/workflows/queues';
 import { callbackKey, callbackUrl } from '../../../src/app/workflows/platform';
 import { parseSettings } from '../../../src/config/settings';
 import { InvocationContext } from '@azure/functions';
@@ -39,20 +39,6 @@ test('a cleanup message starts the cleanup once; a redelivery does nothing', asy
   assert.equal(await startCleanup(message, runs, silentLog), 'already');
   assert.deepEqual([...runs.records.keys()], ['wf-1:cleanup']);
   assert.equal(runs.records.get('wf-1:cleanup')!.name, 'cleanupOrchestrator');
-});
-
-test('an expired lease cancels the running runs of its holder that mount the dataset', async () => {
-  const runs = new FakeRuns();
-  const alice = { user: 'alice', org: 'uis' };
-  const status = (ids: string[], caller = alice) => ({ status: 'Running', submittedBy: caller, datasetIds: ids, jobs: [] });
-  for (const [id, ids, caller] of [['a', ['d1'], alice], ['b', ['d2'], alice], ['c', ['d1', 'd2'], alice], ['d', ['d1'], { user: 'bob', org: 'uio' }]] as const) {
-    await runs.start('workflowOrchestrator', id, {});
-    runs.set(id, { runtimeStatus: 'Running', customStatus: status([...ids], caller) });
-  }
-  await runs.start('workflowOrchestrator', 'done', {});
-  runs.set('done', { runtimeStatus: 'Completed', customStatus: status(['d1']) });
-  assert.deepEqual(await cancelRunsUsing('d1', alice, runs, silentLog), ['a', 'c']);
-  assert.ok(runs.raised.every((r) => r.eventName === 'cancel'));
 });
 
 test('the launch activity checks the lease, gives the backend the token and credential, and returns only the handle', async () => {
@@ -93,7 +79,7 @@ test('the callback key is created once and then reused; the callback URL follows
   assert.equal(callbackUrl(parseSettings({}), { WEBSITE_HOSTNAME: 'lf.azurewebsites.net' }), 'https://lf.azurewebsites.net/api/callbacks/jobs');
 });
 
-test('a launch record that an earlier try already committed counts as recorded; other conflicts do not', async () => {
+test('the launch activity guesses nothing from errors: a repeat is answered by the chaincode, a conflict is a failure', async () => {
   const refusing = (err: Error): FakeLedger => {
     const ledger = new FakeLedger();
     const as = ledger.as.bind(ledger);
@@ -101,11 +87,9 @@ test('a launch record that an earlier try already committed counts as recorded; 
     return ledger;
   };
   const deps = (ledger: FakeLedger) => ({ ledger, compute: new FakeCompute(), log: silentLog, now: () => new Date(), locateDataset: async () => { throw new Error('unused'); }, callbackKey: async () => key, callbackUrl: () => '' });
-  const input = { caller: { user: 'alice', org: 'uis' }, workflowId: 'wf-1', datasetIds: [], specHash: 'h' };
-  const endorse = Object.assign(new LedgerflowError('conflict', 'workflow wf-1 is already recorded'), { stage: 'endorse' });
-  const commit = Object.assign(new LedgerflowError('conflict', 'MVCC read conflict'), { stage: 'commit' });
-  assert.equal(await recordWorkflowLaunched.run(input, deps(refusing(endorse)), new InvocationContext()), null);
-  await assert.rejects(recordWorkflowLaunched.run(input, deps(refusing(commit)), new InvocationContext()), /MVCC/);
+  const input = { caller: { user: 'alice', org: 'uis' }, workflowId: 'wf-1', datasetIds: ['d1'], specHash: 'h' };
+  const endorse = Object.assign(new LedgerflowError('conflict', 'workflow wf-1 is already recorded with another launch'), { stage: 'endorse' });
+  await assert.rejects(recordWorkflowLaunched.run(input, deps(refusing(endorse)), new InvocationContext()), /another launch/);
 });
 
 test('cleanup releases only the leases the submitter still holds, and compute cleanup is the backend\'s', async () => {

@@ -1,7 +1,7 @@
 import type { Caller, LeaseRecord } from '../../../src/core/model';
 import type { RunControl, RunRecord } from '../../../src/app/workflows/runControl';
 import type { ComputeBackend, JobHandle, JobLaunch, JobObservation, ResolvedVolume } from '../../../src/ports/compute';
-import type { Ledger, LedgerSession } from '../../../src/ports/ledger';
+import type { Ledger, LedgerEvent, LedgerSession } from '../../../src/ports/ledger';
 import { createLogger } from '../../../src/observability/logger';
 
 export const silentLog = createLogger({ level: 'silent' });
@@ -52,7 +52,23 @@ export class FakeLedger implements Ledger {
       listDatasets: unsupported, takeLease: unsupported, expireLeases: unsupported, datasetHistory: unsupported,
     };
   }
-  async *events(): AsyncIterable<never> { /* none */ }
+  /** Chaincode events "committed", in order; `events()` serves them from a checkpoint and
+   * then, like the gateway's stream, waits for more until aborted. */
+  readonly committed: LedgerEvent[] = [];
+  async *events(options: { startBlock?: bigint; afterTransactionId?: string; signal?: AbortSignal }): AsyncIterable<LedgerEvent> {
+    const start = options.startBlock ?? 0n;
+    let skipping = options.afterTransactionId !== undefined;
+    for (const event of this.committed) {
+      if (event.blockNumber < start) continue;
+      if (skipping && event.blockNumber === start) {
+        if (event.txId === options.afterTransactionId) skipping = false;
+        continue;
+      }
+      yield event;
+    }
+    const signal = options.signal;
+    if (signal !== undefined && !signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+  }
   async close(): Promise<void> {}
 }
 

@@ -1,13 +1,14 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createIdentity, type TestIdentity } from '../../helpers/identities';
+import { createIdentity, createPlatformIdentity, type TestIdentity } from '../../helpers/identities';
 import { LedgerHarness, newDataset, type Outcome } from '../../helpers/ledgerHarness';
 
 let alice: TestIdentity;
 let bob: TestIdentity;
+let platform: TestIdentity;
 
 before(async () => {
-  [alice, bob] = await Promise.all([createIdentity('alice', 'uis'), createIdentity('bob', 'ntnu')]);
+  [alice, bob, platform] = await Promise.all([createIdentity('alice', 'uis'), createIdentity('bob', 'ntnu'), createPlatformIdentity()]);
 });
 
 const SPEC = 'b'.repeat(64);
@@ -24,7 +25,7 @@ async function script(h: LedgerHarness): Promise<[Outcome, string][]> {
     [bob, 'RecordWorkflowFinished', [JSON.stringify({ workflowId: 'wf-1', status: 'Failed', jobs: [{ exitCode: 3, status: 'Failed', name: 'a' }] })], 'WorkflowFinished'],
     [bob, 'RecordWorkflowCleanedUp', ['wf-1'], 'WorkflowCleanedUp'],
     [bob, 'ReleaseLease', ['dataset-01'], 'LeaseReleased'],
-    [alice, 'ExpireLeases', [], 'LeasesExpired'],
+    [platform, 'ExpireLeases', [], 'LeasesExpired'],
     [alice, 'DeleteDataset', ['dataset-01'], 'DatasetDeleted'],
   ];
   const out: [Outcome, string][] = [];

@@ -1,20 +1,23 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LeaseRecord } from '@ledgerflow/chaincode';
-import { createIdentity, type TestIdentity } from '../../helpers/identities';
+import { createIdentity, createPlatformIdentity, type TestIdentity } from '../../helpers/identities';
 import { errorOf, LedgerHarness, newDataset } from '../../helpers/ledgerHarness';
 
 let alice: TestIdentity; // uis, owner
 let carol: TestIdentity; // uis
 let bob: TestIdentity; // ntnu
 let dave: TestIdentity; // ntnu
+let platform: TestIdentity; // uis, with the platform role
 
 before(async () => {
-  [alice, carol, bob, dave] = await Promise.all([
+  [alice, carol, bob, dave, platform] = await Promise.all([
+
     createIdentity('alice', 'uis'),
     createIdentity('carol', 'uis'),
     createIdentity('bob', 'ntnu'),
     createIdentity('dave', 'ntnu'),
+    createPlatformIdentity(),
   ]);
 });
 
@@ -151,14 +154,14 @@ describe('ExpireLeases', () => {
     await h.ok(dave, 'TakeLease', 'dataset-02', '100');
     await h.ok(carol, 'TakeLease', 'dataset-03', '20');
     h.advance(20);
-    const out = await h.submit(alice, 'ExpireLeases');
+    const out = await h.submit(platform, 'ExpireLeases');
     assert.equal(out.validation, 'VALID');
     const expired = JSON.parse(out.payload.toString()) as LeaseRecord[];
     assert.deepEqual(expired.map((l) => l.datasetId), ['dataset-01', 'dataset-03']);
     assert.equal(out.event?.name, 'LeasesExpired');
     assert.deepEqual(JSON.parse(out.event!.payload.toString()), { leases: expired });
     assert.equal((await h.query<LeaseRecord>(alice, 'ReadLease', 'dataset-02')).holder.user, 'dave');
-    const again = await h.submit(alice, 'ExpireLeases');
+    const again = await h.submit(platform, 'ExpireLeases');
     assert.deepEqual(JSON.parse(again.payload.toString()), []);
     assert.equal(again.event, undefined, 'nothing changed, nothing to announce');
     assert.equal(again.rwset.writes.length, 0);
@@ -169,7 +172,7 @@ describe('ExpireLeases', () => {
     for (const id of ['dataset-01', 'dataset-02']) await h.ok(alice, 'RegisterDataset', newDataset(id));
     await h.ok(bob, 'TakeLease', 'dataset-01', '10');
     h.advance(10);
-    const expire = await h.simulate(alice, 'ExpireLeases', []);
+    const expire = await h.simulate(platform, 'ExpireLeases', []);
     await h.ok(dave, 'TakeLease', 'dataset-02', '0');
     assert.equal(h.ledger.commit({ txId: expire.txId, timestamp: h.now, rwset: expire.rwset }), 'PHANTOM_READ_CONFLICT');
   });

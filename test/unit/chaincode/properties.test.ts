@@ -2,7 +2,7 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { DatasetRecord, HistoryEntry } from '@ledgerflow/chaincode';
-import { createIdentity, type TestIdentity } from '../../helpers/identities';
+import { createIdentity, createPlatformIdentity, type TestIdentity } from '../../helpers/identities';
 import { errorOf, LedgerHarness, newDataset, type Outcome } from '../../helpers/ledgerHarness';
 
 /**
@@ -12,8 +12,10 @@ import { errorOf, LedgerHarness, newDataset, type Outcome } from '../../helpers/
  * at most one commits; and each dataset's history has one entry per committed change.
  */
 let people: TestIdentity[];
+let platform: TestIdentity;
 before(async () => {
   people = await Promise.all([createIdentity('alice', 'uis'), createIdentity('carol', 'uis'), createIdentity('bob', 'ntnu')]);
+  platform = await createPlatformIdentity();
 });
 
 const IDS = ['dataset-a0', 'dataset-b1', 'dataset-c2'];
@@ -69,7 +71,8 @@ async function step(h: LedgerHarness, m: Model, o: Op): Promise<void> {
   }
   const p = people[o.who];
   if (o.kind === 'expire') {
-    const out = await h.submit(p, 'ExpireLeases');
+    assert.equal(codeOf(await h.submit(p, 'ExpireLeases')), 'forbidden', 'only the platform expires leases');
+    const out = await h.submit(platform, 'ExpireLeases');
     assert.equal(codeOf(out), 'ok');
     const expired = (JSON.parse(out.payload.toString()) as { datasetId: string }[]).map((l) => l.datasetId).sort();
     const expected = [...m.datasets].filter(([, d]) => d.lease !== undefined && d.lease.expiresAt <= m.now).map(([id]) => id).sort();

@@ -1,16 +1,17 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { HistoryEntry, WorkflowRecord } from '@ledgerflow/chaincode';
-import { createIdentity, type TestIdentity } from '../../helpers/identities';
+import { createIdentity, createPlatformIdentity, type TestIdentity } from '../../helpers/identities';
 import { errorOf, LedgerHarness, newDataset } from '../../helpers/ledgerHarness';
 
 let alice: TestIdentity; // uis, owner
 let bob: TestIdentity; // ntnu, consumer
 let dave: TestIdentity; // ntnu
+let platform: TestIdentity;
 const SPEC = 'a'.repeat(64);
 
 before(async () => {
-  [alice, bob, dave] = await Promise.all([createIdentity('alice', 'uis'), createIdentity('bob', 'ntnu'), createIdentity('dave', 'ntnu')]);
+  [alice, bob, dave, platform] = await Promise.all([createIdentity('alice', 'uis'), createIdentity('bob', 'ntnu'), createIdentity('dave', 'ntnu'), createPlatformIdentity()]);
 });
 
 async function leasedToBob(): Promise<LedgerHarness> {
@@ -52,17 +53,53 @@ describe('RecordWorkflowLaunched', () => {
     assert.equal(errorOf(await h.submit(bob, 'RecordWorkflowLaunched', launch('wf-1', ['dataset-99']))).code, 'not_found');
   });
 
-  test('validates input and rejects a second launch of the same id', async () => {
+  test('validates input; the same launch again returns the stored record, another launch of the id is a conflict', async () => {
     const h = await leasedToBob();
     for (const bad of [
       JSON.stringify({ workflowId: 'wf-1', datasetIds: ['dataset-01'], specHash: 'nothex' }),
       JSON.stringify({ workflowId: 'wf 1', datasetIds: ['dataset-01'], specHash: SPEC }),
       JSON.stringify({ workflowId: 'wf-1', datasetIds: ['dataset-01', 'dataset-01'], specHash: SPEC }),
+      JSON.stringify({ workflowId: 'wf-1', datasetIds: [], specHash: SPEC }),
     ]) {
       assert.equal(errorOf(await h.submit(bob, 'RecordWorkflowLaunched', bad)).code, 'validation_failed', bad);
     }
+    const first = await h.ok<WorkflowRecord>(bob, 'RecordWorkflowLaunched', launch('wf-1', ['dataset-01']));
+    h.advance(3);
+    const again = await h.submit(bob, 'RecordWorkflowLaunched', launch('wf-1', ['dataset-01']));
+    assert.deepEqual(JSON.parse(again.payload.toString()), first, 'a retried activity gets the stored record');
+    assert.equal(again.rwset.writes.length, 0, 'and writes nothing');
+    assert.equal(again.event, undefined);
+    assert.equal(errorOf(await h.submit(bob, 'RecordWorkflowLaunched', launch('wf-1', ['dataset-02']))).code, 'conflict');
+    assert.equal(errorOf(await h.submit(dave, 'RecordWorkflowLaunched', launch('wf-1', ['dataset-01']))).code, 'conflict', 'not another user');
+  });
+
+  test('only under a current lease of the caller: not after it expired, not under another user\'s', async () => {
+    const h = await leasedToBob();
+    assert.equal(errorOf(await h.submit(dave, 'RecordWorkflowLaunched', launch('wf-1', ['dataset-01']))).code, 'forbidden');
+    h.advance(61); // the policy default is 60 s
+    assert.equal(errorOf(await h.submit(bob, 'RecordWorkflowLaunched', launch('wf-1', ['dataset-01']))).code, 'forbidden');
+  });
+});
+
+describe('the workflow record state machine: launched -> finished -> cleaned up', () => {
+  test('cleanup before the finish is refused, a finish after the cleanup only repeats the stored one', async () => {
+    const h = await leasedToBob();
     await h.ok(bob, 'RecordWorkflowLaunched', launch('wf-1', ['dataset-01']));
-    assert.equal(errorOf(await h.submit(bob, 'RecordWorkflowLaunched', launch('wf-1', ['dataset-01']))).code, 'conflict');
+    const early = errorOf(await h.submit(bob, 'RecordWorkflowCleanedUp', 'wf-1'));
+    assert.equal(early.code, 'conflict');
+    assert.match(early.message, /has not finished/);
+    h.advance(1);
+    const finished = await h.ok<WorkflowRecord>(bob, 'RecordWorkflowFinished', finish('wf-1'));
+    h.advance(1);
+    const cleaned = await h.ok<WorkflowRecord>(bob, 'RecordWorkflowCleanedUp', 'wf-1');
+    h.advance(1);
+    const repeat = await h.submit(bob, 'RecordWorkflowFinished', finish('wf-1'));
+    assert.deepEqual(JSON.parse(repeat.payload.toString()), cleaned, 'the stored record, cleanup included');
+    assert.equal(repeat.rwset.writes.length, 0);
+    assert.equal(cleaned.finishedAt, finished.finishedAt);
+    const other = JSON.stringify({ workflowId: 'wf-1', status: 'Failed', jobs: [] });
+    assert.equal(errorOf(await h.submit(bob, 'RecordWorkflowFinished', other)).code, 'conflict');
+    assert.equal((await h.submit(bob, 'RecordWorkflowCleanedUp', 'wf-1')).rwset.writes.length, 0);
   });
 });
 
@@ -116,7 +153,7 @@ describe('DatasetHistory', () => {
     await h.ok(bob, 'ReleaseLease', 'dataset-01');
     await h.ok(dave, 'TakeLease', 'dataset-01', '10');
     h.advance(10);
-    await h.ok(alice, 'ExpireLeases');
+    await h.ok(platform, 'ExpireLeases');
     await h.ok(alice, 'DeleteDataset', 'dataset-01');
 
     const history = await h.query<HistoryEntry[]>(dave, 'DatasetHistory', 'dataset-01');
@@ -129,7 +166,7 @@ describe('DatasetHistory', () => {
       'workflow-cleaned-up:bob',
       'released:bob',
       'leased:dave',
-      'expired:alice',
+      'expired:ledgerflow',
       'deleted:alice',
     ]);
     const txIds = history.map((e) => e.txId);

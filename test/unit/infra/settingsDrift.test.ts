@@ -48,6 +48,7 @@ const LOCAL_ONLY: Record<string, string> = {
   LEDGERFLOW_BIND_ADDRESS: 'embedded host: listening address',
   LEDGERFLOW_MAX_BODY_BYTES: 'embedded host: request size limit (App Service has its own)',
   LEDGERFLOW_SHUTDOWN_TIMEOUT_MS: 'embedded host: graceful stop',
+  LEDGERFLOW_STRICT_BINDINGS: 'embedded host: refuse functions with bindings it cannot run',
   LEDGER_BLOCK_MAX_TX: 'embedded Fabric peer: block cutting',
   LEDGER_BLOCK_TIMEOUT_MS: 'embedded Fabric peer: block cutting',
   LOCAL_DATASET_ROOTS: 'local storage: directories owners may register',

@@ -30,3 +30,11 @@ test('cleanup keeps the leases when the run did not ask to release them', async 
   });
   assert.deepEqual(names(run), ['cleanupCompute', 'recordWorkflowCleanedUp']);
 });
+
+test('a run that mounted no dataset has no ledger record to mark cleaned up', async () => {
+  const run = await drive(cleanupOrchestrator, {
+    name: 'cleanupOrchestrator', instanceId: 'wf-1:cleanup', input: { ...message(true), datasetIds: [] },
+    activities: { cleanupCompute: () => null, releaseRunLeases: () => ({ released: [] }) },
+  });
+  assert.deepEqual(names(run), ['cleanupCompute', 'releaseRunLeases']);
+});

@@ -4,8 +4,11 @@ import type { JobInput, WorkflowInput } from '../../../src/core/workflow/run';
 
 export const alice: Caller = { user: 'alice', org: 'uis' };
 
+/** The dataset every fixture job mounts: a run that mounts none is not recorded on the ledger. */
+export const DATASET = { id: 'ds-uis', name: 'uis', path: '/home/jovyan/uis' };
+
 export function job(index: number, overrides: Partial<JobSpec> = {}): JobSpec {
-  return { index, name: `job-${index}`, command: `echo ${index}`, env: {}, volumes: [], resources: {}, retries: 0, ...overrides };
+  return { index, name: `job-${index}`, command: `echo ${index}`, env: {}, volumes: [DATASET], resources: {}, retries: 0, ...overrides };
 }
 
 export function spec(jobs: JobSpec[], edges: [number, number][], extra: Partial<WorkflowSpec> = {}): WorkflowSpec {

@@ -74,8 +74,14 @@ test('a linear workflow runs its jobs one after another and ends Succeeded', asy
   for (let i = 1; i < jobs.length; i++) assert.ok(jobs[i]!.startedAt! >= jobs[i - 1]!.endedAt!, `${jobs[i]!.name} starts after ${jobs[i - 1]!.name} ends`);
   assert.deepEqual(activityOrder(run), ['recordWorkflowLaunched', 'recordWorkflowFinished', 'requestCleanup']);
   const cleanup = activityInputs(run, 'requestCleanup')[0] as CleanupMessage;
-  assert.deepEqual(cleanup, { workflowId: 'wf-1', caller: { user: 'alice', org: 'uis' }, status: 'Succeeded', datasetIds: [], releaseLeases: true });
+  assert.deepEqual(cleanup, { workflowId: 'wf-1', caller: { user: 'alice', org: 'uis' }, status: 'Succeeded', datasetIds: ['ds-uis'], releaseLeases: true });
   assert.deepEqual((run.statuses[0] as WorkflowRunStatus).status, 'Pending');
+});
+
+test('a run that mounts no dataset is not recorded on the ledger (its records name at least one)', async () => {
+  const run = await drive(workflowOrchestrator, scenario(spec([job(1, { volumes: [] })], []), { 1: { seconds: 2 } }));
+  assert.equal(final(run).status, 'Succeeded');
+  assert.deepEqual(activityOrder(run), ['requestCleanup']);
 });
 
 test('independent jobs run in parallel and the join waits for all of them (thesis experiment 2)', async () => {

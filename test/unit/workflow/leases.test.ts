@@ -19,7 +19,7 @@ test('a lease counts only for its holder and only until it expires', () => {
 
 test('every volume on a dataset the caller does not hold is named with its spec path', () => {
   const s = spec([
-    job(1),
+    job(1, { volumes: [] }),
     job(2, { volumes: [{ id: 'uis-ds', name: 'uis', path: '/home/jovyan/uis' }] }),
     job(3, { volumes: [{ id: 'uio-ds', name: 'uio', path: '/home/jovyan/uio' }, { id: 'uib-ds', name: 'uib', path: '/home/jovyan/uib' }] }),
   ], []);

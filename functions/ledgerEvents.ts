@@ -1,0 +1,29 @@
+import { join } from 'node:path';
+import * as df from 'durable-functions';
+import { app } from '@azure/functions';
+import { services } from '../src/app/services';
+import { fileCheckpointStore, followLedger } from '../src/app/workflows/ledgerFollower';
+import { durableRunControl } from '../src/app/workflows/runControl';
+
+/**
+ * Every second, reads the chaincode events committed since the last pass (from a checkpoint
+ * in the data dir) and cancels the runs whose lease ended on the ledger, by whatever path.
+ * The period bounds how long a run outlives its lease: with the pass itself, under 5 s.
+ * Timer invocations do not overlap, so one pass at a time moves the checkpoint.
+ */
+const EVERY_SECOND = '*/1 * * * * *';
+
+app.timer('ledgerEvents', {
+  schedule: EVERY_SECOND,
+  extraInputs: [df.input.durableClient()],
+  handler: async (_timer, context) => {
+    const svc = await services();
+    await followLedger({
+      ledger: svc.ledger,
+      platform: svc.platform,
+      runs: durableRunControl(df.getClient(context)),
+      checkpoints: fileCheckpointStore(join(svc.settings.LEDGERFLOW_DATA_DIR, 'ledger-events', 'checkpoint.json')),
+      log: svc.logger.child({ component: 'workflows' }),
+    });
+  },
+});

@@ -1,0 +1,151 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { z } from 'zod';
+import { ORCHESTRATORS, WORKFLOW_EVENTS } from '../../core/workflow/run';
+import type { Caller } from '../../core/model';
+import { writeFileAtomic } from '../../fs/atomicFile';
+import type { Logger } from '../../observability/logger';
+import type { Ledger, LedgerEvent } from '../../ports/ledger';
+import type { RunControl } from './runControl';
+import { factsOf } from './views';
+
+/**
+ * Runs follow the ledger, whatever path changed it. A lease can end through the API, the
+ * platform's expiry timer, or any member's own Fabric client; all of them leave a chaincode
+ * event, so the platform reads the chaincode-event stream (from a checkpoint persisted in
+ * the data dir, so no event is missed across restarts) and, for every dataset whose lease
+ * ended, was taken over, or which was deleted, cancels the runs the ledger no longer allows.
+ */
+
+/** The events that can end a run's lease, and the datasets each names (chaincode payloads). */
+const leaseSchema = z.object({ datasetId: z.string().min(1) });
+const EVENT_DATASETS: Record<string, (payload: unknown) => string[]> = {
+  LeaseReleased: (p) => [leaseSchema.parse(p).datasetId],
+  LeaseTaken: (p) => [leaseSchema.parse(p).datasetId],
+  LeasesExpired: (p) => z.object({ leases: z.array(leaseSchema) }).parse(p).leases.map((l) => l.datasetId),
+  DatasetDeleted: (p) => [z.object({ dataset: z.object({ id: z.string().min(1) }) }).parse(p).dataset.id],
+};
+
+/** Datasets whose lease the event may have ended; [] for any other event. */
+export function datasetsEndedBy(event: LedgerEvent): string[] {
+  const datasets = EVENT_DATASETS[event.name];
+  return datasets === undefined ? [] : datasets(event.payload);
+}
+
+/** Where reading resumes: the last event handled (fabric-gateway's checkpoint: its block,
+ * and the transaction to skip through in it). */
+export interface EventCheckpoint {
+  blockNumber: bigint;
+  transactionId: string;
+}
+
+export interface CheckpointStore {
+  load(): Promise<EventCheckpoint | undefined>;
+  save(checkpoint: EventCheckpoint): Promise<void>;
+}
+
+const checkpointSchema = z.object({ blockNumber: z.string().regex(/^\d+$/), transactionId: z.string() });
+
+/** A checkpoint in one small file, replaced atomically. */
+export function fileCheckpointStore(path: string): CheckpointStore {
+  return {
+    async load() {
+      let text: string;
+      try {
+        text = await readFile(path, 'utf8');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw err;
+      }
+      const saved = checkpointSchema.parse(JSON.parse(text));
+      return { blockNumber: BigInt(saved.blockNumber), transactionId: saved.transactionId };
+    },
+    async save({ blockNumber, transactionId }) {
+      await mkdir(dirname(path), { recursive: true });
+      await writeFileAtomic(path, Buffer.from(JSON.stringify({ blockNumber: blockNumber.toString(), transactionId })));
+    },
+  };
+}
+
+export interface FollowDeps {
+  ledger: Ledger;
+  /** Reads the lease in force (the platform identity). */
+  platform: Caller;
+  runs: RunControl;
+  checkpoints: CheckpointStore;
+  log: Logger;
+  /** A pass ends once the stream has been quiet this long (it never ends by itself). */
+  idleMs?: number;
+  /** At most this many events per pass; the next pass resumes after them. */
+  maxEvents?: number;
+}
+
+/**
+ * One pass over the events since the checkpoint: cancels what they call for, then moves the
+ * checkpoint past them (after the cancels, so a crash in between repeats the pass rather
+ * than skipping it; the cancels are decided from current state, so a repeat is harmless).
+ * With no checkpoint yet it starts at the oldest block, for the same reason.
+ */
+export async function followLedger(deps: FollowDeps): Promise<{ events: number; canceled: string[] }> {
+  const from = await deps.checkpoints.load();
+  const abort = new AbortController();
+  const idleMs = deps.idleMs ?? 500;
+  const maxEvents = deps.maxEvents ?? 1000;
+  let idle = setTimeout(() => abort.abort(), idleMs);
+  const datasets = new Set<string>();
+  let last: LedgerEvent | undefined;
+  let events = 0;
+  try {
+    const stream = deps.ledger.events({ startBlock: from?.blockNumber ?? 0n, ...(from === undefined ? {} : { afterTransactionId: from.transactionId }), signal: abort.signal });
+    for await (const event of stream) {
+      clearTimeout(idle);
+      events++;
+      last = event;
+      for (const id of endedDatasets(event, deps.log)) datasets.add(id);
+      if (events >= maxEvents) break;
+      idle = setTimeout(() => abort.abort(), idleMs);
+    }
+  } finally {
+    clearTimeout(idle);
+  }
+  const canceled: string[] = [];
+  const session = deps.ledger.as(deps.platform);
+  for (const datasetId of datasets) {
+    // A deleted dataset has no lease (its lease key ends with it). A failure here fails
+    // the pass before the checkpoint moves, so the next pass repeats it.
+    const lease = await session.getLease(datasetId);
+    canceled.push(...(await cancelRunsOutsideLease(datasetId, lease?.holder, deps.runs, deps.log)));
+  }
+  if (last !== undefined) await deps.checkpoints.save({ blockNumber: last.blockNumber, transactionId: last.txId });
+  return { events, canceled };
+}
+
+function endedDatasets(event: LedgerEvent, log: Logger): string[] {
+  try {
+    return datasetsEndedBy(event);
+  } catch (err) {
+    // Our own chaincode wrote it; a payload we cannot read is logged and skipped, not retried forever.
+    log.error({ err, txId: event.txId, event: event.name }, 'chaincode event with an unexpected payload');
+    return [];
+  }
+}
+
+/**
+ * Cancels every running run that mounts the dataset and is not its current holder's
+ * (`holder` undefined: the dataset has no lease in force). Decided from the lease in force
+ * now, not from the event, so a replayed or late event cancels nothing the ledger allows.
+ */
+export async function cancelRunsOutsideLease(datasetId: string, holder: Caller | undefined, runs: RunControl, log: Logger): Promise<string[]> {
+  const canceled: string[] = [];
+  for (const record of await runs.list(['Pending', 'Running'])) {
+    if (record.name !== ORCHESTRATORS.workflow) continue;
+    const full = factsOf(record) === undefined ? await runs.get(record.instanceId) : record;
+    const facts = full === undefined ? undefined : factsOf(full);
+    if (facts === undefined || !facts.datasetIds.includes(datasetId)) continue;
+    if (holder !== undefined && facts.owner.user === holder.user && facts.owner.org === holder.org) continue;
+    await runs.raise(record.instanceId, WORKFLOW_EVENTS.cancel, { reason: `the lease on dataset ${datasetId} ended on the ledger` });
+    canceled.push(record.instanceId);
+  }
+  if (canceled.length > 0) log.info({ datasetId, workflows: canceled }, 'runs canceled: their lease ended on the ledger');
+  return canceled;
+}

@@ -1,0 +1,65 @@
+import { EventType, type HistoryEvent } from './history';
+import { parseOrchestratorFailure, parseOrchestratorState, type OrchestratorResult } from './actions';
+import type { Live } from './live';
+import type { FunctionPort, OrchestrationTriggerInput } from './ports';
+import type { ReplayState } from './replay';
+
+/**
+ * The orchestration trigger input the SDK replays (`DurableOrchestrationBindingInfo`),
+ * built as JSON text from the history events the SDK reads, which the engine keeps
+ * serialised between episodes so an episode serialises only its new events.
+ */
+
+/** The fixed fields of the orchestration trigger input. */
+const TRIGGER_FIXED: Omit<OrchestrationTriggerInput, 'history' | 'input' | 'instanceId' | 'parentInstanceId'> = {
+  isReplaying: false,
+  // ReplaySchema.V2: actions come nested as the SDK built them; timers are never split, so
+  // the long-timer durations (which the SDK parses with moment on every replay) are left out.
+  upperSchemaVersion: 1,
+  defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
+};
+const TRIGGER_TAIL = `,${JSON.stringify(TRIGGER_FIXED).slice(1)}`;
+
+/** Events the SDK's replay acts on; it skips the scheduling records (TaskScheduled, ...). */
+const SDK_READS = new Set<number>([
+  EventType.OrchestratorStarted,
+  EventType.ExecutionStarted,
+  EventType.TaskCompleted,
+  EventType.TaskFailed,
+  EventType.SubOrchestrationInstanceCompleted,
+  EventType.SubOrchestrationInstanceFailed,
+  EventType.TimerFired,
+  EventType.EventRaised,
+  EventType.EventSent,
+]);
+export const sdkReads = (e: HistoryEvent): boolean => SDK_READS.has(e.EventType);
+
+// `event()` puts IsPlayed before any user data, so the first match is the flag itself.
+const NOT_PLAYED = '"IsPlayed":false';
+const PLAYED = '"IsPlayed":true';
+
+/** The trigger input's JSON for the state's execution, `replay` being the events' JSON texts. */
+export function triggerJson(s: ReplayState, replay: readonly string[]): string {
+  return (
+    `{"history":[${replay.join(',')}]` +
+    (s.input === undefined ? '' : `,"input":${s.input}`) +
+    `,"instanceId":${JSON.stringify(s.instanceId)}` +
+    (s.parent === undefined ? '' : `,"parentInstanceId":${JSON.stringify(s.parent.InstanceId)}`) +
+    TRIGGER_TAIL
+  );
+}
+
+/** Once committed, the events from `from` on were played: the next replay sees them so. */
+export function markPlayed(replay: string[], from: number): void {
+  for (let i = from; i < replay.length; i++) replay[i] = (replay[i] as string).replace(NOT_PLAYED, PLAYED);
+}
+
+/** One replay of the orchestrator by the SDK, its answer (or failure) parsed. */
+export async function replayEpisode(fns: FunctionPort, live: Live): Promise<OrchestratorResult> {
+  const s = live.state;
+  try {
+    return parseOrchestratorState(await fns.runOrchestrator(s.name, triggerJson(s, live.replay)), s.actionCount);
+  } catch (err) {
+    return parseOrchestratorFailure(err);
+  }
+}

@@ -1,0 +1,91 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cancelRunsOutsideLease, datasetsEndedBy, fileCheckpointStore, followLedger, type CheckpointStore, type EventCheckpoint } from '../../../src/app/workflows/ledgerFollower';
+import type { LedgerEvent } from '../../../src/ports/ledger';
+import { FakeLedger, FakeRuns, silentLog } from './fakes';
+
+const alice = { user: 'alice', org: 'uis' };
+const bob = { user: 'bob', org: 'uio' };
+const lease = (datasetId: string, holder = alice) => ({ datasetId, holder: { ...holder, mspId: 'X' }, takenAt: '2026-01-01T00:00:00.000Z', expiresAt: '2026-01-01T00:01:00.000Z' });
+const event = (blockNumber: number, txId: string, name: string, payload: unknown): LedgerEvent => ({ blockNumber: BigInt(blockNumber), txId, name, payload });
+
+async function runsOn(list: [string, string[], { user: string; org: string }][]): Promise<FakeRuns> {
+  const runs = new FakeRuns();
+  for (const [id, datasetIds, owner] of list) {
+    await runs.start('workflowOrchestrator', id, {});
+    runs.set(id, { runtimeStatus: 'Running', customStatus: { status: 'Running', submittedBy: owner, datasetIds, jobs: [] } });
+  }
+  return runs;
+}
+
+function memoryCheckpoints(): CheckpointStore & { saved: EventCheckpoint[] } {
+  const saved: EventCheckpoint[] = [];
+  return { saved, load: async () => saved[saved.length - 1], save: async (c) => void saved.push(c) };
+}
+
+test('the events that can end a lease name their datasets; the others none; a bad payload throws', () => {
+  assert.deepEqual(datasetsEndedBy(event(1, 't', 'LeaseReleased', lease('d1'))), ['d1']);
+  assert.deepEqual(datasetsEndedBy(event(1, 't', 'LeaseTaken', lease('d2'))), ['d2']);
+  assert.deepEqual(datasetsEndedBy(event(1, 't', 'LeasesExpired', { leases: [lease('d1'), lease('d3')] })), ['d1', 'd3']);
+  assert.deepEqual(datasetsEndedBy(event(1, 't', 'DatasetDeleted', { dataset: { id: 'd4' } })), ['d4']);
+  assert.deepEqual(datasetsEndedBy(event(1, 't', 'WorkflowLaunched', { datasetIds: ['d1'] })), []);
+  assert.throws(() => datasetsEndedBy(event(1, 't', 'LeaseReleased', { id: 'd1' })));
+});
+
+test('runs on a dataset are canceled unless they are its current holder\'s; runs elsewhere and finished ones are left', async () => {
+  const runs = await runsOn([['a', ['d1'], alice], ['b', ['d2'], alice], ['c', ['d1', 'd2'], alice], ['d', ['d1'], bob]]);
+  await runs.start('workflowOrchestrator', 'done', {});
+  runs.set('done', { runtimeStatus: 'Completed', customStatus: { status: 'Succeeded', submittedBy: alice, datasetIds: ['d1'], jobs: [] } });
+  assert.deepEqual(await cancelRunsOutsideLease('d1', bob, runs, silentLog), ['a', 'c'], 'bob took d1 over: alice\'s runs on it stop');
+  assert.deepEqual(await cancelRunsOutsideLease('d2', undefined, runs, silentLog), ['b', 'c'], 'no lease in force: every run on it stops');
+  assert.ok(runs.raised.every((r) => r.eventName === 'cancel'));
+});
+
+test('a pass cancels from the lease in force, then moves the checkpoint past the last event', async () => {
+  const ledger = new FakeLedger();
+  ledger.lease('d2', alice); // alice took d2 again after releasing it: her run on it stays
+  ledger.committed.push(
+    event(3, 'tx-a', 'LeaseTaken', lease('d1')),
+    event(4, 'tx-b', 'LeaseReleased', lease('d1')),
+    event(4, 'tx-c', 'LeaseReleased', lease('d2')),
+    event(5, 'tx-d', 'LeaseTaken', lease('d2')),
+  );
+  const runs = await runsOn([['a', ['d1'], alice], ['b', ['d2'], alice]]);
+  const checkpoints = memoryCheckpoints();
+  const pass = await followLedger({ ledger, platform: alice, runs, checkpoints, log: silentLog, idleMs: 20 });
+  assert.deepEqual(pass, { events: 4, canceled: ['a'] });
+  assert.deepEqual(checkpoints.saved, [{ blockNumber: 5n, transactionId: 'tx-d' }]);
+
+  // The next pass resumes after the checkpoint: only what was committed since.
+  ledger.leases.delete('d2');
+  ledger.committed.push(event(6, 'tx-e', 'DatasetDeleted', { dataset: { id: 'd2' } }));
+  const next = await followLedger({ ledger, platform: alice, runs, checkpoints, log: silentLog, idleMs: 20 });
+  assert.deepEqual(next, { events: 1, canceled: ['b'] });
+  const quiet = await followLedger({ ledger, platform: alice, runs, checkpoints, log: silentLog, idleMs: 20 });
+  assert.deepEqual(quiet, { events: 0, canceled: [] });
+  assert.equal(checkpoints.saved.length, 2, 'nothing read, nothing moved');
+});
+
+test('a pass that fails before its cancels are done leaves the checkpoint where it was', async () => {
+  const ledger = new FakeLedger();
+  ledger.committed.push(event(1, 'tx-a', 'LeaseReleased', lease('d1')));
+  const runs = await runsOn([['a', ['d1'], alice]]);
+  runs.raise = async () => {
+    throw new Error('durable client unavailable');
+  };
+  const checkpoints = memoryCheckpoints();
+  await assert.rejects(followLedger({ ledger, platform: alice, runs, checkpoints, log: silentLog, idleMs: 20 }), /unavailable/);
+  assert.deepEqual(checkpoints.saved, []);
+});
+
+test('the file checkpoint survives a new store on the same path (a restart)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'lf-checkpoint-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'ledger-events', 'checkpoint.json');
+  assert.equal(await fileCheckpointStore(path).load(), undefined);
+  await fileCheckpointStore(path).save({ blockNumber: 12345678901234567890n, transactionId: 'tx-z' });
+  assert.deepEqual(await fileCheckpointStore(path).load(), { blockNumber: 12345678901234567890n, transactionId: 'tx-z' });
+});
