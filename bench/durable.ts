@@ -6,8 +6,8 @@ import { join, resolve } from 'node:path';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import { DurableEngine } from '../src/durable/engine';
 import { DurableStore } from '../src/durable/store';
-import { durableSystemKey } from '../test/helpers/durableApi';
-import { directPort } from '../test/helpers/durableDirectPort';
+import { durableSystemKey } from './support/durableApi';
+import { directPort } from './support/durableDirectPort';
 import { median, type BenchModule, type BenchRow } from './types';
 
 /**

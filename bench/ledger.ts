@@ -7,8 +7,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import Database from 'better-sqlite3';
 import { FabricLedger } from '../src/adapters/ledger/fabricLedger';
-import { issuingIdentities } from '../src/adapters/ledger/identities';
-import { signSync, verifySignature } from '../src/ledger-peer/ecdsa';
+import { issuingIdentities } from '../src/ledger-peer/issuingIdentities';
+import { signSync, verifySignature } from '../src/adapters/ledger/ecdsa';
 import { getOrIssueIdentity } from '../src/ledger-peer/localCa';
 // The simulator before the contract module: it sets the chaincode log level first.
 import { compareKeys, loadChaincode, type StateReader, type Version } from '../src/ledger-peer/simulator';

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startHost } from '../test/helpers/host';
+import { startHost } from './support/host';
 import { LocalComputeBackend } from '../src/adapters/compute/local/localCompute';
 import type { JobHandle } from '../src/ports/compute';
 import { median, type BenchModule } from './types';

@@ -1,39 +1,30 @@
-import * as df from 'durable-functions';
-import type { InvocationContext } from '@azure/functions';
 import { routes } from '../src/api/routes';
-import { approvalService, workflowPlatform } from '../src/app/workflows/platform';
-import { durableRunControl } from '../src/app/workflows/runControl';
-import type { ApprovalService } from '../src/app/workflows/approvalService';
 import { authRoute } from './http/authRoute';
 
 /** The owners' consent routes: list, review, approve, reject. Decisions go to the ledger and
- * then to the waiting run, so each route takes the durable client as an input binding. */
-const withDurableClient = { extraInputs: [df.input.durableClient()] };
+ * then to the waiting run, so each route is declared `durable`. */
+const durable = { durable: true } as const;
 
-async function approvals(context: InvocationContext): Promise<ApprovalService> {
-  return approvalService(await workflowPlatform(), durableRunControl(df.getClient(context)));
-}
-
-authRoute(routes.approvalsList, async ({ context, caller, query }) => ({
-  body: await (await approvals(context)).list(caller, {
+authRoute(routes.approvalsList, async ({ services, caller, query, runs }) => ({
+  body: await (await services.approvalService(runs)).list(caller, {
     limit: query.limit, ...(query.state !== undefined && { state: query.state }), ...(query.cursor !== undefined && { cursor: query.cursor }),
   }),
-}), withDurableClient);
+}), durable);
 
-authRoute(routes.approvalsGet, async ({ context, caller, params }) => ({
-  body: await (await approvals(context)).review(caller, params.workflowId),
-}), withDurableClient);
+authRoute(routes.approvalsGet, async ({ services, caller, params, runs }) => ({
+  body: await (await services.approvalService(runs)).review(caller, params.workflowId),
+}), durable);
 
-authRoute(routes.approvalsFile, async ({ context, caller, params }) => ({
-  raw: { status: 200, body: await (await approvals(context)).file(caller, params.workflowId, params.path), headers: { 'content-type': 'application/octet-stream' } },
-}), withDurableClient);
+authRoute(routes.approvalsFile, async ({ services, caller, params, runs }) => ({
+  raw: { status: 200, body: await (await services.approvalService(runs)).file(caller, params.workflowId, params.path), headers: { 'content-type': 'application/octet-stream' } },
+}), durable);
 
-authRoute(routes.approvalsApprove, async ({ context, caller, params, body }) => ({
-  body: await (await approvals(context)).decide(caller, params.workflowId, {
+authRoute(routes.approvalsApprove, async ({ services, caller, params, body, runs }) => ({
+  body: await (await services.approvalService(runs)).decide(caller, params.workflowId, {
     decision: 'approve', reuse: body.reuse, ...(body.comment !== undefined && { comment: body.comment }),
   }),
-}), withDurableClient);
+}), durable);
 
-authRoute(routes.approvalsReject, async ({ context, caller, params, body }) => ({
-  body: await (await approvals(context)).decide(caller, params.workflowId, { decision: 'reject', reason: body.reason }),
-}), withDurableClient);
+authRoute(routes.approvalsReject, async ({ services, caller, params, body, runs }) => ({
+  body: await (await services.approvalService(runs)).decide(caller, params.workflowId, { decision: 'reject', reason: body.reason }),
+}), durable);

@@ -1,8 +1,8 @@
 import * as df from 'durable-functions';
 import { app } from '@azure/functions';
-import { CLEANUP_QUEUE, QUEUE_CONNECTION } from '../orchestrators/activities/cleanup';
-import { workflowPlatform } from '../src/app/workflows/platform';
-import { cleanupMessageSchema, startCleanup } from '../src/app/workflows/queues';
+import { cleanupMessageSchema, QUEUE_CONNECTION, QUEUES } from '../src/api/messages';
+import { services } from '../src/app/services';
+import { startCleanup } from '../src/app/workflows/queues';
 import { durableRunControl } from '../src/app/workflows/runControl';
 
 /**
@@ -10,11 +10,11 @@ import { durableRunControl } from '../src/app/workflows/runControl';
  * host retries it and finally moves it to the poison queue.
  */
 app.storageQueue('workflowCleanup', {
-  queueName: CLEANUP_QUEUE,
+  queueName: QUEUES.cleanup,
   connection: QUEUE_CONNECTION,
   extraInputs: [df.input.durableClient()],
   handler: async (message, context) => {
-    const platform = await workflowPlatform();
-    await startCleanup(cleanupMessageSchema.parse(message), durableRunControl(df.getClient(context)), platform.log);
+    const svc = await services();
+    await startCleanup(cleanupMessageSchema.parse(message), durableRunControl(df.getClient(context)), svc.logger.child({ component: 'workflows' }));
   },
 });

@@ -11,7 +11,6 @@ import './leases';
 import './leaseExpiry';
 import './ledgerEvents';
 import './lifecycle';
-import { wireWorkflows } from '../src/app/workflows/wiring';
 import './workflows';
 import './approvals';
 import './jobCallback';
@@ -22,4 +21,3 @@ import '../orchestrators';
 // Result files and logs are streamed, not buffered (functions/http/byteResponse.ts); Azure
 // Functions (host 4.28+) and the embedded host both forward requests to the worker's proxy.
 app.setup({ enableHttpStream: true });
-wireWorkflows();

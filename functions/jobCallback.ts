@@ -2,7 +2,7 @@ import * as df from 'durable-functions';
 import { jsonRoute } from './http/jsonRoute';
 import { routes } from '../src/api/routes';
 import { acceptCompletion, bearerOf } from '../src/app/workflows/callbacks';
-import { callbackKey, workflowPlatform } from '../src/app/workflows/platform';
+import { services } from '../src/app/services';
 import { durableRunControl } from '../src/app/workflows/runControl';
 
 /**
@@ -16,8 +16,7 @@ jsonRoute(routes.jobCallback.name, {
   body: routes.jobCallback.body,
   extraInputs: [df.input.durableClient()],
   handler: async ({ request, context, body }) => {
-    const platform = await workflowPlatform();
-    const key = await callbackKey(platform.platformKeyStore);
+    const key = await (await services()).callbackKey();
     await acceptCompletion(body, bearerOf(request.headers.get('authorization')), key, durableRunControl(df.getClient(context)));
     return { status: 202, body: { accepted: true } };
   },

@@ -1,8 +1,7 @@
 import { app } from '@azure/functions';
 import * as df from 'durable-functions';
-import { settings } from '../src/config/settings';
 import { deliverUnreportedExits } from '../src/app/workflows/exitDelivery';
-import { workflowPlatform } from '../src/app/workflows/platform';
+import { services } from '../src/app/services';
 import { durableRunControl } from '../src/app/workflows/runControl';
 
 /**
@@ -15,8 +14,8 @@ app.timer('deliverJobExits', {
   runOnStartup: true,
   extraInputs: [df.input.durableClient()],
   handler: async (_timer, context) => {
-    if (settings().COMPUTE !== 'local') return;
-    const platform = await workflowPlatform();
-    await deliverUnreportedExits(platform.compute, durableRunControl(df.getClient(context)), platform.log);
+    const svc = await services();
+    if (svc.settings.COMPUTE !== 'local') return;
+    await deliverUnreportedExits(await svc.compute(), durableRunControl(df.getClient(context)), svc.logger.child({ component: 'workflows' }));
   },
 });

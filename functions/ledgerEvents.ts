@@ -1,9 +1,8 @@
 import { join } from 'node:path';
 import * as df from 'durable-functions';
 import { app } from '@azure/functions';
-import { serviceCaller } from '../src/app/ledger';
+import { services } from '../src/app/services';
 import { fileCheckpointStore, followLedger } from '../src/app/workflows/ledgerFollower';
-import { workflowPlatform } from '../src/app/workflows/platform';
 import { durableRunControl } from '../src/app/workflows/runControl';
 
 /**
@@ -18,13 +17,13 @@ app.timer('ledgerEvents', {
   schedule: EVERY_SECOND,
   extraInputs: [df.input.durableClient()],
   handler: async (_timer, context) => {
-    const platform = await workflowPlatform();
+    const svc = await services();
     await followLedger({
-      ledger: platform.ledger,
-      platform: serviceCaller(platform.settings),
+      ledger: svc.ledger,
+      platform: svc.platform,
       runs: durableRunControl(df.getClient(context)),
-      checkpoints: fileCheckpointStore(join(platform.settings.LEDGERFLOW_DATA_DIR, 'ledger-events', 'checkpoint.json')),
-      log: platform.log,
+      checkpoints: fileCheckpointStore(join(svc.settings.LEDGERFLOW_DATA_DIR, 'ledger-events', 'checkpoint.json')),
+      log: svc.logger.child({ component: 'workflows' }),
     });
   },
 });

@@ -1,7 +1,7 @@
 /**
  * Registers the orchestrators and, through their imports, every activity. Imported by the
- * app's entry point (functions/index.ts). Activities need their dependencies provided
- * (activities/deps.ts provideActivityDeps) before the first one runs.
+ * app's entry point (functions/index.ts). Activities take their dependencies from the
+ * composition root (src/app/services.ts).
  */
 import './workflowOrchestrator';
 import './jobOrchestrator';

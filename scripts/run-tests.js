@@ -2,6 +2,8 @@
 // Runs every compiled *.test.js under dist/test with node's test runner. Explicit file
 // lists keep helpers and protocol fakes (also under test/) from being run as tests.
 // Extra arguments narrow the run: `npm test -- integration` runs files whose path contains it.
+// The whole suite (no filter, as CI runs it) starts with `npm run lint`: ESLint, Prettier
+// and the layering rules, so a wrong import fails CI like a failing test does.
 'use strict';
 const { readdirSync } = require('node:fs');
 const { join } = require('node:path');
@@ -15,6 +17,10 @@ function collect(dir) {
   });
 }
 const filters = process.argv.slice(2);
+if (filters.length === 0) {
+  const lint = spawnSync('npm', ['run', 'lint'], { stdio: 'inherit', cwd: join(__dirname, '..') });
+  if (lint.status !== 0) process.exit(lint.status ?? 1);
+}
 const files = collect(join(__dirname, '..', 'dist', 'test'))
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
   .sort();

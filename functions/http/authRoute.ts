@@ -1,9 +1,11 @@
-import type { FunctionInput, HttpMethod, HttpRequest, InvocationContext } from '@azure/functions';
+import * as df from 'durable-functions';
+import type { HttpMethod, HttpRequest, InvocationContext } from '@azure/functions';
 import type { z } from 'zod';
 import { LedgerflowError, validationError, type ErrorDetail } from '../../src/core/errors';
 import type { Caller } from '../../src/core/model';
 import { authenticator } from '../../src/app/auth';
 import { services, type Services } from '../../src/app/services';
+import { durableRunControl, type RunControl } from '../../src/app/workflows/runControl';
 import { jsonRoute, parseBody, type JsonReply } from './jsonRoute';
 
 /**
@@ -19,6 +21,18 @@ export interface AuthRequest<P, Q, B> {
   readonly params: P;
   readonly query: Q;
   readonly body: B;
+  /** The durable backend, narrowed to what the app needs; only for routes declared `durable`. */
+  readonly runs: RunControl;
+}
+
+/** What some routes need beyond JSON in, JSON out. */
+export interface AuthRouteOptions<B> {
+  /** The route reads or drives workflow runs: the durable client comes in as an input binding. */
+  readonly durable?: boolean;
+  /** Reads the body instead of the JSON parse against the route's schema (POST /workflows also
+   * takes the YAML alone). It throws `validation_failed` with details for a bad body; those
+   * are reported together with bad parameters. */
+  readonly readBody?: (request: HttpRequest) => Promise<B>;
 }
 
 type Out<T> = T extends z.ZodType ? z.output<T> : undefined;
@@ -36,7 +50,7 @@ export interface AuthRouteSpec {
 
 type Part<R, K extends 'params' | 'query' | 'body'> = R extends { readonly [key in K]: infer S } ? Out<S> : undefined;
 
-export type AuthHandler<R extends AuthRouteSpec> = (req: AuthRequest<Part<R, 'params'>, Part<R, 'query'>, Part<R, 'body'>>) => Promise<JsonReply> | JsonReply;
+export type AuthHandler<R extends AuthRouteSpec, B = Part<R, 'body'>> = (req: AuthRequest<Part<R, 'params'>, Part<R, 'query'>, B>) => Promise<JsonReply> | JsonReply;
 
 function check(schema: z.ZodType | undefined, value: unknown, problems: ErrorDetail[]): unknown {
   if (schema === undefined) return undefined;
@@ -46,12 +60,13 @@ function check(schema: z.ZodType | undefined, value: unknown, problems: ErrorDet
   return undefined;
 }
 
-/** `extraInputs`: input bindings the handler reads through `context` (the durable client). */
-export function authRoute<R extends AuthRouteSpec>(route: R, handler: AuthHandler<R>, options: { extraInputs?: FunctionInput[] } = {}): void {
+const durableClient = df.input.durableClient();
+
+export function authRoute<R extends AuthRouteSpec, B = Part<R, 'body'>>(route: R, handler: AuthHandler<R, NoInfer<B>>, options: AuthRouteOptions<B> = {}): void {
   jsonRoute(route.name, {
     methods: [route.method],
     route: route.path,
-    ...(options.extraInputs !== undefined && { extraInputs: options.extraInputs }),
+    ...(options.durable === true && { extraInputs: [durableClient] }),
     handler: async ({ request, context, params, query }) => {
       const caller = authenticator().authenticate(request.headers);
       const problems: ErrorDetail[] = [];
@@ -59,14 +74,23 @@ export function authRoute<R extends AuthRouteSpec>(route: R, handler: AuthHandle
       const q = check(route.query, Object.fromEntries(query), problems);
       let b: unknown;
       try {
-        b = await parseBody(request, route.body);
+        b = options.readBody !== undefined ? await options.readBody(request) : await parseBody(request, route.body);
       } catch (err) {
         if (!(err instanceof LedgerflowError) || err.code !== 'validation_failed') throw err;
         problems.push(...(err.details ?? []));
       }
       if (problems.length > 0) throw validationError('the request is not valid', problems);
       const svc = await services();
-      return handler({ request, context, services: svc, caller, params: p, query: q, body: b } as Parameters<AuthHandler<R>>[0]);
+      const runs = options.durable === true ? durableRunControl(df.getClient(context)) : notDurable(route.name);
+      return handler({ request, context, services: svc, caller, params: p, query: q, body: b, runs } as Parameters<AuthHandler<R, B>>[0]);
     },
   });
+}
+
+/** A route that did not declare `durable` has no durable client; reaching for one is a bug. */
+function notDurable(name: string): RunControl {
+  const refuse = (): never => {
+    throw new LedgerflowError('unavailable', `route ${name} is not bound to the durable client`);
+  };
+  return { start: refuse, get: refuse, list: refuse, raise: refuse };
 }

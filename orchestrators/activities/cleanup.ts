@@ -1,11 +1,9 @@
 import { output } from '@azure/functions';
 import type { CleanupMessage } from '../../src/core/workflow/run';
+import { QUEUE_CONNECTION, QUEUES } from '../../src/api/messages';
 import { defineActivity } from './define';
 
-export const CLEANUP_QUEUE = 'workflow-cleanup';
-export const QUEUE_CONNECTION = 'AzureWebJobsStorage';
-
-const cleanupQueue = output.storageQueue({ queueName: CLEANUP_QUEUE, connection: QUEUE_CONNECTION });
+const cleanupQueue = output.storageQueue({ queueName: QUEUES.cleanup, connection: QUEUE_CONNECTION });
 
 /** Hands the finished run to the cleanup function through the queue, so cleanup survives
  * a crash of this host and runs exactly once however often the message is delivered. */

@@ -1,7 +1,8 @@
 import * as df from 'durable-functions';
 import type { Task } from 'durable-functions';
 import type { FunctionInput, FunctionOutput, InvocationContext } from '@azure/functions';
-import { activityDeps, type ActivityDeps } from './deps';
+import { services } from '../../src/app/services';
+import type { ActivityDeps } from '../../src/app/workflows/activityDeps';
 
 /**
  * A typed activity handle (durable-js `df.app.activity` returns an untyped one): calling it
@@ -26,7 +27,7 @@ export function defineActivity<I, O>(
 ): ActivityHandle<I, O> {
   const registered = df.app.activity(name, {
     ...bindings,
-    handler: async (input: unknown, context: InvocationContext) => impl(input as I, await activityDeps(), context),
+    handler: async (input: unknown, context: InvocationContext) => impl(input as I, await (await services()).activityDeps(), context),
   });
   const handle = (input: I): Task => registered(input);
   return Object.assign(handle, { activityName: name, run: impl });

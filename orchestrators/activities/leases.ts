@@ -1,6 +1,6 @@
 import type { Caller } from '../../src/core/model';
 import { holdsLease } from '../../src/core/workflow/leases';
-import type { ActivityDeps } from './deps';
+import type { ActivityDeps } from '../../src/app/workflows/activityDeps';
 
 /**
  * The datasets `caller` no longer holds (lease released, expired, or taken by another),

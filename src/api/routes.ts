@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { datasetIdParam, leaseBody, listQuery, registerBody, treeQuery, updateBody } from '../app/datasetRequests';
-import { completionReportSchema } from '../app/workflows/callbacks';
-import { approvalFileParams, approvalListQuery, approvalParams, approveBody, rejectBody } from '../app/workflows/approvalRequests';
-import { filePathSchema, listQuerySchema as workflowListQuery, submitBodySchema } from '../app/workflows/requests';
+import { datasetIdParam, leaseBody, listQuery, registerBody, treeQuery, updateBody } from './datasetRequests';
+import { completionReportSchema } from './messages';
+import { approvalFileParams, approvalListQuery, approvalParams, approveBody, rejectBody } from './approvalRequests';
+import { filePathSchema, listQuerySchema as workflowListQuery, submitBodySchema } from './workflowRequests';
 import * as s from './schemas';
 
 /**

@@ -6,7 +6,7 @@ import { WORKFLOW_STATUSES } from '../core/model';
  * description of the wire that the OpenAPI document (src/api/openapi.ts) is generated
  * from, that the CLI parses server answers with, and that tests check real responses
  * against. Request bodies of the dataset routes live with their routes' validation
- * (src/app/datasetRequests.ts) and are referenced by the route table, not restated.
+ * (src/api/datasetRequests.ts) and are referenced by the route table, not restated.
  *
  * Response objects are strict: a field the server adds without documenting it fails the
  * contract tests instead of drifting silently.

@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import type { IdentityResolver } from '../adapters/ledger/identities';
 import type { Settings } from '../config/settings';
 import type { Caller } from '../core/model';
 import type { Logger } from '../observability/logger';
@@ -7,6 +9,14 @@ import type { Ledger } from '../ports/ledger';
 // protobufs and the embedded peer cost about half a second of every host start.
 type AdapterModule = typeof import('../adapters/ledger');
 type PeerThreadModule = typeof import('../ledger-peer/peerThread');
+type IssuingModule = typeof import('../ledger-peer/issuingIdentities');
+
+/** The embedded peer's issuing CAs: identities on demand, where no provisioned ones are set. */
+function issuing(s: Settings, mspDir: string): { identities?: IdentityResolver } {
+  if (s.FABRIC_IDENTITY_DIR !== '') return {};
+  const { issuingIdentities } = require('../ledger-peer/issuingIdentities') as IssuingModule;
+  return { identities: issuingIdentities(mspDir, serviceCaller(s)) };
+}
 
 /**
  * The ledger the settings choose. One adapter (fabric-gateway) serves both: with LEDGER=fabric
@@ -16,7 +26,11 @@ type PeerThreadModule = typeof import('../ledger-peer/peerThread');
  */
 export async function createLedger(s: Settings, log: Logger): Promise<Ledger> {
   const { fabricLedgerFromSettings } = require('../adapters/ledger') as AdapterModule;
-  if (s.LEDGER === 'fabric' || s.FABRIC_PEER_ENDPOINT !== '') return fabricLedgerFromSettings(s);
+  // A peer of its own at FABRIC_PEER_ENDPOINT (tests, `ledgerflow-peer`) may still use the
+  // local CAs of the data dir, as the embedded one does.
+  if (s.LEDGER === 'fabric' || s.FABRIC_PEER_ENDPOINT !== '') {
+    return fabricLedgerFromSettings(s, s.LEDGER === 'fabric' ? {} : issuing(s, join(s.LEDGERFLOW_DATA_DIR, 'ledger', 'msp')));
+  }
   const { startEmbeddedPeerThread } = require('../ledger-peer/peerThread') as PeerThreadModule;
   const peer = await startEmbeddedPeerThread({
     dataDir: s.LEDGERFLOW_DATA_DIR,
@@ -26,7 +40,7 @@ export async function createLedger(s: Settings, log: Logger): Promise<Ledger> {
     logLevel: s.LOG_LEVEL,
   });
   log.info({ endpoint: peer.endpoint }, 'embedded ledger peer started');
-  const ledger = fabricLedgerFromSettings(s, { endpoint: peer.endpoint, mspDir: peer.mspDir, ...(peer.tlsRootCert === undefined ? {} : { tlsRootCert: peer.tlsRootCert }) });
+  const ledger = fabricLedgerFromSettings(s, { endpoint: peer.endpoint, ...issuing(s, peer.mspDir), ...(peer.tlsRootCert === undefined ? {} : { tlsRootCert: peer.tlsRootCert }) });
   return {
     as: (caller) => ledger.as(caller),
     events: (options) => ledger.events(options),

@@ -1,5 +1,5 @@
 import { datasetRoots, keyVaultUrls, settings as loadSettings, type Settings } from '../config/settings';
-import { DatasetService } from '../core/datasets/datasetService';
+import { DatasetService } from './datasets/datasetService';
 import { LedgerflowError } from '../core/errors';
 import type { Caller, StorageKind } from '../core/model';
 import { logger as rootLogger, type Logger } from '../observability/logger';
@@ -8,14 +8,16 @@ import type { KeyStores } from '../ports/keyStore';
 import type { Ledger } from '../ports/ledger';
 import { FileKeyStores } from '../adapters/keyStore/fileKeyStore';
 import { LocalDatasetStorage } from '../adapters/storage/localStorage';
+import { createCompute } from './compute';
 import { createLedger, serviceCaller } from './ledger';
+import { workflowSide, type WorkflowSide } from './workflows/wiring';
 
 /**
- * The composition root: the adapters the settings choose, built once per process and shared
- * by every function. Nothing else constructs an adapter. Add a concern here as a field and
- * one builder below.
+ * The composition root: the adapters the settings choose and the use cases over them, built
+ * once per process and shared by every function and activity. Nothing else constructs an
+ * adapter. Add a concern here as a field and one builder below.
  */
-export interface Services {
+export interface Services extends WorkflowSide {
   readonly settings: Settings;
   readonly logger: Logger;
   readonly ledger: Ledger;
@@ -60,9 +62,10 @@ export async function buildServices(s: Settings, env: NodeJS.ProcessEnv, log: Lo
   const datasets = new DatasetService({
     ledger, keyStores, storage, defaultStorage: s.STORAGE, defaultLeaseTtlSeconds: s.LEASE_DEFAULT_TTL, logger: log,
   });
+  const platform = serviceCaller(s);
   return {
-    settings: s, logger: log, ledger, keyStores, storage, datasets,
-    platform: serviceCaller(s),
+    settings: s, logger: log, ledger, keyStores, storage, datasets, platform,
+    ...workflowSide({ settings: s, ledger, keyStores, platform, log, createCompute: () => createCompute(s, log) }),
     close: () => ledger.close(),
   };
 }

@@ -78,8 +78,8 @@ export const settingsSchema = z.object({
   FABRIC_TLS_SERVER_NAME: z.string().default(''),
   FABRIC_CHANNEL: z.string().min(1).default('ledgerflow'),
   FABRIC_CHAINCODE: z.string().min(1).default('ledgerflow'),
-  /** Identities as `<dir>/<org>/users/<user>/{cert.pem,key.pem}`. Empty: the embedded peer's
-   * CAs (`<data dir>/ledger/msp`), which issue identities on demand. */
+  /** Identities as `<dir>/<org>/users/<user>/{cert.pem,key.pem}`; required with LEDGER=fabric.
+   * Empty with LEDGER=embedded: the embedded peer's CAs (`<data dir>/ledger/msp`) issue them on demand. */
   FABRIC_IDENTITY_DIR: z.string().default(''),
   /** JSON {"<org>": "<MSP id>"} for organizations whose MSP id is not the derived one (uis -> UisMSP). */
   FABRIC_MSP_IDS: z

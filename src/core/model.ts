@@ -84,3 +84,35 @@ export interface Page<T> {
   /** Opaque; pass back to get the next page. Absent on the last page. */
   nextCursor?: string;
 }
+
+/**
+ * Where a dataset's bytes live. The location is what gets sealed onto the ledger; the
+ * credential (Azure Files) goes to the owner's key store only.
+ */
+export type DatasetLocation =
+  | { kind: 'local'; path: string; /** true: the owner's existing directory, never removed by us */ adopted?: boolean }
+  | {
+      kind: 'azure-files';
+      /** The share, optionally with a directory path: https://<account>.file.core.windows.net/<share>[/<dir>] */
+      shareUrl: string;
+      /** key-store secret name */ credentialRef: string;
+      adopted?: boolean;
+    };
+
+/** A launched job as its compute backend names it; plain data that may enter orchestration history. */
+export interface JobHandle {
+  backend: 'local' | 'kubernetes' | 'argo';
+  /** Backend object name (process id key, Job name, Workflow name). */
+  ref: string;
+}
+
+/** One ledger transaction that touched a dataset, as its history lists it. */
+export interface HistoryEntry {
+  txId: string;
+  timestamp: string;
+  /** What happened: registered, updated, deleted, leased, released, expired, workflow-launched, ... */
+  action: string;
+  by: { org: string; user: string; mspId: string };
+  /** The dataset (or lease) state after the transaction; absent after deletion. */
+  value?: unknown;
+}

@@ -2,3 +2,16 @@
 export const ORG_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 /** A dataset id: 32 lower-case hex characters (128 random bits). */
 export const DATASET_ID = /^[0-9a-f]{32}$/;
+/** A user name as the chaincode accepts it (single inner spaces); never `.` or `..` alone, as
+ * identities are stored in directories named after it. */
+export const USER_NAME = /^(?=.{1,128}$)(?!\.{1,2}$)[A-Za-z0-9._@-]+( [A-Za-z0-9._@-]+)*$/;
+
+/** Whether a ledger identity may exist under these names. */
+export function isValidIdentityName(org: string, user: string): boolean {
+  return ORG_NAME.test(org) && USER_NAME.test(user);
+}
+
+/** `uis` -> `UisMSP`: the inverse of the chaincode's orgOfMspId (organization names are lower case). */
+export function mspIdFor(org: string): string {
+  return `${org.charAt(0).toUpperCase()}${org.slice(1)}MSP`;
+}

@@ -231,14 +231,26 @@ export class DurableStore {
   queryInstances(q: InstanceQuery): InstanceRow[] {
     const where: string[] = [];
     const args: (string | number)[] = [];
-    if (q.createdFrom !== undefined) (where.push('created_at >= ?'), args.push(q.createdFrom));
-    if (q.createdTo !== undefined) (where.push('created_at <= ?'), args.push(q.createdTo));
+    if (q.createdFrom !== undefined) {
+      where.push('created_at >= ?');
+      args.push(q.createdFrom);
+    }
+    if (q.createdTo !== undefined) {
+      where.push('created_at <= ?');
+      args.push(q.createdTo);
+    }
     if (q.statuses && q.statuses.length > 0) {
       where.push(`status IN (${q.statuses.map(() => '?').join(',')})`);
       args.push(...q.statuses);
     }
-    if (q.instanceIdPrefix) (where.push('instance_id >= ? AND instance_id < ?'), args.push(q.instanceIdPrefix, `${q.instanceIdPrefix}\uffff`));
-    if (q.after !== undefined) (where.push('instance_id > ?'), args.push(q.after));
+    if (q.instanceIdPrefix) {
+      where.push('instance_id >= ? AND instance_id < ?');
+      args.push(q.instanceIdPrefix, `${q.instanceIdPrefix}\uffff`);
+    }
+    if (q.after !== undefined) {
+      where.push('instance_id > ?');
+      args.push(q.after);
+    }
     const sql = `SELECT * FROM instances ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY instance_id ${
       q.limit !== undefined ? `LIMIT ${Math.max(0, Math.floor(q.limit))}` : ''
     }`;

@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
+import { mspIdFor, ORG_NAME, USER_NAME } from '../core/names';
 
 /**
  * The embedded ledger's certificate authorities: one ECDSA P-256 CA per organization under
@@ -18,9 +19,6 @@ x509.cryptoProvider.set(webcrypto as never);
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 
-const ORG_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
-/** As the chaincode accepts them (single inner spaces); never `.` or `..` alone, as they name directories. */
-const USER_NAME = /^(?=.{1,128}$)(?!\.{1,2}$)[A-Za-z0-9._@-]+( [A-Za-z0-9._@-]+)*$/;
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const TEN_YEARS_MS = 10 * 365 * 24 * 3600 * 1000;
 
@@ -32,11 +30,6 @@ export interface IdentityFiles {
   caCertPem: string;
 }
 
-/** `uis` -> `UisMSP`: the inverse of the chaincode's orgOfMspId (organization names are lower case). */
-export function mspIdFor(org: string): string {
-  return `${org.charAt(0).toUpperCase()}${org.slice(1)}MSP`;
-}
-
 export function mspRoot(dataDir: string): string {
   return join(dataDir, 'ledger', 'msp');
 }
@@ -44,10 +37,6 @@ export function mspRoot(dataDir: string): string {
 /** The embedded peer's own CA and node identity (it signs endorsements). */
 export const PEER_ORG = 'ledgerflow-peer';
 
-/** Whether `getOrIssueIdentity` accepts these names. */
-export function isValidIdentityName(org: string, user: string): boolean {
-  return ORG_NAME.test(org) && USER_NAME.test(user);
-}
 export function peerMspRoot(dataDir: string): string {
   return join(dataDir, 'ledger', 'node');
 }

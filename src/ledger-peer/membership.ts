@@ -1,7 +1,8 @@
 import { X509Certificate, type KeyObject } from 'node:crypto';
 import { msp } from '@hyperledger/fabric-protos';
-import { listCaCerts, mspIdFor } from './localCa';
-import { verifySignature } from './ecdsa';
+import { mspIdFor } from '../core/names';
+import { listCaCerts } from './localCa';
+import { verifySignature } from '../adapters/ledger/ecdsa';
 
 /**
  * Which identities the peer accepts: a serialized identity (MSP id + PEM certificate) is

@@ -206,8 +206,12 @@ export class Orderer {
     while (this.#failure === undefined && (this.#pending.length > 0 || this.#inFlight.length > 0)) {
       this.#cut();
       await new Promise<void>((resolve) => {
-        const off = this.onBlock(() => (off(), resolve()));
-        if (this.#failure !== undefined || this.#inFlight.length === 0) (off(), resolve());
+        const done = (): void => {
+          off();
+          resolve();
+        };
+        const off = this.onBlock(done);
+        if (this.#failure !== undefined || this.#inFlight.length === 0) done();
       });
     }
     await this.#worker.terminate();

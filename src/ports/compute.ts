@@ -1,3 +1,6 @@
+import type { JobHandle } from '../core/model';
+export type { JobHandle } from '../core/model';
+
 /**
  * Where jobs run: the local sandbox runner, Kubernetes Jobs, or Argo Workflows.
  * Called only from activities; results are plain data that may enter orchestration
@@ -33,12 +36,6 @@ export interface JobObservation {
   startedAt?: string;
   endedAt?: string;
   message?: string;
-}
-
-export interface JobHandle {
-  backend: 'local' | 'kubernetes' | 'argo';
-  /** Backend object name (process id key, Job name, Workflow name). */
-  ref: string;
 }
 
 /** What an activity resolves, from the key store and storage, before launch. Secrets

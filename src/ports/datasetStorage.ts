@@ -1,16 +1,5 @@
-/**
- * Where a dataset's bytes live. The location is what gets sealed onto the ledger; the
- * credential (Azure Files) goes to the owner's key store only.
- */
-export type DatasetLocation =
-  | { kind: 'local'; path: string; /** true: the owner's existing directory, never removed by us */ adopted?: boolean }
-  | {
-      kind: 'azure-files';
-      /** The share, optionally with a directory path: https://<account>.file.core.windows.net/<share>[/<dir>] */
-      shareUrl: string;
-      /** key-store secret name */ credentialRef: string;
-      adopted?: boolean;
-    };
+import type { DatasetLocation } from '../core/model';
+export type { DatasetLocation } from '../core/model';
 
 /** What an owner names when registering existing data instead of (or besides) uploading files. */
 export type DatasetSource =

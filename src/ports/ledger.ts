@@ -1,4 +1,5 @@
-import type { ApprovalRecord, ApprovalState, Caller, DatasetRecord, LeasePolicy, LeaseRecord, Page, StorageKind, WorkflowStatus } from '../core/model';
+import type { ApprovalRecord, ApprovalState, Caller, DatasetRecord, HistoryEntry, LeasePolicy, LeaseRecord, Page, StorageKind, WorkflowStatus } from '../core/model';
+export type { HistoryEntry } from '../core/model';
 
 /**
  * The ledger as the rest of the app sees it. Implemented once, over
@@ -67,16 +68,6 @@ export interface WorkflowFinish {
   workflowId: string;
   status: Extract<WorkflowStatus, 'Succeeded' | 'Failed' | 'Canceled'>;
   jobs: { name: string; status: string; exitCode: number | null }[];
-}
-
-export interface HistoryEntry {
-  txId: string;
-  timestamp: string;
-  /** What happened: registered, updated, deleted, leased, released, expired, workflow-launched, ... */
-  action: string;
-  by: { org: string; user: string; mspId: string };
-  /** The dataset (or lease) state after the transaction; absent after deletion. */
-  value?: unknown;
 }
 
 export interface LedgerEvent {

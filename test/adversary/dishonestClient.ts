@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { connect, hash, type Contract, type Gateway } from '@hyperledger/fabric-gateway';
 import { common, gateway as gatewayProtos, peer } from '@hyperledger/fabric-protos';
-import { newEcdsaSigner, type MessageSigner } from '../../src/ledger-peer/ecdsa';
+import { newEcdsaSigner, type MessageSigner } from '../../src/adapters/ledger/ecdsa';
 import { getOrIssueIdentity } from '../../src/ledger-peer/localCa';
 
 /**

@@ -38,8 +38,8 @@ type Obj = {
   kind?: string;
   metadata: { name: string; namespace?: string; uid?: string; resourceVersion?: string; labels?: Record<string, string>; annotations?: Record<string, string>; ownerReferences?: { uid: string; kind: string; name: string }[]; creationTimestamp?: string; [k: string]: unknown };
   // The fake stores arbitrary objects and reaches into their spec and status freely.
-  spec?: any;
-  status?: any;
+  spec?: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  status?: any; // eslint-disable-line @typescript-eslint/no-explicit-any
   [k: string]: unknown;
 };
 interface Watcher { type: ResourceType; namespace: string | undefined; selector: string | null; res: ServerResponse }

@@ -2,7 +2,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { eventually } from '../helpers/host';
+import { eventually } from '../../bench/support/host';
 import { DatasetsApi, type Reply } from '../integration/datasets/client';
 import { freeBytes, mountSmallDisk } from './tmpfs';
 

@@ -6,8 +6,8 @@ import type { OrchestrationContext } from 'durable-functions';
 import { DurableEngine } from '../../src/durable/engine';
 import { EventType } from '../../src/durable/history';
 import { DurableStore } from '../../src/durable/store';
-import { directPort } from '../helpers/durableDirectPort';
-import { eventually } from '../helpers/host';
+import { directPort } from '../../bench/support/durableDirectPort';
+import { eventually } from '../../bench/support/host';
 import { fillDisk, mountSmallDisk } from './tmpfs';
 
 /**

@@ -8,7 +8,7 @@ import { runInNewContext } from 'node:vm';
 import { startHost, type RunningHost } from '../../src/host/host';
 import { durableExtension } from '../../src/durable/hostExtension';
 import { createLogger } from '../../src/observability/logger';
-import { ledgerflowApp } from '../helpers/host';
+import { ledgerflowApp } from '../../bench/support/host';
 import { TOKENS, USERS, type Who } from '../integration/datasets/client';
 
 /**

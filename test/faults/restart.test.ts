@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventually, runHostToExit } from '../helpers/host';
+import { eventually, runHostToExit } from '../../bench/support/host';
 import { DatasetsApi } from '../integration/datasets/client';
 import { runCli } from '../helpers/cli';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventually } from '../helpers/host';
+import { eventually } from '../../bench/support/host';
 import { DatasetsApi } from '../integration/datasets/client';
 
 /**

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { repoRoot } from './host';
+import { repoRoot } from '../../bench/support/host';
 
 /**
  * Runs the `ledgerflow` CLI (bin/ledgerflow.js, as a user would) in a subprocess with a

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runHostToExit } from '../helpers/host';
+import { runHostToExit } from '../../bench/support/host';
 import { table } from '../../src/cli/output';
 import { DatasetsApi, hostileSettings } from './harness';
 

@@ -1,4 +1,4 @@
-import { eventually } from '../helpers/host';
+import { eventually } from '../../bench/support/host';
 import { DatasetsApi, TOKENS, type Reply, type Who } from '../integration/datasets/client';
 
 /**

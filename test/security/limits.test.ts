@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { eventually } from '../helpers/host';
+import { eventually } from '../../bench/support/host';
 import { DatasetsApi, hostileSettings, jobLog, oneJob, runWorkflow, submit } from './harness';
 
 /**

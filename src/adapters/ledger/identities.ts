@@ -2,15 +2,15 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Caller } from '../../core/model';
 import { LedgerflowError } from '../../core/errors';
-import { newEcdsaSigner, type MessageSigner } from '../../ledger-peer/ecdsa';
-import { getOrIssueIdentity, isValidIdentityName, mspIdFor, PLATFORM_ATTRIBUTES } from '../../ledger-peer/localCa';
+import { isValidIdentityName, mspIdFor } from '../../core/names';
+import { newEcdsaSigner, type MessageSigner } from './ecdsa';
 
 /**
- * Where a caller's Fabric identity comes from. Both sources use one layout,
- * `<dir>/<org>/users/<user>/{cert.pem,key.pem}`: the embedded peer's CAs issue into it on
- * demand; for a real network an operator places the certificates issued by the
- * organizations' Fabric CAs there. The signer is a plain function, the seam where an HSM or
- * Key Vault signer replaces the file key.
+ * Where a caller's Fabric identity comes from: certificates issued by the organizations'
+ * Fabric CAs, placed by an operator as `<dir>/<org>/users/<user>/{cert.pem,key.pem}`. The
+ * embedded peer's CAs issue into the same layout on demand (src/ledger-peer/issuingIdentities.ts,
+ * wired only when that peer is used). The signer is a plain function, the seam where an HSM
+ * or Key Vault signer replaces the file key.
  */
 export interface LedgerIdentity {
   mspId: string;
@@ -19,18 +19,6 @@ export interface LedgerIdentity {
 }
 
 export type IdentityResolver = (caller: Caller) => Promise<LedgerIdentity>;
-
-/** Issues missing identities from the embedded peer's CAs (`<dataDir>/ledger/msp`); the
- * `platform` caller's certificate carries the platform role (`ledgerflow.role=platform`),
- * as Fabric CA issues it in production (see FABRIC_SERVICE_IDENTITY). */
-export function issuingIdentities(mspDir: string, platform?: Caller): IdentityResolver {
-  return async ({ org, user }) => {
-    checkNames(org, user);
-    const isPlatform = platform !== undefined && platform.org === org && platform.user === user;
-    const files = await getOrIssueIdentity(mspDir, org, user, isPlatform ? PLATFORM_ATTRIBUTES : undefined);
-    return { mspId: files.mspId, certPem: files.certPem, signer: newEcdsaSigner(files.keyPem) };
-  };
-}
 
 /** Reads identities an operator provisioned; MSP ids are derived unless mapped explicitly. */
 export function fileIdentities(dir: string, mspIds: Readonly<Record<string, string>> = {}): IdentityResolver {
@@ -46,6 +34,6 @@ export function fileIdentities(dir: string, mspIds: Readonly<Record<string, stri
   };
 }
 
-function checkNames(org: string, user: string): void {
+export function checkNames(org: string, user: string): void {
   if (!isValidIdentityName(org, user)) throw new LedgerflowError('forbidden', 'no ledger identity can be issued for this caller name');
 }

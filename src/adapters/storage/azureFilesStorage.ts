@@ -1,10 +1,10 @@
 import type { TokenCredential } from '@azure/core-auth';
 import { AnonymousCredential, ShareServiceClient, StorageSharedKeyCredential, type ShareClientOptions, type ShareDirectoryClient } from '@azure/storage-file-share';
 import { LedgerflowError, validationError } from '../../core/errors';
-import { fileMapProblems } from '../../core/datasets/relativePath';
+import { fileMapProblems } from '../../core/relativePath';
 import { credentialName } from '../../core/secretNames';
 import type { DatasetLocation, DatasetSource, DatasetStorage, StoredDataset, TreeEntry } from '../../ports/datasetStorage';
-import { isSasToken, parseShareUrl, shareUrlProblems, type ShareAddress } from './shareUrl';
+import { isSasToken, parseShareUrl, shareUrlProblems, type ShareAddress } from '../../core/datasets/shareUrl';
 
 /**
  * Datasets on Azure Files. Adopted shares come with the owner's credential (SAS token or

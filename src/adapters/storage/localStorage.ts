@@ -3,7 +3,7 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { DATASET_ID } from '../../core/names';
 import { LedgerflowError, validationError } from '../../core/errors';
-import { fileMapProblems } from '../../core/datasets/relativePath';
+import { fileMapProblems } from '../../core/relativePath';
 import { writeFileAtomic } from '../../fs/atomicFile';
 import type { Logger } from '../../observability/logger';
 import type { DatasetLocation, DatasetSource, DatasetStorage, StoredDataset, TreeEntry } from '../../ports/datasetStorage';

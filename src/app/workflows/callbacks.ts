@@ -1,19 +1,8 @@
-import { z } from 'zod';
+import type { CompletionReport } from '../../api/messages';
 import { LedgerflowError } from '../../core/errors';
 import { callbackTokenMatches } from '../../core/workflow/callbackToken';
 import { jobInstanceId, WORKFLOW_EVENTS, type JobCompletion } from '../../core/workflow/run';
 import type { RunControl } from './runControl';
-
-/** What a compute backend posts when a job ends (local runner, Kubernetes watcher, Argo exit hook). */
-export const completionReportSchema = z.object({
-  workflowId: z.string().min(1).max(200),
-  jobName: z.string().min(1).max(200),
-  attempt: z.number().int().positive(),
-  exitCode: z.number().int().nullable(),
-  startedAt: z.iso.datetime({ offset: true }).optional(),
-  endedAt: z.iso.datetime({ offset: true }).optional(),
-});
-export type CompletionReport = z.infer<typeof completionReportSchema>;
 
 /**
  * A job's completion report: the bearer token must be the one derived for exactly this

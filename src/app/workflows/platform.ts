@@ -1,63 +1,15 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import type { HttpRequest } from '@azure/functions';
+import { randomBytes } from 'node:crypto';
 import type { Settings } from '../../config/settings';
 import { LedgerflowError } from '../../core/errors';
-import { memoryBytes } from '../../core/workflow/quantity';
-import type { Caller } from '../../core/model';
 import type { RunTiming } from '../../core/workflow/run';
-import type { Logger } from '../../observability/logger';
-import type { ComputeBackend } from '../../ports/compute';
-import type { DatasetLocation } from '../../ports/datasetStorage';
 import type { KeyStore } from '../../ports/keyStore';
-import type { Ledger } from '../../ports/ledger';
-import type { ActivityDeps } from '../../../orchestrators/activities/deps';
-import type { RunControl } from './runControl';
-import { ApprovalService } from './approvalService';
-import { WorkflowService } from './workflowService';
 
 /**
- * The workflow side's seam to the composition root. The entry point provides it once
- * (functions/index.ts); the workflow routes, queue functions and activities take
- * everything from here, so none of them constructs an adapter and tests provide fakes.
+ * What the workflow side derives from settings and the key store: a run's timing, the URL
+ * jobs report to, and the key their callback tokens derive from.
  */
-export interface WorkflowPlatform {
-  settings: Settings;
-  ledger: Ledger;
-  compute: ComputeBackend;
-  /** The platform organization's key store: home of the job callback key. */
-  platformKeyStore: KeyStore;
-  /** Opens a dataset's sealed location with its owner's key; fetches its credential. */
-  locateDataset(datasetId: string): Promise<{ location: DatasetLocation; credential?: string }>;
-  log: Logger;
-}
 
-/** Who is calling, from the request (bearer token or App Service principal); throws 401. */
-export type Authenticate = (request: HttpRequest) => Caller;
-
-let platformFactory: (() => Promise<WorkflowPlatform>) | undefined;
-let platform: Promise<WorkflowPlatform> | undefined;
-let authenticateFn: Authenticate | undefined;
-
-export function provideWorkflowPlatform(factory: () => Promise<WorkflowPlatform>, authenticate: Authenticate): void {
-  platformFactory = factory;
-  platform = undefined;
-  authenticateFn = authenticate;
-}
-
-export function workflowPlatform(): Promise<WorkflowPlatform> {
-  if (platformFactory === undefined) return Promise.reject(new LedgerflowError('unavailable', 'the workflow platform was not provided'));
-  platform ??= platformFactory().catch((err: unknown) => {
-    platform = undefined;
-    throw err;
-  });
-  return platform;
-}
-
-export function authenticate(request: HttpRequest): Caller {
-  if (authenticateFn === undefined) throw new LedgerflowError('unavailable', 'authentication was not provided');
-  return authenticateFn(request);
-}
-
+/** The settings that time a run, as its orchestrators take them (in their input). */
 export function runTiming(s: Settings): RunTiming {
   return {
     statusPollSeconds: s.WORKFLOW_STATUS_POLL_SECONDS,
@@ -66,17 +18,6 @@ export function runTiming(s: Settings): RunTiming {
     defaultJobTimeoutSeconds: s.WORKFLOW_DEFAULT_JOB_TIMEOUT,
     defaultImage: s.WORKFLOW_DEFAULT_IMAGE,
   };
-}
-
-export function workflowService(p: WorkflowPlatform, runs: RunControl): WorkflowService {
-  return new WorkflowService({
-    ledger: p.ledger, compute: p.compute, runs, timing: runTiming(p.settings), newId: randomUUID, now: () => new Date(), log: p.log,
-    ...(p.compute.kind === 'local' && { maxJobMemoryBytes: memoryBytes(p.settings.LOCAL_JOB_MAX_MEMORY) }),
-  });
-}
-
-export function approvalService(p: WorkflowPlatform, runs: RunControl): ApprovalService {
-  return new ApprovalService({ ledger: p.ledger, compute: p.compute, runs, log: p.log });
 }
 
 /** Where jobs post their completion. */
@@ -117,16 +58,4 @@ async function loadCallbackKey(store: KeyStore): Promise<Buffer> {
     if (value === undefined) throw new LedgerflowError('unavailable', 'the callback key could not be stored');
   }
   return Buffer.from(value, 'base64url');
-}
-
-export function activityDepsOf(p: WorkflowPlatform): ActivityDeps {
-  return {
-    ledger: p.ledger,
-    compute: p.compute,
-    locateDataset: (id) => p.locateDataset(id),
-    callbackKey: () => callbackKey(p.platformKeyStore),
-    callbackUrl: () => callbackUrl(p.settings),
-    now: () => new Date(),
-    log: p.log,
-  };
 }

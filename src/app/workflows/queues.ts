@@ -1,18 +1,6 @@
-import { z } from 'zod';
 import { cleanupInstanceId, ORCHESTRATORS, type CleanupMessage } from '../../core/workflow/run';
 import type { Logger } from '../../observability/logger';
 import type { RunControl } from './runControl';
-
-const callerSchema = z.object({ user: z.string().min(1), org: z.string().min(1) });
-
-export const cleanupMessageSchema = z.object({
-  workflowId: z.string().min(1),
-  caller: callerSchema,
-  status: z.enum(['Succeeded', 'Failed', 'Canceled', 'Rejected']),
-  datasetIds: z.array(z.string()),
-  releaseLeases: z.boolean(),
-  launched: z.boolean().optional(),
-}) satisfies z.ZodType<CleanupMessage>;
 
 /**
  * Starts the run's cleanup orchestration unless one exists: its derived instance id is the

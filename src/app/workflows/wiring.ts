@@ -1,49 +1,101 @@
-import type { HttpRequest } from '@azure/functions';
-import { LedgerflowError } from '../../core/errors';
+import { randomUUID } from 'node:crypto';
+import type { Settings } from '../../config/settings';
 import { unsealLocation } from '../../core/crypto/seal';
+import { LedgerflowError } from '../../core/errors';
+import type { Caller, DatasetLocation } from '../../core/model';
 import { dataKeyName } from '../../core/secretNames';
-import { provideActivityDeps } from '../../../orchestrators/activities/deps';
-import { authenticator } from '../auth';
+import { memoryBytes } from '../../core/workflow/quantity';
+import type { Logger } from '../../observability/logger';
 import type { ComputeBackend } from '../../ports/compute';
-import { createCompute } from '../compute';
-import { services, type Services } from '../services';
-import { activityDepsOf, provideWorkflowPlatform, workflowPlatform, type WorkflowPlatform } from './platform';
+import type { KeyStores } from '../../ports/keyStore';
+import type { Ledger } from '../../ports/ledger';
+import type { ActivityDeps } from './activityDeps';
+import { callbackKey, callbackUrl, runTiming } from './platform';
+import type { RunControl } from './runControl';
+import { WorkflowService } from './workflowService';
+import { ApprovalService } from './approvalService';
 
 /**
- * Binds the workflow side (routes, queue functions, activities) to the composition root.
- * Called once by the entry point. Builds the compute backend (once: the platform is
- * memoised), which Services does not hold yet.
+ * The workflow side of the composition root (src/app/services.ts): what the workflow
+ * routes, the callback and queue functions and the activities are built from. The compute
+ * backend is built on first use (a dataset-only process never starts a cluster watcher)
+ * and then shared.
  */
-export function wireWorkflows(): void {
-  provideWorkflowPlatform(
-    async () => {
-      const svc = await services();
-      return platformOf(svc, await createCompute(svc.settings, svc.logger));
-    },
-    (request: HttpRequest) => authenticator().authenticate(request.headers),
-  );
-  provideActivityDeps(async () => activityDepsOf(await workflowPlatform()));
+export interface WorkflowSide {
+  /** The compute backend COMPUTE chooses. */
+  compute(): Promise<ComputeBackend>;
+  /** The workflow API over one invocation's durable client. */
+  workflowService(runs: RunControl): Promise<WorkflowService>;
+  /** The owners' consent API over one invocation's durable client. */
+  approvalService(runs: RunControl): Promise<ApprovalService>;
+  /** What activities reach the outside through. */
+  activityDeps(): Promise<ActivityDeps>;
+  /** The platform key job callback tokens are derived from. */
+  callbackKey(): Promise<Buffer>;
 }
 
-function platformOf(svc: Services, compute: ComputeBackend): WorkflowPlatform {
+export interface WorkflowSideParts {
+  settings: Settings;
+  ledger: Ledger;
+  keyStores: KeyStores;
+  platform: Caller;
+  log: Logger;
+  createCompute: () => Promise<ComputeBackend>;
+}
+
+export function workflowSide(p: WorkflowSideParts): WorkflowSide {
+  let compute: Promise<ComputeBackend> | undefined;
+  const computeOnce = (): Promise<ComputeBackend> =>
+    (compute ??= p.createCompute().catch((err: unknown) => {
+      compute = undefined; // the next call tries again rather than caching a failure
+      throw err;
+    }));
+  const log = p.log.child({ component: 'workflows' });
+  const platformKeyStore = p.keyStores.forOrg(p.platform.org);
+  const key = () => callbackKey(platformKeyStore);
+  const locateDataset = datasetLocator(p.ledger, p.keyStores, p.platform);
   return {
-    compute,
-    settings: svc.settings,
-    ledger: svc.ledger,
-    platformKeyStore: svc.keyStores.forOrg(svc.platform.org),
-    log: svc.logger.child({ component: 'workflows' }),
-    // As the platform identity: the job's launch was authorised by the lease check, and
-    // the location is opened with the owner's key only inside this activity.
-    locateDataset: async (datasetId) => {
-      const record = await svc.ledger.as(svc.platform).getDataset(datasetId);
-      if (record === undefined || record.deletedAt !== undefined) throw new LedgerflowError('gone', `dataset ${datasetId} is gone`);
-      const keyStore = svc.keyStores.forOrg(record.owner.org);
-      const dataKey = await keyStore.get(dataKeyName(datasetId));
-      if (dataKey === undefined) throw new LedgerflowError('gone', `the key of dataset ${datasetId} is gone`);
-      const location = unsealLocation(record.sealedLocation, dataKey, datasetId);
-      if (location.kind !== 'azure-files') return { location };
-      const credential = await keyStore.get(location.credentialRef);
-      return credential === undefined ? { location } : { location, credential };
+    compute: computeOnce,
+    callbackKey: key,
+    workflowService: async (runs) => {
+      const compute = await computeOnce();
+      return new WorkflowService({
+        ledger: p.ledger,
+        compute,
+        runs,
+        timing: runTiming(p.settings),
+        newId: randomUUID,
+        now: () => new Date(),
+        log,
+        ...(compute.kind === 'local' && { maxJobMemoryBytes: memoryBytes(p.settings.LOCAL_JOB_MAX_MEMORY) }),
+      });
     },
+    approvalService: async (runs) => new ApprovalService({ ledger: p.ledger, compute: await computeOnce(), runs, log }),
+    activityDeps: async () => ({
+      ledger: p.ledger,
+      compute: await computeOnce(),
+      locateDataset,
+      callbackKey: key,
+      callbackUrl: () => callbackUrl(p.settings),
+      now: () => new Date(),
+      log,
+    }),
+  };
+}
+
+/** Opens a dataset's sealed location with its owner's key, as the platform identity: the
+ * job's launch was authorised by the lease check, and the location is opened only inside
+ * the launch activity. */
+function datasetLocator(ledger: Ledger, keyStores: KeyStores, platform: Caller): ActivityDeps['locateDataset'] {
+  return async (datasetId) => {
+    const record = await ledger.as(platform).getDataset(datasetId);
+    if (record === undefined || record.deletedAt !== undefined) throw new LedgerflowError('gone', `dataset ${datasetId} is gone`);
+    const keyStore = keyStores.forOrg(record.owner.org);
+    const dataKey = await keyStore.get(dataKeyName(datasetId));
+    if (dataKey === undefined) throw new LedgerflowError('gone', `the key of dataset ${datasetId} is gone`);
+    const location: DatasetLocation = unsealLocation(record.sealedLocation, dataKey, datasetId);
+    if (location.kind !== 'azure-files') return { location };
+    const credential = await keyStore.get(location.credentialRef);
+    return credential === undefined ? { location } : { location, credential };
   };
 }

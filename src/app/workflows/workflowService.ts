@@ -4,12 +4,13 @@ import { needsApproval } from '../../core/datasets/policy';
 import type { Caller, LeaseRecord, Page, WorkflowStatus } from '../../core/model';
 import { fileDigest, filesHash } from '../../core/workflow/hash';
 import { unleasedVolumes } from '../../core/workflow/leases';
-import { isFinished, jobInstanceId, ORCHESTRATORS, WORKFLOW_EVENTS, type JobRunStatus, type RunTiming, type WorkflowInput, type WorkflowOptions } from '../../core/workflow/run';
+import { isFinished, jobInstanceId, ORCHESTRATORS, WORKFLOW_EVENTS, type JobRunStatus, type RunTiming, type WorkflowInput } from '../../core/workflow/run';
 import { memoryBytes } from '../../core/workflow/quantity';
 import { datasetIdsOf, parseWorkflowSpec, type WorkflowSpec } from '../../core/workflow/spec';
 import type { Logger } from '../../observability/logger';
 import type { ByteSource, ComputeBackend } from '../../ports/compute';
 import type { Ledger } from '../../ports/ledger';
+import type { Submission } from '../../api/workflowRequests';
 import type { RunControl, RunRecord } from './runControl';
 import { factsOf, viewOf, visibleTo, type RunFacts, type WorkflowView } from './views';
 
@@ -23,12 +24,6 @@ export interface WorkflowServiceDeps {
   log: Logger;
   /** The largest memory a job may ask for (LOCAL_JOB_MAX_MEMORY), where the backend has one. */
   maxJobMemoryBytes?: number;
-}
-
-export interface Submission {
-  source: string;
-  files: Record<string, string>;
-  options: WorkflowOptions;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { LedgerflowError } from '../errors';
-import type { DatasetLocation } from '../../ports/datasetStorage';
+import type { DatasetLocation } from '../model';
 
 /**
  * Sealing a dataset's location for the ledger: AES-256-GCM under the dataset's own data

@@ -1,5 +1,5 @@
 import type { DatasetRecord, LeaseRecord, LeasePolicy, StorageKind } from '../model';
-import type { HistoryEntry } from '../../ports/ledger';
+import type { HistoryEntry } from '../model';
 import { approvalOf } from './policy';
 
 /**

@@ -1,8 +1,9 @@
 import { posix } from 'node:path';
 
 /**
- * Path rules shared by the spec parser and the compute backends (which check again, as
- * defence in depth, before they touch a file system).
+ * Mount-path rules shared by the spec parser and the compute backends (which check again, as
+ * defence in depth, before they touch a file system). Paths relative to a dataset or a
+ * workspace have their own one rule: src/core/relativePath.ts.
  */
 
 /** System trees a dataset must never shadow, and the sandbox's own workspace. */
@@ -34,18 +35,4 @@ export function mountPathProblem(path: string): string | undefined {
 /** True when one mount path is the other or lies under it. */
 export function mountPathsOverlap(a: string, b: string): boolean {
   return within(a, b) || within(b, a);
-}
-
-/** Why `path` is not acceptable as a file path relative to a workspace, or undefined.
- * Only plain relative `/`-separated paths: no absolute paths, `..`, `.` segments, empty
- * segments, backslashes or control characters. */
-export function relativePathProblem(path: string): string | undefined {
-  if (path === '') return 'must not be empty';
-  if (CONTROL.test(path)) return 'must not contain control characters';
-  if (path.includes('\\')) return 'must use / as separator';
-  if (path.startsWith('/')) return 'must be relative';
-  const segments = path.split('/');
-  if (segments.includes('..')) return 'must not contain ..';
-  if (segments.some((s) => s === '' || s === '.')) return 'must be normalised';
-  return undefined;
 }

@@ -1,5 +1,4 @@
-import type { ApprovalState, Caller, JobStatus, WorkflowStatus } from '../model';
-import type { JobHandle } from '../../ports/compute';
+import type { ApprovalState, Caller, JobHandle, JobStatus, WorkflowStatus } from '../model';
 import type { JobSpec, WorkflowSpec } from './spec';
 
 /**

@@ -2,6 +2,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { LedgerflowError, type ErrorDetail } from '../errors';
 import { JobGraph } from './dag';
+import { joinWrappedQuotedScalars } from './wrappedScalars';
 import { mountPathProblem, mountPathsOverlap } from './paths';
 import { CPU_QUANTITY, MEMORY_QUANTITY, durationSeconds } from './quantity';
 
@@ -149,47 +150,18 @@ class Problems {
   }
 }
 
-/** PyYAML, which JupyterFlow uses, accepts a quoted scalar whose continuation lines are
- * indented no deeper than its key; YAML 1.2 (the `yaml` package) does not. The thesis
- * listings have exactly that (ids wrapped across lines), so a document that fails to parse
- * is retried once with such scalars joined onto one line, which is what folding yields. */
-const QUOTED_START = /^(\s*(?:-\s+)?(?:[^\s#'"-][^#]*?:\s+)?)(['"])(.*)$/;
-
-function isClosed(quote: string, rest: string): boolean {
-  return quote === "'" ? rest.replace(/''/g, '').includes("'") : /(^|[^\\])(\\\\)*"/.test(rest);
-}
-
-function joinWrappedQuotedScalars(source: string): string {
-  const lines = source.split('\n');
-  const out: string[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    let line = lines[i]!;
-    // Long lines are left alone: the pattern backtracks, and wrapped ids are short lines.
-    const match = line.length <= 1000 ? QUOTED_START.exec(line) : null;
-    if (match && !isClosed(match[2]!, match[3]!)) {
-      let rest = match[3]!;
-      while (!isClosed(match[2]!, rest) && i + 1 < lines.length && lines[i + 1]!.trim() !== '') {
-        const next = lines[++i]!.trim();
-        rest = `${rest.trimEnd()} ${next}`;
-      }
-      line = `${match[1]}${match[2]}${rest}`;
-    }
-    out.push(line);
-  }
-  return out.join('\n');
-}
-
 function loadYaml(source: string, problems: Problems): unknown {
   const parse = (text: string) => {
     const lineCounter = new LineCounter();
     // logLevel 'error': the library's warnings (collection keys stringified) are not ours to print.
     return { doc: parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: 'error' }), lineCounter };
   };
-  let { doc, lineCounter } = parse(source);
-  if (doc.errors.some((e) => e.code === 'MISSING_CHAR')) {
+  let parsed = parse(source);
+  if (parsed.doc.errors.some((e) => e.code === 'MISSING_CHAR')) {
     const retry = parse(joinWrappedQuotedScalars(source));
-    if (retry.doc.errors.length === 0) doc = retry.doc;
+    if (retry.doc.errors.length === 0) parsed = retry;
   }
+  const { doc, lineCounter } = parsed;
   // The first few: one syntax error often cascades into hundreds.
   for (const error of doc.errors.slice(0, MAX_SYNTAX_ERRORS)) {
     const { line, col } = lineCounter.linePos(error.pos[0]);

@@ -22,7 +22,7 @@ function toRoute(fn: RegisteredFunction): HttpRoute {
   try {
     route = parseRouteTemplate(template);
   } catch (err) {
-    throw new Error(`function "${fn.name}": ${(err as Error).message}`);
+    throw new Error(`function "${fn.name}": ${(err as Error).message}`, { cause: err });
   }
   const methods = fn.trigger.options['methods'];
   return {

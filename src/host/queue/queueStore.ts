@@ -44,7 +44,6 @@ export class QueueStore implements QueueClient {
   get #conn(): BetterSqlite3.Database {
     if (this.#db === undefined) {
       mkdirSync(this.dataDir, { recursive: true });
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const Database = require('better-sqlite3') as typeof BetterSqlite3;
       const db = new Database(join(this.dataDir, 'queues.sqlite'));
       db.pragma('journal_mode = WAL');

@@ -4,7 +4,6 @@ import { parseTimeSpan } from '../wire/duration';
 /** cron-parser is loaded on the first cron schedule, off the start path of apps without timers. */
 let cronParser: typeof CronParser.CronExpressionParser | undefined;
 function cron(): typeof CronParser.CronExpressionParser {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   cronParser ??= (require('cron-parser') as typeof CronParser).CronExpressionParser;
   return cronParser;
 }
@@ -34,7 +33,7 @@ export function parseSchedule(text: string): Schedule {
   try {
     cron().parse(trimmed, { tz: 'UTC' });
   } catch (err) {
-    throw new Error(`schedule "${text}" is not a valid NCRONTAB expression: ${(err as Error).message}`);
+    throw new Error(`schedule "${text}" is not a valid NCRONTAB expression: ${(err as Error).message}`, { cause: err });
   }
   return {
     text: trimmed,

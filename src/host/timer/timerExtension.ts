@@ -118,7 +118,7 @@ export function timerExtension(): HostExtension {
         try {
           schedule = parseSchedule(text);
         } catch (err) {
-          throw new Error(`function "${fn.name}": ${(err as Error).message}`);
+          throw new Error(`function "${fn.name}": ${(err as Error).message}`, { cause: err });
         }
         runners.push(new TimerRunner(ctx, store, fn, schedule, fn.trigger.options['runOnStartup'] === true));
       }

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { durableFetch } from '../../helpers/durableApi';
-import { startHost, type TestHost } from '../../helpers/host';
+import { durableFetch } from '../../../bench/support/durableApi';
+import { startHost, type TestHost } from '../../../bench/support/host';
 import { conformanceAppDir, eventually, finished } from './support';
 
 // kill -9 the host while an entity works through signals, restart it on the same data dir:

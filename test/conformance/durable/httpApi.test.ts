@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { durableFetch, durableSystemKey } from '../../helpers/durableApi';
-import type { TestHost } from '../../helpers/host';
+import { durableFetch, durableSystemKey } from '../../../bench/support/durableApi';
+import type { TestHost } from '../../../bench/support/host';
 import { eventually, finished, startConformanceHost, type CheckStatus, type Status } from './support';
 
 // The Durable Functions HTTP API as documented and as the extension's HttpApiHandler serves

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
-import { durableFetch } from '../../helpers/durableApi';
-import type { TestHost } from '../../helpers/host';
+import { durableFetch } from '../../../bench/support/durableApi';
+import type { TestHost } from '../../../bench/support/host';
 import { eventually, finished, startConformanceHost, startViaApp } from './support';
 
 // The published samples' patterns, written as the samples are (JavaScript, one file per

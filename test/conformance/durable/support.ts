@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { ManagementUrls } from '../../../src/durable/clientConfig';
 import type { StatusView } from '../../../src/durable/statusView';
-import { durableFetch } from '../../helpers/durableApi';
-import { repoRoot, startHost, type TestHost } from '../../helpers/host';
+import { durableFetch } from '../../../bench/support/durableApi';
+import { repoRoot, startHost, type TestHost } from '../../../bench/support/host';
 
 /** The conformance app: JavaScript as Microsoft's v4-model samples are written (glob `main`). */
 export const conformanceAppDir = join(repoRoot, 'test', 'conformance', 'durable', 'app');

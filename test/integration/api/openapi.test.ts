@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
-import { startHost, type TestHost } from '../../helpers/host';
+import { startHost, type TestHost } from '../../../bench/support/host';
 import { openApiPath } from '../../../src/api/openapi';
 import { routeTable, type ApiRoute } from '../../../src/api/routes';
 
@@ -145,9 +145,11 @@ test('workflow routes: real answers match the document', async () => {
   assert.equal(accepted.status, 202);
   const run = accepted.body.id as string;
   let view: Doc;
+  const deadline = Date.now() + 60_000;
   for (;;) {
     view = (await call('workflowsGet', 'alice', `workflows/${run}`)).body;
     if (['Succeeded', 'Failed', 'Canceled'].includes(view.status)) break;
+    assert.ok(Date.now() < deadline, `the run did not finish within a minute: ${JSON.stringify(view)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   assert.equal(view.status, 'Succeeded', JSON.stringify(view));

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { repoRoot, startHost, type TestHost } from '../../helpers/host';
+import { repoRoot, startHost, type TestHost } from '../../../bench/support/host';
 import { runCli, type CliResult } from '../../helpers/cli';
 
 /** The `ledgerflow` CLI as a subprocess against a running embedded host: every command

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../../helpers/host';
+import { repoRoot } from '../../../bench/support/host';
 import { FakeAzureFilesServer } from '../../fakes/azureFilesServer';
 import { FakeManagedIdentityServer } from '../../fakes/managedIdentityServer';
 import { FileKeyStores } from '../../../src/adapters/keyStore/fileKeyStore';

@@ -1,4 +1,4 @@
-import { startHost, type StartHostOptions, type TestHost } from '../../helpers/host';
+import { startHost, type StartHostOptions, type TestHost } from '../../../bench/support/host';
 
 /** Three organizations' users, as the dataset integration tests sign in. */
 export const TOKENS = {

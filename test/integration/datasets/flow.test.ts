@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventually } from '../../helpers/host';
+import { eventually } from '../../../bench/support/host';
 import { FileKeyStores } from '../../../src/adapters/keyStore/fileKeyStore';
 import { DatasetsApi, USERS } from './client';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../../helpers/host';
+import { repoRoot } from '../../../bench/support/host';
 import { FAKE_KEY_VAULT_TOKEN, FakeKeyVaultServer } from '../../fakes/keyVaultServer';
 import { FakeManagedIdentityServer } from '../../fakes/managedIdentityServer';
 import { DatasetsApi } from './client';

@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { eventually, fixtureApp, startHost, type TestHost } from '../../helpers/host';
-import { durableFetch } from '../../helpers/durableApi';
+import { eventually, fixtureApp, startHost, type TestHost } from '../../../bench/support/host';
+import { durableFetch } from '../../../bench/support/durableApi';
 
 // kill -9 the host in the middle of a 20-activity chain, restart it on the same data dir:
 // the orchestration completes, every step that completed before the kill ran once, and

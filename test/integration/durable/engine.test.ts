@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import * as df from 'durable-functions';
 import type { OrchestrationContext } from 'durable-functions';
+import { LedgerflowError } from '../../../src/core/errors';
 import { DurableEngine } from '../../../src/durable/engine';
 import { DurableStore } from '../../../src/durable/store';
-import { directPort, type ActivityFn } from '../../helpers/durableDirectPort';
+import { directPort, type ActivityFn } from '../../../bench/support/durableDirectPort';
 
 const dirs: string[] = [];
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -83,7 +84,10 @@ test('chain, fan-out, timer, event, sub-orchestration, retries', async () => {
   assert.equal((await done(engine, f)).output, String(199 * 200));
   const w = await engine.startNew('waiter', { instanceId: 'w1' });
   await until(() => (engine.getStatus(w)?.row.customStatus === '"waiting"' ? true : undefined));
-  await new Promise((r) => setTimeout(r, 100));
+  // host.json overridableExistingInstanceStates: NonRunningStates, as on Azure: a start with
+  // the id of an instance that has not finished is refused (the default, AnyState, replaces it).
+  await assert.rejects(engine.startNew('waiter', { instanceId: 'w1' }), (err: unknown) => err instanceof LedgerflowError && err.code === 'conflict');
+  // Raised while the run still waits on its timer: the event is kept until it waits for it.
   await engine.raiseEvent(w, 'go', { x: 1 });
   const wr = await done(engine, w);
   assert.equal(wr.status, 'Completed', JSON.stringify(wr));
@@ -92,6 +96,10 @@ test('chain, fan-out, timer, event, sub-orchestration, retries', async () => {
   assert.equal(out.sub, 'hello hello a');
   assert.equal(out.r, 'ok');
   assert.equal(flaky, 3);
+  // ...while a finished instance's id may be started again, replacing it.
+  assert.equal(await engine.startNew('waiter', { instanceId: 'w1' }), 'w1');
+  await engine.raiseEvent('w1', 'go', { x: 2 });
+  assert.deepEqual((JSON.parse((await done(engine, 'w1')).output ?? '') as { ev: unknown }).ev, { x: 2 });
   const bad = await engine.startNew('failing');
   const br = await done(engine, bad);
   assert.equal(br.status, 'Failed');

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { eventually, fixtureApp, startHost, type TestHost } from '../../helpers/host';
+import { eventually, fixtureApp, startHost, type TestHost } from '../../../bench/support/host';
 
 // The durable test app on the embedded host in a child process, driven over HTTP: through
 // its starters (which use df.getClient) and through the management API links they return.

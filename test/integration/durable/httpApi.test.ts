@@ -13,7 +13,7 @@ import { DurableEngine } from '../../../src/durable/engine';
 import { createHttpApi } from '../../../src/durable/httpApi';
 import { DurableStore } from '../../../src/durable/store';
 import { newSecret } from '../../../src/durable/systemKey';
-import { directPort } from '../../helpers/durableDirectPort';
+import { directPort } from '../../../bench/support/durableDirectPort';
 
 // The SDK's own DurableClient, given the binding data the host would give it, against the
 // management API served over real HTTP.

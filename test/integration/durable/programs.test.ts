@@ -8,7 +8,7 @@ import * as df from 'durable-functions';
 import type { OrchestrationContext, Task } from 'durable-functions';
 import { DurableEngine } from '../../../src/durable/engine';
 import { DurableStore } from '../../../src/durable/store';
-import { directPort } from '../../helpers/durableDirectPort';
+import { directPort } from '../../../bench/support/durableDirectPort';
 
 // Random orchestrator programs (sequences of single calls, Task.all groups, Task.any races,
 // calls with retries that fail some times, timers) run through the real SDK on the engine,

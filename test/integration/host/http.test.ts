@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fixtureApp, startHost, type TestHost } from '../../helpers/host';
+import { fixtureApp, startHost, type TestHost } from '../../../bench/support/host';
 
 let host: TestHost;
 let outDir: string;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHost, type RunningHost } from '../../../src/host/host';
 import { createLogger } from '../../../src/observability/logger';
-import { fixtureApp } from '../../helpers/host';
+import { fixtureApp } from '../../../bench/support/host';
 
 // In-process host: functions/http/jsonRoute.ts and errorResponse.ts over real HTTP.
 let host: RunningHost;

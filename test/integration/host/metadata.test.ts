@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { startHost, type RunningHost } from '../../../src/host/host';
 import type { HostExtension, RegisteredFunction } from '../../../src/host/extension';
 import { createLogger } from '../../../src/observability/logger';
-import { fixtureApp } from '../../helpers/host';
+import { fixtureApp } from '../../../bench/support/host';
 
 // In-process: the test inspects what the host received through `@azure/functions-core`
 // when an app registered functions with the real `@azure/functions` package.

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QueueStore } from '../../../src/host/queue/queueStore';
-import { eventually, fixtureApp, readJsonLines, startHost, type TestHost } from '../../helpers/host';
+import { eventually, fixtureApp, readJsonLines, startHost, type TestHost } from '../../../bench/support/host';
 
 const hostJson = {
   version: '2.0',

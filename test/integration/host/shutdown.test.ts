@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventually, fixtureApp, readJsonLines, startHost } from '../../helpers/host';
+import { eventually, fixtureApp, readJsonLines, startHost } from '../../../bench/support/host';
 
 test('SIGTERM lets an in-flight request finish, runs appTerminate hooks, and exits 0', async (t) => {
   const outDir = mkdtempSync(join(tmpdir(), 'lf-out-'));

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runHostToExit, startHost } from '../../helpers/host';
+import { runHostToExit, startHost } from '../../../bench/support/host';
 import { detectSandbox } from '../../../src/adapters/compute/local/sandbox';
 
 test('the ledgerflow app answers GET /api/health with the adapters in use', async (t) => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventually, fixtureApp, readJsonLines, startHost } from '../../helpers/host';
+import { eventually, fixtureApp, readJsonLines, startHost } from '../../../bench/support/host';
 
 const YEARLY = '0 0 0 1 1 *';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { durableFetch } from '../../helpers/durableApi';
-import { fixtureApp, runHostToExit, startHost, type TestHost } from '../../helpers/host';
+import { durableFetch } from '../../../bench/support/durableApi';
+import { fixtureApp, runHostToExit, startHost, type TestHost } from '../../../bench/support/host';
 
 let host: TestHost;
 before(async () => {

@@ -190,7 +190,10 @@ test('workspace files are read through a reader pod, which is removed afterwards
   };
   assert.equal((await backend.readWorkspaceFile('wf-0001', 'result.txt'))?.toString(), 'uis: 42\n');
   assert.equal(await backend.readWorkspaceFile('wf-0001', 'missing.txt'), undefined);
-  await assert.rejects(backend.readWorkspaceFile('wf-0001', '../etc/passwd'), (err: unknown) => err instanceof LedgerflowError && err.code === 'validation_failed');
+  // The one relative-path rule: backslashes and control characters never reach a reader pod.
+  for (const bad of ['../etc/passwd', 'a\\..\\b', 'a\nb', 'a/\u0000']) {
+    await assert.rejects(backend.readWorkspaceFile('wf-0001', bad), (err: unknown) => err instanceof LedgerflowError && err.code === 'validation_failed');
+  }
   assert.deepEqual(env.fake.objects('pods', NAMESPACE).filter((p) => p.metadata.labels?.['ledgerflow.io/role'] === 'reader'), []);
 });
 

@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { FabricLedger } from '../../../src/adapters/ledger/fabricLedger';
-import { issuingIdentities } from '../../../src/adapters/ledger/identities';
+import { issuingIdentities } from '../../../src/ledger-peer/issuingIdentities';
 import { LedgerError, LedgerCommitStatusError } from '../../../src/adapters/ledger/errors';
 import { startPeerFixture, newDataset, type PeerFixture } from './peerFixture';
 

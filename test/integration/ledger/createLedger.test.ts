@@ -28,6 +28,8 @@ test('createLedger runs the embedded peer on a thread; its ledger outlives the p
     rmSync(dataDir, { recursive: true, force: true });
   }
   await assert.rejects(createLedger(parseSettings({ LEDGER: 'fabric' }), silent), /FABRIC_PEER_ENDPOINT/);
+  // A real network's identities are its CAs' certificates: the local CA never stands in for them.
+  await assert.rejects(createLedger(parseSettings({ LEDGER: 'fabric', FABRIC_PEER_ENDPOINT: '127.0.0.1:1' }), silent), /FABRIC_IDENTITY_DIR/);
 });
 
 test('hosts of two organizations share one standalone peer by endpoint and provisioned identities', async () => {

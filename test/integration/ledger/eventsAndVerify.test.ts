@@ -7,7 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { checkpointers, connect, hash, type ChaincodeEvent } from '@hyperledger/fabric-gateway';
 import { common } from '@hyperledger/fabric-protos';
 import { getOrIssueIdentity } from '../../../src/ledger-peer/localCa';
-import { newEcdsaSigner } from '../../../src/ledger-peer/ecdsa';
+import { newEcdsaSigner } from '../../../src/adapters/ledger/ecdsa';
 import { verifyLedger } from '../../../src/ledger-peer/verify';
 import { ledgerFile } from '../../../src/ledger-peer/peer';
 import { startPeerFixture, newDataset } from './peerFixture';

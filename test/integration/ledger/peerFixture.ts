@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createLogger } from '../../../src/observability/logger';
 import { startEmbeddedPeer, type EmbeddedPeer, type EmbeddedPeerOptions } from '../../../src/ledger-peer/peer';
 import { FabricLedger } from '../../../src/adapters/ledger/fabricLedger';
-import { issuingIdentities } from '../../../src/adapters/ledger/identities';
+import { issuingIdentities } from '../../../src/ledger-peer/issuingIdentities';
 import type { NewDataset } from '../../../src/ports/ledger';
 
 /** An embedded peer in a temp data dir, and the fabric-gateway Ledger adapter talking to it over gRPC. */

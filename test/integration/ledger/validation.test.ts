@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { connect, hash } from '@hyperledger/fabric-gateway';
 import { common, gateway as gatewayProtos } from '@hyperledger/fabric-protos';
 import { getOrIssueIdentity } from '../../../src/ledger-peer/localCa';
-import { newEcdsaSigner } from '../../../src/ledger-peer/ecdsa';
+import { newEcdsaSigner } from '../../../src/adapters/ledger/ecdsa';
 import { transactionsFilter } from '../../../src/ledger-peer/blocks';
 import { ledgerFile } from '../../../src/ledger-peer/peer';
 import { verifyLedger } from '../../../src/ledger-peer/verify';

@@ -1,8 +1,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { durableFetch } from '../../helpers/durableApi';
-import { eventually } from '../../helpers/host';
+import { durableFetch } from '../../../bench/support/durableApi';
+import { eventually } from '../../../bench/support/host';
 import { approvalDecided, approvalPage, approvalReview, workflowView } from '../../../src/api/schemas';
 import { filesHash } from '../../../src/core/workflow/hash';
 import { parseWorkflowSpec } from '../../../src/core/workflow/spec';

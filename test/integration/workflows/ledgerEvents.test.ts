@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { eventually } from '../../helpers/host';
+import { eventually } from '../../../bench/support/host';
 import { PLATFORM_ATTRIBUTES } from '../../../src/ledger-peer/localCa';
 import { DishonestClient } from '../../adversary/dishonestClient';
 import { DatasetsApi } from '../datasets/client';

@@ -1,8 +1,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
-import { durableFetch, durableSystemKey } from '../../helpers/durableApi';
-import { eventually } from '../../helpers/host';
+import { durableFetch, durableSystemKey } from '../../../bench/support/durableApi';
+import { eventually } from '../../../bench/support/host';
 import { jobInstanceId } from '../../../src/core/workflow/run';
 import { systemKeyPath } from '../../../src/durable/systemKey';
 import { DatasetsApi } from '../datasets/client';

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { repoRoot, startHost, type TestHost } from '../../helpers/host';
+import { repoRoot, startHost, type TestHost } from '../../../bench/support/host';
 
 /**
  * The README's "A first workflow" walkthrough, run as written: the block between the

@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { eventually } from '../../helpers/host';
+import { eventually } from '../../../bench/support/host';
 import { DatasetsApi } from '../datasets/client';
 
 /**

@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { eventually } from '../../helpers/host';
+import { eventually } from '../../../bench/support/host';
 import { QueueStore } from '../../../src/host/queue/queueStore';
 import { DatasetsApi, type Who } from '../datasets/client';
 

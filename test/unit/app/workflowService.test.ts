@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { LedgerflowError } from '../../../src/core/errors';
 import type { WorkflowInput, WorkflowRunStatus } from '../../../src/core/workflow/run';
 import { WorkflowService } from '../../../src/app/workflows/workflowService';
-import { submissionOf } from '../../../src/app/workflows/requests';
+import { submissionOf } from '../../../src/api/workflowRequests';
 import { FakeCompute, FakeLedger, FakeRuns, silentLog } from './fakes';
 
 const alice = { user: 'alice', org: 'uis' };

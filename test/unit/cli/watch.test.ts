@@ -71,6 +71,6 @@ test('terminal output: the table is redrawn in place', async () => {
 
 test('progress table: running jobs count up to now', () => {
   const text = progressTable(script[3] as WorkflowView, T0 + 65_000);
-  assert.match(text, /^workflow wf1: Running\n#  JOB +STATE +TIME +EXIT/);
-  assert.match(text, /2  count +Running +1m03s/);
+  assert.match(text, /^workflow wf1: Running\n# {2}JOB +STATE +TIME +EXIT/);
+  assert.match(text, /2 {2}count +Running +1m03s/);
 });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { loadWorkflow } from '../../../src/cli/workflowFile';
 import { CliError } from '../../../src/cli/exitCodes';
-import { repoRoot } from '../../helpers/host';
+import { repoRoot } from '../../../bench/support/host';
 
 const parallel = join(repoRoot, 'examples', 'thesis', 'parallel', 'workflow.yaml');
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DatasetService } from '../../../src/core/datasets/datasetService';
+import { DatasetService } from '../../../src/app/datasets/datasetService';
 import { FileKeyStores } from '../../../src/adapters/keyStore/fileKeyStore';
 import { LocalDatasetStorage } from '../../../src/adapters/storage/localStorage';
 import { LedgerflowError } from '../../../src/core/errors';

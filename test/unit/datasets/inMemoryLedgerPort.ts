@@ -1,9 +1,11 @@
 import { LedgerflowError } from '../../../src/core/errors';
+import { mspIdFor } from '../../../src/core/names';
 import type { Caller, DatasetRecord, LeaseRecord } from '../../../src/core/model';
 import type { HistoryEntry, Ledger, LedgerSession } from '../../../src/ports/ledger';
 
 /** An in-memory stand-in for the Ledger port, for use-case unit tests: the chaincode's rules
- * (owner from identity, one lease holder, expiry by time) in a few lines. */
+ * (owner from identity, one lease holder, expiry by time) in a few lines. The contract suite
+ * (test/contract/ledger.test.ts) runs it beside FabricLedger so the two cannot drift. */
 export class InMemoryLedgerPort implements Ledger {
   readonly datasets = new Map<string, DatasetRecord>();
   readonly history = new Map<string, HistoryEntry[]>();
@@ -12,16 +14,21 @@ export class InMemoryLedgerPort implements Ledger {
   constructor(private readonly now: () => Date) {}
 
   as(caller: Caller): LedgerSession {
-    const who = { ...caller, mspId: `${caller.org}MSP` };
+    const who = { ...caller, mspId: mspIdFor(caller.org) };
     const ts = () => this.now().toISOString();
     const record = (id: string, action: string, value?: DatasetRecord) => {
       const list = this.history.get(id) ?? [];
       list.push({ txId: `tx${++this.tx}`, timestamp: ts(), action, by: who, ...(value === undefined ? {} : { value: structuredClone(value) }) });
       this.history.set(id, list);
     };
-    const owned = (id: string) => {
+    const live = (id: string) => {
       const d = this.datasets.get(id);
       if (d === undefined) throw new LedgerflowError('not_found', 'no such dataset');
+      if (d.deletedAt !== undefined) throw new LedgerflowError('gone', 'the dataset was deleted');
+      return d;
+    };
+    const owned = (id: string) => {
+      const d = live(id);
       if (d.owner.org !== caller.org) throw new LedgerflowError('forbidden', 'not the owner');
       return d;
     };
@@ -29,6 +36,7 @@ export class InMemoryLedgerPort implements Ledger {
     return {
       registerDataset: async (input) => {
         if (this.failRegister) throw new LedgerflowError('unavailable', 'ledger down');
+        if (this.datasets.has(input.id)) throw new LedgerflowError('conflict', 'the dataset exists');
         const d: DatasetRecord = { ...input, owner: who, createdAt: ts(), updatedAt: ts() };
         this.datasets.set(input.id, d);
         record(input.id, 'registered', d);
@@ -56,18 +64,18 @@ export class InMemoryLedgerPort implements Ledger {
           .slice(0, q.pageSize).map((d) => structuredClone(d)),
       }),
       takeLease: async (id, ttl) => {
-        const d = this.datasets.get(id);
-        if (d === undefined || d.deletedAt !== undefined) throw new LedgerflowError('not_found', 'no such dataset');
+        const d = live(id);
+        if (ttl > d.policy.maxLeaseTtlSeconds) throw new LedgerflowError('validation_failed', 'ttlSeconds is over the maximum');
         if (current(d)) throw new LedgerflowError('lease_held', 'lease held', { data: { holder: { user: d.lease!.holder.user, org: d.lease!.holder.org }, expiresAt: d.lease!.expiresAt } });
         d.lease = { datasetId: id, holder: who, takenAt: ts(), expiresAt: new Date(this.now().getTime() + ttl * 1000).toISOString() };
         record(id, 'leased', d);
         return structuredClone(d.lease);
       },
       releaseLease: async (id) => {
-        const d = this.datasets.get(id);
-        if (d === undefined) throw new LedgerflowError('not_found', 'no such dataset');
-        if (!current(d)) throw new LedgerflowError('conflict', 'not leased');
-        if (d.lease!.holder.org !== caller.org && d.owner.org !== caller.org) throw new LedgerflowError('forbidden', 'not holder or owner');
+        const d = live(id);
+        if (!current(d)) throw new LedgerflowError('not_found', 'no lease on the dataset');
+        const holder = d.lease!.holder;
+        if (!(holder.org === caller.org && holder.user === caller.user) && d.owner.org !== caller.org) throw new LedgerflowError('forbidden', 'not holder or owner');
         delete d.lease;
         record(id, 'released', d);
       },
@@ -93,7 +101,6 @@ export class InMemoryLedgerPort implements Ledger {
       listApprovals: async () => [],
     };
   }
-  // eslint-disable-next-line require-yield
-  async *events() { return; }
+  async *events() {}
   async close() {}
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { leaseBody, listQuery, registerBody, updateBody } from '../../../src/app/datasetRequests';
+import { leaseBody, listQuery, registerBody, updateBody } from '../../../src/api/datasetRequests';
 
 const paths = (r: { success: boolean; error?: { issues: { path: PropertyKey[] }[] } }) =>
   (r.error?.issues ?? []).map((i) => i.path.map(String).join('.'));

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { mountPathProblem, mountPathsOverlap, relativePathProblem } from '../../../src/core/workflow/paths';
+import { mountPathProblem, mountPathsOverlap } from '../../../src/core/workflow/paths';
+import { relativePathProblem } from '../../../src/core/relativePath';
 import { cpuCount, durationSeconds, memoryBytes } from '../../../src/core/workflow/quantity';
 
 test('mount paths', () => {
@@ -30,14 +31,18 @@ test('overlapping mount paths', () => {
 });
 
 test('relative workspace paths', () => {
+  // One rule for every path inside a dataset or workspace (uploads, code files, result files,
+  // share directories, the Kubernetes reader): the copies it replaced differed on these.
   assert.equal(relativePathProblem('uis.py'), undefined);
   assert.equal(relativePathProblem('src/lib/a.py'), undefined);
-  assert.equal(relativePathProblem('../x'), 'must not contain ..');
-  assert.equal(relativePathProblem('a/../../x'), 'must not contain ..');
-  assert.equal(relativePathProblem('/etc/passwd'), 'must be relative');
-  assert.equal(relativePathProblem('a//b'), 'must be normalised');
-  assert.equal(relativePathProblem('./a'), 'must be normalised');
-  assert.equal(relativePathProblem('a\\b'), 'must use / as separator');
+  const segments = "must not contain empty, '.' or '..' segments";
+  assert.equal(relativePathProblem('../x'), segments);
+  assert.equal(relativePathProblem('a/../../x'), segments);
+  assert.equal(relativePathProblem('/etc/passwd'), 'must be relative (no leading /)');
+  assert.equal(relativePathProblem('a//b'), segments);
+  assert.equal(relativePathProblem('./a'), segments);
+  assert.equal(relativePathProblem('a\\b'), 'must not contain control characters or backslashes');
+  assert.equal(relativePathProblem('a\nb'), 'must not contain control characters or backslashes');
   assert.equal(relativePathProblem(''), 'must not be empty');
 });
 

@@ -1,5 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
 import { validationError } from '../../../core/errors';
+import { relativePathProblem } from '../../../core/relativePath';
 import type { Logger } from '../../../observability/logger';
 import type { JobLaunch, ResolvedVolume } from '../../../ports/compute';
 import { runDatasets } from '../manifests/render';
@@ -96,9 +97,8 @@ export class ClusterObjects {
 
   /** Reads one file through a reader pod (see manifests/reader.ts); undefined when absent. */
   async readWorkspaceFile(workflowId: string, path: string): Promise<Buffer | undefined> {
-    if (path === '' || path.startsWith('/') || path.split('/').some((s) => s === '' || s === '.' || s === '..')) {
-      throw validationError('invalid file path', [{ path: 'path', message: 'must be a relative path inside the workspace' }]);
-    }
+    const problem = relativePathProblem(path);
+    if (problem !== undefined) throw validationError('invalid file path', [{ path: 'path', message: problem }]);
     const namespace = this.namespace;
     const pod = readerPod(this.opts, workflowId, path);
     const name = pod.metadata!.name!;

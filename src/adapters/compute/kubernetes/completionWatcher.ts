@@ -1,32 +1,15 @@
 import * as k8s from '@kubernetes/client-node';
 import { errorMessage } from '../../../core/errors';
+import type { CompletionReport } from '../../../api/messages';
 import type { Logger } from '../../../observability/logger';
+import { completionPoster, type CompletionPoster } from '../completionReport';
 import { CALLBACK_TOKEN_KEY, CALLBACK_URL_KEY } from '../manifests/job';
 import { ANNOTATIONS, managedSelector, names } from '../manifests/names';
 import { ignoreNotFound, mergePatch } from './client';
 import type { ClusterObjects } from './clusterObjects';
 import { isFinished, observeJob } from './observe';
 
-/** The body a job's callback receives (the same as the Argo exit hook sends). */
-export interface CompletionReport {
-  workflowId: string;
-  jobName: string;
-  attempt: number;
-  exitCode: number | null;
-  startedAt?: string;
-  endedAt?: string;
-}
-export type CompletionPoster = (url: string, token: string, report: CompletionReport) => Promise<void>;
-
-export const postCompletion: CompletionPoster = async (url, token, report) => {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(report),
-    signal: AbortSignal.timeout(30_000),
-  });
-  if (!res.ok) throw new Error(`callback answered ${res.status}`);
-};
+const postCompletion: CompletionPoster = completionPoster(30_000);
 
 const RESTART_DELAY_MS = 1_000;
 const MAX_RETRY_DELAY_MS = 60_000;

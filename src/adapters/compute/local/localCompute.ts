@@ -8,6 +8,7 @@ import { LedgerflowError, errorMessage } from '../../../core/errors';
 import { mountPathProblem, mountPathsOverlap } from '../../../core/workflow/paths';
 import { cpuCount, memoryBytes } from '../../../core/workflow/quantity';
 import type { Logger } from '../../../observability/logger';
+import { completionPoster } from '../completionReport';
 import type {
   ByteSource, ComputeBackend, JobHandle, JobLaunch, JobObservation, RecoversExits, ResolvedVolume, UnreportedExit,
 } from '../../../ports/compute';
@@ -420,15 +421,14 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
     try {
       const observation = await this.status(handle);
       this.log?.info({ ...context, exitCode: observation.exitCode }, 'job ended');
-      const response = await fetch(job.callback.url, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${job.callback.token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ ...context, exitCode: observation.exitCode, startedAt: observation.startedAt, endedAt: observation.endedAt }),
-        signal: AbortSignal.timeout(10_000),
+      await postCompletion(job.callback.url, job.callback.token, {
+        ...context,
+        exitCode: observation.exitCode,
+        ...(observation.startedAt !== undefined && { startedAt: observation.startedAt }),
+        ...(observation.endedAt !== undefined && { endedAt: observation.endedAt }),
       });
-      await response.arrayBuffer();
-      if (response.ok) await this.markReported(handle);
-      else this.log?.warn({ ...context, status: response.status }, 'job completion callback refused');
+      // The poster throws for a refused report, so only an accepted one is marked delivered.
+      await this.markReported(handle);
     } catch (err) {
       this.log?.warn({ ...context, err: errorMessage(err) }, 'job completion callback failed');
     }
@@ -451,6 +451,8 @@ function withTrailer(log: ByteSource | undefined, trailer: Buffer): ByteSource {
     close: async () => log?.close(),
   };
 }
+
+const postCompletion = completionPoster(10_000);
 
 async function exists(file: string): Promise<boolean> {
   return stat(file).then(() => true, () => false);

@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { lstat, mkdir, open, readlink, realpath, type FileHandle } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { LedgerflowError } from '../../../core/errors';
-import { relativePathProblem } from '../../../core/workflow/paths';
+import { relativePathProblem } from '../../../core/relativePath';
 import type { ByteSource } from '../../../ports/compute';
 
 /**

@@ -1,5 +1,6 @@
 import type { V1ConfigMap, V1PersistentVolumeClaim } from '@kubernetes/client-node';
 import { LedgerflowError, validationError, type ErrorDetail } from '../../../core/errors';
+import { relativePathProblem } from '../../../core/relativePath';
 import { names, runLabels } from './names';
 import type { ClusterOptions } from './options';
 
@@ -53,12 +54,6 @@ export function codeConfigMap(opts: ClusterOptions, workflowId: string, files: R
     immutable: true,
     data,
   };
-}
-
-function relativePathProblem(p: string): string | undefined {
-  if (p === '' || p.startsWith('/') || p.includes('\\') || p.includes('\0')) return 'must be a relative path';
-  if (p.split('/').some((s) => s === '' || s === '.' || s === '..')) return 'must not contain empty, `.` or `..` segments';
-  return undefined;
 }
 
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;

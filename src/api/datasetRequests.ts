@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DATASET_ID, ORG_NAME } from '../core/names';
-import { fileMapProblems } from '../core/datasets/relativePath';
-import { shareUrlProblems } from '../adapters/storage/shareUrl';
+import { fileMapProblems } from '../core/relativePath';
+import { shareUrlProblems } from '../core/datasets/shareUrl';
 
 /**
  * The dataset and lease API's inputs, validated once at the edge. Every problem is reported

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import fc from 'fast-check';
-import { newEcdsaSigner, verifySignature } from '../../../src/ledger-peer/ecdsa';
+import { newEcdsaSigner, verifySignature } from '../../../src/adapters/ledger/ecdsa';
 
 const N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
 const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });

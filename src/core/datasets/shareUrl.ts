@@ -1,5 +1,5 @@
-import { validationError, type ErrorDetail } from '../../core/errors';
-import { relativePathProblem } from '../../core/datasets/relativePath';
+import { validationError, type ErrorDetail } from '../errors';
+import { relativePathProblem } from '../relativePath';
 
 /**
  * An Azure Files location as owners give it: `https://<account>.file.core.windows.net/<share>[/<dir>]`,

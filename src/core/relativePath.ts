@@ -1,4 +1,4 @@
-import type { ErrorDetail } from '../errors';
+import type { ErrorDetail } from './errors';
 
 /**
  * The one rule for a path inside a dataset or workspace: `/`-separated, relative, no empty,

@@ -1,18 +1,19 @@
 import { z } from 'zod';
-import { WORKFLOW_STATUSES } from '../../core/model';
-import { LedgerflowError } from '../../core/errors';
-import { MAX_SPEC_BYTES } from '../../core/workflow/spec';
-import type { Submission } from './workflowService';
+import { WORKFLOW_STATUSES } from '../core/model';
+import { LedgerflowError } from '../core/errors';
+import { relativePathProblem } from '../core/relativePath';
+import { MAX_SPEC_BYTES } from '../core/workflow/spec';
+import type { WorkflowOptions } from '../core/workflow/run';
 
 /**
  * The workflow API's request shapes, validated once at the edge. File paths are checked
- * for shape here (relative, no `..`); the compute backend checks them again where it
- * writes them.
+ * with the one relative-path rule (src/core/relativePath.ts); the compute backend checks
+ * them again where it writes them.
  */
-const relativePath = z.string().min(1).max(1024).refine(
-  (p) => !p.startsWith('/') && !p.includes('\\') && !p.includes('\0') && !p.split('/').some((s) => s === '..' || s === '.' || s === ''),
-  'must be a relative path without `..`, `.` or empty segments',
-);
+const relativePath = z.string().superRefine((p, ctx) => {
+  const problem = relativePathProblem(p);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `path ${problem}` });
+});
 
 const options = z.object({ releaseLeases: z.boolean().default(false) }).strict();
 
@@ -29,6 +30,13 @@ export const listQuerySchema = z.object({
 }).strict();
 
 export const filePathSchema = relativePath;
+
+/** A submission as POST /workflows received it, before the spec is parsed. */
+export interface Submission {
+  source: string;
+  files: Record<string, string>;
+  options: WorkflowOptions;
+}
 
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml', 'text/plain'];
 
@@ -54,12 +62,4 @@ export function submissionOf(contentType: string | null, text: string, query: UR
     });
   }
   return { source: result.data.workflow, files: result.data.files, options: result.data.options };
-}
-
-export function parsed<T extends z.ZodType>(schema: T, value: unknown, where: string): z.output<T> {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  throw new LedgerflowError('validation_failed', `invalid ${where}`, {
-    details: result.error.issues.map((i) => ({ path: [where, ...i.path].join('.'), message: i.message })),
-  });
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { filePathSchema } from './requests';
+import { filePathSchema } from './workflowRequests';
 
 /** The approval API's inputs, validated once at the edge (src/api/routes.ts publishes them). */
 

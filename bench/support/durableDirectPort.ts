@@ -4,7 +4,6 @@ import { tagActions } from '../../src/durable/actions';
 import type { FunctionPort } from '../../src/durable/ports';
 
 // The SDK's own wrapper for orchestrator handlers (what df.app.orchestration registers).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { createOrchestrator, createEntityFunction } = require('durable-functions/lib/src/util/testingUtils') as {
   createOrchestrator: (fn: OrchestrationHandler) => (trigger: unknown, ctx: InvocationContext) => Promise<unknown>;
   createEntityFunction: (fn: EntityHandler<unknown>) => (trigger: unknown, ctx: InvocationContext) => Promise<unknown>;

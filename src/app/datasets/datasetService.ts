@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { LedgerflowError, notFound, forbidden, validationError, toLedgerflowError, type ErrorDetail } from '../errors';
-import { newDataKey, sealLocation, unsealLocation } from '../crypto/seal';
-import { credentialName, dataKeyName } from '../secretNames';
-import type { Caller, DatasetRecord, LeasePolicy, Page, StorageKind } from '../model';
+import { LedgerflowError, notFound, forbidden, validationError, toLedgerflowError, type ErrorDetail } from '../../core/errors';
+import { newDataKey, sealLocation, unsealLocation } from '../../core/crypto/seal';
+import { credentialName, dataKeyName } from '../../core/secretNames';
+import type { Caller, DatasetRecord, LeasePolicy, Page, StorageKind } from '../../core/model';
 import type { DatasetQuery, Ledger, LedgerSession } from '../../ports/ledger';
 import type { KeyStore, KeyStores } from '../../ports/keyStore';
 import type { DatasetLocation, DatasetSource, DatasetStorage, TreeEntry } from '../../ports/datasetStorage';
 import type { Logger } from '../../observability/logger';
-import { leaseTtl, resolvePolicy, type PolicyInput } from './policy';
-import { isLeaseCurrent, publicDataset, publicHistoryEntry, publicLease, type PublicDataset, type PublicHistoryEntry, type PublicLease } from './views';
+import { leaseTtl, resolvePolicy, type PolicyInput } from '../../core/datasets/policy';
+import { isLeaseCurrent, publicDataset, publicHistoryEntry, publicLease, type PublicDataset, type PublicHistoryEntry, type PublicLease } from '../../core/datasets/views';
 
 /**
  * The dataset and lease use cases, over the ports only. Authorization that the ledger

@@ -1,0 +1,24 @@
+import type { Logger } from '../../observability/logger';
+import type { ComputeBackend } from '../../ports/compute';
+import type { DatasetLocation } from '../../ports/datasetStorage';
+import type { Ledger } from '../../ports/ledger';
+
+/**
+ * Everything activities reach the outside through. Built once per process by the
+ * composition root (Services.activityDeps, src/app/services.ts); tests pass fakes to an
+ * activity's `run`. Activities import this type, never an adapter, so orchestrator code
+ * that imports activity handles stays free of adapters too.
+ */
+export interface ActivityDeps {
+  ledger: Ledger;
+  compute: ComputeBackend;
+  /** Opens a dataset's sealed location with its owner's key and fetches its storage
+   * credential, if any. The credential goes to the compute backend and nowhere else. */
+  locateDataset(datasetId: string): Promise<{ location: DatasetLocation; credential?: string }>;
+  /** The platform key that job callback tokens are derived from (from the key store). */
+  callbackKey(): Promise<Buffer>;
+  /** Where jobs report completion (the job callback function's URL); the report names the job. */
+  callbackUrl(): string;
+  now(): Date;
+  log: Logger;
+}
