@@ -12,6 +12,8 @@ export const completionReportSchema = z.object({
   exitCode: z.number().int().nullable(),
   startedAt: z.iso.datetime({ offset: true }).optional(),
   endedAt: z.iso.datetime({ offset: true }).optional(),
+  /** Why the backend ended the job, when it did (a limit); shown in the run's status. */
+  message: z.string().max(500).optional(),
 });
 export type CompletionReport = z.infer<typeof completionReportSchema>;
 
@@ -36,6 +38,7 @@ export async function raiseCompletion(report: CompletionReport, runs: RunControl
     exitCode: report.exitCode,
     ...(report.startedAt !== undefined && { startedAt: report.startedAt }),
     ...(report.endedAt !== undefined && { endedAt: report.endedAt }),
+    ...(report.message !== undefined && { message: report.message }),
   };
   await runs.raise(jobInstanceId(report.workflowId, report.jobName), WORKFLOW_EVENTS.jobCompleted, event);
 }

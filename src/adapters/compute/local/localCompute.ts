@@ -423,7 +423,7 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
       const response = await fetch(job.callback.url, {
         method: 'POST',
         headers: { authorization: `Bearer ${job.callback.token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ ...context, exitCode: observation.exitCode, startedAt: observation.startedAt, endedAt: observation.endedAt }),
+        body: JSON.stringify({ ...context, exitCode: observation.exitCode, startedAt: observation.startedAt, endedAt: observation.endedAt, message: observation.message }),
         signal: AbortSignal.timeout(10_000),
       });
       await response.arrayBuffer();
