@@ -10,7 +10,7 @@ import { nowIso, secondsAfter, withRetries } from './retry';
 
 /** How one attempt of a job ended, as far as this orchestrator saw. */
 type AttemptEnd =
-  | { kind: 'exited'; exitCode: number | null; startedAt?: string; endedAt?: string }
+  | { kind: 'exited'; exitCode: number | null; startedAt?: string; endedAt?: string; message?: string }
   | { kind: 'failed'; message: string }
   | { kind: 'canceled' };
 
@@ -77,6 +77,7 @@ function* runJob(context: OrchestrationContext, input: JobInput): Generator<Task
           startedAt: end.startedAt ?? launchedAt,
           endedAt: end.endedAt ?? endedAt,
           attempts: attempt,
+          ...(end.exitCode !== 0 && end.message !== undefined && { message: end.message }),
         };
     if (result.status === 'Succeeded') return result;
   }
@@ -101,7 +102,7 @@ function* awaitAttempt(
     }
     if (completed.isCompleted) {
       const event = completed.result as JobCompletion;
-      if (event.attempt === attempt) return exited(event.exitCode, event.startedAt, event.endedAt);
+      if (event.attempt === attempt) return exited(event);
       completed = context.df.waitForExternalEvent(WORKFLOW_EVENTS.jobCompleted); // a late report of an earlier attempt
       continue;
     }
@@ -127,7 +128,7 @@ function* observe(handle: JobHandle): Generator<Task, AttemptEnd | undefined, un
   try {
     const seen = yield* call(jobStatus, { handle });
     if (seen.phase === 'Succeeded' || seen.phase === 'Failed') {
-      return exited(seen.exitCode ?? (seen.phase === 'Succeeded' ? 0 : 1), seen.startedAt, seen.endedAt);
+      return exited({ ...seen, exitCode: seen.exitCode ?? (seen.phase === 'Succeeded' ? 0 : 1) });
     }
   } catch {
     // The next check, the callback or the deadline settles it.
@@ -135,8 +136,12 @@ function* observe(handle: JobHandle): Generator<Task, AttemptEnd | undefined, un
   return undefined;
 }
 
-function exited(exitCode: number | null, startedAt: string | undefined, endedAt: string | undefined): AttemptEnd {
-  return { kind: 'exited', exitCode, ...(startedAt !== undefined && { startedAt }), ...(endedAt !== undefined && { endedAt }) };
+function exited(end: { exitCode: number | null; startedAt?: string | undefined; endedAt?: string | undefined; message?: string | undefined }): AttemptEnd {
+  const { exitCode, startedAt, endedAt, message } = end;
+  return {
+    kind: 'exited', exitCode,
+    ...(startedAt !== undefined && { startedAt }), ...(endedAt !== undefined && { endedAt }), ...(message !== undefined && { message }),
+  };
 }
 
 export const jobOrchestration = df.app.orchestration(ORCHESTRATORS.job, jobOrchestrator);

@@ -24,3 +24,8 @@ if (!bwrap && !unshare) {
 } else if (!bwrap) {
   console.warn('note: bubblewrap not found; the local runner falls back to util-linux unshare.');
 }
+// A root host drops its jobs to the unprivileged job user with setpriv before sandboxing them;
+// without it a root host refuses to run jobs rather than run them as host root.
+if (process.getuid?.() === 0 && !works('setpriv', ['--version'])) {
+  console.warn('warning: util-linux setpriv not found; a host running as root will refuse to run jobs. Install util-linux (Debian: apt-get install util-linux).');
+}

@@ -1,6 +1,7 @@
 import type { Context } from 'fabric-contract-api';
 import type { ChaincodeStub } from 'fabric-shim-api';
 import { canonicalBytes } from './canonical';
+import { checkMonotonic, proposalMillis } from './clock';
 import { gone, notFound } from './errors';
 import { auditKey, datasetKey, leaseKey } from './keys';
 import type { StoredDataset } from './state/datasetRecord';
@@ -23,8 +24,29 @@ export async function writeJson(stub: ChaincodeStub, key: string, value: unknown
   await stub.putState(key, canonicalBytes(value));
 }
 
+/** Every change of a dataset passes here, so this is where its time must not run backwards:
+ * the audit key's newest history entry is the dataset's last committed change. A history
+ * query is no read in the read set, so the write stays blind (no added MVCC conflicts). */
 export async function audit(ctx: Context, datasetId: string, entry: AuditEntry): Promise<void> {
-  await writeJson(ctx.stub, auditKey(ctx.stub, datasetId), entry);
+  const key = auditKey(ctx.stub, datasetId);
+  checkMonotonic(datasetId, proposalMillis(ctx), await lastChangeMillis(ctx.stub, key));
+  await writeJson(ctx.stub, key, entry);
+}
+
+/** Fabric 2.x returns a key's history newest first, so the first entry is the last change. */
+async function lastChangeMillis(stub: ChaincodeStub, key: string): Promise<number | undefined> {
+  const history = await stub.getHistoryForKey(key);
+  try {
+    const newest = await history.next();
+    return newest.done === true || newest.value === undefined ? undefined : Date.parse(timestampIso(newest.value.timestamp));
+  } finally {
+    await history.close();
+  }
+}
+
+export function timestampIso(ts: { seconds: number | { toNumber(): number }; nanos: number }): string {
+  const seconds = typeof ts.seconds === 'number' ? ts.seconds : ts.seconds.toNumber();
+  return new Date(seconds * 1000 + Math.floor(ts.nanos / 1e6)).toISOString();
 }
 
 export function emit(ctx: Context, name: string, payload: unknown): void {

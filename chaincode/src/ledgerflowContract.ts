@@ -1,9 +1,8 @@
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
 import { decideApprovals, listApprovals, readApprovals, requestApprovals, requireApprovals } from './approvals';
-import type { ChaincodeStub } from 'fabric-shim-api';
-import { canonicalBytes, canonicalJson } from './canonical';
-import { checkMonotonic, checkProposalTime, maxClockSkewSeconds, proposalMillis } from './clock';
-import { ChaincodeError, conflict, forbidden, gone, notFound, validationFailed } from './errors';
+import { canonicalJson } from './canonical';
+import { checkProposalTime, maxClockSkewSeconds, proposalMillis } from './clock';
+import { ChaincodeError, conflict, forbidden, notFound, validationFailed } from './errors';
 import { sameIdentity, submitter } from './identity';
 import {
   datasetIdSchema,
@@ -17,7 +16,7 @@ import {
   workflowIdSchema,
   workflowLaunchSchema,
 } from './inputs';
-import { isActive, txTime } from './ledgerState';
+import { activeLease, audit, emit, isActive, liveDataset, parseJson, readJson, timestampIso, txTime, writeJson } from './ledgerState';
 import { requirePlatform } from './roles';
 import { auditKey, DATASET_PREFIX, DATASET_RANGE_END, datasetKey, LEASE_TYPE, leaseKey, workflowKey } from './keys';
 import type { DatasetRecord, StoredDataset } from './state/datasetRecord';
@@ -340,55 +339,7 @@ export class LedgerflowContract extends Contract {
   }
 }
 
-// ---- state helpers (module functions, so the contract's metadata lists only transactions)
-
-function parseJson<T>(bytes: Uint8Array): T {
-  return JSON.parse(Buffer.from(bytes).toString('utf8')) as T;
-}
-
-async function readJson<T>(stub: ChaincodeStub, key: string): Promise<T | undefined> {
-  const bytes = await stub.getState(key);
-  return bytes === undefined || bytes.length === 0 ? undefined : parseJson<T>(bytes);
-}
-
-async function writeJson(stub: ChaincodeStub, key: string, value: unknown): Promise<void> {
-  await stub.putState(key, canonicalBytes(value));
-}
-
-/** Every change of a dataset passes here, so this is where its time must not run backwards:
- * the audit key's newest history entry is the dataset's last committed change. A history
- * query is no read in the read set, so the write stays blind (no added MVCC conflicts). */
-async function audit(ctx: Context, datasetId: string, entry: AuditEntry): Promise<void> {
-  const key = auditKey(ctx.stub, datasetId);
-  checkMonotonic(datasetId, proposalMillis(ctx), await lastChangeMillis(ctx.stub, key));
-  await writeJson(ctx.stub, key, entry);
-}
-
-async function lastChangeMillis(stub: ChaincodeStub, key: string): Promise<number | undefined> {
-  const history = await stub.getHistoryForKey(key);
-  try {
-    const newest = await history.next();
-    return newest.done === true || newest.value === undefined ? undefined : Date.parse(timestampIso(newest.value.timestamp));
-  } finally {
-    await history.close();
-  }
-}
-
-function emit(ctx: Context, name: string, payload: unknown): void {
-  ctx.stub.setEvent(name, canonicalBytes(payload));
-}
-
-async function liveDataset(stub: ChaincodeStub, datasetId: string): Promise<StoredDataset> {
-  const dataset = await readJson<StoredDataset>(stub, datasetKey(datasetId));
-  if (dataset === undefined) throw notFound(`dataset ${datasetId}`);
-  if (dataset.deletedAt !== undefined) throw gone(`dataset ${datasetId}`);
-  return dataset;
-}
-
-async function activeLease(ctx: Context, datasetId: string): Promise<LeaseRecord | undefined> {
-  const lease = await readJson<LeaseRecord>(ctx.stub, leaseKey(ctx.stub, datasetId));
-  return lease !== undefined && isActive(lease, txTime(ctx)) ? lease : undefined;
-}
+// ---- rule helpers (module functions, so the contract's metadata lists only transactions)
 
 async function launcherWorkflow(ctx: Context, by: Identity, workflowId: string): Promise<WorkflowRecord> {
   const workflow = await readJson<WorkflowRecord>(ctx.stub, workflowKey(ctx.stub, workflowId));
@@ -420,11 +371,6 @@ function definedFields<T extends object>(patch: T): Partial<T> {
 }
 
 const addSeconds = (iso: string, seconds: number): string => new Date(Date.parse(iso) + seconds * 1000).toISOString();
-
-function timestampIso(ts: { seconds: number | { toNumber(): number }; nanos: number }): string {
-  const seconds = typeof ts.seconds === 'number' ? ts.seconds : ts.seconds.toNumber();
-  return new Date(seconds * 1000 + Math.floor(ts.nanos / 1e6)).toISOString();
-}
 
 const encodeCursor = (datasetId: string): string => Buffer.from(datasetId, 'utf8').toString('base64url');
 

@@ -259,6 +259,8 @@ var appSettings = concat([
   // A Key Vault reference: the platform resolves it with the app's identity; the key is
   // never in the template's outputs or the deployment history.
   { name: 'AZURE_FILES_CREDENTIAL', value: '@Microsoft.KeyVault(SecretUri=${datasetsAccountKey.properties.secretUri})' }
+  // Owners' shares must resolve to public addresses; set true only for private endpoints.
+  { name: 'AZURE_FILES_ALLOW_PRIVATE', value: 'false' }
   { name: 'K8S_NAMESPACE', value: kubernetesNamespace }
   // The kubeconfig of the cluster's ledgerflow-controller account, which the operator
   // stores in the platform vault (docs/deploy.md); the setting then holds the YAML itself.

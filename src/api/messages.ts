@@ -20,6 +20,8 @@ export const completionReportSchema = z.object({
   exitCode: z.number().int().nullable(),
   startedAt: z.iso.datetime({ offset: true }).optional(),
   endedAt: z.iso.datetime({ offset: true }).optional(),
+  /** Why the backend ended the job, when it did (a limit); shown in the run's status. */
+  message: z.string().max(500).optional(),
 });
 export type CompletionReport = z.infer<typeof completionReportSchema>;
 

@@ -44,6 +44,7 @@ function azureFilesStorage(s: Settings): DatasetStorage {
     }),
     // API calls wait on these: a share URL an owner mistyped should fail in seconds, not minutes.
     pipelineOptions: { retryOptions: { maxTries: 3, retryDelayInMs: 500, maxRetryDelayInMs: 2000, tryTimeoutInMs: 30_000 } },
+    allowPrivateAddresses: s.AZURE_FILES_ALLOW_PRIVATE,
   });
 }
 

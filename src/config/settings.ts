@@ -119,6 +119,9 @@ export const settingsSchema = z.object({
    * credential means the app's managed identity (DefaultAzureCredential). */
   AZURE_FILES_ACCOUNT_URL: z.string().default(''),
   AZURE_FILES_CREDENTIAL: z.string().default(''),
+  /** Let owners adopt shares on loopback, link-local or private addresses (private
+   * endpoints, Azurite). Off by default: adoption would otherwise probe the host's network. */
+  AZURE_FILES_ALLOW_PRIVATE: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   LEASE_DEFAULT_TTL: positiveInt.default(3600),
   /** NCRONTAB, six fields with seconds. */
   LEASE_EXPIRY_SCHEDULE: z.string().default('0 * * * * *'),

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { parseSettings, type Settings } from '../config/settings';
 import { LedgerflowError } from '../core/errors';
 import { createLogger, type Logger } from '../observability/logger';
-import { loadApp } from './app/loadApp';
+import { loadApp, type LoadedApp } from './app/loadApp';
 import { createInvoker, formatUnsupportedTable, functionsFor, unsupportedFunctions } from './bindings';
 import { HostConfigError } from './config/hostConfigError';
 import { readHostJson } from './config/hostJson';
@@ -80,9 +80,11 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
     ...(options.extensions ?? []),
   ];
   const started: HostExtension[] = [];
+  let loadedApp: LoadedApp | undefined;
 
   async function close(): Promise<void> {
     server.closeAllConnections();
+    await loadedApp?.close();
     for (const ext of [...started].reverse()) {
       try {
         await ext.close?.();
@@ -96,6 +98,7 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
 
   try {
     const app = await loadApp(appDir, env, logger);
+    loadedApp = app;
     const unsupported = unsupportedFunctions(app.registry.all(), extensions);
     if (unsupported.length > 0) {
       const table = formatUnsupportedTable(unsupported);

@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { HistoryEntry, LeaseRecord, WorkflowRecord } from '@ledgerflow/chaincode';
+import type { HistoryEntry, LeasePolicy, LeaseRecord, WorkflowRecord } from '@ledgerflow/chaincode';
 import { PLATFORM_ATTRIBUTES } from '../../src/ledger-peer/localCa';
 import { newDataset, startPeerFixture, type PeerFixture } from '../integration/ledger/peerFixture';
 import { DishonestClient, type Outcome } from './dishonestClient';
@@ -39,8 +39,9 @@ const fromNow = (seconds: number) => new Date(Date.now() + seconds * 1000);
 const HOUR = 3600;
 const DAY = 24 * HOUR;
 
-async function register(policy = { leaseTtlSeconds: 60, maxLeaseTtlSeconds: 120 }): Promise<string> {
-  const dataset = newDataset({ policy });
+// Consent (approval) is not what these cases probe: their datasets opt out of it.
+async function register(policy: LeasePolicy = { leaseTtlSeconds: 60, maxLeaseTtlSeconds: 120 }): Promise<string> {
+  const dataset = newDataset({ policy: { approval: 'none', ...policy } });
   accepted(await alice.submit('honest', 'RegisterDataset', JSON.stringify(dataset)));
   return dataset.id;
 }

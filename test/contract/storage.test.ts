@@ -34,7 +34,7 @@ storageContract('local', async () => {
 
 storageContract('azure-files (SharedKey)', async () => {
   const server = await FakeAzureFilesServer.start();
-  const storage = new AzureFilesDatasetStorage({ platformAccount: { url: server.serviceUrl, credential: server.accountKey }, pipelineOptions: noRetry });
+  const storage = new AzureFilesDatasetStorage({ platformAccount: { url: server.serviceUrl, credential: server.accountKey }, pipelineOptions: noRetry, allowPrivateAddresses: true });
   return {
     storage,
     existing: async (files) => {
@@ -59,7 +59,7 @@ test('azure-files: an adopted share with a SAS token; a wrong key is refused', a
     }, new StorageSharedKeyCredential(server.accountName, server.accountKey)).toString();
     server.acceptSas(sas);
     server.seed('owners', { 'dir/in.txt': 'abc' });
-    const storage = new AzureFilesDatasetStorage({ pipelineOptions: noRetry });
+    const storage = new AzureFilesDatasetStorage({ pipelineOptions: noRetry, allowPrivateAddresses: true });
     const stored = await storage.adopt(newId(), { kind: 'azure-files', shareUrl: `${server.shareUrl('owners')}/dir`, credential: sas }, { 'up.txt': 'u' });
     assert.equal(stored.credential, sas);
     assert.equal(JSON.stringify(stored.location).includes('sig='), false, 'the location never holds the credential');

@@ -1,5 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:net';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -83,4 +84,36 @@ test('a dataset name with control characters is refused, and the CLI never print
   assert.equal(r.status, 400, r.text);
   assert.ok(r.body.error.details.some((d: { path: string }) => d.path === 'name'), r.text);
   assert.equal(table([{ name: 'a\u001b[2Jb' }], [['NAME', (row) => row.name]]).includes('\u001b'), false);
+});
+
+test('an azure-files share on loopback, link-local or private addresses is refused without a connection, like an unreachable one', async (t) => {
+  // A listener on loopback stands for the host's own services: adoption must not even connect.
+  let connections = 0;
+  const probe: Server = createServer((socket) => {
+    connections += 1;
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  t.after(() => probe.close());
+  const port = (probe.address() as { port: number }).port;
+  const share = (shareUrl: string) => api.call('alice', 'POST', '/datasets', { name: 'share', source: { kind: 'azure-files', shareUrl, credential: 'sv=2024&sig=x' } });
+  const answers = [];
+  for (const url of [
+    `http://127.0.0.1:${port}/acct/share`,
+    `https://localhost:${port}/acct/share`,
+    `https://[::1]:${port}/acct/share`,
+    'https://169.254.169.254/acct/share',
+    'https://10.1.2.3/acct/share',
+    'https://192.168.0.7/acct/share',
+  ]) {
+    const r = await share(url);
+    assert.equal(r.status, 400, `${url}: ${r.text}`);
+    answers.push(r.body.error);
+  }
+  assert.equal(connections, 0, 'the host connected to a loopback share');
+  // Each reads as an unreachable share does (no name lookup to the outside is made here:
+  // this machine has no network to try one on).
+  for (const answer of answers) {
+    assert.deepEqual(answer.details, [{ path: 'source.shareUrl', message: 'share or directory does not exist, or is not reachable with this credential' }]);
+  }
 });

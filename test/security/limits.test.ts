@@ -76,6 +76,9 @@ test('a job that fills the workspace past LOCAL_JOB_DISK fails saying so', async
   const log = await jobLog(api, 'alice', run.id);
   assert.match(log, /disk quota of \d+ bytes \(LOCAL_JOB_DISK\) was exceeded/);
   assert.doesNotMatch(log, /survived/);
+  // The run's status says why too, not only the log.
+  const view = (await api.call('alice', 'GET', `/workflows/${run.id}`)).body as { jobs: { message?: string }[] };
+  assert.match(view.jobs[0]?.message ?? '', /disk quota of \d+ bytes \(LOCAL_JOB_DISK\) was exceeded/, JSON.stringify(view));
 });
 
 test('a job log keeps LOCAL_JOB_LOG_BYTES and marks what was dropped', async () => {

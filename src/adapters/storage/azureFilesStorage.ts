@@ -5,6 +5,7 @@ import { fileMapProblems } from '../../core/relativePath';
 import { credentialName } from '../../core/secretNames';
 import type { DatasetLocation, DatasetSource, DatasetStorage, StoredDataset, TreeEntry } from '../../ports/datasetStorage';
 import { isSasToken, parseShareUrl, shareUrlProblems, type ShareAddress } from '../../core/datasets/shareUrl';
+import { resolvesToPublicOnly } from './publicAddress';
 
 /**
  * Datasets on Azure Files. Adopted shares come with the owner's credential (SAS token or
@@ -16,6 +17,9 @@ import { isSasToken, parseShareUrl, shareUrlProblems, type ShareAddress } from '
 export interface AzureFilesStorageOptions {
   platformAccount?: { url: string; credential: string | TokenCredential };
   pipelineOptions?: ShareClientOptions;
+  /** AZURE_FILES_ALLOW_PRIVATE: adopt shares whose host resolves to loopback, link-local or
+   * private addresses (private endpoints, Azurite); off, adoption reaches public hosts only. */
+  allowPrivateAddresses?: boolean;
 }
 
 export class AzureFilesDatasetStorage implements DatasetStorage {
@@ -48,9 +52,11 @@ export class AzureFilesDatasetStorage implements DatasetStorage {
     if (source.credential.length === 0) problems.push({ path: 'source.credential', message: 'must not be empty' });
     if (problems.length > 0) throw validationError('invalid source', problems);
     const dir = this.directory(parseShareUrl(source.shareUrl), source.credential);
-    // Any failure to see the directory (absent, refused credential, unreachable host) is the
-    // owner's input being wrong; the SDK's error may name the URL, so it is not passed on.
-    const exists = await dir.exists().catch(() => false);
+    // Any failure to see the directory (absent, refused credential, unreachable or non-public
+    // host) is the owner's input being wrong, and all answer alike: the SDK's error may name
+    // the URL, and telling "private" from "unreachable" would map the host's network.
+    const reachable = this.options.allowPrivateAddresses === true || (await resolvesToPublicOnly(new URL(source.shareUrl).hostname));
+    const exists = reachable && (await dir.exists().catch(() => false));
     if (!exists) {
       throw validationError('invalid source', [{ path: 'source.shareUrl', message: 'share or directory does not exist, or is not reachable with this credential' }]);
     }

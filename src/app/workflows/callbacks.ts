@@ -25,6 +25,7 @@ export async function raiseCompletion(report: CompletionReport, runs: RunControl
     exitCode: report.exitCode,
     ...(report.startedAt !== undefined && { startedAt: report.startedAt }),
     ...(report.endedAt !== undefined && { endedAt: report.endedAt }),
+    ...(report.message !== undefined && { message: report.message }),
   };
   await runs.raise(jobInstanceId(report.workflowId, report.jobName), WORKFLOW_EVENTS.jobCompleted, event);
 }

@@ -125,6 +125,8 @@ export interface JobCompletion {
   exitCode: number | null;
   startedAt?: string;
   endedAt?: string;
+  /** Why the backend ended the job, when it did (a limit: time, memory, disk quota). */
+  message?: string;
 }
 
 /** Orchestrator function names, shared by their registration and the code that starts them. */

@@ -22,6 +22,9 @@ export interface LoadedApp {
   /** Where the worker's HTTP proxy listens when the app streams HTTP (`app.setup({
    * enableHttpStream: true })`, capability HttpUri): requests are forwarded there. */
   readonly httpUri: string | undefined;
+  /** Closes what the programming model opened (the HTTP proxy), so a stopped host leaves no
+   * listener behind to keep its process alive. */
+  close(): Promise<void>;
 }
 
 /**
@@ -82,9 +85,16 @@ export async function loadApp(appDir: string, env: NodeJS.ProcessEnv, logger: Lo
   if (model === undefined) {
     throw new HostConfigError(`${entries.join(', ')} registered no programming model: does it import "@azure/functions" and register functions?`);
   }
-  const capabilities = (await onLoopback(async () => model.getCapabilities?.({}))) ?? {};
+  const opened: Server[] = [];
+  const capabilities = (await onLoopback(async () => model.getCapabilities?.({}), opened)) ?? {};
   const httpUri = capabilities['HttpUri'];
-  return { appDir, entries, registry: state.registry, hooks: state.hooks, programmingModel: model, httpUri: httpUri === undefined ? undefined : loopbackUri(httpUri) };
+  const close = async (): Promise<void> => {
+    await Promise.all(opened.map((server) => new Promise<void>((done) => server.close(() => done()))));
+  };
+  return {
+    appDir, entries, registry: state.registry, hooks: state.hooks, programmingModel: model,
+    httpUri: httpUri === undefined ? undefined : loopbackUri(httpUri), close,
+  };
 }
 
 function isEsmPackage(appDir: string): boolean {
@@ -101,9 +111,10 @@ function isEsmPackage(appDir: string): boolean {
  * programming model's HTTP proxy (enableHttpStream) listens on every interface, as it may
  * inside Azure's worker sandbox; on one machine it must not open a second port to the network.
  */
-async function onLoopback<T>(work: () => Promise<T>): Promise<T> {
+async function onLoopback<T>(work: () => Promise<T>, opened: Server[]): Promise<T> {
   const original = Server.prototype.listen;
   Server.prototype.listen = function listenOnLoopback(this: Server, ...args: unknown[]) {
+    opened.push(this);
     if (args.length === 0 || typeof args[0] === 'function') args.unshift(0, LOOPBACK);
     else if (typeof args[0] === 'number' && typeof args[1] !== 'string') args.splice(1, 0, LOOPBACK);
     return (original as (...a: unknown[]) => Server).apply(this, args);

@@ -18,7 +18,7 @@ let files: FakeAzureFilesServer;
 before(async () => {
   files = await FakeAzureFilesServer.start({ accountKey: CANARY });
   files.seed('owner-share', { 'cohort/visits.csv': 'id,visit\n1,2026-01-01\n' });
-  api = await DatasetsApi.start({ LEASE_EXPIRY_SCHEDULE: '0 0 0 1 1 *' });
+  api = await DatasetsApi.start({ LEASE_EXPIRY_SCHEDULE: '0 0 0 1 1 *', AZURE_FILES_ALLOW_PRIVATE: 'true' }); // the fake share is on loopback
 });
 after(async () => {
   await api?.host.kill();

@@ -67,7 +67,7 @@ before(async () => {
   files.seed('owner-share', { 'cohort/visits.csv': 'id,visit\n1,2026-01-01\n' });
   const proxyUrl = await startProxy();
   api = await DatasetsApi.start(
-    { COMPUTE: 'local', LEDGERFLOW_PUBLIC_URL: proxyUrl, WORKFLOW_STATUS_POLL_SECONDS: '2', LEASE_EXPIRY_SCHEDULE: '0 0 0 1 1 *' },
+    { COMPUTE: 'local', LEDGERFLOW_PUBLIC_URL: proxyUrl, WORKFLOW_STATUS_POLL_SECONDS: '2', LEASE_EXPIRY_SCHEDULE: '0 0 0 1 1 *', AZURE_FILES_ALLOW_PRIVATE: 'true' },
     { dataDir },
   );
   target = api.host.url;

@@ -104,6 +104,22 @@ describe('monotonic time per dataset', () => {
     const times = history.map((e) => e.timestamp);
     assert.deepEqual(times, [...times].sort());
   });
+
+  test('approval requests and decisions obey the same clock: a backdated decision is refused', async () => {
+    const h = new LedgerHarness();
+    await h.ok(alice, 'RegisterDataset', newDataset('dataset-01'));
+    await h.ok(bob, 'TakeLease', 'dataset-01', '0');
+    h.advance(10);
+    const request = JSON.stringify({ workflowId: 'wf-1', datasetIds: ['dataset-01'], specHash: 'a'.repeat(64), filesHash: 'f'.repeat(64) });
+    assert.equal(errorOf(await h.submitAt(at(h, -15), bob, 'RequestApprovals', request)).code, 'conflict');
+    await h.ok(bob, 'RequestApprovals', request);
+    h.advance(10);
+    const decision = JSON.stringify({ decision: 'approve' });
+    const refused = errorOf(await h.submitAt(at(h, -15), alice, 'DecideApprovals', 'wf-1', decision));
+    assert.equal(refused.code, 'conflict');
+    assert.match(refused.message, /earlier than the last change of dataset dataset-01/);
+    assert.equal((await h.submit(alice, 'DecideApprovals', 'wf-1', decision)).validation, 'VALID');
+  });
 });
 
 describe('roles', () => {

@@ -426,6 +426,7 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
         exitCode: observation.exitCode,
         ...(observation.startedAt !== undefined && { startedAt: observation.startedAt }),
         ...(observation.endedAt !== undefined && { endedAt: observation.endedAt }),
+        ...(observation.message !== undefined && { message: observation.message }),
       });
       // The poster throws for a refused report, so only an accepted one is marked delivered.
       await this.markReported(handle);

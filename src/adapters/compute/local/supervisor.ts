@@ -29,12 +29,13 @@
  * exit.json is written to a temp file and renamed into place (one `mv`), so a reader sees no
  * file or the whole record, never an empty one. On a full disk the write fails; the
  * supervisor then stays alive and tries again every second, so the job reads as still
- * running (not as "ended without recording") until the record is down. Each writer (end,
+ * running (not as "ended without recording") until the record is down; it gives up only when
+ * the job dir itself is gone (the run was purged), as nobody is left to read it. Each writer (end,
  * time limit, disk quota) uses its own temp name: they may write at once.
  */
 export const SUPERVISOR_SCRIPT = `
 dir=$1; limit=$2; mem=$3; logmax=$4; fsize=$5; nproc=$6; procs=$7; quota=$8; ws=$9; shift 9
-record() { until printf '{"exitCode":%d}\\n' "$1" >"$dir/.exit-$2.tmp" && mv -f "$dir/.exit-$2.tmp" "$dir/exit.json"; do sleep 1; done; }
+record() { until printf '{"exitCode":%d}\\n' "$1" >"$dir/.exit-$2.tmp" && mv -f "$dir/.exit-$2.tmp" "$dir/exit.json"; do [ -d "$dir" ] || return 0; sleep 1; done; }
 ( sleep "$limit"; : >"$dir/timed-out"; record 137 limit; kill -KILL 0 ) 2>/dev/null &
 if [ "$quota" -gt 0 ]; then
   ( while sleep 1; do
