@@ -10,9 +10,7 @@ import { nowIso, secondsAfter, withRetries } from './retry';
 
 /** How one attempt of a job ended, as far as this orchestrator saw. */
 type AttemptEnd =
-  | { kind: 'exited'; exitCode: number | null; startedAt?: string; endedAt?: string }
-  | { kind: 'failed'; message: string }
-  | { kind: 'canceled' };
+  { kind: 'exited'; exitCode: number | null; startedAt?: string; endedAt?: string } | { kind: 'failed'; message: string } | { kind: 'canceled' };
 
 /**
  * One job of a run (instance id: jobInstanceId(workflowId, jobName)): launch (after a
@@ -34,7 +32,14 @@ export function* jobOrchestrator(context: OrchestrationContext): Generator<Task,
   try {
     result = yield* runJob(context, input);
   } catch (err) {
-    result = { status: 'Failed', exitCode: null, startedAt: null, endedAt: nowIso(context), attempts: 0, message: `job orchestration failed: ${errorMessage(err)}` };
+    result = {
+      status: 'Failed',
+      exitCode: null,
+      startedAt: null,
+      endedAt: nowIso(context),
+      attempts: 0,
+      message: `job orchestration failed: ${errorMessage(err)}`,
+    };
   }
   if (input.reportSuccess !== false || result.status !== 'Succeeded') {
     yield* withRetries(context, () => call(notifyWorkflow, { workflowId: input.workflowId, jobIndex: input.job.index, result }));
@@ -53,10 +58,22 @@ function* runJob(context: OrchestrationContext, input: JobInput): Generator<Task
     let launched: LaunchJobResult;
     try {
       launched = yield* call(launchJob, {
-        workflowId: input.workflowId, caller: input.caller, job, image: input.image, timeoutSeconds: input.timeoutSeconds, attempt,
+        workflowId: input.workflowId,
+        caller: input.caller,
+        job,
+        image: input.image,
+        timeoutSeconds: input.timeoutSeconds,
+        attempt,
       });
     } catch (err) {
-      result = { status: 'Failed', exitCode: null, startedAt: launchedAt, endedAt: nowIso(context), attempts: attempt, message: `launch failed: ${errorMessage(err)}` };
+      result = {
+        status: 'Failed',
+        exitCode: null,
+        startedAt: launchedAt,
+        endedAt: nowIso(context),
+        attempts: attempt,
+        message: `launch failed: ${errorMessage(err)}`,
+      };
       continue;
     }
     // A lease does not come back by retrying: stop here.
@@ -69,27 +86,22 @@ function* runJob(context: OrchestrationContext, input: JobInput): Generator<Task
     const end = yield* awaitAttempt(context, input, attempt, handle, cancel);
     const endedAt = nowIso(context);
     if (end.kind === 'canceled') return { status: 'Canceled', exitCode: null, startedAt: launchedAt, endedAt, attempts: attempt };
-    result = end.kind === 'failed'
-      ? { status: 'Failed', exitCode: null, startedAt: launchedAt, endedAt, attempts: attempt, message: end.message }
-      : {
-          status: end.exitCode === 0 ? 'Succeeded' : 'Failed',
-          exitCode: end.exitCode,
-          startedAt: end.startedAt ?? launchedAt,
-          endedAt: end.endedAt ?? endedAt,
-          attempts: attempt,
-        };
+    result =
+      end.kind === 'failed'
+        ? { status: 'Failed', exitCode: null, startedAt: launchedAt, endedAt, attempts: attempt, message: end.message }
+        : {
+            status: end.exitCode === 0 ? 'Succeeded' : 'Failed',
+            exitCode: end.exitCode,
+            startedAt: end.startedAt ?? launchedAt,
+            endedAt: end.endedAt ?? endedAt,
+            attempts: attempt,
+          };
     if (result.status === 'Succeeded') return result;
   }
   return result;
 }
 
-function* awaitAttempt(
-  context: OrchestrationContext,
-  input: JobInput,
-  attempt: number,
-  handle: JobHandle,
-  cancel: Task,
-): Generator<Task, AttemptEnd, unknown> {
+function* awaitAttempt(context: OrchestrationContext, input: JobInput, attempt: number, handle: JobHandle, cancel: Task): Generator<Task, AttemptEnd, unknown> {
   const deadline = secondsAfter(context, input.timeoutSeconds + input.timing.completionGraceSeconds).getTime();
   let completed = context.df.waitForExternalEvent(WORKFLOW_EVENTS.jobCompleted);
   // Every pass looks at what has already happened before it yields again: an event may

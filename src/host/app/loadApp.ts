@@ -84,7 +84,14 @@ export async function loadApp(appDir: string, env: NodeJS.ProcessEnv, logger: Lo
   }
   const capabilities = (await onLoopback(async () => model.getCapabilities?.({}))) ?? {};
   const httpUri = capabilities['HttpUri'];
-  return { appDir, entries, registry: state.registry, hooks: state.hooks, programmingModel: model, httpUri: httpUri === undefined ? undefined : loopbackUri(httpUri) };
+  return {
+    appDir,
+    entries,
+    registry: state.registry,
+    hooks: state.hooks,
+    programmingModel: model,
+    httpUri: httpUri === undefined ? undefined : loopbackUri(httpUri),
+  };
 }
 
 function isEsmPackage(appDir: string): boolean {
