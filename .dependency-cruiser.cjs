@@ -70,7 +70,8 @@ module.exports = {
     {
       name: 'lower-layers-not-app',
       severity: 'error',
-      comment: 'core, ports, adapters, the embedded host, the durable engine and the peer never import the app (adapters may use the message contracts of src/api)',
+      comment:
+        'core, ports, adapters, the embedded host, the durable engine and the peer never import the app (adapters may use the message contracts of src/api)',
       from: { path: '^src/(core|ports|adapters|host|durable|ledger-peer|fs|observability)/' },
       to: { path: '^src/(app|cli)/|^(functions|orchestrators)/' },
     },

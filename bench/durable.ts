@@ -205,7 +205,12 @@ export async function run(): Promise<BenchRow[]> {
   await withEngine(async (engine) => {
     await runToCompletion(engine, 'chain3', [0]); // warm-up
     const { engine: ms, base } = await paired(
-      () => runToCompletion(engine, 'chain3', Array.from({ length: CHAINS }, (_, i) => i)),
+      () =>
+        runToCompletion(
+          engine,
+          'chain3',
+          Array.from({ length: CHAINS }, (_, i) => i),
+        ),
       () => baseline(CHAINS, 3, false),
     );
     rows.push(throughput(`${CHAINS} 3-activity chains`, (CHAINS * 1000) / ms, 'orchestrations/s', (CHAINS * 1000) / base));
@@ -230,8 +235,20 @@ export async function run(): Promise<BenchRow[]> {
     // Where a sequential step goes: the commit (SQLite and its fsync, the baseline's whole
     // step) and the CPU of the rest (mostly the SDK replaying the history). No target.
     const baseStepUs = (base * 1000) / SEQUENTIAL;
-    rows.push({ name: `${SEQUENTIAL} sequential: commit per step`, value: round(median(commitMs)), unit: 'µs', baseline: round(baseStepUs), ratio: round(median(commitMs) / baseStepUs) });
-    rows.push({ name: `${SEQUENTIAL} sequential: CPU per step`, value: round(median(cpu)), unit: 'µs', baseline: round(baseStepUs), ratio: round(median(cpu) / baseStepUs) });
+    rows.push({
+      name: `${SEQUENTIAL} sequential: commit per step`,
+      value: round(median(commitMs)),
+      unit: 'µs',
+      baseline: round(baseStepUs),
+      ratio: round(median(commitMs) / baseStepUs),
+    });
+    rows.push({
+      name: `${SEQUENTIAL} sequential: CPU per step`,
+      value: round(median(cpu)),
+      unit: 'µs',
+      baseline: round(baseStepUs),
+      ratio: round(median(cpu) / baseStepUs),
+    });
   });
   const perActivity = new Map<number, number>();
   for (const n of [100, 1000]) {
@@ -242,7 +259,15 @@ export async function run(): Promise<BenchRow[]> {
       );
       perActivity.set(n, (ms * 1000) / n);
       if (n !== 1000) return;
-      rows.push({ name: '1,000-activity fan-out/fan-in', value: round(ms), unit: 'ms', baseline: round(base), ratio: round(ms / base), target: '<= 2x baseline', ok: ms <= 2 * base });
+      rows.push({
+        name: '1,000-activity fan-out/fan-in',
+        value: round(ms),
+        unit: 'ms',
+        baseline: round(base),
+        ratio: round(ms / base),
+        target: '<= 2x baseline',
+        ok: ms <= 2 * base,
+      });
       rows.push(throughput('parallel activities (1,000 fan-out)', (n * 1000) / ms, 'activities/s', (n * 1000) / base, 2000));
     });
   }
@@ -257,7 +282,13 @@ export async function run(): Promise<BenchRow[]> {
       () => baseline(CHAINS, 3, false),
     );
     // Informational (no target): these include HTTP starts and the host's invocation path.
-    rows.push({ name: `${CHAINS} 3-activity chains, via the host`, value: round((CHAINS * 1000) / ms), unit: 'orchestrations/s', baseline: round((CHAINS * 1000) / base), ratio: round(base / ms) });
+    rows.push({
+      name: `${CHAINS} 3-activity chains, via the host`,
+      value: round((CHAINS * 1000) / ms),
+      unit: 'orchestrations/s',
+      baseline: round((CHAINS * 1000) / base),
+      ratio: round(base / ms),
+    });
     const fan = await paired(
       async () => {
         const t0 = performance.now();
@@ -266,7 +297,13 @@ export async function run(): Promise<BenchRow[]> {
       },
       () => baseline(1, 1000, true),
     );
-    rows.push({ name: '1,000-activity fan-out/fan-in, via the host', value: round(fan.engine), unit: 'ms', baseline: round(fan.base), ratio: round(fan.engine / fan.base) });
+    rows.push({
+      name: '1,000-activity fan-out/fan-in, via the host',
+      value: round(fan.engine),
+      unit: 'ms',
+      baseline: round(fan.base),
+      ratio: round(fan.engine / fan.base),
+    });
   });
   const at100 = perActivity.get(100) ?? NaN;
   const at1000 = perActivity.get(1000) ?? NaN;

@@ -61,7 +61,11 @@ export const hostStartup: BenchModule = {
     try {
       // Warm the file cache once so the first measured run is not a disk read.
       const warmData = mkdtempSync(join(tmpdir(), 'lf-bench-data-'));
-      await timeToHealthy([join(repoRoot, 'dist', 'src', 'host', 'main.js')], { ...process.env, LEDGERFLOW_APP_DIR: appDir, LEDGERFLOW_DATA_DIR: warmData, LOG_LEVEL: 'warn' }, await freePort());
+      await timeToHealthy(
+        [join(repoRoot, 'dist', 'src', 'host', 'main.js')],
+        { ...process.env, LEDGERFLOW_APP_DIR: appDir, LEDGERFLOW_DATA_DIR: warmData, LOG_LEVEL: 'warn' },
+        await freePort(),
+      );
       rmSync(warmData, { recursive: true, force: true });
       for (let i = 0; i < RUNS; i++) {
         bare.push(await timeToHealthy([join(__dirname, 'fixtures', 'bareServer.js')], process.env, await freePort()));

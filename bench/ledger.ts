@@ -97,11 +97,21 @@ function sqliteBaseline(dir: string): number {
  */
 async function floorCpuMsPerLease(): Promise<number> {
   const bytes = (b: Buffer) => b;
-  const method = { path: '/floor.Floor/Call', requestStream: false, responseStream: false, requestSerialize: bytes, requestDeserialize: bytes, responseSerialize: bytes, responseDeserialize: bytes };
+  const method = {
+    path: '/floor.Floor/Call',
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: bytes,
+    requestDeserialize: bytes,
+    responseSerialize: bytes,
+    responseDeserialize: bytes,
+  };
   const server = new grpc.Server();
   const reply = Buffer.alloc(2500);
   server.addService({ call: method }, { call: (_call: unknown, done: (err: null, value: Buffer) => void) => done(null, reply) });
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
   const Client = grpc.makeGenericClientConstructor({ call: method }, 'Floor');
   const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -109,7 +119,10 @@ async function floorCpuMsPerLease(): Promise<number> {
   const call = () =>
     new Promise<Buffer>((resolve, reject) =>
       (client as unknown as { call(req: Buffer, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: Error | null, res?: Buffer) => void): void }).call(
-        request, new grpc.Metadata(), { deadline: Date.now() + 10_000 }, (err, res) => (err ? reject(err) : resolve(res!)),
+        request,
+        new grpc.Metadata(),
+        { deadline: Date.now() + 10_000 },
+        (err, res) => (err ? reject(err) : resolve(res!)),
       ),
     );
   const lease = async () => {
@@ -275,17 +288,32 @@ export const ledger: BenchModule = {
         { name: 'lease latency, 1 client (median)', value: latency, unit: 'ms', target: '< 10 ms', ok: latency < 10 },
         { name: 'lease latency, 1 client (p95)', value: p95, unit: 'ms' },
         ...cpuRows('1 client', perTx(single.peer, SINGLE_TXS), single.client / SINGLE_TXS),
-        { name: `lease tx/s, ${CLIENTS} clients`, value: parallelTps, unit: 'tx/s', baseline, ratio: parallelTps / baseline, target: '>= 2500 tx/s', ok: parallelTps >= 2500 },
+        {
+          name: `lease tx/s, ${CLIENTS} clients`,
+          value: parallelTps,
+          unit: 'tx/s',
+          baseline,
+          ratio: parallelTps / baseline,
+          target: '>= 2500 tx/s',
+          ok: parallelTps >= 2500,
+        },
         ...cpuRows(`${CLIENTS} clients`, peerMs, clientMs),
         { name: `txs per block (= per fsync), ${CLIENTS} clients`, value: PARALLEL_TXS / blocks, unit: 'tx' },
         // What the measured CPU cost allows if client and peer had every core to themselves:
         // the ceiling on this machine, whatever else is running during the bench.
-        ...(peerMs === undefined ? [] : [{ name: `CPU-bound ceiling on ${cores} cores, ${CLIENTS} clients`, value: (cores * 1000) / (peerMs + clientMs), unit: 'tx/s' }]),
+        ...(peerMs === undefined
+          ? []
+          : [{ name: `CPU-bound ceiling on ${cores} cores, ${CLIENTS} clients`, value: (cores * 1000) / (peerMs + clientMs), unit: 'tx/s' }]),
         { name: 'chaincode CPU per lease (simulator alone)', value: chaincodeMs, unit: 'ms' },
         // 3 gRPC calls + 7 ECDSA operations and nothing else: no lease can cost less here.
         { name: 'floor CPU per lease (3 bare gRPC calls + ECDSA)', value: floor, unit: 'ms' },
-        { name: `floor's ceiling on ${cores} cores`, value: (cores * 1000) / floor, unit: 'tx/s', ...(peerMs === undefined ? {} : { baseline: (cores * 1000) / (peerMs + clientMs), ratio: (peerMs + clientMs) / floor }) },
-        { name: 'raw fsync\'d SQLite tx/s (baseline)', value: baseline, unit: 'tx/s' },
+        {
+          name: `floor's ceiling on ${cores} cores`,
+          value: (cores * 1000) / floor,
+          unit: 'tx/s',
+          ...(peerMs === undefined ? {} : { baseline: (cores * 1000) / (peerMs + clientMs), ratio: (peerMs + clientMs) / floor }),
+        },
+        { name: "raw fsync'd SQLite tx/s (baseline)", value: baseline, unit: 'tx/s' },
       ];
     } finally {
       await adapter.close();

@@ -69,28 +69,41 @@ export const sandbox: BenchModule = {
           const { file, args, fd3 } = sandboxCommand(kind, plan);
           const argsFile = join(root, 'sandbox.args');
           if (fd3 !== undefined) writeFileSync(argsFile, fd3);
-          direct.get(kind)!.push(await perJob(async () => {
-            // As the supervisor does: open the options file for each run.
-            const fd = fd3 === undefined ? undefined : openSync(argsFile, 'r');
-            try {
-              await run(file, args, fd);
-            } finally {
-              if (fd !== undefined) closeSync(fd);
-            }
-          }));
+          direct.get(kind)!.push(
+            await perJob(async () => {
+              // As the supervisor does: open the options file for each run.
+              const fd = fd3 === undefined ? undefined : openSync(argsFile, 'r');
+              try {
+                await run(file, args, fd);
+              } finally {
+                if (fd !== undefined) closeSync(fd);
+              }
+            }),
+          );
           const backend = new LocalComputeBackend({ dataDir: join(root, `data-${kind}-${round}`), sandbox: kind });
           const workflowId = `bench-${round}`;
           await backend.prepareWorkspace(workflowId, {});
           let n = 0;
-          backendRuns.get(kind)!.push(await perJob(async () => {
-            const job: JobLaunch = {
-              workflowId, jobName: `job-${++n}`, jobIndex: n, attempt: 1, command: 'true', image: '', env: {}, volumes: [],
-              resources: {}, timeoutSeconds: 60, callback: { url: callbackUrl, token: 'bench' },
-            };
-            const done = new Promise<void>((ok) => (arrived = ok));
-            await backend.launch(job, []);
-            await done;
-          }));
+          backendRuns.get(kind)!.push(
+            await perJob(async () => {
+              const job: JobLaunch = {
+                workflowId,
+                jobName: `job-${++n}`,
+                jobIndex: n,
+                attempt: 1,
+                command: 'true',
+                image: '',
+                env: {},
+                volumes: [],
+                resources: {},
+                timeoutSeconds: 60,
+                callback: { url: callbackUrl, token: 'bench' },
+              };
+              const done = new Promise<void>((ok) => (arrived = ok));
+              await backend.launch(job, []);
+              await done;
+            }),
+          );
           await backend.purge(workflowId);
         }
       }

@@ -25,10 +25,22 @@ async function direct(dataDir: string): Promise<number> {
   await compute.prepareWorkspace(id, {});
   const start = performance.now();
   for (let i = 1; i <= JOBS; i++) {
-    const handle: JobHandle = await compute.launch({
-      workflowId: id, jobName: `job-${i}`, jobIndex: i, attempt: 1, command: 'true', image: 'x', env: {}, volumes: [], resources: {},
-      timeoutSeconds: 60, callback: { url: 'http://127.0.0.1:9/none', token: 't' },
-    }, []);
+    const handle: JobHandle = await compute.launch(
+      {
+        workflowId: id,
+        jobName: `job-${i}`,
+        jobIndex: i,
+        attempt: 1,
+        command: 'true',
+        image: 'x',
+        env: {},
+        volumes: [],
+        resources: {},
+        timeoutSeconds: 60,
+        callback: { url: 'http://127.0.0.1:9/none', token: 't' },
+      },
+      [],
+    );
     while ((await compute.status(handle)).phase === 'Running' || (await compute.status(handle)).phase === 'Pending') await sleep(2);
   }
   return performance.now() - start;
@@ -38,12 +50,15 @@ export const workflows: BenchModule = {
   name: 'workflows',
   async run() {
     const dataDir = mkdtempSync(join(tmpdir(), 'lf-bench-wf-'));
-    const host = await startHost({ settings: { LEDGERFLOW_TOKENS: JSON.stringify({ [TOKEN]: { user: 'alice', org: 'uis' } }), COMPUTE: 'local', LOG_LEVEL: 'warn' } });
+    const host = await startHost({
+      settings: { LEDGERFLOW_TOKENS: JSON.stringify({ [TOKEN]: { user: 'alice', org: 'uis' } }), COMPUTE: 'local', LOG_LEVEL: 'warn' },
+    });
     try {
       const chain = `jobs:\n${Array.from({ length: JOBS }, () => "  - command: 'true'\n").join('')}dags:\n  - ${Array.from({ length: JOBS }, (_, i) => i + 1).join(' >> ')}\n`;
       const call = async (method: string, path: string, body?: unknown) => {
         const res = await fetch(`${host.url}/api${path}`, {
-          method, headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+          method,
+          headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         });
         return (await res.json()) as { id: string; status: string };
@@ -59,7 +74,10 @@ export const workflows: BenchModule = {
         while (!['Succeeded', 'Failed', 'Canceled'].includes((await call('GET', `/workflows/${id}`)).status)) await sleep(POLL_MS);
         const wf = performance.now() - start;
         const raw = await direct(dataDir);
-        if (round > 0) { orchestrated.push(wf); baseline.push(raw); } // round 0 warms up
+        if (round > 0) {
+          orchestrated.push(wf);
+          baseline.push(raw);
+        } // round 0 warms up
       }
       const value = median(orchestrated);
       const base = median(baseline);

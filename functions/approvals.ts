@@ -5,26 +5,58 @@ import { authRoute } from './http/authRoute';
  * then to the waiting run, so each route is declared `durable`. */
 const durable = { durable: true } as const;
 
-authRoute(routes.approvalsList, async ({ services, caller, query, runs }) => ({
-  body: await (await services.approvalService(runs)).list(caller, {
-    limit: query.limit, ...(query.state !== undefined && { state: query.state }), ...(query.cursor !== undefined && { cursor: query.cursor }),
+authRoute(
+  routes.approvalsList,
+  async ({ services, caller, query, runs }) => ({
+    body: await (
+      await services.approvalService(runs)
+    ).list(caller, {
+      limit: query.limit,
+      ...(query.state !== undefined && { state: query.state }),
+      ...(query.cursor !== undefined && { cursor: query.cursor }),
+    }),
   }),
-}), durable);
+  durable,
+);
 
-authRoute(routes.approvalsGet, async ({ services, caller, params, runs }) => ({
-  body: await (await services.approvalService(runs)).review(caller, params.workflowId),
-}), durable);
-
-authRoute(routes.approvalsFile, async ({ services, caller, params, runs }) => ({
-  raw: { status: 200, body: await (await services.approvalService(runs)).file(caller, params.workflowId, params.path), headers: { 'content-type': 'application/octet-stream' } },
-}), durable);
-
-authRoute(routes.approvalsApprove, async ({ services, caller, params, body, runs }) => ({
-  body: await (await services.approvalService(runs)).decide(caller, params.workflowId, {
-    decision: 'approve', reuse: body.reuse, ...(body.comment !== undefined && { comment: body.comment }),
+authRoute(
+  routes.approvalsGet,
+  async ({ services, caller, params, runs }) => ({
+    body: await (await services.approvalService(runs)).review(caller, params.workflowId),
   }),
-}), durable);
+  durable,
+);
 
-authRoute(routes.approvalsReject, async ({ services, caller, params, body, runs }) => ({
-  body: await (await services.approvalService(runs)).decide(caller, params.workflowId, { decision: 'reject', reason: body.reason }),
-}), durable);
+authRoute(
+  routes.approvalsFile,
+  async ({ services, caller, params, runs }) => ({
+    raw: {
+      status: 200,
+      body: await (await services.approvalService(runs)).file(caller, params.workflowId, params.path),
+      headers: { 'content-type': 'application/octet-stream' },
+    },
+  }),
+  durable,
+);
+
+authRoute(
+  routes.approvalsApprove,
+  async ({ services, caller, params, body, runs }) => ({
+    body: await (
+      await services.approvalService(runs)
+    ).decide(caller, params.workflowId, {
+      decision: 'approve',
+      reuse: body.reuse,
+      ...(body.comment !== undefined && { comment: body.comment }),
+    }),
+  }),
+  durable,
+);
+
+authRoute(
+  routes.approvalsReject,
+  async ({ services, caller, params, body, runs }) => ({
+    body: await (await services.approvalService(runs)).decide(caller, params.workflowId, { decision: 'reject', reason: body.reason }),
+  }),
+  durable,
+);

@@ -30,7 +30,9 @@ export function* awaitApprovals(
     return { status: 'Failed', message: `approval could not be requested on the ledger: ${errorMessage(err)}` };
   }
   run.approvals = records.map((r) => ({ datasetId: r.datasetId, owner: r.owner.org, state: r.state }));
-  const waits = new Map(run.approvals.filter((a) => a.state === 'pending').map((a) => [a.datasetId, context.df.waitForExternalEvent(approvalDecidedEvent(a.datasetId))]));
+  const waits = new Map(
+    run.approvals.filter((a) => a.state === 'pending').map((a) => [a.datasetId, context.df.waitForExternalEvent(approvalDecidedEvent(a.datasetId))]),
+  );
   for (;;) {
     for (const [datasetId, wait] of waits) {
       if (!wait.isCompleted) continue;
@@ -39,7 +41,10 @@ export function* awaitApprovals(
       const approval = run.approvals.find((a) => a.datasetId === datasetId)!;
       approval.state = decided.state;
       if (decided.state === 'rejected') {
-        return { status: 'Rejected', message: `rejected by ${decided.by.user}@${decided.by.org} for dataset ${datasetId}${decided.reason === undefined ? '' : `: ${decided.reason}`}` };
+        return {
+          status: 'Rejected',
+          message: `rejected by ${decided.by.user}@${decided.by.org} for dataset ${datasetId}${decided.reason === undefined ? '' : `: ${decided.reason}`}`,
+        };
       }
     }
     if (cancel.isCompleted) return { status: 'Canceled', message: 'canceled while awaiting approval' };

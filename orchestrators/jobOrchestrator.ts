@@ -34,7 +34,14 @@ export function* jobOrchestrator(context: OrchestrationContext): Generator<Task,
   try {
     result = yield* runJob(context, input);
   } catch (err) {
-    result = { status: 'Failed', exitCode: null, startedAt: null, endedAt: nowIso(context), attempts: 0, message: `job orchestration failed: ${errorMessage(err)}` };
+    result = {
+      status: 'Failed',
+      exitCode: null,
+      startedAt: null,
+      endedAt: nowIso(context),
+      attempts: 0,
+      message: `job orchestration failed: ${errorMessage(err)}`,
+    };
   }
   if (input.reportSuccess !== false || result.status !== 'Succeeded') {
     yield* withRetries(context, () => call(notifyWorkflow, { workflowId: input.workflowId, jobIndex: input.job.index, result }));
@@ -53,10 +60,22 @@ function* runJob(context: OrchestrationContext, input: JobInput): Generator<Task
     let launched: LaunchJobResult;
     try {
       launched = yield* call(launchJob, {
-        workflowId: input.workflowId, caller: input.caller, job, image: input.image, timeoutSeconds: input.timeoutSeconds, attempt,
+        workflowId: input.workflowId,
+        caller: input.caller,
+        job,
+        image: input.image,
+        timeoutSeconds: input.timeoutSeconds,
+        attempt,
       });
     } catch (err) {
-      result = { status: 'Failed', exitCode: null, startedAt: launchedAt, endedAt: nowIso(context), attempts: attempt, message: `launch failed: ${errorMessage(err)}` };
+      result = {
+        status: 'Failed',
+        exitCode: null,
+        startedAt: launchedAt,
+        endedAt: nowIso(context),
+        attempts: attempt,
+        message: `launch failed: ${errorMessage(err)}`,
+      };
       continue;
     }
     // A lease does not come back by retrying: stop here.
@@ -69,28 +88,23 @@ function* runJob(context: OrchestrationContext, input: JobInput): Generator<Task
     const end = yield* awaitAttempt(context, input, attempt, handle, cancel);
     const endedAt = nowIso(context);
     if (end.kind === 'canceled') return { status: 'Canceled', exitCode: null, startedAt: launchedAt, endedAt, attempts: attempt };
-    result = end.kind === 'failed'
-      ? { status: 'Failed', exitCode: null, startedAt: launchedAt, endedAt, attempts: attempt, message: end.message }
-      : {
-          status: end.exitCode === 0 ? 'Succeeded' : 'Failed',
-          exitCode: end.exitCode,
-          startedAt: end.startedAt ?? launchedAt,
-          endedAt: end.endedAt ?? endedAt,
-          attempts: attempt,
-          ...(end.exitCode !== 0 && end.message !== undefined && { message: end.message }),
-        };
+    result =
+      end.kind === 'failed'
+        ? { status: 'Failed', exitCode: null, startedAt: launchedAt, endedAt, attempts: attempt, message: end.message }
+        : {
+            status: end.exitCode === 0 ? 'Succeeded' : 'Failed',
+            exitCode: end.exitCode,
+            startedAt: end.startedAt ?? launchedAt,
+            endedAt: end.endedAt ?? endedAt,
+            attempts: attempt,
+            ...(end.exitCode !== 0 && end.message !== undefined && { message: end.message }),
+          };
     if (result.status === 'Succeeded') return result;
   }
   return result;
 }
 
-function* awaitAttempt(
-  context: OrchestrationContext,
-  input: JobInput,
-  attempt: number,
-  handle: JobHandle,
-  cancel: Task,
-): Generator<Task, AttemptEnd, unknown> {
+function* awaitAttempt(context: OrchestrationContext, input: JobInput, attempt: number, handle: JobHandle, cancel: Task): Generator<Task, AttemptEnd, unknown> {
   const deadline = secondsAfter(context, input.timeoutSeconds + input.timing.completionGraceSeconds).getTime();
   let completed = context.df.waitForExternalEvent(WORKFLOW_EVENTS.jobCompleted);
   // Every pass looks at what has already happened before it yields again: an event may
@@ -139,8 +153,11 @@ function* observe(handle: JobHandle): Generator<Task, AttemptEnd | undefined, un
 function exited(end: { exitCode: number | null; startedAt?: string | undefined; endedAt?: string | undefined; message?: string | undefined }): AttemptEnd {
   const { exitCode, startedAt, endedAt, message } = end;
   return {
-    kind: 'exited', exitCode,
-    ...(startedAt !== undefined && { startedAt }), ...(endedAt !== undefined && { endedAt }), ...(message !== undefined && { message }),
+    kind: 'exited',
+    exitCode,
+    ...(startedAt !== undefined && { startedAt }),
+    ...(endedAt !== undefined && { endedAt }),
+    ...(message !== undefined && { message }),
   };
 }
 

@@ -5,8 +5,17 @@ import type { JobStatus } from '../src/core/model';
 import { JobGraph } from '../src/core/workflow/dag';
 import { neverStartedStatus, readyJobs, runOutcome } from '../src/core/workflow/progress';
 import {
-  initialJobStates, jobFinishedEvent, jobInstanceId, ORCHESTRATORS, WORKFLOW_EVENTS,
-  type JobInput, type JobResult, type JobState, type RunOutcome, type WorkflowInput, type WorkflowRunStatus,
+  initialJobStates,
+  jobFinishedEvent,
+  jobInstanceId,
+  ORCHESTRATORS,
+  WORKFLOW_EVENTS,
+  type JobInput,
+  type JobResult,
+  type JobState,
+  type RunOutcome,
+  type WorkflowInput,
+  type WorkflowRunStatus,
 } from '../src/core/workflow/run';
 import { datasetIdsOf } from '../src/core/workflow/spec';
 import { awaitApprovals } from './approvalWait';
@@ -141,7 +150,7 @@ export function* workflowOrchestrator(context: OrchestrationContext): Generator<
     // The watchdog is for jobs watched by report alone; a pass that waits on every running
     // job's sub-orchestration needs none (and leaves no timer behind to fire later).
     const now = context.df.currentUtcDateTime.getTime();
-    const wakeAt = Math.min(watched > 0 ? now + input.timing.watchdogSeconds * 1000 : Infinity, stoppedBy === undefined ? deadline ?? Infinity : Infinity);
+    const wakeAt = Math.min(watched > 0 ? now + input.timing.watchdogSeconds * 1000 : Infinity, stoppedBy === undefined ? (deadline ?? Infinity) : Infinity);
     const timer = wakeAt < Infinity ? context.df.createTimer(new Date(wakeAt)) : undefined;
     yield context.df.Task.any(timer === undefined ? waitFor : [...waitFor, timer]);
     if (timer !== undefined && !timer.isCompleted) timer.cancel();
@@ -153,9 +162,15 @@ export function* workflowOrchestrator(context: OrchestrationContext): Generator<
   publish();
 
   try {
-    if (launched) yield* withRetries(context, () => call(recordWorkflowFinished, {
-      caller, workflowId, status: outcome, jobs: run.jobs.map(({ name, status, exitCode }) => ({ name, status, exitCode })),
-    }));
+    if (launched)
+      yield* withRetries(context, () =>
+        call(recordWorkflowFinished, {
+          caller,
+          workflowId,
+          status: outcome,
+          jobs: run.jobs.map(({ name, status, exitCode }) => ({ name, status, exitCode })),
+        }),
+      );
   } catch (err) {
     if (!context.df.isReplaying) context.error(`workflow ${workflowId}: finish not recorded on the ledger: ${errorMessage(err)}`);
   }
@@ -165,9 +180,16 @@ export function* workflowOrchestrator(context: OrchestrationContext): Generator<
 
 function* cleanup(context: OrchestrationContext, input: WorkflowInput, status: RunOutcome, launched: boolean): Generator<Task, void, unknown> {
   const { workflowId, caller } = input;
-  yield* withRetries(context, () => call(requestCleanup, {
-    workflowId, caller, status, datasetIds: datasetIdsOf(input.spec), releaseLeases: input.options.releaseLeases, ...(!launched && { launched }),
-  }));
+  yield* withRetries(context, () =>
+    call(requestCleanup, {
+      workflowId,
+      caller,
+      status,
+      datasetIds: datasetIdsOf(input.spec),
+      releaseLeases: input.options.releaseLeases,
+      ...(!launched && { launched }),
+    }),
+  );
 }
 
 function jobInputFor(input: WorkflowInput, index: number, reportSuccess: boolean): JobInput {
@@ -195,7 +217,14 @@ function finishedResult(job: RunningJob, state: JobState, now: string): JobResul
   if (job.finished.isCompleted) return job.finished.result as JobResult;
   if (job.orchestration.isCompleted) return job.orchestration.result as JobResult;
   if (job.orchestration.isFaulted) {
-    return { status: 'Failed', exitCode: null, startedAt: state.startedAt, endedAt: now, attempts: state.attempts, message: errorMessage(job.orchestration.result) };
+    return {
+      status: 'Failed',
+      exitCode: null,
+      startedAt: state.startedAt,
+      endedAt: now,
+      attempts: state.attempts,
+      message: errorMessage(job.orchestration.result),
+    };
   }
   return undefined;
 }

@@ -27,5 +27,7 @@ if (!bwrap && !unshare) {
 // A root host drops its jobs to the unprivileged job user with setpriv before sandboxing them;
 // without it a root host refuses to run jobs rather than run them as host root.
 if (process.getuid?.() === 0 && !works('setpriv', ['--version'])) {
-  console.warn('warning: util-linux setpriv not found; a host running as root will refuse to run jobs. Install util-linux (Debian: apt-get install util-linux).');
+  console.warn(
+    'warning: util-linux setpriv not found; a host running as root will refuse to run jobs. Install util-linux (Debian: apt-get install util-linux).',
+  );
 }

@@ -39,14 +39,25 @@ export async function requestApprovals(ctx: Context, requestJson: string): Promi
     const key = approvalKey(ctx.stub, request.workflowId, datasetId);
     const existing = await readJson<ApprovalRecord>(ctx.stub, key);
     if (existing !== undefined) {
-      const same = sameIdentity(existing.requester, by) && existing.specHash === request.specHash && existing.filesHash === request.filesHash && existing.lease.takenAt === lease.takenAt;
+      const same =
+        sameIdentity(existing.requester, by) &&
+        existing.specHash === request.specHash &&
+        existing.filesHash === request.filesHash &&
+        existing.lease.takenAt === lease.takenAt;
       if (!same) throw conflict(`workflow ${request.workflowId} already has an approval request on dataset ${datasetId}`);
       records.push(existing);
       continue;
     }
-    const grant = await readJson<ApprovalGrant>(ctx.stub, approvalGrantKey(ctx.stub, {
-      datasetId, holder: by, leaseTakenAt: lease.takenAt, specHash: request.specHash, filesHash: request.filesHash,
-    }));
+    const grant = await readJson<ApprovalGrant>(
+      ctx.stub,
+      approvalGrantKey(ctx.stub, {
+        datasetId,
+        holder: by,
+        leaseTakenAt: lease.takenAt,
+        specHash: request.specHash,
+        filesHash: request.filesHash,
+      }),
+    );
     const record: ApprovalRecord = {
       workflowId: request.workflowId,
       datasetId,
@@ -85,14 +96,28 @@ export async function decideApprovals(ctx: Context, workflowId: string, decision
   const now = txTime(ctx);
   const decided: ApprovalRecord[] = [];
   for (const request of pending) {
-    const record: ApprovalRecord = decision.decision === 'approve'
-      ? { ...request, state: 'approved', decidedAt: now, decidedBy: by, reuse: decision.reuse ?? false, ...(decision.comment === undefined ? {} : { comment: decision.comment }) }
-      : { ...request, state: 'rejected', decidedAt: now, decidedBy: by, reason: decision.reason };
+    const record: ApprovalRecord =
+      decision.decision === 'approve'
+        ? {
+            ...request,
+            state: 'approved',
+            decidedAt: now,
+            decidedBy: by,
+            reuse: decision.reuse ?? false,
+            ...(decision.comment === undefined ? {} : { comment: decision.comment }),
+          }
+        : { ...request, state: 'rejected', decidedAt: now, decidedBy: by, reason: decision.reason };
     await writeJson(ctx.stub, approvalKey(ctx.stub, id, request.datasetId), record);
     if (record.reuse === true) {
       const grant: ApprovalGrant = {
-        datasetId: record.datasetId, holder: record.requester, leaseTakenAt: record.lease.takenAt,
-        specHash: record.specHash, filesHash: record.filesHash, workflowId: id, grantedBy: by, grantedAt: now,
+        datasetId: record.datasetId,
+        holder: record.requester,
+        leaseTakenAt: record.lease.takenAt,
+        specHash: record.specHash,
+        filesHash: record.filesHash,
+        workflowId: id,
+        grantedBy: by,
+        grantedAt: now,
       };
       await writeJson(ctx.stub, approvalGrantKey(ctx.stub, grant), grant);
     }
@@ -124,7 +149,11 @@ export async function listApprovals(ctx: Context, queryJson: string): Promise<st
 /** The launch rule: every mounted dataset that requires approval has an approved request of
  * this workflow by this holder under this lease with these hashes, or a reusable approval
  * covering the same. The caller's lease on each dataset is checked before this runs. */
-export async function requireApprovals(ctx: Context, by: Identity, launch: { workflowId: string; datasetIds: string[]; specHash: string; filesHash?: string | undefined }): Promise<void> {
+export async function requireApprovals(
+  ctx: Context,
+  by: Identity,
+  launch: { workflowId: string; datasetIds: string[]; specHash: string; filesHash?: string | undefined },
+): Promise<void> {
   for (const datasetId of launch.datasetIds) {
     const dataset = await liveDataset(ctx.stub, datasetId);
     if (!approvalRequired(dataset, by)) continue;
@@ -133,8 +162,13 @@ export async function requireApprovals(ctx: Context, by: Identity, launch: { wor
     if (lease === undefined || launch.filesHash === undefined) throw refused;
     const covered = { datasetId, holder: by, leaseTakenAt: lease.takenAt, specHash: launch.specHash, filesHash: launch.filesHash };
     const record = await readJson<ApprovalRecord>(ctx.stub, approvalKey(ctx.stub, launch.workflowId, datasetId));
-    const approved = record !== undefined && record.state === 'approved' && sameIdentity(record.requester, by)
-      && record.lease.takenAt === covered.leaseTakenAt && record.specHash === covered.specHash && record.filesHash === covered.filesHash;
+    const approved =
+      record !== undefined &&
+      record.state === 'approved' &&
+      sameIdentity(record.requester, by) &&
+      record.lease.takenAt === covered.leaseTakenAt &&
+      record.specHash === covered.specHash &&
+      record.filesHash === covered.filesHash;
     if (approved) continue;
     if ((await readJson<ApprovalGrant>(ctx.stub, approvalGrantKey(ctx.stub, covered))) === undefined) throw refused;
   }

@@ -21,8 +21,7 @@ export class ChaincodeError extends Error {
   }
 }
 
-export const validationFailed = (message: string, data?: Record<string, unknown>) =>
-  new ChaincodeError('validation_failed', message, data);
+export const validationFailed = (message: string, data?: Record<string, unknown>) => new ChaincodeError('validation_failed', message, data);
 export const notFound = (what: string) => new ChaincodeError('not_found', `${what} was not found`);
 export const forbidden = (message: string) => new ChaincodeError('forbidden', message);
 export const conflict = (message: string) => new ChaincodeError('conflict', message);

@@ -28,7 +28,11 @@ export const newDatasetSchema = z.strictObject({
   description,
   policy,
   storageKind: z.enum(['local', 'azure-files']),
-  sealedLocation: z.string().min(1).max(16384).regex(/^[A-Za-z0-9_=+/.:-]+$/, 'must be an encoded ciphertext'),
+  sealedLocation: z
+    .string()
+    .min(1)
+    .max(16384)
+    .regex(/^[A-Za-z0-9_=+/.:-]+$/, 'must be an encoded ciphertext'),
 });
 
 export const datasetPatchSchema = z
@@ -47,24 +51,32 @@ export const datasetQuerySchema = z.strictObject({
 
 export const workflowLaunchSchema = z.strictObject({
   workflowId: z.string().regex(WORKFLOW_ID_PATTERN),
-  datasetIds: z.array(datasetId).min(1, 'a workflow mounts at least one dataset').max(100).refine((ids) => new Set(ids).size === ids.length, 'must not repeat a dataset'),
+  datasetIds: z
+    .array(datasetId)
+    .min(1, 'a workflow mounts at least one dataset')
+    .max(100)
+    .refine((ids) => new Set(ids).size === ids.length, 'must not repeat a dataset'),
   specHash: z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 hex digest'),
   /** Needed when a mounted dataset requires its owner's approval (approvals.ts). */
-  filesHash: z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 hex digest').optional(),
+  filesHash: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'must be a sha256 hex digest')
+    .optional(),
 });
 
 export const workflowFinishSchema = z.strictObject({
   workflowId: z.string().regex(WORKFLOW_ID_PATTERN),
   status: z.enum(['Succeeded', 'Failed', 'Canceled']),
-  jobs: z
-    .array(z.strictObject({ name: z.string().min(1).max(200), status: z.string().min(1).max(40), exitCode: z.number().int().nullable() }))
-    .max(1000),
+  jobs: z.array(z.strictObject({ name: z.string().min(1).max(200), status: z.string().min(1).max(40), exitCode: z.number().int().nullable() })).max(1000),
 });
 
 export const workflowIdSchema = z.string().regex(WORKFLOW_ID_PATTERN);
 export const datasetIdSchema = datasetId;
 /** '' or '0' ask for the policy default. */
-export const ttlSecondsSchema = z.string().regex(/^\d{0,9}$/, 'must be a whole number of seconds').transform((s) => (s === '' ? 0 : Number(s)));
+export const ttlSecondsSchema = z
+  .string()
+  .regex(/^\d{0,9}$/, 'must be a whole number of seconds')
+  .transform((s) => (s === '' ? 0 : Number(s)));
 
 /** Parses one argument; `json` arguments are JSON text first. Failures list every issue with its path. */
 export function parseArg<S extends z.ZodType>(schema: S, raw: string, what: string, json = false): z.output<S> {

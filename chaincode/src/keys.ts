@@ -20,8 +20,7 @@ export const WORKFLOW_TYPE = 'workflow';
 export const AUDIT_TYPE = 'audit';
 
 export const leaseKey = (stub: ChaincodeStub, datasetId: string): string => stub.createCompositeKey(LEASE_TYPE, [datasetId]);
-export const workflowKey = (stub: ChaincodeStub, workflowId: string): string =>
-  stub.createCompositeKey(WORKFLOW_TYPE, [workflowId]);
+export const workflowKey = (stub: ChaincodeStub, workflowId: string): string => stub.createCompositeKey(WORKFLOW_TYPE, [workflowId]);
 export const auditKey = (stub: ChaincodeStub, datasetId: string): string => stub.createCompositeKey(AUDIT_TYPE, [datasetId]);
 
 export const APPROVAL_TYPE = 'approval';

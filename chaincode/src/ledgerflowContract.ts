@@ -351,9 +351,7 @@ async function launcherWorkflow(ctx: Context, by: Identity, workflowId: string):
 /** A repeated launch record: the stored one when it is the same launch by the same caller. */
 function sameLaunch(recorded: WorkflowRecord, launch: { workflowId: string; datasetIds: string[]; specHash: string }, by: Identity): string {
   const same =
-    sameIdentity(recorded.launchedBy, by) &&
-    recorded.specHash === launch.specHash &&
-    canonicalJson(recorded.datasetIds) === canonicalJson(launch.datasetIds);
+    sameIdentity(recorded.launchedBy, by) && recorded.specHash === launch.specHash && canonicalJson(recorded.datasetIds) === canonicalJson(launch.datasetIds);
   if (!same) throw conflict(`workflow ${launch.workflowId} is already recorded with another launch`);
   return canonicalJson(recorded);
 }

@@ -50,7 +50,9 @@ export interface AuthRouteSpec {
 
 type Part<R, K extends 'params' | 'query' | 'body'> = R extends { readonly [key in K]: infer S } ? Out<S> : undefined;
 
-export type AuthHandler<R extends AuthRouteSpec, B = Part<R, 'body'>> = (req: AuthRequest<Part<R, 'params'>, Part<R, 'query'>, B>) => Promise<JsonReply> | JsonReply;
+export type AuthHandler<R extends AuthRouteSpec, B = Part<R, 'body'>> = (
+  req: AuthRequest<Part<R, 'params'>, Part<R, 'query'>, B>,
+) => Promise<JsonReply> | JsonReply;
 
 function check(schema: z.ZodType | undefined, value: unknown, problems: ErrorDetail[]): unknown {
   if (schema === undefined) return undefined;
@@ -62,7 +64,11 @@ function check(schema: z.ZodType | undefined, value: unknown, problems: ErrorDet
 
 const durableClient = df.input.durableClient();
 
-export function authRoute<R extends AuthRouteSpec, B = Part<R, 'body'>>(route: R, handler: AuthHandler<R, NoInfer<B>>, options: AuthRouteOptions<B> = {}): void {
+export function authRoute<R extends AuthRouteSpec, B = Part<R, 'body'>>(
+  route: R,
+  handler: AuthHandler<R, NoInfer<B>>,
+  options: AuthRouteOptions<B> = {},
+): void {
   jsonRoute(route.name, {
     methods: [route.method],
     route: route.path,

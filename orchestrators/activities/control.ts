@@ -38,11 +38,9 @@ function raiserOf(context: Parameters<typeof df.getClient>[0]): RaiseEvent {
 }
 
 /** The workflow orchestrator stops its running jobs (fail-fast, cancel, timeout). */
-export const cancelJobs = defineActivity<CancelJobsInput, null>(
-  'cancelJobs',
-  async (input, _deps, context) => cancelJobInstances(input, raiserOf(context)),
-  { extraInputs: [df.input.durableClient()] },
-);
+export const cancelJobs = defineActivity<CancelJobsInput, null>('cancelJobs', async (input, _deps, context) => cancelJobInstances(input, raiserOf(context)), {
+  extraInputs: [df.input.durableClient()],
+});
 
 /** A job's orchestrator reports its result to the workflow orchestrator. */
 export const notifyWorkflow = defineActivity<NotifyWorkflowInput, null>(

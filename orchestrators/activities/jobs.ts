@@ -27,7 +27,11 @@ export type LaunchJobResult = { handle: JobHandle } | { leasesMissing: string[] 
 export const launchJob = defineActivity<LaunchJobInput, LaunchJobResult>(
   'launchJob',
   async ({ workflowId, caller, job, image, timeoutSeconds, attempt }, deps) => {
-    const leasesMissing = await missingLeases(deps, caller, job.volumes.map((v) => v.id));
+    const leasesMissing = await missingLeases(
+      deps,
+      caller,
+      job.volumes.map((v) => v.id),
+    );
     if (leasesMissing.length > 0) return { leasesMissing };
     const volumes: ResolvedVolume[] = await Promise.all(
       job.volumes.map(async (v) => {
@@ -57,15 +61,9 @@ export const launchJob = defineActivity<LaunchJobInput, LaunchJobResult>(
   },
 );
 
-export const jobStatus = defineActivity<{ handle: JobHandle }, JobObservation>(
-  'jobStatus',
-  async ({ handle }, deps) => deps.compute.status(handle),
-);
+export const jobStatus = defineActivity<{ handle: JobHandle }, JobObservation>('jobStatus', async ({ handle }, deps) => deps.compute.status(handle));
 
-export const cancelJob = defineActivity<{ handle: JobHandle }, null>(
-  'cancelJob',
-  async ({ handle }, deps) => {
-    await deps.compute.cancel(handle);
-    return null;
-  },
-);
+export const cancelJob = defineActivity<{ handle: JobHandle }, null>('cancelJob', async ({ handle }, deps) => {
+  await deps.compute.cancel(handle);
+  return null;
+});

@@ -30,13 +30,10 @@ export const recordWorkflowLaunched = defineActivity<RecordLaunchInput, null>(
   },
 );
 
-export const recordWorkflowFinished = defineActivity<RecordFinishInput, null>(
-  'recordWorkflowFinished',
-  async ({ caller, workflowId, status, jobs }, deps) => {
-    await deps.ledger.as(caller).recordWorkflowFinished({ workflowId, status, jobs });
-    return null;
-  },
-);
+export const recordWorkflowFinished = defineActivity<RecordFinishInput, null>('recordWorkflowFinished', async ({ caller, workflowId, status, jobs }, deps) => {
+  await deps.ledger.as(caller).recordWorkflowFinished({ workflowId, status, jobs });
+  return null;
+});
 
 /** The owners' approval requests of a run; repeating it returns what is recorded. */
 export const requestApprovals = defineActivity<RequestApprovalsInput, ApprovalRecord[]>(

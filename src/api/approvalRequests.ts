@@ -8,18 +8,28 @@ export const MAX_DECISION_TEXT = 1000;
 export const approvalParams = z.object({ workflowId: z.string().min(1).max(128) });
 export const approvalFileParams = z.object({ workflowId: approvalParams.shape.workflowId, path: filePathSchema });
 
-export const approvalListQuery = z.object({
-  state: z.enum(['pending', 'approved', 'rejected']).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().min(1).max(1024).optional(),
-}).strict();
+export const approvalListQuery = z
+  .object({
+    state: z.enum(['pending', 'approved', 'rejected']).optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    cursor: z.string().min(1).max(1024).optional(),
+  })
+  .strict();
 
 /** No body approves without comment or reuse. */
-export const approveBody = z.object({
-  comment: z.string().max(MAX_DECISION_TEXT).optional(),
-  reuse: z.boolean().default(false).meta({ description: 'also let later runs with the same spec hash and files hash, by the same holder under the same lease, start without asking' }),
-}).strict().default({ reuse: false });
+export const approveBody = z
+  .object({
+    comment: z.string().max(MAX_DECISION_TEXT).optional(),
+    reuse: z
+      .boolean()
+      .default(false)
+      .meta({ description: 'also let later runs with the same spec hash and files hash, by the same holder under the same lease, start without asking' }),
+  })
+  .strict()
+  .default({ reuse: false });
 
-export const rejectBody = z.object({
-  reason: z.string().trim().min(1).max(MAX_DECISION_TEXT),
-}).strict();
+export const rejectBody = z
+  .object({
+    reason: z.string().trim().min(1).max(MAX_DECISION_TEXT),
+  })
+  .strict();

@@ -10,40 +10,54 @@ import { shareUrlProblems } from '../core/datasets/shareUrl';
 const MAX_TTL = 366 * 86_400;
 const ttl = z.number().int().positive().max(MAX_TTL);
 // No control characters: a name reaches terminals (the CLI) and logs.
-const name = z.string().trim().min(1).max(200).regex(/^\P{Cc}*$/u, 'must not contain control characters');
+const name = z
+  .string()
+  .trim()
+  .min(1)
+  .max(200)
+  .regex(/^\P{Cc}*$/u, 'must not contain control characters');
 const description = z.string().max(4000);
 
-const policy = z.object({
-  leaseTtlSeconds: ttl.optional(),
-  maxLeaseTtlSeconds: ttl.optional(),
-  /** `required` (the default): a lessee's run waits for the owner's approval of its exact
-   * spec and files; `none`: the owner opts out. */
-  approval: z.enum(['required', 'none']).optional(),
-}).strict();
+const policy = z
+  .object({
+    leaseTtlSeconds: ttl.optional(),
+    maxLeaseTtlSeconds: ttl.optional(),
+    /** `required` (the default): a lessee's run waits for the owner's approval of its exact
+     * spec and files; `none`: the owner opts out. */
+    approval: z.enum(['required', 'none']).optional(),
+  })
+  .strict();
 
 const source = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('local'), path: z.string().min(1).max(4096) }).strict(),
   z.object({ kind: z.literal('azure-files'), shareUrl: z.string().min(1).max(2048), credential: z.string().min(1).max(4096) }).strict(),
 ]);
 
-export const registerBody = z.object({
-  name,
-  description: description.optional(),
-  policy: policy.optional(),
-  source: source.optional(),
-  files: z.record(z.string(), z.string()).optional(),
-}).strict().superRefine((body, ctx) => {
-  for (const problem of fileMapProblems(body.files ?? {})) ctx.addIssue({ code: 'custom', path: [problem.path], message: problem.message });
-  if (body.source?.kind === 'azure-files') {
-    for (const problem of shareUrlProblems(body.source.shareUrl, 'source.shareUrl')) ctx.addIssue({ code: 'custom', path: [problem.path], message: problem.message });
-  }
-});
+export const registerBody = z
+  .object({
+    name,
+    description: description.optional(),
+    policy: policy.optional(),
+    source: source.optional(),
+    files: z.record(z.string(), z.string()).optional(),
+  })
+  .strict()
+  .superRefine((body, ctx) => {
+    for (const problem of fileMapProblems(body.files ?? {})) ctx.addIssue({ code: 'custom', path: [problem.path], message: problem.message });
+    if (body.source?.kind === 'azure-files') {
+      for (const problem of shareUrlProblems(body.source.shareUrl, 'source.shareUrl'))
+        ctx.addIssue({ code: 'custom', path: [problem.path], message: problem.message });
+    }
+  });
 
-export const updateBody = z.object({
-  name: name.optional(),
-  description: description.optional(),
-  policy: policy.optional(),
-}).strict().refine((b) => b.name !== undefined || b.description !== undefined || b.policy !== undefined, { message: 'name, description or policy is required' });
+export const updateBody = z
+  .object({
+    name: name.optional(),
+    description: description.optional(),
+    policy: policy.optional(),
+  })
+  .strict()
+  .refine((b) => b.name !== undefined || b.description !== undefined || b.policy !== undefined, { message: 'name, description or policy is required' });
 
 /** The lease body is optional: no body takes the dataset's default lease length. */
 export const leaseBody = z.object({ ttlSeconds: ttl.optional() }).strict().optional();

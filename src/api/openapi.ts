@@ -30,7 +30,10 @@ export const openApiPath = (template: string) => `/${template.replace(/\{\*?([^}
 
 /** Converts schemas into components; a schema object that appears twice gets one
  * component (the first name it was given), and nested named shapes become `$ref`s. */
-function toSchemas(entries: readonly (readonly [string, z.ZodType])[], io: 'input' | 'output'): { schemas: Record<string, JsonSchema>; idOf: Map<z.ZodType, string> } {
+function toSchemas(
+  entries: readonly (readonly [string, z.ZodType])[],
+  io: 'input' | 'output',
+): { schemas: Record<string, JsonSchema>; idOf: Map<z.ZodType, string> } {
   const registry = z.registry<{ id: string }>();
   const idOf = new Map<z.ZodType, string>();
   for (const [id, schema] of entries) {

@@ -19,7 +19,9 @@ export const identity = z.strictObject({ user: z.string(), org: z.string() }).me
 export const leasePolicy = z.strictObject({
   leaseTtlSeconds: z.int().positive(),
   maxLeaseTtlSeconds: z.int().positive(),
-  approval: z.enum(['required', 'none']).meta({ description: "required: a lessee's run waits for the owner's approval of its exact spec and files (the default); none: the owner opted out" }),
+  approval: z
+    .enum(['required', 'none'])
+    .meta({ description: "required: a lessee's run waits for the owner's approval of its exact spec and files (the default); none: the owner opted out" }),
 });
 
 export const lease = z.strictObject({
@@ -61,7 +63,9 @@ export const treePage = z.strictObject({ datasetId: z.string(), items: z.array(t
 export const historyEntry = z.strictObject({
   txId: z.string(),
   timestamp: isoTime,
-  action: z.string().meta({ description: 'registered, updated, deleted, leased, released, expired, workflow-launched, workflow-finished, workflow-cleaned-up' }),
+  action: z
+    .string()
+    .meta({ description: 'registered, updated, deleted, leased, released, expired, workflow-launched, workflow-finished, workflow-cleaned-up' }),
   by: identity,
   value: z.unknown().optional(),
 });
@@ -93,7 +97,9 @@ export const workflowView = z.strictObject({
   createdAt: isoTime,
   updatedAt: isoTime,
   message: z.string().optional(),
-  approvals: z.array(z.strictObject({ datasetId: z.string(), owner: z.string().meta({ description: 'owner organization' }), state: approvalState })).optional()
+  approvals: z
+    .array(z.strictObject({ datasetId: z.string(), owner: z.string().meta({ description: 'owner organization' }), state: approvalState }))
+    .optional()
     .meta({ description: "one per mounted dataset whose owner's approval the run needs" }),
   jobs: z.array(jobView),
 });
@@ -126,12 +132,14 @@ export const approvalReview = z.strictObject({
   requester: identity,
   status: workflowStatus,
   workflow: z.string().meta({ description: 'the workflow.yaml as submitted' }),
-  files: z.array(z.strictObject({
-    path: z.string(),
-    size: z.int().nonnegative(),
-    sha256: sha256Hex,
-    content: z.string().optional().meta({ description: 'as text; omitted over 1 MiB (GET /approvals/{workflowId}/files/{path})' }),
-  })),
+  files: z.array(
+    z.strictObject({
+      path: z.string(),
+      size: z.int().nonnegative(),
+      sha256: sha256Hex,
+      content: z.string().optional().meta({ description: 'as text; omitted over 1 MiB (GET /approvals/{workflowId}/files/{path})' }),
+    }),
+  ),
   datasets: z.array(z.strictObject({ id: z.string(), name: z.string(), owner: z.string(), state: approvalState })),
   specHash: z.string(),
   filesHash: sha256Hex,
@@ -168,17 +176,21 @@ export const health = z.looseObject({
   version: z.string(),
   adapters: z.record(z.string(), z.string()),
   /** The compute backend; for `local`, the sandbox its jobs run in. */
-  compute: z.looseObject({
-    backend: z.string(),
-    sandbox: z.enum(['bwrap', 'unshare', 'none']).optional(),
-    description: z.string().optional(),
-  }).optional(),
+  compute: z
+    .looseObject({
+      backend: z.string(),
+      sandbox: z.enum(['bwrap', 'unshare', 'none']).optional(),
+      description: z.string().optional(),
+    })
+    .optional(),
   /** Room on the data disk: `full` while writes are refused with 507. */
-  storage: z.looseObject({
-    status: z.enum(['ok', 'full']),
-    freeBytes: z.number(),
-    message: z.string().optional(),
-  }).optional(),
+  storage: z
+    .looseObject({
+      status: z.enum(['ok', 'full']),
+      freeBytes: z.number(),
+      message: z.string().optional(),
+    })
+    .optional(),
 });
 
 export type Dataset = z.output<typeof dataset>;

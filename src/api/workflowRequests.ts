@@ -17,17 +17,21 @@ const relativePath = z.string().superRefine((p, ctx) => {
 
 const options = z.object({ releaseLeases: z.boolean().default(false) }).strict();
 
-export const submitBodySchema = z.object({
-  workflow: z.string().min(1).max(MAX_SPEC_BYTES),
-  files: z.record(relativePath, z.string()).default({}),
-  options: options.default({ releaseLeases: false }),
-}).strict();
+export const submitBodySchema = z
+  .object({
+    workflow: z.string().min(1).max(MAX_SPEC_BYTES),
+    files: z.record(relativePath, z.string()).default({}),
+    options: options.default({ releaseLeases: false }),
+  })
+  .strict();
 
-export const listQuerySchema = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().min(1).optional(),
-  status: z.enum(WORKFLOW_STATUSES).optional(),
-}).strict();
+export const listQuerySchema = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    cursor: z.string().min(1).optional(),
+    status: z.enum(WORKFLOW_STATUSES).optional(),
+  })
+  .strict();
 
 export const filePathSchema = relativePath;
 

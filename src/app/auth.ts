@@ -3,10 +3,7 @@ import { Authenticator, principalOrgMapSchema, tokensSchema, type PrincipalOrgMa
 
 /** The authenticator the settings describe; needs no adapter, so a 401 never waits on one. */
 export function authenticatorFrom(s: Settings): Authenticator {
-  return new Authenticator(
-    jsonSetting(s.LEDGERFLOW_TOKENS, tokensSchema, {}),
-    principalOrgs(s),
-  );
+  return new Authenticator(jsonSetting(s.LEDGERFLOW_TOKENS, tokensSchema, {}), principalOrgs(s));
 }
 
 function principalOrgs(s: Settings): PrincipalOrgMap | undefined {

@@ -40,7 +40,11 @@ export async function createLedger(s: Settings, log: Logger): Promise<Ledger> {
     logLevel: s.LOG_LEVEL,
   });
   log.info({ endpoint: peer.endpoint }, 'embedded ledger peer started');
-  const ledger = fabricLedgerFromSettings(s, { endpoint: peer.endpoint, ...issuing(s, peer.mspDir), ...(peer.tlsRootCert === undefined ? {} : { tlsRootCert: peer.tlsRootCert }) });
+  const ledger = fabricLedgerFromSettings(s, {
+    endpoint: peer.endpoint,
+    ...issuing(s, peer.mspDir),
+    ...(peer.tlsRootCert === undefined ? {} : { tlsRootCert: peer.tlsRootCert }),
+  });
   return {
     as: (caller) => ledger.as(caller),
     events: (options) => ledger.events(options),

@@ -39,9 +39,14 @@ function azureFilesStorage(s: Settings): DatasetStorage {
   const { AzureFilesDatasetStorage } = require('../adapters/storage/azureFilesStorage') as AzureFilesModule;
   const { DefaultAzureCredential } = require('@azure/identity') as IdentityModule;
   return new AzureFilesDatasetStorage({
-    ...(s.AZURE_FILES_ACCOUNT_URL === '' ? {} : {
-      platformAccount: { url: s.AZURE_FILES_ACCOUNT_URL, credential: s.AZURE_FILES_CREDENTIAL === '' ? new DefaultAzureCredential() : s.AZURE_FILES_CREDENTIAL },
-    }),
+    ...(s.AZURE_FILES_ACCOUNT_URL === ''
+      ? {}
+      : {
+          platformAccount: {
+            url: s.AZURE_FILES_ACCOUNT_URL,
+            credential: s.AZURE_FILES_CREDENTIAL === '' ? new DefaultAzureCredential() : s.AZURE_FILES_CREDENTIAL,
+          },
+        }),
     // API calls wait on these: a share URL an owner mistyped should fail in seconds, not minutes.
     pipelineOptions: { retryOptions: { maxTries: 3, retryDelayInMs: 500, maxRetryDelayInMs: 2000, tryTimeoutInMs: 30_000 } },
     allowPrivateAddresses: s.AZURE_FILES_ALLOW_PRIVATE,
@@ -49,9 +54,10 @@ function azureFilesStorage(s: Settings): DatasetStorage {
 }
 
 export async function buildServices(s: Settings, env: NodeJS.ProcessEnv, log: Logger = rootLogger()): Promise<Services> {
-  const keyStores: KeyStores = s.KEY_STORE === 'file'
-    ? await FileKeyStores.open(s.LEDGERFLOW_DATA_DIR)
-    : new (require('../adapters/keyStore/keyVaultKeyStore') as KeyVaultModule).KeyVaultKeyStores({ vaultUrls: keyVaultUrls(env) });
+  const keyStores: KeyStores =
+    s.KEY_STORE === 'file'
+      ? await FileKeyStores.open(s.LEDGERFLOW_DATA_DIR)
+      : new (require('../adapters/keyStore/keyVaultKeyStore') as KeyVaultModule).KeyVaultKeyStores({ vaultUrls: keyVaultUrls(env) });
   const local = new LocalDatasetStorage({
     dataDir: s.LEDGERFLOW_DATA_DIR,
     adoptRoots: datasetRoots(s),
@@ -61,11 +67,22 @@ export async function buildServices(s: Settings, env: NodeJS.ProcessEnv, log: Lo
   const storage = (kind: StorageKind): DatasetStorage => (kind === 'local' ? local : (azureFiles ??= azureFilesStorage(s)));
   const ledger = await createLedger(s, log);
   const datasets = new DatasetService({
-    ledger, keyStores, storage, defaultStorage: s.STORAGE, defaultLeaseTtlSeconds: s.LEASE_DEFAULT_TTL, logger: log,
+    ledger,
+    keyStores,
+    storage,
+    defaultStorage: s.STORAGE,
+    defaultLeaseTtlSeconds: s.LEASE_DEFAULT_TTL,
+    logger: log,
   });
   const platform = serviceCaller(s);
   return {
-    settings: s, logger: log, ledger, keyStores, storage, datasets, platform,
+    settings: s,
+    logger: log,
+    ledger,
+    keyStores,
+    storage,
+    datasets,
+    platform,
     ...workflowSide({ settings: s, ledger, keyStores, platform, log, createCompute: () => createCompute(s, log) }),
     close: () => ledger.close(),
   };

@@ -38,7 +38,11 @@ export class ApiClient {
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
       const first = parsed.error.issues[0];
-      throw new CliError(EXIT.failure, 'bad_response', `${method} ${path} answered with an unexpected shape (${first?.path.join('.') || 'body'}: ${first?.message ?? 'invalid'})`);
+      throw new CliError(
+        EXIT.failure,
+        'bad_response',
+        `${method} ${path} answered with an unexpected shape (${first?.path.join('.') || 'body'}: ${first?.message ?? 'invalid'})`,
+      );
     }
     return parsed.data;
   }

@@ -42,7 +42,11 @@ export function printable(text: string): string {
 export function table<T>(rows: readonly T[], columns: readonly Column<T>[]): string {
   const cells = rows.map((row) => columns.map(([, cell]) => printable(cell(row))));
   const widths = columns.map(([header], i) => Math.max(header.length, ...cells.map((r) => (r[i] ?? '').length)));
-  const line = (values: readonly string[]) => values.map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
+  const line = (values: readonly string[]) =>
+    values
+      .map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
   return [line(columns.map(([h]) => h)), ...cells.map(line)].map((l) => `${l}\n`).join('');
 }
 

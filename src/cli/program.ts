@@ -33,7 +33,15 @@ export function buildProgram(): Command {
     .addHelpText('after', `\n${CONFIG_HELP}\n\n${EXIT_CODES_HELP}\n`)
     .exitOverride();
   for (const command of [
-    datasetsCommand(), leaseCommand(), workflowsCommand(), approvalsCommand(), historyCommand(), renderCommand(), ledgerCommand(), configCommand(), demoCommand(),
+    datasetsCommand(),
+    leaseCommand(),
+    workflowsCommand(),
+    approvalsCommand(),
+    historyCommand(),
+    renderCommand(),
+    ledgerCommand(),
+    configCommand(),
+    demoCommand(),
   ]) {
     program.addCommand(command);
   }
@@ -49,7 +57,10 @@ export function buildProgram(): Command {
 function printError(err: CliError, json: boolean): void {
   process.stderr.write(`error: ${err.code}: ${err.message}\n`);
   for (const d of err.details) process.stderr.write(`  ${d.path}: ${d.message}\n`);
-  if (json) process.stdout.write(`${JSON.stringify({ error: { ...err.data, code: err.code, message: err.message, ...(err.details.length > 0 ? { details: err.details } : {}) } }, null, 2)}\n`);
+  if (json)
+    process.stdout.write(
+      `${JSON.stringify({ error: { ...err.data, code: err.code, message: err.message, ...(err.details.length > 0 ? { details: err.details } : {}) } }, null, 2)}\n`,
+    );
 }
 
 /** Runs the CLI; resolves with the exit code. */

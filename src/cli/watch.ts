@@ -56,7 +56,10 @@ export async function watchWorkflow(client: ApiClient, id: string, output: Outpu
       if (output.isTTY) {
         // Lines cut to the terminal's width: a wrapped line would throw off the redraw.
         const width = Math.max((output.columns ?? Infinity) - 1, 20);
-        const frame = progressTable(view, now()).split('\n').map((line) => line.slice(0, width)).join('\n');
+        const frame = progressTable(view, now())
+          .split('\n')
+          .map((line) => line.slice(0, width))
+          .join('\n');
         // Cursor up over the last frame, clear to the end of the screen, draw again.
         output.out(`${drawnLines > 0 ? `\x1b[${drawnLines}A\r\x1b[J` : ''}${frame}`);
         drawnLines = frame.split('\n').length - 1;

@@ -12,28 +12,38 @@ import { principalOrgMapSchema, tokensSchema } from '../core/auth/credentials';
  */
 const positiveInt = z.coerce.number().int().positive();
 /** A memory or disk size as Kubernetes writes it (4Gi, 512Mi, 1G), more than zero. */
-const byteQuantity = z.string().regex(/^[0-9]+(\.[0-9]+)?(k|M|G|T|Ki|Mi|Gi|Ti)?$/, 'must be a quantity like 4Gi')
+const byteQuantity = z
+  .string()
+  .regex(/^[0-9]+(\.[0-9]+)?(k|M|G|T|Ki|Mi|Gi|Ti)?$/, 'must be a quantity like 4Gi')
   .refine((q) => Number(/^[0-9.]+/.exec(q)?.[0]) > 0, 'must be more than zero');
 /** A host uid or gid for jobs: never root, never the overflow id 65534 (nobody). */
-const hostId = z.coerce.number().int().min(1, 'must not be 0 (root)').max(2 ** 31 - 1).refine((id) => id !== 65534, 'must not be 65534 (nobody)');
+const hostId = z.coerce
+  .number()
+  .int()
+  .min(1, 'must not be 0 (root)')
+  .max(2 ** 31 - 1)
+  .refine((id) => id !== 65534, 'must not be 65534 (nobody)');
 
 /** A setting holding JSON (or empty): checked at start, read with `jsonSetting`. */
 function jsonString<T extends z.ZodType>(schema: T, options: { keysAreSecret?: boolean } = {}) {
-  return z.string().default('').superRefine((value, ctx) => {
-    if (value.trim() === '') return;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(value);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be JSON' });
-      return;
-    }
-    for (const issue of schema.safeParse(parsed).error?.issues ?? []) {
-      // Name the offending entry, but never echo a value, nor a key that is itself a secret.
-      const path = (options.keysAreSecret === true ? ['<token>', ...issue.path.slice(1)] : issue.path).map(String).join('.');
-      ctx.addIssue({ code: 'custom', message: `${issue.path.length > 0 ? `entry ${path}: ` : ''}${issue.message}` });
-    }
-  });
+  return z
+    .string()
+    .default('')
+    .superRefine((value, ctx) => {
+      if (value.trim() === '') return;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(value);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+        return;
+      }
+      for (const issue of schema.safeParse(parsed).error?.issues ?? []) {
+        // Name the offending entry, but never echo a value, nor a key that is itself a secret.
+        const path = (options.keysAreSecret === true ? ['<token>', ...issue.path.slice(1)] : issue.path).map(String).join('.');
+        ctx.addIssue({ code: 'custom', message: `${issue.path.length > 0 ? `entry ${path}: ` : ''}${issue.message}` });
+      }
+    });
 }
 
 /** Parses a JSON setting already checked by `jsonString`; empty means `empty`. */
@@ -42,11 +52,9 @@ export function jsonSetting<T extends z.ZodType>(value: string, schema: T, empty
 }
 
 /** Per organization since the roots of one organization must never serve another. */
-export const datasetRootsSchema = z.record(
-  z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
-  z.array(z.string().regex(/^\/[^\0]*$/)),
-);
-const DATASET_ROOTS_FORM = 'must be JSON {"<org>": ["<absolute dir>", ...]}, e.g. {"uis": ["/srv/data/uis"]} (the old colon-separated list is no longer accepted: write each directory under the organization that may adopt from it)';
+export const datasetRootsSchema = z.record(z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/), z.array(z.string().regex(/^\/[^\0]*$/)));
+const DATASET_ROOTS_FORM =
+  'must be JSON {"<org>": ["<absolute dir>", ...]}, e.g. {"uis": ["/srv/data/uis"]} (the old colon-separated list is no longer accepted: write each directory under the organization that may adopt from it)';
 
 /** LOCAL_DATASET_ROOTS, parsed (checked at start). */
 export function datasetRoots(s: Settings): Record<string, string[]> {
@@ -95,7 +103,10 @@ export const settingsSchema = z.object({
   /** `user@org`: the identity the app reads chaincode events and expires leases as. Its
    * certificate must carry the Fabric CA attribute `ledgerflow.role=platform` (the local CA
    * issues it so; infra/fabric/README.md for Fabric CA). */
-  FABRIC_SERVICE_IDENTITY: z.string().regex(/^[A-Za-z0-9._-]+@[a-z0-9][a-z0-9-]*$/, 'must be user@org').default('ledgerflow@uis'),
+  FABRIC_SERVICE_IDENTITY: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+@[a-z0-9][a-z0-9-]*$/, 'must be user@org')
+    .default('ledgerflow@uis'),
   /** Embedded peer: cut a block at this many transactions, or this long after its first. */
   LEDGER_BLOCK_MAX_TX: positiveInt.default(500),
   LEDGER_BLOCK_TIMEOUT_MS: positiveInt.default(2),
@@ -111,9 +122,12 @@ export const settingsSchema = z.object({
   /** JSON {"<org>": ["<absolute dir>", ...]}: the directories under which each organization's
    * owners may register existing local data (`source: {kind: 'local', path}`); empty: only
    * uploads. Nothing that is, contains or lies inside the data dir is ever adopted. */
-  LOCAL_DATASET_ROOTS: z.string().default('').superRefine((text, ctx) => {
-    if (text.trim() !== '' && !datasetRootsSchema.safeParse(safeJson(text)).success) ctx.addIssue({ code: 'custom', message: DATASET_ROOTS_FORM });
-  }),
+  LOCAL_DATASET_ROOTS: z
+    .string()
+    .default('')
+    .superRefine((text, ctx) => {
+      if (text.trim() !== '' && !datasetRootsSchema.safeParse(safeJson(text)).success) ctx.addIssue({ code: 'custom', message: DATASET_ROOTS_FORM });
+    }),
   /** Platform Azure Files account for uploads when STORAGE=azure-files, e.g.
    * https://<account>.file.core.windows.net, and its SAS token or account key; an empty
    * credential means the app's managed identity (DefaultAzureCredential). */
@@ -121,7 +135,10 @@ export const settingsSchema = z.object({
   AZURE_FILES_CREDENTIAL: z.string().default(''),
   /** Let owners adopt shares on loopback, link-local or private addresses (private
    * endpoints, Azurite). Off by default: adoption would otherwise probe the host's network. */
-  AZURE_FILES_ALLOW_PRIVATE: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  AZURE_FILES_ALLOW_PRIVATE: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
   LEASE_DEFAULT_TTL: positiveInt.default(3600),
   /** NCRONTAB, six fields with seconds. */
   LEASE_EXPIRY_SCHEDULE: z.string().default('0 * * * * *'),
@@ -145,12 +162,18 @@ export const settingsSchema = z.object({
   LOCAL_JOB_DISK: byteQuantity.default('10Gi'),
   /** Kubernetes / Argo compute (COMPUTE=kubernetes|argo). K8S_KUBECONFIG is a file path or
    * the kubeconfig itself; empty: $KUBECONFIG, ~/.kube/config, then in-cluster. */
-  K8S_NAMESPACE: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).default('ledgerflow'),
+  K8S_NAMESPACE: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)
+    .default('ledgerflow'),
   K8S_KUBECONFIG: z.string().default(''),
   K8S_CONTEXT: z.string().default(''),
   /** Storage class of each run's workspace claim; empty: the cluster default. */
   K8S_WORKSPACE_STORAGE_CLASS: z.string().default(''),
-  K8S_WORKSPACE_SIZE: z.string().regex(/^[0-9]+(Ki|Mi|Gi|Ti)$/).default('1Gi'),
+  K8S_WORKSPACE_SIZE: z
+    .string()
+    .regex(/^[0-9]+(Ki|Mi|Gi|Ti)$/)
+    .default('1Gi'),
   /** ReadWriteMany lets parallel jobs of a run share the workspace across nodes. */
   K8S_WORKSPACE_ACCESS_MODE: z.enum(['ReadWriteMany', 'ReadWriteOnce']).default('ReadWriteMany'),
   /** Node that holds `local` datasets (a `local` PV pinned to it); empty: hostPath (one-node cluster). */
@@ -173,7 +196,10 @@ export const settingsSchema = z.object({
   LEDGERFLOW_SHUTDOWN_TIMEOUT_MS: positiveInt.default(30_000),
   /** Embedded host: refuse to start when a function has a binding it cannot run (else those
    * functions are listed at start and answer 501). */
-  LEDGERFLOW_STRICT_BINDINGS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  LEDGERFLOW_STRICT_BINDINGS: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
   /** Which host runs the app: the embedded host sets `embedded` itself; Azure Functions and
    * `func start` leave the default. Only reported by /api/health (with the durable backend it
    * implies); no function behaves differently on it. */
@@ -228,9 +254,9 @@ export function parseSettings(env: NodeJS.ProcessEnv): Settings {
   const details = result.success
     ? crossCheck(result.data, env)
     : result.error.issues.map((issue) => ({
-      path: issue.path.join('.'),
-      message: issue.message,
-    }));
+        path: issue.path.join('.'),
+        message: issue.message,
+      }));
   if (result.success && details.length === 0) return result.data;
   const names = details.map((d) => `${d.path}: ${d.message}`).join('; ');
   throw new LedgerflowError('validation_failed', `invalid setting ${names}`, { details });

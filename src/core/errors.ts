@@ -35,11 +35,7 @@ export class LedgerflowError extends Error {
   /** Extra machine-readable fields safe to show to the caller (never a secret). */
   readonly data: Readonly<Record<string, unknown>> | undefined;
 
-  constructor(
-    code: ErrorCode,
-    message: string,
-    options: { details?: readonly ErrorDetail[]; data?: Record<string, unknown>; cause?: unknown } = {},
-  ) {
+  constructor(code: ErrorCode, message: string, options: { details?: readonly ErrorDetail[]; data?: Record<string, unknown>; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'LedgerflowError';
     this.code = code;
@@ -52,12 +48,10 @@ export class LedgerflowError extends Error {
   }
 }
 
-export const validationError = (message: string, details: readonly ErrorDetail[]) =>
-  new LedgerflowError('validation_failed', message, { details });
+export const validationError = (message: string, details: readonly ErrorDetail[]) => new LedgerflowError('validation_failed', message, { details });
 export const notFound = (what: string) => new LedgerflowError('not_found', `${what} was not found`);
 export const forbidden = (message: string) => new LedgerflowError('forbidden', message);
-export const conflict = (message: string, data?: Record<string, unknown>) =>
-  new LedgerflowError('conflict', message, data === undefined ? {} : { data });
+export const conflict = (message: string, data?: Record<string, unknown>) => new LedgerflowError('conflict', message, data === undefined ? {} : { data });
 
 const DISK_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
 // As the messages read once the code is lost on the way (gRPC from the ledger peer, a worker thread).

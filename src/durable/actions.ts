@@ -121,7 +121,10 @@ const leafSchema = z.discriminatedUnion('actionType', [
       method: z.string(),
       uri: z.string(),
       content: z.string().optional().nullable(),
-      headers: z.record(z.string(), z.union([z.string(), z.array(z.string())])).optional().nullable(),
+      headers: z
+        .record(z.string(), z.union([z.string(), z.array(z.string())]))
+        .optional()
+        .nullable(),
       tokenSource: z.unknown().optional(),
       asynchronousPatternEnabled: z.boolean().optional(),
     }),
@@ -284,7 +287,14 @@ export function parseOrchestratorState(value: unknown, known = 0): OrchestratorR
       `Non-deterministic orchestration: task ${reyielded.taskId} (${reyielded.what}) was yielded again inside Task.all or Task.any ` +
       'after it had been scheduled. On Azure the Durable extension schedules it a second time and the compound task gets another ' +
       "call's result; yield each task once and keep its result in a variable.";
-    return { isDone: false, actions: [], actionCount: 0, output: undefined, customStatus: state.customStatus, failure: { message, type: 'NonDeterministicOrchestrationError' } };
+    return {
+      isDone: false,
+      actions: [],
+      actionCount: 0,
+      output: undefined,
+      customStatus: state.customStatus,
+      failure: { message, type: 'NonDeterministicOrchestrationError' },
+    };
   }
   return {
     isDone: state.isDone,
@@ -331,9 +341,7 @@ export function parseOrchestratorFailure(err: unknown): OrchestratorResult {
 const failedStateSchema = z.object({
   error: z.string().optional(),
   customStatus: z.unknown().optional(),
-  failureDetails: z
-    .object({ ErrorType: z.string().optional(), ErrorMessage: z.string().optional(), StackTrace: z.string().optional() })
-    .optional(),
+  failureDetails: z.object({ ErrorType: z.string().optional(), ErrorMessage: z.string().optional(), StackTrace: z.string().optional() }).optional(),
 });
 
 /** The original error's type: the SDK's wrapper keeps only its stack, whose first line names it. */

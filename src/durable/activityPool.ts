@@ -49,15 +49,18 @@ export class ActivityPool {
   /** Claims the store's unowned items and keeps this process's leases renewed. */
   start(): void {
     this.claim();
-    this.leaseTimer = setInterval(() => {
-      try {
-        this.o.store.renewLeases(this.owner, Date.now() + this.o.leaseMs);
-        this.claim();
-      } catch (err) {
-        // A full disk only delays the renewal to the next tick (leases outlast several).
-        if (!isDiskFull(err)) throw err;
-      }
-    }, Math.max(100, Math.floor(this.o.leaseMs / 3)));
+    this.leaseTimer = setInterval(
+      () => {
+        try {
+          this.o.store.renewLeases(this.owner, Date.now() + this.o.leaseMs);
+          this.claim();
+        } catch (err) {
+          // A full disk only delays the renewal to the next tick (leases outlast several).
+          if (!isDiskFull(err)) throw err;
+        }
+      },
+      Math.max(100, Math.floor(this.o.leaseMs / 3)),
+    );
     this.leaseTimer.unref();
   }
 

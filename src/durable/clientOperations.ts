@@ -108,7 +108,9 @@ export abstract class ClientOperations {
   /** An entity's state: `exists` false when it has none (never set, or deleted). */
   readEntityState(name: string, key: string): { exists: boolean; state: unknown; lastOperationTime: number } {
     const row = this.store.getInstance(entitySchedulerId(name, key));
-    return row?.input === undefined ? { exists: false, state: undefined, lastOperationTime: 0 } : { exists: true, state: fromJsonText(row.input), lastOperationTime: row.updatedAt };
+    return row?.input === undefined
+      ? { exists: false, state: undefined, lastOperationTime: 0 }
+      : { exists: true, state: fromJsonText(row.input), lastOperationTime: row.updatedAt };
   }
 
   /** The entities of one entity function that exist. */

@@ -12,7 +12,10 @@ const requestSchema = z.object({
   method: z.string().min(1),
   uri: z.url(),
   content: z.string().optional().nullable(),
-  headers: z.record(z.string(), z.union([z.string(), z.array(z.string())])).optional().nullable(),
+  headers: z
+    .record(z.string(), z.union([z.string(), z.array(z.string())]))
+    .optional()
+    .nullable(),
   asynchronousPatternEnabled: z.boolean().optional(),
 });
 

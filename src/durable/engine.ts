@@ -249,7 +249,11 @@ export class DurableEngine extends ClientOperations {
     const now = new Date();
     const nowMs = now.getTime();
     const ready = live.inbox.filter((m) => m.visibleAt <= nowMs);
-    const admission = admit(live.state, ready.map((m) => m.event), now);
+    const admission = admit(
+      live.state,
+      ready.map((m) => m.event),
+      now,
+    );
     if (admission.consumed.length === 0) {
       // Nothing admissible (e.g. suspended): wait for the next message rather than spin.
       live.parked = true;
@@ -297,7 +301,11 @@ export class DurableEngine extends ClientOperations {
     // with its inbox (as stored messages would be), and their senders are answered.
     const settleStored = finished
       ? () => live.inbox.forEach((m) => m.ticket?.resolve())
-      : storeRaised(live, ready.filter((m) => m.ticket !== undefined && !consumed.has(m.event)), batch);
+      : storeRaised(
+          live,
+          ready.filter((m) => m.ticket !== undefined && !consumed.has(m.event)),
+          batch,
+        );
 
     const row: InstanceRow = {
       ...live.row,

@@ -93,9 +93,7 @@ const outcomeSchema = z.object({
   entityExists: z.boolean().optional(),
   entityState: z.string().optional().nullable(),
   results: z.array(z.object({ isError: z.boolean(), result: z.string().optional().nullable() }).nullable()),
-  signals: z.array(
-    z.object({ target: z.object({ name: z.string(), key: z.string() }), name: z.string(), input: z.string().optional().nullable() }),
-  ),
+  signals: z.array(z.object({ target: z.object({ name: z.string(), key: z.string() }), name: z.string(), input: z.string().optional().nullable() })),
 });
 
 /** Parses the SDK's `EntityState`; `count` results are expected, one per request. */

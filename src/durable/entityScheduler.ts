@@ -92,7 +92,11 @@ export class EntityScheduler {
     requests.forEach((r, i) => {
       // A caller that ended (terminated, purged) waits for nothing: do not leave it mail.
       if (r.signal || r.parent === undefined || !this.d.lives.has(r.parent)) return;
-      const msg: StoredMessage = { instanceId: r.parent, visibleAt: 0, event: responseEvent(r, outcome.results[i] ?? { isError: false, result: undefined }, now) };
+      const msg: StoredMessage = {
+        instanceId: r.parent,
+        visibleAt: 0,
+        event: responseEvent(r, outcome.results[i] ?? { isError: false, result: undefined }, now),
+      };
       (batch.insertMessages ??= []).push(msg);
       after.push(() => this.d.deliver(msg));
     });

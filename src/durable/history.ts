@@ -30,12 +30,9 @@ export const EventType = {
 } as const;
 export type EventTypeName = keyof typeof EventType;
 
-export const RuntimeStatus = [
-  'Pending', 'Running', 'Completed', 'ContinuedAsNew', 'Failed', 'Canceled', 'Terminated', 'Suspended',
-] as const;
+export const RuntimeStatus = ['Pending', 'Running', 'Completed', 'ContinuedAsNew', 'Failed', 'Canceled', 'Terminated', 'Suspended'] as const;
 export type RuntimeStatus = (typeof RuntimeStatus)[number];
-export const isTerminal = (s: RuntimeStatus): boolean =>
-  s === 'Completed' || s === 'Failed' || s === 'Terminated' || s === 'Canceled';
+export const isTerminal = (s: RuntimeStatus): boolean => s === 'Completed' || s === 'Failed' || s === 'Terminated' || s === 'Canceled';
 
 /** Retry policy as the SDK's `RetryOptions` carries it. */
 export interface RetryPolicy {
@@ -192,8 +189,7 @@ export type HistoryEvent =
 
 /** What a retried call re-issues on its next attempt. */
 export type RetriedCall =
-  | { kind: 'activity'; name: string; input: string | undefined }
-  | { kind: 'subOrchestration'; name: string; instanceId: string; input: string | undefined };
+  { kind: 'activity'; name: string; input: string | undefined } | { kind: 'subOrchestration'; name: string; instanceId: string; input: string | undefined };
 
 /** Events that arrive from outside an episode (the instance's inbox). */
 export type InboxEvent =
@@ -209,12 +205,7 @@ export type InboxEvent =
   | EventRaisedEvent;
 
 /** Completion events, keyed by the task id they complete. */
-export type CompletionEvent =
-  | TaskCompletedEvent
-  | TaskFailedEvent
-  | SubOrchestrationCompletedEvent
-  | SubOrchestrationFailedEvent
-  | TimerFiredEvent;
+export type CompletionEvent = TaskCompletedEvent | TaskFailedEvent | SubOrchestrationCompletedEvent | SubOrchestrationFailedEvent | TimerFiredEvent;
 
 export function completedTaskId(e: HistoryEvent): number | undefined {
   switch (e.EventType) {
@@ -239,16 +230,11 @@ export function event<T extends HistoryEvent['EventType']>(
   fields: Fields<Extract<HistoryEvent, { EventType: T }>>,
   eventId = -1,
 ): Extract<HistoryEvent, { EventType: T }> {
-  return { EventType: type, EventId: eventId, IsPlayed: false, Timestamp: at.toISOString(), ...fields } as Extract<
-    HistoryEvent,
-    { EventType: T }
-  >;
+  return { EventType: type, EventId: eventId, IsPlayed: false, Timestamp: at.toISOString(), ...fields } as Extract<HistoryEvent, { EventType: T }>;
 }
 
 /** JSON text for a value handed to or from user code; `undefined` stays absent. */
 export const toJsonText = (value: unknown): string | undefined => (value === undefined ? undefined : JSON.stringify(value));
-export const fromJsonText = (text: string | undefined | null): unknown =>
-  text === undefined || text === null || text === '' ? undefined : JSON.parse(text);
+export const fromJsonText = (text: string | undefined | null): unknown => (text === undefined || text === null || text === '' ? undefined : JSON.parse(text));
 
-export const eventTypeName = (t: number): string =>
-  (Object.keys(EventType) as EventTypeName[]).find((k) => EventType[k] === t) ?? String(t);
+export const eventTypeName = (t: number): string => (Object.keys(EventType) as EventTypeName[]).find((k) => EventType[k] === t) ?? String(t);

@@ -33,7 +33,12 @@ type Reply = { status: number; body?: unknown; headers?: Record<string, string> 
 const boolParam = z.enum(['true', 'false']).transform((v) => v === 'true');
 const statusList = z
   .string()
-  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  )
   .pipe(z.array(z.enum(RuntimeStatus)));
 const dateParam = z.string().transform((s, ctx) => {
   const t = Date.parse(s);
@@ -80,11 +85,7 @@ export function createHttpApi(options: HttpApiOptions): (req: IncomingMessage, r
   const parse = <T>(schema: z.ZodType<T>, value: unknown): T => {
     const r = schema.safeParse(value);
     if (r.success) return r.data;
-    throw new LedgerflowError(
-      'bad_request',
-      'invalid query',
-      { details: r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) },
-    );
+    throw new LedgerflowError('bad_request', 'invalid query', { details: r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
   };
 
   async function readBodyText(req: IncomingMessage): Promise<string> {

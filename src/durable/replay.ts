@@ -155,9 +155,7 @@ export interface Admission {
 }
 
 const isControl = (e: InboxEvent): boolean =>
-  e.EventType === EventType.ExecutionTerminated ||
-  e.EventType === EventType.ExecutionSuspended ||
-  e.EventType === EventType.ExecutionResumed;
+  e.EventType === EventType.ExecutionTerminated || e.EventType === EventType.ExecutionSuspended || e.EventType === EventType.ExecutionResumed;
 
 export function retryDelayMs(policy: RetryPolicy, failedAttempt: number): number {
   const raw = policy.firstRetryIntervalInMilliseconds * Math.pow(policy.backoffCoefficient ?? 1, failedAttempt - 1);
@@ -173,12 +171,7 @@ export function retryDelayMs(policy: RetryPolicy, failedAttempt: number): number
  * after the event that causes it, admits at most one such event per episode, and puts it
  * first: then no user code has run in this episode yet and the ids line up.
  */
-function retryFollowUp(
-  s: ReplayState,
-  e: CompletionEvent,
-  now: Date,
-  out: { events: HistoryEvent[]; effects: Effect[] },
-): void {
+function retryFollowUp(s: ReplayState, e: CompletionEvent, now: Date, out: { events: HistoryEvent[]; effects: Effect[] }): void {
   const taskId = completedTaskId(e) as number;
   const task = s.open.get(taskId);
   if (task === undefined) return;
@@ -343,7 +336,12 @@ export function decide(s: ReplayState, result: OrchestratorResult, now: Date): D
       case 'callSubOrchestrator': {
         const instanceId = a.instanceId ?? `${s.instanceId}:${id}`;
         events.push(
-          event(EventType.SubOrchestrationInstanceCreated, now, { Name: a.name, InstanceId: instanceId, Input: a.input, Retry: a.retry && { policy: a.retry, attempt: 1 } }, id),
+          event(
+            EventType.SubOrchestrationInstanceCreated,
+            now,
+            { Name: a.name, InstanceId: instanceId, Input: a.input, Retry: a.retry && { policy: a.retry, attempt: 1 } },
+            id,
+          ),
         );
         effects.push({ kind: 'startSubOrchestration', taskId: id, name: a.name, instanceId, input: a.input });
         break;

@@ -191,7 +191,19 @@ export class DurableStore {
           const customStatus = r.customStatus ?? null;
           const failure = r.failure === undefined ? null : JSON.stringify(r.failure);
           const parent = r.parentInstanceId ?? null;
-          const { changes } = s.updateProgress.run(output, customStatus, failure, r.updatedAt, r.instanceId, r.status, r.executionId, r.name, input, r.createdAt, parent);
+          const { changes } = s.updateProgress.run(
+            output,
+            customStatus,
+            failure,
+            r.updatedAt,
+            r.instanceId,
+            r.status,
+            r.executionId,
+            r.name,
+            input,
+            r.createdAt,
+            parent,
+          );
           if (changes === 0) {
             s.putInstance.run(r.instanceId, r.name, r.executionId, r.status, input, output, customStatus, failure, r.createdAt, r.updatedAt, parent);
           }
@@ -211,9 +223,7 @@ export class DurableStore {
         for (const id of b.deleteActivities ?? []) s.deleteActivity.run(id);
         const until = this.lease.until();
         for (const a of b.insertActivities ?? []) {
-          a.id = Number(
-            s.insertActivity.run(a.instanceId, a.executionId, a.taskId, a.name, a.input ?? null, this.lease.owner, until).lastInsertRowid,
-          );
+          a.id = Number(s.insertActivity.run(a.instanceId, a.executionId, a.taskId, a.name, a.input ?? null, this.lease.owner, until).lastInsertRowid);
         }
       }
     })();
@@ -259,9 +269,9 @@ export class DurableStore {
 
   /** Every instance that has not reached a terminal state, with its history and inbox. */
   loadActive(): { row: InstanceRow; history: HistoryEvent[]; inbox: StoredMessage[] }[] {
-    const rows = (
-      this.db.prepare(`SELECT * FROM instances WHERE status NOT IN ('Completed','Failed','Terminated','Canceled')`).all() as InstanceDbRow[]
-    ).map(toRow);
+    const rows = (this.db.prepare(`SELECT * FROM instances WHERE status NOT IN ('Completed','Failed','Terminated','Canceled')`).all() as InstanceDbRow[]).map(
+      toRow,
+    );
     const inboxOf = this.db.prepare('SELECT id, visible_at, event FROM messages WHERE instance_id = ? ORDER BY id');
     return rows.map((row) => ({
       row,

@@ -19,10 +19,7 @@ export class InFlight {
     const deadline = Date.now() + timeoutMs;
     while (this.#work.size > 0 && Date.now() < deadline) {
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.allSettled([...this.#work]),
-        new Promise((resolve) => (timer = setTimeout(resolve, deadline - Date.now()))),
-      ]);
+      await Promise.race([Promise.allSettled([...this.#work]), new Promise((resolve) => (timer = setTimeout(resolve, deadline - Date.now())))]);
       clearTimeout(timer);
     }
     return this.#work.size;

@@ -30,7 +30,11 @@ export interface GatewayDeps {
 }
 
 class RpcError extends Error {
-  constructor(readonly code: grpc.status, message: string, readonly detail?: string) {
+  constructor(
+    readonly code: grpc.status,
+    message: string,
+    readonly detail?: string,
+  ) {
     super(message);
   }
 }
@@ -124,7 +128,12 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
       );
     } catch (err) {
       log.warn({ err, txId: proposal.txId }, 'chaincode simulation threw');
-      result = { status: 500, message: err instanceof Error ? err.message : String(err), payload: Buffer.alloc(0), rwset: { reads: [], rangeReads: [], writes: [] } };
+      result = {
+        status: 500,
+        message: err instanceof Error ? err.message : String(err),
+        payload: Buffer.alloc(0),
+        rwset: { reads: [], rangeReads: [], writes: [] },
+      };
     }
     return { proposal, chaincode, result };
   }
@@ -132,7 +141,11 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
   const evaluate = unary<gateway.EvaluateRequest, gateway.EvaluateResponse>(async (request) => {
     const { result } = await simulate(request.getProposedTransaction());
     if (result.status >= ERROR_STATUS) {
-      throw new RpcError(grpc.status.UNKNOWN, `evaluate call to endorser returned error: ${result.message}`, `chaincode response ${result.status}, ${result.message}`);
+      throw new RpcError(
+        grpc.status.UNKNOWN,
+        `evaluate call to endorser returned error: ${result.message}`,
+        `chaincode response ${result.status}, ${result.message}`,
+      );
     }
     const response = new peer.Response();
     response.setStatus(result.status);
@@ -146,7 +159,11 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
   const endorse = unary<gateway.EndorseRequest, gateway.EndorseResponse>(async (request) => {
     const { proposal, chaincode, result } = await simulate(request.getProposedTransaction());
     if (result.status >= ERROR_STATUS) {
-      throw new RpcError(grpc.status.ABORTED, 'failed to endorse transaction, see attached details for more info', `chaincode response ${result.status}, ${result.message}`);
+      throw new RpcError(
+        grpc.status.ABORTED,
+        'failed to endorse transaction, see attached details for more info',
+        `chaincode response ${result.status}, ${result.message}`,
+      );
     }
     if (store.hasTx(proposal.txId)) throw new RpcError(grpc.status.ALREADY_EXISTS, `duplicate transaction found [${proposal.txId}]`);
     const { envelope, transaction } = buildTransactionEnvelope(
@@ -276,14 +293,16 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
           for (const [blockNum, inBlock] of groupByBlock(events)) {
             const reply = new gateway.ChaincodeEventsResponse();
             reply.setBlockNumber(blockNum);
-            reply.setEventsList(inBlock.map((e) => {
-              const event = new peer.ChaincodeEvent();
-              event.setChaincodeId(e.chaincode);
-              event.setTxId(e.txId);
-              event.setEventName(e.name);
-              event.setPayload(e.payload);
-              return event;
-            }));
+            reply.setEventsList(
+              inBlock.map((e) => {
+                const event = new peer.ChaincodeEvent();
+                event.setChaincodeId(e.chaincode);
+                event.setTxId(e.txId);
+                event.setEventName(e.name);
+                event.setPayload(e.payload);
+                return event;
+              }),
+            );
             if (!call.write(reply)) await Promise.race([once(call, 'drain'), once(call, 'cancelled')]);
             if (closed) return;
           }

@@ -100,12 +100,15 @@ export async function getOrIssueTlsServerCert(root: string, org: string, hosts: 
   const ca = await getOrCreateCa(orgDir, org);
   const tlsDir = join(orgDir, 'tls', createHash('sha256').update(hosts.join(',')).digest('hex').slice(0, 16));
   if (!existsSync(join(tlsDir, 'cert.pem'))) {
-    await writeAtomically(tlsDir, await issue(ca, `CN=${hosts[0] ?? 'localhost'},O=${org}`, [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      new x509.SubjectAlternativeNameExtension(hosts.map((h) => (isIP(h) ? { type: 'ip' as const, value: h } : { type: 'dns' as const, value: h }))),
-    ]));
+    await writeAtomically(
+      tlsDir,
+      await issue(ca, `CN=${hosts[0] ?? 'localhost'},O=${org}`, [
+        new x509.BasicConstraintsExtension(false, undefined, true),
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+        new x509.SubjectAlternativeNameExtension(hosts.map((h) => (isIP(h) ? { type: 'ip' as const, value: h } : { type: 'dns' as const, value: h }))),
+      ]),
+    );
   }
   return {
     certPem: readFileSync(join(tlsDir, 'cert.pem'), 'utf8'),
@@ -117,7 +120,9 @@ export async function getOrIssueTlsServerCert(root: string, org: string, hosts: 
 async function issue(ca: { cert: x509.X509Certificate; key: CryptoKey }, subject: string, extensions: x509.Extension[]): Promise<Record<string, string>> {
   const keys = await newKeyPair();
   const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: randomBytes(16).toString('hex').replace(/^[89a-f]/, '1'),
+    serialNumber: randomBytes(16)
+      .toString('hex')
+      .replace(/^[89a-f]/, '1'),
     subject,
     issuer: ca.cert.subject,
     notBefore: new Date(Date.now() - 60_000),

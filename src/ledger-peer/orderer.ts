@@ -122,10 +122,12 @@ export class Orderer {
     if (orderer.#next === 0) {
       // Genesis: an empty block 0, so transactions start at block 1 as on a Fabric channel.
       orderer.#commit([]);
-      await new Promise<void>((resolve) => orderer.onBlock(function first() {
-        resolve();
-        orderer.#blockListeners.delete(first);
-      }));
+      await new Promise<void>((resolve) =>
+        orderer.onBlock(function first() {
+          resolve();
+          orderer.#blockListeners.delete(first);
+        }),
+      );
     }
     return orderer;
   }
@@ -225,7 +227,12 @@ export class Orderer {
   #commit(envelopes: OrderedEnvelope[]): void {
     const number = this.#next;
     const { codes, txs } = validateBlock(envelopes, number, this.#state, this.#policy);
-    const { block, headerHash } = buildBlock(number, this.#previousHash, envelopes.map((e) => e.bytes), codes);
+    const { block, headerHash } = buildBlock(
+      number,
+      this.#previousHash,
+      envelopes.map((e) => e.bytes),
+      codes,
+    );
     const record: BlockRecord = { number, headerHash, bytes: block.serializeBinary(), txs };
     const updates = new Map<string, Map<string, Version | null>>();
     txs.forEach((tx, txNum) => {

@@ -70,7 +70,8 @@ export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<E
       maxTx: options.blockMaxTx ?? 500,
       timeoutMs: options.blockTimeoutMs ?? 2,
       onCommitError: (err, blockNum) => log.fatal({ err, blockNum }, 'block could not be committed; the peer stops ordering (restart it)'),
-      onDiskFull: (err, blockNum) => log.warn({ err: err.message, blockNum }, 'the data disk is full: block dropped, its transactions refused; the next block retries'),
+      onDiskFull: (err, blockNum) =>
+        log.warn({ err: err.message, blockNum }, 'the data disk is full: block dropped, its transactions refused; the next block retries'),
     },
   );
 

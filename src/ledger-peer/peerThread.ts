@@ -45,7 +45,13 @@ if (!isMainThread && parentPort !== null && (workerData as Record<string, unknow
   startEmbeddedPeer({ ...options, logger: createLogger({ name: 'ledger-peer', ...(logLevel === undefined ? {} : { level: logLevel }) }) }).then(
     (p) => {
       peer = p;
-      const started: Started = { ok: true, endpoint: p.endpoint, channel: p.channel, mspDir: p.mspDir, ...(p.tlsRootCert === undefined ? {} : { tlsRootCert: p.tlsRootCert }) };
+      const started: Started = {
+        ok: true,
+        endpoint: p.endpoint,
+        channel: p.channel,
+        mspDir: p.mspDir,
+        ...(p.tlsRootCert === undefined ? {} : { tlsRootCert: p.tlsRootCert }),
+      };
       port.postMessage(started);
     },
     (err: unknown) => port.postMessage({ ok: false, error: err instanceof Error ? err.message : String(err) } satisfies Started),

@@ -40,7 +40,14 @@ export interface StoredEvent {
 
 const enc = (key: string) => Buffer.from(key, 'utf8');
 const HISTORY_PAGE = 64;
-interface HistoryRow { block_num: number; tx_num: number; tx_id: string; ts_ms: number; is_delete: number; value: Buffer | null }
+interface HistoryRow {
+  block_num: number;
+  tx_num: number;
+  tx_id: string;
+  ts_ms: number;
+  is_delete: number;
+  value: Buffer | null;
+}
 
 export class LedgerStore {
   readonly db: Database.Database;
@@ -60,19 +67,29 @@ export class LedgerStore {
     `);
     const db = this.db;
     this.#stmts = {
-      get: db.prepare<[string, Buffer], { value: Buffer; block_num: number; tx_num: number }>('SELECT value, block_num, tx_num FROM state WHERE ns = ? AND key = ?'),
-      rangeFrom: db.prepare<[string, Buffer], { key: Buffer; value: Buffer; block_num: number; tx_num: number }>('SELECT key, value, block_num, tx_num FROM state WHERE ns = ? AND key >= ? ORDER BY key'),
-      rangeBetween: db.prepare<[string, Buffer, Buffer], { key: Buffer; value: Buffer; block_num: number; tx_num: number }>('SELECT key, value, block_num, tx_num FROM state WHERE ns = ? AND key >= ? AND key < ? ORDER BY key'),
+      get: db.prepare<[string, Buffer], { value: Buffer; block_num: number; tx_num: number }>(
+        'SELECT value, block_num, tx_num FROM state WHERE ns = ? AND key = ?',
+      ),
+      rangeFrom: db.prepare<[string, Buffer], { key: Buffer; value: Buffer; block_num: number; tx_num: number }>(
+        'SELECT key, value, block_num, tx_num FROM state WHERE ns = ? AND key >= ? ORDER BY key',
+      ),
+      rangeBetween: db.prepare<[string, Buffer, Buffer], { key: Buffer; value: Buffer; block_num: number; tx_num: number }>(
+        'SELECT key, value, block_num, tx_num FROM state WHERE ns = ? AND key >= ? AND key < ? ORDER BY key',
+      ),
       historyBefore: db.prepare<[string, Buffer, number, number, number, number], HistoryRow>(
         'SELECT block_num, tx_num, tx_id, ts_ms, is_delete, value FROM history WHERE ns = ? AND key = ? AND (block_num < ? OR (block_num = ? AND tx_num < ?)) ORDER BY block_num DESC, tx_num DESC LIMIT ?',
       ),
       tx: db.prepare<[string], { block_num: number; tx_num: number; code: number }>('SELECT block_num, tx_num, code FROM txs WHERE tx_id = ?'),
       last: db.prepare<[], { number: number; header_hash: Buffer }>('SELECT number, header_hash FROM blocks ORDER BY number DESC LIMIT 1'),
       block: db.prepare<[number], { number: number; header_hash: Buffer; bytes: Buffer }>('SELECT number, header_hash, bytes FROM blocks WHERE number = ?'),
-      events: db.prepare<[number, number, string], StoredEventRow>('SELECT block_num, tx_num, tx_id, chaincode, name, payload FROM events WHERE block_num >= ? AND block_num < ? AND chaincode = ? ORDER BY block_num, tx_num'),
+      events: db.prepare<[number, number, string], StoredEventRow>(
+        'SELECT block_num, tx_num, tx_id, chaincode, name, payload FROM events WHERE block_num >= ? AND block_num < ? AND chaincode = ? ORDER BY block_num, tx_num',
+      ),
       insertBlock: db.prepare('INSERT INTO blocks (number, header_hash, bytes) VALUES (?, ?, ?)'),
       insertTx: db.prepare('INSERT OR IGNORE INTO txs (tx_id, block_num, tx_num, code) VALUES (?, ?, ?, ?)'),
-      put: db.prepare('INSERT INTO state (ns, key, value, block_num, tx_num) VALUES (?, ?, ?, ?, ?) ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, block_num = excluded.block_num, tx_num = excluded.tx_num'),
+      put: db.prepare(
+        'INSERT INTO state (ns, key, value, block_num, tx_num) VALUES (?, ?, ?, ?, ?) ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, block_num = excluded.block_num, tx_num = excluded.tx_num',
+      ),
       del: db.prepare('DELETE FROM state WHERE ns = ? AND key = ?'),
       insertHistory: db.prepare('INSERT INTO history (ns, key, block_num, tx_num, tx_id, ts_ms, is_delete, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       insertEvent: db.prepare('INSERT INTO events (block_num, tx_num, tx_id, chaincode, name, payload) VALUES (?, ?, ?, ?, ?, ?)'),
@@ -138,7 +155,12 @@ export class LedgerStore {
 
   events(chaincode: string, fromBlock: number, toBlockExclusive: number): StoredEvent[] {
     return this.#stmts.events.all(fromBlock, toBlockExclusive, chaincode).map((r) => ({
-      blockNum: r.block_num, txNum: r.tx_num, txId: r.tx_id, chaincode: r.chaincode, name: r.name, payload: r.payload,
+      blockNum: r.block_num,
+      txNum: r.tx_num,
+      txId: r.tx_id,
+      chaincode: r.chaincode,
+      name: r.name,
+      payload: r.payload,
     }));
   }
 
@@ -166,17 +188,27 @@ export class LedgerStore {
 
   /** Every state row, in (namespace, key) order: for the verifier. */
   *allState(): Generator<{ ns: string; key: string; value: Buffer; version: Version }> {
-    const rows = this.db.prepare<[], { ns: string; key: Buffer; value: Buffer; block_num: number; tx_num: number }>('SELECT ns, key, value, block_num, tx_num FROM state ORDER BY ns, key').iterate();
+    const rows = this.db
+      .prepare<[], { ns: string; key: Buffer; value: Buffer; block_num: number; tx_num: number }>(
+        'SELECT ns, key, value, block_num, tx_num FROM state ORDER BY ns, key',
+      )
+      .iterate();
     for (const r of rows) yield { ns: r.ns, key: r.key.toString('utf8'), value: r.value, version: { blockNum: r.block_num, txNum: r.tx_num } };
   }
 
   *allTxs(): Generator<{ txId: string; blockNum: number; txNum: number; code: number }> {
-    const rows = this.db.prepare<[], { tx_id: string; block_num: number; tx_num: number; code: number }>('SELECT tx_id, block_num, tx_num, code FROM txs ORDER BY block_num, tx_num').iterate();
+    const rows = this.db
+      .prepare<[], { tx_id: string; block_num: number; tx_num: number; code: number }>(
+        'SELECT tx_id, block_num, tx_num, code FROM txs ORDER BY block_num, tx_num',
+      )
+      .iterate();
     for (const r of rows) yield { txId: r.tx_id, blockNum: r.block_num, txNum: r.tx_num, code: r.code };
   }
 
   *allBlocks(): Generator<{ number: number; headerHash: Buffer; bytes: Buffer }> {
-    const rows = this.db.prepare<[], { number: number; header_hash: Buffer; bytes: Buffer }>('SELECT number, header_hash, bytes FROM blocks ORDER BY number').iterate();
+    const rows = this.db
+      .prepare<[], { number: number; header_hash: Buffer; bytes: Buffer }>('SELECT number, header_hash, bytes FROM blocks ORDER BY number')
+      .iterate();
     for (const r of rows) yield { number: r.number, headerHash: r.header_hash, bytes: r.bytes };
   }
 
@@ -195,4 +227,11 @@ export function lockLedger(file: string): ProcessLock {
   }
 }
 
-interface StoredEventRow { block_num: number; tx_num: number; tx_id: string; chaincode: string; name: string; payload: Buffer }
+interface StoredEventRow {
+  block_num: number;
+  tx_num: number;
+  tx_id: string;
+  chaincode: string;
+  name: string;
+  payload: Buffer;
+}

@@ -8,7 +8,10 @@ import { common, peer } from '@hyperledger/fabric-protos';
  */
 
 export class MalformedError extends Error {
-  constructor(message: string, readonly validationCode: number = peer.TxValidationCode.BAD_PAYLOAD) {
+  constructor(
+    message: string,
+    readonly validationCode: number = peer.TxValidationCode.BAD_PAYLOAD,
+  ) {
     super(message);
   }
 }
@@ -131,11 +134,7 @@ export function buildTransactionEnvelope(
   }
   const prp = new peer.ProposalResponsePayload();
   prp.setProposalHash(
-    createHash('sha256')
-      .update(proposal.channelHeaderBytes)
-      .update(proposal.signatureHeaderBytes)
-      .update(proposal.visiblePayloadBytes)
-      .digest(),
+    createHash('sha256').update(proposal.channelHeaderBytes).update(proposal.signatureHeaderBytes).update(proposal.visiblePayloadBytes).digest(),
   );
   prp.setExtension$(action.serializeBinary());
   const prpBytes = prp.serializeBinary();
@@ -169,7 +168,13 @@ export function buildTransactionEnvelope(
   return {
     envelope,
     transaction: {
-      txId, channelId, timestamp, creator, nonce, channelHeaderBytes, signatureHeaderBytes,
+      txId,
+      channelId,
+      timestamp,
+      creator,
+      nonce,
+      channelHeaderBytes,
+      signatureHeaderBytes,
       payloadBytes,
       chaincodeName: proposal.chaincodeName,
       proposalResponsePayload: prpBytes,

@@ -52,7 +52,12 @@ export interface ValidatedBlock {
   txs: CommittedTx[];
 }
 
-export function validateBlock(envelopes: readonly (Uint8Array | OrderedEnvelope)[], blockNum: number, state: StateView, policy: EndorsementPolicy): ValidatedBlock {
+export function validateBlock(
+  envelopes: readonly (Uint8Array | OrderedEnvelope)[],
+  blockNum: number,
+  state: StateView,
+  policy: EndorsementPolicy,
+): ValidatedBlock {
   const updates = new Map<string, Map<string, Version | null>>();
   const seen = new Set<string>();
   const codes: number[] = [];
@@ -146,9 +151,7 @@ function mergedReader(state: StateView, nsUpdates: Map<string, Version | null> |
         if (version === null) merged.delete(key);
         else merged.set(key, version);
       }
-      return [...merged]
-        .map(([key, version]) => ({ key, value: NO_VALUE, version }))
-        .sort((a, b) => compareKeys(a.key, b.key));
+      return [...merged].map(([key, version]) => ({ key, value: NO_VALUE, version })).sort((a, b) => compareKeys(a.key, b.key));
     },
     history: () => [],
   };

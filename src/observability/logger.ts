@@ -8,11 +8,24 @@ import pino from 'pino';
 export type Logger = pino.Logger;
 
 const REDACT = [
-  'credential', '*.credential', 'token', '*.token', 'authorization', '*.authorization',
-  'headers.authorization', 'key', '*.key', 'secret', '*.secret', 'password', '*.password',
+  'credential',
+  '*.credential',
+  'token',
+  '*.token',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  'key',
+  '*.key',
+  'secret',
+  '*.secret',
+  'password',
+  '*.password',
   // An HTTP client's error (axios, as the durable SDK's client uses) carries the request's
   // URL, which for the in-process durable client holds its secret path.
-  'err.config', 'err.request', 'err.response',
+  'err.config',
+  'err.request',
+  'err.response',
 ];
 
 export function createLogger(options: { level?: string; name?: string; destination?: pino.DestinationStream } = {}): Logger {

@@ -96,8 +96,7 @@ export interface DagComputeBackend extends ComputeBackend {
   launchRun(run: RunLaunch, volumes: ResolvedVolume[]): Promise<JobHandle[]>;
 }
 
-export const runsDags = (backend: ComputeBackend): backend is DagComputeBackend =>
-  typeof (backend as Partial<DagComputeBackend>).launchRun === 'function';
+export const runsDags = (backend: ComputeBackend): backend is DagComputeBackend => typeof (backend as Partial<DagComputeBackend>).launchRun === 'function';
 
 /** A job attempt that ended without its completion being delivered (its callback was lost
  * with a host that stopped or crashed while the job ran). */

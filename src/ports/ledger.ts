@@ -1,4 +1,15 @@
-import type { ApprovalRecord, ApprovalState, Caller, DatasetRecord, HistoryEntry, LeasePolicy, LeaseRecord, Page, StorageKind, WorkflowStatus } from '../core/model';
+import type {
+  ApprovalRecord,
+  ApprovalState,
+  Caller,
+  DatasetRecord,
+  HistoryEntry,
+  LeasePolicy,
+  LeaseRecord,
+  Page,
+  StorageKind,
+  WorkflowStatus,
+} from '../core/model';
 export type { HistoryEntry } from '../core/model';
 
 /**
@@ -60,9 +71,7 @@ export interface ApprovalRequest {
   filesHash: string;
 }
 
-export type ApprovalDecision =
-  | { decision: 'approve'; comment?: string; reuse?: boolean }
-  | { decision: 'reject'; reason: string };
+export type ApprovalDecision = { decision: 'approve'; comment?: string; reuse?: boolean } | { decision: 'reject'; reason: string };
 
 export interface WorkflowFinish {
   workflowId: string;

@@ -21,7 +21,9 @@ export function keyStoreContract(label: string, open: () => Promise<KeyStoreSubj
       assert.equal(await store.get('ds-abc-key'), 'v1');
       await store.set('ds-abc-key', 'v2 with spaces & ünïcode');
       assert.equal(await store.get('ds-abc-key'), 'v2 with spaces & ünïcode');
-    } finally { await s.close(); }
+    } finally {
+      await s.close();
+    }
   });
 
   test(`${label}: organizations do not see each other's secrets`, async () => {
@@ -31,7 +33,9 @@ export function keyStoreContract(label: string, open: () => Promise<KeyStoreSubj
       assert.equal(await s.stores.forOrg('uio').get('ds-1-key'), undefined);
       await s.stores.forOrg('uio').set('ds-1-key', 'uio-value');
       assert.equal(await s.stores.forOrg('uis').get('ds-1-key'), 'uis-value');
-    } finally { await s.close(); }
+    } finally {
+      await s.close();
+    }
   });
 
   test(`${label}: destroy purges the value`, async () => {
@@ -45,7 +49,9 @@ export function keyStoreContract(label: string, open: () => Promise<KeyStoreSubj
       assert.equal(await s.retains('uis', 'ds-2-credential'), false);
       assert.equal(await store.get('ds-3-key'), 'keep');
       assert.deepEqual(await store.destroy('ds-2-credential'), { purged: true }, 'destroy is idempotent');
-    } finally { await s.close(); }
+    } finally {
+      await s.close();
+    }
   });
 
   test(`${label}: concurrent writes all land`, async () => {
@@ -54,7 +60,9 @@ export function keyStoreContract(label: string, open: () => Promise<KeyStoreSubj
       const store = s.stores.forOrg('uib');
       await Promise.all(Array.from({ length: 10 }, (_, i) => store.set(`ds-${i}-key`, `value-${i}`)));
       for (let i = 0; i < 10; i++) assert.equal(await store.get(`ds-${i}-key`), `value-${i}`);
-    } finally { await s.close(); }
+    } finally {
+      await s.close();
+    }
   });
 
   test(`${label}: invalid names are refused before reaching the store`, async () => {
@@ -64,6 +72,8 @@ export function keyStoreContract(label: string, open: () => Promise<KeyStoreSubj
       for (const name of ['', 'a/b', '../x', 'x'.repeat(128), 'a b']) {
         await assert.rejects(store.set(name, 'v'), (e: unknown) => e instanceof LedgerflowError && e.code === 'bad_request');
       }
-    } finally { await s.close(); }
+    } finally {
+      await s.close();
+    }
   });
 }

@@ -48,7 +48,9 @@ test('file: values, names and the master key are not on disk in clear; modes are
     assert.equal((await stat(join(dir, 'keystore', 'uis.secrets'))).mode & 0o777, 0o600);
     const reopened = await FileKeyStores.open(dir);
     assert.equal(await reopened.forOrg('uis').get('ds-recognisable-key'), 'RECOGNISABLE-SECRET-VALUE');
-  } finally { await rm(dir, { recursive: true, force: true }); }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('file: a stray temp file from a crash is ignored; a tampered store fails loudly', async () => {
@@ -63,7 +65,9 @@ test('file: a stray temp file from a crash is ignored; a tampered store fails lo
     raw[raw.length - 1] = raw[raw.length - 1]! ^ 1;
     await writeFile(file, raw.toString('base64url'));
     await assert.rejects((await FileKeyStores.open(dir)).forOrg('uis').get('ds-1-key'));
-  } finally { await rm(dir, { recursive: true, force: true }); }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('file: two opens at once agree on one master key', async () => {
@@ -72,7 +76,9 @@ test('file: two opens at once agree on one master key', async () => {
     const [a, b] = await Promise.all([FileKeyStores.open(dir), FileKeyStores.open(dir)]);
     await a.forOrg('uis').set('ds-1-key', 'v');
     assert.equal(await b.forOrg('uis').get('ds-1-key'), 'v');
-  } finally { await rm(dir, { recursive: true, force: true }); }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('keyvault: challenge auth asks for the vault scope; purge protection is reported', async () => {
@@ -95,5 +101,7 @@ test('keyvault: challenge auth asks for the vault scope; purge protection is rep
     assert.equal(server.state('uis', 'ds-9-key'), 'deleted');
     assert.equal(await store.get('ds-9-key'), undefined);
     assert.throws(() => stores.forOrg('nowhere'), /no key vault is configured/);
-  } finally { await server.close(); }
+  } finally {
+    await server.close();
+  }
 });

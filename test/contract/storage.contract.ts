@@ -18,9 +18,10 @@ export interface StorageSubject {
 
 const newId = () => randomBytes(16).toString('hex');
 const FILES = { 'README.md': '# data\n', 'data/a.csv': 'x,y\n1,2\n', 'data/deep/b.txt': 'ünïcode' };
-const isValidation = (...paths: string[]) => (err: unknown) =>
-  err instanceof LedgerflowError && err.code === 'validation_failed' &&
-  paths.every((p) => err.details?.some((d) => d.path === p) === true);
+const isValidation =
+  (...paths: string[]) =>
+  (err: unknown) =>
+    err instanceof LedgerflowError && err.code === 'validation_failed' && paths.every((p) => err.details?.some((d) => d.path === p) === true);
 
 export function storageContract(label: string, open: () => Promise<StorageSubject>): void {
   test(`${label}: create writes the files; tree lists them sorted with sizes`, async () => {
@@ -36,7 +37,9 @@ export function storageContract(label: string, open: () => Promise<StorageSubjec
         { path: 'data/deep', type: 'directory' },
         { path: 'data/deep/b.txt', type: 'file', size: Buffer.byteLength('ünïcode') },
       ]);
-    } finally { await s.close(); }
+    } finally {
+      await s.close();
+    }
   });
 
   test(`${label}: an empty dataset has an empty tree`, async () => {
@@ -44,16 +47,22 @@ export function storageContract(label: string, open: () => Promise<StorageSubjec
     try {
       const stored = await s.storage.create(newId(), {});
       assert.deepEqual(await s.storage.tree(stored.location, stored.credential), []);
-    } finally { await s.close(); }
+    } finally {
+      await s.close();
+    }
   });
 
   test(`${label}: bad paths are refused, every one named, nothing written`, async () => {
     const s = await open();
     try {
       const files = { '../escape.txt': 'x', '/abs.txt': 'x', 'a/../../b': 'x', 'nul\u0000.txt': 'x', 'ok.txt': 'x', 'ok.txt/inner': 'x' };
-      await assert.rejects(s.storage.create(newId(), files),
-        isValidation('files["../escape.txt"]', 'files["/abs.txt"]', 'files["a/../../b"]', 'files["nul\\u0000.txt"]', 'files["ok.txt/inner"]'));
-    } finally { await s.close(); }
+      await assert.rejects(
+        s.storage.create(newId(), files),
+        isValidation('files["../escape.txt"]', 'files["/abs.txt"]', 'files["a/../../b"]', 'files["nul\\u0000.txt"]', 'files["ok.txt/inner"]'),
+      );
+    } finally {
+      await s.close();
+    }
   });
 
   test(`${label}: adopt takes existing data, adds uploads, and remove leaves it alone`, async () => {
@@ -66,15 +75,21 @@ export function storageContract(label: string, open: () => Promise<StorageSubjec
       assert.deepEqual(paths, ['added', 'added/new.txt', 'existing.txt']);
       await s.storage.remove(stored.location, stored.credential);
       assert.equal(await s.exists(stored.location), true);
-    } finally { await s.close(); }
+    } finally {
+      await s.close();
+    }
   });
 
   test(`${label}: adopting something missing is a validation error on the source`, async () => {
     const s = await open();
     try {
-      await assert.rejects(s.storage.adopt(newId(), s.missing(), {}, 'uis'), (err: unknown) =>
-        err instanceof LedgerflowError && err.code === 'validation_failed' && err.details?.some((d) => d.path.startsWith('source.')) === true);
-    } finally { await s.close(); }
+      await assert.rejects(
+        s.storage.adopt(newId(), s.missing(), {}, 'uis'),
+        (err: unknown) => err instanceof LedgerflowError && err.code === 'validation_failed' && err.details?.some((d) => d.path.startsWith('source.')) === true,
+      );
+    } finally {
+      await s.close();
+    }
   });
 
   test(`${label}: remove deletes what the platform created`, async () => {
@@ -84,6 +99,8 @@ export function storageContract(label: string, open: () => Promise<StorageSubjec
       assert.equal(await s.exists(stored.location), true);
       await s.storage.remove(stored.location, stored.credential);
       assert.equal(await s.exists(stored.location), false);
-    } finally { await s.close(); }
+    } finally {
+      await s.close();
+    }
   });
 }

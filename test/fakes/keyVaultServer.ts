@@ -18,15 +18,25 @@ import { selfSignedCertificate } from './selfSignedCert';
 const RESOURCE = 'https://vault.test';
 export const FAKE_KEY_VAULT_TOKEN = 'fake-key-vault-token';
 
-interface Secret { value: string; version: string; created: number; }
-interface Vault { secrets: Map<string, Secret>; deleted: Map<string, Secret & { deletedDate: number }>; }
+interface Secret {
+  value: string;
+  version: string;
+  created: number;
+}
+interface Vault {
+  secrets: Map<string, Secret>;
+  deleted: Map<string, Secret & { deletedDate: number }>;
+}
 
 export class FakeKeyVaultServer {
   purgeProtection = false;
   /** Requests seen, as `METHOD path` (never bodies), for assertions. */
   readonly requests: string[] = [];
   private readonly vaults = new Map<string, Vault>();
-  private constructor(private readonly server: Server, private readonly ca: string) {}
+  private constructor(
+    private readonly server: Server,
+    private readonly ca: string,
+  ) {}
 
   static async start(): Promise<FakeKeyVaultServer> {
     const cert = await selfSignedCertificate(['*.vault.test', 'localhost']);
@@ -37,10 +47,16 @@ export class FakeKeyVaultServer {
     return fake;
   }
 
-  get port(): number { return (this.server.address() as AddressInfo).port; }
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
   /** The self-signed CA certificate (PEM), e.g. for NODE_EXTRA_CA_CERTS of a host process. */
-  get caCertPem(): string { return this.ca; }
-  vaultUrl(name: string): string { return `https://${name}.vault.test:${this.port}`; }
+  get caCertPem(): string {
+    return this.ca;
+  }
+  vaultUrl(name: string): string {
+    return `https://${name}.vault.test:${this.port}`;
+  }
 
   /** What the vault holds for a secret: live, soft-deleted, or nothing (purged). */
   state(vault: string, name: string): 'live' | 'deleted' | 'absent' {
@@ -61,12 +77,18 @@ export class FakeKeyVaultServer {
       ca: this.ca,
       keepAlive: false,
       lookup: (_host, options, callback) => {
-        if ((options as { all?: boolean }).all) (callback as (e: null, a: { address: string; family: number }[]) => void)(null, [{ address: '127.0.0.1', family: 4 }]);
+        if ((options as { all?: boolean }).all)
+          (callback as (e: null, a: { address: string; family: number }[]) => void)(null, [{ address: '127.0.0.1', family: 4 }]);
         else (callback as (e: null, a: string, f: number) => void)(null, '127.0.0.1', 4);
       },
     });
     const inner = createDefaultHttpClient();
-    return { sendRequest: (request: PipelineRequest) => { request.agent = agent; return inner.sendRequest(request); } };
+    return {
+      sendRequest: (request: PipelineRequest) => {
+        request.agent = agent;
+        return inner.sendRequest(request);
+      },
+    };
   }
 
   close(): Promise<void> {
@@ -107,7 +129,13 @@ export class FakeKeyVaultServer {
       const bundle = (name: string, s: Secret) => ({
         value: s.value,
         id: `${base}/secrets/${name}/${s.version}`,
-        attributes: { enabled: true, created: s.created, updated: s.created, recoveryLevel: this.purgeProtection ? 'Recoverable' : 'Recoverable+Purgeable', recoverableDays: 90 },
+        attributes: {
+          enabled: true,
+          created: s.created,
+          updated: s.created,
+          recoveryLevel: this.purgeProtection ? 'Recoverable' : 'Recoverable+Purgeable',
+          recoverableDays: 90,
+        },
       });
       const deletedBundle = (name: string, s: Secret & { deletedDate: number }) => ({
         ...bundle(name, s),
@@ -119,7 +147,12 @@ export class FakeKeyVaultServer {
       if ((m = url.pathname.match(/^\/secrets\/([0-9a-zA-Z-]{1,127})\/?([0-9a-f]*)$/))) {
         const name = m[1]!;
         if (req.method === 'PUT') {
-          if (vault.deleted.has(name)) return error(409, 'Conflict', `Secret ${name} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the secret can only be recovered or purged.`);
+          if (vault.deleted.has(name))
+            return error(
+              409,
+              'Conflict',
+              `Secret ${name} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the secret can only be recovered or purged.`,
+            );
           const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { value?: unknown };
           if (typeof body.value !== 'string') return error(400, 'BadParameter', 'value is required');
           const secret = { value: body.value, version: randomBytes(16).toString('hex'), created: now };
@@ -128,7 +161,8 @@ export class FakeKeyVaultServer {
         }
         const secret = vault.secrets.get(name);
         if (req.method === 'GET') {
-          if (secret === undefined || (m[2] && m[2] !== secret.version)) return error(404, 'SecretNotFound', `A secret with (name/id) ${name} was not found in this key vault.`);
+          if (secret === undefined || (m[2] && m[2] !== secret.version))
+            return error(404, 'SecretNotFound', `A secret with (name/id) ${name} was not found in this key vault.`);
           return send(200, bundle(name, secret));
         }
         if (req.method === 'DELETE') {
@@ -144,7 +178,12 @@ export class FakeKeyVaultServer {
         if (deleted === undefined) return error(404, 'SecretNotFound', `Deleted Secret not found: ${name}`);
         if (req.method === 'GET') return send(200, deletedBundle(name, deleted));
         if (req.method === 'DELETE') {
-          if (this.purgeProtection) return error(403, 'Forbidden', 'Operation "purge" is not allowed because purge protection is enabled for this vault. Key Vault service will automatically purge it after the retention period has passed.');
+          if (this.purgeProtection)
+            return error(
+              403,
+              'Forbidden',
+              'Operation "purge" is not allowed because purge protection is enabled for this vault. Key Vault service will automatically purge it after the retention period has passed.',
+            );
           vault.deleted.delete(name);
           return send(204);
         }

@@ -22,7 +22,13 @@ export interface RecordedRequest {
   name?: string;
 }
 
-interface ResourceType { group: string; version: string; plural: string; kind: string; namespaced: boolean }
+interface ResourceType {
+  group: string;
+  version: string;
+  plural: string;
+  kind: string;
+  namespaced: boolean;
+}
 const TYPES: ResourceType[] = [
   { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true },
   { group: '', version: 'v1', plural: 'persistentvolumeclaims', kind: 'PersistentVolumeClaim', namespaced: true },
@@ -36,16 +42,38 @@ const TYPES: ResourceType[] = [
 type Obj = {
   apiVersion?: string;
   kind?: string;
-  metadata: { name: string; namespace?: string; uid?: string; resourceVersion?: string; labels?: Record<string, string>; annotations?: Record<string, string>; ownerReferences?: { uid: string; kind: string; name: string }[]; creationTimestamp?: string; [k: string]: unknown };
+  metadata: {
+    name: string;
+    namespace?: string;
+    uid?: string;
+    resourceVersion?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    ownerReferences?: { uid: string; kind: string; name: string }[];
+    creationTimestamp?: string;
+    [k: string]: unknown;
+  };
   // The fake stores arbitrary objects and reaches into their spec and status freely.
   spec?: any; // eslint-disable-line @typescript-eslint/no-explicit-any
   status?: any; // eslint-disable-line @typescript-eslint/no-explicit-any
   [k: string]: unknown;
 };
-interface Watcher { type: ResourceType; namespace: string | undefined; selector: string | null; res: ServerResponse }
+interface Watcher {
+  type: ResourceType;
+  namespace: string | undefined;
+  selector: string | null;
+  res: ServerResponse;
+}
 
 class HttpError extends Error {
-  constructor(readonly code: number, readonly reason: string, message: string, readonly details?: Record<string, string>) { super(message); }
+  constructor(
+    readonly code: number,
+    readonly reason: string,
+    message: string,
+    readonly details?: Record<string, string>,
+  ) {
+    super(message);
+  }
 }
 
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
@@ -67,7 +95,9 @@ export class FakeKubernetesApi {
   runPod: ((pod: Obj) => { exitCode: number; logs: string } | undefined) | undefined;
 
   async start(): Promise<this> {
-    this.server = createServer((req, res) => { void this.handle(req, res); });
+    this.server = createServer((req, res) => {
+      void this.handle(req, res);
+    });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this;
@@ -82,7 +112,9 @@ export class FakeKubernetesApi {
 
   kubeconfig(namespace: string): string {
     return JSON.stringify({
-      apiVersion: 'v1', kind: 'Config', 'current-context': 'fake',
+      apiVersion: 'v1',
+      kind: 'Config',
+      'current-context': 'fake',
       // Plain HTTP on loopback; the client refuses http:// unless TLS verification is off.
       clusters: [{ name: 'fake', cluster: { server: this.url, 'insecure-skip-tls-verify': true } }],
       users: [{ name: 'fake', user: { token: this.token } }],
@@ -100,9 +132,7 @@ export class FakeKubernetesApi {
 
   /** Objects of one plural (e.g. `jobs`), optionally in one namespace. */
   objects(plural: string, namespace?: string): Obj[] {
-    return [...this.store.entries()]
-      .filter(([k]) => k.startsWith(`${plural}/${namespace ?? ''}`))
-      .map(([, o]) => clone(o));
+    return [...this.store.entries()].filter(([k]) => k.startsWith(`${plural}/${namespace ?? ''}`)).map(([, o]) => clone(o));
   }
 
   get(plural: string, namespace: string | undefined, name: string): Obj | undefined {
@@ -134,7 +164,14 @@ export class FakeKubernetesApi {
         startTime: j.status?.startTime ?? ended,
         ...(ok ? { completionTime: ended, succeeded: 1 } : { failed: 1 }),
         active: 0,
-        conditions: [{ type: ok ? 'Complete' : 'Failed', status: 'True', lastTransitionTime: ended, ...(ok ? {} : { reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }) }],
+        conditions: [
+          {
+            type: ok ? 'Complete' : 'Failed',
+            status: 'True',
+            lastTransitionTime: ended,
+            ...(ok ? {} : { reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }),
+          },
+        ],
       };
     });
   }
@@ -153,14 +190,17 @@ export class FakeKubernetesApi {
     const template = (wf.spec.templates as { name: string; metadata?: { labels?: Record<string, string> } }[]).find((t) => t.name === taskName);
     const ended = now();
     const pod: Obj = {
-      apiVersion: 'v1', kind: 'Pod',
+      apiVersion: 'v1',
+      kind: 'Pod',
       metadata: {
-        name: `${workflowName}-${taskName}-${nodeId.split('-').pop()}`, namespace: ns,
+        name: `${workflowName}-${taskName}-${nodeId.split('-').pop()}`,
+        namespace: ns,
         labels: { ...(wf.spec.podMetadata?.labels ?? {}), ...(template?.metadata?.labels ?? {}), 'workflows.argoproj.io/workflow': workflowName },
         annotations: { 'workflows.argoproj.io/node-id': nodeId, 'workflows.argoproj.io/node-name': nodeName },
         ownerReferences: [{ uid: wf.metadata.uid!, kind: 'Workflow', name: workflowName }],
       },
-      spec: {}, status: { phase: 'Pending' },
+      spec: {},
+      status: { phase: 'Pending' },
     };
     this.insert(this.type('pods'), ns, pod);
     this.finishPod(pod, exitCode, logs, ended, 'main');
@@ -168,8 +208,14 @@ export class FakeKubernetesApi {
       w.status ??= {};
       w.status.nodes ??= {};
       w.status.nodes[nodeId] = {
-        id: nodeId, name: nodeName, displayName: taskName, type: 'Pod', templateName: taskName,
-        phase: exitCode === 0 ? 'Succeeded' : 'Failed', startedAt: ended, finishedAt: ended,
+        id: nodeId,
+        name: nodeName,
+        displayName: taskName,
+        type: 'Pod',
+        templateName: taskName,
+        phase: exitCode === 0 ? 'Succeeded' : 'Failed',
+        startedAt: ended,
+        finishedAt: ended,
         outputs: { exitCode: String(exitCode) },
         ...(exitCode === 0 ? {} : { message: `Error (exit code ${exitCode})` }),
       };
@@ -196,7 +242,13 @@ export class FakeKubernetesApi {
       if (type === undefined) throw new HttpError(404, 'NotFound', `the server could not find the requested resource`);
       const ns = type.namespaced ? route.namespace : undefined;
       const verb = verbOf(req.method ?? 'GET', route.name, url.searchParams);
-      this.requests.push({ verb, group: type.group, resource: route.sub === undefined ? type.plural : `${type.plural}/${route.sub}`, ...(ns === undefined ? {} : { namespace: ns }), ...(route.name === undefined ? {} : { name: route.name }) });
+      this.requests.push({
+        verb,
+        group: type.group,
+        resource: route.sub === undefined ? type.plural : `${type.plural}/${route.sub}`,
+        ...(ns === undefined ? {} : { namespace: ns }),
+        ...(route.name === undefined ? {} : { name: route.name }),
+      });
       const failure = this.failures.findIndex((f) => f.verb === verb && f.resource === type.plural);
       if (failure >= 0) {
         const { code } = this.failures.splice(failure, 1)[0]!;
@@ -206,12 +258,30 @@ export class FakeKubernetesApi {
       await this.serve(verb, type, ns, route.name, route.sub, url.searchParams, req, body, res);
     } catch (err) {
       if (!(err instanceof HttpError)) throw err;
-      send(res, err.code, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: err.message, reason: err.reason, ...(err.details ? { details: err.details } : {}), code: err.code });
+      send(res, err.code, {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: err.message,
+        reason: err.reason,
+        ...(err.details ? { details: err.details } : {}),
+        code: err.code,
+      });
     }
   }
 
-  private async serve(verb: RecordedRequest['verb'], type: ResourceType, ns: string | undefined, name: string | undefined, sub: string | undefined,
-    query: URLSearchParams, req: IncomingMessage, raw: string, res: ServerResponse): Promise<void> {
+  private async serve(
+    verb: RecordedRequest['verb'],
+    type: ResourceType,
+    ns: string | undefined,
+    name: string | undefined,
+    sub: string | undefined,
+    query: URLSearchParams,
+    req: IncomingMessage,
+    raw: string,
+    res: ServerResponse,
+  ): Promise<void> {
     const selector = query.get('labelSelector');
     switch (verb) {
       case 'create': {
@@ -219,7 +289,11 @@ export class FakeKubernetesApi {
         if (typeof obj.metadata?.name !== 'string' || obj.metadata.name === '') throw new HttpError(422, 'Invalid', 'metadata.name: Required value');
         if (type.namespaced) obj.metadata.namespace = ns!;
         if (this.store.has(this.key(type.plural, ns, obj.metadata.name))) {
-          throw new HttpError(409, 'AlreadyExists', `${type.plural}${type.group ? `.${type.group}` : ''} "${obj.metadata.name}" already exists`, { name: obj.metadata.name, group: type.group, kind: type.plural });
+          throw new HttpError(409, 'AlreadyExists', `${type.plural}${type.group ? `.${type.group}` : ''} "${obj.metadata.name}" already exists`, {
+            name: obj.metadata.name,
+            group: type.group,
+            kind: type.plural,
+          });
         }
         if (type.kind === 'Secret' && obj['stringData'] !== undefined) {
           const data = { ...(obj['data'] as Record<string, string> | undefined) };
@@ -242,7 +316,12 @@ export class FakeKubernetesApi {
         return;
       }
       case 'list':
-        send(res, 200, { apiVersion: type.group ? `${type.group}/${type.version}` : type.version, kind: `${type.kind}List`, metadata: { resourceVersion: String(this.rv) }, items: this.matching(type, ns, selector) });
+        send(res, 200, {
+          apiVersion: type.group ? `${type.group}/${type.version}` : type.version,
+          kind: `${type.kind}List`,
+          metadata: { resourceVersion: String(this.rv) },
+          items: this.matching(type, ns, selector),
+        });
         return;
       case 'watch': {
         res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
@@ -251,9 +330,16 @@ export class FakeKubernetesApi {
         // Without a resourceVersion a watch starts with the current state as ADDED events;
         // with one, it replays every change after that version.
         const from = query.get('resourceVersion');
-        const backlog = from === null || from === ''
-          ? this.matching(type, ns, selector).map((object) => ({ event: 'ADDED', object }))
-          : this.history.filter((h) => h.rv > Number(from) && h.type === type && (ns === undefined || h.object.metadata.namespace === ns) && matchesSelector(h.object.metadata.labels ?? {}, selector));
+        const backlog =
+          from === null || from === ''
+            ? this.matching(type, ns, selector).map((object) => ({ event: 'ADDED', object }))
+            : this.history.filter(
+                (h) =>
+                  h.rv > Number(from) &&
+                  h.type === type &&
+                  (ns === undefined || h.object.metadata.namespace === ns) &&
+                  matchesSelector(h.object.metadata.labels ?? {}, selector),
+              );
         for (const { event, object } of backlog) res.write(`${JSON.stringify({ type: event, object })}\n`);
         this.watchers.add(watcher);
         req.on('close', () => this.watchers.delete(watcher));
@@ -262,7 +348,8 @@ export class FakeKubernetesApi {
       case 'patch': {
         const existing = this.mustGet(type, ns, name!);
         const contentType = String(req.headers['content-type'] ?? '');
-        if (!contentType.includes('merge-patch+json')) throw new HttpError(415, 'UnsupportedMediaType', `the fake accepts merge patches only, not ${contentType}`);
+        if (!contentType.includes('merge-patch+json'))
+          throw new HttpError(415, 'UnsupportedMediaType', `the fake accepts merge patches only, not ${contentType}`);
         const patched = mergePatch(existing, JSON.parse(raw)) as Obj;
         patched.metadata.resourceVersion = String(++this.rv);
         this.store.set(this.key(type.plural, ns, name!), patched);
@@ -290,19 +377,35 @@ export class FakeKubernetesApi {
 
   // ---- store and controllers -----------------------------------------------------------
 
-  private key(plural: string, ns: string | undefined, name: string) { return `${plural}/${ns ?? ''}/${name}`; }
-  private logKey(ns: string, pod: string, container: string | undefined) { return `${ns}/${pod}/${container ?? ''}`; }
-  private type(plural: string): ResourceType { return TYPES.find((t) => t.plural === plural)!; }
+  private key(plural: string, ns: string | undefined, name: string) {
+    return `${plural}/${ns ?? ''}/${name}`;
+  }
+  private logKey(ns: string, pod: string, container: string | undefined) {
+    return `${ns}/${pod}/${container ?? ''}`;
+  }
+  private type(plural: string): ResourceType {
+    return TYPES.find((t) => t.plural === plural)!;
+  }
 
   private find(plural: string, name: string, namespace: string | undefined): Obj {
-    const found = [...this.store.values()].find((o) => o.metadata.name === name && (namespace === undefined || o.metadata.namespace === namespace) && this.store.get(this.key(plural, o.metadata.namespace, name)) === o);
+    const found = [...this.store.values()].find(
+      (o) =>
+        o.metadata.name === name &&
+        (namespace === undefined || o.metadata.namespace === namespace) &&
+        this.store.get(this.key(plural, o.metadata.namespace, name)) === o,
+    );
     if (found === undefined) throw new Error(`no ${plural} named ${name}`);
     return found;
   }
 
   private mustGet(type: ResourceType, ns: string | undefined, name: string): Obj {
     const o = this.store.get(this.key(type.plural, ns, name));
-    if (o === undefined) throw new HttpError(404, 'NotFound', `${type.plural}${type.group ? `.${type.group}` : ''} "${name}" not found`, { name, group: type.group, kind: type.plural });
+    if (o === undefined)
+      throw new HttpError(404, 'NotFound', `${type.plural}${type.group ? `.${type.group}` : ''} "${name}" not found`, {
+        name,
+        group: type.group,
+        kind: type.plural,
+      });
     return clone(o);
   }
 
@@ -323,10 +426,14 @@ export class FakeKubernetesApi {
     this.store.set(this.key(type.plural, ns, obj.metadata.name), obj);
     this.emit(type, 'ADDED', obj);
     if (type.kind === 'Job') this.startJob(obj);
-    if (type.kind === 'Workflow') this.update('workflows', obj, (w) => { w.status = { phase: 'Running', startedAt: now(), nodes: {} }; });
+    if (type.kind === 'Workflow')
+      this.update('workflows', obj, (w) => {
+        w.status = { phase: 'Running', startedAt: now(), nodes: {} };
+      });
     if (type.kind === 'Pod' && (obj.metadata.ownerReferences ?? []).length === 0 && this.runPod) {
       const outcome = this.runPod(clone(obj));
-      if (outcome !== undefined) setImmediate(() => this.finishPod(this.store.get(this.key('pods', ns, obj.metadata.name))!, outcome.exitCode, outcome.logs, now()));
+      if (outcome !== undefined)
+        setImmediate(() => this.finishPod(this.store.get(this.key('pods', ns, obj.metadata.name))!, outcome.exitCode, outcome.logs, now()));
     }
     return clone(obj);
   }
@@ -366,10 +473,17 @@ export class FakeKubernetesApi {
     const template = job.spec?.template ?? {};
     const suffix = createHash('sha256').update(job.metadata.uid!).digest('hex').slice(0, 5);
     const pod: Obj = {
-      apiVersion: 'v1', kind: 'Pod',
+      apiVersion: 'v1',
+      kind: 'Pod',
       metadata: {
-        name: `${job.metadata.name}-${suffix}`, namespace: job.metadata.namespace!,
-        labels: { ...(template.metadata?.labels ?? {}), 'batch.kubernetes.io/job-name': job.metadata.name, 'job-name': job.metadata.name, 'batch.kubernetes.io/controller-uid': job.metadata.uid! },
+        name: `${job.metadata.name}-${suffix}`,
+        namespace: job.metadata.namespace!,
+        labels: {
+          ...(template.metadata?.labels ?? {}),
+          'batch.kubernetes.io/job-name': job.metadata.name,
+          'job-name': job.metadata.name,
+          'batch.kubernetes.io/controller-uid': job.metadata.uid!,
+        },
         annotations: { ...(template.metadata?.annotations ?? {}) },
         ownerReferences: [{ uid: job.metadata.uid!, kind: 'Job', name: job.metadata.name }],
       },
@@ -377,7 +491,9 @@ export class FakeKubernetesApi {
       status: { phase: 'Pending' },
     };
     this.insert(this.type('pods'), job.metadata.namespace, pod);
-    this.update('jobs', job, (j) => { j.status = { active: 1, startTime: now() }; });
+    this.update('jobs', job, (j) => {
+      j.status = { active: 1, startTime: now() };
+    });
   }
 
   private finishPod(pod: Obj, exitCode: number, logs: string, ended: string, container = 'main'): void {
@@ -386,8 +502,18 @@ export class FakeKubernetesApi {
     this.logs.set(this.logKey(ns, pod.metadata.name, container), logs);
     this.update('pods', pod, (p) => {
       p.status = {
-        phase: exitCode === 0 ? 'Succeeded' : 'Failed', startTime: p.status?.startTime ?? ended,
-        containerStatuses: [{ name: container, ready: false, restartCount: 0, image: 'x', imageID: 'x', state: { terminated: { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', startedAt: ended, finishedAt: ended } } }],
+        phase: exitCode === 0 ? 'Succeeded' : 'Failed',
+        startTime: p.status?.startTime ?? ended,
+        containerStatuses: [
+          {
+            name: container,
+            ready: false,
+            restartCount: 0,
+            image: 'x',
+            imageID: 'x',
+            state: { terminated: { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', startedAt: ended, finishedAt: ended } },
+          },
+        ],
       };
     });
   }
@@ -416,26 +542,53 @@ function send(res: ServerResponse, code: number, body: unknown): void {
 }
 
 function parsePath(path: string): { group: string; version: string; namespace?: string; plural: string; name?: string; sub?: string } | undefined {
-  const parts = path.split('/').filter((p) => p !== '').map(decodeURIComponent);
-  let group: string; let version: string; let rest: string[];
-  if (parts[0] === 'api' && parts.length >= 2) { group = ''; version = parts[1]!; rest = parts.slice(2); }
-  else if (parts[0] === 'apis' && parts.length >= 3) { group = parts[1]!; version = parts[2]!; rest = parts.slice(3); }
-  else return undefined;
+  const parts = path
+    .split('/')
+    .filter((p) => p !== '')
+    .map(decodeURIComponent);
+  let group: string;
+  let version: string;
+  let rest: string[];
+  if (parts[0] === 'api' && parts.length >= 2) {
+    group = '';
+    version = parts[1]!;
+    rest = parts.slice(2);
+  } else if (parts[0] === 'apis' && parts.length >= 3) {
+    group = parts[1]!;
+    version = parts[2]!;
+    rest = parts.slice(3);
+  } else return undefined;
   let namespace: string | undefined;
-  if (rest[0] === 'namespaces' && rest.length >= 3) { namespace = rest[1]; rest = rest.slice(2); }
+  if (rest[0] === 'namespaces' && rest.length >= 3) {
+    namespace = rest[1];
+    rest = rest.slice(2);
+  }
   const [plural, name, sub] = rest;
   if (plural === undefined || rest.length > 3) return undefined;
-  return { group, version, plural, ...(namespace === undefined ? {} : { namespace }), ...(name === undefined ? {} : { name }), ...(sub === undefined ? {} : { sub }) };
+  return {
+    group,
+    version,
+    plural,
+    ...(namespace === undefined ? {} : { namespace }),
+    ...(name === undefined ? {} : { name }),
+    ...(sub === undefined ? {} : { sub }),
+  };
 }
 
 function verbOf(method: string, name: string | undefined, query: URLSearchParams): RecordedRequest['verb'] {
   switch (method) {
-    case 'GET': return name !== undefined ? 'get' : ['true', '1'].includes(query.get('watch') ?? '') ? 'watch' : 'list';
-    case 'POST': return 'create';
-    case 'PUT': return 'update';
-    case 'PATCH': return 'patch';
-    case 'DELETE': return name !== undefined ? 'delete' : 'deletecollection';
-    default: throw new HttpError(405, 'MethodNotAllowed', `method ${method} not allowed`);
+    case 'GET':
+      return name !== undefined ? 'get' : ['true', '1'].includes(query.get('watch') ?? '') ? 'watch' : 'list';
+    case 'POST':
+      return 'create';
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return 'patch';
+    case 'DELETE':
+      return name !== undefined ? 'delete' : 'deletecollection';
+    default:
+      throw new HttpError(405, 'MethodNotAllowed', `method ${method} not allowed`);
   }
 }
 
@@ -469,7 +622,8 @@ export function matchesSelector(labels: Record<string, string>, selector: string
 /** RFC 7386 JSON merge patch. */
 function mergePatch(target: unknown, patch: unknown): unknown {
   if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
-  const out: Record<string, unknown> = target !== null && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  const out: Record<string, unknown> =
+    target !== null && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
   for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
     if (v === null) delete out[k];
     else out[k] = mergePatch(out[k], v);

@@ -10,7 +10,10 @@ import { randomBytes } from 'node:crypto';
 export class FakeManagedIdentityServer {
   readonly header = randomBytes(12).toString('hex');
   readonly resources: string[] = [];
-  private constructor(private readonly server: Server, private readonly token: string) {}
+  private constructor(
+    private readonly server: Server,
+    private readonly token: string,
+  ) {}
 
   static async start(token: string): Promise<FakeManagedIdentityServer> {
     const server = createServer();
@@ -25,9 +28,14 @@ export class FakeManagedIdentityServer {
       }
       fake.resources.push(resource);
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({
-        access_token: fake.token, expires_on: String(Math.floor(Date.now() / 1000) + 3600), resource, token_type: 'Bearer',
-      }));
+      res.end(
+        JSON.stringify({
+          access_token: fake.token,
+          expires_on: String(Math.floor(Date.now() / 1000) + 3600),
+          resource,
+          token_type: 'Bearer',
+        }),
+      );
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return fake;

@@ -55,10 +55,14 @@ test('a full data disk: 507s and degraded health while it lasts, full recovery w
   const workspace = join(mountPoint, 'runs', id, 'workspace');
   await eventually(() => (existsSync(join(workspace, 'fill')) && freeBytes(mountPoint) < 64 * 1024 ? true : undefined), 60_000, 'the job to fill the disk');
 
-  const health = await eventually(async () => {
-    const h = await api!.call(null, 'GET', '/health');
-    return h.body?.status === 'degraded' ? h : undefined;
-  }, 20_000, 'health to say degraded');
+  const health = await eventually(
+    async () => {
+      const h = await api!.call(null, 'GET', '/health');
+      return h.body?.status === 'degraded' ? h : undefined;
+    },
+    20_000,
+    'health to say degraded',
+  );
   assert.equal(health.status, 200);
   assert.match(JSON.stringify(health.body.storage), /disk is full/);
 
@@ -74,10 +78,14 @@ test('a full data disk: 507s and degraded health while it lasts, full recovery w
   rmSync(join(workspace, 'fill'), { force: true });
   writeFileSync(join(workspace, 'go'), '');
 
-  const run = await eventually(async () => {
-    const r = await api!.call('alice', 'GET', `/workflows/${id}`);
-    return ['Succeeded', 'Failed', 'Canceled'].includes(r.body?.status as string) ? r : undefined;
-  }, 90_000, 'the filling run to finish');
+  const run = await eventually(
+    async () => {
+      const r = await api!.call('alice', 'GET', `/workflows/${id}`);
+      return ['Succeeded', 'Failed', 'Canceled'].includes(r.body?.status as string) ? r : undefined;
+    },
+    90_000,
+    'the filling run to finish',
+  );
   assert.equal(run.body.status, 'Succeeded', run.text);
 
   await eventually(async () => ((await api!.call(null, 'GET', '/health')).body?.status === 'ok' ? true : undefined), 20_000, 'health ok again');
@@ -87,10 +95,14 @@ test('a full data disk: 507s and degraded health while it lasts, full recovery w
   assert.equal(lease2.status, 201, lease2.text);
   const next = await api.call('alice', 'POST', '/workflows', { workflow: 'jobs:\n  - command: echo hi\n' });
   assert.equal(next.status, 202, next.text);
-  const nextRun = await eventually(async () => {
-    const r = await api!.call('alice', 'GET', `/workflows/${next.body.id as string}`);
-    return r.body?.status === 'Succeeded' ? r : undefined;
-  }, 60_000, 'a new run to succeed');
+  const nextRun = await eventually(
+    async () => {
+      const r = await api!.call('alice', 'GET', `/workflows/${next.body.id as string}`);
+      return r.body?.status === 'Succeeded' ? r : undefined;
+    },
+    60_000,
+    'a new run to succeed',
+  );
   assert.equal(nextRun.body.status, 'Succeeded');
 
   assert.equal(api.host.child.pid, pid);

@@ -25,14 +25,17 @@ test('a timer created before the disk filled fires once space returns; nothing i
   const fatal: unknown[] = [];
   const engine = new DurableEngine({
     store,
-    functions: directPort({
-      poll: function* (ctx: OrchestrationContext) {
-        yield ctx.df.createTimer(new Date(ctx.df.currentUtcDateTime.getTime() + 300));
-        // Enough to need new pages in the store: this episode's commit cannot fit in slack.
-        ctx.df.setCustomStatus('x'.repeat(256 * 1024));
-        return 'fired';
+    functions: directPort(
+      {
+        poll: function* (ctx: OrchestrationContext) {
+          yield ctx.df.createTimer(new Date(ctx.df.currentUtcDateTime.getTime() + 300));
+          // Enough to need new pages in the store: this episode's commit cannot fit in slack.
+          ctx.df.setCustomStatus('x'.repeat(256 * 1024));
+          return 'fired';
+        },
       },
-    }, {}),
+      {},
+    ),
     onFatal: (err) => fatal.push(err),
   });
   engine.start();
@@ -44,20 +47,31 @@ test('a timer created before the disk filled fires once space returns; nothing i
     // The timer comes due while nothing can be written; new work is refused meanwhile.
     // (A start accepted before the engine met the full disk waits for space like the rest.)
     const started: Promise<unknown>[] = [];
-    await eventually(async () => {
-      const attempt = engine.startNew('poll').catch((err: { code?: string }) => err.code);
-      started.push(attempt);
-      const answer = await Promise.race([attempt, new Promise((r) => setTimeout(() => r('waiting'), 100))]);
-      return answer === 'insufficient_storage' ? true : undefined;
-    }, 10_000, 'the engine to refuse new work with insufficient_storage');
+    await eventually(
+      async () => {
+        const attempt = engine.startNew('poll').catch((err: { code?: string }) => err.code);
+        started.push(attempt);
+        const answer = await Promise.race([attempt, new Promise((r) => setTimeout(() => r('waiting'), 100))]);
+        return answer === 'insufficient_storage' ? true : undefined;
+      },
+      10_000,
+      'the engine to refuse new work with insufficient_storage',
+    );
     assert.equal(engine.getStatus(id)?.row.status, 'Running');
     rmSync(filler);
-    const row = await eventually(() => {
-      const s = engine.getStatus(id);
-      return s?.row.status === 'Completed' ? s.row : undefined;
-    }, 10_000, 'the orchestration to complete once space returned');
+    const row = await eventually(
+      () => {
+        const s = engine.getStatus(id);
+        return s?.row.status === 'Completed' ? s.row : undefined;
+      },
+      10_000,
+      'the orchestration to complete once space returned',
+    );
     assert.equal(row.output, JSON.stringify('fired'));
-    assert.ok(store.getHistory(id).some((e) => e.EventType === EventType.TimerFired), 'TimerFired is in the history');
+    assert.ok(
+      store.getHistory(id).some((e) => e.EventType === EventType.TimerFired),
+      'TimerFired is in the history',
+    );
     await Promise.all(started);
     assert.deepEqual(fatal, []);
   } finally {

@@ -58,7 +58,13 @@ test('RSS after a lease race and a GC is within 1.5x of before', async () => {
   const tokens = Object.fromEntries(Object.entries(TOKENS).map(([who, token]) => [token, USERS[who as Who]]));
   // The app reads its settings from process.env (this process is the host).
   Object.assign(process.env, {
-    PORT: '0', LEDGERFLOW_DATA_DIR: dataDir, LEDGERFLOW_TOKENS: JSON.stringify(tokens), LEDGER: 'embedded', KEY_STORE: 'file', STORAGE: 'local', COMPUTE: 'local',
+    PORT: '0',
+    LEDGERFLOW_DATA_DIR: dataDir,
+    LEDGERFLOW_TOKENS: JSON.stringify(tokens),
+    LEDGER: 'embedded',
+    KEY_STORE: 'file',
+    STORAGE: 'local',
+    COMPUTE: 'local',
   });
   host = await startHost({
     appDir,
@@ -76,11 +82,13 @@ test('RSS after a lease race and a GC is within 1.5x of before', async () => {
     // CLIENTS at a time, each taking the next request: a race without a SYN flood.
     const statuses: number[] = [];
     let next = 0;
-    await Promise.all(Array.from({ length: CLIENTS }, async () => {
-      for (let i = next++; i < REQUESTS; i = next++) {
-        statuses.push((await call(who[i % who.length]!, 'POST', `/datasets/${ids[i % DATASETS]}/lease`, {})).status);
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: CLIENTS }, async () => {
+        for (let i = next++; i < REQUESTS; i = next++) {
+          statuses.push((await call(who[i % who.length]!, 'POST', `/datasets/${ids[i % DATASETS]}/lease`, {})).status);
+        }
+      }),
+    );
     for (const id of ids) {
       for (const w of who) await call(w, 'DELETE', `/datasets/${id}/lease`);
     }
@@ -94,5 +102,8 @@ test('RSS after a lease race and a GC is within 1.5x of before', async () => {
   const counts = await race();
   const afterBurst = await settledRss();
   assert.equal(counts[201], DATASETS, `one lease per dataset wins: ${JSON.stringify(counts)}`);
-  assert.ok(afterBurst <= before * 1.5, `RSS ${Math.round(afterBurst / 2 ** 20)} MiB after the burst, ${Math.round(before / 2 ** 20)} MiB before; ${JSON.stringify(process.memoryUsage())}`);
+  assert.ok(
+    afterBurst <= before * 1.5,
+    `RSS ${Math.round(afterBurst / 2 ** 20)} MiB after the burst, ${Math.round(before / 2 ** 20)} MiB before; ${JSON.stringify(process.memoryUsage())}`,
+  );
 });

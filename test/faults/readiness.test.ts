@@ -21,16 +21,23 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-interface Answer { status: number; retryAfter: string | undefined; body: string }
+interface Answer {
+  status: number;
+  retryAfter: string | undefined;
+  body: string;
+}
 
 /** One request; undefined while nothing listens on the port. */
 function send(port: number, method: string, path: string, body?: string): Promise<Answer | undefined> {
   return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, method, path, headers: { authorization: `Bearer ${TOKENS.alice}`, 'content-type': 'application/json' } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (d: string) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'], body: text }));
-    });
+    const req = request(
+      { host: '127.0.0.1', port, method, path, headers: { authorization: `Bearer ${TOKENS.alice}`, 'content-type': 'application/json' } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (d: string) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'], body: text }));
+      },
+    );
     req.on('error', () => resolve(undefined));
     req.end(body);
   });
@@ -42,7 +49,10 @@ test('requests sent as the port opens get 503 starting with Retry-After, then su
   const port = await freePort();
   const starting = DatasetsApi.start({ COMPUTE: 'local' }, { env: { PORT: String(port) } });
   let ready = false;
-  void starting.then((a) => ((api = a), (ready = true)), () => (ready = true));
+  void starting.then(
+    (a) => ((api = a), (ready = true)),
+    () => (ready = true),
+  );
   const answers: { submit: Answer; health: Answer | undefined }[] = [];
   const deadline = Date.now() + 60_000;
   while (!ready && Date.now() < deadline) {

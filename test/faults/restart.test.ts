@@ -74,7 +74,7 @@ test('a host killed with -9 is replaced at once, 5 times, while the dead one is 
   assert.match(broken.stdout, /no ledger at/);
 });
 
-test('a second host on a live host\'s data dir is still refused, naming the holder', async () => {
+test("a second host on a live host's data dir is still refused, naming the holder", async () => {
   const { api, pid } = await boot([]);
   const { code, stderr } = await runHostToExit({ dataDir: api.host.dataDir });
   assert.equal(code, 1);

@@ -29,7 +29,10 @@ dags:
   - slow >> next
 `;
 
-interface Run { status: string; jobs: { name: string; status: string }[] }
+interface Run {
+  status: string;
+  jobs: { name: string; status: string }[];
+}
 
 async function runOf(api: DatasetsApi, id: string): Promise<Run> {
   const r = await api.call('alice', 'GET', `/workflows/${id}`);
@@ -58,11 +61,21 @@ for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
     const second = await DatasetsApi.start(settings, { dataDir });
     apis.push(second);
     // Far below the ten-minute poll; generous for a loaded CI machine.
-    const run = await eventually(async () => {
-      const r = await runOf(second, id);
-      return r.status === 'Succeeded' ? r : undefined;
-    }, 20_000, 'the successor to run after the restart');
-    assert.deepEqual(run.jobs.map((j) => [j.name, j.status]), [['slow', 'Succeeded'], ['next', 'Succeeded']]);
+    const run = await eventually(
+      async () => {
+        const r = await runOf(second, id);
+        return r.status === 'Succeeded' ? r : undefined;
+      },
+      20_000,
+      'the successor to run after the restart',
+    );
+    assert.deepEqual(
+      run.jobs.map((j) => [j.name, j.status]),
+      [
+        ['slow', 'Succeeded'],
+        ['next', 'Succeeded'],
+      ],
+    );
     assert.ok(existsSync(join(jobDir, 'reported')), 'the exit is marked delivered');
   });
 }

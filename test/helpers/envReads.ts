@@ -42,7 +42,5 @@ export function envReads(root: string, dirs: readonly string[], skip: readonly s
       return false;
     }
   });
-  return existing
-    .flatMap((d) => walk(join(root, d)))
-    .flatMap((path) => envReadsIn(relative(root, path).split(sep).join('/'), readFileSync(path, 'utf8')));
+  return existing.flatMap((d) => walk(join(root, d))).flatMap((path) => envReadsIn(relative(root, path).split(sep).join('/'), readFileSync(path, 'utf8')));
 }

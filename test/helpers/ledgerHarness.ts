@@ -39,7 +39,14 @@ export class LedgerHarness {
   }
 
   /** `timestamp` is the proposal's (the client's choice); default the endorser's `now`. */
-  simulate(who: TestIdentity, fn: string, args: string[], state: StateReader = this.ledger, txId = this.nextTxId(), timestamp: Date = this.now): Promise<Outcome> {
+  simulate(
+    who: TestIdentity,
+    fn: string,
+    args: string[],
+    state: StateReader = this.ledger,
+    txId = this.nextTxId(),
+    timestamp: Date = this.now,
+  ): Promise<Outcome> {
     endorserClock = () => this.now.getTime();
     return ledgerflowChaincode()
       .simulate({ channelId: CHANNEL, txId, timestamp, creator: { mspId: who.mspId, certPem: who.certPem }, fn, args }, state)

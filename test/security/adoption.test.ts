@@ -50,7 +50,10 @@ test('the data dir, anything inside it, anything containing it, and links to it 
 test('a directory already adopted (or inside or above one) cannot be adopted again', async () => {
   const first = await adopt('alice', join(root, 'uis', 'data'));
   assert.equal(first.status, 201, first.text);
-  for (const [who, path] of [['alice2', join(root, 'uis', 'data')], ['alice', join(root, 'uis')]] as const) {
+  for (const [who, path] of [
+    ['alice2', join(root, 'uis', 'data')],
+    ['alice', join(root, 'uis')],
+  ] as const) {
     const again = await adopt(who, path);
     assert.equal(again.status, 400, `${path} adopted twice: ${again.text}`);
   }
@@ -82,7 +85,10 @@ test('the old colon-separated LOCAL_DATASET_ROOTS stops the start with one line 
 test('a dataset name with control characters is refused, and the CLI never prints one raw', async () => {
   const r = await api.call('alice', 'POST', '/datasets', { name: 'evil\u001b]0;owned\u0007\u001b[2J' });
   assert.equal(r.status, 400, r.text);
-  assert.ok(r.body.error.details.some((d: { path: string }) => d.path === 'name'), r.text);
+  assert.ok(
+    r.body.error.details.some((d: { path: string }) => d.path === 'name'),
+    r.text,
+  );
   assert.equal(table([{ name: 'a\u001b[2Jb' }], [['NAME', (row) => row.name]]).includes('\u001b'), false);
 });
 
@@ -96,7 +102,8 @@ test('an azure-files share on loopback, link-local or private addresses is refus
   await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
   t.after(() => probe.close());
   const port = (probe.address() as { port: number }).port;
-  const share = (shareUrl: string) => api.call('alice', 'POST', '/datasets', { name: 'share', source: { kind: 'azure-files', shareUrl, credential: 'sv=2024&sig=x' } });
+  const share = (shareUrl: string) =>
+    api.call('alice', 'POST', '/datasets', { name: 'share', source: { kind: 'azure-files', shareUrl, credential: 'sv=2024&sig=x' } });
   const answers = [];
   for (const url of [
     `http://127.0.0.1:${port}/acct/share`,

@@ -16,9 +16,13 @@ let runId: string;
 
 before(async () => {
   api = await DatasetsApi.start(hostileSettings());
-  const run = await runWorkflow(api, 'alice', `jobs:\n  - command: ${JSON.stringify(
-    `mkfifo fifo && head -c ${BIG_MIB}M /dev/zero > big && printf 0123456789abcdefghij > small && ln -s /etc/passwd host-link && ln -s /no/such/file dangling && mkdir dir && seq 1 20000`,
-  )}\n`);
+  const run = await runWorkflow(
+    api,
+    'alice',
+    `jobs:\n  - command: ${JSON.stringify(
+      `mkfifo fifo && head -c ${BIG_MIB}M /dev/zero > big && printf 0123456789abcdefghij > small && ln -s /etc/passwd host-link && ln -s /no/such/file dangling && mkdir dir && seq 1 20000`,
+    )}\n`,
+  );
   assert.equal(run.status, 'Succeeded', JSON.stringify(run.view));
   runId = run.id;
 });
@@ -29,7 +33,10 @@ after(async () => {
 // A deadline only so that a hung host fails the test instead of stalling the suite; generous,
 // as the machine is shared.
 const get = (path: string, headers: Record<string, string> = {}) =>
-  fetch(`${api.host.url}/api/workflows/${runId}/${path}`, { headers: { authorization: `Bearer ${TOKENS_OF.alice}`, ...headers }, signal: AbortSignal.timeout(120_000) });
+  fetch(`${api.host.url}/api/workflows/${runId}/${path}`, {
+    headers: { authorization: `Bearer ${TOKENS_OF.alice}`, ...headers },
+    signal: AbortSignal.timeout(120_000),
+  });
 
 test('a FIFO in the workspace is not a file, and reading it blocks nobody', async () => {
   const pending = Array.from({ length: 5 }, () => get('files/fifo'));
@@ -44,9 +51,15 @@ test('a FIFO in the workspace is not a file, and reading it blocks nobody', asyn
 
 test('a symlink out of the workspace answers exactly like a missing file', async () => {
   const [link, dangling, missing] = await Promise.all([get('files/host-link'), get('files/dangling'), get('files/no-such-file')]);
-  const bodies = await Promise.all([link, dangling, missing].map(async (r) => ({ status: r.status, body: ((await r.json()) as { error: { code: string; message: string } }).error })));
+  const bodies = await Promise.all(
+    [link, dangling, missing].map(async (r) => ({ status: r.status, body: ((await r.json()) as { error: { code: string; message: string } }).error })),
+  );
   assert.equal(bodies[0]!.status, 404);
-  const shape = (b: (typeof bodies)[number]) => ({ status: b.status, code: b.body.code, message: b.body.message.replace(/host-link|dangling|no-such-file/, '<path>') });
+  const shape = (b: (typeof bodies)[number]) => ({
+    status: b.status,
+    code: b.body.code,
+    message: b.body.message.replace(/host-link|dangling|no-such-file/, '<path>'),
+  });
   assert.deepEqual(shape(bodies[0]!), shape(bodies[2]!));
   assert.deepEqual(shape(bodies[1]!), shape(bodies[2]!));
   assert.doesNotMatch(JSON.stringify(bodies), /passwd|\/etc|\/no\/such/);

@@ -26,10 +26,14 @@ const FINISHED = new Set(['Succeeded', 'Failed', 'Canceled', 'Rejected']);
 /** Submits `workflow` (YAML) with `files` as `who` and waits until the run ends. */
 export async function runWorkflow(api: DatasetsApi, who: Who, workflow: string, files: Record<string, string> = {}, timeoutMs = 60_000): Promise<RunResult> {
   const id = await submit(api, who, workflow, files);
-  const view = await eventually(async () => {
-    const r = await api.call(who, 'GET', `/workflows/${id}`);
-    return FINISHED.has(r.body?.status) ? r.body : undefined;
-  }, timeoutMs, `workflow ${id} to end`);
+  const view = await eventually(
+    async () => {
+      const r = await api.call(who, 'GET', `/workflows/${id}`);
+      return FINISHED.has(r.body?.status) ? r.body : undefined;
+    },
+    timeoutMs,
+    `workflow ${id} to end`,
+  );
   return { id, status: view.status, view };
 }
 

@@ -33,12 +33,16 @@ for (const sandbox of SANDBOXES) {
     test('cannot write host kernel settings, holds no capability and cannot gain any', async () => {
       const before = readFileSync(PRINTK, 'utf8');
       const next = String(Number(before.trim()) + 1);
-      const run = await runWorkflow(api, 'alice', oneJob(
-        `echo ${next} > ${PRINTK} && echo wrote-printk; ` +
-        `( : >> /proc/sys/kernel/core_pattern ) 2>/dev/null && echo opened-core-pattern; ` +
-        `( echo t > /proc/sysrq-trigger ) 2>/dev/null && echo wrote-sysrq; ` +
-        `grep -E '^(CapEff|CapPrm|CapBnd|NoNewPrivs)' /proc/self/status; echo done`,
-      ));
+      const run = await runWorkflow(
+        api,
+        'alice',
+        oneJob(
+          `echo ${next} > ${PRINTK} && echo wrote-printk; ` +
+            `( : >> /proc/sys/kernel/core_pattern ) 2>/dev/null && echo opened-core-pattern; ` +
+            `( echo t > /proc/sysrq-trigger ) 2>/dev/null && echo wrote-sysrq; ` +
+            `grep -E '^(CapEff|CapPrm|CapBnd|NoNewPrivs)' /proc/self/status; echo done`,
+        ),
+      );
       const after = readFileSync(PRINTK, 'utf8');
       if (after !== before) writeFileSync(PRINTK, before);
       assert.equal(after, before, 'the job changed a host kernel setting');

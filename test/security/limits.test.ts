@@ -24,7 +24,11 @@ const EAT_40MB = `python3 -c 'import time; b = bytearray(40 * 1024 * 1024); time
 test('memory is limited per job: three 40 MB processes do not fit in 100Mi together', async () => {
   const health = await api.call(null, 'GET', '/health');
   assert.equal(health.body.compute.limits.cgroup, 'v1', 'this machine has writable cgroup v1 hierarchies (DESIGN.md)');
-  const run = await runWorkflow(api, 'alice', oneJob(`${EAT_40MB} & a=$!; ${EAT_40MB} & b=$!; ${EAT_40MB} & c=$!; wait $a && wait $b && wait $c && echo all-fit`, '    resources: {memory: 100Mi}\n'));
+  const run = await runWorkflow(
+    api,
+    'alice',
+    oneJob(`${EAT_40MB} & a=$!; ${EAT_40MB} & b=$!; ${EAT_40MB} & c=$!; wait $a && wait $b && wait $c && echo all-fit`, '    resources: {memory: 100Mi}\n'),
+  );
   assert.equal(run.status, 'Failed', await jobLog(api, 'alice', run.id));
   assert.doesNotMatch(await jobLog(api, 'alice', run.id), /all-fit/);
 });
@@ -35,7 +39,8 @@ test('the job cgroup carries memory, swap, pids and cpu limits while it runs', a
   const read = (controller: string, file: string) => readFileSync(join('/sys/fs/cgroup', controller, 'ledgerflow', group, file), 'utf8').trim();
   await eventually(() => (read('memory', 'cgroup.procs') === '' ? undefined : true), 20_000, 'the job to join its cgroup');
   assert.equal(read('memory', 'memory.limit_in_bytes'), String(128 * 2 ** 20));
-  if (existsSync(join('/sys/fs/cgroup/memory/ledgerflow', group, 'memory.memsw.limit_in_bytes'))) assert.equal(read('memory', 'memory.memsw.limit_in_bytes'), String(128 * 2 ** 20));
+  if (existsSync(join('/sys/fs/cgroup/memory/ledgerflow', group, 'memory.memsw.limit_in_bytes')))
+    assert.equal(read('memory', 'memory.memsw.limit_in_bytes'), String(128 * 2 ** 20));
   assert.equal(read('pids', 'pids.max'), '40');
   assert.equal(read('cpu', 'cpu.cfs_quota_us'), '50000');
   await api.call('alice', 'POST', `/workflows/${id}/cancel`);
@@ -46,7 +51,10 @@ test('memory "0" and memory above LOCAL_JOB_MAX_MEMORY are refused with the path
   for (const memory of ['0', '100Ti']) {
     const r = await api.call('alice', 'POST', '/workflows', { workflow: oneJob('true', `    resources: {memory: ${memory}}\n`) });
     assert.equal(r.status, 400, `${memory}: ${r.text}`);
-    assert.ok(r.body.error.details.some((d: { path: string }) => d.path === 'jobs[0].resources.memory'), r.text);
+    assert.ok(
+      r.body.error.details.some((d: { path: string }) => d.path === 'jobs[0].resources.memory'),
+      r.text,
+    );
   }
 });
 
@@ -60,12 +68,16 @@ test('no more than LOCAL_MAX_RUNNING_JOBS jobs run at once; the rest wait Pendin
   const jobs = Array.from({ length: 5 }, (_, i) => `  - name: j${i}\n    command: 'sleep 4'\n`).join('');
   const id = await submit(api, 'alice', `jobs:\n${jobs}`);
   let most = 0;
-  const view = await eventually(async () => {
-    const v = (await api.call('alice', 'GET', `/workflows/${id}`)).body;
-    const running = readdirSync('/sys/fs/cgroup/pids/ledgerflow').filter((g) => g.startsWith(`${id}.`)).length;
-    most = Math.max(most, running);
-    return ['Succeeded', 'Failed'].includes(v.status) ? v : undefined;
-  }, 90_000, 'the run to end');
+  const view = await eventually(
+    async () => {
+      const v = (await api.call('alice', 'GET', `/workflows/${id}`)).body;
+      const running = readdirSync('/sys/fs/cgroup/pids/ledgerflow').filter((g) => g.startsWith(`${id}.`)).length;
+      most = Math.max(most, running);
+      return ['Succeeded', 'Failed'].includes(v.status) ? v : undefined;
+    },
+    90_000,
+    'the run to end',
+  );
   assert.equal(view.status, 'Succeeded', JSON.stringify(view));
   assert.ok(most <= 2, `${most} jobs ran at once`);
 });

@@ -23,7 +23,10 @@ const secretsSchema = z.record(z.string(), z.string());
 export class FileKeyStores implements KeyStores {
   readonly kind = 'file' as const;
   private readonly stores = new Map<string, FileKeyStore>();
-  private constructor(private readonly dir: string, private readonly masterKey: string) {}
+  private constructor(
+    private readonly dir: string,
+    private readonly masterKey: string,
+  ) {}
 
   /** Opens (creating on first start) the key store directory and master key. */
   static async open(dataDir: string): Promise<FileKeyStores> {
@@ -52,7 +55,11 @@ export class FileKeyStores implements KeyStores {
 
 class FileKeyStore implements KeyStore {
   private queue: Promise<unknown> = Promise.resolve();
-  constructor(private readonly path: string, private readonly masterKey: string, private readonly aad: string) {}
+  constructor(
+    private readonly path: string,
+    private readonly masterKey: string,
+    private readonly aad: string,
+  ) {}
 
   async set(name: string, value: string): Promise<void> {
     assertSecretName(name);

@@ -45,7 +45,10 @@ const statusOf = (err: unknown): number | undefined =>
     : undefined;
 
 class KeyVaultKeyStore implements KeyStore {
-  constructor(private readonly client: SecretClient, private readonly pollIntervalMs: number) {}
+  constructor(
+    private readonly client: SecretClient,
+    private readonly pollIntervalMs: number,
+  ) {}
 
   async set(name: string, value: string): Promise<void> {
     assertSecretName(name);

@@ -30,9 +30,7 @@ export class LedgerError extends LedgerflowError {
 function splitIssues(data: Record<string, unknown> | undefined): { details?: ErrorDetail[]; data?: Record<string, unknown> } {
   const issues = data?.['issues'];
   if (!Array.isArray(issues)) return data === undefined ? {} : { data };
-  const details = issues.filter(
-    (i): i is ErrorDetail => typeof i === 'object' && i !== null && typeof i.path === 'string' && typeof i.message === 'string',
-  );
+  const details = issues.filter((i): i is ErrorDetail => typeof i === 'object' && i !== null && typeof i.path === 'string' && typeof i.message === 'string');
   const { issues: _issues, ...rest } = data as Record<string, unknown>;
   return { details, ...(Object.keys(rest).length === 0 ? {} : { data: rest }) };
 }
@@ -114,11 +112,15 @@ export function toLedgerError(err: unknown, stage: 'evaluate' | 'endorse' | 'sub
   if (err instanceof LedgerError) return err;
   if (err instanceof CommitError) {
     const conflict = isMvccConflict(err.code);
-    return new LedgerCommitStatusError(conflict ? 'conflict' : 'internal', conflict ? 'the transaction conflicted with a concurrent one' : `the transaction was invalidated (${err.code})`, {
-      transactionId: err.transactionId,
-      validationCode: err.code,
-      cause: err,
-    });
+    return new LedgerCommitStatusError(
+      conflict ? 'conflict' : 'internal',
+      conflict ? 'the transaction conflicted with a concurrent one' : `the transaction was invalidated (${err.code})`,
+      {
+        transactionId: err.transactionId,
+        validationCode: err.code,
+        cause: err,
+      },
+    );
   }
   if (err instanceof GatewayError) {
     // EndorseError, SubmitError (exported as a type only) and CommitStatusError carry the tx id.
@@ -129,7 +131,8 @@ export function toLedgerError(err: unknown, stage: 'evaluate' | 'endorse' | 'sub
     // The peer's disk filled: the same 507 as any other full-disk write.
     const full = body === undefined && texts.some(mentionsDiskFull);
     const code = body?.code ?? (full ? 'insufficient_storage' : codeForGrpc(err.code));
-    const message = body?.message ?? (full ? insufficientStorage().message : code === 'unavailable' ? 'the ledger is unavailable' : `ledger ${stage} failed: ${err.message}`);
+    const message =
+      body?.message ?? (full ? insufficientStorage().message : code === 'unavailable' ? 'the ledger is unavailable' : `ledger ${stage} failed: ${err.message}`);
     const withData = body?.data === undefined ? options : { ...options, data: body.data };
     if (stage === 'submit') return new LedgerSubmitError(code, message, withData);
     if (stage === 'commit') return new LedgerCommitStatusError(code, message, withData);

@@ -43,9 +43,12 @@ export class FabricLedger implements Ledger {
 
   constructor(options: FabricLedgerOptions) {
     this.#options = options;
-    const credentials =
-      options.tlsRootCert === undefined ? grpc.credentials.createInsecure() : grpc.credentials.createSsl(Buffer.from(options.tlsRootCert));
-    this.#client = new grpc.Client(options.endpoint, credentials, options.tlsServerName === undefined ? {} : { 'grpc.ssl_target_name_override': options.tlsServerName });
+    const credentials = options.tlsRootCert === undefined ? grpc.credentials.createInsecure() : grpc.credentials.createSsl(Buffer.from(options.tlsRootCert));
+    this.#client = new grpc.Client(
+      options.endpoint,
+      credentials,
+      options.tlsServerName === undefined ? {} : { 'grpc.ssl_target_name_override': options.tlsServerName },
+    );
   }
 
   as(caller: Caller): LedgerSession {
@@ -64,7 +67,8 @@ export class FabricLedger implements Ledger {
 
   async *events(options: { startBlock?: bigint; afterTransactionId?: string; signal?: AbortSignal }): AsyncIterable<LedgerEvent> {
     const network = await this.#network(this.#options.serviceCaller);
-    const checkpoint = options.startBlock === undefined ? undefined : { getBlockNumber: () => options.startBlock, getTransactionId: () => options.afterTransactionId };
+    const checkpoint =
+      options.startBlock === undefined ? undefined : { getBlockNumber: () => options.startBlock, getTransactionId: () => options.afterTransactionId };
     const events = await network
       .getChaincodeEvents(this.#options.chaincode, checkpoint === undefined ? {} : { checkpoint })
       .catch((err: unknown) => Promise.reject(toLedgerError(err, 'evaluate')));
@@ -112,10 +116,14 @@ export class FabricLedger implements Ledger {
       if (status.successful) return Buffer.from(submitted.getResult()).toString('utf8');
       if (!isMvccConflict(status.code) || attempt >= retries) {
         const conflict = isMvccConflict(status.code);
-        throw new LedgerCommitStatusError(conflict ? 'conflict' : 'internal', conflict ? 'the transaction kept conflicting with concurrent ones' : `the transaction was invalidated (validation code ${status.code})`, {
-          transactionId: status.transactionId,
-          validationCode: status.code,
-        });
+        throw new LedgerCommitStatusError(
+          conflict ? 'conflict' : 'internal',
+          conflict ? 'the transaction kept conflicting with concurrent ones' : `the transaction was invalidated (validation code ${status.code})`,
+          {
+            transactionId: status.transactionId,
+            validationCode: status.code,
+          },
+        );
       }
       // Jittered backoff so the racers do not collide again in the same block.
       await sleep(Math.random() * 5 * (attempt + 1));

@@ -14,7 +14,10 @@ export * from './errors';
  * provisioned ones of FABRIC_IDENTITY_DIR, else the resolver the caller passes (the embedded
  * peer's issuing CAs): this adapter never issues identities itself.
  */
-export function fabricLedgerFromSettings(settings: Settings, embedded: { endpoint?: string; tlsRootCert?: string; identities?: IdentityResolver } = {}): FabricLedger {
+export function fabricLedgerFromSettings(
+  settings: Settings,
+  embedded: { endpoint?: string; tlsRootCert?: string; identities?: IdentityResolver } = {},
+): FabricLedger {
   const endpoint = settings.FABRIC_PEER_ENDPOINT || embedded.endpoint;
   if (endpoint === undefined) {
     throw new LedgerflowError('validation_failed', 'invalid setting FABRIC_PEER_ENDPOINT: required unless the embedded peer is started');

@@ -1,5 +1,15 @@
 import type { ApprovalRecord, ApprovalState, DatasetRecord, LeaseRecord, Page } from '../../core/model';
-import type { ApprovalDecision, ApprovalRequest, DatasetPatch, DatasetQuery, HistoryEntry, LedgerSession, NewDataset, WorkflowFinish, WorkflowLaunch } from '../../ports/ledger';
+import type {
+  ApprovalDecision,
+  ApprovalRequest,
+  DatasetPatch,
+  DatasetQuery,
+  HistoryEntry,
+  LedgerSession,
+  NewDataset,
+  WorkflowFinish,
+  WorkflowLaunch,
+} from '../../ports/ledger';
 import { LedgerflowError } from '../../core/errors';
 
 /**

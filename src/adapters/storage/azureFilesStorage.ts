@@ -1,5 +1,11 @@
 import type { TokenCredential } from '@azure/core-auth';
-import { AnonymousCredential, ShareServiceClient, StorageSharedKeyCredential, type ShareClientOptions, type ShareDirectoryClient } from '@azure/storage-file-share';
+import {
+  AnonymousCredential,
+  ShareServiceClient,
+  StorageSharedKeyCredential,
+  type ShareClientOptions,
+  type ShareDirectoryClient,
+} from '@azure/storage-file-share';
 import { LedgerflowError, validationError } from '../../core/errors';
 import { fileMapProblems } from '../../core/relativePath';
 import { credentialName } from '../../core/secretNames';
@@ -58,7 +64,9 @@ export class AzureFilesDatasetStorage implements DatasetStorage {
     const reachable = this.options.allowPrivateAddresses === true || (await resolvesToPublicOnly(new URL(source.shareUrl).hostname));
     const exists = reachable && (await dir.exists().catch(() => false));
     if (!exists) {
-      throw validationError('invalid source', [{ path: 'source.shareUrl', message: 'share or directory does not exist, or is not reachable with this credential' }]);
+      throw validationError('invalid source', [
+        { path: 'source.shareUrl', message: 'share or directory does not exist, or is not reachable with this credential' },
+      ]);
     }
     await upload(dir, files);
     return { location: location(source.shareUrl, datasetId, true), credential: source.credential };
@@ -105,7 +113,10 @@ export class AzureFilesDatasetStorage implements DatasetStorage {
 }
 
 const location = (shareUrl: string, datasetId: string, adopted: boolean): DatasetLocation => ({
-  kind: 'azure-files', shareUrl, credentialRef: credentialName(datasetId), adopted,
+  kind: 'azure-files',
+  shareUrl,
+  credentialRef: credentialName(datasetId),
+  adopted,
 });
 
 /** Azure Files refusing or missing what the ledger says exists: the caller can do nothing

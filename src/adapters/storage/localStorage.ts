@@ -24,8 +24,8 @@ export interface LocalStorageOptions {
 }
 
 /** The one answer to every refused adoption (see adoptable). */
-export const ADOPT_REFUSED = "is not a directory your organization may adopt: it must exist under one of your organization's LOCAL_DATASET_ROOTS, outside the data dir, and not overlap another dataset";
-
+export const ADOPT_REFUSED =
+  "is not a directory your organization may adopt: it must exist under one of your organization's LOCAL_DATASET_ROOTS, outside the data dir, and not overlap another dataset";
 
 export class LocalDatasetStorage implements DatasetStorage {
   readonly kind = 'local' as const;
@@ -89,7 +89,7 @@ export class LocalDatasetStorage implements DatasetStorage {
     const real = await fs.realpath(path).catch(() => undefined);
     if (real === undefined) return refuse('does not exist');
     const roots = await Promise.all((this.options.adoptRoots[ownerOrg] ?? []).map((r) => fs.realpath(r).catch(() => undefined)));
-    if (!roots.some((r) => r !== undefined && isInside(r, real))) refuse('not under the organization\'s roots');
+    if (!roots.some((r) => r !== undefined && isInside(r, real))) refuse("not under the organization's roots");
     if (!(await fs.stat(real)).isDirectory()) refuse('not a directory');
     const dataDir = await fs.realpath(this.options.dataDir).catch(() => resolve(this.options.dataDir));
     if (isInside(dataDir, real) || isInside(real, dataDir)) refuse('is, contains or lies inside the data dir');
@@ -173,7 +173,11 @@ async function writeFiles(root: string, files: Record<string, string>): Promise<
     }
     let handle: fs.FileHandle;
     try {
-      handle = await fs.open(join(dir, segments[segments.length - 1]!), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+      handle = await fs.open(
+        join(dir, segments[segments.length - 1]!),
+        constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+        0o644,
+      );
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST' || (err as NodeJS.ErrnoException).code === 'ELOOP') {
         throw validationError('invalid file paths', [{ path: `files[${JSON.stringify(path)}]`, message: 'already exists' }]);

@@ -10,10 +10,27 @@ import { BlockList, isIP } from 'node:net';
  */
 const NON_PUBLIC = new BlockList();
 for (const [net, prefix] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) NON_PUBLIC.addSubnet(net, prefix, 'ipv4');
-for (const [net, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8]] as const) NON_PUBLIC.addSubnet(net, prefix, 'ipv6');
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const)
+  NON_PUBLIC.addSubnet(net, prefix, 'ipv4');
+for (const [net, prefix] of [
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+] as const)
+  NON_PUBLIC.addSubnet(net, prefix, 'ipv6');
 
 function isPublic(address: string): boolean {
   const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
@@ -26,6 +43,11 @@ function isPublic(address: string): boolean {
 /** True when the host name resolves, and only to public addresses. */
 export async function resolvesToPublicOnly(hostname: string): Promise<boolean> {
   const bare = hostname.replace(/^\[(.*)\]$/, '$1');
-  const addresses = isIP(bare) !== 0 ? [bare] : await lookup(bare, { all: true, verbatim: true }).then((all) => all.map((a) => a.address)).catch(() => []);
+  const addresses =
+    isIP(bare) !== 0
+      ? [bare]
+      : await lookup(bare, { all: true, verbatim: true })
+          .then((all) => all.map((a) => a.address))
+          .catch(() => []);
   return addresses.length > 0 && addresses.every(isPublic);
 }

@@ -8,7 +8,15 @@ import type { KeyStore, KeyStores } from '../../ports/keyStore';
 import type { DatasetLocation, DatasetSource, DatasetStorage, TreeEntry } from '../../ports/datasetStorage';
 import type { Logger } from '../../observability/logger';
 import { leaseTtl, resolvePolicy, type PolicyInput } from '../../core/datasets/policy';
-import { isLeaseCurrent, publicDataset, publicHistoryEntry, publicLease, type PublicDataset, type PublicHistoryEntry, type PublicLease } from '../../core/datasets/views';
+import {
+  isLeaseCurrent,
+  publicDataset,
+  publicHistoryEntry,
+  publicLease,
+  type PublicDataset,
+  type PublicHistoryEntry,
+  type PublicLease,
+} from '../../core/datasets/views';
 
 /**
  * The dataset and lease use cases, over the ports only. Authorization that the ledger
@@ -93,7 +101,9 @@ export class DatasetService {
       return publicDataset(record, this.now());
     } catch (err) {
       for (const step of undo.reverse()) {
-        await step.run().catch((undoErr: unknown) => log.error({ err: toLedgerflowError(undoErr).message, step: step.what }, 'undo after failed registration failed'));
+        await step
+          .run()
+          .catch((undoErr: unknown) => log.error({ err: toLedgerflowError(undoErr).message, step: step.what }, 'undo after failed registration failed'));
       }
       throw err;
     }
@@ -141,7 +151,9 @@ export class DatasetService {
     });
     const record = await session.deleteDataset(id);
     if (opened !== undefined) {
-      await this.deps.storage(opened.location.kind).remove(opened.location, opened.credential)
+      await this.deps
+        .storage(opened.location.kind)
+        .remove(opened.location, opened.credential)
         .catch((err: unknown) => log.error({ err: toLedgerflowError(err).message }, 'removing dataset data failed'));
     }
     const results = [await keyStore.destroy(dataKeyName(id))];

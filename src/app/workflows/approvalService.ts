@@ -74,10 +74,12 @@ export class ApprovalService {
 
   async review(caller: Caller, workflowId: string): Promise<ApprovalReview> {
     const { run, approvals } = await this.visible(caller, workflowId);
-    const files = await Promise.all(run.review.files.map(async (f) => {
-      const content = f.size > INLINE_FILE_BYTES ? undefined : await this.content(workflowId, f);
-      return content === undefined ? { ...f } : { ...f, content };
-    }));
+    const files = await Promise.all(
+      run.review.files.map(async (f) => {
+        const content = f.size > INLINE_FILE_BYTES ? undefined : await this.content(workflowId, f);
+        return content === undefined ? { ...f } : { ...f, content };
+      }),
+    );
     return {
       workflowId,
       requester: run.requester,
@@ -112,7 +114,11 @@ export class ApprovalService {
     } catch (err) {
       // Decided already: if the run never heard of it (the event was lost after the
       // ledger committed), tell it again, then report the conflict.
-      if (err instanceof LedgerflowError && err.code === 'conflict') await this.notify(workflowId, mine.filter((a) => a.state !== 'pending'));
+      if (err instanceof LedgerflowError && err.code === 'conflict')
+        await this.notify(
+          workflowId,
+          mine.filter((a) => a.state !== 'pending'),
+        );
       throw err;
     }
     await this.notify(workflowId, decided);
@@ -124,7 +130,9 @@ export class ApprovalService {
     for (const record of decided) {
       if (record.state === 'pending' || record.decidedBy === undefined) continue;
       const event: ApprovalDecided = {
-        state: record.state, by: { user: record.decidedBy.user, org: record.decidedBy.org }, ...(record.reason === undefined ? {} : { reason: record.reason }),
+        state: record.state,
+        by: { user: record.decidedBy.user, org: record.decidedBy.org },
+        ...(record.reason === undefined ? {} : { reason: record.reason }),
       };
       await this.deps.runs.raise(workflowId, approvalDecidedEvent(record.datasetId), event);
     }
@@ -162,9 +170,14 @@ interface RunFacts {
 
 export function viewOfApproval(r: ApprovalRecord): ApprovalView {
   return {
-    workflowId: r.workflowId, datasetId: r.datasetId, datasetName: r.datasetName,
+    workflowId: r.workflowId,
+    datasetId: r.datasetId,
+    datasetName: r.datasetName,
     requester: { user: r.requester.user, org: r.requester.org },
-    specHash: r.specHash, filesHash: r.filesHash, state: r.state, requestedAt: r.requestedAt,
+    specHash: r.specHash,
+    filesHash: r.filesHash,
+    state: r.state,
+    requestedAt: r.requestedAt,
     ...(r.decidedAt !== undefined && { decidedAt: r.decidedAt }),
     ...(r.decidedBy !== undefined && { decidedBy: { user: r.decidedBy.user, org: r.decidedBy.org } }),
     ...(r.reuse !== undefined && { reuse: r.reuse }),

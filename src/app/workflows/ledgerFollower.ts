@@ -22,7 +22,11 @@ const leaseSchema = z.object({ datasetId: z.string().min(1) });
 const EVENT_DATASETS: Record<string, (payload: unknown) => string[]> = {
   LeaseReleased: (p) => [leaseSchema.parse(p).datasetId],
   LeaseTaken: (p) => [leaseSchema.parse(p).datasetId],
-  LeasesExpired: (p) => z.object({ leases: z.array(leaseSchema) }).parse(p).leases.map((l) => l.datasetId),
+  LeasesExpired: (p) =>
+    z
+      .object({ leases: z.array(leaseSchema) })
+      .parse(p)
+      .leases.map((l) => l.datasetId),
   DatasetDeleted: (p) => [z.object({ dataset: z.object({ id: z.string().min(1) }) }).parse(p).dataset.id],
 };
 
@@ -96,7 +100,11 @@ export async function followLedger(deps: FollowDeps): Promise<{ events: number; 
   let last: LedgerEvent | undefined;
   let events = 0;
   try {
-    const stream = deps.ledger.events({ startBlock: from?.blockNumber ?? 0n, ...(from === undefined ? {} : { afterTransactionId: from.transactionId }), signal: abort.signal });
+    const stream = deps.ledger.events({
+      startBlock: from?.blockNumber ?? 0n,
+      ...(from === undefined ? {} : { afterTransactionId: from.transactionId }),
+      signal: abort.signal,
+    });
     for await (const event of stream) {
       clearTimeout(idle);
       events++;

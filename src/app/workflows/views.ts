@@ -13,7 +13,16 @@ export interface WorkflowView {
   message?: string;
   /** The owners' decisions the run waits or waited for. */
   approvals?: RunApproval[];
-  jobs: { index: number; name: string; status: JobStatus; exitCode: number | null; startedAt: string | null; endedAt: string | null; attempts: number; message?: string }[];
+  jobs: {
+    index: number;
+    name: string;
+    status: JobStatus;
+    exitCode: number | null;
+    startedAt: string | null;
+    endedAt: string | null;
+    attempts: number;
+    message?: string;
+  }[];
 }
 
 /** What a run record tells about its owner and progress. The durable store is ours, but
@@ -49,13 +58,22 @@ export function factsOf(record: RunRecord): RunFacts | undefined {
   const input = inputSchema.safeParse(record.input);
   if (status.success) {
     return {
-      owner: status.data.submittedBy, datasetIds: status.data.datasetIds, status: status.data as WorkflowRunStatus,
-      spec: input.success ? input.data.spec : undefined, awaitsApproval: status.data.approvals !== undefined,
+      owner: status.data.submittedBy,
+      datasetIds: status.data.datasetIds,
+      status: status.data as WorkflowRunStatus,
+      spec: input.success ? input.data.spec : undefined,
+      awaitsApproval: status.data.approvals !== undefined,
     };
   }
   if (input.success) {
     const ids = [...new Set(input.data.spec.jobs.flatMap((j) => j.volumes.map((v) => v.id)))];
-    return { owner: input.data.caller, datasetIds: ids, status: undefined, spec: input.data.spec, awaitsApproval: (input.data.approvalDatasetIds ?? []).length > 0 };
+    return {
+      owner: input.data.caller,
+      datasetIds: ids,
+      status: undefined,
+      spec: input.data.spec,
+      awaitsApproval: (input.data.approvalDatasetIds ?? []).length > 0,
+    };
   }
   return undefined;
 }
@@ -82,7 +100,13 @@ export function viewOf(record: RunRecord, facts: RunFacts): WorkflowView {
     ...(message !== undefined && { message }),
     ...(facts.status?.approvals !== undefined && { approvals: facts.status.approvals }),
     jobs: jobs.map((j) => ({
-      index: j.index, name: j.name, status: j.status, exitCode: j.exitCode, startedAt: j.startedAt, endedAt: j.endedAt, attempts: j.attempts,
+      index: j.index,
+      name: j.name,
+      status: j.status,
+      exitCode: j.exitCode,
+      startedAt: j.startedAt,
+      endedAt: j.endedAt,
+      attempts: j.attempts,
       ...(j.message !== undefined && { message: j.message }),
     })),
   };

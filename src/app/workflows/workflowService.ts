@@ -37,7 +37,8 @@ export class WorkflowService {
   async submit(caller: Caller, submission: Submission): Promise<{ id: string }> {
     const spec = parseWorkflowSpec(submission.source);
     const tooBig = this.deps.maxJobMemoryBytes === undefined ? [] : oversized(spec, this.deps.maxJobMemoryBytes);
-    if (tooBig.length > 0) throw new LedgerflowError('validation_failed', `invalid workflow spec: ${tooBig.map((d) => `${d.path}: ${d.message}`).join('; ')}`, { details: tooBig });
+    if (tooBig.length > 0)
+      throw new LedgerflowError('validation_failed', `invalid workflow spec: ${tooBig.map((d) => `${d.path}: ${d.message}`).join('; ')}`, { details: tooBig });
     const session = this.deps.ledger.as(caller);
     const leases = new Map<string, LeaseRecord | undefined>();
     for (const id of datasetIdsOf(spec)) leases.set(id, await session.getLease(id));
@@ -52,9 +53,17 @@ export class WorkflowService {
     }
     const id = this.deps.newId();
     const input: WorkflowInput = {
-      workflowId: id, caller, spec, filesHash: filesHash(submission.files), approvalDatasetIds,
-      review: { workflow: submission.source, files: Object.entries(submission.files).map(([path, content]) => ({ path, size: Buffer.byteLength(content), sha256: fileDigest(content) })) },
-      options: submission.options, timing: this.deps.timing,
+      workflowId: id,
+      caller,
+      spec,
+      filesHash: filesHash(submission.files),
+      approvalDatasetIds,
+      review: {
+        workflow: submission.source,
+        files: Object.entries(submission.files).map(([path, content]) => ({ path, size: Buffer.byteLength(content), sha256: fileDigest(content) })),
+      },
+      options: submission.options,
+      timing: this.deps.timing,
     };
     await this.deps.compute.prepareWorkspace(id, submission.files);
     await this.deps.runs.start(ORCHESTRATORS.workflow, id, input);
@@ -91,7 +100,8 @@ export class WorkflowService {
   async cancel(caller: Caller, id: string): Promise<void> {
     const { record, facts } = await this.visibleRun(caller, id);
     const view = viewOf(record, facts);
-    if (isFinished(view.status)) throw new LedgerflowError('conflict', `workflow ${id} has already finished as ${view.status}`, { data: { status: view.status } });
+    if (isFinished(view.status))
+      throw new LedgerflowError('conflict', `workflow ${id} has already finished as ${view.status}`, { data: { status: view.status } });
     await this.deps.runs.raise(id, WORKFLOW_EVENTS.cancel, { reason: `canceled by ${caller.user}@${caller.org}` });
     this.deps.log.info({ workflowId: id, by: caller }, 'workflow cancel requested');
   }
@@ -112,9 +122,10 @@ export class WorkflowService {
   async file(caller: Caller, id: string, path: string): Promise<ByteSource> {
     await this.visibleRun(caller, id);
     const { compute } = this.deps;
-    const source = compute.openWorkspaceFile !== undefined
-      ? await compute.openWorkspaceFile(id, path)
-      : await compute.readWorkspaceFile(id, path).then((b) => (b === undefined ? undefined : bufferSource(b)));
+    const source =
+      compute.openWorkspaceFile !== undefined
+        ? await compute.openWorkspaceFile(id, path)
+        : await compute.readWorkspaceFile(id, path).then((b) => (b === undefined ? undefined : bufferSource(b)));
     if (source === undefined) throw notFound(`file ${path}`);
     return source;
   }
@@ -129,9 +140,11 @@ export class WorkflowService {
 
 /** Jobs asking for more memory than the backend allows, each with its spec path. */
 function oversized(spec: WorkflowSpec, maxBytes: number): { path: string; message: string }[] {
-  return spec.jobs.flatMap((job, i) => (job.resources.memory !== undefined && memoryBytes(job.resources.memory) > maxBytes
-    ? [{ path: `jobs[${i}].resources.memory`, message: `must be at most ${maxBytes} bytes (LOCAL_JOB_MAX_MEMORY)` }]
-    : []));
+  return spec.jobs.flatMap((job, i) =>
+    job.resources.memory !== undefined && memoryBytes(job.resources.memory) > maxBytes
+      ? [{ path: `jobs[${i}].resources.memory`, message: `must be at most ${maxBytes} bytes (LOCAL_JOB_MAX_MEMORY)` }]
+      : [],
+  );
 }
 
 /** A whole buffer as a ByteSource, for backends that can only fetch a file at once. */

@@ -11,20 +11,23 @@ const path = (id: string) => `approvals/${encodeURIComponent(id)}`;
 
 function printDecided(ctx: Context, decided: api.ApprovalDecided): void {
   if (ctx.output.json) return printJson(ctx.output, decided);
-  for (const d of decided.items) ctx.output.out(`${d.state} workflow ${decided.workflowId} on dataset ${d.datasetName} (${d.datasetId})${d.reuse === true ? ', reusable' : ''}\n`);
+  for (const d of decided.items)
+    ctx.output.out(`${d.state} workflow ${decided.workflowId} on dataset ${d.datasetName} (${d.datasetId})${d.reuse === true ? ', reusable' : ''}\n`);
 }
 
 /** The review: the YAML and every file with its sha256, so the owner reads what would run. */
 async function show(ctx: Context, id: string): Promise<void> {
   const review = await ctx.client.json('GET', path(id), api.approvalReview);
   if (ctx.output.json) return printJson(ctx.output, review);
-  ctx.output.out(fields([
-    ['workflow', `${review.workflowId} (${review.status})`],
-    ['requester', who(review.requester)],
-    ['spec hash', review.specHash],
-    ['files hash', review.filesHash],
-    ['datasets', review.datasets.map((d) => `${d.name} (${d.id}, ${d.owner}): ${d.state}`).join('; ')],
-  ]));
+  ctx.output.out(
+    fields([
+      ['workflow', `${review.workflowId} (${review.status})`],
+      ['requester', who(review.requester)],
+      ['spec hash', review.specHash],
+      ['files hash', review.filesHash],
+      ['datasets', review.datasets.map((d) => `${d.name} (${d.id}, ${d.owner}): ${d.state}`).join('; ')],
+    ]),
+  );
   ctx.output.out(`\n--- workflow.yaml\n${review.workflow}${review.workflow.endsWith('\n') ? '' : '\n'}`);
   for (const f of review.files) {
     ctx.output.out(`\n--- ${f.path} (${f.size} bytes, sha256 ${f.sha256})\n`);
@@ -48,13 +51,15 @@ export function approvalsCommand(): Command {
         const page = await ctx.client.json('GET', 'approvals', api.approvalPage, { query: { state: o.state, limit: o.limit, cursor: o.cursor } });
         if (ctx.output.json) return printJson(ctx.output, page);
         if (page.items.length === 0) return ctx.output.out('no approval requests\n');
-        ctx.output.out(table(page.items, [
-          ['WORKFLOW', (a) => a.workflowId],
-          ['DATASET', (a) => a.datasetName],
-          ['REQUESTER', (a) => who(a.requester)],
-          ['STATE', (a) => `${a.state}${a.reusedFrom === undefined ? '' : ' (reused)'}`],
-          ['REQUESTED', (a) => a.requestedAt],
-        ]));
+        ctx.output.out(
+          table(page.items, [
+            ['WORKFLOW', (a) => a.workflowId],
+            ['DATASET', (a) => a.datasetName],
+            ['REQUESTER', (a) => who(a.requester)],
+            ['STATE', (a) => `${a.state}${a.reusedFrom === undefined ? '' : ' (reused)'}`],
+            ['REQUESTED', (a) => a.requestedAt],
+          ]),
+        );
         if (page.nextCursor !== undefined) ctx.output.out(`more: ledgerflow approvals list --cursor ${page.nextCursor}\n`);
       }),
     );

@@ -43,9 +43,22 @@ export function configCommand(): Command {
       action(async (ctx) => {
         const path = configPath();
         const { endpoint, token, sources } = ctx.config;
-        const shown = { path, endpoint, endpointFrom: sources.endpoint, token: mask(token), tokenFrom: sources.token, file: { ...readConfigFile(path), token: undefined } };
+        const shown = {
+          path,
+          endpoint,
+          endpointFrom: sources.endpoint,
+          token: mask(token),
+          tokenFrom: sources.token,
+          file: { ...readConfigFile(path), token: undefined },
+        };
         if (ctx.output.json) return printJson(ctx.output, shown);
-        ctx.output.out(fields([['config file', path], ['endpoint', `${endpoint} (${sources.endpoint})`], ['token', `${mask(token)} (${sources.token})`]]));
+        ctx.output.out(
+          fields([
+            ['config file', path],
+            ['endpoint', `${endpoint} (${sources.endpoint})`],
+            ['token', `${mask(token)} (${sources.token})`],
+          ]),
+        );
       }),
     );
 

@@ -32,7 +32,11 @@ function policyOf(o: Pick<RegisterOptions, 'leaseTtl' | 'maxLeaseTtl' | 'approva
   };
 }
 
-const approvalOption = () => new Option('--approval <policy>', "required (default): a lessee's run waits for your approval of its exact spec and files; none: opt out").choices(['required', 'none']);
+const approvalOption = () =>
+  new Option('--approval <policy>', "required (default): a lessee's run waits for your approval of its exact spec and files; none: opt out").choices([
+    'required',
+    'none',
+  ]);
 
 function registerBody(dir: string | undefined, o: RegisterOptions): Record<string, unknown> {
   if (dir === undefined && o.localPath === undefined && o.azureShareUrl === undefined) {
@@ -46,7 +50,8 @@ function registerBody(dir: string | undefined, o: RegisterOptions): Record<strin
   if (o.azureShareUrl !== undefined) {
     const credential = o.azureCredentialEnv === undefined ? undefined : process.env[o.azureCredentialEnv];
     // The credential is read from the environment so it never sits in shell history.
-    if (credential === undefined || credential === '') throw usageError('--azure-share-url needs --azure-credential-env NAME, naming a set environment variable that holds the SAS token or account key');
+    if (credential === undefined || credential === '')
+      throw usageError('--azure-share-url needs --azure-credential-env NAME, naming a set environment variable that holds the SAS token or account key');
     source = { kind: 'azure-files', shareUrl: o.azureShareUrl, credential };
   }
   const policy = policyOf(o);
@@ -118,7 +123,10 @@ export function datasetsCommand(): Command {
   );
 
   addRegisterOptions(
-    datasets.command('upload').description('register a new dataset from the files of a local directory (register <dir>)').argument('<dir>', 'the directory to upload'),
+    datasets
+      .command('upload')
+      .description('register a new dataset from the files of a local directory (register <dir>)')
+      .argument('<dir>', 'the directory to upload'),
   ).action(
     action(async (ctx, dir: string, o: RegisterOptions) => {
       printRegistered(ctx, await registerDataset(ctx.client, registerBody(dir, o)), o.quiet);
@@ -197,7 +205,12 @@ export function datasetsCommand(): Command {
           cursor = page.nextCursor;
         } while (cursor !== undefined);
         if (ctx.output.json) return printJson(ctx.output, { datasetId: id, items });
-        ctx.output.out(table(items, [['PATH', (e) => (e.type === 'directory' ? `${e.path}/` : e.path)], ['SIZE', (e) => bytes(e.size)]]));
+        ctx.output.out(
+          table(items, [
+            ['PATH', (e) => (e.type === 'directory' ? `${e.path}/` : e.path)],
+            ['SIZE', (e) => bytes(e.size)],
+          ]),
+        );
       }),
     );
 

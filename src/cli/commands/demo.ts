@@ -78,7 +78,9 @@ async function ownersApprove(stage: Stage, id: string): Promise<void> {
     const client = stage.clientOf(owner as Org);
     const review = await client.json('GET', `approvals/${encodeURIComponent(id)}`, api.approvalReview);
     const decided = await client.json('POST', `approvals/${encodeURIComponent(id)}/approve`, api.approvalDecided, { body: { comment: 'demo: reviewed' } });
-    stage.say(`   ${owner} reviews the run (${review.files.map((f) => `${f.path} ${f.sha256.slice(0, 12)}`).join(', ') || 'no files'}; spec ${review.specHash.slice(0, 12)}) and approves: ${decided.items.map((d) => d.datasetName).join(', ')}`);
+    stage.say(
+      `   ${owner} reviews the run (${review.files.map((f) => `${f.path} ${f.sha256.slice(0, 12)}`).join(', ') || 'no files'}; spec ${review.specHash.slice(0, 12)}) and approves: ${decided.items.map((d) => d.datasetName).join(', ')}`,
+    );
   }
 }
 

@@ -45,7 +45,14 @@ export function leaseCommand(): Command {
         const d = await ctx.client.json('GET', datasetPath(id), api.dataset);
         if (ctx.output.json) return printJson(ctx.output, { datasetId: d.id, state: d.state, lease: d.lease });
         if (d.lease === null) return ctx.output.out(`${d.id} is ${d.state}\n`);
-        ctx.output.out(fields([['dataset', d.id], ['holder', who(d.lease.holder)], ['taken', d.lease.takenAt], ['expires', d.lease.expiresAt]]));
+        ctx.output.out(
+          fields([
+            ['dataset', d.id],
+            ['holder', who(d.lease.holder)],
+            ['taken', d.lease.takenAt],
+            ['expires', d.lease.expiresAt],
+          ]),
+        );
       }),
     );
 
@@ -60,7 +67,14 @@ export function historyCommand(): Command {
       action(async (ctx, id: string) => {
         const h = await ctx.client.json('GET', `${datasetPath(id)}/history`, api.history);
         if (ctx.output.json) return printJson(ctx.output, h);
-        ctx.output.out(table(h.items, [['TIME', (e) => e.timestamp], ['ACTION', (e) => e.action], ['BY', (e) => who(e.by)], ['TX', (e) => e.txId]]));
+        ctx.output.out(
+          table(h.items, [
+            ['TIME', (e) => e.timestamp],
+            ['ACTION', (e) => e.action],
+            ['BY', (e) => who(e.by)],
+            ['TX', (e) => e.txId],
+          ]),
+        );
       }),
     );
 }

@@ -23,13 +23,15 @@ export function ledgerCommand(): Command {
         const result = verifyLedger(dataDir);
         if (ctx.output.json) printJson(ctx.output, result);
         else {
-          ctx.output.out(fields([
-            ['ledger', result.ok ? 'ok' : 'BAD'],
-            ['blocks', String(result.blocks)],
-            ['transactions', String(result.transactions)],
-            ...(result.badBlock === undefined ? [] : [['bad block', String(result.badBlock)] as const]),
-            ...(result.problem === undefined ? [] : [['problem', result.problem] as const]),
-          ]));
+          ctx.output.out(
+            fields([
+              ['ledger', result.ok ? 'ok' : 'BAD'],
+              ['blocks', String(result.blocks)],
+              ['transactions', String(result.transactions)],
+              ...(result.badBlock === undefined ? [] : [['bad block', String(result.badBlock)] as const]),
+              ...(result.problem === undefined ? [] : [['problem', result.problem] as const]),
+            ]),
+          );
         }
         return result.ok ? EXIT.ok : EXIT.failure;
       }),

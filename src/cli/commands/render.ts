@@ -64,7 +64,12 @@ export function renderCommand(): Command {
         const settings = parseSettings(process.env);
         const files = workflowFiles(dirname(o.file), workflow.commands, o.file);
         const volumes: ResolvedVolume[] = spec.jobs.flatMap((job) =>
-          job.volumes.map((v) => ({ datasetId: v.id, name: v.name, mountPath: v.path, location: { kind: 'local' as const, path: `<location of dataset ${v.id}, unsealed at launch>` } })),
+          job.volumes.map((v) => ({
+            datasetId: v.id,
+            name: v.name,
+            mountPath: v.path,
+            location: { kind: 'local' as const, path: `<location of dataset ${v.id}, unsealed at launch>` },
+          })),
         );
         const objects = renderManifests(o.target, {
           run: runOf(spec, {

@@ -55,7 +55,8 @@ async function logs(ctx: Context, id: string, job: string | undefined, follow: b
   for (;;) {
     const view = await ctx.client.json('GET', runPath(id), api.workflowView);
     const names = job === undefined ? view.jobs.filter((j) => j.status !== 'Pending' && j.status !== 'Skipped').map((j) => j.name) : [job];
-    if (job !== undefined && !view.jobs.some((j) => j.name === job)) throw new CliError(EXIT.notFound, 'not_found', `workflow ${id} has no job ${job} (jobs: ${view.jobs.map((j) => j.name).join(', ')})`);
+    if (job !== undefined && !view.jobs.some((j) => j.name === job))
+      throw new CliError(EXIT.notFound, 'not_found', `workflow ${id} has no job ${job} (jobs: ${view.jobs.map((j) => j.name).join(', ')})`);
     const collected: Record<string, string> = {};
     for (const name of names) {
       try {
@@ -67,7 +68,9 @@ async function logs(ctx: Context, id: string, job: string | undefined, follow: b
     }
     if (!follow) {
       if (ctx.output.json) printJson(ctx.output, { workflowId: id, logs: collected });
-      else for (const [name, text] of Object.entries(collected)) ctx.output.out(job === undefined ? `==> ${name} <==\n${text}${text.endsWith('\n') || text === '' ? '' : '\n'}` : text);
+      else
+        for (const [name, text] of Object.entries(collected))
+          ctx.output.out(job === undefined ? `==> ${name} <==\n${text}${text.endsWith('\n') || text === '' ? '' : '\n'}` : text);
       return EXIT.ok;
     }
     for (const [name, text] of Object.entries(collected)) {
@@ -104,7 +107,9 @@ export function workflowsCommand(): Command {
         if (o.watch !== true) {
           if (ctx.output.json) return printJson(ctx.output, accepted);
           if (o.quiet === true) return ctx.output.out(`${accepted.id}\n`);
-          ctx.output.out(`submitted workflow ${accepted.id} (files: ${files.join(', ') || 'none'})\nfollow it with: ledgerflow workflows status ${accepted.id} --watch\n`);
+          ctx.output.out(
+            `submitted workflow ${accepted.id} (files: ${files.join(', ') || 'none'})\nfollow it with: ledgerflow workflows status ${accepted.id} --watch\n`,
+          );
           return;
         }
         if (!ctx.output.json) ctx.output.out(`submitted workflow ${accepted.id} (files: ${files.join(', ') || 'none'})\n`);
@@ -116,7 +121,7 @@ export function workflowsCommand(): Command {
 
   workflows
     .command('list')
-    .description("runs of your organization, newest first")
+    .description('runs of your organization, newest first')
     .addOption(new Option('--status <status>', 'only runs in this state').choices(api.workflowStatus.options))
     .option('--limit <n>', 'how many', (v) => Number(v), 20)
     .action(
@@ -172,7 +177,7 @@ export function workflowsCommand(): Command {
 
   workflows
     .command('download')
-    .description('a result file from the run\'s workspace (to stdout, or -o)')
+    .description("a result file from the run's workspace (to stdout, or -o)")
     .argument('<id>', 'workflow id')
     .argument('<path>', 'path in the workspace, e.g. result.txt')
     .option('-o, --output <file>', 'write to this file')

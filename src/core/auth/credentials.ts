@@ -14,10 +14,12 @@ import type { Caller } from '../model';
  *   "role:<app role>": "uib"}`). It is honoured only when that map is configured, so a
  *   locally run host never trusts a client-supplied principal header.
  */
-const callerSchema = z.object({
-  user: z.string().min(1).max(128),
-  org: z.string().regex(ORG_NAME, 'must be a lower-case organization name'),
-}).strict();
+const callerSchema = z
+  .object({
+    user: z.string().min(1).max(128),
+    org: z.string().regex(ORG_NAME, 'must be a lower-case organization name'),
+  })
+  .strict();
 
 export const tokensSchema = z.record(z.string().min(1), callerSchema);
 export const principalOrgMapSchema = z.record(
@@ -37,7 +39,10 @@ const digest = (value: string) => createHash('sha256').update(value, 'utf8').dig
 
 export class Authenticator {
   private readonly tokens: { digest: Buffer; caller: Caller }[];
-  constructor(tokens: TokenMap, private readonly principalOrgs: PrincipalOrgMap | undefined) {
+  constructor(
+    tokens: TokenMap,
+    private readonly principalOrgs: PrincipalOrgMap | undefined,
+  ) {
     this.tokens = Object.entries(tokens).map(([token, caller]) => ({ digest: digest(token), caller: { user: caller.user, org: caller.org } }));
   }
 
@@ -72,14 +77,22 @@ export class Authenticator {
     const keys = [
       ...[...claims('tid'), ...claims('http://schemas.microsoft.com/identity/claims/tenantid')].map((v) => `tid:${v}`),
       ...claims('groups').map((v) => `group:${v}`),
-      ...claims(principal.role_typ ?? 'roles').concat(claims('roles')).map((v) => `role:${v}`),
+      ...claims(principal.role_typ ?? 'roles')
+        .concat(claims('roles'))
+        .map((v) => `role:${v}`),
     ];
     const orgs = [...new Set(keys.map((k) => orgMap[k]).filter((o): o is string => o !== undefined))];
     if (orgs.length !== 1) {
-      throw new LedgerflowError('forbidden', orgs.length === 0 ? 'the signed-in principal belongs to no organization' : 'the signed-in principal maps to more than one organization');
+      throw new LedgerflowError(
+        'forbidden',
+        orgs.length === 0 ? 'the signed-in principal belongs to no organization' : 'the signed-in principal maps to more than one organization',
+      );
     }
-    const user = claims(principal.name_typ ?? 'name')[0] ?? claims('preferred_username')[0]
-      ?? claims('http://schemas.microsoft.com/identity/claims/objectidentifier')[0] ?? claims('oid')[0];
+    const user =
+      claims(principal.name_typ ?? 'name')[0] ??
+      claims('preferred_username')[0] ??
+      claims('http://schemas.microsoft.com/identity/claims/objectidentifier')[0] ??
+      claims('oid')[0];
     if (user === undefined || user.length === 0) throw unauthenticated('the signed-in principal has no name claim');
     return { user, org: orgs[0]! };
   }

@@ -11,18 +11,19 @@ export interface PolicyInput {
 }
 
 /** A complete policy from what the owner gave, over `base` (defaults or the current policy). */
-export function resolvePolicy(input: PolicyInput | undefined, base: LeasePolicy | { defaultTtlSeconds: number }): { policy: LeasePolicy; problems: ErrorDetail[] } {
-  const current: LeasePolicy = 'defaultTtlSeconds' in base
-    ? { leaseTtlSeconds: base.defaultTtlSeconds, maxLeaseTtlSeconds: Math.max(base.defaultTtlSeconds, DEFAULT_MAX_SECONDS) }
-    : base;
+export function resolvePolicy(
+  input: PolicyInput | undefined,
+  base: LeasePolicy | { defaultTtlSeconds: number },
+): { policy: LeasePolicy; problems: ErrorDetail[] } {
+  const current: LeasePolicy =
+    'defaultTtlSeconds' in base ? { leaseTtlSeconds: base.defaultTtlSeconds, maxLeaseTtlSeconds: Math.max(base.defaultTtlSeconds, DEFAULT_MAX_SECONDS) } : base;
   const leaseTtlSeconds = input?.leaseTtlSeconds ?? current.leaseTtlSeconds;
   // A new dataset's default maximum stretches to the lease length asked for; an existing
   // dataset's maximum was the owner's choice and only changes when named.
-  const maxLeaseTtlSeconds = input?.maxLeaseTtlSeconds
-    ?? ('defaultTtlSeconds' in base ? Math.max(current.maxLeaseTtlSeconds, leaseTtlSeconds) : current.maxLeaseTtlSeconds);
-  const problems: ErrorDetail[] = leaseTtlSeconds > maxLeaseTtlSeconds
-    ? [{ path: 'policy.leaseTtlSeconds', message: `must not exceed maxLeaseTtlSeconds (${maxLeaseTtlSeconds})` }]
-    : [];
+  const maxLeaseTtlSeconds =
+    input?.maxLeaseTtlSeconds ?? ('defaultTtlSeconds' in base ? Math.max(current.maxLeaseTtlSeconds, leaseTtlSeconds) : current.maxLeaseTtlSeconds);
+  const problems: ErrorDetail[] =
+    leaseTtlSeconds > maxLeaseTtlSeconds ? [{ path: 'policy.leaseTtlSeconds', message: `must not exceed maxLeaseTtlSeconds (${maxLeaseTtlSeconds})` }] : [];
   // Recorded explicitly on every write, so a policy on the ledger says what it means.
   const approval = input?.approval ?? approvalOf(current);
   return { policy: { leaseTtlSeconds, maxLeaseTtlSeconds, approval }, problems };
@@ -31,9 +32,10 @@ export function resolvePolicy(input: PolicyInput | undefined, base: LeasePolicy 
 /** The lease length to ask the ledger for, or the problem with the one requested. */
 export function leaseTtl(requested: number | undefined, policy: LeasePolicy): { ttlSeconds: number; problems: ErrorDetail[] } {
   const ttlSeconds = requested ?? policy.leaseTtlSeconds;
-  const problems: ErrorDetail[] = ttlSeconds > policy.maxLeaseTtlSeconds
-    ? [{ path: 'ttlSeconds', message: `must not exceed the dataset's maxLeaseTtlSeconds (${policy.maxLeaseTtlSeconds})` }]
-    : [];
+  const problems: ErrorDetail[] =
+    ttlSeconds > policy.maxLeaseTtlSeconds
+      ? [{ path: 'ttlSeconds', message: `must not exceed the dataset's maxLeaseTtlSeconds (${policy.maxLeaseTtlSeconds})` }]
+      : [];
   return { ttlSeconds, problems };
 }
 

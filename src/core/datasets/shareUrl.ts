@@ -30,7 +30,10 @@ export function shareUrlProblems(raw: string, at: string): ErrorDetail[] {
   if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
     return [{ path: at, message: 'must not carry a query, fragment or user info (put the SAS token in credential)' }];
   }
-  const segments = url.pathname.split('/').filter((s) => s !== '').map(decodeURIComponent);
+  const segments = url.pathname
+    .split('/')
+    .filter((s) => s !== '')
+    .map(decodeURIComponent);
   const [share, ...dir] = pathStyle ? segments.slice(1) : segments;
   if (pathStyle && segments.length === 0) return [{ path: at, message: 'must name the account in the path' }];
   if (share === undefined || !SHARE_NAME.test(share)) return [{ path: at, message: 'must name a valid share' }];
@@ -42,7 +45,10 @@ export function parseShareUrl(raw: string): ShareAddress {
   const problems = shareUrlProblems(raw, 'shareUrl');
   if (problems.length > 0) throw validationError('invalid share URL', problems);
   const url = new URL(raw);
-  const segments = url.pathname.split('/').filter((s) => s !== '').map(decodeURIComponent);
+  const segments = url.pathname
+    .split('/')
+    .filter((s) => s !== '')
+    .map(decodeURIComponent);
   if (PATH_STYLE_HOST.test(url.hostname)) {
     const [accountName, shareName, ...dir] = segments as [string, string, ...string[]];
     return { serviceUrl: `${url.origin}/${accountName}`, accountName, shareName, directory: dir.join('/') };
@@ -55,4 +61,3 @@ export function parseShareUrl(raw: string): ShareAddress {
 export function isSasToken(credential: string): boolean {
   return /(^|[?&])sig=/.test(credential);
 }
-

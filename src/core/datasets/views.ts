@@ -75,5 +75,9 @@ const HIDDEN = new Set(['sealedLocation', 'mspId']);
 function scrub(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(scrub);
   if (typeof value !== 'object' || value === null) return value;
-  return Object.fromEntries(Object.entries(value).filter(([k]) => !HIDDEN.has(k)).map(([k, v]) => [k, scrub(v)]));
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([k]) => !HIDDEN.has(k))
+      .map(([k, v]) => [k, scrub(v)]),
+  );
 }

@@ -4,20 +4,12 @@ import type { WorkflowSpec } from './spec';
 
 /** True when `caller` holds the lease and it has not expired at `now`. */
 export function holdsLease(lease: LeaseRecord | undefined, caller: Caller, now: Date): boolean {
-  return lease !== undefined
-    && lease.holder.user === caller.user
-    && lease.holder.org === caller.org
-    && Date.parse(lease.expiresAt) > now.getTime();
+  return lease !== undefined && lease.holder.user === caller.user && lease.holder.org === caller.org && Date.parse(lease.expiresAt) > now.getTime();
 }
 
 /** One detail per volume whose dataset the caller does not hold, located by its spec path
  * (`jobs[1].volumes[0].id`), so a 403 names every one at once. */
-export function unleasedVolumes(
-  spec: WorkflowSpec,
-  leases: ReadonlyMap<string, LeaseRecord | undefined>,
-  caller: Caller,
-  now: Date,
-): ErrorDetail[] {
+export function unleasedVolumes(spec: WorkflowSpec, leases: ReadonlyMap<string, LeaseRecord | undefined>, caller: Caller, now: Date): ErrorDetail[] {
   return spec.jobs.flatMap((job, j) =>
     job.volumes.flatMap((volume, v) =>
       holdsLease(leases.get(volume.id), caller, now)

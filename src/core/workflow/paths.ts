@@ -8,8 +8,20 @@ import { posix } from 'node:path';
 
 /** System trees a dataset must never shadow, and the sandbox's own workspace. */
 export const RESERVED_MOUNT_ROOTS = [
-  '/bin', '/boot', '/dev', '/etc', '/lib', '/lib32', '/lib64', '/libx32', '/proc', '/run',
-  '/sbin', '/sys', '/usr', '/workspace',
+  '/bin',
+  '/boot',
+  '/dev',
+  '/etc',
+  '/lib',
+  '/lib32',
+  '/lib64',
+  '/libx32',
+  '/proc',
+  '/run',
+  '/sbin',
+  '/sys',
+  '/usr',
+  '/workspace',
 ] as const;
 
 // eslint-disable-next-line no-control-regex

@@ -54,23 +54,23 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 const nonBlank = z.string({ error: 'must be a string' }).trim().min(1, 'must not be empty');
 
-const duration = z
-  .union([z.number(), z.string()], { error: 'must be seconds or a duration like 90s, 5m, 1h' })
-  .transform((value, ctx) => {
-    const seconds = durationSeconds(value);
-    if (seconds === undefined || seconds <= 0 || seconds > MAX_TIMEOUT_SECONDS) {
-      ctx.addIssue({ code: 'custom', message: `must be seconds or a duration like 90s, 5m, 1h (at most ${MAX_TIMEOUT_SECONDS / 3600}h)` });
-      return z.NEVER;
-    }
-    return seconds;
-  });
+const duration = z.union([z.number(), z.string()], { error: 'must be seconds or a duration like 90s, 5m, 1h' }).transform((value, ctx) => {
+  const seconds = durationSeconds(value);
+  if (seconds === undefined || seconds <= 0 || seconds > MAX_TIMEOUT_SECONDS) {
+    ctx.addIssue({ code: 'custom', message: `must be seconds or a duration like 90s, 5m, 1h (at most ${MAX_TIMEOUT_SECONDS / 3600}h)` });
+    return z.NEVER;
+  }
+  return seconds;
+});
 
 const quantity = (pattern: RegExp, example: string) =>
   z
     .union([z.string(), z.number()], { error: `must be a quantity like ${example}` })
     .transform(String)
     .pipe(
-      z.string().regex(pattern, { error: `must be a quantity like ${example}`, abort: true })
+      z
+        .string()
+        .regex(pattern, { error: `must be a quantity like ${example}`, abort: true })
         // Zero would read as "no limit" to some backends: a job always has some.
         .refine((q) => Number(/^[0-9.]+/.exec(q)?.[0] ?? 0) > 0, 'must be more than zero'),
     );
@@ -95,7 +95,10 @@ const volumeSchema = z.strictObject(
 
 const jobObjectSchema = z.strictObject({
   command: nonBlank.max(65536),
-  name: z.string({ error: 'must be a string' }).regex(JOB_NAME, 'must be lower-case letters, digits and -, start with a letter and end with a letter or digit, at most 40 characters').optional(),
+  name: z
+    .string({ error: 'must be a string' })
+    .regex(JOB_NAME, 'must be lower-case letters, digits and -, start with a letter and end with a letter or digit, at most 40 characters')
+    .optional(),
   image: nonBlank.optional(),
   env: z
     .record(
@@ -120,10 +123,7 @@ const TOP_LEVEL_KEYS = ['jobs', 'dags', 'image', 'timeout'] as const;
 const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>(
-    (acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc === '' ? String(key) : `${acc}.${String(key)}`),
-    '',
-  );
+  return path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc === '' ? String(key) : `${acc}.${String(key)}`), '');
 }
 
 /** Collects problems in document order, each with its path. */
@@ -205,9 +205,7 @@ function parseJob(raw: unknown, i: number, problems: Problems): ParsedJob | unde
 
 /** The name each job answers to in `dags`: its own (if it is a string) or `job-<index>`. */
 function namesOf(rawJobs: readonly unknown[], problems: Problems): string[] {
-  const names = rawJobs.map((raw, i) =>
-    isMapping(raw) && typeof raw['name'] === 'string' ? raw['name'] : `job-${i + 1}`,
-  );
+  const names = rawJobs.map((raw, i) => (isMapping(raw) && typeof raw['name'] === 'string' ? raw['name'] : `job-${i + 1}`));
   const first = new Map<string, number>();
   names.forEach((name, i) => {
     const seen = first.get(name);
@@ -272,7 +270,10 @@ function toJobSpec(job: ParsedJob, index: number, name: string): JobSpec {
 export function parseWorkflowSpec(source: string): WorkflowSpec {
   const problems = new Problems();
   const fail = () => {
-    const summary = problems.details.slice(0, 5).map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join('; ');
+    const summary = problems.details
+      .slice(0, 5)
+      .map((d) => (d.path ? `${d.path}: ${d.message}` : d.message))
+      .join('; ');
     const more = problems.details.length > 5 ? ` (and ${problems.details.length - 5} more)` : '';
     return new LedgerflowError('validation_failed', `invalid workflow spec: ${summary}${more}`, { details: problems.details });
   };

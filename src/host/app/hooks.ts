@@ -17,7 +17,10 @@ export class HookRegistry {
     return {
       dispose: () => {
         const current = this.#hooks.get(hookName) ?? [];
-        this.#hooks.set(hookName, current.filter((cb) => cb !== callback));
+        this.#hooks.set(
+          hookName,
+          current.filter((cb) => cb !== callback),
+        );
       },
     };
   }

@@ -60,10 +60,7 @@ export async function invokeFunction(deps: InvokeDeps, fn: RegisteredFunction, i
   const request: RpcInvocationRequest = {
     invocationId,
     functionId: fn.id,
-    inputData: [
-      { name: fn.trigger.name, data: input.trigger },
-      ...Object.entries(input.inputs ?? {}).map(([name, data]) => ({ name, data })),
-    ],
+    inputData: [{ name: fn.trigger.name, data: input.trigger }, ...Object.entries(input.inputs ?? {}).map(([name, data]) => ({ name, data }))],
     triggerMetadata: { ...(input.triggerMetadata ?? {}) },
     retryContext: input.retryContext ?? null,
   };

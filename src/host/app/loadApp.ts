@@ -92,8 +92,13 @@ export async function loadApp(appDir: string, env: NodeJS.ProcessEnv, logger: Lo
     await Promise.all(opened.map((server) => new Promise<void>((done) => server.close(() => done()))));
   };
   return {
-    appDir, entries, registry: state.registry, hooks: state.hooks, programmingModel: model,
-    httpUri: httpUri === undefined ? undefined : loopbackUri(httpUri), close,
+    appDir,
+    entries,
+    registry: state.registry,
+    hooks: state.hooks,
+    programmingModel: model,
+    httpUri: httpUri === undefined ? undefined : loopbackUri(httpUri),
+    close,
   };
 }
 

@@ -17,10 +17,7 @@ export async function withRetry<T>(
     } catch (err) {
       const more = policy !== undefined && (policy.maxRetryCount < 0 || retryCount < policy.maxRetryCount);
       if (!more || signal.aborted) throw err;
-      const delay =
-        policy.strategy === 'fixedDelay'
-          ? policy.delayMs
-          : Math.min(policy.maximumMs, policy.minimumMs * 2 ** retryCount);
+      const delay = policy.strategy === 'fixedDelay' ? policy.delayMs : Math.min(policy.maximumMs, policy.minimumMs * 2 ** retryCount);
       await new Promise<void>((resolve) => {
         // The listener goes when the wait ends either way: the host's one shutdown signal
         // would otherwise gather one per failed attempt (MaxListenersExceededWarning when a

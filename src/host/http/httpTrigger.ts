@@ -60,7 +60,10 @@ export function httpTriggerExtension(options: HttpTriggerOptions): HostExtension
     const rest = url.pathname.slice(prefix.length);
     let segments: string[];
     try {
-      segments = rest.split('/').filter((s) => s !== '').map(decodeURIComponent);
+      segments = rest
+        .split('/')
+        .filter((s) => s !== '')
+        .map(decodeURIComponent);
     } catch {
       writeJsonError(res, 400, 'bad_request', 'malformed URL encoding');
       return;
@@ -150,34 +153,58 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'tra
  * there and is piped to the client as it is produced, so a large body never sits in memory.
  */
 async function viaProxy(
-  ctx: HostContext, httpUri: string, fn: RegisteredFunction, req: IncomingMessage, res: ServerResponse,
+  ctx: HostContext,
+  httpUri: string,
+  fn: RegisteredFunction,
+  req: IncomingMessage,
+  res: ServerResponse,
   incoming: { method: string; body: Buffer; params: Record<string, string>; headers: IncomingMessage['headers'] },
 ): Promise<void> {
   const invocationId = randomUUID();
-  const headers = Object.fromEntries(Object.entries(incoming.headers).filter(([name, v]) => v !== undefined && !/^x-ms-client-principal/i.test(name)).map(([n, v]) => [n, Array.isArray(v) ? v.join(', ') : String(v)]));
+  const headers = Object.fromEntries(
+    Object.entries(incoming.headers)
+      .filter(([name, v]) => v !== undefined && !/^x-ms-client-principal/i.test(name))
+      .map(([n, v]) => [n, Array.isArray(v) ? v.join(', ') : String(v)]),
+  );
   const triggerMetadata: Record<string, RpcTypedData> = { Headers: { json: JSON.stringify(headers) } };
   for (const [name, value] of Object.entries(incoming.params)) triggerMetadata[name] = { string: value };
-  const trigger = toRpcHttpRequest({ method: incoming.method, url: requestUrl(req, ctx.baseUrl), headers: incoming.headers, body: Buffer.alloc(0), params: incoming.params });
+  const trigger = toRpcHttpRequest({
+    method: incoming.method,
+    url: requestUrl(req, ctx.baseUrl),
+    headers: incoming.headers,
+    body: Buffer.alloc(0),
+    params: incoming.params,
+  });
   const abort = new AbortController();
   const invocation = ctx.invoke(fn, { trigger, triggerMetadata, invocationId }).catch((err: unknown) => {
     abort.abort(err);
     throw err;
   });
   const forwarded = new Promise<void>((resolve, reject) => {
-    const proxyReq = httpRequest(new URL(req.url ?? '/', httpUri), {
-      method: incoming.method,
-      headers: { ...headers, 'x-ms-invocation-id': invocationId, 'x-forwarded-host': req.headers.host ?? new URL(ctx.baseUrl).host, 'x-forwarded-proto': 'http', 'content-length': String(incoming.body.length) },
-      signal: abort.signal,
-    }, (proxyRes) => {
-      const out: Record<string, string | string[]> = {};
-      for (const [name, value] of Object.entries(proxyRes.headers)) {
-        if (value !== undefined && !HOP_BY_HOP.has(name) && name !== 'x-ms-invocation-id') out[name] = value;
-      }
-      res.writeHead(proxyRes.statusCode ?? 500, out);
-      proxyRes.pipe(res);
-      proxyRes.once('end', resolve);
-      proxyRes.once('error', reject);
-    });
+    const proxyReq = httpRequest(
+      new URL(req.url ?? '/', httpUri),
+      {
+        method: incoming.method,
+        headers: {
+          ...headers,
+          'x-ms-invocation-id': invocationId,
+          'x-forwarded-host': req.headers.host ?? new URL(ctx.baseUrl).host,
+          'x-forwarded-proto': 'http',
+          'content-length': String(incoming.body.length),
+        },
+        signal: abort.signal,
+      },
+      (proxyRes) => {
+        const out: Record<string, string | string[]> = {};
+        for (const [name, value] of Object.entries(proxyRes.headers)) {
+          if (value !== undefined && !HOP_BY_HOP.has(name) && name !== 'x-ms-invocation-id') out[name] = value;
+        }
+        res.writeHead(proxyRes.statusCode ?? 500, out);
+        proxyRes.pipe(res);
+        proxyRes.once('end', resolve);
+        proxyRes.once('error', reject);
+      },
+    );
     proxyReq.once('error', reject);
     // A client that goes away stops the transfer at the worker too.
     res.once('close', () => {

@@ -7,9 +7,7 @@
  * and the app's templates must mean here what they mean on Azure. Matching is
  * case-insensitive for literals, as on Azure.
  */
-export type Segment =
-  | { kind: 'literal'; text: string }
-  | { kind: 'param'; name: string; optional: boolean; catchAll: boolean; constraints: Constraint[] };
+export type Segment = { kind: 'literal'; text: string } | { kind: 'param'; name: string; optional: boolean; catchAll: boolean; constraints: Constraint[] };
 
 type Constraint = (value: string) => boolean;
 
@@ -48,11 +46,26 @@ function constraint(spec: string, template: string): Constraint {
       return (v) => GUID.test(v);
     case 'datetime':
       return (v) => !Number.isNaN(Date.parse(v));
-    case 'minlength': { const n = num(); return (v) => v.length >= n; }
-    case 'maxlength': { const n = num(); return (v) => v.length <= n; }
-    case 'length': { const n = num(); return (v) => v.length === n; }
-    case 'min': { const n = num(); return (v) => Number(v) >= n; }
-    case 'max': { const n = num(); return (v) => Number(v) <= n; }
+    case 'minlength': {
+      const n = num();
+      return (v) => v.length >= n;
+    }
+    case 'maxlength': {
+      const n = num();
+      return (v) => v.length <= n;
+    }
+    case 'length': {
+      const n = num();
+      return (v) => v.length === n;
+    }
+    case 'min': {
+      const n = num();
+      return (v) => Number(v) >= n;
+    }
+    case 'max': {
+      const n = num();
+      return (v) => Number(v) <= n;
+    }
     case 'regex': {
       if (arg === undefined) throw new Error(`route "${template}": regex constraint needs a pattern`);
       const re = new RegExp(arg, 'i');
@@ -64,7 +77,10 @@ function constraint(spec: string, template: string): Constraint {
 }
 
 export function parseRouteTemplate(template: string): RouteTemplate {
-  const parts = template.replace(/^\/+|\/+$/g, '').split('/').filter((p) => p !== '');
+  const parts = template
+    .replace(/^\/+|\/+$/g, '')
+    .split('/')
+    .filter((p) => p !== '');
   const segments: Segment[] = parts.map((part, index) => {
     const m = /^\{(\*)?([A-Za-z_][A-Za-z0-9_]*)((?::[^:}]+(?:\([^)]*\))?)*)(\?)?\}$/.exec(part);
     if (!m) {

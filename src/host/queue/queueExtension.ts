@@ -11,7 +11,9 @@ const DEFAULT_LEASE_MS = 10 * 60 * 1000;
 function queueName(fn: RegisteredFunction, binding: BindingSpec): string {
   const name = stringOption(binding, 'queueName');
   if (name === undefined || !isValidQueueName(name)) {
-    throw new Error(`function "${fn.name}": binding "${binding.name}" needs a valid queueName (3-63 lower-case letters, digits, hyphens), got ${JSON.stringify(name)}`);
+    throw new Error(
+      `function "${fn.name}": binding "${binding.name}" needs a valid queueName (3-63 lower-case letters, digits, hyphens), got ${JSON.stringify(name)}`,
+    );
   }
   return name;
 }

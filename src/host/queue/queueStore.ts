@@ -39,7 +39,10 @@ export class QueueStore implements QueueClient {
   #db: BetterSqlite3.Database | undefined;
   readonly #listeners = new Set<(queue: string) => void>();
 
-  constructor(private readonly dataDir: string, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly dataDir: string,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   get #conn(): BetterSqlite3.Database {
     if (this.#db === undefined) {
@@ -127,8 +130,15 @@ export class QueueStore implements QueueClient {
     db.transaction(() => {
       const removed = db.prepare('DELETE FROM queue_messages WHERE id = ? AND pop_receipt = ?').run(message.id, message.popReceipt).changes;
       if (removed === 1) {
-        db.prepare('INSERT INTO queue_messages (id, queue, body, is_text, inserted_at, expires_at, visible_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-          .run(id, poison, typeof message.body === 'string' ? Buffer.from(message.body, 'utf8') : message.body, typeof message.body === 'string' ? 1 : 0, now, now + SEVEN_DAYS_MS, now);
+        db.prepare('INSERT INTO queue_messages (id, queue, body, is_text, inserted_at, expires_at, visible_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+          id,
+          poison,
+          typeof message.body === 'string' ? Buffer.from(message.body, 'utf8') : message.body,
+          typeof message.body === 'string' ? 1 : 0,
+          now,
+          now + SEVEN_DAYS_MS,
+          now,
+        );
       }
     })();
     for (const listener of this.#listeners) listener(poison);

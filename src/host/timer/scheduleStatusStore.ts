@@ -45,7 +45,10 @@ export class ScheduleStatusStore {
     const tmp = `${file}.${process.pid}.tmp`;
     try {
       mkdirSync(this.#dir, { recursive: true });
-      writeFileSync(tmp, JSON.stringify({ last: status.last?.toISOString() ?? null, next: status.next.toISOString(), lastUpdated: status.lastUpdated.toISOString() }));
+      writeFileSync(
+        tmp,
+        JSON.stringify({ last: status.last?.toISOString() ?? null, next: status.next.toISOString(), lastUpdated: status.lastUpdated.toISOString() }),
+      );
       renameSync(tmp, file);
       return undefined;
     } catch (err) {

@@ -73,10 +73,13 @@ class TimerRunner {
     }
     const due = this.#status.next;
     const wait = Math.min(due.getTime() - now.getTime(), MAX_TIMEOUT_MS);
-    this.#timeout = setTimeout(() => {
-      if (Date.now() < due.getTime()) return this.#arm();
-      void this.#fire(due, false).finally(() => this.#arm());
-    }, Math.max(wait, 0));
+    this.#timeout = setTimeout(
+      () => {
+        if (Date.now() < due.getTime()) return this.#arm();
+        void this.#fire(due, false).finally(() => this.#arm());
+      },
+      Math.max(wait, 0),
+    );
   }
 
   #save(): void {

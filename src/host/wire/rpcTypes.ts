@@ -22,9 +22,17 @@ export interface RpcTypedData {
   collectionSint64?: { sint64?: number[] | null } | null;
 }
 
-export interface RpcNullableString { value?: string | null }
-export interface RpcDuration { seconds?: number | null; nanos?: number | null }
-export interface RpcTimestamp { seconds?: number | null; nanos?: number | null }
+export interface RpcNullableString {
+  value?: string | null;
+}
+export interface RpcDuration {
+  seconds?: number | null;
+  nanos?: number | null;
+}
+export interface RpcTimestamp {
+  seconds?: number | null;
+  nanos?: number | null;
+}
 
 export type RpcHttpCookieSameSite = 'none' | 'lax' | 'strict' | 'explicitNone';
 

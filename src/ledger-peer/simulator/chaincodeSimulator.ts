@@ -27,13 +27,7 @@ interface ShimResponse {
 interface ContractDispatcher {
   Invoke(stub: ChaincodeStub): Promise<ShimResponse>;
 }
-type StubConstructor = new (
-  handler: TxSimulator,
-  channelId: string,
-  txId: string,
-  input: ChaincodeInputLike,
-  signedProposal: undefined,
-) => ChaincodeStub;
+type StubConstructor = new (handler: TxSimulator, channelId: string, txId: string, input: ChaincodeInputLike, signedProposal: undefined) => ChaincodeStub;
 
 const ChaincodeFromContract = require('fabric-shim/lib/contract-spi/chaincodefromcontract') as new (
   contracts: unknown[],

@@ -21,4 +21,3 @@ function codePointRank(unit: number): number {
   if (unit >= 0xe000) return unit - 0x800;
   return unit;
 }
-

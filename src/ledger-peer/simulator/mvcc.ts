@@ -36,5 +36,4 @@ function rangeUnchanged(state: StateReader, range: RangeRead): boolean {
   }
 }
 
-const sameVersion = (a: Version | null, b: Version | null): boolean =>
-  a === null || b === null ? a === b : a.blockNum === b.blockNum && a.txNum === b.txNum;
+const sameVersion = (a: Version | null, b: Version | null): boolean => (a === null || b === null ? a === b : a.blockNum === b.blockNum && a.txNum === b.txNum);

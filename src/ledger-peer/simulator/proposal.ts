@@ -63,10 +63,5 @@ export function decodedProposal(input: SimulationInput): DecodedProposalFields {
 
 /** sha256(nonce | creator | epoch 0), the shape of Fabric's proposal binding. */
 export function proposalBinding(input: SimulationInput): string {
-  return createHash('sha256')
-    .update(input.txId)
-    .update(input.creator.mspId)
-    .update(input.creator.certPem)
-    .update(Buffer.alloc(8))
-    .digest('hex');
+  return createHash('sha256').update(input.txId).update(input.creator.mspId).update(input.creator.certPem).update(Buffer.alloc(8)).digest('hex');
 }

@@ -52,7 +52,14 @@ const SHIM_LEVELS: Record<string, string> = { CRITICAL: 'fatal', ERROR: 'error',
 const noop = (): void => {};
 
 // The loggers fabric-shim and fabric-contract-api create on the transaction path.
-const SHIM_LOGGERS = ['lib/chaincode.js', 'lib/stub.js', 'lib/iterators.js', 'lib/handler.js', 'contracts-spi/chaincodefromcontract.js', 'contracts-spi/datamarshall.js'];
+const SHIM_LOGGERS = [
+  'lib/chaincode.js',
+  'lib/stub.js',
+  'lib/iterators.js',
+  'lib/handler.js',
+  'contracts-spi/chaincodefromcontract.js',
+  'contracts-spi/datamarshall.js',
+];
 const CONTRACT_API_LOGGERS = ['./lib/contract.js', './lib/jsontransactionserializer.js'];
 
 export function setShimLogLevel(level: string): void {

@@ -14,7 +14,16 @@ after(async () => {
   await host?.kill();
 });
 
-const CHECK_STATUS_FIELDS = ['id', 'purgeHistoryDeleteUri', 'restartPostUri', 'resumePostUri', 'sendEventPostUri', 'statusQueryGetUri', 'suspendPostUri', 'terminatePostUri'];
+const CHECK_STATUS_FIELDS = [
+  'id',
+  'purgeHistoryDeleteUri',
+  'restartPostUri',
+  'resumePostUri',
+  'sendEventPostUri',
+  'statusQueryGetUri',
+  'suspendPostUri',
+  'terminatePostUri',
+];
 const STATUS_FIELDS = ['createdTime', 'customStatus', 'input', 'instanceId', 'lastUpdatedTime', 'name', 'output', 'runtimeStatus'];
 const post = (path: string, body?: unknown) =>
   durableFetch(host, path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: body === undefined ? '' : JSON.stringify(body) });
@@ -68,7 +77,7 @@ test('status: 202 + Location + Retry-After: 5 while running; 200 when done; fiel
   assert.equal(ended.body.runtimeStatus, 'Terminated');
 });
 
-test('showHistory: the extension\'s event shape (FunctionName, ScheduledTime; no scheduling records)', async () => {
+test("showHistory: the extension's event shape (FunctionName, ScheduledTime; no scheduling records)", async () => {
   const { body: s } = await start('helloSequence');
   await finished(host, s.id);
   const plain = (await (await durableFetch(host, `instances/${s.id}?showHistory=true`)).json()) as Status & { history?: unknown };
@@ -82,7 +91,8 @@ test('showHistory: the extension\'s event shape (FunctionName, ScheduledTime; no
   assert.equal(events[1]?.['FunctionName'], 'sayHello');
   assert.match(String(events[1]?.['ScheduledTime']), /^\d{4}-.*Z$/);
   for (const e of events) {
-    for (const hidden of ['EventId', 'IsPlayed', 'TaskScheduledId', 'Name', 'OrchestrationInstance', 'Result']) assert.ok(!(hidden in e), `${hidden} in ${JSON.stringify(e)}`);
+    for (const hidden of ['EventId', 'IsPlayed', 'TaskScheduledId', 'Name', 'OrchestrationInstance', 'Result'])
+      assert.ok(!(hidden in e), `${hidden} in ${JSON.stringify(e)}`);
   }
   const withOutput = (await (await durableFetch(host, `instances/${s.id}?showHistory=true&showHistoryOutput=true`)).json()) as Status;
   assert.equal(withOutput.historyEvents?.[1]?.['Result'], 'Hello, Tokyo');
@@ -109,7 +119,7 @@ test('404 for an unknown instance on every instance route; 410 for operations on
   assert.equal((await post(`instances/${s.id}/rewind`)).status, 501);
 });
 
-test('taskHub= names the task hub: another hub\'s instances are not here', async () => {
+test("taskHub= names the task hub: another hub's instances are not here", async () => {
   const { body: s } = await start('helloSequence');
   await finished(host, s.id);
   assert.equal((await durableFetch(host, `instances/${s.id}?taskHub=conformancehub`)).status, 200);
@@ -147,10 +157,14 @@ test('purge: a running instance too (200), then it is gone; by filter needs crea
   assert.equal((await durableFetch(host, 'instances', { method: 'DELETE' })).status, 400);
   const { body: done } = await start('helloSequence');
   await finished(host, done.id);
-  const byFilter = await durableFetch(host, `instances?createdTimeFrom=${encodeURIComponent(new Date(0).toISOString())}&runtimeStatus=Completed`, { method: 'DELETE' });
+  const byFilter = await durableFetch(host, `instances?createdTimeFrom=${encodeURIComponent(new Date(0).toISOString())}&runtimeStatus=Completed`, {
+    method: 'DELETE',
+  });
   assert.equal(byFilter.status, 200);
   assert.ok(((await byFilter.json()) as { instancesDeleted: number }).instancesDeleted >= 1);
-  const none = await durableFetch(host, `instances?createdTimeFrom=${encodeURIComponent(new Date(0).toISOString())}&runtimeStatus=Completed`, { method: 'DELETE' });
+  const none = await durableFetch(host, `instances?createdTimeFrom=${encodeURIComponent(new Date(0).toISOString())}&runtimeStatus=Completed`, {
+    method: 'DELETE',
+  });
   assert.equal(none.status, 404);
 });
 

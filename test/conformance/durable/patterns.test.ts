@@ -101,10 +101,12 @@ test('entity counter: signals from clients, entity-to-entity signals, reads and 
   assert.equal(signal.status, 202);
   await eventually(async () => ((await read('c3')).entityState === 4 ? true : undefined), 'the API signal');
   const list = (await (await durableFetch(host, 'entities/counterEntity?fetchState=true')).json()) as { entityId: { key: string }; state: unknown }[];
-  assert.deepEqual(
-    list.map((e) => [e.entityId.key, e.state]).sort(),
-    [['c1', 15], ['c2', 3], ['c3', 4], ['orch', 13]],
-  );
+  assert.deepEqual(list.map((e) => [e.entityId.key, e.state]).sort(), [
+    ['c1', 15],
+    ['c2', 3],
+    ['c3', 4],
+    ['orch', 13],
+  ]);
   assert.equal((await durableFetch(host, 'entities/counterEntity/c3', { method: 'DELETE' })).status, 202);
   await eventually(async () => ((await read('c3')).entityExists === false ? true : undefined), 'the entity to be deleted');
   // Entities are not orchestration instances: they are not listed as such.

@@ -77,7 +77,10 @@ test('the document: OpenAPI 3.1, every route of the table, every reference resol
     assert.ok(op, `${route.method} ${route.path} is missing`);
     assert.equal(op.operationId, route.name);
     for (const name of [...route.path.matchAll(/\{\*?(\w+)/g)].map((m) => m[1])) {
-      assert.ok(op.parameters.some((p: Doc) => p.in === 'path' && p.name === name && p.required === true), `${route.name}: path parameter ${name}`);
+      assert.ok(
+        op.parameters.some((p: Doc) => p.in === 'path' && p.name === name && p.required === true),
+        `${route.name}: path parameter ${name}`,
+      );
     }
     if (route.auth === 'user') assert.equal(op.security, undefined, `${route.name} uses the document's bearer security`);
     else assert.deepEqual(op.security, route.auth === 'none' ? [] : [{ callbackToken: [] }]);
@@ -131,12 +134,19 @@ test('workflow routes: real answers match the document', async () => {
   assert.ok(registered.has('workflowsSubmit'), 'the workflow routes are registered');
   const reg = await call('datasetsRegister', 'alice', 'datasets', { name: 'wf-data', files: { 'n.txt': 'lorem lorem\n' } });
   const id = reg.body.id as string;
-  const spec = (datasetId: string) => `jobs:\n  - command: 'cat /data/n.txt > out.txt; echo logged'\n    name: copy\n    volumes: [{id: '${datasetId}', name: d, path: /data}]\n  - command: 'wc -w out.txt'\ndags: [copy >> 2]\n`;
+  const spec = (datasetId: string) =>
+    `jobs:\n  - command: 'cat /data/n.txt > out.txt; echo logged'\n    name: copy\n    volumes: [{id: '${datasetId}', name: d, path: /data}]\n  - command: 'wc -w out.txt'\ndags: [copy >> 2]\n`;
   const refused = await call('workflowsSubmit', 'alice', 'workflows', { workflow: spec(id) });
   assert.equal(refused.status, 403); // not leased yet
   assert.equal((await call('workflowsSubmit', 'alice', 'workflows', { workflow: 'jobs: [{command: ""}]\ndags: [1 >> 7]' })).status, 400);
   assert.equal((await call('workflowsSubmit', null, 'workflows', { workflow: spec(id) })).status, 401);
-  for (const [name, path] of [['workflowsList', 'workflows'], ['workflowsGet', 'workflows/x'], ['workflowsCancel', 'workflows/x/cancel'], ['workflowsJobLogs', 'workflows/x/jobs/j/logs'], ['workflowsFile', 'workflows/x/files/a.txt']] as const) {
+  for (const [name, path] of [
+    ['workflowsList', 'workflows'],
+    ['workflowsGet', 'workflows/x'],
+    ['workflowsCancel', 'workflows/x/cancel'],
+    ['workflowsJobLogs', 'workflows/x/jobs/j/logs'],
+    ['workflowsFile', 'workflows/x/files/a.txt'],
+  ] as const) {
     assert.equal((await call(name, null, path)).status, 401, `${name} without a token`);
   }
   assert.equal((await call('workflowsGet', 'alice', `workflows/${'x'.repeat(200)}`)).status, 400); // the published id limit is enforced
@@ -171,7 +181,10 @@ test('approval routes: real answers match the document', async () => {
   const reg = await call('datasetsRegister', 'alice', 'datasets', { name: 'consent', files: { 'n.txt': 'lorem\n' } });
   const id = reg.body.id as string;
   assert.equal((await call('leasesTake', 'bob', `datasets/${id}/lease`)).status, 201);
-  const submitted = await call('workflowsSubmit', 'bob', 'workflows', { workflow: `jobs:\n  - command: 'python3 n.py'\n    volumes: [{id: '${id}', name: d, path: /data}]\n`, files: { 'n.py': 'print(1)\n' } });
+  const submitted = await call('workflowsSubmit', 'bob', 'workflows', {
+    workflow: `jobs:\n  - command: 'python3 n.py'\n    volumes: [{id: '${id}', name: d, path: /data}]\n`,
+    files: { 'n.py': 'print(1)\n' },
+  });
   const run = submitted.body.id as string;
   for (;;) {
     const view = (await call('workflowsGet', 'bob', `workflows/${run}`)).body;
@@ -191,12 +204,21 @@ test('approval routes: real answers match the document', async () => {
   assert.equal((await call('approvalsApprove', 'alice', `approvals/${run}/approve`, {})).status, 409);
   assert.equal((await call('approvalsReject', 'alice', `approvals/${run}/reject`, { reason: 'late' })).status, 409);
   assert.equal((await call('approvalsApprove', 'carol', `approvals/${run}/approve`)).status, 404);
-  for (const [name, path] of [['approvalsList', 'approvals'], ['approvalsGet', 'approvals/x'], ['approvalsFile', 'approvals/x/files/a'], ['approvalsApprove', 'approvals/x/approve'], ['approvalsReject', 'approvals/x/reject']] as const) {
+  for (const [name, path] of [
+    ['approvalsList', 'approvals'],
+    ['approvalsGet', 'approvals/x'],
+    ['approvalsFile', 'approvals/x/files/a'],
+    ['approvalsApprove', 'approvals/x/approve'],
+    ['approvalsReject', 'approvals/x/reject'],
+  ] as const) {
     assert.equal((await call(name, null, path)).status, 401, `${name} without a token`);
   }
 });
 
 test('every registered route of the table was driven', () => {
   const missing = routeTable.filter((r) => registered.has(r.name) && ![...checked].some((c) => c.startsWith(`${r.name} `)));
-  assert.deepEqual(missing.map((r) => r.name), []);
+  assert.deepEqual(
+    missing.map((r) => r.name),
+    [],
+  );
 });

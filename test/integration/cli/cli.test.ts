@@ -11,7 +11,11 @@ import { runCli, type CliResult } from '../../helpers/cli';
  * with --json parsed, and the exit codes scripts rely on. */
 const TOKENS = { uis: 'cli-tok-uis', uio: 'cli-tok-uio', uib: 'cli-tok-uib' } as const;
 type Org = keyof typeof TOKENS;
-const USERS: Record<Org, { user: string; org: string }> = { uis: { user: 'alice', org: 'uis' }, uio: { user: 'bob', org: 'uio' }, uib: { user: 'carol', org: 'uib' } };
+const USERS: Record<Org, { user: string; org: string }> = {
+  uis: { user: 'alice', org: 'uis' },
+  uio: { user: 'bob', org: 'uio' },
+  uib: { user: 'carol', org: 'uib' },
+};
 
 let host: TestHost;
 let work: string;
@@ -118,7 +122,13 @@ test('datasets, leases and history', async (t) => {
     assert.deepEqual(d.policy, { leaseTtlSeconds: 600, maxLeaseTtlSeconds: 3600, approval: 'required' });
     id = d.id;
     const tree = (await as('uis', '--json', 'datasets', 'tree', id)).json();
-    assert.deepEqual(tree.items.filter((e: { type: string }) => e.type === 'file').map((e: { path: string }) => e.path).sort(), ['a.txt', 'sub/b.txt']);
+    assert.deepEqual(
+      tree.items
+        .filter((e: { type: string }) => e.type === 'file')
+        .map((e: { path: string }) => e.path)
+        .sort(),
+      ['a.txt', 'sub/b.txt'],
+    );
   });
 
   await t.test('upload: the same from a directory, with a name', async () => {
@@ -199,7 +209,10 @@ test('datasets, leases and history', async (t) => {
   await t.test('history: the ledger saw register, update, lease, release', async () => {
     const h = (await as('uib', '--json', 'history', id)).json();
     assert.equal(h.datasetId, id);
-    assert.deepEqual(h.items.map((e: { action: string }) => e.action), ['registered', 'updated', 'leased', 'released']);
+    assert.deepEqual(
+      h.items.map((e: { action: string }) => e.action),
+      ['registered', 'updated', 'leased', 'released'],
+    );
   });
 
   await t.test('delete: owner only (exit 5 otherwise); crypto-shred reported', async () => {
@@ -236,8 +249,10 @@ test('workflows: client-side checks before any request', async (t) => {
 test('workflows against the host: run --watch, status, list, logs, download, cancel', async (t) => {
   const data = (await as('uis', '--json', 'datasets', 'register', dataDir('wf-uis', { 'a.txt': 'lorem lorem\n', 'b.txt': 'x lorem\n' }))).json();
   const dir = dataDir('wf-run', {
-    'workflow.yaml': "jobs:\n  - command: 'python3 count.py'\n    name: count\n    volumes:\n      - {id: '', name: 'uis', path: '/data/uis'}\n  - command: 'cat count.txt; exit 3'\n    name: fail\ndags:\n  - count >> fail\n",
-    'count.py': "import os\nn = sum(open(os.path.join('/data/uis', f)).read().count('lorem') for f in os.listdir('/data/uis'))\nopen('count.txt', 'w').write(str(n) + '\\n')\nprint('counted', n)\n",
+    'workflow.yaml':
+      "jobs:\n  - command: 'python3 count.py'\n    name: count\n    volumes:\n      - {id: '', name: 'uis', path: '/data/uis'}\n  - command: 'cat count.txt; exit 3'\n    name: fail\ndags:\n  - count >> fail\n",
+    'count.py':
+      "import os\nn = sum(open(os.path.join('/data/uis', f)).read().count('lorem') for f in os.listdir('/data/uis'))\nopen('count.txt', 'w').write(str(n) + '\\n')\nprint('counted', n)\n",
     'ok.yaml': "jobs:\n  - command: 'python3 count.py'\n    volumes:\n      - {id: '', name: 'uis', path: '/data/uis'}\n",
     'slow.yaml': "jobs:\n  - command: 'sleep 30'\n",
   });
@@ -271,7 +286,13 @@ test('workflows against the host: run --watch, status, list, logs, download, can
     const id = /submitted workflow (\S+)/.exec(r.stdout)?.[1] ?? '';
     const status = await as('uis', '--json', 'workflows', 'status', id);
     ok(status);
-    assert.deepEqual(status.json().jobs.map((j: { name: string; status: string; exitCode: number }) => [j.name, j.status, j.exitCode]), [['count', 'Succeeded', 0], ['fail', 'Failed', 3]]);
+    assert.deepEqual(
+      status.json().jobs.map((j: { name: string; status: string; exitCode: number }) => [j.name, j.status, j.exitCode]),
+      [
+        ['count', 'Succeeded', 0],
+        ['fail', 'Failed', 3],
+      ],
+    );
     assert.equal((await as('uis', 'workflows', 'status', id, '--watch')).code, 1);
     const logs = await as('uis', '--json', 'workflows', 'logs', id);
     ok(logs);
@@ -356,7 +377,8 @@ test('approvals: run --watch waits in AwaitingApproval until the owner reviews a
   const second = await as('uis', 'workflows', 'run', '-f', join(dir, 'workflow.yaml'), '--dataset', `uio=${data.id}`, '-q');
   ok(second);
   const id = second.stdout.trim();
-  for (let i = 0; i < 600 && (await as('uis', '--json', 'workflows', 'status', id)).json().approvals === undefined; i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 600 && (await as('uis', '--json', 'workflows', 'status', id)).json().approvals === undefined; i++)
+    await new Promise((r) => setTimeout(r, 100));
   assert.equal((await as('uio', 'approvals', 'reject', id)).code, 2, '--reason is required');
   ok(await as('uio', 'approvals', 'reject', id, '--reason', 'prints the data'));
   const ended = await as('uis', '--json', 'workflows', 'status', id, '--watch');
@@ -365,7 +387,7 @@ test('approvals: run --watch waits in AwaitingApproval until the owner reviews a
   ok(await as('uis', 'lease', 'release', data.id));
 });
 
-test('demo: the thesis experiments end to end, with this host\'s tokens', async () => {
+test("demo: the thesis experiments end to end, with this host's tokens", async () => {
   const tokens = Object.entries(TOKENS).flatMap(([org, token]) => ['--org-token', `${org}=${token}`]);
   const r = await runCli(['--json', 'demo', ...tokens, '--consumer', 'uio'], env);
   ok(r);
@@ -374,7 +396,10 @@ test('demo: the thesis experiments end to end, with this host\'s tokens', async 
   assert.equal(result.parallel.total, 63);
   assert.equal(result.parallel.result, 'UiS: 22\nUiO: 23\nUiB: 18\nTotal: 63\n');
   assert.equal(result.linear.result, 'a.txt\nb.txt\nnotes.txt\nreport-2021.txt\nreport-2022.txt\n');
-  assert.deepEqual(result.workflows.map((w: { status: string }) => w.status), ['Succeeded', 'Succeeded']);
+  assert.deepEqual(
+    result.workflows.map((w: { status: string }) => w.status),
+    ['Succeeded', 'Succeeded'],
+  );
   // The leases went back: each dataset is free again.
   for (const id of Object.values(result.datasets) as string[]) assert.equal((await as('uib', '--json', 'lease', 'show', id)).json().lease, null);
 });
@@ -390,10 +415,22 @@ test('render: the manifests a run would create, offline, as YAML or JSON', async
 
   const argo = await runCli(['render', '--target', 'argo', '-f', join(examples, 'parallel', 'workflow.yaml'), '--dataset', 'uis=a1'], env);
   ok(argo);
-  const docs = parseAllDocuments(argo.stdout).map((d) => d.toJS() as { kind: string; spec?: { templates?: { dag?: { tasks: { name: string; dependencies?: string[] }[] } }[] }; data?: Record<string, string> });
+  const docs = parseAllDocuments(argo.stdout).map(
+    (d) =>
+      d.toJS() as { kind: string; spec?: { templates?: { dag?: { tasks: { name: string; dependencies?: string[] }[] } }[] }; data?: Record<string, string> },
+  );
   const workflow = docs.find((d) => d.kind === 'Workflow');
   const tasks = workflow?.spec?.templates?.find((t) => t.dag !== undefined)?.dag?.tasks ?? [];
-  assert.deepEqual(tasks.map((t) => [t.name, t.dependencies ?? []]), [['job-1', []], ['job-2', ['job-1']], ['job-3', ['job-1']], ['job-4', ['job-1']], ['job-5', ['job-2', 'job-3', 'job-4']]]);
+  assert.deepEqual(
+    tasks.map((t) => [t.name, t.dependencies ?? []]),
+    [
+      ['job-1', []],
+      ['job-2', ['job-1']],
+      ['job-3', ['job-1']],
+      ['job-4', ['job-1']],
+      ['job-5', ['job-2', 'job-3', 'job-4']],
+    ],
+  );
   const code = docs.find((d) => d.kind === 'ConfigMap')?.data ?? {};
   assert.ok(Object.values(code).includes(readFileSync(join(examples, 'parallel', 'uis.py'), 'utf8')));
 

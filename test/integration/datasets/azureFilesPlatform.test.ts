@@ -26,9 +26,12 @@ before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'lf-af-'));
   const ca = join(dir, 'files-ca.pem');
   await writeFile(ca, files.caCertPem!);
-  api = await DatasetsApi.start({ STORAGE: 'azure-files', AZURE_FILES_ACCOUNT_URL: `${files.serviceUrl}/`, LEASE_EXPIRY_SCHEDULE: '0 0 0 1 1 *' }, {
-    env: { NODE_EXTRA_CA_CERTS: ca, NODE_OPTIONS: `--require ${join(repoRoot, 'dist', 'test', 'fakes', 'loopbackDns.js')}`, ...identity.env() },
-  });
+  api = await DatasetsApi.start(
+    { STORAGE: 'azure-files', AZURE_FILES_ACCOUNT_URL: `${files.serviceUrl}/`, LEASE_EXPIRY_SCHEDULE: '0 0 0 1 1 *' },
+    {
+      env: { NODE_EXTRA_CA_CERTS: ca, NODE_OPTIONS: `--require ${join(repoRoot, 'dist', 'test', 'fakes', 'loopbackDns.js')}`, ...identity.env() },
+    },
+  );
 });
 after(async () => {
   await api?.host.kill();
@@ -47,7 +50,10 @@ test('uploads land in a platform share reached by managed identity; delete remov
   assert.equal(await (await FileKeyStores.open(api.host.dataDir)).forOrg('uis').get(`ds-${id}-credential`), undefined);
   assert.equal((await api.call('bob', 'POST', `/datasets/${id}/lease`)).status, 201);
   const tree = await api.call('bob', 'GET', `/datasets/${id}/tree`);
-  assert.deepEqual(tree.body.items, [{ path: 'd', type: 'directory' }, { path: 'd/a.csv', type: 'file', size: 4 }]);
+  assert.deepEqual(tree.body.items, [
+    { path: 'd', type: 'directory' },
+    { path: 'd/a.csv', type: 'file', size: 4 },
+  ]);
   const d = await api.call('alice', 'DELETE', `/datasets/${id}`);
   assert.equal(d.status, 200, d.text);
   assert.equal(files.hasShare(`ds-${id}`), false);

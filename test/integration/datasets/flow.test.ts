@@ -14,7 +14,11 @@ let roots: string;
 
 before(async () => {
   roots = await mkdtemp(join(tmpdir(), 'lf-roots-'));
-  api = await DatasetsApi.start({ LOCAL_DATASET_ROOTS: JSON.stringify({ uis: [roots], uio: [roots], uib: [roots] }), LEASE_EXPIRY_SCHEDULE: '*/1 * * * * *', LEASE_DEFAULT_TTL: '300' });
+  api = await DatasetsApi.start({
+    LOCAL_DATASET_ROOTS: JSON.stringify({ uis: [roots], uio: [roots], uib: [roots] }),
+    LEASE_EXPIRY_SCHEDULE: '*/1 * * * * *',
+    LEASE_DEFAULT_TTL: '300',
+  });
 });
 after(async () => {
   await api?.host.kill();
@@ -29,7 +33,9 @@ test('datasets and leases, end to end', async (t) => {
 
   await t.test('register with uploaded files: 201 with the dataset, owner from the token', async () => {
     const r = await api.call('alice', 'POST', '/datasets', {
-      name: 'patients', description: 'synthetic', policy: { leaseTtlSeconds: 120, maxLeaseTtlSeconds: 600 },
+      name: 'patients',
+      description: 'synthetic',
+      policy: { leaseTtlSeconds: 120, maxLeaseTtlSeconds: 600 },
       files: { 'data/patients.csv': 'id,age\n1,40\n', 'README.md': '# patients\n' },
     });
     assert.equal(r.status, 201, r.text);
@@ -61,7 +67,10 @@ test('datasets and leases, end to end', async (t) => {
     assert.equal(all.status, 200);
     assert.deepEqual(new Set(all.body.items.map((d: { id: string }) => d.id)), new Set([id, adoptedId]));
     const uis = await api.call('carol', 'GET', '/datasets?owner=uis');
-    assert.deepEqual(uis.body.items.map((d: { id: string }) => d.id), [id]);
+    assert.deepEqual(
+      uis.body.items.map((d: { id: string }) => d.id),
+      [id],
+    );
     const page1 = await api.call('carol', 'GET', '/datasets?limit=1');
     assert.equal(page1.body.items.length, 1);
     assert.equal(typeof page1.body.nextCursor, 'string');
@@ -116,7 +125,10 @@ test('datasets and leases, end to end', async (t) => {
     assert.equal((await api.call('bob', 'GET', `/datasets/${id}/tree`)).status, 200);
     assert.equal((await api.call('carol', 'GET', `/datasets/${id}/tree`)).status, 403);
     const leased = await api.call('carol', 'GET', '/datasets?state=leased');
-    assert.deepEqual(leased.body.items.map((d: { id: string }) => d.id), [id]);
+    assert.deepEqual(
+      leased.body.items.map((d: { id: string }) => d.id),
+      [id],
+    );
     assert.deepEqual(leased.body.items[0].lease.holder, USERS.bob);
   });
 
@@ -131,10 +143,14 @@ test('datasets and leases, end to end', async (t) => {
   await t.test('the timer expires the lease', async () => {
     const log = await api.host.waitForLog((l) => l['msg'] === 'lease expired' && l['datasetId'] === id, 30_000);
     assert.equal(log['datasetId'], id);
-    const r = await eventually(async () => {
-      const d = await api.call('alice', 'GET', `/datasets/${id}`);
-      return d.body.state === 'free' ? d : undefined;
-    }, 20_000, 'the lease to expire');
+    const r = await eventually(
+      async () => {
+        const d = await api.call('alice', 'GET', `/datasets/${id}`);
+        return d.body.state === 'free' ? d : undefined;
+      },
+      20_000,
+      'the lease to expire',
+    );
     assert.equal(r.body.lease, null);
   });
 
@@ -151,14 +167,19 @@ test('datasets and leases, end to end', async (t) => {
     assert.equal((await api.call('alice', 'GET', `/datasets/${id}/tree`)).status, 410);
     assert.equal((await api.call('bob', 'POST', `/datasets/${id}/lease`)).status, 410);
     const list = await api.call('alice', 'GET', '/datasets');
-    assert.equal(list.body.items.some((d: { id: string }) => d.id === id), false);
+    assert.equal(
+      list.body.items.some((d: { id: string }) => d.id === id),
+      false,
+    );
   });
 
   await t.test('history lists every step in order, without the sealed location', async () => {
     const r = await api.call('carol', 'GET', `/datasets/${id}/history`);
     assert.equal(r.status, 200, r.text);
-    assert.deepEqual(r.body.items.map((e: { action: string }) => e.action),
-      ['registered', 'updated', 'leased', 'released', 'leased', 'expired', 'deleted']);
+    assert.deepEqual(
+      r.body.items.map((e: { action: string }) => e.action),
+      ['registered', 'updated', 'leased', 'released', 'leased', 'expired', 'deleted'],
+    );
     assert.deepEqual(r.body.items.map((e: { by: { org: string } }) => e.by.org).slice(0, 5), ['uis', 'uis', 'uio', 'uio', 'uib']);
     assert.equal(r.text.includes('sealedLocation'), false);
     assert.equal((await api.call('carol', 'GET', `/datasets/${'0'.repeat(32)}/history`)).status, 404);
@@ -167,9 +188,15 @@ test('datasets and leases, end to end', async (t) => {
   await t.test('every route: 401 without a token, 400 on a malformed id, 404 on an unknown one', async () => {
     const unknown = 'a'.repeat(32);
     const routes: [string, string][] = [
-      ['POST', '/datasets'], ['GET', '/datasets'], ['GET', `/datasets/${unknown}`], ['PATCH', `/datasets/${unknown}`],
-      ['DELETE', `/datasets/${unknown}`], ['GET', `/datasets/${unknown}/tree`], ['POST', `/datasets/${unknown}/lease`],
-      ['DELETE', `/datasets/${unknown}/lease`], ['GET', `/datasets/${unknown}/history`],
+      ['POST', '/datasets'],
+      ['GET', '/datasets'],
+      ['GET', `/datasets/${unknown}`],
+      ['PATCH', `/datasets/${unknown}`],
+      ['DELETE', `/datasets/${unknown}`],
+      ['GET', `/datasets/${unknown}/tree`],
+      ['POST', `/datasets/${unknown}/lease`],
+      ['DELETE', `/datasets/${unknown}/lease`],
+      ['GET', `/datasets/${unknown}/history`],
     ];
     for (const [method, path] of routes) {
       const r = await api.call(null, method, path, method === 'POST' || method === 'PATCH' ? { bad: true } : undefined);

@@ -46,7 +46,10 @@ const okStatus = (s: number) => s < 500;
 
 test('random register bodies never cause a 500 or a write outside a dataset', async () => {
   const source = fc.oneof(
-    fc.record({ kind: fc.constant('local'), path: fc.oneof(nastyPath, fc.constantFrom(join(roots, '..', 'outside'), join(roots, 'owned'), `${roots}/owned/../../outside`)) }),
+    fc.record({
+      kind: fc.constant('local'),
+      path: fc.oneof(nastyPath, fc.constantFrom(join(roots, '..', 'outside'), join(roots, 'owned'), `${roots}/owned/../../outside`)),
+    }),
     fc.record({ kind: fc.constant('azure-files'), shareUrl: fc.oneof(fc.webUrl(), fc.string()), credential: fc.string() }),
     fc.anything(),
   );
@@ -56,40 +59,54 @@ test('random register bodies never cause a 500 or a write outside a dataset', as
     fc.anything(),
     fc.string().map((s) => ({ raw: s })),
   );
-  await fc.assert(fc.asyncProperty(who, body, async (w, b) => {
-    const payload = typeof b === 'object' && b !== null && 'raw' in b ? (b as { raw: string }).raw : b;
-    const r = await api.call(w, 'POST', '/datasets', payload === undefined ? 'undefined' : payload);
-    assert.ok(okStatus(r.status), `${r.status} ${r.text}`);
-  }), { numRuns: 60 });
+  await fc.assert(
+    fc.asyncProperty(who, body, async (w, b) => {
+      const payload = typeof b === 'object' && b !== null && 'raw' in b ? (b as { raw: string }).raw : b;
+      const r = await api.call(w, 'POST', '/datasets', payload === undefined ? 'undefined' : payload);
+      assert.ok(okStatus(r.status), `${r.status} ${r.text}`);
+    }),
+    { numRuns: 60 },
+  );
   assert.deepEqual(await readdir(outside), ['secret.txt']);
   assert.equal(await readFile(join(outside, 'secret.txt'), 'utf8'), 'outside secret');
   assert.deepEqual(await planted(api.host.dataDir, join(api.host.dataDir, 'datasets')), []);
   assert.deepEqual(await planted(base, join(roots, 'owned')), []);
-  assert.deepEqual((await readdir(tmpdir())).filter((n) => n.includes('PLANTED')), []);
+  assert.deepEqual(
+    (await readdir(tmpdir())).filter((n) => n.includes('PLANTED')),
+    [],
+  );
 });
 
 test('random ids and path segments on every route never cause a 500', async () => {
-  const idLike = fc.oneof(nastyPath.map(encodeURIComponent), fc.constantFrom('..', '%2e%2e', '%2F', 'a'.repeat(32), id.toUpperCase(), `${id}%00`), fc.stringMatching(/^[0-9a-f]{30,34}$/));
-  const route = fc.constantFrom(
-    ['GET', ''], ['PATCH', ''], ['DELETE', ''], ['GET', '/tree'], ['POST', '/lease'], ['DELETE', '/lease'], ['GET', '/history'],
+  const idLike = fc.oneof(
+    nastyPath.map(encodeURIComponent),
+    fc.constantFrom('..', '%2e%2e', '%2F', 'a'.repeat(32), id.toUpperCase(), `${id}%00`),
+    fc.stringMatching(/^[0-9a-f]{30,34}$/),
   );
+  const route = fc.constantFrom(['GET', ''], ['PATCH', ''], ['DELETE', ''], ['GET', '/tree'], ['POST', '/lease'], ['DELETE', '/lease'], ['GET', '/history']);
   const body = fc.oneof(fc.constant(undefined), fc.anything(), fc.record({ name: fc.string(), ttlSeconds: fc.integer() }, { requiredKeys: [] }));
-  await fc.assert(fc.asyncProperty(who, idLike, route, body, async (w, rawId, [method, suffix], b) => {
-    // DELETE of the real dataset would end the run early; any other id may be deleted.
-    fc.pre(!(method === 'DELETE' && suffix === '' && rawId === id));
-    const r = await api.call(w, method!, `/datasets/${rawId}${suffix}`, b);
-    assert.ok(okStatus(r.status), `${method} ${rawId}${suffix}: ${r.status} ${r.text}`);
-  }), { numRuns: 80 });
+  await fc.assert(
+    fc.asyncProperty(who, idLike, route, body, async (w, rawId, [method, suffix], b) => {
+      // DELETE of the real dataset would end the run early; any other id may be deleted.
+      fc.pre(!(method === 'DELETE' && suffix === '' && rawId === id));
+      const r = await api.call(w, method!, `/datasets/${rawId}${suffix}`, b);
+      assert.ok(okStatus(r.status), `${method} ${rawId}${suffix}: ${r.status} ${r.text}`);
+    }),
+    { numRuns: 80 },
+  );
   const tree = await api.call('alice', 'GET', `/datasets/${id}/tree`);
   assert.deepEqual(tree.body.items, [{ path: 'in.txt', type: 'file', size: 6 }]);
 });
 
 test('random query strings on the listing never cause a 500', async () => {
   const value = fc.oneof(fc.string(), fc.integer().map(String), fc.constantFrom('leased', 'free', '-1', '1e9', '%00'));
-  await fc.assert(fc.asyncProperty(fc.dictionary(fc.constantFrom('limit', 'cursor', 'owner', 'state', 'x'), value), async (q) => {
-    const r = await api.call('carol', 'GET', `/datasets?${new URLSearchParams(q)}`);
-    assert.ok(okStatus(r.status), `${JSON.stringify(q)}: ${r.status} ${r.text}`);
-  }), { numRuns: 40 });
+  await fc.assert(
+    fc.asyncProperty(fc.dictionary(fc.constantFrom('limit', 'cursor', 'owner', 'state', 'x'), value), async (q) => {
+      const r = await api.call('carol', 'GET', `/datasets?${new URLSearchParams(q)}`);
+      assert.ok(okStatus(r.status), `${JSON.stringify(q)}: ${r.status} ${r.text}`);
+    }),
+    { numRuns: 40 },
+  );
 });
 
 /** Files or directories named PLANTED under `dir` but outside `allowed`. */

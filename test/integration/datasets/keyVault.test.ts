@@ -24,15 +24,18 @@ before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'lf-kv-'));
   const ca = join(dir, 'vault-ca.pem');
   await writeFile(ca, vault.caCertPem);
-  api = await DatasetsApi.start({ KEY_STORE: 'keyvault', LEASE_EXPIRY_SCHEDULE: '0 0 0 1 1 *' }, {
-    env: {
-      KEY_VAULT_URL_UIS: `${vault.vaultUrl('uis')}/`,
-      KEY_VAULT_URL_UIO: `${vault.vaultUrl('uio')}/`,
-      NODE_EXTRA_CA_CERTS: ca,
-      NODE_OPTIONS: `--require ${join(repoRoot, 'dist', 'test', 'fakes', 'loopbackDns.js')}`,
-      ...identity.env(),
+  api = await DatasetsApi.start(
+    { KEY_STORE: 'keyvault', LEASE_EXPIRY_SCHEDULE: '0 0 0 1 1 *' },
+    {
+      env: {
+        KEY_VAULT_URL_UIS: `${vault.vaultUrl('uis')}/`,
+        KEY_VAULT_URL_UIO: `${vault.vaultUrl('uio')}/`,
+        NODE_EXTRA_CA_CERTS: ca,
+        NODE_OPTIONS: `--require ${join(repoRoot, 'dist', 'test', 'fakes', 'loopbackDns.js')}`,
+        ...identity.env(),
+      },
     },
-  });
+  );
 });
 after(async () => {
   await api?.host.kill();

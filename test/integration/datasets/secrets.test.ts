@@ -39,13 +39,21 @@ async function filesContaining(dir: string, needle: string): Promise<string[]> {
 }
 
 test('an Azure Files credential appears nowhere but encrypted in the key store', async () => {
-  const rejected = await api.call('bob', 'POST', '/datasets', { name: '', source: { kind: 'azure-files', shareUrl: files.shareUrl('owner-share'), credential: CANARY } });
+  const rejected = await api.call('bob', 'POST', '/datasets', {
+    name: '',
+    source: { kind: 'azure-files', shareUrl: files.shareUrl('owner-share'), credential: CANARY },
+  });
   assert.equal(rejected.status, 400);
-  const wrongShare = await api.call('bob', 'POST', '/datasets', { name: 'x', source: { kind: 'azure-files', shareUrl: files.shareUrl('absent-share'), credential: CANARY } });
+  const wrongShare = await api.call('bob', 'POST', '/datasets', {
+    name: 'x',
+    source: { kind: 'azure-files', shareUrl: files.shareUrl('absent-share'), credential: CANARY },
+  });
   assert.equal(wrongShare.status, 400, wrongShare.text);
 
   const r = await api.call('bob', 'POST', '/datasets', {
-    name: 'visits', source: { kind: 'azure-files', shareUrl: files.shareUrl('owner-share'), credential: CANARY }, files: { 'notes/upload.txt': 'uploaded' },
+    name: 'visits',
+    source: { kind: 'azure-files', shareUrl: files.shareUrl('owner-share'), credential: CANARY },
+    files: { 'notes/upload.txt': 'uploaded' },
   });
   assert.equal(r.status, 201, r.text);
   const id: string = r.body.id;
@@ -55,7 +63,10 @@ test('an Azure Files credential appears nowhere but encrypted in the key store',
   assert.equal((await api.call('carol', 'GET', `/datasets/${id}`)).status, 200);
   assert.equal((await api.call('carol', 'GET', '/datasets')).status, 200);
   const tree = await api.call('bob', 'GET', `/datasets/${id}/tree`);
-  assert.deepEqual(tree.body.items.map((e: { path: string }) => e.path), ['cohort', 'cohort/visits.csv', 'notes', 'notes/upload.txt']);
+  assert.deepEqual(
+    tree.body.items.map((e: { path: string }) => e.path),
+    ['cohort', 'cohort/visits.csv', 'notes', 'notes/upload.txt'],
+  );
   assert.equal((await api.call('carol', 'POST', `/datasets/${id}/lease`)).status, 201);
   assert.equal((await api.call('carol', 'GET', `/datasets/${id}/tree`)).status, 200);
   assert.equal((await api.call('carol', 'DELETE', `/datasets/${id}/lease`)).status, 204);

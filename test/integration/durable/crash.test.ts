@@ -30,8 +30,7 @@ const boot = async () => {
   hosts.push(h);
   return h;
 };
-const statusOf = async (h: TestHost, id: string) =>
-  (await (await durableFetch(h, `instances/${id}`)).json()) as { runtimeStatus: string; output: unknown };
+const statusOf = async (h: TestHost, id: string) => (await (await durableFetch(h, `instances/${id}`)).json()) as { runtimeStatus: string; output: unknown };
 
 test('a chain survives kill -9 of the host', async () => {
   const first = await boot();
@@ -44,20 +43,30 @@ test('a chain survives kill -9 of the host', async () => {
   assert.ok(beforeKill.length < 20, 'the kill came mid-run');
 
   const second = await boot();
-  const done = await eventually(async () => {
-    const s = await statusOf(second, 'crash-1');
-    return s.runtimeStatus === 'Completed' || s.runtimeStatus === 'Failed' ? s : undefined;
-  }, 60_000, 'the chain to complete after restart');
+  const done = await eventually(
+    async () => {
+      const s = await statusOf(second, 'crash-1');
+      return s.runtimeStatus === 'Completed' || s.runtimeStatus === 'Failed' ? s : undefined;
+    },
+    60_000,
+    'the chain to complete after restart',
+  );
   assert.equal(done.runtimeStatus, 'Completed');
   assert.deepEqual(done.output, { steps: 20 });
 
   const counts = new Map<number, number>();
   for (const s of steps()) counts.set(s, (counts.get(s) ?? 0) + 1);
-  assert.deepEqual([...counts.keys()].sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i));
+  assert.deepEqual(
+    [...counts.keys()].sort((a, b) => a - b),
+    Array.from({ length: 20 }, (_, i) => i),
+  );
   const twice = [...counts].filter(([, n]) => n > 1);
   assert.ok(twice.length <= 1 && twice.every(([, n]) => n === 2), `ran more than once: ${JSON.stringify(twice)}`);
   // Only the last step written before the kill can have been in flight.
   for (const [step] of twice) assert.equal(step, beforeKill[beforeKill.length - 1]);
   // Steps are sequential: the file is in order apart from that one repeat.
-  assert.deepEqual([...new Set(steps())], Array.from({ length: 20 }, (_, i) => i));
+  assert.deepEqual(
+    [...new Set(steps())],
+    Array.from({ length: 20 }, (_, i) => i),
+  );
 });

@@ -134,7 +134,16 @@ test('a restart on the same store resumes timers, queued events and unfinished a
   release();
   first.store.close();
 
-  const second = setup(orchestrators, { slow: (x) => { calls++; return `done ${String(x)}`; } }, first.dataDir);
+  const second = setup(
+    orchestrators,
+    {
+      slow: (x) => {
+        calls++;
+        return `done ${String(x)}`;
+      },
+    },
+    first.dataDir,
+  );
   const row = await done(second.engine, id);
   assert.equal(row.status, 'Completed');
   assert.equal(row.output, JSON.stringify('done payload'));

@@ -45,10 +45,14 @@ async function start(name: string, input?: unknown, instanceId?: string): Promis
 }
 const status = async (links: Links): Promise<Status> => (await (await fetch(links.statusQueryGetUri)).json()) as Status;
 const finished = (links: Links, timeoutMs = 30_000) =>
-  eventually(async () => {
-    const s = await status(links);
-    return ['Completed', 'Failed', 'Terminated'].includes(s.runtimeStatus) ? s : undefined;
-  }, timeoutMs, `${links.id} to finish`);
+  eventually(
+    async () => {
+      const s = await status(links);
+      return ['Completed', 'Failed', 'Terminated'].includes(s.runtimeStatus) ? s : undefined;
+    },
+    timeoutMs,
+    `${links.id} to finish`,
+  );
 
 test('function chain, started and awaited through the client', async () => {
   const res = await fetch(`${host.url}/api/orchestrators/chain?wait=true`, { method: 'POST', body: '"ledgerflow"' });

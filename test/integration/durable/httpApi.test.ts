@@ -160,7 +160,11 @@ test('without the system key every webhook operation is refused, and nothing hap
       { url: `${origin}${api}/${path}${sep}code=${secrets.systemKey.slice(0, -1)}`, headers: {} },
     ];
     for (const init of tries) {
-      const res = await fetch(init.url, { method, headers: { 'content-type': 'application/json', ...init.headers }, ...(method === 'POST' ? { body: '"done"' } : {}) });
+      const res = await fetch(init.url, {
+        method,
+        headers: { 'content-type': 'application/json', ...init.headers },
+        ...(method === 'POST' ? { body: '"done"' } : {}),
+      });
       const text = await res.text();
       assert.equal(res.status, 401, `${method} ${init.url}`);
       assert.equal((JSON.parse(text) as { error: { code: string } }).error.code, 'unauthenticated');
@@ -171,16 +175,25 @@ test('without the system key every webhook operation is refused, and nothing hap
   const status = await fetch(`${origin}${api}/instances/${id}?code=${encodeURIComponent(secrets.systemKey)}`);
   assert.equal(status.status, 202);
   assert.equal(((await status.json()) as { runtimeStatus: string }).runtimeStatus, 'Running');
-  const raised = await fetch(`${origin}${api}/instances/${id}/raiseEvent/go`, { method: 'POST', headers: { 'x-functions-key': secrets.systemKey, 'content-type': 'application/json' }, body: '"now"' });
+  const raised = await fetch(`${origin}${api}/instances/${id}/raiseEvent/go`, {
+    method: 'POST',
+    headers: { 'x-functions-key': secrets.systemKey, 'content-type': 'application/json' },
+    body: '"now"',
+  });
   assert.equal(raised.status, 202);
   await waitFor(async () => (await client.getStatus(id)).runtimeStatus === 'Completed');
   assert.equal((await client.getStatus(id)).output, 'now');
 });
 
-test('the rpc paths answer only under this process\'s secret', async () => {
+test("the rpc paths answer only under this process's secret", async () => {
   const id = await client.startNew('waitForGo', { instanceId: 'rpc-guarded' });
   for (const base of [`${api}/rpc/${newSecret()}`, `${api}/rpc`, `${api}/rpc/${secrets.rpcSecret.slice(1)}`, `${api}/rpc/x/${secrets.rpcSecret}`]) {
-    for (const [method, path] of [['GET', `instances/${id}`], ['POST', `instances/${id}/raiseEvent/go`], ['POST', `instances/${id}/terminate`], ['GET', 'instances']] as const) {
+    for (const [method, path] of [
+      ['GET', `instances/${id}`],
+      ['POST', `instances/${id}/raiseEvent/go`],
+      ['POST', `instances/${id}/terminate`],
+      ['GET', 'instances'],
+    ] as const) {
       // Not even the system key opens a wrong rpc path.
       const res = await fetch(`${origin}${base}/${path}?code=${secrets.systemKey}`, { method, ...(method === 'POST' ? { body: '1' } : {}) });
       const text = await res.text();

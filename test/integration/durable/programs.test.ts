@@ -87,9 +87,7 @@ after(async () => {
 });
 
 const expected = (steps: Step[]): unknown[] =>
-  steps.map((s) =>
-    s.kind === 'one' ? s.call.value * 2 : s.kind === 'all' ? s.calls.map((c) => c.value * 2) : s.kind === 'any' ? 'any' : 'timer',
-  );
+  steps.map((s) => (s.kind === 'one' ? s.call.value * 2 : s.kind === 'all' ? s.calls.map((c) => c.value * 2) : s.kind === 'any' ? 'any' : 'timer'));
 
 test('random programs compute what they say, whatever the completion order', async () => {
   await fc.assert(

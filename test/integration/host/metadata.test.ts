@@ -70,7 +70,10 @@ test('HTTP trigger metadata: route, methods, auth level, return and extra output
   assert.equal(f.trigger.options['authLevel'], 'function');
   assert.deepEqual(
     f.outputs.map((b) => [b.name, b.type, b.direction]),
-    [['$return', 'http', 'out'], [f.outputs[1]?.name, 'queue', 'out']],
+    [
+      ['$return', 'http', 'out'],
+      [f.outputs[1]?.name, 'queue', 'out'],
+    ],
   );
   assert.equal(f.outputs[1]?.options['queueName'], 'things-created');
 });
@@ -91,7 +94,10 @@ test('queue trigger metadata', () => {
 });
 
 test('an extension gets the functions of its trigger type, resolves inputs, mounts routes and invokes', async () => {
-  assert.deepEqual(startedWith.map((f) => f.name), ['custom']);
+  assert.deepEqual(
+    startedWith.map((f) => f.name),
+    ['custom'],
+  );
   assert.equal(startedWith[0]?.trigger.options['flavour'], 'mint');
   const res = await fetch(`${host.url}/runtime/custom/custom`);
   const body = (await res.json()) as Record<string, unknown>;
@@ -103,5 +109,11 @@ test('an extension gets the functions of its trigger type, resolves inputs, moun
 
 test('a function whose trigger no extension handles is not run', () => {
   assert.equal(host.context.getFunction('unsupported'), undefined);
-  assert.deepEqual(host.context.functions().map((f) => f.name).sort(), ['createThing', 'custom', 'nightly', 'onThing']);
+  assert.deepEqual(
+    host.context
+      .functions()
+      .map((f) => f.name)
+      .sort(),
+    ['createThing', 'custom', 'nightly', 'onThing'],
+  );
 });

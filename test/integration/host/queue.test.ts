@@ -28,10 +28,14 @@ test('an output binding enqueues; the queue trigger runs with metadata; its retu
   assert.equal(res.status, 202);
   await res.arrayBuffer();
 
-  const [item] = await eventually(() => {
-    const lines = readJsonLines(join(outDir, 'work-items.jsonl'));
-    return lines.length > 0 ? lines : undefined;
-  }, 20_000, 'the work-items trigger');
+  const [item] = await eventually(
+    () => {
+      const lines = readJsonLines(join(outDir, 'work-items.jsonl'));
+      return lines.length > 0 ? lines : undefined;
+    },
+    20_000,
+    'the work-items trigger',
+  );
   assert.deepEqual(item?.['message'], { n: 1 });
   const metadata = item?.['metadata'] as Record<string, unknown>;
   assert.equal(metadata['dequeueCount'], 1);
@@ -39,23 +43,34 @@ test('an output binding enqueues; the queue trigger runs with metadata; its retu
   assert.ok(!Number.isNaN(Date.parse(String(metadata['insertionTime']))));
   assert.ok(!Number.isNaN(Date.parse(String(metadata['expirationTime']))));
 
-  const [done] = await eventually(() => {
-    const lines = readJsonLines(join(outDir, 'work-done.jsonl'));
-    return lines.length > 0 ? lines : undefined;
-  }, 20_000, 'the work-done trigger');
+  const [done] = await eventually(
+    () => {
+      const lines = readJsonLines(join(outDir, 'work-done.jsonl'));
+      return lines.length > 0 ? lines : undefined;
+    },
+    20_000,
+    'the work-done trigger',
+  );
   assert.deepEqual(done?.['message'], { done: { n: 1 } });
 });
 
 test('a message that always fails is tried maxDequeueCount times, then moved to <queue>-poison', async () => {
   const res = await fetch(`${host.url}/api/enqueue-failing`, { method: 'POST', body: 'doomed' });
   assert.equal(res.status, 202);
-  const [poisoned] = await eventually(() => {
-    const lines = readJsonLines(join(outDir, 'poisoned.jsonl'));
-    return lines.length > 0 ? lines : undefined;
-  }, 20_000, 'the poison queue trigger');
+  const [poisoned] = await eventually(
+    () => {
+      const lines = readJsonLines(join(outDir, 'poisoned.jsonl'));
+      return lines.length > 0 ? lines : undefined;
+    },
+    20_000,
+    'the poison queue trigger',
+  );
   assert.equal(poisoned?.['message'], 'doomed');
   const attempts = readJsonLines(join(outDir, 'always-fails.jsonl'));
-  assert.deepEqual(attempts.map((a) => a['dequeueCount']), [1, 2]);
+  assert.deepEqual(
+    attempts.map((a) => a['dequeueCount']),
+    [1, 2],
+  );
 });
 
 test('host code can enqueue into the data dir queues (another process, same SQLite)', async () => {

@@ -19,6 +19,9 @@ test('SIGTERM lets an in-flight request finish, runs appTerminate hooks, and exi
   assert.equal(res.status, 200);
   assert.deepEqual(await res.json(), { slept: 1500 });
   assert.equal(await exitCode, 0);
-  assert.deepEqual(readJsonLines(join(outDir, 'hooks.jsonl')).map((h) => h['hook']), ['appStart', 'appTerminate']);
+  assert.deepEqual(
+    readJsonLines(join(outDir, 'hooks.jsonl')).map((h) => h['hook']),
+    ['appStart', 'appTerminate'],
+  );
   await assert.rejects(fetch(`${host.url}/api/items/1`));
 });

@@ -22,10 +22,14 @@ test('a timer on a six-field NCRONTAB schedule fires every second; runOnStartup 
   const host = await startHost({ entry: fixtureApp('timers'), dataDir, settings: { FIXTURE_OUT_DIR: outDir, TICKER_SCHEDULE: '* * * * * *' } });
   t.after(() => host.kill());
 
-  const ticks = await eventually(() => {
-    const lines = readJsonLines(join(outDir, 'ticker.jsonl'));
-    return lines.length >= 2 ? lines : undefined;
-  }, 20_000, 'two ticks');
+  const ticks = await eventually(
+    () => {
+      const lines = readJsonLines(join(outDir, 'ticker.jsonl'));
+      return lines.length >= 2 ? lines : undefined;
+    },
+    20_000,
+    'two ticks',
+  );
   const [first, second] = ticks as [Record<string, unknown>, Record<string, unknown>];
   assert.equal(first['isPastDue'], false);
   assert.deepEqual(first['schedule'], { adjustForDST: true });

@@ -82,7 +82,10 @@ test('a job runs with its workspace and read-only datasets, and its completion r
     assert.equal(pv.spec.persistentVolumeReclaimPolicy, 'Retain');
   }
   const code = fake.get('configmaps', NAMESPACE, names.codeConfigMap(job.workflowId))!;
-  assert.match((code['data'] as Record<string, string>)['populate.sh']!, /\[ -e '\/workspace\/lib\/util.py' \] \|\| \{ mkdir -p '\/workspace\/lib' && cp \/ledgerflow\/code\/f0 /);
+  assert.match(
+    (code['data'] as Record<string, string>)['populate.sh']!,
+    /\[ -e '\/workspace\/lib\/util.py' \] \|\| \{ mkdir -p '\/workspace\/lib' && cp \/ledgerflow\/code\/f0 /,
+  );
 
   const pending = await backend.status(handle);
   assert.equal(pending.phase, 'Pending');
@@ -133,7 +136,11 @@ test('a job that finished while no watcher ran is reported when one starts', asy
   const handle = await backend.launch(job, []);
   stopWatching();
   env.fake.completeJob(handle.ref, 7);
-  const restarted = new KubernetesJobBackend({ kubeConfig: loadKubeConfig({ kubeconfig: env.fake.kubeconfig(NAMESPACE), context: '' }), cluster: env.options, log: silent });
+  const restarted = new KubernetesJobBackend({
+    kubeConfig: loadKubeConfig({ kubeconfig: env.fake.kubeconfig(NAMESPACE), context: '' }),
+    cluster: env.options,
+    log: silent,
+  });
   stopWatching = await restarted.watchCompletions();
   const cb = await callbacks.next();
   assert.deepEqual([cb.body['jobName'], cb.body['exitCode']], ['while-down', 7]);
@@ -155,7 +162,10 @@ test('a launch that fails midway deletes what it created, and only that', async 
   fake.seed('persistentvolumes', { metadata: { name: names.datasetVolume('wf-comp', localVolume.datasetId), labels: { 'ledgerflow.io/run': 'x' } } });
   fake.failNext('create', 'jobs', 500);
   await assert.rejects(backend.launch(job, [azureVolume, localVolume]));
-  assert.deepEqual(fake.objects('secrets', NAMESPACE).filter((s) => s.metadata.labels?.['ledgerflow.io/run'] === runKey('wf-comp')), []);
+  assert.deepEqual(
+    fake.objects('secrets', NAMESPACE).filter((s) => s.metadata.labels?.['ledgerflow.io/run'] === runKey('wf-comp')),
+    [],
+  );
   assert.equal(fake.get('persistentvolumes', undefined, names.datasetVolume('wf-comp', azureVolume.datasetId)), undefined);
   assert.equal(fake.get('persistentvolumeclaims', NAMESPACE, names.datasetVolume('wf-comp', localVolume.datasetId)), undefined);
   assert.ok(fake.get('persistentvolumes', undefined, names.datasetVolume('wf-comp', localVolume.datasetId)));
@@ -168,8 +178,10 @@ test('a launch that fails midway deletes what it created, and only that', async 
 
 test('a SAS token cannot mount an Azure Files share', async () => {
   const job = jobLaunch(callbacks.url, { workflowId: 'wf-sas' });
-  await assert.rejects(backend.launch(job, [{ ...azureVolume, credential: 'sv=2022-11-02&sig=abc' }, localVolume]),
-    (err: unknown) => err instanceof LedgerflowError && err.code === 'bad_request');
+  await assert.rejects(
+    backend.launch(job, [{ ...azureVolume, credential: 'sv=2022-11-02&sig=abc' }, localVolume]),
+    (err: unknown) => err instanceof LedgerflowError && err.code === 'bad_request',
+  );
 });
 
 test('cancel deletes the Job and its pod', async () => {
@@ -194,7 +206,10 @@ test('workspace files are read through a reader pod, which is removed afterwards
   for (const bad of ['../etc/passwd', 'a\\..\\b', 'a\nb', 'a/\u0000']) {
     await assert.rejects(backend.readWorkspaceFile('wf-0001', bad), (err: unknown) => err instanceof LedgerflowError && err.code === 'validation_failed');
   }
-  assert.deepEqual(env.fake.objects('pods', NAMESPACE).filter((p) => p.metadata.labels?.['ledgerflow.io/role'] === 'reader'), []);
+  assert.deepEqual(
+    env.fake.objects('pods', NAMESPACE).filter((p) => p.metadata.labels?.['ledgerflow.io/role'] === 'reader'),
+    [],
+  );
 });
 
 test('cleanup removes every object of the run, and only of that run, and can run again', async () => {
@@ -206,7 +221,11 @@ test('cleanup removes every object of the run, and only of that run, and can run
   await backend.cleanup('wf-0001');
   for (const plural of ['jobs', 'pods', 'secrets', 'configmaps', 'persistentvolumeclaims', 'persistentvolumes']) {
     const left = fake.objects(plural).filter((o) => o.metadata.labels?.['ledgerflow.io/workflow-id'] === 'wf-0001');
-    assert.deepEqual(left.map((o) => o.metadata.name), [], `${plural} left behind`);
+    assert.deepEqual(
+      left.map((o) => o.metadata.name),
+      [],
+      `${plural} left behind`,
+    );
   }
   assert.ok(fake.get('configmaps', NAMESPACE, names.codeConfigMap('wf-other')));
   assert.equal(fake.objects('jobs', NAMESPACE).filter((j) => j.metadata.labels?.['ledgerflow.io/workflow-id'] === 'wf-other').length, 1);
@@ -219,14 +238,30 @@ function thesisRun(callbackUrl: string): RunLaunch {
   const workflowId = 'wf-argo';
   const mk = (jobIndex: number, command: string, volume?: typeof azureVolume) =>
     jobLaunch(callbackUrl, {
-      workflowId, jobIndex, jobName: `job${jobIndex}`, command,
+      workflowId,
+      jobIndex,
+      jobName: `job${jobIndex}`,
+      command,
       volumes: volume === undefined ? [] : [{ datasetId: volume.datasetId, name: volume.name, mountPath: volume.mountPath }],
       callback: { url: `${callbackUrl}/api/workflows/${workflowId}/jobs/job${jobIndex}/complete`, token: `token-${jobIndex}` },
     });
   return {
     workflowId,
-    jobs: [mk(1, 'ls /home/jovyan/'), mk(2, 'python uis.py', azureVolume), mk(3, 'python uio.py'), mk(4, 'python uib.py', localVolume), mk(5, 'python final-result.py')],
-    edges: [{ from: 1, to: 2 }, { from: 1, to: 3 }, { from: 1, to: 4 }, { from: 2, to: 5 }, { from: 3, to: 5 }, { from: 4, to: 5 }],
+    jobs: [
+      mk(1, 'ls /home/jovyan/'),
+      mk(2, 'python uis.py', azureVolume),
+      mk(3, 'python uio.py'),
+      mk(4, 'python uib.py', localVolume),
+      mk(5, 'python final-result.py'),
+    ],
+    edges: [
+      { from: 1, to: 2 },
+      { from: 1, to: 3 },
+      { from: 1, to: 4 },
+      { from: 2, to: 5 },
+      { from: 3, to: 5 },
+      { from: 4, to: 5 },
+    ],
     timeoutSeconds: 3600,
   };
 }
@@ -237,14 +272,24 @@ test('argo: a whole run is one Workflow whose DAG mirrors the spec, and jobs map
   await argo.prepareWorkspace(run.workflowId, files);
   const handles = await argo.launchRun(run, [azureVolume, localVolume]);
   const wfName = names.runWorkflow(run.workflowId);
-  assert.deepEqual(handles.map((h) => h.ref), [1, 2, 3, 4, 5].map((i) => `${wfName}/job-${i}`));
+  assert.deepEqual(
+    handles.map((h) => h.ref),
+    [1, 2, 3, 4, 5].map((i) => `${wfName}/job-${i}`),
+  );
   assert.deepEqual(await argo.launchRun(run, [azureVolume, localVolume]), handles);
 
   const wf = fake.get('workflows', NAMESPACE, wfName) as unknown as ArgoWorkflow;
   const tasks = wf.spec.templates.find((t) => t.name === wf.spec.entrypoint)!.dag!.tasks;
-  assert.deepEqual(tasks.map((t) => [t.name, t.dependencies ?? []]), [
-    ['job-1', []], ['job-2', ['job-1']], ['job-3', ['job-1']], ['job-4', ['job-1']], ['job-5', ['job-2', 'job-3', 'job-4']],
-  ]);
+  assert.deepEqual(
+    tasks.map((t) => [t.name, t.dependencies ?? []]),
+    [
+      ['job-1', []],
+      ['job-2', ['job-1']],
+      ['job-3', ['job-1']],
+      ['job-4', ['job-1']],
+      ['job-5', ['job-2', 'job-3', 'job-4']],
+    ],
+  );
   assert.ok(tasks.every((t) => t.hooks?.['exit']?.template === `notify-${t.name.slice(4)}`));
   assert.equal(wf.spec.automountServiceAccountToken, false);
   assert.ok(!JSON.stringify(wf).includes('token-1'));
@@ -271,7 +316,14 @@ test('argo: a whole run is one Workflow whose DAG mirrors the spec, and jobs map
   await argo.cleanup(run.workflowId);
   assert.equal(fake.get('workflows', NAMESPACE, wfName), undefined);
   for (const plural of ['secrets', 'configmaps', 'persistentvolumeclaims', 'persistentvolumes', 'pods']) {
-    assert.deepEqual(fake.objects(plural).filter((o) => o.metadata.labels?.['ledgerflow.io/run'] === runKey(run.workflowId)).map((o) => o.metadata.name), [], plural);
+    assert.deepEqual(
+      fake
+        .objects(plural)
+        .filter((o) => o.metadata.labels?.['ledgerflow.io/run'] === runKey(run.workflowId))
+        .map((o) => o.metadata.name),
+      [],
+      plural,
+    );
   }
   assert.equal((await argo.status(handles[0]!)).phase, 'Unknown');
 });
@@ -282,7 +334,10 @@ test('argo: a single attempt (the per-job port, and every retry) is a one-task W
   const name = names.job(job.workflowId, job.jobName, 2);
   assert.deepEqual(handle, { backend: 'argo', ref: `${name}/job-2` });
   const wf = env.fake.get('workflows', NAMESPACE, name) as unknown as ArgoWorkflow;
-  assert.deepEqual(wf.spec.templates.find((t) => t.name === 'dag')!.dag!.tasks.map((t) => t.name), ['job-2']);
+  assert.deepEqual(
+    wf.spec.templates.find((t) => t.name === 'dag')!.dag!.tasks.map((t) => t.name),
+    ['job-2'],
+  );
   env.fake.completeWorkflowNode(name, 'job-2', 0, 'ok\n');
   assert.equal((await argo.status(handle)).phase, 'Succeeded');
   await argo.cleanup(job.workflowId);
@@ -290,14 +345,33 @@ test('argo: a single attempt (the per-job port, and every retry) is a one-task W
 
 const run = promisify(execFile);
 test('argo: the exit hook script posts the completion with the job token', async (t) => {
-  const hasCurl = await run('/bin/sh', ['-c', 'command -v curl']).then(() => true, () => false);
+  const hasCurl = await run('/bin/sh', ['-c', 'command -v curl']).then(
+    () => true,
+    () => false,
+  );
   if (!hasCurl) return t.skip('curl is not installed');
   const url = `${callbacks.url}/api/workflows/wf-argo/jobs/job3/complete`;
-  const base = { CALLBACK_URL: url, CALLBACK_TOKEN: 'token-3', LF_WORKFLOW_ID_JSON: JSON.stringify('wf-"argo"'), LF_JOB_NAME_JSON: JSON.stringify('job3'), LF_ATTEMPT: '1', PATH: process.env['PATH'] ?? '/usr/bin:/bin' };
-  await run('/bin/sh', ['-c', NOTIFY_SCRIPT], { env: { ...base, LF_EXIT_CODE: '3', LF_STARTED_AT: '2026-01-02T03:04:05Z', LF_ENDED_AT: '2026-01-02T03:05:00Z' } });
+  const base = {
+    CALLBACK_URL: url,
+    CALLBACK_TOKEN: 'token-3',
+    LF_WORKFLOW_ID_JSON: JSON.stringify('wf-"argo"'),
+    LF_JOB_NAME_JSON: JSON.stringify('job3'),
+    LF_ATTEMPT: '1',
+    PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+  };
+  await run('/bin/sh', ['-c', NOTIFY_SCRIPT], {
+    env: { ...base, LF_EXIT_CODE: '3', LF_STARTED_AT: '2026-01-02T03:04:05Z', LF_ENDED_AT: '2026-01-02T03:05:00Z' },
+  });
   const done = await callbacks.next();
   assert.equal(done.headers.authorization, 'Bearer token-3');
-  assert.deepEqual(done.body, { workflowId: 'wf-"argo"', jobName: 'job3', attempt: 1, exitCode: 3, startedAt: '2026-01-02T03:04:05Z', endedAt: '2026-01-02T03:05:00Z' });
+  assert.deepEqual(done.body, {
+    workflowId: 'wf-"argo"',
+    jobName: 'job3',
+    attempt: 1,
+    exitCode: 3,
+    startedAt: '2026-01-02T03:04:05Z',
+    endedAt: '2026-01-02T03:05:00Z',
+  });
   // A task whose pod never ran: Argo leaves the exit code and times empty.
   await run('/bin/sh', ['-c', NOTIFY_SCRIPT], { env: { ...base, LF_EXIT_CODE: '', LF_STARTED_AT: '', LF_ENDED_AT: '' } });
   assert.deepEqual((await callbacks.next()).body, { workflowId: 'wf-"argo"', jobName: 'job3', attempt: 1, exitCode: null });

@@ -27,7 +27,10 @@ test('create answers 201 with server fields; a second create is 409 AlreadyExist
     assert.deepEqual([status.kind, status.reason, status.code], ['Status', 'AlreadyExists', 409]);
     return true;
   });
-  await assert.rejects(core.readNamespacedConfigMap({ name: 'nope', namespace: NAMESPACE }), (err: unknown) => err instanceof k8s.ApiException && err.code === 404);
+  await assert.rejects(
+    core.readNamespacedConfigMap({ name: 'nope', namespace: NAMESPACE }),
+    (err: unknown) => err instanceof k8s.ApiException && err.code === 404,
+  );
 });
 
 test('requests without the bearer token are 401', async () => {
@@ -35,21 +38,33 @@ test('requests without the bearer token are 401', async () => {
   const config = JSON.parse(env.fake.kubeconfig(NAMESPACE)) as { users: { user: { token: string } }[] };
   config.users[0]!.user.token = 'wrong';
   kc.loadFromString(JSON.stringify(config));
-  await assert.rejects(kc.makeApiClient(k8s.CoreV1Api).listNamespacedConfigMap({ namespace: NAMESPACE }), (err: unknown) => err instanceof k8s.ApiException && err.code === 401);
+  await assert.rejects(
+    kc.makeApiClient(k8s.CoreV1Api).listNamespacedConfigMap({ namespace: NAMESPACE }),
+    (err: unknown) => err instanceof k8s.ApiException && err.code === 401,
+  );
 });
 
 test('list filters by label selector, and a watch streams changes after the listed version', async () => {
   await core.createNamespacedConfigMap({ namespace: NAMESPACE, body: configMap('red', { color: 'red' }) });
   const list = await core.listNamespacedConfigMap({ namespace: NAMESPACE, labelSelector: 'color=red' });
-  assert.deepEqual(list.items.map((c) => c.metadata?.name), ['red']);
+  assert.deepEqual(
+    list.items.map((c) => c.metadata?.name),
+    ['red'],
+  );
   // Changed between the list and the watch: the watch must still deliver it.
   await core.createNamespacedConfigMap({ namespace: NAMESPACE, body: configMap('early', { color: 'blue' }) });
   const events: string[] = [];
   let seen: () => void = () => {};
-  const all = new Promise<void>((resolve) => { seen = resolve; });
+  const all = new Promise<void>((resolve) => {
+    seen = resolve;
+  });
   const controller = await new k8s.Watch(env.kubeConfig).watch(
-    `/api/v1/namespaces/${NAMESPACE}/configmaps`, { labelSelector: 'color in (red,blue)', resourceVersion: list.metadata?.resourceVersion },
-    (type: string, obj: k8s.V1ConfigMap) => { events.push(`${type} ${obj.metadata?.name}`); if (events.length === 3) seen(); },
+    `/api/v1/namespaces/${NAMESPACE}/configmaps`,
+    { labelSelector: 'color in (red,blue)', resourceVersion: list.metadata?.resourceVersion },
+    (type: string, obj: k8s.V1ConfigMap) => {
+      events.push(`${type} ${obj.metadata?.name}`);
+      if (events.length === 3) seen();
+    },
     () => {},
   );
   await core.createNamespacedConfigMap({ namespace: NAMESPACE, body: configMap('green', { color: 'green' }) });

@@ -20,12 +20,21 @@ export async function cluster(settings: Record<string, string> = {}) {
   const kubeConfig = loadKubeConfig({ kubeconfig: fake.writeKubeconfig(dir, NAMESPACE), context: '' });
   const options: ClusterOptions = clusterOptions(parseSettings({ K8S_NAMESPACE: NAMESPACE, ...settings }));
   return {
-    fake, kubeConfig, options,
-    async close() { await fake.close(); rmSync(dir, { recursive: true, force: true }); },
+    fake,
+    kubeConfig,
+    options,
+    async close() {
+      await fake.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 
-export interface ReceivedCallback { path: string; headers: IncomingHttpHeaders; body: Record<string, unknown> }
+export interface ReceivedCallback {
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: Record<string, unknown>;
+}
 
 /** The job-completion callback: a tiny HTTP server that hands each POST to whoever waits. */
 export async function callbackServer() {
@@ -45,7 +54,8 @@ export async function callbackServer() {
       const cb = { path: req.url ?? '', headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> };
       res.writeHead(202).end();
       const waiter = waiters.shift();
-      if (waiter) waiter(cb); else received.push(cb);
+      if (waiter) waiter(cb);
+      else received.push(cb);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -54,9 +64,20 @@ export async function callbackServer() {
     url,
     counter,
     /** The next `n` posts are answered 503 and not delivered. */
-    failNext: (n = 1) => { counter.failures += n; },
-    next: () => new Promise<ReceivedCallback>((resolve) => { const r = received.shift(); if (r) resolve(r); else waiters.push(resolve); }),
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    failNext: (n = 1) => {
+      counter.failures += n;
+    },
+    next: () =>
+      new Promise<ReceivedCallback>((resolve) => {
+        const r = received.shift();
+        if (r) resolve(r);
+        else waiters.push(resolve);
+      }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -71,19 +92,32 @@ export async function eventually(condition: () => boolean | Promise<boolean>, wh
 
 export const AZURE_KEY = Buffer.from('not-a-real-account-key').toString('base64');
 
-export const localVolume: ResolvedVolume = { datasetId: 'ds-local-uib', name: 'uib', mountPath: '/home/jovyan/uib', location: { kind: 'local', path: '/data/uib' } };
+export const localVolume: ResolvedVolume = {
+  datasetId: 'ds-local-uib',
+  name: 'uib',
+  mountPath: '/home/jovyan/uib',
+  location: { kind: 'local', path: '/data/uib' },
+};
 export const azureVolume: ResolvedVolume = {
-  datasetId: 'ds-azure-uis', name: 'uis', mountPath: '/home/jovyan/uis',
+  datasetId: 'ds-azure-uis',
+  name: 'uis',
+  mountPath: '/home/jovyan/uis',
   location: { kind: 'azure-files', shareUrl: 'https://uisdata.file.core.windows.net/share-uis/2022', credentialRef: 'ds-azure-uis-credential' },
   credential: AZURE_KEY,
 };
 
 export function jobLaunch(callbackUrl: string, overrides: Partial<JobLaunch> = {}): JobLaunch {
   return {
-    workflowId: 'wf-0001', jobName: 'count', jobIndex: 2, attempt: 1,
-    command: 'python uis.py > result.txt', image: 'python:3.12-slim', env: { MODE: 'count' },
+    workflowId: 'wf-0001',
+    jobName: 'count',
+    jobIndex: 2,
+    attempt: 1,
+    command: 'python uis.py > result.txt',
+    image: 'python:3.12-slim',
+    env: { MODE: 'count' },
     volumes: [azureVolume, localVolume].map(({ datasetId, name, mountPath }) => ({ datasetId, name, mountPath })),
-    resources: { cpu: '500m', memory: '256Mi' }, timeoutSeconds: 600,
+    resources: { cpu: '500m', memory: '256Mi' },
+    timeoutSeconds: 600,
     callback: { url: `${callbackUrl}/api/workflows/wf-0001/jobs/count/complete`, token: 'cb-token-secret-value' },
     ...overrides,
   };

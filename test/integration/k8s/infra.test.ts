@@ -5,7 +5,9 @@ import { parseSettings } from '../../../src/config/settings';
 import { INFRA_K8S, loadManifests, type ManifestObject } from './rbac';
 import { validateManifest } from './validate';
 
-const files = readdirSync(INFRA_K8S).filter((f) => f.endsWith('.yaml')).sort();
+const files = readdirSync(INFRA_K8S)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 const all: ManifestObject[] = files.flatMap((f) => loadManifests(f));
 const find = (kind: string, name: string) => {
   const found = all.find((o) => o.kind === kind && o.metadata.name === name);
@@ -27,7 +29,9 @@ test('the namespace enforces Pod Security "restricted" and everything else lives
 });
 
 test('job pods get no network: ingress and egress denied, nothing allowed', () => {
-  const policy = find('NetworkPolicy', 'ledgerflow-jobs-isolated') as ManifestObject & { spec: { podSelector: { matchExpressions: { key: string; values: string[] }[] }; policyTypes: string[]; ingress?: unknown; egress?: unknown } };
+  const policy = find('NetworkPolicy', 'ledgerflow-jobs-isolated') as ManifestObject & {
+    spec: { podSelector: { matchExpressions: { key: string; values: string[] }[] }; policyTypes: string[]; ingress?: unknown; egress?: unknown };
+  };
   assert.deepEqual(policy.spec.podSelector.matchExpressions, [{ key: 'ledgerflow.io/role', operator: 'In', values: ['job', 'reader'] }]);
   assert.deepEqual(policy.spec.policyTypes, ['Ingress', 'Egress']);
   assert.equal(policy.spec.ingress, undefined);
@@ -37,7 +41,10 @@ test('job pods get no network: ingress and egress denied, nothing allowed', () =
 test('bindings give the roles to the right accounts; the Argo executor account matches the setting', () => {
   const executor = parseSettings({}).K8S_ARGO_EXECUTOR_SERVICE_ACCOUNT;
   find('ServiceAccount', executor);
-  const bindings = all.filter((o) => o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding') as (ManifestObject & { roleRef: { kind: string; name: string }; subjects: { name: string }[] })[];
+  const bindings = all.filter((o) => o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding') as (ManifestObject & {
+    roleRef: { kind: string; name: string };
+    subjects: { name: string }[];
+  })[];
   const boundTo = Object.fromEntries(bindings.map((b) => [`${b.roleRef.kind}/${b.roleRef.name}`, b.subjects.map((s) => s.name)]));
   assert.deepEqual(boundTo, {
     'Role/ledgerflow-compute': ['ledgerflow-controller'],

@@ -44,14 +44,28 @@ for (const target of ['k8s', 'argo'] as const) {
     const objects = renderManifests(target, input);
     for (const o of objects) await validateManifest(o);
     const text = objects.map((o) => stringify(o)).join('---\n');
-    assert.deepEqual(parseAllDocuments(text).map((d) => d.toJS()), JSON.parse(JSON.stringify(objects)));
+    assert.deepEqual(
+      parseAllDocuments(text).map((d) => d.toJS()),
+      JSON.parse(JSON.stringify(objects)),
+    );
     // Rendered for reading: no credential and no callback token.
     assert.ok(!text.includes(AZURE_KEY));
     assert.ok(!text.includes('cb-token-secret-value'));
-    assert.deepEqual(objects.map((o) => o.kind), [
-      'ConfigMap', 'PersistentVolumeClaim', 'Secret', 'PersistentVolume', 'PersistentVolumeClaim', 'PersistentVolume', 'PersistentVolumeClaim', 'Secret', 'Secret',
-      ...(target === 'k8s' ? ['Job', 'Job'] : ['Workflow']),
-    ]);
+    assert.deepEqual(
+      objects.map((o) => o.kind),
+      [
+        'ConfigMap',
+        'PersistentVolumeClaim',
+        'Secret',
+        'PersistentVolume',
+        'PersistentVolumeClaim',
+        'PersistentVolume',
+        'PersistentVolumeClaim',
+        'Secret',
+        'Secret',
+        ...(target === 'k8s' ? ['Job', 'Job'] : ['Workflow']),
+      ],
+    );
   });
 }
 
@@ -63,35 +77,47 @@ test('every pod ledgerflow creates meets Pod Security "restricted"', () => {
     assert.equal(spec.automountServiceAccountToken, false);
   }
   const wf = renderManifests('argo', input).find((o) => o.kind === 'Workflow') as ArgoWorkflow;
-  assertRestricted(wf.spec, wf.spec.templates.flatMap((t) => [...(t.initContainers ?? []), ...(t.container ? [t.container] : [])]), 'workflow');
+  assertRestricted(
+    wf.spec,
+    wf.spec.templates.flatMap((t) => [...(t.initContainers ?? []), ...(t.container ? [t.container] : [])]),
+    'workflow',
+  );
   const reader = readerPod(options, 'wf-render', 'result.txt').spec!;
   assertRestricted(reader, reader.containers, 'reader');
   assert.equal(reader.volumes?.[0]?.persistentVolumeClaim?.readOnly, true);
 });
 
 test('the workspace ConfigMap refuses unsafe paths and oversized code', () => {
-  assert.throws(() => codeConfigMap(options, 'wf', { '../x.py': '', 'a//b': '', '/abs': '' }),
-    (err: unknown) => err instanceof LedgerflowError && err.code === 'validation_failed' && err.details?.length === 3);
-  assert.throws(() => codeConfigMap(options, 'wf', { 'big.bin': 'x'.repeat(1_000_001) }),
-    (err: unknown) => err instanceof LedgerflowError && err.code === 'payload_too_large');
+  assert.throws(
+    () => codeConfigMap(options, 'wf', { '../x.py': '', 'a//b': '', '/abs': '' }),
+    (err: unknown) => err instanceof LedgerflowError && err.code === 'validation_failed' && err.details?.length === 3,
+  );
+  assert.throws(
+    () => codeConfigMap(options, 'wf', { 'big.bin': 'x'.repeat(1_000_001) }),
+    (err: unknown) => err instanceof LedgerflowError && err.code === 'payload_too_large',
+  );
 });
 
 test('names are deterministic, DNS-1123, short enough for pod names; label values always valid', () => {
   const dns = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-  fc.assert(fc.property(fc.string(), fc.string({ minLength: 1 }), fc.integer({ min: 1, max: 99 }), (workflowId, jobName, attempt) => {
-    const job = names.job(workflowId, jobName, attempt);
-    assert.equal(job, names.job(workflowId, jobName, attempt));
-    assert.match(job, dns);
-    assert.ok(job.length <= 52, job);
-    assert.match(names.callbackSecret(workflowId, jobName, attempt), dns);
-    assert.match(labelValue(jobName), /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/);
-    assert.ok(labelValue(jobName).length <= 63);
-  }));
+  fc.assert(
+    fc.property(fc.string(), fc.string({ minLength: 1 }), fc.integer({ min: 1, max: 99 }), (workflowId, jobName, attempt) => {
+      const job = names.job(workflowId, jobName, attempt);
+      assert.equal(job, names.job(workflowId, jobName, attempt));
+      assert.match(job, dns);
+      assert.ok(job.length <= 52, job);
+      assert.match(names.callbackSecret(workflowId, jobName, attempt), dns);
+      assert.match(labelValue(jobName), /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/);
+      assert.ok(labelValue(jobName).length <= 63);
+    }),
+  );
   assert.notEqual(names.job('wf', 'a b', 1), names.job('wf', 'a-b', 1));
 });
 
 test('the schema check has teeth: malformed objects are rejected', async () => {
-  await assert.rejects(validateManifest({ apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'x' }, spec: { backoffLimit: 'zero', template: {} } } as never));
+  await assert.rejects(
+    validateManifest({ apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'x' }, spec: { backoffLimit: 'zero', template: {} } } as never),
+  );
   const wf = renderManifests('argo', input).find((o) => o.kind === 'Workflow') as ArgoWorkflow;
   await assert.rejects(validateManifest({ ...wf, spec: { ...wf.spec, templates: 'none' } } as never));
 });

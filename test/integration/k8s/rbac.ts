@@ -6,7 +6,12 @@ import type { RecordedRequest } from '../../fakes/kubernetesApi';
 /** The repository's infra/k8s directory, from the compiled test's location (dist/test/...). */
 export const INFRA_K8S = join(__dirname, '..', '..', '..', '..', 'infra', 'k8s');
 
-export interface ManifestObject { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; [k: string]: unknown }
+export interface ManifestObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  [k: string]: unknown;
+}
 
 export function loadManifests(file: string): ManifestObject[] {
   return parseAllDocuments(readFileSync(join(INFRA_K8S, file), 'utf8')).map((d) => {
@@ -15,7 +20,12 @@ export function loadManifests(file: string): ManifestObject[] {
   });
 }
 
-interface Rule { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }
+interface Rule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+  resourceNames?: string[];
+}
 
 /** One `verb group/resource` grant per line, e.g. `create batch/jobs`, from a Role or ClusterRole. */
 export function grants(role: ManifestObject): Set<string> {

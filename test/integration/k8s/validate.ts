@@ -5,7 +5,7 @@
 type ModelClass = new (data: unknown) => { validate(): void };
 
 function modelModule(apiVersion: string): string {
-  const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') as [string, string] : ['', apiVersion];
+  const [group, version] = apiVersion.includes('/') ? (apiVersion.split('/') as [string, string]) : ['', apiVersion];
   if (group === '') return `kubernetes-models/${version}`;
   if (group === 'argoproj.io') return `@kubernetes-models/argo-workflows/argoproj.io/${version}`;
   return `kubernetes-models/${group}/${version}`;

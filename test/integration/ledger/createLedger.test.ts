@@ -10,7 +10,7 @@ import { getOrIssueIdentity } from '../../../src/ledger-peer/localCa';
 import { startEmbeddedPeerThread } from '../../../src/ledger-peer/peerThread';
 import { newDataset, silent } from './peerFixture';
 
-test('createLedger runs the embedded peer on a thread; its ledger outlives the process\'s ledger', async () => {
+test("createLedger runs the embedded peer on a thread; its ledger outlives the process's ledger", async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'ledgerflow-app-ledger-'));
   const settings = parseSettings({ LEDGERFLOW_DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
   try {

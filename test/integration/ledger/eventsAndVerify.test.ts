@@ -22,7 +22,7 @@ async function take<T>(iterable: AsyncIterable<T>, n: number): Promise<T[]> {
   return out;
 }
 
-test('chaincode events resume after a Checkpointer\'s position, also across a peer restart', async () => {
+test("chaincode events resume after a Checkpointer's position, also across a peer restart", async () => {
   const f = await startPeerFixture();
   try {
     const alice = f.ledger.as({ org: 'uis', user: 'alice' });
@@ -33,7 +33,12 @@ test('chaincode events resume after a Checkpointer\'s position, also across a pe
     const id = await getOrIssueIdentity(f.peer.mspDir, 'uib', 'auditor');
     const connectAuditor = () => {
       const client = new grpc.Client(f.peer.endpoint, grpc.credentials.createInsecure());
-      const gateway = connect({ client, identity: { mspId: id.mspId, credentials: Buffer.from(id.certPem) }, signer: newEcdsaSigner(id.keyPem), hash: hash.none });
+      const gateway = connect({
+        client,
+        identity: { mspId: id.mspId, credentials: Buffer.from(id.certPem) },
+        signer: newEcdsaSigner(id.keyPem),
+        hash: hash.none,
+      });
       return { network: gateway.getNetwork('ledgerflow'), close: () => (gateway.close(), client.close()) };
     };
     const checkpointer = checkpointers.inMemory();
@@ -47,7 +52,10 @@ test('chaincode events resume after a Checkpointer\'s position, also across a pe
     }
     events.close();
     first.close();
-    assert.deepEqual(seen.map((e) => e.eventName), ['DatasetRegistered', 'DatasetRegistered']);
+    assert.deepEqual(
+      seen.map((e) => e.eventName),
+      ['DatasetRegistered', 'DatasetRegistered'],
+    );
 
     await alice.takeLease(datasets[1]!.id, 60);
     await f.restart();
@@ -58,7 +66,10 @@ test('chaincode events resume after a Checkpointer\'s position, also across a pe
       const resumed = await second.network.getChaincodeEvents('ledgerflow', { checkpoint: checkpointer });
       const rest = await take(resumed, 4);
       resumed.close();
-      assert.deepEqual(rest.map((e) => e.eventName), ['DatasetRegistered', 'LeaseTaken', 'LeaseTaken', 'LeaseReleased']);
+      assert.deepEqual(
+        rest.map((e) => e.eventName),
+        ['DatasetRegistered', 'LeaseTaken', 'LeaseTaken', 'LeaseReleased'],
+      );
       const all = [...seen, ...rest];
       assert.equal(new Set(all.map((e) => e.transactionId)).size, all.length, 'no event twice');
       assert.ok(all.every((e, i) => i === 0 || e.blockNumber >= all[i - 1]!.blockNumber));

@@ -52,7 +52,7 @@ test('datasets: register, read, update, list, delete through the gateway', async
   await assert.rejects(alice().takeLease(input.id, 10), hasCode('gone'));
 });
 
-test('a second organization cannot update or delete the first one\'s dataset', async () => {
+test("a second organization cannot update or delete the first one's dataset", async () => {
   const input = newDataset();
   await alice().registerDataset(input);
   await assert.rejects(bob().updateDataset(input.id, { name: 'mine now' }), (err) => {
@@ -116,7 +116,11 @@ test('the plain fabric-gateway client works unchanged: evaluate, submitAsync + g
   // The gateway's default signer and hash (noble P-256 over a SHA-256 digest).
   const { signers } = await import('@hyperledger/fabric-gateway');
   const { createPrivateKey } = await import('node:crypto');
-  const gateway = connect({ client, identity: { mspId: id.mspId, credentials: Buffer.from(id.certPem) }, signer: signers.newPrivateKeySigner(createPrivateKey(id.keyPem)) });
+  const gateway = connect({
+    client,
+    identity: { mspId: id.mspId, credentials: Buffer.from(id.certPem) },
+    signer: signers.newPrivateKeySigner(createPrivateKey(id.keyPem)),
+  });
   try {
     const contract = gateway.getNetwork('ledgerflow').getContract('ledgerflow', 'ledgerflow');
     const input = newDataset();
@@ -136,13 +140,26 @@ test('an identity from an unknown CA is refused', async () => {
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const foreign = await getOrIssueIdentity(`${f.dataDir}/elsewhere`, 'uis', 'mallory');
   const client = new grpc.Client(f.peer.endpoint, grpc.credentials.createInsecure());
-  const gateway = connect({ client, identity: { mspId: 'UisMSP', credentials: Buffer.from(foreign.certPem) }, signer: newEcdsaSigner(foreign.keyPem), hash: hash.none });
+  const gateway = connect({
+    client,
+    identity: { mspId: 'UisMSP', credentials: Buffer.from(foreign.certPem) },
+    signer: newEcdsaSigner(foreign.keyPem),
+    hash: hash.none,
+  });
   try {
     const contract = gateway.getNetwork('ledgerflow').getContract('ledgerflow', 'ledgerflow');
-    await assert.rejects(contract.evaluateTransaction('ReadLease', 'ds-anything'), (err: Error & { code?: number }) => err.code === grpc.status.PERMISSION_DENIED);
+    await assert.rejects(
+      contract.evaluateTransaction('ReadLease', 'ds-anything'),
+      (err: Error & { code?: number }) => err.code === grpc.status.PERMISSION_DENIED,
+    );
     // A known certificate with a signature by another key is refused too.
     const known = await getOrIssueIdentity(f.peer.mspDir, 'uis', 'alice');
-    const forged = connect({ client, identity: { mspId: 'UisMSP', credentials: Buffer.from(known.certPem) }, signer: newEcdsaSigner(privateKey), hash: hash.none });
+    const forged = connect({
+      client,
+      identity: { mspId: 'UisMSP', credentials: Buffer.from(known.certPem) },
+      signer: newEcdsaSigner(privateKey),
+      hash: hash.none,
+    });
     await assert.rejects(
       forged.getNetwork('ledgerflow').getContract('ledgerflow', 'ledgerflow').evaluateTransaction('ReadLease', 'ds-anything'),
       (err: Error & { code?: number }) => err.code === grpc.status.PERMISSION_DENIED,
@@ -154,7 +171,7 @@ test('an identity from an unknown CA is refused', async () => {
   }
 });
 
-test('over TLS, the client trusts the peer\'s CA', async () => {
+test("over TLS, the client trusts the peer's CA", async () => {
   const tls = await startPeerFixture({ tls: true });
   try {
     assert.match(tls.peer.tlsRootCert ?? '', /BEGIN CERTIFICATE/);

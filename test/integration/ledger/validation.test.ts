@@ -58,10 +58,13 @@ test('commit-time validation records duplicates and tampered endorsements as inv
     const codes: number[] = [];
     for (const row of db.prepare<[], { bytes: Buffer }>('SELECT bytes FROM blocks ORDER BY number').iterate()) {
       const block = common.Block.deserializeBinary(row.bytes);
-      block.getData()!.getDataList_asU8().forEach((env, i) => {
-        const header = common.Payload.deserializeBinary(common.Envelope.deserializeBinary(env).getPayload_asU8()).getHeader()!;
-        if (common.ChannelHeader.deserializeBinary(header.getChannelHeader_asU8()).getTxId() === duplicateTxId) codes.push(transactionsFilter(block)[i]!);
-      });
+      block
+        .getData()!
+        .getDataList_asU8()
+        .forEach((env, i) => {
+          const header = common.Payload.deserializeBinary(common.Envelope.deserializeBinary(env).getPayload_asU8()).getHeader()!;
+          if (common.ChannelHeader.deserializeBinary(header.getChannelHeader_asU8()).getTxId() === duplicateTxId) codes.push(transactionsFilter(block)[i]!);
+        });
     }
     db.close();
     assert.deepEqual(codes, [0, 9]); // VALID, then DUPLICATE_TXID

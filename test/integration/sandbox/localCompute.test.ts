@@ -98,7 +98,9 @@ for (const kind of kinds) {
     });
 
     test('a job reads its dataset, runs in the workspace, and its output is kept', async () => {
-      const { observation, log } = await run(withVolume('cat /home/jovyan/uis/a.txt; pwd; sh lib/util.sh; echo oops >&2; grep -c lorem /home/jovyan/uis/a.txt > result.txt'));
+      const { observation, log } = await run(
+        withVolume('cat /home/jovyan/uis/a.txt; pwd; sh lib/util.sh; echo oops >&2; grep -c lorem /home/jovyan/uis/a.txt > result.txt'),
+      );
       assert.equal(observation.phase, 'Succeeded');
       assert.equal(observation.exitCode, 0);
       assert.ok(observation.startedAt && observation.endedAt);
@@ -116,7 +118,9 @@ for (const kind of kinds) {
 
     test('a job sees neither datasets it did not lease nor the data dir', async () => {
       const { observation, log } = await run(
-        withVolume(`for p in ${unleased} ${dataDir} ${dataDir}/keys/master.key ${root} /home/jovyan/uio; do test -e "$p" && echo "visible $p"; done; ls /; cat /proc/1/cmdline > cmdline.txt; echo checked`),
+        withVolume(
+          `for p in ${unleased} ${dataDir} ${dataDir}/keys/master.key ${root} /home/jovyan/uio; do test -e "$p" && echo "visible $p"; done; ls /; cat /proc/1/cmdline > cmdline.txt; echo checked`,
+        ),
       );
       assert.equal(observation.phase, 'Succeeded');
       assert.doesNotMatch(log, /^visible/m);
@@ -149,7 +153,10 @@ for (const kind of kinds) {
       try {
         const { log } = await run(jobOf(workflowId, 'env; cat /proc/1/environ 2>/dev/null | tr "\\0" "\\n"', { env: { MODE: 'fast' } }));
         assert.doesNotMatch(log, /host-secret-0c9f/);
-        const names = log.split('\n').filter((l) => /^[A-Z_]+=/.test(l)).map((l) => l.split('=')[0]);
+        const names = log
+          .split('\n')
+          .filter((l) => /^[A-Z_]+=/.test(l))
+          .map((l) => l.split('=')[0]);
         assert.deepEqual([...new Set(names)].sort(), ['HOME', 'LANG', 'MODE', 'PATH', 'PWD']);
         assert.match(log, /^HOME=\/workspace$/m);
       } finally {
@@ -254,7 +261,9 @@ for (const kind of kinds) {
     test('volumes must match the spec, be local, and not hold the data dir', async () => {
       await assert.rejects(backend.launch(withVolume('true'), []), { code: 'bad_request' });
       await assert.rejects(
-        backend.launch(withVolume('true'), [{ ...volume(), location: { kind: 'azure-files', shareUrl: 'https://x.file.core.windows.net/s', credentialRef: 'k' } }]),
+        backend.launch(withVolume('true'), [
+          { ...volume(), location: { kind: 'azure-files', shareUrl: 'https://x.file.core.windows.net/s', credentialRef: 'k' } },
+        ]),
         (err: unknown) => err instanceof LedgerflowError && err.code === 'bad_request' && /Azure Files/.test(err.message),
       );
       await assert.rejects(backend.launch(withVolume('true'), [{ ...volume(), location: { kind: 'local', path: root } }]), { code: 'forbidden' });
@@ -277,10 +286,12 @@ for (const kind of kinds) {
         const job = jobOf(workflowId, 'exit 5', { callback: { url: `http://127.0.0.1:${port}/api/callback`, token: 'tok-123' } });
         const { observation } = await run(job);
         for (let i = 0; i < 500 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
-        assert.deepEqual(received, [{
-          auth: 'Bearer tok-123',
-          body: { workflowId, jobName: job.jobName, attempt: 1, exitCode: 5, startedAt: observation.startedAt, endedAt: observation.endedAt },
-        }]);
+        assert.deepEqual(received, [
+          {
+            auth: 'Bearer tok-123',
+            body: { workflowId, jobName: job.jobName, attempt: 1, exitCode: 5, startedAt: observation.startedAt, endedAt: observation.endedAt },
+          },
+        ]);
       } finally {
         server.close();
       }

@@ -23,11 +23,22 @@ async function runSpec(source: string, datasets: Record<string, string>, files: 
     const job = spec.jobs[index - 1]!;
     const mounts = job.volumes.map((v) => ({ datasetId: v.id, name: v.name, mountPath: v.path }));
     const resolved: ResolvedVolume[] = mounts.map((m) => ({ ...m, location: { kind: 'local', path: datasets[m.datasetId]! } }));
-    const handle = await backend.launch({
-      workflowId, jobName: job.name, jobIndex: job.index, attempt: 1, command: job.command, image: job.image ?? '',
-      env: job.env, volumes: mounts, resources: job.resources, timeoutSeconds: job.timeoutSeconds ?? 60,
-      callback: { url: 'http://127.0.0.1:9/unused', token: 'unused' },
-    }, resolved);
+    const handle = await backend.launch(
+      {
+        workflowId,
+        jobName: job.name,
+        jobIndex: job.index,
+        attempt: 1,
+        command: job.command,
+        image: job.image ?? '',
+        env: job.env,
+        volumes: mounts,
+        resources: job.resources,
+        timeoutSeconds: job.timeoutSeconds ?? 60,
+        callback: { url: 'http://127.0.0.1:9/unused', token: 'unused' },
+      },
+      resolved,
+    );
     let observation = await backend.status(handle);
     while (observation.phase === 'Running' || observation.phase === 'Pending') {
       await new Promise((r) => setTimeout(r, 10));
@@ -51,7 +62,10 @@ test('thesis listing 5.1 runs: two local datasets listed into result.txt', async
   writeFileSync(join(data, 'uio', 'lorem-uio.txt'), 'lorem lorem\n');
   try {
     const { outcomes, result } = await runSpec(source, { [uis!]: join(data, 'uis'), [uio!]: join(data, 'uio') }, {});
-    assert.deepEqual(outcomes.map((o) => o.exitCode), [0, 0, 0]);
+    assert.deepEqual(
+      outcomes.map((o) => o.exitCode),
+      [0, 0, 0],
+    );
     assert.equal(result, 'lorem-uis.txt\nlorem-uio.txt\n');
   } finally {
     rmSync(data, { recursive: true, force: true });

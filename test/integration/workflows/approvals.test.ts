@@ -27,7 +27,11 @@ const FINISHED = ['Succeeded', 'Failed', 'Canceled', 'Rejected'];
 
 before(async () => {
   api = await DatasetsApi.start({ COMPUTE: 'local', WORKFLOW_STATUS_POLL_SECONDS: '2', LEASE_EXPIRY_SCHEDULE: '*/1 * * * * *' });
-  for (const [key, who, extra] of [['uio', 'bob', {}], ['uib', 'carol', {}], ['short', 'bob', {}]] as const) {
+  for (const [key, who, extra] of [
+    ['uio', 'bob', {}],
+    ['uib', 'carol', {}],
+    ['short', 'bob', {}],
+  ] as const) {
     const r = await api.call(who, 'POST', '/datasets', { name: `${key}-data`, files: { 'a.txt': 'lorem' }, ...extra });
     assert.equal(r.status, 201, r.text);
     assert.equal(r.body.policy.approval, 'required', 'required by default');
@@ -49,32 +53,60 @@ async function status(id: string, who: Who = 'alice') {
   assert.equal(r.status, 200, r.text);
   return workflowView.parse(r.body);
 }
-const awaiting = (id: string) => eventually(async () => {
-  const run = await status(id);
-  return run.status === 'AwaitingApproval' && run.approvals !== undefined ? run : undefined;
-}, 60_000, `workflow ${id} to await approval`);
-const finished = (id: string) => eventually(async () => {
-  const run = await status(id);
-  return FINISHED.includes(run.status) ? run : undefined;
-}, 120_000, `workflow ${id} to finish`);
+const awaiting = (id: string) =>
+  eventually(
+    async () => {
+      const run = await status(id);
+      return run.status === 'AwaitingApproval' && run.approvals !== undefined ? run : undefined;
+    },
+    60_000,
+    `workflow ${id} to await approval`,
+  );
+const finished = (id: string) =>
+  eventually(
+    async () => {
+      const run = await status(id);
+      return FINISHED.includes(run.status) ? run : undefined;
+    },
+    120_000,
+    `workflow ${id} to finish`,
+  );
 
 test('every approval route refuses a caller without credentials (401)', async () => {
-  for (const [method, path] of [['GET', '/approvals'], ['GET', '/approvals/x'], ['GET', '/approvals/x/files/a.py'], ['POST', '/approvals/x/approve'], ['POST', '/approvals/x/reject']] as const) {
+  for (const [method, path] of [
+    ['GET', '/approvals'],
+    ['GET', '/approvals/x'],
+    ['GET', '/approvals/x/files/a.py'],
+    ['POST', '/approvals/x/approve'],
+    ['POST', '/approvals/x/reject'],
+  ] as const) {
     const r = await api.call(null, method, path, method === 'POST' ? { reason: 'r' } : undefined);
     assert.equal(r.status, 401, `${method} ${path}`);
   }
 });
 
-test('a run on two owners\' datasets waits for both, shows the owners exactly what runs, then runs', async () => {
+test("a run on two owners' datasets waits for both, shows the owners exactly what runs, then runs", async () => {
   const files = { 'count.py': 'print(open("/data/uio/a.txt").read().count("lorem"))\n' };
   const id = await submit(both(), files);
   const waiting = await awaiting(id);
-  assert.deepEqual(waiting.jobs.map((j) => j.status), ['Pending', 'Pending']);
-  assert.deepEqual(waiting.approvals?.map((a) => [a.datasetId, a.owner, a.state]), [[ds.uio, 'uio', 'pending'], [ds.uib, 'uib', 'pending']]);
+  assert.deepEqual(
+    waiting.jobs.map((j) => j.status),
+    ['Pending', 'Pending'],
+  );
+  assert.deepEqual(
+    waiting.approvals?.map((a) => [a.datasetId, a.owner, a.state]),
+    [
+      [ds.uio, 'uio', 'pending'],
+      [ds.uib, 'uib', 'pending'],
+    ],
+  );
 
   // Each owner lists the request on its own dataset; the requester's organization owns none.
   const bobs = approvalPage.parse((await api.call('bob', 'GET', '/approvals?state=pending')).body);
-  assert.deepEqual(bobs.items.filter((i) => i.workflowId === id).map((i) => [i.datasetId, i.requester.user, i.state]), [[ds.uio, 'alice', 'pending']]);
+  assert.deepEqual(
+    bobs.items.filter((i) => i.workflowId === id).map((i) => [i.datasetId, i.requester.user, i.state]),
+    [[ds.uio, 'alice', 'pending']],
+  );
   assert.deepEqual(approvalPage.parse((await api.call('alice', 'GET', '/approvals')).body).items, []);
 
   // The review: the YAML as submitted, every file with its digest and text.
@@ -82,7 +114,13 @@ test('a run on two owners\' datasets waits for both, shows the owners exactly wh
   assert.equal(review.workflow, both());
   assert.deepEqual(review.files, [{ path: 'count.py', size: files['count.py'].length, sha256: sha256(files['count.py']), content: files['count.py'] }]);
   assert.equal(review.filesHash, filesHash(files));
-  assert.deepEqual(review.datasets.map((d) => [d.id, d.owner, d.state]), [[ds.uio, 'uio', 'pending'], [ds.uib, 'uib', 'pending']]);
+  assert.deepEqual(
+    review.datasets.map((d) => [d.id, d.owner, d.state]),
+    [
+      [ds.uio, 'uio', 'pending'],
+      [ds.uib, 'uib', 'pending'],
+    ],
+  );
   assert.equal((await api.call('alice2', 'GET', `/approvals/${id}`)).status, 200, "the requester's organization reads it too");
 
   assert.equal((await api.call('alice', 'POST', `/approvals/${id}/approve`, {})).status, 403, 'the requester cannot approve');
@@ -92,7 +130,10 @@ test('a run on two owners\' datasets waits for both, shows the owners exactly wh
 
   const approved = await api.call('bob', 'POST', `/approvals/${id}/approve`, { comment: 'reads one file' });
   assert.equal(approved.status, 200, approved.text);
-  assert.deepEqual(approvalDecided.parse(approved.body).items.map((i) => [i.datasetId, i.state, i.decidedBy?.user, i.comment]), [[ds.uio, 'approved', 'bob', 'reads one file']]);
+  assert.deepEqual(
+    approvalDecided.parse(approved.body).items.map((i) => [i.datasetId, i.state, i.decidedBy?.user, i.comment]),
+    [[ds.uio, 'approved', 'bob', 'reads one file']],
+  );
   assert.equal((await api.call('bob', 'POST', `/approvals/${id}/approve`, {})).status, 409, 'already decided');
   assert.equal((await api.call('bob', 'POST', `/approvals/${id}/reject`, { reason: 'changed my mind' })).status, 409);
   assert.equal((await status(id)).status, 'AwaitingApproval', 'carol has not decided');
@@ -110,10 +151,19 @@ test('a run on two owners\' datasets waits for both, shows the owners exactly wh
   // carol's reuse covers the same spec and files under the same lease: only bob is asked again.
   const again = await submit(both(), files);
   const second = await awaiting(again);
-  assert.deepEqual(second.approvals?.map((a) => [a.owner, a.state]), [['uio', 'pending'], ['uib', 'approved']]);
+  assert.deepEqual(
+    second.approvals?.map((a) => [a.owner, a.state]),
+    [
+      ['uio', 'pending'],
+      ['uib', 'approved'],
+    ],
+  );
   // Changed code is another workflow: carol is asked again.
   const changed = await submit(both(), { 'count.py': 'print("changed")\n' });
-  assert.deepEqual((await awaiting(changed)).approvals?.map((a) => a.state), ['pending', 'pending']);
+  assert.deepEqual(
+    (await awaiting(changed)).approvals?.map((a) => a.state),
+    ['pending', 'pending'],
+  );
   for (const wf of [again, changed]) assert.equal((await api.call('alice', 'POST', `/workflows/${wf}/cancel`)).status, 202);
 });
 
@@ -128,10 +178,15 @@ test('a rejection ends the run as Rejected with nothing launched; outsiders see 
   const run = await finished(id);
   assert.equal(run.status, 'Rejected');
   assert.match(run.message ?? '', /raw records/);
-  assert.deepEqual(run.jobs.map((j) => [j.status, j.startedAt]), [['Canceled', null]]);
+  assert.deepEqual(
+    run.jobs.map((j) => [j.status, j.startedAt]),
+    [['Canceled', null]],
+  );
   assert.equal((await api.call('bob', 'POST', `/approvals/${id}/approve`, {})).status, 409);
   const history = await api.call('bob', 'GET', `/datasets/${ds.uio}/history`);
-  assert.ok(!(history.body.items as { action: string; value?: { workflowId?: string } }[]).some((e) => e.action === 'workflow-launched' && e.value?.workflowId === id));
+  assert.ok(
+    !(history.body.items as { action: string; value?: { workflowId?: string } }[]).some((e) => e.action === 'workflow-launched' && e.value?.workflowId === id),
+  );
 });
 
 test('cancel works while a run awaits approval; deciding afterwards is a conflict', async () => {
@@ -140,7 +195,10 @@ test('cancel works while a run awaits approval; deciding afterwards is a conflic
   assert.equal((await api.call('alice', 'POST', `/workflows/${id}/cancel`)).status, 202);
   const run = await finished(id);
   assert.equal(run.status, 'Canceled');
-  assert.deepEqual(run.jobs.map((j) => j.status), ['Canceled']);
+  assert.deepEqual(
+    run.jobs.map((j) => j.status),
+    ['Canceled'],
+  );
   assert.equal((await api.call('bob', 'POST', `/approvals/${id}/approve`, {})).status, 409);
 });
 
@@ -150,8 +208,15 @@ test('a lease that ends while the run awaits approval cancels it', async () => {
   // No wait for AwaitingApproval first: under load the 4 s may be over before it shows.
   const run = await finished(id);
   assert.equal(run.status, 'Canceled');
-  assert.deepEqual(run.approvals?.map((a) => a.state), ['pending'], 'it was still waiting for bob');
-  assert.deepEqual(run.jobs.map((j) => [j.status, j.startedAt]), [['Canceled', null]]);
+  assert.deepEqual(
+    run.approvals?.map((a) => a.state),
+    ['pending'],
+    'it was still waiting for bob',
+  );
+  assert.deepEqual(
+    run.jobs.map((j) => [j.status, j.startedAt]),
+    [['Canceled', null]],
+  );
 });
 
 test('GET /approvals pages newest first with a cursor, filters by state, and refuses a bad cursor', async () => {
@@ -170,7 +235,11 @@ test('GET /approvals pages newest first with a cursor, filters by state, and ref
   } while (cursor !== undefined);
   assert.equal(new Set(seen).size, seen.length, 'no request twice');
   for (const id of ids) assert.ok(seen.includes(id));
-  assert.deepEqual(seen.filter((id) => ids.includes(id)), [...ids].reverse(), 'newest first');
+  assert.deepEqual(
+    seen.filter((id) => ids.includes(id)),
+    [...ids].reverse(),
+    'newest first',
+  );
   const rejected = approvalPage.parse((await api.call('bob', 'GET', '/approvals?state=rejected')).body);
   assert.ok(rejected.items.length >= 1 && rejected.items.every((i) => i.state === 'rejected' && i.reason !== undefined));
   assert.equal((await api.call('bob', 'GET', '/approvals?cursor=bm90LWEtY3Vyc29y')).status, 400);
@@ -208,23 +277,33 @@ test('the chaincode refuses forged launches: an orchestration started with an un
   const stolen = parseWorkflowSpec(`jobs:\n${sleepJob(ds.uio, 'uio', 'cp -r /data/uio stolen')}`);
   const forged: WorkflowInput = { ...approvedInput, workflowId: 'forged-run-1', spec: stolen, approvalDatasetIds: [] };
   const start = await durableFetch(api.host, 'orchestrators/workflowOrchestrator/forged-run-1', {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(forged),
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(forged),
   });
   assert.ok(start.status === 202 || start.status === 200, await start.text());
   const run = await finished('forged-run-1');
   assert.equal(run.status, 'Failed');
   assert.match(run.message ?? '', /approval/);
-  assert.deepEqual(run.jobs.map((j) => [j.status, j.startedAt]), [['Skipped', null]]);
+  assert.deepEqual(
+    run.jobs.map((j) => [j.status, j.startedAt]),
+    [['Skipped', null]],
+  );
 
   // A forged `approved` event for a waiting run gets it no further than the launch.
   const waiting = await submit(onlyUio('never-approved'));
   await awaiting(waiting);
   const raised = await durableFetch(api.host, `instances/${waiting}/raiseEvent/approval-decided-${ds.uio}`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ state: 'approved', by: { user: 'bob', org: 'uio' } }),
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ state: 'approved', by: { user: 'bob', org: 'uio' } }),
   });
   assert.equal(raised.status, 202, await raised.text());
   const refused = await finished(waiting);
   assert.equal(refused.status, 'Failed');
   assert.match(refused.message ?? '', /approval/);
-  assert.deepEqual(refused.jobs.map((j) => j.startedAt), [null]);
+  assert.deepEqual(
+    refused.jobs.map((j) => j.startedAt),
+    [null],
+  );
 });

@@ -32,7 +32,10 @@ const boot = async (): Promise<DatasetsApi> => {
   return api;
 };
 
-interface Run { status: string; jobs: { name: string; status: string; exitCode: number | null; attempts: number }[] }
+interface Run {
+  status: string;
+  jobs: { name: string; status: string; exitCode: number | null; attempts: number }[];
+}
 const runOf = async (api: DatasetsApi, id: string): Promise<Run> => {
   const r = await api.call('alice', 'GET', `/workflows/${id}`);
   assert.equal(r.status, 200, r.text);
@@ -71,11 +74,15 @@ test('runs survive kill -9 of the host: finished jobs do not run again, the job 
 
   // The kill comes once each run has recorded `first` as finished and `slow` as running.
   for (const id of ids) {
-    const before = await eventually(async () => {
-      const run = await runOf(first, id);
-      const [a, b] = run.jobs;
-      return a?.status === 'Succeeded' && b?.status === 'Running' && linesOf(id).includes('slow-start') ? run : undefined;
-    }, 60_000, 'first finished and slow running');
+    const before = await eventually(
+      async () => {
+        const run = await runOf(first, id);
+        const [a, b] = run.jobs;
+        return a?.status === 'Succeeded' && b?.status === 'Running' && linesOf(id).includes('slow-start') ? run : undefined;
+      },
+      60_000,
+      'first finished and slow running',
+    );
     assert.equal(before.jobs[2]?.status, 'Pending');
   }
   first.host.child.kill('SIGKILL');
@@ -87,21 +94,34 @@ test('runs survive kill -9 of the host: finished jobs do not run again, the job 
     assert.doesNotThrow(() => process.kill(supervisor, 0), 'the supervisor of the job in flight outlived the host');
   }
   writeFileSync(join(workspaceOf(whileDown), 'go'), '');
-  await eventually(() => (existsSync(join(dataDir, 'runs', whileDown, 'jobs', 'slow-1', 'exit.json')) ? true : undefined), 30_000, 'slow to end while no host runs');
+  await eventually(
+    () => (existsSync(join(dataDir, 'runs', whileDown, 'jobs', 'slow-1', 'exit.json')) ? true : undefined),
+    30_000,
+    'slow to end while no host runs',
+  );
 
   const second = await boot();
   assert.equal((await runOf(second, afterRestart)).status, 'Running');
   writeFileSync(join(workspaceOf(afterRestart), 'go'), '');
 
   for (const id of ids) {
-    const run = await eventually(async () => {
-      const r = await runOf(second, id);
-      return ['Succeeded', 'Failed', 'Canceled'].includes(r.status) ? r : undefined;
-    }, 60_000, 'the run to finish after the restart');
+    const run = await eventually(
+      async () => {
+        const r = await runOf(second, id);
+        return ['Succeeded', 'Failed', 'Canceled'].includes(r.status) ? r : undefined;
+      },
+      60_000,
+      'the run to finish after the restart',
+    );
     assert.equal(run.status, 'Succeeded', JSON.stringify(run));
-    assert.deepEqual(run.jobs.map((j) => [j.name, j.status, j.exitCode, j.attempts]), [
-      ['first', 'Succeeded', 0, 1], ['slow', 'Succeeded', 0, 1], ['last', 'Succeeded', 0, 1],
-    ]);
+    assert.deepEqual(
+      run.jobs.map((j) => [j.name, j.status, j.exitCode, j.attempts]),
+      [
+        ['first', 'Succeeded', 0, 1],
+        ['slow', 'Succeeded', 0, 1],
+        ['last', 'Succeeded', 0, 1],
+      ],
+    );
     const counts: Record<string, number> = {};
     for (const line of linesOf(id)) counts[line] = (counts[line] ?? 0) + 1;
     assert.deepEqual(counts, { first: 1, 'slow-start': 1, 'slow-end': 1, last: 1 }, linesOf(id).join(', '));

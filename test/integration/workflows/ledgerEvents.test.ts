@@ -39,17 +39,28 @@ async function runReadingLeasedDataset(ttlSeconds: number): Promise<{ datasetId:
   });
   assert.equal(r.status, 202, r.text);
   const runId = String(r.body.id);
-  await eventually(async () => ((await api.call('alice', 'GET', `/workflows/${runId}`)).body.jobs[0].status === 'Running' ? true : undefined), 60_000, 'the reading job to run');
+  await eventually(
+    async () => ((await api.call('alice', 'GET', `/workflows/${runId}`)).body.jobs[0].status === 'Running' ? true : undefined),
+    60_000,
+    'the reading job to run',
+  );
   return { datasetId, runId };
 }
 
 async function canceledWithin5s(runId: string): Promise<void> {
-  const run = await eventually(async () => {
-    const r = await api.call('alice', 'GET', `/workflows/${runId}`);
-    return ['Succeeded', 'Failed', 'Canceled'].includes(r.body.status) ? r.body : undefined;
-  }, 5_000, `run ${runId} to end after its lease ended on the ledger`);
+  const run = await eventually(
+    async () => {
+      const r = await api.call('alice', 'GET', `/workflows/${runId}`);
+      return ['Succeeded', 'Failed', 'Canceled'].includes(r.body.status) ? r.body : undefined;
+    },
+    5_000,
+    `run ${runId} to end after its lease ended on the ledger`,
+  );
   assert.equal(run.status, 'Canceled');
-  assert.deepEqual(run.jobs.map((j: { status: string }) => j.status), ['Canceled']);
+  assert.deepEqual(
+    run.jobs.map((j: { status: string }) => j.status),
+    ['Canceled'],
+  );
 }
 
 test('the holder releases its lease with its own Fabric client while its run reads the dataset: the run is canceled', async () => {
@@ -64,7 +75,7 @@ test('the holder releases its lease with its own Fabric client while its run rea
   await canceledWithin5s(runId);
 });
 
-test('the lease expires and is expired on the ledger outside the app\'s timer: the run is canceled', async () => {
+test("the lease expires and is expired on the ledger outside the app's timer: the run is canceled", async () => {
   const { datasetId, runId } = await runReadingLeasedDataset(6);
   const platform = await DishonestClient.connect(endpoint, mspDir(), 'uis', 'ledgerflow', PLATFORM_ATTRIBUTES);
   try {

@@ -21,7 +21,11 @@ after(async () => {
   await api?.host.kill();
 });
 
-interface Run { id: string; status: string; jobs: { name: string; status: string; exitCode: number | null }[] }
+interface Run {
+  id: string;
+  status: string;
+  jobs: { name: string; status: string; exitCode: number | null }[];
+}
 const run = async (id: string): Promise<Run> => (await api.call('alice', 'GET', `/workflows/${id}`)).body as Run;
 
 test('an anonymous job-completed no longer finishes a running job; the app still drives runs', async () => {
@@ -56,7 +60,10 @@ test('an anonymous job-completed no longer finishes a running job; the app still
   assert.equal(status.status, 202, 'the key opens the API');
   const history = ((await status.json()) as { historyEvents: { EventType: string }[] }).historyEvents;
   assert.ok(history.length > 0);
-  assert.deepEqual(history.filter((e) => e.EventType === 'EventRaised'), []);
+  assert.deepEqual(
+    history.filter((e) => e.EventType === 'EventRaised'),
+    [],
+  );
   const still = await run(id);
   assert.equal(still.status, 'Running', JSON.stringify(still));
   assert.equal(still.jobs[0]?.status, 'Running', JSON.stringify(still));
@@ -64,10 +71,14 @@ test('an anonymous job-completed no longer finishes a running job; the app still
 
   // The app's cancel (through df.getClient) stops the run.
   assert.equal((await api.call('alice', 'POST', `/workflows/${id}/cancel`)).status, 202);
-  const done = await eventually(async () => {
-    const r = await run(id);
-    return r.status === 'Canceled' ? r : undefined;
-  }, 60_000, 'the run to be canceled');
+  const done = await eventually(
+    async () => {
+      const r = await run(id);
+      return r.status === 'Canceled' ? r : undefined;
+    },
+    60_000,
+    'the run to be canceled',
+  );
   assert.notEqual(done.jobs[0]?.status, 'Succeeded');
   assert.equal(statSync(systemKeyPath(api.host.dataDir)).mode & 0o777, 0o600);
 });

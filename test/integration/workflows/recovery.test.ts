@@ -23,10 +23,14 @@ after(async () => {
 });
 
 async function finished(id: string): Promise<{ status: string; jobs: { status: string; exitCode: number | null }[] }> {
-  return eventually(async () => {
-    const r = await api.call('alice', 'GET', `/workflows/${id}`);
-    return ['Succeeded', 'Failed', 'Canceled'].includes(r.body.status) ? r.body : undefined;
-  }, 60_000, `workflow ${id} to finish`);
+  return eventually(
+    async () => {
+      const r = await api.call('alice', 'GET', `/workflows/${id}`);
+      return ['Succeeded', 'Failed', 'Canceled'].includes(r.body.status) ? r.body : undefined;
+    },
+    60_000,
+    `workflow ${id} to finish`,
+  );
 }
 
 test('jobs whose completion callbacks are lost are finished by the status check', async () => {
@@ -34,7 +38,13 @@ test('jobs whose completion callbacks are lost are finished by the status check'
   assert.equal(r.status, 202, r.text);
   const run = await finished(r.body.id);
   assert.equal(run.status, 'Failed');
-  assert.deepEqual(run.jobs.map((j) => [j.status, j.exitCode]), [['Succeeded', 0], ['Failed', 5]]);
+  assert.deepEqual(
+    run.jobs.map((j) => [j.status, j.exitCode]),
+    [
+      ['Succeeded', 0],
+      ['Failed', 5],
+    ],
+  );
 });
 
 test('a lease that expires under a running workflow cancels it', async () => {
@@ -50,5 +60,8 @@ test('a lease that expires under a running workflow cancels it', async () => {
   assert.equal(r.status, 202, r.text);
   const run = await finished(r.body.id);
   assert.equal(run.status, 'Canceled');
-  assert.deepEqual(run.jobs.map((j) => j.status), ['Canceled']);
+  assert.deepEqual(
+    run.jobs.map((j) => j.status),
+    ['Canceled'],
+  );
 });

@@ -53,7 +53,11 @@ async function startProxy(): Promise<string> {
     req.on('end', () => {
       const auth = req.headers.authorization ?? '';
       if (auth.startsWith('Bearer ')) presentedTokens.add(auth.slice('Bearer '.length));
-      fetch(`${target}${req.url ?? '/'}`, { method: req.method ?? 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body: Buffer.concat(chunks) })
+      fetch(`${target}${req.url ?? '/'}`, {
+        method: req.method ?? 'POST',
+        headers: { authorization: auth, 'content-type': 'application/json' },
+        body: Buffer.concat(chunks),
+      })
         .then(async (r) => res.writeHead(r.status).end(Buffer.from(await r.arrayBuffer())))
         .catch(() => res.writeHead(502).end());
     });
@@ -67,7 +71,13 @@ before(async () => {
   files.seed('owner-share', { 'cohort/visits.csv': 'id,visit\n1,2026-01-01\n' });
   const proxyUrl = await startProxy();
   api = await DatasetsApi.start(
-    { COMPUTE: 'local', LEDGERFLOW_PUBLIC_URL: proxyUrl, WORKFLOW_STATUS_POLL_SECONDS: '2', LEASE_EXPIRY_SCHEDULE: '0 0 0 1 1 *', AZURE_FILES_ALLOW_PRIVATE: 'true' },
+    {
+      COMPUTE: 'local',
+      LEDGERFLOW_PUBLIC_URL: proxyUrl,
+      WORKFLOW_STATUS_POLL_SECONDS: '2',
+      LEASE_EXPIRY_SCHEDULE: '0 0 0 1 1 *',
+      AZURE_FILES_ALLOW_PRIVATE: 'true',
+    },
     { dataDir },
   );
   target = api.host.url;
@@ -79,7 +89,11 @@ after(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-interface Run { id: string; status: string; jobs: { name: string; status: string; attempts: number }[] }
+interface Run {
+  id: string;
+  status: string;
+  jobs: { name: string; status: string; attempts: number }[];
+}
 const FINISHED = ['Succeeded', 'Failed', 'Canceled'];
 
 async function created(who: Who, body: unknown): Promise<string> {
@@ -93,17 +107,25 @@ async function submit(workflow: string): Promise<string> {
   const r = await api.call('alice', 'POST', '/workflows', { workflow });
   assert.equal(r.status, 202, r.text);
   const id = r.body.id as string;
-  await eventually(async () => ((await api.call('alice', 'GET', `/workflows/${id}`)).body.approvals !== undefined ? true : undefined), 60_000, `approval requests of ${id}`);
+  await eventually(
+    async () => ((await api.call('alice', 'GET', `/workflows/${id}`)).body.approvals !== undefined ? true : undefined),
+    60_000,
+    `approval requests of ${id}`,
+  );
   assert.equal((await api.call('bob', 'GET', `/approvals/${id}`)).status, 200);
   const approved = await api.call('bob', 'POST', `/approvals/${id}/approve`, {});
   assert.equal(approved.status, 200, approved.text);
   return id;
 }
 async function finished(id: string): Promise<Run> {
-  return eventually(async () => {
-    const r = await api.call('alice', 'GET', `/workflows/${id}`);
-    return FINISHED.includes(r.body.status) ? (r.body as Run) : undefined;
-  }, 60_000, `workflow ${id} to finish`);
+  return eventually(
+    async () => {
+      const r = await api.call('alice', 'GET', `/workflows/${id}`);
+      return FINISHED.includes(r.body.status) ? (r.body as Run) : undefined;
+    },
+    60_000,
+    `workflow ${id} to finish`,
+  );
 }
 /** The management API as a client would read it (it serves the same port). */
 async function durable(path: string): Promise<{ status: number; text: string }> {
@@ -118,7 +140,10 @@ async function durable(path: string): Promise<{ status: number; text: string }> 
 function spellings(secret: string): Buffer[] {
   const texts = [secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)];
   const text = Buffer.from(secret, 'utf8');
-  const out = [...texts.map((s) => Buffer.from(s, 'utf8')), ...[text.toString('base64'), text.toString('base64url'), text.toString('hex')].map((s) => Buffer.from(s))];
+  const out = [
+    ...texts.map((s) => Buffer.from(s, 'utf8')),
+    ...[text.toString('base64'), text.toString('base64url'), text.toString('hex')].map((s) => Buffer.from(s)),
+  ];
   const raw = Buffer.from(secret, 'base64');
   if (raw.length >= 16 && raw.toString('base64url') === secret.replace(/=+$/, '').replaceAll('+', '-').replaceAll('/', '_')) {
     out.push(raw, ...[raw.toString('base64'), raw.toString('base64url'), raw.toString('hex')].map((s) => Buffer.from(s)));
@@ -133,14 +158,19 @@ async function filesUnder(dir: string): Promise<string[]> {
 
 test('no secret appears in clear in anything the system wrote or answered', async () => {
   // Datasets: an Azure Files one (bob, uio: a credential) and two local ones (data keys).
-  const azure = await created('bob', { name: 'visits', source: { kind: 'azure-files', shareUrl: files.shareUrl('owner-share'), credential: AZURE_CREDENTIAL } });
+  const azure = await created('bob', {
+    name: 'visits',
+    source: { kind: 'azure-files', shareUrl: files.shareUrl('owner-share'), credential: AZURE_CREDENTIAL },
+  });
   const uis = await created('alice', { name: 'uis-texts', files: { 'notes.txt': 'lorem ipsum lorem\n' } });
   const uio = await created('bob', { name: 'uio-texts', files: { 'text.txt': 'lorem lorem\n' } });
   for (const id of [azure, uis, uio]) assert.equal((await api.call('alice', 'POST', `/datasets/${id}/lease`, { ttlSeconds: 3000 })).status, 201);
   const volumes = `    volumes:\n      - {id: '${uis}', name: 'uis', path: '/data/uis'}\n      - {id: '${uio}', name: 'uio', path: '/data/uio'}\n`;
 
   // A run to completion: job 1 prints its environment (no token in it), job 2 fails once.
-  const ok = await submit(`jobs:\n  - command: 'env; cat /data/uis/notes.txt /data/uio/text.txt > both.txt'\n${volumes}  - command: 'if [ -f tried ]; then wc -w both.txt > result.txt; else touch tried; exit 3; fi'\n    retries: 1\ndags:\n  - 1 >> 2\n`);
+  const ok = await submit(
+    `jobs:\n  - command: 'env; cat /data/uis/notes.txt /data/uio/text.txt > both.txt'\n${volumes}  - command: 'if [ -f tried ]; then wc -w both.txt > result.txt; else touch tried; exit 3; fi'\n    retries: 1\ndags:\n  - 1 >> 2\n`,
+  );
   // A run canceled while its job runs.
   const canceled = await submit(`jobs:\n  - command: 'sleep 60'\n${volumes}  - command: 'echo never'\ndags:\n  - 1 >> 2\n`);
   // A run on the Azure Files dataset: the launch fetches its credential, the local backend refuses.
@@ -148,8 +178,15 @@ test('no secret appears in clear in anything the system wrote or answered', asyn
 
   const okRun = await finished(ok);
   assert.equal(okRun.status, 'Succeeded', JSON.stringify(okRun));
-  assert.deepEqual(okRun.jobs.map((j) => j.attempts), [1, 2]);
-  await eventually(async () => ((await api.call('alice', 'GET', `/workflows/${canceled}`)).body.jobs[0].status === 'Running' ? true : undefined), 60_000, 'the job to run');
+  assert.deepEqual(
+    okRun.jobs.map((j) => j.attempts),
+    [1, 2],
+  );
+  await eventually(
+    async () => ((await api.call('alice', 'GET', `/workflows/${canceled}`)).body.jobs[0].status === 'Running' ? true : undefined),
+    60_000,
+    'the job to run',
+  );
   assert.equal((await api.call('alice', 'POST', `/workflows/${canceled}/cancel`)).status, 202);
   assert.equal((await finished(canceled)).status, 'Canceled');
   const azureOutcome = await finished(azureRun);
@@ -158,7 +195,12 @@ test('no secret appears in clear in anything the system wrote or answered', asyn
 
   // Every run cleaned up; job outputs and logs read back through the API.
   for (const run of runs) {
-    await eventually(async () => (JSON.parse((await durable(`instances/${encodeURIComponent(`${run.id}:cleanup`)}`)).text || '{}').runtimeStatus === 'Completed' ? true : undefined), 60_000, `cleanup of ${run.id}`);
+    await eventually(
+      async () =>
+        JSON.parse((await durable(`instances/${encodeURIComponent(`${run.id}:cleanup`)}`)).text || '{}').runtimeStatus === 'Completed' ? true : undefined,
+      60_000,
+      `cleanup of ${run.id}`,
+    );
     for (const job of run.jobs) await api.call('alice', 'GET', `/workflows/${run.id}/jobs/${job.name}/logs`);
   }
   assert.match((await api.call('alice', 'GET', `/workflows/${ok}/jobs/job-1/logs`)).text, /PATH=/, 'job 1 printed its environment');
@@ -183,12 +225,22 @@ test('no secret appears in clear in anything the system wrote or answered', asyn
   const callbackKey = await read('uis', 'workflow-callback-key');
   const masterKey = readFileSync(join(dataDir, 'keystore', 'master.key'), 'utf8').trim();
   const systemKey = durableSystemKey(dataDir);
-  const tokens = runs.flatMap((run) => run.jobs.flatMap((job) =>
-    Array.from({ length: Math.max(job.attempts, 1) }, (_, i) => ({ name: `callback token ${run.id}/${job.name}/${i + 1}`, value: callbackToken(Buffer.from(callbackKey, 'base64url'), run.id, job.name, i + 1) }))));
+  const tokens = runs.flatMap((run) =>
+    run.jobs.flatMap((job) =>
+      Array.from({ length: Math.max(job.attempts, 1) }, (_, i) => ({
+        name: `callback token ${run.id}/${job.name}/${i + 1}`,
+        value: callbackToken(Buffer.from(callbackKey, 'base64url'), run.id, job.name, i + 1),
+      })),
+    ),
+  );
   // The derivation is the one in use: every token a job presented is one of them, and each
   // attempt of the successful run presented its own.
   assert.ok(presentedTokens.size >= 3, `tokens presented: ${presentedTokens.size}`);
-  for (const token of presentedTokens) assert.ok(tokens.some((t) => t.value === token), 'a presented token is one the test derived');
+  for (const token of presentedTokens)
+    assert.ok(
+      tokens.some((t) => t.value === token),
+      'a presented token is one the test derived',
+    );
   for (const t of tokens.filter((t) => t.name.includes(ok))) assert.ok(presentedTokens.has(t.value), `${t.name} was presented`);
 
   const secrets: { name: string; value: string; home?: string }[] = [
@@ -216,7 +268,11 @@ test('no secret appears in clear in anything the system wrote or answered', asyn
   // embedded Fabric identities' private keys) is readable by the host's user only.
   const privateFiles = stopped.filter((f) => f.startsWith(join(dataDir, 'keystore')) || f.endsWith('key.pem') || f === systemKeyPath(dataDir));
   assert.ok(privateFiles.length >= 5 && privateFiles.includes(systemKeyPath(dataDir)));
-  assert.deepEqual(privateFiles.filter((f) => (statSync(f).mode & 0o077) !== 0).map((f) => relative(dataDir, f)), [], 'group or others may read');
+  assert.deepEqual(
+    privateFiles.filter((f) => (statSync(f).mode & 0o077) !== 0).map((f) => relative(dataDir, f)),
+    [],
+    'group or others may read',
+  );
   assert.equal(statSync(dataDir).mode & 0o077, 0, 'the data dir is private');
   const places: { where: string; bytes: Buffer }[] = [
     ...whileRunning,

@@ -13,8 +13,20 @@ import { DatasetsApi, type Who } from '../datasets/client';
 let api: DatasetsApi;
 const ds: Record<'uis' | 'uio' | 'uib', string> = { uis: '', uio: '', uib: '' };
 
-interface Job { index: number; name: string; status: string; exitCode: number | null; startedAt: string | null; endedAt: string | null; attempts: number }
-interface Run { id: string; status: string; jobs: Job[] }
+interface Job {
+  index: number;
+  name: string;
+  status: string;
+  exitCode: number | null;
+  startedAt: string | null;
+  endedAt: string | null;
+  attempts: number;
+}
+interface Run {
+  id: string;
+  status: string;
+  jobs: Job[];
+}
 
 const FINISHED = ['Succeeded', 'Failed', 'Canceled'];
 
@@ -29,10 +41,14 @@ async function submit(who: Who, body: unknown): Promise<string> {
  * experiments now need (alice's own uis dataset needs no approval). */
 const OWNERS: Record<string, Who> = { uio: 'bob', uib: 'carol' };
 async function ownersApprove(id: string): Promise<void> {
-  const approvals = await eventually(async () => {
-    const r = await api.call('alice', 'GET', `/workflows/${id}`);
-    return r.body.status === 'AwaitingApproval' && r.body.approvals !== undefined ? (r.body.approvals as { owner: string; state: string }[]) : undefined;
-  }, 60_000, `workflow ${id} to await approval`);
+  const approvals = await eventually(
+    async () => {
+      const r = await api.call('alice', 'GET', `/workflows/${id}`);
+      return r.body.status === 'AwaitingApproval' && r.body.approvals !== undefined ? (r.body.approvals as { owner: string; state: string }[]) : undefined;
+    },
+    60_000,
+    `workflow ${id} to await approval`,
+  );
   for (const { owner } of approvals) {
     const review = await api.call(OWNERS[owner]!, 'GET', `/approvals/${id}`);
     assert.equal(review.status, 200, review.text);
@@ -42,11 +58,15 @@ async function ownersApprove(id: string): Promise<void> {
 }
 
 async function finished(id: string): Promise<Run> {
-  return eventually(async () => {
-    const r = await api.call('alice', 'GET', `/workflows/${id}`);
-    assert.equal(r.status, 200, r.text);
-    return FINISHED.includes(r.body.status) ? (r.body as Run) : undefined;
-  }, 120_000, `workflow ${id} to finish`);
+  return eventually(
+    async () => {
+      const r = await api.call('alice', 'GET', `/workflows/${id}`);
+      assert.equal(r.status, 200, r.text);
+      return FINISHED.includes(r.body.status) ? (r.body as Run) : undefined;
+    },
+    120_000,
+    `workflow ${id} to finish`,
+  );
 }
 
 async function file(id: string, path: string): Promise<string> {
@@ -58,7 +78,12 @@ async function file(id: string, path: string): Promise<string> {
 const t = (iso: string | null) => Date.parse(iso ?? '');
 
 before(async () => {
-  api = await DatasetsApi.start({ COMPUTE: 'local', WORKFLOW_STATUS_POLL_SECONDS: '2', WORKFLOW_WATCHDOG_SECONDS: '10', WORKFLOW_COMPLETION_GRACE_SECONDS: '5' });
+  api = await DatasetsApi.start({
+    COMPUTE: 'local',
+    WORKFLOW_STATUS_POLL_SECONDS: '2',
+    WORKFLOW_WATCHDOG_SECONDS: '10',
+    WORKFLOW_COMPLETION_GRACE_SECONDS: '5',
+  });
   const files: Record<keyof typeof ds, Record<string, string>> = {
     uis: { 'notes.txt': 'lorem ipsum lorem\n', 'more/notes2.txt': 'dolor lorem sit\n' }, // 3
     uio: { 'text.txt': 'Lorem lorem lorem\nlorem\n' }, // 3 (lowercase only)
@@ -80,7 +105,10 @@ test('a workflow on datasets not leased is refused, naming each volume (403)', a
     workflow: `jobs:\n  - command: 'ls /home/jovyan/uio'\n    volumes:\n      - {id: '${ds.uio}', name: 'uio', path: '/home/jovyan/uio'}\n`,
   });
   assert.equal(r.status, 403, r.text);
-  assert.deepEqual(r.body.error.details.map((d: { path: string }) => d.path), ['jobs[0].volumes[0].id']);
+  assert.deepEqual(
+    r.body.error.details.map((d: { path: string }) => d.path),
+    ['jobs[0].volumes[0].id'],
+  );
 });
 
 test('a bad workflow is refused with every error and its path (400)', async () => {
@@ -130,18 +158,21 @@ dags:
   });
 
   await tt.test('listing 5.2: three jobs count "lorem" in their organization\'s dataset in parallel, a final job sums', async () => {
-    const counter = (org: string) => [
-      'import os',
-      'n = 0',
-      `for root, _, names in os.walk('/home/jovyan/${org}'):`,
-      '    for name in names:',
-      '        with open(os.path.join(root, name)) as f:',
-      "            n += f.read().count('lorem')",
-      `open('${org}.count', 'w').write(str(n))`,
-      '',
-    ].join('\n');
+    const counter = (org: string) =>
+      [
+        'import os',
+        'n = 0',
+        `for root, _, names in os.walk('/home/jovyan/${org}'):`,
+        '    for name in names:',
+        '        with open(os.path.join(root, name)) as f:',
+        "            n += f.read().count('lorem')",
+        `open('${org}.count', 'w').write(str(n))`,
+        '',
+      ].join('\n');
     const files = {
-      'uis.py': counter('uis'), 'uio.py': counter('uio'), 'uib.py': counter('uib'),
+      'uis.py': counter('uis'),
+      'uio.py': counter('uio'),
+      'uib.py': counter('uib'),
       'final-result.py': "total = sum(int(open(f'{o}.count').read()) for o in ['uis', 'uio', 'uib'])\nopen('result.txt', 'w').write(f'lorem: {total}\\n')\n",
     };
     const vol = (org: keyof typeof ds) => `    volumes:\n      - {id: '${ds[org]}', name: '${org}', path: '/home/jovyan/${org}'}\n`;
@@ -167,22 +198,36 @@ dags:
     const id = await submit('alice', { workflow: "jobs:\n  - command: 'exit 4'\n  - command: 'sleep 60'\n  - command: 'echo never'\ndags:\n  - 1 >> 3\n" });
     const run = await finished(id);
     assert.equal(run.status, 'Failed');
-    assert.deepEqual(run.jobs.map((j) => [j.status, j.exitCode]), [['Failed', 4], ['Canceled', null], ['Skipped', null]]);
+    assert.deepEqual(
+      run.jobs.map((j) => [j.status, j.exitCode]),
+      [
+        ['Failed', 4],
+        ['Canceled', null],
+        ['Skipped', null],
+      ],
+    );
   });
 
   await tt.test('cancel stops a running workflow; the rest is Canceled', async () => {
     const id = await submit('alice', { workflow: "jobs:\n  - command: 'sleep 60'\n  - command: 'echo never'\ndags:\n  - 1 >> 2\n" });
-    await eventually(async () => ((await api.call('alice', 'GET', `/workflows/${id}`)).body.jobs[0].status === 'Running' ? true : undefined), 60_000, 'job-1 running');
+    await eventually(
+      async () => ((await api.call('alice', 'GET', `/workflows/${id}`)).body.jobs[0].status === 'Running' ? true : undefined),
+      60_000,
+      'job-1 running',
+    );
     assert.equal((await api.call('bob', 'POST', `/workflows/${id}/cancel`)).status, 404);
     const r = await api.call('alice', 'POST', `/workflows/${id}/cancel`);
     assert.equal(r.status, 202, r.text);
     const run = await finished(id);
     assert.equal(run.status, 'Canceled');
-    assert.deepEqual(run.jobs.map((j) => j.status), ['Canceled', 'Canceled']);
+    assert.deepEqual(
+      run.jobs.map((j) => j.status),
+      ['Canceled', 'Canceled'],
+    );
     assert.equal((await api.call('alice', 'POST', `/workflows/${id}/cancel`)).status, 409);
   });
 
-  await tt.test('list shows alice\'s runs, newest first, filtered by status', async () => {
+  await tt.test("list shows alice's runs, newest first, filtered by status", async () => {
     const all = await api.call('alice', 'GET', '/workflows?limit=100');
     assert.equal(all.status, 200, all.text);
     assert.equal(all.body.items.length, 5);
@@ -200,12 +245,20 @@ dags:
     assert.equal((await finished(id)).status, 'Succeeded');
     const cleaned = async (datasetId: string, workflowId: string) => {
       const h = await api.call('alice', 'GET', `/datasets/${datasetId}/history`);
-      return (h.body.items as { action: string; value?: { workflowId?: string } }[]).filter((e) => e.action === 'workflow-cleaned-up' && e.value?.workflowId === workflowId).length;
+      return (h.body.items as { action: string; value?: { workflowId?: string } }[]).filter(
+        (e) => e.action === 'workflow-cleaned-up' && e.value?.workflowId === workflowId,
+      ).length;
     };
     await eventually(async () => ((await cleaned(ds.uib, id)) === 1 ? true : undefined), 60_000, 'cleanup recorded');
     const lease = await api.call('alice', 'GET', `/datasets/${ds.uib}`);
     assert.equal(lease.body.state, 'free', 'the lease was released');
-    new QueueStore(api.host.dataDir).enqueue('workflow-cleanup', { workflowId: id, caller: { user: 'alice', org: 'uis' }, status: 'Succeeded', datasetIds: [ds.uib], releaseLeases: true });
+    new QueueStore(api.host.dataDir).enqueue('workflow-cleanup', {
+      workflowId: id,
+      caller: { user: 'alice', org: 'uis' },
+      status: 'Succeeded',
+      datasetIds: [ds.uib],
+      releaseLeases: true,
+    });
     await api.host.waitForLog((l) => l['msg'] === 'cleanup already started; message ignored' && l['workflowId'] === id, 30_000);
     assert.equal(await cleaned(ds.uib, id), 1);
   });

@@ -18,7 +18,12 @@ test('the chaincode error JSON is found in a peer message', () => {
 
 test('endorsement failures keep the chaincode code, data and transaction id', () => {
   const err = Object.assign(
-    new GatewayError({ message: 'failed to endorse', code: status.ABORTED, details: [{ address: 'peer', mspId: 'PeerMSP', message: 'chaincode response 500, {"code":"forbidden","message":"not yours"}' }], cause: grpcError(status.ABORTED, 'x') }),
+    new GatewayError({
+      message: 'failed to endorse',
+      code: status.ABORTED,
+      details: [{ address: 'peer', mspId: 'PeerMSP', message: 'chaincode response 500, {"code":"forbidden","message":"not yours"}' }],
+      cause: grpcError(status.ABORTED, 'x'),
+    }),
     { transactionId: 'abc' },
   );
   const mapped = toLedgerError(err, 'endorse');
@@ -46,7 +51,12 @@ test('an MVCC-invalidated commit is a conflict', () => {
 
 test('chaincode validation issues become error details with their paths', () => {
   const body = '{"code":"validation_failed","message":"invalid id","data":{"issues":[{"path":"id","message":"too short"}]}}';
-  const err = new GatewayError({ message: 'failed to evaluate', code: status.UNKNOWN, details: [{ address: 'peer', mspId: 'PeerMSP', message: `chaincode response 500, ${body}` }], cause: grpcError(status.UNKNOWN, 'x') });
+  const err = new GatewayError({
+    message: 'failed to evaluate',
+    code: status.UNKNOWN,
+    details: [{ address: 'peer', mspId: 'PeerMSP', message: `chaincode response 500, ${body}` }],
+    cause: grpcError(status.UNKNOWN, 'x'),
+  });
   const mapped = toLedgerError(err, 'evaluate');
   assert.equal(mapped.code, 'validation_failed');
   assert.deepEqual(mapped.details, [{ path: 'id', message: 'too short' }]);

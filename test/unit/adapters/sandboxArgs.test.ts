@@ -5,10 +5,10 @@ import { bwrapArgs, sandboxCommand, shellQuote, unshareSetupScript, type Sandbox
 const plan: SandboxPlan = {
   workspace: '/data/runs/w1/workspace',
   etcDir: '/data/runs/w1/etc',
-  rootDir: "/data/runs/w1/jobs/job-1-1/root",
+  rootDir: '/data/runs/w1/jobs/job-1-1/root',
   volumes: [{ source: "/srv/it's data", target: '/home/jovyan/uis' }],
   env: { PATH: '/usr/bin:/bin', HOME: '/workspace', MODE: 'a b' },
-  command: "python uis.py > result.txt",
+  command: 'python uis.py > result.txt',
 };
 
 test('bubblewrap: no network, no capabilities, clean env, read-only dataset, writable workspace', () => {
@@ -32,7 +32,10 @@ test('unshare fallback: same view, then every capability dropped', () => {
   assert.match(script, /mount --rbind '\/srv\/it'\\''s data' "\$R"'\/home\/jovyan\/uis'/);
   assert.match(script, /mount -o remount,bind,ro "\$R"'\/home\/jovyan\/uis'/);
   assert.match(script, /pivot_root \. \.old\numount -l \/\.old/);
-  assert.match(script, /exec setpriv --no-new-privs --inh-caps=-all --ambient-caps=-all --bounding-set=-all -- \/usr\/bin\/env -i 'PATH=\/usr\/bin:\/bin' 'HOME=\/workspace' 'MODE=a b' \/bin\/sh -c 'python uis.py > result.txt'$/);
+  assert.match(
+    script,
+    /exec setpriv --no-new-privs --inh-caps=-all --ambient-caps=-all --bounding-set=-all -- \/usr\/bin\/env -i 'PATH=\/usr\/bin:\/bin' 'HOME=\/workspace' 'MODE=a b' \/bin\/sh -c 'python uis.py > result.txt'$/,
+  );
 });
 
 test('shell quoting survives quotes', () => {

@@ -23,6 +23,14 @@ test('the document: one operation per route, named components, errors and auth o
   assert.equal(health.responses['401'], undefined);
   // Request bodies are described as sent (before defaults), answers as received.
   const list = doc.paths['/datasets']?.['get'] as { parameters: { name: string; required: boolean }[] };
-  assert.deepEqual(list.parameters.map((p) => [p.name, p.required]), [['limit', false], ['cursor', false], ['owner', false], ['state', false]]);
+  assert.deepEqual(
+    list.parameters.map((p) => [p.name, p.required]),
+    [
+      ['limit', false],
+      ['cursor', false],
+      ['owner', false],
+      ['state', false],
+    ],
+  );
   assert.equal(routes.datasetsRegister.body, routeTable.find((r) => r.name === 'datasetsRegister')?.body);
 });

@@ -18,7 +18,9 @@ const report = { workflowId: 'wf-1', jobName: 'count', attempt: 2, exitCode: 0, 
 test('a completion report with the right token raises job-completed on the job orchestration', async () => {
   const runs = new FakeRuns();
   await acceptCompletion(report, callbackToken(key, 'wf-1', 'count', 2), key, runs);
-  assert.deepEqual(runs.raised, [{ instanceId: 'wf-1:job:count', eventName: 'job-completed', data: { attempt: 2, exitCode: 0, endedAt: '2026-01-01T00:00:09.000Z' } }]);
+  assert.deepEqual(runs.raised, [
+    { instanceId: 'wf-1:job:count', eventName: 'job-completed', data: { attempt: 2, exitCode: 0, endedAt: '2026-01-01T00:00:09.000Z' } },
+  ]);
 });
 
 test('a completion report with a token of another attempt, job or run, or none, is refused (401)', async () => {
@@ -46,12 +48,30 @@ test('the launch activity checks the lease, gives the backend the token and cred
   const ledger = new FakeLedger();
   const alice = { user: 'alice', org: 'uis' };
   const input = {
-    workflowId: 'wf-1', caller: alice, attempt: 3, image: 'img', timeoutSeconds: 60,
-    job: { index: 2, name: 'count', command: 'python count.py', env: {}, volumes: [{ id: 'ds-uis', name: 'uis', path: '/home/jovyan/uis' }], resources: {}, retries: 0 },
+    workflowId: 'wf-1',
+    caller: alice,
+    attempt: 3,
+    image: 'img',
+    timeoutSeconds: 60,
+    job: {
+      index: 2,
+      name: 'count',
+      command: 'python count.py',
+      env: {},
+      volumes: [{ id: 'ds-uis', name: 'uis', path: '/home/jovyan/uis' }],
+      resources: {},
+      retries: 0,
+    },
   };
   const deps = {
-    ledger, compute, log: silentLog, now: () => new Date(),
-    locateDataset: async () => ({ location: { kind: 'azure-files' as const, shareUrl: 'https://x.file.core.windows.net/s', credentialRef: 'ds-uis-credential' }, credential: 'sas-secret' }),
+    ledger,
+    compute,
+    log: silentLog,
+    now: () => new Date(),
+    locateDataset: async () => ({
+      location: { kind: 'azure-files' as const, shareUrl: 'https://x.file.core.windows.net/s', credentialRef: 'ds-uis-credential' },
+      credential: 'sas-secret',
+    }),
     callbackKey: async () => key,
     callbackUrl: () => 'http://127.0.0.1:1/api/callbacks/jobs',
   };
@@ -61,7 +81,7 @@ test('the launch activity checks the lease, gives the backend the token and cred
   const result = await launchJob.run(input, deps, new InvocationContext());
   assert.deepEqual(result, { handle: { backend: 'local', ref: 'wf-1/count-3' } });
   assert.ok(!JSON.stringify(result).includes('sas-secret'));
-  const [{ job, volumes }] = compute.launched as [typeof compute.launched[0]];
+  const [{ job, volumes }] = compute.launched as [(typeof compute.launched)[0]];
   assert.equal(volumes[0]!.credential, 'sas-secret');
   assert.deepEqual(job.volumes, [{ datasetId: 'ds-uis', name: 'uis', mountPath: '/home/jovyan/uis' }]);
   assert.ok(callbackTokenMatches(key, 'wf-1', 'count', 3, job.callback.token));
@@ -70,7 +90,13 @@ test('the launch activity checks the lease, gives the backend the token and cred
 
 test('the callback key is created once and then reused; the callback URL follows the settings', async () => {
   const secrets = new Map<string, string>();
-  const store = { get: async (n: string) => secrets.get(n), set: async (n: string, v: string) => { secrets.set(n, v); }, destroy: async () => ({ purged: true }) };
+  const store = {
+    get: async (n: string) => secrets.get(n),
+    set: async (n: string, v: string) => {
+      secrets.set(n, v);
+    },
+    destroy: async () => ({ purged: true }),
+  };
   const first = await callbackKey(store);
   assert.equal(first.length, 32);
   assert.deepEqual(await callbackKey(store), first);
@@ -83,23 +109,56 @@ test('the launch activity guesses nothing from errors: a repeat is answered by t
   const refusing = (err: Error): FakeLedger => {
     const ledger = new FakeLedger();
     const as = ledger.as.bind(ledger);
-    ledger.as = (caller) => ({ ...as(caller), recordWorkflowLaunched: async () => { throw err; } });
+    ledger.as = (caller) => ({
+      ...as(caller),
+      recordWorkflowLaunched: async () => {
+        throw err;
+      },
+    });
     return ledger;
   };
-  const deps = (ledger: FakeLedger) => ({ ledger, compute: new FakeCompute(), log: silentLog, now: () => new Date(), locateDataset: async () => { throw new Error('unused'); }, callbackKey: async () => key, callbackUrl: () => '' });
-  const input = { caller: { user: 'alice', org: 'uis' }, workflowId: 'wf-1', spec: { jobs: [{ index: 1, name: 'job-1', command: 'true', env: {}, volumes: [{ id: 'd1', name: 'd', path: '/d' }], resources: {}, retries: 0 }], edges: [] }, filesHash: 'h' };
+  const deps = (ledger: FakeLedger) => ({
+    ledger,
+    compute: new FakeCompute(),
+    log: silentLog,
+    now: () => new Date(),
+    locateDataset: async () => {
+      throw new Error('unused');
+    },
+    callbackKey: async () => key,
+    callbackUrl: () => '',
+  });
+  const input = {
+    caller: { user: 'alice', org: 'uis' },
+    workflowId: 'wf-1',
+    spec: {
+      jobs: [{ index: 1, name: 'job-1', command: 'true', env: {}, volumes: [{ id: 'd1', name: 'd', path: '/d' }], resources: {}, retries: 0 }],
+      edges: [],
+    },
+    filesHash: 'h',
+  };
   const endorse = Object.assign(new LedgerflowError('conflict', 'workflow wf-1 is already recorded with another launch'), { stage: 'endorse' });
   await assert.rejects(recordWorkflowLaunched.run(input, deps(refusing(endorse)), new InvocationContext()), /another launch/);
 });
 
-test('cleanup releases only the leases the submitter still holds, and compute cleanup is the backend\'s', async () => {
+test("cleanup releases only the leases the submitter still holds, and compute cleanup is the backend's", async () => {
   const ledger = new FakeLedger();
   const alice = { user: 'alice', org: 'uis' };
   ledger.lease('held', alice);
   ledger.lease('taken-by-bob', { user: 'bob', org: 'uio' });
   ledger.lease('expired', alice, '2020-01-01T00:00:00.000Z');
   const compute = new FakeCompute();
-  const deps = { ledger, compute, log: silentLog, now: () => new Date(), locateDataset: async () => { throw new Error('unused'); }, callbackKey: async () => key, callbackUrl: () => '' };
+  const deps = {
+    ledger,
+    compute,
+    log: silentLog,
+    now: () => new Date(),
+    locateDataset: async () => {
+      throw new Error('unused');
+    },
+    callbackKey: async () => key,
+    callbackUrl: () => '',
+  };
   const result = await releaseRunLeases.run({ caller: alice, datasetIds: ['held', 'taken-by-bob', 'expired', 'never'] }, deps, new InvocationContext());
   assert.deepEqual(result, { released: ['held'] });
   assert.deepEqual(ledger.released, ['held']);

@@ -43,17 +43,36 @@ export class FakeLedger implements Ledger {
     this.leases.set(datasetId, { datasetId, holder: { ...holder, mspId: `${holder.org}MSP` }, takenAt: '2026-01-01T00:00:00.000Z', expiresAt });
   }
   as(caller: Caller): LedgerSession {
-    const unsupported = async (): Promise<never> => { throw new Error('not in this fake'); };
+    const unsupported = async (): Promise<never> => {
+      throw new Error('not in this fake');
+    };
     return {
       getLease: async (id: string) => this.leases.get(id),
-      releaseLease: async (id: string) => { this.released.push(id); this.leases.delete(id); },
-      recordWorkflowLaunched: async (l) => { this.recorded.push(`launched:${l.workflowId}:${caller.user}`); },
-      recordWorkflowFinished: async (f) => { this.recorded.push(`finished:${f.workflowId}:${f.status}`); },
-      recordWorkflowCleanedUp: async (id: string) => { this.recorded.push(`cleaned:${id}`); },
+      releaseLease: async (id: string) => {
+        this.released.push(id);
+        this.leases.delete(id);
+      },
+      recordWorkflowLaunched: async (l) => {
+        this.recorded.push(`launched:${l.workflowId}:${caller.user}`);
+      },
+      recordWorkflowFinished: async (f) => {
+        this.recorded.push(`finished:${f.workflowId}:${f.status}`);
+      },
+      recordWorkflowCleanedUp: async (id: string) => {
+        this.recorded.push(`cleaned:${id}`);
+      },
       getDataset: async (id: string) => this.datasets.get(id),
-      registerDataset: unsupported, updateDataset: unsupported, deleteDataset: unsupported,
-      listDatasets: unsupported, takeLease: unsupported, expireLeases: unsupported, datasetHistory: unsupported,
-      requestApprovals: unsupported, decideApprovals: unsupported, workflowApprovals: unsupported, listApprovals: unsupported,
+      registerDataset: unsupported,
+      updateDataset: unsupported,
+      deleteDataset: unsupported,
+      listDatasets: unsupported,
+      takeLease: unsupported,
+      expireLeases: unsupported,
+      datasetHistory: unsupported,
+      requestApprovals: unsupported,
+      decideApprovals: unsupported,
+      workflowApprovals: unsupported,
+      listApprovals: unsupported,
     };
   }
   /** Chaincode events "committed", in order; `events()` serves them from a checkpoint and

@@ -3,13 +3,25 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cancelRunsOutsideLease, datasetsEndedBy, fileCheckpointStore, followLedger, type CheckpointStore, type EventCheckpoint } from '../../../src/app/workflows/ledgerFollower';
+import {
+  cancelRunsOutsideLease,
+  datasetsEndedBy,
+  fileCheckpointStore,
+  followLedger,
+  type CheckpointStore,
+  type EventCheckpoint,
+} from '../../../src/app/workflows/ledgerFollower';
 import type { LedgerEvent } from '../../../src/ports/ledger';
 import { FakeLedger, FakeRuns, silentLog } from './fakes';
 
 const alice = { user: 'alice', org: 'uis' };
 const bob = { user: 'bob', org: 'uio' };
-const lease = (datasetId: string, holder = alice) => ({ datasetId, holder: { ...holder, mspId: 'X' }, takenAt: '2026-01-01T00:00:00.000Z', expiresAt: '2026-01-01T00:01:00.000Z' });
+const lease = (datasetId: string, holder = alice) => ({
+  datasetId,
+  holder: { ...holder, mspId: 'X' },
+  takenAt: '2026-01-01T00:00:00.000Z',
+  expiresAt: '2026-01-01T00:01:00.000Z',
+});
 const event = (blockNumber: number, txId: string, name: string, payload: unknown): LedgerEvent => ({ blockNumber: BigInt(blockNumber), txId, name, payload });
 
 async function runsOn(list: [string, string[], { user: string; org: string }][]): Promise<FakeRuns> {
@@ -35,11 +47,16 @@ test('the events that can end a lease name their datasets; the others none; a ba
   assert.throws(() => datasetsEndedBy(event(1, 't', 'LeaseReleased', { id: 'd1' })));
 });
 
-test('runs on a dataset are canceled unless they are its current holder\'s; runs elsewhere and finished ones are left', async () => {
-  const runs = await runsOn([['a', ['d1'], alice], ['b', ['d2'], alice], ['c', ['d1', 'd2'], alice], ['d', ['d1'], bob]]);
+test("runs on a dataset are canceled unless they are its current holder's; runs elsewhere and finished ones are left", async () => {
+  const runs = await runsOn([
+    ['a', ['d1'], alice],
+    ['b', ['d2'], alice],
+    ['c', ['d1', 'd2'], alice],
+    ['d', ['d1'], bob],
+  ]);
   await runs.start('workflowOrchestrator', 'done', {});
   runs.set('done', { runtimeStatus: 'Completed', customStatus: { status: 'Succeeded', submittedBy: alice, datasetIds: ['d1'], jobs: [] } });
-  assert.deepEqual(await cancelRunsOutsideLease('d1', bob, runs, silentLog), ['a', 'c'], 'bob took d1 over: alice\'s runs on it stop');
+  assert.deepEqual(await cancelRunsOutsideLease('d1', bob, runs, silentLog), ['a', 'c'], "bob took d1 over: alice's runs on it stop");
   assert.deepEqual(await cancelRunsOutsideLease('d2', undefined, runs, silentLog), ['b', 'c'], 'no lease in force: every run on it stops');
   assert.ok(runs.raised.every((r) => r.eventName === 'cancel'));
 });
@@ -53,7 +70,10 @@ test('a pass cancels from the lease in force, then moves the checkpoint past the
     event(4, 'tx-c', 'LeaseReleased', lease('d2')),
     event(5, 'tx-d', 'LeaseTaken', lease('d2')),
   );
-  const runs = await runsOn([['a', ['d1'], alice], ['b', ['d2'], alice]]);
+  const runs = await runsOn([
+    ['a', ['d1'], alice],
+    ['b', ['d2'], alice],
+  ]);
   const checkpoints = memoryCheckpoints();
   const pass = await followLedger({ ledger, platform: alice, runs, checkpoints, log: silentLog, idleMs: 20 });
   assert.deepEqual(pass, { events: 4, canceled: ['a'] });

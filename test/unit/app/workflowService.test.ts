@@ -55,7 +55,10 @@ test('submit starts the run with spec and hash but without file contents, after 
   assert.equal(input.spec.jobs.length, 3);
   assert.equal(input.caller.user, 'alice');
   assert.match(input.filesHash, /^[0-9a-f]{64}$/);
-  assert.deepEqual(input.review.files.map((f) => [f.path, f.size]), [['count.py', 15]]);
+  assert.deepEqual(
+    input.review.files.map((f) => [f.path, f.size]),
+    [['count.py', 15]],
+  );
   assert.equal(input.review.workflow, linear);
   assert.equal(input.options.releaseLeases, true);
   assert.ok(!JSON.stringify(input).includes('SECRET_CODE'));
@@ -66,8 +69,15 @@ test('submit names the datasets of other organizations whose owners must approve
   ledger.lease('ds-uis', alice);
   ledger.lease('ds-uio', alice);
   const dataset = (id: string, org: string, approval?: 'required' | 'none') => ({
-    id, name: id, description: '', owner: { user: 'o', org, mspId: `${org}MSP` }, storageKind: 'local' as const, sealedLocation: 's',
-    policy: { leaseTtlSeconds: 60, maxLeaseTtlSeconds: 60, ...(approval === undefined ? {} : { approval }) }, createdAt: '', updatedAt: '',
+    id,
+    name: id,
+    description: '',
+    owner: { user: 'o', org, mspId: `${org}MSP` },
+    storageKind: 'local' as const,
+    sealedLocation: 's',
+    policy: { leaseTtlSeconds: 60, maxLeaseTtlSeconds: 60, ...(approval === undefined ? {} : { approval }) },
+    createdAt: '',
+    updatedAt: '',
   });
   ledger.datasets.set('ds-uis', dataset('ds-uis', 'uis'));
   ledger.datasets.set('ds-uio', dataset('ds-uio', 'uio'));
@@ -83,31 +93,47 @@ test('submit names the datasets of other organizations whose owners must approve
 test('submit refuses every volume the caller has not leased, naming each with its path (403)', async () => {
   const { ledger, runs, service } = setup();
   ledger.lease('ds-uis', bob);
-  await assert.rejects(service.submit(alice, { source: linear, files: {}, options: { releaseLeases: false } }), rejects('forbidden', (e) => {
-    assert.deepEqual(e.details?.map((d) => d.path), ['jobs[1].volumes[0].id', 'jobs[2].volumes[0].id']);
-  }));
+  await assert.rejects(
+    service.submit(alice, { source: linear, files: {}, options: { releaseLeases: false } }),
+    rejects('forbidden', (e) => {
+      assert.deepEqual(
+        e.details?.map((d) => d.path),
+        ['jobs[1].volumes[0].id', 'jobs[2].volumes[0].id'],
+      );
+    }),
+  );
   assert.equal(runs.records.size, 0);
 });
 
 test('submit reports every spec error at once (400)', async () => {
   const { service } = setup();
-  await assert.rejects(service.submit(alice, { source: 'jobs:\n  - command: ls\ndags:\n  - 1 >> 7\n  - 2 >> 1\n', files: {}, options: { releaseLeases: false } }), rejects('validation_failed', (e) => {
-    assert.ok((e.details?.length ?? 0) >= 2, JSON.stringify(e.details));
-  }));
+  await assert.rejects(
+    service.submit(alice, { source: 'jobs:\n  - command: ls\ndags:\n  - 1 >> 7\n  - 2 >> 1\n', files: {}, options: { releaseLeases: false } }),
+    rejects('validation_failed', (e) => {
+      assert.ok((e.details?.length ?? 0) >= 2, JSON.stringify(e.details));
+    }),
+  );
 });
 
 test('a run is visible to its organization only; to others it does not exist', async () => {
   const { runs, service } = setup();
-  await runs.start('workflowOrchestrator', 'wf-9', { workflowId: 'wf-9', caller: alice, spec: { jobs: [{ index: 1, name: 'job-1', volumes: [] }], edges: [] } });
+  await runs.start('workflowOrchestrator', 'wf-9', {
+    workflowId: 'wf-9',
+    caller: alice,
+    spec: { jobs: [{ index: 1, name: 'job-1', volumes: [] }], edges: [] },
+  });
   const view = await service.get(anna, 'wf-9');
   assert.equal(view.status, 'Pending');
-  assert.deepEqual(view.jobs.map((j) => [j.name, j.status]), [['job-1', 'Pending']]);
+  assert.deepEqual(
+    view.jobs.map((j) => [j.name, j.status]),
+    [['job-1', 'Pending']],
+  );
   await assert.rejects(service.get(bob, 'wf-9'), rejects('not_found'));
   await assert.rejects(service.cancel(bob, 'wf-9'), rejects('not_found'));
   await assert.rejects(service.get(alice, 'nope'), rejects('not_found'));
 });
 
-test('list pages newest first, filters by status, and shows only the caller\'s organization', async () => {
+test("list pages newest first, filters by status, and shows only the caller's organization", async () => {
   const { runs, service } = setup();
   const status = (s: WorkflowRunStatus['status'], caller = alice): WorkflowRunStatus => ({ status: s, submittedBy: caller, datasetIds: [], jobs: [] });
   for (let i = 1; i <= 5; i++) {
@@ -120,11 +146,20 @@ test('list pages newest first, filters by status, and shows only the caller\'s o
   await runs.start('workflowOrchestrator', 'wf-new', { workflowId: 'wf-new', caller: alice, spec: { jobs: [], edges: [] } }); // no status yet
 
   const first = await service.list(alice, { limit: 4 });
-  assert.deepEqual(first.items.map((v) => v.id), ['wf-new', 'wf-5', 'wf-4', 'wf-3']);
+  assert.deepEqual(
+    first.items.map((v) => v.id),
+    ['wf-new', 'wf-5', 'wf-4', 'wf-3'],
+  );
   const second = await service.list(alice, { limit: 4, cursor: first.nextCursor! });
-  assert.deepEqual(second.items.map((v) => v.id), ['wf-2', 'wf-1']);
+  assert.deepEqual(
+    second.items.map((v) => v.id),
+    ['wf-2', 'wf-1'],
+  );
   assert.equal(second.nextCursor, undefined);
-  assert.deepEqual((await service.list(alice, { limit: 10, status: 'Failed' })).items.map((v) => v.id), ['wf-4', 'wf-2']);
+  assert.deepEqual(
+    (await service.list(alice, { limit: 10, status: 'Failed' })).items.map((v) => v.id),
+    ['wf-4', 'wf-2'],
+  );
   await assert.rejects(service.list(alice, { limit: 1, cursor: 'garbage' }), rejects('validation_failed'));
 });
 
@@ -133,14 +168,21 @@ test('cancel raises `cancel` on a running run and refuses a finished one', async
   await runs.start('workflowOrchestrator', 'wf-1', { workflowId: 'wf-1', caller: alice, spec: { jobs: [], edges: [] } });
   runs.set('wf-1', { runtimeStatus: 'Running', customStatus: { status: 'Running', submittedBy: alice, datasetIds: [], jobs: [] } });
   await service.cancel(anna, 'wf-1');
-  assert.deepEqual(runs.raised.map((r) => [r.instanceId, r.eventName]), [['wf-1', 'cancel']]);
+  assert.deepEqual(
+    runs.raised.map((r) => [r.instanceId, r.eventName]),
+    [['wf-1', 'cancel']],
+  );
   runs.set('wf-1', { runtimeStatus: 'Completed', customStatus: { status: 'Succeeded', submittedBy: alice, datasetIds: [], jobs: [] } });
   await assert.rejects(service.cancel(alice, 'wf-1'), rejects('conflict'));
 });
 
 test('logs come from the backend handle the job orchestration published; files from the workspace', async () => {
   const { runs, compute, service } = setup();
-  await runs.start('workflowOrchestrator', 'wf-1', { workflowId: 'wf-1', caller: alice, spec: { jobs: [{ index: 1, name: 'count', volumes: [] }], edges: [] } });
+  await runs.start('workflowOrchestrator', 'wf-1', {
+    workflowId: 'wf-1',
+    caller: alice,
+    spec: { jobs: [{ index: 1, name: 'count', volumes: [] }], edges: [] },
+  });
   await assert.rejects(service.logs(alice, 'wf-1', 'count'), rejects('not_found'));
   await runs.start('jobOrchestrator', 'wf-1:job:count', {});
   runs.set('wf-1:job:count', { customStatus: { attempt: 2, handle: { backend: 'local', ref: 'wf-1/count-2' } } });
@@ -155,11 +197,16 @@ test('logs come from the backend handle the job orchestration published; files f
 test('a submission is JSON {workflow, files, options} or the YAML alone', () => {
   const q = new URLSearchParams('releaseLeases=true');
   assert.deepEqual(submissionOf('application/yaml', 'jobs: [ls]', q), { source: 'jobs: [ls]', files: {}, options: { releaseLeases: true } });
-  assert.deepEqual(submissionOf('application/json; charset=utf-8', JSON.stringify({ workflow: 'jobs: [ls]', files: { 'a/b.py': 'x' } }), new URLSearchParams()),
-    { source: 'jobs: [ls]', files: { 'a/b.py': 'x' }, options: { releaseLeases: false } });
-  assert.throws(() => submissionOf('application/json', JSON.stringify({ workflow: 'x', files: { '../etc/passwd': 'x', '/abs': 'y' } }), q), rejects('validation_failed', (e) => {
-    assert.equal(e.details?.length, 2);
-  }));
+  assert.deepEqual(
+    submissionOf('application/json; charset=utf-8', JSON.stringify({ workflow: 'jobs: [ls]', files: { 'a/b.py': 'x' } }), new URLSearchParams()),
+    { source: 'jobs: [ls]', files: { 'a/b.py': 'x' }, options: { releaseLeases: false } },
+  );
+  assert.throws(
+    () => submissionOf('application/json', JSON.stringify({ workflow: 'x', files: { '../etc/passwd': 'x', '/abs': 'y' } }), q),
+    rejects('validation_failed', (e) => {
+      assert.equal(e.details?.length, 2);
+    }),
+  );
   assert.throws(() => submissionOf('image/png', '', q), rejects('unsupported_media_type'));
   assert.throws(() => submissionOf('application/json', '{', q), rejects('bad_request'));
 });

@@ -17,17 +17,28 @@ test('a configured bearer token gives its caller', () => {
 
 test('missing, malformed and unknown tokens are unauthenticated', () => {
   const auth = new Authenticator(tokens, undefined);
-  for (const h of [{} as Record<string, string>, { authorization: 'Basic abc' }, { authorization: 'Bearer' }, { authorization: 'Bearer tok-uis-012345678' }, { authorization: 'Bearer tok-uis-0123456789x' }]) {
+  for (const h of [
+    {} as Record<string, string>,
+    { authorization: 'Basic abc' },
+    { authorization: 'Bearer' },
+    { authorization: 'Bearer tok-uis-012345678' },
+    { authorization: 'Bearer tok-uis-0123456789x' },
+  ]) {
     assert.throws(() => auth.authenticate(headers(h)), code('unauthenticated'));
   }
-  fc.assert(fc.property(fc.string(), (value) => {
-    fc.pre(!Object.keys(tokens).some((t) => value.trim() === `Bearer ${t}`));
-    assert.throws(() => auth.authenticate(headers({ authorization: value })), code('unauthenticated'));
-  }));
+  fc.assert(
+    fc.property(fc.string(), (value) => {
+      fc.pre(!Object.keys(tokens).some((t) => value.trim() === `Bearer ${t}`));
+      assert.throws(() => auth.authenticate(headers({ authorization: value })), code('unauthenticated'));
+    }),
+  );
 });
 
 test('the client principal header is ignored unless a principal map is configured', () => {
-  const p = principal([{ typ: 'tid', val: 'T1' }, { typ: 'name', val: 'dana@uis.no' }]);
+  const p = principal([
+    { typ: 'tid', val: 'T1' },
+    { typ: 'name', val: 'dana@uis.no' },
+  ]);
   assert.throws(() => new Authenticator(tokens, undefined).authenticate(headers({ 'x-ms-client-principal': p })), code('unauthenticated'));
   const auth = new Authenticator({}, { 'tid:T1': 'uis', 'group:G2': 'uio' });
   assert.deepEqual(auth.authenticate(headers({ 'x-ms-client-principal': p })), { user: 'dana@uis.no', org: 'uis' });
@@ -35,19 +46,35 @@ test('the client principal header is ignored unless a principal map is configure
 
 test('a principal maps to exactly one organization, else 403; garbage is 401', () => {
   const auth = new Authenticator({}, { 'tid:T1': 'uis', 'group:G2': 'uio', 'role:uib-member': 'uib' });
-  const both = principal([{ typ: 'tid', val: 'T1' }, { typ: 'groups', val: 'G2' }, { typ: 'name', val: 'x' }]);
+  const both = principal([
+    { typ: 'tid', val: 'T1' },
+    { typ: 'groups', val: 'G2' },
+    { typ: 'name', val: 'x' },
+  ]);
   assert.throws(() => auth.authenticate(headers({ 'x-ms-client-principal': both })), code('forbidden'));
-  const none = principal([{ typ: 'tid', val: 'T9' }, { typ: 'name', val: 'x' }]);
+  const none = principal([
+    { typ: 'tid', val: 'T9' },
+    { typ: 'name', val: 'x' },
+  ]);
   assert.throws(() => auth.authenticate(headers({ 'x-ms-client-principal': none })), code('forbidden'));
-  const role = principal([{ typ: 'roles', val: 'uib-member' }, { typ: 'name', val: 'erin' }]);
+  const role = principal([
+    { typ: 'roles', val: 'uib-member' },
+    { typ: 'name', val: 'erin' },
+  ]);
   assert.deepEqual(auth.authenticate(headers({ 'x-ms-client-principal': role })), { user: 'erin', org: 'uib' });
   assert.throws(() => auth.authenticate(headers({ 'x-ms-client-principal': 'not base64 json' })), code('unauthenticated'));
 });
 
 test('behind App Service authentication the principal decides, not the Entra bearer token it forwards', () => {
   const auth = new Authenticator(tokens, { 'role:org.uio': 'uio' });
-  const p = principal([{ typ: 'roles', val: 'org.uio' }, { typ: 'name', val: 'frank@uio.no' }]);
+  const p = principal([
+    { typ: 'roles', val: 'org.uio' },
+    { typ: 'name', val: 'frank@uio.no' },
+  ]);
   assert.deepEqual(auth.authenticate(headers({ authorization: 'Bearer eyJ.entra.token', 'x-ms-client-principal': p })), { user: 'frank@uio.no', org: 'uio' });
   // Without a principal map the header is not trusted, and the bearer token is checked as before.
-  assert.throws(() => new Authenticator(tokens, undefined).authenticate(headers({ authorization: 'Bearer eyJ.entra.token', 'x-ms-client-principal': p })), code('unauthenticated'));
+  assert.throws(
+    () => new Authenticator(tokens, undefined).authenticate(headers({ authorization: 'Bearer eyJ.entra.token', 'x-ms-client-principal': p })),
+    code('unauthenticated'),
+  );
 });

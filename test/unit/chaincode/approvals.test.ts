@@ -17,8 +17,11 @@ const OTHER = 'e'.repeat(64);
 
 before(async () => {
   [alice, carol, erin, bob, dave] = await Promise.all([
-    createIdentity('alice', 'uis'), createIdentity('carol', 'uis'), createIdentity('erin', 'uib'),
-    createIdentity('bob', 'ntnu'), createIdentity('dave', 'ntnu'),
+    createIdentity('alice', 'uis'),
+    createIdentity('carol', 'uis'),
+    createIdentity('erin', 'uib'),
+    createIdentity('bob', 'ntnu'),
+    createIdentity('dave', 'ntnu'),
   ]);
 });
 
@@ -39,7 +42,7 @@ const approve = (extra: Record<string, unknown> = {}) => JSON.stringify({ decisi
 const reject = (reason: string) => JSON.stringify({ decision: 'reject', reason });
 
 describe('the launch rule', () => {
-  test('a launch on another organization\'s dataset without an approval is refused', async () => {
+  test("a launch on another organization's dataset without an approval is refused", async () => {
     const h = await leasedToBob();
     const err = errorOf(await h.submit(bob, 'RecordWorkflowLaunched', launch('wf-1', ['dataset-01'])));
     assert.equal(err.code, 'forbidden');
@@ -52,10 +55,16 @@ describe('the launch rule', () => {
     await h.ok(bob, 'RecordWorkflowLaunched', launch('wf-1', ['dataset-01']));
   });
 
-  test('every dataset needs its own owner\'s approval', async () => {
+  test("every dataset needs its own owner's approval", async () => {
     const h = await leasedToBob();
     const records = await h.ok<ApprovalRecord[]>(bob, 'RequestApprovals', request('wf-1', ['dataset-01', 'dataset-02']));
-    assert.deepEqual(records.map((r) => [r.datasetId, r.owner.org, r.state]), [['dataset-01', 'uis', 'pending'], ['dataset-02', 'uib', 'pending']]);
+    assert.deepEqual(
+      records.map((r) => [r.datasetId, r.owner.org, r.state]),
+      [
+        ['dataset-01', 'uis', 'pending'],
+        ['dataset-02', 'uib', 'pending'],
+      ],
+    );
     await h.ok(alice, 'DecideApprovals', 'wf-1', approve());
     assert.equal(errorOf(await h.submit(bob, 'RecordWorkflowLaunched', launch('wf-1', ['dataset-01', 'dataset-02']))).code, 'forbidden');
     await h.ok(erin, 'DecideApprovals', 'wf-1', approve());
@@ -189,16 +198,22 @@ describe('reuse', () => {
 });
 
 describe('listing and history', () => {
-  test('ListApprovals shows the caller organization\'s requests, newest first, by state', async () => {
+  test("ListApprovals shows the caller organization's requests, newest first, by state", async () => {
     const h = await leasedToBob();
     await h.ok(bob, 'RequestApprovals', request('wf-1', ['dataset-01', 'dataset-02']));
     h.advance(1);
     await h.ok(bob, 'RequestApprovals', request('wf-2', ['dataset-01'], OTHER));
     await h.ok(alice, 'DecideApprovals', 'wf-2', approve());
     const all = await h.query<ApprovalRecord[]>(carol, 'ListApprovals', '{}');
-    assert.deepEqual(all.map((r) => `${r.workflowId}:${r.datasetId}:${r.state}`), ['wf-2:dataset-01:approved', 'wf-1:dataset-01:pending']);
+    assert.deepEqual(
+      all.map((r) => `${r.workflowId}:${r.datasetId}:${r.state}`),
+      ['wf-2:dataset-01:approved', 'wf-1:dataset-01:pending'],
+    );
     const pending = await h.query<ApprovalRecord[]>(erin, 'ListApprovals', JSON.stringify({ state: 'pending' }));
-    assert.deepEqual(pending.map((r) => r.datasetId), ['dataset-02']);
+    assert.deepEqual(
+      pending.map((r) => r.datasetId),
+      ['dataset-02'],
+    );
     assert.deepEqual(await h.query(bob, 'ListApprovals', '{}'), []);
   });
 

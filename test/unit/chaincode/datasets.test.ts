@@ -75,7 +75,12 @@ describe('UpdateDataset', () => {
     const h = new LedgerHarness();
     await h.ok(alice, 'RegisterDataset', newDataset('dataset-01'));
     h.advance(30);
-    const updated = await h.ok<DatasetRecord>(carol, 'UpdateDataset', 'dataset-01', JSON.stringify({ name: 'renamed', policy: { leaseTtlSeconds: 10, maxLeaseTtlSeconds: 20 } }));
+    const updated = await h.ok<DatasetRecord>(
+      carol,
+      'UpdateDataset',
+      'dataset-01',
+      JSON.stringify({ name: 'renamed', policy: { leaseTtlSeconds: 10, maxLeaseTtlSeconds: 20 } }),
+    );
     assert.equal(updated.name, 'renamed');
     assert.equal(updated.description, 'test data');
     assert.deepEqual(updated.policy, { leaseTtlSeconds: 10, maxLeaseTtlSeconds: 20 });
@@ -172,7 +177,11 @@ describe('ListDatasets', () => {
       ids.push(page.items.map((d) => d.id));
       cursor = page.nextCursor;
     } while (cursor !== undefined);
-    assert.deepEqual(ids, [['dataset-00', 'dataset-01'], ['dataset-02', 'dataset-03'], ['dataset-05', 'dataset-06']]);
+    assert.deepEqual(ids, [
+      ['dataset-00', 'dataset-01'],
+      ['dataset-02', 'dataset-03'],
+      ['dataset-05', 'dataset-06'],
+    ]);
   });
 
   test('a page that exactly ends the range has no cursor', async () => {
@@ -187,7 +196,10 @@ describe('ListDatasets', () => {
     const first = await list(h, { pageSize: 3 });
     await h.ok(alice, 'RegisterDataset', newDataset('dataset-000'));
     const second = await list(h, { pageSize: 3, cursor: first.nextCursor });
-    assert.deepEqual(second.items.map((d) => d.id), ['dataset-03', 'dataset-05', 'dataset-06']);
+    assert.deepEqual(
+      second.items.map((d) => d.id),
+      ['dataset-03', 'dataset-05', 'dataset-06'],
+    );
   });
 
   test('filters by owner, lease state and deletion', async () => {
@@ -198,11 +210,20 @@ describe('ListDatasets', () => {
     assert.deepEqual(await ids({ state: 'free', owner: 'uis' }), ['dataset-00', 'dataset-06']);
     assert.deepEqual(await ids({ includeDeleted: true, owner: 'uis' }), ['dataset-00', 'dataset-02', 'dataset-04', 'dataset-06']);
     const leased = (await list(h, { pageSize: 50, state: 'leased' })).items;
-    assert.deepEqual(leased.map((d) => d.lease?.holder.user), ['alice', 'bob']);
+    assert.deepEqual(
+      leased.map((d) => d.lease?.holder.user),
+      ['alice', 'bob'],
+    );
     const filteredPage = await list(h, { pageSize: 1, state: 'leased' });
-    assert.deepEqual(filteredPage.items.map((d) => d.id), ['dataset-01']);
+    assert.deepEqual(
+      filteredPage.items.map((d) => d.id),
+      ['dataset-01'],
+    );
     const next = await list(h, { pageSize: 1, state: 'leased', cursor: filteredPage.nextCursor });
-    assert.deepEqual(next.items.map((d) => d.id), ['dataset-02']);
+    assert.deepEqual(
+      next.items.map((d) => d.id),
+      ['dataset-02'],
+    );
     assert.equal(next.nextCursor, undefined);
   });
 

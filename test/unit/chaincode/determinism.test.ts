@@ -23,7 +23,12 @@ async function script(h: LedgerHarness): Promise<[Outcome, string][]> {
     [bob, 'TakeLease', ['dataset-01', '0'], 'LeaseTaken'],
     [bob, 'TakeLease', ['dataset-02', '0'], 'LeaseTaken'],
     [bob, 'RecordWorkflowLaunched', [JSON.stringify({ specHash: SPEC, datasetIds: ['dataset-01'], workflowId: 'wf-1' })], 'WorkflowLaunched'],
-    [bob, 'RecordWorkflowFinished', [JSON.stringify({ workflowId: 'wf-1', status: 'Failed', jobs: [{ exitCode: 3, status: 'Failed', name: 'a' }] })], 'WorkflowFinished'],
+    [
+      bob,
+      'RecordWorkflowFinished',
+      [JSON.stringify({ workflowId: 'wf-1', status: 'Failed', jobs: [{ exitCode: 3, status: 'Failed', name: 'a' }] })],
+      'WorkflowFinished',
+    ],
     [bob, 'RecordWorkflowCleanedUp', ['wf-1'], 'WorkflowCleanedUp'],
     [bob, 'ReleaseLease', ['dataset-01'], 'LeaseReleased'],
     [alice, 'RegisterDataset', [newDataset('dataset-03')], 'DatasetRegistered'],
@@ -54,7 +59,10 @@ const bytes = (o: Outcome) =>
 
 test('the same transactions on the same state produce the same bytes (what endorsers must agree on)', async () => {
   const [first, second] = [await script(new LedgerHarness()), await script(new LedgerHarness())];
-  assert.deepEqual(first.map(([o]) => bytes(o)), second.map(([o]) => bytes(o)));
+  assert.deepEqual(
+    first.map(([o]) => bytes(o)),
+    second.map(([o]) => bytes(o)),
+  );
 });
 
 test('state, results and event payloads are canonical JSON: sorted keys at every depth', async () => {
@@ -62,7 +70,11 @@ test('state, results and event payloads are canonical JSON: sorted keys at every
     Array.isArray(v)
       ? v.map(sortedDeep)
       : v !== null && typeof v === 'object'
-        ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortedDeep((v as Record<string, unknown>)[k])]))
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, sortedDeep((v as Record<string, unknown>)[k])]),
+          )
         : v;
   const canonical = (b: Buffer) => JSON.stringify(sortedDeep(JSON.parse(b.toString('utf8')))) === b.toString('utf8');
   for (const [o] of await script(new LedgerHarness())) {

@@ -12,7 +12,6 @@ let platform: TestIdentity; // uis, with the platform role
 
 before(async () => {
   [alice, carol, bob, dave, platform] = await Promise.all([
-
     createIdentity('alice', 'uis'),
     createIdentity('carol', 'uis'),
     createIdentity('bob', 'ntnu'),
@@ -158,7 +157,10 @@ describe('ExpireLeases', () => {
     const out = await h.submit(platform, 'ExpireLeases');
     assert.equal(out.validation, 'VALID');
     const expired = JSON.parse(out.payload.toString()) as LeaseRecord[];
-    assert.deepEqual(expired.map((l) => l.datasetId), ['dataset-01', 'dataset-03']);
+    assert.deepEqual(
+      expired.map((l) => l.datasetId),
+      ['dataset-01', 'dataset-03'],
+    );
     assert.equal(out.event?.name, 'LeasesExpired');
     assert.deepEqual(JSON.parse(out.event!.payload.toString()), { leases: expired });
     assert.equal((await h.query<LeaseRecord>(alice, 'ReadLease', 'dataset-02')).holder.user, 'dave');

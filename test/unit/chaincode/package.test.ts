@@ -28,7 +28,11 @@ test('the chaincode package loads as fabric-chaincode-node loads it, with ledger
   assert.equal(dispatcher.defaultContractName, 'ledgerflow');
 
   const txs = dispatcher.metadata.contracts.ledgerflow.transactions;
-  const byTag = (tag: string) => txs.filter((t) => t.tag.includes(tag)).map((t) => t.name).sort();
+  const byTag = (tag: string) =>
+    txs
+      .filter((t) => t.tag.includes(tag))
+      .map((t) => t.name)
+      .sort();
   assert.deepEqual(byTag('SUBMIT'), [
     'DecideApprovals',
     'DeleteDataset',
@@ -47,5 +51,8 @@ test('the chaincode package loads as fabric-chaincode-node loads it, with ledger
     assert.equal(t.returns?.type, 'string', `${t.name} returns JSON text`);
     for (const p of t.parameters ?? []) assert.equal(p.schema.type, 'string', `${t.name}(${p.name}) takes a string`);
   }
-  assert.deepEqual(txs.find((t) => t.name === 'TakeLease')?.parameters?.map((p) => p.name), ['id', 'ttlSeconds']);
+  assert.deepEqual(
+    txs.find((t) => t.name === 'TakeLease')?.parameters?.map((p) => p.name),
+    ['id', 'ttlSeconds'],
+  );
 });

@@ -75,7 +75,10 @@ async function step(h: LedgerHarness, m: Model, o: Op): Promise<void> {
     const out = await h.submit(platform, 'ExpireLeases');
     assert.equal(codeOf(out), 'ok');
     const expired = (JSON.parse(out.payload.toString()) as { datasetId: string }[]).map((l) => l.datasetId).sort();
-    const expected = [...m.datasets].filter(([, d]) => d.lease !== undefined && d.lease.expiresAt <= m.now).map(([id]) => id).sort();
+    const expected = [...m.datasets]
+      .filter(([, d]) => d.lease !== undefined && d.lease.expiresAt <= m.now)
+      .map(([id]) => id)
+      .sort();
     assert.deepEqual(expired, expected);
     for (const id of expected) {
       const d = m.datasets.get(id)!;

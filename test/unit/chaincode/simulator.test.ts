@@ -211,7 +211,15 @@ describe('simulator: range queries', () => {
     assert.deepEqual(await run(ledger, 'range', 'b', 'd'), ['b', 'c']);
     const r = await probe.simulate(input('range', ['b', 'd']), ledger);
     assert.deepEqual(r.rwset.rangeReads, [
-      { startKey: 'b', endKey: 'd', keys: [{ key: 'b', version: { blockNum: 1, txNum: 0 } }, { key: 'c', version: { blockNum: 3, txNum: 0 } }], exhausted: true },
+      {
+        startKey: 'b',
+        endKey: 'd',
+        keys: [
+          { key: 'b', version: { blockNum: 1, txNum: 0 } },
+          { key: 'c', version: { blockNum: 3, txNum: 0 } },
+        ],
+        exhausted: true,
+      },
     ]);
   });
 
@@ -272,7 +280,12 @@ describe('simulator: history', () => {
   test('key history reaches chaincode newest first, deletes included', async () => {
     const ledger = new MemoryLedger();
     const ids: string[] = [];
-    for (const [fn, args] of [['put', ['k', '1']], ['put', ['k', '2']], ['del', ['k']], ['put', ['k', '3']]] as const) {
+    for (const [fn, args] of [
+      ['put', ['k', '1']],
+      ['put', ['k', '2']],
+      ['del', ['k']],
+      ['put', ['k', '3']],
+    ] as const) {
       const sim = input(fn, [...args]);
       const r = await probe.simulate(sim, ledger);
       ledger.commit({ txId: sim.txId, timestamp: sim.timestamp, rwset: r.rwset });

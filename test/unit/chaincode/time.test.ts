@@ -61,7 +61,7 @@ describe('the skew guard', () => {
     assert.match(errorOf(await h.submit(alice, 'RegisterDataset', newDataset('dataset-02'))).message, /misconfigured: LEDGER_MAX_CLOCK_SKEW_SECONDS/);
   });
 
-  test('the issue\'s forged takes are refused: a takeover 2 h ahead, a 120 s lease a year ahead', async () => {
+  test("the issue's forged takes are refused: a takeover 2 h ahead, a 120 s lease a year ahead", async () => {
     const h = new LedgerHarness();
     await h.ok(alice, 'RegisterDataset', newDataset('dataset-01', { policy: { leaseTtlSeconds: 60, maxLeaseTtlSeconds: 120 } }));
     await h.ok(alice, 'RegisterDataset', newDataset('dataset-02', { policy: { leaseTtlSeconds: 60, maxLeaseTtlSeconds: 120 } }));
@@ -76,7 +76,7 @@ describe('the skew guard', () => {
 });
 
 describe('monotonic time per dataset', () => {
-  test('a change dated before the dataset\'s last committed change is refused, even within the skew', async () => {
+  test("a change dated before the dataset's last committed change is refused, even within the skew", async () => {
     const h = new LedgerHarness();
     await h.ok(alice, 'RegisterDataset', newDataset('dataset-01'));
     await h.ok(alice, 'RegisterDataset', newDataset('dataset-02'));
@@ -123,7 +123,7 @@ describe('monotonic time per dataset', () => {
 });
 
 describe('roles', () => {
-  test('ExpireLeases is the platform\'s alone: not a user of its organization, not another attribute', async () => {
+  test("ExpireLeases is the platform's alone: not a user of its organization, not another attribute", async () => {
     const h = new LedgerHarness();
     await h.ok(alice, 'RegisterDataset', newDataset('dataset-01', { policy: { leaseTtlSeconds: 10, maxLeaseTtlSeconds: 60 } }));
     await h.ok(bob, 'TakeLease', 'dataset-01', '0');
@@ -134,7 +134,10 @@ describe('roles', () => {
       assert.match(out.message, /ledgerflow\.role=platform/);
     }
     const expired = await h.ok<LeaseRecord[]>(platform, 'ExpireLeases');
-    assert.deepEqual(expired.map((l) => l.datasetId), ['dataset-01']);
+    assert.deepEqual(
+      expired.map((l) => l.datasetId),
+      ['dataset-01'],
+    );
   });
 
   test('the platform is still an ordinary uis user elsewhere (its role grants nothing else)', async () => {

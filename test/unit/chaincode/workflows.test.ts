@@ -11,7 +11,12 @@ let platform: TestIdentity;
 const SPEC = 'a'.repeat(64);
 
 before(async () => {
-  [alice, bob, dave, platform] = await Promise.all([createIdentity('alice', 'uis'), createIdentity('bob', 'ntnu'), createIdentity('dave', 'ntnu'), createPlatformIdentity()]);
+  [alice, bob, dave, platform] = await Promise.all([
+    createIdentity('alice', 'uis'),
+    createIdentity('bob', 'ntnu'),
+    createIdentity('dave', 'ntnu'),
+    createPlatformIdentity(),
+  ]);
 });
 
 // Owner consent has its own tests (approvals.test.ts): these datasets opt out of it.
@@ -27,7 +32,14 @@ async function leasedToBob(): Promise<LedgerHarness> {
 }
 const launch = (workflowId: string, datasetIds: string[]) => JSON.stringify({ workflowId, datasetIds, specHash: SPEC });
 const finish = (workflowId: string, status = 'Succeeded') =>
-  JSON.stringify({ workflowId, status, jobs: [{ name: 'uis', status: 'Succeeded', exitCode: 0 }, { name: 'final', status, exitCode: status === 'Succeeded' ? 0 : 1 }] });
+  JSON.stringify({
+    workflowId,
+    status,
+    jobs: [
+      { name: 'uis', status: 'Succeeded', exitCode: 0 },
+      { name: 'final', status, exitCode: status === 'Succeeded' ? 0 : 1 },
+    ],
+  });
 
 describe('RecordWorkflowLaunched', () => {
   test('records who launched which datasets with which spec', async () => {
@@ -76,7 +88,7 @@ describe('RecordWorkflowLaunched', () => {
     assert.equal(errorOf(await h.submit(dave, 'RecordWorkflowLaunched', launch('wf-1', ['dataset-01']))).code, 'conflict', 'not another user');
   });
 
-  test('only under a current lease of the caller: not after it expired, not under another user\'s', async () => {
+  test("only under a current lease of the caller: not after it expired, not under another user's", async () => {
     const h = await leasedToBob();
     assert.equal(errorOf(await h.submit(dave, 'RecordWorkflowLaunched', launch('wf-1', ['dataset-01']))).code, 'forbidden');
     h.advance(61); // the policy default is 60 s
@@ -136,7 +148,10 @@ describe('RecordWorkflowFinished and RecordWorkflowCleanedUp', () => {
     assert.equal(errorOf(await h.submit(alice, 'RecordWorkflowCleanedUp', 'wf-1')).code, 'forbidden');
     assert.equal(errorOf(await h.submit(bob, 'RecordWorkflowFinished', finish('wf-2'))).code, 'not_found');
     assert.equal(errorOf(await h.submit(bob, 'RecordWorkflowCleanedUp', 'wf-2')).code, 'not_found');
-    assert.equal(errorOf(await h.submit(bob, 'RecordWorkflowFinished', JSON.stringify({ workflowId: 'wf-1', status: 'Running', jobs: [] }))).code, 'validation_failed');
+    assert.equal(
+      errorOf(await h.submit(bob, 'RecordWorkflowFinished', JSON.stringify({ workflowId: 'wf-1', status: 'Running', jobs: [] }))).code,
+      'validation_failed',
+    );
   });
 });
 
@@ -160,18 +175,21 @@ describe('DatasetHistory', () => {
     await h.ok(alice, 'DeleteDataset', 'dataset-01');
 
     const history = await h.query<HistoryEntry[]>(dave, 'DatasetHistory', 'dataset-01');
-    assert.deepEqual(history.map((e) => `${e.action}:${e.by.user}`), [
-      'registered:alice',
-      'updated:alice',
-      'leased:bob',
-      'workflow-launched:bob',
-      'workflow-finished:bob',
-      'workflow-cleaned-up:bob',
-      'released:bob',
-      'leased:dave',
-      'expired:ledgerflow',
-      'deleted:alice',
-    ]);
+    assert.deepEqual(
+      history.map((e) => `${e.action}:${e.by.user}`),
+      [
+        'registered:alice',
+        'updated:alice',
+        'leased:bob',
+        'workflow-launched:bob',
+        'workflow-finished:bob',
+        'workflow-cleaned-up:bob',
+        'released:bob',
+        'leased:dave',
+        'expired:ledgerflow',
+        'deleted:alice',
+      ],
+    );
     const txIds = history.map((e) => e.txId);
     assert.deepEqual([...txIds].sort(), txIds, 'the harness numbers transactions in commit order');
     assert.equal(history[0].timestamp, '2026-01-01T00:00:00.000Z');
@@ -179,7 +197,10 @@ describe('DatasetHistory', () => {
     assert.equal((history[1].value as { description: string }).description, 'v2');
     assert.equal((history.at(-1)?.value as { sealedLocation: string }).sealedLocation, '');
     const other = await h.query<HistoryEntry[]>(dave, 'DatasetHistory', 'dataset-02');
-    assert.deepEqual(other.map((e) => e.action), ['registered', 'leased', 'expired']);
+    assert.deepEqual(
+      other.map((e) => e.action),
+      ['registered', 'leased', 'expired'],
+    );
     assert.equal(errorOf(await h.evaluate(dave, 'DatasetHistory', 'dataset-03')).code, 'not_found');
   });
 });

@@ -20,9 +20,15 @@ test('config: flag over env over file over default; the file path', () => {
     assert.equal(resolveConfig({}, withEnv).token, 'from-env');
     assert.equal(resolveConfig({}, withEnv).endpoint, 'http://h:1/api');
     assert.equal(resolveConfig({ token: 'from-flag', endpoint: 'http://f/api' }, withEnv).token, 'from-flag');
-    assert.throws(() => resolveConfig({ endpoint: 'not a url' }, env), (e: CliError) => e.exitCode === 2);
+    assert.throws(
+      () => resolveConfig({ endpoint: 'not a url' }, env),
+      (e: CliError) => e.exitCode === 2,
+    );
     writeFileSync(file, '{"endpoint": 3}');
-    assert.throws(() => resolveConfig({}, env), (e: CliError) => e.exitCode === 2 && e.message.includes(file));
+    assert.throws(
+      () => resolveConfig({}, env),
+      (e: CliError) => e.exitCode === 2 && e.message.includes(file),
+    );
     assert.equal(configPath({ XDG_CONFIG_HOME: '/x' }), '/x/ledgerflow/config.json');
     assert.equal(configPath({ LEDGERFLOW_CONFIG: '/y.json', XDG_CONFIG_HOME: '/x' }), '/y.json');
   } finally {

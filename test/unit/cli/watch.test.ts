@@ -11,9 +11,16 @@ import type { WorkflowView } from '../../../src/api/schemas';
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');
 const at = (s: number) => new Date(T0 + s * 1000).toISOString();
 const job = (index: number, name: string, status: string, start?: number, end?: number, exitCode: number | null = null) => ({
-  index, name, status, exitCode, startedAt: start === undefined ? null : at(start), endedAt: end === undefined ? null : at(end), attempts: start === undefined ? 0 : 1,
+  index,
+  name,
+  status,
+  exitCode,
+  startedAt: start === undefined ? null : at(start),
+  endedAt: end === undefined ? null : at(end),
+  attempts: start === undefined ? 0 : 1,
 });
-const view = (status: string, jobs: ReturnType<typeof job>[]): WorkflowView => ({ id: 'wf1', status, createdAt: at(0), updatedAt: at(9), jobs } as WorkflowView);
+const view = (status: string, jobs: ReturnType<typeof job>[]): WorkflowView =>
+  ({ id: 'wf1', status, createdAt: at(0), updatedAt: at(9), jobs }) as WorkflowView;
 
 const script: WorkflowView[] = [
   view('Pending', [job(1, 'job-1', 'Pending'), job(2, 'count', 'Pending')]),
@@ -46,7 +53,10 @@ test('plain output: one line per change, the final view returned', async () => {
   const out = capture(false);
   const final = await watchWorkflow(new ApiClient(url, 't'), 'wf1', out, { intervalMs: 1, now: () => T0 + 20_000 });
   assert.equal(final.status, 'Failed');
-  const lines = out.text.trim().split('\n').map((l) => l.slice(9)); // without the time stamp
+  const lines = out.text
+    .trim()
+    .split('\n')
+    .map((l) => l.slice(9)); // without the time stamp
   assert.deepEqual(lines, [
     'job 1 job-1: Pending',
     'job 2 count: Pending',

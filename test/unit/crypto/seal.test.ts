@@ -9,8 +9,7 @@ const locations: fc.Arbitrary<DatasetLocation> = fc.oneof(
   fc.record({ kind: fc.constant('azure-files' as const), shareUrl: fc.webUrl(), credentialRef: fc.string() }),
 );
 const ids = fc.stringMatching(/^[0-9a-f]{32}$/);
-const isSealError = (reason?: string) => (err: unknown) =>
-  err instanceof SealError && (reason === undefined || err.reason === reason);
+const isSealError = (reason?: string) => (err: unknown) => err instanceof SealError && (reason === undefined || err.reason === reason);
 
 test('data keys are 256 random bits', () => {
   const a = newDataKey();
@@ -73,7 +72,9 @@ test('garbage, truncation and bad keys fail with a typed error', () => {
   assert.throws(() => unsealLocation(sealed.slice(0, 20), key, 'id'), isSealError('malformed'));
   assert.throws(() => unsealLocation('!!!not base64!!!', key, 'id'), isSealError('malformed'));
   assert.throws(() => unsealLocation(sealed, 'short', 'id'), isSealError('bad_key'));
-  fc.assert(fc.property(fc.string(), (garbage) => {
-    assert.throws(() => unsealLocation(garbage, key, 'id'), isSealError());
-  }));
+  fc.assert(
+    fc.property(fc.string(), (garbage) => {
+      assert.throws(() => unsealLocation(garbage, key, 'id'), isSealError());
+    }),
+  );
 });

@@ -24,10 +24,24 @@ async function setup() {
   const keyStores = await FileKeyStores.open(dir);
   const local = new LocalDatasetStorage({ dataDir: dir, adoptRoots: {} });
   const service = new DatasetService({
-    ledger, keyStores, storage: () => local, defaultStorage: 'local', defaultLeaseTtlSeconds: 600,
-    logger: createLogger({ level: 'silent' }), now,
+    ledger,
+    keyStores,
+    storage: () => local,
+    defaultStorage: 'local',
+    defaultLeaseTtlSeconds: 600,
+    logger: createLogger({ level: 'silent' }),
+    now,
   });
-  return { dir, ledger, keyStores, service, advance: (s: number) => { clock += s * 1000; }, close: () => rm(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    ledger,
+    keyStores,
+    service,
+    advance: (s: number) => {
+      clock += s * 1000;
+    },
+    close: () => rm(dir, { recursive: true, force: true }),
+  };
 }
 
 test('register stores data, seals the location under the owner key, never shows it', async () => {
@@ -42,7 +56,9 @@ test('register stores data, seals the location under the owner key, never shows 
     const record = t.ledger.datasets.get(ds.id)!;
     const key = await t.keyStores.forOrg('uis').get(`ds-${ds.id}-key`);
     assert.equal(unsealLocation(record.sealedLocation, key!, ds.id).kind, 'local');
-  } finally { await t.close(); }
+  } finally {
+    await t.close();
+  }
 });
 
 test('a failed ledger write undoes storage and keys', async () => {
@@ -51,15 +67,21 @@ test('a failed ledger write undoes storage and keys', async () => {
     t.ledger.failRegister = true;
     await assert.rejects(t.service.register(uis, { name: 'n', files: { 'a.txt': 'x' } }), code('unavailable'));
     assert.deepEqual(await readdir(join(t.dir, 'datasets')), []);
-  } finally { await t.close(); }
+  } finally {
+    await t.close();
+  }
 });
 
 test('a policy whose ttl exceeds its max is refused', async () => {
   const t = await setup();
   try {
-    await assert.rejects(t.service.register(uis, { name: 'n', policy: { leaseTtlSeconds: 100, maxLeaseTtlSeconds: 50 } }),
-      (e: unknown) => code('validation_failed')(e) && (e as LedgerflowError).details?.[0]?.path === 'policy.leaseTtlSeconds');
-  } finally { await t.close(); }
+    await assert.rejects(
+      t.service.register(uis, { name: 'n', policy: { leaseTtlSeconds: 100, maxLeaseTtlSeconds: 50 } }),
+      (e: unknown) => code('validation_failed')(e) && (e as LedgerflowError).details?.[0]?.path === 'policy.leaseTtlSeconds',
+    );
+  } finally {
+    await t.close();
+  }
 });
 
 test('leases: take, held, capped ttl, release, expiry; tree for owner and lessee only', async () => {
@@ -72,22 +94,33 @@ test('leases: take, held, capped ttl, release, expiry; tree for owner and lessee
     assert.deepEqual(lease.holder, uio);
     assert.equal(lease.expiresAt, '2026-01-01T00:10:00.000Z');
     await assert.rejects(t.service.takeLease(uib, ds.id, undefined), code('lease_held'));
-    assert.deepEqual((await t.service.tree(uio, ds.id, { limit: 10 })).items.map((e) => e.path), ['x', 'x/y.txt']);
+    assert.deepEqual(
+      (await t.service.tree(uio, ds.id, { limit: 10 })).items.map((e) => e.path),
+      ['x', 'x/y.txt'],
+    );
     await assert.rejects(t.service.tree(uib, ds.id, { limit: 10 }), code('forbidden'));
     assert.equal((await t.service.locate(uio, ds.id)).location.kind, 'local');
     await assert.rejects(t.service.locate({ user: 'eve', org: 'uio' }, ds.id), code('forbidden'));
     const page1 = await t.service.tree(uis, ds.id, { limit: 1 });
     assert.equal(page1.items.length, 1);
     const page2 = await t.service.tree(uis, ds.id, { limit: 1, cursor: page1.nextCursor });
-    assert.deepEqual([...page1.items, ...page2.items].map((e) => e.path), ['x', 'x/y.txt']);
+    assert.deepEqual(
+      [...page1.items, ...page2.items].map((e) => e.path),
+      ['x', 'x/y.txt'],
+    );
     assert.equal(page2.nextCursor, undefined);
     await t.service.releaseLease(uio, ds.id);
     await t.service.takeLease(uib, ds.id, 60);
     t.advance(61);
     assert.equal((await t.service.get(uis, ds.id)).state, 'free');
     await assert.rejects(t.service.tree(uib, ds.id, { limit: 10 }), code('forbidden'));
-    assert.deepEqual((await t.service.expireLeases({ user: 'platform', org: 'uis' })).map((l) => l.holder), [uib]);
-  } finally { await t.close(); }
+    assert.deepEqual(
+      (await t.service.expireLeases({ user: 'platform', org: 'uis' })).map((l) => l.holder),
+      [uib],
+    );
+  } finally {
+    await t.close();
+  }
 });
 
 test('only the owner updates or deletes; delete crypto-shreds; history hides the sealed location', async () => {
@@ -105,10 +138,15 @@ test('only the owner updates or deletes; delete crypto-shreds; history hides the
     await assert.rejects(t.service.get(uis, ds.id), code('gone'));
     await assert.rejects(t.service.tree(uis, ds.id, { limit: 1 }), code('gone'));
     const history = await t.service.history(uib, ds.id);
-    assert.deepEqual(history.map((h) => h.action), ['registered', 'updated', 'deleted']);
+    assert.deepEqual(
+      history.map((h) => h.action),
+      ['registered', 'updated', 'deleted'],
+    );
     assert.equal(JSON.stringify(history).includes('sealedLocation'), false);
     await assert.rejects(t.service.history(uis, 'f'.repeat(32)), code('not_found'));
-  } finally { await t.close(); }
+  } finally {
+    await t.close();
+  }
 });
 
 test('delete reports a refused purge instead of hiding it', async () => {
@@ -118,15 +156,25 @@ test('delete reports a refused purge instead of hiding it', async () => {
       kind: 'keyvault' as const,
       forOrg: (org: string) => {
         const inner = t.keyStores.forOrg(org);
-        return { get: inner.get.bind(inner), set: inner.set.bind(inner), destroy: async () => ({ purged: false, reason: 'purge protection is enabled for this vault' }) };
+        return {
+          get: inner.get.bind(inner),
+          set: inner.set.bind(inner),
+          destroy: async () => ({ purged: false, reason: 'purge protection is enabled for this vault' }),
+        };
       },
     };
     const service = new DatasetService({
-      ledger: t.ledger, keyStores: refusing, storage: () => new LocalDatasetStorage({ dataDir: t.dir, adoptRoots: {} }),
-      defaultStorage: 'local', defaultLeaseTtlSeconds: 60, logger: createLogger({ level: 'silent' }),
+      ledger: t.ledger,
+      keyStores: refusing,
+      storage: () => new LocalDatasetStorage({ dataDir: t.dir, adoptRoots: {} }),
+      defaultStorage: 'local',
+      defaultLeaseTtlSeconds: 60,
+      logger: createLogger({ level: 'silent' }),
     });
     const ds = await service.register(uis, { name: 'n' });
     const result = await service.delete(uis, ds.id);
     assert.deepEqual(result.cryptoShred, { purged: false, reason: 'purge protection is enabled for this vault' });
-  } finally { await t.close(); }
+  } finally {
+    await t.close();
+  }
 });

@@ -61,12 +61,16 @@ export class InMemoryLedgerPort implements Ledger {
         items: [...this.datasets.values()]
           .filter((d) => (q.includeDeleted || d.deletedAt === undefined) && (q.owner === undefined || d.owner.org === q.owner))
           .filter((d) => q.state === undefined || (q.state === 'leased') === current(d))
-          .slice(0, q.pageSize).map((d) => structuredClone(d)),
+          .slice(0, q.pageSize)
+          .map((d) => structuredClone(d)),
       }),
       takeLease: async (id, ttl) => {
         const d = live(id);
         if (ttl > d.policy.maxLeaseTtlSeconds) throw new LedgerflowError('validation_failed', 'ttlSeconds is over the maximum');
-        if (current(d)) throw new LedgerflowError('lease_held', 'lease held', { data: { holder: { user: d.lease!.holder.user, org: d.lease!.holder.org }, expiresAt: d.lease!.expiresAt } });
+        if (current(d))
+          throw new LedgerflowError('lease_held', 'lease held', {
+            data: { holder: { user: d.lease!.holder.user, org: d.lease!.holder.org }, expiresAt: d.lease!.expiresAt },
+          });
         d.lease = { datasetId: id, holder: who, takenAt: ts(), expiresAt: new Date(this.now().getTime() + ttl * 1000).toISOString() };
         record(id, 'leased', d);
         return structuredClone(d.lease);
@@ -75,7 +79,8 @@ export class InMemoryLedgerPort implements Ledger {
         const d = live(id);
         if (!current(d)) throw new LedgerflowError('not_found', 'no lease on the dataset');
         const holder = d.lease!.holder;
-        if (!(holder.org === caller.org && holder.user === caller.user) && d.owner.org !== caller.org) throw new LedgerflowError('forbidden', 'not holder or owner');
+        if (!(holder.org === caller.org && holder.user === caller.user) && d.owner.org !== caller.org)
+          throw new LedgerflowError('forbidden', 'not holder or owner');
         delete d.lease;
         record(id, 'released', d);
       },

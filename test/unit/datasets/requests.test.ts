@@ -3,13 +3,15 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { leaseBody, listQuery, registerBody, updateBody } from '../../../src/api/datasetRequests';
 
-const paths = (r: { success: boolean; error?: { issues: { path: PropertyKey[] }[] } }) =>
-  (r.error?.issues ?? []).map((i) => i.path.map(String).join('.'));
+const paths = (r: { success: boolean; error?: { issues: { path: PropertyKey[] }[] } }) => (r.error?.issues ?? []).map((i) => i.path.map(String).join('.'));
 
 test('a register body names every bad field at once', () => {
   const r = registerBody.safeParse({
-    name: '', policy: { leaseTtlSeconds: -1, extra: 1 }, files: { '../x': 'a', '/abs': 'b', 'ok.txt': 'c' },
-    source: { kind: 'azure-files', shareUrl: 'ftp://x/y', credential: '' }, unknown: true,
+    name: '',
+    policy: { leaseTtlSeconds: -1, extra: 1 },
+    files: { '../x': 'a', '/abs': 'b', 'ok.txt': 'c' },
+    source: { kind: 'azure-files', shareUrl: 'ftp://x/y', credential: '' },
+    unknown: true,
   });
   assert.equal(r.success, false);
   const got = paths(r);
@@ -17,19 +19,25 @@ test('a register body names every bad field at once', () => {
 });
 
 test('file-path and share-url problems are reported with the others', () => {
-  const r = registerBody.safeParse({ name: 'n', files: { '../x': 'a', 'a/../b': 'b' }, source: { kind: 'azure-files', shareUrl: 'http://example.com/acct/share', credential: 'TOPSECRET' } });
+  const r = registerBody.safeParse({
+    name: 'n',
+    files: { '../x': 'a', 'a/../b': 'b' },
+    source: { kind: 'azure-files', shareUrl: 'http://example.com/acct/share', credential: 'TOPSECRET' },
+  });
   assert.deepEqual(paths(r).sort(), ['files["../x"]', 'files["a/../b"]', 'source.shareUrl'].sort());
   assert.equal(JSON.stringify(r.error).includes('TOPSECRET'), false);
 });
 
 test('no input makes a schema throw; a credential is never echoed in an issue', () => {
-  fc.assert(fc.property(fc.anything(), fc.string({ minLength: 8 }), (value, secret) => {
-    for (const schema of [registerBody, updateBody, leaseBody, listQuery]) schema.safeParse(value);
-    const r = registerBody.safeParse({ name: 42, source: { kind: 'azure-files', shareUrl: value, credential: secret }, files: value });
-    if (!r.success) {
-      for (const issue of r.error.issues) assert.equal(issue.message.includes(secret), false);
-    }
-  }));
+  fc.assert(
+    fc.property(fc.anything(), fc.string({ minLength: 8 }), (value, secret) => {
+      for (const schema of [registerBody, updateBody, leaseBody, listQuery]) schema.safeParse(value);
+      const r = registerBody.safeParse({ name: 42, source: { kind: 'azure-files', shareUrl: value, credential: secret }, files: value });
+      if (!r.success) {
+        for (const issue of r.error.issues) assert.equal(issue.message.includes(secret), false);
+      }
+    }),
+  );
 });
 
 test('lease bodies: empty, a ttl, or an error on ttlSeconds', () => {

@@ -6,8 +6,10 @@ import { keyVaultUrls, parseSettings } from '../../../src/config/settings';
 const tokens = { 'tok-uis-0123456789': { user: 'alice', org: 'uis' } };
 
 test('bad token and principal settings fail at start naming the setting, never echoing a token', () => {
-  assert.throws(() => parseSettings({ LEDGERFLOW_TOKENS: '{"s3cret-token": {"user": "a"}}' }),
-    (err: unknown) => err instanceof LedgerflowError && err.message.includes('LEDGERFLOW_TOKENS') && !err.message.includes('s3cret'));
+  assert.throws(
+    () => parseSettings({ LEDGERFLOW_TOKENS: '{"s3cret-token": {"user": "a"}}' }),
+    (err: unknown) => err instanceof LedgerflowError && err.message.includes('LEDGERFLOW_TOKENS') && !err.message.includes('s3cret'),
+  );
   assert.throws(() => parseSettings({ LEDGERFLOW_TOKENS: 'not json' }), /LEDGERFLOW_TOKENS/);
   assert.throws(() => parseSettings({ AUTH_PRINCIPAL_ORGS: '{"T1": "uis"}' }), /AUTH_PRINCIPAL_ORGS/);
   assert.throws(() => parseSettings({ KEY_VAULT_URL_UIS: 'http://uis.vault.azure.net' }), /KEY_VAULT_URL_UIS/);
@@ -22,6 +24,8 @@ test('an adapter choice without its connection settings fails at start naming th
 });
 
 test('Key Vault URLs come from KEY_VAULT_URL_<ORG>', () => {
-  assert.deepEqual(keyVaultUrls({ KEY_VAULT_URL_UIS: 'https://a/', KEY_VAULT_URL_NORD_UNI: 'https://b/', KEY_VAULT_URL_: 'x', OTHER: 'y' }),
-    { uis: 'https://a/', 'nord-uni': 'https://b/' });
+  assert.deepEqual(keyVaultUrls({ KEY_VAULT_URL_UIS: 'https://a/', KEY_VAULT_URL_NORD_UNI: 'https://b/', KEY_VAULT_URL_: 'x', OTHER: 'y' }), {
+    uis: 'https://a/',
+    'nord-uni': 'https://b/',
+  });
 });

@@ -14,7 +14,11 @@ import { resolveEntries } from '../../../src/host/app/loadApp';
 test('instance ids: exactly the extension rule (no @ first, no / \\ # ? or control characters, at most 256)', () => {
   fc.assert(
     fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (id) => {
-      const bad = id.startsWith('@') || /[/\\#?]/.test(id) || [...id].some((c) => c.charCodeAt(0) < 0x20 || (c.charCodeAt(0) >= 0x7f && c.charCodeAt(0) <= 0x9f)) || id.length > 256;
+      const bad =
+        id.startsWith('@') ||
+        /[/\\#?]/.test(id) ||
+        [...id].some((c) => c.charCodeAt(0) < 0x20 || (c.charCodeAt(0) >= 0x7f && c.charCodeAt(0) <= 0x9f)) ||
+        id.length > 256;
       assert.equal(instanceIdProblem(id) !== undefined, bad, JSON.stringify(id));
     }),
   );
@@ -39,7 +43,10 @@ test('entity ids: scheduler id round trip, key rule', () => {
 test('entity outcome: a deleted entity has no state; missing results are empty', () => {
   const o = parseEntityOutcome({ entityExists: false, entityState: '5', results: [{ isError: false, duration: 1 }], signals: [] }, 2);
   assert.equal(o.state, undefined);
-  assert.deepEqual(o.results, [{ isError: false, result: undefined }, { isError: false, result: undefined }]);
+  assert.deepEqual(o.results, [
+    { isError: false, result: undefined },
+    { isError: false, result: undefined },
+  ]);
   assert.throws(() => parseEntityOutcome({ results: 'no' }, 1));
 });
 
@@ -48,7 +55,9 @@ test('a task object that reappears inside Task.all is reported, equal new calls 
   const a = greet('a');
   const reyield = JSON.parse(JSON.stringify(tagActions({ isDone: false, actions: [[a, { actionType: 12, compoundActions: [a, greet('b')] }]] })));
   assert.match(parseOrchestratorState(reyield).failure?.message ?? '', /task 0 \('greet'\) was yielded again/);
-  const fresh = JSON.parse(JSON.stringify(tagActions({ isDone: false, actions: [[greet('a'), { actionType: 12, compoundActions: [greet('a'), greet('b')] }]] })));
+  const fresh = JSON.parse(
+    JSON.stringify(tagActions({ isDone: false, actions: [[greet('a'), { actionType: 12, compoundActions: [greet('a'), greet('b')] }]] })),
+  );
   const parsed = parseOrchestratorState(fresh);
   assert.equal(parsed.failure, undefined);
   assert.equal(parsed.actions.length, 3);
@@ -56,7 +65,19 @@ test('a task object that reappears inside Task.all is reported, equal new calls 
   const ev = { actionType: 6, externalEventName: 'go' };
   const timer1 = { actionType: 5, fireAt: new Date(0).toISOString() };
   const timer2 = { actionType: 5, fireAt: new Date(1).toISOString() };
-  const twice = JSON.parse(JSON.stringify(tagActions({ isDone: false, actions: [[{ actionType: 11, compoundActions: [ev, timer1] }, { actionType: 11, compoundActions: [ev, timer2] }]] })));
+  const twice = JSON.parse(
+    JSON.stringify(
+      tagActions({
+        isDone: false,
+        actions: [
+          [
+            { actionType: 11, compoundActions: [ev, timer1] },
+            { actionType: 11, compoundActions: [ev, timer2] },
+          ],
+        ],
+      }),
+    ),
+  );
   assert.equal(parseOrchestratorState(twice).failure, undefined);
 });
 
@@ -72,14 +93,24 @@ test("history view: the extension's shape", () => {
     event(EventType.TimerFired, t, { TimerId: 1, FireAt: t.toISOString() }),
   ];
   const view = historyView(history, { showInput: true, showHistoryOutput: true });
-  assert.deepEqual(view.map((e) => e['EventType']), ['ExecutionStarted', 'TimerCreated', 'TaskCompleted', 'TimerFired']);
-  assert.deepEqual(view[2], { EventType: 'TaskCompleted', Timestamp: t.toISOString(), Result: { x: 1 }, ScheduledTime: t.toISOString(), FunctionName: 'act', Input: '1' });
+  assert.deepEqual(
+    view.map((e) => e['EventType']),
+    ['ExecutionStarted', 'TimerCreated', 'TaskCompleted', 'TimerFired'],
+  );
+  assert.deepEqual(view[2], {
+    EventType: 'TaskCompleted',
+    Timestamp: t.toISOString(),
+    Result: { x: 1 },
+    ScheduledTime: t.toISOString(),
+    FunctionName: 'act',
+    Input: '1',
+  });
   assert.deepEqual(view[0], { EventType: 'ExecutionStarted', Timestamp: t.toISOString(), Input: '"in"', FunctionName: 'o' });
   const quiet = historyView(history, { showInput: false });
   assert.ok(!('Input' in (quiet[0] as object)) && !('Result' in (quiet[2] as object)));
 });
 
-test("package.json main: a glob loads every match (sorted); no match is a clear error", () => {
+test('package.json main: a glob loads every match (sorted); no match is a clear error', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lf-main-'));
   try {
     mkdirSync(join(dir, 'functions'));

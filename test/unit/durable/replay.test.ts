@@ -45,11 +45,17 @@ function episode(s: ReplayState, inbox: InboxEvent[], r: OrchestratorResult | un
 test('first episode: started event replayed, new actions numbered from 0, action count recorded', () => {
   const s = foldHistory('i1', []);
   const { admission, decision } = episode(s, [started(5)], result([activity('a', 1), activity('b', 2)]));
-  assert.deepEqual(admission.events.map((e) => e.EventType), [EventType.OrchestratorStarted, EventType.ExecutionStarted]);
+  assert.deepEqual(
+    admission.events.map((e) => e.EventType),
+    [EventType.OrchestratorStarted, EventType.ExecutionStarted],
+  );
   assert.ok(admission.runOrchestrator);
   assert.deepEqual(
     decision?.effects.map((e) => (e.kind === 'scheduleActivity' ? [e.taskId, e.name] : e.kind)),
-    [[0, 'a'], [1, 'b']],
+    [
+      [0, 'a'],
+      [1, 'b'],
+    ],
   );
   assert.equal(s.status, 'Running');
   assert.equal(s.actionCount, 2);
@@ -85,7 +91,10 @@ test('retries: failure adds a retry timer, its firing the next attempt, the last
   const s = foldHistory('i1', []);
   episode(s, [started()], result([activity('flaky', 1, policy)]));
   const f1 = episode(s, [failed(0, 'first')], result([activity('flaky', 1, policy)]), T0);
-  assert.deepEqual(f1.events.map((e) => e.EventType), [EventType.OrchestratorStarted, EventType.TaskFailed, EventType.TimerCreated, EventType.OrchestratorCompleted]);
+  assert.deepEqual(
+    f1.events.map((e) => e.EventType),
+    [EventType.OrchestratorStarted, EventType.TaskFailed, EventType.TimerCreated, EventType.OrchestratorCompleted],
+  );
   assert.deepEqual(f1.admission.effects, [{ kind: 'scheduleTimer', taskId: 1, fireAt: at(100) }]);
   const t1 = episode(s, [fired(1)], result([activity('flaky', 1, policy)]));
   assert.deepEqual(t1.admission.effects, [{ kind: 'scheduleActivity', taskId: 2, name: 'flaky', input: '1' }]);
@@ -104,11 +113,14 @@ test('one retry event per episode, placed first; the rest wait', () => {
   episode(s, [started()], result([activity('x', 1, policy), activity('y', 2, policy), activity('z')]));
   const inbox = [completed(2, 'z'), failed(0, 'x'), failed(1, 'y')];
   const { admission } = episode(s, inbox, result([]));
-  assert.deepEqual(admission.events.slice(1).map((e) => [e.EventType, e.EventId]), [
-    [EventType.TaskFailed, -1],
-    [EventType.TimerCreated, 3],
-    [EventType.TaskCompleted, -1],
-  ]);
+  assert.deepEqual(
+    admission.events.slice(1).map((e) => [e.EventType, e.EventId]),
+    [
+      [EventType.TaskFailed, -1],
+      [EventType.TimerCreated, 3],
+      [EventType.TaskCompleted, -1],
+    ],
+  );
   assert.ok(!admission.consumed.includes(inbox[2] as InboxEvent));
 });
 
@@ -145,7 +157,10 @@ test('completion, failure and continue-as-new', () => {
   const done = episode(s1, [started(undefined, parent)], result([], { isDone: true, output: { ok: true } }));
   assert.equal(s1.status, 'Completed');
   assert.equal(s1.output, '{"ok":true}');
-  assert.deepEqual(done.decision?.effects.map((e) => e.kind), ['notifyParent', 'finished']);
+  assert.deepEqual(
+    done.decision?.effects.map((e) => e.kind),
+    ['notifyParent', 'finished'],
+  );
 
   const s2 = foldHistory('i1', []);
   const bad = episode(s2, [started(undefined, parent)], result([], { failure: { message: 'boom', details: 'stack' } }));
@@ -171,11 +186,28 @@ test('SDK state parsing: nested Task.all/any flattened in numbering order, failu
   const call = (n: string) => ({ actionType: ActionType.CallActivity, functionName: n, input: n });
   const state = {
     isDone: false,
-    actions: [[call('a'), { actionType: ActionType.WhenAll, compoundActions: [call('b'), { actionType: ActionType.WhenAny, compoundActions: [call('c'), { actionType: ActionType.CreateTimer, fireAt: T0.toISOString(), isCanceled: false }] }] }]],
+    actions: [
+      [
+        call('a'),
+        {
+          actionType: ActionType.WhenAll,
+          compoundActions: [
+            call('b'),
+            {
+              actionType: ActionType.WhenAny,
+              compoundActions: [call('c'), { actionType: ActionType.CreateTimer, fireAt: T0.toISOString(), isCanceled: false }],
+            },
+          ],
+        },
+      ],
+    ],
     schemaVersion: 1,
   };
   const parsed = parseOrchestratorState(JSON.stringify(state));
-  assert.deepEqual(parsed.actions.map((a) => a.type === 'callActivity' ? a.name : a.type), ['a', 'b', 'c', 'createTimer']);
+  assert.deepEqual(
+    parsed.actions.map((a) => (a.type === 'callActivity' ? a.name : a.type)),
+    ['a', 'b', 'c', 'createTimer'],
+  );
   assert.equal(parseOrchestratorState(state, 3).actions.length, 1);
   assert.equal(parseOrchestratorState(state, 3).actionCount, 4);
   // Strings arrive pre-encoded by the SDK (Utils.processInput).

@@ -46,7 +46,10 @@ test('one commit applies many batches and assigns row ids', () => {
     assert.equal(active?.row.instanceId, 'i1');
     assert.equal(active?.history.length, 1);
     assert.equal(active?.history[0]?.IsPlayed, true);
-    assert.deepEqual(active?.inbox.map((x) => x.id), [m.id]);
+    assert.deepEqual(
+      active?.inbox.map((x) => x.id),
+      [m.id],
+    );
     store.commit([{ dropWorkOf: ['i1'], putInstances: [row('i1', 'Completed', 1)] }]);
     assert.equal(store.loadActive().length, 0);
     assert.equal(store.claimActivities('me', Date.now() + 1000, () => true).length, 0);
@@ -63,20 +66,34 @@ test('activity leases: expired or dead owners are taken over, live ones are not'
     store.commit([{ insertActivities: [item('i1', 2)] }]);
     const taken = store.claimActivities('me', Date.now() + 1000, (owner) => owner.includes('dead'));
     assert.deepEqual(taken.map((t) => t.taskId).sort(), [1, 2]);
-    assert.deepEqual(store.claimActivities('me', Date.now() + 1000, () => false), [], 'mine are not claimed twice');
+    assert.deepEqual(
+      store.claimActivities('me', Date.now() + 1000, () => false),
+      [],
+      'mine are not claimed twice',
+    );
     store.releaseLeases('host:1:alive');
-    assert.deepEqual(store.claimActivities('other', Date.now() + 1000, () => false).map((t) => t.taskId), [0]);
+    assert.deepEqual(
+      store.claimActivities('other', Date.now() + 1000, () => false).map((t) => t.taskId),
+      [0],
+    );
   });
 });
 
 test('instance queries filter by status, creation time and id prefix, and page by id', () => {
   withStore((store) => {
-    store.commit([
-      { putInstances: [row('a1', 'Completed', 10), row('a2', 'Running', 20), row('b1', 'Failed', 30), row('a3', 'Completed', 40)] },
-    ]);
-    assert.deepEqual(store.queryInstances({ statuses: ['Completed'] }).map((r) => r.instanceId), ['a1', 'a3']);
-    assert.deepEqual(store.queryInstances({ createdFrom: 15, createdTo: 35 }).map((r) => r.instanceId), ['a2', 'b1']);
-    assert.deepEqual(store.queryInstances({ instanceIdPrefix: 'a', after: 'a1', limit: 1 }).map((r) => r.instanceId), ['a2']);
+    store.commit([{ putInstances: [row('a1', 'Completed', 10), row('a2', 'Running', 20), row('b1', 'Failed', 30), row('a3', 'Completed', 40)] }]);
+    assert.deepEqual(
+      store.queryInstances({ statuses: ['Completed'] }).map((r) => r.instanceId),
+      ['a1', 'a3'],
+    );
+    assert.deepEqual(
+      store.queryInstances({ createdFrom: 15, createdTo: 35 }).map((r) => r.instanceId),
+      ['a2', 'b1'],
+    );
+    assert.deepEqual(
+      store.queryInstances({ instanceIdPrefix: 'a', after: 'a1', limit: 1 }).map((r) => r.instanceId),
+      ['a2'],
+    );
     store.commit([{ deleteInstances: ['a1'] }]);
     assert.equal(store.getInstance('a1'), undefined);
   });

@@ -13,12 +13,20 @@ const context = () => {
 test('a LedgerflowError maps to its status with code, message, details and caller-safe data', () => {
   const { ctx } = context();
   const res = errorResponse(
-    new LedgerflowError('lease_held', 'the dataset is leased', { data: { holder: { user: 'bob', org: 'uio' } }, details: [{ path: 'ttlSeconds', message: 'too long' }] }),
+    new LedgerflowError('lease_held', 'the dataset is leased', {
+      data: { holder: { user: 'bob', org: 'uio' } },
+      details: [{ path: 'ttlSeconds', message: 'too long' }],
+    }),
     ctx,
   );
   assert.equal(res.status, 409);
   assert.deepEqual(res.jsonBody, {
-    error: { holder: { user: 'bob', org: 'uio' }, code: 'lease_held', message: 'the dataset is leased', details: [{ path: 'ttlSeconds', message: 'too long' }] },
+    error: {
+      holder: { user: 'bob', org: 'uio' },
+      code: 'lease_held',
+      message: 'the dataset is leased',
+      details: [{ path: 'ttlSeconds', message: 'too long' }],
+    },
   });
 });
 

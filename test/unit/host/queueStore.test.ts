@@ -37,12 +37,21 @@ test('FIFO order, delayed visibility, release with delay, binary bodies, objects
   s.enqueue('jobs', Buffer.from([1, 2, 3]));
   s.enqueue('jobs', 'later', { visibilityDelayMs: 500 });
   const got = s.receive('jobs', 10, 1000);
-  assert.deepEqual(got.map((m) => m.body), ['{"n":1}', Buffer.from([1, 2, 3])]);
+  assert.deepEqual(
+    got.map((m) => m.body),
+    ['{"n":1}', Buffer.from([1, 2, 3])],
+  );
   s.release(got[0]!, 200);
   advance(300);
-  assert.deepEqual(s.receive('jobs', 10, 1000).map((m) => m.body), ['{"n":1}']);
+  assert.deepEqual(
+    s.receive('jobs', 10, 1000).map((m) => m.body),
+    ['{"n":1}'],
+  );
   advance(300);
-  assert.deepEqual(s.receive('jobs', 10, 1000).map((m) => m.body), ['later']);
+  assert.deepEqual(
+    s.receive('jobs', 10, 1000).map((m) => m.body),
+    ['later'],
+  );
 });
 
 test('poison: the message moves to <queue>-poison in one step; expired messages are dropped', (t) => {
@@ -51,7 +60,10 @@ test('poison: the message moves to <queue>-poison in one step; expired messages 
   const [m] = s.receive('jobs', 1, 1000);
   assert.equal(s.moveToPoison(m!), 'jobs-poison');
   assert.equal(s.count('jobs'), 0);
-  assert.deepEqual(s.peek('jobs-poison').map((p) => [p.body, p.dequeueCount]), [['bad', 0]]);
+  assert.deepEqual(
+    s.peek('jobs-poison').map((p) => [p.body, p.dequeueCount]),
+    [['bad', 0]],
+  );
   s.enqueue('jobs', 'short', { timeToLiveMs: 100 });
   advance(200);
   assert.deepEqual(s.receive('jobs', 1, 1000), []);

@@ -18,13 +18,19 @@ function assertRefused(name: string, value: string): void {
 
 test('every enum setting refuses a value outside its choices, naming the setting', () => {
   const enums = fields.filter((f) => f.type === 'enum');
-  assert.ok(enums.some((f) => f.name === 'COMPUTE'), 'the schema walk found no enums');
+  assert.ok(
+    enums.some((f) => f.name === 'COMPUTE'),
+    'the schema walk found no enums',
+  );
   for (const { name } of enums) assertRefused(name, 'not-a-choice');
 });
 
 test('every numeric setting refuses a non-number, naming the setting', () => {
   const numbers = fields.filter((f) => f.type === 'number');
-  assert.ok(numbers.some((f) => f.name === 'LEASE_DEFAULT_TTL'), 'the schema walk found no numbers');
+  assert.ok(
+    numbers.some((f) => f.name === 'LEASE_DEFAULT_TTL'),
+    'the schema walk found no numbers',
+  );
   for (const { name } of numbers) assertRefused(name, 'twelve');
 });
 

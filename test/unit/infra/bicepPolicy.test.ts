@@ -21,14 +21,17 @@ test('no output carries a secret', () => {
   const outputs = bicep.filter((s) => s.keyword === 'output');
   assert.ok(outputs.length > 0);
   const bad = outputs
-    .filter((o) => looksSecret(o.name) || o.decorators.some((d) => d.startsWith('@secure()')) || /\blist[A-Za-z]*\(|ConnectionString|secretUri|\.value\b/.test(o.text))
+    .filter(
+      (o) =>
+        looksSecret(o.name) || o.decorators.some((d) => d.startsWith('@secure()')) || /\blist[A-Za-z]*\(|ConnectionString|secretUri|\.value\b/.test(o.text),
+    )
     .map((o) => `output ${o.name} looks like a secret: ${o.text.trim()}`);
   assert.deepEqual(bad, [], problems(bad));
 });
 
 test('every Key Vault has soft delete and RBAC authorization, and no access policies', () => {
   const vaults = resources('Microsoft.KeyVault/vaults');
-  assert.ok(vaults.length >= 2, 'expected the platform vault and the organizations\' vaults');
+  assert.ok(vaults.length >= 2, "expected the platform vault and the organizations' vaults");
   const bad = vaults.flatMap((v) => [
     ...(/enableSoftDelete:\s*true/.test(v.text) ? [] : [`${v.name}: enableSoftDelete must be true`]),
     ...(/enableRbacAuthorization:\s*true/.test(v.text) ? [] : [`${v.name}: enableRbacAuthorization must be true`]),
@@ -72,7 +75,7 @@ test('Application Insights takes Entra-authenticated telemetry only, and the app
   assert.ok(assignments.some((a) => /scope:\s*insights\b/.test(a.text) && /monitoringMetricsPublisher/.test(a.text)));
 });
 
-test('the organizations\' secrets role grants only secret data actions, never keys, certificates or management', () => {
+test("the organizations' secrets role grants only secret data actions, never keys, certificates or management", () => {
   const [role] = resources('Microsoft.Authorization/roleDefinitions');
   assert.ok(role !== undefined);
   const dataActions = [...role.text.matchAll(/'(Microsoft\.KeyVault\/[^']+)'/g)].map((m) => m[1]!);
@@ -99,9 +102,12 @@ test('the Bicep reader: comments go, strings with // and nested interpolations s
 
 test('the Bicep reader: decorators belong to the statement below them', () => {
   const parsed = statements("@secure()\nparam storageKey string\n@description('x')\nparam accountKey string\noutput k string = s.listKeys().keys[0].value\n");
-  assert.deepEqual(parsed.map((s) => [s.keyword, s.name, s.decorators]), [
-    ['param', 'storageKey', ['@secure()']],
-    ['param', 'accountKey', ["@description('x')"]],
-    ['output', 'k', []],
-  ]);
+  assert.deepEqual(
+    parsed.map((s) => [s.keyword, s.name, s.decorators]),
+    [
+      ['param', 'storageKey', ['@secure()']],
+      ['param', 'accountKey', ["@description('x')"]],
+      ['output', 'k', []],
+    ],
+  );
 });

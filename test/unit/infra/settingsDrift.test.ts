@@ -75,14 +75,19 @@ const declared = (name: string): boolean => schemaKeys.includes(name) || pattern
 const problems = (list: string[]): string => `\n  ${list.join('\n  ')}`;
 
 test('every pattern setting is read by src/config/settings.ts', () => {
-  const missing = PATTERNS.filter((p) => !settingsSource.includes(p.prefix)).map((p) => `${p.shown} is not read in src/config/settings.ts: drop it from PATTERNS or declare it`);
+  const missing = PATTERNS.filter((p) => !settingsSource.includes(p.prefix)).map(
+    (p) => `${p.shown} is not read in src/config/settings.ts: drop it from PATTERNS or declare it`,
+  );
   assert.deepEqual(missing, [], problems(missing));
 });
 
 test('the code reads no environment variable that src/config/settings.ts does not declare', () => {
   const reads = envReads(root, ['src', 'functions', 'orchestrators'], ['src/config', 'src/host', 'src/cli']);
   // The scan must see real reads, or it would pass by reading nothing.
-  assert.ok(reads.some((r) => r.name === 'LOG_LEVEL'), 'the scan no longer finds LOG_LEVEL in src/observability/logger.ts');
+  assert.ok(
+    reads.some((r) => r.name === 'LOG_LEVEL'),
+    'the scan no longer finds LOG_LEVEL in src/observability/logger.ts',
+  );
   const bad = reads
     .filter((r) => r.name === undefined || !(declared(r.name) || r.name in PLATFORM_VARIABLES))
     .map((r) => `${r.file}:${r.line} reads ${r.name ?? 'a computed name'}: declare it in src/config/settings.ts and read it through settings()`);
@@ -91,18 +96,30 @@ test('the code reads no environment variable that src/config/settings.ts does no
 
 test('every setting is documented in local.settings.sample.json, and the sample documents nothing else', () => {
   const undocumented = schemaKeys.filter((k) => !sampleKeys.includes(k)).map((k) => `${k} is missing from local.settings.sample.json Values`);
-  const patterns = PATTERNS.filter((p) => !sampleKeys.some((k) => k.startsWith(p.prefix))).map((p) => `no example of ${p.shown} in local.settings.sample.json Values`);
-  const stale = sampleKeys.filter((k) => !declared(k) && !RUNTIME_SAMPLE_KEYS.has(k)).map((k) => `local.settings.sample.json sets ${k}, which src/config/settings.ts does not declare`);
+  const patterns = PATTERNS.filter((p) => !sampleKeys.some((k) => k.startsWith(p.prefix))).map(
+    (p) => `no example of ${p.shown} in local.settings.sample.json Values`,
+  );
+  const stale = sampleKeys
+    .filter((k) => !declared(k) && !RUNTIME_SAMPLE_KEYS.has(k))
+    .map((k) => `local.settings.sample.json sets ${k}, which src/config/settings.ts does not declare`);
   const all = [...undocumented, ...patterns, ...stale];
   assert.deepEqual(all, [], problems(all));
 });
 
 test('main.bicep sets every setting but the local-only ones, and nothing the code does not read', () => {
-  const unset = schemaKeys.filter((k) => !bicepNames.includes(k) && !(k in LOCAL_ONLY)).map((k) => `${k} is not set in infra/azure/main.bicep appSettings (or listed in LOCAL_ONLY with why)`);
-  const patterns = PATTERNS.filter((p) => !bicepNames.includes(`${p.prefix}*`)).map((p) => `infra/azure/main.bicep sets no ${p.shown} (expected a generated name '${p.prefix}\${...}')`);
-  const stale = bicepNames.filter((n) => !declared(n) && !RUNTIME_APP_SETTING.test(n)).map((n) => `infra/azure/main.bicep sets ${n}, which src/config/settings.ts does not declare`);
+  const unset = schemaKeys
+    .filter((k) => !bicepNames.includes(k) && !(k in LOCAL_ONLY))
+    .map((k) => `${k} is not set in infra/azure/main.bicep appSettings (or listed in LOCAL_ONLY with why)`);
+  const patterns = PATTERNS.filter((p) => !bicepNames.includes(`${p.prefix}*`)).map(
+    (p) => `infra/azure/main.bicep sets no ${p.shown} (expected a generated name '${p.prefix}\${...}')`,
+  );
+  const stale = bicepNames
+    .filter((n) => !declared(n) && !RUNTIME_APP_SETTING.test(n))
+    .map((n) => `infra/azure/main.bicep sets ${n}, which src/config/settings.ts does not declare`);
   const localInBicep = bicepNames.filter((n) => n in LOCAL_ONLY).map((n) => `${n} is LOCAL_ONLY but infra/azure/main.bicep sets it`);
-  const staleLocal = Object.keys(LOCAL_ONLY).filter((k) => !schemaKeys.includes(k)).map((k) => `LOCAL_ONLY lists ${k}, which src/config/settings.ts does not declare`);
+  const staleLocal = Object.keys(LOCAL_ONLY)
+    .filter((k) => !schemaKeys.includes(k))
+    .map((k) => `LOCAL_ONLY lists ${k}, which src/config/settings.ts does not declare`);
   const duplicates = bicepNames.filter((n, i) => bicepNames.indexOf(n) !== i).map((n) => `infra/azure/main.bicep sets ${n} twice`);
   const all = [...unset, ...patterns, ...stale, ...localInBicep, ...staleLocal, ...duplicates];
   assert.deepEqual(all, [], problems(all));
@@ -121,6 +138,14 @@ test('main.bicep gives no secret-looking setting a clear value: empty, an identi
 });
 
 test('the environment scan sees literal, bracketed, parameter and computed reads', () => {
-  const text = "const a = process.env.FOO;\nconst b = process.env['BAR'];\nconst c = env[\"BAZ\"];\nconst d = process.env[name];\nconst e = env.lower;\n";
-  assert.deepEqual(envReadsIn('x.ts', text).map((r) => [r.line, r.name]), [[1, 'FOO'], [2, 'BAR'], [3, 'BAZ'], [4, undefined]]);
+  const text = 'const a = process.env.FOO;\nconst b = process.env[\'BAR\'];\nconst c = env["BAZ"];\nconst d = process.env[name];\nconst e = env.lower;\n';
+  assert.deepEqual(
+    envReadsIn('x.ts', text).map((r) => [r.line, r.name]),
+    [
+      [1, 'FOO'],
+      [2, 'BAR'],
+      [3, 'BAZ'],
+      [4, undefined],
+    ],
+  );
 });

@@ -27,9 +27,15 @@ test('a block carries its envelopes, data hash and validation codes', () => {
 
 test('read/write sets survive the KVRWSet encoding', () => {
   const rwset: ReadWriteSet = {
-    reads: [{ key: 'a', version: { blockNum: 4, txNum: 2 } }, { key: '\u0000lease\u0000x\u0000', version: null }],
+    reads: [
+      { key: 'a', version: { blockNum: 4, txNum: 2 } },
+      { key: '\u0000lease\u0000x\u0000', version: null },
+    ],
     rangeReads: [{ startKey: 'a', endKey: '', exhausted: false, keys: [{ key: 'a', version: { blockNum: 1, txNum: 0 } }] }],
-    writes: [{ key: 'a', value: Buffer.from('{"x":1}') }, { key: 'b', value: null }],
+    writes: [
+      { key: 'a', value: Buffer.from('{"x":1}') },
+      { key: 'b', value: null },
+    ],
   };
   assert.deepEqual(decodeRwset(encodeRwset('ledgerflow', rwset)), [{ namespace: 'ledgerflow', rwset }]);
 });

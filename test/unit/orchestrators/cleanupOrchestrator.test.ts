@@ -5,16 +5,25 @@ import type { CleanupMessage } from '../../../src/core/workflow/run';
 import { drive, type Run } from './replay';
 
 const message = (releaseLeases: boolean): CleanupMessage => ({
-  workflowId: 'wf-1', caller: { user: 'alice', org: 'uis' }, status: 'Succeeded', datasetIds: ['d1', 'd2'], releaseLeases,
+  workflowId: 'wf-1',
+  caller: { user: 'alice', org: 'uis' },
+  status: 'Succeeded',
+  datasetIds: ['d1', 'd2'],
+  releaseLeases,
 });
 const names = (run: Run) => run.calls.flatMap((c) => (c.kind === 'activity' ? [c.name] : []));
 
-test('cleanup removes the run\'s compute objects, releases its leases when asked, and records it', async () => {
+test("cleanup removes the run's compute objects, releases its leases when asked, and records it", async () => {
   let failures = 1;
   const run = await drive(cleanupOrchestrator, {
-    name: 'cleanupOrchestrator', instanceId: 'wf-1:cleanup', input: message(true),
+    name: 'cleanupOrchestrator',
+    instanceId: 'wf-1:cleanup',
+    input: message(true),
     activities: {
-      cleanupCompute: () => { if (failures-- > 0) throw new Error('backend busy'); return null; },
+      cleanupCompute: () => {
+        if (failures-- > 0) throw new Error('backend busy');
+        return null;
+      },
       releaseRunLeases: () => ({ released: ['d1'] }),
       recordWorkflowCleanedUp: () => null,
     },
@@ -25,7 +34,9 @@ test('cleanup removes the run\'s compute objects, releases its leases when asked
 
 test('cleanup keeps the leases when the run did not ask to release them', async () => {
   const run = await drive(cleanupOrchestrator, {
-    name: 'cleanupOrchestrator', instanceId: 'wf-1:cleanup', input: message(false),
+    name: 'cleanupOrchestrator',
+    instanceId: 'wf-1:cleanup',
+    input: message(false),
     activities: { cleanupCompute: () => null, recordWorkflowCleanedUp: () => null },
   });
   assert.deepEqual(names(run), ['cleanupCompute', 'recordWorkflowCleanedUp']);
@@ -33,7 +44,9 @@ test('cleanup keeps the leases when the run did not ask to release them', async 
 
 test('a run that mounted no dataset has no ledger record to mark cleaned up', async () => {
   const run = await drive(cleanupOrchestrator, {
-    name: 'cleanupOrchestrator', instanceId: 'wf-1:cleanup', input: { ...message(true), datasetIds: [] },
+    name: 'cleanupOrchestrator',
+    instanceId: 'wf-1:cleanup',
+    input: { ...message(true), datasetIds: [] },
     activities: { cleanupCompute: () => null, releaseRunLeases: () => ({ released: [] }) },
   });
   assert.deepEqual(names(run), ['cleanupCompute', 'releaseRunLeases']);

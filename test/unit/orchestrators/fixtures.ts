@@ -15,18 +15,34 @@ export function spec(jobs: JobSpec[], edges: [number, number][], extra: Partial<
   return { jobs, edges: edges.map(([from, to]) => ({ from, to })), ...extra };
 }
 
-export const timing = { statusPollSeconds: 30, completionGraceSeconds: 60, watchdogSeconds: 300, defaultJobTimeoutSeconds: 600, defaultImage: 'python:3.12-slim' };
+export const timing = {
+  statusPollSeconds: 30,
+  completionGraceSeconds: 60,
+  watchdogSeconds: 300,
+  defaultJobTimeoutSeconds: 600,
+  defaultImage: 'python:3.12-slim',
+};
 
 export function workflowInput(s: WorkflowSpec, releaseLeases = false, approvalDatasetIds: string[] = []): WorkflowInput {
   return {
-    workflowId: 'wf-1', caller: alice, spec: s, filesHash: 'f'.repeat(64), approvalDatasetIds,
-    review: { workflow: 'jobs: []', files: [] }, options: { releaseLeases }, timing,
+    workflowId: 'wf-1',
+    caller: alice,
+    spec: s,
+    filesHash: 'f'.repeat(64),
+    approvalDatasetIds,
+    review: { workflow: 'jobs: []', files: [] },
+    options: { releaseLeases },
+    timing,
   };
 }
 
 export function jobInput(j: JobSpec, timeoutSeconds = 600): JobInput {
   return {
-    workflowId: 'wf-1', caller: alice, job: j, image: 'python:3.12-slim', timeoutSeconds,
+    workflowId: 'wf-1',
+    caller: alice,
+    job: j,
+    image: 'python:3.12-slim',
+    timeoutSeconds,
     timing: { statusPollSeconds: timing.statusPollSeconds, completionGraceSeconds: timing.completionGraceSeconds },
   };
 }

@@ -39,15 +39,28 @@ test('a job that reports success by callback succeeds in one attempt and tells t
 });
 
 test('a failing job is retried as attempt n+1 until it succeeds', async () => {
-  const run = await drive(jobOrchestrator, { name: 'jobOrchestrator', instanceId: 'i', input: jobInput(job(1, { retries: 2 })), activities: activities([3, 0]) });
+  const run = await drive(jobOrchestrator, {
+    name: 'jobOrchestrator',
+    instanceId: 'i',
+    input: jobInput(job(1, { retries: 2 })),
+    activities: activities([3, 0]),
+  });
   const result = run.output as JobResult;
   assert.equal(result.status, 'Succeeded');
   assert.equal(result.attempts, 2);
-  assert.deepEqual(calls(run, 'launchJob').map((i) => (i as LaunchJobInput).attempt), [1, 2]);
+  assert.deepEqual(
+    calls(run, 'launchJob').map((i) => (i as LaunchJobInput).attempt),
+    [1, 2],
+  );
 });
 
 test('a job that fails every attempt fails with the last exit code', async () => {
-  const run = await drive(jobOrchestrator, { name: 'jobOrchestrator', instanceId: 'i', input: jobInput(job(1, { retries: 1 })), activities: activities([2, 7]) });
+  const run = await drive(jobOrchestrator, {
+    name: 'jobOrchestrator',
+    instanceId: 'i',
+    input: jobInput(job(1, { retries: 1 })),
+    activities: activities([2, 7]),
+  });
   const result = run.output as JobResult;
   assert.equal(result.status, 'Failed');
   assert.equal(result.exitCode, 7);
@@ -57,11 +70,14 @@ test('a job that fails every attempt fails with the last exit code', async () =>
 test('a lost completion event is recovered by the periodic status check', async () => {
   let asked = 0;
   const run = await drive(jobOrchestrator, {
-    name: 'jobOrchestrator', instanceId: 'i', input: jobInput(job(1)),
+    name: 'jobOrchestrator',
+    instanceId: 'i',
+    input: jobInput(job(1)),
     activities: activities([], {
-      jobStatus: (): JobObservation => (++asked < 3
-        ? { phase: 'Running', exitCode: null }
-        : { phase: 'Succeeded', exitCode: 0, startedAt: '2026-01-01T00:00:01.000Z', endedAt: '2026-01-01T00:01:10.000Z' }),
+      jobStatus: (): JobObservation =>
+        ++asked < 3
+          ? { phase: 'Running', exitCode: null }
+          : { phase: 'Succeeded', exitCode: 0, startedAt: '2026-01-01T00:00:01.000Z', endedAt: '2026-01-01T00:01:10.000Z' },
     }),
   });
   const result = run.output as JobResult;
@@ -69,7 +85,10 @@ test('a lost completion event is recovered by the periodic status check', async 
   assert.equal(asked, 3);
   assert.equal(result.endedAt, '2026-01-01T00:01:10.000Z', 'times come from the backend when it knows them');
   const timers = run.calls.filter((c) => c.kind === 'timer');
-  assert.ok(timers.every((t) => t.kind === 'timer' && t.fireAt - t.at === 30_000), 'a check every statusPollSeconds');
+  assert.ok(
+    timers.every((t) => t.kind === 'timer' && t.fireAt - t.at === 30_000),
+    'a check every statusPollSeconds',
+  );
 });
 
 test('a job that never finishes is canceled at its deadline (timeout + grace) and fails', async () => {
@@ -83,7 +102,10 @@ test('a job that never finishes is canceled at its deadline (timeout + grace) an
 
 test('a cancel event stops the running job and the job ends Canceled', async () => {
   const run = await drive(jobOrchestrator, {
-    name: 'jobOrchestrator', instanceId: 'i', input: jobInput(job(1, { retries: 3 })), activities: activities([]),
+    name: 'jobOrchestrator',
+    instanceId: 'i',
+    input: jobInput(job(1, { retries: 3 })),
+    activities: activities([]),
     events: [{ atSeconds: 45, name: 'cancel', data: { reason: 'canceled' } }],
   });
   const result = run.output as JobResult;
@@ -95,7 +117,8 @@ test('a cancel event stops the running job and the job ends Canceled', async () 
 
 test('a job whose lease is gone fails without launching or retrying', async () => {
   const run = await drive(jobOrchestrator, {
-    name: 'jobOrchestrator', instanceId: 'i',
+    name: 'jobOrchestrator',
+    instanceId: 'i',
     input: jobInput(job(1, { retries: 2, volumes: [{ id: 'ds-uis', name: 'uis', path: '/home/jovyan/uis' }] })),
     activities: activities([0], { launchJob: () => ({ leasesMissing: ['ds-uis'] }) }),
   });
@@ -108,7 +131,9 @@ test('a job whose lease is gone fails without launching or retrying', async () =
 
 test('a late report of an earlier attempt does not end the current one', async () => {
   const run = await drive(jobOrchestrator, {
-    name: 'jobOrchestrator', instanceId: 'i', input: jobInput(job(1, { retries: 1 })),
+    name: 'jobOrchestrator',
+    instanceId: 'i',
+    input: jobInput(job(1, { retries: 1 })),
     activities: activities([], {
       launchJob: stub<LaunchJobInput>((input, d) => {
         if (input.attempt === 1) d.raise('job-completed', { attempt: 1, exitCode: 1 }, 5);
@@ -128,7 +153,9 @@ test('a late report of an earlier attempt does not end the current one', async (
 test('a launch the backend refuses counts as a failed attempt and is retried', async () => {
   let launches = 0;
   const run = await drive(jobOrchestrator, {
-    name: 'jobOrchestrator', instanceId: 'i', input: jobInput(job(1, { retries: 1 })),
+    name: 'jobOrchestrator',
+    instanceId: 'i',
+    input: jobInput(job(1, { retries: 1 })),
     activities: activities([], {
       launchJob: stub<LaunchJobInput>((input, d) => {
         if (++launches === 1) throw new Error('backend unavailable');

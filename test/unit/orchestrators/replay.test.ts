@@ -14,7 +14,13 @@ test('the harness refuses an orchestrator that re-yields a scheduled timer in a 
     yield context.df.Task.any([timer, context.df.waitForExternalEvent('b')]);
     return null;
   }
-  const history = [h.orchestratorStarted(t0), h.executionStarted(t0, 'x', null), h.timerCreated(t0, 0, t0 + 60_000), h.orchestratorStarted(t0 + 1), h.eventRaised(t0 + 1, 'a', null)];
+  const history = [
+    h.orchestratorStarted(t0),
+    h.executionStarted(t0, 'x', null),
+    h.timerCreated(t0, 0, t0 + 60_000),
+    h.orchestratorStarted(t0 + 1),
+    h.eventRaised(t0 + 1, 'a', null),
+  ];
   await assert.rejects(replay(reYields, 'x', null, history), /durable-js #574/);
 });
 
@@ -39,11 +45,18 @@ test('replaying a hand-built history of a linear run starts the next job', async
   const { state, scheduled, failed } = await replay(workflowOrchestrator, 'wf-1', input, history);
   assert.equal(failed, undefined);
   assert.equal(state.isDone, false);
-  assert.deepEqual(scheduled.map((s) => s.kind === 'sub' ? `${s.seq}:sub:${s.instanceId}` : `${s.seq}:${s.kind}`), [
-    '0:activity', '1:sub:wf-1:job:job-1', '2:sub:wf-1:job:job-2',
-  ]);
+  assert.deepEqual(
+    scheduled.map((s) => (s.kind === 'sub' ? `${s.seq}:sub:${s.instanceId}` : `${s.seq}:${s.kind}`)),
+    ['0:activity', '1:sub:wf-1:job:job-1', '2:sub:wf-1:job:job-2'],
+  );
   const status = state.customStatus as { status: string; jobs: { name: string; status: string; exitCode: number | null; startedAt: string }[] };
   assert.equal(status.status, 'Running');
-  assert.deepEqual(status.jobs.map((j) => [j.name, j.status, j.exitCode]), [['job-1', 'Succeeded', 0], ['job-2', 'Running', null]]);
+  assert.deepEqual(
+    status.jobs.map((j) => [j.name, j.status, j.exitCode]),
+    [
+      ['job-1', 'Succeeded', 0],
+      ['job-2', 'Running', null],
+    ],
+  );
   assert.equal(status.jobs[1]!.startedAt, '2026-01-01T00:00:10.000Z', 'job-2 starts at the replayed time, not the wall clock');
 });

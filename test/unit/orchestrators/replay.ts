@@ -27,16 +27,30 @@ const { createOrchestrator } = require('durable-functions/lib/src/util/testingUt
 
 /** History event types (durable-js src/history/HistoryEventType.ts, same numbers as DTFx). */
 export const EventType = {
-  ExecutionStarted: 0, TaskScheduled: 4, TaskCompleted: 5, TaskFailed: 6,
-  SubOrchestrationInstanceCreated: 7, SubOrchestrationInstanceCompleted: 8, SubOrchestrationInstanceFailed: 9,
-  TimerCreated: 10, TimerFired: 11, OrchestratorStarted: 12, OrchestratorCompleted: 13, EventRaised: 15,
+  ExecutionStarted: 0,
+  TaskScheduled: 4,
+  TaskCompleted: 5,
+  TaskFailed: 6,
+  SubOrchestrationInstanceCreated: 7,
+  SubOrchestrationInstanceCompleted: 8,
+  SubOrchestrationInstanceFailed: 9,
+  TimerCreated: 10,
+  TimerFired: 11,
+  OrchestratorStarted: 12,
+  OrchestratorCompleted: 13,
+  EventRaised: 15,
 } as const;
 const ActionType = { CallActivity: 0, CallSubOrchestrator: 2, CreateTimer: 5, WaitForExternalEvent: 6, WhenAny: 11, WhenAll: 12 } as const;
 
 export type HistoryEvent = { EventType: number; EventId: number; IsPlayed: boolean; Timestamp: string } & Record<string, unknown>;
 
-const ev = (type: number, at: number, fields: Record<string, unknown> = {}, eventId = -1): HistoryEvent =>
-  ({ EventType: type, EventId: eventId, IsPlayed: false, Timestamp: new Date(at).toISOString(), ...fields });
+const ev = (type: number, at: number, fields: Record<string, unknown> = {}, eventId = -1): HistoryEvent => ({
+  EventType: type,
+  EventId: eventId,
+  IsPlayed: false,
+  Timestamp: new Date(at).toISOString(),
+  ...fields,
+});
 
 /** Builders for hand-written histories. */
 export const h = {
@@ -44,12 +58,15 @@ export const h = {
   orchestratorCompleted: (at: number) => ev(EventType.OrchestratorCompleted, at),
   executionStarted: (at: number, name: string, input: unknown) => ev(EventType.ExecutionStarted, at, { Name: name, Input: JSON.stringify(input) }),
   taskScheduled: (at: number, seq: number, name: string, input: unknown) => ev(EventType.TaskScheduled, at, { Name: name, Input: JSON.stringify(input) }, seq),
-  taskCompleted: (at: number, seq: number, result: unknown) => ev(EventType.TaskCompleted, at, { TaskScheduledId: seq, Result: JSON.stringify(result ?? null) }),
+  taskCompleted: (at: number, seq: number, result: unknown) =>
+    ev(EventType.TaskCompleted, at, { TaskScheduledId: seq, Result: JSON.stringify(result ?? null) }),
   taskFailed: (at: number, seq: number, reason: string) => ev(EventType.TaskFailed, at, { TaskScheduledId: seq, Reason: reason, Details: reason }),
   subCreated: (at: number, seq: number, name: string, instanceId: string, input: unknown) =>
     ev(EventType.SubOrchestrationInstanceCreated, at, { Name: name, InstanceId: instanceId, Input: JSON.stringify(input) }, seq),
-  subCompleted: (at: number, seq: number, result: unknown) => ev(EventType.SubOrchestrationInstanceCompleted, at, { TaskScheduledId: seq, Result: JSON.stringify(result) }),
-  subFailed: (at: number, seq: number, reason: string) => ev(EventType.SubOrchestrationInstanceFailed, at, { TaskScheduledId: seq, Reason: reason, Details: reason }),
+  subCompleted: (at: number, seq: number, result: unknown) =>
+    ev(EventType.SubOrchestrationInstanceCompleted, at, { TaskScheduledId: seq, Result: JSON.stringify(result) }),
+  subFailed: (at: number, seq: number, reason: string) =>
+    ev(EventType.SubOrchestrationInstanceFailed, at, { TaskScheduledId: seq, Reason: reason, Details: reason }),
   timerCreated: (at: number, seq: number, fireAt: number) => ev(EventType.TimerCreated, at, { FireAt: new Date(fireAt).toISOString() }, seq),
   timerFired: (at: number, seq: number, fireAt: number) => ev(EventType.TimerFired, at, { TimerId: seq, FireAt: new Date(fireAt).toISOString() }),
   eventRaised: (at: number, name: string, data: unknown) => ev(EventType.EventRaised, at, { Name: name, Input: JSON.stringify(data) }),
@@ -110,8 +127,10 @@ function scheduledActions(actions: unknown[][]): ScheduledAction[] {
     seen.add(a);
     const seq = out.length;
     if (type === ActionType.CallActivity) out.push({ kind: 'activity', seq, name: a['functionName'] as string, input: a['input'] });
-    else if (type === ActionType.CallSubOrchestrator) out.push({ kind: 'sub', seq, name: a['functionName'] as string, instanceId: a['instanceId'] as string, input: a['input'] });
-    else if (type === ActionType.CreateTimer) out.push({ kind: 'timer', seq, fireAt: new Date(a['fireAt'] as string | Date).getTime(), canceled: a['isCanceled'] === true });
+    else if (type === ActionType.CallSubOrchestrator)
+      out.push({ kind: 'sub', seq, name: a['functionName'] as string, instanceId: a['instanceId'] as string, input: a['input'] });
+    else if (type === ActionType.CreateTimer)
+      out.push({ kind: 'timer', seq, fireAt: new Date(a['fireAt'] as string | Date).getTime(), canceled: a['isCanceled'] === true });
     else throw new Error(`unexpected action ${JSON.stringify(a)}`);
   };
   for (const batch of actions) for (const a of batch) visit(a as Record<string, unknown>);
@@ -131,9 +150,14 @@ export type ActivityStub = (input: unknown, driver: Driver) => unknown;
 export type SubStub = (input: unknown, instanceId: string, driver: Driver) => { afterSeconds: number; result?: unknown; error?: string };
 
 /** Types a stub's input (the harness hands over whatever the orchestrator scheduled). */
-export const stub = <I>(fn: (input: I, driver: Driver) => unknown): ActivityStub => (input, driver) => fn(input as I, driver);
-export const subStub = <I>(fn: (input: I, instanceId: string, driver: Driver) => ReturnType<SubStub>): SubStub =>
-  (input, instanceId, driver) => fn(input as I, instanceId, driver);
+export const stub =
+  <I>(fn: (input: I, driver: Driver) => unknown): ActivityStub =>
+  (input, driver) =>
+    fn(input as I, driver);
+export const subStub =
+  <I>(fn: (input: I, instanceId: string, driver: Driver) => ReturnType<SubStub>): SubStub =>
+  (input, instanceId, driver) =>
+    fn(input as I, instanceId, driver);
 
 export interface Scenario {
   name: string;
@@ -157,7 +181,11 @@ export interface Run {
   end: number;
 }
 
-interface Pending { at: number; order: number; event: HistoryEvent }
+interface Pending {
+  at: number;
+  order: number;
+  event: HistoryEvent;
+}
 
 export async function drive(fn: Orchestration, scenario: Scenario): Promise<Run> {
   let now = scenario.start ?? Date.parse('2026-01-01T00:00:00Z');
@@ -166,7 +194,9 @@ export async function drive(fn: Orchestration, scenario: Scenario): Promise<Run>
   const push = (at: number, event: HistoryEvent) => queue.push({ at, order: order++, event });
   const driver: Driver = {
     raise: (name, data, afterSeconds = 0) => push(now + afterSeconds * 1000, h.eventRaised(now + afterSeconds * 1000, name, data)),
-    get now() { return now; },
+    get now() {
+      return now;
+    },
   };
   for (const e of scenario.events ?? []) push(now + e.atSeconds * 1000, h.eventRaised(now + e.atSeconds * 1000, e.name, e.data));
 

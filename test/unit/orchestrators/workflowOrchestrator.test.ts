@@ -13,14 +13,18 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /** Job sub-orchestrations that take `seconds` and end as planned; they report the way real
  * ones do (event, then completion; a success of a job started alone by completion only)
  * unless told otherwise. */
-function scenario(s: WorkflowSpec, plan: Record<number, { seconds: number; exitCode?: number }>, options: {
-  report?: 'event' | 'completion' | 'both';
-  events?: Scenario['events'];
-  activities?: Scenario['activities'];
-  releaseLeases?: boolean;
-  /** Datasets whose owners must approve (the approval phase runs first). */
-  approvals?: string[];
-} = {}): Scenario {
+function scenario(
+  s: WorkflowSpec,
+  plan: Record<number, { seconds: number; exitCode?: number }>,
+  options: {
+    report?: 'event' | 'completion' | 'both';
+    events?: Scenario['events'];
+    activities?: Scenario['activities'];
+    releaseLeases?: boolean;
+    /** Datasets whose owners must approve (the approval phase runs first). */
+    approvals?: string[];
+  } = {},
+): Scenario {
   const report = options.report ?? 'both';
   const indexOf = new Map(s.jobs.map((j) => [j.name, j.index]));
   return {
@@ -31,7 +35,9 @@ function scenario(s: WorkflowSpec, plan: Record<number, { seconds: number; exitC
     activities: {
       recordWorkflowLaunched: () => null,
       recordWorkflowFinished: () => null,
-      requestApprovals: stub<RequestApprovalsInput>((input) => input.datasetIds.map((datasetId) => ({ datasetId, owner: { org: `owner-of-${datasetId}` }, state: 'pending' }))),
+      requestApprovals: stub<RequestApprovalsInput>((input) =>
+        input.datasetIds.map((datasetId) => ({ datasetId, owner: { org: `owner-of-${datasetId}` }, state: 'pending' })),
+      ),
       requestCleanup: () => null,
       // Canceled jobs report at once, as the job orchestrator does after cancelJob.
       cancelJobs: stub<CancelJobsInput>((input, d) => {
@@ -48,8 +54,11 @@ function scenario(s: WorkflowSpec, plan: Record<number, { seconds: number; exitC
         const p = plan[input.job.index] ?? { seconds: 10 };
         const exitCode = p.exitCode ?? 0;
         const result: JobResult = {
-          status: exitCode === 0 ? 'Succeeded' : 'Failed', exitCode,
-          startedAt: iso(d.now), endedAt: iso(d.now + p.seconds * 1000), attempts: 1,
+          status: exitCode === 0 ? 'Succeeded' : 'Failed',
+          exitCode,
+          startedAt: iso(d.now),
+          endedAt: iso(d.now + p.seconds * 1000),
+          attempts: 1,
         };
         // As the job orchestrator: a success is reported by event unless the input says not to.
         const reports = report !== 'completion' && (input.reportSuccess !== false || result.status !== 'Succeeded');
@@ -67,10 +76,34 @@ const startedAt = (run: Run) => new Map(run.calls.flatMap((c) => (c.kind === 'su
 const final = (run: Run) => run.output as WorkflowRunStatus;
 const jobStatuses = (run: Run) => Object.fromEntries(final(run).jobs.map((j) => [j.name, j.status]));
 
-const thesisParallel = () => spec([job(1), job(2), job(3), job(4), job(5)], [[1, 2], [1, 3], [1, 4], [2, 5], [3, 5], [4, 5]]);
+const thesisParallel = () =>
+  spec(
+    [job(1), job(2), job(3), job(4), job(5)],
+    [
+      [1, 2],
+      [1, 3],
+      [1, 4],
+      [2, 5],
+      [3, 5],
+      [4, 5],
+    ],
+  );
 
 test('a linear workflow runs its jobs one after another and ends Succeeded', async () => {
-  const run = await drive(workflowOrchestrator, scenario(spec([job(1), job(2), job(3)], [[1, 2], [2, 3]]), { 1: { seconds: 5 }, 2: { seconds: 7 }, 3: { seconds: 3 } }, { releaseLeases: true }));
+  const run = await drive(
+    workflowOrchestrator,
+    scenario(
+      spec(
+        [job(1), job(2), job(3)],
+        [
+          [1, 2],
+          [2, 3],
+        ],
+      ),
+      { 1: { seconds: 5 }, 2: { seconds: 7 }, 3: { seconds: 3 } },
+      { releaseLeases: true },
+    ),
+  );
   assert.equal(run.failed, undefined);
   assert.equal(final(run).status, 'Succeeded');
   const jobs = final(run).jobs;
@@ -88,7 +121,10 @@ test('a run that mounts no dataset is not recorded on the ledger (its records na
 });
 
 test('independent jobs run in parallel and the join waits for all of them (thesis experiment 2)', async () => {
-  const run = await drive(workflowOrchestrator, scenario(thesisParallel(), { 1: { seconds: 2 }, 2: { seconds: 10 }, 3: { seconds: 4 }, 4: { seconds: 6 }, 5: { seconds: 1 } }));
+  const run = await drive(
+    workflowOrchestrator,
+    scenario(thesisParallel(), { 1: { seconds: 2 }, 2: { seconds: 10 }, 3: { seconds: 4 }, 4: { seconds: 6 }, 5: { seconds: 1 } }),
+  );
   assert.equal(final(run).status, 'Succeeded');
   const at = startedAt(run);
   assert.equal(at.get('job-2'), at.get('job-3'));
@@ -114,7 +150,10 @@ test('a failed job fails the run fast: running jobs are canceled, dependents ski
   const run = await drive(workflowOrchestrator, scenario(thesisParallel(), { 2: { seconds: 100 }, 3: { seconds: 5, exitCode: 2 }, 4: { seconds: 200 } }));
   assert.equal(final(run).status, 'Failed');
   assert.deepEqual(jobStatuses(run), { 'job-1': 'Succeeded', 'job-2': 'Canceled', 'job-3': 'Failed', 'job-4': 'Canceled', 'job-5': 'Skipped' });
-  assert.deepEqual(activityInputs(run, 'cancelJobs').map((i) => (i as CancelJobsInput).jobNames), [['job-2', 'job-4']]);
+  assert.deepEqual(
+    activityInputs(run, 'cancelJobs').map((i) => (i as CancelJobsInput).jobNames),
+    [['job-2', 'job-4']],
+  );
   assert.equal(final(run).jobs.find((j) => j.name === 'job-3')!.exitCode, 2);
   const finish = activityInputs(run, 'recordWorkflowFinished')[0] as RecordFinishInput;
   assert.equal(finish.status, 'Failed');
@@ -123,19 +162,47 @@ test('a failed job fails the run fast: running jobs are canceled, dependents ski
 });
 
 test('a cancel event cancels running jobs and marks the rest Canceled', async () => {
-  const run = await drive(workflowOrchestrator, scenario(spec([job(1), job(2), job(3)], [[1, 2], [2, 3]]), { 1: { seconds: 60 } }, {
-    events: [{ atSeconds: 20, name: 'cancel', data: { reason: 'user' } }],
-  }));
+  const run = await drive(
+    workflowOrchestrator,
+    scenario(
+      spec(
+        [job(1), job(2), job(3)],
+        [
+          [1, 2],
+          [2, 3],
+        ],
+      ),
+      { 1: { seconds: 60 } },
+      {
+        events: [{ atSeconds: 20, name: 'cancel', data: { reason: 'user' } }],
+      },
+    ),
+  );
   assert.equal(final(run).status, 'Canceled');
   assert.deepEqual(jobStatuses(run), { 'job-1': 'Canceled', 'job-2': 'Canceled', 'job-3': 'Canceled' });
-  assert.deepEqual(activityInputs(run, 'cancelJobs').map((i) => (i as CancelJobsInput).jobNames), [['job-1']]);
+  assert.deepEqual(
+    activityInputs(run, 'cancelJobs').map((i) => (i as CancelJobsInput).jobNames),
+    [['job-1']],
+  );
   assert.equal((activityInputs(run, 'requestCleanup')[0] as CleanupMessage).status, 'Canceled');
 });
 
 test('a cancel that arrives while the launch is being recorded still cancels the run', async () => {
-  const run = await drive(workflowOrchestrator, scenario(spec([job(1)], []), {}, {
-    activities: { recordWorkflowLaunched: stub((_input, d) => { d.raise('cancel', {}); return null; }) },
-  }));
+  const run = await drive(
+    workflowOrchestrator,
+    scenario(
+      spec([job(1)], []),
+      {},
+      {
+        activities: {
+          recordWorkflowLaunched: stub((_input, d) => {
+            d.raise('cancel', {});
+            return null;
+          }),
+        },
+      },
+    ),
+  );
   assert.equal(final(run).status, 'Canceled');
 });
 
@@ -148,9 +215,20 @@ test('a workflow timeout fails the run and cancels what runs', async () => {
 });
 
 test('when the launch cannot be recorded on the ledger no job runs, and cleanup still follows', async () => {
-  const run = await drive(workflowOrchestrator, scenario(spec([job(1), job(2)], []), {}, {
-    activities: { recordWorkflowLaunched: () => { throw new Error('ledger unavailable'); } },
-  }));
+  const run = await drive(
+    workflowOrchestrator,
+    scenario(
+      spec([job(1), job(2)], []),
+      {},
+      {
+        activities: {
+          recordWorkflowLaunched: () => {
+            throw new Error('ledger unavailable');
+          },
+        },
+      },
+    ),
+  );
   assert.equal(final(run).status, 'Failed');
   assert.deepEqual(jobStatuses(run), { 'job-1': 'Skipped', 'job-2': 'Skipped' });
   assert.equal(activityInputs(run, 'recordWorkflowLaunched').length, 3, 'tried three times');
@@ -169,9 +247,24 @@ test('a job started alone is awaited by its sub-orchestration: no report asked f
   assert.equal(final(run).status, 'Succeeded');
   const quiet = run.calls.flatMap((c) => (c.kind === 'sub' && (c.input as JobInput).reportSuccess === false ? [(c.input as JobInput).job.name] : []));
   assert.deepEqual(quiet, ['job-1', 'job-5'], 'jobs 2-4 start together and report by event');
-  const linear = await drive(workflowOrchestrator, scenario(spec([job(1), job(2), job(3)], [[1, 2], [2, 3]]), {}));
+  const linear = await drive(
+    workflowOrchestrator,
+    scenario(
+      spec(
+        [job(1), job(2), job(3)],
+        [
+          [1, 2],
+          [2, 3],
+        ],
+      ),
+      {},
+    ),
+  );
   assert.equal(final(linear).status, 'Succeeded');
-  assert.deepEqual(linear.calls.filter((c) => c.kind === 'timer'), []);
+  assert.deepEqual(
+    linear.calls.filter((c) => c.kind === 'timer'),
+    [],
+  );
 });
 
 // ---- the approval phase
@@ -180,19 +273,34 @@ const approved = (user = 'olav', org = 'uis') => ({ state: 'approved', by: { use
 const rejected = (reason: string) => ({ state: 'rejected', by: { user: 'olav', org: 'uis' }, reason });
 
 test('a run that needs approval waits in AwaitingApproval, launches nothing until every owner approved, then runs', async () => {
-  const run = await drive(workflowOrchestrator, scenario(spec([job(1), job(2)], [[1, 2]]), {}, {
-    approvals: ['ds-uis', 'ds-uib'],
-    events: [{ atSeconds: 100, name: 'approval-decided-ds-uis', data: approved() }, { atSeconds: 200, name: 'approval-decided-ds-uib', data: approved('ina', 'uib') }],
-  }));
+  const run = await drive(
+    workflowOrchestrator,
+    scenario(
+      spec([job(1), job(2)], [[1, 2]]),
+      {},
+      {
+        approvals: ['ds-uis', 'ds-uib'],
+        events: [
+          { atSeconds: 100, name: 'approval-decided-ds-uis', data: approved() },
+          { atSeconds: 200, name: 'approval-decided-ds-uib', data: approved('ina', 'uib') },
+        ],
+      },
+    ),
+  );
   assert.equal(run.failed, undefined);
   assert.equal(final(run).status, 'Succeeded');
   assert.equal((run.statuses[0] as WorkflowRunStatus).status, 'AwaitingApproval');
-  assert.ok((run.statuses as WorkflowRunStatus[]).some((s) => s.status === 'AwaitingApproval' && s.approvals?.map((a) => a.state).join() === 'approved,pending'));
+  assert.ok(
+    (run.statuses as WorkflowRunStatus[]).some((s) => s.status === 'AwaitingApproval' && s.approvals?.map((a) => a.state).join() === 'approved,pending'),
+  );
   const start = Date.parse('2026-01-01T00:00:00Z');
   const launch = run.calls.find((c) => c.kind === 'activity' && c.name === 'recordWorkflowLaunched')!;
   assert.equal(launch.at, start + 200_000, 'launched when the last owner approved, not before');
   assert.ok([...startedAt(run).values()].every((at) => at >= start + 200_000));
-  assert.deepEqual(final(run).approvals?.map((a) => a.state), ['approved', 'approved']);
+  assert.deepEqual(
+    final(run).approvals?.map((a) => a.state),
+    ['approved', 'approved'],
+  );
   assert.deepEqual((activityInputs(run, 'requestApprovals')[0] as RequestApprovalsInput).datasetIds, ['ds-uis', 'ds-uib']);
   // The spec goes to the ledger activities, which hash it themselves.
   assert.deepEqual((activityInputs(run, 'recordWorkflowLaunched')[0] as { spec: WorkflowSpec }).spec.jobs.length, 2);
@@ -200,10 +308,17 @@ test('a run that needs approval waits in AwaitingApproval, launches nothing unti
 });
 
 test('a rejection ends the run as Rejected: nothing launched, jobs Canceled, cleanup without a ledger record', async () => {
-  const run = await drive(workflowOrchestrator, scenario(spec([job(1), job(2)], [[1, 2]]), {}, {
-    approvals: ['ds-uis', 'ds-uib'],
-    events: [{ atSeconds: 50, name: 'approval-decided-ds-uib', data: rejected('reads everything') }],
-  }));
+  const run = await drive(
+    workflowOrchestrator,
+    scenario(
+      spec([job(1), job(2)], [[1, 2]]),
+      {},
+      {
+        approvals: ['ds-uis', 'ds-uib'],
+        events: [{ atSeconds: 50, name: 'approval-decided-ds-uib', data: rejected('reads everything') }],
+      },
+    ),
+  );
   assert.equal(final(run).status, 'Rejected');
   assert.match(final(run).message ?? '', /reads everything/);
   assert.deepEqual(jobStatuses(run), { 'job-1': 'Canceled', 'job-2': 'Canceled' });
@@ -214,10 +329,20 @@ test('a rejection ends the run as Rejected: nothing launched, jobs Canceled, cle
 });
 
 test('cancel (or a lease that ends, which raises cancel) stops a run awaiting approval', async () => {
-  const run = await drive(workflowOrchestrator, scenario(spec([job(1)], []), {}, {
-    approvals: ['ds-uis'],
-    events: [{ atSeconds: 30, name: 'cancel', data: { reason: 'lease on dataset ds-uis expired' } }, { atSeconds: 60, name: 'approval-decided-ds-uis', data: approved() }],
-  }));
+  const run = await drive(
+    workflowOrchestrator,
+    scenario(
+      spec([job(1)], []),
+      {},
+      {
+        approvals: ['ds-uis'],
+        events: [
+          { atSeconds: 30, name: 'cancel', data: { reason: 'lease on dataset ds-uis expired' } },
+          { atSeconds: 60, name: 'approval-decided-ds-uis', data: approved() },
+        ],
+      },
+    ),
+  );
   assert.equal(final(run).status, 'Canceled');
   assert.deepEqual(jobStatuses(run), { 'job-1': 'Canceled' });
   assert.deepEqual(activityOrder(run), ['requestApprovals', 'requestCleanup']);
@@ -225,32 +350,57 @@ test('cancel (or a lease that ends, which raises cancel) stops a run awaiting ap
 });
 
 test('a decision raised while the requests are being recorded is not lost', async () => {
-  const run = await drive(workflowOrchestrator, scenario(spec([job(1)], []), {}, {
-    approvals: ['ds-uis'],
-    activities: {
-      requestApprovals: stub<RequestApprovalsInput>((_input, d) => {
-        d.raise('approval-decided-ds-uis', approved());
-        return [{ datasetId: 'ds-uis', owner: { org: 'uis' }, state: 'pending' }];
-      }),
-    },
-  }));
+  const run = await drive(
+    workflowOrchestrator,
+    scenario(
+      spec([job(1)], []),
+      {},
+      {
+        approvals: ['ds-uis'],
+        activities: {
+          requestApprovals: stub<RequestApprovalsInput>((_input, d) => {
+            d.raise('approval-decided-ds-uis', approved());
+            return [{ datasetId: 'ds-uis', owner: { org: 'uis' }, state: 'pending' }];
+          }),
+        },
+      },
+    ),
+  );
   assert.equal(final(run).status, 'Succeeded');
 });
 
 test('requests already approved by a reusable approval start the run at once', async () => {
-  const run = await drive(workflowOrchestrator, scenario(spec([job(1)], []), {}, {
-    approvals: ['ds-uis'],
-    activities: { requestApprovals: () => [{ datasetId: 'ds-uis', owner: { org: 'uis' }, state: 'approved' }] },
-  }));
+  const run = await drive(
+    workflowOrchestrator,
+    scenario(
+      spec([job(1)], []),
+      {},
+      {
+        approvals: ['ds-uis'],
+        activities: { requestApprovals: () => [{ datasetId: 'ds-uis', owner: { org: 'uis' }, state: 'approved' }] },
+      },
+    ),
+  );
   assert.equal(final(run).status, 'Succeeded');
   assert.deepEqual(activityOrder(run), ['requestApprovals', 'recordWorkflowLaunched', 'recordWorkflowFinished', 'requestCleanup']);
 });
 
 test('when the requests cannot be recorded the run fails before any launch', async () => {
-  const run = await drive(workflowOrchestrator, scenario(spec([job(1)], []), {}, {
-    approvals: ['ds-uis'],
-    activities: { requestApprovals: () => { throw new Error('ledger unavailable'); } },
-  }));
+  const run = await drive(
+    workflowOrchestrator,
+    scenario(
+      spec([job(1)], []),
+      {},
+      {
+        approvals: ['ds-uis'],
+        activities: {
+          requestApprovals: () => {
+            throw new Error('ledger unavailable');
+          },
+        },
+      },
+    ),
+  );
   assert.equal(final(run).status, 'Failed');
   assert.deepEqual(jobStatuses(run), { 'job-1': 'Skipped' });
   assert.equal(activityInputs(run, 'recordWorkflowLaunched').length, 0);

@@ -5,7 +5,12 @@ import { JobGraph, type Edge } from '../../../src/core/workflow/dag';
 
 // Thesis listing 5.2: 1 fans out to 2, 3, 4, which fan in to 5.
 const diamond = new JobGraph(5, [
-  { from: 1, to: 2 }, { from: 1, to: 3 }, { from: 1, to: 4 }, { from: 2, to: 5 }, { from: 3, to: 5 }, { from: 4, to: 5 },
+  { from: 1, to: 2 },
+  { from: 1, to: 3 },
+  { from: 1, to: 4 },
+  { from: 2, to: 5 },
+  { from: 3, to: 5 },
+  { from: 4, to: 5 },
 ]);
 
 test('dependencies and dependents', () => {
@@ -34,14 +39,28 @@ test('transitive dependents are what a failure skips', () => {
 test('topological order is deterministic, lowest index first', () => {
   assert.deepEqual(diamond.topologicalOrder(), [1, 2, 3, 4, 5]);
   assert.deepEqual(new JobGraph(3, [{ from: 3, to: 1 }]).topologicalOrder(), [2, 3, 1]);
-  assert.throws(() => new JobGraph(2, [{ from: 1, to: 2 }, { from: 2, to: 1 }]).topologicalOrder(), /cycle: 1 >> 2 >> 1/);
+  assert.throws(
+    () =>
+      new JobGraph(2, [
+        { from: 1, to: 2 },
+        { from: 2, to: 1 },
+      ]).topologicalOrder(),
+    /cycle: 1 >> 2 >> 1/,
+  );
 });
 
 test('cycles: one per strongly connected component, closed, from its lowest job', () => {
   const g = new JobGraph(6, [
-    { from: 1, to: 2 }, { from: 2, to: 3 }, { from: 3, to: 1 }, { from: 4, to: 4 }, { from: 5, to: 6 },
+    { from: 1, to: 2 },
+    { from: 2, to: 3 },
+    { from: 3, to: 1 },
+    { from: 4, to: 4 },
+    { from: 5, to: 6 },
   ]);
-  assert.deepEqual(g.cycles(), [[1, 2, 3, 1], [4, 4]]);
+  assert.deepEqual(g.cycles(), [
+    [1, 2, 3, 1],
+    [4, 4],
+  ]);
   assert.deepEqual(diamond.cycles(), []);
 });
 
@@ -54,14 +73,19 @@ const edgesArb = fc.integer({ min: 1, max: 25 }).chain((n) =>
 
 /** Edges from lower to higher positions of a random permutation: always acyclic. */
 const acyclicArb = fc.integer({ min: 1, max: 25 }).chain((n) =>
-  fc.record({
-    n: fc.constant(n),
-    perm: fc.shuffledSubarray(Array.from({ length: n }, (_, i) => i + 1), { minLength: n, maxLength: n }),
-    pairs: fc.array(fc.tuple(fc.integer({ min: 0, max: n - 1 }), fc.integer({ min: 0, max: n - 1 })), { maxLength: 60 }),
-  }).map(({ n, perm, pairs }) => ({
-    n,
-    edges: pairs.filter(([a, b]) => a !== b).map(([a, b]): Edge => ({ from: perm[Math.min(a, b)]!, to: perm[Math.max(a, b)]! })),
-  })),
+  fc
+    .record({
+      n: fc.constant(n),
+      perm: fc.shuffledSubarray(
+        Array.from({ length: n }, (_, i) => i + 1),
+        { minLength: n, maxLength: n },
+      ),
+      pairs: fc.array(fc.tuple(fc.integer({ min: 0, max: n - 1 }), fc.integer({ min: 0, max: n - 1 })), { maxLength: 60 }),
+    })
+    .map(({ n, perm, pairs }) => ({
+      n,
+      edges: pairs.filter(([a, b]) => a !== b).map(([a, b]): Edge => ({ from: perm[Math.min(a, b)]!, to: perm[Math.max(a, b)]! })),
+    })),
 );
 
 /** Reference: a graph has a cycle iff repeatedly removing sources leaves something. */
@@ -75,40 +99,49 @@ function hasCycle(n: number, edges: readonly Edge[]): boolean {
 }
 
 test('property: a topological order of an acyclic graph respects every edge', () => {
-  fc.assert(fc.property(acyclicArb, ({ n, edges }) => {
-    const order = new JobGraph(n, edges).topologicalOrder();
-    assert.deepEqual([...order].sort((a, b) => a - b), Array.from({ length: n }, (_, i) => i + 1));
-    const position = new Map(order.map((j, i) => [j, i]));
-    for (const e of edges) assert.ok(position.get(e.from)! < position.get(e.to)!);
-    assert.deepEqual(new JobGraph(n, edges).cycles(), []);
-  }));
+  fc.assert(
+    fc.property(acyclicArb, ({ n, edges }) => {
+      const order = new JobGraph(n, edges).topologicalOrder();
+      assert.deepEqual(
+        [...order].sort((a, b) => a - b),
+        Array.from({ length: n }, (_, i) => i + 1),
+      );
+      const position = new Map(order.map((j, i) => [j, i]));
+      for (const e of edges) assert.ok(position.get(e.from)! < position.get(e.to)!);
+      assert.deepEqual(new JobGraph(n, edges).cycles(), []);
+    }),
+  );
 });
 
 test('property: a cycle is found exactly when there is one, and it is a real cycle', () => {
-  fc.assert(fc.property(edgesArb, ({ n, edges }) => {
-    const g = new JobGraph(n, edges);
-    const cycles = g.cycles();
-    assert.equal(cycles.length > 0, hasCycle(n, edges));
-    for (const cycle of cycles) {
-      assert.equal(cycle[0], cycle[cycle.length - 1]);
-      for (let i = 0; i + 1 < cycle.length; i++) assert.ok(g.dependentsOf(cycle[i]!).includes(cycle[i + 1]!));
-    }
-    if (cycles.length > 0) assert.throws(() => g.topologicalOrder(), RangeError);
-    else assert.equal(g.topologicalOrder().length, n);
-  }));
+  fc.assert(
+    fc.property(edgesArb, ({ n, edges }) => {
+      const g = new JobGraph(n, edges);
+      const cycles = g.cycles();
+      assert.equal(cycles.length > 0, hasCycle(n, edges));
+      for (const cycle of cycles) {
+        assert.equal(cycle[0], cycle[cycle.length - 1]);
+        for (let i = 0; i + 1 < cycle.length; i++) assert.ok(g.dependentsOf(cycle[i]!).includes(cycle[i + 1]!));
+      }
+      if (cycles.length > 0) assert.throws(() => g.topologicalOrder(), RangeError);
+      else assert.equal(g.topologicalOrder().length, n);
+    }),
+  );
 });
 
 test('property: running ready jobs to completion finishes an acyclic graph in a valid order', () => {
-  fc.assert(fc.property(acyclicArb, ({ n, edges }) => {
-    const g = new JobGraph(n, edges);
-    const done: number[] = [];
-    for (let ready = g.ready(done); ready.length > 0; ready = g.ready(done)) {
-      for (const j of ready) assert.ok(g.dependenciesOf(j).every((d) => done.includes(d)));
-      done.push(...ready);
-    }
-    assert.equal(done.length, n);
-    for (const j of g.jobs()) {
-      for (const k of g.transitiveDependents(j)) assert.ok(done.indexOf(j) < done.indexOf(k));
-    }
-  }));
+  fc.assert(
+    fc.property(acyclicArb, ({ n, edges }) => {
+      const g = new JobGraph(n, edges);
+      const done: number[] = [];
+      for (let ready = g.ready(done); ready.length > 0; ready = g.ready(done)) {
+        for (const j of ready) assert.ok(g.dependenciesOf(j).every((d) => done.includes(d)));
+        done.push(...ready);
+      }
+      assert.equal(done.length, n);
+      for (const j of g.jobs()) {
+        for (const k of g.transitiveDependents(j)) assert.ok(done.indexOf(j) < done.indexOf(k));
+      }
+    }),
+  );
 });

@@ -6,8 +6,12 @@ import { callbackToken, callbackTokenMatches } from '../../../src/core/workflow/
 import { job, spec, alice } from '../orchestrators/fixtures';
 
 const now = new Date('2026-01-01T12:00:00Z');
-const lease = (datasetId: string, user: string, org: string, expiresAt = '2026-01-01T13:00:00Z'): LeaseRecord =>
-  ({ datasetId, holder: { user, org, mspId: `${org}MSP` }, takenAt: '2026-01-01T11:00:00Z', expiresAt });
+const lease = (datasetId: string, user: string, org: string, expiresAt = '2026-01-01T13:00:00Z'): LeaseRecord => ({
+  datasetId,
+  holder: { user, org, mspId: `${org}MSP` },
+  takenAt: '2026-01-01T11:00:00Z',
+  expiresAt,
+});
 
 test('a lease counts only for its holder and only until it expires', () => {
   assert.equal(holdsLease(lease('d', 'alice', 'uis'), alice, now), true);
@@ -18,13 +22,27 @@ test('a lease counts only for its holder and only until it expires', () => {
 });
 
 test('every volume on a dataset the caller does not hold is named with its spec path', () => {
-  const s = spec([
-    job(1, { volumes: [] }),
-    job(2, { volumes: [{ id: 'uis-ds', name: 'uis', path: '/home/jovyan/uis' }] }),
-    job(3, { volumes: [{ id: 'uio-ds', name: 'uio', path: '/home/jovyan/uio' }, { id: 'uib-ds', name: 'uib', path: '/home/jovyan/uib' }] }),
-  ], []);
-  const leases = new Map([['uis-ds', lease('uis-ds', 'alice', 'uis')], ['uio-ds', lease('uio-ds', 'bob', 'uio')]]);
-  assert.deepEqual(unleasedVolumes(s, leases, alice, now).map((d) => d.path), ['jobs[2].volumes[0].id', 'jobs[2].volumes[1].id']);
+  const s = spec(
+    [
+      job(1, { volumes: [] }),
+      job(2, { volumes: [{ id: 'uis-ds', name: 'uis', path: '/home/jovyan/uis' }] }),
+      job(3, {
+        volumes: [
+          { id: 'uio-ds', name: 'uio', path: '/home/jovyan/uio' },
+          { id: 'uib-ds', name: 'uib', path: '/home/jovyan/uib' },
+        ],
+      }),
+    ],
+    [],
+  );
+  const leases = new Map([
+    ['uis-ds', lease('uis-ds', 'alice', 'uis')],
+    ['uio-ds', lease('uio-ds', 'bob', 'uio')],
+  ]);
+  assert.deepEqual(
+    unleasedVolumes(s, leases, alice, now).map((d) => d.path),
+    ['jobs[2].volumes[0].id', 'jobs[2].volumes[1].id'],
+  );
 });
 
 test('a callback token is bound to workflow, job and attempt, and checked in constant time', () => {

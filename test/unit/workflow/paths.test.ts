@@ -48,13 +48,20 @@ test('relative workspace paths', () => {
 
 test('property: an accepted mount path is absolute, normalised and outside the reserved trees', () => {
   const segment = fc.oneof(fc.constantFrom('..', '.', '', 'etc', 'proc', 'data', 'home', 'workspace'), fc.string({ maxLength: 4 }));
-  fc.assert(fc.property(fc.array(segment, { maxLength: 5 }), fc.boolean(), (segments, absolute) => {
-    const path = (absolute ? '/' : '') + segments.join('/');
-    if (mountPathProblem(path) !== undefined) return;
-    assert.ok(path.startsWith('/') && path.length > 1);
-    assert.ok(!path.split('/').slice(1).some((s) => s === '..' || s === '.' || s === ''));
-    assert.ok(!/^\/(etc|proc|workspace)(\/|$)/.test(path));
-  }));
+  fc.assert(
+    fc.property(fc.array(segment, { maxLength: 5 }), fc.boolean(), (segments, absolute) => {
+      const path = (absolute ? '/' : '') + segments.join('/');
+      if (mountPathProblem(path) !== undefined) return;
+      assert.ok(path.startsWith('/') && path.length > 1);
+      assert.ok(
+        !path
+          .split('/')
+          .slice(1)
+          .some((s) => s === '..' || s === '.' || s === ''),
+      );
+      assert.ok(!/^\/(etc|proc|workspace)(\/|$)/.test(path));
+    }),
+  );
 });
 
 test('durations and quantities', () => {

@@ -20,14 +20,22 @@ function detailsOf(source: string): ErrorDetail[] {
 
 test('thesis listing 2.1 (JupyterFlow, plain string jobs) parses', () => {
   const spec = parseWorkflowSpec(fixture('listing-2.1-jupyterflow.yaml'));
-  assert.deepEqual(spec.jobs.map((j) => [j.index, j.name, j.command]), [
-    [1, 'job-1', 'bash hello.sh world'],
-    [2, 'job-2', 'bash hello.sh bob'],
-    [3, 'job-3', 'bash hello.sh foo'],
-    [4, 'job-4', 'ls'],
-    [5, 'job-5', "echo 'jupyterflow is the best!'"],
+  assert.deepEqual(
+    spec.jobs.map((j) => [j.index, j.name, j.command]),
+    [
+      [1, 'job-1', 'bash hello.sh world'],
+      [2, 'job-2', 'bash hello.sh bob'],
+      [3, 'job-3', 'bash hello.sh foo'],
+      [4, 'job-4', 'ls'],
+      [5, 'job-5', "echo 'jupyterflow is the best!'"],
+    ],
+  );
+  assert.deepEqual(spec.edges, [
+    { from: 1, to: 4 },
+    { from: 2, to: 4 },
+    { from: 3, to: 4 },
+    { from: 4, to: 5 },
   ]);
-  assert.deepEqual(spec.edges, [{ from: 1, to: 4 }, { from: 2, to: 4 }, { from: 3, to: 4 }, { from: 4, to: 5 }]);
   assert.deepEqual(spec.jobs[0], { index: 1, name: 'job-1', command: 'bash hello.sh world', env: {}, volumes: [], resources: {}, retries: 0 });
 });
 
@@ -41,10 +49,15 @@ test('thesis listing 4.7 reports its placeholder id, name and path', () => {
 
 test('thesis listing 4.7 with its placeholders filled in parses', () => {
   const source = fixture('listing-4.7-volumes-placeholder.yaml')
-    .replace("id: ''", "id: 'abc123'").replace("name: ''", "name: 'uis'").replace("path: ''", "path: '/home/jovyan/uis'");
+    .replace("id: ''", "id: 'abc123'")
+    .replace("name: ''", "name: 'uis'")
+    .replace("path: ''", "path: '/home/jovyan/uis'");
   const spec = parseWorkflowSpec(source);
   assert.deepEqual(spec.jobs[1]!.volumes, [{ id: 'abc123', name: 'uis', path: '/home/jovyan/uis' }]);
-  assert.deepEqual(spec.edges, [{ from: 1, to: 2 }, { from: 1, to: 3 }]);
+  assert.deepEqual(spec.edges, [
+    { from: 1, to: 2 },
+    { from: 1, to: 3 },
+  ]);
 });
 
 test('thesis listing 5.1: ids wrapped across lines lose their whitespace', () => {
@@ -52,7 +65,10 @@ test('thesis listing 5.1: ids wrapped across lines lose their whitespace', () =>
   assert.deepEqual(spec.jobs[1]!.volumes, [{ id: '6de22e830ce4661cbeb6b9b2167c3f206dd946eb89beecd2f20bb17e85e64995', name: 'uis', path: '/home/jovyan/uis' }]);
   assert.deepEqual(spec.jobs[2]!.volumes, [{ id: 'e8a019a72cd8da522f620ab5561f5ada0143ea136ef71d8e601f6007c9386269', name: 'uio', path: '/home/jovyan/uio' }]);
   assert.equal(spec.jobs[1]!.command, 'ls /home/jovyan/uis > result.txt');
-  assert.deepEqual(spec.edges, [{ from: 1, to: 2 }, { from: 2, to: 3 }]);
+  assert.deepEqual(spec.edges, [
+    { from: 1, to: 2 },
+    { from: 2, to: 3 },
+  ]);
   for (const id of datasetIdsOf(spec)) assert.match(id, /^[0-9a-f]{64}$/);
 });
 
@@ -92,13 +108,22 @@ dags:
   assert.equal(spec.image, 'python:3.12');
   assert.equal(spec.timeoutSeconds, 3600);
   assert.deepEqual(spec.jobs[0], {
-    index: 1, name: 'fetch', command: 'python fetch.py', env: { MODE: 'fast', LEVEL: '3', DEBUG: 'true' }, volumes: [],
-    resources: { cpu: '500m', memory: '256Mi' }, timeoutSeconds: 90, retries: 2,
+    index: 1,
+    name: 'fetch',
+    command: 'python fetch.py',
+    env: { MODE: 'fast', LEVEL: '3', DEBUG: 'true' },
+    volumes: [],
+    resources: { cpu: '500m', memory: '256Mi' },
+    timeoutSeconds: 90,
+    retries: 2,
   });
   assert.equal(spec.jobs[1]!.image, 'python:3.11');
   assert.equal(spec.jobs[1]!.timeoutSeconds, 300);
   assert.equal(spec.jobs[2]!.name, 'job-3');
-  assert.deepEqual(spec.edges, [{ from: 1, to: 2 }, { from: 2, to: 3 }]);
+  assert.deepEqual(spec.edges, [
+    { from: 1, to: 2 },
+    { from: 2, to: 3 },
+  ]);
 });
 
 test('dags may be absent: every job runs in parallel', () => {
@@ -158,12 +183,8 @@ dags:
 });
 
 test('a cycle is named by its jobs', () => {
-  assert.deepEqual(detailsOf('jobs: [a, b, c]\ndags:\n  - 1 >> 2\n  - 1 >> 3\n  - 3 >> 1\n'), [
-    { path: 'dags', message: 'cycle: job-1 >> job-3 >> job-1' },
-  ]);
-  assert.deepEqual(detailsOf('jobs: [{name: solo, command: x}]\ndags: [solo >> solo]\n'), [
-    { path: 'dags', message: 'cycle: solo >> solo' },
-  ]);
+  assert.deepEqual(detailsOf('jobs: [a, b, c]\ndags:\n  - 1 >> 2\n  - 1 >> 3\n  - 3 >> 1\n'), [{ path: 'dags', message: 'cycle: job-1 >> job-3 >> job-1' }]);
+  assert.deepEqual(detailsOf('jobs: [{name: solo, command: x}]\ndags: [solo >> solo]\n'), [{ path: 'dags', message: 'cycle: solo >> solo' }]);
 });
 
 test('YAML syntax errors carry line and column', () => {

@@ -83,15 +83,15 @@ export class ArgoWorkflowsBackend implements DagComputeBackend {
       for (const job of run.jobs) await this.objects.createSecret(stack, callbackSecret(this.options.cluster, job));
       const body = argoWorkflow(this.options.cluster, run, subPaths);
       const target = { group: ARGO_GROUP, version: ARGO_VERSION, namespace, plural: ARGO_PLURAL };
-      await this.objects.createOnce(stack, `workflow ${run.name}`,
-        () => this.custom.createNamespacedCustomObject({ ...target, body }));
+      await this.objects.createOnce(stack, `workflow ${run.name}`, () => this.custom.createNamespacedCustomObject({ ...target, body }));
       this.options.log.info({ workflowId: run.workflowId, ref: run.name, jobs: run.jobs.length }, 'argo workflow submitted');
     });
   }
 
   private async workflow(name: string): Promise<ArgoWorkflow | undefined> {
     const namespace = this.options.cluster.namespace;
-    return (await ignoreNotFound(this.custom.getNamespacedCustomObject({ group: ARGO_GROUP, version: ARGO_VERSION, namespace, plural: ARGO_PLURAL, name }))) as ArgoWorkflow | undefined;
+    return (await ignoreNotFound(this.custom.getNamespacedCustomObject({ group: ARGO_GROUP, version: ARGO_VERSION, namespace, plural: ARGO_PLURAL, name }))) as
+      ArgoWorkflow | undefined;
   }
 
   async status(handle: JobHandle): Promise<JobObservation> {
@@ -113,10 +113,12 @@ export class ArgoWorkflowsBackend implements DagComputeBackend {
   async cancel(handle: JobHandle): Promise<void> {
     const { workflow } = parseRef(handle);
     const namespace = this.options.cluster.namespace;
-    await ignoreNotFound(this.custom.patchNamespacedCustomObject(
-      { group: ARGO_GROUP, version: ARGO_VERSION, namespace, plural: ARGO_PLURAL, name: workflow, body: { spec: { shutdown: 'Terminate' } } },
-      mergePatch,
-    ));
+    await ignoreNotFound(
+      this.custom.patchNamespacedCustomObject(
+        { group: ARGO_GROUP, version: ARGO_VERSION, namespace, plural: ARGO_PLURAL, name: workflow, body: { spec: { shutdown: 'Terminate' } } },
+        mergePatch,
+      ),
+    );
   }
 
   async logs(handle: JobHandle): Promise<string> {
@@ -133,7 +135,15 @@ export class ArgoWorkflowsBackend implements DagComputeBackend {
   async cleanup(workflowId: string): Promise<void> {
     const namespace = this.options.cluster.namespace;
     await this.objects.cleanup(workflowId, (labelSelector) =>
-      this.custom.deleteCollectionNamespacedCustomObject({ group: ARGO_GROUP, version: ARGO_VERSION, namespace, plural: ARGO_PLURAL, labelSelector, propagationPolicy: 'Background' }));
+      this.custom.deleteCollectionNamespacedCustomObject({
+        group: ARGO_GROUP,
+        version: ARGO_VERSION,
+        namespace,
+        plural: ARGO_PLURAL,
+        labelSelector,
+        propagationPolicy: 'Background',
+      }),
+    );
   }
 }
 
@@ -143,10 +153,14 @@ function taskNode(wf: ArgoWorkflow, workflow: string, task: string): ArgoNodeSta
 }
 
 function observeNode(node: ArgoNodeStatus): JobObservation {
-  const phase: JobObservation['phase'] = node.phase === 'Succeeded' ? 'Succeeded'
-    : node.phase === 'Failed' || node.phase === 'Error' || node.phase === 'Omitted' || node.phase === 'Skipped' ? 'Failed'
-    : node.phase === 'Running' ? 'Running'
-    : 'Pending';
+  const phase: JobObservation['phase'] =
+    node.phase === 'Succeeded'
+      ? 'Succeeded'
+      : node.phase === 'Failed' || node.phase === 'Error' || node.phase === 'Omitted' || node.phase === 'Skipped'
+        ? 'Failed'
+        : node.phase === 'Running'
+          ? 'Running'
+          : 'Pending';
   const code = node.outputs?.exitCode;
   const exitCode = code !== undefined && /^-?\d+$/.test(code) ? Number(code) : null;
   const observation: JobObservation = { phase, exitCode: phase === 'Succeeded' || phase === 'Failed' ? exitCode : null };

@@ -20,7 +20,11 @@ import { waitForPod } from './podWatch';
 export class ClusterObjects {
   readonly core: k8s.CoreV1Api;
 
-  constructor(readonly kc: k8s.KubeConfig, readonly opts: ClusterOptions, readonly log: Logger) {
+  constructor(
+    readonly kc: k8s.KubeConfig,
+    readonly opts: ClusterOptions,
+    readonly log: Logger,
+  ) {
     this.core = kc.makeApiClient(k8s.CoreV1Api);
   }
 
@@ -47,40 +51,63 @@ export class ClusterObjects {
     const configMap = codeConfigMap(this.opts, workflowId, files);
     const claim = workspaceClaim(this.opts, workflowId);
     await withCompensation(this.log, async (stack) => {
-      await this.createOnce(stack, `configmap ${configMap.metadata!.name}`,
+      await this.createOnce(
+        stack,
+        `configmap ${configMap.metadata!.name}`,
         () => this.core.createNamespacedConfigMap({ namespace, body: configMap }),
-        () => this.core.deleteNamespacedConfigMap({ name: configMap.metadata!.name!, namespace }));
-      await this.createOnce(stack, `pvc ${claim.metadata!.name}`,
+        () => this.core.deleteNamespacedConfigMap({ name: configMap.metadata!.name!, namespace }),
+      );
+      await this.createOnce(
+        stack,
+        `pvc ${claim.metadata!.name}`,
         () => this.core.createNamespacedPersistentVolumeClaim({ namespace, body: claim }),
-        () => this.core.deleteNamespacedPersistentVolumeClaim({ name: claim.metadata!.name!, namespace }));
+        () => this.core.deleteNamespacedPersistentVolumeClaim({ name: claim.metadata!.name!, namespace }),
+      );
     });
   }
 
   /** The run's dataset volumes (shared by its jobs); returns the subPath of each dataset that needs one. */
-  async ensureDatasets(stack: Compensation, workflowId: string, jobs: readonly JobLaunch[], volumes: readonly ResolvedVolume[]): Promise<ReadonlyMap<string, string>> {
+  async ensureDatasets(
+    stack: Compensation,
+    workflowId: string,
+    jobs: readonly JobLaunch[],
+    volumes: readonly ResolvedVolume[],
+  ): Promise<ReadonlyMap<string, string>> {
     const namespace = this.namespace;
     const { objects, subPaths } = runDatasets(this.opts, workflowId, jobs, volumes);
     for (const { secret, volume, claim } of objects) {
       if (secret !== undefined) {
-        await this.createOnce(stack, `secret ${secret.metadata!.name}`,
+        await this.createOnce(
+          stack,
+          `secret ${secret.metadata!.name}`,
           () => this.core.createNamespacedSecret({ namespace, body: secret }),
-          () => this.core.deleteNamespacedSecret({ name: secret.metadata!.name!, namespace }));
+          () => this.core.deleteNamespacedSecret({ name: secret.metadata!.name!, namespace }),
+        );
       }
-      await this.createOnce(stack, `pv ${volume.metadata!.name}`,
+      await this.createOnce(
+        stack,
+        `pv ${volume.metadata!.name}`,
         () => this.core.createPersistentVolume({ body: volume }),
-        () => this.core.deletePersistentVolume({ name: volume.metadata!.name! }));
-      await this.createOnce(stack, `pvc ${claim.metadata!.name}`,
+        () => this.core.deletePersistentVolume({ name: volume.metadata!.name! }),
+      );
+      await this.createOnce(
+        stack,
+        `pvc ${claim.metadata!.name}`,
         () => this.core.createNamespacedPersistentVolumeClaim({ namespace, body: claim }),
-        () => this.core.deleteNamespacedPersistentVolumeClaim({ name: claim.metadata!.name!, namespace }));
+        () => this.core.deleteNamespacedPersistentVolumeClaim({ name: claim.metadata!.name!, namespace }),
+      );
     }
     return subPaths;
   }
 
   async createSecret(stack: Compensation, secret: k8s.V1Secret): Promise<void> {
     const namespace = this.namespace;
-    await this.createOnce(stack, `secret ${secret.metadata!.name}`,
+    await this.createOnce(
+      stack,
+      `secret ${secret.metadata!.name}`,
       () => this.core.createNamespacedSecret({ namespace, body: secret }),
-      () => this.core.deleteNamespacedSecret({ name: secret.metadata!.name!, namespace }));
+      () => this.core.deleteNamespacedSecret({ name: secret.metadata!.name!, namespace }),
+    );
   }
 
   /** The first pod matching the selector that `accept` takes, if any. */

@@ -74,7 +74,9 @@ export class CompletionWatcher {
     this.controller = await watch.watch(
       `/apis/batch/v1/namespaces/${this.namespace}/jobs`,
       { labelSelector: managedSelector, resourceVersion: list.metadata?.resourceVersion, allowWatchBookmarks: true },
-      (type: string, job: k8s.V1Job) => { if (type === 'ADDED' || type === 'MODIFIED') void this.report(job); },
+      (type: string, job: k8s.V1Job) => {
+        if (type === 'ADDED' || type === 'MODIFIED') void this.report(job);
+      },
       (err: unknown) => this.restart(err),
     );
     if (this.stopped) this.controller.abort();
@@ -91,12 +93,15 @@ export class CompletionWatcher {
   private retryLater(name: string, failures: number): void {
     if (this.stopped || this.retryTimers.has(name)) return;
     const delay = Math.min(this.retryDelayMs * 2 ** (failures - 1), MAX_RETRY_DELAY_MS);
-    this.retryTimers.set(name, setTimeout(() => {
-      this.retryTimers.delete(name);
-      ignoreNotFound(this.batch.readNamespacedJob({ name, namespace: this.namespace }))
-        .then((job) => (job === undefined ? undefined : this.report(job, failures)))
-        .catch(() => this.retryLater(name, failures + 1));
-    }, delay));
+    this.retryTimers.set(
+      name,
+      setTimeout(() => {
+        this.retryTimers.delete(name);
+        ignoreNotFound(this.batch.readNamespacedJob({ name, namespace: this.namespace }))
+          .then((job) => (job === undefined ? undefined : this.report(job, failures)))
+          .catch(() => this.retryLater(name, failures + 1));
+      }, delay),
+    );
   }
 
   private async report(job: k8s.V1Job, failures = 0): Promise<void> {
@@ -110,7 +115,9 @@ export class CompletionWatcher {
     this.inFlight.add(name);
     const ids = { workflowId, jobName, attempt };
     try {
-      const secret = await ignoreNotFound(this.objects.core.readNamespacedSecret({ name: names.callbackSecret(workflowId, jobName, attempt), namespace: this.namespace }));
+      const secret = await ignoreNotFound(
+        this.objects.core.readNamespacedSecret({ name: names.callbackSecret(workflowId, jobName, attempt), namespace: this.namespace }),
+      );
       const url = decode(secret?.data?.[CALLBACK_URL_KEY]);
       const token = decode(secret?.data?.[CALLBACK_TOKEN_KEY]);
       if (url === undefined || token === undefined) {
@@ -122,10 +129,12 @@ export class CompletionWatcher {
       if (observation.startedAt !== undefined) report.startedAt = observation.startedAt;
       if (observation.endedAt !== undefined) report.endedAt = observation.endedAt;
       await this.post(url, token, report);
-      await ignoreNotFound(this.batch.patchNamespacedJob(
-        { name, namespace: this.namespace, body: { metadata: { annotations: { [ANNOTATIONS.reported]: new Date().toISOString() } } } },
-        mergePatch,
-      ));
+      await ignoreNotFound(
+        this.batch.patchNamespacedJob(
+          { name, namespace: this.namespace, body: { metadata: { annotations: { [ANNOTATIONS.reported]: new Date().toISOString() } } } },
+          mergePatch,
+        ),
+      );
       this.log.info({ ...ids, exitCode: report.exitCode }, 'job completion reported');
     } catch (err) {
       this.log.warn({ ...ids, err: errorMessage(err) }, 'job completion not reported; will retry');

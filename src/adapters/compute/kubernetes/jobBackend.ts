@@ -60,8 +60,7 @@ export class KubernetesJobBackend implements ComputeBackend {
       await this.objects.createSecret(stack, callbackSecret(this.options.cluster, job));
       const manifest = batchJob(this.options.cluster, job, subPaths);
       const name = manifest.metadata!.name!;
-      await this.objects.createOnce(stack, `job ${name}`,
-        () => this.batch.createNamespacedJob({ namespace, body: manifest }));
+      await this.objects.createOnce(stack, `job ${name}`, () => this.batch.createNamespacedJob({ namespace, body: manifest }));
       this.options.log.info({ workflowId: job.workflowId, jobName: job.jobName, attempt: job.attempt, ref: name }, 'kubernetes job created');
       return { backend: this.kind, ref: name };
     });
@@ -88,7 +87,6 @@ export class KubernetesJobBackend implements ComputeBackend {
 
   async cleanup(workflowId: string): Promise<void> {
     const namespace = this.options.cluster.namespace;
-    await this.objects.cleanup(workflowId, (labelSelector) =>
-      this.batch.deleteCollectionNamespacedJob({ namespace, labelSelector, body: background }));
+    await this.objects.cleanup(workflowId, (labelSelector) => this.batch.deleteCollectionNamespacedJob({ namespace, labelSelector, body: background }));
   }
 }

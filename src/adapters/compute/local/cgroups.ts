@@ -23,7 +23,10 @@ const GROUP = 'ledgerflow';
 const CPU_PERIOD_US = 100_000;
 
 export class JobCgroups {
-  private constructor(readonly mode: CgroupMode, private readonly dirs: { memory: string; pids: string; cpu: string | undefined } | undefined) {}
+  private constructor(
+    readonly mode: CgroupMode,
+    private readonly dirs: { memory: string; pids: string; cpu: string | undefined } | undefined,
+  ) {}
 
   /** Tries v2, then v1, at `root` (a test passes a fake tree). Never throws. */
   static detect(root = '/sys/fs/cgroup'): JobCgroups {
@@ -68,7 +71,8 @@ export class JobCgroups {
     } else {
       await writeFile(join(memory, 'memory.limit_in_bytes'), String(limits.memoryBytes));
       // memory+swap equal to memory: no swap. Without swap accounting, swappiness 0 is the closest.
-      if (!(await writeIfPresent(join(memory, 'memory.memsw.limit_in_bytes'), String(limits.memoryBytes)))) await writeIfPresent(join(memory, 'memory.swappiness'), '0');
+      if (!(await writeIfPresent(join(memory, 'memory.memsw.limit_in_bytes'), String(limits.memoryBytes))))
+        await writeIfPresent(join(memory, 'memory.swappiness'), '0');
       await writeFile(join(pids, 'pids.max'), String(limits.pids));
       if (quota !== undefined && dirs.cpu !== undefined) {
         await writeFile(join(dirs.cpu, name, 'cpu.cfs_period_us'), String(CPU_PERIOD_US));
@@ -85,7 +89,10 @@ export class JobCgroups {
     for (const dir of new Set([dirs.memory, dirs.pids, ...(dirs.cpu === undefined ? [] : [dirs.cpu])])) {
       // A group still holding a dying process is busy for a moment.
       for (let attempt = 0; attempt < 20; attempt++) {
-        const done = await rmdir(join(dir, name)).then(() => true, (err: NodeJS.ErrnoException) => err.code === 'ENOENT' || (err.code === 'EBUSY' ? false : true));
+        const done = await rmdir(join(dir, name)).then(
+          () => true,
+          (err: NodeJS.ErrnoException) => err.code === 'ENOENT' || (err.code === 'EBUSY' ? false : true),
+        );
         if (done) break;
         await new Promise((r) => setTimeout(r, 50));
       }

@@ -9,15 +9,19 @@ import { mountPathProblem, mountPathsOverlap } from '../../../core/workflow/path
 import { cpuCount, memoryBytes } from '../../../core/workflow/quantity';
 import type { Logger } from '../../../observability/logger';
 import { completionPoster } from '../completionReport';
-import type {
-  ByteSource, ComputeBackend, JobHandle, JobLaunch, JobObservation, RecoversExits, ResolvedVolume, UnreportedExit,
-} from '../../../ports/compute';
+import type { ByteSource, ComputeBackend, JobHandle, JobLaunch, JobObservation, RecoversExits, ResolvedVolume, UnreportedExit } from '../../../ports/compute';
+import { JOB_FILES, isJobProcess, readExitRecord, jobStateSchema, readJson, readPid, writeJsonAtomic, writeTextAtomic, type JobState } from './jobDir';
 import {
-  JOB_FILES, isJobProcess, readExitRecord, jobStateSchema, readJson, readPid, writeJsonAtomic, writeTextAtomic, type JobState,
-} from './jobDir';
-import {
-  SANDBOX_PATH, WORKSPACE_MOUNT, detectSandbox, jobUserFor, sandboxCommand,
-  type JobUser, type SandboxDetection, type SandboxKind, type SandboxPlan, type SandboxPreference,
+  SANDBOX_PATH,
+  WORKSPACE_MOUNT,
+  detectSandbox,
+  jobUserFor,
+  sandboxCommand,
+  type JobUser,
+  type SandboxDetection,
+  type SandboxKind,
+  type SandboxPlan,
+  type SandboxPreference,
 } from './sandbox';
 import { RunSlots } from './slots';
 import { JobCgroups, type CgroupMode, type JobLimits } from './cgroups';
@@ -112,8 +116,19 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
   /** For /api/health. */
   describe(): LocalComputeDescription {
     return {
-      backend: 'local', sandbox: this.detection.kind ?? 'none', description: this.detection.description, jobUser: this.user,
-      limits: { cgroup: this.cgroups.mode, maxRunningJobs: this.slots.max, pids: this.pids, defaultMemory: this.defaultMemory, logBytes: this.logBytes, diskBytes: this.diskBytes, disk: 'RLIMIT_FSIZE per file and a once-a-second du of the run workspace' },
+      backend: 'local',
+      sandbox: this.detection.kind ?? 'none',
+      description: this.detection.description,
+      jobUser: this.user,
+      limits: {
+        cgroup: this.cgroups.mode,
+        maxRunningJobs: this.slots.max,
+        pids: this.pids,
+        defaultMemory: this.defaultMemory,
+        logBytes: this.logBytes,
+        diskBytes: this.diskBytes,
+        disk: 'RLIMIT_FSIZE per file and a once-a-second du of the run workspace',
+      },
     };
   }
 
@@ -213,7 +228,14 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
     }
   }
 
-  private async start(kind: SandboxKind, job: JobLaunch, mounts: { source: string; target: string }[], dir: string, handle: JobHandle, release: () => void): Promise<JobHandle> {
+  private async start(
+    kind: SandboxKind,
+    job: JobLaunch,
+    mounts: { source: string; target: string }[],
+    dir: string,
+    handle: JobHandle,
+    release: () => void,
+  ): Promise<JobHandle> {
     const workspace = await realpath(this.workspaceDir(job.workflowId)).catch(() => {
       throw new LedgerflowError('conflict', `the workspace of workflow ${job.workflowId} is not prepared`);
     });
@@ -254,9 +276,14 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
     const { file, args, fd3 } = sandboxCommand(kind, plan, this.user);
     if (fd3 !== undefined) await writeFile(join(dir, JOB_FILES.sandboxArgs), fd3, { mode: 0o600 });
     const supervisorArgs = [
-      String(timeoutSeconds), String(memoryKiB), String(this.logBytes), String(Math.ceil(this.diskBytes / 512)), String(nproc),
+      String(timeoutSeconds),
+      String(memoryKiB),
+      String(this.logBytes),
+      String(Math.ceil(this.diskBytes / 512)),
+      String(nproc),
       procs.length === 0 ? '-' : procs.join(' '),
-      String(Math.ceil(this.diskBytes / 1024)), workspace,
+      String(Math.ceil(this.diskBytes / 1024)),
+      workspace,
     ];
     const child = spawn('/bin/sh', ['-c', SUPERVISOR_SCRIPT, SUPERVISOR_NAME, dir, ...supervisorArgs, file, ...args], {
       cwd: dir,
@@ -274,7 +301,11 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
     await writeTextAtomic(join(dir, JOB_FILES.wrapperPid), `${child.pid}\n`);
     void exited.then(async () => {
       release();
-      await this.cgroups.remove(cgroupName(job)).catch((err: unknown) => this.log?.warn({ workflowId: job.workflowId, jobName: job.jobName, err: errorMessage(err) }, 'removing the job cgroup failed'));
+      await this.cgroups
+        .remove(cgroupName(job))
+        .catch((err: unknown) =>
+          this.log?.warn({ workflowId: job.workflowId, jobName: job.jobName, err: errorMessage(err) }, 'removing the job cgroup failed'),
+        );
       await this.reportCompletion(job, handle);
     });
     this.log?.info({ workflowId: job.workflowId, jobName: job.jobName, attempt: job.attempt, sandbox: this.detection.kind }, 'job started');
@@ -298,7 +329,10 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
         throw new LedgerflowError('bad_request', `mount path ${volume.mountPath} overlaps another volume`);
       }
       if (volume.location.kind !== 'local') {
-        throw new LedgerflowError('bad_request', `dataset ${volume.datasetId} is stored in Azure Files, which the local compute backend cannot mount; run it with COMPUTE=kubernetes`);
+        throw new LedgerflowError(
+          'bad_request',
+          `dataset ${volume.datasetId} is stored in Azure Files, which the local compute backend cannot mount; run it with COMPUTE=kubernetes`,
+        );
       }
       const source = await realpath(volume.location.path).catch(() => undefined);
       if (!source || !(await stat(source)).isDirectory()) {
@@ -323,10 +357,14 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
     const pid = await readPid(dir, JOB_FILES.wrapperPid);
     if (pid !== undefined && (await isJobProcess(pid, dir))) return { phase: 'Running', exitCode: null, startedAt: state.startedAt };
     // The supervisor may have finished between the two reads.
-    return (await this.outcome(dir, state)) ?? {
-      phase: 'Failed', exitCode: null, startedAt: state.startedAt,
-      message: 'the job supervisor ended without recording an exit code (host reboot?)',
-    };
+    return (
+      (await this.outcome(dir, state)) ?? {
+        phase: 'Failed',
+        exitCode: null,
+        startedAt: state.startedAt,
+        message: 'the job supervisor ended without recording an exit code (host reboot?)',
+      }
+    );
   }
 
   private async outcome(dir: string, state: JobState): Promise<JobObservation | undefined> {
@@ -402,7 +440,11 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
         if (!observation) continue; // not yet known: the supervisor is still recording it
         const handle = this.handleOf(workflowId, match[1]!, Number(match[2]));
         found.push({
-          workflowId, jobName: match[1]!, attempt: Number(match[2]), handle, exitCode: observation.exitCode,
+          workflowId,
+          jobName: match[1]!,
+          attempt: Number(match[2]),
+          handle,
+          exitCode: observation.exitCode,
           ...(observation.startedAt !== undefined && { startedAt: observation.startedAt }),
           ...(observation.endedAt !== undefined && { endedAt: observation.endedAt }),
         });
@@ -456,7 +498,10 @@ function withTrailer(log: ByteSource | undefined, trailer: Buffer): ByteSource {
 const postCompletion = completionPoster(10_000);
 
 async function exists(file: string): Promise<boolean> {
-  return stat(file).then(() => true, () => false);
+  return stat(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 function signal(pid: number, name: NodeJS.Signals): void {
@@ -480,7 +525,6 @@ async function writeSyntheticEtc(etcDir: string, user: JobUser): Promise<void> {
   await writeFile(join(etcDir, 'passwd'), `${users.join('\n')}\n`);
   await writeFile(join(etcDir, 'group'), `${groups.join('\n')}\n`);
 }
-
 
 /** Hands a tree the host just wrote to the job user, without following links. */
 async function chownTree(dir: string, user: JobUser): Promise<void> {

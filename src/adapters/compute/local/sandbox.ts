@@ -81,8 +81,10 @@ function works(command: string, args: string[]): boolean {
 export function detectSandbox(preference: SandboxPreference = 'auto', user?: JobUser): SandboxDetection {
   // Probed as the job user: a sandbox that only works as root does not count.
   const asUser = (args: string[]) => (user?.mode === 'dedicated' ? works('setpriv', [...dropTo(user), ...args]) : works(args[0]!, args.slice(1)));
-  const bwrapWorks = () => asUser(['bwrap', '--unshare-all', '--die-with-parent', '--cap-drop', 'ALL', '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '/bin/true']);
-  const unshareWorks = () => works('setpriv', ['--help']) && asUser(['unshare', '--user', '--map-root-user', '--mount', '--pid', '--fork', '--net', '--kill-child', '/bin/true']);
+  const bwrapWorks = () =>
+    asUser(['bwrap', '--unshare-all', '--die-with-parent', '--cap-drop', 'ALL', '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '/bin/true']);
+  const unshareWorks = () =>
+    works('setpriv', ['--help']) && asUser(['unshare', '--user', '--map-root-user', '--mount', '--pid', '--fork', '--net', '--kill-child', '/bin/true']);
   if (preference !== 'unshare' && bwrapWorks()) {
     return { kind: 'bwrap', description: 'bubblewrap: read-only system, datasets read-only, no network, own pid namespace' };
   }
@@ -110,22 +112,18 @@ let layout: HostLayout | undefined;
 /** Read once: the system directories do not change while the host runs. */
 function hostLayout(): HostLayout {
   layout ??= {
-    topLevel: TOP_DIRS.filter((p) => existsSync(p)).map((path) =>
-      lstatSync(path).isSymbolicLink() ? { path, symlinkTo: readlinkSync(path) } : { path },
-    ),
-    python: existsSync('/usr/bin/python') || existsSync('/usr/local/bin/python')
-      ? undefined
-      : ['/usr/local/bin/python3', '/usr/bin/python3'].find((p) => existsSync(p)),
+    topLevel: TOP_DIRS.filter((p) => existsSync(p)).map((path) => (lstatSync(path).isSymbolicLink() ? { path, symlinkTo: readlinkSync(path) } : { path })),
+    python:
+      existsSync('/usr/bin/python') || existsSync('/usr/local/bin/python')
+        ? undefined
+        : ['/usr/local/bin/python3', '/usr/bin/python3'].find((p) => existsSync(p)),
     etcFiles: ETC_FILES.filter((p) => existsSync(p)).map((path) => ({ path, directory: lstatSync(path).isDirectory() })),
   };
   return layout;
 }
 
 export function bwrapArgs(plan: SandboxPlan): string[] {
-  const args = [
-    '--unshare-all', '--die-with-parent', '--new-session', '--cap-drop', 'ALL', '--clearenv',
-    '--ro-bind', '/usr', '/usr',
-  ];
+  const args = ['--unshare-all', '--die-with-parent', '--new-session', '--cap-drop', 'ALL', '--clearenv', '--ro-bind', '/usr', '/usr'];
   const host = hostLayout();
   for (const entry of host.topLevel) {
     if (entry.symlinkTo !== undefined) args.push('--symlink', entry.symlinkTo, entry.path);
@@ -178,18 +176,32 @@ export function unshareSetupScript(plan: SandboxPlan): string {
   lines.push('ln -s /proc/self/fd "$R/dev/fd"');
   lines.push(`mount --bind ${q(plan.workspace)} "$R/workspace"`, 'mount -o remount,bind,nosuid,nodev "$R/workspace"');
   // As bubblewrap does: the kernel knobs under a fresh /proc stay read-only.
-  for (const knob of PROC_READ_ONLY) lines.push(`if [ -e "$R/proc/${knob}" ]; then mount --bind "$R/proc/${knob}" "$R/proc/${knob}" && mount -o remount,bind,ro "$R/proc/${knob}"; fi`);
+  for (const knob of PROC_READ_ONLY)
+    lines.push(`if [ -e "$R/proc/${knob}" ]; then mount --bind "$R/proc/${knob}" "$R/proc/${knob}" && mount -o remount,bind,ro "$R/proc/${knob}"; fi`);
   for (const v of plan.volumes) bindRo(v.source, v.target);
   lines.push('mkdir "$R/.old"', 'cd "$R"', 'pivot_root . .old', 'umount -l /.old', 'rmdir /.old', 'mount -o remount,bind,ro /', 'cd /workspace');
-  const env = Object.entries(plan.env).map(([k, v]) => q(`${k}=${v}`)).join(' ');
+  const env = Object.entries(plan.env)
+    .map(([k, v]) => q(`${k}=${v}`))
+    .join(' ');
   lines.push(`exec setpriv --no-new-privs --inh-caps=-all --ambient-caps=-all --bounding-set=-all -- /usr/bin/env -i ${env} /bin/sh -c ${q(plan.command)}`);
   return lines.join('\n');
 }
 
 export function unshareArgs(plan: SandboxPlan): string[] {
   return [
-    '--user', '--map-root-user', '--mount', '--pid', '--fork', '--kill-child', '--net', '--ipc', '--uts',
-    '--', '/bin/sh', '-c', unshareSetupScript(plan),
+    '--user',
+    '--map-root-user',
+    '--mount',
+    '--pid',
+    '--fork',
+    '--kill-child',
+    '--net',
+    '--ipc',
+    '--uts',
+    '--',
+    '/bin/sh',
+    '-c',
+    unshareSetupScript(plan),
   ];
 }
 
@@ -239,7 +251,9 @@ function unstaged(kind: SandboxKind, plan: SandboxPlan): SandboxCommand {
 export function stageScript(plan: SandboxPlan, user: JobUser): string {
   const q = shellQuote;
   const lines = [
-    'set -e', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin', `S=${q(plan.rootDir)}`,
+    'set -e',
+    'PATH=/usr/sbin:/usr/bin:/sbin:/bin',
+    `S=${q(plan.rootDir)}`,
     'mount -t tmpfs -o mode=0755,size=1m,nosuid,nodev ledgerflow-stage "$S"',
     'mkdir "$S/workspace" "$S/etc" "$S/root"',
     `mount --bind ${q(plan.workspace)} "$S/workspace"`,

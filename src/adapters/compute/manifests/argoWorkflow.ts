@@ -6,7 +6,10 @@ import type { ClusterOptions } from './options';
 import { containerSecurityContext, jobLabels, mainContainer, podSecurityContext, populateContainer, ROLE_NOTIFIER, runVolumes } from './pod';
 
 /** The parts of argoproj.io/v1alpha1 Workflow that ledgerflow writes and reads. */
-export interface ArgoParameter { name: string; value?: string }
+export interface ArgoParameter {
+  name: string;
+  value?: string;
+}
 export interface ArgoDagTask {
   name: string;
   template: string;
@@ -86,7 +89,10 @@ export function argoWorkflow(opts: ClusterOptions, run: ArgoRun, subPaths: Reado
   }));
   const tasks = run.jobs.map((job): ArgoDagTask => {
     const task = names.task(job.jobIndex);
-    const dependencies = run.edges.filter((e) => e.to === job.jobIndex).map((e) => names.task(e.from)).sort();
+    const dependencies = run.edges
+      .filter((e) => e.to === job.jobIndex)
+      .map((e) => names.task(e.from))
+      .sort();
     return {
       name: task,
       template: task,
@@ -117,7 +123,10 @@ export function argoWorkflow(opts: ClusterOptions, run: ArgoRun, subPaths: Reado
       executor: { serviceAccountName: opts.argoExecutorServiceAccount },
       securityContext: podSecurityContext(opts),
       podMetadata: { labels: runLabels(run.workflowId) },
-      volumes: runVolumes(run.workflowId, run.jobs.flatMap((j) => j.volumes.map((v) => v.datasetId))),
+      volumes: runVolumes(
+        run.workflowId,
+        run.jobs.flatMap((j) => j.volumes.map((v) => v.datasetId)),
+      ),
       templates: [{ name: ENTRYPOINT, dag: { tasks } }, ...jobTemplates, ...run.jobs.map((job) => notifier(opts, job))],
     },
   };

@@ -47,12 +47,15 @@ export function datasetObjects(opts: ClusterOptions, workflowId: string, volume:
   };
   const location = volume.location;
   if (location.kind === 'local') {
-    const source = opts.localDatasetNode === ''
-      ? { hostPath: { path: location.path, type: 'Directory' } }
-      : {
-          local: { path: location.path },
-          nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [opts.localDatasetNode] }] }] } },
-        };
+    const source =
+      opts.localDatasetNode === ''
+        ? { hostPath: { path: location.path, type: 'Directory' } }
+        : {
+            local: { path: location.path },
+            nodeAffinity: {
+              required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [opts.localDatasetNode] }] }] },
+            },
+          };
     return { claim, volume: { apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name, ...meta }, spec: { ...common, ...source } } };
   }
   const share = parseShareUrl(location.shareUrl);
@@ -92,17 +95,27 @@ function accountKey(volume: ResolvedVolume): string {
     throw new LedgerflowError('unavailable', `dataset ${volume.datasetId} has no storage credential in the key store`);
   }
   if (/(^|[?&])sig=/.test(credential)) {
-    throw new LedgerflowError('bad_request', `dataset ${volume.datasetId} is registered with a SAS token; mounting Azure Files in Kubernetes needs the storage account key`);
+    throw new LedgerflowError(
+      'bad_request',
+      `dataset ${volume.datasetId} is registered with a SAS token; mounting Azure Files in Kubernetes needs the storage account key`,
+    );
   }
   return credential;
 }
 
-interface ShareAddress { accountName: string; shareName: string; directory: string }
+interface ShareAddress {
+  accountName: string;
+  shareName: string;
+  directory: string;
+}
 
 /** https://<account>.file.core.windows.net/<share>[/<dir>], or path-style http://host:port/<account>/<share>[/<dir>] (emulators). */
 function parseShareUrl(raw: string): ShareAddress {
   const url = new URL(raw);
-  const segments = url.pathname.split('/').filter((s) => s !== '').map(decodeURIComponent);
+  const segments = url.pathname
+    .split('/')
+    .filter((s) => s !== '')
+    .map(decodeURIComponent);
   const pathStyle = /^(\d+\.\d+\.\d+\.\d+|localhost|\[[0-9a-f:]+\])$/i.test(url.hostname);
   const [accountName, shareName, ...dir] = pathStyle ? segments : [url.hostname.split('.')[0] ?? '', ...segments];
   if (accountName === undefined || accountName === '' || shareName === undefined) {

@@ -33,7 +33,10 @@ export function batchJob(opts: ClusterOptions, job: JobLaunch, subPaths: Readonl
           securityContext: podSecurityContext(opts),
           initContainers: [populateContainer(job)],
           containers: [mainContainer(job, subPaths)],
-          volumes: runVolumes(job.workflowId, job.volumes.map((v) => v.datasetId)),
+          volumes: runVolumes(
+            job.workflowId,
+            job.volumes.map((v) => v.datasetId),
+          ),
         },
       },
     },
@@ -52,7 +55,12 @@ export function callbackSecret(opts: ClusterOptions, job: JobLaunch): V1Secret {
   return {
     apiVersion: 'v1',
     kind: 'Secret',
-    metadata: { name: names.callbackSecret(job.workflowId, job.jobName, job.attempt), namespace: opts.namespace, labels: runLabels(job.workflowId), annotations: jobAnnotations(job) },
+    metadata: {
+      name: names.callbackSecret(job.workflowId, job.jobName, job.attempt),
+      namespace: opts.namespace,
+      labels: runLabels(job.workflowId),
+      annotations: jobAnnotations(job),
+    },
     type: 'Opaque',
     stringData: { [CALLBACK_URL_KEY]: job.callback.url, [CALLBACK_TOKEN_KEY]: job.callback.token },
   };

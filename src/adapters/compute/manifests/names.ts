@@ -14,7 +14,12 @@ export const runKey = (workflowId: string) => `lf-${hash(workflowId, 12)}`;
 
 /** Lower-case DNS-1123 fragment of a free-form name (at most `max` characters). */
 function slug(value: string, max: number): string {
-  const s = value.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, max).replace(/-+$/, '');
+  const s = value
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, max)
+    .replace(/-+$/, '');
   return s === '' ? 'job' : s;
 }
 
@@ -27,8 +32,7 @@ export const names = {
   datasetPodVolume: (datasetId: string) => `ds-${hash(datasetId, 10)}`,
   datasetSecret: (workflowId: string, datasetId: string) => `${runKey(workflowId)}-ds-${hash(datasetId, 10)}-cred`,
   /** Kubernetes Job (or single-job Argo Workflow) of one attempt; at most 52 characters so pod names fit in 63. */
-  job: (workflowId: string, jobName: string, attempt: number) =>
-    `${runKey(workflowId)}-${slug(jobName, 16)}-${hash(jobName, 6)}-a${attempt}`,
+  job: (workflowId: string, jobName: string, attempt: number) => `${runKey(workflowId)}-${slug(jobName, 16)}-${hash(jobName, 6)}-a${attempt}`,
   callbackSecret: (workflowId: string, jobName: string, attempt: number) => `${names.job(workflowId, jobName, attempt)}-cb`,
   /** The Argo Workflow that runs a whole DAG. */
   runWorkflow: (workflowId: string) => `${runKey(workflowId)}-dag`,

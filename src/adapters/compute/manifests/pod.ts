@@ -86,7 +86,9 @@ export function mainContainer(job: JobLaunch, subPaths: ReadonlyMap<string, stri
     env: [
       { name: 'HOME', value: WORKSPACE_PATH },
       { name: 'TMPDIR', value: '/tmp' },
-      ...Object.entries(job.env).sort(([a], [b]) => a.localeCompare(b)).map(([name, value]) => ({ name, value })),
+      ...Object.entries(job.env)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([name, value]) => ({ name, value })),
     ],
     volumeMounts: [
       { name: WORKSPACE_VOLUME, mountPath: WORKSPACE_PATH },

@@ -26,15 +26,17 @@ export function readerPod(opts: ClusterOptions, workflowId: string, path: string
       enableServiceLinks: false,
       activeDeadlineSeconds: 300,
       securityContext: podSecurityContext(opts),
-      containers: [{
-        name: 'main',
-        image: opts.readerImage,
-        command: ['/bin/sh', '-c', `[ -f "${WORKSPACE_PATH}/$LF_PATH" ] || exit ${READER_NOT_FOUND}; exec base64 "${WORKSPACE_PATH}/$LF_PATH"`],
-        env: [{ name: 'LF_PATH', value: path }],
-        volumeMounts: [{ name: 'workspace', mountPath: WORKSPACE_PATH, readOnly: true }],
-        resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '200m', memory: '64Mi' } },
-        securityContext: containerSecurityContext(),
-      }],
+      containers: [
+        {
+          name: 'main',
+          image: opts.readerImage,
+          command: ['/bin/sh', '-c', `[ -f "${WORKSPACE_PATH}/$LF_PATH" ] || exit ${READER_NOT_FOUND}; exec base64 "${WORKSPACE_PATH}/$LF_PATH"`],
+          env: [{ name: 'LF_PATH', value: path }],
+          volumeMounts: [{ name: 'workspace', mountPath: WORKSPACE_PATH, readOnly: true }],
+          resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '200m', memory: '64Mi' } },
+          securityContext: containerSecurityContext(),
+        },
+      ],
       volumes: [{ name: 'workspace', persistentVolumeClaim: { claimName: names.workspaceClaim(workflowId), readOnly: true } }],
     },
   };

@@ -49,6 +49,10 @@ export function renderManifests(target: 'k8s' | 'argo', input: RenderInput): Kub
     ...jobs.map((j) => callbackSecret(options, j)),
   ];
   if (target === 'k8s') return [...common, ...jobs.map((j) => batchJob(options, j, subPaths))];
-  const workflow = argoWorkflow(options, { name: names.runWorkflow(run.workflowId), workflowId: run.workflowId, jobs, edges: run.edges, timeoutSeconds: run.timeoutSeconds }, subPaths);
+  const workflow = argoWorkflow(
+    options,
+    { name: names.runWorkflow(run.workflowId), workflowId: run.workflowId, jobs, edges: run.edges, timeoutSeconds: run.timeoutSeconds },
+    subPaths,
+  );
   return [...common, workflow];
 }

@@ -42,7 +42,9 @@ export function codeConfigMap(opts: ClusterOptions, workflowId: string, files: R
   });
   if (problems.length > 0) throw validationError('invalid workspace file paths', problems);
   const data: Record<string, string> = { [POPULATE_SCRIPT]: populateScript(paths) };
-  paths.forEach((p, i) => { data[`f${i}`] = files[p]!; });
+  paths.forEach((p, i) => {
+    data[`f${i}`] = files[p]!;
+  });
   const size = Object.values(data).reduce((n, v) => n + Buffer.byteLength(v), 0);
   if (size > MAX_CODE_BYTES) {
     throw new LedgerflowError('payload_too_large', `the workflow's files take ${size} bytes; Kubernetes runs accept at most ${MAX_CODE_BYTES}`);
