@@ -3,7 +3,8 @@ import { Authenticator, principalOrgMapSchema, tokensSchema, type PrincipalOrgMa
 
 /** The authenticator the settings describe; needs no adapter, so a 401 never waits on one. */
 export function authenticatorFrom(s: Settings): Authenticator {
-  return new Authenticator(jsonSetting(s.LEDGERFLOW_TOKENS, tokensSchema, {}), principalOrgs(s));
+  const [user, org] = s.FABRIC_SERVICE_IDENTITY.split('@') as [string, string];
+  return new Authenticator(jsonSetting(s.LEDGERFLOW_TOKENS, tokensSchema, {}), principalOrgs(s), { user, org });
 }
 
 function principalOrgs(s: Settings): PrincipalOrgMap | undefined {

@@ -39,15 +39,29 @@ const digest = (value: string) => createHash('sha256').update(value, 'utf8').dig
 
 export class Authenticator {
   private readonly tokens: { digest: Buffer; caller: Caller }[];
+  /**
+   * @param platform the platform's own identity (FABRIC_SERVICE_IDENTITY): no request may act
+   * as it, since the ledger identity issued for that name carries the platform role.
+   */
   constructor(
     tokens: TokenMap,
     private readonly principalOrgs: PrincipalOrgMap | undefined,
+    private readonly platform?: Caller,
   ) {
     this.tokens = Object.entries(tokens).map(([token, caller]) => ({ digest: digest(token), caller: { user: caller.user, org: caller.org } }));
   }
 
-  /** The caller, or `unauthenticated` (401) / `forbidden` (403, a principal of no organization). */
+  /** The caller, or `unauthenticated` (401) / `forbidden` (403: a principal of no
+   * organization, or one named as the platform's own identity). */
   authenticate(headers: HeaderSource): Caller {
+    const caller = this.identify(headers);
+    if (this.platform !== undefined && caller.user === this.platform.user && caller.org === this.platform.org) {
+      throw new LedgerflowError('forbidden', `${caller.user}@${caller.org} is the platform's own identity and cannot call the API`);
+    }
+    return caller;
+  }
+
+  private identify(headers: HeaderSource): Caller {
     // Behind App Service authentication the platform has validated the caller and set the
     // principal, and it forwards the caller's Authorization header too: that is then an
     // Entra token, not one of LEDGERFLOW_TOKENS, so the principal decides.

@@ -78,3 +78,16 @@ test('behind App Service authentication the principal decides, not the Entra bea
     code('unauthenticated'),
   );
 });
+
+test("no request acts as the platform's own identity (its ledger certificate carries the platform role)", () => {
+  const platform = { user: 'ledgerflow', org: 'uis' };
+  const auth = new Authenticator({ ...tokens, 'tok-platform-0123456789': platform }, { 'tid:T1': 'uis' }, platform);
+  assert.throws(() => auth.authenticate(headers({ authorization: 'Bearer tok-platform-0123456789' })), code('forbidden'));
+  const named = principal([
+    { typ: 'tid', val: 'T1' },
+    { typ: 'name', val: 'ledgerflow' },
+  ]);
+  assert.throws(() => auth.authenticate(headers({ 'x-ms-client-principal': named })), code('forbidden'));
+  // Another user of the platform's organization, or the same name in another one, is no platform.
+  assert.deepEqual(auth.authenticate(headers({ authorization: 'Bearer tok-uis-0123456789' })), { user: 'alice', org: 'uis' });
+});
