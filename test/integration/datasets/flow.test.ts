@@ -42,7 +42,8 @@ test('datasets and leases, end to end', async (t) => {
     id = r.body.id;
     assert.match(id, /^[0-9a-f]{32}$/);
     assert.deepEqual(r.body.owner, USERS.alice);
-    assert.deepEqual(r.body.policy, { leaseTtlSeconds: 120, maxLeaseTtlSeconds: 600 });
+    // Consent is on unless the owner opts out: a policy without it reads as required.
+    assert.deepEqual(r.body.policy, { leaseTtlSeconds: 120, maxLeaseTtlSeconds: 600, approval: 'required' });
     assert.equal(r.body.state, 'free');
     assert.equal(r.body.lease, null);
     assert.ok(isIso(r.body.createdAt));
