@@ -10,6 +10,7 @@
  * Task.any/all (azure-functions-durable-js#574: the extension would schedule it again).
  */
 import { DummyOrchestrationContext, type OrchestrationContext, type Task } from 'durable-functions';
+import { EventType } from '../../../src/durable/history';
 
 export type Orchestration = (context: OrchestrationContext) => Generator<Task, unknown, unknown>;
 
@@ -25,21 +26,8 @@ const { createOrchestrator } = require('durable-functions/lib/src/util/testingUt
   createOrchestrator(fn: Orchestration): (trigger: unknown, context: unknown) => Promise<OrchestratorStateLike>;
 };
 
-/** History event types (durable-js src/history/HistoryEventType.ts, same numbers as DTFx). */
-export const EventType = {
-  ExecutionStarted: 0,
-  TaskScheduled: 4,
-  TaskCompleted: 5,
-  TaskFailed: 6,
-  SubOrchestrationInstanceCreated: 7,
-  SubOrchestrationInstanceCompleted: 8,
-  SubOrchestrationInstanceFailed: 9,
-  TimerCreated: 10,
-  TimerFired: 11,
-  OrchestratorStarted: 12,
-  OrchestratorCompleted: 13,
-  EventRaised: 15,
-} as const;
+// History event types: the engine's own table (durable-js HistoryEventType numbers, as DTFx).
+export { EventType };
 const ActionType = { CallActivity: 0, CallSubOrchestrator: 2, CreateTimer: 5, WaitForExternalEvent: 6, WhenAny: 11, WhenAll: 12 } as const;
 
 export type HistoryEvent = { EventType: number; EventId: number; IsPlayed: boolean; Timestamp: string } & Record<string, unknown>;
