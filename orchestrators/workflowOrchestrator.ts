@@ -5,6 +5,7 @@ import type { JobStatus } from '../src/core/model';
 import { JobGraph } from '../src/core/workflow/dag';
 import { neverStartedStatus, readyJobs, runOutcome } from '../src/core/workflow/progress';
 import {
+  cancelMessage,
   initialJobStates,
   jobFinishedEvent,
   jobInstanceId,
@@ -104,7 +105,7 @@ export function* workflowOrchestrator(context: OrchestrationContext): Generator<
     }
     if (stoppedBy === undefined && cancel.isCompleted) {
       stoppedBy = 'Canceled';
-      run.message = 'canceled';
+      run.message = cancelMessage(cancel.result);
     }
     if (stoppedBy === undefined && deadline !== undefined && context.df.currentUtcDateTime.getTime() >= deadline) {
       stoppedBy = 'Failed';

@@ -1,6 +1,8 @@
 import type { Caller } from '../../src/core/model';
 import { holdsLease } from '../../src/core/workflow/leases';
+import type { LeaseExpiryInput } from '../../src/core/workflow/run';
 import type { ActivityDeps } from '../../src/app/workflows/activityDeps';
+import { defineActivity } from './define';
 
 /**
  * The datasets `caller` no longer holds (lease released, expired, or taken by another),
@@ -17,3 +19,21 @@ export async function missingLeases(deps: Pick<ActivityDeps, 'ledger' | 'now'>, 
   }
   return missing;
 }
+
+/** 'in-force' while the ledger still holds the lease as unexpired (its clock is behind ours). */
+export type LeaseExpiryState = 'ended' | 'in-force';
+
+/**
+ * Expires the overdue leases on the ledger as the platform (the chaincode's ExpireLeases, the
+ * same transaction the periodic timer runs; its `LeasesExpired` event stops the runs), then
+ * tells whether the given lease is still in force.
+ */
+export async function expireLeaseNow(deps: Pick<ActivityDeps, 'ledger' | 'platform' | 'log'>, input: LeaseExpiryInput): Promise<LeaseExpiryState> {
+  const session = deps.ledger.as(deps.platform);
+  const expired = await session.expireLeases();
+  for (const lease of expired) deps.log.info({ datasetId: lease.datasetId, holder: lease.holder.org, expiresAt: lease.expiresAt }, 'lease expired');
+  const lease = await session.getLease(input.datasetId);
+  return lease?.expiresAt === input.expiresAt ? 'in-force' : 'ended';
+}
+
+export const expireLease = defineActivity<LeaseExpiryInput, LeaseExpiryState>('expireLease', async (input, deps) => expireLeaseNow(deps, input));

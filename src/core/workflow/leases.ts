@@ -18,3 +18,17 @@ export function unleasedVolumes(spec: WorkflowSpec, leases: ReadonlyMap<string, 
     ),
   );
 }
+
+/** Why a dataset's lease ended under a run, in the words its canceled run shows. */
+export type LeaseEnd =
+  | 'lease released by its owner'
+  | 'lease released by its holder'
+  /** a release recorded before the chaincode named who released */
+  | 'lease released'
+  | 'lease expired'
+  | 'dataset deleted';
+
+/** The message of a run stopped because a dataset's lease ended: names the dataset and why. */
+export function leaseEndedReason(datasetId: string, end: LeaseEnd): string {
+  return `dataset ${datasetId}: ${end}`;
+}

@@ -67,6 +67,7 @@ test('the launch activity checks the lease, gives the backend the token and cred
     ledger,
     compute,
     log: silentLog,
+    platform: { user: 'ledgerflow', org: 'uis' },
     now: () => new Date(),
     locateDataset: async () => ({
       location: { kind: 'azure-files' as const, shareUrl: 'https://x.file.core.windows.net/s', credentialRef: 'ds-uis-credential' },
@@ -121,6 +122,7 @@ test('the launch activity guesses nothing from errors: a repeat is answered by t
     ledger,
     compute: new FakeCompute(),
     log: silentLog,
+    platform: { user: 'ledgerflow', org: 'uis' },
     now: () => new Date(),
     locateDataset: async () => {
       throw new Error('unused');
@@ -152,6 +154,7 @@ test("cleanup releases only the leases the submitter still holds, and compute cl
     ledger,
     compute,
     log: silentLog,
+    platform: { user: 'ledgerflow', org: 'uis' },
     now: () => new Date(),
     locateDataset: async () => {
       throw new Error('unused');
