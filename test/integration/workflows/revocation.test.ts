@@ -130,7 +130,7 @@ async function canceledFor(run: Reading, reason: string, who: Who = 'alice'): Pr
   assert.equal((await api.call('alice', 'GET', logsPath)).text.length, before);
 }
 
-test("the owner's release stops the hostile job within 3 s, while another organization takes the lease", async () => {
+test("the owner's release stops the hostile job within 3 s, while another organization takes the lease", async (t) => {
   const run = await readingRun();
   const t0 = Date.now();
   const released = await api.call('bob', 'DELETE', `/datasets/${run.datasetId}/lease`);
@@ -138,32 +138,36 @@ test("the owner's release stops the hostile job within 3 s, while another organi
   const carol = await api.call('carol', 'POST', `/datasets/${run.datasetId}/lease`, { ttlSeconds: 600 });
   assert.equal(carol.status, 201, carol.text);
   const ms = await goneAfter(run.marker, t0);
+  t.diagnostic(`job gone ${ms} ms after the owner's release`);
   assert.ok(ms <= REVOKE_BOUND_MS, `job gone ${ms} ms after the owner's release`);
   await canceledFor(run, 'lease released by its owner');
 });
 
-test("the holder's own release stops its job the same way", async () => {
+test("the holder's own release stops its job the same way", async (t) => {
   const run = await readingRun();
   const t0 = Date.now();
   assert.equal((await api.call('alice', 'DELETE', `/datasets/${run.datasetId}/lease`)).status, 204);
   const ms = await goneAfter(run.marker, t0);
+  t.diagnostic(`job gone ${ms} ms after the holder's release`);
   assert.ok(ms <= REVOKE_BOUND_MS, `job gone ${ms} ms after the holder's release`);
   await canceledFor(run, 'lease released by its holder');
 });
 
-test('deleting the dataset stops the hostile job within 3 s', async () => {
+test('deleting the dataset stops the hostile job within 3 s', async (t) => {
   const run = await readingRun();
   const t0 = Date.now();
   const deleted = await api.call('bob', 'DELETE', `/datasets/${run.datasetId}`);
   assert.ok([200, 204].includes(deleted.status), deleted.text);
   const ms = await goneAfter(run.marker, t0);
+  t.diagnostic(`job gone ${ms} ms after the deletion`);
   assert.ok(ms <= REVOKE_BOUND_MS, `job gone ${ms} ms after the deletion`);
   await canceledFor(run, 'dataset deleted');
 });
 
-test('the lease expiring stops the hostile job within 5 s of expiresAt, with no minute timer', async () => {
-  const run = await readingRun(12);
+test('the lease expiring stops the hostile job within 5 s of expiresAt, with no minute timer', async (t) => {
+  const run = await readingRun(20);
   const ms = await goneAfter(run.marker, Date.parse(run.expiresAt));
+  t.diagnostic(`job gone ${ms} ms after expiresAt`);
   assert.ok(ms <= EXPIRY_BOUND_MS, `job gone ${ms} ms after expiresAt`);
   await canceledFor(run, 'lease expired');
 });
@@ -188,7 +192,7 @@ test("a run awaiting the owner's approval is canceled when the owner releases th
   assert.ok(String(view.message).includes(datasetId) && String(view.message).includes('lease released by its owner'), view.message);
 });
 
-test('the per-lease expiry timer survives a host restart', async () => {
+test('the per-lease expiry timer survives a host restart', async (t) => {
   const run = await readingRun(30);
   assert.ok(Date.parse(run.expiresAt) - Date.now() > 10_000, 'enough lease left to restart the host');
   await api.host.stop();
@@ -196,6 +200,7 @@ test('the per-lease expiry timer survives a host restart', async () => {
   assert.ok(processesWith(run.marker).length > 0, 'the job outlived the host, as local jobs do');
   assert.ok(Date.now() < Date.parse(run.expiresAt), 'restarted before the lease ran out');
   const ms = await goneAfter(run.marker, Date.parse(run.expiresAt));
+  t.diagnostic(`job gone ${ms} ms after expiresAt, across a restart`);
   assert.ok(ms <= EXPIRY_BOUND_MS, `job gone ${ms} ms after expiresAt, across a restart`);
   await canceledFor(run, 'lease expired');
 });
