@@ -1,5 +1,5 @@
 import type { Caller } from '../../src/core/model';
-import { holdsLease } from '../../src/core/workflow/leases';
+import { holdsLease, leaseEndedReason } from '../../src/core/workflow/leases';
 import type { LeaseExpiryInput } from '../../src/core/workflow/run';
 import type { ActivityDeps } from '../../src/app/workflows/activityDeps';
 import { defineActivity } from './define';
@@ -37,3 +37,19 @@ export async function expireLeaseNow(deps: Pick<ActivityDeps, 'ledger' | 'platfo
 }
 
 export const expireLease = defineActivity<LeaseExpiryInput, LeaseExpiryState>('expireLease', async (input, deps) => expireLeaseNow(deps, input));
+
+export interface LeasesLostInput {
+  caller: Caller;
+  datasetIds: string[];
+}
+
+/** One reason per dataset of the run whose lease the caller no longer holds ([] when all
+ * are held): looked at before a run is recorded as a success. */
+export const leasesLost = defineActivity<LeasesLostInput, string[]>('leasesLost', async ({ caller, datasetIds }, deps) => {
+  const reasons: string[] = [];
+  for (const id of await missingLeases(deps, caller, datasetIds)) {
+    const record = await deps.ledger.as(deps.platform).getDataset(id);
+    reasons.push(leaseEndedReason(id, record === undefined || record.deletedAt !== undefined ? 'dataset deleted' : 'lease ended before the run finished'));
+  }
+  return reasons;
+});

@@ -26,7 +26,9 @@ export type LeaseEnd =
   /** a release recorded before the chaincode named who released */
   | 'lease released'
   | 'lease expired'
-  | 'dataset deleted';
+  | 'dataset deleted'
+  /** found at the finish: the run's last job ended between the lease's end and its cancel */
+  | 'lease ended before the run finished';
 
 /** The message of a run stopped because a dataset's lease ended: names the dataset and why. */
 export function leaseEndedReason(datasetId: string, end: LeaseEnd): string {
