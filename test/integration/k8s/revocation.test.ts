@@ -53,7 +53,11 @@ for (const backend of ['kubernetes', 'argo'] as const) {
     const runId = String(r.body.id);
     // The fake never runs the pod: the job stays running until something stops it.
     const name = await eventually(() => ofRun(plural)[0]?.metadata.name, 60_000, `the run's ${plural} object`);
-    await eventually(async () => ((await api.call('alice', 'GET', `/workflows/${runId}`)).body.jobs[0].status === 'Running' ? true : undefined), 30_000, 'job running');
+    await eventually(
+      async () => ((await api.call('alice', 'GET', `/workflows/${runId}`)).body.jobs[0].status === 'Running' ? true : undefined),
+      30_000,
+      'job running',
+    );
 
     const t0 = Date.now();
     assert.equal((await api.call('bob', 'DELETE', `/datasets/${datasetId}/lease`)).status, 204);

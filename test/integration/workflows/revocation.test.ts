@@ -178,7 +178,11 @@ test("a run awaiting the owner's approval is canceled when the owner releases th
   const r = await api.call('alice', 'POST', '/workflows', { workflow: hostileReader(datasetId, 'never-started') });
   assert.equal(r.status, 202, r.text);
   const runId = String(r.body.id);
-  await eventually(async () => ((await api.call('alice', 'GET', `/workflows/${runId}`)).body.status === 'AwaitingApproval' ? true : undefined), 30_000, 'approval wait');
+  await eventually(
+    async () => ((await api.call('alice', 'GET', `/workflows/${runId}`)).body.status === 'AwaitingApproval' ? true : undefined),
+    30_000,
+    'approval wait',
+  );
   assert.equal((await api.call('bob', 'DELETE', `/datasets/${datasetId}/lease`)).status, 204);
   const view = await eventually(
     async () => {

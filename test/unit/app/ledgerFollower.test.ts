@@ -41,8 +41,14 @@ function memoryCheckpoints(): CheckpointStore & { saved: EventCheckpoint[] } {
 test('the events that can end a lease name their datasets and why; the others none; a bad payload throws', () => {
   const owner = { ...lease('d1'), releasedBy: { ...bob, mspId: 'X' }, releasedAs: 'owner' };
   assert.deepEqual(leaseChangesOf(event(1, 't', 'LeaseReleased', owner)), [{ datasetId: 'd1', end: 'lease released by its owner' }]);
-  assert.deepEqual(leaseChangesOf(event(1, 't', 'LeaseReleased', { ...owner, releasedAs: 'holder' })), [{ datasetId: 'd1', end: 'lease released by its holder' }]);
-  assert.deepEqual(leaseChangesOf(event(1, 't', 'LeaseReleased', lease('d1'))), [{ datasetId: 'd1', end: 'lease released' }], 'an event from before releasedAs');
+  assert.deepEqual(leaseChangesOf(event(1, 't', 'LeaseReleased', { ...owner, releasedAs: 'holder' })), [
+    { datasetId: 'd1', end: 'lease released by its holder' },
+  ]);
+  assert.deepEqual(
+    leaseChangesOf(event(1, 't', 'LeaseReleased', lease('d1'))),
+    [{ datasetId: 'd1', end: 'lease released' }],
+    'an event from before releasedAs',
+  );
   assert.deepEqual(leaseChangesOf(event(1, 't', 'LeaseTaken', lease('d2'))), [{ datasetId: 'd2', end: 'lease expired' }]);
   assert.deepEqual(leaseChangesOf(event(1, 't', 'LeasesExpired', { leases: [lease('d1'), lease('d3')] })), [
     { datasetId: 'd1', end: 'lease expired' },

@@ -3,7 +3,16 @@ import type { JobLaunch } from '../../../ports/compute';
 import { CALLBACK_TOKEN_KEY, CALLBACK_URL_KEY, jobAnnotations } from './job';
 import { LABELS, names, runLabels } from './names';
 import type { ClusterOptions } from './options';
-import { containerSecurityContext, JOB_TERMINATION_GRACE_SECONDS, jobLabels, mainContainer, podSecurityContext, populateContainer, ROLE_NOTIFIER, runVolumes } from './pod';
+import {
+  containerSecurityContext,
+  JOB_TERMINATION_GRACE_SECONDS,
+  jobLabels,
+  mainContainer,
+  podSecurityContext,
+  populateContainer,
+  ROLE_NOTIFIER,
+  runVolumes,
+} from './pod';
 
 /** The parts of argoproj.io/v1alpha1 Workflow that ledgerflow writes and reads. */
 export interface ArgoParameter {
