@@ -66,6 +66,8 @@ test('RSS after a lease race and a GC is within 1.5x of before', async (t) => {
     KEY_STORE: 'file',
     STORAGE: 'local',
     COMPUTE: 'local',
+    // 2,000 request lines would bury the test's output.
+    LOG_LEVEL: 'warn',
   });
   host = await startHost({
     appDir,
