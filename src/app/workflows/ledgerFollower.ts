@@ -112,7 +112,8 @@ export interface FollowDeps {
 export async function followLedger(deps: FollowDeps): Promise<{ events: number; canceled: string[] }> {
   const from = await deps.checkpoints.load();
   const abort = new AbortController();
-  const idleMs = deps.idleMs ?? 500;
+  // Cancels wait for the stream to go quiet, so this adds to every revocation's delay.
+  const idleMs = deps.idleMs ?? 200;
   const maxEvents = deps.maxEvents ?? 1000;
   let idle = setTimeout(() => abort.abort(), idleMs);
   const changes = new Map<string, { change: LeaseChange; rank: number }>();
