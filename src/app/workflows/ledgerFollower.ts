@@ -53,7 +53,8 @@ export function leaseChangesOf(event: LedgerEvent): LeaseChange[] {
 
 /** Which of two changes in one pass names the run's end: a deletion outranks the rest, a
  * takeover (which only says the old lease had run out) ranks last, otherwise the first. */
-const rank = (event: string): number => (event === 'DatasetDeleted' ? 2 : event === 'LeaseTaken' ? 0 : 1);
+const TAKEOVER = 0;
+const rank = (event: string): number => (event === 'DatasetDeleted' ? 2 : event === 'LeaseTaken' ? TAKEOVER : 1);
 
 /** Where reading resumes: the last event handled (fabric-gateway's checkpoint: its block,
  * and the transaction to skip through in it). */
@@ -141,11 +142,16 @@ export async function followLedger(deps: FollowDeps): Promise<{ events: number; 
   }
   const canceled: string[] = [];
   const session = deps.ledger.as(deps.platform);
-  for (const [datasetId, { change }] of changes) {
+  for (const [datasetId, { change, rank: seen }] of changes) {
     // A deleted dataset has no lease (its lease key ends with it). A failure here fails
     // the pass before the checkpoint moves, so the next pass repeats it.
     const lease = await session.getLease(datasetId);
-    canceled.push(...(await cancelRunsOutsideLease(datasetId, lease?.holder, leaseEndedReason(datasetId, change.end), deps.runs, deps.log)));
+    // A takeover says why only while the new lease is in force; with none in force now, the
+    // lease ended after the events read, by an event the next pass reads, which says why.
+    const endedUnread = seen === TAKEOVER && lease === undefined;
+    if (!endedUnread) {
+      canceled.push(...(await cancelRunsOutsideLease(datasetId, lease?.holder, leaseEndedReason(datasetId, change.end), deps.runs, deps.log)));
+    }
     if (lease !== undefined) await startExpiryTimer({ datasetId, expiresAt: lease.expiresAt }, deps.runs, deps.log);
   }
   if (last !== undefined) await deps.checkpoints.save({ blockNumber: last.blockNumber, transactionId: last.txId });

@@ -143,3 +143,27 @@ test('a lease seen again (a repeated pass, a restart) does not start its expiry 
   await followLedger({ ledger, platform: alice, runs, checkpoints, log: silentLog, idleMs: 20 });
   assert.deepEqual([...runs.records.keys()], ['lease-expiry:d1:2099-01-01T00:00:00.000Z']);
 });
+
+test('a takeover read with no lease in force now cancels nothing yet: the event that ended the lease, read next, says why', async () => {
+  const ledger = new FakeLedger();
+  ledger.committed.push(event(1, 'tx-a', 'LeaseTaken', lease('d1')));
+  const runs = await runsOn([['a', ['d1'], alice]]);
+  const checkpoints = memoryCheckpoints();
+  // The owner released d1 after the stream went quiet and before the pass read the lease.
+  assert.deepEqual(await followLedger({ ledger, platform: alice, runs, checkpoints, log: silentLog, idleMs: 20 }), { events: 1, canceled: [] });
+  ledger.committed.push(event(2, 'tx-b', 'LeaseReleased', { ...lease('d1'), releasedAs: 'owner' }));
+  assert.deepEqual(await followLedger({ ledger, platform: alice, runs, checkpoints, log: silentLog, idleMs: 20 }), { events: 1, canceled: ['a'] });
+  assert.deepEqual(runs.raised[0]?.data, { reason: 'dataset d1: lease released by its owner' });
+});
+
+test("a takeover by another holder cancels the old holder's runs: its lease had run out", async () => {
+  const ledger = new FakeLedger();
+  ledger.lease('d1', bob);
+  ledger.committed.push(event(1, 'tx-a', 'LeaseTaken', lease('d1', bob)));
+  const runs = await runsOn([['a', ['d1'], alice]]);
+  assert.deepEqual(await followLedger({ ledger, platform: alice, runs, checkpoints: memoryCheckpoints(), log: silentLog, idleMs: 20 }), {
+    events: 1,
+    canceled: ['a'],
+  });
+  assert.deepEqual(runs.raised[0]?.data, { reason: 'dataset d1: lease expired' });
+});
