@@ -53,10 +53,11 @@ async function goneAfter(marker: string, since: number): Promise<number> {
   return Date.now() - since;
 }
 
-/** A job that ignores SIGTERM, forks a second reader that does too, and prints the data forever. */
+/** A job that ignores SIGTERM, forks readers that do too (one in a session of its own), and prints the data forever. */
 function hostileReader(datasetId: string, marker: string): string {
   const loop = `while true; do cat /data/uio/secret.txt; sleep 0.1; done`;
-  const command = `trap "" TERM INT HUP; : ${marker}; ( trap "" TERM; ${loop} ) & ${loop}`;
+  // The third reader leaves the job's session and process group (setsid).
+  const command = `trap "" TERM INT HUP; : ${marker}; ( trap "" TERM; ${loop} ) & setsid sh -c "trap \\"\\" TERM; : ${marker}-own-session; ${loop}" & ${loop}`;
   return `jobs:\n  - command: '${command}'\n    volumes:\n      - {id: '${datasetId}', name: 'uio', path: '/data/uio'}\n`;
 }
 
@@ -93,7 +94,8 @@ async function readingRun(ttlSeconds = 600): Promise<Reading> {
   await eventually(
     async () => {
       const logs = await api.call('alice', 'GET', logsPath);
-      return logs.status === 200 && logs.text.includes('bobs-secret-row') && processesWith(marker).length >= 2 ? true : undefined;
+      const ownSession = processesWith(`${marker}-own-session`).length > 0;
+      return logs.status === 200 && logs.text.includes('bobs-secret-row') && ownSession ? true : undefined;
     },
     60_000,
     'the hostile job to print the data',
