@@ -7,17 +7,27 @@ import { defineActivity } from './define';
 /**
  * The datasets `caller` no longer holds (lease released, expired, or taken by another),
  * looked at again right before each job launches: a lease may have expired or been
- * released since the run was submitted.
+ * released since the run was submitted. `endsAt`: when the first of the held leases ends.
  */
-export async function missingLeases(deps: Pick<ActivityDeps, 'ledger' | 'now'>, caller: Caller, datasetIds: readonly string[]): Promise<string[]> {
-  if (datasetIds.length === 0) return [];
+export async function leaseWindow(
+  deps: Pick<ActivityDeps, 'ledger' | 'now'>,
+  caller: Caller,
+  datasetIds: readonly string[],
+): Promise<{ missing: string[]; endsAt?: Date }> {
   const session = deps.ledger.as(caller);
   const now = deps.now();
   const missing: string[] = [];
+  let endsAt: Date | undefined;
   for (const id of new Set(datasetIds)) {
-    if (!holdsLease(await session.getLease(id), caller, now)) missing.push(id);
+    const lease = await session.getLease(id);
+    if (lease === undefined || !holdsLease(lease, caller, now)) missing.push(id);
+    else if (endsAt === undefined || Date.parse(lease.expiresAt) < endsAt.getTime()) endsAt = new Date(lease.expiresAt);
   }
-  return missing;
+  return endsAt === undefined ? { missing } : { missing, endsAt };
+}
+
+export async function missingLeases(deps: Pick<ActivityDeps, 'ledger' | 'now'>, caller: Caller, datasetIds: readonly string[]): Promise<string[]> {
+  return (await leaseWindow(deps, caller, datasetIds)).missing;
 }
 
 /** 'in-force' while the ledger still holds the lease as unexpired (its clock is behind ours). */

@@ -5,6 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from '../../../bench/support/host';
+import { LEASE_BACKSTOP_SECONDS } from '../../../src/core/workflow/leases';
 import { DatasetsApi, type Who } from '../datasets/client';
 
 /**
@@ -209,4 +210,13 @@ test('the per-lease expiry timer survives a host restart', async (t) => {
   t.diagnostic(`job gone ${ms} ms after expiresAt, across a restart`);
   assert.ok(ms <= EXPIRY_BOUND_MS, `job gone ${ms} ms after expiresAt, across a restart`);
   await canceledFor(run, 'lease expired');
+});
+
+test("with no host running at the lease's end, the job's own time limit still ends it soon after", async (t) => {
+  const run = await readingRun(15);
+  await api.host.stop('SIGKILL');
+  assert.ok(processesWith(run.marker).length > 0, 'the job outlived the host');
+  const ms = await goneAfter(run.marker, Date.parse(run.expiresAt));
+  t.diagnostic(`job gone ${ms} ms after expiresAt, with no host`);
+  assert.ok(ms <= (LEASE_BACKSTOP_SECONDS + 5) * 1000, `job gone ${ms} ms after expiresAt, with no host`);
 });
