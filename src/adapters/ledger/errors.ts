@@ -10,7 +10,8 @@ import { LedgerflowError, insufficientStorage, isDiskFull, mentionsDiskFull, typ
  * MVCC conflict that survived the retries is `conflict`, a peer that cannot be reached is
  * `unavailable`.
  */
-export type LedgerStage = 'evaluate' | 'endorse' | 'submit' | 'commit';
+/** `result`: the transaction's answer was read, and is not what the chaincode's contract says. */
+export type LedgerStage = 'evaluate' | 'endorse' | 'submit' | 'commit' | 'result';
 
 export class LedgerError extends LedgerflowError {
   readonly stage: LedgerStage;
@@ -59,6 +60,22 @@ export class LedgerCommitStatusError extends LedgerError {
     super('commit', code, message, options);
     this.name = 'LedgerCommitStatusError';
     this.validationCode = options.validationCode;
+  }
+}
+
+/**
+ * A peer answered with a result that is not the record the transaction returns
+ * (src/api/ledgerRecords.ts): a broken or foreign peer, or a chaincode of another version.
+ * `internal`, with each problem's path (never a value) in `details`. A submitted transaction
+ * has committed by then: its effect stands, only its answer could not be read.
+ */
+export class LedgerResultError extends LedgerError {
+  readonly transaction: string;
+
+  constructor(transaction: string, issues: ErrorDetail[], options: { cause?: unknown } = {}) {
+    super('result', 'internal', `the ledger's answer to ${transaction} is not a valid result`, { data: { issues }, ...options });
+    this.name = 'LedgerResultError';
+    this.transaction = transaction;
   }
 }
 
