@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
-import { startHost, type TestHost } from '../../../bench/support/host';
+import { eventually, startHost, type TestHost } from '../../../bench/support/host';
 import { openApiPath } from '../../../src/api/openapi';
 import { routeTable, type ApiRoute } from '../../../src/api/routes';
 
@@ -186,11 +186,14 @@ test('approval routes: real answers match the document', async () => {
     files: { 'n.py': 'print(1)\n' },
   });
   const run = submitted.body.id as string;
-  for (;;) {
-    const view = (await call('workflowsGet', 'bob', `workflows/${run}`)).body;
-    if (view.status === 'AwaitingApproval' && view.approvals !== undefined) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await eventually(
+    async () => {
+      const view = (await call('workflowsGet', 'bob', `workflows/${run}`)).body;
+      return view.status === 'AwaitingApproval' && view.approvals !== undefined ? view : undefined;
+    },
+    60_000,
+    'the run to wait for approval',
+  );
   assert.equal((await call('approvalsList', 'alice', 'approvals?state=pending&limit=1')).status, 200);
   assert.equal((await call('approvalsList', 'alice', 'approvals?limit=0')).status, 400);
   assert.equal((await call('approvalsGet', 'alice', `approvals/${run}`)).status, 200);

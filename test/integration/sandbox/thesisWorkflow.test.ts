@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { eventually } from '../../../bench/support/host';
 import { LocalComputeBackend } from '../../../src/adapters/compute/local/localCompute';
 import { JobGraph } from '../../../src/core/workflow/dag';
 import { datasetIdsOf, parseWorkflowSpec } from '../../../src/core/workflow/spec';
@@ -39,11 +40,14 @@ async function runSpec(source: string, datasets: Record<string, string>, files: 
       },
       resolved,
     );
-    let observation = await backend.status(handle);
-    while (observation.phase === 'Running' || observation.phase === 'Pending') {
-      await new Promise((r) => setTimeout(r, 10));
-      observation = await backend.status(handle);
-    }
+    const observation = await eventually(
+      async () => {
+        const o = await backend.status(handle);
+        return o.phase === 'Running' || o.phase === 'Pending' ? undefined : o;
+      },
+      120_000,
+      `job ${handle.ref} to end`,
+    );
     outcomes.push({ ...observation, message: await backend.logs(handle) });
   }
   const result = await backend.readWorkspaceFile(workflowId, 'result.txt');
