@@ -80,14 +80,15 @@ test('thesis-style python job counts lorem in its dataset', { skip: !existsSync(
   const data = mkdtempSync(join(tmpdir(), 'lf-thesis-data-'));
   chmodSync(data, 0o755); // an owner's directory must be readable by the job user
   writeFileSync(join(data, 'a.txt'), 'lorem ipsum lorem\n');
-  const source = "jobs:\n- command: 'python uis.py'\n  volumes:\n    - {id: 'ds1', name: 'uis', path: '/home/jovyan/uis'}\n";
+  const id = 'd1'.repeat(16);
+  const source = `jobs:\n- command: 'python uis.py'\n  volumes:\n    - {id: '${id}', name: 'uis', path: '/home/jovyan/uis'}\n`;
   const code = [
     'import os',
     'n = sum(open(os.path.join(r, f)).read().count("lorem") for r, _, fs in os.walk("/home/jovyan/uis") for f in fs)',
     'open("result.txt", "w").write(str(n))',
   ].join('\n');
   try {
-    const { outcomes, result } = await runSpec(source, { ds1: data }, { 'uis.py': code });
+    const { outcomes, result } = await runSpec(source, { [id]: data }, { 'uis.py': code });
     assert.equal(outcomes[0]!.exitCode, 0, outcomes[0]!.message);
     assert.equal(result, '2');
   } finally {
