@@ -39,7 +39,10 @@ const cases: { rule: string; files: Record<string, string> }[] = [
   { rule: 'core-is-pure', files: { 'src/core/rule.ts': "import { readFileSync } from 'node:fs';\nexport const y = readFileSync;\n" } },
   {
     rule: 'core-chaincode-types-only',
-    files: { 'src/core/model.ts': "import { contracts } from '../../chaincode/dist/index';\nexport const y = contracts;\n", 'chaincode/dist/index.js': 'exports.contracts = [];\n' },
+    files: {
+      'src/core/model.ts': "import { contracts } from '../../chaincode/dist/index';\nexport const y = contracts;\n",
+      'chaincode/dist/index.js': 'exports.contracts = [];\n',
+    },
   },
   {
     rule: 'ports-only-core',

@@ -127,7 +127,7 @@ dags:
   ]);
 });
 
-test('a dataset id is 32 lower-case hex characters (ours) or 64 (the thesis\'s); anything else is reported', () => {
+test("a dataset id is 32 lower-case hex characters (ours) or 64 (the thesis's); anything else is reported", () => {
   const volume = (id: string) => `jobs:\n  - command: x\n    volumes: [{id: '${id}', name: d, path: /data/d}]\n`;
   for (const id of ['0f'.repeat(16), '0f'.repeat(32)]) assert.equal(parseWorkflowSpec(volume(id)).jobs[0]!.volumes[0]!.id, id);
   for (const id of ['abc123', '0F'.repeat(16), `${'0f'.repeat(16)}0`, 'dataset-uis', '../'.repeat(11)]) {
