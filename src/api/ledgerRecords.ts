@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ApprovalRecord, DatasetRecord, HistoryEntry, LeasePolicy, LeaseRecord, Page } from '../core/model';
+import type { ApprovalRecord, ChaincodeErrorBody, DatasetRecord, HistoryEntry, LeasePolicy, LeaseRecord, Page } from '../core/model';
 
 /**
  * The ledger boundary: what the ledgerflow chaincode returns (transaction results) and emits
@@ -92,6 +92,14 @@ export const approvalRecordSchema = z.object({
   reason: z.string().optional(),
   reusedFrom: z.string().optional(),
 }) satisfies RecordSchema<ApprovalRecord>;
+
+/** A refusal, as the chaincode writes it into the peer's error message (chaincode/src/errors.ts);
+ * a `data` that is not an object is dropped, not the refusal. */
+export const chaincodeErrorSchema = z.object({
+  code: z.enum(['validation_failed', 'not_found', 'forbidden', 'conflict', 'lease_held', 'gone']),
+  message: z.string(),
+  data: z.record(z.string(), z.unknown()).optional().catch(undefined),
+}) satisfies RecordSchema<ChaincodeErrorBody>;
 
 /** A page of records, as the chaincode's list queries return them. */
 export function pageSchema<T>(item: z.ZodType<T>): z.ZodType<Page<T>> {

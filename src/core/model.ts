@@ -21,6 +21,7 @@ export type {
   ApprovalPolicy,
   ApprovalRecord,
   ApprovalState,
+  ChaincodeErrorBody,
   DatasetRecord,
   HistoryEntry,
   LeasePolicy,

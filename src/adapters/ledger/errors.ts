@@ -1,5 +1,7 @@
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { CommitError, GatewayError, StatusCode } from '@hyperledger/fabric-gateway';
+import { chaincodeErrorSchema } from '../../api/ledgerRecords';
+import type { ChaincodeErrorBody } from '../../core/model';
 import { LedgerflowError, insufficientStorage, isDiskFull, mentionsDiskFull, type ErrorCode, type ErrorDetail } from '../../core/errors';
 
 /**
@@ -79,27 +81,21 @@ export class LedgerResultError extends LedgerError {
   }
 }
 
-const CHAINCODE_CODES = new Set<ErrorCode>(['validation_failed', 'not_found', 'forbidden', 'conflict', 'lease_held', 'gone']);
-
-interface ChaincodeErrorBody {
-  code: ErrorCode;
-  message: string;
-  data?: Record<string, unknown>;
-}
-
 /** The chaincode's `{"code","message","data"?}` from a peer's error text, e.g.
- * `chaincode response 500, {"code":"not_found",...}`. */
+ * `chaincode response 500, {"code":"not_found",...}`; undefined when there is none. */
 export function parseChaincodeError(text: string): ChaincodeErrorBody | undefined {
   const start = text.indexOf('{');
   if (start < 0) return undefined;
+  let body: unknown;
   try {
-    const body = JSON.parse(text.slice(start)) as Partial<ChaincodeErrorBody>;
-    if (typeof body.code !== 'string' || !CHAINCODE_CODES.has(body.code) || typeof body.message !== 'string') return undefined;
-    const data = typeof body.data === 'object' && body.data !== null ? body.data : undefined;
-    return { code: body.code, message: body.message, ...(data === undefined ? {} : { data }) };
+    body = JSON.parse(text.slice(start));
   } catch {
     return undefined;
   }
+  const parsed = chaincodeErrorSchema.safeParse(body);
+  if (!parsed.success) return undefined;
+  const { code, message, data } = parsed.data;
+  return { code, message, ...(data === undefined ? {} : { data }) };
 }
 
 /** True for validation codes that mean "state moved under you": retrying may succeed. */
