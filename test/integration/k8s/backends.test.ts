@@ -78,7 +78,9 @@ test('a job runs with its workspace and read-only datasets, and its completion r
   for (const pv of pvs) {
     const claim = fake.get('persistentvolumeclaims', NAMESPACE, pv.spec.claimRef.name)!;
     assert.equal(claim.spec.volumeName, pv.metadata.name);
-    assert.deepEqual(pv.spec.accessModes, ['ReadOnlyMany']);
+    // hostPath and local volumes can only be ReadWriteOnce; Azure Files can be ReadOnlyMany.
+    assert.deepEqual(pv.spec.accessModes, [pv.spec.csi === undefined ? 'ReadWriteOnce' : 'ReadOnlyMany']);
+    assert.deepEqual(claim.spec.accessModes, pv.spec.accessModes);
     // Deleting the PV at cleanup must never delete the owner's data.
     assert.equal(pv.spec.persistentVolumeReclaimPolicy, 'Retain');
   }
