@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { datasetRoots, keyVaultUrls, settings as loadSettings, type Settings } from '../config/settings';
 import { DatasetService } from './datasets/datasetService';
 import { LedgerflowError } from '../core/errors';
@@ -8,6 +9,7 @@ import type { KeyStores } from '../ports/keyStore';
 import type { Ledger } from '../ports/ledger';
 import { FileKeyStores } from '../adapters/keyStore/fileKeyStore';
 import { LocalDatasetStorage } from '../adapters/storage/localStorage';
+import { SqliteRunIndex } from '../adapters/runIndex/sqliteRunIndex';
 import { createCompute } from './compute';
 import { createLedger, serviceCaller } from './ledger';
 import { workflowSide, type WorkflowSide } from './workflows/wiring';
@@ -75,6 +77,7 @@ export async function buildServices(s: Settings, env: NodeJS.ProcessEnv, log: Lo
     logger: log,
   });
   const platform = serviceCaller(s);
+  const runIndex = new SqliteRunIndex(join(s.LEDGERFLOW_DATA_DIR, RUN_INDEX_FILE));
   return {
     settings: s,
     logger: log,
@@ -83,10 +86,16 @@ export async function buildServices(s: Settings, env: NodeJS.ProcessEnv, log: Lo
     storage,
     datasets,
     platform,
-    ...workflowSide({ settings: s, ledger, keyStores, platform, log, createCompute: () => createCompute(s, log) }),
-    close: () => ledger.close(),
+    ...workflowSide({ settings: s, ledger, keyStores, platform, log, runIndex, createCompute: () => createCompute(s, log) }),
+    close: async () => {
+      await runIndex.close();
+      await ledger.close();
+    },
   };
 }
+
+/** The run index's file in the data dir (docs/workflows.md, "Listing"). */
+export const RUN_INDEX_FILE = 'run-index.sqlite';
 
 let current: Promise<Services> | undefined;
 
