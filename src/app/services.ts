@@ -10,6 +10,8 @@ import type { Ledger } from '../ports/ledger';
 import { FileKeyStores } from '../adapters/keyStore/fileKeyStore';
 import { LocalDatasetStorage } from '../adapters/storage/localStorage';
 import { SqliteRunIndex } from '../adapters/runIndex/sqliteRunIndex';
+import { embeddedQueueMessages } from '../adapters/queues/embeddedQueueMessages';
+import type { RunMessages } from '../ports/runMessages';
 import { createCompute } from './compute';
 import { createLedger, serviceCaller } from './ledger';
 import { workflowSide, type WorkflowSide } from './workflows/wiring';
@@ -78,6 +80,9 @@ export async function buildServices(s: Settings, env: NodeJS.ProcessEnv, log: Lo
   });
   const platform = serviceCaller(s);
   const runIndex = new SqliteRunIndex(join(s.LEDGERFLOW_DATA_DIR, RUN_INDEX_FILE));
+  // Azure Storage queues cannot be searched by content; their messages expire on their own
+  // (seven days), which the embedded host's queue copies, so there only leftovers go sooner.
+  const runMessages: RunMessages = s.LEDGERFLOW_HOST === 'embedded' ? embeddedQueueMessages(s.LEDGERFLOW_DATA_DIR) : { deleteFor: async () => 0 };
   return {
     settings: s,
     logger: log,
@@ -86,7 +91,7 @@ export async function buildServices(s: Settings, env: NodeJS.ProcessEnv, log: Lo
     storage,
     datasets,
     platform,
-    ...workflowSide({ settings: s, ledger, keyStores, platform, log, runIndex, createCompute: () => createCompute(s, log) }),
+    ...workflowSide({ settings: s, ledger, keyStores, platform, log, runIndex, runMessages, createCompute: () => createCompute(s, log) }),
     close: async () => {
       await runIndex.close();
       await ledger.close();

@@ -10,6 +10,7 @@ import type { ComputeBackend } from '../../ports/compute';
 import type { KeyStores } from '../../ports/keyStore';
 import type { Ledger } from '../../ports/ledger';
 import type { RunIndex } from '../../ports/runIndex';
+import type { RunMessages } from '../../ports/runMessages';
 import type { ActivityDeps } from './activityDeps';
 import { callbackKey, callbackUrl, runTiming } from './platform';
 import type { RunControl } from './runControl';
@@ -45,6 +46,7 @@ export interface WorkflowSideParts {
   log: Logger;
   createCompute: () => Promise<ComputeBackend>;
   runIndex: RunIndex;
+  runMessages: RunMessages;
 }
 
 export function workflowSide(p: WorkflowSideParts): WorkflowSide {
@@ -75,6 +77,7 @@ export function workflowSide(p: WorkflowSideParts): WorkflowSide {
         runs,
         index: p.runIndex,
         cursorKey,
+        messages: p.runMessages,
         timing: runTiming(p.settings),
         newId: randomUUID,
         now: () => new Date(),

@@ -11,8 +11,10 @@ import type { Logger } from '../../observability/logger';
 import type { ByteSource, ComputeBackend } from '../../ports/compute';
 import type { Ledger } from '../../ports/ledger';
 import type { RunIndex } from '../../ports/runIndex';
+import type { RunMessages } from '../../ports/runMessages';
 import type { Submission } from '../../api/workflowRequests';
 import type { RunControl, RunRecord } from './runControl';
+import { purgeExpired, purgeRun, type PurgeCounts, type RetentionDeps } from './retention';
 import { ensureIndexed, listCursors, reconcile } from './runIndexing';
 import { factsOf, viewOf, visibleTo, type RunFacts, type WorkflowView } from './views';
 
@@ -24,6 +26,8 @@ export interface WorkflowServiceDeps {
   index: RunIndex;
   /** Signs listing cursors (derived from a platform key). */
   cursorKey(): Promise<Buffer>;
+  /** Queue messages about a run, deleted when it is purged. */
+  messages: RunMessages;
   timing: RunTiming;
   newId(): string;
   now(): Date;
@@ -137,6 +141,25 @@ export class WorkflowService {
       throw new LedgerflowError('conflict', `workflow ${id} has already finished as ${view.status}`, { data: { status: view.status } });
     await this.deps.runs.raise(id, WORKFLOW_EVENTS.cancel, { reason: `canceled by ${caller.user}@${caller.org}` });
     this.deps.log.info({ workflowId: id, by: caller }, 'workflow cancel requested');
+  }
+
+  /** Purges a finished run at once (retention.ts): its organization's members only; 409
+   * while it runs or its cleanup has not ended. The ledger keeps its records. */
+  async delete(caller: Caller, id: string): Promise<{ id: string } & PurgeCounts> {
+    await this.visibleRun(caller, id);
+    const counts = await purgeRun(this.retention(), id);
+    this.deps.log.info({ workflowId: id, by: caller }, 'workflow run deleted on request');
+    return { id, ...counts };
+  }
+
+  /** One retention pass (the purgeWorkflows timer): finished runs older than `retentionMs`. */
+  async purgeExpired(retentionMs: number): Promise<{ purged: string[]; held: string[] }> {
+    return purgeExpired(this.retention(), retentionMs);
+  }
+
+  private retention(): RetentionDeps {
+    const { index, runs, compute, messages, log, now } = this.deps;
+    return { index, runs, compute, messages, log, now };
   }
 
   /** A job's log, streamed where the backend can (see ByteSource). */

@@ -26,6 +26,7 @@ function setup() {
     runs,
     index,
     cursorKey: async () => Buffer.alloc(32, 7),
+    messages: { deleteFor: async () => 0 },
     timing,
     newId: () => `wf-${++n}`,
     now: () => new Date(clock++),
