@@ -52,6 +52,9 @@ function parseSettingsOrExplain(env: NodeJS.ProcessEnv): Settings {
 }
 
 /** Starts the embedded Functions host: settings, app, HTTP, then the extensions. */
+/** How often the host looks for a quiet moment to compact its databases. */
+const UPKEEP_INTERVAL_MS = 30_000;
+
 export async function startHost(options: HostOptions = {}): Promise<RunningHost> {
   const env = options.env ?? process.env;
   const appDir = resolve(options.appDir ?? env['LEDGERFLOW_APP_DIR'] ?? process.cwd());
@@ -82,7 +85,10 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
   const started: HostExtension[] = [];
   let loadedApp: LoadedApp | undefined;
 
+  let upkeep: NodeJS.Timeout | undefined;
+
   async function close(): Promise<void> {
+    clearInterval(upkeep);
     server.closeAllConnections();
     await loadedApp?.close();
     for (const ext of [...started].reverse()) {
@@ -153,6 +159,21 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
 
     markStarted();
     server.ready();
+    // Compaction in a quiet moment: when nothing is in flight, each database gives back the
+    // pages purges freed and empties its WAL (src/fs/sqliteUpkeep.ts). A step with nothing
+    // to do costs a checkpoint of an empty WAL.
+    upkeep = setInterval(() => {
+      if (inFlight.size > 0) return;
+      for (const [name, compact] of [['queues', () => queues.compact()] as const, ...started.map((ext) => [ext.name, () => ext.compact?.()] as const)]) {
+        try {
+          const done = compact();
+          if (done !== undefined) logger.debug({ store: name, ...(done as object) }, 'storage compacted');
+        } catch (err) {
+          logger.warn({ err, store: name }, 'storage compaction failed; the next quiet moment tries again');
+        }
+      }
+    }, UPKEEP_INTERVAL_MS);
+    upkeep.unref();
 
     let stopping: Promise<void> | undefined;
     const stop = (): Promise<void> => {

@@ -45,5 +45,7 @@ export interface RunIndex {
   /** Whether runs from before the index existed have been added (a one-time pass). */
   backfilled(): Promise<boolean>;
   markBackfilled(): Promise<void>;
+  /** Gives back the space of removed rows (after a retention pass). */
+  compact(): Promise<void>;
   close(): Promise<void>;
 }

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { WORKFLOW_STATUSES, type WorkflowStatus } from '../../core/model';
+import { boundedStorage, compact } from '../../fs/sqliteUpkeep';
 import type { RunIndex, RunIndexEntry } from '../../ports/runIndex';
 
 const FINISHED: readonly WorkflowStatus[] = ['Succeeded', 'Failed', 'Canceled', 'Rejected'];
@@ -44,13 +45,10 @@ export class SqliteRunIndex implements RunIndex {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     const Database = require('better-sqlite3') as typeof BetterSqlite3;
     this.db = new Database(file);
-    // Only takes effect before the first table exists; lets a purge give pages back
-    // (incremental_vacuum) without rewriting the file.
-    this.db.pragma('auto_vacuum = INCREMENTAL');
+    boundedStorage(this.db);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
-    this.db.pragma('journal_size_limit = 4194304');
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS runs (
         id TEXT PRIMARY KEY,
@@ -152,6 +150,10 @@ export class SqliteRunIndex implements RunIndex {
 
   async markBackfilled(): Promise<void> {
     this.db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('backfilled', ?)").run(new Date().toISOString());
+  }
+
+  async compact(): Promise<void> {
+    compact(this.db);
   }
 
   async close(): Promise<void> {

@@ -118,6 +118,7 @@ export async function purgeExpired(deps: RetentionDeps, retentionMs: number, bat
     }
     if (rows.length < batch) break;
   }
+  if (purged.length > 0) await deps.index.compact();
   if (purged.length > 0 || held.size > 0) deps.log.info({ purged: purged.length, held: held.size, retentionMs }, 'retention pass');
   return { purged, held: [...held] };
 }
