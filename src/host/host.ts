@@ -10,6 +10,8 @@ import { applyLocalSettings } from './config/localSettings';
 import { lockDataDir } from './dataDirLock';
 import { makePrivate } from '../fs/privateDir';
 import { InFlight } from './inFlight';
+import { ADMIN_PREFIX, adminHandler, loadOrCreateAdminKey } from './admin';
+import { EMBEDDED_HOST_VERSION } from './app/coreApi';
 import type { HostContext, HostExtension } from './extension';
 import { HttpServer } from './http/httpServer';
 import { httpTriggerExtension } from './http/httpTrigger';
@@ -86,6 +88,9 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
   let loadedApp: LoadedApp | undefined;
 
   let upkeep: NodeJS.Timeout | undefined;
+  // Paused for a backup: invocations that are not HTTP requests (timers, queue messages,
+  // orchestrator episodes, activities) wait here, before they count as work in flight.
+  let resumed: Promise<void> | undefined;
 
   async function close(): Promise<void> {
     clearInterval(upkeep);
@@ -142,7 +147,10 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
       getFunction: (name) => runnable.find((fn) => fn.name.toLowerCase() === name.toLowerCase()),
       // Invocations an extension starts early (a timer's runOnStartup, the durable engine's
       // first episodes) wait until every extension runs: their bindings need all of them.
-      invoke: (fn, input) => track(allStarted.then(() => invoke(fn, input))),
+      invoke: (fn, input) =>
+        resumed !== undefined && fn.trigger.type.toLowerCase() !== 'httptrigger'
+          ? resumed.then(() => track(invoke(fn, input)))
+          : track(allStarted.then(() => invoke(fn, input))),
       mountHttp: (prefix, handler) => server.mount(prefix, handler),
       track,
     };
@@ -156,6 +164,31 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
         throw new HostConfigError(`the ${ext.name} extension failed to start: ${(err as Error).message}`, { cause: err });
       }
     }
+
+    // `ledgerflow admin backup`: pause new work, let the work in flight end, copy, resume.
+    const pause = async (): Promise<() => void> => {
+      let resume = (): void => undefined;
+      resumed = new Promise<void>((r) => (resume = r));
+      server.pausedPrefixes = ['/api'];
+      const done = (): void => {
+        server.pausedPrefixes = [];
+        resumed = undefined;
+        resume();
+      };
+      const left = await inFlight.drain(settings.LEDGERFLOW_SHUTDOWN_TIMEOUT_MS);
+      if (left > 0) {
+        done();
+        throw new Error(`${left} invocations were still running after ${settings.LEDGERFLOW_SHUTDOWN_TIMEOUT_MS} ms; nothing was copied`);
+      }
+      logger.info('work paused for a backup');
+      return () => {
+        done();
+        logger.info('work resumed after a backup');
+      };
+    };
+    server.mount(ADMIN_PREFIX, adminHandler({ dataDir, key: await loadOrCreateAdminKey(dataDir), logger, hostVersion: EMBEDDED_HOST_VERSION, pause }), {
+      untracked: true,
+    });
 
     markStarted();
     server.ready();
