@@ -17,6 +17,9 @@ export interface RunIndexEntry {
   datasetIds: string[];
   /** ISO-8601: when the index learned that the run ended; retention counts from it. */
   finishedAt?: string;
+  /** The run's final view as the API shows it (JSON), kept once its orchestration ended, so
+   * a listing of finished runs reads nothing else. Opaque here; the app parses it. */
+  finalView?: string;
 }
 
 /** A position in an organization's listing: the last row shown. */
@@ -27,11 +30,13 @@ export interface RunIndexPosition {
 
 export interface RunIndex {
   /** Adds a run; a repeat (a retried submit) keeps the stored row. */
-  add(entry: Omit<RunIndexEntry, 'finishedAt'>): Promise<void>;
+  add(entry: Omit<RunIndexEntry, 'finishedAt' | 'finalView'>): Promise<void>;
   get(id: string): Promise<RunIndexEntry | undefined>;
   /** Moves a run to `status`. A finished status is final: a late or replayed write of an
    * unfinished one (an activity retried after the run ended) changes nothing. */
   setStatus(id: string, status: WorkflowStatus, at: Date): Promise<void>;
+  /** Keeps the final view of a run whose orchestration has ended (and marks it finished). */
+  saveFinalView(id: string, status: WorkflowStatus, at: Date, view: string): Promise<void>;
   /** One organization's runs, newest first, strictly after `after`. */
   page(org: string, query: { limit: number; status?: WorkflowStatus; after?: RunIndexPosition }): Promise<RunIndexEntry[]>;
   /** Runs not known to have finished that mount the dataset. */

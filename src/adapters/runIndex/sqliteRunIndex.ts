@@ -16,6 +16,7 @@ interface Row {
   status: string;
   dataset_ids: string;
   finished_at: string | null;
+  final_view: string | null;
 }
 
 function entryOf(r: Row): RunIndexEntry {
@@ -29,6 +30,7 @@ function entryOf(r: Row): RunIndexEntry {
     status,
     datasetIds: JSON.parse(r.dataset_ids) as string[],
     ...(r.finished_at !== null && { finishedAt: r.finished_at }),
+    ...(r.final_view !== null && { finalView: r.final_view }),
   };
 }
 
@@ -57,7 +59,8 @@ export class SqliteRunIndex implements RunIndex {
         created_at TEXT NOT NULL,
         status TEXT NOT NULL,
         dataset_ids TEXT NOT NULL,
-        finished_at TEXT
+        finished_at TEXT,
+        final_view TEXT
       );
       CREATE INDEX IF NOT EXISTS runs_by_org ON runs (org, created_at, id);
       CREATE INDEX IF NOT EXISTS runs_by_org_status ON runs (org, status, created_at, id);
@@ -72,7 +75,7 @@ export class SqliteRunIndex implements RunIndex {
     `);
   }
 
-  async add(entry: Omit<RunIndexEntry, 'finishedAt'>): Promise<void> {
+  async add(entry: Omit<RunIndexEntry, 'finishedAt' | 'finalView'>): Promise<void> {
     this.db.transaction(() => {
       const inserted = this.db
         .prepare('INSERT OR IGNORE INTO runs (id, org, user, created_at, status, dataset_ids, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
@@ -101,6 +104,10 @@ export class SqliteRunIndex implements RunIndex {
     this.db
       .prepare(`UPDATE runs SET status = ?, finished_at = ? WHERE id = ? AND status NOT IN (${FINISHED_SQL}) AND status != ?`)
       .run(status, finishedAt, id, status);
+  }
+
+  async saveFinalView(id: string, status: WorkflowStatus, at: Date, view: string): Promise<void> {
+    this.db.prepare('UPDATE runs SET status = ?, finished_at = coalesce(finished_at, ?), final_view = ? WHERE id = ?').run(status, at.toISOString(), view, id);
   }
 
   async page(org: string, query: { limit: number; status?: WorkflowStatus; after?: { createdAt: string; id: string } }): Promise<RunIndexEntry[]> {

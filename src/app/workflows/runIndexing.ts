@@ -4,8 +4,10 @@ import { LedgerflowError } from '../../core/errors';
 import { WORKFLOW_STATUSES, type Caller, type WorkflowStatus } from '../../core/model';
 import { ORCHESTRATORS } from '../../core/workflow/run';
 import type { Logger } from '../../observability/logger';
-import type { RunIndex, RunIndexPosition } from '../../ports/runIndex';
-import type { RunControl } from './runControl';
+import type { RunIndex, RunIndexEntry, RunIndexPosition } from '../../ports/runIndex';
+import { workflowView } from '../../api/schemas';
+import { isFinished } from '../../core/workflow/run';
+import type { RunControl, RunRecord } from './runControl';
 import { factsOf, viewOf, type WorkflowView } from './views';
 
 /**
@@ -17,10 +19,31 @@ import { factsOf, viewOf, type WorkflowView } from './views';
  * status is final, so a correction never goes back.
  */
 
-/** Writes what the durable state says when the index says otherwise. */
-export async function reconcile(index: RunIndex, view: WorkflowView, now: Date): Promise<void> {
-  const entry = await index.get(view.id);
-  if (entry !== undefined && entry.status !== view.status) await index.setStatus(view.id, view.status, now);
+/** Runtime states after which an orchestration writes nothing more. */
+const ENDED = new Set(['Completed', 'Failed', 'Terminated', 'Canceled']);
+
+/**
+ * Writes what the durable state says when the index says otherwise; once the orchestration
+ * has ended, keeps its final view too, so later listings read nothing but the index.
+ */
+export async function reconcile(index: RunIndex, record: RunRecord, view: WorkflowView, now: Date, known?: RunIndexEntry): Promise<void> {
+  const entry = known ?? (await index.get(view.id));
+  if (entry === undefined) return;
+  if (ENDED.has(record.runtimeStatus) && isFinished(view.status)) {
+    if (entry.finalView === undefined) await index.saveFinalView(view.id, view.status, now, JSON.stringify(view));
+  } else if (entry.status !== view.status) await index.setStatus(view.id, view.status, now);
+}
+
+/** The final view an index row keeps, checked (it is read back untyped); undefined when
+ * there is none, or it no longer parses (the caller then reads the durable state). */
+export function finalViewOf(entry: RunIndexEntry): WorkflowView | undefined {
+  if (entry.finalView === undefined) return undefined;
+  try {
+    const parsed = workflowView.safeParse(JSON.parse(entry.finalView));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -15,7 +15,7 @@ import type { RunMessages } from '../../ports/runMessages';
 import type { Submission } from '../../api/workflowRequests';
 import type { RunControl, RunRecord } from './runControl';
 import { purgeExpired, purgeRun, type PurgeCounts, type RetentionDeps } from './retention';
-import { ensureIndexed, listCursors, reconcile } from './runIndexing';
+import { ensureIndexed, finalViewOf, listCursors, reconcile } from './runIndexing';
 import { factsOf, viewOf, visibleTo, type RunFacts, type WorkflowView } from './views';
 
 export interface WorkflowServiceDeps {
@@ -94,14 +94,14 @@ export class WorkflowService {
   async get(caller: Caller, id: string): Promise<WorkflowView> {
     const { record, facts } = await this.visibleRun(caller, id);
     const view = viewOf(record, facts);
-    await reconcile(this.deps.index, view, this.deps.now());
+    await reconcile(this.deps.index, record, view, this.deps.now());
     return view;
   }
 
   /**
    * Newest first, from the run index: one range read of the caller's organization, then
-   * the durable status of the rows shown (at most `limit`), so the cost does not grow with
-   * the number of runs stored. The cursor is the position after the last row (its index
+   * for the rows shown (at most `limit`) the final view the index keeps, or for runs still
+   * going their durable status, so the cost does not grow with the number of runs stored. The cursor is the position after the last row (its index
    * time and id), so paging holds steady while new runs arrive. With a status filter, a
    * row whose durable status has moved on since the index last heard is left out (the
    * page may then be short; the cursor still goes on).
@@ -120,12 +120,15 @@ export class WorkflowService {
     const now = this.deps.now();
     const views = await Promise.all(
       shown.map(async (row) => {
+        // A run whose orchestration ended is listed from its kept final view alone.
+        const kept = finalViewOf(row);
+        if (kept !== undefined) return kept;
         const record = await runs.get(row.id);
         const facts = record === undefined || record.name !== ORCHESTRATORS.workflow ? undefined : factsOf(record);
         // Not started yet (its submit is between index and start), or purged under us.
         if (record === undefined || facts === undefined || !visibleTo(facts, caller)) return undefined;
         const view = viewOf(record, facts);
-        if (view.status !== row.status) await index.setStatus(row.id, view.status, now);
+        await reconcile(index, record, view, now, row);
         return view;
       }),
     );
