@@ -31,6 +31,8 @@ export interface PurgeCounts {
   messages: number;
 }
 
+const ORPHAN_AGE_MS = 3_600_000;
+
 /** Runtime states in which an orchestration may still write. */
 const ACTIVE = new Set(['Pending', 'Running', 'ContinuedAsNew', 'Suspended']);
 
@@ -92,10 +94,14 @@ export async function purgeExpired(deps: RetentionDeps, retentionMs: number, bat
   if (retentionMs === 0) return { purged, held: [] };
   await ensureIndexed(deps.index, deps.runs, deps.log);
   const cutoff = new Date(deps.now().getTime() - retentionMs);
+  // A row without an instance is a submit that failed between index and start, unless it is
+  // recent (a start in progress): only rows older than an hour count as such.
+  const orphanCutoff = Math.min(cutoff.getTime(), deps.now().getTime() - ORPHAN_AGE_MS);
   for (const row of await deps.index.unfinishedBefore(cutoff, batch)) {
     const record = await deps.runs.get(row.id);
     const facts = record === undefined ? undefined : factsOf(record);
     if (record === undefined || facts === undefined) {
+      if (Date.parse(row.createdAt) >= orphanCutoff) continue;
       await purgeRun(deps, row.id);
       purged.push(row.id);
     } else {
