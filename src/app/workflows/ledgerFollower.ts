@@ -1,14 +1,17 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
+import { ledgerEventSchemas } from '../../api/ledgerRecords';
 import { leaseEndedReason, type LeaseEnd } from '../../core/workflow/leases';
 import { leaseExpiryInstanceId, ORCHESTRATORS, WORKFLOW_EVENTS, type CancelRequest, type LeaseExpiryInput } from '../../core/workflow/run';
 import type { Caller } from '../../core/model';
 import { writeFileAtomic } from '../../fs/atomicFile';
 import type { Logger } from '../../observability/logger';
 import type { Ledger, LedgerEvent } from '../../ports/ledger';
+import type { RunIndex } from '../../ports/runIndex';
 import type { RunControl } from './runControl';
-import { factsOf } from './views';
+import { ensureIndexed } from './runIndexing';
+import { factsOf, viewOf } from './views';
 
 /**
  * Runs follow the ledger, whatever path changed it. A lease can end through the API, the
@@ -26,23 +29,19 @@ export interface LeaseChange {
   end: LeaseEnd;
 }
 
-/** The events that can end a run's lease, and what each did (chaincode payloads). A new
- * lease (`LeaseTaken`) ends a run only when it replaced one that had run out. */
-const leaseSchema = z.object({ datasetId: z.string().min(1) });
-const releasedSchema = leaseSchema.extend({ releasedAs: z.enum(['holder', 'owner']).optional() });
+/** The events that can end a run's lease, and what each did (payloads parsed with the
+ * ledger contract's schemas). A new lease (`LeaseTaken`) ends a run only when it replaced
+ * one that had run out. */
 const EVENT_CHANGES: Record<string, (payload: unknown) => LeaseChange[]> = {
   LeaseReleased: (p) => {
-    const released = releasedSchema.parse(p);
+    const released = ledgerEventSchemas.LeaseReleased.parse(p);
+    // Events recorded before the chaincode said who released carry no `releasedAs`.
     const end = released.releasedAs === undefined ? 'lease released' : (`lease released by its ${released.releasedAs}` as const);
     return [{ datasetId: released.datasetId, end }];
   },
-  LeaseTaken: (p) => [{ datasetId: leaseSchema.parse(p).datasetId, end: 'lease expired' }],
-  LeasesExpired: (p) =>
-    z
-      .object({ leases: z.array(leaseSchema) })
-      .parse(p)
-      .leases.map((l) => ({ datasetId: l.datasetId, end: 'lease expired' as const })),
-  DatasetDeleted: (p) => [{ datasetId: z.object({ dataset: z.object({ id: z.string().min(1) }) }).parse(p).dataset.id, end: 'dataset deleted' }],
+  LeaseTaken: (p) => [{ datasetId: ledgerEventSchemas.LeaseTaken.parse(p).datasetId, end: 'lease expired' }],
+  LeasesExpired: (p) => ledgerEventSchemas.LeasesExpired.parse(p).leases.map((l) => ({ datasetId: l.datasetId, end: 'lease expired' as const })),
+  DatasetDeleted: (p) => [{ datasetId: ledgerEventSchemas.DatasetDeleted.parse(p).dataset.id, end: 'dataset deleted' }],
 };
 
 /** The lease changes the event made; [] for any other event. */
@@ -96,6 +95,7 @@ export interface FollowDeps {
   /** Reads the lease in force (the platform identity). */
   platform: Caller;
   runs: RunControl;
+  index: RunIndex;
   checkpoints: CheckpointStore;
   log: Logger;
   /** A pass ends once the stream has been quiet this long (it never ends by itself). */
@@ -141,6 +141,7 @@ export async function followLedger(deps: FollowDeps): Promise<{ events: number; 
     clearTimeout(idle);
   }
   const canceled: string[] = [];
+  if (changes.size > 0) await ensureIndexed(deps.index, deps.runs, deps.log);
   const session = deps.ledger.as(deps.platform);
   for (const [datasetId, { change, rank: seen }] of changes) {
     // A deleted dataset has no lease (its lease key ends with it). A failure here fails
@@ -150,7 +151,8 @@ export async function followLedger(deps: FollowDeps): Promise<{ events: number; 
     // lease ended after the events read, by an event the next pass reads, which says why.
     const endedUnread = seen === TAKEOVER && lease === undefined;
     if (!endedUnread) {
-      canceled.push(...(await cancelRunsOutsideLease(datasetId, lease?.holder, leaseEndedReason(datasetId, change.end), deps.runs, deps.log)));
+      const reason = leaseEndedReason(datasetId, change.end);
+      canceled.push(...(await cancelRunsOutsideLease(datasetId, lease?.holder, reason, deps.runs, deps.index, deps.log)));
     }
     if (lease !== undefined) await startExpiryTimer({ datasetId, expiresAt: lease.expiresAt }, deps.runs, deps.log);
   }
@@ -173,17 +175,29 @@ function changesOf(event: LedgerEvent, log: Logger): LeaseChange[] {
  * (`holder` undefined: the dataset has no lease in force). Decided from the lease in force
  * now, not from the event, so a replayed or late event cancels nothing the ledger allows.
  */
-export async function cancelRunsOutsideLease(datasetId: string, holder: Caller | undefined, reason: string, runs: RunControl, log: Logger): Promise<string[]> {
+export async function cancelRunsOutsideLease(
+  datasetId: string,
+  holder: Caller | undefined,
+  reason: string,
+  runs: RunControl,
+  index: RunIndex,
+  log: Logger,
+): Promise<string[]> {
   const canceled: string[] = [];
-  for (const record of await runs.list(['Pending', 'Running'])) {
-    if (record.name !== ORCHESTRATORS.workflow) continue;
-    const full = factsOf(record) === undefined ? await runs.get(record.instanceId) : record;
-    const facts = full === undefined ? undefined : factsOf(full);
-    if (facts === undefined || !facts.datasetIds.includes(datasetId)) continue;
-    if (holder !== undefined && facts.owner.user === holder.user && facts.owner.org === holder.org) continue;
+  // The index names the runs on the dataset not known to have ended; each is then checked
+  // against its durable state, which also corrects the index for a run that ended unseen.
+  for (const row of await index.unfinishedOn(datasetId)) {
+    if (holder !== undefined && row.user === holder.user && row.org === holder.org) continue;
+    const record = await runs.get(row.id);
+    const facts = record === undefined || record.name !== ORCHESTRATORS.workflow ? undefined : factsOf(record);
+    if (record === undefined || facts === undefined) continue;
+    if (record.runtimeStatus !== 'Pending' && record.runtimeStatus !== 'Running') {
+      await index.setStatus(row.id, viewOf(record, facts).status, new Date());
+      continue;
+    }
     const cancel: CancelRequest = { reason };
-    await runs.raise(record.instanceId, WORKFLOW_EVENTS.cancel, cancel);
-    canceled.push(record.instanceId);
+    await runs.raise(row.id, WORKFLOW_EVENTS.cancel, cancel);
+    canceled.push(row.id);
   }
   if (canceled.length > 0) log.info({ datasetId, workflows: canceled, reason }, 'runs canceled: their lease ended on the ledger');
   return canceled;

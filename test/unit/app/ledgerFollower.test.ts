@@ -11,6 +11,8 @@ import {
   type CheckpointStore,
   type EventCheckpoint,
 } from '../../../src/app/workflows/ledgerFollower';
+import { ensureIndexed } from '../../../src/app/workflows/runIndexing';
+import { SqliteRunIndex } from '../../../src/adapters/runIndex/sqliteRunIndex';
 import type { LedgerEvent } from '../../../src/ports/ledger';
 import { FakeLedger, FakeRuns, silentLog } from './fakes';
 
@@ -21,6 +23,19 @@ const lease = (datasetId: string, holder = alice) => ({
   holder: { ...holder, mspId: 'X' },
   takenAt: '2026-01-01T00:00:00.000Z',
   expiresAt: '2026-01-01T00:01:00.000Z',
+});
+/** A deleted dataset as the chaincode's DatasetDeleted event carries it. */
+const tombstone = (id: string) => ({
+  id,
+  name: 'n',
+  description: '',
+  owner: { ...alice, mspId: 'X' },
+  policy: { leaseTtlSeconds: 60, maxLeaseTtlSeconds: 60 },
+  storageKind: 'local',
+  sealedLocation: '',
+  createdAt: '2026-01-01T00:00:00.000Z',
+  updatedAt: '2026-01-01T00:00:00.000Z',
+  deletedAt: '2026-01-01T00:00:00.000Z',
 });
 const event = (blockNumber: number, txId: string, name: string, payload: unknown): LedgerEvent => ({ blockNumber: BigInt(blockNumber), txId, name, payload });
 
@@ -54,10 +69,14 @@ test('the events that can end a lease name their datasets and why; the others no
     { datasetId: 'd1', end: 'lease expired' },
     { datasetId: 'd3', end: 'lease expired' },
   ]);
-  assert.deepEqual(leaseChangesOf(event(1, 't', 'DatasetDeleted', { dataset: { id: 'd4' } })), [{ datasetId: 'd4', end: 'dataset deleted' }]);
+  assert.deepEqual(leaseChangesOf(event(1, 't', 'DatasetDeleted', { dataset: tombstone('d4'), endedLease: lease('d4') })), [
+    { datasetId: 'd4', end: 'dataset deleted' },
+  ]);
   assert.deepEqual(leaseChangesOf(event(1, 't', 'WorkflowLaunched', { datasetIds: ['d1'] })), []);
   assert.throws(() => leaseChangesOf(event(1, 't', 'LeaseReleased', { id: 'd1' })));
   assert.throws(() => leaseChangesOf(event(1, 't', 'LeaseReleased', { ...lease('d1'), releasedAs: 'someone' })));
+  // A payload the adapter could not decode (not JSON) arrives as undefined.
+  assert.throws(() => leaseChangesOf(event(1, 't', 'LeaseTaken', undefined)));
 });
 
 test("runs on a dataset are canceled unless they are its current holder's; runs elsewhere and finished ones are left", async () => {
@@ -69,8 +88,10 @@ test("runs on a dataset are canceled unless they are its current holder's; runs 
   ]);
   await runs.start('workflowOrchestrator', 'done', {});
   runs.set('done', { runtimeStatus: 'Completed', customStatus: { status: 'Succeeded', submittedBy: alice, datasetIds: ['d1'], jobs: [] } });
-  assert.deepEqual(await cancelRunsOutsideLease('d1', bob, 'why', runs, silentLog), ['a', 'c'], "bob took d1 over: alice's runs on it stop");
-  assert.deepEqual(await cancelRunsOutsideLease('d2', undefined, 'why', runs, silentLog), ['b', 'c'], 'no lease in force: every run on it stops');
+  const index = new SqliteRunIndex(':memory:');
+  await ensureIndexed(index, runs, silentLog);
+  assert.deepEqual(await cancelRunsOutsideLease('d1', bob, 'why', runs, index, silentLog), ['a', 'c'], "bob took d1 over: alice's runs on it stop");
+  assert.deepEqual(await cancelRunsOutsideLease('d2', undefined, 'why', runs, index, silentLog), ['b', 'c'], 'no lease in force: every run on it stops');
   assert.ok(runs.raised.every((r) => r.eventName === 'cancel' && (r.data as { reason: string }).reason === 'why'));
 });
 
@@ -88,7 +109,8 @@ test('a pass cancels from the lease in force, then moves the checkpoint past the
     ['b', ['d2'], alice],
   ]);
   const checkpoints = memoryCheckpoints();
-  const pass = await followLedger({ ledger, platform: alice, runs, checkpoints, log: silentLog, idleMs: 20 });
+  const index = new SqliteRunIndex(':memory:');
+  const pass = await followLedger({ ledger, platform: alice, runs, index, checkpoints, log: silentLog, idleMs: 20 });
   assert.deepEqual(pass, { events: 4, canceled: ['a'] });
   assert.deepEqual(checkpoints.saved, [{ blockNumber: 5n, transactionId: 'tx-d' }]);
   assert.deepEqual(
@@ -102,11 +124,11 @@ test('a pass cancels from the lease in force, then moves the checkpoint past the
 
   // The next pass resumes after the checkpoint: only what was committed since.
   ledger.leases.delete('d2');
-  ledger.committed.push(event(6, 'tx-e', 'DatasetDeleted', { dataset: { id: 'd2' } }));
-  const next = await followLedger({ ledger, platform: alice, runs, checkpoints, log: silentLog, idleMs: 20 });
+  ledger.committed.push(event(6, 'tx-e', 'DatasetDeleted', { dataset: tombstone('d2') }));
+  const next = await followLedger({ ledger, platform: alice, runs, index, checkpoints, log: silentLog, idleMs: 20 });
   assert.deepEqual(next, { events: 1, canceled: ['b'] });
   assert.deepEqual(runs.raised.at(-1)?.data, { reason: 'dataset d2: dataset deleted' });
-  const quiet = await followLedger({ ledger, platform: alice, runs, checkpoints, log: silentLog, idleMs: 20 });
+  const quiet = await followLedger({ ledger, platform: alice, runs, index, checkpoints, log: silentLog, idleMs: 20 });
   assert.deepEqual(quiet, { events: 0, canceled: [] });
   assert.equal(checkpoints.saved.length, 2, 'nothing read, nothing moved');
 });
@@ -119,7 +141,8 @@ test('a pass that fails before its cancels are done leaves the checkpoint where 
     throw new Error('durable client unavailable');
   };
   const checkpoints = memoryCheckpoints();
-  await assert.rejects(followLedger({ ledger, platform: alice, runs, checkpoints, log: silentLog, idleMs: 20 }), /unavailable/);
+  const index = new SqliteRunIndex(':memory:');
+  await assert.rejects(followLedger({ ledger, platform: alice, runs, index, checkpoints, log: silentLog, idleMs: 20 }), /unavailable/);
   assert.deepEqual(checkpoints.saved, []);
 });
 
@@ -139,8 +162,8 @@ test('a lease seen again (a repeated pass, a restart) does not start its expiry 
   const runs = new FakeRuns();
   // No checkpoint is saved between the passes: the second reads the same event again.
   const checkpoints: CheckpointStore = { load: async () => undefined, save: async () => undefined };
-  await followLedger({ ledger, platform: alice, runs, checkpoints, log: silentLog, idleMs: 20 });
-  await followLedger({ ledger, platform: alice, runs, checkpoints, log: silentLog, idleMs: 20 });
+  await followLedger({ ledger, platform: alice, runs, index: new SqliteRunIndex(':memory:'), checkpoints, log: silentLog, idleMs: 20 });
+  await followLedger({ ledger, platform: alice, runs, index: new SqliteRunIndex(':memory:'), checkpoints, log: silentLog, idleMs: 20 });
   assert.deepEqual([...runs.records.keys()], ['lease-expiry:d1:2099-01-01T00:00:00.000Z']);
 });
 
@@ -149,10 +172,11 @@ test('a takeover read with no lease in force now cancels nothing yet: the event 
   ledger.committed.push(event(1, 'tx-a', 'LeaseTaken', lease('d1')));
   const runs = await runsOn([['a', ['d1'], alice]]);
   const checkpoints = memoryCheckpoints();
+  const index = new SqliteRunIndex(':memory:');
   // The owner released d1 after the stream went quiet and before the pass read the lease.
-  assert.deepEqual(await followLedger({ ledger, platform: alice, runs, checkpoints, log: silentLog, idleMs: 20 }), { events: 1, canceled: [] });
+  assert.deepEqual(await followLedger({ ledger, platform: alice, runs, index, checkpoints, log: silentLog, idleMs: 20 }), { events: 1, canceled: [] });
   ledger.committed.push(event(2, 'tx-b', 'LeaseReleased', { ...lease('d1'), releasedAs: 'owner' }));
-  assert.deepEqual(await followLedger({ ledger, platform: alice, runs, checkpoints, log: silentLog, idleMs: 20 }), { events: 1, canceled: ['a'] });
+  assert.deepEqual(await followLedger({ ledger, platform: alice, runs, index, checkpoints, log: silentLog, idleMs: 20 }), { events: 1, canceled: ['a'] });
   assert.deepEqual(runs.raised[0]?.data, { reason: 'dataset d1: lease released by its owner' });
 });
 
@@ -161,9 +185,12 @@ test("a takeover by another holder cancels the old holder's runs: its lease had 
   ledger.lease('d1', bob);
   ledger.committed.push(event(1, 'tx-a', 'LeaseTaken', lease('d1', bob)));
   const runs = await runsOn([['a', ['d1'], alice]]);
-  assert.deepEqual(await followLedger({ ledger, platform: alice, runs, checkpoints: memoryCheckpoints(), log: silentLog, idleMs: 20 }), {
-    events: 1,
-    canceled: ['a'],
-  });
+  assert.deepEqual(
+    await followLedger({ ledger, platform: alice, runs, index: new SqliteRunIndex(':memory:'), checkpoints: memoryCheckpoints(), log: silentLog, idleMs: 20 }),
+    {
+      events: 1,
+      canceled: ['a'],
+    },
+  );
   assert.deepEqual(runs.raised[0]?.data, { reason: 'dataset d1: lease expired' });
 });
