@@ -1,8 +1,10 @@
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { createPrivateKey } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { gateway } from '@hyperledger/fabric-protos';
+import { writeFileAtomic } from '../fs/atomicFile';
 import { createLogger, type Logger } from '../observability/logger';
 import { signSync } from '../adapters/ledger/ecdsa';
 import { gatewayImplementation } from './gatewayService';
@@ -10,6 +12,7 @@ import { getOrIssueIdentity, getOrIssueTlsServerCert, mspRoot, PEER_ORG, peerMsp
 import { Membership, serializeIdentity } from './membership';
 import { Orderer } from './orderer';
 import { LedgerStore, lockLedger } from './store';
+import { queryChaincode } from './qscc';
 // The simulator must load before the contract module (it sets the shim's log level).
 import { loadChaincode, type Chaincode } from './simulator';
 import { contracts } from '@ledgerflow/chaincode';
@@ -52,6 +55,13 @@ export function ledgerFile(dataDir: string): string {
   return join(dataDir, 'ledger', 'ledger.sqlite');
 }
 
+/** Where a running peer says how to reach it, so a local client (`ledgerflow receipt verify`)
+ * can query the ledger of a data dir without asking the host: `{endpoint, channel, tlsRootCert?}`.
+ * Removed when the peer stops; a stale one (after a crash) names a port nothing answers on. */
+export function peerEndpointFile(dataDir: string): string {
+  return join(dataDir, 'ledger', 'peer.json');
+}
+
 export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<EmbeddedPeer> {
   const log = options.logger ?? createLogger({ name: 'ledger-peer' });
   const channel = options.channel ?? DEFAULT_CHANNEL;
@@ -81,7 +91,7 @@ export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<E
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
   const implementation = gatewayImplementation({
     channel,
-    chaincodes: new Map(chaincodes.map((c) => [c.name, c])),
+    chaincodes: new Map([...chaincodes, queryChaincode(channel, store)].map((c) => [c.name, c])),
     membership,
     store,
     orderer,
@@ -109,6 +119,8 @@ export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<E
   }
   const endpoint = `${tls === undefined || !isLoopback(host) ? host : 'localhost'}:${port}`;
   log.info({ endpoint, channel, height: orderer.height }, 'embedded Fabric peer listening');
+  const endpointFile = peerEndpointFile(options.dataDir);
+  await writeFileAtomic(endpointFile, Buffer.from(JSON.stringify({ endpoint, channel, ...(tls === undefined ? {} : { tlsRootCert: tls.caCertPem }) })), 0o644);
   return {
     endpoint,
     ...(tls === undefined ? {} : { tlsRootCert: tls.caCertPem }),
@@ -119,6 +131,7 @@ export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<E
       // Refuse new calls, commit what was submitted, then close the file; open event streams
       // and commit-status waits end with the server.
       server.forceShutdown();
+      rmSync(endpointFile, { force: true });
       await orderer.close();
       store.close();
       lock.release();

@@ -86,6 +86,31 @@ export interface LedgerEvent {
   payload: unknown;
 }
 
+/** One committed write of a key that concerns a run (the chaincode's WorkflowTrail): the
+ * value as the chaincode stored it ('' for a delete). */
+export interface TrailEntry {
+  key: string;
+  txId: string;
+  timestamp: string;
+  isDelete: boolean;
+  value: string;
+}
+
+/** A transaction as the ledger itself holds it (Fabric's qscc GetTransactionByID and
+ * GetBlockByTxID), decoded: what a receipt names and its verifier checks. */
+export interface CommittedTransaction {
+  txId: string;
+  blockNumber: number;
+  /** Fabric's TxValidationCode; 0 (VALID) when its writes took effect. */
+  validationCode: number;
+  /** The channel header's timestamp (ISO-8601). */
+  timestamp: string;
+  /** MSP id of the client that signed it. */
+  creatorMspId: string;
+  /** The writes of its read/write set, in every namespace. */
+  writes: { namespace: string; key: string; isDelete: boolean; value: Uint8Array }[];
+}
+
 export interface LedgerSession {
   registerDataset(input: NewDataset): Promise<DatasetRecord>;
   updateDataset(id: string, patch: DatasetPatch): Promise<DatasetRecord>;
@@ -112,4 +137,8 @@ export interface LedgerSession {
   workflowApprovals(workflowId: string): Promise<ApprovalRecord[]>;
   /** Requests on datasets the caller's organization owns, newest first. */
   listApprovals(query: { state?: ApprovalState }): Promise<ApprovalRecord[]>;
+  /** Every committed write of the run's keys and of its datasets' leases over its span. */
+  workflowTrail(workflowId: string): Promise<TrailEntry[]>;
+  /** The committed transaction, read from the ledger's blocks; undefined when no block has it. */
+  transaction(txId: string): Promise<CommittedTransaction | undefined>;
 }

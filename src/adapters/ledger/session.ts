@@ -1,16 +1,19 @@
 import type { ApprovalRecord, ApprovalState, DatasetRecord, LeaseRecord, Page } from '../../core/model';
 import type {
   ApprovalDecision,
+  CommittedTransaction,
   ApprovalRequest,
   DatasetPatch,
   DatasetQuery,
   HistoryEntry,
   LedgerSession,
   NewDataset,
+  TrailEntry,
   WorkflowFinish,
   WorkflowLaunch,
 } from '../../ports/ledger';
 import { LedgerflowError } from '../../core/errors';
+import { decodeCommittedTransaction } from './committedTransaction';
 
 /**
  * The ledgerflow contract's transactions behind the LedgerSession port: string arguments,
@@ -20,6 +23,9 @@ import { LedgerflowError } from '../../core/errors';
 export interface ContractCalls {
   evaluate(name: string, args: string[]): Promise<string>;
   submit(name: string, args: string[]): Promise<string>;
+  /** Evaluates a function of the query system chaincode (qscc) on the channel; undefined
+   * when the ledger has no such transaction or block. */
+  queryLedger(name: 'GetTransactionByID' | 'GetBlockByTxID', arg: string): Promise<Uint8Array | undefined>;
 }
 
 export class FabricLedgerSession implements LedgerSession {
@@ -101,6 +107,16 @@ export class FabricLedgerSession implements LedgerSession {
 
   async listApprovals(query: { state?: ApprovalState }): Promise<ApprovalRecord[]> {
     return json(await this.#calls.evaluate('ListApprovals', [JSON.stringify(query)]));
+  }
+
+  async workflowTrail(workflowId: string): Promise<TrailEntry[]> {
+    return json(await this.#calls.evaluate('WorkflowTrail', [workflowId]));
+  }
+
+  async transaction(txId: string): Promise<CommittedTransaction | undefined> {
+    const processed = await this.#calls.queryLedger('GetTransactionByID', txId);
+    const block = processed === undefined ? undefined : await this.#calls.queryLedger('GetBlockByTxID', txId);
+    return processed === undefined || block === undefined ? undefined : decodeCommittedTransaction(txId, processed, block);
   }
 }
 
