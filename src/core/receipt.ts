@@ -133,7 +133,8 @@ export function kindOf(entry: Pick<ReceiptTransaction, 'key' | 'value' | 'delete
     if (value['finishedAt'] !== undefined && before['finishedAt'] === undefined) return 'finish';
     return 'workflow-updated';
   }
-  const name = [type, ...attributes.slice(1, 2)].join('-');
+  // A word after the workflow id names the record (`workflow` [id, 'outputs']); an id does not.
+  const name = [type, ...attributes.slice(1, 2).filter((a) => /^[a-z][a-z-]*$/.test(a))].join('-');
   return state === undefined ? name : `${name}-${state}`;
 }
 
