@@ -61,6 +61,10 @@ export interface WorkflowLaunch {
   specHash: string;
   /** sha256 hex of the code files; the chaincode needs it where a dataset requires approval. */
   filesHash: string;
+  /** The compute backend that runs it (local, kubernetes, argo), for the record. */
+  backend?: string;
+  /** The images its jobs run in, on a backend that runs images. */
+  images?: string[];
 }
 
 /** The approvals a run needs: one request per mounted dataset the chaincode finds needing one. */

@@ -100,6 +100,8 @@ test('the receipt names every ledger write of the run with its block: lease, app
   assert.equal(run.approvals.at(-1)?.specHash, run.launch?.specHash);
   assert.equal(run.approvals.at(-1)?.filesHash, run.launch?.filesHash);
   assert.deepEqual(run.launch?.datasetIds, [datasetId]);
+  assert.equal(run.launch?.backend, 'local');
+  assert.equal(run.launch?.images, undefined, 'the local sandbox runs no image');
   assert.equal(run.finish?.status, 'Succeeded');
   assert.deepEqual(run.jobs, [{ name: 'count', status: 'Succeeded', exitCode: 0 }]);
   assert.deepEqual(workflowReceipt.parse(JSON.parse(receiptText)), receipt, 'the CLI saves what the API answers');
