@@ -5,6 +5,7 @@ import { createPrivateKey } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { gateway } from '@hyperledger/fabric-protos';
 import { writeFileAtomic } from '../fs/atomicFile';
+import { peerEndpointFile } from './endpointFile';
 import { createLogger, type Logger } from '../observability/logger';
 import { signSync } from '../adapters/ledger/ecdsa';
 import { gatewayImplementation } from './gatewayService';
@@ -50,16 +51,10 @@ export interface EmbeddedPeer {
   stop(): Promise<void>;
 }
 
+export { peerEndpointFile } from './endpointFile';
 export const DEFAULT_CHANNEL = 'ledgerflow';
 export function ledgerFile(dataDir: string): string {
   return join(dataDir, 'ledger', 'ledger.sqlite');
-}
-
-/** Where a running peer says how to reach it, so a local client (`ledgerflow receipt verify`)
- * can query the ledger of a data dir without asking the host: `{endpoint, channel, tlsRootCert?}`.
- * Removed when the peer stops; a stale one (after a crash) names a port nothing answers on. */
-export function peerEndpointFile(dataDir: string): string {
-  return join(dataDir, 'ledger', 'peer.json');
 }
 
 export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<EmbeddedPeer> {

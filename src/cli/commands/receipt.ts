@@ -3,13 +3,12 @@ import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { Command } from 'commander';
 import * as api from '../../api/schemas';
-import { FabricLedger, fileIdentities } from '../../adapters/ledger';
 import { verifyReceipt } from '../../app/workflows/receipts';
 import { parseSettings } from '../../config/settings';
 import type { Caller } from '../../core/model';
 import type { OutputFile, Receipt } from '../../core/receipt';
 import { mspRoot } from '../../ledger-peer/localCa';
-import { peerEndpointFile } from '../../ledger-peer/peer';
+import { peerEndpointFile } from '../../ledger-peer/endpointFile';
 import { action } from '../context';
 import { CliError, EXIT, usageError } from '../exitCodes';
 import { fields, printJson } from '../output';
@@ -29,7 +28,9 @@ import { fields, printJson } from '../output';
  * the identities its CAs issued there.
  */
 
-interface VerifyOptions {
+type AdapterModule = typeof import('../../adapters/ledger');
+
+export interface VerifyOptions {
   files?: string;
   dataDir?: string;
   peer?: string;
@@ -56,44 +57,62 @@ export function receiptCommand(): Command {
     .option('--user <user>', 'which user of that organization (default the first with an identity)')
     .action(
       action(async (ctx, file: string, o: VerifyOptions) => {
-        const parsed = readReceipt(file);
-        const connection = ledgerConnection(o, parsed);
-        const ledger = new FabricLedger({
-          endpoint: connection.endpoint,
-          ...(connection.tlsRootCert === undefined ? {} : { tlsRootCert: connection.tlsRootCert }),
-          channel: connection.channel,
-          chaincode: parsed.ledger.chaincode,
-          identities: fileIdentities(connection.identityDir, parseSettings(process.env).FABRIC_MSP_IDS),
-          serviceCaller: connection.caller,
-        });
-        let check;
-        try {
-          check = await verifyReceipt(parsed, ledger.as(connection.caller), connection.channel);
-        } finally {
-          await ledger.close();
-        }
-        if (!check.ok) throw new CliError(EXIT.failure, 'receipt_mismatch', check.mismatch, [], { transactionsVerified: check.transactions });
-        const filesChecked = o.files === undefined ? undefined : checkFiles(parsed, resolve(o.files));
-        const result = {
-          ok: true,
-          workflowId: parsed.workflowId,
-          transactions: check.transactions,
-          peer: connection.endpoint,
-          as: `${connection.caller.user}@${connection.caller.org}`,
-          ...(filesChecked === undefined ? {} : { files: filesChecked }),
-        };
+        const result = await verifyReceiptFile(file, o);
         if (ctx.output.json) return printJson(ctx.output, result);
         ctx.output.out(
           fields([
-            ['receipt', `ok: ${check.transactions} ledger writes verified`],
-            ['workflow', parsed.workflowId],
-            ['ledger', `${connection.channel} at ${connection.endpoint}, asked as ${result.as}`],
-            ...(filesChecked === undefined ? [] : [['files', `${filesChecked} match the recorded sha256`] as const]),
+            ['receipt', `ok: ${result.transactions} ledger writes verified`],
+            ['workflow', result.workflowId],
+            ['ledger', `${result.channel} at ${result.peer}, asked as ${result.as}`],
+            ...(result.files === undefined ? [] : [['files', `${result.files} match the recorded sha256`] as const]),
           ]),
         );
       }),
     );
   return receipt;
+}
+
+export interface ReceiptVerified {
+  ok: true;
+  workflowId: string;
+  transactions: number;
+  channel: string;
+  peer: string;
+  as: string;
+  files?: number;
+}
+
+/** Verifies a receipt file against the ledger; throws a CliError naming the first mismatch. */
+export async function verifyReceiptFile(file: string, o: VerifyOptions = {}): Promise<ReceiptVerified> {
+  const parsed = readReceipt(file);
+  const connection = ledgerConnection(o, parsed);
+  // Loaded here: the gateway client and its protobufs would slow every other command's start.
+  const { FabricLedger, fileIdentities } = require('../../adapters/ledger') as AdapterModule;
+  const ledger = new FabricLedger({
+    endpoint: connection.endpoint,
+    ...(connection.tlsRootCert === undefined ? {} : { tlsRootCert: connection.tlsRootCert }),
+    channel: connection.channel,
+    chaincode: parsed.ledger.chaincode,
+    identities: fileIdentities(connection.identityDir, parseSettings(process.env).FABRIC_MSP_IDS),
+    serviceCaller: connection.caller,
+  });
+  let check;
+  try {
+    check = await verifyReceipt(parsed, ledger.as(connection.caller), connection.channel);
+  } finally {
+    await ledger.close();
+  }
+  if (!check.ok) throw new CliError(EXIT.failure, 'receipt_mismatch', check.mismatch, [], { transactionsVerified: check.transactions });
+  const files = o.files === undefined ? undefined : checkFiles(parsed, resolve(o.files));
+  return {
+    ok: true,
+    workflowId: parsed.workflowId,
+    transactions: check.transactions,
+    channel: connection.channel,
+    peer: connection.endpoint,
+    as: `${connection.caller.user}@${connection.caller.org}`,
+    ...(files === undefined ? {} : { files }),
+  };
 }
 
 function readReceipt(file: string): Receipt {
