@@ -52,9 +52,10 @@ export type ReceiptCheck = { ok: true; transactions: number } | { ok: false; tra
 /**
  * Checks a receipt against the ledger through `session` (an organization's identity on the
  * channel): every transaction is in the block the receipt names, VALID, with the timestamp
- * shown, and its write set writes the key with the value shown (or the digest shown); the
- * kinds and the summary follow from those values; and the hashes chain (chainBreak). Stops
- * at the first mismatch.
+ * shown, and its write set writes the key with the value shown (or the digest shown); no
+ * write of the run's trail up to the receipt's last block is left out; the kinds and the
+ * summary follow from the values; and the hashes chain (chainBreak). Stops at the first
+ * mismatch.
  */
 export async function verifyReceipt(receipt: Receipt, session: LedgerSession, channel: string): Promise<ReceiptCheck> {
   let checked = 0;
@@ -80,6 +81,8 @@ export async function verifyReceipt(receipt: Receipt, session: LedgerSession, ch
     previous.set(entry.key, entry.deleted === true ? undefined : entry.value);
     checked += 1;
   }
+  const omitted = await firstOmission(receipt, session, fetched);
+  if (omitted !== undefined) return fail(omitted);
   const summary = summarizeRun(receipt.transactions);
   const differs = firstDifference(summary, receipt.run, 'run');
   if (differs !== undefined) {
@@ -87,6 +90,22 @@ export async function verifyReceipt(receipt: Receipt, session: LedgerSession, ch
   }
   const broken = chainBreak(receipt.transactions);
   return broken === undefined ? { ok: true, transactions: checked } : fail(`hash chain: ${broken}`);
+}
+
+/** A write of the run's trail, as the ledger answers it now, that the receipt leaves out
+ * although it was committed no later than the receipt's last block (later ones came after
+ * the receipt was made). */
+async function firstOmission(receipt: Receipt, session: LedgerSession, fetched: Map<string, CommittedTransaction | undefined>): Promise<string | undefined> {
+  const named = new Set(receipt.transactions.map((t) => `${t.txId}\u0000${t.key}`));
+  const last = Math.max(-1, ...receipt.transactions.map((t) => t.blockNumber));
+  for (const w of await session.workflowTrail(receipt.workflowId)) {
+    if (named.has(`${w.txId}\u0000${w.key}`)) continue;
+    if (!fetched.has(w.txId)) fetched.set(w.txId, await session.transaction(w.txId));
+    const block = fetched.get(w.txId)?.blockNumber;
+    if (block !== undefined && block > last) continue;
+    return `transactions: the receipt leaves out tx ${w.txId} in block ${block ?? '?'}, which wrote ${JSON.stringify(w.key)} for this run`;
+  }
+  return undefined;
 }
 
 function valueMismatch(entry: ReceiptTransaction, write: CommittedTransaction['writes'][number]): string | undefined {

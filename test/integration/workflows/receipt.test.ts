@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { eventually } from '../../../bench/support/host';
 import { workflowReceipt, workflowView, type WorkflowReceipt } from '../../../src/api/schemas';
+import { summarizeRun } from '../../../src/core/receipt';
 import { ledgerFile } from '../../../src/ledger-peer/peer';
 import { runCli } from '../../helpers/cli';
 import { DatasetsApi, TOKENS } from '../datasets/client';
@@ -188,6 +189,15 @@ test('receipt verify fails naming the first mismatch: a changed summary field, a
         r.transactions[1]!.txId = 'e'.repeat(64);
       },
       /transactions\[1\] \(tx e{64}, approval-requested\): no such transaction on the ledger/,
+    ],
+    [
+      'left-out',
+      (r) => {
+        // A consistent receipt that leaves a transaction out: only the ledger's trail shows it.
+        r.transactions = r.transactions.filter((t) => t.kind !== 'approval-requested');
+        r.run = summarizeRun(r.transactions);
+      },
+      /transactions: the receipt leaves out tx [0-9a-f]{64} in block \d+, which wrote/,
     ],
     [
       'other-key',

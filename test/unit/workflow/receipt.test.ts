@@ -95,7 +95,8 @@ function ledgerOf(writes: TrailWrite[], change: (tx: CommittedTransaction) => vo
       return [w.txId, tx];
     }),
   );
-  return { transaction: async (txId: string) => txs.get(txId) } as unknown as LedgerSession;
+  const trailOf = writes.map(({ blockNumber: _b, ...w }) => w);
+  return { transaction: async (txId: string) => txs.get(txId), workflowTrail: async () => trailOf } as unknown as LedgerSession;
 }
 
 test('verification: an honest receipt passes; an invalidated transaction or a hidden value that differs fails', async () => {
@@ -109,6 +110,10 @@ test('verification: an honest receipt passes; an invalidated transaction or a hi
   );
   assert.equal(invalid.ok, false);
   assert.match(!invalid.ok ? invalid.mismatch : '', /transactions\[0\] .*: the transaction is on the ledger but not VALID \(validation code 11\)/);
+  const shorter = { ...receipt, transactions: receipt.transactions.filter((t) => t.kind !== 'approval-requested') };
+  shorter.run = summarizeRun(shorter.transactions);
+  const omitted = await verifyReceipt(shorter, ledgerOf(writes), 'ledgerflow');
+  assert.match(!omitted.ok ? omitted.mismatch : '', /transactions: the receipt leaves out tx 02.* in block 2, which wrote/);
   const elsewhere = await verifyReceipt(receipt, ledgerOf(writes), 'other');
   assert.match(!elsewhere.ok ? elsewhere.mismatch : '', /ledger\.channel: the receipt names channel ledgerflow, the ledger asked is other/);
   const hiddenWrites = [write(key('workflow', 'wf-1', 'secret'), { sealedLocation: 'x' })];
