@@ -68,8 +68,4 @@ authRoute(
   durable,
 );
 
-authRoute(
-  routes.workflowsReceipt,
-  async ({ services, caller, params, runs }) => ({ body: await services.receipt(runs, caller, params.id) }),
-  durable,
-);
+authRoute(routes.workflowsReceipt, async ({ services, caller, params, runs }) => ({ body: await services.receipt(runs, caller, params.id) }), durable);

@@ -75,7 +75,10 @@ export function* workflowOrchestrator(context: OrchestrationContext): Generator<
   // that mounts none has nothing to record there.
   let launched = run.datasetIds.length > 0;
   try {
-    if (launched) yield* withRetries(context, () => call(recordWorkflowLaunched, { caller, workflowId, spec, filesHash: input.filesHash, defaultImage: input.timing.defaultImage }));
+    if (launched)
+      yield* withRetries(context, () =>
+        call(recordWorkflowLaunched, { caller, workflowId, spec, filesHash: input.filesHash, defaultImage: input.timing.defaultImage }),
+      );
   } catch (err) {
     stoppedBy = 'Failed';
     launched = false;

@@ -31,9 +31,14 @@ export const recordWorkflowLaunched = defineActivity<RecordLaunchedInput, null>(
     const backend = deps.compute.kind;
     const images = backend === 'local' ? undefined : [...new Set(spec.jobs.map((job) => imageOf(spec, job, defaultImage)))].sort();
     // Idempotent on the ledger: a retry after a lost answer gets the stored record back.
-    await deps.ledger
-      .as(caller)
-      .recordWorkflowLaunched({ workflowId, datasetIds: datasetIdsOf(spec), specHash: specHash(spec), filesHash, backend, ...(images === undefined ? {} : { images }) });
+    await deps.ledger.as(caller).recordWorkflowLaunched({
+      workflowId,
+      datasetIds: datasetIdsOf(spec),
+      specHash: specHash(spec),
+      filesHash,
+      backend,
+      ...(images === undefined ? {} : { images }),
+    });
     return null;
   },
 );

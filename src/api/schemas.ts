@@ -159,7 +159,9 @@ export const receiptTransaction = z
   .strictObject({
     ...txRef,
     key: z.string().meta({ description: 'the world-state key written (Fabric composite keys keep their U+0000 separators)' }),
-    kind: z.string().meta({ description: 'lease-taken, lease-ended, approval-requested, approval-approved, launch, finish, cleanup, ... (any record kind the ledger adds)' }),
+    kind: z
+      .string()
+      .meta({ description: 'lease-taken, lease-ended, approval-requested, approval-approved, launch, finish, cleanup, ... (any record kind the ledger adds)' }),
     timestamp: isoTime,
     value: z.unknown().optional().meta({ description: 'the JSON value written' }),
     valueSha256: sha256Hex.optional().meta({ description: 'instead of the value, where it carries a dataset location or a credential' }),

@@ -142,7 +142,11 @@ export function kindOf(entry: Pick<ReceiptTransaction, 'key' | 'value' | 'delete
 export function outputsOf(value: unknown): RunOutputs | undefined {
   const v = record(value);
   const holder = record(v['outputs']);
-  const source = Array.isArray(holder['files']) ? holder : Array.isArray(v['files']) && v['files'].every((f) => typeof record(f)['sha256'] === 'string') ? v : undefined;
+  const source = Array.isArray(holder['files'])
+    ? holder
+    : Array.isArray(v['files']) && v['files'].every((f) => typeof record(f)['sha256'] === 'string')
+      ? v
+      : undefined;
   if (source === undefined) return undefined;
   return {
     files: (source['files'] as unknown[]).map((f) => {
@@ -229,7 +233,8 @@ export function summarizeRun(transactions: readonly ReceiptTransaction[]): RunSu
     if (outputs !== undefined && summary.outputs === null) summary.outputs = { ...ref, ...outputs };
     const state = str(v['state']);
     if (type !== 'workflow' || attributes.length > 1) {
-      if (state === 'released' || state === 'rejected') summary.reviews.push({ ...ref, kind: t.kind, state, ...(str(v['datasetId']) === undefined ? {} : { datasetId: str(v['datasetId'])! }) });
+      if (state === 'released' || state === 'rejected')
+        summary.reviews.push({ ...ref, kind: t.kind, state, ...(str(v['datasetId']) === undefined ? {} : { datasetId: str(v['datasetId'])! }) });
     }
   }
   summary.datasetIds = [...datasets].sort();
@@ -288,7 +293,14 @@ export function firstDifference(expected: unknown, actual: unknown, path: string
     }
     return undefined;
   }
-  if (typeof expected === 'object' && expected !== null && typeof actual === 'object' && actual !== null && !Array.isArray(expected) && !Array.isArray(actual)) {
+  if (
+    typeof expected === 'object' &&
+    expected !== null &&
+    typeof actual === 'object' &&
+    actual !== null &&
+    !Array.isArray(expected) &&
+    !Array.isArray(actual)
+  ) {
     const keys = [...new Set([...Object.keys(expected), ...Object.keys(actual)])].sort();
     for (const k of keys) {
       const d = firstDifference((expected as Record<string, unknown>)[k], (actual as Record<string, unknown>)[k], `${path}.${k}`);

@@ -1,6 +1,16 @@
 import { notFound } from '../../core/errors';
 import type { Caller } from '../../core/model';
-import { buildReceipt, chainBreak, firstDifference, kindOf, RECEIPT_FORMAT, sha256Hex, summarizeRun, type Receipt, type ReceiptTransaction } from '../../core/receipt';
+import {
+  buildReceipt,
+  chainBreak,
+  firstDifference,
+  kindOf,
+  RECEIPT_FORMAT,
+  sha256Hex,
+  summarizeRun,
+  type Receipt,
+  type ReceiptTransaction,
+} from '../../core/receipt';
 import { canonicalJson } from '../../core/workflow/hash';
 import { ORCHESTRATORS } from '../../core/workflow/run';
 import type { CommittedTransaction, Ledger, LedgerSession } from '../../ports/ledger';
@@ -70,7 +80,8 @@ export async function verifyReceipt(receipt: Receipt, session: LedgerSession, ch
     const tx = fetched.get(entry.txId);
     if (tx === undefined) return fail(`${where}: no such transaction on the ledger`);
     if (tx.validationCode !== 0) return fail(`${where}: the transaction is on the ledger but not VALID (validation code ${tx.validationCode})`);
-    if (tx.blockNumber !== entry.blockNumber) return fail(`${where}.blockNumber: the receipt says ${entry.blockNumber}, the ledger has it in block ${tx.blockNumber}`);
+    if (tx.blockNumber !== entry.blockNumber)
+      return fail(`${where}.blockNumber: the receipt says ${entry.blockNumber}, the ledger has it in block ${tx.blockNumber}`);
     if (tx.timestamp !== entry.timestamp) return fail(`${where}.timestamp: the receipt says ${entry.timestamp}, the ledger says ${tx.timestamp}`);
     const write = tx.writes.find((w) => w.namespace === receipt.ledger.chaincode && w.key === entry.key);
     if (write === undefined) return fail(`${where}.key: the transaction wrote no key ${JSON.stringify(entry.key)} of ${receipt.ledger.chaincode}`);
@@ -122,7 +133,9 @@ function valueMismatch(entry: ReceiptTransaction, write: CommittedTransaction['w
     return 'value: the ledger holds no JSON value here';
   }
   const differs = firstDifference(written, entry.value, 'value');
-  return differs === undefined ? undefined : `${differs}: the receipt says ${show(pathValue({ value: entry.value }, differs))}, the ledger says ${show(pathValue({ value: written }, differs))}`;
+  return differs === undefined
+    ? undefined
+    : `${differs}: the receipt says ${show(pathValue({ value: entry.value }, differs))}, the ledger says ${show(pathValue({ value: written }, differs))}`;
 }
 
 /** The value at a path as firstDifference writes it (`run.launch.specHash`, `value.jobs[0]`). */

@@ -3,6 +3,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { Command } from 'commander';
 import * as api from '../../api/schemas';
+import { FabricLedger, fileIdentities } from '../../adapters/ledger';
 import { verifyReceipt } from '../../app/workflows/receipts';
 import { parseSettings } from '../../config/settings';
 import type { Caller } from '../../core/model';
@@ -28,8 +29,6 @@ import { fields, printJson } from '../output';
  * the identities its CAs issued there.
  */
 
-type AdapterModule = typeof import('../../adapters/ledger');
-
 export interface VerifyOptions {
   files?: string;
   dataDir?: string;
@@ -51,7 +50,7 @@ export function receiptCommand(): Command {
     .option('--data-dir <dir>', 'the embedded ledger of this data dir (default LEDGERFLOW_DATA_DIR)')
     .option('--peer <host:port>', "a Fabric peer's gateway endpoint (default FABRIC_PEER_ENDPOINT)")
     .option('--tls-root-cert <file>', "the peer's TLS root certificate (default FABRIC_TLS_ROOT_CERT)")
-    .option('--identity-dir <dir>', 'where organizations\' identities are: <dir>/<org>/users/<user>/{cert.pem,key.pem} (default FABRIC_IDENTITY_DIR)')
+    .option('--identity-dir <dir>', "where organizations' identities are: <dir>/<org>/users/<user>/{cert.pem,key.pem} (default FABRIC_IDENTITY_DIR)")
     .option('--channel <name>', 'the channel (default FABRIC_CHANNEL)')
     .option('--org <org>', "whose identity asks the ledger (default the run's requester organization)")
     .option('--user <user>', 'which user of that organization (default the first with an identity)')
@@ -86,8 +85,6 @@ export interface ReceiptVerified {
 export async function verifyReceiptFile(file: string, o: VerifyOptions = {}): Promise<ReceiptVerified> {
   const parsed = readReceipt(file);
   const connection = ledgerConnection(o, parsed);
-  // Loaded here: the gateway client and its protobufs would slow every other command's start.
-  const { FabricLedger, fileIdentities } = require('../../adapters/ledger') as AdapterModule;
   const ledger = new FabricLedger({
     endpoint: connection.endpoint,
     ...(connection.tlsRootCert === undefined ? {} : { tlsRootCert: connection.tlsRootCert }),
@@ -130,7 +127,10 @@ function readReceipt(file: string): Receipt {
   return parsed.data;
 }
 
-function ledgerConnection(o: VerifyOptions, receipt: Receipt): { endpoint: string; tlsRootCert?: string; channel: string; identityDir: string; caller: Caller } {
+function ledgerConnection(
+  o: VerifyOptions,
+  receipt: Receipt,
+): { endpoint: string; tlsRootCert?: string; channel: string; identityDir: string; caller: Caller } {
   const settings = parseSettings(process.env);
   const peer = o.peer ?? settings.FABRIC_PEER_ENDPOINT;
   let endpoint: string;
@@ -158,7 +158,8 @@ function ledgerConnection(o: VerifyOptions, receipt: Receipt): { endpoint: strin
 
 function readEndpointFile(dataDir: string): { endpoint: string; channel: string; tlsRootCert?: string } {
   const file = peerEndpointFile(dataDir);
-  if (!existsSync(file)) throw new CliError(EXIT.unavailable, 'unavailable', `no embedded peer is running for ${dataDir} (start the host, or name a Fabric peer with --peer)`);
+  if (!existsSync(file))
+    throw new CliError(EXIT.unavailable, 'unavailable', `no embedded peer is running for ${dataDir} (start the host, or name a Fabric peer with --peer)`);
   const found = JSON.parse(readFileSync(file, 'utf8')) as { endpoint: string; channel: string; tlsRootCert?: string };
   return found;
 }

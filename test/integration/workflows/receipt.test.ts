@@ -30,7 +30,8 @@ let receipt: WorkflowReceipt;
 let receiptText = '';
 
 const cliEnv = (token: string) => ({ LEDGERFLOW_ENDPOINT: `${api.host.url}/api`, LEDGERFLOW_TOKEN: token, LEDGERFLOW_CONFIG: join(work, 'none.json') });
-const verify = (file: string, ...extra: string[]) => runCli(['receipt', 'verify', file, '--data-dir', api.host.dataDir, ...extra], { LEDGERFLOW_CONFIG: join(work, 'none.json') });
+const verify = (file: string, ...extra: string[]) =>
+  runCli(['receipt', 'verify', file, '--data-dir', api.host.dataDir, ...extra], { LEDGERFLOW_CONFIG: join(work, 'none.json') });
 
 before(async () => {
   roots = await mkdtemp(join(tmpdir(), 'lf-receipt-roots-'));

@@ -234,7 +234,11 @@ describe('WorkflowTrail', () => {
 test('a launch records the backend and the images it ran, and refuses a malformed backend', async () => {
   const h = await leasedToBob();
   const images = ['python:3.12-slim', 'r-base:4'];
-  const wf = await h.ok<WorkflowRecord>(bob, 'RecordWorkflowLaunched', JSON.stringify({ ...JSON.parse(launch('wf-1', ['dataset-01'])), backend: 'kubernetes', images }));
+  const wf = await h.ok<WorkflowRecord>(
+    bob,
+    'RecordWorkflowLaunched',
+    JSON.stringify({ ...JSON.parse(launch('wf-1', ['dataset-01'])), backend: 'kubernetes', images }),
+  );
   assert.equal(wf.backend, 'kubernetes');
   assert.deepEqual(wf.images, images);
   const bad = await h.submit(bob, 'RecordWorkflowLaunched', JSON.stringify({ ...JSON.parse(launch('wf-2', ['dataset-02'])), backend: 'Kube rnetes!' }));

@@ -53,11 +53,15 @@ test('GetTransactionByID returns the ProcessedTransaction: the envelope as commi
   const channelHeader = common.ChannelHeader.deserializeBinary(payload.getHeader()!.getChannelHeader_asU8());
   assert.equal(channelHeader.getTxId(), registered.txId);
   assert.equal(channelHeader.getChannelId(), 'ledgerflow');
-  const creator = msp.SerializedIdentity.deserializeBinary(common.SignatureHeader.deserializeBinary(payload.getHeader()!.getSignatureHeader_asU8()).getCreator_asU8());
+  const creator = msp.SerializedIdentity.deserializeBinary(
+    common.SignatureHeader.deserializeBinary(payload.getHeader()!.getSignatureHeader_asU8()).getCreator_asU8(),
+  );
   assert.equal(creator.getMspid(), 'UioMSP');
   // Down to the write set, as a client checks what the transaction wrote.
   const action = peer.Transaction.deserializeBinary(payload.getData_asU8()).getActionsList()[0]!;
-  const prp = peer.ProposalResponsePayload.deserializeBinary(peer.ChaincodeActionPayload.deserializeBinary(action.getPayload_asU8()).getAction()!.getProposalResponsePayload_asU8());
+  const prp = peer.ProposalResponsePayload.deserializeBinary(
+    peer.ChaincodeActionPayload.deserializeBinary(action.getPayload_asU8()).getAction()!.getProposalResponsePayload_asU8(),
+  );
   const rwset = ledger.rwset.TxReadWriteSet.deserializeBinary(peer.ChaincodeAction.deserializeBinary(prp.getExtension_asU8()).getResults_asU8());
   const ns = rwset.getNsRwsetList()[0]!;
   assert.equal(ns.getNamespace(), 'ledgerflow');
@@ -96,7 +100,9 @@ test("unknown transactions, blocks, channels and functions are chaincode errors 
   await assert.rejects(qscc.evaluateTransaction('GetBlockByNumber', 'ledgerflow', '999999'), (err) => /Failed to get block number 999999/.test(messageOf(err)));
   await assert.rejects(qscc.evaluateTransaction('GetBlockByNumber', 'ledgerflow', 'x'), (err) => /Failed to parse block number/.test(messageOf(err)));
   await assert.rejects(qscc.evaluateTransaction('GetChainInfo', 'elsewhere'), (err) => /Invalid chain ID, elsewhere/.test(messageOf(err)));
-  await assert.rejects(qscc.evaluateTransaction('GetBlockByHash', 'ledgerflow', 'aa'), (err) => /Requested function GetBlockByHash not found/.test(messageOf(err)));
+  await assert.rejects(qscc.evaluateTransaction('GetBlockByHash', 'ledgerflow', 'aa'), (err) =>
+    /Requested function GetBlockByHash not found/.test(messageOf(err)),
+  );
   await assert.rejects(qscc.evaluateTransaction('GetTransactionByID', 'ledgerflow'), (err) => /missing 3rd argument/.test(messageOf(err)));
 });
 
@@ -106,7 +112,12 @@ test('qscc answers queries only: an endorsement is refused and nothing is ordere
 
 test("a stranger's identity (a CA outside the channel) cannot read the ledger", async () => {
   const foreign = await getOrIssueIdentity(`${f.dataDir}/elsewhere`, 'uis', 'mallory');
-  const outsider = connect({ client, identity: { mspId: 'UisMSP', credentials: Buffer.from(foreign.certPem) }, signer: newEcdsaSigner(foreign.keyPem), hash: hash.none });
+  const outsider = connect({
+    client,
+    identity: { mspId: 'UisMSP', credentials: Buffer.from(foreign.certPem) },
+    signer: newEcdsaSigner(foreign.keyPem),
+    hash: hash.none,
+  });
   try {
     await assert.rejects(
       outsider.getNetwork('ledgerflow').getContract('qscc').evaluateTransaction('GetTransactionByID', 'ledgerflow', registered.txId),

@@ -66,9 +66,15 @@ test('the summary names the leases, approvals, launch, jobs, finish, outputs, re
 });
 
 test('the hash chain breaks where an approval names another spec, or a release other outputs than the finish', () => {
-  assert.match(chainBreak(receiptTransactions(trail({ approvedSpec: 'e'.repeat(64) }))) ?? '', /approval of dataset ds1 .* names spec hash e{64}, the launch .* ran a{64}/);
+  assert.match(
+    chainBreak(receiptTransactions(trail({ approvedSpec: 'e'.repeat(64) }))) ?? '',
+    /approval of dataset ds1 .* names spec hash e{64}, the launch .* ran a{64}/,
+  );
   const other = { ...outputs, files: [{ ...outputs.files[0], sha256: 'f'.repeat(64) }] };
-  assert.match(chainBreak(receiptTransactions(trail({ releasedOutputs: other }))) ?? '', /outputs recorded by tx 06.* \(workflow-review-released\) differ from those recorded by tx 05/);
+  assert.match(
+    chainBreak(receiptTransactions(trail({ releasedOutputs: other }))) ?? '',
+    /outputs recorded by tx 06.* \(workflow-review-released\) differ from those recorded by tx 05/,
+  );
 });
 
 test('a value carrying a dataset location or a credential, even sealed, is shown only as its sha256', () => {
