@@ -195,8 +195,11 @@ export const workflowReceipt = z.strictObject({
         .nullable(),
       jobs: z.array(z.unknown()),
       finish: z.strictObject({ ...txRef, status: z.string() }).nullable(),
-      outputs: z.strictObject({ ...txRef, files: z.array(outputFile), logs: z.array(outputLog) }).nullable(),
-      reviews: z.array(z.strictObject({ ...txRef, kind: z.string(), state: z.string(), datasetId: z.string().optional() })),
+      outputs: z.strictObject({ ...txRef, files: z.array(outputFile), logs: z.array(outputLog), sha256: z.string().optional() }).nullable(),
+      results: z.string().nullable(),
+      reviews: z.array(
+        z.strictObject({ ...txRef, kind: z.string(), state: z.string(), datasetId: z.string().optional(), outputsSha256: z.string().optional() }),
+      ),
       cleanup: z.strictObject(txRef).nullable(),
     })
     .meta({ description: 'What the transactions say, by name; `ledgerflow receipt verify` rebuilds it from them' }),

@@ -59,9 +59,12 @@ export interface RunSummary {
   launch: (TxRef & { specHash: string; filesHash?: string; datasetIds: string[]; backend?: string; images?: string[] }) | null;
   jobs: unknown[];
   finish: (TxRef & { status: string }) | null;
-  outputs: (TxRef & RunOutputs) | null;
+  /** As first recorded (at finish), with the manifest digest the record names, if any. */
+  outputs: (TxRef & RunOutputs & { sha256?: string }) | null;
+  /** The outputs' fate as last recorded (released, pending-review, rejected). */
+  results: string | null;
   /** Owners' decisions on the results (release, reject), whatever record carries them. */
-  reviews: (TxRef & { kind: string; state: string; datasetId?: string })[];
+  reviews: (TxRef & { kind: string; state: string; datasetId?: string; outputsSha256?: string })[];
   cleanup: TxRef | null;
 }
 
@@ -131,11 +134,29 @@ export function kindOf(entry: Pick<ReceiptTransaction, 'key' | 'value' | 'delete
     if (previous === undefined) return 'launch';
     if (value['cleanedUpAt'] !== undefined && before['cleanedUpAt'] === undefined) return 'cleanup';
     if (value['finishedAt'] !== undefined && before['finishedAt'] === undefined) return 'finish';
+    const results = record(value['results']);
+    if (canonicalJson(results) !== canonicalJson(record(before['results']))) {
+      // A decision on the outputs: named after the review it decided.
+      const earlier = reviewsOf(before);
+      const decided = reviewsOf(value).find((r) => r.state !== 'pending' && earlier.find((e) => e.datasetId === r.datasetId)?.state !== r.state);
+      return `results-${decided?.state ?? str(results['state']) ?? 'changed'}`;
+    }
     return 'workflow-updated';
   }
   // A word after the workflow id names the record (`workflow` [id, 'outputs']); an id does not.
   const name = [type, ...attributes.slice(1, 2).filter((a) => /^[a-z][a-z-]*$/.test(a))].join('-');
   return state === undefined ? name : `${name}-${state}`;
+}
+
+/** The owners' reviews of the outputs a record carries (`results.reviews`). */
+function reviewsOf(value: unknown): { datasetId: string; state: string; outputsSha256?: string }[] {
+  const reviews = record(record(value)['results'])['reviews'];
+  if (!Array.isArray(reviews)) return [];
+  return reviews.map((r) => {
+    const review = record(r);
+    const digest = str(review['outputsSha256']);
+    return { datasetId: str(review['datasetId']) ?? '', state: str(review['state']) ?? '', ...(digest === undefined ? {} : { outputsSha256: digest }) };
+  });
 }
 
 /** Outputs as a record carries them: `outputs: {files, logs}`, or `files`/`logs` at its top. */
@@ -185,6 +206,7 @@ export function summarizeRun(transactions: readonly ReceiptTransaction[]): RunSu
     jobs: [],
     finish: null,
     outputs: null,
+    results: null,
     reviews: [],
     cleanup: null,
   };
@@ -230,7 +252,14 @@ export function summarizeRun(transactions: readonly ReceiptTransaction[]): RunSu
     }
     if (t.kind === 'cleanup') summary.cleanup = ref;
     const outputs = outputsOf(t.value);
-    if (outputs !== undefined && summary.outputs === null) summary.outputs = { ...ref, ...outputs };
+    const digest = str(v['outputsSha256']);
+    if (outputs !== undefined && summary.outputs === null) summary.outputs = { ...ref, ...outputs, ...(digest === undefined ? {} : { sha256: digest }) };
+    const results = str(record(v['results'])['state']);
+    if (results !== undefined) summary.results = results;
+    for (const review of reviewsOf(t.value)) {
+      const known = summary.reviews.some((r) => r.datasetId === review.datasetId && r.state === review.state);
+      if (review.state !== 'pending' && !known) summary.reviews.push({ ...ref, kind: t.kind, ...review });
+    }
     const state = str(v['state']);
     if (type !== 'workflow' || attributes.length > 1) {
       if (state === 'released' || state === 'rejected')
@@ -248,9 +277,10 @@ export function buildReceipt(workflowId: string, ledger: Receipt['ledger'], trai
 
 /**
  * The hash chain a receipt claims, checked on its (verified) entries: each owner's approval
- * names the spec and files hashes the launch ran, and every record of the outputs (at finish,
- * in a release or rejection) names the same files and logs with the same sha256. Returns the
- * first break, or undefined.
+ * names the spec and files hashes the launch ran; every record of the outputs (at finish, in
+ * a release or rejection) names the same files and logs with the same sha256, and the
+ * manifest digest a record names is that of the manifest it holds; each decision on the
+ * outputs names the digest recorded at finish. Returns the first break, or undefined.
  */
 export function chainBreak(transactions: readonly ReceiptTransaction[]): string | undefined {
   const run = summarizeRun(transactions);
@@ -269,12 +299,24 @@ export function chainBreak(transactions: readonly ReceiptTransaction[]): string 
   for (const t of transactions) {
     const outputs = outputsOf(t.value);
     if (first === null || outputs === undefined) continue;
+    const named = str(record(t.value)['outputsSha256']);
+    const actual = manifestSha256(record(t.value)['outputs'] ?? outputs);
+    if (named !== undefined && named !== actual) return `the outputs recorded by tx ${t.txId} (${t.kind}) hash to ${actual}, the record names ${named}`;
     if (canonicalJson(sortedOutputs(outputs)) !== canonicalJson(sortedOutputs(first))) {
       return `the outputs recorded by tx ${t.txId} (${t.kind}) differ from those recorded by tx ${first.txId}`;
     }
   }
+  for (const review of run.reviews) {
+    if (review.outputsSha256 === undefined || review.outputsSha256 === first?.sha256) continue;
+    const recorded =
+      first === null ? 'none were recorded at finish' : `those recorded at finish (tx ${first.txId}) are named ${first.sha256 ?? 'by no digest'}`;
+    return `the ${review.state} outputs of dataset ${review.datasetId ?? '?'} (tx ${review.txId}) name sha256 ${review.outputsSha256}, ${recorded}`;
+  }
   return undefined;
 }
+
+/** The digest a record names for an output manifest: sha256 over its canonical JSON. */
+export const manifestSha256 = (manifest: unknown): string => sha256Hex(canonicalJson(manifest));
 
 function sortedOutputs(o: RunOutputs): RunOutputs {
   return {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildReceipt, chainBreak, receiptTransactions, shownValue, summarizeRun, type TrailWrite } from '../../../src/core/receipt';
+import { buildReceipt, chainBreak, manifestSha256, receiptTransactions, shownValue, summarizeRun, type TrailWrite } from '../../../src/core/receipt';
 import { verifyReceipt } from '../../../src/app/workflows/receipts';
 import type { CommittedTransaction, LedgerSession } from '../../../src/ports/ledger';
 
@@ -129,4 +129,49 @@ test('verification: an honest receipt passes; an invalidated transaction or a hi
   const lied = { ...hidden, transactions: [{ ...hidden.transactions[0]!, valueSha256: '0'.repeat(64) }] };
   const check = await verifyReceipt(lied, ledgerOf(hiddenWrites), 'ledgerflow');
   assert.match(!check.ok ? check.mismatch : '', /valueSha256: the receipt says 0{64}, the value written hashes to/);
+});
+
+/** Output review as the chaincode records it (issue #14, part 1): the manifest and its digest
+ * on the workflow record at finish, each owner's decision on the same key naming that digest. */
+function reviewedTrail(decidedDigest?: string, recordedDigest?: string): TrailWrite[] {
+  block = 0;
+  const digest = manifestSha256(outputs);
+  const reviewer = { datasetId: 'ds1', org: 'uio', mspId: 'UioMSP' };
+  const done = { ...launched, reviewers: [reviewer], status: 'Succeeded', finishedAt: 'x', jobs: [], outputs, outputsSha256: recordedDigest ?? digest };
+  const pending = { ...done, results: { state: 'pending-review', reviews: [{ ...reviewer, state: 'pending' }] } };
+  const released = {
+    ...done,
+    results: { state: 'released', reviews: [{ ...reviewer, state: 'released', decidedAt: 'z', outputsSha256: decidedDigest ?? digest }] },
+  };
+  return [
+    write(key('workflow', 'wf-1'), { ...launched, reviewers: [reviewer] }),
+    write(key('workflow', 'wf-1'), pending),
+    write(key('workflow', 'wf-1'), released),
+    write(key('workflow', 'wf-1'), { ...released, cleanedUpAt: 'y' }),
+  ];
+}
+
+test('output review on the workflow record: finish with the manifest, a release naming its digest, cleanup', () => {
+  const transactions = receiptTransactions(reviewedTrail());
+  assert.deepEqual(
+    transactions.map((t) => t.kind),
+    ['launch', 'finish', 'results-released', 'cleanup'],
+  );
+  const run = summarizeRun(transactions);
+  assert.equal(run.outputs?.sha256, manifestSha256(outputs));
+  assert.equal(run.outputs?.blockNumber, 2);
+  assert.equal(run.results, 'released');
+  assert.deepEqual(
+    run.reviews.map((r) => [r.kind, r.state, r.datasetId, r.blockNumber]),
+    [['results-released', 'released', 'ds1', 3]],
+  );
+  assert.equal(chainBreak(transactions), undefined);
+  assert.match(
+    chainBreak(receiptTransactions(reviewedTrail('9'.repeat(64)))) ?? '',
+    /the released outputs of dataset ds1 \(tx 03.*\) name sha256 9{64}, those recorded at finish \(tx 02/,
+  );
+  assert.match(
+    chainBreak(receiptTransactions(reviewedTrail(undefined, '8'.repeat(64)))) ?? '',
+    /the outputs recorded by tx 02.* \(finish\) hash to [0-9a-f]{64}, the record names 8{64}/,
+  );
 });
