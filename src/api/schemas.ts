@@ -152,8 +152,8 @@ export const approvalDecided = z.strictObject({ workflowId: z.string(), items: z
 export const workflowAccepted = z.strictObject({ id: z.string(), statusUrl: z.string() });
 
 const txRef = { txId: z.string(), blockNumber: z.int().nonnegative() };
-const outputFile = z.strictObject({ path: z.string(), size: z.number(), sha256: z.string() });
-const outputLog = z.strictObject({ job: z.string(), size: z.number(), sha256: z.string() });
+const receiptFile = z.strictObject({ path: z.string(), size: z.int().nonnegative(), sha256: sha256Hex });
+const receiptLog = z.strictObject({ job: z.string(), size: z.int().nonnegative(), sha256: sha256Hex });
 
 export const receiptTransaction = z
   .strictObject({
@@ -195,7 +195,7 @@ export const workflowReceipt = z.strictObject({
         .nullable(),
       jobs: z.array(z.unknown()),
       finish: z.strictObject({ ...txRef, status: z.string() }).nullable(),
-      outputs: z.strictObject({ ...txRef, files: z.array(outputFile), logs: z.array(outputLog), sha256: z.string().optional() }).nullable(),
+      outputs: z.strictObject({ ...txRef, files: z.array(receiptFile), logs: z.array(receiptLog), sha256: z.string().optional() }).nullable(),
       results: z.string().nullable(),
       reviews: z.array(
         z.strictObject({ ...txRef, kind: z.string(), state: z.string(), datasetId: z.string().optional(), outputsSha256: z.string().optional() }),
