@@ -21,7 +21,7 @@ export async function workflowTrail(ctx: Context, workflowId: string): Promise<s
   let cleanedUp = false;
   for (const type of RUN_SCOPED_TYPES) {
     for await (const { key, value } of ctx.stub.getStateByPartialCompositeKey(type, [id])) {
-      const current = parseJson<{ datasetId?: unknown; datasetIds?: unknown; cleanedUpAt?: unknown }>(value);
+      const current = recordOf(value);
       if (typeof current.datasetId === 'string') datasetIds.add(current.datasetId);
       if (Array.isArray(current.datasetIds)) for (const d of current.datasetIds) if (typeof d === 'string') datasetIds.add(d);
       if (typeof current.cleanedUpAt === 'string') cleanedUp = true;
@@ -49,6 +49,16 @@ export async function workflowTrail(ctx: Context, workflowId: string): Promise<s
     leases.push(...inSpan.reverse());
   }
   return canonicalJson([...leases, ...own]);
+}
+
+/** The fields the span is read from; a value that is not a JSON object has none. */
+function recordOf(value: Uint8Array): { datasetId?: unknown; datasetIds?: unknown; cleanedUpAt?: unknown } {
+  try {
+    const parsed = parseJson<unknown>(value);
+    return typeof parsed === 'object' && parsed !== null ? parsed : {};
+  } catch {
+    return {};
+  }
 }
 
 /** Newest first, as Fabric 2.x returns key history. */
