@@ -1,4 +1,4 @@
-// ledgerflow on Azure: a Function App (Flex Consumption, Node 20, system-assigned
+// ledgerflow on Azure: a Function App (Flex Consumption, Node 22, system-assigned
 // identity), a runtime Storage account (deployment package, Durable Functions task hub,
 // queues: identity only, no shared key), a datasets Storage account (Azure Files shares
 // that jobs mount through the Azure File CSI driver, which needs the account key),
@@ -52,6 +52,10 @@ param authClientId string = ''
 @description('Default lease length in seconds, and the lease expiry schedule (NCRONTAB with seconds).')
 param leaseDefaultTtl int = 3600
 param leaseExpirySchedule string = '0 * * * * *'
+@description('Finished workflow runs older than this are purged (30d, 12h, 15m, 45s; 0 keeps everything); the ledger keeps their records.')
+param workflowRetention string = '30d'
+@description('NCRONTAB of the purge timer.')
+param purgeSchedule string = '0 0 * * * *'
 
 @description('Image of a workflow job whose spec names none.')
 param workflowDefaultImage string = 'python:3.12-slim'
@@ -247,6 +251,8 @@ var appSettings = concat([
   { name: 'AUTH_PRINCIPAL_ORGS', value: authPrincipalOrgs }
   { name: 'LEASE_DEFAULT_TTL', value: string(leaseDefaultTtl) }
   { name: 'LEASE_EXPIRY_SCHEDULE', value: leaseExpirySchedule }
+  { name: 'WORKFLOW_RETENTION', value: workflowRetention }
+  { name: 'PURGE_SCHEDULE', value: purgeSchedule }
   { name: 'FABRIC_PEER_ENDPOINT', value: fabricPeerEndpoint }
   { name: 'FABRIC_TLS_ROOT_CERT', value: '${configMountPath}/fabric/tls-ca.pem' }
   { name: 'FABRIC_TLS_SERVER_NAME', value: fabricTlsServerName }
@@ -302,7 +308,7 @@ resource functionApp 'Microsoft.Web/sites@2023-12-01' = {
         }
       }
       scaleAndConcurrency: { maximumInstanceCount: 40, instanceMemoryMB: 2048 }
-      runtime: { name: 'node', version: '20' }
+      runtime: { name: 'node', version: '22' }
     }
     siteConfig: {
       appSettings: appSettings

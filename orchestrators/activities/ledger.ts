@@ -39,6 +39,8 @@ export const recordWorkflowLaunched = defineActivity<RecordLaunchedInput, null>(
       backend,
       ...(images === undefined ? {} : { images }),
     });
+    // The run index hears that the run runs (a finished status there stays final).
+    await deps.runIndex.setStatus(workflowId, 'Running', deps.now());
     return null;
   },
 );

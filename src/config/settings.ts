@@ -24,6 +24,16 @@ const hostId = z.coerce
   .max(2 ** 31 - 1)
   .refine((id) => id !== 65534, 'must not be 65534 (nobody)');
 
+/** A duration as `30d`, `12h`, `15m` or `45s`, or `0` for never; read with `durationMs`. (Kept
+ * as text: the embedded host hands parsed settings back to the environment.) */
+const duration = z.string().regex(/^(0|[0-9]+[dhms])$/, 'must be a duration like 30d, 12h, 15m or 45s, or 0');
+const UNIT_MS = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 } as const;
+
+/** A duration setting (checked at start) in milliseconds; 0 for `0`. */
+export function durationMs(value: string): number {
+  return value === '0' ? 0 : Number(value.slice(0, -1)) * UNIT_MS[value.slice(-1) as keyof typeof UNIT_MS];
+}
+
 /** A setting holding JSON (or empty): checked at start, read with `jsonSetting`. */
 function jsonString<T extends z.ZodType>(schema: T, options: { keysAreSecret?: boolean } = {}) {
   return z
@@ -187,19 +197,6 @@ export const settingsSchema = z.object({
   /** Service account of the Argo executor (wait container); jobs themselves get no token. */
   K8S_ARGO_EXECUTOR_SERVICE_ACCOUNT: z.string().default('ledgerflow-argo-executor'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** Embedded host: HTTP port (0 picks a free one) and listen address. */
-  PORT: z.coerce.number().int().min(0).max(65535).default(7071),
-  LEDGERFLOW_BIND_ADDRESS: z.string().min(1).default('127.0.0.1'),
-  /** Embedded host: largest accepted request body; larger ones get 413. */
-  LEDGERFLOW_MAX_BODY_BYTES: positiveInt.default(10 * 1024 * 1024),
-  /** Embedded host: how long shutdown waits for invocations in flight. */
-  LEDGERFLOW_SHUTDOWN_TIMEOUT_MS: positiveInt.default(30_000),
-  /** Embedded host: refuse to start when a function has a binding it cannot run (else those
-   * functions are listed at start and answer 501). */
-  LEDGERFLOW_STRICT_BINDINGS: z
-    .enum(['true', 'false'])
-    .default('false')
-    .transform((v) => v === 'true'),
   /** Which host runs the app: the embedded host sets `embedded` itself; Azure Functions and
    * `func start` leave the default. Only reported by /api/health (with the durable backend it
    * implies); no function behaves differently on it. */
@@ -214,6 +211,12 @@ export const settingsSchema = z.object({
   WORKFLOW_COMPLETION_GRACE_SECONDS: positiveInt.default(60),
   /** Workflows: how often a run's orchestrator wakes on its own to notice a job orchestration that ended without reporting. */
   WORKFLOW_WATCHDOG_SECONDS: positiveInt.default(300),
+  /** Workflows: finished runs older than this (counted from their end) are purged: workspace,
+   * logs, every durable instance, queue rows and index row; the ledger keeps their records.
+   * `0` keeps everything. */
+  WORKFLOW_RETENTION: duration.default('30d'),
+  /** NCRONTAB of the purge timer (six fields with seconds); default hourly. */
+  PURGE_SCHEDULE: z.string().default('0 0 * * * *'),
   /** Base URL at which jobs reach this app's job callback (`<url>/api/callbacks/jobs`); empty:
    * derived from WEBSITE_HOSTNAME, which Azure Functions and the embedded host set. */
   LEDGERFLOW_PUBLIC_URL: z.string().default(''),
@@ -267,4 +270,18 @@ let cached: Settings | undefined;
 export function settings(): Settings {
   cached ??= parseSettings(process.env);
   return cached;
+}
+
+/**
+ * Run as the app loads (functions/appSettings.ts): a bad setting stops the worker or the
+ * embedded host there, with one message naming it, and every plain setting's default is
+ * written to the environment, so binding expressions (`%LEASE_EXPIRY_SCHEDULE%`) resolve
+ * where no settings file names them. On Azure, main.bicep sets each such setting.
+ */
+export function loadAppSettings(): Settings {
+  const parsed = settings();
+  for (const [name, value] of Object.entries(parsed)) {
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') process.env[name] ??= String(value);
+  }
+  return parsed;
 }

@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Settings } from '../config/settings';
 import type { Logger } from '../observability/logger';
 import type { InvocationInput, InvocationResult } from './app/invoke';
 import type { BindingSpec, RegisteredFunction } from './app/registry';
@@ -69,6 +68,10 @@ export interface HostExtension {
    * release resources (close databases, files). */
   close?(): Promise<void> | void;
 
+  /** In a quiet moment (nothing in flight for a while): give space freed in the
+   * extension's databases back and empty their WALs. Returns what it did, for the log. */
+  compact?(): unknown;
+
   /** The value of input binding `binding` of `fn` for one invocation. */
   resolveInput?(binding: BindingSpec, fn: RegisteredFunction, invocation: { invocationId: string }): Promise<RpcTypedData> | RpcTypedData;
   /** Delivers the value the function set on output binding `binding` (only after the
@@ -82,8 +85,6 @@ export type HttpMountHandler = (req: IncomingMessage, res: ServerResponse, url: 
 
 /** What the host gives every extension. */
 export interface HostContext {
-  /** The parsed app settings (src/config/settings.ts). */
-  readonly settings: Settings;
   /** Absolute directory of the function app. */
   readonly appDir: string;
   /** Absolute data directory (`LEDGERFLOW_DATA_DIR`); one host per data directory. */

@@ -73,6 +73,9 @@ export interface ComputeBackend {
   openLog?(handle: JobHandle): Promise<ByteSource>;
   /** Deletes every object and temporary file of the run. Idempotent. */
   cleanup(workflowId: string): Promise<void>;
+  /** Optional, where cleanup keeps the workspace and logs for the API (local runner):
+   * removes the run entirely, results and logs included (retention). Idempotent. */
+  purge?(workflowId: string): Promise<void>;
 }
 
 /**

@@ -8,9 +8,10 @@ import type {
   LeaseRecord,
   Page,
   StorageKind,
+  TrailEntry,
   WorkflowStatus,
 } from '../core/model';
-export type { HistoryEntry } from '../core/model';
+export type { HistoryEntry, TrailEntry } from '../core/model';
 
 /**
  * The ledger as the rest of the app sees it. Implemented once, over
@@ -87,17 +88,9 @@ export interface LedgerEvent {
   blockNumber: bigint;
   txId: string;
   name: string;
+  /** The decoded JSON, unchecked (undefined when empty or not JSON): parse it with the event's
+   * schema in src/api/ledgerRecords.ts. */
   payload: unknown;
-}
-
-/** One committed write of a key that concerns a run (the chaincode's WorkflowTrail): the
- * value as the chaincode stored it ('' for a delete). */
-export interface TrailEntry {
-  key: string;
-  txId: string;
-  timestamp: string;
-  isDelete: boolean;
-  value: string;
 }
 
 /** A transaction as the ledger itself holds it (Fabric's qscc GetTransactionByID and

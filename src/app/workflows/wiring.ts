@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import type { Settings } from '../../config/settings';
 import { unsealLocation } from '../../core/crypto/seal';
 import { LedgerflowError } from '../../core/errors';
@@ -10,6 +10,8 @@ import type { Logger } from '../../observability/logger';
 import type { ComputeBackend } from '../../ports/compute';
 import type { KeyStores } from '../../ports/keyStore';
 import type { Ledger } from '../../ports/ledger';
+import type { RunIndex } from '../../ports/runIndex';
+import type { RunMessages } from '../../ports/runMessages';
 import type { ActivityDeps } from './activityDeps';
 import { callbackKey, callbackUrl, runTiming } from './platform';
 import type { RunControl } from './runControl';
@@ -36,6 +38,8 @@ export interface WorkflowSide {
   activityDeps(): Promise<ActivityDeps>;
   /** The platform key job callback tokens are derived from. */
   callbackKey(): Promise<Buffer>;
+  /** The app's index of runs (listing, lease-end cancels, retention). */
+  readonly runIndex: RunIndex;
 }
 
 export interface WorkflowSideParts {
@@ -45,6 +49,8 @@ export interface WorkflowSideParts {
   platform: Caller;
   log: Logger;
   createCompute: () => Promise<ComputeBackend>;
+  runIndex: RunIndex;
+  runMessages: RunMessages;
 }
 
 export function workflowSide(p: WorkflowSideParts): WorkflowSide {
@@ -58,15 +64,24 @@ export function workflowSide(p: WorkflowSideParts): WorkflowSide {
   const platformKeyStore = p.keyStores.forOrg(p.platform.org);
   const key = () => callbackKey(platformKeyStore);
   const locateDataset = datasetLocator(p.ledger, p.keyStores, p.platform);
+  // A key of its own for listing cursors, derived from the platform key (key separation).
+  const cursorKey = async () =>
+    createHmac('sha256', await key())
+      .update('ledgerflow workflow list cursor')
+      .digest();
   return {
     compute: computeOnce,
     callbackKey: key,
+    runIndex: p.runIndex,
     workflowService: async (runs) => {
       const compute = await computeOnce();
       return new WorkflowService({
         ledger: p.ledger,
         compute,
         runs,
+        index: p.runIndex,
+        cursorKey,
+        messages: p.runMessages,
         timing: runTiming(p.settings),
         newId: randomUUID,
         now: () => new Date(),
@@ -83,6 +98,7 @@ export function workflowSide(p: WorkflowSideParts): WorkflowSide {
       locateDataset,
       callbackKey: key,
       callbackUrl: () => callbackUrl(p.settings),
+      runIndex: p.runIndex,
       now: () => new Date(),
       log,
     }),

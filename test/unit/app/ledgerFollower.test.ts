@@ -11,6 +11,8 @@ import {
   type CheckpointStore,
   type EventCheckpoint,
 } from '../../../src/app/workflows/ledgerFollower';
+import { ensureIndexed } from '../../../src/app/workflows/runIndexing';
+import { SqliteRunIndex } from '../../../src/adapters/runIndex/sqliteRunIndex';
 import type { LedgerEvent } from '../../../src/ports/ledger';
 import { FakeLedger, FakeRuns, silentLog } from './fakes';
 
@@ -21,6 +23,19 @@ const lease = (datasetId: string, holder = alice) => ({
   holder: { ...holder, mspId: 'X' },
   takenAt: '2026-01-01T00:00:00.000Z',
   expiresAt: '2026-01-01T00:01:00.000Z',
+});
+/** A deleted dataset as the chaincode's DatasetDeleted event carries it. */
+const tombstone = (id: string) => ({
+  id,
+  name: 'n',
+  description: '',
+  owner: { ...alice, mspId: 'X' },
+  policy: { leaseTtlSeconds: 60, maxLeaseTtlSeconds: 60 },
+  storageKind: 'local',
+  sealedLocation: '',
+  createdAt: '2026-01-01T00:00:00.000Z',
+  updatedAt: '2026-01-01T00:00:00.000Z',
+  deletedAt: '2026-01-01T00:00:00.000Z',
 });
 const event = (blockNumber: number, txId: string, name: string, payload: unknown): LedgerEvent => ({ blockNumber: BigInt(blockNumber), txId, name, payload });
 
@@ -42,9 +57,11 @@ test('the events that can end a lease name their datasets; the others none; a ba
   assert.deepEqual(datasetsEndedBy(event(1, 't', 'LeaseReleased', lease('d1'))), ['d1']);
   assert.deepEqual(datasetsEndedBy(event(1, 't', 'LeaseTaken', lease('d2'))), ['d2']);
   assert.deepEqual(datasetsEndedBy(event(1, 't', 'LeasesExpired', { leases: [lease('d1'), lease('d3')] })), ['d1', 'd3']);
-  assert.deepEqual(datasetsEndedBy(event(1, 't', 'DatasetDeleted', { dataset: { id: 'd4' } })), ['d4']);
+  assert.deepEqual(datasetsEndedBy(event(1, 't', 'DatasetDeleted', { dataset: tombstone('d4'), endedLease: lease('d4') })), ['d4']);
   assert.deepEqual(datasetsEndedBy(event(1, 't', 'WorkflowLaunched', { datasetIds: ['d1'] })), []);
   assert.throws(() => datasetsEndedBy(event(1, 't', 'LeaseReleased', { id: 'd1' })));
+  // A payload the adapter could not decode (not JSON) arrives as undefined.
+  assert.throws(() => datasetsEndedBy(event(1, 't', 'LeaseTaken', undefined)));
 });
 
 test("runs on a dataset are canceled unless they are its current holder's; runs elsewhere and finished ones are left", async () => {
@@ -56,8 +73,10 @@ test("runs on a dataset are canceled unless they are its current holder's; runs 
   ]);
   await runs.start('workflowOrchestrator', 'done', {});
   runs.set('done', { runtimeStatus: 'Completed', customStatus: { status: 'Succeeded', submittedBy: alice, datasetIds: ['d1'], jobs: [] } });
-  assert.deepEqual(await cancelRunsOutsideLease('d1', bob, runs, silentLog), ['a', 'c'], "bob took d1 over: alice's runs on it stop");
-  assert.deepEqual(await cancelRunsOutsideLease('d2', undefined, runs, silentLog), ['b', 'c'], 'no lease in force: every run on it stops');
+  const index = new SqliteRunIndex(':memory:');
+  await ensureIndexed(index, runs, silentLog);
+  assert.deepEqual(await cancelRunsOutsideLease('d1', bob, runs, index, silentLog), ['a', 'c'], "bob took d1 over: alice's runs on it stop");
+  assert.deepEqual(await cancelRunsOutsideLease('d2', undefined, runs, index, silentLog), ['b', 'c'], 'no lease in force: every run on it stops');
   assert.ok(runs.raised.every((r) => r.eventName === 'cancel'));
 });
 
@@ -75,16 +94,17 @@ test('a pass cancels from the lease in force, then moves the checkpoint past the
     ['b', ['d2'], alice],
   ]);
   const checkpoints = memoryCheckpoints();
-  const pass = await followLedger({ ledger, platform: alice, runs, checkpoints, log: silentLog, idleMs: 20 });
+  const index = new SqliteRunIndex(':memory:');
+  const pass = await followLedger({ ledger, platform: alice, runs, index, checkpoints, log: silentLog, idleMs: 20 });
   assert.deepEqual(pass, { events: 4, canceled: ['a'] });
   assert.deepEqual(checkpoints.saved, [{ blockNumber: 5n, transactionId: 'tx-d' }]);
 
   // The next pass resumes after the checkpoint: only what was committed since.
   ledger.leases.delete('d2');
-  ledger.committed.push(event(6, 'tx-e', 'DatasetDeleted', { dataset: { id: 'd2' } }));
-  const next = await followLedger({ ledger, platform: alice, runs, checkpoints, log: silentLog, idleMs: 20 });
+  ledger.committed.push(event(6, 'tx-e', 'DatasetDeleted', { dataset: tombstone('d2') }));
+  const next = await followLedger({ ledger, platform: alice, runs, index, checkpoints, log: silentLog, idleMs: 20 });
   assert.deepEqual(next, { events: 1, canceled: ['b'] });
-  const quiet = await followLedger({ ledger, platform: alice, runs, checkpoints, log: silentLog, idleMs: 20 });
+  const quiet = await followLedger({ ledger, platform: alice, runs, index, checkpoints, log: silentLog, idleMs: 20 });
   assert.deepEqual(quiet, { events: 0, canceled: [] });
   assert.equal(checkpoints.saved.length, 2, 'nothing read, nothing moved');
 });
@@ -97,7 +117,8 @@ test('a pass that fails before its cancels are done leaves the checkpoint where 
     throw new Error('durable client unavailable');
   };
   const checkpoints = memoryCheckpoints();
-  await assert.rejects(followLedger({ ledger, platform: alice, runs, checkpoints, log: silentLog, idleMs: 20 }), /unavailable/);
+  const index = new SqliteRunIndex(':memory:');
+  await assert.rejects(followLedger({ ledger, platform: alice, runs, index, checkpoints, log: silentLog, idleMs: 20 }), /unavailable/);
   assert.deepEqual(checkpoints.saved, []);
 });
 
