@@ -22,6 +22,10 @@ export const leasePolicy = z.strictObject({
   approval: z
     .enum(['required', 'none'])
     .meta({ description: "required: a lessee's run waits for the owner's approval of its exact spec and files (the default); none: the owner opted out" }),
+  results: z.enum(['release', 'review']).meta({
+    description: "release: a run's outputs go to its requester when it ends (the default); review: they are withheld until the owner releases them",
+  }),
+  maxResultBytes: z.int().positive().optional().meta({ description: "the most bytes a run's outputs (files and logs) may take together" }),
 });
 
 export const lease = z.strictObject({

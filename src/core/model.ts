@@ -20,9 +20,15 @@ export interface LeasePolicy {
   /** Whether a lessee's run needs the owner's approval of its exact spec and files.
    * Absent on datasets recorded before it existed, which reads as `required`. */
   approval?: ApprovalPolicy;
+  /** `review`: a run's outputs reach its requester only once the owner released them.
+   * Absent reads as `release`. */
+  results?: ResultsPolicy;
+  /** The most bytes a run's outputs (files and logs) may take together. */
+  maxResultBytes?: number;
 }
 
 export type ApprovalPolicy = 'required' | 'none';
+export type ResultsPolicy = 'release' | 'review';
 
 export type StorageKind = 'local' | 'azure-files';
 
@@ -73,6 +79,39 @@ export interface ApprovalRecord {
   reason?: string;
   /** Approved at request by an earlier reusable approval (that run's id). */
   reusedFrom?: string;
+}
+
+/** What a run left behind (files it created or changed, and job logs), as recorded on the
+ * ledger at its finish (chaincode/src/state/resultsRecord.ts). */
+export interface OutputManifest {
+  files: { path: string; size: number; sha256: string }[];
+  logs: { job: string; size: number; sha256: string }[];
+}
+
+export type ResultsState = 'released' | 'pending-review' | 'rejected';
+
+export interface ResultsReview {
+  datasetId: string;
+  org: OrgName;
+  mspId: string;
+  state: 'pending' | 'released' | 'rejected';
+  decidedAt?: string;
+  decidedBy?: Caller & { mspId: string };
+  reason?: string;
+  outputsSha256?: string;
+}
+
+/** A run as the ledger records it (chaincode/src/state/workflowRecord.ts). */
+export interface WorkflowLedgerRecord {
+  workflowId: string;
+  datasetIds: string[];
+  launchedBy: Caller & { mspId: string };
+  status: 'Running' | 'Succeeded' | 'Failed' | 'Canceled';
+  reviewers?: { datasetId: string; org: OrgName; mspId: string }[];
+  maxResultBytes?: number;
+  outputs?: OutputManifest;
+  outputsSha256?: string;
+  results?: { state: ResultsState; reviews: ResultsReview[]; reason?: string };
 }
 
 export const WORKFLOW_STATUSES = ['AwaitingApproval', 'Pending', 'Running', 'Succeeded', 'Failed', 'Canceled', 'Rejected'] as const;

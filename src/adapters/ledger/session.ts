@@ -1,4 +1,4 @@
-import type { ApprovalRecord, ApprovalState, DatasetRecord, LeaseRecord, Page } from '../../core/model';
+import type { ApprovalRecord, ApprovalState, DatasetRecord, LeaseRecord, Page, WorkflowLedgerRecord } from '../../core/model';
 import type {
   ApprovalDecision,
   ApprovalRequest,
@@ -7,6 +7,7 @@ import type {
   HistoryEntry,
   LedgerSession,
   NewDataset,
+  ResultsDecision,
   WorkflowFinish,
   WorkflowLaunch,
 } from '../../ports/ledger';
@@ -81,6 +82,19 @@ export class FabricLedgerSession implements LedgerSession {
 
   async recordWorkflowCleanedUp(workflowId: string): Promise<void> {
     await this.#calls.submit('RecordWorkflowCleanedUp', [workflowId]);
+  }
+
+  async getWorkflow(workflowId: string): Promise<WorkflowLedgerRecord | undefined> {
+    try {
+      return json(await this.#calls.evaluate('ReadWorkflow', [workflowId]));
+    } catch (err) {
+      if (err instanceof LedgerflowError && err.code === 'not_found') return undefined;
+      throw err;
+    }
+  }
+
+  async decideResults(workflowId: string, decision: ResultsDecision): Promise<WorkflowLedgerRecord> {
+    return json(await this.#calls.submit('DecideResults', [workflowId, JSON.stringify(decision)]));
   }
 
   async datasetHistory(datasetId: string): Promise<HistoryEntry[]> {

@@ -73,6 +73,8 @@ export class FakeLedger implements Ledger {
       decideApprovals: unsupported,
       workflowApprovals: unsupported,
       listApprovals: unsupported,
+      getWorkflow: async () => undefined,
+      decideResults: unsupported,
     };
   }
   /** Chaincode events "committed", in order; `events()` serves them from a checkpoint and
