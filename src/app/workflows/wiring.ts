@@ -14,6 +14,7 @@ import { callbackKey, callbackUrl, runTiming } from './platform';
 import type { RunControl } from './runControl';
 import { WorkflowService } from './workflowService';
 import { ApprovalService } from './approvalService';
+import { ResultsService } from './resultsService';
 
 /**
  * The workflow side of the composition root (src/app/services.ts): what the workflow
@@ -26,6 +27,8 @@ export interface WorkflowSide {
   compute(): Promise<ComputeBackend>;
   /** The workflow API over one invocation's durable client. */
   workflowService(runs: RunControl): Promise<WorkflowService>;
+  /** The owners' control of a run's outputs over one invocation's durable client. */
+  resultsService(runs: RunControl): Promise<ResultsService>;
   /** The owners' consent API over one invocation's durable client. */
   approvalService(runs: RunControl): Promise<ApprovalService>;
   /** What activities reach the outside through. */
@@ -54,15 +57,18 @@ export function workflowSide(p: WorkflowSideParts): WorkflowSide {
   const platformKeyStore = p.keyStores.forOrg(p.platform.org);
   const key = () => callbackKey(platformKeyStore);
   const locateDataset = datasetLocator(p.ledger, p.keyStores, p.platform);
+  const resultsService = async (runs: RunControl) => new ResultsService({ ledger: p.ledger, compute: await computeOnce(), runs, log });
   return {
     compute: computeOnce,
     callbackKey: key,
+    resultsService,
     workflowService: async (runs) => {
       const compute = await computeOnce();
       return new WorkflowService({
         ledger: p.ledger,
         compute,
         runs,
+        results: await resultsService(runs),
         timing: runTiming(p.settings),
         newId: randomUUID,
         now: () => new Date(),

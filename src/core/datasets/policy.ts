@@ -60,3 +60,10 @@ export function approvalOf(policy: Pick<LeasePolicy, 'approval'>): ApprovalPolic
 export function resultsOf(policy: Pick<LeasePolicy, 'results'>): ResultsPolicy {
   return policy.results ?? 'release';
 }
+
+/** Whether the dataset keeps a run's outputs from its requester until the ledger says
+ * otherwise: the owner reviews them (another organization's run: the chaincode's rule,
+ * chaincode/src/results.ts reviewsResults) or limits their size. */
+export function withholdsResults(dataset: Pick<DatasetRecord, 'owner' | 'policy'>, caller: Caller): boolean {
+  return (resultsOf(dataset.policy) === 'review' && dataset.owner.org !== caller.org) || dataset.policy.maxResultBytes !== undefined;
+}

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LedgerflowError } from '../../../src/core/errors';
 import type { WorkflowInput, WorkflowRunStatus } from '../../../src/core/workflow/run';
+import { ResultsService } from '../../../src/app/workflows/resultsService';
 import { WorkflowService } from '../../../src/app/workflows/workflowService';
 import { submissionOf } from '../../../src/api/workflowRequests';
 import { FakeCompute, FakeLedger, FakeRuns, silentLog } from './fakes';
@@ -17,7 +18,17 @@ function setup() {
   const ledger = new FakeLedger();
   const compute = new FakeCompute();
   let n = 0;
-  const service = new WorkflowService({ ledger, compute, runs, timing, newId: () => `wf-${++n}`, now: () => new Date('2026-06-01T00:00:00Z'), log: silentLog });
+  const results = new ResultsService({ ledger, compute, runs, log: silentLog });
+  const service = new WorkflowService({
+    ledger,
+    compute,
+    runs,
+    results,
+    timing,
+    newId: () => `wf-${++n}`,
+    now: () => new Date('2026-06-01T00:00:00Z'),
+    log: silentLog,
+  });
   return { runs, ledger, compute, service };
 }
 
