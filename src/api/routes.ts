@@ -304,7 +304,7 @@ export const routes = {
     auth: 'user',
     summary: 'Reject the outputs (on the ledger): they are never served and are deleted',
     params: workflowParams,
-    body: rejectBody,
+    body: rejectBody.meta({ description: 'why the outputs are rejected (the requester sees it)' }),
     responses: {
       200: { description: 'the outputs and their state after the decision', schema: s.workflowResults },
       403: notResultsReviewer,
