@@ -58,6 +58,20 @@ async function results(id: string, who: Who = 'alice') {
 }
 const code = (r: { body: { error?: { code?: string } } }) => r.body?.error?.code;
 
+test("the owner sets the results policy with PATCH; no one else can", async () => {
+  const r = await api.call('bob', 'POST', '/datasets', { name: 'patched', files: { 'a.txt': 'x' } });
+  assert.equal(r.status, 201, r.text);
+  assert.deepEqual([r.body.policy.results, r.body.policy.maxResultBytes], ['release', undefined]);
+  const id = r.body.id as string;
+  assert.equal((await api.call('alice', 'PATCH', `/datasets/${id}`, { policy: { results: 'review' } })).status, 403);
+  assert.equal((await api.call('bob', 'PATCH', `/datasets/${id}`, { policy: { maxResultBytes: 0 } })).status, 400);
+  const patched = await api.call('bob', 'PATCH', `/datasets/${id}`, { policy: { results: 'review', maxResultBytes: 4096 } });
+  assert.equal(patched.status, 200, patched.text);
+  assert.deepEqual([patched.body.policy.results, patched.body.policy.maxResultBytes, patched.body.policy.approval], ['review', 4096, 'required']);
+  const cleared = await api.call('bob', 'PATCH', `/datasets/${id}`, { policy: { maxResultBytes: null } });
+  assert.deepEqual([cleared.body.policy.results, cleared.body.policy.maxResultBytes], ['review', undefined]);
+});
+
 test('a hostile job: links, a FIFO and a large file are neither followed, read nor allowed to break the manifest', async () => {
   const big = 64 * 1024 * 1024;
   const { id, view } = await run(
