@@ -38,8 +38,7 @@ export function resultRules(datasets: StoredDataset[], by: Identity): Pick<Workf
 
 export const outputsSha256 = (outputs: OutputManifest): string => createHash('sha256').update(canonicalJson(outputs), 'utf8').digest('hex');
 
-export const outputBytes = (outputs: OutputManifest): number =>
-  outputs.files.reduce((n, f) => n + f.size, 0) + outputs.logs.reduce((n, l) => n + l.size, 0);
+export const outputBytes = (outputs: OutputManifest): number => outputs.files.reduce((n, f) => n + f.size, 0) + outputs.logs.reduce((n, l) => n + l.size, 0);
 
 /** The finish-time fields. A run whose outputs exceed the limit cannot have succeeded. */
 export function finishedResults(

@@ -60,7 +60,9 @@ const notDatasetOwner = forbidden("the caller's organization owns none of the ru
 const pendingReview = forbidden(
   "results_pending_review: a dataset's owner reviews the run's outputs and has not released them (the reviewing owners read them); forbidden: the outputs were rejected, or exceeded maxResultBytes",
 );
-const notResultsReviewer = forbidden('only an organization reviewing the outputs (owner of a dataset whose policy says results: review) may decide; the requester cannot');
+const notResultsReviewer = forbidden(
+  'only an organization reviewing the outputs (owner of a dataset whose policy says results: review) may decide; the requester cannot',
+);
 const resultsDecided = { description: "the caller organization's review is already decided, or the run has not finished", schema: s.errorBody };
 const alreadyDecided = { description: "the caller organization's requests are already decided, or the run is no longer waiting", schema: s.errorBody };
 

@@ -157,7 +157,9 @@ const outputLog = z.strictObject({ job: z.string(), size: z.int().nonnegative(),
 /** GET /workflows/{id}/results, and the answer to a decision on them. */
 export const workflowResults = z.strictObject({
   state: z.enum(['released', 'pending-review', 'rejected']),
-  files: z.array(outputFile).meta({ description: 'every workspace file the run created or changed (regular files only), as recorded on the ledger at its finish' }),
+  files: z
+    .array(outputFile)
+    .meta({ description: 'every workspace file the run created or changed (regular files only), as recorded on the ledger at its finish' }),
   logs: z.array(outputLog).meta({ description: "every started job's log, as served by GET /workflows/{id}/jobs/{job}/logs" }),
   reviews: z.array(
     z.strictObject({

@@ -52,8 +52,14 @@ test("the lessee cannot release its own run's outputs, whatever it names; the ow
   assert.equal(done.results?.state, 'pending-review');
   const release = JSON.stringify({ decision: 'release', outputsSha256: outputsSha256(OUTPUTS) });
   refusedWith(await mallory.submit('honest', 'DecideResults', 'wf-review', release), 'forbidden');
-  refusedWith(await mallory.submit('honest', 'DecideResults', 'wf-review', JSON.stringify({ decision: 'release', outputsSha256: 'e'.repeat(64) })), 'forbidden');
-  refusedWith(await mallory.submit('honest', 'DecideResults', 'wf-review', JSON.stringify({ decision: 'release', outputsSha256: outputsSha256(OUTPUTS), org: 'uis' })), 'validation_failed');
+  refusedWith(
+    await mallory.submit('honest', 'DecideResults', 'wf-review', JSON.stringify({ decision: 'release', outputsSha256: 'e'.repeat(64) })),
+    'forbidden',
+  );
+  refusedWith(
+    await mallory.submit('honest', 'DecideResults', 'wf-review', JSON.stringify({ decision: 'release', outputsSha256: outputsSha256(OUTPUTS), org: 'uis' })),
+    'validation_failed',
+  );
   // Nor can it rewrite the finish to swap the outputs under review.
   refusedWith(await mallory.submit('honest', 'RecordWorkflowFinished', JSON.stringify({ ...finish, outputs: { files: [], logs: [] } })), 'conflict');
   const released = JSON.parse(accepted(await alice.submit('honest', 'DecideResults', 'wf-review', release))) as WorkflowRecord;
@@ -61,7 +67,7 @@ test("the lessee cannot release its own run's outputs, whatever it names; the ow
   assert.equal(released.results?.reviews[0]?.decidedBy?.user, 'alice');
 });
 
-test('outputs over the owner\'s maxResultBytes cannot be recorded as a success', async () => {
+test("outputs over the owner's maxResultBytes cannot be recorded as a success", async () => {
   await run({ maxResultBytes: 100 }, 'wf-limit');
   const finish = (status: string) => JSON.stringify({ workflowId: 'wf-limit', status, jobs: [], outputs: OUTPUTS });
   refusedWith(await mallory.submit('honest', 'RecordWorkflowFinished', finish('Succeeded')), 'validation_failed');

@@ -109,7 +109,12 @@ function addRegisterOptions(command: Command): Command {
     .addOption(ttlOption('--lease-ttl <duration>', 'lease length when a taker names none'))
     .addOption(ttlOption('--max-lease-ttl <duration>', 'longest lease a taker may ask for'))
     .addOption(approvalOption())
-    .addOption(new Option('--results <policy>', "release (default): a run's outputs go to its requester when it ends; review: only once you release them").choices(['release', 'review']))
+    .addOption(
+      new Option('--results <policy>', "release (default): a run's outputs go to its requester when it ends; review: only once you release them").choices([
+        'release',
+        'review',
+      ]),
+    )
     .addOption(new Option('--max-result-bytes <n>', "the most bytes a run's outputs (files and logs) may take together").argParser(positiveInteger))
     .option('--max-bytes <n>', 'refuse uploads larger than this', (v) => Number(v), DEFAULT_MAX_UPLOAD_BYTES)
     .option('-q, --quiet', 'print only the new dataset id (for scripts: ID=$(ledgerflow datasets register dir -q))');
@@ -193,7 +198,12 @@ export function datasetsCommand(): Command {
     .addOption(ttlOption('--lease-ttl <duration>', 'lease length when a taker names none'))
     .addOption(ttlOption('--max-lease-ttl <duration>', 'longest lease a taker may ask for'))
     .addOption(approvalOption())
-    .addOption(new Option('--results <policy>', "release: a run's outputs go to its requester when it ends; review: only once you release them").choices(['release', 'review']))
+    .addOption(
+      new Option('--results <policy>', "release: a run's outputs go to its requester when it ends; review: only once you release them").choices([
+        'release',
+        'review',
+      ]),
+    )
     .addOption(new Option('--max-result-bytes <n>', "the most bytes a run's outputs (files and logs) may take together").argParser(positiveInteger))
     .action(
       action(async (ctx, id: string, o: Pick<RegisterOptions, 'name' | 'description'> & PolicyOptions) => {
@@ -203,7 +213,8 @@ export function datasetsCommand(): Command {
           ...(o.description === undefined ? {} : { description: o.description }),
           ...(Object.keys(policy).length === 0 ? {} : { policy }),
         };
-        if (Object.keys(body).length === 0) throw usageError('nothing to change: give --name, --description, --lease-ttl, --max-lease-ttl, --approval, --results or --max-result-bytes');
+        if (Object.keys(body).length === 0)
+          throw usageError('nothing to change: give --name, --description, --lease-ttl, --max-lease-ttl, --approval, --results or --max-result-bytes');
         showDataset(ctx, await ctx.client.json('PATCH', `datasets/${encodeURIComponent(id)}`, api.dataset, { body }));
       }),
     );

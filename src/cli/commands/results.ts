@@ -29,7 +29,10 @@ function printResults(ctx: Context, id: string, r: api.WorkflowResults): void {
       ],
     ]),
   );
-  const rows = [...r.files.map((f) => ({ kind: 'file', name: f.path, size: f.size, sha256: f.sha256 })), ...r.logs.map((l) => ({ kind: 'log', name: l.job, size: l.size, sha256: l.sha256 }))];
+  const rows = [
+    ...r.files.map((f) => ({ kind: 'file', name: f.path, size: f.size, sha256: f.sha256 })),
+    ...r.logs.map((l) => ({ kind: 'log', name: l.job, size: l.size, sha256: l.sha256 })),
+  ];
   if (rows.length > 0)
     ctx.output.out(
       `\n${table(rows, [

@@ -58,7 +58,7 @@ async function results(id: string, who: Who = 'alice') {
 }
 const code = (r: { body: { error?: { code?: string } } }) => r.body?.error?.code;
 
-test("the owner sets the results policy with PATCH; no one else can", async () => {
+test('the owner sets the results policy with PATCH; no one else can', async () => {
   const r = await api.call('bob', 'POST', '/datasets', { name: 'patched', files: { 'a.txt': 'x' } });
   assert.equal(r.status, 201, r.text);
   assert.deepEqual([r.body.policy.results, r.body.policy.maxResultBytes], ['release', undefined]);
@@ -183,6 +183,7 @@ test('outputs over maxResultBytes end the run Failed, with a message, and are no
     r.files.map((f) => [f.path, f.size]),
     [['big.bin', 1000]],
   );
-  for (const who of ['alice', 'carol'] as const) assert.equal((await api.call(who, 'GET', `/workflows/${id}/files/big.bin`)).status, who === 'alice' ? 403 : 404);
+  for (const who of ['alice', 'carol'] as const)
+    assert.equal((await api.call(who, 'GET', `/workflows/${id}/files/big.bin`)).status, who === 'alice' ? 403 : 404);
   await eventually(() => (existsSync(join(api.host.dataDir, 'runs', id, 'workspace')) ? undefined : true), 30_000, 'the withheld outputs to be deleted');
 });

@@ -71,7 +71,7 @@ describe('the output manifest', () => {
     assert.equal(errorOf(await h.submit(bob, 'RecordWorkflowFinished', finish('Succeeded', other))).code, 'conflict');
   });
 
-  test('the launcher\'s own dataset is not reviewed by its own organization', async () => {
+  test("the launcher's own dataset is not reviewed by its own organization", async () => {
     const h = new LedgerHarness();
     await h.ok(alice, 'RegisterDataset', newDataset('dataset-01', policy({ results: 'review' })));
     await h.ok(carol, 'TakeLease', 'dataset-01', '0');
@@ -140,7 +140,10 @@ describe('decisions on the outputs', () => {
       assert.equal(err.code, 'forbidden', who.user);
     }
     // Nothing in the arguments can claim another identity: the decision schema takes none.
-    assert.equal(errorOf(await h.submit(bob, 'DecideResults', 'wf-1', JSON.stringify({ decision: 'release', outputsSha256: HASH, by: 'alice' }))).code, 'validation_failed');
+    assert.equal(
+      errorOf(await h.submit(bob, 'DecideResults', 'wf-1', JSON.stringify({ decision: 'release', outputsSha256: HASH, by: 'alice' }))).code,
+      'validation_failed',
+    );
   });
 
   test('a decision is taken once (409), only after the finish (409), and only on the recorded hash', async () => {

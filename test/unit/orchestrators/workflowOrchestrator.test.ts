@@ -412,12 +412,16 @@ test('outputs over the smallest maxResultBytes fail the run, with a message, and
   const manifest = { files: [{ path: 'out.bin', size: 900, sha256: 'a'.repeat(64) }], logs: [] };
   const run = await drive(
     workflowOrchestrator,
-    scenario(spec([job(1)], []), { 1: { seconds: 2 } }, {
-      activities: {
-        collectOutputs: () => ({ outputs: manifest, exceeded: { bytes: 900, limit: 100 } }),
-        recordWorkflowFinished: () => ({ results: 'rejected' }),
+    scenario(
+      spec([job(1)], []),
+      { 1: { seconds: 2 } },
+      {
+        activities: {
+          collectOutputs: () => ({ outputs: manifest, exceeded: { bytes: 900, limit: 100 } }),
+          recordWorkflowFinished: () => ({ results: 'rejected' }),
+        },
       },
-    }),
+    ),
   );
   assert.equal(final(run).status, 'Failed');
   assert.match(final(run).message ?? '', /900 bytes, more than the smallest maxResultBytes .*\(100\)/);
@@ -431,13 +435,17 @@ test('outputs over the smallest maxResultBytes fail the run, with a message, and
 test('outputs that cannot be listed fail the run; the finish is recorded without them', async () => {
   const run = await drive(
     workflowOrchestrator,
-    scenario(spec([job(1)], []), { 1: { seconds: 2 } }, {
-      activities: {
-        collectOutputs: () => {
-          throw new Error('the workspace holds more than 10000 files');
+    scenario(
+      spec([job(1)], []),
+      { 1: { seconds: 2 } },
+      {
+        activities: {
+          collectOutputs: () => {
+            throw new Error('the workspace holds more than 10000 files');
+          },
         },
       },
-    }),
+    ),
   );
   assert.equal(final(run).status, 'Failed');
   assert.match(final(run).message ?? '', /outputs could not be listed: .*10000 files/);

@@ -156,4 +156,3 @@ export async function workspaceDigests(workspace: string, limit = MAX_OUTPUT_FIL
   }
   return digests;
 }
-
