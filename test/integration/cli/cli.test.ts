@@ -119,7 +119,7 @@ test('datasets, leases and history', async (t) => {
     assert.match(d.id, /^[0-9a-f]{32}$/);
     assert.equal(d.name, 'uis-data');
     assert.deepEqual(d.owner, USERS.uis);
-    assert.deepEqual(d.policy, { leaseTtlSeconds: 600, maxLeaseTtlSeconds: 3600, approval: 'required' });
+    assert.deepEqual(d.policy, { leaseTtlSeconds: 600, maxLeaseTtlSeconds: 3600, approval: 'required', results: 'release' });
     id = d.id;
     const tree = (await as('uis', '--json', 'datasets', 'tree', id)).json();
     assert.deepEqual(
@@ -165,9 +165,13 @@ test('datasets, leases and history', async (t) => {
   });
 
   await t.test('update: owner only', async () => {
-    const d = (await as('uis', '--json', 'datasets', 'update', id, '--description', 'renamed', '--lease-ttl', '15m', '--approval', 'none')).json();
+    const d = (
+      await as('uis', '--json', 'datasets', 'update', id, '--description', 'renamed', '--lease-ttl', '15m', '--approval', 'none', '--max-result-bytes', '5000')
+    ).json();
     assert.equal(d.description, 'renamed');
-    assert.deepEqual(d.policy, { leaseTtlSeconds: 900, maxLeaseTtlSeconds: 3600, approval: 'none' });
+    assert.deepEqual(d.policy, { leaseTtlSeconds: 900, maxLeaseTtlSeconds: 3600, approval: 'none', results: 'release', maxResultBytes: 5000 });
+    assert.equal((await as('uis', 'datasets', 'update', id, '--results', 'maybe')).code, 2);
+    assert.equal((await as('uis', 'datasets', 'update', id, '--max-result-bytes', '0')).code, 2);
     assert.equal((await as('uis', 'datasets', 'update', id, '--approval', 'maybe')).code, 2);
     assert.equal((await as('uio', 'datasets', 'update', id, '--name', 'mine')).code, 5);
     assert.equal((await as('uis', 'datasets', 'update', id)).code, 2);
