@@ -391,6 +391,46 @@ test('approvals: run --watch waits in AwaitingApproval until the owner reviews a
   ok(await as('uis', 'lease', 'release', data.id));
 });
 
+test('results: the requester waits for the owner; workflows results, release, reject', async () => {
+  const data = (
+    await as('uio', '--json', 'datasets', 'register', dataDir('rv-uio', { 'a.txt': 'lorem\n' }), '--approval', 'none', '--results', 'review')
+  ).json();
+  assert.equal(data.policy.results, 'review');
+  const dir = dataDir('rv-run', {
+    'workflow.yaml': "jobs:\n  - command: 'wc -c /data/uio/a.txt > n.txt'\n    volumes:\n      - {id: '', name: 'uio', path: '/data/uio'}\n",
+  });
+  ok(await as('uis', 'lease', 'take', data.id));
+  const run = async () => {
+    const r = await as('uis', 'workflows', 'run', '-f', join(dir, 'workflow.yaml'), '--dataset', `uio=${data.id}`, '-q');
+    ok(r);
+    const id = r.stdout.trim();
+    ok(await as('uis', 'workflows', 'status', id, '--watch'));
+    return id;
+  };
+  const id = await run();
+  const withheld = await as('uis', 'workflows', 'download', id, 'n.txt');
+  assert.equal(withheld.code, 5);
+  oneErrorLine(withheld, 'results_pending_review');
+  const shown = await as('uio', 'workflows', 'results', id);
+  ok(shown);
+  assert.match(shown.stdout, /results: +pending-review/);
+  assert.match(shown.stdout, /file +n\.txt +\d+ +[0-9a-f]{64}/);
+  assert.equal((await as('uis', 'workflows', 'release', id)).code, 5, 'the requester cannot release');
+  const released = (await as('uio', '--json', 'workflows', 'release', id)).json();
+  assert.equal(released.state, 'released');
+  assert.equal((await as('uio', 'workflows', 'release', id)).code, 4);
+  const got = await as('uis', 'workflows', 'download', id, 'n.txt');
+  ok(got);
+  assert.match(got.stdout, /^6 \/data\/uio\/a\.txt/);
+
+  const other = await run();
+  assert.equal((await as('uio', 'workflows', 'reject', other)).code, 2, '--reason is required');
+  const rejected = (await as('uio', '--json', 'workflows', 'reject', other, '--reason', 'no')).json();
+  assert.equal(rejected.state, 'rejected');
+  assert.equal((await as('uis', 'workflows', 'download', other, 'n.txt')).code, 5);
+  ok(await as('uis', 'lease', 'release', data.id));
+});
+
 test("demo: the thesis experiments end to end, with this host's tokens", async () => {
   const tokens = Object.entries(TOKENS).flatMap(([org, token]) => ['--org-token', `${org}=${token}`]);
   const r = await runCli(['--json', 'demo', ...tokens, '--consumer', 'uio'], env);
