@@ -177,9 +177,6 @@ export function* workflowOrchestrator(context: OrchestrationContext): Generator<
       run.message = `the outputs could not be listed: ${errorMessage(err)}`;
     }
   }
-  run.status = outcome;
-  publish();
-
   let deleteOutputs = false;
   try {
     if (launched) {
@@ -197,6 +194,10 @@ export function* workflowOrchestrator(context: OrchestrationContext): Generator<
   } catch (err) {
     if (!context.df.isReplaying) context.error(`workflow ${workflowId}: finish not recorded on the ledger: ${errorMessage(err)}`);
   }
+  // Published once the finish is on the ledger: a run that reads as ended has its outputs
+  // recorded (GET /workflows/{id}/results answers from then on).
+  run.status = outcome;
+  publish();
   yield* cleanup(context, input, outcome, launched, deleteOutputs);
   return run;
 }
