@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { eventually } from '../../../bench/support/host';
 import { history, workflowResults, workflowView } from '../../../src/api/schemas';
@@ -110,7 +110,28 @@ test('a hostile job: links, a FIFO and a large file are neither followed, read n
 });
 
 test('a reviewed run: withheld from the requester (403), readable by the owner, released by the owner only, once', async () => {
-  const { id, view } = await run(job(ds.review, 'echo secret-log; wc -c /data/d/a.txt > out.txt'));
+  // The job writes early.txt, then waits for the test's go-ahead: withheld while it runs too.
+  const submitted = await api.call('alice', 'POST', '/workflows', {
+    workflow: job(ds.review, 'echo early > early.txt; while [ ! -e go ]; do sleep 0.1; done; rm -f go; echo secret-log; wc -c /data/d/a.txt > out.txt'),
+  });
+  assert.equal(submitted.status, 202, submitted.text);
+  const id = submitted.body.id as string;
+  const workspace = join(api.host.dataDir, 'runs', id, 'workspace');
+  await eventually(() => (existsSync(join(workspace, 'early.txt')) ? true : undefined), 60_000, 'the job to write early.txt');
+  const early = await api.call('alice', 'GET', `/workflows/${id}/files/early.txt`);
+  assert.equal(early.status, 403, early.text);
+  assert.equal(code(early), 'results_pending_review');
+  assert.equal((await api.call('bob', 'GET', `/workflows/${id}/files/early.txt`)).text, 'early\n'); // the owner may watch
+  assert.equal((await api.call('alice', 'GET', `/workflows/${id}/results`)).status, 409); // not finished
+  writeFileSync(join(workspace, 'go'), '');
+  const view = await eventually(
+    async () => {
+      const v = workflowView.parse((await api.call('alice', 'GET', `/workflows/${id}`)).body);
+      return FINISHED.includes(v.status) ? v : undefined;
+    },
+    120_000,
+    `workflow ${id} to finish`,
+  );
   assert.equal(view.status, 'Succeeded', JSON.stringify(view));
   for (const path of [`/workflows/${id}/files/out.txt`, `/workflows/${id}/jobs/work/logs`, `/workflows/${id}/files/missing.txt`]) {
     const r = await api.call('alice', 'GET', path);
