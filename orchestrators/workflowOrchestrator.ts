@@ -184,7 +184,7 @@ export function* workflowOrchestrator(context: OrchestrationContext): Generator<
         call(recordWorkflowFinished, {
           caller,
           workflowId,
-          status: outcome as Exclude<RunOutcome, 'Rejected'>,
+          status: outcome,
           jobs: run.jobs.map(({ name, status, exitCode }) => ({ name, status, exitCode })),
           ...(outputs === undefined ? {} : { outputs }),
         }),
