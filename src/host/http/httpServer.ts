@@ -11,6 +11,11 @@ interface Mount {
   readonly handler: HttpMountHandler;
 }
 
+/** Connections the kernel queues while the event loop is busy (capped by net.core.somaxconn).
+ * Node's default of 511 overflowed under 2,000 clients connecting at once, and the clients whose
+ * handshakes were dropped then saw ECONNRESET instead of a slower answer. */
+const LISTEN_BACKLOG = 4096;
+
 /** The host's one node:http server: dispatches by path prefix to what extensions mounted
  * (the app's routes under `/api`, the durable API under `/runtime/...`). */
 export class HttpServer {
@@ -44,7 +49,7 @@ export class HttpServer {
         else reject(err);
       };
       this.#server.once('error', onError);
-      this.#server.listen(port, host, () => {
+      this.#server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
         this.#server.off('error', onError);
         resolve(this.#server.address() as AddressInfo);
       });
