@@ -32,7 +32,9 @@ export interface WorkflowServiceDeps {
 /**
  * The workflow API behind the HTTP routes: submit (parse, lease check, hash, workspace,
  * start), read, list, cancel, logs and result files. A run is visible only to members of
- * the submitter's organization; to anyone else it does not exist (404).
+ * the submitter's organization; to anyone else it does not exist (404). Its logs and files
+ * are outputs, served as ResultsService allows (reviewing owners too; the requester only
+ * when nothing withholds them).
  */
 export class WorkflowService {
   constructor(private readonly deps: WorkflowServiceDeps) {}
