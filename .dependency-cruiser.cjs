@@ -6,6 +6,8 @@
  * share nothing with tests. docs/workflows.md and README.md ("Layout") say the same in prose.
  */
 const CORE = '^src/core/';
+/** The chaincode package (@ledgerflow/chaincode, a workspace), as imported: its build. */
+const CHAINCODE = '^chaincode/dist/';
 /** The composition root: the only app files that construct adapters. */
 const ROOT = '^src/app/(services|compute|ledger)\\.ts$';
 
@@ -15,9 +17,17 @@ module.exports = {
     {
       name: 'core-is-pure',
       severity: 'error',
-      comment: 'src/core holds rules and values: it imports only core, zod, yaml, node:crypto and node:path (no I/O, no SDK, no other layer)',
+      comment:
+        "src/core holds rules and values: it imports only core, zod, yaml, node:crypto, node:path and the chaincode's record types (no I/O, no SDK, no other layer)",
       from: { path: CORE },
-      to: { pathNot: [CORE, '^node_modules/(zod|yaml)/', '^(crypto|path)$'] },
+      to: { pathNot: [CORE, '^node_modules/(zod|yaml)/', '^(crypto|path)$', CHAINCODE] },
+    },
+    {
+      name: 'core-chaincode-types-only',
+      severity: 'error',
+      comment: "core takes the ledger's record types from @ledgerflow/chaincode (import type), never its runtime",
+      from: { path: CORE },
+      to: { path: CHAINCODE, dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'ports-only-core',
@@ -97,8 +107,8 @@ module.exports = {
     },
   ],
   options: {
-    doNotFollow: { path: 'node_modules' },
-    exclude: { path: '^(dist|chaincode/dist)/' },
+    doNotFollow: { path: ['node_modules', '^chaincode/dist/'] },
+    exclude: { path: '^dist/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], extensions: ['.ts', '.js', '.json'] },

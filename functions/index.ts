@@ -3,6 +3,7 @@
  * functions with `@azure/functions`. The same compiled app runs under the embedded host
  * (`npm start`), `func start` and Azure Functions; nothing here knows which.
  */
+import './appSettings';
 import { app } from '@azure/functions';
 import './http/health';
 import './http/openapi';

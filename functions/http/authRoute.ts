@@ -6,7 +6,7 @@ import type { Caller } from '../../src/core/model';
 import { authenticator } from '../../src/app/auth';
 import { services, type Services } from '../../src/app/services';
 import { durableRunControl, type RunControl } from '../../src/app/workflows/runControl';
-import { jsonRoute, parseBody, type JsonReply } from './jsonRoute';
+import { checkPart, jsonRoute, parseBody, type JsonReply } from './jsonRoute';
 
 /**
  * An authenticated JSON route: authenticates first (401 before anything about the request
@@ -54,14 +54,6 @@ export type AuthHandler<R extends AuthRouteSpec, B = Part<R, 'body'>> = (
   req: AuthRequest<Part<R, 'params'>, Part<R, 'query'>, B>,
 ) => Promise<JsonReply> | JsonReply;
 
-function check(schema: z.ZodType | undefined, value: unknown, problems: ErrorDetail[]): unknown {
-  if (schema === undefined) return undefined;
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  problems.push(...result.error.issues.map((issue) => ({ path: issue.path.join('.') || '(query)', message: issue.message })));
-  return undefined;
-}
-
 const durableClient = df.input.durableClient();
 
 export function authRoute<R extends AuthRouteSpec, B = Part<R, 'body'>>(
@@ -76,8 +68,8 @@ export function authRoute<R extends AuthRouteSpec, B = Part<R, 'body'>>(
     handler: async ({ request, context, params, query }) => {
       const caller = authenticator().authenticate(request.headers);
       const problems: ErrorDetail[] = [];
-      const p = check(route.params, { ...params }, problems);
-      const q = check(route.query, Object.fromEntries(query), problems);
+      const p = checkPart(route.params, { ...params }, '(params)', problems);
+      const q = checkPart(route.query, Object.fromEntries(query), '(query)', problems);
       let b: unknown;
       try {
         b = options.readBody !== undefined ? await options.readBody(request) : await parseBody(request, route.body);

@@ -9,6 +9,7 @@ const r = routes.health;
 jsonRoute(r.name, {
   methods: [r.method],
   route: r.path,
+  query: r.query,
   handler: () => {
     const s = settings();
     const compute = describeCompute(s);

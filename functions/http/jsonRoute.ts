@@ -1,6 +1,6 @@
 import { app, type FunctionInput, type HttpMethod, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import type { z } from 'zod';
-import { LedgerflowError } from '../../src/core/errors';
+import { LedgerflowError, validationError, type ErrorDetail } from '../../src/core/errors';
 import { errorResponse } from './errorResponse';
 
 /** What a JSON route handler sees: the request, its route parameters, and the body already
@@ -23,9 +23,21 @@ export interface JsonRouteOptions<TSchema extends z.ZodType | undefined> {
   readonly route: string;
   /** Validates the JSON body; failures become 400 `validation_failed` with every issue. */
   readonly body?: TSchema;
+  /** Validates the query string the same way (the handler still gets it raw). */
+  readonly query?: z.ZodType;
   /** Extra input bindings, e.g. `df.input.durableClient()`. */
   readonly extraInputs?: FunctionInput[];
   readonly handler: (req: JsonRequest<TSchema extends z.ZodType ? z.output<TSchema> : undefined>) => Promise<JsonReply> | JsonReply;
+}
+
+/** Validates one part of a request (route parameters, query), adding every issue to
+ * `problems` under `where` when the part is the problem as a whole. */
+export function checkPart(schema: z.ZodType | undefined, value: unknown, where: string, problems: ErrorDetail[]): unknown {
+  if (schema === undefined) return undefined;
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  problems.push(...result.error.issues.map((issue) => ({ path: issue.path.join('.') || where, message: issue.message })));
+  return undefined;
 }
 
 /** Reads and validates a JSON body (also for routes that must authenticate before judging it). */
@@ -64,6 +76,9 @@ export function jsonRoute<TSchema extends z.ZodType | undefined = undefined>(nam
     ...(options.extraInputs !== undefined && { extraInputs: options.extraInputs }),
     handler: async (request, context) => {
       try {
+        const problems: ErrorDetail[] = [];
+        checkPart(options.query, Object.fromEntries(request.query), '(query)', problems);
+        if (problems.length > 0) throw validationError('the request is not valid', problems);
         const body = (await parseBody(request, options.body)) as TSchema extends z.ZodType ? z.output<TSchema> : undefined;
         const params = request.params;
         return toResponse(await options.handler({ request, context, params, query: request.query, body }));

@@ -11,6 +11,7 @@ const r = routes.openapi;
 jsonRoute(r.name, {
   methods: [r.method],
   route: r.path,
+  query: r.query,
   handler: () => {
     document ??= buildOpenApiDocument(routeTable, { version: appVersion });
     return { body: document, headers: { 'cache-control': 'public, max-age=300' } };

@@ -1,4 +1,4 @@
-// ledgerflow on Azure: a Function App (Flex Consumption, Node 20, system-assigned
+// ledgerflow on Azure: a Function App (Flex Consumption, Node 22, system-assigned
 // identity), a runtime Storage account (deployment package, Durable Functions task hub,
 // queues: identity only, no shared key), a datasets Storage account (Azure Files shares
 // that jobs mount through the Azure File CSI driver, which needs the account key),
@@ -302,7 +302,7 @@ resource functionApp 'Microsoft.Web/sites@2023-12-01' = {
         }
       }
       scaleAndConcurrency: { maximumInstanceCount: 40, instanceMemoryMB: 2048 }
-      runtime: { name: 'node', version: '20' }
+      runtime: { name: 'node', version: '22' }
     }
     siteConfig: {
       appSettings: appSettings

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DATASET_ID, ORG_NAME } from '../core/names';
+import { DATASET_ID, DATASET_ID_RULE, ORG_NAME } from '../core/names';
 import { fileMapProblems } from '../core/relativePath';
 import { shareUrlProblems } from '../core/datasets/shareUrl';
 
@@ -67,7 +67,7 @@ export const updateBody = z
 /** The lease body is optional: no body takes the dataset's default lease length. */
 export const leaseBody = z.object({ ttlSeconds: ttl.optional() }).strict().optional();
 
-export const datasetIdParam = z.string().regex(DATASET_ID, 'must be a dataset id (32 hex characters)');
+export const datasetIdParam = z.string().regex(DATASET_ID, DATASET_ID_RULE);
 
 export const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(50),

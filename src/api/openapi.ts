@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ApiResponse, ApiRoute } from './routes';
+import { apiTags, type ApiResponse, type ApiRoute } from './routes';
 import { errorBody, namedSchemas } from './schemas';
 
 /**
@@ -14,16 +14,23 @@ export type JsonSchema = Record<string, unknown>;
 
 export interface OpenApiDocument {
   openapi: '3.1.0';
-  info: { title: string; version: string; description: string };
+  info: { title: string; version: string; description: string; license: { name: string; identifier: string } };
   servers: { url: string }[];
-  tags: { name: string }[];
+  tags: { name: string; description: string }[];
   paths: Record<string, Record<string, unknown>>;
-  components: { schemas: Record<string, JsonSchema>; securitySchemes: Record<string, unknown> };
+  components: {
+    schemas: Record<string, JsonSchema>;
+    requestBodies: Record<string, unknown>;
+    securitySchemes: Record<string, unknown>;
+  };
   security: Record<string, string[]>[];
 }
 
 const capitalize = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
-const componentRef = (id: string) => ({ $ref: `#/components/schemas/${id}` });
+const schemaUri = (id: string) => `#/components/schemas/${id}`;
+const componentRef = (id: string) => ({ $ref: schemaUri(id) });
+/** Where a request body's JSON schema lives (a JSON pointer into its request body component). */
+const requestSchemaUri = (id: string) => `#/components/requestBodies/${id}/content/application~1json/schema`;
 
 /** `{*path}` (a Functions catch-all) is `{path}` in OpenAPI. */
 export const openApiPath = (template: string) => `/${template.replace(/\{\*?([^}:?]+)[^}]*\}/g, '{$1}')}`;
@@ -33,6 +40,7 @@ export const openApiPath = (template: string) => `/${template.replace(/\{\*?([^}
 function toSchemas(
   entries: readonly (readonly [string, z.ZodType])[],
   io: 'input' | 'output',
+  uri: (id: string) => string,
 ): { schemas: Record<string, JsonSchema>; idOf: Map<z.ZodType, string> } {
   const registry = z.registry<{ id: string }>();
   const idOf = new Map<z.ZodType, string>();
@@ -43,7 +51,7 @@ function toSchemas(
   }
   // unrepresentable: 'any' keeps refinements and transforms (checked by the server) from
   // failing the conversion; the JSON shape they check is still described.
-  const out = z.toJSONSchema(registry, { io, unrepresentable: 'any', uri: (id) => `#/components/schemas/${id}` }).schemas;
+  const out = z.toJSONSchema(registry, { io, unrepresentable: 'any', uri }).schemas;
   const schemas = Object.fromEntries(
     Object.entries(out).map(([id, schema]) => {
       const { $schema: _s, $id: _i, ...rest } = schema as JsonSchema;
@@ -96,9 +104,23 @@ export function buildOpenApiDocument(routes: readonly ApiRoute[], info: { versio
   const responseEntries = routes.flatMap((r) =>
     allResponses(r).flatMap(([status, resp]) => (resp.schema === undefined ? [] : [[responseComponent(r, status), resp.schema] as const])),
   );
-  const requests = toSchemas(requestEntries, 'input');
-  const answers = toSchemas([...Object.entries(namedSchemas), ...responseEntries], 'output');
-  const schemas = { ...requests.schemas, ...answers.schemas };
+  const requests = toSchemas(requestEntries, 'input', requestSchemaUri);
+  const answers = toSchemas([...Object.entries(namedSchemas), ...responseEntries], 'output', schemaUri);
+  // Request bodies are request body components, not schemas: a field with a default is optional
+  // to the client, and generators (openapi-typescript) read a `default` in a schema component
+  // as "always present", which holds for answers only.
+  const requestBodies: OpenApiDocument['components']['requestBodies'] = {};
+  for (const route of routes) {
+    if (route.body === undefined) continue;
+    const name = bodyComponent(route);
+    requestBodies[name] = {
+      required: !route.body.safeParse(undefined).success,
+      content: {
+        'application/json': { schema: requests.schemas[name] },
+        ...(route.rawBody ? { [route.rawBody.contentType]: { schema: { type: 'string', description: route.rawBody.description } } } : {}),
+      },
+    };
+  }
 
   const paths: OpenApiDocument['paths'] = {};
   for (const route of routes) {
@@ -110,16 +132,7 @@ export function buildOpenApiDocument(routes: readonly ApiRoute[], info: { versio
       parameters: parameters(route),
       responses: Object.fromEntries(allResponses(route).map(([status, resp]) => [String(status), responseObject(resp, answers.idOf)])),
     };
-    if (route.body !== undefined) {
-      const optional = route.body.safeParse(undefined).success;
-      operation['requestBody'] = {
-        required: !optional,
-        content: {
-          'application/json': { schema: componentRef(bodyComponent(route)) },
-          ...(route.rawBody ? { [route.rawBody.contentType]: { schema: { type: 'string', description: route.rawBody.description } } } : {}),
-        },
-      };
-    }
+    if (route.body !== undefined) operation['requestBody'] = { $ref: `#/components/requestBodies/${bodyComponent(route)}` };
     (paths[openApiPath(route.path)] ??= {})[route.method.toLowerCase()] = operation;
   }
 
@@ -131,12 +144,14 @@ export function buildOpenApiDocument(routes: readonly ApiRoute[], info: { versio
       description:
         'Register datasets, lease them on a Hyperledger Fabric ledger, and run workflows beside the data. ' +
         'Errors are {"error": {"code", "message", "details"?}}; the code is stable.',
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
     servers: [{ url: '/api' }],
-    tags: [...new Set(routes.map((r) => r.tag))].map((name) => ({ name })),
+    tags: [...new Set(routes.map((r) => r.tag))].map((name) => ({ name, description: apiTags[name] })),
     paths,
     components: {
-      schemas,
+      schemas: answers.schemas,
+      requestBodies,
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'a token from the LEDGERFLOW_TOKENS setting (locally); on Azure, App Service authentication' },
         callbackToken: { type: 'http', scheme: 'bearer', description: "a job attempt's callback token, given to the compute backend at launch" },

@@ -21,13 +21,28 @@ export interface ApiResponse {
   readonly contentType?: string;
 }
 
+/** The groups of the API, each with the description the OpenAPI document gives it. */
+export const apiTags = {
+  platform: 'Liveness, version and this document; anonymous',
+  datasets: "Register, read, update and delete datasets; the owner's policy decides leases, consent and results",
+  leases: 'Take and release the one lease a dataset has at a time (a ledger transaction each)',
+  workflows: 'Submit workflows that run beside leased datasets, follow them, read their logs and result files',
+  approvals: "The owners' consent to a lessee's exact workflow, recorded on the ledger",
+  internal: 'Called by the compute backends, not by people: job completion reports',
+} as const;
+export type ApiTag = keyof typeof apiTags;
+
+/** Routes that take nothing refuse query parameters they do not know, rather than ignore a
+ * typo silently (and so a client learns from a 400 what it sent wrong). */
+const noQuery = z.object({}).strict();
+
 export interface ApiRoute {
   /** The Functions function name; also the OpenAPI operationId. */
   readonly name: string;
   readonly method: ApiMethod;
   /** Route template under /api, as the Functions host takes it: `datasets/{id}`. */
   readonly path: string;
-  readonly tag: string;
+  readonly tag: ApiTag;
   readonly summary: string;
   /** Who may call: `user` (a bearer token of LEDGERFLOW_TOKENS, or App Service
    * authentication), `callback` (a job attempt's callback token), `none` (liveness and this
@@ -74,6 +89,7 @@ export const routes = {
     tag: 'platform',
     auth: 'none',
     summary: 'Liveness and the adapters in use',
+    query: noQuery,
     responses: { 200: { description: 'the platform is up', schema: s.health } },
   },
   openapi: {
@@ -83,6 +99,7 @@ export const routes = {
     tag: 'platform',
     auth: 'none',
     summary: 'This document',
+    query: noQuery,
     responses: { 200: { description: 'the OpenAPI 3.1 document of the API', contentType: 'application/json' } },
   },
   datasetsRegister: {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isMap, isScalar, isSeq, parseDocument, type YAMLMap } from 'yaml';
 import { CliError, EXIT, usageError } from './exitCodes';
@@ -21,9 +22,15 @@ export interface LoadedWorkflow {
 }
 
 export interface LoadOptions {
-  /** Give volumes without an id a stand-in (`dataset-<name>`) instead of refusing: for
-   * previews that never reach a server. */
+  /** Give volumes without an id a stand-in (`placeholderDatasetId(name)`) instead of
+   * refusing: for previews that never reach a server. */
   readonly placeholderIds?: boolean;
+}
+
+/** A stand-in dataset id for a preview: well-formed (core/names.ts), the same for the same
+ * volume name, and plainly not one the platform issued (it starts with eight zeros). */
+export function placeholderDatasetId(volumeName: string): string {
+  return `00000000${createHash('sha256').update(volumeName).digest('hex').slice(0, 24)}`;
 }
 
 export function loadWorkflow(path: string, datasets: Readonly<Record<string, string>> = {}, options: LoadOptions = {}): LoadedWorkflow {
@@ -59,7 +66,7 @@ export function loadWorkflow(path: string, datasets: Readonly<Record<string, str
         (volume as YAMLMap).set('id', bound);
         used.add(name);
       } else if (options.placeholderIds === true && String((volume as YAMLMap).get('id') ?? '').trim() === '') {
-        (volume as YAMLMap).set('id', `dataset-${name}`);
+        (volume as YAMLMap).set('id', placeholderDatasetId(name));
         edited = true;
       }
       volumes.push({ job: i + 1, name, id: String((volume as YAMLMap).get('id') ?? '').replace(/\s+/g, '') });

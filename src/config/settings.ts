@@ -187,19 +187,6 @@ export const settingsSchema = z.object({
   /** Service account of the Argo executor (wait container); jobs themselves get no token. */
   K8S_ARGO_EXECUTOR_SERVICE_ACCOUNT: z.string().default('ledgerflow-argo-executor'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** Embedded host: HTTP port (0 picks a free one) and listen address. */
-  PORT: z.coerce.number().int().min(0).max(65535).default(7071),
-  LEDGERFLOW_BIND_ADDRESS: z.string().min(1).default('127.0.0.1'),
-  /** Embedded host: largest accepted request body; larger ones get 413. */
-  LEDGERFLOW_MAX_BODY_BYTES: positiveInt.default(10 * 1024 * 1024),
-  /** Embedded host: how long shutdown waits for invocations in flight. */
-  LEDGERFLOW_SHUTDOWN_TIMEOUT_MS: positiveInt.default(30_000),
-  /** Embedded host: refuse to start when a function has a binding it cannot run (else those
-   * functions are listed at start and answer 501). */
-  LEDGERFLOW_STRICT_BINDINGS: z
-    .enum(['true', 'false'])
-    .default('false')
-    .transform((v) => v === 'true'),
   /** Which host runs the app: the embedded host sets `embedded` itself; Azure Functions and
    * `func start` leave the default. Only reported by /api/health (with the durable backend it
    * implies); no function behaves differently on it. */
@@ -267,4 +254,18 @@ let cached: Settings | undefined;
 export function settings(): Settings {
   cached ??= parseSettings(process.env);
   return cached;
+}
+
+/**
+ * Run as the app loads (functions/appSettings.ts): a bad setting stops the worker or the
+ * embedded host there, with one message naming it, and every plain setting's default is
+ * written to the environment, so binding expressions (`%LEASE_EXPIRY_SCHEDULE%`) resolve
+ * where no settings file names them. On Azure, main.bicep sets each such setting.
+ */
+export function loadAppSettings(): Settings {
+  const parsed = settings();
+  for (const [name, value] of Object.entries(parsed)) {
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') process.env[name] ??= String(value);
+  }
+  return parsed;
 }

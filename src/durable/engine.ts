@@ -280,7 +280,7 @@ export class DurableEngine extends ClientOperations {
     let effects: Effect[] = admission.effects;
     let customStatus = live.row.customStatus;
     if (admission.runOrchestrator) {
-      const result = await replayEpisode(this.fns, live);
+      const result = await replayEpisode(this.fns, live.state, live.replay);
       // Purged while the SDK replayed: there is nothing left to record.
       if (this.lives.get(s.instanceId) !== live) return;
       const decision = decide(s, result, now);

@@ -1,6 +1,5 @@
 import { EventType, type HistoryEvent } from './history';
 import { parseOrchestratorFailure, parseOrchestratorState, type OrchestratorResult } from './actions';
-import type { Live } from './live';
 import type { FunctionPort, OrchestrationTriggerInput } from './ports';
 import type { ReplayState } from './replay';
 
@@ -55,10 +54,9 @@ export function markPlayed(replay: string[], from: number): void {
 }
 
 /** One replay of the orchestrator by the SDK, its answer (or failure) parsed. */
-export async function replayEpisode(fns: FunctionPort, live: Live): Promise<OrchestratorResult> {
-  const s = live.state;
+export async function replayEpisode(fns: FunctionPort, s: ReplayState, replay: readonly string[]): Promise<OrchestratorResult> {
   try {
-    return parseOrchestratorState(await fns.runOrchestrator(s.name, triggerJson(s, live.replay)), s.actionCount);
+    return parseOrchestratorState(await fns.runOrchestrator(s.name, triggerJson(s, replay)), s.actionCount);
   } catch (err) {
     return parseOrchestratorFailure(err);
   }

@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Settings } from '../config/settings';
 import type { Logger } from '../observability/logger';
 import type { InvocationInput, InvocationResult } from './app/invoke';
 import type { BindingSpec, RegisteredFunction } from './app/registry';
@@ -82,8 +81,6 @@ export type HttpMountHandler = (req: IncomingMessage, res: ServerResponse, url: 
 
 /** What the host gives every extension. */
 export interface HostContext {
-  /** The parsed app settings (src/config/settings.ts). */
-  readonly settings: Settings;
   /** Absolute directory of the function app. */
   readonly appDir: string;
   /** Absolute data directory (`LEDGERFLOW_DATA_DIR`); one host per data directory. */

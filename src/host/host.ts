@@ -1,10 +1,9 @@
 import { resolve } from 'node:path';
-import { parseSettings, type Settings } from '../config/settings';
-import { LedgerflowError } from '../core/errors';
 import { createLogger, type Logger } from '../observability/logger';
 import { loadApp, type LoadedApp } from './app/loadApp';
 import { createInvoker, formatUnsupportedTable, functionsFor, unsupportedFunctions } from './bindings';
 import { HostConfigError } from './config/hostConfigError';
+import { parseHostSettings } from './config/hostSettings';
 import { readHostJson } from './config/hostJson';
 import { applyLocalSettings } from './config/localSettings';
 import { lockDataDir } from './dataDirLock';
@@ -42,26 +41,13 @@ export interface RunningHost {
   stop(): Promise<void>;
 }
 
-function parseSettingsOrExplain(env: NodeJS.ProcessEnv): Settings {
-  try {
-    return parseSettings(env);
-  } catch (err) {
-    if (err instanceof LedgerflowError) throw new HostConfigError(err.message);
-    throw err;
-  }
-}
-
 /** Starts the embedded Functions host: settings, app, HTTP, then the extensions. */
 export async function startHost(options: HostOptions = {}): Promise<RunningHost> {
   const env = options.env ?? process.env;
   const appDir = resolve(options.appDir ?? env['LEDGERFLOW_APP_DIR'] ?? process.cwd());
   applyLocalSettings(appDir, env);
   env['LEDGERFLOW_HOST'] = 'embedded';
-  const settings = parseSettingsOrExplain(env);
-  // Binding expressions (`%LEASE_EXPIRY_SCHEDULE%`) see every plain setting, defaults included.
-  for (const [name, value] of Object.entries(settings)) {
-    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') env[name] ??= String(value);
-  }
+  const settings = parseHostSettings(env);
   const logger = options.logger ?? createLogger({ level: settings.LOG_LEVEL, name: 'ledgerflow-host' });
   const hostJson = readHostJson(appDir);
   const dataDir = resolve(settings.LEDGERFLOW_DATA_DIR);
@@ -123,7 +109,6 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
     const allStarted = new Promise<void>((resolveStarted) => (markStarted = resolveStarted));
     const invoke = createInvoker(extensions, { programmingModel: app.programmingModel, hooks: app.hooks, logger }, logger);
     const context: HostContext = {
-      settings,
       appDir,
       dataDir,
       hostJson,

@@ -92,6 +92,8 @@ export interface LedgerEvent {
   blockNumber: bigint;
   txId: string;
   name: string;
+  /** The decoded JSON, unchecked (undefined when empty or not JSON): parse it with the event's
+   * schema in src/api/ledgerRecords.ts. */
   payload: unknown;
 }
 

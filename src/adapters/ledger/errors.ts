@@ -1,5 +1,7 @@
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { CommitError, GatewayError, StatusCode } from '@hyperledger/fabric-gateway';
+import { chaincodeErrorSchema } from '../../api/ledgerRecords';
+import type { ChaincodeErrorBody } from '../../core/model';
 import { LedgerflowError, insufficientStorage, isDiskFull, mentionsDiskFull, type ErrorCode, type ErrorDetail } from '../../core/errors';
 
 /**
@@ -10,7 +12,8 @@ import { LedgerflowError, insufficientStorage, isDiskFull, mentionsDiskFull, typ
  * MVCC conflict that survived the retries is `conflict`, a peer that cannot be reached is
  * `unavailable`.
  */
-export type LedgerStage = 'evaluate' | 'endorse' | 'submit' | 'commit';
+/** `result`: the transaction's answer was read, and is not what the chaincode's contract says. */
+export type LedgerStage = 'evaluate' | 'endorse' | 'submit' | 'commit' | 'result';
 
 export class LedgerError extends LedgerflowError {
   readonly stage: LedgerStage;
@@ -62,27 +65,37 @@ export class LedgerCommitStatusError extends LedgerError {
   }
 }
 
-const CHAINCODE_CODES = new Set<ErrorCode>(['validation_failed', 'not_found', 'forbidden', 'conflict', 'lease_held', 'gone']);
+/**
+ * A peer answered with a result that is not the record the transaction returns
+ * (src/api/ledgerRecords.ts): a broken or foreign peer, or a chaincode of another version.
+ * `internal`, with each problem's path (never a value) in `details`. A submitted transaction
+ * has committed by then: its effect stands, only its answer could not be read.
+ */
+export class LedgerResultError extends LedgerError {
+  readonly transaction: string;
 
-interface ChaincodeErrorBody {
-  code: ErrorCode;
-  message: string;
-  data?: Record<string, unknown>;
+  constructor(transaction: string, issues: ErrorDetail[], options: { cause?: unknown } = {}) {
+    super('result', 'internal', `the ledger's answer to ${transaction} is not a valid result`, { data: { issues }, ...options });
+    this.name = 'LedgerResultError';
+    this.transaction = transaction;
+  }
 }
 
 /** The chaincode's `{"code","message","data"?}` from a peer's error text, e.g.
- * `chaincode response 500, {"code":"not_found",...}`. */
+ * `chaincode response 500, {"code":"not_found",...}`; undefined when there is none. */
 export function parseChaincodeError(text: string): ChaincodeErrorBody | undefined {
   const start = text.indexOf('{');
   if (start < 0) return undefined;
+  let body: unknown;
   try {
-    const body = JSON.parse(text.slice(start)) as Partial<ChaincodeErrorBody>;
-    if (typeof body.code !== 'string' || !CHAINCODE_CODES.has(body.code) || typeof body.message !== 'string') return undefined;
-    const data = typeof body.data === 'object' && body.data !== null ? body.data : undefined;
-    return { code: body.code, message: body.message, ...(data === undefined ? {} : { data }) };
+    body = JSON.parse(text.slice(start));
   } catch {
     return undefined;
   }
+  const parsed = chaincodeErrorSchema.safeParse(body);
+  if (!parsed.success) return undefined;
+  const { code, message, data } = parsed.data;
+  return { code, message, ...(data === undefined ? {} : { data }) };
 }
 
 /** True for validation codes that mean "state moved under you": retrying may succeed. */

@@ -78,8 +78,7 @@ export class FabricLedger implements Ledger {
     if (options.signal?.aborted === true) events.close();
     try {
       for await (const event of events) {
-        const text = Buffer.from(event.payload).toString('utf8');
-        yield { blockNumber: event.blockNumber, txId: event.transactionId, name: event.eventName, payload: text === '' ? null : (JSON.parse(text) as unknown) };
+        yield { blockNumber: event.blockNumber, txId: event.transactionId, name: event.eventName, payload: decodePayload(event.payload) };
       }
     } catch (err) {
       if (options.signal?.aborted) return;
@@ -166,6 +165,18 @@ export class FabricLedger implements Ledger {
       commitStatusOptions: deadline(DEADLINES_MS.commitStatus),
       chaincodeEventsOptions: () => ({}),
     });
+  }
+}
+
+/** The payload's JSON, for the consumer to parse with its schema (src/api/ledgerRecords.ts);
+ * `undefined` when empty or not JSON, which that schema refuses: one bad event must not end
+ * the stream for every event after it. */
+function decodePayload(bytes: Uint8Array): unknown {
+  const text = Buffer.from(bytes).toString('utf8');
+  try {
+    return text === '' ? undefined : (JSON.parse(text) as unknown);
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,3 +1,5 @@
+import type { z } from 'zod';
+import { approvalRecordSchema, datasetRecordSchema, historyEntrySchema, leaseRecordSchema, pageSchema, workflowRecordSchema } from '../../api/ledgerRecords';
 import type { ApprovalRecord, ApprovalState, DatasetRecord, LeaseRecord, Page, WorkflowLedgerRecord } from '../../core/model';
 import type {
   ApprovalDecision,
@@ -12,11 +14,13 @@ import type {
   WorkflowLaunch,
 } from '../../ports/ledger';
 import { LedgerflowError } from '../../core/errors';
+import { LedgerResultError } from './errors';
 
 /**
  * The ledgerflow contract's transactions behind the LedgerSession port: string arguments,
- * JSON for structured ones, JSON results. Identity is the transport's (the session's
- * certificate), never an argument.
+ * JSON for structured ones, JSON results, each parsed with its schema from the ledger's
+ * contract module (src/api/ledgerRecords.ts) by `#evaluate` / `#submit`. Identity is the transport's (the
+ * session's certificate), never an argument.
  */
 export interface ContractCalls {
   evaluate(name: string, args: string[]): Promise<string>;
@@ -30,21 +34,31 @@ export class FabricLedgerSession implements LedgerSession {
     this.#calls = calls;
   }
 
+  /** Evaluates `name` and parses its answer with `schema` (src/api/ledgerRecords.ts). */
+  async #evaluate<T>(schema: z.ZodType<T>, name: string, args: string[]): Promise<T> {
+    return result(schema, name, await this.#calls.evaluate(name, args));
+  }
+
+  /** Submits `name`, waits for its commit, and parses its answer with `schema`. */
+  async #submit<T>(schema: z.ZodType<T>, name: string, args: string[]): Promise<T> {
+    return result(schema, name, await this.#calls.submit(name, args));
+  }
+
   async registerDataset(input: NewDataset): Promise<DatasetRecord> {
-    return json(await this.#calls.submit('RegisterDataset', [JSON.stringify(input)]));
+    return this.#submit(datasetRecordSchema, 'RegisterDataset', [JSON.stringify(input)]);
   }
 
   async updateDataset(id: string, patch: DatasetPatch): Promise<DatasetRecord> {
-    return json(await this.#calls.submit('UpdateDataset', [id, JSON.stringify(patch)]));
+    return this.#submit(datasetRecordSchema, 'UpdateDataset', [id, JSON.stringify(patch)]);
   }
 
   async deleteDataset(id: string): Promise<DatasetRecord> {
-    return json(await this.#calls.submit('DeleteDataset', [id]));
+    return this.#submit(datasetRecordSchema, 'DeleteDataset', [id]);
   }
 
   async getDataset(id: string): Promise<DatasetRecord | undefined> {
     try {
-      return json(await this.#calls.evaluate('ReadDataset', [id]));
+      return await this.#evaluate(datasetRecordSchema, 'ReadDataset', [id]);
     } catch (err) {
       if (err instanceof LedgerflowError && err.code === 'not_found') return undefined;
       throw err;
@@ -52,11 +66,11 @@ export class FabricLedgerSession implements LedgerSession {
   }
 
   async listDatasets(query: DatasetQuery): Promise<Page<DatasetRecord>> {
-    return json(await this.#calls.evaluate('ListDatasets', [JSON.stringify(query)]));
+    return this.#evaluate(pageSchema(datasetRecordSchema), 'ListDatasets', [JSON.stringify(query)]);
   }
 
   async takeLease(datasetId: string, ttlSeconds: number): Promise<LeaseRecord> {
-    return json(await this.#calls.submit('TakeLease', [datasetId, String(ttlSeconds)]));
+    return this.#submit(leaseRecordSchema, 'TakeLease', [datasetId, String(ttlSeconds)]);
   }
 
   async releaseLease(datasetId: string): Promise<void> {
@@ -65,11 +79,11 @@ export class FabricLedgerSession implements LedgerSession {
 
   async getLease(datasetId: string): Promise<LeaseRecord | undefined> {
     const text = await this.#calls.evaluate('ReadLease', [datasetId]);
-    return text === '' ? undefined : json<LeaseRecord>(text);
+    return text === '' ? undefined : result(leaseRecordSchema, 'ReadLease', text);
   }
 
   async expireLeases(): Promise<LeaseRecord[]> {
-    return json(await this.#calls.submit('ExpireLeases', []));
+    return this.#submit(leaseRecordSchema.array(), 'ExpireLeases', []);
   }
 
   async recordWorkflowLaunched(launch: WorkflowLaunch): Promise<void> {
@@ -86,7 +100,7 @@ export class FabricLedgerSession implements LedgerSession {
 
   async getWorkflow(workflowId: string): Promise<WorkflowLedgerRecord | undefined> {
     try {
-      return json(await this.#calls.evaluate('ReadWorkflow', [workflowId]));
+      return await this.#evaluate(workflowRecordSchema, 'ReadWorkflow', [workflowId]);
     } catch (err) {
       if (err instanceof LedgerflowError && err.code === 'not_found') return undefined;
       throw err;
@@ -94,36 +108,43 @@ export class FabricLedgerSession implements LedgerSession {
   }
 
   async decideResults(workflowId: string, decision: ResultsDecision): Promise<WorkflowLedgerRecord> {
-    return json(await this.#calls.submit('DecideResults', [workflowId, JSON.stringify(decision)]));
+    return this.#submit(workflowRecordSchema, 'DecideResults', [workflowId, JSON.stringify(decision)]);
   }
 
   async datasetHistory(datasetId: string): Promise<HistoryEntry[]> {
-    return json(await this.#calls.evaluate('DatasetHistory', [datasetId]));
+    return this.#evaluate(historyEntrySchema.array(), 'DatasetHistory', [datasetId]);
   }
 
   async requestApprovals(request: ApprovalRequest): Promise<ApprovalRecord[]> {
-    return json(await this.#calls.submit('RequestApprovals', [JSON.stringify(request)]));
+    return this.#submit(approvalRecordSchema.array(), 'RequestApprovals', [JSON.stringify(request)]);
   }
 
   async decideApprovals(workflowId: string, decision: ApprovalDecision): Promise<ApprovalRecord[]> {
-    return json(await this.#calls.submit('DecideApprovals', [workflowId, JSON.stringify(decision)]));
+    return this.#submit(approvalRecordSchema.array(), 'DecideApprovals', [workflowId, JSON.stringify(decision)]);
   }
 
   async workflowApprovals(workflowId: string): Promise<ApprovalRecord[]> {
-    return json(await this.#calls.evaluate('ReadApprovals', [workflowId]));
+    return this.#evaluate(approvalRecordSchema.array(), 'ReadApprovals', [workflowId]);
   }
 
   async listApprovals(query: { state?: ApprovalState }): Promise<ApprovalRecord[]> {
-    return json(await this.#calls.evaluate('ListApprovals', [JSON.stringify(query)]));
+    return this.#evaluate(approvalRecordSchema.array(), 'ListApprovals', [JSON.stringify(query)]);
   }
 }
 
-/** The chaincode is ours and returns canonical JSON of these types; a result that does not
- * parse is a broken peer, reported as internal. */
-function json<T>(text: string): T {
+/** A transaction's answer as the type its schema describes, or a LedgerResultError naming
+ * the transaction and what is wrong (paths only: a record may hold sealed data). */
+function result<T>(schema: z.ZodType<T>, transaction: string, text: string): T {
+  let value: unknown;
   try {
-    return JSON.parse(text) as T;
+    value = JSON.parse(text);
   } catch (err) {
-    throw new LedgerflowError('internal', 'the ledger returned a malformed result', { cause: err });
+    throw new LedgerResultError(transaction, [{ path: '', message: 'is not JSON' }], { cause: err });
   }
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw new LedgerResultError(
+    transaction,
+    parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
+  );
 }

@@ -1,7 +1,7 @@
 import { constants, promises as fs } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
-import { DATASET_ID } from '../../core/names';
+import { DATASET_ID_RULE, isDatasetId } from '../../core/names';
 import { LedgerflowError, validationError } from '../../core/errors';
 import { fileMapProblems } from '../../core/relativePath';
 import { writeFileAtomic } from '../../fs/atomicFile';
@@ -144,7 +144,7 @@ function localPath(location: DatasetLocation): string {
 }
 
 function assertDatasetId(id: string): void {
-  if (!DATASET_ID.test(id)) throw new LedgerflowError('bad_request', 'dataset id must be 32 hex characters');
+  if (!isDatasetId(id)) throw new LedgerflowError('bad_request', `dataset id ${DATASET_ID_RULE}`);
 }
 
 function assertFiles(files: Record<string, string>): void {

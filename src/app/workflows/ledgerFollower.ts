@@ -1,6 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
+import { ledgerEventSchemas } from '../../api/ledgerRecords';
 import { ORCHESTRATORS, WORKFLOW_EVENTS } from '../../core/workflow/run';
 import type { Caller } from '../../core/model';
 import { writeFileAtomic } from '../../fs/atomicFile';
@@ -17,17 +18,13 @@ import { factsOf } from './views';
  * ended, was taken over, or which was deleted, cancels the runs the ledger no longer allows.
  */
 
-/** The events that can end a run's lease, and the datasets each names (chaincode payloads). */
-const leaseSchema = z.object({ datasetId: z.string().min(1) });
+/** The events that can end a run's lease, and the datasets each names (payloads parsed with
+ * the ledger contract's schemas). */
 const EVENT_DATASETS: Record<string, (payload: unknown) => string[]> = {
-  LeaseReleased: (p) => [leaseSchema.parse(p).datasetId],
-  LeaseTaken: (p) => [leaseSchema.parse(p).datasetId],
-  LeasesExpired: (p) =>
-    z
-      .object({ leases: z.array(leaseSchema) })
-      .parse(p)
-      .leases.map((l) => l.datasetId),
-  DatasetDeleted: (p) => [z.object({ dataset: z.object({ id: z.string().min(1) }) }).parse(p).dataset.id],
+  LeaseReleased: (p) => [ledgerEventSchemas.LeaseReleased.parse(p).datasetId],
+  LeaseTaken: (p) => [ledgerEventSchemas.LeaseTaken.parse(p).datasetId],
+  LeasesExpired: (p) => ledgerEventSchemas.LeasesExpired.parse(p).leases.map((l) => l.datasetId),
+  DatasetDeleted: (p) => [ledgerEventSchemas.DatasetDeleted.parse(p).dataset.id],
 };
 
 /** Datasets whose lease the event may have ended; [] for any other event. */

@@ -50,7 +50,11 @@ export function renderCommand(): Command {
     .description('print the Kubernetes Jobs or the Argo Workflow a run of workflow.yaml would create, as YAML (no cluster needed)')
     .addOption(new Option('--target <target>', 'manifest flavour').choices(['k8s', 'argo']).makeOptionMandatory())
     .requiredOption('-f, --file <workflow.yaml>', 'the workflow')
-    .option('-d, --dataset <name=id>', 'set the dataset id of every volume with this name (repeatable; default dataset-<name>)', collectBinding)
+    .option(
+      '-d, --dataset <name=id>',
+      'set the dataset id of every volume with this name (repeatable; default: a placeholder id starting 00000000)',
+      collectBinding,
+    )
     .action(
       action(async (ctx, o: { target: 'k8s' | 'argo'; file: string; dataset?: Record<string, string> }) => {
         const workflow = loadWorkflow(o.file, o.dataset ?? {}, { placeholderIds: true });
@@ -68,7 +72,7 @@ export function renderCommand(): Command {
             datasetId: v.id,
             name: v.name,
             mountPath: v.path,
-            location: { kind: 'local' as const, path: `<location of dataset ${v.id}, unsealed at launch>` },
+            location: { kind: 'local' as const, path: `<location of the dataset of volume ${v.name}, unsealed at launch>` },
           })),
         );
         const objects = renderManifests(o.target, {

@@ -1,6 +1,7 @@
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { LedgerflowError, type ErrorDetail } from '../errors';
+import { DATASET_ID_RULE, isDatasetId } from '../names';
 import { JobGraph } from './dag';
 import { joinWrappedQuotedScalars } from './wrappedScalars';
 import { mountPathProblem, mountPathsOverlap } from './paths';
@@ -49,7 +50,6 @@ export const MAX_TIMEOUT_SECONDS = 7 * 24 * 3600;
 const MAX_SYNTAX_ERRORS = 20;
 
 const JOB_NAME = /^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/;
-const DATASET_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 const nonBlank = z.string({ error: 'must be a string' }).trim().min(1, 'must not be empty');
@@ -82,7 +82,7 @@ const volumeSchema = z.strictObject(
       .transform((id) => id.replace(/\s+/g, ''))
       .superRefine((id, ctx) => {
         if (id === '') ctx.addIssue({ code: 'custom', message: 'must not be empty' });
-        else if (!DATASET_ID.test(id)) ctx.addIssue({ code: 'custom', message: 'must be a dataset id (letters, digits, . _ : -)' });
+        else if (!isDatasetId(id)) ctx.addIssue({ code: 'custom', message: DATASET_ID_RULE });
       }),
     name: nonBlank,
     path: z.string({ error: 'must be a string' }).superRefine((path, ctx) => {

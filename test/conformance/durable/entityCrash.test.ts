@@ -40,7 +40,7 @@ test('entity signals survive kill -9: each accepted one applied exactly once', a
   await first.exited;
 
   const second = await boot();
-  await eventually(async () => ((await state(second, 'crash')) === accepted ? true : undefined), 'every accepted signal applied');
+  await eventually(async () => ((await state(second, 'crash')) === accepted ? true : undefined), 30_000, 'every accepted signal applied');
   // And stays there: nothing is applied twice after the restart settles.
   const s = await fetch(`${second.url}/api/orchestrators/counterOrchestration`, { method: 'POST', body: JSON.stringify('crash') });
   const { body } = await finished(second, ((await s.json()) as { id: string }).id);

@@ -58,11 +58,15 @@ test('create-and-wait: 200 with the output when it finishes in time, else the 20
 
 test('status: 202 + Location + Retry-After: 5 while running; 200 when done; field names', async () => {
   const { body: s } = await start('waitForever', { n: 1 });
-  const running = await eventually(async () => {
-    const res = await durableFetch(host, `instances/${s.id}`);
-    const b = (await res.json()) as Status;
-    return b.runtimeStatus === 'Running' ? { res, b } : undefined;
-  }, 'Running');
+  const running = await eventually(
+    async () => {
+      const res = await durableFetch(host, `instances/${s.id}`);
+      const b = (await res.json()) as Status;
+      return b.runtimeStatus === 'Running' ? { res, b } : undefined;
+    },
+    30_000,
+    'Running',
+  );
   assert.equal(running.res.status, 202);
   assert.equal(running.res.headers.get('retry-after'), '5');
   assert.match(running.res.headers.get('location') ?? '', new RegExp(`/runtime/webhooks/durabletask/instances/${s.id}$`));
@@ -147,7 +151,11 @@ test('restart: the restartPostUri starts the orchestration again with its input'
 
 test('purge: a running instance too (200), then it is gone; by filter needs createdTimeFrom', async () => {
   const { body: s } = await start('waitForever');
-  await eventually(async () => ((await (await durableFetch(host, `instances/${s.id}`)).json()) as Status).runtimeStatus === 'Running' || undefined, 'Running');
+  await eventually(
+    async () => ((await (await durableFetch(host, `instances/${s.id}`)).json()) as Status).runtimeStatus === 'Running' || undefined,
+    30_000,
+    'Running',
+  );
   const purged = await durableFetch(host, `instances/${s.id}`, { method: 'DELETE' });
   assert.equal(purged.status, 200);
   assert.deepEqual(await purged.json(), { instancesDeleted: 1 });
@@ -184,7 +192,11 @@ test('list: 200 with status objects, top and x-ms-continuation-token paging', as
 
 test('raise event and suspend/resume answer 202', async () => {
   const { body: s } = await start('approvalWorkflow');
-  await eventually(async () => ((await (await durableFetch(host, `instances/${s.id}`)).json()) as Status).runtimeStatus === 'Running' || undefined, 'Running');
+  await eventually(
+    async () => ((await (await durableFetch(host, `instances/${s.id}`)).json()) as Status).runtimeStatus === 'Running' || undefined,
+    30_000,
+    'Running',
+  );
   assert.equal((await post(`instances/${s.id}/suspend?reason=pause`)).status, 202);
   assert.equal((await post(`instances/${s.id}/resume?reason=go`)).status, 202);
   assert.equal((await post(`instances/${s.id}/raiseEvent/Approval`, 'ok')).status, 202);

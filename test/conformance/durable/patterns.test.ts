@@ -85,11 +85,11 @@ test('entity counter: signals from clients, entity-to-entity signals, reads and 
     assert.equal((await fetch(`${host.url}/api/counters/c1/add`, { method: 'POST', body: String(n) })).status, 202);
   }
   const read = async (key: string) => (await (await fetch(`${host.url}/api/counters/${key}`)).json()) as { entityExists: boolean; entityState?: unknown };
-  await eventually(async () => ((await read('c1')).entityState === 12 ? true : undefined), 'c1 to reach 12');
+  await eventually(async () => ((await read('c1')).entityState === 12 ? true : undefined), 30_000, 'c1 to reach 12');
   assert.deepEqual(await read('never-touched'), { entityExists: false });
 
   await fetch(`${host.url}/api/counters/c1/addAndForward`, { method: 'POST', body: JSON.stringify({ amount: 3, to: 'c2' }) });
-  await eventually(async () => ((await read('c2')).entityState === 3 ? true : undefined), 'the forwarded signal');
+  await eventually(async () => ((await read('c2')).entityState === 3 ? true : undefined), 30_000, 'the forwarded signal');
   assert.equal((await read('c1')).entityState, 15);
 
   // The management API's entity routes (GET state, POST ?op=, DELETE, list).
@@ -99,7 +99,7 @@ test('entity counter: signals from clients, entity-to-entity signals, reads and 
   assert.equal((await durableFetch(host, 'entities/counterEntity/missing')).status, 404);
   const signal = await durableFetch(host, 'entities/counterEntity/c3?op=add', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '4' });
   assert.equal(signal.status, 202);
-  await eventually(async () => ((await read('c3')).entityState === 4 ? true : undefined), 'the API signal');
+  await eventually(async () => ((await read('c3')).entityState === 4 ? true : undefined), 30_000, 'the API signal');
   const list = (await (await durableFetch(host, 'entities/counterEntity?fetchState=true')).json()) as { entityId: { key: string }; state: unknown }[];
   assert.deepEqual(list.map((e) => [e.entityId.key, e.state]).sort(), [
     ['c1', 15],
@@ -108,7 +108,7 @@ test('entity counter: signals from clients, entity-to-entity signals, reads and 
     ['orch', 13],
   ]);
   assert.equal((await durableFetch(host, 'entities/counterEntity/c3', { method: 'DELETE' })).status, 202);
-  await eventually(async () => ((await read('c3')).entityExists === false ? true : undefined), 'the entity to be deleted');
+  await eventually(async () => ((await read('c3')).entityExists === false ? true : undefined), 30_000, 'the entity to be deleted');
   // Entities are not orchestration instances: they are not listed as such.
   const instances = (await (await durableFetch(host, 'instances?top=1000')).json()) as { instanceId: string }[];
   assert.ok(!instances.some((i) => i.instanceId.startsWith('@')));

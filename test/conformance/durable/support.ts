@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import type { ManagementUrls } from '../../../src/durable/clientConfig';
 import type { StatusView } from '../../../src/durable/statusView';
 import { durableFetch } from '../../../bench/support/durableApi';
-import { repoRoot, startHost, type TestHost } from '../../../bench/support/host';
+import { eventually, repoRoot, startHost, type TestHost } from '../../../bench/support/host';
+
+export { eventually };
 
 /** The conformance app: JavaScript as Microsoft's v4-model samples are written (glob `main`). */
 export const conformanceAppDir = join(repoRoot, 'test', 'conformance', 'durable', 'app');
@@ -23,22 +25,15 @@ export async function startViaApp(host: TestHost, name: string, input?: unknown)
   return (await res.json()) as CheckStatus;
 }
 
-/** Polls a condition until it holds or the deadline passes (no fixed sleeps). */
-export async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 /** Follows the async HTTP API: polls the status URL until it stops answering 202. */
 export async function finished(host: TestHost, id: string, query = ''): Promise<{ status: number; body: Status }> {
-  return eventually(async () => {
-    const res = await durableFetch(host, `instances/${encodeURIComponent(id)}${query}`);
-    if (res.status === 202) return undefined;
-    return { status: res.status, body: (await res.json()) as Status };
-  }, `instance ${id} to finish`);
+  return eventually(
+    async () => {
+      const res = await durableFetch(host, `instances/${encodeURIComponent(id)}${query}`);
+      if (res.status === 202) return undefined;
+      return { status: res.status, body: (await res.json()) as Status };
+    },
+    30_000,
+    `instance ${id} to finish`,
+  );
 }

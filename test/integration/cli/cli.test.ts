@@ -457,7 +457,7 @@ test('render: the manifests a run would create, offline, as YAML or JSON', async
   assert.equal(objects.filter((o) => o.kind === 'PersistentVolume').length, 2); // uis, uio
   assert.match(JSON.stringify(objects), /<from the key store at launch>/); // callback tokens are placeholders
 
-  const argo = await runCli(['render', '--target', 'argo', '-f', join(examples, 'parallel', 'workflow.yaml'), '--dataset', 'uis=a1'], env);
+  const argo = await runCli(['render', '--target', 'argo', '-f', join(examples, 'parallel', 'workflow.yaml'), '--dataset', `uis=${'a1'.repeat(16)}`], env);
   ok(argo);
   const docs = parseAllDocuments(argo.stdout).map(
     (d) =>

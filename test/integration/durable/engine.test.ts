@@ -9,6 +9,7 @@ import { LedgerflowError } from '../../../src/core/errors';
 import { DurableEngine } from '../../../src/durable/engine';
 import { DurableStore } from '../../../src/durable/store';
 import { directPort, type ActivityFn } from '../../../bench/support/durableDirectPort';
+import { eventually } from '../../../bench/support/host';
 
 const dirs: string[] = [];
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -22,18 +23,8 @@ function setup(orchestrators: Record<string, df.OrchestrationHandler>, activitie
   return { engine, store, dataDir };
 }
 
-async function until<T>(fn: () => T | undefined, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 const done = (engine: DurableEngine, id: string) =>
-  until(() => {
+  eventually(() => {
     const s = engine.getStatus(id);
     return s && ['Completed', 'Failed', 'Terminated'].includes(s.row.status) ? s.row : undefined;
   });
@@ -83,7 +74,7 @@ test('chain, fan-out, timer, event, sub-orchestration, retries', async () => {
   const f = await engine.startNew('fan', { input: 200 });
   assert.equal((await done(engine, f)).output, String(199 * 200));
   const w = await engine.startNew('waiter', { instanceId: 'w1' });
-  await until(() => (engine.getStatus(w)?.row.customStatus === '"waiting"' ? true : undefined));
+  await eventually(() => (engine.getStatus(w)?.row.customStatus === '"waiting"' ? true : undefined));
   // host.json overridableExistingInstanceStates: NonRunningStates, as on Azure: a start with
   // the id of an instance that has not finished is refused (the default, AnyState, replaces it).
   await assert.rejects(engine.startNew('waiter', { instanceId: 'w1' }), (err: unknown) => err instanceof LedgerflowError && err.code === 'conflict');
@@ -128,7 +119,7 @@ test('a restart on the same store resumes timers, queued events and unfinished a
   });
   const id = await first.engine.startNew('restartable', { instanceId: 'r1' });
   await first.engine.raiseEvent(id, 'go', 'payload');
-  await until(() => (calls === 1 ? true : undefined));
+  await eventually(() => (calls === 1 ? true : undefined));
   await first.engine.stop();
   first.engine.close();
   release();

@@ -10,10 +10,12 @@ import * as df from 'durable-functions';
 import type { DurableClient, OrchestrationContext } from 'durable-functions';
 import { clientConfig } from '../../../src/durable/clientConfig';
 import { DurableEngine } from '../../../src/durable/engine';
+import { EventType } from '../../../src/durable/history';
 import { createHttpApi } from '../../../src/durable/httpApi';
 import { DurableStore } from '../../../src/durable/store';
 import { newSecret } from '../../../src/durable/systemKey';
 import { directPort } from '../../../bench/support/durableDirectPort';
+import { eventually } from '../../../bench/support/host';
 
 // The SDK's own DurableClient, given the binding data the host would give it, against the
 // management API served over real HTTP.
@@ -88,17 +90,20 @@ test('raise event, terminate, suspend/resume, list, purge', async () => {
   assert.equal(a, 'inst-a');
   await assert.rejects(client.startNew('waitForGo', { instanceId: 'inst-a' }));
   await client.suspend(a, 'pause');
-  await waitFor(async () => (await client.getStatus(a)).runtimeStatus === 'Suspended');
+  await eventually(async () => (await client.getStatus(a)).runtimeStatus === 'Suspended' || undefined, 10_000, 'inst-a to be suspended');
+  // raiseEvent is answered once the engine committed the event, by the episode that took it
+  // up: had that episode admitted it, the run would have completed in the same commit. So the
+  // state is settled now, no waiting: still suspended, the event kept outside its history.
   await client.raiseEvent(a, 'go', { n: 1 });
-  await new Promise((r) => setTimeout(r, 50));
   assert.equal((await client.getStatus(a)).runtimeStatus, 'Suspended');
+  assert.ok(!engine.getStatus(a, { showHistory: true })!.history!.some((e) => e.EventType === EventType.EventRaised));
   await client.resume(a, 'go on');
-  await waitFor(async () => (await client.getStatus(a)).runtimeStatus === 'Completed');
+  await eventually(async () => (await client.getStatus(a)).runtimeStatus === 'Completed' || undefined, 10_000, 'inst-a to complete');
   assert.deepEqual((await client.getStatus(a)).output, { n: 1 });
 
   const b = await client.startNew('waitForGo', { instanceId: 'inst-b' });
   await client.terminate(b, 'no longer needed');
-  await waitFor(async () => (await client.getStatus(b)).runtimeStatus === 'Terminated');
+  await eventually(async () => (await client.getStatus(b)).runtimeStatus === 'Terminated' || undefined, 10_000, 'inst-b to be terminated');
   await client.terminate(b, 'again'); // 410 is accepted by the SDK
 
   const done = await client.getStatusBy({ runtimeStatus: [df.OrchestrationRuntimeStatus.Completed, df.OrchestrationRuntimeStatus.Terminated] });
@@ -181,7 +186,7 @@ test('without the system key every webhook operation is refused, and nothing hap
     body: '"now"',
   });
   assert.equal(raised.status, 202);
-  await waitFor(async () => (await client.getStatus(id)).runtimeStatus === 'Completed');
+  await eventually(async () => (await client.getStatus(id)).runtimeStatus === 'Completed' || undefined, 10_000, 'the instance to complete');
   assert.equal((await client.getStatus(id)).output, 'now');
 });
 
@@ -206,11 +211,3 @@ test("the rpc paths answer only under this process's secret", async () => {
   assert.equal(right.status, 202);
   await client.terminate(id, 'done');
 });
-
-async function waitFor(fn: () => Promise<boolean>): Promise<void> {
-  const end = Date.now() + 10_000;
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

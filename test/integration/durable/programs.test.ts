@@ -9,6 +9,7 @@ import type { OrchestrationContext, Task } from 'durable-functions';
 import { DurableEngine } from '../../../src/durable/engine';
 import { DurableStore } from '../../../src/durable/store';
 import { directPort } from '../../../bench/support/durableDirectPort';
+import { eventually } from '../../../bench/support/host';
 
 // Random orchestrator programs (sequences of single calls, Task.all groups, Task.any races,
 // calls with retries that fail some times, timers) run through the real SDK on the engine,
@@ -93,15 +94,16 @@ test('random programs compute what they say, whatever the completion order', asy
   await fc.assert(
     fc.asyncProperty(fc.array(stepArb, { minLength: 1, maxLength: 6 }), async (steps) => {
       const id = await engine.startNew('program', { input: steps });
-      for (;;) {
-        const row = engine.getStatus(id)?.row;
-        if (row && (row.status === 'Completed' || row.status === 'Failed')) {
-          assert.equal(row.status, 'Completed', row.failure?.message);
-          assert.deepEqual(JSON.parse(row.output ?? 'null'), expected(steps));
-          return;
-        }
-        await new Promise((r) => setTimeout(r, 2));
-      }
+      const row = await eventually(
+        () => {
+          const r = engine.getStatus(id)?.row;
+          return r && (r.status === 'Completed' || r.status === 'Failed') ? r : undefined;
+        },
+        30_000,
+        `program ${id} to end`,
+      );
+      assert.equal(row.status, 'Completed', row.failure?.message);
+      assert.deepEqual(JSON.parse(row.output ?? 'null'), expected(steps));
     }),
     { numRuns: 40 },
   );

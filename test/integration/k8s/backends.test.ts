@@ -10,7 +10,8 @@ import { names, runKey } from '../../../src/adapters/compute/manifests/names';
 import type { RunLaunch } from '../../../src/ports/compute';
 import { LedgerflowError } from '../../../src/core/errors';
 import { callOf, grants, loadManifests } from './rbac';
-import { AZURE_KEY, azureVolume, callbackServer, cluster, eventually, jobLaunch, localVolume, NAMESPACE, silent } from './harness';
+import { eventually } from '../../../bench/support/host';
+import { AZURE_KEY, azureVolume, callbackServer, cluster, jobLaunch, localVolume, NAMESPACE, silent } from './harness';
 
 let env: Awaited<ReturnType<typeof cluster>>;
 let callbacks: Awaited<ReturnType<typeof callbackServer>>;
@@ -77,7 +78,9 @@ test('a job runs with its workspace and read-only datasets, and its completion r
   for (const pv of pvs) {
     const claim = fake.get('persistentvolumeclaims', NAMESPACE, pv.spec.claimRef.name)!;
     assert.equal(claim.spec.volumeName, pv.metadata.name);
-    assert.deepEqual(pv.spec.accessModes, ['ReadOnlyMany']);
+    // hostPath and local volumes can only be ReadWriteOnce; Azure Files can be ReadOnlyMany.
+    assert.deepEqual(pv.spec.accessModes, [pv.spec.csi === undefined ? 'ReadWriteOnce' : 'ReadOnlyMany']);
+    assert.deepEqual(claim.spec.accessModes, pv.spec.accessModes);
     // Deleting the PV at cleanup must never delete the owner's data.
     assert.equal(pv.spec.persistentVolumeReclaimPolicy, 'Retain');
   }
@@ -105,7 +108,7 @@ test('a job runs with its workspace and read-only datasets, and its completion r
   assert.equal(status.phase, 'Succeeded');
   assert.equal(status.exitCode, 0);
   assert.equal(await backend.logs(handle), 'counted 42\n');
-  await eventually(() => fake.get('jobs', NAMESPACE, handle.ref)?.metadata.annotations?.['ledgerflow.io/reported'] !== undefined, 'the reported mark');
+  await eventually(() => fake.get('jobs', NAMESPACE, handle.ref)?.metadata.annotations?.['ledgerflow.io/reported'], 10_000, 'the reported mark');
 });
 
 test('a failing job reports its exit code', async () => {

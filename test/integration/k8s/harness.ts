@@ -81,15 +81,6 @@ export async function callbackServer() {
   };
 }
 
-/** Waits for a condition that another party (a watch, a server) makes true; no time is asserted. */
-export async function eventually(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (await condition()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
-
 export const AZURE_KEY = Buffer.from('not-a-real-account-key').toString('base64');
 
 export const localVolume: ResolvedVolume = {

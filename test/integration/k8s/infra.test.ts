@@ -38,6 +38,18 @@ test('job pods get no network: ingress and egress denied, nothing allowed', () =
   assert.equal(policy.spec.egress, undefined);
 });
 
+test("Argo's wait container may reach the API server both before and after the Service rewrite, and nothing else", () => {
+  const policy = find('NetworkPolicy', 'ledgerflow-argo-wait-apiserver') as ManifestObject & {
+    spec: { policyTypes: string[]; egress: { to: { ipBlock?: { cidr: string } }[]; ports: { protocol: string; port: number }[] }[] };
+  };
+  assert.deepEqual(policy.spec.policyTypes, ['Egress']);
+  const rules = policy.spec.egress.map((r) => ({ cidrs: r.to.map((t) => t.ipBlock?.cidr), ports: r.ports.map((p) => `${p.protocol}/${p.port}`) }));
+  assert.deepEqual(rules, [
+    { cidrs: ['10.0.0.1/32'], ports: ['TCP/443'] },
+    { cidrs: ['192.0.2.10/32'], ports: ['TCP/443', 'TCP/6443'] },
+  ]);
+});
+
 test('bindings give the roles to the right accounts; the Argo executor account matches the setting', () => {
   const executor = parseSettings({}).K8S_ARGO_EXECUTOR_SERVICE_ACCOUNT;
   find('ServiceAccount', executor);

@@ -1,6 +1,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { FabricLedger } from '../../../src/adapters/ledger/fabricLedger';
+import type { MessageSigner } from '../../../src/adapters/ledger/ecdsa';
+import type { IdentityResolver } from '../../../src/adapters/ledger/identities';
+import type { LeaseRecord } from '../../../src/core/model';
 import { issuingIdentities } from '../../../src/ledger-peer/issuingIdentities';
 import { LedgerError, LedgerCommitStatusError } from '../../../src/adapters/ledger/errors';
 import { startPeerFixture, newDataset, type PeerFixture } from './peerFixture';
@@ -36,28 +39,48 @@ test('50 concurrent lease takes on one dataset: exactly one commits, the others 
   assert.deepEqual(lease, won[0]!.value);
 });
 
-test('without retries, the losers of the same block fail with an MVCC conflict', async () => {
-  // Endorsements race ahead of the (slow) block cut, so several read the free lease.
+test('without retries, a take endorsed before a competing take committed fails with an MVCC conflict', async () => {
+  // Deterministic, not a race: the loser's transaction is signed (after its endorsement, before
+  // its submission) only once the winner's take has committed, so the lease its endorsement
+  // read as free is no longer free when its block is validated.
+  const base = issuingIdentities(f.peer.mspDir);
+  let beforeLoserSubmits: (() => Promise<unknown>) | undefined;
+  const identities: IdentityResolver = async (caller) => {
+    const id = await base(caller);
+    if (caller.user !== 'loser') return id;
+    let signatures = 0;
+    // fabric-gateway signs the proposal, then the endorsed transaction, then status requests.
+    const signer: MessageSigner = async (message) => {
+      signatures += 1;
+      if (signatures === 2) await beforeLoserSubmits?.();
+      return id.signer(message);
+    };
+    return { ...id, signer };
+  };
   const ledger = new FabricLedger({
     endpoint: f.peer.endpoint,
     channel: f.peer.channel,
     chaincode: 'ledgerflow',
-    identities: issuingIdentities(f.peer.mspDir),
+    identities,
     serviceCaller: { org: 'uis', user: 'auditor' },
     mvccRetries: 0,
   });
   try {
     const input = newDataset();
     await ledger.as({ org: 'uis', user: 'alice' }).registerDataset(input);
-    const results = await race(ledger, input.id);
-    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
-    const conflicts = results.filter((r) => r.status === 'rejected' && r.reason instanceof LedgerCommitStatusError && r.reason.code === 'conflict');
-    assert.ok(conflicts.length > 0, 'some takes were endorsed before the winner committed');
-    for (const r of conflicts) {
-      const err = (r as PromiseRejectedResult).reason as LedgerCommitStatusError;
+    let won: LeaseRecord | undefined;
+    beforeLoserSubmits = async () => {
+      won = await ledger.as({ org: 'uib', user: 'winner' }).takeLease(input.id, 60);
+    };
+    await assert.rejects(ledger.as({ org: 'uio', user: 'loser' }).takeLease(input.id, 60), (err: unknown) => {
+      assert.ok(err instanceof LedgerCommitStatusError, String(err));
+      assert.equal(err.code, 'conflict');
       assert.equal(err.validationCode, 11); // MVCC_READ_CONFLICT
       assert.match(err.transactionId ?? '', /^[0-9a-f]{64}$/);
-    }
+      return true;
+    });
+    assert.equal(won?.holder.user, 'winner');
+    assert.deepEqual(await ledger.as({ org: 'uis', user: 'alice' }).getLease(input.id), won);
   } finally {
     await ledger.close();
   }

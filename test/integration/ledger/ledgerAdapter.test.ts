@@ -1,6 +1,5 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { generateKeyPairSync } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { connect, hash } from '@hyperledger/fabric-gateway';
@@ -13,6 +12,7 @@ import { newEcdsaSigner } from '../../../src/adapters/ledger/ecdsa';
 import { startPeerFixture, newDataset, silent, type PeerFixture } from './peerFixture';
 import { startEmbeddedPeer } from '../../../src/ledger-peer/peer';
 import { verifyLedger } from '../../../src/ledger-peer/verify';
+import { DishonestClient } from '../../adversary/dishonestClient';
 
 let f: PeerFixture;
 before(async () => {
@@ -95,17 +95,27 @@ test('leases: take, held by another (with holder and expiry), release, history',
 });
 
 test('expired leases are removed by ExpireLeases and free the dataset', async () => {
+  // Lease expiry is judged by transaction time. Instead of waiting out a lease, register the
+  // dataset and take a one-second lease in transactions dated 20 s back (within the
+  // endorsers' clock skew), through a client that dates its own proposals: the lease is
+  // over before the adapter looks at it.
   const input = newDataset({ policy: { leaseTtlSeconds: 1, maxLeaseTtlSeconds: 60 } });
-  await alice().registerDataset(input);
-  const lease = await bob().takeLease(input.id, 1);
-  // The peer's clock decides: wait (with a deadline) until it no longer reports the lease.
-  const deadline = Date.parse(lease.expiresAt) + 10_000;
-  while ((await alice().getLease(input.id)) !== undefined) {
-    assert.ok(Date.now() < deadline, 'the lease did not expire');
-    await sleep(50);
+  const secondsAgo = (s: number) => new Date(Date.now() - s * 1000);
+  const [owner, taker] = await Promise.all([
+    DishonestClient.connect(f.peer.endpoint, f.peer.mspDir, 'uis', 'alice'),
+    DishonestClient.connect(f.peer.endpoint, f.peer.mspDir, 'uio', 'bob'),
+  ]);
+  try {
+    assert.ok((await owner.submit(secondsAgo(20), 'RegisterDataset', JSON.stringify(input))).ok);
+    const taken = await taker.submit(secondsAgo(19), 'TakeLease', input.id, '1');
+    assert.ok(taken.ok, taken.text);
+  } finally {
+    owner.close();
+    taker.close();
   }
+  assert.equal(await alice().getLease(input.id), undefined, 'an expired lease is not in force');
   const expired = await f.ledger.as({ org: 'uis', user: 'ledgerflow' }).expireLeases();
-  assert.ok(expired.some((l) => l.datasetId === input.id));
+  assert.ok(expired.some((l) => l.datasetId === input.id && l.holder.user === 'bob'));
   const again = await alice().takeLease(input.id, 1);
   assert.equal(again.holder.user, 'alice');
 });

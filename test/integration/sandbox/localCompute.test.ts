@@ -6,6 +6,7 @@ import { createServer as createHttpServer, type IncomingMessage } from 'node:htt
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { eventually } from '../../../bench/support/host';
 import { LedgerflowError } from '../../../src/core/errors';
 import { LocalComputeBackend } from '../../../src/adapters/compute/local/localCompute';
 import { detectSandbox } from '../../../src/adapters/compute/local/sandbox';
@@ -32,6 +33,19 @@ function jobOf(workflowId: string, command: string, extra: Partial<JobLaunch> = 
     callback: { url: 'http://127.0.0.1:9/unused', token: 'unused' },
     ...extra,
   };
+}
+
+/** Waits (with a deadline) until the job runs; a job that ended instead fails the wait at once. */
+async function running(backend: LocalComputeBackend, handle: JobHandle): Promise<void> {
+  await eventually(
+    async () => {
+      const { phase } = await backend.status(handle);
+      if (phase !== 'Running' && phase !== 'Pending') throw new Error(`job ${handle.ref} ended (${phase}) before it was seen running`);
+      return phase === 'Running' ? true : undefined;
+    },
+    30_000,
+    `job ${handle.ref} to run`,
+  );
 }
 
 async function settled(backend: LocalComputeBackend, handle: JobHandle): Promise<JobObservation> {
@@ -214,7 +228,7 @@ for (const kind of kinds) {
     test('a supervisor that dies without a record (machine crash) reads as Failed', async () => {
       const job = jobOf(workflowId, 'sleep 30');
       const handle = await backend.launch(job, []);
-      while ((await backend.status(handle)).phase !== 'Running') await new Promise((r) => setTimeout(r, 10));
+      await running(backend, handle);
       const jobDir = join(dataDir, 'runs', workflowId, 'jobs', `${job.jobName}-1`);
       // The whole process group, as a power cut would: supervisor, watchdog, sandbox.
       process.kill(-Number(readFileSync(join(jobDir, 'wrapper.pid'), 'utf8')), 'SIGKILL');
@@ -241,7 +255,7 @@ for (const kind of kinds) {
 
     test('cancel stops the job', async () => {
       const handle = await backend.launch(jobOf(workflowId, 'sleep 30'), []);
-      while ((await backend.status(handle)).phase !== 'Running') await new Promise((r) => setTimeout(r, 10));
+      await running(backend, handle);
       await backend.cancel(handle);
       const observation = await settled(backend, handle);
       assert.equal(observation.phase, 'Failed');
@@ -285,7 +299,7 @@ for (const kind of kinds) {
       try {
         const job = jobOf(workflowId, 'exit 5', { callback: { url: `http://127.0.0.1:${port}/api/callback`, token: 'tok-123' } });
         const { observation } = await run(job);
-        for (let i = 0; i < 500 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+        await eventually(() => (received.length > 0 ? true : undefined), 10_000, 'the completion callback');
         assert.deepEqual(received, [
           {
             auth: 'Bearer tok-123',

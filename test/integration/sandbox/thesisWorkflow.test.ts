@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { eventually } from '../../../bench/support/host';
 import { LocalComputeBackend } from '../../../src/adapters/compute/local/localCompute';
 import { JobGraph } from '../../../src/core/workflow/dag';
 import { datasetIdsOf, parseWorkflowSpec } from '../../../src/core/workflow/spec';
@@ -39,11 +40,14 @@ async function runSpec(source: string, datasets: Record<string, string>, files: 
       },
       resolved,
     );
-    let observation = await backend.status(handle);
-    while (observation.phase === 'Running' || observation.phase === 'Pending') {
-      await new Promise((r) => setTimeout(r, 10));
-      observation = await backend.status(handle);
-    }
+    const observation = await eventually(
+      async () => {
+        const o = await backend.status(handle);
+        return o.phase === 'Running' || o.phase === 'Pending' ? undefined : o;
+      },
+      120_000,
+      `job ${handle.ref} to end`,
+    );
     outcomes.push({ ...observation, message: await backend.logs(handle) });
   }
   const result = await backend.readWorkspaceFile(workflowId, 'result.txt');
@@ -76,14 +80,15 @@ test('thesis-style python job counts lorem in its dataset', { skip: !existsSync(
   const data = mkdtempSync(join(tmpdir(), 'lf-thesis-data-'));
   chmodSync(data, 0o755); // an owner's directory must be readable by the job user
   writeFileSync(join(data, 'a.txt'), 'lorem ipsum lorem\n');
-  const source = "jobs:\n- command: 'python uis.py'\n  volumes:\n    - {id: 'ds1', name: 'uis', path: '/home/jovyan/uis'}\n";
+  const id = 'd1'.repeat(16);
+  const source = `jobs:\n- command: 'python uis.py'\n  volumes:\n    - {id: '${id}', name: 'uis', path: '/home/jovyan/uis'}\n`;
   const code = [
     'import os',
     'n = sum(open(os.path.join(r, f)).read().count("lorem") for r, _, fs in os.walk("/home/jovyan/uis") for f in fs)',
     'open("result.txt", "w").write(str(n))',
   ].join('\n');
   try {
-    const { outcomes, result } = await runSpec(source, { ds1: data }, { 'uis.py': code });
+    const { outcomes, result } = await runSpec(source, { [id]: data }, { 'uis.py': code });
     assert.equal(outcomes[0]!.exitCode, 0, outcomes[0]!.message);
     assert.equal(result, '2');
   } finally {

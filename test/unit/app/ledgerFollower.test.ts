@@ -22,6 +22,19 @@ const lease = (datasetId: string, holder = alice) => ({
   takenAt: '2026-01-01T00:00:00.000Z',
   expiresAt: '2026-01-01T00:01:00.000Z',
 });
+/** A deleted dataset as the chaincode's DatasetDeleted event carries it. */
+const tombstone = (id: string) => ({
+  id,
+  name: 'n',
+  description: '',
+  owner: { ...alice, mspId: 'X' },
+  policy: { leaseTtlSeconds: 60, maxLeaseTtlSeconds: 60 },
+  storageKind: 'local',
+  sealedLocation: '',
+  createdAt: '2026-01-01T00:00:00.000Z',
+  updatedAt: '2026-01-01T00:00:00.000Z',
+  deletedAt: '2026-01-01T00:00:00.000Z',
+});
 const event = (blockNumber: number, txId: string, name: string, payload: unknown): LedgerEvent => ({ blockNumber: BigInt(blockNumber), txId, name, payload });
 
 async function runsOn(list: [string, string[], { user: string; org: string }][]): Promise<FakeRuns> {
@@ -42,9 +55,11 @@ test('the events that can end a lease name their datasets; the others none; a ba
   assert.deepEqual(datasetsEndedBy(event(1, 't', 'LeaseReleased', lease('d1'))), ['d1']);
   assert.deepEqual(datasetsEndedBy(event(1, 't', 'LeaseTaken', lease('d2'))), ['d2']);
   assert.deepEqual(datasetsEndedBy(event(1, 't', 'LeasesExpired', { leases: [lease('d1'), lease('d3')] })), ['d1', 'd3']);
-  assert.deepEqual(datasetsEndedBy(event(1, 't', 'DatasetDeleted', { dataset: { id: 'd4' } })), ['d4']);
+  assert.deepEqual(datasetsEndedBy(event(1, 't', 'DatasetDeleted', { dataset: tombstone('d4'), endedLease: lease('d4') })), ['d4']);
   assert.deepEqual(datasetsEndedBy(event(1, 't', 'WorkflowLaunched', { datasetIds: ['d1'] })), []);
   assert.throws(() => datasetsEndedBy(event(1, 't', 'LeaseReleased', { id: 'd1' })));
+  // A payload the adapter could not decode (not JSON) arrives as undefined.
+  assert.throws(() => datasetsEndedBy(event(1, 't', 'LeaseTaken', undefined)));
 });
 
 test("runs on a dataset are canceled unless they are its current holder's; runs elsewhere and finished ones are left", async () => {
@@ -81,7 +96,7 @@ test('a pass cancels from the lease in force, then moves the checkpoint past the
 
   // The next pass resumes after the checkpoint: only what was committed since.
   ledger.leases.delete('d2');
-  ledger.committed.push(event(6, 'tx-e', 'DatasetDeleted', { dataset: { id: 'd2' } }));
+  ledger.committed.push(event(6, 'tx-e', 'DatasetDeleted', { dataset: tombstone('d2') }));
   const next = await followLedger({ ledger, platform: alice, runs, checkpoints, log: silentLog, idleMs: 20 });
   assert.deepEqual(next, { events: 1, canceled: ['b'] });
   const quiet = await followLedger({ ledger, platform: alice, runs, checkpoints, log: silentLog, idleMs: 20 });

@@ -32,15 +32,19 @@ function setup() {
   return { runs, ledger, compute, service };
 }
 
+/** Dataset ids as the platform issues them (core/names.ts). */
+const DS_UIS = 'a1'.repeat(16);
+const DS_UIO = 'b2'.repeat(16);
+
 const linear = `
 jobs:
   - command: 'ls /home/jovyan/'
   - command: 'ls /home/jovyan/uis > result.txt'
     volumes:
-      - {id: 'ds-uis', name: 'uis', path: '/home/jovyan/uis'}
+      - {id: '${DS_UIS}', name: 'uis', path: '/home/jovyan/uis'}
   - command: 'ls /home/jovyan/uio >> result.txt'
     volumes:
-      - {id: 'ds-uio', name: 'uio', path: '/home/jovyan/uio'}
+      - {id: '${DS_UIO}', name: 'uio', path: '/home/jovyan/uio'}
 dags:
   - 1 >> 2
   - 2 >> 3
@@ -55,8 +59,8 @@ const rejects = (code: string, check?: (e: LedgerflowError) => void) => (err: un
 
 test('submit starts the run with spec and hash but without file contents, after preparing the workspace', async () => {
   const { runs, ledger, compute, service } = setup();
-  ledger.lease('ds-uis', alice);
-  ledger.lease('ds-uio', alice);
+  ledger.lease(DS_UIS, alice);
+  ledger.lease(DS_UIO, alice);
   const { id } = await service.submit(alice, { source: linear, files: { 'count.py': 'SECRET_CODE = 1' }, options: { releaseLeases: true } });
   assert.equal(id, 'wf-1');
   assert.deepEqual(compute.workspaces.get(id), { 'count.py': 'SECRET_CODE = 1' });
@@ -77,8 +81,8 @@ test('submit starts the run with spec and hash but without file contents, after 
 
 test('submit names the datasets of other organizations whose owners must approve; own and opted-out ones need none', async () => {
   const { ledger, runs, service } = setup();
-  ledger.lease('ds-uis', alice);
-  ledger.lease('ds-uio', alice);
+  ledger.lease(DS_UIS, alice);
+  ledger.lease(DS_UIO, alice);
   const dataset = (id: string, org: string, approval?: 'required' | 'none') => ({
     id,
     name: id,
@@ -90,12 +94,12 @@ test('submit names the datasets of other organizations whose owners must approve
     createdAt: '',
     updatedAt: '',
   });
-  ledger.datasets.set('ds-uis', dataset('ds-uis', 'uis'));
-  ledger.datasets.set('ds-uio', dataset('ds-uio', 'uio'));
+  ledger.datasets.set(DS_UIS, dataset(DS_UIS, 'uis'));
+  ledger.datasets.set(DS_UIO, dataset(DS_UIO, 'uio'));
   const first = await service.submit(alice, { source: linear, files: {}, options: { releaseLeases: false } });
-  assert.deepEqual((runs.records.get(first.id)!.input as WorkflowInput).approvalDatasetIds, ['ds-uio']);
+  assert.deepEqual((runs.records.get(first.id)!.input as WorkflowInput).approvalDatasetIds, [DS_UIO]);
   assert.equal((await service.get(alice, first.id)).status, 'AwaitingApproval', 'shown before the run takes its first step');
-  ledger.datasets.set('ds-uio', dataset('ds-uio', 'uio', 'none'));
+  ledger.datasets.set(DS_UIO, dataset(DS_UIO, 'uio', 'none'));
   const second = await service.submit(alice, { source: linear, files: {}, options: { releaseLeases: false } });
   assert.deepEqual((runs.records.get(second.id)!.input as WorkflowInput).approvalDatasetIds, []);
   assert.equal((await service.get(alice, second.id)).status, 'Pending');
@@ -103,7 +107,7 @@ test('submit names the datasets of other organizations whose owners must approve
 
 test('submit refuses every volume the caller has not leased, naming each with its path (403)', async () => {
   const { ledger, runs, service } = setup();
-  ledger.lease('ds-uis', bob);
+  ledger.lease(DS_UIS, bob);
   await assert.rejects(
     service.submit(alice, { source: linear, files: {}, options: { releaseLeases: false } }),
     rejects('forbidden', (e) => {

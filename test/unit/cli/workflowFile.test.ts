@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { loadWorkflow } from '../../../src/cli/workflowFile';
+import { loadWorkflow, placeholderDatasetId } from '../../../src/cli/workflowFile';
+import { isDatasetId } from '../../../src/core/names';
 import { CliError } from '../../../src/cli/exitCodes';
 import { repoRoot } from '../../../bench/support/host';
 
@@ -59,10 +60,13 @@ test('missing ids, unknown names, bad YAML: usage errors that say what to do', (
   }
 });
 
-test('placeholder ids for previews: dataset-<name> where the YAML has none', () => {
-  const w = loadWorkflow(parallel, { uio: 'given' }, { placeholderIds: true });
+test('placeholder ids for previews: a well-formed id per volume name where the YAML has none', () => {
+  const given = 'ab'.repeat(16);
+  const w = loadWorkflow(parallel, { uio: given }, { placeholderIds: true });
   assert.deepEqual(
     w.volumes.map((v) => v.id),
-    ['dataset-uis', 'given', 'dataset-uib'],
+    [placeholderDatasetId('uis'), given, placeholderDatasetId('uib')],
   );
+  assert.notEqual(placeholderDatasetId('uis'), placeholderDatasetId('uib'));
+  for (const v of w.volumes) assert.ok(isDatasetId(v.id), v.id);
 });

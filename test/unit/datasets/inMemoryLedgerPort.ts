@@ -16,7 +16,7 @@ export class InMemoryLedgerPort implements Ledger {
   as(caller: Caller): LedgerSession {
     const who = { ...caller, mspId: mspIdFor(caller.org) };
     const ts = () => this.now().toISOString();
-    const record = (id: string, action: string, value?: DatasetRecord) => {
+    const record = (id: string, action: HistoryEntry['action'], value?: DatasetRecord) => {
       const list = this.history.get(id) ?? [];
       list.push({ txId: `tx${++this.tx}`, timestamp: ts(), action, by: who, ...(value === undefined ? {} : { value: structuredClone(value) }) });
       this.history.set(id, list);

@@ -40,11 +40,11 @@ test('every Key Vault has soft delete and RBAC authorization, and no access poli
   assert.deepEqual(bad, [], problems(bad));
 });
 
-test('the Function App runs Node 20 on Flex Consumption with a system-assigned identity, HTTPS only', () => {
+test('the Function App runs Node 22 on Flex Consumption with a system-assigned identity, HTTPS only', () => {
   const [site, ...others] = resources('Microsoft.Web/sites');
   assert.ok(site !== undefined && others.length === 0, 'expected one Microsoft.Web/sites');
   assert.match(site.text, /identity:\s*\{\s*type:\s*'SystemAssigned'\s*\}/);
-  assert.match(site.text, /runtime:\s*\{\s*name:\s*'node',\s*version:\s*'20'\s*\}/);
+  assert.match(site.text, /runtime:\s*\{\s*name:\s*'node',\s*version:\s*'22'\s*\}/);
   assert.match(site.text, /httpsOnly:\s*true/);
   assert.match(site.text, /ftpsState:\s*'Disabled'/);
   const [plan] = resources('Microsoft.Web/serverfarms');

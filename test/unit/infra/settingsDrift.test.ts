@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { settingsSchema } from '../../../src/config/settings';
+import { hostSettingsSchema } from '../../../src/host/config/hostSettings';
 import { appSettings, looksSecret, readBicep } from '../../helpers/bicep';
 import { envReads, envReadsIn } from '../../helpers/envReads';
 import { settingTypes } from '../../helpers/settingsSchema';
@@ -11,8 +12,9 @@ import { settingTypes } from '../../helpers/settingsSchema';
  * The settings the app reads, the settings a developer is told about, and the settings
  * Azure is given must be the same list, so none can drift from the code silently.
  *
- * The rule for code: settings are declared once, in src/config/settings.ts (the zod schema,
- * or a pattern read there such as KEY_VAULT_URL_<ORG>), and read through it. A literal
+ * The rule for code: the app's settings are declared once, in src/config/settings.ts (the zod
+ * schema, or a pattern read there such as KEY_VAULT_URL_<ORG>), and read through it; the
+ * embedded host's, in src/host/config/hostSettings.ts. A literal
  * `process.env.X` / `env['X']` anywhere in src/, functions/ or orchestrators/ must name a
  * declared setting or a variable of the platform below; a computed `process.env[name]` is
  * refused. Exempt: src/config (the parser itself), src/host (the embedded host plays the
@@ -64,7 +66,9 @@ const LOCAL_ONLY: Record<string, string> = {
   K8S_LOCAL_DATASET_NODE: 'Kubernetes with local (non Azure Files) datasets: the node holding them',
 };
 
-const schemaKeys = Object.keys(settingsSchema.shape);
+const appKeys = Object.keys(settingsSchema.shape);
+const hostKeys = Object.keys(hostSettingsSchema.shape);
+const schemaKeys = [...new Set([...appKeys, ...hostKeys])];
 const settingsSource = readFileSync(join(root, 'src', 'config', 'settings.ts'), 'utf8');
 const sampleKeys = Object.keys((JSON.parse(readFileSync(join(root, 'local.settings.sample.json'), 'utf8')) as { Values: Record<string, string> }).Values);
 const bicepSettings = appSettings(readBicep(bicepPath));
@@ -73,6 +77,14 @@ const bicepNames = bicepSettings.map((s) => s.name);
 const patternOf = (name: string) => PATTERNS.find((p) => name.startsWith(p.prefix));
 const declared = (name: string): boolean => schemaKeys.includes(name) || patternOf(name) !== undefined;
 const problems = (list: string[]): string => `\n  ${list.join('\n  ')}`;
+
+test('a setting both the host and the app read has one default', () => {
+  const app = settingsSchema.parse({}) as Record<string, unknown>;
+  const host = hostSettingsSchema.parse({}) as Record<string, unknown>;
+  const shared = hostKeys.filter((k) => appKeys.includes(k));
+  assert.deepEqual(shared.sort(), ['LEDGERFLOW_DATA_DIR', 'LOG_LEVEL']);
+  for (const k of shared) assert.equal(host[k], app[k], k);
+});
 
 test('every pattern setting is read by src/config/settings.ts', () => {
   const missing = PATTERNS.filter((p) => !settingsSource.includes(p.prefix)).map(

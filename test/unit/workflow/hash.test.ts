@@ -18,7 +18,7 @@ test('the hash depends on meaning, not on YAML layout', () => {
 
 test('every part of what runs changes the spec hash; every file byte and path the files hash', () => {
   const base =
-    'jobs:\n  - command: ls\n    image: python:3\n    env: {A: "1"}\n    resources: {cpu: "1", memory: 1Gi}\n    volumes: [{id: ds-00000001, name: d, path: /data/d}]\n  - pwd\ndags: [1 >> 2]\n';
+    'jobs:\n  - command: ls\n    image: python:3\n    env: {A: "1"}\n    resources: {cpu: "1", memory: 1Gi}\n    volumes: [{id: \'00000000000000000000000000000001\', name: d, path: /data/d}]\n  - pwd\ndags: [1 >> 2]\n';
   const variants = [
     base.replace('command: ls', 'command: tar czf out.tgz /data/d'),
     base.replace('python:3', 'python:4'),

@@ -49,11 +49,11 @@ test('thesis listing 4.7 reports its placeholder id, name and path', () => {
 
 test('thesis listing 4.7 with its placeholders filled in parses', () => {
   const source = fixture('listing-4.7-volumes-placeholder.yaml')
-    .replace("id: ''", "id: 'abc123'")
+    .replace("id: ''", `id: '${'ab12'.repeat(8)}'`)
     .replace("name: ''", "name: 'uis'")
     .replace("path: ''", "path: '/home/jovyan/uis'");
   const spec = parseWorkflowSpec(source);
-  assert.deepEqual(spec.jobs[1]!.volumes, [{ id: 'abc123', name: 'uis', path: '/home/jovyan/uis' }]);
+  assert.deepEqual(spec.jobs[1]!.volumes, [{ id: 'ab12'.repeat(8), name: 'uis', path: '/home/jovyan/uis' }]);
   assert.deepEqual(spec.edges, [
     { from: 1, to: 2 },
     { from: 1, to: 3 },
@@ -84,8 +84,9 @@ test('thesis listing 5.2: three datasets, fan-out and fan-in', () => {
 });
 
 test('a wrapped id indented deeper than its key (plain YAML folding) gives the same id', () => {
-  const source = "jobs:\n- command: x\n  volumes:\n    - id: '6\n         de22 '\n      name: u\n      path: /data/u\n";
-  assert.equal(parseWorkflowSpec(source).jobs[0]!.volumes[0]!.id, '6de22');
+  const id = `6${'de22'.repeat(7)}e8a`;
+  const source = `jobs:\n- command: x\n  volumes:\n    - id: '6\n         ${id.slice(1)} '\n      name: u\n      path: /data/u\n`;
+  assert.equal(parseWorkflowSpec(source).jobs[0]!.volumes[0]!.id, id);
 });
 
 test('additions: names in dags, chains, image, env, resources, timeout, retries', () => {
@@ -126,6 +127,14 @@ dags:
   ]);
 });
 
+test("a dataset id is 32 lower-case hex characters (ours) or 64 (the thesis's); anything else is reported", () => {
+  const volume = (id: string) => `jobs:\n  - command: x\n    volumes: [{id: '${id}', name: d, path: /data/d}]\n`;
+  for (const id of ['0f'.repeat(16), '0f'.repeat(32)]) assert.equal(parseWorkflowSpec(volume(id)).jobs[0]!.volumes[0]!.id, id);
+  for (const id of ['abc123', '0F'.repeat(16), `${'0f'.repeat(16)}0`, 'dataset-uis', '../'.repeat(11)]) {
+    assert.deepEqual(detailsOf(volume(id)), [{ path: 'jobs[0].volumes[0].id', message: 'must be a dataset id (32 lower-case hex characters, or 64)' }], id);
+  }
+});
+
 test('dags may be absent: every job runs in parallel', () => {
   const spec = parseWorkflowSpec('jobs:\n  - echo a\n  - echo b\n');
   assert.deepEqual(spec.edges, []);
@@ -138,17 +147,17 @@ colour: blue
 jobs:
   - command: ls
     volumes:
-      - {id: a, name: a, path: relative/path}
-      - {id: b, name: b, path: /data/x/../y}
-      - {id: c, name: c, path: /}
-      - {id: d, name: d, path: /etc/passwd}
-      - {id: e, name: e, path: /proc}
+      - {id: '${'a'.repeat(32)}', name: a, path: relative/path}
+      - {id: '${'b'.repeat(32)}', name: b, path: /data/x/../y}
+      - {id: '${'c'.repeat(32)}', name: c, path: /}
+      - {id: '${'d'.repeat(32)}', name: d, path: /etc/passwd}
+      - {id: '${'e'.repeat(32)}', name: e, path: /proc}
   - command: cat
     volumes:
-      - {id: f, name: f, path: /data/a}
-      - {id: g, name: g, path: /data/a/b}
-      - {id: h, name: h, path: /data/c/}
-      - {id: i, name: i, path: /data/c, extra: 1}
+      - {id: '${'f'.repeat(32)}', name: f, path: /data/a}
+      - {id: '${'1'.repeat(32)}', name: g, path: /data/a/b}
+      - {id: '${'2'.repeat(32)}', name: h, path: /data/c/}
+      - {id: '${'3'.repeat(32)}', name: i, path: /data/c, extra: 1}
   - {name: job-1, command: x}
   - {command: '', retries: -1, timeout: 10 minutes, resources: {cpu: lots, gpu: 1}}
   - 42

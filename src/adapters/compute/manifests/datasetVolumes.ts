@@ -32,20 +32,23 @@ export function datasetObjects(opts: ClusterOptions, workflowId: string, volume:
     labels: runLabels(workflowId),
     annotations: { [ANNOTATIONS.datasetId]: volume.datasetId },
   };
+  const location = volume.location;
+  // hostPath and local volumes support ReadWriteOnce only (an access mode is what the volume
+  // type can do, not how it is mounted); the pod mounts every dataset read-only either way.
+  const accessModes = [location.kind === 'local' ? 'ReadWriteOnce' : 'ReadOnlyMany'];
   const claim: V1PersistentVolumeClaim = {
     apiVersion: 'v1',
     kind: 'PersistentVolumeClaim',
     metadata: { name, namespace: opts.namespace, ...meta },
-    spec: { accessModes: ['ReadOnlyMany'], storageClassName: '', volumeName: name, resources: { requests: { storage: NOMINAL_CAPACITY } } },
+    spec: { accessModes, storageClassName: '', volumeName: name, resources: { requests: { storage: NOMINAL_CAPACITY } } },
   };
   const common = {
     capacity: { storage: NOMINAL_CAPACITY },
-    accessModes: ['ReadOnlyMany'],
+    accessModes,
     persistentVolumeReclaimPolicy: 'Retain',
     storageClassName: '',
     claimRef: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: opts.namespace, name },
   };
-  const location = volume.location;
   if (location.kind === 'local') {
     const source =
       opts.localDatasetNode === ''
