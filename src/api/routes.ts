@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { datasetIdParam, leaseBody, listQuery, registerBody, treeQuery, updateBody } from './datasetRequests';
 import { completionReportSchema } from './messages';
-import { approvalFileParams, approvalListQuery, approvalParams, approveBody, rejectBody } from './approvalRequests';
+import { approvalFileParams, approvalListQuery, approvalParams, approveBody, rejectBody, resultsRejectBody } from './approvalRequests';
 import { filePathSchema, listQuerySchema as workflowListQuery, submitBodySchema } from './workflowRequests';
 import * as s from './schemas';
 
@@ -323,7 +323,7 @@ export const routes = {
     auth: 'user',
     summary: 'Reject the outputs (on the ledger): they are never served and are deleted',
     params: workflowParams,
-    body: rejectBody.meta({ description: 'why the outputs are rejected (the requester sees it)' }),
+    body: resultsRejectBody,
     responses: {
       200: { description: 'the outputs and their state after the decision', schema: s.workflowResults },
       403: notResultsReviewer,
