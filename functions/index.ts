@@ -17,6 +17,7 @@ import './approvals';
 import './jobCallback';
 import './jobExits';
 import './cleanup';
+import './retention';
 import '../orchestrators';
 
 // Result files and logs are streamed, not buffered (functions/http/byteResponse.ts); Azure

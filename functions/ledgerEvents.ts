@@ -22,6 +22,7 @@ app.timer('ledgerEvents', {
       ledger: svc.ledger,
       platform: svc.platform,
       runs: durableRunControl(df.getClient(context)),
+      index: svc.runIndex,
       checkpoints: fileCheckpointStore(join(svc.settings.LEDGERFLOW_DATA_DIR, 'ledger-events', 'checkpoint.json')),
       log: svc.logger.child({ component: 'workflows' }),
     });

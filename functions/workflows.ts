@@ -52,6 +52,12 @@ authRoute(
 );
 
 authRoute(
+  routes.workflowsDelete,
+  async ({ services, caller, params, runs }) => ({ body: await (await services.workflowService(runs)).delete(caller, params.id) }),
+  durable,
+);
+
+authRoute(
   routes.workflowsJobLogs,
   async ({ request, services, caller, params, runs }) => {
     const log = await (await services.workflowService(runs)).logs(caller, params.id, params.job);

@@ -90,5 +90,5 @@ function notDurable(name: string): RunControl {
   const refuse = (): never => {
     throw new LedgerflowError('unavailable', `route ${name} is not bound to the durable client`);
   };
-  return { start: refuse, get: refuse, list: refuse, raise: refuse };
+  return { start: refuse, get: refuse, list: refuse, raise: refuse, purge: refuse };
 }

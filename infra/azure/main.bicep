@@ -52,6 +52,10 @@ param authClientId string = ''
 @description('Default lease length in seconds, and the lease expiry schedule (NCRONTAB with seconds).')
 param leaseDefaultTtl int = 3600
 param leaseExpirySchedule string = '0 * * * * *'
+@description('Finished workflow runs older than this are purged (30d, 12h, 15m, 45s; 0 keeps everything); the ledger keeps their records.')
+param workflowRetention string = '30d'
+@description('NCRONTAB of the purge timer.')
+param purgeSchedule string = '0 0 * * * *'
 
 @description('Image of a workflow job whose spec names none.')
 param workflowDefaultImage string = 'python:3.12-slim'
@@ -247,6 +251,8 @@ var appSettings = concat([
   { name: 'AUTH_PRINCIPAL_ORGS', value: authPrincipalOrgs }
   { name: 'LEASE_DEFAULT_TTL', value: string(leaseDefaultTtl) }
   { name: 'LEASE_EXPIRY_SCHEDULE', value: leaseExpirySchedule }
+  { name: 'WORKFLOW_RETENTION', value: workflowRetention }
+  { name: 'PURGE_SCHEDULE', value: purgeSchedule }
   { name: 'FABRIC_PEER_ENDPOINT', value: fabricPeerEndpoint }
   { name: 'FABRIC_TLS_ROOT_CERT', value: '${configMountPath}/fabric/tls-ca.pem' }
   { name: 'FABRIC_TLS_SERVER_NAME', value: fabricTlsServerName }

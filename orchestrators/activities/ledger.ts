@@ -26,6 +26,8 @@ export const recordWorkflowLaunched = defineActivity<RecordLaunchInput, null>(
   async ({ caller, workflowId, spec, filesHash }, deps) => {
     // Idempotent on the ledger: a retry after a lost answer gets the stored record back.
     await deps.ledger.as(caller).recordWorkflowLaunched({ workflowId, datasetIds: datasetIdsOf(spec), specHash: specHash(spec), filesHash });
+    // The run index hears that the run runs (a finished status there stays final).
+    await deps.runIndex.setStatus(workflowId, 'Running', deps.now());
     return null;
   },
 );

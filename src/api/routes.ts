@@ -258,6 +258,20 @@ export const routes = {
       409: { description: 'the run has already finished', schema: s.errorBody },
     },
   },
+  workflowsDelete: {
+    name: 'workflowsDelete',
+    method: 'DELETE',
+    path: 'workflows/{id}',
+    tag: 'workflows',
+    auth: 'user',
+    summary: 'Purge a finished run now: workspace, logs, durable state, queue messages (the ledger keeps its records)',
+    params: workflowParams,
+    responses: {
+      200: { description: 'purged', schema: s.workflowDeleted },
+      404: workflowNotFound,
+      409: { description: 'the run is still running or cleaning up', schema: s.errorBody },
+    },
+  },
   workflowsJobLogs: {
     name: 'workflowsJobLogs',
     method: 'GET',

@@ -181,6 +181,13 @@ export const workflowAccepted = z.strictObject({ id: z.string(), statusUrl: z.st
 /** POST /workflows/{id}/cancel, 202. */
 export const workflowCanceling = z.strictObject({ id: z.string(), status: z.literal('canceling') });
 
+/** DELETE /workflows/{id}, 200: what the purge removed (the ledger keeps the run's records). */
+export const workflowDeleted = z.strictObject({
+  id: z.string(),
+  instances: z.int().nonnegative().meta({ description: 'durable instances deleted (workflow, jobs, cleanup)' }),
+  messages: z.int().nonnegative().meta({ description: 'queue messages deleted' }),
+});
+
 /** POST /callbacks/jobs, 202. */
 export const callbackAccepted = z.strictObject({ accepted: z.literal(true) });
 

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { datasetRoots, keyVaultUrls, settings as loadSettings, type Settings } from '../config/settings';
 import { DatasetService } from './datasets/datasetService';
 import { LedgerflowError } from '../core/errors';
@@ -8,6 +9,9 @@ import type { KeyStores } from '../ports/keyStore';
 import type { Ledger } from '../ports/ledger';
 import { FileKeyStores } from '../adapters/keyStore/fileKeyStore';
 import { LocalDatasetStorage } from '../adapters/storage/localStorage';
+import { SqliteRunIndex } from '../adapters/runIndex/sqliteRunIndex';
+import { embeddedQueueMessages } from '../adapters/queues/embeddedQueueMessages';
+import type { RunMessages } from '../ports/runMessages';
 import { createCompute } from './compute';
 import { createLedger, serviceCaller } from './ledger';
 import { workflowSide, type WorkflowSide } from './workflows/wiring';
@@ -75,6 +79,10 @@ export async function buildServices(s: Settings, env: NodeJS.ProcessEnv, log: Lo
     logger: log,
   });
   const platform = serviceCaller(s);
+  const runIndex = new SqliteRunIndex(join(s.LEDGERFLOW_DATA_DIR, RUN_INDEX_FILE));
+  // Azure Storage queues cannot be searched by content; their messages expire on their own
+  // (seven days), which the embedded host's queue copies, so there only leftovers go sooner.
+  const runMessages: RunMessages = s.LEDGERFLOW_HOST === 'embedded' ? embeddedQueueMessages(s.LEDGERFLOW_DATA_DIR) : { deleteFor: async () => 0 };
   return {
     settings: s,
     logger: log,
@@ -83,10 +91,16 @@ export async function buildServices(s: Settings, env: NodeJS.ProcessEnv, log: Lo
     storage,
     datasets,
     platform,
-    ...workflowSide({ settings: s, ledger, keyStores, platform, log, createCompute: () => createCompute(s, log) }),
-    close: () => ledger.close(),
+    ...workflowSide({ settings: s, ledger, keyStores, platform, log, runIndex, runMessages, createCompute: () => createCompute(s, log) }),
+    close: async () => {
+      await runIndex.close();
+      await ledger.close();
+    },
   };
 }
+
+/** The run index's file in the data dir (docs/workflows.md, "Listing"). */
+export const RUN_INDEX_FILE = 'run-index.sqlite';
 
 let current: Promise<Services> | undefined;
 

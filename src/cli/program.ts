@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
+import { adminCommand } from './commands/admin';
 import { approvalsCommand } from './commands/approvals';
 import { configCommand } from './commands/config';
 import { datasetsCommand } from './commands/datasets';
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
     historyCommand(),
     renderCommand(),
     ledgerCommand(),
+    adminCommand(),
     configCommand(),
     demoCommand(),
   ]) {

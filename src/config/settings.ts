@@ -24,6 +24,16 @@ const hostId = z.coerce
   .max(2 ** 31 - 1)
   .refine((id) => id !== 65534, 'must not be 65534 (nobody)');
 
+/** A duration as `30d`, `12h`, `15m` or `45s`, or `0` for never; read with `durationMs`. (Kept
+ * as text: the embedded host hands parsed settings back to the environment.) */
+const duration = z.string().regex(/^(0|[0-9]+[dhms])$/, 'must be a duration like 30d, 12h, 15m or 45s, or 0');
+const UNIT_MS = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 } as const;
+
+/** A duration setting (checked at start) in milliseconds; 0 for `0`. */
+export function durationMs(value: string): number {
+  return value === '0' ? 0 : Number(value.slice(0, -1)) * UNIT_MS[value.slice(-1) as keyof typeof UNIT_MS];
+}
+
 /** A setting holding JSON (or empty): checked at start, read with `jsonSetting`. */
 function jsonString<T extends z.ZodType>(schema: T, options: { keysAreSecret?: boolean } = {}) {
   return z
@@ -201,6 +211,12 @@ export const settingsSchema = z.object({
   WORKFLOW_COMPLETION_GRACE_SECONDS: positiveInt.default(60),
   /** Workflows: how often a run's orchestrator wakes on its own to notice a job orchestration that ended without reporting. */
   WORKFLOW_WATCHDOG_SECONDS: positiveInt.default(300),
+  /** Workflows: finished runs older than this (counted from their end) are purged: workspace,
+   * logs, every durable instance, queue rows and index row; the ledger keeps their records.
+   * `0` keeps everything. */
+  WORKFLOW_RETENTION: duration.default('30d'),
+  /** NCRONTAB of the purge timer (six fields with seconds); default hourly. */
+  PURGE_SCHEDULE: z.string().default('0 0 * * * *'),
   /** Base URL at which jobs reach this app's job callback (`<url>/api/callbacks/jobs`); empty:
    * derived from WEBSITE_HOSTNAME, which Azure Functions and the embedded host set. */
   LEDGERFLOW_PUBLIC_URL: z.string().default(''),

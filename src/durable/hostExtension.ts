@@ -105,6 +105,10 @@ export function durableExtension(): HostExtension {
       await engine?.stop();
     },
 
+    compact() {
+      return store?.compact();
+    },
+
     close() {
       engine?.close();
       store?.close();

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { boundedStorage, compact, type Compaction } from '../fs/sqliteUpkeep';
 import type { FailureInfo, HistoryEvent, InboxEvent, RuntimeStatus } from './history';
 
 /**
@@ -128,6 +129,7 @@ export class DurableStore {
     // on each (the instance row, the history tail, a work item); with 1 KiB pages a
     // sequential step writes ~8 KiB instead of ~20 KiB and its fsync returns sooner.
     this.db.pragma('page_size = 1024');
+    boundedStorage(this.db);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
@@ -322,6 +324,12 @@ export class DurableStore {
 
   releaseLeases(owner: string): void {
     this.stmt.releaseLeases.run(owner);
+  }
+
+  /** Gives space freed by purges back and empties the WAL (src/fs/sqliteUpkeep.ts); for a
+   * quiet moment, between commits. */
+  compact(): Compaction {
+    return compact(this.db);
   }
 
   close(): void {

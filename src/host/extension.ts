@@ -68,6 +68,10 @@ export interface HostExtension {
    * release resources (close databases, files). */
   close?(): Promise<void> | void;
 
+  /** In a quiet moment (nothing in flight for a while): give space freed in the
+   * extension's databases back and empty their WALs. Returns what it did, for the log. */
+  compact?(): unknown;
+
   /** The value of input binding `binding` of `fn` for one invocation. */
   resolveInput?(binding: BindingSpec, fn: RegisteredFunction, invocation: { invocationId: string }): Promise<RpcTypedData> | RpcTypedData;
   /** Delivers the value the function set on output binding `binding` (only after the

@@ -9,6 +9,8 @@ import { applyLocalSettings } from './config/localSettings';
 import { lockDataDir } from './dataDirLock';
 import { makePrivate } from '../fs/privateDir';
 import { InFlight } from './inFlight';
+import { ADMIN_PREFIX, adminHandler, loadOrCreateAdminKey } from './admin';
+import { EMBEDDED_HOST_VERSION } from './app/coreApi';
 import type { HostContext, HostExtension } from './extension';
 import { HttpServer } from './http/httpServer';
 import { httpTriggerExtension } from './http/httpTrigger';
@@ -42,6 +44,9 @@ export interface RunningHost {
 }
 
 /** Starts the embedded Functions host: settings, app, HTTP, then the extensions. */
+/** How often the host looks for a quiet moment to compact its databases. */
+const UPKEEP_INTERVAL_MS = 30_000;
+
 export async function startHost(options: HostOptions = {}): Promise<RunningHost> {
   const env = options.env ?? process.env;
   const appDir = resolve(options.appDir ?? env['LEDGERFLOW_APP_DIR'] ?? process.cwd());
@@ -68,7 +73,13 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
   const started: HostExtension[] = [];
   let loadedApp: LoadedApp | undefined;
 
+  let upkeep: NodeJS.Timeout | undefined;
+  // Paused for a backup: invocations that are not HTTP requests (timers, queue messages,
+  // orchestrator episodes, activities) wait here, before they count as work in flight.
+  let resumed: Promise<void> | undefined;
+
   async function close(): Promise<void> {
+    clearInterval(upkeep);
     server.closeAllConnections();
     await loadedApp?.close();
     for (const ext of [...started].reverse()) {
@@ -121,7 +132,10 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
       getFunction: (name) => runnable.find((fn) => fn.name.toLowerCase() === name.toLowerCase()),
       // Invocations an extension starts early (a timer's runOnStartup, the durable engine's
       // first episodes) wait until every extension runs: their bindings need all of them.
-      invoke: (fn, input) => track(allStarted.then(() => invoke(fn, input))),
+      invoke: (fn, input) =>
+        resumed !== undefined && fn.trigger.type.toLowerCase() !== 'httptrigger'
+          ? resumed.then(() => track(invoke(fn, input)))
+          : track(allStarted.then(() => invoke(fn, input))),
       mountHttp: (prefix, handler) => server.mount(prefix, handler),
       track,
     };
@@ -136,8 +150,48 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
       }
     }
 
+    // `ledgerflow admin backup`: pause new work, let the work in flight end, copy, resume.
+    const pause = async (): Promise<() => void> => {
+      let resume = (): void => undefined;
+      resumed = new Promise<void>((r) => (resume = r));
+      server.pausedPrefixes = ['/api'];
+      const done = (): void => {
+        server.pausedPrefixes = [];
+        resumed = undefined;
+        resume();
+      };
+      const left = await inFlight.drain(settings.LEDGERFLOW_SHUTDOWN_TIMEOUT_MS);
+      if (left > 0) {
+        done();
+        throw new Error(`${left} invocations were still running after ${settings.LEDGERFLOW_SHUTDOWN_TIMEOUT_MS} ms; nothing was copied`);
+      }
+      logger.info('work paused for a backup');
+      return () => {
+        done();
+        logger.info('work resumed after a backup');
+      };
+    };
+    server.mount(ADMIN_PREFIX, adminHandler({ dataDir, key: await loadOrCreateAdminKey(dataDir), logger, hostVersion: EMBEDDED_HOST_VERSION, pause }), {
+      untracked: true,
+    });
+
     markStarted();
     server.ready();
+    // Compaction in a quiet moment: when nothing is in flight, each database gives back the
+    // pages purges freed and empties its WAL (src/fs/sqliteUpkeep.ts). A step with nothing
+    // to do costs a checkpoint of an empty WAL.
+    upkeep = setInterval(() => {
+      if (inFlight.size > 0) return;
+      for (const [name, compact] of [['queues', () => queues.compact()] as const, ...started.map((ext) => [ext.name, () => ext.compact?.()] as const)]) {
+        try {
+          const done = compact();
+          if (done !== undefined) logger.debug({ store: name, ...(done as object) }, 'storage compacted');
+        } catch (err) {
+          logger.warn({ err, store: name }, 'storage compaction failed; the next quiet moment tries again');
+        }
+      }
+    }, UPKEEP_INTERVAL_MS);
+    upkeep.unref();
 
     let stopping: Promise<void> | undefined;
     const stop = (): Promise<void> => {

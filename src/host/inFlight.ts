@@ -1,14 +1,24 @@
 /** Work the host must let finish before it stops: invocations, HTTP requests, engine steps. */
 export class InFlight {
   readonly #work = new Set<Promise<unknown>>();
+  #lastActive = Date.now();
 
   get size(): number {
     return this.#work.size;
   }
 
+  /** When work last started or ended (ms since the epoch). */
+  get lastActive(): number {
+    return this.#lastActive;
+  }
+
   track = <T>(work: Promise<T>): Promise<T> => {
     this.#work.add(work);
-    const forget = () => this.#work.delete(work);
+    this.#lastActive = Date.now();
+    const forget = () => {
+      this.#work.delete(work);
+      this.#lastActive = Date.now();
+    };
     work.then(forget, forget);
     return work;
   };

@@ -1,3 +1,4 @@
+import { boundedStorage } from '../fs/sqliteUpkeep';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -56,6 +57,7 @@ export class LedgerStore {
   constructor(file: string, options: { mustExist?: boolean } = {}) {
     mkdirSync(dirname(file), { recursive: true });
     this.db = new Database(file, { fileMustExist: options.mustExist ?? false });
+    boundedStorage(this.db);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.exec(`

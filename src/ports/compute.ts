@@ -81,6 +81,9 @@ export interface ComputeBackend {
   /** Optional: deletes the run's outputs (its workspace and its jobs' logs), for rejected
    * results. Idempotent. */
   deleteOutputs?(workflowId: string): Promise<void>;
+  /** Optional, where cleanup keeps the workspace and logs for the API (local runner):
+   * removes the run entirely, results and logs included (retention). Idempotent. */
+  purge?(workflowId: string): Promise<void>;
 }
 
 /**

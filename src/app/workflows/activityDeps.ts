@@ -2,6 +2,7 @@ import type { Logger } from '../../observability/logger';
 import type { ComputeBackend } from '../../ports/compute';
 import type { DatasetLocation } from '../../ports/datasetStorage';
 import type { Ledger } from '../../ports/ledger';
+import type { RunIndex } from '../../ports/runIndex';
 
 /**
  * Everything activities reach the outside through. Built once per process by the
@@ -19,6 +20,8 @@ export interface ActivityDeps {
   callbackKey(): Promise<Buffer>;
   /** Where jobs report completion (the job callback function's URL); the report names the job. */
   callbackUrl(): string;
+  /** The app's index of runs: the launch and the cleanup request move a run's status there. */
+  runIndex: RunIndex;
   now(): Date;
   log: Logger;
 }

@@ -7,8 +7,10 @@ import type { Caller } from '../../core/model';
 import { writeFileAtomic } from '../../fs/atomicFile';
 import type { Logger } from '../../observability/logger';
 import type { Ledger, LedgerEvent } from '../../ports/ledger';
+import type { RunIndex } from '../../ports/runIndex';
 import type { RunControl } from './runControl';
-import { factsOf } from './views';
+import { ensureIndexed } from './runIndexing';
+import { factsOf, viewOf } from './views';
 
 /**
  * Runs follow the ledger, whatever path changed it. A lease can end through the API, the
@@ -73,6 +75,7 @@ export interface FollowDeps {
   /** Reads the lease in force (the platform identity). */
   platform: Caller;
   runs: RunControl;
+  index: RunIndex;
   checkpoints: CheckpointStore;
   log: Logger;
   /** A pass ends once the stream has been quiet this long (it never ends by itself). */
@@ -114,12 +117,13 @@ export async function followLedger(deps: FollowDeps): Promise<{ events: number; 
     clearTimeout(idle);
   }
   const canceled: string[] = [];
+  if (datasets.size > 0) await ensureIndexed(deps.index, deps.runs, deps.log);
   const session = deps.ledger.as(deps.platform);
   for (const datasetId of datasets) {
     // A deleted dataset has no lease (its lease key ends with it). A failure here fails
     // the pass before the checkpoint moves, so the next pass repeats it.
     const lease = await session.getLease(datasetId);
-    canceled.push(...(await cancelRunsOutsideLease(datasetId, lease?.holder, deps.runs, deps.log)));
+    canceled.push(...(await cancelRunsOutsideLease(datasetId, lease?.holder, deps.runs, deps.index, deps.log)));
   }
   if (last !== undefined) await deps.checkpoints.save({ blockNumber: last.blockNumber, transactionId: last.txId });
   return { events, canceled };
@@ -140,16 +144,21 @@ function endedDatasets(event: LedgerEvent, log: Logger): string[] {
  * (`holder` undefined: the dataset has no lease in force). Decided from the lease in force
  * now, not from the event, so a replayed or late event cancels nothing the ledger allows.
  */
-export async function cancelRunsOutsideLease(datasetId: string, holder: Caller | undefined, runs: RunControl, log: Logger): Promise<string[]> {
+export async function cancelRunsOutsideLease(datasetId: string, holder: Caller | undefined, runs: RunControl, index: RunIndex, log: Logger): Promise<string[]> {
   const canceled: string[] = [];
-  for (const record of await runs.list(['Pending', 'Running'])) {
-    if (record.name !== ORCHESTRATORS.workflow) continue;
-    const full = factsOf(record) === undefined ? await runs.get(record.instanceId) : record;
-    const facts = full === undefined ? undefined : factsOf(full);
-    if (facts === undefined || !facts.datasetIds.includes(datasetId)) continue;
-    if (holder !== undefined && facts.owner.user === holder.user && facts.owner.org === holder.org) continue;
-    await runs.raise(record.instanceId, WORKFLOW_EVENTS.cancel, { reason: `the lease on dataset ${datasetId} ended on the ledger` });
-    canceled.push(record.instanceId);
+  // The index names the runs on the dataset not known to have ended; each is then checked
+  // against its durable state, which also corrects the index for a run that ended unseen.
+  for (const row of await index.unfinishedOn(datasetId)) {
+    if (holder !== undefined && row.user === holder.user && row.org === holder.org) continue;
+    const record = await runs.get(row.id);
+    const facts = record === undefined || record.name !== ORCHESTRATORS.workflow ? undefined : factsOf(record);
+    if (record === undefined || facts === undefined) continue;
+    if (record.runtimeStatus !== 'Pending' && record.runtimeStatus !== 'Running') {
+      await index.setStatus(row.id, viewOf(record, facts).status, new Date());
+      continue;
+    }
+    await runs.raise(row.id, WORKFLOW_EVENTS.cancel, { reason: `the lease on dataset ${datasetId} ended on the ledger` });
+    canceled.push(row.id);
   }
   if (canceled.length > 0) log.info({ datasetId, workflows: canceled }, 'runs canceled: their lease ended on the ledger');
   return canceled;

@@ -22,6 +22,8 @@ export interface RunControl {
   get(instanceId: string): Promise<RunRecord | undefined>;
   list(runtimeStatus?: string[]): Promise<RunRecord[]>;
   raise(instanceId: string, eventName: string, data: unknown): Promise<void>;
+  /** Deletes the instance's state and history; 0 when there was none. */
+  purge(instanceId: string): Promise<number>;
 }
 
 const iso = (d: Date | string | undefined) => (d === undefined ? '' : new Date(d).toISOString());
@@ -58,6 +60,9 @@ export function durableRunControl(client: DurableClient): RunControl {
     },
     async raise(instanceId, eventName, data) {
       await client.raiseEvent(instanceId, eventName, data);
+    },
+    async purge(instanceId) {
+      return (await client.purgeInstanceHistory(instanceId)).instancesDeleted;
     },
   };
 }

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import type { Settings } from '../../config/settings';
 import { unsealLocation } from '../../core/crypto/seal';
 import { LedgerflowError } from '../../core/errors';
@@ -9,6 +9,8 @@ import type { Logger } from '../../observability/logger';
 import type { ComputeBackend } from '../../ports/compute';
 import type { KeyStores } from '../../ports/keyStore';
 import type { Ledger } from '../../ports/ledger';
+import type { RunIndex } from '../../ports/runIndex';
+import type { RunMessages } from '../../ports/runMessages';
 import type { ActivityDeps } from './activityDeps';
 import { callbackKey, callbackUrl, runTiming } from './platform';
 import type { RunControl } from './runControl';
@@ -35,6 +37,8 @@ export interface WorkflowSide {
   activityDeps(): Promise<ActivityDeps>;
   /** The platform key job callback tokens are derived from. */
   callbackKey(): Promise<Buffer>;
+  /** The app's index of runs (listing, lease-end cancels, retention). */
+  readonly runIndex: RunIndex;
 }
 
 export interface WorkflowSideParts {
@@ -44,6 +48,8 @@ export interface WorkflowSideParts {
   platform: Caller;
   log: Logger;
   createCompute: () => Promise<ComputeBackend>;
+  runIndex: RunIndex;
+  runMessages: RunMessages;
 }
 
 export function workflowSide(p: WorkflowSideParts): WorkflowSide {
@@ -58,9 +64,15 @@ export function workflowSide(p: WorkflowSideParts): WorkflowSide {
   const key = () => callbackKey(platformKeyStore);
   const locateDataset = datasetLocator(p.ledger, p.keyStores, p.platform);
   const resultsService = async (runs: RunControl) => new ResultsService({ ledger: p.ledger, compute: await computeOnce(), runs, log });
+  // A key of its own for listing cursors, derived from the platform key (key separation).
+  const cursorKey = async () =>
+    createHmac('sha256', await key())
+      .update('ledgerflow workflow list cursor')
+      .digest();
   return {
     compute: computeOnce,
     callbackKey: key,
+    runIndex: p.runIndex,
     resultsService,
     workflowService: async (runs) => {
       const compute = await computeOnce();
@@ -69,6 +81,9 @@ export function workflowSide(p: WorkflowSideParts): WorkflowSide {
         compute,
         runs,
         results: await resultsService(runs),
+        index: p.runIndex,
+        cursorKey,
+        messages: p.runMessages,
         timing: runTiming(p.settings),
         newId: randomUUID,
         now: () => new Date(),
@@ -83,6 +98,7 @@ export function workflowSide(p: WorkflowSideParts): WorkflowSide {
       locateDataset,
       callbackKey: key,
       callbackUrl: () => callbackUrl(p.settings),
+      runIndex: p.runIndex,
       now: () => new Date(),
       log,
     }),

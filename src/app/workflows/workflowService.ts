@@ -9,10 +9,14 @@ import { datasetIdsOf, parseWorkflowSpec, type WorkflowSpec } from '../../core/w
 import type { Logger } from '../../observability/logger';
 import type { ByteSource, ComputeBackend } from '../../ports/compute';
 import type { Ledger } from '../../ports/ledger';
+import type { RunIndex } from '../../ports/runIndex';
+import type { RunMessages } from '../../ports/runMessages';
 import type { Submission } from '../../api/workflowRequests';
 import { bufferSource, openJobLog } from './outputs';
 import type { ResultsService } from './resultsService';
 import type { RunControl, RunRecord } from './runControl';
+import { purgeExpired, purgeRun, type PurgeCounts, type RetentionDeps } from './retention';
+import { ensureIndexed, finalViewOf, listCursors, reconcile } from './runIndexing';
 import { factsOf, viewOf, visibleTo, type RunFacts, type WorkflowView } from './views';
 
 export interface WorkflowServiceDeps {
@@ -21,6 +25,12 @@ export interface WorkflowServiceDeps {
   runs: RunControl;
   /** Who may read a run's outputs now. */
   results: ResultsService;
+  /** The app's index of runs: listing reads it, never the durable instance store. */
+  index: RunIndex;
+  /** Signs listing cursors (derived from a platform key). */
+  cursorKey(): Promise<Buffer>;
+  /** Queue messages about a run, deleted when it is purged. */
+  messages: RunMessages;
   timing: RunTiming;
   newId(): string;
   now(): Date;
@@ -74,35 +84,65 @@ export class WorkflowService {
       timing: this.deps.timing,
     };
     await this.deps.compute.prepareWorkspace(id, submission.files);
-    await this.deps.runs.start(ORCHESTRATORS.workflow, id, input);
+    // Indexed before it starts, so no run exists that a listing cannot find; a start that
+    // fails takes its row back.
+    const { index } = this.deps;
+    const status = approvalDatasetIds.length > 0 ? 'AwaitingApproval' : 'Pending';
+    await index.add({ id, org: caller.org, user: caller.user, createdAt: this.deps.now().toISOString(), status, datasetIds: datasetIdsOf(spec) });
+    try {
+      await this.deps.runs.start(ORCHESTRATORS.workflow, id, input);
+    } catch (err) {
+      await index.remove(id);
+      throw err;
+    }
     this.deps.log.info({ workflowId: id, org: caller.org, jobs: spec.jobs.length, awaitingApprovalOn: approvalDatasetIds }, 'workflow submitted');
     return { id };
   }
 
   async get(caller: Caller, id: string): Promise<WorkflowView> {
     const { record, facts } = await this.visibleRun(caller, id);
-    return viewOf(record, facts);
+    const view = viewOf(record, facts);
+    await reconcile(this.deps.index, record, view, this.deps.now());
+    return view;
   }
 
-  /** Newest first; the cursor is the position after the last item shown (its creation
-   * time and id), so paging holds steady while new runs arrive. */
+  /**
+   * Newest first, from the run index: one range read of the caller's organization, then
+   * for the rows shown (at most `limit`) the final view the index keeps, or for runs still
+   * going their durable status, so the cost does not grow with the number of runs stored. The cursor is the position after the last row (its index
+   * time and id), so paging holds steady while new runs arrive. With a status filter, a
+   * row whose durable status has moved on since the index last heard is left out (the
+   * page may then be short; the cursor still goes on).
+   */
   async list(caller: Caller, query: { limit: number; cursor?: string; status?: WorkflowStatus }): Promise<Page<WorkflowView>> {
-    const views: WorkflowView[] = [];
-    for (const record of await this.deps.runs.list()) {
-      if (record.name !== ORCHESTRATORS.workflow) continue;
-      // List answers carry no input; a run too new to have a status is read on its own.
-      const full = factsOf(record) === undefined && record.runtimeStatus === 'Pending' ? await this.deps.runs.get(record.instanceId) : record;
-      const facts = full === undefined ? undefined : factsOf(full);
-      if (full === undefined || facts === undefined || !visibleTo(facts, caller)) continue;
-      const view = viewOf(full, facts);
-      if (query.status === undefined || view.status === query.status) views.push(view);
-    }
-    views.sort((a, b) => (a.createdAt === b.createdAt ? (a.id < b.id ? 1 : -1) : a.createdAt < b.createdAt ? 1 : -1));
-    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-    const rest = after === undefined ? views : views.filter((v) => v.createdAt < after.createdAt || (v.createdAt === after.createdAt && v.id < after.id));
-    const items = rest.slice(0, query.limit);
-    const last = items[items.length - 1];
-    return rest.length > query.limit && last !== undefined ? { items, nextCursor: encodeCursor(last) } : { items };
+    const { index, runs } = this.deps;
+    const cursors = listCursors(await this.deps.cursorKey());
+    const after = query.cursor === undefined ? undefined : cursors.decode(caller, query.status, query.cursor);
+    await ensureIndexed(index, runs, this.deps.log);
+    const rows = await index.page(caller.org, {
+      limit: query.limit + 1,
+      ...(query.status !== undefined && { status: query.status }),
+      ...(after !== undefined && { after }),
+    });
+    const shown = rows.slice(0, query.limit);
+    const now = this.deps.now();
+    const views = await Promise.all(
+      shown.map(async (row) => {
+        // A run whose orchestration ended is listed from its kept final view alone.
+        const kept = finalViewOf(row);
+        if (kept !== undefined) return kept;
+        const record = await runs.get(row.id);
+        const facts = record === undefined || record.name !== ORCHESTRATORS.workflow ? undefined : factsOf(record);
+        // Not started yet (its submit is between index and start), or purged under us.
+        if (record === undefined || facts === undefined || !visibleTo(facts, caller)) return undefined;
+        const view = viewOf(record, facts);
+        await reconcile(index, record, view, now, row);
+        return view;
+      }),
+    );
+    const items = views.filter((v): v is WorkflowView => v !== undefined && (query.status === undefined || v.status === query.status));
+    const last = shown[shown.length - 1];
+    return rows.length > query.limit && last !== undefined ? { items, nextCursor: cursors.encode(caller, query.status, last) } : { items };
   }
 
   async cancel(caller: Caller, id: string): Promise<void> {
@@ -112,6 +152,25 @@ export class WorkflowService {
       throw new LedgerflowError('conflict', `workflow ${id} has already finished as ${view.status}`, { data: { status: view.status } });
     await this.deps.runs.raise(id, WORKFLOW_EVENTS.cancel, { reason: `canceled by ${caller.user}@${caller.org}` });
     this.deps.log.info({ workflowId: id, by: caller }, 'workflow cancel requested');
+  }
+
+  /** Purges a finished run at once (retention.ts): its organization's members only; 409
+   * while it runs or its cleanup has not ended. The ledger keeps its records. */
+  async delete(caller: Caller, id: string): Promise<{ id: string } & PurgeCounts> {
+    await this.visibleRun(caller, id);
+    const counts = await purgeRun(this.retention(), id);
+    this.deps.log.info({ workflowId: id, by: caller }, 'workflow run deleted on request');
+    return { id, ...counts };
+  }
+
+  /** One retention pass (the purgeWorkflows timer): finished runs older than `retentionMs`. */
+  async purgeExpired(retentionMs: number): Promise<{ purged: string[]; held: string[] }> {
+    return purgeExpired(this.retention(), retentionMs);
+  }
+
+  private retention(): RetentionDeps {
+    const { index, runs, compute, messages, log, now } = this.deps;
+    return { index, runs, compute, messages, log, now };
   }
 
   /** A job's log, streamed where the backend can (see ByteSource); to whom the run's
@@ -152,18 +211,4 @@ function oversized(spec: WorkflowSpec, maxBytes: number): { path: string; messag
       ? [{ path: `jobs[${i}].resources.memory`, message: `must be at most ${maxBytes} bytes (LOCAL_JOB_MAX_MEMORY)` }]
       : [],
   );
-}
-
-function encodeCursor(view: WorkflowView): string {
-  return Buffer.from(JSON.stringify([view.createdAt, view.id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: string; id: string } {
-  try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (typeof createdAt === 'string' && typeof id === 'string') return { createdAt, id };
-  } catch {
-    // falls through to the error below
-  }
-  throw new LedgerflowError('validation_failed', 'invalid paging', { details: [{ path: 'cursor', message: 'is not a cursor from this listing' }] });
 }

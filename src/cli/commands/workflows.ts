@@ -12,7 +12,7 @@ import { loadWorkflow } from '../workflowFile';
 import { addResultsCommands } from './results';
 import { FINISHED, progressTable, watchWorkflow } from '../watch';
 
-/** `ledgerflow workflows run|list|status|cancel|logs|download|results|release|reject`. */
+/** `ledgerflow workflows run|list|status|cancel|delete|logs|download|results|release|reject`. */
 
 const runPath = (id: string) => `workflows/${encodeURIComponent(id)}`;
 
@@ -165,6 +165,18 @@ export function workflowsCommand(): Command {
         await ctx.client.empty('POST', `${runPath(id)}/cancel`);
         if (ctx.output.json) return printJson(ctx.output, { id, cancelRequested: true });
         ctx.output.out(`cancel requested for ${id}\n`);
+      }),
+    );
+
+  workflows
+    .command('delete')
+    .description('purge a finished run now: workspace, logs and durable state (the ledger keeps its records; exit 4 while it runs)')
+    .argument('<id>', 'workflow id')
+    .action(
+      action(async (ctx, id: string) => {
+        const deleted = await ctx.client.json('DELETE', runPath(id), api.workflowDeleted);
+        if (ctx.output.json) return printJson(ctx.output, deleted);
+        ctx.output.out(`deleted ${id} (${deleted.instances} durable instances, ${deleted.messages} queue messages)\n`);
       }),
     );
 

@@ -9,6 +9,9 @@ import { toLedgerflowError } from '../../core/errors';
 interface Mount {
   readonly prefix: string;
   readonly handler: HttpMountHandler;
+  /** Not counted as work in flight: the operator's admin route, which itself waits for the
+   * work in flight to end (a backup). */
+  readonly untracked?: boolean;
 }
 
 /** Connections the kernel queues while the event loop is busy (capped by net.core.somaxconn).
@@ -33,12 +36,12 @@ export class HttpServer {
     this.#server.keepAliveTimeout = 5_000;
   }
 
-  mount(prefix: string, handler: HttpMountHandler): void {
+  mount(prefix: string, handler: HttpMountHandler, options: { untracked?: boolean } = {}): void {
     const normalized = '/' + prefix.replace(/^\/+|\/+$/g, '');
     if (this.#mounts.some((m) => m.prefix.toLowerCase() === normalized.toLowerCase())) {
       throw new Error(`HTTP path prefix ${normalized} is already mounted`);
     }
-    this.#mounts = [...this.#mounts, { prefix: normalized, handler }].sort((a, b) => b.prefix.length - a.prefix.length);
+    this.#mounts = [...this.#mounts, { prefix: normalized, handler, ...options }].sort((a, b) => b.prefix.length - a.prefix.length);
   }
 
   listen(port: number, host: string): Promise<AddressInfo> {
@@ -63,6 +66,11 @@ export class HttpServer {
   ready(): void {
     this.#ready = true;
   }
+
+  /** While set, new requests under these prefixes are answered 503 with Retry-After (the
+   * host pauses new work for a backup; other mounts, such as the durable client's, still
+   * serve the work in flight). */
+  pausedPrefixes: readonly string[] = [];
 
   /** Stops accepting connections; requests already running finish. */
   stopAccepting(): void {
@@ -98,8 +106,13 @@ export class HttpServer {
       writeJsonError(res, 404, 'not_found', `no route matches ${url.pathname}`);
       return;
     }
+    if (this.pausedPrefixes.some((p) => path === p || path.startsWith(p + '/'))) {
+      writeJsonError(res, 503, 'unavailable', 'the host is paused for a backup; retry shortly', { 'retry-after': '1' });
+      return;
+    }
     try {
-      await this.track(Promise.resolve(mount.handler(req, res, url)));
+      const handled = Promise.resolve(mount.handler(req, res, url));
+      await (mount.untracked === true ? handled : this.track(handled));
     } catch (err) {
       // The mount, not the path: the durable API's paths can hold its rpc secret.
       this.logger.error({ err, mount: mount.prefix }, 'HTTP handler failed');

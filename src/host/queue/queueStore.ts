@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
+import { boundedStorage, compact, type Compaction } from '../../fs/sqliteUpkeep';
 import { isValidQueueName, type QueueClient, type QueueMessage, type QueueMessageInit } from './queueClient';
 
 const SEVEN_DAYS_MS = 7 * 24 * 3600 * 1000;
@@ -49,6 +50,7 @@ export class QueueStore implements QueueClient {
       mkdirSync(this.dataDir, { recursive: true });
       const Database = require('better-sqlite3') as typeof BetterSqlite3;
       const db = new Database(join(this.dataDir, 'queues.sqlite'));
+      boundedStorage(db);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma('busy_timeout = 5000');
@@ -156,6 +158,11 @@ export class QueueStore implements QueueClient {
 
   count(queue: string): number {
     return (this.#conn.prepare('SELECT COUNT(*) AS n FROM queue_messages WHERE queue = ?').get(queue) as { n: number }).n;
+  }
+
+  /** Gives space of deleted messages back and empties the WAL; for a quiet moment. */
+  compact(): Compaction | undefined {
+    return this.#db === undefined ? undefined : compact(this.#db);
   }
 
   close(): void {

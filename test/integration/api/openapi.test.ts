@@ -285,7 +285,18 @@ test('workflow routes: real answers match the document', async () => {
     assert.equal((await call(name, null, path)).status, 401, `${name} without a token`);
   }
   const slow = await call('workflowsSubmit', 'alice', 'workflows', { workflow: `jobs:\n  - command: 'sleep 30'\n` });
+  assert.equal((await call('workflowsDelete', 'alice', `workflows/${slow.body.id}`)).status, 409); // still running
   assert.equal((await call('workflowsCancel', 'alice', `workflows/${slow.body.id}/cancel`)).status, 202);
+  assert.equal((await call('workflowsDelete', null, `workflows/${run}`)).status, 401);
+  assert.equal((await call('workflowsDelete', 'bob', `workflows/${run}`)).status, 404);
+  for (const until = Date.now() + 60_000; ;) {
+    const deleted = await call('workflowsDelete', 'alice', `workflows/${run}`);
+    if (deleted.status === 200) break;
+    assert.equal(deleted.status, 409, 'only while its cleanup has not finished');
+    assert.ok(Date.now() < until, 'the finished run could be deleted within a minute');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal((await call('workflowsGet', 'alice', `workflows/${run}`)).status, 404);
   assert.equal((await call('jobCallback', null, 'callbacks/jobs', { workflowId: run, jobName: 'copy', attempt: 1, exitCode: 0 })).status, 401);
   assert.equal((await call('jobCallback', null, 'callbacks/jobs', { workflowId: run })).status, 400);
 });

@@ -1,3 +1,4 @@
+import { SqliteRunIndex } from '../../../src/adapters/runIndex/sqliteRunIndex';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LedgerflowError } from '../../../src/core/errors';
@@ -73,6 +74,7 @@ test('the launch activity checks the lease, gives the backend the token and cred
       credential: 'sas-secret',
     }),
     callbackKey: async () => key,
+    runIndex: new SqliteRunIndex(':memory:'),
     callbackUrl: () => 'http://127.0.0.1:1/api/callbacks/jobs',
   };
   assert.deepEqual(await launchJob.run(input, deps, new InvocationContext()), { leasesMissing: ['ds-uis'] }, 'no lease: no launch');
@@ -126,6 +128,7 @@ test('the launch activity guesses nothing from errors: a repeat is answered by t
       throw new Error('unused');
     },
     callbackKey: async () => key,
+    runIndex: new SqliteRunIndex(':memory:'),
     callbackUrl: () => '',
   });
   const input = {
@@ -157,6 +160,7 @@ test("cleanup releases only the leases the submitter still holds, and compute cl
       throw new Error('unused');
     },
     callbackKey: async () => key,
+    runIndex: new SqliteRunIndex(':memory:'),
     callbackUrl: () => '',
   };
   const result = await releaseRunLeases.run({ caller: alice, datasetIds: ['held', 'taken-by-bob', 'expired', 'never'] }, deps, new InvocationContext());

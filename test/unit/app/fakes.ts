@@ -27,6 +27,9 @@ export class FakeRuns implements RunControl {
   async raise(instanceId: string, eventName: string, data: unknown): Promise<void> {
     this.raised.push({ instanceId, eventName, data });
   }
+  async purge(instanceId: string): Promise<number> {
+    return this.records.delete(instanceId) ? 1 : 0;
+  }
   set(instanceId: string, patch: Partial<RunRecord>): void {
     this.records.set(instanceId, { ...this.records.get(instanceId)!, ...patch });
   }

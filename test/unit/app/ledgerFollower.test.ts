@@ -11,6 +11,8 @@ import {
   type CheckpointStore,
   type EventCheckpoint,
 } from '../../../src/app/workflows/ledgerFollower';
+import { ensureIndexed } from '../../../src/app/workflows/runIndexing';
+import { SqliteRunIndex } from '../../../src/adapters/runIndex/sqliteRunIndex';
 import type { LedgerEvent } from '../../../src/ports/ledger';
 import { FakeLedger, FakeRuns, silentLog } from './fakes';
 
@@ -71,8 +73,10 @@ test("runs on a dataset are canceled unless they are its current holder's; runs 
   ]);
   await runs.start('workflowOrchestrator', 'done', {});
   runs.set('done', { runtimeStatus: 'Completed', customStatus: { status: 'Succeeded', submittedBy: alice, datasetIds: ['d1'], jobs: [] } });
-  assert.deepEqual(await cancelRunsOutsideLease('d1', bob, runs, silentLog), ['a', 'c'], "bob took d1 over: alice's runs on it stop");
-  assert.deepEqual(await cancelRunsOutsideLease('d2', undefined, runs, silentLog), ['b', 'c'], 'no lease in force: every run on it stops');
+  const index = new SqliteRunIndex(':memory:');
+  await ensureIndexed(index, runs, silentLog);
+  assert.deepEqual(await cancelRunsOutsideLease('d1', bob, runs, index, silentLog), ['a', 'c'], "bob took d1 over: alice's runs on it stop");
+  assert.deepEqual(await cancelRunsOutsideLease('d2', undefined, runs, index, silentLog), ['b', 'c'], 'no lease in force: every run on it stops');
   assert.ok(runs.raised.every((r) => r.eventName === 'cancel'));
 });
 
@@ -90,16 +94,17 @@ test('a pass cancels from the lease in force, then moves the checkpoint past the
     ['b', ['d2'], alice],
   ]);
   const checkpoints = memoryCheckpoints();
-  const pass = await followLedger({ ledger, platform: alice, runs, checkpoints, log: silentLog, idleMs: 20 });
+  const index = new SqliteRunIndex(':memory:');
+  const pass = await followLedger({ ledger, platform: alice, runs, index, checkpoints, log: silentLog, idleMs: 20 });
   assert.deepEqual(pass, { events: 4, canceled: ['a'] });
   assert.deepEqual(checkpoints.saved, [{ blockNumber: 5n, transactionId: 'tx-d' }]);
 
   // The next pass resumes after the checkpoint: only what was committed since.
   ledger.leases.delete('d2');
   ledger.committed.push(event(6, 'tx-e', 'DatasetDeleted', { dataset: tombstone('d2') }));
-  const next = await followLedger({ ledger, platform: alice, runs, checkpoints, log: silentLog, idleMs: 20 });
+  const next = await followLedger({ ledger, platform: alice, runs, index, checkpoints, log: silentLog, idleMs: 20 });
   assert.deepEqual(next, { events: 1, canceled: ['b'] });
-  const quiet = await followLedger({ ledger, platform: alice, runs, checkpoints, log: silentLog, idleMs: 20 });
+  const quiet = await followLedger({ ledger, platform: alice, runs, index, checkpoints, log: silentLog, idleMs: 20 });
   assert.deepEqual(quiet, { events: 0, canceled: [] });
   assert.equal(checkpoints.saved.length, 2, 'nothing read, nothing moved');
 });
@@ -112,7 +117,8 @@ test('a pass that fails before its cancels are done leaves the checkpoint where 
     throw new Error('durable client unavailable');
   };
   const checkpoints = memoryCheckpoints();
-  await assert.rejects(followLedger({ ledger, platform: alice, runs, checkpoints, log: silentLog, idleMs: 20 }), /unavailable/);
+  const index = new SqliteRunIndex(':memory:');
+  await assert.rejects(followLedger({ ledger, platform: alice, runs, index, checkpoints, log: silentLog, idleMs: 20 }), /unavailable/);
   assert.deepEqual(checkpoints.saved, []);
 });
 

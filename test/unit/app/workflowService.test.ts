@@ -6,6 +6,7 @@ import type { WorkflowInput, WorkflowRunStatus } from '../../../src/core/workflo
 import { ResultsService } from '../../../src/app/workflows/resultsService';
 import { WorkflowService } from '../../../src/app/workflows/workflowService';
 import { submissionOf } from '../../../src/api/workflowRequests';
+import { SqliteRunIndex } from '../../../src/adapters/runIndex/sqliteRunIndex';
 import { FakeCompute, FakeLedger, FakeRuns, silentLog } from './fakes';
 
 const alice = { user: 'alice', org: 'uis' };
@@ -19,17 +20,22 @@ function setup() {
   const compute = new FakeCompute();
   let n = 0;
   const results = new ResultsService({ ledger, compute, runs, log: silentLog });
+  const index = new SqliteRunIndex(':memory:');
+  let clock = Date.parse('2026-06-01T00:00:00Z');
   const service = new WorkflowService({
     ledger,
     compute,
     runs,
     results,
+    index,
+    cursorKey: async () => Buffer.alloc(32, 7),
+    messages: { deleteFor: async () => 0 },
     timing,
     newId: () => `wf-${++n}`,
-    now: () => new Date('2026-06-01T00:00:00Z'),
+    now: () => new Date(clock++),
     log: silentLog,
   });
-  return { runs, ledger, compute, service };
+  return { runs, ledger, compute, service, index };
 }
 
 /** Dataset ids as the platform issues them (core/names.ts). */
@@ -231,3 +237,77 @@ async function textOf(source: ByteSource): Promise<string> {
   for await (const chunk of source.read(0, source.size - 1)) chunks.push(Buffer.from(chunk as Buffer));
   return Buffer.concat(chunks).toString('utf8');
 }
+
+test('listing reads the run index, never a scan of durable instances: two organizations, paging by cursor', async () => {
+  const { runs, ledger, service, index } = setup();
+  ledger.lease('ds-uis', alice);
+  ledger.lease('ds-uio', alice);
+  const mine: string[] = [];
+  for (let i = 0; i < 5; i++) mine.unshift((await service.submit(alice, { source: linear, files: {}, options: { releaseLeases: false } })).id);
+  const theirs = (await service.submit(bob, { source: 'jobs:\n  - command: "true"\n', files: {}, options: { releaseLeases: false } })).id;
+  await index.markBackfilled(); // as after the first listing of an upgraded host
+  let scans = 0;
+  const list = runs.list.bind(runs);
+  runs.list = async (s) => (scans++, list(s));
+
+  const seen: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await service.list(anna, { limit: 2, ...(cursor !== undefined && { cursor }) });
+    assert.ok(page.items.length <= 2);
+    seen.push(...page.items.map((v) => v.id));
+    cursor = page.nextCursor;
+  } while (cursor !== undefined);
+  assert.deepEqual(seen, mine, 'newest first, every run of the organization once');
+  assert.deepEqual(
+    (await service.list(bob, { limit: 10 })).items.map((v) => v.id),
+    [theirs],
+    'another organization sees only its own',
+  );
+  assert.equal(scans, 0, 'no listing of every durable instance');
+
+  // A cursor is bound to the organization and the filter it was made for, and signed.
+  const first = await service.list(alice, { limit: 1 });
+  await assert.rejects(service.list(bob, { limit: 1, cursor: first.nextCursor! }), rejects('validation_failed'), "another organization's cursor");
+  await assert.rejects(service.list(alice, { limit: 1, status: 'Failed', cursor: first.nextCursor! }), rejects('validation_failed'), 'another filter');
+  const [payload, mac] = first.nextCursor!.split('.');
+  const edited = JSON.parse(Buffer.from(payload!, 'base64url').toString()) as { o: string };
+  edited.o = 'uio';
+  await assert.rejects(
+    service.list(bob, { limit: 1, cursor: `${Buffer.from(JSON.stringify(edited)).toString('base64url')}.${mac}` }),
+    rejects('validation_failed'),
+    'an edited cursor',
+  );
+  await assert.rejects(
+    service.list(alice, { limit: 1, cursor: `${payload}.${Buffer.alloc(32).toString('base64url')}` }),
+    rejects('validation_failed'),
+    'a forged signature',
+  );
+});
+
+test('the index follows the durable status: a run that ended without telling it is corrected when read, and filters use it', async () => {
+  const { runs, ledger, service, index } = setup();
+  ledger.lease('ds-uis', alice);
+  ledger.lease('ds-uio', alice);
+  const { id } = await service.submit(alice, { source: linear, files: {}, options: { releaseLeases: false } });
+  assert.equal((await index.get(id))?.status, 'Pending');
+  runs.set(id, { runtimeStatus: 'Terminated' }); // ended without its last activity
+  assert.deepEqual((await service.list(alice, { limit: 5, status: 'Pending' })).items, [], 'the listed page reads the durable status');
+  assert.equal((await index.get(id))?.status, 'Canceled');
+  assert.ok((await index.get(id))?.finishedAt !== undefined);
+  assert.deepEqual(
+    (await service.list(alice, { limit: 5, status: 'Canceled' })).items.map((v) => v.id),
+    [id],
+  );
+  await index.setStatus(id, 'Running', new Date());
+  assert.equal((await index.get(id))?.status, 'Canceled', 'a finished status is final');
+});
+
+test('a submit whose start fails leaves no row in the index', async () => {
+  const { runs, service, index } = setup();
+  runs.start = async () => {
+    throw new Error('durable backend down');
+  };
+  await assert.rejects(service.submit(alice, { source: 'jobs:\n  - command: "true"\n', files: {}, options: { releaseLeases: false } }), /down/);
+  assert.deepEqual(await index.page('uis', { limit: 10 }), []);
+});

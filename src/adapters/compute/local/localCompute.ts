@@ -1,3 +1,4 @@
+import { BACKUP_MANIFEST, backupManifestSchema } from '../../../core/backup';
 import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -362,9 +363,18 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
         phase: 'Failed',
         exitCode: null,
         startedAt: state.startedAt,
-        message: 'the job supervisor ended without recording an exit code (host reboot?)',
+        message: await this.lostSupervisorReason(state),
       }
     );
+  }
+
+  /** A data dir restored from a backup holds jobs that were running when it was taken:
+   * their processes are not part of the backup, which the run's status says. */
+  private async lostSupervisorReason(state: JobState): Promise<string> {
+    const manifest = await readJson(join(this.dataDir, BACKUP_MANIFEST), backupManifestSchema.pick({ createdAt: true }));
+    return manifest !== undefined && Date.parse(state.startedAt) <= Date.parse(manifest.createdAt)
+      ? `interrupted by a restore: the job was running when the backup of ${manifest.createdAt} was taken, and its process is not part of a backup`
+      : 'the job supervisor ended without recording an exit code (host reboot?)';
   }
 
   private async outcome(dir: string, state: JobState): Promise<JobObservation | undefined> {
