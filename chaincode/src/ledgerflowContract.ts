@@ -19,6 +19,7 @@ import {
 import { activeLease, audit, emit, isActive, liveDataset, parseJson, readJson, timestampIso, txTime, writeJson } from './ledgerState';
 import { decideResults, finishedResults, outputsSha256, readWorkflow, resultRules } from './results';
 import { requirePlatform } from './roles';
+import { workflowTrail } from './trail';
 import { auditKey, DATASET_PREFIX, DATASET_RANGE_END, datasetKey, LEASE_TYPE, leaseKey, workflowKey } from './keys';
 import type { DatasetRecord, StoredDataset } from './state/datasetRecord';
 import type { AuditEntry, HistoryEntry } from './state/historyEntry';
@@ -343,6 +344,13 @@ export class LedgerflowContract extends Contract {
   @Returns('string')
   async ReadWorkflow(ctx: Context, workflowId: string): Promise<string> {
     return readWorkflow(ctx, workflowId);
+  }
+
+  /** Every committed write that concerns one run (trail.ts), for its receipt. */
+  @Transaction(false)
+  @Returns('string')
+  async WorkflowTrail(ctx: Context, workflowId: string): Promise<string> {
+    return workflowTrail(ctx, workflowId);
   }
 
   /** Everything that happened to the dataset, oldest first: one history query over its

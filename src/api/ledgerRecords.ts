@@ -9,6 +9,7 @@ import type {
   OutputManifest,
   Page,
   ResultsReview,
+  TrailEntry,
   WorkflowLedgerRecord,
 } from '../core/model';
 
@@ -132,6 +133,8 @@ export const workflowRecordSchema = z.object({
   datasetIds: z.array(z.string().min(1)),
   specHash: z.string(),
   filesHash: z.string().optional(),
+  backend: z.string().optional(),
+  images: z.array(z.string()).optional(),
   launchedBy: identity,
   launchedAt: time,
   reviewers: z.array(z.object({ datasetId: z.string().min(1), org: z.string().min(1), mspId: z.string().min(1) })).optional(),
@@ -149,6 +152,15 @@ export const workflowRecordSchema = z.object({
 
 /** A refusal, as the chaincode writes it into the peer's error message (chaincode/src/errors.ts);
  * a `data` that is not an object is dropped, not the refusal. */
+/** One write of a run's trail (WorkflowTrail): the value is the stored text, read by src/core/receipt.ts. */
+export const trailEntrySchema = z.object({
+  key: z.string().min(1),
+  txId: z.string().min(1),
+  timestamp: time,
+  isDelete: z.boolean(),
+  value: z.string(),
+}) satisfies RecordSchema<TrailEntry>;
+
 export const chaincodeErrorSchema = z.object({
   code: z.enum(['validation_failed', 'not_found', 'forbidden', 'conflict', 'lease_held', 'gone']),
   message: z.string(),

@@ -33,6 +33,7 @@ export type {
   ResultsState,
   StorageKind,
   WorkflowRecord as WorkflowLedgerRecord,
+  TrailEntry,
 } from '@ledgerflow/chaincode';
 
 export const WORKFLOW_STATUSES = ['AwaitingApproval', 'Pending', 'Running', 'Succeeded', 'Failed', 'Canceled', 'Rejected'] as const;

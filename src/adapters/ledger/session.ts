@@ -1,8 +1,17 @@
 import type { z } from 'zod';
-import { approvalRecordSchema, datasetRecordSchema, historyEntrySchema, leaseRecordSchema, pageSchema, workflowRecordSchema } from '../../api/ledgerRecords';
+import {
+  approvalRecordSchema,
+  datasetRecordSchema,
+  historyEntrySchema,
+  leaseRecordSchema,
+  pageSchema,
+  trailEntrySchema,
+  workflowRecordSchema,
+} from '../../api/ledgerRecords';
 import type { ApprovalRecord, ApprovalState, DatasetRecord, LeaseRecord, Page, WorkflowLedgerRecord } from '../../core/model';
 import type {
   ApprovalDecision,
+  CommittedTransaction,
   ApprovalRequest,
   DatasetPatch,
   DatasetQuery,
@@ -10,10 +19,12 @@ import type {
   LedgerSession,
   NewDataset,
   ResultsDecision,
+  TrailEntry,
   WorkflowFinish,
   WorkflowLaunch,
 } from '../../ports/ledger';
 import { LedgerflowError } from '../../core/errors';
+import { decodeCommittedTransaction } from './committedTransaction';
 import { LedgerResultError } from './errors';
 
 /**
@@ -25,6 +36,9 @@ import { LedgerResultError } from './errors';
 export interface ContractCalls {
   evaluate(name: string, args: string[]): Promise<string>;
   submit(name: string, args: string[]): Promise<string>;
+  /** Evaluates a function of the query system chaincode (qscc) on the channel; undefined
+   * when the ledger has no such transaction or block. */
+  queryLedger(name: 'GetTransactionByID' | 'GetBlockByTxID', arg: string): Promise<Uint8Array | undefined>;
 }
 
 export class FabricLedgerSession implements LedgerSession {
@@ -129,6 +143,16 @@ export class FabricLedgerSession implements LedgerSession {
 
   async listApprovals(query: { state?: ApprovalState }): Promise<ApprovalRecord[]> {
     return this.#evaluate(approvalRecordSchema.array(), 'ListApprovals', [JSON.stringify(query)]);
+  }
+
+  async workflowTrail(workflowId: string): Promise<TrailEntry[]> {
+    return this.#evaluate(trailEntrySchema.array(), 'WorkflowTrail', [workflowId]);
+  }
+
+  async transaction(txId: string): Promise<CommittedTransaction | undefined> {
+    const processed = await this.#calls.queryLedger('GetTransactionByID', txId);
+    const block = processed === undefined ? undefined : await this.#calls.queryLedger('GetBlockByTxID', txId);
+    return processed === undefined || block === undefined ? undefined : decodeCommittedTransaction(txId, processed, block);
   }
 }
 

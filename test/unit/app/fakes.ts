@@ -78,6 +78,8 @@ export class FakeLedger implements Ledger {
       listApprovals: unsupported,
       getWorkflow: async () => undefined,
       decideResults: unsupported,
+      workflowTrail: unsupported,
+      transaction: unsupported,
     };
   }
   /** Chaincode events "committed", in order; `events()` serves them from a checkpoint and

@@ -108,6 +108,8 @@ export class InMemoryLedgerPort implements Ledger {
       decideResults: async () => {
         throw new Error('not in this fake');
       },
+      workflowTrail: async () => [],
+      transaction: async () => undefined,
     };
   }
   async *events() {}
