@@ -46,6 +46,10 @@ export interface WorkflowInput {
   /** The mounted datasets of other organizations whose policy asked for approval at
    * submission; the chaincode decides again at request and at launch. */
   approvalDatasetIds: string[];
+  /** Whether, at submission, a mounted dataset's policy withheld the outputs (`results:
+   * review` of another organization, or a `maxResultBytes`): the requester then reads no
+   * output until the ledger says they are released. Absent on runs submitted before. */
+  resultsWithheld?: boolean;
   review: RunReview;
   options: WorkflowOptions;
   timing: RunTiming;
@@ -216,4 +220,7 @@ export interface CleanupMessage {
   /** false when the launch never reached the ledger (rejected, canceled while awaiting
    * approval, launch refused): there is no ledger record to mark cleaned up. */
   launched?: boolean;
+  /** true when the ledger recorded the outputs as rejected at finish (over maxResultBytes,
+   * or not listable where a dataset needed them): cleanup deletes them. */
+  deleteOutputs?: boolean;
 }
