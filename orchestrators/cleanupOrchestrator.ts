@@ -15,7 +15,9 @@ import { withRetries } from './retry';
  */
 export function* cleanupOrchestrator(context: OrchestrationContext): Generator<Task, { released: string[] }, unknown> {
   const message = context.df.getInput<CleanupMessage>();
-  yield* withRetries(context, () => call(cleanupCompute, { workflowId: message.workflowId }));
+  // Outputs pending review outlive the cleanup (where the backend would delete them with the
+  // run's objects: the cluster workspace claim).
+  yield* withRetries(context, () => call(cleanupCompute, { workflowId: message.workflowId, ...(message.keepOutputs === true && { keepOutputs: true }) }));
   // Outputs the ledger rejected at finish (over maxResultBytes) go; outputs pending review
   // stay until an owner decides (a rejection deletes them then, src/app/workflows/resultsService.ts).
   if (message.deleteOutputs === true) yield* withRetries(context, () => call(deleteRunOutputs, { workflowId: message.workflowId }));

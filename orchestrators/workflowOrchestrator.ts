@@ -195,7 +195,7 @@ export function* workflowOrchestrator(context: OrchestrationContext): Generator<
       run.message = `the outputs could not be listed: ${errorMessage(err)}`;
     }
   }
-  let deleteOutputs = false;
+  let results: 'keep' | 'delete' | undefined;
   try {
     if (launched) {
       const finished = yield* withRetries(context, () =>
@@ -207,7 +207,7 @@ export function* workflowOrchestrator(context: OrchestrationContext): Generator<
           ...(outputs === undefined ? {} : { outputs }),
         }),
       );
-      deleteOutputs = finished.results === 'rejected';
+      results = finished.results === 'rejected' ? 'delete' : finished.results === 'pending-review' ? 'keep' : undefined;
     }
   } catch (err) {
     if (!context.df.isReplaying) context.error(`workflow ${workflowId}: finish not recorded on the ledger: ${errorMessage(err)}`);
@@ -216,7 +216,7 @@ export function* workflowOrchestrator(context: OrchestrationContext): Generator<
   // recorded (GET /workflows/{id}/results answers from then on).
   run.status = outcome;
   publish();
-  yield* cleanup(context, input, outcome, launched, deleteOutputs);
+  yield* cleanup(context, input, outcome, launched, results);
   return run;
 }
 
@@ -225,7 +225,7 @@ function* cleanup(
   input: WorkflowInput,
   status: RunOutcome,
   launched: boolean,
-  deleteOutputs = false,
+  outputs?: 'keep' | 'delete',
 ): Generator<Task, void, unknown> {
   const { workflowId, caller } = input;
   yield* withRetries(context, () =>
@@ -236,7 +236,8 @@ function* cleanup(
       datasetIds: datasetIdsOf(input.spec),
       releaseLeases: input.options.releaseLeases,
       ...(!launched && { launched }),
-      ...(deleteOutputs && { deleteOutputs }),
+      ...(outputs === 'delete' && { deleteOutputs: true }),
+      ...(outputs === 'keep' && { keepOutputs: true }),
     }),
   );
 }

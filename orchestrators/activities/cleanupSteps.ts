@@ -4,10 +4,13 @@ import { defineActivity } from './define';
 
 /** The steps of a run's cleanup, each safe to repeat (activities run at least once). */
 
-export const cleanupCompute = defineActivity<{ workflowId: string }, null>('cleanupCompute', async ({ workflowId }, deps) => {
-  await deps.compute.cleanup(workflowId);
-  return null;
-});
+export const cleanupCompute = defineActivity<{ workflowId: string; keepOutputs?: boolean }, null>(
+  'cleanupCompute',
+  async ({ workflowId, keepOutputs }, deps) => {
+    await deps.compute.cleanup(workflowId, keepOutputs === true ? { keepOutputs } : {});
+    return null;
+  },
+);
 
 /** Releases the leases the run used that the submitter still holds; a lease already
  * released or expired is left alone. */

@@ -36,4 +36,5 @@ export const cleanupMessageSchema = z.object({
   releaseLeases: z.boolean(),
   launched: z.boolean().optional(),
   deleteOutputs: z.boolean().optional(),
+  keepOutputs: z.boolean().optional(),
 }) satisfies z.ZodType<CleanupMessage>;

@@ -71,8 +71,10 @@ export interface ComputeBackend {
   openWorkspaceFile?(workflowId: string, path: string): Promise<ByteSource | undefined>;
   /** Optional: the job's log as a ByteSource. */
   openLog?(handle: JobHandle): Promise<ByteSource>;
-  /** Deletes every object and temporary file of the run. Idempotent. */
-  cleanup(workflowId: string): Promise<void>;
+  /** Deletes every object and temporary file of the run. Idempotent. `keepOutputs` (a run
+   * whose results await review): keep its workspace, where a backend would delete it, until
+   * `deleteOutputs` or a later cleanup without it. */
+  cleanup(workflowId: string, options?: { keepOutputs?: boolean }): Promise<void>;
   /** Optional: every regular file of the run's workspace with its size and sha256, read
    * without following a link, and nothing else (no link, FIFO, socket or device). Throws
    * payload_too_large past MAX_OUTPUT_FILES (src/core/workflow/outputs.ts). A backend

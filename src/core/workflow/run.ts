@@ -223,4 +223,7 @@ export interface CleanupMessage {
   /** true when the ledger recorded the outputs as rejected at finish (over maxResultBytes,
    * or not listable where a dataset needed them): cleanup deletes them. */
   deleteOutputs?: boolean;
+  /** true when the outputs await review: cleanup keeps them (the cluster backends' workspace
+   * claim) for the reviewing owners and a release. */
+  keepOutputs?: boolean;
 }

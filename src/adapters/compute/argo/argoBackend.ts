@@ -1,6 +1,7 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Settings } from '../../../config/settings';
 import { LedgerflowError } from '../../../core/errors';
+import type { FileDigest } from '../../../core/workflow/outputs';
 import type { Logger } from '../../../observability/logger';
 import type { DagComputeBackend, JobHandle, JobLaunch, JobObservation, ResolvedVolume, RunLaunch } from '../../../ports/compute';
 import { ARGO_GROUP, ARGO_PLURAL, ARGO_VERSION, argoWorkflow, type ArgoNodeStatus, type ArgoRun, type ArgoWorkflow } from '../manifests/argoWorkflow';
@@ -132,17 +133,29 @@ export class ArgoWorkflowsBackend implements DagComputeBackend {
     return this.objects.readWorkspaceFile(workflowId, path);
   }
 
-  async cleanup(workflowId: string): Promise<void> {
+  workspaceFiles(workflowId: string): Promise<FileDigest[]> {
+    return this.objects.workspaceFiles(workflowId);
+  }
+
+  /** Everything of the run, the workspace claim included (cleanup without keepOutputs). */
+  deleteOutputs(workflowId: string): Promise<void> {
+    return this.cleanup(workflowId);
+  }
+
+  async cleanup(workflowId: string, options: { keepOutputs?: boolean } = {}): Promise<void> {
     const namespace = this.options.cluster.namespace;
-    await this.objects.cleanup(workflowId, (labelSelector) =>
-      this.custom.deleteCollectionNamespacedCustomObject({
-        group: ARGO_GROUP,
-        version: ARGO_VERSION,
-        namespace,
-        plural: ARGO_PLURAL,
-        labelSelector,
-        propagationPolicy: 'Background',
-      }),
+    await this.objects.cleanup(
+      workflowId,
+      (labelSelector) =>
+        this.custom.deleteCollectionNamespacedCustomObject({
+          group: ARGO_GROUP,
+          version: ARGO_VERSION,
+          namespace,
+          plural: ARGO_PLURAL,
+          labelSelector,
+          propagationPolicy: 'Background',
+        }),
+      options.keepOutputs,
     );
   }
 }

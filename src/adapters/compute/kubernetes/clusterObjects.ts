@@ -4,10 +4,11 @@ import { relativePathProblem } from '../../../core/relativePath';
 import type { Logger } from '../../../observability/logger';
 import type { JobLaunch, ResolvedVolume } from '../../../ports/compute';
 import { runDatasets } from '../manifests/render';
-import { managedSelector, runSelector } from '../manifests/names';
+import { MAX_OUTPUT_FILES, type FileDigest } from '../../../core/workflow/outputs';
+import { LABELS, managedSelector, names, runSelector } from '../manifests/names';
 import type { ClusterOptions } from '../manifests/options';
-import { READER_NOT_FOUND, readerPod } from '../manifests/reader';
-import { codeConfigMap, workspaceClaim } from '../manifests/workspace';
+import { listerPod, listingLogBytes, parseListing, READER_NOT_FOUND, readerPod } from '../manifests/reader';
+import { codeConfigMap, ROLE_WORKSPACE, workspaceClaim } from '../manifests/workspace';
 import { background, ignoreNotFound, isStatus } from './client';
 import { type Compensation, withCompensation } from './compensation';
 import { waitForPod } from './podWatch';
@@ -126,25 +127,53 @@ export class ClusterObjects {
   async readWorkspaceFile(workflowId: string, path: string): Promise<Buffer | undefined> {
     const problem = relativePathProblem(path);
     if (problem !== undefined) throw validationError('invalid file path', [{ path: 'path', message: problem }]);
+    return this.runReader(readerPod(this.opts, workflowId, path), async (exitCode, log) => {
+      if (exitCode === READER_NOT_FOUND) return undefined;
+      if (exitCode !== 0) throw new Error(`workspace reader ended with exit code ${String(exitCode)}`);
+      return Buffer.from(await log(), 'base64');
+    });
+  }
+
+  /** Every regular file of the workspace with its size and sha256, through a lister pod
+   * (manifests/reader.ts); none when the workspace claim is gone. */
+  async workspaceFiles(workflowId: string): Promise<FileDigest[]> {
+    const claim = await ignoreNotFound(this.core.readNamespacedPersistentVolumeClaim({ name: names.workspaceClaim(workflowId), namespace: this.namespace }));
+    if (claim === undefined) return [];
+    return this.runReader(listerPod(this.opts, workflowId, MAX_OUTPUT_FILES), async (exitCode, log) => {
+      // Cut short (too many files) the listing ends with head's status, 0: the parse tells.
+      if (exitCode !== 0) throw new Error(`workspace lister ended with exit code ${String(exitCode)}`);
+      return parseListing(await log(listingLogBytes(MAX_OUTPUT_FILES)), MAX_OUTPUT_FILES);
+    });
+  }
+
+  /** Runs a pod of role reader to its end and hands its exit code and log to `read`; the pod is deleted either way. */
+  private async runReader<T>(pod: k8s.V1Pod, read: (exitCode: number | undefined, log: (limitBytes?: number) => Promise<string>) => Promise<T>): Promise<T> {
     const namespace = this.namespace;
-    const pod = readerPod(this.opts, workflowId, path);
     const name = pod.metadata!.name!;
     // A reader left by an interrupted read may hold an older copy of the file: start afresh.
     await ignoreNotFound(this.core.deleteNamespacedPod({ name, namespace }));
     await this.core.createNamespacedPod({ namespace, body: pod });
     try {
-      const done = await waitForPod(this.kc, namespace, name, (p) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed');
+      const timeoutMs = (pod.spec!.activeDeadlineSeconds! + 60) * 1000;
+      const done = await waitForPod(this.kc, namespace, name, (p) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed', timeoutMs);
       const exitCode = done.status?.containerStatuses?.[0]?.state?.terminated?.exitCode;
-      if (exitCode === READER_NOT_FOUND) return undefined;
-      if (exitCode !== 0) throw new Error(`workspace reader ended with exit code ${String(exitCode)}`);
-      return Buffer.from(await this.podLog(done), 'base64');
+      return await read(
+        exitCode,
+        async (limitBytes) =>
+          (await ignoreNotFound(this.core.readNamespacedPodLog({ name, namespace, container: 'main', ...(limitBytes !== undefined && { limitBytes }) }))) ?? '',
+      );
     } finally {
       await ignoreNotFound(this.core.deleteNamespacedPod({ name, namespace }));
     }
   }
 
-  /** Deletes every namespaced object of the run (and its PVs); idempotent. `extra` removes backend objects first. */
-  async cleanup(workflowId: string, extra: (labelSelector: string) => Promise<unknown>): Promise<void> {
+  /**
+   * Deletes every namespaced object of the run (and its PVs); idempotent. `extra` removes
+   * backend objects first. `keepOutputs` spares the workspace claim (results pending review:
+   * the reviewers and, after a release, the requester read it through reader pods); a later
+   * cleanup without it (a rejection's deleteOutputs, retention) deletes it.
+   */
+  async cleanup(workflowId: string, extra: (labelSelector: string) => Promise<unknown>, keepOutputs = false): Promise<void> {
     const namespace = this.namespace;
     const labelSelector = runSelector(workflowId);
     const both = { namespace, labelSelector, body: background };
@@ -152,7 +181,9 @@ export class ClusterObjects {
     await this.core.deleteCollectionNamespacedPod(both);
     await this.core.deleteCollectionNamespacedSecret(both);
     await this.core.deleteCollectionNamespacedConfigMap(both);
-    await this.core.deleteCollectionNamespacedPersistentVolumeClaim(both);
+    await this.core.deleteCollectionNamespacedPersistentVolumeClaim(
+      keepOutputs ? { ...both, labelSelector: `${labelSelector},${LABELS.role}!=${ROLE_WORKSPACE}` } : both,
+    );
     // Cluster-scoped, so the run label alone could match another namespace's run: narrow by ours too.
     await this.core.deleteCollectionPersistentVolume({ labelSelector: `${labelSelector},${managedSelector}`, body: background });
   }

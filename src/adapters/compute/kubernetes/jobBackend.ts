@@ -1,5 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Settings } from '../../../config/settings';
+import type { FileDigest } from '../../../core/workflow/outputs';
 import type { Logger } from '../../../observability/logger';
 import type { ComputeBackend, JobHandle, JobLaunch, JobObservation, ResolvedVolume } from '../../../ports/compute';
 import { batchJob, callbackSecret } from '../manifests/job';
@@ -85,8 +86,21 @@ export class KubernetesJobBackend implements ComputeBackend {
     return this.objects.readWorkspaceFile(workflowId, path);
   }
 
-  async cleanup(workflowId: string): Promise<void> {
+  workspaceFiles(workflowId: string): Promise<FileDigest[]> {
+    return this.objects.workspaceFiles(workflowId);
+  }
+
+  /** Everything of the run, the workspace claim included (cleanup without keepOutputs). */
+  deleteOutputs(workflowId: string): Promise<void> {
+    return this.cleanup(workflowId);
+  }
+
+  async cleanup(workflowId: string, options: { keepOutputs?: boolean } = {}): Promise<void> {
     const namespace = this.options.cluster.namespace;
-    await this.objects.cleanup(workflowId, (labelSelector) => this.batch.deleteCollectionNamespacedJob({ namespace, labelSelector, body: background }));
+    await this.objects.cleanup(
+      workflowId,
+      (labelSelector) => this.batch.deleteCollectionNamespacedJob({ namespace, labelSelector, body: background }),
+      options.keepOutputs,
+    );
   }
 }

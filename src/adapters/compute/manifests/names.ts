@@ -40,6 +40,8 @@ export const names = {
   task: (jobIndex: number) => `job-${jobIndex}`,
   /** Pod that reads one file out of the workspace. */
   reader: (workflowId: string, path: string) => `${runKey(workflowId)}-read-${hash(path, 10)}`,
+  /** Pod that lists and hashes the workspace's files (the run's output manifest). */
+  lister: (workflowId: string) => `${runKey(workflowId)}-list`,
 } as const;
 
 export const LABELS = {

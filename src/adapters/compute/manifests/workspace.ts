@@ -1,7 +1,7 @@
 import type { V1ConfigMap, V1PersistentVolumeClaim } from '@kubernetes/client-node';
 import { LedgerflowError, validationError, type ErrorDetail } from '../../../core/errors';
 import { relativePathProblem } from '../../../core/relativePath';
-import { names, runLabels } from './names';
+import { LABELS, names, runLabels } from './names';
 import type { ClusterOptions } from './options';
 
 /**
@@ -21,11 +21,14 @@ export const POPULATE_SCRIPT = 'populate.sh';
 /** ConfigMaps are stored in etcd, which caps an object at about 1 MiB. */
 export const MAX_CODE_BYTES = 1_000_000;
 
+/** Role label of the workspace claim, which a cleanup keeps while the run's results await review. */
+export const ROLE_WORKSPACE = 'workspace';
+
 export function workspaceClaim(opts: ClusterOptions, workflowId: string): V1PersistentVolumeClaim {
   return {
     apiVersion: 'v1',
     kind: 'PersistentVolumeClaim',
-    metadata: { name: names.workspaceClaim(workflowId), namespace: opts.namespace, labels: runLabels(workflowId) },
+    metadata: { name: names.workspaceClaim(workflowId), namespace: opts.namespace, labels: { ...runLabels(workflowId), [LABELS.role]: ROLE_WORKSPACE } },
     spec: {
       accessModes: [opts.workspace.accessMode],
       resources: { requests: { storage: opts.workspace.size } },
