@@ -80,6 +80,10 @@ export interface ComputeBackend {
    * payload_too_large past MAX_OUTPUT_FILES (src/core/workflow/outputs.ts). A backend
    * without it records no workspace files in a run's manifest, only its logs. */
   workspaceFiles?(workflowId: string): Promise<{ path: string; size: number; sha256: string }[]>;
+  /** True where a cleanup deletes the jobs' logs with their pods (the cluster backends): a
+   * release after it checks the workspace files again and takes the logs as the finish
+   * recorded them, as nothing of them is served any more. */
+  readonly cleanupDeletesLogs?: boolean;
   /** Optional: deletes the run's outputs (its workspace and its jobs' logs), for rejected
    * results. Idempotent. */
   deleteOutputs?(workflowId: string): Promise<void>;

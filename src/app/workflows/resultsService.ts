@@ -110,6 +110,7 @@ export class ResultsService {
       id,
       input?.review?.files ?? [],
       access.facts.spec!.jobs.map((j) => j.name),
+      this.deps.compute.cleanupDeletesLogs === true ? access.ledger?.outputs?.logs : undefined,
     );
   }
 

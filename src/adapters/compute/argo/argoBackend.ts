@@ -49,6 +49,8 @@ function parseRef(handle: JobHandle): { workflow: string; task: string } {
  */
 export class ArgoWorkflowsBackend implements DagComputeBackend {
   readonly kind = 'argo' as const;
+  /** Logs live in the job pods, which cleanup deletes. */
+  readonly cleanupDeletesLogs = true;
   private readonly objects: ClusterObjects;
   private readonly custom: k8s.CustomObjectsApi;
 

@@ -31,6 +31,8 @@ const jobPodSelector = (jobName: string) => `batch.kubernetes.io/job-name=${jobN
  */
 export class KubernetesJobBackend implements ComputeBackend {
   readonly kind = 'kubernetes' as const;
+  /** Logs live in the job pods, which cleanup deletes. */
+  readonly cleanupDeletesLogs = true;
   private readonly objects: ClusterObjects;
   private readonly batch: k8s.BatchV1Api;
   private readonly watcher: CompletionWatcher;

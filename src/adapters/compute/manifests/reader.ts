@@ -82,8 +82,9 @@ export function parseListing(log: string, limit: number): FileDigest[] {
       throw new Error(`the workspace holds a file whose name is not UTF-8 (line ${i + 1})`);
     }
     const problem = relativePathProblem(path);
-    if (problem !== undefined) throw new Error(`the workspace holds a file whose name is refused: ${JSON.stringify(path.slice(0, 200))} ${problem}`);
-    if (seen.has(path)) throw new Error(`the workspace listing names ${JSON.stringify(path)} twice`);
+    // The name stays out of the message: the run's message reaches the requester, review or not.
+    if (problem !== undefined) throw new Error(`the workspace holds a file whose name is refused (line ${i + 1}: the path ${problem})`);
+    if (seen.has(path)) throw new Error(`the workspace listing names a file twice (line ${i + 1})`);
     seen.add(path);
     files.push({ path, size: Number(m[1]), sha256: m[2]! });
   }
