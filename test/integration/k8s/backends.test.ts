@@ -215,6 +215,39 @@ test('workspace files are read through a reader pod, which is removed afterwards
   );
 });
 
+test('the workspace is listed by a lister pod; cleanup keeps the claim of outputs pending review, deleteOutputs removes it', async () => {
+  const workflowId = 'wf-listed';
+  const claim = () => env.fake.get('persistentvolumeclaims', NAMESPACE, names.workspaceClaim(workflowId));
+  assert.deepEqual(await backend.workspaceFiles(workflowId), [], 'no workspace, no files (and no pod left pending)');
+  await backend.prepareWorkspace(workflowId, files);
+  const listed: string[] = [];
+  env.fake.runPod = (pod) => {
+    listed.push(pod.metadata.name);
+    const main = pod.spec.containers[0];
+    assert.deepEqual(main.volumeMounts, [{ name: 'workspace', mountPath: '/workspace', readOnly: true }]);
+    assert.equal(pod.metadata.labels?.['ledgerflow.io/role'], 'reader');
+    return { exitCode: 0, logs: `F 8 ${'a'.repeat(64)} ${Buffer.from('out/r.txt').toString('base64')}\nEND 0\n` };
+  };
+  assert.deepEqual(await backend.workspaceFiles(workflowId), [{ path: 'out/r.txt', size: 8, sha256: 'a'.repeat(64) }]);
+  assert.deepEqual(listed, [names.lister(workflowId)]);
+  env.fake.runPod = () => ({ exitCode: 0, logs: `F 8 ${'a'.repeat(64)} ${Buffer.from('../r.txt').toString('base64')}\nEND 0\n` });
+  await assert.rejects(backend.workspaceFiles(workflowId), /refused/);
+  assert.deepEqual(
+    env.fake.objects('pods', NAMESPACE).filter((p) => p.metadata.labels?.['ledgerflow.io/role'] === 'reader'),
+    [],
+  );
+  await backend.cleanup(workflowId, { keepOutputs: true });
+  assert.ok(claim(), 'kept pending review');
+  assert.equal(env.fake.get('configmaps', NAMESPACE, names.codeConfigMap(workflowId)), undefined);
+  await backend.deleteOutputs(workflowId);
+  assert.equal(claim(), undefined);
+  await argo.prepareWorkspace(workflowId, files);
+  await argo.cleanup(workflowId, { keepOutputs: true });
+  assert.ok(claim());
+  await argo.deleteOutputs(workflowId);
+  assert.equal(claim(), undefined);
+});
+
 test('cleanup removes every object of the run, and only of that run, and can run again', async () => {
   const { fake } = env;
   const other = jobLaunch(callbacks.url, { workflowId: 'wf-other', volumes: [] });
