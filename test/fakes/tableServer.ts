@@ -91,7 +91,8 @@ function compare(a: unknown, c: Comparison): boolean {
   }
 }
 
-const BAD_KEY = /[/\\#?\u0000-\u001f\u007f-\u009f]/;
+/** Keys may not hold `/ \\ # ?` nor control characters (U+0000-001F, U+007F-009F). */
+const badKey = (key: string) => /[/\\#?]/.test(key) || [...key].some((c) => c.charCodeAt(0) < 0x20 || (c.charCodeAt(0) >= 0x7f && c.charCodeAt(0) <= 0x9f));
 const byKey = (a: Entity, b: Entity) => (a.pk < b.pk ? -1 : a.pk > b.pk ? 1 : a.rk < b.rk ? -1 : a.rk > b.rk ? 1 : 0);
 const token = (s: string) => Buffer.from(s, 'utf8').toString('base64url');
 const untoken = (s: string) => Buffer.from(s, 'base64url').toString('utf8');
@@ -257,7 +258,7 @@ export class FakeTableServer {
     if (typeof partitionKey !== 'string' || typeof rowKey !== 'string') throw new Refused(400, 'PropertiesNeedValue', 'PartitionKey and RowKey are required.');
     if (props.PartitionKey !== undefined && props.PartitionKey !== partitionKey) throw new Refused(400, 'InvalidInput', 'PartitionKey differs from the URL.');
     if (props.RowKey !== undefined && props.RowKey !== rowKey) throw new Refused(400, 'InvalidInput', 'RowKey differs from the URL.');
-    for (const k of [partitionKey, rowKey]) if (BAD_KEY.test(k) || k.length > 1024) throw new Refused(400, 'OutOfRangeInput', 'One of the request inputs is out of range.');
+    for (const k of [partitionKey, rowKey]) if (badKey(k) || k.length > 1024) throw new Refused(400, 'OutOfRangeInput', 'One of the request inputs is out of range.');
     delete props.PartitionKey;
     delete props.RowKey;
     delete props.Timestamp;
