@@ -1,14 +1,14 @@
 import { createServer, type Server } from 'node:https';
-import { Agent } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
-import { createDefaultHttpClient, type HttpClient, type PipelineRequest } from '@azure/core-rest-pipeline';
-import { selfSignedCertificate } from './selfSignedCert';
+import type { HttpClient } from '@azure/core-rest-pipeline';
+import { loopbackHttpClient, selfSignedCertificate } from './selfSignedCert';
 
 /**
  * An Azure Table storage fake over HTTPS that the real @azure/data-tables TableClient talks
- * to, path-style like Azurite (https://localhost:<port>/<account>/<table>...), with Entra
+ * to, host-style as Azure (https://<account>.table.test:<port>/<table>..., a self-signed
+ * certificate; `httpClient()` or loopbackDns resolves the name to the loopback), with Entra
  * bearer tokens. Wire format as the REST reference describes it (Query Entities, Insert /
  * Update / Merge / Delete Entity, Create Table; errors as `odata.error` JSON with
  * `x-ms-error-code`): JSON with `odata=nometadata|minimalmetadata`, ETags and If-Match (412
@@ -113,7 +113,7 @@ export class FakeTableServer {
   ) {}
 
   static async start(): Promise<FakeTableServer> {
-    const cert = await selfSignedCertificate(['localhost']);
+    const cert = await selfSignedCertificate(['*.table.test']);
     const server = createServer({ cert: cert.certPem, key: cert.keyPem });
     const fake = new FakeTableServer(server, cert.certPem);
     server.on('request', (req, res) => fake.handle(req, res));
@@ -123,7 +123,7 @@ export class FakeTableServer {
 
   /** The account's table endpoint, as RUN_INDEX_TABLE_URL would name it. */
   get url(): string {
-    return `https://localhost:${(this.server.address() as AddressInfo).port}/${ACCOUNT}`;
+    return `https://${ACCOUNT}.table.test:${(this.server.address() as AddressInfo).port}`;
   }
 
   /** A credential that hands out the one token this fake accepts. */
@@ -131,17 +131,16 @@ export class FakeTableServer {
     return { getToken: async (): Promise<AccessToken> => ({ token: FAKE_TABLE_TOKEN, expiresOnTimestamp: Date.now() + 3600_000 }) };
   }
 
-  /** An HttpClient that trusts this fake's certificate. */
-  httpClient(): HttpClient {
-    const agent = new Agent({ ca: this.ca, keepAlive: false });
-    const inner = createDefaultHttpClient();
-    return {
-      sendRequest: (request: PipelineRequest) => {
-        request.agent = agent;
-        return inner.sendRequest(request);
-      },
-    };
+  /** The self-signed CA certificate (PEM), e.g. for NODE_EXTRA_CA_CERTS of a host process. */
+  get caCertPem(): string {
+    return this.ca;
   }
+
+  /** An HttpClient that reaches this fake: its name resolved to the loopback, its certificate trusted. */
+  httpClient(): HttpClient {
+    return loopbackHttpClient(this.ca);
+  }
+
 
   /** The rows a table holds, in key order (test inspection and tampering). */
   rows(table: string): { partitionKey: string; rowKey: string; props: Record<string, unknown> }[] {
@@ -192,9 +191,8 @@ export class FakeTableServer {
     json: 'nometadata' | 'minimalmetadata',
     send: (status: number, body?: unknown, headers?: Record<string, string>) => void,
   ): void {
-    const path = decodeURIComponent(url.pathname);
-    if (!path.startsWith(`/${ACCOUNT}/`)) throw new Refused(400, 'InvalidUri', `path-style: /${ACCOUNT}/...`);
-    const rest = path.slice(ACCOUNT.length + 2);
+    if (req.headers.host?.split('.')[0] !== ACCOUNT) throw new Refused(400, 'InvalidUri', `host-style: ${ACCOUNT}.table.test`);
+    const rest = decodeURIComponent(url.pathname).slice(1);
     const noContent = /return-no-content/.test(String(req.headers.prefer ?? ''));
     if (rest === 'Tables' && req.method === 'POST') {
       const name = String(body?.TableName ?? '');
