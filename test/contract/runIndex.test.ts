@@ -10,7 +10,13 @@ import { runIndexContract } from './runIndex.contract';
 const TABLE = 'ledgerflowruns';
 
 function tableIndex(server: FakeTableServer): TableRunIndex {
-  return new TableRunIndex({ url: server.url, tableName: TABLE, credential: server.credential(), httpClient: server.httpClient(), retryOptions: { maxRetries: 0 } });
+  return new TableRunIndex({
+    url: server.url,
+    tableName: TABLE,
+    credential: server.credential(),
+    httpClient: server.httpClient(),
+    retryOptions: { maxRetries: 0 },
+  });
 }
 
 runIndexContract('sqlite', async () => ({ index: new SqliteRunIndex(':memory:'), close: async () => {} }));
@@ -50,7 +56,10 @@ test('azure-table: every query the index makes is one partition (PartitionKey eq
     await index.unfinishedBefore(new Date(Date.UTC(2026, 0, 2)), 10);
     assert.ok(server.filters.length >= 6, `queries seen: ${server.filters.length}`);
     for (const filter of server.filters) assert.match(filter, /^PartitionKey eq '[^']*'( and |$)/, filter);
-    assert.ok(server.requests.some((r) => r.startsWith('GET') && r.includes('()')), 'queries went over the wire');
+    assert.ok(
+      server.requests.some((r) => r.startsWith('GET') && r.includes('()')),
+      'queries went over the wire',
+    );
   } finally {
     await server.close();
   }
@@ -92,7 +101,8 @@ test('azure-table: copies and pointers left behind by a crash between writes con
     // A retried add after a crash that left only the run's row rewrites the rest.
     const s = run('uis', 5, ['d2']);
     await index.add(s);
-    for (const row of server.rows(TABLE).filter((x) => x.props.id === s.id && !x.partitionKey.startsWith('run|'))) server.drop(TABLE, row.partitionKey, row.rowKey);
+    for (const row of server.rows(TABLE).filter((x) => x.props.id === s.id && !x.partitionKey.startsWith('run|')))
+      server.drop(TABLE, row.partitionKey, row.rowKey);
     assert.deepEqual(await index.unfinishedOn('d2'), []);
     await index.add(s);
     assert.deepEqual(
@@ -133,13 +143,19 @@ test('azure-table: the fake refuses what the service refuses (oversized property
   try {
     await raw.createTable();
     await raw.createTable();
-    await assert.rejects(raw.createEntity({ partitionKey: 'p', rowKey: 'r', big: 'x'.repeat(40_000) }), (e: unknown) => (e as { statusCode?: number }).statusCode === 400);
+    await assert.rejects(
+      raw.createEntity({ partitionKey: 'p', rowKey: 'r', big: 'x'.repeat(40_000) }),
+      (e: unknown) => (e as { statusCode?: number }).statusCode === 400,
+    );
     await assert.rejects(raw.createEntity({ partitionKey: 'p/q', rowKey: 'r' }), (e: unknown) => (e as { statusCode?: number }).statusCode === 400);
     await raw.createEntity({ partitionKey: 'p', rowKey: 'r', v: 'a' });
     await assert.rejects(raw.createEntity({ partitionKey: 'p', rowKey: 'r' }), (e: unknown) => (e as { statusCode?: number }).statusCode === 409);
     const got = await raw.getEntity('p', 'r');
     await raw.updateEntity({ partitionKey: 'p', rowKey: 'r', v: 'b' }, 'Merge', { etag: got.etag });
-    await assert.rejects(raw.updateEntity({ partitionKey: 'p', rowKey: 'r', v: 'c' }, 'Replace', { etag: got.etag }), (e: unknown) => (e as { statusCode?: number }).statusCode === 412);
+    await assert.rejects(
+      raw.updateEntity({ partitionKey: 'p', rowKey: 'r', v: 'c' }, 'Replace', { etag: got.etag }),
+      (e: unknown) => (e as { statusCode?: number }).statusCode === 412,
+    );
     assert.equal((await raw.getEntity<{ v: string }>('p', 'r')).v, 'b');
     const listed = raw.listEntities({ queryOptions: { filter: "PartitionKey eq 'p' or RowKey eq 'r'" } });
     await assert.rejects(listed.next(), (e: unknown) => (e as { statusCode?: number }).statusCode === 501);

@@ -74,7 +74,6 @@ export class FakeKeyVaultServer {
     return loopbackHttpClient(this.ca);
   }
 
-
   close(): Promise<void> {
     this.server.closeAllConnections();
     return new Promise((resolve) => this.server.close(() => resolve()));

@@ -52,9 +52,15 @@ class Refused extends Error {
 export function parseFilter(filter: string): Comparison[] {
   const tokens = filter.match(/'(?:[^']|'')*'|[^\s()]+|[()]/g) ?? [];
   const out: Comparison[] = [];
-  for (let i = 0; i < tokens.length; ) {
+  for (let i = 0; i < tokens.length;) {
     const [property, op, literal] = [tokens[i], tokens[i + 1], tokens[i + 2]];
-    if (property === undefined || op === undefined || literal === undefined || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(property) || !/^(eq|ne|gt|ge|lt|le)$/.test(op)) {
+    if (
+      property === undefined ||
+      op === undefined ||
+      literal === undefined ||
+      !/^[A-Za-z_][A-Za-z0-9_]*$/.test(property) ||
+      !/^(eq|ne|gt|ge|lt|le)$/.test(op)
+    ) {
       throw new Refused(501, 'NotImplemented', `the fake supports only 'a op literal and ...' filters: ${filter}`);
     }
     let value: string | number | boolean;
@@ -141,7 +147,6 @@ export class FakeTableServer {
     return loopbackHttpClient(this.ca);
   }
 
-
   /** The rows a table holds, in key order (test inspection and tampering). */
   rows(table: string): { partitionKey: string; rowKey: string; props: Record<string, unknown> }[] {
     return [...(this.tables.get(table)?.values() ?? [])].sort(byKey).map((e) => ({ partitionKey: e.pk, rowKey: e.rk, props: { ...e.props } }));
@@ -174,12 +179,17 @@ export class FakeTableServer {
         res.end(body === undefined ? undefined : JSON.stringify(body));
       };
       try {
-        if (req.headers.authorization !== `Bearer ${FAKE_TABLE_TOKEN}`) throw new Refused(403, 'AuthenticationFailed', 'Server failed to authenticate the request.');
+        if (req.headers.authorization !== `Bearer ${FAKE_TABLE_TOKEN}`)
+          throw new Refused(403, 'AuthenticationFailed', 'Server failed to authenticate the request.');
         const body = chunks.length === 0 ? undefined : (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>);
         this.route(req, url, body, json, send);
       } catch (err) {
         if (!(err instanceof Refused)) throw err;
-        send(err.status, { 'odata.error': { code: err.code, message: { lang: 'en-US', value: `${err.message}\nRequestId:fake\nTime:${new Date().toISOString()}` } } }, { 'x-ms-error-code': err.code });
+        send(
+          err.status,
+          { 'odata.error': { code: err.code, message: { lang: 'en-US', value: `${err.message}\nRequestId:fake\nTime:${new Date().toISOString()}` } } },
+          { 'x-ms-error-code': err.code },
+        );
       }
     });
   }
@@ -224,7 +234,8 @@ export class FakeTableServer {
     const ifMatch = req.headers['if-match'];
     const check = () => {
       if (current === undefined) throw new Refused(404, 'ResourceNotFound', 'The specified resource does not exist.');
-      if (ifMatch !== '*' && ifMatch !== current.etag) throw new Refused(412, 'UpdateConditionNotSatisfied', 'The update condition specified in the request was not satisfied.');
+      if (ifMatch !== '*' && ifMatch !== current.etag)
+        throw new Refused(412, 'UpdateConditionNotSatisfied', 'The update condition specified in the request was not satisfied.');
     };
     switch (req.method) {
       case 'GET':
@@ -256,7 +267,8 @@ export class FakeTableServer {
     if (typeof partitionKey !== 'string' || typeof rowKey !== 'string') throw new Refused(400, 'PropertiesNeedValue', 'PartitionKey and RowKey are required.');
     if (props.PartitionKey !== undefined && props.PartitionKey !== partitionKey) throw new Refused(400, 'InvalidInput', 'PartitionKey differs from the URL.');
     if (props.RowKey !== undefined && props.RowKey !== rowKey) throw new Refused(400, 'InvalidInput', 'RowKey differs from the URL.');
-    for (const k of [partitionKey, rowKey]) if (badKey(k) || k.length > 1024) throw new Refused(400, 'OutOfRangeInput', 'One of the request inputs is out of range.');
+    for (const k of [partitionKey, rowKey])
+      if (badKey(k) || k.length > 1024) throw new Refused(400, 'OutOfRangeInput', 'One of the request inputs is out of range.');
     delete props.PartitionKey;
     delete props.RowKey;
     delete props.Timestamp;
@@ -327,7 +339,8 @@ export class FakeTableServer {
         break;
       }
     }
-    const headers: Record<string, string> = next === undefined ? {} : { 'x-ms-continuation-NextPartitionKey': token(next.pk), 'x-ms-continuation-NextRowKey': token(next.rk) };
+    const headers: Record<string, string> =
+      next === undefined ? {} : { 'x-ms-continuation-NextPartitionKey': token(next.pk), 'x-ms-continuation-NextRowKey': token(next.rk) };
     send(200, { ...(json === 'minimalmetadata' && { 'odata.metadata': `${this.url}/$metadata#${name}` }), value }, headers);
   }
 }

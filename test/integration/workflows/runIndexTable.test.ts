@@ -81,7 +81,11 @@ test('runs are indexed in the table and listed from it, by status and in pages, 
   assert.equal((await api.call('carol', 'GET', '/workflows')).body.items.length, 0);
 
   const rows = tables.rows(TABLE);
-  for (const id of [...ok, failed]) assert.ok(rows.some((r) => r.partitionKey === `run|${id}`), `run row of ${id}`);
+  for (const id of [...ok, failed])
+    assert.ok(
+      rows.some((r) => r.partitionKey === `run|${id}`),
+      `run row of ${id}`,
+    );
   assert.equal(rows.filter((r) => r.partitionKey === 'org|uis').length, 3);
   assert.ok(identity.resources.includes('https://storage.azure.com'), identity.resources.join(','));
   assert.ok(tables.filters.length > 0);
