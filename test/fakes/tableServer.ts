@@ -111,7 +111,8 @@ export class FakeTableServer {
   /** Requests seen, as `METHOD path`. */
   readonly requests: string[] = [];
   private readonly tables = new Map<string, Map<string, Entity>>();
-  private clock = Date.parse('2026-01-01T00:00:00Z');
+  /** Last Timestamp given (ms): each write gets a later one, so every ETag is new. */
+  private clock = 0;
 
   private constructor(
     private readonly server: Server,
@@ -282,7 +283,7 @@ export class FakeTableServer {
       size += 8 + 2 * name.length + bytes;
     }
     if (size > 1024 * 1024) throw new Refused(400, 'EntityTooLarge', 'The entity is larger than the maximum size permitted.');
-    this.clock += 1;
+    this.clock = Math.max(Date.now(), this.clock + 1);
     const timestamp = new Date(this.clock).toISOString().replace('Z', '0000Z');
     return { pk: partitionKey, rk: rowKey, props, timestamp, etag: `W/"datetime'${encodeURIComponent(timestamp)}'"` };
   }

@@ -111,7 +111,8 @@ export interface TableRunIndexOptions {
  *
  * Rows of different partitions cannot share a transaction (a batch is one partition), and no
  * two of these rows share one, so a write is the run's row first (conditional on its ETag),
- * then the others rewritten from it, each an idempotent upsert or delete. A crash between
+ * then the others rewritten from it, each an idempotent upsert or delete, then the run's row
+ * read back (`settle`: concurrent writers leave the copies as the last row). A crash between
  * them leaves copies behind the run's row, and they converge: a retried `add` rewrites them
  * all; `setStatus` with the status the run's row already has (what the app calls when a
  * listed status differs from the durable one) rewrites them; `unfinishedOn` and the
@@ -168,13 +169,31 @@ export class TableRunIndex implements RunIndex {
 
   async add(entry: Omit<RunIndexEntry, 'finishedAt' | 'finalView'>): Promise<void> {
     const e: RunIndexEntry = { ...entry, ...(isFinished(entry.status) && { finishedAt: entry.createdAt }) };
+    let created: string | undefined;
     try {
-      await (await this.table()).createEntity({ ...keys.run(e.id), ...propsOf(e) });
-      await this.sync(e);
+      created = (await (await this.table()).createEntity({ ...keys.run(e.id), ...propsOf(e) })).etag;
     } catch (err) {
       if (statusOf(err) !== 409) throw err;
-      const stored = await this.read(e.id);
-      if (stored !== undefined) await this.sync(stored.entry);
+    }
+    if (created !== undefined) return this.settle(e.id, e, created);
+    const stored = await this.read(e.id);
+    if (stored !== undefined) await this.settle(e.id, stored.entry, stored.etag);
+  }
+
+  /**
+   * Rewrites the copies from the run's row as of `etag`, then reads the row again: if another
+   * writer changed it meanwhile, this rewrite may have landed after that writer's, so it is
+   * done again from the newer row (and a removed run's copies are removed), until the row
+   * read back is the one the copies were written from. The last writer thus always leaves the
+   * copies in step with the row.
+   */
+  private async settle(id: string, entry: RunIndexEntry, etag: string | undefined): Promise<void> {
+    for (let e = entry, tag = etag; ;) {
+      await this.sync(e);
+      const now = await this.read(id);
+      if (now === undefined) return this.removeRows(e);
+      if (now.etag === tag) return;
+      [e, tag] = [now.entry, now.etag];
     }
   }
 
@@ -189,14 +208,15 @@ export class TableRunIndex implements RunIndex {
       const current = await this.read(id);
       if (current === undefined) return;
       const next = change(current.entry, current.dropped);
-      if (next === undefined) return this.sync(current.entry);
+      if (next === undefined) return this.settle(id, current.entry, current.etag);
+      let written: string | undefined;
       try {
-        await (await this.table()).updateEntity({ ...keys.run(id), ...propsOf(next) }, 'Replace', { etag: current.etag });
+        written = (await (await this.table()).updateEntity({ ...keys.run(id), ...propsOf(next) }, 'Replace', { etag: current.etag })).etag;
       } catch (err) {
         if (statusOf(err) === 412) continue;
         throw err;
       }
-      return this.sync(next);
+      return this.settle(id, next, written);
     }
   }
 
@@ -252,7 +272,7 @@ export class TableRunIndex implements RunIndex {
         if (!this.pointers(run.entry).some((k) => k.partitionKey === p.partitionKey && k.rowKey === p.rowKey)) {
           await ignoreMissing(t.deleteEntity(p.partitionKey, p.rowKey));
         }
-        await this.sync(run.entry);
+        await this.settle(run.entry.id, run.entry, run.etag);
         return undefined;
       }),
     );
@@ -277,13 +297,17 @@ export class TableRunIndex implements RunIndex {
   async remove(id: string): Promise<void> {
     const run = await this.read(id);
     if (run === undefined) return;
-    const t = await this.table();
-    const e = run.entry;
-    const rows = [keys.org(e), keys.open(e), ...e.datasetIds.map((d) => keys.dataset(d, id))];
-    if (e.finishedAt !== undefined) rows.push(keys.finished(e.finishedAt, id));
-    await Promise.all(rows.map((k) => ignoreMissing(t.deleteEntity(k.partitionKey, k.rowKey))));
+    await this.removeRows(run.entry);
     const k = keys.run(id);
-    await ignoreMissing(t.deleteEntity(k.partitionKey, k.rowKey));
+    await ignoreMissing((await this.table()).deleteEntity(k.partitionKey, k.rowKey));
+  }
+
+  /** Every copy and pointer a run may have, whatever state it was written in. */
+  private async removeRows(e: RunIndexEntry): Promise<void> {
+    const t = await this.table();
+    const rows = [keys.org(e), keys.open(e), ...e.datasetIds.map((d) => keys.dataset(d, e.id))];
+    if (e.finishedAt !== undefined) rows.push(keys.finished(e.finishedAt, e.id));
+    await Promise.all(rows.map((k) => ignoreMissing(t.deleteEntity(k.partitionKey, k.rowKey))));
   }
 
   async backfilled(): Promise<boolean> {
