@@ -4,7 +4,7 @@ import { authRoute } from './http/authRoute';
 import { byteResponse } from './http/byteResponse';
 
 /**
- * The workflow API (DESIGN.md): submit, list, read, cancel, logs, result files. Thin:
+ * The workflow API (DESIGN.md): submit, list, read, cancel, logs, result files, receipt. Thin:
  * authRoute authenticates and validates against the route table (src/api/routes.ts), then
  * WorkflowService does the work. Runs are read and driven through the durable client, so
  * every route is declared `durable`.
@@ -73,3 +73,5 @@ authRoute(
   },
   durable,
 );
+
+authRoute(routes.workflowsReceipt, async ({ services, caller, params, runs }) => ({ body: await services.receipt(runs, caller, params.id) }), durable);

@@ -17,7 +17,7 @@ import {
   type WorkflowInput,
   type WorkflowRunStatus,
 } from '../src/core/workflow/run';
-import { datasetIdsOf } from '../src/core/workflow/spec';
+import { datasetIdsOf, imageOf } from '../src/core/workflow/spec';
 import { awaitApprovals } from './approvalWait';
 import { call } from './activities/define';
 import { requestCleanup } from './activities/cleanup';
@@ -75,7 +75,10 @@ export function* workflowOrchestrator(context: OrchestrationContext): Generator<
   // that mounts none has nothing to record there.
   let launched = run.datasetIds.length > 0;
   try {
-    if (launched) yield* withRetries(context, () => call(recordWorkflowLaunched, { caller, workflowId, spec, filesHash: input.filesHash }));
+    if (launched)
+      yield* withRetries(context, () =>
+        call(recordWorkflowLaunched, { caller, workflowId, spec, filesHash: input.filesHash, defaultImage: input.timing.defaultImage }),
+      );
   } catch (err) {
     stoppedBy = 'Failed';
     launched = false;
@@ -198,7 +201,7 @@ function jobInputFor(input: WorkflowInput, index: number, reportSuccess: boolean
     workflowId: input.workflowId,
     caller: input.caller,
     job,
-    image: job.image ?? input.spec.image ?? input.timing.defaultImage,
+    image: imageOf(input.spec, job, input.timing.defaultImage),
     timeoutSeconds: job.timeoutSeconds ?? input.timing.defaultJobTimeoutSeconds,
     timing: { statusPollSeconds: input.timing.statusPollSeconds, completionGraceSeconds: input.timing.completionGraceSeconds },
     ...(!reportSuccess && { reportSuccess }),

@@ -9,6 +9,7 @@ export type { Identity } from './state/identity';
 export type { LeasePolicy } from './state/leasePolicy';
 export type { LeaseRecord } from './state/leaseRecord';
 export type { Page } from './state/page';
+export type { TrailEntry } from './state/trailEntry';
 export type { WorkflowJobOutcome, WorkflowRecord } from './state/workflowRecord';
 
 /** Read by `fabric-chaincode-node start` (and by the embedded peer): the first is the default contract. */

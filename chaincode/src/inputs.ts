@@ -62,6 +62,12 @@ export const workflowLaunchSchema = z.strictObject({
     .string()
     .regex(/^[0-9a-f]{64}$/, 'must be a sha256 hex digest')
     .optional(),
+  /** What ran it, for the record (and the run's receipt): the compute backend and the images. */
+  backend: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,39}$/)
+    .optional(),
+  images: z.array(z.string().min(1).max(300)).max(100).optional(),
 });
 
 export const workflowFinishSchema = z.strictObject({

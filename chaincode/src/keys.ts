@@ -26,6 +26,11 @@ export const auditKey = (stub: ChaincodeStub, datasetId: string): string => stub
 export const APPROVAL_TYPE = 'approval';
 export const APPROVAL_GRANT_TYPE = 'approval-grant';
 
+/** Types whose keys belong to one run: the workflow id is the key's first attribute. A
+ * record kept per run goes under one of these (e.g. `workflow` [id, 'outputs']) or its type
+ * is added here, and the run's receipt (trail.ts) lists its history without knowing its shape. */
+export const RUN_SCOPED_TYPES: readonly string[] = [WORKFLOW_TYPE, APPROVAL_TYPE];
+
 export const approvalKey = (stub: ChaincodeStub, workflowId: string, datasetId: string): string =>
   stub.createCompositeKey(APPROVAL_TYPE, [workflowId, datasetId]);
 /** A reusable approval covers one dataset, holder, lease and pair of hashes: all in the key,

@@ -18,6 +18,7 @@ import {
 } from './inputs';
 import { activeLease, audit, emit, isActive, liveDataset, parseJson, readJson, timestampIso, txTime, writeJson } from './ledgerState';
 import { requirePlatform } from './roles';
+import { workflowTrail } from './trail';
 import { auditKey, DATASET_PREFIX, DATASET_RANGE_END, datasetKey, LEASE_TYPE, leaseKey, workflowKey } from './keys';
 import type { DatasetRecord, StoredDataset } from './state/datasetRecord';
 import type { AuditEntry, HistoryEntry } from './state/historyEntry';
@@ -317,6 +318,13 @@ export class LedgerflowContract extends Contract {
   @Returns('string')
   async ListApprovals(ctx: Context, queryJson: string): Promise<string> {
     return listApprovals(ctx, queryJson);
+  }
+
+  /** Every committed write that concerns one run (trail.ts), for its receipt. */
+  @Transaction(false)
+  @Returns('string')
+  async WorkflowTrail(ctx: Context, workflowId: string): Promise<string> {
+    return workflowTrail(ctx, workflowId);
   }
 
   /** Everything that happened to the dataset, oldest first: one history query over its

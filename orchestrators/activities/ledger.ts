@@ -1,7 +1,7 @@
 import type { ApprovalRecord, Caller } from '../../src/core/model';
 import type { WorkflowFinish } from '../../src/ports/ledger';
 import { specHash } from '../../src/core/workflow/hash';
-import { datasetIdsOf, type WorkflowSpec } from '../../src/core/workflow/spec';
+import { datasetIdsOf, imageOf, type WorkflowSpec } from '../../src/core/workflow/spec';
 import { defineActivity } from './define';
 
 /** Launch and finish of a run, on the ledger, as the submitter (the chaincode takes the
@@ -14,6 +14,10 @@ export interface RecordLaunchInput {
   spec: WorkflowSpec;
   filesHash: string;
 }
+export interface RecordLaunchedInput extends RecordLaunchInput {
+  /** For the images the launch record names (cluster backends; the local sandbox runs no image). */
+  defaultImage: string;
+}
 export interface RequestApprovalsInput extends RecordLaunchInput {
   datasetIds: string[];
 }
@@ -21,11 +25,20 @@ export interface RecordFinishInput extends WorkflowFinish {
   caller: Caller;
 }
 
-export const recordWorkflowLaunched = defineActivity<RecordLaunchInput, null>(
+export const recordWorkflowLaunched = defineActivity<RecordLaunchedInput, null>(
   'recordWorkflowLaunched',
-  async ({ caller, workflowId, spec, filesHash }, deps) => {
+  async ({ caller, workflowId, spec, filesHash, defaultImage }, deps) => {
+    const backend = deps.compute.kind;
+    const images = backend === 'local' ? undefined : [...new Set(spec.jobs.map((job) => imageOf(spec, job, defaultImage)))].sort();
     // Idempotent on the ledger: a retry after a lost answer gets the stored record back.
-    await deps.ledger.as(caller).recordWorkflowLaunched({ workflowId, datasetIds: datasetIdsOf(spec), specHash: specHash(spec), filesHash });
+    await deps.ledger.as(caller).recordWorkflowLaunched({
+      workflowId,
+      datasetIds: datasetIdsOf(spec),
+      specHash: specHash(spec),
+      filesHash,
+      backend,
+      ...(images === undefined ? {} : { images }),
+    });
     // The run index hears that the run runs (a finished status there stays final).
     await deps.runIndex.setStatus(workflowId, 'Running', deps.now());
     return null;

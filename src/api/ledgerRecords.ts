@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ApprovalRecord, ChaincodeErrorBody, DatasetRecord, HistoryEntry, LeasePolicy, LeaseRecord, Page } from '../core/model';
+import type { ApprovalRecord, ChaincodeErrorBody, DatasetRecord, HistoryEntry, LeasePolicy, LeaseRecord, Page, TrailEntry } from '../core/model';
 
 /**
  * The ledger boundary: what the ledgerflow chaincode returns (transaction results) and emits
@@ -95,6 +95,15 @@ export const approvalRecordSchema = z.object({
 
 /** A refusal, as the chaincode writes it into the peer's error message (chaincode/src/errors.ts);
  * a `data` that is not an object is dropped, not the refusal. */
+/** One write of a run's trail (WorkflowTrail): the value is the stored text, read by src/core/receipt.ts. */
+export const trailEntrySchema = z.object({
+  key: z.string().min(1),
+  txId: z.string().min(1),
+  timestamp: time,
+  isDelete: z.boolean(),
+  value: z.string(),
+}) satisfies RecordSchema<TrailEntry>;
+
 export const chaincodeErrorSchema = z.object({
   code: z.enum(['validation_failed', 'not_found', 'forbidden', 'conflict', 'lease_held', 'gone']),
   message: z.string(),

@@ -291,6 +291,19 @@ export const routes = {
       404: { description: 'no such workflow or file', schema: s.errorBody },
     },
   },
+  workflowsReceipt: {
+    name: 'workflowsReceipt',
+    method: 'GET',
+    path: 'workflows/{id}/receipt',
+    tag: 'workflows',
+    auth: 'user',
+    summary: 'Every ledger transaction of a run, with its block number; `ledgerflow receipt verify` checks it against the ledger',
+    params: workflowParams,
+    responses: {
+      200: { description: 'the receipt (no secret, no dataset location)', schema: s.workflowReceipt },
+      404: { description: "no such run visible to the caller (its requester's organization and its datasets' owners see it)", schema: s.errorBody },
+    },
+  },
   approvalsList: {
     name: 'approvalsList',
     method: 'GET',

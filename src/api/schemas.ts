@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { WORKFLOW_STATUSES } from '../core/model';
+import { RECEIPT_FORMAT } from '../core/receipt';
 
 /**
  * The HTTP API's response shapes (and the workflow request), as zod schemas: the one
@@ -150,6 +151,60 @@ export const approvalDecided = z.strictObject({ workflowId: z.string(), items: z
 /** POST /workflows, 202. */
 export const workflowAccepted = z.strictObject({ id: z.string(), statusUrl: z.string() });
 
+const txRef = { txId: z.string(), blockNumber: z.int().nonnegative() };
+const receiptFile = z.strictObject({ path: z.string(), size: z.int().nonnegative(), sha256: sha256Hex });
+const receiptLog = z.strictObject({ job: z.string(), size: z.int().nonnegative(), sha256: sha256Hex });
+
+export const receiptTransaction = z
+  .strictObject({
+    ...txRef,
+    key: z.string().meta({ description: 'the world-state key written (Fabric composite keys keep their U+0000 separators)' }),
+    kind: z
+      .string()
+      .meta({ description: 'lease-taken, lease-ended, approval-requested, approval-approved, launch, finish, cleanup, ... (any record kind the ledger adds)' }),
+    timestamp: isoTime,
+    value: z.unknown().optional().meta({ description: 'the JSON value written' }),
+    valueSha256: sha256Hex.optional().meta({ description: 'instead of the value, where it carries a dataset location or a credential' }),
+    deleted: z.boolean().optional(),
+  })
+  .meta({ description: 'One write of one ledger transaction that concerns the run' });
+
+/** GET /workflows/{id}/receipt: every ledger transaction of the run (src/core/receipt.ts). */
+export const workflowReceipt = z.strictObject({
+  format: z.literal(RECEIPT_FORMAT),
+  workflowId: z.string(),
+  ledger: z.strictObject({ channel: z.string(), chaincode: z.string() }),
+  transactions: z.array(receiptTransaction),
+  run: z
+    .strictObject({
+      datasetIds: z.array(z.string()),
+      leases: z.array(z.strictObject({ ...txRef, datasetId: z.string(), holder: z.unknown(), takenAt: z.string(), expiresAt: z.string() })),
+      leaseEnds: z.array(z.strictObject({ ...txRef, datasetId: z.string() })),
+      approvals: z.array(
+        z.strictObject({ ...txRef, datasetId: z.string(), owner: z.string(), state: z.string(), specHash: z.string(), filesHash: z.string() }),
+      ),
+      launch: z
+        .strictObject({
+          ...txRef,
+          specHash: z.string(),
+          filesHash: z.string().optional(),
+          datasetIds: z.array(z.string()),
+          backend: z.string().optional(),
+          images: z.array(z.string()).optional(),
+        })
+        .nullable(),
+      jobs: z.array(z.unknown()),
+      finish: z.strictObject({ ...txRef, status: z.string() }).nullable(),
+      outputs: z.strictObject({ ...txRef, files: z.array(receiptFile), logs: z.array(receiptLog), sha256: z.string().optional() }).nullable(),
+      results: z.string().nullable(),
+      reviews: z.array(
+        z.strictObject({ ...txRef, kind: z.string(), state: z.string(), datasetId: z.string().optional(), outputsSha256: z.string().optional() }),
+      ),
+      cleanup: z.strictObject(txRef).nullable(),
+    })
+    .meta({ description: 'What the transactions say, by name; `ledgerflow receipt verify` rebuilds it from them' }),
+});
+
 /** POST /workflows/{id}/cancel, 202. */
 export const workflowCanceling = z.strictObject({ id: z.string(), status: z.literal('canceling') });
 
@@ -217,6 +272,7 @@ export type ApprovalPage = z.output<typeof approvalPage>;
 export type ApprovalReview = z.output<typeof approvalReview>;
 export type ApprovalDecided = z.output<typeof approvalDecided>;
 export type Health = z.output<typeof health>;
+export type WorkflowReceipt = z.output<typeof workflowReceipt>;
 
 /** Shapes that get a name of their own in the OpenAPI document; others are named after
  * their route. */
@@ -235,4 +291,6 @@ export const namedSchemas: Readonly<Record<string, z.ZodType>> = {
   Approval: approval,
   ApprovalPage: approvalPage,
   ApprovalReview: approvalReview,
+  WorkflowReceipt: workflowReceipt,
+  ReceiptTransaction: receiptTransaction,
 };

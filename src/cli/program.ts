@@ -8,6 +8,7 @@ import { datasetsCommand } from './commands/datasets';
 import { demoCommand } from './commands/demo';
 import { historyCommand, leaseCommand } from './commands/leases';
 import { ledgerCommand } from './commands/ledger';
+import { receiptCommand } from './commands/receipt';
 import { renderCommand } from './commands/render';
 import { workflowsCommand } from './commands/workflows';
 import { outcome } from './context';
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
     historyCommand(),
     renderCommand(),
     ledgerCommand(),
+    receiptCommand(),
     adminCommand(),
     configCommand(),
     demoCommand(),

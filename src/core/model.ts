@@ -28,6 +28,7 @@ export type {
   LeaseRecord,
   Page,
   StorageKind,
+  TrailEntry,
 } from '@ledgerflow/chaincode';
 
 export const WORKFLOW_STATUSES = ['AwaitingApproval', 'Pending', 'Running', 'Succeeded', 'Failed', 'Canceled', 'Rejected'] as const;

@@ -4,6 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import { common, gateway, google, peer } from '@hyperledger/fabric-protos';
 import type { Logger } from '../observability/logger';
 import { decodeProposal, buildTransactionEnvelope, MalformedError, type DecodedProposal, type UnsignedTransaction } from './transaction';
+import { QSCC } from './qscc';
 import { encodeRwset } from './rwset';
 import type { EndorsedHere } from './validator';
 import type { Membership, Member } from './membership';
@@ -158,6 +159,8 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
 
   const endorse = unary<gateway.EndorseRequest, gateway.EndorseResponse>(async (request) => {
     const { proposal, chaincode, result } = await simulate(request.getProposedTransaction());
+    // The ledger queries change nothing: there is no transaction to order.
+    if (chaincode.name === QSCC) throw new RpcError(grpc.status.FAILED_PRECONDITION, `${QSCC} answers queries only (Evaluate)`);
     if (result.status >= ERROR_STATUS) {
       throw new RpcError(
         grpc.status.ABORTED,

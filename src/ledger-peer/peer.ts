@@ -1,8 +1,11 @@
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { createPrivateKey } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { gateway } from '@hyperledger/fabric-protos';
+import { writeFileAtomic } from '../fs/atomicFile';
+import { peerEndpointFile } from './endpointFile';
 import { createLogger, type Logger } from '../observability/logger';
 import { signSync } from '../adapters/ledger/ecdsa';
 import { gatewayImplementation } from './gatewayService';
@@ -10,6 +13,7 @@ import { getOrIssueIdentity, getOrIssueTlsServerCert, mspRoot, PEER_ORG, peerMsp
 import { Membership, serializeIdentity } from './membership';
 import { Orderer } from './orderer';
 import { LedgerStore, lockLedger } from './store';
+import { queryChaincode } from './qscc';
 // The simulator must load before the contract module (it sets the shim's log level).
 import { loadChaincode, type Chaincode } from './simulator';
 import { contracts } from '@ledgerflow/chaincode';
@@ -47,6 +51,7 @@ export interface EmbeddedPeer {
   stop(): Promise<void>;
 }
 
+export { peerEndpointFile } from './endpointFile';
 export const DEFAULT_CHANNEL = 'ledgerflow';
 export function ledgerFile(dataDir: string): string {
   return join(dataDir, 'ledger', 'ledger.sqlite');
@@ -81,7 +86,7 @@ export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<E
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
   const implementation = gatewayImplementation({
     channel,
-    chaincodes: new Map(chaincodes.map((c) => [c.name, c])),
+    chaincodes: new Map([...chaincodes, queryChaincode(channel, store)].map((c) => [c.name, c])),
     membership,
     store,
     orderer,
@@ -109,6 +114,8 @@ export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<E
   }
   const endpoint = `${tls === undefined || !isLoopback(host) ? host : 'localhost'}:${port}`;
   log.info({ endpoint, channel, height: orderer.height }, 'embedded Fabric peer listening');
+  const endpointFile = peerEndpointFile(options.dataDir);
+  await writeFileAtomic(endpointFile, Buffer.from(JSON.stringify({ endpoint, channel, ...(tls === undefined ? {} : { tlsRootCert: tls.caCertPem }) })), 0o644);
   return {
     endpoint,
     ...(tls === undefined ? {} : { tlsRootCert: tls.caCertPem }),
@@ -119,6 +126,7 @@ export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<E
       // Refuse new calls, commit what was submitted, then close the file; open event streams
       // and commit-status waits end with the server.
       server.forceShutdown();
+      rmSync(endpointFile, { force: true });
       await orderer.close();
       store.close();
       lock.release();

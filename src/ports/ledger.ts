@@ -8,9 +8,10 @@ import type {
   LeaseRecord,
   Page,
   StorageKind,
+  TrailEntry,
   WorkflowStatus,
 } from '../core/model';
-export type { HistoryEntry } from '../core/model';
+export type { HistoryEntry, TrailEntry } from '../core/model';
 
 /**
  * The ledger as the rest of the app sees it. Implemented once, over
@@ -61,6 +62,10 @@ export interface WorkflowLaunch {
   specHash: string;
   /** sha256 hex of the code files; the chaincode needs it where a dataset requires approval. */
   filesHash: string;
+  /** The compute backend that runs it (local, kubernetes, argo), for the record. */
+  backend?: string;
+  /** The images its jobs run in, on a backend that runs images. */
+  images?: string[];
 }
 
 /** The approvals a run needs: one request per mounted dataset the chaincode finds needing one. */
@@ -86,6 +91,21 @@ export interface LedgerEvent {
   /** The decoded JSON, unchecked (undefined when empty or not JSON): parse it with the event's
    * schema in src/api/ledgerRecords.ts. */
   payload: unknown;
+}
+
+/** A transaction as the ledger itself holds it (Fabric's qscc GetTransactionByID and
+ * GetBlockByTxID), decoded: what a receipt names and its verifier checks. */
+export interface CommittedTransaction {
+  txId: string;
+  blockNumber: number;
+  /** Fabric's TxValidationCode; 0 (VALID) when its writes took effect. */
+  validationCode: number;
+  /** The channel header's timestamp (ISO-8601). */
+  timestamp: string;
+  /** MSP id of the client that signed it. */
+  creatorMspId: string;
+  /** The writes of its read/write set, in every namespace. */
+  writes: { namespace: string; key: string; isDelete: boolean; value: Uint8Array }[];
 }
 
 export interface LedgerSession {
@@ -114,4 +134,8 @@ export interface LedgerSession {
   workflowApprovals(workflowId: string): Promise<ApprovalRecord[]>;
   /** Requests on datasets the caller's organization owns, newest first. */
   listApprovals(query: { state?: ApprovalState }): Promise<ApprovalRecord[]>;
+  /** Every committed write of the run's keys and of its datasets' leases over its span. */
+  workflowTrail(workflowId: string): Promise<TrailEntry[]>;
+  /** The committed transaction, read from the ledger's blocks; undefined when no block has it. */
+  transaction(txId: string): Promise<CommittedTransaction | undefined>;
 }

@@ -16,6 +16,10 @@ export interface WorkflowRecord {
   specHash: string;
   /** sha256 hex of the code files; present when a launch needed an approval's match. */
   filesHash?: string;
+  /** The compute backend that ran it (local, kubernetes, argo). */
+  backend?: string;
+  /** The images its jobs ran in, where the backend runs images. */
+  images?: string[];
   launchedBy: Identity;
   launchedAt: string;
   status: 'Running' | FinishedStatus;

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
-import { connect, hash, type Contract, type Gateway, type Network } from '@hyperledger/fabric-gateway';
+import { connect, GatewayError, hash, type Contract, type Gateway, type Network } from '@hyperledger/fabric-gateway';
 import type { Caller } from '../../core/model';
 import type { Ledger, LedgerEvent, LedgerSession } from '../../ports/ledger';
 import { isMvccConflict, LedgerCommitStatusError, toLedgerError } from './errors';
@@ -30,6 +30,10 @@ export interface FabricLedgerOptions {
   /** Re-endorse and resubmit this many times after an MVCC conflict. */
   mvccRetries?: number;
 }
+
+/** Fabric's query system chaincode, on every peer of a channel. */
+const QSCC = 'qscc';
+const NOT_ON_LEDGER = /no such transaction ID|entry not found in index/i;
 
 const DEADLINES_MS = { evaluate: 10_000, endorse: 20_000, submit: 10_000, commitStatus: 60_000 };
 const deadline = (ms: number) => () => ({ deadline: Date.now() + ms });
@@ -62,6 +66,16 @@ export class FabricLedger implements Ledger {
         }
       },
       submit: (name, args) => this.#submit(caller, name, args),
+      queryLedger: async (name, arg) => {
+        const qscc = (await this.#network(caller)).getContract(QSCC);
+        try {
+          return await qscc.evaluateTransaction(name, this.#options.channel, arg);
+        } catch (err) {
+          // Fabric's ledger says so in the message (blkstorage: "no such transaction ID [..] in index").
+          if (err instanceof GatewayError && [err.message, ...err.details.map((d) => d.message)].some((m) => NOT_ON_LEDGER.test(m))) return undefined;
+          throw toLedgerError(err, 'evaluate');
+        }
+      },
     });
   }
 

@@ -1,18 +1,21 @@
 import type { z } from 'zod';
-import { approvalRecordSchema, datasetRecordSchema, historyEntrySchema, leaseRecordSchema, pageSchema } from '../../api/ledgerRecords';
+import { approvalRecordSchema, datasetRecordSchema, historyEntrySchema, leaseRecordSchema, pageSchema, trailEntrySchema } from '../../api/ledgerRecords';
 import type { ApprovalRecord, ApprovalState, DatasetRecord, LeaseRecord, Page } from '../../core/model';
 import type {
   ApprovalDecision,
+  CommittedTransaction,
   ApprovalRequest,
   DatasetPatch,
   DatasetQuery,
   HistoryEntry,
   LedgerSession,
   NewDataset,
+  TrailEntry,
   WorkflowFinish,
   WorkflowLaunch,
 } from '../../ports/ledger';
 import { LedgerflowError } from '../../core/errors';
+import { decodeCommittedTransaction } from './committedTransaction';
 import { LedgerResultError } from './errors';
 
 /**
@@ -24,6 +27,9 @@ import { LedgerResultError } from './errors';
 export interface ContractCalls {
   evaluate(name: string, args: string[]): Promise<string>;
   submit(name: string, args: string[]): Promise<string>;
+  /** Evaluates a function of the query system chaincode (qscc) on the channel; undefined
+   * when the ledger has no such transaction or block. */
+  queryLedger(name: 'GetTransactionByID' | 'GetBlockByTxID', arg: string): Promise<Uint8Array | undefined>;
 }
 
 export class FabricLedgerSession implements LedgerSession {
@@ -115,6 +121,16 @@ export class FabricLedgerSession implements LedgerSession {
 
   async listApprovals(query: { state?: ApprovalState }): Promise<ApprovalRecord[]> {
     return this.#evaluate(approvalRecordSchema.array(), 'ListApprovals', [JSON.stringify(query)]);
+  }
+
+  async workflowTrail(workflowId: string): Promise<TrailEntry[]> {
+    return this.#evaluate(trailEntrySchema.array(), 'WorkflowTrail', [workflowId]);
+  }
+
+  async transaction(txId: string): Promise<CommittedTransaction | undefined> {
+    const processed = await this.#calls.queryLedger('GetTransactionByID', txId);
+    const block = processed === undefined ? undefined : await this.#calls.queryLedger('GetBlockByTxID', txId);
+    return processed === undefined || block === undefined ? undefined : decodeCommittedTransaction(txId, processed, block);
   }
 }
 

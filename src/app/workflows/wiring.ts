@@ -4,6 +4,7 @@ import { unsealLocation } from '../../core/crypto/seal';
 import { LedgerflowError } from '../../core/errors';
 import type { Caller, DatasetLocation } from '../../core/model';
 import { dataKeyName } from '../../core/secretNames';
+import type { Receipt } from '../../core/receipt';
 import { memoryBytes } from '../../core/workflow/quantity';
 import type { Logger } from '../../observability/logger';
 import type { ComputeBackend } from '../../ports/compute';
@@ -16,6 +17,7 @@ import { callbackKey, callbackUrl, runTiming } from './platform';
 import type { RunControl } from './runControl';
 import { WorkflowService } from './workflowService';
 import { ApprovalService } from './approvalService';
+import { runReceipt } from './receipts';
 
 /**
  * The workflow side of the composition root (src/app/services.ts): what the workflow
@@ -30,6 +32,8 @@ export interface WorkflowSide {
   workflowService(runs: RunControl): Promise<WorkflowService>;
   /** The owners' consent API over one invocation's durable client. */
   approvalService(runs: RunControl): Promise<ApprovalService>;
+  /** A run's receipt: its ledger transactions with block numbers (receipts.ts). */
+  receipt(runs: RunControl, caller: Caller, workflowId: string): Promise<Receipt>;
   /** What activities reach the outside through. */
   activityDeps(): Promise<ActivityDeps>;
   /** The platform key job callback tokens are derived from. */
@@ -85,6 +89,8 @@ export function workflowSide(p: WorkflowSideParts): WorkflowSide {
         ...(compute.kind === 'local' && { maxJobMemoryBytes: memoryBytes(p.settings.LOCAL_JOB_MAX_MEMORY) }),
       });
     },
+    receipt: (runs, caller, workflowId) =>
+      runReceipt({ ledger: p.ledger, runs, ledgerNames: { channel: p.settings.FABRIC_CHANNEL, chaincode: p.settings.FABRIC_CHAINCODE } }, caller, workflowId),
     approvalService: async (runs) => new ApprovalService({ ledger: p.ledger, compute: await computeOnce(), runs, log }),
     activityDeps: async () => ({
       ledger: p.ledger,

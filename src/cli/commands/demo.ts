@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import * as api from '../../api/schemas';
@@ -9,7 +10,10 @@ import { readDirectory } from '../localFiles';
 import { printJson, who } from '../output';
 import { collectBinding } from '../parse';
 import { watchWorkflow } from '../watch';
+import { parseSettings } from '../../config/settings';
+import { peerEndpointFile } from '../../ledger-peer/endpointFile';
 import { registerDataset } from './datasets';
+import { verifyReceiptFile } from './receipt';
 import { submitWorkflow } from './workflows';
 
 /**
@@ -18,7 +22,8 @@ import { submitWorkflow } from './workflows';
  * consumer leases all three; each owner reviews and approves every run on its dataset
  * (owner consent, on the ledger); the linear workflow lists two of them, the parallel one counts
  * "lorem" in each and adds the counts up. The demo checks both results against the sample
- * data on disk and releases the leases.
+ * data on disk, releases the leases, and shows the parallel run's receipt, checked against
+ * the ledger.
  */
 const ORGS = ['uis', 'uio', 'uib'] as const;
 type Org = (typeof ORGS)[number];
@@ -108,6 +113,36 @@ async function parallelExperiment(stage: Stage): Promise<{ result: string; total
   return { result, total, expected, ok };
 }
 
+/** The parallel run's receipt: every ledger transaction of the run with its block, saved and
+ * checked against the ledger as an organization (not the host) reads it. Verifying needs the
+ * host's data dir on this machine (its embedded peer); elsewhere the demo says how. */
+async function showReceipt(stage: Stage, id: string): Promise<{ file: string; transactions: number; verified?: boolean }> {
+  stage.say(`\n6. the receipt of the parallel run: every ledger transaction of ${id}`);
+  const path = `workflows/${encodeURIComponent(id)}/receipt`;
+  let receipt = await stage.consumer.json('GET', path, api.workflowReceipt);
+  // The cleanup is recorded shortly after the run ends.
+  for (let waited = 0; receipt.run.cleanup === null && waited < 10_000; waited += 250) {
+    await new Promise((r) => setTimeout(r, 250));
+    receipt = await stage.consumer.json('GET', path, api.workflowReceipt);
+  }
+  for (const t of receipt.transactions) stage.say(`   block ${String(t.blockNumber).padStart(4)}  tx ${t.txId.slice(0, 12)}  ${t.kind}`);
+  const file = join(tmpdir(), `ledgerflow-receipt-${id}.json`);
+  writeFileSync(file, `${JSON.stringify(receipt, null, 2)}\n`);
+  stage.say(`   saved to ${file} (ledgerflow workflows receipt ${id} -o <file> does the same)`);
+  if (!existsSync(peerEndpointFile(resolve(parseSettings(process.env).LEDGERFLOW_DATA_DIR)))) {
+    stage.say(`   check it on the host's machine: ledgerflow receipt verify ${file}`);
+    return { file, transactions: receipt.transactions.length };
+  }
+  try {
+    const verified = await verifyReceiptFile(file);
+    stage.say(`   ledgerflow receipt verify ${file}: ok, ${verified.transactions} writes checked on the ledger as ${verified.as}`);
+    return { file, transactions: receipt.transactions.length, verified: true };
+  } catch (err) {
+    stage.say(`   ledgerflow receipt verify ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    return { file, transactions: receipt.transactions.length, verified: false };
+  }
+}
+
 async function demo(ctx: Context, o: DemoOptions): Promise<ExitCode> {
   const say: Say = (line) => {
     if (!ctx.output.json) ctx.output.out(`${line}\n`);
@@ -153,8 +188,11 @@ async function demo(ctx: Context, o: DemoOptions): Promise<ExitCode> {
   const history = await consumer.json('GET', `datasets/${ids.uis}/history`, api.history);
   say(`   history of ${ids.uis} (uis): ${history.items.map((e) => e.action).join(', ')}`);
 
-  const ok = linear.ok && parallel.ok;
-  if (ctx.output.json) printJson(ctx.output, { datasets: ids, leases, workflows: stage.runs, linear, parallel, ok });
+  const parallelRun = stage.runs.find((r) => r.workflow === 'parallel');
+  const receipt = parallelRun === undefined ? undefined : await showReceipt(stage, parallelRun.id);
+
+  const ok = linear.ok && parallel.ok && receipt?.verified !== false;
+  if (ctx.output.json) printJson(ctx.output, { datasets: ids, leases, workflows: stage.runs, linear, parallel, receipt, ok });
   else say(`\n${ok ? 'demo OK' : 'demo FAILED'}: see \`ledgerflow workflows logs <id>\` for each job's output`);
   return ok ? EXIT.ok : EXIT.failure;
 }

@@ -11,7 +11,7 @@ import { collect, collectBinding } from '../parse';
 import { loadWorkflow } from '../workflowFile';
 import { FINISHED, progressTable, watchWorkflow } from '../watch';
 
-/** `ledgerflow workflows run|list|status|cancel|delete|logs|download`. */
+/** `ledgerflow workflows run|list|status|cancel|delete|logs|download|receipt`. */
 
 const runPath = (id: string) => `workflows/${encodeURIComponent(id)}`;
 
@@ -203,6 +203,22 @@ export function workflowsCommand(): Command {
         }
         if (ctx.output.json) return printJson(ctx.output, { workflowId: id, path, size: content.length, content: content.toString('utf8') });
         process.stdout.write(content);
+      }),
+    );
+
+  workflows
+    .command('receipt')
+    .description('every ledger transaction of a run, with its block number (to stdout, or -o); check it with `ledgerflow receipt verify`')
+    .argument('<id>', 'workflow id')
+    .option('-o, --output <file>', 'write to this file')
+    .action(
+      action(async (ctx, id: string, o: { output?: string }) => {
+        const receipt = await ctx.client.json('GET', `${runPath(id)}/receipt`, api.workflowReceipt);
+        const text = `${JSON.stringify(receipt, null, 2)}\n`;
+        if (o.output === undefined) return ctx.output.out(text);
+        writeFileSync(o.output, text);
+        if (ctx.output.json) return printJson(ctx.output, { workflowId: id, transactions: receipt.transactions.length, savedTo: o.output });
+        ctx.output.out(`saved the receipt of ${id} (${receipt.transactions.length} ledger writes) to ${o.output}\n`);
       }),
     );
 

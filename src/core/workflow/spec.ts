@@ -330,3 +330,8 @@ export function parseWorkflowSpec(source: string): WorkflowSpec {
 export function datasetIdsOf(spec: WorkflowSpec): string[] {
   return [...new Set(spec.jobs.flatMap((job) => job.volumes.map((v) => v.id)))];
 }
+
+/** The image a job runs in on a cluster backend: its own, else the workflow's, else the platform default. */
+export function imageOf(spec: WorkflowSpec, job: JobSpec, defaultImage: string): string {
+  return job.image ?? spec.image ?? defaultImage;
+}

@@ -245,6 +245,7 @@ test('workflow routes: real answers match the document', async () => {
     ['workflowsCancel', 'workflows/x/cancel'],
     ['workflowsJobLogs', 'workflows/x/jobs/j/logs'],
     ['workflowsFile', 'workflows/x/files/a.txt'],
+    ['workflowsReceipt', 'workflows/x/receipt'],
   ] as const) {
     assert.equal((await call(name, null, path)).status, 401, `${name} without a token`);
   }
@@ -269,6 +270,8 @@ test('workflow routes: real answers match the document', async () => {
   assert.equal((await call('workflowsJobLogs', 'alice', `workflows/${run}/jobs/nope/logs`)).status, 404);
   assert.equal((await call('workflowsFile', 'alice', `workflows/${run}/files/out.txt`)).status, 200);
   assert.equal((await call('workflowsFile', 'alice', `workflows/${run}/files/missing.txt`)).status, 404);
+  assert.equal((await call('workflowsReceipt', 'alice', `workflows/${run}/receipt`)).status, 200);
+  assert.equal((await call('workflowsReceipt', 'bob', `workflows/${run}/receipt`)).status, 404); // another organization
   assert.equal((await call('workflowsCancel', 'alice', `workflows/${run}/cancel`)).status, 409);
   const slow = await call('workflowsSubmit', 'alice', 'workflows', { workflow: `jobs:\n  - command: 'sleep 30'\n` });
   assert.equal((await call('workflowsDelete', 'alice', `workflows/${slow.body.id}`)).status, 409); // still running

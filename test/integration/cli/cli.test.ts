@@ -389,10 +389,13 @@ test('approvals: run --watch waits in AwaitingApproval until the owner reviews a
 
 test("demo: the thesis experiments end to end, with this host's tokens", async () => {
   const tokens = Object.entries(TOKENS).flatMap(([org, token]) => ['--org-token', `${org}=${token}`]);
-  const r = await runCli(['--json', 'demo', ...tokens, '--consumer', 'uio'], env);
+  // With the host's data dir, the demo also checks the parallel run's receipt against its ledger.
+  const r = await runCli(['--json', 'demo', ...tokens, '--consumer', 'uio'], { ...env, LEDGERFLOW_DATA_DIR: host.dataDir });
   ok(r);
   const result = r.json();
   assert.equal(result.ok, true);
+  assert.equal(result.receipt.verified, true);
+  assert.ok(result.receipt.transactions >= 10, 'three leases, three approvals requested and decided, launch, finish, ...');
   assert.equal(result.parallel.total, 63);
   assert.equal(result.parallel.result, 'UiS: 22\nUiO: 23\nUiB: 18\nTotal: 63\n');
   assert.equal(result.linear.result, 'a.txt\nb.txt\nnotes.txt\nreport-2021.txt\nreport-2022.txt\n');

@@ -15,7 +15,7 @@ const lease = { datasetId: 'd1', holder: who, takenAt: '2026-01-01T00:00:00.000Z
 
 /** A session whose peer answers every transaction with `answer`. */
 function sessionAnswering(answer: string): FabricLedgerSession {
-  const calls: ContractCalls = { evaluate: async () => answer, submit: async () => answer };
+  const calls: ContractCalls = { evaluate: async () => answer, submit: async () => answer, queryLedger: async () => undefined };
   return new FabricLedgerSession(calls);
 }
 

@@ -139,6 +139,7 @@ test('the launch activity guesses nothing from errors: a repeat is answered by t
       edges: [],
     },
     filesHash: 'h',
+    defaultImage: 'python:3.12-slim',
   };
   const endorse = Object.assign(new LedgerflowError('conflict', 'workflow wf-1 is already recorded with another launch'), { stage: 'endorse' });
   await assert.rejects(recordWorkflowLaunched.run(input, deps(refusing(endorse)), new InvocationContext()), /another launch/);

@@ -76,6 +76,8 @@ export class FakeLedger implements Ledger {
       decideApprovals: unsupported,
       workflowApprovals: unsupported,
       listApprovals: unsupported,
+      workflowTrail: unsupported,
+      transaction: unsupported,
     };
   }
   /** Chaincode events "committed", in order; `events()` serves them from a checkpoint and

@@ -237,8 +237,8 @@ async function textOf(source: ByteSource): Promise<string> {
 
 test('listing reads the run index, never a scan of durable instances: two organizations, paging by cursor', async () => {
   const { runs, ledger, service, index } = setup();
-  ledger.lease('ds-uis', alice);
-  ledger.lease('ds-uio', alice);
+  ledger.lease(DS_UIS, alice);
+  ledger.lease(DS_UIO, alice);
   const mine: string[] = [];
   for (let i = 0; i < 5; i++) mine.unshift((await service.submit(alice, { source: linear, files: {}, options: { releaseLeases: false } })).id);
   const theirs = (await service.submit(bob, { source: 'jobs:\n  - command: "true"\n', files: {}, options: { releaseLeases: false } })).id;
@@ -284,8 +284,8 @@ test('listing reads the run index, never a scan of durable instances: two organi
 
 test('the index follows the durable status: a run that ended without telling it is corrected when read, and filters use it', async () => {
   const { runs, ledger, service, index } = setup();
-  ledger.lease('ds-uis', alice);
-  ledger.lease('ds-uio', alice);
+  ledger.lease(DS_UIS, alice);
+  ledger.lease(DS_UIO, alice);
   const { id } = await service.submit(alice, { source: linear, files: {}, options: { releaseLeases: false } });
   assert.equal((await index.get(id))?.status, 'Pending');
   runs.set(id, { runtimeStatus: 'Terminated' }); // ended without its last activity

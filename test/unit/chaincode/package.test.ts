@@ -46,7 +46,7 @@ test('the chaincode package loads as fabric-chaincode-node loads it, with ledger
     'TakeLease',
     'UpdateDataset',
   ]);
-  assert.deepEqual(byTag('EVALUATE'), ['DatasetHistory', 'ListApprovals', 'ListDatasets', 'ReadApprovals', 'ReadDataset', 'ReadLease']);
+  assert.deepEqual(byTag('EVALUATE'), ['DatasetHistory', 'ListApprovals', 'ListDatasets', 'ReadApprovals', 'ReadDataset', 'ReadLease', 'WorkflowTrail']);
   for (const t of txs) {
     assert.equal(t.returns?.type, 'string', `${t.name} returns JSON text`);
     for (const p of t.parameters ?? []) assert.equal(p.schema.type, 'string', `${t.name}(${p.name}) takes a string`);

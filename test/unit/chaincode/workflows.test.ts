@@ -1,6 +1,6 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { HistoryEntry, WorkflowRecord } from '@ledgerflow/chaincode';
+import type { HistoryEntry, TrailEntry, WorkflowRecord } from '@ledgerflow/chaincode';
 import { createIdentity, createPlatformIdentity, type TestIdentity } from '../../helpers/identities';
 import { errorOf, LedgerHarness, newDataset } from '../../helpers/ledgerHarness';
 
@@ -203,4 +203,44 @@ describe('DatasetHistory', () => {
     );
     assert.equal(errorOf(await h.evaluate(dave, 'DatasetHistory', 'dataset-03')).code, 'not_found');
   });
+});
+
+describe('WorkflowTrail', () => {
+  test("lists every write of the run's keys and of its leases over the run's span, oldest first", async () => {
+    const h = new LedgerHarness();
+    await h.ok(alice, 'RegisterDataset', newDataset('dataset-01', noApproval));
+    await h.ok(dave, 'TakeLease', 'dataset-01', '5');
+    h.advance(10); // dave's lease ended before the run: not the run's
+    await h.ok(bob, 'TakeLease', 'dataset-01', '0');
+    h.advance(1);
+    await h.ok(bob, 'RecordWorkflowLaunched', launch('wf-1', ['dataset-01']));
+    h.advance(1);
+    await h.ok(bob, 'RecordWorkflowFinished', JSON.stringify({ workflowId: 'wf-1', status: 'Succeeded', jobs: [] }));
+    h.advance(1);
+    await h.ok(bob, 'RecordWorkflowCleanedUp', 'wf-1');
+    h.advance(1);
+    await h.ok(bob, 'ReleaseLease', 'dataset-01'); // after the cleanup: outside the span
+    const trail = await h.query<TrailEntry[]>(dave, 'WorkflowTrail', 'wf-1');
+    const shape = trail.map((e) => {
+      const value = e.value === '' ? undefined : (JSON.parse(e.value) as { status?: string; holder?: { user: string } });
+      return `${e.key.split('\u0000')[1]}:${e.isDelete ? 'delete' : (value?.status ?? value?.holder?.user)}`;
+    });
+    assert.deepEqual(shape, ['lease:bob', 'workflow:Running', 'workflow:Succeeded', 'workflow:Succeeded']);
+    assert.ok(JSON.parse(trail.at(-1)!.value).cleanedUpAt);
+    assert.deepEqual(await h.query(dave, 'WorkflowTrail', 'wf-unknown'), []);
+  });
+});
+
+test('a launch records the backend and the images it ran, and refuses a malformed backend', async () => {
+  const h = await leasedToBob();
+  const images = ['python:3.12-slim', 'r-base:4'];
+  const wf = await h.ok<WorkflowRecord>(
+    bob,
+    'RecordWorkflowLaunched',
+    JSON.stringify({ ...JSON.parse(launch('wf-1', ['dataset-01'])), backend: 'kubernetes', images }),
+  );
+  assert.equal(wf.backend, 'kubernetes');
+  assert.deepEqual(wf.images, images);
+  const bad = await h.submit(bob, 'RecordWorkflowLaunched', JSON.stringify({ ...JSON.parse(launch('wf-2', ['dataset-02'])), backend: 'Kube rnetes!' }));
+  assert.equal(errorOf(bad).code, 'validation_failed');
 });

@@ -104,6 +104,8 @@ export class InMemoryLedgerPort implements Ledger {
       decideApprovals: async () => [],
       workflowApprovals: async () => [],
       listApprovals: async () => [],
+      workflowTrail: async () => [],
+      transaction: async () => undefined,
     };
   }
   async *events() {}
