@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { TableClient } from '@azure/data-tables';
 import { SqliteRunIndex } from '../../src/adapters/runIndex/sqliteRunIndex';
 import { TableRunIndex } from '../../src/adapters/runIndex/tableRunIndex';
-import { FakeTableServer } from '../fakes/tableServer';
+import { createHttpHeaders, createPipelineRequest } from '@azure/core-rest-pipeline';
+import { FAKE_TABLE_TOKEN, FakeTableServer } from '../fakes/tableServer';
 import { runIndexContract } from './runIndex.contract';
 
 const TABLE = 'ledgerflowruns';
@@ -157,6 +158,16 @@ test('azure-table: the fake refuses what the service refuses (oversized property
       (e: unknown) => (e as { statusCode?: number }).statusCode === 412,
     );
     assert.equal((await raw.getEntity<{ v: string }>('p', 'r')).v, 'b');
+    const bare = await server.httpClient().sendRequest(
+      createPipelineRequest({
+        url: `${server.url}/${TABLE}()?$filter=${encodeURIComponent("PartitionKey eq 'p'")}`,
+        headers: createHttpHeaders({ accept: 'application/json;odata=nometadata', authorization: `Bearer ${FAKE_TABLE_TOKEN}` }),
+      }),
+    );
+    assert.deepEqual(
+      (JSON.parse(bare.bodyAsText ?? '{}') as { value: Record<string, unknown>[] }).value.map((e) => Object.keys(e).sort()),
+      [['PartitionKey', 'RowKey', 'Timestamp', 'v']],
+    );
     const listed = raw.listEntities({ queryOptions: { filter: "PartitionKey eq 'p' or RowKey eq 'r'" } });
     await assert.rejects(listed.next(), (e: unknown) => (e as { statusCode?: number }).statusCode === 501);
   } finally {
