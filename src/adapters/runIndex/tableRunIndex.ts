@@ -8,7 +8,10 @@ const FINISHED: readonly WorkflowStatus[] = ['Succeeded', 'Failed', 'Canceled', 
 const isFinished = (s: WorkflowStatus) => FINISHED.includes(s);
 
 /** A string property holds at most 64 KiB (32 Ki UTF-16 units), an entity at most 1 MiB: the
- * final view is split over `fv0`, `fv1`, ... and dropped past `FINAL_VIEW_PARTS` parts. */
+ * final view is split over `fv0`, `fv1`, ... and dropped (never cut) past `FINAL_VIEW_PARTS`
+ * parts, marked `finalViewDropped`. Such a run is listed from its durable state, as a run still
+ * going is; each read asks to save the view again, which then reads the run's row and rewrites
+ * its copies but not the row. */
 const FINAL_VIEW_PART = 30_000;
 const FINAL_VIEW_PARTS = 14;
 
@@ -114,8 +117,8 @@ export interface TableRunIndexOptions {
  * then the others rewritten from it, each an idempotent upsert or delete, then the run's row
  * read back (`settle`: concurrent writers leave the copies as the last row). A crash between
  * them leaves copies behind the run's row, and they converge: a retried `add` rewrites them
- * all; `setStatus` with the status the run's row already has (what the app calls when a
- * listed status differs from the durable one) rewrites them; `unfinishedOn` and the
+ * all; `setStatus` or `saveFinalView` with what the run's row already holds (what the app
+ * calls when a listed row differs from the durable state) rewrites them; `unfinishedOn` and the
  * time-ordered reads check each candidate against the run's row and repair or drop stale
  * pointers; `remove` deletes the run's row last, so a repeat finds what is left.
  */
