@@ -24,9 +24,9 @@ runIndexContract('sqlite', async () => ({ index: new SqliteRunIndex(':memory:'),
 
 runIndexContract('azure-table', async () => {
   const server = await FakeTableServer.start();
-  // A few rows per response, as the service answers a filtered query that runs long: a
-  // filtered page then takes several reads with continuations, some of them empty.
-  server.scanLimit = 3;
+  // One row per response, as the service may answer a query that runs long: a page then takes
+  // several reads with continuations, some of them empty.
+  server.scanLimit = 1;
   return { index: tableIndex(server), close: () => server.close() };
 });
 
@@ -57,6 +57,11 @@ test('azure-table: every query the index makes is one partition (PartitionKey eq
     await index.unfinishedBefore(new Date(Date.UTC(2026, 0, 2)), 10);
     assert.ok(server.filters.length >= 6, `queries seen: ${server.filters.length}`);
     for (const filter of server.filters) assert.match(filter, /^PartitionKey eq '[^']*'( and |$)/, filter);
+    assert.ok(
+      server.filters.some((f) => f.startsWith("PartitionKey eq 'org|uis|Pending' and RowKey gt ")),
+      'a filtered page is a range of the status partition',
+    );
+    assert.ok(server.continuations > 0, "pages followed the service's continuations");
     assert.ok(
       server.requests.some((r) => r.startsWith('GET') && r.includes('()')),
       'queries went over the wire',
@@ -95,9 +100,13 @@ test('azure-table: copies and pointers left behind by a crash between writes con
     // The listing copy: the app sees Pending listed, the durable state says Succeeded, and
     // writes that status, which the run's row already has: the copy is rewritten.
     await raw.upsertEntity({ partitionKey: listing.partitionKey, rowKey: listing.rowKey, ...listing.props, status: 'Pending' }, 'Replace');
+    await raw.upsertEntity({ partitionKey: 'org|uis|Pending', rowKey: listing.rowKey, ...listing.props, status: 'Pending' }, 'Replace');
     assert.equal((await index.page('uis', { limit: 1 }))[0]?.status, 'Pending');
+    assert.equal((await index.page('uis', { limit: 1, status: 'Pending' }))[0]?.id, r.id);
     await index.setStatus(r.id, 'Succeeded', new Date());
     assert.equal((await index.page('uis', { limit: 1 }))[0]?.status, 'Succeeded');
+    assert.deepEqual(await index.page('uis', { limit: 1, status: 'Pending' }), [], 'the copy under the old status is gone');
+    assert.equal((await index.page('uis', { limit: 1, status: 'Succeeded' }))[0]?.id, r.id);
 
     // A retried add after a crash that left only the run's row rewrites the rest.
     const s = run('uis', 5, ['d2']);

@@ -108,6 +108,8 @@ export class FakeTableServer {
   scanLimit = 1000;
   /** Every `$filter` a query carried (empty string: none), for assertions. */
   readonly filters: string[] = [];
+  /** Query answers that carried a continuation. */
+  continuations = 0;
   /** Requests seen, as `METHOD path`. */
   readonly requests: string[] = [];
   private readonly tables = new Map<string, Map<string, Entity>>();
@@ -340,6 +342,7 @@ export class FakeTableServer {
         break;
       }
     }
+    if (next !== undefined) this.continuations++;
     const headers: Record<string, string> =
       next === undefined ? {} : { 'x-ms-continuation-NextPartitionKey': token(next.pk), 'x-ms-continuation-NextRowKey': token(next.rk) };
     send(200, { ...(json === 'minimalmetadata' && { 'odata.metadata': `${this.url}/$metadata#${name}` }), value }, headers);

@@ -36,6 +36,10 @@ function listingKey(at: RunIndexPosition): string {
 const keys = {
   run: (id: string) => ({ partitionKey: `run|${keyPart(id)}`, rowKey: 'run' }),
   org: (e: Pick<RunIndexEntry, 'org' | 'createdAt' | 'id'>) => ({ partitionKey: `org|${keyPart(e.org)}`, rowKey: listingKey(e) }),
+  orgStatus: (e: Pick<RunIndexEntry, 'org' | 'createdAt' | 'id'>, status: WorkflowStatus) => ({
+    partitionKey: `org|${keyPart(e.org)}|${status}`,
+    rowKey: listingKey(e),
+  }),
   dataset: (datasetId: string, id: string) => ({ partitionKey: `ds|${keyPart(datasetId)}`, rowKey: keyPart(id) }),
   open: (e: Pick<RunIndexEntry, 'createdAt' | 'id'>) => ({ partitionKey: 'open', rowKey: `${iso(e.createdAt)}|${keyPart(e.id)}` }),
   finished: (finishedAt: string, id: string) => ({ partitionKey: 'finished', rowKey: `${iso(finishedAt)}|${keyPart(id)}` }),
@@ -107,7 +111,10 @@ export interface TableRunIndexOptions {
  * - `run|<id>`: the run's row, the one the others are copies of or pointers to (`get`, and
  *   the check every other read's candidates go through). ETags make a finished status final.
  * - `org|<org>`, RowKey inverted creation time + id: the listing, newest first; a full copy,
- *   final view included, so a page is one query; the status filter is `$filter` inside it.
+ *   final view included, so a page is one range query.
+ * - `org|<org>|<status>`, the same RowKey: a second copy, in the partition of the run's status
+ *   (the copies under other statuses deleted), so a filtered page is a range query too rather
+ *   than a `$filter` that may read the whole organization for a few rows.
  * - `ds|<dataset>`, RowKey id: the runs on a dataset while they are unfinished.
  * - `open`, RowKey creation time + id: unfinished runs, oldest first.
  * - `finished`, RowKey end time + id: finished runs, oldest end first (retention).
@@ -162,7 +169,16 @@ export class TableRunIndex implements RunIndex {
   /** Rewrites every copy and pointer of a run from its row (idempotent). */
   private async sync(e: RunIndexEntry): Promise<void> {
     const t = await this.table();
-    const writes: Promise<unknown>[] = [t.upsertEntity({ ...keys.org(e), ...propsOf(e) }, 'Replace')];
+    const props = propsOf(e);
+    const writes: Promise<unknown>[] = [
+      t.upsertEntity({ ...keys.org(e), ...props }, 'Replace'),
+      t.upsertEntity({ ...keys.orgStatus(e, e.status), ...props }, 'Replace'),
+    ];
+    // The copy under any other status is stale; which one the run had before need not be known.
+    for (const other of WORKFLOW_STATUSES.filter((st) => st !== e.status)) {
+      const k = keys.orgStatus(e, other);
+      writes.push(ignoreMissing(t.deleteEntity(k.partitionKey, k.rowKey)));
+    }
     for (const k of this.pointers(e)) writes.push(t.upsertEntity({ ...k, id: e.id }, 'Replace'));
     if (isFinished(e.status)) {
       for (const k of [keys.open(e), ...e.datasetIds.map((d) => keys.dataset(d, e.id))]) writes.push(ignoreMissing(t.deleteEntity(k.partitionKey, k.rowKey)));
@@ -239,14 +255,14 @@ export class TableRunIndex implements RunIndex {
   }
 
   async page(org: string, query: { limit: number; status?: WorkflowStatus; after?: RunIndexPosition }): Promise<RunIndexEntry[]> {
-    const clauses = [odata`PartitionKey eq ${`org|${keyPart(org)}`}`];
+    const partition = `org|${keyPart(org)}${query.status === undefined ? '' : `|${query.status}`}`;
+    const clauses = [odata`PartitionKey eq ${partition}`];
     if (query.after !== undefined) clauses.push(odata`RowKey gt ${listingKey(query.after)}`);
-    if (query.status !== undefined) clauses.push(odata`status eq ${query.status}`);
     return (await this.query(clauses.join(' and '), query.limit)).map(entryOf);
   }
 
-  /** One partition's rows in key order, following continuations until `limit` (a filtered
-   * query may answer a page with fewer rows, even none, and a continuation). */
+  /** One partition's rows in key order, following continuations until `limit` (the service
+   * may answer with fewer rows, even none, and a continuation). */
   private async query(filter: string, limit: number): Promise<TableEntityResult<Record<string, unknown>>[]> {
     const rows: TableEntityResult<Record<string, unknown>>[] = [];
     const pages = (await this.table()).listEntities<Record<string, unknown>>({ queryOptions: { filter } }).byPage({ maxPageSize: Math.min(limit, 1000) });
@@ -308,7 +324,7 @@ export class TableRunIndex implements RunIndex {
   /** Every copy and pointer a run may have, whatever state it was written in. */
   private async removeRows(e: RunIndexEntry): Promise<void> {
     const t = await this.table();
-    const rows = [keys.org(e), keys.open(e), ...e.datasetIds.map((d) => keys.dataset(d, e.id))];
+    const rows = [keys.org(e), ...WORKFLOW_STATUSES.map((st) => keys.orgStatus(e, st)), keys.open(e), ...e.datasetIds.map((d) => keys.dataset(d, e.id))];
     if (e.finishedAt !== undefined) rows.push(keys.finished(e.finishedAt, e.id));
     await Promise.all(rows.map((k) => ignoreMissing(t.deleteEntity(k.partitionKey, k.rowKey))));
   }
