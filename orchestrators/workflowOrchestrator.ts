@@ -5,6 +5,7 @@ import type { JobStatus } from '../src/core/model';
 import { JobGraph } from '../src/core/workflow/dag';
 import { neverStartedStatus, readyJobs, runOutcome } from '../src/core/workflow/progress';
 import {
+  cancelMessage,
   initialJobStates,
   jobFinishedEvent,
   jobInstanceId,
@@ -22,6 +23,7 @@ import { awaitApprovals } from './approvalWait';
 import { call } from './activities/define';
 import { requestCleanup } from './activities/cleanup';
 import { cancelJobs } from './activities/control';
+import { leasesLost } from './activities/leases';
 import { recordWorkflowFinished, recordWorkflowLaunched } from './activities/ledger';
 import { jobOrchestration } from './jobOrchestrator';
 import { nowIso, secondsAfter, withRetries } from './retry';
@@ -107,7 +109,7 @@ export function* workflowOrchestrator(context: OrchestrationContext): Generator<
     }
     if (stoppedBy === undefined && cancel.isCompleted) {
       stoppedBy = 'Canceled';
-      run.message = 'canceled';
+      run.message = cancelMessage(cancel.result);
     }
     if (stoppedBy === undefined && deadline !== undefined && context.df.currentUtcDateTime.getTime() >= deadline) {
       stoppedBy = 'Failed';
@@ -159,7 +161,20 @@ export function* workflowOrchestrator(context: OrchestrationContext): Generator<
     if (timer !== undefined && !timer.isCompleted) timer.cancel();
   }
 
-  const outcome = runOutcome(stoppedBy, statuses());
+  let outcome = runOutcome(stoppedBy, statuses());
+  // A last job that ended on its own between a lease's end and the cancel it causes must not
+  // make the run a success on a lease that is gone.
+  if (outcome === 'Succeeded' && launched) {
+    try {
+      const lost = yield* withRetries(context, () => call(leasesLost, { caller, datasetIds: run.datasetIds }));
+      if (lost.length > 0) {
+        outcome = 'Canceled';
+        run.message = lost.join('; ');
+      }
+    } catch (err) {
+      if (!context.df.isReplaying) context.warn(`workflow ${workflowId}: leases not checked at the finish: ${errorMessage(err)}`);
+    }
+  }
   for (const job of run.jobs) if (job.status === 'Pending') job.status = neverStartedStatus(outcome === 'Canceled' ? 'Canceled' : 'Failed');
   run.status = outcome;
   publish();

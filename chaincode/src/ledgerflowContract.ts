@@ -176,7 +176,8 @@ export class LedgerflowContract extends Contract {
     return canonicalJson(lease);
   }
 
-  /** The holder (same MSP, same user) or any member of the owner's organization. */
+  /** The holder (same MSP, same user) or any member of the owner's organization; the event
+   * names who released it and as what (`releasedAs`: holder or owner). */
   @Transaction()
   @Returns('string')
   async ReleaseLease(ctx: Context, id: string): Promise<string> {
@@ -190,7 +191,9 @@ export class LedgerflowContract extends Contract {
     }
     await ctx.stub.deleteState(leaseKey(ctx.stub, datasetId));
     await audit(ctx, datasetId, { action: 'released', by, value: lease });
-    emit(ctx, 'LeaseReleased', lease);
+    // Who ended it travels with the event: a run stopped by it says whether its owner
+    // revoked the lease or its holder gave it up.
+    emit(ctx, 'LeaseReleased', { ...lease, releasedBy: by, releasedAs: sameIdentity(lease.holder, by) ? 'holder' : 'owner' });
     return '';
   }
 

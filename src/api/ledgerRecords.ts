@@ -121,7 +121,8 @@ export function pageSchema<T>(item: z.ZodType<T>): z.ZodType<Page<T>> {
  */
 export const ledgerEventSchemas = {
   LeaseTaken: leaseRecordSchema,
-  LeaseReleased: leaseRecordSchema,
+  // Who released it (chaincode ReleaseLease); absent from events recorded before it said so.
+  LeaseReleased: leaseRecordSchema.extend({ releasedBy: identity.optional(), releasedAs: z.enum(['holder', 'owner']).optional() }),
   LeasesExpired: z.object({ leases: z.array(leaseRecordSchema) }),
   DatasetDeleted: z.object({ dataset: datasetRecordSchema, endedLease: leaseRecordSchema.optional() }),
 } satisfies Record<string, z.ZodType>;

@@ -94,6 +94,7 @@ export function workflowSide(p: WorkflowSideParts): WorkflowSide {
     approvalService: async (runs) => new ApprovalService({ ledger: p.ledger, compute: await computeOnce(), runs, log }),
     activityDeps: async () => ({
       ledger: p.ledger,
+      platform: p.platform,
       compute: await computeOnce(),
       locateDataset,
       callbackKey: key,

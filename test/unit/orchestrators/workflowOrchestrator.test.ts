@@ -35,6 +35,7 @@ function scenario(
     activities: {
       recordWorkflowLaunched: () => null,
       recordWorkflowFinished: () => null,
+      leasesLost: () => [],
       requestApprovals: stub<RequestApprovalsInput>((input) =>
         input.datasetIds.map((datasetId) => ({ datasetId, owner: { org: `owner-of-${datasetId}` }, state: 'pending' })),
       ),
@@ -108,7 +109,7 @@ test('a linear workflow runs its jobs one after another and ends Succeeded', asy
   assert.equal(final(run).status, 'Succeeded');
   const jobs = final(run).jobs;
   for (let i = 1; i < jobs.length; i++) assert.ok(jobs[i]!.startedAt! >= jobs[i - 1]!.endedAt!, `${jobs[i]!.name} starts after ${jobs[i - 1]!.name} ends`);
-  assert.deepEqual(activityOrder(run), ['recordWorkflowLaunched', 'recordWorkflowFinished', 'requestCleanup']);
+  assert.deepEqual(activityOrder(run), ['recordWorkflowLaunched', 'leasesLost', 'recordWorkflowFinished', 'requestCleanup']);
   const cleanup = activityInputs(run, 'requestCleanup')[0] as CleanupMessage;
   assert.deepEqual(cleanup, { workflowId: 'wf-1', caller: { user: 'alice', org: 'uis' }, status: 'Succeeded', datasetIds: ['ds-uis'], releaseLeases: true });
   assert.deepEqual((run.statuses[0] as WorkflowRunStatus).status, 'Pending');
@@ -180,10 +181,23 @@ test('a cancel event cancels running jobs and marks the rest Canceled', async ()
   );
   assert.equal(final(run).status, 'Canceled');
   assert.deepEqual(jobStatuses(run), { 'job-1': 'Canceled', 'job-2': 'Canceled', 'job-3': 'Canceled' });
+  assert.equal(final(run).message, 'user', "the cancel's reason is the run's message");
   assert.deepEqual(
     activityInputs(run, 'cancelJobs').map((i) => (i as CancelJobsInput).jobNames),
     [['job-1']],
   );
+  assert.equal((activityInputs(run, 'requestCleanup')[0] as CleanupMessage).status, 'Canceled');
+});
+
+test('a run whose jobs all succeeded after its lease ended is Canceled with the reason, not Succeeded', async () => {
+  const run = await drive(
+    workflowOrchestrator,
+    scenario(spec([job(1)], []), { 1: { seconds: 5 } }, { activities: { leasesLost: () => ['dataset ds-uis: dataset deleted'] } }),
+  );
+  assert.equal(final(run).status, 'Canceled');
+  assert.equal(final(run).message, 'dataset ds-uis: dataset deleted');
+  assert.deepEqual(jobStatuses(run), { 'job-1': 'Succeeded' });
+  assert.equal((activityInputs(run, 'recordWorkflowFinished')[0] as RecordFinishInput).status, 'Canceled');
   assert.equal((activityInputs(run, 'requestCleanup')[0] as CleanupMessage).status, 'Canceled');
 });
 
@@ -239,7 +253,8 @@ test('when the launch cannot be recorded on the ledger no job runs, and cleanup 
 test('the custom status tracks every job as it changes', async () => {
   const run = await drive(workflowOrchestrator, scenario(spec([job(1), job(2)], [[1, 2]]), {}));
   const seen = (run.statuses as WorkflowRunStatus[]).map((s) => `${s.status}:${s.jobs.map((j) => j.status[0]).join('')}`);
-  assert.deepEqual([...new Set(seen)], ['Pending:PP', 'Running:RP', 'Running:SR', 'Succeeded:SS']);
+  // Running:SS while the finish checks the leases are still held.
+  assert.deepEqual([...new Set(seen)], ['Pending:PP', 'Running:RP', 'Running:SR', 'Running:SS', 'Succeeded:SS']);
 });
 
 test('a job started alone is awaited by its sub-orchestration: no report asked for, no watchdog timer', async () => {
@@ -382,7 +397,7 @@ test('requests already approved by a reusable approval start the run at once', a
     ),
   );
   assert.equal(final(run).status, 'Succeeded');
-  assert.deepEqual(activityOrder(run), ['requestApprovals', 'recordWorkflowLaunched', 'recordWorkflowFinished', 'requestCleanup']);
+  assert.deepEqual(activityOrder(run), ['requestApprovals', 'recordWorkflowLaunched', 'leasesLost', 'recordWorkflowFinished', 'requestCleanup']);
 });
 
 test('when the requests cannot be recorded the run fails before any launch', async () => {
