@@ -82,6 +82,7 @@ export function workflowSide(p: WorkflowSideParts): WorkflowSide {
       const compute = await computeOnce();
       return new WorkflowService({
         ledger: p.ledger,
+        platform: p.platform,
         compute,
         runs,
         results: await resultsService(runs),

@@ -21,6 +21,8 @@ import { factsOf, viewOf, visibleTo, type RunFacts, type WorkflowView } from './
 
 export interface WorkflowServiceDeps {
   ledger: Ledger;
+  /** The platform's own identity: reads the ledger where no caller does (retention). */
+  platform: Caller;
   compute: ComputeBackend;
   runs: RunControl;
   /** Who may read a run's outputs now. */
@@ -169,8 +171,9 @@ export class WorkflowService {
   }
 
   private retention(): RetentionDeps {
-    const { index, runs, compute, messages, log, now } = this.deps;
-    return { index, runs, compute, messages, log, now };
+    const { index, runs, compute, messages, log, now, ledger, platform } = this.deps;
+    const resultsState = async (id: string) => (await ledger.as(platform).getWorkflow(id))?.results?.state;
+    return { index, runs, compute, messages, log, now, resultsState };
   }
 
   /** A job's log, streamed where the backend can (see ByteSource); to whom the run's

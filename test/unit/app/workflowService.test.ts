@@ -24,6 +24,7 @@ function setup() {
   let clock = Date.parse('2026-06-01T00:00:00Z');
   const service = new WorkflowService({
     ledger,
+    platform: { user: 'ledgerflow', org: 'platform' },
     compute,
     runs,
     results,
