@@ -64,3 +64,15 @@ test('outputs the ledger rejected at finish are deleted; others are kept for the
   const kept = await drive(cleanupOrchestrator, { name: 'cleanupOrchestrator', instanceId: 'wf-1:cleanup', input: message(false), activities });
   assert.deepEqual(names(kept), ['cleanupCompute', 'recordWorkflowCleanedUp']);
 });
+
+test('outputs pending review: the compute cleanup is told to keep them', async () => {
+  const run = await drive(cleanupOrchestrator, {
+    name: 'cleanupOrchestrator',
+    instanceId: 'wf-1:cleanup',
+    input: { ...message(false), keepOutputs: true },
+    activities: { cleanupCompute: () => null, recordWorkflowCleanedUp: () => null },
+  });
+  const calls = run.calls.flatMap((c) => (c.kind === 'activity' ? [[c.name, c.input]] : []));
+  assert.deepEqual(calls[0], ['cleanupCompute', { workflowId: 'wf-1', keepOutputs: true }]);
+  assert.deepEqual(names(run), ['cleanupCompute', 'recordWorkflowCleanedUp']);
+});

@@ -454,6 +454,17 @@ test('outputs over the smallest maxResultBytes fail the run, with a message, and
   assert.equal(cleanup.deleteOutputs, true);
 });
 
+test('outputs pending review are kept by the cleanup (keepOutputs), not deleted', async () => {
+  const run = await drive(
+    workflowOrchestrator,
+    scenario(spec([job(1)], []), { 1: { seconds: 2 } }, { activities: { recordWorkflowFinished: () => ({ results: 'pending-review' }) } }),
+  );
+  assert.equal(final(run).status, 'Succeeded');
+  const cleanup = activityInputs(run, 'requestCleanup')[0] as CleanupMessage;
+  assert.equal(cleanup.keepOutputs, true);
+  assert.equal(cleanup.deleteOutputs, undefined);
+});
+
 test('outputs that cannot be listed fail the run; the finish is recorded without them', async () => {
   const run = await drive(
     workflowOrchestrator,
