@@ -226,11 +226,11 @@ test('the workspace is listed by a lister pod; cleanup keeps the claim of output
     const main = pod.spec.containers[0];
     assert.deepEqual(main.volumeMounts, [{ name: 'workspace', mountPath: '/workspace', readOnly: true }]);
     assert.equal(pod.metadata.labels?.['ledgerflow.io/role'], 'reader');
-    return { exitCode: 0, logs: `F 8 ${'a'.repeat(64)} ${Buffer.from('out/r.txt').toString('base64')}\nEND 0\n` };
+    return { exitCode: 0, logs: `BEGIN\nF 8 ${'a'.repeat(64)} ${Buffer.from('out/r.txt').toString('base64')}\nEND 0\n` };
   };
   assert.deepEqual(await backend.workspaceFiles(workflowId), [{ path: 'out/r.txt', size: 8, sha256: 'a'.repeat(64) }]);
   assert.deepEqual(listed, [names.lister(workflowId)]);
-  env.fake.runPod = () => ({ exitCode: 0, logs: `F 8 ${'a'.repeat(64)} ${Buffer.from('../r.txt').toString('base64')}\nEND 0\n` });
+  env.fake.runPod = () => ({ exitCode: 0, logs: `BEGIN\nF 8 ${'a'.repeat(64)} ${Buffer.from('../r.txt').toString('base64')}\nEND 0\n` });
   await assert.rejects(backend.workspaceFiles(workflowId), /refused/);
   assert.deepEqual(
     env.fake.objects('pods', NAMESPACE).filter((p) => p.metadata.labels?.['ledgerflow.io/role'] === 'reader'),

@@ -24,9 +24,11 @@ const FINISHED = ['Succeeded', 'Failed', 'Canceled', 'Rejected'];
 /** The workspace of each run (by run key) as its pods would see it, or a raw listing. */
 const workspaces = new Map<string, { files: Record<string, string>; listing?: string }>();
 const listing = (files: Record<string, string>) =>
+  'BEGIN\n' +
   Object.entries(files)
     .map(([path, content]) => `F ${Buffer.byteLength(content)} ${sha256(content)} ${Buffer.from(path).toString('base64')}\n`)
-    .join('') + 'END 0\n';
+    .join('') +
+  'END 0\n';
 
 let fake: FakeKubernetesApi;
 let dir: string;
@@ -149,7 +151,7 @@ for (const backend of ['kubernetes', 'argo'] as const) {
     // Hostile names in the listing: refused, the run fails, nothing is recorded, the claim goes.
     for (const hostile of ['a\nF 1 0000 b', '../escape', 'ctl\u0001x', '/etc/passwd', 'dup']) {
       const record = `F 1 ${sha256('x')} ${Buffer.from(hostile).toString('base64')}\n`;
-      const raw = hostile === 'dup' ? `${record}${record}END 0\n` : `${record}END 0\n`;
+      const raw = hostile === 'dup' ? `BEGIN\n${record}${record}END 0\n` : `BEGIN\n${record}END 0\n`;
       const bad = await run({}, raw);
       assert.equal(bad.view.status, 'Failed', JSON.stringify(bad.view));
       assert.match(bad.view.message ?? '', /the outputs could not be listed/);

@@ -60,21 +60,22 @@ test('the lister lists regular files only, with size and digest, and a forged re
 
 test('the parser refuses every malformed listing', () => {
   const ok = `F 1 ${sha256('x')} ${b64('a/b.txt')}\n`;
-  assert.deepEqual(parseListing(`${ok}END 0\n`, 10), [{ path: 'a/b.txt', size: 1, sha256: sha256('x') }]);
-  assert.deepEqual(parseListing('END 0\n', 10), []);
+  assert.deepEqual(parseListing(`BEGIN\n${ok}END 0\n`, 10), [{ path: 'a/b.txt', size: 1, sha256: sha256('x') }]);
+  assert.deepEqual(parseListing('BEGIN\nEND 0\n', 10), []);
   for (const [log, why] of [
-    [ok, /incomplete/],
-    [`${ok}END 1\n`, /failed/],
-    [`${ok}${ok}END 0\n`, /twice/],
-    [`F 1 ${sha256('x')} ${b64('../up')}\nEND 0\n`, /refused/],
-    [`F 1 ${sha256('x')} ${b64('/abs')}\nEND 0\n`, /refused/],
-    [`F 1 ${sha256('x')} ${b64('a\u0007b')}\nEND 0\n`, /refused/],
-    [`F 1 ${sha256('x')} ${Buffer.from([0xff, 0xfe]).toString('base64')}\nEND 0\n`, /not UTF-8/],
-    [`F 1 ${sha256('x')} YQ\nEND 0\n`, /malformed/], // base64 without its padding
-    [`F 01 ${sha256('x')} ${b64('a')}\nEND 0\n`, /malformed/],
-    [`F 1 ${sha256('x').toUpperCase()} ${b64('a')}\nEND 0\n`, /malformed/],
-    [`F 1 ${sha256('x')} ${b64('a')} extra\nEND 0\n`, /malformed/],
-    [`END 0\n${ok}`, /malformed/],
+    [`${ok}END 0\n`, /beginning/], // rotated away
+    [`BEGIN\n${ok}`, /incomplete/],
+    [`BEGIN\n${ok}END 1\n`, /failed/],
+    [`BEGIN\n${ok}${ok}END 0\n`, /twice/],
+    [`BEGIN\nF 1 ${sha256('x')} ${b64('../up')}\nEND 0\n`, /refused/],
+    [`BEGIN\nF 1 ${sha256('x')} ${b64('/abs')}\nEND 0\n`, /refused/],
+    [`BEGIN\nF 1 ${sha256('x')} ${b64('a\u0007b')}\nEND 0\n`, /refused/],
+    [`BEGIN\nF 1 ${sha256('x')} ${Buffer.from([0xff, 0xfe]).toString('base64')}\nEND 0\n`, /not UTF-8/],
+    [`BEGIN\nF 1 ${sha256('x')} YQ\nEND 0\n`, /malformed/], // base64 without its padding
+    [`BEGIN\nF 01 ${sha256('x')} ${b64('a')}\nEND 0\n`, /malformed/],
+    [`BEGIN\nF 1 ${sha256('x').toUpperCase()} ${b64('a')}\nEND 0\n`, /malformed/],
+    [`BEGIN\nF 1 ${sha256('x')} ${b64('a')} extra\nEND 0\n`, /malformed/],
+    [`BEGIN\nEND 0\n${ok}`, /malformed/],
   ] as const) {
     assert.throws(() => parseListing(log, 10), why, JSON.stringify(log));
   }
@@ -85,12 +86,13 @@ test('whatever the log, the parser returns only acceptable, unique paths, or thr
     fc.string(),
     fc.tuple(fc.nat(), fc.string()).map(([n, p]) => `F ${n} ${sha256(p)} ${b64(p)}`),
     fc.constant('END 0'),
+    fc.constant('BEGIN'),
   );
   fc.assert(
     fc.property(fc.array(line, { maxLength: 12 }), (lines) => {
       let files;
       try {
-        files = parseListing(lines.join('\n'), 8);
+        files = parseListing(['BEGIN', ...lines].join('\n'), 8);
       } catch {
         return;
       }

@@ -26,8 +26,9 @@ export function readerPod(opts: ClusterOptions, workflowId: string, path: string
 }
 
 /**
- * A pod that lists the workspace's regular files for a run's output manifest, one line per
- * file, `F <size> <sha256> <base64 of the path>`, then `END <find's exit status>`. `find -P`
+ * A pod that lists the workspace's regular files for a run's output manifest: `BEGIN`, one
+ * line per file, `F <size> <sha256> <base64 of the path>`, then `END <find's exit status>`
+ * (BEGIN and END so that a log the kubelet rotated, or cut, is never taken for a whole one). `find -P`
  * neither follows nor lists a link (nor a FIFO, socket or device); the file is hashed
  * through its stdin and every name starts with `./`, so none can be read as an option; the
  * per-file script travels in the environment, out of the quoting; a name leaves the pod only base64-encoded: a name the job chose (a newline, a line
@@ -37,7 +38,7 @@ export function readerPod(opts: ClusterOptions, workflowId: string, path: string
  */
 export function listerPod(opts: ClusterOptions, workflowId: string, limit: number): V1Pod {
   const each = `for f; do s=$(stat -c %s "$f") && h=$(sha256sum < "$f") && p=$(printf %s "\${f#./}" | base64 | tr -d '\\n') || exit 1; printf 'F %s %s %s\\n' "$s" "\${h%% *}" "$p"; done`;
-  const script = `cd "${WORKSPACE_PATH}" || exit 2; { find -P . -type f -exec sh -c "$LF_EACH" sh {} + 2>/dev/null; echo "END $?"; } | head -n ${limit + 1}`;
+  const script = `cd "${WORKSPACE_PATH}" || exit 2; { echo BEGIN; find -P . -type f -exec sh -c "$LF_EACH" sh {} + 2>/dev/null; echo "END $?"; } | head -n ${limit + 2}`;
   // Hashing every file of a large workspace takes longer than reading one.
   return workspacePod(opts, workflowId, names.lister(workflowId), 1800, {
     command: ['/bin/sh', '-c', script],
@@ -62,9 +63,11 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 export function parseListing(log: string, limit: number): FileDigest[] {
   const lines = log.split('\n');
   if (lines.at(-1) === '') lines.pop();
+  if (lines[0] !== 'BEGIN') throw new Error('the workspace listing lacks its beginning');
   const files: FileDigest[] = [];
   const seen = new Set<string>();
   for (const [i, line] of lines.entries()) {
+    if (i === 0) continue;
     if (i === lines.length - 1 && line.startsWith('END ')) {
       if (line !== 'END 0') throw new Error(`the workspace listing failed (${line.slice(4, 16)})`);
       return files;
