@@ -7,7 +7,7 @@ import { renderManifests } from '../../../src/adapters/compute/manifests/render'
 import type { ArgoWorkflow } from '../../../src/adapters/compute/manifests/argoWorkflow';
 import { labelValue, names } from '../../../src/adapters/compute/manifests/names';
 import { clusterOptions } from '../../../src/adapters/compute/manifests/options';
-import { readerPod } from '../../../src/adapters/compute/manifests/reader';
+import { listerPod, readerPod } from '../../../src/adapters/compute/manifests/reader';
 import { codeConfigMap } from '../../../src/adapters/compute/manifests/workspace';
 import { parseSettings } from '../../../src/config/settings';
 import { LedgerflowError } from '../../../src/core/errors';
@@ -84,9 +84,14 @@ test('every pod ledgerflow creates meets Pod Security "restricted"', () => {
     'workflow',
   );
   assert.deepEqual(JSON.parse(wf.spec.podSpecPatch ?? '{}'), { terminationGracePeriodSeconds: 1 });
-  const reader = readerPod(options, 'wf-render', 'result.txt').spec!;
-  assertRestricted(reader, reader.containers, 'reader');
-  assert.equal(reader.volumes?.[0]?.persistentVolumeClaim?.readOnly, true);
+  for (const pod of [readerPod(options, 'wf-render', 'result.txt'), listerPod(options, 'wf-render', 10_000)]) {
+    const spec = pod.spec!;
+    assertRestricted(spec, spec.containers, pod.metadata!.name!);
+    assert.equal(pod.metadata?.labels?.['ledgerflow.io/role'], 'reader', 'no network (networkpolicy.yaml)');
+    assert.equal(spec.automountServiceAccountToken, false);
+    assert.deepEqual(spec.volumes, [{ name: 'workspace', persistentVolumeClaim: { claimName: names.workspaceClaim('wf-render'), readOnly: true } }]);
+    assert.equal(spec.containers[0]?.volumeMounts?.[0]?.readOnly, true);
+  }
 });
 
 test('the workspace ConfigMap refuses unsafe paths and oversized code', () => {
