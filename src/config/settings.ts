@@ -203,7 +203,7 @@ export const settingsSchema = z.object({
   K8S_JOB_TTL_SECONDS: positiveInt.default(3600),
   /** Image of the Argo exit hook that reports a job's completion (needs /bin/sh and curl). */
   K8S_NOTIFIER_IMAGE: z.string().min(1).default('curlimages/curl:8.11.1'),
-  /** Image of the short-lived pod that reads a result file out of a run's workspace (needs sh and base64). */
+  /** Image of the short-lived pods that read a result file out of a run's workspace and list it for the output manifest (needs sh, base64, find, stat, sha256sum, head, tr: busybox has them). */
   K8S_READER_IMAGE: z.string().min(1).default('busybox:1.37'),
   /** Service account of the Argo executor (wait container); jobs themselves get no token. */
   K8S_ARGO_EXECUTOR_SERVICE_ACCOUNT: z.string().default('ledgerflow-argo-executor'),
