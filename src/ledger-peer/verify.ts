@@ -165,7 +165,7 @@ function compareState(store: LedgerStore, replayed: ReplayState): string | undef
 if (require.main === module) {
   const program = new Command()
     .name('ledgerflow-ledger-verify')
-    .description('Verify an embedded ledger: hash chain, transaction order, validation codes, world state')
+    .description('Verify an embedded ledger: hash chain, transaction order, validation codes, world state, key history')
     .requiredOption('--data-dir <dir>', 'the data dir the peer was started with')
     .action((opts: { dataDir: string }) => {
       try {
