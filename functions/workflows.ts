@@ -4,7 +4,8 @@ import { authRoute } from './http/authRoute';
 import { byteResponse } from './http/byteResponse';
 
 /**
- * The workflow API (DESIGN.md): submit, list, read, cancel, logs, result files, receipt. Thin:
+ * The workflow API (DESIGN.md): submit, list, read, cancel, logs, result files, receipt, and
+ * the owners' review of the outputs. Thin:
  * authRoute authenticates and validates against the route table (src/api/routes.ts), then
  * WorkflowService does the work. Runs are read and driven through the durable client, so
  * every route is declared `durable`.
@@ -71,6 +72,26 @@ authRoute(
     const content = await (await services.workflowService(runs)).file(caller, params.id, params.path);
     return { raw: await byteResponse(request, content, 'application/octet-stream') };
   },
+  durable,
+);
+
+authRoute(
+  routes.workflowsResults,
+  async ({ services, caller, params, runs }) => ({ body: await (await services.resultsService(runs)).results(caller, params.id) }),
+  durable,
+);
+
+authRoute(
+  routes.workflowsResultsRelease,
+  async ({ services, caller, params, runs }) => ({ body: await (await services.resultsService(runs)).decide(caller, params.id, { decision: 'release' }) }),
+  durable,
+);
+
+authRoute(
+  routes.workflowsResultsReject,
+  async ({ services, caller, params, body, runs }) => ({
+    body: await (await services.resultsService(runs)).decide(caller, params.id, { decision: 'reject', reason: body.reason }),
+  }),
   durable,
 );
 

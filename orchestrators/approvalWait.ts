@@ -1,6 +1,6 @@
 import type { OrchestrationContext, Task } from 'durable-functions';
 import { errorMessage } from '../src/core/errors';
-import { approvalDecidedEvent, type ApprovalDecided, type WorkflowInput, type WorkflowRunStatus } from '../src/core/workflow/run';
+import { approvalDecidedEvent, cancelMessage, type ApprovalDecided, type WorkflowInput, type WorkflowRunStatus } from '../src/core/workflow/run';
 import { call } from './activities/define';
 import { requestApprovals } from './activities/ledger';
 import { withRetries } from './retry';
@@ -47,7 +47,7 @@ export function* awaitApprovals(
         };
       }
     }
-    if (cancel.isCompleted) return { status: 'Canceled', message: 'canceled while awaiting approval' };
+    if (cancel.isCompleted) return { status: 'Canceled', message: `${cancelMessage(cancel.result)} (while awaiting approval)` };
     if (waits.size === 0) return undefined;
     run.status = 'AwaitingApproval';
     publish();

@@ -6,3 +6,4 @@
 import './workflowOrchestrator';
 import './jobOrchestrator';
 import './cleanupOrchestrator';
+import './leaseExpiryOrchestrator';

@@ -1,10 +1,11 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext, Task } from 'durable-functions';
 import { errorMessage } from '../src/core/errors';
-import type { JobStatus } from '../src/core/model';
+import type { JobStatus, OutputManifest } from '../src/core/model';
 import { JobGraph } from '../src/core/workflow/dag';
 import { neverStartedStatus, readyJobs, runOutcome } from '../src/core/workflow/progress';
 import {
+  cancelMessage,
   initialJobStates,
   jobFinishedEvent,
   jobInstanceId,
@@ -22,7 +23,9 @@ import { awaitApprovals } from './approvalWait';
 import { call } from './activities/define';
 import { requestCleanup } from './activities/cleanup';
 import { cancelJobs } from './activities/control';
+import { leasesLost } from './activities/leases';
 import { recordWorkflowFinished, recordWorkflowLaunched } from './activities/ledger';
+import { collectOutputs } from './activities/results';
 import { jobOrchestration } from './jobOrchestrator';
 import { nowIso, secondsAfter, withRetries } from './retry';
 
@@ -107,7 +110,7 @@ export function* workflowOrchestrator(context: OrchestrationContext): Generator<
     }
     if (stoppedBy === undefined && cancel.isCompleted) {
       stoppedBy = 'Canceled';
-      run.message = 'canceled';
+      run.message = cancelMessage(cancel.result);
     }
     if (stoppedBy === undefined && deadline !== undefined && context.df.currentUtcDateTime.getTime() >= deadline) {
       stoppedBy = 'Failed';
@@ -159,29 +162,71 @@ export function* workflowOrchestrator(context: OrchestrationContext): Generator<
     if (timer !== undefined && !timer.isCompleted) timer.cancel();
   }
 
-  const outcome = runOutcome(stoppedBy, statuses());
+  let outcome = runOutcome(stoppedBy, statuses());
+  // A last job that ended on its own between a lease's end and the cancel it causes must not
+  // make the run a success on a lease that is gone.
+  if (outcome === 'Succeeded' && launched) {
+    try {
+      const lost = yield* withRetries(context, () => call(leasesLost, { caller, datasetIds: run.datasetIds }));
+      if (lost.length > 0) {
+        outcome = 'Canceled';
+        run.message = lost.join('; ');
+      }
+    } catch (err) {
+      if (!context.df.isReplaying) context.warn(`workflow ${workflowId}: leases not checked at the finish: ${errorMessage(err)}`);
+    }
+  }
   for (const job of run.jobs) if (job.status === 'Pending') job.status = neverStartedStatus(outcome === 'Canceled' ? 'Canceled' : 'Failed');
-  run.status = outcome;
-  publish();
 
+  // The outputs are listed and hashed once every job has ended, and recorded with the finish.
+  let outputs: OutputManifest | undefined;
+  if (launched) {
+    try {
+      const collected = yield* withRetries(context, () =>
+        call(collectOutputs, { caller, workflowId, submitted: input.review.files, jobs: run.jobs.map((j) => j.name) }),
+      );
+      outputs = collected.outputs;
+      if (collected.exceeded !== undefined) {
+        outcome = 'Failed';
+        run.message = `the outputs take ${collected.exceeded.bytes} bytes, more than the smallest maxResultBytes of the run's datasets (${collected.exceeded.limit}); they are not served`;
+      }
+    } catch (err) {
+      outcome = 'Failed';
+      run.message = `the outputs could not be listed: ${errorMessage(err)}`;
+    }
+  }
+  let deleteOutputs = false;
   try {
-    if (launched)
-      yield* withRetries(context, () =>
+    if (launched) {
+      const finished = yield* withRetries(context, () =>
         call(recordWorkflowFinished, {
           caller,
           workflowId,
           status: outcome,
           jobs: run.jobs.map(({ name, status, exitCode }) => ({ name, status, exitCode })),
+          ...(outputs === undefined ? {} : { outputs }),
         }),
       );
+      deleteOutputs = finished.results === 'rejected';
+    }
   } catch (err) {
     if (!context.df.isReplaying) context.error(`workflow ${workflowId}: finish not recorded on the ledger: ${errorMessage(err)}`);
   }
-  yield* cleanup(context, input, outcome, launched);
+  // Published once the finish is on the ledger: a run that reads as ended has its outputs
+  // recorded (GET /workflows/{id}/results answers from then on).
+  run.status = outcome;
+  publish();
+  yield* cleanup(context, input, outcome, launched, deleteOutputs);
   return run;
 }
 
-function* cleanup(context: OrchestrationContext, input: WorkflowInput, status: RunOutcome, launched: boolean): Generator<Task, void, unknown> {
+function* cleanup(
+  context: OrchestrationContext,
+  input: WorkflowInput,
+  status: RunOutcome,
+  launched: boolean,
+  deleteOutputs = false,
+): Generator<Task, void, unknown> {
   const { workflowId, caller } = input;
   yield* withRetries(context, () =>
     call(requestCleanup, {
@@ -191,6 +236,7 @@ function* cleanup(context: OrchestrationContext, input: WorkflowInput, status: R
       datasetIds: datasetIdsOf(input.spec),
       releaseLeases: input.options.releaseLeases,
       ...(!launched && { launched }),
+      ...(deleteOutputs && { deleteOutputs }),
     }),
   );
 }

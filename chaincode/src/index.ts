@@ -8,6 +8,7 @@ export type { AuditEntry, HistoryAction, HistoryEntry } from './state/historyEnt
 export type { Identity } from './state/identity';
 export type { LeasePolicy } from './state/leasePolicy';
 export type { LeaseRecord } from './state/leaseRecord';
+export type { OutputManifest, ResultsPolicy, ResultsReview, ResultsState, ReviewState, WorkflowResults } from './state/resultsRecord';
 export type { Page } from './state/page';
 export type { TrailEntry } from './state/trailEntry';
 export type { WorkflowJobOutcome, WorkflowRecord } from './state/workflowRecord';

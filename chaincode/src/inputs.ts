@@ -16,6 +16,8 @@ const policy = z
     leaseTtlSeconds: z.number().int().min(1).max(MAX_TTL_SECONDS),
     maxLeaseTtlSeconds: z.number().int().min(1).max(MAX_TTL_SECONDS),
     approval: z.enum(['required', 'none']).optional(),
+    results: z.enum(['release', 'review']).optional(),
+    maxResultBytes: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
   })
   .refine((p) => p.maxLeaseTtlSeconds >= p.leaseTtlSeconds, {
     message: 'maxLeaseTtlSeconds must be at least leaseTtlSeconds',
@@ -70,11 +72,34 @@ export const workflowLaunchSchema = z.strictObject({
   images: z.array(z.string().min(1).max(300)).max(100).optional(),
 });
 
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 hex digest');
+const size = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+/** A job may leave many files; past this a run's manifest is refused (the app fails the run). */
+export const MAX_OUTPUT_FILES = 10_000;
+
+export const outputManifestSchema = z.strictObject({
+  files: z
+    .array(z.strictObject({ path: z.string().min(1).max(4096), size, sha256 }))
+    .max(MAX_OUTPUT_FILES)
+    .refine((files) => new Set(files.map((f) => f.path)).size === files.length, 'must not repeat a path'),
+  logs: z
+    .array(z.strictObject({ job: z.string().min(1).max(200), size, sha256 }))
+    .max(1000)
+    .refine((logs) => new Set(logs.map((l) => l.job)).size === logs.length, 'must not repeat a job'),
+});
+
 export const workflowFinishSchema = z.strictObject({
   workflowId: z.string().regex(WORKFLOW_ID_PATTERN),
   status: z.enum(['Succeeded', 'Failed', 'Canceled']),
   jobs: z.array(z.strictObject({ name: z.string().min(1).max(200), status: z.string().min(1).max(40), exitCode: z.number().int().nullable() })).max(1000),
+  /** The run's outputs; a finish without them withholds the outputs of a reviewed or size-limited run. */
+  outputs: outputManifestSchema.optional(),
 });
+
+export const resultsDecisionSchema = z.discriminatedUnion('decision', [
+  z.strictObject({ decision: z.literal('release'), outputsSha256: sha256 }),
+  z.strictObject({ decision: z.literal('reject'), outputsSha256: sha256, reason: z.string().trim().min(1).max(1000) }),
+]);
 
 export const workflowIdSchema = z.string().regex(WORKFLOW_ID_PATTERN);
 export const datasetIdSchema = datasetId;

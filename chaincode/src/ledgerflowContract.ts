@@ -17,6 +17,7 @@ import {
   workflowLaunchSchema,
 } from './inputs';
 import { activeLease, audit, emit, isActive, liveDataset, parseJson, readJson, timestampIso, txTime, writeJson } from './ledgerState';
+import { decideResults, finishedResults, outputsSha256, readWorkflow, resultRules } from './results';
 import { requirePlatform } from './roles';
 import { workflowTrail } from './trail';
 import { auditKey, DATASET_PREFIX, DATASET_RANGE_END, datasetKey, LEASE_TYPE, leaseKey, workflowKey } from './keys';
@@ -176,7 +177,8 @@ export class LedgerflowContract extends Contract {
     return canonicalJson(lease);
   }
 
-  /** The holder (same MSP, same user) or any member of the owner's organization. */
+  /** The holder (same MSP, same user) or any member of the owner's organization; the event
+   * names who released it and as what (`releasedAs`: holder or owner). */
   @Transaction()
   @Returns('string')
   async ReleaseLease(ctx: Context, id: string): Promise<string> {
@@ -190,7 +192,9 @@ export class LedgerflowContract extends Contract {
     }
     await ctx.stub.deleteState(leaseKey(ctx.stub, datasetId));
     await audit(ctx, datasetId, { action: 'released', by, value: lease });
-    emit(ctx, 'LeaseReleased', lease);
+    // Who ended it travels with the event: a run stopped by it says whether its owner
+    // revoked the lease or its holder gave it up.
+    emit(ctx, 'LeaseReleased', { ...lease, releasedBy: by, releasedAs: sameIdentity(lease.holder, by) ? 'holder' : 'owner' });
     return '';
   }
 
@@ -236,15 +240,16 @@ export class LedgerflowContract extends Contract {
     const key = workflowKey(ctx.stub, launch.workflowId);
     const recorded = await readJson<WorkflowRecord>(ctx.stub, key);
     if (recorded !== undefined) return sameLaunch(recorded, launch, by);
+    const datasets: StoredDataset[] = [];
     for (const datasetId of launch.datasetIds) {
-      await liveDataset(ctx.stub, datasetId);
+      datasets.push(await liveDataset(ctx.stub, datasetId));
       const lease = await activeLease(ctx, datasetId);
       if (lease === undefined || !sameIdentity(lease.holder, by)) {
         throw forbidden(`dataset ${datasetId} is not leased by the caller`);
       }
     }
     await requireApprovals(ctx, by, launch);
-    const workflow: WorkflowRecord = { ...launch, launchedBy: by, launchedAt: txTime(ctx), status: 'Running' };
+    const workflow: WorkflowRecord = { ...launch, ...resultRules(datasets, by), launchedBy: by, launchedAt: txTime(ctx), status: 'Running' };
     await writeJson(ctx.stub, key, workflow);
     for (const datasetId of launch.datasetIds) {
       await audit(ctx, datasetId, { action: 'workflow-launched', by, value: workflow });
@@ -254,7 +259,8 @@ export class LedgerflowContract extends Contract {
   }
 
   /** Any member of the launcher's organization. Recording the same outcome again is a
-   * no-op (activities retry); recording a different one is a conflict. */
+   * no-op (activities retry); recording a different one is a conflict. The outputs are
+   * recorded with it, and what happens to them (results.ts). */
   @Transaction()
   @Returns('string')
   async RecordWorkflowFinished(ctx: Context, finishJson: string): Promise<string> {
@@ -262,11 +268,20 @@ export class LedgerflowContract extends Contract {
     const finish = parseArg(workflowFinishSchema, finishJson, 'finish', true);
     const workflow = await launcherWorkflow(ctx, by, finish.workflowId);
     if (workflow.status !== 'Running') {
-      const same = workflow.status === finish.status && canonicalJson(workflow.jobs) === canonicalJson(finish.jobs);
+      const same =
+        workflow.status === finish.status &&
+        canonicalJson(workflow.jobs) === canonicalJson(finish.jobs) &&
+        workflow.outputsSha256 === (finish.outputs === undefined ? undefined : outputsSha256(finish.outputs));
       if (same) return canonicalJson(workflow);
       throw conflict(`workflow ${finish.workflowId} already finished as ${workflow.status}`);
     }
-    const finished: WorkflowRecord = { ...workflow, status: finish.status, jobs: finish.jobs, finishedAt: txTime(ctx) };
+    const finished: WorkflowRecord = {
+      ...workflow,
+      status: finish.status,
+      jobs: finish.jobs,
+      finishedAt: txTime(ctx),
+      ...finishedResults(workflow, finish.status, finish.outputs),
+    };
     await writeJson(ctx.stub, workflowKey(ctx.stub, finish.workflowId), finished);
     for (const datasetId of finished.datasetIds) {
       await audit(ctx, datasetId, { action: 'workflow-finished', by, value: finished });
@@ -318,6 +333,20 @@ export class LedgerflowContract extends Contract {
   @Returns('string')
   async ListApprovals(ctx: Context, queryJson: string): Promise<string> {
     return listApprovals(ctx, queryJson);
+  }
+
+  // ---- owner control of outputs: the rules live in results.ts
+
+  @Transaction()
+  @Returns('string')
+  async DecideResults(ctx: Context, workflowId: string, decisionJson: string): Promise<string> {
+    return decideResults(ctx, workflowId, decisionJson);
+  }
+
+  @Transaction(false)
+  @Returns('string')
+  async ReadWorkflow(ctx: Context, workflowId: string): Promise<string> {
+    return readWorkflow(ctx, workflowId);
   }
 
   /** Every committed write that concerns one run (trail.ts), for its receipt. */

@@ -119,6 +119,19 @@ resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-
   name: name
 }]
 
+// The run index (src/adapters/runIndex/tableRunIndex.ts): every instance of the app lists,
+// cancels and purges from this one table in the runtime account, through the identity's
+// Storage Table Data Contributor role below (RUN_INDEX=table).
+resource runtimeTableService 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' = {
+  parent: runtimeStorage
+  name: 'default'
+}
+
+resource runIndexTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = {
+  parent: runtimeTableService
+  name: 'ledgerflowruns'
+}
+
 // Datasets storage: uploads become shares `ds-<dataset id>` here. SMB mounts by the Azure
 // File CSI driver (and the Function App's configuration mount) authenticate with the
 // account key, so shared key stays on for this account only; the key is written to the
@@ -245,6 +258,10 @@ var appSettings = concat([
   { name: 'LEDGER', value: 'fabric' }
   { name: 'KEY_STORE', value: 'keyvault' }
   { name: 'STORAGE', value: 'azure-files' }
+  // Instances share no disk: the run index is a table in the runtime account.
+  { name: 'RUN_INDEX', value: 'table' }
+  { name: 'RUN_INDEX_TABLE_URL', value: runtimeStorage.properties.primaryEndpoints.table }
+  { name: 'RUN_INDEX_TABLE_NAME', value: runIndexTable.name }
   { name: 'COMPUTE', value: compute }
   // Callers authenticate with App Service authentication only; bearer tokens are for local use.
   { name: 'LEDGERFLOW_TOKENS', value: '' }
@@ -375,7 +392,7 @@ var roles = {
 }
 
 // Runtime storage: blobs (deployment package, task hub leases and large messages), queues
-// (task hub and cleanup queue), tables (Durable history and instances).
+// (task hub and cleanup queue), tables (Durable history and instances, the run index).
 var runtimeStorageRoles = [roles.storageBlobDataOwner, roles.storageQueueDataContributor, roles.storageTableDataContributor]
 
 resource runtimeStorageRoleAssignments 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for role in runtimeStorageRoles: {

@@ -1,9 +1,10 @@
 import type { Caller } from '../../src/core/model';
 import { callbackToken } from '../../src/core/workflow/callbackToken';
+import { jobTimeLimit } from '../../src/core/workflow/leases';
 import type { JobSpec } from '../../src/core/workflow/spec';
 import type { JobHandle, JobLaunch, JobObservation, ResolvedVolume } from '../../src/ports/compute';
 import { defineActivity } from './define';
-import { missingLeases } from './leases';
+import { leaseWindow } from './leases';
 
 export interface LaunchJobInput {
   workflowId: string;
@@ -27,12 +28,12 @@ export type LaunchJobResult = { handle: JobHandle } | { leasesMissing: string[] 
 export const launchJob = defineActivity<LaunchJobInput, LaunchJobResult>(
   'launchJob',
   async ({ workflowId, caller, job, image, timeoutSeconds, attempt }, deps) => {
-    const leasesMissing = await missingLeases(
+    const leases = await leaseWindow(
       deps,
       caller,
       job.volumes.map((v) => v.id),
     );
-    if (leasesMissing.length > 0) return { leasesMissing };
+    if (leases.missing.length > 0) return { leasesMissing: leases.missing };
     const volumes: ResolvedVolume[] = await Promise.all(
       job.volumes.map(async (v) => {
         const { location, credential } = await deps.locateDataset(v.id);
@@ -52,7 +53,8 @@ export const launchJob = defineActivity<LaunchJobInput, LaunchJobResult>(
       env: job.env,
       volumes: volumes.map(({ datasetId, name, mountPath }) => ({ datasetId, name, mountPath })),
       resources: job.resources,
-      timeoutSeconds,
+      // The backend's own limit also ends the job soon after its lease, should no host be up then.
+      timeoutSeconds: jobTimeLimit(timeoutSeconds, leases.endsAt, deps.now()),
       callback: { url: deps.callbackUrl(), token: callbackToken(key, workflowId, job.name, attempt) },
     };
     const handle = await deps.compute.launch(launch, volumes);

@@ -1,4 +1,4 @@
-import type { ApprovalRecord, Caller } from '../../src/core/model';
+import type { ApprovalRecord, Caller, ResultsState } from '../../src/core/model';
 import type { WorkflowFinish } from '../../src/ports/ledger';
 import { specHash } from '../../src/core/workflow/hash';
 import { datasetIdsOf, imageOf, type WorkflowSpec } from '../../src/core/workflow/spec';
@@ -45,10 +45,17 @@ export const recordWorkflowLaunched = defineActivity<RecordLaunchedInput, null>(
   },
 );
 
-export const recordWorkflowFinished = defineActivity<RecordFinishInput, null>('recordWorkflowFinished', async ({ caller, workflowId, status, jobs }, deps) => {
-  await deps.ledger.as(caller).recordWorkflowFinished({ workflowId, status, jobs });
-  return null;
-});
+/** With the run's outputs; answers what the ledger made of them (released, pending
+ * review, or rejected at once: over the size limit). */
+export const recordWorkflowFinished = defineActivity<RecordFinishInput, { results?: ResultsState }>(
+  'recordWorkflowFinished',
+  async ({ caller, workflowId, status, jobs, outputs }, deps) => {
+    const session = deps.ledger.as(caller);
+    await session.recordWorkflowFinished({ workflowId, status, jobs, ...(outputs === undefined ? {} : { outputs }) });
+    const results = (await session.getWorkflow(workflowId))?.results?.state;
+    return results === undefined ? {} : { results };
+  },
+);
 
 /** The owners' approval requests of a run; repeating it returns what is recorded. */
 export const requestApprovals = defineActivity<RequestApprovalsInput, ApprovalRecord[]>(

@@ -28,8 +28,15 @@ export const approveBody = z
   .strict()
   .default({ reuse: false });
 
-export const rejectBody = z
-  .object({
-    reason: z.string().trim().min(1).max(MAX_DECISION_TEXT),
-  })
-  .strict();
+/** A rejection's body; one instance per route, so each route's OpenAPI body is its own
+ * component. */
+const reasonBody = () =>
+  z
+    .object({
+      reason: z.string().trim().min(1).max(MAX_DECISION_TEXT),
+    })
+    .strict();
+
+export const rejectBody = reasonBody();
+/** POST /workflows/{id}/results/reject. */
+export const resultsRejectBody = reasonBody();

@@ -25,6 +25,11 @@ const policy = z
     /** `required` (the default): a lessee's run waits for the owner's approval of its exact
      * spec and files; `none`: the owner opts out. */
     approval: z.enum(['required', 'none']).optional(),
+    /** `release` (the default): a run's outputs go to its requester when it ends; `review`:
+     * they are withheld until the owner releases them. */
+    results: z.enum(['release', 'review']).optional(),
+    /** The most bytes a run's outputs may take together; null removes the limit. */
+    maxResultBytes: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).nullable().optional(),
   })
   .strict();
 

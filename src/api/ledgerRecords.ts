@@ -1,5 +1,17 @@
 import { z } from 'zod';
-import type { ApprovalRecord, ChaincodeErrorBody, DatasetRecord, HistoryEntry, LeasePolicy, LeaseRecord, Page, TrailEntry } from '../core/model';
+import type {
+  ApprovalRecord,
+  ChaincodeErrorBody,
+  DatasetRecord,
+  HistoryEntry,
+  LeasePolicy,
+  LeaseRecord,
+  OutputManifest,
+  Page,
+  ResultsReview,
+  TrailEntry,
+  WorkflowLedgerRecord,
+} from '../core/model';
 
 /**
  * The ledger boundary: what the ledgerflow chaincode returns (transaction results) and emits
@@ -29,6 +41,8 @@ export const leasePolicySchema = z.object({
   leaseTtlSeconds: z.number().int().positive(),
   maxLeaseTtlSeconds: z.number().int().positive(),
   approval: approvalPolicy.optional(),
+  results: z.enum(['release', 'review']).optional(),
+  maxResultBytes: z.number().int().positive().optional(),
 }) satisfies RecordSchema<LeasePolicy>;
 
 export const leaseRecordSchema = z.object({
@@ -68,6 +82,8 @@ export const historyEntrySchema = z.object({
     'approval-requested',
     'approved',
     'rejected',
+    'results-released',
+    'results-rejected',
   ]),
   by: identity,
   value: z.unknown().optional(),
@@ -92,6 +108,47 @@ export const approvalRecordSchema = z.object({
   reason: z.string().optional(),
   reusedFrom: z.string().optional(),
 }) satisfies RecordSchema<ApprovalRecord>;
+
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+const size = z.number().int().nonnegative();
+
+export const outputManifestSchema = z.object({
+  files: z.array(z.object({ path: z.string().min(1), size, sha256 })),
+  logs: z.array(z.object({ job: z.string().min(1), size, sha256 })),
+}) satisfies RecordSchema<OutputManifest>;
+
+export const resultsReviewSchema = z.object({
+  datasetId: z.string().min(1),
+  org: z.string().min(1),
+  mspId: z.string().min(1),
+  state: z.enum(['pending', 'released', 'rejected']),
+  decidedAt: time.optional(),
+  decidedBy: identity.optional(),
+  reason: z.string().optional(),
+  outputsSha256: sha256.optional(),
+}) satisfies RecordSchema<ResultsReview>;
+
+export const workflowRecordSchema = z.object({
+  workflowId: z.string().min(1),
+  datasetIds: z.array(z.string().min(1)),
+  specHash: z.string(),
+  filesHash: z.string().optional(),
+  backend: z.string().optional(),
+  images: z.array(z.string()).optional(),
+  launchedBy: identity,
+  launchedAt: time,
+  reviewers: z.array(z.object({ datasetId: z.string().min(1), org: z.string().min(1), mspId: z.string().min(1) })).optional(),
+  maxResultBytes: z.number().int().positive().optional(),
+  status: z.enum(['Running', 'Succeeded', 'Failed', 'Canceled']),
+  finishedAt: time.optional(),
+  jobs: z.array(z.object({ name: z.string(), status: z.string(), exitCode: z.number().int().nullable() })).optional(),
+  outputs: outputManifestSchema.optional(),
+  outputsSha256: sha256.optional(),
+  results: z
+    .object({ state: z.enum(['released', 'pending-review', 'rejected']), reviews: z.array(resultsReviewSchema), reason: z.string().optional() })
+    .optional(),
+  cleanedUpAt: time.optional(),
+}) satisfies RecordSchema<WorkflowLedgerRecord>;
 
 /** A refusal, as the chaincode writes it into the peer's error message (chaincode/src/errors.ts);
  * a `data` that is not an object is dropped, not the refusal. */
@@ -121,7 +178,8 @@ export function pageSchema<T>(item: z.ZodType<T>): z.ZodType<Page<T>> {
  */
 export const ledgerEventSchemas = {
   LeaseTaken: leaseRecordSchema,
-  LeaseReleased: leaseRecordSchema,
+  // Who released it (chaincode ReleaseLease); absent from events recorded before it said so.
+  LeaseReleased: leaseRecordSchema.extend({ releasedBy: identity.optional(), releasedAs: z.enum(['holder', 'owner']).optional() }),
   LeasesExpired: z.object({ leases: z.array(leaseRecordSchema) }),
   DatasetDeleted: z.object({ dataset: datasetRecordSchema, endedLease: leaseRecordSchema.optional() }),
 } satisfies Record<string, z.ZodType>;

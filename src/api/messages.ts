@@ -35,4 +35,5 @@ export const cleanupMessageSchema = z.object({
   datasetIds: z.array(z.string()),
   releaseLeases: z.boolean(),
   launched: z.boolean().optional(),
+  deleteOutputs: z.boolean().optional(),
 }) satisfies z.ZodType<CleanupMessage>;

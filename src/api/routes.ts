@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { datasetIdParam, leaseBody, listQuery, registerBody, treeQuery, updateBody } from './datasetRequests';
 import { completionReportSchema } from './messages';
-import { approvalFileParams, approvalListQuery, approvalParams, approveBody, rejectBody } from './approvalRequests';
+import { approvalFileParams, approvalListQuery, approvalParams, approveBody, rejectBody, resultsRejectBody } from './approvalRequests';
 import { filePathSchema, listQuerySchema as workflowListQuery, submitBodySchema } from './workflowRequests';
 import * as s from './schemas';
 
@@ -72,6 +72,13 @@ const approvalNotFound = {
   schema: s.errorBody,
 };
 const notDatasetOwner = forbidden("the caller's organization owns none of the run's datasets (the requester cannot decide)");
+const pendingReview = forbidden(
+  "results_pending_review: a dataset's owner reviews the run's outputs and has not released them (the reviewing owners read them); forbidden: the outputs were rejected, or exceeded maxResultBytes",
+);
+const notResultsReviewer = forbidden(
+  'only an organization reviewing the outputs (owner of a dataset whose policy says results: review) may decide; the requester cannot',
+);
+const resultsDecided = { description: "the caller organization's review is already decided, or the run has not finished", schema: s.errorBody };
 const alreadyDecided = { description: "the caller organization's requests are already decided, or the run is no longer waiting", schema: s.errorBody };
 
 export const routes = {
@@ -275,6 +282,7 @@ export const routes = {
     params: jobLogParams,
     responses: {
       200: { description: 'stdout and stderr of the job', contentType: 'text/plain' },
+      403: pendingReview,
       404: { description: 'no such workflow or job, or the job has not started', schema: s.errorBody },
     },
   },
@@ -288,7 +296,53 @@ export const routes = {
     params: fileParams,
     responses: {
       200: { description: 'the raw file', contentType: 'application/octet-stream' },
+      403: pendingReview,
       404: { description: 'no such workflow or file', schema: s.errorBody },
+    },
+  },
+  workflowsResults: {
+    name: 'workflowsResults',
+    method: 'GET',
+    path: 'workflows/{id}/results',
+    tag: 'workflows',
+    auth: 'user',
+    summary: "The run's outputs (files and logs, with sha256) and the owners' review of them, as the ledger recorded them",
+    params: workflowParams,
+    responses: {
+      200: { description: 'the outputs and their state', schema: s.workflowResults },
+      404: { description: 'no such run visible to the caller (its requester and the reviewing owners see it), or nothing recorded', schema: s.errorBody },
+      409: { description: 'the run has not finished', schema: s.errorBody },
+    },
+  },
+  workflowsResultsRelease: {
+    name: 'workflowsResultsRelease',
+    method: 'POST',
+    path: 'workflows/{id}/results/release',
+    tag: 'workflows',
+    auth: 'user',
+    summary: "Release the outputs for the caller organization's datasets (on the ledger, naming the hash of every output, checked again first)",
+    params: workflowParams,
+    responses: {
+      200: { description: 'the outputs and their state after the decision', schema: s.workflowResults },
+      403: notResultsReviewer,
+      404: workflowNotFound,
+      409: resultsDecided,
+    },
+  },
+  workflowsResultsReject: {
+    name: 'workflowsResultsReject',
+    method: 'POST',
+    path: 'workflows/{id}/results/reject',
+    tag: 'workflows',
+    auth: 'user',
+    summary: 'Reject the outputs (on the ledger): they are never served and are deleted',
+    params: workflowParams,
+    body: resultsRejectBody,
+    responses: {
+      200: { description: 'the outputs and their state after the decision', schema: s.workflowResults },
+      403: notResultsReviewer,
+      404: workflowNotFound,
+      409: resultsDecided,
     },
   },
   workflowsReceipt: {

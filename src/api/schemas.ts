@@ -23,6 +23,10 @@ export const leasePolicy = z.strictObject({
   approval: z
     .enum(['required', 'none'])
     .meta({ description: "required: a lessee's run waits for the owner's approval of its exact spec and files (the default); none: the owner opted out" }),
+  results: z.enum(['release', 'review']).meta({
+    description: "release: a run's outputs go to its requester when it ends (the default); review: they are withheld until the owner releases them",
+  }),
+  maxResultBytes: z.int().positive().optional().meta({ description: "the most bytes a run's outputs (files and logs) may take together" }),
 });
 
 export const lease = z.strictObject({
@@ -148,6 +152,30 @@ export const approvalReview = z.strictObject({
 
 export const approvalDecided = z.strictObject({ workflowId: z.string(), items: z.array(approval) });
 
+const outputFile = z.strictObject({ path: z.string(), size: z.int().nonnegative(), sha256: sha256Hex });
+const outputLog = z.strictObject({ job: z.string(), size: z.int().nonnegative(), sha256: sha256Hex });
+
+/** GET /workflows/{id}/results, and the answer to a decision on them. */
+export const workflowResults = z.strictObject({
+  state: z.enum(['released', 'pending-review', 'rejected']),
+  files: z
+    .array(outputFile)
+    .meta({ description: 'every workspace file the run created or changed (regular files only), as recorded on the ledger at its finish' }),
+  logs: z.array(outputLog).meta({ description: "every started job's log, as served by GET /workflows/{id}/jobs/{job}/logs" }),
+  reviews: z.array(
+    z.strictObject({
+      datasetId: z.string(),
+      org: z.string().meta({ description: 'the owner organization that reviews' }),
+      state: z.enum(['pending', 'released', 'rejected']),
+      decidedAt: isoTime.optional(),
+      decidedBy: identity.optional(),
+      reason: z.string().optional(),
+    }),
+  ),
+  outputsSha256: sha256Hex.optional().meta({ description: 'sha256 of the canonical JSON of {files, logs}: what each decision on the ledger names' }),
+  reason: z.string().optional().meta({ description: 'why the outputs are withheld without a review (over maxResultBytes)' }),
+});
+
 /** POST /workflows, 202. */
 export const workflowAccepted = z.strictObject({ id: z.string(), statusUrl: z.string() });
 
@@ -272,6 +300,7 @@ export type ApprovalPage = z.output<typeof approvalPage>;
 export type ApprovalReview = z.output<typeof approvalReview>;
 export type ApprovalDecided = z.output<typeof approvalDecided>;
 export type Health = z.output<typeof health>;
+export type WorkflowResults = z.output<typeof workflowResults>;
 export type WorkflowReceipt = z.output<typeof workflowReceipt>;
 
 /** Shapes that get a name of their own in the OpenAPI document; others are named after
@@ -288,6 +317,7 @@ export const namedSchemas: Readonly<Record<string, z.ZodType>> = {
   JobView: jobView,
   WorkflowView: workflowView,
   WorkflowPage: workflowPage,
+  WorkflowResults: workflowResults,
   Approval: approval,
   ApprovalPage: approvalPage,
   ApprovalReview: approvalReview,

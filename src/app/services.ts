@@ -11,6 +11,7 @@ import { FileKeyStores } from '../adapters/keyStore/fileKeyStore';
 import { LocalDatasetStorage } from '../adapters/storage/localStorage';
 import { SqliteRunIndex } from '../adapters/runIndex/sqliteRunIndex';
 import { embeddedQueueMessages } from '../adapters/queues/embeddedQueueMessages';
+import type { RunIndex } from '../ports/runIndex';
 import type { RunMessages } from '../ports/runMessages';
 import { createCompute } from './compute';
 import { createLedger, serviceCaller } from './ledger';
@@ -38,6 +39,16 @@ export interface Services extends WorkflowSide {
 type KeyVaultModule = typeof import('../adapters/keyStore/keyVaultKeyStore');
 type AzureFilesModule = typeof import('../adapters/storage/azureFilesStorage');
 type IdentityModule = typeof import('@azure/identity');
+type TableRunIndexModule = typeof import('../adapters/runIndex/tableRunIndex');
+
+/** One machine: a SQLite file in the data dir. A Function App that scales out has no shared
+ * disk, so there the index is an Azure Table in its own storage account (docs/workflows.md). */
+function runIndexFor(s: Settings): RunIndex {
+  if (s.RUN_INDEX === 'sqlite') return new SqliteRunIndex(join(s.LEDGERFLOW_DATA_DIR, RUN_INDEX_FILE));
+  const { TableRunIndex } = require('../adapters/runIndex/tableRunIndex') as TableRunIndexModule;
+  const { DefaultAzureCredential } = require('@azure/identity') as IdentityModule;
+  return new TableRunIndex({ url: s.RUN_INDEX_TABLE_URL, tableName: s.RUN_INDEX_TABLE_NAME, credential: new DefaultAzureCredential() });
+}
 
 function azureFilesStorage(s: Settings): DatasetStorage {
   const { AzureFilesDatasetStorage } = require('../adapters/storage/azureFilesStorage') as AzureFilesModule;
@@ -79,7 +90,7 @@ export async function buildServices(s: Settings, env: NodeJS.ProcessEnv, log: Lo
     logger: log,
   });
   const platform = serviceCaller(s);
-  const runIndex = new SqliteRunIndex(join(s.LEDGERFLOW_DATA_DIR, RUN_INDEX_FILE));
+  const runIndex = runIndexFor(s);
   // Azure Storage queues cannot be searched by content; their messages expire on their own
   // (seven days), which the embedded host's queue copies, so there only leftovers go sooner.
   const runMessages: RunMessages = s.LEDGERFLOW_HOST === 'embedded' ? embeddedQueueMessages(s.LEDGERFLOW_DATA_DIR) : { deleteFor: async () => 0 };

@@ -149,6 +149,17 @@ export const settingsSchema = z.object({
     .enum(['true', 'false'])
     .default('false')
     .transform((v) => v === 'true'),
+  /** Where the run index lives (docs/workflows.md, "Listing"): `sqlite`, a file in the data
+   * dir (one machine, the embedded host); `table`, an Azure Table shared by every instance of
+   * a scaled-out Function App, at RUN_INDEX_TABLE_URL through the app's managed identity. */
+  RUN_INDEX: z.enum(['sqlite', 'table']).default('sqlite'),
+  /** The table endpoint of the Function App's own storage account (AzureWebJobsStorage), e.g.
+   * https://<account>.table.core.windows.net. */
+  RUN_INDEX_TABLE_URL: z.string().default(''),
+  RUN_INDEX_TABLE_NAME: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, 'must be 3 to 63 letters and digits, starting with a letter')
+    .default('ledgerflowruns'),
   LEASE_DEFAULT_TTL: positiveInt.default(3600),
   /** NCRONTAB, six fields with seconds. */
   LEASE_EXPIRY_SCHEDULE: z.string().default('0 * * * * *'),
@@ -248,6 +259,9 @@ function crossCheck(s: Settings, env: NodeJS.ProcessEnv): { path: string; messag
   }
   if (s.STORAGE === 'azure-files' && !/^https:\/\/[^/?#]+\/?$/.test(s.AZURE_FILES_ACCOUNT_URL)) {
     problems.push({ path: 'AZURE_FILES_ACCOUNT_URL', message: 'must be https://<account>.file.core.windows.net when STORAGE=azure-files' });
+  }
+  if (s.RUN_INDEX === 'table' && !/^https:\/\/[^/?#]+\/?$/.test(s.RUN_INDEX_TABLE_URL)) {
+    problems.push({ path: 'RUN_INDEX_TABLE_URL', message: 'must be https://<account>.table.core.windows.net when RUN_INDEX=table' });
   }
   return problems;
 }

@@ -8,6 +8,8 @@ export const ERROR_CODES = {
   bad_request: 400,
   unauthenticated: 401,
   forbidden: 403,
+  /** A run's outputs are withheld from its requester until the reviewing owners release them. */
+  results_pending_review: 403,
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,

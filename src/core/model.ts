@@ -26,8 +26,13 @@ export type {
   HistoryEntry,
   LeasePolicy,
   LeaseRecord,
+  OutputManifest,
   Page,
+  ResultsPolicy,
+  ResultsReview,
+  ResultsState,
   StorageKind,
+  WorkflowRecord as WorkflowLedgerRecord,
   TrailEntry,
 } from '@ledgerflow/chaincode';
 

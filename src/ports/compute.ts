@@ -73,6 +73,14 @@ export interface ComputeBackend {
   openLog?(handle: JobHandle): Promise<ByteSource>;
   /** Deletes every object and temporary file of the run. Idempotent. */
   cleanup(workflowId: string): Promise<void>;
+  /** Optional: every regular file of the run's workspace with its size and sha256, read
+   * without following a link, and nothing else (no link, FIFO, socket or device). Throws
+   * payload_too_large past MAX_OUTPUT_FILES (src/core/workflow/outputs.ts). A backend
+   * without it records no workspace files in a run's manifest, only its logs. */
+  workspaceFiles?(workflowId: string): Promise<{ path: string; size: number; sha256: string }[]>;
+  /** Optional: deletes the run's outputs (its workspace and its jobs' logs), for rejected
+   * results. Idempotent. */
+  deleteOutputs?(workflowId: string): Promise<void>;
   /** Optional, where cleanup keeps the workspace and logs for the API (local runner):
    * removes the run entirely, results and logs included (retention). Idempotent. */
   purge?(workflowId: string): Promise<void>;

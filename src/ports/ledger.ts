@@ -6,8 +6,10 @@ import type {
   HistoryEntry,
   LeasePolicy,
   LeaseRecord,
+  OutputManifest,
   Page,
   StorageKind,
+  WorkflowLedgerRecord,
   TrailEntry,
   WorkflowStatus,
 } from '../core/model';
@@ -82,7 +84,14 @@ export interface WorkflowFinish {
   workflowId: string;
   status: Extract<WorkflowStatus, 'Succeeded' | 'Failed' | 'Canceled'>;
   jobs: { name: string; status: string; exitCode: number | null }[];
+  /** Absent only when the outputs could not be listed (the chaincode then withholds them
+   * where a dataset reviews or limits them). */
+  outputs?: OutputManifest;
 }
+
+/** An owner organization's decision on a finished run's outputs, naming the manifest hash
+ * it decided on (the chaincode refuses one that differs from the hash recorded at finish). */
+export type ResultsDecision = { decision: 'release'; outputsSha256: string } | { decision: 'reject'; outputsSha256: string; reason: string };
 
 export interface LedgerEvent {
   blockNumber: bigint;
@@ -125,6 +134,10 @@ export interface LedgerSession {
   recordWorkflowLaunched(launch: WorkflowLaunch): Promise<void>;
   recordWorkflowFinished(finish: WorkflowFinish): Promise<void>;
   recordWorkflowCleanedUp(workflowId: string): Promise<void>;
+  /** The run's ledger record; undefined when the run never reached the ledger. */
+  getWorkflow(workflowId: string): Promise<WorkflowLedgerRecord | undefined>;
+  /** Decides every pending review of the run's outputs by the caller's organization. */
+  decideResults(workflowId: string, decision: ResultsDecision): Promise<WorkflowLedgerRecord>;
   datasetHistory(datasetId: string): Promise<HistoryEntry[]>;
   /** Records the requests (as the lease holder); returns every request the run needs, some
    * possibly approved already by a reusable approval. Repeating it is harmless. */

@@ -1,12 +1,10 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Agent } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
-import type { HttpClient, PipelineRequest } from '@azure/core-rest-pipeline';
-import { createDefaultHttpClient } from '@azure/core-rest-pipeline';
-import { selfSignedCertificate } from './selfSignedCert';
+import type { HttpClient } from '@azure/core-rest-pipeline';
+import { loopbackHttpClient, selfSignedCertificate } from './selfSignedCert';
 
 /**
  * A Key Vault data-plane fake over HTTPS that the real @azure/keyvault-secrets SecretClient
@@ -73,22 +71,7 @@ export class FakeKeyVaultServer {
 
   /** An HttpClient for SecretClientOptions that reaches this fake. */
   httpClient(): HttpClient {
-    const agent = new Agent({
-      ca: this.ca,
-      keepAlive: false,
-      lookup: (_host, options, callback) => {
-        if ((options as { all?: boolean }).all)
-          (callback as (e: null, a: { address: string; family: number }[]) => void)(null, [{ address: '127.0.0.1', family: 4 }]);
-        else (callback as (e: null, a: string, f: number) => void)(null, '127.0.0.1', 4);
-      },
-    });
-    const inner = createDefaultHttpClient();
-    return {
-      sendRequest: (request: PipelineRequest) => {
-        request.agent = agent;
-        return inner.sendRequest(request);
-      },
-    };
+    return loopbackHttpClient(this.ca);
   }
 
   close(): Promise<void> {

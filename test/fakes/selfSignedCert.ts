@@ -1,6 +1,8 @@
 import 'reflect-metadata'; // @peculiar/x509 resolves its services through tsyringe, which needs it
 import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
+import { Agent } from 'node:https';
+import { createDefaultHttpClient, type HttpClient, type PipelineRequest } from '@azure/core-rest-pipeline';
 
 /** A throwaway self-signed TLS certificate for a protocol fake, made in the test run. */
 export interface TestCertificate {
@@ -31,4 +33,25 @@ export async function selfSignedCertificate(dnsNames: string[]): Promise<TestCer
     .match(/.{1,64}/g)!
     .join('\n')}\n-----END PRIVATE KEY-----\n`;
   return { certPem: cert.toString('pem'), keyPem };
+}
+
+/** An HttpClient for an Azure SDK client that reaches a fake serving `ca`'s certificate:
+ * every name resolves to the loopback, as a custom DNS + CA would. */
+export function loopbackHttpClient(ca: string): HttpClient {
+  const agent = new Agent({
+    ca,
+    keepAlive: false,
+    lookup: (_host, options, callback) => {
+      if ((options as { all?: boolean }).all)
+        (callback as (e: null, a: { address: string; family: number }[]) => void)(null, [{ address: '127.0.0.1', family: 4 }]);
+      else (callback as (e: null, a: string, f: number) => void)(null, '127.0.0.1', 4);
+    },
+  });
+  const inner = createDefaultHttpClient();
+  return {
+    sendRequest: (request: PipelineRequest) => {
+      request.agent = agent;
+      return inner.sendRequest(request);
+    },
+  };
 }

@@ -13,7 +13,9 @@ export type HistoryAction =
   | 'workflow-cleaned-up'
   | 'approval-requested'
   | 'approved'
-  | 'rejected';
+  | 'rejected'
+  | 'results-released'
+  | 'results-rejected';
 
 /** One entry of a dataset's audit key: written (blindly) by every transaction that changes
  * the dataset, its lease, or a workflow using it, so its key history is the dataset's history. */

@@ -1,4 +1,5 @@
 import type { ApprovalPolicy } from './approvalRecord';
+import type { ResultsPolicy } from './resultsRecord';
 
 export interface LeasePolicy {
   /** Lease length when the taker names none. */
@@ -7,4 +8,8 @@ export interface LeasePolicy {
   maxLeaseTtlSeconds: number;
   /** Absent on datasets recorded before it existed: reads as `required` (approvals.ts). */
   approval?: ApprovalPolicy;
+  /** Absent reads as `release` (results.ts). */
+  results?: ResultsPolicy;
+  /** The most bytes a run's outputs may take together; absent: no limit. */
+  maxResultBytes?: number;
 }

@@ -1,4 +1,5 @@
 import type { Identity } from './identity';
+import type { OutputManifest, WorkflowResults } from './resultsRecord';
 
 export type FinishedStatus = 'Succeeded' | 'Failed' | 'Canceled';
 
@@ -22,8 +23,18 @@ export interface WorkflowRecord {
   images?: string[];
   launchedBy: Identity;
   launchedAt: string;
+  /** Fixed at launch from the datasets' policies: the owner organizations that review the
+   * outputs (datasets with `results: review` of other organizations) and the smallest
+   * `maxResultBytes`. */
+  reviewers?: { datasetId: string; org: string; mspId: string }[];
+  maxResultBytes?: number;
   status: 'Running' | FinishedStatus;
   finishedAt?: string;
   jobs?: WorkflowJobOutcome[];
+  /** Recorded at finish. */
+  outputs?: OutputManifest;
+  /** sha256 hex of the canonical JSON of `outputs`: what a results decision names. */
+  outputsSha256?: string;
+  results?: WorkflowResults;
   cleanedUpAt?: string;
 }

@@ -1,6 +1,14 @@
 import type { z } from 'zod';
-import { approvalRecordSchema, datasetRecordSchema, historyEntrySchema, leaseRecordSchema, pageSchema, trailEntrySchema } from '../../api/ledgerRecords';
-import type { ApprovalRecord, ApprovalState, DatasetRecord, LeaseRecord, Page } from '../../core/model';
+import {
+  approvalRecordSchema,
+  datasetRecordSchema,
+  historyEntrySchema,
+  leaseRecordSchema,
+  pageSchema,
+  trailEntrySchema,
+  workflowRecordSchema,
+} from '../../api/ledgerRecords';
+import type { ApprovalRecord, ApprovalState, DatasetRecord, LeaseRecord, Page, WorkflowLedgerRecord } from '../../core/model';
 import type {
   ApprovalDecision,
   CommittedTransaction,
@@ -10,6 +18,7 @@ import type {
   HistoryEntry,
   LedgerSession,
   NewDataset,
+  ResultsDecision,
   TrailEntry,
   WorkflowFinish,
   WorkflowLaunch,
@@ -101,6 +110,19 @@ export class FabricLedgerSession implements LedgerSession {
 
   async recordWorkflowCleanedUp(workflowId: string): Promise<void> {
     await this.#calls.submit('RecordWorkflowCleanedUp', [workflowId]);
+  }
+
+  async getWorkflow(workflowId: string): Promise<WorkflowLedgerRecord | undefined> {
+    try {
+      return await this.#evaluate(workflowRecordSchema, 'ReadWorkflow', [workflowId]);
+    } catch (err) {
+      if (err instanceof LedgerflowError && err.code === 'not_found') return undefined;
+      throw err;
+    }
+  }
+
+  async decideResults(workflowId: string, decision: ResultsDecision): Promise<WorkflowLedgerRecord> {
+    return this.#submit(workflowRecordSchema, 'DecideResults', [workflowId, JSON.stringify(decision)]);
   }
 
   async datasetHistory(datasetId: string): Promise<HistoryEntry[]> {

@@ -1,3 +1,4 @@
+import type { Caller } from '../../core/model';
 import type { Logger } from '../../observability/logger';
 import type { ComputeBackend } from '../../ports/compute';
 import type { DatasetLocation } from '../../ports/datasetStorage';
@@ -12,6 +13,8 @@ import type { RunIndex } from '../../ports/runIndex';
  */
 export interface ActivityDeps {
   ledger: Ledger;
+  /** The platform identity: the one the chaincode lets expire leases. */
+  platform: Caller;
   compute: ComputeBackend;
   /** Opens a dataset's sealed location with its owner's key and fetches its storage
    * credential, if any. The credential goes to the compute backend and nowhere else. */

@@ -2,7 +2,8 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { ledgerEventSchemas } from '../../api/ledgerRecords';
-import { ORCHESTRATORS, WORKFLOW_EVENTS } from '../../core/workflow/run';
+import { leaseEndedReason, type LeaseEnd } from '../../core/workflow/leases';
+import { leaseExpiryInstanceId, ORCHESTRATORS, WORKFLOW_EVENTS, type CancelRequest, type LeaseExpiryInput } from '../../core/workflow/run';
 import type { Caller } from '../../core/model';
 import { writeFileAtomic } from '../../fs/atomicFile';
 import type { Logger } from '../../observability/logger';
@@ -17,23 +18,42 @@ import { factsOf, viewOf } from './views';
  * platform's expiry timer, or any member's own Fabric client; all of them leave a chaincode
  * event, so the platform reads the chaincode-event stream (from a checkpoint persisted in
  * the data dir, so no event is missed across restarts) and, for every dataset whose lease
- * ended, was taken over, or which was deleted, cancels the runs the ledger no longer allows.
+ * ended, was taken over, or which was deleted, cancels the runs the ledger no longer allows,
+ * each with a message naming the dataset and why. For every lease in force that it sees, it
+ * also makes sure the lease's exact expiry timer exists.
  */
 
-/** The events that can end a run's lease, and the datasets each names (payloads parsed with
- * the ledger contract's schemas). */
-const EVENT_DATASETS: Record<string, (payload: unknown) => string[]> = {
-  LeaseReleased: (p) => [ledgerEventSchemas.LeaseReleased.parse(p).datasetId],
-  LeaseTaken: (p) => [ledgerEventSchemas.LeaseTaken.parse(p).datasetId],
-  LeasesExpired: (p) => ledgerEventSchemas.LeasesExpired.parse(p).leases.map((l) => l.datasetId),
-  DatasetDeleted: (p) => [ledgerEventSchemas.DatasetDeleted.parse(p).dataset.id],
+/** What one chaincode event did to a dataset's lease, in the words a canceled run shows. */
+export interface LeaseChange {
+  datasetId: string;
+  end: LeaseEnd;
+}
+
+/** The events that can end a run's lease, and what each did (payloads parsed with the
+ * ledger contract's schemas). A new lease (`LeaseTaken`) ends a run only when it replaced
+ * one that had run out. */
+const EVENT_CHANGES: Record<string, (payload: unknown) => LeaseChange[]> = {
+  LeaseReleased: (p) => {
+    const released = ledgerEventSchemas.LeaseReleased.parse(p);
+    // Events recorded before the chaincode said who released carry no `releasedAs`.
+    const end = released.releasedAs === undefined ? 'lease released' : (`lease released by its ${released.releasedAs}` as const);
+    return [{ datasetId: released.datasetId, end }];
+  },
+  LeaseTaken: (p) => [{ datasetId: ledgerEventSchemas.LeaseTaken.parse(p).datasetId, end: 'lease expired' }],
+  LeasesExpired: (p) => ledgerEventSchemas.LeasesExpired.parse(p).leases.map((l) => ({ datasetId: l.datasetId, end: 'lease expired' as const })),
+  DatasetDeleted: (p) => [{ datasetId: ledgerEventSchemas.DatasetDeleted.parse(p).dataset.id, end: 'dataset deleted' }],
 };
 
-/** Datasets whose lease the event may have ended; [] for any other event. */
-export function datasetsEndedBy(event: LedgerEvent): string[] {
-  const datasets = EVENT_DATASETS[event.name];
-  return datasets === undefined ? [] : datasets(event.payload);
+/** The lease changes the event made; [] for any other event. */
+export function leaseChangesOf(event: LedgerEvent): LeaseChange[] {
+  const changes = EVENT_CHANGES[event.name];
+  return changes === undefined ? [] : changes(event.payload);
 }
+
+/** Which of two changes in one pass names the run's end: a deletion outranks the rest, a
+ * takeover (which only says the old lease had run out) ranks last, otherwise the first. */
+const TAKEOVER = 0;
+const rank = (event: string): number => (event === 'DatasetDeleted' ? 2 : event === 'LeaseTaken' ? TAKEOVER : 1);
 
 /** Where reading resumes: the last event handled (fabric-gateway's checkpoint: its block,
  * and the transaction to skip through in it). */
@@ -93,10 +113,11 @@ export interface FollowDeps {
 export async function followLedger(deps: FollowDeps): Promise<{ events: number; canceled: string[] }> {
   const from = await deps.checkpoints.load();
   const abort = new AbortController();
-  const idleMs = deps.idleMs ?? 500;
+  // Cancels wait for the stream to go quiet, so this adds to every revocation's delay.
+  const idleMs = deps.idleMs ?? 200;
   const maxEvents = deps.maxEvents ?? 1000;
   let idle = setTimeout(() => abort.abort(), idleMs);
-  const datasets = new Set<string>();
+  const changes = new Map<string, { change: LeaseChange; rank: number }>();
   let last: LedgerEvent | undefined;
   let events = 0;
   try {
@@ -109,7 +130,10 @@ export async function followLedger(deps: FollowDeps): Promise<{ events: number; 
       clearTimeout(idle);
       events++;
       last = event;
-      for (const id of endedDatasets(event, deps.log)) datasets.add(id);
+      for (const change of changesOf(event, deps.log)) {
+        const seen = changes.get(change.datasetId);
+        if (seen === undefined || rank(event.name) > seen.rank) changes.set(change.datasetId, { change, rank: rank(event.name) });
+      }
       if (events >= maxEvents) break;
       idle = setTimeout(() => abort.abort(), idleMs);
     }
@@ -117,21 +141,28 @@ export async function followLedger(deps: FollowDeps): Promise<{ events: number; 
     clearTimeout(idle);
   }
   const canceled: string[] = [];
-  if (datasets.size > 0) await ensureIndexed(deps.index, deps.runs, deps.log);
+  if (changes.size > 0) await ensureIndexed(deps.index, deps.runs, deps.log);
   const session = deps.ledger.as(deps.platform);
-  for (const datasetId of datasets) {
+  for (const [datasetId, { change, rank: seen }] of changes) {
     // A deleted dataset has no lease (its lease key ends with it). A failure here fails
     // the pass before the checkpoint moves, so the next pass repeats it.
     const lease = await session.getLease(datasetId);
-    canceled.push(...(await cancelRunsOutsideLease(datasetId, lease?.holder, deps.runs, deps.index, deps.log)));
+    // A takeover says why only while the new lease is in force; with none in force now, the
+    // lease ended after the events read, by an event the next pass reads, which says why.
+    const endedUnread = seen === TAKEOVER && lease === undefined;
+    if (!endedUnread) {
+      const reason = leaseEndedReason(datasetId, change.end);
+      canceled.push(...(await cancelRunsOutsideLease(datasetId, lease?.holder, reason, deps.runs, deps.index, deps.log)));
+    }
+    if (lease !== undefined) await startExpiryTimer({ datasetId, expiresAt: lease.expiresAt }, deps.runs, deps.log);
   }
   if (last !== undefined) await deps.checkpoints.save({ blockNumber: last.blockNumber, transactionId: last.txId });
   return { events, canceled };
 }
 
-function endedDatasets(event: LedgerEvent, log: Logger): string[] {
+function changesOf(event: LedgerEvent, log: Logger): LeaseChange[] {
   try {
-    return datasetsEndedBy(event);
+    return leaseChangesOf(event);
   } catch (err) {
     // Our own chaincode wrote it; a payload we cannot read is logged and skipped, not retried forever.
     log.error({ err, txId: event.txId, event: event.name }, 'chaincode event with an unexpected payload');
@@ -144,7 +175,14 @@ function endedDatasets(event: LedgerEvent, log: Logger): string[] {
  * (`holder` undefined: the dataset has no lease in force). Decided from the lease in force
  * now, not from the event, so a replayed or late event cancels nothing the ledger allows.
  */
-export async function cancelRunsOutsideLease(datasetId: string, holder: Caller | undefined, runs: RunControl, index: RunIndex, log: Logger): Promise<string[]> {
+export async function cancelRunsOutsideLease(
+  datasetId: string,
+  holder: Caller | undefined,
+  reason: string,
+  runs: RunControl,
+  index: RunIndex,
+  log: Logger,
+): Promise<string[]> {
   const canceled: string[] = [];
   // The index names the runs on the dataset not known to have ended; each is then checked
   // against its durable state, which also corrects the index for a run that ended unseen.
@@ -157,9 +195,19 @@ export async function cancelRunsOutsideLease(datasetId: string, holder: Caller |
       await index.setStatus(row.id, viewOf(record, facts).status, new Date());
       continue;
     }
-    await runs.raise(row.id, WORKFLOW_EVENTS.cancel, { reason: `the lease on dataset ${datasetId} ended on the ledger` });
+    const cancel: CancelRequest = { reason };
+    await runs.raise(row.id, WORKFLOW_EVENTS.cancel, cancel);
     canceled.push(row.id);
   }
-  if (canceled.length > 0) log.info({ datasetId, workflows: canceled }, 'runs canceled: their lease ended on the ledger');
+  if (canceled.length > 0) log.info({ datasetId, workflows: canceled, reason }, 'runs canceled: their lease ended on the ledger');
   return canceled;
+}
+
+/** Starts the lease's exact expiry timer (orchestrators/leaseExpiryOrchestrator.ts) unless it
+ * exists: its instance id is derived from the lease, so a repeated pass starts nothing twice. */
+export async function startExpiryTimer(lease: LeaseExpiryInput, runs: RunControl, log: Logger): Promise<void> {
+  const id = leaseExpiryInstanceId(lease);
+  if ((await runs.get(id)) !== undefined) return;
+  await runs.start(ORCHESTRATORS.leaseExpiry, id, lease);
+  log.info({ datasetId: lease.datasetId, expiresAt: lease.expiresAt }, 'lease expiry timer set');
 }

@@ -1,4 +1,5 @@
 import { LedgerflowError } from '../../core/errors';
+import type { ResultsState } from '../../core/model';
 import { cleanupInstanceId, isFinished, jobInstanceId, ORCHESTRATORS } from '../../core/workflow/run';
 import type { Logger } from '../../observability/logger';
 import type { ComputeBackend } from '../../ports/compute';
@@ -17,6 +18,8 @@ import { factsOf, viewOf, type RunFacts } from './views';
  */
 export interface RetentionDeps {
   index: RunIndex;
+  /** The review state of the run's outputs on the ledger; undefined when none was recorded. */
+  resultsState(id: string): Promise<ResultsState | undefined>;
   runs: RunControl;
   compute: ComputeBackend;
   messages: RunMessages;
@@ -38,12 +41,14 @@ const ACTIVE = new Set(['Pending', 'Running', 'ContinuedAsNew', 'Suspended']);
 
 /**
  * Why the run may not be purged yet, or undefined when it may. Nothing of a run that is
- * running, or whose cleanup has not ended, is touched. The one place to add a hold: a run
- * whose results wait for their owners' review (unreleased) must be refused here too.
+ * running, or whose cleanup has not ended, is touched; nor the outputs of a run that wait
+ * for their owners' review: purging them would decide for the owners (and the requester's
+ * DELETE must not be a way around a review).
  */
-export function purgeBlocker(record: RunRecord, facts: RunFacts, cleanup: RunRecord | undefined): string | undefined {
+export function purgeBlocker(record: RunRecord, facts: RunFacts, cleanup: RunRecord | undefined, results: ResultsState | undefined): string | undefined {
   const view = viewOf(record, facts);
   if (ACTIVE.has(record.runtimeStatus) || !isFinished(view.status)) return `it is ${view.status}`;
+  if (results === 'pending-review') return "its outputs await their owners' review";
   // An orchestration that ran to its end always asked for cleanup (its last step); one that
   // crashed or was terminated never will, so only the former waits for it.
   if (record.runtimeStatus === 'Completed' && (cleanup === undefined || ACTIVE.has(cleanup.runtimeStatus))) return 'its cleanup has not finished';
@@ -61,7 +66,7 @@ export async function purgeRun(deps: RetentionDeps, id: string): Promise<PurgeCo
   const facts = record === undefined || record.name !== ORCHESTRATORS.workflow ? undefined : factsOf(record);
   const cleanupId = cleanupInstanceId(id);
   if (record !== undefined && facts !== undefined) {
-    const blocker = purgeBlocker(record, facts, await deps.runs.get(cleanupId));
+    const blocker = purgeBlocker(record, facts, await deps.runs.get(cleanupId), await deps.resultsState(id));
     if (blocker !== undefined)
       throw new LedgerflowError('conflict', `workflow ${id} cannot be deleted yet: ${blocker}`, { data: { status: viewOf(record, facts).status } });
   }

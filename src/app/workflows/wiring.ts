@@ -17,6 +17,7 @@ import { callbackKey, callbackUrl, runTiming } from './platform';
 import type { RunControl } from './runControl';
 import { WorkflowService } from './workflowService';
 import { ApprovalService } from './approvalService';
+import { ResultsService } from './resultsService';
 import { runReceipt } from './receipts';
 
 /**
@@ -30,6 +31,8 @@ export interface WorkflowSide {
   compute(): Promise<ComputeBackend>;
   /** The workflow API over one invocation's durable client. */
   workflowService(runs: RunControl): Promise<WorkflowService>;
+  /** The owners' control of a run's outputs over one invocation's durable client. */
+  resultsService(runs: RunControl): Promise<ResultsService>;
   /** The owners' consent API over one invocation's durable client. */
   approvalService(runs: RunControl): Promise<ApprovalService>;
   /** A run's receipt: its ledger transactions with block numbers (receipts.ts). */
@@ -64,6 +67,7 @@ export function workflowSide(p: WorkflowSideParts): WorkflowSide {
   const platformKeyStore = p.keyStores.forOrg(p.platform.org);
   const key = () => callbackKey(platformKeyStore);
   const locateDataset = datasetLocator(p.ledger, p.keyStores, p.platform);
+  const resultsService = async (runs: RunControl) => new ResultsService({ ledger: p.ledger, compute: await computeOnce(), runs, log });
   // A key of its own for listing cursors, derived from the platform key (key separation).
   const cursorKey = async () =>
     createHmac('sha256', await key())
@@ -73,12 +77,15 @@ export function workflowSide(p: WorkflowSideParts): WorkflowSide {
     compute: computeOnce,
     callbackKey: key,
     runIndex: p.runIndex,
+    resultsService,
     workflowService: async (runs) => {
       const compute = await computeOnce();
       return new WorkflowService({
         ledger: p.ledger,
+        platform: p.platform,
         compute,
         runs,
+        results: await resultsService(runs),
         index: p.runIndex,
         cursorKey,
         messages: p.runMessages,
@@ -94,6 +101,7 @@ export function workflowSide(p: WorkflowSideParts): WorkflowSide {
     approvalService: async (runs) => new ApprovalService({ ledger: p.ledger, compute: await computeOnce(), runs, log }),
     activityDeps: async () => ({
       ledger: p.ledger,
+      platform: p.platform,
       compute: await computeOnce(),
       locateDataset,
       callbackKey: key,

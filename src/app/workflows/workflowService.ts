@@ -1,10 +1,9 @@
-import { Readable } from 'node:stream';
 import { LedgerflowError, notFound } from '../../core/errors';
-import { needsApproval } from '../../core/datasets/policy';
+import { needsApproval, withholdsResults } from '../../core/datasets/policy';
 import type { Caller, LeaseRecord, Page, WorkflowStatus } from '../../core/model';
 import { fileDigest, filesHash } from '../../core/workflow/hash';
 import { unleasedVolumes } from '../../core/workflow/leases';
-import { isFinished, jobInstanceId, ORCHESTRATORS, WORKFLOW_EVENTS, type JobRunStatus, type RunTiming, type WorkflowInput } from '../../core/workflow/run';
+import { isFinished, ORCHESTRATORS, WORKFLOW_EVENTS, type RunTiming, type WorkflowInput } from '../../core/workflow/run';
 import { memoryBytes } from '../../core/workflow/quantity';
 import { datasetIdsOf, parseWorkflowSpec, type WorkflowSpec } from '../../core/workflow/spec';
 import type { Logger } from '../../observability/logger';
@@ -13,6 +12,8 @@ import type { Ledger } from '../../ports/ledger';
 import type { RunIndex } from '../../ports/runIndex';
 import type { RunMessages } from '../../ports/runMessages';
 import type { Submission } from '../../api/workflowRequests';
+import { bufferSource, openJobLog } from './outputs';
+import type { ResultsService } from './resultsService';
 import type { RunControl, RunRecord } from './runControl';
 import { purgeExpired, purgeRun, type PurgeCounts, type RetentionDeps } from './retention';
 import { ensureIndexed, finalViewOf, listCursors, reconcile } from './runIndexing';
@@ -20,8 +21,12 @@ import { factsOf, viewOf, visibleTo, type RunFacts, type WorkflowView } from './
 
 export interface WorkflowServiceDeps {
   ledger: Ledger;
+  /** The platform's own identity: reads the ledger where no caller does (retention). */
+  platform: Caller;
   compute: ComputeBackend;
   runs: RunControl;
+  /** Who may read a run's outputs now. */
+  results: ResultsService;
   /** The app's index of runs: listing reads it, never the durable instance store. */
   index: RunIndex;
   /** Signs listing cursors (derived from a platform key). */
@@ -39,7 +44,9 @@ export interface WorkflowServiceDeps {
 /**
  * The workflow API behind the HTTP routes: submit (parse, lease check, hash, workspace,
  * start), read, list, cancel, logs and result files. A run is visible only to members of
- * the submitter's organization; to anyone else it does not exist (404).
+ * the submitter's organization; to anyone else it does not exist (404). Its logs and files
+ * are outputs, served as ResultsService allows (reviewing owners too; the requester only
+ * when nothing withholds them).
  */
 export class WorkflowService {
   constructor(private readonly deps: WorkflowServiceDeps) {}
@@ -57,9 +64,11 @@ export class WorkflowService {
       throw new LedgerflowError('forbidden', 'the workflow mounts datasets the caller has not leased', { details: unleased });
     }
     const approvalDatasetIds: string[] = [];
+    let resultsWithheld = false;
     for (const datasetId of leases.keys()) {
       const dataset = await session.getDataset(datasetId);
       if (dataset !== undefined && needsApproval(dataset, caller)) approvalDatasetIds.push(datasetId);
+      if (dataset !== undefined && withholdsResults(dataset, caller)) resultsWithheld = true;
     }
     const id = this.deps.newId();
     const input: WorkflowInput = {
@@ -68,6 +77,7 @@ export class WorkflowService {
       spec,
       filesHash: filesHash(submission.files),
       approvalDatasetIds,
+      resultsWithheld,
       review: {
         workflow: submission.source,
         files: Object.entries(submission.files).map(([path, content]) => ({ path, size: Buffer.byteLength(content), sha256: fileDigest(content) })),
@@ -161,25 +171,25 @@ export class WorkflowService {
   }
 
   private retention(): RetentionDeps {
-    const { index, runs, compute, messages, log, now } = this.deps;
-    return { index, runs, compute, messages, log, now };
+    const { index, runs, compute, messages, log, now, ledger, platform } = this.deps;
+    const resultsState = async (id: string) => (await ledger.as(platform).getWorkflow(id))?.results?.state;
+    return { index, runs, compute, messages, log, now, resultsState };
   }
 
-  /** A job's log, streamed where the backend can (see ByteSource). */
+  /** A job's log, streamed where the backend can (see ByteSource); to whom the run's
+   * outputs are readable (ResultsService.requireReadable). */
   async logs(caller: Caller, id: string, jobName: string): Promise<ByteSource> {
-    const { facts } = await this.visibleRun(caller, id);
+    const { facts } = await this.deps.results.requireReadable(caller, id);
     if (facts.spec !== undefined && !facts.spec.jobs.some((j) => j.name === jobName)) throw notFound(`job ${jobName}`);
-    const job = await this.deps.runs.get(jobInstanceId(id, jobName));
-    const status = job?.customStatus as JobRunStatus | null | undefined;
-    if (status?.handle === undefined) throw notFound(`logs of job ${jobName} (it has not started)`);
-    const { compute } = this.deps;
-    return compute.openLog !== undefined ? compute.openLog(status.handle) : bufferSource(Buffer.from(await compute.logs(status.handle), 'utf8'));
+    const log = await openJobLog(this.deps.runs, this.deps.compute, id, jobName);
+    if (log === undefined) throw notFound(`logs of job ${jobName} (it has not started)`);
+    return log;
   }
 
   /** A regular file of the run's workspace; anything else (missing, a FIFO, a directory, a
    * link leaving the workspace) is the same 404, which names no host path. */
   async file(caller: Caller, id: string, path: string): Promise<ByteSource> {
-    await this.visibleRun(caller, id);
+    await this.deps.results.requireReadable(caller, id);
     const { compute } = this.deps;
     const source =
       compute.openWorkspaceFile !== undefined
@@ -204,9 +214,4 @@ function oversized(spec: WorkflowSpec, maxBytes: number): { path: string; messag
       ? [{ path: `jobs[${i}].resources.memory`, message: `must be at most ${maxBytes} bytes (LOCAL_JOB_MAX_MEMORY)` }]
       : [],
   );
-}
-
-/** A whole buffer as a ByteSource, for backends that can only fetch a file at once. */
-function bufferSource(buffer: Buffer): ByteSource {
-  return { size: buffer.length, read: (start, end) => Readable.from([buffer.subarray(start, end + 1)]), close: async () => undefined };
 }

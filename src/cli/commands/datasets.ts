@@ -16,6 +16,8 @@ interface RegisterOptions {
   leaseTtl?: number;
   maxLeaseTtl?: number;
   approval?: 'required' | 'none';
+  results?: 'release' | 'review';
+  maxResultBytes?: number;
   localPath?: string;
   azureShareUrl?: string;
   azureCredentialEnv?: string;
@@ -24,12 +26,22 @@ interface RegisterOptions {
 }
 
 /** The policy fields the owner named (the server keeps the rest). */
-function policyOf(o: Pick<RegisterOptions, 'leaseTtl' | 'maxLeaseTtl' | 'approval'>): Record<string, unknown> {
+type PolicyOptions = Pick<RegisterOptions, 'leaseTtl' | 'maxLeaseTtl' | 'approval' | 'results' | 'maxResultBytes'>;
+
+function policyOf(o: PolicyOptions): Record<string, unknown> {
   return {
     ...(o.leaseTtl === undefined ? {} : { leaseTtlSeconds: o.leaseTtl }),
     ...(o.maxLeaseTtl === undefined ? {} : { maxLeaseTtlSeconds: o.maxLeaseTtl }),
     ...(o.approval === undefined ? {} : { approval: o.approval }),
+    ...(o.results === undefined ? {} : { results: o.results }),
+    ...(o.maxResultBytes === undefined ? {} : { maxResultBytes: o.maxResultBytes }),
   };
+}
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw usageError(`${value} is not a positive whole number`);
+  return n;
 }
 
 const approvalOption = () =>
@@ -80,6 +92,7 @@ function showDataset(ctx: Context, d: api.Dataset | api.DeletedDataset): void {
       ['lease', d.lease === null ? '-' : `${who(d.lease.holder)} until ${d.lease.expiresAt}`],
       ['lease policy', `default ${d.policy.leaseTtlSeconds}s, at most ${d.policy.maxLeaseTtlSeconds}s`],
       ['approval', d.policy.approval],
+      ['results', d.policy.maxResultBytes === undefined ? d.policy.results : `${d.policy.results}, at most ${d.policy.maxResultBytes} bytes`],
       ['storage', d.storageKind],
       ['created', d.createdAt],
       ...(d.deletedAt === undefined ? [] : [['deleted', d.deletedAt] as const]),
@@ -96,6 +109,13 @@ function addRegisterOptions(command: Command): Command {
     .addOption(ttlOption('--lease-ttl <duration>', 'lease length when a taker names none'))
     .addOption(ttlOption('--max-lease-ttl <duration>', 'longest lease a taker may ask for'))
     .addOption(approvalOption())
+    .addOption(
+      new Option('--results <policy>', "release (default): a run's outputs go to its requester when it ends; review: only once you release them").choices([
+        'release',
+        'review',
+      ]),
+    )
+    .addOption(new Option('--max-result-bytes <n>', "the most bytes a run's outputs (files and logs) may take together").argParser(positiveInteger))
     .option('--max-bytes <n>', 'refuse uploads larger than this', (v) => Number(v), DEFAULT_MAX_UPLOAD_BYTES)
     .option('-q, --quiet', 'print only the new dataset id (for scripts: ID=$(ledgerflow datasets register dir -q))');
 }
@@ -178,15 +198,23 @@ export function datasetsCommand(): Command {
     .addOption(ttlOption('--lease-ttl <duration>', 'lease length when a taker names none'))
     .addOption(ttlOption('--max-lease-ttl <duration>', 'longest lease a taker may ask for'))
     .addOption(approvalOption())
+    .addOption(
+      new Option('--results <policy>', "release: a run's outputs go to its requester when it ends; review: only once you release them").choices([
+        'release',
+        'review',
+      ]),
+    )
+    .addOption(new Option('--max-result-bytes <n>', "the most bytes a run's outputs (files and logs) may take together").argParser(positiveInteger))
     .action(
-      action(async (ctx, id: string, o: Pick<RegisterOptions, 'name' | 'description' | 'leaseTtl' | 'maxLeaseTtl' | 'approval'>) => {
+      action(async (ctx, id: string, o: Pick<RegisterOptions, 'name' | 'description'> & PolicyOptions) => {
         const policy = policyOf(o);
         const body = {
           ...(o.name === undefined ? {} : { name: o.name }),
           ...(o.description === undefined ? {} : { description: o.description }),
           ...(Object.keys(policy).length === 0 ? {} : { policy }),
         };
-        if (Object.keys(body).length === 0) throw usageError('nothing to change: give --name, --description, --lease-ttl, --max-lease-ttl or --approval');
+        if (Object.keys(body).length === 0)
+          throw usageError('nothing to change: give --name, --description, --lease-ttl, --max-lease-ttl, --approval, --results or --max-result-bytes');
         showDataset(ctx, await ctx.client.json('PATCH', `datasets/${encodeURIComponent(id)}`, api.dataset, { body }));
       }),
     );

@@ -9,9 +9,10 @@ import { DEFAULT_MAX_UPLOAD_BYTES, workflowFiles } from '../localFiles';
 import { duration, printJson, table, type Output } from '../output';
 import { collect, collectBinding } from '../parse';
 import { loadWorkflow } from '../workflowFile';
+import { addResultsCommands } from './results';
 import { FINISHED, progressTable, watchWorkflow } from '../watch';
 
-/** `ledgerflow workflows run|list|status|cancel|delete|logs|download|receipt`. */
+/** `ledgerflow workflows run|list|status|cancel|delete|logs|download|receipt|results|release|reject`. */
 
 const runPath = (id: string) => `workflows/${encodeURIComponent(id)}`;
 
@@ -222,5 +223,6 @@ export function workflowsCommand(): Command {
       }),
     );
 
+  addResultsCommands(workflows);
   return workflows;
 }

@@ -1,5 +1,5 @@
 import type { ErrorDetail } from '../errors';
-import type { ApprovalPolicy, Caller, DatasetRecord, LeasePolicy } from '../model';
+import type { ApprovalPolicy, Caller, DatasetRecord, LeasePolicy, ResultsPolicy } from '../model';
 
 /** Longest lease a dataset allows when its owner names no maximum: one day, or the default if longer. */
 const DEFAULT_MAX_SECONDS = 86_400;
@@ -8,6 +8,9 @@ export interface PolicyInput {
   leaseTtlSeconds?: number | undefined;
   maxLeaseTtlSeconds?: number | undefined;
   approval?: ApprovalPolicy | undefined;
+  results?: ResultsPolicy | undefined;
+  /** null removes the limit. */
+  maxResultBytes?: number | null | undefined;
 }
 
 /** A complete policy from what the owner gave, over `base` (defaults or the current policy). */
@@ -26,7 +29,9 @@ export function resolvePolicy(
     leaseTtlSeconds > maxLeaseTtlSeconds ? [{ path: 'policy.leaseTtlSeconds', message: `must not exceed maxLeaseTtlSeconds (${maxLeaseTtlSeconds})` }] : [];
   // Recorded explicitly on every write, so a policy on the ledger says what it means.
   const approval = input?.approval ?? approvalOf(current);
-  return { policy: { leaseTtlSeconds, maxLeaseTtlSeconds, approval }, problems };
+  const results = input?.results ?? resultsOf(current);
+  const maxResultBytes = input?.maxResultBytes === null ? undefined : (input?.maxResultBytes ?? current.maxResultBytes);
+  return { policy: { leaseTtlSeconds, maxLeaseTtlSeconds, approval, results, ...(maxResultBytes === undefined ? {} : { maxResultBytes }) }, problems };
 }
 
 /** The lease length to ask the ledger for, or the problem with the one requested. */
@@ -49,4 +54,16 @@ export function needsApproval(dataset: Pick<DatasetRecord, 'owner' | 'policy'>, 
 /** A dataset's approval policy; one recorded before the field existed reads as `required`. */
 export function approvalOf(policy: Pick<LeasePolicy, 'approval'>): ApprovalPolicy {
   return policy.approval ?? 'required';
+}
+
+/** A dataset's results policy; one recorded before the field existed reads as `release`. */
+export function resultsOf(policy: Pick<LeasePolicy, 'results'>): ResultsPolicy {
+  return policy.results ?? 'release';
+}
+
+/** Whether the dataset keeps a run's outputs from its requester until the ledger says
+ * otherwise: the owner reviews them (another organization's run: the chaincode's rule,
+ * chaincode/src/results.ts reviewsResults) or limits their size. */
+export function withholdsResults(dataset: Pick<DatasetRecord, 'owner' | 'policy'>, caller: Caller): boolean {
+  return (resultsOf(dataset.policy) === 'review' && dataset.owner.org !== caller.org) || dataset.policy.maxResultBytes !== undefined;
 }

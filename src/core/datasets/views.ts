@@ -1,6 +1,6 @@
 import type { DatasetRecord, LeaseRecord, LeasePolicy, StorageKind } from '../model';
 import type { HistoryEntry } from '../model';
-import { approvalOf } from './policy';
+import { approvalOf, resultsOf } from './policy';
 
 /**
  * What the API shows of ledger records. Never the sealed location, a key or a credential;
@@ -50,7 +50,13 @@ export function publicDataset(record: DatasetRecord, now: Date): PublicDataset {
     name: record.name,
     description: record.description,
     owner: { user: record.owner.user, org: record.owner.org },
-    policy: { leaseTtlSeconds: record.policy.leaseTtlSeconds, maxLeaseTtlSeconds: record.policy.maxLeaseTtlSeconds, approval: approvalOf(record.policy) },
+    policy: {
+      leaseTtlSeconds: record.policy.leaseTtlSeconds,
+      maxLeaseTtlSeconds: record.policy.maxLeaseTtlSeconds,
+      approval: approvalOf(record.policy),
+      results: resultsOf(record.policy),
+      ...(record.policy.maxResultBytes === undefined ? {} : { maxResultBytes: record.policy.maxResultBytes }),
+    },
     storageKind: record.storageKind,
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,

@@ -18,3 +18,35 @@ export function unleasedVolumes(spec: WorkflowSpec, leases: ReadonlyMap<string, 
     ),
   );
 }
+
+/** Why a dataset's lease ended under a run, in the words its canceled run shows. */
+export type LeaseEnd =
+  | 'lease released by its owner'
+  | 'lease released by its holder'
+  /** a release recorded before the chaincode named who released */
+  | 'lease released'
+  | 'lease expired'
+  | 'dataset deleted'
+  /** found at the finish: the run's last job ended between the lease's end and its cancel */
+  | 'lease ended before the run finished';
+
+/** The message of a run stopped because a dataset's lease ended: names the dataset and why. */
+export function leaseEndedReason(datasetId: string, end: LeaseEnd): string {
+  return `dataset ${datasetId}: ${end}`;
+}
+
+/**
+ * Seconds past the first lease's end that a job's own time limit (the local supervisor's, a
+ * Kubernetes Job's `activeDeadlineSeconds`) lets it run. The platform stops it at the end
+ * itself, with the reason; this backstop is for when no platform host runs then, and is later
+ * than that cancel so that it never races it.
+ */
+export const LEASE_BACKSTOP_SECONDS = 10;
+
+/** The time limit handed to the backend: the job's timeout, but no later than the backstop
+ * after its earliest lease ends (at least 1 s). */
+export function jobTimeLimit(timeoutSeconds: number, leaseEndsAt: Date | undefined, now: Date): number {
+  if (leaseEndsAt === undefined) return timeoutSeconds;
+  const leaseLeft = Math.ceil((leaseEndsAt.getTime() - now.getTime()) / 1000) + LEASE_BACKSTOP_SECONDS;
+  return Math.max(1, Math.min(timeoutSeconds, leaseLeft));
+}

@@ -46,6 +46,10 @@ export interface WorkflowInput {
   /** The mounted datasets of other organizations whose policy asked for approval at
    * submission; the chaincode decides again at request and at launch. */
   approvalDatasetIds: string[];
+  /** Whether, at submission, a mounted dataset's policy withheld the outputs (`results:
+   * review` of another organization, or a `maxResultBytes`): the requester then reads no
+   * output until the ledger says they are released. Absent on runs submitted before. */
+  resultsWithheld?: boolean;
   review: RunReview;
   options: WorkflowOptions;
   timing: RunTiming;
@@ -130,7 +134,12 @@ export interface JobCompletion {
 }
 
 /** Orchestrator function names, shared by their registration and the code that starts them. */
-export const ORCHESTRATORS = { workflow: 'workflowOrchestrator', job: 'jobOrchestrator', cleanup: 'cleanupOrchestrator' } as const;
+export const ORCHESTRATORS = {
+  workflow: 'workflowOrchestrator',
+  job: 'jobOrchestrator',
+  cleanup: 'cleanupOrchestrator',
+  leaseExpiry: 'leaseExpiryOrchestrator',
+} as const;
 
 /** The instance id of a run's cleanup orchestration: derived, so a redelivered cleanup
  * message finds the cleanup already started and does nothing twice. */
@@ -138,7 +147,30 @@ export function cleanupInstanceId(workflowId: string): string {
   return `${workflowId}:cleanup`;
 }
 
+/** The input of a lease's expiry timer: the lease it ends, named by dataset and expiry. */
+export interface LeaseExpiryInput {
+  datasetId: string;
+  expiresAt: string;
+}
+
+/** The instance id of a lease's expiry timer: derived from the lease, so starting it again
+ * (a replayed ledger event, a restart) finds it and starts nothing twice. */
+export function leaseExpiryInstanceId({ datasetId, expiresAt }: LeaseExpiryInput): string {
+  return `lease-expiry:${datasetId}:${expiresAt}`;
+}
+
 export const WORKFLOW_EVENTS = { cancel: 'cancel', jobCompleted: 'job-completed' } as const;
+
+/** The `cancel` event's payload: why the run stops (a user's cancel, a lease that ended). */
+export interface CancelRequest {
+  reason: string;
+}
+
+/** The run's message for a `cancel` event: its reason, or plain `canceled` for one without. */
+export function cancelMessage(data: unknown): string {
+  const reason = typeof data === 'object' && data !== null ? (data as Partial<CancelRequest>).reason : undefined;
+  return typeof reason === 'string' && reason.length > 0 ? reason : 'canceled';
+}
 
 /** The event that carries an owner's decision on one dataset (payload: ApprovalDecided). One
  * name per dataset, so each pending request has exactly one outstanding wait. */
@@ -188,4 +220,7 @@ export interface CleanupMessage {
   /** false when the launch never reached the ledger (rejected, canceled while awaiting
    * approval, launch refused): there is no ledger record to mark cleaned up. */
   launched?: boolean;
+  /** true when the ledger recorded the outputs as rejected at finish (over maxResultBytes,
+   * or not listable where a dataset needed them): cleanup deletes them. */
+  deleteOutputs?: boolean;
 }

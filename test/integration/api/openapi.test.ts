@@ -273,6 +273,20 @@ test('workflow routes: real answers match the document', async () => {
   assert.equal((await call('workflowsReceipt', 'alice', `workflows/${run}/receipt`)).status, 200);
   assert.equal((await call('workflowsReceipt', 'bob', `workflows/${run}/receipt`)).status, 404); // another organization
   assert.equal((await call('workflowsCancel', 'alice', `workflows/${run}/cancel`)).status, 409);
+  const results = await call('workflowsResults', 'alice', `workflows/${run}/results`);
+  assert.equal(results.status, 200);
+  assert.equal(results.body.state, 'released'); // the owner's own run: nothing to review
+  assert.equal((await call('workflowsResults', 'bob', `workflows/${run}/results`)).status, 404);
+  assert.equal((await call('workflowsResultsRelease', 'alice', `workflows/${run}/results/release`)).status, 403); // nobody reviews it
+  assert.equal((await call('workflowsResultsReject', 'alice', `workflows/${run}/results/reject`, {})).status, 400);
+  assert.equal((await call('workflowsResultsReject', 'bob', `workflows/${run}/results/reject`, { reason: 'no' })).status, 403);
+  for (const [name, path] of [
+    ['workflowsResults', `workflows/${run}/results`],
+    ['workflowsResultsRelease', `workflows/${run}/results/release`],
+    ['workflowsResultsReject', `workflows/${run}/results/reject`],
+  ] as const) {
+    assert.equal((await call(name, null, path)).status, 401, `${name} without a token`);
+  }
   const slow = await call('workflowsSubmit', 'alice', 'workflows', { workflow: `jobs:\n  - command: 'sleep 30'\n` });
   assert.equal((await call('workflowsDelete', 'alice', `workflows/${slow.body.id}`)).status, 409); // still running
   assert.equal((await call('workflowsCancel', 'alice', `workflows/${slow.body.id}/cancel`)).status, 202);

@@ -119,7 +119,7 @@ test('datasets, leases and history', async (t) => {
     assert.match(d.id, /^[0-9a-f]{32}$/);
     assert.equal(d.name, 'uis-data');
     assert.deepEqual(d.owner, USERS.uis);
-    assert.deepEqual(d.policy, { leaseTtlSeconds: 600, maxLeaseTtlSeconds: 3600, approval: 'required' });
+    assert.deepEqual(d.policy, { leaseTtlSeconds: 600, maxLeaseTtlSeconds: 3600, approval: 'required', results: 'release' });
     id = d.id;
     const tree = (await as('uis', '--json', 'datasets', 'tree', id)).json();
     assert.deepEqual(
@@ -165,9 +165,13 @@ test('datasets, leases and history', async (t) => {
   });
 
   await t.test('update: owner only', async () => {
-    const d = (await as('uis', '--json', 'datasets', 'update', id, '--description', 'renamed', '--lease-ttl', '15m', '--approval', 'none')).json();
+    const d = (
+      await as('uis', '--json', 'datasets', 'update', id, '--description', 'renamed', '--lease-ttl', '15m', '--approval', 'none', '--max-result-bytes', '5000')
+    ).json();
     assert.equal(d.description, 'renamed');
-    assert.deepEqual(d.policy, { leaseTtlSeconds: 900, maxLeaseTtlSeconds: 3600, approval: 'none' });
+    assert.deepEqual(d.policy, { leaseTtlSeconds: 900, maxLeaseTtlSeconds: 3600, approval: 'none', results: 'release', maxResultBytes: 5000 });
+    assert.equal((await as('uis', 'datasets', 'update', id, '--results', 'maybe')).code, 2);
+    assert.equal((await as('uis', 'datasets', 'update', id, '--max-result-bytes', '0')).code, 2);
     assert.equal((await as('uis', 'datasets', 'update', id, '--approval', 'maybe')).code, 2);
     assert.equal((await as('uio', 'datasets', 'update', id, '--name', 'mine')).code, 5);
     assert.equal((await as('uis', 'datasets', 'update', id)).code, 2);
@@ -384,6 +388,46 @@ test('approvals: run --watch waits in AwaitingApproval until the owner reviews a
   const ended = await as('uis', '--json', 'workflows', 'status', id, '--watch');
   assert.equal(ended.code, 1);
   assert.equal(ended.json().status, 'Rejected');
+  ok(await as('uis', 'lease', 'release', data.id));
+});
+
+test('results: the requester waits for the owner; workflows results, release, reject', async () => {
+  const data = (
+    await as('uio', '--json', 'datasets', 'register', dataDir('rv-uio', { 'a.txt': 'lorem\n' }), '--approval', 'none', '--results', 'review')
+  ).json();
+  assert.equal(data.policy.results, 'review');
+  const dir = dataDir('rv-run', {
+    'workflow.yaml': "jobs:\n  - command: 'wc -c /data/uio/a.txt > n.txt'\n    volumes:\n      - {id: '', name: 'uio', path: '/data/uio'}\n",
+  });
+  ok(await as('uis', 'lease', 'take', data.id));
+  const run = async () => {
+    const r = await as('uis', 'workflows', 'run', '-f', join(dir, 'workflow.yaml'), '--dataset', `uio=${data.id}`, '-q');
+    ok(r);
+    const id = r.stdout.trim();
+    ok(await as('uis', 'workflows', 'status', id, '--watch'));
+    return id;
+  };
+  const id = await run();
+  const withheld = await as('uis', 'workflows', 'download', id, 'n.txt');
+  assert.equal(withheld.code, 5);
+  oneErrorLine(withheld, 'results_pending_review');
+  const shown = await as('uio', 'workflows', 'results', id);
+  ok(shown);
+  assert.match(shown.stdout, /results: +pending-review/);
+  assert.match(shown.stdout, /file +n\.txt +\d+ +[0-9a-f]{64}/);
+  assert.equal((await as('uis', 'workflows', 'release', id)).code, 5, 'the requester cannot release');
+  const released = (await as('uio', '--json', 'workflows', 'release', id)).json();
+  assert.equal(released.state, 'released');
+  assert.equal((await as('uio', 'workflows', 'release', id)).code, 4);
+  const got = await as('uis', 'workflows', 'download', id, 'n.txt');
+  ok(got);
+  assert.match(got.stdout, /^6 \/data\/uio\/a\.txt/);
+
+  const other = await run();
+  assert.equal((await as('uio', 'workflows', 'reject', other)).code, 2, '--reason is required');
+  const rejected = (await as('uio', '--json', 'workflows', 'reject', other, '--reason', 'no')).json();
+  assert.equal(rejected.state, 'rejected');
+  assert.equal((await as('uis', 'workflows', 'download', other, 'n.txt')).code, 5);
   ok(await as('uis', 'lease', 'release', data.id));
 });
 

@@ -43,7 +43,7 @@ test('datasets and leases, end to end', async (t) => {
     assert.match(id, /^[0-9a-f]{32}$/);
     assert.deepEqual(r.body.owner, USERS.alice);
     // Consent is on unless the owner opts out: a policy without it reads as required.
-    assert.deepEqual(r.body.policy, { leaseTtlSeconds: 120, maxLeaseTtlSeconds: 600, approval: 'required' });
+    assert.deepEqual(r.body.policy, { leaseTtlSeconds: 120, maxLeaseTtlSeconds: 600, approval: 'required', results: 'release' });
     assert.equal(r.body.state, 'free');
     assert.equal(r.body.lease, null);
     assert.ok(isIso(r.body.createdAt));

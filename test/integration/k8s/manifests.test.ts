@@ -75,6 +75,7 @@ test('every pod ledgerflow creates meets Pod Security "restricted"', () => {
     const spec = job.spec.template.spec;
     assertRestricted(spec, [...(spec.initContainers ?? []), ...spec.containers], 'job');
     assert.equal(spec.automountServiceAccountToken, false);
+    assert.equal(spec.terminationGracePeriodSeconds, 1, 'a canceled job that ignores SIGTERM is killed after 1 s, not 30');
   }
   const wf = renderManifests('argo', input).find((o) => o.kind === 'Workflow') as ArgoWorkflow;
   assertRestricted(
@@ -82,6 +83,7 @@ test('every pod ledgerflow creates meets Pod Security "restricted"', () => {
     wf.spec.templates.flatMap((t) => [...(t.initContainers ?? []), ...(t.container ? [t.container] : [])]),
     'workflow',
   );
+  assert.deepEqual(JSON.parse(wf.spec.podSpecPatch ?? '{}'), { terminationGracePeriodSeconds: 1 });
   const reader = readerPod(options, 'wf-render', 'result.txt').spec!;
   assertRestricted(reader, reader.containers, 'reader');
   assert.equal(reader.volumes?.[0]?.persistentVolumeClaim?.readOnly, true);

@@ -68,6 +68,7 @@ test('the launch activity checks the lease, gives the backend the token and cred
     ledger,
     compute,
     log: silentLog,
+    platform: { user: 'ledgerflow', org: 'uis' },
     now: () => new Date(),
     locateDataset: async () => ({
       location: { kind: 'azure-files' as const, shareUrl: 'https://x.file.core.windows.net/s', credentialRef: 'ds-uis-credential' },
@@ -88,6 +89,11 @@ test('the launch activity checks the lease, gives the backend the token and cred
   assert.deepEqual(job.volumes, [{ datasetId: 'ds-uis', name: 'uis', mountPath: '/home/jovyan/uis' }]);
   assert.ok(callbackTokenMatches(key, 'wf-1', 'count', 3, job.callback.token));
   assert.equal(job.callback.url, 'http://127.0.0.1:1/api/callbacks/jobs');
+  assert.equal(job.timeoutSeconds, 60, 'a lease far from its end leaves the time limit alone');
+  ledger.lease('ds-uis', alice, new Date(Date.now() + 20_000).toISOString());
+  await launchJob.run({ ...input, attempt: 4 }, deps, new InvocationContext());
+  const capped = compute.launched[1]!.job.timeoutSeconds;
+  assert.ok(capped <= 20 + 10 && capped >= 29, `the backend's own limit ends the job 10 s after the lease: ${capped}`);
 });
 
 test('the callback key is created once and then reused; the callback URL follows the settings', async () => {
@@ -123,6 +129,7 @@ test('the launch activity guesses nothing from errors: a repeat is answered by t
     ledger,
     compute: new FakeCompute(),
     log: silentLog,
+    platform: { user: 'ledgerflow', org: 'uis' },
     now: () => new Date(),
     locateDataset: async () => {
       throw new Error('unused');
@@ -156,6 +163,7 @@ test("cleanup releases only the leases the submitter still holds, and compute cl
     ledger,
     compute,
     log: silentLog,
+    platform: { user: 'ledgerflow', org: 'uis' },
     now: () => new Date(),
     locateDataset: async () => {
       throw new Error('unused');

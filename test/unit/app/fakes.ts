@@ -76,6 +76,8 @@ export class FakeLedger implements Ledger {
       decideApprovals: unsupported,
       workflowApprovals: unsupported,
       listApprovals: unsupported,
+      getWorkflow: async () => undefined,
+      decideResults: unsupported,
       workflowTrail: unsupported,
       transaction: unsupported,
     };

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SqliteRunIndex } from '../../../src/adapters/runIndex/sqliteRunIndex';
 import { purgeExpired, purgeRun } from '../../../src/app/workflows/retention';
+import type { ResultsState } from '../../../src/core/model';
 import type { WorkflowRunStatus } from '../../../src/core/workflow/run';
 import { FakeCompute, FakeRuns, silentLog } from './fakes';
 
@@ -33,8 +34,17 @@ function setup(now: number) {
   const compute = new FakeCompute();
   const purged: string[] = [];
   compute.cleanup = async (id: string) => void purged.push(id);
-  const deps = { index, runs, compute, messages: { deleteFor: async () => 0 }, log: silentLog, now: () => new Date(now) };
-  return { runs, index, compute, purged, deps };
+  const results = new Map<string, ResultsState>();
+  const deps = {
+    index,
+    runs,
+    compute,
+    messages: { deleteFor: async () => 0 },
+    log: silentLog,
+    now: () => new Date(now),
+    resultsState: async (id: string) => results.get(id),
+  };
+  return { runs, index, compute, purged, deps, results };
 }
 
 test('retention purges finished runs past the age, and holds a running run, a run still cleaning up and a young one', async () => {
@@ -63,6 +73,22 @@ test('retention purges finished runs past the age, and holds a running run, a ru
 
   await assert.rejects(purgeRun(deps, 'running'), /cannot be deleted yet: it is Running/);
   assert.deepEqual(await purgeExpired(deps, 0), { purged: [], held: [] }, '0 keeps everything');
+});
+
+test("outputs that await their owners' review are held: neither retention nor a DELETE decides for the owners", async () => {
+  const { runs, index, purged, deps, results } = setup(T0 + 10 * HOUR);
+  await index.markBackfilled();
+  await run(runs, index, 'reviewing', { runtime: 'Completed', status: 'Succeeded', cleanup: 'Completed', endedAt: T0 + HOUR });
+  await run(runs, index, 'released', { runtime: 'Completed', status: 'Succeeded', cleanup: 'Completed', endedAt: T0 + HOUR });
+  results.set('reviewing', 'pending-review');
+  results.set('released', 'released');
+  const pass = await purgeExpired(deps, 2 * HOUR);
+  assert.deepEqual(pass.purged, ['released']);
+  assert.deepEqual(pass.held, ['reviewing']);
+  assert.deepEqual(purged, ['released']);
+  await assert.rejects(purgeRun(deps, 'reviewing'), /cannot be deleted yet: its outputs await their owners' review/);
+  results.set('reviewing', 'rejected');
+  assert.deepEqual((await purgeExpired(deps, 2 * HOUR)).purged, ['reviewing'], 'once decided, retention applies');
 });
 
 test('an index row without a run is removed only once it is old (a start may be in progress)', async () => {

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LedgerflowError } from '../../../src/core/errors';
 import type { WorkflowInput, WorkflowRunStatus } from '../../../src/core/workflow/run';
+import { ResultsService } from '../../../src/app/workflows/resultsService';
 import { WorkflowService } from '../../../src/app/workflows/workflowService';
 import { submissionOf } from '../../../src/api/workflowRequests';
 import { SqliteRunIndex } from '../../../src/adapters/runIndex/sqliteRunIndex';
@@ -18,12 +19,15 @@ function setup() {
   const ledger = new FakeLedger();
   const compute = new FakeCompute();
   let n = 0;
+  const results = new ResultsService({ ledger, compute, runs, log: silentLog });
   const index = new SqliteRunIndex(':memory:');
   let clock = Date.parse('2026-06-01T00:00:00Z');
   const service = new WorkflowService({
     ledger,
+    platform: { user: 'ledgerflow', org: 'platform' },
     compute,
     runs,
+    results,
     index,
     cursorKey: async () => Buffer.alloc(32, 7),
     messages: { deleteFor: async () => 0 },

@@ -118,6 +118,20 @@ describe('ReleaseLease', () => {
     assert.equal(await h.query(bob, 'ReadLease', 'dataset-01'), undefined);
   });
 
+  test('the event says whether the holder or the owner released the lease', async () => {
+    const h = await withDataset();
+    await h.ok(bob, 'TakeLease', 'dataset-01', '0');
+    const byOwner = await h.submit(carol, 'ReleaseLease', 'dataset-01');
+    assert.equal(byOwner.status, 200);
+    const ownerEvent = JSON.parse(Buffer.from(byOwner.event!.payload).toString('utf8'));
+    assert.equal(ownerEvent.releasedAs, 'owner');
+    assert.equal(ownerEvent.releasedBy.user, 'carol');
+    assert.equal(ownerEvent.holder.user, 'bob');
+    await h.ok(bob, 'TakeLease', 'dataset-01', '0');
+    const byHolder = await h.submit(bob, 'ReleaseLease', 'dataset-01');
+    assert.equal(JSON.parse(Buffer.from(byHolder.event!.payload).toString('utf8')).releasedAs, 'holder');
+  });
+
   test('any member of the owner org may release; another user of the holder org may not', async () => {
     const h = await withDataset();
     await h.ok(bob, 'TakeLease', 'dataset-01', '0');

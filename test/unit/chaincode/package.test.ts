@@ -35,6 +35,7 @@ test('the chaincode package loads as fabric-chaincode-node loads it, with ledger
       .sort();
   assert.deepEqual(byTag('SUBMIT'), [
     'DecideApprovals',
+    'DecideResults',
     'DeleteDataset',
     'ExpireLeases',
     'RecordWorkflowCleanedUp',
@@ -46,7 +47,16 @@ test('the chaincode package loads as fabric-chaincode-node loads it, with ledger
     'TakeLease',
     'UpdateDataset',
   ]);
-  assert.deepEqual(byTag('EVALUATE'), ['DatasetHistory', 'ListApprovals', 'ListDatasets', 'ReadApprovals', 'ReadDataset', 'ReadLease', 'WorkflowTrail']);
+  assert.deepEqual(byTag('EVALUATE'), [
+    'DatasetHistory',
+    'ListApprovals',
+    'ListDatasets',
+    'ReadApprovals',
+    'ReadDataset',
+    'ReadLease',
+    'ReadWorkflow',
+    'WorkflowTrail',
+  ]);
   for (const t of txs) {
     assert.equal(t.returns?.type, 'string', `${t.name} returns JSON text`);
     for (const p of t.parameters ?? []) assert.equal(p.schema.type, 'string', `${t.name}(${p.name}) takes a string`);

@@ -94,6 +94,15 @@ describe('RecordWorkflowLaunched', () => {
     h.advance(61); // the policy default is 60 s
     assert.equal(errorOf(await h.submit(bob, 'RecordWorkflowLaunched', launch('wf-1', ['dataset-01']))).code, 'forbidden');
   });
+
+  test("not after the owner revoked the lease, nor after the dataset's deletion (a run that had not launched yet stays unlaunched)", async () => {
+    const h = await leasedToBob();
+    await h.ok(alice, 'ReleaseLease', 'dataset-01');
+    assert.equal(errorOf(await h.submit(bob, 'RecordWorkflowLaunched', launch('wf-1', ['dataset-01']))).code, 'forbidden');
+    await h.ok(bob, 'TakeLease', 'dataset-01', '0');
+    await h.ok(alice, 'DeleteDataset', 'dataset-01');
+    assert.equal(errorOf(await h.submit(bob, 'RecordWorkflowLaunched', launch('wf-1', ['dataset-01']))).code, 'gone');
+  });
 });
 
 describe('the workflow record state machine: launched -> finished -> cleaned up', () => {

@@ -50,7 +50,7 @@ test('register stores data, seals the location under the owner key, never shows 
     const ds = await t.service.register(uis, { name: 'n', files: { 'a.txt': 'hello' } });
     assert.match(ds.id, /^[0-9a-f]{32}$/);
     assert.deepEqual(ds.owner, uis);
-    assert.deepEqual(ds.policy, { leaseTtlSeconds: 600, maxLeaseTtlSeconds: 86400, approval: 'required' });
+    assert.deepEqual(ds.policy, { leaseTtlSeconds: 600, maxLeaseTtlSeconds: 86400, approval: 'required', results: 'release' });
     assert.equal(ds.state, 'free');
     assert.equal(JSON.stringify(ds).includes('sealed'), false);
     const record = t.ledger.datasets.get(ds.id)!;

@@ -104,6 +104,10 @@ export class InMemoryLedgerPort implements Ledger {
       decideApprovals: async () => [],
       workflowApprovals: async () => [],
       listApprovals: async () => [],
+      getWorkflow: async () => undefined,
+      decideResults: async () => {
+        throw new Error('not in this fake');
+      },
       workflowTrail: async () => [],
       transaction: async () => undefined,
     };

@@ -21,6 +21,14 @@ test('an adapter choice without its connection settings fails at start naming th
   assert.doesNotThrow(() => parseSettings({ KEY_STORE: 'keyvault', KEY_VAULT_URL_UIS: 'https://uis.vault.azure.net/' }));
   assert.throws(() => parseSettings({ STORAGE: 'azure-files' }), /AZURE_FILES_ACCOUNT_URL/);
   assert.doesNotThrow(() => parseSettings({ STORAGE: 'azure-files', AZURE_FILES_ACCOUNT_URL: 'https://acct.file.core.windows.net/' }));
+  assert.throws(
+    () => parseSettings({ RUN_INDEX: 'table' }),
+    /invalid setting RUN_INDEX_TABLE_URL: must be https:\/\/<account>\.table\.core\.windows\.net when RUN_INDEX=table$/,
+  );
+  assert.throws(() => parseSettings({ RUN_INDEX: 'table', RUN_INDEX_TABLE_URL: 'http://acct.table.core.windows.net' }), /RUN_INDEX_TABLE_URL/);
+  assert.throws(() => parseSettings({ RUN_INDEX_TABLE_NAME: 'runs-index' }), /RUN_INDEX_TABLE_NAME: must be 3 to 63 letters/);
+  assert.doesNotThrow(() => parseSettings({ RUN_INDEX: 'table', RUN_INDEX_TABLE_URL: 'https://acct.table.core.windows.net/' }));
+  assert.equal(parseSettings({}).RUN_INDEX, 'sqlite');
 });
 
 test('Key Vault URLs come from KEY_VAULT_URL_<ORG>', () => {

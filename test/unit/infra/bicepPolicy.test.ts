@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join, resolve } from 'node:path';
-import { looksSecret, readBicep, statements, stripComments, type BicepStatement } from '../../helpers/bicep';
+import { appSettings, looksSecret, readBicep, statements, stripComments, type BicepStatement } from '../../helpers/bicep';
 
 /** Security properties of infra/azure/main.bicep that a review should never have to re-check. */
 
@@ -66,6 +66,18 @@ test('storage: TLS 1.2, no public blobs; the runtime account takes no shared key
   assert.match(runtime?.text ?? '', /allowSharedKeyAccess:\s*false/);
   const hostStorage = bicep.find((s) => s.keyword === 'var' && s.name === 'appSettings')?.text ?? '';
   assert.match(hostStorage, /name: 'AzureWebJobsStorage__accountName', value: runtimeStorage\.name/);
+});
+
+test('the run index is a table in the runtime account, shared by every instance, reached with the identity', () => {
+  const setting = (name: string) => appSettings(bicep).find((e) => e.name === name)?.value;
+  assert.equal(setting('RUN_INDEX'), "'table'", 'a scaled-out app must not keep the index on each instance');
+  assert.equal(setting('RUN_INDEX_TABLE_URL'), 'runtimeStorage.properties.primaryEndpoints.table');
+  assert.equal(setting('RUN_INDEX_TABLE_NAME'), 'runIndexTable.name');
+  const [tableService] = resources('Microsoft.Storage/storageAccounts/tableServices');
+  assert.match(tableService?.text ?? '', /parent:\s*runtimeStorage\b/);
+  const roles = bicep.find((s) => s.keyword === 'var' && s.name === 'runtimeStorageRoles')?.text ?? '';
+  assert.match(roles, /roles\.storageTableDataContributor/);
+  assert.ok(resources('Microsoft.Authorization/roleAssignments').some((a) => /scope:\s*runtimeStorage\b/.test(a.text) && /runtimeStorageRoles/.test(a.text)));
 });
 
 test('Application Insights takes Entra-authenticated telemetry only, and the app may publish it', () => {

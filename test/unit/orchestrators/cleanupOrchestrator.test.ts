@@ -51,3 +51,16 @@ test('a run that mounted no dataset has no ledger record to mark cleaned up', as
   });
   assert.deepEqual(names(run), ['cleanupCompute', 'releaseRunLeases']);
 });
+
+test('outputs the ledger rejected at finish are deleted; others are kept for their review', async () => {
+  const activities = { cleanupCompute: () => null, recordWorkflowCleanedUp: () => null, deleteRunOutputs: () => null };
+  const rejected = await drive(cleanupOrchestrator, {
+    name: 'cleanupOrchestrator',
+    instanceId: 'wf-1:cleanup',
+    input: { ...message(false), status: 'Failed', deleteOutputs: true },
+    activities,
+  });
+  assert.deepEqual(names(rejected), ['cleanupCompute', 'deleteRunOutputs', 'recordWorkflowCleanedUp']);
+  const kept = await drive(cleanupOrchestrator, { name: 'cleanupOrchestrator', instanceId: 'wf-1:cleanup', input: message(false), activities });
+  assert.deepEqual(names(kept), ['cleanupCompute', 'recordWorkflowCleanedUp']);
+});

@@ -34,7 +34,9 @@ function scenario(
     events: options.events ?? [],
     activities: {
       recordWorkflowLaunched: () => null,
-      recordWorkflowFinished: () => null,
+      recordWorkflowFinished: () => ({ results: 'released' }),
+      leasesLost: () => [],
+      collectOutputs: () => ({ outputs: { files: [], logs: [] } }),
       requestApprovals: stub<RequestApprovalsInput>((input) =>
         input.datasetIds.map((datasetId) => ({ datasetId, owner: { org: `owner-of-${datasetId}` }, state: 'pending' })),
       ),
@@ -108,7 +110,7 @@ test('a linear workflow runs its jobs one after another and ends Succeeded', asy
   assert.equal(final(run).status, 'Succeeded');
   const jobs = final(run).jobs;
   for (let i = 1; i < jobs.length; i++) assert.ok(jobs[i]!.startedAt! >= jobs[i - 1]!.endedAt!, `${jobs[i]!.name} starts after ${jobs[i - 1]!.name} ends`);
-  assert.deepEqual(activityOrder(run), ['recordWorkflowLaunched', 'recordWorkflowFinished', 'requestCleanup']);
+  assert.deepEqual(activityOrder(run), ['recordWorkflowLaunched', 'leasesLost', 'collectOutputs', 'recordWorkflowFinished', 'requestCleanup']);
   const cleanup = activityInputs(run, 'requestCleanup')[0] as CleanupMessage;
   assert.deepEqual(cleanup, { workflowId: 'wf-1', caller: { user: 'alice', org: 'uis' }, status: 'Succeeded', datasetIds: ['ds-uis'], releaseLeases: true });
   assert.deepEqual((run.statuses[0] as WorkflowRunStatus).status, 'Pending');
@@ -180,10 +182,23 @@ test('a cancel event cancels running jobs and marks the rest Canceled', async ()
   );
   assert.equal(final(run).status, 'Canceled');
   assert.deepEqual(jobStatuses(run), { 'job-1': 'Canceled', 'job-2': 'Canceled', 'job-3': 'Canceled' });
+  assert.equal(final(run).message, 'user', "the cancel's reason is the run's message");
   assert.deepEqual(
     activityInputs(run, 'cancelJobs').map((i) => (i as CancelJobsInput).jobNames),
     [['job-1']],
   );
+  assert.equal((activityInputs(run, 'requestCleanup')[0] as CleanupMessage).status, 'Canceled');
+});
+
+test('a run whose jobs all succeeded after its lease ended is Canceled with the reason, not Succeeded', async () => {
+  const run = await drive(
+    workflowOrchestrator,
+    scenario(spec([job(1)], []), { 1: { seconds: 5 } }, { activities: { leasesLost: () => ['dataset ds-uis: dataset deleted'] } }),
+  );
+  assert.equal(final(run).status, 'Canceled');
+  assert.equal(final(run).message, 'dataset ds-uis: dataset deleted');
+  assert.deepEqual(jobStatuses(run), { 'job-1': 'Succeeded' });
+  assert.equal((activityInputs(run, 'recordWorkflowFinished')[0] as RecordFinishInput).status, 'Canceled');
   assert.equal((activityInputs(run, 'requestCleanup')[0] as CleanupMessage).status, 'Canceled');
 });
 
@@ -239,7 +254,9 @@ test('when the launch cannot be recorded on the ledger no job runs, and cleanup 
 test('the custom status tracks every job as it changes', async () => {
   const run = await drive(workflowOrchestrator, scenario(spec([job(1), job(2)], [[1, 2]]), {}));
   const seen = (run.statuses as WorkflowRunStatus[]).map((s) => `${s.status}:${s.jobs.map((j) => j.status[0]).join('')}`);
-  assert.deepEqual([...new Set(seen)], ['Pending:PP', 'Running:RP', 'Running:SR', 'Succeeded:SS']);
+  // Running:SS while the finish checks the leases are still held and the outputs are listed
+  // and hashed, before the run's end is known.
+  assert.deepEqual([...new Set(seen)], ['Pending:PP', 'Running:RP', 'Running:SR', 'Running:SS', 'Succeeded:SS']);
 });
 
 test('a job started alone is awaited by its sub-orchestration: no report asked for, no watchdog timer', async () => {
@@ -382,7 +399,14 @@ test('requests already approved by a reusable approval start the run at once', a
     ),
   );
   assert.equal(final(run).status, 'Succeeded');
-  assert.deepEqual(activityOrder(run), ['requestApprovals', 'recordWorkflowLaunched', 'recordWorkflowFinished', 'requestCleanup']);
+  assert.deepEqual(activityOrder(run), [
+    'requestApprovals',
+    'recordWorkflowLaunched',
+    'leasesLost',
+    'collectOutputs',
+    'recordWorkflowFinished',
+    'requestCleanup',
+  ]);
 });
 
 test('when the requests cannot be recorded the run fails before any launch', async () => {
@@ -404,4 +428,49 @@ test('when the requests cannot be recorded the run fails before any launch', asy
   assert.equal(final(run).status, 'Failed');
   assert.deepEqual(jobStatuses(run), { 'job-1': 'Skipped' });
   assert.equal(activityInputs(run, 'recordWorkflowLaunched').length, 0);
+});
+
+test('outputs over the smallest maxResultBytes fail the run, with a message, and cleanup deletes them', async () => {
+  const manifest = { files: [{ path: 'out.bin', size: 900, sha256: 'a'.repeat(64) }], logs: [] };
+  const run = await drive(
+    workflowOrchestrator,
+    scenario(
+      spec([job(1)], []),
+      { 1: { seconds: 2 } },
+      {
+        activities: {
+          collectOutputs: () => ({ outputs: manifest, exceeded: { bytes: 900, limit: 100 } }),
+          recordWorkflowFinished: () => ({ results: 'rejected' }),
+        },
+      },
+    ),
+  );
+  assert.equal(final(run).status, 'Failed');
+  assert.match(final(run).message ?? '', /900 bytes, more than the smallest maxResultBytes .*\(100\)/);
+  const finish = activityInputs(run, 'recordWorkflowFinished')[0] as RecordFinishInput;
+  assert.equal(finish.status, 'Failed');
+  assert.deepEqual(finish.outputs, manifest);
+  const cleanup = activityInputs(run, 'requestCleanup')[0] as CleanupMessage;
+  assert.equal(cleanup.deleteOutputs, true);
+});
+
+test('outputs that cannot be listed fail the run; the finish is recorded without them', async () => {
+  const run = await drive(
+    workflowOrchestrator,
+    scenario(
+      spec([job(1)], []),
+      { 1: { seconds: 2 } },
+      {
+        activities: {
+          collectOutputs: () => {
+            throw new Error('the workspace holds more than 10000 files');
+          },
+        },
+      },
+    ),
+  );
+  assert.equal(final(run).status, 'Failed');
+  assert.match(final(run).message ?? '', /outputs could not be listed: .*10000 files/);
+  const finish = activityInputs(run, 'recordWorkflowFinished')[0] as RecordFinishInput;
+  assert.equal(finish.outputs, undefined);
 });

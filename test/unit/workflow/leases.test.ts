@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LeaseRecord } from '../../../src/core/model';
-import { holdsLease, unleasedVolumes } from '../../../src/core/workflow/leases';
+import { holdsLease, jobTimeLimit, LEASE_BACKSTOP_SECONDS, unleasedVolumes } from '../../../src/core/workflow/leases';
 import { callbackToken, callbackTokenMatches } from '../../../src/core/workflow/callbackToken';
 import { job, spec, alice } from '../orchestrators/fixtures';
 
@@ -53,4 +53,13 @@ test('a callback token is bound to workflow, job and attempt, and checked in con
   assert.equal(callbackTokenMatches(key, 'wf-2', 'job-1', 1, token), false);
   assert.equal(callbackTokenMatches(Buffer.alloc(32, 8), 'wf-1', 'job-1', 1, token), false);
   assert.equal(callbackTokenMatches(key, 'wf-1', 'job-1', 1, ''), false);
+});
+
+test("a job's own time limit ends no later than its earliest lease plus the backstop, and at least 1 s", () => {
+  const at = (s: number) => new Date(now.getTime() + s * 1000);
+  assert.equal(jobTimeLimit(600, undefined, now), 600, 'no dataset, no lease: the timeout');
+  assert.equal(jobTimeLimit(600, at(3600), now), 600, 'a lease beyond the timeout changes nothing');
+  assert.equal(jobTimeLimit(600, at(30), now), 30 + LEASE_BACKSTOP_SECONDS);
+  assert.equal(jobTimeLimit(600, at(29.2), now), 30 + LEASE_BACKSTOP_SECONDS, 'rounded up');
+  assert.equal(jobTimeLimit(600, at(-60), now), 1);
 });

@@ -27,7 +27,7 @@ import {
 import { RunSlots } from './slots';
 import { JobCgroups, type CgroupMode, type JobLimits } from './cgroups';
 import { SUPERVISOR_NAME, SUPERVISOR_SCRIPT } from './supervisor';
-import { fileSource, openWorkspaceFile, readAll, readWorkspaceFile, writeWorkspaceFiles } from './workspace';
+import { fileSource, openWorkspaceFile, readAll, readWorkspaceFile, workspaceDigests, writeWorkspaceFiles } from './workspace';
 
 export interface LocalComputeOptions {
   /** LEDGERFLOW_DATA_DIR; runs live under `<dataDir>/runs/<workflowId>/`. */
@@ -424,6 +424,19 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
       await this.cgroups.remove(`${workflowId}.${entry}`);
       await rm(join(dir, JOB_FILES.root), { recursive: true, force: true });
     }
+  }
+
+  workspaceFiles(workflowId: string): Promise<{ path: string; size: number; sha256: string }[]> {
+    return workspaceDigests(this.workspaceDir(workflowId));
+  }
+
+  /** Stops what still runs, then removes the workspace and every attempt's log; the jobs'
+   * outcomes stay (status() keeps answering). */
+  async deleteOutputs(workflowId: string): Promise<void> {
+    await this.cleanup(workflowId);
+    await rm(this.workspaceDir(workflowId), { recursive: true, force: true });
+    const jobsDir = join(this.runDir(workflowId), 'jobs');
+    for (const entry of await readdir(jobsDir).catch(() => [] as string[])) await rm(join(jobsDir, entry, JOB_FILES.log), { force: true });
   }
 
   /** Removes the run entirely (results and logs included). */

@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { lstat, mkdir, open, readlink, realpath, type FileHandle } from 'node:fs/promises';
+import { lstat, mkdir, open, opendir, readlink, realpath, type FileHandle } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { LedgerflowError } from '../../../core/errors';
 import { relativePathProblem } from '../../../core/relativePath';
+import { MAX_OUTPUT_FILES, type FileDigest } from '../../../core/workflow/outputs';
 import type { ByteSource } from '../../../ports/compute';
 
 /**
@@ -63,7 +65,11 @@ export async function writeWorkspaceFiles(workspace: string, files: Record<strin
 export async function openWorkspaceFile(workspace: string, path: string): Promise<ByteSource | undefined> {
   checkedRelative(path);
   const root = await realpath(workspace).catch(() => undefined);
-  if (root === undefined) return undefined;
+  return root === undefined ? undefined : openInside(root, path);
+}
+
+/** The open behind openWorkspaceFile, under a resolved root, for any name a job chose. */
+async function openInside(root: string, path: string): Promise<ByteSource | undefined> {
   let handle: FileHandle;
   try {
     handle = await open(join(root, path), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -109,4 +115,44 @@ export async function readAll(source: ByteSource): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of source.read(0, source.size - 1)) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
+}
+
+/**
+ * Every regular file of the workspace with its size and sha256, for the run's output
+ * manifest. A job may have left anything there: links are listed by the directory walk as
+ * links and neither followed nor hashed (a link to a directory is not entered), FIFOs,
+ * sockets and devices are skipped, and each file is hashed through the descriptor that
+ * openWorkspaceFile opened (no final link followed, no blocking, checked inside), so a
+ * file swapped for a link after the listing is not read either. Hashing streams: a huge
+ * file costs time, not memory.
+ */
+export async function workspaceDigests(workspace: string, limit = MAX_OUTPUT_FILES): Promise<FileDigest[]> {
+  const root = await realpath(workspace).catch(() => undefined);
+  if (root === undefined) return [];
+  const paths: string[] = [];
+  const walk = async (relative: string): Promise<void> => {
+    const dir = await opendir(relative === '' ? root : join(root, relative)).catch(() => undefined);
+    if (dir === undefined) return;
+    for await (const entry of dir) {
+      const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
+      if (entry.isDirectory()) await walk(path);
+      else if (entry.isFile()) {
+        if (paths.length === limit)
+          throw new LedgerflowError('payload_too_large', `the workspace holds more than ${limit} files; a run's outputs may list at most ${limit}`);
+        paths.push(path);
+      }
+    }
+  };
+  await walk('');
+  const digests: FileDigest[] = [];
+  for (const path of paths.sort()) {
+    // A name the API's path rule refuses (a control character, say) is still an output.
+    const source = await openInside(root, path);
+    if (source === undefined) continue;
+    const hash = createHash('sha256');
+    if (source.size === 0) await source.close();
+    else for await (const chunk of source.read(0, source.size - 1)) hash.update(chunk as Buffer);
+    digests.push({ path, size: source.size, sha256: hash.digest('hex') });
+  }
+  return digests;
 }

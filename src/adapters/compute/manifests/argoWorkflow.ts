@@ -3,7 +3,16 @@ import type { JobLaunch } from '../../../ports/compute';
 import { CALLBACK_TOKEN_KEY, CALLBACK_URL_KEY, jobAnnotations } from './job';
 import { LABELS, names, runLabels } from './names';
 import type { ClusterOptions } from './options';
-import { containerSecurityContext, jobLabels, mainContainer, podSecurityContext, populateContainer, ROLE_NOTIFIER, runVolumes } from './pod';
+import {
+  containerSecurityContext,
+  JOB_TERMINATION_GRACE_SECONDS,
+  jobLabels,
+  mainContainer,
+  podSecurityContext,
+  populateContainer,
+  ROLE_NOTIFIER,
+  runVolumes,
+} from './pod';
 
 /** The parts of argoproj.io/v1alpha1 Workflow that ledgerflow writes and reads. */
 export interface ArgoParameter {
@@ -52,6 +61,7 @@ export interface ArgoWorkflow {
     activeDeadlineSeconds?: number;
     ttlStrategy?: { secondsAfterCompletion?: number };
     shutdown?: string;
+    podSpecPatch?: string;
   };
   status?: { phase?: string; startedAt?: string; finishedAt?: string; message?: string; nodes?: Record<string, ArgoNodeStatus> };
 }
@@ -123,6 +133,8 @@ export function argoWorkflow(opts: ClusterOptions, run: ArgoRun, subPaths: Reado
       executor: { serviceAccountName: opts.argoExecutorServiceAccount },
       securityContext: podSecurityContext(opts),
       podMetadata: { labels: runLabels(run.workflowId) },
+      // The Workflow has no field of its own for the pods' grace period (see pod.ts).
+      podSpecPatch: JSON.stringify({ terminationGracePeriodSeconds: JOB_TERMINATION_GRACE_SECONDS }),
       volumes: runVolumes(
         run.workflowId,
         run.jobs.flatMap((j) => j.volumes.map((v) => v.datasetId)),

@@ -2,7 +2,7 @@ import type { V1Job, V1Secret } from '@kubernetes/client-node';
 import type { JobLaunch } from '../../../ports/compute';
 import { ANNOTATIONS, names, runLabels } from './names';
 import type { ClusterOptions } from './options';
-import { jobLabels, mainContainer, podSecurityContext, populateContainer, runVolumes } from './pod';
+import { JOB_TERMINATION_GRACE_SECONDS, jobLabels, mainContainer, podSecurityContext, populateContainer, runVolumes } from './pod';
 
 /** Annotations that let the completion watcher rebuild the callback body from the Job alone. */
 export function jobAnnotations(job: Pick<JobLaunch, 'workflowId' | 'jobName' | 'attempt'>): Record<string, string> {
@@ -28,6 +28,7 @@ export function batchJob(opts: ClusterOptions, job: JobLaunch, subPaths: Readonl
         metadata: { labels, annotations: jobAnnotations(job) },
         spec: {
           restartPolicy: 'Never',
+          terminationGracePeriodSeconds: JOB_TERMINATION_GRACE_SECONDS,
           automountServiceAccountToken: false,
           enableServiceLinks: false,
           securityContext: podSecurityContext(opts),

@@ -11,6 +11,14 @@ import { CODE_PATH, POPULATE_SCRIPT, WORKSPACE_PATH } from './workspace';
  * directory, datasets read-only at the paths the spec names, and no service account token.
  */
 export const ROLE_JOB = 'job';
+
+/**
+ * Seconds a job's containers get between SIGTERM and SIGKILL when their pod is deleted
+ * (cancel, a revoked lease). Kubernetes' default is 30: a hostile job that ignores SIGTERM
+ * would read a revoked dataset that long. A job has nothing to save (its outputs are in the
+ * workspace as it writes them), so it gets the shortest the kubelet honours.
+ */
+export const JOB_TERMINATION_GRACE_SECONDS = 1;
 export const ROLE_NOTIFIER = 'notifier';
 const WORKSPACE_VOLUME = 'workspace';
 const CODE_VOLUME = 'code';
