@@ -66,3 +66,9 @@ export function buildBlock(number: number, previousHash: Uint8Array, envelopes: 
 export function transactionsFilter(block: common.Block): Uint8Array {
   return block.getMetadata()?.getMetadataList_asU8()[common.BlockMetadataIndex.TRANSACTIONS_FILTER] ?? new Uint8Array(0);
 }
+
+/** The transaction envelopes of a stored block, in order: what Fabric's block store retrieves a
+ * transaction from by (blockNum, tranNum). */
+export function blockEnvelopes(blockBytes: Uint8Array): Uint8Array[] {
+  return common.Block.deserializeBinary(blockBytes).getData()?.getDataList_asU8() ?? [];
+}

@@ -1,4 +1,5 @@
 import { common, peer } from '@hyperledger/fabric-protos';
+import { blockEnvelopes } from './blocks';
 import type { LedgerStore } from './store';
 import type { Chaincode, SimulationInput, SimulationResult } from './simulator/types';
 
@@ -65,7 +66,7 @@ function locate(store: LedgerStore, txId: string): { blockBytes: Uint8Array; env
   const status = store.txStatus(txId);
   const stored = status === undefined ? undefined : store.block(status.blockNum);
   if (status === undefined || stored === undefined) return undefined;
-  const envelope = common.Block.deserializeBinary(stored.bytes).getData()?.getDataList_asU8()[status.txNum];
+  const envelope = blockEnvelopes(stored.bytes)[status.txNum];
   return envelope === undefined ? undefined : { blockBytes: stored.bytes, envelope, code: status.code };
 }
 

@@ -4,11 +4,16 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { StateReader, Version, VersionedValue } from './simulator/types';
 import { holdProcessLock, type ProcessLock } from '../fs/processLock';
+import { BlockWrites } from './keyHistory';
 
 /**
  * The peer's persistent ledger in one SQLite file: blocks (Fabric-encoded), the transaction
  * index (validation code per tx id), world state with versions, key history and chaincode
- * events. A block and everything it changes are written in ONE transaction (WAL,
+ * events. Key history is an index into the blocks, as Fabric's history database is: a row says
+ * which transaction wrote or deleted a key (with its tx id and time, which the chaincode's time
+ * guard reads on every change), and the value is read from that transaction in the block only
+ * when asked for. Its `value` column is filled only in ledgers written before that change
+ * (such a row is served as stored; no migration needed); new rows leave it NULL. A block and everything it changes are written in ONE transaction (WAL,
  * synchronous=FULL: one fsync per block), so a crash leaves either the whole block or none.
  * One peer process owns a ledger (see `lockLedger`); within it, blocks are written by the
  * commit worker's connection while the main thread reads through its own (WAL: readers see
@@ -28,6 +33,15 @@ export interface BlockRecord {
   headerHash: Buffer;
   bytes: Uint8Array;
   txs: CommittedTx[];
+}
+
+/** One entry of a key's history. `value` is a getter: it decodes the writing transaction from
+ * its block on first access (a delete's value is empty without decoding). */
+export interface KeyHistoryEntry {
+  txId: string;
+  timestamp: Date;
+  isDelete: boolean;
+  readonly value: Buffer;
 }
 
 export interface StoredEvent {
@@ -93,7 +107,7 @@ export class LedgerStore {
         'INSERT INTO state (ns, key, value, block_num, tx_num) VALUES (?, ?, ?, ?, ?) ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, block_num = excluded.block_num, tx_num = excluded.tx_num',
       ),
       del: db.prepare('DELETE FROM state WHERE ns = ? AND key = ?'),
-      insertHistory: db.prepare('INSERT INTO history (ns, key, block_num, tx_num, tx_id, ts_ms, is_delete, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+      insertHistory: db.prepare('INSERT INTO history (ns, key, block_num, tx_num, tx_id, ts_ms, is_delete) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       insertEvent: db.prepare('INSERT INTO events (block_num, tx_num, tx_id, chaincode, name, payload) VALUES (?, ?, ?, ?, ?, ?)'),
     };
   }
@@ -111,14 +125,14 @@ export class LedgerStore {
   }
 
   /** Newest first, fetched a page at a time (no cursor stays open while the chaincode awaits):
-   * the time guard reads only the newest entry of a key whose history grows with every change. */
-  *history(ns: string, key: string): Generator<{ txId: string; timestamp: Date; isDelete: boolean; value: Buffer }> {
+   * the time guard reads only the newest entry of a key whose history grows with every change,
+   * and not its value, so it decodes no block. */
+  *history(ns: string, key: string): Generator<KeyHistoryEntry> {
     let before = { blockNum: Number.MAX_SAFE_INTEGER, txNum: 0 };
     for (;;) {
       const rows = this.#stmts.historyBefore.all(ns, enc(key), before.blockNum, before.blockNum, before.txNum, HISTORY_PAGE);
-      for (const row of rows) {
-        yield { txId: row.tx_id, timestamp: new Date(row.ts_ms), isDelete: row.is_delete === 1, value: row.value ?? Buffer.alloc(0) };
-      }
+      const writes = new BlockWrites((n) => this.block(n)?.bytes);
+      for (const row of rows) yield historyEntry(row, ns, key, writes);
       if (rows.length < HISTORY_PAGE) return;
       const last = rows[rows.length - 1]!;
       before = { blockNum: last.block_num, txNum: last.tx_num };
@@ -179,7 +193,7 @@ export class LedgerStore {
           const key = enc(w.key);
           if (w.value === null) s.del.run(w.ns, key);
           else s.put.run(w.ns, key, w.value, record.number, txNum);
-          s.insertHistory.run(w.ns, key, record.number, txNum, tx.txId, ts, w.value === null ? 1 : 0, w.value);
+          s.insertHistory.run(w.ns, key, record.number, txNum, tx.txId, ts, w.value === null ? 1 : 0);
         }
         if (tx.event !== undefined) {
           s.insertEvent.run(record.number, txNum, tx.txId, tx.event.chaincode, tx.event.name, Buffer.from(tx.event.payload));
@@ -207,6 +221,36 @@ export class LedgerStore {
     for (const r of rows) yield { txId: r.tx_id, blockNum: r.block_num, txNum: r.tx_num, code: r.code };
   }
 
+  /** Every key history row in block order: for the verifier, which checks them against the blocks. */
+  *allHistory(): Generator<{
+    ns: string;
+    key: string;
+    blockNum: number;
+    txNum: number;
+    txId: string;
+    timestampMs: number;
+    isDelete: boolean;
+    value: Buffer | null;
+  }> {
+    const rows = this.db
+      .prepare<[], HistoryRow & { ns: string; key: Buffer }>(
+        'SELECT ns, key, block_num, tx_num, tx_id, ts_ms, is_delete, value FROM history ORDER BY block_num, tx_num',
+      )
+      .iterate();
+    for (const r of rows) {
+      yield {
+        ns: r.ns,
+        key: r.key.toString('utf8'),
+        blockNum: r.block_num,
+        txNum: r.tx_num,
+        txId: r.tx_id,
+        timestampMs: r.ts_ms,
+        isDelete: r.is_delete === 1,
+        value: r.value,
+      };
+    }
+  }
+
   *allBlocks(): Generator<{ number: number; headerHash: Buffer; bytes: Buffer }> {
     const rows = this.db
       .prepare<[], { number: number; header_hash: Buffer; bytes: Buffer }>('SELECT number, header_hash, bytes FROM blocks ORDER BY number')
@@ -217,6 +261,25 @@ export class LedgerStore {
   close(): void {
     this.db.close();
   }
+}
+
+function historyEntry(row: HistoryRow, ns: string, key: string, writes: BlockWrites): KeyHistoryEntry {
+  const isDelete = row.is_delete === 1;
+  let value = row.value ?? (isDelete ? Buffer.alloc(0) : undefined);
+  return {
+    txId: row.tx_id,
+    timestamp: new Date(row.ts_ms),
+    isDelete,
+    get value() {
+      if (value === undefined) {
+        const written = writes.write(row.block_num, row.tx_num, ns, key);
+        if (written === null)
+          throw new Error(`key history of ${ns}/${JSON.stringify(key)} at block ${row.block_num} transaction ${row.tx_num} is a write, the block deletes it`);
+        value = written;
+      }
+      return value;
+    },
+  };
 }
 
 /** Holds the ledger for this process (see processLock.ts): a second peer on the same data

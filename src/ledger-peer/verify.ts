@@ -15,7 +15,10 @@ import { inRange, validateBlock, type StateView } from './validator';
  * Checks a ledger end to end (also while its peer runs: it reads one snapshot): block numbering, each header's previous hash
  * and data hash, the transaction index against block order, and, by replaying every block
  * through the committer's validator into an empty state, each recorded validation code and
- * the stored world state. Reports the first bad block.
+ * the stored world state, and that the key history index records exactly the valid writes
+ * (each row's block and transaction writes or deletes that key, with that tx id and time, and
+ * a value it still holds from an older ledger equals the written one). Reports the first bad
+ * block.
  */
 
 export interface VerifyResult {
@@ -71,54 +74,79 @@ function verifyStore(store: LedgerStore, membership: Membership): VerifyResult {
   let transactions = 0;
   const bad = (badBlock: number, problem: string): VerifyResult => ({ ok: false, blocks: expected, transactions, badBlock, problem });
 
-  for (const stored of store.allBlocks()) {
-    const n = stored.number;
-    if (n !== expected) return bad(expected, `block ${expected} is missing (found ${n})`);
-    let block: common.Block;
-    try {
-      block = common.Block.deserializeBinary(stored.bytes);
-    } catch {
-      return bad(n, 'block bytes do not decode');
-    }
-    const header = block.getHeader();
-    if (header === undefined || header.getNumber() !== n) return bad(n, 'header number does not match');
-    if (!Buffer.from(header.getPreviousHash_asU8()).equals(previousHash)) return bad(n, 'previous hash does not match the previous block');
-    const envelopes = block.getData()?.getDataList_asU8() ?? [];
-    const dataHash = blockDataHash(envelopes);
-    if (!dataHash.equals(Buffer.from(header.getDataHash_asU8()))) return bad(n, 'data hash does not match the transactions');
-    const headerHash = blockHeaderHash(n, previousHash, dataHash);
-    if (!headerHash.equals(stored.headerHash)) return bad(n, 'stored header hash does not match the header');
-    const filter = transactionsFilter(block);
-    if (filter.length !== envelopes.length) return bad(n, 'validation codes do not cover the transactions');
+  const history = store.allHistory()[Symbol.iterator]();
+  try {
+    let pending = history.next();
 
-    const { codes, txs } = validateBlock(envelopes, n, state, policy);
-    for (let i = 0; i < txs.length; i++) {
-      const tx = txs[i]!;
-      if (codes[i] !== filter[i]) return bad(n, `transaction ${i} (${tx.txId}) recorded with code ${filter[i]}, replay gives ${codes[i]}`);
-      if (tx.txId === '' || state.txIds.has(tx.txId)) continue;
-      const indexed = index.get(tx.txId);
-      if (indexed === undefined || indexed.blockNum !== n || indexed.txNum !== i || indexed.code !== codes[i]) {
-        return bad(n, `transaction index entry for ${tx.txId} does not match its place in the chain`);
+    for (const stored of store.allBlocks()) {
+      const n = stored.number;
+      if (n !== expected) return bad(expected, `block ${expected} is missing (found ${n})`);
+      let block: common.Block;
+      try {
+        block = common.Block.deserializeBinary(stored.bytes);
+      } catch {
+        return bad(n, 'block bytes do not decode');
       }
-      index.delete(tx.txId);
-      state.txIds.add(tx.txId);
-      if (tx.code !== 0) continue;
-      for (const w of tx.writes) {
-        let ns = state.values.get(w.ns);
-        if (ns === undefined) state.values.set(w.ns, (ns = new Map()));
-        if (w.value === null) ns.delete(w.key);
-        else ns.set(w.key, { value: w.value, version: { blockNum: n, txNum: i } });
+      const header = block.getHeader();
+      if (header === undefined || header.getNumber() !== n) return bad(n, 'header number does not match');
+      if (!Buffer.from(header.getPreviousHash_asU8()).equals(previousHash)) return bad(n, 'previous hash does not match the previous block');
+      const envelopes = block.getData()?.getDataList_asU8() ?? [];
+      const dataHash = blockDataHash(envelopes);
+      if (!dataHash.equals(Buffer.from(header.getDataHash_asU8()))) return bad(n, 'data hash does not match the transactions');
+      const headerHash = blockHeaderHash(n, previousHash, dataHash);
+      if (!headerHash.equals(stored.headerHash)) return bad(n, 'stored header hash does not match the header');
+      const filter = transactionsFilter(block);
+      if (filter.length !== envelopes.length) return bad(n, 'validation codes do not cover the transactions');
+
+      const { codes, txs } = validateBlock(envelopes, n, state, policy);
+      const written = new Map<string, { txId: string; tsMs: number; value: Buffer | null }>();
+      for (let i = 0; i < txs.length; i++) {
+        const tx = txs[i]!;
+        if (codes[i] !== filter[i]) return bad(n, `transaction ${i} (${tx.txId}) recorded with code ${filter[i]}, replay gives ${codes[i]}`);
+        if (tx.txId === '' || state.txIds.has(tx.txId)) continue;
+        const indexed = index.get(tx.txId);
+        if (indexed === undefined || indexed.blockNum !== n || indexed.txNum !== i || indexed.code !== codes[i]) {
+          return bad(n, `transaction index entry for ${tx.txId} does not match its place in the chain`);
+        }
+        index.delete(tx.txId);
+        state.txIds.add(tx.txId);
+        if (tx.code !== 0) continue;
+        for (const w of tx.writes) {
+          written.set(historyKey(i, w.ns, w.key), { txId: tx.txId, tsMs: tx.timestamp.getTime(), value: w.value });
+          let ns = state.values.get(w.ns);
+          if (ns === undefined) state.values.set(w.ns, (ns = new Map()));
+          if (w.value === null) ns.delete(w.key);
+          else ns.set(w.key, { value: w.value, version: { blockNum: n, txNum: i } });
+        }
       }
+      for (; pending.done !== true && pending.value.blockNum <= n; pending = history.next()) {
+        const row = pending.value;
+        const what = `history row ${row.ns}/${JSON.stringify(row.key)} at block ${row.blockNum} transaction ${row.txNum}`;
+        const w = row.blockNum === n ? written.get(historyKey(row.txNum, row.ns, row.key)) : undefined;
+        if (w === undefined) return bad(n, `${what}: that transaction does not write the key`);
+        written.delete(historyKey(row.txNum, row.ns, row.key));
+        if (row.isDelete !== (w.value === null))
+          return bad(n, `${what}: ${row.isDelete ? 'a delete, the block writes a value' : 'a write, the block deletes the key'}`);
+        if (row.txId !== w.txId || row.timestampMs !== w.tsMs) return bad(n, `${what}: tx id or time differs from the block`);
+        if (row.value !== null && !row.value.equals(w.value ?? Buffer.alloc(0))) return bad(n, `${what}: stored value differs from the block`);
+      }
+      if (written.size > 0) return bad(n, `key history is missing ${written.size} writes of this block`);
+      transactions += envelopes.length;
+      previousHash = headerHash;
+      expected = n + 1;
     }
-    transactions += envelopes.length;
-    previousHash = headerHash;
-    expected = n + 1;
+    if (pending.done !== true) return bad(expected - 1, `key history has rows for block ${pending.value.blockNum}, which is not in the chain`);
+    if (index.size > 0) return bad(expected - 1, `transaction index holds ${index.size} entries that are in no block`);
+    const mismatch = compareState(store, state);
+    if (mismatch !== undefined) return bad(expected - 1, mismatch);
+    return { ok: true, blocks: expected, transactions };
+  } finally {
+    // An early return leaves the history cursor open; the snapshot ends after this.
+    history.return(undefined);
   }
-  if (index.size > 0) return bad(expected - 1, `transaction index holds ${index.size} entries that are in no block`);
-  const mismatch = compareState(store, state);
-  if (mismatch !== undefined) return bad(expected - 1, mismatch);
-  return { ok: true, blocks: expected, transactions };
 }
+
+const historyKey = (txNum: number, ns: string, key: string) => JSON.stringify([txNum, ns, key]);
 
 function compareState(store: LedgerStore, replayed: ReplayState): string | undefined {
   let count = 0;
@@ -137,7 +165,7 @@ function compareState(store: LedgerStore, replayed: ReplayState): string | undef
 if (require.main === module) {
   const program = new Command()
     .name('ledgerflow-ledger-verify')
-    .description('Verify an embedded ledger: hash chain, transaction order, validation codes, world state')
+    .description('Verify an embedded ledger: hash chain, transaction order, validation codes, world state, key history')
     .requiredOption('--data-dir <dir>', 'the data dir the peer was started with')
     .action((opts: { dataDir: string }) => {
       try {

@@ -8,14 +8,14 @@ import { fields, printJson } from '../output';
 
 /**
  * `ledgerflow ledger verify [--data-dir <dir>]`: checks the embedded ledger of a data dir
- * (hash chain, transaction order, validation codes, world state) from one read snapshot,
+ * (hash chain, transaction order, validation codes, world state, key history) from one read snapshot,
  * whether its host runs or not. Exit 0 when sound, 1 with the first bad block otherwise.
  */
 export function ledgerCommand(): Command {
   const ledger = new Command('ledger').description('the embedded ledger of a data dir');
   ledger
     .command('verify')
-    .description('verify the embedded ledger: hash chain, transaction order, validation codes, world state (host running or not)')
+    .description('verify the embedded ledger: hash chain, transaction order, validation codes, world state, key history (host running or not)')
     .option('--data-dir <dir>', 'the data dir (default LEDGERFLOW_DATA_DIR, else the default data dir)')
     .action(
       action(async (ctx, o: { dataDir?: string }) => {

@@ -94,9 +94,13 @@ export class TxSimulator {
         if (step.done === true) return { done: true, value: undefined };
         const h = step.value;
         const millis = h.timestamp.getTime();
+        // The value stays lazy (see StateReader.history); a copy, so the chaincode cannot
+        // alter what the store caches.
         const value = {
           txId: h.txId,
-          value: Buffer.from(h.value),
+          get value() {
+            return Buffer.from(h.value);
+          },
           isDelete: h.isDelete,
           timestamp: { seconds: Math.floor(millis / 1000), nanos: (millis % 1000) * 1_000_000 },
         };

@@ -26,8 +26,9 @@ export interface StateReader {
   range(startKey: string, endKey: string): Iterable<{ key: string } & VersionedValue>;
   /** Every committed write of the key, newest first as Fabric 2.x hands them to chaincode;
    * lazy, so a chaincode that reads only the newest entry does not load the rest. A delete
-   * has isDelete true and an empty value. */
-  history(key: string): Iterable<{ txId: string; timestamp: Date; isDelete: boolean; value: Buffer }>;
+   * has isDelete true and an empty value. `value` may be a getter that reads the block on
+   * first access, so a chaincode that reads only tx ids and times decodes no block. */
+  history(key: string): Iterable<{ txId: string; timestamp: Date; isDelete: boolean; readonly value: Buffer }>;
 }
 
 /** A range query as executed, for phantom-read validation at commit: the keys it returned

@@ -29,6 +29,11 @@ import { JobCgroups, type CgroupMode, type JobLimits } from './cgroups';
 import { SUPERVISOR_NAME, SUPERVISOR_SCRIPT } from './supervisor';
 import { fileSource, openWorkspaceFile, readAll, readWorkspaceFile, workspaceDigests, writeWorkspaceFiles } from './workspace';
 
+/** A job's supervisor (a separate process) may still be writing its exit record while a run's
+ * directory is removed: a recursive rm that meets a file created behind it fails with
+ * ENOTEMPTY, so it tries again (node's own retry, 100 ms apart) rather than fail the purge. */
+const REMOVE_TREE = { recursive: true, force: true, maxRetries: 5, retryDelay: 100 } as const;
+
 export interface LocalComputeOptions {
   /** LEDGERFLOW_DATA_DIR; runs live under `<dataDir>/runs/<workflowId>/`. */
   dataDir: string;
@@ -422,7 +427,7 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
       const dir = join(jobsDir, entry);
       await this.stop(dir);
       await this.cgroups.remove(`${workflowId}.${entry}`);
-      await rm(join(dir, JOB_FILES.root), { recursive: true, force: true });
+      await rm(join(dir, JOB_FILES.root), REMOVE_TREE);
     }
   }
 
@@ -434,7 +439,7 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
    * outcomes stay (status() keeps answering). */
   async deleteOutputs(workflowId: string): Promise<void> {
     await this.cleanup(workflowId);
-    await rm(this.workspaceDir(workflowId), { recursive: true, force: true });
+    await rm(this.workspaceDir(workflowId), REMOVE_TREE);
     const jobsDir = join(this.runDir(workflowId), 'jobs');
     for (const entry of await readdir(jobsDir).catch(() => [] as string[])) await rm(join(jobsDir, entry, JOB_FILES.log), { force: true });
   }
@@ -442,7 +447,7 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
   /** Removes the run entirely (results and logs included). */
   async purge(workflowId: string): Promise<void> {
     await this.cleanup(workflowId);
-    await rm(this.runDir(workflowId), { recursive: true, force: true });
+    await rm(this.runDir(workflowId), REMOVE_TREE);
   }
 
   /** Every attempt with a recorded exit and no `reported` marker: the ones whose callback
