@@ -39,6 +39,8 @@ export function holdProcessLock(file: string): ProcessLock {
     db.exec('CREATE TABLE IF NOT EXISTS holder (pid INTEGER); DELETE FROM holder; INSERT INTO holder VALUES (' + process.pid + ')');
   } catch (err) {
     db.close();
+    // Only a lock another connection holds is "held"; a full disk or an I/O error is itself.
+    if (!isLockConflict(err)) throw err;
     throw new LockHeldError(file, readPid(pidFile), { cause: err });
   }
   try {
@@ -54,6 +56,11 @@ export function holdProcessLock(file: string): ProcessLock {
       db.close();
     },
   };
+}
+
+function isLockConflict(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
 }
 
 function readPid(file: string): number | undefined {

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { StateReader, Version, VersionedValue } from './simulator/types';
-import { holdProcessLock, type ProcessLock } from '../fs/processLock';
+import { holdProcessLock, LockHeldError, type ProcessLock } from '../fs/processLock';
 import { BlockWrites } from './keyHistory';
 
 /**
@@ -288,6 +288,9 @@ export function lockLedger(file: string): ProcessLock {
   try {
     return holdProcessLock(`${file}.lock`);
   } catch (err) {
+    // Anything else (a native module built for another Node, a disk error) is its own cause,
+    // not "in use": saying so sent a Node 22 run looking for a peer that did not exist.
+    if (!(err instanceof LockHeldError)) throw err;
     throw new Error(`the ledger ${file} is in use by another peer`, { cause: err });
   }
 }
