@@ -130,8 +130,10 @@ function spawnHost(options: StartHostOptions): Spawned {
       if (cleaned) return;
       cleaned = true;
       live.delete(spawned);
+      // A job's detached supervisor can outlive the killed host and write into the data dir
+      // while it is removed (ENOTEMPTY): node's own retry, as the product's purge does.
       if (ownAppDir) rmSync(appDir, { recursive: true, force: true });
-      if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });
+      if (ownDataDir) rmSync(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
     },
   };
   live.add(spawned);
