@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { datasetIdParam, leaseBody, listQuery, registerBody, treeQuery, updateBody } from './datasetRequests';
+import { datasetIdParam, leaseBody, listQuery, pushBody, registerBody, treeQuery, updateBody } from './datasetRequests';
 import { completionReportSchema } from './messages';
 import { approvalFileParams, approvalListQuery, approvalParams, approveBody, rejectBody, resultsRejectBody } from './approvalRequests';
 import { filePathSchema, listQuerySchema as workflowListQuery, submitBodySchema } from './workflowRequests';
@@ -11,7 +11,7 @@ import * as s from './schemas';
  * the triggers in functions/ take their validation schemas from the same entries, so a
  * route's contract is written once.
  */
-export type ApiMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+export type ApiMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface ApiResponse {
   readonly description: string;
@@ -173,6 +173,23 @@ export const routes = {
     params: datasetParams,
     query: treeQuery,
     responses: { 200: { description: 'a page of files', schema: s.treePage }, 403: forbidden('neither owner nor lease holder'), 404: notFound, 410: gone },
+  },
+  datasetsPushFiles: {
+    name: 'datasetsPushFiles',
+    method: 'PUT',
+    path: 'datasets/{id}/files',
+    tag: 'datasets',
+    auth: 'user',
+    summary: 'Add a new content version (owner only), recorded on the ledger as dataset-updated',
+    params: datasetParams,
+    body: pushBody,
+    responses: {
+      200: { description: 'the dataset at its new version, with its content hash', schema: s.dataset },
+      403: forbidden('the caller does not own the dataset'),
+      404: notFound,
+      409: { description: 'another push took this version number first; push again', schema: s.errorBody },
+      410: gone,
+    },
   },
   datasetsHistory: {
     name: 'datasetsHistory',

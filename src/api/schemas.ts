@@ -43,6 +43,12 @@ export const dataset = z.strictObject({
   owner: identity,
   policy: leasePolicy,
   storageKind: z.enum(['local', 'azure-files']),
+  version: z.int().positive().meta({ description: 'the content version: 1 at registration, one more with every PUT /datasets/{id}/files' }),
+  contentHash: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .nullable()
+    .meta({ description: "Merkle-style sha256 of the version's paths and file hashes, as recorded on the ledger; null for data the platform did not write (adopted, Azure Files)" }),
   createdAt: isoTime,
   updatedAt: isoTime,
   deletedAt: isoTime.optional(),
@@ -70,7 +76,7 @@ export const historyEntry = z.strictObject({
   timestamp: isoTime,
   action: z
     .string()
-    .meta({ description: 'registered, updated, deleted, leased, released, expired, workflow-launched, workflow-finished, workflow-cleaned-up' }),
+    .meta({ description: 'registered, updated, dataset-updated (a new content version), deleted, leased, released, expired, workflow-launched, workflow-finished, workflow-cleaned-up' }),
   by: identity,
   value: z.unknown().optional(),
 });
@@ -106,6 +112,10 @@ export const workflowView = z.strictObject({
     .array(z.strictObject({ datasetId: z.string(), owner: z.string().meta({ description: 'owner organization' }), state: approvalState }))
     .optional()
     .meta({ description: "one per mounted dataset whose owner's approval the run needs" }),
+  datasetVersions: z
+    .record(z.string(), z.int().positive())
+    .optional()
+    .meta({ description: 'from the launch on: the content version of each mounted dataset the run reads (dataset id to version)' }),
   jobs: z.array(jobView),
 });
 
@@ -217,6 +227,10 @@ export const workflowReceipt = z.strictObject({
           specHash: z.string(),
           filesHash: z.string().optional(),
           datasetIds: z.array(z.string()),
+          datasetVersions: z
+            .array(z.strictObject({ datasetId: z.string(), version: z.int(), contentHash: z.string().optional() }))
+            .optional()
+            .meta({ description: 'the content version of each dataset the run read, as the launch record names it' }),
           backend: z.string().optional(),
           images: z.array(z.string()).optional(),
         })

@@ -2,12 +2,13 @@ import { createHmac, randomUUID } from 'node:crypto';
 import type { Settings } from '../../config/settings';
 import { unsealLocation } from '../../core/crypto/seal';
 import { LedgerflowError } from '../../core/errors';
-import type { Caller, DatasetLocation } from '../../core/model';
+import type { Caller, DatasetLocation, StorageKind } from '../../core/model';
 import { dataKeyName } from '../../core/secretNames';
 import type { Receipt } from '../../core/receipt';
 import { memoryBytes } from '../../core/workflow/quantity';
 import type { Logger } from '../../observability/logger';
 import type { ComputeBackend } from '../../ports/compute';
+import type { DatasetStorage } from '../../ports/datasetStorage';
 import type { KeyStores } from '../../ports/keyStore';
 import type { Ledger } from '../../ports/ledger';
 import type { RunIndex } from '../../ports/runIndex';
@@ -54,6 +55,8 @@ export interface WorkflowSideParts {
   createCompute: () => Promise<ComputeBackend>;
   runIndex: RunIndex;
   runMessages: RunMessages;
+  /** Where a dataset version's content is (versioned directories). */
+  storage(kind: StorageKind): DatasetStorage;
 }
 
 export function workflowSide(p: WorkflowSideParts): WorkflowSide {
@@ -66,7 +69,7 @@ export function workflowSide(p: WorkflowSideParts): WorkflowSide {
   const log = p.log.child({ component: 'workflows' });
   const platformKeyStore = p.keyStores.forOrg(p.platform.org);
   const key = () => callbackKey(platformKeyStore);
-  const locateDataset = datasetLocator(p.ledger, p.keyStores, p.platform);
+  const locateDataset = datasetLocator(p.ledger, p.keyStores, p.platform, p.storage);
   const resultsService = async (runs: RunControl) => new ResultsService({ ledger: p.ledger, compute: await computeOnce(), runs, log });
   // A key of its own for listing cursors, derived from the platform key (key separation).
   const cursorKey = async () =>
@@ -116,14 +119,15 @@ export function workflowSide(p: WorkflowSideParts): WorkflowSide {
 /** Opens a dataset's sealed location with its owner's key, as the platform identity: the
  * job's launch was authorised by the lease check, and the location is opened only inside
  * the launch activity. */
-function datasetLocator(ledger: Ledger, keyStores: KeyStores, platform: Caller): ActivityDeps['locateDataset'] {
-  return async (datasetId) => {
+function datasetLocator(ledger: Ledger, keyStores: KeyStores, platform: Caller, storage: WorkflowSideParts['storage']): ActivityDeps['locateDataset'] {
+  return async (datasetId, version) => {
     const record = await ledger.as(platform).getDataset(datasetId);
     if (record === undefined || record.deletedAt !== undefined) throw new LedgerflowError('gone', `dataset ${datasetId} is gone`);
     const keyStore = keyStores.forOrg(record.owner.org);
     const dataKey = await keyStore.get(dataKeyName(datasetId));
     if (dataKey === undefined) throw new LedgerflowError('gone', `the key of dataset ${datasetId} is gone`);
-    const location: DatasetLocation = unsealLocation(record.sealedLocation, dataKey, datasetId);
+    const sealed: DatasetLocation = unsealLocation(record.sealedLocation, dataKey, datasetId);
+    const location = storage(sealed.kind).versions?.at(sealed, version ?? record.version ?? 1) ?? sealed;
     if (location.kind !== 'azure-files') return { location };
     const credential = await keyStore.get(location.credentialRef);
     return credential === undefined ? { location } : { location, credential };
