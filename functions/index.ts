@@ -14,6 +14,7 @@ import './ledgerEvents';
 import './lifecycle';
 import './workflows';
 import './approvals';
+import './schedules';
 import './jobCallback';
 import './jobExits';
 import './cleanup';

@@ -19,13 +19,15 @@ app.timer('ledgerEvents', {
   extraInputs: [df.input.durableClient()],
   handler: async (_timer, context) => {
     const svc = await services();
+    const runs = durableRunControl(df.getClient(context));
     await followLedger({
       ledger: svc.ledger,
       platform: svc.platform,
-      runs: durableRunControl(df.getClient(context)),
+      runs,
       index: svc.runIndex,
       checkpoints: fileCheckpointStore(join(svc.settings.LEDGERFLOW_DATA_DIR, 'ledger-events', 'checkpoint.json')),
       log: svc.logger.child({ component: 'workflows' }),
+      deliverVersion: (update) => svc.scheduleService(runs).deliverDatasetUpdate(update),
     });
   },
 });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { datasetIdParam, leaseBody, listQuery, pushBody, registerBody, treeQuery, updateBody } from './datasetRequests';
 import { completionReportSchema } from './messages';
 import { approvalFileParams, approvalListQuery, approvalParams, approveBody, rejectBody, resultsRejectBody } from './approvalRequests';
+import { createScheduleBody, patchScheduleBody, scheduleIdParam } from './scheduleRequests';
 import { filePathSchema, listQuerySchema as workflowListQuery, submitBodySchema } from './workflowRequests';
 import * as s from './schemas';
 
@@ -28,6 +29,7 @@ export const apiTags = {
   leases: 'Take and release the one lease a dataset has at a time (a ledger transaction each)',
   workflows: 'Submit workflows that run beside leased datasets, follow them, read their logs and result files',
   approvals: "The owners' consent to a lessee's exact workflow, recorded on the ledger",
+  schedules: 'Run a workflow on a schedule or on each new version of a dataset, as its creator, with every check of a submission',
   internal: 'Called by the compute backends, not by people: job completion reports',
 } as const;
 export type ApiTag = keyof typeof apiTags;
@@ -62,6 +64,9 @@ const datasetParams = z.object({ id: datasetIdParam });
 const workflowParams = z.object({ id: z.string().min(1).max(128) });
 const jobLogParams = z.object({ id: workflowParams.shape.id, job: z.string().min(1).max(64) });
 const fileParams = z.object({ id: workflowParams.shape.id, path: filePathSchema });
+
+const scheduleParams = z.object({ id: scheduleIdParam });
+const scheduleNotFound = { description: "no such schedule of the caller's organization", schema: s.errorBody };
 
 const notFound = { description: 'no such dataset', schema: s.errorBody };
 const gone = { description: 'gone: the dataset was deleted', schema: s.errorBody };
@@ -449,6 +454,61 @@ export const routes = {
     summary: "A compute backend reports that a job attempt ended; the bearer is the attempt's callback token, not a user token",
     body: completionReportSchema,
     responses: { 202: { description: 'accepted (repeated reports are accepted and dropped)', schema: s.callbackAccepted } },
+  },
+  schedulesCreate: {
+    name: 'schedulesCreate',
+    method: 'POST',
+    path: 'schedules',
+    tag: 'schedules',
+    auth: 'user',
+    summary: 'Create a schedule (NCRONTAB) or a data trigger (a dataset version) that submits a workflow',
+    body: createScheduleBody,
+    responses: {
+      201: { description: 'created', schema: s.schedule },
+      403: forbidden('the caller neither owns nor leases a dataset the workflow mounts or watches'),
+      404: { description: 'a dataset the workflow mounts or watches does not exist', schema: s.errorBody },
+    },
+  },
+  schedulesList: {
+    name: 'schedulesList',
+    method: 'GET',
+    path: 'schedules',
+    tag: 'schedules',
+    auth: 'user',
+    summary: "The caller's organization's schedules, newest first",
+    query: noQuery,
+    responses: { 200: { description: 'the schedules', schema: s.schedulePage } },
+  },
+  schedulesGet: {
+    name: 'schedulesGet',
+    method: 'GET',
+    path: 'schedules/{id}',
+    tag: 'schedules',
+    auth: 'user',
+    summary: 'Read a schedule with its recorded ticks, newest first',
+    params: scheduleParams,
+    responses: { 200: { description: 'the schedule', schema: s.schedule }, 404: scheduleNotFound },
+  },
+  schedulesUpdate: {
+    name: 'schedulesUpdate',
+    method: 'PATCH',
+    path: 'schedules/{id}',
+    tag: 'schedules',
+    auth: 'user',
+    summary: 'Enable, disable, rename or reschedule; answers once the schedule has taken the change',
+    params: scheduleParams,
+    body: patchScheduleBody,
+    responses: { 200: { description: 'the changed schedule', schema: s.schedule }, 404: scheduleNotFound },
+  },
+  schedulesDelete: {
+    name: 'schedulesDelete',
+    method: 'DELETE',
+    path: 'schedules/{id}',
+    tag: 'schedules',
+    auth: 'user',
+    summary: 'Delete a schedule (the runs it submitted are not touched)',
+    params: scheduleParams,
+    responses: { 204: { description: 'deleted' }, 404: scheduleNotFound },
   },
 } as const satisfies Record<string, ApiRoute>;
 

@@ -48,7 +48,10 @@ export const dataset = z.strictObject({
     .string()
     .regex(/^[0-9a-f]{64}$/)
     .nullable()
-    .meta({ description: "Merkle-style sha256 of the version's paths and file hashes, as recorded on the ledger; null for data the platform did not write (adopted, Azure Files)" }),
+    .meta({
+      description:
+        "Merkle-style sha256 of the version's paths and file hashes, as recorded on the ledger; null for data the platform did not write (adopted, Azure Files)",
+    }),
   createdAt: isoTime,
   updatedAt: isoTime,
   deletedAt: isoTime.optional(),
@@ -76,7 +79,10 @@ export const historyEntry = z.strictObject({
   timestamp: isoTime,
   action: z
     .string()
-    .meta({ description: 'registered, updated, dataset-updated (a new content version), deleted, leased, released, expired, workflow-launched, workflow-finished, workflow-cleaned-up' }),
+    .meta({
+      description:
+        'registered, updated, dataset-updated (a new content version), deleted, leased, released, expired, workflow-launched, workflow-finished, workflow-cleaned-up',
+    }),
   by: identity,
   value: z.unknown().optional(),
 });
@@ -319,6 +325,32 @@ export type WorkflowReceipt = z.output<typeof workflowReceipt>;
 
 /** Shapes that get a name of their own in the OpenAPI document; others are named after
  * their route. */
+export const scheduleRun = z.strictObject({
+  workflowId: z.string().nullable().meta({ description: 'the run the tick submitted; null when it could not run (see reason)' }),
+  status: z.string().meta({ description: "the run's status (as GET /workflows/{id}), or Skipped / Missed for a tick that did not run" }),
+  submittedAt: isoTime,
+  tick: isoTime.optional().meta({ description: "time schedules: the tick's time; every tick is recorded once" }),
+  version: z.int().positive().optional().meta({ description: 'data triggers: the dataset version the tick is for' }),
+  reason: z.string().optional().meta({ description: 'lease not held, awaiting approval, previous run still running, missed while the platform was down, ...' }),
+});
+
+export const schedule = z.strictObject({
+  id: z.string(),
+  name: z.string(),
+  creator: identity,
+  workflow: z.string().meta({ description: 'the workflow YAML each tick submits' }),
+  fileCount: z.int().nonnegative().meta({ description: 'how many code files go with it' }),
+  schedule: z.string().optional().meta({ description: 'six-field NCRONTAB (UTC)' }),
+  trigger: z.strictObject({ datasetUpdated: z.string() }).optional().meta({ description: 'runs once per new version of this dataset' }),
+  enabled: z.boolean(),
+  options: z.strictObject({ overlap: z.enum(['skip', 'allow']), releaseLeases: z.boolean() }),
+  createdAt: isoTime,
+  nextRunAt: isoTime.nullable().meta({ description: 'time schedules while enabled: the next tick; null otherwise' }),
+  runs: z.array(scheduleRun).meta({ description: 'newest first, the last 100 ticks' }),
+});
+
+export const schedulePage = z.strictObject({ items: z.array(schedule) });
+
 export const namedSchemas: Readonly<Record<string, z.ZodType>> = {
   Error: errorBody,
   Identity: identity,
@@ -337,4 +369,7 @@ export const namedSchemas: Readonly<Record<string, z.ZodType>> = {
   ApprovalReview: approvalReview,
   WorkflowReceipt: workflowReceipt,
   ReceiptTransaction: receiptTransaction,
+  Schedule: schedule,
+  ScheduleRun: scheduleRun,
+  SchedulePage: schedulePage,
 };

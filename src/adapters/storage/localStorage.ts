@@ -74,7 +74,7 @@ export class LocalDatasetStorage implements DatasetStorage {
   };
 
   private async addVersion(location: DatasetLocation, change: VersionChange): Promise<{ contentHash: string }> {
-    if (!this.versions.supports(location)) throw new LedgerflowError('bad_request', 'this dataset adopts its owner\'s directory: change the files there');
+    if (!this.versions.supports(location)) throw new LedgerflowError('bad_request', "this dataset adopts its owner's directory: change the files there");
     assertFiles(change.files);
     const from = this.versions.at(location, change.from);
     const to = versionDir(localPath(location), change.to);
@@ -88,7 +88,13 @@ export class LocalDatasetStorage implements DatasetStorage {
     }
     try {
       if (!change.replace) {
-        await fs.cp(localPath(from), to, { recursive: true, errorOnExist: true, force: false, verbatimSymlinks: true, filter: async (src) => !(await isReplaced(localPath(from), src, change.files)) });
+        await fs.cp(localPath(from), to, {
+          recursive: true,
+          errorOnExist: true,
+          force: false,
+          verbatimSymlinks: true,
+          filter: async (src) => !(await isReplaced(localPath(from), src, change.files)),
+        });
       }
       await writeFiles(to, change.files);
       return { contentHash: await hashTree(to) };
@@ -208,7 +214,12 @@ async function hashTree(root: string): Promise<string> {
       const full = join(dir, dirent.name);
       if (dirent.isDirectory()) await walk(full);
       else if (dirent.isFile()) {
-        files.push({ path: relative(root, full).split(sep).join('/'), sha256: createHash('sha256').update(await fs.readFile(full)).digest('hex') });
+        files.push({
+          path: relative(root, full).split(sep).join('/'),
+          sha256: createHash('sha256')
+            .update(await fs.readFile(full))
+            .digest('hex'),
+        });
       }
     }
   };

@@ -151,7 +151,10 @@ export class DatasetService {
     const { location } = await this.open(this.deps.keyStores.forOrg(current.owner.org), current, 1);
     const versions = this.deps.storage(location.kind).versions;
     if (versions === undefined || !versions.supports(location)) {
-      throw new LedgerflowError('bad_request', `dataset ${id} keeps its data in storage its owner changes directly (adopted or ${current.storageKind}): it takes no pushed versions`);
+      throw new LedgerflowError(
+        'bad_request',
+        `dataset ${id} keeps its data in storage its owner changes directly (adopted or ${current.storageKind}): it takes no pushed versions`,
+      );
     }
     const from = current.version ?? 1;
     const change = { from, to: from + 1, files: input.files, replace: input.replace };

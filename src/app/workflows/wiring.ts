@@ -20,6 +20,7 @@ import { WorkflowService } from './workflowService';
 import { ApprovalService } from './approvalService';
 import { ResultsService } from './resultsService';
 import { runReceipt } from './receipts';
+import { ScheduleService } from '../schedules/scheduleService';
 
 /**
  * The workflow side of the composition root (src/app/services.ts): what the workflow
@@ -34,6 +35,8 @@ export interface WorkflowSide {
   workflowService(runs: RunControl): Promise<WorkflowService>;
   /** The owners' control of a run's outputs over one invocation's durable client. */
   resultsService(runs: RunControl): Promise<ResultsService>;
+  /** Schedules and data triggers over one invocation's durable client. */
+  scheduleService(runs: RunControl): ScheduleService;
   /** The owners' consent API over one invocation's durable client. */
   approvalService(runs: RunControl): Promise<ApprovalService>;
   /** A run's receipt: its ledger transactions with block numbers (receipts.ts). */
@@ -101,6 +104,7 @@ export function workflowSide(p: WorkflowSideParts): WorkflowSide {
     },
     receipt: (runs, caller, workflowId) =>
       runReceipt({ ledger: p.ledger, runs, ledgerNames: { channel: p.settings.FABRIC_CHANNEL, chaincode: p.settings.FABRIC_CHAINCODE } }, caller, workflowId),
+    scheduleService: (runs) => new ScheduleService({ ledger: p.ledger, runs, log: p.log.child({ component: 'schedules' }) }),
     approvalService: async (runs) => new ApprovalService({ ledger: p.ledger, compute: await computeOnce(), runs, log }),
     activityDeps: async () => ({
       ledger: p.ledger,

@@ -51,7 +51,8 @@ export interface WorkflowServiceDeps {
 export class WorkflowService {
   constructor(private readonly deps: WorkflowServiceDeps) {}
 
-  async submit(caller: Caller, submission: Submission): Promise<{ id: string }> {
+  /** `id`: the run's id when the caller derives it (a schedule's tick); a new one otherwise. */
+  async submit(caller: Caller, submission: Submission, id = this.deps.newId()): Promise<{ id: string; status: 'AwaitingApproval' | 'Pending' }> {
     const spec = parseWorkflowSpec(submission.source);
     const tooBig = this.deps.maxJobMemoryBytes === undefined ? [] : oversized(spec, this.deps.maxJobMemoryBytes);
     if (tooBig.length > 0)
@@ -70,7 +71,6 @@ export class WorkflowService {
       if (dataset !== undefined && needsApproval(dataset, caller)) approvalDatasetIds.push(datasetId);
       if (dataset !== undefined && withholdsResults(dataset, caller)) resultsWithheld = true;
     }
-    const id = this.deps.newId();
     const input: WorkflowInput = {
       workflowId: id,
       caller,
@@ -98,7 +98,7 @@ export class WorkflowService {
       throw err;
     }
     this.deps.log.info({ workflowId: id, org: caller.org, jobs: spec.jobs.length, awaitingApprovalOn: approvalDatasetIds }, 'workflow submitted');
-    return { id };
+    return { id, status };
   }
 
   async get(caller: Caller, id: string): Promise<WorkflowView> {
