@@ -10,6 +10,7 @@ import { historyCommand, leaseCommand } from './commands/leases';
 import { ledgerCommand } from './commands/ledger';
 import { receiptCommand } from './commands/receipt';
 import { renderCommand } from './commands/render';
+import { schedulesCommand } from './commands/schedules';
 import { workflowsCommand } from './commands/workflows';
 import { outcome } from './context';
 import { LedgerflowError } from '../core/errors';
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
     leaseCommand(),
     workflowsCommand(),
     approvalsCommand(),
+    schedulesCommand(),
     historyCommand(),
     renderCommand(),
     ledgerCommand(),

@@ -94,6 +94,7 @@ function showDataset(ctx: Context, d: api.Dataset | api.DeletedDataset): void {
       ['approval', d.policy.approval],
       ['results', d.policy.maxResultBytes === undefined ? d.policy.results : `${d.policy.results}, at most ${d.policy.maxResultBytes} bytes`],
       ['storage', d.storageKind],
+      ['version', d.contentHash === null ? String(d.version) : `${d.version} (content ${d.contentHash})`],
       ['created', d.createdAt],
       ...(d.deletedAt === undefined ? [] : [['deleted', d.deletedAt] as const]),
     ]),
@@ -239,6 +240,20 @@ export function datasetsCommand(): Command {
             ['SIZE', (e) => bytes(e.size)],
           ]),
         );
+      }),
+    );
+
+  datasets
+    .command('push')
+    .description("add a new version of your organization's dataset from a local directory's files (recorded on the ledger)")
+    .argument('<id>', 'dataset id')
+    .argument('<dir>', 'the files to add or replace (UTF-8 text files; hidden files and symlinks are skipped)')
+    .option('--replace', "the directory's files become the whole content (default: they are added to the current version)")
+    .option('--max-bytes <n>', 'refuse uploads larger than this', (v) => Number(v), DEFAULT_MAX_UPLOAD_BYTES)
+    .action(
+      action(async (ctx, id: string, dir: string, o: { replace?: boolean; maxBytes: number }) => {
+        const body = { files: readDirectory(dir, o.maxBytes), replace: o.replace === true };
+        showDataset(ctx, await ctx.client.json('PUT', `datasets/${encodeURIComponent(id)}/files`, api.dataset, { body }));
       }),
     );
 

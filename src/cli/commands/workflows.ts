@@ -24,15 +24,31 @@ export interface RunOptions {
   maxBytes?: number;
 }
 
-/** Reads the workflow and its code files and submits them; resolves with the run id. */
-export async function submitWorkflow(client: ApiClient, o: RunOptions): Promise<{ accepted: api.WorkflowAccepted; files: string[] }> {
+/** The workflow's YAML and the code files to send with it (as `workflows run` and `schedules create` read them). */
+export function readWorkflowSubmission(o: RunOptions): { workflow: string; files: Record<string, string> } {
   const workflow = loadWorkflow(o.file, o.dataset ?? {});
   const files = workflowFiles(dirname(o.file), workflow.commands, o.file, {
     ...(o.include === undefined ? {} : { include: o.include }),
     ...(o.allFiles === undefined ? {} : { all: o.allFiles }),
     ...(o.maxBytes === undefined ? {} : { maxBytes: o.maxBytes }),
   });
-  const accepted = await client.json('POST', 'workflows', api.workflowAccepted, { body: { workflow: workflow.text, files } });
+  return { workflow: workflow.text, files };
+}
+
+/** Adds the options that choose a workflow and its files (`workflows run`, `schedules create`). */
+export function addWorkflowFileOptions(command: Command): Command {
+  return command
+    .requiredOption('-f, --file <workflow.yaml>', 'the workflow')
+    .option('-d, --dataset <name=id>', 'set the dataset id of every volume with this name (repeatable)', collectBinding)
+    .option('-i, --include <path>', "also upload this file (relative to the yaml's directory; repeatable)", collect)
+    .option('--all-files', "upload every file under the yaml's directory (hidden files skipped)")
+    .option('--max-bytes <n>', 'refuse uploads larger than this', (v) => Number(v), DEFAULT_MAX_UPLOAD_BYTES);
+}
+
+/** Reads the workflow and its code files and submits them; resolves with the run id. */
+export async function submitWorkflow(client: ApiClient, o: RunOptions): Promise<{ accepted: api.WorkflowAccepted; files: string[] }> {
+  const { workflow, files } = readWorkflowSubmission(o);
+  const accepted = await client.json('POST', 'workflows', api.workflowAccepted, { body: { workflow, files } });
   return { accepted, files: Object.keys(files) };
 }
 
@@ -89,17 +105,14 @@ async function logs(ctx: Context, id: string, job: string | undefined, follow: b
 export function workflowsCommand(): Command {
   const workflows = new Command('workflows').description('run workflows beside leased data and follow them');
 
-  workflows
-    .command('run')
-    .description(
-      'submit a workflow.yaml; uploads the files its commands name (each word of a command that is a file in the ' +
-        "yaml's directory, e.g. `python uis.py` uploads uis.py), plus --include, or everything with --all-files",
-    )
-    .requiredOption('-f, --file <workflow.yaml>', 'the workflow')
-    .option('-d, --dataset <name=id>', 'set the dataset id of every volume with this name (repeatable)', collectBinding)
-    .option('-i, --include <path>', "also upload this file (relative to the yaml's directory; repeatable)", collect)
-    .option('--all-files', "upload every file under the yaml's directory (hidden files skipped)")
-    .option('--max-bytes <n>', 'refuse uploads larger than this', (v) => Number(v), DEFAULT_MAX_UPLOAD_BYTES)
+  addWorkflowFileOptions(
+    workflows
+      .command('run')
+      .description(
+        'submit a workflow.yaml; uploads the files its commands name (each word of a command that is a file in the ' +
+          "yaml's directory, e.g. `python uis.py` uploads uis.py), plus --include, or everything with --all-files",
+      ),
+  )
     .option('-w, --watch', 'follow the run until it ends; exit 1 unless it succeeds')
     .option('-q, --quiet', 'without --watch, print only the workflow id')
     .action(

@@ -230,6 +230,44 @@ test('datasets, leases and history', async (t) => {
   });
 });
 
+test('datasets push and schedules: create, list, show, disable, enable, delete', async () => {
+  const first = (await as('uis', '--json', 'datasets', 'register', dataDir('pushed-v1', { 'a.txt': 'v1\n' }))).json();
+  assert.equal(first.version, 1);
+  const v2Dir = dataDir('pushed-v2', { 'b.txt': 'new\n' });
+  assert.equal((await as('uio', 'datasets', 'push', first.id, v2Dir)).code, 5, 'not the owner');
+  const v2 = await as('uis', '--json', 'datasets', 'push', first.id, v2Dir);
+  ok(v2);
+  assert.equal(v2.json().version, 2);
+  assert.match(v2.json().contentHash, /^[0-9a-f]{64}$/);
+  ok(await as('uis', '--json', 'datasets', 'push', first.id, v2Dir, '--replace'));
+  const tree = (await as('uis', '--json', 'datasets', 'tree', first.id)).json();
+  assert.deepEqual(
+    tree.items.map((e: { path: string }) => e.path),
+    ['b.txt'],
+  );
+
+  const spec = join(dataDir('scheduled', { 'go.sh': 'cat /data/d/b.txt\n' }), 'workflow.yaml');
+  writeFileSync(spec, `jobs:\n  - command: 'sh go.sh'\n    volumes:\n      - {id: '${first.id}', name: 'd', path: '/data/d'}\n`);
+  assert.equal((await as('uis', 'schedules', 'create', '-f', spec)).code, 2, 'neither --cron nor --on-update');
+  const created = await as('uis', '--json', 'schedules', 'create', '-f', spec, '--cron', '0 0 0 1 1 *', '--name', 'yearly');
+  ok(created);
+  const s = created.json();
+  assert.equal(s.name, 'yearly');
+  assert.equal(s.fileCount, 1, 'go.sh went with it');
+  assert.equal((await as('uis', '--json', 'schedules', 'create', '-f', spec, '--on-update', first.id)).json().trigger.datasetUpdated, first.id);
+  const listed = (await as('uis', '--json', 'schedules', 'list')).json();
+  assert.equal(listed.items.length, 2);
+  assert.equal((await as('uio', '--json', 'schedules', 'list')).json().items.length, 0);
+  assert.equal((await as('uio', 'schedules', 'show', s.id)).code, 3);
+  const shown = await as('uis', 'schedules', 'show', s.id);
+  ok(shown);
+  assert.match(shown.stdout, /on 0 0 0 1 1 \* \(UTC\)/);
+  assert.equal((await as('uis', '--json', 'schedules', 'disable', s.id)).json().enabled, false);
+  assert.equal((await as('uis', '--json', 'schedules', 'enable', s.id)).json().enabled, true);
+  for (const item of listed.items as { id: string }[]) ok(await as('uis', 'schedules', 'delete', item.id));
+  assert.equal((await as('uis', '--json', 'schedules', 'list')).json().items.length, 0);
+});
+
 test('workflows: client-side checks before any request', async (t) => {
   const dir = dataDir('wf', {
     'workflow.yaml': "jobs:\n  - command: 'python count.py'\n    volumes:\n      - {id: '', name: 'uis', path: '/data/uis'}\n",
