@@ -39,8 +39,7 @@ module.exports = {
     {
       name: 'contracts-only-core',
       severity: 'error',
-      comment:
-        'src/api holds the messages that cross a boundary (HTTP, queue, callback); it builds on core, zod and the NCRONTAB parser (src/time) only',
+      comment: 'src/api holds the messages that cross a boundary (HTTP, queue, callback); it builds on core, zod and the NCRONTAB parser (src/time) only',
       from: { path: '^src/api/' },
       to: { pathNot: ['^src/api/', CORE, '^src/time/', '^node_modules/zod/'] },
     },

@@ -273,7 +273,11 @@ export class LedgerflowContract extends Contract {
     }
     await requireApprovals(ctx, by, launch);
     // Which content the run reads is the ledger's to say, not the launcher's.
-    const datasetVersions = datasets.map((d) => ({ datasetId: d.id, version: versionOf(d), ...(d.contentHash === undefined ? {} : { contentHash: d.contentHash }) }));
+    const datasetVersions = datasets.map((d) => ({
+      datasetId: d.id,
+      version: versionOf(d),
+      ...(d.contentHash === undefined ? {} : { contentHash: d.contentHash }),
+    }));
     const workflow: WorkflowRecord = {
       ...launch,
       ...resultRules(datasets, by),

@@ -77,12 +77,10 @@ export const treePage = z.strictObject({ datasetId: z.string(), items: z.array(t
 export const historyEntry = z.strictObject({
   txId: z.string(),
   timestamp: isoTime,
-  action: z
-    .string()
-    .meta({
-      description:
-        'registered, updated, dataset-updated (a new content version), deleted, leased, released, expired, workflow-launched, workflow-finished, workflow-cleaned-up',
-    }),
+  action: z.string().meta({
+    description:
+      'registered, updated, dataset-updated (a new content version), deleted, leased, released, expired, workflow-launched, workflow-finished, workflow-cleaned-up',
+  }),
   by: identity,
   value: z.unknown().optional(),
 });

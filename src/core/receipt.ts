@@ -339,7 +339,11 @@ function sortedOutputs(o: RunOutputs): RunOutputs {
 function datasetVersionOf(value: unknown): { datasetId: string; version: number; contentHash?: string } {
   const v = record(value);
   const contentHash = str(v['contentHash']);
-  return { datasetId: str(v['datasetId']) ?? '', version: typeof v['version'] === 'number' ? v['version'] : 0, ...(contentHash === undefined ? {} : { contentHash }) };
+  return {
+    datasetId: str(v['datasetId']) ?? '',
+    version: typeof v['version'] === 'number' ? v['version'] : 0,
+    ...(contentHash === undefined ? {} : { contentHash }),
+  };
 }
 
 /** The first field where two JSON values differ, as a path (`run.launch.specHash`), or undefined. */

@@ -51,7 +51,9 @@ test('only the owner organization adds a content version; the next number only',
   );
   refusedWith(await alice.submit('honest', 'UpdateDatasetContent', dataset.id, JSON.stringify({ version: 3, contentHash: HASH })), 'conflict');
 
-  const updated = JSON.parse(accepted(await alice.submit('honest', 'UpdateDatasetContent', dataset.id, JSON.stringify({ version: 2, contentHash: HASH })))) as DatasetRecord;
+  const updated = JSON.parse(
+    accepted(await alice.submit('honest', 'UpdateDatasetContent', dataset.id, JSON.stringify({ version: 2, contentHash: HASH }))),
+  ) as DatasetRecord;
   assert.equal(updated.version, 2);
   assert.equal(updated.contentHash, HASH);
   // The same number again (a racing push) is refused.

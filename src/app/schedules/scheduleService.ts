@@ -13,7 +13,6 @@ import {
   type ScheduleRun,
   type ScheduleState,
 } from '../../core/schedules/schedule';
-import { isFinished } from '../../core/workflow/run';
 import { datasetIdsOf, parseWorkflowSpec } from '../../core/workflow/spec';
 import type { Logger } from '../../observability/logger';
 import type { Ledger } from '../../ports/ledger';
@@ -63,6 +62,9 @@ export interface ScheduleServiceDeps {
   /** How long PATCH and DELETE wait for the schedule's orchestration to take the change. */
   applyTimeoutMs?: number;
 }
+
+/** Run statuses that no longer change: a view does not look them up again. */
+const ENDED = new Set(['Succeeded', 'Failed', 'Canceled', 'Rejected', 'Skipped', 'Missed']);
 
 /** Runtime statuses of a schedule that is in force (an eternal orchestration between steps). */
 const LIVE = ['Running', 'Pending', 'ContinuedAsNew'];
@@ -209,7 +211,7 @@ export class ScheduleService {
     const d = p.definition;
     const runs = await Promise.all(
       p.runs.map(async (run) => {
-        if (run.workflowId === null || isFinished(run.status as never)) return run;
+        if (run.workflowId === null || ENDED.has(run.status)) return run;
         const status = await runStatus(this.deps.runs, run.workflowId);
         if (status === undefined) return run;
         const { reason: _reason, ...rest } = run;

@@ -51,20 +51,25 @@ export function schedulesCommand(): Command {
     .option('--disabled', 'create it disabled (enable it later)')
     .option('--release-leases', "release each run's leases once it is cleaned up")
     .action(
-      action(async (ctx, o: RunOptions & { cron?: string; onUpdate?: string; name?: string; overlap?: 'skip' | 'allow'; disabled?: boolean; releaseLeases?: boolean }) => {
-        if ((o.cron === undefined) === (o.onUpdate === undefined)) throw usageError('give exactly one of --cron and --on-update');
-        const { workflow, files } = readWorkflowSubmission(o);
-        const body = {
-          name: o.name ?? o.file.replace(/^.*[\\/]/, ''),
-          workflow,
-          files,
-          ...(o.cron !== undefined && { schedule: o.cron }),
-          ...(o.onUpdate !== undefined && { trigger: { datasetUpdated: o.onUpdate } }),
-          enabled: o.disabled !== true,
-          options: { overlap: o.overlap ?? 'skip', releaseLeases: o.releaseLeases === true },
-        };
-        showSchedule(ctx, await ctx.client.json('POST', 'schedules', api.schedule, { body }));
-      }),
+      action(
+        async (
+          ctx,
+          o: RunOptions & { cron?: string; onUpdate?: string; name?: string; overlap?: 'skip' | 'allow'; disabled?: boolean; releaseLeases?: boolean },
+        ) => {
+          if ((o.cron === undefined) === (o.onUpdate === undefined)) throw usageError('give exactly one of --cron and --on-update');
+          const { workflow, files } = readWorkflowSubmission(o);
+          const body = {
+            name: o.name ?? o.file.replace(/^.*[\\/]/, ''),
+            workflow,
+            files,
+            ...(o.cron !== undefined && { schedule: o.cron }),
+            ...(o.onUpdate !== undefined && { trigger: { datasetUpdated: o.onUpdate } }),
+            enabled: o.disabled !== true,
+            options: { overlap: o.overlap ?? 'skip', releaseLeases: o.releaseLeases === true },
+          };
+          showSchedule(ctx, await ctx.client.json('POST', 'schedules', api.schedule, { body }));
+        },
+      ),
     );
 
   schedules

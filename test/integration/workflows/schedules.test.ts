@@ -77,7 +77,10 @@ test("another organization's token can neither see, change nor delete a schedule
   }
   assert.equal((await read(mine.id)).enabled, true, 'unchanged by the attempts');
   const listed = await api.call('alice2', 'GET', '/schedules');
-  assert.ok(listed.body.items.some((s: { id: string }) => s.id === mine.id), 'the creator organization sees it');
+  assert.ok(
+    listed.body.items.some((s: { id: string }) => s.id === mine.id),
+    'the creator organization sees it',
+  );
   // Neither owner nor lessee of a dataset the workflow mounts: refused at creation.
   assert.equal((await api.call('carol', 'POST', '/schedules', { name: 'x', workflow: workflowOn(ds.open), schedule: '*/3 * * * * *' })).status, 403);
   const bad = await api.call('alice', 'POST', '/schedules', { name: 'x', workflow: workflowOn(ds.open), schedule: '*/3 * * * *', files: { '../x': '' } });

@@ -65,7 +65,13 @@ test('a run reads the version it launched on to its end; the next run reads the 
   assert.equal(pushed.status, 200, pushed.text);
   const v2 = datasetSchema.parse(pushed.body);
   assert.equal(v2.version, 2);
-  assert.equal(v2.contentHash, contentHash([{ path: 'a.txt', sha256: sha('v2') }, { path: 'b.txt', sha256: sha('new') }]));
+  assert.equal(
+    v2.contentHash,
+    contentHash([
+      { path: 'a.txt', sha256: sha('v2') },
+      { path: 'b.txt', sha256: sha('new') },
+    ]),
+  );
 
   writeFileSync(join(workspace, 'go'), '');
   const done = await eventually(

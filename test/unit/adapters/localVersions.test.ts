@@ -32,7 +32,14 @@ async function filesIn(root: string, prefix = ''): Promise<Record<string, string
 
 test('a version adds and replaces files in a new directory; the old version is untouched', async () => {
   const created = await storage.create('a'.repeat(32), { 'a.txt': 'v1', 'dir/b.txt': 'b', c: 'file' });
-  assert.equal(created.contentHash, contentHash([{ path: 'a.txt', sha256: sha('v1') }, { path: 'dir/b.txt', sha256: sha('b') }, { path: 'c', sha256: sha('file') }]));
+  assert.equal(
+    created.contentHash,
+    contentHash([
+      { path: 'a.txt', sha256: sha('v1') },
+      { path: 'dir/b.txt', sha256: sha('b') },
+      { path: 'c', sha256: sha('file') },
+    ]),
+  );
   const { location } = created;
   const versions = storage.versions;
   assert.ok(versions.supports(location));
@@ -40,7 +47,14 @@ test('a version adds and replaces files in a new directory; the old version is u
   const v2 = await versions.add(location, { from: 1, to: 2, files: { 'a.txt': 'v2', 'c/d.txt': 'd' }, replace: false });
   assert.deepEqual(await filesIn(pathOf(location)), { 'a.txt': 'v1', 'dir/b.txt': 'b', c: 'file' });
   assert.deepEqual(await filesIn(pathOf(versions.at(location, 2))), { 'a.txt': 'v2', 'dir/b.txt': 'b', 'c/d.txt': 'd' });
-  assert.equal(v2.contentHash, contentHash([{ path: 'a.txt', sha256: sha('v2') }, { path: 'dir/b.txt', sha256: sha('b') }, { path: 'c/d.txt', sha256: sha('d') }]));
+  assert.equal(
+    v2.contentHash,
+    contentHash([
+      { path: 'a.txt', sha256: sha('v2') },
+      { path: 'dir/b.txt', sha256: sha('b') },
+      { path: 'c/d.txt', sha256: sha('d') },
+    ]),
+  );
 
   const v3 = await versions.add(location, { from: 2, to: 3, files: { 'only.txt': 'x' }, replace: true });
   assert.deepEqual(await filesIn(pathOf(versions.at(location, 3))), { 'only.txt': 'x' });

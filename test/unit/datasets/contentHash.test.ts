@@ -8,7 +8,11 @@ const segment = fc.stringMatching(/^[a-z0-9._-]{1,6}$/).filter((s) => s !== '.' 
 const digest = fc.stringMatching(/^[0-9a-f]{64}$/);
 /** A file map as an upload may hold it: no path is a directory of another. */
 const trees = fc
-  .dictionary(fc.array(segment, { minLength: 1, maxLength: 3 }).map((s) => s.join('/')), digest, { minKeys: 1, maxKeys: 12 })
+  .dictionary(
+    fc.array(segment, { minLength: 1, maxLength: 3 }).map((s) => s.join('/')),
+    digest,
+    { minKeys: 1, maxKeys: 12 },
+  )
   .filter((files) => Object.keys(files).every((p) => !Object.keys(files).some((q) => q.startsWith(`${p}/`))))
   .map((files) => Object.entries(files).map(([path, sha256]): ContentFile => ({ path, sha256 })));
 
@@ -16,7 +20,7 @@ test('the content hash does not depend on the order the files are listed in', ()
   fc.assert(
     fc.property(trees, fc.infiniteStream(fc.nat()), (files, randoms) => {
       const it = randoms[Symbol.iterator]();
-      const shuffled = [...files].sort(() => (it.next().value as number) % 3 - 1);
+      const shuffled = [...files].sort(() => ((it.next().value as number) % 3) - 1);
       assert.equal(contentHash(shuffled), contentHash(files));
     }),
   );
