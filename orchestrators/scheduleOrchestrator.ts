@@ -51,6 +51,11 @@ export function* scheduleOrchestrator(context: OrchestrationContext): Generator<
     if (timer !== undefined && !timer.isCompleted) timer.cancel();
     const change = control.result as ScheduleControl;
     if (change.op === 'delete') return { deleted: true };
+    // The same change sent again (ScheduleService re-sends one it does not see taken): taken once.
+    if (change.id === state.lastControl) {
+      context.df.continueAsNew(state);
+      return { deleted: true };
+    }
     const restarts = (change.enabled === true && !definition.enabled) || (change.schedule !== undefined && change.schedule !== definition.schedule);
     if (change.enabled !== undefined) definition.enabled = change.enabled;
     if (change.schedule !== undefined) definition.schedule = change.schedule;

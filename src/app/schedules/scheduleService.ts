@@ -66,6 +66,8 @@ export interface ScheduleServiceDeps {
 /** Run statuses that no longer change: a view does not look them up again. */
 const ENDED = new Set(['Succeeded', 'Failed', 'Canceled', 'Rejected', 'Skipped', 'Missed']);
 
+const RESEND_MS = 3_000;
+
 /** Runtime statuses of a schedule that is in force (an eternal orchestration between steps). */
 const LIVE = ['Running', 'Pending', 'ContinuedAsNew'];
 
@@ -152,8 +154,7 @@ export class ScheduleService {
       ...(patch.schedule !== undefined && { schedule: patch.schedule.trim() }),
       ...(patch.name !== undefined && { name: patch.name }),
     };
-    await this.deps.runs.raise(id, SCHEDULE_EVENTS.control, control);
-    const applied = await this.until(id, (r) => publishedOfRecord(r)?.lastControl === control.id);
+    const applied = await this.apply(id, control, (r) => publishedOfRecord(r)?.lastControl === control.id);
     this.deps.log.info({ scheduleId: id, by: caller, patch }, 'schedule changed');
     return this.viewOf(applied === undefined ? current : (publishedOfRecord(applied) ?? current));
   }
@@ -162,8 +163,7 @@ export class ScheduleService {
   async delete(caller: Caller, id: string): Promise<void> {
     await this.visible(caller, id);
     const control: ScheduleControl = { id: randomBytes(8).toString('hex'), op: 'delete' };
-    await this.deps.runs.raise(id, SCHEDULE_EVENTS.control, control);
-    await this.until(id, (r) => !LIVE.includes(r.runtimeStatus));
+    await this.apply(id, control, (r) => !LIVE.includes(r.runtimeStatus));
     this.deps.log.info({ scheduleId: id, by: caller }, 'schedule deleted');
   }
 
@@ -194,13 +194,26 @@ export class ScheduleService {
     return found;
   }
 
-  private async until(id: string, done: (r: RunRecord) => boolean): Promise<RunRecord | undefined> {
+  /**
+   * Sends the change and waits until the schedule shows it taken. The change is sent again
+   * every few seconds while it does not show: a backend may drop an event that arrives while
+   * the orchestration continues as new (Durable Functions discards unprocessed events there
+   * unless told otherwise). Applying a change twice is harmless: it is named by its id.
+   */
+  private async apply(id: string, control: ScheduleControl, done: (r: RunRecord) => boolean): Promise<RunRecord | undefined> {
     const deadline = Date.now() + (this.deps.applyTimeoutMs ?? 15_000);
+    await this.deps.runs.raise(id, SCHEDULE_EVENTS.control, control);
+    let resendAt = Date.now() + RESEND_MS;
     for (;;) {
       const record = await this.deps.runs.get(id);
       if (record === undefined || done(record)) return record;
       if (Date.now() > deadline) {
         throw new LedgerflowError('unavailable', `schedule ${id} has not taken the change yet; it will when its host runs it`);
+      }
+      if (Date.now() >= resendAt) {
+        resendAt = Date.now() + RESEND_MS;
+        // It may have ended meanwhile (a delete taken): the next read says so.
+        await this.deps.runs.raise(id, SCHEDULE_EVENTS.control, control).catch(() => undefined);
       }
       await new Promise((r) => setTimeout(r, 50));
     }
