@@ -8,7 +8,8 @@ import { durableRunControl } from '../src/app/workflows/runControl';
 /**
  * Every second, reads the chaincode events committed since the last pass (from a checkpoint
  * in the data dir) and cancels the runs whose lease ended on the ledger, by whatever path,
- * and sets each lease's exact expiry timer. The period bounds how long a run outlives its
+ * and sets each lease's exact expiry timer. New dataset versions (`DatasetContentUpdated`)
+ * go to the data triggers watching them (docs/schedules.md). The period bounds how long a run outlives its
  * lease: with the pass and the cancel, the issue's 3 s (measured 1 to 2 s through the host).
  * Timer invocations do not overlap, so one pass at a time moves the checkpoint.
  */
