@@ -36,6 +36,17 @@ export type ApiTag = keyof typeof apiTags;
  * typo silently (and so a client learns from a 400 what it sent wrong). */
 const noQuery = z.object({}).strict();
 
+/**
+ * The path segment every API route starts with. host.json sets `extensions.http.routePrefix`
+ * to "" (so the console can be served at `/`, functions/console.ts) and each API function
+ * carries the prefix in its own route instead: `/api/...` stays where clients know it, on
+ * Azure Functions and on the embedded host alike.
+ */
+export const API_PREFIX = 'api';
+
+/** The Functions route of an API path of the table (`datasets/{id}` -> `api/datasets/{id}`). */
+export const functionRoute = (path: string): string => `${API_PREFIX}/${path}`;
+
 export interface ApiRoute {
   /** The Functions function name; also the OpenAPI operationId. */
   readonly name: string;
