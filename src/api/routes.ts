@@ -23,7 +23,7 @@ export interface ApiResponse {
 
 /** The groups of the API, each with the description the OpenAPI document gives it. */
 export const apiTags = {
-  platform: 'Liveness, version and this document; anonymous',
+  platform: 'Liveness, version and this document (anonymous); who the caller is',
   datasets: "Register, read, update and delete datasets; the owner's policy decides leases, consent and results",
   leases: 'Take and release the one lease a dataset has at a time (a ledger transaction each)',
   workflows: 'Submit workflows that run beside leased datasets, follow them, read their logs and result files',
@@ -112,6 +112,16 @@ export const routes = {
     summary: 'This document',
     query: noQuery,
     responses: { 200: { description: 'the OpenAPI 3.1 document of the API', contentType: 'application/json' } },
+  },
+  me: {
+    name: 'me',
+    method: 'GET',
+    path: 'me',
+    tag: 'platform',
+    auth: 'user',
+    summary: 'Who the caller is: the user and organization its credential names (the web console shows it and offers what that organization may do)',
+    query: noQuery,
+    responses: { 200: { description: 'the caller', schema: s.identity } },
   },
   datasetsRegister: {
     name: 'datasetsRegister',

@@ -2,14 +2,14 @@ import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { extname, join, resolve, sep } from 'node:path';
 
 /**
- * The web console's static files (built by `npm run build` into dist/console), served by
+ * The web console's static files (built by `npm run build` into dist/web), served by
  * functions/console.ts at `/` beside the API. Only what the build wrote is served: a path
  * with `..`, `.`, a backslash or a NUL segment is refused before the file system is asked,
  * and whatever is read must resolve (symlinks too) inside the build's folder.
  */
 
 /** Where the console's build is, from dist/src/app/console. */
-export const CONSOLE_ROOT = resolve(__dirname, '..', '..', '..', 'console');
+export const CONSOLE_ROOT = resolve(__dirname, '..', '..', '..', 'web');
 
 /**
  * The console's Functions route: every path but the API's, the host's own (`admin`,
