@@ -272,7 +272,7 @@ function verify(receipt: Receipt, files: ReadonlyMap<string, Uint8Array> | undef
     }
     checked += 1;
   }
-  const fileText = checked === 0 ? '' : `; ${checked} downloaded file${checked === 1 ? '' : 's'} match the recorded sha256`;
+  const fileText = checked === 0 ? '' : `; ${checked} downloaded file${checked === 1 ? ' matches' : 's match'} the recorded sha256`;
   return { ok: true, text: `ok: ${receipt.transactions.length} ledger writes agree with the run's summary and hash chain${fileText}` };
 }
 
