@@ -379,7 +379,8 @@ export function receiptInconsistency(receipt: Receipt): string | undefined {
   const previous = new Map<string, unknown>();
   for (const [i, entry] of receipt.transactions.entries()) {
     const kind = kindOf(entry, previous.get(entry.key));
-    if (kind !== entry.kind) return `transactions[${i}] (tx ${entry.txId}, ${entry.kind}).kind: the receipt says ${entry.kind}, the value written makes it ${kind}`;
+    if (kind !== entry.kind)
+      return `transactions[${i}] (tx ${entry.txId}, ${entry.kind}).kind: the receipt says ${entry.kind}, the value written makes it ${kind}`;
     previous.set(entry.key, entry.deleted === true ? undefined : entry.value);
   }
   const summary = summarizeRun(receipt.transactions);

@@ -126,4 +126,3 @@ function valueMismatch(entry: ReceiptTransaction, write: CommittedTransaction['w
     ? undefined
     : `${differs}: the receipt says ${showValue(pathValue({ value: entry.value }, differs))}, the ledger says ${showValue(pathValue({ value: written }, differs))}`;
 }
-
