@@ -1,7 +1,7 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, ok } from './api';
-import { appServiceSession, forget, rememberToken, type Identity } from './session';
+import { APP_SERVICE_LOGIN, appServiceAuthentication, authorization, forget, rememberToken, type Identity } from './session';
 import { href, useRoute } from './router';
 import { ErrorBox } from './ui';
 import { DatasetsPage } from './pages/datasets';
@@ -12,14 +12,18 @@ import { RunPage } from './pages/run';
 import { SubmitPage } from './pages/submit';
 import './styles.css';
 
+/** The caller per the API: by this tab's token, or else by App Service authentication's
+ * session cookie (on Azure). */
 async function whoAmI(): Promise<Identity> {
   const me = await ok(api.GET('/me'));
-  return { ...me, via: 'token' };
+  return { ...me, via: authorization() === undefined ? 'app-service' : 'token' };
 }
 
 function SignIn({ onSignedIn }: { onSignedIn: (who: Identity) => void }) {
   const [token, setToken] = useState('');
   const [error, setError] = useState<unknown>(undefined);
+  const [platform, setPlatform] = useState(false);
+  useEffect(() => void appServiceAuthentication().then(setPlatform), []);
   const submit = async (e: Event) => {
     e.preventDefault();
     rememberToken(token.trim());
@@ -42,6 +46,11 @@ function SignIn({ onSignedIn }: { onSignedIn: (who: Identity) => void }) {
         <button type="submit">Sign in</button>
       </form>
       <ErrorBox error={error} />
+      {platform && (
+        <p>
+          Or <a href={APP_SERVICE_LOGIN}>sign in with your organization account</a>.
+        </p>
+      )}
     </main>
   );
 }
@@ -94,16 +103,9 @@ function App() {
     // A token of this tab, else App Service authentication's session (on Azure), else sign in.
     whoAmI()
       .then(setWho)
-      .catch(async () => {
+      .catch(() => {
         forget();
-        const session = await appServiceSession();
-        if (session === undefined) return setWho(null);
-        try {
-          const me = await ok(api.GET('/me'));
-          setWho({ ...me, via: 'app-service' });
-        } catch {
-          setWho(null);
-        }
+        setWho(null);
       });
   }, []);
   if (who === undefined) return <p class="muted">Loading…</p>;

@@ -1,8 +1,8 @@
 /**
  * Who the console is signed in as. A bearer token lives in sessionStorage only (gone with the
  * tab, never in a URL or a cookie) and is sent as `Authorization`. On Azure with App Service
- * authentication the platform's session cookie signs requests instead: /.auth/me answers the
- * signed-in user, and no token is needed.
+ * authentication the platform's session cookie signs requests instead (the app reads the
+ * principal App Service passes it), and no token is needed.
  */
 const KEY = 'ledgerflow.token';
 
@@ -25,16 +25,15 @@ export function forget(): void {
   sessionStorage.removeItem(KEY);
 }
 
-/** The App Service authentication session, when the console runs behind it. */
-export async function appServiceSession(): Promise<{ user: string } | undefined> {
+/** Whether App Service authentication fronts the app (on Azure): its `/.auth/me` answers
+ * (401 without a session, 200 with one); the embedded host has no such route (404). */
+export async function appServiceAuthentication(): Promise<boolean> {
   try {
-    const response = await fetch('/.auth/me', { headers: { accept: 'application/json' } });
-    if (!response.ok) return undefined;
-    const body = (await response.json()) as { user_id?: unknown; clientPrincipal?: { userDetails?: unknown } }[];
-    const first = Array.isArray(body) ? body[0] : undefined;
-    const user = first?.user_id ?? first?.clientPrincipal?.userDetails;
-    return typeof user === 'string' ? { user } : undefined;
+    return (await fetch('/.auth/me', { headers: { accept: 'application/json' } })).status !== 404;
   } catch {
-    return undefined;
+    return false;
   }
 }
+
+/** App Service authentication's sign-in, coming back to the console. */
+export const APP_SERVICE_LOGIN = '/.auth/login/aad?post_login_redirect_uri=/';
