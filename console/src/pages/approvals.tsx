@@ -9,7 +9,9 @@ import { Empty, ErrorBox, Show, Status, short, time, useAction, useLoad } from '
  * code beside the last version of the same workflow they approved (same requester
  * organization, same dataset), and approve (with reuse) or reject with a reason. */
 export function ApprovalsPage({ selected, who }: { selected: string | undefined; who: Identity }) {
-  const [pending, reload] = useLoad(() => ok(api.GET('/approvals', { params: { query: { state: 'pending', limit: 100 } } })), []);
+  // Bumped by each decision: both lists are read again.
+  const [decisions, setDecisions] = useState(0);
+  const [pending] = useLoad(() => ok(api.GET('/approvals', { params: { query: { state: 'pending', limit: 100 } } })), [decisions]);
   return (
     <section class="split">
       <div>
@@ -35,9 +37,32 @@ export function ApprovalsPage({ selected, who }: { selected: string | undefined;
             )
           }
         </Show>
+        <Approved version={decisions} />
       </div>
-      {selected !== undefined && <Review workflowId={selected} onDecided={reload} />}
+      {selected !== undefined && <Review workflowId={selected} onDecided={() => setDecisions((d) => d + 1)} />}
     </section>
+  );
+}
+
+/** Runs the organization approved, to review their results and read their receipts. */
+function Approved({ version }: { version: number }) {
+  const [approved] = useLoad(() => ok(api.GET('/approvals', { params: { query: { state: 'approved', limit: 20 } } })), [version]);
+  if (approved.state !== 'ok' || approved.value.items.length === 0) return null;
+  return (
+    <>
+      <h2>Approved</h2>
+      <ul class="list">
+        {approved.value.items.map((a) => (
+          <li key={`${a.workflowId}/${a.datasetId}`}>
+            <a href={href('runs', a.workflowId)}>run {short(a.workflowId)}: results and receipt</a>
+            <br />
+            <span class="muted">
+              {a.datasetName} for {a.requester.user}@{a.requester.org} · {time(a.decidedAt)}
+            </span>
+          </li>
+        ))}
+      </ul>
+    </>
   );
 }
 

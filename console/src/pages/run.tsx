@@ -52,7 +52,11 @@ export function RunPage({ id, who }: { id: string; who: Identity }) {
       <h1>
         Run <code>{short(id)}</code> {view !== undefined && <Status value={view.status} />}
       </h1>
-      {view === undefined && error !== undefined && <ErrorBox error={error} />}
+      {view === undefined && error instanceof ApiError && error.status === 404 ? (
+        <p class="muted">This run is another organization's: as an owner of one of its datasets you see its results and receipt.</p>
+      ) : (
+        view === undefined && error !== undefined && <ErrorBox error={error} />
+      )}
       {view?.message !== undefined && <p class="muted">{view.message}</p>}
       {view !== undefined && (
         <>

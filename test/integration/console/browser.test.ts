@@ -165,7 +165,8 @@ test('owner and consumer go from sign-in to a verified receipt in the browser', 
   await shot(alice, 'run');
 
   // bob, whose dataset's policy says results: review, releases them.
-  await bob.goto(`${api.host.url}/#/runs/${runId}`);
+  await bob.goto(`${api.host.url}/#/approvals`);
+  await bob.click(`a[href="#/runs/${runId}"]`);
   await bob.click('button:text("Release results")');
   await bob.waitForSelector('p .status.s-released');
 
