@@ -127,7 +127,8 @@ function Tree({ id }: { id: string }) {
             <ul class="tree">
               {tree.items.map((f) => (
                 <li key={f.path} style={{ paddingLeft: `${(f.path.split('/').length - 1) * 1.2}em` }}>
-                  {f.type === 'directory' ? '📁' : '📄'} {f.path.split('/').pop()} <span class="muted">{bytesText(f.size)}</span>
+                  {f.path.split('/').pop()}
+                  {f.type === 'directory' ? '/' : ''} <span class="muted">{bytesText(f.size)}</span>
                 </li>
               ))}
             </ul>
