@@ -36,7 +36,7 @@ export function DatasetPage({ id, who }: { id: string; who: Identity }) {
             <LeaseControls dataset={d} who={who} onChange={reload} />
             <Policy dataset={d} who={who} onSaved={reload} />
             {(d.owner.org === who.org || d.lease?.holder.org === who.org) && <Tree id={id} />}
-            <History id={id} />
+            <History id={id} version={`${d.updatedAt} ${d.lease?.takenAt ?? ''}`} />
           </>
         )}
       </Show>
@@ -69,11 +69,14 @@ function LeaseControls({ dataset, who, onChange }: { dataset: Dataset; who: Iden
 function Policy({ dataset, who, onSaved }: { dataset: Dataset; who: Identity; onSaved: () => void }) {
   const owner = dataset.owner.org === who.org && dataset.state !== 'deleted';
   const [policy, setPolicy] = useState(dataset.policy);
+  // Empty means no limit: sent as null, which clears a limit set before.
+  const [maxResultBytes, setMaxResultBytes] = useState(dataset.policy.maxResultBytes?.toString() ?? '');
   const [busy, error, act] = useAction();
   const save = (e: Event) => {
     e.preventDefault();
     void act(async () => {
-      await ok(api.PATCH('/datasets/{id}', { params: { path: { id: dataset.id } }, body: { policy } }));
+      const limit = maxResultBytes.trim() === '' ? null : Number(maxResultBytes);
+      await ok(api.PATCH('/datasets/{id}', { params: { path: { id: dataset.id } }, body: { policy: { ...policy, maxResultBytes: limit } } }));
       onSaved();
     });
   };
@@ -103,6 +106,10 @@ function Policy({ dataset, who, onSaved }: { dataset: Dataset; who: Identity; on
           <option value="release">release</option>
           <option value="review">review</option>
         </select>
+      </label>
+      <label>
+        Largest results (bytes, empty: no limit)
+        <input type="number" min={1} value={maxResultBytes} disabled={!owner} onInput={(e) => setMaxResultBytes(e.currentTarget.value)} />
       </label>
       {owner && (
         <button type="submit" disabled={busy}>
@@ -139,8 +146,9 @@ function Tree({ id }: { id: string }) {
   );
 }
 
-function History({ id }: { id: string }) {
-  const [loaded] = useLoad(() => ok(api.GET('/datasets/{id}/history', { params: { path: { id } } })), [id]);
+/** `version` changes when the dataset does (an edit, a lease): the history is read again. */
+function History({ id, version }: { id: string; version: string }) {
+  const [loaded] = useLoad(() => ok(api.GET('/datasets/{id}/history', { params: { path: { id } } })), [id, version]);
   return (
     <div class="card">
       <h2>Ledger history</h2>

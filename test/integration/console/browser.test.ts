@@ -99,6 +99,15 @@ test('owner and consumer go from sign-in to a verified receipt in the browser', 
   assert.equal(await bob.locator('main script, main img').count(), 0, 'no element came from the name');
   await bob.waitForSelector('.timeline li');
   await bob.waitForSelector('.tree li');
+  // The owner edits the policy; it is on the dataset after a reload.
+  const limit = bob.locator('label:has-text("Largest results") input');
+  await limit.fill('4096');
+  await bob.click('button:text("Save policy")');
+  await bob.waitForSelector('.timeline li:nth-child(2)');
+  await bob.reload();
+  assert.equal(await bob.locator('label:has-text("Largest results") input').inputValue(), '4096');
+  await bob.waitForSelector('.tree li');
+  await bob.waitForSelector('.timeline li:nth-child(2)');
   await shot(bob, 'dataset');
 
   // alice (uis), in her own tab and session, leases it and submits a workflow with a code file.
@@ -106,6 +115,8 @@ test('owner and consumer go from sign-in to a verified receipt in the browser', 
   await alice.goto(`${api.host.url}/#/datasets/${datasetId}`);
   await alice.click('button:text("Lease")');
   await alice.waitForSelector('button:text("Release lease")');
+  assert.equal(await alice.locator('label:has-text("Largest results") input').isDisabled(), true, 'only the owner edits the policy');
+  assert.equal(await alice.locator('button:text("Save policy")').count(), 0);
   await alice.goto(`${api.host.url}/#/datasets`);
   await alice.waitForSelector('table');
   await shot(alice, 'datasets');
