@@ -26,7 +26,8 @@ export interface GatewayDeps {
   store: LedgerStore;
   orderer: Orderer;
   endorser: { mspId: string; identity: Uint8Array; sign: (message: Uint8Array) => Uint8Array };
-  address: string;
+  /** host:port of this peer as clients reach it: the endorser address in error details. */
+  address: () => string;
   log: Logger;
 }
 
@@ -66,7 +67,7 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
     const metadata = new grpc.Metadata();
     if (err.detail !== undefined) {
       const detail = new gateway.ErrorDetail();
-      detail.setAddress(deps.address);
+      detail.setAddress(deps.address());
       detail.setMspId(deps.endorser.mspId);
       detail.setMessage(err.detail);
       const status = new google.rpc.Status();
@@ -144,7 +145,7 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
     if (result.status >= ERROR_STATUS) {
       throw new RpcError(
         grpc.status.UNKNOWN,
-        `evaluate call to endorser returned error: ${result.message}`,
+        `evaluate call to endorser returned error: chaincode response ${result.status}, ${result.message}`,
         `chaincode response ${result.status}, ${result.message}`,
       );
     }

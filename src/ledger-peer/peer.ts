@@ -83,6 +83,7 @@ export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<E
   const host = options.host ?? '127.0.0.1';
   if (!options.tls && !isLoopback(host)) throw new Error(`the peer serves plaintext only on loopback; use TLS to listen on ${host}`);
   const tls = options.tls ? await getOrIssueTlsServerCert(peerMspRoot(options.dataDir), PEER_ORG, tlsHosts(host)) : undefined;
+  let endpoint = `${host}:${options.port ?? 0}`;
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
   const implementation = gatewayImplementation({
     channel,
@@ -91,7 +92,7 @@ export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<E
     store,
     orderer,
     endorser: { mspId: node.mspId, identity: serializeIdentity(node.mspId, node.certPem), sign: (m) => signSync(nodeKey, m) },
-    address: host,
+    address: () => endpoint,
     log,
   });
   server.addService(gateway.GatewayService, implementation);
@@ -112,7 +113,7 @@ export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<E
     lock.release();
     throw err;
   }
-  const endpoint = `${tls === undefined || !isLoopback(host) ? host : 'localhost'}:${port}`;
+  endpoint = `${tls === undefined || !isLoopback(host) ? host : 'localhost'}:${port}`;
   log.info({ endpoint, channel, height: orderer.height }, 'embedded Fabric peer listening');
   const endpointFile = peerEndpointFile(options.dataDir);
   await writeFileAtomic(endpointFile, Buffer.from(JSON.stringify({ endpoint, channel, ...(tls === undefined ? {} : { tlsRootCert: tls.caCertPem }) })), 0o644);

@@ -31,7 +31,7 @@ function answer(channel: string, store: LedgerStore, input: SimulationInput): Si
       if (!/^\d+$/.test(arg!)) return error(`Failed to parse block number with error strconv.ParseUint: parsing "${arg}": invalid syntax`);
       const number = Number(arg);
       const block = Number.isSafeInteger(number) ? store.block(number) : undefined;
-      return block === undefined ? error(`Failed to get block number ${arg}, error entry not found in index`) : ok(block.bytes);
+      return block === undefined ? error(`Failed to get block number ${BigInt(arg!)}, error no such block number [${BigInt(arg!)}] in index`) : ok(block.bytes);
     }
     case 'GetBlockByTxID': {
       const found = locate(store, arg!);
