@@ -3,12 +3,13 @@ import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { createPrivateKey } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { gateway } from '@hyperledger/fabric-protos';
+import { gateway, peer as peerProtos } from '@hyperledger/fabric-protos';
 import { writeFileAtomic } from '../fs/atomicFile';
 import { peerEndpointFile } from './endpointFile';
 import { createLogger, type Logger } from '../observability/logger';
 import { signSync } from '../adapters/ledger/ecdsa';
 import { gatewayImplementation } from './gatewayService';
+import { deliverImplementation } from './deliverService';
 import { getOrIssueIdentity, getOrIssueTlsServerCert, mspRoot, PEER_ORG, peerMspRoot } from './localCa';
 import { Membership, serializeIdentity } from './membership';
 import { Orderer } from './orderer';
@@ -96,6 +97,7 @@ export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<E
     log,
   });
   server.addService(gateway.GatewayService, implementation);
+  server.addService(peerProtos.DeliverService, deliverImplementation({ channel, membership, store, orderer, log }));
   let port: number;
   try {
     port = await new Promise<number>((resolve, reject) =>
