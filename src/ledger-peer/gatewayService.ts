@@ -5,6 +5,7 @@ import { common, gateway, peer } from '@hyperledger/fabric-protos';
 import type { Logger } from '../observability/logger';
 import { decodeProposal, buildTransactionEnvelope, MalformedError, type DecodedProposal, type UnsignedTransaction } from './transaction';
 import { QSCC } from './qscc';
+import { validChaincodeEvents } from './blockEvents';
 import {
   chaincodeFailed,
   creatorRefusal,
@@ -271,9 +272,11 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
     const chaincodeName = request.getChaincodeId();
     const start = request.getStartPosition();
     let cursor = start?.getSpecified() !== undefined ? start.getSpecified()!.getNumber() : start?.getOldest() !== undefined ? 0 : orderer.height;
+    // As Fabric's gateway: a known afterTransactionId starts at its block, past its event.
     const after = request.getAfterTransactionId();
     const afterTx = after === '' ? undefined : store.txStatus(after);
-    const skipThrough = afterTx !== undefined && afterTx.blockNum === cursor ? afterTx.txNum : -1;
+    if (afterTx !== undefined) cursor = afterTx.blockNum;
+    const skipThrough = afterTx?.txNum ?? -1;
     const startBlock = cursor;
 
     let wake: (() => void) | undefined;
@@ -290,20 +293,16 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
         const height = orderer.height;
         while (cursor < height && !closed) {
           const upTo = Math.min(height, cursor + 256);
-          const events = store.events(chaincodeName, cursor, upTo).filter((e) => !(e.blockNum === startBlock && e.txNum <= skipThrough));
-          for (const [blockNum, inBlock] of groupByBlock(events)) {
+          for (const blockNum of store.eventBlocks(chaincodeName, cursor, upTo)) {
+            const stored = store.block(blockNum);
+            if (stored === undefined) continue;
+            const events = validChaincodeEvents(common.Block.deserializeBinary(stored.bytes), chaincodeName).filter(
+              (e) => !(blockNum === startBlock && e.txNum <= skipThrough),
+            );
+            if (events.length === 0) continue;
             const reply = new gateway.ChaincodeEventsResponse();
             reply.setBlockNumber(blockNum);
-            reply.setEventsList(
-              inBlock.map((e) => {
-                const event = new peer.ChaincodeEvent();
-                event.setChaincodeId(e.chaincode);
-                event.setTxId(e.txId);
-                event.setEventName(e.name);
-                event.setPayload(e.payload);
-                return event;
-              }),
-            );
+            reply.setEventsList(events.map((e) => e.event));
             if (!call.write(reply)) await Promise.race([once(call, 'drain'), once(call, 'cancelled')]);
             if (closed) return;
           }
@@ -318,14 +317,4 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
   }
 
   return { evaluate, endorse, submit, commitStatus, chaincodeEvents };
-}
-
-function groupByBlock<T extends { blockNum: number }>(events: T[]): Map<number, T[]> {
-  const grouped = new Map<number, T[]>();
-  for (const e of events) {
-    const list = grouped.get(e.blockNum);
-    if (list === undefined) grouped.set(e.blockNum, [e]);
-    else list.push(e);
-  }
-  return grouped;
 }
