@@ -61,7 +61,7 @@ export function ledgerFile(dataDir: string): string {
 export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<EmbeddedPeer> {
   const log = options.logger ?? createLogger({ name: 'ledger-peer' });
   const channel = options.channel ?? DEFAULT_CHANNEL;
-  const chaincodes = options.chaincodes ?? [defaultChaincode()];
+  const chaincodes = options.chaincodes ?? [ledgerflowChaincode()];
   const node = await getOrIssueIdentity(peerMspRoot(options.dataDir), PEER_ORG, 'peer0');
   const nodeKey = createPrivateKey(node.keyPem);
   const membership = new Membership([mspRoot(options.dataDir), peerMspRoot(options.dataDir)]);
@@ -148,8 +148,8 @@ function tlsHosts(host: string): string[] {
 }
 
 let loaded: Chaincode | undefined;
-/** Loaded once per process, as a peer keeps one container per chaincode. */
-function defaultChaincode(): Chaincode {
+/** The ledgerflow contract, loaded once per process, as a peer keeps one container per chaincode. */
+export function ledgerflowChaincode(): Chaincode {
   loaded ??= loadChaincode(DEFAULT_CHAINCODE, contracts);
   return loaded;
 }

@@ -2,20 +2,27 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { parseSettings } from '../../config/settings';
 import { verifyLedger } from '../../ledger-peer/verify';
+import { runStandalonePeer, withPeerOptions, type StandaloneOptions } from '../../ledger-peer/standalone';
+import { createLogger } from '../../observability/logger';
 import { action } from '../context';
 import { EXIT } from '../exitCodes';
 import { fields, printJson } from '../output';
 
 /**
  * `ledgerflow ledger verify [--data-dir <dir>]`: checks the embedded ledger of a data dir
- * (hash chain, transaction order, validation codes, world state, key history) from one read snapshot,
- * whether its host runs or not. Exit 0 when sound, 1 with the first bad block otherwise.
+ * (hash chain, transaction order, validation codes, world state, key history, chaincode
+ * events) from one read snapshot, whether its host runs or not. Exit 0 when sound, 1 with
+ * the first bad block otherwise.
+ * `ledgerflow ledger peer --data-dir <dir> [--chaincode <package dir>]...`: runs the embedded
+ * Fabric peer on its own (see src/ledger-peer/standalone.ts) until interrupted.
  */
 export function ledgerCommand(): Command {
   const ledger = new Command('ledger').description('the embedded ledger of a data dir');
   ledger
     .command('verify')
-    .description('verify the embedded ledger: hash chain, transaction order, validation codes, world state, key history (host running or not)')
+    .description(
+      'verify the embedded ledger: hash chain, transaction order, validation codes, world state, key history, chaincode events (host running or not)',
+    )
     .option('--data-dir <dir>', 'the data dir (default LEDGERFLOW_DATA_DIR, else the default data dir)')
     .action(
       action(async (ctx, o: { dataDir?: string }) => {
@@ -36,5 +43,17 @@ export function ledgerCommand(): Command {
         return result.ok ? EXIT.ok : EXIT.failure;
       }),
     );
+  ledger.addCommand(
+    withPeerOptions(
+      new Command('peer').description(
+        'run the embedded Fabric peer (Gateway and Deliver services) on its own until interrupted; --chaincode serves your own chaincode package beside ledgerflow',
+      ),
+    ).action(
+      action(async (_ctx, o: StandaloneOptions) => {
+        await runStandalonePeer(o, createLogger({ name: 'ledger-peer' }));
+        return EXIT.ok;
+      }),
+    ),
+  );
   return ledger;
 }

@@ -1,11 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { connect, hash, type Contract, type Gateway, type Network, type Signer } from '@hyperledger/fabric-gateway';
 import { common, peer } from '@hyperledger/fabric-protos';
 import { newEcdsaSigner } from '../../../src/adapters/ledger/ecdsa';
-import { repoRoot } from '../../../bench/support/host';
 import { createLogger } from '../../../src/observability/logger';
 import { loadChaincodePackage } from '../../../src/ledger-peer/chaincodePackage';
 import { getOrIssueIdentity } from '../../../src/ledger-peer/localCa';
@@ -24,7 +23,8 @@ import { contracts } from '@ledgerflow/chaincode';
 
 export const CHANNEL = 'ledgerflow';
 export const ASSET_CHAINCODE = 'basic';
-export const assetPackageDir = join(repoRoot, 'test', 'conformance', 'fabric', 'asset-transfer');
+/** The source dir (a JavaScript package, not compiled): from dist/test/conformance/fabric. */
+export const assetPackageDir = resolve(__dirname, '..', '..', '..', '..', 'test', 'conformance', 'fabric', 'asset-transfer');
 
 const silent = createLogger({ level: 'silent' });
 
