@@ -64,6 +64,9 @@ async function serve(deps: DeliverDeps, kind: Kind, call: Call): Promise<void> {
       if (status !== Status.SUCCESS) break;
     }
     call.end();
+  } catch (err) {
+    // A client that closes its stream (fabric-gateway's close() cancels the call) is done.
+    if (!abort.signal.aborted) throw err;
   } finally {
     call.off('cancelled', onCancelled);
   }

@@ -9,8 +9,10 @@ import { LedgerflowError, insufficientStorage, isDiskFull, mentionsDiskFull, typ
  * EndorseError / SubmitError / CommitStatusError), each a LedgerflowError whose code the
  * app maps like any other: the chaincode's own error codes pass through (not_found,
  * forbidden, lease_held with {holder, expiresAt}, conflict, gone, validation_failed), an
- * MVCC conflict that survived the retries is `conflict`, a peer that cannot be reached is
- * `unavailable`.
+ * MVCC conflict that survived the retries is `conflict`, a caller a peer or the orderer
+ * refuses is `forbidden`, a peer that cannot be reached is `unavailable`. The code comes from
+ * what the peers said (each endorser's ErrorDetail and the message), as a Fabric 2.5 gateway
+ * and the embedded peer word it alike, not from the gRPC code, which differs by stage.
  */
 /** `result`: the transaction's answer was read, and is not what the chaincode's contract says. */
 export type LedgerStage = 'evaluate' | 'endorse' | 'submit' | 'commit' | 'result';
