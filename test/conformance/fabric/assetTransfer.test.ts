@@ -108,6 +108,14 @@ test("qscc errors carry Fabric's messages", async () => {
     org1.qscc.evaluateTransaction('GetBlockByTxID', 'ledgerflow', 'no-such-tx'),
     'Failed to get block for txID no-such-tx, error no such transaction ID [no-such-tx] in index',
   );
+  await evaluateError(
+    org1.qscc.evaluateTransaction('GetBlockByNumber', 'ledgerflow', '18446744073709551616'),
+    'Failed to parse block number with error strconv.ParseUint: parsing "18446744073709551616": value out of range',
+  );
+  await evaluateError(
+    org1.qscc.evaluateTransaction('GetBlockByNumber', 'ledgerflow', '-1'),
+    'Failed to parse block number with error strconv.ParseUint: parsing "-1": invalid syntax',
+  );
   await evaluateError(org1.qscc.evaluateTransaction('GetChainInfo', 'otherchannel'), 'Invalid chain ID, otherchannel');
   await evaluateError(org1.qscc.evaluateTransaction('GetBlockByHash', 'ledgerflow'), 'missing 3rd argument for GetBlockByHash');
 });

@@ -181,6 +181,33 @@ test('an identity from an unknown CA is refused', async () => {
   }
 });
 
+test("the adapter's forbidden fires on the peer's refusal as a Fabric 2.5 gateway words it (identities of a CA outside the channel)", async () => {
+  const outsider = new FabricLedger({
+    endpoint: f.peer.endpoint,
+    channel: f.peer.channel,
+    chaincode: 'ledgerflow',
+    identities: issuingIdentities(`${f.dataDir}/elsewhere-msp`),
+    serviceCaller: { org: 'uis', user: 'ledgerflow' },
+  });
+  try {
+    // Evaluate (FAILED_PRECONDITION) and endorse (ABORTED), each with the endorser's detail.
+    await assert.rejects(outsider.as({ org: 'uis', user: 'mallory' }).getDataset('ds-anything'), (err) => {
+      assert.ok(err instanceof LedgerEndorseError, String(err));
+      assert.equal(err.code, 'forbidden');
+      assert.equal(err.stage, 'evaluate');
+      return true;
+    });
+    await assert.rejects(outsider.as({ org: 'uis', user: 'mallory' }).registerDataset(newDataset()), (err) => {
+      assert.ok(err instanceof LedgerEndorseError, String(err));
+      assert.equal(err.code, 'forbidden');
+      assert.equal(err.stage, 'endorse');
+      return true;
+    });
+  } finally {
+    await outsider.close();
+  }
+});
+
 test("over TLS, the client trusts the peer's CA", async () => {
   const tls = await startPeerFixture({ tls: true });
   try {
