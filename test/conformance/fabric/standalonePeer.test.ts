@@ -1,22 +1,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import * as grpc from '@grpc/grpc-js';
 import { connect, hash } from '@hyperledger/fabric-gateway';
 import { newEcdsaSigner } from '../../../src/adapters/ledger/ecdsa';
-import { getOrIssueIdentity } from '../../../src/ledger-peer/localCa';
 import { verifyLedger } from '../../../src/ledger-peer/verify';
 import { assetPackageDir, CHANNEL, json, newAssetId } from './support';
 
 /**
  * `ledgerflow ledger peer --chaincode <package dir>`: a user's own chaincode package served by
- * the standalone peer beside the ledgerflow contract, reached by a fabric-gateway client, and
- * `ledgerflow ledger verify` over what it committed.
+ * the standalone peer beside the ledgerflow contract, reached by a fabric-gateway client with
+ * an identity from `ledgerflow ledger identity`, and `ledgerflow ledger verify` over what it
+ * committed.
  */
 
 const repoRoot = resolve(__dirname, '..', '..', '..', '..');
@@ -41,12 +41,19 @@ test('ledgerflow ledger peer --chaincode serves a chaincode package under its pa
     assert.ok(started !== undefined, `the peer did not start: ${stderr}`);
     assert.deepEqual(started.chaincodes, ['ledgerflow', 'asset-transfer']);
 
-    const identity = await getOrIssueIdentity(started.mspDir, 'org1', 'appUser');
+    // The application's identity, as a user gets one: `ledgerflow ledger identity`.
+    const issued = spawnSync(process.execPath, [cli, 'ledger', 'identity', '--data-dir', dataDir, '--org', 'org1', '--user', 'appUser', '--json'], {
+      encoding: 'utf8',
+    });
+    assert.equal(issued.status, 0, issued.stderr);
+    const identity = JSON.parse(issued.stdout) as { mspId: string; certificate: string; privateKey: string };
+    assert.equal(identity.mspId, 'Org1MSP');
+    assert.ok(identity.certificate.startsWith(started.mspDir));
     const client = new grpc.Client(started.endpoint, grpc.credentials.createInsecure());
     const gateway = connect({
       client,
-      identity: { mspId: identity.mspId, credentials: Buffer.from(identity.certPem) },
-      signer: newEcdsaSigner(identity.keyPem),
+      identity: { mspId: identity.mspId, credentials: readFileSync(identity.certificate) },
+      signer: newEcdsaSigner(readFileSync(identity.privateKey, 'utf8')),
       hash: hash.none,
     });
     try {
