@@ -52,7 +52,7 @@ export async function watchWorkflow(client: ApiClient, id: string, output: Outpu
   let drawnLines = 0;
   for (;;) {
     const view = await client.json('GET', `workflows/${encodeURIComponent(id)}`, api.workflowView);
-    if (!output.json) {
+    if (!output.structured) {
       if (output.isTTY) {
         // Lines cut to the terminal's width: a wrapped line would throw off the redraw.
         const width = Math.max((output.columns ?? Infinity) - 1, 20);

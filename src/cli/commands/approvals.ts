@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import * as api from '../../api/schemas';
 import { encodePath } from '../client';
 import { action, type Context } from '../context';
-import { fields, printJson, table, who } from '../output';
+import { fields, printData, table, who } from '../output';
 
 /** `ledgerflow approvals list|show|approve|reject`: an owner's review of the runs that
  * lessees want to run on its datasets. */
@@ -10,7 +10,7 @@ import { fields, printJson, table, who } from '../output';
 const path = (id: string) => `approvals/${encodeURIComponent(id)}`;
 
 function printDecided(ctx: Context, decided: api.ApprovalDecided): void {
-  if (ctx.output.json) return printJson(ctx.output, decided);
+  if (ctx.output.structured) return printData(ctx.output, decided);
   for (const d of decided.items)
     ctx.output.out(`${d.state} workflow ${decided.workflowId} on dataset ${d.datasetName} (${d.datasetId})${d.reuse === true ? ', reusable' : ''}\n`);
 }
@@ -18,7 +18,7 @@ function printDecided(ctx: Context, decided: api.ApprovalDecided): void {
 /** The review: the YAML and every file with its sha256, so the owner reads what would run. */
 async function show(ctx: Context, id: string): Promise<void> {
   const review = await ctx.client.json('GET', path(id), api.approvalReview);
-  if (ctx.output.json) return printJson(ctx.output, review);
+  if (ctx.output.structured) return printData(ctx.output, review);
   ctx.output.out(
     fields([
       ['workflow', `${review.workflowId} (${review.status})`],
@@ -49,7 +49,7 @@ export function approvalsCommand(): Command {
     .action(
       action(async (ctx, o: { state?: string; limit: number; cursor?: string }) => {
         const page = await ctx.client.json('GET', 'approvals', api.approvalPage, { query: { state: o.state, limit: o.limit, cursor: o.cursor } });
-        if (ctx.output.json) return printJson(ctx.output, page);
+        if (ctx.output.structured) return printData(ctx.output, page);
         if (page.items.length === 0) return ctx.output.out('no approval requests\n');
         ctx.output.out(
           table(page.items, [

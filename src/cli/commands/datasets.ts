@@ -5,7 +5,7 @@ import type { ApiClient } from '../client';
 import { action, type Context } from '../context';
 import { usageError } from '../exitCodes';
 import { DEFAULT_MAX_UPLOAD_BYTES, readDirectory } from '../localFiles';
-import { bytes, fields, printJson, table, who } from '../output';
+import { bytes, fields, printData, table, who } from '../output';
 import { parseDuration } from '../parse';
 
 /** `ledgerflow datasets ...`: register, upload, list, show, update, tree, delete. */
@@ -81,7 +81,7 @@ export function registerDataset(client: ApiClient, body: Record<string, unknown>
 }
 
 function showDataset(ctx: Context, d: api.Dataset | api.DeletedDataset): void {
-  if (ctx.output.json) return printJson(ctx.output, d);
+  if (ctx.output.structured) return printData(ctx.output, d);
   ctx.output.out(
     fields([
       ['id', d.id],
@@ -121,7 +121,7 @@ function addRegisterOptions(command: Command): Command {
 }
 
 function printRegistered(ctx: Context, d: api.Dataset, quiet: boolean | undefined): void {
-  if (ctx.output.json) return printJson(ctx.output, d);
+  if (ctx.output.structured) return printData(ctx.output, d);
   ctx.output.out(quiet === true ? `${d.id}\n` : `registered ${d.id} (${d.name}, owner ${who(d.owner)})\n`);
 }
 
@@ -168,7 +168,7 @@ export function datasetsCommand(): Command {
           items.push(...page.items);
           cursor = page.nextCursor;
         } while (cursor !== undefined);
-        if (ctx.output.json) return printJson(ctx.output, { items });
+        if (ctx.output.structured) return printData(ctx.output, { items });
         if (items.length === 0) return ctx.output.out('no datasets\n');
         ctx.output.out(
           table(items, [
@@ -232,7 +232,7 @@ export function datasetsCommand(): Command {
           items.push(...page.items);
           cursor = page.nextCursor;
         } while (cursor !== undefined);
-        if (ctx.output.json) return printJson(ctx.output, { datasetId: id, items });
+        if (ctx.output.structured) return printData(ctx.output, { datasetId: id, items });
         ctx.output.out(
           table(items, [
             ['PATH', (e) => (e.type === 'directory' ? `${e.path}/` : e.path)],
@@ -249,7 +249,7 @@ export function datasetsCommand(): Command {
     .action(
       action(async (ctx, id: string) => {
         const d = await ctx.client.json('DELETE', `datasets/${encodeURIComponent(id)}`, api.deletedDataset);
-        if (ctx.output.json) return printJson(ctx.output, d);
+        if (ctx.output.structured) return printData(ctx.output, d);
         ctx.output.out(`deleted ${d.id}; key ${d.cryptoShred.purged ? 'purged' : `not purged: ${d.cryptoShred.reason ?? 'kept by the key store'}`}\n`);
       }),
     );

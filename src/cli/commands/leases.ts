@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import * as api from '../../api/schemas';
 import { action } from '../context';
-import { fields, printJson, table, who } from '../output';
+import { fields, printData, table, who } from '../output';
 import { parseDuration } from '../parse';
 
 /** `ledgerflow lease take|release|show` and `ledgerflow history`. */
@@ -19,7 +19,7 @@ export function leaseCommand(): Command {
     .action(
       action(async (ctx, id: string, o: { ttl?: number }) => {
         const taken = await ctx.client.json('POST', `${datasetPath(id)}/lease`, api.leaseTaken, o.ttl === undefined ? {} : { body: { ttlSeconds: o.ttl } });
-        if (ctx.output.json) return printJson(ctx.output, taken);
+        if (ctx.output.structured) return printData(ctx.output, taken);
         ctx.output.out(`leased ${taken.datasetId} to ${who(taken.holder)} until ${taken.expiresAt}\n`);
       }),
     );
@@ -31,7 +31,7 @@ export function leaseCommand(): Command {
     .action(
       action(async (ctx, id: string) => {
         await ctx.client.empty('DELETE', `${datasetPath(id)}/lease`);
-        if (ctx.output.json) return printJson(ctx.output, { datasetId: id, released: true });
+        if (ctx.output.structured) return printData(ctx.output, { datasetId: id, released: true });
         ctx.output.out(`released ${id}\n`);
       }),
     );
@@ -43,7 +43,7 @@ export function leaseCommand(): Command {
     .action(
       action(async (ctx, id: string) => {
         const d = await ctx.client.json('GET', datasetPath(id), api.dataset);
-        if (ctx.output.json) return printJson(ctx.output, { datasetId: d.id, state: d.state, lease: d.lease });
+        if (ctx.output.structured) return printData(ctx.output, { datasetId: d.id, state: d.state, lease: d.lease });
         if (d.lease === null) return ctx.output.out(`${d.id} is ${d.state}\n`);
         ctx.output.out(
           fields([
@@ -66,7 +66,7 @@ export function historyCommand(): Command {
     .action(
       action(async (ctx, id: string) => {
         const h = await ctx.client.json('GET', `${datasetPath(id)}/history`, api.history);
-        if (ctx.output.json) return printJson(ctx.output, h);
+        if (ctx.output.structured) return printData(ctx.output, h);
         ctx.output.out(
           table(h.items, [
             ['TIME', (e) => e.timestamp],

@@ -4,7 +4,7 @@ import { parseSettings } from '../../config/settings';
 import { verifyLedger } from '../../ledger-peer/verify';
 import { action } from '../context';
 import { EXIT } from '../exitCodes';
-import { fields, printJson } from '../output';
+import { fields, printData } from '../output';
 
 /**
  * `ledgerflow ledger verify [--data-dir <dir>]`: checks the embedded ledger of a data dir
@@ -21,7 +21,7 @@ export function ledgerCommand(): Command {
       action(async (ctx, o: { dataDir?: string }) => {
         const dataDir = resolve(o.dataDir ?? parseSettings(process.env).LEDGERFLOW_DATA_DIR);
         const result = verifyLedger(dataDir);
-        if (ctx.output.json) printJson(ctx.output, result);
+        if (ctx.output.structured) printData(ctx.output, result);
         else {
           ctx.output.out(
             fields([

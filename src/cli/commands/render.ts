@@ -10,7 +10,7 @@ import { renderManifests } from '../../adapters/compute/manifests/render';
 import type { JobLaunch, ResolvedVolume, RunLaunch } from '../../ports/compute';
 import { action } from '../context';
 import { CliError, EXIT } from '../exitCodes';
-import { printJson } from '../output';
+import { printData } from '../output';
 import { collectBinding } from '../parse';
 import { loadWorkflow } from '../workflowFile';
 import { workflowFiles } from '../localFiles';
@@ -85,7 +85,7 @@ export function renderCommand(): Command {
           volumes,
           options: clusterOptions(settings),
         });
-        if (ctx.output.json) return printJson(ctx.output, objects);
+        if (ctx.output.structured) return printData(ctx.output, objects);
         // Literal blocks, never folded: code files and scripts stay readable as written.
         ctx.output.out(objects.map((object) => stringify(object, { blockQuote: 'literal', lineWidth: 0 })).join('---\n'));
       }),

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import * as api from '../../api/schemas';
 import { action, type Context } from '../context';
-import { fields, printJson, table, who } from '../output';
+import { fields, printData, table, who } from '../output';
 
 /** `ledgerflow workflows results|release|reject`: a run's outputs and the owners' review of
  * them (on the ledger). Releasing and rejecting are for the owners of reviewing datasets. */
@@ -9,7 +9,7 @@ import { fields, printJson, table, who } from '../output';
 const resultsPath = (id: string) => `workflows/${encodeURIComponent(id)}/results`;
 
 function printResults(ctx: Context, id: string, r: api.WorkflowResults): void {
-  if (ctx.output.json) return printJson(ctx.output, r);
+  if (ctx.output.structured) return printData(ctx.output, r);
   ctx.output.out(
     fields([
       ['workflow', id],

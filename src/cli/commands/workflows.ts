@@ -6,7 +6,7 @@ import { encodePath, type ApiClient } from '../client';
 import { action, type Context } from '../context';
 import { CliError, EXIT, type ExitCode } from '../exitCodes';
 import { DEFAULT_MAX_UPLOAD_BYTES, workflowFiles } from '../localFiles';
-import { duration, printJson, table, type Output } from '../output';
+import { duration, printData, table, type Output } from '../output';
 import { collect, collectBinding } from '../parse';
 import { loadWorkflow } from '../workflowFile';
 import { addResultsCommands } from './results';
@@ -40,7 +40,7 @@ export async function submitWorkflow(client: ApiClient, o: RunOptions): Promise<
 export const exitFor = (view: api.WorkflowView): ExitCode => (view.status === 'Succeeded' ? EXIT.ok : EXIT.failure);
 
 function printView(output: Output, view: api.WorkflowView): void {
-  if (output.json) printJson(output, view);
+  if (output.structured) printData(output, view);
   else output.out(progressTable(view, Date.now()));
 }
 
@@ -68,7 +68,7 @@ async function logs(ctx: Context, id: string, job: string | undefined, follow: b
       }
     }
     if (!follow) {
-      if (ctx.output.json) printJson(ctx.output, { workflowId: id, logs: collected });
+      if (ctx.output.structured) printData(ctx.output, { workflowId: id, logs: collected });
       else
         for (const [name, text] of Object.entries(collected))
           ctx.output.out(job === undefined ? `==> ${name} <==\n${text}${text.endsWith('\n') || text === '' ? '' : '\n'}` : text);
@@ -106,16 +106,16 @@ export function workflowsCommand(): Command {
       action(async (ctx, o: RunOptions & { watch?: boolean; quiet?: boolean }) => {
         const { accepted, files } = await submitWorkflow(ctx.client, o);
         if (o.watch !== true) {
-          if (ctx.output.json) return printJson(ctx.output, accepted);
+          if (ctx.output.structured) return printData(ctx.output, accepted);
           if (o.quiet === true) return ctx.output.out(`${accepted.id}\n`);
           ctx.output.out(
             `submitted workflow ${accepted.id} (files: ${files.join(', ') || 'none'})\nfollow it with: ledgerflow workflows status ${accepted.id} --watch\n`,
           );
           return;
         }
-        if (!ctx.output.json) ctx.output.out(`submitted workflow ${accepted.id} (files: ${files.join(', ') || 'none'})\n`);
+        if (!ctx.output.structured) ctx.output.out(`submitted workflow ${accepted.id} (files: ${files.join(', ') || 'none'})\n`);
         const view = await watchWorkflow(ctx.client, accepted.id, ctx.output);
-        if (ctx.output.json) printJson(ctx.output, view);
+        if (ctx.output.structured) printData(ctx.output, view);
         return exitFor(view);
       }),
     );
@@ -128,7 +128,7 @@ export function workflowsCommand(): Command {
     .action(
       action(async (ctx, o: { status?: string; limit: number }) => {
         const page = await ctx.client.json('GET', 'workflows', api.workflowPage, { query: { limit: o.limit, status: o.status } });
-        if (ctx.output.json) return printJson(ctx.output, page);
+        if (ctx.output.structured) return printData(ctx.output, page);
         if (page.items.length === 0) return ctx.output.out('no workflows\n');
         ctx.output.out(
           table(page.items, [
@@ -151,7 +151,7 @@ export function workflowsCommand(): Command {
       action(async (ctx, id: string, o: { watch?: boolean }) => {
         if (o.watch !== true) return printView(ctx.output, await ctx.client.json('GET', runPath(id), api.workflowView));
         const view = await watchWorkflow(ctx.client, id, ctx.output);
-        if (ctx.output.json) printJson(ctx.output, view);
+        if (ctx.output.structured) printData(ctx.output, view);
         return exitFor(view);
       }),
     );
@@ -163,7 +163,7 @@ export function workflowsCommand(): Command {
     .action(
       action(async (ctx, id: string) => {
         await ctx.client.empty('POST', `${runPath(id)}/cancel`);
-        if (ctx.output.json) return printJson(ctx.output, { id, cancelRequested: true });
+        if (ctx.output.structured) return printData(ctx.output, { id, cancelRequested: true });
         ctx.output.out(`cancel requested for ${id}\n`);
       }),
     );
@@ -175,7 +175,7 @@ export function workflowsCommand(): Command {
     .action(
       action(async (ctx, id: string) => {
         const deleted = await ctx.client.json('DELETE', runPath(id), api.workflowDeleted);
-        if (ctx.output.json) return printJson(ctx.output, deleted);
+        if (ctx.output.structured) return printData(ctx.output, deleted);
         ctx.output.out(`deleted ${id} (${deleted.instances} durable instances, ${deleted.messages} queue messages)\n`);
       }),
     );
@@ -199,10 +199,10 @@ export function workflowsCommand(): Command {
         const content = await ctx.client.bytes('GET', `${runPath(id)}/files/${encodePath(path)}`);
         if (o.output !== undefined) {
           writeFileSync(o.output, content);
-          if (ctx.output.json) return printJson(ctx.output, { workflowId: id, path, size: content.length, savedTo: o.output });
+          if (ctx.output.structured) return printData(ctx.output, { workflowId: id, path, size: content.length, savedTo: o.output });
           return ctx.output.out(`saved ${path} (${content.length} bytes) to ${o.output}\n`);
         }
-        if (ctx.output.json) return printJson(ctx.output, { workflowId: id, path, size: content.length, content: content.toString('utf8') });
+        if (ctx.output.structured) return printData(ctx.output, { workflowId: id, path, size: content.length, content: content.toString('utf8') });
         process.stdout.write(content);
       }),
     );
@@ -218,7 +218,7 @@ export function workflowsCommand(): Command {
         const text = `${JSON.stringify(receipt, null, 2)}\n`;
         if (o.output === undefined) return ctx.output.out(text);
         writeFileSync(o.output, text);
-        if (ctx.output.json) return printJson(ctx.output, { workflowId: id, transactions: receipt.transactions.length, savedTo: o.output });
+        if (ctx.output.structured) return printData(ctx.output, { workflowId: id, transactions: receipt.transactions.length, savedTo: o.output });
         ctx.output.out(`saved the receipt of ${id} (${receipt.transactions.length} ledger writes) to ${o.output}\n`);
       }),
     );
