@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { adminCommand } from './commands/admin';
 import { approvalsCommand } from './commands/approvals';
+import { completionCommand } from './commands/completion';
 import { configCommand } from './commands/config';
 import { datasetsCommand } from './commands/datasets';
 import { demoCommand } from './commands/demo';
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
     receiptCommand(),
     adminCommand(),
     configCommand(),
+    completionCommand(),
     demoCommand(),
   ]) {
     program.addCommand(command);

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { action } from '../context';
+import { action, formatOption } from '../context';
 import { CONFIG_KEYS, configPath, readConfigFile, setConfigValue } from '../config';
 import { fields, printData } from '../output';
 
@@ -39,6 +39,7 @@ export function configCommand(): Command {
   config
     .command('show')
     .description('the settings in effect and where each comes from (the token masked)')
+    .addOption(formatOption(['json', 'yaml']))
     .action(
       action(async (ctx) => {
         const path = configPath();

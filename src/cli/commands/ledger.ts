@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { parseSettings } from '../../config/settings';
 import { verifyLedger } from '../../ledger-peer/verify';
-import { action } from '../context';
+import { action, formatOption } from '../context';
 import { EXIT } from '../exitCodes';
 import { fields, printData } from '../output';
 
@@ -17,6 +17,7 @@ export function ledgerCommand(): Command {
     .command('verify')
     .description('verify the embedded ledger: hash chain, transaction order, validation codes, world state, key history (host running or not)')
     .option('--data-dir <dir>', 'the data dir (default LEDGERFLOW_DATA_DIR, else the default data dir)')
+    .addOption(formatOption(['json', 'yaml']))
     .action(
       action(async (ctx, o: { dataDir?: string }) => {
         const dataDir = resolve(o.dataDir ?? parseSettings(process.env).LEDGERFLOW_DATA_DIR);
