@@ -61,8 +61,7 @@ async function waitFor(client: ApiClient, id: string, timeoutSeconds: number | u
 }
 
 function printView(output: Output, view: api.WorkflowView): void {
-  if (output.structured) printData(output, view);
-  else output.out(progressTable(view, Date.now()));
+  printOne(output, view, view.id, () => output.out(progressTable(view, Date.now(), output.format === 'wide')));
 }
 
 export function workflowsCommand(): Command {
