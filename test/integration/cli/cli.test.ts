@@ -402,6 +402,7 @@ test('workflows against the host: run --watch, status, list, logs, download, can
     ok(followed);
     assert.equal(followed.stdout, '3\n4\n5\n');
     for (const bad of ['0', 'abc']) assert.equal((await as('uis', 'workflows', 'logs', id, '--tail', bad)).code, 2, bad);
+    assert.equal((await as('uio', 'workflows', 'logs', id, 'lines', '--tail', '1')).code, 3); // another organization's run
     assert.equal((await as('uis', 'workflows', 'logs', id, '-o', 'wide')).code, 2);
   });
 
