@@ -22,8 +22,8 @@ const formatOptions = new WeakSet<Option>();
 
 /** `-o, --output <format>` for a read verb; `formats` narrows the choices where some make
  * no sense (a log has no columns). */
-export function formatOption(formats: readonly OutputFormat[] = OUTPUT_FORMATS): Option {
-  const option = new Option('-o, --output <format>', `output format: ${formats.join('|')} (--json is -o json)`).choices(formats);
+export function formatOption(formats: readonly OutputFormat[] = OUTPUT_FORMATS, description = 'output format for scripts (--json is -o json)'): Option {
+  const option = new Option('-o, --output <format>', description).choices(formats);
   formatOptions.add(option);
   return option;
 }

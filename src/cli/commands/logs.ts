@@ -124,6 +124,6 @@ export function addLogsCommand(workflows: Command): void {
     .argument('[job]', 'job name (job-<n> when the spec names none)')
     .option('-f, --follow', 'print new output until the run ends (exit 1 unless it succeeds)')
     .option('--tail <n>', 'only the last n lines of each log', parsePositiveInt)
-    .addOption(formatOption(['json']))
+    .addOption(formatOption(['json'], 'json: JSON lines, one {workflowId, job, line} object a line (--json is -o json)'))
     .action(action(async (ctx, id: string, job: string | undefined, o: LogOptions) => logs(ctx, id, job, o)));
 }
