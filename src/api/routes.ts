@@ -3,7 +3,7 @@ import { datasetIdParam, leaseBody, listQuery, pushBody, registerBody, treeQuery
 import { completionReportSchema } from './messages';
 import { approvalFileParams, approvalListQuery, approvalParams, approveBody, rejectBody, resultsRejectBody } from './approvalRequests';
 import { createScheduleBody, patchScheduleBody, scheduleIdParam } from './scheduleRequests';
-import { filePathSchema, listQuerySchema as workflowListQuery, submitBodySchema } from './workflowRequests';
+import { filePathSchema, listQuerySchema as workflowListQuery, logQuerySchema, submitBodySchema } from './workflowRequests';
 import * as s from './schemas';
 
 /**
@@ -321,10 +321,12 @@ export const routes = {
     path: 'workflows/{id}/jobs/{job}/logs',
     tag: 'workflows',
     auth: 'user',
-    summary: "A job's output",
+    summary: "A job's output, whole, from a byte offset (Range) or its last lines (tail)",
     params: jobLogParams,
+    query: logQuerySchema,
     responses: {
       200: { description: 'stdout and stderr of the job', contentType: 'text/plain' },
+      206: { description: 'the part a Range or tail asked for, placed by Content-Range', contentType: 'text/plain' },
       403: pendingReview,
       404: { description: 'no such workflow or job, or the job has not started', schema: s.errorBody },
     },

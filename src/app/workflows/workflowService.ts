@@ -12,6 +12,7 @@ import type { Ledger } from '../../ports/ledger';
 import type { RunIndex } from '../../ports/runIndex';
 import type { RunMessages } from '../../ports/runMessages';
 import type { Submission } from '../../api/workflowRequests';
+import { logTail, type LogTail } from './logTail';
 import { bufferSource, openJobLog } from './outputs';
 import type { ResultsService } from './resultsService';
 import type { RunControl, RunRecord } from './runControl';
@@ -184,6 +185,11 @@ export class WorkflowService {
     const log = await openJobLog(this.deps.runs, this.deps.compute, id, jobName);
     if (log === undefined) throw notFound(`logs of job ${jobName} (it has not started)`);
     return log;
+  }
+
+  /** The last `lines` lines of a job's log (see logTail), to whom may read the log. */
+  async logTail(caller: Caller, id: string, jobName: string, lines: number): Promise<LogTail> {
+    return logTail(await this.logs(caller, id, jobName), lines);
   }
 
   /** A regular file of the run's workspace; anything else (missing, a FIFO, a directory, a

@@ -5,9 +5,9 @@ import { verifyLedger } from '../../ledger-peer/verify';
 import { runStandalonePeer, withPeerOptions, type StandaloneOptions } from '../../ledger-peer/standalone';
 import { createLogger } from '../../observability/logger';
 import { getOrIssueIdentity, mspRoot } from '../../ledger-peer/localCa';
-import { action } from '../context';
+import { action, formatOption } from '../context';
 import { EXIT } from '../exitCodes';
-import { fields, printJson } from '../output';
+import { fields, printData } from '../output';
 
 /**
  * `ledgerflow ledger verify [--data-dir <dir>]`: checks the embedded ledger of a data dir
@@ -28,11 +28,12 @@ export function ledgerCommand(): Command {
       'verify the embedded ledger: hash chain, transaction order, validation codes, world state, key history, chaincode events (host running or not)',
     )
     .option('--data-dir <dir>', 'the data dir (default LEDGERFLOW_DATA_DIR, else the default data dir)')
+    .addOption(formatOption(['json', 'yaml']))
     .action(
       action(async (ctx, o: { dataDir?: string }) => {
         const dataDir = resolve(o.dataDir ?? parseSettings(process.env).LEDGERFLOW_DATA_DIR);
         const result = verifyLedger(dataDir);
-        if (ctx.output.json) printJson(ctx.output, result);
+        if (ctx.output.structured) printData(ctx.output, result);
         else {
           ctx.output.out(
             fields([
@@ -55,13 +56,14 @@ export function ledgerCommand(): Command {
     .requiredOption('--org <org>', 'organization (its MSP id is <Org>MSP)')
     .requiredOption('--user <user>', 'user name (the certificate CN)')
     .option('--data-dir <dir>', 'the data dir (default LEDGERFLOW_DATA_DIR, else the default data dir)')
+    .addOption(formatOption(['json', 'yaml']))
     .action(
       action(async (ctx, o: { org: string; user: string; dataDir?: string }) => {
         const root = mspRoot(resolve(o.dataDir ?? parseSettings(process.env).LEDGERFLOW_DATA_DIR));
         const identity = await getOrIssueIdentity(root, o.org, o.user);
         const dir = join(root, o.org, 'users', o.user);
         const result = { mspId: identity.mspId, certificate: join(dir, 'cert.pem'), privateKey: join(dir, 'key.pem') };
-        if (ctx.output.json) printJson(ctx.output, result);
+        if (ctx.output.structured) printData(ctx.output, result);
         else
           ctx.output.out(
             fields([

@@ -1,8 +1,8 @@
 import { Command, Option } from 'commander';
 import * as api from '../../api/schemas';
-import { action, type Context } from '../context';
+import { action, formatOption, type Context } from '../context';
 import { usageError } from '../exitCodes';
-import { fields, printJson, table, who } from '../output';
+import { fields, printOne, printRows, table, who } from '../output';
 import { addWorkflowFileOptions, readWorkflowSubmission, type RunOptions } from './workflows';
 
 /** `ledgerflow schedules create|list|show|enable|disable|delete`: workflows that run on an
@@ -11,29 +11,30 @@ import { addWorkflowFileOptions, readWorkflowSubmission, type RunOptions } from 
 const path = (id: string) => `schedules/${encodeURIComponent(id)}`;
 
 function showSchedule(ctx: Context, s: api.Schedule): void {
-  if (ctx.output.json) return printJson(ctx.output, s);
-  ctx.output.out(
-    fields([
-      ['id', s.id],
-      ['name', s.name],
-      ['creator', who(s.creator)],
-      ['runs', s.schedule !== undefined ? `on ${s.schedule} (UTC)` : `on each new version of dataset ${s.trigger?.datasetUpdated ?? '?'}`],
-      ['enabled', s.enabled ? 'yes' : 'no'],
-      ['overlap', s.options.overlap],
-      ['next run', s.nextRunAt ?? '-'],
-      ['created', s.createdAt],
-    ]),
-  );
-  if (s.runs.length === 0) return ctx.output.out('\nno runs yet\n');
-  ctx.output.out('\n');
-  ctx.output.out(
-    table(s.runs, [
-      ['TICK', (r) => r.tick ?? (r.version === undefined ? '-' : `version ${r.version}`)],
-      ['WORKFLOW', (r) => r.workflowId ?? '-'],
-      ['STATUS', (r) => r.status],
-      ['REASON', (r) => r.reason ?? ''],
-    ]),
-  );
+  printOne(ctx.output, s, s.id, () => {
+    ctx.output.out(
+      fields([
+        ['id', s.id],
+        ['name', s.name],
+        ['creator', who(s.creator)],
+        ['runs', s.schedule !== undefined ? `on ${s.schedule} (UTC)` : `on each new version of dataset ${s.trigger?.datasetUpdated ?? '?'}`],
+        ['enabled', s.enabled ? 'yes' : 'no'],
+        ['overlap', s.options.overlap],
+        ['next run', s.nextRunAt ?? '-'],
+        ['created', s.createdAt],
+      ]),
+    );
+    if (s.runs.length === 0) return ctx.output.out('\nno runs yet\n');
+    ctx.output.out('\n');
+    ctx.output.out(
+      table(s.runs, [
+        ['TICK', (r) => r.tick ?? (r.version === undefined ? '-' : `version ${r.version}`)],
+        ['WORKFLOW', (r) => r.workflowId ?? '-'],
+        ['STATUS', (r) => r.status],
+        ['REASON', (r) => r.reason ?? ''],
+      ]),
+    );
+  });
 }
 
 export function schedulesCommand(): Command {
@@ -59,7 +60,7 @@ export function schedulesCommand(): Command {
           if ((o.cron === undefined) === (o.onUpdate === undefined)) throw usageError('give exactly one of --cron and --on-update');
           const { workflow, files } = readWorkflowSubmission(o);
           const body = {
-            name: o.name ?? o.file.replace(/^.*[\\/]/, ''),
+            name: o.name ?? (o.file === '-' ? 'workflow.yaml' : o.file.replace(/^.*[\\/]/, '')),
             workflow,
             files,
             ...(o.cron !== undefined && { schedule: o.cron }),
@@ -75,20 +76,31 @@ export function schedulesCommand(): Command {
   schedules
     .command('list')
     .description("your organization's schedules, newest first")
+    .addOption(formatOption())
     .action(
       action(async (ctx) => {
         const page = await ctx.client.json('GET', 'schedules', api.schedulePage);
-        if (ctx.output.json) return printJson(ctx.output, page);
-        if (page.items.length === 0) return ctx.output.out('no schedules\n');
-        ctx.output.out(
-          table(page.items, [
-            ['ID', (s) => s.id],
-            ['NAME', (s) => s.name],
-            ['ON', (s) => s.schedule ?? `update of ${s.trigger?.datasetUpdated ?? '?'}`],
-            ['ENABLED', (s) => (s.enabled ? 'yes' : 'no')],
-            ['NEXT', (s) => s.nextRunAt ?? '-'],
-            ['LAST', (s) => (s.runs[0] === undefined ? '-' : `${s.runs[0].status}${s.runs[0].reason === undefined ? '' : `: ${s.runs[0].reason}`}`)],
-          ]),
+        printRows(
+          ctx.output,
+          page,
+          page.items,
+          {
+            columns: [
+              ['ID', (s) => s.id],
+              ['NAME', (s) => s.name],
+              ['ON', (s) => s.schedule ?? `update of ${s.trigger?.datasetUpdated ?? '?'}`],
+              ['ENABLED', (s) => (s.enabled ? 'yes' : 'no')],
+              ['NEXT', (s) => s.nextRunAt ?? '-'],
+              ['LAST', (s) => (s.runs[0] === undefined ? '-' : `${s.runs[0].status}${s.runs[0].reason === undefined ? '' : `: ${s.runs[0].reason}`}`)],
+            ],
+            wide: [
+              ['CREATOR', (s) => who(s.creator)],
+              ['OVERLAP', (s) => s.options.overlap],
+              ['CREATED', (s) => s.createdAt],
+            ],
+            name: (s) => s.id,
+          },
+          'no schedules',
         );
       }),
     );
@@ -97,6 +109,7 @@ export function schedulesCommand(): Command {
     .command('show')
     .description('a schedule and its recorded ticks, newest first')
     .argument('<id>', 'schedule id')
+    .addOption(formatOption())
     .action(action(async (ctx, id: string) => showSchedule(ctx, await ctx.client.json('GET', path(id), api.schedule))));
 
   for (const [name, enabled] of [
@@ -117,7 +130,7 @@ export function schedulesCommand(): Command {
     .action(
       action(async (ctx, id: string) => {
         await ctx.client.empty('DELETE', path(id));
-        if (!ctx.output.json) ctx.output.out(`deleted schedule ${id}\n`);
+        if (!ctx.output.structured) ctx.output.out(`deleted schedule ${id}\n`);
       }),
     );
 
