@@ -1,4 +1,5 @@
 import { routes } from '../src/api/routes';
+import { LedgerflowError } from '../src/core/errors';
 import { submissionOf, type Submission } from '../src/api/workflowRequests';
 import { authRoute } from './http/authRoute';
 import { byteResponse, tailResponse } from './http/byteResponse';
@@ -61,6 +62,15 @@ authRoute(
   routes.workflowsJobLogs,
   async ({ request, services, caller, params, query, runs }) => {
     const service = await services.workflowService(runs);
+    // since and timestamps answer lines, not a byte range of the log: a Range cannot place
+    // them (a follower with times reads on with since=<the last time it got>, see the CLI).
+    if (query.since !== undefined || query.timestamps === true) {
+      if (request.headers.get('range') !== null)
+        throw new LedgerflowError('bad_request', 'a Range cannot be combined with since or timestamps: follow on with since=<the last time read> instead');
+      const { since, tail, timestamps = false } = query;
+      const body = await service.logView(caller, params.id, params.job, { ...(since !== undefined && { since }), ...(tail !== undefined && { tail }), timestamps });
+      return { raw: { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body } };
+    }
     if (query.tail !== undefined) return { raw: tailResponse(await service.logTail(caller, params.id, params.job, query.tail), 'text/plain; charset=utf-8') };
     return { raw: await byteResponse(request, await service.logs(caller, params.id, params.job), 'text/plain; charset=utf-8') };
   },

@@ -321,11 +321,14 @@ export const routes = {
     path: 'workflows/{id}/jobs/{job}/logs',
     tag: 'workflows',
     auth: 'user',
-    summary: "A job's output, whole, from a byte offset (Range) or its last lines (tail)",
+    summary: "A job's output, whole, from a byte offset (Range), its last lines (tail), its recent lines (since), with times (timestamps)",
     params: jobLogParams,
     query: logQuerySchema,
     responses: {
-      200: { description: 'stdout and stderr of the job', contentType: 'text/plain' },
+      200: {
+        description: 'stdout and stderr of the job; with since or timestamps, the chosen lines (a Range is then refused with 400 bad_request)',
+        contentType: 'text/plain',
+      },
       206: { description: 'the part a Range or tail asked for, placed by Content-Range', contentType: 'text/plain' },
       403: pendingReview,
       404: { description: 'no such workflow or job, or the job has not started', schema: s.errorBody },

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { DURATION_SYNTAX, durationSeconds } from '../core/duration';
+import { parseRfc3339Nanos } from '../core/logTimes';
 import { WORKFLOW_STATUSES } from '../core/model';
 import { LedgerflowError } from '../core/errors';
 import { relativePathProblem } from '../core/relativePath';
@@ -33,12 +35,35 @@ export const listQuerySchema = z
   })
   .strict();
 
-/** GET /workflows/{id}/jobs/{job}/logs: `tail` asks for the last lines only. */
+/** GET /workflows/{id}/jobs/{job}/logs: `tail` asks for the last lines only, `since` for the
+ * recent ones, `timestamps` for each line's time (functions/workflows.ts combines them). */
 export const logQuerySchema = z
   .object({
     tail: z.coerce.number().int().min(1).max(100_000).optional().meta({
-      description: 'only the last this many lines (looking back at most 1 MiB); answered as 206 with Content-Range, so a reader can follow on from its end',
+      description:
+        'only the last this many lines (looking back at most 1 MiB); alone, answered as 206 with Content-Range, so a reader can follow on from its end; with since, the last lines of those',
     }),
+    since: z
+      .string()
+      .max(64)
+      .transform((value, ctx) => {
+        const seconds = durationSeconds(value);
+        if (seconds !== undefined) return { seconds };
+        const nanos = parseRfc3339Nanos(value);
+        if (nanos !== undefined) return { nanos };
+        ctx.addIssue({ code: 'custom', message: `must be ${DURATION_SYNTAX}, or an RFC 3339 time such as 2026-12-02T14:19:03.5Z` });
+        return z.NEVER;
+      })
+      .optional()
+      .meta({
+        description:
+          'only the lines written in the last duration (5m) or since an RFC 3339 time (inclusive); a line is written when its end is. Local runner: times come from samples of the log, a fraction of a second apart (docs/workflows.md)',
+      }),
+    timestamps: z
+      .enum(['true', 'false'])
+      .transform((value) => value === 'true')
+      .optional()
+      .meta({ description: "prefix each line with its time (RFC 3339, UTC, nanoseconds) and a space, as the Kubernetes log API's timestamps" }),
   })
   .strict();
 

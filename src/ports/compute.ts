@@ -1,4 +1,6 @@
 import type { JobHandle } from '../core/model';
+import type { TimedLine } from '../core/logTimes';
+export type { TimedLine } from '../core/logTimes';
 export type { JobHandle } from '../core/model';
 
 /**
@@ -54,6 +56,13 @@ export interface ByteSource {
   close(): Promise<void>;
 }
 
+/** `since`: the cutoff, and the duration it was given as, if it was one (a cluster's log API
+ * takes either). `tail`: only so many last lines are wanted (a backend may read less). */
+export interface TimedLogQuery {
+  since?: { nanos: bigint; seconds?: number };
+  tail?: number;
+}
+
 export interface ComputeBackend {
   readonly kind: JobHandle['backend'];
   /** Creates the run's writable workspace with the submitted code files. Idempotent. */
@@ -71,6 +80,11 @@ export interface ComputeBackend {
   openWorkspaceFile?(workflowId: string, path: string): Promise<ByteSource | undefined>;
   /** Optional: the job's log as a ByteSource. */
   openLog?(handle: JobHandle): Promise<ByteSource>;
+  /** Optional: the job's log as timed lines, from a little before `since` on (callers filter
+   * by time: a backend may hand out a few older lines), in order; times never go back, and a
+   * line's time does not change between reads (a running job's last lines may wait until
+   * their time is known). Undefined when the job has not started. */
+  timedLog?(handle: JobHandle, query: TimedLogQuery): Promise<AsyncIterable<TimedLine> | Iterable<TimedLine> | undefined>;
   /** Deletes every object and temporary file of the run. Idempotent. `keepOutputs` (a run
    * whose results await review): keep its workspace, where a backend would delete it, until
    * `deleteOutputs` or a later cleanup without it. */

@@ -1,3 +1,4 @@
+import { TAIL_WINDOW_BYTES } from '../../core/logTimes';
 import type { ByteSource } from '../../ports/compute';
 
 /**
@@ -7,8 +8,6 @@ import type { ByteSource } from '../../ports/compute';
  * fewer lines than asked for, the tail starts at the window's first whole line (or at the
  * log's start, when the window reaches it).
  */
-export const TAIL_WINDOW_BYTES = 1024 * 1024;
-
 export interface LogTail {
   /** Offset of the tail's first byte in the whole log. */
   readonly start: number;

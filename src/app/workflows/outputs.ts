@@ -3,7 +3,8 @@ import { Readable } from 'node:stream';
 import type { OutputManifest } from '../../core/model';
 import { outputManifest } from '../../core/workflow/outputs';
 import { jobInstanceId, type JobRunStatus } from '../../core/workflow/run';
-import type { ByteSource, ComputeBackend } from '../../ports/compute';
+import { LedgerflowError } from '../../core/errors';
+import type { ByteSource, ComputeBackend, JobHandle, TimedLine, TimedLogQuery } from '../../ports/compute';
 import type { RunControl } from './runControl';
 
 /**
@@ -12,12 +13,31 @@ import type { RunControl } from './runControl';
  * same ByteSource), so the hash on the ledger is the hash of what the requester gets.
  */
 
+/** The handle of a job's latest attempt, or undefined when the job never started. */
+async function latestAttempt(runs: RunControl, workflowId: string, jobName: string): Promise<JobHandle | undefined> {
+  const job = await runs.get(jobInstanceId(workflowId, jobName));
+  return (job?.customStatus as JobRunStatus | null | undefined)?.handle;
+}
+
 /** The log of a job's latest attempt, or undefined when the job never started. */
 export async function openJobLog(runs: RunControl, compute: ComputeBackend, workflowId: string, jobName: string): Promise<ByteSource | undefined> {
-  const job = await runs.get(jobInstanceId(workflowId, jobName));
-  const status = job?.customStatus as JobRunStatus | null | undefined;
-  if (status?.handle === undefined) return undefined;
-  return compute.openLog !== undefined ? compute.openLog(status.handle) : bufferSource(Buffer.from(await compute.logs(status.handle), 'utf8'));
+  const handle = await latestAttempt(runs, workflowId, jobName);
+  if (handle === undefined) return undefined;
+  return compute.openLog !== undefined ? compute.openLog(handle) : bufferSource(Buffer.from(await compute.logs(handle), 'utf8'));
+}
+
+/** The timed lines of a job's latest attempt (ComputeBackend.timedLog), or undefined when
+ * the job never started. */
+export async function openTimedJobLog(
+  runs: RunControl,
+  compute: ComputeBackend,
+  workflowId: string,
+  jobName: string,
+  query: TimedLogQuery,
+): Promise<AsyncIterable<TimedLine> | Iterable<TimedLine> | undefined> {
+  if (compute.timedLog === undefined) throw new LedgerflowError('bad_request', `the ${compute.kind} backend keeps no times of log lines: since and timestamps are not available`);
+  const handle = await latestAttempt(runs, workflowId, jobName);
+  return handle === undefined ? undefined : compute.timedLog(handle, query);
 }
 
 export async function currentOutputs(

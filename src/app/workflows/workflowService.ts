@@ -13,7 +13,9 @@ import type { RunIndex } from '../../ports/runIndex';
 import type { RunMessages } from '../../ports/runMessages';
 import type { Submission } from '../../api/workflowRequests';
 import { logTail, type LogTail } from './logTail';
-import { bufferSource, openJobLog } from './outputs';
+import { logView, type LogViewQuery } from './logView';
+import { nanosOf } from '../../core/logTimes';
+import { bufferSource, openJobLog, openTimedJobLog } from './outputs';
 import type { ResultsService } from './resultsService';
 import type { RunControl, RunRecord } from './runControl';
 import { purgeExpired, purgeRun, type PurgeCounts, type RetentionDeps } from './retention';
@@ -180,11 +182,36 @@ export class WorkflowService {
   /** A job's log, streamed where the backend can (see ByteSource); to whom the run's
    * outputs are readable (ResultsService.requireReadable). */
   async logs(caller: Caller, id: string, jobName: string): Promise<ByteSource> {
-    const { facts } = await this.deps.results.requireReadable(caller, id);
-    if (facts.spec !== undefined && !facts.spec.jobs.some((j) => j.name === jobName)) throw notFound(`job ${jobName}`);
+    await this.readableJob(caller, id, jobName);
     const log = await openJobLog(this.deps.runs, this.deps.compute, id, jobName);
     if (log === undefined) throw notFound(`logs of job ${jobName} (it has not started)`);
     return log;
+  }
+
+  /** A job's log from `since` (a duration back from now, or a time), its tail, with times (see
+   * logView), to whom may read the log. */
+  async logView(
+    caller: Caller,
+    id: string,
+    jobName: string,
+    options: { since?: { seconds: number } | { nanos: bigint }; tail?: number; timestamps: boolean },
+  ): Promise<AsyncIterable<Buffer>> {
+    await this.readableJob(caller, id, jobName);
+    const { since, ...rest } = options;
+    const query: LogViewQuery = {
+      ...rest,
+      ...(since !== undefined && {
+        since: 'seconds' in since ? { nanos: nanosOf(this.deps.now()) - BigInt(since.seconds) * 1_000_000_000n, seconds: since.seconds } : since,
+      }),
+    };
+    const lines = await openTimedJobLog(this.deps.runs, this.deps.compute, id, jobName, query);
+    if (lines === undefined) throw notFound(`logs of job ${jobName} (it has not started)`);
+    return logView(lines, query);
+  }
+
+  private async readableJob(caller: Caller, id: string, jobName: string): Promise<void> {
+    const { facts } = await this.deps.results.requireReadable(caller, id);
+    if (facts.spec !== undefined && !facts.spec.jobs.some((j) => j.name === jobName)) throw notFound(`job ${jobName}`);
   }
 
   /** The last `lines` lines of a job's log (see logTail), to whom may read the log. */

@@ -3,7 +3,7 @@ import type { Settings } from '../../../config/settings';
 import { LedgerflowError } from '../../../core/errors';
 import type { FileDigest } from '../../../core/workflow/outputs';
 import type { Logger } from '../../../observability/logger';
-import type { DagComputeBackend, JobHandle, JobLaunch, JobObservation, ResolvedVolume, RunLaunch } from '../../../ports/compute';
+import type { DagComputeBackend, JobHandle, JobLaunch, JobObservation, ResolvedVolume, RunLaunch, TimedLine, TimedLogQuery } from '../../../ports/compute';
 import { ARGO_GROUP, ARGO_PLURAL, ARGO_VERSION, argoWorkflow, type ArgoNodeStatus, type ArgoRun, type ArgoWorkflow } from '../manifests/argoWorkflow';
 import { callbackSecret } from '../manifests/job';
 import { names } from '../manifests/names';
@@ -125,10 +125,18 @@ export class ArgoWorkflowsBackend implements DagComputeBackend {
   }
 
   async logs(handle: JobHandle): Promise<string> {
+    return this.objects.podLog(await this.nodePod(handle));
+  }
+
+  async timedLog(handle: JobHandle, query: TimedLogQuery): Promise<TimedLine[] | undefined> {
+    return this.objects.timedPodLog(await this.nodePod(handle), query);
+  }
+
+  /** The pod of the job's node in the run's Workflow. */
+  private nodePod(handle: JobHandle): Promise<k8s.V1Pod | undefined> {
     const { workflow, task } = parseRef(handle);
     const nodeName = `${workflow}.${task}`;
-    const pod = await this.objects.findPod(`${WORKFLOW_LABEL}=${workflow}`, (p) => p.metadata?.annotations?.[NODE_NAME_ANNOTATION] === nodeName);
-    return this.objects.podLog(pod);
+    return this.objects.findPod(`${WORKFLOW_LABEL}=${workflow}`, (p) => p.metadata?.annotations?.[NODE_NAME_ANNOTATION] === nodeName);
   }
 
   readWorkspaceFile(workflowId: string, path: string): Promise<Buffer | undefined> {

@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { validationError } from '../../../core/errors';
 import { relativePathProblem } from '../../../core/relativePath';
 import type { Logger } from '../../../observability/logger';
-import type { JobLaunch, ResolvedVolume } from '../../../ports/compute';
+import { timestampedLines } from '../../../core/logTimes';
+import type { JobLaunch, ResolvedVolume, TimedLine, TimedLogQuery } from '../../../ports/compute';
 import { runDatasets } from '../manifests/render';
 import { MAX_OUTPUT_FILES, type FileDigest } from '../../../core/workflow/outputs';
 import { LABELS, managedSelector, names, runSelector } from '../manifests/names';
@@ -125,6 +126,29 @@ export class ClusterObjects {
     if (pod?.metadata?.name === undefined) return '';
     const log = await ignoreNotFound(this.core.readNamespacedPodLog({ name: pod.metadata.name, namespace: this.namespace, container }));
     return log ?? '';
+  }
+
+  /**
+   * The pod's log as timed lines: the kubelet's own per-line times (`timestamps=true`), and
+   * `since` and `tail` passed through as `sinceSeconds` and `tailLines` (the client has no
+   * `sinceTime`: a time is sent as the whole seconds back to it, rounded up, and the caller's
+   * filter on the times keeps the exact cutoff).
+   */
+  async timedPodLog(pod: k8s.V1Pod | undefined, query: TimedLogQuery, container = 'main'): Promise<TimedLine[] | undefined> {
+    if (pod?.metadata?.name === undefined) return undefined;
+    const since = query.since;
+    const sinceSeconds = since === undefined ? undefined : (since.seconds ?? Math.ceil(Number(BigInt(Date.now()) * 1_000_000n - since.nanos) / 1e9));
+    const log = await ignoreNotFound(
+      this.core.readNamespacedPodLog({
+        name: pod.metadata.name,
+        namespace: this.namespace,
+        container,
+        timestamps: true,
+        ...(sinceSeconds !== undefined && { sinceSeconds: Math.max(1, sinceSeconds) }),
+        ...(query.tail !== undefined && { tailLines: query.tail }),
+      }),
+    );
+    return log === undefined ? undefined : timestampedLines(log);
   }
 
   /** Reads one file through a reader pod (see manifests/reader.ts); undefined when absent. */

@@ -2,7 +2,7 @@ import * as k8s from '@kubernetes/client-node';
 import type { Settings } from '../../../config/settings';
 import type { FileDigest } from '../../../core/workflow/outputs';
 import type { Logger } from '../../../observability/logger';
-import type { ComputeBackend, JobHandle, JobLaunch, JobObservation, ResolvedVolume } from '../../../ports/compute';
+import type { ComputeBackend, JobHandle, JobLaunch, JobObservation, ResolvedVolume, TimedLine, TimedLogQuery } from '../../../ports/compute';
 import { batchJob, callbackSecret } from '../manifests/job';
 import { clusterOptions, type ClusterOptions } from '../manifests/options';
 import { background, ignoreNotFound, loadKubeConfig } from './client';
@@ -82,6 +82,10 @@ export class KubernetesJobBackend implements ComputeBackend {
 
   async logs(handle: JobHandle): Promise<string> {
     return this.objects.podLog(await this.objects.findPod(jobPodSelector(handle.ref)));
+  }
+
+  async timedLog(handle: JobHandle, query: TimedLogQuery): Promise<TimedLine[] | undefined> {
+    return this.objects.timedPodLog(await this.objects.findPod(jobPodSelector(handle.ref)), query);
   }
 
   readWorkspaceFile(workflowId: string, path: string): Promise<Buffer | undefined> {

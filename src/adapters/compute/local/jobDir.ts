@@ -28,6 +28,8 @@ export const JOB_FILES = {
   state: 'state.json',
   exit: 'exit.json',
   log: 'log',
+  /** The supervisor's (byte offset, time) samples of the log (see supervisor.ts). */
+  logIndex: 'log.index',
   /** The sandbox program's options, read from descriptor 3 (see SandboxCommand.fd3). */
   sandboxArgs: 'sandbox.args',
   /** Written by the host once the supervisor runs. */

@@ -10,7 +10,19 @@ import { mountPathProblem, mountPathsOverlap } from '../../../core/workflow/path
 import { cpuCount, memoryBytes } from '../../../core/workflow/quantity';
 import type { Logger } from '../../../observability/logger';
 import { completionPoster } from '../completionReport';
-import type { ByteSource, ComputeBackend, JobHandle, JobLaunch, JobObservation, RecoversExits, ResolvedVolume, UnreportedExit } from '../../../ports/compute';
+import type {
+  ByteSource,
+  ComputeBackend,
+  JobHandle,
+  JobLaunch,
+  JobObservation,
+  RecoversExits,
+  ResolvedVolume,
+  TimedLine,
+  TimedLogQuery,
+  UnreportedExit,
+} from '../../../ports/compute';
+import { MAX_LOG_PIECE, TAIL_WINDOW_BYTES, TimedLineSplitter, parseLogIndex, sinceOffset } from '../../../core/logTimes';
 import { JOB_FILES, isJobProcess, readExitRecord, jobStateSchema, readJson, readPid, writeJsonAtomic, writeTextAtomic, type JobState } from './jobDir';
 import {
   SANDBOX_PATH,
@@ -26,7 +38,7 @@ import {
 } from './sandbox';
 import { RunSlots } from './slots';
 import { JobCgroups, type CgroupMode, type JobLimits } from './cgroups';
-import { SUPERVISOR_NAME, SUPERVISOR_SCRIPT } from './supervisor';
+import { LOG_INDEX, SUPERVISOR_NAME, SUPERVISOR_SCRIPT } from './supervisor';
 import { fileSource, openWorkspaceFile, readAll, readWorkspaceFile, workspaceDigests, writeWorkspaceFiles } from './workspace';
 
 /** A job's supervisor (a separate process) may still be writing its exit record while a run's
@@ -186,15 +198,51 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
    * last line saying why the backend stopped the job, if it did: the supervisor kills the
    * job's whole process group, log writer included, so it cannot write that line itself. */
   async openLog(handle: JobHandle): Promise<ByteSource> {
-    const dir = this.dirOf(handle);
+    return (await this.openLogFile(this.dirOf(handle))).source;
+  }
+
+  private async openLogFile(dir: string): Promise<{ source: ByteSource; fileSize: number; mtimeNs: bigint; trailer: boolean }> {
     const reason = await this.stopReason(dir);
     const trailer = Buffer.from(reason === undefined ? '' : `\n[ledgerflow: ${reason}]\n`);
     const fh = await open(join(dir, JOB_FILES.log), constants.O_RDONLY | constants.O_NOFOLLOW).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return undefined;
       throw err;
     });
-    const log = fh === undefined ? undefined : fileSource(fh, (await fh.stat()).size);
-    return withTrailer(log, trailer);
+    const stats = fh === undefined ? undefined : await fh.stat({ bigint: true });
+    const fileSize = Number(stats?.size ?? 0n);
+    const log = fh === undefined ? undefined : fileSource(fh, fileSize);
+    return { source: withTrailer(log, trailer), fileSize, mtimeNs: stats?.mtimeNs ?? 0n, trailer: trailer.length > 0 };
+  }
+
+  /**
+   * The log as timed lines, from the supervisor's index (see supervisor.ts and
+   * src/core/logTimes.ts): a line takes the time of the sample that first covered its end.
+   * While the job runs, only the bytes some sample covers are served: the time of the bytes
+   * after the last sample is not known yet (the log's mtime would give them a time that a
+   * later sample raises), and a follower must see each line with one time. Once the job has
+   * ended they take the log's mtime (the exit record's for the backend's own last line).
+   * Reads from a little before the `since` cutoff (the start of the line it falls in, within
+   * MAX_LOG_PIECE) and at most TAIL_WINDOW_BYTES for a tail, so neither costs more on a huge log.
+   */
+  async timedLog(handle: JobHandle, query: TimedLogQuery): Promise<AsyncIterable<TimedLine> | Iterable<TimedLine> | undefined> {
+    const dir = this.dirOf(handle);
+    if (!(await exists(join(dir, JOB_FILES.state)))) return undefined;
+    const exit = await stat(join(dir, JOB_FILES.exit), { bigint: true }).catch(() => undefined);
+    const { source, fileSize, mtimeNs, trailer } = await this.openLogFile(dir);
+    const endTime = exit !== undefined && trailer ? exit.mtimeNs : mtimeNs;
+    const index = parseLogIndex(await readHead(join(dir, JOB_FILES.logIndex), LOG_INDEX_MAX_BYTES), fileSize, endTime, LOG_INDEX.maxEntries);
+    const end = exit !== undefined ? source.size : (index.samples.at(-1)?.offset ?? 0);
+    let from = query.since === undefined ? 0 : Math.max(0, sinceOffset(index, end, query.since.nanos) - MAX_LOG_PIECE);
+    if (query.tail !== undefined) from = Math.max(from, end - TAIL_WINDOW_BYTES);
+    if (from >= end) {
+      await source.close();
+      return [];
+    }
+    const splitter = new TimedLineSplitter(index, from);
+    return (async function* lines(): AsyncGenerator<TimedLine> {
+      for await (const chunk of source.read(from, end - 1)) yield* splitter.push(chunk as Buffer);
+      yield* splitter.end();
+    })();
   }
 
   /** Why the backend (not the job) ended an attempt, or one of its processes: a limit. */
@@ -524,6 +572,22 @@ function withTrailer(log: ByteSource | undefined, trailer: Buffer): ByteSource {
 }
 
 const postCompletion = completionPoster(10_000);
+
+/** The most of log.index read: its bound (LOG_INDEX.maxEntries lines of at most 31 bytes). */
+const LOG_INDEX_MAX_BYTES = LOG_INDEX.maxEntries * 32;
+
+/** At most the first `max` bytes of a file (none when it is missing), not following a link. */
+async function readHead(file: string, max: number): Promise<string> {
+  const fh = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => undefined);
+  if (fh === undefined) return '';
+  try {
+    const buffer = Buffer.alloc(max);
+    const { bytesRead } = await fh.read(buffer, 0, max, 0);
+    return buffer.subarray(0, bytesRead).toString('latin1');
+  } finally {
+    await fh.close();
+  }
+}
 
 async function exists(file: string): Promise<boolean> {
   return stat(file).then(

@@ -1,3 +1,5 @@
+import { JOB_FILES } from './jobDir';
+
 /**
  * The per-job supervisor: a few lines of /bin/sh, started detached (own session and
  * process group) so it outlives the host. It runs the sandbox under the job's limits,
@@ -26,6 +28,21 @@
  * markers timed-out, disk-quota and oom (its memory cgroup killed a process), exit.json (its
  * mtime is the end time).
  *
+ * Log times (log.index): the log holds no time, and nothing may be added to it (its sha256 is
+ * what the ledger records), so a sampler beside the job, on this trusted side, stats the log
+ * every `tick` and, when it grew, appends `<size> <mtime, s.ns>` to log.index: every byte
+ * before <size> was written by <mtime> (the kernel sets mtime before it appends, so the pair is
+ * never ahead of the data), every byte after the previous entry's size after that entry's
+ * time. The job never sees the index or its path (its output goes through head's pipe) and can
+ * only decide whether the log grew in a tick: it cannot write into the index, forge an entry,
+ * slow the sampler (a stat does not wait on the pipe) or grow the index faster than one entry
+ * a tick. Under steady output the tick doubles every `level` entries (chunks coalesce: times
+ * keep the resolution of the tick that took them) and the sampler stops at `maxentries`, so the
+ * index is at most maxentries lines of at most 31 bytes whatever the job writes; bytes after
+ * its last entry take the log's own mtime (src/core/logTimes.ts). A sampler killed mid-append
+ * leaves a partial last line, which the reader drops. The cost is two short processes a tick
+ * (sleep and stat) per running job, none for a job that ends within its first tick.
+ *
  * exit.json is written to a temp file and renamed into place (one `mv`), so a reader sees no
  * file or the whole record, never an empty one. On a full disk the write fails; the
  * supervisor then stays alive and tries again every second, so the job reads as still
@@ -33,10 +50,22 @@
  * the job dir itself is gone (the run was purged), as nobody is left to read it. Each writer (end,
  * time limit, disk quota) uses its own temp name: they may write at once.
  */
+/** The sampler's bounds (see above): ticks of 200 ms, doubling every 512 entries (a multiple
+ * of 100 ms, as the script formats it), at most 8,192 entries (about 250 KiB). */
+export const LOG_INDEX = { firstTickMs: 200, entriesPerLevel: 512, maxEntries: 8192 } as const;
+
 export const SUPERVISOR_SCRIPT = `
 dir=$1; limit=$2; mem=$3; logmax=$4; fsize=$5; nproc=$6; procs=$7; quota=$8; ws=$9; shift 9
 record() { until printf '{"exitCode":%d}\\n' "$1" >"$dir/.exit-$2.tmp" && mv -f "$dir/.exit-$2.tmp" "$dir/exit.json"; do [ -d "$dir" ] || return 0; sleep 1; done; }
 ( sleep "$limit"; : >"$dir/timed-out"; record 137 limit; kill -KILL 0 ) 2>/dev/null &
+( n=0; ms=${LOG_INDEX.firstTickMs}; last=-1
+  while [ "$n" -lt ${LOG_INDEX.maxEntries} ] && sleep "$((ms / 1000)).$((ms % 1000 / 100))"; do
+    set -- $(stat -c '%s %.9Y' "$dir/log")
+    if [ -n "$2" ] && [ "$1" != "$last" ]; then
+      printf '%s %s\\n' "$1" "$2" >>"$dir/${JOB_FILES.logIndex}"; last=$1; n=$((n + 1))
+      if [ $((n % ${LOG_INDEX.entriesPerLevel})) -eq 0 ]; then ms=$((ms * 2)); fi
+    fi
+  done ) 2>/dev/null &
 if [ "$quota" -gt 0 ]; then
   ( while sleep 1; do
       used=$(du -sk "$ws" 2>/dev/null); used=\${used%%[!0-9]*}
