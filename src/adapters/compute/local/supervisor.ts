@@ -15,7 +15,9 @@ import { JOB_FILES } from './jobDir';
  *
  * The job's output reaches the log through a pipe, so the job never holds a descriptor
  * naming a host path, and the log keeps at most its first `logmax` bytes, then a marker
- * saying how much was dropped. Before the sandbox starts, the job's subshell joins its
+ * saying how much was dropped. head runs unbuffered (stdbuf -o0): its stdio would hold up
+ * to 4 KiB of a slow job's output until it exits, and a follower (and the log's times) would
+ * see nothing until then; the bytes are the same. Before the sandbox starts, the job's subshell joins its
  * cgroups (the files listed in `procs`, as root, before the job user is taken on) and sets
  * the rlimits that stand in where there are none.
  *
@@ -78,7 +80,7 @@ fi
     ulimit -f "$fsize"
     if [ -e "$dir/sandbox.args" ]; then exec 3<"$dir/sandbox.args"; fi
     exec "$@" ) </dev/null 2>&1
-  echo $? >"$dir/status"; } | { head -c "$logmax"; n=$(wc -c); if [ "$n" -gt 0 ]; then printf '\\n[ledgerflow: %s more bytes of output dropped: the log is capped at %s bytes]\\n' "$n" "$logmax"; fi; } >"$dir/log" &
+  echo $? >"$dir/status"; } | { stdbuf -o0 head -c "$logmax"; n=$(wc -c); if [ "$n" -gt 0 ]; then printf '\\n[ledgerflow: %s more bytes of output dropped: the log is capped at %s bytes]\\n' "$n" "$logmax"; fi; } >"$dir/log" &
 wait $!
 code=137; read code <"$dir/status" || :
 if [ "$procs" != - ]; then for f in $procs; do for e in "\${f%/cgroup.procs}/memory.oom_control" "\${f%/cgroup.procs}/memory.events"; do
