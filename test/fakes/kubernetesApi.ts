@@ -79,11 +79,46 @@ class HttpError extends Error {
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 const clone = <T>(v: T): T => structuredClone(v);
 
+/** A pod's log line as the kubelet keeps it: when the runtime read it (RFC 3339, up to
+ * nanoseconds), and its text with its newline. A string of logs is stamped with the pod's end. */
+export interface FakeLogLine {
+  time: string;
+  text: string;
+}
+export type FakeLogs = string | readonly FakeLogLine[];
+
+/** Go's RFC3339Nano (`2006-01-02T15:04:05.999999999Z07:00`): trailing zeros of the fraction
+ * dropped, and the dot with them. */
+function rfc3339NanoTrimmed(time: string): string {
+  const utc = time.endsWith('Z') ? time : new Date(time).toISOString();
+  const [, seconds, fraction = ''] = /^(.{19})(?:\.([0-9]+))?Z$/.exec(utc)!;
+  const trimmed = fraction.replace(/0+$/, '');
+  return `${seconds!}${trimmed === '' ? '' : `.${trimmed}`}Z`;
+}
+
+/** GET .../pods/{name}/log as the kubelet answers it: `sinceSeconds` (lines read at or after
+ * now minus that), `tailLines` (the last lines; with since, both suffixes meet), `timestamps`
+ * (each line prefixed with its time and a space), `limitBytes` (the first bytes). */
+function podLogText(lines: readonly FakeLogLine[], query: URLSearchParams): string {
+  let selected = lines;
+  const tail = query.get('tailLines');
+  if (tail !== null) selected = selected.slice(Math.max(0, selected.length - Number(tail)));
+  const sinceSeconds = query.get('sinceSeconds');
+  if (sinceSeconds !== null) {
+    const since = Date.now() - Number(sinceSeconds) * 1000;
+    selected = selected.filter((line) => Date.parse(line.time) >= since);
+  }
+  const timestamps = query.get('timestamps') === 'true';
+  const text = selected.map((line) => (timestamps ? `${rfc3339NanoTrimmed(line.time)} ${line.text}` : line.text)).join('');
+  const limit = query.get('limitBytes');
+  return limit === null ? text : Buffer.from(text).subarray(0, Number(limit)).toString('utf8');
+}
+
 export class FakeKubernetesApi {
   readonly requests: RecordedRequest[] = [];
   readonly token = randomBytes(16).toString('hex');
   private readonly store = new Map<string, Obj>();
-  private readonly logs = new Map<string, string>();
+  private readonly logs = new Map<string, readonly FakeLogLine[]>();
   private readonly watchers = new Set<Watcher>();
   /** Every change, so a watch from a listed resourceVersion misses nothing in between. */
   private readonly history: { rv: number; type: ResourceType; event: string; object: Obj }[] = [];
@@ -92,7 +127,7 @@ export class FakeKubernetesApi {
   private url = '';
   private readonly failures: { verb: string; resource: string; code: number }[] = [];
   /** Called for a bare Pod (no owner) when it is created: return how it ends to finish it at once. */
-  runPod: ((pod: Obj) => { exitCode: number; logs: string } | undefined) | undefined;
+  runPod: ((pod: Obj) => { exitCode: number; logs: FakeLogs } | undefined) | undefined;
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
@@ -152,7 +187,7 @@ export class FakeKubernetesApi {
   }
 
   /** Ends a Job's pod the way the kubelet and job controller would. */
-  completeJob(name: string, exitCode: number, logs = '', namespace?: string): void {
+  completeJob(name: string, exitCode: number, logs: FakeLogs = '', namespace?: string): void {
     const job = this.find('jobs', name, namespace);
     const pod = this.objects('pods', job.metadata.namespace).find((p) => p.metadata.ownerReferences?.some((r) => r.uid === job.metadata.uid));
     if (pod === undefined) throw new Error(`job ${name} has no pod`);
@@ -177,12 +212,12 @@ export class FakeKubernetesApi {
   }
 
   /** Finishes a bare pod (no Job), e.g. a reader pod. */
-  completePod(name: string, exitCode: number, logs = '', namespace?: string): void {
+  completePod(name: string, exitCode: number, logs: FakeLogs = '', namespace?: string): void {
     this.finishPod(this.find('pods', name, namespace), exitCode, logs, now());
   }
 
   /** Ends one task of an Argo Workflow: a node in `status.nodes` and its pod with logs. */
-  completeWorkflowNode(workflowName: string, taskName: string, exitCode: number, logs = '', namespace?: string): void {
+  completeWorkflowNode(workflowName: string, taskName: string, exitCode: number, logs: FakeLogs = '', namespace?: string): void {
     const wf = this.find('workflows', workflowName, namespace);
     const ns = wf.metadata.namespace!;
     const nodeName = `${workflowName}.${taskName}`;
@@ -309,7 +344,7 @@ export class FakeKubernetesApi {
         const obj = this.mustGet(type, ns, name!);
         if (sub === 'log') {
           res.writeHead(200, { 'content-type': 'text/plain' });
-          res.end(this.logs.get(this.logKey(ns!, name!, query.get('container') ?? undefined)) ?? '');
+          res.end(podLogText(this.logs.get(this.logKey(ns!, name!, query.get('container') ?? undefined)) ?? [], query));
           return;
         }
         send(res, 200, obj);
@@ -496,10 +531,11 @@ export class FakeKubernetesApi {
     });
   }
 
-  private finishPod(pod: Obj, exitCode: number, logs: string, ended: string, container = 'main'): void {
+  private finishPod(pod: Obj, exitCode: number, logs: FakeLogs, ended: string, container = 'main'): void {
     const ns = pod.metadata.namespace!;
-    this.logs.set(this.logKey(ns, pod.metadata.name, undefined), logs);
-    this.logs.set(this.logKey(ns, pod.metadata.name, container), logs);
+    const lines = typeof logs === 'string' ? (logs.match(/[^\n]*\n|[^\n]+$/g) ?? []).map((text) => ({ time: ended, text })) : logs;
+    this.logs.set(this.logKey(ns, pod.metadata.name, undefined), lines);
+    this.logs.set(this.logKey(ns, pod.metadata.name, container), lines);
     this.update('pods', pod, (p) => {
       p.status = {
         phase: exitCode === 0 ? 'Succeeded' : 'Failed',
