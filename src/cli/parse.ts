@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { DURATION_SYNTAX, durationSeconds } from '../core/duration';
+import { parseRfc3339Nanos } from '../core/logTimes';
 
 /** Option parsers: they throw commander's InvalidArgumentError, which exits with 2 before
  * any request is sent. */
@@ -9,6 +10,14 @@ export function parseDuration(value: string): number {
   const seconds = durationSeconds(value);
   if (seconds === undefined || seconds <= 0) throw new InvalidArgumentError(`must be ${DURATION_SYNTAX}`);
   return seconds;
+}
+
+/** `--since`: a duration back from now or an RFC 3339 time, passed on as given (the server
+ * reads it, with the same rules). */
+export function parseSince(value: string): string {
+  if (durationSeconds(value) === undefined && parseRfc3339Nanos(value) === undefined)
+    throw new InvalidArgumentError(`must be ${DURATION_SYNTAX}, or an RFC 3339 time such as 2026-12-02T14:19:03Z`);
+  return value;
 }
 
 /** A whole number of at least 1 (a page size, a count of lines). */
