@@ -20,6 +20,8 @@ export interface RecordedRequest {
   resource: string;
   namespace?: string;
   name?: string;
+  /** The query of a `pods/log` read (sinceSeconds, timestamps, tailLines, ...). */
+  query?: Record<string, string>;
 }
 
 interface ResourceType {
@@ -283,6 +285,7 @@ export class FakeKubernetesApi {
         resource: route.sub === undefined ? type.plural : `${type.plural}/${route.sub}`,
         ...(ns === undefined ? {} : { namespace: ns }),
         ...(route.name === undefined ? {} : { name: route.name }),
+        ...(route.sub === 'log' && { query: Object.fromEntries(url.searchParams) }),
       });
       const failure = this.failures.findIndex((f) => f.verb === verb && f.resource === type.plural);
       if (failure >= 0) {

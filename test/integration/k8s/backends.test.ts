@@ -9,6 +9,7 @@ import { NOTIFY_SCRIPT, type ArgoWorkflow } from '../../../src/adapters/compute/
 import { names, runKey } from '../../../src/adapters/compute/manifests/names';
 import type { RunLaunch } from '../../../src/ports/compute';
 import { LedgerflowError } from '../../../src/core/errors';
+import { rfc3339Nano } from '../../../src/core/logTimes';
 import { callOf, grants, loadManifests } from './rbac';
 import { eventually } from '../../../bench/support/host';
 import { AZURE_KEY, azureVolume, callbackServer, cluster, jobLaunch, localVolume, NAMESPACE, silent } from './harness';
@@ -109,6 +110,48 @@ test('a job runs with its workspace and read-only datasets, and its completion r
   assert.equal(status.exitCode, 0);
   assert.equal(await backend.logs(handle), 'counted 42\n');
   await eventually(() => fake.get('jobs', NAMESPACE, handle.ref)?.metadata.annotations?.['ledgerflow.io/reported'], 10_000, 'the reported mark');
+});
+
+test("a job's log with times: sinceSeconds, tailLines and timestamps go to the pod log API, and the kubelet's times come back", async () => {
+  const { fake } = env;
+  const job = jobLaunch(callbacks.url, { jobName: 'timed', volumes: [] });
+  const handle = await backend.launch(job, []);
+  const now = Date.now();
+  const at = (ms: number, fraction: string) => `${new Date(ms).toISOString().slice(0, 19)}.${fraction}Z`;
+  fake.completeJob(handle.ref, 0, [
+    { time: at(now - 7_200_000, '000000000'), text: 'old\n' },
+    { time: at(now - 10_000, '500000000'), text: 'recent\n' },
+    { time: at(now, '123456789'), text: 'last' },
+  ]);
+  await callbacks.next();
+  const read = async (query: Parameters<typeof backend.timedLog>[1]) => {
+    const lines = [];
+    for await (const line of (await backend.timedLog(handle, query))!) lines.push([line.bytes.toString(), rfc3339Nano(line.time)]);
+    return { lines, request: fake.requests.filter((r) => r.resource === 'pods/log').at(-1)!.query };
+  };
+  const all = await read({});
+  assert.deepEqual(all.lines, [
+    ['old\n', at(now - 7_200_000, '000000000')],
+    ['recent\n', at(now - 10_000, '500000000')],
+    ['last', at(now, '123456789')],
+  ]);
+  assert.deepEqual(all.request, { container: 'main', timestamps: 'true' });
+  // As the kubelet writes them: RFC3339Nano, trailing zeros dropped.
+  const pod = fake.requests.filter((r) => r.resource === 'pods/log').at(-1)!.name!;
+  const raw = await (await fetch(`${env.kubeConfig.getCurrentCluster()!.server}/api/v1/namespaces/${NAMESPACE}/pods/${pod}/log?timestamps=true`, { headers: { authorization: `Bearer ${fake.token}` } })).text();
+  assert.equal(raw.split('\n')[1], `${at(now - 10_000, '5')} recent`);
+  assert.equal(raw.split('\n')[0], `${new Date(now - 7_200_000).toISOString().slice(0, 19)}Z old`);
+
+  const hour = await read({ since: { nanos: BigInt(now - 3_600_000) * 1_000_000n, seconds: 3600 } });
+  assert.deepEqual(hour.lines.map(([text]) => text), ['recent\n', 'last']);
+  assert.deepEqual(hour.request, { container: 'main', timestamps: 'true', sinceSeconds: '3600' });
+  // A time is sent as the whole seconds back to it (the client has no sinceTime).
+  const time = await read({ since: { nanos: BigInt(now - 60_000) * 1_000_000n } });
+  assert.ok(Number(time.request?.['sinceSeconds']) >= 60);
+  assert.deepEqual(time.lines.map(([text]) => text), ['recent\n', 'last']);
+  const tail = await read({ tail: 1 });
+  assert.deepEqual(tail.lines.map(([text]) => text), ['last']);
+  assert.equal(tail.request?.['tailLines'], '1');
 });
 
 test('a failing job reports its exit code', async () => {
@@ -343,6 +386,9 @@ test('argo: a whole run is one Workflow whose DAG mirrors the spec, and jobs map
   assert.equal(first.phase, 'Succeeded');
   assert.equal(first.exitCode, 0);
   assert.equal(await argo.logs(handles[0]!), 'uis\nuio\n');
+  const timed = [];
+  for await (const line of (await argo.timedLog(handles[0]!, { tail: 1 }))!) timed.push(line.bytes.toString());
+  assert.deepEqual(timed, ['uio\n']);
   fake.completeWorkflowNode(wfName, 'job-2', 1, 'boom\n');
   assert.deepEqual([(await argo.status(handles[1]!)).phase, (await argo.status(handles[1]!)).exitCode], ['Failed', 1]);
 
