@@ -68,7 +68,11 @@ authRoute(
       if (request.headers.get('range') !== null)
         throw new LedgerflowError('bad_request', 'a Range cannot be combined with since or timestamps: follow on with since=<the last time read> instead');
       const { since, tail, timestamps = false } = query;
-      const body = await service.logView(caller, params.id, params.job, { ...(since !== undefined && { since }), ...(tail !== undefined && { tail }), timestamps });
+      const body = await service.logView(caller, params.id, params.job, {
+        ...(since !== undefined && { since }),
+        ...(tail !== undefined && { tail }),
+        timestamps,
+      });
       return { raw: { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body } };
     }
     if (query.tail !== undefined) return { raw: tailResponse(await service.logTail(caller, params.id, params.job, query.tail), 'text/plain; charset=utf-8') };

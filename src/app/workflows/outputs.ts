@@ -35,7 +35,8 @@ export async function openTimedJobLog(
   jobName: string,
   query: TimedLogQuery,
 ): Promise<AsyncIterable<TimedLine> | Iterable<TimedLine> | undefined> {
-  if (compute.timedLog === undefined) throw new LedgerflowError('bad_request', `the ${compute.kind} backend keeps no times of log lines: since and timestamps are not available`);
+  if (compute.timedLog === undefined)
+    throw new LedgerflowError('bad_request', `the ${compute.kind} backend keeps no times of log lines: since and timestamps are not available`);
   const handle = await latestAttempt(runs, workflowId, jobName);
   return handle === undefined ? undefined : compute.timedLog(handle, query);
 }

@@ -126,7 +126,8 @@ class JobPrinter {
   /** One line the server timed; the time is printed (a prefix, or `time` in JSON) only when
    * asked for. */
   timed(time: string | undefined, line: string): void {
-    if (this.ctx.output.structured) this.ctx.output.out(`${JSON.stringify({ workflowId: this.id, job: this.job, line, ...(time !== undefined && { time }) })}\n`);
+    if (this.ctx.output.structured)
+      this.ctx.output.out(`${JSON.stringify({ workflowId: this.id, job: this.job, line, ...(time !== undefined && { time }) })}\n`);
     else this.ctx.output.out(`${this.prefixed ? `[${this.job}] ` : ''}${time === undefined ? '' : `${time} `}${line}\n`);
   }
 

@@ -35,7 +35,13 @@ function stamped(stdout: string): { time: string; line: string }[] {
 
 before(async () => {
   host = await startHost({
-    settings: { LEDGERFLOW_TOKENS: JSON.stringify({ [TOKEN]: { user: 'alice', org: 'uis' } }), LEDGER: 'embedded', KEY_STORE: 'file', STORAGE: 'local', COMPUTE: 'local' },
+    settings: {
+      LEDGERFLOW_TOKENS: JSON.stringify({ [TOKEN]: { user: 'alice', org: 'uis' } }),
+      LEDGER: 'embedded',
+      KEY_STORE: 'file',
+      STORAGE: 'local',
+      COMPUTE: 'local',
+    },
   });
   env = { LEDGERFLOW_ENDPOINT: `${host.url}/api`, LEDGERFLOW_CONFIG: join(host.dataDir, 'cli-config.json') };
   const workflow = "jobs:\n  - command: 'echo one; echo two; while [ ! -e go ]; do sleep 0.05; done; echo three'\n    name: work\n";

@@ -138,19 +138,32 @@ test("a job's log with times: sinceSeconds, tailLines and timestamps go to the p
   assert.deepEqual(all.request, { container: 'main', timestamps: 'true' });
   // As the kubelet writes them: RFC3339Nano, trailing zeros dropped.
   const pod = fake.requests.filter((r) => r.resource === 'pods/log').at(-1)!.name!;
-  const raw = await (await fetch(`${env.kubeConfig.getCurrentCluster()!.server}/api/v1/namespaces/${NAMESPACE}/pods/${pod}/log?timestamps=true`, { headers: { authorization: `Bearer ${fake.token}` } })).text();
+  const raw = await (
+    await fetch(`${env.kubeConfig.getCurrentCluster()!.server}/api/v1/namespaces/${NAMESPACE}/pods/${pod}/log?timestamps=true`, {
+      headers: { authorization: `Bearer ${fake.token}` },
+    })
+  ).text();
   assert.equal(raw.split('\n')[1], `${at(now - 10_000, '5')} recent`);
   assert.equal(raw.split('\n')[0], `${new Date(now - 7_200_000).toISOString().slice(0, 19)}Z old`);
 
   const hour = await read({ since: { nanos: BigInt(now - 3_600_000) * 1_000_000n, seconds: 3600 } });
-  assert.deepEqual(hour.lines.map(([text]) => text), ['recent\n', 'last']);
+  assert.deepEqual(
+    hour.lines.map(([text]) => text),
+    ['recent\n', 'last'],
+  );
   assert.deepEqual(hour.request, { container: 'main', timestamps: 'true', sinceSeconds: '3600' });
   // A time is sent as the whole seconds back to it (the client has no sinceTime).
   const time = await read({ since: { nanos: BigInt(now - 60_000) * 1_000_000n } });
   assert.ok(Number(time.request?.['sinceSeconds']) >= 60);
-  assert.deepEqual(time.lines.map(([text]) => text), ['recent\n', 'last']);
+  assert.deepEqual(
+    time.lines.map(([text]) => text),
+    ['recent\n', 'last'],
+  );
   const tail = await read({ tail: 1 });
-  assert.deepEqual(tail.lines.map(([text]) => text), ['last']);
+  assert.deepEqual(
+    tail.lines.map(([text]) => text),
+    ['last'],
+  );
   assert.equal(tail.request?.['tailLines'], '1');
 });
 

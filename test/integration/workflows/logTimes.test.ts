@@ -29,7 +29,8 @@ after(async () => {
 const FINISHED = ['Succeeded', 'Failed', 'Canceled', 'Rejected'];
 const spec = (command: string) => `jobs:\n  - command: '${command}'\n    name: work\n`;
 const jobDir = (id: string) => join(api.host.dataDir, 'runs', id, 'jobs', 'work-1');
-const logs = (id: string, query = '', headers: Record<string, string> = {}) => api.call('alice', 'GET', `/workflows/${id}/jobs/work/logs${query}`, undefined, headers);
+const logs = (id: string, query = '', headers: Record<string, string> = {}) =>
+  api.call('alice', 'GET', `/workflows/${id}/jobs/work/logs${query}`, undefined, headers);
 
 async function submit(command: string): Promise<string> {
   const r = await api.call('alice', 'POST', '/workflows', { workflow: spec(command) });

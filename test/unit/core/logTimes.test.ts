@@ -76,7 +76,13 @@ test('log index: malformed, partial, out-of-order and oversized lines are droppe
 });
 
 test('timed lines: a line takes the time of its end; long lines are cut into pieces; bytes are kept', () => {
-  const index: LogTimeIndex = { samples: [{ offset: 4, time: BASE + 1n }, { offset: 10, time: BASE + 2n }], endTime: BASE + 3n };
+  const index: LogTimeIndex = {
+    samples: [
+      { offset: 4, time: BASE + 1n },
+      { offset: 10, time: BASE + 2n },
+    ],
+    endTime: BASE + 3n,
+  };
   const splitter = new TimedLineSplitter(index, 0);
   const lines = [...splitter.push(Buffer.from('ab\ncd')), ...splitter.push(Buffer.from('ef\ngh\nij')), ...splitter.end()];
   assert.deepEqual(
