@@ -123,7 +123,7 @@ test('logs: timestamps prefix each line with its time in order; since returns th
 });
 
 test('logs: a hostile job cannot grow the log past its cap or the index past its bound, nor forge an entry', async () => {
-  const entryBound = LOG_INDEX.maxEntries * 32;
+  const entryBound = LOG_INDEX.maxEntries * 40;
   for (const command of [
     // 10 MB without a newline, then 3 million tiny lines, then binary and control bytes, and
     // lines shaped like index entries.

@@ -573,8 +573,9 @@ function withTrailer(log: ByteSource | undefined, trailer: Buffer): ByteSource {
 
 const postCompletion = completionPoster(10_000);
 
-/** The most of log.index read: its bound (LOG_INDEX.maxEntries lines of at most 31 bytes). */
-const LOG_INDEX_MAX_BYTES = LOG_INDEX.maxEntries * 32;
+/** The most of log.index read: its bound, LOG_INDEX.maxEntries lines of at most 40 bytes
+ * (an offset of up to 15 digits, a time of 10 + 9, two separators and a newline). */
+const LOG_INDEX_MAX_BYTES = LOG_INDEX.maxEntries * 40;
 
 /** At most the first `max` bytes of a file (none when it is missing), not following a link. */
 async function readHead(file: string, max: number): Promise<string> {

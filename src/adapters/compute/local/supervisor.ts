@@ -40,7 +40,7 @@ import { JOB_FILES } from './jobDir';
  * slow the sampler (a stat does not wait on the pipe) or grow the index faster than one entry
  * a tick. Under steady output the tick doubles every `level` entries (chunks coalesce: times
  * keep the resolution of the tick that took them) and the sampler stops at `maxentries`, so the
- * index is at most maxentries lines of at most 31 bytes whatever the job writes; bytes after
+ * index is at most maxentries lines of a few dozen bytes whatever the job writes; bytes after
  * its last entry take the log's own mtime (src/core/logTimes.ts). A sampler killed mid-append
  * leaves a partial last line, which the reader drops. The cost is two short processes a tick
  * (sleep and stat) per running job, none for a job that ends within its first tick.
@@ -53,7 +53,7 @@ import { JOB_FILES } from './jobDir';
  * time limit, disk quota) uses its own temp name: they may write at once.
  */
 /** The sampler's bounds (see above): ticks of 200 ms, doubling every 512 entries (a multiple
- * of 100 ms, as the script formats it), at most 8,192 entries (about 250 KiB). */
+ * of 100 ms, as the script formats it), at most 8,192 entries (under 320 KiB). */
 export const LOG_INDEX = { firstTickMs: 200, entriesPerLevel: 512, maxEntries: 8192 } as const;
 
 export const SUPERVISOR_SCRIPT = `
