@@ -3,11 +3,14 @@ import { once } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { common, gateway, google, peer } from '@hyperledger/fabric-protos';
 import type { Logger } from '../observability/logger';
-import { decodeProposal, buildTransactionEnvelope, MalformedError, type DecodedProposal, type UnsignedTransaction } from './transaction';
+import { decodeProposal, buildTransactionEnvelope, MalformedError, type DecodedProposal, type Endorsed, type UnsignedTransaction } from './transaction';
 import { QSCC } from './qscc';
 import { encodeRwset } from './rwset';
 import type { EndorsedHere } from './validator';
-import type { Membership, Member } from './membership';
+import type { Member } from './membership';
+import type { ChannelState } from './channel';
+import { decodeSignaturePolicy, describePolicy, type EndorsementPolicy } from './endorsementPolicy';
+import { planEndorsement, type Endorsers } from './endorsers';
 import type { LedgerStore } from './store';
 import type { Orderer } from './orderer';
 import type { Chaincode, SimulationResult } from './simulator/types';
@@ -22,10 +25,16 @@ import type { Chaincode, SimulationResult } from './simulator/types';
 export interface GatewayDeps {
   channel: string;
   chaincodes: ReadonlyMap<string, Chaincode>;
-  membership: Membership;
+  /** The channel's configuration in force: membership and organizations. */
+  channelState: ChannelState;
+  /** The endorsing identity of each member organization. */
+  endorsers: Endorsers;
+  /** Each chaincode's endorsement policy. */
+  chaincodePolicy: (chaincode: string) => EndorsementPolicy;
   store: LedgerStore;
   orderer: Orderer;
-  endorser: { mspId: string; identity: Uint8Array; sign: (message: Uint8Array) => Uint8Array };
+  /** The peer's own MSP id, named in error details. */
+  peerMspId: string;
   address: string;
   log: Logger;
 }
@@ -50,12 +59,13 @@ interface Endorsement {
   payloadHash: Buffer;
   transaction: UnsignedTransaction;
   rwsets: EndorsedHere['rwsets'];
+  signers: EndorsedHere['signers'];
 }
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest();
 
 export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImplementation {
-  const { channel, membership, store, orderer, log } = deps;
+  const { channel, channelState, store, orderer, log } = deps;
   const endorsements = new Map<string, Endorsement>();
 
   const toServiceError = (err: unknown): Partial<grpc.StatusObject> => {
@@ -67,7 +77,7 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
     if (err.detail !== undefined) {
       const detail = new gateway.ErrorDetail();
       detail.setAddress(deps.address);
-      detail.setMspId(deps.endorser.mspId);
+      detail.setMspId(deps.peerMspId);
       detail.setMessage(err.detail);
       const status = new google.rpc.Status();
       status.setCode(err.code);
@@ -94,12 +104,14 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
   }
 
   function verified(creator: Uint8Array, message: Uint8Array, signature: Uint8Array): Member {
-    const member = membership.verify(creator, message, signature);
+    const member = channelState.membership.verify(creator, message, signature);
     if (member instanceof Error) throw new RpcError(grpc.status.PERMISSION_DENIED, `access denied: ${member.message}`);
     return member;
   }
 
-  async function simulate(signed: peer.SignedProposal | undefined): Promise<{ proposal: DecodedProposal; chaincode: Chaincode; result: SimulationResult }> {
+  async function simulate(
+    signed: peer.SignedProposal | undefined,
+  ): Promise<{ proposal: DecodedProposal; chaincode: Chaincode; result: SimulationResult; member: Member; run: (endorserMspId: string) => Promise<SimulationResult> }> {
     if (signed === undefined) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'a signed proposal is required');
     let proposal: DecodedProposal;
     try {
@@ -113,30 +125,56 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
     if (chaincode === undefined) throw new RpcError(grpc.status.NOT_FOUND, `chaincode ${proposal.chaincodeName} not found`);
     const [fn, ...args] = proposal.args.map((a) => a.toString('utf8'));
     if (fn === undefined) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'a transaction name is required');
-    let result: SimulationResult;
-    try {
-      result = await chaincode.simulate(
-        {
-          channelId: proposal.channelId,
-          txId: proposal.txId,
-          timestamp: proposal.timestamp,
-          creator: { mspId: member.mspId, certPem: member.certPem },
-          fn,
-          args,
-          transient: proposal.transient,
-        },
-        store.reader(chaincode.name),
-      );
-    } catch (err) {
-      log.warn({ err, txId: proposal.txId }, 'chaincode simulation threw');
-      result = {
-        status: 500,
-        message: err instanceof Error ? err.message : String(err),
-        payload: Buffer.alloc(0),
-        rwset: { reads: [], rangeReads: [], writes: [] },
-      };
+    // Each endorsing organization's run of the chaincode; the client's own organization's
+    // endorser runs first, as its gateway peer does on Fabric.
+    const run = async (endorserMspId: string): Promise<SimulationResult> => {
+      try {
+        return await chaincode.simulate(
+          {
+            channelId: proposal.channelId,
+            endorserMspId,
+            txId: proposal.txId,
+            timestamp: proposal.timestamp,
+            creator: { mspId: member.mspId, certPem: member.certPem },
+            fn,
+            args,
+            transient: proposal.transient,
+          },
+          store.reader(chaincode.name),
+        );
+      } catch (err) {
+        log.warn({ err, txId: proposal.txId }, 'chaincode simulation threw');
+        return {
+          status: 500,
+          message: err instanceof Error ? err.message : String(err),
+          payload: Buffer.alloc(0),
+          rwset: { reads: [], rangeReads: [], writes: [] },
+        };
+      }
+    };
+    return { proposal, chaincode, result: await run(member.mspId), member, run };
+  }
+
+  /** The organizations that must endorse this result: the chaincode's policy unless every key
+   * written carries its own (key-level) policy, and each of those. */
+  function plan(chaincode: string, result: SimulationResult, clientMspId: string): string[] {
+    const policies: EndorsementPolicy[] = [];
+    const keys = new Set([...result.rwset.writes.map((w) => w.key), ...(result.rwset.metadataWrites ?? []).map((m) => m.key)]);
+    let chaincodeLevel = keys.size === 0;
+    for (const key of keys) {
+      const vp = store.validationParameter(chaincode, key);
+      if (vp === undefined) chaincodeLevel = true;
+      else policies.push(decodeSignaturePolicy(vp));
     }
-    return { proposal, chaincode, result };
+    if (chaincodeLevel) policies.push(deps.chaincodePolicy(chaincode));
+    const chosen = planEndorsement(policies, channelState.orgMspIds, clientMspId);
+    if (chosen === undefined) {
+      throw new RpcError(
+        grpc.status.FAILED_PRECONDITION,
+        `no combination of peers can be derived which satisfy the endorsement policy: ${policies.map(describePolicy).join(', ')}`,
+      );
+    }
+    return chosen;
   }
 
   const evaluate = unary<gateway.EvaluateRequest, gateway.EvaluateResponse>(async (request) => {
@@ -158,7 +196,7 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
   });
 
   const endorse = unary<gateway.EndorseRequest, gateway.EndorseResponse>(async (request) => {
-    const { proposal, chaincode, result } = await simulate(request.getProposedTransaction());
+    const { proposal, chaincode, result, member, run } = await simulate(request.getProposedTransaction());
     // The ledger queries change nothing: there is no transaction to order.
     if (chaincode.name === QSCC) throw new RpcError(grpc.status.FAILED_PRECONDITION, `${QSCC} answers queries only (Evaluate)`);
     if (result.status >= ERROR_STATUS) {
@@ -169,17 +207,25 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
       );
     }
     if (store.hasTx(proposal.txId)) throw new RpcError(grpc.status.ALREADY_EXISTS, `duplicate transaction found [${proposal.txId}]`);
-    const { envelope, transaction } = buildTransactionEnvelope(
-      proposal,
-      {
-        status: result.status,
-        message: result.message,
-        payload: result.payload,
-        results: encodeRwset(chaincode.name, result.rwset),
-        ...(result.event === undefined ? {} : { event: result.event }),
-      },
-      deps.endorser,
-    );
+    const orgs = plan(chaincode.name, result, member.mspId);
+    const endorsed: Endorsed = {
+      status: result.status,
+      message: result.message,
+      payload: result.payload,
+      results: encodeRwset(chaincode.name, result.rwset),
+      ...(result.event === undefined ? {} : { event: result.event }),
+    };
+    // A chaincode that asked which organization endorses may answer each differently: then
+    // every other endorser runs it too, and they must agree, as the gateway checks on Fabric.
+    if (result.askedMspId === true) {
+      for (const mspId of orgs.filter((m) => m !== member.mspId)) {
+        if (!sameResponse(endorsed, chaincode.name, await run(mspId))) {
+          throw new RpcError(grpc.status.ABORTED, 'failed to assemble transaction: ProposalResponsePayloads do not match', `endorsement by ${mspId} differs`);
+        }
+      }
+    }
+    const endorsers = await Promise.all(orgs.map((mspId) => deps.endorsers.get(channelState, mspId)));
+    const { envelope, transaction } = buildTransactionEnvelope(proposal, endorsed, endorsers);
     const reply = new gateway.EndorseResponse();
     reply.setPreparedTransaction(envelope);
     if (endorsements.size >= ENDORSEMENT_MEMORY) endorsements.delete(endorsements.keys().next().value!);
@@ -187,6 +233,7 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
       payloadHash: sha256(transaction.payloadBytes),
       transaction,
       rwsets: [{ namespace: chaincode.name, rwset: result.rwset }],
+      signers: orgs.map((mspId) => ({ mspId, isAdmin: false })),
     });
     return reply;
   });
@@ -223,7 +270,7 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
     if (known === undefined) return undefined;
     endorsements.delete(txId);
     if (!sha256(envelope.getPayload_asU8()).equals(known.payloadHash)) return undefined;
-    return { tx: { ...known.transaction, signature: envelope.getSignature_asU8() }, rwsets: known.rwsets };
+    return { tx: { ...known.transaction, signature: envelope.getSignature_asU8() }, rwsets: known.rwsets, signers: known.signers };
   }
 
   const commitStatus = unary<gateway.SignedCommitStatusRequest, gateway.CommitStatusResponse>(async (signed, call) => {
@@ -320,6 +367,17 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
   }
 
   return { evaluate, endorse, submit, commitStatus, chaincodeEvents };
+}
+
+function sameResponse(endorsed: Endorsed, chaincode: string, other: SimulationResult): boolean {
+  return (
+    other.status === endorsed.status &&
+    other.message === endorsed.message &&
+    Buffer.from(other.payload).equals(Buffer.from(endorsed.payload)) &&
+    Buffer.from(encodeRwset(chaincode, other.rwset)).equals(Buffer.from(endorsed.results)) &&
+    other.event?.name === endorsed.event?.name &&
+    Buffer.from(other.event?.payload ?? []).equals(Buffer.from(endorsed.event?.payload ?? []))
+  );
 }
 
 function groupByBlock<T extends { blockNum: number }>(events: T[]): Map<number, T[]> {

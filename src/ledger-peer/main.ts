@@ -23,22 +23,37 @@ const program = new Command()
   .option('--channel <name>', 'channel name', 'ledgerflow')
   .option('--block-max-tx <n>', 'cut a block at this many transactions', int, 500)
   .option('--block-timeout-ms <ms>', 'cut a block this long after its first transaction', int, 2)
-  .action(async (opts: { dataDir: string; port: number; host: string; tls: boolean; channel: string; blockMaxTx: number; blockTimeoutMs: number }) => {
-    const logger = createLogger({ name: 'ledger-peer' });
-    const peer = await startEmbeddedPeer({ ...opts, logger });
-    process.stdout.write(`${JSON.stringify({ endpoint: peer.endpoint, channel: peer.channel, mspDir: peer.mspDir, tlsRootCert: peer.tlsRootCert })}\n`);
-    const stop = () => {
-      peer.stop().then(
-        () => process.exit(0),
-        (err: unknown) => {
-          logger.error({ err }, 'peer stop failed');
-          process.exit(1);
-        },
-      );
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  .option('--org <org...>', "the channel's organizations when the ledger is created (with those whose CAs are in the data dir)")
+  .option('--endorsement-policy <policy>', "the chaincodes' endorsement policy", 'MAJORITY Endorsement')
+  .action(
+    async (opts: {
+      dataDir: string;
+      port: number;
+      host: string;
+      tls: boolean;
+      channel: string;
+      blockMaxTx: number;
+      blockTimeoutMs: number;
+      org?: string[];
+      endorsementPolicy: string;
+    }) => {
+      const logger = createLogger({ name: 'ledger-peer' });
+      const { org, ...rest } = opts;
+      const peer = await startEmbeddedPeer({ ...rest, ...(org === undefined ? {} : { orgs: org }), logger });
+      process.stdout.write(`${JSON.stringify({ endpoint: peer.endpoint, channel: peer.channel, mspDir: peer.mspDir, tlsRootCert: peer.tlsRootCert })}\n`);
+      const stop = () => {
+        peer.stop().then(
+          () => process.exit(0),
+          (err: unknown) => {
+            logger.error({ err }, 'peer stop failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    },
+  );
 
 program.parseAsync().catch((err: unknown) => {
   process.stderr.write(`ledgerflow-peer: ${err instanceof Error ? err.message : String(err)}\n`);
