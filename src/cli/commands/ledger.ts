@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { parseSettings } from '../../config/settings';
 import { verifyLedger } from '../../ledger-peer/verify';
+import { addOrg } from '../../ledger-peer/addOrg';
 import { action } from '../context';
 import { EXIT } from '../exitCodes';
 import { fields, printJson } from '../output';
@@ -10,6 +11,7 @@ import { fields, printJson } from '../output';
  * `ledgerflow ledger verify [--data-dir <dir>]`: checks the embedded ledger of a data dir
  * (hash chain, transaction order, validation codes, world state, key history) from one read snapshot,
  * whether its host runs or not. Exit 0 when sound, 1 with the first bad block otherwise.
+ * `ledgerflow ledger add-org <org>`: adds an organization to the channel (ledger-peer/addOrg.ts).
  */
 export function ledgerCommand(): Command {
   const ledger = new Command('ledger').description('the embedded ledger of a data dir');
@@ -34,6 +36,29 @@ export function ledgerCommand(): Command {
           );
         }
         return result.ok ? EXIT.ok : EXIT.failure;
+      }),
+    );
+  ledger
+    .command('add-org')
+    .description("add an organization to the embedded ledger's channel: a config update signed by admins of a majority of its organizations")
+    .argument('<org>', 'the organization (its CA is created in the data dir if absent)')
+    .option('--data-dir <dir>', 'the data dir (default LEDGERFLOW_DATA_DIR, else the default data dir)')
+    .option('--signer <org...>', 'the organizations whose admins sign (default: a majority, in MSP id order)')
+    .action(
+      action(async (ctx, org: string, o: { dataDir?: string; signer?: string[] }) => {
+        const dataDir = resolve(o.dataDir ?? parseSettings(process.env).LEDGERFLOW_DATA_DIR);
+        const result = await addOrg(dataDir, org, o.signer === undefined ? {} : { signers: o.signer });
+        if (ctx.output.json) printJson(ctx.output, result);
+        else {
+          ctx.output.out(
+            fields([
+              ['organizations', result.orgs.join(', ')],
+              ['config sequence', String(result.sequence)],
+              ['signed by admins of', result.signedBy.join(', ')],
+            ]),
+          );
+        }
+        return EXIT.ok;
       }),
     );
   return ledger;
