@@ -1,0 +1,189 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createPrivateKey } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import { connect, hash, type Gateway } from '@hyperledger/fabric-gateway';
+import { common, msp } from '@hyperledger/fabric-protos';
+import { newEcdsaSigner, signSync } from '../../../src/adapters/ledger/ecdsa';
+import { addOrg, broadcast, BroadcastError, currentConfig } from '../../../src/ledger-peer/addOrg';
+import { buildBlock } from '../../../src/ledger-peer/blocks';
+import { addOrgsUpdate, configUpdateEnvelope, signConfigUpdate } from '../../../src/ledger-peer/channelConfig';
+import { getOrIssueIdentity, getOrIssueOrgIdentity } from '../../../src/ledger-peer/localCa';
+import { serializeIdentity } from '../../../src/ledger-peer/membership';
+import { ledgerFile, startEmbeddedPeer, type EmbeddedPeer } from '../../../src/ledger-peer/peer';
+import { LedgerStore } from '../../../src/ledger-peer/store';
+import { verifyLedger } from '../../../src/ledger-peer/verify';
+import { createLogger } from '../../../src/observability/logger';
+
+/**
+ * Channel membership as on Fabric 2.5, seen through @hyperledger/fabric-gateway and qscc: the
+ * genesis block is a config block (common.Config with one Application group per organization
+ * and its MSP), an identity of a CA the configuration does not name is refused however its CA
+ * got into the data dir, and an organization joins only by a config update that admins of a
+ * majority of the organizations signed.
+ */
+
+const silent = createLogger({ level: 'silent' });
+
+async function client(peer: EmbeddedPeer, org: string, user: string): Promise<{ gateway: Gateway; close(): void }> {
+  const id = await getOrIssueIdentity(peer.mspDir, org, user);
+  const grpcClient = new grpc.Client(peer.endpoint, grpc.credentials.createInsecure());
+  const gateway = connect({ client: grpcClient, identity: { mspId: id.mspId, credentials: Buffer.from(id.certPem) }, signer: newEcdsaSigner(id.keyPem), hash: hash.none });
+  return {
+    gateway,
+    close: () => {
+      gateway.close();
+      grpcClient.close();
+    },
+  };
+}
+
+const qscc = (gateway: Gateway) => gateway.getNetwork('ledgerflow').getContract('qscc');
+
+/** The organizations (MSP id -> root certificate) a config block lists. */
+function configOrgs(blockBytes: Uint8Array): Map<string, string> {
+  const block = common.Block.deserializeBinary(blockBytes);
+  const payload = common.Payload.deserializeBinary(common.Envelope.deserializeBinary(block.getData()!.getDataList_asU8()[0]!).getPayload_asU8());
+  assert.equal(common.ChannelHeader.deserializeBinary(payload.getHeader()!.getChannelHeader_asU8()).getType(), common.HeaderType.CONFIG);
+  const config = common.ConfigEnvelope.deserializeBinary(payload.getData_asU8()).getConfig()!;
+  const orgs = new Map<string, string>();
+  config
+    .getChannelGroup()!
+    .getGroupsMap()
+    .get('Application')!
+    .getGroupsMap()
+    .forEach((group: common.ConfigGroup, name: string) => {
+      const mspConfig = msp.MSPConfig.deserializeBinary(group.getValuesMap().get('MSP')!.getValue_asU8());
+      const fabric = msp.FabricMSPConfig.deserializeBinary(mspConfig.getConfig_asU8());
+      assert.equal(fabric.getName(), name);
+      orgs.set(name, Buffer.from(fabric.getRootCertsList_asU8()[0]!).toString());
+    });
+  return orgs;
+}
+
+const refused = (err: unknown) => /MSP NtnuMSP is not defined on channel/.test(`${String(err)} ${JSON.stringify((err as { details?: unknown }).details ?? '')}`);
+
+test('the genesis block is a Fabric config block; a CA created after start is refused until add-org, which a Fabric tool sees as a config block', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ledgerflow-members-'));
+  const peer = await startEmbeddedPeer({ dataDir, port: 0, orgs: ['uis', 'uio'], logger: silent });
+  const alice = await client(peer, 'uis', 'alice');
+  try {
+    const genesis = configOrgs(await qscc(alice.gateway).evaluateTransaction('GetBlockByNumber', 'ledgerflow', '0'));
+    assert.deepEqual([...genesis.keys()].sort(), ['UioMSP', 'UisMSP']);
+    assert.equal(genesis.get('UisMSP'), (await getOrIssueIdentity(peer.mspDir, 'uis', 'alice')).caCertPem);
+
+    // A CA of its own in the data dir does not make an organization a member.
+    const ntnu = await client(peer, 'ntnu', 'nina');
+    await assert.rejects(qscc(ntnu.gateway).evaluateTransaction('GetChainInfo', 'ledgerflow'), refused);
+    await assert.rejects(ntnu.gateway.getNetwork('ledgerflow').getContract('ledgerflow').submitTransaction('ExpireLeases'), refused);
+
+    const result = await addOrg(dataDir, 'ntnu');
+    assert.deepEqual(result.orgs, ['ntnu', 'uio', 'uis']);
+    assert.deepEqual(result.signedBy, ['uio', 'uis']); // 2 of 2: a majority
+    const height = Number(common.BlockchainInfo.deserializeBinary(await qscc(ntnu.gateway).evaluateTransaction('GetChainInfo', 'ledgerflow')).getHeight());
+    const config = configOrgs(await qscc(ntnu.gateway).evaluateTransaction('GetBlockByNumber', 'ledgerflow', String(height - 1)));
+    assert.deepEqual([...config.keys()].sort(), ['NtnuMSP', 'UioMSP', 'UisMSP']);
+    ntnu.close();
+    await assert.rejects(addOrg(dataDir, 'ntnu'), /already an organization/);
+  } finally {
+    alice.close();
+    await peer.stop();
+  }
+  try {
+    // The config blocks replay: verify rebuilds membership block by block.
+    assert.deepEqual(verifyLedger(dataDir).ok, true);
+    // add-org also works with no peer running (it starts one for the update).
+    await addOrg(dataDir, 'uib');
+    assert.deepEqual(
+      currentConfig(dataDir).orgs.map((o) => o.org),
+      ['ntnu', 'uib', 'uio', 'uis'],
+    );
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('a config update without admins of a majority of organizations is refused by the orderer', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ledgerflow-members-'));
+  const peer = await startEmbeddedPeer({ dataDir, port: 0, orgs: ['uis', 'uio', 'uib'], logger: silent });
+  try {
+    const current = currentConfig(dataDir);
+    const evil = await getOrIssueOrgIdentity(peer.mspDir, 'evil', 'admin');
+    const update = addOrgsUpdate(current, [{ org: 'evil', mspId: evil.mspId, caCertPem: evil.caCertPem, adminCertPems: [evil.certPem] }]);
+    const signerOf = async (org: string, kind: 'admin' | 'client') => {
+      const files = kind === 'admin' ? await getOrIssueOrgIdentity(peer.mspDir, org, 'admin') : await getOrIssueIdentity(peer.mspDir, org, 'mallory');
+      const key = createPrivateKey(files.keyPem);
+      return { identity: serializeIdentity(files.mspId, files.certPem), sign: (m: Uint8Array) => signSync(key, m) };
+    };
+    const uibAdmin = await signerOf('uib', 'admin');
+    const attempts = [
+      // One admin of three.
+      [uibAdmin],
+      // Two organizations, but one signature is a plain member's, not its admin's.
+      [uibAdmin, await signerOf('uio', 'client')],
+      // The new organization's own admin does not count.
+      [uibAdmin, await signerOf('evil', 'admin')],
+    ];
+    for (const signers of attempts) {
+      const envelope = configUpdateEnvelope(
+        current.channel,
+        update,
+        signers.map((s) => signConfigUpdate(update, s)),
+        uibAdmin,
+      );
+      await assert.rejects(broadcast(peer.endpoint, undefined, envelope), (err: unknown) => err instanceof BroadcastError && /sub-policies/.test(err.info));
+    }
+    // A signature over other bytes is no signature: uio's admin signed a different update.
+    const other = addOrgsUpdate(current, [{ org: 'evil', mspId: evil.mspId, caCertPem: evil.caCertPem, adminCertPems: [] }]);
+    const uioAdmin = await signerOf('uio', 'admin');
+    const mixed = configUpdateEnvelope(current.channel, update, [signConfigUpdate(update, uibAdmin), signConfigUpdate(other, uioAdmin)], uibAdmin);
+    await assert.rejects(broadcast(peer.endpoint, undefined, mixed), BroadcastError);
+    assert.deepEqual(
+      currentConfig(dataDir).orgs.map((o) => o.mspId),
+      ['UibMSP', 'UioMSP', 'UisMSP'],
+    );
+    // Two admins of three are a majority.
+    const ok = configUpdateEnvelope(current.channel, update, [signConfigUpdate(update, uibAdmin), signConfigUpdate(update, uioAdmin)], uibAdmin);
+    await broadcast(peer.endpoint, undefined, ok);
+    assert.ok(currentConfig(dataDir).orgs.some((o) => o.mspId === 'EvilMSP'));
+  } finally {
+    await peer.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('a ledger from before channel configurations gets a config block from the CAs present at its first start, then refuses new CAs', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ledgerflow-members-'));
+  try {
+    // The old layout: an empty block 0, and the organizations' CAs in the data dir.
+    const mspDir = join(dataDir, 'ledger', 'msp');
+    await getOrIssueIdentity(mspDir, 'uis', 'alice');
+    await getOrIssueIdentity(mspDir, 'uio', 'bob');
+    const store = new LedgerStore(ledgerFile(dataDir));
+    const { block, headerHash } = buildBlock(0, Buffer.alloc(0), [], []);
+    store.commitBlock({ number: 0, headerHash, bytes: block.serializeBinary(), txs: [] });
+    store.close();
+
+    const peer = await startEmbeddedPeer({ dataDir, port: 0, logger: silent });
+    try {
+      assert.deepEqual(
+        currentConfig(dataDir).orgs.map((o) => o.org),
+        ['uio', 'uis'],
+      );
+      const bob = await client(peer, 'uio', 'bob');
+      await qscc(bob.gateway).evaluateTransaction('GetChainInfo', 'ledgerflow');
+      bob.close();
+      const ntnu = await client(peer, 'ntnu', 'nina');
+      await assert.rejects(qscc(ntnu.gateway).evaluateTransaction('GetChainInfo', 'ledgerflow'), refused);
+      ntnu.close();
+    } finally {
+      await peer.stop();
+    }
+    assert.equal(verifyLedger(dataDir).ok, true);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
