@@ -39,10 +39,14 @@ const FLOOR_LEASES = 3000;
 const CHAINCODE_LEASES = 2200;
 
 async function startPeerProcess(dataDir: string): Promise<{ child: ChildProcess; endpoint: string; mspDir: string }> {
-  const child = spawn(process.execPath, [...process.execArgv, join(__dirname, '../src/ledger-peer/main.js'), '--data-dir', dataDir, '--port', '0'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, LOG_LEVEL: 'warn' },
-  });
+  const child = spawn(
+    process.execPath,
+    [...process.execArgv, join(__dirname, '../src/ledger-peer/main.js'), '--data-dir', dataDir, '--port', '0', '--org', 'uis', 'uio'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, LOG_LEVEL: 'warn' },
+    },
+  );
   const lines = createInterface({ input: child.stdout! });
   for await (const line of lines) {
     if (!line.startsWith('{"endpoint"')) continue;

@@ -91,7 +91,10 @@ export async function broadcastConfigUpdate(dataDir: string, envelope: common.En
 }
 
 export async function broadcast(endpoint: string, tlsRootCert: string | undefined, envelope: common.Envelope): Promise<void> {
-  const client = new grpc.Client(endpoint, tlsRootCert === undefined ? grpc.credentials.createInsecure() : grpc.credentials.createSsl(Buffer.from(tlsRootCert)));
+  const client = new grpc.Client(
+    endpoint,
+    tlsRootCert === undefined ? grpc.credentials.createInsecure() : grpc.credentials.createSsl(Buffer.from(tlsRootCert)),
+  );
   try {
     const response = await new Promise<ordererProtos.BroadcastResponse>((resolve, reject) => {
       const call = client.makeBidiStreamRequest(

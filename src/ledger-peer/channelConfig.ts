@@ -44,9 +44,11 @@ export interface IdentitySigner {
 const ADMINS = 'Admins';
 
 // The Timestamp message class fabric-protos builds its headers with (its own google-protobuf).
-const { Timestamp } = require(require.resolve('google-protobuf/google/protobuf/timestamp_pb', {
-  paths: [dirname(require.resolve('@hyperledger/fabric-protos'))],
-})) as { Timestamp: new () => { fromDate(d: Date): void } };
+const { Timestamp } = require(
+  require.resolve('google-protobuf/google/protobuf/timestamp_pb', {
+    paths: [dirname(require.resolve('@hyperledger/fabric-protos'))],
+  }),
+) as { Timestamp: new () => { fromDate(d: Date): void } };
 
 function implicitMeta(rule: 'ANY' | 'ALL' | 'MAJORITY', subPolicy: string): common.ConfigPolicy {
   const meta = new common.ImplicitMetaPolicy();
@@ -285,7 +287,12 @@ export function signConfigUpdate(updateBytes: Uint8Array, admin: IdentitySigner)
 }
 
 /** The CONFIG_UPDATE envelope a client broadcasts to the orderer. */
-export function configUpdateEnvelope(channel: string, updateBytes: Uint8Array, signatures: common.ConfigSignature[], submitter: IdentitySigner): common.Envelope {
+export function configUpdateEnvelope(
+  channel: string,
+  updateBytes: Uint8Array,
+  signatures: common.ConfigSignature[],
+  submitter: IdentitySigner,
+): common.Envelope {
   const updateEnvelope = new common.ConfigUpdateEnvelope();
   updateEnvelope.setConfigUpdate(updateBytes);
   updateEnvelope.setSignaturesList(signatures);
@@ -319,7 +326,8 @@ export function applyConfigUpdate(current: ChannelConfig, envelope: common.Envel
   }
   if (update.getChannelId() !== current.channel) return new Error(`config update is for channel ${update.getChannelId()}, not ${current.channel}`);
   const readVersion = update.getReadSet()?.getGroupsMap().get('Application')?.getVersion();
-  if (readVersion !== current.sequence) return new Error(`config update reads Application version ${readVersion ?? 'none'}, the channel is at ${current.sequence}`);
+  if (readVersion !== current.sequence)
+    return new Error(`config update reads Application version ${readVersion ?? 'none'}, the channel is at ${current.sequence}`);
   const written = update.getWriteSet()?.getGroupsMap().get('Application');
   if (written === undefined || written.getVersion() !== current.sequence + 1) return new Error('config update must write the next Application version');
   let orgs: ChannelOrg[];
@@ -331,7 +339,8 @@ export function applyConfigUpdate(current: ChannelConfig, envelope: common.Envel
   const known = new Map(current.orgs.map((o) => [o.mspId, o]));
   for (const org of current.orgs) {
     const kept = orgs.find((o) => o.mspId === org.mspId);
-    if (kept === undefined || kept.caCertPem !== org.caCertPem) return new Error(`config update removes or changes ${org.mspId}: only adding organizations is supported`);
+    if (kept === undefined || kept.caCertPem !== org.caCertPem)
+      return new Error(`config update removes or changes ${org.mspId}: only adding organizations is supported`);
   }
   const added = orgs.filter((o) => !known.has(o.mspId));
   if (added.length === 0) return new Error('config update adds no organization');
@@ -349,7 +358,13 @@ export function applyConfigUpdate(current: ChannelConfig, envelope: common.Envel
   }
   const admins = { kind: 'implicit', rule: 'MAJORITY', subPolicy: ADMINS } as const;
   const adminSigners = signers.filter((s) => s.isAdmin);
-  if (!satisfied(admins, adminSigners, current.orgs.map((o) => o.mspId))) {
+  if (
+    !satisfied(
+      admins,
+      adminSigners,
+      current.orgs.map((o) => o.mspId),
+    )
+  ) {
     return new Error(
       `implicit policy evaluation failed - ${new Set(adminSigners.map((s) => s.mspId)).size} sub-policies were satisfied, but this policy requires ${Math.floor(current.orgs.length / 2) + 1} of the '${ADMINS}' sub-policies to be satisfied`,
     );

@@ -25,8 +25,7 @@ type Principal = { mspId: string; role: 'member' | 'admin' | 'peer' | 'client' |
 type Rule = { signedBy: number } | { n: number; rules: Rule[] };
 
 export type EndorsementPolicy =
-  | { kind: 'signature'; principals: Principal[]; rule: Rule }
-  | { kind: 'implicit'; rule: 'ANY' | 'ALL' | 'MAJORITY'; subPolicy: string };
+  { kind: 'signature'; principals: Principal[]; rule: Rule } | { kind: 'implicit'; rule: 'ANY' | 'ALL' | 'MAJORITY'; subPolicy: string };
 
 export const DEFAULT_ENDORSEMENT_POLICY = 'MAJORITY Endorsement';
 

@@ -111,7 +111,13 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
 
   async function simulate(
     signed: peer.SignedProposal | undefined,
-  ): Promise<{ proposal: DecodedProposal; chaincode: Chaincode; result: SimulationResult; member: Member; run: (endorserMspId: string) => Promise<SimulationResult> }> {
+  ): Promise<{
+    proposal: DecodedProposal;
+    chaincode: Chaincode;
+    result: SimulationResult;
+    member: Member;
+    run: (endorserMspId: string) => Promise<SimulationResult>;
+  }> {
     if (signed === undefined) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'a signed proposal is required');
     let proposal: DecodedProposal;
     try {

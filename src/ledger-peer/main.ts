@@ -23,7 +23,10 @@ const program = new Command()
   .option('--channel <name>', 'channel name', 'ledgerflow')
   .option('--block-max-tx <n>', 'cut a block at this many transactions', int, 500)
   .option('--block-timeout-ms <ms>', 'cut a block this long after its first transaction', int, 2)
-  .option('--org <org...>', "the channel's organizations when the ledger is created (with those whose CAs are in the data dir)")
+  .option(
+    '--org <org...>',
+    "the channel's organizations when the ledger is created (default LEDGER_ORGS, comma separated; with those whose CAs are in the data dir)",
+  )
   .option('--endorsement-policy <policy>', "the chaincodes' endorsement policy", 'MAJORITY Endorsement')
   .action(
     async (opts: {
@@ -39,7 +42,13 @@ const program = new Command()
     }) => {
       const logger = createLogger({ name: 'ledger-peer' });
       const { org, ...rest } = opts;
-      const peer = await startEmbeddedPeer({ ...rest, ...(org === undefined ? {} : { orgs: org }), logger });
+      const orgs =
+        org ??
+        (process.env['LEDGER_ORGS'] ?? '')
+          .split(',')
+          .map((o) => o.trim())
+          .filter((o) => o !== '');
+      const peer = await startEmbeddedPeer({ ...rest, orgs, logger });
       process.stdout.write(`${JSON.stringify({ endpoint: peer.endpoint, channel: peer.channel, mspDir: peer.mspDir, tlsRootCert: peer.tlsRootCert })}\n`);
       const stop = () => {
         peer.stop().then(

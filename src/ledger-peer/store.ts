@@ -85,7 +85,12 @@ export class LedgerStore {
     `);
     // The key-level endorsement policy (VALIDATION_PARAMETER) kept with the value, as Fabric's
     // state database keeps a key's metadata; a ledger from before it gets the column.
-    if (!this.db.prepare<[], { name: string }>('PRAGMA table_info(state)').all().some((c) => c.name === 'metadata')) {
+    if (
+      !this.db
+        .prepare<[], { name: string }>('PRAGMA table_info(state)')
+        .all()
+        .some((c) => c.name === 'metadata')
+    ) {
       this.db.exec('ALTER TABLE state ADD COLUMN metadata BLOB');
     }
     const db = this.db;

@@ -30,7 +30,14 @@ test("a majority of other organizations cannot change an owner's dataset record,
   const colluders = await forger(peer.endpoint, peer.mspDir, 'uio', 'bob');
   try {
     const id = `ds-${process.pid}-owned`;
-    const dataset = { id, name: 'owned', description: '', policy: { leaseTtlSeconds: 60, maxLeaseTtlSeconds: 3600 }, storageKind: 'local', sealedLocation: 'c2VhbGVk' };
+    const dataset = {
+      id,
+      name: 'owned',
+      description: '',
+      policy: { leaseTtlSeconds: 60, maxLeaseTtlSeconds: 3600 },
+      storageKind: 'local',
+      sealedLocation: 'c2VhbGVk',
+    };
     assert.equal((await alice.submit('honest', 'RegisterDataset', JSON.stringify(dataset))).ok, true);
     assert.equal((await bob.submit('honest', 'TakeLease', id, '60')).ok, true);
     const request = { workflowId: 'wf-owned', datasetIds: [id], specHash: sha('spec'), filesHash: sha('files') };
@@ -42,7 +49,9 @@ test("a majority of other organizations cannot change an owner's dataset record,
 
     // Around it, endorsed by the peers of uio and uib (a majority, so the chaincode's policy holds).
     const record = Buffer.from(JSON.stringify({ ...dataset, owner: { org: 'uio', mspId: 'UioMSP', user: 'bob' } }));
-    const noApproval = Buffer.from(JSON.stringify({ ...dataset, policy: { ...dataset.policy, approval: 'none' }, owner: { org: 'uis', mspId: 'UisMSP', user: 'alice' } }));
+    const noApproval = Buffer.from(
+      JSON.stringify({ ...dataset, policy: { ...dataset.policy, approval: 'none' }, owner: { org: 'uis', mspId: 'UisMSP', user: 'alice' } }),
+    );
     const approved = Buffer.from(JSON.stringify({ ...request, datasetId: id, state: 'approved', decidedBy: { org: 'uis', mspId: 'UisMSP', user: 'alice' } }));
     const forgeries: [string, string[], Parameters<typeof colluders.submit>[3]][] = [
       ['the dataset record', ['UpdateDataset', id], { writes: [{ key: `dataset:${id}`, value: record }] }],

@@ -74,7 +74,12 @@ async function start(options: { endorsementPolicy?: string } = {}): Promise<Star
     async client(org, user) {
       const id = await getOrIssueIdentity(peer.mspDir, org, user);
       const client = new grpc.Client(peer.endpoint, grpc.credentials.createInsecure());
-      const gateway = connect({ client, identity: { mspId: id.mspId, credentials: Buffer.from(id.certPem) }, signer: newEcdsaSigner(id.keyPem), hash: hash.none });
+      const gateway = connect({
+        client,
+        identity: { mspId: id.mspId, credentials: Buffer.from(id.certPem) },
+        signer: newEcdsaSigner(id.keyPem),
+        hash: hash.none,
+      });
       opened.push({ gateway, client });
       return gateway;
     },
@@ -116,14 +121,25 @@ async function committed(gateway: Gateway, txId: string): Promise<{ code: number
 }
 
 const dataset = (id: string) =>
-  JSON.stringify({ id, name: 'shared', description: '', policy: { leaseTtlSeconds: 60, maxLeaseTtlSeconds: 3600 }, storageKind: 'local', sealedLocation: 'c2VhbGVk' });
+  JSON.stringify({
+    id,
+    name: 'shared',
+    description: '',
+    policy: { leaseTtlSeconds: 60, maxLeaseTtlSeconds: 3600 },
+    storageKind: 'local',
+    sealedLocation: 'c2VhbGVk',
+  });
 
 test('MAJORITY Endorsement: the gateway collects endorsements of a majority of organizations, the client org first; a dataset key is bound to its owner', async () => {
   const s = await start();
   try {
     const alice = await s.client('uis', 'alice');
     const id = `ds-${process.pid}-majority`;
-    const registered = await alice.getNetwork('ledgerflow').getContract('ledgerflow').newProposal('RegisterDataset', { arguments: [dataset(id)] }).endorse();
+    const registered = await alice
+      .getNetwork('ledgerflow')
+      .getContract('ledgerflow')
+      .newProposal('RegisterDataset', { arguments: [dataset(id)] })
+      .endorse();
     const status = await (await registered.submit()).getStatus();
     assert.equal(status.code, VALID);
     const tx = await committed(alice, registered.getTransactionId());
@@ -134,7 +150,11 @@ test('MAJORITY Endorsement: the gateway collects endorsements of a majority of o
 
     // Another organization's lease: its own endorser first, still a majority.
     const bob = await s.client('uio', 'bob');
-    const lease = await bob.getNetwork('ledgerflow').getContract('ledgerflow').newProposal('TakeLease', { arguments: [id, '60'] }).endorse();
+    const lease = await bob
+      .getNetwork('ledgerflow')
+      .getContract('ledgerflow')
+      .newProposal('TakeLease', { arguments: [id, '60'] })
+      .endorse();
     assert.equal((await (await lease.submit()).getStatus()).code, VALID);
     const leased = await committed(bob, lease.getTransactionId());
     assert.equal(leased.endorsers.length, 2);
@@ -154,7 +174,10 @@ test("key-level endorsement: a majority of other organizations cannot change an 
     try {
       const stolen = Buffer.from(JSON.stringify({ id, owner: { org: 'uio', mspId: 'UioMSP', user: 'bob' } }));
       // uio and uib together are a majority (the chaincode's policy), but the key is uis's.
-      assert.equal(await bob.submit(['uio', 'uib'], 'UpdateDataset', [id, '{}'], { writes: [{ key: `dataset:${id}`, value: stolen }] }), ENDORSEMENT_POLICY_FAILURE);
+      assert.equal(
+        await bob.submit(['uio', 'uib'], 'UpdateDataset', [id, '{}'], { writes: [{ key: `dataset:${id}`, value: stolen }] }),
+        ENDORSEMENT_POLICY_FAILURE,
+      );
       // Nor can they lift the owner's policy from the key.
       assert.equal(
         await bob.submit(['uio', 'uib'], 'UpdateDataset', [id, '{}'], { metadataWrites: [{ key: `dataset:${id}`, validationParameter: null }] }),
@@ -182,7 +205,10 @@ test('the endorsement policy is settable: ALL Endorsement needs every organizati
     const s = await start({ endorsementPolicy: policy });
     try {
       const alice = await s.client('uis', 'alice');
-      const proposal = alice.getNetwork('ledgerflow').getContract('ledgerflow').newProposal('RegisterDataset', { arguments: [dataset(`ds-${process.pid}-${expected.length}`)] });
+      const proposal = alice
+        .getNetwork('ledgerflow')
+        .getContract('ledgerflow')
+        .newProposal('RegisterDataset', { arguments: [dataset(`ds-${process.pid}-${expected.length}`)] });
       const endorsed = await proposal.endorse();
       assert.equal((await (await endorsed.submit()).getStatus()).code, VALID);
       // A new key has no key-level policy yet (the one this transaction sets applies from the
@@ -194,7 +220,7 @@ test('the endorsement policy is settable: ALL Endorsement needs every organizati
   }
 });
 
-test("getMspID() answers the endorsing organization; endorsers that disagree abort; private data stays unsupported", async () => {
+test('getMspID() answers the endorsing organization; endorsers that disagree abort; private data stays unsupported', async () => {
   const s = await start();
   try {
     const bob = await s.client('uio', 'bob');
@@ -203,7 +229,9 @@ test("getMspID() answers the endorsing organization; endorsers that disagree abo
     // Each endorser runs a chaincode that asks; the same result from all is endorsed.
     await probe.submitTransaction('Asks');
     await assert.rejects(probe.submitTransaction('Differs'), (err: Error) => /do not match/.test(err.message) || /do not match/.test(JSON.stringify(err)));
-    await assert.rejects(probe.submitTransaction('Private'), (err: unknown) => /private data is not supported by the embedded peer/.test(JSON.stringify((err as { details?: unknown }).details) + String(err)));
+    await assert.rejects(probe.submitTransaction('Private'), (err: unknown) =>
+      /private data is not supported by the embedded peer/.test(JSON.stringify((err as { details?: unknown }).details) + String(err)),
+    );
   } finally {
     await s.close();
   }

@@ -31,7 +31,12 @@ const silent = createLogger({ level: 'silent' });
 async function client(peer: EmbeddedPeer, org: string, user: string): Promise<{ gateway: Gateway; close(): void }> {
   const id = await getOrIssueIdentity(peer.mspDir, org, user);
   const grpcClient = new grpc.Client(peer.endpoint, grpc.credentials.createInsecure());
-  const gateway = connect({ client: grpcClient, identity: { mspId: id.mspId, credentials: Buffer.from(id.certPem) }, signer: newEcdsaSigner(id.keyPem), hash: hash.none });
+  const gateway = connect({
+    client: grpcClient,
+    identity: { mspId: id.mspId, credentials: Buffer.from(id.certPem) },
+    signer: newEcdsaSigner(id.keyPem),
+    hash: hash.none,
+  });
   return {
     gateway,
     close: () => {
@@ -64,7 +69,8 @@ function configOrgs(blockBytes: Uint8Array): Map<string, string> {
   return orgs;
 }
 
-const refused = (err: unknown) => /MSP NtnuMSP is not defined on channel/.test(`${String(err)} ${JSON.stringify((err as { details?: unknown }).details ?? '')}`);
+const refused = (err: unknown) =>
+  /MSP NtnuMSP is not defined on channel/.test(`${String(err)} ${JSON.stringify((err as { details?: unknown }).details ?? '')}`);
 
 test('the genesis block is a Fabric config block; a CA created after start is refused until add-org, which a Fabric tool sees as a config block', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'ledgerflow-members-'));
