@@ -99,6 +99,13 @@ export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<E
     configTx,
   );
   if (configTx !== undefined) log.info({ orgs: channelState.orgMspIds, height: orderer.height }, 'channel configuration block written');
+  const outside = (options.orgs ?? []).filter((org) => !channelState.config?.orgs.some((o) => o.org === org));
+  if (outside.length > 0) {
+    log.warn(
+      { orgs: outside },
+      `configured organizations are not members of the channel; their identities are refused until \`ledgerflow ledger add-org <org>\``,
+    );
+  }
 
   const host = options.host ?? '127.0.0.1';
   if (!options.tls && !isLoopback(host)) throw new Error(`the peer serves plaintext only on loopback; use TLS to listen on ${host}`);
