@@ -83,8 +83,6 @@ export function recordUpdates(updates: PendingUpdates, tx: CommittedTx, blockNum
     if (w.value === null) setIn(updates.parameters, w.ns, w.key, null);
   }
   for (const m of tx.metadataWrites ?? []) {
-    const exists = updates.versions.get(m.ns)?.has(m.key) ? updates.versions.get(m.ns)!.get(m.key) !== null : undefined;
-    if (exists === false) continue;
     setIn(updates.parameters, m.ns, m.key, m.value);
     setIn(updates.versions, m.ns, m.key, { blockNum, txNum });
   }
@@ -116,7 +114,16 @@ export function validateBlock(
     if (code === Code.VALID && rwsets !== undefined) {
       for (const { namespace, rwset } of rwsets) {
         for (const w of rwset.writes) writes.push({ ns: namespace, key: w.key, value: w.value });
-        for (const m of rwset.metadataWrites ?? []) metadataWrites.push({ ns: namespace, key: m.key, value: m.validationParameter });
+        // A policy set on a key that does not exist after the transaction is dropped (the
+        // state database keeps metadata with a value), here once for the committer, the
+        // in-flight view and the verifier alike.
+        for (const m of rwset.metadataWrites ?? []) {
+          const written = rwset.writes.find((w) => w.key === m.key);
+          const pending = updates.versions.get(namespace);
+          const exists =
+            written !== undefined ? written.value !== null : pending?.has(m.key) ? pending.get(m.key) !== null : state.version(namespace, m.key) !== undefined;
+          if (exists) metadataWrites.push({ ns: namespace, key: m.key, value: m.validationParameter });
+        }
       }
     }
     const committed: CommittedTx = {
