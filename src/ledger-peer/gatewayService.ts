@@ -109,9 +109,7 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
     return member;
   }
 
-  async function simulate(
-    signed: peer.SignedProposal | undefined,
-  ): Promise<{
+  async function simulate(signed: peer.SignedProposal | undefined): Promise<{
     proposal: DecodedProposal;
     chaincode: Chaincode;
     result: SimulationResult;
