@@ -2,9 +2,9 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { parseSettings } from '../../config/settings';
 import { verifyLedger } from '../../ledger-peer/verify';
-import { addOrg } from '../../ledger-peer/addOrg';
+import { addOrg, BroadcastError } from '../../ledger-peer/addOrg';
 import { action } from '../context';
-import { EXIT } from '../exitCodes';
+import { CliError, EXIT } from '../exitCodes';
 import { fields, printJson } from '../output';
 
 /**
@@ -47,7 +47,10 @@ export function ledgerCommand(): Command {
     .action(
       action(async (ctx, org: string, o: { dataDir?: string; signer?: string[] }) => {
         const dataDir = resolve(o.dataDir ?? parseSettings(process.env).LEDGERFLOW_DATA_DIR);
-        const result = await addOrg(dataDir, org, o.signer === undefined ? {} : { signers: o.signer });
+        const result = await addOrg(dataDir, org, o.signer === undefined ? {} : { signers: o.signer }).catch((err: unknown) => {
+          const message = err instanceof Error ? err.message : String(err);
+          throw new CliError(EXIT.failure, err instanceof BroadcastError ? 'config_update_refused' : 'add_org_failed', message);
+        });
         if (ctx.output.json) printJson(ctx.output, result);
         else {
           ctx.output.out(

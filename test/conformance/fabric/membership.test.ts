@@ -17,6 +17,7 @@ import { ledgerFile, startEmbeddedPeer, type EmbeddedPeer } from '../../../src/l
 import { LedgerStore } from '../../../src/ledger-peer/store';
 import { verifyLedger } from '../../../src/ledger-peer/verify';
 import { createLogger } from '../../../src/observability/logger';
+import { runCli as runCliIn } from '../../helpers/cli';
 
 /**
  * Channel membership as on Fabric 2.5, seen through @hyperledger/fabric-gateway and qscc: the
@@ -189,6 +190,27 @@ test('a ledger from before channel configurations gets a config block from the C
       await peer.stop();
     }
     assert.equal(verifyLedger(dataDir).ok, true);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('ledgerflow ledger add-org: the CLI verb adds an organization; too few admins, or a member already in, fail', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ledgerflow-members-'));
+  // fabric-shim rewrites this variable to its own name for the level ('fatal') in this
+  // process, which a child would read as unknown (info); a child gets the peer's default.
+  const runCli = (args: string[]) => runCliIn(args, { CORE_CHAINCODE_LOGGING_LEVEL: 'CRITICAL' });
+  try {
+    await (await startEmbeddedPeer({ dataDir, port: 0, orgs: ['uis', 'uio'], logger: silent })).stop();
+    const tooFew = await runCli(['ledger', 'add-org', 'uib', '--data-dir', dataDir, '--signer', 'uis']);
+    assert.notEqual(tooFew.code, 0);
+    assert.match(tooFew.stderr, /config_update_refused.*sub-policies/);
+    const added = await runCli(['ledger', 'add-org', 'uib', '--data-dir', dataDir, '--json']);
+    assert.equal(added.code, 0, added.stderr);
+    assert.deepEqual(added.json(), { sequence: 1, orgs: ['uib', 'uio', 'uis'], signedBy: ['uio', 'uis'] });
+    const again = await runCli(['ledger', 'add-org', 'uib', '--data-dir', dataDir]);
+    assert.notEqual(again.code, 0);
+    assert.match(again.stderr, /add_org_failed.*already an organization/);
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
