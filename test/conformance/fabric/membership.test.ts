@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { createPrivateKey } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { connect, hash, type Gateway } from '@hyperledger/fabric-gateway';
-import { common, msp } from '@hyperledger/fabric-protos';
+import { common, gateway as gatewayProtos, msp, peer as peerProtos } from '@hyperledger/fabric-protos';
 import { newEcdsaSigner, signSync } from '../../../src/adapters/ledger/ecdsa';
 import { addOrg, broadcast, BroadcastError, currentConfig } from '../../../src/ledger-peer/addOrg';
-import { buildBlock } from '../../../src/ledger-peer/blocks';
-import { addOrgsUpdate, configUpdateEnvelope, signConfigUpdate } from '../../../src/ledger-peer/channelConfig';
+import { buildBlock, transactionsFilter } from '../../../src/ledger-peer/blocks';
+import { addOrgsUpdate, configTransaction, configUpdateEnvelope, signConfigUpdate } from '../../../src/ledger-peer/channelConfig';
 import { getOrIssueIdentity, getOrIssueOrgIdentity } from '../../../src/ledger-peer/localCa';
 import { serializeIdentity } from '../../../src/ledger-peer/membership';
 import { ledgerFile, startEmbeddedPeer, type EmbeddedPeer } from '../../../src/ledger-peer/peer';
@@ -47,6 +47,7 @@ async function client(peer: EmbeddedPeer, org: string, user: string): Promise<{ 
   };
 }
 
+const chainHeight = (info: Uint8Array) => Number(common.BlockchainInfo.deserializeBinary(info).getHeight());
 const qscc = (gateway: Gateway) => gateway.getNetwork('ledgerflow').getContract('qscc');
 
 /** The organizations (MSP id -> root certificate) a config block lists. */
@@ -211,6 +212,75 @@ test('ledgerflow ledger add-org: the CLI verb adds an organization; too few admi
     const again = await runCli(['ledger', 'add-org', 'uib', '--data-dir', dataDir]);
     assert.notEqual(again.code, 0);
     assert.match(again.stderr, /add_org_failed.*already an organization/);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('a CONFIG transaction submitted through the gateway is invalid unless the orderer made it: forged or replayed, membership stays', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ledgerflow-members-'));
+  const peer = await startEmbeddedPeer({ dataDir, port: 0, orgs: ['uis', 'uio'], logger: silent });
+  const mallory = await client(peer, 'uio', 'mallory');
+  try {
+    await addOrg(dataDir, 'uib');
+    const current = currentConfig(dataDir);
+    const evil = await getOrIssueOrgIdentity(peer.mspDir, 'evil', 'admin');
+    const id = await getOrIssueIdentity(peer.mspDir, 'uio', 'mallory');
+    const key = createPrivateKey(id.keyPem);
+    const member = { identity: serializeIdentity(id.mspId, id.certPem), sign: (m: Uint8Array) => signSync(key, m) };
+    const forged = configTransaction(
+      {
+        ...current,
+        sequence: current.sequence + 1,
+        orgs: [...current.orgs, { org: 'evil', mspId: evil.mspId, caCertPem: evil.caCertPem, adminCertPems: [evil.certPem] }],
+      },
+      undefined,
+      member,
+    );
+    // fabric-gateway prepares endorser transactions only, so the envelope goes to the Gateway
+    // service's Submit as bytes; its fate is read back with qscc.
+    const raw = new grpc.Client(peer.endpoint, grpc.credentials.createInsecure());
+    const submit = async (envelopeBytes: Uint8Array): Promise<number> => {
+      const envelope = common.Envelope.deserializeBinary(envelopeBytes);
+      const payload = common.Payload.deserializeBinary(envelope.getPayload_asU8());
+      const txId = common.ChannelHeader.deserializeBinary(payload.getHeader()!.getChannelHeader_asU8()).getTxId();
+      const request = new gatewayProtos.SubmitRequest();
+      request.setTransactionId(txId);
+      request.setChannelId('ledgerflow');
+      request.setPreparedTransaction(envelope);
+      const height = chainHeight(await qscc(mallory.gateway).evaluateTransaction('GetChainInfo', 'ledgerflow'));
+      await new Promise<void>((resolve, reject) =>
+        raw.makeUnaryRequest(
+          '/gateway.Gateway/Submit',
+          (r: gatewayProtos.SubmitRequest) => Buffer.from(r.serializeBinary()),
+          (b: Buffer) => gatewayProtos.SubmitResponse.deserializeBinary(b),
+          request,
+          (err) => (err ? reject(err) : resolve()),
+        ),
+      );
+      while (chainHeight(await qscc(mallory.gateway).evaluateTransaction('GetChainInfo', 'ledgerflow')) === height) await new Promise((r) => setTimeout(r, 20));
+      const block = common.Block.deserializeBinary(await qscc(mallory.gateway).evaluateTransaction('GetBlockByNumber', 'ledgerflow', String(height)));
+      return transactionsFilter(block)[0]!;
+    };
+    // The orderer's own config transaction of the last update, kept to be sent again.
+    const height = chainHeight(await qscc(mallory.gateway).evaluateTransaction('GetChainInfo', 'ledgerflow'));
+    const [replayed] = common.Block.deserializeBinary(await qscc(mallory.gateway).evaluateTransaction('GetBlockByNumber', 'ledgerflow', String(height - 1)))
+      .getData()!
+      .getDataList_asU8();
+    assert.equal(await submit(forged), peerProtos.TxValidationCode.BAD_CREATOR_SIGNATURE);
+    // Sent again, its update no longer applies to the configuration in force.
+    assert.equal(await submit(replayed!), peerProtos.TxValidationCode.INVALID_CONFIG_TRANSACTION);
+    raw.close();
+    assert.deepEqual(
+      currentConfig(dataDir).orgs.map((o) => o.org),
+      ['uib', 'uio', 'uis'],
+    );
+  } finally {
+    mallory.close();
+    await peer.stop();
+  }
+  try {
+    assert.equal(verifyLedger(dataDir).ok, true);
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
