@@ -188,9 +188,10 @@ if (require.main === module) {
     .name('ledgerflow-ledger-verify')
     .description('Verify an embedded ledger: hash chain, transaction order, validation codes, world state, key history')
     .requiredOption('--data-dir <dir>', 'the data dir the peer was started with')
-    .action((opts: { dataDir: string }) => {
+    .option('--endorsement-policy <policy>', 'the endorsement policy the peer was started with', 'MAJORITY Endorsement')
+    .action((opts: { dataDir: string; endorsementPolicy: string }) => {
       try {
-        const result = verifyLedger(opts.dataDir);
+        const result = verifyLedger(opts.dataDir, { endorsementPolicy: opts.endorsementPolicy });
         process.stdout.write(`${JSON.stringify(result)}\n`);
         process.exitCode = result.ok ? 0 : 1;
       } catch (err) {

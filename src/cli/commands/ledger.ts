@@ -21,8 +21,10 @@ export function ledgerCommand(): Command {
     .option('--data-dir <dir>', 'the data dir (default LEDGERFLOW_DATA_DIR, else the default data dir)')
     .action(
       action(async (ctx, o: { dataDir?: string }) => {
-        const dataDir = resolve(o.dataDir ?? parseSettings(process.env).LEDGERFLOW_DATA_DIR);
-        const result = verifyLedger(dataDir);
+        const settings = parseSettings(process.env);
+        const dataDir = resolve(o.dataDir ?? settings.LEDGERFLOW_DATA_DIR);
+        // Transactions are replayed against the policy the peer endorses with.
+        const result = verifyLedger(dataDir, { endorsementPolicy: settings.LEDGER_ENDORSEMENT_POLICY });
         if (ctx.output.json) printJson(ctx.output, result);
         else {
           ctx.output.out(
