@@ -77,8 +77,24 @@ export function parseEndorsementPolicy(text: string): EndorsementPolicy {
   return { kind: 'signature', principals, rule };
 }
 
+// A validation parameter is the same few bytes for every key of one owner, decoded at each
+// endorsement and each validation of a transaction writing such a key.
+const DECODED_LIMIT = 1024;
+const decoded = new Map<string, EndorsementPolicy>();
+
 /** The marshalled SignaturePolicyEnvelope (a validation parameter) as a policy. */
 export function decodeSignaturePolicy(bytes: Uint8Array): EndorsementPolicy {
+  const cacheKey = Buffer.from(bytes).toString('base64');
+  let policy = decoded.get(cacheKey);
+  if (policy === undefined) {
+    policy = decodePolicyEnvelope(bytes);
+    if (decoded.size >= DECODED_LIMIT) decoded.delete(decoded.keys().next().value!);
+    decoded.set(cacheKey, policy);
+  }
+  return policy;
+}
+
+function decodePolicyEnvelope(bytes: Uint8Array): EndorsementPolicy {
   const envelope = common.SignaturePolicyEnvelope.deserializeBinary(bytes);
   const principals: Principal[] = envelope.getIdentitiesList().map((p) => {
     if (p.getPrincipalClassification() !== msp.MSPPrincipal.Classification.ROLE) return { mspId: '', role: 'orderer' }; // never satisfied here
