@@ -42,6 +42,15 @@ export class ChannelState {
     return this.#membership;
   }
 
+  /** The membership in force, for a service that keeps the channel rather than one membership. */
+  resolve(creator: Uint8Array): ReturnType<Membership['resolve']> {
+    return this.#membership.resolve(creator);
+  }
+
+  verify(creator: Uint8Array, message: Uint8Array, signature: Uint8Array): ReturnType<Membership['verify']> {
+    return this.#membership.verify(creator, message, signature);
+  }
+
   /** The application organizations' MSP ids (over which `MAJORITY Endorsement` counts). */
   get orgMspIds(): string[] {
     return this.#config?.orgs.map((o) => o.mspId) ?? [];

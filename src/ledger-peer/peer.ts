@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { createPrivateKey } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { gateway, orderer as ordererProtos } from '@hyperledger/fabric-protos';
+import { gateway, orderer as ordererProtos, peer as peerProtos } from '@hyperledger/fabric-protos';
 import { writeFileAtomic } from '../fs/atomicFile';
 import { peerEndpointFile } from './endpointFile';
 import { createLogger, type Logger } from '../observability/logger';
@@ -15,6 +15,7 @@ import { ChannelState, storedChannelConfig } from './channel';
 import { configTransaction, type ChannelConfig, type ChannelOrg, type IdentitySigner } from './channelConfig';
 import { DEFAULT_ENDORSEMENT_POLICY, parseEndorsementPolicy } from './endorsementPolicy';
 import { Endorsers } from './endorsers';
+import { deliverImplementation } from './deliverService';
 import { Membership, serializeIdentity } from './membership';
 import { Orderer } from './orderer';
 import { LedgerStore, lockLedger } from './store';
@@ -72,7 +73,7 @@ export function ledgerFile(dataDir: string): string {
 export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<EmbeddedPeer> {
   const log = options.logger ?? createLogger({ name: 'ledger-peer' });
   const channel = options.channel ?? DEFAULT_CHANNEL;
-  const chaincodes = options.chaincodes ?? [defaultChaincode()];
+  const chaincodes = options.chaincodes ?? [ledgerflowChaincode()];
   const chaincodePolicy = parseEndorsementPolicy(options.endorsementPolicy ?? DEFAULT_ENDORSEMENT_POLICY);
   const node = await getOrIssueIdentity(peerMspRoot(options.dataDir), PEER_ORG, 'peer0');
   const nodeKey = createPrivateKey(node.keyPem);
@@ -110,6 +111,7 @@ export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<E
   const host = options.host ?? '127.0.0.1';
   if (!options.tls && !isLoopback(host)) throw new Error(`the peer serves plaintext only on loopback; use TLS to listen on ${host}`);
   const tls = options.tls ? await getOrIssueTlsServerCert(peerMspRoot(options.dataDir), PEER_ORG, tlsHosts(host)) : undefined;
+  let endpoint = `${host}:${options.port ?? 0}`;
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
   const implementation = gatewayImplementation({
     channel,
@@ -120,11 +122,12 @@ export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<E
     store,
     orderer,
     peerMspId: node.mspId,
-    address: host,
+    address: () => endpoint,
     log,
   });
   server.addService(gateway.GatewayService, implementation);
   server.addService(ordererProtos.AtomicBroadcastService, broadcastImplementation({ channel, channelState, orderer, ordererSigner, log }));
+  server.addService(peerProtos.DeliverService, deliverImplementation({ channel, membership: channelState, store, orderer, log }));
   let port: number;
   try {
     port = await new Promise<number>((resolve, reject) =>
@@ -142,7 +145,7 @@ export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<E
     lock.release();
     throw err;
   }
-  const endpoint = `${tls === undefined || !isLoopback(host) ? host : 'localhost'}:${port}`;
+  endpoint = `${tls === undefined || !isLoopback(host) ? host : 'localhost'}:${port}`;
   log.info({ endpoint, channel, height: orderer.height }, 'embedded Fabric peer listening');
   const endpointFile = peerEndpointFile(options.dataDir);
   await writeFileAtomic(endpointFile, Buffer.from(JSON.stringify({ endpoint, channel, ...(tls === undefined ? {} : { tlsRootCert: tls.caCertPem }) })), 0o644);
@@ -211,8 +214,8 @@ function tlsHosts(host: string): string[] {
 }
 
 let loaded: Chaincode | undefined;
-/** Loaded once per process, as a peer keeps one container per chaincode. */
-function defaultChaincode(): Chaincode {
+/** The ledgerflow contract, loaded once per process, as a peer keeps one container per chaincode. */
+export function ledgerflowChaincode(): Chaincode {
   loaded ??= loadChaincode(DEFAULT_CHAINCODE, contracts);
   return loaded;
 }
