@@ -6,9 +6,9 @@ import { addOrg, BroadcastError } from '../../ledger-peer/addOrg';
 import { runStandalonePeer, withPeerOptions, type StandaloneOptions } from '../../ledger-peer/standalone';
 import { createLogger } from '../../observability/logger';
 import { getOrIssueIdentity, mspRoot } from '../../ledger-peer/localCa';
-import { action } from '../context';
+import { action, formatOption } from '../context';
 import { CliError, EXIT } from '../exitCodes';
-import { fields, printJson } from '../output';
+import { fields, printData } from '../output';
 
 /**
  * `ledgerflow ledger verify [--data-dir <dir>]`: checks the embedded ledger of a data dir
@@ -30,13 +30,14 @@ export function ledgerCommand(): Command {
       'verify the embedded ledger: hash chain, transaction order, validation codes, world state, key history, chaincode events (host running or not)',
     )
     .option('--data-dir <dir>', 'the data dir (default LEDGERFLOW_DATA_DIR, else the default data dir)')
+    .addOption(formatOption(['json', 'yaml']))
     .action(
       action(async (ctx, o: { dataDir?: string }) => {
         const settings = parseSettings(process.env);
         const dataDir = resolve(o.dataDir ?? settings.LEDGERFLOW_DATA_DIR);
         // Transactions are replayed against the policy the peer endorses with.
         const result = verifyLedger(dataDir, { endorsementPolicy: settings.LEDGER_ENDORSEMENT_POLICY });
-        if (ctx.output.json) printJson(ctx.output, result);
+        if (ctx.output.structured) printData(ctx.output, result);
         else {
           ctx.output.out(
             fields([
@@ -57,6 +58,7 @@ export function ledgerCommand(): Command {
     .argument('<org>', 'the organization (its CA is created in the data dir if absent)')
     .option('--data-dir <dir>', 'the data dir (default LEDGERFLOW_DATA_DIR, else the default data dir)')
     .option('--signer <org...>', 'the organizations whose admins sign (default: a majority, in MSP id order)')
+    .addOption(formatOption(['json', 'yaml']))
     .action(
       action(async (ctx, org: string, o: { dataDir?: string; signer?: string[] }) => {
         const dataDir = resolve(o.dataDir ?? parseSettings(process.env).LEDGERFLOW_DATA_DIR);
@@ -64,7 +66,7 @@ export function ledgerCommand(): Command {
           const message = err instanceof Error ? err.message : String(err);
           throw new CliError(EXIT.failure, err instanceof BroadcastError ? 'config_update_refused' : 'add_org_failed', message);
         });
-        if (ctx.output.json) printJson(ctx.output, result);
+        if (ctx.output.structured) printData(ctx.output, result);
         else {
           ctx.output.out(
             fields([
@@ -85,13 +87,14 @@ export function ledgerCommand(): Command {
     .requiredOption('--org <org>', 'organization (its MSP id is <Org>MSP)')
     .requiredOption('--user <user>', 'user name (the certificate CN)')
     .option('--data-dir <dir>', 'the data dir (default LEDGERFLOW_DATA_DIR, else the default data dir)')
+    .addOption(formatOption(['json', 'yaml']))
     .action(
       action(async (ctx, o: { org: string; user: string; dataDir?: string }) => {
         const root = mspRoot(resolve(o.dataDir ?? parseSettings(process.env).LEDGERFLOW_DATA_DIR));
         const identity = await getOrIssueIdentity(root, o.org, o.user);
         const dir = join(root, o.org, 'users', o.user);
         const result = { mspId: identity.mspId, certificate: join(dir, 'cert.pem'), privateKey: join(dir, 'key.pem') };
-        if (ctx.output.json) printJson(ctx.output, result);
+        if (ctx.output.structured) printData(ctx.output, result);
         else
           ctx.output.out(
             fields([
