@@ -14,7 +14,7 @@ import { getOrIssueIdentity } from '../src/ledger-peer/localCa';
 import { compareKeys, loadChaincode, type StateReader, type Version } from '../src/ledger-peer/simulator';
 import { contracts } from '@ledgerflow/chaincode';
 import type { NewDataset } from '../src/ports/ledger';
-import { median, type BenchModule, type BenchRow } from './types';
+import { median, percentile, type BenchModule, type BenchRow } from './types';
 
 /**
  * Embedded ledger: committed lease transactions per second through the whole path (Ledger
@@ -215,11 +215,6 @@ function ledgerCounts(file: string): { blocks: number; txs: number } {
     db.close();
   }
 }
-
-const percentile = (values: readonly number[], p: number): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
-};
 
 export const ledger: BenchModule = {
   name: 'ledger',
