@@ -308,6 +308,16 @@ export const ledger: BenchModule = {
           unit: 'tx/s',
           ...(peerMs === undefined ? {} : { baseline: (cores * 1000) / (peerMs + clientMs), ratio: (peerMs + clientMs) / floor }),
         },
+        {
+          // Issue #20: the wall throughput against what the protocol's own CPU allows here.
+          name: `lease tx/s, ${CLIENTS} clients vs the floor's ceiling`,
+          value: parallelTps,
+          unit: 'tx/s',
+          baseline: (cores * 1000) / floor,
+          ratio: (parallelTps * floor) / (cores * 1000),
+          target: ">= 0.6x the floor's ceiling",
+          ok: (parallelTps * floor) / (cores * 1000) >= 0.6,
+        },
         { name: "raw fsync'd SQLite tx/s (baseline)", value: baseline, unit: 'tx/s' },
       ];
     } finally {
