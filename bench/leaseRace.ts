@@ -22,6 +22,12 @@ function rssBytes(pid: number): number {
   return Number(line[1]) * 1024;
 }
 
+/** CPU ms a process has used so far, all its threads (Linux /proc; USER_HZ = 100). */
+function cpuMs(pid: number): number {
+  const fields = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] as string).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 /** Asks the host for a full GC (bench/fixtures/gcOnSignal) and returns its RSS after it. */
 async function rssAfterGc(host: TestHost): Promise<number> {
   const done = () => host.stdout().split('bench: gc done').length - 1;
@@ -66,6 +72,7 @@ export const leaseRace: BenchModule = {
       const wins = new Map<string, number>(datasets.map((d) => [d, 0]));
       const unexpected: string[] = [];
       const started = performance.now();
+      const cpuBefore = cpuMs(host.child.pid as number);
       await Promise.all(
         datasets.flatMap((d) =>
           Array.from({ length: CLIENTS }, async (_, i) => {
@@ -78,6 +85,7 @@ export const leaseRace: BenchModule = {
         ),
       );
       const wallMs = performance.now() - started;
+      const cpuPerRequest = (cpuMs(host.child.pid as number) - cpuBefore) / (DATASETS * CLIENTS);
       const rssAfter = await rssAfterGc(host);
       if (unexpected.length > 0) throw new Error(`${unexpected.length} lease requests neither won nor lost, e.g. ${unexpected[0]}`);
       const oneWinnerEach = [...wins.values()].every((n) => n === 1);
@@ -88,6 +96,8 @@ export const leaseRace: BenchModule = {
         { name: `${label}: latency p50`, value: median(latencies), unit: 'ms' },
         { name: `${label}: latency p95`, value: p95, unit: 'ms', target: '< 2000 ms', ok: p95 < 2000 },
         { name: `${label}: wall time`, value: wallMs, unit: 'ms' },
+        // CPU, unlike latency, does not depend on what else shares the machine.
+        { name: `${label}: host CPU per request (all threads)`, value: cpuPerRequest, unit: 'ms' },
         {
           name: `${label}: datasets with exactly one winner`,
           value: [...wins.values()].filter((n) => n === 1).length,
