@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startHost, type TestHost } from './support/host';
+import { processCpuMs, rssBytes } from './support/proc';
 import { median, percentile, type BenchModule, type BenchRow } from './types';
 
 /**
@@ -14,19 +14,6 @@ const DATASETS = 20;
 const CLIENTS = 100;
 const OWNER = 'bench-owner';
 const clientToken = (i: number) => `bench-client-${i}`;
-
-/** Resident set of a process in bytes (Linux /proc). */
-function rssBytes(pid: number): number {
-  const line = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (line === null) throw new Error(`no VmRSS for ${pid}`);
-  return Number(line[1]) * 1024;
-}
-
-/** CPU ms a process has used so far, all its threads (Linux /proc; USER_HZ = 100). */
-function cpuMs(pid: number): number {
-  const fields = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] as string).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
 
 /** Asks the host for a full GC (bench/fixtures/gcOnSignal) and returns its RSS after it. */
 async function rssAfterGc(host: TestHost): Promise<number> {
@@ -72,7 +59,7 @@ export const leaseRace: BenchModule = {
       const wins = new Map<string, number>(datasets.map((d) => [d, 0]));
       const unexpected: string[] = [];
       const started = performance.now();
-      const cpuBefore = cpuMs(host.child.pid as number);
+      const cpuBefore = processCpuMs(host.child.pid as number) ?? NaN;
       await Promise.all(
         datasets.flatMap((d) =>
           Array.from({ length: CLIENTS }, async (_, i) => {
@@ -85,7 +72,7 @@ export const leaseRace: BenchModule = {
         ),
       );
       const wallMs = performance.now() - started;
-      const cpuPerRequest = (cpuMs(host.child.pid as number) - cpuBefore) / (DATASETS * CLIENTS);
+      const cpuPerRequest = ((processCpuMs(host.child.pid as number) ?? NaN) - cpuBefore) / (DATASETS * CLIENTS);
       const rssAfter = await rssAfterGc(host);
       if (unexpected.length > 0) throw new Error(`${unexpected.length} lease requests neither won nor lost, e.g. ${unexpected[0]}`);
       const oneWinnerEach = [...wins.values()].every((n) => n === 1);

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -14,6 +14,7 @@ import { getOrIssueIdentity } from '../src/ledger-peer/localCa';
 import { compareKeys, loadChaincode, type StateReader, type Version } from '../src/ledger-peer/simulator';
 import { contracts } from '@ledgerflow/chaincode';
 import type { NewDataset } from '../src/ports/ledger';
+import { processCpuMs } from './support/proc';
 import { median, percentile, type BenchModule, type BenchRow } from './types';
 
 /**
@@ -50,17 +51,6 @@ async function startPeerProcess(dataDir: string): Promise<{ child: ChildProcess;
     return { child, endpoint, mspDir };
   }
   throw new Error('the peer process did not start');
-}
-
-/** A process's CPU time in ms (Linux /proc), to report cost per transaction independent of
- * how busy the machine is; undefined elsewhere. */
-function processCpuMs(pid: number): number | undefined {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks, USER_HZ = 100
-  } catch {
-    return undefined;
-  }
 }
 
 function dataset(i: number): NewDataset {
