@@ -30,6 +30,21 @@ module.exports = {
       to: { path: CHAINCODE, dependencyTypesNot: ['type-only'] },
     },
     {
+      name: 'console-is-a-browser-app',
+      severity: 'error',
+      comment:
+        'the web console (console/, bundled by Vite) talks to the API over HTTP; it reuses only pure core (spec validation, receipt checks) and its browser packages',
+      from: { path: '^console/' },
+      to: { pathNot: ['^console/', CORE, '^node_modules/(preact|@dagrejs/dagre|openapi-fetch|yaml|zod|@noble/hashes)/'] },
+    },
+    {
+      name: 'nothing-imports-the-console',
+      severity: 'error',
+      comment: "the app serves the console's build (dist/web), never its sources; only the shim's own test reads them",
+      from: { pathNot: ['^console/', '^test/unit/console/'] },
+      to: { path: '^console/' },
+    },
+    {
       name: 'ports-only-core',
       severity: 'error',
       comment: 'a port is an interface over core values; it imports nothing else',
@@ -111,7 +126,11 @@ module.exports = {
     exclude: { path: '^dist/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], extensions: ['.ts', '.js', '.json'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+      extensions: ['.ts', '.tsx', '.d.ts', '.js', '.json'],
+    },
     reporterOptions: { text: { highlightFocused: true } },
   },
 };

@@ -6,7 +6,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'chaincode/dist/', 'coverage/', '**/node_modules/'] },
+  { ignores: ['dist/', 'chaincode/dist/', 'coverage/', '**/node_modules/', 'console/src/generated/'] },
   { linterOptions: { reportUnusedDisableDirectives: 'error' } },
   js.configs.recommended,
   ...tseslint.configs.recommended,

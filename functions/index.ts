@@ -7,6 +7,8 @@ import './appSettings';
 import { app } from '@azure/functions';
 import './http/health';
 import './http/openapi';
+import './http/me';
+import './console';
 import './datasets';
 import './leases';
 import './leaseExpiry';

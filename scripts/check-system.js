@@ -31,3 +31,7 @@ if (process.getuid?.() === 0 && !works('setpriv', ['--version'])) {
     'warning: util-linux setpriv not found; a host running as root will refuse to run jobs. Install util-linux (Debian: apt-get install util-linux).',
   );
 }
+// The web console's browser tests drive Debian's chromium (test/integration/console).
+if (!require('node:fs').existsSync('/usr/bin/chromium')) {
+  console.warn('warning: /usr/bin/chromium not found; the web console browser tests will fail. Install it (Debian: apt-get install chromium).');
+}

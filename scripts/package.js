@@ -14,8 +14,9 @@ const yazl = require('yazl');
 const root = join(__dirname, '..');
 const { values } = parseArgs({ options: { out: { type: 'string', default: join(root, 'ledgerflow-app.zip') } } });
 
-/** What the app never loads in Azure: tests, benchmarks, tsc's incremental state. */
-const SKIP_IN_DIST = new Set(['test', 'bench', '.tsbuildinfo']);
+/** What the app never loads in Azure: tests, benchmarks, tsc's incremental state, and the
+ * console's sources compiled for a unit test (its build, dist/web, ships). */
+const SKIP_IN_DIST = new Set(['test', 'bench', '.tsbuildinfo', 'console', 'console.tsbuildinfo']);
 /** In a package: its own nested packages come separately from `npm ls`; a workspace's sources
  * and build settings are not part of what it publishes. */
 const SKIP_IN_PACKAGE = new Set(['node_modules', '.bin']);

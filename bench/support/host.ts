@@ -22,6 +22,15 @@ export const fixtureApp = (name: string): string => join(repoRoot, 'dist', 'test
 /** The ledgerflow app itself (package.json `main`). */
 export const ledgerflowApp = (): string => join(repoRoot, 'dist', 'functions', 'index.js');
 
+/** The repository's host.json for the ledgerflow app. Its routePrefix is "" (the app's API
+ * functions carry `api/` themselves, src/api/routes.ts); the fixture apps are written for
+ * Azure's default prefix `api`, so they get that back. */
+function defaultHostJson(entry: string): object {
+  const repo = JSON.parse(readFileSync(join(repoRoot, 'host.json'), 'utf8')) as { extensions?: Record<string, unknown> };
+  if (entry === ledgerflowApp()) return repo;
+  return { ...repo, extensions: { ...repo.extensions, http: { routePrefix: 'api' } } };
+}
+
 export interface StartHostOptions {
   /** Absolute path of the compiled app entry; default the ledgerflow app. */
   readonly entry?: string;
@@ -98,7 +107,7 @@ function spawnHost(options: StartHostOptions): Spawned {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'lf-data-'));
   if (ownAppDir) {
     writeFileSync(join(appDir, 'package.json'), JSON.stringify({ name: 'test-app', private: true, main: options.entry ?? ledgerflowApp() }));
-    const hostJson = options.hostJson ?? JSON.parse(readFileSync(join(repoRoot, 'host.json'), 'utf8'));
+    const hostJson = options.hostJson ?? defaultHostJson(options.entry ?? ledgerflowApp());
     writeFileSync(join(appDir, 'host.json'), JSON.stringify(hostJson));
   }
   if (options.settings && ownAppDir) {

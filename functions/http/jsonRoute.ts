@@ -2,6 +2,7 @@ import { app, type FunctionInput, type HttpMethod, type HttpRequest, type HttpRe
 import type { z } from 'zod';
 import { LedgerflowError, validationError, type ErrorDetail } from '../../src/core/errors';
 import { errorResponse } from './errorResponse';
+import { functionRoute } from '../../src/api/routes';
 
 /** What a JSON route handler sees: the request, its route parameters, and the body already
  * parsed and validated by the route's schema. */
@@ -71,7 +72,7 @@ function toResponse(reply: JsonReply): HttpResponseInit {
 export function jsonRoute<TSchema extends z.ZodType | undefined = undefined>(name: string, options: JsonRouteOptions<TSchema>): void {
   app.http(name, {
     methods: [...options.methods],
-    route: options.route,
+    route: functionRoute(options.route),
     authLevel: 'anonymous',
     ...(options.extraInputs !== undefined && { extraInputs: options.extraInputs }),
     handler: async (request, context) => {

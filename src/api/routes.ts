@@ -23,7 +23,7 @@ export interface ApiResponse {
 
 /** The groups of the API, each with the description the OpenAPI document gives it. */
 export const apiTags = {
-  platform: 'Liveness, version and this document; anonymous',
+  platform: 'Liveness, version and this document (anonymous); who the caller is',
   datasets: "Register, read, update and delete datasets; the owner's policy decides leases, consent and results",
   leases: 'Take and release the one lease a dataset has at a time (a ledger transaction each)',
   workflows: 'Submit workflows that run beside leased datasets, follow them, read their logs and result files',
@@ -35,6 +35,17 @@ export type ApiTag = keyof typeof apiTags;
 /** Routes that take nothing refuse query parameters they do not know, rather than ignore a
  * typo silently (and so a client learns from a 400 what it sent wrong). */
 const noQuery = z.object({}).strict();
+
+/**
+ * The path segment every API route starts with. host.json sets `extensions.http.routePrefix`
+ * to "" (so the console can be served at `/`, functions/console.ts) and each API function
+ * carries the prefix in its own route instead: `/api/...` stays where clients know it, on
+ * Azure Functions and on the embedded host alike.
+ */
+export const API_PREFIX = 'api';
+
+/** The Functions route of an API path of the table (`datasets/{id}` -> `api/datasets/{id}`). */
+export const functionRoute = (path: string): string => `${API_PREFIX}/${path}`;
 
 export interface ApiRoute {
   /** The Functions function name; also the OpenAPI operationId. */
@@ -101,6 +112,16 @@ export const routes = {
     summary: 'This document',
     query: noQuery,
     responses: { 200: { description: 'the OpenAPI 3.1 document of the API', contentType: 'application/json' } },
+  },
+  me: {
+    name: 'me',
+    method: 'GET',
+    path: 'me',
+    tag: 'platform',
+    auth: 'user',
+    summary: 'Who the caller is: the user and organization its credential names (the web console shows it and offers what that organization may do)',
+    query: noQuery,
+    responses: { 200: { description: 'the caller', schema: s.identity } },
   },
   datasetsRegister: {
     name: 'datasetsRegister',

@@ -92,6 +92,10 @@ export const jobView = z.strictObject({
   endedAt: isoTime.nullable(),
   attempts: z.int().nonnegative(),
   message: z.string().optional(),
+  dependsOn: z
+    .array(z.int().positive())
+    .optional()
+    .meta({ description: "indexes of the jobs this one starts after (the spec's `dags`); absent when the run's spec is not known" }),
 });
 
 export const approvalState = z.enum(['pending', 'approved', 'rejected']);

@@ -354,3 +354,40 @@ export function firstDifference(expected: unknown, actual: unknown, path: string
 }
 
 const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The value at a path as firstDifference writes it (`run.launch.specHash`, `value.jobs[0]`). */
+export function pathValue(root: unknown, path: string): unknown {
+  let at: unknown = root;
+  for (const part of path.match(/[^.[\]]+/g) ?? []) {
+    if (typeof at !== 'object' || at === null) return undefined;
+    at = (at as Record<string, unknown>)[part];
+  }
+  return at;
+}
+
+export const showValue = (v: unknown): string => (v === undefined ? 'nothing' : canonicalJson(v));
+
+/**
+ * The checks of a receipt that need only the receipt (the rest of `ledgerflow receipt verify`
+ * asks the ledger for each transaction): each entry's kind follows from the value written and
+ * the key's previous value, the summary (`run`) is what the transactions say, and the hashes
+ * chain (chainBreak). Returns the first mismatch, or undefined. Pure, so the web console runs
+ * it in the browser too.
+ */
+export function receiptInconsistency(receipt: Receipt): string | undefined {
+  if (receipt.format !== RECEIPT_FORMAT) return `format: not a ${RECEIPT_FORMAT} receipt`;
+  const previous = new Map<string, unknown>();
+  for (const [i, entry] of receipt.transactions.entries()) {
+    const kind = kindOf(entry, previous.get(entry.key));
+    if (kind !== entry.kind)
+      return `transactions[${i}] (tx ${entry.txId}, ${entry.kind}).kind: the receipt says ${entry.kind}, the value written makes it ${kind}`;
+    previous.set(entry.key, entry.deleted === true ? undefined : entry.value);
+  }
+  const summary = summarizeRun(receipt.transactions);
+  const differs = firstDifference(summary, receipt.run, 'run');
+  if (differs !== undefined) {
+    return `${differs}: the receipt says ${showValue(pathValue(receipt, differs))}, its transactions say ${showValue(pathValue({ run: summary }, differs))}`;
+  }
+  const broken = chainBreak(receipt.transactions);
+  return broken === undefined ? undefined : `hash chain: ${broken}`;
+}

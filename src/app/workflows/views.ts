@@ -92,6 +92,7 @@ export function viewOf(record: RunRecord, facts: RunFacts): WorkflowView {
   // Before its first step the run has published nothing: its input says whether it waits.
   const status = ENDED[record.runtimeStatus] ?? facts.status?.status ?? (facts.awaitsApproval ? 'AwaitingApproval' : 'Pending');
   const message = facts.status?.message;
+  const edges = facts.spec?.edges;
   return {
     id: record.instanceId,
     status,
@@ -108,6 +109,7 @@ export function viewOf(record: RunRecord, facts: RunFacts): WorkflowView {
       endedAt: j.endedAt,
       attempts: j.attempts,
       ...(j.message !== undefined && { message: j.message }),
+      ...(edges !== undefined && { dependsOn: edges.filter((e) => e.to === j.index).map((e) => e.from) }),
     })),
   };
 }

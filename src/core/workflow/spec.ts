@@ -281,7 +281,8 @@ export function parseWorkflowSpec(source: string): WorkflowSpec {
     problems.add('', 'must be YAML text');
     throw fail();
   }
-  if (Buffer.byteLength(source) > MAX_SPEC_BYTES) {
+  // TextEncoder, not Buffer: the web console validates specs with this parser in the browser.
+  if (new TextEncoder().encode(source).length > MAX_SPEC_BYTES) {
     problems.add('', `must be at most ${MAX_SPEC_BYTES} bytes`);
     throw fail();
   }

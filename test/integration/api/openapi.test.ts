@@ -115,6 +115,7 @@ test('the document: OpenAPI 3.1, every route of the table, every reference resol
 test('health and the document itself answer anonymously, and refuse a query they do not know', async () => {
   await call('health', null, 'health');
   await call('openapi', null, 'openapi.json');
+  assert.deepEqual((await call('me', 'bob', 'me')).body, USERS.bob);
   const typo = await call('health', null, 'health?verbsoe=1');
   assert.equal(typo.status, 400);
   assert.match(JSON.stringify(typo.body.error), /verbsoe/);

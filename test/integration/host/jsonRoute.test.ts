@@ -16,6 +16,8 @@ before(async () => {
   appDir = mkdtempSync(join(tmpdir(), 'lf-app-'));
   dataDir = mkdtempSync(join(tmpdir(), 'lf-data-'));
   writeFileSync(join(appDir, 'package.json'), JSON.stringify({ main: fixtureApp('jsonroutes') }));
+  // As the ledgerflow app's host.json: jsonRoute puts its routes under `api/` itself.
+  writeFileSync(join(appDir, 'host.json'), JSON.stringify({ version: '2.0', extensions: { http: { routePrefix: '' } } }));
   host = await startHost({ appDir, env: { PORT: '0', LEDGERFLOW_DATA_DIR: dataDir }, logger: createLogger({ level: 'silent' }) });
 });
 after(async () => {

@@ -84,7 +84,7 @@ test('every pod ledgerflow creates meets Pod Security "restricted"', () => {
     'workflow',
   );
   assert.deepEqual(JSON.parse(wf.spec.podSpecPatch ?? '{}'), { terminationGracePeriodSeconds: 1 });
-  for (const pod of [readerPod(options, 'wf-render', 'result.txt'), listerPod(options, 'wf-render', 10_000)]) {
+  for (const pod of [readerPod(options, 'wf-render', 'result.txt', 'n1'), listerPod(options, 'wf-render', 10_000, 'n2')]) {
     const spec = pod.spec!;
     assertRestricted(spec, spec.containers, pod.metadata!.name!);
     assert.equal(pod.metadata?.labels?.['ledgerflow.io/role'], 'reader', 'no network (networkpolicy.yaml)');

@@ -39,7 +39,7 @@ before(async () => {
     const ws = workspaces.get(pod.metadata.labels?.[runLabel] ?? '');
     const name = pod.metadata.name;
     if (ws === undefined) return undefined;
-    if (name.endsWith('-list')) return { exitCode: 0, logs: ws.listing ?? listing(ws.files) };
+    if (/-list-[0-9a-f]{6}$/.test(name)) return { exitCode: 0, logs: ws.listing ?? listing(ws.files) };
     const path = (pod['spec'] as { containers: { env?: { name: string; value: string }[] }[] }).containers[0]?.env?.find((e) => e.name === 'LF_PATH')?.value;
     const content = path === undefined ? undefined : ws.files[path];
     return content === undefined ? { exitCode: 3, logs: '' } : { exitCode: 0, logs: Buffer.from(content).toString('base64') };

@@ -23,7 +23,7 @@ before(async () => {
   fake = await new FakeKubernetesApi().start();
   dir = mkdtempSync(join(tmpdir(), 'lf-k8s-revoke-'));
   // The run's end lists its workspace through a lister pod: an empty one here.
-  fake.runPod = (pod) => (pod.metadata.name.endsWith('-list') ? { exitCode: 0, logs: 'BEGIN\nEND 0\n' } : undefined);
+  fake.runPod = (pod) => (/-list-[0-9a-f]{6}$/.test(pod.metadata.name) ? { exitCode: 0, logs: 'BEGIN\nEND 0\n' } : undefined);
 });
 after(async () => {
   await fake?.close();

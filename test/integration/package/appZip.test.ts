@@ -46,7 +46,7 @@ test('the app zip holds the built app and production dependencies only, and load
   const entries = await entriesOf(out);
   const names = new Set(entries.map((e) => e.name));
 
-  for (const must of ['host.json', 'package.json', 'dist/functions/index.js', 'node_modules/durable-functions/package.json']) {
+  for (const must of ['host.json', 'package.json', 'dist/functions/index.js', 'dist/web/index.html', 'node_modules/durable-functions/package.json']) {
     assert.ok(names.has(must), `${must} is in the zip`);
   }
   // The workspace package as files: its manifest, its compiled contract, nothing of its sources.
@@ -59,11 +59,11 @@ test('the app zip holds the built app and production dependencies only, and load
   );
   const devOnly = [...names].filter(
     (n) =>
-      /^(test|bench|src|functions|orchestrators|chaincode|scripts|docs|infra)\//.test(n) ||
-      /^dist\/(test|bench)\//.test(n) ||
+      /^(test|bench|src|functions|orchestrators|chaincode|scripts|docs|infra|console)\//.test(n) ||
+      /^dist\/(test|bench|console)\//.test(n) ||
       n.startsWith('node_modules/@ledgerflow/chaincode/src/') ||
       (!n.startsWith('node_modules/') && n.endsWith('.ts')) ||
-      /^node_modules\/(typescript|eslint|fast-check|dependency-cruiser|yazl|yauzl|prettier|@eslint\/js|ajv)\//.test(n),
+      /^node_modules\/(typescript|eslint|fast-check|dependency-cruiser|yazl|yauzl|prettier|@eslint\/js|ajv|vite|preact|playwright-core|@dagrejs)\//.test(n),
   );
   assert.deepEqual(devOnly, [], 'nothing of development');
 

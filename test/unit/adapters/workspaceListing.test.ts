@@ -22,7 +22,7 @@ const b64 = (s: string) => Buffer.from(s).toString('base64');
 
 /** What the lister pod would print for `workspace` (its mount path swapped for the directory). */
 function list(workspace: string, limit: number): string {
-  const main = listerPod(clusterOptions(parseSettings({})), 'wf-1', limit).spec!.containers[0]!;
+  const main = listerPod(clusterOptions(parseSettings({})), 'wf-1', limit, 'n1').spec!.containers[0]!;
   const script = main.command![2]!.replace(`"${WORKSPACE_PATH}"`, JSON.stringify(workspace));
   const env = Object.fromEntries(main.env!.map((e) => [e.name, e.value!]));
   return execFileSync('/bin/sh', ['-c', script], { env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...env } }).toString('utf8');

@@ -1,6 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildReceipt, chainBreak, manifestSha256, receiptTransactions, shownValue, summarizeRun, type TrailWrite } from '../../../src/core/receipt';
+import {
+  buildReceipt,
+  chainBreak,
+  manifestSha256,
+  receiptInconsistency,
+  receiptTransactions,
+  shownValue,
+  summarizeRun,
+  type TrailWrite,
+} from '../../../src/core/receipt';
 import { verifyReceipt } from '../../../src/app/workflows/receipts';
 import type { CommittedTransaction, LedgerSession } from '../../../src/ports/ledger';
 
@@ -129,6 +138,18 @@ test('verification: an honest receipt passes; an invalidated transaction or a hi
   const lied = { ...hidden, transactions: [{ ...hidden.transactions[0]!, valueSha256: '0'.repeat(64) }] };
   const check = await verifyReceipt(lied, ledgerOf(hiddenWrites), 'ledgerflow');
   assert.match(!check.ok ? check.mismatch : '', /valueSha256: the receipt says 0{64}, the value written hashes to/);
+});
+
+test('the checks that need only the receipt (run by the web console too): kinds, summary, hash chain', () => {
+  const receipt = buildReceipt('wf-1', { channel: 'ledgerflow', chaincode: 'ledgerflow' }, trail());
+  assert.equal(receiptInconsistency(receipt), undefined);
+  const relabelled = { ...receipt, transactions: receipt.transactions.map((t, i) => (i === 0 ? { ...t, kind: 'launch' } : t)) };
+  assert.match(receiptInconsistency(relabelled) ?? '', /^transactions\[0\] \(tx .*\)\.kind: the receipt says launch, the value written makes it /);
+  const summary = { ...receipt, run: { ...receipt.run, datasetIds: ['other'] } };
+  assert.match(receiptInconsistency(summary) ?? '', /^run\.datasetIds\[0\]: the receipt says "other", its transactions say "ds1"/);
+  const broken = buildReceipt('wf-1', { channel: 'ledgerflow', chaincode: 'ledgerflow' }, trail({ approvedSpec: 'e'.repeat(64) }));
+  assert.match(receiptInconsistency(broken) ?? '', /^hash chain: the approval of dataset ds1/);
+  assert.match(receiptInconsistency({ ...receipt, format: 'x' as never }) ?? '', /^format: not a ledgerflow\.receipt\.v1 receipt/);
 });
 
 /** Output review as the chaincode records it (issue #14, part 1): the manifest and its digest

@@ -1,4 +1,5 @@
 import * as k8s from '@kubernetes/client-node';
+import { randomBytes } from 'node:crypto';
 import { validationError } from '../../../core/errors';
 import { relativePathProblem } from '../../../core/relativePath';
 import type { Logger } from '../../../observability/logger';
@@ -12,6 +13,9 @@ import { codeConfigMap, ROLE_WORKSPACE, workspaceClaim } from '../manifests/work
 import { background, ignoreNotFound, isStatus } from './client';
 import { type Compensation, withCompensation } from './compensation';
 import { waitForPod } from './podWatch';
+
+/** Tells concurrent reader pods of one run apart (names.reader). */
+const podNonce = (): string => randomBytes(3).toString('hex');
 
 /**
  * The objects both cluster backends create around their jobs (workspace claim and code
@@ -127,7 +131,7 @@ export class ClusterObjects {
   async readWorkspaceFile(workflowId: string, path: string): Promise<Buffer | undefined> {
     const problem = relativePathProblem(path);
     if (problem !== undefined) throw validationError('invalid file path', [{ path: 'path', message: problem }]);
-    return this.runReader(readerPod(this.opts, workflowId, path), async (exitCode, log) => {
+    return this.runReader(readerPod(this.opts, workflowId, path, podNonce()), async (exitCode, log) => {
       if (exitCode === READER_NOT_FOUND) return undefined;
       if (exitCode !== 0) throw new Error(`workspace reader ended with exit code ${String(exitCode)}`);
       return Buffer.from(await log(), 'base64');
@@ -139,19 +143,18 @@ export class ClusterObjects {
   async workspaceFiles(workflowId: string): Promise<FileDigest[]> {
     const claim = await ignoreNotFound(this.core.readNamespacedPersistentVolumeClaim({ name: names.workspaceClaim(workflowId), namespace: this.namespace }));
     if (claim === undefined) return [];
-    return this.runReader(listerPod(this.opts, workflowId, MAX_OUTPUT_FILES), async (exitCode, log) => {
+    return this.runReader(listerPod(this.opts, workflowId, MAX_OUTPUT_FILES, podNonce()), async (exitCode, log) => {
       // Cut short (too many files) the listing ends with head's status, 0: the parse tells.
       if (exitCode !== 0) throw new Error(`workspace lister ended with exit code ${String(exitCode)}`);
       return parseListing(await log(listingLogBytes(MAX_OUTPUT_FILES)), MAX_OUTPUT_FILES);
     });
   }
 
-  /** Runs a pod of role reader to its end and hands its exit code and log to `read`; the pod is deleted either way. */
+  /** Runs a pod of role reader to its end (a pod an interrupted read left behind ends at its
+   * deadline and goes with the run's cleanup, which selects it by the run label) and hands its exit code and log to `read`; the pod is deleted either way. */
   private async runReader<T>(pod: k8s.V1Pod, read: (exitCode: number | undefined, log: (limitBytes?: number) => Promise<string>) => Promise<T>): Promise<T> {
     const namespace = this.namespace;
     const name = pod.metadata!.name!;
-    // A reader left by an interrupted read may hold an older copy of the file: start afresh.
-    await ignoreNotFound(this.core.deleteNamespacedPod({ name, namespace }));
     await this.core.createNamespacedPod({ namespace, body: pod });
     try {
       const timeoutMs = (pod.spec!.activeDeadlineSeconds! + 60) * 1000;

@@ -38,10 +38,12 @@ export const names = {
   runWorkflow: (workflowId: string) => `${runKey(workflowId)}-dag`,
   /** Argo task (and template) of a job: DNS-safe and unique per index. */
   task: (jobIndex: number) => `job-${jobIndex}`,
-  /** Pod that reads one file out of the workspace. */
-  reader: (workflowId: string, path: string) => `${runKey(workflowId)}-read-${hash(path, 10)}`,
-  /** Pod that lists and hashes the workspace's files (the run's output manifest). */
-  lister: (workflowId: string) => `${runKey(workflowId)}-list`,
+  /** Pod that reads one file out of the workspace. Reader pods are one per read, not per
+   * (workflowId, path) like the objects above: two clients reading the same file, or two
+   * owners releasing at once, must not delete each other's pod; `nonce` tells them apart. */
+  reader: (workflowId: string, path: string, nonce: string) => `${runKey(workflowId)}-read-${hash(path, 10)}-${nonce}`,
+  /** Pod that lists and hashes the workspace's files (the run's output manifest); one per listing, as `reader`. */
+  lister: (workflowId: string, nonce: string) => `${runKey(workflowId)}-list-${nonce}`,
 } as const;
 
 export const LABELS = {

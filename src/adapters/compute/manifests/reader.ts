@@ -18,8 +18,8 @@ export const READER_NOT_FOUND = 3;
  * dataset. The path (checked relative by the caller) travels in the environment, not in
  * the shell text.
  */
-export function readerPod(opts: ClusterOptions, workflowId: string, path: string): V1Pod {
-  return workspacePod(opts, workflowId, names.reader(workflowId, path), 300, {
+export function readerPod(opts: ClusterOptions, workflowId: string, path: string, nonce: string): V1Pod {
+  return workspacePod(opts, workflowId, names.reader(workflowId, path, nonce), 300, {
     command: ['/bin/sh', '-c', `[ -f "${WORKSPACE_PATH}/$LF_PATH" ] || exit ${READER_NOT_FOUND}; exec base64 "${WORKSPACE_PATH}/$LF_PATH"`],
     env: [{ name: 'LF_PATH', value: path }],
   });
@@ -36,11 +36,11 @@ export function readerPod(opts: ClusterOptions, workflowId: string, path: string
  * log. Past `limit` files `head` cuts the listing (no END line), which the parser reports as
  * too many files, so a job that leaves millions of files does not make a huge log.
  */
-export function listerPod(opts: ClusterOptions, workflowId: string, limit: number): V1Pod {
+export function listerPod(opts: ClusterOptions, workflowId: string, limit: number, nonce: string): V1Pod {
   const each = `for f; do s=$(stat -c %s "$f") && h=$(sha256sum < "$f") && p=$(printf %s "\${f#./}" | base64 | tr -d '\\n') || exit 1; printf 'F %s %s %s\\n' "$s" "\${h%% *}" "$p"; done`;
   const script = `cd "${WORKSPACE_PATH}" || exit 2; { echo BEGIN; find -P . -type f -exec sh -c "$LF_EACH" sh {} + 2>/dev/null; echo "END $?"; } | head -n ${limit + 2}`;
   // Hashing every file of a large workspace takes longer than reading one.
-  return workspacePod(opts, workflowId, names.lister(workflowId), 1800, {
+  return workspacePod(opts, workflowId, names.lister(workflowId, nonce), 1800, {
     command: ['/bin/sh', '-c', script],
     env: [{ name: 'LF_EACH', value: each }],
   });
