@@ -54,9 +54,9 @@ module.exports = {
     {
       name: 'contracts-only-core',
       severity: 'error',
-      comment: 'src/api holds the messages that cross a boundary (HTTP, queue, callback); it builds on core and zod only',
+      comment: 'src/api holds the messages that cross a boundary (HTTP, queue, callback); it builds on core, zod and the NCRONTAB parser (src/time) only',
       from: { path: '^src/api/' },
-      to: { pathNot: ['^src/api/', CORE, '^node_modules/zod/'] },
+      to: { pathNot: ['^src/api/', CORE, '^src/time/', '^node_modules/zod/'] },
     },
     {
       name: 'app-not-adapters',
@@ -97,7 +97,7 @@ module.exports = {
       severity: 'error',
       comment:
         'core, ports, adapters, the embedded host, the durable engine and the peer never import the app (adapters may use the message contracts of src/api)',
-      from: { path: '^src/(core|ports|adapters|host|durable|ledger-peer|fs|observability)/' },
+      from: { path: '^src/(core|ports|adapters|host|durable|ledger-peer|fs|observability|time)/' },
       to: { path: '^src/(app|cli)/|^(functions|orchestrators)/' },
     },
     {

@@ -24,7 +24,7 @@ export default tseslint.config(
     // (the composition root's Azure adapters, SQLite, cron-parser, the simulator's shim
     // internals) and how tests reach package internals. Core logic, triggers and
     // orchestrators have no such reason: there it stays forbidden.
-    files: ['src/app/**', 'src/host/**', 'src/ledger-peer/**', 'src/adapters/**', 'test/**', 'bench/**'],
+    files: ['src/app/**', 'src/host/**', 'src/time/**', 'src/ledger-peer/**', 'src/adapters/**', 'test/**', 'bench/**'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {

@@ -32,6 +32,10 @@ authRoute(routes.datasetsTree, async ({ services, caller, params, query }) => ({
   body: await services.datasets.tree(caller, params.id, { limit: query.limit, cursor: query.cursor }),
 }));
 
+authRoute(routes.datasetsPushFiles, async ({ services, caller, params, body }) => ({
+  body: await services.datasets.pushFiles(caller, params.id, body),
+}));
+
 authRoute(routes.datasetsHistory, async ({ services, caller, params }) => ({
   body: { datasetId: params.id, items: await services.datasets.history(caller, params.id) },
 }));

@@ -16,6 +16,7 @@ import './ledgerEvents';
 import './lifecycle';
 import './workflows';
 import './approvals';
+import './schedules';
 import './jobCallback';
 import './jobExits';
 import './cleanup';

@@ -1,7 +1,7 @@
 import { routes } from '../src/api/routes';
 import { submissionOf, type Submission } from '../src/api/workflowRequests';
 import { authRoute } from './http/authRoute';
-import { byteResponse } from './http/byteResponse';
+import { byteResponse, tailResponse } from './http/byteResponse';
 
 /**
  * The workflow API (DESIGN.md): submit, list, read, cancel, logs, result files, receipt, and
@@ -59,9 +59,10 @@ authRoute(
 
 authRoute(
   routes.workflowsJobLogs,
-  async ({ request, services, caller, params, runs }) => {
-    const log = await (await services.workflowService(runs)).logs(caller, params.id, params.job);
-    return { raw: await byteResponse(request, log, 'text/plain; charset=utf-8') };
+  async ({ request, services, caller, params, query, runs }) => {
+    const service = await services.workflowService(runs);
+    if (query.tail !== undefined) return { raw: tailResponse(await service.logTail(caller, params.id, params.job, query.tail), 'text/plain; charset=utf-8') };
+    return { raw: await byteResponse(request, await service.logs(caller, params.id, params.job), 'text/plain; charset=utf-8') };
   },
   durable,
 );

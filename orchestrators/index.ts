@@ -7,3 +7,4 @@ import './workflowOrchestrator';
 import './jobOrchestrator';
 import './cleanupOrchestrator';
 import './leaseExpiryOrchestrator';
+import './scheduleOrchestrator';

@@ -66,6 +66,7 @@ function* runJob(context: OrchestrationContext, input: JobInput): Generator<Task
         image: input.image,
         timeoutSeconds: input.timeoutSeconds,
         attempt,
+        ...(input.datasetVersions !== undefined && { datasetVersions: input.datasetVersions }),
       });
     } catch (err) {
       result = {

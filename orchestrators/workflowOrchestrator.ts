@@ -77,11 +77,17 @@ export function* workflowOrchestrator(context: OrchestrationContext): Generator<
   // The ledger records the use of datasets (its workflow records name at least one); a run
   // that mounts none has nothing to record there.
   let launched = run.datasetIds.length > 0;
+  // The versions the ledger recorded at the launch: the jobs mount these to the end.
+  let datasetVersions: Record<string, number> | undefined;
   try {
-    if (launched)
-      yield* withRetries(context, () =>
+    if (launched) {
+      const record = yield* withRetries(context, () =>
         call(recordWorkflowLaunched, { caller, workflowId, spec, filesHash: input.filesHash, defaultImage: input.timing.defaultImage }),
       );
+      // A history recorded before launches answered versions holds null here.
+      datasetVersions = record?.datasetVersions;
+      if (datasetVersions !== undefined) run.datasetVersions = datasetVersions;
+    }
   } catch (err) {
     stoppedBy = 'Failed';
     launched = false;
@@ -143,7 +149,7 @@ export function* workflowOrchestrator(context: OrchestrationContext): Generator<
         state.attempts = 1;
         const job: RunningJob = {
           finished: context.df.waitForExternalEvent(jobFinishedEvent(index)),
-          orchestration: jobOrchestration(jobInputFor(input, index, !alone), jobInstanceId(workflowId, state.name)),
+          orchestration: jobOrchestration(jobInputFor(input, index, !alone, datasetVersions), jobInstanceId(workflowId, state.name)),
         };
         running.set(index, job);
         waitFor.push(job.orchestration); // scheduled here, and never put into a Task.any again
@@ -242,7 +248,7 @@ function* cleanup(
   );
 }
 
-function jobInputFor(input: WorkflowInput, index: number, reportSuccess: boolean): JobInput {
+function jobInputFor(input: WorkflowInput, index: number, reportSuccess: boolean, datasetVersions: Record<string, number> | undefined): JobInput {
   const job = input.spec.jobs.find((j) => j.index === index)!;
   return {
     workflowId: input.workflowId,
@@ -252,6 +258,7 @@ function jobInputFor(input: WorkflowInput, index: number, reportSuccess: boolean
     timeoutSeconds: job.timeoutSeconds ?? input.timing.defaultJobTimeoutSeconds,
     timing: { statusPollSeconds: input.timing.statusPollSeconds, completionGraceSeconds: input.timing.completionGraceSeconds },
     ...(!reportSuccess && { reportSuccess }),
+    ...(datasetVersions !== undefined && { datasetVersions }),
   };
 }
 

@@ -3,7 +3,8 @@
 // lists keep helpers and protocol fakes (also under test/) from being run as tests.
 // Extra arguments narrow the run: `npm test -- integration` runs files whose path contains it.
 // The whole suite (no filter, as CI runs it) starts with `npm run lint`: ESLint, Prettier
-// and the layering rules, so a wrong import fails CI like a failing test does.
+// and the layering rules, so a wrong import fails CI like a failing test does. `--no-lint`
+// runs the whole suite without it (CI's second pass on another Node, already linted).
 'use strict';
 const { readdirSync } = require('node:fs');
 const { join } = require('node:path');
@@ -16,10 +17,12 @@ function collect(dir) {
     return e.name.endsWith('.test.js') ? [p] : [];
   });
 }
-const filters = process.argv.slice(2);
-if (filters.length === 0) {
-  const lint = spawnSync('npm', ['run', 'lint'], { stdio: 'inherit', cwd: join(__dirname, '..') });
-  if (lint.status !== 0) process.exit(lint.status ?? 1);
+const args = process.argv.slice(2);
+const lint = !args.includes('--no-lint');
+const filters = args.filter((a) => a !== '--no-lint');
+if (filters.length === 0 && lint) {
+  const linted = spawnSync('npm', ['run', 'lint'], { stdio: 'inherit', cwd: join(__dirname, '..') });
+  if (linted.status !== 0) process.exit(linted.status ?? 1);
 }
 const files = collect(join(__dirname, '..', 'dist', 'test'))
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))

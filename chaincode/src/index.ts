@@ -11,7 +11,7 @@ export type { LeaseRecord } from './state/leaseRecord';
 export type { OutputManifest, ResultsPolicy, ResultsReview, ResultsState, ReviewState, WorkflowResults } from './state/resultsRecord';
 export type { Page } from './state/page';
 export type { TrailEntry } from './state/trailEntry';
-export type { WorkflowJobOutcome, WorkflowRecord } from './state/workflowRecord';
+export type { DatasetVersion, WorkflowJobOutcome, WorkflowRecord } from './state/workflowRecord';
 
 /** Read by `fabric-chaincode-node start` (and by the embedded peer): the first is the default contract. */
 export const contracts = [LedgerflowContract];

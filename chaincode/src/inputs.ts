@@ -35,6 +35,17 @@ export const newDatasetSchema = z.strictObject({
     .min(1)
     .max(16384)
     .regex(/^[A-Za-z0-9_=+/.:-]+$/, 'must be an encoded ciphertext'),
+  contentHash: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'must be a sha256 hex digest')
+    .optional(),
+});
+
+/** A new content version: the number the owner's platform wrote it under (the one after the
+ * current, so two racing pushes cannot both pass) and its content hash. */
+export const datasetContentSchema = z.strictObject({
+  version: z.number().int().min(2).max(Number.MAX_SAFE_INTEGER),
+  contentHash: z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 hex digest'),
 });
 
 export const datasetPatchSchema = z

@@ -5,6 +5,7 @@ import { checkProposalTime, maxClockSkewSeconds, proposalMillis } from './clock'
 import { ChaincodeError, conflict, forbidden, notFound, validationFailed } from './errors';
 import { sameIdentity, submitter } from './identity';
 import {
+  datasetContentSchema,
   datasetIdSchema,
   datasetPatchSchema,
   datasetQuerySchema,
@@ -64,7 +65,7 @@ export class LedgerflowContract extends Contract {
       throw conflict(`dataset ${input.id} already exists`);
     }
     const now = txTime(ctx);
-    const dataset: StoredDataset = { ...input, owner: by, createdAt: now, updatedAt: now };
+    const dataset: StoredDataset = { ...input, owner: by, version: 1, createdAt: now, updatedAt: now };
     await writeJson(ctx.stub, datasetKey(input.id), dataset);
     await audit(ctx, input.id, { action: 'registered', by, value: dataset });
     emit(ctx, 'DatasetRegistered', dataset);
@@ -83,6 +84,28 @@ export class LedgerflowContract extends Contract {
     await writeJson(ctx.stub, datasetKey(datasetId), updated);
     await audit(ctx, datasetId, { action: 'updated', by, value: updated });
     emit(ctx, 'DatasetUpdated', updated);
+    return canonicalJson(withLease(updated, await activeLease(ctx, datasetId)));
+  }
+
+  /** A new content version, by the owner organization only (from the submitter's identity).
+   * The version must be the one after the current: of two racing pushes one is refused. A
+   * lease in force is unaffected; runs record the version they launched on. */
+  @Transaction()
+  @Returns('string')
+  async UpdateDatasetContent(ctx: Context, id: string, contentJson: string): Promise<string> {
+    const by = submitter(ctx);
+    const datasetId = parseArg(datasetIdSchema, id, 'id');
+    const content = parseArg(datasetContentSchema, contentJson, 'content', true);
+    const current = await liveDataset(ctx.stub, datasetId);
+    requireOwner(by, current, 'update the content of');
+    const next = versionOf(current) + 1;
+    if (content.version !== next) {
+      throw conflict(`dataset ${datasetId} is at version ${versionOf(current)}; the next version is ${next}`);
+    }
+    const updated: StoredDataset = { ...current, version: next, contentHash: content.contentHash, updatedAt: txTime(ctx) };
+    await writeJson(ctx.stub, datasetKey(datasetId), updated);
+    await audit(ctx, datasetId, { action: 'dataset-updated', by, value: updated });
+    emit(ctx, 'DatasetContentUpdated', { datasetId, version: next, contentHash: content.contentHash, owner: current.owner });
     return canonicalJson(withLease(updated, await activeLease(ctx, datasetId)));
   }
 
@@ -249,7 +272,20 @@ export class LedgerflowContract extends Contract {
       }
     }
     await requireApprovals(ctx, by, launch);
-    const workflow: WorkflowRecord = { ...launch, ...resultRules(datasets, by), launchedBy: by, launchedAt: txTime(ctx), status: 'Running' };
+    // Which content the run reads is the ledger's to say, not the launcher's.
+    const datasetVersions = datasets.map((d) => ({
+      datasetId: d.id,
+      version: versionOf(d),
+      ...(d.contentHash === undefined ? {} : { contentHash: d.contentHash }),
+    }));
+    const workflow: WorkflowRecord = {
+      ...launch,
+      ...resultRules(datasets, by),
+      datasetVersions,
+      launchedBy: by,
+      launchedAt: txTime(ctx),
+      status: 'Running',
+    };
     await writeJson(ctx.stub, key, workflow);
     for (const datasetId of launch.datasetIds) {
       await audit(ctx, datasetId, { action: 'workflow-launched', by, value: workflow });
@@ -396,6 +432,9 @@ function sameLaunch(recorded: WorkflowRecord, launch: { workflowId: string; data
 function requireOwner(by: Identity, dataset: StoredDataset, action: string): void {
   if (by.mspId !== dataset.owner.mspId) throw forbidden(`only the owner organization may ${action} dataset ${dataset.id}`);
 }
+
+/** Datasets registered before versions are at version 1. */
+const versionOf = (dataset: StoredDataset): number => dataset.version ?? 1;
 
 function withLease(dataset: StoredDataset, lease: LeaseRecord | undefined): DatasetRecord {
   return lease === undefined ? dataset : { ...dataset, lease };

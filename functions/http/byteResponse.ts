@@ -1,5 +1,6 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { parseByteRange } from '../../src/api/byteRange';
+import type { LogTail } from '../../src/app/workflows/logTail';
 import type { ByteSource } from '../../src/ports/compute';
 
 /**
@@ -21,4 +22,12 @@ export async function byteResponse(request: HttpRequest, source: ByteSource, con
     headers: { ...headers, 'content-length': String(end - start + 1), ...(range !== undefined && { 'content-range': `bytes ${start}-${end}/${source.size}` }) },
     body: source.read(start, end) as AsyncIterable<Uint8Array>,
   };
+}
+
+/** The tail of a log: the part of the whole it is, as a Range answer places it (206 with
+ * Content-Range), so a follower knows the offset to read on from; 200 when it is all. */
+export function tailResponse(tail: LogTail, contentType: string): HttpResponseInit {
+  const headers: Record<string, string> = { 'content-type': contentType, 'accept-ranges': 'bytes', 'content-length': String(tail.bytes.length) };
+  if (tail.start === 0 || tail.bytes.length === 0) return { status: 200, headers, body: tail.bytes };
+  return { status: 206, headers: { ...headers, 'content-range': `bytes ${tail.start}-${tail.size - 1}/${tail.size}` }, body: tail.bytes };
 }

@@ -13,6 +13,8 @@ export interface LaunchJobInput {
   image: string;
   timeoutSeconds: number;
   attempt: number;
+  /** The versions the launch record names (JobInput.datasetVersions). */
+  datasetVersions?: Record<string, number>;
 }
 
 /** Launched (the handle), or not, because the caller no longer holds these datasets. */
@@ -27,7 +29,7 @@ export type LaunchJobResult = { handle: JobHandle } | { leasesMissing: string[] 
  */
 export const launchJob = defineActivity<LaunchJobInput, LaunchJobResult>(
   'launchJob',
-  async ({ workflowId, caller, job, image, timeoutSeconds, attempt }, deps) => {
+  async ({ workflowId, caller, job, image, timeoutSeconds, attempt, datasetVersions }, deps) => {
     const leases = await leaseWindow(
       deps,
       caller,
@@ -36,7 +38,7 @@ export const launchJob = defineActivity<LaunchJobInput, LaunchJobResult>(
     if (leases.missing.length > 0) return { leasesMissing: leases.missing };
     const volumes: ResolvedVolume[] = await Promise.all(
       job.volumes.map(async (v) => {
-        const { location, credential } = await deps.locateDataset(v.id);
+        const { location, credential } = await deps.locateDataset(v.id, datasetVersions?.[v.id]);
         const resolved: ResolvedVolume = { datasetId: v.id, name: v.name, mountPath: v.path, location };
         if (credential !== undefined) resolved.credential = credential;
         return resolved;

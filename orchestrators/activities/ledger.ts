@@ -25,13 +25,14 @@ export interface RecordFinishInput extends WorkflowFinish {
   caller: Caller;
 }
 
-export const recordWorkflowLaunched = defineActivity<RecordLaunchedInput, null>(
+/** Answers the dataset versions the launch record names: what the run's jobs mount. */
+export const recordWorkflowLaunched = defineActivity<RecordLaunchedInput, { datasetVersions: Record<string, number> }>(
   'recordWorkflowLaunched',
   async ({ caller, workflowId, spec, filesHash, defaultImage }, deps) => {
     const backend = deps.compute.kind;
     const images = backend === 'local' ? undefined : [...new Set(spec.jobs.map((job) => imageOf(spec, job, defaultImage)))].sort();
     // Idempotent on the ledger: a retry after a lost answer gets the stored record back.
-    await deps.ledger.as(caller).recordWorkflowLaunched({
+    const record = await deps.ledger.as(caller).recordWorkflowLaunched({
       workflowId,
       datasetIds: datasetIdsOf(spec),
       specHash: specHash(spec),
@@ -41,7 +42,7 @@ export const recordWorkflowLaunched = defineActivity<RecordLaunchedInput, null>(
     });
     // The run index hears that the run runs (a finished status there stays final).
     await deps.runIndex.setStatus(workflowId, 'Running', deps.now());
-    return null;
+    return { datasetVersions: Object.fromEntries((record.datasetVersions ?? []).map((v) => [v.datasetId, v.version])) };
   },
 );
 

@@ -64,6 +64,20 @@ export const updateBody = z
   .strict()
   .refine((b) => b.name !== undefined || b.description !== undefined || b.policy !== undefined, { message: 'name, description or policy is required' });
 
+/** PUT /datasets/{id}/files: a new version. Every bad path is reported with its path. */
+export const pushBody = z
+  .object({
+    files: z.record(z.string(), z.string()),
+    /** true: the files given become the whole content; false (the default): they are added
+     * to (or replace files of) the current version. */
+    replace: z.boolean().default(false),
+  })
+  .strict()
+  .superRefine((body, ctx) => {
+    if (Object.keys(body.files).length === 0 && !body.replace) ctx.addIssue({ code: 'custom', path: ['files'], message: 'must name at least one file' });
+    for (const problem of fileMapProblems(body.files)) ctx.addIssue({ code: 'custom', path: [problem.path], message: problem.message });
+  });
+
 /** The lease body is optional: no body takes the dataset's default lease length. */
 export const leaseBody = z.object({ ttlSeconds: ttl.optional() }).strict().optional();
 

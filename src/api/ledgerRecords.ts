@@ -60,6 +60,8 @@ export const datasetRecordSchema = z.object({
   policy: leasePolicySchema,
   storageKind: z.enum(['local', 'azure-files']),
   sealedLocation: z.string(),
+  version: z.number().int().positive().optional(),
+  contentHash: z.string().optional(),
   createdAt: time,
   updatedAt: time,
   deletedAt: time.optional(),
@@ -72,6 +74,7 @@ export const historyEntrySchema = z.object({
   action: z.enum([
     'registered',
     'updated',
+    'dataset-updated',
     'deleted',
     'leased',
     'released',
@@ -135,6 +138,7 @@ export const workflowRecordSchema = z.object({
   filesHash: z.string().optional(),
   backend: z.string().optional(),
   images: z.array(z.string()).optional(),
+  datasetVersions: z.array(z.object({ datasetId: z.string().min(1), version: z.number().int().positive(), contentHash: z.string().optional() })).optional(),
   launchedBy: identity,
   launchedAt: time,
   reviewers: z.array(z.object({ datasetId: z.string().min(1), org: z.string().min(1), mspId: z.string().min(1) })).optional(),
@@ -182,4 +186,5 @@ export const ledgerEventSchemas = {
   LeaseReleased: leaseRecordSchema.extend({ releasedBy: identity.optional(), releasedAs: z.enum(['holder', 'owner']).optional() }),
   LeasesExpired: z.object({ leases: z.array(leaseRecordSchema) }),
   DatasetDeleted: z.object({ dataset: datasetRecordSchema, endedLease: leaseRecordSchema.optional() }),
+  DatasetContentUpdated: z.object({ datasetId: z.string().min(1), version: z.number().int().positive(), contentHash: z.string(), owner: identity }),
 } satisfies Record<string, z.ZodType>;

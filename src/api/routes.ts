@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { datasetIdParam, leaseBody, listQuery, registerBody, treeQuery, updateBody } from './datasetRequests';
+import { datasetIdParam, leaseBody, listQuery, pushBody, registerBody, treeQuery, updateBody } from './datasetRequests';
 import { completionReportSchema } from './messages';
 import { approvalFileParams, approvalListQuery, approvalParams, approveBody, rejectBody, resultsRejectBody } from './approvalRequests';
-import { filePathSchema, listQuerySchema as workflowListQuery, submitBodySchema } from './workflowRequests';
+import { createScheduleBody, patchScheduleBody, scheduleIdParam } from './scheduleRequests';
+import { filePathSchema, listQuerySchema as workflowListQuery, logQuerySchema, submitBodySchema } from './workflowRequests';
 import * as s from './schemas';
 
 /**
@@ -11,7 +12,7 @@ import * as s from './schemas';
  * the triggers in functions/ take their validation schemas from the same entries, so a
  * route's contract is written once.
  */
-export type ApiMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+export type ApiMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface ApiResponse {
   readonly description: string;
@@ -28,6 +29,7 @@ export const apiTags = {
   leases: 'Take and release the one lease a dataset has at a time (a ledger transaction each)',
   workflows: 'Submit workflows that run beside leased datasets, follow them, read their logs and result files',
   approvals: "The owners' consent to a lessee's exact workflow, recorded on the ledger",
+  schedules: 'Run a workflow on a schedule or on each new version of a dataset, as its creator, with every check of a submission',
   internal: 'Called by the compute backends, not by people: job completion reports',
 } as const;
 export type ApiTag = keyof typeof apiTags;
@@ -73,6 +75,9 @@ const datasetParams = z.object({ id: datasetIdParam });
 const workflowParams = z.object({ id: z.string().min(1).max(128) });
 const jobLogParams = z.object({ id: workflowParams.shape.id, job: z.string().min(1).max(64) });
 const fileParams = z.object({ id: workflowParams.shape.id, path: filePathSchema });
+
+const scheduleParams = z.object({ id: scheduleIdParam });
+const scheduleNotFound = { description: "no such schedule of the caller's organization", schema: s.errorBody };
 
 const notFound = { description: 'no such dataset', schema: s.errorBody };
 const gone = { description: 'gone: the dataset was deleted', schema: s.errorBody };
@@ -195,6 +200,23 @@ export const routes = {
     query: treeQuery,
     responses: { 200: { description: 'a page of files', schema: s.treePage }, 403: forbidden('neither owner nor lease holder'), 404: notFound, 410: gone },
   },
+  datasetsPushFiles: {
+    name: 'datasetsPushFiles',
+    method: 'PUT',
+    path: 'datasets/{id}/files',
+    tag: 'datasets',
+    auth: 'user',
+    summary: 'Add a new content version (owner only), recorded on the ledger as dataset-updated',
+    params: datasetParams,
+    body: pushBody,
+    responses: {
+      200: { description: 'the dataset at its new version, with its content hash', schema: s.dataset },
+      403: forbidden('the caller does not own the dataset'),
+      404: notFound,
+      409: { description: 'another push took this version number first; push again', schema: s.errorBody },
+      410: gone,
+    },
+  },
   datasetsHistory: {
     name: 'datasetsHistory',
     method: 'GET',
@@ -299,10 +321,12 @@ export const routes = {
     path: 'workflows/{id}/jobs/{job}/logs',
     tag: 'workflows',
     auth: 'user',
-    summary: "A job's output",
+    summary: "A job's output, whole, from a byte offset (Range) or its last lines (tail)",
     params: jobLogParams,
+    query: logQuerySchema,
     responses: {
       200: { description: 'stdout and stderr of the job', contentType: 'text/plain' },
+      206: { description: 'the part a Range or tail asked for, placed by Content-Range', contentType: 'text/plain' },
       403: pendingReview,
       404: { description: 'no such workflow or job, or the job has not started', schema: s.errorBody },
     },
@@ -453,6 +477,61 @@ export const routes = {
     summary: "A compute backend reports that a job attempt ended; the bearer is the attempt's callback token, not a user token",
     body: completionReportSchema,
     responses: { 202: { description: 'accepted (repeated reports are accepted and dropped)', schema: s.callbackAccepted } },
+  },
+  schedulesCreate: {
+    name: 'schedulesCreate',
+    method: 'POST',
+    path: 'schedules',
+    tag: 'schedules',
+    auth: 'user',
+    summary: 'Create a schedule (NCRONTAB) or a data trigger (a dataset version) that submits a workflow',
+    body: createScheduleBody,
+    responses: {
+      201: { description: 'created', schema: s.schedule },
+      403: forbidden('the caller neither owns nor leases a dataset the workflow mounts or watches'),
+      404: { description: 'a dataset the workflow mounts or watches does not exist', schema: s.errorBody },
+    },
+  },
+  schedulesList: {
+    name: 'schedulesList',
+    method: 'GET',
+    path: 'schedules',
+    tag: 'schedules',
+    auth: 'user',
+    summary: "The caller's organization's schedules, newest first",
+    query: noQuery,
+    responses: { 200: { description: 'the schedules', schema: s.schedulePage } },
+  },
+  schedulesGet: {
+    name: 'schedulesGet',
+    method: 'GET',
+    path: 'schedules/{id}',
+    tag: 'schedules',
+    auth: 'user',
+    summary: 'Read a schedule with its recorded ticks, newest first',
+    params: scheduleParams,
+    responses: { 200: { description: 'the schedule', schema: s.schedule }, 404: scheduleNotFound },
+  },
+  schedulesUpdate: {
+    name: 'schedulesUpdate',
+    method: 'PATCH',
+    path: 'schedules/{id}',
+    tag: 'schedules',
+    auth: 'user',
+    summary: 'Enable, disable, rename or reschedule; answers once the schedule has taken the change',
+    params: scheduleParams,
+    body: patchScheduleBody,
+    responses: { 200: { description: 'the changed schedule', schema: s.schedule }, 404: scheduleNotFound },
+  },
+  schedulesDelete: {
+    name: 'schedulesDelete',
+    method: 'DELETE',
+    path: 'schedules/{id}',
+    tag: 'schedules',
+    auth: 'user',
+    summary: 'Delete a schedule (the runs it submitted are not touched)',
+    params: scheduleParams,
+    responses: { 204: { description: 'deleted' }, 404: scheduleNotFound },
   },
 } as const satisfies Record<string, ApiRoute>;
 

@@ -43,6 +43,15 @@ export const dataset = z.strictObject({
   owner: identity,
   policy: leasePolicy,
   storageKind: z.enum(['local', 'azure-files']),
+  version: z.int().positive().meta({ description: 'the content version: 1 at registration, one more with every PUT /datasets/{id}/files' }),
+  contentHash: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .nullable()
+    .meta({
+      description:
+        "Merkle-style sha256 of the version's paths and file hashes, as recorded on the ledger; null for data the platform did not write (adopted, Azure Files)",
+    }),
   createdAt: isoTime,
   updatedAt: isoTime,
   deletedAt: isoTime.optional(),
@@ -68,9 +77,10 @@ export const treePage = z.strictObject({ datasetId: z.string(), items: z.array(t
 export const historyEntry = z.strictObject({
   txId: z.string(),
   timestamp: isoTime,
-  action: z
-    .string()
-    .meta({ description: 'registered, updated, deleted, leased, released, expired, workflow-launched, workflow-finished, workflow-cleaned-up' }),
+  action: z.string().meta({
+    description:
+      'registered, updated, dataset-updated (a new content version), deleted, leased, released, expired, workflow-launched, workflow-finished, workflow-cleaned-up',
+  }),
   by: identity,
   value: z.unknown().optional(),
 });
@@ -110,6 +120,10 @@ export const workflowView = z.strictObject({
     .array(z.strictObject({ datasetId: z.string(), owner: z.string().meta({ description: 'owner organization' }), state: approvalState }))
     .optional()
     .meta({ description: "one per mounted dataset whose owner's approval the run needs" }),
+  datasetVersions: z
+    .record(z.string(), z.int().positive())
+    .optional()
+    .meta({ description: 'from the launch on: the content version of each mounted dataset the run reads (dataset id to version)' }),
   jobs: z.array(jobView),
 });
 
@@ -221,6 +235,10 @@ export const workflowReceipt = z.strictObject({
           specHash: z.string(),
           filesHash: z.string().optional(),
           datasetIds: z.array(z.string()),
+          datasetVersions: z
+            .array(z.strictObject({ datasetId: z.string(), version: z.int(), contentHash: z.string().optional() }))
+            .optional()
+            .meta({ description: 'the content version of each dataset the run read, as the launch record names it' }),
           backend: z.string().optional(),
           images: z.array(z.string()).optional(),
         })
@@ -295,6 +313,8 @@ export type History = z.output<typeof history>;
 export type Lease = z.output<typeof lease>;
 export type LeaseTaken = z.output<typeof leaseTaken>;
 export type WorkflowView = z.output<typeof workflowView>;
+export type Schedule = z.output<typeof schedule>;
+export type SchedulePage = z.output<typeof schedulePage>;
 export type WorkflowPage = z.output<typeof workflowPage>;
 export type JobView = z.output<typeof jobView>;
 export type WorkflowAccepted = z.output<typeof workflowAccepted>;
@@ -309,6 +329,32 @@ export type WorkflowReceipt = z.output<typeof workflowReceipt>;
 
 /** Shapes that get a name of their own in the OpenAPI document; others are named after
  * their route. */
+export const scheduleRun = z.strictObject({
+  workflowId: z.string().nullable().meta({ description: 'the run the tick submitted; null when it could not run (see reason)' }),
+  status: z.string().meta({ description: "the run's status (as GET /workflows/{id}), or Skipped / Missed for a tick that did not run" }),
+  submittedAt: isoTime,
+  tick: isoTime.optional().meta({ description: "time schedules: the tick's time; every tick is recorded once" }),
+  version: z.int().positive().optional().meta({ description: 'data triggers: the dataset version the tick is for' }),
+  reason: z.string().optional().meta({ description: 'lease not held, awaiting approval, previous run still running, missed while the platform was down, ...' }),
+});
+
+export const schedule = z.strictObject({
+  id: z.string(),
+  name: z.string(),
+  creator: identity,
+  workflow: z.string().meta({ description: 'the workflow YAML each tick submits' }),
+  fileCount: z.int().nonnegative().meta({ description: 'how many code files go with it' }),
+  schedule: z.string().optional().meta({ description: 'six-field NCRONTAB (UTC)' }),
+  trigger: z.strictObject({ datasetUpdated: z.string() }).optional().meta({ description: 'runs once per new version of this dataset' }),
+  enabled: z.boolean(),
+  options: z.strictObject({ overlap: z.enum(['skip', 'allow']), releaseLeases: z.boolean() }),
+  createdAt: isoTime,
+  nextRunAt: isoTime.nullable().meta({ description: 'time schedules while enabled: the next tick; null otherwise' }),
+  runs: z.array(scheduleRun).meta({ description: 'newest first, the last 100 ticks' }),
+});
+
+export const schedulePage = z.strictObject({ items: z.array(schedule) });
+
 export const namedSchemas: Readonly<Record<string, z.ZodType>> = {
   Error: errorBody,
   Identity: identity,
@@ -327,4 +373,7 @@ export const namedSchemas: Readonly<Record<string, z.ZodType>> = {
   ApprovalReview: approvalReview,
   WorkflowReceipt: workflowReceipt,
   ReceiptTransaction: receiptTransaction,
+  Schedule: schedule,
+  ScheduleRun: scheduleRun,
+  SchedulePage: schedulePage,
 };

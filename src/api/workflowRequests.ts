@@ -33,6 +33,15 @@ export const listQuerySchema = z
   })
   .strict();
 
+/** GET /workflows/{id}/jobs/{job}/logs: `tail` asks for the last lines only. */
+export const logQuerySchema = z
+  .object({
+    tail: z.coerce.number().int().min(1).max(100_000).optional().meta({
+      description: 'only the last this many lines (looking back at most 1 MiB); answered as 206 with Content-Range, so a reader can follow on from its end',
+    }),
+  })
+  .strict();
+
 export const filePathSchema = relativePath;
 
 /** A submission as POST /workflows received it, before the spec is parsed. */

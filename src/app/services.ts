@@ -102,7 +102,7 @@ export async function buildServices(s: Settings, env: NodeJS.ProcessEnv, log: Lo
     storage,
     datasets,
     platform,
-    ...workflowSide({ settings: s, ledger, keyStores, platform, log, runIndex, runMessages, createCompute: () => createCompute(s, log) }),
+    ...workflowSide({ settings: s, ledger, keyStores, platform, log, runIndex, runMessages, storage, createCompute: () => createCompute(s, log) }),
     close: async () => {
       await runIndex.close();
       await ledger.close();

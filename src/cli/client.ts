@@ -15,6 +15,8 @@ export interface RequestOptions {
   /** Sent as is with this content type instead of JSON. */
   readonly rawBody?: { readonly contentType: string; readonly text: string };
   readonly query?: Query;
+  /** Extra request headers (Range). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** Encodes each segment of a path that the caller names (a result file's path). */
@@ -61,7 +63,7 @@ export class ApiClient {
   async send(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
     const url = new URL(`${this.endpoint.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`);
     for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
     if (this.token !== undefined) headers['authorization'] = `Bearer ${this.token}`;
     let body: string | undefined;
     if (options.rawBody !== undefined) {

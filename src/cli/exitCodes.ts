@@ -15,6 +15,8 @@ export const EXIT = {
   unauthorized: 5,
   /** The server cannot be reached or answers 5xx. */
   unavailable: 6,
+  /** `workflows wait --timeout` ran out before the run ended. */
+  timeout: 7,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -26,7 +28,8 @@ export const EXIT_CODES_HELP = `Exit codes:
   3  not found
   4  conflict (e.g. the lease is held by someone else)
   5  unauthorized or forbidden
-  6  server or network unavailable`;
+  6  server or network unavailable
+  7  timed out (workflows wait --timeout)`;
 
 /** An error the CLI reports as one line, `error: <code>: <message>`, and exits with. */
 export class CliError extends Error {

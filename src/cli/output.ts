@@ -1,10 +1,18 @@
+import { stringify } from 'yaml';
+
 /**
- * What the CLI prints: tables and plain lines for people, `--json` for scripts (one JSON
- * document on stdout, nothing else). Tables are a few lines of padding, so no table
- * library is pulled in for them.
+ * What the CLI prints: tables and plain lines for people; for scripts, as kubectl does,
+ * `-o json` (or `--json`) and `-o yaml` (one document on stdout, nothing else; the YAML reads
+ * back as the same data), `-o name` (one name a line) and `-o wide` (more columns). Tables are
+ * a few lines of padding, so no table library is pulled in for them.
  */
+export const OUTPUT_FORMATS = ['json', 'yaml', 'wide', 'name'] as const;
+export type OutputFormat = 'table' | (typeof OUTPUT_FORMATS)[number];
+
 export interface Output {
-  readonly json: boolean;
+  readonly format: OutputFormat;
+  /** json or yaml: data for scripts instead of text for people. */
+  readonly structured: boolean;
   readonly isTTY: boolean;
   /** Terminal width, when stdout is a terminal. */
   readonly columns?: number;
@@ -12,9 +20,10 @@ export interface Output {
   err(text: string): void;
 }
 
-export function processOutput(json: boolean): Output {
+export function processOutput(format: OutputFormat): Output {
   return {
-    json,
+    format,
+    structured: format === 'json' || format === 'yaml',
     isTTY: process.stdout.isTTY === true,
     // A pseudo-terminal without a size reports 0 columns: treat it as unknown.
     ...(process.stdout.columns > 0 ? { columns: process.stdout.columns } : {}),
@@ -27,8 +36,15 @@ export function processOutput(json: boolean): Output {
   };
 }
 
-export function printJson(output: Output, value: unknown): void {
-  output.out(`${JSON.stringify(value, null, 2)}\n`);
+/** The data as one JSON or YAML document. */
+export function serialize(format: 'json' | 'yaml', value: unknown): string {
+  // No aliases: a script's YAML parser must not have to resolve anchors to get the data.
+  return format === 'yaml' ? stringify(value, { aliasDuplicateObjects: false, lineWidth: 0 }) : `${JSON.stringify(value, null, 2)}\n`;
+}
+
+/** Data for scripts, in YAML when `-o yaml` asked for it, else JSON. */
+export function printData(output: Output, value: unknown): void {
+  output.out(serialize(output.format === 'yaml' ? 'yaml' : 'json', value));
 }
 
 export type Column<T> = readonly [header: string, cell: (row: T) => string];
@@ -48,6 +64,29 @@ export function table<T>(rows: readonly T[], columns: readonly Column<T>[]): str
       .join('  ')
       .trimEnd();
   return [line(columns.map(([h]) => h)), ...cells.map(line)].map((l) => `${l}\n`).join('');
+}
+
+/** How a list prints for people: its columns, the extra ones of `-o wide`, and the name
+ * `-o name` prints for each row. */
+export interface Shape<T> {
+  readonly columns: readonly Column<T>[];
+  readonly wide?: readonly Column<T>[];
+  readonly name: (row: T) => string;
+}
+
+/** A list: `data` for scripts (the API's answer), else its rows as names or a table. */
+export function printRows<T>(output: Output, data: unknown, rows: readonly T[], shape: Shape<T>, empty: string): void {
+  if (output.structured) return printData(output, data);
+  if (output.format === 'name') return output.out(rows.map((row) => `${printable(shape.name(row))}\n`).join(''));
+  if (rows.length === 0) return output.out(`${empty}\n`);
+  output.out(table(rows, output.format === 'wide' ? [...shape.columns, ...(shape.wide ?? [])] : shape.columns));
+}
+
+/** One object: `data` for scripts, its name for `-o name`, else as `human` prints it. */
+export function printOne(output: Output, data: unknown, name: string, human: () => void): void {
+  if (output.structured) return printData(output, data);
+  if (output.format === 'name') return output.out(`${printable(name)}\n`);
+  human();
 }
 
 /** `key: value` lines, aligned. */

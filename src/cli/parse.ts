@@ -1,15 +1,21 @@
 import { InvalidArgumentError } from 'commander';
+import { DURATION_SYNTAX, durationSeconds } from '../core/duration';
 
-/** Option parsers: they throw commander's InvalidArgumentError, which exits with 2. */
+/** Option parsers: they throw commander's InvalidArgumentError, which exits with 2 before
+ * any request is sent. */
 
-const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
-
-/** Seconds, or a number with a unit: 90s, 30m, 2h, 1d. */
+/** Seconds, in the one duration syntax the workflow spec uses too: 90, 30s, 5m, 2h, 1d. */
 export function parseDuration(value: string): number {
-  const m = /^(\d+)([smhd]?)$/.exec(value.trim());
-  const seconds = m === null ? NaN : Number(m[1]) * (UNITS[m[2] || 's'] ?? NaN);
-  if (!Number.isSafeInteger(seconds) || seconds <= 0) throw new InvalidArgumentError('must be seconds or a duration like 90s, 30m, 2h, 1d');
+  const seconds = durationSeconds(value);
+  if (seconds === undefined || seconds <= 0) throw new InvalidArgumentError(`must be ${DURATION_SYNTAX}`);
   return seconds;
+}
+
+/** A whole number of at least 1 (a page size, a count of lines). */
+export function parsePositiveInt(value: string): number {
+  const n = /^[0-9]{1,15}$/.test(value.trim()) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of at least 1');
+  return n;
 }
 
 /** `name=value`, collected into a record (repeatable options). */

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { adminCommand } from './commands/admin';
 import { approvalsCommand } from './commands/approvals';
+import { completionCommand } from './commands/completion';
 import { configCommand } from './commands/config';
 import { datasetsCommand } from './commands/datasets';
 import { demoCommand } from './commands/demo';
@@ -10,10 +11,12 @@ import { historyCommand, leaseCommand } from './commands/leases';
 import { ledgerCommand } from './commands/ledger';
 import { receiptCommand } from './commands/receipt';
 import { renderCommand } from './commands/render';
+import { schedulesCommand } from './commands/schedules';
 import { workflowsCommand } from './commands/workflows';
 import { outcome } from './context';
 import { LedgerflowError } from '../core/errors';
 import { CliError, EXIT, EXIT_CODES_HELP, exitCodeForStatus } from './exitCodes';
+import { serialize } from './output';
 
 /** The `ledgerflow` command line: global options, the command tree, and how every way of
  * ending becomes one exit code. */
@@ -30,7 +33,7 @@ export function buildProgram(): Command {
     .version(version)
     .option('--endpoint <url>', 'API base URL (e.g. http://127.0.0.1:7071/api)')
     .option('--token <token>', 'bearer token')
-    .option('--json', 'print JSON for scripts instead of tables')
+    .option('--json', 'print JSON for scripts instead of tables (the same as -o json)')
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', `\n${CONFIG_HELP}\n\n${EXIT_CODES_HELP}\n`)
     .exitOverride();
@@ -39,12 +42,14 @@ export function buildProgram(): Command {
     leaseCommand(),
     workflowsCommand(),
     approvalsCommand(),
+    schedulesCommand(),
     historyCommand(),
     renderCommand(),
     ledgerCommand(),
     receiptCommand(),
     adminCommand(),
     configCommand(),
+    completionCommand(),
     demoCommand(),
   ]) {
     program.addCommand(command);
@@ -58,19 +63,20 @@ export function buildProgram(): Command {
   return program;
 }
 
-function printError(err: CliError, json: boolean): void {
+/** One line on stderr; with -o json|yaml, also the API's error document on stdout. */
+function printError(err: CliError): void {
   process.stderr.write(`error: ${err.code}: ${err.message}\n`);
   for (const d of err.details) process.stderr.write(`  ${d.path}: ${d.message}\n`);
-  if (json)
+  const { format } = outcome;
+  if (format === 'json' || format === 'yaml')
     process.stdout.write(
-      `${JSON.stringify({ error: { ...err.data, code: err.code, message: err.message, ...(err.details.length > 0 ? { details: err.details } : {}) } }, null, 2)}\n`,
+      serialize(format, { error: { ...err.data, code: err.code, message: err.message, ...(err.details.length > 0 ? { details: err.details } : {}) } }),
     );
 }
 
 /** Runs the CLI; resolves with the exit code. */
 export async function run(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
-  const json = argv.includes('--json');
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return outcome.exitCode;
@@ -81,15 +87,15 @@ export async function run(argv: readonly string[]): Promise<number> {
       return EXIT.usage;
     }
     if (err instanceof CliError) {
-      printError(err, json);
+      printError(err);
       return err.exitCode;
     }
     // Code shared with the server (settings, the spec parser) throws LedgerflowErrors.
     if (err instanceof LedgerflowError) {
-      printError(new CliError(exitCodeForStatus(err.httpStatus), err.code, err.message, err.details ?? []), json);
+      printError(new CliError(exitCodeForStatus(err.httpStatus), err.code, err.message, err.details ?? []));
       return exitCodeForStatus(err.httpStatus);
     }
-    printError(new CliError(EXIT.failure, 'internal', err instanceof Error ? err.message : String(err)), json);
+    printError(new CliError(EXIT.failure, 'internal', err instanceof Error ? err.message : String(err)));
     return EXIT.failure;
   }
 }

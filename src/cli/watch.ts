@@ -1,12 +1,16 @@
 import * as api from '../api/schemas';
 import type { ApiClient } from './client';
-import { duration, table, type Output } from './output';
+import { EXIT, type ExitCode } from './exitCodes';
+import { duration, table, type Column, type Output } from './output';
 
 /**
  * Live progress of a run: each job's state and duration, redrawn in place on a terminal,
  * or one plain line per change when stdout is a file or a pipe (logs stay readable).
  */
 export const FINISHED: ReadonlySet<string> = new Set(['Succeeded', 'Failed', 'Canceled', 'Rejected']);
+
+/** 0 when the run succeeded, 1 when it ended otherwise (failed, canceled, rejected). */
+export const exitFor = (view: api.WorkflowView): ExitCode => (view.status === 'Succeeded' ? EXIT.ok : EXIT.failure);
 
 export interface WatchOptions {
   readonly intervalMs?: number;
@@ -29,19 +33,19 @@ function awaiting(view: api.WorkflowView): string {
   return pending.length === 0 ? '' : ` (waiting for ${pending.join(', ')} to approve: ledgerflow approvals show ${view.id})`;
 }
 
-export function progressTable(view: api.WorkflowView, now: number): string {
+/** The run and a row per job; `wide` adds when each job started and ended, and its message. */
+export function progressTable(view: api.WorkflowView, now: number, wide = false): string {
   const head = `workflow ${view.id}: ${view.status}${note(view.message)}${awaiting(view)}\n`;
-  return (
-    head +
-    table(view.jobs, [
-      ['#', (j) => String(j.index)],
-      ['JOB', (j) => j.name],
-      ['STATE', (j) => j.status],
-      ['TIME', (j) => jobDuration(j, now)],
-      ['EXIT', (j) => (j.exitCode === null ? '' : String(j.exitCode))],
-      ['TRIES', (j) => (j.attempts > 1 ? String(j.attempts) : '')],
-    ])
-  );
+  const columns: Column<api.JobView>[] = [
+    ['#', (j) => String(j.index)],
+    ['JOB', (j) => j.name],
+    ['STATE', (j) => j.status],
+    ['TIME', (j) => jobDuration(j, now)],
+    ['EXIT', (j) => (j.exitCode === null ? '' : String(j.exitCode))],
+    ['TRIES', (j) => (j.attempts > 1 ? String(j.attempts) : '')],
+  ];
+  if (wide) columns.push(['STARTED', (j) => j.startedAt ?? ''], ['ENDED', (j) => j.endedAt ?? ''], ['MESSAGE', (j) => (j.message ?? '').split('\n')[0] ?? '']);
+  return head + table(view.jobs, columns);
 }
 
 /** Polls until the run finishes; resolves with its last view. */
@@ -52,7 +56,7 @@ export async function watchWorkflow(client: ApiClient, id: string, output: Outpu
   let drawnLines = 0;
   for (;;) {
     const view = await client.json('GET', `workflows/${encodeURIComponent(id)}`, api.workflowView);
-    if (!output.json) {
+    if (!output.structured) {
       if (output.isTTY) {
         // Lines cut to the terminal's width: a wrapped line would throw off the redraw.
         const width = Math.max((output.columns ?? Infinity) - 1, 20);

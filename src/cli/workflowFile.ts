@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { isMap, isScalar, isSeq, parseDocument, type YAMLMap } from 'yaml';
 import { CliError, EXIT, usageError } from './exitCodes';
 
@@ -33,10 +34,18 @@ export function placeholderDatasetId(volumeName: string): string {
   return `00000000${createHash('sha256').update(volumeName).digest('hex').slice(0, 24)}`;
 }
 
-export function loadWorkflow(path: string, datasets: Readonly<Record<string, string>> = {}, options: LoadOptions = {}): LoadedWorkflow {
+/** `-f -`: the workflow comes from standard input, as kubectl's `-f -` does. */
+export const STDIN = '-';
+
+/** Where a workflow's code files are looked up: beside its file, or for stdin in the current
+ * directory. */
+export const workflowDir = (file: string): string => (file === STDIN ? process.cwd() : dirname(file));
+
+export function loadWorkflow(file: string, datasets: Readonly<Record<string, string>> = {}, options: LoadOptions = {}): LoadedWorkflow {
+  const path = file === STDIN ? 'the workflow on stdin' : file;
   let source: string;
   try {
-    source = readFileSync(path, 'utf8');
+    source = readFileSync(file === STDIN ? 0 : file, 'utf8');
   } catch (err) {
     throw usageError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }

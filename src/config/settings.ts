@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DURATION_SYNTAX, durationSeconds } from '../core/duration';
 import { LedgerflowError } from '../core/errors';
 import { memoryBytes as quantityBytes } from '../core/workflow/quantity';
 import { principalOrgMapSchema, tokensSchema } from '../core/auth/credentials';
@@ -24,14 +25,14 @@ const hostId = z.coerce
   .max(2 ** 31 - 1)
   .refine((id) => id !== 65534, 'must not be 65534 (nobody)');
 
-/** A duration as `30d`, `12h`, `15m` or `45s`, or `0` for never; read with `durationMs`. (Kept
- * as text: the embedded host hands parsed settings back to the environment.) */
-const duration = z.string().regex(/^(0|[0-9]+[dhms])$/, 'must be a duration like 30d, 12h, 15m or 45s, or 0');
-const UNIT_MS = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 } as const;
+/** A duration in the one syntax of src/core/duration.ts (`30d`, `12h`, `15m`, `45s`), or `0`
+ * for never; read with `durationMs`. (Kept as text: the embedded host hands parsed settings
+ * back to the environment.) */
+const duration = z.string().refine((value) => durationSeconds(value) !== undefined, `must be ${DURATION_SYNTAX}, or 0`);
 
 /** A duration setting (checked at start) in milliseconds; 0 for `0`. */
 export function durationMs(value: string): number {
-  return value === '0' ? 0 : Number(value.slice(0, -1)) * UNIT_MS[value.slice(-1) as keyof typeof UNIT_MS];
+  return (durationSeconds(value) ?? 0) * 1000;
 }
 
 /** A setting holding JSON (or empty): checked at start, read with `jsonSetting`. */

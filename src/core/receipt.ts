@@ -56,7 +56,17 @@ export interface RunSummary {
   leases: (TxRef & { datasetId: string; holder: unknown; takenAt: string; expiresAt: string })[];
   leaseEnds: (TxRef & { datasetId: string })[];
   approvals: (TxRef & { datasetId: string; owner: string; state: string; specHash: string; filesHash: string })[];
-  launch: (TxRef & { specHash: string; filesHash?: string; datasetIds: string[]; backend?: string; images?: string[] }) | null;
+  launch:
+    | (TxRef & {
+        specHash: string;
+        filesHash?: string;
+        datasetIds: string[];
+        /** The content version of each dataset the run read, as the chaincode recorded it. */
+        datasetVersions?: { datasetId: string; version: number; contentHash?: string }[];
+        backend?: string;
+        images?: string[];
+      })
+    | null;
   jobs: unknown[];
   finish: (TxRef & { status: string }) | null;
   /** As first recorded (at finish), with the manifest digest the record names, if any. */
@@ -242,6 +252,7 @@ export function summarizeRun(transactions: readonly ReceiptTransaction[]): RunSu
         specHash: str(v['specHash']) ?? '',
         ...(str(v['filesHash']) === undefined ? {} : { filesHash: str(v['filesHash'])! }),
         datasetIds,
+        ...(Array.isArray(v['datasetVersions']) ? { datasetVersions: v['datasetVersions'].map(datasetVersionOf) } : {}),
         ...(str(v['backend']) === undefined ? {} : { backend: str(v['backend'])! }),
         ...(Array.isArray(v['images']) ? { images: v['images'].map(String) } : {}),
       };
@@ -322,6 +333,16 @@ function sortedOutputs(o: RunOutputs): RunOutputs {
   return {
     files: [...o.files].map((f) => ({ path: f.path, size: f.size, sha256: f.sha256 })).sort((a, b) => compareText(a.path, b.path)),
     logs: [...o.logs].map((l) => ({ job: l.job, size: l.size, sha256: l.sha256 })).sort((a, b) => compareText(a.job, b.job)),
+  };
+}
+
+function datasetVersionOf(value: unknown): { datasetId: string; version: number; contentHash?: string } {
+  const v = record(value);
+  const contentHash = str(v['contentHash']);
+  return {
+    datasetId: str(v['datasetId']) ?? '',
+    version: typeof v['version'] === 'number' ? v['version'] : 0,
+    ...(contentHash === undefined ? {} : { contentHash }),
   };
 }
 

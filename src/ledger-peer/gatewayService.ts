@@ -1,10 +1,23 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
-import { common, gateway, google, peer } from '@hyperledger/fabric-protos';
+import { common, gateway, peer } from '@hyperledger/fabric-protos';
 import type { Logger } from '../observability/logger';
 import { decodeProposal, buildTransactionEnvelope, MalformedError, type DecodedProposal, type UnsignedTransaction } from './transaction';
 import { QSCC } from './qscc';
+import { validChaincodeEvents } from './blockEvents';
+import {
+  chaincodeFailed,
+  creatorRefusal,
+  duplicateTransaction,
+  envelopeSigner,
+  ordererRefused,
+  proposalRefused,
+  RpcError,
+  toServiceError,
+  WRITERS_POLICY_REFUSAL,
+  type ProposalStage,
+} from './gatewayErrors';
 import { encodeRwset } from './rwset';
 import type { EndorsedHere } from './validator';
 import type { Membership, Member } from './membership';
@@ -26,20 +39,21 @@ export interface GatewayDeps {
   store: LedgerStore;
   orderer: Orderer;
   endorser: { mspId: string; identity: Uint8Array; sign: (message: Uint8Array) => Uint8Array };
-  address: string;
+  /** host:port of this peer as clients reach it: the endorser address in error details. */
+  address: () => string;
   log: Logger;
 }
 
-class RpcError extends Error {
-  constructor(
-    readonly code: grpc.status,
-    message: string,
-    readonly detail?: string,
-  ) {
-    super(message);
-  }
-}
-
+/** Proposal checks of the endorser (core/endorser/msgvalidation.go), by the code the
+ * validator would record for a transaction failing them. */
+const PROPOSAL_CHECKS = new Set<number>([
+  peer.TxValidationCode.BAD_PROPOSAL_TXID,
+  peer.TxValidationCode.BAD_COMMON_HEADER,
+  peer.TxValidationCode.UNKNOWN_TX_TYPE,
+]);
+/** How membership.ts words an identity whose MSP is not on the channel: Fabric cannot
+ * deserialize such a creator and says so differently. */
+const UNKNOWN_MSP = 'unknown MSP';
 /** Chaincode responses at or above this status are errors, as in Fabric. */
 const ERROR_STATUS = 400;
 /** Endorsements remembered until their transaction is submitted (a few KB each); bounded so
@@ -58,33 +72,13 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
   const { channel, membership, store, orderer, log } = deps;
   const endorsements = new Map<string, Endorsement>();
 
-  const toServiceError = (err: unknown): Partial<grpc.StatusObject> => {
-    if (!(err instanceof RpcError)) {
-      log.error({ err }, 'gateway request failed');
-      return { code: grpc.status.INTERNAL, details: 'internal error' };
-    }
-    const metadata = new grpc.Metadata();
-    if (err.detail !== undefined) {
-      const detail = new gateway.ErrorDetail();
-      detail.setAddress(deps.address);
-      detail.setMspId(deps.endorser.mspId);
-      detail.setMessage(err.detail);
-      const status = new google.rpc.Status();
-      status.setCode(err.code);
-      status.setMessage(err.message);
-      const any = status.addDetails() as { setTypeUrl(url: string): void; setValue(value: Uint8Array): void };
-      any.setTypeUrl('type.googleapis.com/gateway.ErrorDetail');
-      any.setValue(detail.serializeBinary());
-      metadata.set('grpc-status-details-bin', Buffer.from(status.serializeBinary()));
-    }
-    return { code: err.code, details: err.message, metadata };
-  };
+  const endorserEndpoint = () => ({ address: deps.address(), mspId: deps.endorser.mspId });
 
   function unary<Req, Res>(handler: (request: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
     return (call, callback) => {
       handler(call.request, call).then(
         (response) => callback(null, response),
-        (err: unknown) => callback(toServiceError(err)),
+        (err: unknown) => callback(toServiceError(err, log)),
       );
     };
   }
@@ -99,16 +93,28 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
     return member;
   }
 
-  async function simulate(signed: peer.SignedProposal | undefined): Promise<{ proposal: DecodedProposal; chaincode: Chaincode; result: SimulationResult }> {
+  async function simulate(
+    stage: ProposalStage,
+    signed: peer.SignedProposal | undefined,
+  ): Promise<{ proposal: DecodedProposal; chaincode: Chaincode; result: SimulationResult }> {
     if (signed === undefined) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'a signed proposal is required');
     let proposal: DecodedProposal;
     try {
       proposal = decodeProposal(signed);
     } catch (err) {
+      // The header decoded but the peer's proposal checks fail: the endorser refuses it.
+      if (err instanceof MalformedError && PROPOSAL_CHECKS.has(err.validationCode)) {
+        throw proposalRefused(stage, endorserEndpoint(), `error validating proposal: ${err.message}`);
+      }
       throw new RpcError(grpc.status.INVALID_ARGUMENT, `failed to unpack transaction proposal: ${err instanceof MalformedError ? err.message : 'malformed'}`);
     }
     checkChannel(proposal.channelId);
-    const member = verified(proposal.creator, proposal.proposalBytes, proposal.signature);
+    const member = membership.verify(proposal.creator, proposal.proposalBytes, proposal.signature);
+    if (member instanceof Error) {
+      log.warn({ reason: member.message, txId: proposal.txId }, 'proposal refused: access denied');
+      throw proposalRefused(stage, endorserEndpoint(), creatorRefusal(channel, proposal.creator, !member.message.startsWith(UNKNOWN_MSP)));
+    }
+    if (store.hasTx(proposal.txId)) throw proposalRefused(stage, endorserEndpoint(), duplicateTransaction(proposal.txId, proposal.creator));
     const chaincode = deps.chaincodes.get(proposal.chaincodeName);
     if (chaincode === undefined) throw new RpcError(grpc.status.NOT_FOUND, `chaincode ${proposal.chaincodeName} not found`);
     const [fn, ...args] = proposal.args.map((a) => a.toString('utf8'));
@@ -140,14 +146,8 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
   }
 
   const evaluate = unary<gateway.EvaluateRequest, gateway.EvaluateResponse>(async (request) => {
-    const { result } = await simulate(request.getProposedTransaction());
-    if (result.status >= ERROR_STATUS) {
-      throw new RpcError(
-        grpc.status.UNKNOWN,
-        `evaluate call to endorser returned error: ${result.message}`,
-        `chaincode response ${result.status}, ${result.message}`,
-      );
-    }
+    const { result } = await simulate('evaluate', request.getProposedTransaction());
+    if (result.status >= ERROR_STATUS) throw chaincodeFailed('evaluate', endorserEndpoint(), result.status, result.message);
     const response = new peer.Response();
     response.setStatus(result.status);
     response.setMessage(result.message);
@@ -158,17 +158,10 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
   });
 
   const endorse = unary<gateway.EndorseRequest, gateway.EndorseResponse>(async (request) => {
-    const { proposal, chaincode, result } = await simulate(request.getProposedTransaction());
+    const { proposal, chaincode, result } = await simulate('endorse', request.getProposedTransaction());
     // The ledger queries change nothing: there is no transaction to order.
     if (chaincode.name === QSCC) throw new RpcError(grpc.status.FAILED_PRECONDITION, `${QSCC} answers queries only (Evaluate)`);
-    if (result.status >= ERROR_STATUS) {
-      throw new RpcError(
-        grpc.status.ABORTED,
-        'failed to endorse transaction, see attached details for more info',
-        `chaincode response ${result.status}, ${result.message}`,
-      );
-    }
-    if (store.hasTx(proposal.txId)) throw new RpcError(grpc.status.ALREADY_EXISTS, `duplicate transaction found [${proposal.txId}]`);
+    if (result.status >= ERROR_STATUS) throw chaincodeFailed('endorse', endorserEndpoint(), result.status, result.message);
     const { envelope, transaction } = buildTransactionEnvelope(
       proposal,
       {
@@ -198,15 +191,21 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
       throw new RpcError(grpc.status.INVALID_ARGUMENT, 'a signed prepared transaction is required');
     }
     const endorsedHere = recognise(request.getTransactionId(), envelope);
+    let creator: Uint8Array;
     if (endorsedHere === undefined) {
-      let txId: string;
+      let signer: ReturnType<typeof envelopeSigner>;
       try {
-        const header = common.Payload.deserializeBinary(envelope.getPayload_asU8()).getHeader();
-        txId = common.ChannelHeader.deserializeBinary(header?.getChannelHeader_asU8() ?? new Uint8Array(0)).getTxId();
-      } catch {
-        throw new RpcError(grpc.status.INVALID_ARGUMENT, 'malformed transaction envelope');
+        signer = envelopeSigner(envelope);
+      } catch (err) {
+        throw ordererRefused('BAD_REQUEST', `could not determine channel ID: ${err instanceof Error ? err.message : String(err)}`);
       }
-      if (txId !== request.getTransactionId()) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'transaction id does not match the envelope');
+      if (signer.txId !== request.getTransactionId()) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'transaction id does not match the envelope');
+      creator = signer.creator;
+    } else creator = endorsedHere.tx.creator;
+    // The orderer's signature filter: the envelope must be signed by a channel member (its
+    // creator), or it is refused at broadcast and never reaches a block.
+    if (membership.verify(creator, envelope.getPayload_asU8(), envelope.getSignature_asU8()) instanceof Error) {
+      throw ordererRefused('FORBIDDEN', WRITERS_POLICY_REFUSAL);
     }
     try {
       orderer.submit(envelope.serializeBinary(), endorsedHere);
@@ -256,7 +255,7 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
 
   const chaincodeEvents: grpc.handleServerStreamingCall<gateway.SignedChaincodeEventsRequest, gateway.ChaincodeEventsResponse> = (call) => {
     streamEvents(call).catch((err: unknown) => {
-      const { code, details, metadata } = toServiceError(err);
+      const { code, details, metadata } = toServiceError(err, log);
       call.destroy(Object.assign(new Error(details), { code, details, metadata }));
     });
   };
@@ -273,9 +272,11 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
     const chaincodeName = request.getChaincodeId();
     const start = request.getStartPosition();
     let cursor = start?.getSpecified() !== undefined ? start.getSpecified()!.getNumber() : start?.getOldest() !== undefined ? 0 : orderer.height;
+    // As Fabric's gateway: a known afterTransactionId starts at its block, past its event.
     const after = request.getAfterTransactionId();
     const afterTx = after === '' ? undefined : store.txStatus(after);
-    const skipThrough = afterTx !== undefined && afterTx.blockNum === cursor ? afterTx.txNum : -1;
+    if (afterTx !== undefined) cursor = afterTx.blockNum;
+    const skipThrough = afterTx?.txNum ?? -1;
     const startBlock = cursor;
 
     let wake: (() => void) | undefined;
@@ -292,20 +293,16 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
         const height = orderer.height;
         while (cursor < height && !closed) {
           const upTo = Math.min(height, cursor + 256);
-          const events = store.events(chaincodeName, cursor, upTo).filter((e) => !(e.blockNum === startBlock && e.txNum <= skipThrough));
-          for (const [blockNum, inBlock] of groupByBlock(events)) {
+          for (const blockNum of store.eventBlocks(chaincodeName, cursor, upTo)) {
+            const stored = store.block(blockNum);
+            if (stored === undefined) continue;
+            const events = validChaincodeEvents(common.Block.deserializeBinary(stored.bytes), chaincodeName).filter(
+              (e) => !(blockNum === startBlock && e.txNum <= skipThrough),
+            );
+            if (events.length === 0) continue;
             const reply = new gateway.ChaincodeEventsResponse();
             reply.setBlockNumber(blockNum);
-            reply.setEventsList(
-              inBlock.map((e) => {
-                const event = new peer.ChaincodeEvent();
-                event.setChaincodeId(e.chaincode);
-                event.setTxId(e.txId);
-                event.setEventName(e.name);
-                event.setPayload(e.payload);
-                return event;
-              }),
-            );
+            reply.setEventsList(events.map((e) => e.event));
             if (!call.write(reply)) await Promise.race([once(call, 'drain'), once(call, 'cancelled')]);
             if (closed) return;
           }
@@ -320,14 +317,4 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
   }
 
   return { evaluate, endorse, submit, commitStatus, chaincodeEvents };
-}
-
-function groupByBlock<T extends { blockNum: number }>(events: T[]): Map<number, T[]> {
-  const grouped = new Map<number, T[]>();
-  for (const e of events) {
-    const list = grouped.get(e.blockNum);
-    if (list === undefined) grouped.set(e.blockNum, [e]);
-    else list.push(e);
-  }
-  return grouped;
 }

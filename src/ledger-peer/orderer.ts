@@ -137,13 +137,15 @@ export class Orderer {
     return this.#height;
   }
 
-  /** Queues a signed envelope; `endorsedHere` when the gateway recognised it as one this peer endorsed. */
+  /** Queues a signed envelope whose creator signature the gateway has checked (as the
+   * orderer's signature filter does at broadcast); `endorsedHere` when the gateway recognised
+   * it as one this peer endorsed. */
   submit(envelope: Uint8Array, endorsedHere?: EndorsedHere): void {
     if (this.#failure !== undefined) throw this.#failure;
     if (this.#closed) throw new Error('the orderer is stopped');
-    if (endorsedHere === undefined) this.#pending.push({ bytes: envelope });
+    if (endorsedHere === undefined) this.#pending.push({ bytes: envelope, creatorVerified: true });
     else {
-      this.#pending.push({ bytes: envelope, endorsedHere });
+      this.#pending.push({ bytes: envelope, endorsedHere, creatorVerified: true });
       this.#uncommitted.add(endorsedHere.tx.txId);
     }
     if (this.#pending.length >= this.#options.maxTx || this.#inFlight.length === 0) {

@@ -3,12 +3,13 @@ import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { createPrivateKey } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { gateway } from '@hyperledger/fabric-protos';
+import { gateway, peer as peerProtos } from '@hyperledger/fabric-protos';
 import { writeFileAtomic } from '../fs/atomicFile';
 import { peerEndpointFile } from './endpointFile';
 import { createLogger, type Logger } from '../observability/logger';
 import { signSync } from '../adapters/ledger/ecdsa';
 import { gatewayImplementation } from './gatewayService';
+import { deliverImplementation } from './deliverService';
 import { getOrIssueIdentity, getOrIssueTlsServerCert, mspRoot, PEER_ORG, peerMspRoot } from './localCa';
 import { Membership, serializeIdentity } from './membership';
 import { Orderer } from './orderer';
@@ -60,7 +61,7 @@ export function ledgerFile(dataDir: string): string {
 export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<EmbeddedPeer> {
   const log = options.logger ?? createLogger({ name: 'ledger-peer' });
   const channel = options.channel ?? DEFAULT_CHANNEL;
-  const chaincodes = options.chaincodes ?? [defaultChaincode()];
+  const chaincodes = options.chaincodes ?? [ledgerflowChaincode()];
   const node = await getOrIssueIdentity(peerMspRoot(options.dataDir), PEER_ORG, 'peer0');
   const nodeKey = createPrivateKey(node.keyPem);
   const membership = new Membership([mspRoot(options.dataDir), peerMspRoot(options.dataDir)]);
@@ -83,6 +84,7 @@ export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<E
   const host = options.host ?? '127.0.0.1';
   if (!options.tls && !isLoopback(host)) throw new Error(`the peer serves plaintext only on loopback; use TLS to listen on ${host}`);
   const tls = options.tls ? await getOrIssueTlsServerCert(peerMspRoot(options.dataDir), PEER_ORG, tlsHosts(host)) : undefined;
+  let endpoint = `${host}:${options.port ?? 0}`;
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
   const implementation = gatewayImplementation({
     channel,
@@ -91,10 +93,11 @@ export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<E
     store,
     orderer,
     endorser: { mspId: node.mspId, identity: serializeIdentity(node.mspId, node.certPem), sign: (m) => signSync(nodeKey, m) },
-    address: host,
+    address: () => endpoint,
     log,
   });
   server.addService(gateway.GatewayService, implementation);
+  server.addService(peerProtos.DeliverService, deliverImplementation({ channel, membership, store, orderer, log }));
   let port: number;
   try {
     port = await new Promise<number>((resolve, reject) =>
@@ -112,7 +115,7 @@ export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<E
     lock.release();
     throw err;
   }
-  const endpoint = `${tls === undefined || !isLoopback(host) ? host : 'localhost'}:${port}`;
+  endpoint = `${tls === undefined || !isLoopback(host) ? host : 'localhost'}:${port}`;
   log.info({ endpoint, channel, height: orderer.height }, 'embedded Fabric peer listening');
   const endpointFile = peerEndpointFile(options.dataDir);
   await writeFileAtomic(endpointFile, Buffer.from(JSON.stringify({ endpoint, channel, ...(tls === undefined ? {} : { tlsRootCert: tls.caCertPem }) })), 0o644);
@@ -145,8 +148,8 @@ function tlsHosts(host: string): string[] {
 }
 
 let loaded: Chaincode | undefined;
-/** Loaded once per process, as a peer keeps one container per chaincode. */
-function defaultChaincode(): Chaincode {
+/** The ledgerflow contract, loaded once per process, as a peer keeps one container per chaincode. */
+export function ledgerflowChaincode(): Chaincode {
   loaded ??= loadChaincode(DEFAULT_CHAINCODE, contracts);
   return loaded;
 }

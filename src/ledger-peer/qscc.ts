@@ -29,9 +29,10 @@ function answer(channel: string, store: LedgerStore, input: SimulationInput): Si
       return ok(chainInfo(store).serializeBinary());
     case 'GetBlockByNumber': {
       if (!/^\d+$/.test(arg!)) return error(`Failed to parse block number with error strconv.ParseUint: parsing "${arg}": invalid syntax`);
+      if (BigInt(arg!) > MAX_UINT64) return error(`Failed to parse block number with error strconv.ParseUint: parsing "${arg}": value out of range`);
       const number = Number(arg);
       const block = Number.isSafeInteger(number) ? store.block(number) : undefined;
-      return block === undefined ? error(`Failed to get block number ${arg}, error entry not found in index`) : ok(block.bytes);
+      return block === undefined ? error(`Failed to get block number ${BigInt(arg!)}, error no such block number [${BigInt(arg!)}] in index`) : ok(block.bytes);
     }
     case 'GetBlockByTxID': {
       const found = locate(store, arg!);
@@ -70,6 +71,7 @@ function locate(store: LedgerStore, txId: string): { blockBytes: Uint8Array; env
   return envelope === undefined ? undefined : { blockBytes: stored.bytes, envelope, code: status.code };
 }
 
+const MAX_UINT64 = 2n ** 64n - 1n;
 const noSuchTx = (txId: string) => `no such transaction ID [${txId}] in index`;
 
 const ok = (payload: Uint8Array): SimulationResult => ({

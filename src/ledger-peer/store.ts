@@ -9,7 +9,9 @@ import { BlockWrites } from './keyHistory';
 /**
  * The peer's persistent ledger in one SQLite file: blocks (Fabric-encoded), the transaction
  * index (validation code per tx id), world state with versions, key history and chaincode
- * events. Key history is an index into the blocks, as Fabric's history database is: a row says
+ * events. The events table is an index too: it says which blocks hold a chaincode's events,
+ * and the events served are read from those blocks (blockEvents.ts); `verify` checks every
+ * row against the chain. Key history is an index into the blocks, as Fabric's history database is: a row says
  * which transaction wrote or deleted a key (with its tx id and time, which the chaincode's time
  * guard reads on every change), and the value is read from that transaction in the block only
  * when asked for. Its `value` column is filled only in ledgers written before that change
@@ -98,8 +100,8 @@ export class LedgerStore {
       tx: db.prepare<[string], { block_num: number; tx_num: number; code: number }>('SELECT block_num, tx_num, code FROM txs WHERE tx_id = ?'),
       last: db.prepare<[], { number: number; header_hash: Buffer }>('SELECT number, header_hash FROM blocks ORDER BY number DESC LIMIT 1'),
       block: db.prepare<[number], { number: number; header_hash: Buffer; bytes: Buffer }>('SELECT number, header_hash, bytes FROM blocks WHERE number = ?'),
-      events: db.prepare<[number, number, string], StoredEventRow>(
-        'SELECT block_num, tx_num, tx_id, chaincode, name, payload FROM events WHERE block_num >= ? AND block_num < ? AND chaincode = ? ORDER BY block_num, tx_num',
+      eventBlocks: db.prepare<[number, number, string], { block_num: number }>(
+        'SELECT DISTINCT block_num FROM events WHERE block_num >= ? AND block_num < ? AND chaincode = ? ORDER BY block_num',
       ),
       insertBlock: db.prepare('INSERT INTO blocks (number, header_hash, bytes) VALUES (?, ?, ?)'),
       insertTx: db.prepare('INSERT OR IGNORE INTO txs (tx_id, block_num, tx_num, code) VALUES (?, ?, ?, ?)'),
@@ -169,15 +171,10 @@ export class LedgerStore {
     return row === undefined ? undefined : { number: row.number, headerHash: row.header_hash, bytes: row.bytes };
   }
 
-  events(chaincode: string, fromBlock: number, toBlockExclusive: number): StoredEvent[] {
-    return this.#stmts.events.all(fromBlock, toBlockExclusive, chaincode).map((r) => ({
-      blockNum: r.block_num,
-      txNum: r.tx_num,
-      txId: r.tx_id,
-      chaincode: r.chaincode,
-      name: r.name,
-      payload: r.payload,
-    }));
+  /** The blocks in [fromBlock, toBlockExclusive) with events of `chaincode`, by the events
+   * table, which serves as an index only: the events themselves are read from those blocks. */
+  eventBlocks(chaincode: string, fromBlock: number, toBlockExclusive: number): number[] {
+    return this.#stmts.eventBlocks.all(fromBlock, toBlockExclusive, chaincode).map((r) => r.block_num);
   }
 
   /** Writes a block and its effects atomically (one fsync). */
@@ -249,6 +246,14 @@ export class LedgerStore {
         value: r.value,
       };
     }
+  }
+
+  /** Every events row in block order: for the verifier, which checks them against the blocks. */
+  *allEvents(): Generator<StoredEvent> {
+    const rows = this.db
+      .prepare<[], StoredEventRow>('SELECT block_num, tx_num, tx_id, chaincode, name, payload FROM events ORDER BY block_num, tx_num')
+      .iterate();
+    for (const r of rows) yield { blockNum: r.block_num, txNum: r.tx_num, txId: r.tx_id, chaincode: r.chaincode, name: r.name, payload: r.payload };
   }
 
   *allBlocks(): Generator<{ number: number; headerHash: Buffer; bytes: Buffer }> {

@@ -55,18 +55,23 @@ export function computeTxId(nonce: Uint8Array, creator: Uint8Array): string {
   return createHash('sha256').update(nonce).update(creator).digest('hex');
 }
 
+const headerTypeName = (type: number): string => Object.entries(common.HeaderType).find(([, v]) => v === type)?.[0] ?? String(type);
+
 function decodeHeader(channelHeaderBytes: Uint8Array, signatureHeaderBytes: Uint8Array): TxHeader {
   const ch = parse('channel header', () => common.ChannelHeader.deserializeBinary(channelHeaderBytes), peer.TxValidationCode.BAD_CHANNEL_HEADER);
   const sh = parse('signature header', () => common.SignatureHeader.deserializeBinary(signatureHeaderBytes), peer.TxValidationCode.BAD_COMMON_HEADER);
+  // Messages as core/endorser/msgvalidation.go words them: the gateway passes them to clients.
   if (ch.getType() !== common.HeaderType.ENDORSER_TRANSACTION) {
-    throw new MalformedError(`unsupported header type ${ch.getType()}`, peer.TxValidationCode.UNKNOWN_TX_TYPE);
+    throw new MalformedError(`invalid header type ${headerTypeName(ch.getType())}`, peer.TxValidationCode.UNKNOWN_TX_TYPE);
   }
   const creator = sh.getCreator_asU8();
   const nonce = sh.getNonce_asU8();
-  if (creator.length === 0 || nonce.length === 0) throw new MalformedError('missing creator or nonce', peer.TxValidationCode.BAD_COMMON_HEADER);
+  if (nonce.length === 0) throw new MalformedError('nonce is empty', peer.TxValidationCode.BAD_COMMON_HEADER);
+  if (creator.length === 0) throw new MalformedError('creator is empty', peer.TxValidationCode.BAD_COMMON_HEADER);
   const txId = ch.getTxId();
-  if (txId !== computeTxId(nonce, creator)) {
-    throw new MalformedError('transaction id is not sha256(nonce + creator)', peer.TxValidationCode.BAD_PROPOSAL_TXID);
+  const expectedTxId = computeTxId(nonce, creator);
+  if (txId !== expectedTxId) {
+    throw new MalformedError(`incorrectly computed txid '${txId}' -- expected '${expectedTxId}'`, peer.TxValidationCode.BAD_PROPOSAL_TXID);
   }
   const ts = ch.getTimestamp();
   const timestamp = ts === undefined ? new Date(0) : new Date(ts.getSeconds() * 1000 + Math.floor(ts.getNanos() / 1e6));

@@ -6,7 +6,7 @@ import { blockDataHash, blockHeaderHash, transactionsFilter } from './blocks';
 import { mspIdFor } from '../core/names';
 import { mspRoot, PEER_ORG, peerMspRoot } from './localCa';
 import { Membership } from './membership';
-import { LedgerStore } from './store';
+import { LedgerStore, type CommittedTx } from './store';
 import { compareKeys } from './simulator';
 import type { Version } from './simulator';
 import { inRange, validateBlock, type StateView } from './validator';
@@ -17,8 +17,9 @@ import { inRange, validateBlock, type StateView } from './validator';
  * through the committer's validator into an empty state, each recorded validation code and
  * the stored world state, and that the key history index records exactly the valid writes
  * (each row's block and transaction writes or deletes that key, with that tx id and time, and
- * a value it still holds from an older ledger equals the written one). Reports the first bad
- * block.
+ * a value it still holds from an older ledger equals the written one), and that the events
+ * table holds exactly the events of valid transactions, as their blocks carry them. Reports
+ * the first bad block.
  */
 
 export interface VerifyResult {
@@ -75,8 +76,10 @@ function verifyStore(store: LedgerStore, membership: Membership): VerifyResult {
   const bad = (badBlock: number, problem: string): VerifyResult => ({ ok: false, blocks: expected, transactions, badBlock, problem });
 
   const history = store.allHistory()[Symbol.iterator]();
+  const events = store.allEvents()[Symbol.iterator]();
   try {
     let pending = history.next();
+    let pendingEvent = events.next();
 
     for (const stored of store.allBlocks()) {
       const n = stored.number;
@@ -100,6 +103,7 @@ function verifyStore(store: LedgerStore, membership: Membership): VerifyResult {
 
       const { codes, txs } = validateBlock(envelopes, n, state, policy);
       const written = new Map<string, { txId: string; tsMs: number; value: Buffer | null }>();
+      const emitted = new Map<number, NonNullable<CommittedTx['event']> & { txId: string }>();
       for (let i = 0; i < txs.length; i++) {
         const tx = txs[i]!;
         if (codes[i] !== filter[i]) return bad(n, `transaction ${i} (${tx.txId}) recorded with code ${filter[i]}, replay gives ${codes[i]}`);
@@ -111,6 +115,7 @@ function verifyStore(store: LedgerStore, membership: Membership): VerifyResult {
         index.delete(tx.txId);
         state.txIds.add(tx.txId);
         if (tx.code !== 0) continue;
+        if (tx.event !== undefined) emitted.set(i, { ...tx.event, txId: tx.txId });
         for (const w of tx.writes) {
           written.set(historyKey(i, w.ns, w.key), { txId: tx.txId, tsMs: tx.timestamp.getTime(), value: w.value });
           let ns = state.values.get(w.ns);
@@ -131,18 +136,31 @@ function verifyStore(store: LedgerStore, membership: Membership): VerifyResult {
         if (row.value !== null && !row.value.equals(w.value ?? Buffer.alloc(0))) return bad(n, `${what}: stored value differs from the block`);
       }
       if (written.size > 0) return bad(n, `key history is missing ${written.size} writes of this block`);
+      for (; pendingEvent.done !== true && pendingEvent.value.blockNum <= n; pendingEvent = events.next()) {
+        const row = pendingEvent.value;
+        const what = `events row at block ${row.blockNum} transaction ${row.txNum}`;
+        const e = row.blockNum === n ? emitted.get(row.txNum) : undefined;
+        if (e === undefined) return bad(n, `${what}: that transaction emitted no event`);
+        emitted.delete(row.txNum);
+        if (row.txId !== e.txId || row.chaincode !== e.chaincode || row.name !== e.name || !row.payload.equals(Buffer.from(e.payload))) {
+          return bad(n, `${what}: tx id, chaincode, name or payload differs from the block`);
+        }
+      }
+      if (emitted.size > 0) return bad(n, `events table is missing ${emitted.size} events of this block`);
       transactions += envelopes.length;
       previousHash = headerHash;
       expected = n + 1;
     }
     if (pending.done !== true) return bad(expected - 1, `key history has rows for block ${pending.value.blockNum}, which is not in the chain`);
+    if (pendingEvent.done !== true) return bad(expected - 1, `events table has rows for block ${pendingEvent.value.blockNum}, which is not in the chain`);
     if (index.size > 0) return bad(expected - 1, `transaction index holds ${index.size} entries that are in no block`);
     const mismatch = compareState(store, state);
     if (mismatch !== undefined) return bad(expected - 1, mismatch);
     return { ok: true, blocks: expected, transactions };
   } finally {
-    // An early return leaves the history cursor open; the snapshot ends after this.
+    // An early return leaves the cursors open; the snapshot ends after this.
     history.return(undefined);
+    events.return(undefined);
   }
 }
 
@@ -165,7 +183,7 @@ function compareState(store: LedgerStore, replayed: ReplayState): string | undef
 if (require.main === module) {
   const program = new Command()
     .name('ledgerflow-ledger-verify')
-    .description('Verify an embedded ledger: hash chain, transaction order, validation codes, world state, key history')
+    .description('Verify an embedded ledger: hash chain, transaction order, validation codes, world state, key history, chaincode events')
     .requiredOption('--data-dir <dir>', 'the data dir the peer was started with')
     .action((opts: { dataDir: string }) => {
       try {

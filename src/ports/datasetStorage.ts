@@ -8,6 +8,8 @@ export type DatasetSource =
 
 export interface StoredDataset {
   location: DatasetLocation;
+  /** Of the content as written (core/datasets/contentHash.ts), where the adapter computes one. */
+  contentHash?: string;
   /** The secret to keep in the owner's key store under `location.credentialRef`, if any. */
   credential?: string;
 }
@@ -28,6 +30,33 @@ export interface DatasetStorage {
   adopt(datasetId: string, source: DatasetSource, files: Record<string, string>, ownerOrg: string): Promise<StoredDataset>;
   /** Lists files under the dataset root (recursively, paged by the caller). */
   tree(location: DatasetLocation, credential: string | undefined): Promise<TreeEntry[]>;
-  /** Removes the data that the platform created (adopted storage is left alone). */
+  /** Removes the data that the platform created (adopted storage is left alone), every version. */
   remove(location: DatasetLocation, credential: string | undefined): Promise<void>;
+  /** Content versions, where the adapter keeps them (absent: the dataset stays at version 1). */
+  readonly versions?: DatasetVersions;
+}
+
+/** A new version change: the files to add or replace, or with `replace` the whole content. */
+export interface VersionChange {
+  from: number;
+  to: number;
+  files: Record<string, string>;
+  replace: boolean;
+}
+
+/**
+ * Versioned directories: every version is a whole directory of its own, written once and
+ * never changed after, so a run mounts the version recorded at its launch to the end while
+ * newer versions are added beside it.
+ */
+export interface DatasetVersions {
+  /** Whether this dataset's storage can take new versions (adopted data is the owner's to change). */
+  supports(location: DatasetLocation): boolean;
+  /** Writes version `to` from version `from` and the change; answers its content hash.
+   * Refused (conflict) when `to` is being or has been written already. */
+  add(location: DatasetLocation, change: VersionChange): Promise<{ contentHash: string }>;
+  /** Removes a version that `add` wrote but the ledger did not record. */
+  discard(location: DatasetLocation, version: number): Promise<void>;
+  /** Where one version's content is. */
+  at(location: DatasetLocation, version: number): DatasetLocation;
 }

@@ -41,6 +41,14 @@ export interface NewDataset {
   policy: LeasePolicy;
   storageKind: StorageKind;
   sealedLocation: string;
+  /** Of version 1, where the storage computed one. */
+  contentHash?: string;
+}
+
+/** A dataset's next content version (the one after the current) and its content hash. */
+export interface DatasetContent {
+  version: number;
+  contentHash: string;
 }
 
 export interface DatasetPatch {
@@ -120,6 +128,8 @@ export interface CommittedTransaction {
 export interface LedgerSession {
   registerDataset(input: NewDataset): Promise<DatasetRecord>;
   updateDataset(id: string, patch: DatasetPatch): Promise<DatasetRecord>;
+  /** Records a new content version (owner organization only; `dataset-updated`). */
+  updateDatasetContent(id: string, content: DatasetContent): Promise<DatasetRecord>;
   /** Tombstones the dataset (owner only); the sealed location is cleared. */
   deleteDataset(id: string): Promise<DatasetRecord>;
   getDataset(id: string): Promise<DatasetRecord | undefined>;
@@ -131,7 +141,8 @@ export interface LedgerSession {
   getLease(datasetId: string): Promise<LeaseRecord | undefined>;
   /** Expires every lease overdue at the transaction's timestamp; returns what it expired. */
   expireLeases(): Promise<LeaseRecord[]>;
-  recordWorkflowLaunched(launch: WorkflowLaunch): Promise<void>;
+  /** The launch record, with the dataset versions the chaincode read. */
+  recordWorkflowLaunched(launch: WorkflowLaunch): Promise<WorkflowLedgerRecord>;
   recordWorkflowFinished(finish: WorkflowFinish): Promise<void>;
   recordWorkflowCleanedUp(workflowId: string): Promise<void>;
   /** The run's ledger record; undefined when the run never reached the ledger. */

@@ -51,6 +51,23 @@ export function ledgerContract(label: string, open: () => Promise<LedgerSubject>
     }
   });
 
+  test(`${label}: content versions: the owner organization adds the next one only`, async () => {
+    const s = await open();
+    try {
+      const input = newDataset();
+      assert.equal((await s.ledger.as(alice).registerDataset(input)).version, 1);
+      const hash = 'a'.repeat(64);
+      await assert.rejects(s.ledger.as(bob).updateDatasetContent(input.id, { version: 2, contentHash: hash }), fails('forbidden'));
+      await assert.rejects(s.ledger.as(alice).updateDatasetContent(input.id, { version: 3, contentHash: hash }), fails('conflict'));
+      const v2 = await s.ledger.as(anna).updateDatasetContent(input.id, { version: 2, contentHash: hash });
+      assert.deepEqual([v2.version, v2.contentHash, v2.owner.user], [2, hash, 'alice']);
+      assert.equal((await s.ledger.as(carol).getDataset(input.id))?.version, 2);
+      await assert.rejects(s.ledger.as(alice).updateDatasetContent(input.id, { version: 2, contentHash: hash }), fails('conflict'));
+    } finally {
+      await s.close();
+    }
+  });
+
   test(`${label}: one lease holder at a time; release by the holder or the owner only`, async () => {
     const s = await open();
     try {

@@ -15,12 +15,20 @@ export interface CliResult {
   json(): any; // eslint-disable-line @typescript-eslint/no-explicit-any -- parsed JSON under test
 }
 
-export function runCli(args: readonly string[], env: Readonly<Record<string, string>> = {}, timeoutMs = 60_000): Promise<CliResult> {
+export interface CliOptions {
+  /** Written to the CLI's stdin (else it is empty). */
+  readonly input?: string;
+  readonly cwd?: string;
+}
+
+export function runCli(args: readonly string[], env: Readonly<Record<string, string>> = {}, timeoutMs = 60_000, options: CliOptions = {}): Promise<CliResult> {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LEDGERFLOW_'))) as Record<string, string>;
   const child = spawn(process.execPath, [join(repoRoot, 'bin', 'ledgerflow.js'), ...args], {
     env: { ...base, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
   });
+  child.stdin.end(options.input ?? '');
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

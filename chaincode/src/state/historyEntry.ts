@@ -4,6 +4,7 @@ import type { LeaseRecord } from './leaseRecord';
 export type HistoryAction =
   | 'registered'
   | 'updated'
+  | 'dataset-updated'
   | 'deleted'
   | 'leased'
   | 'released'

@@ -9,6 +9,12 @@ export interface WorkflowJobOutcome {
   exitCode: number | null;
 }
 
+export interface DatasetVersion {
+  datasetId: string;
+  version: number;
+  contentHash?: string;
+}
+
 /** What the ledger knows of one workflow run: who launched it, on which datasets, with which spec. */
 export interface WorkflowRecord {
   workflowId: string;
@@ -21,6 +27,9 @@ export interface WorkflowRecord {
   backend?: string;
   /** The images its jobs ran in, where the backend runs images. */
   images?: string[];
+  /** The content version of each mounted dataset at the launch, read by the chaincode from
+   * the datasets themselves: the version the run's jobs mount. Absent on older records. */
+  datasetVersions?: DatasetVersion[];
   launchedBy: Identity;
   launchedAt: string;
   /** Fixed at launch from the datasets' policies: the owner organizations that review the

@@ -9,8 +9,10 @@ import { LedgerflowError, insufficientStorage, isDiskFull, mentionsDiskFull, typ
  * EndorseError / SubmitError / CommitStatusError), each a LedgerflowError whose code the
  * app maps like any other: the chaincode's own error codes pass through (not_found,
  * forbidden, lease_held with {holder, expiresAt}, conflict, gone, validation_failed), an
- * MVCC conflict that survived the retries is `conflict`, a peer that cannot be reached is
- * `unavailable`.
+ * MVCC conflict that survived the retries is `conflict`, a caller a peer or the orderer
+ * refuses is `forbidden`, a peer that cannot be reached is `unavailable`. The code comes from
+ * what the peers said (each endorser's ErrorDetail and the message), as a Fabric 2.5 gateway
+ * and the embedded peer word it alike, not from the gRPC code, which differs by stage.
  */
 /** `result`: the transaction's answer was read, and is not what the chaincode's contract says. */
 export type LedgerStage = 'evaluate' | 'endorse' | 'submit' | 'commit' | 'result';
@@ -103,6 +105,34 @@ export function isMvccConflict(code: number): boolean {
   return code === StatusCode.MVCC_READ_CONFLICT || code === StatusCode.PHANTOM_READ_CONFLICT;
 }
 
+/** How a Fabric gateway reports a chaincode's error answer, in each endorser's detail (and in
+ * Evaluate's message): `chaincode response <status>, <message>` (internal/pkg/gateway/apiutils.go). */
+const CHAINCODE_RESPONSE = /chaincode response (\d+), /;
+/** A peer refusing the caller before any chaincode runs, worded as Fabric words it: the
+ * endorser's proposal check ("error validating proposal: access denied: channel [..] creator
+ * org [..]", over gRPC from a remote peer too), qscc's ACL ("access denied for [..]"), and
+ * the orderer's signature filter refusing the envelope at submit (status=FORBIDDEN). */
+const REFUSED = /access denied|status=FORBIDDEN/;
+
+/** A chaincode's HTTP-like status, for a chaincode that answers one without our error body. */
+function codeForChaincodeStatus(status: number): ErrorCode {
+  switch (status) {
+    case 400:
+      return 'validation_failed';
+    case 401:
+    case 403:
+      return 'forbidden';
+    case 404:
+      return 'not_found';
+    case 409:
+      return 'conflict';
+    case 410:
+      return 'gone';
+    default:
+      return 'internal';
+  }
+}
+
 function codeForGrpc(code: number): ErrorCode {
   switch (code) {
     case grpcStatus.UNAVAILABLE:
@@ -110,6 +140,8 @@ function codeForGrpc(code: number): ErrorCode {
     case grpcStatus.CANCELLED:
     case grpcStatus.RESOURCE_EXHAUSTED:
       return 'unavailable';
+    // A Fabric gateway's CommitStatus and ChaincodeEvents refuse a caller outside the
+    // channel's ACL with PERMISSION_DENIED (Evaluate and Endorse say it in the details).
     case grpcStatus.PERMISSION_DENIED:
     case grpcStatus.UNAUTHENTICATED:
       return 'forbidden';
@@ -118,6 +150,17 @@ function codeForGrpc(code: number): ErrorCode {
     default:
       return 'internal';
   }
+}
+
+/** The error code for what the peers said, most specific first: the chaincode's error body,
+ * a full disk, the chaincode's status, a refusal of the caller, and only then the gRPC code
+ * (which differs between the stages and gateways that report the same cause). */
+function codeForTexts(texts: string[], grpcCode: number): { code: ErrorCode; full: boolean } {
+  if (texts.some(mentionsDiskFull)) return { code: 'insufficient_storage', full: true };
+  const status = texts.map((t) => CHAINCODE_RESPONSE.exec(t)).find((m) => m !== null);
+  if (status !== undefined) return { code: codeForChaincodeStatus(Number(status[1])), full: false };
+  if (texts.some((t) => REFUSED.test(t))) return { code: 'forbidden', full: false };
+  return { code: codeForGrpc(grpcCode), full: false };
 }
 
 /** Turns whatever fabric-gateway threw at a stage into a LedgerError. */
@@ -142,8 +185,8 @@ export function toLedgerError(err: unknown, stage: 'evaluate' | 'endorse' | 'sub
     const body = texts.map(parseChaincodeError).find((b) => b !== undefined);
     const options = { ...(transactionId === undefined ? {} : { transactionId }), cause: err };
     // The peer's disk filled: the same 507 as any other full-disk write.
-    const full = body === undefined && texts.some(mentionsDiskFull);
-    const code = body?.code ?? (full ? 'insufficient_storage' : codeForGrpc(err.code));
+    const { code: fallback, full } = body === undefined ? codeForTexts(texts, err.code) : { code: body.code, full: false };
+    const code = body?.code ?? fallback;
     const message =
       body?.message ?? (full ? insufficientStorage().message : code === 'unavailable' ? 'the ledger is unavailable' : `ledger ${stage} failed: ${err.message}`);
     const withData = body?.data === undefined ? options : { ...options, data: body.data };

@@ -13,6 +13,7 @@ import type {
   ApprovalDecision,
   CommittedTransaction,
   ApprovalRequest,
+  DatasetContent,
   DatasetPatch,
   DatasetQuery,
   HistoryEntry,
@@ -66,6 +67,10 @@ export class FabricLedgerSession implements LedgerSession {
     return this.#submit(datasetRecordSchema, 'UpdateDataset', [id, JSON.stringify(patch)]);
   }
 
+  async updateDatasetContent(id: string, content: DatasetContent): Promise<DatasetRecord> {
+    return this.#submit(datasetRecordSchema, 'UpdateDatasetContent', [id, JSON.stringify(content)]);
+  }
+
   async deleteDataset(id: string): Promise<DatasetRecord> {
     return this.#submit(datasetRecordSchema, 'DeleteDataset', [id]);
   }
@@ -100,8 +105,8 @@ export class FabricLedgerSession implements LedgerSession {
     return this.#submit(leaseRecordSchema.array(), 'ExpireLeases', []);
   }
 
-  async recordWorkflowLaunched(launch: WorkflowLaunch): Promise<void> {
-    await this.#calls.submit('RecordWorkflowLaunched', [JSON.stringify(launch)]);
+  async recordWorkflowLaunched(launch: WorkflowLaunch): Promise<WorkflowLedgerRecord> {
+    return this.#submit(workflowRecordSchema, 'RecordWorkflowLaunched', [JSON.stringify(launch)]);
   }
 
   async recordWorkflowFinished(finish: WorkflowFinish): Promise<void> {

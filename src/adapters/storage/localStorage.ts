@@ -1,12 +1,14 @@
+import { createHash } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
+import { contentHash, type ContentFile } from '../../core/datasets/contentHash';
 import { DATASET_ID_RULE, isDatasetId } from '../../core/names';
-import { LedgerflowError, validationError } from '../../core/errors';
+import { conflict, LedgerflowError, validationError } from '../../core/errors';
 import { fileMapProblems } from '../../core/relativePath';
 import { writeFileAtomic } from '../../fs/atomicFile';
 import type { Logger } from '../../observability/logger';
-import type { DatasetLocation, DatasetSource, DatasetStorage, StoredDataset, TreeEntry } from '../../ports/datasetStorage';
+import type { DatasetLocation, DatasetSource, DatasetStorage, DatasetVersions, StoredDataset, TreeEntry, VersionChange } from '../../ports/datasetStorage';
 
 /**
  * Datasets as local directories: uploads go to `<dataDir>/datasets/<id>/`; an owner may
@@ -14,6 +16,11 @@ import type { DatasetLocation, DatasetSource, DatasetStorage, StoredDataset, Tre
  * Every write walks the path one segment at a time refusing symlinks, and creates files
  * with O_EXCL|O_NOFOLLOW, so nothing is written outside the dataset root; listing skips
  * symlinks whose target resolves outside it.
+ *
+ * Versions of an uploaded dataset are versioned directories: version 1 is `<id>/`, version n
+ * `<id>@v<n>/` beside it (`@` is never in a dataset id), each a whole copy written once; a
+ * run mounts the directory of the version its launch recorded. Adopted directories are the
+ * owner's own and take no versions through the platform.
  */
 export interface LocalStorageOptions {
   dataDir: string;
@@ -51,7 +58,50 @@ export class LocalDatasetStorage implements DatasetStorage {
       await fs.rm(root, { recursive: true, force: true });
       throw err;
     }
-    return { location: { kind: 'local', path: root, adopted: false } };
+    return { location: { kind: 'local', path: root, adopted: false }, contentHash: await hashTree(root) };
+  }
+
+  readonly versions: DatasetVersions = {
+    supports: (location) => location.kind === 'local' && location.adopted === false,
+    at: (location, version) => {
+      const root = localPath(location);
+      return version <= 1 || location.adopted !== false ? location : { ...location, path: versionDir(root, version) };
+    },
+    add: (location, change) => this.addVersion(location, change),
+    discard: async (location, version) => {
+      if (version > 1 && location.adopted === false) await fs.rm(versionDir(localPath(location), version), { recursive: true, force: true });
+    },
+  };
+
+  private async addVersion(location: DatasetLocation, change: VersionChange): Promise<{ contentHash: string }> {
+    if (!this.versions.supports(location)) throw new LedgerflowError('bad_request', "this dataset adopts its owner's directory: change the files there");
+    assertFiles(change.files);
+    const from = this.versions.at(location, change.from);
+    const to = versionDir(localPath(location), change.to);
+    // The directory's creation is the claim on the version number: a second push racing for
+    // it finds it taken.
+    try {
+      await fs.mkdir(to, { mode: 0o755 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw conflict(`version ${change.to} is being written by another push; try again`);
+      throw err;
+    }
+    try {
+      if (!change.replace) {
+        await fs.cp(localPath(from), to, {
+          recursive: true,
+          errorOnExist: true,
+          force: false,
+          verbatimSymlinks: true,
+          filter: async (src) => !(await isReplaced(localPath(from), src, change.files)),
+        });
+      }
+      await writeFiles(to, change.files);
+      return { contentHash: await hashTree(to) };
+    } catch (err) {
+      await fs.rm(to, { recursive: true, force: true });
+      throw err;
+    }
   }
 
   async adopt(datasetId: string, source: DatasetSource, files: Record<string, string>, ownerOrg: string): Promise<StoredDataset> {
@@ -134,6 +184,8 @@ export class LocalDatasetStorage implements DatasetStorage {
     if (parent === undefined || !isInside(parent, path) || path === parent) {
       throw new LedgerflowError('internal', 'refusing to remove a dataset directory outside the data dir');
     }
+    const versions = (await fs.readdir(parent)).filter((name) => name.startsWith(`${basename(path)}@v`));
+    for (const name of versions) await fs.rm(join(parent, name), { recursive: true, force: true });
     await fs.rm(path, { recursive: true, force: true });
   }
 }
@@ -141,6 +193,38 @@ export class LocalDatasetStorage implements DatasetStorage {
 function localPath(location: DatasetLocation): string {
   if (location.kind !== 'local') throw new LedgerflowError('internal', `local storage got a ${location.kind} location`);
   return location.path;
+}
+
+const versionDir = (root: string, version: number): string => (version <= 1 ? root : `${root}@v${version}`);
+
+/** Whether `src` (under `root`) is a file the change replaces, or a file in the way of a
+ * directory the change needs (pushing `a/b` over a file `a`). */
+async function isReplaced(root: string, src: string, files: Record<string, string>): Promise<boolean> {
+  const path = relative(root, src).split(sep).join('/');
+  if (path === '') return false;
+  if (Object.hasOwn(files, path)) return true;
+  return Object.keys(files).some((p) => p.startsWith(`${path}/`)) && !(await fs.lstat(src)).isDirectory();
+}
+
+/** The content hash of a version directory: every regular file, symlinks not followed. */
+async function hashTree(root: string): Promise<string> {
+  const files: ContentFile[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    for (const dirent of await fs.readdir(dir, { withFileTypes: true })) {
+      const full = join(dir, dirent.name);
+      if (dirent.isDirectory()) await walk(full);
+      else if (dirent.isFile()) {
+        files.push({
+          path: relative(root, full).split(sep).join('/'),
+          sha256: createHash('sha256')
+            .update(await fs.readFile(full))
+            .digest('hex'),
+        });
+      }
+    }
+  };
+  await walk(root);
+  return contentHash(files);
 }
 
 function assertDatasetId(id: string): void {

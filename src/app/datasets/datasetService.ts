@@ -99,6 +99,7 @@ export class DatasetService {
         policy,
         storageKind: stored.location.kind,
         sealedLocation: sealLocation(stored.location, dataKey, id),
+        ...(stored.contentHash === undefined ? {} : { contentHash: stored.contentHash }),
       });
       log.info({ owner: caller.org, storageKind: record.storageKind }, 'dataset registered');
       return publicDataset(record, this.now());
@@ -140,6 +141,38 @@ export class DatasetService {
     return publicDataset(record, this.now());
   }
 
+  /**
+   * A new content version, by the owner organization: the storage writes it as a new
+   * versioned directory (the current one stays as it is for the runs reading it), then the
+   * ledger records its number and content hash (`dataset-updated`). A version the ledger
+   * refuses (a racing push took the number, the caller is no owner) is removed again.
+   */
+  async pushFiles(caller: Caller, id: string, input: { files: Record<string, string>; replace: boolean }): Promise<PublicDataset> {
+    const session = this.session(caller);
+    const current = await this.live(session, id);
+    assertOwner(caller, current);
+    const { location } = await this.open(this.deps.keyStores.forOrg(current.owner.org), current, 1);
+    const versions = this.deps.storage(location.kind).versions;
+    if (versions === undefined || !versions.supports(location)) {
+      throw new LedgerflowError(
+        'bad_request',
+        `dataset ${id} keeps its data in storage its owner changes directly (adopted or ${current.storageKind}): it takes no pushed versions`,
+      );
+    }
+    const from = current.version ?? 1;
+    const change = { from, to: from + 1, files: input.files, replace: input.replace };
+    const { contentHash } = await versions.add(location, change);
+    let record: DatasetRecord;
+    try {
+      record = await session.updateDatasetContent(id, { version: change.to, contentHash });
+    } catch (err) {
+      await versions.discard(location, change.to);
+      throw err;
+    }
+    this.deps.logger.info({ datasetId: id, version: change.to, files: Object.keys(input.files).length, replace: input.replace }, 'dataset version added');
+    return publicDataset(record, this.now());
+  }
+
   /** Tombstones the dataset on the ledger, removes platform-created data, then destroys its
    * keys: without the data key the sealed location can never be opened again. */
   async delete(caller: Caller, id: string): Promise<DeleteResult> {
@@ -148,7 +181,8 @@ export class DatasetService {
     assertOwner(caller, current);
     const log = this.deps.logger.child({ datasetId: id });
     const keyStore = this.deps.keyStores.forOrg(current.owner.org);
-    const opened = await this.open(keyStore, current).catch((err: unknown) => {
+    // Version 1's location is the dataset's base: removing it removes every version.
+    const opened = await this.open(keyStore, current, 1).catch((err: unknown) => {
       log.warn({ err: toLedgerflowError(err).message }, 'dataset location could not be opened; deleting without removing data');
       return undefined;
     });
@@ -257,10 +291,16 @@ export class DatasetService {
     return record;
   }
 
-  private async open(keyStore: KeyStore, record: DatasetRecord): Promise<{ location: DatasetLocation; credential: string | undefined }> {
+  /** The location of `version` (default: the current one), and its credential. */
+  private async open(
+    keyStore: KeyStore,
+    record: DatasetRecord,
+    version = record.version ?? 1,
+  ): Promise<{ location: DatasetLocation; credential: string | undefined }> {
     const dataKey = await keyStore.get(dataKeyName(record.id));
     if (dataKey === undefined) throw new LedgerflowError('gone', `the key of dataset ${record.id} is gone`);
-    const location = unsealLocation(record.sealedLocation, dataKey, record.id);
+    const sealed = unsealLocation(record.sealedLocation, dataKey, record.id);
+    const location = this.deps.storage(sealed.kind).versions?.at(sealed, version) ?? sealed;
     const credential = location.kind === 'azure-files' ? await keyStore.get(location.credentialRef) : undefined;
     return { location, credential };
   }

@@ -17,8 +17,9 @@ export interface ActivityDeps {
   platform: Caller;
   compute: ComputeBackend;
   /** Opens a dataset's sealed location with its owner's key and fetches its storage
-   * credential, if any. The credential goes to the compute backend and nowhere else. */
-  locateDataset(datasetId: string): Promise<{ location: DatasetLocation; credential?: string }>;
+   * credential, if any: the location of `version` (default: the current one). The
+   * credential goes to the compute backend and nowhere else. */
+  locateDataset(datasetId: string, version?: number): Promise<{ location: DatasetLocation; credential?: string }>;
   /** The platform key that job callback tokens are derived from (from the key store). */
   callbackKey(): Promise<Buffer>;
   /** Where jobs report completion (the job callback function's URL); the report names the job. */

@@ -5,6 +5,7 @@ import { ledgerEventSchemas } from '../../api/ledgerRecords';
 import { leaseEndedReason, type LeaseEnd } from '../../core/workflow/leases';
 import { leaseExpiryInstanceId, ORCHESTRATORS, WORKFLOW_EVENTS, type CancelRequest, type LeaseExpiryInput } from '../../core/workflow/run';
 import type { Caller } from '../../core/model';
+import type { DatasetUpdated } from '../../core/schedules/schedule';
 import { writeFileAtomic } from '../../fs/atomicFile';
 import type { Logger } from '../../observability/logger';
 import type { Ledger, LedgerEvent } from '../../ports/ledger';
@@ -102,6 +103,9 @@ export interface FollowDeps {
   idleMs?: number;
   /** At most this many events per pass; the next pass resumes after them. */
   maxEvents?: number;
+  /** Hands each dataset's newest content version read in the pass to the data triggers
+   * (ScheduleService.deliverDatasetUpdate); repeated deliveries are harmless. */
+  deliverVersion?: (update: DatasetUpdated) => Promise<unknown>;
 }
 
 /**
@@ -118,6 +122,7 @@ export async function followLedger(deps: FollowDeps): Promise<{ events: number; 
   const maxEvents = deps.maxEvents ?? 1000;
   let idle = setTimeout(() => abort.abort(), idleMs);
   const changes = new Map<string, { change: LeaseChange; rank: number }>();
+  const versions = new Map<string, number>();
   let last: LedgerEvent | undefined;
   let events = 0;
   try {
@@ -130,6 +135,8 @@ export async function followLedger(deps: FollowDeps): Promise<{ events: number; 
       clearTimeout(idle);
       events++;
       last = event;
+      const version = versionOf(event, deps.log);
+      if (version !== undefined && version.version > (versions.get(version.datasetId) ?? 0)) versions.set(version.datasetId, version.version);
       for (const change of changesOf(event, deps.log)) {
         const seen = changes.get(change.datasetId);
         if (seen === undefined || rank(event.name) > seen.rank) changes.set(change.datasetId, { change, rank: rank(event.name) });
@@ -156,8 +163,21 @@ export async function followLedger(deps: FollowDeps): Promise<{ events: number; 
     }
     if (lease !== undefined) await startExpiryTimer({ datasetId, expiresAt: lease.expiresAt }, deps.runs, deps.log);
   }
+  // Before the checkpoint moves: a crash in between delivers again, which triggers ignore.
+  if (deps.deliverVersion !== undefined) for (const [datasetId, version] of versions) await deps.deliverVersion({ datasetId, version });
   if (last !== undefined) await deps.checkpoints.save({ blockNumber: last.blockNumber, transactionId: last.txId });
   return { events, canceled };
+}
+
+/** The new content version a `DatasetContentUpdated` event announces (chaincode UpdateDatasetContent). */
+function versionOf(event: LedgerEvent, log: Logger): DatasetUpdated | undefined {
+  if (event.name !== 'DatasetContentUpdated') return undefined;
+  const parsed = ledgerEventSchemas.DatasetContentUpdated.safeParse(event.payload);
+  if (!parsed.success) {
+    log.error({ txId: event.txId, event: event.name }, 'chaincode event with an unexpected payload');
+    return undefined;
+  }
+  return { datasetId: parsed.data.datasetId, version: parsed.data.version };
 }
 
 function changesOf(event: LedgerEvent, log: Logger): LeaseChange[] {

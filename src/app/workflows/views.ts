@@ -13,6 +13,8 @@ export interface WorkflowView {
   message?: string;
   /** The owners' decisions the run waits or waited for. */
   approvals?: RunApproval[];
+  /** From the launch: the content version of each mounted dataset the run reads. */
+  datasetVersions?: Record<string, number>;
   jobs: {
     index: number;
     name: string;
@@ -41,6 +43,7 @@ const statusSchema = z.object({
   jobs: z.array(z.custom<JobState>((v) => typeof v === 'object' && v !== null)),
   message: z.string().optional(),
   approvals: z.array(z.object({ datasetId: z.string(), owner: z.string(), state: z.enum(['pending', 'approved', 'rejected']) })).optional(),
+  datasetVersions: z.record(z.string(), z.number()).optional(),
 });
 
 export interface RunFacts {
@@ -100,6 +103,7 @@ export function viewOf(record: RunRecord, facts: RunFacts): WorkflowView {
     updatedAt: record.updatedAt,
     ...(message !== undefined && { message }),
     ...(facts.status?.approvals !== undefined && { approvals: facts.status.approvals }),
+    ...(facts.status?.datasetVersions !== undefined && { datasetVersions: facts.status.datasetVersions }),
     jobs: jobs.map((j) => ({
       index: j.index,
       name: j.name,

@@ -2,12 +2,13 @@ import { createHmac, randomUUID } from 'node:crypto';
 import type { Settings } from '../../config/settings';
 import { unsealLocation } from '../../core/crypto/seal';
 import { LedgerflowError } from '../../core/errors';
-import type { Caller, DatasetLocation } from '../../core/model';
+import type { Caller, DatasetLocation, StorageKind } from '../../core/model';
 import { dataKeyName } from '../../core/secretNames';
 import type { Receipt } from '../../core/receipt';
 import { memoryBytes } from '../../core/workflow/quantity';
 import type { Logger } from '../../observability/logger';
 import type { ComputeBackend } from '../../ports/compute';
+import type { DatasetStorage } from '../../ports/datasetStorage';
 import type { KeyStores } from '../../ports/keyStore';
 import type { Ledger } from '../../ports/ledger';
 import type { RunIndex } from '../../ports/runIndex';
@@ -19,6 +20,7 @@ import { WorkflowService } from './workflowService';
 import { ApprovalService } from './approvalService';
 import { ResultsService } from './resultsService';
 import { runReceipt } from './receipts';
+import { ScheduleService } from '../schedules/scheduleService';
 
 /**
  * The workflow side of the composition root (src/app/services.ts): what the workflow
@@ -33,6 +35,8 @@ export interface WorkflowSide {
   workflowService(runs: RunControl): Promise<WorkflowService>;
   /** The owners' control of a run's outputs over one invocation's durable client. */
   resultsService(runs: RunControl): Promise<ResultsService>;
+  /** Schedules and data triggers over one invocation's durable client. */
+  scheduleService(runs: RunControl): ScheduleService;
   /** The owners' consent API over one invocation's durable client. */
   approvalService(runs: RunControl): Promise<ApprovalService>;
   /** A run's receipt: its ledger transactions with block numbers (receipts.ts). */
@@ -54,6 +58,8 @@ export interface WorkflowSideParts {
   createCompute: () => Promise<ComputeBackend>;
   runIndex: RunIndex;
   runMessages: RunMessages;
+  /** Where a dataset version's content is (versioned directories). */
+  storage(kind: StorageKind): DatasetStorage;
 }
 
 export function workflowSide(p: WorkflowSideParts): WorkflowSide {
@@ -66,7 +72,7 @@ export function workflowSide(p: WorkflowSideParts): WorkflowSide {
   const log = p.log.child({ component: 'workflows' });
   const platformKeyStore = p.keyStores.forOrg(p.platform.org);
   const key = () => callbackKey(platformKeyStore);
-  const locateDataset = datasetLocator(p.ledger, p.keyStores, p.platform);
+  const locateDataset = datasetLocator(p.ledger, p.keyStores, p.platform, p.storage);
   const resultsService = async (runs: RunControl) => new ResultsService({ ledger: p.ledger, compute: await computeOnce(), runs, log });
   // A key of its own for listing cursors, derived from the platform key (key separation).
   const cursorKey = async () =>
@@ -98,6 +104,7 @@ export function workflowSide(p: WorkflowSideParts): WorkflowSide {
     },
     receipt: (runs, caller, workflowId) =>
       runReceipt({ ledger: p.ledger, runs, ledgerNames: { channel: p.settings.FABRIC_CHANNEL, chaincode: p.settings.FABRIC_CHAINCODE } }, caller, workflowId),
+    scheduleService: (runs) => new ScheduleService({ ledger: p.ledger, runs, log: p.log.child({ component: 'schedules' }) }),
     approvalService: async (runs) => new ApprovalService({ ledger: p.ledger, compute: await computeOnce(), runs, log }),
     activityDeps: async () => ({
       ledger: p.ledger,
@@ -116,14 +123,15 @@ export function workflowSide(p: WorkflowSideParts): WorkflowSide {
 /** Opens a dataset's sealed location with its owner's key, as the platform identity: the
  * job's launch was authorised by the lease check, and the location is opened only inside
  * the launch activity. */
-function datasetLocator(ledger: Ledger, keyStores: KeyStores, platform: Caller): ActivityDeps['locateDataset'] {
-  return async (datasetId) => {
+function datasetLocator(ledger: Ledger, keyStores: KeyStores, platform: Caller, storage: WorkflowSideParts['storage']): ActivityDeps['locateDataset'] {
+  return async (datasetId, version) => {
     const record = await ledger.as(platform).getDataset(datasetId);
     if (record === undefined || record.deletedAt !== undefined) throw new LedgerflowError('gone', `dataset ${datasetId} is gone`);
     const keyStore = keyStores.forOrg(record.owner.org);
     const dataKey = await keyStore.get(dataKeyName(datasetId));
     if (dataKey === undefined) throw new LedgerflowError('gone', `the key of dataset ${datasetId} is gone`);
-    const location: DatasetLocation = unsealLocation(record.sealedLocation, dataKey, datasetId);
+    const sealed: DatasetLocation = unsealLocation(record.sealedLocation, dataKey, datasetId);
+    const location = storage(sealed.kind).versions?.at(sealed, version ?? record.version ?? 1) ?? sealed;
     if (location.kind !== 'azure-files') return { location };
     const credential = await keyStore.get(location.credentialRef);
     return credential === undefined ? { location } : { location, credential };

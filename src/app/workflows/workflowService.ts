@@ -12,6 +12,7 @@ import type { Ledger } from '../../ports/ledger';
 import type { RunIndex } from '../../ports/runIndex';
 import type { RunMessages } from '../../ports/runMessages';
 import type { Submission } from '../../api/workflowRequests';
+import { logTail, type LogTail } from './logTail';
 import { bufferSource, openJobLog } from './outputs';
 import type { ResultsService } from './resultsService';
 import type { RunControl, RunRecord } from './runControl';
@@ -51,7 +52,8 @@ export interface WorkflowServiceDeps {
 export class WorkflowService {
   constructor(private readonly deps: WorkflowServiceDeps) {}
 
-  async submit(caller: Caller, submission: Submission): Promise<{ id: string }> {
+  /** `id`: the run's id when the caller derives it (a schedule's tick); a new one otherwise. */
+  async submit(caller: Caller, submission: Submission, id = this.deps.newId()): Promise<{ id: string; status: 'AwaitingApproval' | 'Pending' }> {
     const spec = parseWorkflowSpec(submission.source);
     const tooBig = this.deps.maxJobMemoryBytes === undefined ? [] : oversized(spec, this.deps.maxJobMemoryBytes);
     if (tooBig.length > 0)
@@ -70,7 +72,6 @@ export class WorkflowService {
       if (dataset !== undefined && needsApproval(dataset, caller)) approvalDatasetIds.push(datasetId);
       if (dataset !== undefined && withholdsResults(dataset, caller)) resultsWithheld = true;
     }
-    const id = this.deps.newId();
     const input: WorkflowInput = {
       workflowId: id,
       caller,
@@ -98,7 +99,7 @@ export class WorkflowService {
       throw err;
     }
     this.deps.log.info({ workflowId: id, org: caller.org, jobs: spec.jobs.length, awaitingApprovalOn: approvalDatasetIds }, 'workflow submitted');
-    return { id };
+    return { id, status };
   }
 
   async get(caller: Caller, id: string): Promise<WorkflowView> {
@@ -184,6 +185,11 @@ export class WorkflowService {
     const log = await openJobLog(this.deps.runs, this.deps.compute, id, jobName);
     if (log === undefined) throw notFound(`logs of job ${jobName} (it has not started)`);
     return log;
+  }
+
+  /** The last `lines` lines of a job's log (see logTail), to whom may read the log. */
+  async logTail(caller: Caller, id: string, jobName: string, lines: number): Promise<LogTail> {
+    return logTail(await this.logs(caller, id, jobName), lines);
   }
 
   /** A regular file of the run's workspace; anything else (missing, a FIFO, a directory, a

@@ -7,7 +7,7 @@ import { ADMIN_KEY_FILE } from '../../host/admin';
 import { ApiClient } from '../client';
 import { action } from '../context';
 import { CliError, EXIT } from '../exitCodes';
-import { fields, printJson } from '../output';
+import { fields, printData } from '../output';
 
 const backupTaken = z.object({
   dir: z.string(),
@@ -41,7 +41,7 @@ export function adminCommand(): Command {
         }
         const origin = new URL('/admin', ctx.config.endpoint).toString();
         const taken = await new ApiClient(origin, key).json('POST', 'backup', backupTaken, { body: { dir: resolve(dir) } });
-        if (ctx.output.json) return printJson(ctx.output, taken);
+        if (ctx.output.structured) return printData(ctx.output, taken);
         ctx.output.out(
           fields([
             ['backup', taken.dir],

@@ -1,8 +1,9 @@
 import { Command, Option } from 'commander';
 import * as api from '../../api/schemas';
 import { encodePath } from '../client';
-import { action, type Context } from '../context';
-import { fields, printJson, table, who } from '../output';
+import { action, formatOption, type Context } from '../context';
+import { fields, printData, printRows, who } from '../output';
+import { addPagingOptions, fetchPages, printMore, type Paging } from '../paging';
 
 /** `ledgerflow approvals list|show|approve|reject`: an owner's review of the runs that
  * lessees want to run on its datasets. */
@@ -10,7 +11,7 @@ import { fields, printJson, table, who } from '../output';
 const path = (id: string) => `approvals/${encodeURIComponent(id)}`;
 
 function printDecided(ctx: Context, decided: api.ApprovalDecided): void {
-  if (ctx.output.json) return printJson(ctx.output, decided);
+  if (ctx.output.structured) return printData(ctx.output, decided);
   for (const d of decided.items)
     ctx.output.out(`${d.state} workflow ${decided.workflowId} on dataset ${d.datasetName} (${d.datasetId})${d.reuse === true ? ', reusable' : ''}\n`);
 }
@@ -18,7 +19,8 @@ function printDecided(ctx: Context, decided: api.ApprovalDecided): void {
 /** The review: the YAML and every file with its sha256, so the owner reads what would run. */
 async function show(ctx: Context, id: string): Promise<void> {
   const review = await ctx.client.json('GET', path(id), api.approvalReview);
-  if (ctx.output.json) return printJson(ctx.output, review);
+  if (ctx.output.structured) return printData(ctx.output, review);
+  if (ctx.output.format === 'name') return ctx.output.out(`${review.workflowId}\n`);
   ctx.output.out(
     fields([
       ['workflow', `${review.workflowId} (${review.status})`],
@@ -40,34 +42,46 @@ async function show(ctx: Context, id: string): Promise<void> {
 export function approvalsCommand(): Command {
   const approvals = new Command('approvals').description("review and decide lessees' runs on your organization's datasets (on the ledger)");
 
-  approvals
-    .command('list')
-    .description("requests on your organization's datasets, newest first")
-    .addOption(new Option('--state <state>', 'only requests in this state').choices(api.approvalState.options))
-    .option('--limit <n>', 'page size', (v) => Number(v), 20)
-    .option('--cursor <cursor>', 'the next page (printed after a full page)')
-    .action(
-      action(async (ctx, o: { state?: string; limit: number; cursor?: string }) => {
-        const page = await ctx.client.json('GET', 'approvals', api.approvalPage, { query: { state: o.state, limit: o.limit, cursor: o.cursor } });
-        if (ctx.output.json) return printJson(ctx.output, page);
-        if (page.items.length === 0) return ctx.output.out('no approval requests\n');
-        ctx.output.out(
-          table(page.items, [
+  addPagingOptions(
+    approvals
+      .command('list')
+      .description("requests on your organization's datasets, newest first")
+      .addOption(new Option('--state <state>', 'only requests in this state').choices(api.approvalState.options))
+      .addOption(formatOption()),
+    100,
+    20,
+  ).action(
+    action(async (ctx, o: Paging & { state?: string }) => {
+      const page = await fetchPages(ctx.client, 'approvals', api.approvalPage, { state: o.state }, o);
+      printRows(
+        ctx.output,
+        page,
+        page.items,
+        {
+          columns: [
             ['WORKFLOW', (a) => a.workflowId],
             ['DATASET', (a) => a.datasetName],
             ['REQUESTER', (a) => who(a.requester)],
             ['STATE', (a) => `${a.state}${a.reusedFrom === undefined ? '' : ' (reused)'}`],
             ['REQUESTED', (a) => a.requestedAt],
-          ]),
-        );
-        if (page.nextCursor !== undefined) ctx.output.out(`more: ledgerflow approvals list --cursor ${page.nextCursor}\n`);
-      }),
-    );
+          ],
+          wide: [
+            ['DATASET ID', (a) => a.datasetId],
+            ['SPEC HASH', (a) => a.specHash],
+          ],
+          name: (a) => a.workflowId,
+        },
+        'no approval requests',
+      );
+      printMore(ctx.output, page.nextCursor, 'approvals list');
+    }),
+  );
 
   approvals
     .command('show')
     .description('what the run would execute: its workflow.yaml and every code file with its sha256')
     .argument('<workflowId>', 'workflow id')
+    .addOption(formatOption())
     .action(action(async (ctx, id: string) => show(ctx, id)));
 
   approvals

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
-import { action } from '../context';
+import { action, formatOption } from '../context';
 import { CONFIG_KEYS, configPath, readConfigFile, setConfigValue } from '../config';
-import { fields, printJson } from '../output';
+import { fields, printData } from '../output';
 
 /** `ledgerflow config set|unset|show|path`: the endpoint and token in the config file. */
 const mask = (token: string | undefined) => (token === undefined ? '(unset)' : `${token.slice(0, 4)}…`);
@@ -18,7 +18,7 @@ export function configCommand(): Command {
       action(async (ctx, key: string, value: string) => {
         const path = configPath();
         setConfigValue(path, key, value);
-        if (ctx.output.json) return printJson(ctx.output, { path, key, set: true });
+        if (ctx.output.structured) return printData(ctx.output, { path, key, set: true });
         ctx.output.out(`${key} set in ${path}\n`);
       }),
     );
@@ -31,7 +31,7 @@ export function configCommand(): Command {
       action(async (ctx, key: string) => {
         const path = configPath();
         setConfigValue(path, key, undefined);
-        if (ctx.output.json) return printJson(ctx.output, { path, key, set: false });
+        if (ctx.output.structured) return printData(ctx.output, { path, key, set: false });
         ctx.output.out(`${key} removed from ${path}\n`);
       }),
     );
@@ -39,6 +39,7 @@ export function configCommand(): Command {
   config
     .command('show')
     .description('the settings in effect and where each comes from (the token masked)')
+    .addOption(formatOption(['json', 'yaml']))
     .action(
       action(async (ctx) => {
         const path = configPath();
@@ -51,7 +52,7 @@ export function configCommand(): Command {
           tokenFrom: sources.token,
           file: { ...readConfigFile(path), token: undefined },
         };
-        if (ctx.output.json) return printJson(ctx.output, shown);
+        if (ctx.output.structured) return printData(ctx.output, shown);
         ctx.output.out(
           fields([
             ['config file', path],
@@ -67,7 +68,7 @@ export function configCommand(): Command {
     .description('where the config file is')
     .action(
       action(async (ctx) => {
-        if (ctx.output.json) return printJson(ctx.output, { path: configPath() });
+        if (ctx.output.structured) return printData(ctx.output, { path: configPath() });
         ctx.output.out(`${configPath()}\n`);
       }),
     );

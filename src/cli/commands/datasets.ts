@@ -2,10 +2,11 @@ import { basename, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import * as api from '../../api/schemas';
 import type { ApiClient } from '../client';
-import { action, type Context } from '../context';
+import { action, formatOption, type Context } from '../context';
 import { usageError } from '../exitCodes';
 import { DEFAULT_MAX_UPLOAD_BYTES, readDirectory } from '../localFiles';
-import { bytes, fields, printJson, table, who } from '../output';
+import { bytes, fields, printData, printOne, printRows, who } from '../output';
+import { addPagingOptions, fetchPages, printMore, type Paging } from '../paging';
 import { parseDuration } from '../parse';
 
 /** `ledgerflow datasets ...`: register, upload, list, show, update, tree, delete. */
@@ -81,22 +82,24 @@ export function registerDataset(client: ApiClient, body: Record<string, unknown>
 }
 
 function showDataset(ctx: Context, d: api.Dataset | api.DeletedDataset): void {
-  if (ctx.output.json) return printJson(ctx.output, d);
-  ctx.output.out(
-    fields([
-      ['id', d.id],
-      ['name', d.name],
-      ...(d.description === '' ? [] : [['description', d.description] as const]),
-      ['owner', who(d.owner)],
-      ['state', d.state],
-      ['lease', d.lease === null ? '-' : `${who(d.lease.holder)} until ${d.lease.expiresAt}`],
-      ['lease policy', `default ${d.policy.leaseTtlSeconds}s, at most ${d.policy.maxLeaseTtlSeconds}s`],
-      ['approval', d.policy.approval],
-      ['results', d.policy.maxResultBytes === undefined ? d.policy.results : `${d.policy.results}, at most ${d.policy.maxResultBytes} bytes`],
-      ['storage', d.storageKind],
-      ['created', d.createdAt],
-      ...(d.deletedAt === undefined ? [] : [['deleted', d.deletedAt] as const]),
-    ]),
+  printOne(ctx.output, d, d.id, () =>
+    ctx.output.out(
+      fields([
+        ['id', d.id],
+        ['name', d.name],
+        ...(d.description === '' ? [] : [['description', d.description] as const]),
+        ['owner', who(d.owner)],
+        ['state', d.state],
+        ['lease', d.lease === null ? '-' : `${who(d.lease.holder)} until ${d.lease.expiresAt}`],
+        ['lease policy', `default ${d.policy.leaseTtlSeconds}s, at most ${d.policy.maxLeaseTtlSeconds}s`],
+        ['approval', d.policy.approval],
+        ['results', d.policy.maxResultBytes === undefined ? d.policy.results : `${d.policy.results}, at most ${d.policy.maxResultBytes} bytes`],
+        ['storage', d.storageKind],
+        ['version', d.contentHash === null ? String(d.version) : `${d.version} (content ${d.contentHash})`],
+        ['created', d.createdAt],
+        ...(d.deletedAt === undefined ? [] : [['deleted', d.deletedAt] as const]),
+      ]),
+    ),
   );
 }
 
@@ -121,7 +124,7 @@ function addRegisterOptions(command: Command): Command {
 }
 
 function printRegistered(ctx: Context, d: api.Dataset, quiet: boolean | undefined): void {
-  if (ctx.output.json) return printJson(ctx.output, d);
+  if (ctx.output.structured) return printData(ctx.output, d);
   ctx.output.out(quiet === true ? `${d.id}\n` : `registered ${d.id} (${d.name}, owner ${who(d.owner)})\n`);
 }
 
@@ -153,40 +156,51 @@ export function datasetsCommand(): Command {
     }),
   );
 
-  datasets
-    .command('list')
-    .description('list datasets with their lease state')
-    .option('--owner <org>', 'only datasets of this organization')
-    .addOption(new Option('--state <state>', 'only leased or free datasets').choices(['leased', 'free']))
-    .option('--limit <n>', 'page size', (v) => Number(v), 100)
-    .action(
-      action(async (ctx, o: { owner?: string; state?: string; limit: number }) => {
-        const items: api.Dataset[] = [];
-        let cursor: string | undefined;
-        do {
-          const page = await ctx.client.json('GET', 'datasets', api.datasetPage, { query: { limit: o.limit, cursor, owner: o.owner, state: o.state } });
-          items.push(...page.items);
-          cursor = page.nextCursor;
-        } while (cursor !== undefined);
-        if (ctx.output.json) return printJson(ctx.output, { items });
-        if (items.length === 0) return ctx.output.out('no datasets\n');
-        ctx.output.out(
-          table(items, [
+  addPagingOptions(
+    datasets
+      .command('list')
+      .description('list datasets with their lease state')
+      .option('--owner <org>', 'only datasets of this organization')
+      .addOption(new Option('--state <state>', 'only leased or free datasets').choices(['leased', 'free']))
+      .addOption(formatOption()),
+    100,
+    50,
+  ).action(
+    action(async (ctx, o: Paging & { owner?: string; state?: string }) => {
+      const page = await fetchPages(ctx.client, 'datasets', api.datasetPage, { owner: o.owner, state: o.state }, o);
+      printRows(
+        ctx.output,
+        page,
+        page.items,
+        {
+          columns: [
             ['ID', (d) => d.id],
             ['NAME', (d) => d.name],
             ['OWNER', (d) => who(d.owner)],
             ['STATE', (d) => d.state],
             ['HOLDER', (d) => (d.lease === null ? '' : who(d.lease.holder))],
             ['EXPIRES', (d) => d.lease?.expiresAt ?? ''],
-          ]),
-        );
-      }),
-    );
+          ],
+          wide: [
+            ['APPROVAL', (d) => d.policy.approval],
+            ['RESULTS', (d) => d.policy.results],
+            ['STORAGE', (d) => d.storageKind],
+            ['CREATED', (d) => d.createdAt],
+            ['DESCRIPTION', (d) => d.description],
+          ],
+          name: (d) => d.id,
+        },
+        'no datasets',
+      );
+      printMore(ctx.output, page.nextCursor, 'datasets list');
+    }),
+  );
 
   datasets
     .command('show')
     .description('show a dataset')
     .argument('<id>', 'dataset id')
+    .addOption(formatOption())
     .action(action(async (ctx, id: string) => showDataset(ctx, await ctx.client.json('GET', `datasets/${encodeURIComponent(id)}`, api.dataset))));
 
   datasets
@@ -219,26 +233,45 @@ export function datasetsCommand(): Command {
       }),
     );
 
-  datasets
-    .command('tree')
-    .description("list a dataset's files (owner or current lease holder)")
-    .argument('<id>', 'dataset id')
-    .action(
-      action(async (ctx, id: string) => {
-        const items: api.TreePage['items'] = [];
-        let cursor: string | undefined;
-        do {
-          const page = await ctx.client.json('GET', `datasets/${encodeURIComponent(id)}/tree`, api.treePage, { query: { limit: 1000, cursor } });
-          items.push(...page.items);
-          cursor = page.nextCursor;
-        } while (cursor !== undefined);
-        if (ctx.output.json) return printJson(ctx.output, { datasetId: id, items });
-        ctx.output.out(
-          table(items, [
+  addPagingOptions(
+    datasets.command('tree').description("list a dataset's files (owner or current lease holder)").argument('<id>', 'dataset id').addOption(formatOption()),
+    1000,
+    200,
+  ).action(
+    action(async (ctx, id: string, o: Paging) => {
+      const page = await fetchPages(ctx.client, `datasets/${encodeURIComponent(id)}/tree`, api.treePage, {}, o);
+      printRows(
+        ctx.output,
+        page,
+        page.items,
+        {
+          columns: [
             ['PATH', (e) => (e.type === 'directory' ? `${e.path}/` : e.path)],
             ['SIZE', (e) => bytes(e.size)],
-          ]),
-        );
+          ],
+          wide: [
+            ['TYPE', (e) => e.type],
+            ['BYTES', (e) => (e.size === undefined ? '' : String(e.size))],
+          ],
+          name: (e) => e.path,
+        },
+        'no files',
+      );
+      printMore(ctx.output, page.nextCursor, `datasets tree ${id}`);
+    }),
+  );
+
+  datasets
+    .command('push')
+    .description("add a new version of your organization's dataset from a local directory's files (recorded on the ledger)")
+    .argument('<id>', 'dataset id')
+    .argument('<dir>', 'the files to add or replace (UTF-8 text files; hidden files and symlinks are skipped)')
+    .option('--replace', "the directory's files become the whole content (default: they are added to the current version)")
+    .option('--max-bytes <n>', 'refuse uploads larger than this', (v) => Number(v), DEFAULT_MAX_UPLOAD_BYTES)
+    .action(
+      action(async (ctx, id: string, dir: string, o: { replace?: boolean; maxBytes: number }) => {
+        const body = { files: readDirectory(dir, o.maxBytes), replace: o.replace === true };
+        showDataset(ctx, await ctx.client.json('PUT', `datasets/${encodeURIComponent(id)}/files`, api.dataset, { body }));
       }),
     );
 
@@ -249,7 +282,7 @@ export function datasetsCommand(): Command {
     .action(
       action(async (ctx, id: string) => {
         const d = await ctx.client.json('DELETE', `datasets/${encodeURIComponent(id)}`, api.deletedDataset);
-        if (ctx.output.json) return printJson(ctx.output, d);
+        if (ctx.output.structured) return printData(ctx.output, d);
         ctx.output.out(`deleted ${d.id}; key ${d.cryptoShred.purged ? 'purged' : `not purged: ${d.cryptoShred.reason ?? 'kept by the key store'}`}\n`);
       }),
     );

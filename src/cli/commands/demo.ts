@@ -7,7 +7,7 @@ import { ApiClient } from '../client';
 import { action, type Context } from '../context';
 import { EXIT, usageError, type ExitCode } from '../exitCodes';
 import { readDirectory } from '../localFiles';
-import { printJson, who } from '../output';
+import { printData, who } from '../output';
 import { collectBinding } from '../parse';
 import { watchWorkflow } from '../watch';
 import { parseSettings } from '../../config/settings';
@@ -145,7 +145,7 @@ async function showReceipt(stage: Stage, id: string): Promise<{ file: string; tr
 
 async function demo(ctx: Context, o: DemoOptions): Promise<ExitCode> {
   const say: Say = (line) => {
-    if (!ctx.output.json) ctx.output.out(`${line}\n`);
+    if (!ctx.output.structured) ctx.output.out(`${line}\n`);
   };
   if (!(ORGS as readonly string[]).includes(o.consumer)) throw usageError(`--consumer must be one of ${ORGS.join(', ')}`);
   const root = resolve(o.examples);
@@ -192,7 +192,7 @@ async function demo(ctx: Context, o: DemoOptions): Promise<ExitCode> {
   const receipt = parallelRun === undefined ? undefined : await showReceipt(stage, parallelRun.id);
 
   const ok = linear.ok && parallel.ok && receipt?.verified !== false;
-  if (ctx.output.json) printJson(ctx.output, { datasets: ids, leases, workflows: stage.runs, linear, parallel, receipt, ok });
+  if (ctx.output.structured) printData(ctx.output, { datasets: ids, leases, workflows: stage.runs, linear, parallel, receipt, ok });
   else say(`\n${ok ? 'demo OK' : 'demo FAILED'}: see \`ledgerflow workflows logs <id>\` for each job's output`);
   return ok ? EXIT.ok : EXIT.failure;
 }

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import * as api from '../../api/schemas';
-import { action } from '../context';
-import { fields, printJson, table, who } from '../output';
+import { action, formatOption } from '../context';
+import { fields, printData, printOne, printRows, who } from '../output';
 import { parseDuration } from '../parse';
 
 /** `ledgerflow lease take|release|show` and `ledgerflow history`. */
@@ -19,7 +19,7 @@ export function leaseCommand(): Command {
     .action(
       action(async (ctx, id: string, o: { ttl?: number }) => {
         const taken = await ctx.client.json('POST', `${datasetPath(id)}/lease`, api.leaseTaken, o.ttl === undefined ? {} : { body: { ttlSeconds: o.ttl } });
-        if (ctx.output.json) return printJson(ctx.output, taken);
+        if (ctx.output.structured) return printData(ctx.output, taken);
         ctx.output.out(`leased ${taken.datasetId} to ${who(taken.holder)} until ${taken.expiresAt}\n`);
       }),
     );
@@ -31,7 +31,7 @@ export function leaseCommand(): Command {
     .action(
       action(async (ctx, id: string) => {
         await ctx.client.empty('DELETE', `${datasetPath(id)}/lease`);
-        if (ctx.output.json) return printJson(ctx.output, { datasetId: id, released: true });
+        if (ctx.output.structured) return printData(ctx.output, { datasetId: id, released: true });
         ctx.output.out(`released ${id}\n`);
       }),
     );
@@ -40,18 +40,22 @@ export function leaseCommand(): Command {
     .command('show')
     .description("show a dataset's current lease")
     .argument('<datasetId>', 'dataset id')
+    .addOption(formatOption())
     .action(
       action(async (ctx, id: string) => {
         const d = await ctx.client.json('GET', datasetPath(id), api.dataset);
-        if (ctx.output.json) return printJson(ctx.output, { datasetId: d.id, state: d.state, lease: d.lease });
-        if (d.lease === null) return ctx.output.out(`${d.id} is ${d.state}\n`);
-        ctx.output.out(
-          fields([
-            ['dataset', d.id],
-            ['holder', who(d.lease.holder)],
-            ['taken', d.lease.takenAt],
-            ['expires', d.lease.expiresAt],
-          ]),
+        const { lease } = d;
+        printOne(ctx.output, { datasetId: d.id, state: d.state, lease }, d.id, () =>
+          ctx.output.out(
+            lease === null
+              ? `${d.id} is ${d.state}\n`
+              : fields([
+                  ['dataset', d.id],
+                  ['holder', who(lease.holder)],
+                  ['taken', lease.takenAt],
+                  ['expires', lease.expiresAt],
+                ]),
+          ),
         );
       }),
     );
@@ -63,17 +67,25 @@ export function historyCommand(): Command {
   return new Command('history')
     .description('the ledger history of a dataset: registration, leases, workflows, deletion')
     .argument('<datasetId>', 'dataset id')
+    .addOption(formatOption())
     .action(
       action(async (ctx, id: string) => {
         const h = await ctx.client.json('GET', `${datasetPath(id)}/history`, api.history);
-        if (ctx.output.json) return printJson(ctx.output, h);
-        ctx.output.out(
-          table(h.items, [
-            ['TIME', (e) => e.timestamp],
-            ['ACTION', (e) => e.action],
-            ['BY', (e) => who(e.by)],
-            ['TX', (e) => e.txId],
-          ]),
+        printRows(
+          ctx.output,
+          h,
+          h.items,
+          {
+            columns: [
+              ['TIME', (e) => e.timestamp],
+              ['ACTION', (e) => e.action],
+              ['BY', (e) => who(e.by)],
+              ['TX', (e) => e.txId],
+            ],
+            wide: [['VALUE', (e) => (e.value === undefined ? '' : JSON.stringify(e.value))]],
+            name: (e) => e.txId,
+          },
+          'no history',
         );
       }),
     );

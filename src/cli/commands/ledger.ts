@@ -1,27 +1,39 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { parseSettings } from '../../config/settings';
 import { verifyLedger } from '../../ledger-peer/verify';
-import { action } from '../context';
+import { runStandalonePeer, withPeerOptions, type StandaloneOptions } from '../../ledger-peer/standalone';
+import { createLogger } from '../../observability/logger';
+import { getOrIssueIdentity, mspRoot } from '../../ledger-peer/localCa';
+import { action, formatOption } from '../context';
 import { EXIT } from '../exitCodes';
-import { fields, printJson } from '../output';
+import { fields, printData } from '../output';
 
 /**
  * `ledgerflow ledger verify [--data-dir <dir>]`: checks the embedded ledger of a data dir
- * (hash chain, transaction order, validation codes, world state, key history) from one read snapshot,
- * whether its host runs or not. Exit 0 when sound, 1 with the first bad block otherwise.
+ * (hash chain, transaction order, validation codes, world state, key history, chaincode
+ * events) from one read snapshot, whether its host runs or not. Exit 0 when sound, 1 with
+ * the first bad block otherwise.
+ * `ledgerflow ledger peer --data-dir <dir> [--chaincode <package dir>]...`: runs the embedded
+ * Fabric peer on its own (see src/ledger-peer/standalone.ts) until interrupted.
+ * `ledgerflow ledger identity --org <org> --user <user> [--data-dir <dir>]`: a user's identity
+ * from the organization's CA in that ledger's MSP dir (issued on first use), for a
+ * fabric-gateway application of one's own.
  */
 export function ledgerCommand(): Command {
   const ledger = new Command('ledger').description('the embedded ledger of a data dir');
   ledger
     .command('verify')
-    .description('verify the embedded ledger: hash chain, transaction order, validation codes, world state, key history (host running or not)')
+    .description(
+      'verify the embedded ledger: hash chain, transaction order, validation codes, world state, key history, chaincode events (host running or not)',
+    )
     .option('--data-dir <dir>', 'the data dir (default LEDGERFLOW_DATA_DIR, else the default data dir)')
+    .addOption(formatOption(['json', 'yaml']))
     .action(
       action(async (ctx, o: { dataDir?: string }) => {
         const dataDir = resolve(o.dataDir ?? parseSettings(process.env).LEDGERFLOW_DATA_DIR);
         const result = verifyLedger(dataDir);
-        if (ctx.output.json) printJson(ctx.output, result);
+        if (ctx.output.structured) printData(ctx.output, result);
         else {
           ctx.output.out(
             fields([
@@ -36,5 +48,43 @@ export function ledgerCommand(): Command {
         return result.ok ? EXIT.ok : EXIT.failure;
       }),
     );
+  ledger
+    .command('identity')
+    .description(
+      "issue (first time) or show a user's identity from an organization's CA of the embedded ledger, for your own fabric-gateway application: MSP id, certificate and key files",
+    )
+    .requiredOption('--org <org>', 'organization (its MSP id is <Org>MSP)')
+    .requiredOption('--user <user>', 'user name (the certificate CN)')
+    .option('--data-dir <dir>', 'the data dir (default LEDGERFLOW_DATA_DIR, else the default data dir)')
+    .addOption(formatOption(['json', 'yaml']))
+    .action(
+      action(async (ctx, o: { org: string; user: string; dataDir?: string }) => {
+        const root = mspRoot(resolve(o.dataDir ?? parseSettings(process.env).LEDGERFLOW_DATA_DIR));
+        const identity = await getOrIssueIdentity(root, o.org, o.user);
+        const dir = join(root, o.org, 'users', o.user);
+        const result = { mspId: identity.mspId, certificate: join(dir, 'cert.pem'), privateKey: join(dir, 'key.pem') };
+        if (ctx.output.structured) printData(ctx.output, result);
+        else
+          ctx.output.out(
+            fields([
+              ['MSP id', result.mspId],
+              ['certificate', result.certificate],
+              ['private key', result.privateKey],
+            ]),
+          );
+      }),
+    );
+  ledger.addCommand(
+    withPeerOptions(
+      new Command('peer').description(
+        'run the embedded Fabric peer (Gateway and Deliver services) on its own until interrupted; --chaincode serves your own chaincode package beside ledgerflow',
+      ),
+    ).action(
+      action(async (_ctx, o: StandaloneOptions) => {
+        await runStandalonePeer(o, createLogger({ name: 'ledger-peer' }));
+        return EXIT.ok;
+      }),
+    ),
+  );
   return ledger;
 }

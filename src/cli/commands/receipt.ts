@@ -12,7 +12,7 @@ import { mspRoot } from '../../ledger-peer/localCa';
 import { peerEndpointFile } from '../../ledger-peer/endpointFile';
 import { action } from '../context';
 import { CliError, EXIT, usageError } from '../exitCodes';
-import { fields, printJson } from '../output';
+import { fields, printData } from '../output';
 
 /**
  * `ledgerflow receipt verify <receipt.json> [--files <dir>]`: checks a run's receipt against
@@ -57,7 +57,7 @@ export function receiptCommand(): Command {
     .action(
       action(async (ctx, file: string, o: VerifyOptions) => {
         const result = await verifyReceiptFile(file, o);
-        if (ctx.output.json) return printJson(ctx.output, result);
+        if (ctx.output.structured) return printData(ctx.output, result);
         ctx.output.out(
           fields([
             ['receipt', `ok: ${result.transactions} ledger writes verified`],

@@ -1,4 +1,3 @@
-import { dirname } from 'node:path';
 import { Command, Option } from 'commander';
 import { stringify } from 'yaml';
 import { parseSettings } from '../../config/settings';
@@ -8,11 +7,11 @@ import { clusterOptions } from '../../adapters/compute/manifests/options';
 import { CREDENTIAL_PLACEHOLDER } from '../../adapters/compute/manifests/datasetVolumes';
 import { renderManifests } from '../../adapters/compute/manifests/render';
 import type { JobLaunch, ResolvedVolume, RunLaunch } from '../../ports/compute';
-import { action } from '../context';
+import { action, formatOption } from '../context';
 import { CliError, EXIT } from '../exitCodes';
-import { printJson } from '../output';
+import { printData } from '../output';
 import { collectBinding } from '../parse';
-import { loadWorkflow } from '../workflowFile';
+import { loadWorkflow, STDIN, workflowDir } from '../workflowFile';
 import { workflowFiles } from '../localFiles';
 
 /**
@@ -49,24 +48,28 @@ export function renderCommand(): Command {
   return new Command('render')
     .description('print the Kubernetes Jobs or the Argo Workflow a run of workflow.yaml would create, as YAML (no cluster needed)')
     .addOption(new Option('--target <target>', 'manifest flavour').choices(['k8s', 'argo']).makeOptionMandatory())
-    .requiredOption('-f, --file <workflow.yaml>', 'the workflow')
+    .requiredOption('-f, --file <workflow.yaml>', 'the workflow (- reads it from stdin; code files are then looked up in the current directory)')
     .option(
       '-d, --dataset <name=id>',
       'set the dataset id of every volume with this name (repeatable; default: a placeholder id starting 00000000)',
       collectBinding,
     )
+    .option('-n, --namespace <namespace>', 'the namespace of the objects (default: K8S_NAMESPACE, else ledgerflow)')
+    .addOption(formatOption(['yaml', 'json']))
     .action(
-      action(async (ctx, o: { target: 'k8s' | 'argo'; file: string; dataset?: Record<string, string> }) => {
+      action(async (ctx, o: { target: 'k8s' | 'argo'; file: string; dataset?: Record<string, string>; namespace?: string }) => {
         const workflow = loadWorkflow(o.file, o.dataset ?? {}, { placeholderIds: true });
         let spec: WorkflowSpec;
         try {
           spec = parseWorkflowSpec(workflow.text);
         } catch (err) {
-          if (err instanceof LedgerflowError) throw new CliError(EXIT.usage, err.code, `${o.file}: invalid workflow spec`, err.details ?? []);
+          if (err instanceof LedgerflowError)
+            throw new CliError(EXIT.usage, err.code, `${o.file === STDIN ? 'stdin' : o.file}: invalid workflow spec`, err.details ?? []);
           throw err;
         }
-        const settings = parseSettings(process.env);
-        const files = workflowFiles(dirname(o.file), workflow.commands, o.file);
+        // The namespace is checked as the platform checks K8S_NAMESPACE.
+        const settings = parseSettings(o.namespace === undefined ? process.env : { ...process.env, K8S_NAMESPACE: o.namespace });
+        const files = workflowFiles(workflowDir(o.file), workflow.commands, o.file);
         const volumes: ResolvedVolume[] = spec.jobs.flatMap((job) =>
           job.volumes.map((v) => ({
             datasetId: v.id,
@@ -85,7 +88,7 @@ export function renderCommand(): Command {
           volumes,
           options: clusterOptions(settings),
         });
-        if (ctx.output.json) return printJson(ctx.output, objects);
+        if (ctx.output.format === 'json') return printData(ctx.output, objects);
         // Literal blocks, never folded: code files and scripts stay readable as written.
         ctx.output.out(objects.map((object) => stringify(object, { blockQuote: 'literal', lineWidth: 0 })).join('---\n'));
       }),

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import * as api from '../../api/schemas';
-import { action, type Context } from '../context';
-import { fields, printJson, table, who } from '../output';
+import { action, formatOption, type Context } from '../context';
+import { fields, printable, printData, table, who } from '../output';
 
 /** `ledgerflow workflows results|release|reject`: a run's outputs and the owners' review of
  * them (on the ledger). Releasing and rejecting are for the owners of reviewing datasets. */
@@ -9,7 +9,8 @@ import { fields, printJson, table, who } from '../output';
 const resultsPath = (id: string) => `workflows/${encodeURIComponent(id)}/results`;
 
 function printResults(ctx: Context, id: string, r: api.WorkflowResults): void {
-  if (ctx.output.json) return printJson(ctx.output, r);
+  if (ctx.output.structured) return printData(ctx.output, r);
+  if (ctx.output.format === 'name') return ctx.output.out(r.files.map((f) => `${printable(f.path)}\n`).join(''));
   ctx.output.out(
     fields([
       ['workflow', id],
@@ -49,6 +50,7 @@ export function addResultsCommands(workflows: Command): void {
     .command('results')
     .description("a finished run's outputs (files and logs, with sha256) and the owners' review of them")
     .argument('<id>', 'workflow id')
+    .addOption(formatOption())
     .action(action(async (ctx, id: string) => printResults(ctx, id, await ctx.client.json('GET', resultsPath(id), api.workflowResults))));
 
   workflows

@@ -20,6 +20,10 @@ export interface PublicDataset {
   owner: { user: string; org: string };
   policy: LeasePolicy;
   storageKind: StorageKind;
+  /** The content version (1 at registration; each push adds one). */
+  version: number;
+  /** Merkle-style hash of that version's content; null where none was computed (adopted or Azure Files data). */
+  contentHash: string | null;
   createdAt: string;
   updatedAt: string;
   deletedAt?: string;
@@ -58,6 +62,8 @@ export function publicDataset(record: DatasetRecord, now: Date): PublicDataset {
       ...(record.policy.maxResultBytes === undefined ? {} : { maxResultBytes: record.policy.maxResultBytes }),
     },
     storageKind: record.storageKind,
+    version: record.version ?? 1,
+    contentHash: record.contentHash ?? null,
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
     ...(record.deletedAt === undefined ? {} : { deletedAt: record.deletedAt }),

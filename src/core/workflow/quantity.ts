@@ -1,21 +1,8 @@
 /**
- * The small units a workflow spec uses: durations (`90`, `90s`, `5m`, `1h`) and
- * Kubernetes-style resource quantities (`500m` CPU, `512Mi` memory). Parsed here once so
- * the spec, the local sandbox and the Kubernetes adapter agree on their meaning.
+ * Kubernetes-style resource quantities a workflow spec uses (`500m` CPU, `512Mi` memory).
+ * Parsed here once so the spec, the local sandbox and the Kubernetes adapter agree on their
+ * meaning. Durations are src/core/duration.ts, shared with the CLI.
  */
-
-const DURATION = /^([0-9]{1,9})(s|m|h)?$/;
-const DURATION_UNIT_SECONDS = { s: 1, m: 60, h: 3600 } as const;
-
-/** Seconds in a duration written as a number of seconds or `<n>s`, `<n>m`, `<n>h`;
- * undefined when it is not one. */
-export function durationSeconds(value: number | string): number | undefined {
-  if (typeof value === 'number') return Number.isSafeInteger(value) ? value : undefined;
-  const match = DURATION.exec(value.trim());
-  if (!match) return undefined;
-  const unit = (match[2] ?? 's') as keyof typeof DURATION_UNIT_SECONDS;
-  return Number(match[1]) * DURATION_UNIT_SECONDS[unit];
-}
 
 export const CPU_QUANTITY = /^(?:[0-9]+(?:\.[0-9]+)?|[0-9]+m)$/;
 export const MEMORY_QUANTITY = /^[0-9]+(?:\.[0-9]+)?(?:k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;

@@ -62,6 +62,9 @@ export interface JobInput {
   image: string;
   timeoutSeconds: number;
   timing: Pick<RunTiming, 'statusPollSeconds' | 'completionGraceSeconds'>;
+  /** The content version of each mounted dataset, as the launch record names it: what the
+   * job mounts, whatever version the dataset reached since. Absent on runs launched before. */
+  datasetVersions?: Record<string, number>;
   /**
    * Whether a successful end is also reported by event (default true). The workflow
    * orchestrator turns it off for a job it waits on directly (started alone, nothing else
@@ -98,6 +101,8 @@ export interface WorkflowRunStatus {
   message?: string;
   /** The owners' decisions the run waits or waited for, one per dataset that needs one. */
   approvals?: RunApproval[];
+  /** From the launch on: the content version of each mounted dataset the run reads. */
+  datasetVersions?: Record<string, number>;
 }
 
 export interface RunApproval {

@@ -5,7 +5,8 @@ import { DATASET_ID_RULE, isDatasetId } from '../names';
 import { JobGraph } from './dag';
 import { joinWrappedQuotedScalars } from './wrappedScalars';
 import { mountPathProblem, mountPathsOverlap } from './paths';
-import { CPU_QUANTITY, MEMORY_QUANTITY, durationSeconds } from './quantity';
+import { DURATION_SYNTAX, durationSeconds } from '../duration';
+import { CPU_QUANTITY, MEMORY_QUANTITY } from './quantity';
 
 /**
  * `workflow.yaml`: a superset of the JupyterFlow format the thesis extends. `jobs` items are
@@ -54,10 +55,10 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 const nonBlank = z.string({ error: 'must be a string' }).trim().min(1, 'must not be empty');
 
-const duration = z.union([z.number(), z.string()], { error: 'must be seconds or a duration like 90s, 5m, 1h' }).transform((value, ctx) => {
+const duration = z.union([z.number(), z.string()], { error: `must be ${DURATION_SYNTAX}` }).transform((value, ctx) => {
   const seconds = durationSeconds(value);
   if (seconds === undefined || seconds <= 0 || seconds > MAX_TIMEOUT_SECONDS) {
-    ctx.addIssue({ code: 'custom', message: `must be seconds or a duration like 90s, 5m, 1h (at most ${MAX_TIMEOUT_SECONDS / 3600}h)` });
+    ctx.addIssue({ code: 'custom', message: `must be ${DURATION_SYNTAX} (at most ${MAX_TIMEOUT_SECONDS / 86_400}d)` });
     return z.NEVER;
   }
   return seconds;

@@ -48,7 +48,9 @@ interface ShimLogging {
 // winston's npm levels, most severe first; the shim maps CRITICAL to 'fatal', which is none
 // of them, so at CRITICAL every method is off.
 const WINSTON_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'];
-const SHIM_LEVELS: Record<string, string> = { CRITICAL: 'fatal', ERROR: 'error', WARNING: 'warn', INFO: 'info', DEBUG: 'debug' };
+// fabric-shim's setLevel leaves its winston name in CORE_CHAINCODE_LOGGING_LEVEL ('fatal',
+// 'warn'), which the next chaincode loaded in this process reads: both spellings mean the same.
+const SHIM_LEVELS: Record<string, string> = { CRITICAL: 'fatal', FATAL: 'fatal', ERROR: 'error', WARNING: 'warn', WARN: 'warn', INFO: 'info', DEBUG: 'debug' };
 const noop = (): void => {};
 
 // The loggers fabric-shim and fabric-contract-api create on the transaction path.

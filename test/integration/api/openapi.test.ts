@@ -223,6 +223,11 @@ test('dataset and lease routes: real answers match the document', async () => {
   assert.equal((await call('leasesRelease', 'carol', `datasets/${id}/lease`)).status, 403);
   assert.equal((await call('leasesRelease', 'bob', `datasets/${id}/lease`)).status, 204);
   assert.equal((await call('datasetsHistory', 'carol', `datasets/${id}/history`)).status, 200);
+  const pushed = await call('datasetsPushFiles', 'alice', `datasets/${id}/files`, { files: { 'd.txt': 'new\n' } });
+  assert.equal(pushed.status, 200);
+  assert.equal(pushed.body.version, 2);
+  assert.equal((await call('datasetsPushFiles', 'bob', `datasets/${id}/files`, { files: { 'd.txt': 'mine' } })).status, 403);
+  assert.equal((await call('datasetsPushFiles', 'alice', `datasets/${id}/files`, { files: { '../x': 'out' } })).status, 400);
 
   assert.equal((await call('datasetsDelete', 'bob', `datasets/${id}`)).status, 403);
   assert.equal((await call('datasetsDelete', 'alice', `datasets/${id}`)).status, 200);
@@ -344,6 +349,26 @@ test('approval routes: real answers match the document', async () => {
   ] as const) {
     assert.equal((await call(name, null, path)).status, 401, `${name} without a token`);
   }
+});
+
+test('schedule routes: real answers match the document', async () => {
+  const reg = await call('datasetsRegister', 'alice', 'datasets', { name: 'scheduled', files: { 'a.txt': 'lorem\n' } });
+  const workflow = `jobs:\n  - command: 'true'\n    volumes:\n      - {id: '${reg.body.id}', name: 'd', path: '/data/d'}\n`;
+  // Once a year: no tick during the test.
+  const created = await call('schedulesCreate', 'alice', 'schedules', { name: 'yearly', workflow, schedule: '0 0 0 1 1 *' });
+  assert.equal(created.status, 201);
+  const id = created.body.id as string;
+  assert.equal((await call('schedulesCreate', 'alice', 'schedules', { name: 'bad', workflow, schedule: '* * *' })).status, 400);
+  assert.equal((await call('schedulesCreate', 'bob', 'schedules', { name: 'not mine', workflow, schedule: '0 0 0 1 1 *' })).status, 403);
+  assert.equal((await call('schedulesCreate', 'alice', 'schedules', { name: 'none', workflow, trigger: { datasetUpdated: '0'.repeat(32) } })).status, 404);
+  assert.equal((await call('schedulesList', 'alice', 'schedules')).status, 200);
+  assert.equal((await call('schedulesGet', 'alice', `schedules/${id}`)).status, 200);
+  assert.equal((await call('schedulesGet', 'bob', `schedules/${id}`)).status, 404);
+  assert.equal((await call('schedulesGet', 'bob', 'schedules/nope')).status, 400);
+  assert.equal((await call('schedulesUpdate', 'alice', `schedules/${id}`, { enabled: false })).status, 200);
+  assert.equal((await call('schedulesUpdate', 'bob', `schedules/${id}`, { enabled: true })).status, 404);
+  assert.equal((await call('schedulesDelete', 'bob', `schedules/${id}`)).status, 404);
+  assert.equal((await call('schedulesDelete', 'alice', `schedules/${id}`)).status, 204);
 });
 
 test('every registered route of the table was driven', () => {

@@ -1,9 +1,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
+import { buildProgram } from '../../../src/cli/program';
 import { repoRoot, startHost, type TestHost } from '../../../bench/support/host';
 import { runCli, type CliResult } from '../../helpers/cli';
 
@@ -34,6 +36,12 @@ after(async () => {
 
 const as = (org: Org, ...args: string[]) => runCli(['--token', TOKENS[org], ...args], env);
 const ok = (r: CliResult) => assert.equal(r.code, 0, `exit ${r.code}\n${r.stdout}\n${r.stderr}`);
+/** stdout as JSON lines: one object a line, nothing else. */
+const jsonLines = (r: CliResult) =>
+  r.stdout
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as unknown);
 /** One clear line on stderr: `error: <code>: <message>`. */
 const oneErrorLine = (r: CliResult, code: string) => assert.match(r.stderr.split('\n')[0] ?? '', new RegExp(`^error: ${code}: \\S`), r.stderr);
 
@@ -230,6 +238,44 @@ test('datasets, leases and history', async (t) => {
   });
 });
 
+test('datasets push and schedules: create, list, show, disable, enable, delete', async () => {
+  const first = (await as('uis', '--json', 'datasets', 'register', dataDir('pushed-v1', { 'a.txt': 'v1\n' }))).json();
+  assert.equal(first.version, 1);
+  const v2Dir = dataDir('pushed-v2', { 'b.txt': 'new\n' });
+  assert.equal((await as('uio', 'datasets', 'push', first.id, v2Dir)).code, 5, 'not the owner');
+  const v2 = await as('uis', '--json', 'datasets', 'push', first.id, v2Dir);
+  ok(v2);
+  assert.equal(v2.json().version, 2);
+  assert.match(v2.json().contentHash, /^[0-9a-f]{64}$/);
+  ok(await as('uis', '--json', 'datasets', 'push', first.id, v2Dir, '--replace'));
+  const tree = (await as('uis', '--json', 'datasets', 'tree', first.id)).json();
+  assert.deepEqual(
+    tree.items.map((e: { path: string }) => e.path),
+    ['b.txt'],
+  );
+
+  const spec = join(dataDir('scheduled', { 'go.sh': 'cat /data/d/b.txt\n' }), 'workflow.yaml');
+  writeFileSync(spec, `jobs:\n  - command: 'sh go.sh'\n    volumes:\n      - {id: '${first.id}', name: 'd', path: '/data/d'}\n`);
+  assert.equal((await as('uis', 'schedules', 'create', '-f', spec)).code, 2, 'neither --cron nor --on-update');
+  const created = await as('uis', '--json', 'schedules', 'create', '-f', spec, '--cron', '0 0 0 1 1 *', '--name', 'yearly');
+  ok(created);
+  const s = created.json();
+  assert.equal(s.name, 'yearly');
+  assert.equal(s.fileCount, 1, 'go.sh went with it');
+  assert.equal((await as('uis', '--json', 'schedules', 'create', '-f', spec, '--on-update', first.id)).json().trigger.datasetUpdated, first.id);
+  const listed = (await as('uis', '--json', 'schedules', 'list')).json();
+  assert.equal(listed.items.length, 2);
+  assert.equal((await as('uio', '--json', 'schedules', 'list')).json().items.length, 0);
+  assert.equal((await as('uio', 'schedules', 'show', s.id)).code, 3);
+  const shown = await as('uis', 'schedules', 'show', s.id);
+  ok(shown);
+  assert.match(shown.stdout, /on 0 0 0 1 1 \* \(UTC\)/);
+  assert.equal((await as('uis', '--json', 'schedules', 'disable', s.id)).json().enabled, false);
+  assert.equal((await as('uis', '--json', 'schedules', 'enable', s.id)).json().enabled, true);
+  for (const item of listed.items as { id: string }[]) ok(await as('uis', 'schedules', 'delete', item.id));
+  assert.equal((await as('uis', '--json', 'schedules', 'list')).json().items.length, 0);
+});
+
 test('workflows: client-side checks before any request', async (t) => {
   const dir = dataDir('wf', {
     'workflow.yaml': "jobs:\n  - command: 'python count.py'\n    volumes:\n      - {id: '', name: 'uis', path: '/data/uis'}\n",
@@ -259,6 +305,7 @@ test('workflows against the host: run --watch, status, list, logs, download, can
       "import os\nn = sum(open(os.path.join('/data/uis', f)).read().count('lorem') for f in os.listdir('/data/uis'))\nopen('count.txt', 'w').write(str(n) + '\\n')\nprint('counted', n)\n",
     'ok.yaml': "jobs:\n  - command: 'python3 count.py'\n    volumes:\n      - {id: '', name: 'uis', path: '/data/uis'}\n",
     'slow.yaml': "jobs:\n  - command: 'sleep 30'\n",
+    'lines.yaml': "jobs:\n  - command: 'seq 1 5'\n    name: lines\n",
   });
   assert.equal((await as('uis', 'workflows', 'list')).code, 0, 'the workflow routes answer');
 
@@ -270,6 +317,7 @@ test('workflows against the host: run --watch, status, list, logs, download, can
   ok(await as('uis', 'lease', 'take', data.id));
 
   let okRun = '';
+  let failedRun = '';
   await t.test('run --watch --json: the final view, exit 0; the code file uploaded', async () => {
     const r = await as('uis', '--json', 'workflows', 'run', '-f', join(dir, 'ok.yaml'), '--dataset', `uis=${data.id}`, '--watch');
     ok(r);
@@ -288,6 +336,7 @@ test('workflows against the host: run --watch, status, list, logs, download, can
     assert.match(r.stdout, /job 2 fail: Failed after \S+ \(exit 3\)/);
     assert.match(r.stdout, /workflow \S+: Failed/);
     const id = /submitted workflow (\S+)/.exec(r.stdout)?.[1] ?? '';
+    failedRun = id;
     const status = await as('uis', '--json', 'workflows', 'status', id);
     ok(status);
     assert.deepEqual(
@@ -300,7 +349,14 @@ test('workflows against the host: run --watch, status, list, logs, download, can
     assert.equal((await as('uis', 'workflows', 'status', id, '--watch')).code, 1);
     const logs = await as('uis', '--json', 'workflows', 'logs', id);
     ok(logs);
-    assert.deepEqual(logs.json().logs, { count: 'counted 3\n', fail: '3\n' });
+    assert.deepEqual(jsonLines(logs), [
+      { workflowId: id, job: 'count', line: 'counted 3' },
+      { workflowId: id, job: 'fail', line: '3' },
+    ]);
+    // -o json is --json, following too: one JSON object a line.
+    const followedJson = await as('uis', 'workflows', 'logs', id, '-f', '-o', 'json');
+    assert.equal(followedJson.code, 1);
+    assert.deepEqual(jsonLines(followedJson), jsonLines(logs));
     const one = await as('uis', 'workflows', 'logs', id, 'count');
     assert.equal(one.stdout, 'counted 3\n');
     const followed = await as('uis', 'workflows', 'logs', id, '--follow');
@@ -333,6 +389,81 @@ test('workflows against the host: run --watch, status, list, logs, download, can
     assert.equal(watched.json().status, 'Canceled');
   });
 
+  await t.test('wait: exit 0 when it Succeeded, 1 when it ended otherwise, 7 at --timeout', async () => {
+    ok(await as('uis', 'workflows', 'wait', okRun));
+    const waited = await as('uis', 'workflows', 'wait', okRun, '-o', 'yaml');
+    ok(waited);
+    assert.equal(parse(waited.stdout).status, 'Succeeded');
+    assert.equal((await as('uis', 'workflows', 'wait', failedRun)).code, 1);
+    const slow = (await as('uis', 'workflows', 'run', '-f', join(dir, 'slow.yaml'), '-q')).stdout.trim();
+    const timedOut = await as('uis', 'workflows', 'wait', slow, '--timeout', '1s');
+    assert.equal(timedOut.code, 7);
+    oneErrorLine(timedOut, 'timeout');
+    ok(await as('uis', 'workflows', 'cancel', slow));
+    assert.equal((await as('uis', 'workflows', 'wait', slow)).code, 1);
+    assert.equal((await as('uis', 'workflows', 'wait', slow, '--timeout', 'soon')).code, 2);
+    assert.equal((await as('uis', 'workflows', 'wait', 'no-such-run')).code, 3);
+  });
+
+  await t.test('resubmit: the same spec and files as a new run; not for another organization', async () => {
+    const r = await as('uis', '--json', 'workflows', 'resubmit', okRun);
+    ok(r);
+    const again = r.json();
+    assert.notEqual(again.id, okRun);
+    assert.equal(again.resubmittedFrom, okRun);
+    ok(await as('uis', 'workflows', 'wait', again.id));
+    assert.equal((await as('uis', 'workflows', 'download', again.id, 'count.txt')).stdout, '3\n');
+    assert.equal((await as('uio', 'workflows', 'resubmit', okRun)).code, 3);
+  });
+
+  await t.test('-f - reads the workflow from stdin; its code files come from the current directory', async () => {
+    const input = readFileSync(join(dir, 'ok.yaml'), 'utf8');
+    const r = await runCli(['--token', TOKENS.uis, '--json', 'workflows', 'run', '-f', '-', '--dataset', `uis=${data.id}`, '--watch'], env, 60_000, {
+      input,
+      cwd: dir,
+    });
+    ok(r);
+    assert.equal(r.json().status, 'Succeeded');
+    assert.equal((await as('uis', 'workflows', 'download', r.json().id, 'count.txt')).stdout, '3\n');
+    const empty = await runCli(['--token', TOKENS.uis, 'workflows', 'run', '-f', '-'], env, 60_000, { input: '', cwd: dir });
+    assert.equal(empty.code, 2);
+    assert.match(empty.stderr, /the workflow on stdin has no jobs list/);
+  });
+
+  await t.test('logs --tail: the last lines, from the server; as JSON lines; followed on from there', async () => {
+    const id = (await as('uis', 'workflows', 'run', '-f', join(dir, 'lines.yaml'), '-q')).stdout.trim();
+    ok(await as('uis', 'workflows', 'wait', id));
+    assert.equal((await as('uis', 'workflows', 'logs', id, 'lines')).stdout, '1\n2\n3\n4\n5\n');
+    assert.equal((await as('uis', 'workflows', 'logs', id, 'lines', '--tail', '2')).stdout, '4\n5\n');
+    assert.deepEqual(jsonLines(await as('uis', 'workflows', 'logs', id, '--tail', '1', '-o', 'json')), [{ workflowId: id, job: 'lines', line: '5' }]);
+    const followed = await as('uis', 'workflows', 'logs', id, 'lines', '-f', '--tail', '3');
+    ok(followed);
+    assert.equal(followed.stdout, '3\n4\n5\n');
+    for (const bad of ['0', 'abc']) assert.equal((await as('uis', 'workflows', 'logs', id, '--tail', bad)).code, 2, bad);
+    assert.equal((await as('uio', 'workflows', 'logs', id, 'lines', '--tail', '1')).code, 3); // another organization's run
+    assert.equal((await as('uis', 'workflows', 'logs', id, '-o', 'wide')).code, 2);
+  });
+
+  await t.test('workflows list: --all follows nextCursor across pages; status -o yaml reads back as -o json', async () => {
+    const names = (r: CliResult) => r.stdout.split('\n').filter((l) => l !== '');
+    const one = (await as('uis', 'workflows', 'list', '--limit', '1', '-o', 'json')).json();
+    assert.equal(one.items.length, 1);
+    assert.equal(typeof one.nextCursor, 'string');
+    const next = (await as('uis', 'workflows', 'list', '--limit', '1', '--cursor', one.nextCursor, '-o', 'json')).json();
+    assert.notEqual(next.items[0].id, one.items[0].id);
+    const all = await as('uis', 'workflows', 'list', '--limit', '1', '--all', '-o', 'name');
+    ok(all);
+    const everything = names(await as('uis', 'workflows', 'list', '--limit', '100', '-o', 'name'));
+    assert.ok(everything.length >= 6, everything.join(','));
+    assert.deepEqual(names(all).sort(), everything.sort());
+    assert.ok(everything.includes(okRun));
+    const json = await as('uis', 'workflows', 'status', okRun, '-o', 'json');
+    assert.deepEqual(parse((await as('uis', 'workflows', 'status', okRun, '-o', 'yaml')).stdout), json.json());
+    assert.equal((await as('uis', 'workflows', 'status', okRun, '-o', 'name')).stdout, `${okRun}\n`);
+    assert.match((await as('uis', 'workflows', 'status', okRun, '-o', 'wide')).stdout, /STARTED +ENDED/);
+    assert.match((await as('uis', 'workflows', 'list', '-o', 'wide')).stdout, /^ID +STATUS +JOBS +CREATED +TIME +UPDATED/);
+  });
+
   await t.test('a spec the server rejects: exit 2 with every problem', async () => {
     writeFileSync(join(dir, 'bad.yaml'), "jobs:\n  - command: ''\ndags:\n  - 1 >> 9\n");
     const r = await as('uis', 'workflows', 'run', '-f', join(dir, 'bad.yaml'));
@@ -341,6 +472,120 @@ test('workflows against the host: run --watch, status, list, logs, download, can
     assert.match(r.stderr, /jobs\[0\]\.command: must not be empty/);
     assert.match(r.stderr, /dags\[0\]: unknown job 9/);
   });
+});
+
+test('output formats (-o json|yaml|wide|name) and paging (--limit, --cursor, --all) of datasets', async (t) => {
+  const ids: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    const r = await as('uib', 'datasets', 'register', dataDir(`page-${i}`, { 'x.txt': `${i}\n` }), '-q');
+    ok(r);
+    ids.push(r.stdout.trim());
+  }
+  const id = ids[0] ?? '';
+  const lines = (r: CliResult) => r.stdout.split('\n').filter((l) => l !== '');
+
+  await t.test('-o yaml reads back as the data -o json prints; --json is -o json', async () => {
+    for (const args of [
+      ['datasets', 'list', '--owner', 'uib'],
+      ['datasets', 'show', id],
+      ['datasets', 'tree', id],
+      ['lease', 'show', id],
+      ['history', id],
+    ]) {
+      const json = await as('uib', ...args, '-o', 'json');
+      ok(json);
+      const yaml = await as('uib', ...args, '-o', 'yaml');
+      ok(yaml);
+      assert.deepEqual(parse(yaml.stdout), json.json(), args.join(' '));
+      assert.deepEqual((await as('uib', '--json', ...args)).json(), json.json(), args.join(' '));
+    }
+    const conflict = await as('uib', '--json', 'datasets', 'show', id, '-o', 'yaml');
+    assert.equal(conflict.code, 2);
+    oneErrorLine(conflict, 'usage');
+    // An error in YAML too, when YAML was asked for.
+    const missing = await as('uib', 'datasets', 'show', 'f'.repeat(32), '-o', 'yaml');
+    assert.equal(missing.code, 3);
+    assert.equal(parse(missing.stdout).error.code, 'not_found');
+  });
+
+  await t.test('-o name: one name a line; -o wide: more columns', async () => {
+    const names = lines(await as('uib', 'datasets', 'list', '--owner', 'uib', '-o', 'name'));
+    for (const d of ids) assert.ok(names.includes(d), d);
+    assert.equal((await as('uib', 'datasets', 'show', id, '-o', 'name')).stdout, `${id}\n`);
+    assert.deepEqual(lines(await as('uib', 'datasets', 'tree', id, '-o', 'name')), ['x.txt']);
+    assert.match(
+      (await as('uib', 'datasets', 'list', '--owner', 'uib', '-o', 'wide')).stdout,
+      /^ID +NAME +OWNER +STATE +HOLDER +EXPIRES +APPROVAL +RESULTS +STORAGE/,
+    );
+    assert.match((await as('uib', 'history', id, '-o', 'wide')).stdout, /^TIME +ACTION +BY +TX +VALUE/);
+    assert.equal((await as('uib', 'datasets', 'list', '-o', 'xml')).code, 2);
+  });
+
+  await t.test('--limit and --cursor page; --all follows nextCursor to the end', async () => {
+    const first = (await as('uib', 'datasets', 'list', '--owner', 'uib', '--limit', '2', '-o', 'json')).json();
+    assert.equal(first.items.length, 2);
+    assert.equal(typeof first.nextCursor, 'string');
+    const second = await as('uib', 'datasets', 'list', '--owner', 'uib', '--limit', '2', '--cursor', first.nextCursor);
+    ok(second);
+    assert.match(second.stderr, /more: ledgerflow datasets list --cursor \S+/);
+    const everyone = lines(await as('uib', 'datasets', 'list', '--owner', 'uib', '--limit', '100', '-o', 'name'));
+    const paged = await as('uib', 'datasets', 'list', '--owner', 'uib', '--limit', '2', '--all', '-o', 'json');
+    ok(paged);
+    assert.equal(paged.json().nextCursor, undefined);
+    assert.deepEqual(
+      paged
+        .json()
+        .items.map((d: { id: string }) => d.id)
+        .sort(),
+      [...everyone].sort(),
+    );
+    assert.ok(everyone.length >= 5);
+  });
+
+  await t.test('a bad --limit is refused by the CLI before any request (nothing listens here): exit 2', async () => {
+    for (const bad of ['abc', '0', '-1', '1.5', '101']) {
+      const r = await runCli(['--token', TOKENS.uib, '--endpoint', 'http://127.0.0.1:9/api', 'datasets', 'list', '--limit', bad], env);
+      assert.equal(r.code, 2, `${bad}: ${r.stderr}`);
+      assert.match(r.stderr, /--limit/);
+    }
+    assert.equal((await runCli(['--token', TOKENS.uib, '--endpoint', 'http://127.0.0.1:9/api', 'workflows', 'list', '--limit', 'x'], env)).code, 2);
+    assert.equal((await runCli(['--token', TOKENS.uib, '--endpoint', 'http://127.0.0.1:9/api', 'approvals', 'list', '--limit', '0'], env)).code, 2);
+  });
+});
+
+test('completion: bash, zsh and fish scripts from the command tree', async () => {
+  const verbs = buildProgram().commands.map((c) => c.name());
+  const bash = await runCli(['completion', 'bash'], env);
+  ok(bash);
+  const file = join(work, 'completion.bash');
+  writeFileSync(file, bash.stdout);
+  assert.equal(spawnSync('bash', ['-n', file]).status, 0, 'bash -n');
+  // What bash would offer after these words (the last one being completed).
+  const complete = (...words: string[]) =>
+    spawnSync(
+      'bash',
+      ['-c', 'source "$1"; COMP_WORDS=("${@:2}"); COMP_CWORD=$(($# - 2)); _ledgerflow; printf "%s\\n" "${COMPREPLY[@]}"', 'bash', file, ...words],
+      {
+        encoding: 'utf8',
+      },
+    )
+      .stdout.split('\n')
+      .filter((l) => l !== '');
+  assert.deepEqual(complete('ledgerflow', ''), verbs);
+  assert.deepEqual(complete('ledgerflow', 'workflows', 'l'), ['list', 'logs']);
+  for (const verb of ['wait', 'resubmit', 'delete']) assert.ok(complete('ledgerflow', 'workflows', '').includes(verb), verb);
+  assert.deepEqual(complete('ledgerflow', '--json', 'datasets', 'list', '-o', ''), ['json', 'yaml', 'wide', 'name']);
+  const flags = complete('ledgerflow', 'datasets', 'list', '--');
+  for (const flag of ['--limit', '--cursor', '--all', '--output', '--json', '--token']) assert.ok(flags.includes(flag), flag);
+
+  const zsh = await runCli(['completion', 'zsh'], env);
+  ok(zsh);
+  assert.match(zsh.stdout, /^autoload -U \+X bashcompinit && bashcompinit\n/);
+  const fish = await runCli(['completion', 'fish'], env);
+  ok(fish);
+  for (const verb of verbs) assert.match(fish.stdout, new RegExp(`^complete -c ledgerflow -n '__fish_use_subcommand' -a '${verb}' `, 'm'), verb);
+  assert.match(fish.stdout, /-s o -l output -x -a 'json yaml wide name'/);
+  assert.equal((await runCli(['completion', 'tcsh'], env)).code, 2);
 });
 
 test('approvals: run --watch waits in AwaitingApproval until the owner reviews and approves; reject ends a run', async () => {
@@ -487,4 +732,15 @@ test('render: the manifests a run would create, offline, as YAML or JSON', async
   assert.equal(r.code, 2);
   assert.match(r.stderr, /jobs\[0\]\.command: must not be empty/);
   assert.equal((await runCli(['render', '--target', 'helm', '-f', bad], env)).code, 2);
+
+  // -n names the namespace; -f - reads the workflow from stdin, its code from the current directory.
+  const parallel = join(examples, 'parallel');
+  const input = readFileSync(join(parallel, 'workflow.yaml'), 'utf8');
+  const namespaced = await runCli(['render', '--target', 'argo', '-f', '-', '-n', 'team-a', '-o', 'json'], env, 60_000, { input, cwd: parallel });
+  ok(namespaced);
+  const rendered = namespaced.json() as { kind: string; metadata: { namespace?: string }; data?: Record<string, string> }[];
+  const namespaces = new Set(rendered.filter((o) => o.kind !== 'PersistentVolume').map((o) => o.metadata.namespace));
+  assert.deepEqual([...namespaces], ['team-a']);
+  assert.ok(rendered.some((o) => o.kind === 'ConfigMap' && Object.values(o.data ?? {}).includes(readFileSync(join(parallel, 'uis.py'), 'utf8'))));
+  assert.equal((await runCli(['render', '--target', 'k8s', '-f', join(parallel, 'workflow.yaml'), '-n', 'Not_A_Namespace'], env)).code, 2);
 });

@@ -160,7 +160,7 @@ test('an identity from an unknown CA is refused', async () => {
     const contract = gateway.getNetwork('ledgerflow').getContract('ledgerflow', 'ledgerflow');
     await assert.rejects(
       contract.evaluateTransaction('ReadLease', 'ds-anything'),
-      (err: Error & { code?: number }) => err.code === grpc.status.PERMISSION_DENIED,
+      (err: Error & { code?: number }) => err.code === grpc.status.FAILED_PRECONDITION,
     );
     // A known certificate with a signature by another key is refused too.
     const known = await getOrIssueIdentity(f.peer.mspDir, 'uis', 'alice');
@@ -172,12 +172,39 @@ test('an identity from an unknown CA is refused', async () => {
     });
     await assert.rejects(
       forged.getNetwork('ledgerflow').getContract('ledgerflow', 'ledgerflow').evaluateTransaction('ReadLease', 'ds-anything'),
-      (err: Error & { code?: number }) => err.code === grpc.status.PERMISSION_DENIED,
+      (err: Error & { code?: number }) => err.code === grpc.status.FAILED_PRECONDITION,
     );
     forged.close();
   } finally {
     gateway.close();
     client.close();
+  }
+});
+
+test("the adapter's forbidden fires on the peer's refusal as a Fabric 2.5 gateway words it (identities of a CA outside the channel)", async () => {
+  const outsider = new FabricLedger({
+    endpoint: f.peer.endpoint,
+    channel: f.peer.channel,
+    chaincode: 'ledgerflow',
+    identities: issuingIdentities(`${f.dataDir}/elsewhere-msp`),
+    serviceCaller: { org: 'uis', user: 'ledgerflow' },
+  });
+  try {
+    // Evaluate (FAILED_PRECONDITION) and endorse (ABORTED), each with the endorser's detail.
+    await assert.rejects(outsider.as({ org: 'uis', user: 'mallory' }).getDataset('ds-anything'), (err) => {
+      assert.ok(err instanceof LedgerEndorseError, String(err));
+      assert.equal(err.code, 'forbidden');
+      assert.equal(err.stage, 'evaluate');
+      return true;
+    });
+    await assert.rejects(outsider.as({ org: 'uis', user: 'mallory' }).registerDataset(newDataset()), (err) => {
+      assert.ok(err instanceof LedgerEndorseError, String(err));
+      assert.equal(err.code, 'forbidden');
+      assert.equal(err.stage, 'endorse');
+      return true;
+    });
+  } finally {
+    await outsider.close();
   }
 });
 

@@ -57,6 +57,14 @@ export class FakeLedger implements Ledger {
       },
       recordWorkflowLaunched: async (l) => {
         this.recorded.push(`launched:${l.workflowId}:${caller.user}`);
+        const launchedBy = { ...caller, mspId: `${caller.org}MSP` };
+        return {
+          ...l,
+          launchedBy,
+          launchedAt: '2026-01-01T00:00:00.000Z',
+          status: 'Running',
+          datasetVersions: l.datasetIds.map((datasetId) => ({ datasetId, version: 1 })),
+        };
       },
       recordWorkflowFinished: async (f) => {
         this.recorded.push(`finished:${f.workflowId}:${f.status}`);
@@ -67,6 +75,7 @@ export class FakeLedger implements Ledger {
       getDataset: async (id: string) => this.datasets.get(id),
       registerDataset: unsupported,
       updateDataset: unsupported,
+      updateDatasetContent: unsupported,
       deleteDataset: unsupported,
       listDatasets: unsupported,
       takeLease: unsupported,

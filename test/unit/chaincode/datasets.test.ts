@@ -70,6 +70,47 @@ describe('RegisterDataset', () => {
   });
 });
 
+describe('UpdateDatasetContent', () => {
+  const content = (version: number, hash = 'a') => JSON.stringify({ version, contentHash: hash.repeat(64) });
+
+  test('the owner org adds the next version; the audit entry is dataset-updated, the event DatasetContentUpdated', async () => {
+    const h = new LedgerHarness();
+    assert.equal((await h.ok<DatasetRecord>(alice, 'RegisterDataset', newDataset('dataset-01'))).version, 1);
+    h.advance(5);
+    const out = await h.submit(carol, 'UpdateDatasetContent', 'dataset-01', content(2));
+    const updated = JSON.parse(out.payload.toString()) as DatasetRecord;
+    assert.equal(updated.version, 2);
+    assert.equal(updated.contentHash, 'a'.repeat(64));
+    assert.equal(updated.owner.user, 'alice', 'ownership does not move to the pusher');
+    assert.equal(updated.updatedAt, '2026-01-01T00:00:05.000Z');
+    assert.equal(out.event?.name, 'DatasetContentUpdated');
+    assert.deepEqual(JSON.parse(out.event!.payload.toString()), { contentHash: 'a'.repeat(64), datasetId: 'dataset-01', owner: updated.owner, version: 2 });
+    const history = await h.query<{ action: string }[]>(bob, 'DatasetHistory', 'dataset-01');
+    assert.deepEqual(
+      history.map((e) => e.action),
+      ['registered', 'dataset-updated'],
+    );
+  });
+
+  test('another org, a version other than the next, a bad hash, a deleted dataset: refused, nothing written', async () => {
+    const h = new LedgerHarness();
+    await h.ok(alice, 'RegisterDataset', newDataset('dataset-01'));
+    const foreign = await h.submit(bob, 'UpdateDatasetContent', 'dataset-01', content(2));
+    assert.equal(errorOf(foreign).code, 'forbidden');
+    assert.equal(foreign.rwset.writes.length, 0);
+    assert.equal(errorOf(await h.submit(alice, 'UpdateDatasetContent', 'dataset-01', content(3))).code, 'conflict');
+    assert.equal(errorOf(await h.submit(alice, 'UpdateDatasetContent', 'dataset-01', content(1))).code, 'validation_failed');
+    assert.equal(
+      errorOf(await h.submit(alice, 'UpdateDatasetContent', 'dataset-01', JSON.stringify({ version: 2, contentHash: 'nothex' }))).code,
+      'validation_failed',
+    );
+    await h.ok(alice, 'UpdateDatasetContent', 'dataset-01', content(2));
+    assert.equal(errorOf(await h.submit(alice, 'UpdateDatasetContent', 'dataset-01', content(2, 'b'))).code, 'conflict', 'a racing push of the same number');
+    await h.ok(alice, 'DeleteDataset', 'dataset-01');
+    assert.equal(errorOf(await h.submit(alice, 'UpdateDatasetContent', 'dataset-01', content(3))).code, 'gone');
+  });
+});
+
 describe('UpdateDataset', () => {
   test('the owner org changes name, description and policy; updatedAt is the tx time', async () => {
     const h = new LedgerHarness();

@@ -46,6 +46,7 @@ test('the chaincode package loads as fabric-chaincode-node loads it, with ledger
     'RequestApprovals',
     'TakeLease',
     'UpdateDataset',
+    'UpdateDatasetContent',
   ]);
   assert.deepEqual(byTag('EVALUATE'), [
     'DatasetHistory',

@@ -51,6 +51,11 @@ describe('RecordWorkflowLaunched', () => {
       workflowId: 'wf-1',
       datasetIds: ['dataset-01', 'dataset-02'],
       specHash: SPEC,
+      // The versions are the ledger's, read from the datasets at the launch.
+      datasetVersions: [
+        { datasetId: 'dataset-01', version: 1 },
+        { datasetId: 'dataset-02', version: 1 },
+      ],
       launchedBy: { user: 'bob', org: 'ntnu', mspId: 'NtnuMSP' },
       launchedAt: '2026-01-01T00:00:03.000Z',
       status: 'Running',

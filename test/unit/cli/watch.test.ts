@@ -44,7 +44,7 @@ before(async () => {
 after(() => server.close());
 
 function capture(isTTY: boolean): Output & { text: string } {
-  const o = { json: false, isTTY, text: '', out: (t: string) => void (o.text += t), err: () => undefined };
+  const o = { format: 'table' as const, structured: false, isTTY, text: '', out: (t: string) => void (o.text += t), err: () => undefined };
   return o;
 }
 

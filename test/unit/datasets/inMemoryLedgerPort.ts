@@ -37,7 +37,7 @@ export class InMemoryLedgerPort implements Ledger {
       registerDataset: async (input) => {
         if (this.failRegister) throw new LedgerflowError('unavailable', 'ledger down');
         if (this.datasets.has(input.id)) throw new LedgerflowError('conflict', 'the dataset exists');
-        const d: DatasetRecord = { ...input, owner: who, createdAt: ts(), updatedAt: ts() };
+        const d: DatasetRecord = { ...input, owner: who, version: 1, createdAt: ts(), updatedAt: ts() };
         this.datasets.set(input.id, d);
         record(input.id, 'registered', d);
         return structuredClone(d);
@@ -46,6 +46,13 @@ export class InMemoryLedgerPort implements Ledger {
         const d = owned(id);
         Object.assign(d, patch, { updatedAt: ts() });
         record(id, 'updated', d);
+        return structuredClone(d);
+      },
+      updateDatasetContent: async (id, content) => {
+        const d = owned(id);
+        if (content.version !== (d.version ?? 1) + 1) throw new LedgerflowError('conflict', 'not the next version');
+        Object.assign(d, content, { updatedAt: ts() });
+        record(id, 'dataset-updated', d);
         return structuredClone(d);
       },
       deleteDataset: async (id) => {
@@ -96,7 +103,9 @@ export class InMemoryLedgerPort implements Ledger {
         }
         return out;
       },
-      recordWorkflowLaunched: async () => undefined,
+      recordWorkflowLaunched: async () => {
+        throw new Error('not in this fake');
+      },
       recordWorkflowFinished: async () => undefined,
       recordWorkflowCleanedUp: async () => undefined,
       datasetHistory: async (id) => structuredClone(this.history.get(id) ?? []),

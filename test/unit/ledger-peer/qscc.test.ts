@@ -121,7 +121,7 @@ test("a stranger's identity (a CA outside the channel) cannot read the ledger", 
   try {
     await assert.rejects(
       outsider.getNetwork('ledgerflow').getContract('qscc').evaluateTransaction('GetTransactionByID', 'ledgerflow', registered.txId),
-      (err: Error & { code?: number }) => err.code === grpc.status.PERMISSION_DENIED,
+      (err: Error & { code?: number }) => err.code === grpc.status.FAILED_PRECONDITION,
     );
   } finally {
     outsider.close();

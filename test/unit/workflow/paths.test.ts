@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { mountPathProblem, mountPathsOverlap } from '../../../src/core/workflow/paths';
 import { relativePathProblem } from '../../../src/core/relativePath';
-import { cpuCount, durationSeconds, memoryBytes } from '../../../src/core/workflow/quantity';
+import { cpuCount, memoryBytes } from '../../../src/core/workflow/quantity';
 
 test('mount paths', () => {
   assert.equal(mountPathProblem('/home/jovyan/uis'), undefined);
@@ -64,14 +64,7 @@ test('property: an accepted mount path is absolute, normalised and outside the r
   );
 });
 
-test('durations and quantities', () => {
-  assert.equal(durationSeconds(90), 90);
-  assert.equal(durationSeconds('90'), 90);
-  assert.equal(durationSeconds('90s'), 90);
-  assert.equal(durationSeconds('5m'), 300);
-  assert.equal(durationSeconds('1h'), 3600);
-  assert.equal(durationSeconds('1.5h'), undefined);
-  assert.equal(durationSeconds('10 minutes'), undefined);
+test('quantities', () => {
   assert.equal(memoryBytes('512Mi'), 512 * 2 ** 20);
   assert.equal(memoryBytes('1G'), 1e9);
   assert.equal(memoryBytes('1000'), 1000);

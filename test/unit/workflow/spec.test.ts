@@ -180,7 +180,7 @@ dags:
     { path: 'jobs[3].command', message: 'must not be empty' },
     { path: 'jobs[3].resources.cpu', message: 'must be a quantity like 500m or 2' },
     { path: 'jobs[3].resources.gpu', message: 'unknown key' },
-    { path: 'jobs[3].timeout', message: 'must be seconds or a duration like 90s, 5m, 1h (at most 168h)' },
+    { path: 'jobs[3].timeout', message: 'must be seconds or a duration like 30s, 5m, 2h, 1d (at most 7d)' },
     { path: 'jobs[3].retries', message: 'must be at least 0' },
     { path: 'jobs[4]', message: 'must be a command string or a mapping with a command' },
     { path: 'jobs[2].name', message: 'duplicate job name job-1 (also jobs[0])' },
@@ -210,7 +210,7 @@ test('not a workflow at all', () => {
   assert.deepEqual(detailsOf('jobs: []'), [{ path: 'jobs', message: 'must be a list of at least one job' }]);
   assert.deepEqual(detailsOf('jobs: [ls]\nimage: ""\ntimeout: 0'), [
     { path: 'image', message: 'must not be empty' },
-    { path: 'timeout', message: 'must be seconds or a duration like 90s, 5m, 1h (at most 168h)' },
+    { path: 'timeout', message: 'must be seconds or a duration like 30s, 5m, 2h, 1d (at most 7d)' },
   ]);
 });
 
