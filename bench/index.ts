@@ -1,8 +1,10 @@
+import { concurrency } from './concurrency';
 import { consoleBench } from './console';
 import { dataLifecycle } from './dataLifecycle';
 import { durable } from './durable';
 import { workflows } from './workflows';
 import { hostStartup } from './hostStartup';
+import { leaseRace } from './leaseRace';
 import { ledger } from './ledger';
 import { sandbox } from './sandbox';
 import type { BenchModule, BenchRow } from './types';
@@ -13,7 +15,7 @@ import type { BenchModule, BenchRow } from './types';
  * baseline measured in the same run, so the ratio means something on any machine.
  * Add a module: export a BenchModule from bench/<name>.ts and list it below.
  */
-const modules: readonly BenchModule[] = [hostStartup, durable, ledger, sandbox, workflows, dataLifecycle, consoleBench];
+const modules: readonly BenchModule[] = [hostStartup, durable, ledger, sandbox, workflows, concurrency, leaseRace, dataLifecycle, consoleBench];
 
 function format(n: number | undefined): string {
   if (n === undefined) return '';

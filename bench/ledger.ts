@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -14,7 +14,8 @@ import { getOrIssueIdentity } from '../src/ledger-peer/localCa';
 import { compareKeys, loadChaincode, type StateReader, type Version } from '../src/ledger-peer/simulator';
 import { contracts } from '@ledgerflow/chaincode';
 import type { NewDataset } from '../src/ports/ledger';
-import { median, type BenchModule, type BenchRow } from './types';
+import { processCpuMs } from './support/proc';
+import { median, percentile, type BenchModule, type BenchRow } from './types';
 
 /**
  * Embedded ledger: committed lease transactions per second through the whole path (Ledger
@@ -39,10 +40,14 @@ const FLOOR_LEASES = 3000;
 const CHAINCODE_LEASES = 2200;
 
 async function startPeerProcess(dataDir: string): Promise<{ child: ChildProcess; endpoint: string; mspDir: string }> {
-  const child = spawn(process.execPath, [...process.execArgv, join(__dirname, '../src/ledger-peer/main.js'), '--data-dir', dataDir, '--port', '0'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, LOG_LEVEL: 'warn' },
-  });
+  const child = spawn(
+    process.execPath,
+    [...process.execArgv, join(__dirname, '../src/ledger-peer/main.js'), '--data-dir', dataDir, '--port', '0', '--org', 'uis', 'uio'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, LOG_LEVEL: 'warn' },
+    },
+  );
   const lines = createInterface({ input: child.stdout! });
   for await (const line of lines) {
     if (!line.startsWith('{"endpoint"')) continue;
@@ -50,17 +55,6 @@ async function startPeerProcess(dataDir: string): Promise<{ child: ChildProcess;
     return { child, endpoint, mspDir };
   }
   throw new Error('the peer process did not start');
-}
-
-/** A process's CPU time in ms (Linux /proc), to report cost per transaction independent of
- * how busy the machine is; undefined elsewhere. */
-function processCpuMs(pid: number): number | undefined {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks, USER_HZ = 100
-  } catch {
-    return undefined;
-  }
 }
 
 function dataset(i: number): NewDataset {
@@ -216,11 +210,6 @@ function ledgerCounts(file: string): { blocks: number; txs: number } {
   }
 }
 
-const percentile = (values: readonly number[], p: number): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
-};
-
 export const ledger: BenchModule = {
   name: 'ledger',
   async run(): Promise<BenchRow[]> {
@@ -312,6 +301,16 @@ export const ledger: BenchModule = {
           value: (cores * 1000) / floor,
           unit: 'tx/s',
           ...(peerMs === undefined ? {} : { baseline: (cores * 1000) / (peerMs + clientMs), ratio: (peerMs + clientMs) / floor }),
+        },
+        {
+          // Issue #20: the wall throughput against what the protocol's own CPU allows here.
+          name: `lease tx/s, ${CLIENTS} clients vs the floor's ceiling`,
+          value: parallelTps,
+          unit: 'tx/s',
+          baseline: (cores * 1000) / floor,
+          ratio: (parallelTps * floor) / (cores * 1000),
+          target: ">= 0.6x the floor's ceiling",
+          ok: (parallelTps * floor) / (cores * 1000) >= 0.6,
         },
         { name: "raw fsync'd SQLite tx/s (baseline)", value: baseline, unit: 'tx/s' },
       ];

@@ -1,25 +1,16 @@
-import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalComputeBackend } from '../src/adapters/compute/local/localCompute';
-import { SANDBOX_PATH, detectSandbox, sandboxCommand, type SandboxKind, type SandboxPlan } from '../src/adapters/compute/local/sandbox';
+import { detectSandbox, sandboxCommand, type SandboxKind } from '../src/adapters/compute/local/sandbox';
 import type { JobLaunch } from '../src/ports/compute';
+import { runQuiet as run, trivialPlan } from './support/sandboxPlan';
 import { median, type BenchModule, type BenchRow } from './types';
 
 const JOBS = Number(process.env['BENCH_SANDBOX_JOBS'] ?? 20);
 const ROUNDS = Number(process.env['BENCH_RUNS'] ?? 5);
-
-function run(file: string, args: readonly string[], fd3?: number): Promise<void> {
-  return new Promise((ok, fail) => {
-    const stdio: ('ignore' | number)[] = fd3 === undefined ? ['ignore', 'ignore', 'ignore'] : ['ignore', 'ignore', 'ignore', fd3];
-    const child = spawn(file, args, { stdio, env: { PATH: '/usr/bin:/bin' } });
-    child.once('error', fail);
-    child.once('exit', (code) => (code === 0 ? ok() : fail(new Error(`${file} exited with ${code}`))));
-  });
-}
 
 /** Milliseconds per job for `JOBS` sequential runs of `once`. */
 async function perJob(once: () => Promise<void>): Promise<number> {
@@ -39,14 +30,7 @@ export const sandbox: BenchModule = {
   async run() {
     const kinds = (['bwrap', 'unshare'] as const).filter((k) => detectSandbox(k).kind === k);
     const root = mkdtempSync(join(tmpdir(), 'lf-bench-sandbox-'));
-    const workspace = join(root, 'workspace');
-    const etcDir = join(root, 'etc');
-    mkdirSync(workspace);
-    mkdirSync(etcDir);
-    mkdirSync(join(root, 'root'));
-    writeFileSync(join(etcDir, 'passwd'), 'root:x:0:0:root:/workspace:/bin/sh\n');
-    writeFileSync(join(etcDir, 'group'), 'root:x:0:\n');
-    const plan: SandboxPlan = { workspace, etcDir, rootDir: join(root, 'root'), volumes: [], env: { PATH: SANDBOX_PATH, HOME: '/workspace' }, command: 'true' };
+    const plan = trivialPlan(root);
 
     let arrived: (() => void) | undefined;
     const server = createServer((req, res) => {

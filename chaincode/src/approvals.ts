@@ -5,7 +5,7 @@ import { conflict, forbidden, notFound } from './errors';
 import { sameIdentity, submitter } from './identity';
 import { parseArg, workflowIdSchema } from './inputs';
 import { APPROVAL_TYPE, approvalGrantKey, approvalKey } from './keys';
-import { activeLease, audit, emit, liveDataset, parseJson, readJson, txTime, writeJson } from './ledgerState';
+import { activeLease, audit, emit, liveDataset, parseJson, readJson, txTime, writeOwned } from './ledgerState';
 import type { ApprovalGrant, ApprovalRecord } from './state/approvalRecord';
 import type { StoredDataset } from './state/datasetRecord';
 import type { Identity } from './state/identity';
@@ -72,7 +72,7 @@ export async function requestApprovals(ctx: Context, requestJson: string): Promi
         ? { state: 'pending' as const }
         : { state: 'approved' as const, decidedAt: now, decidedBy: grant.grantedBy, reuse: true, reusedFrom: grant.workflowId }),
     };
-    await writeJson(ctx.stub, key, record);
+    await writeOwned(ctx.stub, key, record, [dataset.owner.mspId]);
     await audit(ctx, datasetId, { action: 'approval-requested', by, value: record });
     records.push(record);
     created.push(record);
@@ -107,7 +107,7 @@ export async function decideApprovals(ctx: Context, workflowId: string, decision
             ...(decision.comment === undefined ? {} : { comment: decision.comment }),
           }
         : { ...request, state: 'rejected', decidedAt: now, decidedBy: by, reason: decision.reason };
-    await writeJson(ctx.stub, approvalKey(ctx.stub, id, request.datasetId), record);
+    await writeOwned(ctx.stub, approvalKey(ctx.stub, id, request.datasetId), record, [record.owner.mspId]);
     if (record.reuse === true) {
       const grant: ApprovalGrant = {
         datasetId: record.datasetId,
@@ -119,7 +119,7 @@ export async function decideApprovals(ctx: Context, workflowId: string, decision
         grantedBy: by,
         grantedAt: now,
       };
-      await writeJson(ctx.stub, approvalGrantKey(ctx.stub, grant), grant);
+      await writeOwned(ctx.stub, approvalGrantKey(ctx.stub, grant), grant, [by.mspId]);
     }
     await audit(ctx, record.datasetId, { action: record.state === 'approved' ? 'approved' : 'rejected', by, value: record });
     decided.push(record);

@@ -1,5 +1,6 @@
 import type { Context } from 'fabric-contract-api';
 import type { ChaincodeStub } from 'fabric-shim-api';
+import { KeyEndorsementPolicy } from 'fabric-shim';
 import { canonicalBytes } from './canonical';
 import { checkMonotonic, proposalMillis } from './clock';
 import { gone, notFound } from './errors';
@@ -22,6 +23,34 @@ export async function readJson<T>(stub: ChaincodeStub, key: string): Promise<T |
 
 export async function writeJson(stub: ChaincodeStub, key: string, value: unknown): Promise<void> {
   await stub.putState(key, canonicalBytes(value));
+}
+
+/**
+ * Writes a key that belongs to one or more organizations (a dataset's record and policy to its
+ * owner, an approval to the dataset's owner, a run's results to its launcher and reviewers)
+ * and binds it to their endorsement (Fabric state-based endorsement): from then on no
+ * transaction changes the key unless a peer of each of those organizations endorsed it, so
+ * a majority of other organizations, running modified chaincode, cannot. The policy is set on
+ * every write, so keys written before this rule get it at their next change.
+ */
+export async function writeOwned(stub: ChaincodeStub, key: string, value: unknown, ownerMspIds: readonly string[]): Promise<void> {
+  await writeJson(stub, key, value);
+  await stub.setStateValidationParameter(key, ownersPolicy(ownerMspIds));
+}
+
+const policies = new Map<string, Buffer>();
+/** AND of a member of each organization, as fabric-shim's KeyEndorsementPolicy writes it. */
+function ownersPolicy(mspIds: readonly string[]): Buffer {
+  const sorted = [...new Set(mspIds)].sort();
+  const cacheKey = sorted.join('\n');
+  let policy = policies.get(cacheKey);
+  if (policy === undefined) {
+    const builder = new KeyEndorsementPolicy();
+    builder.addOrgs('MEMBER', ...sorted);
+    policy = Buffer.from(builder.getPolicy());
+    policies.set(cacheKey, policy);
+  }
+  return policy;
 }
 
 /** Every change of a dataset passes here, so this is where its time must not run backwards:

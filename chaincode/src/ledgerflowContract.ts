@@ -17,8 +17,8 @@ import {
   workflowIdSchema,
   workflowLaunchSchema,
 } from './inputs';
-import { activeLease, audit, emit, isActive, liveDataset, parseJson, readJson, timestampIso, txTime, writeJson } from './ledgerState';
-import { decideResults, finishedResults, outputsSha256, readWorkflow, resultRules } from './results';
+import { activeLease, audit, emit, isActive, liveDataset, parseJson, readJson, timestampIso, txTime, writeJson, writeOwned } from './ledgerState';
+import { decideResults, finishedResults, outputsSha256, readWorkflow, resultRules, writeWorkflow } from './results';
 import { requirePlatform } from './roles';
 import { workflowTrail } from './trail';
 import { auditKey, DATASET_PREFIX, DATASET_RANGE_END, datasetKey, LEASE_TYPE, leaseKey, workflowKey } from './keys';
@@ -38,7 +38,9 @@ import type { WorkflowRecord } from './state/workflowRecord';
  *   never before the last committed change of a dataset the transaction changes (clock.ts);
  * - state, results and event payloads as canonical JSON (sorted keys);
  * - each state change writes the dataset's audit key (a blind write, so it adds no MVCC
- *   conflicts) and sets one chaincode event named after the action.
+ *   conflicts) and sets one chaincode event named after the action;
+ * - a dataset's record (with its policy), its approvals and a reviewed run's results are
+ *   bound to their owners' endorsement (key-level endorsement, ledgerState.writeOwned).
  */
 @Info({ title: 'ledgerflow', description: 'Datasets, leases and workflow records of a ledgerflow consortium' })
 export class LedgerflowContract extends Contract {
@@ -66,7 +68,7 @@ export class LedgerflowContract extends Contract {
     }
     const now = txTime(ctx);
     const dataset: StoredDataset = { ...input, owner: by, version: 1, createdAt: now, updatedAt: now };
-    await writeJson(ctx.stub, datasetKey(input.id), dataset);
+    await writeOwned(ctx.stub, datasetKey(input.id), dataset, [by.mspId]);
     await audit(ctx, input.id, { action: 'registered', by, value: dataset });
     emit(ctx, 'DatasetRegistered', dataset);
     return canonicalJson(dataset);
@@ -81,7 +83,7 @@ export class LedgerflowContract extends Contract {
     const current = await liveDataset(ctx.stub, datasetId);
     requireOwner(by, current, 'update');
     const updated: StoredDataset = { ...current, ...definedFields(patch), updatedAt: txTime(ctx) };
-    await writeJson(ctx.stub, datasetKey(datasetId), updated);
+    await writeOwned(ctx.stub, datasetKey(datasetId), updated, [updated.owner.mspId]);
     await audit(ctx, datasetId, { action: 'updated', by, value: updated });
     emit(ctx, 'DatasetUpdated', updated);
     return canonicalJson(withLease(updated, await activeLease(ctx, datasetId)));
@@ -103,7 +105,7 @@ export class LedgerflowContract extends Contract {
       throw conflict(`dataset ${datasetId} is at version ${versionOf(current)}; the next version is ${next}`);
     }
     const updated: StoredDataset = { ...current, version: next, contentHash: content.contentHash, updatedAt: txTime(ctx) };
-    await writeJson(ctx.stub, datasetKey(datasetId), updated);
+    await writeOwned(ctx.stub, datasetKey(datasetId), updated, [updated.owner.mspId]);
     await audit(ctx, datasetId, { action: 'dataset-updated', by, value: updated });
     emit(ctx, 'DatasetContentUpdated', { datasetId, version: next, contentHash: content.contentHash, owner: current.owner });
     return canonicalJson(withLease(updated, await activeLease(ctx, datasetId)));
@@ -121,7 +123,7 @@ export class LedgerflowContract extends Contract {
     requireOwner(by, current, 'delete');
     const now = txTime(ctx);
     const tombstone: StoredDataset = { ...current, sealedLocation: '', updatedAt: now, deletedAt: now };
-    await writeJson(ctx.stub, datasetKey(datasetId), tombstone);
+    await writeOwned(ctx.stub, datasetKey(datasetId), tombstone, [tombstone.owner.mspId]);
     const lease = await readJson<LeaseRecord>(ctx.stub, leaseKey(ctx.stub, datasetId));
     if (lease !== undefined) await ctx.stub.deleteState(leaseKey(ctx.stub, datasetId));
     const endedLease = lease !== undefined && isActive(lease, now) ? lease : undefined;
@@ -286,7 +288,7 @@ export class LedgerflowContract extends Contract {
       launchedAt: txTime(ctx),
       status: 'Running',
     };
-    await writeJson(ctx.stub, key, workflow);
+    await writeWorkflow(ctx.stub, key, workflow);
     for (const datasetId of launch.datasetIds) {
       await audit(ctx, datasetId, { action: 'workflow-launched', by, value: workflow });
     }
@@ -318,7 +320,7 @@ export class LedgerflowContract extends Contract {
       finishedAt: txTime(ctx),
       ...finishedResults(workflow, finish.status, finish.outputs),
     };
-    await writeJson(ctx.stub, workflowKey(ctx.stub, finish.workflowId), finished);
+    await writeWorkflow(ctx.stub, workflowKey(ctx.stub, finish.workflowId), finished);
     for (const datasetId of finished.datasetIds) {
       await audit(ctx, datasetId, { action: 'workflow-finished', by, value: finished });
     }
@@ -337,7 +339,7 @@ export class LedgerflowContract extends Contract {
     if (workflow.cleanedUpAt !== undefined) return canonicalJson(workflow);
     if (workflow.status === 'Running') throw conflict(`workflow ${id} has not finished; it is cleaned up after its finish is recorded`);
     const cleaned: WorkflowRecord = { ...workflow, cleanedUpAt: txTime(ctx) };
-    await writeJson(ctx.stub, workflowKey(ctx.stub, id), cleaned);
+    await writeWorkflow(ctx.stub, workflowKey(ctx.stub, id), cleaned);
     for (const datasetId of cleaned.datasetIds) {
       await audit(ctx, datasetId, { action: 'workflow-cleaned-up', by, value: cleaned });
     }

@@ -5,7 +5,8 @@ import { conflict, forbidden, notFound, validationFailed } from './errors';
 import { submitter } from './identity';
 import { parseArg, resultsDecisionSchema, workflowIdSchema } from './inputs';
 import { workflowKey } from './keys';
-import { audit, emit, readJson, txTime, writeJson } from './ledgerState';
+import type { ChaincodeStub } from 'fabric-shim-api';
+import { audit, emit, readJson, txTime, writeJson, writeOwned } from './ledgerState';
 import type { StoredDataset } from './state/datasetRecord';
 import type { Identity } from './state/identity';
 import type { OutputManifest, ResultsReview, ResultsState, WorkflowResults } from './state/resultsRecord';
@@ -34,6 +35,15 @@ export function resultRules(datasets: StoredDataset[], by: Identity): Pick<Workf
     ...(reviewers.length > 0 ? { reviewers } : {}),
     ...(limits.length > 0 ? { maxResultBytes: Math.min(...limits) } : {}),
   };
+}
+
+/** A run's record. When owners review its outputs, the key is bound to the endorsement of the
+ * launcher's organization and of every reviewing one (ledgerState.writeOwned), so neither
+ * the launcher nor other organizations can release results on the reviewers' behalf. */
+export async function writeWorkflow(stub: ChaincodeStub, key: string, workflow: WorkflowRecord): Promise<void> {
+  const reviewers = workflow.reviewers ?? [];
+  if (reviewers.length === 0) await writeJson(stub, key, workflow);
+  else await writeOwned(stub, key, workflow, [workflow.launchedBy.mspId, ...reviewers.map((r) => r.mspId)]);
 }
 
 export const outputsSha256 = (outputs: OutputManifest): string => createHash('sha256').update(canonicalJson(outputs), 'utf8').digest('hex');
@@ -90,7 +100,7 @@ export async function decideResults(ctx: Context, workflowId: string, decisionJs
   const reviews = workflow.results.reviews.map((r) => (r.mspId === by.mspId && r.state === 'pending' ? { ...decided, datasetId: r.datasetId } : r));
   const results: WorkflowResults = { state: overallState(reviews), reviews };
   const updated: WorkflowRecord = { ...workflow, results };
-  await writeJson(ctx.stub, key, updated);
+  await writeWorkflow(ctx.stub, key, updated);
   for (const review of mine) {
     await audit(ctx, review.datasetId, { action: decision.decision === 'release' ? 'results-released' : 'results-rejected', by, value: updated });
   }

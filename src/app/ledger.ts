@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { IdentityResolver } from '../adapters/ledger/identities';
-import type { Settings } from '../config/settings';
+import { jsonSetting, type Settings } from '../config/settings';
+import { principalOrgMapSchema, tokensSchema } from '../core/auth/credentials';
 import type { Caller } from '../core/model';
 import type { Logger } from '../observability/logger';
 import type { Ledger } from '../ports/ledger';
@@ -37,6 +38,8 @@ export async function createLedger(s: Settings, log: Logger): Promise<Ledger> {
     channel: s.FABRIC_CHANNEL,
     blockMaxTx: s.LEDGER_BLOCK_MAX_TX,
     blockTimeoutMs: s.LEDGER_BLOCK_TIMEOUT_MS,
+    orgs: channelOrgs(s),
+    endorsementPolicy: s.LEDGER_ENDORSEMENT_POLICY,
     logLevel: s.LOG_LEVEL,
   });
   log.info({ endpoint: peer.endpoint }, 'embedded ledger peer started');
@@ -59,4 +62,13 @@ export async function createLedger(s: Settings, log: Logger): Promise<Ledger> {
 export function serviceCaller(s: Settings): Caller {
   const [user, org] = s.FABRIC_SERVICE_IDENTITY.split('@') as [string, string];
   return { user, org };
+}
+
+/** The organizations a new embedded ledger's channel starts with: LEDGER_ORGS, those the
+ * bearer tokens and App Service principals map to, and the platform's own. */
+export function channelOrgs(s: Settings): string[] {
+  const tokens = Object.values(jsonSetting(s.LEDGERFLOW_TOKENS, tokensSchema, {})).map((t) => t.org);
+  const principals = Object.values(jsonSetting(s.AUTH_PRINCIPAL_ORGS, principalOrgMapSchema, {}));
+  const listed = s.LEDGER_ORGS.split(',').map((o) => o.trim());
+  return [...new Set([...listed, ...tokens, ...principals, serviceCaller(s).org])].filter((o) => o !== '').sort();
 }

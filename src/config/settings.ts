@@ -121,6 +121,16 @@ export const settingsSchema = z.object({
   /** Embedded peer: cut a block at this many transactions, or this long after its first. */
   LEDGER_BLOCK_MAX_TX: positiveInt.default(500),
   LEDGER_BLOCK_TIMEOUT_MS: positiveInt.default(2),
+  /** Embedded peer: the channel's organizations when its ledger is created, comma separated
+   * (with the organizations LEDGERFLOW_TOKENS and AUTH_PRINCIPAL_ORGS name and the platform's);
+   * later ones join with `ledgerflow ledger add-org`. */
+  LEDGER_ORGS: z
+    .string()
+    .default('')
+    .refine((v) => v.trim() === '' || v.split(',').every((o) => /^[a-z0-9][a-z0-9-]{0,62}$/.test(o.trim())), 'must be organization names separated by commas'),
+  /** Embedded peer: the chaincode endorsement policy, `MAJORITY Endorsement` (Fabric's default),
+   * `ANY Endorsement`, `ALL Endorsement`, or a signature policy like `AND('UisMSP.member','UioMSP.member')`. */
+  LEDGER_ENDORSEMENT_POLICY: z.string().default('MAJORITY Endorsement'),
   KEY_STORE: z.enum(['file', 'keyvault']).default('file'),
   STORAGE: z.enum(['local', 'azure-files']).default('local'),
   COMPUTE: z.enum(['local', 'kubernetes', 'argo']).default('local'),

@@ -44,7 +44,15 @@ function derTlv(tag: number, content: Uint8Array): Buffer {
 
 const METADATA_ENTRIES = 5; // SIGNATURES, LAST_CONFIG, TRANSACTIONS_FILTER, ORDERER, COMMIT_HASH
 
-export function buildBlock(number: number, previousHash: Uint8Array, envelopes: Uint8Array[], codes: number[]): { block: common.Block; headerHash: Buffer } {
+/** `lastConfig`: the number of the newest config block (this one, for a config block), kept
+ * in the LAST_CONFIG metadata entry as Fabric does; absent on a channel without a config. */
+export function buildBlock(
+  number: number,
+  previousHash: Uint8Array,
+  envelopes: Uint8Array[],
+  codes: number[],
+  lastConfig?: number,
+): { block: common.Block; headerHash: Buffer } {
   const dataHash = blockDataHash(envelopes);
   const header = new common.BlockHeader();
   header.setNumber(number);
@@ -55,6 +63,13 @@ export function buildBlock(number: number, previousHash: Uint8Array, envelopes: 
   const metadata = new common.BlockMetadata();
   const entries: Uint8Array[] = Array.from({ length: METADATA_ENTRIES }, () => new Uint8Array(0));
   entries[common.BlockMetadataIndex.TRANSACTIONS_FILTER] = Uint8Array.from(codes);
+  if (lastConfig !== undefined) {
+    const index = new common.LastConfig();
+    index.setIndex(lastConfig);
+    const entry = new common.Metadata();
+    entry.setValue(index.serializeBinary());
+    entries[common.BlockMetadataIndex.LAST_CONFIG] = entry.serializeBinary();
+  }
   metadata.setMetadataList(entries);
   const block = new common.Block();
   block.setHeader(header);
@@ -71,4 +86,12 @@ export function transactionsFilter(block: common.Block): Uint8Array {
  * transaction from by (blockNum, tranNum). */
 export function blockEnvelopes(blockBytes: Uint8Array): Uint8Array[] {
   return common.Block.deserializeBinary(blockBytes).getData()?.getDataList_asU8() ?? [];
+}
+
+/** The LAST_CONFIG index of a stored block; undefined for a block of a channel that had no
+ * configuration then. */
+export function lastConfigIndex(blockBytes: Uint8Array): number | undefined {
+  const entry = common.Block.deserializeBinary(blockBytes).getMetadata()?.getMetadataList_asU8()[common.BlockMetadataIndex.LAST_CONFIG];
+  if (entry === undefined || entry.length === 0) return undefined;
+  return common.LastConfig.deserializeBinary(common.Metadata.deserializeBinary(entry).getValue_asU8()).getIndex();
 }

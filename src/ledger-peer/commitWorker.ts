@@ -53,6 +53,7 @@ function fromClone(record: BlockRecord): BlockRecord {
     txs: record.txs.map((tx) => ({
       ...tx,
       writes: tx.writes.map((w) => ({ ...w, value: w.value === null ? null : buf(w.value) })),
+      ...(tx.metadataWrites === undefined ? {} : { metadataWrites: tx.metadataWrites.map((m) => ({ ...m, value: m.value === null ? null : buf(m.value) })) }),
     })),
   };
 }

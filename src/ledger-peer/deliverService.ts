@@ -29,7 +29,8 @@ type Status = common.StatusMap[keyof common.StatusMap];
 
 export interface DeliverDeps {
   channel: string;
-  membership: Membership;
+  /** The channel's membership in force (config blocks replace it). */
+  membership: Pick<Membership, 'verify' | 'resolve'>;
   store: LedgerStore;
   orderer: Orderer;
   log: Logger;

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { common, gateway, peer } from '@hyperledger/fabric-protos';
 import type { Logger } from '../observability/logger';
-import { decodeProposal, buildTransactionEnvelope, MalformedError, type DecodedProposal, type UnsignedTransaction } from './transaction';
+import { decodeProposal, buildTransactionEnvelope, MalformedError, type DecodedProposal, type Endorsed, type UnsignedTransaction } from './transaction';
 import { QSCC } from './qscc';
 import { validChaincodeEvents } from './blockEvents';
 import {
@@ -20,14 +20,19 @@ import {
 } from './gatewayErrors';
 import { encodeRwset } from './rwset';
 import type { EndorsedHere } from './validator';
-import type { Membership, Member } from './membership';
+import type { Member } from './membership';
+import type { ChannelState } from './channel';
+import { decodeSignaturePolicy, describePolicy, type EndorsementPolicy } from './endorsementPolicy';
+import { planEndorsement, type Endorsers } from './endorsers';
 import type { LedgerStore } from './store';
 import type { Orderer } from './orderer';
 import type { Chaincode, SimulationResult } from './simulator/types';
 
 /**
  * The Fabric Gateway gRPC service (`gateway.Gateway`) over the embedded ledger: what a
- * Fabric peer's gateway does, with this process as the only endorsing peer and the orderer.
+ * Fabric peer's gateway does, with this process as the orderer and as one endorsing peer per member
+ * organization: it collects the endorsements the chaincode's policy and the key-level
+ * policies of the keys written require (endorsers.ts).
  * Errors carry gRPC codes and `gateway.ErrorDetail`s as Fabric's gateway sends them, so
  * fabric-gateway clients surface them as EndorseError, SubmitError, CommitStatusError.
  */
@@ -35,10 +40,16 @@ import type { Chaincode, SimulationResult } from './simulator/types';
 export interface GatewayDeps {
   channel: string;
   chaincodes: ReadonlyMap<string, Chaincode>;
-  membership: Membership;
+  /** The channel's configuration in force: membership and organizations. */
+  channelState: ChannelState;
+  /** The endorsing identity of each member organization. */
+  endorsers: Endorsers;
+  /** Each chaincode's endorsement policy. */
+  chaincodePolicy: (chaincode: string) => EndorsementPolicy;
   store: LedgerStore;
   orderer: Orderer;
-  endorser: { mspId: string; identity: Uint8Array; sign: (message: Uint8Array) => Uint8Array };
+  /** The peer's own MSP id, named in error details. */
+  peerMspId: string;
   /** host:port of this peer as clients reach it: the endorser address in error details. */
   address: () => string;
   log: Logger;
@@ -54,6 +65,8 @@ const PROPOSAL_CHECKS = new Set<number>([
 /** How membership.ts words an identity whose MSP is not on the channel: Fabric cannot
  * deserialize such a creator and says so differently. */
 const UNKNOWN_MSP = 'unknown MSP';
+/** A CA of the data dir that the channel configuration does not name (membership.ts). */
+const NOT_ON_CHANNEL = /^MSP .* is not defined on channel$/;
 /** Chaincode responses at or above this status are errors, as in Fabric. */
 const ERROR_STATUS = 400;
 /** Endorsements remembered until their transaction is submitted (a few KB each); bounded so
@@ -64,15 +77,16 @@ interface Endorsement {
   payloadHash: Buffer;
   transaction: UnsignedTransaction;
   rwsets: EndorsedHere['rwsets'];
+  signers: EndorsedHere['signers'];
 }
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest();
 
 export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImplementation {
-  const { channel, membership, store, orderer, log } = deps;
+  const { channel, channelState, store, orderer, log } = deps;
   const endorsements = new Map<string, Endorsement>();
 
-  const endorserEndpoint = () => ({ address: deps.address(), mspId: deps.endorser.mspId });
+  const endorserEndpoint = () => ({ address: deps.address(), mspId: deps.peerMspId });
 
   function unary<Req, Res>(handler: (request: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
     return (call, callback) => {
@@ -88,7 +102,7 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
   }
 
   function verified(creator: Uint8Array, message: Uint8Array, signature: Uint8Array): Member {
-    const member = membership.verify(creator, message, signature);
+    const member = channelState.membership.verify(creator, message, signature);
     if (member instanceof Error) throw new RpcError(grpc.status.PERMISSION_DENIED, `access denied: ${member.message}`);
     return member;
   }
@@ -96,7 +110,13 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
   async function simulate(
     stage: ProposalStage,
     signed: peer.SignedProposal | undefined,
-  ): Promise<{ proposal: DecodedProposal; chaincode: Chaincode; result: SimulationResult }> {
+  ): Promise<{
+    proposal: DecodedProposal;
+    chaincode: Chaincode;
+    result: SimulationResult;
+    member: Member;
+    run: (endorserMspId: string) => Promise<SimulationResult>;
+  }> {
     if (signed === undefined) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'a signed proposal is required');
     let proposal: DecodedProposal;
     try {
@@ -109,40 +129,67 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
       throw new RpcError(grpc.status.INVALID_ARGUMENT, `failed to unpack transaction proposal: ${err instanceof MalformedError ? err.message : 'malformed'}`);
     }
     checkChannel(proposal.channelId);
-    const member = membership.verify(proposal.creator, proposal.proposalBytes, proposal.signature);
+    const member = channelState.membership.verify(proposal.creator, proposal.proposalBytes, proposal.signature);
     if (member instanceof Error) {
       log.warn({ reason: member.message, txId: proposal.txId }, 'proposal refused: access denied');
-      throw proposalRefused(stage, endorserEndpoint(), creatorRefusal(channel, proposal.creator, !member.message.startsWith(UNKNOWN_MSP)));
+      const unknown = member.message.startsWith(UNKNOWN_MSP) || NOT_ON_CHANNEL.test(member.message);
+      throw proposalRefused(stage, endorserEndpoint(), creatorRefusal(channel, proposal.creator, !unknown));
     }
     if (store.hasTx(proposal.txId)) throw proposalRefused(stage, endorserEndpoint(), duplicateTransaction(proposal.txId, proposal.creator));
     const chaincode = deps.chaincodes.get(proposal.chaincodeName);
     if (chaincode === undefined) throw new RpcError(grpc.status.NOT_FOUND, `chaincode ${proposal.chaincodeName} not found`);
     const [fn, ...args] = proposal.args.map((a) => a.toString('utf8'));
     if (fn === undefined) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'a transaction name is required');
-    let result: SimulationResult;
-    try {
-      result = await chaincode.simulate(
-        {
-          channelId: proposal.channelId,
-          txId: proposal.txId,
-          timestamp: proposal.timestamp,
-          creator: { mspId: member.mspId, certPem: member.certPem },
-          fn,
-          args,
-          transient: proposal.transient,
-        },
-        store.reader(chaincode.name),
-      );
-    } catch (err) {
-      log.warn({ err, txId: proposal.txId }, 'chaincode simulation threw');
-      result = {
-        status: 500,
-        message: err instanceof Error ? err.message : String(err),
-        payload: Buffer.alloc(0),
-        rwset: { reads: [], rangeReads: [], writes: [] },
-      };
+    // Each endorsing organization's run of the chaincode; the client's own organization's
+    // endorser runs first, as its gateway peer does on Fabric.
+    const run = async (endorserMspId: string): Promise<SimulationResult> => {
+      try {
+        return await chaincode.simulate(
+          {
+            channelId: proposal.channelId,
+            endorserMspId,
+            txId: proposal.txId,
+            timestamp: proposal.timestamp,
+            creator: { mspId: member.mspId, certPem: member.certPem },
+            fn,
+            args,
+            transient: proposal.transient,
+          },
+          store.reader(chaincode.name),
+        );
+      } catch (err) {
+        log.warn({ err, txId: proposal.txId }, 'chaincode simulation threw');
+        return {
+          status: 500,
+          message: err instanceof Error ? err.message : String(err),
+          payload: Buffer.alloc(0),
+          rwset: { reads: [], rangeReads: [], writes: [] },
+        };
+      }
+    };
+    return { proposal, chaincode, result: await run(member.mspId), member, run };
+  }
+
+  /** The organizations that must endorse this result: the chaincode's policy unless every key
+   * written carries its own (key-level) policy, and each of those. */
+  function plan(chaincode: string, result: SimulationResult, clientMspId: string): string[] {
+    const policies: EndorsementPolicy[] = [];
+    const keys = new Set([...result.rwset.writes.map((w) => w.key), ...(result.rwset.metadataWrites ?? []).map((m) => m.key)]);
+    let chaincodeLevel = keys.size === 0;
+    for (const key of keys) {
+      const vp = store.validationParameter(chaincode, key);
+      if (vp === undefined) chaincodeLevel = true;
+      else policies.push(decodeSignaturePolicy(vp));
     }
-    return { proposal, chaincode, result };
+    if (chaincodeLevel) policies.push(deps.chaincodePolicy(chaincode));
+    const chosen = planEndorsement(policies, channelState.orgMspIds, clientMspId);
+    if (chosen === undefined) {
+      throw new RpcError(
+        grpc.status.FAILED_PRECONDITION,
+        `no combination of peers can be derived which satisfy the endorsement policy: ${policies.map(describePolicy).join(', ')}`,
+      );
+    }
+    return chosen;
   }
 
   const evaluate = unary<gateway.EvaluateRequest, gateway.EvaluateResponse>(async (request) => {
@@ -158,21 +205,31 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
   });
 
   const endorse = unary<gateway.EndorseRequest, gateway.EndorseResponse>(async (request) => {
-    const { proposal, chaincode, result } = await simulate('endorse', request.getProposedTransaction());
+    const { proposal, chaincode, result, member, run } = await simulate('endorse', request.getProposedTransaction());
     // The ledger queries change nothing: there is no transaction to order.
     if (chaincode.name === QSCC) throw new RpcError(grpc.status.FAILED_PRECONDITION, `${QSCC} answers queries only (Evaluate)`);
     if (result.status >= ERROR_STATUS) throw chaincodeFailed('endorse', endorserEndpoint(), result.status, result.message);
-    const { envelope, transaction } = buildTransactionEnvelope(
-      proposal,
-      {
-        status: result.status,
-        message: result.message,
-        payload: result.payload,
-        results: encodeRwset(chaincode.name, result.rwset),
-        ...(result.event === undefined ? {} : { event: result.event }),
-      },
-      deps.endorser,
-    );
+    const orgs = plan(chaincode.name, result, member.mspId);
+    const endorsed: Endorsed = {
+      status: result.status,
+      message: result.message,
+      payload: result.payload,
+      results: encodeRwset(chaincode.name, result.rwset),
+      ...(result.event === undefined ? {} : { event: result.event }),
+    };
+    // A chaincode that asked which organization endorses may answer each differently: then
+    // every other endorser runs it too, and they must agree, as the gateway checks on Fabric.
+    if (result.askedMspId === true) {
+      for (const mspId of orgs.filter((m) => m !== member.mspId)) {
+        if (!sameResponse(endorsed, chaincode.name, await run(mspId))) {
+          throw new RpcError(grpc.status.ABORTED, 'failed to assemble transaction: ProposalResponsePayloads do not match', [
+            { address: deps.address(), mspId, message: 'the endorsement differs from the first endorser' },
+          ]);
+        }
+      }
+    }
+    const endorsers = await Promise.all(orgs.map((mspId) => deps.endorsers.get(channelState, mspId)));
+    const { envelope, transaction } = buildTransactionEnvelope(proposal, endorsed, endorsers);
     const reply = new gateway.EndorseResponse();
     reply.setPreparedTransaction(envelope);
     if (endorsements.size >= ENDORSEMENT_MEMORY) endorsements.delete(endorsements.keys().next().value!);
@@ -180,6 +237,7 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
       payloadHash: sha256(transaction.payloadBytes),
       transaction,
       rwsets: [{ namespace: chaincode.name, rwset: result.rwset }],
+      signers: orgs.map((mspId) => ({ mspId, isAdmin: false })),
     });
     return reply;
   });
@@ -204,7 +262,7 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
     } else creator = endorsedHere.tx.creator;
     // The orderer's signature filter: the envelope must be signed by a channel member (its
     // creator), or it is refused at broadcast and never reaches a block.
-    if (membership.verify(creator, envelope.getPayload_asU8(), envelope.getSignature_asU8()) instanceof Error) {
+    if (channelState.membership.verify(creator, envelope.getPayload_asU8(), envelope.getSignature_asU8()) instanceof Error) {
       throw ordererRefused('FORBIDDEN', WRITERS_POLICY_REFUSAL);
     }
     try {
@@ -222,7 +280,7 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
     if (known === undefined) return undefined;
     endorsements.delete(txId);
     if (!sha256(envelope.getPayload_asU8()).equals(known.payloadHash)) return undefined;
-    return { tx: { ...known.transaction, signature: envelope.getSignature_asU8() }, rwsets: known.rwsets };
+    return { tx: { ...known.transaction, signature: envelope.getSignature_asU8() }, rwsets: known.rwsets, signers: known.signers };
   }
 
   const commitStatus = unary<gateway.SignedCommitStatusRequest, gateway.CommitStatusResponse>(async (signed, call) => {
@@ -317,4 +375,15 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
   }
 
   return { evaluate, endorse, submit, commitStatus, chaincodeEvents };
+}
+
+function sameResponse(endorsed: Endorsed, chaincode: string, other: SimulationResult): boolean {
+  return (
+    other.status === endorsed.status &&
+    other.message === endorsed.message &&
+    Buffer.from(other.payload).equals(Buffer.from(endorsed.payload)) &&
+    Buffer.from(encodeRwset(chaincode, other.rwset)).equals(Buffer.from(endorsed.results)) &&
+    other.event?.name === endorsed.event?.name &&
+    Buffer.from(other.event?.payload ?? []).equals(Buffer.from(endorsed.event?.payload ?? []))
+  );
 }

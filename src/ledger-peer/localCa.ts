@@ -70,13 +70,29 @@ export function certificateAttributes(certPem: string): Record<string, string> {
 export async function getOrIssueIdentity(root: string, org: string, user: string, attributes?: Readonly<Record<string, string>>): Promise<IdentityFiles> {
   checkName('organization', org);
   checkName('user', user);
+  return identityIn(root, org, join('users', user), user, attributes);
+}
+
+/**
+ * An organization's own identities, kept apart from its users: `peer` is the endorsing
+ * identity the embedded peer signs endorsements with for that organization (`CN=peer0.<org>`,
+ * `<org>/peers/peer0`), `admin` its administrator (`CN=Admin@<org>`, `<org>/admins/admin`),
+ * listed as the organization's admin in the channel configuration and signing its config
+ * updates. The local CA issues both, as cryptogen does for a test network.
+ */
+export async function getOrIssueOrgIdentity(root: string, org: string, kind: 'peer' | 'admin'): Promise<IdentityFiles> {
+  checkName('organization', org);
+  return kind === 'peer' ? identityIn(root, org, join('peers', 'peer0'), `peer0.${org}`) : identityIn(root, org, join('admins', 'admin'), `Admin@${org}`);
+}
+
+async function identityIn(root: string, org: string, relativeDir: string, cn: string, attributes?: Readonly<Record<string, string>>): Promise<IdentityFiles> {
   const orgDir = join(root, org);
   const ca = await getOrCreateCa(orgDir, org);
-  const userDir = join(orgDir, 'users', user);
+  const userDir = join(orgDir, relativeDir);
   const certFile = join(userDir, 'cert.pem');
   const stale = attributes !== undefined && existsSync(certFile) && !hasAttributes(readFileSync(certFile, 'utf8'), attributes);
   if (!existsSync(certFile) || stale) {
-    const files = await issue(ca, `CN=${user},O=${org}`, [
+    const files = await issue(ca, `CN=${cn},O=${org}`, [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
       ...(attributes === undefined ? [] : [fabricAttributesExtension(attributes)]),

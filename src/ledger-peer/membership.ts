@@ -6,10 +6,11 @@ import { verifySignature } from '../adapters/ledger/ecdsa';
 
 /**
  * Which identities the peer accepts: a serialized identity (MSP id + PEM certificate) is
- * valid when its certificate was issued, and is currently valid, under the CA of the
- * organization its MSP id names. CAs are read from the MSP directories (re-read when an
- * unknown MSP id shows up, so organizations added by another host are seen). Verified
- * identities are cached by their bytes: each client signs every request with one identity.
+ * valid when its certificate was issued, and is currently valid, under the root CA of the
+ * organization its MSP id names in the channel configuration (channelConfig.ts), as a
+ * Fabric MSP decides it. An identity is an admin when its certificate is one the
+ * configuration lists as the organization's admin. Verified identities are cached by their
+ * bytes: each client signs every request with one identity.
  */
 export interface Member {
   mspId: string;
@@ -18,17 +19,36 @@ export interface Member {
   user: string;
   certPem: string;
   publicKey: KeyObject;
+  isAdmin: boolean;
+}
+
+export interface MspDefinition {
+  org: string;
+  mspId: string;
+  caCertPem: string;
+  adminCertPems?: string[];
 }
 
 export class Membership {
-  readonly #roots: string[];
-  readonly #cas = new Map<string, { org: string; cert: X509Certificate }>();
+  readonly #cas = new Map<string, { org: string; cert: X509Certificate; admins: Set<string> }>();
   readonly #members = new Map<string, Member>();
   readonly #validity = new WeakMap<Member, { from: number; to: number }>();
 
-  constructor(mspRoots: string[]) {
-    this.#roots = mspRoots;
-    this.#loadCas();
+  constructor(msps: readonly MspDefinition[]) {
+    for (const m of msps) {
+      this.#cas.set(m.mspId, { org: m.org, cert: new X509Certificate(m.caCertPem), admins: new Set((m.adminCertPems ?? []).map(normalizePem)) });
+    }
+  }
+
+  /** Every organization whose CA is in the MSP directories: how ledgers written before the
+   * channel had a configuration accepted identities (and how their first config is derived). */
+  static fromCaDirs(mspRoots: readonly string[]): Membership {
+    return new Membership(mspRoots.flatMap((root) => listCaCerts(root).map(({ org, caCertPem }) => ({ org, mspId: mspIdFor(org), caCertPem }))));
+  }
+
+  /** The MSP ids this membership accepts. */
+  get mspIds(): string[] {
+    return [...this.#cas.keys()];
   }
 
   /** The member behind serialized identity bytes, or an Error saying why it is not one. */
@@ -43,12 +63,8 @@ export class Membership {
       return new Error('creator is not a serialized identity');
     }
     const mspId = identity.getMspid();
-    let ca = this.#cas.get(mspId);
-    if (ca === undefined) {
-      this.#loadCas();
-      ca = this.#cas.get(mspId);
-    }
-    if (ca === undefined) return new Error(`unknown MSP ${mspId}`);
+    const ca = this.#cas.get(mspId);
+    if (ca === undefined) return new Error(`MSP ${mspId} is not defined on channel`);
     const certPem = Buffer.from(identity.getIdBytes_asU8()).toString('utf8');
     let cert: X509Certificate;
     try {
@@ -62,7 +78,7 @@ export class Membership {
     const user = /(?:^|\n)CN=([^\n]+)/.exec(cert.subject)?.[1];
     const org = /(?:^|\n)O=([^\n]+)/.exec(cert.subject)?.[1];
     if (user === undefined || org !== ca.org) return new Error('certificate subject does not name a user of the organization');
-    const member: Member = { mspId, org, user, certPem, publicKey: cert.publicKey };
+    const member: Member = { mspId, org, user, certPem, publicKey: cert.publicKey, isAdmin: ca.admins.has(normalizePem(certPem)) };
     if (!this.#stillValid(member, cert)) return new Error('certificate is expired or not yet valid');
     this.#members.set(cacheKey, member);
     this.#validity.set(member, { from: Date.parse(cert.validFrom), to: Date.parse(cert.validTo) });
@@ -81,15 +97,9 @@ export class Membership {
     const now = Date.now();
     return v !== undefined && v.from <= now && now <= v.to;
   }
-
-  #loadCas(): void {
-    for (const root of this.#roots) {
-      for (const { org, caCertPem } of listCaCerts(root)) {
-        this.#cas.set(mspIdFor(org), { org, cert: new X509Certificate(caCertPem) });
-      }
-    }
-  }
 }
+
+const normalizePem = (pem: string) => pem.replace(/\r/g, '').trim();
 
 export function serializeIdentity(mspId: string, certPem: string): Uint8Array {
   const identity = new msp.SerializedIdentity();

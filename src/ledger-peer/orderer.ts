@@ -2,11 +2,21 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { peer } from '@hyperledger/fabric-protos';
-import { buildBlock } from './blocks';
+import { buildBlock, lastConfigIndex } from './blocks';
 import type { CommitReply, CommitRequest } from './commitWorker';
 import type { BlockRecord, LedgerStore } from './store';
 import type { Version } from './simulator';
-import { inRange, validateBlock, type EndorsedHere, type EndorsementPolicy, type OrderedEnvelope, type StateView } from './validator';
+import {
+  inRange,
+  newPendingUpdates,
+  recordUpdates,
+  validateBlock,
+  type EndorsedHere,
+  type OrderedEnvelope,
+  type PendingUpdates,
+  type StateView,
+  type ValidationPolicy,
+} from './validator';
 
 /**
  * Orders submitted transactions into hash-chained blocks and commits them. A block is cut
@@ -47,9 +57,12 @@ const MAX_DROPPED = 10_000;
 
 interface InFlight {
   record: BlockRecord;
-  updates: Map<string, Map<string, Version | null>>;
+  updates: PendingUpdates;
   txIds: Set<string>;
 }
+
+/** A config transaction waits for its own block: Fabric orders it alone. */
+type Pending = OrderedEnvelope & { config?: true };
 
 interface Waiter {
   resolve: (status: TxStatus) => void;
@@ -58,11 +71,12 @@ interface Waiter {
 
 export class Orderer {
   readonly #store: LedgerStore;
-  readonly #policy: EndorsementPolicy;
+  readonly #policy: ValidationPolicy;
   readonly #options: OrdererOptions;
   readonly #worker: Worker;
   readonly #state: StateView;
-  #pending: OrderedEnvelope[] = [];
+  #pending: Pending[] = [];
+  #lastConfig: number | undefined;
   #timer: NodeJS.Timeout | undefined;
   #cutScheduled = false;
   #next: number;
@@ -80,7 +94,7 @@ export class Orderer {
   #generation = 0;
   readonly #dropped = new Map<string, Error>();
 
-  private constructor(store: LedgerStore, policy: EndorsementPolicy, options: OrdererOptions) {
+  private constructor(store: LedgerStore, policy: ValidationPolicy, options: OrdererOptions) {
     this.#store = store;
     this.#policy = policy;
     this.#options = options;
@@ -88,22 +102,30 @@ export class Orderer {
     this.#next = last === undefined ? 0 : last.number + 1;
     this.#height = this.#next;
     this.#previousHash = last?.headerHash ?? Buffer.alloc(0);
+    this.#lastConfig = policy.channel.config === undefined || last === undefined ? undefined : (lastConfigIndex(store.block(last.number)!.bytes) ?? 0);
     this.#worker = new Worker(join(__dirname, 'commitWorker.js'), { workerData: { file: options.file } });
     this.#worker.on('message', (reply: CommitReply) => this.#onCommitted(reply));
     this.#worker.on('error', (err) => this.#fail(err, this.#inFlight[0]?.record.number ?? this.#next));
     this.#state = {
       version: (ns, key) => {
         for (let i = this.#inFlight.length - 1; i >= 0; i--) {
-          const updates = this.#inFlight[i]!.updates.get(ns);
+          const updates = this.#inFlight[i]!.updates.versions.get(ns);
           if (updates?.has(key)) return updates.get(key) ?? undefined;
         }
         return store.get(ns, key)?.version;
+      },
+      validationParameter: (ns, key) => {
+        for (let i = this.#inFlight.length - 1; i >= 0; i--) {
+          const updates = this.#inFlight[i]!.updates.parameters.get(ns);
+          if (updates?.has(key)) return updates.get(key) ?? undefined;
+        }
+        return store.validationParameter(ns, key);
       },
       rangeVersions: (ns, startKey, endKey) => {
         const merged = new Map<string, Version>();
         for (const { key, version } of store.range(ns, startKey, endKey)) merged.set(key, version);
         for (const block of this.#inFlight) {
-          for (const [key, version] of block.updates.get(ns) ?? []) {
+          for (const [key, version] of block.updates.versions.get(ns) ?? []) {
             if (!inRange(key, startKey, endKey)) continue;
             if (version === null) merged.delete(key);
             else merged.set(key, version);
@@ -116,12 +138,13 @@ export class Orderer {
     };
   }
 
-  static async open(store: LedgerStore, policy: EndorsementPolicy, options: OrdererOptions): Promise<Orderer> {
+  /** `configTx`: a CONFIG transaction to write first, as the genesis block of a new ledger, or
+   * as the first config block of a ledger written before the channel had a configuration. */
+  static async open(store: LedgerStore, policy: ValidationPolicy, options: OrdererOptions, configTx?: Uint8Array): Promise<Orderer> {
     const orderer = new Orderer(store, policy, options);
     await once(orderer.#worker, 'online');
-    if (orderer.#next === 0) {
-      // Genesis: an empty block 0, so transactions start at block 1 as on a Fabric channel.
-      orderer.#commit([]);
+    if (configTx !== undefined) {
+      orderer.#commit([{ bytes: configTx }]);
       await new Promise<void>((resolve) =>
         orderer.onBlock(function first() {
           resolve();
@@ -130,6 +153,21 @@ export class Orderer {
       );
     }
     return orderer;
+  }
+
+  /** Queues a CONFIG transaction (the orderer's, for an accepted config update); it is
+   * ordered alone in its block. */
+  submitConfig(envelope: Uint8Array): void {
+    if (this.#failure !== undefined) throw this.#failure;
+    if (this.#closed) throw new Error('the orderer is stopped');
+    this.#pending.push({ bytes: envelope, config: true });
+    if (!this.#cutScheduled) {
+      this.#cutScheduled = true;
+      setImmediate(() => {
+        this.#cutScheduled = false;
+        this.#cut();
+      });
+    }
   }
 
   /** Committed height: blocks 0..height-1 are durable and visible. */
@@ -223,26 +261,34 @@ export class Orderer {
 
   #cut(): void {
     if (this.#failure !== undefined || this.#pending.length === 0 || this.#inFlight.length >= MAX_IN_FLIGHT) return;
-    this.#commit(this.#pending.splice(0, this.#options.maxTx));
+    const config = this.#pending.findIndex((e) => e.config === true);
+    const take = config === 0 ? 1 : Math.min(this.#options.maxTx, config < 0 ? this.#pending.length : config);
+    this.#commit(this.#pending.splice(0, take));
+    if (config >= 0 && this.#pending.length > 0 && !this.#cutScheduled) {
+      this.#cutScheduled = true;
+      setImmediate(() => {
+        this.#cutScheduled = false;
+        this.#cut();
+      });
+    }
   }
 
-  #commit(envelopes: OrderedEnvelope[]): void {
+  #commit(envelopes: Pending[]): void {
     const number = this.#next;
+    const configBefore = this.#policy.channel.config;
     const { codes, txs } = validateBlock(envelopes, number, this.#state, this.#policy);
+    if (this.#policy.channel.config !== configBefore) this.#lastConfig = number;
     const { block, headerHash } = buildBlock(
       number,
       this.#previousHash,
       envelopes.map((e) => e.bytes),
       codes,
+      this.#lastConfig,
     );
     const record: BlockRecord = { number, headerHash, bytes: block.serializeBinary(), txs };
-    const updates = new Map<string, Map<string, Version | null>>();
+    const updates = newPendingUpdates();
     txs.forEach((tx, txNum) => {
-      for (const w of tx.writes) {
-        let ns = updates.get(w.ns);
-        if (ns === undefined) updates.set(w.ns, (ns = new Map()));
-        ns.set(w.key, w.value === null ? null : { blockNum: number, txNum });
-      }
+      if (tx.code === 0) recordUpdates(updates, tx, number, txNum);
     });
     this.#inFlight.push({ record, updates, txIds: new Set(txs.map((t) => t.txId).filter((id) => id !== '')) });
     this.#next = number + 1;

@@ -3,14 +3,19 @@ import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { createPrivateKey } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { gateway, peer as peerProtos } from '@hyperledger/fabric-protos';
+import { gateway, orderer as ordererProtos, peer as peerProtos } from '@hyperledger/fabric-protos';
 import { writeFileAtomic } from '../fs/atomicFile';
 import { peerEndpointFile } from './endpointFile';
 import { createLogger, type Logger } from '../observability/logger';
 import { signSync } from '../adapters/ledger/ecdsa';
 import { gatewayImplementation } from './gatewayService';
+import { getOrIssueIdentity, getOrIssueOrgIdentity, getOrIssueTlsServerCert, listCaCerts, mspRoot, PEER_ORG, peerMspRoot, type IdentityFiles } from './localCa';
+import { broadcastImplementation } from './broadcastService';
+import { ChannelState, storedChannelConfig } from './channel';
+import { configTransaction, type ChannelConfig, type ChannelOrg, type IdentitySigner } from './channelConfig';
+import { DEFAULT_ENDORSEMENT_POLICY, parseEndorsementPolicy } from './endorsementPolicy';
+import { Endorsers } from './endorsers';
 import { deliverImplementation } from './deliverService';
-import { getOrIssueIdentity, getOrIssueTlsServerCert, mspRoot, PEER_ORG, peerMspRoot } from './localCa';
 import { Membership, serializeIdentity } from './membership';
 import { Orderer } from './orderer';
 import { LedgerStore, lockLedger } from './store';
@@ -38,6 +43,13 @@ export interface EmbeddedPeerOptions {
   tls?: boolean;
   blockMaxTx?: number;
   blockTimeoutMs?: number;
+  /** The channel's organizations when the ledger is created (its genesis config block); with
+   * the organizations whose CAs are in the data dir then. Afterwards organizations join only
+   * through a config update (`ledgerflow ledger add-org`). */
+  orgs?: string[];
+  /** The chaincodes' endorsement policy: `MAJORITY Endorsement` (default), `ANY Endorsement`,
+   * `ALL Endorsement`, or a signature policy such as `OR('UisMSP.member','UioMSP.member')`. */
+  endorsementPolicy?: string;
   logger?: Logger;
 }
 
@@ -62,15 +74,21 @@ export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<E
   const log = options.logger ?? createLogger({ name: 'ledger-peer' });
   const channel = options.channel ?? DEFAULT_CHANNEL;
   const chaincodes = options.chaincodes ?? [ledgerflowChaincode()];
+  const chaincodePolicy = parseEndorsementPolicy(options.endorsementPolicy ?? DEFAULT_ENDORSEMENT_POLICY);
   const node = await getOrIssueIdentity(peerMspRoot(options.dataDir), PEER_ORG, 'peer0');
   const nodeKey = createPrivateKey(node.keyPem);
-  const membership = new Membership([mspRoot(options.dataDir), peerMspRoot(options.dataDir)]);
+  const ordererSigner = { identity: serializeIdentity(node.mspId, node.certPem), sign: (m: Uint8Array) => signSync(nodeKey, m) };
   const file = ledgerFile(options.dataDir);
   const lock = lockLedger(file);
   const store = new LedgerStore(file);
+  const { channelState, configTx } = await openChannel(options.dataDir, channel, store, options.orgs ?? [], node, ordererSigner).catch((err: unknown) => {
+    store.close();
+    lock.release();
+    throw err;
+  });
   const orderer = await Orderer.open(
     store,
-    { endorserMspId: node.mspId, membership },
+    { channel: channelState, chaincodePolicy: () => chaincodePolicy },
     {
       file,
       maxTx: options.blockMaxTx ?? 500,
@@ -79,7 +97,16 @@ export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<E
       onDiskFull: (err, blockNum) =>
         log.warn({ err: err.message, blockNum }, 'the data disk is full: block dropped, its transactions refused; the next block retries'),
     },
+    configTx,
   );
+  if (configTx !== undefined) log.info({ orgs: channelState.orgMspIds, height: orderer.height }, 'channel configuration block written');
+  const outside = (options.orgs ?? []).filter((org) => !channelState.config?.orgs.some((o) => o.org === org));
+  if (outside.length > 0) {
+    log.warn(
+      { orgs: outside },
+      `configured organizations are not members of the channel; their identities are refused until \`ledgerflow ledger add-org <org>\``,
+    );
+  }
 
   const host = options.host ?? '127.0.0.1';
   if (!options.tls && !isLoopback(host)) throw new Error(`the peer serves plaintext only on loopback; use TLS to listen on ${host}`);
@@ -89,15 +116,18 @@ export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<E
   const implementation = gatewayImplementation({
     channel,
     chaincodes: new Map([...chaincodes, queryChaincode(channel, store)].map((c) => [c.name, c])),
-    membership,
+    channelState,
+    endorsers: new Endorsers(mspRoot(options.dataDir)),
+    chaincodePolicy: () => chaincodePolicy,
     store,
     orderer,
-    endorser: { mspId: node.mspId, identity: serializeIdentity(node.mspId, node.certPem), sign: (m) => signSync(nodeKey, m) },
+    peerMspId: node.mspId,
     address: () => endpoint,
     log,
   });
   server.addService(gateway.GatewayService, implementation);
-  server.addService(peerProtos.DeliverService, deliverImplementation({ channel, membership, store, orderer, log }));
+  server.addService(ordererProtos.AtomicBroadcastService, broadcastImplementation({ channel, channelState, orderer, ordererSigner, log }));
+  server.addService(peerProtos.DeliverService, deliverImplementation({ channel, membership: channelState, store, orderer, log }));
   let port: number;
   try {
     port = await new Promise<number>((resolve, reject) =>
@@ -135,6 +165,42 @@ export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<E
       lock.release();
     },
   };
+}
+
+/**
+ * The channel as the stored chain defines it, and the config transaction to write first when
+ * it defines none: the genesis block of a new ledger (organizations: `orgs` and the CAs in the
+ * data dir), or, for a ledger written before channels had a configuration, a config block
+ * derived from the CAs present at this first start after the upgrade (and `orgs`), after which
+ * membership is that configuration's.
+ */
+async function openChannel(
+  dataDir: string,
+  channel: string,
+  store: LedgerStore,
+  orgs: readonly string[],
+  node: IdentityFiles,
+  ordererSigner: IdentitySigner,
+): Promise<{ channelState: ChannelState; configTx?: Uint8Array }> {
+  const stored = storedChannelConfig(store);
+  if (stored !== undefined) return { channelState: new ChannelState(stored) };
+  const names = [...new Set([...orgs, ...listCaCerts(mspRoot(dataDir)).map((c) => c.org)])].sort();
+  if (names.length === 0) throw new Error('a new ledger needs at least one organization (LEDGER_ORGS, or the organizations of LEDGERFLOW_TOKENS)');
+  const members: ChannelOrg[] = [];
+  for (const org of names) {
+    const admin = await getOrIssueOrgIdentity(mspRoot(dataDir), org, 'admin');
+    members.push({ org, mspId: admin.mspId, caCertPem: admin.caCertPem, adminCertPems: [admin.certPem] });
+  }
+  const config: ChannelConfig = {
+    channel,
+    sequence: 0,
+    orgs: members.sort((a, b) => (a.mspId < b.mspId ? -1 : a.mspId > b.mspId ? 1 : 0)),
+    orderer: { org: PEER_ORG, mspId: node.mspId, caCertPem: node.caCertPem, adminCertPems: [] },
+  };
+  // Blocks before the first config block were validated against every CA of the data dir,
+  // with the peer's own organization as the one endorser.
+  const legacy = Membership.fromCaDirs([mspRoot(dataDir), peerMspRoot(dataDir)]);
+  return { channelState: new ChannelState({ legacy, endorserMspId: node.mspId }), configTx: configTransaction(config, undefined, ordererSigner) };
 }
 
 /** The ledgerflow contract, as deployed to a Fabric network (chaincode name `ledgerflow`). */

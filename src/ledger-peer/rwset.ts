@@ -1,5 +1,5 @@
 import { ledger } from '@hyperledger/fabric-protos';
-import type { ReadWriteSet, Version } from './simulator/types';
+import { VALIDATION_PARAMETER, type ReadWriteSet, type Version } from './simulator/types';
 
 /** Read/write sets in Fabric's wire form (TxReadWriteSet > NsReadWriteSet > KVRWSet), as they
  * travel inside the endorsed transaction and are validated at commit. */
@@ -36,6 +36,19 @@ export function encodeRwset(namespace: string, rw: ReadWriteSet): Uint8Array {
       return write;
     }),
   );
+  kv.setMetadataWritesList(
+    (rw.metadataWrites ?? []).map((m) => {
+      const write = new kvrwset.KVMetadataWrite();
+      write.setKey(m.key);
+      if (m.validationParameter !== null) {
+        const entry = new kvrwset.KVMetadataEntry();
+        entry.setName(VALIDATION_PARAMETER);
+        entry.setValue(m.validationParameter);
+        write.setEntriesList([entry]);
+      }
+      return write;
+    }),
+  );
   const ns = new rwset.NsReadWriteSet();
   ns.setNamespace(namespace);
   ns.setRwset(kv.serializeBinary());
@@ -66,6 +79,7 @@ export function decodeRwset(bytes: Uint8Array): NamespacedRwset[] {
           key: w.getKey(),
           value: w.getIsDelete() ? null : Buffer.from(w.getValue_asU8()),
         })),
+        ...metadataWritesOf(kv),
       },
     };
   });
@@ -86,4 +100,17 @@ function newRead(key: string, version: Version | null): ledger.rwset.kvrwset.KVR
 function readOf(r: ledger.rwset.kvrwset.KVRead): { key: string; version: Version | null } {
   const v = r.getVersion();
   return { key: r.getKey(), version: v === undefined ? null : { blockNum: v.getBlockNum(), txNum: v.getTxNum() } };
+}
+
+/** A metadata write's VALIDATION_PARAMETER (null: the entry is removed); other entries carry
+ * nothing this peer uses. */
+function metadataWritesOf(kv: ledger.rwset.kvrwset.KVRWSet): Pick<ReadWriteSet, 'metadataWrites'> {
+  const writes = kv.getMetadataWritesList();
+  if (writes.length === 0) return {};
+  return {
+    metadataWrites: writes.map((m) => {
+      const entry = m.getEntriesList().find((e) => e.getName() === VALIDATION_PARAMETER);
+      return { key: m.getKey(), validationParameter: entry === undefined ? null : Buffer.from(entry.getValue_asU8()) };
+    }),
+  };
 }

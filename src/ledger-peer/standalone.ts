@@ -21,6 +21,8 @@ export interface StandaloneOptions {
   blockMaxTx: number;
   blockTimeoutMs: number;
   chaincode: string[];
+  org?: string[];
+  endorsementPolicy: string;
 }
 
 const int = (value: string) => {
@@ -44,7 +46,12 @@ export function withPeerOptions(command: Command): Command {
       'also serve this Node.js chaincode package (package.json main exporting `contracts`), under its package name or as <name>=<dir>; repeatable',
       (value: string, all: string[]) => [...all, value],
       [] as string[],
-    );
+    )
+    .option(
+      '--org <org...>',
+      "the channel's organizations when the ledger is created (default LEDGER_ORGS, comma separated; with those whose CAs are in the data dir)",
+    )
+    .option('--endorsement-policy <policy>', "the chaincodes' endorsement policy", 'MAJORITY Endorsement');
 }
 
 /** The chaincodes to serve: the ledgerflow contract and each package, names unique. */
@@ -63,9 +70,15 @@ export function standaloneChaincodes(packages: readonly string[]): Chaincode[] {
 /** Starts the peer, prints `{endpoint, channel, mspDir, tlsRootCert, chaincodes}` on stdout,
  * and serves until SIGINT or SIGTERM; resolves once the peer has stopped. */
 export async function runStandalonePeer(options: StandaloneOptions, logger: Logger): Promise<void> {
-  const { chaincode: packages, ...rest } = options;
+  const { chaincode: packages, org, ...rest } = options;
   const chaincodes = standaloneChaincodes(packages);
-  const peer = await startEmbeddedPeer({ ...rest, chaincodes, logger });
+  const orgs =
+    org ??
+    (process.env['LEDGER_ORGS'] ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter((o) => o !== '');
+  const peer = await startEmbeddedPeer({ ...rest, orgs, chaincodes, logger });
   process.stdout.write(
     `${JSON.stringify({ endpoint: peer.endpoint, channel: peer.channel, mspDir: peer.mspDir, tlsRootCert: peer.tlsRootCert, chaincodes: chaincodes.map((c) => c.name) })}\n`,
   );

@@ -27,6 +27,8 @@ export interface CommittedTx {
   code: number;
   timestamp: Date;
   writes: { ns: string; key: string; value: Buffer | null }[];
+  /** Key-level endorsement policies set (null: removed), applied after the writes. */
+  metadataWrites?: { ns: string; key: string; value: Buffer | null }[];
   event?: { chaincode: string; name: string; payload: Uint8Array };
 }
 
@@ -83,6 +85,16 @@ export class LedgerStore {
         CREATE TABLE IF NOT EXISTS history (ns TEXT NOT NULL, key BLOB NOT NULL, block_num INTEGER NOT NULL, tx_num INTEGER NOT NULL, tx_id TEXT NOT NULL, ts_ms INTEGER NOT NULL, is_delete INTEGER NOT NULL, value BLOB, PRIMARY KEY (ns, key, block_num, tx_num)) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS events (block_num INTEGER NOT NULL, tx_num INTEGER NOT NULL, tx_id TEXT NOT NULL, chaincode TEXT NOT NULL, name TEXT NOT NULL, payload BLOB NOT NULL, PRIMARY KEY (block_num, tx_num)) WITHOUT ROWID;
     `);
+    // The key-level endorsement policy (VALIDATION_PARAMETER) kept with the value, as Fabric's
+    // state database keeps a key's metadata; a ledger from before it gets the column.
+    if (
+      !this.db
+        .prepare<[], { name: string }>('PRAGMA table_info(state)')
+        .all()
+        .some((c) => c.name === 'metadata')
+    ) {
+      this.db.exec('ALTER TABLE state ADD COLUMN metadata BLOB');
+    }
     const db = this.db;
     this.#stmts = {
       get: db.prepare<[string, Buffer], { value: Buffer; block_num: number; tx_num: number }>(
@@ -109,6 +121,8 @@ export class LedgerStore {
         'INSERT INTO state (ns, key, value, block_num, tx_num) VALUES (?, ?, ?, ?, ?) ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, block_num = excluded.block_num, tx_num = excluded.tx_num',
       ),
       del: db.prepare('DELETE FROM state WHERE ns = ? AND key = ?'),
+      putMetadata: db.prepare('UPDATE state SET metadata = ?, block_num = ?, tx_num = ? WHERE ns = ? AND key = ?'),
+      metadata: db.prepare<[string, Buffer], { metadata: Buffer | null }>('SELECT metadata FROM state WHERE ns = ? AND key = ?'),
       insertHistory: db.prepare('INSERT INTO history (ns, key, block_num, tx_num, tx_id, ts_ms, is_delete) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       insertEvent: db.prepare('INSERT INTO events (block_num, tx_num, tx_id, chaincode, name, payload) VALUES (?, ?, ?, ?, ?, ?)'),
     };
@@ -117,6 +131,11 @@ export class LedgerStore {
   get(ns: string, key: string): VersionedValue | undefined {
     const row = this.#stmts.get.get(ns, enc(key));
     return row === undefined ? undefined : { value: row.value, version: { blockNum: row.block_num, txNum: row.tx_num } };
+  }
+
+  /** The key's endorsement policy (a marshalled SignaturePolicyEnvelope), if it has one. */
+  validationParameter(ns: string, key: string): Buffer | undefined {
+    return this.#stmts.metadata.get(ns, enc(key))?.metadata ?? undefined;
   }
 
   *range(ns: string, startKey: string, endKey: string): Generator<{ key: string } & VersionedValue> {
@@ -147,6 +166,7 @@ export class LedgerStore {
   reader(ns: string): StateReader {
     return {
       get: (key) => this.get(ns, key),
+      validationParameter: (key) => this.validationParameter(ns, key),
       range: (startKey, endKey) => [...this.range(ns, startKey, endKey)],
       history: (key) => this.history(ns, key),
     };
@@ -192,6 +212,7 @@ export class LedgerStore {
           else s.put.run(w.ns, key, w.value, record.number, txNum);
           s.insertHistory.run(w.ns, key, record.number, txNum, tx.txId, ts, w.value === null ? 1 : 0);
         }
+        for (const m of tx.metadataWrites ?? []) s.putMetadata.run(m.value, record.number, txNum, m.ns, enc(m.key));
         if (tx.event !== undefined) {
           s.insertEvent.run(record.number, txNum, tx.txId, tx.event.chaincode, tx.event.name, Buffer.from(tx.event.payload));
         }
@@ -200,13 +221,21 @@ export class LedgerStore {
   }
 
   /** Every state row, in (namespace, key) order: for the verifier. */
-  *allState(): Generator<{ ns: string; key: string; value: Buffer; version: Version }> {
+  *allState(): Generator<{ ns: string; key: string; value: Buffer; version: Version; validationParameter?: Buffer }> {
     const rows = this.db
-      .prepare<[], { ns: string; key: Buffer; value: Buffer; block_num: number; tx_num: number }>(
-        'SELECT ns, key, value, block_num, tx_num FROM state ORDER BY ns, key',
+      .prepare<[], { ns: string; key: Buffer; value: Buffer; block_num: number; tx_num: number; metadata: Buffer | null }>(
+        'SELECT ns, key, value, block_num, tx_num, metadata FROM state ORDER BY ns, key',
       )
       .iterate();
-    for (const r of rows) yield { ns: r.ns, key: r.key.toString('utf8'), value: r.value, version: { blockNum: r.block_num, txNum: r.tx_num } };
+    for (const r of rows) {
+      yield {
+        ns: r.ns,
+        key: r.key.toString('utf8'),
+        value: r.value,
+        version: { blockNum: r.block_num, txNum: r.tx_num },
+        ...(r.metadata === null ? {} : { validationParameter: r.metadata }),
+      };
+    }
   }
 
   *allTxs(): Generator<{ txId: string; blockNum: number; txNum: number; code: number }> {

@@ -117,7 +117,7 @@ export interface Endorsed {
 export function buildTransactionEnvelope(
   proposal: DecodedProposal,
   endorsed: Endorsed,
-  endorser: { identity: Uint8Array; sign: (message: Uint8Array) => Uint8Array },
+  endorsers: readonly { identity: Uint8Array; sign: (message: Uint8Array) => Uint8Array }[],
 ): { envelope: common.Envelope; transaction: UnsignedTransaction } {
   const chaincodeId = new peer.ChaincodeID();
   chaincodeId.setName(proposal.chaincodeName);
@@ -143,14 +143,18 @@ export function buildTransactionEnvelope(
   );
   prp.setExtension$(action.serializeBinary());
   const prpBytes = prp.serializeBinary();
-  const endorsement = new peer.Endorsement();
-  const endorserSignature = endorser.sign(Buffer.concat([prpBytes, endorser.identity]));
-  endorsement.setEndorser(endorser.identity);
-  endorsement.setSignature(endorserSignature);
+  const signed = endorsers.map((endorser) => ({ endorser: endorser.identity, signature: endorser.sign(Buffer.concat([prpBytes, endorser.identity])) }));
 
   const endorsedAction = new peer.ChaincodeEndorsedAction();
   endorsedAction.setProposalResponsePayload(prpBytes);
-  endorsedAction.setEndorsementsList([endorsement]);
+  endorsedAction.setEndorsementsList(
+    signed.map((e) => {
+      const endorsement = new peer.Endorsement();
+      endorsement.setEndorser(e.endorser);
+      endorsement.setSignature(e.signature);
+      return endorsement;
+    }),
+  );
   const actionPayload = new peer.ChaincodeActionPayload();
   actionPayload.setChaincodeProposalPayload(proposal.visiblePayloadBytes);
   actionPayload.setAction(endorsedAction);
@@ -183,7 +187,7 @@ export function buildTransactionEnvelope(
       payloadBytes,
       chaincodeName: proposal.chaincodeName,
       proposalResponsePayload: prpBytes,
-      endorsements: [{ endorser: endorser.identity, signature: endorserSignature }],
+      endorsements: signed,
       results: endorsed.results,
       response: { status: endorsed.status, message: endorsed.message, payload: endorsed.payload },
       ...(endorsed.event === undefined ? {} : { event: { chaincode: proposal.chaincodeName, name: endorsed.event.name, payload: endorsed.event.payload } }),

@@ -9,7 +9,9 @@ import { Membership } from './membership';
 import { LedgerStore, type CommittedTx } from './store';
 import { compareKeys } from './simulator';
 import type { Version } from './simulator';
-import { inRange, validateBlock, type StateView } from './validator';
+import { inRange, validateBlock, type StateView, type ValidationPolicy } from './validator';
+import { ChannelState } from './channel';
+import { DEFAULT_ENDORSEMENT_POLICY, parseEndorsementPolicy } from './endorsementPolicy';
 
 /**
  * Checks a ledger end to end (also while its peer runs: it reads one snapshot): block numbering, each header's previous hash
@@ -31,14 +33,20 @@ export interface VerifyResult {
   problem?: string;
 }
 
-export function verifyLedger(dataDir: string): VerifyResult {
+/** `endorsementPolicy`: the one the peer was started with (default `MAJORITY Endorsement`);
+ * transactions are replayed against it. */
+export function verifyLedger(dataDir: string, options: { endorsementPolicy?: string } = {}): VerifyResult {
   const file = join(dataDir, 'ledger', 'ledger.sqlite');
   if (!existsSync(file)) return { ok: false, blocks: 0, transactions: 0, problem: `no ledger at ${file}` };
   const store = new LedgerStore(file, { mustExist: true });
   try {
     // One read transaction: a consistent snapshot even while the peer keeps committing.
     store.db.exec('BEGIN');
-    return verifyStore(store, new Membership([mspRoot(dataDir), peerMspRoot(dataDir)]));
+    // A ledger's first block is its genesis config block; one written before channels had a
+    // configuration was validated against the CAs of the data dir until its first config block.
+    const channel = new ChannelState({ legacy: Membership.fromCaDirs([mspRoot(dataDir), peerMspRoot(dataDir)]), endorserMspId: mspIdFor(PEER_ORG) });
+    const chaincodePolicy = parseEndorsementPolicy(options.endorsementPolicy ?? DEFAULT_ENDORSEMENT_POLICY);
+    return verifyStore(store, { channel, chaincodePolicy: () => chaincodePolicy });
   } finally {
     if (store.db.inTransaction) store.db.exec('COMMIT');
     store.close();
@@ -46,7 +54,7 @@ export function verifyLedger(dataDir: string): VerifyResult {
 }
 
 class ReplayState implements StateView {
-  readonly values = new Map<string, Map<string, { value: Buffer; version: Version }>>();
+  readonly values = new Map<string, Map<string, { value: Buffer; version: Version; validationParameter?: Buffer }>>();
   readonly txIds = new Set<string>();
 
   version(ns: string, key: string): Version | undefined {
@@ -63,11 +71,14 @@ class ReplayState implements StateView {
   hasTx(txId: string): boolean {
     return this.txIds.has(txId);
   }
+
+  validationParameter(ns: string, key: string): Buffer | undefined {
+    return this.values.get(ns)?.get(key)?.validationParameter;
+  }
 }
 
-function verifyStore(store: LedgerStore, membership: Membership): VerifyResult {
+function verifyStore(store: LedgerStore, policy: ValidationPolicy): VerifyResult {
   const state = new ReplayState();
-  const policy = { endorserMspId: mspIdFor(PEER_ORG), membership };
   const index = new Map<string, { blockNum: number; txNum: number; code: number }>();
   for (const tx of store.allTxs()) index.set(tx.txId, tx);
   let expected = 0;
@@ -120,8 +131,15 @@ function verifyStore(store: LedgerStore, membership: Membership): VerifyResult {
           written.set(historyKey(i, w.ns, w.key), { txId: tx.txId, tsMs: tx.timestamp.getTime(), value: w.value });
           let ns = state.values.get(w.ns);
           if (ns === undefined) state.values.set(w.ns, (ns = new Map()));
+          const kept = ns.get(w.key)?.validationParameter;
           if (w.value === null) ns.delete(w.key);
-          else ns.set(w.key, { value: w.value, version: { blockNum: n, txNum: i } });
+          else ns.set(w.key, { value: w.value, version: { blockNum: n, txNum: i }, ...(kept === undefined ? {} : { validationParameter: kept }) });
+        }
+        for (const m of tx.metadataWrites ?? []) {
+          const current = state.values.get(m.ns)?.get(m.key);
+          if (current === undefined) continue;
+          const { validationParameter: _old, ...rest } = current;
+          state.values.get(m.ns)!.set(m.key, { ...rest, version: { blockNum: n, txNum: i }, ...(m.value === null ? {} : { validationParameter: m.value }) });
         }
       }
       for (; pending.done !== true && pending.value.blockNum <= n; pending = history.next()) {
@@ -175,6 +193,9 @@ function compareState(store: LedgerStore, replayed: ReplayState): string | undef
     if (!r.value.equals(row.value) || r.version.blockNum !== row.version.blockNum || r.version.txNum !== row.version.txNum) {
       return `world state value of ${row.ns}/${JSON.stringify(row.key)} differs from the blocks`;
     }
+    if (!Buffer.from(r.validationParameter ?? []).equals(Buffer.from(row.validationParameter ?? []))) {
+      return `endorsement policy of ${row.ns}/${JSON.stringify(row.key)} differs from the blocks`;
+    }
   }
   const total = [...replayed.values.values()].reduce((sum, ns) => sum + ns.size, 0);
   return count === total ? undefined : `world state is missing ${total - count} keys the blocks wrote`;
@@ -185,9 +206,10 @@ if (require.main === module) {
     .name('ledgerflow-ledger-verify')
     .description('Verify an embedded ledger: hash chain, transaction order, validation codes, world state, key history, chaincode events')
     .requiredOption('--data-dir <dir>', 'the data dir the peer was started with')
-    .action((opts: { dataDir: string }) => {
+    .option('--endorsement-policy <policy>', 'the endorsement policy the peer was started with', 'MAJORITY Endorsement')
+    .action((opts: { dataDir: string; endorsementPolicy: string }) => {
       try {
-        const result = verifyLedger(opts.dataDir);
+        const result = verifyLedger(opts.dataDir, { endorsementPolicy: opts.endorsementPolicy });
         process.stdout.write(`${JSON.stringify(result)}\n`);
         process.exitCode = result.ok ? 0 : 1;
       } catch (err) {

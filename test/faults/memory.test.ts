@@ -1,6 +1,6 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ import { runInNewContext } from 'node:vm';
 import { startHost, type RunningHost } from '../../src/host/host';
 import { durableExtension } from '../../src/durable/hostExtension';
 import { createLogger } from '../../src/observability/logger';
-import { ledgerflowApp } from '../../bench/support/host';
+import { ledgerflowApp, repoRoot } from '../../bench/support/host';
 import { TOKENS, USERS, type Who } from '../integration/datasets/client';
 
 /**
@@ -76,6 +76,8 @@ async function settledRss(): Promise<number> {
 
 test('RSS after a lease race and a GC is within 1.5x of before', async (t) => {
   writeFileSync(join(appDir, 'package.json'), JSON.stringify({ main: ledgerflowApp() }));
+  // The app's own host.json: its routes carry `api/` under an empty route prefix.
+  copyFileSync(join(repoRoot, 'host.json'), join(appDir, 'host.json'));
   const tokens = Object.fromEntries(Object.entries(TOKENS).map(([who, token]) => [token, USERS[who as Who]]));
   // The app reads its settings from process.env (this process is the host).
   Object.assign(process.env, {

@@ -2,11 +2,12 @@ import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { parseSettings } from '../../config/settings';
 import { verifyLedger } from '../../ledger-peer/verify';
+import { addOrg, BroadcastError } from '../../ledger-peer/addOrg';
 import { runStandalonePeer, withPeerOptions, type StandaloneOptions } from '../../ledger-peer/standalone';
 import { createLogger } from '../../observability/logger';
 import { getOrIssueIdentity, mspRoot } from '../../ledger-peer/localCa';
 import { action, formatOption } from '../context';
-import { EXIT } from '../exitCodes';
+import { CliError, EXIT } from '../exitCodes';
 import { fields, printData } from '../output';
 
 /**
@@ -19,6 +20,7 @@ import { fields, printData } from '../output';
  * `ledgerflow ledger identity --org <org> --user <user> [--data-dir <dir>]`: a user's identity
  * from the organization's CA in that ledger's MSP dir (issued on first use), for a
  * fabric-gateway application of one's own.
+ * `ledgerflow ledger add-org <org>`: adds an organization to the channel (ledger-peer/addOrg.ts).
  */
 export function ledgerCommand(): Command {
   const ledger = new Command('ledger').description('the embedded ledger of a data dir');
@@ -31,8 +33,10 @@ export function ledgerCommand(): Command {
     .addOption(formatOption(['json', 'yaml']))
     .action(
       action(async (ctx, o: { dataDir?: string }) => {
-        const dataDir = resolve(o.dataDir ?? parseSettings(process.env).LEDGERFLOW_DATA_DIR);
-        const result = verifyLedger(dataDir);
+        const settings = parseSettings(process.env);
+        const dataDir = resolve(o.dataDir ?? settings.LEDGERFLOW_DATA_DIR);
+        // Transactions are replayed against the policy the peer endorses with.
+        const result = verifyLedger(dataDir, { endorsementPolicy: settings.LEDGER_ENDORSEMENT_POLICY });
         if (ctx.output.structured) printData(ctx.output, result);
         else {
           ctx.output.out(
@@ -46,6 +50,33 @@ export function ledgerCommand(): Command {
           );
         }
         return result.ok ? EXIT.ok : EXIT.failure;
+      }),
+    );
+  ledger
+    .command('add-org')
+    .description("add an organization to the embedded ledger's channel: a config update signed by admins of a majority of its organizations")
+    .argument('<org>', 'the organization (its CA is created in the data dir if absent)')
+    .option('--data-dir <dir>', 'the data dir (default LEDGERFLOW_DATA_DIR, else the default data dir)')
+    .option('--signer <org...>', 'the organizations whose admins sign (default: a majority, in MSP id order)')
+    .addOption(formatOption(['json', 'yaml']))
+    .action(
+      action(async (ctx, org: string, o: { dataDir?: string; signer?: string[] }) => {
+        const dataDir = resolve(o.dataDir ?? parseSettings(process.env).LEDGERFLOW_DATA_DIR);
+        const result = await addOrg(dataDir, org, o.signer === undefined ? {} : { signers: o.signer }).catch((err: unknown) => {
+          const message = err instanceof Error ? err.message : String(err);
+          throw new CliError(EXIT.failure, err instanceof BroadcastError ? 'config_update_refused' : 'add_org_failed', message);
+        });
+        if (ctx.output.structured) printData(ctx.output, result);
+        else {
+          ctx.output.out(
+            fields([
+              ['organizations', result.orgs.join(', ')],
+              ['config sequence', String(result.sequence)],
+              ['signed by admins of', result.signedBy.join(', ')],
+            ]),
+          );
+        }
+        return EXIT.ok;
       }),
     );
   ledger

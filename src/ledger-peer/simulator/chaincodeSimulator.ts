@@ -53,6 +53,16 @@ class SimulationStub extends ShimStub {
     Object.assign(this, fields);
   }
 
+  askedMspId = false;
+
+  /** The endorsing organization's MSP id, which a peer sets as CORE_PEER_LOCALMSPID in its
+   * chaincode's environment; here one process endorses for every organization, so it comes
+   * with each simulation. */
+  override getMspID(): string {
+    this.askedMspId = true;
+    return this.input.endorserMspId ?? super.getMspID();
+  }
+
   /** Computed when asked: few chaincodes use it. */
   override getBinding(): string {
     return proposalBinding(this.input);
@@ -109,6 +119,7 @@ export function loadChaincode(name: string, contracts: unknown[], options: LoadC
         rwset: txsim.readWriteSet(),
       };
       if (stub?.event !== undefined) result.event = stub.event;
+      if (stub?.askedMspId === true) result.askedMspId = true;
       return result;
     },
   };

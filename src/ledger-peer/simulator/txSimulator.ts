@@ -1,6 +1,6 @@
 import { peer } from '@hyperledger/fabric-protos';
 import { compareKeys } from './keyOrder';
-import type { RangeRead, ReadWriteSet, StateReader, Version, VersionedValue } from './types';
+import { VALIDATION_PARAMETER, type RangeRead, type ReadWriteSet, type StateReader, type Version, type VersionedValue } from './types';
 
 interface ShimIterator<T> {
   next(): Promise<IteratorResult<T>>;
@@ -28,13 +28,15 @@ interface ShimKeyModification {
  * - Writes are buffered, last write per key wins; an empty value is a delete (Fabric's
  *   KVWrite.IsDelete is `len(value) == 0`).
  * - Paginated queries are for read-only transactions: no writes after one, none before.
- * - Private data, rich queries, state metadata and chaincode-to-chaincode calls are not
+ * - State metadata is the key-level endorsement policy (VALIDATION_PARAMETER) only.
+ * - Private data, rich queries and chaincode-to-chaincode calls are not
  *   offered (the embedded peer keeps public LevelDB-like state only) and fail clearly.
  */
 export class TxSimulator {
   private readonly reads = new Map<string, Version | null>();
   private readonly rangeReads: RangeRead[] = [];
   private readonly writes = new Map<string, Buffer | null>();
+  private readonly metadataWrites = new Map<string, Buffer | null>();
   private paginatedQueryPerformed = false;
   private done = false;
 
@@ -51,6 +53,9 @@ export class TxSimulator {
       reads: [...this.reads].map(([key, version]) => ({ key, version })).sort(byKey),
       rangeReads: this.rangeReads.map((r) => ({ ...r, keys: [...r.keys] })),
       writes: [...this.writes].map(([key, value]) => ({ key, value })).sort(byKey),
+      ...(this.metadataWrites.size === 0
+        ? {}
+        : { metadataWrites: [...this.metadataWrites].map(([key, validationParameter]) => ({ key, validationParameter })).sort(byKey) }),
     };
   }
 
@@ -127,11 +132,21 @@ export class TxSimulator {
   async handlePurgeState(): Promise<never> {
     throw unsupported('private data');
   }
-  async handlePutStateMetadata(): Promise<never> {
-    throw unsupported('state metadata (key-level endorsement)');
+  /** Key-level endorsement (`setStateValidationParameter`): the only metadata Fabric's
+   * chaincode API writes. */
+  async handlePutStateMetadata(collection: string, key: string, metakey: string, value: Uint8Array): Promise<void> {
+    this.checkWrite(collection, key);
+    if (metakey !== VALIDATION_PARAMETER) throw unsupported(`state metadata other than ${VALIDATION_PARAMETER}`);
+    this.metadataWrites.set(key, value.length === 0 ? null : Buffer.from(value));
   }
-  async handleGetStateMetadata(): Promise<never> {
-    throw unsupported('state metadata (key-level endorsement)');
+
+  /** As on a peer, reading a key's metadata reads the key (its version enters the read set). */
+  async handleGetStateMetadata(collection: string, key: string): Promise<Record<string, Buffer>> {
+    this.checkOpen(collection);
+    const found = this.state.get(key);
+    this.reads.set(key, found === undefined ? null : found.version);
+    const parameter = found === undefined ? undefined : this.state.validationParameter?.(key);
+    return parameter === undefined ? {} : { [VALIDATION_PARAMETER]: Buffer.from(parameter) };
   }
   async handleInvokeChaincode(): Promise<never> {
     throw unsupported('chaincode-to-chaincode calls');

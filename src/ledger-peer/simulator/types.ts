@@ -20,6 +20,9 @@ export interface VersionedValue {
  * does, the versions recorded in the read set make MVCC validation reject the torn read. */
 export interface StateReader {
   get(key: string): VersionedValue | undefined;
+  /** The key's endorsement policy (VALIDATION_PARAMETER), if it has one. Optional: readers
+   * without metadata have none. */
+  validationParameter?(key: string): Buffer | undefined;
   /** keys in [startKey, endKey) in byte order; endKey '' means unbounded
    * (UTF-8 byte order: sort with `compareKeys` from ./keyOrder, not JS `<`). Lazy: a
    * chaincode that stops early stops the iteration. */
@@ -48,10 +51,18 @@ export interface ReadWriteSet {
   reads: { key: string; version: Version | null }[];
   rangeReads: RangeRead[];
   writes: { key: string; value: Buffer | null }[]; // null = delete; last write per key wins; sorted by key
+  /** Key-level endorsement policies set (`setStateValidationParameter`): the marshalled
+   * SignaturePolicyEnvelope, or null to remove it. Sorted by key; absent when none. */
+  metadataWrites?: { key: string; validationParameter: Buffer | null }[];
 }
+
+/** The state metadata entry that holds a key's endorsement policy, as fabric-shim names it. */
+export const VALIDATION_PARAMETER = 'VALIDATION_PARAMETER';
 
 export interface SimulationInput {
   channelId: string;
+  /** The endorsing organization's MSP id: what `ctx.stub.getMspID()` answers. */
+  endorserMspId?: string;
   txId: string;
   timestamp: Date;
   creator: { mspId: string; certPem: string };
@@ -68,6 +79,9 @@ export interface SimulationResult {
   rwset: ReadWriteSet;
   /** The transaction's one chaincode event (the last setEvent), only when status < 400. */
   event?: { name: string; payload: Buffer };
+  /** The chaincode asked which organization endorses (getMspID): its result may differ per
+   * endorser, so each endorser must simulate it. */
+  askedMspId?: boolean;
 }
 
 export interface Chaincode {

@@ -24,7 +24,7 @@ const cli = join(repoRoot, 'bin', 'ledgerflow.js');
 
 test('ledgerflow ledger peer --chaincode serves a chaincode package under its package name; ledger verify checks the ledger', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'ledgerflow-standalone-peer-'));
-  const child = spawn(process.execPath, [cli, 'ledger', 'peer', '--data-dir', dataDir, '--port', '0', '--chaincode', assetPackageDir], {
+  const child = spawn(process.execPath, [cli, 'ledger', 'peer', '--data-dir', dataDir, '--port', '0', '--org', 'org1', '--chaincode', assetPackageDir], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, LOG_LEVEL: 'warn' },
   });

@@ -59,7 +59,8 @@ export interface ConformancePeer {
 
 export async function startConformancePeer(options: Partial<EmbeddedPeerOptions> = {}): Promise<ConformancePeer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ledgerflow-fabric-conformance-'));
-  const start = () => startEmbeddedPeer({ logger: silent, chaincodes: conformanceChaincodes(), ...options, dataDir, port: 0 });
+  // The channel's organizations (its genesis config block): the suite acts as org1 and org2.
+  const start = () => startEmbeddedPeer({ logger: silent, chaincodes: conformanceChaincodes(), orgs: ['org1', 'org2'], ...options, dataDir, port: 0 });
   const grpcClients: grpc.Client[] = [];
   const clients: Client[] = [];
   const connectWith = (identity: { mspId: string; credentials: Uint8Array }, signer: Signer): Client => {

@@ -12,7 +12,7 @@ import { newDataset, silent } from './peerFixture';
 
 test("createLedger runs the embedded peer on a thread; its ledger outlives the process's ledger", async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'ledgerflow-app-ledger-'));
-  const settings = parseSettings({ LEDGERFLOW_DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
+  const settings = parseSettings({ LEDGERFLOW_DATA_DIR: dataDir, LEDGER_ORGS: 'uio', LOG_LEVEL: 'silent' });
   try {
     const input = newDataset();
     const first = await createLedger(settings, silent);
@@ -34,7 +34,7 @@ test("createLedger runs the embedded peer on a thread; its ledger outlives the p
 
 test('hosts of two organizations share one standalone peer by endpoint and provisioned identities', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'ledgerflow-shared-'));
-  const peer = await startEmbeddedPeerThread({ dataDir, port: 0, logLevel: 'silent' });
+  const peer = await startEmbeddedPeerThread({ dataDir, port: 0, orgs: ['uis', 'uio'], logLevel: 'silent' });
   try {
     // The ledger belongs to one peer at a time; the thread reports why another cannot start.
     await assert.rejects(startEmbeddedPeerThread({ dataDir, port: 0, logLevel: 'silent' }), /in use by another peer/);

@@ -19,10 +19,12 @@ export interface PeerFixture {
 export const silent = createLogger({ level: 'silent' });
 /** The platform identity (issued with `ledgerflow.role=platform`), which also reads events. */
 export const PLATFORM = { org: 'uis', user: 'ledgerflow' } as const;
+/** The channel's organizations: every organization the ledger tests act for. */
+export const TEST_ORGS = ['uis', 'uio', 'uib', 'ntnu'] as const;
 
 export async function startPeerFixture(options: Partial<EmbeddedPeerOptions> = {}): Promise<PeerFixture> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'ledgerflow-peer-'));
-  const start = () => startEmbeddedPeer({ logger: silent, ...options, dataDir, port: 0 });
+  const start = () => startEmbeddedPeer({ logger: silent, orgs: [...TEST_ORGS], ...options, dataDir, port: 0 });
   const connectLedger = (peer: EmbeddedPeer) =>
     new FabricLedger({
       endpoint: peer.endpoint,

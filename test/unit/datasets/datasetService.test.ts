@@ -178,3 +178,48 @@ test('delete reports a refused purge instead of hiding it', async () => {
     await t.close();
   }
 });
+
+test('racing takes of one dataset: one transaction wins, the others are refused with its lease without a ledger call', async () => {
+  const t = await setup();
+  try {
+    const ds = await t.service.register(uis, { name: 'n', files: { 'a.txt': 'a' } });
+    let submitted = 0;
+    let reads = 0;
+    const as = t.ledger.as.bind(t.ledger);
+    t.ledger.as = (caller) => {
+      const session = as(caller);
+      return {
+        ...session,
+        getDataset: (id) => {
+          reads++;
+          return session.getDataset(id);
+        },
+        takeLease: (id, ttl) => {
+          submitted++;
+          return session.takeLease(id, ttl);
+        },
+      };
+    };
+    const callers = Array.from({ length: 10 }, (_, i) => ({ user: `u${i}`, org: 'uio' }));
+    const outcomes = await Promise.allSettled(callers.map((c) => t.service.takeLease(c, ds.id, 60)));
+    const won = outcomes.filter((o) => o.status === 'fulfilled');
+    assert.equal(won.length, 1);
+    assert.equal(submitted, 1);
+    assert.equal(reads, 1);
+    const holder = (won[0] as PromiseFulfilledResult<{ holder: { user: string; org: string } }>).value.holder;
+    for (const o of outcomes.filter((x) => x.status === 'rejected')) {
+      const err = (o as PromiseRejectedResult).reason as LedgerflowError;
+      assert.equal(err.code, 'lease_held');
+      assert.deepEqual({ user: (err.data?.['holder'] as { user: string }).user, org: (err.data?.['holder'] as { org: string }).org }, holder);
+    }
+    // Once the racers are answered, a take reads the ledger again: refused while the lease
+    // runs, submitted after it ended.
+    await assert.rejects(t.service.takeLease(uib, ds.id, 60), code('lease_held'));
+    assert.deepEqual([reads, submitted], [2, 1]);
+    t.advance(61);
+    await t.service.takeLease(uib, ds.id, 60);
+    assert.deepEqual([reads, submitted], [3, 2]);
+  } finally {
+    await t.close();
+  }
+});

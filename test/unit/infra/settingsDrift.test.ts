@@ -53,6 +53,8 @@ const LOCAL_ONLY: Record<string, string> = {
   LEDGERFLOW_STRICT_BINDINGS: 'embedded host: refuse functions with bindings it cannot run',
   LEDGER_BLOCK_MAX_TX: 'embedded Fabric peer: block cutting',
   LEDGER_BLOCK_TIMEOUT_MS: 'embedded Fabric peer: block cutting',
+  LEDGER_ORGS: 'embedded Fabric peer: the channel organizations of a new ledger',
+  LEDGER_ENDORSEMENT_POLICY: 'embedded Fabric peer: chaincode endorsement policy',
   LOCAL_DATASET_ROOTS: 'local storage: directories owners may register',
   LOCAL_SANDBOX: 'local compute: sandbox tool',
   LOCAL_JOB_MEMORY: 'local compute: memory limit',

@@ -1,0 +1,154 @@
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { detectSandbox, sandboxCommand } from '../src/adapters/compute/local/sandbox';
+import { startHost } from './support/host';
+import { processCpuMs } from './support/proc';
+import { runQuiet, trivialPlan } from './support/sandboxPlan';
+import { percentile, type BenchModule, type BenchRow } from './types';
+
+/**
+ * Many workflows at once through the whole stack (HTTP, durable engine, ledger, local
+ * sandboxed runner): WORKFLOWS 5-job DAGs submitted together. Step latency is the time from
+ * the last of a job's inputs ending to the job starting, from the jobs' own times (root
+ * jobs have no inputs and are left out); jobs/s is every job over the time from the first
+ * submit to the last job's end, against the ceiling of bare bwrap spawns of the
+ * same trivial job with every core busy, measured in the same run.
+ */
+const WORKFLOWS = Number(process.env['BENCH_WORKFLOWS'] ?? 40);
+const TOKEN = 'bench-token';
+/** The DAG: 1 fans out to 2 and 3, which join in 4, then 5. */
+const INPUTS: Readonly<Record<number, readonly number[]>> = { 1: [], 2: [1], 3: [1], 4: [2, 3], 5: [4] };
+const SPEC = `jobs:\n${"  - command: 'true'\n".repeat(5)}dags:\n  - 1 >> 2 >> 4 >> 5\n  - 1 >> 3 >> 4\n`;
+const FINISHED = ['Succeeded', 'Failed', 'Canceled'];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Job {
+  index: number;
+  status: string;
+  startedAt: string | null;
+  endedAt: string | null;
+}
+interface Run {
+  id: string;
+  status: string;
+  jobs: Job[];
+}
+
+/** Sandboxed `true` spawns per second with `cores` running at once: what the cores allow
+ * for trivial jobs before any orchestration. */
+async function bwrapCeiling(spawns: number): Promise<number | undefined> {
+  if (detectSandbox('bwrap').kind !== 'bwrap') return undefined;
+  const root = mkdtempSync(join(tmpdir(), 'lf-bench-ceiling-'));
+  try {
+    const { file, args, fd3 } = sandboxCommand('bwrap', trivialPlan(root));
+    const argsFile = join(root, 'sandbox.args');
+    if (fd3 !== undefined) writeFileSync(argsFile, fd3);
+    const once = async () => {
+      const fd = fd3 === undefined ? undefined : openSync(argsFile, 'r');
+      try {
+        await runQuiet(file, args, fd);
+      } finally {
+        if (fd !== undefined) closeSync(fd);
+      }
+    };
+    let next = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: availableParallelism() }, async () => {
+        while (next++ < spawns) await once();
+      }),
+    );
+    return (spawns * 1000) / (performance.now() - started);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+export const concurrency: BenchModule = {
+  name: 'concurrency',
+  async run(): Promise<BenchRow[]> {
+    const host = await startHost({
+      settings: { LEDGERFLOW_TOKENS: JSON.stringify({ [TOKEN]: { user: 'alice', org: 'uis' } }), COMPUTE: 'local', LOG_LEVEL: 'warn' },
+    });
+    try {
+      const call = async (method: string, path: string, body?: unknown): Promise<Run> => {
+        const res = await fetch(`${host.url}/api${path}`, {
+          method,
+          headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+        if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+        return (await res.json()) as Run;
+      };
+      const waitAll = async (ids: readonly string[]): Promise<Run[]> => {
+        // One listing every 250 ms while they run (a status read costs the host a few ms of
+        // CPU: reading 40 in turn took a quarter of a core from the run measured), then each
+        // run once for its jobs' times. Latencies and jobs/s come from those times.
+        const wanted = new Set(ids);
+        for (;;) {
+          const page = (await call('GET', '/workflows?limit=100')) as unknown as { items: Run[] };
+          if (page.items.filter((r) => wanted.has(r.id) && FINISHED.includes(r.status)).length === ids.length) break;
+          await sleep(250);
+        }
+        const runs: Run[] = [];
+        for (const id of ids) {
+          let run = await call('GET', `/workflows/${id}`);
+          while (!FINISHED.includes(run.status)) {
+            await sleep(50);
+            run = await call('GET', `/workflows/${id}`);
+          }
+          runs.push(run);
+        }
+        return runs;
+      };
+      await waitAll([(await call('POST', '/workflows', { workflow: SPEC })).id]); // warm-up
+
+      const started = Date.now();
+      const cpuBefore = processCpuMs(host.child.pid as number) ?? NaN;
+      const ids = await Promise.all(Array.from({ length: WORKFLOWS }, async () => (await call('POST', '/workflows', { workflow: SPEC })).id));
+      const runs = await waitAll(ids);
+      const cpuPerJob = ((processCpuMs(host.child.pid as number) ?? NaN) - cpuBefore) / (WORKFLOWS * 5);
+      const lastEnd = Math.max(...runs.flatMap((r) => r.jobs.map((j) => Date.parse(j.endedAt ?? ''))));
+      const jobsPerSecond = (WORKFLOWS * 5 * 1000) / (lastEnd - started);
+      const failed = runs.filter((r) => r.status !== 'Succeeded');
+      if (failed.length > 0) throw new Error(`${failed.length} of ${WORKFLOWS} workflows did not succeed: ${JSON.stringify(failed[0])}`);
+
+      const steps: number[] = [];
+      for (const run of runs) {
+        const at = new Map(run.jobs.map((j) => [j.index, j]));
+        for (const [index, inputs] of Object.entries(INPUTS)) {
+          if (inputs.length === 0) continue;
+          const inputsDone = Math.max(...inputs.map((i) => Date.parse(at.get(i)?.endedAt ?? '')));
+          steps.push(Date.parse(at.get(Number(index))?.startedAt ?? '') - inputsDone);
+        }
+      }
+      if (steps.some((s) => !Number.isFinite(s))) throw new Error('a job has no start or end time');
+      const p50 = percentile(steps, 50);
+      const p95 = percentile(steps, 95);
+      const ceiling = await bwrapCeiling(WORKFLOWS * 5);
+      const label = `${WORKFLOWS} x 5-job DAGs at once`;
+      return [
+        { name: `${label}: step latency p50`, value: p50, unit: 'ms' },
+        // CPU, unlike latency, does not depend on what else shares the machine.
+        { name: `${label}: host CPU per job (all threads)`, value: cpuPerJob, unit: 'ms' },
+        { name: `${label}: step latency p95`, value: p95, unit: 'ms', target: '<= 250 ms', ok: p95 <= 250 },
+        {
+          name: `${label}: jobs/s`,
+          value: jobsPerSecond,
+          unit: 'jobs/s',
+          ...(ceiling === undefined
+            ? {}
+            : {
+                baseline: ceiling,
+                ratio: jobsPerSecond / ceiling,
+                target: `>= 0.5x bwrap spawns/s on ${availableParallelism()} cores`,
+                ok: jobsPerSecond >= 0.5 * ceiling,
+              }),
+        },
+      ];
+    } finally {
+      await host.kill();
+    }
+  },
+};

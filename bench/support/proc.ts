@@ -1,0 +1,19 @@
+import { readFileSync } from 'node:fs';
+
+/** CPU ms a process has used so far, all its threads (Linux /proc, USER_HZ = 100), to report
+ * cost independent of how busy the machine is; undefined elsewhere. */
+export function processCpuMs(pid: number): number | undefined {
+  try {
+    const fields = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] as string).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Resident set of a process in bytes (Linux /proc). */
+export function rssBytes(pid: number): number {
+  const line = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (line === null) throw new Error(`no VmRSS for ${pid}`);
+  return Number(line[1]) * 1024;
+}
