@@ -10,7 +10,7 @@ import { shareUrlProblems } from '../core/datasets/shareUrl';
 const MAX_TTL = 366 * 86_400;
 const ttl = z.number().int().positive().max(MAX_TTL);
 // No control characters: a name reaches terminals (the CLI) and logs.
-const name = z
+export const displayName = z
   .string()
   .trim()
   .min(1)
@@ -40,7 +40,7 @@ const source = z.discriminatedUnion('kind', [
 
 export const registerBody = z
   .object({
-    name,
+    name: displayName,
     description: description.optional(),
     policy: policy.optional(),
     source: source.optional(),
@@ -57,7 +57,7 @@ export const registerBody = z
 
 export const updateBody = z
   .object({
-    name: name.optional(),
+    name: displayName.optional(),
     description: description.optional(),
     policy: policy.optional(),
   })

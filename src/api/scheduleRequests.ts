@@ -4,14 +4,9 @@ import { fileMapProblems } from '../core/relativePath';
 import { SCHEDULE_ID } from '../core/schedules/schedule';
 import { MAX_SPEC_BYTES } from '../core/workflow/spec';
 import { ncrontabProblem } from '../time/ncrontab';
+import { displayName } from './datasetRequests';
 
 /** The schedule API's inputs, validated once at the edge, every problem with its path. */
-const name = z
-  .string()
-  .trim()
-  .min(1)
-  .max(200)
-  .regex(/^\P{Cc}*$/u, 'must not contain control characters');
 
 const schedule = z
   .string()
@@ -25,7 +20,7 @@ const schedule = z
 
 export const createScheduleBody = z
   .object({
-    name,
+    name: displayName,
     workflow: z.string().min(1).max(MAX_SPEC_BYTES).meta({ description: 'the workflow YAML, as POST /workflows takes it' }),
     files: z.record(z.string(), z.string()).default({}),
     schedule: schedule.optional(),
@@ -54,7 +49,7 @@ export const createScheduleBody = z
   });
 
 export const patchScheduleBody = z
-  .object({ enabled: z.boolean().optional(), schedule: schedule.optional(), name: name.optional() })
+  .object({ enabled: z.boolean().optional(), schedule: schedule.optional(), name: displayName.optional() })
   .strict()
   .refine((b) => b.enabled !== undefined || b.schedule !== undefined || b.name !== undefined, { message: 'enabled, schedule or name is required' });
 

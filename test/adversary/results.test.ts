@@ -1,9 +1,9 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { WorkflowRecord } from '@ledgerflow/chaincode';
 import { outputsSha256 } from '../../src/core/workflow/outputs';
-import { newDataset, startPeerFixture, type PeerFixture } from '../integration/ledger/peerFixture';
-import { DishonestClient, type Outcome } from './dishonestClient';
+import { newDataset } from '../integration/ledger/peerFixture';
+import { accepted, ownerAndOutsider, refusedWith } from './twoOrgs';
 
 /**
  * A dishonest lessee (uio) talks to the embedded peer's Gateway with its own identity,
@@ -11,58 +11,37 @@ import { DishonestClient, type Outcome } from './dishonestClient';
  * owner (uis) reviews results, or to record outputs that break the owner's size limit. The
  * chaincode refuses each; the owner's honest release is accepted.
  */
-let f: PeerFixture;
-let mallory: DishonestClient; // uio, the lessee
-let alice: DishonestClient; // uis, the owner
-
-before(async () => {
-  f = await startPeerFixture();
-  [mallory, alice] = await Promise.all([
-    DishonestClient.connect(f.peer.endpoint, f.peer.mspDir, 'uio', 'mallory'),
-    DishonestClient.connect(f.peer.endpoint, f.peer.mspDir, 'uis', 'alice'),
-  ]);
-});
-after(async () => {
-  for (const c of [mallory, alice]) c?.close();
-  await f?.close();
-});
-
-const accepted = (out: Outcome): string => {
-  assert.ok(out.ok, `expected acceptance, got: ${out.text}`);
-  return out.text;
-};
-const refusedWith = (out: Outcome, code: string): void => {
-  assert.equal(out.ok, false, `expected a refusal (${code}), got: ${out.text}`);
-  assert.equal(out.code, code, out.text);
-};
+// mallory: uio, the lessee
+// alice: uis, the owner
+const p = ownerAndOutsider();
 
 const OUTPUTS = { files: [{ path: 'out.csv', size: 500, sha256: 'b'.repeat(64) }], logs: [] };
 
 async function run(policy: Record<string, unknown>, workflowId: string): Promise<void> {
   const dataset = newDataset({ policy: { leaseTtlSeconds: 60, maxLeaseTtlSeconds: 3600, approval: 'none', ...policy } });
-  accepted(await alice.submit('honest', 'RegisterDataset', JSON.stringify(dataset)));
-  accepted(await mallory.submit('honest', 'TakeLease', dataset.id, '60'));
-  accepted(await mallory.submit('honest', 'RecordWorkflowLaunched', JSON.stringify({ workflowId, datasetIds: [dataset.id], specHash: 'c'.repeat(64) })));
+  accepted(await p.alice.submit('honest', 'RegisterDataset', JSON.stringify(dataset)));
+  accepted(await p.mallory.submit('honest', 'TakeLease', dataset.id, '60'));
+  accepted(await p.mallory.submit('honest', 'RecordWorkflowLaunched', JSON.stringify({ workflowId, datasetIds: [dataset.id], specHash: 'c'.repeat(64) })));
 }
 
 test("the lessee cannot release its own run's outputs, whatever it names; the owner can", async () => {
   await run({ results: 'review' }, 'wf-review');
   const finish = { workflowId: 'wf-review', status: 'Succeeded', jobs: [], outputs: OUTPUTS };
-  const done = JSON.parse(accepted(await mallory.submit('honest', 'RecordWorkflowFinished', JSON.stringify(finish)))) as WorkflowRecord;
+  const done = JSON.parse(accepted(await p.mallory.submit('honest', 'RecordWorkflowFinished', JSON.stringify(finish)))) as WorkflowRecord;
   assert.equal(done.results?.state, 'pending-review');
   const release = JSON.stringify({ decision: 'release', outputsSha256: outputsSha256(OUTPUTS) });
-  refusedWith(await mallory.submit('honest', 'DecideResults', 'wf-review', release), 'forbidden');
+  refusedWith(await p.mallory.submit('honest', 'DecideResults', 'wf-review', release), 'forbidden');
   refusedWith(
-    await mallory.submit('honest', 'DecideResults', 'wf-review', JSON.stringify({ decision: 'release', outputsSha256: 'e'.repeat(64) })),
+    await p.mallory.submit('honest', 'DecideResults', 'wf-review', JSON.stringify({ decision: 'release', outputsSha256: 'e'.repeat(64) })),
     'forbidden',
   );
   refusedWith(
-    await mallory.submit('honest', 'DecideResults', 'wf-review', JSON.stringify({ decision: 'release', outputsSha256: outputsSha256(OUTPUTS), org: 'uis' })),
+    await p.mallory.submit('honest', 'DecideResults', 'wf-review', JSON.stringify({ decision: 'release', outputsSha256: outputsSha256(OUTPUTS), org: 'uis' })),
     'validation_failed',
   );
   // Nor can it rewrite the finish to swap the outputs under review.
-  refusedWith(await mallory.submit('honest', 'RecordWorkflowFinished', JSON.stringify({ ...finish, outputs: { files: [], logs: [] } })), 'conflict');
-  const released = JSON.parse(accepted(await alice.submit('honest', 'DecideResults', 'wf-review', release))) as WorkflowRecord;
+  refusedWith(await p.mallory.submit('honest', 'RecordWorkflowFinished', JSON.stringify({ ...finish, outputs: { files: [], logs: [] } })), 'conflict');
+  const released = JSON.parse(accepted(await p.alice.submit('honest', 'DecideResults', 'wf-review', release))) as WorkflowRecord;
   assert.equal(released.results?.state, 'released');
   assert.equal(released.results?.reviews[0]?.decidedBy?.user, 'alice');
 });
@@ -70,7 +49,7 @@ test("the lessee cannot release its own run's outputs, whatever it names; the ow
 test("outputs over the owner's maxResultBytes cannot be recorded as a success", async () => {
   await run({ maxResultBytes: 100 }, 'wf-limit');
   const finish = (status: string) => JSON.stringify({ workflowId: 'wf-limit', status, jobs: [], outputs: OUTPUTS });
-  refusedWith(await mallory.submit('honest', 'RecordWorkflowFinished', finish('Succeeded')), 'validation_failed');
-  const failed = JSON.parse(accepted(await mallory.submit('honest', 'RecordWorkflowFinished', finish('Failed')))) as WorkflowRecord;
+  refusedWith(await p.mallory.submit('honest', 'RecordWorkflowFinished', finish('Succeeded')), 'validation_failed');
+  const failed = JSON.parse(accepted(await p.mallory.submit('honest', 'RecordWorkflowFinished', finish('Failed')))) as WorkflowRecord;
   assert.equal(failed.results?.state, 'rejected');
 });
