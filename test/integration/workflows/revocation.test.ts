@@ -48,9 +48,11 @@ function processesWith(marker: string): number[] {
   return pids;
 }
 
-/** Ms from `since` until no process of the job is left (polled; fails after 30 s). */
+/** Ms from `since` until no process of the job is left (polled until 30 s after `since`, or
+ * 30 s from now if later: `since` may be a lease's end well ahead of the call). */
 async function goneAfter(marker: string, since: number): Promise<number> {
-  await eventually(() => (processesWith(marker).length === 0 ? true : undefined), 30_000, `the job's processes (${marker}) to be gone`);
+  const waitMs = Math.max(since - Date.now(), 0) + 30_000;
+  await eventually(() => (processesWith(marker).length === 0 ? true : undefined), waitMs, `the job's processes (${marker}) to be gone`);
   return Date.now() - since;
 }
 
