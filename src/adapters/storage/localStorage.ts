@@ -88,9 +88,11 @@ export class LocalDatasetStorage implements DatasetStorage {
     }
     try {
       if (!change.replace) {
+        // `to` was just made, empty: errorOnExist would refuse `to` itself on Node 22
+        // (ERR_FS_CP_EEXIST), and with force false nothing in it is overwritten anyway.
         await fs.cp(localPath(from), to, {
           recursive: true,
-          errorOnExist: true,
+          errorOnExist: false,
           force: false,
           verbatimSymlinks: true,
           filter: async (src) => !(await isReplaced(localPath(from), src, change.files)),
