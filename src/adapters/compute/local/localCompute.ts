@@ -1,5 +1,4 @@
 import { BACKUP_MANIFEST, backupManifestSchema } from '../../../core/backup';
-import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
@@ -39,6 +38,7 @@ import {
 import { RunSlots } from './slots';
 import { JobCgroups, type CgroupMode, type JobLimits } from './cgroups';
 import { LOG_INDEX, SUPERVISOR_NAME, SUPERVISOR_SCRIPT } from './supervisor';
+import { supervisorSpawner, type SupervisorSpawner } from './spawner';
 import { fileSource, openWorkspaceFile, readAll, readWorkspaceFile, workspaceDigests, writeWorkspaceFiles } from './workspace';
 
 /** A job's supervisor (a separate process) may still be writing its exit record while a run's
@@ -116,6 +116,7 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
   private readonly slots: RunSlots;
   private readonly log: Logger | undefined;
   private readonly launching = new Map<string, Promise<JobHandle>>();
+  private readonly spawner: SupervisorSpawner = supervisorSpawner();
 
   constructor(options: LocalComputeOptions) {
     this.dataDir = resolve(options.dataDir);
@@ -339,21 +340,13 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
       String(Math.ceil(this.diskBytes / 1024)),
       workspace,
     ];
-    const child = spawn('/bin/sh', ['-c', SUPERVISOR_SCRIPT, SUPERVISOR_NAME, dir, ...supervisorArgs, file, ...args], {
+    // Detached (own session): the job survives the host, and the host's signals.
+    const supervisor = await this.spawner.start('/bin/sh', ['-c', SUPERVISOR_SCRIPT, SUPERVISOR_NAME, dir, ...supervisorArgs, file, ...args], {
       cwd: dir,
-      detached: true, // own session: the job survives the host, and the host's signals
-      stdio: 'ignore',
       env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' },
     });
-    // Listen before any await: a short job can end while the pid is being written.
-    const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
-    await new Promise<void>((ok, fail) => {
-      child.once('spawn', ok);
-      child.once('error', fail);
-    });
-    child.unref();
-    await writeTextAtomic(join(dir, JOB_FILES.wrapperPid), `${child.pid}\n`);
-    void exited.then(async () => {
+    await writeTextAtomic(join(dir, JOB_FILES.wrapperPid), `${supervisor.pid}\n`);
+    void supervisor.exited.then(async () => {
       release();
       await this.cgroups
         .remove(cgroupName(job))
