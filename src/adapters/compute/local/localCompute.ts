@@ -22,7 +22,7 @@ import type {
   UnreportedExit,
 } from '../../../ports/compute';
 import { MAX_LOG_PIECE, TAIL_WINDOW_BYTES, TimedLineSplitter, parseLogIndex, sinceOffset } from '../../../core/logTimes';
-import { JOB_FILES, isJobProcess, readExitRecord, jobStateSchema, readJson, readPid, writeJsonAtomic, writeTextAtomic, type JobState } from './jobDir';
+import { JOB_FILES, isJobProcess, readExitRecord, jobStateSchema, readJson, readPid, writeJsonAtomic, writeTextVisible, type JobState } from './jobDir';
 import {
   SANDBOX_PATH,
   WORKSPACE_MOUNT,
@@ -345,7 +345,7 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
       cwd: dir,
       env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' },
     });
-    await writeTextAtomic(join(dir, JOB_FILES.wrapperPid), `${supervisor.pid}\n`);
+    await writeTextVisible(join(dir, JOB_FILES.wrapperPid), `${supervisor.pid}\n`);
     void supervisor.exited.then(async () => {
       release();
       await this.cgroups
