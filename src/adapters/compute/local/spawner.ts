@@ -29,8 +29,11 @@ const ORPHAN_POLL_MS = 500;
  * build), supervisors are spawned from the host as before.
  */
 export function supervisorSpawner(): SupervisorSpawner {
-  return existsSync(HELPER_SCRIPT) ? new HelperSpawner() : { start: spawnHere };
+  // One per process, whatever the number of backends (tests make many): a helper is a node
+  // process of its own, ~40 MiB.
+  return (shared ??= existsSync(HELPER_SCRIPT) ? new HelperSpawner() : { start: spawnHere });
 }
+let shared: SupervisorSpawner | undefined;
 
 async function spawnHere(file: string, args: readonly string[], options: { cwd: string; env: Record<string, string> }): Promise<StartedSupervisor> {
   const child = spawn(file, args, { ...options, detached: true, stdio: 'ignore' });
