@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { common, gateway, peer } from '@hyperledger/fabric-protos';
@@ -74,13 +73,10 @@ const ERROR_STATUS = 400;
 const ENDORSEMENT_MEMORY = 4096;
 
 interface Endorsement {
-  payloadHash: Buffer;
   transaction: UnsignedTransaction;
   rwsets: EndorsedHere['rwsets'];
   signers: EndorsedHere['signers'];
 }
-
-const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest();
 
 export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImplementation {
   const { channel, channelState, store, orderer, log } = deps;
@@ -234,7 +230,6 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
     reply.setPreparedTransaction(envelope);
     if (endorsements.size >= ENDORSEMENT_MEMORY) endorsements.delete(endorsements.keys().next().value!);
     endorsements.set(proposal.txId, {
-      payloadHash: sha256(transaction.payloadBytes),
       transaction,
       rwsets: [{ namespace: chaincode.name, rwset: result.rwset }],
       signers: orgs.map((mspId) => ({ mspId, isAdmin: false })),
@@ -279,7 +274,8 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
     const known = endorsements.get(txId);
     if (known === undefined) return undefined;
     endorsements.delete(txId);
-    if (!sha256(envelope.getPayload_asU8()).equals(known.payloadHash)) return undefined;
+    // The payload built here is kept anyway: comparing bytes costs less than hashing both.
+    if (Buffer.compare(envelope.getPayload_asU8(), known.transaction.payloadBytes) !== 0) return undefined;
     return { tx: { ...known.transaction, signature: envelope.getSignature_asU8() }, rwsets: known.rwsets, signers: known.signers };
   }
 
