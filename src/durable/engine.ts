@@ -11,7 +11,7 @@ import { admit, applyEvent, decide, emptyState, type Effect } from './replay';
 import { subOrchestrationIdProblem } from './instanceId';
 import { messageRows, newLive, restoreLive, storeRaised, type Live } from './live';
 import type { ActivityItem, DurableStore, InstanceRow, StoredMessage, WriteBatch } from './store';
-import { markPlayed, replayEpisode, sdkReads } from './triggerInput';
+import { markPlayed, replayEpisode, replayText } from './triggerInput';
 
 /**
  * The scheduler: a loop over data. Every change is a `WriteBatch` committed to the store
@@ -274,7 +274,8 @@ export class DurableEngine extends ClientOperations {
     const append = (e: HistoryEvent): void => {
       applyEvent(s, e);
       appended.push(e);
-      if (sdkReads(e)) live.replay.push(JSON.stringify(e));
+      const text = replayText(e);
+      if (text !== undefined) live.replay.push(text);
     };
     admission.events.forEach(append);
     let effects: Effect[] = admission.effects;
