@@ -33,30 +33,15 @@ export class GroupCommit {
   /** Since when commits fail for want of space (they are retried until one succeeds). */
   private diskFullSince: number | undefined;
   private seq = 0;
-  private readonly worker: Worker;
-  private readonly replies: MessagePort;
-  /** How many replies the writer has sent (it wakes `close` through this). */
-  private readonly sent: Int32Array;
+  /** The writer thread, started with the first transaction (not on the host's startup path). */
+  private writer: { worker: Worker; replies: MessagePort; sent: Int32Array } | undefined;
   /** Transactions committed, and the writer's wall time in them (SQLite work and fsync). */
   readonly stats = { transactions: 0, ms: 0 };
 
   constructor(
     private readonly store: DurableStore,
     private readonly log?: Logger,
-  ) {
-    const channel = new MessageChannel();
-    const signal = new SharedArrayBuffer(4);
-    this.sent = new Int32Array(signal);
-    this.replies = channel.port1;
-    const data: WriterData = { file: store.file, replies: channel.port2, signal };
-    this.worker = new Worker(join(__dirname, 'commitWorker.js'), { workerData: data, transferList: [channel.port2] });
-    // Only a transaction in flight keeps the process alive (the reply port is ref'd then).
-    this.worker.unref();
-    this.replies.unref();
-    this.replies.on('message', (r: WriterReply) => this.onReply(r));
-    this.worker.on('error', (err) => this.writerGone(err));
-    this.worker.on('exit', (code) => this.writerGone(new Error(`the durable store's writer thread exited (code ${code})`)));
-  }
+  ) {}
 
   /** Whether commits are waiting for space on a full disk. */
   get waitingForSpace(): boolean {
@@ -98,7 +83,8 @@ export class GroupCommit {
       this.post();
       if (!this.settleNextReply(deadline)) return;
     }
-    this.worker.postMessage({ kind: 'close' } satisfies WriterRequest);
+    if (this.writer === undefined) return;
+    this.writer.worker.postMessage({ kind: 'close' } satisfies WriterRequest);
     this.waitForReply(deadline);
   }
 
@@ -112,16 +98,33 @@ export class GroupCommit {
     const items = this.pending;
     this.pending = [];
     this.inFlight = items;
-    this.replies.ref();
+    const { worker, replies } = this.startWriter();
+    replies.ref();
     const lease = { owner: this.store.lease.owner, until: this.store.lease.until() };
-    this.worker.postMessage({ kind: 'commit', seq: ++this.seq, batches: items.map((i) => i.batch), lease } satisfies WriterRequest);
+    worker.postMessage({ kind: 'commit', seq: ++this.seq, batches: items.map((i) => i.batch), lease } satisfies WriterRequest);
+  }
+
+  private startWriter(): NonNullable<GroupCommit['writer']> {
+    if (this.writer !== undefined) return this.writer;
+    const channel = new MessageChannel();
+    const signal = new SharedArrayBuffer(4);
+    const data: WriterData = { file: this.store.file, replies: channel.port2, signal };
+    const worker = new Worker(join(__dirname, 'commitWorker.js'), { workerData: data, transferList: [channel.port2] });
+    // Only a transaction in flight keeps the process alive (the reply port is ref'd then).
+    worker.unref();
+    channel.port1.unref();
+    channel.port1.on('message', (r: WriterReply) => this.onReply(r));
+    worker.on('error', (err) => this.writerGone(err));
+    worker.on('exit', (code) => this.writerGone(new Error(`the durable store's writer thread exited (code ${code})`)));
+    this.writer = { worker, replies: channel.port1, sent: new Int32Array(signal) };
+    return this.writer;
   }
 
   private onReply(r: WriterReply): void {
     const items = this.inFlight;
     if (r.kind === 'closed' || items === undefined) return;
     this.inFlight = undefined;
-    this.replies.unref();
+    this.writer?.replies.unref();
     if (r.kind === 'committed') {
       this.stats.transactions++;
       this.stats.ms += r.ms;
@@ -167,7 +170,7 @@ export class GroupCommit {
     const items = [...(this.inFlight ?? []), ...this.pending];
     this.inFlight = undefined;
     this.pending = [];
-    this.replies.unref();
+    this.writer?.replies.unref();
     for (const i of items) i.reject(err);
   }
 
@@ -187,13 +190,14 @@ export class GroupCommit {
   }
 
   private waitForReply(deadline: number): WriterReply | undefined {
+    const { replies, sent } = this.startWriter();
     for (;;) {
-      const seen = Atomics.load(this.sent, 0);
-      const got = receiveMessageOnPort(this.replies);
+      const seen = Atomics.load(sent, 0);
+      const got = receiveMessageOnPort(replies);
       if (got !== undefined) return got.message as WriterReply;
       const left = deadline - Date.now();
       if (left <= 0) return undefined;
-      Atomics.wait(this.sent, 0, seen, left);
+      Atomics.wait(sent, 0, seen, left);
     }
   }
 }
