@@ -209,14 +209,16 @@ export async function run(): Promise<BenchRow[]> {
     await runToCompletion(engine, 'sequence', [SEQUENTIAL]); // warm-up
     const cpu: number[] = [];
     const commitMs: number[] = [];
+    const commits: number[] = [];
     const { engine: ms, base } = await paired(
       async () => {
         const c0 = process.cpuUsage();
-        const k0 = engine.commitStats.ms;
+        const { ms: k0, transactions: n0 } = engine.commitStats;
         const t = await runToCompletion(engine, 'sequence', [SEQUENTIAL]);
         const c = process.cpuUsage(c0);
         cpu.push((c.user + c.system) / SEQUENTIAL);
         commitMs.push(((engine.commitStats.ms - k0) * 1000) / SEQUENTIAL);
+        commits.push((engine.commitStats.transactions - n0) / SEQUENTIAL);
         return t;
       },
       () => baseline(1, SEQUENTIAL, false),
@@ -233,6 +235,8 @@ export async function run(): Promise<BenchRow[]> {
       baseline: round(baseStepUs),
       ratio: round(median(commitMs) / baseStepUs),
     });
+    // Below 1 when steps come faster than fsyncs: the steps written during one commit share the next.
+    rows.push({ name: `${SEQUENTIAL} sequential: commits per step`, value: round(median(commits)), unit: 'commits' });
     rows.push({
       name: `${SEQUENTIAL} sequential: CPU per step`,
       value: round(median(cpu)),
