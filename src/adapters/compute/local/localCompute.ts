@@ -51,6 +51,9 @@ export interface LocalComputeOptions {
   dataDir: string;
   /** LOCAL_SANDBOX: which isolation to use; `auto` prefers bubblewrap. */
   sandbox?: SandboxPreference;
+  /** What probeSandbox(sandbox, jobUserFor(jobUser)) found, when the caller probed ahead
+   * (without blocking); otherwise the constructor probes. */
+  detection?: SandboxDetection;
   /** LOCAL_JOB_MEMORY: memory limit of jobs whose spec names no memory. */
   defaultMemory?: string;
   /** LOCAL_JOB_UID / LOCAL_JOB_GID: who jobs run as when the host is root. */
@@ -121,7 +124,7 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
   constructor(options: LocalComputeOptions) {
     this.dataDir = resolve(options.dataDir);
     this.user = jobUserFor(options.jobUser ?? DEFAULT_JOB_USER);
-    this.detection = detectSandbox(options.sandbox ?? 'auto', this.user);
+    this.detection = options.detection ?? detectSandbox(options.sandbox ?? 'auto', this.user);
     this.logBytes = options.logBytes ?? DEFAULT_LOG_BYTES;
     this.diskBytes = options.diskBytes ?? DEFAULT_DISK_BYTES;
     this.pids = options.pids ?? DEFAULT_PIDS;
