@@ -32,11 +32,20 @@ async function setup() {
     logger: createLogger({ level: 'silent' }),
     now,
   });
+  type Session = ReturnType<InMemoryLedgerPort['as']>;
   return {
     dir,
     ledger,
     keyStores,
     service,
+    /** Every caller's ledger session does what `wrap` returns instead, for those methods. */
+    intercept: (wrap: (session: Session) => Partial<Session>) => {
+      const as = ledger.as.bind(ledger);
+      ledger.as = (caller) => {
+        const session = as(caller);
+        return { ...session, ...wrap(session) };
+      };
+    },
     advance: (s: number) => {
       clock += s * 1000;
     },
@@ -185,21 +194,16 @@ test('racing takes of one dataset: one transaction wins, the others are refused 
     const ds = await t.service.register(uis, { name: 'n', files: { 'a.txt': 'a' } });
     let submitted = 0;
     let reads = 0;
-    const as = t.ledger.as.bind(t.ledger);
-    t.ledger.as = (caller) => {
-      const session = as(caller);
-      return {
-        ...session,
-        getDataset: (id) => {
-          reads++;
-          return session.getDataset(id);
-        },
-        takeLease: (id, ttl) => {
-          submitted++;
-          return session.takeLease(id, ttl);
-        },
-      };
-    };
+    t.intercept((session) => ({
+      getDataset: (id) => {
+        reads++;
+        return session.getDataset(id);
+      },
+      takeLease: (id, ttl) => {
+        submitted++;
+        return session.takeLease(id, ttl);
+      },
+    }));
     const callers = Array.from({ length: 10 }, (_, i) => ({ user: `u${i}`, org: 'uio' }));
     const outcomes = await Promise.allSettled(callers.map((c) => t.service.takeLease(c, ds.id, 60)));
     const won = outcomes.filter((o) => o.status === 'fulfilled');
@@ -232,19 +236,14 @@ test('a read that shows the lease held answers the takes queued before it was se
     // Reads wait until the test lets each one through, so the test decides who arrived when.
     const gates: (() => void)[] = [];
     let reads = 0;
-    const as = t.ledger.as.bind(t.ledger);
-    t.ledger.as = (caller) => {
-      const session = as(caller);
-      return {
-        ...session,
-        getDataset: async (id) => {
-          reads++;
-          await new Promise<void>((open) => gates.push(open));
-          return session.getDataset(id);
-        },
-        takeLease: () => assert.fail('a take of a held lease was submitted'),
-      };
-    };
+    t.intercept((session) => ({
+      getDataset: async (id) => {
+        reads++;
+        await new Promise<void>((open) => gates.push(open));
+        return session.getDataset(id);
+      },
+      takeLease: () => assert.fail('a take of a held lease was submitted'),
+    }));
     const settle = () => new Promise((r) => setImmediate(r));
     const first = t.service.takeLease(uib, ds.id, 60);
     await settle();
