@@ -5,6 +5,7 @@ import { tagActions } from './actions';
 import { clientConfig, WEBHOOK_PATH } from './clientConfig';
 import { DurableEngine } from './engine';
 import { createHttpApi } from './httpApi';
+import { installInProcessClient } from './inProcessClient';
 import type { FunctionPort } from './ports';
 import { DurableStore } from './store';
 import { loadOrCreateSystemKey, newSecret } from './systemKey';
@@ -41,6 +42,7 @@ export function durableExtension(): HostExtension {
   let engine: DurableEngine | undefined;
   let store: DurableStore | undefined;
   let binding: RpcTypedData | undefined;
+  let uninstallClient = (): void => undefined;
 
   return {
     name: 'durable',
@@ -88,9 +90,12 @@ export function durableExtension(): HostExtension {
       });
       // A new rpc secret at every start: only this process's own clients know it.
       const secrets = { systemKey: await loadOrCreateSystemKey(ctx.dataDir), rpcSecret: newSecret() };
-      binding = { json: JSON.stringify(clientConfig(ctx.baseUrl, config.hubName, secrets)) };
+      const client = clientConfig(ctx.baseUrl, config.hubName, secrets);
+      binding = { json: JSON.stringify(client) };
       const api = createHttpApi({ engine, taskHub: config.hubName, origin: ctx.baseUrl, secrets });
-      ctx.mountHttp(WEBHOOK_PATH, (req, res) => api(req, res));
+      ctx.mountHttp(WEBHOOK_PATH, (req, res) => api.serve(req, res));
+      // The app's DurableClient calls below rpcBaseUrl are answered in process (same handler).
+      uninstallClient = installInProcessClient({ rpcBaseUrl: client.rpcBaseUrl, dispatch: api.dispatch, shutdownSignal: ctx.shutdownSignal });
       // Not through ctx.track: the engine's loop lives as long as the host, not one request;
       // its episodes and activities are host invocations, tracked as such.
       engine.start();
@@ -110,6 +115,7 @@ export function durableExtension(): HostExtension {
     },
 
     close() {
+      uninstallClient();
       engine?.close();
       store?.close();
     },
