@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { HostContext, HostExtension, RegisteredFunction, RpcTypedData } from '../host/extension';
+import { metadataString, type HostContext, type HostExtension, type RegisteredFunction, type RpcTypedData } from '../host/extension';
 import { tagActions } from './actions';
 import { clientConfig, WEBHOOK_PATH } from './clientConfig';
 import { DurableEngine } from './engine';
@@ -70,7 +70,7 @@ export function durableExtension(): HostExtension {
         async runActivity(name, input, instanceId) {
           const result = await ctx.invoke(find(activities, 'activity', name), {
             trigger: { json: JSON.stringify(input ?? null) },
-            triggerMetadata: { instanceId: { string: instanceId } },
+            triggerMetadata: { instanceId: metadataString(instanceId) },
           });
           return typedValue(result.returnValue);
         },

@@ -85,43 +85,51 @@ export async function invokeFunction(deps: InvokeDeps, fn: RegisteredFunction, i
     },
   };
 
-  const model = await deps.programmingModel.getInvocationModel(coreCtx);
-  const { context, inputs } = await model.getArguments();
-  invocationContext = context;
-  const hookData: HookData = {};
-
-  // Hook contexts only when hooks are registered: they are what the hooks see, nothing else.
-  let args = inputs;
-  let callback = fn.callback;
-  if (deps.hooks.has('preInvocation')) {
-    const pre = deps.hooks.context(hookData, { inputs, functionCallback: callback }, context);
-    await runInState(coreCtx, 'preInvocationHooks', () => deps.hooks.run('preInvocation', pre));
-    args = pre.inputs;
-    callback = pre.functionCallback;
-  }
-
-  let result: unknown = null;
-  let error: unknown = null;
   try {
-    result = await runInState(coreCtx, 'invocation', () => model.invokeFunction(context, args, callback));
-  } catch (err) {
-    error = err;
-  }
-  if (deps.hooks.has('postInvocation')) {
-    const post = deps.hooks.context(hookData, { inputs: args, result, error }, context);
-    await runInState(coreCtx, 'postInvocationHooks', () => deps.hooks.run('postInvocation', post));
-    result = post.result;
-    error = post.error;
-  }
-  if (error !== null && error !== undefined) throw error;
+    const model = await deps.programmingModel.getInvocationModel(coreCtx);
+    const { context, inputs } = await model.getArguments();
+    invocationContext = context;
+    const hookData: HookData = {};
 
-  input.inspectResult?.(result);
-  const response = await model.getResponse(context, result);
-  const outputs = new Map<string, RpcTypedData>();
-  for (const binding of response.outputData ?? []) {
-    if (binding.name && binding.name !== RETURN_BINDING && binding.data) outputs.set(binding.name, binding.data);
+    // Hook contexts only when hooks are registered: they are what the hooks see, nothing else.
+    let args = inputs;
+    let callback = fn.callback;
+    if (deps.hooks.has('preInvocation')) {
+      const pre = deps.hooks.context(hookData, { inputs, functionCallback: callback }, context);
+      await runInState(coreCtx, 'preInvocationHooks', () => deps.hooks.run('preInvocation', pre));
+      args = pre.inputs;
+      callback = pre.functionCallback;
+    }
+
+    let result: unknown = null;
+    let error: unknown = null;
+    try {
+      result = await runInState(coreCtx, 'invocation', () => model.invokeFunction(context, args, callback));
+    } catch (err) {
+      error = err;
+    }
+    if (deps.hooks.has('postInvocation')) {
+      const post = deps.hooks.context(hookData, { inputs: args, result, error }, context);
+      await runInState(coreCtx, 'postInvocationHooks', () => deps.hooks.run('postInvocation', post));
+      result = post.result;
+      error = post.error;
+    }
+    if (error !== null && error !== undefined) throw error;
+
+    input.inspectResult?.(result);
+    const response = await model.getResponse(context, result);
+    const outputs = new Map<string, RpcTypedData>();
+    for (const binding of response.outputData ?? []) {
+      if (binding.name && binding.name !== RETURN_BINDING && binding.data) outputs.set(binding.name, binding.data);
+    }
+    return { invocationId, returnValue: response.returnValue, outputs };
+  } finally {
+    // The programming model keeps an invocation's state (this context among it) in WeakMaps,
+    // whose entries V8 frees only in a full GC; until then every young-generation GC copies
+    // what they reach. The trigger payload (an orchestrator's whole history) need not be in it.
+    request.inputData = null;
+    request.triggerMetadata = null;
   }
-  return { invocationId, returnValue: response.returnValue, outputs };
 }
 
 async function runInState<T>(coreCtx: { state?: InvocationState }, state: InvocationState, run: () => Promise<T>): Promise<T> {
