@@ -60,12 +60,12 @@ export async function invokeFunction(deps: InvokeDeps, fn: RegisteredFunction, i
   // redacted) is made for the first one.
   let log: Logger | undefined;
   const inputData: RpcParameterBinding[] = [{ name: fn.trigger.name, data: input.trigger }];
-  for (const [name, data] of Object.entries(input.inputs ?? {})) inputData.push({ name, data });
+  if (input.inputs !== undefined) for (const [name, data] of Object.entries(input.inputs)) inputData.push({ name, data });
   const request: RpcInvocationRequest = {
     invocationId,
     functionId: fn.id,
     inputData,
-    triggerMetadata: { ...input.triggerMetadata },
+    triggerMetadata: input.triggerMetadata ?? {},
     retryContext: input.retryContext ?? null,
   };
   let invocationContext: unknown;
@@ -103,10 +103,13 @@ export async function invokeFunction(deps: InvokeDeps, fn: RegisteredFunction, i
 
     let result: unknown = null;
     let error: unknown = null;
+    coreCtx.state = 'invocation';
     try {
-      result = await runInState(coreCtx, 'invocation', () => model.invokeFunction(context, args, callback));
+      result = await model.invokeFunction(context, args, callback);
     } catch (err) {
       error = err;
+    } finally {
+      coreCtx.state = undefined;
     }
     if (deps.hooks.has('postInvocation')) {
       const post = deps.hooks.context(hookData, { inputs: args, result, error }, context);
@@ -118,11 +121,11 @@ export async function invokeFunction(deps: InvokeDeps, fn: RegisteredFunction, i
 
     input.inspectResult?.(result);
     const response = await model.getResponse(context, result);
-    const outputs = new Map<string, RpcTypedData>();
+    let outputs: Map<string, RpcTypedData> | undefined;
     for (const binding of response.outputData ?? []) {
-      if (binding.name && binding.name !== RETURN_BINDING && binding.data) outputs.set(binding.name, binding.data);
+      if (binding.name && binding.name !== RETURN_BINDING && binding.data) (outputs ??= new Map()).set(binding.name, binding.data);
     }
-    return { invocationId, returnValue: response.returnValue, outputs };
+    return { invocationId, returnValue: response.returnValue, outputs: outputs ?? NO_OUTPUTS };
   } finally {
     // The programming model keeps an invocation's state (this context among it) in WeakMaps,
     // whose entries V8 frees only in a full GC; until then every young-generation GC copies
@@ -131,6 +134,8 @@ export async function invokeFunction(deps: InvokeDeps, fn: RegisteredFunction, i
     request.triggerMetadata = null;
   }
 }
+
+const NO_OUTPUTS: ReadonlyMap<string, RpcTypedData> = new Map();
 
 async function runInState<T>(coreCtx: { state?: InvocationState }, state: InvocationState, run: () => Promise<T>): Promise<T> {
   coreCtx.state = state;
