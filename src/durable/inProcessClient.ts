@@ -118,48 +118,74 @@ export interface InProcessClientOptions {
   readonly shutdownSignal: AbortSignal;
 }
 
+/** An axios the SDK uses, its adapter before ours, and the hosts answering through it. */
+interface Installed {
+  readonly original: unknown;
+  readonly adapter: Adapter;
+  readonly hosts: Set<InProcessClientOptions>;
+}
+const installed = new Map<AxiosModule, Installed>();
+
 /**
- * Installs the in-process answer on every axios the loaded SDK uses; returns what puts
- * their adapters back. A no-op when the app loaded no DurableClient.
+ * Installs the in-process answer on every axios the loaded SDK uses; returns what removes
+ * it (the adapter axios had comes back when no host answers through it any more, whatever
+ * the order). A no-op when the app loaded no DurableClient.
  */
 export function installInProcessClient(options: InProcessClientOptions): () => void {
-  const restores = sdkAxiosModules().map((axios) => {
-    const original = axios.defaults.adapter;
-    const answer = async (config: AxiosConfig & { url: string }): Promise<AxiosResponse> => {
-      const url = new URL(config.url);
-      const body = typeof config.data === 'string' ? config.data : '';
-      const reply: DurableApiResponse = options.shutdownSignal.aborted
-        ? shuttingDown()
-        : await options.dispatch({
-            method: typeof config.method === 'string' ? config.method.toUpperCase() : 'GET',
-            target: `${url.pathname}${url.search}`,
-            headers: headersOf(config, url.host),
-            text: async (maxBytes) => {
-              if (Buffer.byteLength(body) > maxBytes) throw new LedgerflowError('payload_too_large', 'request body too large');
-              return body;
-            },
-          });
-      const response: AxiosResponse = {
-        data: reply.text,
-        status: reply.status,
-        statusText: STATUS_CODES[reply.status] ?? '',
-        headers: { ...reply.headers },
-        config,
-        request: undefined,
+  const modules = sdkAxiosModules();
+  for (const axios of modules) {
+    let entry = installed.get(axios);
+    if (entry === undefined) {
+      const hosts = new Set<InProcessClientOptions>();
+      const original = axios.defaults.adapter;
+      const adapter: Adapter = (config) => {
+        for (const host of hosts) if (takes(config, host.rpcBaseUrl)) return answer(axios, host, config);
+        return axios.getAdapter(original, config)(config);
       };
-      // What axios's own adapters do with the answer (its `settle`).
-      const validate = config.validateStatus;
-      if (!validate || validate(response.status)) return response;
-      const code = response.status >= 400 && response.status < 500 ? axios.AxiosError.ERR_BAD_REQUEST : axios.AxiosError.ERR_BAD_RESPONSE;
-      throw new axios.AxiosError(`Request failed with status code ${response.status}`, code, config, undefined, response);
-    };
-    const adapter: Adapter = (config) => (takes(config, options.rpcBaseUrl) ? answer(config) : axios.getAdapter(original, config)(config));
-    axios.defaults.adapter = adapter;
-    return () => {
-      if (axios.defaults.adapter === adapter) axios.defaults.adapter = original;
-    };
-  });
-  return () => restores.forEach((restore) => restore());
+      entry = { original, adapter, hosts };
+      installed.set(axios, entry);
+      axios.defaults.adapter = adapter;
+    }
+    entry.hosts.add(options);
+  }
+  return () => {
+    for (const axios of modules) {
+      const entry = installed.get(axios);
+      if (entry === undefined || !entry.hosts.delete(options) || entry.hosts.size > 0) continue;
+      installed.delete(axios);
+      if (axios.defaults.adapter === entry.adapter) axios.defaults.adapter = entry.original;
+    }
+  };
+}
+
+/** One request answered by the host's API handler, settled as axios's own adapters settle theirs. */
+async function answer(axios: AxiosModule, host: InProcessClientOptions, config: AxiosConfig & { url: string }): Promise<AxiosResponse> {
+  const url = new URL(config.url);
+  const body = typeof config.data === 'string' ? config.data : '';
+  const reply: DurableApiResponse = host.shutdownSignal.aborted
+    ? shuttingDown()
+    : await host.dispatch({
+        method: typeof config.method === 'string' ? config.method.toUpperCase() : 'GET',
+        target: `${url.pathname}${url.search}`,
+        headers: headersOf(config, url.host),
+        text: async (maxBytes) => {
+          if (Buffer.byteLength(body) > maxBytes) throw new LedgerflowError('payload_too_large', 'request body too large');
+          return body;
+        },
+      });
+  const response: AxiosResponse = {
+    data: reply.text,
+    status: reply.status,
+    statusText: STATUS_CODES[reply.status] ?? '',
+    headers: { ...reply.headers },
+    config,
+    request: undefined,
+  };
+  // axios's `settle`.
+  const validate = config.validateStatus;
+  if (!validate || validate(response.status)) return response;
+  const code = response.status >= 400 && response.status < 500 ? axios.AxiosError.ERR_BAD_REQUEST : axios.AxiosError.ERR_BAD_RESPONSE;
+  throw new axios.AxiosError(`Request failed with status code ${response.status}`, code, config, undefined, response);
 }
 
 /** What the host's HTTP server answers once it stops accepting (src/host/http/httpServer.ts). */

@@ -202,8 +202,14 @@ test('once the host stops, in-process calls are refused as the stopping server r
     tmp.engine.close();
     tmp.store.close();
   }
-  // Removing it gives axios back the adapter it had before.
+  // Once no host answers through it, axios has the adapter it had before, whatever the order.
   uninstall();
+  assert.equal(axios.defaults.adapter, originalAdapter);
+  const first = install(inProcess, shutdown.signal);
+  const second = install(overHttp, shutdown.signal);
+  first();
+  assert.notEqual(axios.defaults.adapter, originalAdapter);
+  second();
   assert.equal(axios.defaults.adapter, originalAdapter);
   uninstall = install(inProcess, shutdown.signal);
 });
