@@ -14,7 +14,7 @@ import { getOrIssueIdentity } from '../src/ledger-peer/localCa';
 import { compareKeys, loadChaincode, type StateReader, type Version } from '../src/ledger-peer/simulator';
 import { contracts } from '@ledgerflow/chaincode';
 import type { NewDataset } from '../src/ports/ledger';
-import { processCpuMs } from './support/proc';
+import { processCpuMs, threadCpuMs } from './support/proc';
 import { median, percentile, type BenchModule, type BenchRow } from './types';
 
 /**
@@ -188,14 +188,20 @@ async function runPool(count: number, concurrency: number, work: (i: number) => 
   );
 }
 
-/** CPU ms of this process and of the peer process (all its threads) over a phase. */
-function cpuMeter(peerPid: number): () => { client: number; peer: number | undefined } {
+/** CPU ms of this process and of the peer process (all its threads; and its main thread, the
+ * event loop every request passes through) over a phase. */
+function cpuMeter(peerPid: number): () => { client: number; peer: number | undefined; peerMain: number | undefined } {
   const client = process.cpuUsage();
   const peer = processCpuMs(peerPid);
+  const peerMain = threadCpuMs(peerPid, peerPid);
+  const since = (before: number | undefined, now: number | undefined) => (before === undefined || now === undefined ? undefined : now - before);
   return () => {
     const used = process.cpuUsage(client);
-    const peerNow = processCpuMs(peerPid);
-    return { client: (used.user + used.system) / 1000, peer: peer === undefined || peerNow === undefined ? undefined : peerNow - peer };
+    return {
+      client: (used.user + used.system) / 1000,
+      peer: since(peer, processCpuMs(peerPid)),
+      peerMain: since(peerMain, threadCpuMs(peerPid, peerPid)),
+    };
   };
 }
 
@@ -287,6 +293,10 @@ export const ledger: BenchModule = {
           ok: parallelTps >= 2500,
         },
         ...cpuRows(`${CLIENTS} clients`, peerMs, clientMs),
+        // The event loop is one thread: what it spends per lease bounds the throughput on its own.
+        ...(parallel.peerMain === undefined
+          ? []
+          : [{ name: `peer main-thread CPU per lease, ${CLIENTS} clients`, value: parallel.peerMain / PARALLEL_TXS, unit: 'ms' }]),
         { name: `txs per block (= per fsync), ${CLIENTS} clients`, value: PARALLEL_TXS / blocks, unit: 'tx' },
         // What the measured CPU cost allows if client and peer had every core to themselves:
         // the ceiling on this machine, whatever else is running during the bench.

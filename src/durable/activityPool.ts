@@ -75,7 +75,7 @@ export class ActivityPool {
     this.o.store.releaseLeases(this.owner);
   }
 
-  /** Queues an item whose row is committed. */
+  /** Queues an item whose row is written (its commit may still be on its way to the disk). */
   push(item: ActivityItem): void {
     this.queue.push(item);
   }

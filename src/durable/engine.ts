@@ -11,7 +11,7 @@ import { admit, applyEvent, decide, emptyState, type Effect } from './replay';
 import { subOrchestrationIdProblem } from './instanceId';
 import { messageRows, newLive, restoreLive, storeRaised, type Live } from './live';
 import type { ActivityItem, DurableStore, InstanceRow, StoredMessage, WriteBatch } from './store';
-import { markPlayed, replayEpisode, sdkReads } from './triggerInput';
+import { markPlayed, replayEpisode, replayText } from './triggerInput';
 
 /**
  * The scheduler: a loop over data. Every change is a `WriteBatch` committed to the store
@@ -274,7 +274,8 @@ export class DurableEngine extends ClientOperations {
     const append = (e: HistoryEvent): void => {
       applyEvent(s, e);
       appended.push(e);
-      if (sdkReads(e)) live.replay.push(JSON.stringify(e));
+      const text = replayText(e);
+      if (text !== undefined) live.replay.push(text);
     };
     admission.events.forEach(append);
     let effects: Effect[] = admission.effects;
@@ -295,7 +296,7 @@ export class DurableEngine extends ClientOperations {
       deleteMessages: messageRows(taken),
       deleteActivities: taken.flatMap((m) => (m.activityId === undefined ? [] : [m.activityId])),
     };
-    const { after, restart, finished } = this.planEffects(live, effects, batch, now);
+    const { dispatch, after, restart, finished } = this.planEffects(live, effects, batch, now);
     const admittedRaised = taken.filter((m) => m.ticket !== undefined);
     // An instance that ends here waits for nothing more: events it did not take are dropped
     // with its inbox (as stored messages would be), and their senders are answered.
@@ -327,21 +328,37 @@ export class DurableEngine extends ClientOperations {
     if (finished) batch.dropWorkOf = [s.instanceId];
     batch.putInstances = [...(batch.putInstances ?? []), row];
 
+    const committed = this.write(batch);
+    live.row = row;
+    if (!restart) markPlayed(live.replay, replayBefore);
+    live.inbox = live.inbox.filter((m) => !consumed.has(m.event));
+    // Pipelining: the activities start now, while the commit that schedules them is on its
+    // way to the disk (the writer thread). Their results can only reach the store in a later
+    // transaction, so never before that commit; if the process dies first, the replay after
+    // restart decides them again and they run again (at-least-once, as DurableTask's Azure
+    // Storage backend, which sends its work messages before it writes the history).
+    for (const item of dispatch) this.activities.push(item);
+    this.activities.pump();
+    const settle = (): void => {
+      for (const m of admittedRaised) m.ticket?.resolve();
+      settleStored();
+      if (finished) this.lives.delete(s.instanceId);
+      for (const f of after) f();
+    };
+    if (!finished && !restart && !ready.some((m) => m.ticket !== undefined)) {
+      // The instance's next episode need not wait for this commit either (its own commit
+      // comes after this one); what this commit tells others (timers, messages) waits for it.
+      this.track(committed.then(settle, (err: unknown) => this.onFatal(err)));
+      return;
+    }
+    // An ending instance, and a raised event's sender, hear back only once it is on disk.
     try {
-      await this.write(batch);
+      await committed;
     } catch (err) {
       for (const m of ready) m.ticket?.reject(err);
       throw err;
     }
-    for (const m of admittedRaised) m.ticket?.resolve();
-    settleStored();
-
-    live.row = row;
-    if (!restart) markPlayed(live.replay, replayBefore);
-    live.inbox = live.inbox.filter((m) => !consumed.has(m.event));
-    if (finished) this.lives.delete(s.instanceId);
-    for (const f of after) f();
-    this.activities.pump();
+    settle();
   }
 
   /** Adds the work an episode's effects create to its batch; returns what to do after commit. */
@@ -350,8 +367,9 @@ export class DurableEngine extends ClientOperations {
     effects: readonly Effect[],
     batch: WriteBatch,
     now: Date,
-  ): { after: (() => void)[]; restart: { input: string | undefined } | undefined; finished: boolean } {
+  ): { dispatch: ActivityItem[]; after: (() => void)[]; restart: { input: string | undefined } | undefined; finished: boolean } {
     const s = live.state;
+    const dispatch: ActivityItem[] = [];
     const after: (() => void)[] = [];
     let restart: { input: string | undefined } | undefined;
     let finished = false;
@@ -360,7 +378,7 @@ export class DurableEngine extends ClientOperations {
         case 'scheduleActivity': {
           const item: ActivityItem = { instanceId: s.instanceId, executionId: s.executionId, taskId: fx.taskId, name: fx.name, input: fx.input };
           (batch.insertActivities ??= []).push(item);
-          after.push(() => this.activities.push(item));
+          dispatch.push(item);
           break;
         }
         case 'scheduleTimer': {
@@ -370,7 +388,10 @@ export class DurableEngine extends ClientOperations {
             event: event(EventType.TimerFired, now, { TimerId: fx.taskId, FireAt: fx.fireAt.toISOString() }),
           };
           (batch.insertMessages ??= []).push(msg);
-          after.push(() => live.inbox.push({ event: msg.event, visibleAt: msg.visibleAt, messageId: msg.id }));
+          after.push(() => {
+            live.inbox.push({ event: msg.event, visibleAt: msg.visibleAt, messageId: msg.id });
+            this.kick(live);
+          });
           break;
         }
         case 'startSubOrchestration':
@@ -395,7 +416,7 @@ export class DurableEngine extends ClientOperations {
           break;
       }
     }
-    return { after, restart, finished };
+    return { dispatch, after, restart, finished };
   }
 
   /**
@@ -491,5 +512,10 @@ export class DurableEngine extends ClientOperations {
 
   protected get waitingForSpace(): boolean {
     return this.commits.waitingForSpace;
+  }
+
+  /** Transactions committed so far and the writer's wall time in them (for the bench). */
+  get commitStats(): { readonly transactions: number; readonly ms: number } {
+    return this.commits.stats;
   }
 }

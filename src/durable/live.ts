@@ -1,7 +1,7 @@
 import type { InboxEvent } from './history';
 import { emptyState, foldHistory, type ReplayState } from './replay';
 import type { DurableStore, InstanceRow, StoredMessage, WriteBatch } from './store';
-import { sdkReads } from './triggerInput';
+import { replayText } from './triggerInput';
 
 /** What the engine keeps in memory per active instance: a cache of the store, rebuilt on start. */
 
@@ -51,7 +51,7 @@ export function restoreLive({ row, history, inbox }: ReturnType<DurableStore['lo
     row,
     state: foldHistory(row.instanceId, history),
     historyLength: history.length,
-    replay: history.filter(sdkReads).map((e) => JSON.stringify(e)),
+    replay: history.flatMap((e) => replayText(e) ?? []),
     inbox: inbox.map((m) => ({ event: m.event, visibleAt: m.visibleAt, messageId: m.id })),
     busy: false,
     queued: false,

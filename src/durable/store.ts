@@ -29,7 +29,7 @@ export interface InstanceRow {
 }
 
 export interface StoredMessage {
-  /** Row id, set when committed. */
+  /** Row id, handed out when the batch that inserts it is written (`assignIds`). */
   id?: number;
   instanceId: string;
   visibleAt: number;
@@ -37,6 +37,7 @@ export interface StoredMessage {
 }
 
 export interface ActivityItem {
+  /** Row id, handed out when the batch that inserts it is written (`assignIds`). */
   id?: number;
   instanceId: string;
   executionId: string;
@@ -59,6 +60,12 @@ export interface WriteBatch {
   dropWorkOf?: string[];
   /** Removes every trace of an instance (purge). */
   deleteInstances?: string[];
+}
+
+/** Who holds new activity items, and until when (ms since the epoch). */
+export interface Lease {
+  owner: string;
+  until: number;
 }
 
 export interface InstanceQuery {
@@ -121,7 +128,14 @@ export class DurableStore {
   private readonly db: Database.Database;
   private readonly stmt;
 
-  constructor(file: string) {
+  /**
+   * Next row ids of `messages` and `activities`. Ids are handed out when a batch is written,
+   * not when it commits, so a later batch (and the engine) can name a row an earlier batch
+   * still on its way to the disk inserts; only this process writes the file.
+   */
+  private readonly nextId: { message: number; activity: number };
+
+  constructor(readonly file: string) {
     mkdirSync(dirname(file), { recursive: true });
     this.db = new Database(file);
     // Small pages for a new store (an existing one keeps its size): a commit writes whole
@@ -152,11 +166,11 @@ export class DurableStore {
       ),
       appendHistory: db.prepare('INSERT INTO history (instance_id, seq, event) VALUES (?, ?, ?)'),
       clearHistory: db.prepare('DELETE FROM history WHERE instance_id = ?'),
-      insertMessage: db.prepare('INSERT INTO messages (instance_id, visible_at, event) VALUES (?, ?, ?)'),
+      insertMessage: db.prepare('INSERT INTO messages (id, instance_id, visible_at, event) VALUES (?, ?, ?, ?)'),
       deleteMessage: db.prepare('DELETE FROM messages WHERE id = ?'),
       deleteMessagesOf: db.prepare('DELETE FROM messages WHERE instance_id = ?'),
       insertActivity: db.prepare(
-        'INSERT INTO activities (instance_id, execution_id, task_id, name, input, locked_by, locked_until) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO activities (id, instance_id, execution_id, task_id, name, input, locked_by, locked_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       deleteActivity: db.prepare('DELETE FROM activities WHERE id = ?'),
       deleteActivitiesOf: db.prepare('DELETE FROM activities WHERE instance_id = ?'),
@@ -166,14 +180,23 @@ export class DurableStore {
       renewLeases: db.prepare('UPDATE activities SET locked_until = ? WHERE locked_by = ?'),
       releaseLeases: db.prepare('UPDATE activities SET locked_until = 0 WHERE locked_by = ?'),
     };
+    const next = (table: string): number => (db.prepare(`SELECT coalesce(max(id), 0) + 1 AS n FROM ${table}`).get() as { n: number }).n;
+    this.nextId = { message: next('messages'), activity: next('activities') };
   }
 
   /** Lease owner and expiry written with new activity items. */
   lease: { owner: string; until: () => number } = { owner: 'unowned', until: () => 0 };
 
-  /** Commits every batch in one transaction; assigns ids to inserted messages and activities. */
-  commit(batches: readonly WriteBatch[]): void {
+  /** Gives the batch's new messages and activity items their row ids. */
+  assignIds(batch: WriteBatch): void {
+    for (const m of batch.insertMessages ?? []) m.id ??= this.nextId.message++;
+    for (const a of batch.insertActivities ?? []) a.id ??= this.nextId.activity++;
+  }
+
+  /** Commits every batch in one transaction (assigning the row ids not yet assigned). */
+  commit(batches: readonly WriteBatch[], lease: Lease = { owner: this.lease.owner, until: this.lease.until() }): void {
     const s = this.stmt;
+    for (const b of batches) this.assignIds(b);
     this.db.transaction(() => {
       for (const b of batches) {
         for (const id of b.deleteInstances ?? []) {
@@ -219,14 +242,10 @@ export class DurableStore {
           if (id === undefined) throw new Error('a message was deleted before it was stored');
           s.deleteMessage.run(id);
         }
-        for (const m of b.insertMessages ?? []) {
-          m.id = Number(s.insertMessage.run(m.instanceId, m.visibleAt, JSON.stringify(m.event)).lastInsertRowid);
-        }
+        for (const m of b.insertMessages ?? []) s.insertMessage.run(m.id, m.instanceId, m.visibleAt, JSON.stringify(m.event));
         for (const id of b.deleteActivities ?? []) s.deleteActivity.run(id);
-        const until = this.lease.until();
-        for (const a of b.insertActivities ?? []) {
-          a.id = Number(s.insertActivity.run(a.instanceId, a.executionId, a.taskId, a.name, a.input ?? null, this.lease.owner, until).lastInsertRowid);
-        }
+        for (const a of b.insertActivities ?? [])
+          s.insertActivity.run(a.id, a.instanceId, a.executionId, a.taskId, a.name, a.input ?? null, lease.owner, lease.until);
       }
     })();
   }

@@ -31,9 +31,32 @@ const SDK_READS = new Set<number>([
   EventType.EventRaised,
   EventType.EventSent,
 ]);
-export const sdkReads = (e: HistoryEvent): boolean => SDK_READS.has(e.EventType);
+const sdkReads = (e: HistoryEvent): boolean => SDK_READS.has(e.EventType);
 
-// `event()` puts IsPlayed before any user data, so the first match is the flag itself.
+/**
+ * The JSON text the SDK replays for an event, or undefined for an event it skips. Of the
+ * common fields it reads `IsPlayed` only on completions (a task's `isPlayed`), `EventId`
+ * only on EventSent (the entity request it answers) and `Timestamp` only on
+ * OrchestratorStarted (`currentUtcDateTime`); the rest would only cost it work on every
+ * replay (it walks every field of the input and parses every Timestamp into a Date).
+ */
+export function replayText(e: HistoryEvent): string | undefined {
+  if (!sdkReads(e)) return undefined;
+  const { EventType: type, EventId, IsPlayed, Timestamp, ...fields } = e;
+  switch (type) {
+    case EventType.OrchestratorStarted:
+      return JSON.stringify({ EventType: type, Timestamp });
+    case EventType.ExecutionStarted:
+      return JSON.stringify({ EventType: type, ...fields });
+    case EventType.EventSent:
+      return JSON.stringify({ EventType: type, ...fields, EventId });
+    default:
+      return JSON.stringify({ EventType: type, IsPlayed, ...fields });
+  }
+}
+
+// `event()` puts IsPlayed before any user data (and `replayText` keeps the order), so the
+// first match is the flag itself.
 const NOT_PLAYED = '"IsPlayed":false';
 const PLAYED = '"IsPlayed":true';
 
@@ -48,7 +71,7 @@ export function triggerJson(s: ReplayState, replay: readonly string[]): string {
   );
 }
 
-/** Once committed, the events from `from` on were played: the next replay sees them so. */
+/** The events from `from` on were played (their episode ended): the next replay sees them so. */
 export function markPlayed(replay: string[], from: number): void {
   for (let i = from; i < replay.length; i++) replay[i] = (replay[i] as string).replace(NOT_PLAYED, PLAYED);
 }

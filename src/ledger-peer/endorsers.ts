@@ -1,5 +1,5 @@
 import { createPrivateKey } from 'node:crypto';
-import { signSync } from '../adapters/ledger/ecdsa';
+import { signAsync, signSync } from '../adapters/ledger/ecdsa';
 import { getOrIssueOrgIdentity } from './localCa';
 import { serializeIdentity } from './membership';
 import { namedOrgs, satisfied, type EndorsementPolicy, type Signer } from './endorsementPolicy';
@@ -13,6 +13,9 @@ import type { IdentitySigner } from './channelConfig';
  */
 export interface Endorser extends IdentitySigner {
   mspId: string;
+  /** sign on libuv's thread pool: an endorsement's signatures are made in parallel, off the
+   * event loop. */
+  signAsync(message: Uint8Array): Promise<Uint8Array>;
 }
 
 export class Endorsers {
@@ -30,7 +33,12 @@ export class Endorsers {
       if (org === undefined) return Promise.reject(new Error(`${mspId} is not an organization of the channel`));
       endorser = getOrIssueOrgIdentity(this.#mspDir, org, 'peer').then((files) => {
         const key = createPrivateKey(files.keyPem);
-        return { mspId, identity: serializeIdentity(files.mspId, files.certPem), sign: (m: Uint8Array) => signSync(key, m) };
+        return {
+          mspId,
+          identity: serializeIdentity(files.mspId, files.certPem),
+          sign: (m: Uint8Array) => signSync(key, m),
+          signAsync: (m: Uint8Array) => signAsync(key, m),
+        };
       });
       endorser.catch(() => this.#loaded.delete(mspId));
       this.#loaded.set(mspId, endorser);

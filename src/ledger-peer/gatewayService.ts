@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { common, gateway, peer } from '@hyperledger/fabric-protos';
@@ -74,13 +73,10 @@ const ERROR_STATUS = 400;
 const ENDORSEMENT_MEMORY = 4096;
 
 interface Endorsement {
-  payloadHash: Buffer;
   transaction: UnsignedTransaction;
   rwsets: EndorsedHere['rwsets'];
   signers: EndorsedHere['signers'];
 }
-
-const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest();
 
 export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImplementation {
   const { channel, channelState, store, orderer, log } = deps;
@@ -101,8 +97,8 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
     if (channelId !== channel) throw new RpcError(grpc.status.NOT_FOUND, `channel ${channelId} not found`);
   }
 
-  function verified(creator: Uint8Array, message: Uint8Array, signature: Uint8Array): Member {
-    const member = channelState.membership.verify(creator, message, signature);
+  async function verified(creator: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<Member> {
+    const member = await channelState.membership.verifyAsync(creator, message, signature);
     if (member instanceof Error) throw new RpcError(grpc.status.PERMISSION_DENIED, `access denied: ${member.message}`);
     return member;
   }
@@ -129,7 +125,7 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
       throw new RpcError(grpc.status.INVALID_ARGUMENT, `failed to unpack transaction proposal: ${err instanceof MalformedError ? err.message : 'malformed'}`);
     }
     checkChannel(proposal.channelId);
-    const member = channelState.membership.verify(proposal.creator, proposal.proposalBytes, proposal.signature);
+    const member = await channelState.membership.verifyAsync(proposal.creator, proposal.proposalBytes, proposal.signature);
     if (member instanceof Error) {
       log.warn({ reason: member.message, txId: proposal.txId }, 'proposal refused: access denied');
       const unknown = member.message.startsWith(UNKNOWN_MSP) || NOT_ON_CHANNEL.test(member.message);
@@ -229,12 +225,11 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
       }
     }
     const endorsers = await Promise.all(orgs.map((mspId) => deps.endorsers.get(channelState, mspId)));
-    const { envelope, transaction } = buildTransactionEnvelope(proposal, endorsed, endorsers);
+    const { envelope, transaction } = await buildTransactionEnvelope(proposal, endorsed, endorsers);
     const reply = new gateway.EndorseResponse();
     reply.setPreparedTransaction(envelope);
     if (endorsements.size >= ENDORSEMENT_MEMORY) endorsements.delete(endorsements.keys().next().value!);
     endorsements.set(proposal.txId, {
-      payloadHash: sha256(transaction.payloadBytes),
       transaction,
       rwsets: [{ namespace: chaincode.name, rwset: result.rwset }],
       signers: orgs.map((mspId) => ({ mspId, isAdmin: false })),
@@ -262,7 +257,7 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
     } else creator = endorsedHere.tx.creator;
     // The orderer's signature filter: the envelope must be signed by a channel member (its
     // creator), or it is refused at broadcast and never reaches a block.
-    if (channelState.membership.verify(creator, envelope.getPayload_asU8(), envelope.getSignature_asU8()) instanceof Error) {
+    if ((await channelState.membership.verifyAsync(creator, envelope.getPayload_asU8(), envelope.getSignature_asU8())) instanceof Error) {
       throw ordererRefused('FORBIDDEN', WRITERS_POLICY_REFUSAL);
     }
     try {
@@ -279,7 +274,8 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
     const known = endorsements.get(txId);
     if (known === undefined) return undefined;
     endorsements.delete(txId);
-    if (!sha256(envelope.getPayload_asU8()).equals(known.payloadHash)) return undefined;
+    // The payload built here is kept anyway: comparing bytes costs less than hashing both.
+    if (Buffer.compare(envelope.getPayload_asU8(), known.transaction.payloadBytes) !== 0) return undefined;
     return { tx: { ...known.transaction, signature: envelope.getSignature_asU8() }, rwsets: known.rwsets, signers: known.signers };
   }
 
@@ -291,7 +287,7 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
       throw new RpcError(grpc.status.INVALID_ARGUMENT, 'malformed commit status request');
     }
     checkChannel(request.getChannelId());
-    verified(request.getIdentity_asU8(), signed.getRequest_asU8(), signed.getSignature_asU8());
+    await verified(request.getIdentity_asU8(), signed.getRequest_asU8(), signed.getSignature_asU8());
     const abort = new AbortController();
     const onCancelled = () => abort.abort();
     call.once('cancelled', onCancelled);
@@ -326,7 +322,7 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
       throw new RpcError(grpc.status.INVALID_ARGUMENT, 'malformed chaincode events request');
     }
     checkChannel(request.getChannelId());
-    verified(request.getIdentity_asU8(), call.request.getRequest_asU8(), call.request.getSignature_asU8());
+    await verified(request.getIdentity_asU8(), call.request.getRequest_asU8(), call.request.getSignature_asU8());
     const chaincodeName = request.getChaincodeId();
     const start = request.getStartPosition();
     let cursor = start?.getSpecified() !== undefined ? start.getSpecified()!.getNumber() : start?.getOldest() !== undefined ? 0 : orderer.height;

@@ -2,7 +2,7 @@ import { X509Certificate, type KeyObject } from 'node:crypto';
 import { msp } from '@hyperledger/fabric-protos';
 import { mspIdFor } from '../core/names';
 import { listCaCerts } from './localCa';
-import { verifySignature } from '../adapters/ledger/ecdsa';
+import { verifySignature, verifySignatureAsync } from '../adapters/ledger/ecdsa';
 
 /**
  * Which identities the peer accepts: a serialized identity (MSP id + PEM certificate) is
@@ -90,6 +90,14 @@ export class Membership {
     const member = this.resolve(creator);
     if (member instanceof Error) return member;
     return verifySignature(member.publicKey, message, signature) ? member : new Error('signature verification failed');
+  }
+
+  /** verify, with the signature checked on libuv's thread pool: what the gateway's request
+   * handlers use, so the event loop serves other calls meanwhile. */
+  async verifyAsync(creator: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<Member | Error> {
+    const member = this.resolve(creator);
+    if (member instanceof Error) return member;
+    return (await verifySignatureAsync(member.publicKey, message, signature)) ? member : new Error('signature verification failed');
   }
 
   #stillValid(member: Member, cert?: X509Certificate): boolean {

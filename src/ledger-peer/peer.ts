@@ -112,7 +112,9 @@ export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<E
   if (!options.tls && !isLoopback(host)) throw new Error(`the peer serves plaintext only on loopback; use TLS to listen on ${host}`);
   const tls = options.tls ? await getOrIssueTlsServerCert(peerMspRoot(options.dataDir), PEER_ORG, tlsHosts(host)) : undefined;
   let endpoint = `${host}:${options.port ?? 0}`;
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
+  // Channelz (grpc-js's per-call counters for its debug service, which is not served here)
+  // off: bookkeeping on every call.
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024, 'grpc.enable_channelz': 0 });
   const implementation = gatewayImplementation({
     channel,
     chaincodes: new Map([...chaincodes, queryChaincode(channel, store)].map((c) => [c.name, c])),

@@ -113,12 +113,13 @@ export interface Endorsed {
   event?: { name: string; payload: Uint8Array };
 }
 
-/** Builds the unsigned transaction envelope for an endorsed proposal, as a Fabric gateway does. */
-export function buildTransactionEnvelope(
+/** Builds the unsigned transaction envelope for an endorsed proposal, as a Fabric gateway does;
+ * the endorsers sign concurrently. */
+export async function buildTransactionEnvelope(
   proposal: DecodedProposal,
   endorsed: Endorsed,
-  endorsers: readonly { identity: Uint8Array; sign: (message: Uint8Array) => Uint8Array }[],
-): { envelope: common.Envelope; transaction: UnsignedTransaction } {
+  endorsers: readonly { identity: Uint8Array; signAsync: (message: Uint8Array) => Promise<Uint8Array> }[],
+): Promise<{ envelope: common.Envelope; transaction: UnsignedTransaction }> {
   const chaincodeId = new peer.ChaincodeID();
   chaincodeId.setName(proposal.chaincodeName);
   const response = new peer.Response();
@@ -143,7 +144,9 @@ export function buildTransactionEnvelope(
   );
   prp.setExtension$(action.serializeBinary());
   const prpBytes = prp.serializeBinary();
-  const signed = endorsers.map((endorser) => ({ endorser: endorser.identity, signature: endorser.sign(Buffer.concat([prpBytes, endorser.identity])) }));
+  const signed = await Promise.all(
+    endorsers.map(async (endorser) => ({ endorser: endorser.identity, signature: await endorser.signAsync(Buffer.concat([prpBytes, endorser.identity])) })),
+  );
 
   const endorsedAction = new peer.ChaincodeEndorsedAction();
   endorsedAction.setProposalResponsePayload(prpBytes);

@@ -21,13 +21,24 @@ export type MessageSigner = (message: Uint8Array) => Promise<Uint8Array>;
 
 export function newEcdsaSigner(privateKeyPem: string | KeyObject): MessageSigner {
   const key = typeof privateKeyPem === 'string' ? createPrivateKey(privateKeyPem) : privateKeyPem;
-  return (message) => Promise.resolve(signSync(key, message));
+  return (message) => signAsync(key, message);
 }
 
 /** Signs and returns the DER signature with S normalised to the lower half. */
 export function signSync(key: KeyObject, message: Uint8Array): Buffer {
   // r || s, 32 bytes each: S is at a fixed place, and DER is written once.
-  const raw = sign('sha256', message, { key, dsaEncoding: 'ieee-p1363' });
+  return lowSDer(sign('sha256', message, { key, dsaEncoding: 'ieee-p1363' }));
+}
+
+/** signSync on libuv's thread pool: the elliptic-curve arithmetic, the largest part of a
+ * request's CPU on both sides, then runs on another core than the event loop's gRPC work. */
+export function signAsync(key: KeyObject, message: Uint8Array): Promise<Buffer> {
+  return new Promise((resolve, reject) =>
+    sign('sha256', message, { key, dsaEncoding: 'ieee-p1363' }, (err, raw) => (err === null ? resolve(lowSDer(raw)) : reject(err))),
+  );
+}
+
+function lowSDer(raw: Buffer): Buffer {
   const r = raw.subarray(0, FIELD_BYTES);
   let s = raw.subarray(FIELD_BYTES);
   if (s.compare(HALF_N) > 0) s = Buffer.from((P256_N - BigInt(`0x${s.toString('hex')}`)).toString(16).padStart(64, '0'), 'hex');
@@ -36,13 +47,29 @@ export function signSync(key: KeyObject, message: Uint8Array): Buffer {
 
 /** True when `signature` is a valid low-S DER ECDSA signature of `message` by `publicKey`. */
 export function verifySignature(publicKey: KeyObject, message: Uint8Array, signature: Uint8Array): boolean {
-  const s = derS(Buffer.from(signature.buffer, signature.byteOffset, signature.byteLength));
-  if (s === undefined || !isLowS(s)) return false;
+  if (!lowSDerSignature(signature)) return false;
   try {
     return verify('sha256', message, publicKey, signature);
   } catch {
     return false;
   }
+}
+
+/** verifySignature on libuv's thread pool (see signAsync). */
+export function verifySignatureAsync(publicKey: KeyObject, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
+  if (!lowSDerSignature(signature)) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    try {
+      verify('sha256', message, publicKey, signature, (err, ok) => resolve(err === null && ok));
+    } catch {
+      resolve(false);
+    }
+  });
+}
+
+function lowSDerSignature(signature: Uint8Array): boolean {
+  const s = derS(Buffer.from(signature.buffer, signature.byteOffset, signature.byteLength));
+  return s !== undefined && isLowS(s);
 }
 
 /** s as big-endian magnitude bytes compared with n/2 (both without leading zeros). */

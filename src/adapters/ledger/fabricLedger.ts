@@ -48,11 +48,11 @@ export class FabricLedger implements Ledger {
   constructor(options: FabricLedgerOptions) {
     this.#options = options;
     const credentials = options.tlsRootCert === undefined ? grpc.credentials.createInsecure() : grpc.credentials.createSsl(Buffer.from(options.tlsRootCert));
-    this.#client = new grpc.Client(
-      options.endpoint,
-      credentials,
-      options.tlsServerName === undefined ? {} : { 'grpc.ssl_target_name_override': options.tlsServerName },
-    );
+    // Channelz off: grpc-js's per-call counters for a debug service this process never serves.
+    this.#client = new grpc.Client(options.endpoint, credentials, {
+      'grpc.enable_channelz': 0,
+      ...(options.tlsServerName === undefined ? {} : { 'grpc.ssl_target_name_override': options.tlsServerName }),
+    });
   }
 
   as(caller: Caller): LedgerSession {

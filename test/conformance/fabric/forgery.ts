@@ -2,7 +2,7 @@ import { createPrivateKey } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { connect, hash, type Gateway } from '@hyperledger/fabric-gateway';
 import { gateway as gatewayProtos } from '@hyperledger/fabric-protos';
-import { newEcdsaSigner, signSync } from '../../../src/adapters/ledger/ecdsa';
+import { newEcdsaSigner, signAsync } from '../../../src/adapters/ledger/ecdsa';
 import { getOrIssueIdentity, getOrIssueOrgIdentity } from '../../../src/ledger-peer/localCa';
 import { serializeIdentity } from '../../../src/ledger-peer/membership';
 import { encodeRwset } from '../../../src/ledger-peer/rwset';
@@ -39,11 +39,11 @@ export async function forger(endpoint: string, mspDir: string, org: string, user
         endorserOrgs.map(async (o) => {
           const peer = await getOrIssueOrgIdentity(mspDir, o, 'peer');
           const key = createPrivateKey(peer.keyPem);
-          return { identity: serializeIdentity(peer.mspId, peer.certPem), sign: (m: Uint8Array) => signSync(key, m) };
+          return { identity: serializeIdentity(peer.mspId, peer.certPem), signAsync: (m: Uint8Array) => signAsync(key, m) };
         }),
       );
       const results = encodeRwset(chaincode, { reads: [], rangeReads: [], writes: [], ...rwset });
-      const { envelope } = buildTransactionEnvelope(decoded, { status: 200, message: '', payload: Buffer.alloc(0), results }, endorsers);
+      const { envelope } = await buildTransactionEnvelope(decoded, { status: 200, message: '', payload: Buffer.alloc(0), results }, endorsers);
       const prepared = new gatewayProtos.PreparedTransaction();
       prepared.setTransactionId(decoded.txId);
       prepared.setEnvelope(envelope);
