@@ -114,9 +114,18 @@ function spawnHost(options: StartHostOptions): Spawned {
     writeFileSync(join(appDir, 'local.settings.json'), JSON.stringify({ IsEncrypted: false, Values: options.settings }));
   }
   const argv = [...(options.launcher ?? []), process.execPath, join(repoRoot, 'dist', 'src', 'host', 'main.js')];
+  // Tests wait for debug lines, so debug is the default; env wins over local.settings.json,
+  // so a LOG_LEVEL the caller sets there (the bench's `warn`) has to reach the env to count.
   const child = spawn(argv[0] as string, argv.slice(1), {
     cwd: appDir,
-    env: { ...baseEnv(), PORT: '0', LEDGERFLOW_DATA_DIR: dataDir, LEDGERFLOW_APP_DIR: appDir, LOG_LEVEL: 'debug', ...options.env },
+    env: {
+      ...baseEnv(),
+      PORT: '0',
+      LEDGERFLOW_DATA_DIR: dataDir,
+      LEDGERFLOW_APP_DIR: appDir,
+      LOG_LEVEL: options.settings?.['LOG_LEVEL'] ?? 'debug',
+      ...options.env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const out = { stdout: '', stderr: '' };

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** CPU ms a process has used so far, all its threads (Linux /proc, USER_HZ = 100), to report
  * cost independent of how busy the machine is; undefined elsewhere. */
@@ -18,6 +18,29 @@ function statCpuMs(file: string): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The processes `pid` started that still run (Linux /proc). */
+function childPids(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
+      readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8')
+        .split(' ')
+        .filter((p) => p !== '')
+        .map(Number),
+    );
+  } catch {
+    return [];
+  }
+}
+
+/** CPU ms of a host and of the helper processes it runs (the local runner's supervisor
+ * spawner): work moved into a helper still counts as the host's. Not their children: the
+ * jobs and their supervisors are what the host runs, not what it costs. */
+export function hostCpuMs(pid: number): number | undefined {
+  const own = processCpuMs(pid);
+  if (own === undefined) return undefined;
+  return childPids(pid).reduce((sum, child) => sum + (processCpuMs(child) ?? 0), own);
 }
 
 /** Resident set of a process in bytes (Linux /proc). */

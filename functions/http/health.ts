@@ -1,18 +1,26 @@
 import { routes } from '../../src/api/routes';
 import { settings } from '../../src/config/settings';
-import { describeCompute } from '../../src/app/compute';
+import { app } from '@azure/functions';
+import { describeCompute, probeLocalSandbox } from '../../src/app/compute';
 import { storageHealth } from '../../src/app/storageHealth';
 import { appVersion as version } from './appVersion';
 import { jsonRoute } from './jsonRoute';
+
+// The sandbox probe runs while the host finishes starting, so the first health answer
+// does not wait for it (nor block the event loop on it).
+app.hook.appStart(() => {
+  const s = settings();
+  if (s.COMPUTE === 'local') void probeLocalSandbox(s);
+});
 
 const r = routes.health;
 jsonRoute(r.name, {
   methods: [r.method],
   route: r.path,
   query: r.query,
-  handler: () => {
+  handler: async () => {
     const s = settings();
-    const compute = describeCompute(s);
+    const compute = await describeCompute(s);
     const storage = storageHealth(s.LEDGERFLOW_DATA_DIR);
     const noSandbox = 'sandbox' in compute && compute.sandbox === 'none';
     return {

@@ -147,7 +147,8 @@ export class DurableStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SCHEMA);
+    // One commit (one WAL fsync) for the whole schema, not one per statement.
+    this.db.transaction(() => this.db.exec(SCHEMA))();
     const db = this.db;
     this.stmt = {
       putInstance: db.prepare(

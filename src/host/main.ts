@@ -1,3 +1,5 @@
+// First: every module after it loads from the compile cache.
+import './compileCache';
 import { LedgerflowError } from '../core/errors';
 import { HostConfigError } from './config/hostConfigError';
 import type { HostExtension } from './extension';

@@ -64,9 +64,8 @@ export interface TreePage {
 export class DatasetService {
   private readonly now: () => Date;
   private readonly newId: () => string;
-  /** Per dataset, the last lease take queued in this process and the lease a take of this
-   * queue committed (see takeLease). */
-  private readonly takes = new Map<string, { tail: Promise<unknown>; taken?: LeaseRecord }>();
+  /** Per dataset, the lease takes queued in this process (see takeLease). */
+  private readonly takes = new Map<string, TakeQueue>();
   constructor(private readonly deps: DatasetServiceDeps) {
     this.now = deps.now ?? (() => new Date());
     this.newId = deps.newId ?? (() => randomBytes(16).toString('hex'));
@@ -224,19 +223,22 @@ export class DatasetService {
    * Takes of one dataset run one after another in this process: of N callers racing, the
    * first submits and the others are refused without a transaction, instead of N
    * transactions of which N-1 fail MVCC validation and retry (2,000 racing requests took
-   * seconds each). A take queued behind one that committed is refused with that lease
-   * while it runs (it was in flight when the lease was taken, so that answer is one a
-   * caller could get); a take with no such lease reads the dataset and is refused when the
-   * ledger shows it held. The chaincode still decides every take that is submitted, so
-   * takes from other hosts stay correct; this only saves the doomed ones.
+   * seconds each). A take is refused without asking the ledger when a take ahead of it in
+   * the queue saw the lease held at a moment inside its own request: a read of the ledger
+   * sent after it arrived (the read answers every take queued before it was sent, not only
+   * its own), or a take that committed while it waited (its lease was taken while the
+   * request was in flight). Either is an answer the ledger could have given it. Otherwise
+   * it reads the dataset and is refused when the ledger shows it held (the holder's own take
+   * included, as the chaincode refuses it). The chaincode still decides every take that is
+   * submitted, so takes from other hosts stay correct; this only saves the doomed ones.
    */
   takeLease(caller: Caller, id: string, requestedTtlSeconds: number | undefined): Promise<PublicLease> {
-    const queue = this.takes.get(id) ?? { tail: Promise.resolve() };
+    const queue = this.takes.get(id) ?? { tail: Promise.resolve(), arrived: 0 };
+    const arrival = ++queue.arrived;
     const run = queue.tail.then(async () => {
-      if (queue.taken !== undefined && isLeaseCurrent(queue.taken, this.now())) throw leaseHeld(queue.taken);
-      const lease = await this.takeNow(caller, id, requestedTtlSeconds);
-      queue.taken = lease;
-      return publicLease(lease);
+      const seen = queue.seenHeld;
+      if (seen !== undefined && arrival <= seen.answers && isLeaseCurrent(seen.lease, this.now())) throw leaseHeld(seen.lease);
+      return publicLease(await this.takeNow(caller, id, requestedTtlSeconds, queue));
     });
     const settled = run.catch(() => undefined);
     queue.tail = settled;
@@ -247,15 +249,21 @@ export class DatasetService {
     return run;
   }
 
-  private async takeNow(caller: Caller, id: string, requestedTtlSeconds: number | undefined): Promise<LeaseRecord> {
+  private async takeNow(caller: Caller, id: string, requestedTtlSeconds: number | undefined, queue: TakeQueue): Promise<LeaseRecord> {
     const session = this.session(caller);
+    // Every take queued so far arrived before this read is sent.
+    const readAnswers = queue.arrived;
     const current = await this.live(session, id);
     // What the chaincode would answer (it refuses any take of a lease still running, the
     // holder's own included), from the state just read: no transaction for a doomed take.
-    if (isLeaseCurrent(current.lease, this.now())) throw leaseHeld(current.lease);
+    if (isLeaseCurrent(current.lease, this.now())) {
+      queue.seenHeld = { lease: current.lease, answers: readAnswers };
+      throw leaseHeld(current.lease);
+    }
     const { ttlSeconds, problems } = leaseTtl(requestedTtlSeconds, current.policy);
     if (problems.length > 0) throw validationError('invalid lease request', problems);
     const lease = await session.takeLease(id, ttlSeconds);
+    queue.seenHeld = { lease, answers: queue.arrived };
     this.deps.logger.info({ datasetId: id, holder: caller, expiresAt: lease.expiresAt }, 'lease taken');
     return lease;
   }
@@ -304,6 +312,17 @@ export class DatasetService {
     const credential = location.kind === 'azure-files' ? await keyStore.get(location.credentialRef) : undefined;
     return { location, credential };
   }
+}
+
+/** The lease takes of one dataset queued in this process (DatasetService.takeLease). */
+interface TakeQueue {
+  /** The last take queued. */
+  tail: Promise<unknown>;
+  /** How many takes have arrived; each take's number is its place in the queue. */
+  arrived: number;
+  /** The lease a take of this queue saw held (read or committed), and the takes (by number,
+   * up to `answers`) that were in flight when it did. */
+  seenHeld?: { lease: LeaseRecord; answers: number };
 }
 
 function assertOwner(caller: Caller, record: DatasetRecord): void {

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Server } from 'node:net';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import fg from 'fast-glob';
+import type FastGlob from 'fast-glob';
 import type { Logger } from '../../observability/logger';
 import { HostConfigError } from '../config/hostConfigError';
 import type { RpcLogCategory, RpcLogLevel } from '../wire/rpcTypes';
@@ -27,6 +27,10 @@ export interface LoadedApp {
   close(): Promise<void>;
 }
 
+/** Every pattern fast-glob calls dynamic has one of these (a wildcard, `!`, a class, a
+ * group, an extglob, a brace expansion or an escape). */
+const GLOB_CHARS = /[*?![({\\]/;
+
 /**
  * The app's entry points as the Node.js worker finds them: package.json `main` is a glob
  * pattern relative to the app dir (`functions/*.js`, as in Microsoft's samples, or one
@@ -44,6 +48,10 @@ export function resolveEntries(appDir: string): string[] {
   }
   if (main === undefined || main === '') return [resolve(appDir, 'index.js')];
   if (typeof main !== 'string') throw new HostConfigError(`${pkgFile}: "main" must be a string (a file or a glob pattern)`);
+  // fast-glob costs every host start a few dozen modules; a file name (the usual `main`)
+  // has none of the characters a pattern needs, so it is loaded only for a pattern.
+  if (!GLOB_CHARS.test(main)) return [resolve(appDir, main)];
+  const fg = require('fast-glob') as typeof FastGlob;
   if (!fg.isDynamicPattern(main)) return [resolve(appDir, main)];
   const files = fg.sync(main, { cwd: appDir, onlyFiles: true, absolute: true }).sort();
   if (files.length === 0) {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { eventually } from '../../../bench/support/host';
 import { LedgerflowError } from '../../../src/core/errors';
 import { LocalComputeBackend } from '../../../src/adapters/compute/local/localCompute';
-import { detectSandbox } from '../../../src/adapters/compute/local/sandbox';
+import { detectSandbox, jobUserFor, probeSandbox } from '../../../src/adapters/compute/local/sandbox';
 import type { JobHandle, JobLaunch, JobObservation, ResolvedVolume } from '../../../src/ports/compute';
 
 const kinds = (['bwrap', 'unshare'] as const).filter((kind) => detectSandbox(kind).kind === kind);
@@ -69,6 +69,22 @@ test('without a working sandbox the backend says so and refuses to run jobs', as
   assert.equal(backend.describe().sandbox, 'none');
   assert.match(backend.describe().description, /install bubblewrap/);
   await assert.rejects(backend.launch(jobOf('wf-none', 'true'), []), { code: 'unavailable' });
+});
+
+test('the probe that does not block finds what the blocking one finds, also with no sandbox', async () => {
+  const user = jobUserFor({ uid: 61000, gid: 61000 });
+  for (const preference of ['auto', 'bwrap', 'unshare'] as const) {
+    assert.deepEqual(await probeSandbox(preference, user), detectSandbox(preference, user), preference);
+  }
+  const path = process.env['PATH'];
+  process.env['PATH'] = '/nonexistent';
+  try {
+    const none = await probeSandbox('auto', user);
+    assert.deepEqual(none, detectSandbox('auto', user));
+    assert.equal(none.kind, undefined);
+  } finally {
+    process.env['PATH'] = path;
+  }
 });
 
 for (const kind of kinds) {

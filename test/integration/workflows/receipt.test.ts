@@ -48,11 +48,9 @@ before(async () => {
   const submitted = await api.call('alice', 'POST', '/workflows', { workflow, files: { 'count.sh': 'grep -o lorem /data/survey/a.txt | wc -l > out.txt\n' } });
   assert.equal(submitted.status, 202, submitted.text);
   runId = submitted.body.id;
-  await eventually(
-    async () => (workflowView.parse((await api.call('alice', 'GET', `/workflows/${runId}`)).body).status === 'AwaitingApproval' ? true : undefined),
-    60_000,
-    'the run to await approval',
-  );
+  // The owner learns of the run from the ledger's approval request, which the run records
+  // just after it starts awaiting approval: wait until bob can see it, as an owner would.
+  await eventually(async () => ((await api.call('bob', 'GET', `/approvals/${runId}`)).status === 200 ? true : undefined), 60_000, 'the approval request');
   assert.equal((await api.call('bob', 'POST', `/approvals/${runId}/approve`, { comment: 'ok' })).status, 200);
   const done = await eventually(
     async () => {

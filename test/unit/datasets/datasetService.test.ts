@@ -223,3 +223,51 @@ test('racing takes of one dataset: one transaction wins, the others are refused 
     await t.close();
   }
 });
+
+test('a read that shows the lease held answers the takes queued before it was sent, never one that came after', async () => {
+  const t = await setup();
+  try {
+    const ds = await t.service.register(uis, { name: 'n', files: { 'a.txt': 'a' } });
+    await t.service.takeLease(uio, ds.id, 60);
+    // Reads wait until the test lets each one through, so the test decides who arrived when.
+    const gates: (() => void)[] = [];
+    let reads = 0;
+    const as = t.ledger.as.bind(t.ledger);
+    t.ledger.as = (caller) => {
+      const session = as(caller);
+      return {
+        ...session,
+        getDataset: async (id) => {
+          reads++;
+          await new Promise<void>((open) => gates.push(open));
+          return session.getDataset(id);
+        },
+        takeLease: () => assert.fail('a take of a held lease was submitted'),
+      };
+    };
+    const settle = () => new Promise((r) => setImmediate(r));
+    const first = t.service.takeLease(uib, ds.id, 60);
+    await settle();
+    assert.equal(reads, 1);
+    // Arrives after the first read was sent: that read cannot answer it.
+    const second = t.service.takeLease({ user: 'dave', org: 'uib' }, ds.id, 60);
+    gates.shift()!();
+    await assert.rejects(first, code('lease_held'));
+    await settle();
+    assert.equal(reads, 2);
+    // Arrive while the second read is in flight, so it cannot answer them: the third reads
+    // again, and its read, sent after the fourth arrived, answers the fourth too.
+    const third = t.service.takeLease({ user: 'erin', org: 'uib' }, ds.id, 60);
+    const fourth = t.service.takeLease({ user: 'frank', org: 'uib' }, ds.id, 60);
+    gates.shift()!();
+    await assert.rejects(second, code('lease_held'));
+    await settle();
+    assert.equal(reads, 3);
+    gates.shift()!();
+    await assert.rejects(third, (err: unknown) => code('lease_held')(err) && (err as LedgerflowError).data?.['holder'] !== undefined);
+    await assert.rejects(fourth, code('lease_held'));
+    assert.equal(reads, 3);
+  } finally {
+    await t.close();
+  }
+});

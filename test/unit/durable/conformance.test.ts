@@ -121,6 +121,11 @@ test('package.json main: a glob loads every match (sorted); no match is a clear 
     assert.throws(() => resolveEntries(dir), /found zero files matching the supplied pattern/);
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ main: 'functions/a.js' }));
     assert.deepEqual(resolveEntries(dir), [join(dir, 'functions', 'a.js')]);
+    // Patterns without a wildcard are patterns too (fast-glob is loaded only for these).
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ main: 'functions/{a,b}.js' }));
+    assert.deepEqual(resolveEntries(dir), [join(dir, 'functions', 'a.js'), join(dir, 'functions', 'b.js')]);
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ main: 'functions/[ab].js' }));
+    assert.deepEqual(resolveEntries(dir), [join(dir, 'functions', 'a.js'), join(dir, 'functions', 'b.js')]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,5 +1,6 @@
-import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../../../fs/atomicFile';
 
@@ -81,6 +82,20 @@ export async function writeTextAtomic(file: string, text: string): Promise<void>
 
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
   await writeTextAtomic(file, `${JSON.stringify(value)}\n`);
+}
+
+/** Replaces `file` so a reader sees the old or the whole new content, without the fsyncs
+ * of writeTextAtomic: for what means nothing after a machine crash (a pid: the process is
+ * gone then), which a host crash cannot lose (it stays in the page cache). */
+export async function writeTextVisible(file: string, text: string): Promise<void> {
+  const tmp = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  await writeFile(tmp, text, { flag: 'wx', mode: 0o600 });
+  try {
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
 }
 
 export async function readPid(dir: string, name: string): Promise<number | undefined> {

@@ -1,5 +1,4 @@
 import { BACKUP_MANIFEST, backupManifestSchema } from '../../../core/backup';
-import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
@@ -23,7 +22,7 @@ import type {
   UnreportedExit,
 } from '../../../ports/compute';
 import { MAX_LOG_PIECE, TAIL_WINDOW_BYTES, TimedLineSplitter, parseLogIndex, sinceOffset } from '../../../core/logTimes';
-import { JOB_FILES, isJobProcess, readExitRecord, jobStateSchema, readJson, readPid, writeJsonAtomic, writeTextAtomic, type JobState } from './jobDir';
+import { JOB_FILES, isJobProcess, readExitRecord, jobStateSchema, readJson, readPid, writeJsonAtomic, writeTextVisible, type JobState } from './jobDir';
 import {
   SANDBOX_PATH,
   WORKSPACE_MOUNT,
@@ -39,6 +38,7 @@ import {
 import { RunSlots } from './slots';
 import { JobCgroups, type CgroupMode, type JobLimits } from './cgroups';
 import { LOG_INDEX, SUPERVISOR_NAME, SUPERVISOR_SCRIPT } from './supervisor';
+import { supervisorSpawner, type SupervisorSpawner } from './spawner';
 import { fileSource, openWorkspaceFile, readAll, readWorkspaceFile, workspaceDigests, writeWorkspaceFiles } from './workspace';
 
 /** A job's supervisor (a separate process) may still be writing its exit record while a run's
@@ -51,6 +51,9 @@ export interface LocalComputeOptions {
   dataDir: string;
   /** LOCAL_SANDBOX: which isolation to use; `auto` prefers bubblewrap. */
   sandbox?: SandboxPreference;
+  /** What probeSandbox(sandbox, jobUserFor(jobUser)) found, when the caller probed ahead
+   * (without blocking); otherwise the constructor probes. */
+  detection?: SandboxDetection;
   /** LOCAL_JOB_MEMORY: memory limit of jobs whose spec names no memory. */
   defaultMemory?: string;
   /** LOCAL_JOB_UID / LOCAL_JOB_GID: who jobs run as when the host is root. */
@@ -116,11 +119,12 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
   private readonly slots: RunSlots;
   private readonly log: Logger | undefined;
   private readonly launching = new Map<string, Promise<JobHandle>>();
+  private readonly spawner: SupervisorSpawner = supervisorSpawner();
 
   constructor(options: LocalComputeOptions) {
     this.dataDir = resolve(options.dataDir);
     this.user = jobUserFor(options.jobUser ?? DEFAULT_JOB_USER);
-    this.detection = detectSandbox(options.sandbox ?? 'auto', this.user);
+    this.detection = options.detection ?? detectSandbox(options.sandbox ?? 'auto', this.user);
     this.logBytes = options.logBytes ?? DEFAULT_LOG_BYTES;
     this.diskBytes = options.diskBytes ?? DEFAULT_DISK_BYTES;
     this.pids = options.pids ?? DEFAULT_PIDS;
@@ -339,21 +343,13 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
       String(Math.ceil(this.diskBytes / 1024)),
       workspace,
     ];
-    const child = spawn('/bin/sh', ['-c', SUPERVISOR_SCRIPT, SUPERVISOR_NAME, dir, ...supervisorArgs, file, ...args], {
+    // Detached (own session): the job survives the host, and the host's signals.
+    const supervisor = await this.spawner.start('/bin/sh', ['-c', SUPERVISOR_SCRIPT, SUPERVISOR_NAME, dir, ...supervisorArgs, file, ...args], {
       cwd: dir,
-      detached: true, // own session: the job survives the host, and the host's signals
-      stdio: 'ignore',
       env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' },
     });
-    // Listen before any await: a short job can end while the pid is being written.
-    const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
-    await new Promise<void>((ok, fail) => {
-      child.once('spawn', ok);
-      child.once('error', fail);
-    });
-    child.unref();
-    await writeTextAtomic(join(dir, JOB_FILES.wrapperPid), `${child.pid}\n`);
-    void exited.then(async () => {
+    await writeTextVisible(join(dir, JOB_FILES.wrapperPid), `${supervisor.pid}\n`);
+    void supervisor.exited.then(async () => {
       release();
       await this.cgroups
         .remove(cgroupName(job))

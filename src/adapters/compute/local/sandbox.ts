@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, readlinkSync } from 'node:fs';
 
 /**
@@ -71,24 +71,50 @@ const ETC_FILES = ['/etc/ld.so.cache', '/etc/ld.so.conf', '/etc/ld.so.conf.d', '
 const TOP_DIRS = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
 const PROC_READ_ONLY = ['sys', 'sysrq-trigger', 'irq', 'bus'];
 
-function works(command: string, args: string[]): boolean {
-  const r = spawnSync(command, args, { stdio: 'ignore', timeout: 10_000, env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' } });
+type Probe = readonly [command: string, args: string[]];
+
+/** Whether a probe command exits 0. */
+function works([command, args]: Probe): boolean {
+  const r = spawnSync(command, args, { stdio: 'ignore', timeout: PROBE_TIMEOUT_MS, env: probeEnv() });
   return r.status === 0;
 }
 
-/** Tries the real thing once, at start: a tool that is installed but cannot create
- * namespaces here (no unprivileged user namespaces, seccomp) counts as missing. */
-export function detectSandbox(preference: SandboxPreference = 'auto', user?: JobUser): SandboxDetection {
+function worksAsync([command, args]: Probe): Promise<boolean> {
+  return new Promise((done) => {
+    const child = spawn(command, args, { stdio: 'ignore', timeout: PROBE_TIMEOUT_MS, env: probeEnv() });
+    child.once('error', () => done(false));
+    child.once('exit', (code) => done(code === 0));
+  });
+}
+
+const PROBE_TIMEOUT_MS = 10_000;
+const probeEnv = (): NodeJS.ProcessEnv => ({ PATH: process.env['PATH'] ?? '/usr/bin:/bin' });
+
+/** The probes and the choice, once for both ways of running them: each `yield` runs one
+ * probe and gets back whether it worked. */
+function* detection(preference: SandboxPreference, user: JobUser | undefined): Generator<Probe, SandboxDetection, boolean> {
   // Probed as the job user: a sandbox that only works as root does not count.
-  const asUser = (args: string[]) => (user?.mode === 'dedicated' ? works('setpriv', [...dropTo(user), ...args]) : works(args[0]!, args.slice(1)));
-  const bwrapWorks = () =>
-    asUser(['bwrap', '--unshare-all', '--die-with-parent', '--cap-drop', 'ALL', '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '/bin/true']);
-  const unshareWorks = () =>
-    works('setpriv', ['--help']) && asUser(['unshare', '--user', '--map-root-user', '--mount', '--pid', '--fork', '--net', '--kill-child', '/bin/true']);
-  if (preference !== 'unshare' && bwrapWorks()) {
+  const asUser = (args: string[]): Probe => (user?.mode === 'dedicated' ? ['setpriv', [...dropTo(user), ...args]] : [args[0]!, args.slice(1)]);
+  const bwrap = asUser([
+    'bwrap',
+    '--unshare-all',
+    '--die-with-parent',
+    '--cap-drop',
+    'ALL',
+    '--ro-bind',
+    '/',
+    '/',
+    '--dev',
+    '/dev',
+    '--proc',
+    '/proc',
+    '/bin/true',
+  ]);
+  const unshare = asUser(['unshare', '--user', '--map-root-user', '--mount', '--pid', '--fork', '--net', '--kill-child', '/bin/true']);
+  if (preference !== 'unshare' && (yield bwrap)) {
     return { kind: 'bwrap', description: 'bubblewrap: read-only system, datasets read-only, no network, own pid namespace' };
   }
-  if (preference !== 'bwrap' && unshareWorks()) {
+  if (preference !== 'bwrap' && (yield ['setpriv', ['--help']]) && (yield unshare)) {
     return { kind: 'unshare', description: 'util-linux unshare: read-only system, datasets read-only, no network, own pid namespace' };
   }
   const tried = preference === 'auto' ? 'neither bubblewrap (bwrap) nor util-linux unshare' : preference;
@@ -96,6 +122,24 @@ export function detectSandbox(preference: SandboxPreference = 'auto', user?: Job
     kind: undefined,
     description: `${tried} can create a sandbox on this machine, so the local compute backend refuses to run jobs; install bubblewrap (Debian: apt-get install bubblewrap) or allow unprivileged user namespaces`,
   };
+}
+
+/** Tries the real thing once, at start: a tool that is installed but cannot create
+ * namespaces here (no unprivileged user namespaces, seccomp) counts as missing. */
+export function detectSandbox(preference: SandboxPreference = 'auto', user?: JobUser): SandboxDetection {
+  const steps = detection(preference, user);
+  let step = steps.next();
+  while (step.done !== true) step = steps.next(works(step.value));
+  return step.value;
+}
+
+/** detectSandbox without blocking the event loop: the probes run as child processes while
+ * the host goes on starting. */
+export async function probeSandbox(preference: SandboxPreference = 'auto', user?: JobUser): Promise<SandboxDetection> {
+  const steps = detection(preference, user);
+  let step = steps.next();
+  while (step.done !== true) step = steps.next(await worksAsync(step.value));
+  return step.value;
 }
 
 interface HostLayout {

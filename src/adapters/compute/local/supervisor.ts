@@ -56,24 +56,30 @@ import { JOB_FILES } from './jobDir';
  * of 100 ms, as the script formats it), at most 8,192 entries (under 320 KiB). */
 export const LOG_INDEX = { firstTickMs: 200, entriesPerLevel: 512, maxEntries: 8192 } as const;
 
+/** The first tick, as sleep(1) takes it: the supervisor's one background process until then. */
+const GATE = `${LOG_INDEX.firstTickMs / 1000}`;
+
 export const SUPERVISOR_SCRIPT = `
 dir=$1; limit=$2; mem=$3; logmax=$4; fsize=$5; nproc=$6; procs=$7; quota=$8; ws=$9; shift 9
 record() { until printf '{"exitCode":%d}\\n' "$1" >"$dir/.exit-$2.tmp" && mv -f "$dir/.exit-$2.tmp" "$dir/exit.json"; do [ -d "$dir" ] || return 0; sleep 1; done; }
-( sleep "$limit"; : >"$dir/timed-out"; record 137 limit; kill -KILL 0 ) 2>/dev/null &
-( n=0; ms=${LOG_INDEX.firstTickMs}; last=-1
-  while [ "$n" -lt ${LOG_INDEX.maxEntries} ] && sleep "$((ms / 1000)).$((ms % 1000 / 100))"; do
-    set -- $(stat -c '%s %.9Y' "$dir/log")
-    if [ -n "$2" ] && [ "$1" != "$last" ]; then
-      printf '%s %s\\n' "$1" "$2" >>"$dir/${JOB_FILES.logIndex}"; last=$1; n=$((n + 1))
-      if [ $((n % ${LOG_INDEX.entriesPerLevel})) -eq 0 ]; then ms=$((ms * 2)); fi
-    fi
-  done ) 2>/dev/null &
-if [ "$quota" -gt 0 ]; then
-  ( while sleep 1; do
-      used=$(du -sk "$ws" 2>/dev/null); used=\${used%%[!0-9]*}
-      if [ "\${used:-0}" -gt "$quota" ]; then : >"$dir/disk-quota"; record 137 quota; kill -KILL 0; fi
-    done ) 2>/dev/null &
-fi
+( sleep ${GATE}
+  ( rest=$((limit * 1000 - ${LOG_INDEX.firstTickMs})); sleep "$((rest / 1000)).$((rest % 1000 / 100))"
+    : >"$dir/timed-out"; record 137 limit; kill -KILL 0 ) &
+  ( n=0; ms=${LOG_INDEX.firstTickMs}; last=-1
+    while [ "$n" -lt ${LOG_INDEX.maxEntries} ]; do
+      set -- $(stat -c '%s %.9Y' "$dir/log")
+      if [ -n "$2" ] && [ "$1" != "$last" ]; then
+        printf '%s %s\\n' "$1" "$2" >>"$dir/${JOB_FILES.logIndex}"; last=$1; n=$((n + 1))
+        if [ $((n % ${LOG_INDEX.entriesPerLevel})) -eq 0 ]; then ms=$((ms * 2)); fi
+      fi
+      sleep "$((ms / 1000)).$((ms % 1000 / 100))" || break
+    done ) &
+  if [ "$quota" -gt 0 ]; then
+    ( while sleep 1; do
+        used=$(du -sk "$ws" 2>/dev/null); used=\${used%%[!0-9]*}
+        if [ "\${used:-0}" -gt "$quota" ]; then : >"$dir/disk-quota"; record 137 quota; kill -KILL 0; fi
+      done ) &
+  fi ) 2>/dev/null &
 { ( if [ "$procs" != - ]; then for f in $procs; do echo 0 >"$f"; done; fi
     if [ "$mem" -gt 0 ]; then ulimit -v "$mem"; fi
     if [ "$nproc" -gt 0 ]; then ulimit -u "$nproc"; fi

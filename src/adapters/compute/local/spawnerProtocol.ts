@@ -1,0 +1,19 @@
+import { z } from 'zod';
+
+/** The messages between the host and its supervisor spawner (spawner.ts, spawnerProcess.ts). */
+export const spawnRequestSchema = z.object({
+  id: z.number().int(),
+  file: z.string(),
+  args: z.array(z.string()),
+  cwd: z.string(),
+  env: z.record(z.string(), z.string()),
+});
+export type SpawnRequest = z.infer<typeof spawnRequestSchema>;
+
+/** Started (its pid), could not start, or exited: per request, `pid` or `error` first. */
+export const spawnerReplySchema = z.union([
+  z.object({ id: z.number().int(), pid: z.number().int().positive() }),
+  z.object({ id: z.number().int(), error: z.string() }),
+  z.object({ id: z.number().int(), exited: z.literal(true) }),
+]);
+export type SpawnerReply = z.infer<typeof spawnerReplySchema>;

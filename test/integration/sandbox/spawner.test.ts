@@ -1,0 +1,81 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { eventually } from '../../../bench/support/host';
+import { supervisorSpawner } from '../../../src/adapters/compute/local/spawner';
+
+/**
+ * The supervisor spawner (a helper process that starts job supervisors for the host): a
+ * start resolves once the process runs, a program that cannot start is refused, and a
+ * helper that dies (killed, crashed) neither loses the exit of a supervisor it started nor
+ * stops the next start.
+ */
+const env = { PATH: '/usr/bin:/bin' };
+
+/** Neither the helper nor the supervisors keep a host alive (it serves HTTP meanwhile): the
+ * test keeps its own event loop going while it waits for an exit. */
+async function alive<T>(work: () => Promise<T>): Promise<T> {
+  const timer = setInterval(() => undefined, 1000);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** The spawner helpers this process runs (its children running spawnerProcess.js). */
+function helpers(): number[] {
+  return readdirSync(`/proc/${process.pid}/task`)
+    .flatMap((tid) => readFileSync(`/proc/${process.pid}/task/${tid}/children`, 'utf8').split(' '))
+    .filter((pid) => pid !== '')
+    .map(Number)
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('spawnerProcess.js');
+      } catch {
+        return false;
+      }
+    });
+}
+
+test('starts a detached process, says when it exited, and refuses one that cannot start', () =>
+  alive(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lf-spawner-'));
+    try {
+      const spawner = supervisorSpawner();
+      const started = await spawner.start('/bin/sh', ['-c', 'echo $$ > pid; exit 3'], { cwd: dir, env });
+      await started.exited;
+      assert.equal(readFileSync(join(dir, 'pid'), 'utf8').trim(), String(started.pid));
+      await assert.rejects(spawner.start(join(dir, 'no-such-program'), [], { cwd: dir, env }), /could not be started/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }));
+
+test('a helper that dies loses no exit, and the next start gets a new helper', () =>
+  alive(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lf-spawner-'));
+    try {
+      const spawner = supervisorSpawner();
+      // Runs until the test lets it end, by removing the file it waits on.
+      const waitFile = join(dir, 'hold');
+      const started = await spawner.start('/bin/sh', ['-c', `: > ${waitFile}; while [ -e ${waitFile} ]; do sleep 0.05; done`], { cwd: dir, env });
+      let exited = false;
+      void started.exited.then(() => (exited = true));
+      const before = helpers();
+      assert.ok(before.length > 0, 'a helper runs');
+      for (const pid of before) process.kill(pid, 'SIGKILL');
+      await eventually(() => (helpers().some((pid) => before.includes(pid)) ? undefined : true), 10_000, 'the helper to be gone');
+      process.kill(started.pid, 0); // the supervisor it started runs on
+      assert.equal(exited, false);
+      rmSync(waitFile);
+      await started.exited;
+      const again = await spawner.start('/bin/sh', ['-c', 'exit 0'], { cwd: dir, env });
+      await again.exited;
+      assert.ok(helpers().every((pid) => !before.includes(pid)));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }));
