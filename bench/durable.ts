@@ -8,6 +8,7 @@ import { DurableEngine } from '../src/durable/engine';
 import { DurableStore } from '../src/durable/store';
 import { durableSystemKey } from './support/durableApi';
 import { directPort } from './support/durableDirectPort';
+import { processCpuMs } from './support/proc';
 import { median, type BenchModule, type BenchRow } from './types';
 
 /**
@@ -102,7 +103,9 @@ async function baseline(flows: number, steps: number, parallelSteps: boolean): P
  * over HTTP by a function using `df.getClient`, each orchestrator and activity a host
  * invocation through the programming model; timed until the status API says Completed.
  */
-async function viaHost<T>(fn: (start: (name: string, input: unknown) => Promise<string>, waitAll: (ids: string[]) => Promise<void>) => Promise<T>): Promise<T> {
+async function viaHost<T>(
+  fn: (start: (name: string, input: unknown) => Promise<string>, waitAll: (ids: string[]) => Promise<void>, hostCpuMs: () => number) => Promise<T>,
+): Promise<T> {
   const appDir = mkdtempSync(join(tmpdir(), 'bench-durable-app-'));
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-durable-data-'));
   writeFileSync(join(appDir, 'package.json'), JSON.stringify({ main: join(__dirname, 'fixtures', 'durableApp.js') }));
@@ -146,7 +149,7 @@ async function viaHost<T>(fn: (start: (name: string, input: unknown) => Promise<
         }
       }
     };
-    return await fn(start, waitAll);
+    return await fn(start, waitAll, () => processCpuMs(child.pid as number) ?? NaN);
   } finally {
     child.kill('SIGKILL');
     rmSync(appDir, { recursive: true, force: true });
@@ -155,6 +158,23 @@ async function viaHost<T>(fn: (start: (name: string, input: unknown) => Promise<
 }
 
 const round = (n: number): number => Math.round(n * 100) / 100;
+
+/** Runs `run` and adds the CPU milliseconds `cpuMs` advanced by (all threads) to `into`. */
+async function withCpu<T>(cpuMs: () => number, into: number[], run: () => Promise<T>): Promise<T> {
+  const c0 = cpuMs();
+  const result = await run();
+  into.push(cpuMs() - c0);
+  return result;
+}
+const ownCpuMs = (): number => {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1000;
+};
+
+/** An informational row: CPU milliseconds per unit of work through the host against the direct engine's. */
+function cpuRow(name: string, hostMs: number, directMs: number): BenchRow {
+  return { name, value: round(hostMs), unit: 'ms CPU', baseline: round(directMs), ratio: round(hostMs / directMs) };
+}
 
 /** A throughput row (higher is better) against its baseline; `min` is DESIGN.md's floor,
  * `minRatio` the least ratio to the baseline. */
@@ -191,14 +211,19 @@ export async function run(): Promise<BenchRow[]> {
   // The direct engine's figures, the baselines of the same work through the host.
   let chainsDirect = NaN;
   let fanDirectMs = NaN;
+  // CPU ms per round (all threads), to tell what the host adds from what waits for the disk.
+  const chainsDirectCpu: number[] = [];
+  const fanDirectCpu: number[] = [];
   await withEngine(async (engine) => {
     await runToCompletion(engine, 'chain3', [0]); // warm-up
     const { engine: ms, base } = await paired(
       () =>
-        runToCompletion(
-          engine,
-          'chain3',
-          Array.from({ length: CHAINS }, (_, i) => i),
+        withCpu(ownCpuMs, chainsDirectCpu, () =>
+          runToCompletion(
+            engine,
+            'chain3',
+            Array.from({ length: CHAINS }, (_, i) => i),
+          ),
         ),
       () => baseline(CHAINS, 3, false),
     );
@@ -249,7 +274,7 @@ export async function run(): Promise<BenchRow[]> {
   for (const n of [100, 1000]) {
     await withEngine(async (engine) => {
       const { engine: ms, base } = await paired(
-        () => runToCompletion(engine, 'fan', [n]),
+        () => withCpu(ownCpuMs, n === 1000 ? fanDirectCpu : [], () => runToCompletion(engine, 'fan', [n])),
         () => baseline(1, n, true),
       );
       perActivity.set(n, (ms * 1000) / n);
@@ -267,14 +292,16 @@ export async function run(): Promise<BenchRow[]> {
       rows.push(throughput('parallel activities (1,000 fan-out)', (n * 1000) / ms, 'activities/s', (n * 1000) / base, 2000));
     });
   }
-  await viaHost(async (start, waitAll) => {
+  await viaHost(async (start, waitAll, hostCpuMs) => {
     await waitAll([await start('chain3', 0)]); // warm-up
+    const chainsHostCpu: number[] = [];
     const { engine: ms, base } = await paired(
-      async () => {
-        const t0 = performance.now();
-        await waitAll(await Promise.all(Array.from({ length: CHAINS }, (_, i) => start('chain3', i))));
-        return performance.now() - t0;
-      },
+      () =>
+        withCpu(hostCpuMs, chainsHostCpu, async () => {
+          const t0 = performance.now();
+          await waitAll(await Promise.all(Array.from({ length: CHAINS }, (_, i) => start('chain3', i))));
+          return performance.now() - t0;
+        }),
       () => baseline(CHAINS, 3, false),
     );
     // Against the fsync'd loop (informational), then against the direct engine (issue #20):
@@ -287,12 +314,18 @@ export async function run(): Promise<BenchRow[]> {
       ratio: round(base / ms),
     });
     rows.push(throughput(`${CHAINS} 3-activity chains, via the host vs the direct engine`, (CHAINS * 1000) / ms, 'orchestrations/s', chainsDirect));
+    // The host's CPU includes serving the HTTP starts and status reads.
+    rows.push(
+      cpuRow(`${CHAINS} 3-activity chains: CPU per orchestration, host vs direct engine`, median(chainsHostCpu) / CHAINS, median(chainsDirectCpu) / CHAINS),
+    );
+    const fanHostCpu: number[] = [];
     const fan = await paired(
-      async () => {
-        const t0 = performance.now();
-        await waitAll([await start('fan', 1000)]);
-        return performance.now() - t0;
-      },
+      () =>
+        withCpu(hostCpuMs, fanHostCpu, async () => {
+          const t0 = performance.now();
+          await waitAll([await start('fan', 1000)]);
+          return performance.now() - t0;
+        }),
       () => baseline(1, 1000, true),
     );
     rows.push({
@@ -312,6 +345,7 @@ export async function run(): Promise<BenchRow[]> {
       target: '>= 0.5x the direct engine (speed)',
       ok: fanDirectMs / fan.engine >= 0.5,
     });
+    rows.push(cpuRow('1,000-activity fan-out/fan-in: CPU, host vs direct engine', median(fanHostCpu), median(fanDirectCpu)));
   });
   const at100 = perActivity.get(100) ?? NaN;
   const at1000 = perActivity.get(1000) ?? NaN;

@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { HostContext, HostExtension, RegisteredFunction, RpcTypedData } from '../host/extension';
+import { metadataString, type HostContext, type HostExtension, type RegisteredFunction, type RpcTypedData } from '../host/extension';
 import { tagActions } from './actions';
 import { clientConfig, WEBHOOK_PATH } from './clientConfig';
 import { DurableEngine } from './engine';
 import { createHttpApi } from './httpApi';
+import { installInProcessClient } from './inProcessClient';
 import type { FunctionPort } from './ports';
 import { DurableStore } from './store';
 import { loadOrCreateSystemKey, newSecret } from './systemKey';
@@ -41,6 +42,7 @@ export function durableExtension(): HostExtension {
   let engine: DurableEngine | undefined;
   let store: DurableStore | undefined;
   let binding: RpcTypedData | undefined;
+  let uninstallClient = (): void => undefined;
 
   return {
     name: 'durable',
@@ -68,7 +70,7 @@ export function durableExtension(): HostExtension {
         async runActivity(name, input, instanceId) {
           const result = await ctx.invoke(find(activities, 'activity', name), {
             trigger: { json: JSON.stringify(input ?? null) },
-            triggerMetadata: { instanceId: { string: instanceId } },
+            triggerMetadata: { instanceId: metadataString(instanceId) },
           });
           return typedValue(result.returnValue);
         },
@@ -88,9 +90,12 @@ export function durableExtension(): HostExtension {
       });
       // A new rpc secret at every start: only this process's own clients know it.
       const secrets = { systemKey: await loadOrCreateSystemKey(ctx.dataDir), rpcSecret: newSecret() };
-      binding = { json: JSON.stringify(clientConfig(ctx.baseUrl, config.hubName, secrets)) };
+      const client = clientConfig(ctx.baseUrl, config.hubName, secrets);
+      binding = { json: JSON.stringify(client) };
       const api = createHttpApi({ engine, taskHub: config.hubName, origin: ctx.baseUrl, secrets });
-      ctx.mountHttp(WEBHOOK_PATH, (req, res) => api(req, res));
+      ctx.mountHttp(WEBHOOK_PATH, (req, res) => api.serve(req, res));
+      // The app's DurableClient calls below rpcBaseUrl are answered in process (same handler).
+      uninstallClient = installInProcessClient({ rpcBaseUrl: client.rpcBaseUrl, dispatch: api.dispatch, shutdownSignal: ctx.shutdownSignal });
       // Not through ctx.track: the engine's loop lives as long as the host, not one request;
       // its episodes and activities are host invocations, tracked as such.
       engine.start();
@@ -110,6 +115,7 @@ export function durableExtension(): HostExtension {
     },
 
     close() {
+      uninstallClient();
       engine?.close();
       store?.close();
     },

@@ -30,6 +30,32 @@ export interface HttpApiOptions {
 
 type Reply = { status: number; body?: unknown; headers?: Record<string, string> };
 
+/** A request to the API, whether it came over a socket or from the host's own durable
+ * client (inProcessClient.ts). */
+export interface DurableApiRequest {
+  readonly method: string;
+  /** The request target as sent: path and query. */
+  readonly target: string;
+  /** Header values by lower-case name, as node:http gives them. */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** The body as text; rejects with `payload_too_large` past `maxBytes`. */
+  text(maxBytes: number): Promise<string>;
+}
+
+/** The API's answer: status, headers (lower-case names) and body text. */
+export interface DurableApiResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly text: string;
+}
+
+export interface DurableHttpApi {
+  /** Serves a request on the host's HTTP server. */
+  serve(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  /** Answers a request that did not come over a socket, with the same routes and checks. */
+  dispatch(req: DurableApiRequest): Promise<DurableApiResponse>;
+}
+
 const boolParam = z.enum(['true', 'false']).transform((v) => v === 'true');
 const statusList = z
   .string()
@@ -75,12 +101,15 @@ const restartSchema = waitSchema.extend({ restartWithNewInstanceId: boolParam.op
 const RETRY_AFTER_START = '10';
 const RETRY_AFTER_STATUS = '5';
 
-export function createHttpApi(options: HttpApiOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+export function createHttpApi(options: HttpApiOptions): DurableHttpApi {
   const { engine, taskHub } = options;
   const { systemKey, rpcSecret } = options.secrets;
   const maxBody = options.maxBodyBytes ?? 16 * 1024 * 1024;
 
-  const originOf = (req: IncomingMessage): string => (req.headers.host ? `http://${req.headers.host}` : options.origin);
+  const originOf = (req: DurableApiRequest): string => {
+    const host = req.headers['host'];
+    return typeof host === 'string' && host !== '' ? `http://${host}` : options.origin;
+  };
   const query = (url: URL): Record<string, string> => Object.fromEntries(url.searchParams.entries());
   const parse = <T>(schema: z.ZodType<T>, value: unknown): T => {
     const r = schema.safeParse(value);
@@ -88,18 +117,9 @@ export function createHttpApi(options: HttpApiOptions): (req: IncomingMessage, r
     throw new LedgerflowError('bad_request', 'invalid query', { details: r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
   };
 
-  async function readBodyText(req: IncomingMessage): Promise<string> {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size > maxBody) throw new LedgerflowError('payload_too_large', 'request body too large');
-      chunks.push(chunk as Buffer);
-    }
-    return Buffer.concat(chunks).toString('utf8').trim();
-  }
+  const readBodyText = async (req: DurableApiRequest): Promise<string> => (await req.text(maxBody)).trim();
 
-  async function readJsonBody(req: IncomingMessage): Promise<unknown> {
+  async function readJsonBody(req: DurableApiRequest): Promise<unknown> {
     const text = await readBodyText(req);
     if (text === '') return undefined;
     try {
@@ -111,7 +131,7 @@ export function createHttpApi(options: HttpApiOptions): (req: IncomingMessage, r
 
   /** The path below the API's root (the rpc secret stripped), once the request proved it
    * may call the API. */
-  function authorizedPath(req: IncomingMessage, url: URL): string {
+  function authorizedPath(req: DurableApiRequest, url: URL): string {
     const below = url.pathname.slice(WEBHOOK_PATH.length);
     const segments = below.split('/');
     if (segments[1] === RPC_SEGMENT) {
@@ -127,13 +147,13 @@ export function createHttpApi(options: HttpApiOptions): (req: IncomingMessage, r
   }
 
   /** The extension's CreateCheckStatusResponse: 202, the links, Location and Retry-After. */
-  function checkStatus(req: IncomingMessage, id: string): Reply {
+  function checkStatus(req: DurableApiRequest, id: string): Reply {
     const { rewindPostUri: _rewind, ...links } = managementUrls(originOf(req), taskHub, id, systemKey);
     return { status: 202, body: links, headers: { Location: links.statusQueryGetUri, 'Retry-After': RETRY_AFTER_START } };
   }
 
   /** The extension's HandleGetStatusRequestAsync. */
-  function status(req: IncomingMessage, url: URL, id: string, failedAs500: boolean | undefined): Reply {
+  function status(req: DurableApiRequest, url: URL, id: string, failedAs500: boolean | undefined): Reply {
     const f = parse(statusSchema, query(url));
     const found = engine.getStatus(id, { showHistory: f.showHistory ?? false });
     if (found === undefined) return { status: 404 };
@@ -143,7 +163,7 @@ export function createHttpApi(options: HttpApiOptions): (req: IncomingMessage, r
       case 'Running':
       case 'ContinuedAsNew':
       case 'Suspended':
-        return { status: 202, body, headers: { Location: `${originOf(req)}${req.url ?? ''}`, 'Retry-After': RETRY_AFTER_STATUS } };
+        return { status: 202, body, headers: { Location: `${originOf(req)}${req.target}`, 'Retry-After': RETRY_AFTER_STATUS } };
       case 'Failed':
         return { status: (failedAs500 ?? f.returnInternalServerErrorOnFailure ?? false) ? 500 : 200, body };
       default:
@@ -152,7 +172,7 @@ export function createHttpApi(options: HttpApiOptions): (req: IncomingMessage, r
   }
 
   /** Start and restart answer like the extension: wait with timeout and pollingInterval, else check status. */
-  async function startedReply(req: IncomingMessage, url: URL, id: string, wait: z.infer<typeof waitSchema>): Promise<Reply> {
+  async function startedReply(req: DurableApiRequest, url: URL, id: string, wait: z.infer<typeof waitSchema>): Promise<Reply> {
     if (wait.timeout === undefined || wait.pollingInterval === undefined) return checkStatus(req, id);
     const deadline = Date.now() + wait.timeout * 1000;
     for (;;) {
@@ -165,7 +185,7 @@ export function createHttpApi(options: HttpApiOptions): (req: IncomingMessage, r
   }
 
   /** The extension's entity routes: read one, list one entity function's, signal (POST, or DELETE for `delete`). */
-  async function entityRoute(req: IncomingMessage, name: string, key: string | undefined, method: string, q: Record<string, string>): Promise<Reply> {
+  async function entityRoute(req: DurableApiRequest, name: string, key: string | undefined, method: string, q: Record<string, string>): Promise<Reply> {
     if (method === 'GET' && key === undefined) {
       const fetchState = q['fetchState'] === 'true';
       const body = engine.listEntities(name).map((e) => ({
@@ -187,7 +207,7 @@ export function createHttpApi(options: HttpApiOptions): (req: IncomingMessage, r
   }
 
   /** JSON when it parses (the extension parses application/json content), else the text itself. */
-  async function readEntityInput(req: IncomingMessage): Promise<unknown> {
+  async function readEntityInput(req: DurableApiRequest): Promise<unknown> {
     const text = await readBodyText(req);
     if (text === '') return undefined;
     try {
@@ -197,10 +217,10 @@ export function createHttpApi(options: HttpApiOptions): (req: IncomingMessage, r
     }
   }
 
-  async function route(req: IncomingMessage, url: URL, below: string): Promise<Reply> {
+  async function route(req: DurableApiRequest, url: URL, below: string): Promise<Reply> {
     const path = below.replace(/\/+$/, '');
     const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
-    const method = req.method ?? 'GET';
+    const method = req.method;
     const q = query(url);
     // One task hub per host: another hub's instances are not here (Azure reads that hub's store).
     const hub = q['taskHub'];
@@ -279,8 +299,8 @@ export function createHttpApi(options: HttpApiOptions): (req: IncomingMessage, r
     }
   }
 
-  return async (req, res) => {
-    const url = new URL(req.url ?? '/', options.origin);
+  async function dispatch(req: DurableApiRequest): Promise<DurableApiResponse> {
+    const url = new URL(req.target, options.origin);
     let reply: Reply;
     try {
       reply = await route(req, url, authorizedPath(req, url));
@@ -289,12 +309,32 @@ export function createHttpApi(options: HttpApiOptions): (req: IncomingMessage, r
       reply = { status: e.httpStatus, body: { error: { code: e.code satisfies ErrorCode, message: e.message, ...(e.details ? { details: e.details } : {}) } } };
     }
     const text = reply.body === undefined ? '' : JSON.stringify(reply.body);
-    res.writeHead(reply.status, {
-      ...(text ? { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) } : { 'Content-Length': 0 }),
-      ...reply.headers,
-    });
-    res.end(text);
+    const headers: Record<string, string> = text
+      ? { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(text)) }
+      : { 'content-length': '0' };
+    for (const [name, value] of Object.entries(reply.headers ?? {})) headers[name.toLowerCase()] = value;
+    return { status: reply.status, headers, text };
+  }
+
+  return {
+    dispatch,
+    async serve(req, res) {
+      const reply = await dispatch({ method: req.method ?? 'GET', target: req.url ?? '/', headers: req.headers, text: (max) => readText(req, max) });
+      res.writeHead(reply.status, reply.headers);
+      res.end(reply.text);
+    },
   };
+}
+
+async function readText(req: IncomingMessage, maxBytes: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) throw new LedgerflowError('payload_too_large', 'request body too large');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function filterOf(f: z.infer<typeof filterSchema>): InstanceQuery {

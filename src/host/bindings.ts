@@ -1,6 +1,6 @@
 import type { Logger } from '../observability/logger';
 import { invokeFunction, type InvocationInput, type InvocationResult, type InvokeDeps } from './app/invoke';
-import { RETURN_BINDING, type RegisteredFunction } from './app/registry';
+import { RETURN_BINDING, type BindingSpec, type RegisteredFunction } from './app/registry';
 import type { HostExtension } from './extension';
 
 type Pick = (e: HostExtension) => readonly string[] | undefined;
@@ -74,6 +74,30 @@ export function functionsFor(ext: HostExtension, functions: readonly RegisteredF
   return functions.filter((fn) => claimant([ext], byTrigger, fn.trigger.type) !== undefined);
 }
 
+type ResolveInput = NonNullable<HostExtension['resolveInput']>;
+type WriteOutput = NonNullable<HostExtension['writeOutput']>;
+
+/** What an invocation of one function needs from the extensions, worked out once. */
+interface BindingPlan {
+  readonly unsupported: string | undefined;
+  readonly inputs: readonly { binding: BindingSpec; resolve: ResolveInput }[];
+  readonly outputs: readonly { binding: BindingSpec; write: WriteOutput }[];
+}
+
+function bindingPlan(fn: RegisteredFunction, extensions: readonly HostExtension[]): BindingPlan {
+  return {
+    unsupported: unsupportedBinding(fn, extensions),
+    inputs: fn.inputs.flatMap((binding) => {
+      const ext = claimant(extensions, byInput, binding.type);
+      return ext?.resolveInput ? [{ binding, resolve: ext.resolveInput.bind(ext) }] : [];
+    }),
+    outputs: fn.outputs.flatMap((binding) => {
+      const ext = claimant(extensions, byOutput, binding.type);
+      return ext?.writeOutput ? [{ binding, write: ext.writeOutput.bind(ext) }] : [];
+    }),
+  };
+}
+
 /**
  * One invocation with its bindings: extra inputs resolved by the extensions that claim
  * their types, the function run through the programming model, then (only on success)
@@ -81,26 +105,29 @@ export function functionsFor(ext: HostExtension, functions: readonly RegisteredF
  * the invocation id, like the Functions host's "Executed ..." lines.
  */
 export function createInvoker(extensions: readonly HostExtension[], deps: InvokeDeps, logger: Logger) {
+  const plans = new WeakMap<RegisteredFunction, BindingPlan>();
+  const planOf = (fn: RegisteredFunction): BindingPlan => {
+    let plan = plans.get(fn);
+    if (plan === undefined) plans.set(fn, (plan = bindingPlan(fn, extensions)));
+    return plan;
+  };
   return async (fn: RegisteredFunction, input: InvocationInput): Promise<InvocationResult> => {
     const invocationId = input.invocationId ?? crypto.randomUUID();
     const started = performance.now();
     const outcome = (extra: object) => ({ functionName: fn.name, invocationId, durationMs: Math.round(performance.now() - started), ...extra });
     try {
-      const unsupported = unsupportedBinding(fn, extensions);
-      if (unsupported !== undefined) throw new UnsupportedBindingError(fn.name, unsupported);
-      const inputs = { ...(input.inputs ?? {}) };
-      for (const binding of fn.inputs) {
-        if (binding.name in inputs) continue;
-        const ext = claimant(extensions, byInput, binding.type);
-        if (ext?.resolveInput) inputs[binding.name] = await ext.resolveInput(binding, fn, { invocationId });
+      const plan = planOf(fn);
+      if (plan.unsupported !== undefined) throw new UnsupportedBindingError(fn.name, plan.unsupported);
+      let inputs = input.inputs;
+      for (const { binding, resolve } of plan.inputs) {
+        if (inputs === undefined || !(binding.name in inputs)) inputs = { ...inputs, [binding.name]: await resolve(binding, fn, { invocationId }) };
       }
       const result = await invokeFunction(deps, fn, { ...input, invocationId, inputs });
-      for (const binding of fn.outputs) {
-        const ext = claimant(extensions, byOutput, binding.type);
+      for (const { binding, write } of plan.outputs) {
         const value = binding.name === RETURN_BINDING ? result.returnValue : result.outputs.get(binding.name);
-        if (ext?.writeOutput && value) await ext.writeOutput(binding, value, fn, { invocationId });
+        if (value) await write(binding, value, fn, { invocationId });
       }
-      logger.debug(outcome({}), `Executed '${fn.name}' (Succeeded)`);
+      if (logger.isLevelEnabled('debug')) logger.debug(outcome({}), `Executed '${fn.name}' (Succeeded)`);
       return result;
     } catch (err) {
       logger.error(outcome({ err }), `Executed '${fn.name}' (Failed)`);

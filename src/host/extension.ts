@@ -10,6 +10,7 @@ export type { BindingSpec, RegisteredFunction } from './app/registry';
 export type { InvocationInput, InvocationResult } from './app/invoke';
 export type { RpcTypedData, RpcHttpData } from './wire/rpcTypes';
 export type { QueueClient, QueueMessageInit } from './queue/queueClient';
+export { metadataString } from './wire/metadataString';
 
 /**
  * How trigger and binding kinds plug into the embedded host without touching its core.

@@ -116,8 +116,13 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
     // durable-functions SDK builds its management URLs from it).
     env['WEBSITE_HOSTNAME'] ??= `${host}:${address.port}`;
 
-    let markStarted = (): void => undefined;
-    const allStarted = new Promise<void>((resolveStarted) => (markStarted = resolveStarted));
+    let resolveStarted = (): void => undefined;
+    const allStarted = new Promise<void>((resolve) => (resolveStarted = resolve));
+    let everyExtensionStarted = false;
+    const markStarted = (): void => {
+      everyExtensionStarted = true;
+      resolveStarted();
+    };
     const invoke = createInvoker(extensions, { programmingModel: app.programmingModel, hooks: app.hooks, logger }, logger);
     const context: HostContext = {
       appDir,
@@ -135,7 +140,7 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
       invoke: (fn, input) =>
         resumed !== undefined && fn.trigger.type.toLowerCase() !== 'httptrigger'
           ? resumed.then(() => track(invoke(fn, input)))
-          : track(allStarted.then(() => invoke(fn, input))),
+          : track(everyExtensionStarted ? invoke(fn, input) : allStarted.then(() => invoke(fn, input))),
       mountHttp: (prefix, handler) => server.mount(prefix, handler),
       track,
     };

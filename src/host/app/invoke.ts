@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../observability/logger';
-import type { RpcInvocationRequest, RpcLogCategory, RpcLogLevel, RpcTypedData } from '../wire/rpcTypes';
-import type { CoreInvocationContext, FunctionCallback, HookData, InvocationState, ProgrammingModel } from './coreTypes';
+import type { RpcInvocationRequest, RpcLogCategory, RpcLogLevel, RpcParameterBinding, RpcTypedData } from '../wire/rpcTypes';
+import type { CoreInvocationContext, HookData, InvocationState, ProgrammingModel } from './coreTypes';
 import type { HookRegistry } from './hooks';
 import { RETURN_BINDING, type RegisteredFunction } from './registry';
 
@@ -56,12 +56,16 @@ export function writeLog(logger: Logger, level: RpcLogLevel, category: RpcLogCat
  */
 export async function invokeFunction(deps: InvokeDeps, fn: RegisteredFunction, input: InvocationInput): Promise<InvocationResult> {
   const invocationId = input.invocationId ?? randomUUID();
-  const log = deps.logger.child({ functionName: fn.name, invocationId });
+  // Most invocations write no log line: the child logger (its bindings serialised and
+  // redacted) is made for the first one.
+  let log: Logger | undefined;
+  const inputData: RpcParameterBinding[] = [{ name: fn.trigger.name, data: input.trigger }];
+  if (input.inputs !== undefined) for (const [name, data] of Object.entries(input.inputs)) inputData.push({ name, data });
   const request: RpcInvocationRequest = {
     invocationId,
     functionId: fn.id,
-    inputData: [{ name: fn.trigger.name, data: input.trigger }, ...Object.entries(input.inputs ?? {}).map(([name, data]) => ({ name, data }))],
-    triggerMetadata: { ...(input.triggerMetadata ?? {}) },
+    inputData,
+    triggerMetadata: input.triggerMetadata ?? {},
     retryContext: input.retryContext ?? null,
   };
   let invocationContext: unknown;
@@ -70,6 +74,7 @@ export async function invokeFunction(deps: InvokeDeps, fn: RegisteredFunction, i
     request,
     metadata: fn.metadata,
     log: (level, category, message) => {
+      log ??= deps.logger.child({ functionName: fn.name, invocationId });
       if (category === 'user' && deps.hooks.has('log')) {
         const hookCtx = deps.hooks.context({}, { category, level, message }, invocationContext);
         deps.hooks.runSync('log', hookCtx);
@@ -80,31 +85,57 @@ export async function invokeFunction(deps: InvokeDeps, fn: RegisteredFunction, i
     },
   };
 
-  const model = await deps.programmingModel.getInvocationModel(coreCtx);
-  const { context, inputs } = await model.getArguments();
-  invocationContext = context;
-  const hookData: HookData = {};
-
-  const pre = deps.hooks.context(hookData, { inputs, functionCallback: fn.callback as FunctionCallback }, context);
-  await runInState(coreCtx, 'preInvocationHooks', () => deps.hooks.run('preInvocation', pre));
-
-  const post = deps.hooks.context(hookData, { inputs: pre.inputs, result: null as unknown, error: null as unknown }, context);
   try {
-    post.result = await runInState(coreCtx, 'invocation', () => model.invokeFunction(context, pre.inputs, pre.functionCallback));
-  } catch (err) {
-    post.error = err;
-  }
-  await runInState(coreCtx, 'postInvocationHooks', () => deps.hooks.run('postInvocation', post));
-  if (post.error !== null && post.error !== undefined) throw post.error;
+    const model = await deps.programmingModel.getInvocationModel(coreCtx);
+    const { context, inputs } = await model.getArguments();
+    invocationContext = context;
+    const hookData: HookData = {};
 
-  input.inspectResult?.(post.result);
-  const response = await model.getResponse(context, post.result);
-  const outputs = new Map<string, RpcTypedData>();
-  for (const binding of response.outputData ?? []) {
-    if (binding.name && binding.name !== RETURN_BINDING && binding.data) outputs.set(binding.name, binding.data);
+    // Hook contexts only when hooks are registered: they are what the hooks see, nothing else.
+    let args = inputs;
+    let callback = fn.callback;
+    if (deps.hooks.has('preInvocation')) {
+      const pre = deps.hooks.context(hookData, { inputs, functionCallback: callback }, context);
+      await runInState(coreCtx, 'preInvocationHooks', () => deps.hooks.run('preInvocation', pre));
+      args = pre.inputs;
+      callback = pre.functionCallback;
+    }
+
+    let result: unknown = null;
+    let error: unknown = null;
+    coreCtx.state = 'invocation';
+    try {
+      result = await model.invokeFunction(context, args, callback);
+    } catch (err) {
+      error = err;
+    } finally {
+      coreCtx.state = undefined;
+    }
+    if (deps.hooks.has('postInvocation')) {
+      const post = deps.hooks.context(hookData, { inputs: args, result, error }, context);
+      await runInState(coreCtx, 'postInvocationHooks', () => deps.hooks.run('postInvocation', post));
+      result = post.result;
+      error = post.error;
+    }
+    if (error !== null && error !== undefined) throw error;
+
+    input.inspectResult?.(result);
+    const response = await model.getResponse(context, result);
+    let outputs: Map<string, RpcTypedData> | undefined;
+    for (const binding of response.outputData ?? []) {
+      if (binding.name && binding.name !== RETURN_BINDING && binding.data) (outputs ??= new Map()).set(binding.name, binding.data);
+    }
+    return { invocationId, returnValue: response.returnValue, outputs: outputs ?? NO_OUTPUTS };
+  } finally {
+    // The programming model keeps an invocation's state (this context among it) in WeakMaps,
+    // whose entries V8 frees only in a full GC; until then every young-generation GC copies
+    // what they reach. The trigger payload (an orchestrator's whole history) need not be in it.
+    request.inputData = null;
+    request.triggerMetadata = null;
   }
-  return { invocationId, returnValue: response.returnValue, outputs };
 }
+
+const NO_OUTPUTS: ReadonlyMap<string, RpcTypedData> = new Map();
 
 async function runInState<T>(coreCtx: { state?: InvocationState }, state: InvocationState, run: () => Promise<T>): Promise<T> {
   coreCtx.state = state;

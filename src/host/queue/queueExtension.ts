@@ -1,5 +1,6 @@
 import type { BindingSpec, HostContext, HostExtension, RegisteredFunction, RpcTypedData } from '../extension';
 import { stringOption } from '../app/registry';
+import { metadataString } from '../wire/metadataString';
 import type { QueueMessage } from './queueClient';
 import { isValidQueueName } from './queueClient';
 import type { QueueStore } from './queueStore';
@@ -39,12 +40,12 @@ function triggerMetadata(message: QueueMessage): Record<string, RpcTypedData> {
   const text = typeof message.body === 'string' ? message.body : message.body.toString('base64');
   return {
     DequeueCount: { int: message.dequeueCount },
-    Id: { string: message.id },
-    InsertionTime: { string: message.insertedAt.toISOString() },
-    ExpirationTime: { string: message.expiresAt.toISOString() },
-    NextVisibleTime: { string: message.visibleAt.toISOString() },
-    PopReceipt: { string: message.popReceipt ?? '' },
-    QueueTrigger: { string: text },
+    Id: metadataString(message.id),
+    InsertionTime: metadataString(message.insertedAt.toISOString()),
+    ExpirationTime: metadataString(message.expiresAt.toISOString()),
+    NextVisibleTime: metadataString(message.visibleAt.toISOString()),
+    PopReceipt: metadataString(message.popReceipt ?? ''),
+    QueueTrigger: metadataString(text),
   };
 }
 

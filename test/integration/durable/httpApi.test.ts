@@ -46,7 +46,7 @@ before(async () => {
     ),
   });
   engine.start();
-  server = createServer((req, res) => void handler(req, res));
+  server = createServer((req, res) => void handler.serve(req, res));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const handler = createHttpApi({ engine, taskHub: 'testhub', origin, secrets });
