@@ -93,6 +93,11 @@ export function httpTriggerExtension(options: HttpTriggerOptions): HostExtension
       }
       throw err;
     }
+    const { fn } = hit.r;
+    if (ctx.httpUri !== undefined) {
+      await viaProxy(ctx, ctx.httpUri, fn, req, res, { method, body, params: hit.params, headers: req.headers });
+      return;
+    }
     const trigger = toRpcHttpRequest({
       method,
       url: requestUrl(req, ctx.baseUrl),
@@ -100,12 +105,6 @@ export function httpTriggerExtension(options: HttpTriggerOptions): HostExtension
       body,
       params: hit.params,
     });
-
-    const { fn } = hit.r;
-    if (ctx.httpUri !== undefined) {
-      await viaProxy(ctx, ctx.httpUri, fn, req, res, { method, body, params: hit.params, headers: req.headers });
-      return;
-    }
     let response;
     try {
       const result = await ctx.invoke(fn, { trigger });
