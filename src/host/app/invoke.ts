@@ -74,14 +74,18 @@ export async function invokeFunction(deps: InvokeDeps, fn: RegisteredFunction, i
     request,
     metadata: fn.metadata,
     log: (level, category, message) => {
-      log ??= deps.logger.child({ functionName: fn.name, invocationId });
+      let line = { level, message };
       if (category === 'user' && deps.hooks.has('log')) {
         const hookCtx = deps.hooks.context({}, { category, level, message }, invocationContext);
         deps.hooks.runSync('log', hookCtx);
-        writeLog(log, hookCtx.level, category, hookCtx.message);
-      } else {
-        writeLog(log, level, category, message);
+        line = { level: hookCtx.level, message: hookCtx.message };
       }
+      // A line below the host's level (e.g. an API error answer at info, under LOG_LEVEL=warn)
+      // makes no child logger (one per 409 answer was measurable in the lease race).
+      const pinoLevel = PINO_LEVEL[line.level];
+      if (pinoLevel === undefined || !deps.logger.isLevelEnabled(pinoLevel)) return;
+      log ??= deps.logger.child({ functionName: fn.name, invocationId });
+      writeLog(log, line.level, category, line.message);
     },
   };
 
