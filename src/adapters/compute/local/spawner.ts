@@ -1,5 +1,4 @@
-import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { spawnerReplySchema, type SpawnRequest } from './spawnerProtocol';
 
@@ -25,27 +24,14 @@ const ORPHAN_POLL_MS = 500;
  * CPU and 4 to 7 ms of main thread a job, measured), against half a millisecond from the
  * helper. The helper is started on first use and neither it nor its channel keeps the host
  * alive; should it die, the next start makes a new one, and the supervisors it started are
- * watched by pid until they are gone. Where the helper's script is missing (a bundled
- * build), supervisors are spawned from the host as before.
+ * watched by pid until they are gone.
  */
 export function supervisorSpawner(): SupervisorSpawner {
   // One per process, whatever the number of backends (tests make many): a helper is a node
   // process of its own, ~40 MiB.
-  return (shared ??= existsSync(HELPER_SCRIPT) ? new HelperSpawner() : { start: spawnHere });
+  return (shared ??= new HelperSpawner());
 }
 let shared: SupervisorSpawner | undefined;
-
-async function spawnHere(file: string, args: readonly string[], options: { cwd: string; env: Record<string, string> }): Promise<StartedSupervisor> {
-  const child = spawn(file, args, { ...options, detached: true, stdio: 'ignore' });
-  // Listen before any await: a short job can end while its start is being reported.
-  const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
-  await new Promise<void>((ok, fail) => {
-    child.once('spawn', ok);
-    child.once('error', fail);
-  });
-  child.unref();
-  return { pid: child.pid as number, exited };
-}
 
 interface Pending {
   started?: (pid: number) => void;
