@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { settingsSchema } from '../../src/config/settings';
@@ -148,10 +148,14 @@ function spawnHost(options: StartHostOptions): Spawned {
       if (cleaned) return;
       cleaned = true;
       live.delete(spawned);
-      // A job's detached supervisor can outlive the killed host and write into the data dir
-      // while it is removed (ENOTEMPTY): node's own retry, as the product's purge does.
       if (ownAppDir) rmSync(appDir, { recursive: true, force: true });
-      if (ownDataDir) rmSync(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+      if (ownDataDir) {
+        // A job's supervisor is detached so that it outlives a killed host (that is the
+        // product's crash safety); here it would keep writing into the dir being removed
+        // (ENOTEMPTY), so it goes first.
+        killProcessesUnder(dataDir);
+        rmSync(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+      }
     },
   };
   live.add(spawned);
@@ -224,6 +228,29 @@ export async function startHost(options: StartHostOptions = {}): Promise<TestHos
     },
     exited: s.exited,
   };
+}
+
+/** SIGKILLs every live process whose command line names a path under `dir` (a job's supervisor
+ * names its job dir), with its process group (the supervisor leads its own, with the sandbox in it). */
+function killProcessesUnder(dir: string): void {
+  const prefix = `${dir}/`;
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (!cmdline.split('\0').some((arg) => arg.startsWith(prefix))) continue;
+      for (const target of [-pid, pid]) {
+        try {
+          process.kill(target, 'SIGKILL');
+        } catch {
+          // not a group leader, or gone
+        }
+      }
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
 }
 
 /** Runs a host that is expected to fail at start; resolves with its exit code and output. */
