@@ -1,5 +1,6 @@
 import { ledger } from '@hyperledger/fabric-protos';
 import { VALIDATION_PARAMETER, type ReadWriteSet, type Version } from './simulator/types';
+import { ProtoWriter } from './protoWriter';
 
 /** Read/write sets in Fabric's wire form (TxReadWriteSet > NsReadWriteSet > KVRWSet), as they
  * travel inside the endorsed transaction and are validated at commit. */
@@ -12,50 +13,42 @@ export interface NamespacedRwset {
   rwset: ReadWriteSet;
 }
 
+/** The TxReadWriteSet bytes of one namespace's read/write set, as google-protobuf would
+ * serialize them (rwset.proto, kv_rwset.proto; see protoWriter.ts). */
 export function encodeRwset(namespace: string, rw: ReadWriteSet): Uint8Array {
-  const kv = new kvrwset.KVRWSet();
-  kv.setReadsList(rw.reads.map((r) => newRead(r.key, r.version)));
-  kv.setRangeQueriesInfoList(
-    rw.rangeReads.map((q) => {
-      const info = new kvrwset.RangeQueryInfo();
-      info.setStartKey(q.startKey);
-      info.setEndKey(q.endKey);
-      info.setItrExhausted(q.exhausted);
-      const raw = new kvrwset.QueryReads();
-      raw.setKvReadsList(q.keys.map((k) => newRead(k.key, k.version)));
-      info.setRawReads(raw);
-      return info;
-    }),
-  );
-  kv.setWritesList(
-    rw.writes.map((w) => {
-      const write = new kvrwset.KVWrite();
-      write.setKey(w.key);
-      write.setIsDelete(w.value === null);
-      if (w.value !== null) write.setValue(w.value);
-      return write;
-    }),
-  );
-  kv.setMetadataWritesList(
-    (rw.metadataWrites ?? []).map((m) => {
-      const write = new kvrwset.KVMetadataWrite();
-      write.setKey(m.key);
-      if (m.validationParameter !== null) {
-        const entry = new kvrwset.KVMetadataEntry();
-        entry.setName(VALIDATION_PARAMETER);
-        entry.setValue(m.validationParameter);
-        write.setEntriesList([entry]);
-      }
-      return write;
-    }),
-  );
-  const ns = new rwset.NsReadWriteSet();
-  ns.setNamespace(namespace);
-  ns.setRwset(kv.serializeBinary());
-  const tx = new rwset.TxReadWriteSet();
-  tx.setDataModel(rwset.TxReadWriteSet.DataModel.KV);
-  tx.setNsRwsetList([ns]);
-  return tx.serializeBinary();
+  const kv = new ProtoWriter();
+  for (const r of rw.reads) kv.message(1, encodeRead(r.key, r.version));
+  for (const q of rw.rangeReads) {
+    const raw = new ProtoWriter();
+    for (const k of q.keys) raw.message(1, encodeRead(k.key, k.version));
+    kv.message(2, new ProtoWriter().string(1, q.startKey).string(2, q.endKey).bool(3, q.exhausted).message(4, raw.finish()).finish());
+  }
+  for (const w of rw.writes) {
+    kv.message(
+      3,
+      new ProtoWriter()
+        .string(1, w.key)
+        .bool(2, w.value === null)
+        .bytes(3, w.value ?? EMPTY)
+        .finish(),
+    );
+  }
+  for (const m of rw.metadataWrites ?? []) {
+    const write = new ProtoWriter().string(1, m.key);
+    if (m.validationParameter !== null) write.message(2, new ProtoWriter().string(1, VALIDATION_PARAMETER).bytes(2, m.validationParameter).finish());
+    kv.message(4, write.finish());
+  }
+  // data_model KV is 0, proto3's default: not written.
+  const ns = new ProtoWriter().string(1, namespace).bytes(2, kv.finish()).finish();
+  return new ProtoWriter().message(2, ns).finish();
+}
+
+const EMPTY = new Uint8Array(0);
+
+function encodeRead(key: string, version: Version | null): Uint8Array {
+  const read = new ProtoWriter().string(1, key);
+  if (version !== null) read.message(2, new ProtoWriter().varint(1, version.blockNum).varint(2, version.txNum).finish());
+  return read.finish();
 }
 
 export function decodeRwset(bytes: Uint8Array): NamespacedRwset[] {
@@ -83,18 +76,6 @@ export function decodeRwset(bytes: Uint8Array): NamespacedRwset[] {
       },
     };
   });
-}
-
-function newRead(key: string, version: Version | null): ledger.rwset.kvrwset.KVRead {
-  const read = new kvrwset.KVRead();
-  read.setKey(key);
-  if (version !== null) {
-    const v = new kvrwset.Version();
-    v.setBlockNum(version.blockNum);
-    v.setTxNum(version.txNum);
-    read.setVersion(v);
-  }
-  return read;
 }
 
 function readOf(r: ledger.rwset.kvrwset.KVRead): { key: string; version: Version | null } {

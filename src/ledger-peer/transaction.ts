@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { common, peer } from '@hyperledger/fabric-protos';
+import { ProtoWriter } from './protoWriter';
 
 /**
  * Fabric's transaction wire formats, as the peer reads and writes them: a signed proposal
@@ -92,8 +93,6 @@ export function decodeProposal(signed: peer.SignedProposal): DecodedProposal {
   payload.getTransientmapMap().forEach((value: Uint8Array | string, key: string) => {
     transient.set(key, Buffer.from(value as Uint8Array));
   });
-  const visible = new peer.ChaincodeProposalPayload();
-  visible.setInput(payload.getInput_asU8());
   return {
     ...decodedHeader,
     proposalBytes,
@@ -101,7 +100,8 @@ export function decodeProposal(signed: peer.SignedProposal): DecodedProposal {
     chaincodeName,
     args,
     transient,
-    visiblePayloadBytes: visible.serializeBinary(),
+    // ChaincodeProposalPayload with its input (field 1) only.
+    visiblePayloadBytes: new ProtoWriter().bytes(1, payload.getInput_asU8()).finish(),
   };
 }
 
@@ -120,60 +120,34 @@ export async function buildTransactionEnvelope(
   endorsed: Endorsed,
   endorsers: readonly { identity: Uint8Array; signAsync: (message: Uint8Array) => Promise<Uint8Array> }[],
 ): Promise<{ envelope: common.Envelope; transaction: UnsignedTransaction }> {
-  const chaincodeId = new peer.ChaincodeID();
-  chaincodeId.setName(proposal.chaincodeName);
-  const response = new peer.Response();
-  response.setStatus(endorsed.status);
-  response.setMessage(endorsed.message);
-  response.setPayload(endorsed.payload);
-  const action = new peer.ChaincodeAction();
-  action.setResults(endorsed.results);
-  action.setResponse(response);
-  action.setChaincodeId(chaincodeId);
+  // Field numbers from Fabric's protos (peer/proposal.proto, proposal_response.proto,
+  // chaincode_event.proto, transaction.proto, common/common.proto); see protoWriter.ts.
+  const response = new ProtoWriter().varint(1, endorsed.status).string(2, endorsed.message).bytes(3, endorsed.payload).finish();
+  const action = new ProtoWriter().bytes(1, endorsed.results);
   if (endorsed.event !== undefined) {
-    const event = new peer.ChaincodeEvent();
-    event.setChaincodeId(proposal.chaincodeName);
-    event.setTxId(proposal.txId);
-    event.setEventName(endorsed.event.name);
-    event.setPayload(endorsed.event.payload);
-    action.setEvents(event.serializeBinary());
+    action.bytes(
+      2,
+      new ProtoWriter().string(1, proposal.chaincodeName).string(2, proposal.txId).string(3, endorsed.event.name).bytes(4, endorsed.event.payload).finish(),
+    );
   }
-  const prp = new peer.ProposalResponsePayload();
-  prp.setProposalHash(
-    createHash('sha256').update(proposal.channelHeaderBytes).update(proposal.signatureHeaderBytes).update(proposal.visiblePayloadBytes).digest(),
-  );
-  prp.setExtension$(action.serializeBinary());
-  const prpBytes = prp.serializeBinary();
+  action.message(3, response).message(4, new ProtoWriter().string(2, proposal.chaincodeName).finish());
+  const proposalHash = createHash('sha256')
+    .update(proposal.channelHeaderBytes)
+    .update(proposal.signatureHeaderBytes)
+    .update(proposal.visiblePayloadBytes)
+    .digest();
+  const prpBytes = new ProtoWriter().bytes(1, proposalHash).bytes(2, action.finish()).finish();
   const signed = await Promise.all(
     endorsers.map(async (endorser) => ({ endorser: endorser.identity, signature: await endorser.signAsync(Buffer.concat([prpBytes, endorser.identity])) })),
   );
 
-  const endorsedAction = new peer.ChaincodeEndorsedAction();
-  endorsedAction.setProposalResponsePayload(prpBytes);
-  endorsedAction.setEndorsementsList(
-    signed.map((e) => {
-      const endorsement = new peer.Endorsement();
-      endorsement.setEndorser(e.endorser);
-      endorsement.setSignature(e.signature);
-      return endorsement;
-    }),
-  );
-  const actionPayload = new peer.ChaincodeActionPayload();
-  actionPayload.setChaincodeProposalPayload(proposal.visiblePayloadBytes);
-  actionPayload.setAction(endorsedAction);
-  const txAction = new peer.TransactionAction();
-  txAction.setHeader(proposal.signatureHeaderBytes);
-  txAction.setPayload(actionPayload.serializeBinary());
-  const transaction = new peer.Transaction();
-  transaction.setActionsList([txAction]);
-
-  const header = new common.Header();
-  header.setChannelHeader(proposal.channelHeaderBytes);
-  header.setSignatureHeader(proposal.signatureHeaderBytes);
-  const payload = new common.Payload();
-  payload.setHeader(header);
-  payload.setData(transaction.serializeBinary());
-  const payloadBytes = payload.serializeBinary();
+  const endorsedAction = new ProtoWriter().bytes(1, prpBytes);
+  for (const e of signed) endorsedAction.message(2, new ProtoWriter().bytes(1, e.endorser).bytes(2, e.signature).finish());
+  const actionPayload = new ProtoWriter().bytes(1, proposal.visiblePayloadBytes).message(2, endorsedAction.finish()).finish();
+  const txAction = new ProtoWriter().bytes(1, proposal.signatureHeaderBytes).bytes(2, actionPayload).finish();
+  const transaction = new ProtoWriter().message(1, txAction).finish();
+  const header = new ProtoWriter().bytes(1, proposal.channelHeaderBytes).bytes(2, proposal.signatureHeaderBytes).finish();
+  const payloadBytes = new ProtoWriter().message(1, header).bytes(2, transaction).finish();
   const envelope = new common.Envelope();
   envelope.setPayload(payloadBytes);
   const { txId, channelId, timestamp, creator, nonce, channelHeaderBytes, signatureHeaderBytes } = proposal;
