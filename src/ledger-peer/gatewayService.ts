@@ -18,6 +18,7 @@ import {
   type ProposalStage,
 } from './gatewayErrors';
 import { encodeRwset } from './rwset';
+import { ProtoWriter } from './protoWriter';
 import type { EndorsedHere } from './validator';
 import type { Member } from './membership';
 import type { ChannelState } from './channel';
@@ -261,7 +262,8 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
       throw ordererRefused('FORBIDDEN', WRITERS_POLICY_REFUSAL);
     }
     try {
-      orderer.submit(envelope.serializeBinary(), endorsedHere);
+      // The Envelope's payload (1) and signature (2), as its serializeBinary would write them.
+      orderer.submit(new ProtoWriter().bytes(1, envelope.getPayload_asU8()).bytes(2, envelope.getSignature_asU8()).finish(), endorsedHere);
     } catch (err) {
       throw new RpcError(grpc.status.UNAVAILABLE, `the orderer is not accepting transactions: ${err instanceof Error ? err.message : String(err)}`);
     }

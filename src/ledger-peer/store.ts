@@ -106,8 +106,13 @@ export class LedgerStore {
       rangeBetween: db.prepare<[string, Buffer, Buffer], { key: Buffer; value: Buffer; block_num: number; tx_num: number }>(
         'SELECT key, value, block_num, tx_num FROM state WHERE ns = ? AND key >= ? AND key < ? ORDER BY key',
       ),
-      historyBefore: db.prepare<[string, Buffer, number, number, number, number], HistoryRow>(
-        'SELECT block_num, tx_num, tx_id, ts_ms, is_delete, value FROM history WHERE ns = ? AND key = ? AND (block_num < ? OR (block_num = ? AND tx_num < ?)) ORDER BY block_num DESC, tx_num DESC LIMIT ?',
+      // The first page, which is all the time guard reads, without the bound that the later
+      // pages need (a quarter less per guard).
+      historyNewest: db.prepare<[string, Buffer, number], HistoryRow>(
+        'SELECT block_num, tx_num, tx_id, ts_ms, is_delete, value FROM history WHERE ns = ? AND key = ? ORDER BY block_num DESC, tx_num DESC LIMIT ?',
+      ),
+      historyBefore: db.prepare<[string, Buffer, number, number, number], HistoryRow>(
+        'SELECT block_num, tx_num, tx_id, ts_ms, is_delete, value FROM history WHERE ns = ? AND key = ? AND (block_num, tx_num) < (?, ?) ORDER BY block_num DESC, tx_num DESC LIMIT ?',
       ),
       tx: db.prepare<[string], { block_num: number; tx_num: number; code: number }>('SELECT block_num, tx_num, code FROM txs WHERE tx_id = ?'),
       last: db.prepare<[], { number: number; header_hash: Buffer }>('SELECT number, header_hash FROM blocks ORDER BY number DESC LIMIT 1'),
@@ -149,9 +154,13 @@ export class LedgerStore {
    * the time guard reads only the newest entry of a key whose history grows with every change,
    * and not its value, so it decodes no block. */
   *history(ns: string, key: string): Generator<KeyHistoryEntry> {
-    let before = { blockNum: Number.MAX_SAFE_INTEGER, txNum: 0 };
+    const keyBytes = enc(key);
+    let before: Version | undefined;
     for (;;) {
-      const rows = this.#stmts.historyBefore.all(ns, enc(key), before.blockNum, before.blockNum, before.txNum, HISTORY_PAGE);
+      const rows =
+        before === undefined
+          ? this.#stmts.historyNewest.all(ns, keyBytes, HISTORY_PAGE)
+          : this.#stmts.historyBefore.all(ns, keyBytes, before.blockNum, before.txNum, HISTORY_PAGE);
       const writes = new BlockWrites((n) => this.block(n)?.bytes);
       for (const row of rows) yield historyEntry(row, ns, key, writes);
       if (rows.length < HISTORY_PAGE) return;
