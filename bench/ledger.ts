@@ -38,6 +38,7 @@ const PARALLEL_TXS = 2000;
 const BASELINE_TXS = 500;
 const FLOOR_LEASES = 3000;
 const CHAINCODE_LEASES = 2200;
+const ECDSA_LEASES = 1000;
 
 async function startPeerProcess(dataDir: string): Promise<{ child: ChildProcess; endpoint: string; mspDir: string }> {
   const child = spawn(
@@ -137,6 +138,26 @@ async function floorCpuMsPerLease(): Promise<number> {
     client.close();
     server.forceShutdown();
   }
+}
+
+/**
+ * CPU of the ECDSA operations one lease makes on this path, measured alone (synchronously, as
+ * the floor does them): the client's three signatures (proposal, transaction, commit-status
+ * request), the endorsements of the two organizations the bench's MAJORITY policy needs, and
+ * the peer's three verifications. What the path spends beyond this is transport and ledger.
+ */
+function ecdsaCpuMsPerLease(): number {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const message = Buffer.alloc(1500, 1);
+  const lease = () => {
+    for (let i = 0; i < 3; i++) verifySignature(publicKey, message, signSync(privateKey, message));
+    for (let i = 0; i < 2; i++) signSync(privateKey, message);
+  };
+  for (let i = 0; i < 100; i++) lease();
+  const start = process.cpuUsage();
+  for (let i = 0; i < ECDSA_LEASES; i++) lease();
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000 / ECDSA_LEASES;
 }
 
 /**
@@ -267,6 +288,7 @@ export const ledger: BenchModule = {
       const baseline = sqliteBaseline(dir);
       const floor = await floorCpuMsPerLease();
       const chaincodeMs = await chaincodeCpuMsPerLease(peer.mspDir);
+      const ecdsaMs = ecdsaCpuMsPerLease();
 
       const perTx = (ms: number | undefined, txs: number) => (ms === undefined ? undefined : ms / txs);
       const peerMs = perTx(parallel.peer, PARALLEL_TXS);
@@ -304,6 +326,8 @@ export const ledger: BenchModule = {
           ? []
           : [{ name: `CPU-bound ceiling on ${cores} cores, ${CLIENTS} clients`, value: (cores * 1000) / (peerMs + clientMs), unit: 'tx/s' }]),
         { name: 'chaincode CPU per lease (simulator alone)', value: chaincodeMs, unit: 'ms' },
+        // Client and peer together; the rest of their CPU per lease is gRPC, the gateway protocol and the ledger.
+        { name: 'ECDSA CPU per lease (5 signatures + 3 verifications, alone)', value: ecdsaMs, unit: 'ms' },
         // 3 gRPC calls + 7 ECDSA operations and nothing else: no lease can cost less here.
         { name: 'floor CPU per lease (3 bare gRPC calls + ECDSA)', value: floor, unit: 'ms' },
         {

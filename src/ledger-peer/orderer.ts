@@ -112,7 +112,7 @@ export class Orderer {
           const updates = this.#inFlight[i]!.updates.versions.get(ns);
           if (updates?.has(key)) return updates.get(key) ?? undefined;
         }
-        return store.get(ns, key)?.version;
+        return store.version(ns, key);
       },
       validationParameter: (ns, key) => {
         for (let i = this.#inFlight.length - 1; i >= 0; i--) {

@@ -100,6 +100,7 @@ export class LedgerStore {
       get: db.prepare<[string, Buffer], { value: Buffer; block_num: number; tx_num: number }>(
         'SELECT value, block_num, tx_num FROM state WHERE ns = ? AND key = ?',
       ),
+      version: db.prepare<[string, Buffer], { block_num: number; tx_num: number }>('SELECT block_num, tx_num FROM state WHERE ns = ? AND key = ?'),
       rangeFrom: db.prepare<[string, Buffer], { key: Buffer; value: Buffer; block_num: number; tx_num: number }>(
         'SELECT key, value, block_num, tx_num FROM state WHERE ns = ? AND key >= ? ORDER BY key',
       ),
@@ -136,6 +137,12 @@ export class LedgerStore {
   get(ns: string, key: string): VersionedValue | undefined {
     const row = this.#stmts.get.get(ns, enc(key));
     return row === undefined ? undefined : { value: row.value, version: { blockNum: row.block_num, txNum: row.tx_num } };
+  }
+
+  /** The key's committed version, without reading its value: what MVCC validation compares. */
+  version(ns: string, key: string): Version | undefined {
+    const row = this.#stmts.version.get(ns, enc(key));
+    return row === undefined ? undefined : { blockNum: row.block_num, txNum: row.tx_num };
   }
 
   /** The key's endorsement policy (a marshalled SignaturePolicyEnvelope), if it has one. */
