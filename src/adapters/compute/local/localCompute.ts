@@ -277,7 +277,7 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
     // attempt rather than risk running one twice.
     if (await exists(join(dir, JOB_FILES.state))) return handle;
     const mounts = await this.resolveMounts(job, volumes);
-    const release = await this.slots.acquire(dir);
+    const release = await this.slots.acquire(dir, job.workflowId);
     try {
       return await this.start(kind, job, mounts, dir, handle, release);
     } catch (err) {
@@ -466,6 +466,7 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
    * logs and outcomes. */
   async cleanup(workflowId: string): Promise<void> {
     const jobsDir = join(this.runDir(workflowId), 'jobs');
+    this.slots.forget(workflowId);
     const entries = await readdir(jobsDir).catch(() => [] as string[]);
     for (const entry of entries) {
       const dir = join(jobsDir, entry);
