@@ -41,6 +41,12 @@ import { LOG_INDEX, SUPERVISOR_NAME, SUPERVISOR_SCRIPT } from './supervisor';
 import { supervisorSpawner, type SupervisorSpawner } from './spawner';
 import { fileSource, openWorkspaceFile, readAll, readWorkspaceFile, workspaceDigests, writeWorkspaceFiles } from './workspace';
 
+/** A job made ready to start: its limits, and its supervisor's arguments given its cgroups. */
+interface Prepared {
+  limits: JobLimits;
+  supervisorArgs: (procs: string[]) => string[];
+}
+
 /** A job's supervisor (a separate process) may still be writing its exit record while a run's
  * directory is removed: a recursive rm that meets a file created behind it fails with
  * ENOTEMPTY, so it tries again (node's own retry, 100 ms apart) rather than fail the purge. */
@@ -277,23 +283,23 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
     // attempt rather than risk running one twice.
     if (await exists(join(dir, JOB_FILES.state))) return handle;
     const mounts = await this.resolveMounts(job, volumes);
+    // The job's files are written before it takes a run slot: a slot then stands for a
+    // running job, not for the host's file work too (a trivial job held its slot ~60 ms
+    // before its supervisor started, under load). Its cgroups, which count it as running,
+    // come with the slot.
+    const prepared = await this.prepare(kind, job, mounts, dir);
     const release = await this.slots.acquire(dir, job.workflowId);
     try {
-      return await this.start(kind, job, mounts, dir, handle, release);
+      return await this.start(kind, job, prepared, dir, handle, release);
     } catch (err) {
       release();
       throw err;
     }
   }
 
-  private async start(
-    kind: SandboxKind,
-    job: JobLaunch,
-    mounts: { source: string; target: string }[],
-    dir: string,
-    handle: JobHandle,
-    release: () => void,
-  ): Promise<JobHandle> {
+  /** The job dir and sandbox arguments; returns the job's limits and the supervisor's
+   * arguments given the job's cgroups. */
+  private async prepare(kind: SandboxKind, job: JobLaunch, mounts: { source: string; target: string }[], dir: string): Promise<Prepared> {
     const workspace = await realpath(this.workspaceDir(job.workflowId)).catch(() => {
       throw new LedgerflowError('conflict', `the workspace of workflow ${job.workflowId} is not prepared`);
     });
@@ -308,32 +314,23 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
       env: { PATH: SANDBOX_PATH, HOME: WORKSPACE_MOUNT, LANG: 'C.UTF-8', ...job.env },
       command: job.command,
     };
-    const timeoutSeconds = Number.isSafeInteger(job.timeoutSeconds) && job.timeoutSeconds > 0 ? job.timeoutSeconds : 3600;
+    const timeoutSeconds = this.timeoutOf(job);
     const memory = job.resources.memory ?? this.defaultMemory;
     const limits: JobLimits = {
       memoryBytes: memoryBytes(memory),
       pids: this.pids,
       cpu: job.resources.cpu === undefined ? undefined : cpuCount(job.resources.cpu),
     };
-    const procs = await this.cgroups.create(cgroupName(job), limits);
     // Without cgroups, the closest rlimits: per-process address space and, for the dedicated
     // job user only (it counts every process of the uid), the process count.
     const rlimits = this.cgroups.mode === 'rlimits';
     const memoryKiB = rlimits ? Math.ceil(limits.memoryBytes / 1024) : 0;
     const nproc = rlimits && this.user.mode === 'dedicated' ? limits.pids : 0;
-    const state: JobState = {
-      workflowId: job.workflowId,
-      jobName: job.jobName,
-      attempt: job.attempt,
-      sandbox: kind,
-      timeoutSeconds,
-      startedAt: new Date().toISOString(),
-    };
-    await writeJsonAtomic(join(dir, JOB_FILES.state), state);
 
     const { file, args, fd3 } = sandboxCommand(kind, plan, this.user);
     if (fd3 !== undefined) await writeFile(join(dir, JOB_FILES.sandboxArgs), fd3, { mode: 0o600 });
-    const supervisorArgs = [
+    const supervisorArgs = (procs: string[]) => [
+      dir,
       String(timeoutSeconds),
       String(memoryKiB),
       String(this.logBytes),
@@ -342,9 +339,30 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
       procs.length === 0 ? '-' : procs.join(' '),
       String(Math.ceil(this.diskBytes / 1024)),
       workspace,
+      file,
+      ...args,
     ];
+    return { limits, supervisorArgs };
+  }
+
+  private timeoutOf(job: JobLaunch): number {
+    return Number.isSafeInteger(job.timeoutSeconds) && job.timeoutSeconds > 0 ? job.timeoutSeconds : 3600;
+  }
+
+  /** Makes the job's cgroups, records the launch (state.json) and starts its supervisor. */
+  private async start(kind: SandboxKind, job: JobLaunch, prepared: Prepared, dir: string, handle: JobHandle, release: () => void): Promise<JobHandle> {
+    const procs = await this.cgroups.create(cgroupName(job), prepared.limits);
+    const state: JobState = {
+      workflowId: job.workflowId,
+      jobName: job.jobName,
+      attempt: job.attempt,
+      sandbox: kind,
+      timeoutSeconds: this.timeoutOf(job),
+      startedAt: new Date().toISOString(),
+    };
+    await writeJsonAtomic(join(dir, JOB_FILES.state), state);
     // Detached (own session): the job survives the host, and the host's signals.
-    const supervisor = await this.spawner.start('/bin/sh', ['-c', SUPERVISOR_SCRIPT, SUPERVISOR_NAME, dir, ...supervisorArgs, file, ...args], {
+    const supervisor = await this.spawner.start('/bin/sh', ['-c', SUPERVISOR_SCRIPT, SUPERVISOR_NAME, ...prepared.supervisorArgs(procs)], {
       cwd: dir,
       env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' },
     });
@@ -358,7 +376,7 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
         );
       await this.reportCompletion(job, handle);
     });
-    this.log?.info({ workflowId: job.workflowId, jobName: job.jobName, attempt: job.attempt, sandbox: this.detection.kind }, 'job started');
+    this.log?.info({ workflowId: job.workflowId, jobName: job.jobName, attempt: job.attempt, sandbox: kind }, 'job started');
     return handle;
   }
 
