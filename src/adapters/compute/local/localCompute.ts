@@ -257,10 +257,16 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
 
   /** Why the backend (not the job) ended an attempt, or one of its processes: a limit. */
   private async stopReason(dir: string): Promise<string | undefined> {
-    if (await exists(join(dir, JOB_FILES.diskQuota))) return `stopped: the run's disk quota of ${this.diskBytes} bytes (LOCAL_JOB_DISK) was exceeded`;
-    const state = await readJson(join(dir, JOB_FILES.state), jobStateSchema);
-    if (state !== undefined && (await exists(join(dir, JOB_FILES.timedOut)))) return `timed out after ${state.timeoutSeconds}s`;
-    if (await exists(join(dir, JOB_FILES.oom))) return 'a process was killed: the job ran out of its memory limit';
+    const present = await markers(dir);
+    const state = present.has(JOB_FILES.timedOut) ? await readJson(join(dir, JOB_FILES.state), jobStateSchema) : undefined;
+    return this.stopReasonOf(present, state);
+  }
+
+  /** stopReason() from the markers in the job dir and its state. */
+  private stopReasonOf(present: ReadonlySet<string>, state: JobState | undefined): string | undefined {
+    if (present.has(JOB_FILES.diskQuota)) return `stopped: the run's disk quota of ${this.diskBytes} bytes (LOCAL_JOB_DISK) was exceeded`;
+    if (state !== undefined && present.has(JOB_FILES.timedOut)) return `timed out after ${state.timeoutSeconds}s`;
+    if (present.has(JOB_FILES.oom)) return 'a process was killed: the job ran out of its memory limit';
     return undefined;
   }
 
@@ -374,7 +380,7 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
         .catch((err: unknown) =>
           this.log?.warn({ workflowId: job.workflowId, jobName: job.jobName, err: errorMessage(err) }, 'removing the job cgroup failed'),
         );
-      await this.reportCompletion(job, handle);
+      await this.reportCompletion(job, handle, dir, state);
     });
     this.log?.info({ workflowId: job.workflowId, jobName: job.jobName, attempt: job.attempt, sandbox: kind }, 'job started');
     return handle;
@@ -447,14 +453,17 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
   private async outcome(dir: string, state: JobState): Promise<JobObservation | undefined> {
     const exit = await readExitRecord(dir);
     if (!exit) return undefined;
-    const [timedOut, canceled] = await Promise.all([exists(join(dir, JOB_FILES.timedOut)), exists(join(dir, JOB_FILES.canceled))]);
+    // One listing for every marker: this runs for each job that ends.
+    const present = await markers(dir);
+    const timedOut = present.has(JOB_FILES.timedOut);
+    const canceled = present.has(JOB_FILES.canceled);
     const observation: JobObservation = {
       phase: exit.exitCode === 0 && !timedOut && !canceled ? 'Succeeded' : 'Failed',
       exitCode: exit.exitCode,
       startedAt: state.startedAt,
       endedAt: exit.endedAt,
     };
-    const stopped = canceled ? undefined : await this.stopReason(dir);
+    const stopped = canceled ? undefined : this.stopReasonOf(present, state);
     if (canceled) observation.message = 'canceled';
     else if (stopped !== undefined) observation.message = stopped;
     else if (exit.exitCode !== null && exit.exitCode > 128) observation.message = `killed by signal ${exit.exitCode - 128}`;
@@ -549,10 +558,11 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
   }
 
   /** Best effort: the orchestrator also polls status(). Never logs the token. */
-  private async reportCompletion(job: JobLaunch, handle: JobHandle): Promise<void> {
+  private async reportCompletion(job: JobLaunch, handle: JobHandle, dir: string, state: JobState): Promise<void> {
     const context = { workflowId: job.workflowId, jobName: job.jobName, attempt: job.attempt };
     try {
-      const observation = await this.status(handle);
+      // The state this process wrote; the general status() covers a supervisor that recorded nothing.
+      const observation = (await this.outcome(dir, state)) ?? (await this.status(handle));
       this.log?.info({ ...context, exitCode: observation.exitCode }, 'job ended');
       await postCompletion(job.callback.url, job.callback.token, {
         ...context,
@@ -603,6 +613,11 @@ async function readHead(file: string, max: number): Promise<string> {
   } finally {
     await fh.close();
   }
+}
+
+/** The names in a job dir (none when it is gone). */
+async function markers(dir: string): Promise<Set<string>> {
+  return new Set(await readdir(dir).catch(() => [] as string[]));
 }
 
 async function exists(file: string): Promise<boolean> {
