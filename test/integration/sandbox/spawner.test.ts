@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from '../../../bench/support/host';
@@ -64,6 +64,8 @@ test('a helper that dies loses no exit, and the next start gets a new helper', (
       const started = await spawner.start('/bin/sh', ['-c', `: > ${waitFile}; while [ -e ${waitFile} ]; do sleep 0.05; done`], { cwd: dir, env });
       let exited = false;
       void started.exited.then(() => (exited = true));
+      // Started is not yet running its script: on a busy machine the file came after the rm below.
+      await eventually(() => (existsSync(waitFile) ? true : undefined), 10_000, 'the supervisor to run');
       const before = helpers();
       assert.ok(before.length > 0, 'a helper runs');
       for (const pid of before) process.kill(pid, 'SIGKILL');

@@ -1,5 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdir, rmdir, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -54,29 +53,31 @@ export class JobCgroups {
   }
 
   /** Creates the job's groups with `limits`; returns the cgroup.procs files the supervisor
-   * joins (none in rlimits mode). */
+   * joins (none in rlimits mode). Synchronous file calls, here and in remove(): cgroupfs
+   * lives in memory and each call takes microseconds, where the promise API costs a round
+   * trip through libuv's threads per call (a job's memory and pids groups made and removed:
+   * 0.31 ms of CPU that way, 0.08-0.11 ms synchronously, measured). */
   async create(name: string, limits: JobLimits): Promise<string[]> {
     const dirs = this.dirs;
     if (dirs === undefined) return [];
     const groups = [...new Set([dirs.memory, dirs.pids, ...(limits.cpu !== undefined && dirs.cpu !== undefined ? [dirs.cpu] : [])])].map((d) => join(d, name));
-    for (const group of groups) await mkdirIfMissing(group);
+    for (const group of groups) mkdirIfMissing(group);
     const memory = join(dirs.memory, name);
     const pids = join(dirs.pids, name);
     const quota = limits.cpu === undefined ? undefined : Math.max(1000, Math.round(limits.cpu * CPU_PERIOD_US));
     if (this.mode === 'v2') {
-      await writeFile(join(memory, 'memory.max'), String(limits.memoryBytes));
-      await writeIfPresent(join(memory, 'memory.swap.max'), '0');
-      await writeFile(join(pids, 'pids.max'), String(limits.pids));
-      if (quota !== undefined && dirs.cpu !== undefined) await writeFile(join(dirs.cpu, name, 'cpu.max'), `${quota} ${CPU_PERIOD_US}`);
+      writeFileSync(join(memory, 'memory.max'), String(limits.memoryBytes));
+      writeIfPresent(join(memory, 'memory.swap.max'), '0');
+      writeFileSync(join(pids, 'pids.max'), String(limits.pids));
+      if (quota !== undefined && dirs.cpu !== undefined) writeFileSync(join(dirs.cpu, name, 'cpu.max'), `${quota} ${CPU_PERIOD_US}`);
     } else {
-      await writeFile(join(memory, 'memory.limit_in_bytes'), String(limits.memoryBytes));
+      writeFileSync(join(memory, 'memory.limit_in_bytes'), String(limits.memoryBytes));
       // memory+swap equal to memory: no swap. Without swap accounting, swappiness 0 is the closest.
-      if (!(await writeIfPresent(join(memory, 'memory.memsw.limit_in_bytes'), String(limits.memoryBytes))))
-        await writeIfPresent(join(memory, 'memory.swappiness'), '0');
-      await writeFile(join(pids, 'pids.max'), String(limits.pids));
+      if (!writeIfPresent(join(memory, 'memory.memsw.limit_in_bytes'), String(limits.memoryBytes))) writeIfPresent(join(memory, 'memory.swappiness'), '0');
+      writeFileSync(join(pids, 'pids.max'), String(limits.pids));
       if (quota !== undefined && dirs.cpu !== undefined) {
-        await writeFile(join(dirs.cpu, name, 'cpu.cfs_period_us'), String(CPU_PERIOD_US));
-        await writeFile(join(dirs.cpu, name, 'cpu.cfs_quota_us'), String(quota));
+        writeFileSync(join(dirs.cpu, name, 'cpu.cfs_period_us'), String(CPU_PERIOD_US));
+        writeFileSync(join(dirs.cpu, name, 'cpu.cfs_quota_us'), String(quota));
       }
     }
     return groups.map((g) => join(g, 'cgroup.procs'));
@@ -89,10 +90,7 @@ export class JobCgroups {
     for (const dir of new Set([dirs.memory, dirs.pids, ...(dirs.cpu === undefined ? [] : [dirs.cpu])])) {
       // A group still holding a dying process is busy for a moment.
       for (let attempt = 0; attempt < 20; attempt++) {
-        const done = await rmdir(join(dir, name)).then(
-          () => true,
-          (err: NodeJS.ErrnoException) => err.code === 'ENOENT' || (err.code === 'EBUSY' ? false : true),
-        );
+        const done = removed(join(dir, name));
         if (done) break;
         await new Promise((r) => setTimeout(r, 50));
       }
@@ -108,14 +106,27 @@ function tryDir<T>(make: () => T | undefined): T | undefined {
   }
 }
 
-async function mkdirIfMissing(dir: string): Promise<void> {
-  await mkdir(dir).catch((err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EEXIST') throw err;
-  });
+function mkdirIfMissing(dir: string): void {
+  try {
+    mkdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
 }
 
-async function writeIfPresent(file: string, value: string): Promise<boolean> {
+function writeIfPresent(file: string, value: string): boolean {
   if (!existsSync(file)) return false;
-  await writeFile(file, value);
+  writeFileSync(file, value);
   return true;
+}
+
+/** Removes a group; false while it is busy (still holds a dying process), true otherwise
+ * (gone, or an error that trying again would not fix). */
+function removed(dir: string): boolean {
+  try {
+    rmdirSync(dir);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'EBUSY';
+  }
 }

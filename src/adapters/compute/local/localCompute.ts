@@ -41,6 +41,12 @@ import { LOG_INDEX, SUPERVISOR_NAME, SUPERVISOR_SCRIPT } from './supervisor';
 import { supervisorSpawner, type SupervisorSpawner } from './spawner';
 import { fileSource, openWorkspaceFile, readAll, readWorkspaceFile, workspaceDigests, writeWorkspaceFiles } from './workspace';
 
+/** A job made ready to start: its limits, and its supervisor's arguments given its cgroups. */
+interface Prepared {
+  limits: JobLimits;
+  supervisorArgs: (procs: string[]) => string[];
+}
+
 /** A job's supervisor (a separate process) may still be writing its exit record while a run's
  * directory is removed: a recursive rm that meets a file created behind it fails with
  * ENOTEMPTY, so it tries again (node's own retry, 100 ms apart) rather than fail the purge. */
@@ -251,10 +257,16 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
 
   /** Why the backend (not the job) ended an attempt, or one of its processes: a limit. */
   private async stopReason(dir: string): Promise<string | undefined> {
-    if (await exists(join(dir, JOB_FILES.diskQuota))) return `stopped: the run's disk quota of ${this.diskBytes} bytes (LOCAL_JOB_DISK) was exceeded`;
-    const state = await readJson(join(dir, JOB_FILES.state), jobStateSchema);
-    if (state !== undefined && (await exists(join(dir, JOB_FILES.timedOut)))) return `timed out after ${state.timeoutSeconds}s`;
-    if (await exists(join(dir, JOB_FILES.oom))) return 'a process was killed: the job ran out of its memory limit';
+    const present = await markers(dir);
+    const state = present.has(JOB_FILES.timedOut) ? await readJson(join(dir, JOB_FILES.state), jobStateSchema) : undefined;
+    return this.stopReasonOf(present, state);
+  }
+
+  /** stopReason() from the markers in the job dir and its state. */
+  private stopReasonOf(present: ReadonlySet<string>, state: JobState | undefined): string | undefined {
+    if (present.has(JOB_FILES.diskQuota)) return `stopped: the run's disk quota of ${this.diskBytes} bytes (LOCAL_JOB_DISK) was exceeded`;
+    if (state !== undefined && present.has(JOB_FILES.timedOut)) return `timed out after ${state.timeoutSeconds}s`;
+    if (present.has(JOB_FILES.oom)) return 'a process was killed: the job ran out of its memory limit';
     return undefined;
   }
 
@@ -277,23 +289,23 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
     // attempt rather than risk running one twice.
     if (await exists(join(dir, JOB_FILES.state))) return handle;
     const mounts = await this.resolveMounts(job, volumes);
-    const release = await this.slots.acquire(dir);
+    // The job's files are written before it takes a run slot: a slot then stands for a
+    // running job, not for the host's file work too (a trivial job held its slot ~60 ms
+    // before its supervisor started, under load). Its cgroups, which count it as running,
+    // come with the slot.
+    const prepared = await this.prepare(kind, job, mounts, dir);
+    const release = await this.slots.acquire(dir, job.workflowId);
     try {
-      return await this.start(kind, job, mounts, dir, handle, release);
+      return await this.start(kind, job, prepared, dir, handle, release);
     } catch (err) {
       release();
       throw err;
     }
   }
 
-  private async start(
-    kind: SandboxKind,
-    job: JobLaunch,
-    mounts: { source: string; target: string }[],
-    dir: string,
-    handle: JobHandle,
-    release: () => void,
-  ): Promise<JobHandle> {
+  /** The job dir and sandbox arguments; returns the job's limits and the supervisor's
+   * arguments given the job's cgroups. */
+  private async prepare(kind: SandboxKind, job: JobLaunch, mounts: { source: string; target: string }[], dir: string): Promise<Prepared> {
     const workspace = await realpath(this.workspaceDir(job.workflowId)).catch(() => {
       throw new LedgerflowError('conflict', `the workspace of workflow ${job.workflowId} is not prepared`);
     });
@@ -308,32 +320,23 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
       env: { PATH: SANDBOX_PATH, HOME: WORKSPACE_MOUNT, LANG: 'C.UTF-8', ...job.env },
       command: job.command,
     };
-    const timeoutSeconds = Number.isSafeInteger(job.timeoutSeconds) && job.timeoutSeconds > 0 ? job.timeoutSeconds : 3600;
+    const timeoutSeconds = this.timeoutOf(job);
     const memory = job.resources.memory ?? this.defaultMemory;
     const limits: JobLimits = {
       memoryBytes: memoryBytes(memory),
       pids: this.pids,
       cpu: job.resources.cpu === undefined ? undefined : cpuCount(job.resources.cpu),
     };
-    const procs = await this.cgroups.create(cgroupName(job), limits);
     // Without cgroups, the closest rlimits: per-process address space and, for the dedicated
     // job user only (it counts every process of the uid), the process count.
     const rlimits = this.cgroups.mode === 'rlimits';
     const memoryKiB = rlimits ? Math.ceil(limits.memoryBytes / 1024) : 0;
     const nproc = rlimits && this.user.mode === 'dedicated' ? limits.pids : 0;
-    const state: JobState = {
-      workflowId: job.workflowId,
-      jobName: job.jobName,
-      attempt: job.attempt,
-      sandbox: kind,
-      timeoutSeconds,
-      startedAt: new Date().toISOString(),
-    };
-    await writeJsonAtomic(join(dir, JOB_FILES.state), state);
 
     const { file, args, fd3 } = sandboxCommand(kind, plan, this.user);
     if (fd3 !== undefined) await writeFile(join(dir, JOB_FILES.sandboxArgs), fd3, { mode: 0o600 });
-    const supervisorArgs = [
+    const supervisorArgs = (procs: string[]) => [
+      dir,
       String(timeoutSeconds),
       String(memoryKiB),
       String(this.logBytes),
@@ -342,9 +345,30 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
       procs.length === 0 ? '-' : procs.join(' '),
       String(Math.ceil(this.diskBytes / 1024)),
       workspace,
+      file,
+      ...args,
     ];
+    return { limits, supervisorArgs };
+  }
+
+  private timeoutOf(job: JobLaunch): number {
+    return Number.isSafeInteger(job.timeoutSeconds) && job.timeoutSeconds > 0 ? job.timeoutSeconds : 3600;
+  }
+
+  /** Makes the job's cgroups, records the launch (state.json) and starts its supervisor. */
+  private async start(kind: SandboxKind, job: JobLaunch, prepared: Prepared, dir: string, handle: JobHandle, release: () => void): Promise<JobHandle> {
+    const procs = await this.cgroups.create(cgroupName(job), prepared.limits);
+    const state: JobState = {
+      workflowId: job.workflowId,
+      jobName: job.jobName,
+      attempt: job.attempt,
+      sandbox: kind,
+      timeoutSeconds: this.timeoutOf(job),
+      startedAt: new Date().toISOString(),
+    };
+    await writeJsonAtomic(join(dir, JOB_FILES.state), state);
     // Detached (own session): the job survives the host, and the host's signals.
-    const supervisor = await this.spawner.start('/bin/sh', ['-c', SUPERVISOR_SCRIPT, SUPERVISOR_NAME, dir, ...supervisorArgs, file, ...args], {
+    const supervisor = await this.spawner.start('/bin/sh', ['-c', SUPERVISOR_SCRIPT, SUPERVISOR_NAME, ...prepared.supervisorArgs(procs)], {
       cwd: dir,
       env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' },
     });
@@ -356,9 +380,9 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
         .catch((err: unknown) =>
           this.log?.warn({ workflowId: job.workflowId, jobName: job.jobName, err: errorMessage(err) }, 'removing the job cgroup failed'),
         );
-      await this.reportCompletion(job, handle);
+      await this.reportCompletion(job, handle, dir, state);
     });
-    this.log?.info({ workflowId: job.workflowId, jobName: job.jobName, attempt: job.attempt, sandbox: this.detection.kind }, 'job started');
+    this.log?.info({ workflowId: job.workflowId, jobName: job.jobName, attempt: job.attempt, sandbox: kind }, 'job started');
     return handle;
   }
 
@@ -429,14 +453,17 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
   private async outcome(dir: string, state: JobState): Promise<JobObservation | undefined> {
     const exit = await readExitRecord(dir);
     if (!exit) return undefined;
-    const [timedOut, canceled] = await Promise.all([exists(join(dir, JOB_FILES.timedOut)), exists(join(dir, JOB_FILES.canceled))]);
+    // One listing for every marker: this runs for each job that ends.
+    const present = await markers(dir);
+    const timedOut = present.has(JOB_FILES.timedOut);
+    const canceled = present.has(JOB_FILES.canceled);
     const observation: JobObservation = {
       phase: exit.exitCode === 0 && !timedOut && !canceled ? 'Succeeded' : 'Failed',
       exitCode: exit.exitCode,
       startedAt: state.startedAt,
       endedAt: exit.endedAt,
     };
-    const stopped = canceled ? undefined : await this.stopReason(dir);
+    const stopped = canceled ? undefined : this.stopReasonOf(present, state);
     if (canceled) observation.message = 'canceled';
     else if (stopped !== undefined) observation.message = stopped;
     else if (exit.exitCode !== null && exit.exitCode > 128) observation.message = `killed by signal ${exit.exitCode - 128}`;
@@ -466,6 +493,7 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
    * logs and outcomes. */
   async cleanup(workflowId: string): Promise<void> {
     const jobsDir = join(this.runDir(workflowId), 'jobs');
+    this.slots.forget(workflowId);
     const entries = await readdir(jobsDir).catch(() => [] as string[]);
     for (const entry of entries) {
       const dir = join(jobsDir, entry);
@@ -530,10 +558,11 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
   }
 
   /** Best effort: the orchestrator also polls status(). Never logs the token. */
-  private async reportCompletion(job: JobLaunch, handle: JobHandle): Promise<void> {
+  private async reportCompletion(job: JobLaunch, handle: JobHandle, dir: string, state: JobState): Promise<void> {
     const context = { workflowId: job.workflowId, jobName: job.jobName, attempt: job.attempt };
     try {
-      const observation = await this.status(handle);
+      // The state this process wrote; the general status() covers a supervisor that recorded nothing.
+      const observation = (await this.outcome(dir, state)) ?? (await this.status(handle));
       this.log?.info({ ...context, exitCode: observation.exitCode }, 'job ended');
       await postCompletion(job.callback.url, job.callback.token, {
         ...context,
@@ -584,6 +613,11 @@ async function readHead(file: string, max: number): Promise<string> {
   } finally {
     await fh.close();
   }
+}
+
+/** The names in a job dir (none when it is gone). */
+async function markers(dir: string): Promise<Set<string>> {
+  return new Set(await readdir(dir).catch(() => [] as string[]));
 }
 
 async function exists(file: string): Promise<boolean> {
