@@ -4,6 +4,7 @@ import { cleanupMessageSchema, QUEUE_CONNECTION, QUEUES } from '../src/api/messa
 import { services } from '../src/app/services';
 import { startCleanup } from '../src/app/workflows/queues';
 import { durableRunControl } from '../src/app/workflows/runControl';
+import { durableClientOf } from '../src/app/workflows/durableClient';
 
 /**
  * Queue triggers of the workflow side. A message that fails validation throws, so the
@@ -15,6 +16,6 @@ app.storageQueue('workflowCleanup', {
   extraInputs: [df.input.durableClient()],
   handler: async (message, context) => {
     const svc = await services();
-    await startCleanup(cleanupMessageSchema.parse(message), durableRunControl(df.getClient(context)), svc.logger.child({ component: 'workflows' }));
+    await startCleanup(cleanupMessageSchema.parse(message), durableRunControl(durableClientOf(context)), svc.logger.child({ component: 'workflows' }));
   },
 });

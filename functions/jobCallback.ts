@@ -4,6 +4,7 @@ import { routes } from '../src/api/routes';
 import { acceptCompletion, bearerOf } from '../src/app/workflows/callbacks';
 import { services } from '../src/app/services';
 import { durableRunControl } from '../src/app/workflows/runControl';
+import { durableClientOf } from '../src/app/workflows/durableClient';
 
 /**
  * POST /api/callbacks/jobs: a compute backend reports that a job attempt ended. The bearer
@@ -17,7 +18,7 @@ jsonRoute(routes.jobCallback.name, {
   extraInputs: [df.input.durableClient()],
   handler: async ({ request, context, body }) => {
     const key = await (await services()).callbackKey();
-    await acceptCompletion(body, bearerOf(request.headers.get('authorization')), key, durableRunControl(df.getClient(context)));
+    await acceptCompletion(body, bearerOf(request.headers.get('authorization')), key, durableRunControl(durableClientOf(context)));
     return { status: 202, body: { accepted: true } };
   },
 });

@@ -3,6 +3,7 @@ import * as df from 'durable-functions';
 import { deliverUnreportedExits } from '../src/app/workflows/exitDelivery';
 import { services } from '../src/app/services';
 import { durableRunControl } from '../src/app/workflows/runControl';
+import { durableClientOf } from '../src/app/workflows/durableClient';
 
 /**
  * At start (and hourly, for a callback lost while the host ran), delivers the exits of
@@ -16,6 +17,6 @@ app.timer('deliverJobExits', {
   handler: async (_timer, context) => {
     const svc = await services();
     if (svc.settings.COMPUTE !== 'local') return;
-    await deliverUnreportedExits(await svc.compute(), durableRunControl(df.getClient(context)), svc.logger.child({ component: 'workflows' }));
+    await deliverUnreportedExits(await svc.compute(), durableRunControl(durableClientOf(context)), svc.logger.child({ component: 'workflows' }));
   },
 });

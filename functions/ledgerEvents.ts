@@ -4,6 +4,7 @@ import { app } from '@azure/functions';
 import { services } from '../src/app/services';
 import { fileCheckpointStore, followLedger } from '../src/app/workflows/ledgerFollower';
 import { durableRunControl } from '../src/app/workflows/runControl';
+import { durableClientOf } from '../src/app/workflows/durableClient';
 
 /**
  * Every second, reads the chaincode events committed since the last pass (from a checkpoint
@@ -20,7 +21,7 @@ app.timer('ledgerEvents', {
   extraInputs: [df.input.durableClient()],
   handler: async (_timer, context) => {
     const svc = await services();
-    const runs = durableRunControl(df.getClient(context));
+    const runs = durableRunControl(durableClientOf(context));
     await followLedger({
       ledger: svc.ledger,
       platform: svc.platform,

@@ -3,6 +3,7 @@ import { app } from '@azure/functions';
 import { services } from '../src/app/services';
 import { durationMs } from '../src/config/settings';
 import { durableRunControl } from '../src/app/workflows/runControl';
+import { durableClientOf } from '../src/app/workflows/durableClient';
 
 /**
  * Retention (src/app/workflows/retention.ts): on PURGE_SCHEDULE, purges the finished runs
@@ -15,6 +16,6 @@ app.timer('purgeWorkflows', {
     const svc = await services();
     const retentionMs = durationMs(svc.settings.WORKFLOW_RETENTION);
     if (retentionMs === 0) return;
-    await (await svc.workflowService(durableRunControl(df.getClient(context)))).purgeExpired(retentionMs);
+    await (await svc.workflowService(durableRunControl(durableClientOf(context)))).purgeExpired(retentionMs);
   },
 });

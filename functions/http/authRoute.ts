@@ -7,6 +7,7 @@ import { authenticator } from '../../src/app/auth';
 import { services, type Services } from '../../src/app/services';
 import { durableRunControl, type RunControl } from '../../src/app/workflows/runControl';
 import { checkPart, jsonRoute, parseBody, type JsonReply } from './jsonRoute';
+import { durableClientOf } from '../../src/app/workflows/durableClient';
 
 /**
  * An authenticated JSON route: authenticates first (401 before anything about the request
@@ -79,7 +80,7 @@ export function authRoute<R extends AuthRouteSpec, B = Part<R, 'body'>>(
       }
       if (problems.length > 0) throw validationError('the request is not valid', problems);
       const svc = await services();
-      const runs = options.durable === true ? durableRunControl(df.getClient(context)) : notDurable(route.name);
+      const runs = options.durable === true ? durableRunControl(durableClientOf(context)) : notDurable(route.name);
       return handler({ request, context, services: svc, caller, params: p, query: q, body: b, runs } as Parameters<AuthHandler<R, B>>[0]);
     },
   });

@@ -1,6 +1,7 @@
 import * as df from 'durable-functions';
 import { jobFinishedEvent, jobInstanceId, WORKFLOW_EVENTS, type JobResult } from '../../src/core/workflow/run';
 import { defineActivity } from './define';
+import { durableClientOf } from '../../src/app/workflows/durableClient';
 
 /**
  * Events between orchestrations. durable-js orchestrators cannot raise events on other
@@ -33,7 +34,7 @@ export async function notifyWorkflowInstance(input: NotifyWorkflowInput, raise: 
 }
 
 function raiserOf(context: Parameters<typeof df.getClient>[0]): RaiseEvent {
-  const client = df.getClient(context);
+  const client = durableClientOf(context);
   return (id, name, data) => client.raiseEvent(id, name, data);
 }
 

@@ -4,6 +4,7 @@ import { outputBytes } from '../../src/core/workflow/outputs';
 import { currentOutputs } from '../../src/app/workflows/outputs';
 import { durableRunControl } from '../../src/app/workflows/runControl';
 import { defineActivity } from './define';
+import { durableClientOf } from '../../src/app/workflows/durableClient';
 
 /** A finished run's outputs: listed and hashed for the ledger, and deleted when rejected. */
 
@@ -25,7 +26,7 @@ export interface CollectedOutputs {
 export const collectOutputs = defineActivity<CollectOutputsInput, CollectedOutputs>(
   'collectOutputs',
   async ({ caller, workflowId, submitted, jobs }, deps, context) => {
-    const outputs = await currentOutputs(durableRunControl(df.getClient(context)), deps.compute, workflowId, submitted, jobs);
+    const outputs = await currentOutputs(durableRunControl(durableClientOf(context)), deps.compute, workflowId, submitted, jobs);
     const limit = (await deps.ledger.as(caller).getWorkflow(workflowId))?.maxResultBytes;
     const bytes = outputBytes(outputs);
     deps.log.info({ workflowId, files: outputs.files.length, logs: outputs.logs.length, bytes }, 'outputs recorded');

@@ -6,7 +6,7 @@ import type { DurableEngine } from './engine';
 import { fromJsonText, isTerminal, RuntimeStatus } from './history';
 import { statusView } from './statusView';
 import type { InstanceQuery, InstanceRow } from './store';
-import { secretMatches } from './systemKey';
+import { secretMatcher } from './systemKey';
 
 /**
  * The Durable Functions HTTP management API under `/runtime/webhooks/durabletask`, as the
@@ -104,6 +104,8 @@ const RETRY_AFTER_STATUS = '5';
 export function createHttpApi(options: HttpApiOptions): DurableHttpApi {
   const { engine, taskHub } = options;
   const { systemKey, rpcSecret } = options.secrets;
+  const isRpcSecret = secretMatcher(rpcSecret);
+  const isSystemKey = secretMatcher(systemKey);
   const maxBody = options.maxBodyBytes ?? 16 * 1024 * 1024;
 
   const originOf = (req: DurableApiRequest): string => {
@@ -135,12 +137,12 @@ export function createHttpApi(options: HttpApiOptions): DurableHttpApi {
     const below = url.pathname.slice(WEBHOOK_PATH.length);
     const segments = below.split('/');
     if (segments[1] === RPC_SEGMENT) {
-      if (!secretMatches(segments[2], rpcSecret)) throw new LedgerflowError('not_found', 'no such route');
+      if (!isRpcSecret(segments[2])) throw new LedgerflowError('not_found', 'no such route');
       return '/' + segments.slice(3).join('/');
     }
     const header = req.headers['x-functions-key'];
     const given = url.searchParams.get('code') ?? (typeof header === 'string' ? header : undefined);
-    if (!secretMatches(given, systemKey)) {
+    if (!isSystemKey(given)) {
       throw new LedgerflowError('unauthenticated', 'the durable management API requires the system key (query parameter code or header x-functions-key)');
     }
     return below;

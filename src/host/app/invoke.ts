@@ -90,7 +90,9 @@ export async function invokeFunction(deps: InvokeDeps, fn: RegisteredFunction, i
   };
 
   try {
-    const model = await deps.programmingModel.getInvocationModel(coreCtx);
+    // @azure/functions answers at once; awaiting a plain value would still cost a promise and a turn.
+    const pending = deps.programmingModel.getInvocationModel(coreCtx);
+    const model = isPromiseLike(pending) ? await pending : pending;
     const { context, inputs } = await model.getArguments();
     invocationContext = context;
     const hookData: HookData = {};
@@ -138,6 +140,8 @@ export async function invokeFunction(deps: InvokeDeps, fn: RegisteredFunction, i
     request.triggerMetadata = null;
   }
 }
+
+const isPromiseLike = <T>(value: T | PromiseLike<T>): value is PromiseLike<T> => typeof (value as { then?: unknown } | null)?.then === 'function';
 
 const NO_OUTPUTS: ReadonlyMap<string, RpcTypedData> = new Map();
 
