@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { HostContext, HostExtension } from '../extension';
 import { RETURN_BINDING, stringOption, type RegisteredFunction } from '../app/registry';
 import { fromRpcHttpResponse, toRpcHttpRequest } from '../wire/httpData';
@@ -7,6 +7,7 @@ import type { RpcTypedData } from '../wire/rpcTypes';
 import { BodyTooLargeError, readBody } from './readBody';
 import { UnsupportedBindingError } from '../bindings';
 import { writeJsonError } from './jsonError';
+import { forwardToWorker } from './workerProxy';
 import { compareRank, matchRoute, parseRouteTemplate, type RouteTemplate } from './routeTemplate';
 
 interface HttpRoute {
@@ -94,8 +95,8 @@ export function httpTriggerExtension(options: HttpTriggerOptions): HostExtension
       throw err;
     }
     const { fn } = hit.r;
-    if (ctx.httpUri !== undefined) {
-      await viaProxy(ctx, ctx.httpUri, fn, req, res, { method, body, params: hit.params, headers: req.headers });
+    if (ctx.workerHttpProxy !== undefined) {
+      await viaProxy(ctx, ctx.workerHttpProxy, fn, req, res, { method, body, params: hit.params, headers: req.headers });
       return;
     }
     const trigger = toRpcHttpRequest({
@@ -142,18 +143,15 @@ export function httpTriggerExtension(options: HttpTriggerOptions): HostExtension
   };
 }
 
-/** Response headers that belong to one connection, not to the response (RFC 9110 7.6.1). */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
-
 /**
  * HTTP streams (app.setup({ enableHttpStream: true })), as the Functions host does them: the
  * invocation carries only metadata (route parameters, headers) and the request itself goes
  * to the worker's proxy under the invocation's id; the function's response comes back from
- * there and is piped to the client as it is produced, so a large body never sits in memory.
+ * there and is written to the client as it is produced, so a large body never sits in memory.
  */
 async function viaProxy(
   ctx: HostContext,
-  httpUri: string,
+  proxy: Server,
   fn: RegisteredFunction,
   req: IncomingMessage,
   res: ServerResponse,
@@ -174,46 +172,19 @@ async function viaProxy(
     body: Buffer.alloc(0),
     params: incoming.params,
   });
-  const abort = new AbortController();
-  const invocation = ctx.invoke(fn, { trigger, triggerMetadata, invocationId }).catch((err: unknown) => {
-    abort.abort(err);
-    throw err;
-  });
-  const forwarded = new Promise<void>((resolve, reject) => {
-    const proxyReq = httpRequest(
-      new URL(req.url ?? '/', httpUri),
-      {
-        method: incoming.method,
-        headers: {
-          ...headers,
-          'x-ms-invocation-id': invocationId,
-          'x-forwarded-host': req.headers.host ?? new URL(ctx.baseUrl).host,
-          'x-forwarded-proto': 'http',
-          'content-length': String(incoming.body.length),
-        },
-        signal: abort.signal,
-      },
-      (proxyRes) => {
-        const out: Record<string, string | string[]> = {};
-        for (const [name, value] of Object.entries(proxyRes.headers)) {
-          if (value !== undefined && !HOP_BY_HOP.has(name) && name !== 'x-ms-invocation-id') out[name] = value;
-        }
-        res.writeHead(proxyRes.statusCode ?? 500, out);
-        proxyRes.pipe(res);
-        proxyRes.once('end', resolve);
-        proxyRes.once('error', reject);
-      },
-    );
-    proxyReq.once('error', reject);
-    // A client that goes away stops the transfer at the worker too.
-    res.once('close', () => {
-      if (!res.writableFinished) abort.abort();
-    });
-    proxyReq.end(incoming.body);
+  const invocation = ctx.invoke(fn, { trigger, triggerMetadata, invocationId });
+  const forwarded = forwardToWorker(proxy, res, {
+    invocationId,
+    method: incoming.method,
+    url: req.url ?? '/',
+    headers,
+    host: req.headers.host ?? new URL(ctx.baseUrl).host,
+    body: incoming.body,
   });
   try {
-    await Promise.all([invocation, forwarded]);
+    await Promise.all([invocation, forwarded.done]);
   } catch {
+    forwarded.detach();
     if (!res.headersSent) writeJsonError(res, 500, 'internal', 'internal error');
     else res.destroy();
   }
