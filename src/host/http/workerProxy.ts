@@ -22,8 +22,9 @@ class ForwardedRequest extends Readable {
   override _read(): void {}
 }
 
-/** What the worker's proxy writes a function's response to (status, headers, chunks, end),
- * passed on to the client's response as it comes: a streamed body stays streamed. */
+/** What the worker's proxy writes a function's response to (the part of ServerResponse it
+ * uses: statusCode, setHeader, write, end), passed on to the client's response as it comes:
+ * a streamed body stays streamed. */
 class ForwardedResponse {
   statusCode = 200;
   readonly #headers = new Map<string, { name: string; value: string | string[] }>();
@@ -36,14 +37,6 @@ class ForwardedResponse {
   setHeader(name: string, value: number | string | readonly string[]): this {
     this.#headers.set(name.toLowerCase(), { name, value: typeof value === 'number' ? String(value) : typeof value === 'string' ? value : [...value] });
     return this;
-  }
-
-  getHeader(name: string): string | string[] | undefined {
-    return this.#headers.get(name.toLowerCase())?.value;
-  }
-
-  removeHeader(name: string): void {
-    this.#headers.delete(name.toLowerCase());
   }
 
   write(chunk: string | Uint8Array): boolean {
