@@ -70,16 +70,28 @@ export function httpTriggerExtension(options: HttpTriggerOptions): HostExtension
       return;
     }
     const method = (req.method ?? 'GET').toUpperCase();
-    const matching = routes
-      .map((r) => ({ r, params: matchRoute(r.route, segments) }))
-      .filter((m): m is { r: HttpRoute; params: Record<string, string> } => m.params !== undefined);
-    if (matching.length === 0) {
+    const lowered = segments.map((s) => s.toLowerCase());
+    // The first route (most specific first) that matches the path and takes the method; the
+    // others are only looked at again to list the allowed methods of a 405.
+    let hit: { r: HttpRoute; params: Record<string, string> } | undefined;
+    let pathMatched = false;
+    for (const r of routes) {
+      const params = matchRoute(r.route, segments, lowered);
+      if (params === undefined) continue;
+      pathMatched = true;
+      if (r.methods === undefined || r.methods.has(method)) {
+        hit = { r, params };
+        break;
+      }
+    }
+    if (!pathMatched) {
       writeJsonError(res, 404, 'not_found', `no route matches ${url.pathname}`);
       return;
     }
-    const hit = matching.find((m) => m.r.methods === undefined || m.r.methods.has(method));
     if (!hit) {
-      const allow = [...new Set(matching.flatMap((m) => [...(m.r.methods ?? [])]))].sort().join(', ');
+      const allow = [...new Set(routes.filter((r) => matchRoute(r.route, segments, lowered) !== undefined).flatMap((r) => [...(r.methods ?? [])]))]
+        .sort()
+        .join(', ');
       writeJsonError(res, 405, 'method_not_allowed', `${method} is not allowed on ${url.pathname}`, { allow });
       return;
     }
