@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { HostContext, HostExtension } from '../extension';
 import { RETURN_BINDING, stringOption, type RegisteredFunction } from '../app/registry';
-import { fromRpcHttpResponse, toRpcHttpRequest } from '../wire/httpData';
+import { forwardableHeaders, fromRpcHttpResponse, toRpcHttpRequest } from '../wire/httpData';
 import type { RpcTypedData } from '../wire/rpcTypes';
 import { BodyTooLargeError, readBody } from './readBody';
 import { UnsupportedBindingError } from '../bindings';
@@ -170,11 +170,7 @@ async function viaProxy(
   incoming: { method: string; body: Buffer; params: Record<string, string>; headers: IncomingMessage['headers'] },
 ): Promise<void> {
   const invocationId = randomUUID();
-  const headers = Object.fromEntries(
-    Object.entries(incoming.headers)
-      .filter(([name, v]) => v !== undefined && !/^x-ms-client-principal/i.test(name))
-      .map(([n, v]) => [n, Array.isArray(v) ? v.join(', ') : String(v)]),
-  );
+  const headers = forwardableHeaders(incoming.headers);
   const triggerMetadata: Record<string, RpcTypedData> = { Headers: { json: JSON.stringify(headers) } };
   for (const [name, value] of Object.entries(incoming.params)) triggerMetadata[name] = { string: value };
   const trigger = toRpcHttpRequest({
