@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import type { Logger } from '../observability/logger';
 import type { InvocationInput, InvocationResult } from './app/invoke';
 import type { BindingSpec, RegisteredFunction } from './app/registry';
@@ -101,7 +101,7 @@ export interface HostContext {
   /** The app's queues (SQLite in the data dir), for enqueueing from host code. */
   readonly queues: QueueClient;
   /** The worker's HTTP proxy when the app streams HTTP (see loadApp), else undefined. */
-  readonly httpUri: string | undefined;
+  readonly workerHttpProxy: HttpServer | undefined;
 
   /** Every registered function that the host can run. */
   functions(): readonly RegisteredFunction[];

@@ -132,7 +132,7 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
       baseUrl,
       shutdownSignal: shutdown.signal,
       queues,
-      httpUri: app.httpUri,
+      workerHttpProxy: app.workerHttpProxy,
       functions: () => runnable,
       getFunction: (name) => runnable.find((fn) => fn.name.toLowerCase() === name.toLowerCase()),
       // Invocations an extension starts early (a timer's runOnStartup, the durable engine's

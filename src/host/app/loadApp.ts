@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { Server as HttpServer } from 'node:http';
 import { Server } from 'node:net';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -19,9 +20,10 @@ export interface LoadedApp {
   readonly registry: FunctionRegistry;
   readonly hooks: HookRegistry;
   readonly programmingModel: ProgrammingModel;
-  /** Where the worker's HTTP proxy listens when the app streams HTTP (`app.setup({
-   * enableHttpStream: true })`, capability HttpUri): requests are forwarded there. */
-  readonly httpUri: string | undefined;
+  /** The worker's HTTP proxy when the app streams HTTP (`app.setup({ enableHttpStream: true
+   * })`, capability HttpUri): the node:http server the programming model opened, which the
+   * host hands requests to (src/host/http/workerProxy.ts). */
+  readonly workerHttpProxy: HttpServer | undefined;
   /** Closes what the programming model opened (the HTTP proxy), so a stopped host leaves no
    * listener behind to keep its process alive. */
   close(): Promise<void>;
@@ -95,7 +97,7 @@ export async function loadApp(appDir: string, env: NodeJS.ProcessEnv, logger: Lo
   }
   const opened: Server[] = [];
   const capabilities = (await onLoopback(async () => model.getCapabilities?.({}), opened)) ?? {};
-  const httpUri = capabilities['HttpUri'];
+  const workerHttpProxy = capabilities['HttpUri'] === undefined ? undefined : httpProxyOf(opened);
   const close = async (): Promise<void> => {
     await Promise.all(opened.map((server) => new Promise<void>((done) => server.close(() => done()))));
   };
@@ -105,7 +107,7 @@ export async function loadApp(appDir: string, env: NodeJS.ProcessEnv, logger: Lo
     registry: state.registry,
     hooks: state.hooks,
     programmingModel: model,
-    httpUri: httpUri === undefined ? undefined : loopbackUri(httpUri),
+    workerHttpProxy,
     close,
   };
 }
@@ -141,10 +143,13 @@ async function onLoopback<T>(work: () => Promise<T>, opened: Server[]): Promise<
 
 const LOOPBACK = '127.0.0.1';
 
-/** The proxy announces `http://localhost:<port>/`; it listens on 127.0.0.1 (onLoopback),
- * which `localhost` may not resolve to first. */
-function loopbackUri(uri: string): string {
-  const url = new URL(uri);
-  url.hostname = LOOPBACK;
-  return url.href;
+/** The HTTP server the programming model opened for its proxy. The worker runs in this
+ * process, so the host hands it requests directly rather than through the port it announced
+ * (the model may also open plain net servers, to look for a free port). */
+function httpProxyOf(opened: readonly Server[]): HttpServer {
+  const servers = [...new Set(opened.filter((s): s is HttpServer => s instanceof HttpServer))];
+  if (servers.length !== 1) {
+    throw new HostConfigError(`the programming model announced an HTTP proxy (HttpUri) but opened ${servers.length} node:http servers; expected exactly one`);
+  }
+  return servers[0] as HttpServer;
 }

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { HostContext, HostExtension } from '../extension';
 import { RETURN_BINDING, stringOption, type RegisteredFunction } from '../app/registry';
-import { fromRpcHttpResponse, toRpcHttpRequest } from '../wire/httpData';
+import { forwardableHeaders, fromRpcHttpResponse, toRpcHttpRequest } from '../wire/httpData';
 import type { RpcTypedData } from '../wire/rpcTypes';
 import { BodyTooLargeError, readBody } from './readBody';
 import { UnsupportedBindingError } from '../bindings';
 import { writeJsonError } from './jsonError';
+import { forwardToWorker } from './workerProxy';
 import { compareRank, matchRoute, parseRouteTemplate, type RouteTemplate } from './routeTemplate';
 
 interface HttpRoute {
@@ -69,16 +70,28 @@ export function httpTriggerExtension(options: HttpTriggerOptions): HostExtension
       return;
     }
     const method = (req.method ?? 'GET').toUpperCase();
-    const matching = routes
-      .map((r) => ({ r, params: matchRoute(r.route, segments) }))
-      .filter((m): m is { r: HttpRoute; params: Record<string, string> } => m.params !== undefined);
-    if (matching.length === 0) {
+    const lowered = segments.map((s) => s.toLowerCase());
+    // The first route (most specific first) that matches the path and takes the method; the
+    // others are only looked at again to list the allowed methods of a 405.
+    let hit: { r: HttpRoute; params: Record<string, string> } | undefined;
+    let pathMatched = false;
+    for (const r of routes) {
+      const params = matchRoute(r.route, segments, lowered);
+      if (params === undefined) continue;
+      pathMatched = true;
+      if (r.methods === undefined || r.methods.has(method)) {
+        hit = { r, params };
+        break;
+      }
+    }
+    if (!pathMatched) {
       writeJsonError(res, 404, 'not_found', `no route matches ${url.pathname}`);
       return;
     }
-    const hit = matching.find((m) => m.r.methods === undefined || m.r.methods.has(method));
     if (!hit) {
-      const allow = [...new Set(matching.flatMap((m) => [...(m.r.methods ?? [])]))].sort().join(', ');
+      const allow = [...new Set(routes.filter((r) => matchRoute(r.route, segments, lowered) !== undefined).flatMap((r) => [...(r.methods ?? [])]))]
+        .sort()
+        .join(', ');
       writeJsonError(res, 405, 'method_not_allowed', `${method} is not allowed on ${url.pathname}`, { allow });
       return;
     }
@@ -94,8 +107,8 @@ export function httpTriggerExtension(options: HttpTriggerOptions): HostExtension
       throw err;
     }
     const { fn } = hit.r;
-    if (ctx.httpUri !== undefined) {
-      await viaProxy(ctx, ctx.httpUri, fn, req, res, { method, body, params: hit.params, headers: req.headers });
+    if (ctx.workerHttpProxy !== undefined) {
+      await viaProxy(ctx, ctx.workerHttpProxy, fn, req, res, { method, body, params: hit.params, headers: req.headers });
       return;
     }
     const trigger = toRpcHttpRequest({
@@ -142,29 +155,22 @@ export function httpTriggerExtension(options: HttpTriggerOptions): HostExtension
   };
 }
 
-/** Response headers that belong to one connection, not to the response (RFC 9110 7.6.1). */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
-
 /**
  * HTTP streams (app.setup({ enableHttpStream: true })), as the Functions host does them: the
  * invocation carries only metadata (route parameters, headers) and the request itself goes
  * to the worker's proxy under the invocation's id; the function's response comes back from
- * there and is piped to the client as it is produced, so a large body never sits in memory.
+ * there and is written to the client as it is produced, so a large body never sits in memory.
  */
 async function viaProxy(
   ctx: HostContext,
-  httpUri: string,
+  proxy: Server,
   fn: RegisteredFunction,
   req: IncomingMessage,
   res: ServerResponse,
   incoming: { method: string; body: Buffer; params: Record<string, string>; headers: IncomingMessage['headers'] },
 ): Promise<void> {
   const invocationId = randomUUID();
-  const headers = Object.fromEntries(
-    Object.entries(incoming.headers)
-      .filter(([name, v]) => v !== undefined && !/^x-ms-client-principal/i.test(name))
-      .map(([n, v]) => [n, Array.isArray(v) ? v.join(', ') : String(v)]),
-  );
+  const headers = forwardableHeaders(incoming.headers);
   const triggerMetadata: Record<string, RpcTypedData> = { Headers: { json: JSON.stringify(headers) } };
   for (const [name, value] of Object.entries(incoming.params)) triggerMetadata[name] = { string: value };
   const trigger = toRpcHttpRequest({
@@ -174,46 +180,19 @@ async function viaProxy(
     body: Buffer.alloc(0),
     params: incoming.params,
   });
-  const abort = new AbortController();
-  const invocation = ctx.invoke(fn, { trigger, triggerMetadata, invocationId }).catch((err: unknown) => {
-    abort.abort(err);
-    throw err;
-  });
-  const forwarded = new Promise<void>((resolve, reject) => {
-    const proxyReq = httpRequest(
-      new URL(req.url ?? '/', httpUri),
-      {
-        method: incoming.method,
-        headers: {
-          ...headers,
-          'x-ms-invocation-id': invocationId,
-          'x-forwarded-host': req.headers.host ?? new URL(ctx.baseUrl).host,
-          'x-forwarded-proto': 'http',
-          'content-length': String(incoming.body.length),
-        },
-        signal: abort.signal,
-      },
-      (proxyRes) => {
-        const out: Record<string, string | string[]> = {};
-        for (const [name, value] of Object.entries(proxyRes.headers)) {
-          if (value !== undefined && !HOP_BY_HOP.has(name) && name !== 'x-ms-invocation-id') out[name] = value;
-        }
-        res.writeHead(proxyRes.statusCode ?? 500, out);
-        proxyRes.pipe(res);
-        proxyRes.once('end', resolve);
-        proxyRes.once('error', reject);
-      },
-    );
-    proxyReq.once('error', reject);
-    // A client that goes away stops the transfer at the worker too.
-    res.once('close', () => {
-      if (!res.writableFinished) abort.abort();
-    });
-    proxyReq.end(incoming.body);
+  const invocation = ctx.invoke(fn, { trigger, triggerMetadata, invocationId });
+  const forwarded = forwardToWorker(proxy, res, {
+    invocationId,
+    method: incoming.method,
+    url: req.url ?? '/',
+    headers,
+    host: req.headers.host ?? new URL(ctx.baseUrl).host,
+    body: incoming.body,
   });
   try {
-    await Promise.all([invocation, forwarded]);
+    await Promise.all([invocation, forwarded.done]);
   } catch {
+    forwarded.detach();
     if (!res.headersSent) writeJsonError(res, 500, 'internal', 'internal error');
     else res.destroy();
   }

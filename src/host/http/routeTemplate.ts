@@ -106,17 +106,25 @@ export function parseRouteTemplate(template: string): RouteTemplate {
   return { template, segments, rank };
 }
 
-/** Route parameters when `pathSegments` (already split and URI-decoded) match, else undefined. */
-export function matchRoute(route: RouteTemplate, pathSegments: readonly string[]): Record<string, string> | undefined {
-  const params: Record<string, string> = {};
+/** Route parameters when `pathSegments` (already split and URI-decoded) match, else
+ * undefined. `lowered` is the same segments in lower case, when the caller matches them
+ * against many routes. */
+export function matchRoute(
+  route: RouteTemplate,
+  pathSegments: readonly string[],
+  lowered: readonly string[] = pathSegments.map((s) => s.toLowerCase()),
+): Record<string, string> | undefined {
   const { segments } = route;
+  // Literals first: most routes differ there, and a miss then allocates nothing.
+  for (let i = 0; i < segments.length; i++) {
+    const seg = segments[i] as Segment;
+    if (seg.kind === 'literal' && lowered[i] !== seg.text) return undefined;
+  }
+  const params: Record<string, string> = {};
   for (let i = 0; i < segments.length; i++) {
     const seg = segments[i] as Segment;
     const value = pathSegments[i];
-    if (seg.kind === 'literal') {
-      if (value === undefined || value.toLowerCase() !== seg.text) return undefined;
-      continue;
-    }
+    if (seg.kind === 'literal') continue;
     if (seg.catchAll) {
       const rest = pathSegments.slice(i).join('/');
       if (rest !== '' && !seg.constraints.every((c) => c(rest))) return undefined;

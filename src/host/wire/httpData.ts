@@ -13,14 +13,21 @@ export interface IncomingHttp {
   readonly params: Record<string, string>;
 }
 
-/** node:http request -> RpcHttpData, the trigger payload the programming model turns into
- * its HttpRequest. The query is left to the URL so repeated keys survive. */
-export function toRpcHttpRequest(req: IncomingHttp): RpcTypedData {
+/** The request headers a function sees: repeated ones joined, the platform's identity
+ * headers dropped. */
+export function forwardableHeaders(incoming: IncomingHttpHeaders): Record<string, string> {
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
+  for (const [name, value] of Object.entries(incoming)) {
     if (value === undefined || PLATFORM_IDENTITY_HEADER.test(name)) continue;
     headers[name] = Array.isArray(value) ? value.join(', ') : value;
   }
+  return headers;
+}
+
+/** node:http request -> RpcHttpData, the trigger payload the programming model turns into
+ * its HttpRequest. The query is left to the URL so repeated keys survive. */
+export function toRpcHttpRequest(req: IncomingHttp): RpcTypedData {
+  const headers = forwardableHeaders(req.headers);
   const http: RpcHttpData = { method: req.method, url: req.url, headers, params: req.params };
   if (req.body.length > 0) http.body = { bytes: req.body };
   return { http };
