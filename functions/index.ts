@@ -3,8 +3,8 @@
  * functions with `@azure/functions`. The same compiled app runs under the embedded host
  * (`npm start`), `func start` and Azure Functions; nothing here knows which.
  */
-// First: the durable client half of the SDK loads on first use (see the module).
-import './durableClientOnDemand';
+// First: parts of zod and durable-functions that no start needs load on first use.
+import '../src/loading/deferredModules';
 import './appSettings';
 import { app } from '@azure/functions';
 import './http/health';

@@ -1,5 +1,7 @@
 // First: every module after it loads from the compile cache.
 import './compileCache';
+// Then: parts of packages that no start needs load on first use.
+import '../loading/deferredModules';
 import { LedgerflowError } from '../core/errors';
 import { HostConfigError } from './config/hostConfigError';
 import type { HostExtension } from './extension';
