@@ -3,6 +3,8 @@
  * functions with `@azure/functions`. The same compiled app runs under the embedded host
  * (`npm start`), `func start` and Azure Functions; nothing here knows which.
  */
+// First: parts of zod and durable-functions that no start needs load on first use.
+import '../src/loading/deferredModules';
 import './appSettings';
 import { app } from '@azure/functions';
 import './http/health';

@@ -1,5 +1,7 @@
 // First: every module after it loads from the compile cache.
-import './compileCache';
+import { flushCompileCache } from './compileCache';
+// Then: parts of packages that no start needs load on first use.
+import '../loading/deferredModules';
 import { LedgerflowError } from '../core/errors';
 import { HostConfigError } from './config/hostConfigError';
 import type { HostExtension } from './extension';
@@ -27,6 +29,10 @@ async function main(): Promise<void> {
     }
     process.exit(1);
   }
+  // Synchronously, before the first request is served: the next start finds the code even
+  // if this host never stops gracefully.
+  flushCompileCache();
+  process.once('exit', flushCompileCache);
   const { logger } = host.context;
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection in the app'));
 

@@ -1,9 +1,19 @@
+import { createRequire } from 'node:module';
 import type * as CronParser from 'cron-parser';
 
 /** cron-parser is loaded on the first cron schedule, off the start path of apps without timers. */
 let cronParser: typeof CronParser.CronExpressionParser | undefined;
 function cron(): typeof CronParser.CronExpressionParser {
-  cronParser ??= (require('cron-parser') as typeof CronParser).CronExpressionParser;
+  if (cronParser === undefined) {
+    // cron-parser does its date arithmetic with luxon, whose every DateTime asks ICU for the
+    // system's locale and time zone unless defaults are set: the process's first Intl object,
+    // about 10 ms of every host start with a timer. Every schedule here is UTC and no date is
+    // formatted, so neither matters; this luxon is cron-parser's own (no one else loads it).
+    const luxon = createRequire(require.resolve('cron-parser'))('luxon') as { Settings: { defaultLocale: string; defaultZone: string } };
+    luxon.Settings.defaultLocale = 'en-US';
+    luxon.Settings.defaultZone = 'UTC';
+    cronParser = (require('cron-parser') as typeof CronParser).CronExpressionParser;
+  }
   return cronParser;
 }
 

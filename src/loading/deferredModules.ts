@@ -1,0 +1,14 @@
+import { loadOnDemand, packageFile } from './onDemand';
+
+/**
+ * Imported first by the host's main and by the app's entry, before the packages below load:
+ *
+ * - zod requires all of its ~50 error-message locales at load (about a third of loading zod)
+ *   and uses only English unless told otherwise (`z.config(z.locales.fr())`), which loads them.
+ * - durable-functions requires its DurableClient half at load, from the SDK's entry and from
+ *   `app.js` (for `df.app.client`): axios, form-data, validator, lodash, and Node's bundled
+ *   undici (axios looks at `fetch`). No function makes a client before its first invocation;
+ *   the first `df.getClient()` loads it.
+ */
+loadOnDemand(() => packageFile('zod', 'v4/locales/index.cjs'));
+loadOnDemand(() => packageFile('durable-functions', 'lib/src/durableClient/getClient.js'));
