@@ -9,6 +9,10 @@ import { loadOnDemand, packageFile } from './onDemand';
  *   `app.js` (for `df.app.client`): axios, form-data, validator, lodash, and Node's bundled
  *   undici (axios looks at `fetch`). No function makes a client before its first invocation;
  *   the first `df.getClient()` loads it.
+ * - yaml (about a twentieth of loading the app) parses workflow files, which the API reads
+ *   only when a workflow is submitted, approved or scheduled; the route table imports it at
+ *   load through the workflow spec.
  */
 loadOnDemand(() => packageFile('zod', 'v4/locales/index.cjs'));
 loadOnDemand(() => packageFile('durable-functions', 'lib/src/durableClient/getClient.js'));
+loadOnDemand(() => require.resolve('yaml'));

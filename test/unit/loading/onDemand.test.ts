@@ -59,4 +59,5 @@ test('the files src/loading/deferredModules.ts defers exist in the installed pac
   // If an upgrade moves them, nothing breaks but every start loads them again.
   assert.ok(existsSync(packageFile('zod', 'v4/locales/index.cjs')));
   assert.ok(existsSync(packageFile('durable-functions', 'lib/src/durableClient/getClient.js')));
+  assert.ok(existsSync(require.resolve('yaml')));
 });
