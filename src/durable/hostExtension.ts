@@ -120,6 +120,8 @@ export function durableExtension(): HostExtension {
 
     close() {
       uninstallClient?.();
+      // A client binding resolved after this would install an answer no one removes.
+      installClient = undefined;
       engine?.close();
       store?.close();
     },
