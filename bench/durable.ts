@@ -19,6 +19,11 @@ import { median, type BenchModule, type BenchRow } from './types';
  */
 
 const CHAINS = 300;
+/** Before the chain rounds are measured, the direct engine and the host each run one
+ * unmeasured round of CHAINS chains: with a single warm-up chain the rounds measured V8
+ * still compiling and tiering the host's much larger invocation path (host CPU per
+ * orchestration fell ~30% from round 1 to round 4 of the same work, the direct engine's ~20%). */
+const warmUpChains = (): number[] => Array.from({ length: CHAINS }, (_, i) => i);
 const SEQUENTIAL = 100;
 const ROUNDS = 3;
 
@@ -228,7 +233,7 @@ export async function run(): Promise<BenchRow[]> {
   const chainsDirectMainCpu: number[] = [];
   const fanDirectCpu: number[] = [];
   await withEngine(async (engine) => {
-    await runToCompletion(engine, 'chain3', [0]); // warm-up
+    await runToCompletion(engine, 'chain3', warmUpChains());
     const { engine: ms, base } = await paired(
       () =>
         withCpu(ownCpuMs, chainsDirectCpu, () =>
@@ -308,7 +313,7 @@ export async function run(): Promise<BenchRow[]> {
     });
   }
   await viaHost(async (start, waitAll, hostCpuMs, hostMainThreadCpuMs) => {
-    await waitAll([await start('chain3', 0)]); // warm-up
+    await waitAll(await Promise.all(warmUpChains().map((i) => start('chain3', i))));
     const chainsHostCpu: number[] = [];
     const chainsHostMainCpu: number[] = [];
     const { engine: ms, base } = await paired(

@@ -42,7 +42,8 @@ export function durableExtension(): HostExtension {
   let engine: DurableEngine | undefined;
   let store: DurableStore | undefined;
   let binding: RpcTypedData | undefined;
-  let uninstallClient = (): void => undefined;
+  let installClient: (() => () => void) | undefined;
+  let uninstallClient: (() => void) | undefined;
 
   return {
     name: 'durable',
@@ -94,15 +95,18 @@ export function durableExtension(): HostExtension {
       binding = { json: JSON.stringify(client) };
       const api = createHttpApi({ engine, taskHub: config.hubName, origin: ctx.baseUrl, secrets });
       ctx.mountHttp(WEBHOOK_PATH, (req, res) => api.serve(req, res));
-      // The app's DurableClient calls below rpcBaseUrl are answered in process (same handler).
-      uninstallClient = installInProcessClient({ rpcBaseUrl: client.rpcBaseUrl, dispatch: api.dispatch, shutdownSignal: ctx.shutdownSignal });
+      // The app's DurableClient calls below rpcBaseUrl are answered in process (same handler),
+      // installed with the first client binding: the SDK's client half, and its axios, load
+      // on the first `df.getClient` (src/loading), after the host has started.
+      installClient = () => installInProcessClient({ rpcBaseUrl: client.rpcBaseUrl, dispatch: api.dispatch, shutdownSignal: ctx.shutdownSignal });
       // Not through ctx.track: the engine's loop lives as long as the host, not one request;
       // its episodes and activities are host invocations, tracked as such.
       engine.start();
     },
 
     resolveInput() {
-      if (binding === undefined) throw new Error('the durable extension has not started');
+      if (binding === undefined || installClient === undefined) throw new Error('the durable extension has not started');
+      uninstallClient ??= installClient();
       return binding;
     },
 
@@ -115,7 +119,9 @@ export function durableExtension(): HostExtension {
     },
 
     close() {
-      uninstallClient();
+      uninstallClient?.();
+      // A client binding resolved after this would install an answer no one removes.
+      installClient = undefined;
       engine?.close();
       store?.close();
     },

@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { LedgerflowError } from '../core/errors';
 import type { DurableApiRequest, DurableApiResponse } from './httpApi';
 
@@ -58,15 +59,23 @@ interface AxiosModule {
   };
 }
 
-/** The SDK's client module; axios is resolved from it, as its own `require('axios')` does. */
-const SDK_CLIENT = /[\\/]durable-functions[\\/]lib[\\/]src[\\/]durableClient[\\/]DurableClient\.js$/;
+/** A file of a loaded durable-functions SDK; group 1 is its package directory. The client
+ * half (DurableClient.js) may not be loaded yet (src/loading defers it to the first
+ * `df.getClient`): axios is resolved from the package, as that file's `require('axios')` will. */
+const SDK_FILE = /^(.*[\\/]durable-functions)[\\/]lib[\\/]src[\\/]/;
 
 function sdkAxiosModules(): AxiosModule[] {
-  const found = new Set<AxiosModule>();
+  const packages = new Set<string>();
   for (const file of Object.keys(require.cache)) {
-    if (!SDK_CLIENT.test(file)) continue;
+    const m = SDK_FILE.exec(file);
+    if (m) packages.add(m[1] as string);
+  }
+  const found = new Set<AxiosModule>();
+  for (const dir of packages) {
     try {
-      const axios = createRequire(file)('axios') as Partial<AxiosModule> & { default?: Partial<AxiosModule> };
+      const axios = createRequire(join(dir, 'lib', 'src', 'durableClient', 'DurableClient.js'))('axios') as Partial<AxiosModule> & {
+        default?: Partial<AxiosModule>;
+      };
       const mod = (axios.default ?? axios) as Partial<AxiosModule>;
       if (typeof mod.getAdapter === 'function' && typeof mod.AxiosError === 'function' && mod.defaults) found.add(mod as AxiosModule);
     } catch {

@@ -150,7 +150,17 @@ export interface RecoversExits {
   unreportedExits(): Promise<UnreportedExit[]>;
   /** Records that the attempt's exit reached its orchestration (or no one waits for it). */
   markReported(handle: JobHandle): Promise<void>;
+  /**
+   * From now on, hands the exits this process sees to `deliver` instead of posting them to
+   * the job callback over HTTP (a round trip from the host to itself); undefined goes back
+   * to the callback. An exit `deliver` does not take (it resolves false or throws) still
+   * goes to the callback, and one neither took stays unreported for the next scan.
+   */
+  deliverExitsTo(deliver: ExitDelivery | undefined): void;
 }
+
+/** Resolves true once the exit reached its orchestration, false when it has none here. */
+export type ExitDelivery = (exit: Omit<UnreportedExit, 'handle'> & { message?: string }) => Promise<boolean>;
 
 export const recoversExits = (backend: ComputeBackend): backend is ComputeBackend & RecoversExits =>
   typeof (backend as Partial<RecoversExits>).unreportedExits === 'function';

@@ -327,6 +327,48 @@ for (const kind of kinds) {
       }
     });
 
+    test('an exit goes to the in-process delivery when one is set, and to the callback when it is not taken', async () => {
+      const posted: unknown[] = [];
+      const server = createHttpServer((req: IncomingMessage, res) => {
+        let body = '';
+        req.on('data', (c: Buffer) => (body += c));
+        req.on('end', () => {
+          posted.push(JSON.parse(body));
+          res.writeHead(204).end();
+        });
+      });
+      await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+      const { port } = server.address() as AddressInfo;
+      const callback = { url: `http://127.0.0.1:${port}/api/callback`, token: 'tok-456' };
+      const delivered: unknown[] = [];
+      // Takes exit code 3, declines 4 (another host's run), fails on 6 (a stopped host).
+      backend.deliverExitsTo(async (exit) => {
+        if (exit.exitCode === 6) throw new Error('the host is gone');
+        delivered.push(exit);
+        return exit.exitCode === 3;
+      });
+      const reported = async (handle: JobHandle) => !(await backend.unreportedExits()).some((e) => e.handle.ref === handle.ref);
+      try {
+        const taken = jobOf(workflowId, 'exit 3', { callback });
+        const { handle, observation } = await run(taken);
+        await eventually(async () => ((await reported(handle)) ? true : undefined), 10_000, 'the in-process delivery');
+        assert.deepEqual(delivered, [
+          { workflowId, jobName: taken.jobName, attempt: 1, exitCode: 3, startedAt: observation.startedAt, endedAt: observation.endedAt },
+        ]);
+        assert.deepEqual(posted, []);
+
+        for (const code of [4, 6]) {
+          const declined = jobOf(workflowId, `exit ${code}`, { callback });
+          await run(declined);
+          await eventually(() => (posted.some((p) => (p as { jobName: string }).jobName === declined.jobName) ? true : undefined), 10_000, 'the callback');
+        }
+        assert.equal(posted.length, 2);
+      } finally {
+        backend.deliverExitsTo(undefined);
+        server.close();
+      }
+    });
+
     test('cleanup keeps results and logs, purge removes the run', async () => {
       const wf = `${workflowId}-clean`;
       await backend.prepareWorkspace(wf, {});

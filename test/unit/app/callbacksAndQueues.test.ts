@@ -5,6 +5,8 @@ import { LedgerflowError } from '../../../src/core/errors';
 import { callbackToken, callbackTokenMatches } from '../../../src/core/workflow/callbackToken';
 import { acceptCompletion, bearerOf } from '../../../src/app/workflows/callbacks';
 import { startCleanup } from '../../../src/app/workflows/queues';
+import { deliverExitsInProcess } from '../../../src/app/workflows/exitDelivery';
+import type { ExitDelivery } from '../../../src/ports/compute';
 import { callbackKey, callbackUrl } from '../../../src/app/workflows/platform';
 import { parseSettings } from '../../../src/config/settings';
 import { InvocationContext } from '@azure/functions';
@@ -177,4 +179,36 @@ test("cleanup releases only the leases the submitter still holds, and compute cl
   assert.deepEqual(ledger.released, ['held']);
   await cleanupCompute.run({ workflowId: 'wf-1' }, deps, new InvocationContext());
   assert.deepEqual(compute.cleaned, ['wf-1']);
+});
+
+test('exits delivered in process raise job-completed as the callback does; another host run is left to the callback', async () => {
+  let deliver: ExitDelivery | undefined;
+  const compute = Object.assign(new FakeCompute(), {
+    unreportedExits: async () => [],
+    markReported: async () => undefined,
+    deliverExitsTo: (d: ExitDelivery | undefined) => (deliver = d),
+  });
+  const runs = new FakeRuns();
+  deliverExitsInProcess(compute, runs);
+  assert.ok(deliver);
+  assert.equal(await deliver({ ...report, message: 'killed by signal 9' }), true);
+  assert.deepEqual(runs.raised, [
+    {
+      instanceId: 'wf-1:job:count',
+      eventName: 'job-completed',
+      data: { attempt: 2, exitCode: 0, endedAt: '2026-01-01T00:00:09.000Z', message: 'killed by signal 9' },
+    },
+  ]);
+
+  // The SDK's sign of an unknown instance: not taken here, so the callback is tried.
+  runs.raise = async (instanceId) => {
+    throw new Error(`No instance with ID '${instanceId}' found`);
+  };
+  assert.equal(await deliver(report), false);
+  runs.raise = async () => {
+    throw new Error('connect ECONNREFUSED');
+  };
+  await assert.rejects(deliver(report), /ECONNREFUSED/);
+  // A backend whose jobs report from elsewhere is left alone.
+  deliverExitsInProcess(new FakeCompute(), runs);
 });

@@ -12,6 +12,7 @@ import { completionPoster } from '../completionReport';
 import type {
   ByteSource,
   ComputeBackend,
+  ExitDelivery,
   JobHandle,
   JobLaunch,
   JobObservation,
@@ -126,6 +127,8 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
   private readonly log: Logger | undefined;
   private readonly launching = new Map<string, Promise<JobHandle>>();
   private readonly spawner: SupervisorSpawner = supervisorSpawner();
+  /** Where exits go in process, once the app has said (deliverExitsTo). */
+  private deliverExit: ExitDelivery | undefined;
 
   constructor(options: LocalComputeOptions) {
     this.dataDir = resolve(options.dataDir);
@@ -557,6 +560,25 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
     await writeFile(join(this.dirOf(handle), JOB_FILES.reported), '');
   }
 
+  deliverExitsTo(deliver: ExitDelivery | undefined): void {
+    this.deliverExit = deliver;
+  }
+
+  /** False when no one in this process took the exit: then the callback is next. */
+  private async deliverInProcess(report: Parameters<ExitDelivery>[0]): Promise<boolean> {
+    const deliver = this.deliverExit;
+    if (deliver === undefined) return false;
+    try {
+      return await deliver(report);
+    } catch (err) {
+      this.log?.warn(
+        { workflowId: report.workflowId, jobName: report.jobName, attempt: report.attempt, err: errorMessage(err) },
+        'in-process delivery of a job exit failed; trying the callback',
+      );
+      return false;
+    }
+  }
+
   /** Best effort: the orchestrator also polls status(). Never logs the token. */
   private async reportCompletion(job: JobLaunch, handle: JobHandle, dir: string, state: JobState): Promise<void> {
     const context = { workflowId: job.workflowId, jobName: job.jobName, attempt: job.attempt };
@@ -564,14 +586,16 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
       // The state this process wrote; the general status() covers a supervisor that recorded nothing.
       const observation = (await this.outcome(dir, state)) ?? (await this.status(handle));
       this.log?.info({ ...context, exitCode: observation.exitCode }, 'job ended');
-      await postCompletion(job.callback.url, job.callback.token, {
+      const report = {
         ...context,
         exitCode: observation.exitCode,
         ...(observation.startedAt !== undefined && { startedAt: observation.startedAt }),
         ...(observation.endedAt !== undefined && { endedAt: observation.endedAt }),
         ...(observation.message !== undefined && { message: observation.message }),
-      });
-      // The poster throws for a refused report, so only an accepted one is marked delivered.
+      };
+      // Only a report that reached its orchestration is marked delivered: in process, or one
+      // the callback accepted (the poster throws for a refused one).
+      if (!(await this.deliverInProcess(report))) await postCompletion(job.callback.url, job.callback.token, report);
       await this.markReported(handle);
     } catch (err) {
       this.log?.warn({ ...context, err: errorMessage(err) }, 'job completion callback failed');
