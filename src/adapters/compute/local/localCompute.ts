@@ -45,6 +45,7 @@ import { fileSource, openWorkspaceFile, readAll, readWorkspaceFile, workspaceDig
 /** A job made ready to start: its limits, and its supervisor's arguments given its cgroups. */
 interface Prepared {
   limits: JobLimits;
+  timeoutSeconds: number;
   supervisorArgs: (procs: string[]) => string[];
 }
 
@@ -323,7 +324,7 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
       env: { PATH: SANDBOX_PATH, HOME: WORKSPACE_MOUNT, LANG: 'C.UTF-8', ...job.env },
       command: job.command,
     };
-    const timeoutSeconds = this.timeoutOf(job);
+    const timeoutSeconds = Number.isSafeInteger(job.timeoutSeconds) && job.timeoutSeconds > 0 ? job.timeoutSeconds : 3600;
     const memory = job.resources.memory ?? this.defaultMemory;
     const limits: JobLimits = {
       memoryBytes: memoryBytes(memory),
@@ -351,11 +352,7 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
       file,
       ...args,
     ];
-    return { limits, supervisorArgs };
-  }
-
-  private timeoutOf(job: JobLaunch): number {
-    return Number.isSafeInteger(job.timeoutSeconds) && job.timeoutSeconds > 0 ? job.timeoutSeconds : 3600;
+    return { limits, timeoutSeconds, supervisorArgs };
   }
 
   /** Makes the job's cgroups, records the launch (state.json) and starts its supervisor. */
@@ -366,7 +363,7 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
       jobName: job.jobName,
       attempt: job.attempt,
       sandbox: kind,
-      timeoutSeconds: this.timeoutOf(job),
+      timeoutSeconds: prepared.timeoutSeconds,
       startedAt: new Date().toISOString(),
     };
     await writeJsonAtomic(join(dir, JOB_FILES.state), state);
