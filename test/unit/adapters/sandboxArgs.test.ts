@@ -38,6 +38,32 @@ test('unshare fallback: same view, then every capability dropped', () => {
   );
 });
 
+test('dedicated job user: the stage shows the run dir over /tmp, datasets bound onto their points first', () => {
+  const user = { mode: 'dedicated' as const, uid: 61000, gid: 61000 };
+  const stage = { runDir: '/data/runs/w1', volumePoints: ['/data/runs/w1/jobs/job-1-1/mounts/v0'] };
+  const command = sandboxCommand('bwrap', plan, user, stage);
+  assert.equal(command.file, 'unshare');
+  assert.deepEqual(command.args.slice(0, 6), ['--mount', '--propagation', 'private', '--', '/bin/sh', '-c']);
+  const script = command.args[6]!;
+  const lines = script.split('\n');
+  assert.deepEqual(lines.slice(2, 4), [`mount --bind '/srv/it'\\''s data' '/data/runs/w1/jobs/job-1-1/mounts/v0'`, `mount --rbind '/data/runs/w1' /tmp`]);
+  assert.match(lines.at(-1)!, /^exec setpriv --reuid=61000 --regid=61000 --clear-groups --inh-caps=-all --bounding-set=-all --no-new-privs -- "\$@"$/);
+  // The sandbox sees the staged paths: nothing of the host path but through /tmp.
+  const inner = command.fd3!.split('\0');
+  const pairs = inner.map((a, i) => `${a} ${inner[i + 1]} ${inner[i + 2]}`);
+  assert.ok(pairs.includes('--bind /tmp/workspace /workspace'));
+  assert.ok(pairs.includes('--ro-bind /tmp/jobs/job-1-1/mounts/v0 /home/jovyan/uis'));
+  assert.ok(pairs.includes('--ro-bind /tmp/etc/passwd /etc/passwd'));
+  assert.ok(!inner.some((a) => a.startsWith('/data/')));
+});
+
+test('dedicated job user: no stage layout, or a path outside the run dir, is refused', () => {
+  const user = { mode: 'dedicated' as const, uid: 61000, gid: 61000 };
+  assert.throws(() => sandboxCommand('bwrap', plan, user), /stage layout/);
+  assert.throws(() => sandboxCommand('bwrap', plan, user, { runDir: '/data/runs/w1', volumePoints: [] }), /stage layout/);
+  assert.throws(() => sandboxCommand('bwrap', plan, user, { runDir: '/data/runs/w2', volumePoints: ['/data/runs/w2/v0'] }), /not inside the run directory/);
+});
+
 test('shell quoting survives quotes', () => {
   assert.equal(shellQuote("it's"), `'it'\\''s'`);
 });

@@ -47,6 +47,8 @@ export const JOB_FILES = {
   reported: 'reported',
   /** Scratch, removed by cleanup: the unshare fallback's root mount point. */
   root: 'root',
+  /** Scratch, removed by cleanup: the empty directories the stage binds datasets onto. */
+  mounts: 'mounts',
 } as const;
 
 export async function readJson<T>(file: string, schema: z.ZodType<T>): Promise<T | undefined> {

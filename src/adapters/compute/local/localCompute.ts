@@ -3,7 +3,7 @@ import { constants } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
 import { lchown, mkdir, open, readdir, realpath, rm, stat, writeFile } from 'node:fs/promises';
-import { join, resolve, sep } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { LedgerflowError, errorMessage } from '../../../core/errors';
 import { mountPathProblem, mountPathsOverlap } from '../../../core/workflow/paths';
 import { cpuCount, memoryBytes } from '../../../core/workflow/quantity';
@@ -310,15 +310,27 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
   /** The job dir and sandbox arguments; returns the job's limits and the supervisor's
    * arguments given the job's cgroups. */
   private async prepare(kind: SandboxKind, job: JobLaunch, mounts: { source: string; target: string }[], dir: string): Promise<Prepared> {
-    const workspace = await realpath(this.workspaceDir(job.workflowId)).catch(() => {
-      throw new LedgerflowError('conflict', `the workspace of workflow ${job.workflowId} is not prepared`);
+    // Canonical: the stage shows the run dir to the dedicated user, who finds the workspace,
+    // etc dir and job dir at their paths relative to it.
+    const notPrepared = () => new LedgerflowError('conflict', `the workspace of workflow ${job.workflowId} is not prepared`);
+    const runDir = await realpath(this.runDir(job.workflowId)).catch(() => {
+      throw notPrepared();
     });
-    const rootDir = join(dir, JOB_FILES.root);
-    await mkdir(kind === 'unshare' || this.user.mode === 'dedicated' ? rootDir : dir, { recursive: true });
+    const workspace = join(runDir, 'workspace');
+    if (!(await exists(workspace))) throw notPrepared();
+    const jobDir = join(runDir, relative(this.runDir(job.workflowId), dir));
+    const rootDir = join(jobDir, JOB_FILES.root);
+    const staged = this.user.mode === 'dedicated';
+    // The unshare fallback mounts the job's root on rootDir, which belongs to the job user
+    // when staged; the stage binds each dataset onto an empty directory of the job dir.
+    await mkdir(kind === 'unshare' ? rootDir : dir, { recursive: true });
+    if (kind === 'unshare' && staged) await lchown(rootDir, this.user.uid, this.user.gid);
+    const volumePoints = staged ? mounts.map((_, i) => join(jobDir, JOB_FILES.mounts, `v${i}`)) : [];
+    for (const point of volumePoints) await mkdir(point, { recursive: true });
 
     const plan: SandboxPlan = {
       workspace,
-      etcDir: join(this.runDir(job.workflowId), 'etc'),
+      etcDir: join(runDir, 'etc'),
       rootDir,
       volumes: mounts,
       env: { PATH: SANDBOX_PATH, HOME: WORKSPACE_MOUNT, LANG: 'C.UTF-8', ...job.env },
@@ -337,7 +349,7 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
     const memoryKiB = rlimits ? Math.ceil(limits.memoryBytes / 1024) : 0;
     const nproc = rlimits && this.user.mode === 'dedicated' ? limits.pids : 0;
 
-    const { file, args, fd3 } = sandboxCommand(kind, plan, this.user);
+    const { file, args, fd3 } = sandboxCommand(kind, plan, this.user, { runDir, volumePoints });
     if (fd3 !== undefined) await writeFile(join(dir, JOB_FILES.sandboxArgs), fd3, { mode: 0o600 });
     const supervisorArgs = (procs: string[]) => [
       dir,
@@ -500,6 +512,7 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
       await this.stop(dir);
       await this.cgroups.remove(`${workflowId}.${entry}`);
       await rm(join(dir, JOB_FILES.root), REMOVE_TREE);
+      await rm(join(dir, JOB_FILES.mounts), REMOVE_TREE);
     }
   }
 
