@@ -54,6 +54,27 @@ test('starts a detached process, says when it exited, and refuses one that canno
     }
   }));
 
+test('a supervisor starts in its groups, made with their limits, which are gone before it is said to have exited', () =>
+  alive(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lf-spawner-'));
+    try {
+      // Stand-ins for cgroupfs: directories, and a limit file outside them (a real group's
+      // files go with it; a plain directory holding one could not be removed).
+      const groups = [join(dir, 'memory'), join(dir, 'pids')];
+      const limit = join(dir, 'limit');
+      const started = await supervisorSpawner().start('/bin/sh', ['-c', `[ -d ${groups[0]} ] && [ -d ${groups[1]} ] && cat ${limit} > seen`], {
+        cwd: dir,
+        env,
+        cgroups: { dirs: groups, writes: [{ file: limit, value: '512' }] },
+      });
+      await started.exited;
+      assert.equal(readFileSync(join(dir, 'seen'), 'utf8'), '512');
+      for (const group of groups) assert.ok(!existsSync(group), `${group} removed`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }));
+
 test('a helper that dies loses no exit, and the next start gets a new helper', () =>
   alive(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lf-spawner-'));
@@ -61,7 +82,13 @@ test('a helper that dies loses no exit, and the next start gets a new helper', (
       const spawner = supervisorSpawner();
       // Runs until the test lets it end, by removing the file it waits on.
       const waitFile = join(dir, 'hold');
-      const started = await spawner.start('/bin/sh', ['-c', `: > ${waitFile}; while [ -e ${waitFile} ]; do sleep 0.05; done`], { cwd: dir, env });
+      // Its groups (a stand-in directory): the host removes them once the helper cannot.
+      const group = join(dir, 'group');
+      const started = await spawner.start('/bin/sh', ['-c', `: > ${waitFile}; while [ -e ${waitFile} ]; do sleep 0.05; done`], {
+        cwd: dir,
+        env,
+        cgroups: { dirs: [group], writes: [] },
+      });
       let exited = false;
       void started.exited.then(() => (exited = true));
       // Started is not yet running its script: on a busy machine the file came after the rm below.
@@ -72,8 +99,10 @@ test('a helper that dies loses no exit, and the next start gets a new helper', (
       await eventually(() => (helpers().some((pid) => before.includes(pid)) ? undefined : true), 10_000, 'the helper to be gone');
       process.kill(started.pid, 0); // the supervisor it started runs on
       assert.equal(exited, false);
+      assert.ok(existsSync(group));
       rmSync(waitFile);
       await started.exited;
+      assert.ok(!existsSync(group), 'the groups of a supervisor whose helper died are removed once it exited');
       const again = await spawner.start('/bin/sh', ['-c', 'exit 0'], { cwd: dir, env });
       await again.exited;
       assert.ok(helpers().every((pid) => !before.includes(pid)));

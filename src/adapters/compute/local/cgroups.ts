@@ -21,10 +21,19 @@ export interface JobLimits {
 const GROUP = 'ledgerflow';
 const CPU_PERIOD_US = 100_000;
 
+/** A job's groups as data, so that another process can make and remove them (the supervisor
+ * spawner's, spawner.ts): the groups, and the limit files written once they exist. */
+export interface CgroupPlan {
+  dirs: string[];
+  writes: { file: string; value: string }[];
+}
+
 export class JobCgroups {
   private constructor(
     readonly mode: CgroupMode,
     private readonly dirs: { memory: string; pids: string; cpu: string | undefined } | undefined,
+    /** The swap limit file this kernel has in a memory group (none: no swap accounting). */
+    private readonly swapFile: 'memory.swap.max' | 'memory.memsw.limit_in_bytes' | 'memory.swappiness' | undefined,
   ) {}
 
   /** Tries v2, then v1, at `root` (a test passes a fake tree). Never throws. */
@@ -39,7 +48,8 @@ export class JobCgroups {
       for (const dir of [root, parent]) writeFileSync(join(dir, 'cgroup.subtree_control'), wanted.map((c) => `+${c}`).join(' '));
       return { memory: parent, pids: parent, cpu: controllers.includes('cpu') ? parent : undefined };
     });
-    if (v2 !== undefined) return new JobCgroups('v2', v2);
+    // A job group has the files its parent (a group of ours, not the root) has.
+    if (v2 !== undefined) return new JobCgroups('v2', v2, existsSync(join(v2.memory, 'memory.swap.max')) ? 'memory.swap.max' : undefined);
     const v1 = tryDir(() => {
       const dirs = { memory: join(root, 'memory', GROUP), pids: join(root, 'pids', GROUP), cpu: join(root, 'cpu', GROUP) };
       if (!existsSync(join(root, 'memory', 'memory.limit_in_bytes')) || !existsSync(join(root, 'pids', 'cgroup.procs'))) return undefined;
@@ -48,52 +58,70 @@ export class JobCgroups {
       const cpu = existsSync(join(root, 'cpu', 'cpu.cfs_quota_us')) ? (mkdirSync(dirs.cpu, { recursive: true }), dirs.cpu) : undefined;
       return { ...dirs, cpu };
     });
-    if (v1 !== undefined) return new JobCgroups('v1', v1);
-    return new JobCgroups('rlimits', undefined);
+    if (v1 !== undefined) {
+      // memory+swap equal to memory: no swap. Without swap accounting, swappiness 0 is the closest.
+      const swap = (['memory.memsw.limit_in_bytes', 'memory.swappiness'] as const).find((f) => existsSync(join(v1.memory, f)));
+      return new JobCgroups('v1', v1, swap);
+    }
+    return new JobCgroups('rlimits', undefined, undefined);
   }
 
-  /** Creates the job's groups with `limits`; returns the cgroup.procs files the supervisor
-   * joins (none in rlimits mode). Synchronous file calls, here and in remove(): cgroupfs
-   * lives in memory and each call takes microseconds, where the promise API costs a round
-   * trip through libuv's threads per call (a job's memory and pids groups made and removed:
-   * 0.31 ms of CPU that way, 0.08-0.11 ms synchronously, measured). */
-  async create(name: string, limits: JobLimits): Promise<string[]> {
+  /** The job's groups with `limits` (none in rlimits mode) and the cgroup.procs files the
+   * supervisor joins. Made by makeGroups(), where the supervisor is started: cgroupfs calls
+   * wait on the kernel's cgroup lock, which every job joining its groups takes for a few ms
+   * (measured: host main thread blocked ~1 ms a job in rmdir under 40 workflows at once). */
+  plan(name: string, limits: JobLimits): { plan: CgroupPlan; procs: string[] } | undefined {
     const dirs = this.dirs;
-    if (dirs === undefined) return [];
+    if (dirs === undefined) return undefined;
     const groups = [...new Set([dirs.memory, dirs.pids, ...(limits.cpu !== undefined && dirs.cpu !== undefined ? [dirs.cpu] : [])])].map((d) => join(d, name));
-    for (const group of groups) mkdirIfMissing(group);
     const memory = join(dirs.memory, name);
     const pids = join(dirs.pids, name);
     const quota = limits.cpu === undefined ? undefined : Math.max(1000, Math.round(limits.cpu * CPU_PERIOD_US));
+    const writes: CgroupPlan['writes'] = [];
+    const write = (file: string, value: string) => writes.push({ file, value });
+    const swap = this.swapFile;
     if (this.mode === 'v2') {
-      writeFileSync(join(memory, 'memory.max'), String(limits.memoryBytes));
-      writeIfPresent(join(memory, 'memory.swap.max'), '0');
-      writeFileSync(join(pids, 'pids.max'), String(limits.pids));
-      if (quota !== undefined && dirs.cpu !== undefined) writeFileSync(join(dirs.cpu, name, 'cpu.max'), `${quota} ${CPU_PERIOD_US}`);
+      write(join(memory, 'memory.max'), String(limits.memoryBytes));
+      if (swap !== undefined) write(join(memory, swap), '0');
+      write(join(pids, 'pids.max'), String(limits.pids));
+      if (quota !== undefined && dirs.cpu !== undefined) write(join(dirs.cpu, name, 'cpu.max'), `${quota} ${CPU_PERIOD_US}`);
     } else {
-      writeFileSync(join(memory, 'memory.limit_in_bytes'), String(limits.memoryBytes));
-      // memory+swap equal to memory: no swap. Without swap accounting, swappiness 0 is the closest.
-      if (!writeIfPresent(join(memory, 'memory.memsw.limit_in_bytes'), String(limits.memoryBytes))) writeIfPresent(join(memory, 'memory.swappiness'), '0');
-      writeFileSync(join(pids, 'pids.max'), String(limits.pids));
+      write(join(memory, 'memory.limit_in_bytes'), String(limits.memoryBytes));
+      if (swap === 'memory.memsw.limit_in_bytes') write(join(memory, swap), String(limits.memoryBytes));
+      else if (swap !== undefined) write(join(memory, swap), '0');
+      write(join(pids, 'pids.max'), String(limits.pids));
       if (quota !== undefined && dirs.cpu !== undefined) {
-        writeFileSync(join(dirs.cpu, name, 'cpu.cfs_period_us'), String(CPU_PERIOD_US));
-        writeFileSync(join(dirs.cpu, name, 'cpu.cfs_quota_us'), String(quota));
+        write(join(dirs.cpu, name, 'cpu.cfs_period_us'), String(CPU_PERIOD_US));
+        write(join(dirs.cpu, name, 'cpu.cfs_quota_us'), String(quota));
       }
     }
-    return groups.map((g) => join(g, 'cgroup.procs'));
+    return { plan: { dirs: groups, writes }, procs: groups.map((g) => join(g, 'cgroup.procs')) };
   }
 
   /** Removes the job's groups once its processes are gone. Idempotent. */
   async remove(name: string): Promise<void> {
     const dirs = this.dirs;
     if (dirs === undefined) return;
-    for (const dir of new Set([dirs.memory, dirs.pids, ...(dirs.cpu === undefined ? [] : [dirs.cpu])])) {
-      // A group still holding a dying process is busy for a moment.
-      for (let attempt = 0; attempt < 20; attempt++) {
-        const done = removed(join(dir, name));
-        if (done) break;
-        await new Promise((r) => setTimeout(r, 50));
-      }
+    await removeGroups([...new Set([dirs.memory, dirs.pids, ...(dirs.cpu === undefined ? [] : [dirs.cpu])])].map((d) => join(d, name)));
+  }
+}
+
+/** Makes the groups of a plan and writes their limits. Synchronous file calls: cgroupfs
+ * lives in memory and each call takes microseconds, where the promise API costs a round trip
+ * through libuv's threads per call (a job's memory and pids groups made and removed: 0.31 ms
+ * of CPU that way, 0.08-0.11 ms synchronously, measured). */
+export function makeGroups(plan: CgroupPlan): void {
+  for (const dir of plan.dirs) mkdirIfMissing(dir);
+  for (const { file, value } of plan.writes) writeFileSync(file, value);
+}
+
+/** Removes groups whose processes are gone or going. Idempotent. */
+export async function removeGroups(dirs: readonly string[]): Promise<void> {
+  for (const dir of dirs) {
+    // A group still holding a dying process is busy for a moment.
+    for (let attempt = 0; attempt < 20; attempt++) {
+      if (removed(dir)) break;
+      await new Promise((r) => setTimeout(r, 50));
     }
   }
 }
@@ -112,12 +140,6 @@ function mkdirIfMissing(dir: string): void {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
-}
-
-function writeIfPresent(file: string, value: string): boolean {
-  if (!existsSync(file)) return false;
-  writeFileSync(file, value);
-  return true;
 }
 
 /** Removes a group; false while it is busy (still holds a dying process), true otherwise

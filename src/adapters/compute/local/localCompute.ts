@@ -3,7 +3,7 @@ import { constants } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
 import { lchown, mkdir, open, readdir, realpath, rm, stat, writeFile } from 'node:fs/promises';
-import { join, relative, resolve, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { LedgerflowError, errorMessage } from '../../../core/errors';
 import { mountPathProblem, mountPathsOverlap } from '../../../core/workflow/paths';
 import { cpuCount, memoryBytes } from '../../../core/workflow/quantity';
@@ -38,7 +38,7 @@ import {
 } from './sandbox';
 import { RunSlots } from './slots';
 import { JobCgroups, type CgroupMode, type JobLimits } from './cgroups';
-import { LOG_INDEX, SUPERVISOR_NAME, SUPERVISOR_SCRIPT } from './supervisor';
+import { LOG_INDEX, SUPERVISOR_NAME, supervisorScript } from './supervisor';
 import { supervisorSpawner, type SupervisorSpawner } from './spawner';
 import { fileSource, openWorkspaceFile, readAll, readWorkspaceFile, workspaceDigests, writeWorkspaceFiles } from './workspace';
 
@@ -128,6 +128,9 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
   private readonly log: Logger | undefined;
   private readonly launching = new Map<string, Promise<JobHandle>>();
   private readonly spawner: SupervisorSpawner = supervisorSpawner();
+  /** Job dirs whose cgroups the spawner removed when the job ended: cleanup() need not try
+   * (each try is a cgroupfs call per hierarchy on the main thread). */
+  private readonly groupsRemoved = new Set<string>();
   /** Where exits go in process, once the app has said (deliverExitsTo). */
   private deliverExit: ExitDelivery | undefined;
 
@@ -312,12 +315,10 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
   private async prepare(kind: SandboxKind, job: JobLaunch, mounts: { source: string; target: string }[], dir: string): Promise<Prepared> {
     // Canonical: the stage shows the run dir to the dedicated user, who finds the workspace,
     // etc dir and job dir at their paths relative to it.
-    const notPrepared = () => new LedgerflowError('conflict', `the workspace of workflow ${job.workflowId} is not prepared`);
-    const runDir = await realpath(this.runDir(job.workflowId)).catch(() => {
-      throw notPrepared();
+    const workspace = await realpath(this.workspaceDir(job.workflowId)).catch(() => {
+      throw new LedgerflowError('conflict', `the workspace of workflow ${job.workflowId} is not prepared`);
     });
-    const workspace = join(runDir, 'workspace');
-    if (!(await exists(workspace))) throw notPrepared();
+    const runDir = dirname(workspace);
     const jobDir = join(runDir, relative(this.runDir(job.workflowId), dir));
     const rootDir = join(jobDir, JOB_FILES.root);
     const staged = this.user.mode === 'dedicated';
@@ -369,7 +370,7 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
 
   /** Makes the job's cgroups, records the launch (state.json) and starts its supervisor. */
   private async start(kind: SandboxKind, job: JobLaunch, prepared: Prepared, dir: string, handle: JobHandle, release: () => void): Promise<JobHandle> {
-    const procs = await this.cgroups.create(cgroupName(job), prepared.limits);
+    const groups = this.cgroups.plan(cgroupName(job), prepared.limits);
     const state: JobState = {
       workflowId: job.workflowId,
       jobName: job.jobName,
@@ -379,19 +380,17 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
       startedAt: new Date().toISOString(),
     };
     await writeJsonAtomic(join(dir, JOB_FILES.state), state);
-    // Detached (own session): the job survives the host, and the host's signals.
-    const supervisor = await this.spawner.start('/bin/sh', ['-c', SUPERVISOR_SCRIPT, SUPERVISOR_NAME, ...prepared.supervisorArgs(procs)], {
+    // Detached (own session): the job survives the host, and the host's signals. The spawner
+    // makes the job's groups first and removes them once it exited.
+    const supervisor = await this.spawner.start('/bin/sh', ['-c', supervisorScript(), SUPERVISOR_NAME, ...prepared.supervisorArgs(groups?.procs ?? [])], {
       cwd: dir,
       env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' },
+      ...(groups !== undefined && { cgroups: groups.plan }),
     });
     await writeTextVisible(join(dir, JOB_FILES.wrapperPid), `${supervisor.pid}\n`);
     void supervisor.exited.then(async () => {
       release();
-      await this.cgroups
-        .remove(cgroupName(job))
-        .catch((err: unknown) =>
-          this.log?.warn({ workflowId: job.workflowId, jobName: job.jobName, err: errorMessage(err) }, 'removing the job cgroup failed'),
-        );
+      if (groups !== undefined) this.groupsRemoved.add(dir);
       await this.reportCompletion(job, handle, dir, state);
     });
     this.log?.info({ workflowId: job.workflowId, jobName: job.jobName, attempt: job.attempt, sandbox: kind }, 'job started');
@@ -406,7 +405,8 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
     if (wanted.size !== given.size || [...wanted].some((k) => !given.has(k))) {
       throw new LedgerflowError('bad_request', `the resolved volumes of job ${job.jobName} do not match its spec`);
     }
-    const dataDir = await realpath(this.dataDir);
+    // Only a job with datasets needs it: most have none.
+    const dataDir = volumes.length === 0 ? '' : await realpath(this.dataDir);
     const mounts: { source: string; target: string }[] = [];
     for (const volume of volumes) {
       const problem = mountPathProblem(volume.mountPath);
@@ -510,7 +510,7 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
     for (const entry of entries) {
       const dir = join(jobsDir, entry);
       await this.stop(dir);
-      await this.cgroups.remove(`${workflowId}.${entry}`);
+      if (!this.groupsRemoved.delete(dir)) await this.cgroups.remove(`${workflowId}.${entry}`);
       await rm(join(dir, JOB_FILES.root), REMOVE_TREE);
       await rm(join(dir, JOB_FILES.mounts), REMOVE_TREE);
     }

@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { removeGroups, type CgroupPlan } from './cgroups';
 import { spawnerReplySchema, type SpawnRequest } from './spawnerProtocol';
 
 /** A started job supervisor: its pid, and when it exited. */
@@ -8,9 +9,16 @@ export interface StartedSupervisor {
   exited: Promise<void>;
 }
 
+export interface SpawnOptions {
+  cwd: string;
+  env: Record<string, string>;
+  /** The job's cgroups: made before it starts, removed once it exited (before `exited`). */
+  cgroups?: CgroupPlan;
+}
+
 export interface SupervisorSpawner {
   /** Starts `file args` detached (own session), nothing attached; resolves once it runs. */
-  start(file: string, args: readonly string[], options: { cwd: string; env: Record<string, string> }): Promise<StartedSupervisor>;
+  start(file: string, args: readonly string[], options: SpawnOptions): Promise<StartedSupervisor>;
 }
 
 const HELPER_SCRIPT = join(__dirname, 'spawnerProcess.js');
@@ -37,6 +45,8 @@ interface Pending {
   started?: (pid: number) => void;
   failed?: (err: Error) => void;
   pid?: number;
+  /** The groups to remove should the helper be gone before it removed them. */
+  cgroups?: string[];
   exited: () => void;
 }
 
@@ -47,13 +57,18 @@ class HelperSpawner implements SupervisorSpawner {
   private unanswered = 0;
   private readonly requests = new Map<number, Pending>();
 
-  start(file: string, args: readonly string[], options: { cwd: string; env: Record<string, string> }): Promise<StartedSupervisor> {
+  start(file: string, args: readonly string[], options: SpawnOptions): Promise<StartedSupervisor> {
     const helper = this.running();
     const id = this.nextId++;
     return new Promise<StartedSupervisor>((resolve, reject) => {
       let exited!: () => void;
       const exit = new Promise<void>((ok) => (exited = ok));
-      this.requests.set(id, { started: (pid) => resolve({ pid, exited: exit }), failed: reject, exited });
+      this.requests.set(id, {
+        started: (pid) => resolve({ pid, exited: exit }),
+        failed: reject,
+        exited,
+        ...(options.cgroups !== undefined && { cgroups: options.cgroups.dirs }),
+      });
       if (this.unanswered++ === 0) helper.channel?.ref();
       const request: SpawnRequest = { id, file, args: [...args], ...options };
       helper.send(request);
@@ -107,11 +122,13 @@ class HelperSpawner implements SupervisorSpawner {
     this.helper = undefined;
     for (const [id, request] of this.requests) {
       this.requests.delete(id);
+      const groups = request.cgroups ?? [];
       if (request.pid === undefined) {
+        void removeGroups(groups);
         request.failed?.(new Error('the job supervisor spawner exited'));
         this.answered(request);
       } else {
-        watchUntilGone(request.pid, request.exited);
+        watchUntilGone(request.pid, () => void removeGroups(groups).then(request.exited));
       }
     }
   }

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { errorMessage } from '../../../core/errors';
+import { makeGroups, removeGroups } from './cgroups';
 import { spawnRequestSchema, type SpawnerReply } from './spawnerProtocol';
 
 /**
@@ -8,6 +10,12 @@ import { spawnRequestSchema, type SpawnerReply } from './spawnerProtocol';
  * it costs a fraction of what it costs from the host, whose main thread it blocks until the
  * child has exec'd. It holds nothing of its own: when the host goes (the channel closes,
  * kill -9 included), it exits, and the supervisors, in sessions of their own, run on.
+ *
+ * It also makes each job's cgroups before the supervisor starts and removes them once it
+ * exited: calls that wait on the kernel's cgroup lock (see cgroups.ts), here rather than on
+ * the host's main thread. The exit is reported once they are gone, so a host that hears of
+ * it has nothing of the job left to remove; a host that never hears of it (this process
+ * died) removes them itself.
  */
 const send = (reply: SpawnerReply): void => {
   process.send?.(reply);
@@ -16,17 +24,22 @@ const send = (reply: SpawnerReply): void => {
 process.on('message', (message: unknown) => {
   const parsed = spawnRequestSchema.safeParse(message);
   if (!parsed.success) return;
-  const { id, file, args, cwd, env } = parsed.data;
+  const { id, file, args, cwd, env, cgroups } = parsed.data;
   let child;
   try {
+    if (cgroups !== undefined) makeGroups(cgroups);
     child = spawn(file, args, { cwd, env, detached: true, stdio: 'ignore' });
   } catch (err) {
-    send({ id, error: err instanceof Error ? err.message : String(err) });
+    if (cgroups !== undefined) void removeGroups(cgroups.dirs);
+    send({ id, error: errorMessage(err) });
     return;
   }
-  child.once('error', (err) => send({ id, error: err.message }));
+  child.once('error', (err) => {
+    if (cgroups !== undefined) void removeGroups(cgroups.dirs);
+    send({ id, error: err.message });
+  });
   child.once('spawn', () => send({ id, pid: child.pid as number }));
-  child.once('exit', () => send({ id, exited: true }));
+  child.once('exit', () => void removeGroups(cgroups?.dirs ?? []).then(() => send({ id, exited: true })));
 });
 
 process.once('disconnect', () => process.exit(0));

@@ -7,10 +7,13 @@ export const spawnRequestSchema = z.object({
   args: z.array(z.string()),
   cwd: z.string(),
   env: z.record(z.string(), z.string()),
+  /** Groups the helper makes before it starts the supervisor and removes once it exited. */
+  cgroups: z.object({ dirs: z.array(z.string()), writes: z.array(z.object({ file: z.string(), value: z.string() })) }).optional(),
 });
 export type SpawnRequest = z.infer<typeof spawnRequestSchema>;
 
-/** Started (its pid), could not start, or exited: per request, `pid` or `error` first. */
+/** Started (its pid), could not start, or exited (its groups removed): per request, `pid`
+ * or `error` first. */
 export const spawnerReplySchema = z.union([
   z.object({ id: z.number().int(), pid: z.number().int().positive() }),
   z.object({ id: z.number().int(), error: z.string() }),

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { JOB_FILES } from './jobDir';
 
 /**
@@ -17,7 +18,10 @@ import { JOB_FILES } from './jobDir';
  * naming a host path, and the log keeps at most its first `logmax` bytes, then a marker
  * saying how much was dropped. head runs unbuffered (stdbuf -o0): its stdio would hold up
  * to 4 KiB of a slow job's output until it exits, and a follower (and the log's times) would
- * see nothing until then; the bytes are the same. Before the sandbox starts, the job's subshell joins its
+ * see nothing until then; the bytes are the same. Where the host finds stdbuf's library,
+ * head is started with it preloaded directly, as stdbuf would, which saves stdbuf's own exec
+ * (~0.7 ms of CPU a job). Not through the environment: the sandbox's pid 1 (bwrap) shows the
+ * supervisor's environment to the job. Before the sandbox starts, the job's subshell joins its
  * cgroups (the files listed in `procs`, as root, before the job user is taken on) and sets
  * the rlimits that stand in where there are none.
  *
@@ -59,7 +63,7 @@ export const LOG_INDEX = { firstTickMs: 200, entriesPerLevel: 512, maxEntries: 8
 /** The first tick, as sleep(1) takes it: the supervisor's one background process until then. */
 const GATE = `${LOG_INDEX.firstTickMs / 1000}`;
 
-export const SUPERVISOR_SCRIPT = `
+const script = (unbufferedHead: string): string => `
 dir=$1; limit=$2; mem=$3; logmax=$4; fsize=$5; nproc=$6; procs=$7; quota=$8; ws=$9; shift 9
 record() { until printf '{"exitCode":%d}\\n' "$1" >"$dir/.exit-$2.tmp" && mv -f "$dir/.exit-$2.tmp" "$dir/exit.json"; do [ -d "$dir" ] || return 0; sleep 1; done; }
 ( sleep ${GATE}
@@ -86,7 +90,7 @@ record() { until printf '{"exitCode":%d}\\n' "$1" >"$dir/.exit-$2.tmp" && mv -f 
     ulimit -f "$fsize"
     if [ -e "$dir/sandbox.args" ]; then exec 3<"$dir/sandbox.args"; fi
     exec "$@" ) </dev/null 2>&1
-  echo $? >"$dir/status"; } | { stdbuf -o0 head -c "$logmax"; n=$(wc -c); if [ "$n" -gt 0 ]; then printf '\\n[ledgerflow: %s more bytes of output dropped: the log is capped at %s bytes]\\n' "$n" "$logmax"; fi; } >"$dir/log" &
+  echo $? >"$dir/status"; } | { ${unbufferedHead} -c "$logmax"; n=$(wc -c); if [ "$n" -gt 0 ]; then printf '\\n[ledgerflow: %s more bytes of output dropped: the log is capped at %s bytes]\\n' "$n" "$logmax"; fi; } >"$dir/log" &
 wait $!
 code=137; read code <"$dir/status" || :
 if [ "$procs" != - ]; then for f in $procs; do for e in "\${f%/cgroup.procs}/memory.oom_control" "\${f%/cgroup.procs}/memory.events"; do
@@ -97,3 +101,16 @@ kill -KILL 0
 `;
 
 export const SUPERVISOR_NAME = 'ledgerflow-job';
+
+/** Where coreutils keeps the library that `stdbuf` preloads, by distribution. */
+const STDBUF_LIBS = ['/usr/libexec/coreutils/libstdbuf.so', '/usr/lib/coreutils/libstdbuf.so', '/usr/local/libexec/coreutils/libstdbuf.so'];
+let built: string | undefined;
+
+/** The script, made once: the system does not change under the host. */
+export function supervisorScript(): string {
+  if (built === undefined) {
+    const lib = STDBUF_LIBS.find((path) => existsSync(path));
+    built = script(lib === undefined ? 'stdbuf -o0 head' : `LD_PRELOAD=${lib} _STDBUF_O=0 head`);
+  }
+  return built;
+}
