@@ -40,12 +40,15 @@ function helpers(): number[] {
     });
 }
 
-test('starts a detached process, says when it exited, and refuses one that cannot start', () =>
+test('starts a detached process, writes its pid file, says when it exited, and refuses one that cannot start', () =>
   alive(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lf-spawner-'));
     try {
       const spawner = supervisorSpawner();
-      const started = await spawner.start('/bin/sh', ['-c', 'echo $$ > pid; exit 3'], { cwd: dir, env });
+      const pidFile = join(dir, 'supervisor.pid');
+      const started = await spawner.start('/bin/sh', ['-c', 'echo $$ > pid; exit 3'], { cwd: dir, env, pidFile });
+      // Written before the start resolved, as the host's status() reads it from then on.
+      assert.equal(readFileSync(pidFile, 'utf8'), `${started.pid}\n`);
       await started.exited;
       assert.equal(readFileSync(join(dir, 'pid'), 'utf8').trim(), String(started.pid));
       await assert.rejects(spawner.start(join(dir, 'no-such-program'), [], { cwd: dir, env }), /could not be started/);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../../../fs/atomicFile';
@@ -88,14 +89,15 @@ export async function writeJsonAtomic(file: string, value: unknown): Promise<voi
 
 /** Replaces `file` so a reader sees the old or the whole new content, without the fsyncs
  * of writeTextAtomic: for what means nothing after a machine crash (a pid: the process is
- * gone then), which a host crash cannot lose (it stays in the page cache). */
-export async function writeTextVisible(file: string, text: string): Promise<void> {
+ * gone then), which a host crash cannot lose (it stays in the page cache). Synchronous: the
+ * supervisor spawner's process writes the pid file, where nothing else waits on its thread. */
+export function writeTextVisibleSync(file: string, text: string): void {
   const tmp = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
-  await writeFile(tmp, text, { flag: 'wx', mode: 0o600 });
+  writeFileSync(tmp, text, { flag: 'wx', mode: 0o600 });
   try {
-    await rename(tmp, file);
+    renameSync(tmp, file);
   } catch (err) {
-    await rm(tmp, { force: true });
+    rmSync(tmp, { force: true });
     throw err;
   }
 }

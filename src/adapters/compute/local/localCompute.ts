@@ -23,7 +23,7 @@ import type {
   UnreportedExit,
 } from '../../../ports/compute';
 import { MAX_LOG_PIECE, TAIL_WINDOW_BYTES, TimedLineSplitter, parseLogIndex, sinceOffset } from '../../../core/logTimes';
-import { JOB_FILES, isJobProcess, readExitRecord, jobStateSchema, readJson, readPid, writeJsonAtomic, writeTextVisible, type JobState } from './jobDir';
+import { JOB_FILES, isJobProcess, readExitRecord, jobStateSchema, readJson, readPid, writeJsonAtomic, type JobState } from './jobDir';
 import {
   SANDBOX_PATH,
   WORKSPACE_MOUNT,
@@ -381,13 +381,14 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
     };
     await writeJsonAtomic(join(dir, JOB_FILES.state), state);
     // Detached (own session): the job survives the host, and the host's signals. The spawner
-    // makes the job's groups first and removes them once it exited.
+    // makes the job's groups first and removes them once it exited, and writes the pid file
+    // before the start resolves.
     const supervisor = await this.spawner.start('/bin/sh', ['-c', supervisorScript(), SUPERVISOR_NAME, ...prepared.supervisorArgs(groups?.procs ?? [])], {
       cwd: dir,
       env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' },
+      pidFile: join(dir, JOB_FILES.wrapperPid),
       ...(groups !== undefined && { cgroups: groups.plan }),
     });
-    await writeTextVisible(join(dir, JOB_FILES.wrapperPid), `${supervisor.pid}\n`);
     void supervisor.exited.then(async () => {
       release();
       if (groups !== undefined) this.groupsRemoved.add(dir);

@@ -12,6 +12,8 @@ export interface StartedSupervisor {
 export interface SpawnOptions {
   cwd: string;
   env: Record<string, string>;
+  /** Where to write its pid (atomically) before the start resolves. */
+  pidFile?: string;
   /** The job's cgroups: made before it starts, removed once it exited (before `exited`). */
   cgroups?: CgroupPlan;
 }

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { errorMessage } from '../../../core/errors';
 import { makeGroups, removeGroups } from './cgroups';
+import { writeTextVisibleSync } from './jobDir';
 import { spawnRequestSchema, type SpawnerReply } from './spawnerProtocol';
 
 /**
@@ -24,7 +25,7 @@ const send = (reply: SpawnerReply): void => {
 process.on('message', (message: unknown) => {
   const parsed = spawnRequestSchema.safeParse(message);
   if (!parsed.success) return;
-  const { id, file, args, cwd, env, cgroups } = parsed.data;
+  const { id, file, args, cwd, env, cgroups, pidFile } = parsed.data;
   let child;
   try {
     if (cgroups !== undefined) makeGroups(cgroups);
@@ -38,7 +39,17 @@ process.on('message', (message: unknown) => {
     if (cgroups !== undefined) void removeGroups(cgroups.dirs);
     send({ id, error: err.message });
   });
-  child.once('spawn', () => send({ id, pid: child.pid as number }));
+  child.once('spawn', () => {
+    const pid = child.pid as number;
+    try {
+      if (pidFile !== undefined) writeTextVisibleSync(pidFile, `${pid}\n`);
+    } catch (err) {
+      // As a host that could not write it would: the supervisor runs on, the start failed.
+      send({ id, error: errorMessage(err) });
+      return;
+    }
+    send({ id, pid });
+  });
   child.once('exit', () => void removeGroups(cgroups?.dirs ?? []).then(() => send({ id, exited: true })));
 });
 

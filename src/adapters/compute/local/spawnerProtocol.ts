@@ -7,6 +7,8 @@ export const spawnRequestSchema = z.object({
   args: z.array(z.string()),
   cwd: z.string(),
   env: z.record(z.string(), z.string()),
+  /** Where the helper writes the supervisor's pid before it says it started. */
+  pidFile: z.string().optional(),
   /** Groups the helper makes before it starts the supervisor and removes once it exited. */
   cgroups: z.object({ dirs: z.array(z.string()), writes: z.array(z.object({ file: z.string(), value: z.string() })) }).optional(),
 });
