@@ -70,7 +70,7 @@ test('a supervisor starts in its groups, made with their limits, which are gone 
         env,
         cgroups: { dirs: groups, writes: [{ file: limit, value: '512' }] },
       });
-      await started.exited;
+      assert.deepEqual(await started.exited, { groupsRemoved: true });
       assert.equal(readFileSync(join(dir, 'seen'), 'utf8'), '512');
       for (const group of groups) assert.ok(!existsSync(group), `${group} removed`);
     } finally {

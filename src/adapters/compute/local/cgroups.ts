@@ -115,15 +115,19 @@ export function makeGroups(plan: CgroupPlan): void {
   for (const { file, value } of plan.writes) writeFileSync(file, value);
 }
 
-/** Removes groups whose processes are gone or going. Idempotent. */
-export async function removeGroups(dirs: readonly string[]): Promise<void> {
+/** Removes groups whose processes are gone or going; false when one stayed busy. Idempotent. */
+export async function removeGroups(dirs: readonly string[]): Promise<boolean> {
+  let all = true;
   for (const dir of dirs) {
     // A group still holding a dying process is busy for a moment.
-    for (let attempt = 0; attempt < 20; attempt++) {
-      if (removed(dir)) break;
-      await new Promise((r) => setTimeout(r, 50));
+    let gone = false;
+    for (let attempt = 0; attempt < 20 && !gone; attempt++) {
+      gone = removed(dir);
+      if (!gone) await new Promise((r) => setTimeout(r, 50));
     }
+    all &&= gone;
   }
+  return all;
 }
 
 function tryDir<T>(make: () => T | undefined): T | undefined {

@@ -389,9 +389,9 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
       pidFile: join(dir, JOB_FILES.wrapperPid),
       ...(groups !== undefined && { cgroups: groups.plan }),
     });
-    void supervisor.exited.then(async () => {
+    void supervisor.exited.then(async ({ groupsRemoved }) => {
       release();
-      if (groups !== undefined) this.groupsRemoved.add(dir);
+      if (groups !== undefined && groupsRemoved) this.groupsRemoved.add(dir);
       await this.reportCompletion(job, handle, dir, state);
     });
     this.log?.info({ workflowId: job.workflowId, jobName: job.jobName, attempt: job.attempt, sandbox: kind }, 'job started');

@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { removeGroups, type CgroupPlan } from './cgroups';
 import { spawnerReplySchema, type SpawnRequest } from './spawnerProtocol';
 
-/** A started job supervisor: its pid, and when it exited. */
+/** A started job supervisor: its pid, and when it exited (and whether its groups are gone). */
 export interface StartedSupervisor {
   pid: number;
-  exited: Promise<void>;
+  exited: Promise<{ groupsRemoved: boolean }>;
 }
 
 export interface SpawnOptions {
@@ -49,7 +49,7 @@ interface Pending {
   pid?: number;
   /** The groups to remove should the helper be gone before it removed them. */
   cgroups?: string[];
-  exited: () => void;
+  exited: (groupsRemoved: boolean) => void;
 }
 
 class HelperSpawner implements SupervisorSpawner {
@@ -63,8 +63,8 @@ class HelperSpawner implements SupervisorSpawner {
     const helper = this.running();
     const id = this.nextId++;
     return new Promise<StartedSupervisor>((resolve, reject) => {
-      let exited!: () => void;
-      const exit = new Promise<void>((ok) => (exited = ok));
+      let exited!: (groupsRemoved: boolean) => void;
+      const exit = new Promise<{ groupsRemoved: boolean }>((ok) => (exited = (groupsRemoved) => ok({ groupsRemoved })));
       this.requests.set(id, {
         started: (pid) => resolve({ pid, exited: exit }),
         failed: reject,
@@ -114,7 +114,7 @@ class HelperSpawner implements SupervisorSpawner {
       this.answered(request);
       this.requests.delete(reply.data.id);
     } else {
-      request.exited();
+      request.exited(reply.data.groupsLeft !== true);
       this.requests.delete(reply.data.id);
     }
   }
@@ -130,7 +130,7 @@ class HelperSpawner implements SupervisorSpawner {
         request.failed?.(new Error('the job supervisor spawner exited'));
         this.answered(request);
       } else {
-        watchUntilGone(request.pid, () => void removeGroups(groups).then(request.exited));
+        watchUntilGone(request.pid, () => void removeGroups(groups).then((gone) => request.exited(gone)));
       }
     }
   }

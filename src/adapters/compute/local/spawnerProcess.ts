@@ -50,7 +50,7 @@ process.on('message', (message: unknown) => {
     }
     send({ id, pid });
   });
-  child.once('exit', () => void removeGroups(cgroups?.dirs ?? []).then(() => send({ id, exited: true })));
+  child.once('exit', () => void removeGroups(cgroups?.dirs ?? []).then((gone) => send({ id, exited: true, ...(!gone && { groupsLeft: true as const }) })));
 });
 
 process.once('disconnect', () => process.exit(0));

@@ -19,6 +19,6 @@ export type SpawnRequest = z.infer<typeof spawnRequestSchema>;
 export const spawnerReplySchema = z.union([
   z.object({ id: z.number().int(), pid: z.number().int().positive() }),
   z.object({ id: z.number().int(), error: z.string() }),
-  z.object({ id: z.number().int(), exited: z.literal(true) }),
+  z.object({ id: z.number().int(), exited: z.literal(true), groupsLeft: z.literal(true).optional() }),
 ]);
 export type SpawnerReply = z.infer<typeof spawnerReplySchema>;
