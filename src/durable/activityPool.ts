@@ -36,9 +36,15 @@ export class ActivityPool {
   private running = 0;
   private stopped = false;
   private leaseTimer: NodeJS.Timeout | undefined;
+  private scheduled = false;
 
   constructor(private readonly o: ActivityPoolOptions) {
     o.store.lease = { owner: this.owner, until: () => Date.now() + o.leaseMs };
+  }
+
+  /** Items were dispatched and a coming turn starts them. */
+  get pumpScheduled(): boolean {
+    return this.scheduled;
   }
 
   /** Items waiting for a slot. */
@@ -75,9 +81,23 @@ export class ActivityPool {
     this.o.store.releaseLeases(this.owner);
   }
 
-  /** Queues an item whose row is written (its commit may still be on its way to the disk). */
-  push(item: ActivityItem): void {
-    this.queue.push(item);
+  /**
+   * Queues items whose rows are written (their commit may still be on its way to the disk)
+   * and starts them in the next turn, once that commit has gone to the writer thread: the
+   * commit is flushed in a later turn than its batch is written (so that batches written
+   * in one turn share it), and activities that finish without I/O (most of them) start one
+   * another until none is left, so started now, a fan-out of a thousand would hold the
+   * commit back, and the writer idle, until the last of them had run.
+   */
+  dispatch(items: readonly ActivityItem[]): void {
+    if (items.length === 0) return;
+    this.queue.push(...items);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.pump();
+    });
   }
 
   private claim(): void {

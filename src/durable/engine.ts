@@ -137,7 +137,7 @@ export class DurableEngine extends ClientOperations {
 
   /** Resolves once no episode or activity is running or queued (for tests and benchmarks). */
   async idle(): Promise<void> {
-    while (this.inflight.size > 0 || this.readyQueue.length > 0 || this.commits.busy) {
+    while (this.inflight.size > 0 || this.readyQueue.length > 0 || this.commits.busy || this.activities.pumpScheduled) {
       await Promise.allSettled([...this.inflight]);
       await new Promise((r) => setImmediate(r));
     }
@@ -332,13 +332,12 @@ export class DurableEngine extends ClientOperations {
     live.row = row;
     if (!restart) markPlayed(live.replay, replayBefore);
     live.inbox = live.inbox.filter((m) => !consumed.has(m.event));
-    // Pipelining: the activities start now, while the commit that schedules them is on its
-    // way to the disk (the writer thread). Their results can only reach the store in a later
+    // Pipelining: the activities start in the next turn, while the commit that schedules them
+    // is on its way to the disk (the writer thread). Their results can only reach the store in a later
     // transaction, so never before that commit; if the process dies first, the replay after
     // restart decides them again and they run again (at-least-once, as DurableTask's Azure
     // Storage backend, which sends its work messages before it writes the history).
-    for (const item of dispatch) this.activities.push(item);
-    this.activities.pump();
+    this.activities.dispatch(dispatch);
     const settle = (): void => {
       for (const m of admittedRaised) m.ticket?.resolve();
       settleStored();
