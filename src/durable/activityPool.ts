@@ -129,12 +129,7 @@ export class ActivityPool {
         continue;
       }
       this.running++;
-      this.o.track(
-        this.run(item).finally(() => {
-          this.running--;
-          this.pump();
-        }),
-      );
+      this.o.track(this.run(item));
     }
     if (this.head > 4096 && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head);
@@ -143,20 +138,28 @@ export class ActivityPool {
   }
 
   private async run(item: ActivityItem): Promise<void> {
-    const now = (): Date => new Date();
-    let ev: InboxEvent;
     try {
-      const input = fromJsonText(item.input);
-      const result = item.name === HTTP_ACTIVITY ? await callHttp(input) : await this.o.functions.runActivity(item.name, input, item.instanceId);
-      ev = event(EventType.TaskCompleted, now(), { TaskScheduledId: item.taskId, Result: JSON.stringify(result ?? null) });
-    } catch (err) {
-      ev = event(EventType.TaskFailed, now(), taskFailure(item.taskId, err));
+      let ev: InboxEvent;
+      try {
+        // The stored input is JSON text already (absent: no input, which the function sees as null).
+        const inputJson = item.input === undefined || item.input === null || item.input === '' ? 'null' : item.input;
+        const result =
+          item.name === HTTP_ACTIVITY
+            ? JSON.stringify((await callHttp(fromJsonText(item.input))) ?? null)
+            : await this.o.functions.runActivity(item.name, inputJson, item.instanceId);
+        ev = event(EventType.TaskCompleted, new Date(), { TaskScheduledId: item.taskId, Result: result });
+      } catch (err) {
+        ev = event(EventType.TaskFailed, new Date(), taskFailure(item.taskId, err));
+      }
+      if (!this.o.wanted(item)) {
+        this.orphan(item);
+        return;
+      }
+      this.o.complete(item, ev);
+    } finally {
+      this.running--;
+      this.pump();
     }
-    if (!this.o.wanted(item)) {
-      this.orphan(item);
-      return;
-    }
-    this.o.complete(item, ev);
   }
 
   /** An item whose instance ended or moved on: its row goes, its result is not wanted. */
