@@ -312,6 +312,7 @@ export class Orderer {
       return;
     }
     this.#height = reply.number + 1;
+    this.#store.committed(block.record);
     for (const tx of block.record.txs) {
       this.#uncommitted.delete(tx.txId);
       const waiters = this.#waiters.get(tx.txId);
