@@ -10,7 +10,11 @@ test('a bounded map never holds more than its limit, keeps the newest entries, a
     assert.equal(map.get(i), `v${i}`, 'the entry just set is there');
   }
   const kept = [...map.keys()];
-  assert.deepEqual(kept, [...kept].sort((a, b) => a - b), 'oldest first');
+  assert.deepEqual(
+    kept,
+    [...kept].sort((a, b) => a - b),
+    'oldest first',
+  );
   assert.equal(kept[kept.length - 1], 99);
   // A key already present is updated without evicting anything.
   const size = map.size;
