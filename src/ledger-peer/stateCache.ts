@@ -55,9 +55,11 @@ interface Entry {
   bytes: number;
 }
 
-const MAX_KEYS = 50_000;
+/** Bounds on what the cache holds, small beside a host's heap (the peer may run inside one);
+ * the keys written last stay (a write moves its key to the back). */
+const MAX_KEYS = 10_000;
 /** Values are copied out of the 8 KiB pool slabs they arrive in, so this bounds what is held. */
-const MAX_BYTES = 32 * 1024 * 1024;
+const MAX_BYTES = 8 * 1024 * 1024;
 /** Evicted at once when a bound is passed (oldest first), so eviction scans the map rarely. */
 const EVICT_FRACTION = 0.1;
 /** Per-entry overhead counted against MAX_BYTES besides the value. */
@@ -98,7 +100,7 @@ export class StateCache {
       if (tx.code !== 0) return;
       const tsMs = tx.timestamp.getTime();
       for (const w of tx.writes) {
-        const entry = this.#entry(w.ns, w.key);
+        const entry = this.#entry(w.ns, w.key, true);
         if (entry.fromSql) {
           this.#forget(entry);
           continue;
@@ -128,9 +130,14 @@ export class StateCache {
     entry.fromSql = false;
   }
 
-  #entry(ns: string, key: string): Entry {
+  /** `written`: moved to the back, the last to be evicted. */
+  #entry(ns: string, key: string, written = false): Entry {
     const k = id(ns, key);
     let entry = this.#entries.get(k);
+    if (entry !== undefined && written) {
+      this.#entries.delete(k);
+      this.#entries.set(k, entry);
+    }
     if (entry === undefined) {
       entry = { state: undefined, head: undefined, fromSql: false, bytes: ENTRY_BYTES + k.length * 2 };
       this.#entries.set(k, entry);
