@@ -1,3 +1,5 @@
+// Before anything starts libuv's thread pool: it sizes the pool (see threadPool.ts).
+import './threadPool';
 import { Command } from 'commander';
 import { createLogger } from '../observability/logger';
 import { runStandalonePeer, withPeerOptions, type StandaloneOptions } from './standalone';

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { peer } from '@hyperledger/fabric-protos';
+import { setBounded } from '../core/boundedMap';
 import { buildBlock, lastConfigIndex } from './blocks';
 import type { CommitReply, CommitRequest } from './commitWorker';
 import type { BlockRecord, LedgerStore } from './store';
@@ -54,6 +55,9 @@ const MAX_IN_FLIGHT = 2;
 /** How many dropped transaction ids are remembered, so a commit-status request that comes
  * after its block was dropped is answered at once rather than left waiting. */
 const MAX_DROPPED = 10_000;
+/** How many statuses of recently committed transactions are remembered: a client asks for its
+ * transaction's status right after submitting, and most often its block is written by then. */
+const MAX_RECENT = 8192;
 
 interface InFlight {
   record: BlockRecord;
@@ -93,6 +97,8 @@ export class Orderer {
   /** Bumped when blocks are dropped: the worker's replies for them are then ignored. */
   #generation = 0;
   readonly #dropped = new Map<string, Error>();
+  /** Statuses given to the waiters of recently committed transactions, as they were given. */
+  readonly #recent = new Map<string, TxStatus>();
 
   private constructor(store: LedgerStore, policy: ValidationPolicy, options: OrdererOptions) {
     this.#store = store;
@@ -206,6 +212,8 @@ export class Orderer {
 
   /** Resolves with the transaction's validation code once its block is durable. */
   waitForTx(txId: string, signal?: AbortSignal): Promise<TxStatus> {
+    const recent = this.#recent.get(txId);
+    if (recent !== undefined) return Promise.resolve(recent);
     const committed = this.#uncommitted.has(txId) ? undefined : this.#store.txStatus(txId);
     if (committed !== undefined) return Promise.resolve({ code: committed.code, blockNum: committed.blockNum });
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
@@ -312,15 +320,18 @@ export class Orderer {
       return;
     }
     this.#height = reply.number + 1;
+    this.#store.committed(block.record);
     for (const tx of block.record.txs) {
+      if (tx.txId === '') continue;
       this.#uncommitted.delete(tx.txId);
-      const waiters = this.#waiters.get(tx.txId);
-      if (waiters === undefined) continue;
-      this.#waiters.delete(tx.txId);
       // A duplicate's waiters learn the status of the first transaction with that id (the
       // index keeps the first); any other transaction's status is its own.
       const first = tx.code === DUPLICATE_TXID ? this.#store.txStatus(tx.txId) : undefined;
       const status = first === undefined ? { code: tx.code, blockNum: reply.number } : { code: first.code, blockNum: first.blockNum };
+      if (!this.#recent.has(tx.txId)) setBounded(this.#recent, tx.txId, status, MAX_RECENT);
+      const waiters = this.#waiters.get(tx.txId);
+      if (waiters === undefined) continue;
+      this.#waiters.delete(tx.txId);
       for (const w of waiters) w.resolve(status);
     }
     for (const listener of this.#blockListeners) listener(reply.number);

@@ -80,7 +80,7 @@ export async function startEmbeddedPeer(options: EmbeddedPeerOptions): Promise<E
   const ordererSigner = { identity: serializeIdentity(node.mspId, node.certPem), sign: (m: Uint8Array) => signSync(nodeKey, m) };
   const file = ledgerFile(options.dataDir);
   const lock = lockLedger(file);
-  const store = new LedgerStore(file);
+  const store = new LedgerStore(file, { cache: true });
   const { channelState, configTx } = await openChannel(options.dataDir, channel, store, options.orgs ?? [], node, ordererSigner).catch((err: unknown) => {
     store.close();
     lock.release();

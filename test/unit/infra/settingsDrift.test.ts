@@ -33,6 +33,7 @@ const PLATFORM_VARIABLES: Record<string, string> = {
   PATH: 'the OS: the local sandbox hands a minimal PATH to jobs',
   WEBSITE_HOSTNAME: 'set by Azure Functions (and the embedded host): the public host name jobs call back to',
   CORE_CHAINCODE_LOGGING_LEVEL: "fabric-shim's own log level, set by the in-process chaincode simulator",
+  UV_THREADPOOL_SIZE: "libuv's thread pool size: the standalone peer sizes it to the cores unless it is set",
 };
 
 /** Keys of local.settings.sample.json that belong to the Functions runtime, not to the app. */
