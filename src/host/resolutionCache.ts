@@ -67,6 +67,7 @@ interface Stored {
   readonly entries: Array<[string, string, number[]]>;
 }
 
+/** The file's frame; each entry is checked when its answer is first wanted. */
 function isStored(x: unknown): x is Stored {
   if (typeof x !== 'object' || x === null) return false;
   const s = x as Partial<Stored>;
@@ -78,16 +79,7 @@ function isStored(x: unknown): x is Stored {
     s.deps.length === s.prints.length &&
     s.deps.every((d) => typeof d === 'string') &&
     s.prints.every((p) => typeof p === 'string') &&
-    Array.isArray(s.entries) &&
-    s.entries.every(
-      (e) =>
-        Array.isArray(e) &&
-        typeof e[0] === 'string' &&
-        typeof e[1] === 'string' &&
-        isAbsolute(e[1]) &&
-        Array.isArray(e[2]) &&
-        e[2].every((i) => Number.isInteger(i) && i >= 0 && i < (s.deps as string[]).length),
-    )
+    Array.isArray(s.entries)
   );
 }
 
@@ -216,17 +208,38 @@ export function installResolutionCache(dir: string, options: ResolutionCacheOpti
   const freshAfterNs = BigInt(Math.floor(performance.timeOrigin - (options.marginMs ?? MARGIN_MS))) * 1_000_000n;
   const extensions = Object.keys(M._extensions).join('\0');
 
-  /** Answers whose dependencies are as they were when the answers were written. */
-  const known = new Map<string, string>();
+  /** Answers an earlier start wrote, by lookup, not yet checked; the paths they depend on
+   * and what those were then. */
+  const stored = new Map<string, unknown[]>();
+  let storedDeps: string[] = [];
+  let storedPrints: string[] = [];
   try {
-    const stored: unknown = JSON.parse(readFileSync(file, 'utf8'));
-    if (isStored(stored) && stored.key === key) {
-      const same = stored.deps.map((path, i) => printOf(path, freshAfterNs).print === stored.prints[i]);
-      for (const [lookup, found, deps] of stored.entries) if (deps.every((i) => same[i])) known.set(lookup, found);
+    const read: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    if (isStored(read) && read.key === key) {
+      ({ deps: storedDeps, prints: storedPrints } = read);
+      for (const e of read.entries as unknown[]) if (Array.isArray(e) && typeof e[0] === 'string') stored.set(e[0], e);
     }
   } catch {
     // No cache yet, or one that cannot be read: resolve as usual.
   }
+  /** Whether each path is still what it was, looked at once, when an answer first needs it:
+   * a start stats only the paths of the answers it uses. */
+  const same: Array<boolean | undefined> = [];
+  const unchanged = (i: unknown): boolean => {
+    if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= storedDeps.length) return false;
+    return (same[i] ??= printOf(storedDeps[i] as string, freshAfterNs).print === storedPrints[i]);
+  };
+  /** Answers checked or found in this process. */
+  const known = new Map<string, string>();
+  const fromStore = (lookup: string): string | undefined => {
+    const e = stored.get(lookup);
+    if (e === undefined) return undefined;
+    stored.delete(lookup);
+    const [, answer, ids] = e;
+    if (typeof answer !== 'string' || !isAbsolute(answer) || !Array.isArray(ids) || !ids.every(unchanged)) return undefined;
+    known.set(lookup, answer);
+    return answer;
+  };
 
   const found = new Map<string, string>();
   const stats = { hits: 0, misses: 0 };
@@ -235,13 +248,14 @@ export function installResolutionCache(dir: string, options: ResolutionCacheOpti
     const from = parent?.filename;
     const cacheable =
       typeof request === 'string' &&
+      !request.startsWith('#') &&
       resolveOptions === undefined &&
       !isMain &&
       typeof from === 'string' &&
       Object.keys(M._extensions).join('\0') === extensions;
     if (!cacheable) return original.call(this, request, parent, isMain, resolveOptions);
     const lookup = `${dirname(from)}\0${request}`;
-    const hit = known.get(lookup);
+    const hit = known.get(lookup) ?? fromStore(lookup);
     if (hit !== undefined) {
       stats.hits++;
       return hit;
@@ -284,12 +298,14 @@ export function installResolutionCache(dir: string, options: ResolutionCacheOpti
         };
         const added = fresh.map(([lookup, answer]) => entry(lookup, answer)).filter((e) => e !== undefined);
         if (added.length === 0) return;
+        // The answers not wanted in this process are kept if they still hold.
+        for (const lookup of [...stored.keys()]) fromStore(lookup);
         const kept = known.size + added.length > MAX_ENTRIES ? [] : [...known].map(([lookup, answer]) => entry(lookup, answer)).filter((e) => e !== undefined);
         for (const [lookup, answer] of added) known.set(lookup, answer);
-        const stored: Stored = { v: VERSION, key, deps: [...index.keys()], prints: prints.map((p) => p.print), entries: [...kept, ...added] };
+        const written: Stored = { v: VERSION, key, deps: [...index.keys()], prints: prints.map((p) => p.print), entries: [...kept, ...added] };
         // Whole or not at all: a reader never sees half a file.
         const tmp = `${file}.${process.pid}.tmp`;
-        writeFileSync(tmp, JSON.stringify(stored), { mode: 0o600 });
+        writeFileSync(tmp, JSON.stringify(written), { mode: 0o600 });
         renameSync(tmp, file);
       } catch {
         // A full disk or a vanished directory only costs the next start its lookups.

@@ -13,20 +13,21 @@ interface Run {
   misses: number;
 }
 
-/** In a fresh process: installs the cache in `dir`, resolves `requests` from `from`, flushes. */
+/** In a fresh process: installs the cache in `dir`, resolves `requests` from `from`, flushes.
+ * The same command line every time (the cache is keyed by it): the requests come in the environment. */
 function run(dir: string, from: string, requests: string[], marginMs = 0, nodeArgs: string[] = []): Run {
   const out = execFileSync(
     process.execPath,
     [
       ...nodeArgs,
       '-e',
-      `const c = require(${JSON.stringify(resolutionCache)}).installResolutionCache(${JSON.stringify(dir)}, { marginMs: ${marginMs} });
+      `const c = require(${JSON.stringify(resolutionCache)}).installResolutionCache(${JSON.stringify(dir)}, { marginMs: Number(process.env.LF_MARGIN_MS) });
        const r = require('node:module').createRequire(${JSON.stringify(from)});
-       const answers = ${JSON.stringify(requests)}.map((q) => { try { return r.resolve(q); } catch (e) { return 'error ' + e.code; } });
+       const answers = JSON.parse(process.env.LF_REQUESTS).map((q) => { try { return r.resolve(q); } catch (e) { return 'error ' + e.code; } });
        c?.flush();
        process.stdout.write(JSON.stringify({ installed: c !== undefined, answers, hits: c?.stats.hits ?? 0, misses: c?.stats.misses ?? 0 }));`,
     ],
-    { encoding: 'utf8' },
+    { encoding: 'utf8', env: { ...process.env, LF_REQUESTS: JSON.stringify(requests), LF_MARGIN_MS: String(marginMs) } },
   );
   return JSON.parse(out) as Run;
 }
@@ -72,6 +73,13 @@ test("the next process takes the answers from the cache, and they are Node's", (
   const second = run(dir, from, REQUESTS);
   assert.deepEqual(second.answers, first.answers);
   assert.equal(second.hits, 3, 'the three files; built-in modules and failures are not kept');
+});
+
+test('answers a process did not want are kept when it writes new ones', (t) => {
+  const { dir, from } = fixture(t);
+  run(dir, from, ['pkg']);
+  assert.equal(run(dir, from, ['./util']).hits, 0);
+  assert.equal(run(dir, from, ['pkg', './util']).hits, 2);
 });
 
 test('a package that appears earlier in the node_modules chain is found, not the cached one', (t) => {
