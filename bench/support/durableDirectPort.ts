@@ -32,10 +32,10 @@ export function directPort(
       const result = await handler(JSON.parse(triggerJson), ctx);
       return JSON.parse(JSON.stringify(tagActions(result)));
     },
-    async runActivity(name: string, input: unknown) {
+    async runActivity(name: string, inputJson: string) {
       const fn = activities[name];
       if (!fn) throw new Error(`no activity ${name}`);
-      return fn(input);
+      return JSON.stringify((await fn(JSON.parse(inputJson))) ?? null);
     },
     hasEntity: (name) => entityHandlers.has(name.toLowerCase()),
     async runEntity(name: string, triggerJson: string) {

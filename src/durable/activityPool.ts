@@ -36,9 +36,15 @@ export class ActivityPool {
   private running = 0;
   private stopped = false;
   private leaseTimer: NodeJS.Timeout | undefined;
+  private scheduled = false;
 
   constructor(private readonly o: ActivityPoolOptions) {
     o.store.lease = { owner: this.owner, until: () => Date.now() + o.leaseMs };
+  }
+
+  /** Items were dispatched and a coming turn starts them. */
+  get pumpScheduled(): boolean {
+    return this.scheduled;
   }
 
   /** Items waiting for a slot. */
@@ -75,9 +81,23 @@ export class ActivityPool {
     this.o.store.releaseLeases(this.owner);
   }
 
-  /** Queues an item whose row is written (its commit may still be on its way to the disk). */
-  push(item: ActivityItem): void {
-    this.queue.push(item);
+  /**
+   * Queues items whose rows are written (their commit may still be on its way to the disk)
+   * and starts them in the next turn, once that commit has gone to the writer thread: the
+   * commit is flushed in a later turn than its batch is written (so that batches written
+   * in one turn share it), and activities that finish without I/O (most of them) start one
+   * another until none is left, so started now, a fan-out of a thousand would hold the
+   * commit back, and the writer idle, until the last of them had run.
+   */
+  dispatch(items: readonly ActivityItem[]): void {
+    if (items.length === 0) return;
+    this.queue.push(...items);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.pump();
+    });
   }
 
   private claim(): void {
@@ -109,12 +129,7 @@ export class ActivityPool {
         continue;
       }
       this.running++;
-      this.o.track(
-        this.run(item).finally(() => {
-          this.running--;
-          this.pump();
-        }),
-      );
+      this.o.track(this.run(item));
     }
     if (this.head > 4096 && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head);
@@ -123,20 +138,28 @@ export class ActivityPool {
   }
 
   private async run(item: ActivityItem): Promise<void> {
-    const now = (): Date => new Date();
-    let ev: InboxEvent;
     try {
-      const input = fromJsonText(item.input);
-      const result = item.name === HTTP_ACTIVITY ? await callHttp(input) : await this.o.functions.runActivity(item.name, input, item.instanceId);
-      ev = event(EventType.TaskCompleted, now(), { TaskScheduledId: item.taskId, Result: JSON.stringify(result ?? null) });
-    } catch (err) {
-      ev = event(EventType.TaskFailed, now(), taskFailure(item.taskId, err));
+      let ev: InboxEvent;
+      try {
+        // The stored input is JSON text already (absent: no input, which the function sees as null).
+        const inputJson = item.input === undefined || item.input === null || item.input === '' ? 'null' : item.input;
+        const result =
+          item.name === HTTP_ACTIVITY
+            ? JSON.stringify((await callHttp(fromJsonText(item.input))) ?? null)
+            : await this.o.functions.runActivity(item.name, inputJson, item.instanceId);
+        ev = event(EventType.TaskCompleted, new Date(), { TaskScheduledId: item.taskId, Result: result });
+      } catch (err) {
+        ev = event(EventType.TaskFailed, new Date(), taskFailure(item.taskId, err));
+      }
+      if (!this.o.wanted(item)) {
+        this.orphan(item);
+        return;
+      }
+      this.o.complete(item, ev);
+    } finally {
+      this.running--;
+      this.pump();
     }
-    if (!this.o.wanted(item)) {
-      this.orphan(item);
-      return;
-    }
-    this.o.complete(item, ev);
   }
 
   /** An item whose instance ended or moved on: its row goes, its result is not wanted. */

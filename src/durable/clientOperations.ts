@@ -44,11 +44,14 @@ export abstract class ClientOperations {
   async startNew(name: string, options: { instanceId?: string | undefined; input?: unknown } = {}): Promise<string> {
     this.refuseWhileDiskFull();
     if (!this.fns.hasOrchestrator(name)) throw new LedgerflowError('bad_request', `no orchestrator named '${name}' is registered`);
-    const instanceId = options.instanceId || randomUUID().replace(/-/g, '');
+    const given = options.instanceId || undefined;
+    const instanceId = given ?? randomUUID().replace(/-/g, '');
     const problem = instanceIdProblem(instanceId);
     if (problem !== undefined) throw new LedgerflowError('bad_request', problem, { details: [{ path: 'instanceId', message: problem }] });
     if (this.lives.has(instanceId)) throw new LedgerflowError('conflict', `instance '${instanceId}' already exists and is not finished`);
-    const previous = this.store.getInstance(instanceId);
+    // Only a given id can name an earlier instance (122 random bits are new): no store read
+    // on the common start.
+    const previous = given === undefined ? undefined : this.store.getInstance(instanceId);
     const batch: WriteBatch = previous ? { deleteInstances: [instanceId] } : {};
     this.createInstance(batch, instanceId, name, toJsonText(options.input), undefined);
     await this.write(batch);

@@ -57,7 +57,9 @@ export class DurableEngine extends ClientOperations {
   private wakeTimer: NodeJS.Timeout | undefined;
   private wakeAt = Infinity;
   private stopping = false;
-  private readonly inflight = new Set<Promise<unknown>>();
+  /** Episodes, activities and after-commit steps running (what `idle()` waits for). */
+  private inflight = 0;
+  private whenIdle: (() => void)[] = [];
   private readonly episodes = new Set<Promise<unknown>>();
 
   constructor(options: EngineOptions) {
@@ -137,8 +139,8 @@ export class DurableEngine extends ClientOperations {
 
   /** Resolves once no episode or activity is running or queued (for tests and benchmarks). */
   async idle(): Promise<void> {
-    while (this.inflight.size > 0 || this.readyQueue.length > 0 || this.commits.busy) {
-      await Promise.allSettled([...this.inflight]);
+    while (this.inflight > 0 || this.readyQueue.length > 0 || this.commits.busy || this.activities.pumpScheduled) {
+      if (this.inflight > 0) await new Promise<void>((r) => this.whenIdle.push(r));
       await new Promise((r) => setImmediate(r));
     }
   }
@@ -332,13 +334,12 @@ export class DurableEngine extends ClientOperations {
     live.row = row;
     if (!restart) markPlayed(live.replay, replayBefore);
     live.inbox = live.inbox.filter((m) => !consumed.has(m.event));
-    // Pipelining: the activities start now, while the commit that schedules them is on its
-    // way to the disk (the writer thread). Their results can only reach the store in a later
+    // Pipelining: the activities start in the next turn, while the commit that schedules them
+    // is on its way to the disk (the writer thread). Their results can only reach the store in a later
     // transaction, so never before that commit; if the process dies first, the replay after
     // restart decides them again and they run again (at-least-once, as DurableTask's Azure
     // Storage backend, which sends its work messages before it writes the history).
-    for (const item of dispatch) this.activities.push(item);
-    this.activities.pump();
+    this.activities.dispatch(dispatch);
     const settle = (): void => {
       for (const m of admittedRaised) m.ticket?.resolve();
       settleStored();
@@ -497,10 +498,24 @@ export class DurableEngine extends ClientOperations {
     }
   }
 
+  // A count, not a set of the promises: every activity and episode passes here.
   private track<T>(p: Promise<T>): void {
-    this.inflight.add(p);
-    void p.finally(() => this.inflight.delete(p));
+    this.inflight++;
+    p.then(this.untrack, this.untrackFailed);
   }
+
+  /** What failed stays an unhandled rejection, as it was before it was counted. */
+  private readonly untrackFailed = (err: unknown): never => {
+    this.untrack();
+    throw err;
+  };
+
+  private readonly untrack = (): void => {
+    if (--this.inflight > 0) return;
+    const idle = this.whenIdle;
+    this.whenIdle = [];
+    for (const f of idle) f();
+  };
 
   protected sendToEntity(batch: WriteBatch, target: string, request: EntityRequest, now: Date): () => void {
     return this.entities.send(batch, target, request, now);

@@ -38,6 +38,12 @@ function typedValue(data: RpcTypedData | null | undefined): unknown {
   return undefined;
 }
 
+/** The same value as JSON text; a `json` value is the programming model's JSON.stringify
+ * already, so it is not parsed and serialised again. */
+function typedJson(data: RpcTypedData | null | undefined): string {
+  return typeof data?.json === 'string' ? data.json : (JSON.stringify(typedValue(data)) ?? 'null');
+}
+
 export function durableExtension(): HostExtension {
   let engine: DurableEngine | undefined;
   let store: DurableStore | undefined;
@@ -68,12 +74,12 @@ export function durableExtension(): HostExtension {
           const result = await ctx.invoke(find(orchestrators, 'orchestrator', name), { trigger: { json: triggerJson }, inspectResult: tagActions });
           return typedValue(result.returnValue);
         },
-        async runActivity(name, input, instanceId) {
+        async runActivity(name, inputJson, instanceId) {
           const result = await ctx.invoke(find(activities, 'activity', name), {
-            trigger: { json: JSON.stringify(input ?? null) },
+            trigger: { json: inputJson },
             triggerMetadata: { instanceId: metadataString(instanceId) },
           });
-          return typedValue(result.returnValue);
+          return typedJson(result.returnValue);
         },
         hasEntity: (name) => entities.has(name.toLowerCase()),
         async runEntity(name, triggerJson) {

@@ -34,8 +34,12 @@ export interface FunctionPort {
    * failed, the SDK's `OrchestrationFailureError` carrying the state).
    */
   runOrchestrator(name: string, triggerJson: string): Promise<unknown>;
-  /** Runs an activity with its (already decoded) input; resolves with its result. */
-  runActivity(name: string, input: unknown, instanceId: string): Promise<unknown>;
+  /**
+   * Runs an activity with its input as JSON text (the text the engine stores, which a host
+   * hands on as the trigger's JSON); resolves with the JSON text of its result (`null` for
+   * none), which is what the engine records.
+   */
+  runActivity(name: string, inputJson: string, instanceId: string): Promise<string>;
   /** Whether an entity function with this name (any case) is registered. */
   hasEntity(name: string): boolean;
   /**

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '../observability/logger';
 import { invokeFunction, type InvocationInput, type InvocationResult, type InvokeDeps } from './app/invoke';
 import { RETURN_BINDING, type BindingSpec, type RegisteredFunction } from './app/registry';
@@ -111,27 +112,57 @@ export function createInvoker(extensions: readonly HostExtension[], deps: Invoke
     if (plan === undefined) plans.set(fn, (plan = bindingPlan(fn, extensions)));
     return plan;
   };
-  return async (fn: RegisteredFunction, input: InvocationInput): Promise<InvocationResult> => {
-    const invocationId = input.invocationId ?? crypto.randomUUID();
-    const started = performance.now();
-    const outcome = (extra: object) => ({ functionName: fn.name, invocationId, durationMs: Math.round(performance.now() - started), ...extra });
+  const outcome = (fn: RegisteredFunction, invocationId: string, started: number, extra: object) => ({
+    functionName: fn.name,
+    invocationId,
+    durationMs: Math.round(performance.now() - started),
+    ...extra,
+  });
+  const failed = (fn: RegisteredFunction, invocationId: string, started: number, err: unknown): never => {
+    logger.error(outcome(fn, invocationId, started, { err }), `Executed '${fn.name}' (Failed)`);
+    throw err;
+  };
+  const succeeded = (fn: RegisteredFunction, invocationId: string, started: number): void => {
+    if (logger.isLevelEnabled('debug')) logger.debug(outcome(fn, invocationId, started, {}), `Executed '${fn.name}' (Succeeded)`);
+  };
+  const withBindings = async (
+    fn: RegisteredFunction,
+    plan: BindingPlan,
+    input: InvocationInput,
+    invocationId: string,
+    started: number,
+  ): Promise<InvocationResult> => {
     try {
-      const plan = planOf(fn);
-      if (plan.unsupported !== undefined) throw new UnsupportedBindingError(fn.name, plan.unsupported);
       let inputs = input.inputs;
       for (const { binding, resolve } of plan.inputs) {
         if (inputs === undefined || !(binding.name in inputs)) inputs = { ...inputs, [binding.name]: await resolve(binding, fn, { invocationId }) };
       }
-      const result = await invokeFunction(deps, fn, { ...input, invocationId, inputs });
+      const result = await invokeFunction(deps, fn, input, invocationId, inputs);
       for (const { binding, write } of plan.outputs) {
         const value = binding.name === RETURN_BINDING ? result.returnValue : result.outputs.get(binding.name);
         if (value) await write(binding, value, fn, { invocationId });
       }
-      if (logger.isLevelEnabled('debug')) logger.debug(outcome({}), `Executed '${fn.name}' (Succeeded)`);
+      succeeded(fn, invocationId, started);
       return result;
     } catch (err) {
-      logger.error(outcome({ err }), `Executed '${fn.name}' (Failed)`);
-      throw err;
+      return failed(fn, invocationId, started, err);
     }
+  };
+  return (fn: RegisteredFunction, input: InvocationInput): Promise<InvocationResult> => {
+    const invocationId = input.invocationId ?? randomUUID();
+    const started = performance.now();
+    const plan = planOf(fn);
+    if (plan.unsupported !== undefined)
+      return Promise.reject(new UnsupportedBindingError(fn.name, plan.unsupported)).catch((err: unknown) => failed(fn, invocationId, started, err));
+    if (plan.inputs.length > 0 || plan.outputs.length > 0) return withBindings(fn, plan, input, invocationId, started);
+    // Most invocations (activities, orchestrator episodes) have no bindings to resolve or
+    // write: no async frame of their own around the programming model's.
+    return invokeFunction(deps, fn, input, invocationId).then(
+      (result) => {
+        succeeded(fn, invocationId, started);
+        return result;
+      },
+      (err: unknown) => failed(fn, invocationId, started, err),
+    );
   };
 }

@@ -1,25 +1,25 @@
 /** Work the host must let finish before it stops: invocations, HTTP requests, engine steps. */
 export class InFlight {
-  readonly #work = new Set<Promise<unknown>>();
-  #lastActive = Date.now();
+  #size = 0;
+  /** Called when nothing is left in flight. */
+  #idle: (() => void)[] = [];
 
   get size(): number {
-    return this.#work.size;
+    return this.#size;
   }
 
-  /** When work last started or ended (ms since the epoch). */
-  get lastActive(): number {
-    return this.#lastActive;
-  }
+  // A count rather than a set of the promises: every invocation passes here, and `drain`
+  // only needs to know when the count reaches zero.
+  readonly #end = (): void => {
+    if (--this.#size > 0) return;
+    const idle = this.#idle;
+    this.#idle = [];
+    for (const f of idle) f();
+  };
 
   track = <T>(work: Promise<T>): Promise<T> => {
-    this.#work.add(work);
-    this.#lastActive = Date.now();
-    const forget = () => {
-      this.#work.delete(work);
-      this.#lastActive = Date.now();
-    };
-    work.then(forget, forget);
+    this.#size++;
+    work.then(this.#end, this.#end);
     return work;
   };
 
@@ -27,11 +27,14 @@ export class InFlight {
    * resolves with how many are still running. */
   async drain(timeoutMs: number): Promise<number> {
     const deadline = Date.now() + timeoutMs;
-    while (this.#work.size > 0 && Date.now() < deadline) {
+    while (this.#size > 0 && Date.now() < deadline) {
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.allSettled([...this.#work]), new Promise((resolve) => (timer = setTimeout(resolve, deadline - Date.now())))]);
+      await new Promise<void>((resolve) => {
+        this.#idle.push(resolve);
+        timer = setTimeout(resolve, deadline - Date.now());
+      });
       clearTimeout(timer);
     }
-    return this.#work.size;
+    return this.#size;
   }
 }

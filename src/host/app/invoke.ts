@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../observability/logger';
-import type { RpcInvocationRequest, RpcLogCategory, RpcLogLevel, RpcParameterBinding, RpcTypedData } from '../wire/rpcTypes';
+import type { RpcFunctionMetadata, RpcInvocationRequest, RpcLogCategory, RpcLogLevel, RpcParameterBinding, RpcTypedData } from '../wire/rpcTypes';
 import type { CoreInvocationContext, HookData, InvocationState, ProgrammingModel } from './coreTypes';
 import type { HookRegistry } from './hooks';
 import { RETURN_BINDING, type RegisteredFunction } from './registry';
@@ -50,17 +50,60 @@ export function writeLog(logger: Logger, level: RpcLogLevel, category: RpcLogCat
 }
 
 /**
+ * The core context the programming model is given: a class, not an object literal with a
+ * `log` closure, so an invocation allocates no closure (and its scope) for it. The model
+ * keeps this object in a WeakMap entry until the next full GC, so it holds little.
+ */
+class CoreContext implements CoreInvocationContext {
+  state?: InvocationState;
+  /** The model's context for the function, once made (what log hooks are shown). */
+  invocationContext: unknown;
+  /** Most invocations write no log line: the child logger (its bindings serialised and
+   * redacted) is made for the first one. */
+  #log: Logger | undefined;
+  readonly metadata: RpcFunctionMetadata;
+
+  constructor(
+    private readonly deps: InvokeDeps,
+    private readonly fn: RegisteredFunction,
+    readonly invocationId: string,
+    readonly request: RpcInvocationRequest,
+  ) {
+    this.metadata = fn.metadata;
+  }
+
+  log(level: RpcLogLevel, category: RpcLogCategory, message: string): void {
+    const { deps } = this;
+    let line = { level, message };
+    if (category === 'user' && deps.hooks.has('log')) {
+      const hookCtx = deps.hooks.context({}, { category, level, message }, this.invocationContext);
+      deps.hooks.runSync('log', hookCtx);
+      line = { level: hookCtx.level, message: hookCtx.message };
+    }
+    // A line below the host's level (e.g. an API error answer at info, under LOG_LEVEL=warn)
+    // makes no child logger (one per 409 answer was measurable in the lease race).
+    const pinoLevel = PINO_LEVEL[line.level];
+    if (pinoLevel === undefined || !deps.logger.isLevelEnabled(pinoLevel)) return;
+    this.#log ??= deps.logger.child({ functionName: this.fn.name, invocationId: this.invocationId });
+    writeLog(this.#log, line.level, category, line.message);
+  }
+}
+
+/**
  * Runs one invocation through the programming model exactly as the worker's
  * InvocationHandler does: getInvocationModel -> getArguments -> preInvocation hooks ->
  * invokeFunction -> postInvocation hooks -> getResponse. Throws what the function threw.
  */
-export async function invokeFunction(deps: InvokeDeps, fn: RegisteredFunction, input: InvocationInput): Promise<InvocationResult> {
-  const invocationId = input.invocationId ?? randomUUID();
-  // Most invocations write no log line: the child logger (its bindings serialised and
-  // redacted) is made for the first one.
-  let log: Logger | undefined;
+export async function invokeFunction(
+  deps: InvokeDeps,
+  fn: RegisteredFunction,
+  input: InvocationInput,
+  invocationId = input.invocationId ?? randomUUID(),
+  /** The extra inputs' values, when the caller resolved more than `input` has. */
+  extraInputs = input.inputs,
+): Promise<InvocationResult> {
   const inputData: RpcParameterBinding[] = [{ name: fn.trigger.name, data: input.trigger }];
-  if (input.inputs !== undefined) for (const [name, data] of Object.entries(input.inputs)) inputData.push({ name, data });
+  if (extraInputs !== undefined) for (const [name, data] of Object.entries(extraInputs)) inputData.push({ name, data });
   const request: RpcInvocationRequest = {
     invocationId,
     functionId: fn.id,
@@ -68,33 +111,14 @@ export async function invokeFunction(deps: InvokeDeps, fn: RegisteredFunction, i
     triggerMetadata: input.triggerMetadata ?? {},
     retryContext: input.retryContext ?? null,
   };
-  let invocationContext: unknown;
-  const coreCtx: CoreInvocationContext & { state?: InvocationState } = {
-    invocationId,
-    request,
-    metadata: fn.metadata,
-    log: (level, category, message) => {
-      let line = { level, message };
-      if (category === 'user' && deps.hooks.has('log')) {
-        const hookCtx = deps.hooks.context({}, { category, level, message }, invocationContext);
-        deps.hooks.runSync('log', hookCtx);
-        line = { level: hookCtx.level, message: hookCtx.message };
-      }
-      // A line below the host's level (e.g. an API error answer at info, under LOG_LEVEL=warn)
-      // makes no child logger (one per 409 answer was measurable in the lease race).
-      const pinoLevel = PINO_LEVEL[line.level];
-      if (pinoLevel === undefined || !deps.logger.isLevelEnabled(pinoLevel)) return;
-      log ??= deps.logger.child({ functionName: fn.name, invocationId });
-      writeLog(log, line.level, category, line.message);
-    },
-  };
+  const coreCtx = new CoreContext(deps, fn, invocationId, request);
 
   try {
     // @azure/functions answers at once; awaiting a plain value would still cost a promise and a turn.
     const pending = deps.programmingModel.getInvocationModel(coreCtx);
     const model = isPromiseLike(pending) ? await pending : pending;
     const { context, inputs } = await model.getArguments();
-    invocationContext = context;
+    coreCtx.invocationContext = context;
     const hookData: HookData = {};
 
     // Hook contexts only when hooks are registered: they are what the hooks see, nothing else.
