@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { LedgerflowError } from '../core/errors';
+import { whenLoaded } from '../loading/onDemand';
 import type { DurableApiRequest, DurableApiResponse } from './httpApi';
 
 /**
@@ -59,30 +60,35 @@ interface AxiosModule {
   };
 }
 
-/** A file of a loaded durable-functions SDK; group 1 is its package directory. The client
- * half (DurableClient.js) may not be loaded yet (src/loading defers it to the first
- * `df.getClient`): axios is resolved from the package, as that file's `require('axios')` will. */
+/** A file of a loaded durable-functions SDK; group 1 is its package directory. */
 const SDK_FILE = /^(.*[\\/]durable-functions)[\\/]lib[\\/]src[\\/]/;
 
-function sdkAxiosModules(): AxiosModule[] {
+/** The package directories of the durable-functions SDKs loaded so far. */
+function sdkPackages(): string[] {
   const packages = new Set<string>();
   for (const file of Object.keys(require.cache)) {
     const m = SDK_FILE.exec(file);
     if (m) packages.add(m[1] as string);
   }
-  const found = new Set<AxiosModule>();
-  for (const dir of packages) {
-    try {
-      const axios = createRequire(join(dir, 'lib', 'src', 'durableClient', 'DurableClient.js'))('axios') as Partial<AxiosModule> & {
-        default?: Partial<AxiosModule>;
-      };
-      const mod = (axios.default ?? axios) as Partial<AxiosModule>;
-      if (typeof mod.getAdapter === 'function' && typeof mod.AxiosError === 'function' && mod.defaults) found.add(mod as AxiosModule);
-    } catch {
-      // An SDK copy without a resolvable axios keeps talking HTTP.
-    }
+  return [...packages];
+}
+
+/** The SDK's client half (DurableClient.js and its axios): src/loading may defer it to the
+ * first `df.getClient`, which makes every DurableClient. */
+const clientFile = (dir: string): string => join(dir, 'lib', 'src', 'durableClient', 'getClient.js');
+
+/** The axios the SDK in `dir` uses, resolved as its DurableClient.js's `require('axios')` is. */
+function sdkAxios(dir: string): AxiosModule | undefined {
+  try {
+    const axios = createRequire(join(dir, 'lib', 'src', 'durableClient', 'DurableClient.js'))('axios') as Partial<AxiosModule> & {
+      default?: Partial<AxiosModule>;
+    };
+    const mod = (axios.default ?? axios) as Partial<AxiosModule>;
+    if (typeof mod.getAdapter === 'function' && typeof mod.AxiosError === 'function' && mod.defaults) return mod as AxiosModule;
+  } catch {
+    // An SDK copy without a resolvable axios keeps talking HTTP.
   }
-  return [...found];
+  return undefined;
 }
 
 const unlimited = (v: unknown): boolean => v === undefined || v === null || v === -1 || v === Infinity;
@@ -135,30 +141,46 @@ interface Installed {
 }
 const installed = new Map<AxiosModule, Installed>();
 
+/** Adds `options` to the hosts answering through `axios`, installing the adapter on first use. */
+function attach(axios: AxiosModule, options: InProcessClientOptions): void {
+  let entry = installed.get(axios);
+  if (entry === undefined) {
+    const hosts = new Set<InProcessClientOptions>();
+    const original = axios.defaults.adapter;
+    const adapter: Adapter = (config) => {
+      for (const host of hosts) if (takes(config, host.rpcBaseUrl)) return answer(axios, host, config);
+      return axios.getAdapter(original, config)(config);
+    };
+    entry = { original, adapter, hosts };
+    installed.set(axios, entry);
+    axios.defaults.adapter = adapter;
+  }
+  entry.hosts.add(options);
+}
+
 /**
  * Installs the in-process answer on every axios the loaded SDK uses; returns what removes
  * it (the adapter axios had comes back when no host answers through it any more, whatever
- * the order). A no-op when the app loaded no DurableClient.
+ * the order). A no-op when the app loaded no durable-functions. Where the SDK's client half
+ * has not loaded yet, the answer is installed when it loads, before its first DurableClient
+ * takes axios's adapter: a host whose app makes no client at start does not load axios
+ * (about a tenth of a host start).
  */
 export function installInProcessClient(options: InProcessClientOptions): () => void {
-  const modules = sdkAxiosModules();
-  for (const axios of modules) {
-    let entry = installed.get(axios);
-    if (entry === undefined) {
-      const hosts = new Set<InProcessClientOptions>();
-      const original = axios.defaults.adapter;
-      const adapter: Adapter = (config) => {
-        for (const host of hosts) if (takes(config, host.rpcBaseUrl)) return answer(axios, host, config);
-        return axios.getAdapter(original, config)(config);
-      };
-      entry = { original, adapter, hosts };
-      installed.set(axios, entry);
-      axios.defaults.adapter = adapter;
-    }
-    entry.hosts.add(options);
-  }
+  const attached: AxiosModule[] = [];
+  let removed = false;
+  const cancels = sdkPackages().map((dir) =>
+    whenLoaded(clientFile(dir), () => {
+      const axios = removed ? undefined : sdkAxios(dir);
+      if (axios === undefined || attached.includes(axios)) return;
+      attach(axios, options);
+      attached.push(axios);
+    }),
+  );
   return () => {
-    for (const axios of modules) {
+    removed = true;
+    for (const cancel of cancels) cancel();
+    for (const axios of attached) {
       const entry = installed.get(axios);
       if (entry === undefined || !entry.hosts.delete(options) || entry.hosts.size > 0) continue;
       installed.delete(axios);

@@ -35,7 +35,7 @@ export interface CodeCache {
 }
 
 /** Whether `dir` is a directory only this user can read and write (or could be made one). */
-function privateDir(dir: string): boolean {
+export function privateDir(dir: string): boolean {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const st = lstatSync(dir);

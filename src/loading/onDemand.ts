@@ -10,6 +10,9 @@ import { join, sep } from 'node:path';
  * A file that cannot be resolved, or that is loaded already, is left as it is: the package
  * then loads as it always did.
  */
+/** The stand-ins whose real module has not loaded yet, by file, with what waits for it. */
+const waiting = new Map<string, { readonly stand: NodeModule; readonly callbacks: Array<() => void> }>();
+
 export function loadOnDemand(resolveFile: () => string): void {
   let file: string;
   try {
@@ -28,6 +31,9 @@ export function loadOnDemand(resolveFile: () => string): void {
       // The real module takes the stand-in's place in the cache, for whatever requires it next.
       delete require.cache[file];
       Object.defineProperties(target, Object.getOwnPropertyDescriptors(require(file) as object));
+      const callbacks = waiting.get(file)?.callbacks ?? [];
+      waiting.delete(file);
+      for (const callback of callbacks) callback();
     }
     return target;
   };
@@ -42,6 +48,29 @@ export function loadOnDemand(resolveFile: () => string): void {
     getOwnPropertyDescriptor: (_, key) => Reflect.getOwnPropertyDescriptor(real(), key),
   });
   require.cache[file] = stand;
+  waiting.set(file, { stand, callbacks: [] });
+}
+
+/**
+ * Runs `callback` when `file`'s real module has loaded: now if it has, or if it is not
+ * loaded on demand; else right after the first look at an export loads it, before that
+ * export is handed out (so before anything the caller does with it). Returns what cancels a
+ * callback that has not run yet.
+ */
+export function whenLoaded(file: string, callback: () => void): () => void {
+  const entry = waiting.get(file);
+  // A stand-in someone took out of the cache no longer sees the real module load.
+  if (entry === undefined || require.cache[file] !== entry.stand) {
+    waiting.delete(file);
+    for (const waited of [...(entry?.callbacks ?? []), callback]) waited();
+    return () => undefined;
+  }
+  const { callbacks } = entry;
+  callbacks.push(callback);
+  return () => {
+    const at = callbacks.indexOf(callback);
+    if (at >= 0) callbacks.splice(at, 1);
+  };
 }
 
 /** `file` inside the installed package `pkg`, which its `exports` map may not list. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadOnDemand, packageFile } from '../../../src/loading/onDemand';
+import { loadOnDemand, packageFile, whenLoaded } from '../../../src/loading/onDemand';
 
 /** A module that counts its loads in a global and exports the way tsc and zod do. */
 function fixture(t: { after(fn: () => void): void }): { file: string; loads: () => number } {
@@ -48,6 +48,39 @@ test('a module loaded already, or one that does not resolve, is left alone', (t)
   assert.equal(require(file), real);
   assert.equal(loads(), 1);
   assert.doesNotThrow(() => loadOnDemand(() => require.resolve('no-such-package-ledgerflow')));
+});
+
+test('whenLoaded runs after the real module loads, before the export that loaded it is used', (t) => {
+  const { file, loads } = fixture(t);
+  loadOnDemand(() => file);
+  t.after(() => delete require.cache[file]);
+  const seen: number[] = [];
+  whenLoaded(file, () => seen.push(loads()));
+  const cancelled = whenLoaded(file, () => seen.push(-1));
+  cancelled();
+  const mod = require(file) as { double(n: number): number };
+  assert.equal(seen.length, 0, 'requiring the stand-in runs nothing');
+  const double = mod.double;
+  assert.deepEqual(seen, [1], 'ran once, with the real module loaded, before the export was handed out');
+  assert.equal(double(4), 8);
+  mod.double(1);
+  whenLoaded(file, () => seen.push(2));
+  assert.deepEqual(seen, [1, 2], 'after the load, at once');
+});
+
+test('whenLoaded runs at once for a module not loaded on demand, or whose stand-in left the cache', (t) => {
+  const { file } = fixture(t);
+  let ran = 0;
+  whenLoaded(file, () => ran++);
+  assert.equal(ran, 1, 'not loaded on demand');
+  loadOnDemand(() => file);
+  whenLoaded(file, () => ran++);
+  assert.equal(ran, 1);
+  delete require.cache[file];
+  // Whatever loads the file now loads it without the stand-in: nothing waits for a load that
+  // will not come through it.
+  whenLoaded(file, () => ran++);
+  assert.equal(ran, 3, 'the waiting callback and the new one');
 });
 
 test('packageFile finds a file its package does not export', () => {
