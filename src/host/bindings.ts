@@ -125,6 +125,7 @@ export function createInvoker(extensions: readonly HostExtension[], deps: Invoke
   const succeeded = (fn: RegisteredFunction, invocationId: string, started: number): void => {
     if (logger.isLevelEnabled('debug')) logger.debug(outcome(fn, invocationId, started, {}), `Executed '${fn.name}' (Succeeded)`);
   };
+  /** An invocation whose bindings the host resolves or writes, or cannot (an unsupported one fails here, logged as any failure). */
   const withBindings = async (
     fn: RegisteredFunction,
     plan: BindingPlan,
@@ -133,6 +134,7 @@ export function createInvoker(extensions: readonly HostExtension[], deps: Invoke
     started: number,
   ): Promise<InvocationResult> => {
     try {
+      if (plan.unsupported !== undefined) throw new UnsupportedBindingError(fn.name, plan.unsupported);
       let inputs = input.inputs;
       for (const { binding, resolve } of plan.inputs) {
         if (inputs === undefined || !(binding.name in inputs)) inputs = { ...inputs, [binding.name]: await resolve(binding, fn, { invocationId }) };
@@ -152,9 +154,7 @@ export function createInvoker(extensions: readonly HostExtension[], deps: Invoke
     const invocationId = input.invocationId ?? randomUUID();
     const started = performance.now();
     const plan = planOf(fn);
-    if (plan.unsupported !== undefined)
-      return Promise.reject(new UnsupportedBindingError(fn.name, plan.unsupported)).catch((err: unknown) => failed(fn, invocationId, started, err));
-    if (plan.inputs.length > 0 || plan.outputs.length > 0) return withBindings(fn, plan, input, invocationId, started);
+    if (plan.unsupported !== undefined || plan.inputs.length > 0 || plan.outputs.length > 0) return withBindings(fn, plan, input, invocationId, started);
     // Most invocations (activities, orchestrator episodes) have no bindings to resolve or
     // write: no async frame of their own around the programming model's.
     return invokeFunction(deps, fn, input, invocationId).then(
