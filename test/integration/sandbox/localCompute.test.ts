@@ -146,10 +146,12 @@ for (const kind of kinds) {
       assert.deepEqual(readFileSync(join(leased, 'a.txt'), 'utf8'), 'lorem ipsum lorem\n');
     });
 
+    // The dedicated user's stage binds the whole run dir (other jobs' folders too) over /tmp
+    // before bwrap builds the job's root: none of it may reach the job.
     test('a job sees neither datasets it did not lease nor the data dir', async () => {
       const { observation, log } = await run(
         withVolume(
-          `for p in ${unleased} ${dataDir} ${dataDir}/keys/master.key ${root} /home/jovyan/uio; do test -e "$p" && echo "visible $p"; done; ls /; cat /proc/1/cmdline > cmdline.txt; echo checked`,
+          `for p in ${unleased} ${dataDir} ${dataDir}/keys/master.key ${root} /home/jovyan/uio /tmp/jobs /tmp/etc /tmp/workspace; do test -e "$p" && echo "visible $p"; done; ls /; cat /proc/1/cmdline > cmdline.txt; echo checked`,
         ),
       );
       assert.equal(observation.phase, 'Succeeded');
