@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { fixtureApp } from '../../../bench/support/host';
 import { event, EventType } from '../../../src/durable/history';
+import { entityTriggerJson } from '../../../src/durable/entities';
 import { replayText } from '../../../src/durable/triggerInput';
 import { invokeDirectly } from '../../../src/host/app/directInvocation';
 import { HookRegistry } from '../../../src/host/app/hooks';
@@ -159,6 +160,18 @@ test('an orchestrator episode: the same state back from the SDK', async () => {
   const state = JSON.parse(r.direct.result.returnValue?.json ?? 'null') as { isDone: boolean; output: unknown };
   assert.equal(state.isDone, true);
   assert.deepEqual(state.output, [6, 'i1', false]);
+});
+
+test('an entity batch: the same state and results back from the SDK', async () => {
+  const triggerJson = entityTriggerJson('@counter@c1', '2', [
+    { id: 'r1', op: 'add', signal: false, input: '3' },
+    { id: 'r2', op: 'add', signal: true },
+  ]);
+  const r = await both('counter', { trigger: { json: triggerJson } });
+  assert.deepEqual({ ...r.direct.result, invocationId: 'id' }, { ...r.model.result, invocationId: 'id' });
+  const state = JSON.parse(r.direct.result.returnValue?.json ?? 'null') as { entityState: string; results: { result: string }[] };
+  assert.equal(state.entityState, '5');
+  assert.equal(state.results[0]?.result, '5');
 });
 
 test('data the model converts specially, hooks, extra inputs and other triggers stay with the model', () => {
