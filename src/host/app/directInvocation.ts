@@ -69,6 +69,23 @@ function triggerOptionsOf(fn: RegisteredFunction): FunctionOptions['trigger'] | 
   return options;
 }
 
+/** The model's user log handler: a line logged after the function finished still goes
+ * out, after a warning that something was not awaited. */
+class HandlerLog extends InvocationLog {
+  /** Set once the function's promise settled. */
+  done = false;
+
+  write(level: RpcLogLevel, args: unknown[]): void {
+    if (this.done && this.state !== 'postInvocationHooks') {
+      const warning =
+        "Warning: Unexpected call to 'log' on the context object after function execution has completed. Please check for asynchronous calls that are not awaited. " +
+        `Function name: ${this.functionName}. Invocation Id: ${this.invocationId}.`;
+      this.log('warning', 'system', format(warning));
+    }
+    this.log(level, 'user', format(...args));
+  }
+}
+
 /**
  * The invocation done directly, or undefined when it must go through the programming
  * model: another model, a trigger or data the model treats specially, extra inputs, or
@@ -97,19 +114,18 @@ export function invokeDirectly(
   }
   if (value === UNSUPPORTED || triggerMetadata === undefined) return undefined;
   const retry = input.retryContext;
-  const log = new InvocationLog(deps.hooks, deps.logger, fn.name, invocationId);
-  const handlerLog = new HandlerLog(log, fn.name, invocationId);
+  const log = new HandlerLog(deps.hooks, deps.logger, fn.name, invocationId);
   const context = new Context({
     invocationId,
     functionName: fn.name,
-    logHandler: (level, ...args) => handlerLog.write(level, args),
+    logHandler: (level, ...args) => log.write(level, args),
     retryContext: retry && { retryCount: retry.retryCount, maxRetryCount: retry.maxRetryCount },
     traceContext: undefined,
     triggerMetadata,
     options: { trigger: { ...trigger }, return: undefined, extraInputs: [], extraOutputs: [] },
   });
   log.invocationContext = context;
-  return run(fn, log, handlerLog, value, context, input.inspectResult, invocationId);
+  return run(fn, log, value, context, input.inspectResult, invocationId);
 }
 
 /** `fromRpcTriggerMetadata` (every key camel-cased, every value converted), or undefined
@@ -125,31 +141,9 @@ function metadataOf(metadata: InvocationInput['triggerMetadata']): Record<string
   return result;
 }
 
-/** The model's user log handler: a line logged after the function finished still goes
- * out, after a warning that something was not awaited. */
-class HandlerLog {
-  done = false;
-  constructor(
-    private readonly log: InvocationLog,
-    private readonly functionName: string,
-    private readonly invocationId: string,
-  ) {}
-
-  write(level: RpcLogLevel, args: unknown[]): void {
-    if (this.done && this.log.state !== 'postInvocationHooks') {
-      const warning =
-        "Warning: Unexpected call to 'log' on the context object after function execution has completed. Please check for asynchronous calls that are not awaited. " +
-        `Function name: ${this.functionName}. Invocation Id: ${this.invocationId}.`;
-      this.log.log('warning', 'system', format(warning));
-    }
-    this.log.log(level, 'user', format(...args));
-  }
-}
-
 async function run(
   fn: RegisteredFunction,
-  log: InvocationLog,
-  handlerLog: HandlerLog,
+  log: HandlerLog,
   value: unknown,
   context: object,
   inspectResult: InvocationInput['inspectResult'],
@@ -161,7 +155,7 @@ async function run(
     result = await fn.callback(value, context);
   } finally {
     log.state = undefined;
-    handlerLog.done = true;
+    log.done = true;
   }
   inspectResult?.(result);
   return { invocationId, returnValue: toTypedData(result), outputs: NO_OUTPUTS };

@@ -34,7 +34,7 @@ export class InvocationLog {
   constructor(
     private readonly hooks: HookRegistry,
     private readonly logger: Logger,
-    private readonly functionName: string,
+    protected readonly functionName: string,
     readonly invocationId: string,
   ) {}
 
