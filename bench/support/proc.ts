@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** CPU ms a process has used so far, all its threads (Linux /proc, USER_HZ = 100), to report
  * cost independent of how busy the machine is; undefined elsewhere. */
@@ -48,4 +49,43 @@ export function rssBytes(pid: number): number {
   const line = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   if (line === null) throw new Error(`no VmRSS for ${pid}`);
   return Number(line[1]) * 1024;
+}
+
+/** CPU of a process tree from now on, whatever runs in it (Linux cgroup v1 `cpuacct`, as
+ * root): the processes given are moved into a group of their own, and everything they start
+ * from then on is counted with them, including processes that have exited. */
+export interface TreeCpu {
+  /** CPU ms the group has used since it was made. */
+  ms(): number;
+  /** Removes the group (its processes must be gone). */
+  close(): void;
+}
+
+const CPUACCT = '/sys/fs/cgroup/cpuacct';
+
+/** undefined where there is no writable cpuacct hierarchy (cgroup v2 only, not root). */
+export function treeCpu(pids: readonly number[]): TreeCpu | undefined {
+  const dir = join(CPUACCT, `lf-bench-${process.pid}-${pids[0] ?? 0}`);
+  try {
+    mkdirSync(dir);
+  } catch {
+    return undefined;
+  }
+  try {
+    for (const pid of pids) writeFileSync(join(dir, 'cgroup.procs'), String(pid));
+  } catch {
+    rmdirSync(dir);
+    return undefined;
+  }
+  const usage = () => Number(readFileSync(join(dir, 'cpuacct.usage'), 'utf8')) / 1e6;
+  const start = usage();
+  return {
+    ms: () => usage() - start,
+    close: () => rmdirSync(dir),
+  };
+}
+
+/** A process and the processes it started that still run. */
+export function withChildren(pid: number): number[] {
+  return [pid, ...childPids(pid)];
 }
