@@ -57,23 +57,44 @@ export function rssBytes(pid: number): number {
 export interface TreeCpu {
   /** CPU ms the group has used since it was made. */
   ms(): number;
-  /** Removes the group (its processes must be gone). */
+  /** Moves the given processes that still run back where they were and removes the group;
+   * throws while processes they started are still in it. */
   close(): void;
 }
 
 const CPUACCT = '/sys/fs/cgroup/cpuacct';
 
+/** The cpuacct group of a process, relative to the hierarchy's root. */
+function cpuacctGroup(pid: number): string | undefined {
+  const line = readFileSync(`/proc/${pid}/cgroup`, 'utf8')
+    .split('\n')
+    .find((l) => l.split(':')[1]?.split(',').includes('cpuacct'));
+  return line?.split(':')[2];
+}
+
 /** undefined where there is no writable cpuacct hierarchy (cgroup v2 only, not root). */
 export function treeCpu(pids: readonly number[]): TreeCpu | undefined {
   const dir = join(CPUACCT, `lf-bench-${process.pid}-${pids[0] ?? 0}`);
+  const from = new Map(pids.map((pid) => [pid, cpuacctGroup(pid)]));
+  if ([...from.values()].some((g) => g === undefined)) return undefined;
   try {
     mkdirSync(dir);
   } catch {
     return undefined;
   }
+  const back = () => {
+    for (const [pid, group] of from) {
+      try {
+        writeFileSync(join(CPUACCT, group ?? '/', 'cgroup.procs'), String(pid));
+      } catch {
+        // gone
+      }
+    }
+  };
   try {
     for (const pid of pids) writeFileSync(join(dir, 'cgroup.procs'), String(pid));
   } catch {
+    back();
     rmdirSync(dir);
     return undefined;
   }
@@ -81,7 +102,10 @@ export function treeCpu(pids: readonly number[]): TreeCpu | undefined {
   const start = usage();
   return {
     ms: () => usage() - start,
-    close: () => rmdirSync(dir),
+    close: () => {
+      back();
+      rmdirSync(dir);
+    },
   };
 }
 
