@@ -56,32 +56,20 @@ async function bwrapCeiling(spawns: number): Promise<{ perSecond: number; cpuMs:
     let next = 0;
     // This process is idle but for the spawns (the host is, too, once its runs are done).
     const tree = treeCpu([process.pid]);
-    const started = performance.now();
-    await Promise.all(
-      Array.from({ length: availableParallelism() }, async () => {
-        while (next++ < spawns) await once();
-      }),
-    );
-    const perSecond = (spawns * 1000) / (performance.now() - started);
-    const cpuMs = tree === undefined ? undefined : tree.ms() / spawns;
-    tree?.close();
-    return { perSecond, cpuMs };
+    try {
+      const started = performance.now();
+      await Promise.all(
+        Array.from({ length: availableParallelism() }, async () => {
+          while (next++ < spawns) await once();
+        }),
+      );
+      const perSecond = (spawns * 1000) / (performance.now() - started);
+      return { perSecond, cpuMs: tree === undefined ? undefined : tree.ms() / spawns };
+    } finally {
+      await tree?.close();
+    }
   } finally {
     rmSync(root, { recursive: true, force: true });
-  }
-}
-
-/** Removes the accounting group once the host's processes have left it (the spawner helper
- * exits when the host's channel closes). */
-async function closeWhenEmpty(tree: TreeCpu): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      tree.close();
-      return;
-    } catch (err) {
-      if (attempt >= 40) throw err;
-      await sleep(50);
-    }
   }
 }
 
@@ -194,7 +182,7 @@ export const concurrency: BenchModule = {
       ];
     } finally {
       await host.kill();
-      if (tree !== undefined) await closeWhenEmpty(tree);
+      await tree?.close();
     }
   },
 };

@@ -57,9 +57,10 @@ export function rssBytes(pid: number): number {
 export interface TreeCpu {
   /** CPU ms the group has used since it was made. */
   ms(): number;
-  /** Moves the given processes that still run back where they were and removes the group;
-   * throws while processes they started are still in it. */
-  close(): void;
+  /** Moves the given processes that still run back where they were and removes the group
+   * once the processes they started have left it (waits up to 2 s; a group left behind is
+   * reported on stderr, not thrown, so that it cannot hide the run's own error). */
+  close(): Promise<void>;
 }
 
 const CPUACCT = '/sys/fs/cgroup/cpuacct';
@@ -102,9 +103,20 @@ export function treeCpu(pids: readonly number[]): TreeCpu | undefined {
   const start = usage();
   return {
     ms: () => usage() - start,
-    close: () => {
+    close: async () => {
       back();
-      rmdirSync(dir);
+      for (let attempt = 0; ; attempt++) {
+        try {
+          rmdirSync(dir);
+          return;
+        } catch (err) {
+          if (attempt >= 40) {
+            process.stderr.write(`bench: could not remove ${dir}: ${String(err)}\n`);
+            return;
+          }
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
     },
   };
 }
