@@ -65,11 +65,13 @@ export interface TreeCpu {
 
 const CPUACCT = '/sys/fs/cgroup/cpuacct';
 
-/** The cpuacct group of a process, relative to the hierarchy's root. */
+/** The cpuacct group of a process, relative to the hierarchy's root; undefined where cpuacct
+ * shares its hierarchy with cpu (`cpu,cpuacct`): the local runner moves each job into a cpu
+ * group of its own there, which would take the job's CPU out of the count. */
 function cpuacctGroup(pid: number): string | undefined {
   const line = readFileSync(`/proc/${pid}/cgroup`, 'utf8')
     .split('\n')
-    .find((l) => l.split(':')[1]?.split(',').includes('cpuacct'));
+    .find((l) => l.split(':')[1] === 'cpuacct');
   return line?.split(':')[2];
 }
 
