@@ -16,6 +16,9 @@ import { loadOnDemand, packageFile } from './onDemand';
  * - yaml (about a twentieth of loading the app) parses workflow files, which the API reads
  *   only when a workflow is submitted, approved or scheduled; the route table imports it at
  *   load through the workflow spec.
+ * - The route table's request and answer schemas (src/api), built when a route first
+ *   validates or the OpenAPI document is made: the table reads them in getters. A module
+ *   that something else reads at load loads then, as before.
  */
 loadOnDemand(() => packageFile('zod', 'v4/locales/index.cjs'));
 loadOnDemand(() => packageFile('durable-functions', 'lib/src/durableClient/getClient.js'));
@@ -28,3 +31,6 @@ for (const replay of [
   loadOnDemand(() => packageFile('durable-functions', `lib/src/${replay}`));
 }
 loadOnDemand(() => require.resolve('yaml'));
+for (const api of ['datasetRequests', 'approvalRequests', 'scheduleRequests', 'workflowRequests', 'schemas']) {
+  loadOnDemand(() => require.resolve(`../api/${api}`));
+}
