@@ -17,7 +17,8 @@ import { loadOnDemand, packageFile } from './onDemand';
  *   only when a workflow is submitted, approved or scheduled; the route table imports it at
  *   load through the workflow spec.
  * - The route table's request and answer schemas (src/api), built when a route first
- *   validates or the OpenAPI document is made: the table reads them in getters. A module
+ *   validates or the OpenAPI document is made: the table reads them in getters. So are the
+ *   ledger's record schemas, which the ledger follower reads with the first events. A module
  *   that something else reads at load loads then, as before.
  */
 loadOnDemand(() => packageFile('zod', 'v4/locales/index.cjs'));
@@ -31,6 +32,6 @@ for (const replay of [
   loadOnDemand(() => packageFile('durable-functions', `lib/src/${replay}`));
 }
 loadOnDemand(() => require.resolve('yaml'));
-for (const api of ['datasetRequests', 'approvalRequests', 'scheduleRequests', 'workflowRequests', 'schemas']) {
+for (const api of ['datasetRequests', 'approvalRequests', 'scheduleRequests', 'workflowRequests', 'schemas', 'ledgerRecords']) {
   loadOnDemand(() => require.resolve(`../api/${api}`));
 }
