@@ -100,6 +100,11 @@ export class ActivityPool {
     });
   }
 
+  /** Starts the dispatched items now, once the commit that schedules them went to the writer thread. */
+  startNow(): void {
+    if (this.scheduled) this.pump();
+  }
+
   private claim(): void {
     const local = `${hostname()}:`;
     // An owner on this machine whose process is gone (or an earlier engine in this

@@ -52,6 +52,8 @@ export class DurableEngine extends ClientOperations {
   private readyQueue: Live[] = [];
   private episodesRunning = 0;
   private episodePumpScheduled = false;
+  /** Episodes started by the episode pump that have not yet written their batch. */
+  private unwritten = 0;
 
   private wakeups: { at: number; live: Live }[] = [];
   private wakeTimer: NodeJS.Timeout | undefined;
@@ -230,12 +232,20 @@ export class DurableEngine extends ClientOperations {
       if (this.lives.get(live.row.instanceId) !== live) continue;
       this.episodesRunning++;
       live.busy = true;
-      const episode = this.runEpisode(live);
+      this.unwritten++;
+      let wrote = false;
+      const written = (): void => {
+        if (wrote) return;
+        wrote = true;
+        if (--this.unwritten === 0) this.roundWritten();
+      };
+      const episode = this.runEpisode(live, written);
       this.episodes.add(episode);
       this.track(
         episode
           .catch((err: unknown) => this.onFatal(err))
           .finally(() => {
+            written();
             this.episodes.delete(episode);
             live.busy = false;
             this.episodesRunning--;
@@ -246,7 +256,21 @@ export class DurableEngine extends ClientOperations {
     }
   }
 
-  private async runEpisode(live: Live): Promise<void> {
+  /**
+   * Every episode the pump started has written its batch (most replays finish without I/O,
+   * so within the turn that started them): their commit goes to the writer thread now,
+   * and the activities they scheduled start right after it, rather than a loop iteration
+   * later (behind the poll phase's I/O: HTTP requests, the writer's replies), which is
+   * where `write` and `dispatch` alone would put them. Batches written in the same turn
+   * still share one transaction: the last episode of the round sends them all.
+   */
+  private roundWritten(): void {
+    this.commits.flushNow();
+    this.activities.startNow();
+  }
+
+  /** `written` is called once the episode's batch is written (or when it writes none). */
+  private async runEpisode(live: Live, written: () => void): Promise<void> {
     if (isEntityId(live.row.instanceId)) return this.entities.runBatch(live);
     const now = new Date();
     const nowMs = now.getTime();
@@ -340,6 +364,7 @@ export class DurableEngine extends ClientOperations {
     // restart decides them again and they run again (at-least-once, as DurableTask's Azure
     // Storage backend, which sends its work messages before it writes the history).
     this.activities.dispatch(dispatch);
+    written();
     const settle = (): void => {
       for (const m of admittedRaised) m.ticket?.resolve();
       settleStored();

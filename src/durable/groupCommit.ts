@@ -67,6 +67,12 @@ export class GroupCommit {
     });
   }
 
+  /** Sends what is pending to the writer now rather than in the next turn (when none is in flight). */
+  flushNow(): void {
+    // A full disk's retries keep their own pace.
+    if (this.diskFullSince === undefined) this.flush();
+  }
+
   /**
    * Commits what is pending now (after the transaction in flight), then records nothing
    * more and closes the writer. Synchronous: shutdown's last step, before the leases are
