@@ -52,8 +52,9 @@ export class DurableEngine extends ClientOperations {
   private readyQueue: Live[] = [];
   private episodesRunning = 0;
   private episodePumpScheduled = false;
-  /** Episodes started by the episode pump that have not yet written their batch. */
+  /** Episodes started by the episode pump that have not yet written their batch, or not yet ended. */
   private unwritten = 0;
+  private unsettled = 0;
 
   private wakeups: { at: number; live: Live }[] = [];
   private wakeTimer: NodeJS.Timeout | undefined;
@@ -233,11 +234,16 @@ export class DurableEngine extends ClientOperations {
       this.episodesRunning++;
       live.busy = true;
       this.unwritten++;
+      this.unsettled++;
       let wrote = false;
       const written = (): void => {
         if (wrote) return;
         wrote = true;
-        if (--this.unwritten === 0) this.roundWritten();
+        // Every episode the pump started has written its batch (most replays finish without
+        // I/O, so within the turn that started them): their commit goes to the writer thread
+        // now rather than a loop iteration later, behind the poll phase's I/O (HTTP requests,
+        // the writer's replies). Batches written in the same turn still share a transaction.
+        if (--this.unwritten === 0) this.commits.flushNow();
       };
       const episode = this.runEpisode(live, written);
       this.episodes.add(episode);
@@ -251,22 +257,14 @@ export class DurableEngine extends ClientOperations {
             this.episodesRunning--;
             this.kick(live);
             this.pumpEpisodes();
+            // No episode is running and their commit went to the writer: the activities they
+            // scheduled start now (not in the next loop iteration). Not sooner: completions
+            // that arrive while their episode runs would start the next one with only some of
+            // them (a fan-out of a thousand would then replay its history many times).
+            if (--this.unsettled === 0 && this.unwritten === 0) this.activities.startNow();
           }),
       );
     }
-  }
-
-  /**
-   * Every episode the pump started has written its batch (most replays finish without I/O,
-   * so within the turn that started them): their commit goes to the writer thread now,
-   * and the activities they scheduled start right after it, rather than a loop iteration
-   * later (behind the poll phase's I/O: HTTP requests, the writer's replies), which is
-   * where `write` and `dispatch` alone would put them. Batches written in the same turn
-   * still share one transaction: the last episode of the round sends them all.
-   */
-  private roundWritten(): void {
-    this.commits.flushNow();
-    this.activities.startNow();
   }
 
   /** `written` is called once the episode's batch is written (or when it writes none). */
