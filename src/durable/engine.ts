@@ -100,6 +100,12 @@ export class DurableEngine extends ClientOperations {
       },
       discard: (id) => void this.write({ deleteActivities: [id] }).catch((err: unknown) => this.onFatal(err)),
       track: (p) => this.track(p),
+      // Once no activity runs, no completion can arrive in this turn any more: the episodes
+      // they made ready start now, not after the poll phase's I/O (in the host, the status
+      // requests and the start's answer that waited while the activities ran).
+      drained: () => {
+        if (this.readyQueue.length > 0) queueMicrotask(() => this.pumpEpisodes());
+      },
     });
   }
 
