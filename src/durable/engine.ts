@@ -355,7 +355,14 @@ export class DurableEngine extends ClientOperations {
       batch.appendHistory = [{ instanceId: s.instanceId, from: live.historyLength, events: appended }];
       live.historyLength += appended.length;
     }
-    if (finished) batch.dropWorkOf = [s.instanceId];
+    if (finished) {
+      // Every message and activity row left is the instance's own, dropped by instance id in
+      // the same transaction: deleting the taken ones by id first only costs a lookup each
+      // (a 1,000-activity fan-in's commit took about twice as long with them).
+      batch.dropWorkOf = [s.instanceId];
+      delete batch.deleteMessages;
+      delete batch.deleteActivities;
+    }
     batch.putInstances = [...(batch.putInstances ?? []), row];
 
     const committed = this.write(batch);
