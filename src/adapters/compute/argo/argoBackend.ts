@@ -1,23 +1,18 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Settings } from '../../../config/settings';
 import { LedgerflowError } from '../../../core/errors';
-import type { FileDigest } from '../../../core/workflow/outputs';
 import type { Logger } from '../../../observability/logger';
-import type { DagComputeBackend, JobHandle, JobLaunch, JobObservation, ResolvedVolume, RunLaunch, TimedLine, TimedLogQuery } from '../../../ports/compute';
+import type { DagComputeBackend, JobHandle, JobLaunch, JobObservation, ResolvedVolume, RunLaunch } from '../../../ports/compute';
 import { ARGO_GROUP, ARGO_PLURAL, ARGO_VERSION, argoWorkflow, type ArgoNodeStatus, type ArgoRun, type ArgoWorkflow } from '../manifests/argoWorkflow';
 import { callbackSecret } from '../manifests/job';
 import { names } from '../manifests/names';
-import { clusterOptions, type ClusterOptions } from '../manifests/options';
+import { clusterOptions } from '../manifests/options';
 import { ignoreNotFound, loadKubeConfig, mergePatch } from '../kubernetes/client';
-import { ClusterObjects } from '../kubernetes/clusterObjects';
+import { ClusterBackend, type ClusterBackendOptions } from '../kubernetes/clusterBackend';
 import { withCompensation } from '../kubernetes/compensation';
 import { iso } from '../kubernetes/observe';
 
-export interface ArgoBackendOptions {
-  kubeConfig: k8s.KubeConfig;
-  cluster: ClusterOptions;
-  log: Logger;
-}
+export type ArgoBackendOptions = ClusterBackendOptions;
 
 const WORKFLOW_LABEL = 'workflows.argoproj.io/workflow';
 const NODE_NAME_ANNOTATION = 'workflows.argoproj.io/node-name';
@@ -47,24 +42,17 @@ function parseRef(handle: JobHandle): { workflow: string; task: string } {
  * Cancel stops the node's whole Workflow (`spec.shutdown: Terminate`): a run's jobs are
  * canceled together anyway. Cleanup deletes the run's Workflows and every object it made.
  */
-export class ArgoWorkflowsBackend implements DagComputeBackend {
+export class ArgoWorkflowsBackend extends ClusterBackend<ArgoBackendOptions> implements DagComputeBackend {
   readonly kind = 'argo' as const;
-  /** Logs live in the job pods, which cleanup deletes. */
-  readonly cleanupDeletesLogs = true;
-  private readonly objects: ClusterObjects;
   private readonly custom: k8s.CustomObjectsApi;
 
-  constructor(private readonly options: ArgoBackendOptions) {
-    this.objects = new ClusterObjects(options.kubeConfig, options.cluster, options.log);
+  constructor(options: ArgoBackendOptions) {
+    super(options);
     this.custom = options.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
   }
 
   static fromSettings(s: Settings, log: Logger): ArgoWorkflowsBackend {
     return new ArgoWorkflowsBackend({ kubeConfig: loadKubeConfig({ kubeconfig: s.K8S_KUBECONFIG, context: s.K8S_CONTEXT }), cluster: clusterOptions(s), log });
-  }
-
-  prepareWorkspace(workflowId: string, files: Record<string, string>): Promise<void> {
-    return this.objects.prepareWorkspace(workflowId, files);
   }
 
   async launch(job: JobLaunch, volumes: ResolvedVolume[]): Promise<JobHandle> {
@@ -124,49 +112,22 @@ export class ArgoWorkflowsBackend implements DagComputeBackend {
     );
   }
 
-  async logs(handle: JobHandle): Promise<string> {
-    return this.objects.podLog(await this.nodePod(handle));
-  }
-
-  async timedLog(handle: JobHandle, query: TimedLogQuery): Promise<TimedLine[] | undefined> {
-    return this.objects.timedPodLog(await this.nodePod(handle), query);
-  }
-
   /** The pod of the job's node in the run's Workflow. */
-  private nodePod(handle: JobHandle): Promise<k8s.V1Pod | undefined> {
+  protected jobPod(handle: JobHandle): Promise<k8s.V1Pod | undefined> {
     const { workflow, task } = parseRef(handle);
     const nodeName = `${workflow}.${task}`;
     return this.objects.findPod(`${WORKFLOW_LABEL}=${workflow}`, (p) => p.metadata?.annotations?.[NODE_NAME_ANNOTATION] === nodeName);
   }
 
-  readWorkspaceFile(workflowId: string, path: string): Promise<Buffer | undefined> {
-    return this.objects.readWorkspaceFile(workflowId, path);
-  }
-
-  workspaceFiles(workflowId: string): Promise<FileDigest[]> {
-    return this.objects.workspaceFiles(workflowId);
-  }
-
-  /** Everything of the run, the workspace claim included (cleanup without keepOutputs). */
-  deleteOutputs(workflowId: string): Promise<void> {
-    return this.cleanup(workflowId);
-  }
-
-  async cleanup(workflowId: string, options: { keepOutputs?: boolean } = {}): Promise<void> {
-    const namespace = this.options.cluster.namespace;
-    await this.objects.cleanup(
-      workflowId,
-      (labelSelector) =>
-        this.custom.deleteCollectionNamespacedCustomObject({
-          group: ARGO_GROUP,
-          version: ARGO_VERSION,
-          namespace,
-          plural: ARGO_PLURAL,
-          labelSelector,
-          propagationPolicy: 'Background',
-        }),
-      options.keepOutputs,
-    );
+  protected deleteRunObjects(namespace: string, labelSelector: string): Promise<unknown> {
+    return this.custom.deleteCollectionNamespacedCustomObject({
+      group: ARGO_GROUP,
+      version: ARGO_VERSION,
+      namespace,
+      plural: ARGO_PLURAL,
+      labelSelector,
+      propagationPolicy: 'Background',
+    });
   }
 }
 

@@ -1,20 +1,16 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Settings } from '../../../config/settings';
-import type { FileDigest } from '../../../core/workflow/outputs';
 import type { Logger } from '../../../observability/logger';
-import type { ComputeBackend, JobHandle, JobLaunch, JobObservation, ResolvedVolume, TimedLine, TimedLogQuery } from '../../../ports/compute';
+import type { ComputeBackend, JobHandle, JobLaunch, JobObservation, ResolvedVolume } from '../../../ports/compute';
 import { batchJob, callbackSecret } from '../manifests/job';
-import { clusterOptions, type ClusterOptions } from '../manifests/options';
+import { clusterOptions } from '../manifests/options';
 import { background, ignoreNotFound, loadKubeConfig } from './client';
-import { ClusterObjects } from './clusterObjects';
+import { ClusterBackend, type ClusterBackendOptions } from './clusterBackend';
 import { withCompensation } from './compensation';
 import { CompletionWatcher, type CompletionWatcherOptions } from './completionWatcher';
 import { observeJob } from './observe';
 
-export interface KubernetesJobBackendOptions {
-  kubeConfig: k8s.KubeConfig;
-  cluster: ClusterOptions;
-  log: Logger;
+export interface KubernetesJobBackendOptions extends ClusterBackendOptions {
   /** How completions reach the callback (default: a POST with fetch), and how soon a failed one is retried. */
   completions?: CompletionWatcherOptions;
 }
@@ -29,16 +25,13 @@ const jobPodSelector = (jobName: string) => `batch.kubernetes.io/job-name=${jobN
  * every ledgerflow Job of the namespace) and posted to the job's callback; `status` reads
  * the Job and its pod directly, which the orchestrator uses when a callback is lost.
  */
-export class KubernetesJobBackend implements ComputeBackend {
+export class KubernetesJobBackend extends ClusterBackend<KubernetesJobBackendOptions> implements ComputeBackend {
   readonly kind = 'kubernetes' as const;
-  /** Logs live in the job pods, which cleanup deletes. */
-  readonly cleanupDeletesLogs = true;
-  private readonly objects: ClusterObjects;
   private readonly batch: k8s.BatchV1Api;
   private readonly watcher: CompletionWatcher;
 
-  constructor(private readonly options: KubernetesJobBackendOptions) {
-    this.objects = new ClusterObjects(options.kubeConfig, options.cluster, options.log);
+  constructor(options: KubernetesJobBackendOptions) {
+    super(options);
     this.batch = options.kubeConfig.makeApiClient(k8s.BatchV1Api);
     this.watcher = new CompletionWatcher(options.kubeConfig, options.cluster.namespace, this.objects, options.log, options.completions);
   }
@@ -50,10 +43,6 @@ export class KubernetesJobBackend implements ComputeBackend {
   /** Starts reporting completions; resolves once the first list has been handled. Stop with the returned function. */
   watchCompletions(): Promise<() => void> {
     return this.watcher.start();
-  }
-
-  prepareWorkspace(workflowId: string, files: Record<string, string>): Promise<void> {
-    return this.objects.prepareWorkspace(workflowId, files);
   }
 
   async launch(job: JobLaunch, volumes: ResolvedVolume[]): Promise<JobHandle> {
@@ -73,40 +62,18 @@ export class KubernetesJobBackend implements ComputeBackend {
     const namespace = this.options.cluster.namespace;
     const job = await ignoreNotFound(this.batch.readNamespacedJob({ name: handle.ref, namespace }));
     if (job === undefined) return { phase: 'Unknown', exitCode: null, message: 'the Job no longer exists' };
-    return observeJob(job, await this.objects.findPod(jobPodSelector(handle.ref)));
+    return observeJob(job, await this.jobPod(handle));
   }
 
   async cancel(handle: JobHandle): Promise<void> {
     await ignoreNotFound(this.batch.deleteNamespacedJob({ name: handle.ref, namespace: this.options.cluster.namespace, body: background }));
   }
 
-  async logs(handle: JobHandle): Promise<string> {
-    return this.objects.podLog(await this.objects.findPod(jobPodSelector(handle.ref)));
+  protected jobPod(handle: JobHandle): Promise<k8s.V1Pod | undefined> {
+    return this.objects.findPod(jobPodSelector(handle.ref));
   }
 
-  async timedLog(handle: JobHandle, query: TimedLogQuery): Promise<TimedLine[] | undefined> {
-    return this.objects.timedPodLog(await this.objects.findPod(jobPodSelector(handle.ref)), query);
-  }
-
-  readWorkspaceFile(workflowId: string, path: string): Promise<Buffer | undefined> {
-    return this.objects.readWorkspaceFile(workflowId, path);
-  }
-
-  workspaceFiles(workflowId: string): Promise<FileDigest[]> {
-    return this.objects.workspaceFiles(workflowId);
-  }
-
-  /** Everything of the run, the workspace claim included (cleanup without keepOutputs). */
-  deleteOutputs(workflowId: string): Promise<void> {
-    return this.cleanup(workflowId);
-  }
-
-  async cleanup(workflowId: string, options: { keepOutputs?: boolean } = {}): Promise<void> {
-    const namespace = this.options.cluster.namespace;
-    await this.objects.cleanup(
-      workflowId,
-      (labelSelector) => this.batch.deleteCollectionNamespacedJob({ namespace, labelSelector, body: background }),
-      options.keepOutputs,
-    );
+  protected deleteRunObjects(namespace: string, labelSelector: string): Promise<unknown> {
+    return this.batch.deleteCollectionNamespacedJob({ namespace, labelSelector, body: background });
   }
 }
