@@ -5,7 +5,9 @@
  * getters. This one walks the wire format and hands out views of the bytes asked for; fields
  * not asked for are skipped. As google-protobuf: the last occurrence of a singular field wins,
  * a repeated field keeps every occurrence, unknown fields are ignored, and bytes that do not
- * parse (truncated, a wire type that cannot be, a field of the wrong wire type) throw.
+ * parse (truncated, a wire type that cannot be, a field read here of the wrong wire type)
+ * throw. A field not read here is skipped whatever its wire type, as protobuf-go (Fabric's
+ * peer) reads a field of the wrong wire type as unknown; google-protobuf refuses it.
  * test/unit/ledger-peer/protoReader.test.ts checks it against google-protobuf.
  */
 
