@@ -114,6 +114,8 @@ async function viaHost<T>(
     waitAll: (ids: string[]) => Promise<void>,
     hostCpuMs: () => number,
     hostMainThreadCpuMs: () => number,
+    /** POSTs `body` as JSON to an app route; resolves with the parsed answer. */
+    post: (path: string, body: unknown) => Promise<unknown>,
   ) => Promise<T>,
 ): Promise<T> {
   const appDir = mkdtempSync(join(tmpdir(), 'bench-durable-app-'));
@@ -165,6 +167,7 @@ async function viaHost<T>(
       waitAll,
       () => processCpuMs(pid) ?? NaN,
       () => threadCpuMs(pid, pid) ?? NaN,
+      async (path, body) => (await send(path, { method: 'POST', body: JSON.stringify(body) })).json(),
     );
   } finally {
     child.kill('SIGKILL');
@@ -312,7 +315,7 @@ export async function run(): Promise<BenchRow[]> {
       rows.push(throughput('parallel activities (1,000 fan-out)', (n * 1000) / ms, 'activities/s', (n * 1000) / base, 2000));
     });
   }
-  await viaHost(async (start, waitAll, hostCpuMs, hostMainThreadCpuMs) => {
+  await viaHost(async (start, waitAll, hostCpuMs, hostMainThreadCpuMs, post) => {
     await waitAll(await Promise.all(warmUpChains().map((i) => start('chain3', i))));
     const chainsHostCpu: number[] = [];
     const chainsHostMainCpu: number[] = [];
@@ -347,6 +350,20 @@ export async function run(): Promise<BenchRow[]> {
       cpuRow(
         `${CHAINS} 3-activity chains: main-thread CPU per orchestration, host vs direct engine`,
         median(chainsHostMainCpu) / CHAINS,
+        median(chainsDirectMainCpu) / CHAINS,
+      ),
+    );
+    // Where the host's main thread goes (no target): the same number of HTTP calls to a
+    // function that only echoes its JSON body (the start without the durable client and
+    // engine), against a whole orchestration on the direct engine.
+    const echoMainCpu: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      await withCpu(hostMainThreadCpuMs, echoMainCpu, () => Promise.all(Array.from({ length: CHAINS }, (_, n) => post('/api/echo', n))));
+    }
+    rows.push(
+      cpuRow(
+        `${CHAINS} calls of an HTTP function echoing its body: main-thread CPU per call, host vs a direct-engine orchestration`,
+        median(echoMainCpu) / CHAINS,
         median(chainsDirectMainCpu) / CHAINS,
       ),
     );

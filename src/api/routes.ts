@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { once } from '../core/once';
 import { datasetIdParam, leaseBody, listQuery, pushBody, registerBody, treeQuery, updateBody } from './datasetRequests';
 import { completionReportSchema } from './messages';
 import { approvalFileParams, approvalListQuery, approvalParams, approveBody, rejectBody, resultsRejectBody } from './approvalRequests';
@@ -11,6 +12,11 @@ import * as s from './schemas';
  * and describe its answers. The OpenAPI document is generated from it (src/api/openapi.ts);
  * the triggers in functions/ take their validation schemas from the same entries, so a
  * route's contract is written once.
+ *
+ * Its schema fields are getters: a route's schemas are built when it first validates a
+ * request (or the OpenAPI document is built), and the app's entry loads the modules that
+ * hold them on first use too (src/loading/deferredModules.ts); building them all was about a
+ * twentieth of a host start, spent before the first request of any kind.
  */
 export type ApiMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -71,31 +77,37 @@ export interface ApiRoute {
   readonly responses: Readonly<Record<number, ApiResponse>>;
 }
 
-const datasetParams = z.object({ id: datasetIdParam });
-const workflowParams = z.object({ id: z.string().min(1).max(128) });
-const jobLogParams = z.object({ id: workflowParams.shape.id, job: z.string().min(1).max(64) });
-const fileParams = z.object({ id: workflowParams.shape.id, path: filePathSchema });
+const datasetParams = once(() => z.object({ id: datasetIdParam }));
+const workflowParams = once(() => z.object({ id: z.string().min(1).max(128) }));
+const jobLogParams = once(() => z.object({ id: workflowParams().shape.id, job: z.string().min(1).max(64) }));
+const fileParams = once(() => z.object({ id: workflowParams().shape.id, path: filePathSchema }));
 
-const scheduleParams = z.object({ id: scheduleIdParam });
-const scheduleNotFound = { description: "no such schedule of the caller's organization", schema: s.errorBody };
+const scheduleParams = once(() => z.object({ id: scheduleIdParam }));
+const scheduleNotFound = (): ApiResponse => ({ description: "no such schedule of the caller's organization", schema: s.errorBody });
 
-const notFound = { description: 'no such dataset', schema: s.errorBody };
-const gone = { description: 'gone: the dataset was deleted', schema: s.errorBody };
+const notFound = (): ApiResponse => ({ description: 'no such dataset', schema: s.errorBody });
+const gone = (): ApiResponse => ({ description: 'gone: the dataset was deleted', schema: s.errorBody });
 const forbidden = (why: string): ApiResponse => ({ description: why, schema: s.errorBody });
-const workflowNotFound = { description: 'no such workflow visible to the caller', schema: s.errorBody };
-const approvalNotFound = {
+const workflowNotFound = (): ApiResponse => ({ description: 'no such workflow visible to the caller', schema: s.errorBody });
+const approvalNotFound = (): ApiResponse => ({
   description: "no such run visible to the caller (its requester's organization and its datasets' owners see it)",
   schema: s.errorBody,
-};
-const notDatasetOwner = forbidden("the caller's organization owns none of the run's datasets (the requester cannot decide)");
-const pendingReview = forbidden(
-  "results_pending_review: a dataset's owner reviews the run's outputs and has not released them (the reviewing owners read them); forbidden: the outputs were rejected, or exceeded maxResultBytes",
-);
-const notResultsReviewer = forbidden(
-  'only an organization reviewing the outputs (owner of a dataset whose policy says results: review) may decide; the requester cannot',
-);
-const resultsDecided = { description: "the caller organization's review is already decided, or the run has not finished", schema: s.errorBody };
-const alreadyDecided = { description: "the caller organization's requests are already decided, or the run is no longer waiting", schema: s.errorBody };
+});
+const notDatasetOwner = (): ApiResponse => forbidden("the caller's organization owns none of the run's datasets (the requester cannot decide)");
+const pendingReview = (): ApiResponse =>
+  forbidden(
+    "results_pending_review: a dataset's owner reviews the run's outputs and has not released them (the reviewing owners read them); forbidden: the outputs were rejected, or exceeded maxResultBytes",
+  );
+const notResultsReviewer = (): ApiResponse =>
+  forbidden('only an organization reviewing the outputs (owner of a dataset whose policy says results: review) may decide; the requester cannot');
+const resultsDecided = (): ApiResponse => ({
+  description: "the caller organization's review is already decided, or the run has not finished",
+  schema: s.errorBody,
+});
+const alreadyDecided = (): ApiResponse => ({
+  description: "the caller organization's requests are already decided, or the run is no longer waiting",
+  schema: s.errorBody,
+});
 
 export const routes = {
   health: {
@@ -106,7 +118,9 @@ export const routes = {
     auth: 'none',
     summary: 'Liveness and the adapters in use',
     query: noQuery,
-    responses: { 200: { description: 'the platform is up', schema: s.health } },
+    get responses() {
+      return { 200: { description: 'the platform is up', schema: s.health } };
+    },
   },
   openapi: {
     name: 'openapi',
@@ -116,7 +130,9 @@ export const routes = {
     auth: 'none',
     summary: 'This document',
     query: noQuery,
-    responses: { 200: { description: 'the OpenAPI 3.1 document of the API', contentType: 'application/json' } },
+    get responses() {
+      return { 200: { description: 'the OpenAPI 3.1 document of the API', contentType: 'application/json' } };
+    },
   },
   me: {
     name: 'me',
@@ -126,7 +142,9 @@ export const routes = {
     auth: 'user',
     summary: 'Who the caller is: the user and organization its credential names (the web console shows it and offers what that organization may do)',
     query: noQuery,
-    responses: { 200: { description: 'the caller', schema: s.identity } },
+    get responses() {
+      return { 200: { description: 'the caller', schema: s.identity } };
+    },
   },
   datasetsRegister: {
     name: 'datasetsRegister',
@@ -135,8 +153,12 @@ export const routes = {
     tag: 'datasets',
     auth: 'user',
     summary: "Register a dataset owned by the caller's organization",
-    body: registerBody,
-    responses: { 201: { description: 'registered', schema: s.dataset } },
+    get body() {
+      return registerBody;
+    },
+    get responses() {
+      return { 201: { description: 'registered', schema: s.dataset } };
+    },
   },
   datasetsList: {
     name: 'datasetsList',
@@ -145,8 +167,12 @@ export const routes = {
     tag: 'datasets',
     auth: 'user',
     summary: 'List datasets with their lease state',
-    query: listQuery,
-    responses: { 200: { description: 'a page of datasets', schema: s.datasetPage } },
+    get query() {
+      return listQuery;
+    },
+    get responses() {
+      return { 200: { description: 'a page of datasets', schema: s.datasetPage } };
+    },
   },
   datasetsGet: {
     name: 'datasetsGet',
@@ -155,8 +181,12 @@ export const routes = {
     tag: 'datasets',
     auth: 'user',
     summary: 'Read a dataset',
-    params: datasetParams,
-    responses: { 200: { description: 'the dataset', schema: s.dataset }, 404: notFound, 410: gone },
+    get params() {
+      return datasetParams();
+    },
+    get responses() {
+      return { 200: { description: 'the dataset', schema: s.dataset }, 404: notFound(), 410: gone() };
+    },
   },
   datasetsUpdate: {
     name: 'datasetsUpdate',
@@ -165,13 +195,19 @@ export const routes = {
     tag: 'datasets',
     auth: 'user',
     summary: 'Update name, description or policy (owner only)',
-    params: datasetParams,
-    body: updateBody,
-    responses: {
-      200: { description: 'the updated dataset', schema: s.dataset },
-      403: forbidden('the caller does not own the dataset'),
-      404: notFound,
-      410: gone,
+    get params() {
+      return datasetParams();
+    },
+    get body() {
+      return updateBody;
+    },
+    get responses() {
+      return {
+        200: { description: 'the updated dataset', schema: s.dataset },
+        403: forbidden('the caller does not own the dataset'),
+        404: notFound(),
+        410: gone(),
+      };
     },
   },
   datasetsDelete: {
@@ -181,12 +217,16 @@ export const routes = {
     tag: 'datasets',
     auth: 'user',
     summary: 'Delete a dataset and purge its key (owner only)',
-    params: datasetParams,
-    responses: {
-      200: { description: 'deleted; cryptoShred tells whether the key was purged', schema: s.deletedDataset },
-      403: forbidden('the caller does not own the dataset'),
-      404: notFound,
-      410: gone,
+    get params() {
+      return datasetParams();
+    },
+    get responses() {
+      return {
+        200: { description: 'deleted; cryptoShred tells whether the key was purged', schema: s.deletedDataset },
+        403: forbidden('the caller does not own the dataset'),
+        404: notFound(),
+        410: gone(),
+      };
     },
   },
   datasetsTree: {
@@ -196,9 +236,15 @@ export const routes = {
     tag: 'datasets',
     auth: 'user',
     summary: 'List the files of a dataset (owner or current lease holder)',
-    params: datasetParams,
-    query: treeQuery,
-    responses: { 200: { description: 'a page of files', schema: s.treePage }, 403: forbidden('neither owner nor lease holder'), 404: notFound, 410: gone },
+    get params() {
+      return datasetParams();
+    },
+    get query() {
+      return treeQuery;
+    },
+    get responses() {
+      return { 200: { description: 'a page of files', schema: s.treePage }, 403: forbidden('neither owner nor lease holder'), 404: notFound(), 410: gone() };
+    },
   },
   datasetsPushFiles: {
     name: 'datasetsPushFiles',
@@ -207,14 +253,20 @@ export const routes = {
     tag: 'datasets',
     auth: 'user',
     summary: 'Add a new content version (owner only), recorded on the ledger as dataset-updated',
-    params: datasetParams,
-    body: pushBody,
-    responses: {
-      200: { description: 'the dataset at its new version, with its content hash', schema: s.dataset },
-      403: forbidden('the caller does not own the dataset'),
-      404: notFound,
-      409: { description: 'another push took this version number first; push again', schema: s.errorBody },
-      410: gone,
+    get params() {
+      return datasetParams();
+    },
+    get body() {
+      return pushBody;
+    },
+    get responses() {
+      return {
+        200: { description: 'the dataset at its new version, with its content hash', schema: s.dataset },
+        403: forbidden('the caller does not own the dataset'),
+        404: notFound(),
+        409: { description: 'another push took this version number first; push again', schema: s.errorBody },
+        410: gone(),
+      };
     },
   },
   datasetsHistory: {
@@ -224,8 +276,12 @@ export const routes = {
     tag: 'datasets',
     auth: 'user',
     summary: 'The ledger history of a dataset',
-    params: datasetParams,
-    responses: { 200: { description: 'every transaction that touched the dataset, oldest first', schema: s.history }, 404: notFound, 410: gone },
+    get params() {
+      return datasetParams();
+    },
+    get responses() {
+      return { 200: { description: 'every transaction that touched the dataset, oldest first', schema: s.history }, 404: notFound(), 410: gone() };
+    },
   },
   leasesTake: {
     name: 'leasesTake',
@@ -234,13 +290,19 @@ export const routes = {
     tag: 'leases',
     auth: 'user',
     summary: 'Take the lease of a dataset',
-    params: datasetParams,
-    body: leaseBody,
-    responses: {
-      201: { description: 'leased', schema: s.leaseTaken },
-      404: notFound,
-      410: gone,
-      409: { description: 'lease_held: another holder has it; the error carries holder and expiresAt', schema: s.errorBody },
+    get params() {
+      return datasetParams();
+    },
+    get body() {
+      return leaseBody;
+    },
+    get responses() {
+      return {
+        201: { description: 'leased', schema: s.leaseTaken },
+        404: notFound(),
+        410: gone(),
+        409: { description: 'lease_held: another holder has it; the error carries holder and expiresAt', schema: s.errorBody },
+      };
     },
   },
   leasesRelease: {
@@ -250,8 +312,12 @@ export const routes = {
     tag: 'leases',
     auth: 'user',
     summary: 'Release a lease (holder or owner)',
-    params: datasetParams,
-    responses: { 204: { description: 'released' }, 403: forbidden('neither holder nor owner'), 404: notFound, 410: gone },
+    get params() {
+      return datasetParams();
+    },
+    get responses() {
+      return { 204: { description: 'released' }, 403: forbidden('neither holder nor owner'), 404: notFound(), 410: gone() };
+    },
   },
   workflowsSubmit: {
     name: 'workflowsSubmit',
@@ -260,11 +326,15 @@ export const routes = {
     tag: 'workflows',
     auth: 'user',
     summary: 'Submit a workflow run',
-    body: submitBodySchema,
+    get body() {
+      return submitBodySchema;
+    },
     rawBody: { contentType: 'application/yaml', description: 'the workflow.yaml text alone (no code files)' },
-    responses: {
-      202: { description: 'accepted; poll statusUrl', schema: s.workflowAccepted },
-      403: forbidden('the workflow mounts a dataset the caller has not leased (details name each volume)'),
+    get responses() {
+      return {
+        202: { description: 'accepted; poll statusUrl', schema: s.workflowAccepted },
+        403: forbidden('the workflow mounts a dataset the caller has not leased (details name each volume)'),
+      };
     },
   },
   workflowsList: {
@@ -274,8 +344,12 @@ export const routes = {
     tag: 'workflows',
     auth: 'user',
     summary: "Runs of the caller's organization, newest first",
-    query: workflowListQuery,
-    responses: { 200: { description: 'a page of runs', schema: s.workflowPage } },
+    get query() {
+      return workflowListQuery;
+    },
+    get responses() {
+      return { 200: { description: 'a page of runs', schema: s.workflowPage } };
+    },
   },
   workflowsGet: {
     name: 'workflowsGet',
@@ -284,8 +358,12 @@ export const routes = {
     tag: 'workflows',
     auth: 'user',
     summary: 'Status of a run and of each job',
-    params: workflowParams,
-    responses: { 200: { description: 'the run', schema: s.workflowView }, 404: workflowNotFound },
+    get params() {
+      return workflowParams();
+    },
+    get responses() {
+      return { 200: { description: 'the run', schema: s.workflowView }, 404: workflowNotFound() };
+    },
   },
   workflowsCancel: {
     name: 'workflowsCancel',
@@ -294,11 +372,15 @@ export const routes = {
     tag: 'workflows',
     auth: 'user',
     summary: 'Stop a run; cleanup follows',
-    params: workflowParams,
-    responses: {
-      202: { description: 'cancel requested', schema: s.workflowCanceling },
-      404: workflowNotFound,
-      409: { description: 'the run has already finished', schema: s.errorBody },
+    get params() {
+      return workflowParams();
+    },
+    get responses() {
+      return {
+        202: { description: 'cancel requested', schema: s.workflowCanceling },
+        404: workflowNotFound(),
+        409: { description: 'the run has already finished', schema: s.errorBody },
+      };
     },
   },
   workflowsDelete: {
@@ -308,11 +390,15 @@ export const routes = {
     tag: 'workflows',
     auth: 'user',
     summary: 'Purge a finished run now: workspace, logs, durable state, queue messages (the ledger keeps its records)',
-    params: workflowParams,
-    responses: {
-      200: { description: 'purged', schema: s.workflowDeleted },
-      404: workflowNotFound,
-      409: { description: 'the run is still running or cleaning up', schema: s.errorBody },
+    get params() {
+      return workflowParams();
+    },
+    get responses() {
+      return {
+        200: { description: 'purged', schema: s.workflowDeleted },
+        404: workflowNotFound(),
+        409: { description: 'the run is still running or cleaning up', schema: s.errorBody },
+      };
     },
   },
   workflowsJobLogs: {
@@ -322,16 +408,22 @@ export const routes = {
     tag: 'workflows',
     auth: 'user',
     summary: "A job's output, whole, from a byte offset (Range), its last lines (tail), its recent lines (since), with times (timestamps)",
-    params: jobLogParams,
-    query: logQuerySchema,
-    responses: {
-      200: {
-        description: 'stdout and stderr of the job; with since or timestamps, the chosen lines (a Range is then refused with 400 bad_request)',
-        contentType: 'text/plain',
-      },
-      206: { description: 'the part a Range or tail asked for, placed by Content-Range', contentType: 'text/plain' },
-      403: pendingReview,
-      404: { description: 'no such workflow or job, or the job has not started', schema: s.errorBody },
+    get params() {
+      return jobLogParams();
+    },
+    get query() {
+      return logQuerySchema;
+    },
+    get responses() {
+      return {
+        200: {
+          description: 'stdout and stderr of the job; with since or timestamps, the chosen lines (a Range is then refused with 400 bad_request)',
+          contentType: 'text/plain',
+        },
+        206: { description: 'the part a Range or tail asked for, placed by Content-Range', contentType: 'text/plain' },
+        403: pendingReview(),
+        404: { description: 'no such workflow or job, or the job has not started', schema: s.errorBody },
+      };
     },
   },
   workflowsFile: {
@@ -341,11 +433,15 @@ export const routes = {
     tag: 'workflows',
     auth: 'user',
     summary: 'A result file from the workflow workspace',
-    params: fileParams,
-    responses: {
-      200: { description: 'the raw file', contentType: 'application/octet-stream' },
-      403: pendingReview,
-      404: { description: 'no such workflow or file', schema: s.errorBody },
+    get params() {
+      return fileParams();
+    },
+    get responses() {
+      return {
+        200: { description: 'the raw file', contentType: 'application/octet-stream' },
+        403: pendingReview(),
+        404: { description: 'no such workflow or file', schema: s.errorBody },
+      };
     },
   },
   workflowsResults: {
@@ -355,11 +451,15 @@ export const routes = {
     tag: 'workflows',
     auth: 'user',
     summary: "The run's outputs (files and logs, with sha256) and the owners' review of them, as the ledger recorded them",
-    params: workflowParams,
-    responses: {
-      200: { description: 'the outputs and their state', schema: s.workflowResults },
-      404: { description: 'no such run visible to the caller (its requester and the reviewing owners see it), or nothing recorded', schema: s.errorBody },
-      409: { description: 'the run has not finished', schema: s.errorBody },
+    get params() {
+      return workflowParams();
+    },
+    get responses() {
+      return {
+        200: { description: 'the outputs and their state', schema: s.workflowResults },
+        404: { description: 'no such run visible to the caller (its requester and the reviewing owners see it), or nothing recorded', schema: s.errorBody },
+        409: { description: 'the run has not finished', schema: s.errorBody },
+      };
     },
   },
   workflowsResultsRelease: {
@@ -369,12 +469,16 @@ export const routes = {
     tag: 'workflows',
     auth: 'user',
     summary: "Release the outputs for the caller organization's datasets (on the ledger, naming the hash of every output, checked again first)",
-    params: workflowParams,
-    responses: {
-      200: { description: 'the outputs and their state after the decision', schema: s.workflowResults },
-      403: notResultsReviewer,
-      404: workflowNotFound,
-      409: resultsDecided,
+    get params() {
+      return workflowParams();
+    },
+    get responses() {
+      return {
+        200: { description: 'the outputs and their state after the decision', schema: s.workflowResults },
+        403: notResultsReviewer(),
+        404: workflowNotFound(),
+        409: resultsDecided(),
+      };
     },
   },
   workflowsResultsReject: {
@@ -384,13 +488,19 @@ export const routes = {
     tag: 'workflows',
     auth: 'user',
     summary: 'Reject the outputs (on the ledger): they are never served and are deleted',
-    params: workflowParams,
-    body: resultsRejectBody,
-    responses: {
-      200: { description: 'the outputs and their state after the decision', schema: s.workflowResults },
-      403: notResultsReviewer,
-      404: workflowNotFound,
-      409: resultsDecided,
+    get params() {
+      return workflowParams();
+    },
+    get body() {
+      return resultsRejectBody;
+    },
+    get responses() {
+      return {
+        200: { description: 'the outputs and their state after the decision', schema: s.workflowResults },
+        403: notResultsReviewer(),
+        404: workflowNotFound(),
+        409: resultsDecided(),
+      };
     },
   },
   workflowsReceipt: {
@@ -400,10 +510,14 @@ export const routes = {
     tag: 'workflows',
     auth: 'user',
     summary: 'Every ledger transaction of a run, with its block number; `ledgerflow receipt verify` checks it against the ledger',
-    params: workflowParams,
-    responses: {
-      200: { description: 'the receipt (no secret, no dataset location)', schema: s.workflowReceipt },
-      404: { description: "no such run visible to the caller (its requester's organization and its datasets' owners see it)", schema: s.errorBody },
+    get params() {
+      return workflowParams();
+    },
+    get responses() {
+      return {
+        200: { description: 'the receipt (no secret, no dataset location)', schema: s.workflowReceipt },
+        404: { description: "no such run visible to the caller (its requester's organization and its datasets' owners see it)", schema: s.errorBody },
+      };
     },
   },
   approvalsList: {
@@ -413,8 +527,12 @@ export const routes = {
     tag: 'approvals',
     auth: 'user',
     summary: "Approval requests on datasets the caller's organization owns, newest first",
-    query: approvalListQuery,
-    responses: { 200: { description: 'a page of requests', schema: s.approvalPage } },
+    get query() {
+      return approvalListQuery;
+    },
+    get responses() {
+      return { 200: { description: 'a page of requests', schema: s.approvalPage } };
+    },
   },
   approvalsGet: {
     name: 'approvalsGet',
@@ -423,8 +541,12 @@ export const routes = {
     tag: 'approvals',
     auth: 'user',
     summary: 'What the run would execute: the YAML and every code file with its sha256 (owners of its datasets, and the requester)',
-    params: approvalParams,
-    responses: { 200: { description: 'the run under review', schema: s.approvalReview }, 404: approvalNotFound },
+    get params() {
+      return approvalParams;
+    },
+    get responses() {
+      return { 200: { description: 'the run under review', schema: s.approvalReview }, 404: approvalNotFound() };
+    },
   },
   approvalsFile: {
     name: 'approvalsFile',
@@ -433,10 +555,14 @@ export const routes = {
     tag: 'approvals',
     auth: 'user',
     summary: 'One code file of a run under review, as submitted',
-    params: approvalFileParams,
-    responses: {
-      200: { description: 'the raw file', contentType: 'application/octet-stream' },
-      404: { description: 'no such run visible to the caller, or no such file', schema: s.errorBody },
+    get params() {
+      return approvalFileParams;
+    },
+    get responses() {
+      return {
+        200: { description: 'the raw file', contentType: 'application/octet-stream' },
+        404: { description: 'no such run visible to the caller, or no such file', schema: s.errorBody },
+      };
     },
   },
   approvalsApprove: {
@@ -446,13 +572,19 @@ export const routes = {
     tag: 'approvals',
     auth: 'user',
     summary: "Approve the run's requests on the caller organization's datasets (on the ledger)",
-    params: approvalParams,
-    body: approveBody,
-    responses: {
-      200: { description: "the caller organization's decided requests", schema: s.approvalDecided },
-      403: notDatasetOwner,
-      404: approvalNotFound,
-      409: alreadyDecided,
+    get params() {
+      return approvalParams;
+    },
+    get body() {
+      return approveBody;
+    },
+    get responses() {
+      return {
+        200: { description: "the caller organization's decided requests", schema: s.approvalDecided },
+        403: notDatasetOwner(),
+        404: approvalNotFound(),
+        409: alreadyDecided(),
+      };
     },
   },
   approvalsReject: {
@@ -462,13 +594,19 @@ export const routes = {
     tag: 'approvals',
     auth: 'user',
     summary: 'Reject the run (on the ledger): it ends as Rejected and nothing runs',
-    params: approvalParams,
-    body: rejectBody,
-    responses: {
-      200: { description: "the caller organization's decided requests", schema: s.approvalDecided },
-      403: notDatasetOwner,
-      404: approvalNotFound,
-      409: alreadyDecided,
+    get params() {
+      return approvalParams;
+    },
+    get body() {
+      return rejectBody;
+    },
+    get responses() {
+      return {
+        200: { description: "the caller organization's decided requests", schema: s.approvalDecided },
+        403: notDatasetOwner(),
+        404: approvalNotFound(),
+        409: alreadyDecided(),
+      };
     },
   },
   jobCallback: {
@@ -478,8 +616,12 @@ export const routes = {
     tag: 'internal',
     auth: 'callback',
     summary: "A compute backend reports that a job attempt ended; the bearer is the attempt's callback token, not a user token",
-    body: completionReportSchema,
-    responses: { 202: { description: 'accepted (repeated reports are accepted and dropped)', schema: s.callbackAccepted } },
+    get body() {
+      return completionReportSchema;
+    },
+    get responses() {
+      return { 202: { description: 'accepted (repeated reports are accepted and dropped)', schema: s.callbackAccepted } };
+    },
   },
   schedulesCreate: {
     name: 'schedulesCreate',
@@ -488,11 +630,15 @@ export const routes = {
     tag: 'schedules',
     auth: 'user',
     summary: 'Create a schedule (NCRONTAB) or a data trigger (a dataset version) that submits a workflow',
-    body: createScheduleBody,
-    responses: {
-      201: { description: 'created', schema: s.schedule },
-      403: forbidden('the caller neither owns nor leases a dataset the workflow mounts or watches'),
-      404: { description: 'a dataset the workflow mounts or watches does not exist', schema: s.errorBody },
+    get body() {
+      return createScheduleBody;
+    },
+    get responses() {
+      return {
+        201: { description: 'created', schema: s.schedule },
+        403: forbidden('the caller neither owns nor leases a dataset the workflow mounts or watches'),
+        404: { description: 'a dataset the workflow mounts or watches does not exist', schema: s.errorBody },
+      };
     },
   },
   schedulesList: {
@@ -503,7 +649,9 @@ export const routes = {
     auth: 'user',
     summary: "The caller's organization's schedules, newest first",
     query: noQuery,
-    responses: { 200: { description: 'the schedules', schema: s.schedulePage } },
+    get responses() {
+      return { 200: { description: 'the schedules', schema: s.schedulePage } };
+    },
   },
   schedulesGet: {
     name: 'schedulesGet',
@@ -512,8 +660,12 @@ export const routes = {
     tag: 'schedules',
     auth: 'user',
     summary: 'Read a schedule with its recorded ticks, newest first',
-    params: scheduleParams,
-    responses: { 200: { description: 'the schedule', schema: s.schedule }, 404: scheduleNotFound },
+    get params() {
+      return scheduleParams();
+    },
+    get responses() {
+      return { 200: { description: 'the schedule', schema: s.schedule }, 404: scheduleNotFound() };
+    },
   },
   schedulesUpdate: {
     name: 'schedulesUpdate',
@@ -522,9 +674,15 @@ export const routes = {
     tag: 'schedules',
     auth: 'user',
     summary: 'Enable, disable, rename or reschedule; answers once the schedule has taken the change',
-    params: scheduleParams,
-    body: patchScheduleBody,
-    responses: { 200: { description: 'the changed schedule', schema: s.schedule }, 404: scheduleNotFound },
+    get params() {
+      return scheduleParams();
+    },
+    get body() {
+      return patchScheduleBody;
+    },
+    get responses() {
+      return { 200: { description: 'the changed schedule', schema: s.schedule }, 404: scheduleNotFound() };
+    },
   },
   schedulesDelete: {
     name: 'schedulesDelete',
@@ -533,8 +691,12 @@ export const routes = {
     tag: 'schedules',
     auth: 'user',
     summary: 'Delete a schedule (the runs it submitted are not touched)',
-    params: scheduleParams,
-    responses: { 204: { description: 'deleted' }, 404: scheduleNotFound },
+    get params() {
+      return scheduleParams();
+    },
+    get responses() {
+      return { 204: { description: 'deleted' }, 404: scheduleNotFound() };
+    },
   },
 } as const satisfies Record<string, ApiRoute>;
 

@@ -278,7 +278,8 @@ function crossCheck(s: Settings, env: NodeJS.ProcessEnv): { path: string; messag
 }
 
 export function parseSettings(env: NodeJS.ProcessEnv): Settings {
-  const result = settingsSchema.safeParse(env);
+  // Parsed once a process: zod's compiled fast path would cost more to generate than it saves.
+  const result = settingsSchema.safeParse(env, { jitless: true });
   const details = result.success
     ? crossCheck(result.data, env)
     : result.error.issues.map((issue) => ({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { once } from '../core/once';
 import type { FailureInfo, RetryPolicy } from './history';
 
 /**
@@ -66,14 +67,17 @@ export interface OrchestratorResult {
   failure?: FailureInfo | undefined;
 }
 
-const retrySchema = z
-  .object({
-    firstRetryIntervalInMilliseconds: z.number().positive(),
-    maxNumberOfAttempts: z.number().int(),
-    backoffCoefficient: z.number().positive().optional(),
-    maxRetryIntervalInMilliseconds: z.number().optional(),
-  })
-  .transform((r): RetryPolicy => r);
+// The schemas are built with the first episode, not at host start (src/core/once.ts).
+const retrySchema = once(() =>
+  z
+    .object({
+      firstRetryIntervalInMilliseconds: z.number().positive(),
+      maxNumberOfAttempts: z.number().int(),
+      backoffCoefficient: z.number().positive().optional(),
+      maxRetryIntervalInMilliseconds: z.number().optional(),
+    })
+    .transform((r): RetryPolicy => r),
+);
 
 /**
  * The SDK serialises an activity's input itself only when it is a string (its
@@ -85,58 +89,60 @@ const inputText = (v: unknown, preEncodedStrings: boolean): string | undefined =
   return JSON.stringify(v);
 };
 
-const leafSchema = z.discriminatedUnion('actionType', [
-  z.object({ actionType: z.literal(ActionType.CallActivity), functionName: z.string(), input: z.unknown().optional() }),
-  z.object({
-    actionType: z.literal(ActionType.CallActivityWithRetry),
-    functionName: z.string(),
-    input: z.unknown().optional(),
-    retryOptions: retrySchema,
-  }),
-  z.object({
-    actionType: z.literal(ActionType.CallSubOrchestrator),
-    functionName: z.string(),
-    instanceId: z.string().optional().nullable(),
-    input: z.unknown().optional(),
-  }),
-  z.object({
-    actionType: z.literal(ActionType.CallSubOrchestratorWithRetry),
-    functionName: z.string(),
-    instanceId: z.string().optional().nullable(),
-    input: z.unknown().optional(),
-    retryOptions: retrySchema,
-  }),
-  z.object({ actionType: z.literal(ActionType.ContinueAsNew), input: z.unknown().optional() }),
-  z.object({
-    actionType: z.literal(ActionType.CreateTimer),
-    fireAt: z.union([z.date(), z.string().transform((s) => new Date(s))]),
-    isCanceled: z.boolean().optional(),
-  }),
-  z.object({ actionType: z.literal(ActionType.WaitForExternalEvent), externalEventName: z.string() }),
-  z.object({ actionType: z.literal(ActionType.CallEntity), instanceId: z.string().startsWith('@'), operation: z.string(), input: z.unknown().optional() }),
-  z.object({ actionType: z.literal(ActionType.SignalEntity), instanceId: z.string().startsWith('@'), operation: z.string(), input: z.unknown().optional() }),
-  z.object({
-    actionType: z.literal(ActionType.CallHttp),
-    httpRequest: z.object({
-      method: z.string(),
-      uri: z.string(),
-      content: z.string().optional().nullable(),
-      headers: z
-        .record(z.string(), z.union([z.string(), z.array(z.string())]))
-        .optional()
-        .nullable(),
-      tokenSource: z.unknown().optional(),
-      asynchronousPatternEnabled: z.boolean().optional(),
+const leafSchema = once(() =>
+  z.discriminatedUnion('actionType', [
+    z.object({ actionType: z.literal(ActionType.CallActivity), functionName: z.string(), input: z.unknown().optional() }),
+    z.object({
+      actionType: z.literal(ActionType.CallActivityWithRetry),
+      functionName: z.string(),
+      input: z.unknown().optional(),
+      retryOptions: retrySchema(),
     }),
-  }),
-]);
+    z.object({
+      actionType: z.literal(ActionType.CallSubOrchestrator),
+      functionName: z.string(),
+      instanceId: z.string().optional().nullable(),
+      input: z.unknown().optional(),
+    }),
+    z.object({
+      actionType: z.literal(ActionType.CallSubOrchestratorWithRetry),
+      functionName: z.string(),
+      instanceId: z.string().optional().nullable(),
+      input: z.unknown().optional(),
+      retryOptions: retrySchema(),
+    }),
+    z.object({ actionType: z.literal(ActionType.ContinueAsNew), input: z.unknown().optional() }),
+    z.object({
+      actionType: z.literal(ActionType.CreateTimer),
+      fireAt: z.union([z.date(), z.string().transform((s) => new Date(s))]),
+      isCanceled: z.boolean().optional(),
+    }),
+    z.object({ actionType: z.literal(ActionType.WaitForExternalEvent), externalEventName: z.string() }),
+    z.object({ actionType: z.literal(ActionType.CallEntity), instanceId: z.string().startsWith('@'), operation: z.string(), input: z.unknown().optional() }),
+    z.object({ actionType: z.literal(ActionType.SignalEntity), instanceId: z.string().startsWith('@'), operation: z.string(), input: z.unknown().optional() }),
+    z.object({
+      actionType: z.literal(ActionType.CallHttp),
+      httpRequest: z.object({
+        method: z.string(),
+        uri: z.string(),
+        content: z.string().optional().nullable(),
+        headers: z
+          .record(z.string(), z.union([z.string(), z.array(z.string())]))
+          .optional()
+          .nullable(),
+        tokenSource: z.unknown().optional(),
+        asynchronousPatternEnabled: z.boolean().optional(),
+      }),
+    }),
+  ]),
+);
 
 function toAction(raw: unknown): Action {
   const kind = (raw as { actionType?: unknown } | null)?.actionType;
   if (kind === ActionType.LockEntities || kind === ActionType.ReleaseEntities) {
     return { type: 'unsupported', what: 'entity locks', consumesTaskId: kind === ActionType.LockEntities };
   }
-  const a = leafSchema.parse(raw);
+  const a = leafSchema().parse(raw);
   switch (a.actionType) {
     case ActionType.CallActivity:
       return { type: 'callActivity', name: a.functionName, input: inputText(a.input, true) };
@@ -265,13 +271,15 @@ function describe(node: object): string {
   return o.actionType === ActionType.CreateTimer ? 'a timer' : `an action of type ${String(o.actionType)}`;
 }
 
-const stateSchema = z.object({
-  isDone: z.boolean(),
-  actions: z.unknown(),
-  output: z.unknown().optional(),
-  customStatus: z.unknown().optional(),
-  error: z.string().optional(),
-});
+const stateSchema = once(() =>
+  z.object({
+    isDone: z.boolean(),
+    actions: z.unknown(),
+    output: z.unknown().optional(),
+    customStatus: z.unknown().optional(),
+    error: z.string().optional(),
+  }),
+);
 
 const OUT_OF_PROC_LABEL = '\n\n$OutOfProcData$:';
 
@@ -280,7 +288,7 @@ const OUT_OF_PROC_LABEL = '\n\n$OutOfProcData$:';
  * the engine has not recorded yet) are validated: the rest were, in earlier episodes.
  */
 export function parseOrchestratorState(value: unknown, known = 0): OrchestratorResult {
-  const state = stateSchema.parse(typeof value === 'string' ? JSON.parse(value) : value);
+  const state = stateSchema().parse(typeof value === 'string' ? JSON.parse(value) : value);
   const { leaves: all, reyielded } = leaves(state.actions);
   if (reyielded !== undefined) {
     const message =
@@ -319,7 +327,7 @@ export function parseOrchestratorFailure(err: unknown): OrchestratorResult {
     const stack = err instanceof Error ? err.stack : undefined;
     return { isDone: false, actions: [], actionCount: 0, output: undefined, customStatus: undefined, failure: { message, type: 'Error', details: stack } };
   }
-  const state = failedStateSchema.safeParse(JSON.parse(message.slice(at + OUT_OF_PROC_LABEL.length)));
+  const state = failedStateSchema().safeParse(JSON.parse(message.slice(at + OUT_OF_PROC_LABEL.length)));
   const data = state.success ? state.data : {};
   const fd = data.failureDetails;
   return {
@@ -338,11 +346,13 @@ export function parseOrchestratorFailure(err: unknown): OrchestratorResult {
   };
 }
 
-const failedStateSchema = z.object({
-  error: z.string().optional(),
-  customStatus: z.unknown().optional(),
-  failureDetails: z.object({ ErrorType: z.string().optional(), ErrorMessage: z.string().optional(), StackTrace: z.string().optional() }).optional(),
-});
+const failedStateSchema = once(() =>
+  z.object({
+    error: z.string().optional(),
+    customStatus: z.unknown().optional(),
+    failureDetails: z.object({ ErrorType: z.string().optional(), ErrorMessage: z.string().optional(), StackTrace: z.string().optional() }).optional(),
+  }),
+);
 
 /** The original error's type: the SDK's wrapper keeps only its stack, whose first line names it. */
 function errorType(err: Error): string {

@@ -27,6 +27,8 @@ export interface ActivityPoolOptions {
   discard: (id: number) => void;
   /** Registers a run so the engine's `idle()` waits for it. */
   track: (p: Promise<unknown>) => void;
+  /** No item runs or waits any more (the last completion was handed over). */
+  drained?: () => void;
 }
 
 export class ActivityPool {
@@ -100,6 +102,11 @@ export class ActivityPool {
     });
   }
 
+  /** Starts the dispatched items now, once the commit that schedules them went to the writer thread. */
+  startNow(): void {
+    if (this.scheduled) this.pump();
+  }
+
   private claim(): void {
     const local = `${hostname()}:`;
     // An owner on this machine whose process is gone (or an earlier engine in this
@@ -159,6 +166,7 @@ export class ActivityPool {
     } finally {
       this.running--;
       this.pump();
+      if (this.running === 0 && this.head >= this.queue.length) this.o.drained?.();
     }
   }
 

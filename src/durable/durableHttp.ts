@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { once } from '../core/once';
 
 /**
  * `callHttp` (the SDK's DurableHttpRequest), run by the engine as its built-in activity
@@ -8,16 +9,19 @@ import { z } from 'zod';
  * happens inside the one work item: after a crash the request is sent again
  * (at-least-once), where the extension would resume polling from durable timers.
  */
-const requestSchema = z.object({
-  method: z.string().min(1),
-  uri: z.url(),
-  content: z.string().optional().nullable(),
-  headers: z
-    .record(z.string(), z.union([z.string(), z.array(z.string())]))
-    .optional()
-    .nullable(),
-  asynchronousPatternEnabled: z.boolean().optional(),
-});
+// Built with the first durable HTTP call, not at host start (src/core/once.ts).
+const requestSchema = once(() =>
+  z.object({
+    method: z.string().min(1),
+    uri: z.url(),
+    content: z.string().optional().nullable(),
+    headers: z
+      .record(z.string(), z.union([z.string(), z.array(z.string())]))
+      .optional()
+      .nullable(),
+    asynchronousPatternEnabled: z.boolean().optional(),
+  }),
+);
 
 /** What the SDK hands the orchestrator (`DurableHttpResponse`). */
 export interface DurableHttpResponse {
@@ -27,7 +31,7 @@ export interface DurableHttpResponse {
 }
 
 export async function callHttp(input: unknown, defaultPollMs = 30_000): Promise<DurableHttpResponse> {
-  const req = requestSchema.parse(input);
+  const req = requestSchema().parse(input);
   const headers = new Headers();
   for (const [k, v] of Object.entries(req.headers ?? {})) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
   let method = req.method.toUpperCase();

@@ -52,6 +52,9 @@ export class DurableEngine extends ClientOperations {
   private readyQueue: Live[] = [];
   private episodesRunning = 0;
   private episodePumpScheduled = false;
+  /** Episodes started by the episode pump that have not yet written their batch, or not yet ended. */
+  private unwritten = 0;
+  private unsettled = 0;
 
   private wakeups: { at: number; live: Live }[] = [];
   private wakeTimer: NodeJS.Timeout | undefined;
@@ -97,6 +100,12 @@ export class DurableEngine extends ClientOperations {
       },
       discard: (id) => void this.write({ deleteActivities: [id] }).catch((err: unknown) => this.onFatal(err)),
       track: (p) => this.track(p),
+      // Once no activity runs, no completion can arrive in this turn any more: the episodes
+      // they made ready start now, not after the poll phase's I/O (in the host, the status
+      // requests and the start's answer that waited while the activities ran).
+      drained: () => {
+        if (this.readyQueue.length > 0) queueMicrotask(() => this.pumpEpisodes());
+      },
     });
   }
 
@@ -230,23 +239,42 @@ export class DurableEngine extends ClientOperations {
       if (this.lives.get(live.row.instanceId) !== live) continue;
       this.episodesRunning++;
       live.busy = true;
-      const episode = this.runEpisode(live);
+      this.unwritten++;
+      this.unsettled++;
+      let wrote = false;
+      const written = (): void => {
+        if (wrote) return;
+        wrote = true;
+        // Every episode the pump started has written its batch (most replays finish without
+        // I/O, so within the turn that started them): their commit goes to the writer thread
+        // now rather than a loop iteration later, behind the poll phase's I/O (HTTP requests,
+        // the writer's replies). Batches written in the same turn still share a transaction.
+        if (--this.unwritten === 0) this.commits.flushNow();
+      };
+      const episode = this.runEpisode(live, written);
       this.episodes.add(episode);
       this.track(
         episode
           .catch((err: unknown) => this.onFatal(err))
           .finally(() => {
+            written();
             this.episodes.delete(episode);
             live.busy = false;
             this.episodesRunning--;
             this.kick(live);
             this.pumpEpisodes();
+            // No episode is running and their commit went to the writer: the activities they
+            // scheduled start now (not in the next loop iteration). Not sooner: completions
+            // that arrive while their episode runs would start the next one with only some of
+            // them (a fan-out of a thousand would then replay its history many times).
+            if (--this.unsettled === 0 && this.unwritten === 0) this.activities.startNow();
           }),
       );
     }
   }
 
-  private async runEpisode(live: Live): Promise<void> {
+  /** `written` is called once the episode's batch is written (or when it writes none). */
+  private async runEpisode(live: Live, written: () => void): Promise<void> {
     if (isEntityId(live.row.instanceId)) return this.entities.runBatch(live);
     const now = new Date();
     const nowMs = now.getTime();
@@ -340,6 +368,7 @@ export class DurableEngine extends ClientOperations {
     // restart decides them again and they run again (at-least-once, as DurableTask's Azure
     // Storage backend, which sends its work messages before it writes the history).
     this.activities.dispatch(dispatch);
+    written();
     const settle = (): void => {
       for (const m of admittedRaised) m.ticket?.resolve();
       settleStored();

@@ -67,6 +67,19 @@ export class GroupCommit {
     });
   }
 
+  /** Sends what is pending to the writer now rather than in the next turn (when none is in flight). */
+  flushNow(): void {
+    // The writer may have answered the transaction in flight already, its reply still queued
+    // behind this turn (a fan-out's activities ran meanwhile): settle it now rather than send
+    // this commit only after the next poll phase.
+    if (this.inFlight !== undefined && this.writer !== undefined) {
+      const got = receiveMessageOnPort(this.writer.replies);
+      if (got !== undefined) this.onReply(got.message as WriterReply);
+    }
+    // A full disk's retries keep their own pace.
+    if (this.diskFullSince === undefined) this.flush();
+  }
+
   /**
    * Commits what is pending now (after the transaction in flight), then records nothing
    * more and closes the writer. Synchronous: shutdown's last step, before the leases are

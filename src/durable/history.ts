@@ -223,6 +223,15 @@ export function completedTaskId(e: HistoryEvent): number | undefined {
 
 type Fields<E extends HistoryEvent> = Omit<E, 'EventType' | 'EventId' | 'IsPlayed' | 'Timestamp'>;
 
+/** The last timestamp formatted: an episode stamps all its events (a fan-out's thousand) with one
+ * time, and completions that arrive within a millisecond share one, so one string serves them. */
+let lastStamp = { ms: NaN, iso: '' };
+const isoOf = (at: Date): string => {
+  const ms = at.getTime();
+  if (ms !== lastStamp.ms) lastStamp = { ms, iso: at.toISOString() };
+  return lastStamp.iso;
+};
+
 /** Builds an event; `EventId` is the task id for scheduling events, -1 otherwise. */
 export function event<T extends HistoryEvent['EventType']>(
   type: T,
@@ -230,7 +239,7 @@ export function event<T extends HistoryEvent['EventType']>(
   fields: Fields<Extract<HistoryEvent, { EventType: T }>>,
   eventId = -1,
 ): Extract<HistoryEvent, { EventType: T }> {
-  return { EventType: type, EventId: eventId, IsPlayed: false, Timestamp: at.toISOString(), ...fields } as Extract<HistoryEvent, { EventType: T }>;
+  return { EventType: type, EventId: eventId, IsPlayed: false, Timestamp: isoOf(at), ...fields } as Extract<HistoryEvent, { EventType: T }>;
 }
 
 /** JSON text for a value handed to or from user code; `undefined` stays absent. */

@@ -57,7 +57,8 @@ export function durableExtension(): HostExtension {
     inputBindingTypes: ['durableClient', 'orchestrationClient'],
 
     async start(ctx: HostContext, functions: readonly RegisteredFunction[]) {
-      const config = durableTaskSchema.parse(ctx.hostJson.extensions?.['durableTask'] ?? {});
+      // Parsed once a start: zod's compiled fast path would cost more to generate than it saves.
+      const config = durableTaskSchema.parse(ctx.hostJson.extensions?.['durableTask'] ?? {}, { jitless: true });
       const byType = (type: string) =>
         new Map(functions.filter((fn) => fn.trigger.type.toLowerCase() === type.toLowerCase()).map((fn) => [fn.name.toLowerCase(), fn]));
       const orchestrators = byType('orchestrationTrigger');

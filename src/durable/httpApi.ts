@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import { once } from '../core/once';
 import { LedgerflowError, toLedgerflowError, type ErrorCode } from '../core/errors';
 import { managementUrls, RPC_SEGMENT, WEBHOOK_PATH, type ApiSecrets } from './clientConfig';
 import type { DurableEngine } from './engine';
@@ -56,46 +57,59 @@ export interface DurableHttpApi {
   dispatch(req: DurableApiRequest): Promise<DurableApiResponse>;
 }
 
-const boolParam = z.enum(['true', 'false']).transform((v) => v === 'true');
-const statusList = z
-  .string()
-  .transform((s) =>
-    s
-      .split(',')
-      .map((x) => x.trim())
-      .filter(Boolean),
-  )
-  .pipe(z.array(z.enum(RuntimeStatus)));
-const dateParam = z.string().transform((s, ctx) => {
-  const t = Date.parse(s);
-  if (Number.isNaN(t)) {
-    ctx.addIssue({ code: 'custom', message: 'not a date' });
-    return z.NEVER;
-  }
-  return t;
-});
-const filterSchema = z.object({
-  runtimeStatus: statusList.optional(),
-  createdTimeFrom: dateParam.optional(),
-  createdTimeTo: dateParam.optional(),
-  instanceIdPrefix: z.string().optional(),
-});
-const listSchema = filterSchema.extend({
-  top: z.coerce.number().int().positive().max(10_000).optional(),
-  showInput: boolParam.optional(),
-});
+// Built with the first management request, not at host start (src/core/once.ts).
+const boolParam = once(() => z.enum(['true', 'false']).transform((v) => v === 'true'));
+const statusList = once(() =>
+  z
+    .string()
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.enum(RuntimeStatus))),
+);
+const dateParam = once(() =>
+  z.string().transform((s, ctx) => {
+    const t = Date.parse(s);
+    if (Number.isNaN(t)) {
+      ctx.addIssue({ code: 'custom', message: 'not a date' });
+      return z.NEVER;
+    }
+    return t;
+  }),
+);
+const filterSchema = once(() =>
+  z.object({
+    runtimeStatus: statusList().optional(),
+    createdTimeFrom: dateParam().optional(),
+    createdTimeTo: dateParam().optional(),
+    instanceIdPrefix: z.string().optional(),
+  }),
+);
+const listSchema = once(() =>
+  filterSchema().extend({
+    top: z.coerce.number().int().positive().max(10_000).optional(),
+    showInput: boolParam().optional(),
+  }),
+);
 /** Seconds, as the extension's TimeSpan parameters; it waits only when both are given. */
-const waitSchema = z.object({
-  timeout: z.coerce.number().positive().max(3600).optional(),
-  pollingInterval: z.coerce.number().positive().max(60).optional(),
-});
-const statusSchema = z.object({
-  showHistory: boolParam.optional(),
-  showHistoryOutput: boolParam.optional(),
-  showInput: boolParam.optional(),
-  returnInternalServerErrorOnFailure: boolParam.optional(),
-});
-const restartSchema = waitSchema.extend({ restartWithNewInstanceId: boolParam.optional() });
+const waitSchema = once(() =>
+  z.object({
+    timeout: z.coerce.number().positive().max(3600).optional(),
+    pollingInterval: z.coerce.number().positive().max(60).optional(),
+  }),
+);
+const statusSchema = once(() =>
+  z.object({
+    showHistory: boolParam().optional(),
+    showHistoryOutput: boolParam().optional(),
+    showInput: boolParam().optional(),
+    returnInternalServerErrorOnFailure: boolParam().optional(),
+  }),
+);
+const restartSchema = once(() => waitSchema().extend({ restartWithNewInstanceId: boolParam().optional() }));
 
 /** Retry-After the extension sends: 10 s on a check-status (start) response, 5 s on a 202 status. */
 const RETRY_AFTER_START = '10';
@@ -156,7 +170,7 @@ export function createHttpApi(options: HttpApiOptions): DurableHttpApi {
 
   /** The extension's HandleGetStatusRequestAsync. */
   function status(req: DurableApiRequest, url: URL, id: string, failedAs500: boolean | undefined): Reply {
-    const f = parse(statusSchema, query(url));
+    const f = parse(statusSchema(), query(url));
     const found = engine.getStatus(id, { showHistory: f.showHistory ?? false });
     if (found === undefined) return { status: 404 };
     const body = statusView(found.row, { showInput: f.showInput ?? true, showHistoryOutput: f.showHistoryOutput ?? false }, found.history);
@@ -174,7 +188,7 @@ export function createHttpApi(options: HttpApiOptions): DurableHttpApi {
   }
 
   /** Start and restart answer like the extension: wait with timeout and pollingInterval, else check status. */
-  async function startedReply(req: DurableApiRequest, url: URL, id: string, wait: z.infer<typeof waitSchema>): Promise<Reply> {
+  async function startedReply(req: DurableApiRequest, url: URL, id: string, wait: z.infer<ReturnType<typeof waitSchema>>): Promise<Reply> {
     if (wait.timeout === undefined || wait.pollingInterval === undefined) return checkStatus(req, id);
     const deadline = Date.now() + wait.timeout * 1000;
     for (;;) {
@@ -232,7 +246,7 @@ export function createHttpApi(options: HttpApiOptions): DurableHttpApi {
 
     if (parts[0] === 'orchestrators' && (parts.length === 2 || parts.length === 3)) {
       if (method !== 'POST') return { status: 404 };
-      const wait = parse(waitSchema, q);
+      const wait = parse(waitSchema(), q);
       const input = await readJsonBody(req);
       const id = await engine.startNew(parts[1] as string, { instanceId: parts[2], input });
       return startedReply(req, url, id, wait);
@@ -244,7 +258,7 @@ export function createHttpApi(options: HttpApiOptions): DurableHttpApi {
     const id = parts[1];
     if (id === undefined) {
       if (method === 'GET') {
-        const f = parse(listSchema, q);
+        const f = parse(listSchema(), q);
         const top = f.top ?? 100;
         const token = req.headers['x-ms-continuation-token'];
         const after = typeof token === 'string' && token !== '' ? Buffer.from(token, 'base64url').toString('utf8') : undefined;
@@ -255,7 +269,7 @@ export function createHttpApi(options: HttpApiOptions): DurableHttpApi {
         return { status: 200, body: page.map((r) => statusView(r, { showInput: f.showInput ?? false })), headers };
       }
       if (method === 'DELETE') {
-        const f = parse(filterSchema, q);
+        const f = parse(filterSchema(), q);
         if (f.createdTimeFrom === undefined) return { status: 400, body: "Please provide value for 'createdTimeFrom' parameter." };
         const n = await engine.purgeWhere({ ...filterOf(f), createdTo: f.createdTimeTo ?? Date.now() });
         return n === 0 ? { status: 404 } : { status: 200, body: { instancesDeleted: n } };
@@ -290,7 +304,7 @@ export function createHttpApi(options: HttpApiOptions): DurableHttpApi {
         await engine.resume(id, reason);
         return { status: 202 };
       case 'restart': {
-        const r = parse(restartSchema, q);
+        const r = parse(restartSchema(), q);
         const newId = await engine.restart(id, r.restartWithNewInstanceId ?? true);
         return startedReply(req, url, newId, r);
       }
@@ -339,6 +353,6 @@ async function readText(req: IncomingMessage, maxBytes: number): Promise<string>
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function filterOf(f: z.infer<typeof filterSchema>): InstanceQuery {
+function filterOf(f: z.infer<ReturnType<typeof filterSchema>>): InstanceQuery {
   return { statuses: f.runtimeStatus, createdFrom: f.createdTimeFrom, createdTo: f.createdTimeTo, instanceIdPrefix: f.instanceIdPrefix };
 }

@@ -9,10 +9,29 @@ import { loadOnDemand, packageFile } from './onDemand';
  *   `app.js` (for `df.app.client`): axios, form-data, validator, lodash, and Node's bundled
  *   undici (axios looks at `fetch`). No function makes a client before its first invocation;
  *   the first `df.getClient()` loads it.
+ * - durable-functions also requires its replay half at load (the orchestration context with
+ *   every action and task class, the executor, moment): registering an orchestrator or an
+ *   activity only keeps the handler; the first episode, or the first activity an
+ *   orchestrator calls, loads them (about 40 modules and a tenth of the host's start source).
  * - yaml (about a twentieth of loading the app) parses workflow files, which the API reads
  *   only when a workflow is submitted, approved or scheduled; the route table imports it at
  *   load through the workflow spec.
+ * - The route table's request and answer schemas (src/api), built when a route first
+ *   validates or the OpenAPI document is made: the table reads them in getters. So are the
+ *   ledger's record schemas, which the ledger follower reads with the first events. A module
+ *   that something else reads at load loads then, as before.
  */
 loadOnDemand(() => packageFile('zod', 'v4/locales/index.cjs'));
 loadOnDemand(() => packageFile('durable-functions', 'lib/src/durableClient/getClient.js'));
+for (const replay of [
+  'orchestrations/DurableOrchestrationContext.js',
+  'orchestrations/TaskOrchestrationExecutor.js',
+  'task/RegisteredOrchestrationTask.js',
+  'task/RegisteredActivityTask.js',
+]) {
+  loadOnDemand(() => packageFile('durable-functions', `lib/src/${replay}`));
+}
 loadOnDemand(() => require.resolve('yaml'));
+for (const api of ['datasetRequests', 'approvalRequests', 'scheduleRequests', 'workflowRequests', 'schemas', 'ledgerRecords']) {
+  loadOnDemand(() => require.resolve(`../api/${api}`));
+}

@@ -1,106 +1,53 @@
 import { randomUUID } from 'node:crypto';
-import type { Logger } from '../../observability/logger';
-import type { RpcFunctionMetadata, RpcInvocationRequest, RpcLogCategory, RpcLogLevel, RpcParameterBinding, RpcTypedData } from '../wire/rpcTypes';
-import type { CoreInvocationContext, HookData, InvocationState, ProgrammingModel } from './coreTypes';
-import type { HookRegistry } from './hooks';
+import type { RpcFunctionMetadata, RpcInvocationRequest, RpcParameterBinding, RpcTypedData } from '../wire/rpcTypes';
+import type { CoreInvocationContext, HookData, InvocationState } from './coreTypes';
+import { invokeDirectly, learnContextClass } from './directInvocation';
+import { InvocationLog } from './invocationLog';
+import type { InvocationInput, InvocationResult, InvokeDeps } from './invocationTypes';
 import { RETURN_BINDING, type RegisteredFunction } from './registry';
 
-/** What a trigger hands to a function: the trigger's payload, its metadata (`dequeueCount`,
- * ...), and the values of extra input bindings by binding name. */
-export interface InvocationInput {
-  readonly trigger: RpcTypedData;
-  readonly triggerMetadata?: Readonly<Record<string, RpcTypedData>>;
-  readonly inputs?: Readonly<Record<string, RpcTypedData>>;
-  readonly invocationId?: string;
-  readonly retryContext?: { retryCount: number; maxRetryCount: number };
-  /**
-   * Sees the handler's return value before the programming model serialises it (the
-   * durable extension numbers the SDK's action objects there, so identity survives JSON).
-   */
-  readonly inspectResult?: (result: unknown) => void;
-}
+export type { InvocationInput, InvocationResult, InvokeDeps } from './invocationTypes';
 
-export interface InvocationResult {
-  readonly invocationId: string;
-  /** The `$return` binding's value (or, for non-HTTP triggers, the handler's return value). */
-  readonly returnValue: RpcTypedData | null | undefined;
-  /** Values set on output bindings other than `$return`, by binding name. */
-  readonly outputs: ReadonlyMap<string, RpcTypedData>;
-}
-
-export interface InvokeDeps {
-  readonly programmingModel: ProgrammingModel;
-  readonly hooks: HookRegistry;
-  readonly logger: Logger;
-}
-
-const PINO_LEVEL: Record<RpcLogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | undefined> = {
-  trace: 'trace',
-  debug: 'debug',
-  information: 'info',
-  warning: 'warn',
-  error: 'error',
-  critical: 'fatal',
-  none: undefined,
-};
-
-export function writeLog(logger: Logger, level: RpcLogLevel, category: RpcLogCategory, message: string): void {
-  const pinoLevel = PINO_LEVEL[level];
-  if (pinoLevel !== undefined) logger[pinoLevel]({ category }, message);
-}
-
-/**
- * The core context the programming model is given: a class, not an object literal with a
- * `log` closure, so an invocation allocates no closure (and its scope) for it. The model
- * keeps this object in a WeakMap entry until the next full GC, so it holds little.
- */
-class CoreContext implements CoreInvocationContext {
-  state?: InvocationState;
-  /** The model's context for the function, once made (what log hooks are shown). */
-  invocationContext: unknown;
-  /** Most invocations write no log line: the child logger (its bindings serialised and
-   * redacted) is made for the first one. */
-  #log: Logger | undefined;
+/** The core context the programming model is given. The model keeps this object in a
+ * WeakMap entry until the next full GC, so it holds little. */
+class CoreContext extends InvocationLog implements CoreInvocationContext {
   readonly metadata: RpcFunctionMetadata;
 
   constructor(
-    private readonly deps: InvokeDeps,
-    private readonly fn: RegisteredFunction,
-    readonly invocationId: string,
+    deps: InvokeDeps,
+    fn: RegisteredFunction,
+    invocationId: string,
     readonly request: RpcInvocationRequest,
   ) {
+    super(deps.hooks, deps.logger, fn.name, invocationId);
     this.metadata = fn.metadata;
-  }
-
-  log(level: RpcLogLevel, category: RpcLogCategory, message: string): void {
-    const { deps } = this;
-    let line = { level, message };
-    if (category === 'user' && deps.hooks.has('log')) {
-      const hookCtx = deps.hooks.context({}, { category, level, message }, this.invocationContext);
-      deps.hooks.runSync('log', hookCtx);
-      line = { level: hookCtx.level, message: hookCtx.message };
-    }
-    // A line below the host's level (e.g. an API error answer at info, under LOG_LEVEL=warn)
-    // makes no child logger (one per 409 answer was measurable in the lease race).
-    const pinoLevel = PINO_LEVEL[line.level];
-    if (pinoLevel === undefined || !deps.logger.isLevelEnabled(pinoLevel)) return;
-    this.#log ??= deps.logger.child({ functionName: this.fn.name, invocationId: this.invocationId });
-    writeLog(this.#log, line.level, category, line.message);
   }
 }
 
 /**
- * Runs one invocation through the programming model exactly as the worker's
- * InvocationHandler does: getInvocationModel -> getArguments -> preInvocation hooks ->
- * invokeFunction -> postInvocation hooks -> getResponse. Throws what the function threw.
+ * Runs one invocation as the worker's InvocationHandler does, through the programming
+ * model (or, for the durable triggers, as the model would: directInvocation.ts). Throws
+ * what the function threw.
  */
-export async function invokeFunction(
+export function invokeFunction(
   deps: InvokeDeps,
   fn: RegisteredFunction,
   input: InvocationInput,
   invocationId = input.invocationId ?? randomUUID(),
   /** The extra inputs' values, when the caller resolved more than `input` has. */
   extraInputs = input.inputs,
+): Promise<InvocationResult> {
+  return invokeDirectly(deps, fn, input, invocationId, extraInputs) ?? viaModel(deps, fn, input, invocationId, extraInputs);
+}
+
+/** getInvocationModel -> getArguments -> preInvocation hooks -> invokeFunction ->
+ * postInvocation hooks -> getResponse. */
+async function viaModel(
+  deps: InvokeDeps,
+  fn: RegisteredFunction,
+  input: InvocationInput,
+  invocationId: string,
+  extraInputs: InvocationInput['inputs'],
 ): Promise<InvocationResult> {
   const inputData: RpcParameterBinding[] = [{ name: fn.trigger.name, data: input.trigger }];
   if (extraInputs !== undefined) for (const [name, data] of Object.entries(extraInputs)) inputData.push({ name, data });
@@ -119,6 +66,7 @@ export async function invokeFunction(
     const model = isPromiseLike(pending) ? await pending : pending;
     const { context, inputs } = await model.getArguments();
     coreCtx.invocationContext = context;
+    learnContextClass(deps.programmingModel, context);
     const hookData: HookData = {};
 
     // Hook contexts only when hooks are registered: they are what the hooks see, nothing else.

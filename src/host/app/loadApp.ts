@@ -10,7 +10,7 @@ import type { RpcLogCategory, RpcLogLevel } from '../wire/rpcTypes';
 import { createCoreApi, installCoreModule, type CoreApiState } from './coreApi';
 import type { ProgrammingModel } from './coreTypes';
 import { HookRegistry } from './hooks';
-import { writeLog } from './invoke';
+import { writeLog } from './invocationLog';
 import { FunctionRegistry } from './registry';
 
 export interface LoadedApp {

@@ -41,7 +41,8 @@ const hostJsonSchema = z.looseObject({
 export type HostJson = z.infer<typeof hostJsonSchema>;
 
 export function parseHostJson(value: unknown, source = 'host.json'): HostJson {
-  const result = hostJsonSchema.safeParse(value);
+  // Parsed once a start: zod's compiled fast path would cost more to generate than it saves.
+  const result = hostJsonSchema.safeParse(value, { jitless: true });
   if (result.success) return result.data;
   const issues = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
   throw new HostConfigError(`${source} is not valid: ${issues}`);

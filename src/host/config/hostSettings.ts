@@ -34,7 +34,8 @@ export type HostSettings = z.infer<typeof hostSettingsSchema>;
 
 /** The host's settings; a bad one stops start-up with one message naming it. */
 export function parseHostSettings(env: NodeJS.ProcessEnv): HostSettings {
-  const result = hostSettingsSchema.safeParse(env);
+  // Parsed once a start: zod's compiled fast path would cost more to generate than it saves.
+  const result = hostSettingsSchema.safeParse(env, { jitless: true });
   if (result.success) return result.data;
   throw new HostConfigError(`invalid setting ${result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
 }

@@ -24,7 +24,8 @@ export function applyLocalSettings(appDir: string, env: NodeJS.ProcessEnv): stri
   }
   let parsed: z.infer<typeof localSettingsSchema>;
   try {
-    parsed = localSettingsSchema.parse(JSON.parse(text));
+    // Parsed once a start: zod's compiled fast path would cost more to generate than it saves.
+    parsed = localSettingsSchema.parse(JSON.parse(text), { jitless: true });
   } catch (err) {
     throw new HostConfigError(`${file} is not valid: ${(err as Error).message}`);
   }

@@ -7,6 +7,7 @@ import * as df from 'durable-functions';
 import type { OrchestrationContext } from 'durable-functions';
 import { LedgerflowError } from '../../../src/core/errors';
 import { DurableEngine } from '../../../src/durable/engine';
+import { EventType } from '../../../src/durable/history';
 import { DurableStore } from '../../../src/durable/store';
 import { directPort, type ActivityFn } from '../../../bench/support/durableDirectPort';
 import { eventually } from '../../../bench/support/host';
@@ -142,4 +143,32 @@ test('a restart on the same store resumes timers, queued events and unfinished a
   await second.engine.stop();
   second.engine.close();
   second.store.close();
+});
+
+test('a fan-out whose activities finish without I/O is recorded by one fan-in episode: two transactions in all', async () => {
+  const { engine, store } = setup(
+    {
+      fan: function* (ctx: OrchestrationContext) {
+        const n = ctx.df.getInput() as number;
+        const r = (yield ctx.df.Task.all(Array.from({ length: n }, (_, i) => ctx.df.callActivity('double', i)))) as number[];
+        return r.reduce((x, y) => x + y, 0);
+      },
+    },
+    { double: (x) => (x as number) * 2 },
+  );
+  const before = engine.commitStats.transactions;
+  const id = await engine.startNew('fan', { input: 300 });
+  await engine.idle();
+  const status = engine.getStatus(id, { showHistory: true });
+  assert.equal(status?.row.status, 'Completed');
+  assert.equal(status?.row.output, String(300 * 299));
+  // The start and the episode that schedules the activities share one; the completions,
+  // which all arrive before the instance's next episode starts, share the other (an
+  // episode started while they still arrived would replay the history once per part).
+  assert.equal(engine.commitStats.transactions - before, 2);
+  const started = status?.history?.filter((e) => e.EventType === EventType.OrchestratorStarted).length;
+  assert.equal(started, 2, 'two episodes (OrchestratorStarted events)');
+  await engine.stop();
+  engine.close();
+  store.close();
 });

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,5 +93,46 @@ test('the files src/loading/deferredModules.ts defers exist in the installed pac
   // If an upgrade moves them, nothing breaks but every start loads them again.
   assert.ok(existsSync(packageFile('zod', 'v4/locales/index.cjs')));
   assert.ok(existsSync(packageFile('durable-functions', 'lib/src/durableClient/getClient.js')));
+  for (const replay of ['DurableOrchestrationContext', 'TaskOrchestrationExecutor']) {
+    assert.ok(existsSync(packageFile('durable-functions', `lib/src/orchestrations/${replay}.js`)));
+  }
+  for (const task of ['RegisteredOrchestrationTask', 'RegisteredActivityTask'])
+    assert.ok(existsSync(packageFile('durable-functions', `lib/src/task/${task}.js`)));
   assert.ok(existsSync(require.resolve('yaml')));
+});
+
+test("durable-functions' replay half loads with the first episode, and the episode runs as it did", () => {
+  // Fresh processes, with and without the stand-ins: this one may have loaded the SDK already.
+  const script = `
+    if (process.env.DEFER === '1') require(${JSON.stringify(require.resolve('../../../src/loading/deferredModules'))});
+    require('durable-functions');
+    const { createOrchestrator, DurableOrchestrationInput, DummyOrchestrationContext } = require('durable-functions/lib/src/util/testingUtils');
+    const { HistoryEventOptions } = require('durable-functions/lib/src/history/HistoryEventOptions');
+    const { OrchestratorStartedEvent } = require('durable-functions/lib/src/history/OrchestratorStartedEvent');
+    const { ExecutionStartedEvent } = require('durable-functions/lib/src/history/ExecutionStartedEvent');
+    // A stand-in's exports are a proxy; any other look at them would load the real module.
+    const loaded = (file) => { const m = require.cache[require.resolve('durable-functions/lib/src/' + file)]; return m !== undefined && !require('node:util').types.isProxy(m.exports); };
+    const files = ['orchestrations/DurableOrchestrationContext.js', 'orchestrations/TaskOrchestrationExecutor.js', 'task/RegisteredActivityTask.js'];
+    const before = files.map(loaded).concat(Object.keys(require.cache).some((f) => f.includes('/moment/')));
+    const orchestrate = createOrchestrator(function* (context) {
+      const doubled = yield context.df.callActivity('double', 21);
+      return doubled;
+    });
+    const at = new Date('2026-01-01T00:00:00Z');
+    const history = [new OrchestratorStartedEvent(new HistoryEventOptions(0, at)), new ExecutionStartedEvent({ ...new HistoryEventOptions(1, at), name: 'o', input: undefined })];
+    orchestrate(new DurableOrchestrationInput('i1', history), new DummyOrchestrationContext()).then((state) => {
+      process.stdout.write(JSON.stringify({ before, after: files.slice(0, 2).map(loaded), state }));
+    }, (err) => { console.error(err); process.exit(1); });`;
+  const run = (defer: boolean) => {
+    const out = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, DEFER: defer ? '1' : '0' }, encoding: 'utf8' });
+    assert.equal(out.status, 0, out.stderr);
+    return JSON.parse(out.stdout) as { before: boolean[]; after: boolean[]; state: { actions: unknown[][] } };
+  };
+  const deferred = run(true);
+  assert.deepEqual(deferred.before, [false, false, false, false], 'nothing of the replay half (nor moment) at load');
+  assert.deepEqual(deferred.after, [true, true], 'the context and the executor (a registered activity task loads when an orchestrator makes one)');
+  const eager = run(false);
+  assert.deepEqual(eager.before, [true, true, true, true]);
+  assert.deepEqual(deferred.state, eager.state);
+  assert.deepEqual(deferred.state.actions, [[{ actionType: 0, functionName: 'double', input: 21 }]]);
 });

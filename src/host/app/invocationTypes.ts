@@ -1,0 +1,33 @@
+import type { Logger } from '../../observability/logger';
+import type { RpcTypedData } from '../wire/rpcTypes';
+import type { ProgrammingModel } from './coreTypes';
+import type { HookRegistry } from './hooks';
+
+/** What a trigger hands to a function: the trigger's payload, its metadata (`dequeueCount`,
+ * ...), and the values of extra input bindings by binding name. */
+export interface InvocationInput {
+  readonly trigger: RpcTypedData;
+  readonly triggerMetadata?: Readonly<Record<string, RpcTypedData>>;
+  readonly inputs?: Readonly<Record<string, RpcTypedData>>;
+  readonly invocationId?: string;
+  readonly retryContext?: { retryCount: number; maxRetryCount: number };
+  /**
+   * Sees the handler's return value before the programming model serialises it (the
+   * durable extension numbers the SDK's action objects there, so identity survives JSON).
+   */
+  readonly inspectResult?: (result: unknown) => void;
+}
+
+export interface InvocationResult {
+  readonly invocationId: string;
+  /** The `$return` binding's value (or, for non-HTTP triggers, the handler's return value). */
+  readonly returnValue: RpcTypedData | null | undefined;
+  /** Values set on output bindings other than `$return`, by binding name. */
+  readonly outputs: ReadonlyMap<string, RpcTypedData>;
+}
+
+export interface InvokeDeps {
+  readonly programmingModel: ProgrammingModel;
+  readonly hooks: HookRegistry;
+  readonly logger: Logger;
+}
