@@ -53,7 +53,8 @@ export class Membership {
 
   /** The member behind serialized identity bytes, or an Error saying why it is not one. */
   resolve(creator: Uint8Array): Member | Error {
-    const cacheKey = Buffer.from(creator).toString('base64');
+    // latin1 maps each byte to one character: a key of the bytes without copying them first.
+    const cacheKey = Buffer.from(creator.buffer, creator.byteOffset, creator.byteLength).toString('latin1');
     const cached = this.#members.get(cacheKey);
     if (cached !== undefined && this.#stillValid(cached)) return cached;
     let identity: msp.SerializedIdentity;

@@ -301,6 +301,7 @@ export class Orderer {
     this.#inFlight.push({ record, updates, txIds: new Set(txs.map((t) => t.txId).filter((id) => id !== '')) });
     this.#next = number + 1;
     this.#previousHash = headerHash;
+    this.#store.writing(number);
     this.#worker.postMessage({ record, generation: this.#generation } satisfies CommitRequest);
   }
 

@@ -10,7 +10,9 @@
  *
  * A row read from SQLite may already hold blocks not applied here yet (durable, their reply
  * not yet handled), so a block that touches such a key makes it unknown again rather than
- * being replayed onto a later state (a policy update only applies to a row that exists then).
+ * being replayed onto a later state (a policy update only applies to a row that exists then),
+ * unless the block was handed to the writer after the read (`writing`): the row cannot hold
+ * it, so it is applied (a key registered and then used soon after stays known).
  * A key's newest history entry is never older than its value: it is forgotten when the value
  * is read again from SQLite, so the chaincode's time guard never reads an older last change
  * than the value it read.
@@ -50,8 +52,9 @@ export interface HistoryRow {
 interface Entry {
   state: StateRow | null | undefined;
   head: HistoryRow | null | undefined;
-  /** `state` was read from SQLite (and may hold blocks not applied yet), not built by `apply`. */
-  fromSql: boolean;
+  /** `state` was read from SQLite, which may then have held blocks up to this number not applied
+   * yet (Infinity: any); -1: built by `apply` alone. */
+  readAt: number;
   bytes: number;
 }
 
@@ -68,6 +71,13 @@ const ENTRY_BYTES = 200;
 export class StateCache {
   readonly #entries = new Map<string, Entry>();
   #bytes = 0;
+  /** The highest block number handed to the writer so far; undefined: not told (any block). */
+  #writing: number | undefined;
+
+  /** Block `number` is being handed to the writer: SQLite may hold it from now on. */
+  writing(number: number): void {
+    this.#writing = Math.max(this.#writing ?? -1, number);
+  }
 
   /** The key's state if known here (null: no such key). */
   state(ns: string, key: string): StateRow | null | undefined {
@@ -83,7 +93,7 @@ export class StateCache {
   fillState(ns: string, key: string, row: StateRow | null): void {
     const entry = this.#entry(ns, key);
     this.#setState(entry, row === null ? null : { ...row, value: owned(row.value) });
-    entry.fromSql = true;
+    entry.readAt = this.#writing ?? Infinity;
     entry.head = undefined;
     this.#evict();
   }
@@ -101,7 +111,7 @@ export class StateCache {
       const tsMs = tx.timestamp.getTime();
       for (const w of tx.writes) {
         const entry = this.#entry(w.ns, w.key, true);
-        if (entry.fromSql) {
+        if (record.number <= entry.readAt) {
           this.#forget(entry);
           continue;
         }
@@ -114,7 +124,7 @@ export class StateCache {
       for (const m of tx.metadataWrites ?? []) {
         const entry = this.#entries.get(id(m.ns, m.key));
         if (entry === undefined) continue;
-        if (entry.fromSql) this.#forget(entry);
+        if (record.number <= entry.readAt) this.#forget(entry);
         // An UPDATE of the row if it exists; a row not known here is read when needed.
         else if (entry.state != null) {
           this.#setState(entry, { ...entry.state, metadata: m.value === null ? null : owned(m.value), block_num: record.number, tx_num: txNum });
@@ -127,7 +137,7 @@ export class StateCache {
   #forget(entry: Entry): void {
     this.#setState(entry, undefined);
     entry.head = undefined;
-    entry.fromSql = false;
+    entry.readAt = -1;
   }
 
   /** `written`: moved to the back, the last to be evicted. */
@@ -139,7 +149,7 @@ export class StateCache {
       this.#entries.set(k, entry);
     }
     if (entry === undefined) {
-      entry = { state: undefined, head: undefined, fromSql: false, bytes: ENTRY_BYTES + k.length * 2 };
+      entry = { state: undefined, head: undefined, readAt: -1, bytes: ENTRY_BYTES + k.length * 2 };
       this.#entries.set(k, entry);
       this.#bytes += entry.bytes;
     }

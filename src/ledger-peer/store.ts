@@ -166,6 +166,11 @@ export class LedgerStore {
     return row;
   }
 
+  /** Block `number` is being handed to the commit worker (for the cache of the reading connection). */
+  writing(number: number): void {
+    this.#cache?.writing(number);
+  }
+
   /** A block the commit worker has made durable, for the cache of the reading connection. */
   committed(record: BlockRecord): void {
     this.#cache?.apply(record);

@@ -1,6 +1,7 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { common, peer } from '@hyperledger/fabric-protos';
 import { ProtoWriter } from './protoWriter';
+import { readFields } from './protoReader';
 
 /**
  * Fabric's transaction wire formats, as the peer reads and writes them: a signed proposal
@@ -53,46 +54,115 @@ function parse<T>(what: string, fn: () => T, code?: number): T {
 
 /** The transaction id Fabric derives: hex sha256 of nonce || creator. */
 export function computeTxId(nonce: Uint8Array, creator: Uint8Array): string {
-  return createHash('sha256').update(nonce).update(creator).digest('hex');
+  // One call rather than a Hash object (crypto.hash): the concatenation is ~1 KB.
+  return hash('sha256', Buffer.concat([nonce, creator]), 'hex');
 }
 
 const headerTypeName = (type: number): string => Object.entries(common.HeaderType).find(([, v]) => v === type)?.[0] ?? String(type);
 
+/** ChannelHeader (common/common.proto): the fields the peer reads. */
+function readChannelHeader(bytes: Uint8Array): { type: number; channelId: string; txId: string; seconds: number; nanos: number } {
+  const ch = { type: 0, channelId: '', txId: '', seconds: 0, nanos: 0 };
+  readFields(bytes, (r) => {
+    if (r.field === 1) ch.type = r.int32();
+    else if (r.field === 3) {
+      // google.protobuf.Timestamp: seconds (1), nanos (2); a later occurrence replaces it whole.
+      ch.seconds = 0;
+      ch.nanos = 0;
+      readFields(r.bytes(), (t) => {
+        if (t.field === 1) ch.seconds = t.int64();
+        else if (t.field === 2) ch.nanos = t.int32();
+        else t.skip();
+      });
+    } else if (r.field === 4) ch.channelId = r.string();
+    else if (r.field === 5) ch.txId = r.string();
+    else r.skip();
+  });
+  return ch;
+}
+
 function decodeHeader(channelHeaderBytes: Uint8Array, signatureHeaderBytes: Uint8Array): TxHeader {
-  const ch = parse('channel header', () => common.ChannelHeader.deserializeBinary(channelHeaderBytes), peer.TxValidationCode.BAD_CHANNEL_HEADER);
-  const sh = parse('signature header', () => common.SignatureHeader.deserializeBinary(signatureHeaderBytes), peer.TxValidationCode.BAD_COMMON_HEADER);
+  const ch = parse('channel header', () => readChannelHeader(channelHeaderBytes), peer.TxValidationCode.BAD_CHANNEL_HEADER);
+  // SignatureHeader: creator (1), nonce (2).
+  const sh = parse(
+    'signature header',
+    () => {
+      const fields: { creator: Uint8Array; nonce: Uint8Array } = { creator: EMPTY, nonce: EMPTY };
+      readFields(signatureHeaderBytes, (r) => {
+        if (r.field === 1) fields.creator = r.bytes();
+        else if (r.field === 2) fields.nonce = r.bytes();
+        else r.skip();
+      });
+      return fields;
+    },
+    peer.TxValidationCode.BAD_COMMON_HEADER,
+  );
   // Messages as core/endorser/msgvalidation.go words them: the gateway passes them to clients.
-  if (ch.getType() !== common.HeaderType.ENDORSER_TRANSACTION) {
-    throw new MalformedError(`invalid header type ${headerTypeName(ch.getType())}`, peer.TxValidationCode.UNKNOWN_TX_TYPE);
+  if (ch.type !== common.HeaderType.ENDORSER_TRANSACTION) {
+    throw new MalformedError(`invalid header type ${headerTypeName(ch.type)}`, peer.TxValidationCode.UNKNOWN_TX_TYPE);
   }
-  const creator = sh.getCreator_asU8();
-  const nonce = sh.getNonce_asU8();
+  const { creator, nonce } = sh;
   if (nonce.length === 0) throw new MalformedError('nonce is empty', peer.TxValidationCode.BAD_COMMON_HEADER);
   if (creator.length === 0) throw new MalformedError('creator is empty', peer.TxValidationCode.BAD_COMMON_HEADER);
-  const txId = ch.getTxId();
+  const txId = ch.txId;
   const expectedTxId = computeTxId(nonce, creator);
   if (txId !== expectedTxId) {
     throw new MalformedError(`incorrectly computed txid '${txId}' -- expected '${expectedTxId}'`, peer.TxValidationCode.BAD_PROPOSAL_TXID);
   }
-  const ts = ch.getTimestamp();
-  const timestamp = ts === undefined ? new Date(0) : new Date(ts.getSeconds() * 1000 + Math.floor(ts.getNanos() / 1e6));
-  return { txId, channelId: ch.getChannelId(), timestamp, creator, nonce, channelHeaderBytes, signatureHeaderBytes };
+  const timestamp = new Date(ch.seconds * 1000 + Math.floor(ch.nanos / 1e6));
+  return { txId, channelId: ch.channelId, timestamp, creator, nonce, channelHeaderBytes, signatureHeaderBytes };
+}
+
+const EMPTY: Uint8Array = new Uint8Array(0);
+
+/** The bytes of the last occurrence of each field number asked for (others skipped). */
+function lastBytes(bytes: Uint8Array, fields: readonly number[]): (Uint8Array | undefined)[] {
+  const found: (Uint8Array | undefined)[] = fields.map(() => undefined);
+  readFields(bytes, (r) => {
+    const i = fields.indexOf(r.field);
+    if (i < 0) r.skip();
+    else found[i] = r.bytes();
+  });
+  return found;
+}
+
+/** The chaincode name and arguments of a ChaincodeInvocationSpec (peer/chaincode.proto). */
+function readInvocation(bytes: Uint8Array): { chaincodeName: string; args: Buffer[] } {
+  const [spec] = lastBytes(bytes, [1]);
+  // ChaincodeSpec: chaincode_id (2: ChaincodeID, name is 2), input (3: ChaincodeInput, args is 1).
+  const [chaincodeId, input] = lastBytes(must(spec, 'chaincode spec'), [2, 3]);
+  const [name] = lastBytes(must(chaincodeId, 'chaincode id'), [2]);
+  const args: Buffer[] = [];
+  if (input !== undefined) {
+    readFields(input, (r) => {
+      if (r.field !== 1) return r.skip();
+      const arg = r.bytes();
+      args.push(Buffer.from(arg));
+    });
+  }
+  return { chaincodeName: name === undefined ? '' : Buffer.from(name).toString('utf8'), args };
 }
 
 export function decodeProposal(signed: peer.SignedProposal): DecodedProposal {
   const proposalBytes = signed.getProposalBytes_asU8();
-  const proposal = parse('proposal', () => peer.Proposal.deserializeBinary(proposalBytes));
-  const header = parse('header', () => common.Header.deserializeBinary(proposal.getHeader_asU8()));
-  const decodedHeader = decodeHeader(header.getChannelHeader_asU8(), header.getSignatureHeader_asU8());
-  const payload = parse('proposal payload', () => peer.ChaincodeProposalPayload.deserializeBinary(proposal.getPayload_asU8()));
-  const invocation = parse('invocation spec', () => peer.ChaincodeInvocationSpec.deserializeBinary(payload.getInput_asU8()));
-  const spec = must(invocation.getChaincodeSpec(), 'chaincode spec');
-  const chaincodeName = must(spec.getChaincodeId(), 'chaincode id').getName();
-  const args = (spec.getInput()?.getArgsList_asU8() ?? []).map((a) => Buffer.from(a));
+  // Proposal: header (1), payload (2); Header: channel_header (1), signature_header (2).
+  const [headerBytes, payloadBytes] = parse('proposal', () => lastBytes(proposalBytes, [1, 2]));
+  const [channelHeaderBytes, signatureHeaderBytes] = parse('header', () => lastBytes(headerBytes ?? EMPTY, [1, 2]));
+  const decodedHeader = decodeHeader(channelHeaderBytes ?? EMPTY, signatureHeaderBytes ?? EMPTY);
+  // ChaincodeProposalPayload: input (1), TransientMap (2: map<string, bytes>, last key wins).
   const transient = new Map<string, Buffer>();
-  payload.getTransientmapMap().forEach((value: Uint8Array | string, key: string) => {
-    transient.set(key, Buffer.from(value as Uint8Array));
+  const inputBytes = parse('proposal payload', () => {
+    let input: Uint8Array = EMPTY;
+    readFields(payloadBytes ?? EMPTY, (r) => {
+      if (r.field === 1) input = r.bytes();
+      else if (r.field === 2) {
+        const [key, value] = lastBytes(r.bytes(), [1, 2]);
+        transient.set(key === undefined ? '' : Buffer.from(key).toString('utf8'), Buffer.from(value ?? EMPTY));
+      } else r.skip();
+    });
+    return input;
   });
+  const { chaincodeName, args } = parse('invocation spec', () => readInvocation(inputBytes));
   return {
     ...decodedHeader,
     proposalBytes,
@@ -101,7 +171,7 @@ export function decodeProposal(signed: peer.SignedProposal): DecodedProposal {
     args,
     transient,
     // ChaincodeProposalPayload with its input (field 1) only.
-    visiblePayloadBytes: new ProtoWriter().bytes(1, payload.getInput_asU8()).finish(),
+    visiblePayloadBytes: new ProtoWriter().bytes(1, inputBytes).finish(),
   };
 }
 
@@ -131,11 +201,7 @@ export async function buildTransactionEnvelope(
     );
   }
   action.message(3, response).message(4, new ProtoWriter().string(2, proposal.chaincodeName).finish());
-  const proposalHash = createHash('sha256')
-    .update(proposal.channelHeaderBytes)
-    .update(proposal.signatureHeaderBytes)
-    .update(proposal.visiblePayloadBytes)
-    .digest();
+  const proposalHash = hash('sha256', Buffer.concat([proposal.channelHeaderBytes, proposal.signatureHeaderBytes, proposal.visiblePayloadBytes]), 'buffer');
   const prpBytes = new ProtoWriter().bytes(1, proposalHash).bytes(2, action.finish()).finish();
   const signed = await Promise.all(
     endorsers.map(async (endorser) => ({ endorser: endorser.identity, signature: await endorser.signAsync(Buffer.concat([prpBytes, endorser.identity])) })),

@@ -10,6 +10,9 @@
  * - The contract dispatcher recompiles (ajv: stringify, URI-normalize, cache lookup) the
  *   JSON schema of every parameter on every call; the schemas come from the contract's
  *   fixed metadata, so the compiled validator is remembered per schema object.
+ * - DataMarshall.handleParameters builds four debug lines per parameter before the logger
+ *   drops them (util.inspect of the argument's Buffer, JSON of the parameter's schema with
+ *   every component schema of the contract); while debug is off it runs without them.
  * All reach into fabric-shim internals, pinned at ~2.5.8 (chaincode/package.json).
  */
 import { dirname } from 'node:path';
@@ -84,15 +87,56 @@ export function setShimLogLevel(level: string): void {
 
 interface Validator {
   (data: unknown): boolean;
+  errors?: { message?: string }[] | null;
+}
+interface ParameterSchema {
+  schema: { type?: unknown; $ref?: unknown };
+}
+type HandleParameters = (fn: { parameters?: ParameterSchema[] }, parameters: Buffer[], loggerPrefix: string) => unknown[];
+interface DataMarshallInternals {
+  ajv: { compile(schema: { properties?: { prop?: object } }): Validator };
+  components: unknown;
+  fromWireBuffer(supplied: Buffer, schema: object, loggerPrefix: string): { value: unknown; validateData: unknown };
+  handleParameters: HandleParameters;
 }
 interface DispatcherInternals {
-  contractImplementations: Record<string, { dataMarshall?: { ajv: { compile(schema: { properties?: { prop?: object } }): Validator } } }>;
+  contractImplementations: Record<string, { dataMarshall?: DataMarshallInternals }>;
+}
+
+/** fabric-shim 2.5's DataMarshall.handleParameters (lib/contract-spi/datamarshall.js) with
+ * its debug lines left out, used while its logger's debug is off (setShimLogLevel): the same
+ * checks, conversions, error log and errors, in the same order. */
+function quietParameters(marshall: DataMarshallInternals): void {
+  const original = marshall.handleParameters;
+  const logger = (require('fabric-shim/lib/logger') as ShimLogging).getLogger('contracts-spi/datamarshall.js');
+  marshall.handleParameters = function (this: DataMarshallInternals, fn, parameters, loggerPrefix) {
+    if (logger.debug !== noop) return original.call(this, fn, parameters, loggerPrefix);
+    const expectedParams = fn.parameters;
+    if (!expectedParams) return parameters.map((e) => e.toString());
+    if (expectedParams.length !== parameters.length) {
+      const errMsg = `Expected ${expectedParams.length} parameters, but ${parameters.length} have been supplied`;
+      (logger.error as (message: string) => void)(`${loggerPrefix} ${errMsg}`);
+      throw new Error(errMsg);
+    }
+    return expectedParams.map((expected, i) => {
+      const schema = { properties: { prop: expected.schema }, components: { schemas: this.components } };
+      if (!expected.schema.type && !expected.schema.$ref) throw new Error(`Incorrect type information ${JSON.stringify(expected.schema)}`);
+      const validator = this.ajv.compile(schema);
+      const { value, validateData } = this.fromWireBuffer(parameters[i]!, schema, loggerPrefix);
+      if (!validator({ prop: validateData })) {
+        throw new Error(`Unable to validate parameter due to ${JSON.stringify((validator.errors ?? []).map((err) => err.message))}`);
+      }
+      return value;
+    });
+  };
 }
 
 export function memoizeParameterSchemas(dispatcher: object): void {
   for (const implementation of Object.values((dispatcher as DispatcherInternals).contractImplementations)) {
-    const ajv = implementation.dataMarshall?.ajv;
-    if (ajv === undefined) continue;
+    const marshall = implementation.dataMarshall;
+    if (marshall === undefined) continue;
+    quietParameters(marshall);
+    const ajv = marshall.ajv;
     const compile = ajv.compile.bind(ajv);
     const compiled = new WeakMap<object, Validator>();
     ajv.compile = (schema) => {
