@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { openSqlite } from '../fs/sqliteCreate';
 import { boundedStorage, compact, type Compaction } from '../fs/sqliteUpkeep';
 import type { FailureInfo, HistoryEvent, InboxEvent, RuntimeStatus } from './history';
 
@@ -137,19 +138,24 @@ export class DurableStore {
 
   constructor(readonly file: string) {
     mkdirSync(dirname(file), { recursive: true });
-    this.db = new Database(file);
-    // Small pages for a new store (an existing one keeps its size): a commit writes whole
-    // pages to the WAL before its fsync, and an episode touches a few pages with little
-    // on each (the instance row, the history tail, a work item); with 1 KiB pages a
-    // sequential step writes ~8 KiB instead of ~20 KiB and its fsync returns sooner.
-    this.db.pragma('page_size = 1024');
-    boundedStorage(this.db);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('busy_timeout = 5000');
-    // One commit (one WAL fsync) for the whole schema, not one per statement.
-    this.db.transaction(() => this.db.exec(SCHEMA))();
-    const db = this.db;
+    const db = openSqlite(
+      file,
+      (path) => new Database(path),
+      (db) => {
+        // Small pages for a new store (an existing one keeps its size): a commit writes whole
+        // pages to the WAL before its fsync, and an episode touches a few pages with little
+        // on each (the instance row, the history tail, a work item); with 1 KiB pages a
+        // sequential step writes ~8 KiB instead of ~20 KiB and its fsync returns sooner.
+        db.pragma('page_size = 1024');
+        boundedStorage(db);
+        db.pragma('journal_mode = WAL');
+        db.pragma('busy_timeout = 5000');
+        // One commit (one WAL fsync) for the whole schema, not one per statement.
+        db.transaction(() => db.exec(SCHEMA))();
+      },
+    );
+    db.pragma('synchronous = FULL');
+    this.db = db;
     this.stmt = {
       putInstance: db.prepare(
         `INSERT INTO instances (instance_id, name, execution_id, status, input, output, custom_status, failure, created_at, updated_at, parent_instance_id)

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
+import { openSqlite } from '../../fs/sqliteCreate';
 import { boundedStorage, compact, type Compaction } from '../../fs/sqliteUpkeep';
 import { isValidQueueName, type QueueClient, type QueueMessage, type QueueMessageInit } from './queueClient';
 
@@ -49,12 +50,14 @@ export class QueueStore implements QueueClient {
     if (this.#db === undefined) {
       mkdirSync(this.dataDir, { recursive: true });
       const Database = require('better-sqlite3') as typeof BetterSqlite3;
-      const db = new Database(join(this.dataDir, 'queues.sqlite'));
-      boundedStorage(db);
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
-      db.pragma('busy_timeout = 5000');
-      db.exec(`
+      const db = openSqlite(
+        join(this.dataDir, 'queues.sqlite'),
+        (path) => new Database(path),
+        (db) => {
+          boundedStorage(db);
+          db.pragma('journal_mode = WAL');
+          db.pragma('busy_timeout = 5000');
+          db.exec(`
         CREATE TABLE IF NOT EXISTS queue_messages (
           seq INTEGER PRIMARY KEY AUTOINCREMENT,
           id TEXT NOT NULL UNIQUE,
@@ -69,6 +72,9 @@ export class QueueStore implements QueueClient {
         );
         CREATE INDEX IF NOT EXISTS queue_messages_visible ON queue_messages (queue, visible_at, seq);
       `);
+        },
+      );
+      db.pragma('synchronous = NORMAL');
       this.#db = db;
     }
     return this.#db;
