@@ -3,6 +3,7 @@ import { DURATION_SYNTAX, durationSeconds } from '../core/duration';
 import { LedgerflowError } from '../core/errors';
 import { memoryBytes as quantityBytes } from '../core/workflow/quantity';
 import { principalOrgMapSchema, tokensSchema } from '../core/auth/credentials';
+import { PARSED_ONCE } from '../core/once';
 
 /**
  * Every app setting the code reads, parsed once at start from the environment (which the
@@ -278,8 +279,7 @@ function crossCheck(s: Settings, env: NodeJS.ProcessEnv): { path: string; messag
 }
 
 export function parseSettings(env: NodeJS.ProcessEnv): Settings {
-  // Parsed once a process: zod's compiled fast path would cost more to generate than it saves.
-  const result = settingsSchema.safeParse(env, { jitless: true });
+  const result = settingsSchema.safeParse(env, PARSED_ONCE);
   const details = result.success
     ? crossCheck(result.data, env)
     : result.error.issues.map((issue) => ({

@@ -4,3 +4,7 @@ export function once<T>(build: () => T): () => T {
   let value: { readonly v: T } | undefined;
   return () => (value ??= { v: build() }).v;
 }
+
+/** zod's parse options for a schema parsed once a process (settings, host.json): compiling
+ * its fast path would cost more than the one parse it serves. */
+export const PARSED_ONCE = { jitless: true } as const;

@@ -52,9 +52,8 @@ export class DurableEngine extends ClientOperations {
   private readyQueue: Live[] = [];
   private episodesRunning = 0;
   private episodePumpScheduled = false;
-  /** Episodes started by the episode pump that have not yet written their batch, or not yet ended. */
+  /** Episodes started by the episode pump that have not yet written their batch. */
   private unwritten = 0;
-  private unsettled = 0;
 
   private wakeups: { at: number; live: Live }[] = [];
   private wakeTimer: NodeJS.Timeout | undefined;
@@ -240,7 +239,6 @@ export class DurableEngine extends ClientOperations {
       this.episodesRunning++;
       live.busy = true;
       this.unwritten++;
-      this.unsettled++;
       let wrote = false;
       const written = (): void => {
         if (wrote) return;
@@ -267,7 +265,7 @@ export class DurableEngine extends ClientOperations {
             // scheduled start now (not in the next loop iteration). Not sooner: completions
             // that arrive while their episode runs would start the next one with only some of
             // them (a fan-out of a thousand would then replay its history many times).
-            if (--this.unsettled === 0 && this.unwritten === 0) this.activities.startNow();
+            if (this.episodesRunning === 0 && this.unwritten === 0) this.activities.startNow();
           }),
       );
     }

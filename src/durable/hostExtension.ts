@@ -9,6 +9,7 @@ import { installInProcessClient } from './inProcessClient';
 import type { FunctionPort } from './ports';
 import { DurableStore } from './store';
 import { loadOrCreateSystemKey, newSecret } from './systemKey';
+import { PARSED_ONCE } from '../core/once';
 
 /**
  * The durable engine as an extension of the embedded Functions host: it claims the
@@ -57,8 +58,7 @@ export function durableExtension(): HostExtension {
     inputBindingTypes: ['durableClient', 'orchestrationClient'],
 
     async start(ctx: HostContext, functions: readonly RegisteredFunction[]) {
-      // Parsed once a start: zod's compiled fast path would cost more to generate than it saves.
-      const config = durableTaskSchema.parse(ctx.hostJson.extensions?.['durableTask'] ?? {}, { jitless: true });
+      const config = durableTaskSchema.parse(ctx.hostJson.extensions?.['durableTask'] ?? {}, PARSED_ONCE);
       const byType = (type: string) =>
         new Map(functions.filter((fn) => fn.trigger.type.toLowerCase() === type.toLowerCase()).map((fn) => [fn.name.toLowerCase(), fn]));
       const orchestrators = byType('orchestrationTrigger');

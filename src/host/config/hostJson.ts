@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { parseTimeSpan } from '../wire/duration';
 import { HostConfigError } from './hostConfigError';
+import { PARSED_ONCE } from '../../core/once';
 
 const timeSpan = z.string().transform((text, ctx) => {
   const ms = parseTimeSpan(text);
@@ -41,8 +42,7 @@ const hostJsonSchema = z.looseObject({
 export type HostJson = z.infer<typeof hostJsonSchema>;
 
 export function parseHostJson(value: unknown, source = 'host.json'): HostJson {
-  // Parsed once a start: zod's compiled fast path would cost more to generate than it saves.
-  const result = hostJsonSchema.safeParse(value, { jitless: true });
+  const result = hostJsonSchema.safeParse(value, PARSED_ONCE);
   if (result.success) return result.data;
   const issues = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
   throw new HostConfigError(`${source} is not valid: ${issues}`);

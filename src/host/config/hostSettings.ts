@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { HostConfigError } from './hostConfigError';
+import { PARSED_ONCE } from '../../core/once';
 
 /**
  * The settings the embedded host itself reads, from the same environment the app reads (filled
@@ -34,8 +35,7 @@ export type HostSettings = z.infer<typeof hostSettingsSchema>;
 
 /** The host's settings; a bad one stops start-up with one message naming it. */
 export function parseHostSettings(env: NodeJS.ProcessEnv): HostSettings {
-  // Parsed once a start: zod's compiled fast path would cost more to generate than it saves.
-  const result = hostSettingsSchema.safeParse(env, { jitless: true });
+  const result = hostSettingsSchema.safeParse(env, PARSED_ONCE);
   if (result.success) return result.data;
   throw new HostConfigError(`invalid setting ${result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { HostConfigError } from './hostConfigError';
+import { PARSED_ONCE } from '../../core/once';
 
 const localSettingsSchema = z.object({
   IsEncrypted: z.boolean().optional(),
@@ -24,8 +25,7 @@ export function applyLocalSettings(appDir: string, env: NodeJS.ProcessEnv): stri
   }
   let parsed: z.infer<typeof localSettingsSchema>;
   try {
-    // Parsed once a start: zod's compiled fast path would cost more to generate than it saves.
-    parsed = localSettingsSchema.parse(JSON.parse(text), { jitless: true });
+    parsed = localSettingsSchema.parse(JSON.parse(text), PARSED_ONCE);
   } catch (err) {
     throw new HostConfigError(`${file} is not valid: ${(err as Error).message}`);
   }
