@@ -114,3 +114,44 @@ test('a proposal whose transaction id is not sha256(nonce + creator) is refused 
     return true;
   });
 });
+
+test('a signed proposal whose bytes are cut short or garbled is refused as malformed, and the peer goes on serving', async () => {
+  const identity = await getOrIssueIdentity(f.peer.mspDir, 'org1', 'appUser');
+  const sign = newEcdsaSigner(identity.keyPem);
+  const proposal = member.assets.newProposal('ReadAsset', { arguments: ['x'] });
+  const proposed = gatewayProtos.ProposedTransaction.deserializeBinary(proposal.getBytes());
+  const whole = proposed.getProposal()!.getProposalBytes_asU8();
+  // fabric-gateway decodes what it sends, so these bytes go to the Gateway service as they are.
+  const raw = new grpc.Client(f.peer.endpoint, grpc.credentials.createInsecure());
+  const evaluate = async (bytes: Uint8Array): Promise<grpc.ServiceError> => {
+    const signed = new peer.SignedProposal();
+    signed.setProposalBytes(bytes);
+    signed.setSignature(await sign(bytes));
+    const request = new gatewayProtos.EvaluateRequest();
+    request.setTransactionId(proposed.getTransactionId());
+    request.setChannelId(CHANNEL);
+    request.setProposedTransaction(signed);
+    return new Promise((resolve, reject) =>
+      raw.makeUnaryRequest(
+        '/gateway.Gateway/Evaluate',
+        (r: gatewayProtos.EvaluateRequest) => Buffer.from(r.serializeBinary()),
+        (b: Buffer) => gatewayProtos.EvaluateResponse.deserializeBinary(b),
+        request,
+        (err) => (err ? resolve(err) : reject(new Error('a malformed proposal was evaluated'))),
+      ),
+    );
+  };
+  try {
+    // Cut inside the header (a length prefix then points past the end), and every byte flipped.
+    for (const bytes of [whole.subarray(0, 40), whole.map((b) => b ^ 0xff)]) {
+      const err = await evaluate(bytes);
+      // As Fabric's gateway answers a proposal it cannot unpack (internal/pkg/gateway/api.go).
+      assert.equal(err.code, grpc.status.INVALID_ARGUMENT, err.message);
+      assert.match(err.message, /^3 INVALID_ARGUMENT: failed to unpack transaction proposal: /);
+    }
+  } finally {
+    raw.close();
+  }
+  // The honest proposal made before is still answered (with the chaincode's own verdict).
+  await assert.rejects(proposal.evaluate(), /does not exist/);
+});
