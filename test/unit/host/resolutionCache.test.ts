@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
 const resolutionCache = resolve(__dirname, '..', '..', '..', 'src', 'host', 'resolutionCache.js');
@@ -55,11 +55,36 @@ function fixture(t: { after(fn: () => void): void }): { root: string; dir: strin
   return { root, dir, from: join(root, 'app', 'src', 'a.js') };
 }
 
+/** The ctimes of every directory above `root`. */
+function above(root: string): string {
+  const stamps: number[] = [];
+  for (let d = dirname(root); ; d = dirname(d)) {
+    stamps.push(statSync(d).ctimeMs);
+    if (dirname(d) === d) return stamps.join(',');
+  }
+}
+
+/**
+ * `runs()` on an empty cache `dir`, again (at most 10 times) until nothing changed in a
+ * directory above the fixture while it ran: every answer depends on those directories, so the
+ * cache rightly voids them all then, and the suite's other tests create and remove files in
+ * /tmp and in the checkout all the time. A cache that never hits still fails every attempt.
+ */
+function whileStill<T>(root: string, dir: string, runs: () => T): T {
+  for (let attempt = 1; ; attempt++) {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { mode: 0o700 });
+    const before = above(root);
+    const result = runs();
+    if (attempt === 10 || above(root) === before) return result;
+  }
+}
+
 const REQUESTS = ['pkg', 'pkg/lib/other', './util', 'node:path', 'fs', './missing'];
 
 test("the next process takes the answers from the cache, and they are Node's", (t) => {
   const { root, dir, from } = fixture(t);
-  const first = run(dir, from, REQUESTS);
+  const [first, second] = whileStill(root, dir, () => [run(dir, from, REQUESTS), run(dir, from, REQUESTS)] as const);
   assert.equal(first.installed, true);
   assert.deepEqual(first.answers, [
     join(root, 'app', 'node_modules', 'pkg', 'lib', 'index.js'),
@@ -70,16 +95,18 @@ test("the next process takes the answers from the cache, and they are Node's", (
     'error MODULE_NOT_FOUND',
   ]);
   assert.equal(first.hits, 0);
-  const second = run(dir, from, REQUESTS);
   assert.deepEqual(second.answers, first.answers);
   assert.equal(second.hits, 3, 'the three files; built-in modules and failures are not kept');
 });
 
 test('answers a process did not want are kept when it writes new ones', (t) => {
-  const { dir, from } = fixture(t);
-  run(dir, from, ['pkg']);
-  assert.equal(run(dir, from, ['./util']).hits, 0);
-  assert.equal(run(dir, from, ['pkg', './util']).hits, 2);
+  const { root, dir, from } = fixture(t);
+  const [utilAlone, both] = whileStill(root, dir, () => {
+    run(dir, from, ['pkg']);
+    return [run(dir, from, ['./util']), run(dir, from, ['pkg', './util'])] as const;
+  });
+  assert.equal(utilAlone.hits, 0);
+  assert.equal(both.hits, 2);
 });
 
 test('a package that appears earlier in the node_modules chain is found, not the cached one', (t) => {
@@ -116,12 +143,13 @@ test('an answer whose directories changed just before the start is not written',
 });
 
 test("a corrupt, truncated or forged cache file is ignored: the answers are Node's", (t) => {
-  const { dir, from } = fixture(t);
-  const expected = run(dir, from, REQUESTS).answers;
+  const { root, dir, from } = fixture(t);
+  const [first, second] = whileStill(root, dir, () => [run(dir, from, REQUESTS), run(dir, from, REQUESTS)] as const);
+  const expected = first.answers;
   const [file] = readdirSync(dir).filter((f) => f.startsWith('resolutions-'));
   assert.ok(file !== undefined);
   const path = join(dir, file);
-  assert.equal(run(dir, from, REQUESTS).hits, 3);
+  assert.equal(second.hits, 3);
   const forged = [
     'not json',
     '{"v":1,"key":',
