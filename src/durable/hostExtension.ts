@@ -58,6 +58,9 @@ export function durableExtension(): HostExtension {
     inputBindingTypes: ['durableClient', 'orchestrationClient'],
 
     async start(ctx: HostContext, functions: readonly RegisteredFunction[]) {
+      // Read or made on the thread pool while the store below is opened.
+      const systemKey = loadOrCreateSystemKey(ctx.dataDir);
+      systemKey.catch(() => undefined);
       const config = durableTaskSchema.parse(ctx.hostJson.extensions?.['durableTask'] ?? {}, PARSED_ONCE);
       const byType = (type: string) =>
         new Map(functions.filter((fn) => fn.trigger.type.toLowerCase() === type.toLowerCase()).map((fn) => [fn.name.toLowerCase(), fn]));
@@ -97,7 +100,7 @@ export function durableExtension(): HostExtension {
         logger: ctx.logger.child({ component: 'durable' }),
       });
       // A new rpc secret at every start: only this process's own clients know it.
-      const secrets = { systemKey: await loadOrCreateSystemKey(ctx.dataDir), rpcSecret: newSecret() };
+      const secrets = { systemKey: await systemKey, rpcSecret: newSecret() };
       const client = clientConfig(ctx.baseUrl, config.hubName, secrets);
       binding = { json: JSON.stringify(client) };
       const api = createHttpApi({ engine, taskHub: config.hubName, origin: ctx.baseUrl, secrets });

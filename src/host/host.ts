@@ -58,6 +58,10 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
   const dataDir = resolve(settings.LEDGERFLOW_DATA_DIR);
   const unlock = lockDataDir(dataDir);
   makePrivate(dataDir);
+  // Made while the app loads: its writes and fsyncs wait on the thread pool, not the start.
+  const adminKey = loadOrCreateAdminKey(dataDir);
+  // Awaited once the extensions run; a start that fails before that reports its own error.
+  adminKey.catch(() => undefined);
 
   const inFlight = new InFlight();
   const track = inFlight.track;
@@ -176,7 +180,7 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
         logger.info('work resumed after a backup');
       };
     };
-    server.mount(ADMIN_PREFIX, adminHandler({ dataDir, key: await loadOrCreateAdminKey(dataDir), logger, hostVersion: EMBEDDED_HOST_VERSION, pause }), {
+    server.mount(ADMIN_PREFIX, adminHandler({ dataDir, key: await adminKey, logger, hostVersion: EMBEDDED_HOST_VERSION, pause }), {
       untracked: true,
     });
 
