@@ -51,16 +51,20 @@ export function durableExtension(): HostExtension {
   let binding: RpcTypedData | undefined;
   let installClient: (() => () => void) | undefined;
   let uninstallClient: (() => void) | undefined;
+  let systemKey: Promise<string> | undefined;
 
   return {
     name: 'durable',
     triggerTypes: ['orchestrationTrigger', 'activityTrigger', 'entityTrigger'],
     inputBindingTypes: ['durableClient', 'orchestrationClient'],
 
-    async start(ctx: HostContext, functions: readonly RegisteredFunction[]) {
-      // Read or made on the thread pool while the store below is opened.
-      const systemKey = loadOrCreateSystemKey(ctx.dataDir);
+    prepare(dataDir: string) {
+      // Read or made on the thread pool while the app loads.
+      systemKey = loadOrCreateSystemKey(dataDir);
       systemKey.catch(() => undefined);
+    },
+
+    async start(ctx: HostContext, functions: readonly RegisteredFunction[]) {
       const config = durableTaskSchema.parse(ctx.hostJson.extensions?.['durableTask'] ?? {}, PARSED_ONCE);
       const byType = (type: string) =>
         new Map(functions.filter((fn) => fn.trigger.type.toLowerCase() === type.toLowerCase()).map((fn) => [fn.name.toLowerCase(), fn]));
@@ -100,7 +104,7 @@ export function durableExtension(): HostExtension {
         logger: ctx.logger.child({ component: 'durable' }),
       });
       // A new rpc secret at every start: only this process's own clients know it.
-      const secrets = { systemKey: await systemKey, rpcSecret: newSecret() };
+      const secrets = { systemKey: await (systemKey ?? loadOrCreateSystemKey(ctx.dataDir)), rpcSecret: newSecret() };
       const client = clientConfig(ctx.baseUrl, config.hubName, secrets);
       binding = { json: JSON.stringify(client) };
       const api = createHttpApi({ engine, taskHub: config.hubName, origin: ctx.baseUrl, secrets });

@@ -58,10 +58,6 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
   const dataDir = resolve(settings.LEDGERFLOW_DATA_DIR);
   const unlock = lockDataDir(dataDir);
   makePrivate(dataDir);
-  // Made while the app loads: its writes and fsyncs wait on the thread pool, not the start.
-  const adminKey = loadOrCreateAdminKey(dataDir);
-  // Awaited once the extensions run; a start that fails before that reports its own error.
-  adminKey.catch(() => undefined);
 
   const inFlight = new InFlight();
   const track = inFlight.track;
@@ -74,6 +70,11 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
     queueExtension(queues),
     ...(options.extensions ?? []),
   ];
+  // Made while the app loads: their writes and fsyncs wait on the thread pool, not the start.
+  const adminKey = loadOrCreateAdminKey(dataDir);
+  // Awaited once the extensions run; a start that fails before that reports its own error.
+  adminKey.catch(() => undefined);
+  for (const ext of extensions) ext.prepare?.(dataDir);
   const started: HostExtension[] = [];
   let loadedApp: LoadedApp | undefined;
 
