@@ -137,6 +137,8 @@ test("durable-functions' replay half loads with the first episode, and the episo
   assert.deepEqual(eager.before, [true, true, true, true, true]);
   assert.deepEqual(deferred.state, eager.state);
   // newGuid (uuid v5 of the instance and the replay time): the same in both.
-  assert.deepEqual(deferred.state.actions, [[{ actionType: 0, functionName: 'double', input: { n: 21, guid: (eager.state.actions[0]?.[0] as { input: { guid: string } }).input.guid } }]]);
+  assert.deepEqual(deferred.state.actions, [
+    [{ actionType: 0, functionName: 'double', input: { n: 21, guid: (eager.state.actions[0]?.[0] as { input: { guid: string } }).input.guid } }],
+  ]);
   assert.match((deferred.state.actions[0]?.[0] as { input: { guid: string } }).input.guid, /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-/);
 });
