@@ -51,18 +51,11 @@ export function durableExtension(): HostExtension {
   let binding: RpcTypedData | undefined;
   let installClient: (() => () => void) | undefined;
   let uninstallClient: (() => void) | undefined;
-  let systemKey: Promise<string> | undefined;
 
   return {
     name: 'durable',
     triggerTypes: ['orchestrationTrigger', 'activityTrigger', 'entityTrigger'],
     inputBindingTypes: ['durableClient', 'orchestrationClient'],
-
-    prepare(dataDir: string) {
-      // Read or made on the thread pool while the app loads.
-      systemKey = loadOrCreateSystemKey(dataDir);
-      systemKey.catch(() => undefined);
-    },
 
     async start(ctx: HostContext, functions: readonly RegisteredFunction[]) {
       const config = durableTaskSchema.parse(ctx.hostJson.extensions?.['durableTask'] ?? {}, PARSED_ONCE);
@@ -104,7 +97,7 @@ export function durableExtension(): HostExtension {
         logger: ctx.logger.child({ component: 'durable' }),
       });
       // A new rpc secret at every start: only this process's own clients know it.
-      const secrets = { systemKey: await (systemKey ?? loadOrCreateSystemKey(ctx.dataDir)), rpcSecret: newSecret() };
+      const secrets = { systemKey: loadOrCreateSystemKey(ctx.dataDir), rpcSecret: newSecret() };
       const client = clientConfig(ctx.baseUrl, config.hubName, secrets);
       binding = { json: JSON.stringify(client) };
       const api = createHttpApi({ engine, taskHub: config.hubName, origin: ctx.baseUrl, secrets });

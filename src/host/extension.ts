@@ -58,10 +58,6 @@ export interface HostExtension {
   /** Output binding types it consumes, e.g. `['queue']`. */
   readonly outputBindingTypes?: readonly string[];
 
-  /** Called once the host holds the data dir, before the app loads: work that needs only
-   * the data dir (files made on the thread pool) runs while the app loads. Must not throw;
-   * what it starts, start() awaits (and reports). */
-  prepare?(dataDir: string): void;
   /** Called once, after the app loaded, appStart hooks ran and HTTP listens; `functions`
    * are the registered functions whose trigger type this extension claims. Throwing stops
    * the host start with that message. */

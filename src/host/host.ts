@@ -70,11 +70,6 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
     queueExtension(queues),
     ...(options.extensions ?? []),
   ];
-  // Made while the app loads: their writes and fsyncs wait on the thread pool, not the start.
-  const adminKey = loadOrCreateAdminKey(dataDir);
-  // Awaited once the extensions run; a start that fails before that reports its own error.
-  adminKey.catch(() => undefined);
-  for (const ext of extensions) ext.prepare?.(dataDir);
   const started: HostExtension[] = [];
   let loadedApp: LoadedApp | undefined;
 
@@ -181,7 +176,7 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
         logger.info('work resumed after a backup');
       };
     };
-    server.mount(ADMIN_PREFIX, adminHandler({ dataDir, key: await adminKey, logger, hostVersion: EMBEDDED_HOST_VERSION, pause }), {
+    server.mount(ADMIN_PREFIX, adminHandler({ dataDir, key: loadOrCreateAdminKey(dataDir), logger, hostVersion: EMBEDDED_HOST_VERSION, pause }), {
       untracked: true,
     });
 
