@@ -27,7 +27,9 @@ class ForwardedRequest extends ReadableStream<Uint8Array> {
     // start runs within the constructor, so the whole body is queued before anyone reads.
     super({ start: (c) => void (controller = c) });
     const c = controller as ReadableStreamDefaultController<Uint8Array>;
-    if (body.length > 0) c.enqueue(body);
+    // A copy: a small body is a view into node's shared Buffer pool, whose other bytes (other
+    // requests' bodies among them) a function reading the stream could reach through `.buffer`.
+    if (body.length > 0) c.enqueue(new Uint8Array(body));
     c.close();
     this.cut = (reason) => c.error(reason);
   }

@@ -71,6 +71,24 @@ test('the proxy gets method, URL, forwarded headers and the whole body as a stre
   }
 });
 
+test("a function reading the body stream gets the body's bytes in a buffer of its own, not a view into node's shared pool", async () => {
+  const host = await hostWithProxy();
+  try {
+    const seen = once(host.seen, 'request') as Promise<[ReadableStream<Uint8Array>, { end(chunk?: string): void }]>;
+    const answer = fetch(`${host.url}/api/echo`, { method: 'POST', body: 'secret-free body' });
+    const [req, res] = await seen;
+    const reader = req.getReader();
+    const first = await reader.read();
+    assert.equal(Buffer.from(first.value as Uint8Array).toString(), 'secret-free body');
+    assert.equal(first.value?.buffer.byteLength, first.value?.byteLength);
+    assert.equal((await reader.read()).done, true);
+    res.end('ok');
+    await (await answer).text();
+  } finally {
+    await host.close();
+  }
+});
+
 test('a client that goes away cuts the body for a function that has not read it yet', async () => {
   const host = await hostWithProxy();
   try {
