@@ -58,10 +58,11 @@ const MAX_DROPPED = 10_000;
 /** How many statuses of recently committed transactions are remembered: a client asks for its
  * transaction's status right after submitting, and most often its block is written by then. */
 const MAX_RECENT = 8192;
-/** How many recently committed blocks' tx ids are remembered, so the duplicate check of a
- * transaction endorsed here since then reads no SQLite (a lease is submitted a few blocks
- * after its endorsement); one endorsed longer ago is looked up in the store. */
-const RECENT_BLOCKS = 256;
+/** About how many tx ids of the newest committed blocks are remembered (whole blocks, at least
+ * the last one), so the duplicate check of a transaction endorsed here since then reads no
+ * SQLite (a lease is submitted a few blocks after its endorsement); one endorsed before the
+ * oldest remembered block is looked up in the store. */
+const RECENT_TX_IDS = 8192;
 
 interface InFlight {
   record: BlockRecord;
@@ -103,8 +104,9 @@ export class Orderer {
   readonly #dropped = new Map<string, Error>();
   /** Statuses given to the waiters of recently committed transactions, as they were given. */
   readonly #recent = new Map<string, TxStatus>();
-  /** The tx ids of the last RECENT_BLOCKS committed blocks, oldest first, up to `height` - 1. */
+  /** The tx ids of the newest committed blocks, oldest first, up to `height` - 1. */
   readonly #recentBlocks: { number: number; txIds: Set<string> }[] = [];
+  #recentTxIds = 0;
 
   private constructor(store: LedgerStore, policy: ValidationPolicy, options: OrdererOptions) {
     this.#store = store;
@@ -340,7 +342,8 @@ export class Orderer {
     this.#height = reply.number + 1;
     this.#store.committed(block.record);
     this.#recentBlocks.push({ number: reply.number, txIds: block.txIds });
-    if (this.#recentBlocks.length > RECENT_BLOCKS) this.#recentBlocks.shift();
+    this.#recentTxIds += block.txIds.size;
+    while (this.#recentTxIds > RECENT_TX_IDS && this.#recentBlocks.length > 1) this.#recentTxIds -= this.#recentBlocks.shift()!.txIds.size;
     for (const tx of block.record.txs) {
       if (tx.txId === '') continue;
       this.#uncommitted.delete(tx.txId);
