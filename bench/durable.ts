@@ -137,16 +137,16 @@ async function viaHost<T>(
       });
       child.once('exit', () => rej(new Error(`host exited: ${out}`)));
     });
-    const load = new HttpLoad(url);
+    const load = new HttpLoad();
     const systemKey = durableSystemKey(dataDir);
     const start = async (name: string, input: unknown): Promise<string> => {
-      const r = await load.send(`/api/start/${name}`, { method: 'POST', body: JSON.stringify(input) });
+      const r = await load.send(`${url}/api/start/${name}`, { method: 'POST', body: JSON.stringify(input) });
       return r.json<{ id: string }>().id;
     };
     const waitAll = async (ids: string[]): Promise<void> => {
       for (const id of ids) {
         for (;;) {
-          const r = await load.send(`/runtime/webhooks/durabletask/instances/${id}`, { headers: { 'x-functions-key': systemKey } });
+          const r = await load.send(`${url}/runtime/webhooks/durabletask/instances/${id}`, { headers: { 'x-functions-key': systemKey } });
           const s = r.json<{ runtimeStatus: string }>().runtimeStatus;
           if (s === 'Completed') break;
           if (s === 'Failed') throw new Error(`${id} failed`);
@@ -161,7 +161,7 @@ async function viaHost<T>(
         waitAll,
         () => processCpuMs(pid) ?? NaN,
         () => threadCpuMs(pid, pid) ?? NaN,
-        async (path, body) => (await load.send(path, { method: 'POST', body: JSON.stringify(body) })).json(),
+        async (path, body) => (await load.send(`${url}${path}`, { method: 'POST', body: JSON.stringify(body) })).json(),
       );
     } finally {
       load.close();

@@ -24,16 +24,14 @@ export interface LoadRequest {
 export class HttpLoad {
   readonly #agent = new Agent({ keepAlive: true, maxSockets: Infinity });
 
-  constructor(private readonly baseUrl: string) {}
-
-  send(path: string, init: LoadRequest = {}): Promise<LoadResponse> {
-    return new Promise((resolve, reject) => this.#attempt(path, init, true, resolve, reject));
+  send(url: string, init: LoadRequest = {}): Promise<LoadResponse> {
+    return new Promise((resolve, reject) => this.#attempt(url, init, true, resolve, reject));
   }
 
-  #attempt(path: string, init: LoadRequest, retry: boolean, resolve: (r: LoadResponse) => void, reject: (e: unknown) => void): void {
+  #attempt(url: string, init: LoadRequest, retry: boolean, resolve: (r: LoadResponse) => void, reject: (e: unknown) => void): void {
     const headers: Record<string, string | number> = { ...init.headers };
     if (init.body !== undefined) headers['content-length'] = Buffer.byteLength(init.body);
-    const req = request(`${this.baseUrl}${path}`, { method: init.method ?? 'GET', headers, agent: this.#agent }, (res) => {
+    const req = request(url, { method: init.method ?? 'GET', headers, agent: this.#agent }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (text += chunk));
@@ -43,10 +41,17 @@ export class HttpLoad {
     // A kept-alive connection the server closed just as this request went out on it: the
     // request did not reach the host, so it is sent once more (as node:http's docs advise).
     req.on('error', (err: NodeJS.ErrnoException) => {
-      if (retry && req.reusedSocket && err.code === 'ECONNRESET') this.#attempt(path, init, false, resolve, reject);
+      if (retry && req.reusedSocket && err.code === 'ECONNRESET') this.#attempt(url, init, false, resolve, reject);
       else reject(err);
     });
     req.end(init.body);
+  }
+
+  /** A call of the platform's API at `host` (`/api` + `path`) as `token`'s holder, with a JSON body. */
+  api(host: string, token: string, method: string, path: string, body?: unknown): Promise<LoadResponse> {
+    const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+    if (body === undefined) return this.send(`${host}/api${path}`, { method, headers });
+    return this.send(`${host}/api${path}`, { method, headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) });
   }
 
   close(): void {
