@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { startHost, type TestHost } from './support/host';
 import { processCpuMs, rssBytes } from './support/proc';
+import { HttpLoad } from './support/httpLoad';
 import { median, percentile, type BenchModule, type BenchRow } from './types';
 
 /**
@@ -35,15 +36,11 @@ export const leaseRace: BenchModule = {
       settings: { LEDGERFLOW_TOKENS: JSON.stringify(tokens), LEDGER: 'embedded', KEY_STORE: 'file', STORAGE: 'local', LOG_LEVEL: 'warn' },
       env: { NODE_OPTIONS: `--expose-gc --require ${join(__dirname, 'fixtures', 'gcOnSignal.js')}` },
     });
+    const load = new HttpLoad();
     try {
       const call = async (token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: { id?: string } }> => {
-        const res = await fetch(`${host.url}/api${path}`, {
-          method,
-          headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        });
-        const text = await res.text();
-        return { status: res.status, body: text === '' ? {} : (JSON.parse(text) as { id?: string }) };
+        const res = await load.api(host.url, token, method, path, body);
+        return { status: res.status, body: res.json<{ id?: string }>() };
       };
       const register = async (name: string): Promise<string> => {
         const r = await call(OWNER, 'POST', '/datasets', { name });
@@ -62,6 +59,7 @@ export const leaseRace: BenchModule = {
         const unexpected: string[] = [];
         const started = performance.now();
         const cpuBefore = processCpuMs(host.child.pid as number) ?? NaN;
+        const clientBefore = process.cpuUsage();
         await Promise.all(
           datasets.flatMap((d) =>
             Array.from({ length: CLIENTS }, async (_, i) => {
@@ -75,12 +73,14 @@ export const leaseRace: BenchModule = {
         );
         const wallMs = performance.now() - started;
         const cpuPerRequest = ((processCpuMs(host.child.pid as number) ?? NaN) - cpuBefore) / (DATASETS * CLIENTS);
+        const { user, system } = process.cpuUsage(clientBefore);
+        const clientCpuPerRequest = (user + system) / 1000 / (DATASETS * CLIENTS);
         if (unexpected.length > 0) throw new Error(`${unexpected.length} lease requests neither won nor lost, e.g. ${unexpected[0]}`);
-        return { latencies, wins, wallMs, cpuPerRequest };
+        return { latencies, wins, wallMs, cpuPerRequest, clientCpuPerRequest };
       };
       const datasets = await registerAll('race');
       const rssBefore = await rssAfterGc(host);
-      const { latencies, wins, wallMs, cpuPerRequest } = await race(datasets);
+      const { latencies, wins, wallMs, cpuPerRequest, clientCpuPerRequest } = await race(datasets);
       const rssAfter = await rssAfterGc(host);
       // The same race again on the host the first one warmed: the difference is what a
       // freshly started host spends compiling and warming the request path (explains, no target).
@@ -96,6 +96,8 @@ export const leaseRace: BenchModule = {
         { name: `${label}: wall time`, value: wallMs, unit: 'ms' },
         // CPU, unlike latency, does not depend on what else shares the machine.
         { name: `${label}: host CPU per request (all threads)`, value: cpuPerRequest, unit: 'ms' },
+        // The load generator shares the cores with the host: what it takes from the host's.
+        { name: `${label}: the bench client's CPU per request`, value: clientCpuPerRequest, unit: 'ms' },
         {
           name: `${label}: datasets with exactly one winner`,
           value: [...wins.values()].filter((n) => n === 1).length,
@@ -116,6 +118,7 @@ export const leaseRace: BenchModule = {
         },
       ];
     } finally {
+      load.close();
       await host.kill();
     }
   },
