@@ -369,13 +369,6 @@ int main(int argc, char **argv) {
     dropped += n - keep;
   }
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 137;
-  char statuspath[PATH_MAX], line[32];
-  path_in(statuspath, "status");
-  int sfd = open(statuspath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-  if (sfd >= 0) {
-    write_all(sfd, line, (size_t)snprintf(line, sizeof line, "%d\n", code));
-    close(sfd);
-  }
   if (dropped > 0 && log >= 0) dprintf(log, "\n[ledgerflow: %lld more bytes of output dropped: the log is capped at %lld bytes]\n", dropped, logmax);
   if (log >= 0) close(log);
   if (procs_copy != NULL)
