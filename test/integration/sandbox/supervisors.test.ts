@@ -1,11 +1,12 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalComputeBackend } from '../../../src/adapters/compute/local/localCompute';
 import { detectSandbox } from '../../../src/adapters/compute/local/sandbox';
-import { nativeSupervisor } from '../../../src/adapters/compute/local/supervisor';
+import { nativeSupervisor, supervisorCommand } from '../../../src/adapters/compute/local/supervisor';
 import type { JobHandle, JobLaunch, JobObservation } from '../../../src/ports/compute';
 
 /**
@@ -45,7 +46,38 @@ async function settled(backend: LocalComputeBackend, handle: JobHandle): Promise
   throw new Error(`job ${handle.ref} did not end`);
 }
 
+/** Runs the supervisor itself around `sh -c command` (no sandbox: the supervisor is what is
+ * tested), detached as the spawner starts it (it ends by killing its process group), and
+ * returns its exit record and log. */
+async function supervise(supervisor: 'native' | 'sh', root: string, procs: string, command: string): Promise<{ exit: unknown; log: string }> {
+  const dir = mkdtempSync(join(root, 'job-'));
+  const ws = join(dir, 'ws');
+  mkdirSync(ws);
+  const common = [dir, '60', '0', '4096', '2048', '0', procs, '0', ws];
+  const { file, args } = supervisorCommand(supervisor === 'native' ? nativeSupervisor() : undefined, common, {
+    stage: undefined,
+    sandbox: { file: '/bin/sh', args: ['-c', command] },
+  });
+  const child = spawn(file, args, { cwd: dir, detached: true, stdio: 'ignore' });
+  await new Promise((done) => child.once('exit', done));
+  return { exit: JSON.parse(readFileSync(join(dir, 'exit.json'), 'utf8')), log: readFileSync(join(dir, 'log'), 'utf8') };
+}
+
 for (const supervisor of supervisors) {
+  test(`the ${supervisor} supervisor does not run a job that cannot join its cgroups`, async () => {
+    const root = mkdtempSync(join(tmpdir(), 'lf-supervisor-'));
+    try {
+      assert.deepEqual(await supervise(supervisor, root, '-', 'echo ran'), { exit: { exitCode: 0 }, log: 'ran\n' });
+      const missing = `${join(root, 'no-such-group', 'cgroup.procs')} ${join(root, 'nor-this', 'cgroup.procs')}`;
+      const { exit, log } = await supervise(supervisor, root, missing, 'echo ran');
+      assert.deepEqual(exit, { exitCode: 1 });
+      assert.doesNotMatch(log, /ran/);
+      assert.match(log, /no-such-group/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   describe(`the ${supervisor} supervisor`, { skip: kind === undefined && 'no sandbox works here' }, () => {
     let root: string;
     let backend: LocalComputeBackend;

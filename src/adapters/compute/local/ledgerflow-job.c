@@ -171,10 +171,14 @@ static void run_job(int out, char *procs, long long mem, long long nproc, long l
   if (null < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0) fail("descriptors");
   if (null > 2) close(null);
   if (procs != NULL) {
+    /* Not in its groups, the job would run without their limits: it does not run. */
     for (char *f = strtok(procs, " "); f != NULL; f = strtok(NULL, " ")) {
       int fd = open(f, O_WRONLY | O_CLOEXEC);
-      if (fd < 0 || write_all(fd, "0\n", 2) != 0) dprintf(2, "ledgerflow-job: %s: %s\n", f, strerror(errno));
-      if (fd >= 0) close(fd);
+      if (fd < 0 || write_all(fd, "0\n", 2) != 0) {
+        dprintf(2, "ledgerflow-job: joining the job's cgroup %s: %s\n", f, strerror(errno));
+        _exit(1);
+      }
+      close(fd);
     }
   }
   if (mem > 0) set_limit(RLIMIT_AS, mem * 1024);

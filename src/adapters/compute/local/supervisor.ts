@@ -33,8 +33,9 @@ import { withStage, type StagedSandbox } from './sandbox';
  * head is started with it preloaded directly, as stdbuf would, which saves stdbuf's own exec
  * (~0.7 ms of CPU a job). Not through the environment: the sandbox's pid 1 (bwrap) shows the
  * supervisor's environment to the job. Before the sandbox starts, the job's subshell joins its
- * cgroups (the files listed in `procs`, as root, before the job user is taken on) and sets
- * the rlimits that stand in where there are none.
+ * cgroups (the files listed in `procs`, as root, before the job user is taken on; a job that
+ * cannot join them does not run, exit code 1) and sets the rlimits that stand in where there
+ * are none.
  *
  * Arguments: job dir, time limit (s), memory limit (KiB, 0 for none: address space, used
  * only without a memory cgroup), log cap (bytes), file size limit (512-byte blocks), max
@@ -98,7 +99,7 @@ record() { until printf '{"exitCode":%d}\\n' "$1" >"$dir/.exit-$2.tmp" && mv -f 
         if [ "\${used:-0}" -gt "$quota" ]; then : >"$dir/disk-quota"; record 137 quota; kill -KILL 0; fi
       done ) &
   fi ) 2>/dev/null &
-{ ( if [ "$procs" != - ]; then for f in $procs; do echo 0 >"$f"; done; fi
+{ ( if [ "$procs" != - ]; then for f in $procs; do echo 0 >"$f" || exit 1; done; fi
     if [ "$mem" -gt 0 ]; then ulimit -v "$mem"; fi
     if [ "$nproc" -gt 0 ]; then ulimit -u "$nproc"; fi
     ulimit -f "$fsize"
