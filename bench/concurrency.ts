@@ -5,6 +5,7 @@ import { detectSandbox, sandboxCommand } from '../src/adapters/compute/local/san
 import { startHost } from './support/host';
 import { hostCpuMs, threadCpuMs, treeCpu, withChildren, type TreeCpu } from './support/proc';
 import { runQuiet, trivialPlan } from './support/sandboxPlan';
+import { HttpLoad } from './support/httpLoad';
 import { percentile, type BenchModule, type BenchRow } from './types';
 
 /**
@@ -80,15 +81,12 @@ export const concurrency: BenchModule = {
       settings: { LEDGERFLOW_TOKENS: JSON.stringify({ [TOKEN]: { user: 'alice', org: 'uis' } }), COMPUTE: 'local', LOG_LEVEL: 'warn' },
     });
     let tree: TreeCpu | undefined;
+    const load = new HttpLoad();
     try {
       const call = async (method: string, path: string, body?: unknown): Promise<Run> => {
-        const res = await fetch(`${host.url}/api${path}`, {
-          method,
-          headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        });
-        if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-        return (await res.json()) as Run;
+        const res = await load.api(host.url, TOKEN, method, path, body);
+        if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${res.text}`);
+        return res.json<Run>();
       };
       const waitAll = async (ids: readonly string[]): Promise<Run[]> => {
         // One listing every 250 ms while they run (a status read costs the host a few ms of
@@ -181,6 +179,7 @@ export const concurrency: BenchModule = {
         },
       ];
     } finally {
+      load.close();
       await host.kill();
       await tree?.close();
     }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { durableFetch } from './support/durableApi';
 import { startHost, type TestHost } from './support/host';
+import { HttpLoad } from './support/httpLoad';
 import { median, type BenchModule, type BenchRow } from './types';
 
 /**
@@ -123,15 +124,10 @@ export const dataLifecycle: BenchModule = {
     };
     let host: TestHost = await startHost({ settings, dataDir });
     const rows: BenchRow[] = [];
+    const load = new HttpLoad();
     try {
-      const call = async (method: string, path: string, body?: unknown) => {
-        const res = await fetch(`${host.url}/api${path}`, {
-          method,
-          headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        });
-        return (await res.json()) as Record<string, unknown>;
-      };
+      const call = async (method: string, path: string, body?: unknown) =>
+        (await load.api(host.url, TOKEN, method, path, body)).json<Record<string, unknown>>();
       const dataset = String((await call('POST', '/datasets', { name: 'bench', files: { 'x.txt': 'lorem' } }))['id']);
       await call('POST', `/datasets/${dataset}/lease`, { ttlSeconds: 3600 });
       const volume = `    volumes:\n      - {id: '${dataset}', name: d, path: /data/d}\n`;
@@ -159,7 +155,7 @@ export const dataLifecycle: BenchModule = {
         host = await startHost({ settings, dataDir });
         await call('GET', `/workflows?limit=${PAGE}`); // the first listing after a start
         const list = await timed(() => call('GET', `/workflows?limit=${PAGE}`));
-        const health = await timed(() => fetch(`${host.url}/api/health`).then((r) => r.arrayBuffer()));
+        const health = await timed(() => load.send(`${host.url}/api/health`));
         const scan = await timed(() => scanAll(host));
         rows.push(
           { name: `GET /workflows?limit=${PAGE} at ${stored} runs (base: GET /health)`, value: list, unit: 'ms', baseline: health, ratio: list / health },
@@ -186,6 +182,7 @@ export const dataLifecycle: BenchModule = {
         });
       return rows;
     } finally {
+      load.close();
       await host.kill();
       rmSync(dataDir, { recursive: true, force: true });
     }

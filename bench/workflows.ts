@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { startHost } from './support/host';
 import { LocalComputeBackend } from '../src/adapters/compute/local/localCompute';
 import type { JobHandle } from '../src/ports/compute';
+import { HttpLoad } from './support/httpLoad';
 import { median, type BenchModule } from './types';
 
 /**
@@ -53,16 +54,11 @@ export const workflows: BenchModule = {
     const host = await startHost({
       settings: { LEDGERFLOW_TOKENS: JSON.stringify({ [TOKEN]: { user: 'alice', org: 'uis' } }), COMPUTE: 'local', LOG_LEVEL: 'warn' },
     });
+    const load = new HttpLoad();
     try {
       const chain = `jobs:\n${Array.from({ length: JOBS }, () => "  - command: 'true'\n").join('')}dags:\n  - ${Array.from({ length: JOBS }, (_, i) => i + 1).join(' >> ')}\n`;
-      const call = async (method: string, path: string, body?: unknown) => {
-        const res = await fetch(`${host.url}/api${path}`, {
-          method,
-          headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        });
-        return (await res.json()) as { id: string; status: string };
-      };
+      const call = async (method: string, path: string, body?: unknown) =>
+        (await load.api(host.url, TOKEN, method, path, body)).json<{ id: string; status: string }>();
       const orchestrated: number[] = [];
       const baseline: number[] = [];
       for (let round = 0; round < ROUNDS + 1; round++) {
@@ -86,6 +82,7 @@ export const workflows: BenchModule = {
         { name: 'orchestration per job', value: (value - base) / JOBS, unit: 'ms', target: '< 10 ms', ok: (value - base) / JOBS < 10 },
       ];
     } finally {
+      load.close();
       await host.kill();
       rmSync(dataDir, { recursive: true, force: true });
     }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { insufficientStorage, LedgerflowError } from '../core/errors';
+import { CommittedRows } from './committedRows';
 import { entityIdParts, entityIdProblem, entitySchedulerId, isEntityId, type EntityRequest } from './entities';
 import { instanceIdProblem } from './instanceId';
 import { event, EventType, fromJsonText, toJsonText, type HistoryEvent, type InboxEvent } from './history';
@@ -25,6 +26,8 @@ export abstract class ClientOperations {
   protected abstract readonly store: DurableStore;
   protected abstract readonly fns: FunctionPort;
   protected abstract readonly lives: Map<string, Live>;
+  /** The instance rows this engine's transactions committed (`write` keeps it). */
+  protected readonly committed = new CommittedRows();
   protected abstract write(batch: WriteBatch): Promise<void>;
   /** Commits are waiting for space on a full disk. */
   protected abstract readonly waitingForSpace: boolean;
@@ -87,9 +90,14 @@ export abstract class ClientOperations {
   }
 
   getStatus(instanceId: string, options: StatusOptions = {}): InstanceStatus | undefined {
-    const row = this.store.getInstance(instanceId);
-    if (row === undefined) return undefined;
-    return options.showHistory ? { row, history: this.store.getHistory(instanceId) } : { row };
+    // With its history, the row is read from the store as the history is: they agree.
+    if (options.showHistory) {
+      const row = this.store.getInstance(instanceId);
+      return row && { row, history: this.store.getHistory(instanceId) };
+    }
+    const known = this.committed.get(instanceId);
+    const row = known === undefined ? this.store.getInstance(instanceId) : { ...known };
+    return row && { row };
   }
 
   /** Orchestration instances (entities are not listed, as with the extension's query). */

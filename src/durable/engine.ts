@@ -556,7 +556,7 @@ export class DurableEngine extends ClientOperations {
   }
 
   protected write(batch: WriteBatch): Promise<void> {
-    return this.commits.write(batch);
+    return this.commits.write(batch, this.committed.writing(batch));
   }
 
   protected get waitingForSpace(): boolean {

@@ -11,6 +11,7 @@ interface Waiting {
   batch: WriteBatch;
   resolve: () => void;
   reject: (e: unknown) => void;
+  settled: ((committed: boolean) => void) | undefined;
 }
 
 /**
@@ -53,13 +54,17 @@ export class GroupCommit {
     return this.pending.length > 0 || this.inFlight !== undefined;
   }
 
-  write(batch: WriteBatch): Promise<void> {
+  /** `settled` learns, before the promise settles, whether the batch committed. */
+  write(batch: WriteBatch, settled?: (committed: boolean) => void): Promise<void> {
     // After close nothing more is recorded; what was not committed is redone at the next start.
     if (this.closed) return new Promise(() => undefined);
-    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.failure !== undefined) {
+      settled?.(false);
+      return Promise.reject(this.failure);
+    }
     this.store.assignIds(batch);
     return new Promise((resolve, reject) => {
-      this.pending.push({ batch, resolve, reject });
+      this.pending.push({ batch, resolve, reject, settled });
       if (!this.scheduled && this.inFlight === undefined) {
         this.scheduled = true;
         setImmediate(() => this.flush());
@@ -145,14 +150,20 @@ export class GroupCommit {
         this.log?.info({ waitedMs: Date.now() - this.diskFullSince }, 'durable store writable again');
         this.diskFullSince = undefined;
       }
-      for (const i of items) i.resolve();
+      for (const i of items) {
+        i.settled?.(true);
+        i.resolve();
+      }
     } else {
       const err = Object.assign(new Error(r.message), { code: r.code });
       if (r.diskFull) {
         this.retryWhenSpace(items, err);
         return;
       }
-      for (const i of items) i.reject(err);
+      for (const i of items) {
+        i.settled?.(false);
+        i.reject(err);
+      }
     }
     if (this.pending.length > 0 && !this.scheduled && !this.closed) {
       this.scheduled = true;

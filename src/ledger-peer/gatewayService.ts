@@ -75,6 +75,7 @@ const ENDORSEMENT_MEMORY = 4096;
 
 interface Endorsement {
   transaction: UnsignedTransaction;
+  unseenBelow: number;
   rwsets: EndorsedHere['rwsets'];
   signers: EndorsedHere['signers'];
 }
@@ -113,6 +114,8 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
     result: SimulationResult;
     member: Member;
     run: (endorserMspId: string) => Promise<SimulationResult>;
+    /** The height below which the tx id is in no block. */
+    unseenBelow: number;
   }> {
     if (signed === undefined) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'a signed proposal is required');
     let proposal: DecodedProposal;
@@ -132,6 +135,8 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
       const unknown = member.message.startsWith(UNKNOWN_MSP) || NOT_ON_CHANNEL.test(member.message);
       throw proposalRefused(stage, endorserEndpoint(), creatorRefusal(channel, proposal.creator, !unknown));
     }
+    // Read before the look-up: every block below it is durable, so the look-up sees it.
+    const unseenBelow = orderer.height;
     if (store.hasTx(proposal.txId)) throw proposalRefused(stage, endorserEndpoint(), duplicateTransaction(proposal.txId, proposal.creator));
     const chaincode = deps.chaincodes.get(proposal.chaincodeName);
     if (chaincode === undefined) throw new RpcError(grpc.status.NOT_FOUND, `chaincode ${proposal.chaincodeName} not found`);
@@ -164,7 +169,7 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
         };
       }
     };
-    return { proposal, chaincode, result: await run(member.mspId), member, run };
+    return { proposal, chaincode, result: await run(member.mspId), member, run, unseenBelow };
   }
 
   /** The organizations that must endorse this result: the chaincode's policy unless every key
@@ -202,7 +207,7 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
   });
 
   const endorse = unary<gateway.EndorseRequest, gateway.EndorseResponse>(async (request) => {
-    const { proposal, chaincode, result, member, run } = await simulate('endorse', request.getProposedTransaction());
+    const { proposal, chaincode, result, member, run, unseenBelow } = await simulate('endorse', request.getProposedTransaction());
     // The ledger queries change nothing: there is no transaction to order.
     if (chaincode.name === QSCC) throw new RpcError(grpc.status.FAILED_PRECONDITION, `${QSCC} answers queries only (Evaluate)`);
     if (result.status >= ERROR_STATUS) throw chaincodeFailed('endorse', endorserEndpoint(), result.status, result.message);
@@ -232,6 +237,7 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
     if (endorsements.size >= ENDORSEMENT_MEMORY) endorsements.delete(endorsements.keys().next().value!);
     endorsements.set(proposal.txId, {
       transaction,
+      unseenBelow,
       rwsets: [{ namespace: chaincode.name, rwset: result.rwset }],
       signers: orgs.map((mspId) => ({ mspId, isAdmin: false })),
     });
@@ -278,7 +284,12 @@ export function gatewayImplementation(deps: GatewayDeps): grpc.UntypedServiceImp
     endorsements.delete(txId);
     // The payload built here is kept anyway: comparing bytes costs less than hashing both.
     if (Buffer.compare(envelope.getPayload_asU8(), known.transaction.payloadBytes) !== 0) return undefined;
-    return { tx: { ...known.transaction, signature: envelope.getSignature_asU8() }, rwsets: known.rwsets, signers: known.signers };
+    return {
+      tx: { ...known.transaction, signature: envelope.getSignature_asU8() },
+      unseenBelow: known.unseenBelow,
+      rwsets: known.rwsets,
+      signers: known.signers,
+    };
   }
 
   const commitStatus = unary<gateway.SignedCommitStatusRequest, gateway.CommitStatusResponse>(async (signed, call) => {

@@ -58,6 +58,11 @@ const MAX_DROPPED = 10_000;
 /** How many statuses of recently committed transactions are remembered: a client asks for its
  * transaction's status right after submitting, and most often its block is written by then. */
 const MAX_RECENT = 8192;
+/** About how many tx ids of the newest committed blocks are remembered (whole blocks, at least
+ * the last one), so the duplicate check of a transaction endorsed here since then reads no
+ * SQLite (a lease is submitted a few blocks after its endorsement); one endorsed before the
+ * oldest remembered block is looked up in the store. */
+const RECENT_TX_IDS = 8192;
 
 interface InFlight {
   record: BlockRecord;
@@ -99,6 +104,9 @@ export class Orderer {
   readonly #dropped = new Map<string, Error>();
   /** Statuses given to the waiters of recently committed transactions, as they were given. */
   readonly #recent = new Map<string, TxStatus>();
+  /** The tx ids of the newest committed blocks, oldest first, up to `height` - 1. */
+  readonly #recentBlocks: { number: number; txIds: Set<string> }[] = [];
+  #recentTxIds = 0;
 
   private constructor(store: LedgerStore, policy: ValidationPolicy, options: OrdererOptions) {
     this.#store = store;
@@ -140,7 +148,7 @@ export class Orderer {
         // The validator sorts.
         return [...merged].map(([key, version]) => ({ key, version }));
       },
-      hasTx: (txId) => this.#inFlight.some((b) => b.txIds.has(txId)) || store.hasTx(txId),
+      hasTx: (txId, notBelow) => this.#inFlight.some((b) => b.txIds.has(txId)) || this.#committedTx(txId, notBelow),
     };
   }
 
@@ -305,6 +313,17 @@ export class Orderer {
     this.#worker.postMessage({ record, generation: this.#generation } satisfies CommitRequest);
   }
 
+  /** Whether a committed block holds `txId`; from memory when every block from `notBelow` up
+   * is among the recent ones. */
+  #committedTx(txId: string, notBelow: number | undefined): boolean {
+    const oldest = this.#recentBlocks[0]?.number ?? this.#height;
+    if (notBelow === undefined || notBelow < oldest) return this.#store.hasTx(txId);
+    for (let i = this.#recentBlocks.length - 1; i >= 0 && this.#recentBlocks[i]!.number >= notBelow; i--) {
+      if (this.#recentBlocks[i]!.txIds.has(txId)) return true;
+    }
+    return false;
+  }
+
   #onCommitted(reply: CommitReply): void {
     if (reply.generation !== this.#generation) return; // a block already dropped
     const block = this.#inFlight.shift();
@@ -322,6 +341,9 @@ export class Orderer {
     }
     this.#height = reply.number + 1;
     this.#store.committed(block.record);
+    this.#recentBlocks.push({ number: reply.number, txIds: block.txIds });
+    this.#recentTxIds += block.txIds.size;
+    while (this.#recentTxIds > RECENT_TX_IDS && this.#recentBlocks.length > 1) this.#recentTxIds -= this.#recentBlocks.shift()!.txIds.size;
     for (const tx of block.record.txs) {
       if (tx.txId === '') continue;
       this.#uncommitted.delete(tx.txId);

@@ -23,7 +23,9 @@ export interface StateView {
   version(ns: string, key: string): Version | undefined;
   /** Keys in [startKey, endKey) (endKey '' = unbounded) in byte order. */
   rangeVersions(ns: string, startKey: string, endKey: string): Iterable<{ key: string; version: Version }>;
-  hasTx(txId: string): boolean;
+  /** `notBelow`: the id is known to be in no block below this height (the peer looked it up
+   * when it endorsed the transaction), so only later blocks need looking at. */
+  hasTx(txId: string, notBelow?: number): boolean;
   /** The key's endorsement policy (VALIDATION_PARAMETER), if it has one. */
   validationParameter(ns: string, key: string): Uint8Array | undefined;
 }
@@ -44,6 +46,9 @@ export interface ValidationPolicy {
  */
 export interface EndorsedHere {
   tx: DecodedTransaction;
+  /** The ledger height when the peer endorsed it, after which it found its tx id in no block:
+   * the duplicate check looks at the blocks from there on only. */
+  unseenBelow: number;
   rwsets: NamespacedRwset[];
   /** The organizations whose endorsing identities signed it. */
   signers: Signer[];
@@ -187,7 +192,7 @@ function validateTx(
   } catch (err) {
     return { code: err instanceof MalformedError ? err.validationCode : Code.BAD_PAYLOAD };
   }
-  if (seen.has(tx.txId) || state.hasTx(tx.txId)) return { code: Code.DUPLICATE_TXID, tx };
+  if (seen.has(tx.txId) || state.hasTx(tx.txId, endorsedHere?.unseenBelow)) return { code: Code.DUPLICATE_TXID, tx };
   const membership = policy.channel.membership;
   if (creatorVerified !== true && membership.verify(tx.creator, tx.payloadBytes, tx.signature) instanceof Error) {
     return { code: Code.BAD_CREATOR_SIGNATURE, tx };

@@ -237,7 +237,7 @@ export class DatasetService {
     const arrival = ++queue.arrived;
     const run = queue.tail.then(async () => {
       const seen = queue.seenHeld;
-      if (seen !== undefined && arrival <= seen.answers && isLeaseCurrent(seen.lease, this.now())) throw leaseHeld(seen.lease);
+      if (seen !== undefined && arrival <= seen.answers && isLeaseCurrent(seen.lease, this.now())) throw seen.refusal;
       return publicLease(await this.takeNow(caller, id, requestedTtlSeconds, queue));
     });
     const settled = run.catch(() => undefined);
@@ -257,13 +257,13 @@ export class DatasetService {
     // What the chaincode would answer (it refuses any take of a lease still running, the
     // holder's own included), from the state just read: no transaction for a doomed take.
     if (isLeaseCurrent(current.lease, this.now())) {
-      queue.seenHeld = { lease: current.lease, answers: readAnswers };
-      throw leaseHeld(current.lease);
+      queue.seenHeld = heldFor(current.lease, readAnswers);
+      throw queue.seenHeld.refusal;
     }
     const { ttlSeconds, problems } = leaseTtl(requestedTtlSeconds, current.policy);
     if (problems.length > 0) throw validationError('invalid lease request', problems);
     const lease = await session.takeLease(id, ttlSeconds);
-    queue.seenHeld = { lease, answers: queue.arrived };
+    queue.seenHeld = heldFor(lease, queue.arrived);
     this.deps.logger.info({ datasetId: id, holder: caller, expiresAt: lease.expiresAt }, 'lease taken');
     return lease;
   }
@@ -322,8 +322,19 @@ interface TakeQueue {
   arrived: number;
   /** The lease a take of this queue saw held (read or committed), and the takes (by number,
    * up to `answers`) that were in flight when it did. */
-  seenHeld?: { lease: LeaseRecord; answers: number };
+  seenHeld?: SeenHeld;
 }
+
+/** One refusal per sighting, thrown to every take it answers: the answer is the same for
+ * all of them, and making an Error (its stack) per loser was ~1% of the lease race's main
+ * thread. Nothing changes a thrown LedgerflowError; the error response only reads it. */
+interface SeenHeld {
+  lease: LeaseRecord;
+  answers: number;
+  refusal: LedgerflowError;
+}
+
+const heldFor = (lease: LeaseRecord, answers: number): SeenHeld => ({ lease, answers, refusal: leaseHeld(lease) });
 
 function assertOwner(caller: Caller, record: DatasetRecord): void {
   if (caller.org !== record.owner.org) throw forbidden('only the owning organization may change or delete a dataset');

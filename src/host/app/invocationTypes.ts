@@ -1,4 +1,5 @@
 import type { Logger } from '../../observability/logger';
+import type { NOT_PLAIN } from '../wire/httpData';
 import type { RpcTypedData } from '../wire/rpcTypes';
 import type { ProgrammingModel } from './coreTypes';
 import type { HookRegistry } from './hooks';
@@ -16,6 +17,13 @@ export interface InvocationInput {
    * durable extension numbers the SDK's action objects there, so identity survives JSON).
    */
   readonly inspectResult?: (result: unknown) => void;
+  /**
+   * The `$return` binding's typed data for the handler's result, as the programming model
+   * would make it, when the caller knows that conversion (the HTTP trigger, for a plain
+   * response init); NOT_PLAIN leaves it to the model. Used only when `$return` is the
+   * function's one output binding.
+   */
+  readonly convertReturn?: (result: unknown) => RpcTypedData | null | undefined | typeof NOT_PLAIN;
 }
 
 export interface InvocationResult {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { NOT_PLAIN } from '../wire/httpData';
 import type { RpcFunctionMetadata, RpcInvocationRequest, RpcParameterBinding, RpcTypedData } from '../wire/rpcTypes';
 import type { CoreInvocationContext, HookData, InvocationState } from './coreTypes';
 import { invokeDirectly, learnContextClass } from './directInvocation';
@@ -98,6 +99,9 @@ async function viaModel(
     if (error !== null && error !== undefined) throw error;
 
     input.inspectResult?.(result);
+    // The model's getResponse would give the `$return` binding's conversion and nothing else.
+    const converted = input.convertReturn !== undefined && onlyReturnOutput(fn) ? input.convertReturn(result) : NOT_PLAIN;
+    if (converted !== NOT_PLAIN) return { invocationId, returnValue: converted, outputs: NO_OUTPUTS };
     const response = await model.getResponse(context, result);
     let outputs: Map<string, RpcTypedData> | undefined;
     for (const binding of response.outputData ?? []) {
@@ -112,6 +116,9 @@ async function viaModel(
     request.triggerMetadata = null;
   }
 }
+
+const onlyReturnOutput = (fn: RegisteredFunction): boolean =>
+  fn.outputs.length === 1 && fn.outputs[0]?.name === RETURN_BINDING && fn.outputs[0].direction === 'out';
 
 const isPromiseLike = <T>(value: T | PromiseLike<T>): value is PromiseLike<T> => typeof (value as { then?: unknown } | null)?.then === 'function';
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { HostContext, HostExtension } from '../extension';
 import { RETURN_BINDING, stringOption, type RegisteredFunction } from '../app/registry';
-import { forwardableHeaders, fromRpcHttpResponse, toRpcHttpRequest } from '../wire/httpData';
+import { forwardableHeaders, fromRpcHttpResponse, plainHttpResponse, toRpcHttpRequest } from '../wire/httpData';
 import type { RpcTypedData } from '../wire/rpcTypes';
 import { BodyTooLargeError, readBody } from './readBody';
 import { UnsupportedBindingError } from '../bindings';
@@ -120,8 +120,8 @@ export function httpTriggerExtension(options: HttpTriggerOptions): HostExtension
     });
     let response;
     try {
-      const result = await ctx.invoke(fn, { trigger });
       const output = fn.outputs.find((b) => b.type.toLowerCase() === 'http');
+      const result = await ctx.invoke(fn, { trigger, ...(output?.name === RETURN_BINDING ? { convertReturn: plainHttpResponse } : {}) });
       response = fromRpcHttpResponse(output === undefined ? undefined : output.name === RETURN_BINDING ? result.returnValue : result.outputs.get(output.name));
     } catch (err) {
       if (err instanceof UnsupportedBindingError) {

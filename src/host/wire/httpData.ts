@@ -86,3 +86,74 @@ export function toSetCookie(cookie: RpcHttpCookie): string {
   if (sameSite) parts.push(`SameSite=${sameSite}`);
   return parts.join('; ');
 }
+
+/** What `plainHttpResponse` leaves to the programming model. */
+export const NOT_PLAIN: unique symbol = Symbol('not a plain HTTP response');
+
+const PLAIN_KEYS = new Set(['status', 'headers', 'body', 'jsonBody']);
+/** A header name (RFC 9110 token). */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** A header value of visible ASCII, spaces and tabs, not starting or ending with either. */
+const PLAIN_VALUE = /^(?:[\x21-\x7e](?:[\t\x20-\x7e]*[\x21-\x7e])?)?$/;
+
+/**
+ * `@azure/functions`' toRpcHttp for a plain response init (what most handlers return):
+ * the model makes an HttpResponse of it, which wraps an undici `Response` whose body it
+ * then reads back through a web stream (about a third of what an HTTP call costs the host
+ * in that model). The same typed data comes out here: status (200 when not given), headers
+ * lower-cased and in order of name, `content-type` `application/json` for a `jsonBody` and
+ * `text/plain;charset=UTF-8` for a string `body` unless given, the body's UTF-8 bytes, no
+ * cookies, no content negotiation. Anything else (an HttpResponse, cookies, other body
+ * types, statuses that are refused or carry no body, header values that undici would
+ * normalise, refuse or join) is NOT_PLAIN, for the model to convert.
+ */
+export function plainHttpResponse(value: unknown): RpcTypedData | null | undefined | typeof NOT_PLAIN {
+  if (value === null || value === undefined) return value;
+  if (typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return NOT_PLAIN;
+  const init = value as Record<string, unknown>;
+  if (Object.keys(init).some((k) => !PLAIN_KEYS.has(k))) return NOT_PLAIN;
+  const { status, jsonBody, body } = init;
+  if (status !== undefined && !(typeof status === 'number' && Number.isInteger(status) && status >= 200 && status <= 599 && !NULL_BODY_STATUS.has(status))) {
+    return NOT_PLAIN;
+  }
+  const headers = plainHeaders(init['headers']);
+  if (headers === undefined) return NOT_PLAIN;
+  let text: string | undefined;
+  if (jsonBody !== undefined && jsonBody !== null) {
+    if (typeof jsonBody === 'function' || typeof jsonBody === 'symbol') return NOT_PLAIN;
+    text = JSON.stringify(jsonBody) as string | undefined;
+    headers['content-type'] ??= 'application/json';
+  } else if (typeof body === 'string') {
+    text = body;
+    headers['content-type'] ??= 'text/plain;charset=UTF-8';
+  } else if (body !== undefined && body !== null) {
+    return NOT_PLAIN;
+  }
+  const sorted: Record<string, string> = {};
+  for (const name of Object.keys(headers).sort()) sorted[name] = headers[name] as string;
+  return {
+    http: {
+      statusCode: String(status ?? 200),
+      headers: sorted,
+      cookies: [],
+      enableContentNegotiation: false,
+      body: { bytes: Buffer.from(text ?? '', 'utf8') },
+    },
+  };
+}
+
+/** undici's "null body status" answers, which the model sends without the body. */
+const NULL_BODY_STATUS = new Set([204, 205, 304]);
+
+/** Headers by lower-case name, or undefined when `Headers` would not take them as they are. */
+function plainHeaders(headers: unknown): Record<string, string> | undefined {
+  const out: Record<string, string> = {};
+  if (headers === undefined) return out;
+  if (typeof headers !== 'object' || headers === null || Object.getPrototypeOf(headers) !== Object.prototype) return undefined;
+  for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
+    if (typeof value !== 'string' || !TOKEN.test(name) || !PLAIN_VALUE.test(value) || lower === 'set-cookie' || lower in out) return undefined;
+    out[lower] = value;
+  }
+  return out;
+}

@@ -29,6 +29,7 @@ interface Axios {
   post(url: string, data?: unknown): Promise<{ status: number; data: unknown }>;
 }
 const axios = createRequire(require.resolve('durable-functions/lib/src/durableClient/DurableClient.js'))('axios') as Axios;
+const durableClientClass = (require('durable-functions/lib/src/durableClient/DurableClient.js') as { DurableClient: { prototype: object } }).DurableClient;
 
 interface Side {
   engine: DurableEngine;
@@ -38,6 +39,8 @@ interface Side {
   origin: string;
   /** The client's axios takes the adapter axios has when the client is made. */
   client(): DurableClient;
+  /** Per in-process call: whether it came through axios's request pipeline. */
+  readonly viaPipeline: boolean[];
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'durable-inproc-'));
@@ -45,7 +48,11 @@ const shutdown = new AbortController();
 let server: Server;
 let overHttp: Side;
 let inProcess: Side;
+/** In process too, with a client whose axios instance has an interceptor (a no-op): its
+ * calls go through axios's pipeline to the adapter, not straight to the API. */
+let inProcessPipeline: Side;
 let uninstall: () => void;
+let uninstallPipeline: () => void;
 const originalAdapter = axios.defaults.adapter;
 
 function side(name: string, origin: string): Side {
@@ -74,11 +81,22 @@ function side(name: string, origin: string): Side {
     ctx.extraInputs.set(binding, clientConfig(origin, 'testhub', secrets));
     return (client ??= df.getClient(ctx));
   };
-  return { engine, store, api, secrets, origin, client: makeClient };
+  return { engine, store, api, secrets, origin, client: makeClient, viaPipeline: [] };
 }
 
 const install = (s: Side, signal: AbortSignal): (() => void) =>
-  installInProcessClient({ rpcBaseUrl: clientConfig(s.origin, 'testhub', s.secrets).rpcBaseUrl, dispatch: s.api.dispatch, shutdownSignal: signal });
+  installInProcessClient({
+    rpcBaseUrl: clientConfig(s.origin, 'testhub', s.secrets).rpcBaseUrl,
+    dispatch: (req) => {
+      s.viaPipeline.push((new Error().stack ?? '').includes('dispatchRequest'));
+      return s.api.dispatch(req);
+    },
+    shutdownSignal: signal,
+  });
+
+/** The axios instance the SDK's client made for itself. */
+const instanceOf = (c: DurableClient): { interceptors: { request: { use(f: (config: unknown) => unknown): number } } } =>
+  (c as unknown as { axiosInstance: ReturnType<typeof instanceOf> }).axiosInstance;
 
 /** An address nothing listens on: a port the kernel gave out and took back. */
 async function deadOrigin(): Promise<string> {
@@ -94,13 +112,17 @@ before(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   overHttp = side('http', `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
   inProcess = side('inproc', await deadOrigin());
+  inProcessPipeline = side('pipeline', await deadOrigin());
   uninstall = install(inProcess, shutdown.signal);
+  uninstallPipeline = install(inProcessPipeline, shutdown.signal);
+  instanceOf(inProcessPipeline.client()).interceptors.request.use((config) => config);
 });
 
 after(async () => {
   uninstall();
+  uninstallPipeline();
   server.close();
-  for (const s of [overHttp, inProcess]) {
+  for (const s of [overHttp, inProcess, inProcessPipeline]) {
     await s.engine.stop();
     s.engine.close();
     s.store.close();
@@ -143,6 +165,8 @@ async function scenario(s: Side): Promise<unknown[]> {
     return { status: res.status, body: await res.json() };
   });
   await step(() => c.startNew('waitForGo', { instanceId: 'w1' }));
+  // Without input, axios's JSON transform sends the SDK's "" as `""`.
+  await step(async () => (await c.getStatus('w1', { showInput: true })).input);
   await step(() => c.startNew('waitForGo', { instanceId: 'w1' }));
   await step(() => c.startNew('noSuchOrchestrator'));
   await step(() => c.raiseEvent('missing', 'go', 1));
@@ -168,10 +192,15 @@ async function scenario(s: Side): Promise<unknown[]> {
 test('the SDK client answered in process gives what it gives over HTTP, with nothing listening', async () => {
   const viaHttp = await scenario(overHttp);
   const viaProcess = await scenario(inProcess);
+  const viaPipeline = await scenario(inProcessPipeline);
   assert.deepEqual(viaProcess, viaHttp);
+  assert.deepEqual(viaPipeline, viaHttp);
+  // The SDK client's own calls skip axios's pipeline, unless its instance was changed.
+  assert.ok(inProcess.viaPipeline.length > 10 && !inProcess.viaPipeline.includes(true));
+  assert.ok(inProcessPipeline.viaPipeline.length > 10 && !inProcessPipeline.viaPipeline.includes(false));
   // The scenario ran: instances started, finished, and errors came back as the SDK reports them.
   assert.equal(viaHttp[0], 'e1');
-  assert.match(JSON.stringify(viaHttp[5]), /409|already exists/);
+  assert.match(JSON.stringify(viaHttp[6]), /409|already exists/);
 });
 
 test('only the rpc address with this process secret is answered in process', async () => {
@@ -202,9 +231,12 @@ test('once the host stops, in-process calls are refused as the stopping server r
     tmp.engine.close();
     tmp.store.close();
   }
-  // Once no host answers through it, axios has the adapter it had before, whatever the order.
+  // Once no host answers through it, axios has the adapter it had before, whatever the
+  // order, and the SDK's DurableClients keep the axios instances axios made.
   uninstall();
+  uninstallPipeline();
   assert.equal(axios.defaults.adapter, originalAdapter);
+  assert.equal(Object.getOwnPropertyDescriptor(durableClientClass.prototype, 'axiosInstance'), undefined);
   const first = install(inProcess, shutdown.signal);
   const second = install(overHttp, shutdown.signal);
   first();
@@ -212,4 +244,5 @@ test('once the host stops, in-process calls are refused as the stopping server r
   second();
   assert.equal(axios.defaults.adapter, originalAdapter);
   uninstall = install(inProcess, shutdown.signal);
+  uninstallPipeline = install(inProcessPipeline, shutdown.signal);
 });

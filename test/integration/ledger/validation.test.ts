@@ -99,3 +99,67 @@ test("an envelope endorsed here and signed by another member's key is refused at
     await f.close();
   }
 });
+
+test('a proposal endorsed again before its transaction commits is a DUPLICATE_TXID when submitted again, though this peer endorsed it (its own endorsements skip only the blocks before them)', async () => {
+  const f = await startPeerFixture();
+  const id = await getOrIssueIdentity(f.peer.mspDir, 'uio', 'eve');
+  const client = new grpc.Client(f.peer.endpoint, grpc.credentials.createInsecure());
+  const gw = connect({ client, identity: { mspId: id.mspId, credentials: Buffer.from(id.certPem) }, signer: newEcdsaSigner(id.keyPem), hash: hash.none });
+  const txIds: string[] = [];
+  try {
+    const contract = gw.getNetwork('ledgerflow').getContract('ledgerflow', 'ledgerflow');
+    const alice = f.ledger.as({ org: 'uis', user: 'alice' });
+    // Resubmitted after the first copy is written, and while it is still being written.
+    for (const resubmit of ['after the commit', 'while in flight'] as const) {
+      const input = newDataset();
+      await alice.registerDataset(input);
+      const proposal = contract.newProposal('TakeLease', { arguments: [input.id, '60'] });
+      txIds.push(proposal.getTransactionId());
+      // The ledger's write lock held by another connection: the first copy's block waits in
+      // the commit worker, so the same proposal is endorsed again before the tx id is on the ledger.
+      const blocker = new Database(ledgerFile(f.dataDir));
+      blocker.exec('BEGIN IMMEDIATE');
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        blocker.exec('ROLLBACK');
+        blocker.close();
+      };
+      try {
+        const first = await (await proposal.endorse()).submit();
+        const again = await proposal.endorse();
+        if (resubmit === 'while in flight') await again.submit();
+        release();
+        assert.equal((await first.getStatus()).successful, true);
+        if (resubmit === 'after the commit') await again.submit();
+      } finally {
+        release();
+      }
+    }
+  } finally {
+    gw.close();
+    client.close();
+    await f.ledger.close();
+    await f.peer.stop();
+  }
+  try {
+    const db = new Database(ledgerFile(f.dataDir), { readonly: true });
+    const codes = new Map<string, number[]>(txIds.map((txId) => [txId, []]));
+    for (const row of db.prepare<[], { bytes: Buffer }>('SELECT bytes FROM blocks ORDER BY number').iterate()) {
+      const block = common.Block.deserializeBinary(row.bytes);
+      block
+        .getData()!
+        .getDataList_asU8()
+        .forEach((env, i) => {
+          const header = common.Payload.deserializeBinary(common.Envelope.deserializeBinary(env).getPayload_asU8()).getHeader()!;
+          codes.get(common.ChannelHeader.deserializeBinary(header.getChannelHeader_asU8()).getTxId())?.push(transactionsFilter(block)[i]!);
+        });
+    }
+    db.close();
+    for (const txId of txIds) assert.deepEqual(codes.get(txId), [0, 9]); // VALID, then DUPLICATE_TXID
+    assert.equal(verifyLedger(f.dataDir).ok, true);
+  } finally {
+    await f.close();
+  }
+});

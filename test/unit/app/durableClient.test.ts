@@ -49,3 +49,13 @@ test('the cache stays bounded however many hosts a process sees', () => {
   const oldest = clientConfig('http://127.0.0.1:8000', 'ledgerflow', { systemKey: 'k0', rpcSecret: 's0' });
   assert.notEqual(durableClientOf(contextWith(oldest)), clients[0]);
 });
+
+test('connection info changed after its client was built is other connection info', () => {
+  const context = contextWith(hostA);
+  const a = durableClientOf(context);
+  (context.extraInputs.get(binding) as { taskHubName: string }).taskHubName = 'changed';
+  const changed = durableClientOf(context);
+  assert.notEqual(changed, a);
+  assert.equal(changed.taskHubName, 'changed');
+  assert.equal(durableClientOf(contextWith(hostA)), a);
+});

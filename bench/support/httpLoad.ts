@@ -1,0 +1,60 @@
+import { Agent, request } from 'node:http';
+
+/** What a bench request gets back: the status and the whole body as text. */
+export interface LoadResponse {
+  readonly status: number;
+  readonly text: string;
+  /** The body parsed as JSON ({} for an empty body). */
+  json<T>(): T;
+}
+
+export interface LoadRequest {
+  readonly method?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string;
+}
+
+/**
+ * The benches' load generator: node:http over kept-alive connections, as a load tool such as
+ * wrk or autocannon sends, not fetch. The client shares the machine's two cores with the host
+ * it measures, and fetch (undici, WHATWG streams and Headers) costs 0.3-0.4 ms of CPU a
+ * request here against ~0.1 ms for node:http: in the chains and lease-race rows that was more
+ * CPU than the host's own work per request, taken from the host being measured.
+ */
+export class HttpLoad {
+  readonly #agent = new Agent({ keepAlive: true, maxSockets: Infinity });
+
+  send(url: string, init: LoadRequest = {}): Promise<LoadResponse> {
+    return new Promise((resolve, reject) => this.#attempt(url, init, true, resolve, reject));
+  }
+
+  #attempt(url: string, init: LoadRequest, retry: boolean, resolve: (r: LoadResponse) => void, reject: (e: unknown) => void): void {
+    const headers: Record<string, string | number> = { ...init.headers };
+    if (init.body !== undefined) headers['content-length'] = Buffer.byteLength(init.body);
+    const req = request(url, { method: init.method ?? 'GET', headers, agent: this.#agent }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text, json: <T>() => (text === '' ? {} : JSON.parse(text)) as T }));
+      res.on('error', reject);
+    });
+    // A kept-alive connection the server closed just as this request went out on it: the
+    // request did not reach the host, so it is sent once more (as node:http's docs advise).
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (retry && req.reusedSocket && err.code === 'ECONNRESET') this.#attempt(url, init, false, resolve, reject);
+      else reject(err);
+    });
+    req.end(init.body);
+  }
+
+  /** A call of the platform's API at `host` (`/api` + `path`) as `token`'s holder, with a JSON body. */
+  api(host: string, token: string, method: string, path: string, body?: unknown): Promise<LoadResponse> {
+    const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+    if (body === undefined) return this.send(`${host}/api${path}`, { method, headers });
+    return this.send(`${host}/api${path}`, { method, headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  }
+
+  close(): void {
+    this.#agent.destroy();
+  }
+}
