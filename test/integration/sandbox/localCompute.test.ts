@@ -10,32 +10,12 @@ import { eventually } from '../../../bench/support/host';
 import { LedgerflowError } from '../../../src/core/errors';
 import { LocalComputeBackend } from '../../../src/adapters/compute/local/localCompute';
 import { detectSandbox, jobUserFor, probeSandbox } from '../../../src/adapters/compute/local/sandbox';
-import { nativeSupervisor } from '../../../src/adapters/compute/local/supervisor';
-import type { JobHandle, JobLaunch, JobObservation, ResolvedVolume } from '../../../src/ports/compute';
+import type { JobHandle, JobLaunch, ResolvedVolume } from '../../../src/ports/compute';
+import { jobOf, settled, supervisors } from './localJobs';
 
 const kinds = (['bwrap', 'unshare'] as const).filter((kind) => detectSandbox(kind).kind === kind);
 if (kinds.length === 0) {
   throw new Error(`no sandbox works on this machine: ${detectSandbox('auto').description}`);
-}
-/** The C supervisor where the build made it, and the shell one it falls back to. */
-const supervisors = nativeSupervisor() === undefined ? (['sh'] as const) : (['native', 'sh'] as const);
-
-let counter = 0;
-function jobOf(workflowId: string, command: string, extra: Partial<JobLaunch> = {}): JobLaunch {
-  return {
-    workflowId,
-    jobName: `job-${++counter}`,
-    jobIndex: 1,
-    attempt: 1,
-    command,
-    image: '',
-    env: {},
-    volumes: [],
-    resources: {},
-    timeoutSeconds: 60,
-    callback: { url: 'http://127.0.0.1:9/unused', token: 'unused' },
-    ...extra,
-  };
 }
 
 /** Waits (with a deadline) until the job runs; a job that ended instead fails the wait at once. */
@@ -49,15 +29,6 @@ async function running(backend: LocalComputeBackend, handle: JobHandle): Promise
     30_000,
     `job ${handle.ref} to run`,
   );
-}
-
-async function settled(backend: LocalComputeBackend, handle: JobHandle): Promise<JobObservation> {
-  for (let i = 0; i < 3000; i++) {
-    const observation = await backend.status(handle);
-    if (observation.phase !== 'Running' && observation.phase !== 'Pending') return observation;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`job ${handle.ref} did not end`);
 }
 
 test('without a working sandbox the backend says so and refuses to run jobs', async () => {

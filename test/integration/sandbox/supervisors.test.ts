@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { LocalComputeBackend } from '../../../src/adapters/compute/local/localCompute';
 import { detectSandbox } from '../../../src/adapters/compute/local/sandbox';
 import { nativeSupervisor, supervisorCommand } from '../../../src/adapters/compute/local/supervisor';
-import type { JobHandle, JobLaunch, JobObservation } from '../../../src/ports/compute';
+import { jobOf, settled, supervisors } from './localJobs';
 
 /**
  * The C supervisor (ledgerflow-job.c) and the shell one it falls back to keep the same
@@ -15,36 +15,9 @@ import type { JobHandle, JobLaunch, JobObservation } from '../../../src/ports/co
  * exits or is killed, and the disk quota's stop. (Time and memory limits, crashes and
  * restarts: localCompute.test.ts, run with each supervisor.)
  */
-const supervisors = nativeSupervisor() === undefined ? (['sh'] as const) : (['native', 'sh'] as const);
 const kind = detectSandbox('auto').kind;
 const LOG_BYTES = 4096;
 const DISK_BYTES = 1024 * 1024;
-
-let counter = 0;
-function jobOf(workflowId: string, command: string): JobLaunch {
-  return {
-    workflowId,
-    jobName: `job-${++counter}`,
-    jobIndex: 1,
-    attempt: 1,
-    command,
-    image: '',
-    env: {},
-    volumes: [],
-    resources: {},
-    timeoutSeconds: 60,
-    callback: { url: 'http://127.0.0.1:9/unused', token: 'unused' },
-  };
-}
-
-async function settled(backend: LocalComputeBackend, handle: JobHandle): Promise<JobObservation> {
-  for (let i = 0; i < 3000; i++) {
-    const observation = await backend.status(handle);
-    if (observation.phase !== 'Running' && observation.phase !== 'Pending') return observation;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`job ${handle.ref} did not end`);
-}
 
 /** Runs the supervisor itself around `sh -c command` (no sandbox: the supervisor is what is
  * tested), detached as the spawner starts it (it ends by killing its process group), and
