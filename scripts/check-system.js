@@ -31,6 +31,13 @@ if (process.getuid?.() === 0 && !works('setpriv', ['--version'])) {
     'warning: util-linux setpriv not found; a host running as root will refuse to run jobs. Install util-linux (Debian: apt-get install util-linux).',
   );
 }
+// npm run build compiles the job supervisor (src/adapters/compute/local/ledgerflow-job.c);
+// without it the local runner uses its shell supervisor, a dozen more processes a job.
+if (!require('node:fs').existsSync(require('node:path').join(__dirname, '..', 'dist', 'src', 'adapters', 'compute', 'local', 'ledgerflow-job'))) {
+  console.warn(
+    'note: no C compiler built the job supervisor; the local runner uses its shell one (more CPU per job). Install gcc (Debian: apt-get install gcc libc6-dev).',
+  );
+}
 // The web console's browser tests drive Debian's chromium (test/integration/console).
 if (!require('node:fs').existsSync('/usr/bin/chromium')) {
   console.warn('warning: /usr/bin/chromium not found; the web console browser tests will fail. Install it (Debian: apt-get install chromium).');

@@ -13,6 +13,8 @@ export interface PeerFixture {
   peer: EmbeddedPeer;
   ledger: FabricLedger;
   restart(): Promise<void>;
+  /** Stops the adapter and the peer, keeping the data dir (to read the ledger file). */
+  stop(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -39,14 +41,16 @@ export async function startPeerFixture(options: Partial<EmbeddedPeerOptions> = {
     peer: await start(),
     ledger: undefined as unknown as FabricLedger,
     async restart() {
-      await fixture.ledger.close();
-      await fixture.peer.stop();
+      await fixture.stop();
       fixture.peer = await start();
       fixture.ledger = connectLedger(fixture.peer);
     },
-    async close() {
+    async stop() {
       await fixture.ledger.close();
       await fixture.peer.stop();
+    },
+    async close() {
+      await fixture.stop();
       if (options.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
     },
   };

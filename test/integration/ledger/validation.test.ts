@@ -11,6 +11,24 @@ import { ledgerFile } from '../../../src/ledger-peer/peer';
 import { verifyLedger } from '../../../src/ledger-peer/verify';
 import { startPeerFixture, newDataset } from './peerFixture';
 
+/** The validation code of each copy of `txIds` on the ledger in `dataDir`, in block order. */
+function validationCodes(dataDir: string, txIds: readonly string[]): Map<string, number[]> {
+  const db = new Database(ledgerFile(dataDir), { readonly: true });
+  const codes = new Map<string, number[]>(txIds.map((txId) => [txId, []]));
+  for (const row of db.prepare<[], { bytes: Buffer }>('SELECT bytes FROM blocks ORDER BY number').iterate()) {
+    const block = common.Block.deserializeBinary(row.bytes);
+    block
+      .getData()!
+      .getDataList_asU8()
+      .forEach((env, i) => {
+        const header = common.Payload.deserializeBinary(common.Envelope.deserializeBinary(env).getPayload_asU8()).getHeader()!;
+        codes.get(common.ChannelHeader.deserializeBinary(header.getChannelHeader_asU8()).getTxId())?.push(transactionsFilter(block)[i]!);
+      });
+  }
+  db.close();
+  return codes;
+}
+
 test('commit-time validation records duplicates and tampered endorsements as invalid, like Fabric', async () => {
   const f = await startPeerFixture();
   const id = await getOrIssueIdentity(f.peer.mspDir, 'uio', 'eve');
@@ -50,24 +68,10 @@ test('commit-time validation records duplicates and tampered endorsements as inv
   } finally {
     gw.close();
     client.close();
-    await f.ledger.close();
-    await f.peer.stop();
+    await f.stop();
   }
   try {
-    const db = new Database(ledgerFile(f.dataDir), { readonly: true });
-    const codes: number[] = [];
-    for (const row of db.prepare<[], { bytes: Buffer }>('SELECT bytes FROM blocks ORDER BY number').iterate()) {
-      const block = common.Block.deserializeBinary(row.bytes);
-      block
-        .getData()!
-        .getDataList_asU8()
-        .forEach((env, i) => {
-          const header = common.Payload.deserializeBinary(common.Envelope.deserializeBinary(env).getPayload_asU8()).getHeader()!;
-          if (common.ChannelHeader.deserializeBinary(header.getChannelHeader_asU8()).getTxId() === duplicateTxId) codes.push(transactionsFilter(block)[i]!);
-        });
-    }
-    db.close();
-    assert.deepEqual(codes, [0, 9]); // VALID, then DUPLICATE_TXID
+    assert.deepEqual(validationCodes(f.dataDir, [duplicateTxId]).get(duplicateTxId), [0, 9]); // VALID, then DUPLICATE_TXID
     // The replay reaches the same verdicts.
     assert.equal(verifyLedger(f.dataDir).ok, true);
   } finally {
@@ -140,23 +144,10 @@ test('a proposal endorsed again before its transaction commits is a DUPLICATE_TX
   } finally {
     gw.close();
     client.close();
-    await f.ledger.close();
-    await f.peer.stop();
+    await f.stop();
   }
   try {
-    const db = new Database(ledgerFile(f.dataDir), { readonly: true });
-    const codes = new Map<string, number[]>(txIds.map((txId) => [txId, []]));
-    for (const row of db.prepare<[], { bytes: Buffer }>('SELECT bytes FROM blocks ORDER BY number').iterate()) {
-      const block = common.Block.deserializeBinary(row.bytes);
-      block
-        .getData()!
-        .getDataList_asU8()
-        .forEach((env, i) => {
-          const header = common.Payload.deserializeBinary(common.Envelope.deserializeBinary(env).getPayload_asU8()).getHeader()!;
-          codes.get(common.ChannelHeader.deserializeBinary(header.getChannelHeader_asU8()).getTxId())?.push(transactionsFilter(block)[i]!);
-        });
-    }
-    db.close();
+    const codes = validationCodes(f.dataDir, txIds);
     for (const txId of txIds) assert.deepEqual(codes.get(txId), [0, 9]); // VALID, then DUPLICATE_TXID
     assert.equal(verifyLedger(f.dataDir).ok, true);
   } finally {

@@ -10,29 +10,12 @@ import { eventually } from '../../../bench/support/host';
 import { LedgerflowError } from '../../../src/core/errors';
 import { LocalComputeBackend } from '../../../src/adapters/compute/local/localCompute';
 import { detectSandbox, jobUserFor, probeSandbox } from '../../../src/adapters/compute/local/sandbox';
-import type { JobHandle, JobLaunch, JobObservation, ResolvedVolume } from '../../../src/ports/compute';
+import type { JobHandle, JobLaunch, ResolvedVolume } from '../../../src/ports/compute';
+import { jobOf, settled, supervisors } from './localJobs';
 
 const kinds = (['bwrap', 'unshare'] as const).filter((kind) => detectSandbox(kind).kind === kind);
 if (kinds.length === 0) {
   throw new Error(`no sandbox works on this machine: ${detectSandbox('auto').description}`);
-}
-
-let counter = 0;
-function jobOf(workflowId: string, command: string, extra: Partial<JobLaunch> = {}): JobLaunch {
-  return {
-    workflowId,
-    jobName: `job-${++counter}`,
-    jobIndex: 1,
-    attempt: 1,
-    command,
-    image: '',
-    env: {},
-    volumes: [],
-    resources: {},
-    timeoutSeconds: 60,
-    callback: { url: 'http://127.0.0.1:9/unused', token: 'unused' },
-    ...extra,
-  };
 }
 
 /** Waits (with a deadline) until the job runs; a job that ended instead fails the wait at once. */
@@ -46,15 +29,6 @@ async function running(backend: LocalComputeBackend, handle: JobHandle): Promise
     30_000,
     `job ${handle.ref} to run`,
   );
-}
-
-async function settled(backend: LocalComputeBackend, handle: JobHandle): Promise<JobObservation> {
-  for (let i = 0; i < 3000; i++) {
-    const observation = await backend.status(handle);
-    if (observation.phase !== 'Running' && observation.phase !== 'Pending') return observation;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`job ${handle.ref} did not end`);
 }
 
 test('without a working sandbox the backend says so and refuses to run jobs', async () => {
@@ -87,14 +61,14 @@ test('the probe that does not block finds what the blocking one finds, also with
   }
 });
 
-for (const kind of kinds) {
-  describe(`local compute in a ${kind} sandbox`, () => {
+for (const [kind, supervisor] of kinds.flatMap((k) => supervisors.map((s) => [k, s] as const))) {
+  describe(`local compute in a ${kind} sandbox, ${supervisor} supervisor`, () => {
     let root: string;
     let dataDir: string;
     let leased: string;
     let unleased: string;
     let backend: LocalComputeBackend;
-    const workflowId = `wf-${kind}`;
+    const workflowId = `wf-${kind}-${supervisor}`;
     const volume = (): ResolvedVolume => ({ datasetId: 'ds-uis', name: 'uis', mountPath: '/home/jovyan/uis', location: { kind: 'local', path: leased } });
     const withVolume = (command: string, extra: Partial<JobLaunch> = {}) =>
       jobOf(workflowId, command, { volumes: [{ datasetId: 'ds-uis', name: 'uis', mountPath: '/home/jovyan/uis' }], ...extra });
@@ -115,7 +89,7 @@ for (const kind of kinds) {
       writeFileSync(join(unleased, 'secret.txt'), 'not yours\n');
       mkdirSync(join(dataDir, 'keys'), { recursive: true });
       writeFileSync(join(dataDir, 'keys', 'master.key'), 'host key material\n');
-      backend = new LocalComputeBackend({ dataDir, sandbox: kind });
+      backend = new LocalComputeBackend({ dataDir, sandbox: kind, supervisor });
       await backend.prepareWorkspace(workflowId, { 'count.py': 'print(1)\n', 'lib/util.sh': 'echo util\n' });
     });
     after(async () => {
@@ -216,7 +190,7 @@ for (const kind of kinds) {
     test('status survives a host restart, also for a job that ends after it', async () => {
       const done = await run(jobOf(workflowId, 'echo bye; exit 3'));
       const running = await backend.launch(jobOf(workflowId, 'sleep 0.3; exit 4'), []);
-      const restarted = new LocalComputeBackend({ dataDir, sandbox: kind });
+      const restarted = new LocalComputeBackend({ dataDir, sandbox: kind, supervisor });
       assert.deepEqual(await restarted.status(done.handle), done.observation);
       assert.equal(done.observation.exitCode, 3);
       const later = await settled(restarted, running);
@@ -229,7 +203,7 @@ for (const kind of kinds) {
       const job = jobOf(workflowId, 'sleep 0.5; echo survived; exit 7');
       const script = `
         const { LocalComputeBackend } = require(${JSON.stringify(require.resolve('../../../src/adapters/compute/local/localCompute'))});
-        new LocalComputeBackend({ dataDir: ${JSON.stringify(dataDir)}, sandbox: ${JSON.stringify(kind)} })
+        new LocalComputeBackend({ dataDir: ${JSON.stringify(dataDir)}, sandbox: ${JSON.stringify(kind)}, supervisor: ${JSON.stringify(supervisor)} })
           .launch(${JSON.stringify(job)}, []).then(() => process.stdout.write('launched'));
         setInterval(() => {}, 1000);`;
       const host = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -237,7 +211,7 @@ for (const kind of kinds) {
       host.kill('SIGKILL');
       await new Promise((r) => host.once('exit', r));
       const handle: JobHandle = { backend: 'local', ref: `${workflowId}/${job.jobName}-1` };
-      const restarted = new LocalComputeBackend({ dataDir, sandbox: kind });
+      const restarted = new LocalComputeBackend({ dataDir, sandbox: kind, supervisor });
       const observation = await settled(restarted, handle);
       assert.equal(observation.exitCode, 7);
       assert.equal(await restarted.logs(handle), 'survived\n');
@@ -262,7 +236,7 @@ for (const kind of kinds) {
       assert.deepEqual(a, b);
       await settled(backend, a);
       const again = await backend.launch(job, []);
-      const afterRestart = await new LocalComputeBackend({ dataDir, sandbox: kind }).launch(job, []);
+      const afterRestart = await new LocalComputeBackend({ dataDir, sandbox: kind, supervisor }).launch(job, []);
       assert.deepEqual(again, a);
       assert.deepEqual(afterRestart, a);
       assert.equal(String(await backend.readWorkspaceFile(workflowId, 'runs.txt')), 'ran\n');

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bwrapArgs, sandboxCommand, shellQuote, unshareSetupScript, type SandboxPlan } from '../../../src/adapters/compute/local/sandbox';
+import { bwrapArgs, sandboxCommand, shellQuote, stagedSandbox, unshareSetupScript, type SandboxPlan } from '../../../src/adapters/compute/local/sandbox';
+import { SUPERVISOR_NAME, supervisorCommand } from '../../../src/adapters/compute/local/supervisor';
 
 const plan: SandboxPlan = {
   workspace: '/data/runs/w1/workspace',
@@ -62,6 +63,37 @@ test('dedicated job user: no stage layout, or a path outside the run dir, is ref
   assert.throws(() => sandboxCommand('bwrap', plan, user), /stage layout/);
   assert.throws(() => sandboxCommand('bwrap', plan, user, { runDir: '/data/runs/w1', volumePoints: [] }), /stage layout/);
   assert.throws(() => sandboxCommand('bwrap', plan, user, { runDir: '/data/runs/w2', volumePoints: ['/data/runs/w2/v0'] }), /not inside the run directory/);
+});
+
+test('the C supervisor is given the stage as arguments, the shell one the programs that make it', () => {
+  const user = { mode: 'dedicated' as const, uid: 61000, gid: 61001 };
+  const stage = { runDir: '/data/runs/w1', volumePoints: ['/data/runs/w1/jobs/job-1-1/mounts/v0'] };
+  const staged = stagedSandbox('bwrap', plan, user, stage);
+  const common = ['/data/runs/w1/jobs/job-1-1', '60', '0', '4096', '8', '0', '-', '4', '/data/runs/w1/workspace'];
+  const native = supervisorCommand('/opt/ledgerflow-job', common, staged);
+  assert.equal(native.file, '/opt/ledgerflow-job');
+  assert.deepEqual(native.args, [
+    ...common,
+    'stage',
+    '61000',
+    '61001',
+    '/data/runs/w1',
+    '1',
+    "/srv/it's data",
+    '/data/runs/w1/jobs/job-1-1/mounts/v0',
+    'bwrap',
+    '--args',
+    '3',
+    '/bin/sh',
+    '-c',
+    plan.command,
+  ]);
+  const shell = supervisorCommand(undefined, common, staged);
+  assert.equal(shell.file, '/bin/sh');
+  assert.deepEqual(shell.args.slice(2), [SUPERVISOR_NAME, ...common, 'unshare', ...sandboxCommand('bwrap', plan, user, stage).args]);
+  // A host that is not root: no stage, the sandbox program as it is.
+  const unstaged = stagedSandbox('bwrap', plan, { mode: 'host-user', uid: 1000, gid: 1000 });
+  assert.deepEqual(supervisorCommand('/opt/ledgerflow-job', common, unstaged).args, [...common, '-', 'bwrap', '--args', '3', '/bin/sh', '-c', plan.command]);
 });
 
 test('shell quoting survives quotes', () => {

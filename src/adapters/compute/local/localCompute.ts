@@ -29,7 +29,7 @@ import {
   WORKSPACE_MOUNT,
   detectSandbox,
   jobUserFor,
-  sandboxCommand,
+  stagedSandbox,
   type JobUser,
   type SandboxDetection,
   type SandboxKind,
@@ -38,7 +38,7 @@ import {
 } from './sandbox';
 import { RunSlots } from './slots';
 import { JobCgroups, type CgroupMode, type JobLimits } from './cgroups';
-import { LOG_INDEX, SUPERVISOR_NAME, supervisorScript } from './supervisor';
+import { LOG_INDEX, nativeSupervisor, supervisorCommand, type SupervisorCommand } from './supervisor';
 import { supervisorSpawner, type SupervisorSpawner } from './spawner';
 import { fileSource, openWorkspaceFile, readAll, readWorkspaceFile, workspaceDigests, writeWorkspaceFiles } from './workspace';
 
@@ -46,7 +46,7 @@ import { fileSource, openWorkspaceFile, readAll, readWorkspaceFile, workspaceDig
 interface Prepared {
   limits: JobLimits;
   timeoutSeconds: number;
-  supervisorArgs: (procs: string[]) => string[];
+  supervisor: (procs: string[]) => SupervisorCommand;
 }
 
 /** A job's supervisor (a separate process) may still be writing its exit record while a run's
@@ -76,6 +76,9 @@ export interface LocalComputeOptions {
   maxRunning?: number;
   /** Where to make per-job cgroups (tests); default /sys/fs/cgroup. */
   cgroupRoot?: string;
+  /** Which job supervisor (see supervisor.ts): the C one where `npm run build` made it, else
+   * the shell one; tests ask for the shell one too. */
+  supervisor?: 'native' | 'sh';
   logger?: Logger;
 }
 
@@ -128,6 +131,8 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
   private readonly log: Logger | undefined;
   private readonly launching = new Map<string, Promise<JobHandle>>();
   private readonly spawner: SupervisorSpawner = supervisorSpawner();
+  /** The C supervisor's path, when it is used. */
+  private readonly native: string | undefined;
   /** Job dirs whose cgroups the spawner removed when the job ended: cleanup() need not try
    * (each try is a cgroupfs call per hierarchy on the main thread). */
   private readonly groupsRemoved = new Set<string>();
@@ -146,6 +151,10 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
     this.defaultMemory = options.defaultMemory ?? DEFAULT_MEMORY;
     memoryBytes(this.defaultMemory);
     this.log = options.logger;
+    this.native = options.supervisor === 'sh' ? undefined : nativeSupervisor();
+    if (options.supervisor === 'native' && this.native === undefined) {
+      throw new LedgerflowError('unavailable', 'the C job supervisor was not built (npm run build needs a C compiler)');
+    }
   }
 
   /** For /api/health. */
@@ -321,12 +330,12 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
     const runDir = dirname(workspace);
     const jobDir = join(runDir, relative(this.runDir(job.workflowId), dir));
     const rootDir = join(jobDir, JOB_FILES.root);
-    const staged = this.user.mode === 'dedicated';
+    const dedicated = this.user.mode === 'dedicated';
     // The unshare fallback mounts the job's root on rootDir, which belongs to the job user
     // when staged; the stage binds each dataset onto an empty directory of the job dir.
     await mkdir(kind === 'unshare' ? rootDir : dir, { recursive: true });
-    if (kind === 'unshare' && staged) await lchown(rootDir, this.user.uid, this.user.gid);
-    const volumePoints = staged ? mounts.map((_, i) => join(jobDir, JOB_FILES.mounts, `v${i}`)) : [];
+    if (kind === 'unshare' && dedicated) await lchown(rootDir, this.user.uid, this.user.gid);
+    const volumePoints = dedicated ? mounts.map((_, i) => join(jobDir, JOB_FILES.mounts, `v${i}`)) : [];
     for (const point of volumePoints) await mkdir(point, { recursive: true });
 
     const plan: SandboxPlan = {
@@ -350,9 +359,9 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
     const memoryKiB = rlimits ? Math.ceil(limits.memoryBytes / 1024) : 0;
     const nproc = rlimits && this.user.mode === 'dedicated' ? limits.pids : 0;
 
-    const { file, args, fd3 } = sandboxCommand(kind, plan, this.user, { runDir, volumePoints });
-    if (fd3 !== undefined) await writeFile(join(dir, JOB_FILES.sandboxArgs), fd3, { mode: 0o600 });
-    const supervisorArgs = (procs: string[]) => [
+    const staged = stagedSandbox(kind, plan, this.user, { runDir, volumePoints });
+    if (staged.sandbox.fd3 !== undefined) await writeFile(join(dir, JOB_FILES.sandboxArgs), staged.sandbox.fd3, { mode: 0o600 });
+    const common = (procs: string[]) => [
       dir,
       String(timeoutSeconds),
       String(memoryKiB),
@@ -362,10 +371,8 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
       procs.length === 0 ? '-' : procs.join(' '),
       String(Math.ceil(this.diskBytes / 1024)),
       workspace,
-      file,
-      ...args,
     ];
-    return { limits, timeoutSeconds, supervisorArgs };
+    return { limits, timeoutSeconds, supervisor: (procs) => supervisorCommand(this.native, common(procs), staged) };
   }
 
   /** Makes the job's cgroups, records the launch (state.json) and starts its supervisor. */
@@ -383,7 +390,8 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
     // Detached (own session): the job survives the host, and the host's signals. The spawner
     // makes the job's groups first and removes them once it exited, and writes the pid file
     // before the start resolves.
-    const supervisor = await this.spawner.start('/bin/sh', ['-c', supervisorScript(), SUPERVISOR_NAME, ...prepared.supervisorArgs(groups?.procs ?? [])], {
+    const command = prepared.supervisor(groups?.procs ?? []);
+    const supervisor = await this.spawner.start(command.file, command.args, {
       cwd: dir,
       env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' },
       pidFile: join(dir, JOB_FILES.wrapperPid),

@@ -56,7 +56,7 @@ export function jobUserFor(configured: { uid: number; gid: number }): JobUser {
 }
 
 /** setpriv's options that turn root into the dedicated job user with nothing left over. */
-function dropTo(user: JobUser): string[] {
+function dropTo(user: { uid: number; gid: number }): string[] {
   return [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs', '--'];
 }
 
@@ -271,10 +271,27 @@ export interface StageLayout {
   volumePoints: string[];
 }
 
-/** The program and arguments that run `plan` in a sandbox of `kind`, as `user`; a dedicated
- * user needs the run's `stage` layout. */
-export function sandboxCommand(kind: SandboxKind, plan: SandboxPlan, user?: JobUser, stage?: StageLayout): SandboxCommand {
-  if (user?.mode !== 'dedicated') return unstaged(kind, plan);
+/** A dedicated job user's stage, as data: who the job becomes, the run's directory shown
+ * at /tmp, and each dataset bound onto its empty directory first (see stageScript). */
+export interface StageSpec {
+  uid: number;
+  gid: number;
+  runDir: string;
+  binds: { source: string; point: string }[];
+}
+
+/** The sandbox program for the job user, and the stage that must come before it (none for a
+ * host that is not root). The native supervisor makes the stage itself; withStage wraps it
+ * in programs for the shell one. */
+export interface StagedSandbox {
+  stage: StageSpec | undefined;
+  sandbox: SandboxCommand;
+}
+
+/** The sandbox that runs `plan` in a sandbox of `kind`, as `user`; a dedicated user needs the
+ * run's `stage` layout, and the sandbox then sees the staged paths. */
+export function stagedSandbox(kind: SandboxKind, plan: SandboxPlan, user?: JobUser, stage?: StageLayout): StagedSandbox {
+  if (user?.mode !== 'dedicated') return { stage: undefined, sandbox: unstaged(kind, plan) };
   if (stage === undefined || stage.volumePoints.length !== plan.volumes.length) {
     throw new LedgerflowError('internal', 'a sandbox for the dedicated job user needs its stage layout');
   }
@@ -285,12 +302,26 @@ export function sandboxCommand(kind: SandboxKind, plan: SandboxPlan, user?: JobU
     rootDir: stagedPath(stage, plan.rootDir),
     volumes: plan.volumes.map((v, i) => ({ source: stagedPath(stage, stage.volumePoints[i]!), target: v.target })),
   };
-  const inner = unstaged(kind, staged);
+  return {
+    stage: { uid: user.uid, gid: user.gid, runDir: stage.runDir, binds: plan.volumes.map((v, i) => ({ source: v.source, point: stage.volumePoints[i]! })) },
+    sandbox: unstaged(kind, staged),
+  };
+}
+
+/** One command that makes the stage with util-linux programs and then runs the sandbox. */
+export function withStage({ stage, sandbox }: StagedSandbox): SandboxCommand {
+  if (stage === undefined) return sandbox;
   return {
     file: 'unshare',
-    args: ['--mount', '--propagation', 'private', '--', '/bin/sh', '-c', stageScript(plan, user, stage), 'ledgerflow-stage', inner.file, ...inner.args],
-    ...(inner.fd3 !== undefined && { fd3: inner.fd3 }),
+    args: ['--mount', '--propagation', 'private', '--', '/bin/sh', '-c', stageScript(stage), 'ledgerflow-stage', sandbox.file, ...sandbox.args],
+    ...(sandbox.fd3 !== undefined && { fd3: sandbox.fd3 }),
   };
+}
+
+/** The program and arguments that run `plan` in a sandbox of `kind`, as `user`, the stage
+ * included (see stagedSandbox). */
+export function sandboxCommand(kind: SandboxKind, plan: SandboxPlan, user?: JobUser, stage?: StageLayout): SandboxCommand {
+  return withStage(stagedSandbox(kind, plan, user, stage));
 }
 
 /** Where a host path inside the run's directory appears once the stage has shown that
@@ -317,11 +348,11 @@ function unstaged(kind: SandboxKind, plan: SandboxPlan): SandboxCommand {
  * process of its own (a fork and an exec, ~1 ms of CPU on a small VM), where building a
  * tmpfs of mount points took six whatever the datasets.
  */
-export function stageScript(plan: SandboxPlan, user: JobUser, stage: StageLayout): string {
+export function stageScript(stage: StageSpec): string {
   const q = shellQuote;
   const lines = ['set -e', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin'];
-  plan.volumes.forEach((v, i) => lines.push(`mount --bind ${q(v.source)} ${q(stage.volumePoints[i]!)}`));
+  for (const bind of stage.binds) lines.push(`mount --bind ${q(bind.source)} ${q(bind.point)}`);
   // Recursive: the datasets bound just above come along.
-  lines.push(`mount --rbind ${q(stage.runDir)} ${STAGE}`, `exec setpriv ${dropTo(user).join(' ')} "$@"`);
+  lines.push(`mount --rbind ${q(stage.runDir)} ${STAGE}`, `exec setpriv ${dropTo(stage).join(' ')} "$@"`);
   return lines.join('\n');
 }
