@@ -1,7 +1,9 @@
 import { app } from '@azure/functions';
 import * as df from 'durable-functions';
 import { deliverExitsInProcess, deliverUnreportedExits } from '../src/app/workflows/exitDelivery';
-import { services } from '../src/app/services';
+import { createCompute } from '../src/app/compute';
+import { settings } from '../src/config/settings';
+import { logger } from '../src/observability/logger';
 import { durableRunControl } from '../src/app/workflows/runControl';
 import { durableClientOf } from '../src/app/workflows/durableClient';
 
@@ -16,11 +18,15 @@ app.timer('deliverJobExits', {
   runOnStartup: true,
   extraInputs: [df.input.durableClient()],
   handler: async (_timer, context) => {
-    const svc = await services();
-    if (svc.settings.COMPUTE !== 'local') return;
-    const compute = await svc.compute();
-    const runs = durableRunControl(durableClientOf(context));
-    if (svc.settings.LEDGERFLOW_PUBLIC_URL === '') deliverExitsInProcess(compute, runs);
-    await deliverUnreportedExits(compute, runs, svc.logger.child({ component: 'workflows' }));
+    const s = settings();
+    if (s.COMPUTE !== 'local') return;
+    // The local backend is one per process (the one services() holds), and it is all this
+    // needs: not services(), whose ledger, key stores and run index would be built at start,
+    // beside the host's first requests, for no exit at all.
+    const compute = await createCompute(s, logger());
+    // Its durable client only when an exit is delivered.
+    const runs = durableRunControl(() => durableClientOf(context));
+    if (s.LEDGERFLOW_PUBLIC_URL === '') deliverExitsInProcess(compute, runs);
+    await deliverUnreportedExits(compute, runs, logger().child({ component: 'workflows' }));
   },
 });

@@ -97,7 +97,7 @@ export function durableExtension(): HostExtension {
         logger: ctx.logger.child({ component: 'durable' }),
       });
       // A new rpc secret at every start: only this process's own clients know it.
-      const secrets = { systemKey: await loadOrCreateSystemKey(ctx.dataDir), rpcSecret: newSecret() };
+      const secrets = { systemKey: loadOrCreateSystemKey(ctx.dataDir), rpcSecret: newSecret() };
       const client = clientConfig(ctx.baseUrl, config.hubName, secrets);
       binding = { json: JSON.stringify(client) };
       const api = createHttpApi({ engine, taskHub: config.hubName, origin: ctx.baseUrl, secrets });

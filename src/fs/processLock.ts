@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /**
@@ -32,6 +32,7 @@ export interface ProcessLock {
 export function holdProcessLock(file: string): ProcessLock {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const pidFile = `${file}.pid`;
+  if (!existsSync(file)) createWhole(file);
   const db = new Database(file, { timeout: 0 });
   try {
     db.pragma('locking_mode = EXCLUSIVE');
@@ -57,6 +58,47 @@ export function holdProcessLock(file: string): ProcessLock {
       db.close();
     },
   };
+}
+
+/**
+ * Makes the lock file on a first start. SQLite writes a new file's first page in a
+ * transaction of its own (five fsyncs: journal, directory, database); here it is written
+ * beside, without journal or fsync, flushed once and linked into place, which fails if the
+ * file appeared meanwhile: two processes starting at once then lock the same file, whoever
+ * made it. A crash leaves the file whole or absent, and at most this pid's temp file.
+ */
+function createWhole(file: string): void {
+  const temp = `${file}.${process.pid}.new`;
+  rmSync(temp, { force: true });
+  try {
+    const db = new Database(temp);
+    try {
+      db.pragma('journal_mode = OFF');
+      db.pragma('synchronous = OFF');
+      db.exec('BEGIN EXCLUSIVE; COMMIT');
+    } finally {
+      db.close();
+    }
+    fsyncPath(temp);
+    try {
+      linkSync(temp, file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      return;
+    }
+    fsyncPath(dirname(file));
+  } finally {
+    rmSync(temp, { force: true });
+  }
+}
+
+function fsyncPath(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function isLockConflict(err: unknown): boolean {

@@ -176,7 +176,7 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
         logger.info('work resumed after a backup');
       };
     };
-    server.mount(ADMIN_PREFIX, adminHandler({ dataDir, key: await loadOrCreateAdminKey(dataDir), logger, hostVersion: EMBEDDED_HOST_VERSION, pause }), {
+    server.mount(ADMIN_PREFIX, adminHandler({ dataDir, key: loadOrCreateAdminKey(dataDir), logger, hostVersion: EMBEDDED_HOST_VERSION, pause }), {
       untracked: true,
     });
 

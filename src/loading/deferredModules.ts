@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { loadOnDemand, packageFile } from './onDemand';
 
 /**
@@ -13,6 +14,9 @@ import { loadOnDemand, packageFile } from './onDemand';
  *   every action and task class, the executor, moment): registering an orchestrator or an
  *   activity only keeps the handler; the first episode, or the first activity an
  *   orchestrator calls, loads them (about 40 modules and a tenth of the host's start source).
+ * - uuid (15 modules, all required by its entry) is required at load by durable-functions'
+ *   test helpers, which its entry loads, and by the replay half; only a test context or an
+ *   orchestration's newGuid calls it.
  * - yaml (about a twentieth of loading the app) parses workflow files, which the API reads
  *   only when a workflow is submitted, approved or scheduled; the route table imports it at
  *   load through the workflow spec.
@@ -31,6 +35,8 @@ for (const replay of [
 ]) {
   loadOnDemand(() => packageFile('durable-functions', `lib/src/${replay}`));
 }
+// The uuid durable-functions itself resolves to.
+loadOnDemand(() => createRequire(packageFile('durable-functions', 'lib/src/index.js')).resolve('uuid'));
 loadOnDemand(() => require.resolve('yaml'));
 for (const api of ['datasetRequests', 'approvalRequests', 'scheduleRequests', 'workflowRequests', 'schemas', 'ledgerRecords']) {
   loadOnDemand(() => require.resolve(`../api/${api}`));

@@ -40,14 +40,18 @@ function record(s: DurableOrchestrationStatus): RunRecord {
   };
 }
 
-export function durableRunControl(client: DurableClient): RunControl {
+/** `client` may be given as a function: the SDK's client half loads with the first
+ * `df.getClient` (src/loading), and a caller that may never need it (deliverJobExits at
+ * start, with no exit to deliver) then does not load it. */
+export function durableRunControl(client: DurableClient | (() => DurableClient)): RunControl {
+  const durable = typeof client === 'function' ? client : () => client;
   return {
     async start(orchestrator, instanceId, input) {
-      await client.startNew(orchestrator, { instanceId, input });
+      await durable().startNew(orchestrator, { instanceId, input });
     },
     async get(instanceId) {
       try {
-        return record(await client.getStatus(instanceId, { showInput: true }));
+        return record(await durable().getStatus(instanceId, { showInput: true }));
       } catch (err) {
         // The SDK reports an unknown instance only as an error naming the HTTP 404.
         if (err instanceof Error && /HTTP 404/.test(err.message)) return undefined;
@@ -56,13 +60,13 @@ export function durableRunControl(client: DurableClient): RunControl {
     },
     async list(runtimeStatus) {
       const filter = runtimeStatus === undefined ? {} : { runtimeStatus: runtimeStatus as OrchestrationRuntimeStatus[] };
-      return (await client.getStatusBy(filter)).map(record);
+      return (await durable().getStatusBy(filter)).map(record);
     },
     async raise(instanceId, eventName, data) {
-      await client.raiseEvent(instanceId, eventName, data);
+      await durable().raiseEvent(instanceId, eventName, data);
     },
     async purge(instanceId) {
-      return (await client.purgeInstanceHistory(instanceId)).instancesDeleted;
+      return (await durable().purgeInstanceHistory(instanceId)).instancesDeleted;
     },
   };
 }

@@ -149,17 +149,19 @@ export function queueExtension(store: QueueStore): HostExtension {
       }
       if (functions.length === 0) return;
       for (const fn of functions) listeners.push(new QueueListener(ctx, store, fn, queueName(fn, fn.trigger)));
-      // Opening SQLite and the first poll wait for the next turn of the event loop, so the
-      // host answers HTTP without waiting for them.
+      // The store is opened (made, on a first start) before the host says it is ready: a
+      // process that enqueues into the data dir from then on finds the file instead of making
+      // one of its own beside it (src/fs/sqliteCreate.ts). The first poll waits for the next
+      // turn of the event loop.
+      try {
+        const reclaimed = store.reclaimLeases();
+        if (reclaimed > 0) ctx.logger.info({ reclaimed }, 'made messages leased by a previous host run visible again');
+      } catch (err) {
+        ctx.logger.error({ err }, 'cannot open the queue store: queue triggers will not run');
+        return;
+      }
       setImmediate(() => {
         if (ctx.shutdownSignal.aborted) return;
-        try {
-          const reclaimed = store.reclaimLeases();
-          if (reclaimed > 0) ctx.logger.info({ reclaimed }, 'made messages leased by a previous host run visible again');
-        } catch (err) {
-          ctx.logger.error({ err }, 'cannot open the queue store: queue triggers will not run');
-          return;
-        }
         unsubscribe = store.onEnqueue((queue) => listeners.filter((l) => l.queue === queue).forEach((l) => l.wake()));
         listeners.forEach((l) => l.start());
       });

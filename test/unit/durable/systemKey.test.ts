@@ -8,13 +8,13 @@ import { loadOrCreateSystemKey, newSecret, secretMatcher, systemKeyPath } from '
 test('the system key is made once (256 bits, 0600) and kept across starts', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'durable-key-'));
   try {
-    const key = await loadOrCreateSystemKey(dir);
+    const key = loadOrCreateSystemKey(dir);
     assert.equal(Buffer.from(key, 'base64url').length, 32);
     assert.equal(statSync(systemKeyPath(dir)).mode & 0o777, 0o600);
-    assert.equal(await loadOrCreateSystemKey(dir), key);
-    assert.notEqual(await loadOrCreateSystemKey(mkdtempSync(join(dir, 'other-'))), key);
+    assert.equal(loadOrCreateSystemKey(dir), key);
+    assert.notEqual(loadOrCreateSystemKey(mkdtempSync(join(dir, 'other-'))), key);
     writeFileSync(systemKeyPath(dir), 'short\n');
-    await assert.rejects(loadOrCreateSystemKey(dir), /does not hold a durable system key/);
+    assert.throws(() => loadOrCreateSystemKey(dir), /does not hold a durable system key/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,6 +100,7 @@ test('the files src/loading/deferredModules.ts defers exist in the installed pac
   for (const task of ['RegisteredOrchestrationTask', 'RegisteredActivityTask'])
     assert.ok(existsSync(packageFile('durable-functions', `lib/src/task/${task}.js`)));
   assert.ok(existsSync(require.resolve('yaml')));
+  assert.ok(existsSync(createRequire(packageFile('durable-functions', 'lib/src/index.js')).resolve('uuid')));
 });
 
 test("durable-functions' replay half loads with the first episode, and the episode runs as it did", () => {
@@ -113,9 +115,9 @@ test("durable-functions' replay half loads with the first episode, and the episo
     // A stand-in's exports are a proxy; any other look at them would load the real module.
     const loaded = (file) => { const m = require.cache[require.resolve('durable-functions/lib/src/' + file)]; return m !== undefined && !require('node:util').types.isProxy(m.exports); };
     const files = ['orchestrations/DurableOrchestrationContext.js', 'orchestrations/TaskOrchestrationExecutor.js', 'task/RegisteredActivityTask.js'];
-    const before = files.map(loaded).concat(Object.keys(require.cache).some((f) => f.includes('/moment/')));
+    const before = files.map(loaded).concat(['/moment/', '/uuid/dist/v1.js'].map((dir) => Object.keys(require.cache).some((f) => f.includes(dir))));
     const orchestrate = createOrchestrator(function* (context) {
-      const doubled = yield context.df.callActivity('double', 21);
+      const doubled = yield context.df.callActivity('double', { n: 21, guid: context.df.newGuid(context.df.instanceId) });
       return doubled;
     });
     const at = new Date('2026-01-01T00:00:00Z');
@@ -129,10 +131,14 @@ test("durable-functions' replay half loads with the first episode, and the episo
     return JSON.parse(out.stdout) as { before: boolean[]; after: boolean[]; state: { actions: unknown[][] } };
   };
   const deferred = run(true);
-  assert.deepEqual(deferred.before, [false, false, false, false], 'nothing of the replay half (nor moment) at load');
+  assert.deepEqual(deferred.before, [false, false, false, false, false], 'nothing of the replay half (nor moment, nor uuid) at load');
   assert.deepEqual(deferred.after, [true, true], 'the context and the executor (a registered activity task loads when an orchestrator makes one)');
   const eager = run(false);
-  assert.deepEqual(eager.before, [true, true, true, true]);
+  assert.deepEqual(eager.before, [true, true, true, true, true]);
   assert.deepEqual(deferred.state, eager.state);
-  assert.deepEqual(deferred.state.actions, [[{ actionType: 0, functionName: 'double', input: 21 }]]);
+  // newGuid (uuid v5 of the instance and the replay time): the same in both.
+  assert.deepEqual(deferred.state.actions, [
+    [{ actionType: 0, functionName: 'double', input: { n: 21, guid: (eager.state.actions[0]?.[0] as { input: { guid: string } }).input.guid } }],
+  ]);
+  assert.match((deferred.state.actions[0]?.[0] as { input: { guid: string } }).input.guid, /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-/);
 });
