@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
-import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { createSqliteFile } from './sqliteCreate';
 
 /**
  * A lock held for the life of this process and released by the kernel when it dies.
@@ -32,7 +33,13 @@ export interface ProcessLock {
 export function holdProcessLock(file: string): ProcessLock {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const pidFile = `${file}.pid`;
-  if (!existsSync(file)) createWhole(file);
+  // SQLite would write a new file's first page in a transaction of its own (five fsyncs).
+  if (!existsSync(file))
+    createSqliteFile(
+      file,
+      (f) => new Database(f),
+      (db) => db.exec('PRAGMA journal_mode = OFF; BEGIN EXCLUSIVE; COMMIT'),
+    );
   const db = new Database(file, { timeout: 0 });
   try {
     db.pragma('locking_mode = EXCLUSIVE');
@@ -58,47 +65,6 @@ export function holdProcessLock(file: string): ProcessLock {
       db.close();
     },
   };
-}
-
-/**
- * Makes the lock file on a first start. SQLite writes a new file's first page in a
- * transaction of its own (five fsyncs: journal, directory, database); here it is written
- * beside, without journal or fsync, flushed once and linked into place, which fails if the
- * file appeared meanwhile: two processes starting at once then lock the same file, whoever
- * made it. A crash leaves the file whole or absent, and at most this pid's temp file.
- */
-function createWhole(file: string): void {
-  const temp = `${file}.${process.pid}.new`;
-  rmSync(temp, { force: true });
-  try {
-    const db = new Database(temp);
-    try {
-      db.pragma('journal_mode = OFF');
-      db.pragma('synchronous = OFF');
-      db.exec('BEGIN EXCLUSIVE; COMMIT');
-    } finally {
-      db.close();
-    }
-    fsyncPath(temp);
-    try {
-      linkSync(temp, file);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      return;
-    }
-    fsyncPath(dirname(file));
-  } finally {
-    rmSync(temp, { force: true });
-  }
-}
-
-function fsyncPath(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 function isLockConflict(err: unknown): boolean {

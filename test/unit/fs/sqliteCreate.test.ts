@@ -22,7 +22,7 @@ const format = (db: Database.Database) => {
   db.exec('CREATE TABLE IF NOT EXISTS t (k TEXT PRIMARY KEY, v TEXT)');
 };
 
-test('a new file is made beside its place and renamed in whole: formatted, WAL, nothing else left in the directory', () => {
+test('a new file is made beside its place and linked in whole: formatted, WAL, nothing else left in the directory', () => {
   inTempDir((dir) => {
     const file = join(dir, 'a.db');
     const db = openSqlite(file, open, format);
@@ -53,13 +53,32 @@ test('an existing file is opened as it is: its rows stay, and format runs again 
   });
 });
 
-test('what a crash left of an earlier creation (a torn temp file and its WAL) is thrown away, not opened', () => {
+test('what a crash of a process of this pid left of an earlier creation (a torn temp file and its WAL) is thrown away, not opened', () => {
   inTempDir((dir) => {
     const file = join(dir, 'a.db');
-    writeFileSync(join(dir, '.a.db.new'), 'not a database, torn by a crash');
-    writeFileSync(join(dir, '.a.db.new-wal'), 'garbage');
+    writeFileSync(join(dir, `a.db.${process.pid}.new`), 'not a database, torn by a crash');
+    writeFileSync(join(dir, `a.db.${process.pid}.new-wal`), 'garbage');
     const db = openSqlite(file, open, format);
     assert.deepEqual(db.prepare('SELECT count(*) AS n FROM t').get(), { n: 0 });
+    db.close();
+    assert.deepEqual(readdirSync(dir), ['a.db']);
+  });
+});
+
+test('a file another process made while this one formatted its own is kept, rows and all, and opened: the link does not replace it', () => {
+  inTempDir((dir) => {
+    const file = join(dir, 'a.db');
+    const db = openSqlite(file, open, (d) => {
+      format(d);
+      // Another process creating the same file wins the race, after existsSync said no.
+      if (!existsSync(file)) {
+        const other = new Database(file);
+        format(other);
+        other.prepare('INSERT INTO t VALUES (?, ?)').run('theirs', '1');
+        other.close();
+      }
+    });
+    assert.deepEqual(db.prepare('SELECT k FROM t').all(), [{ k: 'theirs' }]);
     db.close();
     assert.deepEqual(readdirSync(dir), ['a.db']);
   });
