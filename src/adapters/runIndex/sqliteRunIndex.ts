@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { WORKFLOW_STATUSES, type WorkflowStatus } from '../../core/model';
+import { preparedOnce } from '../../fs/preparedOnce';
 import { boundedStorage, compact } from '../../fs/sqliteUpkeep';
 import type { RunIndex, RunIndexEntry } from '../../ports/runIndex';
 
@@ -42,6 +43,7 @@ function entryOf(r: Row): RunIndexEntry {
  */
 export class SqliteRunIndex implements RunIndex {
   private readonly db: BetterSqlite3.Database;
+  private readonly sql: (sql: string) => BetterSqlite3.Statement;
 
   constructor(file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -51,6 +53,7 @@ export class SqliteRunIndex implements RunIndex {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
+    this.sql = preparedOnce(this.db);
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS runs (
         id TEXT PRIMARY KEY,
@@ -77,86 +80,92 @@ export class SqliteRunIndex implements RunIndex {
 
   async add(entry: Omit<RunIndexEntry, 'finishedAt' | 'finalView'>): Promise<void> {
     this.db.transaction(() => {
-      const inserted = this.db
-        .prepare('INSERT OR IGNORE INTO runs (id, org, user, created_at, status, dataset_ids, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-        .run(
-          entry.id,
-          entry.org,
-          entry.user,
-          entry.createdAt,
-          entry.status,
-          JSON.stringify(entry.datasetIds),
-          FINISHED.includes(entry.status) ? entry.createdAt : null,
-        );
+      const inserted = this.sql('INSERT OR IGNORE INTO runs (id, org, user, created_at, status, dataset_ids, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+        entry.id,
+        entry.org,
+        entry.user,
+        entry.createdAt,
+        entry.status,
+        JSON.stringify(entry.datasetIds),
+        FINISHED.includes(entry.status) ? entry.createdAt : null,
+      );
       if (inserted.changes === 0) return;
-      const link = this.db.prepare('INSERT OR IGNORE INTO run_datasets (dataset_id, run_id) VALUES (?, ?)');
+      const link = this.sql('INSERT OR IGNORE INTO run_datasets (dataset_id, run_id) VALUES (?, ?)');
       for (const datasetId of entry.datasetIds) link.run(datasetId, entry.id);
     })();
   }
 
   async get(id: string): Promise<RunIndexEntry | undefined> {
-    const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as Row | undefined;
+    const row = this.sql('SELECT * FROM runs WHERE id = ?').get(id) as Row | undefined;
     return row === undefined ? undefined : entryOf(row);
   }
 
   async setStatus(id: string, status: WorkflowStatus, at: Date): Promise<void> {
     const finishedAt = FINISHED.includes(status) ? at.toISOString() : null;
-    this.db
-      .prepare(`UPDATE runs SET status = ?, finished_at = ? WHERE id = ? AND status NOT IN (${FINISHED_SQL}) AND status != ?`)
-      .run(status, finishedAt, id, status);
+    this.sql(`UPDATE runs SET status = ?, finished_at = ? WHERE id = ? AND status NOT IN (${FINISHED_SQL}) AND status != ?`).run(
+      status,
+      finishedAt,
+      id,
+      status,
+    );
   }
 
   async saveFinalView(id: string, status: WorkflowStatus, at: Date, view: string): Promise<void> {
-    this.db.prepare('UPDATE runs SET status = ?, finished_at = coalesce(finished_at, ?), final_view = ? WHERE id = ?').run(status, at.toISOString(), view, id);
+    this.sql('UPDATE runs SET status = ?, finished_at = coalesce(finished_at, ?), final_view = ? WHERE id = ?').run(status, at.toISOString(), view, id);
   }
 
   async page(org: string, query: { limit: number; status?: WorkflowStatus; after?: { createdAt: string; id: string } }): Promise<RunIndexEntry[]> {
     const where = ['org = @org'];
     if (query.status !== undefined) where.push('status = @status');
     if (query.after !== undefined) where.push('(created_at, id) < (@createdAt, @id)');
-    const rows = this.db
-      .prepare(`SELECT * FROM runs WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT @limit`)
-      .all({ org, limit: query.limit, ...(query.status !== undefined && { status: query.status }), ...query.after }) as Row[];
+    const rows = this.sql(`SELECT * FROM runs WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT @limit`).all({
+      org,
+      limit: query.limit,
+      ...(query.status !== undefined && { status: query.status }),
+      ...query.after,
+    }) as Row[];
     return rows.map(entryOf);
   }
 
   async unfinishedOn(datasetId: string): Promise<RunIndexEntry[]> {
-    const rows = this.db
-      .prepare('SELECT runs.* FROM run_datasets JOIN runs ON runs.id = run_datasets.run_id WHERE run_datasets.dataset_id = ? AND runs.finished_at IS NULL')
-      .all(datasetId) as Row[];
+    const rows = this.sql(
+      'SELECT runs.* FROM run_datasets JOIN runs ON runs.id = run_datasets.run_id WHERE run_datasets.dataset_id = ? AND runs.finished_at IS NULL',
+    ).all(datasetId) as Row[];
     return rows.map(entryOf);
   }
 
   async finishedBefore(cutoff: Date, limit: number): Promise<RunIndexEntry[]> {
-    const rows = this.db
-      .prepare('SELECT * FROM runs WHERE finished_at IS NOT NULL AND finished_at < ? ORDER BY finished_at LIMIT ?')
-      .all(cutoff.toISOString(), limit) as Row[];
+    const rows = this.sql('SELECT * FROM runs WHERE finished_at IS NOT NULL AND finished_at < ? ORDER BY finished_at LIMIT ?').all(
+      cutoff.toISOString(),
+      limit,
+    ) as Row[];
     return rows.map(entryOf);
   }
 
   async unfinishedBefore(cutoff: Date, limit: number): Promise<RunIndexEntry[]> {
-    const rows = this.db
-      .prepare('SELECT * FROM runs WHERE finished_at IS NULL AND created_at < ? ORDER BY created_at LIMIT ?')
-      .all(cutoff.toISOString(), limit) as Row[];
+    const rows = this.sql('SELECT * FROM runs WHERE finished_at IS NULL AND created_at < ? ORDER BY created_at LIMIT ?').all(
+      cutoff.toISOString(),
+      limit,
+    ) as Row[];
     return rows.map(entryOf);
   }
 
   async remove(id: string): Promise<void> {
     this.db.transaction(() => {
-      const row = this.db.prepare('SELECT dataset_ids FROM runs WHERE id = ?').get(id) as Pick<Row, 'dataset_ids'> | undefined;
+      const row = this.sql('SELECT dataset_ids FROM runs WHERE id = ?').get(id) as Pick<Row, 'dataset_ids'> | undefined;
       if (row === undefined) return;
-      const unlink = this.db.prepare('DELETE FROM run_datasets WHERE dataset_id = ? AND run_id = ?');
+      const unlink = this.sql('DELETE FROM run_datasets WHERE dataset_id = ? AND run_id = ?');
       for (const datasetId of JSON.parse(row.dataset_ids) as string[]) unlink.run(datasetId, id);
-      this.db.prepare('DELETE FROM runs WHERE id = ?').run(id);
+      this.sql('DELETE FROM runs WHERE id = ?').run(id);
     })();
   }
 
   async backfilled(): Promise<boolean> {
-    return this.db.prepare("SELECT 1 FROM meta WHERE key = 'backfilled'").get() !== undefined;
+    return this.sql("SELECT 1 FROM meta WHERE key = 'backfilled'").get() !== undefined;
   }
 
   async markBackfilled(): Promise<void> {
-    this.db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('backfilled', ?)").run(new Date().toISOString());
+    this.sql("INSERT OR REPLACE INTO meta (key, value) VALUES ('backfilled', ?)").run(new Date().toISOString());
   }
 
   async compact(): Promise<void> {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
+import { preparedOnce } from '../../fs/preparedOnce';
 import { openSqlite } from '../../fs/sqliteCreate';
 import { boundedStorage, compact, type Compaction } from '../../fs/sqliteUpkeep';
 import { isValidQueueName, type QueueClient, type QueueMessage, type QueueMessageInit } from './queueClient';
@@ -39,6 +40,7 @@ const toMessage = (r: Row): QueueMessage => ({
  */
 export class QueueStore implements QueueClient {
   #db: BetterSqlite3.Database | undefined;
+  #prepared: ((sql: string) => BetterSqlite3.Statement) | undefined;
   readonly #listeners = new Set<(queue: string) => void>();
 
   constructor(
@@ -80,6 +82,12 @@ export class QueueStore implements QueueClient {
     return this.#db;
   }
 
+  #sql(sql: string): BetterSqlite3.Statement {
+    const conn = this.#conn;
+    this.#prepared ??= preparedOnce(conn);
+    return this.#prepared(sql);
+  }
+
   /** Called (in this process) after every enqueue, so pollers can wake up at once. */
   onEnqueue(listener: (queue: string) => void): () => void {
     this.#listeners.add(listener);
@@ -92,9 +100,15 @@ export class QueueStore implements QueueClient {
     const now = this.now();
     const isText = !(body instanceof Uint8Array);
     const bytes = body instanceof Uint8Array ? Buffer.from(body) : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body), 'utf8');
-    this.#conn
-      .prepare('INSERT INTO queue_messages (id, queue, body, is_text, inserted_at, expires_at, visible_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(id, queue, bytes, isText ? 1 : 0, now, now + (init.timeToLiveMs ?? SEVEN_DAYS_MS), now + (init.visibilityDelayMs ?? 0));
+    this.#sql('INSERT INTO queue_messages (id, queue, body, is_text, inserted_at, expires_at, visible_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+      id,
+      queue,
+      bytes,
+      isText ? 1 : 0,
+      now,
+      now + (init.timeToLiveMs ?? SEVEN_DAYS_MS),
+      now + (init.visibilityDelayMs ?? 0),
+    );
     for (const listener of this.#listeners) listener(queue);
     return id;
   }
@@ -104,11 +118,9 @@ export class QueueStore implements QueueClient {
     const db = this.#conn;
     const now = this.now();
     return db.transaction(() => {
-      db.prepare('DELETE FROM queue_messages WHERE queue = ? AND expires_at <= ?').run(queue, now);
-      const rows = db
-        .prepare('SELECT * FROM queue_messages WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, seq LIMIT ?')
-        .all(queue, now, max) as Row[];
-      const update = db.prepare('UPDATE queue_messages SET dequeue_count = dequeue_count + 1, visible_at = ?, pop_receipt = ? WHERE id = ?');
+      this.#sql('DELETE FROM queue_messages WHERE queue = ? AND expires_at <= ?').run(queue, now);
+      const rows = this.#sql('SELECT * FROM queue_messages WHERE queue = ? AND visible_at <= ? ORDER BY visible_at, seq LIMIT ?').all(queue, now, max) as Row[];
+      const update = this.#sql('UPDATE queue_messages SET dequeue_count = dequeue_count + 1, visible_at = ?, pop_receipt = ? WHERE id = ?');
       return rows.map((row) => {
         const popReceipt = randomUUID();
         update.run(now + leaseMs, popReceipt, row.id);
@@ -119,14 +131,16 @@ export class QueueStore implements QueueClient {
 
   /** Removes a processed message; false when the lease was lost (another receiver has it). */
   delete(message: QueueMessage): boolean {
-    return this.#conn.prepare('DELETE FROM queue_messages WHERE id = ? AND pop_receipt = ?').run(message.id, message.popReceipt).changes === 1;
+    return this.#sql('DELETE FROM queue_messages WHERE id = ? AND pop_receipt = ?').run(message.id, message.popReceipt).changes === 1;
   }
 
   /** Ends the lease; the message becomes visible again after `delayMs`. */
   release(message: QueueMessage, delayMs: number): void {
-    this.#conn
-      .prepare('UPDATE queue_messages SET visible_at = ?, pop_receipt = NULL WHERE id = ? AND pop_receipt = ?')
-      .run(this.now() + delayMs, message.id, message.popReceipt);
+    this.#sql('UPDATE queue_messages SET visible_at = ?, pop_receipt = NULL WHERE id = ? AND pop_receipt = ?').run(
+      this.now() + delayMs,
+      message.id,
+      message.popReceipt,
+    );
   }
 
   /** Moves a message that failed too often to `<queue>-poison`, in one transaction. */
@@ -136,9 +150,9 @@ export class QueueStore implements QueueClient {
     const id = randomUUID();
     const now = this.now();
     db.transaction(() => {
-      const removed = db.prepare('DELETE FROM queue_messages WHERE id = ? AND pop_receipt = ?').run(message.id, message.popReceipt).changes;
+      const removed = this.#sql('DELETE FROM queue_messages WHERE id = ? AND pop_receipt = ?').run(message.id, message.popReceipt).changes;
       if (removed === 1) {
-        db.prepare('INSERT INTO queue_messages (id, queue, body, is_text, inserted_at, expires_at, visible_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+        this.#sql('INSERT INTO queue_messages (id, queue, body, is_text, inserted_at, expires_at, visible_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
           id,
           poison,
           typeof message.body === 'string' ? Buffer.from(message.body, 'utf8') : message.body,
@@ -155,15 +169,15 @@ export class QueueStore implements QueueClient {
 
   /** At start, one host owns the data dir: leases held by a host that died are void. */
   reclaimLeases(): number {
-    return this.#conn.prepare('UPDATE queue_messages SET visible_at = ?, pop_receipt = NULL WHERE pop_receipt IS NOT NULL').run(this.now()).changes;
+    return this.#sql('UPDATE queue_messages SET visible_at = ?, pop_receipt = NULL WHERE pop_receipt IS NOT NULL').run(this.now()).changes;
   }
 
   peek(queue: string, limit = 32): QueueMessage[] {
-    return (this.#conn.prepare('SELECT * FROM queue_messages WHERE queue = ? ORDER BY seq LIMIT ?').all(queue, limit) as Row[]).map(toMessage);
+    return (this.#sql('SELECT * FROM queue_messages WHERE queue = ? ORDER BY seq LIMIT ?').all(queue, limit) as Row[]).map(toMessage);
   }
 
   count(queue: string): number {
-    return (this.#conn.prepare('SELECT COUNT(*) AS n FROM queue_messages WHERE queue = ?').get(queue) as { n: number }).n;
+    return (this.#sql('SELECT COUNT(*) AS n FROM queue_messages WHERE queue = ?').get(queue) as { n: number }).n;
   }
 
   /** Gives space of deleted messages back and empties the WAL; for a quiet moment. */
@@ -174,5 +188,6 @@ export class QueueStore implements QueueClient {
   close(): void {
     this.#db?.close();
     this.#db = undefined;
+    this.#prepared = undefined;
   }
 }
