@@ -1,7 +1,7 @@
 import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { createOnceSync } from '../fs/atomicFile';
+import { createOnce } from '../fs/atomicFile';
 
 /**
  * The credentials of the durable management API, as the Durable extension has them on
@@ -22,11 +22,11 @@ export function systemKeyPath(dataDir: string): string {
 }
 
 /** Reads the system key, creating it on first start. The file appears complete or not at
- * all, and two hosts starting at once agree on one key (createOnceSync: read at every start). */
+ * all, and two hosts starting at once agree on one key (createOnce: read at every start). */
 export function loadOrCreateSystemKey(dataDir: string): string {
   const path = systemKeyPath(dataDir);
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const key = createOnceSync(path, Buffer.from(`${newSecret()}\n`))
+  const key = createOnce(path, Buffer.from(`${newSecret()}\n`))
     .toString('utf8')
     .trim();
   if (!KEY_FORMAT.test(key)) throw new Error(`${path} does not hold a durable system key; delete it to make a new one`);

@@ -28,28 +28,14 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/** Creates `path` with `data` only if it does not exist yet; returns the content that won. */
-export async function createOnce(path: string, data: Buffer, mode = 0o600): Promise<Buffer> {
-  const dir = dirname(path);
-  const tmp = await writeSyncedTemp(path, data, mode);
-  try {
-    // link() fails if the target exists, so two processes starting at once agree on one key.
-    await fs.link(tmp, path);
-    await fsyncDir(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  } finally {
-    await fs.rm(tmp, { force: true });
-  }
-  return fs.readFile(path);
-}
-
 /**
- * createOnce without the thread pool, for files a start needs: each step of the async one
- * waits for a turn of the event loop, and a start loading modules gives it few (a key made
- * while the app loaded took ~120 ms to be ready; this costs its two fsyncs).
+ * Creates `path` with `data` only if it does not exist yet; returns the content that won.
+ * link() fails if the target exists, so two processes starting at once agree on one key.
+ * Synchronous, for files a start needs: each step of an async one waits for a turn of the
+ * event loop, and a start loading modules gives it few (a key made while the app loaded took
+ * ~120 ms to be ready; this costs its two fsyncs, and nothing when the file is there).
  */
-export function createOnceSync(path: string, data: Buffer, mode = 0o600): Buffer {
+export function createOnce(path: string, data: Buffer, mode = 0o600): Buffer {
   // Made whole or not at all, so what is there is the content that won: no fsync to find it.
   try {
     return readFileSync(path);
@@ -66,18 +52,23 @@ export function createOnceSync(path: string, data: Buffer, mode = 0o600): Buffer
       closeSync(fd);
     }
     linkSync(tmp, path);
-    const dir = openSync(dirname(path), 'r');
-    try {
-      fsyncSync(dir);
-    } finally {
-      closeSync(dir);
-    }
+    fsyncPathSync(dirname(path));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   } finally {
     rmSync(tmp, { force: true });
   }
   return readFileSync(path);
+}
+
+/** Flushes a file or directory to disk, synchronously. */
+export function fsyncPathSync(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 const tempBeside = (path: string): string => join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);

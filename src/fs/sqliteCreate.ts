@@ -1,6 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import { closeSync, existsSync, fsyncSync, linkSync, openSync, rmSync } from 'node:fs';
+import { existsSync, linkSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { fsyncPathSync } from './atomicFile';
 
 type Open = (file: string) => BetterSqlite3.Database;
 
@@ -48,24 +49,15 @@ export function createSqliteFile(file: string, open: Open, format: (db: BetterSq
       // Closing the last connection checkpoints a WAL into the file and deletes it.
       db.close();
     }
-    fsyncPath(temp);
+    fsyncPathSync(temp);
     try {
       linkSync(temp, file);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') return;
       throw err;
     }
-    fsyncPath(dirname(file));
+    fsyncPathSync(dirname(file));
   } finally {
     removeTemp();
-  }
-}
-
-function fsyncPath(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }

@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { Logger } from '../observability/logger';
-import { createOnceSync } from '../fs/atomicFile';
+import { createOnce } from '../fs/atomicFile';
 import { BackupError, checkDestination, snapshot, writeManifest } from './backup';
 import { readBody } from './http/readBody';
 import { writeJsonError } from './http/jsonError';
@@ -24,7 +24,7 @@ export const ADMIN_PREFIX = '/admin';
 export const ADMIN_KEY_FILE = 'admin.key';
 
 export function loadOrCreateAdminKey(dataDir: string): string {
-  return createOnceSync(join(dataDir, ADMIN_KEY_FILE), Buffer.from(`${randomBytes(32).toString('base64url')}\n`))
+  return createOnce(join(dataDir, ADMIN_KEY_FILE), Buffer.from(`${randomBytes(32).toString('base64url')}\n`))
     .toString('utf8')
     .trim();
 }

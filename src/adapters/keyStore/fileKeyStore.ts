@@ -35,7 +35,7 @@ export class FileKeyStores implements KeyStores {
     await fs.chmod(dir, 0o700);
     const masterPath = join(dir, 'master.key');
     const candidate = Buffer.from(randomBytes(32).toString('base64url'), 'utf8');
-    const master = (await createOnce(masterPath, candidate)).toString('utf8').trim();
+    const master = createOnce(masterPath, candidate).toString('utf8').trim();
     if (Buffer.from(master, 'base64url').length !== 32) {
       throw new LedgerflowError('internal', `key store master key at ${masterPath} is not 256 bits of base64url`);
     }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createOnce, createOnceSync } from '../../../src/fs/atomicFile';
+import { createOnce } from '../../../src/fs/atomicFile';
 
 function withDir(fn: (dir: string) => Promise<void> | void): () => Promise<void> {
   return async () => {
@@ -17,23 +17,23 @@ function withDir(fn: (dir: string) => Promise<void> | void): () => Promise<void>
 }
 
 test(
-  'createOnceSync makes the file private and whole, and leaves no temp file',
+  'createOnce makes the file private and whole, and leaves no temp file',
   withDir((dir) => {
     const file = join(dir, 'k.key');
-    assert.equal(createOnceSync(file, Buffer.from('first\n')).toString(), 'first\n');
+    assert.equal(createOnce(file, Buffer.from('first\n')).toString(), 'first\n');
     assert.equal(statSync(file).mode & 0o777, 0o600);
     assert.deepEqual(readdirSync(dir), ['k.key']);
   }),
 );
 
 test(
-  'createOnceSync and createOnce return what is there and never replace it',
-  withDir(async (dir) => {
+  'createOnce returns what is there and never replaces it, however often it is called',
+  withDir((dir) => {
     const file = join(dir, 'k.key');
     writeFileSync(file, 'kept\n', { mode: 0o600 });
     const before = statSync(file);
-    assert.equal(createOnceSync(file, Buffer.from('other\n')).toString(), 'kept\n');
-    assert.equal((await createOnce(file, Buffer.from('other\n'))).toString(), 'kept\n');
+    assert.equal(createOnce(file, Buffer.from('other\n')).toString(), 'kept\n');
+    assert.equal(createOnce(file, Buffer.from('other\n')).toString(), 'kept\n');
     // Same file, not written again.
     assert.equal(statSync(file).ino, before.ino);
     assert.equal(statSync(file).mtimeMs, before.mtimeMs);
@@ -42,9 +42,9 @@ test(
 );
 
 test(
-  'createOnceSync reports a directory it cannot write to, and leaves nothing',
+  'createOnce reports a directory it cannot write to, and leaves nothing',
   withDir((dir) => {
-    assert.throws(() => createOnceSync(join(dir, 'missing', 'k.key'), Buffer.from('x\n')), /ENOENT/);
+    assert.throws(() => createOnce(join(dir, 'missing', 'k.key'), Buffer.from('x\n')), /ENOENT/);
     assert.deepEqual(readdirSync(dir), []);
   }),
 );
