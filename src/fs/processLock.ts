@@ -24,6 +24,11 @@ export class LockHeldError extends Error {
   }
 }
 
+/** Every connection holding a lock. better-sqlite3 closes a collected connection, and with
+ * it the kernel's lock: a caller that dropped its ProcessLock lost the lock at the next GC
+ * (a holder that discarded the handle was found not holding it in 1 of 40 tries). */
+const held = new Set<Database.Database>();
+
 export interface ProcessLock {
   /** Releases the lock (idempotent); the kernel does it too when the process ends. */
   release(): void;
@@ -57,11 +62,10 @@ export function holdProcessLock(file: string): ProcessLock {
   } catch {
     // Informational only: a full disk must not keep the lock from being taken.
   }
-  let held = true;
+  held.add(db);
   return {
     release() {
-      if (!held) return;
-      held = false;
+      if (!held.delete(db)) return;
       db.close();
     },
   };

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { holdProcessLock, LockHeldError } from '../../../src/fs/processLock';
 
-test('a lock another process holds is refused until that process dies; taking a lock on an existing file writes nothing', async (t) => {
+test('a lock another process holds is refused until that process dies, even if the holder dropped its handle; taking a lock on an existing file writes nothing', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'lf-lock-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'x.lock.db');
@@ -18,8 +18,10 @@ test('a lock another process holds is refused until that process dies; taking a 
   const holder = spawn(
     process.execPath,
     [
+      '--expose-gc',
       '-e',
-      `require(${JSON.stringify(require.resolve('../../../src/fs/processLock'))}).holdProcessLock(${JSON.stringify(file)}); process.stdout.write('held\\n'); setInterval(() => {}, 1000);`,
+      // The handle is dropped and collected: the lock is the process's, not the object's.
+      `require(${JSON.stringify(require.resolve('../../../src/fs/processLock'))}).holdProcessLock(${JSON.stringify(file)}); gc(); gc(); process.stdout.write('held\\n'); setInterval(() => {}, 1000);`,
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
