@@ -15,7 +15,7 @@ import { constants as vmConstants, Script } from 'node:vm';
  * The directory must be private (ours, mode 0700): compiled code from it runs unchecked.
  */
 
-type ModuleInternals = typeof Module & {
+export type ModuleInternals = typeof Module & {
   wrap(source: string): string;
   _resolveFilename(request: string, parent: NodeModule, isMain: boolean, options?: { paths?: string[] }): string;
   _resolveLookupPaths(request: string, parent: NodeModule): string[] | null;
@@ -46,7 +46,7 @@ export function privateDir(dir: string): boolean {
 }
 
 /** The `require` Node gives a module's code. */
-function requireFor(mod: NodeModule, M: ModuleInternals): NodeJS.Require {
+export function requireFor(mod: NodeModule, M: ModuleInternals): NodeJS.Require {
   const require = ((id: string) => mod.require(id)) as NodeJS.Require;
   require.resolve = Object.assign((request: string, options?: { paths?: string[] }) => M._resolveFilename(request, mod, false, options), {
     paths: (request: string) => M._resolveLookupPaths(request, mod),

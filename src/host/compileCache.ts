@@ -2,7 +2,8 @@ import Module from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { installCodeCache, type CodeCache } from './codeCache';
-import { installResolutionCache } from './resolutionCache';
+import { installModulePack } from './modulePack';
+import { cacheKey, installResolutionCache, plainResolution } from './resolutionCache';
 
 /**
  * Node 22.1+ keeps V8's compiled code of every module it loads in a cache directory
@@ -20,6 +21,8 @@ let own: CodeCache | undefined;
 if (node.enableCompileCache !== undefined) node.enableCompileCache();
 else own = installCodeCache(join(dir, `${process.version}-${process.arch}`));
 const resolutions = installResolutionCache(dir);
+// Last: what it records is what Node (or the code cache above) compiled.
+const pack = plainResolution() ? installModulePack(dir, cacheKey(Module as Parameters<typeof cacheKey>[0])) : undefined;
 
 /** Writes the code compiled and the requires resolved so far (main.ts: once the host has
  * started, and at exit), so that a host stopped by SIGKILL still leaves the next start its
@@ -28,4 +31,5 @@ export function flushCompileCache(): void {
   if (own !== undefined) own.flush();
   else node.flushCompileCache?.();
   resolutions?.flush();
+  pack?.flush();
 }

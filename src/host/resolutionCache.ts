@@ -177,13 +177,13 @@ function dependencies(fromDir: string, request: string, file: string): Set<strin
 }
 
 /** Whether this process resolves modules as Node does by default (nothing else hooks in). */
-function plainResolution(): boolean {
+export function plainResolution(): boolean {
   if (process.env['NODE_PRESERVE_SYMLINKS'] === '1') return false;
   return !STEERING.test(process.execArgv.join(' ')) && !STEERING.test(process.env['NODE_OPTIONS'] ?? '');
 }
 
 /** The cache file for this Node, these settings and this program, in `dir`. */
-function cacheKey(M: ModuleInternals): string {
+export function cacheKey(M: ModuleInternals): string {
   return JSON.stringify([
     process.version,
     process.arch,
