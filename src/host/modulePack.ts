@@ -253,15 +253,20 @@ function mapStackFrames(packFile: string, entries: Entry[]): void {
       }
       return found === undefined ? whole : `${found.file}:${at - found.line + 1}:${c}`;
     });
+  // Node's own formatting (its Error.prepareStackTrace), else V8's; then the places mapped.
+  const format = Error.prepareStackTrace;
   const errorToString = Error.prototype.toString;
-  Error.prepareStackTrace = (error: Error, frames: NodeJS.CallSite[]): string => {
-    const head = (() => {
-      try {
-        return errorToString.call(error);
-      } catch {
-        return '<error>';
-      }
-    })();
+  Error.prepareStackTrace = (error: Error, frames: NodeJS.CallSite[]): unknown => {
+    if (format !== undefined) {
+      const stack: unknown = format(error, frames);
+      return typeof stack === 'string' ? map(stack) : stack;
+    }
+    let head: string;
+    try {
+      head = errorToString.call(error);
+    } catch {
+      head = '<error>';
+    }
     return frames.length === 0 ? head : `${head}\n    at ${frames.map((f) => map(String(f))).join('\n    at ')}`;
   };
 }
