@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
-import { dirname, join, sep } from 'node:path';
+import { basename, dirname, join, sep } from 'node:path';
 import { Script } from 'node:vm';
 import { privateDir, requireFor, type ModuleInternals } from './codeCache';
 
@@ -213,7 +213,11 @@ export function installModulePack(dir: string, key: string, options: ModulePackO
         const next = randomBytes(8).toString('hex');
         write(`${base}-${next}.js`, out);
         write(`${base}.json`, JSON.stringify({ v: VERSION, key, gen: next, entries } satisfies Manifest));
-        if (gen !== undefined) for (const old of ['js', 'cache']) rmSync(`${base}-${gen}.${old}`, { force: true });
+        // Older texts and their code (another start's too, when two wrote at once).
+        const prefix = `${basename(base)}-`;
+        for (const name of readdirSync(dir)) {
+          if (name.startsWith(prefix) && !name.startsWith(`${prefix}${next}.`)) rmSync(join(dir, name), { force: true });
+        }
       } catch {
         // A full disk or a vanished directory only costs the next start its reads.
       }
