@@ -142,7 +142,11 @@ export function installModulePack(dir: string, key: string, options: ModulePackO
     // No pack yet, or one that cannot be read: every module loads from its file.
     byFile.clear();
   }
-  if (byFile.size > 0) mapStackFrames(`${base}-${gen}.js`, [...byFile.values()].map((p) => p.entry));
+  if (byFile.size > 0)
+    mapStackFrames(
+      `${base}-${gen}.js`,
+      [...byFile.values()].map((p) => p.entry),
+    );
 
   /** This start's modules, in load order: from the pack, or read by Node (with the print taken
    * right after the read). */

@@ -95,7 +95,10 @@ test('packages, modules that may call import() and files changed just now are no
   writeFileSync(join(other, 'mod.js'), 'exports.answer = () => 1;\n');
   const out = execFileSync(
     process.execPath,
-    ['-e', `const p = require(${JSON.stringify(modulePack)}).installModulePack(${JSON.stringify(join(other, 'cache'))}, 'test'); require(${JSON.stringify(join(other, 'mod.js'))}); p.flush();`],
+    [
+      '-e',
+      `const p = require(${JSON.stringify(modulePack)}).installModulePack(${JSON.stringify(join(other, 'cache'))}, 'test'); require(${JSON.stringify(join(other, 'mod.js'))}); p.flush();`,
+    ],
     { encoding: 'utf8' },
   );
   assert.equal(out, '');
