@@ -14,6 +14,8 @@ import { loadOnDemand, packageFile } from './onDemand';
  *   every action and task class, the executor, moment): registering an orchestrator or an
  *   activity only keeps the handler; the first episode, or the first activity an
  *   orchestrator calls, loads them (about 40 modules and a tenth of the host's start source).
+ * - durable-functions' entity runtime (entities/Entity.js, with the debug package) is required
+ *   at load by the SDK's test helpers, which build it only when an entity function is made.
  * - uuid (15 modules, all required by its entry) is required at load by durable-functions'
  *   test helpers, which its entry loads, and by the replay half; only a test context or an
  *   orchestration's newGuid calls it.
@@ -35,6 +37,9 @@ for (const replay of [
 ]) {
   loadOnDemand(() => packageFile('durable-functions', `lib/src/${replay}`));
 }
+// Entity functions: only an entity's first invocation runs one (the SDK makes its listener
+// then); it brings the debug package.
+loadOnDemand(() => packageFile('durable-functions', 'lib/src/entities/Entity.js'));
 // The uuid durable-functions itself resolves to.
 loadOnDemand(() => createRequire(packageFile('durable-functions', 'lib/src/index.js')).resolve('uuid'));
 loadOnDemand(() => require.resolve('yaml'));
