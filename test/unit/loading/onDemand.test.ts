@@ -142,3 +142,27 @@ test("durable-functions' replay half loads with the first episode, and the episo
   ]);
   assert.match((deferred.state.actions[0]?.[0] as { input: { guid: string } }).input.guid, /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-/);
 });
+
+test("durable-functions' entity runtime (with debug) loads when an entity function is made, not at load", () => {
+  const script = `
+    if (process.env.DEFER === '1') require(${JSON.stringify(require.resolve('../../../src/loading/deferredModules'))});
+    require('durable-functions');
+    const loaded = () => { const m = require.cache[require.resolve('durable-functions/lib/src/entities/Entity.js')]; return m !== undefined && !require('node:util').types.isProxy(m.exports); };
+    const debug = () => Object.keys(require.cache).some((f) => f.includes('/debug/src/'));
+    const before = [loaded(), debug()];
+    const { createEntityFunction } = require('durable-functions/lib/src/util/testingUtils');
+    const made = createEntityFunction((context) => { context.df.setState((context.df.getState(() => 0)) + context.df.getInput()); context.df.return(context.df.getState()); });
+    const after = [loaded(), debug()];
+    process.stdout.write(JSON.stringify({ before, after, kind: typeof made }));`;
+  const run = (defer: boolean) => {
+    const out = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, DEFER: defer ? '1' : '0' }, encoding: 'utf8' });
+    assert.equal(out.status, 0, out.stderr);
+    return JSON.parse(out.stdout) as { before: boolean[]; after: boolean[]; kind: string };
+  };
+  const deferred = run(true);
+  assert.deepEqual(deferred.before, [false, false], 'no entity runtime, no debug at load');
+  assert.deepEqual(deferred.after, [true, true]);
+  const eager = run(false);
+  assert.deepEqual(eager.before, [true, true]);
+  assert.deepEqual(deferred.kind, eager.kind);
+});
