@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { NOT_PLAIN } from '../wire/httpData';
 import type { RpcFunctionMetadata, RpcInvocationRequest, RpcParameterBinding, RpcTypedData } from '../wire/rpcTypes';
 import type { CoreInvocationContext, HookData, InvocationState } from './coreTypes';
+import { learnRequestClass, withDeferredRequest } from './deferredHttp';
 import { invokeDirectly, learnContextClass } from './directInvocation';
 import { InvocationLog } from './invocationLog';
 import type { InvocationInput, InvocationResult, InvokeDeps } from './invocationTypes';
@@ -50,7 +51,7 @@ async function viaModel(
   invocationId: string,
   extraInputs: InvocationInput['inputs'],
 ): Promise<InvocationResult> {
-  const inputData: RpcParameterBinding[] = [{ name: fn.trigger.name, data: input.trigger }];
+  const inputData: RpcParameterBinding[] = [{ name: fn.trigger.name, data: withDeferredRequest(deps.programmingModel, input.trigger) }];
   if (extraInputs !== undefined) for (const [name, data] of Object.entries(extraInputs)) inputData.push({ name, data });
   const request: RpcInvocationRequest = {
     invocationId,
@@ -68,6 +69,7 @@ async function viaModel(
     const { context, inputs } = await model.getArguments();
     coreCtx.invocationContext = context;
     learnContextClass(deps.programmingModel, context);
+    if (input.trigger.http) learnRequestClass(deps.programmingModel, inputs[0]);
     const hookData: HookData = {};
 
     // Hook contexts only when hooks are registered: they are what the hooks see, nothing else.
