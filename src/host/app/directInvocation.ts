@@ -23,7 +23,7 @@ import type { RegisteredFunction } from './registry';
 type ContextClass = new (init: {
   invocationId: string;
   functionName: string;
-  logHandler: (level: RpcLogLevel, ...args: unknown[]) => void;
+  logHandler: (this: unknown, level: RpcLogLevel, ...args: unknown[]) => void;
   retryContext: { retryCount: number; maxRetryCount: number } | undefined;
   traceContext: undefined;
   triggerMetadata: Record<string, unknown>;
@@ -70,20 +70,27 @@ function triggerOptionsOf(fn: RegisteredFunction): FunctionOptions['trigger'] | 
   return options;
 }
 
-/** The model's user log handler: a line logged after the function finished still goes
- * out, after a warning that something was not awaited. */
+/**
+ * The model's user log handler: a line logged after the function finished still goes out,
+ * after a warning that something was not awaited. It does not keep the InvocationContext:
+ * the context keeps this handler as the value of a WeakMap entry (its private field), and
+ * V8's young-generation GC keeps such values alive, so a handler that reached back to its
+ * key would keep the whole context (and what it reaches) alive until the next full GC. The
+ * context calls its handler with itself as `this` (`InvocationContext.log` and its
+ * siblings), which is the context log hooks are shown.
+ */
 class HandlerLog extends InvocationLog {
   /** Set once the function's promise settled. */
   done = false;
 
-  write(level: RpcLogLevel, args: unknown[]): void {
+  write(level: RpcLogLevel, args: unknown[], context: unknown): void {
     if (this.done && this.state !== 'postInvocationHooks') {
       const warning =
         "Warning: Unexpected call to 'log' on the context object after function execution has completed. Please check for asynchronous calls that are not awaited. " +
         `Function name: ${this.functionName}. Invocation Id: ${this.invocationId}.`;
-      this.log('warning', 'system', format(warning));
+      this.log('warning', 'system', format(warning), context);
     }
-    this.log(level, 'user', format(...args));
+    this.log(level, 'user', format(...args), context);
   }
 }
 
@@ -119,13 +126,14 @@ export function invokeDirectly(
   const context = new Context({
     invocationId,
     functionName: fn.name,
-    logHandler: (level, ...args) => log.write(level, args),
+    logHandler(this: unknown, level, ...args) {
+      log.write(level, args, this);
+    },
     retryContext: retry && { retryCount: retry.retryCount, maxRetryCount: retry.maxRetryCount },
     traceContext: undefined,
     triggerMetadata,
     options: { trigger: { ...trigger }, return: undefined, extraInputs: [], extraOutputs: [] },
   });
-  log.invocationContext = context;
   return run(fn, log, value, context, input.inspectResult, invocationId);
 }
 
