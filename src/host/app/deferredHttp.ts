@@ -1,5 +1,5 @@
 import { DeferredRequest } from '../wire/deferredRequest';
-import type { RpcTypedData } from '../wire/rpcTypes';
+import type { RpcHttpData, RpcTypedData } from '../wire/rpcTypes';
 import type { ProgrammingModel } from './coreTypes';
 
 /**
@@ -9,28 +9,42 @@ import type { ProgrammingModel } from './coreTypes';
  * model's HttpRequest does is learnt once, from the first HttpRequest it made, by
  * constructing one with a probe, so a model that does not gets its typed data as before.
  */
-const honoursNative = new WeakMap<ProgrammingModel, boolean>();
 
-type RequestClass = new (init: { method: string; url: string; nativeRequest: { url: string } }) => { query?: unknown };
+/** `@azure/functions`' HttpRequest: `fromRpcTypedData` makes it as `new HttpRequest(data.http)`. */
+export type RequestClass = new (init: RpcHttpData & { nativeRequest?: { url: string } }) => object;
+
+/** The model's HttpRequest class when it takes a native request, null when it does not. */
+const requestClasses = new WeakMap<ProgrammingModel, RequestClass | null>();
 
 export function learnRequestClass(model: ProgrammingModel, request: unknown): void {
-  if (honoursNative.has(model)) return;
+  if (requestClasses.has(model)) return;
   const ctor = (request as { constructor?: unknown } | null)?.constructor;
   if (typeof ctor !== 'function' || ctor.name !== 'HttpRequest') return;
   let honours = false;
   try {
-    const probe = new (ctor as RequestClass)({ method: 'POST', url: 'http://probe.invalid/', nativeRequest: { url: 'http://probe.invalid/?native=1' } });
+    const probe = new (ctor as RequestClass)({ method: 'POST', url: 'http://probe.invalid/', nativeRequest: { url: 'http://probe.invalid/?native=1' } }) as {
+      query?: unknown;
+    };
     honours = probe.query instanceof URLSearchParams && probe.query.get('native') === '1';
   } catch {
     // A model that builds its own request from this init refused the probe: it keeps doing so.
   }
-  honoursNative.set(model, honours);
+  requestClasses.set(model, honours ? (ctor as RequestClass) : null);
 }
 
-/** The trigger with its request deferred, or as it is (not HTTP, not deferrable, or a model not known to take it). */
+/** The model's HttpRequest class, once learnt, when it takes a deferred request. */
+export const requestClassOf = (model: ProgrammingModel): RequestClass | undefined => requestClasses.get(model) ?? undefined;
+
+/** The HttpRequest init with its request deferred, or as it is when undici could refuse it. */
+export function deferredInit(http: RpcHttpData): RpcHttpData {
+  const nativeRequest = DeferredRequest.of(http);
+  return nativeRequest === undefined ? http : ({ ...http, nativeRequest } as RpcHttpData);
+}
+
+/** The trigger with its request deferred, or as it is (not HTTP, or a model not known to take it). */
 export function withDeferredRequest(model: ProgrammingModel, trigger: RpcTypedData): RpcTypedData {
   const http = trigger.http;
-  if (!http || honoursNative.get(model) !== true) return trigger;
-  const nativeRequest = DeferredRequest.of(http);
-  return nativeRequest === undefined ? trigger : { http: { ...http, nativeRequest } as typeof http };
+  if (!http || requestClassOf(model) === undefined) return trigger;
+  const init = deferredInit(http);
+  return init === http ? trigger : { http: init };
 }

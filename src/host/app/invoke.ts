@@ -1,30 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { NOT_PLAIN } from '../wire/httpData';
-import type { RpcFunctionMetadata, RpcInvocationRequest, RpcParameterBinding, RpcTypedData } from '../wire/rpcTypes';
-import type { CoreInvocationContext, HookData, InvocationState } from './coreTypes';
+import type { RpcInvocationRequest, RpcParameterBinding, RpcTypedData } from '../wire/rpcTypes';
+import { CoreContext } from './coreContext';
+import type { HookData, InvocationState } from './coreTypes';
 import { learnRequestClass, withDeferredRequest } from './deferredHttp';
 import { invokeDirectly, learnContextClass } from './directInvocation';
-import { InvocationLog } from './invocationLog';
 import type { InvocationInput, InvocationResult, InvokeDeps } from './invocationTypes';
 import { RETURN_BINDING, type RegisteredFunction } from './registry';
 
 export type { InvocationInput, InvocationResult, InvokeDeps } from './invocationTypes';
-
-/** The core context the programming model is given. The model keeps this object in a
- * WeakMap entry until the next full GC, so it holds little. */
-class CoreContext extends InvocationLog implements CoreInvocationContext {
-  readonly metadata: RpcFunctionMetadata;
-
-  constructor(
-    deps: InvokeDeps,
-    fn: RegisteredFunction,
-    invocationId: string,
-    readonly request: RpcInvocationRequest,
-  ) {
-    super(deps.hooks, deps.logger, fn.name, invocationId);
-    this.metadata = fn.metadata;
-  }
-}
 
 /**
  * Runs one invocation as the worker's InvocationHandler does, through the programming
