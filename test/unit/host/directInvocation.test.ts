@@ -154,7 +154,8 @@ test('log hooks are shown the invocation context the handler was given, also for
   fixture.next.lateLog = true;
   try {
     await invokeFunction({ ...direct, hooks }, fn('returns'), { trigger: { json: '7' } }, 'hooked');
-    await new Promise((r) => setTimeout(r, 20));
+    // Waits for the late line itself (a fixed pause can be too short on a loaded machine).
+    while (shown.length < 2) await new Promise((r) => setTimeout(r, 5));
   } finally {
     fixture.next.lateLog = false;
   }
