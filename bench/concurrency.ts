@@ -1,9 +1,10 @@
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { detectSandbox, sandboxCommand } from '../src/adapters/compute/local/sandbox';
 import { startHost } from './support/host';
-import { hostCpuMs, threadCpuMs, treeCpu, withChildren, type TreeCpu } from './support/proc';
+import { hostCpuMs, processCpuMs, threadCpuMs, treeCpu, withChildren, type TreeCpu } from './support/proc';
 import { runQuiet, trivialPlan } from './support/sandboxPlan';
 import { HttpLoad } from './support/httpLoad';
 import { percentile, type BenchModule, type BenchRow } from './types';
@@ -17,6 +18,9 @@ import { percentile, type BenchModule, type BenchRow } from './types';
  * same trivial job with every core busy, measured in the same run.
  */
 const WORKFLOWS = Number(process.env['BENCH_WORKFLOWS'] ?? 40);
+/** A program to run the host under (e.g. a script that execs node with --cpu-prof, which
+ * NODE_OPTIONS does not allow), to profile the host during the run. */
+const LAUNCHER = process.env['BENCH_HOST_LAUNCHER'];
 const TOKEN = 'bench-token';
 /** The DAG: 1 fans out to 2 and 3, which join in 4, then 5. */
 const INPUTS: Readonly<Record<number, readonly number[]>> = { 1: [], 2: [1], 3: [1], 4: [2, 3], 5: [4] };
@@ -74,11 +78,22 @@ async function bwrapCeiling(spawns: number): Promise<{ perSecond: number; cpuMs:
   }
 }
 
+function threadTable(pid: number): Map<string, { name: string; ms: number }> {
+  const out = new Map<string, { name: string; ms: number }>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const ms = threadCpuMs(pid, Number(tid));
+    if (ms === undefined) continue;
+    out.set(tid, { name: readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim(), ms });
+  }
+  return out;
+}
+
 export const concurrency: BenchModule = {
   name: 'concurrency',
   async run(): Promise<BenchRow[]> {
     const host = await startHost({
       settings: { LEDGERFLOW_TOKENS: JSON.stringify({ [TOKEN]: { user: 'alice', org: 'uis' } }), COMPUTE: 'local', LOG_LEVEL: 'warn' },
+      ...(LAUNCHER !== undefined && { launcher: [LAUNCHER] }),
     });
     let tree: TreeCpu | undefined;
     const load = new HttpLoad();
@@ -115,14 +130,30 @@ export const concurrency: BenchModule = {
       const hostPid = host.child.pid as number;
       const cpuBefore = hostCpuMs(hostPid) ?? NaN;
       const mainBefore = threadCpuMs(hostPid, hostPid) ?? NaN;
+      const ownBefore = processCpuMs(hostPid) ?? NaN;
       // The host, its spawner helper and whatever they start from now on: supervisors,
       // stages, sandboxes, jobs. What the whole machine spends per job, the bound jobs/s
       // meets on these cores whatever the slots.
       tree = treeCpu(withChildren(hostPid));
+      const threadsBefore = threadTable(hostPid);
+      const windowStart = process.hrtime.bigint() / 1000n;
+      const perf = process.env['BENCH_PERF'] === undefined ? undefined : spawn('perf', ['record', '-F', '1999', '-g', '-p', withChildren(hostPid).join(','), '-o', process.env['BENCH_PERF']], { stdio: 'ignore' });
       const ids = await Promise.all(Array.from({ length: WORKFLOWS }, async () => (await call('POST', '/workflows', { workflow: SPEC })).id));
       const runs = await waitAll(ids);
       const cpuPerJob = ((hostCpuMs(hostPid) ?? NaN) - cpuBefore) / (WORKFLOWS * 5);
       const mainPerJob = ((threadCpuMs(hostPid, hostPid) ?? NaN) - mainBefore) / (WORKFLOWS * 5);
+      const helpersPerJob = cpuPerJob - ((processCpuMs(hostPid) ?? NaN) - ownBefore) / (WORKFLOWS * 5);
+      if (perf !== undefined) {
+        perf.kill('SIGINT');
+        await new Promise((r) => perf.once('exit', r));
+      }
+      if (process.env['BENCH_THREADS'] !== undefined) {
+        const after = threadTable(hostPid);
+        const byName = new Map<string, number>();
+        for (const [tid, { name, ms }] of after) byName.set(`${name}/${tid === String(hostPid) ? 'main' : tid}`, (byName.get(name) ?? 0) + ms - (threadsBefore.get(tid)?.ms ?? 0));
+        process.stderr.write(`window us: ${windowStart} ${process.hrtime.bigint() / 1000n}\n`);
+        process.stderr.write(`threads ms/job: ${[...byName].map(([n, ms]) => `${n}=${(ms / (WORKFLOWS * 5)).toFixed(2)}`).join(' ')}\n`);
+      }
       const treePerJob = tree === undefined ? undefined : tree.ms() / (WORKFLOWS * 5);
       const lastEnd = Math.max(...runs.flatMap((r) => r.jobs.map((j) => Date.parse(j.endedAt ?? ''))));
       const jobsPerSecond = (WORKFLOWS * 5 * 1000) / (lastEnd - started);
@@ -151,6 +182,8 @@ export const concurrency: BenchModule = {
         { name: `${label}: host CPU per job (all threads)`, value: cpuPerJob, unit: 'ms' },
         // The thread every orchestration episode, HTTP request and job report waits for.
         { name: `${label}: host main thread CPU per job`, value: mainPerJob, unit: 'ms' },
+        // Of the host's CPU, its helper processes' (the local runner's supervisor spawner).
+        { name: `${label}: host helper processes CPU per job`, value: helpersPerJob, unit: 'ms' },
         ...(treePerJob === undefined
           ? []
           : [
@@ -180,6 +213,7 @@ export const concurrency: BenchModule = {
       ];
     } finally {
       load.close();
+      if (LAUNCHER !== undefined) await host.stop();
       await host.kill();
       await tree?.close();
     }
