@@ -137,7 +137,10 @@ export const concurrency: BenchModule = {
       tree = treeCpu(withChildren(hostPid));
       const threadsBefore = threadTable(hostPid);
       const windowStart = process.hrtime.bigint() / 1000n;
-      const perf = process.env['BENCH_PERF'] === undefined ? undefined : spawn('perf', ['record', '-F', '1999', '-g', '-p', withChildren(hostPid).join(','), '-o', process.env['BENCH_PERF']], { stdio: 'ignore' });
+      const perf =
+        process.env['BENCH_PERF'] === undefined
+          ? undefined
+          : spawn('perf', ['record', '-F', '1999', '-g', '-p', withChildren(hostPid).join(','), '-o', process.env['BENCH_PERF']], { stdio: 'ignore' });
       const ids = await Promise.all(Array.from({ length: WORKFLOWS }, async () => (await call('POST', '/workflows', { workflow: SPEC })).id));
       const runs = await waitAll(ids);
       const cpuPerJob = ((hostCpuMs(hostPid) ?? NaN) - cpuBefore) / (WORKFLOWS * 5);
@@ -150,7 +153,8 @@ export const concurrency: BenchModule = {
       if (process.env['BENCH_THREADS'] !== undefined) {
         const after = threadTable(hostPid);
         const byName = new Map<string, number>();
-        for (const [tid, { name, ms }] of after) byName.set(`${name}/${tid === String(hostPid) ? 'main' : tid}`, (byName.get(name) ?? 0) + ms - (threadsBefore.get(tid)?.ms ?? 0));
+        for (const [tid, { name, ms }] of after)
+          byName.set(`${name}/${tid === String(hostPid) ? 'main' : tid}`, (byName.get(name) ?? 0) + ms - (threadsBefore.get(tid)?.ms ?? 0));
         process.stderr.write(`window us: ${windowStart} ${process.hrtime.bigint() / 1000n}\n`);
         process.stderr.write(`threads ms/job: ${[...byName].map(([n, ms]) => `${n}=${(ms / (WORKFLOWS * 5)).toFixed(2)}`).join(' ')}\n`);
       }
