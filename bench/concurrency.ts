@@ -1,5 +1,4 @@
-import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { detectSandbox, sandboxCommand } from '../src/adapters/compute/local/sandbox';
@@ -21,6 +20,8 @@ const WORKFLOWS = Number(process.env['BENCH_WORKFLOWS'] ?? 40);
 /** A program to run the host under (e.g. a script that execs node with --cpu-prof, which
  * NODE_OPTIONS does not allow), to profile the host during the run. */
 const LAUNCHER = process.env['BENCH_HOST_LAUNCHER'];
+/** Set: the host's CPU per job by thread (main, V8's platform threads, libuv's pool, workers) on stderr. */
+const THREADS = process.env['BENCH_THREADS'] !== undefined;
 const TOKEN = 'bench-token';
 /** The DAG: 1 fans out to 2 and 3, which join in 4, then 5. */
 const INPUTS: Readonly<Record<number, readonly number[]>> = { 1: [], 2: [1], 3: [1], 4: [2, 3], 5: [4] };
@@ -78,14 +79,9 @@ async function bwrapCeiling(spawns: number): Promise<{ perSecond: number; cpuMs:
   }
 }
 
-function threadTable(pid: number): Map<string, { name: string; ms: number }> {
-  const out = new Map<string, { name: string; ms: number }>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    const ms = threadCpuMs(pid, Number(tid));
-    if (ms === undefined) continue;
-    out.set(tid, { name: readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim(), ms });
-  }
-  return out;
+/** CPU ms of each thread of a process so far (node names them all "node": by thread id). */
+function threadsCpuMs(pid: number): Map<string, number> {
+  return new Map(readdirSync(`/proc/${pid}/task`).map((tid) => [tid, threadCpuMs(pid, Number(tid)) ?? 0]));
 }
 
 export const concurrency: BenchModule = {
@@ -135,28 +131,17 @@ export const concurrency: BenchModule = {
       // stages, sandboxes, jobs. What the whole machine spends per job, the bound jobs/s
       // meets on these cores whatever the slots.
       tree = treeCpu(withChildren(hostPid));
-      const threadsBefore = threadTable(hostPid);
-      const windowStart = process.hrtime.bigint() / 1000n;
-      const perf =
-        process.env['BENCH_PERF'] === undefined
-          ? undefined
-          : spawn('perf', ['record', '-F', '1999', '-g', '-p', withChildren(hostPid).join(','), '-o', process.env['BENCH_PERF']], { stdio: 'ignore' });
+      const threadsBefore = threadsCpuMs(hostPid);
       const ids = await Promise.all(Array.from({ length: WORKFLOWS }, async () => (await call('POST', '/workflows', { workflow: SPEC })).id));
       const runs = await waitAll(ids);
       const cpuPerJob = ((hostCpuMs(hostPid) ?? NaN) - cpuBefore) / (WORKFLOWS * 5);
       const mainPerJob = ((threadCpuMs(hostPid, hostPid) ?? NaN) - mainBefore) / (WORKFLOWS * 5);
       const helpersPerJob = cpuPerJob - ((processCpuMs(hostPid) ?? NaN) - ownBefore) / (WORKFLOWS * 5);
-      if (perf !== undefined) {
-        perf.kill('SIGINT');
-        await new Promise((r) => perf.once('exit', r));
-      }
-      if (process.env['BENCH_THREADS'] !== undefined) {
-        const after = threadTable(hostPid);
-        const byName = new Map<string, number>();
-        for (const [tid, { name, ms }] of after)
-          byName.set(`${name}/${tid === String(hostPid) ? 'main' : tid}`, (byName.get(name) ?? 0) + ms - (threadsBefore.get(tid)?.ms ?? 0));
-        process.stderr.write(`window us: ${windowStart} ${process.hrtime.bigint() / 1000n}\n`);
-        process.stderr.write(`threads ms/job: ${[...byName].map(([n, ms]) => `${n}=${(ms / (WORKFLOWS * 5)).toFixed(2)}`).join(' ')}\n`);
+      if (THREADS) {
+        const perJob = [...threadsCpuMs(hostPid)].map(
+          ([tid, ms]) => `${tid === String(hostPid) ? 'main' : tid}=${((ms - (threadsBefore.get(tid) ?? 0)) / (WORKFLOWS * 5)).toFixed(2)}`,
+        );
+        process.stderr.write(`host CPU ms per job by thread: ${perJob.join(' ')}\n`);
       }
       const treePerJob = tree === undefined ? undefined : tree.ms() / (WORKFLOWS * 5);
       const lastEnd = Math.max(...runs.flatMap((r) => r.jobs.map((j) => Date.parse(j.endedAt ?? ''))));
