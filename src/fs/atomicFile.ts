@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, linkSync, openSync, promises as fs, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fsync, fsyncSync, linkSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { dirname, join, basename } from 'node:path';
 
 /**
@@ -11,20 +12,27 @@ export async function writeFileAtomic(path: string, data: Buffer, mode = 0o600):
   const dir = dirname(path);
   const tmp = await writeSyncedTemp(path, data, mode);
   try {
-    await fs.rename(tmp, path);
+    renameSync(tmp, path);
   } catch (err) {
-    await fs.rm(tmp, { force: true });
+    rmSync(tmp, { force: true });
     throw err;
   }
   await fsyncDir(dir);
 }
 
+/*
+ * Only the fsyncs, which wait on the disk, go to libuv's threads: the rest (open, write into
+ * the page cache, close, rename) take microseconds, where each round trip through the
+ * promise API costs more CPU than the call itself (8 round trips a replacement before, 2 now).
+ */
+const fsyncFd = promisify(fsync);
+
 export async function fsyncDir(dir: string): Promise<void> {
-  const handle = await fs.open(dir, 'r');
+  const fd = openSync(dir, 'r');
   try {
-    await handle.sync();
+    await fsyncFd(fd);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
@@ -76,12 +84,12 @@ const tempBeside = (path: string): string => join(dirname(path), `.${basename(pa
 /** A new temp file beside `path` holding `data`, flushed to disk; returns its path. */
 async function writeSyncedTemp(path: string, data: Buffer, mode: number): Promise<string> {
   const tmp = tempBeside(path);
-  const handle = await fs.open(tmp, 'wx', mode);
+  const fd = openSync(tmp, 'wx', mode);
   try {
-    await handle.writeFile(data);
-    await handle.sync();
+    writeFileSync(fd, data);
+    await fsyncFd(fd);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
   return tmp;
 }

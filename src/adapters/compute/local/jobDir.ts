@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../../../fs/atomicFile';
@@ -52,10 +52,11 @@ export const JOB_FILES = {
   mounts: 'mounts',
 } as const;
 
+/** Synchronous: a job dir's JSON files are a few hundred bytes (see localCompute.ts markers()). */
 export async function readJson<T>(file: string, schema: z.ZodType<T>): Promise<T | undefined> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
@@ -74,7 +75,7 @@ export async function readExitRecord(dir: string): Promise<ExitRecord | undefine
   const file = join(dir, JOB_FILES.exit);
   const record = await readJson(file, exitFileSchema);
   if (!record) return undefined;
-  const { mtime } = await stat(file);
+  const { mtime } = statSync(file);
   return { exitCode: record.exitCode, endedAt: mtime.toISOString() };
 }
 
@@ -104,7 +105,7 @@ export function writeTextVisibleSync(file: string, text: string): void {
 
 export async function readPid(dir: string, name: string): Promise<number | undefined> {
   try {
-    const pid = Number((await readFile(join(dir, name), 'utf8')).trim());
+    const pid = Number(readFileSync(join(dir, name), 'utf8').trim());
     return Number.isSafeInteger(pid) && pid > 1 ? pid : undefined;
   } catch {
     return undefined;
