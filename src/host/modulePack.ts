@@ -15,7 +15,8 @@ import { privateDir, requireFor, type ModuleInternals } from './codeCache';
  *
  * A module is taken from the pack only while its file is the one the pack read (inode, size,
  * mtime and ctime as then); a file changed since loads from disk, as does anything not in the
- * pack, and the next start writes the pack again. A file is packed only if it last changed
+ * pack, and the pack is written again (with the modules of earlier starts whose files have not
+ * changed, so that starts of different apps do not take turns writing it). A file is packed only if it last changed
  * well before this process started (MARGIN_MS), so the source Node read is the one its print
  * describes. Modules that may call `import()` (Node 20 loses the callback of restored code)
  * and those with a hashbang line are left out, as are packages' (see packable()).
@@ -30,6 +31,8 @@ import { privateDir, requireFor, type ModuleInternals } from './codeCache';
 /** A dependency changed later than this before the start is too fresh to pack. */
 const MARGIN_MS = 2000;
 const VERSION = 1;
+/** Modules kept at most (ours: one build of the host, the app and the tests has ~700). */
+const MAX_ENTRIES = 2000;
 
 interface Entry {
   readonly file: string;
@@ -202,7 +205,12 @@ export function installModulePack(dir: string, key: string, options: ModulePackO
         let out = HEADER;
         // The 0-based line the text written so far ends on.
         let line = lines(HEADER);
-        for (const m of loaded) {
+        // The modules of other starts (another app's) stay while their files do: starts of
+        // different apps would otherwise write the pack in turn.
+        const kept = [...byFile.entries()]
+          .filter(([file, { entry }]) => !recorded.has(file) && printOf(file)?.print === entry.print)
+          .map(([file, { entry }]) => ({ file, packed: entry }));
+        for (const m of [...loaded, ...kept].slice(0, MAX_ENTRIES)) {
           const source = 'packed' in m ? text.slice(m.packed.start, m.packed.end) : m.source;
           const print = 'packed' in m ? m.packed.print : m.print;
           out += WRAPPER;

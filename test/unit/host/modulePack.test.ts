@@ -120,3 +120,15 @@ test('a directory others can write is not used', (t) => {
   assert.deepEqual(run(dir, file), { installed: false, value: expected });
   assert.deepEqual(readdirSync(dir), []);
 });
+
+test('the modules of another start stay in the pack: two programs do not write it in turn', (t) => {
+  const { dir, file, root } = setup(t);
+  const other = join(root, 'other.js');
+  writeFileSync(other, 'exports.answer = () => 7;\n');
+  run(dir, file);
+  assert.deepEqual(run(dir, other), { installed: true, value: 7, stats: { packed: 0, loaded: 1 } });
+  // Both from the pack from now on.
+  assert.deepEqual(run(dir, file).stats, { packed: 2, loaded: 0 });
+  assert.deepEqual(run(dir, other).stats, { packed: 1, loaded: 0 });
+  assert.deepEqual(run(dir, file).stats, { packed: 2, loaded: 0 });
+});
