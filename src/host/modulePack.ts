@@ -177,14 +177,18 @@ export function installModulePack(dir: string, key: string, options: ModulePackO
   };
   const compile = M.prototype._compile;
   M.prototype._compile = function recordSource(this: NodeModule, content: string, filename: string, ...rest: unknown[]): unknown {
-    if (recording && !recorded.has(filename) && packable(filename, content)) {
+    const result = (compile as (...args: unknown[]) => unknown).call(this, content, filename, ...rest);
+    // Only what compiled as CommonJS (Node 22 passes the format; 'module' is an ES module it
+    // loads for require()).
+    const format = rest[0];
+    if (recording && !recorded.has(filename) && (format === undefined || format === 'commonjs') && packable(filename, content)) {
       const print = printOf(filename);
       if (print !== undefined && print.changedNs < freshAfterNs) {
         recorded.add(filename);
         loaded.push({ file: filename, print: print.print, source: content });
       }
     }
-    return (compile as (...args: unknown[]) => unknown).call(this, content, filename, ...rest);
+    return result;
   };
 
   return {
@@ -221,6 +225,9 @@ export function installModulePack(dir: string, key: string, options: ModulePackO
           line += lines(tail);
         }
         out += '];})()';
+        // A source that is not a function body after all (a file Node compiled as an ES module
+        // on its own) would make the whole pack unusable: then it is not written.
+        new Script(out, { filename: `${base}.js` });
         // No V8 code yet: the next start, which runs the modules, keeps it with their functions.
         const next = randomBytes(8).toString('hex');
         write(`${base}-${next}.js`, out);
