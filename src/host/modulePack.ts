@@ -120,6 +120,9 @@ export function installModulePack(dir: string, key: string, options: ModulePackO
   let script: Script | undefined;
   let gen: string | undefined;
   let cacheRejected = true;
+  /** The modules whose functions the pack's V8 code holds (those of the starts that wrote it):
+   * V8 compiles a function only when it first runs, and keeps it in the code made after. */
+  const covered = new Set<string>();
   const byFile = new Map<string, { entry: Entry; fn: (...args: unknown[]) => unknown }>();
   try {
     const manifest: unknown = JSON.parse(readFileSync(`${base}.json`, 'utf8'));
@@ -134,6 +137,12 @@ export function installModulePack(dir: string, key: string, options: ModulePackO
       }
       script = new Script(text, { filename: `${base}-${gen}.js`, cachedData });
       cacheRejected = cachedData === undefined || script.cachedDataRejected === true;
+      try {
+        const files: unknown = JSON.parse(readFileSync(`${base}-${gen}.cached.json`, 'utf8'));
+        if (Array.isArray(files)) for (const f of files) if (typeof f === 'string') covered.add(f);
+      } catch {
+        // Not known: the next start that runs the pack writes its code again.
+      }
       const fns = script.runInThisContext() as unknown;
       if (Array.isArray(fns) && fns.length === manifest.entries.length) {
         manifest.entries.forEach((entry, i) => {
@@ -199,8 +208,13 @@ export function installModulePack(dir: string, key: string, options: ModulePackO
       const unchanged = loaded.every((m) => 'packed' in m);
       if (loaded.length === 0) return;
       if (unchanged && script !== undefined) {
-        // The pack's code, with the functions this start ran (V8 compiles them only when run).
-        if (cacheRejected) write(`${base}-${gen}.cache`, script.createCachedData());
+        // The pack's code, with the functions this start ran, when it ran modules that code
+        // does not hold (another app's start wrote it, or none did).
+        const ran = loaded.map((m) => m.file);
+        if (cacheRejected || ran.some((f) => !covered.has(f))) {
+          write(`${base}-${gen}.cache`, script.createCachedData());
+          write(`${base}-${gen}.cached.json`, JSON.stringify([...new Set([...(cacheRejected ? [] : covered), ...ran])]));
+        }
         return;
       }
       try {

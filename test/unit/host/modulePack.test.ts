@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -69,8 +69,8 @@ test('an edited module loads from its file, and the pack is written again', (t) 
   writeFileSync(join(root, 'dep.js'), 'exports.n = 6 * 8;\n');
   assert.deepEqual(run(dir, file), { installed: true, value: { ...expected, n: 48 }, stats: { packed: 1, loaded: 1 } });
   assert.deepEqual(run(dir, file), { installed: true, value: { ...expected, n: 48 }, stats: { packed: 2, loaded: 0 } });
-  // The old text and its V8 code are gone: one pack, its manifest and its code.
-  assert.equal(readdirSync(dir).length, 3);
+  // The old text and its V8 code are gone: one pack, its manifest, its code and what it covers.
+  assert.equal(readdirSync(dir).length, 4);
 });
 
 test('a stack trace from a packed module names its file, line and column', (t) => {
@@ -131,4 +131,7 @@ test('the modules of another start stay in the pack: two programs do not write i
   assert.deepEqual(run(dir, file).stats, { packed: 2, loaded: 0 });
   assert.deepEqual(run(dir, other).stats, { packed: 1, loaded: 0 });
   assert.deepEqual(run(dir, file).stats, { packed: 2, loaded: 0 });
+  // The pack's V8 code holds the functions of both by now.
+  const covered = readdirSync(dir).find((f) => f.endsWith('.cached.json'));
+  assert.deepEqual((JSON.parse(readFileSync(join(dir, covered!), 'utf8')) as string[]).sort(), [join(root, 'dep.js'), file, other].sort());
 });
