@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../../../fs/atomicFile';
@@ -60,6 +60,10 @@ export async function readJson<T>(file: string, schema: z.ZodType<T>): Promise<T
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
+  return parseJson(text, schema);
+}
+
+function parseJson<T>(text: string, schema: z.ZodType<T>): T | undefined {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -70,12 +74,21 @@ export async function readJson<T>(file: string, schema: z.ZodType<T>): Promise<T
   return parsed.success ? parsed.data : undefined;
 }
 
-export async function readExitRecord(dir: string): Promise<ExitRecord | undefined> {
+/** Synchronous (a few bytes in the page cache): it is read between a job's exit and its
+ * report, where each async step waited for a turn of a busy host's event loop. */
+export function readExitRecord(dir: string): ExitRecord | undefined {
   const file = join(dir, JOB_FILES.exit);
-  const record = await readJson(file, exitFileSchema);
-  if (!record) return undefined;
-  const { mtime } = await stat(file);
-  return { exitCode: record.exitCode, endedAt: mtime.toISOString() };
+  let text: string;
+  let mtime: Date;
+  try {
+    text = readFileSync(file, 'utf8');
+    mtime = statSync(file).mtime;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  const record = parseJson(text, exitFileSchema);
+  return record && { exitCode: record.exitCode, endedAt: mtime.toISOString() };
 }
 
 /** Crash-safe replacement (src/fs/atomicFile.ts), so a reader never sees half a file. */

@@ -1,5 +1,5 @@
 import { BACKUP_MANIFEST, backupManifestSchema } from '../../../core/backup';
-import { constants, existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { constants, existsSync, mkdirSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
 import { lchown, mkdir, open, readdir, realpath, rm, stat, writeFile } from 'node:fs/promises';
@@ -273,7 +273,7 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
 
   /** Why the backend (not the job) ended an attempt, or one of its processes: a limit. */
   private async stopReason(dir: string): Promise<string | undefined> {
-    const present = await markers(dir);
+    const present = markers(dir);
     const state = present.has(JOB_FILES.timedOut) ? await readJson(join(dir, JOB_FILES.state), jobStateSchema) : undefined;
     return this.stopReasonOf(present, state);
   }
@@ -479,10 +479,10 @@ export class LocalComputeBackend implements ComputeBackend, RecoversExits {
   }
 
   private async outcome(dir: string, state: JobState): Promise<JobObservation | undefined> {
-    const exit = await readExitRecord(dir);
+    const exit = readExitRecord(dir);
     if (!exit) return undefined;
     // One listing for every marker: this runs for each job that ends.
-    const present = await markers(dir);
+    const present = markers(dir);
     const timedOut = present.has(JOB_FILES.timedOut);
     const canceled = present.has(JOB_FILES.canceled);
     const observation: JobObservation = {
@@ -665,9 +665,14 @@ async function readHead(file: string, max: number): Promise<string> {
   }
 }
 
-/** The names in a job dir (none when it is gone). */
-async function markers(dir: string): Promise<Set<string>> {
-  return new Set(await readdir(dir).catch(() => [] as string[]));
+/** The names in a job dir (none when it is gone). Synchronous, as the exit record (see
+ * readExitRecord): one listing, read on the way from a job's exit to its report. */
+function markers(dir: string): Set<string> {
+  try {
+    return new Set(readdirSync(dir));
+  } catch {
+    return new Set();
+  }
 }
 
 async function exists(file: string): Promise<boolean> {
