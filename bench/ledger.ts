@@ -35,9 +35,12 @@ import { median, percentile, type BenchModule, type BenchRow } from './types';
 const CLIENTS = 32;
 const SINGLE_TXS = 200;
 const PARALLEL_TXS = 2000;
-/** Unmeasured leases at 32 clients before the measured ones, as the floor runs 500 unmeasured
- * leases at 32 in flight first: both sides measured with V8 done tiering up that path. */
-const PARALLEL_WARMUP_TXS = 500;
+/** Unmeasured leases at 32 clients before the measured ones, as many as the floors run first:
+ * both sides measured with V8 done tiering up their path. 500 was not enough for the ledger's
+ * (issue #20, session 10: the peer's TurboFan compiled 106 functions in the next 1500 leases,
+ * 34 and 32 in the two windows of 1500 after that; its V8 threads spent 0.29 ms per lease in
+ * that first window, 0.13-0.16 after). */
+const WARMUP_LEASES = 2000;
 const BASELINE_TXS = 500;
 const FLOOR_LEASES = 3000;
 const CHAINCODE_LEASES = 2200;
@@ -86,6 +89,26 @@ function sqliteBaseline(dir: string): number {
   return BASELINE_TXS / seconds;
 }
 
+const bytes = (b: Buffer) => b;
+/** The floors' one gRPC method: lease-sized bytes each way, no protobuf. */
+const floorMethod = {
+  path: '/floor.Floor/Call',
+  requestStream: false,
+  responseStream: false,
+  requestSerialize: bytes,
+  requestDeserialize: bytes,
+  responseSerialize: bytes,
+  responseDeserialize: bytes,
+};
+interface FloorClient {
+  call(req: Buffer, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: Error | null, res?: Buffer) => void): void;
+  close(): void;
+}
+const floorCall = (client: FloorClient, request: Buffer) =>
+  new Promise<Buffer>((resolve, reject) =>
+    client.call(request, new grpc.Metadata(), { deadline: Date.now() + 10_000 }, (err, res) => (err ? reject(err) : resolve(res!))),
+  );
+
 /**
  * The floor under any lease through this path on this machine: what one lease must spend
  * whatever the ledger does, measured in this process (client and server in one, so the
@@ -94,35 +117,17 @@ function sqliteBaseline(dir: string): number {
  * and the peer's three verifications and one endorsement signature.
  */
 async function floorCpuMsPerLease(): Promise<number> {
-  const bytes = (b: Buffer) => b;
-  const method = {
-    path: '/floor.Floor/Call',
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: bytes,
-    requestDeserialize: bytes,
-    responseSerialize: bytes,
-    responseDeserialize: bytes,
-  };
   const server = new grpc.Server();
   const reply = Buffer.alloc(2500);
-  server.addService({ call: method }, { call: (_call: unknown, done: (err: null, value: Buffer) => void) => done(null, reply) });
+  server.addService({ call: floorMethod }, { call: (_call: unknown, done: (err: null, value: Buffer) => void) => done(null, reply) });
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );
-  const Client = grpc.makeGenericClientConstructor({ call: method }, 'Floor');
-  const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  const Client = grpc.makeGenericClientConstructor({ call: floorMethod }, 'Floor');
+  const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as FloorClient;
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const request = Buffer.alloc(1500, 1);
-  const call = () =>
-    new Promise<Buffer>((resolve, reject) =>
-      (client as unknown as { call(req: Buffer, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: Error | null, res?: Buffer) => void): void }).call(
-        request,
-        new grpc.Metadata(),
-        { deadline: Date.now() + 10_000 },
-        (err, res) => (err ? reject(err) : resolve(res!)),
-      ),
-    );
+  const call = () => floorCall(client, request);
   const lease = async () => {
     for (let i = 0; i < 3; i++) {
       const signature = signSync(privateKey, request);
@@ -132,7 +137,7 @@ async function floorCpuMsPerLease(): Promise<number> {
     signSync(privateKey, reply);
   };
   try {
-    await runPool(500, CLIENTS, lease);
+    await runPool(WARMUP_LEASES, CLIENTS, lease);
     const start = process.cpuUsage();
     await runPool(FLOOR_LEASES, CLIENTS, lease);
     const used = process.cpuUsage(start);
@@ -140,6 +145,57 @@ async function floorCpuMsPerLease(): Promise<number> {
   } finally {
     client.close();
     server.forceShutdown();
+  }
+}
+
+/**
+ * The floor split as the path is: the client half in this process (three unary gRPC calls at
+ * 32 in flight, each request signed first: fabric-gateway's proposal, transaction and
+ * commit-status request) and the server half in its own process (bench/fixtures/
+ * ledgerFloorServer: each request's signature verified, two endorsement signatures), so each
+ * side of the lease compares with its own floor in the same units (CPU ms per lease).
+ */
+async function floorHalvesCpuMsPerLease(): Promise<{ client: number; server: number | undefined }> {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const child = spawn(process.execPath, [...process.execArgv, join(__dirname, 'fixtures', 'ledgerFloorServer.js')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, FLOOR_PRIVATE_KEY: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() },
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  try {
+    let port: number | undefined;
+    for await (const line of createInterface({ input: child.stdout! })) {
+      port = (JSON.parse(line) as { port: number }).port;
+      break;
+    }
+    if (port === undefined) throw new Error('the floor server did not start');
+    const Client = grpc.makeGenericClientConstructor({ call: floorMethod }, 'Floor');
+    const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as FloorClient;
+    const message = Buffer.alloc(1500, 1);
+    const lease = async () => {
+      for (let i = 0; i < 3; i++) {
+        const request = Buffer.from(message);
+        request[0] = i;
+        await floorCall(client, Buffer.concat([request, signSync(privateKey, request)]));
+      }
+    };
+    try {
+      await runPool(WARMUP_LEASES, CLIENTS, lease);
+      const server = processCpuMs(child.pid!);
+      const start = process.cpuUsage();
+      await runPool(FLOOR_LEASES, CLIENTS, lease);
+      const used = process.cpuUsage(start);
+      const serverAfter = processCpuMs(child.pid!);
+      return {
+        client: (used.user + used.system) / 1000 / FLOOR_LEASES,
+        server: server === undefined || serverAfter === undefined ? undefined : (serverAfter - server) / FLOOR_LEASES,
+      };
+    } finally {
+      client.close();
+    }
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
   }
 }
 
@@ -257,7 +313,7 @@ export const ledger: BenchModule = {
     });
     try {
       const owner = adapter.as({ org: 'uis', user: 'owner' });
-      const total = SINGLE_TXS + PARALLEL_WARMUP_TXS + PARALLEL_TXS + 50;
+      const total = SINGLE_TXS + WARMUP_LEASES + PARALLEL_TXS + 50;
       await runPool(total, CLIENTS, (i) => owner.registerDataset(dataset(i)).then(() => undefined));
       const clients = Array.from({ length: CLIENTS }, (_, i) => adapter.as({ org: 'uio', user: `client${i}` }));
       await Promise.all(clients.map((c) => c.getLease(dataset(0).id))); // identities issued, connections up
@@ -282,17 +338,18 @@ export const ledger: BenchModule = {
             while (next < end) await client.takeLease(dataset(next++).id, 60);
           }),
         );
-      await parallelRun(SINGLE_TXS + PARALLEL_WARMUP_TXS);
+      await parallelRun(SINGLE_TXS + WARMUP_LEASES);
       const before = ledgerCounts(ledgerDb);
       const parallelCpu = cpuMeter(peer.child.pid!);
       const parallelStart = performance.now();
-      await parallelRun(SINGLE_TXS + PARALLEL_WARMUP_TXS + PARALLEL_TXS);
+      await parallelRun(SINGLE_TXS + WARMUP_LEASES + PARALLEL_TXS);
       const parallelTps = PARALLEL_TXS / ((performance.now() - parallelStart) / 1000);
       const parallel = parallelCpu();
       const after = ledgerCounts(ledgerDb);
       const blocks = after.blocks - before.blocks;
       const baseline = sqliteBaseline(dir);
       const floor = await floorCpuMsPerLease();
+      const floorHalves = await floorHalvesCpuMsPerLease();
       const chaincodeMs = await chaincodeCpuMsPerLease(peer.mspDir);
       const ecdsaMs = ecdsaCpuMsPerLease();
 
@@ -336,6 +393,12 @@ export const ledger: BenchModule = {
         { name: 'ECDSA CPU per lease (5 signatures + 3 verifications, alone)', value: ecdsaMs, unit: 'ms' },
         // 3 gRPC calls + 7 ECDSA operations and nothing else: no lease can cost less here.
         { name: 'floor CPU per lease (3 bare gRPC calls + ECDSA)', value: floor, unit: 'ms' },
+        // The same floor with client and server in their own processes, as the path runs: each
+        // side of the lease above against its own half (peer CPU vs server half, client CPU vs client half).
+        { name: 'floor client half CPU per lease (3 bare gRPC calls + 3 signatures)', value: floorHalves.client, unit: 'ms' },
+        ...(floorHalves.server === undefined
+          ? []
+          : [{ name: 'floor server half CPU per lease (3 bare gRPC calls + 3 verifications + 2 signatures)', value: floorHalves.server, unit: 'ms' }]),
         {
           name: `floor's ceiling on ${cores} cores`,
           value: (cores * 1000) / floor,

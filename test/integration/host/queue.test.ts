@@ -95,6 +95,8 @@ test('a message whose host died mid-run is delivered again after restart (at lea
     rmSync(out, { recursive: true, force: true });
   });
   const first = await startHost({ entry: fixtureApp('basic'), hostJson, dataDir, settings: { FIXTURE_OUT_DIR: out } });
+  // Killed by the test itself; this is for a failure before that, which left it running.
+  t.after(() => first.kill());
   const store = new QueueStore(dataDir);
   store.enqueue('slow-work', { ms: 60_000 });
   store.close();

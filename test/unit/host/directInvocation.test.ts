@@ -120,7 +120,9 @@ test('log lines, and a line logged after the function finished, reach the host t
     lines.length = 0;
     fixture.next.lateLog = true;
     await invokeFunction(deps, fn('returns'), { trigger: { json: '7' } }, id);
-    await new Promise((r) => setTimeout(r, 20));
+    // Waits for the late line itself: a fixed pause was too short on a loaded machine, and the
+    // model's late line then landed among the direct path's.
+    while (!lines.some((l) => l['msg'] === 'late line')) await new Promise((r) => setTimeout(r, 5));
     fixture.next.lateLog = false;
     return lines.map((l) => ({
       msg: String(l['msg']).replace(id, '<id>'),
