@@ -1,9 +1,9 @@
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { detectSandbox, sandboxCommand } from '../src/adapters/compute/local/sandbox';
 import { startHost } from './support/host';
-import { hostCpuMs, threadCpuMs, treeCpu, withChildren, type TreeCpu } from './support/proc';
+import { hostCpuMs, processCpuMs, threadCpuMs, treeCpu, withChildren, type TreeCpu } from './support/proc';
 import { runQuiet, trivialPlan } from './support/sandboxPlan';
 import { HttpLoad } from './support/httpLoad';
 import { percentile, type BenchModule, type BenchRow } from './types';
@@ -17,6 +17,11 @@ import { percentile, type BenchModule, type BenchRow } from './types';
  * same trivial job with every core busy, measured in the same run.
  */
 const WORKFLOWS = Number(process.env['BENCH_WORKFLOWS'] ?? 40);
+/** A program to run the host under (e.g. a script that execs node with --cpu-prof, which
+ * NODE_OPTIONS does not allow), to profile the host during the run. */
+const LAUNCHER = process.env['BENCH_HOST_LAUNCHER'];
+/** Set: the host's CPU per job by thread (main, V8's platform threads, libuv's pool, workers) on stderr. */
+const THREADS = process.env['BENCH_THREADS'] !== undefined;
 const TOKEN = 'bench-token';
 /** The DAG: 1 fans out to 2 and 3, which join in 4, then 5. */
 const INPUTS: Readonly<Record<number, readonly number[]>> = { 1: [], 2: [1], 3: [1], 4: [2, 3], 5: [4] };
@@ -74,11 +79,17 @@ async function bwrapCeiling(spawns: number): Promise<{ perSecond: number; cpuMs:
   }
 }
 
+/** CPU ms of each thread of a process so far (node names them all "node": by thread id). */
+function threadsCpuMs(pid: number): Map<string, number> {
+  return new Map(readdirSync(`/proc/${pid}/task`).map((tid) => [tid, threadCpuMs(pid, Number(tid)) ?? 0]));
+}
+
 export const concurrency: BenchModule = {
   name: 'concurrency',
   async run(): Promise<BenchRow[]> {
     const host = await startHost({
       settings: { LEDGERFLOW_TOKENS: JSON.stringify({ [TOKEN]: { user: 'alice', org: 'uis' } }), COMPUTE: 'local', LOG_LEVEL: 'warn' },
+      ...(LAUNCHER !== undefined && { launcher: [LAUNCHER] }),
     });
     let tree: TreeCpu | undefined;
     const load = new HttpLoad();
@@ -115,14 +126,23 @@ export const concurrency: BenchModule = {
       const hostPid = host.child.pid as number;
       const cpuBefore = hostCpuMs(hostPid) ?? NaN;
       const mainBefore = threadCpuMs(hostPid, hostPid) ?? NaN;
+      const ownBefore = processCpuMs(hostPid) ?? NaN;
       // The host, its spawner helper and whatever they start from now on: supervisors,
       // stages, sandboxes, jobs. What the whole machine spends per job, the bound jobs/s
       // meets on these cores whatever the slots.
       tree = treeCpu(withChildren(hostPid));
+      const threadsBefore = threadsCpuMs(hostPid);
       const ids = await Promise.all(Array.from({ length: WORKFLOWS }, async () => (await call('POST', '/workflows', { workflow: SPEC })).id));
       const runs = await waitAll(ids);
       const cpuPerJob = ((hostCpuMs(hostPid) ?? NaN) - cpuBefore) / (WORKFLOWS * 5);
       const mainPerJob = ((threadCpuMs(hostPid, hostPid) ?? NaN) - mainBefore) / (WORKFLOWS * 5);
+      const helpersPerJob = cpuPerJob - ((processCpuMs(hostPid) ?? NaN) - ownBefore) / (WORKFLOWS * 5);
+      if (THREADS) {
+        const perJob = [...threadsCpuMs(hostPid)].map(
+          ([tid, ms]) => `${tid === String(hostPid) ? 'main' : tid}=${((ms - (threadsBefore.get(tid) ?? 0)) / (WORKFLOWS * 5)).toFixed(2)}`,
+        );
+        process.stderr.write(`host CPU ms per job by thread: ${perJob.join(' ')}\n`);
+      }
       const treePerJob = tree === undefined ? undefined : tree.ms() / (WORKFLOWS * 5);
       const lastEnd = Math.max(...runs.flatMap((r) => r.jobs.map((j) => Date.parse(j.endedAt ?? ''))));
       const jobsPerSecond = (WORKFLOWS * 5 * 1000) / (lastEnd - started);
@@ -151,6 +171,8 @@ export const concurrency: BenchModule = {
         { name: `${label}: host CPU per job (all threads)`, value: cpuPerJob, unit: 'ms' },
         // The thread every orchestration episode, HTTP request and job report waits for.
         { name: `${label}: host main thread CPU per job`, value: mainPerJob, unit: 'ms' },
+        // Of the host's CPU, its helper processes' (the local runner's supervisor spawner).
+        { name: `${label}: host helper processes CPU per job`, value: helpersPerJob, unit: 'ms' },
         ...(treePerJob === undefined
           ? []
           : [
@@ -180,6 +202,7 @@ export const concurrency: BenchModule = {
       ];
     } finally {
       load.close();
+      if (LAUNCHER !== undefined) await host.stop();
       await host.kill();
       await tree?.close();
     }

@@ -31,11 +31,12 @@ if (process.getuid?.() === 0 && !works('setpriv', ['--version'])) {
     'warning: util-linux setpriv not found; a host running as root will refuse to run jobs. Install util-linux (Debian: apt-get install util-linux).',
   );
 }
-// npm run build compiles the job supervisor (src/adapters/compute/local/ledgerflow-job.c);
-// without it the local runner uses its shell supervisor, a dozen more processes a job.
+// npm run build compiles the job supervisor (src/adapters/compute/local/ledgerflow-job.c) and
+// its spawner (ledgerflow-spawner.c); without them the local runner uses its shell supervisor,
+// a dozen more processes a job, and a node spawner.
 if (!require('node:fs').existsSync(require('node:path').join(__dirname, '..', 'dist', 'src', 'adapters', 'compute', 'local', 'ledgerflow-job'))) {
   console.warn(
-    'note: no C compiler built the job supervisor; the local runner uses its shell one (more CPU per job). Install gcc (Debian: apt-get install gcc libc6-dev).',
+    'note: no C compiler built the job supervisor; the local runner uses its shell one and a node spawner (more CPU per job). Install gcc (Debian: apt-get install gcc libc6-dev).',
   );
 }
 // The web console's browser tests drive Debian's chromium (test/integration/console).

@@ -25,10 +25,10 @@ export class HttpLoad {
   readonly #agent = new Agent({ keepAlive: true, maxSockets: Infinity });
 
   send(url: string, init: LoadRequest = {}): Promise<LoadResponse> {
-    return new Promise((resolve, reject) => this.#attempt(url, init, true, resolve, reject));
+    return new Promise((resolve, reject) => this.#attempt(url, init, resolve, reject));
   }
 
-  #attempt(url: string, init: LoadRequest, retry: boolean, resolve: (r: LoadResponse) => void, reject: (e: unknown) => void): void {
+  #attempt(url: string, init: LoadRequest, resolve: (r: LoadResponse) => void, reject: (e: unknown) => void): void {
     const headers: Record<string, string | number> = { ...init.headers };
     if (init.body !== undefined) headers['content-length'] = Buffer.byteLength(init.body);
     const req = request(url, { method: init.method ?? 'GET', headers, agent: this.#agent }, (res) => {
@@ -39,9 +39,12 @@ export class HttpLoad {
       res.on('error', reject);
     });
     // A kept-alive connection the server closed just as this request went out on it: the
-    // request did not reach the host, so it is sent once more (as node:http's docs advise).
+    // request did not reach the host, so it is sent again (as node:http's docs advise). Again
+    // each time: when a bench phase without HTTP (a baseline) outlasts the server's keep-alive
+    // timeout, every pooled connection is stale, and the next may be too (a 300-chain round
+    // failed with "socket hang up" at load 16). A fresh connection is never retried.
     req.on('error', (err: NodeJS.ErrnoException) => {
-      if (retry && req.reusedSocket && err.code === 'ECONNRESET') this.#attempt(url, init, false, resolve, reject);
+      if (req.reusedSocket && err.code === 'ECONNRESET') this.#attempt(url, init, resolve, reject);
       else reject(err);
     });
     req.end(init.body);

@@ -27,8 +27,18 @@ export interface ViewOptions {
   showHistoryOutput?: boolean;
 }
 
-/** `DateTime.ToString("s") + "Z"`: seconds precision. */
-const isoSeconds = (ms: number): string => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+/** `DateTime.ToString("s") + "Z"`: seconds precision. The last second's text is kept: the
+ * status reads of a busy host show the same few seconds over and over. */
+let lastSecond = NaN;
+let lastText = '';
+function isoSeconds(ms: number): string {
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond) {
+    lastText = new Date(second * 1000).toISOString().replace('.000Z', 'Z');
+    lastSecond = second;
+  }
+  return lastText;
+}
 
 export function statusView(row: InstanceRow, o: ViewOptions, history?: readonly HistoryEvent[]): StatusView {
   const view: StatusView = {

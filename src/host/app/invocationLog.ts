@@ -38,11 +38,12 @@ export class InvocationLog {
     readonly invocationId: string,
   ) {}
 
-  log(level: RpcLogLevel, category: RpcLogCategory, message: string): void {
+  /** `invocationContext`: the context log hooks are shown, when this log does not keep it. */
+  log(level: RpcLogLevel, category: RpcLogCategory, message: string, invocationContext = this.invocationContext): void {
     const { hooks, logger } = this;
     let line = { level, message };
     if (category === 'user' && hooks.has('log')) {
-      const hookCtx = hooks.context({}, { category, level, message }, this.invocationContext);
+      const hookCtx = hooks.context({}, { category, level, message }, invocationContext);
       hooks.runSync('log', hookCtx);
       line = { level: hookCtx.level, message: hookCtx.message };
     }

@@ -1,29 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { NOT_PLAIN } from '../wire/httpData';
-import type { RpcFunctionMetadata, RpcInvocationRequest, RpcParameterBinding, RpcTypedData } from '../wire/rpcTypes';
-import type { CoreInvocationContext, HookData, InvocationState } from './coreTypes';
+import type { RpcInvocationRequest, RpcParameterBinding, RpcTypedData } from '../wire/rpcTypes';
+import { CoreContext } from './coreContext';
+import type { HookData, InvocationState } from './coreTypes';
+import { learnRequestClass, withDeferredRequest } from './deferredHttp';
 import { invokeDirectly, learnContextClass } from './directInvocation';
-import { InvocationLog } from './invocationLog';
 import type { InvocationInput, InvocationResult, InvokeDeps } from './invocationTypes';
 import { RETURN_BINDING, type RegisteredFunction } from './registry';
 
 export type { InvocationInput, InvocationResult, InvokeDeps } from './invocationTypes';
-
-/** The core context the programming model is given. The model keeps this object in a
- * WeakMap entry until the next full GC, so it holds little. */
-class CoreContext extends InvocationLog implements CoreInvocationContext {
-  readonly metadata: RpcFunctionMetadata;
-
-  constructor(
-    deps: InvokeDeps,
-    fn: RegisteredFunction,
-    invocationId: string,
-    readonly request: RpcInvocationRequest,
-  ) {
-    super(deps.hooks, deps.logger, fn.name, invocationId);
-    this.metadata = fn.metadata;
-  }
-}
 
 /**
  * Runs one invocation as the worker's InvocationHandler does, through the programming
@@ -50,7 +35,7 @@ async function viaModel(
   invocationId: string,
   extraInputs: InvocationInput['inputs'],
 ): Promise<InvocationResult> {
-  const inputData: RpcParameterBinding[] = [{ name: fn.trigger.name, data: input.trigger }];
+  const inputData: RpcParameterBinding[] = [{ name: fn.trigger.name, data: withDeferredRequest(deps.programmingModel, input.trigger) }];
   if (extraInputs !== undefined) for (const [name, data] of Object.entries(extraInputs)) inputData.push({ name, data });
   const request: RpcInvocationRequest = {
     invocationId,
@@ -68,6 +53,7 @@ async function viaModel(
     const { context, inputs } = await model.getArguments();
     coreCtx.invocationContext = context;
     learnContextClass(deps.programmingModel, context);
+    if (input.trigger.http) learnRequestClass(deps.programmingModel, inputs[0]);
     const hookData: HookData = {};
 
     // Hook contexts only when hooks are registered: they are what the hooks see, nothing else.

@@ -24,6 +24,13 @@ export function fromTypedData(data: RpcTypedData | null | undefined): unknown {
   return Object.keys(data).length === 0 ? undefined : UNSUPPORTED;
 }
 
+/** Whether `fromTypedData` converts this kind of data (it may still throw on JSON that is not). */
+export function convertible(data: RpcTypedData | null | undefined): boolean {
+  if (!data || isDefined(data.string) || isDefined(data.json)) return true;
+  if (isDefined(data.bytes) || isDefined(data.stream) || isDefined(data.http)) return false;
+  return isDefined(data.int) || isDefined(data.double) || Object.keys(data).length === 0;
+}
+
 const isDefined = <T>(value: T | null | undefined): value is T => value !== null && value !== undefined;
 
 function tryJsonParse(text: string): unknown {

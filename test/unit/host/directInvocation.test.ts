@@ -145,6 +145,27 @@ test('log lines, and a line logged after the function finished, reach the host t
   );
 });
 
+test('log hooks are shown the invocation context the handler was given, also for a late line', async () => {
+  const hooks = new HookRegistry();
+  const shown: unknown[] = [];
+  hooks.register('log', (ctx) => void shown.push((ctx as { invocationContext?: unknown }).invocationContext));
+  fixture.seen.length = 0;
+  fixture.next.value = 1;
+  fixture.next.lateLog = true;
+  try {
+    await invokeFunction({ ...direct, hooks }, fn('returns'), { trigger: { json: '7' } }, 'hooked');
+    // Waits for the late line itself (a fixed pause can be too short on a loaded machine).
+    while (shown.length < 2) await new Promise((r) => setTimeout(r, 5));
+  } finally {
+    fixture.next.lateLog = false;
+  }
+  const context = fixture.seen[0]?.context;
+  assert.ok(context !== undefined);
+  assert.equal(context.invocationId, 'hooked');
+  assert.equal(shown.length, 2);
+  assert.ok(shown.every((c) => c === context));
+});
+
 test('an orchestrator episode: the same state back from the SDK', async () => {
   const t = new Date('2026-01-01T00:00:00Z');
   const history = [

@@ -52,18 +52,15 @@ export const JOB_FILES = {
   mounts: 'mounts',
 } as const;
 
+/** Synchronous: a job dir's JSON files are a few hundred bytes (see localCompute.ts markers()). */
 export async function readJson<T>(file: string, schema: z.ZodType<T>): Promise<T | undefined> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
-  return parseJson(text, schema);
-}
-
-function parseJson<T>(text: string, schema: z.ZodType<T>): T | undefined {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -74,21 +71,12 @@ function parseJson<T>(text: string, schema: z.ZodType<T>): T | undefined {
   return parsed.success ? parsed.data : undefined;
 }
 
-/** Synchronous (a few bytes in the page cache): it is read between a job's exit and its
- * report, where each async step waited for a turn of a busy host's event loop. */
-export function readExitRecord(dir: string): ExitRecord | undefined {
+export async function readExitRecord(dir: string): Promise<ExitRecord | undefined> {
   const file = join(dir, JOB_FILES.exit);
-  let text: string;
-  let mtime: Date;
-  try {
-    text = readFileSync(file, 'utf8');
-    mtime = statSync(file).mtime;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-  const record = parseJson(text, exitFileSchema);
-  return record && { exitCode: record.exitCode, endedAt: mtime.toISOString() };
+  const record = await readJson(file, exitFileSchema);
+  if (!record) return undefined;
+  const { mtime } = statSync(file);
+  return { exitCode: record.exitCode, endedAt: mtime.toISOString() };
 }
 
 /** Crash-safe replacement (src/fs/atomicFile.ts), so a reader never sees half a file. */
@@ -117,7 +105,7 @@ export function writeTextVisibleSync(file: string, text: string): void {
 
 export async function readPid(dir: string, name: string): Promise<number | undefined> {
   try {
-    const pid = Number((await readFile(join(dir, name), 'utf8')).trim());
+    const pid = Number(readFileSync(join(dir, name), 'utf8').trim());
     return Number.isSafeInteger(pid) && pid > 1 ? pid : undefined;
   } catch {
     return undefined;
