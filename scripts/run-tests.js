@@ -32,5 +32,6 @@ if (files.length === 0) {
   process.exit(1);
 }
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
-const r = spawnSync(process.execPath, ['--test', `--test-concurrency=${concurrency}`, ...files], { stdio: 'inherit' });
+const setup = join(__dirname, '..', 'dist', 'test', 'helpers', 'testSetup.js');
+const r = spawnSync(process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--require', setup, ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -324,7 +324,7 @@ export class DurableEngine extends ClientOperations {
       deleteMessages: messageRows(taken),
       deleteActivities: taken.flatMap((m) => (m.activityId === undefined ? [] : [m.activityId])),
     };
-    const { dispatch, after, restart, finished } = this.planEffects(live, effects, batch, now);
+    const { dispatch, written: toParent, after, restart, finished } = this.planEffects(live, effects, batch, now);
     const admittedRaised = taken.filter((m) => m.ticket !== undefined);
     // An instance that ends here waits for nothing more: events it did not take are dropped
     // with its inbox (as stored messages would be), and their senders are answered.
@@ -374,10 +374,13 @@ export class DurableEngine extends ClientOperations {
     // Storage backend, which sends its work messages before it writes the history).
     this.activities.dispatch(dispatch);
     written();
+    if (finished) live.ending = true;
+    for (const f of toParent) f();
     const settle = (): void => {
       for (const m of admittedRaised) m.ticket?.resolve();
       settleStored();
-      if (finished) this.lives.delete(s.instanceId);
+      // A new instance of the same id may have taken its place since (toParent).
+      if (finished && this.lives.get(s.instanceId) === live) this.lives.delete(s.instanceId);
       for (const f of after) f();
     };
     if (!finished && !restart && !ready.some((m) => m.ticket !== undefined)) {
@@ -396,15 +399,23 @@ export class DurableEngine extends ClientOperations {
     settle();
   }
 
-  /** Adds the work an episode's effects create to its batch; returns what to do after commit. */
+  /** Adds the work an episode's effects create to its batch; returns what to do once the
+   * batch is written (its row ids known) and what to do after its commit. */
   private planEffects(
     live: Live,
     effects: readonly Effect[],
     batch: WriteBatch,
     now: Date,
-  ): { dispatch: ActivityItem[]; after: (() => void)[]; restart: { input: string | undefined } | undefined; finished: boolean } {
+  ): {
+    dispatch: ActivityItem[];
+    written: (() => void)[];
+    after: (() => void)[];
+    restart: { input: string | undefined } | undefined;
+    finished: boolean;
+  } {
     const s = live.state;
     const dispatch: ActivityItem[] = [];
+    const written: (() => void)[] = [];
     const after: (() => void)[] = [];
     let restart: { input: string | undefined } | undefined;
     let finished = false;
@@ -437,7 +448,14 @@ export class DurableEngine extends ClientOperations {
           if (!this.lives.has(fx.parentInstanceId)) break;
           const msg: StoredMessage = { instanceId: fx.parentInstanceId, visibleAt: 0, event: fx.event };
           (batch.insertMessages ??= []).push(msg);
-          after.push(() => this.deliver(msg));
+          // The parent goes on now, not after this commit (one fsync less on every hop of a
+          // chain of sub-orchestrations): its episode only computes, and what it writes goes
+          // to the store after this batch (same or later transaction, in order), so no
+          // state is stored in which the parent saw a completion the child has not
+          // recorded. Activities it schedules may run before this commit, as any episode's
+          // do (at-least-once); after a crash the child's last episode runs again and
+          // notifies the parent again.
+          written.push(() => this.deliver(msg));
           break;
         }
         case 'sendEntity':
@@ -451,7 +469,7 @@ export class DurableEngine extends ClientOperations {
           break;
       }
     }
-    return { dispatch, after, restart, finished };
+    return { dispatch, written, after, restart, finished };
   }
 
   /**
@@ -494,8 +512,11 @@ export class DurableEngine extends ClientOperations {
     if (!this.fns.hasOrchestrator(fx.name)) return failBack(`no orchestrator named '${fx.name}' is registered`);
     const problem = subOrchestrationIdProblem(fx.instanceId, parent.state.instanceId);
     if (problem !== undefined) return failBack(problem);
-    if (this.lives.has(fx.instanceId)) return failBack(`instance '${fx.instanceId}' already exists and is not finished`);
-    if (this.store.getInstance(fx.instanceId)) (batch.deleteInstances ??= []).push(fx.instanceId);
+    // One that has ended, its last commits maybe still on their way (it notifies its parent
+    // before), is replaced: its rows go in this batch, committed after its own.
+    const ended = this.lives.get(fx.instanceId);
+    if (ended?.ending === false) return failBack(`instance '${fx.instanceId}' already exists and is not finished`);
+    if (ended !== undefined || this.store.getInstance(fx.instanceId)) (batch.deleteInstances ??= []).push(fx.instanceId);
     this.createInstance(batch, fx.instanceId, fx.name, fx.input, {
       InstanceId: parent.state.instanceId,
       TaskScheduledId: fx.taskId,

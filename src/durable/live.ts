@@ -38,11 +38,24 @@ export interface Live {
   parked: boolean;
   /** When a wake-up for this instance's next timer is already due. */
   wakeAt: number;
+  /** Its last episode is written and it waits for nothing more (the commit is on its way). */
+  ending: boolean;
 }
 
 /** A new instance, its first message (ExecutionStarted) in its inbox. */
 export function newLive(row: InstanceRow, first: InboxItem): Live {
-  return { row, state: emptyState(row.instanceId), historyLength: 0, replay: [], inbox: [first], busy: false, queued: false, parked: false, wakeAt: Infinity };
+  return {
+    row,
+    state: emptyState(row.instanceId),
+    historyLength: 0,
+    replay: [],
+    inbox: [first],
+    busy: false,
+    queued: false,
+    parked: false,
+    wakeAt: Infinity,
+    ending: false,
+  };
 }
 
 /** An active instance as the store holds it. */
@@ -57,12 +70,24 @@ export function restoreLive({ row, history, inbox }: ReturnType<DurableStore['lo
     queued: false,
     parked: false,
     wakeAt: Infinity,
+    ending: false,
   };
 }
 
 /** An entity: no history or replay state, only its row (state in `input`) and inbox. */
 export function entityLive(row: InstanceRow, inbox: InboxItem[] = []): Live {
-  return { row, state: emptyState(row.instanceId), historyLength: 0, replay: [], inbox, busy: false, queued: false, parked: false, wakeAt: Infinity };
+  return {
+    row,
+    state: emptyState(row.instanceId),
+    historyLength: 0,
+    replay: [],
+    inbox,
+    busy: false,
+    queued: false,
+    parked: false,
+    wakeAt: Infinity,
+    ending: false,
+  };
 }
 
 /** The `messages` rows (or rows still being committed) of consumed inbox items. */

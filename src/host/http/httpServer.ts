@@ -33,7 +33,11 @@ export class HttpServer {
     private readonly track: <T>(work: Promise<T>) => Promise<T>,
   ) {
     this.#server = createServer((req, res) => void this.#handle(req, res));
-    this.#server.keepAliveTimeout = 5_000;
+    // Kestrel's default, as the Azure Functions host keeps an idle connection. Node's 5 s let
+    // the server close a connection while a client (undici keeps one for the hint less 2 s)
+    // sent on it after a stall, and a POST on it failed with no answer; clients close first
+    // now. Idle connections are closed when the host stops accepting (stopAccepting), so no shutdown waits for them.
+    this.#server.keepAliveTimeout = 130_000;
   }
 
   mount(prefix: string, handler: HttpMountHandler, options: { untracked?: boolean } = {}): void {

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { eventually, fixtureApp, startHost, type TestHost } from '../../../bench/support/host';
 import { durableFetch } from '../../../bench/support/durableApi';
+import { EventType, type HistoryEvent } from '../../../src/durable/history';
+import { DurableStore } from '../../../src/durable/store';
 
 // kill -9 the host in the middle of a 20-activity chain, restart it on the same data dir:
 // the orchestration completes, every step that completed before the kill ran once, and
@@ -17,11 +19,12 @@ after(async () => {
 });
 
 /** A data dir and an output dir for one crash scenario, and the host on them. */
-function scenario(): { steps: () => number[]; boot: () => Promise<TestHost> } {
+function scenario(): { dataDir: string; steps: () => number[]; boot: () => Promise<TestHost> } {
   const dataDir = mkdtempSync(join(tmpdir(), 'durable-crash-data-'));
   const out = mkdtempSync(join(tmpdir(), 'durable-crash-out-'));
   dirs.push(dataDir, out);
   return {
+    dataDir,
     steps: () => {
       try {
         return readFileSync(join(out, 'steps.log'), 'utf8').split('\n').filter(Boolean).map(Number);
@@ -103,6 +106,52 @@ test('a chain of instant steps survives kill -9 while commits are in flight', as
 
   const second = await boot();
   const done = await finished(second, 'crash-2');
+  assert.equal(done.runtimeStatus, 'Completed');
+  assert.deepEqual(done.output, { steps: count });
+  const afterKill = steps().slice(beforeKill.length);
+  const resumedAt = afterKill[0] as number;
+  assert.ok(resumedAt <= beforeKill.length, `resumed at step ${resumedAt}, after ${beforeKill.length} steps had run`);
+  assert.deepEqual(
+    afterKill,
+    Array.from({ length: count - resumedAt }, (_, i) => resumedAt + i),
+  );
+});
+
+// A parent hears of a child's end as soon as the child's last episode is written, before
+// its commit is on disk (one fsync less on every hop of a chain of sub-orchestrations). The
+// parent's own batches are committed after the child's, so whatever a kill leaves in the
+// store, a completion in the parent's history is one its child has recorded; after the
+// restart the chain goes on from there, in order.
+test('a chain of sub-orchestrations survives kill -9 while commits are in flight', async () => {
+  const count = 200;
+  const { dataDir, steps, boot } = scenario();
+  const first = await boot();
+  const res = await fetch(`${first.url}/api/orchestrators/subSteps/crash-3`, { method: 'POST', body: JSON.stringify({ count }) });
+  assert.equal(res.status, 202);
+  await eventually(() => (steps().length >= 50 ? true : undefined), 30_000, 'fifty steps');
+  first.child.kill('SIGKILL');
+  await first.exited;
+  const beforeKill = steps();
+  assert.ok(beforeKill.length < count, 'the kill came mid-run');
+
+  const store = new DurableStore(join(dataDir, 'durable', 'durable.db'));
+  try {
+    const history = store.getHistory('crash-3');
+    const childOf = new Map(
+      history.flatMap((e: HistoryEvent) => (e.EventType === EventType.SubOrchestrationInstanceCreated ? [[e.EventId, e.InstanceId] as const] : [])),
+    );
+    const completed = history.flatMap((e) => (e.EventType === EventType.SubOrchestrationInstanceCompleted ? [e.TaskScheduledId] : []));
+    assert.ok(completed.length > 0, 'the parent recorded some children');
+    for (const taskId of completed) {
+      const child = childOf.get(taskId);
+      assert.equal(child === undefined ? undefined : store.getInstance(child)?.status, 'Completed', `child of task ${taskId}`);
+    }
+  } finally {
+    store.close();
+  }
+
+  const second = await boot();
+  const done = await finished(second, 'crash-3');
   assert.equal(done.runtimeStatus, 'Completed');
   assert.deepEqual(done.output, { steps: count });
   const afterKill = steps().slice(beforeKill.length);

@@ -172,3 +172,27 @@ test('a fan-out whose activities finish without I/O is recorded by one fan-in ep
   engine.close();
   store.close();
 });
+
+// A parent hears of a child's end before the child's last commit is on disk; a parent that
+// then starts a new child under the same id gets it, as when it heard only after the commit.
+test('a sub-orchestration id can be used again as soon as its instance has ended', async () => {
+  const { engine, store } = setup(
+    {
+      child: function* (ctx: OrchestrationContext) {
+        return yield ctx.df.callActivity('hello', ctx.df.getInput());
+      },
+      parent: function* (ctx: OrchestrationContext) {
+        const out: unknown[] = [];
+        for (const who of ['a', 'b', 'c']) out.push(yield ctx.df.callSubOrchestrator('child', who, `${ctx.df.instanceId}-child`));
+        return out;
+      },
+    },
+    { hello: (x) => `hello ${String(x)}` },
+  );
+  const id = await engine.startNew('parent', { instanceId: 'reuse' });
+  const row = await done(engine, id);
+  assert.equal(row.status, 'Completed');
+  assert.equal(row.output, JSON.stringify(['hello a', 'hello b', 'hello c']));
+  assert.equal(store.getInstance('reuse-child')?.output, JSON.stringify('hello c'));
+  await engine.idle();
+});
