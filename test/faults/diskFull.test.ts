@@ -24,7 +24,7 @@ after(async () => {
 
 const fillWorkflow = `jobs:
   - name: fill
-    command: 'dd if=/dev/zero of=fill bs=64k 2>/dev/null; while [ ! -e go ]; do sleep 0.1; done; rm -f fill'
+    command: 'while [ ! -e begin ]; do sleep 0.1; done; dd if=/dev/zero of=fill bs=64k 2>/dev/null; while [ ! -e go ]; do sleep 0.1; done; rm -f fill'
     timeout: 10m
   - name: after
     command: 'echo after > after.txt'
@@ -53,6 +53,10 @@ test('a full data disk: 507s and degraded health while it lasts, full recovery w
   assert.equal(fill.status, 202, fill.text);
   const id = fill.body.id as string;
   const workspace = join(mountPoint, 'runs', id, 'workspace');
+  // The job fills the disk once the submission has been answered: a start whose commit the
+  // full disk holds waits for space (durable commits are retried, not dropped: groupCommit.ts),
+  // and this test frees the space only after the answer. A fast job start filled it first.
+  writeFileSync(join(workspace, 'begin'), '');
   await eventually(() => (existsSync(join(workspace, 'fill')) && freeBytes(mountPoint) < 64 * 1024 ? true : undefined), 60_000, 'the job to fill the disk');
 
   const health = await eventually(
