@@ -14,6 +14,7 @@ import { getOrIssueIdentity } from '../src/ledger-peer/localCa';
 import { compareKeys, loadChaincode, type StateReader, type Version } from '../src/ledger-peer/simulator';
 import { contracts } from '@ledgerflow/chaincode';
 import type { NewDataset } from '../src/ports/ledger';
+import { floorMethod } from './support/floorMethod';
 import { processCpuMs, threadCpuMs } from './support/proc';
 import { median, percentile, type BenchModule, type BenchRow } from './types';
 
@@ -89,17 +90,6 @@ function sqliteBaseline(dir: string): number {
   return BASELINE_TXS / seconds;
 }
 
-const bytes = (b: Buffer) => b;
-/** The floors' one gRPC method: lease-sized bytes each way, no protobuf. */
-const floorMethod = {
-  path: '/floor.Floor/Call',
-  requestStream: false,
-  responseStream: false,
-  requestSerialize: bytes,
-  requestDeserialize: bytes,
-  responseSerialize: bytes,
-  responseDeserialize: bytes,
-};
 interface FloorClient {
   call(req: Buffer, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: Error | null, res?: Buffer) => void): void;
   close(): void;

@@ -1,20 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { HttpRequest } from '@azure/functions';
 import fc from 'fast-check';
-import { fixtureApp } from '../../../bench/support/host';
 import { HookRegistry } from '../../../src/host/app/hooks';
 import { invokeFunction, type InvokeDeps } from '../../../src/host/app/invoke';
-import { loadApp, type LoadedApp } from '../../../src/host/app/loadApp';
+import type { LoadedApp } from '../../../src/host/app/loadApp';
+import { loadFixtureApp, testLogger } from '../../helpers/inProcessApp';
 import type { RegisteredFunction } from '../../../src/host/app/registry';
 import { DeferredRequest } from '../../../src/host/wire/deferredRequest';
 import { toRpcHttpRequest } from '../../../src/host/wire/httpData';
 import type { RpcHttpData } from '../../../src/host/wire/rpcTypes';
-import { createLogger } from '../../../src/observability/logger';
 
 // A deferred native request must give an HTTP handler exactly what @azure/functions' own
 // HttpRequest (over an undici Request) gives: both are built by the real library here and
@@ -122,22 +117,17 @@ test('body read first, then everything else; an empty body; a string body is lef
 // Through the host's invocation path: after the first HTTP invocation (which teaches the host
 // that the model takes a native request), no undici Request is made for a handler that only
 // reads the body, and what handlers see is the same as before.
-const appDir = mkdtempSync(join(tmpdir(), 'deferred-request-'));
 let app: LoadedApp;
 let deps: InvokeDeps;
 let fixture: { look: { at: (r: HttpRequest) => Promise<unknown> } };
+let close: () => Promise<void>;
 
 before(async () => {
-  writeFileSync(join(appDir, 'package.json'), JSON.stringify({ main: fixtureApp('httpRequest') }));
-  const logger = createLogger({ level: 'fatal', destination: new Writable({ write: (_c, _e, done) => done() }) });
-  app = await loadApp(appDir, {}, logger);
-  fixture = require(fixtureApp('httpRequest')) as typeof fixture;
+  const logger = testLogger();
+  ({ app, fixture, close } = await loadFixtureApp<typeof fixture>('httpRequest', logger));
   deps = { programmingModel: app.programmingModel, hooks: new HookRegistry(), logger };
 });
-after(async () => {
-  await app.close();
-  rmSync(appDir, { recursive: true, force: true });
-});
+after(() => close());
 
 test('HTTP invocations through the host hand the model a deferred request', async () => {
   const fn = app.registry.get('reads') as RegisteredFunction;

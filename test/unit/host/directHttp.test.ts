@@ -1,18 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { HttpResponse, type HttpRequest, type InvocationContext } from '@azure/functions';
-import { fixtureApp } from '../../../bench/support/host';
 import { HookRegistry } from '../../../src/host/app/hooks';
 import { invokeDirectly } from '../../../src/host/app/directInvocation';
 import { invokeFunction, type InvocationInput, type InvokeDeps } from '../../../src/host/app/invoke';
-import { loadApp, type LoadedApp } from '../../../src/host/app/loadApp';
+import type { LoadedApp } from '../../../src/host/app/loadApp';
+import { loadFixtureApp, testLogger } from '../../helpers/inProcessApp';
 import type { RegisteredFunction } from '../../../src/host/app/registry';
 import { fromRpcHttpResponse, plainHttpResponse, toRpcHttpRequest } from '../../../src/host/wire/httpData';
-import { createLogger } from '../../../src/observability/logger';
 
 // An HTTP invocation the host does without the programming model's InvocationModel must
 // give the handler what the model gives it (its HttpRequest, its InvocationContext with the
@@ -20,29 +15,23 @@ import { createLogger } from '../../../src/observability/logger';
 // converts and for those it leaves to the model. Each case runs both ways on the real
 // @azure/functions, in process.
 
-const appDir = mkdtempSync(join(tmpdir(), 'direct-http-'));
 let app: LoadedApp;
 let viaModel: InvokeDeps;
 let direct: InvokeDeps;
 const lines: Record<string, unknown>[] = [];
 let fixture: { look: { at: (r: HttpRequest, c: InvocationContext) => Promise<unknown> } };
+let close: () => Promise<void>;
 
 before(async () => {
-  writeFileSync(join(appDir, 'package.json'), JSON.stringify({ main: fixtureApp('httpRequest') }));
-  const destination = new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>), done()) });
-  const logger = createLogger({ level: 'info', destination });
-  app = await loadApp(appDir, {}, logger);
-  fixture = require(fixtureApp('httpRequest')) as typeof fixture;
+  const logger = testLogger(lines);
+  ({ app, fixture, close } = await loadFixtureApp<typeof fixture>('httpRequest', logger));
   // A no-op preInvocation hook keeps every invocation on the model's path.
   const modelHooks = new HookRegistry();
   modelHooks.register('preInvocation', () => undefined);
   viaModel = { programmingModel: app.programmingModel, hooks: modelHooks, logger };
   direct = { programmingModel: app.programmingModel, hooks: new HookRegistry(), logger };
 });
-after(async () => {
-  await app.close();
-  rmSync(appDir, { recursive: true, force: true });
-});
+after(() => close());
 
 const fn = (name: string): RegisteredFunction => app.registry.get(name) as RegisteredFunction;
 const CLIENT = { json: JSON.stringify({ taskHubName: 'hub', creationUrls: { a: 'http://h/x' }, rpcBaseUrl: 'http://h/rpc/' }) };

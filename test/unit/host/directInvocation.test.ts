@@ -1,19 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
-import { fixtureApp } from '../../../bench/support/host';
 import { event, EventType } from '../../../src/durable/history';
 import { entityTriggerJson } from '../../../src/durable/entities';
 import { replayText } from '../../../src/durable/triggerInput';
 import { invokeDirectly } from '../../../src/host/app/directInvocation';
 import { HookRegistry } from '../../../src/host/app/hooks';
 import { invokeFunction, type InvocationInput, type InvocationResult, type InvokeDeps } from '../../../src/host/app/invoke';
-import { loadApp, type LoadedApp } from '../../../src/host/app/loadApp';
+import type { LoadedApp } from '../../../src/host/app/loadApp';
+import { loadFixtureApp, testLogger } from '../../helpers/inProcessApp';
 import type { RegisteredFunction } from '../../../src/host/app/registry';
-import { createLogger } from '../../../src/observability/logger';
 import type { Seen } from '../../fixtures/apps/directInvocation';
 
 // The durable triggers' invocations the host does without the programming model's
@@ -22,33 +17,22 @@ import type { Seen } from '../../fixtures/apps/directInvocation';
 // in this process: through the model (a no-op preInvocation hook keeps an invocation
 // there) and directly.
 
-const appDir = mkdtempSync(join(tmpdir(), 'direct-invocation-'));
 const lines: Record<string, unknown>[] = [];
 let app: LoadedApp;
 let viaModel: InvokeDeps;
 let direct: InvokeDeps;
 let fixture: { seen: Seen[]; next: { value: unknown; error?: Error; lateLog?: boolean } };
+let close: () => Promise<void>;
 
 before(async () => {
-  writeFileSync(join(appDir, 'package.json'), JSON.stringify({ main: fixtureApp('directInvocation') }));
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  const logger = createLogger({ level: 'info', destination });
-  app = await loadApp(appDir, {}, logger);
-  fixture = require(fixtureApp('directInvocation')) as typeof fixture;
+  const logger = testLogger(lines);
+  ({ app, fixture, close } = await loadFixtureApp<typeof fixture>('directInvocation', logger));
   const modelHooks = new HookRegistry();
   modelHooks.register('preInvocation', () => undefined);
   viaModel = { programmingModel: app.programmingModel, hooks: modelHooks, logger };
   direct = { programmingModel: app.programmingModel, hooks: app.hooks, logger };
 });
-after(async () => {
-  await app.close();
-  rmSync(appDir, { recursive: true, force: true });
-});
+after(() => close());
 
 const fn = (name: string): RegisteredFunction => app.registry.get(name) as RegisteredFunction;
 

@@ -1,41 +1,31 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { inspect } from 'node:util';
 import { after, before, test } from 'node:test';
 import { HttpResponse } from '@azure/functions';
 import fc from 'fast-check';
-import { fixtureApp } from '../../../bench/support/host';
 import { HookRegistry } from '../../../src/host/app/hooks';
 import { invokeFunction, type InvokeDeps } from '../../../src/host/app/invoke';
-import { loadApp, type LoadedApp } from '../../../src/host/app/loadApp';
+import type { LoadedApp } from '../../../src/host/app/loadApp';
+import { loadFixtureApp, testLogger } from '../../helpers/inProcessApp';
 import type { RegisteredFunction } from '../../../src/host/app/registry';
 import { fromRpcHttpResponse, NOT_PLAIN, plainHttpResponse, toRpcHttpRequest } from '../../../src/host/wire/httpData';
-import { createLogger } from '../../../src/observability/logger';
 
 // An HTTP function's plain response init, converted by the host (plainHttpResponse), must
 // give the typed data the programming model's toRpcHttp gives (through an undici Response),
 // and what the host writes from it must be the same; anything it does not reproduce is
 // left to the model. Each case runs both ways on the real @azure/functions, in process.
 
-const appDir = mkdtempSync(join(tmpdir(), 'http-response-'));
 let app: LoadedApp;
 let deps: InvokeDeps;
 let fixture: { next: { value: unknown } };
+let close: () => Promise<void>;
 
 before(async () => {
-  writeFileSync(join(appDir, 'package.json'), JSON.stringify({ main: fixtureApp('httpReturn') }));
-  const logger = createLogger({ level: 'fatal', destination: new Writable({ write: (_c, _e, done) => done() }) });
-  app = await loadApp(appDir, {}, logger);
-  fixture = require(fixtureApp('httpReturn')) as typeof fixture;
+  const logger = testLogger();
+  ({ app, fixture, close } = await loadFixtureApp<typeof fixture>('httpReturn', logger));
   deps = { programmingModel: app.programmingModel, hooks: new HookRegistry(), logger };
 });
-after(async () => {
-  await app.close();
-  rmSync(appDir, { recursive: true, force: true });
-});
+after(() => close());
 
 const trigger = toRpcHttpRequest({ method: 'GET', url: 'http://localhost/api/answers', headers: {}, body: Buffer.alloc(0), params: {} });
 
