@@ -1,7 +1,7 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { builtProgram } from './builtProgram';
 import { removeGroups, type CgroupPlan } from './cgroups';
 import { spawnerReplySchema, type SpawnerReply, type SpawnRequest } from './spawnerProtocol';
 
@@ -50,19 +50,8 @@ const shared: Partial<Record<SpawnerKind, SupervisorSpawner>> = {};
 /** Which helper: the C one (where built) or the node one. */
 export type SpawnerKind = 'native' | 'node';
 
-let native: string | null | undefined;
-/** The C helper, if it was built here (looked for once). */
-export function nativeHelper(): string | undefined {
-  if (native === undefined) {
-    try {
-      accessSync(NATIVE_HELPER, constants.X_OK);
-      native = NATIVE_HELPER;
-    } catch {
-      native = null;
-    }
-  }
-  return native ?? undefined;
-}
+/** The C helper, if it was built here. */
+export const nativeHelper = builtProgram(NATIVE_HELPER);
 
 /** A helper process and how to talk to it. */
 interface Helper {

@@ -1,5 +1,6 @@
-import { accessSync, constants, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { builtProgram } from './builtProgram';
 import { JOB_FILES } from './jobDir';
 import { withStage, type StagedSandbox } from './sandbox';
 
@@ -119,20 +120,8 @@ export const SUPERVISOR_NAME = 'ledgerflow-job';
 
 /** Where `npm run build` puts the C supervisor (scripts/build-native.js). */
 const NATIVE = join(__dirname, 'ledgerflow-job');
-let native: string | null | undefined;
-
-/** The C supervisor, if it was built here (looked for once). */
-export function nativeSupervisor(): string | undefined {
-  if (native === undefined) {
-    try {
-      accessSync(NATIVE, constants.X_OK);
-      native = NATIVE;
-    } catch {
-      native = null;
-    }
-  }
-  return native ?? undefined;
-}
+/** The C supervisor, if it was built here. */
+export const nativeSupervisor = builtProgram(NATIVE);
 
 /** How the supervisor is started: its program and arguments. */
 export interface SupervisorCommand {
