@@ -12,7 +12,7 @@ import {
   type ScheduleRun,
   type ScheduleState,
 } from '../src/core/schedules/schedule';
-import { parseNcrontab } from '../src/time/ncrontab';
+import { storedNcrontab } from '../src/time/ncrontab';
 import { call } from './activities/define';
 import { scheduleTick } from './activities/schedules';
 import { nowIso, withRetries } from './retry';
@@ -40,7 +40,7 @@ export function* scheduleOrchestrator(context: OrchestrationContext): Generator<
   const waits: Task[] = [control];
   const updated = definition.trigger === undefined ? undefined : context.df.waitForExternalEvent(SCHEDULE_EVENTS.datasetUpdated);
   if (updated !== undefined) waits.push(updated);
-  const cron = definition.schedule === undefined || !definition.enabled ? undefined : parseNcrontab(definition.schedule);
+  const cron = definition.schedule === undefined || !definition.enabled ? undefined : storedNcrontab(definition.schedule);
   const due = cron?.nextAfter(new Date(state.lastTick ?? definition.createdAt));
   const timer = due === undefined ? undefined : context.df.createTimer(due);
   if (timer !== undefined) waits.push(timer);

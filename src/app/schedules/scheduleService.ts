@@ -16,7 +16,7 @@ import {
 import { datasetIdsOf, parseWorkflowSpec } from '../../core/workflow/spec';
 import type { Logger } from '../../observability/logger';
 import type { Ledger } from '../../ports/ledger';
-import { parseNcrontab } from '../../time/ncrontab';
+import { storedNcrontab } from '../../time/ncrontab';
 import type { RunControl, RunRecord } from '../workflows/runControl';
 import { runStatus } from './tick';
 
@@ -233,9 +233,9 @@ export class ScheduleService {
     );
     const nextRunAt =
       d.schedule !== undefined && d.enabled
-        ? parseNcrontab(d.schedule)
-            .nextAfter(new Date(p.lastTick ?? d.createdAt))
-            .toISOString()
+        ? (storedNcrontab(d.schedule)
+            ?.nextAfter(new Date(p.lastTick ?? d.createdAt))
+            .toISOString() ?? null)
         : null;
     return {
       id: d.id,
