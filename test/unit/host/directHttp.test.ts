@@ -127,3 +127,37 @@ test('HTTP invocations the host does not do directly: no convertReturn (a stream
   assert.equal(invokeDirectly(direct, fn('answers'), input('POST', '{}'), 'x', { client: { bytes: Buffer.from('x') } }), undefined);
   assert.equal(invokeDirectly(direct, fn('answers'), input('POST', '{}'), 'x', { other: CLIENT }), undefined);
 });
+
+test("a direct HTTP invocation's body is the request's bytes in a buffer of their own, never a view of what shares its memory", async () => {
+  await seen(viaModel, 'answers', input('POST', '{}'), null, 'warm');
+  // As the host's readBody hands over a body that came in one chunk: a view into a larger
+  // buffer that also holds another request's bytes.
+  const shared = Buffer.from('another-request-secret{"mine":1}');
+  const body = shared.subarray('another-request-secret'.length);
+  const inv: InvocationInput = {
+    trigger: toRpcHttpRequest({
+      method: 'POST',
+      url: 'http://localhost:7071/api/answers/n',
+      headers: { 'content-type': 'application/json' },
+      body,
+      params: { name: 'n' },
+    }),
+    convertReturn: plainHttpResponse,
+  };
+  const read: Array<(r: HttpRequest) => Promise<ArrayBufferLike>> = [
+    async (r) => (await r.arrayBuffer()) as ArrayBufferLike,
+    async (r) => ((await r.body?.getReader().read())?.value as Uint8Array).buffer,
+    async (r) => (await r.blob().then((b) => b.arrayBuffer())) as ArrayBufferLike,
+  ];
+  for (const how of read) {
+    let got: ArrayBufferLike | undefined;
+    fixture.look.at = async (request) => {
+      got = await how(request);
+      return null;
+    };
+    const direct_ = invokeDirectly(direct, fn('answers'), inv, 'iso', { client: CLIENT });
+    assert.ok(direct_, 'the direct path is taken');
+    await direct_;
+    assert.equal(Buffer.from(got as ArrayBuffer).toString(), '{"mine":1}');
+  }
+});
