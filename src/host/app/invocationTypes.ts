@@ -18,6 +18,12 @@ export interface InvocationInput {
    */
   readonly inspectResult?: (result: unknown) => void;
   /**
+   * Called with the trigger's value once the handler (and the hooks after it) has settled:
+   * the caller may empty it (the durable extension drops an orchestrator's history, which
+   * the SDK keeps reachable until a full GC: src/durable/triggerInput.ts).
+   */
+  readonly releaseTrigger?: (value: unknown) => void;
+  /**
    * The `$return` binding's typed data for the handler's result, as the programming model
    * would make it, when the caller knows that conversion (the HTTP trigger, for a plain
    * response init); NOT_PLAIN leaves it to the model. Used only when `$return` is the
