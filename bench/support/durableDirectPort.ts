@@ -2,7 +2,7 @@ import { InvocationContext } from '@azure/functions';
 import type { EntityHandler, OrchestrationHandler } from 'durable-functions';
 import { tagActions } from '../../src/durable/actions';
 import type { FunctionPort } from '../../src/durable/ports';
-import { releaseHistory } from '../../src/durable/triggerInput';
+import { releaseEpisode } from '../../src/durable/triggerInput';
 
 // The SDK's own wrapper for orchestrator handlers (what df.app.orchestration registers).
 const { createOrchestrator, createEntityFunction } = require('durable-functions/lib/src/util/testingUtils') as {
@@ -34,7 +34,7 @@ export function directPort(
       try {
         return JSON.parse(JSON.stringify(tagActions(await handler(trigger, ctx))));
       } finally {
-        releaseHistory(trigger);
+        releaseEpisode(trigger, ctx);
       }
     },
     async runActivity(name: string, inputJson: string) {

@@ -9,7 +9,7 @@ import { installInProcessClient } from './inProcessClient';
 import type { FunctionPort } from './ports';
 import { DurableStore } from './store';
 import { loadOrCreateSystemKey, newSecret } from './systemKey';
-import { releaseHistory } from './triggerInput';
+import { releaseEpisode } from './triggerInput';
 import { PARSED_ONCE } from '../core/once';
 
 /**
@@ -76,7 +76,7 @@ export function durableExtension(): HostExtension {
           const result = await ctx.invoke(find(orchestrators, 'orchestrator', name), {
             trigger: { json: triggerJson },
             inspectResult: tagActions,
-            releaseTrigger: releaseHistory,
+            release: releaseEpisode,
           });
           return typedValue(result.returnValue);
         },

@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { releaseHistory } from '../../../src/durable/triggerInput';
+import { releaseEpisode } from '../../../src/durable/triggerInput';
 
-test('releaseHistory empties the trigger history in place and leaves everything else', () => {
+test("releaseEpisode empties the trigger's history in place and drops the context's df, and nothing else", () => {
   const history = [{ EventType: 12 }, { EventType: 0 }];
   const trigger = { history, input: { a: 1 }, instanceId: 'i1' };
-  releaseHistory(trigger);
+  const context = { df: { state: history }, invocationId: 'x' };
+  releaseEpisode(trigger, context);
   assert.equal(trigger.history, history);
   assert.deepEqual(trigger, { history: [], input: { a: 1 }, instanceId: 'i1' });
-  // Values that are not a trigger input (a host may hand any trigger's value) are left alone.
-  for (const value of [undefined, null, 7, 'text', { history: 'not a list' }]) assert.doesNotThrow(() => releaseHistory(value));
+  assert.deepEqual(context, { invocationId: 'x' });
+  // Values that are not an episode's (a host may hand any trigger's value) are left alone.
+  for (const value of [undefined, null, 7, 'text', { history: 'not a list' }]) assert.doesNotThrow(() => releaseEpisode(value, value));
 });

@@ -169,14 +169,14 @@ test('an orchestrator episode: the same state back from the SDK', async () => {
   assert.deepEqual(state.output, [6, 'i1', false]);
 });
 
-test('releaseTrigger gets the value the handler was given, once it has returned or thrown, both ways', async () => {
+test('release gets the trigger value and context the handler was given, once it has returned or thrown, both ways', async () => {
   for (const error of [undefined, new Error('boom')]) {
-    const released: { value: unknown; handled: number }[] = [];
+    const released: { trigger: unknown; context: unknown; handled: number }[] = [];
     const input: InvocationInput = {
       trigger: { json: '{"history":[{"EventType":12}]}' },
-      releaseTrigger: (value) => void released.push({ value, handled: fixture.seen.length }),
+      release: (trigger, context) => void released.push({ trigger, context, handled: fixture.seen.length }),
     };
-    const seen: unknown[] = [];
+    const seen: (Seen | undefined)[] = [];
     for (const invoke of [() => invokeFunction(viaModel, fn('returns'), input, 'r-1'), () => invokeDirectly(direct, fn('returns'), input, 'r-2', undefined)]) {
       fixture.seen.length = 0;
       fixture.next.value = 1;
@@ -186,11 +186,12 @@ test('releaseTrigger gets the value the handler was given, once it has returned 
       } finally {
         delete fixture.next.error;
       }
-      seen.push(fixture.seen[0]?.input);
+      seen.push(fixture.seen[0]);
     }
     assert.equal(released.length, 2);
     released.forEach((r, i) => {
-      assert.equal(r.value, seen[i]);
+      assert.equal(r.trigger, seen[i]?.input);
+      assert.equal(r.context, seen[i]?.context);
       assert.equal(r.handled, 1);
     });
   }
