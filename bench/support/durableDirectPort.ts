@@ -2,6 +2,7 @@ import { InvocationContext } from '@azure/functions';
 import type { EntityHandler, OrchestrationHandler } from 'durable-functions';
 import { tagActions } from '../../src/durable/actions';
 import type { FunctionPort } from '../../src/durable/ports';
+import { releaseEpisode } from '../../src/durable/triggerInput';
 
 // The SDK's own wrapper for orchestrator handlers (what df.app.orchestration registers).
 const { createOrchestrator, createEntityFunction } = require('durable-functions/lib/src/util/testingUtils') as {
@@ -29,8 +30,12 @@ export function directPort(
       const handler = handlers.get(name);
       if (!handler) throw new Error(`no orchestrator ${name}`);
       const ctx = new InvocationContext({ functionName: name, invocationId: 'test', logHandler: () => undefined });
-      const result = await handler(JSON.parse(triggerJson), ctx);
-      return JSON.parse(JSON.stringify(tagActions(result)));
+      const trigger: unknown = JSON.parse(triggerJson);
+      try {
+        return JSON.parse(JSON.stringify(tagActions(await handler(trigger, ctx))));
+      } finally {
+        releaseEpisode(trigger, ctx);
+      }
     },
     async runActivity(name: string, inputJson: string) {
       const fn = activities[name];

@@ -9,6 +9,7 @@ import { installInProcessClient } from './inProcessClient';
 import type { FunctionPort } from './ports';
 import { DurableStore } from './store';
 import { loadOrCreateSystemKey, newSecret } from './systemKey';
+import { releaseEpisode } from './triggerInput';
 import { PARSED_ONCE } from '../core/once';
 
 /**
@@ -72,7 +73,11 @@ export function durableExtension(): HostExtension {
       const port: FunctionPort = {
         hasOrchestrator: (name) => orchestrators.has(name.toLowerCase()),
         async runOrchestrator(name, triggerJson) {
-          const result = await ctx.invoke(find(orchestrators, 'orchestrator', name), { trigger: { json: triggerJson }, inspectResult: tagActions });
+          const result = await ctx.invoke(find(orchestrators, 'orchestrator', name), {
+            trigger: { json: triggerJson },
+            inspectResult: tagActions,
+            release: releaseEpisode,
+          });
           return typedValue(result.returnValue);
         },
         async runActivity(name, inputJson, instanceId) {

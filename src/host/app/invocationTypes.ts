@@ -18,6 +18,13 @@ export interface InvocationInput {
    */
   readonly inspectResult?: (result: unknown) => void;
   /**
+   * Called once the handler (and the hooks after it) has settled, with the trigger value and
+   * the context the handler was given: what the caller may drop from them (the durable
+   * extension drops an orchestrator episode's history and SDK state, which the SDK keeps
+   * reachable until a full GC: src/durable/triggerInput.ts).
+   */
+  readonly release?: (trigger: unknown, context: unknown) => void;
+  /**
    * The `$return` binding's typed data for the handler's result, as the programming model
    * would make it, when the caller knows that conversion (the HTTP trigger, for a plain
    * response init); NOT_PLAIN leaves it to the model. Used only when `$return` is the

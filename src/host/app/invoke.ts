@@ -45,12 +45,14 @@ async function viaModel(
     retryContext: input.retryContext ?? null,
   };
   const coreCtx = new CoreContext(deps, fn, invocationId, request);
+  let handed: { trigger: unknown; context: unknown } | undefined;
 
   try {
     // @azure/functions answers at once; awaiting a plain value would still cost a promise and a turn.
     const pending = deps.programmingModel.getInvocationModel(coreCtx);
     const model = isPromiseLike(pending) ? await pending : pending;
     const { context, inputs } = await model.getArguments();
+    handed = { trigger: inputs[0], context };
     coreCtx.invocationContext = context;
     learnContextClass(deps.programmingModel, context);
     if (input.trigger.http) learnRequestClass(deps.programmingModel, inputs[0]);
@@ -100,6 +102,7 @@ async function viaModel(
     // what they reach. The trigger payload (an orchestrator's whole history) need not be in it.
     request.inputData = null;
     request.triggerMetadata = null;
+    if (handed !== undefined) input.release?.(handed.trigger, handed.context);
   }
 }
 

@@ -169,6 +169,34 @@ test('an orchestrator episode: the same state back from the SDK', async () => {
   assert.deepEqual(state.output, [6, 'i1', false]);
 });
 
+test('release gets the trigger value and context the handler was given, once it has returned or thrown, both ways', async () => {
+  for (const error of [undefined, new Error('boom')]) {
+    const released: { trigger: unknown; context: unknown; handled: number }[] = [];
+    const input: InvocationInput = {
+      trigger: { json: '{"history":[{"EventType":12}]}' },
+      release: (trigger, context) => void released.push({ trigger, context, handled: fixture.seen.length }),
+    };
+    const seen: (Seen | undefined)[] = [];
+    for (const invoke of [() => invokeFunction(viaModel, fn('returns'), input, 'r-1'), () => invokeDirectly(direct, fn('returns'), input, 'r-2', undefined)]) {
+      fixture.seen.length = 0;
+      fixture.next.value = 1;
+      if (error) fixture.next.error = error;
+      try {
+        await invoke()?.catch((e: unknown) => assert.equal(e, error));
+      } finally {
+        delete fixture.next.error;
+      }
+      seen.push(fixture.seen[0]);
+    }
+    assert.equal(released.length, 2);
+    released.forEach((r, i) => {
+      assert.equal(r.trigger, seen[i]?.input);
+      assert.equal(r.context, seen[i]?.context);
+      assert.equal(r.handled, 1);
+    });
+  }
+});
+
 test('an entity batch: the same state and results back from the SDK', async () => {
   const triggerJson = entityTriggerJson('@counter@c1', '2', [
     { id: 'r1', op: 'add', signal: false, input: '3' },
