@@ -20,10 +20,14 @@ import { median, type BenchModule, type BenchRow } from './types';
  */
 
 const CHAINS = 300;
-/** Before the chain rounds are measured, the direct engine and the host each run one
- * unmeasured round of CHAINS chains: with a single warm-up chain the rounds measured V8
- * still compiling and tiering the host's much larger invocation path (host CPU per
- * orchestration fell ~30% from round 1 to round 4 of the same work, the direct engine's ~20%). */
+/** Before the chain rounds are measured, the direct engine and the host each run the same
+ * WARM_UP_ROUNDS unmeasured rounds of CHAINS chains. One round was not enough for the host:
+ * its much larger invocation path (HTTP, the programming model, the SDK's client) was still
+ * being compiled by V8 in the rounds measured after it: TurboFan on V8's background threads
+ * was 20-35% of the host's CPU there (perf), and host CPU per orchestration fell from
+ * 2.0-3.1 ms after one round to 1.3-1.5 ms after four, while the direct engine's stayed at
+ * 0.8-1.2 ms (both warmed up alike; the host's start is measured by its own row). */
+const WARM_UP_ROUNDS = 4;
 const warmUpChains = (): number[] => Array.from({ length: CHAINS }, (_, i) => i);
 const SEQUENTIAL = 100;
 const ROUNDS = 3;
@@ -233,7 +237,7 @@ export async function run(): Promise<BenchRow[]> {
   const chainsDirectMainCpu: number[] = [];
   const fanDirectCpu: number[] = [];
   await withEngine(async (engine) => {
-    await runToCompletion(engine, 'chain3', warmUpChains());
+    for (let round = 0; round < WARM_UP_ROUNDS; round++) await runToCompletion(engine, 'chain3', warmUpChains());
     const { engine: ms, base } = await paired(
       () =>
         withCpu(ownCpuMs, chainsDirectCpu, () =>
@@ -313,7 +317,7 @@ export async function run(): Promise<BenchRow[]> {
     });
   }
   await viaHost(async (start, waitAll, hostCpuMs, hostMainThreadCpuMs, post) => {
-    await waitAll(await Promise.all(warmUpChains().map((i) => start('chain3', i))));
+    for (let round = 0; round < WARM_UP_ROUNDS; round++) await waitAll(await Promise.all(warmUpChains().map((i) => start('chain3', i))));
     const chainsHostCpu: number[] = [];
     const chainsHostMainCpu: number[] = [];
     const chainsClientCpu: number[] = [];

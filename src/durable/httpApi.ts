@@ -235,7 +235,10 @@ export function createHttpApi(options: HttpApiOptions): DurableHttpApi {
 
   async function route(req: DurableApiRequest, url: URL, below: string): Promise<Reply> {
     const path = below.replace(/\/+$/, '');
-    const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+    // push, not map: see src/host/http/httpTrigger.ts (map's result changes its array map
+    // once TurboFan inlines it, and this function's code was thrown away for it).
+    const parts: string[] = [];
+    for (const s of path.split('/')) if (s !== '') parts.push(decodeURIComponent(s));
     const method = req.method;
     const q = query(url);
     // One task hub per host: another hub's instances are not here (Azure reads that hub's store).

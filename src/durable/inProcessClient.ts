@@ -98,10 +98,14 @@ const unlimited = (v: unknown): boolean => v === undefined || v === null || v ==
 
 /** Whether `config` is a request this answer reproduces exactly. */
 function takes(config: AxiosConfig, rpcBaseUrl: string): config is AxiosConfig & { url: string } {
+  return typeof config.url === 'string' && config.url.startsWith(rpcBaseUrl) && plainBody(config.data) && plainOptions(config);
+}
+
+const plainBody = (data: unknown): boolean => data === undefined || data === null || typeof data === 'string';
+
+/** Whether `config` uses nothing this answer does not reproduce, its url and body aside. */
+function plainOptions(config: AxiosConfig): boolean {
   return (
-    typeof config.url === 'string' &&
-    config.url.startsWith(rpcBaseUrl) &&
-    (config.data === undefined || config.data === null || typeof config.data === 'string') &&
     (config.params === undefined || config.params === null) &&
     (config.responseType === undefined || config.responseType === 'json' || config.responseType === 'text') &&
     !config.timeout &&
@@ -317,7 +321,9 @@ function answerDirectly(axios: AxiosModule, entry: Installed, instance: AxiosIns
     ) {
       return undefined;
     }
-    for (const host of entry.hosts) if (takes({ ...d, url, data }, host.rpcBaseUrl)) return host;
+    // What `takes` checks of the merged config, without copying the defaults on every call.
+    if (!plainBody(data) || !plainOptions(d)) return undefined;
+    for (const host of entry.hosts) if (url.startsWith(host.rpcBaseUrl)) return host;
     return undefined;
   };
   instance.get = (url, config) => {

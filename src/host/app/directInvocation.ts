@@ -168,7 +168,7 @@ export function invokeDirectly(
   }
   let value: unknown;
   let triggerMetadata: Record<string, unknown> | undefined;
-  let inputs: [string, unknown][] = [];
+  const inputs: [string, unknown][] = [];
   try {
     if (plan.http) {
       const Request = requestClassOf(deps.programmingModel);
@@ -176,7 +176,9 @@ export function invokeDirectly(
       if (Request === undefined || !http || Object.keys(input.trigger).length !== 1 || input.convertReturn === undefined) return undefined;
       // `fromRpcTypedData`; the model shows no trigger metadata for HTTP. The trigger first, then the extra inputs, as getArguments.
       value = new Request(deferredInit(http));
-      inputs = extras.map(([name, data]) => [name, fromTypedData(data)]);
+      // push, not map: the loop below sees this array and the empty one of other invocations
+      // alike (map's result is HOLEY once TurboFan inlines it: a "wrong map" deopt here).
+      for (const [name, data] of extras) inputs.push([name, fromTypedData(data)]);
     } else {
       value = fromTypedData(input.trigger);
       triggerMetadata = metadataOf(input.triggerMetadata);

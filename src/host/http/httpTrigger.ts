@@ -59,18 +59,24 @@ export function httpTriggerExtension(options: HttpTriggerOptions): HostExtension
 
   async function handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const rest = url.pathname.slice(prefix.length);
-    let segments: string[];
+    // Arrays made with push, not Array.prototype.map: map's result is PACKED from the builtin
+    // and HOLEY once TurboFan inlines the call, and each such change of an array's map threw
+    // away this handler's optimised code (and all it inlines) once more in chain rounds
+    // (--trace-deopt: "wrong map" here and in matchRoute), to be compiled again.
+    const segments: string[] = [];
+    const lowered: string[] = [];
     try {
-      segments = rest
-        .split('/')
-        .filter((s) => s !== '')
-        .map(decodeURIComponent);
+      for (const s of rest.split('/')) {
+        if (s === '') continue;
+        const segment = decodeURIComponent(s);
+        segments.push(segment);
+        lowered.push(segment.toLowerCase());
+      }
     } catch {
       writeJsonError(res, 400, 'bad_request', 'malformed URL encoding');
       return;
     }
     const method = (req.method ?? 'GET').toUpperCase();
-    const lowered = segments.map((s) => s.toLowerCase());
     // The first route (most specific first) that matches the path and takes the method; the
     // others are only looked at again to list the allowed methods of a 405.
     let hit: { r: HttpRoute; params: Record<string, string> } | undefined;

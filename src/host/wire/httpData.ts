@@ -46,8 +46,10 @@ export function fromRpcHttpResponse(data: RpcTypedData | null | undefined): Outg
   if (!http) return { status: 204, headers: {}, body: Buffer.alloc(0) };
   const status = Number(http.statusCode ?? 200);
   const headers: Record<string, string | string[]> = { ...(http.headers ?? {}) };
-  const cookies = (http.cookies ?? []).map(toSetCookie);
-  if (cookies.length > 0) headers['set-cookie'] = cookies;
+  // The cookies' length is read from the response's own array, not from a map of it (see
+  // httpTrigger.ts: map's result changes its array map once TurboFan inlines it).
+  const cookies = http.cookies ?? [];
+  if (cookies.length > 0) headers['set-cookie'] = cookies.map(toSetCookie);
   return { status: Number.isInteger(status) && status >= 100 && status <= 999 ? status : 500, headers, body: typedDataToBuffer(http.body) };
 }
 

@@ -57,6 +57,12 @@ test('unknown routes are 404 and wrong methods 405, as JSON errors', async () =>
   assert.equal(wrong.status, 405);
   assert.equal(wrong.headers.get('allow'), 'GET, POST, PUT');
   assert.equal(((await json(wrong))['error'] as Record<string, unknown>)['code'], 'method_not_allowed');
+
+  // A segment that does not URI-decode (a cut UTF-8 sequence), and mixed case on a literal route.
+  const malformed = await fetch(`${host.url}/api/items/%E0%A4%A`);
+  assert.equal(malformed.status, 400);
+  assert.equal(((await json(malformed))['error'] as Record<string, unknown>)['code'], 'bad_request');
+  assert.deepEqual(await json(await fetch(`${host.url}/api/ITEMS`)), { list: true });
 });
 
 test('a body over the limit gets 413', async () => {
