@@ -150,12 +150,16 @@ test("a corrupt, truncated or forged cache file is ignored: the answers are Node
   assert.ok(file !== undefined);
   const path = join(dir, file);
   assert.equal(second.hits, 3);
+  // No string in it needs a \u0000 escape, which takes JSON.parse off its fast path.
+  assert.doesNotMatch(readFileSync(path, 'utf8'), /\\u0000/);
   const forged = [
     'not json',
     '{"v":1,"key":',
-    JSON.stringify({ v: 1, key: 'another node', deps: [], prints: [], entries: [[`${dirname(from)}\0pkg`, '/etc/passwd', []]] }),
-    JSON.stringify({ v: 1, key: 5, deps: ['/'], prints: [], entries: [] }),
-    JSON.stringify({ v: 1, key: '', deps: [], prints: [], entries: [[`${dirname(from)}\0pkg`, 'relative/path.js', [7]]] }),
+    JSON.stringify({ v: 2, key: 'another node', deps: [], prints: [], entries: [[dirname(from), 'pkg', '/etc/passwd', []]] }),
+    JSON.stringify({ v: 2, key: 5, deps: ['/'], prints: [], entries: [] }),
+    JSON.stringify({ v: 2, key: '', deps: [], prints: [], entries: [[dirname(from), 'pkg', 'relative/path.js', [7]]] }),
+    // The first version's format, directory and request joined by a NUL.
+    JSON.stringify({ v: 1, key: '', deps: [], prints: [], entries: [[`${dirname(from)}\0pkg`, '/etc/passwd', []]] }),
     JSON.stringify([1, 2, 3]),
   ];
   for (const text of forged) {
