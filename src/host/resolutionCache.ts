@@ -211,8 +211,8 @@ export function installResolutionCache(dir: string, options: ResolutionCacheOpti
   const freshAfterNs = BigInt(Math.floor(performance.timeOrigin - (options.marginMs ?? MARGIN_MS))) * 1_000_000n;
   const extensions = Object.keys(M._extensions).join('\0');
 
-  /** Answers an earlier start wrote (the file and the indices of what it depends on), by
-   * lookup, not yet checked; the paths they depend on and what those were then. */
+  /** Answers an earlier start wrote (its entries as stored), by lookup, not yet checked; the
+   * paths they depend on and what those were then. */
   const stored = new Map<string, unknown[]>();
   let storedDeps: string[] = [];
   let storedPrints: string[] = [];
@@ -221,7 +221,7 @@ export function installResolutionCache(dir: string, options: ResolutionCacheOpti
     if (isStored(read) && read.key === key) {
       ({ deps: storedDeps, prints: storedPrints } = read);
       for (const e of read.entries as unknown[]) {
-        if (Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'string') stored.set(`${e[0]}\0${e[1]}`, e.slice(2));
+        if (Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'string') stored.set(`${e[0]}\0${e[1]}`, e);
       }
     }
   } catch {
@@ -240,7 +240,7 @@ export function installResolutionCache(dir: string, options: ResolutionCacheOpti
     const e = stored.get(lookup);
     if (e === undefined) return undefined;
     stored.delete(lookup);
-    const [answer, ids] = e;
+    const [, , answer, ids] = e;
     if (typeof answer !== 'string' || !isAbsolute(answer) || !Array.isArray(ids) || !ids.every(unchanged)) return undefined;
     known.set(lookup, answer);
     return answer;

@@ -1,16 +1,15 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { startHost, type RunningHost } from '../../src/host/host';
+import type { RunningHost } from '../../src/host/host';
 import { durableExtension } from '../../src/durable/hostExtension';
-import { createLogger } from '../../src/observability/logger';
 import { ledgerflowApp, repoRoot } from '../../bench/support/host';
 import { TOKENS, USERS, type Who } from '../integration/datasets/client';
+import { startInProcessHost } from '../helpers/inProcessApp';
 
 /**
  * Memory after a lease race: many concurrent lease requests on few datasets (most lose with
@@ -24,14 +23,9 @@ import { TOKENS, USERS, type Who } from '../integration/datasets/client';
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
-const appDir = mkdtempSync(join(tmpdir(), 'lf-app-'));
-const dataDir = mkdtempSync(join(tmpdir(), 'lf-data-'));
 let host: RunningHost | undefined;
-after(async () => {
-  await host?.stop();
-  rmSync(appDir, { recursive: true, force: true });
-  rmSync(dataDir, { recursive: true, force: true });
-});
+let stop: (() => Promise<void>) | undefined;
+after(() => stop?.());
 
 const DATASETS = 20;
 /** The reported race: 2,000 lease requests over 20 datasets, all in flight at once. */
@@ -78,27 +72,25 @@ async function settled(): Promise<NodeJS.MemoryUsage> {
 }
 
 test('after a lease race and a GC the heap is within 1.5x of before, RSS within 2x', async (t) => {
-  writeFileSync(join(appDir, 'package.json'), JSON.stringify({ main: ledgerflowApp() }));
-  // The app's own host.json: its routes carry `api/` under an empty route prefix.
-  copyFileSync(join(repoRoot, 'host.json'), join(appDir, 'host.json'));
   const tokens = Object.fromEntries(Object.entries(TOKENS).map(([who, token]) => [token, USERS[who as Who]]));
-  // The app reads its settings from process.env (this process is the host).
-  Object.assign(process.env, {
-    PORT: '0',
-    LEDGERFLOW_DATA_DIR: dataDir,
-    LEDGERFLOW_TOKENS: JSON.stringify(tokens),
-    LEDGER: 'embedded',
-    KEY_STORE: 'file',
-    STORAGE: 'local',
-    COMPUTE: 'local',
-    // 2,000 request lines would bury the test's output.
-    LOG_LEVEL: 'warn',
-  });
-  host = await startHost({
-    appDir,
+  ({ host, stop } = await startInProcessHost(ledgerflowApp(), {
+    // The app's own host.json: its routes carry `api/` under an empty route prefix.
+    hostJson: JSON.parse(readFileSync(join(repoRoot, 'host.json'), 'utf8')),
+    // The app reads its settings from process.env (this process is the host).
+    env: (dataDir) =>
+      Object.assign(process.env, {
+        PORT: '0',
+        LEDGERFLOW_DATA_DIR: dataDir,
+        LEDGERFLOW_TOKENS: JSON.stringify(tokens),
+        LEDGER: 'embedded',
+        KEY_STORE: 'file',
+        STORAGE: 'local',
+        COMPUTE: 'local',
+        // 2,000 request lines would bury the test's output.
+        LOG_LEVEL: 'warn',
+      }),
     extensions: [durableExtension()],
-    logger: createLogger({ level: 'silent' }),
-  });
+  }));
   const ids: string[] = [];
   for (let i = 0; i < DATASETS; i++) {
     const r = await call('alice', 'POST', '/datasets', { name: `race-${i}`, files: { 'a.txt': 'a' } });

@@ -1,30 +1,18 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startHost, type RunningHost } from '../../../src/host/host';
-import { createLogger } from '../../../src/observability/logger';
+import type { RunningHost } from '../../../src/host/host';
 import { fixtureApp } from '../../../bench/support/host';
+import { startInProcessHost } from '../../helpers/inProcessApp';
 
 // In-process host: functions/http/jsonRoute.ts and errorResponse.ts over real HTTP.
 let host: RunningHost;
-let appDir: string;
-let dataDir: string;
+let stop: () => Promise<void>;
 
 before(async () => {
-  appDir = mkdtempSync(join(tmpdir(), 'lf-app-'));
-  dataDir = mkdtempSync(join(tmpdir(), 'lf-data-'));
-  writeFileSync(join(appDir, 'package.json'), JSON.stringify({ main: fixtureApp('jsonroutes') }));
   // As the ledgerflow app's host.json: jsonRoute puts its routes under `api/` itself.
-  writeFileSync(join(appDir, 'host.json'), JSON.stringify({ version: '2.0', extensions: { http: { routePrefix: '' } } }));
-  host = await startHost({ appDir, env: { PORT: '0', LEDGERFLOW_DATA_DIR: dataDir }, logger: createLogger({ level: 'silent' }) });
+  ({ host, stop } = await startInProcessHost(fixtureApp('jsonroutes'), { hostJson: { version: '2.0', extensions: { http: { routePrefix: '' } } } }));
 });
-after(async () => {
-  await host.stop();
-  rmSync(appDir, { recursive: true, force: true });
-  rmSync(dataDir, { recursive: true, force: true });
-});
+after(() => stop());
 
 const post = (body: string) => fetch(`${host.url}/api/widgets`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
 

@@ -1,19 +1,15 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startHost, type RunningHost } from '../../../src/host/host';
+import type { RunningHost } from '../../../src/host/host';
 import type { HostExtension, RegisteredFunction } from '../../../src/host/extension';
-import { createLogger } from '../../../src/observability/logger';
 import { fixtureApp } from '../../../bench/support/host';
+import { startInProcessHost } from '../../helpers/inProcessApp';
 
 // In-process: the test inspects what the host received through `@azure/functions-core`
 // when an app registered functions with the real `@azure/functions` package.
 
 let host: RunningHost;
-let appDir: string;
-let dataDir: string;
+let stop: () => Promise<void>;
 const startedWith: RegisteredFunction[] = [];
 
 /** A stand-in for engines like the durable one: its own trigger and input binding types,
@@ -39,21 +35,12 @@ const customExtension: HostExtension = {
 };
 
 before(async () => {
-  appDir = mkdtempSync(join(tmpdir(), 'lf-app-'));
-  dataDir = mkdtempSync(join(tmpdir(), 'lf-data-'));
-  writeFileSync(join(appDir, 'package.json'), JSON.stringify({ main: fixtureApp('metadata') }));
-  host = await startHost({
-    appDir,
-    env: { PORT: '0', LEDGERFLOW_DATA_DIR: dataDir, NIGHTLY_SCHEDULE: '0 30 2 * * *' },
+  ({ host, stop } = await startInProcessHost(fixtureApp('metadata'), {
+    env: (dataDir) => ({ PORT: '0', LEDGERFLOW_DATA_DIR: dataDir, NIGHTLY_SCHEDULE: '0 30 2 * * *' }),
     extensions: [customExtension],
-    logger: createLogger({ level: 'silent' }),
-  });
+  }));
 });
-after(async () => {
-  await host.stop();
-  rmSync(appDir, { recursive: true, force: true });
-  rmSync(dataDir, { recursive: true, force: true });
-});
+after(() => stop());
 
 const fn = (name: string) => {
   const found = host.context.getFunction(name);
