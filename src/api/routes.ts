@@ -13,7 +13,7 @@ import * as s from './schemas';
  * the triggers in functions/ take their validation schemas from the same entries, so a
  * route's contract is written once.
  *
- * Its schema fields are getters: a route's schemas are built when it first validates a
+ * Its schema fields are getters (`route`): a route's schemas are built when it validates a
  * request (or the OpenAPI document is built), and the app's entry loads the modules that
  * hold them on first use too (src/loading/deferredModules.ts); building them all was about a
  * twentieth of a host start, spent before the first request of any kind.
@@ -109,595 +109,472 @@ const alreadyDecided = (): ApiResponse => ({
   schema: s.errorBody,
 });
 
+type SchemaField = 'params' | 'query' | 'body' | 'responses';
+const schemaFields: ReadonlySet<string> = new Set<SchemaField>(['params', 'query', 'body', 'responses']);
+
+/** A route as the table writes it: each schema field is the function that builds it. */
+type WrittenRoute = Omit<ApiRoute, SchemaField> & {
+  readonly params?: () => z.ZodObject;
+  readonly query?: () => z.ZodObject;
+  readonly body?: () => z.ZodType;
+  readonly responses: () => Readonly<Record<number, ApiResponse>>;
+};
+type BuiltRoute<W> = { readonly [K in keyof W]: K extends SchemaField ? (W[K] extends () => infer V ? V : never) : W[K] };
+
+/** The route with each schema field a getter over its function, so it is built when read. */
+function route<const W extends WrittenRoute>(written: W): BuiltRoute<W> {
+  const built: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(written)) {
+    if (schemaFields.has(key)) Object.defineProperty(built, key, { get: value as () => unknown, enumerable: true });
+    else built[key] = value;
+  }
+  return built as BuiltRoute<W>;
+}
+
 export const routes = {
-  health: {
+  health: route({
     name: 'health',
     method: 'GET',
     path: 'health',
     tag: 'platform',
     auth: 'none',
     summary: 'Liveness and the adapters in use',
-    query: noQuery,
-    get responses() {
-      return { 200: { description: 'the platform is up', schema: s.health } };
-    },
-  },
-  openapi: {
+    query: () => noQuery,
+    responses: () => ({ 200: { description: 'the platform is up', schema: s.health } }),
+  }),
+  openapi: route({
     name: 'openapi',
     method: 'GET',
     path: 'openapi.json',
     tag: 'platform',
     auth: 'none',
     summary: 'This document',
-    query: noQuery,
-    get responses() {
-      return { 200: { description: 'the OpenAPI 3.1 document of the API', contentType: 'application/json' } };
-    },
-  },
-  me: {
+    query: () => noQuery,
+    responses: () => ({ 200: { description: 'the OpenAPI 3.1 document of the API', contentType: 'application/json' } }),
+  }),
+  me: route({
     name: 'me',
     method: 'GET',
     path: 'me',
     tag: 'platform',
     auth: 'user',
     summary: 'Who the caller is: the user and organization its credential names (the web console shows it and offers what that organization may do)',
-    query: noQuery,
-    get responses() {
-      return { 200: { description: 'the caller', schema: s.identity } };
-    },
-  },
-  datasetsRegister: {
+    query: () => noQuery,
+    responses: () => ({ 200: { description: 'the caller', schema: s.identity } }),
+  }),
+  datasetsRegister: route({
     name: 'datasetsRegister',
     method: 'POST',
     path: 'datasets',
     tag: 'datasets',
     auth: 'user',
     summary: "Register a dataset owned by the caller's organization",
-    get body() {
-      return registerBody;
-    },
-    get responses() {
-      return { 201: { description: 'registered', schema: s.dataset } };
-    },
-  },
-  datasetsList: {
+    body: () => registerBody,
+    responses: () => ({ 201: { description: 'registered', schema: s.dataset } }),
+  }),
+  datasetsList: route({
     name: 'datasetsList',
     method: 'GET',
     path: 'datasets',
     tag: 'datasets',
     auth: 'user',
     summary: 'List datasets with their lease state',
-    get query() {
-      return listQuery;
-    },
-    get responses() {
-      return { 200: { description: 'a page of datasets', schema: s.datasetPage } };
-    },
-  },
-  datasetsGet: {
+    query: () => listQuery,
+    responses: () => ({ 200: { description: 'a page of datasets', schema: s.datasetPage } }),
+  }),
+  datasetsGet: route({
     name: 'datasetsGet',
     method: 'GET',
     path: 'datasets/{id}',
     tag: 'datasets',
     auth: 'user',
     summary: 'Read a dataset',
-    get params() {
-      return datasetParams();
-    },
-    get responses() {
-      return { 200: { description: 'the dataset', schema: s.dataset }, 404: notFound(), 410: gone() };
-    },
-  },
-  datasetsUpdate: {
+    params: () => datasetParams(),
+    responses: () => ({ 200: { description: 'the dataset', schema: s.dataset }, 404: notFound(), 410: gone() }),
+  }),
+  datasetsUpdate: route({
     name: 'datasetsUpdate',
     method: 'PATCH',
     path: 'datasets/{id}',
     tag: 'datasets',
     auth: 'user',
     summary: 'Update name, description or policy (owner only)',
-    get params() {
-      return datasetParams();
-    },
-    get body() {
-      return updateBody;
-    },
-    get responses() {
-      return {
-        200: { description: 'the updated dataset', schema: s.dataset },
-        403: forbidden('the caller does not own the dataset'),
-        404: notFound(),
-        410: gone(),
-      };
-    },
-  },
-  datasetsDelete: {
+    params: () => datasetParams(),
+    body: () => updateBody,
+    responses: () => ({
+      200: { description: 'the updated dataset', schema: s.dataset },
+      403: forbidden('the caller does not own the dataset'),
+      404: notFound(),
+      410: gone(),
+    }),
+  }),
+  datasetsDelete: route({
     name: 'datasetsDelete',
     method: 'DELETE',
     path: 'datasets/{id}',
     tag: 'datasets',
     auth: 'user',
     summary: 'Delete a dataset and purge its key (owner only)',
-    get params() {
-      return datasetParams();
-    },
-    get responses() {
-      return {
-        200: { description: 'deleted; cryptoShred tells whether the key was purged', schema: s.deletedDataset },
-        403: forbidden('the caller does not own the dataset'),
-        404: notFound(),
-        410: gone(),
-      };
-    },
-  },
-  datasetsTree: {
+    params: () => datasetParams(),
+    responses: () => ({
+      200: { description: 'deleted; cryptoShred tells whether the key was purged', schema: s.deletedDataset },
+      403: forbidden('the caller does not own the dataset'),
+      404: notFound(),
+      410: gone(),
+    }),
+  }),
+  datasetsTree: route({
     name: 'datasetsTree',
     method: 'GET',
     path: 'datasets/{id}/tree',
     tag: 'datasets',
     auth: 'user',
     summary: 'List the files of a dataset (owner or current lease holder)',
-    get params() {
-      return datasetParams();
-    },
-    get query() {
-      return treeQuery;
-    },
-    get responses() {
-      return { 200: { description: 'a page of files', schema: s.treePage }, 403: forbidden('neither owner nor lease holder'), 404: notFound(), 410: gone() };
-    },
-  },
-  datasetsPushFiles: {
+    params: () => datasetParams(),
+    query: () => treeQuery,
+    responses: () => ({
+      200: { description: 'a page of files', schema: s.treePage },
+      403: forbidden('neither owner nor lease holder'),
+      404: notFound(),
+      410: gone(),
+    }),
+  }),
+  datasetsPushFiles: route({
     name: 'datasetsPushFiles',
     method: 'PUT',
     path: 'datasets/{id}/files',
     tag: 'datasets',
     auth: 'user',
     summary: 'Add a new content version (owner only), recorded on the ledger as dataset-updated',
-    get params() {
-      return datasetParams();
-    },
-    get body() {
-      return pushBody;
-    },
-    get responses() {
-      return {
-        200: { description: 'the dataset at its new version, with its content hash', schema: s.dataset },
-        403: forbidden('the caller does not own the dataset'),
-        404: notFound(),
-        409: { description: 'another push took this version number first; push again', schema: s.errorBody },
-        410: gone(),
-      };
-    },
-  },
-  datasetsHistory: {
+    params: () => datasetParams(),
+    body: () => pushBody,
+    responses: () => ({
+      200: { description: 'the dataset at its new version, with its content hash', schema: s.dataset },
+      403: forbidden('the caller does not own the dataset'),
+      404: notFound(),
+      409: { description: 'another push took this version number first; push again', schema: s.errorBody },
+      410: gone(),
+    }),
+  }),
+  datasetsHistory: route({
     name: 'datasetsHistory',
     method: 'GET',
     path: 'datasets/{id}/history',
     tag: 'datasets',
     auth: 'user',
     summary: 'The ledger history of a dataset',
-    get params() {
-      return datasetParams();
-    },
-    get responses() {
-      return { 200: { description: 'every transaction that touched the dataset, oldest first', schema: s.history }, 404: notFound(), 410: gone() };
-    },
-  },
-  leasesTake: {
+    params: () => datasetParams(),
+    responses: () => ({ 200: { description: 'every transaction that touched the dataset, oldest first', schema: s.history }, 404: notFound(), 410: gone() }),
+  }),
+  leasesTake: route({
     name: 'leasesTake',
     method: 'POST',
     path: 'datasets/{id}/lease',
     tag: 'leases',
     auth: 'user',
     summary: 'Take the lease of a dataset',
-    get params() {
-      return datasetParams();
-    },
-    get body() {
-      return leaseBody;
-    },
-    get responses() {
-      return {
-        201: { description: 'leased', schema: s.leaseTaken },
-        404: notFound(),
-        410: gone(),
-        409: { description: 'lease_held: another holder has it; the error carries holder and expiresAt', schema: s.errorBody },
-      };
-    },
-  },
-  leasesRelease: {
+    params: () => datasetParams(),
+    body: () => leaseBody,
+    responses: () => ({
+      201: { description: 'leased', schema: s.leaseTaken },
+      404: notFound(),
+      410: gone(),
+      409: { description: 'lease_held: another holder has it; the error carries holder and expiresAt', schema: s.errorBody },
+    }),
+  }),
+  leasesRelease: route({
     name: 'leasesRelease',
     method: 'DELETE',
     path: 'datasets/{id}/lease',
     tag: 'leases',
     auth: 'user',
     summary: 'Release a lease (holder or owner)',
-    get params() {
-      return datasetParams();
-    },
-    get responses() {
-      return { 204: { description: 'released' }, 403: forbidden('neither holder nor owner'), 404: notFound(), 410: gone() };
-    },
-  },
-  workflowsSubmit: {
+    params: () => datasetParams(),
+    responses: () => ({ 204: { description: 'released' }, 403: forbidden('neither holder nor owner'), 404: notFound(), 410: gone() }),
+  }),
+  workflowsSubmit: route({
     name: 'workflowsSubmit',
     method: 'POST',
     path: 'workflows',
     tag: 'workflows',
     auth: 'user',
     summary: 'Submit a workflow run',
-    get body() {
-      return submitBodySchema;
-    },
+    body: () => submitBodySchema,
     rawBody: { contentType: 'application/yaml', description: 'the workflow.yaml text alone (no code files)' },
-    get responses() {
-      return {
-        202: { description: 'accepted; poll statusUrl', schema: s.workflowAccepted },
-        403: forbidden('the workflow mounts a dataset the caller has not leased (details name each volume)'),
-      };
-    },
-  },
-  workflowsList: {
+    responses: () => ({
+      202: { description: 'accepted; poll statusUrl', schema: s.workflowAccepted },
+      403: forbidden('the workflow mounts a dataset the caller has not leased (details name each volume)'),
+    }),
+  }),
+  workflowsList: route({
     name: 'workflowsList',
     method: 'GET',
     path: 'workflows',
     tag: 'workflows',
     auth: 'user',
     summary: "Runs of the caller's organization, newest first",
-    get query() {
-      return workflowListQuery;
-    },
-    get responses() {
-      return { 200: { description: 'a page of runs', schema: s.workflowPage } };
-    },
-  },
-  workflowsGet: {
+    query: () => workflowListQuery,
+    responses: () => ({ 200: { description: 'a page of runs', schema: s.workflowPage } }),
+  }),
+  workflowsGet: route({
     name: 'workflowsGet',
     method: 'GET',
     path: 'workflows/{id}',
     tag: 'workflows',
     auth: 'user',
     summary: 'Status of a run and of each job',
-    get params() {
-      return workflowParams();
-    },
-    get responses() {
-      return { 200: { description: 'the run', schema: s.workflowView }, 404: workflowNotFound() };
-    },
-  },
-  workflowsCancel: {
+    params: () => workflowParams(),
+    responses: () => ({ 200: { description: 'the run', schema: s.workflowView }, 404: workflowNotFound() }),
+  }),
+  workflowsCancel: route({
     name: 'workflowsCancel',
     method: 'POST',
     path: 'workflows/{id}/cancel',
     tag: 'workflows',
     auth: 'user',
     summary: 'Stop a run; cleanup follows',
-    get params() {
-      return workflowParams();
-    },
-    get responses() {
-      return {
-        202: { description: 'cancel requested', schema: s.workflowCanceling },
-        404: workflowNotFound(),
-        409: { description: 'the run has already finished', schema: s.errorBody },
-      };
-    },
-  },
-  workflowsDelete: {
+    params: () => workflowParams(),
+    responses: () => ({
+      202: { description: 'cancel requested', schema: s.workflowCanceling },
+      404: workflowNotFound(),
+      409: { description: 'the run has already finished', schema: s.errorBody },
+    }),
+  }),
+  workflowsDelete: route({
     name: 'workflowsDelete',
     method: 'DELETE',
     path: 'workflows/{id}',
     tag: 'workflows',
     auth: 'user',
     summary: 'Purge a finished run now: workspace, logs, durable state, queue messages (the ledger keeps its records)',
-    get params() {
-      return workflowParams();
-    },
-    get responses() {
-      return {
-        200: { description: 'purged', schema: s.workflowDeleted },
-        404: workflowNotFound(),
-        409: { description: 'the run is still running or cleaning up', schema: s.errorBody },
-      };
-    },
-  },
-  workflowsJobLogs: {
+    params: () => workflowParams(),
+    responses: () => ({
+      200: { description: 'purged', schema: s.workflowDeleted },
+      404: workflowNotFound(),
+      409: { description: 'the run is still running or cleaning up', schema: s.errorBody },
+    }),
+  }),
+  workflowsJobLogs: route({
     name: 'workflowsJobLogs',
     method: 'GET',
     path: 'workflows/{id}/jobs/{job}/logs',
     tag: 'workflows',
     auth: 'user',
     summary: "A job's output, whole, from a byte offset (Range), its last lines (tail), its recent lines (since), with times (timestamps)",
-    get params() {
-      return jobLogParams();
-    },
-    get query() {
-      return logQuerySchema;
-    },
-    get responses() {
-      return {
-        200: {
-          description: 'stdout and stderr of the job; with since or timestamps, the chosen lines (a Range is then refused with 400 bad_request)',
-          contentType: 'text/plain',
-        },
-        206: { description: 'the part a Range or tail asked for, placed by Content-Range', contentType: 'text/plain' },
-        403: pendingReview(),
-        404: { description: 'no such workflow or job, or the job has not started', schema: s.errorBody },
-      };
-    },
-  },
-  workflowsFile: {
+    params: () => jobLogParams(),
+    query: () => logQuerySchema,
+    responses: () => ({
+      200: {
+        description: 'stdout and stderr of the job; with since or timestamps, the chosen lines (a Range is then refused with 400 bad_request)',
+        contentType: 'text/plain',
+      },
+      206: { description: 'the part a Range or tail asked for, placed by Content-Range', contentType: 'text/plain' },
+      403: pendingReview(),
+      404: { description: 'no such workflow or job, or the job has not started', schema: s.errorBody },
+    }),
+  }),
+  workflowsFile: route({
     name: 'workflowsFile',
     method: 'GET',
     path: 'workflows/{id}/files/{*path}',
     tag: 'workflows',
     auth: 'user',
     summary: 'A result file from the workflow workspace',
-    get params() {
-      return fileParams();
-    },
-    get responses() {
-      return {
-        200: { description: 'the raw file', contentType: 'application/octet-stream' },
-        403: pendingReview(),
-        404: { description: 'no such workflow or file', schema: s.errorBody },
-      };
-    },
-  },
-  workflowsResults: {
+    params: () => fileParams(),
+    responses: () => ({
+      200: { description: 'the raw file', contentType: 'application/octet-stream' },
+      403: pendingReview(),
+      404: { description: 'no such workflow or file', schema: s.errorBody },
+    }),
+  }),
+  workflowsResults: route({
     name: 'workflowsResults',
     method: 'GET',
     path: 'workflows/{id}/results',
     tag: 'workflows',
     auth: 'user',
     summary: "The run's outputs (files and logs, with sha256) and the owners' review of them, as the ledger recorded them",
-    get params() {
-      return workflowParams();
-    },
-    get responses() {
-      return {
-        200: { description: 'the outputs and their state', schema: s.workflowResults },
-        404: { description: 'no such run visible to the caller (its requester and the reviewing owners see it), or nothing recorded', schema: s.errorBody },
-        409: { description: 'the run has not finished', schema: s.errorBody },
-      };
-    },
-  },
-  workflowsResultsRelease: {
+    params: () => workflowParams(),
+    responses: () => ({
+      200: { description: 'the outputs and their state', schema: s.workflowResults },
+      404: { description: 'no such run visible to the caller (its requester and the reviewing owners see it), or nothing recorded', schema: s.errorBody },
+      409: { description: 'the run has not finished', schema: s.errorBody },
+    }),
+  }),
+  workflowsResultsRelease: route({
     name: 'workflowsResultsRelease',
     method: 'POST',
     path: 'workflows/{id}/results/release',
     tag: 'workflows',
     auth: 'user',
     summary: "Release the outputs for the caller organization's datasets (on the ledger, naming the hash of every output, checked again first)",
-    get params() {
-      return workflowParams();
-    },
-    get responses() {
-      return {
-        200: { description: 'the outputs and their state after the decision', schema: s.workflowResults },
-        403: notResultsReviewer(),
-        404: workflowNotFound(),
-        409: resultsDecided(),
-      };
-    },
-  },
-  workflowsResultsReject: {
+    params: () => workflowParams(),
+    responses: () => ({
+      200: { description: 'the outputs and their state after the decision', schema: s.workflowResults },
+      403: notResultsReviewer(),
+      404: workflowNotFound(),
+      409: resultsDecided(),
+    }),
+  }),
+  workflowsResultsReject: route({
     name: 'workflowsResultsReject',
     method: 'POST',
     path: 'workflows/{id}/results/reject',
     tag: 'workflows',
     auth: 'user',
     summary: 'Reject the outputs (on the ledger): they are never served and are deleted',
-    get params() {
-      return workflowParams();
-    },
-    get body() {
-      return resultsRejectBody;
-    },
-    get responses() {
-      return {
-        200: { description: 'the outputs and their state after the decision', schema: s.workflowResults },
-        403: notResultsReviewer(),
-        404: workflowNotFound(),
-        409: resultsDecided(),
-      };
-    },
-  },
-  workflowsReceipt: {
+    params: () => workflowParams(),
+    body: () => resultsRejectBody,
+    responses: () => ({
+      200: { description: 'the outputs and their state after the decision', schema: s.workflowResults },
+      403: notResultsReviewer(),
+      404: workflowNotFound(),
+      409: resultsDecided(),
+    }),
+  }),
+  workflowsReceipt: route({
     name: 'workflowsReceipt',
     method: 'GET',
     path: 'workflows/{id}/receipt',
     tag: 'workflows',
     auth: 'user',
     summary: 'Every ledger transaction of a run, with its block number; `ledgerflow receipt verify` checks it against the ledger',
-    get params() {
-      return workflowParams();
-    },
-    get responses() {
-      return {
-        200: { description: 'the receipt (no secret, no dataset location)', schema: s.workflowReceipt },
-        404: { description: "no such run visible to the caller (its requester's organization and its datasets' owners see it)", schema: s.errorBody },
-      };
-    },
-  },
-  approvalsList: {
+    params: () => workflowParams(),
+    responses: () => ({
+      200: { description: 'the receipt (no secret, no dataset location)', schema: s.workflowReceipt },
+      404: { description: "no such run visible to the caller (its requester's organization and its datasets' owners see it)", schema: s.errorBody },
+    }),
+  }),
+  approvalsList: route({
     name: 'approvalsList',
     method: 'GET',
     path: 'approvals',
     tag: 'approvals',
     auth: 'user',
     summary: "Approval requests on datasets the caller's organization owns, newest first",
-    get query() {
-      return approvalListQuery;
-    },
-    get responses() {
-      return { 200: { description: 'a page of requests', schema: s.approvalPage } };
-    },
-  },
-  approvalsGet: {
+    query: () => approvalListQuery,
+    responses: () => ({ 200: { description: 'a page of requests', schema: s.approvalPage } }),
+  }),
+  approvalsGet: route({
     name: 'approvalsGet',
     method: 'GET',
     path: 'approvals/{workflowId}',
     tag: 'approvals',
     auth: 'user',
     summary: 'What the run would execute: the YAML and every code file with its sha256 (owners of its datasets, and the requester)',
-    get params() {
-      return approvalParams;
-    },
-    get responses() {
-      return { 200: { description: 'the run under review', schema: s.approvalReview }, 404: approvalNotFound() };
-    },
-  },
-  approvalsFile: {
+    params: () => approvalParams,
+    responses: () => ({ 200: { description: 'the run under review', schema: s.approvalReview }, 404: approvalNotFound() }),
+  }),
+  approvalsFile: route({
     name: 'approvalsFile',
     method: 'GET',
     path: 'approvals/{workflowId}/files/{*path}',
     tag: 'approvals',
     auth: 'user',
     summary: 'One code file of a run under review, as submitted',
-    get params() {
-      return approvalFileParams;
-    },
-    get responses() {
-      return {
-        200: { description: 'the raw file', contentType: 'application/octet-stream' },
-        404: { description: 'no such run visible to the caller, or no such file', schema: s.errorBody },
-      };
-    },
-  },
-  approvalsApprove: {
+    params: () => approvalFileParams,
+    responses: () => ({
+      200: { description: 'the raw file', contentType: 'application/octet-stream' },
+      404: { description: 'no such run visible to the caller, or no such file', schema: s.errorBody },
+    }),
+  }),
+  approvalsApprove: route({
     name: 'approvalsApprove',
     method: 'POST',
     path: 'approvals/{workflowId}/approve',
     tag: 'approvals',
     auth: 'user',
     summary: "Approve the run's requests on the caller organization's datasets (on the ledger)",
-    get params() {
-      return approvalParams;
-    },
-    get body() {
-      return approveBody;
-    },
-    get responses() {
-      return {
-        200: { description: "the caller organization's decided requests", schema: s.approvalDecided },
-        403: notDatasetOwner(),
-        404: approvalNotFound(),
-        409: alreadyDecided(),
-      };
-    },
-  },
-  approvalsReject: {
+    params: () => approvalParams,
+    body: () => approveBody,
+    responses: () => ({
+      200: { description: "the caller organization's decided requests", schema: s.approvalDecided },
+      403: notDatasetOwner(),
+      404: approvalNotFound(),
+      409: alreadyDecided(),
+    }),
+  }),
+  approvalsReject: route({
     name: 'approvalsReject',
     method: 'POST',
     path: 'approvals/{workflowId}/reject',
     tag: 'approvals',
     auth: 'user',
     summary: 'Reject the run (on the ledger): it ends as Rejected and nothing runs',
-    get params() {
-      return approvalParams;
-    },
-    get body() {
-      return rejectBody;
-    },
-    get responses() {
-      return {
-        200: { description: "the caller organization's decided requests", schema: s.approvalDecided },
-        403: notDatasetOwner(),
-        404: approvalNotFound(),
-        409: alreadyDecided(),
-      };
-    },
-  },
-  jobCallback: {
+    params: () => approvalParams,
+    body: () => rejectBody,
+    responses: () => ({
+      200: { description: "the caller organization's decided requests", schema: s.approvalDecided },
+      403: notDatasetOwner(),
+      404: approvalNotFound(),
+      409: alreadyDecided(),
+    }),
+  }),
+  jobCallback: route({
     name: 'jobCallback',
     method: 'POST',
     path: 'callbacks/jobs',
     tag: 'internal',
     auth: 'callback',
     summary: "A compute backend reports that a job attempt ended; the bearer is the attempt's callback token, not a user token",
-    get body() {
-      return completionReportSchema;
-    },
-    get responses() {
-      return { 202: { description: 'accepted (repeated reports are accepted and dropped)', schema: s.callbackAccepted } };
-    },
-  },
-  schedulesCreate: {
+    body: () => completionReportSchema,
+    responses: () => ({ 202: { description: 'accepted (repeated reports are accepted and dropped)', schema: s.callbackAccepted } }),
+  }),
+  schedulesCreate: route({
     name: 'schedulesCreate',
     method: 'POST',
     path: 'schedules',
     tag: 'schedules',
     auth: 'user',
     summary: 'Create a schedule (NCRONTAB) or a data trigger (a dataset version) that submits a workflow',
-    get body() {
-      return createScheduleBody;
-    },
-    get responses() {
-      return {
-        201: { description: 'created', schema: s.schedule },
-        403: forbidden('the caller neither owns nor leases a dataset the workflow mounts or watches'),
-        404: { description: 'a dataset the workflow mounts or watches does not exist', schema: s.errorBody },
-      };
-    },
-  },
-  schedulesList: {
+    body: () => createScheduleBody,
+    responses: () => ({
+      201: { description: 'created', schema: s.schedule },
+      403: forbidden('the caller neither owns nor leases a dataset the workflow mounts or watches'),
+      404: { description: 'a dataset the workflow mounts or watches does not exist', schema: s.errorBody },
+    }),
+  }),
+  schedulesList: route({
     name: 'schedulesList',
     method: 'GET',
     path: 'schedules',
     tag: 'schedules',
     auth: 'user',
     summary: "The caller's organization's schedules, newest first",
-    query: noQuery,
-    get responses() {
-      return { 200: { description: 'the schedules', schema: s.schedulePage } };
-    },
-  },
-  schedulesGet: {
+    query: () => noQuery,
+    responses: () => ({ 200: { description: 'the schedules', schema: s.schedulePage } }),
+  }),
+  schedulesGet: route({
     name: 'schedulesGet',
     method: 'GET',
     path: 'schedules/{id}',
     tag: 'schedules',
     auth: 'user',
     summary: 'Read a schedule with its recorded ticks, newest first',
-    get params() {
-      return scheduleParams();
-    },
-    get responses() {
-      return { 200: { description: 'the schedule', schema: s.schedule }, 404: scheduleNotFound() };
-    },
-  },
-  schedulesUpdate: {
+    params: () => scheduleParams(),
+    responses: () => ({ 200: { description: 'the schedule', schema: s.schedule }, 404: scheduleNotFound() }),
+  }),
+  schedulesUpdate: route({
     name: 'schedulesUpdate',
     method: 'PATCH',
     path: 'schedules/{id}',
     tag: 'schedules',
     auth: 'user',
     summary: 'Enable, disable, rename or reschedule; answers once the schedule has taken the change',
-    get params() {
-      return scheduleParams();
-    },
-    get body() {
-      return patchScheduleBody;
-    },
-    get responses() {
-      return { 200: { description: 'the changed schedule', schema: s.schedule }, 404: scheduleNotFound() };
-    },
-  },
-  schedulesDelete: {
+    params: () => scheduleParams(),
+    body: () => patchScheduleBody,
+    responses: () => ({ 200: { description: 'the changed schedule', schema: s.schedule }, 404: scheduleNotFound() }),
+  }),
+  schedulesDelete: route({
     name: 'schedulesDelete',
     method: 'DELETE',
     path: 'schedules/{id}',
     tag: 'schedules',
     auth: 'user',
     summary: 'Delete a schedule (the runs it submitted are not touched)',
-    get params() {
-      return scheduleParams();
-    },
-    get responses() {
-      return { 204: { description: 'deleted' }, 404: scheduleNotFound() };
-    },
-  },
+    params: () => scheduleParams(),
+    responses: () => ({ 204: { description: 'deleted' }, 404: scheduleNotFound() }),
+  }),
 } as const satisfies Record<string, ApiRoute>;
 
 export const routeTable: readonly ApiRoute[] = Object.values(routes);
