@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from '../../../bench/support/host';
@@ -214,11 +214,24 @@ test('the per-lease expiry timer survives a host restart', async (t) => {
   await canceledFor(run, 'lease expired');
 });
 
-test("with no host running at the lease's end, the job's own time limit still ends it soon after", async (t) => {
+/** The cgroups (v2, or any v1 hierarchy) of the run's job attempts that still exist. */
+function groupsOf(runId: string): string[] {
+  const root = '/sys/fs/cgroup';
+  const parents = [join(root, 'ledgerflow'), ...(existsSync(root) ? readdirSync(root).map((h) => join(root, h, 'ledgerflow')) : [])];
+  return parents.flatMap((parent) => (existsSync(parent) ? readdirSync(parent).filter((name) => name.startsWith(`${runId}.`)) : []));
+}
+
+test("with no host running at the lease's end, the job's own time limit still ends it soon after; the next host cleans up after it", async (t) => {
   const run = await readingRun(15);
   await api.host.stop('SIGKILL');
   assert.ok(processesWith(run.marker).length > 0, 'the job outlived the host');
   const ms = await goneAfter(run.marker, Date.parse(run.expiresAt));
   t.diagnostic(`job gone ${ms} ms after expiresAt, with no host`);
   assert.ok(ms <= (LEASE_BACKSTOP_SECONDS + 5) * 1000, `job gone ${ms} ms after expiresAt, with no host`);
+  // Nobody was left to remove the job's cgroups when it ended (the spawner died with its
+  // host): the next host on the data dir hears of the exit, ends the run and cleans up.
+  api = await DatasetsApi.start(SETTINGS, { dataDir });
+  await eventually(() => (groupsOf(run.runId).length === 0 ? true : undefined), 30_000, "the job's cgroups to be removed");
+  const view = await api.call('alice', 'GET', `/workflows/${run.runId}`);
+  assert.ok(['Failed', 'Canceled'].includes(String(view.body.status)), view.text);
 });
