@@ -62,6 +62,8 @@ export function authRoute<R extends AuthRouteSpec, B = Part<R, 'body'>>(
   handler: AuthHandler<R, NoInfer<B>>,
   options: AuthRouteOptions<B> = {},
 ): void {
+  // One refusing RunControl per route, not one (and its closure) per request.
+  const notBound = options.durable === true ? undefined : notDurable(route.name);
   jsonRoute(route.name, {
     methods: [route.method],
     route: route.path,
@@ -80,7 +82,7 @@ export function authRoute<R extends AuthRouteSpec, B = Part<R, 'body'>>(
       }
       if (problems.length > 0) throw validationError('the request is not valid', problems);
       const svc = await services();
-      const runs = options.durable === true ? durableRunControl(durableClientOf(context)) : notDurable(route.name);
+      const runs = notBound ?? durableRunControl(durableClientOf(context));
       return handler({ request, context, services: svc, caller, params: p, query: q, body: b, runs } as Parameters<AuthHandler<R, B>>[0]);
     },
   });

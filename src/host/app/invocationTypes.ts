@@ -13,6 +13,12 @@ export interface InvocationInput {
   readonly invocationId?: string;
   readonly retryContext?: { retryCount: number; maxRetryCount: number };
   /**
+   * The programming model takes this HTTP trigger's request from the worker's proxy (HTTP
+   * streams), never from `trigger`: no deferred request is made for it, which would be
+   * built and kept for nothing while the invocation runs.
+   */
+  readonly viaProxy?: boolean;
+  /**
    * Sees the handler's return value before the programming model serialises it (the
    * durable extension numbers the SDK's action objects there, so identity survives JSON).
    */

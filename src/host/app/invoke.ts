@@ -35,7 +35,8 @@ async function viaModel(
   invocationId: string,
   extraInputs: InvocationInput['inputs'],
 ): Promise<InvocationResult> {
-  const inputData: RpcParameterBinding[] = [{ name: fn.trigger.name, data: withDeferredRequest(deps.programmingModel, input.trigger) }];
+  const trigger = input.viaProxy === true ? input.trigger : withDeferredRequest(deps.programmingModel, input.trigger);
+  const inputData: RpcParameterBinding[] = [{ name: fn.trigger.name, data: trigger }];
   if (extraInputs !== undefined) for (const [name, data] of Object.entries(extraInputs)) inputData.push({ name, data });
   const request: RpcInvocationRequest = {
     invocationId,

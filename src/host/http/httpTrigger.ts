@@ -179,14 +179,10 @@ async function viaProxy(
   const headers = forwardableHeaders(incoming.headers);
   const triggerMetadata: Record<string, RpcTypedData> = { Headers: { json: JSON.stringify(headers) } };
   for (const [name, value] of Object.entries(incoming.params)) triggerMetadata[name] = { string: value };
-  const trigger = toRpcHttpRequest({
-    method: incoming.method,
-    url: requestUrl(req, ctx.baseUrl),
-    headers: incoming.headers,
-    body: Buffer.alloc(0),
-    params: incoming.params,
-  });
-  const invocation = ctx.invoke(fn, { trigger, triggerMetadata, invocationId });
+  // The model reads the request from the proxy, not from this (bodiless) trigger: the
+  // headers are the forwarded ones already made, and no deferred request is built for it.
+  const trigger: RpcTypedData = { http: { method: incoming.method, url: requestUrl(req, ctx.baseUrl), headers, params: incoming.params } };
+  const invocation = ctx.invoke(fn, { trigger, triggerMetadata, invocationId, viaProxy: true });
   const forwarded = forwardToWorker(proxy, res, {
     invocationId,
     method: incoming.method,

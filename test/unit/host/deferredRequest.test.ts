@@ -166,3 +166,28 @@ test('HTTP invocations through the host hand the model a deferred request', asyn
     globalThis.Request = NativeRequest;
   }
 });
+
+test('an HTTP invocation whose request the model takes from the worker proxy gets its trigger as it is, with no deferred request', async () => {
+  const fn = app.registry.get('reads') as RegisteredFunction;
+  const model = deps.programmingModel;
+  const original = model.getInvocationModel;
+  const handed: unknown[] = [];
+  model.getInvocationModel = function (this: typeof model, coreCtx) {
+    handed.push(coreCtx.request.inputData?.[0]?.data);
+    return original.call(this, coreCtx);
+  };
+  fixture.look.at = (r) => r.json();
+  const trigger = () =>
+    toRpcHttpRequest({ method: 'POST', url: 'http://h/api/reads', headers: { 'content-type': 'application/json' }, body: Buffer.from('{"n":1}'), params: {} });
+  try {
+    // The first invocation teaches the host that the model takes a deferred request.
+    await invokeFunction(deps, fn, { trigger: trigger() });
+    await invokeFunction(deps, fn, { trigger: trigger() });
+    const proxied = trigger();
+    await invokeFunction(deps, fn, { trigger: proxied, viaProxy: true });
+    assert.ok((handed[1] as { http?: { nativeRequest?: unknown } }).http?.nativeRequest instanceof DeferredRequest, 'deferred without the proxy');
+    assert.equal(handed[2], proxied);
+  } finally {
+    model.getInvocationModel = original;
+  }
+});
