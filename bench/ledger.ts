@@ -5,10 +5,12 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { generateKeyPairSync } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
+import { connect, hash } from '@hyperledger/fabric-gateway';
+import { gateway as gatewayProtos } from '@hyperledger/fabric-protos';
 import Database from 'better-sqlite3';
 import { FabricLedger } from '../src/adapters/ledger/fabricLedger';
 import { issuingIdentities } from '../src/ledger-peer/issuingIdentities';
-import { signSync, verifySignature } from '../src/adapters/ledger/ecdsa';
+import { newEcdsaSigner, signSync, verifySignature } from '../src/adapters/ledger/ecdsa';
 import { getOrIssueIdentity } from '../src/ledger-peer/localCa';
 // The simulator before the contract module: it sets the chaincode log level first.
 import { compareKeys, loadChaincode, type StateReader, type Version } from '../src/ledger-peer/simulator';
@@ -190,6 +192,79 @@ async function floorHalvesCpuMsPerLease(): Promise<{ client: number; server: num
 }
 
 /**
+ * The real client (the Ledger adapter over fabric-gateway, as in the path) at 32 in flight
+ * against a gateway that does nothing but the floor's server half and answers from a can
+ * (bench/fixtures/ledgerCannedGateway): no peer can give this client more on this machine. Its
+ * Endorse answer is a real endorsement of a lease of `datasetId` by the peer at `endpoint`.
+ * All 32 run as one identity, the one key the canned gateway verifies.
+ */
+async function againstCannedGateway(endpoint: string, mspDir: string, datasetId: string): Promise<{ tps: number; client: number; server: number | undefined }> {
+  const identity = await getOrIssueIdentity(mspDir, 'uio', 'client0');
+  const grpcClient = new grpc.Client(endpoint, grpc.credentials.createInsecure());
+  const realGateway = connect({
+    client: grpcClient,
+    identity: { mspId: identity.mspId, credentials: Buffer.from(identity.certPem) },
+    signer: newEcdsaSigner(identity.keyPem),
+    hash: hash.none,
+  });
+  const endorseResponse = new gatewayProtos.EndorseResponse();
+  try {
+    const proposal = realGateway
+      .getNetwork('ledgerflow')
+      .getContract('ledgerflow')
+      .newProposal('TakeLease', { arguments: [datasetId, '60'] });
+    const prepared = gatewayProtos.PreparedTransaction.deserializeBinary((await proposal.endorse()).getBytes());
+    endorseResponse.setPreparedTransaction(prepared.getEnvelope());
+  } finally {
+    realGateway.close();
+    grpcClient.close();
+  }
+  const child = spawn(process.execPath, [...process.execArgv, join(__dirname, 'fixtures', 'ledgerCannedGateway.js')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, CLIENT_CERT: identity.certPem, CANNED_ENDORSE_RESPONSE: Buffer.from(endorseResponse.serializeBinary()).toString('base64') },
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  try {
+    let port: number | undefined;
+    for await (const line of createInterface({ input: child.stdout! })) {
+      port = (JSON.parse(line) as { port: number }).port;
+      break;
+    }
+    if (port === undefined) throw new Error('the canned gateway did not start');
+    const adapter = new FabricLedger({
+      endpoint: `127.0.0.1:${port}`,
+      channel: 'ledgerflow',
+      chaincode: 'ledgerflow',
+      identities: issuingIdentities(mspDir),
+      serviceCaller: { org: 'uis', user: 'bench' },
+      mvccRetries: 0,
+    });
+    try {
+      const client = adapter.as({ org: 'uio', user: 'client0' });
+      const lease = () => client.takeLease(datasetId, 60).then(() => undefined);
+      await runPool(WARMUP_LEASES, CLIENTS, lease);
+      const server = processCpuMs(child.pid!);
+      const start = process.cpuUsage();
+      const started = performance.now();
+      await runPool(PARALLEL_TXS, CLIENTS, lease);
+      const tps = PARALLEL_TXS / ((performance.now() - started) / 1000);
+      const used = process.cpuUsage(start);
+      const serverAfter = processCpuMs(child.pid!);
+      return {
+        tps,
+        client: (used.user + used.system) / 1000 / PARALLEL_TXS,
+        server: server === undefined || serverAfter === undefined ? undefined : (serverAfter - server) / PARALLEL_TXS,
+      };
+    } finally {
+      await adapter.close();
+    }
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+/**
  * CPU of the ECDSA operations one lease makes on this path, measured alone (synchronously, as
  * the floor does them): the client's three signatures (proposal, transaction, commit-status
  * request), the endorsements of the two organizations the bench's MAJORITY policy needs, and
@@ -342,6 +417,9 @@ export const ledger: BenchModule = {
       const floorHalves = await floorHalvesCpuMsPerLease();
       const chaincodeMs = await chaincodeCpuMsPerLease(peer.mspDir);
       const ecdsaMs = ecdsaCpuMsPerLease();
+      // A dataset no lease holds, for the canned gateway's one real endorsement.
+      await owner.registerDataset(dataset(total));
+      const canned = await againstCannedGateway(peer.endpoint, peer.mspDir, dataset(total).id);
 
       const perTx = (ms: number | undefined, txs: number) => (ms === undefined ? undefined : ms / txs);
       const peerMs = perTx(parallel.peer, PARALLEL_TXS);
@@ -405,6 +483,17 @@ export const ledger: BenchModule = {
           target: ">= 0.6x the floor's ceiling",
           ok: (parallelTps * floor) / (cores * 1000) >= 0.6,
         },
+        {
+          // What no peer can improve on: the same client against a gateway that only does the
+          // floor's server half (explains the row above; no target of its own).
+          name: `lease tx/s, ${CLIENTS} clients, against a gateway doing only the floor's server half (canned answers)`,
+          value: canned.tps,
+          unit: 'tx/s',
+          baseline: (cores * 1000) / floor,
+          ratio: (canned.tps * floor) / (cores * 1000),
+        },
+        { name: 'client CPU per lease, against that gateway', value: canned.client, unit: 'ms' },
+        ...(canned.server === undefined ? [] : [{ name: "that gateway's CPU per lease", value: canned.server, unit: 'ms' }]),
         { name: "raw fsync'd SQLite tx/s (baseline)", value: baseline, unit: 'tx/s' },
       ];
     } finally {
