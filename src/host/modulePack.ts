@@ -1,4 +1,3 @@
-import { isAscii } from 'node:buffer';
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
@@ -21,7 +20,7 @@ import { privateDir, requireFor, type ModuleInternals } from './codeCache';
  * well before this process started (MARGIN_MS), so the source Node read is the one its print
  * describes. Modules that may call `import()` (Node 20 loses the callback of restored code)
  * and those with a hashbang line are left out, as are those that read call sites and those
- * that call them, and those with characters outside ASCII (see packable()).
+ * that call them (see packable()).
  *
  * Stack traces name each module's own file and line: each module's source starts on a line
  * of its own in the pack, and frames in the pack are mapped back (Error.prepareStackTrace).
@@ -32,8 +31,7 @@ import { privateDir, requireFor, type ModuleInternals } from './codeCache';
 
 /** A dependency changed later than this before the start is too fresh to pack. */
 const MARGIN_MS = 2000;
-// 2: only ASCII modules, so that the text decodes as Latin-1.
-const VERSION = 2;
+const VERSION = 1;
 /** Modules kept at most (ours: one build of the host, the app and the tests has ~700). */
 const MAX_ENTRIES = 2000;
 
@@ -109,13 +107,7 @@ const READS_CALL_SITES = /getFileName|prepareStackTrace/;
 const REQUIRES_CALL_SITE_READER = /require\(\s*['"](bindings|depd|callsites|caller-callsite|caller-path|get-caller-file)['"]\s*\)/;
 
 function packable(filename: string, content: string): boolean {
-  return (
-    /\.c?js$/.test(filename) &&
-    !content.startsWith('#!') &&
-    !content.includes('import(') &&
-    !REQUIRES_CALL_SITE_READER.test(content) &&
-    !/[\u0080-\uffff]/.test(content)
-  );
+  return /\.c?js$/.test(filename) && !content.startsWith('#!') && !content.includes('import(') && !REQUIRES_CALL_SITE_READER.test(content);
 }
 
 const HEADER = '(function () { return [\n';
@@ -142,11 +134,7 @@ export function installModulePack(dir: string, key: string, options: ModulePackO
     const manifest: unknown = JSON.parse(readFileSync(`${base}.json`, 'utf8'));
     if (isManifest(manifest, key)) {
       gen = manifest.gen;
-      // Decoding UTF-8 with a character outside ASCII in it takes the slow path (~10 ms a MB
-      // on a slow machine); ASCII is its own Latin-1, which copies. So the pack holds only
-      // modules that are ASCII throughout (packable()).
-      const bytes = readFileSync(`${base}-${gen}.js`);
-      text = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
+      text = readFileSync(`${base}-${gen}.js`, 'utf8');
       let cachedData: Buffer | undefined;
       try {
         cachedData = readFileSync(`${base}-${gen}.cache`);

@@ -130,15 +130,6 @@ test("a module that reads call sites, and the modules that require it, are not p
   assert.deepEqual(second.stats, { packed: 1, loaded: 2 });
 });
 
-test('a module with characters outside ASCII is not packed, and runs the same', (t) => {
-  const { dir, file, root } = setup(t);
-  writeFileSync(join(root, 'dep.js'), `exports.n = 42;\nexports.dash = '\u2014';\n`);
-  writeFileSync(file, `exports.answer = () => require('./dep').dash + require('./dep').n;\n`);
-  assert.equal(run(dir, file).value, '\u201442');
-  const second = run(dir, file);
-  assert.deepEqual(second, { installed: true, value: '\u201442', stats: { packed: 1, loaded: 1 } });
-});
-
 test('a corrupt pack, manifest or V8 code is not used: the modules load from their files', (t) => {
   const { dir, file } = setup(t);
   run(dir, file);
