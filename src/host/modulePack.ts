@@ -1,13 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, sep } from 'node:path';
 import { Script } from 'node:vm';
 import { privateDir, requireFor, type ModuleInternals } from './codeCache';
 
 /**
- * The CommonJS modules that a start loads (the host's, the app's and their packages', ~290),
- * kept between starts as one script of one function per module, with V8's code of that script.
+ * The CommonJS modules of our own that a start loads (the host's and the app's, ~190), kept
+ * between starts as one script of one function per module, with V8's code of that script.
  * Each module still gets its own `module`, `require` and cache entry, and loads when it is
  * required, in the same order, as before; only reading its file and compiling it are skipped.
  * One script of 190 functions compiles from its V8 code in a fraction of what 190 scripts
@@ -19,8 +19,7 @@ import { privateDir, requireFor, type ModuleInternals } from './codeCache';
  * changed, so that starts of different apps do not take turns writing it). A file is packed only if it last changed
  * well before this process started (MARGIN_MS), so the source Node read is the one its print
  * describes. Modules that may call `import()` (Node 20 loses the callback of restored code)
- * and those with a hashbang line are left out, as are those that read call sites and those
- * that call them (see packable()).
+ * and those with a hashbang line are left out, as are packages' (see packable()).
  *
  * Stack traces name each module's own file and line: each module's source starts on a line
  * of its own in the pack, and frames in the pack are mapped back (Error.prepareStackTrace).
@@ -98,16 +97,11 @@ function isManifest(x: unknown, key: string): x is Manifest {
   );
 }
 
-/** Code that reads V8's call sites (bindings, which loads better-sqlite3's addon, looks for
- * the package.json above its caller's file; depd names its caller's): a call site in the pack
- * names the pack. Neither such a module nor one that requires it, whose frames it reads, is
- * packed: those that require it at load or before the pack is written are found by their
- * children (see flush), the usual such packages also by name, for a require that comes later. */
-const READS_CALL_SITES = /getFileName|prepareStackTrace/;
-const REQUIRES_CALL_SITE_READER = /require\(\s*['"](bindings|depd|callsites|caller-callsite|caller-path|get-caller-file)['"]\s*\)/;
-
+/** Our own modules: a package's code may look at its callers' files through V8's call sites
+ * (bindings, which loads better-sqlite3's addon, looks for the package.json above them), and a
+ * call site in the pack names the pack. */
 function packable(filename: string, content: string): boolean {
-  return /\.c?js$/.test(filename) && !content.startsWith('#!') && !content.includes('import(') && !REQUIRES_CALL_SITE_READER.test(content);
+  return /\.c?js$/.test(filename) && !filename.includes(`${sep}node_modules${sep}`) && !content.startsWith('#!') && !content.includes('import(');
 }
 
 const HEADER = '(function () { return [\n';
@@ -170,9 +164,6 @@ export function installModulePack(dir: string, key: string, options: ModulePackO
    * right after the read). */
   const loaded: Array<{ file: string; print: string; source: string } | { file: string; packed: Entry }> = [];
   const recorded = new Set<string>();
-  /** Modules that read call sites, which neither they nor the modules that require them may
-   * be packed for. */
-  const readers = new Set<string>();
   let recording = true;
   const stats = { packed: 0, loaded: 0 };
 
@@ -199,8 +190,7 @@ export function installModulePack(dir: string, key: string, options: ModulePackO
     // Only what compiled as CommonJS (Node 22 passes the format; 'module' is an ES module it
     // loads for require()).
     const format = rest[0];
-    if (recording && READS_CALL_SITES.test(content)) readers.add(filename);
-    if (recording && !recorded.has(filename) && !readers.has(filename) && (format === undefined || format === 'commonjs') && packable(filename, content)) {
+    if (recording && !recorded.has(filename) && (format === undefined || format === 'commonjs') && packable(filename, content)) {
       const print = printOf(filename);
       if (print !== undefined && print.changedNs < freshAfterNs) {
         recorded.add(filename);
@@ -215,10 +205,6 @@ export function installModulePack(dir: string, key: string, options: ModulePackO
     flush() {
       if (!recording) return;
       recording = false;
-      if (readers.size > 0) {
-        const callsReader = (file: string): boolean => M._cache[file]?.children.some((child) => readers.has(child.filename)) === true;
-        loaded.splice(0, loaded.length, ...loaded.filter((m) => !callsReader(m.file)));
-      }
       const unchanged = loaded.every((m) => 'packed' in m);
       if (loaded.length === 0) return;
       if (unchanged && script !== undefined) {
