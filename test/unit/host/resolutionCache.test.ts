@@ -15,7 +15,7 @@ interface Run {
 
 /** In a fresh process: installs the cache in `dir`, resolves `requests` from `from`, flushes.
  * The same command line every time (the cache is keyed by it): the requests come in the environment. */
-function run(dir: string, from: string, requests: string[], marginMs = 0, nodeArgs: string[] = []): Run {
+function run(dir: string, from: string, requests: string[], marginMs = 0, nodeArgs: string[] = [], later: string[] = []): Run {
   const out = execFileSync(
     process.execPath,
     [
@@ -25,9 +25,12 @@ function run(dir: string, from: string, requests: string[], marginMs = 0, nodeAr
        const r = require('node:module').createRequire(${JSON.stringify(from)});
        const answers = JSON.parse(process.env.LF_REQUESTS).map((q) => { try { return r.resolve(q); } catch (e) { return 'error ' + e.code; } });
        c?.flush();
+       // What a host resolves after its start (the first flush) is not kept.
+       for (const q of JSON.parse(process.env.LF_LATER)) { try { r.resolve(q); } catch {} }
+       c?.flush();
        process.stdout.write(JSON.stringify({ installed: c !== undefined, answers, hits: c?.stats.hits ?? 0, misses: c?.stats.misses ?? 0 }));`,
     ],
-    { encoding: 'utf8', env: { ...process.env, LF_REQUESTS: JSON.stringify(requests), LF_MARGIN_MS: String(marginMs) } },
+    { encoding: 'utf8', env: { ...process.env, LF_REQUESTS: JSON.stringify(requests), LF_MARGIN_MS: String(marginMs), LF_LATER: JSON.stringify(later) } },
   );
   return JSON.parse(out) as Run;
 }
@@ -109,6 +112,15 @@ test('answers a process did not want are kept when it writes new ones', (t) => {
   assert.equal(both.hits, 2);
 });
 
+test('only the answers of the start (up to the first flush) are written, not those of the run after it', (t) => {
+  const { root, dir, from } = fixture(t);
+  const next = whileStill(root, dir, () => {
+    run(dir, from, ['pkg'], 0, [], ['./util']);
+    return run(dir, from, ['pkg', './util']);
+  });
+  assert.deepEqual([next.hits, next.misses], [1, 1]);
+});
+
 test('a package that appears earlier in the node_modules chain is found, not the cached one', (t) => {
   const { root, dir, from } = fixture(t);
   run(dir, from, REQUESTS);
@@ -152,12 +164,15 @@ test("a corrupt, truncated or forged cache file is ignored: the answers are Node
   assert.equal(second.hits, 3);
   // No string in it needs a \u0000 escape, which takes JSON.parse off its fast path.
   assert.doesNotMatch(readFileSync(path, 'utf8'), /\\u0000/);
+  const written = JSON.parse(readFileSync(path, 'utf8')) as object;
   const forged = [
     'not json',
+    // The second version's file (it kept the answers of whole runs), else as written.
+    JSON.stringify({ ...written, v: 2 }),
     '{"v":1,"key":',
-    JSON.stringify({ v: 2, key: 'another node', deps: [], prints: [], entries: [[dirname(from), 'pkg', '/etc/passwd', []]] }),
-    JSON.stringify({ v: 2, key: 5, deps: ['/'], prints: [], entries: [] }),
-    JSON.stringify({ v: 2, key: '', deps: [], prints: [], entries: [[dirname(from), 'pkg', 'relative/path.js', [7]]] }),
+    JSON.stringify({ v: 3, key: 'another node', deps: [], prints: [], entries: [[dirname(from), 'pkg', '/etc/passwd', []]] }),
+    JSON.stringify({ v: 3, key: 5, deps: ['/'], prints: [], entries: [] }),
+    JSON.stringify({ v: 3, key: '', deps: [], prints: [], entries: [[dirname(from), 'pkg', 'relative/path.js', [7]]] }),
     // The first version's format, directory and request joined by a NUL.
     JSON.stringify({ v: 1, key: '', deps: [], prints: [], entries: [[`${dirname(from)}\0pkg`, '/etc/passwd', []]] }),
     JSON.stringify([1, 2, 3]),
