@@ -140,6 +140,24 @@ async function floorCpuMsPerLease(): Promise<number> {
   }
 }
 
+/** Starts a server of bench/fixtures in a process of its own, once it has printed `{"port"}`. */
+async function startFixture(name: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; port: number; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [...process.execArgv, join(__dirname, 'fixtures', `${name}.js`)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const stop = async () => {
+    child.kill('SIGTERM');
+    await exited;
+  };
+  for await (const line of createInterface({ input: child.stdout! })) {
+    return { child, port: (JSON.parse(line) as { port: number }).port, stop };
+  }
+  await stop();
+  throw new Error(`${name} did not start`);
+}
+
 /**
  * The floor split as the path is: the client half in this process (three unary gRPC calls at
  * 32 in flight, each request signed first: fabric-gateway's proposal, transaction and
@@ -149,18 +167,8 @@ async function floorCpuMsPerLease(): Promise<number> {
  */
 async function floorHalvesCpuMsPerLease(): Promise<{ client: number; server: number | undefined }> {
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const child = spawn(process.execPath, [...process.execArgv, join(__dirname, 'fixtures', 'ledgerFloorServer.js')], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, FLOOR_PRIVATE_KEY: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() },
-  });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const { child, port, stop } = await startFixture('ledgerFloorServer', { FLOOR_PRIVATE_KEY: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() });
   try {
-    let port: number | undefined;
-    for await (const line of createInterface({ input: child.stdout! })) {
-      port = (JSON.parse(line) as { port: number }).port;
-      break;
-    }
-    if (port === undefined) throw new Error('the floor server did not start');
     const Client = grpc.makeGenericClientConstructor({ call: floorMethod }, 'Floor');
     const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as FloorClient;
     const message = Buffer.alloc(1500, 1);
@@ -186,8 +194,7 @@ async function floorHalvesCpuMsPerLease(): Promise<{ client: number; server: num
       client.close();
     }
   } finally {
-    child.kill('SIGTERM');
-    await exited;
+    await stop();
   }
 }
 
@@ -219,18 +226,11 @@ async function againstCannedGateway(endpoint: string, mspDir: string, datasetId:
     realGateway.close();
     grpcClient.close();
   }
-  const child = spawn(process.execPath, [...process.execArgv, join(__dirname, 'fixtures', 'ledgerCannedGateway.js')], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, CLIENT_CERT: identity.certPem, CANNED_ENDORSE_RESPONSE: Buffer.from(endorseResponse.serializeBinary()).toString('base64') },
+  const { child, port, stop } = await startFixture('ledgerCannedGateway', {
+    CLIENT_CERT: identity.certPem,
+    CANNED_ENDORSE_RESPONSE: Buffer.from(endorseResponse.serializeBinary()).toString('base64'),
   });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
   try {
-    let port: number | undefined;
-    for await (const line of createInterface({ input: child.stdout! })) {
-      port = (JSON.parse(line) as { port: number }).port;
-      break;
-    }
-    if (port === undefined) throw new Error('the canned gateway did not start');
     const adapter = new FabricLedger({
       endpoint: `127.0.0.1:${port}`,
       channel: 'ledgerflow',
@@ -259,8 +259,7 @@ async function againstCannedGateway(endpoint: string, mspDir: string, datasetId:
       await adapter.close();
     }
   } finally {
-    child.kill('SIGTERM');
-    await exited;
+    await stop();
   }
 }
 
