@@ -189,7 +189,7 @@ export const routes = {
     tag: 'datasets',
     auth: 'user',
     summary: 'Read a dataset',
-    params: () => datasetParams(),
+    params: datasetParams,
     responses: () => ({ 200: { description: 'the dataset', schema: s.dataset }, 404: notFound(), 410: gone() }),
   }),
   datasetsUpdate: route({
@@ -199,7 +199,7 @@ export const routes = {
     tag: 'datasets',
     auth: 'user',
     summary: 'Update name, description or policy (owner only)',
-    params: () => datasetParams(),
+    params: datasetParams,
     body: () => updateBody,
     responses: () => ({
       200: { description: 'the updated dataset', schema: s.dataset },
@@ -215,7 +215,7 @@ export const routes = {
     tag: 'datasets',
     auth: 'user',
     summary: 'Delete a dataset and purge its key (owner only)',
-    params: () => datasetParams(),
+    params: datasetParams,
     responses: () => ({
       200: { description: 'deleted; cryptoShred tells whether the key was purged', schema: s.deletedDataset },
       403: forbidden('the caller does not own the dataset'),
@@ -230,7 +230,7 @@ export const routes = {
     tag: 'datasets',
     auth: 'user',
     summary: 'List the files of a dataset (owner or current lease holder)',
-    params: () => datasetParams(),
+    params: datasetParams,
     query: () => treeQuery,
     responses: () => ({
       200: { description: 'a page of files', schema: s.treePage },
@@ -246,7 +246,7 @@ export const routes = {
     tag: 'datasets',
     auth: 'user',
     summary: 'Add a new content version (owner only), recorded on the ledger as dataset-updated',
-    params: () => datasetParams(),
+    params: datasetParams,
     body: () => pushBody,
     responses: () => ({
       200: { description: 'the dataset at its new version, with its content hash', schema: s.dataset },
@@ -263,7 +263,7 @@ export const routes = {
     tag: 'datasets',
     auth: 'user',
     summary: 'The ledger history of a dataset',
-    params: () => datasetParams(),
+    params: datasetParams,
     responses: () => ({ 200: { description: 'every transaction that touched the dataset, oldest first', schema: s.history }, 404: notFound(), 410: gone() }),
   }),
   leasesTake: route({
@@ -273,7 +273,7 @@ export const routes = {
     tag: 'leases',
     auth: 'user',
     summary: 'Take the lease of a dataset',
-    params: () => datasetParams(),
+    params: datasetParams,
     body: () => leaseBody,
     responses: () => ({
       201: { description: 'leased', schema: s.leaseTaken },
@@ -289,7 +289,7 @@ export const routes = {
     tag: 'leases',
     auth: 'user',
     summary: 'Release a lease (holder or owner)',
-    params: () => datasetParams(),
+    params: datasetParams,
     responses: () => ({ 204: { description: 'released' }, 403: forbidden('neither holder nor owner'), 404: notFound(), 410: gone() }),
   }),
   workflowsSubmit: route({
@@ -323,7 +323,7 @@ export const routes = {
     tag: 'workflows',
     auth: 'user',
     summary: 'Status of a run and of each job',
-    params: () => workflowParams(),
+    params: workflowParams,
     responses: () => ({ 200: { description: 'the run', schema: s.workflowView }, 404: workflowNotFound() }),
   }),
   workflowsCancel: route({
@@ -333,7 +333,7 @@ export const routes = {
     tag: 'workflows',
     auth: 'user',
     summary: 'Stop a run; cleanup follows',
-    params: () => workflowParams(),
+    params: workflowParams,
     responses: () => ({
       202: { description: 'cancel requested', schema: s.workflowCanceling },
       404: workflowNotFound(),
@@ -347,7 +347,7 @@ export const routes = {
     tag: 'workflows',
     auth: 'user',
     summary: 'Purge a finished run now: workspace, logs, durable state, queue messages (the ledger keeps its records)',
-    params: () => workflowParams(),
+    params: workflowParams,
     responses: () => ({
       200: { description: 'purged', schema: s.workflowDeleted },
       404: workflowNotFound(),
@@ -361,7 +361,7 @@ export const routes = {
     tag: 'workflows',
     auth: 'user',
     summary: "A job's output, whole, from a byte offset (Range), its last lines (tail), its recent lines (since), with times (timestamps)",
-    params: () => jobLogParams(),
+    params: jobLogParams,
     query: () => logQuerySchema,
     responses: () => ({
       200: {
@@ -380,7 +380,7 @@ export const routes = {
     tag: 'workflows',
     auth: 'user',
     summary: 'A result file from the workflow workspace',
-    params: () => fileParams(),
+    params: fileParams,
     responses: () => ({
       200: { description: 'the raw file', contentType: 'application/octet-stream' },
       403: pendingReview(),
@@ -394,7 +394,7 @@ export const routes = {
     tag: 'workflows',
     auth: 'user',
     summary: "The run's outputs (files and logs, with sha256) and the owners' review of them, as the ledger recorded them",
-    params: () => workflowParams(),
+    params: workflowParams,
     responses: () => ({
       200: { description: 'the outputs and their state', schema: s.workflowResults },
       404: { description: 'no such run visible to the caller (its requester and the reviewing owners see it), or nothing recorded', schema: s.errorBody },
@@ -408,7 +408,7 @@ export const routes = {
     tag: 'workflows',
     auth: 'user',
     summary: "Release the outputs for the caller organization's datasets (on the ledger, naming the hash of every output, checked again first)",
-    params: () => workflowParams(),
+    params: workflowParams,
     responses: () => ({
       200: { description: 'the outputs and their state after the decision', schema: s.workflowResults },
       403: notResultsReviewer(),
@@ -423,7 +423,7 @@ export const routes = {
     tag: 'workflows',
     auth: 'user',
     summary: 'Reject the outputs (on the ledger): they are never served and are deleted',
-    params: () => workflowParams(),
+    params: workflowParams,
     body: () => resultsRejectBody,
     responses: () => ({
       200: { description: 'the outputs and their state after the decision', schema: s.workflowResults },
@@ -439,7 +439,7 @@ export const routes = {
     tag: 'workflows',
     auth: 'user',
     summary: 'Every ledger transaction of a run, with its block number; `ledgerflow receipt verify` checks it against the ledger',
-    params: () => workflowParams(),
+    params: workflowParams,
     responses: () => ({
       200: { description: 'the receipt (no secret, no dataset location)', schema: s.workflowReceipt },
       404: { description: "no such run visible to the caller (its requester's organization and its datasets' owners see it)", schema: s.errorBody },
@@ -551,7 +551,7 @@ export const routes = {
     tag: 'schedules',
     auth: 'user',
     summary: 'Read a schedule with its recorded ticks, newest first',
-    params: () => scheduleParams(),
+    params: scheduleParams,
     responses: () => ({ 200: { description: 'the schedule', schema: s.schedule }, 404: scheduleNotFound() }),
   }),
   schedulesUpdate: route({
@@ -561,7 +561,7 @@ export const routes = {
     tag: 'schedules',
     auth: 'user',
     summary: 'Enable, disable, rename or reschedule; answers once the schedule has taken the change',
-    params: () => scheduleParams(),
+    params: scheduleParams,
     body: () => patchScheduleBody,
     responses: () => ({ 200: { description: 'the changed schedule', schema: s.schedule }, 404: scheduleNotFound() }),
   }),
@@ -572,7 +572,7 @@ export const routes = {
     tag: 'schedules',
     auth: 'user',
     summary: 'Delete a schedule (the runs it submitted are not touched)',
-    params: () => scheduleParams(),
+    params: scheduleParams,
     responses: () => ({ 204: { description: 'deleted' }, 404: scheduleNotFound() }),
   }),
 } as const satisfies Record<string, ApiRoute>;
