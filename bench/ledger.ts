@@ -140,6 +140,18 @@ async function floorCpuMsPerLease(): Promise<number> {
   }
 }
 
+/** The Ledger adapter as the bench uses it, on the peer (or gateway) at `endpoint`: no MVCC
+ * retries, so every lease counted is one transaction. */
+const benchLedger = (endpoint: string, mspDir: string): FabricLedger =>
+  new FabricLedger({
+    endpoint,
+    channel: 'ledgerflow',
+    chaincode: 'ledgerflow',
+    identities: issuingIdentities(mspDir),
+    serviceCaller: { org: 'uis', user: 'bench' },
+    mvccRetries: 0,
+  });
+
 /** Starts a server of bench/fixtures in a process of its own, once it has printed `{"port"}`. */
 async function startFixture(name: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; port: number; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, [...process.execArgv, join(__dirname, 'fixtures', `${name}.js`)], {
@@ -231,14 +243,7 @@ async function againstCannedGateway(endpoint: string, mspDir: string, datasetId:
     CANNED_ENDORSE_RESPONSE: Buffer.from(endorseResponse.serializeBinary()).toString('base64'),
   });
   try {
-    const adapter = new FabricLedger({
-      endpoint: `127.0.0.1:${port}`,
-      channel: 'ledgerflow',
-      chaincode: 'ledgerflow',
-      identities: issuingIdentities(mspDir),
-      serviceCaller: { org: 'uis', user: 'bench' },
-      mvccRetries: 0,
-    });
+    const adapter = benchLedger(`127.0.0.1:${port}`, mspDir);
     try {
       const client = adapter.as({ org: 'uio', user: 'client0' });
       const lease = () => client.takeLease(datasetId, 60).then(() => undefined);
@@ -367,14 +372,7 @@ export const ledger: BenchModule = {
     const dataDir = join(dir, 'data');
     const peer = await startPeerProcess(dataDir);
     const ledgerDb = join(dataDir, 'ledger', 'ledger.sqlite');
-    const adapter = new FabricLedger({
-      endpoint: peer.endpoint,
-      channel: 'ledgerflow',
-      chaincode: 'ledgerflow',
-      identities: issuingIdentities(peer.mspDir),
-      serviceCaller: { org: 'uis', user: 'bench' },
-      mvccRetries: 0,
-    });
+    const adapter = benchLedger(peer.endpoint, peer.mspDir);
     try {
       const owner = adapter.as({ org: 'uis', user: 'owner' });
       const total = SINGLE_TXS + WARMUP_LEASES + PARALLEL_TXS + 50;
